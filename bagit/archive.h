@@ -1,0 +1,67 @@
+// Serialized bags (.tar, .tar.gz/.tgz, .zip) read and written through libarchive,
+// as streams: nothing is extracted to disk. Member names are reported raw; the
+// caller (validator, deposit) decides which are allowed (see bagit/paths.h).
+#ifndef CAIRN_BAGIT_ARCHIVE_H_
+#define CAIRN_BAGIT_ARCHIVE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+
+namespace cairn::bagit {
+
+// Receives consecutive chunks of a stream; a non-OK return stops the read.
+using ChunkSink = std::function<Status(std::span<const std::byte>)>;
+
+enum class EntryType { kFile, kDirectory, kSymlink, kHardlink, kOther };
+std::string_view EntryTypeName(EntryType t);  // "file", "directory", "symlink", "hard link", "device, fifo or socket"
+
+struct ArchiveEntry {
+  std::string path;         // as stored in the archive, raw bytes
+  EntryType type = EntryType::kFile;
+  uint64_t size = 0;        // declared size (regular files)
+  std::string link_target;  // symlinks and hard links
+};
+
+enum class ArchiveFormat { kTar, kTarGz, kZip };
+// By file name: ".tar", ".tar.gz", ".tgz", ".zip" (case-insensitive); nullopt otherwise.
+std::optional<ArchiveFormat> FormatFromName(std::string_view path);
+
+// Reads an archive entry by entry, once, front to back.
+class ArchiveReader {
+ public:
+  // Opens `path` (format detected from content: tar, gzip-compressed tar, zip).
+  // NotFound if absent; InvalidArgument if it is not a readable archive.
+  static Result<std::unique_ptr<ArchiveReader>> Open(const std::string& path);
+  virtual ~ArchiveReader() = default;
+
+  // Moves to the next entry and fills `entry`. Returns false at the end of the
+  // archive. Corruption/InvalidArgument if the archive is damaged (names the archive).
+  virtual Result<bool> Next(ArchiveEntry* entry) = 0;
+  // Streams the current entry's bytes in chunks of up to 1 MiB. Reading stops
+  // (InvalidArgument, naming the member) after `limit` bytes: the guard against
+  // a member that inflates far beyond its declared size.
+  virtual Status ReadData(const ChunkSink& sink, uint64_t limit = ~uint64_t{0}) = 0;
+};
+
+// Writes an archive as a stream. Members are added in order; Finish() completes
+// the archive and makes it visible at `path` (written to a temp name and renamed).
+class ArchiveWriter {
+ public:
+  static Result<std::unique_ptr<ArchiveWriter>> Create(const std::string& path, ArchiveFormat format);
+  virtual ~ArchiveWriter() = default;  // without Finish(): the temp file is removed
+  virtual Status AddDirectory(std::string_view path) = 0;
+  // Starts a regular file member of `size` bytes; then WriteData() exactly `size` bytes.
+  virtual Status BeginFile(std::string_view path, uint64_t size) = 0;
+  virtual Status WriteData(std::span<const std::byte> data) = 0;
+  virtual Status Finish() = 0;
+};
+
+}  // namespace cairn::bagit
+
+#endif  // CAIRN_BAGIT_ARCHIVE_H_

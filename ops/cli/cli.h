@@ -1,0 +1,52 @@
+// What every verb file of the `cairn` command shares: exit codes, global flags,
+// and how a Status becomes a message and an exit code. Verbs are thin: parse
+// flags, call one library function, print its result (text or --json).
+#ifndef CAIRN_OPS_CLI_CLI_H_
+#define CAIRN_OPS_CLI_CLI_H_
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "bagit/status.h"
+
+namespace cairn::cli {
+
+// The only place exit codes are defined; `cairn --help` prints this table.
+enum ExitCode : int {
+  kExitOk = 0,         // done, nothing wrong found
+  kExitProblems = 1,   // ran, and found problems: invalid bag, refused deposit,
+                       // fixity failure, broken event chain, damaged object
+  kExitCannotRun = 2,  // could not run: bad arguments, unreadable path, no
+                       // repository, storage unavailable, internal error
+};
+inline constexpr const char* kExitCodeHelp =
+    "Exit codes:\n"
+    "  0  done, nothing wrong found\n"
+    "  1  problems found (invalid bag, refused deposit, fixity failure, broken event chain)\n"
+    "  2  could not run (bad arguments, unreadable path, storage unavailable)\n";
+
+struct Globals {
+  std::string repo;    // --repo, or $CAIRN_REPO
+  bool quiet = false;  // --quiet: only errors
+  int exit_code = kExitOk;
+};
+
+// Prints "cairn: <message>" to stderr and returns the exit code for `s`:
+// InvalidArgument/Corruption/NotFound of user data -> kExitProblems is decided
+// by the verb; this maps the rest: everything else -> kExitCannotRun.
+int ReportError(const Status& s);
+
+// Returns the subcommand `name` of `parent`, creating it on first use, so that
+// several verb files can add to one group (`cairn bag validate`, `cairn bag create`).
+CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& description);
+
+// The repository folder from --repo or $CAIRN_REPO; InvalidArgument when neither is set.
+Result<std::string> RepoPath(const Globals& g);
+
+// One Register function per verb file; main.cc lists them in kVerbs.
+using RegisterFn = void (*)(CLI::App& app, Globals& g);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_OPS_CLI_CLI_H_

@@ -1,0 +1,61 @@
+// cairn: the command-line front of the Cairn preservation repository. All logic
+// is in the libraries; this file only wires the verbs and maps exit codes.
+#include <cstdlib>
+#include <iostream>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+
+namespace cairn::cli {
+namespace {
+
+// Every verb, in the order `cairn --help` lists them.
+constexpr RegisterFn kVerbs[] = {
+    RegisterVersion,
+};
+
+}  // namespace
+
+int ReportError(const Status& s) {
+  std::cerr << "cairn: " << s.ToString() << "\n";
+  return kExitCannotRun;
+}
+
+CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& description) {
+  for (CLI::App* sub : parent.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return sub;
+  }
+  CLI::App* group = parent.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
+
+Result<std::string> RepoPath(const Globals& g) {
+  if (!g.repo.empty()) return g.repo;
+  if (const char* env = std::getenv("CAIRN_REPO"); env && *env) return std::string(env);
+  return Status::InvalidArgument("no repository: pass --repo REPO or set CAIRN_REPO");
+}
+
+}  // namespace cairn::cli
+
+int main(int argc, char** argv) {
+  using namespace cairn::cli;
+  CLI::App app{"cairn: a preservation repository for BagIt bags (RFC 8493)", "cairn"};
+  app.footer(kExitCodeHelp);
+  app.require_subcommand(1);
+  Globals g;
+  app.add_option("--repo", g.repo, "repository folder (default: $CAIRN_REPO)");
+  app.add_flag("-q,--quiet", g.quiet, "print only errors");
+  for (RegisterFn fn : kVerbs) fn(app, g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitCannotRun;
+  }
+  return g.exit_code;
+}

@@ -1,0 +1,13 @@
+// The verbs of the `cairn` command: one Register function per file in ops/cli/.
+#ifndef CAIRN_OPS_CLI_VERBS_H_
+#define CAIRN_OPS_CLI_VERBS_H_
+
+#include "ops/cli/cli.h"
+
+namespace cairn::cli {
+
+void RegisterVersion(CLI::App& app, Globals& g);  // version.cc
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_OPS_CLI_VERBS_H_

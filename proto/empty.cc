@@ -1,0 +1,1 @@
+// No schema yet; proto/*.proto will replace this.

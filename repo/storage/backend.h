@@ -1,0 +1,108 @@
+// StorageBackend: the one interface every site's storage implements (posix
+// folder, S3 bucket, in-memory for unit tests). Nothing above this interface may
+// assume a site is local. Keys are '/'-separated relative names such as
+// "blobs/sha256/ab/cd/abcd..." (see repo/site_layout.h); a backend maps them to
+// files or objects and never lets a key escape its root.
+//
+// Retry, rate limiting and fault injection are wrappers around any backend
+// (repo/storage/*_wrapper.h), not flags inside a backend.
+#ifndef CAIRN_REPO_STORAGE_BACKEND_H_
+#define CAIRN_REPO_STORAGE_BACKEND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+
+namespace cairn::repo {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+};
+
+struct PutOptions {
+  // Write-once: if the key already exists, Commit() returns AlreadyExists and
+  // leaves the existing object untouched (S3: If-None-Match: *).
+  bool if_absent = false;
+  // Hex SHA-256 of the whole content when the caller knows it in advance. A
+  // backend may send it to the server so damaged-in-transit bytes are refused
+  // (S3: x-amz-content-sha256); Commit() returns Corruption if it does not match.
+  std::string expected_sha256;
+  // Total size when known in advance (lets S3 choose single PUT vs multipart).
+  std::optional<uint64_t> size_hint;
+};
+
+// Receives the bytes of one new object. Nothing is visible under any key until
+// Commit() succeeds; a writer destroyed without Commit() discards its bytes
+// (temp file removed, multipart upload aborted).
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  // Appends bytes. Returns IOError/NoSpace/Unavailable on failure; after a
+  // failure the writer must only be aborted.
+  virtual Status Append(std::span<const std::byte> data) = 0;
+  // Makes the appended bytes durable and visible under `key`, atomically (posix:
+  // fsync, rename, fsync dir; S3: single PUT or completed multipart upload).
+  // REQUIRES: called at most once.
+  virtual Status Commit(std::string_view key) = 0;
+  // Discards everything appended. Safe to call more than once.
+  virtual void Abort() = 0;
+};
+
+// Called with consecutive chunks of an object's bytes; a non-OK return stops
+// the read and is returned by Read().
+using ByteSink = std::function<Status(std::span<const std::byte>)>;
+
+class StorageBackend {
+ public:
+  virtual ~StorageBackend() = default;
+
+  // A new writer for one object; the key is chosen at Commit().
+  virtual Result<std::unique_ptr<BlobWriter>> NewWriter(const PutOptions& options) = 0;
+
+  // Streams `length` bytes of `key` from `offset` into `sink` (length ==
+  // kToEnd: to the end). NotFound if the key does not exist; Unavailable if the
+  // storage could not be reached (never Corruption: the backend does not know
+  // what the bytes should be). Reading past the end yields the bytes that exist.
+  static constexpr uint64_t kToEnd = ~uint64_t{0};
+  virtual Status Read(std::string_view key, uint64_t offset, uint64_t length,
+                      const ByteSink& sink) = 0;
+
+  // Size of `key`; NotFound if absent.
+  virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
+
+  // Calls `fn` for every object whose key starts with `prefix`, in no
+  // particular order. Temp objects of unfinished writers are not listed.
+  virtual Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) = 0;
+
+  // Removes `key`. OK if it did not exist (idempotent).
+  virtual Status Remove(std::string_view key) = 0;
+
+  // Removes leftovers of writers killed before Commit/Abort (temp files,
+  // incomplete multipart uploads) older than `min_age_seconds`.
+  virtual Status CleanupTemp(uint64_t min_age_seconds) = 0;
+
+  // The site's URL with any secret removed: safe to print, log or store.
+  virtual std::string DisplayUrl() const = 0;
+
+  // Convenience: one whole object from memory through NewWriter/Commit.
+  Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});
+  // Convenience: a whole object into memory. REQUIRES: the object is small.
+  Result<std::string> ReadAll(std::string_view key);
+};
+
+// Opens the backend a URL names, by scheme: file:///abs/path, mem://name,
+// s3://bucket[/prefix]?endpoint=...&region=... . InvalidArgument for an unknown
+// scheme or a malformed URL; the error never contains credentials.
+Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_BACKEND_H_

@@ -1,0 +1,53 @@
+// Helpers shared by the test binaries: temporary folders, fixture paths, files,
+// and running the real `cairn` binary.
+#ifndef CAIRN_TESTS_UTIL_TEST_UTIL_H_
+#define CAIRN_TESTS_UTIL_TEST_UTIL_H_
+
+#include <string>
+#include <vector>
+
+#include <boost/filesystem.hpp>
+
+namespace cairn::testing {
+
+namespace fs = boost::filesystem;
+
+// A fresh folder under $TMPDIR, removed (recursively) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  fs::path path_;
+};
+
+// tests/fixtures/<rel> in the source tree.
+fs::path FixturePath(const std::string& rel);
+// The built `cairn` binary.
+fs::path CairnBinary();
+
+// Writes `content` to `path`, creating parent folders.
+void WriteFile(const fs::path& path, const std::string& content);
+// Whole file as bytes; empty string if it cannot be read.
+std::string ReadFile(const fs::path& path);
+
+struct CommandResult {
+  int exit_code = -1;  // -1: killed by a signal or could not start
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+// Runs argv (argv[0] is looked up on PATH unless it contains '/'), no shell,
+// with `env` entries ("K=V") added to the environment. Captures both streams.
+CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+// Runs the cairn binary with `args`.
+CommandResult RunCairn(const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {});
+
+}  // namespace cairn::testing
+
+#endif  // CAIRN_TESTS_UTIL_TEST_UTIL_H_
