@@ -1,1 +1,0 @@
-// No schema yet; proto/*.proto will replace this.
