@@ -5,7 +5,14 @@
 // files or objects and never lets a key escape its root.
 //
 // Retry, rate limiting and fault injection are wrappers around any backend
-// (repo/storage/*_wrapper.h), not flags inside a backend.
+// (repo/storage/retry_backend.h, repo/storage/fault_backend.h), not flags inside
+// a backend.
+//
+// Key rules, the same on every backend (checked by ValidateKey below): a key is
+// 1..1024 bytes, '/'-separated, with no empty, "." or ".." segment, no leading
+// or trailing '/', no backslash or NUL, and its first segment is not "tmp"
+// (reserved for the temp files of unfinished writers). A bad key is
+// InvalidArgument naming the key.
 #ifndef CAIRN_REPO_STORAGE_BACKEND_H_
 #define CAIRN_REPO_STORAGE_BACKEND_H_
 
@@ -80,7 +87,8 @@ class StorageBackend {
 
   // Calls `fn` for every object whose key starts with `prefix`, in no
   // particular order. Temp objects of unfinished writers are not listed.
-  virtual Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) = 0;
+  virtual Status List(std::string_view prefix,
+                      const std::function<Status(const ObjectInfo&)>& fn) = 0;
 
   // Removes `key`. OK if it did not exist (idempotent).
   virtual Status Remove(std::string_view key) = 0;
@@ -92,11 +100,23 @@ class StorageBackend {
   // The site's URL with any secret removed: safe to print, log or store.
   virtual std::string DisplayUrl() const = 0;
 
+  // Prepares the storage of a NEW site (called once, by Site::Init): posix
+  // creates the root folder (mkdir -p); memory does nothing; S3 may check that
+  // the bucket exists. Every other call on a posix site whose root folder is
+  // missing returns Unavailable (a site that is not mounted is "could not
+  // read", never "every key is missing"). Default: OK, nothing to do.
+  virtual Status CreateRoot() { return Status::OK(); }
+
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});
   // Convenience: a whole object into memory. REQUIRES: the object is small.
   Result<std::string> ReadAll(std::string_view key);
 };
+
+// OK if `key` follows the key rules above, else InvalidArgument naming it.
+Status ValidateKey(std::string_view key);
+// OK if `prefix` is empty, or follows the key rules once one trailing '/' is dropped.
+Status ValidatePrefix(std::string_view prefix);
 
 // Opens the backend a URL names, by scheme: file:///abs/path, mem://name,
 // s3://bucket[/prefix]?endpoint=...&region=... . InvalidArgument for an unknown

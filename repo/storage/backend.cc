@@ -1,0 +1,92 @@
+// StorageBackend convenience methods, key validation and the URL scheme table.
+#include "repo/storage/backend.h"
+
+#include <array>
+
+#include "repo/storage/backends.h"
+
+namespace cairn::repo {
+namespace {
+
+using Factory = Result<std::unique_ptr<StorageBackend>> (*)(std::string_view url);
+
+struct Scheme {
+  std::string_view prefix;
+  Factory open;
+};
+
+// The one table of storage schemes. A new backend adds one line here.
+constexpr std::array<Scheme, 3> kSchemes = {{
+    {"file://", &OpenPosixBackend},
+    {"mem://", &OpenMemoryBackend},
+    {"s3://", &OpenS3Backend},
+}};
+
+constexpr size_t kMaxKeyLength = 1024;
+
+Status BadKey(std::string_view key, std::string_view rule) {
+  return Status::InvalidArgument("storage key '" + std::string(key) + "': " + std::string(rule));
+}
+
+}  // namespace
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty()) return BadKey(key, "is empty");
+  if (key.size() > kMaxKeyLength) return BadKey(key.substr(0, 64), "is longer than 1024 bytes");
+  if (key.front() == '/') return BadKey(key, "must be relative (starts with '/')");
+  if (key.back() == '/') return BadKey(key, "must not end with '/'");
+  for (char c : key) {
+    if (c == '\\') return BadKey(key, "contains a backslash");
+    if (c == '\0') return BadKey(key, "contains a NUL byte");
+  }
+  size_t start = 0;
+  bool first = true;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view segment = key.substr(start, end - start);
+    if (segment.empty()) return BadKey(key, "has an empty segment ('//')");
+    if (segment == "." || segment == "..") return BadKey(key, "has a '.' or '..' segment");
+    if (first && segment == "tmp") return BadKey(key, "'tmp/' is reserved for temp files");
+    first = false;
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+Status ValidatePrefix(std::string_view prefix) {
+  if (prefix.empty()) return Status::OK();
+  if (prefix.back() == '/') prefix.remove_suffix(1);
+  return ValidateKey(prefix);
+}
+
+Status StorageBackend::Put(std::string_view key, std::string_view bytes,
+                           const PutOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, NewWriter(options));
+  Status status = writer->Append(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
+  if (status.ok()) status = writer->Commit(key);
+  if (!status.ok()) writer->Abort();
+  return status;
+}
+
+Result<std::string> StorageBackend::ReadAll(std::string_view key) {
+  std::string out;
+  Status status = Read(key, 0, kToEnd, [&out](std::span<const std::byte> chunk) {
+    out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    return Status::OK();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url) {
+  for (const Scheme& scheme : kSchemes) {
+    if (url.substr(0, scheme.prefix.size()) == scheme.prefix) return scheme.open(url);
+  }
+  // Print only the scheme part: the rest of an unknown URL might hold a secret.
+  std::string_view shown = url.substr(0, url.find(':'));
+  return Status::InvalidArgument("storage URL with unknown scheme '" + std::string(shown) +
+                                 "': expected file://, mem:// or s3://");
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,198 @@
+// PosixBackend: reads, listing, removal and temp cleanup on a folder site.
+#include "repo/storage/posix_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "repo/storage/backends.h"
+#include "repo/storage/posix_io.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
+
+// Closes a file descriptor or DIR* when the scope ends.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+struct DirCloser {
+  DIR* dir;
+  ~DirCloser() {
+    if (dir != nullptr) ::closedir(dir);
+  }
+};
+
+}  // namespace
+
+PosixBackend::PosixBackend(std::string root) : root_(std::move(root)) {}
+
+Status PosixBackend::CheckRoot() const {
+  struct stat st;
+  if (::stat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
+  return Status::Unavailable("site " + DisplayUrl() +
+                             ": root folder is missing or not a folder (not mounted?)");
+}
+
+Status PosixBackend::MissingOrDown(Status not_found) const {
+  Status root = CheckRoot();
+  return root.ok() ? not_found : root;
+}
+
+Status PosixBackend::CreateRoot() { return posix_io::MakeDirs(root_); }
+
+std::string PosixBackend::DisplayUrl() const { return "file://" + root_; }
+
+Result<std::unique_ptr<BlobWriter>> PosixBackend::NewWriter(const PutOptions& options) {
+  CAIRN_RETURN_IF_ERROR(CheckRoot());
+  return posix_io::NewTempFileWriter(root_, options);
+}
+
+Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length,
+                          const ByteSink& sink) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string path = Path(key);
+  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return MissingOrDown(Status::FromErrno(errno, "open", path));
+  struct stat st;
+  if (::fstat(file.fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a regular file");
+  ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto buffer = std::make_unique<std::byte[]>(kReadChunk);
+  uint64_t remaining = length;
+  while (remaining > 0) {
+    size_t want = remaining < kReadChunk ? static_cast<size_t>(remaining) : kReadChunk;
+    ssize_t n = ::pread(file.fd, buffer.get(), want, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "read", path);
+    }
+    if (n == 0) break;  // end of file
+    CAIRN_RETURN_IF_ERROR(sink(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n))));
+    offset += static_cast<uint64_t>(n);
+    remaining -= static_cast<uint64_t>(n);
+  }
+  return Status::OK();
+}
+
+Result<ObjectInfo> PosixBackend::Stat(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string path = Path(key);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return MissingOrDown(Status::FromErrno(errno, "stat", path));
+  if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a regular file");
+  return ObjectInfo{std::string(key), static_cast<uint64_t>(st.st_size)};
+}
+
+namespace {
+
+// Lists the files below folder `dir` (whose key prefix is `dir_key`, empty or
+// ending in '/') whose keys start with `prefix`.
+Status Walk(const std::string& dir, const std::string& dir_key, std::string_view prefix,
+            const std::function<Status(const ObjectInfo&)>& fn) {
+  DirCloser handle{::opendir(dir.c_str())};
+  if (handle.dir == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::OK();  // nothing under the prefix
+    return Status::FromErrno(errno, "list folder", dir);
+  }
+  while (true) {
+    errno = 0;
+    struct dirent* entry = ::readdir(handle.dir);
+    if (entry == nullptr) {
+      if (errno != 0) return Status::FromErrno(errno, "list folder", dir);
+      return Status::OK();
+    }
+    std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (dir_key.empty() && name == "tmp") continue;  // unfinished writers
+    std::string key = dir_key + std::string(name);
+    struct stat st;
+    if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed while we listed
+      return Status::FromErrno(errno, "stat", dir + "/" + std::string(name));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      std::string sub_key = key + "/";
+      bool may_match = sub_key.size() <= prefix.size() ? prefix.starts_with(sub_key)
+                                                       : sub_key.starts_with(prefix);
+      if (may_match)
+        CAIRN_RETURN_IF_ERROR(Walk(dir + "/" + std::string(name), sub_key, prefix, fn));
+    } else if (S_ISREG(st.st_mode) && key.starts_with(prefix)) {
+      CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{std::move(key), static_cast<uint64_t>(st.st_size)}));
+    }
+  }
+}
+
+}  // namespace
+
+Status PosixBackend::List(std::string_view prefix,
+                          const std::function<Status(const ObjectInfo&)>& fn) {
+  CAIRN_RETURN_IF_ERROR(ValidatePrefix(prefix));
+  CAIRN_RETURN_IF_ERROR(CheckRoot());
+  // Start at the deepest folder the prefix names in full.
+  size_t slash = prefix.rfind('/');
+  std::string start_key =
+      slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash + 1));
+  std::string start_dir = start_key.empty() ? root_ : root_ + "/" + start_key.substr(0, slash);
+  return Walk(start_dir, start_key, prefix, fn);
+}
+
+Status PosixBackend::Remove(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string path = Path(key);
+  if (::unlink(path.c_str()) == 0) return Status::OK();
+  Status status = Status::FromErrno(errno, "remove", path);
+  if (status.IsNotFound()) {
+    Status root = CheckRoot();
+    return root.ok() ? Status::OK() : root;
+  }
+  return status;
+}
+
+Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
+  CAIRN_RETURN_IF_ERROR(CheckRoot());
+  const std::string tmp_dir = root_ + "/tmp";
+  DirCloser handle{::opendir(tmp_dir.c_str())};
+  if (handle.dir == nullptr) {
+    if (errno == ENOENT) return Status::OK();
+    return Status::FromErrno(errno, "list folder", tmp_dir);
+  }
+  const time_t now = ::time(nullptr);
+  while (struct dirent* entry = ::readdir(handle.dir)) {
+    struct stat st;
+    if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISREG(st.st_mode)) continue;
+    if (now - st.st_mtime < static_cast<time_t>(min_age_seconds)) continue;
+    if (::unlinkat(::dirfd(handle.dir), entry->d_name, 0) != 0 && errno != ENOENT) {
+      return Status::FromErrno(errno, "remove temp file", tmp_dir + "/" + entry->d_name);
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<StorageBackend>> OpenPosixBackend(std::string_view url) {
+  constexpr std::string_view kScheme = "file://";
+  if (!url.starts_with(kScheme)) return Status::InvalidArgument("not a file:// URL");
+  std::string path(url.substr(kScheme.size()));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path.empty() || path.front() != '/' || path == "/") {
+    return Status::InvalidArgument("site URL " + std::string(url) +
+                                   ": expected file:///absolute/path/to/folder");
+  }
+  if (path.find_first_of("?#\\") != std::string::npos || path.find("/../") != std::string::npos ||
+      path.ends_with("/..")) {
+    return Status::InvalidArgument("site URL " + std::string(url) +
+                                   ": the path must not hold '?', '#', '\\' or '..'");
+  }
+  return std::unique_ptr<StorageBackend>(new PosixBackend(std::move(path)));
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,54 @@
+// PosixBackend: a site that is a folder (local disk or a mount such as NFS).
+// Key "a/b/c" is the file <root>/a/b/c; unfinished writers live in <root>/tmp/.
+#ifndef CAIRN_REPO_STORAGE_POSIX_BACKEND_H_
+#define CAIRN_REPO_STORAGE_POSIX_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "repo/storage/backend.h"
+
+namespace cairn::repo {
+
+class PosixBackend : public StorageBackend {
+ public:
+  // `root` must be an absolute path; it need not exist yet (CreateRoot makes it).
+  explicit PosixBackend(std::string root);
+
+  // Writes go to a temp file in <root>/tmp/ (same filesystem as the final name)
+  // named "w-<pid>-<random>.tmp", opened O_CREAT|O_EXCL. Commit fsyncs the
+  // file, creates missing parent folders (fsyncing each new folder's parent),
+  // then link()s (if_absent: an existing key is never replaced) or rename()s
+  // the temp file to its final name and fsyncs the final folder.
+  // Unavailable if the root folder is missing; PermissionDenied/NoSpace/IOError
+  // name the path (and so the site).
+  Result<std::unique_ptr<BlobWriter>> NewWriter(const PutOptions& options) override;
+  // pread()s in 1 MiB chunks.
+  Status Read(std::string_view key, uint64_t offset, uint64_t length,
+              const ByteSink& sink) override;
+  Result<ObjectInfo> Stat(std::string_view key) override;
+  // Walks the folders below the prefix; never lists <root>/tmp/.
+  Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  Status Remove(std::string_view key) override;
+  // Removes files in <root>/tmp/ whose mtime is older than min_age_seconds.
+  Status CleanupTemp(uint64_t min_age_seconds) override;
+  // "file:///root".
+  std::string DisplayUrl() const override;
+  // mkdir -p <root>.
+  Status CreateRoot() override;
+
+  // OK if the root folder exists; Unavailable ("not mounted?") if not.
+  Status CheckRoot() const;
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string Path(std::string_view key) const { return root_ + "/" + std::string(key); }
+  // A NotFound from a system call becomes Unavailable when the root itself is gone.
+  Status MissingOrDown(Status not_found) const;
+
+  std::string root_;
+};
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_POSIX_BACKEND_H_

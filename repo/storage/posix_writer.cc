@@ -1,0 +1,161 @@
+// The posix BlobWriter: temp file, fsync, link-or-rename, fsync of the folder.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <random>
+
+#include "repo/storage/posix_io.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo::posix_io {
+namespace {
+
+std::string RandomHex() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t value = rng();
+  std::string hex;
+  for (int i = 0; i < 16; ++i, value >>= 4) hex.push_back(kHex[value & 0xf]);
+  return hex;
+}
+
+class PosixWriter : public BlobWriter {
+ public:
+  PosixWriter(std::string root, std::string temp_path, int fd, const PutOptions& options)
+      : root_(std::move(root)), temp_path_(std::move(temp_path)), fd_(fd), options_(options) {
+    if (!options_.expected_sha256.empty()) hasher_.emplace();
+  }
+  ~PosixWriter() override { Abort(); }
+
+  Status Append(std::span<const std::byte> data) override {
+    if (done_ || fd_ < 0) return Status::IOError("append to a finished writer: " + temp_path_);
+    if (hasher_) hasher_->Update(data);
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Status status = Status::FromErrno(errno, "write", temp_path_);
+        Abort();
+        return status;
+      }
+      data = data.subspan(static_cast<size_t>(n));
+    }
+    return Status::OK();
+  }
+
+  Status Commit(std::string_view key) override {
+    Status status = CommitImpl(key);
+    Abort();  // closes the fd and removes the temp name in every case
+    return status;
+  }
+
+  void Abort() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!done_) {
+      ::unlink(temp_path_.c_str());
+      done_ = true;
+    }
+  }
+
+ private:
+  Status CommitImpl(std::string_view key) {
+    CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+    if (done_ || fd_ < 0) return Status::IOError("commit of a finished writer: " + temp_path_);
+    const std::string final_path = root_ + "/" + std::string(key);
+    if (hasher_) {
+      std::string actual = hasher_->FinishHex();
+      if (actual != options_.expected_sha256) {
+        return Status::Corruption("write " + final_path + ": SHA-256 of the bytes is " + actual +
+                                  ", expected " + options_.expected_sha256);
+      }
+    }
+    if (::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_path_);
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      return Status::FromErrno(errno, "close", temp_path_);
+    }
+    fd_ = -1;
+    CAIRN_RETURN_IF_ERROR(MakeParents(root_, key));
+    if (options_.if_absent) {
+      // link() fails with EEXIST instead of replacing: write-once even under races.
+      if (::link(temp_path_.c_str(), final_path.c_str()) != 0) {
+        if (errno == EEXIST) return Status::AlreadyExists(final_path + " already exists");
+        return Status::FromErrno(errno, "link to", final_path);
+      }
+    } else if (::rename(temp_path_.c_str(), final_path.c_str()) != 0) {
+      return Status::FromErrno(errno, "rename to", final_path);
+    } else {
+      done_ = true;  // the temp name is gone: nothing to unlink
+    }
+    return SyncDir(final_path.substr(0, final_path.rfind('/')));
+  }
+
+  std::string root_;
+  std::string temp_path_;
+  int fd_;
+  PutOptions options_;
+  std::optional<Sha256Stream> hasher_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open folder", dir);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some filesystems refuse fsync on folders; their entries are durable anyway.
+  if (rc != 0 && err != EINVAL && err != ENOTSUP) return Status::FromErrno(err, "fsync", dir);
+  return Status::OK();
+}
+
+Status MakeParents(const std::string& root, std::string_view key) {
+  std::string path = root;
+  size_t start = 0;
+  for (size_t slash = key.find('/'); slash != std::string_view::npos;
+       start = slash + 1, slash = key.find('/', start)) {
+    std::string parent = path;
+    path += "/";
+    path += key.substr(start, slash - start);
+    if (::mkdir(path.c_str(), 0755) == 0) {
+      CAIRN_RETURN_IF_ERROR(SyncDir(parent));
+    } else if (errno != EEXIST) {
+      return Status::FromErrno(errno, "create folder", path);
+    }
+  }
+  return Status::OK();
+}
+
+Status MakeDirs(const std::string& path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "create folder", prefix);
+    }
+    if (slash == std::string::npos) return Status::OK();
+  }
+}
+
+Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(const std::string& root,
+                                                      const PutOptions& options) {
+  const std::string tmp_dir = root + "/tmp";
+  if (::mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::FromErrno(errno, "create folder", tmp_dir);
+  }
+  for (int attempt = 0;; ++attempt) {
+    std::string path = tmp_dir + "/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) return std::unique_ptr<BlobWriter>(new PosixWriter(root, path, fd, options));
+    if (errno != EEXIST || attempt >= 8) return Status::FromErrno(errno, "create temp file", path);
+  }
+}
+
+}  // namespace cairn::repo::posix_io
