@@ -52,7 +52,7 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+CommandResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   CommandResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return result;
@@ -109,7 +109,7 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
 CommandResult RunCairn(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> argv{CairnBinary().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, env);
+  return RunProcess(argv, env);
 }
 
 }  // namespace cairn::testing

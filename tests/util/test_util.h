@@ -43,7 +43,8 @@ struct CommandResult {
 };
 // Runs argv (argv[0] is looked up on PATH unless it contains '/'), no shell,
 // with `env` entries ("K=V") added to the environment. Captures both streams.
-CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+CommandResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {});
 // Runs the cairn binary with `args`.
 CommandResult RunCairn(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {});
