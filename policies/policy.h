@@ -1,0 +1,91 @@
+// The policy engine: loads text-format policies checked against
+// proto/policy.proto, checks what the schema cannot say (copies >= 1, known
+// algorithms, a profile that exists, ...), and resolves which policy applies to
+// a partner. Every error names the source and, when known, "LINE:COL" and the
+// field: "acme.textpb:3:9: copies: must be at least 1".
+#ifndef CAIRN_POLICIES_POLICY_H_
+#define CAIRN_POLICIES_POLICY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bagit/status.h"
+#include "proto/policy.pb.h"
+
+namespace cairn::policies {
+
+// Copies kept when no policy at all has been set.
+inline constexpr uint32_t kBuiltinDefaultCopies = 2;
+// Days between fixity checks when a policy does not say.
+inline constexpr uint32_t kDefaultFixityIntervalDays = 90;
+
+// Parses `text` as a text-format Policy and checks it. `source` names the text
+// in messages (a file path, "catalog:default"); a relative `bagit_profile` is
+// resolved against `base_dir` and returned absolute. Returns InvalidArgument
+// "SOURCE:LINE:COL: message" naming the field for syntax errors (unknown field,
+// bad value) and semantic errors alike.
+Result<proto::Policy> ParsePolicy(std::string_view text, const std::string& source,
+                                  const std::string& base_dir);
+
+// Reads the file at `path` and parses it with ParsePolicy (base_dir = the
+// file's folder). NotFound/PermissionDenied/IOError name the file.
+Result<proto::Policy> LoadPolicyFile(const std::string& path);
+
+// The semantic checks ParsePolicy runs, for a policy built in code. Messages
+// are prefixed with `source` only (no line numbers). A relative profile path
+// is resolved against `base_dir`.
+Status CheckPolicy(const proto::Policy& policy, const std::string& source,
+                   const std::string& base_dir);
+
+// What the policy engine needs to know of a site to check a policy against
+// the sites that exist.
+struct SiteFacts {
+  std::string name;
+  std::string region;  // empty: no region
+};
+
+// Checks that every site the policy names exists, and that enough sites exist
+// (in distinct listed regions when `regions` is set) to hold `copies` copies.
+// InvalidArgument "SOURCE: sites: no site named "x"" and similar.
+Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
+                               const std::string& source);
+
+// A fixity sample: which part of the copies one sweep checks.
+struct Sample {
+  enum class Kind { kAll, kPercent, kBucket };
+  Kind kind = Kind::kAll;
+  double percent = 100.0;  // kPercent: (0, 100]
+  uint32_t bucket = 0;     // kBucket: n, 1 <= n <= of
+  uint32_t of = 0;         // kBucket: t >= 1
+};
+// Parses "" (all), "10%" / "2.5%" (0 < p <= 100) or "n/t" (1 <= n <= t).
+// InvalidArgument explaining the accepted forms otherwise.
+Result<Sample> ParseSample(std::string_view text);
+
+// A policy as stored in the catalog: the text as written, where it came from,
+// and the folder its relative paths are resolved against.
+struct StoredPolicy {
+  std::string text;
+  std::string source;    // e.g. "/etc/cairn/acme.textpb" or "catalog:acme"
+  std::string base_dir;  // folder for a relative bagit_profile
+};
+
+// `copies: 2` and nothing else: what applies when no policy is stored.
+proto::Policy BuiltinDefaultPolicy();
+
+// The policy that applies to a partner: its own policy when it has one (it
+// replaces the default whole: fields are not merged), else the default policy,
+// else BuiltinDefaultPolicy(). Errors of a stored text are returned as from
+// ParsePolicy.
+Result<proto::Policy> EffectivePolicy(const std::optional<StoredPolicy>& partner_policy,
+                                      const std::optional<StoredPolicy>& default_policy);
+
+// The policy in text format, one field per line (for `policy show`).
+std::string FormatPolicy(const proto::Policy& policy);
+
+}  // namespace cairn::policies
+
+#endif  // CAIRN_POLICIES_POLICY_H_

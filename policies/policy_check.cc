@@ -1,0 +1,194 @@
+// Semantic checks of a policy: what proto/policy.proto cannot express.
+#include <boost/filesystem.hpp>
+#include <charconv>
+#include <set>
+
+#include "bagit/digest.h"
+#include "policies/policy.h"
+#include "policies/policy_check_internal.h"
+
+namespace cairn::policies {
+namespace internal {
+namespace {
+
+namespace fs = boost::filesystem;
+
+Status Bad(const Locate& locate, std::string_view field, int index, const std::string& what) {
+  return Status::InvalidArgument(locate(field, index) + ": " + std::string(field) + ": " + what);
+}
+
+// Index of the first repeated element equal to an earlier one, or -1.
+int FirstDuplicate(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::set<std::string> seen;
+  for (int i = 0; i < values.size(); ++i) {
+    if (!seen.insert(values[i]).second) return i;
+  }
+  return -1;
+}
+
+Status CheckPlacement(const proto::Policy& p, const Locate& locate) {
+  if (p.copies() < 1) {
+    return Bad(locate, "copies", -1, "must be at least 1 (every policy needs `copies: N`)");
+  }
+  for (int i = 0; i < p.sites_size(); ++i) {
+    if (p.sites(i).empty()) return Bad(locate, "sites", i, "a site name must not be empty");
+  }
+  if (int dup = FirstDuplicate(p.sites()); dup >= 0) {
+    return Bad(locate, "sites", dup, "site \"" + p.sites(dup) + "\" is listed twice");
+  }
+  if (p.sites_size() > 0 && p.copies() > static_cast<uint32_t>(p.sites_size())) {
+    return Bad(locate, "copies", -1,
+               std::to_string(p.copies()) + " copies need at least " + std::to_string(p.copies()) +
+                   " sites, but only " + std::to_string(p.sites_size()) + " are listed in `sites`");
+  }
+  for (int i = 0; i < p.regions_size(); ++i) {
+    if (p.regions(i).empty()) return Bad(locate, "regions", i, "a region must not be empty");
+  }
+  if (int dup = FirstDuplicate(p.regions()); dup >= 0) {
+    return Bad(locate, "regions", dup, "region \"" + p.regions(dup) + "\" is listed twice");
+  }
+  if (p.regions_size() > 0 && p.copies() > static_cast<uint32_t>(p.regions_size())) {
+    return Bad(locate, "copies", -1,
+               std::to_string(p.copies()) + " copies in distinct regions need at least " +
+                   std::to_string(p.copies()) + " regions, but only " +
+                   std::to_string(p.regions_size()) + " are listed in `regions`");
+  }
+  return Status::OK();
+}
+
+Status CheckContent(const proto::Policy& p, const std::string& base_dir, const Locate& locate) {
+  if (p.has_fixity()) {
+    if (p.fixity().interval_days() < 1) {
+      return Bad(locate, "fixity.interval_days", -1, "must be at least 1 day");
+    }
+    if (auto sample = ParseSample(p.fixity().sample()); !sample.ok()) {
+      return Bad(locate, "fixity.sample", -1, sample.status().message());
+    }
+  }
+  for (int i = 0; i < p.algorithms_size(); ++i) {
+    if (!bagit::ParseAlgorithm(p.algorithms(i))) {
+      return Bad(locate, "algorithms", i,
+                 "unknown algorithm \"" + p.algorithms(i) +
+                     "\" (known: md5, sha1, sha224, sha256, sha384, sha512)");
+    }
+  }
+  for (int i = 0; i < p.required_bag_info_size(); ++i) {
+    const std::string& label = p.required_bag_info(i);
+    if (label.empty() || label.find_first_of(":\r\n") != std::string::npos ||
+        label.front() == ' ' || label.back() == ' ') {
+      return Bad(locate, "required_bag_info", i,
+                 "\"" + label + "\" is not a bag-info label (no ':', newline or edge spaces)");
+    }
+  }
+  if (!p.bagit_profile().empty()) {
+    const std::string path = ResolveProfilePath(p.bagit_profile(), base_dir);
+    boost::system::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      return Bad(locate, "bagit_profile", -1, "no BagIt profile file at " + path);
+    }
+    // TODO(catalog): parse the profile with bagit/profile.h once it lands.
+  }
+  if (p.retention().forever() && p.retention().min_days() > 0) {
+    return Bad(locate, "retention.min_days", -1, "is meaningless with `forever: true`");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CheckPolicyAt(const proto::Policy& policy, const std::string& base_dir,
+                     const Locate& locate) {
+  CAIRN_RETURN_IF_ERROR(CheckPlacement(policy, locate));
+  return CheckContent(policy, base_dir, locate);
+}
+
+std::string ResolveProfilePath(const std::string& profile, const std::string& base_dir) {
+  if (profile.empty()) return profile;
+  fs::path p(profile);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+}  // namespace internal
+
+Status CheckPolicy(const proto::Policy& policy, const std::string& source,
+                   const std::string& base_dir) {
+  return internal::CheckPolicyAt(policy, base_dir,
+                                 [&source](std::string_view, int) { return source; });
+}
+
+Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
+                               const std::string& source) {
+  for (const std::string& name : policy.sites()) {
+    bool found = false;
+    for (const SiteFacts& s : sites) found = found || s.name == name;
+    if (!found) {
+      return Status::InvalidArgument(source + ": sites: no site named \"" + name +
+                                     "\" (see `cairn site list`)");
+    }
+  }
+  // The sites copies may go to: the listed ones, or all.
+  std::vector<const SiteFacts*> usable;
+  for (const SiteFacts& s : sites) {
+    bool listed = policy.sites().empty();
+    for (const std::string& name : policy.sites()) listed = listed || s.name == name;
+    if (listed) usable.push_back(&s);
+  }
+  if (policy.regions().empty()) {
+    if (usable.size() < policy.copies()) {
+      return Status::InvalidArgument(source + ": copies: " + std::to_string(policy.copies()) +
+                                     " copies need " + std::to_string(policy.copies()) +
+                                     " sites, but only " + std::to_string(usable.size()) +
+                                     " are available");
+    }
+    return Status::OK();
+  }
+  std::set<std::string> regions;
+  for (const SiteFacts* s : usable) {
+    for (const std::string& r : policy.regions()) {
+      if (s->region == r) regions.insert(r);
+    }
+  }
+  if (regions.size() < policy.copies()) {
+    return Status::InvalidArgument(
+        source + ": regions: " + std::to_string(policy.copies()) +
+        " copies in distinct regions need sites in " + std::to_string(policy.copies()) +
+        " of the listed regions, but sites exist in only " + std::to_string(regions.size()));
+  }
+  return Status::OK();
+}
+
+Result<Sample> ParseSample(std::string_view text) {
+  Sample s;
+  if (text.empty()) return s;
+  const auto bad = [&text]() {
+    return Status::InvalidArgument("bad sample \"" + std::string(text) +
+                                   "\": use \"P%\" (0 < P <= 100) or \"n/t\" (1 <= n <= t)");
+  };
+  if (text.back() == '%') {
+    std::string number(text.substr(0, text.size() - 1));
+    double pct = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
+    if (ec != std::errc() || end != number.data() + number.size() || !(pct > 0) || pct > 100) {
+      return bad();
+    }
+    s.kind = Sample::Kind::kPercent;
+    s.percent = pct;
+    return s;
+  }
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return bad();
+  uint32_t n = 0, t = 0;
+  auto r1 = std::from_chars(text.data(), text.data() + slash, n);
+  auto r2 = std::from_chars(text.data() + slash + 1, text.data() + text.size(), t);
+  if (r1.ec != std::errc() || r1.ptr != text.data() + slash || r2.ec != std::errc() ||
+      r2.ptr != text.data() + text.size() || n < 1 || t < 1 || n > t) {
+    return bad();
+  }
+  s.kind = Sample::Kind::kBucket;
+  s.bucket = n;
+  s.of = t;
+  return s;
+}
+
+}  // namespace cairn::policies

@@ -1,0 +1,31 @@
+// Internal to policies/: the semantic checks with a hook that turns a field
+// into "SOURCE:LINE:COL" when the policy was parsed from text.
+#ifndef CAIRN_POLICIES_POLICY_CHECK_INTERNAL_H_
+#define CAIRN_POLICIES_POLICY_CHECK_INTERNAL_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+#include "proto/policy.pb.h"
+
+namespace cairn::policies::internal {
+
+// Returns the message prefix for a field: "SOURCE:LINE:COL" when its place in
+// the text is known, else "SOURCE". `field` is a path such as "copies" or
+// "fixity.interval_days"; `index` is the element of a repeated field or -1.
+using Locate = std::function<std::string(std::string_view field, int index)>;
+
+// Runs every semantic check; the first failure is returned as InvalidArgument
+// "<Locate(field)>: <field>: <what is wrong>".
+Status CheckPolicyAt(const proto::Policy& policy, const std::string& base_dir,
+                     const Locate& locate);
+
+// `profile` made absolute against `base_dir` (unchanged if already absolute
+// or empty).
+std::string ResolveProfilePath(const std::string& profile, const std::string& base_dir);
+
+}  // namespace cairn::policies::internal
+
+#endif  // CAIRN_POLICIES_POLICY_CHECK_INTERNAL_H_
