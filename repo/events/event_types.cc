@@ -1,0 +1,35 @@
+#include "repo/events/event_types.h"
+
+#include <cctype>
+
+namespace cairn::repo {
+namespace {
+
+constexpr EventType kAll[] = {kIngestion,   kValidation,  kMessageDigestCalculation,
+                              kReplication, kFixityCheck, kDissemination,
+                              kDeletion,    kRecovery};
+
+std::string Fold(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '-' || c == '_') c = ' ';
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EventTypeUri(const EventType& t) {
+  return std::string(kEventTypeScheme) + "/" + std::string(t.code);
+}
+
+std::optional<EventType> FindEventType(std::string_view label_or_code) {
+  const std::string want = Fold(label_or_code);
+  for (const EventType& t : kAll) {
+    if (want == t.label || want == t.code) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,40 @@
+// PREMIS 3 event types Cairn records, with their codes in the Library of
+// Congress vocabulary (http://id.loc.gov/vocabulary/preservation/eventType).
+#ifndef CAIRN_REPO_EVENTS_EVENT_TYPES_H_
+#define CAIRN_REPO_EVENTS_EVENT_TYPES_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cairn::repo {
+
+struct EventType {
+  std::string_view label;  // PREMIS label: "fixity check"
+  std::string_view code;   // id.loc.gov code: "fix"
+};
+
+// The types Cairn writes. Their labels are what Event.type holds.
+inline constexpr EventType kIngestion{"ingestion", "ing"};
+inline constexpr EventType kValidation{"validation", "val"};
+inline constexpr EventType kMessageDigestCalculation{"message digest calculation", "mes"};
+inline constexpr EventType kReplication{"replication", "rep"};
+inline constexpr EventType kFixityCheck{"fixity check", "fix"};
+inline constexpr EventType kDissemination{"dissemination", "dis"};
+inline constexpr EventType kDeletion{"deletion", "del"};
+inline constexpr EventType kRecovery{"recovery", "rec"};
+
+inline constexpr std::string_view kEventTypeScheme =
+    "http://id.loc.gov/vocabulary/preservation/eventType";
+inline constexpr std::string_view kEventOutcomeScheme =
+    "http://id.loc.gov/vocabulary/preservation/eventOutcome";
+
+// "http://id.loc.gov/vocabulary/preservation/eventType/fix".
+std::string EventTypeUri(const EventType& t);
+// The type with this label or code ("fixity check", "fix", case-insensitive,
+// '-' and '_' read as spaces: "fixity-check"); nullopt if Cairn does not know it.
+std::optional<EventType> FindEventType(std::string_view label_or_code);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_EVENTS_EVENT_TYPES_H_

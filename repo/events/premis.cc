@@ -1,0 +1,223 @@
+#include "repo/events/premis.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "repo/events/event_types.h"
+
+namespace cairn::repo {
+namespace {
+
+// Escapes text for an XML element or attribute; drops characters XML 1.0 forbids.
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
+        out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+std::string ObjectRef(const proto::Event& e) {
+  if (e.partner().empty() && e.object().empty()) return "";
+  std::string ref = e.partner() + "/" + e.object();
+  if (e.version() > 0) ref += "@v" + std::to_string(e.version());
+  return ref;
+}
+
+std::string AgentId(const proto::Event& e) {
+  std::string agent = e.agent().empty() ? "cairn" : e.agent();
+  return e.agent_version().empty() ? agent : agent + "/" + e.agent_version();
+}
+
+std::string OutcomeCode(const std::string& outcome) {
+  if (outcome == "success") return "suc";
+  if (outcome == "failure") return "fai";
+  if (outcome == "warning") return "war";
+  return "";
+}
+
+void AppendEvent(std::ostringstream& x, const proto::Event& e) {
+  x << "  <premis:event>\n"
+    << "    <premis:eventIdentifier>\n"
+    << "      <premis:eventIdentifierType>UUID</premis:eventIdentifierType>\n"
+    << "      <premis:eventIdentifierValue>" << XmlEscape(e.id())
+    << "</premis:eventIdentifierValue>\n"
+    << "    </premis:eventIdentifier>\n";
+  x << "    <premis:eventType authority=\"eventType\" authorityURI=\"" << kEventTypeScheme << "\"";
+  if (!e.type_uri().empty()) x << " valueURI=\"" << XmlEscape(e.type_uri()) << "\"";
+  x << ">" << XmlEscape(e.type()) << "</premis:eventType>\n";
+  x << "    <premis:eventDateTime>" << FormatEventTime(e.time_unix_micros())
+    << "</premis:eventDateTime>\n";
+  std::string detail = "seq=" + std::to_string(e.seq());
+  if (!e.file().empty()) detail += "; file=\"" + e.file() + "\"";
+  if (!e.site().empty()) detail += "; site=\"" + e.site() + "\"";
+  if (!e.user().empty()) detail += "; user=\"" + e.user() + "\"";
+  detail += "; prev_hash=" + ToHex(e.prev_hash()) + "; hash=" + ToHex(e.hash());
+  x << "    <premis:eventDetailInformation>\n"
+    << "      <premis:eventDetail>" << XmlEscape(detail) << "</premis:eventDetail>\n"
+    << "    </premis:eventDetailInformation>\n";
+  if (!e.outcome().empty()) {
+    x << "    <premis:eventOutcomeInformation>\n"
+      << "      <premis:eventOutcome authority=\"eventOutcome\" authorityURI=\""
+      << kEventOutcomeScheme << "\"";
+    if (std::string code = OutcomeCode(e.outcome()); !code.empty()) {
+      x << " valueURI=\"" << kEventOutcomeScheme << "/" << code << "\"";
+    }
+    x << ">" << XmlEscape(e.outcome()) << "</premis:eventOutcome>\n";
+    if (!e.detail().empty()) {
+      x << "      <premis:eventOutcomeDetail>\n"
+        << "        <premis:eventOutcomeDetailNote>" << XmlEscape(e.detail())
+        << "</premis:eventOutcomeDetailNote>\n"
+        << "      </premis:eventOutcomeDetail>\n";
+    }
+    x << "    </premis:eventOutcomeInformation>\n";
+  }
+  x << "    <premis:linkingAgentIdentifier>\n"
+    << "      <premis:linkingAgentIdentifierType>local</premis:linkingAgentIdentifierType>\n"
+    << "      <premis:linkingAgentIdentifierValue>" << XmlEscape(AgentId(e))
+    << "</premis:linkingAgentIdentifierValue>\n"
+    << "      <premis:linkingAgentRole>executing program</premis:linkingAgentRole>\n"
+    << "    </premis:linkingAgentIdentifier>\n";
+  {
+    std::string ref = ObjectRef(e);
+    if (ref.empty()) ref = "repository";
+    x << "    <premis:linkingObjectIdentifier>\n"
+      << "      <premis:linkingObjectIdentifierType>local</premis:linkingObjectIdentifierType>\n"
+      << "      <premis:linkingObjectIdentifierValue>" << XmlEscape(ref)
+      << "</premis:linkingObjectIdentifierValue>\n"
+      << "    </premis:linkingObjectIdentifier>\n";
+  }
+  x << "  </premis:event>\n";
+}
+
+}  // namespace
+
+std::string ToHex(const std::string& bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string FormatEventTime(int64_t unix_micros) {
+  int64_t secs = unix_micros / 1000000;
+  int64_t micros = unix_micros % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    secs -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+  return buf;
+}
+
+std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
+  std::ostringstream x;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<premis:premis xmlns:premis=\"http://www.loc.gov/premis/v3\"\n"
+    << "               xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
+    << "               version=\"3.0\">\n";
+  std::set<std::string> objects;
+  std::map<std::string, const proto::Event*> agents;
+  for (const auto& e : events) {
+    std::string ref = ObjectRef(e);
+    objects.insert(ref.empty() ? "repository" : ref);
+    agents.emplace(AgentId(e), &e);
+  }
+  // The schema wants at least one object: events of the repository as a whole
+  // (site resync, catalog rebuild) and an empty log link to "repository".
+  if (objects.empty()) objects.insert("repository");
+  for (const auto& ref : objects) {
+    x << "  <premis:object xsi:type=\"premis:intellectualEntity\">\n"
+      << "    <premis:objectIdentifier>\n"
+      << "      <premis:objectIdentifierType>local</premis:objectIdentifierType>\n"
+      << "      <premis:objectIdentifierValue>" << XmlEscape(ref)
+      << "</premis:objectIdentifierValue>\n"
+      << "    </premis:objectIdentifier>\n"
+      << "  </premis:object>\n";
+  }
+  for (const auto& e : events) AppendEvent(x, e);
+  for (const auto& [id, e] : agents) {
+    x << "  <premis:agent>\n"
+      << "    <premis:agentIdentifier>\n"
+      << "      <premis:agentIdentifierType>local</premis:agentIdentifierType>\n"
+      << "      <premis:agentIdentifierValue>" << XmlEscape(id)
+      << "</premis:agentIdentifierValue>\n"
+      << "    </premis:agentIdentifier>\n"
+      << "    <premis:agentName>" << XmlEscape(e->agent().empty() ? "cairn" : e->agent())
+      << "</premis:agentName>\n"
+      << "    <premis:agentType>software</premis:agentType>\n";
+    if (!e->agent_version().empty()) {
+      x << "    <premis:agentVersion>" << XmlEscape(e->agent_version())
+        << "</premis:agentVersion>\n";
+    }
+    x << "  </premis:agent>\n";
+  }
+  x << "</premis:premis>\n";
+  return x.str();
+}
+
+nlohmann::json EventToJson(const proto::Event& e) {
+  nlohmann::json j;
+  j["seq"] = e.seq();
+  j["id"] = e.id();
+  j["type"] = e.type();
+  if (!e.type_uri().empty()) j["type_uri"] = e.type_uri();
+  j["time"] = FormatEventTime(e.time_unix_micros());
+  j["agent"] = AgentId(e);
+  if (!e.user().empty()) j["user"] = e.user();
+  if (!e.partner().empty()) j["partner"] = e.partner();
+  if (!e.object().empty()) j["object"] = e.object();
+  if (e.version() > 0) j["version"] = e.version();
+  if (!e.file().empty()) j["file"] = e.file();
+  if (!e.site().empty()) j["site"] = e.site();
+  j["outcome"] = e.outcome();
+  if (!e.detail().empty()) j["detail"] = e.detail();
+  j["prev_hash"] = ToHex(e.prev_hash());
+  j["hash"] = ToHex(e.hash());
+  return j;
+}
+
+std::string EventToText(const proto::Event& e) {
+  std::string line = std::to_string(e.seq()) + " " + FormatEventTime(e.time_unix_micros()) + " " +
+                     e.type() + " " + e.outcome();
+  if (std::string ref = ObjectRef(e); !ref.empty()) line += " " + ref;
+  if (!e.file().empty()) line += " file=" + e.file();
+  if (!e.site().empty()) line += " site=" + e.site();
+  if (!e.detail().empty()) line += ": " + e.detail();
+  return line;
+}
+
+}  // namespace cairn::repo

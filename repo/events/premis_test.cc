@@ -1,0 +1,91 @@
+#include "repo/events/premis.h"
+
+#include <gtest/gtest.h>
+
+#include "repo/events/event_types.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+using cairn::testing::FixturePath;
+using cairn::testing::RunProcess;
+using cairn::testing::TempDir;
+using cairn::testing::WriteFile;
+
+proto::Event MakeEvent(uint64_t seq, const EventType& type, const std::string& outcome) {
+  proto::Event e;
+  e.set_seq(seq);
+  e.set_id("6f1c2b7e-3d4a-4c1e-9a57-0b8e2f6d9c3" + std::to_string(seq % 10));
+  e.set_type(std::string(type.label));
+  e.set_type_uri(EventTypeUri(type));
+  e.set_time_unix_micros(1763726400000000 + static_cast<int64_t>(seq));
+  e.set_agent("cairn");
+  e.set_agent_version("0.1.0");
+  e.set_user("archivist");
+  e.set_partner("acme");
+  e.set_object("letters & <maps>");  // needs escaping
+  e.set_version(1);
+  e.set_file("data/a.txt");
+  e.set_site("a");
+  e.set_outcome(outcome);
+  e.set_detail("sha256 \"ab\" matches");
+  e.set_prev_hash(std::string(32, '\0'));
+  e.set_hash(std::string(32, '\x11'));
+  return e;
+}
+
+TEST(EventTypes, CodesAndLookup) {
+  EXPECT_EQ(EventTypeUri(kFixityCheck), "http://id.loc.gov/vocabulary/preservation/eventType/fix");
+  ASSERT_TRUE(FindEventType("fixity-check").has_value());
+  EXPECT_EQ(FindEventType("fixity-check")->code, "fix");
+  EXPECT_EQ(FindEventType("REP")->label, "replication");
+  EXPECT_FALSE(FindEventType("teleportation").has_value());
+}
+
+TEST(Premis, XmlValidatesAgainstPremis3Schema) {
+  std::vector<proto::Event> events = {MakeEvent(1, kIngestion, "success"),
+                                      MakeEvent(2, kFixityCheck, "failure"),
+                                      MakeEvent(3, kReplication, "warning")};
+  events[2].set_partner("other");
+  events[2].clear_file();
+  const std::string xml = EventsToPremisXml(events);
+  TempDir dir;
+  WriteFile(dir / "events.xml", xml);
+  auto r = RunProcess({"xmllint", "--noout", "--nonet", "--schema",
+                       FixturePath("premis/premis.xsd").string(), (dir / "events.xml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err << "\n" << xml;
+  EXPECT_NE(xml.find("letters &amp; &lt;maps&gt;"), std::string::npos);
+  EXPECT_NE(xml.find("eventType/fix\">fixity check<"), std::string::npos);
+  EXPECT_NE(xml.find("eventOutcome/fai\">failure<"), std::string::npos);
+}
+
+TEST(Premis, EmptyLogIsStillAValidDocument) {
+  TempDir dir;
+  WriteFile(dir / "empty.xml", EventsToPremisXml({}));
+  auto r = RunProcess({"xmllint", "--noout", "--nonet", "--schema",
+                       FixturePath("premis/premis.xsd").string(), (dir / "empty.xml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Premis, JsonAndTextCarryTheFields) {
+  proto::Event e = MakeEvent(7, kDissemination, "success");
+  nlohmann::json j = EventToJson(e);
+  EXPECT_EQ(j["seq"], 7);
+  EXPECT_EQ(j["type"], "dissemination");
+  EXPECT_EQ(j["time"], "2025-11-21T12:00:00.000007Z");
+  EXPECT_EQ(j["hash"], std::string(64, '1'));
+  EXPECT_EQ(j["version"], 1);
+  const std::string text = EventToText(e);
+  EXPECT_NE(text.find("dissemination success acme/letters & <maps>@v1 file=data/a.txt site=a"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Premis, FormatsTimeBeforeEpochAndHex) {
+  EXPECT_EQ(FormatEventTime(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(ToHex(std::string("\x00\xff\x10", 3)), "00ff10");
+}
+
+}  // namespace
+}  // namespace cairn::repo
