@@ -1,0 +1,321 @@
+// The storage-backend conformance suite (test-only; include from *_test.cc).
+// One TEST_P suite that every StorageBackend must pass. Instantiate it with a
+// factory that returns a fresh, EMPTY backend on each call:
+//
+//   INSTANTIATE_TEST_SUITE_P(Posix, BackendConformance,
+//                            ::testing::Values(BackendFactory{"posix", MakePosix}),
+//                            BackendFactoryName);
+#ifndef CAIRN_REPO_STORAGE_BACKEND_CONFORMANCE_H_
+#define CAIRN_REPO_STORAGE_BACKEND_CONFORMANCE_H_
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "repo/storage/backend.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo {
+
+struct BackendFactory {
+  std::string name;  // test-name suffix: letters, digits, '_'
+  std::function<std::unique_ptr<StorageBackend>()> make;
+};
+
+inline std::string BackendFactoryName(const ::testing::TestParamInfo<BackendFactory>& info) {
+  return info.param.name;
+}
+
+class BackendConformance : public ::testing::TestWithParam<BackendFactory> {
+ protected:
+  void SetUp() override {
+    backend_ = GetParam().make();
+    ASSERT_NE(backend_, nullptr);
+  }
+
+  static std::span<const std::byte> Bytes(std::string_view s) {
+    return std::as_bytes(std::span<const char>(s.data(), s.size()));
+  }
+
+  // Every key under `prefix`, sorted.
+  std::vector<std::string> Keys(std::string_view prefix = "") {
+    std::vector<std::string> keys;
+    Status status = backend_->List(prefix, [&keys](const ObjectInfo& info) {
+      keys.push_back(info.key);
+      return Status::OK();
+    });
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  // `length` bytes from `offset` of `key`.
+  Result<std::string> ReadRange(std::string_view key, uint64_t offset, uint64_t length) {
+    std::string out;
+    Status status = backend_->Read(key, offset, length, [&out](std::span<const std::byte> c) {
+      out.append(reinterpret_cast<const char*>(c.data()), c.size());
+      return Status::OK();
+    });
+    if (!status.ok()) return status;
+    return out;
+  }
+
+  std::unique_ptr<StorageBackend> backend_;
+};
+
+TEST_P(BackendConformance, PutThenReadStatListRemove) {
+  ASSERT_TRUE(backend_->Put("a/b/one", "hello world").ok());
+  auto bytes = backend_->ReadAll("a/b/one");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, "hello world");
+  auto info = backend_->Stat("a/b/one");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->key, "a/b/one");
+  EXPECT_EQ(info->size, 11u);
+  EXPECT_EQ(Keys(), std::vector<std::string>{"a/b/one"});
+  ASSERT_TRUE(backend_->Remove("a/b/one").ok());
+  EXPECT_TRUE(backend_->Stat("a/b/one").status().IsNotFound());
+  EXPECT_TRUE(Keys().empty());
+  EXPECT_TRUE(backend_->Remove("a/b/one").ok()) << "Remove must be idempotent";
+}
+
+TEST_P(BackendConformance, EmptyObject) {
+  ASSERT_TRUE(backend_->Put("empty", "").ok());
+  auto info = backend_->Stat("empty");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->size, 0u);
+  EXPECT_EQ(*backend_->ReadAll("empty"), "");
+}
+
+TEST_P(BackendConformance, MissingKeysAreNotFound) {
+  EXPECT_TRUE(backend_->Stat("no/such/key").status().IsNotFound());
+  EXPECT_TRUE(backend_->ReadAll("no/such/key").status().IsNotFound());
+  EXPECT_TRUE(Keys("no/").empty());
+}
+
+TEST_P(BackendConformance, RangeReads) {
+  ASSERT_TRUE(backend_->Put("r", "0123456789").ok());
+  EXPECT_EQ(*ReadRange("r", 0, 4), "0123");
+  EXPECT_EQ(*ReadRange("r", 3, 4), "3456");
+  EXPECT_EQ(*ReadRange("r", 7, StorageBackend::kToEnd), "789");
+  EXPECT_EQ(*ReadRange("r", 8, 100), "89") << "past the end yields the bytes that exist";
+  EXPECT_EQ(*ReadRange("r", 10, 5), "");
+  EXPECT_EQ(*ReadRange("r", 4, 0), "");
+}
+
+TEST_P(BackendConformance, ListFiltersByPrefix) {
+  for (const char* key : {"x/a1", "x/a2/b", "x/b", "y/a", "xa"}) {
+    ASSERT_TRUE(backend_->Put(key, key).ok()) << key;
+  }
+  EXPECT_EQ(Keys("x/a"), (std::vector<std::string>{"x/a1", "x/a2/b"}));
+  EXPECT_EQ(Keys("x/"), (std::vector<std::string>{"x/a1", "x/a2/b", "x/b"}));
+  EXPECT_EQ(Keys("x"), (std::vector<std::string>{"x/a1", "x/a2/b", "x/b", "xa"}));
+  EXPECT_EQ(Keys("").size(), 5u);
+  std::vector<uint64_t> sizes;
+  ASSERT_TRUE(backend_
+                  ->List("x/a2/",
+                         [&sizes](const ObjectInfo& info) {
+                           sizes.push_back(info.size);
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_EQ(sizes, std::vector<uint64_t>{6});
+  // A callback error stops the listing and is returned.
+  Status stop = backend_->List("", [](const ObjectInfo&) { return Status::Aborted("enough"); });
+  EXPECT_EQ(stop.code(), Code::kAborted);
+}
+
+TEST_P(BackendConformance, BadKeysAreRefused) {
+  for (const char* key :
+       {"", "../escape", "a/../../b", "/abs", "a//b", "a\\b", "a/", "./a", "tmp/x"}) {
+    EXPECT_EQ(backend_->Put(key, "x").code(), Code::kInvalidArgument) << key;
+    EXPECT_EQ(backend_->Stat(key).status().code(), Code::kInvalidArgument) << key;
+    EXPECT_EQ(backend_->ReadAll(key).status().code(), Code::kInvalidArgument) << key;
+    EXPECT_EQ(backend_->Remove(key).code(), Code::kInvalidArgument) << key;
+  }
+  EXPECT_EQ(backend_->List("../", [](const ObjectInfo&) { return Status::OK(); }).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(Keys().empty());
+}
+
+TEST_P(BackendConformance, OverwriteReplacesWithoutIfAbsent) {
+  ASSERT_TRUE(backend_->Put("k", "first version").ok());
+  ASSERT_TRUE(backend_->Put("k", "second").ok());
+  EXPECT_EQ(*backend_->ReadAll("k"), "second");
+}
+
+TEST_P(BackendConformance, IfAbsentIsWriteOnce) {
+  PutOptions once;
+  once.if_absent = true;
+  ASSERT_TRUE(backend_->Put("blob", "original", once).ok());
+  Status again = backend_->Put("blob", "impostor", once);
+  EXPECT_TRUE(again.IsAlreadyExists()) << again.ToString();
+  EXPECT_EQ(*backend_->ReadAll("blob"), "original");
+  EXPECT_EQ(Keys(), std::vector<std::string>{"blob"});
+}
+
+TEST_P(BackendConformance, ConcurrentIfAbsentWritersExactlyOneWins) {
+  constexpr int kWriters = 8;
+  std::vector<std::string> contents;
+  for (int i = 0; i < kWriters; ++i) contents.push_back(std::string(64 * 1024 + i, 'a' + i));
+  std::atomic<int> wins{0}, exists{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      PutOptions once;
+      once.if_absent = true;
+      Status status = backend_->Put("same/key", contents[i], once);
+      if (status.ok())
+        ++wins;
+      else if (status.IsAlreadyExists())
+        ++exists;
+      else
+        ++other;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(exists.load(), kWriters - 1);
+  EXPECT_EQ(other.load(), 0);
+  auto stored = backend_->ReadAll("same/key");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_NE(std::find(contents.begin(), contents.end(), *stored), contents.end())
+      << "the stored object must be one writer's bytes, whole";
+  EXPECT_EQ(Keys(), std::vector<std::string>{"same/key"});
+}
+
+TEST_P(BackendConformance, ConcurrentOverwritersLeaveOneWholeObject) {
+  constexpr int kWriters = 6;
+  std::vector<std::string> contents;
+  for (int i = 0; i < kWriters; ++i) contents.push_back(std::string(32 * 1024 + i, 'k' + i));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      if (!backend_->Put("shared", contents[i]).ok()) ++failures;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto stored = backend_->ReadAll("shared");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_NE(std::find(contents.begin(), contents.end(), *stored), contents.end());
+}
+
+TEST_P(BackendConformance, AbortedOrDestroyedWriterLeavesNothing) {
+  {
+    auto writer = backend_->NewWriter({});
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->Append(Bytes("never committed")).ok());
+    (*writer)->Abort();
+    (*writer)->Abort();  // safe twice
+  }
+  {
+    auto writer = backend_->NewWriter({});
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Append(Bytes("dropped")).ok());
+  }  // destroyed without Commit
+  EXPECT_TRUE(Keys().empty());
+  // An uncommitted writer is invisible while it is still alive, too.
+  auto live = backend_->NewWriter({});
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE((*live)->Append(Bytes("in flight")).ok());
+  EXPECT_TRUE(Keys().empty());
+  ASSERT_TRUE((*live)->Commit("done").ok());
+  EXPECT_EQ(Keys(), std::vector<std::string>{"done"});
+}
+
+TEST_P(BackendConformance, ExpectedSha256) {
+  PutOptions good;
+  good.expected_sha256 = Sha256Hex("checked bytes");
+  ASSERT_TRUE(backend_->Put("good", "checked bytes", good).ok());
+  EXPECT_EQ(*backend_->ReadAll("good"), "checked bytes");
+
+  PutOptions bad;
+  bad.expected_sha256 = Sha256Hex("other bytes");
+  Status status = backend_->Put("bad", "checked bytes", bad);
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_TRUE(backend_->Stat("bad").status().IsNotFound());
+  EXPECT_EQ(Keys(), std::vector<std::string>{"good"});
+}
+
+TEST_P(BackendConformance, CleanupTempKeepsObjectsAndLiveWriters) {
+  ASSERT_TRUE(backend_->Put("kept", "k").ok());
+  auto live = backend_->NewWriter({});
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE((*live)->Append(Bytes("young")).ok());
+  // Leftovers younger than an hour are kept: a running writer is not disturbed.
+  ASSERT_TRUE(backend_->CleanupTemp(3600).ok());
+  ASSERT_TRUE((*live)->Commit("late").ok());
+  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"kept", "late"}));
+  EXPECT_EQ(*backend_->ReadAll("late"), "young");
+}
+
+TEST_P(BackendConformance, LargeObjectStreamedInChunks) {
+  constexpr size_t kChunk = 1 << 20;
+  constexpr int kChunks = 20;
+  std::mt19937_64 rng(42);
+  std::string chunk(kChunk, '\0');
+  Sha256Stream written;
+  PutOptions options;
+  options.size_hint = uint64_t{kChunk} * kChunks;
+  auto writer = backend_->NewWriter(options);
+  ASSERT_TRUE(writer.ok());
+  for (int i = 0; i < kChunks; ++i) {
+    for (size_t j = 0; j < kChunk; j += 8) {
+      uint64_t v = rng();
+      std::memcpy(chunk.data() + j, &v, 8);
+    }
+    written.Update(Bytes(chunk));
+    ASSERT_TRUE((*writer)->Append(Bytes(chunk)).ok());
+  }
+  ASSERT_TRUE((*writer)->Commit("big/object").ok());
+  std::string expected = written.FinishHex();
+
+  Sha256Stream read;
+  uint64_t total = 0;
+  size_t largest_chunk = 0;
+  Status status =
+      backend_->Read("big/object", 0, StorageBackend::kToEnd, [&](std::span<const std::byte> c) {
+        read.Update(c);
+        total += c.size();
+        largest_chunk = std::max(largest_chunk, c.size());
+        return Status::OK();
+      });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(total, uint64_t{kChunk} * kChunks);
+  EXPECT_EQ(read.FinishHex(), expected);
+  EXPECT_LT(largest_chunk, size_t{kChunks} * kChunk) << "the object must arrive in chunks";
+  EXPECT_EQ(backend_->Stat("big/object")->size, uint64_t{kChunk} * kChunks);
+  // A range in the middle, across a chunk boundary.
+  auto middle = ReadRange("big/object", kChunk - 3, 6);
+  ASSERT_TRUE(middle.ok());
+  EXPECT_EQ(middle->size(), 6u);
+}
+
+TEST_P(BackendConformance, SinkErrorStopsRead) {
+  ASSERT_TRUE(backend_->Put("s", "some bytes").ok());
+  Status status = backend_->Read("s", 0, StorageBackend::kToEnd, [](std::span<const std::byte>) {
+    return Status::Aborted("sink says stop");
+  });
+  EXPECT_EQ(status.code(), Code::kAborted);
+}
+
+TEST_P(BackendConformance, DisplayUrlNamesTheSite) {
+  std::string url = backend_->DisplayUrl();
+  EXPECT_NE(url.find("://"), std::string::npos) << url;
+}
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_BACKEND_CONFORMANCE_H_

@@ -1,0 +1,36 @@
+// Runs the storage conformance suite on the posix and memory backends.
+#include "repo/storage/backend_conformance.h"
+
+#include <atomic>
+
+#include "repo/storage/backends.h"
+#include "repo/storage/memory_backend.h"
+#include "repo/storage/posix_backend.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+// One folder for every posix site the suite makes; removed at exit.
+cairn::testing::TempDir& SitesDir() {
+  static cairn::testing::TempDir dir;
+  return dir;
+}
+
+std::unique_ptr<StorageBackend> MakePosix() {
+  static std::atomic<int> counter{0};
+  std::string root = (SitesDir() / ("site" + std::to_string(counter++))).string();
+  auto backend = OpenPosixBackend("file://" + root);
+  if (!backend.ok() || !(*backend)->CreateRoot().ok()) return nullptr;
+  return std::move(backend).value();
+}
+
+std::unique_ptr<StorageBackend> MakeMemory() { return std::make_unique<MemoryBackend>("test"); }
+
+INSTANTIATE_TEST_SUITE_P(Storage, BackendConformance,
+                         ::testing::Values(BackendFactory{"posix", MakePosix},
+                                           BackendFactory{"memory", MakeMemory}),
+                         BackendFactoryName);
+
+}  // namespace
+}  // namespace cairn::repo

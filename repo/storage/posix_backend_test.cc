@@ -1,0 +1,164 @@
+// Posix-only behaviour: files on disk, missing roots, permissions, temp files.
+#include "repo/storage/posix_backend.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "repo/storage/backends.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+using cairn::testing::ReadFile;
+using cairn::testing::TempDir;
+using cairn::testing::WriteFile;
+namespace fs = boost::filesystem;
+
+std::unique_ptr<StorageBackend> Open(const fs::path& root) {
+  auto backend = OpenBackend("file://" + root.string());
+  EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+  return std::move(backend).value();
+}
+
+// Runs `fn` as an unprivileged user (root ignores file modes, so when the tests
+// run as root `fn` runs in a child process that drops to uid/gid 65534) and
+// returns the Status it produced as (code, message).
+std::pair<Code, std::string> RunUnprivileged(const std::function<Status()>& fn) {
+  if (::geteuid() != 0) {
+    Status status = fn();
+    return {status.code(), status.message()};
+  }
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {Code::kIOError, "pipe failed"};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(100);
+    Status status = fn();
+    const std::string& message = status.message();
+    ssize_t ignored = ::write(pipe_fds[1], message.data(), message.size());
+    (void)ignored;
+    ::_exit(static_cast<int>(status.code()));
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int wait_status = 0;
+  ::waitpid(pid, &wait_status, 0);
+  if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) == 100) {
+    return {Code::kIOError, "child could not drop privileges"};
+  }
+  return {static_cast<Code>(WEXITSTATUS(wait_status)), message};
+}
+
+TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
+  TempDir dir;
+  auto backend = Open(dir.path());
+  ASSERT_TRUE(backend->Put("blobs/sha256/ab/cd/file", "payload").ok());
+  EXPECT_EQ(ReadFile(dir / "blobs/sha256/ab/cd/file"), "payload");
+  // Temp files of committed or refused writers do not stay behind.
+  PutOptions once;
+  once.if_absent = true;
+  EXPECT_TRUE(backend->Put("blobs/sha256/ab/cd/file", "other", once).IsAlreadyExists());
+  EXPECT_TRUE(fs::is_empty(dir / "tmp"));
+  // A file someone else put in the folder is an object like any other.
+  WriteFile(dir / "events/1-2.pb", "seg");
+  EXPECT_EQ(*backend->ReadAll("events/1-2.pb"), "seg");
+}
+
+TEST(PosixBackend, DotDotKeyIsRefusedAndNothingIsWrittenOutside) {
+  TempDir dir;
+  fs::create_directories(dir / "site");
+  auto backend = Open(dir / "site");
+  Status status = backend->Put("../outside", "x");
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_NE(status.message().find("'..'"), std::string::npos) << status.message();
+  EXPECT_FALSE(fs::exists(dir / "outside"));
+  EXPECT_EQ(backend->ReadAll("a/../../etc/passwd").status().code(), Code::kInvalidArgument);
+}
+
+TEST(PosixBackend, MissingRootIsUnavailableNotMissing) {
+  TempDir dir;
+  auto backend = Open(dir / "not-mounted");
+  auto no_op = [](const ObjectInfo&) { return Status::OK(); };
+  EXPECT_TRUE(backend->ReadAll("blobs/x").status().IsUnavailable());
+  EXPECT_TRUE(backend->Stat("blobs/x").status().IsUnavailable());
+  EXPECT_TRUE(backend->List("", no_op).IsUnavailable());
+  EXPECT_TRUE(backend->Remove("blobs/x").IsUnavailable());
+  EXPECT_TRUE(backend->NewWriter({}).status().IsUnavailable());
+  EXPECT_TRUE(backend->CleanupTemp(0).IsUnavailable());
+  Status status = backend->Put("k", "v");
+  EXPECT_TRUE(status.IsUnavailable());
+  EXPECT_TRUE(status.retryable());
+  EXPECT_NE(status.message().find((dir / "not-mounted").string()), std::string::npos)
+      << status.message();
+  EXPECT_FALSE(fs::exists(dir / "not-mounted")) << "a down site must not be created by a write";
+  // Once the root exists, a missing key is NotFound.
+  ASSERT_TRUE(backend->CreateRoot().ok());
+  EXPECT_TRUE(backend->ReadAll("blobs/x").status().IsNotFound());
+}
+
+TEST(PosixBackend, UnwritableSiteIsPermissionDeniedNamingTheSite) {
+  TempDir dir;
+  fs::path root = dir / "readonly-site";
+  fs::create_directories(root);
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(root.c_str(), 0555);
+  auto [code, message] = RunUnprivileged([&root] {
+    auto backend = OpenBackend("file://" + root.string());
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Put("blobs/x", "bytes");
+  });
+  EXPECT_EQ(code, Code::kPermissionDenied) << message;
+  EXPECT_NE(message.find(root.string()), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(root / "blobs/x"));
+}
+
+TEST(PosixBackend, CleanupTempRemovesOnlyOldLeftovers) {
+  TempDir dir;
+  auto backend = Open(dir.path());
+  WriteFile(dir / "tmp/w-1-stale.tmp", "left by a killed writer");
+  WriteFile(dir / "tmp/w-2-fresh.tmp", "a writer still running");
+  struct utimbuf old_times = {::time(nullptr) - 7200, ::time(nullptr) - 7200};
+  ASSERT_EQ(::utime((dir / "tmp/w-1-stale.tmp").c_str(), &old_times), 0);
+  std::vector<std::string> listed;
+  ASSERT_TRUE(backend
+                  ->List("",
+                         [&listed](const ObjectInfo& info) {
+                           listed.push_back(info.key);
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_TRUE(listed.empty()) << "temp files are never listed";
+  ASSERT_TRUE(backend->CleanupTemp(3600).ok());
+  EXPECT_FALSE(fs::exists(dir / "tmp/w-1-stale.tmp"));
+  EXPECT_TRUE(fs::exists(dir / "tmp/w-2-fresh.tmp"));
+}
+
+TEST(PosixBackend, UrlTable) {
+  EXPECT_EQ(OpenBackend("file://relative/path").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(OpenBackend("file:///").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(OpenBackend("file:///a/../b").status().code(), Code::kInvalidArgument);
+  Status unknown = OpenBackend("ftp://user:secret@host/x").status();
+  EXPECT_EQ(unknown.code(), Code::kInvalidArgument);
+  EXPECT_EQ(unknown.message().find("secret"), std::string::npos) << unknown.message();
+  auto posix = OpenBackend("file:///srv/cairn/site-a/");
+  ASSERT_TRUE(posix.ok());
+  EXPECT_EQ((*posix)->DisplayUrl(), "file:///srv/cairn/site-a");
+  // mem:// stores are shared by name.
+  auto first = OpenBackend("mem://shared-test");
+  auto second = OpenBackend("mem://shared-test");
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->Put("k", "v").ok());
+  EXPECT_EQ(*(*second)->ReadAll("k"), "v");
+  EXPECT_EQ((*second)->DisplayUrl(), "mem://shared-test");
+}
+
+}  // namespace
+}  // namespace cairn::repo
