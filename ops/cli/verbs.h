@@ -7,6 +7,7 @@
 namespace cairn::cli {
 
 void RegisterVersion(CLI::App& app, Globals& g);  // version.cc
+void RegisterBagValidate(CLI::App& app, Globals& g);  // bag_validate.cc
 
 }  // namespace cairn::cli
 

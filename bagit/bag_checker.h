@@ -1,0 +1,93 @@
+// The RFC 8493 rules, independent of where the bytes come from. A driver (a
+// directory walk, or an archive stream) feeds the checker the bag's tag files
+// and payload files; the checker records every finding in a Report and fills a
+// BagContents. Used by validator.cc; deposit can drive it the same way while it
+// streams a bag into storage.
+//
+// Order of calls: TagFile("bagit.txt", ...) first (or BagitTxtMissing()), then
+// the other tag files, then payload files (PayloadFile may be called from
+// several threads at once), then Finish() once.
+#ifndef CAIRN_BAGIT_BAG_CHECKER_H_
+#define CAIRN_BAGIT_BAG_CHECKER_H_
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "bagit/archive.h"
+#include "bagit/validator.h"
+
+namespace cairn::bagit {
+
+// Reads one file's bytes into a sink: a local file or the current archive member.
+using ByteSource = std::function<Status(const ChunkSink& sink)>;
+
+class BagChecker {
+ public:
+  BagChecker(const ValidateOptions& options, Report* report, BagContents* contents);
+
+  // Algorithms to hash tag files with (those of the tag manifests); all six when
+  // not called.
+  void SetTagAlgorithms(AlgorithmSet algorithms) { tag_algorithms_ = algorithms; }
+  // Reads, hashes and parses one tag file (bag-relative path outside data/).
+  // A non-OK Status means the bytes could not be read (the driver decides
+  // whether that is "could not run"); rule findings go to the report.
+  Status TagFile(std::string_view path, const ByteSource& source);
+  void BagitTxtMissing();
+
+  // Algorithms payload files must be hashed with: those of the payload manifests
+  // in full mode, none otherwise.
+  AlgorithmSet PayloadAlgorithms() const;
+  bool WantsHashes() const { return options_.mode == ValidationMode::kFull; }
+  // A regular payload file of `size` bytes; `digests` is null when not hashed.
+  // Thread-safe.
+  void PayloadFile(std::string_view path, uint64_t size, const Digests* digests);
+  // A directory under data/ (a manifest must not list it).
+  void PayloadDirectory(std::string_view path);
+  // An entry that may not be in a bag (symlink, device, hard link, ...).
+  void Refuse(std::string_view path, std::string_view rule, std::string message);
+
+  // Cross-file rules: missing files, Payload-Oxum, tag manifests, fetch.txt, names
+  // that differ only in case or normalization, the profile.
+  void Finish(bool data_dir_present);
+
+  const BagitVersion& version() const { return contents_->declaration.version; }
+
+ private:
+  // Hashes the file; keeps up to `max_bytes` of it in *bytes (nullptr: keep none).
+  Status ReadTagBytes(std::string_view path, const ByteSource& source, size_t max_bytes,
+                      std::string* bytes, TagFileRecord* record);
+  Status ReadTagLines(std::string_view path, const ByteSource& source, TagFileRecord* record,
+                      const std::function<void(uint64_t, std::string_view)>& on_line);
+  void CheckTagManifests();
+  void CheckFetch();
+  void CheckMissingAndCollisions();
+  void CheckOxum();
+
+  struct TagManifestLine {
+    int manifest;  // index into tag_manifests_
+    std::string path;
+    std::string digest;
+    uint64_t line;
+  };
+  struct TagManifest {
+    std::string file;
+    Algorithm algorithm;
+  };
+
+  ValidateOptions options_;
+  Report* report_;
+  BagContents* contents_;
+  AlgorithmSet tag_algorithms_ = AlgorithmSet().set();
+  bool bagit_seen_ = false;
+  std::vector<TagManifest> tag_manifests_;
+  std::vector<TagManifestLine> tag_manifest_lines_;
+  std::mutex mu_;  // guards payload counters, the index's seen marks and report_
+  uint64_t payload_files_ = 0;
+  uint64_t payload_bytes_ = 0;
+};
+
+}  // namespace cairn::bagit
+
+#endif  // CAIRN_BAGIT_BAG_CHECKER_H_

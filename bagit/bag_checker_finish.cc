@@ -1,0 +1,178 @@
+// BagChecker, part 2: the rules that need the whole bag (Finish()).
+#include <algorithm>
+#include <bit>
+#include <functional>
+#include <unordered_map>
+
+#include "bagit/bag_checker.h"
+#include "bagit/paths.h"
+#include "bagit/profile.h"
+
+namespace cairn::bagit {
+
+void BagChecker::Finish(bool data_dir_present) {
+  report_->payload_files = payload_files_;
+  report_->payload_bytes = payload_bytes_;
+  if (!data_dir_present) {
+    report_->Error("data", "bag.data-missing", "the payload directory data/ is missing");
+  }
+  if (contents_->manifests.manifest_count() == 0) {
+    report_->Error("", "bag.no-manifest", "no payload manifest (manifest-<algorithm>.txt)");
+  }
+  CheckOxum();
+  CheckTagManifests();
+  CheckFetch();
+  if (options_.mode != ValidationMode::kFast) CheckMissingAndCollisions();
+  if (options_.profile != nullptr) options_.profile->Check(*contents_, report_);
+}
+
+void BagChecker::CheckOxum() {
+  const BagInfo& info = contents_->bag_info;
+  if (!info.oxum_bytes) {
+    if (options_.mode == ValidationMode::kFast) {
+      report_->Warning("bag-info.txt", "fast.no-oxum",
+                       "no Payload-Oxum: --fast checked nothing of the payload");
+    }
+    return;
+  }
+  if (*info.oxum_bytes != payload_bytes_ || *info.oxum_files != payload_files_) {
+    report_->Error("bag-info.txt", "bag-info.oxum-mismatch",
+                   "Payload-Oxum says " + std::to_string(*info.oxum_bytes) + " bytes in " +
+                       std::to_string(*info.oxum_files) + " files, the payload has " +
+                       std::to_string(payload_bytes_) + " bytes in " +
+                       std::to_string(payload_files_) + " files");
+  }
+}
+
+void BagChecker::CheckTagManifests() {
+  const ManifestIndex& index = contents_->manifests;
+  bool hash = options_.mode == ValidationMode::kFull;
+  for (size_t t = 0; t < tag_manifests_.size(); ++t) {
+    const TagManifest& tm = tag_manifests_[t];
+    // Every payload manifest must be listed.
+    for (int m = 0; m < index.manifest_count(); ++m) {
+      bool listed = std::any_of(
+          tag_manifest_lines_.begin(), tag_manifest_lines_.end(), [&](const TagManifestLine& l) {
+            return l.manifest == static_cast<int>(t) && l.path == index.manifest_file(m);
+          });
+      if (listed) continue;
+      std::string msg = "does not list the payload manifest " + index.manifest_file(m);
+      if (version().AtLeast1()) {
+        report_->Error(tm.file, "tagmanifest.manifest-not-listed", msg);
+      } else {
+        report_->Warning(tm.file, "tagmanifest.manifest-not-listed", msg);
+      }
+    }
+  }
+  // Every listed tag file must exist and verify; each path only once per tag manifest.
+  std::unordered_map<std::string, uint64_t> first_line;
+  int current = -1;
+  for (const TagManifestLine& l : tag_manifest_lines_) {
+    const TagManifest& tm = tag_manifests_[l.manifest];
+    if (l.manifest != current) {
+      first_line.clear();
+      current = l.manifest;
+    }
+    auto [it, inserted] = first_line.emplace(l.path, l.line);
+    if (!inserted) {
+      std::string msg = "'" + Printable(l.path) + "' is listed again (first on line " +
+                        std::to_string(it->second) + ")";
+      if (version().AtLeast1()) {
+        report_->Error(tm.file, "manifest.duplicate", msg, l.line);
+      } else {
+        report_->Warning(tm.file, "manifest.duplicate", msg, l.line);
+      }
+      continue;
+    }
+    const TagFileRecord* record = contents_->FindTagFile(l.path);
+    if (record == nullptr) {
+      report_->Error(tm.file, "tagmanifest.file-missing",
+                     "lists '" + Printable(l.path) + "', which is not in the bag", l.line);
+      continue;
+    }
+    if (!hash) continue;
+    const std::string& actual = record->digests[tm.algorithm];
+    if (!actual.empty() && actual != l.digest) {
+      report_->Error(l.path, "tagmanifest.digest-mismatch",
+                     std::string(AlgorithmName(tm.algorithm)) + " is " + actual + " but " +
+                         tm.file + " line " + std::to_string(l.line) + " says " + l.digest);
+    }
+  }
+}
+
+void BagChecker::CheckFetch() {
+  const ManifestIndex& index = contents_->manifests;
+  for (const FetchEntry& f : contents_->fetch) {
+    std::optional<ManifestIndex::EntryId> id = index.Find(f.path);
+    if (!id || index.listed_mask(*id) != index.all_manifests_mask()) {
+      report_->Error("fetch.txt", "fetch.not-in-manifest",
+                     "'" + Printable(f.path) + "' must be listed in every payload manifest",
+                     f.line);
+    }
+  }
+}
+
+void BagChecker::CheckMissingAndCollisions() {
+  const ManifestIndex& index = contents_->manifests;
+  // Group names that differ only in case or Unicode normalization.
+  std::vector<std::pair<size_t, ManifestIndex::EntryId>> keys;
+  keys.reserve(index.size());
+  index.ForEach([&](ManifestIndex::EntryId id) {
+    keys.emplace_back(std::hash<std::string>()(CollisionKey(index.path(id))), id);
+  });
+  std::sort(keys.begin(), keys.end());
+  std::vector<ManifestIndex::EntryId> covered;
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i + 1;
+    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+    if (j - i > 1) {
+      std::string key = CollisionKey(index.path(keys[i].second));
+      std::vector<ManifestIndex::EntryId> group;
+      for (size_t k = i; k < j; ++k) {
+        if (CollisionKey(index.path(keys[k].second)) == key) group.push_back(keys[k].second);
+      }
+      if (group.size() > 1) {
+        std::string names;
+        for (ManifestIndex::EntryId id : group) names += " '" + Printable(index.path(id)) + "'";
+        report_->Warning(index.path(group[0]), "payload.name-collision",
+                         "names differ only in case or Unicode normalization and collide on "
+                         "some file systems:" +
+                             names);
+        for (ManifestIndex::EntryId id : group) {
+          if (index.seen(id)) continue;
+          for (ManifestIndex::EntryId other : group) {
+            if (index.seen(other) && index.SameDigests(id, other)) {
+              covered.push_back(id);
+              break;
+            }
+          }
+        }
+      }
+    }
+    i = j;
+  }
+  std::sort(covered.begin(), covered.end());
+  std::vector<std::string_view> fetch_paths;
+  for (const FetchEntry& f : contents_->fetch) fetch_paths.push_back(f.path);
+  std::sort(fetch_paths.begin(), fetch_paths.end());
+  index.ForEach([&](ManifestIndex::EntryId id) {
+    if (index.seen(id)) return;
+    if (std::binary_search(covered.begin(), covered.end(), id)) {
+      report_->Warning(index.path(id), "payload.name-collision-absent",
+                       "listed, but only present under a name that differs in case or "
+                       "normalization, with the same digest");
+      return;
+    }
+    if (std::binary_search(fetch_paths.begin(), fetch_paths.end(), index.path(id))) {
+      report_->complete = false;
+      report_->Warning(index.path(id), "fetch.file-absent",
+                       "not present; fetch.txt says where to get it (the bag is incomplete)");
+      return;
+    }
+    report_->Error(index.path(id), "payload.missing",
+                   "listed in " + index.manifest_file(std::countr_zero(index.listed_mask(id))) +
+                       " but not in the bag");
+  });
+}
+
+}  // namespace cairn::bagit

@@ -1,0 +1,70 @@
+// Bag-relative path rules, shared by the validator, the bag creator and the
+// repository (deposit, restore): a path named in a manifest, a tag manifest,
+// fetch.txt or an archive member must stay inside the bag, on every system.
+//
+// Paths here are the decoded form (after DecodeManifestPath), '/'-separated,
+// relative to the bag's top folder, e.g. "data/images/1.tif".
+#ifndef CAIRN_BAGIT_PATHS_H_
+#define CAIRN_BAGIT_PATHS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+
+namespace cairn::bagit {
+
+// Why a path was refused: a stable rule id and a human explanation.
+struct PathViolation {
+  std::string rule;     // "path.absolute", "path.dot-dot", ...
+  std::string message;  // "absolute path '/etc/passwd' points outside the bag"
+};
+
+// Returns the first rule `path` breaks, or nullopt if it is a safe bag-relative
+// path. Refused, in this order:
+//   path.empty         ""
+//   path.nul           a NUL byte
+//   path.absolute      leading '/'
+//   path.unc           leading "\\" (Windows UNC, \\server\share or \\?\...)
+//   path.backslash     any '\' (a separator on Windows: "..\x" would escape)
+//   path.drive-letter  "C:" at the start (Windows absolute or drive-relative)
+//   path.home          a first segment starting with '~' ("~", "~/x", "~user/x")
+//   path.empty-segment "a//b" or a trailing '/'
+//   path.dot           a "." segment (a single leading "./" must be stripped
+//                      first with StripDotSlash: it is a warning, not an error)
+//   path.dot-dot       a ".." segment
+// A '~' inside a later segment ("data/~x") and '%' are fine.
+std::optional<PathViolation> FindPathViolation(std::string_view path);
+
+// OK, or InvalidArgument "<where>: <message> (rule <rule>)". `where` names the
+// file and line, e.g. "manifest-sha256.txt line 3".
+Status CheckBagPath(std::string_view path, std::string_view where);
+
+// Removes leading "./" prefixes; true if there was one (report a warning).
+bool StripDotSlash(std::string_view* path);
+
+// True if `path` is "data" or lies below "data/".
+bool IsPayloadPath(std::string_view path);
+
+// Percent-encoding of paths in manifests and fetch.txt (RFC 8493 2.1.3):
+// '%' -> "%25", LF -> "%0A", CR -> "%0D". Everything else is written as is.
+std::string EncodeManifestPath(std::string_view path);
+// The inverse: decodes only %25, %0A, %0D (hex digits in either case); any other
+// '%' sequence ("%7E", "%test") is kept literally, as the RFC requires.
+std::string DecodeManifestPath(std::string_view encoded);
+
+// True for operating-system junk a person rarely means to preserve:
+// .DS_Store, Thumbs.db, desktop.ini, ._* (AppleDouble), .Spotlight-V100,
+// .Trashes, .fseventsd, ehthumbs.db (checked on every segment, case-insensitive).
+bool IsOsJunk(std::string_view path);
+
+// A key under which names that differ only in ASCII/Latin-1 case or Unicode
+// normalization (NFC vs NFD of Latin letters) are equal: two byte-different
+// paths with the same key would collide on a case-insensitive or normalizing
+// file system (macOS, Windows). The key is for comparison only.
+std::string CollisionKey(std::string_view path);
+
+}  // namespace cairn::bagit
+
+#endif  // CAIRN_BAGIT_PATHS_H_
