@@ -1,0 +1,101 @@
+// Site: one storage site as the repository sees it: a StorageBackend that
+// holds the layout of repo/site_layout.h. Knows the rules that make a site
+// safe to read without Cairn (marker written last, blobs write-once) and keeps
+// "site down" apart from "key missing".
+#ifndef CAIRN_REPO_SITE_H_
+#define CAIRN_REPO_SITE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+#include "repo/site_layout.h"
+#include "repo/storage/backend.h"
+
+namespace cairn::repo {
+
+class Site {
+ public:
+  // Makes a new site on `backend` (CreateRoot, README.txt, then CAIRN-SITE
+  // last) and returns it open. `created` is an ISO 8601 UTC time; empty: now.
+  // Idempotent: a site that already carries a marker with the same id is just
+  // opened (README.txt rewritten if missing). AlreadyExists if it carries
+  // another site's id; InvalidArgument if the location holds other objects
+  // but no marker (never adopt a folder or bucket that is not empty).
+  static Result<std::unique_ptr<Site>> Init(std::unique_ptr<StorageBackend> backend,
+                                            std::string_view site_id,
+                                            std::string_view created = "");
+
+  // Opens an existing site by reading its CAIRN-SITE marker. Unavailable if
+  // the backend cannot be read or the marker is absent (an unmounted folder or
+  // a lost bucket looks like that: never treat it as "everything missing");
+  // InvalidArgument if the marker is not Cairn's or its layout version is unknown.
+  static Result<std::unique_ptr<Site>> Open(std::unique_ptr<StorageBackend> backend);
+
+  const layout::SiteMarker& marker() const { return marker_; }
+  const std::string& id() const { return marker_.site_id; }
+  std::string DisplayUrl() const { return backend_->DisplayUrl(); }
+  // The raw backend, for the few callers that need it (resync, cleanup).
+  StorageBackend& backend() { return *backend_; }
+
+  // Reads, like StorageBackend::Read/Stat/ReadAll, except that NotFound is
+  // turned into Unavailable when the site's marker has disappeared since Open
+  // (a mount that went away): only a key missing from a live site is NotFound.
+  Status Read(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink);
+  Result<ObjectInfo> Stat(std::string_view key);
+  Result<std::string> ReadAll(std::string_view key);
+  // Lists keys under `prefix` after checking that the marker is still there
+  // (Unavailable if not), so an empty listing means an empty prefix.
+  Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn);
+
+  // --- blobs (write-once, named by SHA-256) ---
+  // True if the blob exists on this site (a size check is the caller's).
+  Result<bool> HasBlob(std::string_view sha256_hex);
+  // A writer for a new blob that will be checked against `sha256_hex` at
+  // commit (the backend refuses with Corruption if the bytes do not match).
+  Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view sha256_hex,
+                                                    std::optional<uint64_t> size = std::nullopt);
+  // Commits `writer` as blob `sha256_hex`, write-once. A blob that already
+  // exists is success (content addressing: same name, same bytes); the
+  // writer's bytes are then discarded.
+  Status CommitBlob(BlobWriter& writer, std::string_view sha256_hex);
+  // Whole blob from memory: NewBlobWriter + Append + CommitBlob.
+  Status PutBlob(std::string_view sha256_hex, std::string_view bytes);
+  // Streams a blob (Read on its key).
+  Status ReadBlob(std::string_view sha256_hex, const ByteSink& sink);
+
+  // --- bags ---
+  // Writes one tag file of a version (replaces it: a rerun of an interrupted
+  // deposit writes the same bytes again). InvalidArgument for bad ids or name.
+  Status PutTagFile(std::string_view partner, std::string_view object, uint32_t version,
+                    std::string_view name, std::string_view bytes);
+  Result<std::string> ReadTagFile(std::string_view partner, std::string_view object,
+                                  uint32_t version, std::string_view name);
+  // Writes version.pb; REQUIRES: every tag file and blob of the version is
+  // already durable on this site (the record marks the version complete).
+  Status PutVersionRecord(std::string_view partner, std::string_view object, uint32_t version,
+                          std::string_view bytes);
+  Result<std::string> ReadVersionRecord(std::string_view partner, std::string_view object,
+                                        uint32_t version);
+
+  // --- events ---
+  // Writes one event segment, write-once: AlreadyExists if that range was
+  // written before with different bytes; OK if with the same bytes.
+  Status PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view bytes);
+
+ private:
+  Site(std::unique_ptr<StorageBackend> backend, layout::SiteMarker marker)
+      : backend_(std::move(backend)), marker_(std::move(marker)) {}
+  // Unavailable if the marker can no longer be read; else `not_found`.
+  Status MissingOrDown(Status not_found);
+
+  std::unique_ptr<StorageBackend> backend_;
+  layout::SiteMarker marker_;
+};
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_SITE_H_

@@ -1,0 +1,104 @@
+// The site layout: the ONLY place that knows how keys on a site are named.
+// repo/FORMAT.md documents the same layout for people; keep the two in step.
+//
+//   CAIRN-SITE                                  marker: layout version, site id
+//   README.txt                                  how to rebuild a bag with coreutils
+//   blobs/sha256/ab/cd/<64 hex>                 payload files by SHA-256, write-once
+//   bags/<partner>/<object>/v<N>/<tag file>     the bag's tag files, byte for byte
+//   bags/<partner>/<object>/v<N>/version.pb     the version record, written last
+//   events/<first seq>-<last seq>.pb            event log segments (20-digit numbers)
+//   tmp/                                        temp files of unfinished writers
+#ifndef CAIRN_REPO_SITE_LAYOUT_H_
+#define CAIRN_REPO_SITE_LAYOUT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+
+namespace cairn::repo::layout {
+
+inline constexpr int kLayoutVersion = 1;
+inline constexpr std::string_view kSiteMarkerKey = "CAIRN-SITE";
+inline constexpr std::string_view kReadmeKey = "README.txt";
+inline constexpr std::string_view kBlobsPrefix = "blobs/sha256/";
+inline constexpr std::string_view kBagsPrefix = "bags/";
+inline constexpr std::string_view kEventsPrefix = "events/";
+// The version record in each v<N>/ folder; a bag's own tag file may not use this name.
+inline constexpr std::string_view kVersionRecordName = "version.pb";
+
+// True for exactly 64 lower-case hex digits.
+bool IsSha256Hex(std::string_view hex);
+
+// Partner, object and site ids: 1..128 characters from [A-Za-z0-9._-], not
+// starting with '.', so an id is always safe as one key segment or file name.
+// InvalidArgument "<kind> id '<id>': <rule>" otherwise.
+Status ValidateId(std::string_view kind, std::string_view id);
+inline Status ValidatePartnerId(std::string_view id) { return ValidateId("partner", id); }
+inline Status ValidateObjectId(std::string_view id) { return ValidateId("object", id); }
+inline Status ValidateSiteId(std::string_view id) { return ValidateId("site", id); }
+
+// A tag file's path inside its bag ("bagit.txt", "metadata/mods.xml"): relative,
+// '/'-separated, no empty/"."/".." segment, no backslash or control character,
+// not data/ or under it, not "version.pb". InvalidArgument naming it otherwise.
+Status ValidateTagFileName(std::string_view name);
+
+// "blobs/sha256/ab/cd/abcd...". REQUIRES: IsSha256Hex(sha256_hex).
+std::string BlobKey(std::string_view sha256_hex);
+// "bags/<partner>/<object>/". REQUIRES: valid ids.
+std::string ObjectPrefix(std::string_view partner, std::string_view object);
+// "bags/<partner>/<object>/v<version>/". REQUIRES: valid ids, version >= 1.
+std::string VersionPrefix(std::string_view partner, std::string_view object, uint32_t version);
+// VersionPrefix + name. REQUIRES: ValidateTagFileName(name) is OK.
+std::string TagFileKey(std::string_view partner, std::string_view object, uint32_t version,
+                       std::string_view name);
+// VersionPrefix + "version.pb".
+std::string VersionRecordKey(std::string_view partner, std::string_view object, uint32_t version);
+// "events/<first>-<last>.pb", both zero-padded to 20 digits so that the
+// lexical order of keys is the numeric order. REQUIRES: first <= last.
+std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
+
+// The digest a blob key names, or nullopt if `key` is not a well-formed blob key
+// (including the fan-out folders matching the digest).
+std::optional<std::string> ParseBlobKey(std::string_view key);
+
+struct TagFileRef {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string name;  // path inside the bag, or "version.pb" for the version record
+  bool is_version_record() const { return name == kVersionRecordName; }
+};
+// Splits a key under bags/, or nullopt if it is not one the layout makes.
+std::optional<TagFileRef> ParseTagFileKey(std::string_view key);
+
+struct EventSegmentRef {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+};
+std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key);
+
+// The CAIRN-SITE marker:
+//   cairn-site 1
+//   site-id: <id>
+//   created: <ISO 8601 UTC time>
+struct SiteMarker {
+  int layout_version = kLayoutVersion;
+  std::string site_id;
+  std::string created;
+};
+std::string FormatSiteMarker(const SiteMarker& marker);
+// InvalidArgument naming `where` if the text is not a CAIRN-SITE marker, its
+// layout version is not one this build reads, or site-id is missing or bad.
+// Lines after the first that are not "label: value" are errors; unknown labels
+// are ignored (newer writers may add some).
+Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where);
+
+// The README.txt every site holds (site_readme.cc).
+std::string_view SiteReadmeText();
+
+}  // namespace cairn::repo::layout
+
+#endif  // CAIRN_REPO_SITE_LAYOUT_H_

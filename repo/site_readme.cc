@@ -1,0 +1,87 @@
+// The README.txt written at the top of every site (layout::SiteReadmeText).
+// tests/site/readme_restore_test.cc follows these words with a shell script:
+// change them together.
+#include "repo/site_layout.h"
+
+namespace cairn::repo::layout {
+
+std::string_view SiteReadmeText() {
+  return R"README(This is a Cairn preservation storage site
+=========================================
+
+Cairn keeps BagIt bags (RFC 8493) for the partners of a consortium. This site
+can be read without Cairn: every bag it holds can be rebuilt with a shell and
+the GNU coreutils alone. The full layout is described in Cairn's repo/FORMAT.md.
+
+What is here
+------------
+  CAIRN-SITE                         site id and layout version ("cairn-site 1")
+  README.txt                         this file
+  blobs/sha256/ab/cd/abcd...         every payload file, named by the SHA-256 of
+                                     its bytes (first 2 hex digits / next 2 / all 64)
+  bags/PARTNER/OBJECT/vN/            the tag files of version N of one bag, byte for
+                                     byte as deposited: bagit.txt, bag-info.txt,
+                                     manifest-sha256.txt, tagmanifest-*.txt, ...
+  bags/PARTNER/OBJECT/vN/version.pb  Cairn's own record of the version (not part
+                                     of the bag: do not copy it)
+  events/FIRST-LAST.pb               the preservation event log (Cairn's format)
+  tmp/                               unfinished writes; never part of a bag
+
+A version is complete on this site when its version.pb exists.
+
+How to rebuild a bag by hand
+----------------------------
+Pick the version folder, e.g. bags/acme/photos-1998/v2, and a new, empty
+destination folder. Then:
+
+1. Copy the tag files: every file of the version folder except version.pb.
+
+     SITE=/path/to/this/site
+     VERSION=bags/acme/photos-1998/v2
+     DEST=/path/to/rebuilt-bag
+     mkdir -p "$DEST"
+     cp -r "$SITE/$VERSION/." "$DEST/"
+     rm "$DEST/version.pb"
+
+2. Copy the payload. Each line of manifest-sha256.txt is a SHA-256 digest,
+   white space, and a payload path (data/...). The payload file is the blob
+   named by that digest: blobs/sha256/<first 2 hex>/<next 2 hex>/<digest>.
+   In a path, "%0A" stands for a line feed, "%0D" for a carriage return and
+   "%25" for "%" (decode %25 last). Digests are stored in lower case.
+
+     while IFS= read -r line; do
+       line=${line%$'\r'}
+       digest=${line%%[ 	]*}
+       digest=${digest,,}
+       path=${line#*[ 	]}
+       path=${path#"${path%%[! 	]*}"}
+       path=${path#\*}
+       path=${path//%0A/$'\n'}; path=${path//%0a/$'\n'}
+       path=${path//%0D/$'\r'}; path=${path//%0d/$'\r'}
+       path=${path//%25/%}
+       mkdir -p "$DEST/${path%/*}"
+       cp "$SITE/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest" "$DEST/$path"
+     done < "$DEST/manifest-sha256.txt"
+
+3. Check the result. Both commands must print OK for every line:
+
+     cd "$DEST"
+     sha256sum -c manifest-sha256.txt
+     sha256sum -c tagmanifest-sha256.txt
+
+   (If the bag has no tagmanifest-sha256.txt, check whichever tagmanifest-*.txt
+   it has with md5sum -c, sha1sum -c or sha512sum -c. A payload path holding a
+   line feed or carriage return is written percent-encoded in the manifest, so
+   sha256sum cannot check that one line: compare it by hand with
+   sha256sum "$DEST/<decoded path>".)
+
+Every blob can also be audited on its own: the SHA-256 of each file under
+blobs/sha256/ is its own name.
+
+     cd "$SITE/blobs/sha256" && for f in */*/*; do
+       [ "$(sha256sum < "$f" | cut -c1-64)" = "${f##*/}" ] || echo "DAMAGED: $f"
+     done
+)README";
+}
+
+}  // namespace cairn::repo::layout
