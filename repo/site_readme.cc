@@ -43,11 +43,12 @@ destination folder. Then:
      cp -r "$SITE/$VERSION/." "$DEST/"
      rm "$DEST/version.pb"
 
-2. Copy the payload. Each line of manifest-sha256.txt is a SHA-256 digest,
-   white space, and a payload path (data/...). The payload file is the blob
-   named by that digest: blobs/sha256/<first 2 hex>/<next 2 hex>/<digest>.
-   In a path, "%0A" stands for a line feed, "%0D" for a carriage return and
-   "%25" for "%" (decode %25 last). Digests are stored in lower case.
+2. Copy the payload, checking each file as it is copied. Each line of
+   manifest-sha256.txt is a SHA-256 digest, white space, and a payload path
+   (data/...). The payload file is the blob named by that digest:
+   blobs/sha256/<first 2 hex>/<next 2 hex>/<digest>. In a path, "%0A" stands
+   for a line feed, "%0D" for a carriage return and "%25" for "%" (decode %25
+   last). Blob names are in lower case.
 
      while IFS= read -r line; do
        line=${line%$'\r'}
@@ -61,19 +62,23 @@ destination folder. Then:
        path=${path//%25/%}
        mkdir -p "$DEST/${path%/*}"
        cp "$SITE/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest" "$DEST/$path"
+       if [ "$(sha256sum < "$DEST/$path" | cut -c1-64)" = "$digest" ]; then
+         echo "OK: $path"
+       else
+         echo "FAILED: $path"
+       fi
      done < "$DEST/manifest-sha256.txt"
 
-3. Check the result. Both commands must print OK for every line:
+3. Check the tag files (every line must say OK):
 
      cd "$DEST"
-     sha256sum -c manifest-sha256.txt
      sha256sum -c tagmanifest-sha256.txt
 
-   (If the bag has no tagmanifest-sha256.txt, check whichever tagmanifest-*.txt
-   it has with md5sum -c, sha1sum -c or sha512sum -c. A payload path holding a
-   line feed or carriage return is written percent-encoded in the manifest, so
-   sha256sum cannot check that one line: compare it by hand with
-   sha256sum "$DEST/<decoded path>".)
+   If the bag has no tagmanifest-sha256.txt, check whichever tagmanifest-*.txt
+   it has with md5sum -c, sha1sum -c or sha512sum -c. When no payload path
+   holds "%", `sha256sum -c manifest-sha256.txt` checks the payload once more
+   in one command (a "%" in a manifest path is always percent-encoded, which
+   sha256sum does not decode; step 2 already checked those files).
 
 Every blob can also be audited on its own: the SHA-256 of each file under
 blobs/sha256/ is its own name.

@@ -1,0 +1,110 @@
+#include "repo/site_layout.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace cairn::repo::layout {
+namespace {
+
+const std::string kDigest =
+    "ab"
+    "cd" +
+    std::string(60, 'e');
+
+TEST(SiteLayout, BlobKeysFanOutAndParseBack) {
+  EXPECT_EQ(BlobKey(kDigest), "blobs/sha256/ab/cd/" + kDigest);
+  EXPECT_EQ(ParseBlobKey(BlobKey(kDigest)), kDigest);
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/ce/" + kDigest)) << "fan-out must match the digest";
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/cd/" + kDigest.substr(1)));
+  std::string upper = kDigest;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/AB/CD/" + upper));
+  EXPECT_FALSE(ParseBlobKey("bags/x/y/v1/bagit.txt"));
+  EXPECT_TRUE(IsSha256Hex(kDigest));
+  EXPECT_FALSE(IsSha256Hex(upper));
+}
+
+TEST(SiteLayout, TagFileKeysParseBack) {
+  EXPECT_EQ(VersionPrefix("acme", "photos-1998", 2), "bags/acme/photos-1998/v2/");
+  EXPECT_EQ(TagFileKey("acme", "photos-1998", 2, "meta/mods.xml"),
+            "bags/acme/photos-1998/v2/meta/mods.xml");
+  auto ref = ParseTagFileKey("bags/acme/photos-1998/v12/meta/mods.xml");
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->partner, "acme");
+  EXPECT_EQ(ref->object, "photos-1998");
+  EXPECT_EQ(ref->version, 12u);
+  EXPECT_EQ(ref->name, "meta/mods.xml");
+  EXPECT_FALSE(ref->is_version_record());
+  auto record = ParseTagFileKey(VersionRecordKey("acme", "o", 1));
+  ASSERT_TRUE(record);
+  EXPECT_TRUE(record->is_version_record());
+  for (const char* bad :
+       {"bags/acme/o/v0/bagit.txt", "bags/acme/o/v01/bagit.txt", "bags/acme/o/vx/bagit.txt",
+        "bags/acme/o/v1/", "bags/.acme/o/v1/bagit.txt", "bags/acme/o/v1/data/file.txt",
+        "bags/acme/v1/bagit.txt"}) {
+    EXPECT_FALSE(ParseTagFileKey(bad)) << bad;
+  }
+}
+
+TEST(SiteLayout, EventSegmentsSortNumerically) {
+  EXPECT_EQ(EventSegmentKey(1, 9), "events/00000000000000000001-00000000000000000009.pb");
+  std::vector<std::string> keys = {EventSegmentKey(100, 199), EventSegmentKey(10, 99),
+                                   EventSegmentKey(1, 9)};
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys.front(), EventSegmentKey(1, 9));
+  EXPECT_EQ(keys.back(), EventSegmentKey(100, 199));
+  auto ref =
+      ParseEventSegmentKey(EventSegmentKey(18446744073709551615u - 1, 18446744073709551615u));
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->last_seq, 18446744073709551615u);
+  EXPECT_FALSE(ParseEventSegmentKey("events/1-9.pb"));
+  EXPECT_FALSE(ParseEventSegmentKey(EventSegmentKey(9, 1)));
+}
+
+TEST(SiteLayout, IdsAreSafeKeySegments) {
+  for (const char* good : {"acme", "A.B_c-9", "x"})
+    EXPECT_TRUE(ValidatePartnerId(good).ok()) << good;
+  for (std::string bad :
+       {std::string(""), std::string(".hidden"), std::string(".."), std::string("a/b"),
+        std::string("a b"), std::string("é"), std::string(129, 'a')}) {
+    Status status = ValidateObjectId(bad);
+    EXPECT_EQ(status.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("object id"), std::string::npos) << status.message();
+  }
+  EXPECT_TRUE(ValidateObjectId(std::string(128, 'a')).ok());
+}
+
+TEST(SiteLayout, TagFileNames) {
+  for (const char* good : {"bagit.txt", "tagmanifest-sha256.txt", "meta/mods.xml", "a b.txt"}) {
+    EXPECT_TRUE(ValidateTagFileName(good).ok()) << good;
+  }
+  for (const char* bad :
+       {"data/file.txt", "data", "../x", "/abs", "version.pb", "a\nb", "a\\b", "tmp/x", ""}) {
+    EXPECT_EQ(ValidateTagFileName(bad).code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(SiteLayout, SiteMarkerRoundTripAndRefusals) {
+  SiteMarker marker{1, "site-a", "2026-11-21T12:00:00Z"};
+  std::string text = FormatSiteMarker(marker);
+  EXPECT_EQ(text, "cairn-site 1\nsite-id: site-a\ncreated: 2026-11-21T12:00:00Z\n");
+  auto parsed = ParseSiteMarker(text + "future-field: ignored\n", "x/CAIRN-SITE");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->site_id, "site-a");
+  EXPECT_EQ(parsed->created, "2026-11-21T12:00:00Z");
+
+  auto future = ParseSiteMarker("cairn-site 2\nsite-id: a\n", "x/CAIRN-SITE");
+  EXPECT_EQ(future.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(future.status().message().find("version 2 is unknown"), std::string::npos);
+  EXPECT_NE(future.status().message().find("x/CAIRN-SITE"), std::string::npos);
+  EXPECT_EQ(ParseSiteMarker("hello\n", "m").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseSiteMarker("cairn-site 1\ncreated: now\n", "m").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(ParseSiteMarker("cairn-site 1\nsite-id: ../x\n", "m").status().code(),
+            Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn::repo::layout

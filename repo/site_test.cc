@@ -1,0 +1,125 @@
+#include "repo/site.h"
+
+#include <gtest/gtest.h>
+
+#include "repo/storage/backends.h"
+#include "repo/storage/memory_backend.h"
+#include "repo/storage/sha256_stream.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+namespace fs = boost::filesystem;
+using cairn::testing::TempDir;
+
+std::unique_ptr<StorageBackend> Posix(const fs::path& root) {
+  return std::move(OpenBackend("file://" + root.string())).value();
+}
+
+TEST(Site, InitWritesReadmeAndMarkerThenOpenReadsThem) {
+  TempDir dir;
+  auto site = Site::Init(Posix(dir / "a"), "site-a", "2026-11-21T12:00:00Z");
+  ASSERT_TRUE(site.ok()) << site.status().ToString();
+  EXPECT_EQ((*site)->id(), "site-a");
+  EXPECT_EQ(cairn::testing::ReadFile(dir / "a/CAIRN-SITE"),
+            "cairn-site 1\nsite-id: site-a\ncreated: 2026-11-21T12:00:00Z\n");
+  EXPECT_EQ(cairn::testing::ReadFile(dir / "a/README.txt"), layout::SiteReadmeText());
+  auto opened = Site::Open(Posix(dir / "a"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ((*opened)->marker().created, "2026-11-21T12:00:00Z");
+  // Init again with the same id: just opens. Another id: refused.
+  EXPECT_TRUE(Site::Init(Posix(dir / "a"), "site-a").ok());
+  EXPECT_TRUE(Site::Init(Posix(dir / "a"), "site-b").status().IsAlreadyExists());
+}
+
+TEST(Site, InitRefusesAFolderThatIsNotEmpty) {
+  TempDir dir;
+  cairn::testing::WriteFile(dir / "photos/cat.jpg", "meow");
+  Status status = Site::Init(Posix(dir.path()), "site-a").status();
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_NE(status.message().find("not empty"), std::string::npos) << status.message();
+  EXPECT_FALSE(fs::exists(dir / "CAIRN-SITE"));
+}
+
+TEST(Site, OpenTellsDownFromForeignFromUnknownVersion) {
+  TempDir dir;
+  EXPECT_TRUE(Site::Open(Posix(dir / "missing")).status().IsUnavailable());
+  EXPECT_TRUE(Site::Open(Posix(dir.path())).status().IsUnavailable()) << "no marker: not mounted";
+  cairn::testing::WriteFile(dir / "CAIRN-SITE", "something else\n");
+  EXPECT_EQ(Site::Open(Posix(dir.path())).status().code(), Code::kInvalidArgument);
+  cairn::testing::WriteFile(dir / "CAIRN-SITE", "cairn-site 7\nsite-id: a\n");
+  Status future = Site::Open(Posix(dir.path())).status();
+  EXPECT_EQ(future.code(), Code::kInvalidArgument);
+  EXPECT_NE(future.message().find("version 7"), std::string::npos) << future.message();
+}
+
+TEST(Site, BlobsAreWriteOnceAndDeduplicated) {
+  auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("blobs"), "m")).value();
+  const std::string bytes = "the same file from two partners";
+  const std::string digest = Sha256Hex(bytes);
+  EXPECT_FALSE(*site->HasBlob(digest));
+  ASSERT_TRUE(site->PutBlob(digest, bytes).ok());
+  ASSERT_TRUE(site->PutBlob(digest, bytes).ok()) << "an existing blob is success";
+  EXPECT_TRUE(*site->HasBlob(digest));
+  int blobs = 0;
+  ASSERT_TRUE(site->List("blobs/",
+                         [&blobs](const ObjectInfo&) {
+                           ++blobs;
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_EQ(blobs, 1);
+  std::string read;
+  ASSERT_TRUE(site->ReadBlob(digest,
+                             [&read](std::span<const std::byte> c) {
+                               read.append(reinterpret_cast<const char*>(c.data()), c.size());
+                               return Status::OK();
+                             })
+                  .ok());
+  EXPECT_EQ(read, bytes);
+  // Bytes that do not match their name are refused and leave nothing.
+  const std::string wrong = Sha256Hex("other");
+  EXPECT_TRUE(site->PutBlob(wrong, bytes).IsCorruption());
+  EXPECT_FALSE(*site->HasBlob(wrong));
+  EXPECT_EQ(site->PutBlob("ABC", bytes).code(), Code::kInvalidArgument);
+}
+
+TEST(Site, TagFilesVersionRecordsAndEventSegments) {
+  auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("bags"), "m")).value();
+  ASSERT_TRUE(site->PutTagFile("acme", "obj", 1, "bagit.txt", "BagIt-Version: 1.0\n").ok());
+  EXPECT_EQ(*site->ReadTagFile("acme", "obj", 1, "bagit.txt"), "BagIt-Version: 1.0\n");
+  EXPECT_EQ(site->PutTagFile("acme", "obj", 1, "data/x", "").code(), Code::kInvalidArgument);
+  EXPECT_EQ(site->PutTagFile("acme", "obj", 1, "version.pb", "").code(), Code::kInvalidArgument);
+  EXPECT_EQ(site->PutTagFile("ac/me", "obj", 1, "bagit.txt", "").code(), Code::kInvalidArgument);
+  EXPECT_EQ(site->PutTagFile("acme", "obj", 0, "bagit.txt", "").code(), Code::kInvalidArgument);
+  ASSERT_TRUE(site->PutVersionRecord("acme", "obj", 1, "record").ok());
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), "record");
+  EXPECT_TRUE(site->ReadVersionRecord("acme", "obj", 2).status().IsNotFound());
+
+  ASSERT_TRUE(site->PutEventSegment(1, 10, "events 1-10").ok());
+  EXPECT_TRUE(site->PutEventSegment(1, 10, "events 1-10").ok()) << "a rerun writes the same bytes";
+  EXPECT_TRUE(site->PutEventSegment(1, 10, "edited").IsAlreadyExists());
+  EXPECT_EQ(*site->ReadAll(layout::EventSegmentKey(1, 10)), "events 1-10");
+}
+
+TEST(Site, ASiteThatGoesAwayIsUnavailableNotMissing) {
+  TempDir dir;
+  auto site = std::move(Site::Init(Posix(dir / "nfs"), "nfs")).value();
+  const std::string digest = Sha256Hex("x");
+  ASSERT_TRUE(site->PutBlob(digest, "x").ok());
+  EXPECT_TRUE(site->Stat(layout::BlobKey(Sha256Hex("absent"))).status().IsNotFound());
+  // An unmounted NFS share: the mount point stays, its contents vanish.
+  fs::remove_all(dir / "nfs/blobs");
+  fs::remove(dir / "nfs/CAIRN-SITE");
+  auto gone = site->HasBlob(digest);
+  EXPECT_TRUE(gone.status().IsUnavailable()) << gone.status().ToString();
+  auto no_op = [](const ObjectInfo&) { return Status::OK(); };
+  EXPECT_TRUE(site->List("blobs/", no_op).IsUnavailable());
+  // The whole folder gone.
+  fs::remove_all(dir / "nfs");
+  EXPECT_TRUE(site->ReadAll(layout::BlobKey(digest)).status().IsUnavailable());
+}
+
+}  // namespace
+}  // namespace cairn::repo
