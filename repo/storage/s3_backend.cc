@@ -1,0 +1,258 @@
+#include "repo/storage/s3_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "repo/storage/backends.h"
+#include "repo/storage/s3_writer.h"
+#include "repo/storage/s3_xml.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr std::string_view kTempDir = "tmp/";
+
+// Seconds since the epoch of an S3 time ("2026-11-21T12:47:45.155Z"); 0 if unparsable.
+int64_t ParseS3Time(const std::string& text) {
+  std::tm tm{};
+  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+S3Backend::S3Backend(S3Config config, S3Credentials credentials)
+    : http_(std::move(config), std::move(credentials)) {}
+
+std::string S3Backend::ObjectName(std::string_view key) const {
+  if (config().prefix.empty()) return std::string(key);
+  return config().prefix + "/" + std::string(key);
+}
+
+std::string S3Backend::Describe(std::string_view key) const {
+  std::string name = "s3://" + config().bucket;
+  std::string object = ObjectName(key);
+  if (!object.empty()) name += "/" + object;
+  return name;
+}
+
+std::string S3Backend::DisplayUrl() const { return S3DisplayUrl(config()); }
+
+Result<std::unique_ptr<BlobWriter>> S3Backend::NewWriter(const PutOptions& options) {
+  return std::unique_ptr<BlobWriter>(new S3Writer(this, options));
+}
+
+Status S3Backend::ReadOnce(std::string_view key, uint64_t offset, uint64_t length,
+                           const ByteSink& sink, uint64_t* delivered) {
+  S3Request request;
+  request.object = ObjectName(key);
+  request.sink = &sink;
+  if (offset != 0 || length != kToEnd) {
+    std::string range = "Range: bytes=" + std::to_string(offset) + "-";
+    if (length != kToEnd) range += std::to_string(offset + length - 1);
+    request.headers.push_back(range);
+  }
+  Result<S3Response> response = http_.Send(request);
+  if (!response.ok()) return response.status();
+  *delivered += response->delivered;
+  if (response->status == 200 || response->status == 206) return Status::OK();
+  // Range starting at or past the end of an existing object: no bytes, not an error.
+  if (response->status == 416) return Status::OK();
+  return S3Http::ErrorFor(*response, "GET " + Describe(key));
+}
+
+Status S3Backend::Read(std::string_view key, uint64_t offset, uint64_t length,
+                       const ByteSink& sink) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  if (length == 0) return Stat(key).status();
+  uint64_t delivered = 0;
+  int delay_ms = config().retry_delay_ms;
+  for (int attempt = 1;; ++attempt) {
+    uint64_t before = delivered;
+    uint64_t remaining = length == kToEnd ? kToEnd : length - delivered;
+    Status status = ReadOnce(key, offset + delivered, remaining, sink, &delivered);
+    if (status.ok() || !status.retryable() || attempt >= std::max(1, config().max_attempts)) {
+      return status;
+    }
+    if (length != kToEnd && delivered >= length) return Status::OK();
+    if (delivered > before) attempt = 0;  // progress was made: a fresh budget
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    delay_ms = std::min(delay_ms * 4, 5000);
+  }
+}
+
+Result<ObjectInfo> S3Backend::Stat(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  S3Request request;
+  request.method = "HEAD";
+  request.object = ObjectName(key);
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status != 200) return S3Http::ErrorFor(response, "HEAD " + Describe(key));
+  return ObjectInfo{std::string(key), response.content_length};
+}
+
+Status S3Backend::ListObjects(
+    std::string_view object_prefix,
+    const std::function<Status(const std::string&, uint64_t, const std::string&)>& fn) {
+  std::string token;
+  while (true) {
+    S3Request request;
+    request.query = {{"list-type", "2"}, {"prefix", std::string(object_prefix)}};
+    if (!token.empty()) request.query.push_back({"continuation-token", token});
+    CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+    if (response.status != 200) {
+      return S3Http::ErrorFor(response, "list " + Describe("") + "/" + std::string(object_prefix));
+    }
+    for (std::string_view contents : XmlElements(response.body, "Contents")) {
+      std::string name = XmlText(contents, "Key");
+      std::string size_text = XmlText(contents, "Size");
+      uint64_t size = std::strtoull(size_text.c_str(), nullptr, 10);
+      CAIRN_RETURN_IF_ERROR(fn(name, size, XmlText(contents, "LastModified")));
+    }
+    if (XmlText(response.body, "IsTruncated") != "true") return Status::OK();
+    token = XmlText(response.body, "NextContinuationToken");
+    if (token.empty())
+      return Status::IOError("list " + Describe("") + ": truncated without a token");
+  }
+}
+
+Status S3Backend::List(std::string_view prefix,
+                       const std::function<Status(const ObjectInfo&)>& fn) {
+  if (!prefix.empty()) {
+    // A prefix need not be a whole key ("x/a" lists "x/a1"), so check it as a key
+    // after stripping a trailing '/'.
+    std::string_view checked = prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix;
+    if (!checked.empty()) CAIRN_RETURN_IF_ERROR(ValidateKey(checked));
+  }
+  std::string root = config().prefix.empty() ? "" : config().prefix + "/";
+  return ListObjects(root + std::string(prefix),
+                     [&](const std::string& name, uint64_t size, const std::string&) {
+                       if (name.compare(0, root.size(), root) != 0) return Status::OK();
+                       std::string key = name.substr(root.size());
+                       if (key.compare(0, kTempDir.size(), kTempDir) == 0) return Status::OK();
+                       return fn(ObjectInfo{key, size});
+                     });
+}
+
+Status S3Backend::Remove(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  S3Request request;
+  request.method = "DELETE";
+  request.object = ObjectName(key);
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status == 204 || response.status == 200 || response.status == 404) {
+    return Status::OK();
+  }
+  return S3Http::ErrorFor(response, "DELETE " + Describe(key));
+}
+
+Status S3Backend::CleanupTemp(uint64_t min_age_seconds) {
+  int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(min_age_seconds);
+  std::string root = config().prefix.empty() ? "" : config().prefix + "/";
+  // 1. Abandoned multipart uploads anywhere under the site's prefix.
+  std::string key_marker, upload_marker;
+  while (true) {
+    S3Request request;
+    request.query = {{"prefix", root}, {"uploads", ""}};
+    if (!key_marker.empty()) {
+      request.query.push_back({"key-marker", key_marker});
+      request.query.push_back({"upload-id-marker", upload_marker});
+    }
+    CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+    if (response.status != 200) return S3Http::ErrorFor(response, "list uploads " + Describe(""));
+    for (std::string_view upload : XmlElements(response.body, "Upload")) {
+      if (ParseS3Time(XmlText(upload, "Initiated")) > cutoff) continue;
+      CAIRN_RETURN_IF_ERROR(
+          AbortMultipartUpload(http_, XmlText(upload, "Key"), XmlText(upload, "UploadId")));
+    }
+    if (XmlText(response.body, "IsTruncated") != "true") break;
+    key_marker = XmlText(response.body, "NextKeyMarker");
+    upload_marker = XmlText(response.body, "NextUploadIdMarker");
+    if (key_marker.empty()) break;
+  }
+  // 2. Temp objects of writers killed between completing and copying.
+  std::vector<std::string> old_temps;
+  CAIRN_RETURN_IF_ERROR(
+      ListObjects(root + std::string(kTempDir),
+                  [&](const std::string& name, uint64_t, const std::string& modified) {
+                    if (ParseS3Time(modified) <= cutoff) old_temps.push_back(name);
+                    return Status::OK();
+                  }));
+  for (const std::string& name : old_temps) CAIRN_RETURN_IF_ERROR(DeleteObject(http_, name));
+  return Status::OK();
+}
+
+Status S3Backend::CreateRoot() {
+  S3Request request;
+  request.method = "HEAD";
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status == 200) return Status::OK();
+  if (response.status == 404) {
+    return Status::NotFound("bucket " + Describe("") +
+                            " does not exist: create it (cairn site add --create-bucket)");
+  }
+  return S3Http::ErrorFor(response, "HEAD bucket " + Describe(""));
+}
+
+Status S3Backend::CreateBucket(bool object_lock) {
+  S3Request request;
+  request.method = "PUT";
+  if (object_lock) request.headers.push_back("x-amz-bucket-object-lock-enabled: true");
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status == 200) return Status::OK();
+  std::string code = S3ErrorCode(response.body);
+  if (code == "BucketAlreadyOwnedByYou") return Status::OK();
+  if (code == "BucketAlreadyExists") {
+    return Status::AlreadyExists("bucket " + Describe("") + " belongs to another account");
+  }
+  return S3Http::ErrorFor(response, "create bucket " + Describe(""));
+}
+
+Status S3Backend::DeleteBucket() {
+  CAIRN_RETURN_IF_ERROR(CleanupTemp(0));
+  std::vector<std::string> names;
+  std::string root = config().prefix.empty() ? "" : config().prefix + "/";
+  Status listed = ListObjects(root, [&](const std::string& name, uint64_t, const std::string&) {
+    names.push_back(name);
+    return Status::OK();
+  });
+  if (listed.IsNotFound()) return Status::OK();
+  CAIRN_RETURN_IF_ERROR(listed);
+  for (const std::string& name : names) CAIRN_RETURN_IF_ERROR(DeleteObject(http_, name));
+  if (!config().prefix.empty()) return Status::OK();
+  S3Request request;
+  request.method = "DELETE";
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status == 204 || response.status == 200 || response.status == 404) {
+    return Status::OK();
+  }
+  return S3Http::ErrorFor(response, "delete bucket " + Describe(""));
+}
+
+Status S3Backend::PutWithClaimedSha256ForTest(std::string_view key, std::string_view bytes,
+                                              const std::string& claimed_sha256) {
+  S3Request request;
+  request.method = "PUT";
+  request.object = ObjectName(key);
+  request.body = bytes;
+  request.body_sha256 = claimed_sha256;
+  request.idempotent = false;
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+  if (response.status == 200) return Status::OK();
+  return S3Http::ErrorFor(response, "PUT " + Describe(key));
+}
+
+Result<std::unique_ptr<S3Backend>> OpenS3BackendTyped(std::string_view url) {
+  CAIRN_ASSIGN_OR_RETURN(S3Config config, ParseS3Url(url));
+  CAIRN_ASSIGN_OR_RETURN(S3Credentials credentials, LoadS3Credentials());
+  return std::make_unique<S3Backend>(std::move(config), std::move(credentials));
+}
+
+Result<std::unique_ptr<StorageBackend>> OpenS3Backend(std::string_view url) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<S3Backend> backend, OpenS3BackendTyped(url));
+  return std::unique_ptr<StorageBackend>(std::move(backend));
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,94 @@
+// S3Backend: a site in an S3 bucket (Ceph RADOS Gateway, MinIO, AWS), under an
+// optional key prefix, path-style addressing. URL and credentials: s3_config.h.
+//
+// Writes: a writer buffers up to part_size (16 MiB) in memory. A small object
+// is one PUT to its final key at Commit, with If-None-Match: * when if_absent
+// and x-amz-content-sha256 of the body, so the gateway refuses damaged bytes.
+// A larger object streams as a multipart upload, one part_size part at a time
+// (each part with its own SHA-256), to a temp key "tmp/<uuid>": the final key is
+// only known at Commit. Commit completes the upload, copies the temp object to
+// the final key on the server (CopyObject; UploadPartCopy above 5 GiB), then
+// deletes the temp object. For if_absent, the multipart path checks the final key
+// with HEAD before the copy (and sends If-None-Match: * on the copy), so a race
+// between two writers of the same large blob can end with one overwriting the
+// other: harmless for content-addressed blobs (same bytes). Aborted writers
+// abort their multipart upload; CleanupTemp aborts abandoned uploads and
+// deletes temp objects older than the threshold.
+//
+// Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" are written
+// with x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3
+// requires then). The bucket must have been created with Object Lock enabled
+// (CreateBucket(true) or `cairn site add --create-bucket`); Remove of a locked
+// blob then only adds a delete marker.
+//
+// Retries: idempotent requests are retried inside the backend (config
+// max_attempts, backoff 100 ms x4 per attempt) on 5xx, timeouts and refused
+// connections; reads resume from the last byte delivered. What still fails is
+// Unavailable (retryable), so a retry wrapper may add longer waits on top.
+// Thread-safe: one backend may be used by many threads at once.
+#ifndef CAIRN_REPO_STORAGE_S3_BACKEND_H_
+#define CAIRN_REPO_STORAGE_S3_BACKEND_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "repo/storage/backend.h"
+#include "repo/storage/s3_config.h"
+#include "repo/storage/s3_http.h"
+
+namespace cairn::repo {
+
+class S3Backend : public StorageBackend {
+ public:
+  // A backend for `config` signing with `credentials`. Does no I/O.
+  S3Backend(S3Config config, S3Credentials credentials);
+
+  Result<std::unique_ptr<BlobWriter>> NewWriter(const PutOptions& options) override;
+  Status Read(std::string_view key, uint64_t offset, uint64_t length,
+              const ByteSink& sink) override;
+  Result<ObjectInfo> Stat(std::string_view key) override;
+  Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  Status Remove(std::string_view key) override;
+  Status CleanupTemp(uint64_t min_age_seconds) override;
+  std::string DisplayUrl() const override;
+  // Checks that the bucket exists and the credentials are accepted (HEAD on the
+  // bucket): NotFound names the bucket and says how to create it.
+  Status CreateRoot() override;
+
+  // Creates the bucket (PUT bucket), with Object Lock enabled when asked. OK if
+  // this account already owns it; AlreadyExists if someone else does.
+  Status CreateBucket(bool object_lock);
+  // Deletes every object and upload under the prefix, then the bucket itself
+  // when the prefix is empty (tests, `site remove`). OK if already gone.
+  Status DeleteBucket();
+
+  // TEST ONLY: a single PUT of `bytes` to `key` announcing `claimed_sha256` as
+  // its digest, to prove the gateway refuses mismatching bytes (Corruption).
+  Status PutWithClaimedSha256ForTest(std::string_view key, std::string_view bytes,
+                                     const std::string& claimed_sha256);
+
+  // The object name in the bucket for a site key ("prefix/key").
+  std::string ObjectName(std::string_view key) const;
+  // "s3://bucket/prefix/key" for messages (no endpoint, no secret).
+  std::string Describe(std::string_view key) const;
+  S3Http& http() { return http_; }
+  const S3Config& config() const { return http_.config(); }
+
+ private:
+  Status ListObjects(std::string_view object_prefix,
+                     const std::function<Status(const std::string& name, uint64_t size,
+                                                const std::string& last_modified)>& fn);
+  Status ReadOnce(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
+                  uint64_t* delivered);
+
+  S3Http http_;
+};
+
+// Opens an S3 site from its URL (scheme table in backend.cc). Credentials come
+// from the environment or credentials file at open time (see s3_config.h).
+Result<std::unique_ptr<S3Backend>> OpenS3BackendTyped(std::string_view url);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_S3_BACKEND_H_

@@ -1,0 +1,307 @@
+#include "repo/storage/s3_writer.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "repo/storage/s3_xml.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  return hex;
+}
+
+std::string Md5Base64(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_md5(), nullptr);
+  unsigned char encoded[64];
+  int n = EVP_EncodeBlock(encoded, digest, static_cast<int>(length));
+  return std::string(reinterpret_cast<char*>(encoded), static_cast<size_t>(n));
+}
+
+std::string Iso8601(std::time_t when) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// S3 may answer 200 to a copy or a completion and still put an <Error> in the body.
+Status CheckXmlAnswer(const S3Response& response, const std::string& what) {
+  if (response.status == 200 && response.body.find("<Error>") == std::string::npos) {
+    return Status::OK();
+  }
+  S3Response failed = response;
+  if (failed.status == 200) failed.status = 500;
+  return S3Http::ErrorFor(failed, what);
+}
+
+}  // namespace
+
+Status AbortMultipartUpload(S3Http& http, const std::string& object_name,
+                            const std::string& upload_id) {
+  S3Request request;
+  request.method = "DELETE";
+  request.object = object_name;
+  request.query = {{"uploadId", upload_id}};
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http.Send(request));
+  if (response.status == 204 || response.status == 200 || response.status == 404) {
+    return Status::OK();
+  }
+  return S3Http::ErrorFor(response,
+                          "abort upload of s3://" + http.config().bucket + "/" + object_name);
+}
+
+Status DeleteObject(S3Http& http, const std::string& object_name) {
+  S3Request request;
+  request.method = "DELETE";
+  request.object = object_name;
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, http.Send(request));
+  if (response.status == 204 || response.status == 200 || response.status == 404) {
+    return Status::OK();
+  }
+  return S3Http::ErrorFor(response, "DELETE s3://" + http.config().bucket + "/" + object_name);
+}
+
+S3Writer::S3Writer(S3Backend* backend, PutOptions options)
+    : backend_(backend), options_(std::move(options)) {
+  if (options_.size_hint) {
+    buffer_.reserve(
+        static_cast<size_t>(std::min(*options_.size_hint, backend_->config().part_size)));
+  }
+}
+
+S3Writer::~S3Writer() { Abort(); }
+
+Status S3Writer::Fail(Status status) {
+  failed_ = true;
+  return status;
+}
+
+Status S3Writer::Append(std::span<const std::byte> data) {
+  if (committed_ || failed_)
+    return Status::InvalidArgument("s3 writer: Append after Commit/failure");
+  const size_t part_size = static_cast<size_t>(backend_->config().part_size);
+  while (!data.empty()) {
+    if (buffer_.size() == part_size) CAIRN_RETURN_IF_ERROR(FlushPart());
+    size_t n = std::min(data.size(), part_size - buffer_.size());
+    buffer_.append(reinterpret_cast<const char*>(data.data()), n);
+    data = data.subspan(n);
+    total_ += n;
+  }
+  return Status::OK();
+}
+
+Status S3Writer::StartUpload() {
+  temp_name_ = backend_->ObjectName("tmp/" + RandomHex(16));
+  S3Request request;
+  request.method = "POST";
+  request.object = temp_name_;
+  request.query = {{"uploads", ""}};
+  request.idempotent = false;
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
+  std::string what = "start upload to " + backend_->Describe("tmp");
+  if (response.status != 200) return Fail(S3Http::ErrorFor(response, what));
+  upload_id_ = XmlText(response.body, "UploadId");
+  if (upload_id_.empty()) return Fail(Status::IOError(what + ": no UploadId in the answer"));
+  if (!options_.expected_sha256.empty()) whole_ = std::make_unique<Sha256Stream>();
+  return Status::OK();
+}
+
+Status S3Writer::FlushPart() {
+  if (upload_id_.empty()) CAIRN_RETURN_IF_ERROR(StartUpload());
+  if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
+  S3Request request;
+  request.method = "PUT";
+  request.object = temp_name_;
+  request.query = {{"partNumber", std::to_string(etags_.size() + 1)}, {"uploadId", upload_id_}};
+  request.body = buffer_;
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
+  if (response.status != 200) {
+    return Fail(S3Http::ErrorFor(response, "upload part " + std::to_string(etags_.size() + 1) +
+                                               " of " + backend_->Describe("tmp")));
+  }
+  etags_.push_back(response.etag);
+  buffer_.clear();
+  return Status::OK();
+}
+
+std::vector<std::string> S3Writer::LockHeaders(std::string_view key) const {
+  const S3Config& config = backend_->config();
+  if (config.object_lock_mode.empty() || key.substr(0, 6) != "blobs/") return {};
+  std::time_t until = std::time(nullptr) + static_cast<std::time_t>(config.retain_seconds);
+  return {"x-amz-object-lock-mode: " + config.object_lock_mode,
+          "x-amz-object-lock-retain-until-date: " + Iso8601(until)};
+}
+
+Status S3Writer::Commit(std::string_view key) {
+  if (committed_) return Status::InvalidArgument("s3 writer: Commit called twice");
+  if (failed_) return Status::IOError("s3 writer: Commit after a failed Append");
+  Status valid = ValidateKey(key);
+  if (!valid.ok()) {
+    Abort();
+    return valid;
+  }
+  Status status = upload_id_.empty() ? CommitSingle(key) : CommitMultipart(key);
+  if (!status.ok()) {
+    Abort();
+    return status;
+  }
+  committed_ = true;
+  buffer_ = std::string();
+  return Status::OK();
+}
+
+Status S3Writer::CommitSingle(std::string_view key) {
+  std::string sha256 = Sha256Hex(buffer_);
+  if (!options_.expected_sha256.empty() && sha256 != options_.expected_sha256) {
+    return Status::Corruption("PUT " + backend_->Describe(key) + ": the bytes' SHA-256 " + sha256 +
+                              " is not the expected " + options_.expected_sha256);
+  }
+  S3Request request;
+  request.method = "PUT";
+  request.object = backend_->ObjectName(key);
+  request.body = buffer_;
+  request.body_sha256 = sha256;
+  if (options_.if_absent) request.headers.push_back("If-None-Match: *");
+  std::vector<std::string> lock = LockHeaders(key);
+  if (!lock.empty()) {
+    request.headers.insert(request.headers.end(), lock.begin(), lock.end());
+    request.headers.push_back("Content-MD5: " + Md5Base64(buffer_));
+  }
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
+  if (response.status == 200) return Status::OK();
+  return S3Http::ErrorFor(response, "PUT " + backend_->Describe(key));
+}
+
+Status S3Writer::CommitMultipart(std::string_view key) {
+  if (!buffer_.empty()) CAIRN_RETURN_IF_ERROR(FlushPart());
+  if (whole_) {
+    std::string sha256 = whole_->FinishHex();
+    whole_.reset();
+    if (sha256 != options_.expected_sha256) {
+      return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes' SHA-256 " +
+                                sha256 + " is not the expected " + options_.expected_sha256);
+    }
+  }
+  std::string xml = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags_.size(); ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags_[i] +
+           "</ETag></Part>";
+  }
+  xml += "</CompleteMultipartUpload>";
+  S3Request request;
+  request.method = "POST";
+  request.object = temp_name_;
+  request.query = {{"uploadId", upload_id_}};
+  request.headers = {"Content-Type: application/xml"};
+  request.body = xml;
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
+  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(response, "complete upload for " + backend_->Describe(key)));
+  upload_id_.clear();
+  temp_complete_ = true;
+  if (options_.if_absent) {
+    Result<ObjectInfo> existing = backend_->Stat(key);
+    if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
+    if (!existing.status().IsNotFound()) return existing.status();
+  }
+  const S3Config& config = backend_->config();
+  CAIRN_RETURN_IF_ERROR(total_ <= config.copy_object_limit ? CopyTempTo(key)
+                                                           : CopyTempInParts(key));
+  CAIRN_RETURN_IF_ERROR(DeleteObject(backend_->http(), temp_name_));
+  temp_complete_ = false;
+  return Status::OK();
+}
+
+Status S3Writer::CopyTempTo(std::string_view key) {
+  S3Request request;
+  request.method = "PUT";
+  request.object = backend_->ObjectName(key);
+  request.headers = {"x-amz-copy-source: /" + backend_->config().bucket + "/" +
+                         S3UriEncode(temp_name_, /*keep_slash=*/true),
+                     "x-amz-metadata-directive: COPY"};
+  if (options_.if_absent) request.headers.push_back("If-None-Match: *");
+  for (std::string& header : LockHeaders(key)) request.headers.push_back(std::move(header));
+  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
+  return CheckXmlAnswer(response, "copy to " + backend_->Describe(key));
+}
+
+Status S3Writer::CopyTempInParts(std::string_view key) {
+  S3Http& http = backend_->http();
+  std::string name = backend_->ObjectName(key);
+  S3Request start;
+  start.method = "POST";
+  start.object = name;
+  start.query = {{"uploads", ""}};
+  start.headers = LockHeaders(key);
+  start.idempotent = false;
+  CAIRN_ASSIGN_OR_RETURN(S3Response started, http.Send(start));
+  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(started, "start copy to " + backend_->Describe(key)));
+  std::string upload_id = XmlText(started.body, "UploadId");
+  std::vector<std::string> etags;
+  Status status;
+  const uint64_t step = backend_->config().copy_part_size;
+  for (uint64_t offset = 0; offset < total_ && status.ok(); offset += step) {
+    uint64_t last = std::min(total_, offset + step) - 1;
+    S3Request part;
+    part.method = "PUT";
+    part.object = name;
+    part.query = {{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", upload_id}};
+    part.headers = {
+        "x-amz-copy-source: /" + backend_->config().bucket + "/" + S3UriEncode(temp_name_, true),
+        "x-amz-copy-source-range: bytes=" + std::to_string(offset) + "-" + std::to_string(last)};
+    Result<S3Response> copied = http.Send(part);
+    status = copied.ok() ? CheckXmlAnswer(*copied, "copy part to " + backend_->Describe(key))
+                         : copied.status();
+    if (status.ok()) etags.push_back(XmlText(copied->body, "ETag"));
+  }
+  if (status.ok()) {
+    std::string xml = "<CompleteMultipartUpload>";
+    for (size_t i = 0; i < etags.size(); ++i) {
+      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
+             "</ETag></Part>";
+    }
+    xml += "</CompleteMultipartUpload>";
+    S3Request complete;
+    complete.method = "POST";
+    complete.object = name;
+    complete.query = {{"uploadId", upload_id}};
+    complete.headers = {"Content-Type: application/xml"};
+    complete.body = xml;
+    Result<S3Response> done = http.Send(complete);
+    status = done.ok() ? CheckXmlAnswer(*done, "complete copy to " + backend_->Describe(key))
+                       : done.status();
+  }
+  if (!status.ok()) (void)AbortMultipartUpload(http, name, upload_id);
+  return status;
+}
+
+void S3Writer::Abort() {
+  if (committed_) return;
+  if (!upload_id_.empty()) {
+    (void)AbortMultipartUpload(backend_->http(), temp_name_, upload_id_);
+    upload_id_.clear();
+  }
+  if (temp_complete_) {
+    (void)DeleteObject(backend_->http(), temp_name_);
+    temp_complete_ = false;
+  }
+  buffer_ = std::string();
+  failed_ = true;
+}
+
+}  // namespace cairn::repo

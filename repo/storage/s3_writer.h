@@ -1,0 +1,60 @@
+// The S3 BlobWriter (single PUT or streamed multipart upload; see the file
+// comment of s3_backend.h for the protocol) and the small request helpers the
+// backend shares with it.
+#ifndef CAIRN_REPO_STORAGE_S3_WRITER_H_
+#define CAIRN_REPO_STORAGE_S3_WRITER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "repo/storage/backend.h"
+#include "repo/storage/s3_backend.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo {
+
+class S3Writer : public BlobWriter {
+ public:
+  // REQUIRES: `backend` outlives the writer.
+  S3Writer(S3Backend* backend, PutOptions options);
+  ~S3Writer() override;
+
+  Status Append(std::span<const std::byte> data) override;
+  Status Commit(std::string_view key) override;
+  void Abort() override;
+
+ private:
+  Status FlushPart();
+  Status StartUpload();
+  Status CommitSingle(std::string_view key);
+  Status CommitMultipart(std::string_view key);
+  Status CopyTempTo(std::string_view key);
+  Status CopyTempInParts(std::string_view key);
+  // Object Lock headers for `key` (empty unless the site locks blobs/ keys).
+  std::vector<std::string> LockHeaders(std::string_view key) const;
+  Status Fail(Status status);
+
+  S3Backend* backend_;
+  PutOptions options_;
+  std::string buffer_;  // at most config.part_size bytes
+  uint64_t total_ = 0;
+  std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256 only
+  std::string temp_name_;                // object name of the temp upload
+  std::string upload_id_;                // multipart upload in progress
+  std::vector<std::string> etags_;
+  bool temp_complete_ = false;  // temp object exists and must be deleted
+  bool committed_ = false;
+  bool failed_ = false;
+};
+
+// Aborts a multipart upload (OK if it is already gone).
+Status AbortMultipartUpload(S3Http& http, const std::string& object_name,
+                            const std::string& upload_id);
+// Deletes one object by its full name in the bucket (OK if absent).
+Status DeleteObject(S3Http& http, const std::string& object_name);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_S3_WRITER_H_
