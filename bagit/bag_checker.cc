@@ -130,7 +130,8 @@ Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
         break;
       }
       s = ReadTagLines(path, source, &record, [&](uint64_t no, std::string_view line) {
-        std::optional<ManifestLine> parsed = ParseManifestLine(line, *algorithm, path, no, report_);
+        std::optional<ParsedManifestLine> parsed =
+            ParseManifestLine(line, *algorithm, path, no, report_);
         if (!parsed) return;
         if (!IsPayloadPath(parsed->path) || parsed->path == "data") {
           report_->Error(path, "manifest.path-outside-data",
@@ -153,7 +154,8 @@ Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
       }
       s = ReadTagLines(path, source, &record, [&](uint64_t no, std::string_view line) {
         if (!algorithm) return;
-        std::optional<ManifestLine> parsed = ParseManifestLine(line, *algorithm, path, no, report_);
+        std::optional<ParsedManifestLine> parsed =
+            ParseManifestLine(line, *algorithm, path, no, report_);
         if (!parsed) return;
         if (IsPayloadPath(parsed->path)) {
           report_->Error(

@@ -95,8 +95,8 @@ std::optional<ManifestIndex::EntryId> ManifestIndex::Find(std::string_view p) co
   return *it;
 }
 
-void ManifestIndex::Add(const ManifestLine& line, uint64_t line_no, const BagitVersion& version,
-                        Report* report) {
+void ManifestIndex::Add(const ParsedManifestLine& line, uint64_t line_no,
+                        const BagitVersion& version, Report* report) {
   int m = static_cast<int>(manifests_.size()) - 1;
   std::string binary = HexToBinary(line.digest);
   if (std::optional<EntryId> found = Find(line.path)) {

@@ -32,7 +32,8 @@ class ManifestIndex {
   Status BeginManifest(Algorithm algorithm, std::string file);
   // Adds one parsed line of the current manifest. A path listed twice in the same
   // manifest is reported when the manifest ends.
-  void Add(const ManifestLine& line, uint64_t line_no, const BagitVersion& version, Report* report);
+  void Add(const ParsedManifestLine& line, uint64_t line_no, const BagitVersion& version,
+           Report* report);
   // Ends the current manifest: reports duplicate lines (same digest: warning before
   // 1.0, error in 1.0; different digests: error) and merges its new paths in.
   void EndManifest(const BagitVersion& version, Report* report);

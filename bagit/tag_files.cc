@@ -258,9 +258,9 @@ BagInfo ParseBagInfo(std::string_view text, const BagitVersion& version, std::st
   return info;
 }
 
-std::optional<ManifestLine> ParseManifestLine(std::string_view line, Algorithm algorithm,
-                                              std::string_view file, uint64_t line_no,
-                                              Report* report) {
+std::optional<ParsedManifestLine> ParseManifestLine(std::string_view line, Algorithm algorithm,
+                                                    std::string_view file, uint64_t line_no,
+                                                    Report* report) {
   if (TrimBlanks(line).empty()) {
     report->Warning(file, "manifest.blank-line", "blank line", line_no);
     return std::nullopt;
@@ -289,7 +289,7 @@ std::optional<ManifestLine> ParseManifestLine(std::string_view line, Algorithm a
   std::optional<std::string> path =
       CheckedPath(raw_path, file, line_no, "manifest.dot-slash", report);
   if (!path) return std::nullopt;
-  return ManifestLine{Lower(digest), std::move(*path)};
+  return ParsedManifestLine{Lower(digest), std::move(*path)};
 }
 
 std::optional<FetchEntry> ParseFetchLine(std::string_view line, std::string_view file,

@@ -115,7 +115,7 @@ BagInfo ParseBagInfo(std::string_view text, const BagitVersion& version, std::st
                      Report* report);
 
 // One line of a manifest or tag manifest, already checked.
-struct ManifestLine {
+struct ParsedManifestLine {
   std::string digest;  // lower-case hex
   std::string path;    // decoded (%25, %0A, %0D), "./" removed
 };
@@ -124,9 +124,9 @@ struct ManifestLine {
 // manifest.malformed, manifest.bad-digest (wrong length or not hex), path.* (see
 // paths.h), manifest.md5sum-star and manifest.dot-slash (warnings). nullopt when
 // the line cannot be used; blank lines are skipped silently with nullopt.
-std::optional<ManifestLine> ParseManifestLine(std::string_view line, Algorithm algorithm,
-                                              std::string_view file, uint64_t line_no,
-                                              Report* report);
+std::optional<ParsedManifestLine> ParseManifestLine(std::string_view line, Algorithm algorithm,
+                                                    std::string_view file, uint64_t line_no,
+                                                    Report* report);
 
 // One line of fetch.txt.
 struct FetchEntry {
