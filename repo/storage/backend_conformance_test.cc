@@ -4,8 +4,10 @@
 #include <atomic>
 
 #include "repo/storage/backends.h"
+#include "repo/storage/fault_backend.h"
 #include "repo/storage/memory_backend.h"
 #include "repo/storage/posix_backend.h"
+#include "repo/storage/retry_backend.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -27,10 +29,16 @@ std::unique_ptr<StorageBackend> MakePosix() {
 
 std::unique_ptr<StorageBackend> MakeMemory() { return std::make_unique<MemoryBackend>("test"); }
 
-INSTANTIATE_TEST_SUITE_P(Storage, BackendConformance,
-                         ::testing::Values(BackendFactory{"posix", MakePosix},
-                                           BackendFactory{"memory", MakeMemory}),
-                         BackendFactoryName);
+// The wrappers must be transparent when nothing goes wrong.
+std::unique_ptr<StorageBackend> MakeRetryOverFaultOverPosix() {
+  return std::make_unique<RetryBackend>(std::make_unique<FaultBackend>(MakePosix()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Storage, BackendConformance,
+    ::testing::Values(BackendFactory{"posix", MakePosix}, BackendFactory{"memory", MakeMemory},
+                      BackendFactory{"wrapped_posix", MakeRetryOverFaultOverPosix}),
+    BackendFactoryName);
 
 }  // namespace
 }  // namespace cairn::repo
