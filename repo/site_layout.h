@@ -6,6 +6,7 @@
 //   blobs/sha256/ab/cd/<64 hex>                 payload files by SHA-256, write-once
 //   bags/<partner>/<object>/v<N>/<tag file>     the bag's tag files, byte for byte
 //   bags/<partner>/<object>/v<N>/version.pb     the version record, written last
+//   bags/<partner>/<object>/v<N>/cairn-added.txt  tag files Cairn added (if any)
 //   events/<first seq>-<last seq>.pb            event log segments (20-digit numbers)
 //   tmp/                                        temp files of unfinished writers
 #ifndef CAIRN_REPO_SITE_LAYOUT_H_
@@ -28,6 +29,12 @@ inline constexpr std::string_view kBagsPrefix = "bags/";
 inline constexpr std::string_view kEventsPrefix = "events/";
 // The version record in each v<N>/ folder; a bag's own tag file may not use this name.
 inline constexpr std::string_view kVersionRecordName = "version.pb";
+// In a v<N>/ folder: the names of tag files Cairn added to the bag (one a line),
+// e.g. the manifest-sha256.txt written when the depositor's bag had none. A
+// restore removes them (and this list) to give the bag exactly as deposited.
+inline constexpr std::string_view kCairnAddedListName = "cairn-added.txt";
+// The payload manifest every stored version has: payload path -> blob.
+inline constexpr std::string_view kSha256ManifestName = "manifest-sha256.txt";
 
 // True for exactly 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view hex);

@@ -24,6 +24,8 @@ What is here
                                      manifest-sha256.txt, tagmanifest-*.txt, ...
   bags/PARTNER/OBJECT/vN/version.pb  Cairn's own record of the version (not part
                                      of the bag: do not copy it)
+  bags/PARTNER/OBJECT/vN/cairn-added.txt  only when Cairn added tag files to the
+                                     bag (see step 3): their names, one a line
   events/FIRST-LAST.pb               the preservation event log (Cairn's format)
   tmp/                               unfinished writes; never part of a bag
 
@@ -35,6 +37,8 @@ Pick the version folder, e.g. bags/acme/photos-1998/v2, and a new, empty
 destination folder. Then:
 
 1. Copy the tag files: every file of the version folder except version.pb.
+   (Every version on a site has a manifest-sha256.txt: it maps each payload
+   path to its blob.)
 
      SITE=/path/to/this/site
      VERSION=bags/acme/photos-1998/v2
@@ -69,16 +73,31 @@ destination folder. Then:
        fi
      done < "$DEST/manifest-sha256.txt"
 
-3. Check the tag files (every line must say OK):
+3. Remove what Cairn added. When the depositor's bag had no
+   manifest-sha256.txt, Cairn wrote one (step 2 needs it) and listed it in
+   cairn-added.txt; removing the files listed there, and that list, gives
+   the bag exactly as it was deposited.
+
+     if [ -f "$DEST/cairn-added.txt" ]; then
+       while IFS= read -r added; do
+         rm "$DEST/$added"
+       done < "$DEST/cairn-added.txt"
+       rm "$DEST/cairn-added.txt"
+     fi
+
+4. Check the tag files with the bag's tag manifests (every line must say OK):
 
      cd "$DEST"
-     sha256sum -c tagmanifest-sha256.txt
+     for tagmanifest in tagmanifest-*.txt; do
+       algorithm=${tagmanifest#tagmanifest-}
+       "${algorithm%.txt}sum" -c "$tagmanifest"
+     done
 
-   If the bag has no tagmanifest-sha256.txt, check whichever tagmanifest-*.txt
-   it has with md5sum -c, sha1sum -c or sha512sum -c. When no payload path
-   holds "%", `sha256sum -c manifest-sha256.txt` checks the payload once more
-   in one command (a "%" in a manifest path is always percent-encoded, which
-   sha256sum does not decode; step 2 already checked those files).
+   When no payload path holds "%", `sha256sum -c manifest-sha256.txt` (or
+   md5sum, sha1sum, sha512sum with the bag's other manifests) checks the
+   payload once more in one command. A "%" in a manifest path is always
+   percent-encoded, which those tools do not decode; step 2 checked those
+   files already.
 
 Every blob can also be audited on its own: the SHA-256 of each file under
 blobs/sha256/ is its own name.

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "bagit/digest.h"
 #include "bagit/validator.h"
 #include "repo/site.h"
 #include "repo/storage/backends.h"
@@ -65,6 +66,7 @@ fs::path CoreutilsOnlyPath(const fs::path& dir) {
 struct HandMadeBag {
   std::map<std::string, std::string> payload;  // real path -> bytes
   std::map<std::string, std::string> tags;     // tag file -> bytes
+  std::map<std::string, std::string> added;    // tag files Cairn adds on the site
 };
 
 std::string EncodePath(const std::string& path) {
@@ -110,15 +112,18 @@ void Store(Site& site, const std::string& object, const HandMadeBag& bag) {
   for (const auto& [name, content] : bag.tags) {
     ASSERT_TRUE(site.PutTagFile("acme", object, 1, name, content).ok()) << name;
   }
+  for (const auto& [name, content] : bag.added) {
+    ASSERT_TRUE(site.PutTagFile("acme", object, 1, name, content).ok()) << name;
+  }
   ASSERT_TRUE(site.PutVersionRecord("acme", object, 1, "not part of the bag").ok());
 }
 
-// Runs README steps 1-3 for bags/acme/<object>/v1 into `dest`.
+// Runs README steps 1-4 for bags/acme/<object>/v1 into `dest`.
 cairn::testing::CommandResult FollowReadme(const fs::path& site_root, const std::string& object,
                                            const fs::path& dest, const fs::path& path_dir) {
   std::vector<std::string> blocks = ShellBlocks(ReadFile(site_root / "README.txt"));
-  EXPECT_GE(blocks.size(), 3u);
-  std::string script = "set -u\n" + blocks.at(0) + blocks.at(1) + blocks.at(2);
+  EXPECT_GE(blocks.size(), 4u);
+  std::string script = "set -u\n" + blocks.at(0) + blocks.at(1) + blocks.at(2) + blocks.at(3);
   SetVariable(script, "SITE", site_root.string());
   SetVariable(script, "VERSION", "bags/acme/" + object + "/v1");
   SetVariable(script, "DEST", dest.string());
@@ -141,6 +146,7 @@ class ReadmeRestore : public ::testing::Test {
       EXPECT_EQ(ReadFile(dest / path), content) << path;
     for (const auto& [name, content] : bag.tags) EXPECT_EQ(ReadFile(dest / name), content) << name;
     EXPECT_FALSE(fs::exists(dest / "version.pb"));
+    for (const auto& [name, content] : bag.added) EXPECT_FALSE(fs::exists(dest / name)) << name;
     auto validation = bagit::ValidateBag(dest.string(), bagit::ValidateOptions{});
     ASSERT_TRUE(validation.ok()) << validation.status().ToString();
     EXPECT_TRUE(validation->report.valid()) << validation->report.ToText(false);
@@ -180,6 +186,34 @@ TEST_F(ReadmeRestore, PercentEncodedNamesAreDecoded) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(run.out.find("FAILED"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("OK: data/100% done.txt"), std::string::npos) << run.out;
+  ExpectRebuilt(bag, dest);
+}
+
+TEST_F(ReadmeRestore, Md5OnlyBagLosesWhatCairnAdded) {
+  // The depositor's bag has MD5 manifests only; Cairn stored a sha256 manifest
+  // beside it (listed in cairn-added.txt) to map paths to blobs.
+  std::map<std::string, std::string> payload = {{"data/a.txt", "alpha\n"},
+                                                {"data/sub/b.txt", "beta\n"}};
+  HandMadeBag bag = MakeBag(payload);
+  auto md5 = [](const std::string& bytes) {
+    return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kMd5))[bagit::Algorithm::kMd5];
+  };
+  bag.added[std::string(layout::kSha256ManifestName)] = bag.tags["manifest-sha256.txt"];
+  bag.added[std::string(layout::kCairnAddedListName)] = "manifest-sha256.txt\n";
+  bag.tags.erase("manifest-sha256.txt");
+  bag.tags.erase("tagmanifest-sha256.txt");
+  std::string manifest;
+  for (const auto& [path, content] : payload) manifest += md5(content) + "  " + path + "\n";
+  bag.tags["manifest-md5.txt"] = manifest;
+  std::string tagmanifest;
+  for (const auto& [name, content] : bag.tags) tagmanifest += md5(content) + "  " + name + "\n";
+  bag.tags["tagmanifest-md5.txt"] = tagmanifest;
+  Store(*site_, "md5", bag);
+  fs::path dest = dir_ / "rebuilt";
+  auto run = FollowReadme(dir_ / "site", "md5", dest, path_dir_);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out.find("FAILED"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("manifest-md5.txt: OK"), std::string::npos) << run.out;
   ExpectRebuilt(bag, dest);
 }
 
