@@ -1,0 +1,216 @@
+// Serialized bags: valid ones in each format, and hostile archives (traversal,
+// absolute paths, links, devices, a gzip bomb) built here with libarchive
+// directly so that nothing in Cairn's writer can soften them. The validator
+// only reads: these tests also prove that nothing is written anywhere.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "bagit/validator.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::bagit {
+namespace {
+
+namespace fs = boost::filesystem;
+using cairn::testing::TempDir;
+
+struct Member {
+  std::string path;
+  mode_t type = AE_IFREG;
+  std::string data;
+  std::string link;      // symlink target
+  std::string hardlink;  // hard link target
+  uint64_t zeros = 0;    // when > 0: a file of this many zero bytes, streamed
+};
+
+std::string Sha256(std::string_view s) {
+  return HashBytes(s, Only(Algorithm::kSha256))[Algorithm::kSha256];
+}
+
+// Writes `members` as a tar (gzip-compressed when `gzip`) or zip at `out`.
+void WriteRaw(const fs::path& out, const std::vector<Member>& members, bool gzip,
+              bool zip = false) {
+  struct archive* a = archive_write_new();
+  if (zip) {
+    archive_write_set_format_zip(a);
+  } else {
+    archive_write_set_format_pax_restricted(a);
+    if (gzip) {
+      archive_write_add_filter_gzip(a);
+      archive_write_set_filter_option(a, "gzip", "compression-level", "1");
+    }
+  }
+  ASSERT_EQ(archive_write_open_filename(a, out.c_str()), ARCHIVE_OK);
+  for (const Member& m : members) {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.path.c_str());
+    archive_entry_set_filetype(e, m.type);
+    archive_entry_set_perm(e, 0644);
+    if (!m.link.empty()) archive_entry_set_symlink(e, m.link.c_str());
+    if (!m.hardlink.empty()) archive_entry_set_hardlink(e, m.hardlink.c_str());
+    uint64_t size =
+        m.type == AE_IFREG && m.hardlink.empty() ? (m.zeros ? m.zeros : m.data.size()) : 0;
+    archive_entry_set_size(e, static_cast<la_int64_t>(size));
+    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    if (m.zeros > 0) {
+      std::string chunk(1 << 20, '\0');
+      for (uint64_t left = m.zeros; left > 0;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+        ASSERT_EQ(archive_write_data(a, chunk.data(), n), static_cast<la_ssize_t>(n));
+        left -= n;
+      }
+    } else if (size > 0) {
+      archive_write_data(a, m.data.data(), m.data.size());
+    }
+    archive_entry_free(e);
+  }
+  ASSERT_EQ(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+// The tag files of a one-file 1.0 bag under `prefix`, listing extra manifest lines.
+std::vector<Member> TagMembers(const std::string& prefix, const std::string& manifest,
+                               const std::string& oxum) {
+  std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+  std::string info = "Payload-Oxum: " + oxum + "\n";
+  std::string tags = Sha256(bagit) + " bagit.txt\n" + Sha256(info) + " bag-info.txt\n" +
+                     Sha256(manifest) + " manifest-sha256.txt\n";
+  return {{prefix + "bagit.txt", AE_IFREG, bagit},
+          {prefix + "bag-info.txt", AE_IFREG, info},
+          {prefix + "manifest-sha256.txt", AE_IFREG, manifest},
+          {prefix + "tagmanifest-sha256.txt", AE_IFREG, tags}};
+}
+
+Report ValidateArchive(const fs::path& archive) {
+  Result<Validation> v = ValidateBag(archive.string(), ValidateOptions{});
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? std::move(v->report) : Report();
+}
+
+std::vector<std::string> Listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
+    names.push_back(it->path().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
+  TempDir tmp;
+  std::string manifest = Sha256("hello") + "  data/hello.txt\n";
+  for (const std::string prefix : {"", "bag/", "./bag/"}) {
+    std::vector<Member> members = TagMembers(prefix, manifest, "5.1");
+    members.push_back({prefix + "data/hello.txt", AE_IFREG, "hello"});
+    for (int format = 0; format < 3; ++format) {
+      fs::path out = tmp / (format == 0 ? "b.tar" : format == 1 ? "b.tgz" : "b.zip");
+      WriteRaw(out, members, format == 1, format == 2);
+      Report r = ValidateArchive(out);
+      EXPECT_TRUE(r.valid()) << prefix << " " << out << "\n" << r.ToText();
+      EXPECT_EQ(r.payload_files, 1u);
+      fs::remove(out);
+    }
+  }
+}
+
+TEST(ArchiveValidationTest, HostileMembersAreRefusedByNameAndNothingIsWritten) {
+  TempDir tmp;
+  fs::path work = tmp / "work";
+  fs::create_directories(work);
+  std::string absolute = (tmp / "absolute-evil").string();
+  std::string manifest = Sha256("hello") + "  data/hello.txt\n";
+  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  members.push_back({"bag/data/hello.txt", AE_IFREG, "hello"});
+  members.push_back({"bag/../evil", AE_IFREG, "evil"});
+  members.push_back({"../evil2", AE_IFREG, "evil"});
+  members.push_back({absolute, AE_IFREG, "evil"});
+  members.push_back({"bag/data/link", AE_IFLNK, "", "/etc/passwd"});
+  members.push_back({"bag/data/hard", AE_IFREG, "", "", "bag/data/hello.txt"});
+  members.push_back({"bag/data/fifo", AE_IFIFO});
+  members.push_back({"bag/data/dev", AE_IFCHR});
+  fs::path archive = work / "hostile.tar";
+  WriteRaw(archive, members, false);
+  std::vector<std::string> before = Listing(tmp.path());
+
+  Report r = ValidateArchive(archive);
+  EXPECT_FALSE(r.valid());
+  std::map<std::string, std::string> rule_of;
+  for (const Finding& f : r.findings()) rule_of[f.file] = f.rule;
+  EXPECT_EQ(rule_of["bag/../evil"], "path.dot-dot") << r.ToText();
+  EXPECT_EQ(rule_of["../evil2"], "path.dot-dot");
+  EXPECT_EQ(rule_of[absolute], "path.absolute");
+  EXPECT_EQ(rule_of["data/link"], "archive.symlink");
+  EXPECT_EQ(rule_of["data/hard"], "archive.hardlink");
+  EXPECT_EQ(rule_of["data/fifo"], "archive.special-file");
+  EXPECT_EQ(rule_of["data/dev"], "archive.special-file");
+  // Nothing was extracted or created, inside or outside the folder of the archive.
+  EXPECT_EQ(Listing(tmp.path()), before);
+  EXPECT_FALSE(fs::exists(tmp / "evil"));
+  EXPECT_FALSE(fs::exists(tmp / "evil2"));
+  EXPECT_FALSE(fs::exists(absolute));
+}
+
+TEST(ArchiveValidationTest, ZipTraversalIsRefused) {
+  TempDir tmp;
+  std::string manifest = Sha256("hello") + "  data/hello.txt\n";
+  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  members.push_back({"bag/data/hello.txt", AE_IFREG, "hello"});
+  members.push_back({"bag/data/../../../evil", AE_IFREG, "evil"});
+  WriteRaw(tmp / "t.zip", members, false, true);
+  Report r = ValidateArchive(tmp / "t.zip");
+  EXPECT_TRUE(r.Has("path.dot-dot")) << r.ToText();
+  EXPECT_FALSE(fs::exists(tmp.path().parent_path() / "evil"));
+}
+
+long MaxRssKiB() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+TEST(ArchiveValidationTest, GzipBombValidatesInBoundedMemory) {
+  TempDir tmp;
+  constexpr uint64_t kInflated = uint64_t{1} << 30;  // 1 GiB of zeros
+  MultiHasher hasher(Only(Algorithm::kSha256));
+  std::string chunk(1 << 20, '\0');
+  for (uint64_t done = 0; done < kInflated; done += chunk.size()) hasher.Update(chunk);
+  std::string digest = hasher.Finish()[Algorithm::kSha256];
+  std::string manifest = digest + "  data/zeros\n";
+  std::vector<Member> members = TagMembers("bag/", manifest, std::to_string(kInflated) + ".1");
+  Member bomb;
+  bomb.path = "bag/data/zeros";
+  bomb.zeros = kInflated;
+  members.push_back(bomb);
+  fs::path archive = tmp / "bomb.tar.gz";
+  WriteRaw(archive, members, true);
+  EXPECT_LT(fs::file_size(archive), 8u << 20) << "the archive is small, its content is not";
+
+  long before = MaxRssKiB();
+  Report r = ValidateArchive(archive);
+  long grown_kib = MaxRssKiB() - before;
+  EXPECT_TRUE(r.valid()) << r.ToText();
+  EXPECT_EQ(r.payload_bytes, kInflated);
+  EXPECT_LT(grown_kib, 200 * 1024) << "validation must stream, not hold the member";
+  EXPECT_EQ(Listing(tmp.path()).size(), 1u) << "nothing extracted";
+}
+
+TEST(ArchiveValidationTest, DamagedArchiveIsAnInvalidBagNotACrash) {
+  TempDir tmp;
+  std::string manifest = Sha256("hello") + "  data/hello.txt\n";
+  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  members.push_back({"bag/data/hello.txt", AE_IFREG, std::string(300000, 'h')});
+  WriteRaw(tmp / "ok.tgz", members, true);
+  std::string bytes = cairn::testing::ReadFile(tmp / "ok.tgz");
+  cairn::testing::WriteFile(tmp / "cut.tgz", bytes.substr(0, bytes.size() / 2));
+  Report r = ValidateArchive(tmp / "cut.tgz");
+  EXPECT_FALSE(r.valid());
+  EXPECT_TRUE(r.Has("archive.damaged")) << r.ToText();
+  cairn::testing::WriteFile(tmp / "junk.zip", "this is not a zip file at all");
+  Report junk = ValidateArchive(tmp / "junk.zip");
+  EXPECT_FALSE(junk.valid());
+}
+
+}  // namespace
+}  // namespace cairn::bagit
