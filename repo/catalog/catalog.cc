@@ -1,0 +1,220 @@
+// Catalog: opening and migrating the file; sites, partners and policies.
+#include "repo/catalog/catalog.h"
+
+#include "policies/policy.h"
+#include "repo/catalog/migrations.h"
+
+namespace cairn::repo {
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+  }
+  return true;
+}
+
+std::string_view ReplicaStateName(ReplicaState state) {
+  switch (state) {
+    case ReplicaState::kOk:
+      return "ok";
+    case ReplicaState::kPending:
+      return "pending";
+    case ReplicaState::kCorrupt:
+      return "corrupt";
+    case ReplicaState::kMissing:
+      return "missing";
+    case ReplicaState::kUnavailable:
+      return "unavailable";
+  }
+  return "pending";
+}
+
+std::optional<ReplicaState> ParseReplicaState(std::string_view name) {
+  for (ReplicaState s : {ReplicaState::kOk, ReplicaState::kPending, ReplicaState::kCorrupt,
+                         ReplicaState::kMissing, ReplicaState::kUnavailable}) {
+    if (ReplicaStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
+                                               const CatalogOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Db db,
+                         sql::Db::Open(path, options.create_if_missing, options.busy_timeout_ms));
+  // WAL: readers never block the writer; the mode is stored in the file.
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
+  CAIRN_ASSIGN_OR_RETURN(bool row, wal.Step());
+  if (!row || wal.Text(0) != "wal") {
+    return Status::IOError("catalog " + path + ": could not switch to WAL mode");
+  }
+  // FULL: see "Durability" in catalog.h.
+  CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  CAIRN_RETURN_IF_ERROR(Migrate(db));
+  Clock* clock = options.clock ? options.clock : SystemClock::Default();
+  return std::unique_ptr<Catalog>(new Catalog(std::move(db), clock, options.backoff));
+}
+
+Catalog::~Catalog() = default;
+
+Result<int> Catalog::SchemaVersion() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(int64_t v, db_.QueryInt("PRAGMA user_version"));
+  return static_cast<int>(v);
+}
+
+Result<SiteRecord> Catalog::AddSite(const std::string& name, const std::string& url,
+                                    const std::string& region) {
+  if (!IsValidName(name)) {
+    return Status::InvalidArgument("bad site name \"" + name +
+                                   "\": use letters, digits, '.', '_', '-' (at most 64)");
+  }
+  if (url.empty()) return Status::InvalidArgument("site " + name + ": empty URL");
+  std::lock_guard lock(mu_);
+  SiteRecord site{0, name, url, region, clock_->NowMicros()};
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO sites (name, url, region, created) VALUES (?, ?, ?, ?)"));
+  stmt.Bind(1, name).Bind(2, url).Bind(3, region).Bind(4, site.created_micros);
+  Status s = stmt.Run();
+  if (s.IsAlreadyExists()) return Status::AlreadyExists("site " + name + " already exists");
+  CAIRN_RETURN_IF_ERROR(s);
+  site.id = db_.LastInsertRowId();
+  return site;
+}
+
+namespace {
+SiteRecord SiteFromRow(const sql::Stmt& s) {
+  return SiteRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+}
+}  // namespace
+
+Result<std::vector<SiteRecord>> Catalog::ListSites() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT id, name, url, region, created FROM sites ORDER BY name"));
+  std::vector<SiteRecord> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(SiteFromRow(stmt));
+  }
+  return out;
+}
+
+Result<SiteRecord> Catalog::GetSite(const std::string& name) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT id, name, url, region, created FROM sites WHERE name = ?"));
+  stmt.Bind(1, name);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no site named " + name + " (see `cairn site list`)");
+  return SiteFromRow(stmt);
+}
+
+Result<int64_t> Catalog::SiteId(const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord site, GetSite(name));
+  return site.id;
+}
+
+Result<PartnerRecord> Catalog::AddPartner(const std::string& id, const std::string& name) {
+  if (!IsValidName(id)) {
+    return Status::InvalidArgument("bad partner id \"" + id +
+                                   "\": use letters, digits, '.', '_', '-' (at most 64)");
+  }
+  std::lock_guard lock(mu_);
+  PartnerRecord partner{id, name, clock_->NowMicros()};
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("INSERT INTO partners (id, name, created) VALUES (?, ?, ?)"));
+  stmt.Bind(1, id).Bind(2, name).Bind(3, partner.created_micros);
+  Status s = stmt.Run();
+  if (s.IsAlreadyExists()) return Status::AlreadyExists("partner " + id + " already exists");
+  CAIRN_RETURN_IF_ERROR(s);
+  return partner;
+}
+
+Result<std::vector<PartnerRecord>> Catalog::ListPartners() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT id, name, created FROM partners ORDER BY id"));
+  std::vector<PartnerRecord> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(PartnerRecord{stmt.Text(0), stmt.Text(1), stmt.Int(2)});
+  }
+  return out;
+}
+
+Result<PartnerRecord> Catalog::GetPartner(const std::string& id) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT id, name, created FROM partners WHERE id = ?"));
+  stmt.Bind(1, id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no partner " + id + " (see `cairn partner list`)");
+  return PartnerRecord{stmt.Text(0), stmt.Text(1), stmt.Int(2)};
+}
+
+Status Catalog::SetPolicy(const PolicyRecord& policy) {
+  std::lock_guard lock(mu_);
+  if (policy.scope != kDefaultPolicyScope) CAIRN_RETURN_IF_ERROR(GetPartner(policy.scope).status());
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy parsed,
+                         policies::ParsePolicy(policy.text, policy.source, policy.base_dir));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, ListSites());
+  std::vector<policies::SiteFacts> facts;
+  for (const SiteRecord& s : sites) facts.push_back({s.name, s.region});
+  CAIRN_RETURN_IF_ERROR(policies::CheckPolicyAgainstSites(parsed, facts, policy.source));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO policies (scope, text, source, base_dir, updated) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET text = excluded.text, "
+                  "source = excluded.source, base_dir = excluded.base_dir, "
+                  "updated = excluded.updated"));
+  stmt.Bind(1, policy.scope)
+      .Bind(2, policy.text)
+      .Bind(3, policy.source)
+      .Bind(4, policy.base_dir)
+      .Bind(5, clock_->NowMicros());
+  return stmt.Run();
+}
+
+Result<PolicyRecord> Catalog::GetPolicy(const std::string& scope) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT scope, text, source, base_dir, updated FROM policies WHERE scope = ?"));
+  stmt.Bind(1, scope);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return Status::NotFound(scope == kDefaultPolicyScope ? "no default policy is set"
+                                                         : "partner " + scope + " has no policy");
+  }
+  return PolicyRecord{stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), stmt.Int(4)};
+}
+
+Result<proto::Policy> Catalog::EffectivePolicy(const std::string& partner) {
+  std::lock_guard lock(mu_);
+  const auto stored =
+      [this](const std::string& scope) -> Result<std::optional<policies::StoredPolicy>> {
+    Result<PolicyRecord> r = GetPolicy(scope);
+    if (r.status().IsNotFound()) return std::optional<policies::StoredPolicy>();
+    if (!r.ok()) return r.status();
+    return std::optional<policies::StoredPolicy>(
+        policies::StoredPolicy{r->text, r->source, r->base_dir});
+  };
+  std::optional<policies::StoredPolicy> own;
+  if (!partner.empty()) {
+    CAIRN_RETURN_IF_ERROR(GetPartner(partner).status());
+    CAIRN_ASSIGN_OR_RETURN(own, stored(partner));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::optional<policies::StoredPolicy> def,
+                         stored(std::string(kDefaultPolicyScope)));
+  return policies::EffectivePolicy(own, def);
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,26 @@
+// Internal to repo/catalog/: SQL shared by several catalog_*.cc files.
+#ifndef CAIRN_REPO_CATALOG_CATALOG_SQL_H_
+#define CAIRN_REPO_CATALOG_CATALOG_SQL_H_
+
+#include <string_view>
+
+namespace cairn::repo::catalog_sql {
+
+// Parameters: ?1 site_id, ?2 blob or tag_file_id, ?3 state, ?4 last_verified
+// (-1: keep), ?5 next_due (-1: keep), ?6 detail.
+inline constexpr std::string_view kUpsertBlobReplica =
+    "INSERT INTO replicas (site_id, blob, state, last_verified, next_due, detail) "
+    "VALUES (?1, ?2, ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
+    "ON CONFLICT(blob, site_id) WHERE blob IS NOT NULL DO UPDATE SET state = ?3, "
+    "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
+    "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
+inline constexpr std::string_view kUpsertTagReplica =
+    "INSERT INTO replicas (site_id, tag_file_id, state, last_verified, next_due, detail) "
+    "VALUES (?1, ?2, ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
+    "ON CONFLICT(tag_file_id, site_id) WHERE tag_file_id IS NOT NULL DO UPDATE SET state = ?3, "
+    "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
+    "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
+
+}  // namespace cairn::repo::catalog_sql
+
+#endif  // CAIRN_REPO_CATALOG_CATALOG_SQL_H_

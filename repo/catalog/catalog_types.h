@@ -1,0 +1,209 @@
+// The records the catalog API takes and returns (see repo/catalog/catalog.h).
+// Times are microseconds since the Unix epoch; digests lower-case hex SHA-256.
+#ifndef CAIRN_REPO_CATALOG_CATALOG_TYPES_H_
+#define CAIRN_REPO_CATALOG_CATALOG_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/event.pb.h"
+#include "proto/job.pb.h"
+
+namespace cairn::repo {
+
+struct SiteRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string url;  // never holds secrets
+  std::string region;
+  int64_t created_micros = 0;
+};
+
+struct PartnerRecord {
+  std::string id;
+  std::string name;
+  int64_t created_micros = 0;
+};
+
+// A policy text as stored, with where it came from (see policies::StoredPolicy).
+struct PolicyRecord {
+  std::string scope;  // kDefaultPolicyScope or a partner id
+  std::string text;
+  std::string source;
+  std::string base_dir;
+  int64_t updated_micros = 0;
+};
+inline constexpr std::string_view kDefaultPolicyScope = "*";
+
+struct FileEntry {
+  std::string path;  // payload path as in the manifest: "data/a.txt"
+  uint64_t size = 0;
+  std::string sha256;
+};
+
+struct TagFileEntry {
+  int64_t id = 0;    // tag_files row id (0 in NewVersion: assigned on insert)
+  std::string name;  // "bagit.txt", "manifest-sha256.txt", "version.pb", ...
+  uint64_t size = 0;
+  std::string sha256;
+};
+
+enum class ReplicaState { kOk, kPending, kCorrupt, kMissing, kUnavailable };
+// "ok", "pending", "corrupt", "missing", "unavailable".
+std::string_view ReplicaStateName(ReplicaState state);
+std::optional<ReplicaState> ParseReplicaState(std::string_view name);
+
+// Everything one deposit adds, written by Catalog::InsertVersion in ONE
+// transaction.
+struct NewVersion {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;        // from Catalog::NextVersion
+  std::string depositor;       // user or account
+  int64_t created_micros = 0;  // 0: the catalog's clock
+  std::vector<FileEntry> files;
+  std::vector<TagFileEntry> tag_files;
+  // Sites on which the caller has written and verified every blob and tag file
+  // of this version: their replicas are recorded as ok, verified now.
+  std::vector<std::string> stored_on;
+  // next_due of those replicas = now + this (0: due at once).
+  int64_t fixity_interval_micros = 0;
+  // Appended to the event log in the same transaction (seq, id, time and
+  // hashes filled in; partner/object/version filled in when empty).
+  std::vector<proto::Event> events;
+  // Enqueued in the same transaction (e.g. replication to the other sites).
+  std::vector<proto::Job> jobs;
+};
+
+struct VersionInfo {
+  int64_t id = 0;  // versions row id: the handle for ReplicasOf
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  int64_t created_micros = 0;
+  std::string depositor;
+  uint64_t file_count = 0;
+  uint64_t payload_bytes = 0;
+  std::vector<FileEntry> files;         // sorted by path; empty unless asked for
+  std::vector<TagFileEntry> tag_files;  // sorted by name
+};
+
+struct ObjectSummary {
+  std::string partner;
+  std::string object;
+  int64_t created_micros = 0;
+  uint32_t latest_version = 0;
+  uint32_t version_count = 0;
+  uint64_t latest_file_count = 0;
+  uint64_t latest_payload_bytes = 0;
+};
+
+// One copy of a blob or a tag file on a site.
+struct ReplicaRef {
+  enum class Kind { kBlob, kTagFile };
+  Kind kind = Kind::kBlob;
+  std::string blob;         // kBlob: sha256
+  int64_t tag_file_id = 0;  // kTagFile: tag_files row id
+  static ReplicaRef Blob(std::string sha256) { return {Kind::kBlob, std::move(sha256), 0}; }
+  static ReplicaRef TagFile(int64_t id) { return {Kind::kTagFile, {}, id}; }
+};
+
+struct ReplicaRecord {
+  ReplicaRef ref;
+  std::string site;
+  ReplicaState state = ReplicaState::kPending;
+  int64_t last_verified_micros = 0;
+  int64_t next_due_micros = 0;
+  std::string detail;
+  // Filled by ReplicasOf: for tag files the name, for blobs the size.
+  std::string tag_name;
+  uint64_t size = 0;
+  std::string sha256;  // of the blob or tag file
+};
+
+// Usage per partner. Shared blobs are split fairly: a blob referenced by k
+// partners counts size/k to each of them (see SCHEMA.md, "Usage").
+struct PartnerUsage {
+  std::string partner;
+  uint64_t files = 0;          // file rows in all versions
+  uint64_t logical_bytes = 0;  // sum of file sizes in all versions, as deposited
+  uint64_t unique_bytes = 0;   // distinct blobs the partner references, once each
+  double fair_bytes = 0;       // sum of size/k over those blobs, plus tag files: one copy
+  double stored_bytes = 0;     // fair share times the ok copies: bytes on all sites
+  std::map<std::string, double> stored_bytes_by_site;
+};
+
+struct SiteUsage {
+  std::string site;
+  uint64_t blobs = 0;  // ok blob replicas
+  uint64_t blob_bytes = 0;
+  uint64_t tag_files = 0;  // ok tag file replicas
+  uint64_t tag_bytes = 0;
+};
+
+struct Usage {
+  std::vector<PartnerUsage> partners;  // by partner id
+  std::vector<SiteUsage> sites;        // by site name
+  uint64_t unique_blob_bytes = 0;      // every distinct blob once
+  uint64_t logical_bytes = 0;          // all partners' logical bytes
+};
+
+// A job of the durable queue.
+struct JobRecord {
+  int64_t id = 0;
+  proto::Job job;     // attempts, next_try and last_error mirror the row
+  std::string state;  // "queued" | "leased" | "failed"
+  std::string lease_owner;
+  int64_t lease_until_micros = 0;
+};
+
+struct JobFilter {
+  std::optional<proto::JobKind> kind;
+  std::optional<std::string> partner;
+  std::optional<std::string> object;
+  std::optional<std::string> target_site;
+};
+
+struct JobCounts {
+  uint64_t queued = 0;  // waiting, due now or later
+  uint64_t leased = 0;
+  uint64_t failed = 0;  // gave up: needs an operator
+};
+
+// Retry schedule of failed jobs: delay = min(base * 2^(attempts-1), max).
+struct Backoff {
+  int64_t base_micros = 30 * 1'000'000LL;
+  int64_t max_micros = 6 * 3600 * 1'000'000LL;
+  uint32_t max_attempts = 12;  // then the job is "failed" for good
+};
+
+struct EventFilter {
+  std::optional<std::string> partner;
+  std::optional<std::string> object;
+  std::optional<std::string> type;  // PREMIS label
+  std::optional<int64_t> since_micros;
+  uint64_t after_seq = 0;
+  uint64_t limit = 0;  // 0: no limit
+};
+
+struct EventHead {
+  uint64_t seq = 0;  // 0: empty log
+  std::string hash;  // raw 32 bytes; 32 zero bytes for an empty log
+};
+
+// The outcome of walking the whole chain.
+struct ChainVerdict {
+  bool ok = true;
+  uint64_t checked = 0;        // events read
+  uint64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;         // what is wrong at first_bad_seq
+  EventHead head;              // the last good event
+};
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_CATALOG_CATALOG_TYPES_H_

@@ -1,0 +1,252 @@
+// Catalog: objects, versions, files and tag files; the one-transaction insert
+// of a deposit.
+#include <unordered_set>
+
+#include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_sql.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string VersionName(const std::string& partner, const std::string& object,
+                        std::optional<uint32_t> version) {
+  std::string name = partner + "/" + object;
+  if (version) name += "@v" + std::to_string(*version);
+  return name;
+}
+
+}  // namespace
+
+Result<uint32_t> Catalog::NextVersion(const std::string& partner, const std::string& object) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare(
+          "SELECT COALESCE(MAX(version), 0) FROM versions WHERE partner = ? AND object = ?"));
+  stmt.Bind(1, partner).Bind(2, object);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return static_cast<uint32_t>((row ? stmt.Int(0) : 0) + 1);
+}
+
+Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
+  std::lock_guard lock(mu_);
+  const std::string name = VersionName(v.partner, v.object, v.version);
+  if (v.object.empty()) return Status::InvalidArgument("insert version: empty object id");
+  if (v.version < 1) return Status::InvalidArgument("insert " + name + ": version must be >= 1");
+  CAIRN_RETURN_IF_ERROR(GetPartner(v.partner).status());
+  std::vector<int64_t> site_ids;
+  for (const std::string& site : v.stored_on) {
+    CAIRN_ASSIGN_OR_RETURN(int64_t id, SiteId(site));
+    site_ids.push_back(id);
+  }
+  const int64_t now = clock_->NowMicros();
+  const int64_t created = v.created_micros ? v.created_micros : now;
+  const int64_t next_due = now + v.fixity_interval_micros;
+  uint64_t payload_bytes = 0;
+  for (const FileEntry& f : v.files) payload_bytes += f.size;
+
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt object,
+      db_.Prepare("INSERT INTO objects (partner, object, created) VALUES (?, ?, ?) "
+                  "ON CONFLICT DO NOTHING"));
+  object.Bind(1, v.partner).Bind(2, v.object).Bind(3, created);
+  CAIRN_RETURN_IF_ERROR(object.Run());
+
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt version,
+      db_.Prepare("INSERT INTO versions (partner, object, version, created, depositor, "
+                  "file_count, payload_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  version.Bind(1, v.partner)
+      .Bind(2, v.object)
+      .Bind(3, int64_t{v.version})
+      .Bind(4, created)
+      .Bind(5, v.depositor)
+      .Bind(6, static_cast<int64_t>(v.files.size()))
+      .Bind(7, static_cast<int64_t>(payload_bytes));
+  Status inserted = version.Run();
+  if (inserted.IsAlreadyExists()) return Status::AlreadyExists(name + " already exists");
+  CAIRN_RETURN_IF_ERROR(inserted);
+  const int64_t version_id = db_.LastInsertRowId();
+
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob,
+                         db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?) "
+                                     "ON CONFLICT DO NOTHING"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt file,
+      db_.Prepare("INSERT INTO files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replica, db_.Prepare(catalog_sql::kUpsertBlobReplica));
+  std::unordered_set<std::string_view> seen;
+  for (const FileEntry& f : v.files) {
+    if (f.sha256.size() != 64) {
+      return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
+    }
+    file.Reset();
+    file.Bind(1, version_id)
+        .Bind(2, f.path)
+        .Bind(3, static_cast<int64_t>(f.size))
+        .Bind(4, f.sha256);
+    if (!seen.insert(f.sha256).second) {
+      Status s = file.Run();
+      if (s.IsAlreadyExists())
+        return Status::InvalidArgument(name + ": path listed twice: " + f.path);
+      CAIRN_RETURN_IF_ERROR(s);
+      continue;
+    }
+    blob.Reset();
+    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
+    CAIRN_RETURN_IF_ERROR(blob.Run());
+    Status s = file.Run();
+    if (s.IsAlreadyExists())
+      return Status::InvalidArgument(name + ": path listed twice: " + f.path);
+    CAIRN_RETURN_IF_ERROR(s);
+    for (int64_t site_id : site_ids) {
+      blob_replica.Reset();
+      blob_replica.Bind(1, site_id)
+          .Bind(2, f.sha256)
+          .Bind(3, "ok")
+          .Bind(4, now)
+          .Bind(5, next_due)
+          .Bind(6, "");
+      CAIRN_RETURN_IF_ERROR(blob_replica.Run());
+    }
+  }
+
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt tag,
+      db_.Prepare("INSERT INTO tag_files (version_id, name, size, sha256) VALUES (?, ?, ?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt tag_replica, db_.Prepare(catalog_sql::kUpsertTagReplica));
+  for (TagFileEntry& t : v.tag_files) {
+    tag.Reset();
+    tag.Bind(1, version_id).Bind(2, t.name).Bind(3, static_cast<int64_t>(t.size)).Bind(4, t.sha256);
+    Status s = tag.Run();
+    if (s.IsAlreadyExists())
+      return Status::InvalidArgument(name + ": tag file listed twice: " + t.name);
+    CAIRN_RETURN_IF_ERROR(s);
+    t.id = db_.LastInsertRowId();
+    for (int64_t site_id : site_ids) {
+      tag_replica.Reset();
+      tag_replica.Bind(1, site_id)
+          .Bind(2, t.id)
+          .Bind(3, "ok")
+          .Bind(4, now)
+          .Bind(5, next_due)
+          .Bind(6, "");
+      CAIRN_RETURN_IF_ERROR(tag_replica.Run());
+    }
+  }
+
+  for (proto::Event& e : v.events) {
+    if (e.partner().empty()) e.set_partner(v.partner);
+    if (e.object().empty()) e.set_object(v.object);
+    if (e.version() == 0) e.set_version(v.version);
+  }
+  if (!v.events.empty()) CAIRN_RETURN_IF_ERROR(AppendEventsLocked(v.events).status());
+  for (const proto::Job& job : v.jobs) CAIRN_RETURN_IF_ERROR(EnqueueJobLocked(job).status());
+  CAIRN_RETURN_IF_ERROR(tx.Commit());
+  return version_id;
+}
+
+namespace {
+
+VersionInfo VersionFromRow(const sql::Stmt& s) {
+  VersionInfo v;
+  v.id = s.Int(0);
+  v.partner = s.Text(1);
+  v.object = s.Text(2);
+  v.version = static_cast<uint32_t>(s.Int(3));
+  v.created_micros = s.Int(4);
+  v.depositor = s.Text(5);
+  v.file_count = static_cast<uint64_t>(s.Int(6));
+  v.payload_bytes = static_cast<uint64_t>(s.Int(7));
+  return v;
+}
+
+constexpr std::string_view kVersionColumns =
+    "SELECT id, partner, object, version, created, depositor, file_count, payload_bytes "
+    "FROM versions ";
+
+}  // namespace
+
+Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::string& object,
+                                        std::optional<uint32_t> version, bool with_files) {
+  std::lock_guard lock(mu_);
+  std::string query(kVersionColumns);
+  query += version ? "WHERE partner = ? AND object = ? AND version = ?"
+                   : "WHERE partner = ? AND object = ? ORDER BY version DESC LIMIT 1";
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
+  stmt.Bind(1, partner).Bind(2, object);
+  if (version) stmt.Bind(3, int64_t{*version});
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no object " + VersionName(partner, object, version));
+  VersionInfo v = VersionFromRow(stmt);
+
+  if (with_files) {
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt files,
+        db_.Prepare("SELECT path, size, sha256 FROM files WHERE version_id = ? ORDER BY path"));
+    files.Bind(1, v.id);
+    v.files.reserve(v.file_count);
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(bool more, files.Step());
+      if (!more) break;
+      v.files.push_back(
+          FileEntry{files.Text(0), static_cast<uint64_t>(files.Int(1)), files.Text(2)});
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt tags,
+      db_.Prepare(
+          "SELECT id, name, size, sha256 FROM tag_files WHERE version_id = ? ORDER BY name"));
+  tags.Bind(1, v.id);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool more, tags.Step());
+    if (!more) break;
+    v.tag_files.push_back(
+        TagFileEntry{tags.Int(0), tags.Text(1), static_cast<uint64_t>(tags.Int(2)), tags.Text(3)});
+  }
+  return v;
+}
+
+Result<std::vector<VersionInfo>> Catalog::ListVersions(const std::string& partner,
+                                                       const std::string& object) {
+  std::lock_guard lock(mu_);
+  std::string query(kVersionColumns);
+  query += "WHERE partner = ? AND object = ? ORDER BY version";
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
+  stmt.Bind(1, partner).Bind(2, object);
+  std::vector<VersionInfo> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(VersionFromRow(stmt));
+  }
+  if (out.empty()) return Status::NotFound("no object " + VersionName(partner, object, {}));
+  return out;
+}
+
+Result<std::vector<ObjectSummary>> Catalog::ListObjects(const std::string& partner) {
+  std::lock_guard lock(mu_);
+  std::string query =
+      "SELECT o.partner, o.object, o.created, v.version, "
+      "(SELECT COUNT(*) FROM versions c WHERE c.partner = o.partner AND c.object = o.object), "
+      "v.file_count, v.payload_bytes FROM objects o JOIN versions v ON v.partner = o.partner "
+      "AND v.object = o.object AND v.version = (SELECT MAX(version) FROM versions m "
+      "WHERE m.partner = o.partner AND m.object = o.object) ";
+  if (!partner.empty()) query += "WHERE o.partner = ? ";
+  query += "ORDER BY o.partner, o.object";
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
+  if (!partner.empty()) stmt.Bind(1, partner);
+  std::vector<ObjectSummary> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(
+        ObjectSummary{stmt.Text(0), stmt.Text(1), stmt.Int(2), static_cast<uint32_t>(stmt.Int(3)),
+                      static_cast<uint32_t>(stmt.Int(4)), static_cast<uint64_t>(stmt.Int(5)),
+                      static_cast<uint64_t>(stmt.Int(6))});
+  }
+  return out;
+}
+
+}  // namespace cairn::repo

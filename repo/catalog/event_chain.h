@@ -1,0 +1,34 @@
+// The hash chain of the event log. Each event's hash is SHA-256 over a
+// canonical serialization of its fields, prev_hash included, so changing,
+// removing, inserting or reordering any event breaks every later link.
+//
+// Canonical serialization, version 1 (fixed: changing it breaks old chains):
+//   "cairn-event-v1\n", then for each field in this order
+//     seq, id, type, type_uri, time_unix_micros, agent, agent_version, user,
+//     partner, object, version, file, site, outcome, detail, prev_hash
+//   an 8-byte big-endian length followed by the field's bytes. Integers are
+//   written in decimal ASCII; prev_hash as its raw 32 bytes. `hash` itself is
+//   not part of the input.
+#ifndef CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
+#define CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
+
+#include <string>
+
+#include "proto/event.pb.h"
+
+namespace cairn::repo {
+
+inline constexpr size_t kEventHashSize = 32;
+
+// prev_hash of the first event: 32 zero bytes.
+std::string GenesisHash();
+// The canonical bytes of `event` described above.
+std::string CanonicalEventBytes(const proto::Event& event);
+// Raw 32-byte SHA-256 of CanonicalEventBytes(event).
+std::string EventHash(const proto::Event& event);
+// A random (version 4) UUID: "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+std::string NewUuid();
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_CATALOG_EVENT_CHAIN_H_

@@ -1,0 +1,50 @@
+// The migration list and the loop that applies it.
+#include "repo/catalog/migrations.h"
+
+#include <string>
+
+namespace cairn::repo {
+namespace {
+
+// To add a migration: write migrations/NNNN_name.sql.inc (a raw string
+// literal) and append it here. Never edit a migration that has shipped.
+constexpr Migration kMigrations[] = {
+    {
+        1,
+        "initial",
+#include "repo/catalog/migrations/0001_initial.sql.inc"
+    },
+};
+
+}  // namespace
+
+std::span<const Migration> AllMigrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Status Migrate(sql::Db& db) {
+  CAIRN_ASSIGN_OR_RETURN(int64_t current, db.QueryInt("PRAGMA user_version"));
+  if (current > LatestSchemaVersion()) {
+    return Status::InvalidArgument("catalog " + db.path() + " has schema version " +
+                                   std::to_string(current) +
+                                   ", newer than this cairn understands (" +
+                                   std::to_string(LatestSchemaVersion()) + "): upgrade cairn");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db));
+    // Another process may have migrated while we waited for the write lock.
+    CAIRN_ASSIGN_OR_RETURN(int64_t now_at, db.QueryInt("PRAGMA user_version"));
+    if (now_at >= m.version) continue;
+    Status s = db.Exec(m.sql);
+    if (!s.ok()) {
+      return s.WithContext("migration " + std::to_string(m.version) + " (" + std::string(m.name) +
+                           ")");
+    }
+    CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(m.version)));
+    CAIRN_RETURN_IF_ERROR(tx.Commit());
+  }
+  return Status::OK();
+}
+
+}  // namespace cairn::repo
