@@ -1,0 +1,97 @@
+#include "bagit/profile.h"
+
+#include <gtest/gtest.h>
+
+#include "bagit/validator.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::bagit {
+namespace {
+
+using cairn::testing::FixturePath;
+
+Report ValidateWith(const std::string& bag, const Profile& profile) {
+  ValidateOptions options;
+  options.profile = &profile;
+  Result<Validation> v = ValidateBag(bag, options);
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? std::move(v->report) : Report();
+}
+
+Profile MustParse(const std::string& json) {
+  Result<Profile> p = Profile::Parse(json, "inline.json");
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : Profile();
+}
+
+const std::string kBag = FixturePath("bags/crlf-tag-files").string();
+
+TEST(ProfileTest, ShippedProfilesLoad) {
+  for (const char* name : {"cairn-default.json", "cairn-basic.json"}) {
+    std::string path =
+        (boost::filesystem::path(CAIRN_SOURCE_DIR) / "policies/profiles" / name).string();
+    Result<Profile> p = Profile::Load(path);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+  }
+}
+
+TEST(ProfileTest, BrokenProfilesNameTheFile) {
+  std::string broken = FixturePath("profiles/broken.json").string();
+  Result<Profile> p = Profile::Load(broken);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("broken.json"), std::string::npos);
+  EXPECT_NE(p.status().message().find("invalid JSON"), std::string::npos);
+
+  Result<Profile> wrong_type = Profile::Parse(R"({"Manifests-Required": "sha256"})", "w.json");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.status().message().find("Manifests-Required"), std::string::npos);
+  EXPECT_FALSE(Profile::Parse(R"({"Manifests-Allowed": ["sha3"]})", "a.json").ok());
+  EXPECT_FALSE(Profile::Parse(R"({"Serialization": "sometimes"})", "s.json").ok());
+  EXPECT_FALSE(Profile::Parse(R"({"Bag-Info": {"X": {"required": "yes"}}})", "b.json").ok());
+  EXPECT_EQ(Profile::Load("/no/such/profile.json").status().code(), Code::kNotFound);
+}
+
+TEST(ProfileTest, TestProfileAcceptsItsBag) {
+  Result<Profile> p = Profile::Load(FixturePath("profiles/test-profile.json").string());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->identifier(), "https://cairn.example/tests/test-profile.json");
+  Report r = ValidateWith(kBag, *p);
+  EXPECT_TRUE(r.valid()) << r.ToText();
+}
+
+TEST(ProfileTest, EachRuleIsEnforced) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"Bag-Info": {"Contact-Name": {"required": true}}})", "profile.bag-info-required"},
+      {R"({"Bag-Info": {"Source-Organization": {"values": ["Other"]}}})", "profile.bag-info-value"},
+      {R"({"Manifests-Required": ["sha512"]})", "profile.manifest-required"},
+      {R"({"Manifests-Allowed": ["md5"]})", "profile.manifest-not-allowed"},
+      {R"({"Tag-Manifests-Required": ["md5"]})", "profile.tagmanifest-required"},
+      {R"({"Tag-Manifests-Allowed": ["sha512"]})", "profile.tagmanifest-not-allowed"},
+      {R"({"Tag-Files-Required": ["metadata/mods.xml"]})", "profile.tag-file-required"},
+      {R"({"Serialization": "required"})", "profile.serialization"},
+      {R"({"Accept-BagIt-Version": ["0.97"]})", "profile.bagit-version"},
+      {R"({"Data-Empty": true})", "profile.data-empty"},
+      {R"({"Fetch.txt-Required": true})", "profile.fetch-required"},
+  };
+  for (const auto& [json, rule] : cases) {
+    Report r = ValidateWith(kBag, MustParse(json));
+    EXPECT_FALSE(r.valid()) << json;
+    EXPECT_TRUE(r.Has(rule)) << json << "\n" << r.ToText();
+  }
+}
+
+TEST(ProfileTest, FetchAndExtraTagFiles) {
+  std::string holey = FixturePath("bagit-conformance-suite/v0.97/valid/holey-bag").string();
+  Report fetch = ValidateWith(holey, MustParse(R"({"Allow-Fetch.txt": false})"));
+  EXPECT_TRUE(fetch.Has("profile.fetch-not-allowed")) << fetch.ToText();
+  std::string extra =
+      FixturePath(
+          "bagit-conformance-suite/v0.97/windows-only/out-of-scope-file-paths-using-unc-for-fetch")
+          .string();
+  Report tags = ValidateWith(extra, MustParse(R"({"Tag-Files-Allowed": ["bag-info.txt"]})"));
+  EXPECT_TRUE(tags.Has("profile.tag-file-not-allowed")) << tags.ToText();
+}
+
+}  // namespace
+}  // namespace cairn::bagit
