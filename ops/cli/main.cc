@@ -12,6 +12,7 @@ namespace {
 // Every verb, in the order `cairn --help` lists them.
 constexpr RegisterFn kVerbs[] = {
     RegisterVersion,
+    RegisterBagCreate,
     RegisterBagValidate,
 };
 

@@ -8,6 +8,7 @@ namespace cairn::cli {
 
 void RegisterVersion(CLI::App& app, Globals& g);  // version.cc
 void RegisterBagValidate(CLI::App& app, Globals& g);  // bag_validate.cc
+void RegisterBagCreate(CLI::App& app, Globals& g);    // bag_create.cc
 
 }  // namespace cairn::cli
 

@@ -1,0 +1,135 @@
+// `cairn bag create SRC DEST`: makes a new bag (directory, tar, tgz or zip) from
+// a folder without touching it, or bags the folder where it is (--in-place).
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bagit/archive.h"
+#include "bagit/creator.h"
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+
+namespace cairn::cli {
+namespace {
+
+struct CreateFlags {
+  std::string src;
+  std::string dest;
+  std::vector<std::string> algorithms;
+  std::vector<std::string> info;
+  std::string format;
+  bool in_place = false;
+  bool follow_symlinks = false;
+  unsigned threads = 0;
+  bool json = false;
+};
+
+// Options from the flags; InvalidArgument for a bad flag value.
+Result<bagit::CreateOptions> BuildOptions(const CreateFlags& f) {
+  bagit::CreateOptions options;
+  for (const std::string& name : f.algorithms) {
+    std::optional<bagit::Algorithm> a = bagit::ParseAlgorithm(name);
+    if (!a) {
+      return Status::InvalidArgument("--algorithm " + name +
+                                     ": unknown (use sha512, sha384, sha256, sha224, sha1 or md5)");
+    }
+    options.algorithms.set(static_cast<size_t>(*a));
+  }
+  for (const std::string& arg : f.info) {
+    CAIRN_ASSIGN_OR_RETURN(bagit::InfoField field, bagit::ParseInfoArgument(arg));
+    options.info.push_back(std::move(field));
+  }
+  if (!f.format.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(options.format, bagit::ParseBagFormat(f.format));
+  } else if (std::optional<bagit::ArchiveFormat> by_name = bagit::FormatFromName(f.dest)) {
+    options.format = *by_name == bagit::ArchiveFormat::kTar   ? bagit::BagFormat::kTar
+                     : *by_name == bagit::ArchiveFormat::kZip ? bagit::BagFormat::kZip
+                                                              : bagit::BagFormat::kTarGz;
+  }
+  options.in_place = f.in_place;
+  options.follow_symlinks = f.follow_symlinks;
+  options.threads = f.threads;
+  options.software_agent = std::string("Cairn ") + CAIRN_VERSION;
+  if (!f.in_place && f.dest.empty()) return Status::InvalidArgument("DEST is required");
+  if (f.in_place && !f.dest.empty()) {
+    return Status::InvalidArgument("--in-place bags SRC where it is: give no DEST");
+  }
+  return options;
+}
+
+nlohmann::json ToJson(const bagit::CreatedBag& bag) {
+  nlohmann::json j;
+  j["bag"] = bag.path;
+  j["format"] = std::string(bagit::BagFormatName(bag.format));
+  if (!bag.top_folder.empty()) j["top_folder"] = bag.top_folder;
+  j["payload_files"] = bag.payload_files;
+  j["payload_bytes"] = bag.payload_bytes;
+  j["payload_oxum"] = std::to_string(bag.payload_bytes) + "." + std::to_string(bag.payload_files);
+  j["algorithms"] = nlohmann::json::array();
+  for (bagit::Algorithm a : bag.algorithms) j["algorithms"].push_back(bagit::AlgorithmName(a));
+  j["tag_files"] = nlohmann::json::array();
+  for (const auto& tag : bag.tag_files) {
+    nlohmann::json digests;
+    for (bagit::Algorithm a : bag.algorithms) digests[bagit::AlgorithmName(a)] = tag.digests[a];
+    j["tag_files"].push_back({{"name", tag.name}, {"size", tag.size}, {"digests", digests}});
+  }
+  return j;
+}
+
+int RunCreate(const CreateFlags& f, const Globals& g) {
+  Result<bagit::CreateOptions> options = BuildOptions(f);
+  if (!options.ok()) return ReportError(options.status());
+  Result<bagit::CreatedBag> bag = bagit::CreateBag(f.src, f.dest, *options);
+  if (!bag.ok()) {
+    int code = ReportError(bag.status());
+    // A source that cannot be bagged as it is (symlinks, special files, bad
+    // names, files changing underneath) is a problem found, not a failure to run.
+    return bag.status().code() == Code::kInvalidArgument ? kExitProblems : code;
+  }
+  if (f.json) {
+    std::cout << ToJson(*bag).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (!g.quiet) {
+    std::string algs;
+    for (bagit::Algorithm a : bag->algorithms) {
+      algs += (algs.empty() ? "" : ", ") + std::string(bagit::AlgorithmName(a));
+    }
+    std::cout << "created bag " << bag->path << " (" << bagit::BagFormatName(bag->format)
+              << "): " << bag->payload_files << " files, " << bag->payload_bytes << " bytes, "
+              << algs << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterBagCreate(CLI::App& app, Globals& g) {
+  CLI::App* bag = Group(app, "bag", "make and check BagIt bags (RFC 8493)");
+  auto flags = std::make_shared<CreateFlags>();
+  CLI::App* cmd = bag->add_subcommand(
+      "create",
+      "make a new bag at DEST from folder SRC (SRC is not touched): a directory, or a "
+      ".tar/.tgz/.zip written directly; each file is read once and hashed with every algorithm");
+  cmd->add_option("SRC", flags->src, "folder to bag")->required();
+  cmd->add_option("DEST", flags->dest,
+                  "new bag: a folder that does not exist (or is empty), or an archive file name");
+  cmd->add_option("--algorithm", flags->algorithms,
+                  "digest algorithm, repeatable: sha512 (default), sha384, sha256, sha224, sha1, "
+                  "md5");
+  cmd->add_option("--info", flags->info, "bag-info.txt field \"Label: value\", repeatable");
+  cmd->add_option("--format", flags->format,
+                  "dir, tar, tgz or zip (default: from DEST's extension, else dir)");
+  cmd->add_flag("--in-place", flags->in_place,
+                "bag SRC where it is: move its content into SRC/data and add the tag files");
+  cmd->add_flag("--follow-symlinks", flags->follow_symlinks,
+                "follow symlinks whose target is inside SRC (default: refuse symlinks)");
+  cmd->add_option("--threads", flags->threads, "copy/hash threads (default: one per core)");
+  cmd->add_flag("--json", flags->json, "print the result as JSON");
+  cmd->footer(
+      "Exit codes: 0 bag created; 1 SRC cannot be bagged as it is (symlinks, special files, "
+      "bad names); 2 could not run (bad arguments, DEST exists, I/O error).");
+  cmd->callback([flags, &g]() { g.exit_code = RunCreate(*flags, g); });
+}
+
+}  // namespace cairn::cli
