@@ -215,6 +215,10 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
     }
     return;
   }
+  if (index.seen(*id)) {
+    report_->Error(path, "payload.duplicate-member", "the same payload path appears twice");
+    return;
+  }
   index.MarkSeen(*id);
   uint32_t listed = index.listed_mask(*id);
   if (listed != index.all_manifests_mask() && version().AtLeast1()) {
