@@ -1,0 +1,257 @@
+// Deposit: checks the request, runs the ingest driver for the source kind,
+// applies the partner's policy, commits, then replicates (deposit.h).
+#include "repo/deposit.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "bagit/profile.h"
+#include "repo/deposit_commit.h"
+#include "repo/deposit_source.h"
+#include "repo/replicate.h"
+#include "repo/repository.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+using namespace deposit_internal;
+
+std::string Today(int64_t micros) {
+  std::time_t t = static_cast<std::time_t>(micros / kMicrosPerSecond);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// The policy's rules beyond RFC 8493 and the profile.
+void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest* ingest) {
+  for (const std::string& label : policy.required_bag_info()) {
+    if (ingest->contents->bag_info.Values(label).empty()) {
+      ingest->report.Error("bag-info.txt", "policy.required-bag-info",
+                           "the policy of partner " + partner + " requires the field '" + label +
+                               "'" + (ingest->kind == "folder" ? " (add it with --info)" : ""));
+    }
+  }
+  if (policy.algorithms_size() > 0) {
+    bagit::AlgorithmSet have = ingest->contents->manifests.algorithms();
+    bool ok = false;
+    std::string wanted;
+    for (const std::string& name : policy.algorithms()) {
+      std::optional<bagit::Algorithm> a = bagit::ParseAlgorithm(name);
+      if (a && bagit::Has(have, *a)) ok = true;
+      wanted += (wanted.empty() ? "" : ", ") + name;
+    }
+    if (!ok) {
+      ingest->report.Error("", "policy.algorithm",
+                           "the policy of partner " + partner +
+                               " requires a payload manifest for one of: " + wanted);
+    }
+  }
+  // Cairn's own names in a version folder.
+  bool has_sha256 = false, has_added_list = false;
+  for (const StagedTagFile& t : ingest->tags) {
+    has_sha256 |= t.name == "manifest-sha256.txt";
+    has_added_list |= t.name == layout::kCairnAddedListName;
+  }
+  if (has_added_list && !has_sha256) {
+    ingest->report.Error(std::string(layout::kCairnAddedListName), "tag.reserved-name",
+                         "Cairn needs this name to record the manifest-sha256.txt it adds; "
+                         "add manifest-sha256.txt to the bag or rename this tag file");
+  }
+}
+
+}  // namespace
+
+Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
+  DepositOutcome out;
+  Catalog& catalog = repo.catalog();
+  Result<PartnerRecord> partner = catalog.GetPartner(req.partner);
+  if (!partner.ok()) {
+    if (!partner.status().IsNotFound()) return partner.status();
+    out.refused = true;
+    out.report.bag = req.source;
+    out.report.Error("", "partner.unknown",
+                     "no partner '" + req.partner + "' in the catalog (cairn partner add)");
+    return out;
+  }
+  CAIRN_ASSIGN_OR_RETURN(SourceKind kind, DetectSource(req.source));
+  std::string object = req.object_id;
+  if (object.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(object, ObjectIdFromSource(req.source));
+  } else {
+    CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  }
+  if (!req.info.empty() && kind != SourceKind::kFolder) {
+    return Status::InvalidArgument(
+        "--info applies only to a folder Cairn bags; a bag's bag-info.txt is kept byte for byte");
+  }
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(req.partner));
+  std::optional<bagit::Profile> profile;
+  if (!policy.bagit_profile().empty()) {
+    CAIRN_ASSIGN_OR_RETURN(profile, bagit::Profile::Load(policy.bagit_profile()));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, PlanCopySites(policy, sites));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
+  CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
+  CAIRN_ASSIGN_OR_RETURN(uint32_t version, catalog.NextVersion(req.partner, object));
+
+  // The previous version's files, so unchanged files are hashed but not rewritten.
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> previous;
+  if (version > 1) {
+    Result<VersionInfo> prev = catalog.GetVersion(req.partner, object, version - 1, true);
+    if (prev.ok()) {
+      for (FileEntry& f : prev->files) previous[f.path] = {f.size, std::move(f.sha256)};
+    }
+  }
+  IngestTarget target;
+  target.site = &first->backend();
+  target.site_name = plan[0];
+  target.blob_stored = [&catalog, &plan](const std::string& sha256) {
+    Result<std::optional<ReplicaState>> state = catalog.BlobOnSite(sha256, plan[0]);
+    return state.ok() && *state && **state == ReplicaState::kOk;
+  };
+  target.previous_sha256 = [&previous](std::string_view path,
+                                       uint64_t size) -> std::optional<std::string> {
+    auto it = previous.find(std::string(path));
+    if (it == previous.end() || it->second.first != size) return std::nullopt;
+    return it->second.second;
+  };
+  target.threads = req.threads ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  target.profile = profile ? &*profile : nullptr;
+
+  Ingest ingest;
+  Status run;
+  int64_t now = catalog.clock().NowMicros();
+  switch (kind) {
+    case SourceKind::kFolder: {
+      FolderBagging bagging;
+      bagging.info = req.info;
+      for (const std::string& name : policy.algorithms()) {
+        if (auto a = bagit::ParseAlgorithm(name)) bagging.algorithms |= bagit::Only(*a);
+      }
+      bagging.agent = req.agent_version.empty() ? "Cairn" : "Cairn " + req.agent_version;
+      bagging.bagging_date = Today(now);
+      run = IngestFolder(req.source, bagging, target, &ingest);
+      break;
+    }
+    case SourceKind::kBagDirectory:
+      run = IngestBagDirectory(req.source, target, &ingest);
+      break;
+    case SourceKind::kArchive:
+      run = IngestArchive(req.source, target, &ingest);
+      break;
+  }
+  if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
+  if (!run.ok() || !ingest.report.valid()) {
+    AbandonIngest(catalog, first->backend(), &ingest);
+    if (!run.ok()) return run;
+    out.refused = true;
+    out.report = std::move(ingest.report);
+    return out;
+  }
+
+  CommitPlan commit;
+  commit.partner = req.partner;
+  commit.object = object;
+  commit.version = version;
+  commit.depositor = req.depositor;
+  if (commit.depositor.empty()) {
+    const char* user = std::getenv("USER");
+    commit.depositor = user ? user : "unknown";
+  }
+  commit.agent_version = req.agent_version;
+  commit.source = req.source;
+  commit.profile =
+      profile ? (profile->identifier().empty() ? policy.bagit_profile() : profile->identifier())
+              : "";
+  commit.first_site = plan[0];
+  commit.replicate_to.assign(plan.begin() + 1, plan.end());
+  commit.created_micros = now;
+  uint32_t days = policy.fixity().interval_days() ? policy.fixity().interval_days() : 90;
+  commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
+  CommitSummary summary;
+  Result<int64_t> version_id = CommitVersion(catalog, *first, commit, &ingest, &summary);
+  if (!version_id.ok()) {
+    (void)first->backend().Remove(layout::VersionRecordKey(req.partner, object, version));
+    AbandonIngest(catalog, first->backend(), &ingest);
+    return version_id.status();
+  }
+  ingest.new_blobs.clear();
+
+  Receipt receipt;
+  receipt.partner = req.partner;
+  receipt.object = object;
+  receipt.version = version;
+  receipt.source = req.source;
+  receipt.source_kind = ingest.kind;
+  receipt.files = ingest.files.size();
+  receipt.bytes = summary.payload_bytes;
+  receipt.bytes_stored = ingest.bytes_written;
+  receipt.blobs_reused = ingest.blobs_reused;
+  receipt.cairn_added_sha256_manifest = !summary.cairn_added.empty();
+  receipt.first_site = plan[0];
+  receipt.copies_wanted = static_cast<uint32_t>(plan.size());
+  for (const StagedTagFile& t : ingest.tags) {
+    std::optional<bagit::Algorithm> a;
+    bagit::TagKind k = bagit::ClassifyTagFile(t.name, &a);
+    if (k == bagit::TagKind::kTagManifest || t.name == "manifest-sha256.txt") {
+      receipt.manifest_digests.emplace_back(t.name, t.sha256);
+    }
+  }
+  out.report = std::move(ingest.report);  // warnings only
+
+  std::string replication_error;
+  if (req.replicate && plan.size() > 1) {
+    ReplicationFilter filter;
+    filter.partner = req.partner;
+    filter.object = object;
+    Result<ReplicationSummary> drained = DrainReplication(repo, filter);
+    if (!drained.ok()) {
+      replication_error = drained.status().message();
+    } else {
+      for (const std::string& e : drained->errors) receipt.warnings.push_back(e);
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
+  if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
+  for (const SiteCopies& c : receipt.copies) {
+    if (c.pending > 0) {
+      receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
+                                 " copies pending" +
+                                 (req.replicate ? " (queued; cairn replicate retries them)"
+                                                : " (--no-replicate: run cairn replicate)"));
+    }
+  }
+  out.receipt = std::move(receipt);
+  return out;
+}
+
+Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
+                  Receipt* receipt) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> replicas, catalog.ReplicasOf(version_id));
+  std::unordered_set<std::string> items;
+  for (const ReplicaRecord& r : replicas) {
+    items.insert(r.ref.kind == ReplicaRef::Kind::kBlob ? "b" + r.ref.blob
+                                                       : "t" + std::to_string(r.ref.tag_file_id));
+  }
+  receipt->copies.clear();
+  for (const std::string& site : plan) {
+    SiteCopies copies;
+    copies.site = site;
+    for (const ReplicaRecord& r : replicas) {
+      if (r.site == site && r.state == ReplicaState::kOk) ++copies.ok;
+    }
+    copies.pending = items.size() - std::min<uint64_t>(copies.ok, items.size());
+    receipt->copies.push_back(std::move(copies));
+  }
+  return Status::OK();
+}
+
+}  // namespace cairn::repo

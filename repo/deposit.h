@@ -1,0 +1,108 @@
+// Deposit: a folder, a bag folder or a serialized bag becomes version N of a
+// partner's object, in one read of each input byte (DESIGN.md, "Deposit, in
+// one pass"):
+//
+//   source -> (bag it if it is not a bag) -> validate against RFC 8493 and the
+//   partner's policy while streaming each payload file once into the first
+//   site -> commit blobs (by SHA-256, write-once) -> tag files -> version.pb
+//   (last) -> ONE catalog transaction (object, version, files, tag files,
+//   replicas on the first site, events, replication jobs) -> copies to the
+//   other sites the policy names, each verified by reading it back.
+//
+// A bad deposit is refused whole: nothing of it stays visible, the blobs it
+// newly wrote are removed, and the report names each file and rule. A deposit
+// killed at any point leaves no visible object (the catalog commit is the
+// visibility point) and running it again completes it.
+#ifndef CAIRN_REPO_DEPOSIT_H_
+#define CAIRN_REPO_DEPOSIT_H_
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bagit/report.h"
+#include "bagit/status.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Repository;
+
+struct DepositRequest {
+  std::string partner;
+  // A folder (bagged by Cairn), a bag folder (has bagit.txt), or a serialized
+  // bag (.tar, .tar.gz, .tgz, .zip).
+  std::string source;
+  // Empty: derived from the source's name (without .tar/.tar.gz/.tgz/.zip).
+  std::string object_id;
+  // "Label: value" lines added to bag-info.txt; only for folder sources (a
+  // bag's own bag-info.txt is kept byte for byte).
+  std::vector<std::string> info;
+  // Copy to the other sites the policy names now (else the jobs stay queued).
+  bool replicate = true;
+  std::string depositor;      // empty: $USER
+  std::string agent_version;  // Cairn's version, for events and Bag-Software-Agent
+  unsigned threads = 0;       // payload workers; 0: one per core
+};
+
+// Copies of the new version on one site.
+struct SiteCopies {
+  std::string site;
+  uint64_t ok = 0;       // blobs and tag files verified on the site
+  uint64_t pending = 0;  // still to copy (site down, or --no-replicate)
+  std::string error;     // why copies are pending, if known
+};
+
+struct Receipt {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string source;
+  std::string source_kind;  // "folder", "bag", "serialized bag"
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t bytes_stored = 0;  // payload bytes newly written to the first site
+  uint64_t blobs_reused = 0;  // payload files whose blob was already stored there
+  // name -> sha256 of every tag manifest (and of manifest-sha256.txt).
+  std::vector<std::pair<std::string, std::string>> manifest_digests;
+  bool cairn_added_sha256_manifest = false;
+  std::string first_site;
+  std::vector<SiteCopies> copies;  // one entry per site the policy wants
+  uint32_t copies_wanted = 0;
+  std::vector<std::string> warnings;  // validation warnings, pending copies
+
+  // "acme/photos v2: 12 files, 3.4 MB ..." and one line per site.
+  std::string ToText() const;
+  nlohmann::json ToJson() const;
+};
+
+// What a deposit came to: stored (receipt set) or refused (report has errors).
+struct DepositOutcome {
+  bool refused = false;
+  bagit::Report report;  // errors (refused) or warnings
+  std::optional<Receipt> receipt;
+};
+
+// Deposits `request.source` as the next version of partner/object. Returns a
+// refusal (not an error) for a bad deposit: invalid bag, policy or profile
+// violation, unknown partner, unreadable or special source file, hostile
+// archive member. Returns an error Status when the deposit could not run: no
+// first site reachable, a site that refuses writes (named), catalog failure.
+// Either way nothing of this deposit stays visible unless a receipt is returned.
+Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& request);
+
+// Fills receipt->copies: for each site of `plan`, the version's blobs and tag
+// files whose copy there is ok, and how many are still pending.
+Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
+                  Receipt* receipt);
+
+// The object id a source's name gives: its last path component without
+// .tar, .tar.gz, .tgz or .zip. InvalidArgument if that is not a valid id
+// (then --id must be given).
+Result<std::string> ObjectIdFromSource(const std::string& source);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_DEPOSIT_H_

@@ -1,0 +1,182 @@
+// PayloadStager and the byte sources the ingest drivers share.
+#include "repo/deposit_stage.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <thread>
+
+#include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo::deposit_internal {
+
+using bagit::Algorithm;
+using bagit::AlgorithmSet;
+using bagit::ByteSource;
+using bagit::ChunkSink;
+
+Status PayloadStager::SiteError(const Status& s) const {
+  if (s.ok()) return s;
+  return s.WithContext("site " + target_.site_name);
+}
+
+bool PayloadStager::IsSiteError(const Status& s) const { return IsSiteErrorOf(target_, s); }
+
+Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
+                                                   AlgorithmSet algorithms,
+                                                   const std::string& expected_sha256) {
+  Staged staged;
+  bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
+  if (write) {
+    PutOptions options;
+    options.if_absent = true;
+    options.expected_sha256 = expected_sha256;
+    Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+    if (!writer.ok()) return SiteError(writer.status());
+    staged.writer = std::move(writer).value();
+  }
+  bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
+  Status site_status;
+  Status s = source([&](std::span<const std::byte> chunk) -> Status {
+    hasher.Update(chunk);
+    if (staged.writer) {
+      site_status = staged.writer->Append(chunk);
+      if (!site_status.ok()) return SiteError(site_status);
+    }
+    return Status::OK();
+  });
+  staged.size = hasher.bytes();
+  staged.digests = hasher.Finish();
+  if (!s.ok()) {
+    Discard(&staged);
+    return s;
+  }
+  return staged;
+}
+
+Status PayloadStager::Commit(std::string_view path, Staged* staged) {
+  const std::string& sha256 = staged->digests[Algorithm::kSha256];
+  bool created = false;
+  if (!staged->writer) {
+    // The write was skipped because the blob it was expected to be is stored.
+    if (!target_.blob_stored(sha256)) return Status::NotFound("blob " + sha256 + " not stored");
+  } else {
+    Status s = staged->writer->Commit(layout::BlobKey(sha256));
+    if (s.IsAlreadyExists()) {
+      s = Status::OK();  // stored before: content-addressed, so the same bytes
+    } else if (s.ok()) {
+      created = true;
+    }
+    if (!s.ok()) {
+      Discard(staged);
+      return SiteError(s);
+    }
+    staged->writer.reset();
+  }
+  std::lock_guard<std::mutex> lock(ingest_->mu);
+  ingest_->files.push_back(IngestedFile{std::string(path), staged->size, sha256});
+  if (created) {
+    ingest_->new_blobs.push_back(sha256);
+    ingest_->bytes_written += staged->size;
+  } else {
+    ++ingest_->blobs_reused;
+  }
+  return Status::OK();
+}
+
+ByteSource MemorySource(const std::string* bytes) {
+  return [bytes](const ChunkSink& sink) {
+    return sink(std::as_bytes(std::span<const char>(bytes->data(), bytes->size())));
+  };
+}
+
+ByteSource LocalFileSource(const std::string& path) {
+  return [path](const ChunkSink& sink) -> Status {
+    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "open", path);
+    // One 1 MiB buffer per open file: a worker holds one file at a time.
+    std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
+    Status result;
+    for (;;) {
+      ssize_t n = read(fd, buffer.get(), bagit::kReadChunk);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        result = Status::FromErrno(errno, "read", path);
+        break;
+      }
+      if (n == 0) break;
+      result = sink(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
+      if (!result.ok()) break;
+    }
+    close(fd);
+    return result;
+  };
+}
+
+ByteSource TeeSource(ByteSource source, BlobWriter* writer, std::string site_name,
+                     std::string* sha256_hex, uint64_t* size) {
+  return [source = std::move(source), writer, site_name, sha256_hex,
+          size](const ChunkSink& sink) -> Status {
+    Sha256Stream hash;
+    uint64_t total = 0;
+    Status write_status;
+    Status s = source([&](std::span<const std::byte> chunk) -> Status {
+      hash.Update(chunk);
+      total += chunk.size();
+      if (write_status.ok()) write_status = writer->Append(chunk);
+      if (!write_status.ok()) return write_status.WithContext("site " + site_name);
+      return sink(chunk);
+    });
+    *sha256_hex = hash.FinishHex();
+    *size = total;
+    return s;
+  };
+}
+
+Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std::string_view name,
+                                ByteSource inner) {
+  StagedTagFile& tag = ingest->tags.emplace_back();
+  tag.name = std::string(name);
+  Status name_ok = layout::ValidateTagFileName(name);
+  if (!name_ok.ok()) {
+    ingest->report.Error(name, "tag.name",
+                         "Cairn cannot store this tag file: " + name_ok.message());
+    return inner;
+  }
+  Result<std::unique_ptr<BlobWriter>> writer = target.site->NewWriter(PutOptions{});
+  if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
+  tag.writer = std::move(writer).value();
+  return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
+}
+
+Status RunPool(size_t count, unsigned threads, const std::function<Status(size_t)>& fn) {
+  threads =
+      std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(count, 1))));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  Status first_error;
+  auto work = [&] {
+    while (!stop.load()) {
+      size_t i = next.fetch_add(1);
+      if (i >= count) return;
+      Status s = fn(i);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = s;
+        stop.store(true);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return first_error;
+}
+
+}  // namespace cairn::repo::deposit_internal

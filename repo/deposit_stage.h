@@ -1,0 +1,157 @@
+// Internal to deposit: the pieces every ingest driver (folder, bag folder,
+// serialized bag) shares. A PayloadStager reads one payload file once, hashing
+// it with every algorithm needed while appending it to a BlobWriter on the
+// first site; the blob is committed under its content address only when the
+// driver has checked the digests. An Ingest collects what a driver found.
+#ifndef CAIRN_REPO_DEPOSIT_STAGE_H_
+#define CAIRN_REPO_DEPOSIT_STAGE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bagit/bag_checker.h"
+#include "bagit/digest.h"
+#include "bagit/report.h"
+#include "bagit/validator.h"
+#include "repo/storage/backend.h"
+
+namespace cairn::repo::deposit_internal {
+
+// One payload file as stored: its bag path, size and SHA-256 (the blob key).
+struct IngestedFile {
+  std::string path;  // decoded, bag-relative: "data/a.txt"
+  uint64_t size = 0;
+  std::string sha256;
+};
+
+// A tag file waiting to be committed to the first site once the bag is known
+// to be good. Either `writer` holds its bytes (the depositor's file, teed while
+// the checker read it) or `bytes` does (a file Cairn generated).
+struct StagedTagFile {
+  std::string name;  // bag-relative: "bagit.txt", "tagmanifest-sha256.txt"
+  uint64_t size = 0;
+  std::string sha256;
+  std::unique_ptr<BlobWriter> writer;
+  std::optional<std::string> bytes;
+  bool cairn_added = false;  // not the depositor's: restore leaves it out
+};
+
+// Where and how a driver stores payload. Thread-safe where noted.
+struct IngestTarget {
+  StorageBackend* site = nullptr;  // the first site
+  std::string site_name;
+  // True when the catalog already holds this blob on the first site, state ok
+  // (then the bytes are hashed but not written again). Thread-safe.
+  std::function<bool(const std::string& sha256)> blob_stored;
+  // The SHA-256 the previous version of the object had for `path` if it had
+  // the same size (a guess that lets unchanged files skip the write). Thread-safe.
+  std::function<std::optional<std::string>(std::string_view path, uint64_t size)> previous_sha256;
+  unsigned threads = 2;
+  const bagit::Profile* profile = nullptr;
+};
+
+// What a driver produced. The report holds every finding; when it has errors
+// nothing may be committed (the new blobs are removed by the caller).
+struct Ingest {
+  bagit::Report report;
+  std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
+  std::vector<IngestedFile> files;
+  std::deque<StagedTagFile> tags;      // deque: staged sources point into it
+  std::vector<std::string> new_blobs;  // blobs this deposit created on the first site
+  uint64_t bytes_written = 0;          // payload bytes newly stored on the first site
+  uint64_t blobs_reused = 0;           // payload files whose blob was already there
+  std::string kind;                    // "folder", "bag", "serialized bag"
+  std::mutex mu;                       // guards files, new_blobs, counters
+};
+
+// Reads, hashes and stores payload bytes.
+class PayloadStager {
+ public:
+  PayloadStager(const IngestTarget& target, Ingest* ingest) : target_(target), ingest_(ingest) {}
+
+  struct Staged {
+    uint64_t size = 0;
+    bagit::Digests digests;
+    std::unique_ptr<BlobWriter> writer;  // null when the write was skipped
+  };
+
+  // Streams `source` once, hashing with `algorithms` plus sha256. The bytes go
+  // to a new writer on the first site unless `expected_sha256` is set and the
+  // blob is already stored there. Errors of the site name it ("site a: ...");
+  // errors of the source are returned as the source gave them.
+  Result<Staged> Stage(const bagit::ByteSource& source, bagit::AlgorithmSet algorithms,
+                       const std::string& expected_sha256);
+
+  // Makes a staged file's blob visible under its content address (write-once)
+  // and records the file. When the write was skipped but the computed SHA-256
+  // differs from the one expected, returns NotFound (the caller re-reads the
+  // file with no expectation, or fails). The writer is aborted on any error.
+  Status Commit(std::string_view path, Staged* staged);
+
+  // Discards a staged file's bytes.
+  static void Discard(Staged* staged) {
+    if (staged->writer) staged->writer->Abort();
+    staged->writer.reset();
+  }
+
+  // Prefixes a site error with the site's name.
+  Status SiteError(const Status& s) const;
+  // True for a Status SiteError made (the site failed, not the source).
+  bool IsSiteError(const Status& s) const;
+
+ private:
+  const IngestTarget& target_;
+  Ingest* ingest_;
+};
+
+// True if `s` is an error of the target's site ("site NAME: ...").
+inline bool IsSiteErrorOf(const IngestTarget& target, const Status& s) {
+  return !s.ok() && s.message().starts_with("site " + target.site_name + ": ");
+}
+
+// A ByteSource over bytes held in memory.
+bagit::ByteSource MemorySource(const std::string* bytes);
+// A ByteSource over a local regular file (never through a symlink), 1 MiB reads.
+bagit::ByteSource LocalFileSource(const std::string& path);
+// Wraps `source` so every chunk is also appended to `writer` and hashed with
+// sha256 into *sha256_hex (set when the source ends), counting bytes into *size.
+// A write error is returned as "site SITE_NAME: ...".
+bagit::ByteSource TeeSource(bagit::ByteSource source, BlobWriter* writer, std::string site_name,
+                            std::string* sha256_hex, uint64_t* size);
+
+// Starts tag file `name` of the depositor's bag: opens a writer on the first
+// site and returns a source that tees `inner` into it (size and sha256 filled
+// in as it is read). A name the site layout cannot hold is reported
+// (tag.name) and the bytes are only read.
+Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest,
+                                       std::string_view name, bagit::ByteSource inner);
+
+// Runs fn(i) for every i in [0, count) on `threads` workers (at least 1).
+// Stops handing out work at the first non-OK Status and returns it.
+Status RunPool(size_t count, unsigned threads, const std::function<Status(size_t)>& fn);
+
+// The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,
+// deposit_archive.cc). Each fills `ingest` (report, contents, files, staged tag
+// files, new blobs). A non-OK Status means the deposit could not run (a site
+// error, an unreadable source root); bag problems go to ingest->report.
+struct FolderBagging {
+  std::vector<std::string> info;   // "Label: value" lines for bag-info.txt
+  bagit::AlgorithmSet algorithms;  // manifests to write (sha256 always added)
+  std::string agent;               // Bag-Software-Agent value
+  std::string bagging_date;        // YYYY-MM-DD
+};
+Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
+                    const IngestTarget& target, Ingest* ingest);
+Status IngestBagDirectory(const std::string& dir, const IngestTarget& target, Ingest* ingest);
+Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest* ingest);
+
+}  // namespace cairn::repo::deposit_internal
+
+#endif  // CAIRN_REPO_DEPOSIT_STAGE_H_

@@ -1,0 +1,72 @@
+// Replication: copies of every blob and tag file of a version on as many sites
+// as the policy wants, driven by durable jobs in the catalog queue (issue 4).
+// A copy counts only after it has been read back from the target site and its
+// SHA-256 matches; a site that is down leaves its job queued for a later drain
+// (`cairn replicate`, the daemon, the next deposit of the object).
+//
+// Jobs (proto::Job, kind JOB_KIND_REPLICATE) come in three grains:
+//   - blob and tag_file empty: the whole version partner/object@version (what
+//     deposit enqueues: one job per target site, not one per file);
+//   - blob set: that blob only; tag_file set: that tag file of the version.
+// Each copies from source_site when it holds a good copy, else from any site
+// whose copy the catalog says is ok. version.pb is always copied last.
+#ifndef CAIRN_REPO_REPLICATE_H_
+#define CAIRN_REPO_REPLICATE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "proto/policy.pb.h"
+#include "repo/catalog/catalog_types.h"
+
+namespace cairn::repo {
+
+class Repository;
+
+// The sites a policy puts copies on, first site first: the policy's `sites`
+// in their order when it names some, else every site by name; with `regions`
+// at most one site per region, regions taken from the list. Returns at most
+// `copies` names. InvalidArgument when fewer sites than `copies` qualify,
+// naming what is missing.
+Result<std::vector<std::string>> PlanCopySites(const proto::Policy& policy,
+                                               const std::vector<SiteRecord>& sites);
+
+struct ReplicationFilter {
+  std::optional<std::string> partner;
+  std::optional<std::string> object;
+  std::optional<std::string> target_site;
+};
+
+struct ReplicationOptions {
+  // Owner name of the leases taken (e.g. "deposit 1234"); "" : "cairn <pid>".
+  std::string owner;
+  // How long a leased job stays invisible to others (a crashed worker's jobs
+  // come back after this).
+  int64_t lease_micros = 15 * 60 * 1'000'000LL;
+};
+
+struct ReplicationSummary {
+  uint64_t jobs_done = 0;
+  uint64_t jobs_failed = 0;              // left queued for a retry, or failed for good
+  uint64_t copies_made = 0;              // blobs and tag files written and verified
+  uint64_t copies_verified_present = 0;  // already on the target, verified
+  uint64_t bytes_copied = 0;
+  // One line per failed job: "site b: partner/object@v1: <why>".
+  std::vector<std::string> errors;
+};
+
+// Leases and runs every due replication job matching `filter`, one worker per
+// target site (a slow or dead site does not hold up the others), until no due
+// job is left. A job that fails is given back to the queue with its error
+// (retried after the catalog's backoff when the error is retryable). Records a
+// PREMIS replication event per job done. Returns an error only when the
+// catalog itself fails.
+Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
+                                            const ReplicationOptions& options = {});
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_REPLICATE_H_

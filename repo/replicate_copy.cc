@@ -1,0 +1,107 @@
+// CopyAndVerify: one streamed copy between two sites, then a read-back check.
+#include "repo/replicate_copy.h"
+
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo::replicate_internal {
+namespace {
+
+// Reads `key` back from `site` and checks size and SHA-256.
+Status Verify(Site& site, const CopyItem& item) {
+  Sha256Stream hash;
+  uint64_t size = 0;
+  Status s = site.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    size += chunk.size();
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::string digest = hash.FinishHex();
+  if (digest != item.sha256 || size != item.size) {
+    return Status::Corruption(item.name + ": read back " + std::to_string(size) +
+                              " bytes with sha256 " + digest + ", expected " +
+                              std::to_string(item.size) + " bytes with sha256 " + item.sha256);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
+  CopyResult result;
+  std::string target = "site " + to.id();
+  bool blob = item.ref.kind == ReplicaRef::Kind::kBlob;
+  if (blob) {
+    Result<ObjectInfo> present = to.Stat(item.key);
+    if (present.ok()) {
+      Status v = Verify(to, item);
+      if (v.ok()) {
+        result.already_present = true;
+        return result;
+      }
+      if (!v.IsCorruption()) {
+        result.status = v.WithContext(target);
+        result.target_failed = true;
+        return result;
+      }
+      // A wrong blob under the right name: replace it with a good copy.
+      Status r = to.backend().Remove(item.key);
+      if (!r.ok()) {
+        result.status = r.WithContext(target);
+        result.target_failed = true;
+        return result;
+      }
+    } else if (!present.status().IsNotFound()) {
+      result.status = present.status().WithContext(target);
+      result.target_failed = true;
+      return result;
+    }
+  }
+  PutOptions options;
+  options.if_absent = blob;
+  options.expected_sha256 = item.sha256;
+  options.size_hint = item.size;
+  Result<std::unique_ptr<BlobWriter>> writer = to.backend().NewWriter(options);
+  if (!writer.ok()) {
+    result.status = writer.status().WithContext(target);
+    result.target_failed = true;
+    return result;
+  }
+  Status write_status;
+  Status read = from.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> c) {
+    write_status = (*writer)->Append(c);
+    result.bytes_written += c.size();
+    return write_status;
+  });
+  if (!write_status.ok()) {
+    (*writer)->Abort();
+    result.status = write_status.WithContext(target);
+    result.target_failed = true;
+    return result;
+  }
+  if (!read.ok()) {
+    (*writer)->Abort();
+    result.status = read.WithContext("site " + from.id());
+    return result;
+  }
+  Status commit = (*writer)->Commit(item.key);
+  if (commit.IsAlreadyExists()) commit = Status::OK();  // a concurrent copy won: verify it
+  if (commit.IsCorruption()) {
+    // The source's bytes do not hash to the digest: that copy is bad.
+    result.status = commit.WithContext("site " + from.id() + " (copy of " + item.name + ")");
+    return result;
+  }
+  if (!commit.ok()) {
+    result.status = commit.WithContext(target);
+    result.target_failed = true;
+    return result;
+  }
+  Status v = Verify(to, item);
+  if (!v.ok()) {
+    result.status = v.WithContext(target);
+    result.target_failed = true;
+  }
+  return result;
+}
+
+}  // namespace cairn::repo::replicate_internal

@@ -1,0 +1,121 @@
+// Repository: opening and making a repository folder, and its sites.
+#include "repo/repository.h"
+
+#include <boost/filesystem.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace fs = boost::filesystem;
+namespace {
+
+std::string CatalogPath(const std::string& root) {
+  return (fs::path(root) / std::string(kCatalogFileName)).string();
+}
+
+std::string Absolute(const std::string& path) {
+  boost::system::error_code ec;
+  fs::path abs = fs::absolute(fs::path(path), ec);
+  if (ec) return path;
+  abs = abs.lexically_normal();
+  std::string s = abs.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  if (s.size() > 1 && s.ends_with("/.")) s.resize(s.size() - 2);
+  return s;
+}
+
+}  // namespace
+
+std::string FileUrl(const std::string& path) { return "file://" + Absolute(path); }
+
+Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg,
+                                                     const RepositoryOptions& options) {
+  std::string root = Absolute(root_arg);
+  boost::system::error_code ec;
+  if (fs::exists(root, ec)) {
+    if (!fs::is_directory(root, ec)) {
+      return Status::AlreadyExists(root + ": exists and is not a folder");
+    }
+    if (!fs::is_empty(root, ec)) {
+      return Status::AlreadyExists(root +
+                                   ": exists and is not empty; cairn init needs a new "
+                                   "or empty folder");
+    }
+  }
+  fs::create_directories(root, ec);
+  if (ec) return Status::IOError("create " + root + ": " + ec.message());
+
+  CatalogOptions catalog_options;
+  catalog_options.clock = options.clock;
+  catalog_options.create_if_missing = true;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                         Catalog::Open(CatalogPath(root), catalog_options));
+  std::unique_ptr<Repository> repo(new Repository(root, std::move(catalog)));
+  for (const char* name : {"a", "b"}) {
+    std::string site_root = (fs::path(root) / "sites" / name).string();
+    CAIRN_RETURN_IF_ERROR(repo->AddSite(name, FileUrl(site_root), "").status());
+  }
+  PolicyRecord policy;
+  policy.scope = std::string(kDefaultPolicyScope);
+  policy.text = std::string(kInitDefaultPolicy);
+  policy.source = "cairn init";
+  policy.base_dir = root;
+  CAIRN_RETURN_IF_ERROR(repo->catalog().SetPolicy(policy));
+  return repo;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg,
+                                                     const RepositoryOptions& options) {
+  std::string root = Absolute(root_arg);
+  boost::system::error_code ec;
+  if (!fs::exists(CatalogPath(root), ec)) {
+    return Status::NotFound("no repository at " + root + " (no " + std::string(kCatalogFileName) +
+                            "; run cairn init)");
+  }
+  CatalogOptions catalog_options;
+  catalog_options.clock = options.clock;
+  catalog_options.create_if_missing = false;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                         Catalog::Open(CatalogPath(root), catalog_options));
+  return std::unique_ptr<Repository>(new Repository(root, std::move(catalog)));
+}
+
+Result<Site*> Repository::OpenSite(const std::string& name) {
+  std::lock_guard<std::mutex> lock(sites_mu_);
+  if (auto it = sites_.find(name); it != sites_.end()) return it->second.get();
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->GetSite(name));
+  Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(record.url);
+  if (!backend.ok()) return backend.status().WithContext("site " + name);
+  Result<std::unique_ptr<Site>> site = Site::Open(std::move(backend).value());
+  if (!site.ok()) return site.status().WithContext("site " + name);
+  if ((*site)->id() != name) {
+    return Status::InvalidArgument("site " + name + " (" + record.url +
+                                   "): its CAIRN-SITE names site '" + (*site)->id() + "'");
+  }
+  Site* raw = site->get();
+  sites_[name] = std::move(site).value();
+  return raw;
+}
+
+Result<SiteRecord> Repository::AddSite(const std::string& name, const std::string& url,
+                                       const std::string& region) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(name));
+  if (catalog_->GetSite(name).ok()) {
+    return Status::AlreadyExists("site " + name + " is already in the catalog");
+  }
+  Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(url);
+  if (!backend.ok()) return backend.status().WithContext("site " + name);
+  std::string display = (*backend)->DisplayUrl();
+  Result<std::unique_ptr<Site>> site = Site::Init(std::move(backend).value(), name);
+  if (!site.ok()) return site.status().WithContext("site " + name + " (" + display + ")");
+  // The catalog keeps the URL as given (it may carry options such as the S3
+  // endpoint); credentials never travel in site URLs (they come from the
+  // environment), and listings print DisplayUrl().
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->AddSite(name, url, region));
+  std::lock_guard<std::mutex> lock(sites_mu_);
+  sites_[name] = std::move(site).value();
+  return record;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,95 @@
+// Repository: a Cairn repository folder as every verb opens it. It holds the
+// SQLite catalog (REPO/catalog.db) and opens the storage sites the catalog
+// lists, by name, on demand. `cairn init REPO` makes one with two posix sites
+// (REPO/sites/a, REPO/sites/b) and a default policy of two copies.
+//
+//   CAIRN_ASSIGN_OR_RETURN(auto repo, Repository::Open("/srv/cairn"));
+//   CAIRN_ASSIGN_OR_RETURN(Site* a, repo->OpenSite("a"));
+//   repo->catalog().ListObjects("");
+#ifndef CAIRN_REPO_REPOSITORY_H_
+#define CAIRN_REPO_REPOSITORY_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog.h"
+#include "repo/clock.h"
+#include "repo/site.h"
+
+namespace cairn::repo {
+
+inline constexpr std::string_view kCatalogFileName = "catalog.db";
+// The default policy `cairn init` stores.
+inline constexpr std::string_view kInitDefaultPolicy = "copies: 2\n";
+
+struct RepositoryOptions {
+  Clock* clock = nullptr;  // nullptr: the system clock; must outlive the Repository
+};
+
+class Repository {
+ public:
+  // Makes a new repository at `root`: the folder (created if absent; refused
+  // with AlreadyExists if it exists and is not empty), the catalog, posix sites
+  // "a" and "b" under root/sites/ (each initialised with CAIRN-SITE and
+  // README.txt) and the default policy `copies: 2`. Returns it open.
+  static Result<std::unique_ptr<Repository>> Init(const std::string& root,
+                                                  const RepositoryOptions& options = {});
+  // Opens the repository at `root`. NotFound "no repository at ROOT (run cairn
+  // init)" when root/catalog.db does not exist.
+  static Result<std::unique_ptr<Repository>> Open(const std::string& root,
+                                                  const RepositoryOptions& options = {});
+
+  const std::string& root() const { return root_; }
+  Catalog& catalog() { return *catalog_; }
+  Clock& clock() { return catalog_->clock(); }
+
+  // The open site called `name` (opened once, then cached; thread-safe).
+  // NotFound if the catalog has no such site; Unavailable (naming the site) if
+  // its storage cannot be reached or its CAIRN-SITE marker is absent; a marker
+  // carrying another site id is InvalidArgument.
+  Result<Site*> OpenSite(const std::string& name);
+
+  // Takes a shared lock on ROOT/writers.lock for as long as the returned
+  // handle lives; every command that writes to sites (deposit, replicate)
+  // holds one. When no other writer holds it, the temp files that killed
+  // writers left on every reachable site are removed first (any age); else
+  // only those older than an hour. IOError if the lock file cannot be made.
+  class WriterLock {
+   public:
+    explicit WriterLock(int fd) : fd_(fd) {}
+    ~WriterLock();
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+   private:
+    int fd_;
+  };
+  Result<std::unique_ptr<WriterLock>> LockForWriting();
+
+  // Registers a new site: opens the storage at `url`, initialises it (an empty
+  // place gets CAIRN-SITE and README.txt; a place already marked with this
+  // site id is adopted; another site's place or a non-empty unmarked place is
+  // refused), then records it in the catalog. AlreadyExists if the name is taken.
+  Result<SiteRecord> AddSite(const std::string& name, const std::string& url,
+                             const std::string& region);
+
+ private:
+  Repository(std::string root, std::unique_ptr<Catalog> catalog)
+      : root_(std::move(root)), catalog_(std::move(catalog)) {}
+
+  std::string root_;
+  std::unique_ptr<Catalog> catalog_;
+  std::mutex sites_mu_;
+  std::map<std::string, std::unique_ptr<Site>> sites_;
+};
+
+// "file://" + the absolute, normalised form of `path`.
+std::string FileUrl(const std::string& path);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_REPOSITORY_H_

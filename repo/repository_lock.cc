@@ -1,0 +1,43 @@
+// Repository::LockForWriting: the writers' lock and the cleanup of temp files
+// left by killed writers.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "repo/repository.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr uint64_t kBusyTempAgeSeconds = 3600;
+
+}  // namespace
+
+Repository::WriterLock::~WriterLock() {
+  if (fd_ >= 0) close(fd_);  // releases the flock
+}
+
+Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
+  std::string path = root_ + "/writers.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  auto lock = std::make_unique<WriterLock>(fd);
+  bool alone = flock(fd, LOCK_EX | LOCK_NB) == 0;
+  uint64_t min_age = alone ? 0 : kBusyTempAgeSeconds;
+  Result<std::vector<SiteRecord>> sites = catalog_->ListSites();
+  if (sites.ok()) {
+    for (const SiteRecord& record : *sites) {
+      Result<Site*> site = OpenSite(record.name);
+      if (site.ok()) (void)(*site)->backend().CleanupTemp(min_age);  // best effort
+    }
+  }
+  // Downgrade (or take) the shared lock other writers can share.
+  while (flock(fd, LOCK_SH) != 0) {
+    if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
+  }
+  return lock;
+}
+
+}  // namespace cairn::repo
