@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bagit/archive.h"
 #include "bagit/validator.h"
 #include "tests/util/test_util.h"
 
@@ -91,6 +92,32 @@ TEST(ProfileTest, FetchAndExtraTagFiles) {
           .string();
   Report tags = ValidateWith(extra, MustParse(R"({"Tag-Files-Allowed": ["bag-info.txt"]})"));
   EXPECT_TRUE(tags.Has("profile.tag-file-not-allowed")) << tags.ToText();
+}
+
+TEST(ProfileTest, SerializationOfArchives) {
+  cairn::testing::TempDir tmp;
+  std::string archive = (tmp / "bag.tar.gz").string();
+  auto writer = ArchiveWriter::Create(archive, ArchiveFormat::kTarGz);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  boost::filesystem::path bag = FixturePath("bags/crlf-tag-files");
+  for (boost::filesystem::recursive_directory_iterator it(bag), end; it != end; ++it) {
+    if (!boost::filesystem::is_regular_file(it->path())) continue;
+    std::string bytes = cairn::testing::ReadFile(it->path());
+    std::string name = "bag/" + boost::filesystem::relative(it->path(), bag).generic_string();
+    ASSERT_TRUE((*writer)->BeginFile(name, bytes.size()).ok());
+    ASSERT_TRUE((*writer)
+                    ->WriteData(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())))
+                    .ok());
+  }
+  ASSERT_TRUE((*writer)->Finish().ok());
+  EXPECT_TRUE(ValidateWith(archive, MustParse(R"({"Serialization": "required",
+      "Accept-Serialization": ["application/x-tar+gzip"]})"))
+                  .valid());
+  Report zip_only =
+      ValidateWith(archive, MustParse(R"({"Accept-Serialization": ["application/zip"]})"));
+  EXPECT_TRUE(zip_only.Has("profile.serialization")) << zip_only.ToText();
+  Report forbidden = ValidateWith(archive, MustParse(R"({"Serialization": "forbidden"})"));
+  EXPECT_TRUE(forbidden.Has("profile.serialization")) << forbidden.ToText();
 }
 
 }  // namespace

@@ -69,10 +69,13 @@ class DirectoryWalker {
   // Every tag file outside data/ (recursing into tag folders), bagit.txt first.
   Status TagFiles(const std::vector<std::string>& top) {
     struct stat st;
-    if (lstat((root_ + "/bagit.txt").c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    bool exists = lstat((root_ + "/bagit.txt").c_str(), &st) == 0;
+    if (exists && S_ISREG(st.st_mode)) {
       CAIRN_RETURN_IF_ERROR(checker_->TagFile("bagit.txt", FileSource(root_ + "/bagit.txt")));
     } else {
       checker_->BagitTxtMissing();
+      // A bagit.txt that is a link or a folder is named as such, never followed.
+      if (exists) CAIRN_RETURN_IF_ERROR(TagEntry("bagit.txt"));
     }
     for (const std::string& name : top) {
       if (name == "data" || name == "bagit.txt") continue;

@@ -135,6 +135,16 @@ TEST(ValidatorTest, FifoAndTagSymlinkAreRefusedWithoutBeingOpened) {
   Report r = Validate(tmp.path());
   EXPECT_TRUE(r.Has("payload.special-file")) << r.ToText();
   EXPECT_TRUE(r.Has("tag.symlink")) << r.ToText();
+  // A bagit.txt that is a link to a good bagit.txt elsewhere is still not followed.
+  WriteFile(tmp / "real-bagit.txt", ReadFile(tmp / "bagit.txt"));
+  fs::remove(tmp / "bagit.txt");
+  fs::create_symlink(tmp / "real-bagit.txt", tmp / "bagit.txt");
+  Report linked = Validate(tmp.path());
+  EXPECT_TRUE(linked.Has("bag.bagit-txt-missing")) << linked.ToText();
+  bool named = false;
+  for (const Finding& f : linked.findings())
+    named |= f.file == "bagit.txt" && f.rule == "tag.symlink";
+  EXPECT_TRUE(named) << linked.ToText();
 }
 
 TEST(ValidatorTest, PercentEncodedNamesAndEveryManifest) {
