@@ -197,7 +197,7 @@ wait_for() {
 run_bg() {
   local name=$1
   shift
-  "$@" >"$dir/log/$name.out" 2>&1 &
+  "$@" </dev/null >"$dir/log/$name.out" 2>&1 3>&- &
   local pid=$!
   echo "$pid" >"$dir/run/$name.started"
 }

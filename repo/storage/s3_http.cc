@@ -170,7 +170,7 @@ Result<S3Response> S3Http::SendOnce(const S3Request& request, const std::string&
     headers =
         curl_slist_append(headers, ("x-amz-security-token: " + credentials_.session_token).c_str());
   }
-  headers = curl_slist_append(headers, "Expect:");
+  // No "Expect:" override: libcurl would sign that empty header and RGW refuses the signature.
   for (const std::string& header : request.headers)
     headers = curl_slist_append(headers, header.c_str());
 
@@ -201,7 +201,8 @@ Result<S3Response> S3Http::SendOnce(const S3Request& request, const std::string&
                      static_cast<curl_off_t>(request.body.size()));
   } else if (request.method == "POST") {
     curl_easy_setopt(handle, CURLOPT_POST, 1L);
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+    // Never NULL: with NULL POSTFIELDS libcurl would read the body from stdin.
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
   } else if (request.method != "GET") {

@@ -1,0 +1,387 @@
+// S3 backend tests on a REAL Ceph RADOS Gateway (tests/util/s3_gateway.h): error
+// meanings, multipart uploads, write-once, digests sent to the gateway, cleanup
+// of interrupted uploads, Object Lock. URL, credential and XML parsing tests
+// need no gateway. The storage conformance suite runs on S3 in
+// tests/s3/s3_conformance_test.cc.
+#include "repo/storage/s3_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "repo/storage/s3_writer.h"
+#include "repo/storage/s3_xml.h"
+#include "repo/storage/sha256_stream.h"
+#include "tests/util/s3_gateway.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+using cairn::testing::S3Gateway;
+
+std::span<const std::byte> Bytes(std::string_view s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+class S3BackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string log;
+    gateway_ = cairn::testing::SharedS3Gateway(&log);
+    ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;
+    bucket_ = cairn::testing::FreshBucketName();
+    backend_ = Open("part-size=5MiB");
+    Status created = backend_->CreateBucket(/*object_lock=*/false);
+    ASSERT_TRUE(created.ok()) << created.ToString();
+  }
+
+  std::unique_ptr<S3Backend> Open(const std::string& extra = "") {
+    auto opened = OpenS3BackendTyped(cairn::testing::S3Url(*gateway_, bucket_, extra));
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  // Raw object names under `prefix` in the bucket, temp objects included.
+  std::set<std::string> RawNames(const std::string& prefix) {
+    S3Request request;
+    request.query = {{"list-type", "2"}, {"prefix", prefix}};
+    auto response = backend_->http().Send(request);
+    EXPECT_TRUE(response.ok());
+    std::set<std::string> names;
+    for (auto contents : XmlElements(response->body, "Contents")) {
+      names.insert(XmlText(contents, "Key"));
+    }
+    return names;
+  }
+
+  // Keys of the multipart uploads in progress in the bucket.
+  std::vector<std::string> Uploads() {
+    S3Request request;
+    request.query = {{"uploads", ""}};
+    auto response = backend_->http().Send(request);
+    EXPECT_TRUE(response.ok());
+    std::vector<std::string> keys;
+    for (auto upload : XmlElements(response->body, "Upload"))
+      keys.push_back(XmlText(upload, "Key"));
+    return keys;
+  }
+
+  const S3Gateway* gateway_ = nullptr;
+  std::string bucket_;
+  std::unique_ptr<S3Backend> backend_;
+};
+
+TEST(S3Url, ParsesEveryParameter) {
+  auto config = ParseS3Url(
+      "s3://my-bucket/a/b/?endpoint=https://s3.example.org:9000/&region=eu-west-1"
+      "&ca-file=/etc/ca.pem&object-lock=COMPLIANCE&retain=10y&part-size=8MiB");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->bucket, "my-bucket");
+  EXPECT_EQ(config->prefix, "a/b");
+  EXPECT_EQ(config->endpoint, "https://s3.example.org:9000");
+  EXPECT_EQ(config->region, "eu-west-1");
+  EXPECT_EQ(config->ca_file, "/etc/ca.pem");
+  EXPECT_EQ(config->object_lock_mode, "COMPLIANCE");
+  EXPECT_EQ(config->retain_seconds, 10ull * 365 * 86400);
+  EXPECT_EQ(config->part_size, 8ull << 20);
+  EXPECT_EQ(S3DisplayUrl(*config),
+            "s3://my-bucket/a/b?endpoint=https://s3.example.org:9000&region=eu-west-1"
+            "&ca-file=/etc/ca.pem&object-lock=COMPLIANCE&retain=10y");
+}
+
+TEST(S3Url, RefusesCredentialsWithoutEchoingThem) {
+  const std::string secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYzzSECRET";
+  for (const std::string& url :
+       {"s3://AKIDEXAMPLE:" + secret + "@bucket?endpoint=http://h:1",
+        "s3://bucket?endpoint=http://AKID:" + secret + "@h:1",
+        "s3://bucket?endpoint=http://h:1&secret-key=" + secret,
+        "s3://bucket?endpoint=http://h:1&aws_secret_access_key=" + secret}) {
+    auto config = ParseS3Url(url);
+    ASSERT_FALSE(config.ok()) << url;
+    EXPECT_EQ(config.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(config.status().message().find("credentials"), std::string::npos)
+        << config.status().ToString();
+    EXPECT_EQ(config.status().message().find(secret), std::string::npos);
+  }
+}
+
+TEST(S3Url, RefusesMalformedUrls) {
+  for (const char* url :
+       {"s3://bucket", "s3://Bad_Bucket?endpoint=http://h:1", "s3://bucket?endpoint=ftp://h",
+        "s3://bucket?endpoint=http://h&x=1", "s3://bucket?endpoint=http://h&object-lock=GOVERNANCE",
+        "s3://bucket?endpoint=http://h&object-lock=SOFT&retain=1d",
+        "s3://bucket?endpoint=http://h&part-size=1MiB", "s3://bucket/../x?endpoint=http://h",
+        "file:///x"}) {
+    EXPECT_EQ(ParseS3Url(url).status().code(), Code::kInvalidArgument) << url;
+  }
+}
+
+TEST(S3Credentials, FromNamedProfileInCredentialsFile) {
+  cairn::testing::TempDir dir;
+  cairn::testing::WriteFile(dir / "credentials",
+                            "[default]\naws_access_key_id = DEFAULTID\naws_secret_access_key = d\n"
+                            "[archive]\naws_access_key_id = ARCHIVEID\n"
+                            "aws_secret_access_key = archive-secret\n");
+  std::string saved_id = std::getenv("AWS_ACCESS_KEY_ID") ? std::getenv("AWS_ACCESS_KEY_ID") : "";
+  std::string saved_secret =
+      std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "";
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").c_str(), 1);
+  setenv("AWS_PROFILE", "archive", 1);
+  auto creds = LoadS3Credentials();
+  setenv("AWS_PROFILE", "missing", 1);
+  auto none = LoadS3Credentials();
+  unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+  unsetenv("AWS_PROFILE");
+  if (!saved_id.empty()) setenv("AWS_ACCESS_KEY_ID", saved_id.c_str(), 1);
+  if (!saved_secret.empty()) setenv("AWS_SECRET_ACCESS_KEY", saved_secret.c_str(), 1);
+  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
+  EXPECT_EQ(creds->access_key, "ARCHIVEID");
+  EXPECT_EQ(creds->secret_key, "archive-secret");
+  EXPECT_EQ(none.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(none.status().message().find("'missing'"), std::string::npos);
+}
+
+TEST(S3Xml, FindsElementsAndDecodesEntities) {
+  std::string xml =
+      "<R><KeyCount>2</KeyCount><Contents><Key>a&amp;b &lt;c&gt; &#233;&#x41;</Key>"
+      "<Size>5</Size></Contents><Contents><Key>x&bogus;</Key><Size>7</Size></Contents><E/></R>";
+  auto contents = XmlElements(xml, "Contents");
+  ASSERT_EQ(contents.size(), 2u);
+  EXPECT_EQ(XmlText(contents[0], "Key"),
+            "a&b <c> \xC3\xA9"
+            "A");
+  EXPECT_EQ(XmlText(contents[1], "Key"), "x&bogus;");
+  EXPECT_EQ(XmlText(xml, "Key"),
+            "a&b <c> \xC3\xA9"
+            "A")
+      << "<KeyCount> is not <Key>";
+  EXPECT_EQ(XmlElements(xml, "E").size(), 1u);
+  EXPECT_EQ(XmlText(xml, "Missing"), "");
+}
+
+TEST_F(S3BackendTest, PrefixAndOddKeysRoundTrip) {
+  auto prefixed =
+      OpenS3BackendTyped("s3://" + bucket_ + "/sites/one?endpoint=" + gateway_->endpoint +
+                         "&region=" + gateway_->region);
+  ASSERT_TRUE(prefixed.ok());
+  const std::string odd = "dir with space/caf\xC3\xA9+plus~tilde%percent&amp";
+  ASSERT_TRUE((*prefixed)->Put(odd, "odd").ok());
+  EXPECT_EQ(*(*prefixed)->ReadAll(odd), "odd");
+  EXPECT_EQ(RawNames("sites/"), std::set<std::string>{"sites/one/" + odd});
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*prefixed)
+                  ->List("",
+                         [&](const ObjectInfo& info) {
+                           keys.push_back(info.key);
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_EQ(keys, std::vector<std::string>{odd});
+  EXPECT_EQ((*prefixed)->DisplayUrl().find(gateway_->secret_key), std::string::npos);
+  EXPECT_EQ((*prefixed)->DisplayUrl().find("s3://" + bucket_ + "/sites/one?"), 0u);
+}
+
+TEST_F(S3BackendTest, MissingKeyAndBucketAreNotFound) {
+  EXPECT_TRUE(backend_->Stat("no/such").status().IsNotFound());
+  Status read = backend_->Read("no/such", 0, StorageBackend::kToEnd,
+                               [](std::span<const std::byte>) { return Status::OK(); });
+  EXPECT_TRUE(read.IsNotFound()) << read.ToString();
+  bucket_ = cairn::testing::FreshBucketName();  // never created
+  auto missing = Open();
+  Status root = missing->CreateRoot();
+  EXPECT_TRUE(root.IsNotFound()) << root.ToString();
+  EXPECT_NE(root.message().find("--create-bucket"), std::string::npos);
+}
+
+TEST_F(S3BackendTest, WrongSecretIsPermissionDeniedWithoutTheSecret) {
+  ASSERT_TRUE(backend_->Put("k", "v").ok());
+  const std::string wrong = "not-the-secret-0123456789abcdefXYZ";
+  S3Config config = backend_->config();
+  S3Backend bad(config, S3Credentials{gateway_->access_key, wrong, ""});
+  for (Status status :
+       {bad.Stat("k").status(), bad.ReadAll("k").status(), bad.Put("k2", "x"), bad.Remove("k")}) {
+    EXPECT_EQ(status.code(), Code::kPermissionDenied) << status.ToString();
+    EXPECT_NE(status.message().find("credentials refused for "), std::string::npos)
+        << status.ToString();
+    EXPECT_NE(status.message().find("s3://" + bucket_ + "/k"), std::string::npos)
+        << status.ToString();
+    EXPECT_EQ(status.ToString().find(wrong), std::string::npos);
+    EXPECT_EQ(status.ToString().find(gateway_->secret_key), std::string::npos);
+  }
+  EXPECT_EQ(*backend_->ReadAll("k"), "v");
+}
+
+TEST_F(S3BackendTest, ClaimedSha256MismatchIsRefusedAsCorruption) {
+  Status status = backend_->PutWithClaimedSha256ForTest("d", "the real bytes", Sha256Hex("other"));
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_TRUE(backend_->Stat("d").status().IsNotFound());
+  ASSERT_TRUE(
+      backend_->PutWithClaimedSha256ForTest("d", "the real bytes", Sha256Hex("the real bytes"))
+          .ok());
+}
+
+TEST_F(S3BackendTest, MultipartUploadRoundTripsAndLeavesNoTemp) {
+  const std::string content = RandomBytes((12 << 20) + 12345, 7);
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex(content);
+  options.if_absent = true;
+  auto writer = backend_->NewWriter(options);
+  ASSERT_TRUE(writer.ok());
+  for (size_t at = 0; at < content.size(); at += 1 << 20) {
+    ASSERT_TRUE((*writer)->Append(Bytes(std::string_view(content).substr(at, 1 << 20))).ok());
+  }
+  EXPECT_EQ(Uploads().size(), 1u) << "5 MiB parts: the upload is under way before Commit";
+  Status committed = (*writer)->Commit("blobs/big");
+  ASSERT_TRUE(committed.ok()) << committed.ToString();
+  EXPECT_EQ(backend_->Stat("blobs/big")->size, content.size());
+  EXPECT_EQ(Sha256Hex(*backend_->ReadAll("blobs/big")), options.expected_sha256);
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/big"});
+  EXPECT_TRUE(Uploads().empty());
+  // Write-once holds for multipart writes too.
+  auto again = backend_->NewWriter(options);
+  ASSERT_TRUE((*again)->Append(Bytes(content)).ok());
+  EXPECT_TRUE((*again)->Commit("blobs/big").IsAlreadyExists());
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/big"});
+  EXPECT_TRUE(Uploads().empty());
+}
+
+TEST_F(S3BackendTest, MultipartWithWrongExpectedDigestIsCorruptionAndLeavesNothing) {
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex("something else");
+  auto writer = backend_->NewWriter(options);
+  ASSERT_TRUE((*writer)->Append(Bytes(RandomBytes(11 << 20, 3))).ok());
+  Status status = (*writer)->Commit("blobs/x");
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_TRUE(RawNames("").empty());
+  EXPECT_TRUE(Uploads().empty());
+}
+
+TEST_F(S3BackendTest, LargeTempObjectIsCopiedInParts) {
+  S3Config config = backend_->config();
+  config.copy_object_limit = 6 << 20;  // force UploadPartCopy (used above 5 GiB)
+  config.copy_part_size = 5 << 20;
+  S3Backend small_copies(config, *LoadS3Credentials());
+  const std::string content = RandomBytes((13 << 20) + 1, 11);
+  Status put = small_copies.Put("blobs/copied", content);
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  EXPECT_EQ(*small_copies.ReadAll("blobs/copied"), content);
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/copied"});
+  EXPECT_TRUE(Uploads().empty());
+}
+
+TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
+  {
+    auto writer = backend_->NewWriter({});
+    ASSERT_TRUE((*writer)->Append(Bytes(RandomBytes(11 << 20, 5))).ok());
+    EXPECT_EQ(Uploads().size(), 1u);
+  }  // destroyed without Commit: the upload is aborted
+  EXPECT_TRUE(Uploads().empty());
+  // A writer killed part way leaves an upload and maybe a completed temp object.
+  S3Request start;
+  start.method = "POST";
+  start.object = "tmp/killed-writer";
+  start.query = {{"uploads", ""}};
+  ASSERT_EQ(backend_->http().Send(start)->status, 200);
+  S3Request temp;
+  temp.method = "PUT";
+  temp.object = "tmp/completed-temp";
+  temp.body = "leftover";
+  ASSERT_EQ(backend_->http().Send(temp)->status, 200);
+  std::vector<std::string> keys;
+  ASSERT_TRUE(backend_
+                  ->List("",
+                         [&](const ObjectInfo& i) {
+                           keys.push_back(i.key);
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_TRUE(keys.empty()) << "temp objects are never listed";
+  ASSERT_TRUE(backend_->CleanupTemp(3600).ok());
+  EXPECT_EQ(Uploads().size(), 1u) << "young leftovers are kept";
+  EXPECT_EQ(RawNames("tmp/").size(), 1u);
+  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  EXPECT_TRUE(Uploads().empty());
+  EXPECT_TRUE(RawNames("").empty());
+}
+
+TEST_F(S3BackendTest, ObjectLockRetainsBlobs) {
+  bucket_ = cairn::testing::FreshBucketName();
+  auto locked = Open("object-lock=GOVERNANCE&retain=1d");
+  ASSERT_TRUE(locked->CreateBucket(/*object_lock=*/true).ok());
+  ASSERT_TRUE(locked->Put("blobs/aa/locked", "kept for a day").ok());
+  ASSERT_TRUE(locked->Put("CAIRN-SITE", "not locked").ok());
+  S3Request retention;
+  retention.object = "blobs/aa/locked";
+  retention.query = {{"retention", ""}};
+  auto answer = locked->http().Send(retention);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(XmlText(answer->body, "Mode"), "GOVERNANCE");
+  EXPECT_FALSE(XmlText(answer->body, "RetainUntilDate").empty());
+  retention.object = "CAIRN-SITE";
+  EXPECT_NE(locked->http().Send(retention)->status, 200) << "only blobs/ keys are locked";
+}
+
+TEST_F(S3BackendTest, StoppedGatewayIsUnavailable) {
+  // A second, private gateway: stopping the shared one would break other tests.
+  cairn::testing::TempDir dir;
+  std::string script = std::string(CAIRN_SOURCE_DIR) + "/ops/scripts/";
+  auto started = cairn::testing::RunProcess({script + "ceph-rgw-start.sh", (dir / "gw").string()});
+  ASSERT_EQ(started.exit_code, 0) << started.err << started.out;
+  std::string endpoint = started.out.substr(started.out.find("CAIRN_S3_ENDPOINT=") + 18);
+  endpoint = endpoint.substr(0, endpoint.find('\n'));
+  auto env = [&](const std::string& name) {
+    std::string value = started.out.substr(started.out.find(name + "=") + name.size() + 1);
+    return value.substr(0, value.find('\n'));
+  };
+  S3Config config = *ParseS3Url("s3://" + bucket_ + "?endpoint=" + endpoint + "&region=default");
+  config.retry_delay_ms = 10;
+  S3Backend other(config,
+                  S3Credentials{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), ""});
+  ASSERT_TRUE(other.CreateBucket(false).ok());
+  ASSERT_TRUE(other.Put("blobs/k", "bytes").ok());
+  auto stopped = cairn::testing::RunProcess({script + "ceph-rgw-stop.sh", (dir / "gw").string()});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  for (Status status : {other.Stat("blobs/k").status(), other.ReadAll("blobs/k").status(),
+                        other.Put("blobs/new", "x"), other.Remove("blobs/k"), other.CleanupTemp(0),
+                        other.List("", [](const ObjectInfo&) { return Status::OK(); })}) {
+    EXPECT_EQ(status.code(), Code::kUnavailable) << status.ToString();
+    EXPECT_TRUE(status.retryable());
+  }
+}
+
+TEST_F(S3BackendTest, ManyThreadsShareOneBackend) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+        std::string value = RandomBytes(1000 + i, t * 100 + i);
+        if (!backend_->Put(key, value).ok()) ++failures;
+        auto back = backend_->ReadAll(key);
+        if (!back.ok() || *back != value) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(RawNames("").size(), 80u);
+}
+
+}  // namespace
+}  // namespace cairn::repo
