@@ -220,16 +220,6 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
     return;
   }
   index.MarkSeen(*id);
-  uint32_t listed = index.listed_mask(*id);
-  if (listed != index.all_manifests_mask() && version().AtLeast1()) {
-    for (int m = 0; m < index.manifest_count(); ++m) {
-      if (!(listed & (1u << m))) {
-        report_->Error(path, "payload.not-in-every-manifest",
-                       "not listed in " + index.manifest_file(m) +
-                           " (BagIt 1.0: every payload manifest lists every payload file)");
-      }
-    }
-  }
   if (digests == nullptr) return;
   for (int m : index.Mismatches(*id, *digests)) {
     Algorithm a = index.manifest_algorithm(m);

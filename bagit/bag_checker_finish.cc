@@ -156,6 +156,15 @@ void BagChecker::CheckMissingAndCollisions() {
   for (const FetchEntry& f : contents_->fetch) fetch_paths.push_back(f.path);
   std::sort(fetch_paths.begin(), fetch_paths.end());
   index.ForEach([&](ManifestIndex::EntryId id) {
+    uint32_t listed = index.listed_mask(id);
+    if (listed != index.all_manifests_mask() && version().AtLeast1()) {
+      for (int m = 0; m < index.manifest_count(); ++m) {
+        if (listed & (1u << m)) continue;
+        report_->Error(index.path(id), "payload.not-in-every-manifest",
+                       "not listed in " + index.manifest_file(m) +
+                           " (BagIt 1.0: every payload manifest lists every payload file)");
+      }
+    }
     if (index.seen(id)) return;
     if (std::binary_search(covered.begin(), covered.end(), id)) {
       report_->Warning(index.path(id), "payload.name-collision-absent",

@@ -149,9 +149,9 @@ class ArchiveWalker {
     }
     std::optional<Algorithm> algorithm;
     if (ClassifyTagFile(*rel, &algorithm) == TagKind::kManifest && payload_checked_) {
-      report_->Error(*rel, "archive.manifest-after-payload",
-                     "this payload manifest comes after payload files that were already "
-                     "checked; write tag files before data/ in the archive");
+      report_->Warning(*rel, "archive.manifest-after-payload",
+                       "this payload manifest comes after payload files in the archive: those "
+                       "files were verified with the manifests before it only");
     }
     if (bagit_seen_) return checker_->TagFile(*rel, source);
     std::string bytes;

@@ -115,6 +115,26 @@ TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
   }
 }
 
+TEST(ArchiveValidationTest, ManifestAfterPayloadIsAWarning) {
+  TempDir tmp;
+  std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+  std::string md5 =
+      HashBytes("hello", Only(Algorithm::kMd5))[Algorithm::kMd5] + "  data/hello.txt\n";
+  std::string sha = Sha256("hello") + "  data/hello.txt\n";
+  std::vector<Member> members = {{"bag/bagit.txt", AE_IFREG, bagit},
+                                 {"bag/manifest-md5.txt", AE_IFREG, md5},
+                                 {"bag/data/hello.txt", AE_IFREG, "hello"},
+                                 {"bag/manifest-sha256.txt", AE_IFREG, sha}};
+  WriteRaw(tmp / "late.tar", members, false);
+  Report r = ValidateArchive(tmp / "late.tar");
+  EXPECT_TRUE(r.valid()) << r.ToText();
+  EXPECT_TRUE(r.Has("archive.manifest-after-payload")) << r.ToText();
+  // The earlier manifest still caught a wrong file.
+  members[1].data = std::string(32, '0') + "  data/hello.txt\n";
+  WriteRaw(tmp / "late-bad.tar", members, false);
+  EXPECT_TRUE(ValidateArchive(tmp / "late-bad.tar").Has("payload.digest-mismatch"));
+}
+
 TEST(ArchiveValidationTest, HostileMembersAreRefusedByNameAndNothingIsWritten) {
   TempDir tmp;
   fs::path work = tmp / "work";
