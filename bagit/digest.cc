@@ -141,7 +141,9 @@ Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
     ::close(fd);
     return Status::InvalidArgument("hash " + path + ": not a regular file");
   }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  const uint64_t stat_size = static_cast<uint64_t>(st.st_size);
+  // Read-ahead advice only pays off for files longer than one read.
+  if (stat_size > kReadChunk) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::byte* buffer = ThreadReadBuffer();
   MultiHasher hasher(algorithms);
   for (;;) {
@@ -154,6 +156,10 @@ Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
       return Status::FromErrno(err, "read", path);
     }
     hasher.Update(std::span<const std::byte>(buffer, static_cast<size_t>(n)));
+    // A short read that reaches the size fstat reported is the end of the
+    // file: skip the extra read(2) that would return 0 (most files of a bag
+    // are small, so this saves a third of the system calls per file).
+    if (static_cast<size_t>(n) < kReadChunk && hasher.bytes() == stat_size) break;
   }
   ::close(fd);
   FileDigests result;
