@@ -4,16 +4,18 @@
 // Writes: a writer buffers up to part_size (16 MiB) in memory. A small object
 // is one PUT to its final key at Commit, with If-None-Match: * when if_absent
 // and x-amz-content-sha256 of the body, so the gateway refuses damaged bytes.
-// A larger object streams as a multipart upload, one part_size part at a time
-// (each part with its own SHA-256), to a temp key "tmp/<uuid>": the final key is
-// only known at Commit. Commit completes the upload, copies the temp object to
-// the final key on the server (CopyObject; UploadPartCopy above 5 GiB), then
-// deletes the temp object. For if_absent, the multipart path checks the final key
-// with HEAD before the copy (and sends If-None-Match: * on the copy), so a race
-// between two writers of the same large blob can end with one overwriting the
-// other: harmless for content-addressed blobs (same bytes). Aborted writers
-// abort their multipart upload; CleanupTemp aborts abandoned uploads and
-// deletes temp objects older than the threshold.
+// A larger object streams to the bucket one part_size part at a time, each
+// part a temp object "tmp/<writer-id>.<n>" sent with its own SHA-256 (the final
+// key is only known at Commit). Commit starts a multipart upload on the final
+// key, copies each temp part into it on the server (UploadPartCopy of a whole
+// object: no range header, which libcurl 7.88 mis-signs), completes it and
+// deletes the temp parts; so objects of any size up to 10,000 parts never sit
+// whole in memory or in one PUT. For if_absent, the multipart path checks the
+// final key with HEAD before completing, so two writers racing on the same
+// large blob may both succeed: harmless for content-addressed blobs (same
+// bytes). Aborted or failed writers delete their temp parts and abort the
+// upload; CleanupTemp removes what killed writers left (temp objects and
+// uploads older than the threshold).
 //
 // Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" are written
 // with x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3

@@ -28,13 +28,9 @@ struct S3Config {
   std::string object_lock_mode;  // "", "GOVERNANCE" or "COMPLIANCE"
   uint64_t retain_seconds = 0;   // with object_lock_mode: retention from the PUT
   std::string retain_text;       // "10y" as written, for DisplayUrl
-  // Objects up to this size go up in one PUT; larger ones as multipart uploads
-  // in parts of this size (also the writer's memory buffer). Minimum 5 MiB.
+  // Objects up to this size go up in one PUT; larger ones in parts of this size
+  // (also the writer's memory buffer; at most 10,000 parts). Minimum 5 MiB.
   uint64_t part_size = 16ull << 20;
-  // A server-side CopyObject is limited to 5 GiB; bigger temp objects are copied
-  // to their final key with UploadPartCopy in parts of copy_part_size.
-  uint64_t copy_object_limit = 5ull << 30;
-  uint64_t copy_part_size = 1ull << 30;
   // Attempts for idempotent requests that fail with a retryable error (5xx,
   // timeout, connection refused), with exponential backoff from retry_delay_ms.
   int max_attempts = 4;

@@ -106,36 +106,23 @@ Status S3Writer::Append(std::span<const std::byte> data) {
   return Status::OK();
 }
 
-Status S3Writer::StartUpload() {
-  temp_name_ = backend_->ObjectName("tmp/" + RandomHex(16));
-  S3Request request;
-  request.method = "POST";
-  request.object = temp_name_;
-  request.query = {{"uploads", ""}};
-  request.idempotent = false;
-  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
-  std::string what = "start upload to " + backend_->Describe("tmp");
-  if (response.status != 200) return Fail(S3Http::ErrorFor(response, what));
-  upload_id_ = XmlText(response.body, "UploadId");
-  if (upload_id_.empty()) return Fail(Status::IOError(what + ": no UploadId in the answer"));
-  if (!options_.expected_sha256.empty()) whole_ = std::make_unique<Sha256Stream>();
-  return Status::OK();
-}
-
 Status S3Writer::FlushPart() {
-  if (upload_id_.empty()) CAIRN_RETURN_IF_ERROR(StartUpload());
+  if (temp_id_.empty()) {
+    temp_id_ = RandomHex(16);
+    if (!options_.expected_sha256.empty()) whole_ = std::make_unique<Sha256Stream>();
+  }
   if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
   S3Request request;
   request.method = "PUT";
-  request.object = temp_name_;
-  request.query = {{"partNumber", std::to_string(etags_.size() + 1)}, {"uploadId", upload_id_}};
+  request.object =
+      backend_->ObjectName("tmp/" + temp_id_ + "." + std::to_string(temp_parts_.size() + 1));
   request.body = buffer_;
+  temp_parts_.push_back(request.object);  // before sending: Abort deletes it whatever happened
   CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
   if (response.status != 200) {
-    return Fail(S3Http::ErrorFor(response, "upload part " + std::to_string(etags_.size() + 1) +
-                                               " of " + backend_->Describe("tmp")));
+    return Fail(
+        S3Http::ErrorFor(response, "PUT s3://" + backend_->config().bucket + "/" + request.object));
   }
-  etags_.push_back(response.etag);
   buffer_.clear();
   return Status::OK();
 }
@@ -156,7 +143,7 @@ Status S3Writer::Commit(std::string_view key) {
     Abort();
     return valid;
   }
-  Status status = upload_id_.empty() ? CommitSingle(key) : CommitMultipart(key);
+  Status status = temp_parts_.empty() ? CommitSingle(key) : CommitMultipart(key);
   if (!status.ok()) {
     Abort();
     return status;
@@ -198,108 +185,66 @@ Status S3Writer::CommitMultipart(std::string_view key) {
                                 sha256 + " is not the expected " + options_.expected_sha256);
     }
   }
-  std::string xml = "<CompleteMultipartUpload>";
-  for (size_t i = 0; i < etags_.size(); ++i) {
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags_[i] +
-           "</ETag></Part>";
-  }
-  xml += "</CompleteMultipartUpload>";
-  S3Request request;
-  request.method = "POST";
-  request.object = temp_name_;
-  request.query = {{"uploadId", upload_id_}};
-  request.headers = {"Content-Type: application/xml"};
-  request.body = xml;
-  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
-  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(response, "complete upload for " + backend_->Describe(key)));
-  upload_id_.clear();
-  temp_complete_ = true;
   if (options_.if_absent) {
     Result<ObjectInfo> existing = backend_->Stat(key);
     if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
     if (!existing.status().IsNotFound()) return existing.status();
   }
-  const S3Config& config = backend_->config();
-  CAIRN_RETURN_IF_ERROR(total_ <= config.copy_object_limit ? CopyTempTo(key)
-                                                           : CopyTempInParts(key));
-  CAIRN_RETURN_IF_ERROR(DeleteObject(backend_->http(), temp_name_));
-  temp_complete_ = false;
-  return Status::OK();
-}
-
-Status S3Writer::CopyTempTo(std::string_view key) {
-  S3Request request;
-  request.method = "PUT";
-  request.object = backend_->ObjectName(key);
-  request.headers = {"x-amz-copy-source: /" + backend_->config().bucket + "/" +
-                         S3UriEncode(temp_name_, /*keep_slash=*/true),
-                     "x-amz-metadata-directive: COPY"};
-  if (options_.if_absent) request.headers.push_back("If-None-Match: *");
-  for (std::string& header : LockHeaders(key)) request.headers.push_back(std::move(header));
-  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
-  return CheckXmlAnswer(response, "copy to " + backend_->Describe(key));
-}
-
-Status S3Writer::CopyTempInParts(std::string_view key) {
   S3Http& http = backend_->http();
-  std::string name = backend_->ObjectName(key);
+  final_name_ = backend_->ObjectName(key);
   S3Request start;
   start.method = "POST";
-  start.object = name;
+  start.object = final_name_;
   start.query = {{"uploads", ""}};
   start.headers = LockHeaders(key);
   start.idempotent = false;
   CAIRN_ASSIGN_OR_RETURN(S3Response started, http.Send(start));
-  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(started, "start copy to " + backend_->Describe(key)));
-  std::string upload_id = XmlText(started.body, "UploadId");
-  std::vector<std::string> etags;
-  Status status;
-  const uint64_t step = backend_->config().copy_part_size;
-  for (uint64_t offset = 0; offset < total_ && status.ok(); offset += step) {
-    uint64_t last = std::min(total_, offset + step) - 1;
+  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(started, "start upload to " + backend_->Describe(key)));
+  upload_id_ = XmlText(started.body, "UploadId");
+  if (upload_id_.empty())
+    return Status::IOError("start upload to " + backend_->Describe(key) + ": no UploadId");
+  // Each temp part object becomes one part of the final object, copied whole on
+  // the server (UploadPartCopy without a range header: libcurl 7.88 signs
+  // x-amz-copy-source and x-amz-copy-source-range in the wrong order).
+  std::string xml = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < temp_parts_.size(); ++i) {
     S3Request part;
     part.method = "PUT";
-    part.object = name;
-    part.query = {{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", upload_id}};
-    part.headers = {
-        "x-amz-copy-source: /" + backend_->config().bucket + "/" + S3UriEncode(temp_name_, true),
-        "x-amz-copy-source-range: bytes=" + std::to_string(offset) + "-" + std::to_string(last)};
-    Result<S3Response> copied = http.Send(part);
-    status = copied.ok() ? CheckXmlAnswer(*copied, "copy part to " + backend_->Describe(key))
-                         : copied.status();
-    if (status.ok()) etags.push_back(XmlText(copied->body, "ETag"));
+    part.object = final_name_;
+    part.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id_}};
+    part.headers = {"x-amz-copy-source: /" + backend_->config().bucket + "/" +
+                    S3UriEncode(temp_parts_[i], /*keep_slash=*/true)};
+    CAIRN_ASSIGN_OR_RETURN(S3Response copied, http.Send(part));
+    CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(copied, "copy part to " + backend_->Describe(key)));
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
+           XmlText(copied.body, "ETag") + "</ETag></Part>";
   }
-  if (status.ok()) {
-    std::string xml = "<CompleteMultipartUpload>";
-    for (size_t i = 0; i < etags.size(); ++i) {
-      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
-             "</ETag></Part>";
-    }
-    xml += "</CompleteMultipartUpload>";
-    S3Request complete;
-    complete.method = "POST";
-    complete.object = name;
-    complete.query = {{"uploadId", upload_id}};
-    complete.headers = {"Content-Type: application/xml"};
-    complete.body = xml;
-    Result<S3Response> done = http.Send(complete);
-    status = done.ok() ? CheckXmlAnswer(*done, "complete copy to " + backend_->Describe(key))
-                       : done.status();
-  }
-  if (!status.ok()) (void)AbortMultipartUpload(http, name, upload_id);
-  return status;
+  xml += "</CompleteMultipartUpload>";
+  S3Request complete;
+  complete.method = "POST";
+  complete.object = final_name_;
+  complete.query = {{"uploadId", upload_id_}};
+  complete.headers = {"Content-Type: application/xml"};
+  complete.body = xml;
+  CAIRN_ASSIGN_OR_RETURN(S3Response done, http.Send(complete));
+  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(done, "complete upload to " + backend_->Describe(key)));
+  upload_id_.clear();
+  DeleteTempParts();
+  return Status::OK();
+}
+
+void S3Writer::DeleteTempParts() {
+  for (const std::string& name : temp_parts_) (void)DeleteObject(backend_->http(), name);
+  temp_parts_.clear();
 }
 
 void S3Writer::Abort() {
   if (committed_) return;
   if (!upload_id_.empty()) {
-    (void)AbortMultipartUpload(backend_->http(), temp_name_, upload_id_);
+    (void)AbortMultipartUpload(backend_->http(), final_name_, upload_id_);
     upload_id_.clear();
   }
-  if (temp_complete_) {
-    (void)DeleteObject(backend_->http(), temp_name_);
-    temp_complete_ = false;
-  }
+  DeleteTempParts();
   buffer_ = std::string();
   failed_ = true;
 }

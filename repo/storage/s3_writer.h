@@ -27,11 +27,10 @@ class S3Writer : public BlobWriter {
 
  private:
   Status FlushPart();
-  Status StartUpload();
   Status CommitSingle(std::string_view key);
   Status CommitMultipart(std::string_view key);
-  Status CopyTempTo(std::string_view key);
-  Status CopyTempInParts(std::string_view key);
+  // Deletes the temp part objects (best effort).
+  void DeleteTempParts();
   // Object Lock headers for `key` (empty unless the site locks blobs/ keys).
   std::vector<std::string> LockHeaders(std::string_view key) const;
   Status Fail(Status status);
@@ -41,10 +40,10 @@ class S3Writer : public BlobWriter {
   std::string buffer_;  // at most config.part_size bytes
   uint64_t total_ = 0;
   std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256 only
-  std::string temp_name_;                // object name of the temp upload
-  std::string upload_id_;                // multipart upload in progress
-  std::vector<std::string> etags_;
-  bool temp_complete_ = false;  // temp object exists and must be deleted
+  std::string temp_id_;                  // random name of this writer's temp parts
+  std::vector<std::string> temp_parts_;  // object names of the parts stored so far
+  std::string final_name_;               // object name of the final key at Commit
+  std::string upload_id_;                // multipart upload to final_name_ in progress
   bool committed_ = false;
   bool failed_ = false;
 };
