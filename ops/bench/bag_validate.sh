@@ -68,7 +68,7 @@ dgst_all() { find "$1" -type f -print0 | xargs -0 -P2 -n "$2" openssl dgst -sha2
 
 echo "== cairn: $("$cairn" version) at $cairn"
 echo "== workdir: $workdir ($(df -h --output=source,fstype "$workdir" | tail -1))"
-echo "== cores: $(nproc)"
+echo "== cores: $(nproc); load average at start: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 
 # ---- OpenSSL reference speed: 2 processes, 16 KiB blocks.
 speed_out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
@@ -133,6 +133,8 @@ echo "== (b) 50,000 x 4 KiB bag"
 echo "openssl dgst -P2:     ${dgst_50k} s  (${fps_dgst_50k} files/s)"
 echo "cairn bag validate:   ${val_50k} s  (${fps_val_50k} files/s, target >= 20000), peak RSS $((rss_50k / 1024)) MiB"
 echo "ratio vs openssl dgst same files: $(calc "$dgst_50k / $val_50k")"
+
+echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"
 
 if [[ $million -eq 1 ]]; then
   echo
