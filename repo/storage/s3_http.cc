@@ -186,6 +186,11 @@ Result<S3Response> S3Http::SendOnce(const S3Request& request, const std::string&
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(config_.stall_timeout_s));
   curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+  // Large buffers for large objects; and do not wait for "100 Continue" before
+  // sending a body (an empty "Expect:" header would break libcurl's signature).
+  curl_easy_setopt(handle, CURLOPT_BUFFERSIZE, 256L * 1024);
+  curl_easy_setopt(handle, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+  curl_easy_setopt(handle, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
   if (!config_.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, config_.ca_file.c_str());
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
