@@ -186,11 +186,10 @@ Result<S3Response> S3Http::SendOnce(const S3Request& request, const std::string&
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(config_.stall_timeout_s));
   curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
-  // Large buffers for large objects; and do not wait for "100 Continue" before
-  // sending a body (an empty "Expect:" header would break libcurl's signature).
+  // Large buffers for large objects. libcurl's "Expect: 100-continue" stays on:
+  // it keeps a refused upload's body off the connection.
   curl_easy_setopt(handle, CURLOPT_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(handle, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
-  curl_easy_setopt(handle, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
   if (!config_.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, config_.ca_file.c_str());
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
@@ -224,7 +223,13 @@ Result<S3Response> S3Http::SendOnce(const S3Request& request, const std::string&
     return Status::Unavailable("s3 " + request.method + " on " + where.substr(0, where.find('?')) +
                                " (" + config_.endpoint + "): " + curl_easy_strerror(code));
   }
-  ReleaseHandle(handle);
+  if (!request.body.empty() && response.status >= 300) {
+    // The gateway may have answered before reading the whole body: bytes left
+    // on that connection would be taken as the next request. Do not reuse it.
+    curl_easy_cleanup(handle);
+  } else {
+    ReleaseHandle(handle);
+  }
   return response;
 }
 
