@@ -183,7 +183,7 @@ class ArchiveIngest {
       return reader_->ReadData(sink, limit);
     };
     CAIRN_ASSIGN_OR_RETURN(PayloadStager::Staged staged,
-                           stager_.Stage(member, algorithms, expected));
+                           stager_.Stage(member, algorithms, expected, true));
     if (!manifests_known) {
       // Correct by construction: stored under the digest of its own bytes.
       CAIRN_RETURN_IF_ERROR(stager_.Commit(rel, &staged));

@@ -167,7 +167,7 @@ class BagDirIngest {
     std::string abs = root_ + "/" + rel;
     for (int attempt = 0; attempt < 2; ++attempt) {
       Result<PayloadStager::Staged> staged =
-          stager_.Stage(LocalFileSource(abs), algorithms, expected);
+          stager_.Stage(LocalFileSource(abs), algorithms, expected, from_manifest);
       if (!staged.ok()) {
         if (stager_.IsSiteError(staged.status())) return staged.status();
         checker_.Refuse(rel, "payload.unreadable", staged.status().message());

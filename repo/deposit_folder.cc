@@ -119,7 +119,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
     if (target.previous_sha256) expected = target.previous_sha256(path, files[i].size).value_or("");
     for (int attempt = 0; attempt < 2; ++attempt) {
       Result<PayloadStager::Staged> staged =
-          stager.Stage(LocalFileSource(root + "/" + files[i].rel), algorithms, expected);
+          stager.Stage(LocalFileSource(root + "/" + files[i].rel), algorithms, expected, false);
       if (!staged.ok()) {
         if (stager.IsSiteError(staged.status())) return staged.status();
         std::lock_guard<std::mutex> lock(ingest->mu);

@@ -28,13 +28,14 @@ bool PayloadStager::IsSiteError(const Status& s) const { return IsSiteErrorOf(ta
 
 Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
                                                    AlgorithmSet algorithms,
-                                                   const std::string& expected_sha256) {
+                                                   const std::string& expected_sha256,
+                                                   bool from_manifest) {
   Staged staged;
   bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
   if (write) {
     PutOptions options;
     options.if_absent = true;
-    options.expected_sha256 = expected_sha256;
+    if (from_manifest) options.expected_sha256 = expected_sha256;
     Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
     if (!writer.ok()) return SiteError(writer.status());
     staged.writer = std::move(writer).value();

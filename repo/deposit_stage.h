@@ -84,10 +84,12 @@ class PayloadStager {
 
   // Streams `source` once, hashing with `algorithms` plus sha256. The bytes go
   // to a new writer on the first site unless `expected_sha256` is set and the
-  // blob is already stored there. Errors of the site name it ("site a: ...");
-  // errors of the source are returned as the source gave them.
+  // blob is already stored there. When `from_manifest` is true the expected
+  // digest is the bag's own claim and the backend checks it at commit too (a
+  // guess from the previous version is not passed on). Errors of the site name
+  // it ("site a: ..."); errors of the source are returned as the source gave them.
   Result<Staged> Stage(const bagit::ByteSource& source, bagit::AlgorithmSet algorithms,
-                       const std::string& expected_sha256);
+                       const std::string& expected_sha256, bool from_manifest);
 
   // Makes a staged file's blob visible under its content address (write-once)
   // and records the file. When the write was skipped but the computed SHA-256
