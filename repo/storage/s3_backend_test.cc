@@ -47,6 +47,11 @@ class S3BackendTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.ToString();
   }
 
+  // The gateway is shared by a whole ctest run: give its memory back.
+  void TearDown() override {
+    if (backend_ != nullptr) (void)backend_->DeleteBucket();
+  }
+
   std::unique_ptr<S3Backend> Open(const std::string& extra = "") {
     auto opened = OpenS3BackendTyped(cairn::testing::S3Url(*gateway_, bucket_, extra));
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
