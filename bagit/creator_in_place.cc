@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <numeric>
-#include <unordered_map>
 
 #include "bagit/creator_internal.h"
 
@@ -25,12 +24,11 @@ std::string TrimSlashes(std::string path) {
   return path;
 }
 
-// Hashes every file of `tree` where it lies; fills `manifests`.
+// Hashes every file of `tree` where it lies; fills `manifests` and adds the
+// bytes read to `*bytes` (the Payload-Oxum is made from what was hashed).
 Status HashInPlace(const std::string& src, const SourceTree& tree,
                    const std::vector<Algorithm>& algorithms, unsigned threads,
-                   ManifestFiles* manifests) {
-  std::unordered_map<std::string, uint64_t> expected_size;
-  for (const SourceEntry& f : tree.files) expected_size[f.open] = f.size;
+                   ManifestFiles* manifests, uint64_t* bytes) {
   std::vector<size_t> order(tree.files.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
@@ -38,20 +36,15 @@ Status HashInPlace(const std::string& src, const SourceTree& tree,
   std::mutex mu;
   Status first_error;
   {
-    ParallelHasher hasher(
-        ToSet(algorithms), threads, [&](const std::string& path, Result<FileDigests> r) {
-          Status s = r.status();
-          if (s.ok() && r->size != expected_size.at(path)) {
-            s = Status::InvalidArgument("source file " + path + " changed while bagging");
-          }
-          if (s.ok()) {
-            s = manifests->Add("data/" + path.substr(src.size() + 1), r->digests);
-          }
-          if (!s.ok()) {
-            std::lock_guard lock(mu);
-            if (first_error.ok()) first_error = s;
-          }
-        });
+    ParallelHasher hasher(ToSet(algorithms), threads,
+                          [&](const std::string& path, Result<FileDigests> r) {
+                            Status s = r.status();
+                            if (s.ok())
+                              s = manifests->Add("data/" + path.substr(src.size() + 1), r->digests);
+                            std::lock_guard lock(mu);
+                            if (s.ok()) *bytes += r->size;
+                            if (!s.ok() && first_error.ok()) first_error = s;
+                          });
     for (size_t i : order) hasher.Submit(tree.files[i].open);
   }
   return first_error;
@@ -81,7 +74,9 @@ Result<CreatedBag> CreateBagInPlace(const std::string& src_arg,
                                     const CreateOptions& options) {
   const std::string src = TrimSlashes(src_arg);
   CAIRN_ASSIGN_OR_RETURN(SourceTree tree, ScanSource(src, /*follow_symlinks=*/false));
-  CAIRN_ASSIGN_OR_RETURN(std::string bag_info, BagInfoTxt(options, tree.files.size(), tree.bytes));
+  // Checks the bag-info fields before anything is written; the real text is
+  // made after hashing, from the bytes actually read.
+  CAIRN_RETURN_IF_ERROR(BagInfoTxt(options, tree.files.size(), tree.bytes).status());
   std::string scratch = src + "/.cairn-bagging-XXXXXX";
   if (::mkdtemp(scratch.data()) == nullptr) {
     return Status::FromErrno(errno, "create folder", scratch);
@@ -93,13 +88,19 @@ Result<CreatedBag> CreateBagInPlace(const std::string& src_arg,
   };
 
   CreatedBag bag;
+  uint64_t tree_bytes = 0;
   {
     Result<std::unique_ptr<ManifestFiles>> manifests = ManifestFiles::Create(scratch, algorithms);
     if (!manifests.ok()) return fail(manifests.status());
-    Status s = HashInPlace(src, tree, algorithms, options.threads, manifests->get());
+    uint64_t bytes = 0;
+    Status s = HashInPlace(src, tree, algorithms, options.threads, manifests->get(), &bytes);
     if (s.ok()) s = (*manifests)->Close();
     if (s.ok()) s = WriteNewFile(scratch + "/bagit.txt", BagitTxt());
-    if (s.ok()) s = WriteNewFile(scratch + "/bag-info.txt", bag_info);
+    if (s.ok()) {
+      Result<std::string> bag_info = BagInfoTxt(options, tree.files.size(), bytes);
+      s = bag_info.ok() ? WriteNewFile(scratch + "/bag-info.txt", *bag_info) : bag_info.status();
+    }
+    tree_bytes = bytes;
     if (!s.ok()) return fail(s);
     std::vector<std::string> listed = {"bagit.txt", "bag-info.txt"};
     for (const std::string& name : (*manifests)->Names()) listed.push_back(name);
@@ -145,7 +146,7 @@ Result<CreatedBag> CreateBagInPlace(const std::string& src_arg,
   bag.path = src;
   bag.format = BagFormat::kDirectory;
   bag.payload_files = tree.files.size();
-  bag.payload_bytes = tree.bytes;
+  bag.payload_bytes = tree_bytes;
   bag.algorithms = algorithms;
   return bag;
 }
