@@ -45,11 +45,13 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
   CAIRN_ASSIGN_OR_RETURN(sql::Db db,
                          sql::Db::Open(path, options.create_if_missing, options.busy_timeout_ms));
   // WAL: readers never block the writer; the mode is stored in the file.
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
-  CAIRN_ASSIGN_OR_RETURN(bool row, wal.Step());
-  if (!row || wal.Text(0) != "wal") {
-    return Status::IOError("catalog " + path + ": could not switch to WAL mode");
-  }
+  {
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
+    CAIRN_ASSIGN_OR_RETURN(bool row, wal.Step());
+    if (!row || wal.Text(0) != "wal") {
+      return Status::IOError("catalog " + path + ": could not switch to WAL mode");
+    }
+  }  // the statement must be finished before any transaction commits
   // FULL: see "Durability" in catalog.h.
   CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   CAIRN_RETURN_IF_ERROR(Migrate(db));

@@ -1,0 +1,68 @@
+// Helpers for the catalog tests: a fresh catalog file in a temp folder with a
+// fake clock, and small version builders.
+#ifndef CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
+#define CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "bagit/digest.h"
+#include "repo/catalog/catalog.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo::testing {
+
+// Hex SHA-256 of `content` (a blob name).
+inline std::string Sha(const std::string& content) {
+  return bagit::HashBytes(content,
+                          bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+}
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CatalogOptions options;
+    options.clock = &clock_;
+    auto opened = Catalog::Open(path(), options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    catalog_ = std::move(opened).value();
+  }
+  std::string path() const { return (dir_.path() / "catalog.db").string(); }
+
+  // Adds sites a, b (region eu) and c (region us) and partners p1, p2.
+  void AddSitesAndPartners() {
+    ASSERT_TRUE(catalog_->AddSite("a", "file:///x/a", "eu").ok());
+    ASSERT_TRUE(catalog_->AddSite("b", "file:///x/b", "eu").ok());
+    ASSERT_TRUE(catalog_->AddSite("c", "file:///x/c", "us").ok());
+    ASSERT_TRUE(catalog_->AddPartner("p1", "Partner One").ok());
+    ASSERT_TRUE(catalog_->AddPartner("p2", "Partner Two").ok());
+  }
+
+  // A version whose files have the given contents (path "data/<i>.txt").
+  static NewVersion MakeVersion(const std::string& partner, const std::string& object,
+                                uint32_t version, const std::vector<std::string>& contents) {
+    NewVersion v;
+    v.partner = partner;
+    v.object = object;
+    v.version = version;
+    v.depositor = "tester";
+    for (size_t i = 0; i < contents.size(); ++i) {
+      v.files.push_back(
+          FileEntry{"data/" + std::to_string(i) + ".txt", contents[i].size(), Sha(contents[i])});
+    }
+    v.tag_files.push_back(TagFileEntry{0, "bagit.txt", 55, Sha("bagit " + object)});
+    v.tag_files.push_back(
+        TagFileEntry{0, "manifest-sha256.txt", 100, Sha("manifest " + object + partner)});
+    return v;
+  }
+
+  cairn::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+}  // namespace cairn::repo::testing
+
+#endif  // CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
