@@ -14,6 +14,9 @@ constexpr RegisterFn kVerbs[] = {
     RegisterVersion,
     RegisterBagCreate,
     RegisterBagValidate,
+    RegisterEvents,
+    RegisterCatalogRebuild,
+    RegisterSiteResync,
 };
 
 }  // namespace

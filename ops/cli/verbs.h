@@ -9,6 +9,9 @@ namespace cairn::cli {
 void RegisterVersion(CLI::App& app, Globals& g);  // version.cc
 void RegisterBagValidate(CLI::App& app, Globals& g);  // bag_validate.cc
 void RegisterBagCreate(CLI::App& app, Globals& g);    // bag_create.cc
+void RegisterEvents(CLI::App& app, Globals& g);          // events.cc
+void RegisterCatalogRebuild(CLI::App& app, Globals& g);  // catalog_rebuild.cc
+void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc
 
 }  // namespace cairn::cli
 

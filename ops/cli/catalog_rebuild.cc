@@ -1,0 +1,126 @@
+// `cairn catalog rebuild --from SITE [--into REPO] [--force]`: a new catalog
+// from one site alone, when the catalog is lost (see repo/rebuild.h).
+#include <boost/filesystem.hpp>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "repo/catalog/catalog.h"
+#include "repo/events/segments.h"
+#include "repo/rebuild.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+namespace {
+
+struct RebuildFlags {
+  std::string from;
+  std::string into;
+  bool force = false;
+  bool json = false;
+};
+
+// A URL as given, or the URL the current repository's catalog has for a site name.
+Result<std::string> SiteUrl(const std::string& from, const Globals& g) {
+  if (from.find("://") != std::string::npos) return from;
+  Result<std::string> root = RepoPath(g);
+  Status why = root.status();
+  if (root.ok()) {
+    auto repo = repo::Repository::Open(*root);
+    if (repo.ok()) {
+      auto site = (*repo)->catalog().GetSite(from);
+      if (site.ok()) return site->url;
+      why = site.status();
+    } else {
+      why = repo.status();
+    }
+  }
+  return Status::InvalidArgument("--from " + from + ": cannot look the site up in the catalog (" +
+                                 why.message() +
+                                 "); give the site's URL instead, e.g. "
+                                 "file:///srv/cairn/sites/a");
+}
+
+// True if a catalog exists at `path` and answers queries.
+bool ReadableCatalog(const std::string& path) {
+  boost::system::error_code ec;
+  if (!boost::filesystem::exists(path, ec)) return false;
+  repo::CatalogOptions options;
+  options.create_if_missing = false;
+  auto catalog = repo::Catalog::Open(path, options);
+  return catalog.ok() && (*catalog)->ListSites().ok();
+}
+
+int RunRebuild(const RebuildFlags& f, const Globals& g) {
+  std::string root = f.into;
+  if (root.empty()) {
+    auto path = RepoPath(g);
+    if (!path.ok()) return ReportError(path.status());
+    root = *path;
+  }
+  const std::string catalog_path =
+      (boost::filesystem::path(root) / std::string(repo::kCatalogFileName)).string();
+  auto url = SiteUrl(f.from, g);
+  if (!url.ok()) return ReportError(url.status());
+  boost::system::error_code ec;
+  const bool exists = boost::filesystem::exists(catalog_path, ec);
+  if (exists && !f.force && ReadableCatalog(catalog_path)) {
+    return ReportError(Status::AlreadyExists(
+        catalog_path +
+        " exists and is readable: refusing to replace it (use --into NEW_REPO, or "
+        "--force to keep the old one aside and replace it)"));
+  }
+  repo::RebuildOptions options;
+  options.agent_version = CAIRN_VERSION;
+  auto report = repo::RebuildCatalogFile(*url, catalog_path, exists, options);
+  if (!report.ok()) return ReportError(report.status());
+  if (f.into.empty()) {
+    // In place, the new catalog is the repository's: its recovery event goes
+    // to the site's segments now (a catalog built --into waits for its first use).
+    auto repo = repo::Repository::Open(root);
+    auto flushed =
+        repo.ok() ? repo::FlushEventSegments(**repo) : Result<repo::FlushSummary>(repo.status());
+    if (!flushed.ok()) {
+      report->problems.push_back("event segments not written: " + flushed.status().message());
+    } else {
+      for (const std::string& e : flushed->Errors())
+        report->problems.push_back("event segments: " + e);
+    }
+  }
+  if (f.json) {
+    std::cout << report->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else if (!g.quiet || report->HasProblems()) {
+    std::cout << report->ToText();
+  }
+  return report->HasProblems() ? kExitProblems : kExitOk;
+}
+
+}  // namespace
+
+void RegisterCatalogRebuild(CLI::App& app, Globals& g) {
+  CLI::App* group = Group(app, "catalog", "the SQLite catalog: rebuild it from a site");
+  auto flags = std::make_shared<RebuildFlags>();
+  CLI::App* cmd = group->add_subcommand(
+      "rebuild",
+      "rebuild the catalog from ONE site alone: partners, objects, versions, files, replicas "
+      "(verified lazily by the auditor) and the event history");
+  cmd->add_option("--from", flags->from,
+                  "the site: a site name of the current catalog, or its URL (file:///..., "
+                  "s3://...) when the catalog is gone")
+      ->required();
+  cmd->add_option("--into", flags->into,
+                  "write the new catalog into this repository folder instead of --repo");
+  cmd->add_flag("--force", flags->force,
+                "replace a readable catalog (the old one is kept as catalog.db.replaced-TIME)");
+  cmd->add_flag("--json", flags->json, "print the report as JSON");
+  cmd->footer(
+      "Exit codes: 0 rebuilt; 1 rebuilt with problems (incomplete versions, missing "
+      "files, broken event chain); 2 could not run.");
+  cmd->callback([flags, &g]() { g.exit_code = RunRebuild(*flags, g); });
+}
+
+}  // namespace cairn::cli

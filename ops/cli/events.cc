@@ -1,0 +1,142 @@
+// `cairn events [PARTNER/OBJECT] [--type T] [--since DATE] [--format text|json|premis]`,
+// `cairn events verify [--witness FILE] [--key PUBLIC.pem]`,
+// `cairn events head [--sign PRIVATE.pem] [--out FILE]`,
+// `cairn events keygen PRIVATE.pem PUBLIC.pem`: the PREMIS event log.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
+#include "ops/cli/verbs.h"
+#include "repo/events/log_check.h"
+#include "repo/events/premis.h"
+#include "repo/events/witness.h"
+
+namespace cairn::cli {
+namespace {
+
+struct EventsFlags {
+  repo::EventQuery query;
+  std::string format = "text";
+  bool json = false;
+  std::string witness;
+  std::string key;
+  std::string sign;
+  std::string out;
+  std::string private_pem;
+  std::string public_pem;
+};
+
+int RunList(const EventsFlags& f, const Globals& g) {
+  std::string format = f.json ? "json" : f.format;
+  if (format != "text" && format != "json" && format != "premis") {
+    return ReportError(
+        Status::InvalidArgument("--format " + format + ": use text, json or premis"));
+  }
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto events = repo::QueryEvents((*repo)->catalog(), f.query);
+  if (!events.ok()) return ReportError(events.status());
+  if (format == "premis") {
+    std::cout << repo::EventsToPremisXml(*events);
+  } else if (format == "json") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const proto::Event& e : *events) list.push_back(repo::EventToJson(e));
+    std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    for (const proto::Event& e : *events) std::cout << repo::EventToText(e) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunVerify(const EventsFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto verdict = repo::VerifyEventLog((*repo)->catalog(), f.witness, f.key);
+  if (!verdict.ok()) return ReportError(verdict.status());
+  if (f.json) {
+    std::cout << verdict->ToJson().dump(2) << "\n";
+  } else if (!g.quiet || !verdict->ok()) {
+    (verdict->ok() ? std::cout : std::cerr) << verdict->ToText();
+  }
+  return verdict->ok() ? kExitOk : kExitProblems;
+}
+
+int RunHead(const EventsFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto witness = repo::WitnessChainHead((*repo)->catalog(), f.sign);
+  if (!witness.ok()) {
+    int code = ReportError(witness.status());
+    return witness.status().IsCorruption() ? kExitProblems : code;
+  }
+  std::string text = repo::WitnessToJson(*witness);
+  if (!text.empty() && text.back() != '\n') text += "\n";
+  if (!f.out.empty()) {
+    std::ofstream out(f.out, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return ReportError(Status::IOError("cannot write " + f.out));
+  }
+  std::cout << text;
+  return kExitOk;
+}
+
+int RunKeygen(const EventsFlags& f) {
+  Status s = repo::GenerateWitnessKey(f.private_pem, f.public_pem);
+  if (!s.ok()) return ReportError(s);
+  std::cout << "wrote Ed25519 witness key " << f.private_pem << " (keep it secret) and "
+            << f.public_pem << " (publish it)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterEvents(CLI::App& app, Globals& g) {
+  auto flags = std::make_shared<EventsFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "events", "list the PREMIS preservation events (all, or of one partner or object)");
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("OBJECT", flags->query.object, "PARTNER or PARTNER/OBJECT (default: all)");
+  cmd->add_option("--type", flags->query.type,
+                  "only this event type: a PREMIS label (\"fixity check\") or its id.loc.gov "
+                  "code (fix)");
+  cmd->add_option("--since", flags->query.since, "only events at or after YYYY-MM-DD[THH:MM:SSZ]");
+  cmd->add_option("--format", flags->format, "text (default), json, or premis (PREMIS 3 XML)");
+  cmd->add_flag("--json", flags->json, "same as --format json");
+  cmd->callback([cmd, flags, &g]() {
+    if (!cmd->get_subcommands().empty()) return;
+    g.exit_code = RunList(*flags, g);
+  });
+
+  CLI::App* verify = cmd->add_subcommand(
+      "verify",
+      "walk the hash chain of the event log; name the first edited, removed or moved "
+      "event; check a published witness");
+  verify->add_option("--witness", flags->witness, "a witness file from `cairn events head`");
+  verify->add_option("--key", flags->key,
+                     "the witness must be signed by this Ed25519 public key (PEM)");
+  verify->add_flag("--json", flags->json, "print the verdict as JSON");
+  verify->footer(
+      "Exit codes: 0 chain (and witness) verified; 1 broken chain or witness "
+      "mismatch; 2 could not run.");
+  verify->callback([flags, &g]() { g.exit_code = RunVerify(*flags, g); });
+
+  CLI::App* head = cmd->add_subcommand(
+      "head", "print the chain head (seq, hash) as a witness, optionally signed (Ed25519)");
+  head->add_option("--sign", flags->sign, "sign with this Ed25519 private key (PEM)");
+  head->add_option("--out", flags->out, "also write the witness to this file");
+  head->callback([flags, &g]() { g.exit_code = RunHead(*flags, g); });
+
+  CLI::App* keygen =
+      cmd->add_subcommand("keygen", "make an Ed25519 key pair for signing witnesses");
+  keygen->add_option("PRIVATE", flags->private_pem, "private key file to create (PEM, 0600)")
+      ->required();
+  keygen->add_option("PUBLIC", flags->public_pem, "public key file to create (PEM)")->required();
+  keygen->callback([flags, &g]() { g.exit_code = RunKeygen(*flags); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,70 @@
+// `cairn site resync NAME [--json]`: put back everything a lost or replaced
+// site should hold, from the other sites, verified (see repo/resync.h).
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
+#include "ops/cli/verbs.h"
+#include "repo/resync.h"
+
+namespace cairn::cli {
+namespace {
+
+struct ResyncFlags {
+  std::string name;
+  unsigned threads = 4;
+  bool json = false;
+};
+
+int RunResync(const ResyncFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto lock = (*repo)->LockForWriting();
+  if (!lock.ok()) return ReportError(lock.status());
+  repo::ResyncOptions options;
+  options.threads = f.threads;
+  options.agent_version = CAIRN_VERSION;
+  const bool tty = isatty(STDERR_FILENO) && !f.json && !g.quiet;
+  if (tty) {
+    options.progress = [](const repo::ResyncProgress& p) {
+      std::cerr << "\rresync: " << p.items_done << "/" << p.items_total << " files checked, "
+                << p.copied << " copied (" << HumanBytes(static_cast<double>(p.bytes_copied))
+                << ")   " << std::flush;
+    };
+  }
+  auto summary = repo::ResyncSite(**repo, f.name, options);
+  if (tty) std::cerr << "\n";
+  if (!summary.ok()) return ReportError(summary.status());
+  if (f.json) {
+    std::cout << summary->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else if (!g.quiet || !summary->complete()) {
+    std::cout << summary->ToText();
+  }
+  return summary->complete() ? kExitOk : kExitProblems;
+}
+
+}  // namespace
+
+void RegisterSiteResync(CLI::App& app, Globals& g) {
+  CLI::App* group = Group(app, "site", "storage sites");
+  auto flags = std::make_shared<ResyncFlags>();
+  CLI::App* cmd = group->add_subcommand(
+      "resync",
+      "after a site is lost or replaced (empty folder, new bucket): copy back everything it "
+      "should hold from the other sites, each copy read back and verified; resumable");
+  cmd->add_option("NAME", flags->name, "the site")->required();
+  cmd->add_option("--threads", flags->threads, "parallel copies (default 4)");
+  cmd->add_flag("--json", flags->json, "print the summary as JSON");
+  cmd->footer(
+      "Exit codes: 0 the site holds everything again; 1 some files could not be "
+      "restored (run again later); 2 could not run.");
+  cmd->callback([flags, &g]() { g.exit_code = RunResync(*flags, g); });
+}
+
+}  // namespace cairn::cli

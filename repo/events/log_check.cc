@@ -1,0 +1,202 @@
+// Listing, verifying and witnessing the event log (see log_check.h).
+#include "repo/events/log_check.h"
+
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
+#include "repo/events/premis.h"
+
+namespace cairn::repo {
+namespace {
+
+bool Digits(const std::string& s, size_t pos, size_t n) {
+  if (pos + n > s.size()) return false;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FromErrno(errno, "open", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+Result<int64_t> ParseSinceDate(const std::string& text) {
+  const Status bad =
+      Status::InvalidArgument("--since " + text + ": use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+  if (!Digits(text, 0, 4) || text.size() < 10 || text[4] != '-' || !Digits(text, 5, 2) ||
+      text[7] != '-' || !Digits(text, 8, 2)) {
+    return bad;
+  }
+  std::tm tm = {};
+  tm.tm_year = std::stoi(text.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(text.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(text.substr(8, 2));
+  int64_t micros = 0;
+  if (text.size() > 10) {
+    if (text.size() < 20 || text[10] != 'T' || !Digits(text, 11, 2) || text[13] != ':' ||
+        !Digits(text, 14, 2) || text[16] != ':' || !Digits(text, 17, 2) || text.back() != 'Z') {
+      return bad;
+    }
+    tm.tm_hour = std::stoi(text.substr(11, 2));
+    tm.tm_min = std::stoi(text.substr(14, 2));
+    tm.tm_sec = std::stoi(text.substr(17, 2));
+    std::string frac = text.substr(19, text.size() - 20);
+    if (!frac.empty()) {
+      if (frac[0] != '.' || frac.size() < 2 || frac.size() > 7 ||
+          !Digits(frac, 1, frac.size() - 1)) {
+        return bad;
+      }
+      frac = frac.substr(1);
+      frac.resize(6, '0');
+      micros = std::stoll(frac);
+    }
+  }
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return bad;
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1'000'000 + micros;
+}
+
+Result<std::vector<proto::Event>> QueryEvents(Catalog& catalog, const EventQuery& query) {
+  EventFilter filter;
+  if (!query.object.empty()) {
+    size_t slash = query.object.find('/');
+    std::string partner = query.object.substr(0, slash);
+    if (partner.empty() || (slash != std::string::npos && slash + 1 == query.object.size())) {
+      return Status::InvalidArgument("object " + query.object + ": use PARTNER or PARTNER/OBJECT");
+    }
+    filter.partner = partner;
+    if (slash != std::string::npos) filter.object = query.object.substr(slash + 1);
+  }
+  if (!query.type.empty()) {
+    std::optional<EventType> type = FindEventType(query.type);
+    if (!type) {
+      return Status::InvalidArgument(
+          "--type " + query.type +
+          ": unknown event type (ingestion/ing, validation/val, message digest calculation/mes, "
+          "replication/rep, fixity check/fix, dissemination/dis, deletion/del, recovery/rec)");
+    }
+    filter.type = std::string(type->label);
+  }
+  if (!query.since.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(int64_t since, ParseSinceDate(query.since));
+    filter.since_micros = since;
+  }
+  return catalog.ListEvents(filter);
+}
+
+Result<LogVerdict> VerifyEventLog(Catalog& catalog, const std::string& witness_path,
+                                  const std::string& trusted_key_path) {
+  LogVerdict v;
+  CAIRN_ASSIGN_OR_RETURN(v.chain, catalog.VerifyEvents());
+  if (witness_path.empty()) {
+    if (!trusted_key_path.empty()) {
+      return Status::InvalidArgument("--key pins the signer of a witness: give --witness FILE");
+    }
+    return v;
+  }
+  v.witness_checked = true;
+  CAIRN_ASSIGN_OR_RETURN(std::string text, ReadText(witness_path));
+  Result<Witness> parsed = ParseWitness(text);
+  if (!parsed.ok()) return parsed.status().WithContext(witness_path);
+  v.witness = *parsed;
+  v.witness_signed = !v.witness.signature_hex.empty();
+  const auto fail = [&v](std::string why) {
+    v.witness_ok = false;
+    v.witness_problem = std::move(why);
+    return v;
+  };
+  if (v.witness_signed) {
+    if (Status s = VerifyWitnessSignature(v.witness, trusted_key_path); !s.ok()) {
+      if (s.IsCorruption()) return fail(s.message());
+      return s;
+    }
+  } else if (!trusted_key_path.empty()) {
+    return fail("the witness is not signed, but --key asks for a signature by that key");
+  }
+  const uint64_t seq = v.witness.head.seq;
+  if (seq == 0) return v;  // witnessed an empty log: anything since extends it
+  EventFilter at;
+  at.after_seq = seq - 1;
+  at.limit = 1;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events, catalog.ListEvents(at));
+  if (events.empty() || events.front().seq() != seq) {
+    return fail("the log has no event " + std::to_string(seq) + " (the witness says it had)");
+  }
+  if (ToHex(events.front().hash()) != v.witness.head.hash_hex) {
+    return fail("event " + std::to_string(seq) + " has hash " + ToHex(events.front().hash()) +
+                ", the witness says " + v.witness.head.hash_hex + " (the log was rewritten)");
+  }
+  if (!v.chain.ok && v.chain.first_bad_seq <= seq) {
+    return fail("the chain is broken at seq " + std::to_string(v.chain.first_bad_seq) +
+                ", before the witnessed seq " + std::to_string(seq));
+  }
+  return v;
+}
+
+Result<Witness> WitnessChainHead(Catalog& catalog, const std::string& private_key_path) {
+  CAIRN_ASSIGN_OR_RETURN(ChainVerdict chain, catalog.VerifyEvents());
+  if (!chain.ok) {
+    return Status::Corruption("the event chain is broken at seq " +
+                              std::to_string(chain.first_bad_seq) + " (" + chain.problem +
+                              "): refusing to witness it");
+  }
+  ChainHead head;
+  head.seq = chain.head.seq;
+  head.hash_hex = ToHex(chain.head.hash);
+  head.time_micros = catalog.clock().NowMicros();
+  return MakeWitness(head, private_key_path);
+}
+
+std::string LogVerdict::ToText() const {
+  std::string out;
+  if (chain.ok) {
+    out = "event chain verified: " + std::to_string(chain.checked) + " events, head seq " +
+          std::to_string(chain.head.seq) + " hash " + ToHex(chain.head.hash) + "\n";
+  } else {
+    out = "event chain BROKEN at seq " + std::to_string(chain.first_bad_seq) + ": " +
+          chain.problem + "\n";
+  }
+  if (witness_checked) {
+    out += witness_ok ? "witness verified: seq " + std::to_string(witness.head.seq) + " hash " +
+                            witness.head.hash_hex +
+                            (witness_signed ? " (signature verified)" : " (unsigned)") + "\n"
+                      : "witness check FAILED: " + witness_problem + "\n";
+  }
+  return out;
+}
+
+nlohmann::json LogVerdict::ToJson() const {
+  nlohmann::json j;
+  j["ok"] = ok();
+  j["chain_ok"] = chain.ok;
+  j["checked"] = chain.checked;
+  j["head_seq"] = chain.head.seq;
+  j["head_hash"] = ToHex(chain.head.hash);
+  if (!chain.ok) {
+    j["first_bad_seq"] = chain.first_bad_seq;
+    j["problem"] = chain.problem;
+  }
+  if (witness_checked) {
+    j["witness"] = {{"ok", witness_ok},
+                    {"seq", witness.head.seq},
+                    {"hash", witness.head.hash_hex},
+                    {"signed", witness_signed}};
+    if (!witness_ok) j["witness"]["problem"] = witness_problem;
+  }
+  return j;
+}
+
+}  // namespace cairn::repo

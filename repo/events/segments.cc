@@ -1,0 +1,219 @@
+// Event segments on the sites: flushing the catalog's log to every site, and
+// reading a site's log back (catalog rebuild).
+#include "repo/events/segments.h"
+
+#include <algorithm>
+
+#include "repo/catalog/catalog.h"
+#include "repo/catalog/event_chain.h"
+#include "repo/events/premis.h"
+#include "repo/repository.h"
+#include "repo/site.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+struct SegmentKey {
+  layout::EventSegmentRef ref;
+  std::string key;
+};
+
+// Every segment key on the site, sorted by first seq then last seq.
+Result<std::vector<SegmentKey>> ListSegments(Site& site) {
+  std::vector<SegmentKey> out;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kEventsPrefix, [&out](const ObjectInfo& info) {
+    if (auto ref = layout::ParseEventSegmentKey(info.key)) out.push_back({*ref, info.key});
+    return Status::OK();
+  }));
+  std::sort(out.begin(), out.end(), [](const SegmentKey& a, const SegmentKey& b) {
+    return std::pair(a.ref.first_seq, a.ref.last_seq) < std::pair(b.ref.first_seq, b.ref.last_seq);
+  });
+  return out;
+}
+
+Result<proto::EventSegment> ReadSegment(Site& site, const std::string& key) {
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, site.ReadAll(key));
+  proto::EventSegment segment;
+  if (!segment.ParseFromString(bytes)) {
+    return Status::Corruption("site " + site.id() + ": " + key + " is not an event segment");
+  }
+  return segment;
+}
+
+}  // namespace
+
+std::vector<std::string> FlushSummary::Errors() const {
+  std::vector<std::string> out;
+  for (const SiteFlush& s : sites) {
+    if (!s.error.empty()) out.push_back("site " + s.site + ": " + s.error);
+  }
+  return out;
+}
+
+Result<uint64_t> LastSeqOnSite(Site& site) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  uint64_t last = 0;
+  for (const SegmentKey& s : segments) last = std::max(last, s.ref.last_seq);
+  return last;
+}
+
+Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
+                                           const std::string& site_name) {
+  SiteFlush flush;
+  flush.site = site_name;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  const SegmentKey* last_segment = nullptr;
+  for (const SegmentKey& s : segments) {
+    if (!last_segment || s.ref.last_seq > last_segment->ref.last_seq) last_segment = &s;
+  }
+  flush.held_before = last_segment ? last_segment->ref.last_seq : 0;
+  flush.held_after = flush.held_before;
+  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
+  if (flush.held_before > head.seq) {
+    return Status::InvalidArgument(
+        "site " + site_name + " holds events up to seq " + std::to_string(flush.held_before) +
+        " but the catalog ends at seq " + std::to_string(head.seq) +
+        " (was the catalog rebuilt from an older site?): its segments were left untouched");
+  }
+  if (last_segment) {
+    CAIRN_ASSIGN_OR_RETURN(proto::EventSegment held, ReadSegment(site, last_segment->key));
+    EventFilter at;
+    at.after_seq = flush.held_before - 1;
+    at.limit = 1;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> ours, catalog.ListEvents(at));
+    if (held.events_size() == 0 || ours.empty() ||
+        held.events(held.events_size() - 1).seq() != flush.held_before ||
+        held.events(held.events_size() - 1).hash() != ours.front().hash()) {
+      return Status::InvalidArgument("site " + site_name + ": " + last_segment->key +
+                                     " disagrees with the catalog at seq " +
+                                     std::to_string(flush.held_before) +
+                                     " (the logs diverged): its segments were left untouched");
+    }
+  }
+  uint64_t cursor = flush.held_before;
+  while (cursor < head.seq) {
+    EventFilter next;
+    next.after_seq = cursor;
+    next.limit = kMaxSegmentEvents;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events, catalog.ListEvents(next));
+    if (events.empty()) break;
+    proto::EventSegment segment;
+    for (proto::Event& e : events) *segment.add_events() = std::move(e);
+    const uint64_t first = segment.events(0).seq();
+    const uint64_t last = segment.events(segment.events_size() - 1).seq();
+    std::string bytes;
+    if (!segment.SerializeToString(&bytes)) {
+      return Status::IOError("cannot serialize event segment " + std::to_string(first) + "-" +
+                             std::to_string(last));
+    }
+    CAIRN_RETURN_IF_ERROR(
+        site.PutEventSegment(first, last, bytes).WithContext("site " + site_name));
+    ++flush.segments_written;
+    flush.held_after = last;
+    cursor = last;
+  }
+  return flush;
+}
+
+Result<FlushSummary> FlushEventSegments(Catalog& catalog,
+                                        const std::vector<std::pair<std::string, Site*>>& sites) {
+  FlushSummary summary;
+  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
+  summary.head_seq = head.seq;
+  for (const auto& [name, site] : sites) {
+    Result<SiteFlush> flush = FlushEventSegmentsToSite(catalog, *site, name);
+    if (flush.ok()) {
+      summary.sites.push_back(*flush);
+    } else {
+      SiteFlush failed;
+      failed.site = name;
+      failed.error = flush.status().message();
+      summary.sites.push_back(std::move(failed));
+    }
+  }
+  return summary;
+}
+
+Result<FlushSummary> FlushEventSegments(Repository& repo) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> records, repo.catalog().ListSites());
+  std::vector<std::pair<std::string, Site*>> open;
+  std::vector<SiteFlush> skipped;
+  for (const SiteRecord& r : records) {
+    Result<Site*> site = repo.OpenSite(r.name);
+    if (site.ok()) {
+      open.emplace_back(r.name, *site);
+    } else {
+      SiteFlush s;
+      s.site = r.name;
+      s.error = "skipped (next flush catches up): " + site.status().message();
+      skipped.push_back(std::move(s));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(FlushSummary summary, FlushEventSegments(repo.catalog(), open));
+  for (SiteFlush& s : skipped) summary.sites.push_back(std::move(s));
+  std::sort(summary.sites.begin(), summary.sites.end(),
+            [](const SiteFlush& a, const SiteFlush& b) { return a.site < b.site; });
+  return summary;
+}
+
+Result<SiteEventLog> ReadSiteEventLog(Site& site) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  SiteEventLog log;
+  std::string head_hash = GenesisHash();
+  auto broken = [&log](uint64_t seq, std::string problem) {
+    log.chain_ok = false;
+    log.first_bad_seq = seq;
+    log.problem = std::move(problem);
+  };
+  for (size_t i = 0; i < segments.size() && log.chain_ok; ++i) {
+    const SegmentKey& s = segments[i];
+    ++log.segments;
+    const uint64_t have = log.events.size();
+    if (s.ref.last_seq <= have) continue;  // fully overlapped by what is loaded
+    Result<proto::EventSegment> segment = ReadSegment(site, s.key);
+    if (!segment.ok()) {
+      if (segment.status().IsCorruption()) {
+        broken(std::max(have + 1, s.ref.first_seq), segment.status().message());
+        break;
+      }
+      return segment.status();
+    }
+    for (const proto::Event& e : segment->events()) {
+      const uint64_t loaded = log.events.size();
+      std::string where = s.key + ": event " + std::to_string(e.seq()) + ": ";
+      if (e.seq() >= 1 && e.seq() <= loaded) {
+        if (log.events[e.seq() - 1].hash() != e.hash()) {
+          broken(e.seq(), where + "differs from the same event in an earlier segment");
+          break;
+        }
+        continue;
+      }
+      if (e.seq() != loaded + 1) {
+        broken(loaded + 1, where + "event " + std::to_string(loaded + 1) +
+                               " is missing (segments leave a gap)");
+        break;
+      }
+      if (e.prev_hash() != head_hash) {
+        broken(e.seq(), where + "its prev_hash is not the hash of event " + std::to_string(loaded) +
+                            " (removed, inserted or reordered)");
+        break;
+      }
+      if (EventHash(e) != e.hash()) {
+        broken(e.seq(), where + "its content does not match its hash (edited)");
+        break;
+      }
+      head_hash = e.hash();
+      log.events.push_back(e);
+    }
+  }
+  if (!log.chain_ok) {
+    uint64_t last_on_site = 0;
+    for (const SegmentKey& s : segments) last_on_site = std::max(last_on_site, s.ref.last_seq);
+    log.events_after_break =
+        last_on_site > log.events.size() ? last_on_site - log.events.size() : 0;
+  }
+  return log;
+}
+
+}  // namespace cairn::repo

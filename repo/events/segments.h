@@ -1,0 +1,86 @@
+// The event log on the sites: append-only segments events/<first>-<last>.pb
+// (proto EventSegment, key from layout::EventSegmentKey), written once each.
+// The catalog holds the log; every site holds a copy in segments, so that the
+// history survives the loss of the catalog (`cairn catalog rebuild`).
+//
+// FlushEventSegments is meant to be called at the end of every command that
+// appended events (deposit, replicate, restore, audit, resync, rebuild): for
+// each reachable site it writes ONE segment (more only past kMaxSegmentEvents)
+// with the events the site does not hold yet. A site that is down is skipped;
+// the next flush catches it up. Two concurrent flushes may write overlapping
+// segments; readers (ReadSiteEventLog) accept overlaps whose events agree.
+#ifndef CAIRN_REPO_EVENTS_SEGMENTS_H_
+#define CAIRN_REPO_EVENTS_SEGMENTS_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bagit/status.h"
+#include "proto/event.pb.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Repository;
+class Site;
+
+// Events per segment at most (a segment stays small enough to read whole).
+inline constexpr uint64_t kMaxSegmentEvents = 1000;
+
+struct SiteFlush {
+  std::string site;
+  uint64_t held_before = 0;  // last seq the site held before the flush
+  uint64_t held_after = 0;   // last seq it holds now
+  uint64_t segments_written = 0;
+  std::string error;  // why the site was skipped or stopped (empty: fine)
+};
+
+struct FlushSummary {
+  uint64_t head_seq = 0;  // the catalog's last seq
+  std::vector<SiteFlush> sites;
+  // "site b: ..." for every site that was skipped or failed.
+  std::vector<std::string> Errors() const;
+};
+
+// The last seq held by `site` (0: none), from the segment keys under events/.
+// Unavailable if the site cannot be listed.
+Result<uint64_t> LastSeqOnSite(Site& site);
+
+// Brings one site's segments up to the catalog's head. Before writing, the
+// last event the site holds must be the catalog's event of that seq (same
+// hash): a site whose log diverges from the catalog (a catalog rebuilt from an
+// older site) or runs ahead of it is left untouched and reported as an error
+// (FailedPrecondition-like InvalidArgument naming the site and seq).
+Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
+                                           const std::string& site_name);
+
+// FlushEventSegmentsToSite for each (name, site) pair; never fails as a
+// whole: per-site problems are in the summary. Returns an error only when the
+// catalog cannot be read.
+Result<FlushSummary> FlushEventSegments(Catalog& catalog,
+                                        const std::vector<std::pair<std::string, Site*>>& sites);
+
+// Every site of the repository's catalog; a site that cannot be opened
+// (down, unmounted) is skipped and reported in the summary.
+Result<FlushSummary> FlushEventSegments(Repository& repo);
+
+// The event log a site holds, read from its segments in order and checked as
+// it is read: seq without gaps from 1, each prev_hash the hash of the event
+// before, each hash the hash of its content; overlapping segments must agree.
+struct SiteEventLog {
+  std::vector<proto::Event> events;  // the good prefix of the chain
+  uint64_t segments = 0;
+  bool chain_ok = true;
+  uint64_t first_bad_seq = 0;       // when !chain_ok
+  std::string problem;              // "events/...pb: event 12: ..." when !chain_ok
+  uint64_t events_after_break = 0;  // events on the site not loaded
+};
+// Unavailable if the site cannot be read; a segment that cannot be parsed is
+// a chain break (reported in the log), not an error.
+Result<SiteEventLog> ReadSiteEventLog(Site& site);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_EVENTS_SEGMENTS_H_

@@ -1,0 +1,256 @@
+// ResyncSite: make the site again if needed, queue one repair job per
+// version it should hold, drain the queue in batches, record the outcome.
+#include "repo/resync.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "repo/events/event_types.h"
+#include "repo/events/segments.h"
+#include "repo/repository.h"
+#include "repo/resync_batch.h"
+
+namespace cairn::repo {
+namespace {
+
+using resync_internal::ResyncItem;
+using resync_internal::ResyncJob;
+
+constexpr std::string_view kOwnerPrefix = "resync ";
+
+std::string HostName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) return "localhost";
+  return host;
+}
+
+std::string OwnerName() {
+  return std::string(kOwnerPrefix) + HostName() + " " + std::to_string(getpid());
+}
+
+// Opens the site, making it again (CAIRN-SITE, README.txt) when its marker
+// is gone: a lost folder or a new bucket.
+Result<Site*> OpenOrInit(Repository& repo, const std::string& name, bool* initialised) {
+  Result<Site*> site = repo.OpenSite(name);
+  if (site.ok() || !site.status().IsUnavailable()) return site;
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, repo.catalog().GetSite(name));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenBackend(record.url));
+  Result<std::unique_ptr<Site>> made = Site::Init(std::move(backend), name);
+  if (!made.ok()) return made.status().WithContext("resync: cannot make site " + name + " again");
+  *initialised = true;
+  return repo.OpenSite(name);
+}
+
+// The jobs leased by resync runs on this host that no longer run go back to
+// the queue at once (a killed run's leases would otherwise hold them for the
+// whole lease time).
+Status ReclaimDeadLeases(Catalog& catalog, const std::string& name) {
+  JobFilter filter;
+  filter.kind = proto::JOB_KIND_REPAIR;
+  filter.target_site = name;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, catalog.ListJobs(filter));
+  const std::string mine = std::string(kOwnerPrefix) + HostName() + " ";
+  for (const JobRecord& j : jobs) {
+    if (j.state != "leased" || !j.lease_owner.starts_with(mine)) continue;
+    pid_t pid = static_cast<pid_t>(std::atoll(j.lease_owner.c_str() + mine.size()));
+    if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) {
+      CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                             catalog.db().Prepare("UPDATE jobs SET state = 'queued', lease_owner = "
+                                                  "'', lease_until = 0 WHERE id = ? AND state = "
+                                                  "'leased' AND lease_owner = ?"));
+      stmt.Bind(1, j.id).Bind(2, j.lease_owner);
+      CAIRN_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  return Status::OK();
+}
+
+// One job per version with any replica on the site; returns the replica count.
+Result<uint64_t> EnqueueVersions(Catalog& catalog, const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord site, catalog.GetSite(name));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      catalog.db().Prepare(
+          "SELECT v.partner, v.object, v.version FROM versions v WHERE "
+          "EXISTS (SELECT 1 FROM tag_files t JOIN replicas r ON r.tag_file_id = t.id "
+          "WHERE t.version_id = v.id AND r.site_id = ?1) OR "
+          "EXISTS (SELECT 1 FROM files f JOIN replicas r ON r.blob = f.sha256 "
+          "WHERE f.version_id = v.id AND r.site_id = ?1) ORDER BY v.partner, v.object, v.version"));
+  stmt.Bind(1, site.id);
+  std::vector<proto::Job> jobs;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    proto::Job job;
+    job.set_kind(proto::JOB_KIND_REPAIR);
+    job.set_partner(stmt.Text(0));
+    job.set_object(stmt.Text(1));
+    job.set_version(static_cast<uint32_t>(stmt.Int(2)));
+    job.set_target_site(name);
+    jobs.push_back(std::move(job));
+  }
+  for (const proto::Job& job : jobs) CAIRN_RETURN_IF_ERROR(catalog.EnqueueJob(job).status());
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt count,
+                         catalog.db().Prepare("SELECT COUNT(*) FROM replicas WHERE site_id = ?"));
+  count.Bind(1, site.id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, count.Step());
+  return static_cast<uint64_t>(row ? count.Int(0) : 0);
+}
+
+proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
+                           const std::string& site, uint64_t copied, uint64_t bytes,
+                           const std::string& sources) {
+  proto::Event e;
+  e.set_type(std::string(kRecovery.label));
+  e.set_type_uri(EventTypeUri(kRecovery));
+  e.set_agent("cairn");
+  e.set_agent_version(options.agent_version);
+  std::string user = options.user;
+  if (user.empty()) {
+    const char* env = std::getenv("USER");
+    user = env ? env : "";
+  }
+  e.set_user(user);
+  e.set_partner(job.record.job.partner());
+  e.set_object(job.record.job.object());
+  e.set_version(job.record.job.version());
+  e.set_site(site);
+  e.set_outcome("success");
+  e.set_detail("site resync: restored " + std::to_string(copied) + " files (" +
+               std::to_string(bytes) + " bytes) to site " + site + " from site " + sources +
+               "; every copy read back and its sha256 verified");
+  return e;
+}
+
+// Records a batch's outcome in the catalog: replica states of the copied
+// items (one transaction per job), recovery events, job completion.
+Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::string& site,
+                   int64_t site_id, std::vector<ResyncJob>& jobs, ResyncSummary* summary) {
+  using Outcome = ResyncItem::Outcome;
+  std::vector<proto::Event> events;
+  for (ResyncJob& job : jobs) {
+    ++summary->versions;
+    if (!job.plan_error.ok()) {
+      summary->errors.push_back(job.name + ": " + job.plan_error.message());
+      Status retry = job.plan_error;
+      CAIRN_RETURN_IF_ERROR(catalog.FailJob(job.record.id, retry.SetRetryable(true)));
+      continue;
+    }
+    const int64_t now = catalog.clock().NowMicros();
+    const int64_t due = now + int64_t{job.fixity_days} * kMicrosPerDay;
+    uint64_t copied = 0, bytes = 0, failed = 0;
+    std::string sources, first_error;
+    {
+      CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(catalog.db()));
+      CAIRN_ASSIGN_OR_RETURN(
+          sql::Stmt blob, catalog.db().Prepare("UPDATE replicas SET state = 'ok', last_verified = "
+                                               "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
+                                               "AND blob = ?4"));
+      CAIRN_ASSIGN_OR_RETURN(
+          sql::Stmt tag, catalog.db().Prepare("UPDATE replicas SET state = 'ok', last_verified = "
+                                              "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
+                                              "AND tag_file_id = ?4"));
+      for (const ResyncItem& item : job.items) {
+        if (item.outcome == Outcome::kDuplicate) continue;  // counted where it ran
+        ++summary->items_checked;
+        if (item.outcome == Outcome::kFailed) {
+          ++failed;
+          if (first_error.empty()) first_error = item.error;
+          continue;
+        }
+        if (item.outcome == Outcome::kPresent) ++summary->present;
+        if (item.outcome == Outcome::kCopied) {
+          ++copied;
+          bytes += item.copy.size;
+          if (sources.find(item.source) == std::string::npos) {
+            sources += (sources.empty() ? "" : ", ") + item.source;
+          }
+        }
+        // Copied or verified by CopyAndVerify: ok as of now. Present by Stat
+        // only (the replica was ok already): left as it was.
+        if (item.outcome == Outcome::kPresent && item.target_state_ok) continue;
+        const bool is_blob = item.copy.ref.kind == ReplicaRef::Kind::kBlob;
+        sql::Stmt& stmt = is_blob ? blob : tag;
+        stmt.Reset();
+        stmt.Bind(1, now).Bind(2, due).Bind(3, site_id);
+        if (is_blob) {
+          stmt.Bind(4, item.copy.ref.blob);
+        } else {
+          stmt.Bind(4, item.copy.ref.tag_file_id);
+        }
+        CAIRN_RETURN_IF_ERROR(stmt.Run());
+      }
+      CAIRN_RETURN_IF_ERROR(tx.Commit());
+    }
+    summary->copied += copied;
+    summary->bytes_copied += bytes;
+    summary->failed += failed;
+    if (copied > 0) {
+      ++summary->versions_repaired;
+      events.push_back(RecoveryEvent(options, job, site, copied, bytes, sources));
+    }
+    if (failed == 0) {
+      CAIRN_RETURN_IF_ERROR(catalog.CompleteJob(job.record.id));
+    } else {
+      summary->errors.push_back(job.name + ": " + std::to_string(failed) +
+                                " files not restored: " + first_error);
+      Status why = Status::Unavailable(first_error);
+      CAIRN_RETURN_IF_ERROR(catalog.FailJob(job.record.id, why));
+    }
+  }
+  if (!events.empty()) CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
+                                 const ResyncOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  Catalog& catalog = repo.catalog();
+  ResyncSummary summary;
+  summary.site = name;
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog.GetSite(name));
+  CAIRN_ASSIGN_OR_RETURN(Site * target, OpenOrInit(repo, name, &summary.initialised));
+  CAIRN_RETURN_IF_ERROR(ReclaimDeadLeases(catalog, name));
+  resync_internal::ProgressState progress;
+  CAIRN_ASSIGN_OR_RETURN(progress.progress.items_total, EnqueueVersions(catalog, name));
+
+  const std::string owner = OwnerName();
+  JobFilter filter;
+  filter.kind = proto::JOB_KIND_REPAIR;
+  filter.target_site = name;
+  std::unordered_map<std::string, bool> handled;  // key -> done ok, this run
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> leased,
+                           catalog.LeaseJobs(16, options.lease_micros, owner, filter));
+    if (leased.empty()) break;
+    std::vector<ResyncJob> jobs(leased.size());
+    for (size_t i = 0; i < leased.size(); ++i) {
+      jobs[i].record = std::move(leased[i]);
+      resync_internal::PlanJob(repo, name, &jobs[i]);
+    }
+    resync_internal::RunItems(repo, *target, jobs, options, &progress, &handled);
+    CAIRN_RETURN_IF_ERROR(RecordBatch(catalog, options, name, record.id, jobs, &summary));
+  }
+  if (options.progress) options.progress(progress.progress);
+
+  CAIRN_ASSIGN_OR_RETURN(FlushSummary flushed, FlushEventSegments(repo));
+  for (const SiteFlush& s : flushed.sites) {
+    summary.event_segments_written += s.segments_written;
+    if (!s.error.empty())
+      summary.errors.push_back("event segments, site " + s.site + ": " + s.error);
+  }
+  CAIRN_ASSIGN_OR_RETURN(JobCounts left, catalog.CountJobs(filter));
+  summary.jobs_left = left.queued + left.leased + left.failed;
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace cairn::repo
