@@ -1,0 +1,91 @@
+// `cairn partner add ID [--name NAME]`, `cairn partner list [--json]`: the
+// institutions that deposit into the repository.
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+namespace {
+
+// The repository of --repo or $CAIRN_REPO.
+Result<std::unique_ptr<repo::Repository>> OpenRepo(const Globals& g) {
+  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
+  return repo::Repository::Open(root);
+}
+
+// "2026-11-21T12:44:04Z" from microseconds since the epoch.
+std::string UtcTime(int64_t micros) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct PartnerFlags {
+  std::string id;
+  std::string name;
+  bool json = false;
+};
+
+int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
+  auto repository = OpenRepo(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto added = repository.value()->catalog().AddPartner(f.id, f.name);
+  if (!added.ok()) return ReportError(added.status());
+  if (!g.quiet) std::cout << "added partner " << added->id << "\n";
+  return kExitOk;
+}
+
+int RunPartnerList(const PartnerFlags& f, const Globals& g) {
+  auto repository = OpenRepo(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  repo::Catalog& catalog = repository.value()->catalog();
+  auto partners = catalog.ListPartners();
+  if (!partners.ok()) return ReportError(partners.status());
+  // Whether each partner has a policy of its own (else the default applies).
+  const auto own_policy = [&catalog](const std::string& id) { return catalog.GetPolicy(id).ok(); };
+  if (f.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const repo::PartnerRecord& p : partners.value()) {
+      out.push_back({{"id", p.id},
+                     {"name", p.name},
+                     {"created", UtcTime(p.created_micros)},
+                     {"own_policy", own_policy(p.id)}});
+    }
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
+  for (const repo::PartnerRecord& p : partners.value()) {
+    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), UtcTime(p.created_micros).c_str(),
+                own_policy(p.id) ? "own" : "default", p.name.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPartner(CLI::App& app, Globals& g) {
+  CLI::App* group = Group(app, "partner", "add and list partner institutions");
+  auto flags = std::make_shared<PartnerFlags>();
+
+  CLI::App* add = group->add_subcommand("add", "add a partner that can deposit");
+  add->add_option("ID", flags->id, "partner id: letters, digits, '.', '_', '-'")->required();
+  add->add_option("--name", flags->name, "the institution's full name");
+  add->callback([flags, &g]() { g.exit_code = RunPartnerAdd(*flags, g); });
+
+  CLI::App* list = group->add_subcommand("list", "list partners");
+  list->add_flag("--json", flags->json, "print JSON");
+  list->callback([flags, &g]() { g.exit_code = RunPartnerList(*flags, g); });
+}
+
+}  // namespace cairn::cli

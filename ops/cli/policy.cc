@@ -1,0 +1,149 @@
+// `cairn policy set FILE [--partner ID]`, `cairn policy show [--partner ID]
+// [--json]`: the text-format policies of proto/policy.proto. A bad policy file
+// is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
+#include "policies/policy.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/filesystem.hpp>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+namespace {
+
+// The repository of --repo or $CAIRN_REPO.
+Result<std::unique_ptr<repo::Repository>> OpenRepo(const Globals& g) {
+  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
+  return repo::Repository::Open(root);
+}
+
+// "2026-11-21T12:44:04Z" from microseconds since the epoch.
+std::string UtcTime(int64_t micros) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct PolicyFlags {
+  std::string file;
+  std::string partner;
+  bool json = false;
+};
+
+int RunPolicySet(const PolicyFlags& f, const Globals& g) {
+  std::ifstream in(f.file, std::ios::binary);
+  if (!in) return ReportError(Status::NotFound("cannot read policy file " + f.file));
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto repository = OpenRepo(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  boost::system::error_code ec;
+  const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
+  repo::PolicyRecord record{f.partner.empty() ? std::string(repo::kDefaultPolicyScope) : f.partner,
+                            text.str(), f.file, base_dir, 0};
+  Status s = repository.value()->catalog().SetPolicy(record);
+  if (s.code() == Code::kInvalidArgument) {
+    std::cerr << "cairn: policy refused: " << s.message() << "\n";
+    return kExitProblems;
+  }
+  if (!s.ok()) return ReportError(s);
+  if (!g.quiet) {
+    std::cout << "policy set for "
+              << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
+              << " from " << f.file << "\n";
+  }
+  return kExitOk;
+}
+
+nlohmann::json PolicyJson(const proto::Policy& policy) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(policy, &json, options).ok()) return {};
+  return nlohmann::json::parse(json, nullptr, false);
+}
+
+int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
+  auto repository = OpenRepo(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  repo::Catalog& catalog = repository.value()->catalog();
+  if (!f.partner.empty()) {
+    if (auto p = catalog.GetPartner(f.partner); !p.ok()) return ReportError(p.status());
+  }
+  // The stored policy that applies: the partner's own, else the default.
+  std::optional<repo::PolicyRecord> stored;
+  std::string applies = "default";
+  for (const std::string& scope : {f.partner, std::string(repo::kDefaultPolicyScope)}) {
+    if (scope.empty()) continue;
+    auto r = catalog.GetPolicy(scope);
+    if (r.ok()) {
+      stored = r.value();
+      applies = scope == repo::kDefaultPolicyScope ? "default" : "partner";
+      break;
+    }
+    if (!r.status().IsNotFound()) return ReportError(r.status());
+  }
+  auto effective = catalog.EffectivePolicy(f.partner);
+  if (!effective.ok()) return ReportError(effective.status());
+  if (!stored) applies = "builtin";
+
+  if (f.json) {
+    nlohmann::json out = {
+        {"partner", f.partner}, {"applies", applies}, {"effective", PolicyJson(effective.value())}};
+    if (stored) {
+      out["source"] = stored->source;
+      out["updated"] = UtcTime(stored->updated_micros);
+      out["text"] = stored->text;
+    }
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
+  if (applies == "partner") {
+    std::cout << "# policy of " << who << ", from " << stored->source << ", set "
+              << UtcTime(stored->updated_micros) << "\n";
+  } else if (applies == "default") {
+    std::cout << "# " << (f.partner.empty() ? "" : who + " has no policy of its own: ")
+              << "the default policy applies, from " << stored->source << ", set "
+              << UtcTime(stored->updated_micros) << "\n";
+  } else {
+    std::cout << "# no policy is stored: the built-in default applies\n";
+  }
+  std::cout << (stored ? stored->text : policies::FormatPolicy(effective.value()));
+  if (stored && !stored->text.empty() && stored->text.back() != '\n') std::cout << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPolicy(CLI::App& app, Globals& g) {
+  CLI::App* group = Group(app, "policy", "set and show preservation policies");
+  auto flags = std::make_shared<PolicyFlags>();
+
+  CLI::App* set = group->add_subcommand(
+      "set", "check a text-format policy file and make it the default or a partner's policy");
+  set->add_option("FILE", flags->file, "policy file (see policies/examples/)")->required();
+  set->add_option("--partner", flags->partner, "the partner it applies to (default: everyone)");
+  set->callback([flags, &g]() { g.exit_code = RunPolicySet(*flags, g); });
+
+  CLI::App* show = group->add_subcommand("show", "print the policy that applies");
+  show->add_option("--partner", flags->partner, "a partner (default: the default policy)");
+  show->add_flag("--json", flags->json, "print JSON (with the effective policy's fields)");
+  show->callback([flags, &g]() { g.exit_code = RunPolicyShow(*flags, g); });
+}
+
+}  // namespace cairn::cli
