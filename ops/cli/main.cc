@@ -14,6 +14,8 @@ constexpr RegisterFn kVerbs[] = {
     RegisterVersion,
     RegisterBagCreate,
     RegisterBagValidate,
+    RegisterPartner,
+    RegisterPolicy,
     RegisterEvents,
     RegisterCatalogRebuild,
     RegisterSiteResync,

@@ -12,6 +12,8 @@ void RegisterBagCreate(CLI::App& app, Globals& g);    // bag_create.cc
 void RegisterEvents(CLI::App& app, Globals& g);          // events.cc
 void RegisterCatalogRebuild(CLI::App& app, Globals& g);  // catalog_rebuild.cc
 void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc
+void RegisterPartner(CLI::App& app, Globals& g);  // partner.cc
+void RegisterPolicy(CLI::App& app, Globals& g);   // policy.cc
 
 }  // namespace cairn::cli
 
