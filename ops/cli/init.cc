@@ -1,0 +1,38 @@
+// `cairn init REPO`: a new repository with its catalog, two posix sites
+// (REPO/sites/a, REPO/sites/b) and a default policy of two copies.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+
+void RegisterInit(CLI::App& app, Globals& g) {
+  auto root = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "init", "make a new repository: catalog, posix sites a and b, default policy copies: 2");
+  cmd->add_option("REPO", *root, "the new repository folder (must not exist or be empty)")
+      ->required();
+  cmd->footer("Exit codes: 0 made; 2 could not run (folder not empty, not writable).\n");
+  cmd->callback([root, &g] {
+    Result<std::unique_ptr<repo::Repository>> made = repo::Repository::Init(*root);
+    if (!made.ok()) {
+      g.exit_code = ReportError(made.status());
+      return;
+    }
+    if (!g.quiet) {
+      std::cout << "initialised repository " << (*made)->root() << "\n"
+                << "  catalog " << (*made)->root() << "/catalog.db\n"
+                << "  site a  " << (*made)->root() << "/sites/a\n"
+                << "  site b  " << (*made)->root() << "/sites/b\n"
+                << "  default policy: copies: 2\n"
+                << "next: export CAIRN_REPO=" << (*made)->root()
+                << "; cairn partner add ID; cairn deposit ID FOLDER\n";
+    }
+  });
+}
+
+}  // namespace cairn::cli
