@@ -1,0 +1,65 @@
+// Inventory: what `cairn list` and `cairn show` print, read from the catalog
+// with indexed queries. Files of a version are streamed one by one with the
+// state of their copy on every site, so showing an object of 200,000 files
+// never holds them all in memory.
+#ifndef CAIRN_REPO_INVENTORY_H_
+#define CAIRN_REPO_INVENTORY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog.h"
+
+namespace cairn::repo {
+
+// One object in a listing, with how its latest version stands against the
+// copies its policy demands.
+struct ObjectListing {
+  ObjectSummary summary;
+  int64_t latest_version_id = 0;
+  uint32_t copies_wanted = 0;  // the partner's effective policy
+  uint32_t copies_ok = 0;      // fewest ok copies among the latest version's blobs and tag files
+  bool has_wanted_copies() const { return copies_ok >= copies_wanted; }
+};
+
+// Objects of `partner` (every partner when empty), by partner then object.
+// NotFound if a non-empty partner is unknown.
+Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
+                                                         const std::string& partner);
+
+// Where one copy is: a site name and the replica's state there.
+struct CopyState {
+  std::string site;
+  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable"
+};
+
+// A payload file or tag file of a version and its copies.
+struct FileCopies {
+  std::string path;  // payload path or tag file name
+  uint64_t size = 0;
+  std::string sha256;
+  std::vector<CopyState> copies;  // by site name; empty if no site holds one
+};
+
+// Calls `fn` for each payload file of the version (VersionInfo::id), by path,
+// with the state of its blob on each site. One indexed query, streamed.
+Status ForEachFileCopies(Catalog& catalog, int64_t version_id,
+                         const std::function<Status(const FileCopies&)>& fn);
+// The same for the version's tag files (version.pb included), by name.
+Status ForEachTagFileCopies(Catalog& catalog, int64_t version_id,
+                            const std::function<Status(const FileCopies&)>& fn);
+
+// Per site, how many of a version's distinct blobs and tag files have a copy
+// there in each state. Every site of the catalog is listed (zeros included).
+struct VersionCopyCounts {
+  std::string site;
+  uint64_t ok = 0, pending = 0, corrupt = 0, missing = 0, unavailable = 0;
+};
+Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int64_t version_id);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_INVENTORY_H_

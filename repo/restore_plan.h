@@ -1,0 +1,45 @@
+// Internal to restore: turns the catalog's view of one version (files, tag
+// files, replicas and their states) into the ordered list of RestoreItems the
+// engine copies, and remembers which replica each (item, site) pair is.
+#ifndef CAIRN_REPO_RESTORE_PLAN_H_
+#define CAIRN_REPO_RESTORE_PLAN_H_
+
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog.h"
+#include "repo/restore_engine.h"
+
+namespace cairn::repo::restore_internal {
+
+struct RestorePlan {
+  VersionInfo version;             // without files (they are in `items`)
+  std::vector<RestoreItem> items;  // tag files first (bagit.txt leading), then payload by path
+  std::vector<std::string> sites;  // every site any item may be read from
+  // Tag file name -> tag_files row id (for replica updates).
+  std::unordered_map<std::string, int64_t> tag_ids;
+  // "b:<sha256>|<site>" and "t:<id>|<site>" for every replica the catalog has.
+  std::set<std::string> recorded;
+
+  ReplicaRef RefOf(const CopyProblem& p) const;
+  bool HasReplica(const CopyProblem& p) const;
+};
+
+// True for tag files that are not part of the depositor's bag: version.pb and
+// the files Cairn generated at deposit.
+bool LeftOutOfRestore(const TagFileEntry& tag);
+
+// Builds the plan for partner/object@version (0: latest). With `only_site`
+// set every item is read from that site alone (NotFound if no such site).
+// InvalidArgument if a catalog entry is unsafe to write (CheckRestoreItems).
+Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
+                                const std::string& object, uint32_t version,
+                                const std::string& only_site);
+
+}  // namespace cairn::repo::restore_internal
+
+#endif  // CAIRN_REPO_RESTORE_PLAN_H_
