@@ -13,6 +13,10 @@ void RegisterInit(CLI::App& app, Globals& g);       // init.cc
 void RegisterSite(CLI::App& app, Globals& g);       // site.cc
 void RegisterDeposit(CLI::App& app, Globals& g);    // deposit.cc
 void RegisterReplicate(CLI::App& app, Globals& g);  // replicate.cc
+void RegisterList(CLI::App& app, Globals& g);     // list.cc
+void RegisterShow(CLI::App& app, Globals& g);     // show.cc
+void RegisterRestore(CLI::App& app, Globals& g);  // restore.cc
+void RegisterUsage(CLI::App& app, Globals& g);    // usage.cc
 void RegisterEvents(CLI::App& app, Globals& g);          // events.cc
 void RegisterCatalogRebuild(CLI::App& app, Globals& g);  // catalog_rebuild.cc
 void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc

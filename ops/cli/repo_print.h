@@ -1,0 +1,48 @@
+// Small helpers shared by the repository verbs (list, show, restore, usage):
+// open the repository named by --repo/$CAIRN_REPO, and format bytes and times.
+#ifndef CAIRN_OPS_CLI_REPO_PRINT_H_
+#define CAIRN_OPS_CLI_REPO_PRINT_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+
+// The repository of --repo or $CAIRN_REPO.
+inline Result<std::unique_ptr<repo::Repository>> OpenRepository(const Globals& g) {
+  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
+  return repo::Repository::Open(root);
+}
+
+// "1.5 MiB", "312 B".
+inline std::string HumanBytes(double bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 5) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, kUnits[unit]);
+  return buf;
+}
+
+// "2026-11-21T12:44:04Z" from microseconds since the epoch.
+inline std::string IsoTime(int64_t micros) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_OPS_CLI_REPO_PRINT_H_

@@ -1,0 +1,149 @@
+// `cairn restore PARTNER/OBJECT[@vN] DEST`: rebuilds a deposited bag exactly as
+// it was deposited, from whichever site holds a good copy of each file.
+#include "repo/restore.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
+#include "ops/cli/verbs.h"
+
+namespace cairn::cli {
+namespace {
+
+struct RestoreFlags {
+  std::string ref;
+  std::string dest;
+  std::string site;
+  std::string format;
+  bool json = false;
+  unsigned threads = 0;
+};
+
+// --format, or what DEST's name says (.tar, .tgz/.tar.gz, .zip), else a folder.
+Result<repo::RestoreFormat> ChooseFormat(const RestoreFlags& f) {
+  if (!f.format.empty()) {
+    auto format = repo::ParseRestoreFormat(f.format);
+    if (!format) {
+      return Status::InvalidArgument("--format " + f.format + ": expected dir, tar, tgz or zip");
+    }
+    return *format;
+  }
+  auto ends = [&](std::string_view ext) {
+    return f.dest.size() > ext.size() &&
+           f.dest.compare(f.dest.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (ends(".tar")) return repo::RestoreFormat::kTar;
+  if (ends(".tgz") || ends(".tar.gz")) return repo::RestoreFormat::kTgz;
+  if (ends(".zip")) return repo::RestoreFormat::kZip;
+  return repo::RestoreFormat::kDir;
+}
+
+nlohmann::json ReportJson(const repo::RestoreReport& r) {
+  nlohmann::json problems = nlohmann::json::array();
+  for (const repo::CopyProblem& p : r.problems) {
+    problems.push_back({{"path", p.path},
+                        {"sha256", p.sha256},
+                        {"tag_file", p.tag_file},
+                        {"site", p.site},
+                        {"outcome", repo::CopyOutcomeName(p.outcome)},
+                        {"detail", p.detail}});
+  }
+  return {{"ok", true},
+          {"partner", r.partner},
+          {"object", r.object},
+          {"version", r.version},
+          {"dest", r.dest},
+          {"format", repo::RestoreFormatName(r.format)},
+          {"bag_name", r.bag_name},
+          {"payload_files", r.payload_files},
+          {"payload_bytes", r.payload_bytes},
+          {"tag_files", r.tag_files},
+          {"files_from_site", r.files_from_site},
+          {"problems", problems},
+          {"repairs_queued", r.repairs_queued}};
+}
+
+int RunRestore(const RestoreFlags& f, const Globals& g) {
+  repo::RestoreRequest req;
+  Status parsed = repo::ParseObjectRef(f.ref, &req.partner, &req.object, &req.version);
+  if (!parsed.ok()) return ReportError(parsed);
+  auto format = ChooseFormat(f);
+  if (!format.ok()) return ReportError(format.status());
+  req.format = format.value();
+  req.dest = f.dest;
+  req.site = f.site;
+  req.threads = f.threads;
+  if (const char* user = std::getenv("USER")) req.user = user;
+  req.agent_version = CAIRN_VERSION;
+
+  auto repository = OpenRepository(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto report = repo::Restore(*repository.value(), req);
+  if (!report.ok()) {
+    const Status& s = report.status();
+    if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
+    std::cerr << "cairn: " << s.ToString() << "\n";
+    // No good copy of some file: the object is damaged (a problem found).
+    return s.IsCorruption() ? kExitProblems : kExitCannotRun;
+  }
+  const repo::RestoreReport& r = report.value();
+  if (f.json) {
+    std::cout << ReportJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+    return kExitOk;
+  }
+  for (const repo::CopyProblem& p : r.problems) {
+    std::cerr << "warning: site " << p.site << ": " << repo::CopyOutcomeName(p.outcome)
+              << " copy of " << p.path << " (" << p.detail << ")"
+              << (p.outcome == repo::CopyOutcome::kUnavailable ? "" : "; recorded for repair")
+              << "\n";
+  }
+  if (g.quiet) return kExitOk;
+  std::cout << "restored " << r.partner << "/" << r.object << "@v" << r.version << " to " << r.dest
+            << " (" << repo::RestoreFormatName(r.format) << "): " << r.payload_files
+            << " payload files, " << r.payload_bytes << " bytes (" << HumanBytes(r.payload_bytes)
+            << "), " << r.tag_files << " tag files\n";
+  for (const auto& [site, n] : r.files_from_site) {
+    std::cout << "  " << n << " files read from site " << site << "\n";
+  }
+  if (r.repairs_queued) std::cout << "  " << r.repairs_queued << " repair jobs queued\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterRestore(CLI::App& app, Globals& g) {
+  auto flags = std::make_shared<RestoreFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "restore",
+      "rebuild a deposited bag exactly as deposited (tag files byte for byte, every payload "
+      "file verified against its SHA-256 as it is written), from any site with a good copy");
+  cmd->add_option("OBJECT", flags->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
+      ->required();
+  cmd->add_option("DEST", flags->dest,
+                  "where the bag goes; must not exist (a folder, or an archive with --format)")
+      ->required();
+  cmd->add_option("--site", flags->site, "read only from this site");
+  cmd->add_option("--format", flags->format,
+                  "dir, tar, tgz or zip (default: from DEST's extension, else dir)");
+  cmd->add_option("--threads", flags->threads, "files copied in parallel (default 4)");
+  cmd->add_flag("--json", flags->json, "print the outcome as JSON");
+  cmd->footer(
+      "Copies are tried best first: the --site given, else sites whose copy was last seen ok.\n"
+      "A corrupt or missing copy is skipped, marked in the catalog and queued for repair; a\n"
+      "site that cannot be read is skipped and never called corrupt. DEST appears only when\n"
+      "the whole bag is verified; a failed restore leaves nothing at DEST.\n"
+      "Exit codes:\n"
+      "  0  restored (bad copies met on the way are reported on stderr and queued for repair)\n"
+      "  1  some file has no good copy on any site: the error names it and each site's outcome\n"
+      "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
+      "     sites unavailable)\n");
+  cmd->callback([flags, &g] { g.exit_code = RunRestore(*flags, g); });
+}
+
+}  // namespace cairn::cli
