@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Configures and builds Cairn in Release into build/ (or $CAIRN_BUILD_DIR).
 # Extra arguments are passed to cmake's configure step (e.g. -DCAIRN_SANITIZE=address).
+# Uses ccache when it is installed (install-deps.sh installs it); CCACHE_BASEDIR makes the
+# cache hit across different clone folders of the same sources.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CAIRN_BUILD_DIR:-$top/build}
-cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$top"
+  export CCACHE_NOHASHDIR=1
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" >/dev/null
 ninja -C "$build" -j"$(nproc)"
 echo "build: $build/ops/cairn"

@@ -10,7 +10,7 @@ build_pkgs=(
   protobuf-compiler libprotobuf-dev libcurl4-openssl-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev
-  coreutils openssl curl time
+  coreutils openssl curl time ccache
 )
 test_pkgs=(
   libxml2-utils                 # xmllint: PREMIS XML against the PREMIS 3 schema
