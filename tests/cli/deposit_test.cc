@@ -1,0 +1,216 @@
+// End to end: the real `cairn` binary runs init, site list, deposit (folder,
+// bag folder, tar, zip), refused deposits, and a deposit killed part way then
+// run again.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "bagit/digest.h"
+#include "repo/repository.h"
+#include "tests/util/test_util.h"
+
+extern char** environ;
+
+namespace cairn::testing {
+namespace {
+
+class CliDepositTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = (tmp_.path() / "repo").string();
+    CommandResult init = RunCairn({"init", repo_});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    auto repo = repo::Repository::Open(repo_);
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_TRUE((*repo)->catalog().AddPartner("acme", "Acme").ok());
+  }
+
+  CommandResult Cairn(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--repo", repo_});
+    return RunCairn(args);
+  }
+
+  fs::path Site(const std::string& name) const { return fs::path(repo_) / "sites" / name; }
+
+  // Every blob file on the site, checked against its own name.
+  size_t Blobs(const std::string& site) {
+    fs::path root = Site(site) / "blobs";
+    if (!fs::exists(root)) return 0;
+    size_t n = 0;
+    for (fs::recursive_directory_iterator it(root), end; it != end; ++it) {
+      if (!fs::is_regular_file(it->status())) continue;
+      auto d = bagit::HashFile(it->path().string(), bagit::Only(bagit::Algorithm::kSha256));
+      EXPECT_TRUE(d.ok() && d->digests[bagit::Algorithm::kSha256] == it->path().filename().string())
+          << it->path();
+      ++n;
+    }
+    return n;
+  }
+
+  size_t TempFiles() {
+    size_t n = 0;
+    for (const char* site : {"a", "b"}) {
+      if (!fs::is_directory(Site(site) / "tmp")) continue;
+      for (fs::directory_iterator it(Site(site) / "tmp"), end; it != end; ++it) ++n;
+    }
+    return n;
+  }
+
+  TempDir tmp_;
+  std::string repo_;
+};
+
+TEST_F(CliDepositTest, InitMakesTwoSitesAndSiteListShowsThem) {
+  EXPECT_TRUE(fs::exists(Site("a") / "CAIRN-SITE"));
+  EXPECT_TRUE(fs::exists(Site("b") / "README.txt"));
+  CommandResult again = RunCairn({"init", repo_});
+  EXPECT_EQ(again.exit_code, 2) << "init must refuse a non-empty folder";
+  CommandResult list = Cairn({"site", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto sites = nlohmann::json::parse(list.out);
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0]["name"], "a");
+  EXPECT_EQ(sites[0]["url"], "file://" + Site("a").string());
+  CommandResult add = Cairn({"site", "add", "c", "file://" + (tmp_.path() / "c").string()});
+  EXPECT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_TRUE(fs::exists(tmp_.path() / "c/CAIRN-SITE"));
+  // Another site's place is refused.
+  CommandResult steal = Cairn({"site", "add", "d", "file://" + Site("a").string()});
+  EXPECT_EQ(steal.exit_code, 2);
+}
+
+TEST_F(CliDepositTest, FolderThenTarAndZipOfTheSameContent) {
+  WriteFile(tmp_.path() / "photos/a.txt", "alpha");
+  WriteFile(tmp_.path() / "photos/deep/b.txt", "beta");
+  CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "photos").string()});
+  ASSERT_EQ(dep.exit_code, 0) << dep.err << dep.out;
+  EXPECT_NE(dep.out.find("acme/photos v1"), std::string::npos) << dep.out;
+  EXPECT_EQ(Blobs("a"), 2u);
+  EXPECT_EQ(Blobs("b"), 2u);
+
+  for (const char* format : {"tar", "zip"}) {
+    std::string archive = (tmp_.path() / (std::string("photos.") + format)).string();
+    CommandResult made = RunCairn({"bag", "create", (tmp_.path() / "photos").string(), archive,
+                                   "--format", format, "--algorithm", "sha256"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    CommandResult json = Cairn({"deposit", "acme", archive, "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err << json.out;
+    auto receipt = nlohmann::json::parse(json.out)["receipt"];
+    EXPECT_EQ(receipt["object"], "photos");
+    EXPECT_EQ(receipt["files"], 2);
+    EXPECT_EQ(receipt["bytes_stored"], 0) << "same files: nothing new to store";
+    EXPECT_EQ(receipt["copies"][1]["pending"], 0);
+  }
+  EXPECT_EQ(Blobs("a"), 2u);
+  EXPECT_EQ(Blobs("b"), 2u);
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/photos/v3/version.pb"));
+}
+
+TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
+  // A bag with a corrupt payload file.
+  WriteFile(tmp_.path() / "src/x.txt", "original");
+  CommandResult made =
+      RunCairn({"bag", "create", (tmp_.path() / "src").string(), (tmp_.path() / "bag").string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  WriteFile(tmp_.path() / "bag/data/x.txt", "ORIGINAL");
+  CommandResult bad = Cairn({"deposit", "acme", (tmp_.path() / "bag").string()});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("data/x.txt"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("payload.digest-mismatch"), std::string::npos) << bad.err;
+
+  CommandResult unknown = Cairn({"deposit", "nobody", (tmp_.path() / "src").string()});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("partner.unknown"), std::string::npos) << unknown.err;
+
+  CommandResult missing = Cairn({"deposit", "acme", (tmp_.path() / "nowhere").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+
+  EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+  EXPECT_FALSE(fs::exists(Site("b") / "bags/acme"));
+  EXPECT_EQ(Blobs("a") + Blobs("b"), 0u);
+  EXPECT_EQ(TempFiles(), 0u);
+  CommandResult list = Cairn({"list", "--json"});
+  if (list.exit_code == 0) EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u) << list.out;
+}
+
+TEST_F(CliDepositTest, NoReplicateLeavesJobsThatReplicateDrains) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  WriteFile(tmp_.path() / "obj/b.txt", "b");
+  CommandResult dep =
+      Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--no-replicate", "--json"});
+  ASSERT_EQ(dep.exit_code, 0) << dep.err;
+  auto receipt = nlohmann::json::parse(dep.out)["receipt"];
+  EXPECT_EQ(receipt["copies"][1]["site"], "b");
+  EXPECT_GT(receipt["copies"][1]["pending"].get<int>(), 0);
+  EXPECT_EQ(Blobs("b"), 0u);
+  EXPECT_FALSE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+  CommandResult rep = Cairn({"replicate", "--json"});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err << rep.out;
+  auto summary = nlohmann::json::parse(rep.out);
+  EXPECT_EQ(summary["jobs_done"], 1);
+  EXPECT_EQ(summary["queued"], 0);
+  EXPECT_EQ(Blobs("b"), 2u);
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+  EXPECT_EQ(ReadFile(Site("b") / "bags/acme/obj/v1/manifest-sha256.txt"),
+            ReadFile(Site("a") / "bags/acme/obj/v1/manifest-sha256.txt"));
+}
+
+// Starts the cairn binary and kills it with SIGKILL after `delay`; true if it
+// was still running (so it died part way).
+bool RunAndKill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+  std::vector<std::string> argv = {CairnBinary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (std::string& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  std::this_thread::sleep_for(delay);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status);
+}
+
+TEST_F(CliDepositTest, KilledDepositRerunCompletesAndLeavesNoTempFiles) {
+  std::string big(1 << 20, '\0');
+  for (int i = 0; i < 48; ++i) {
+    for (size_t j = 0; j < big.size(); j += 4096) big[j] = static_cast<char>(i + j / 4096);
+    WriteFile(tmp_.path() / "big" / ("f" + std::to_string(i) + ".bin"), big);
+  }
+  std::string src = (tmp_.path() / "big").string();
+  ASSERT_TRUE(RunAndKill({"--repo", repo_, "deposit", "acme", src, "--threads", "1"},
+                         std::chrono::milliseconds(300)))
+      << "the deposit finished before it could be killed";
+  auto repo = repo::Repository::Open(repo_);
+  ASSERT_TRUE(repo.ok());
+  bool committed = (*repo)->catalog().GetVersion("acme", "big", std::nullopt, false).ok();
+  if (!committed) {
+    // Nothing visible: no version.pb anywhere.
+    EXPECT_FALSE(fs::exists(Site("a") / "bags/acme/big/v1/version.pb"));
+  }
+  CommandResult rerun = Cairn({"deposit", "acme", src, "--json"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err << rerun.out;
+  auto receipt = nlohmann::json::parse(rerun.out)["receipt"];
+  EXPECT_EQ(receipt["version"], committed ? 2 : 1);
+  EXPECT_EQ(receipt["files"], 48);
+  EXPECT_EQ(Blobs("a"), 48u);
+  EXPECT_EQ(Blobs("b"), 48u);
+  EXPECT_EQ(TempFiles(), 0u);
+}
+
+}  // namespace
+}  // namespace cairn::testing
