@@ -8,27 +8,12 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
 namespace {
-
-// The repository of --repo or $CAIRN_REPO.
-Result<std::unique_ptr<repo::Repository>> OpenRepo(const Globals& g) {
-  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
-  return repo::Repository::Open(root);
-}
-
-// "2026-11-21T12:44:04Z" from microseconds since the epoch.
-std::string UtcTime(int64_t micros) {
-  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct PartnerFlags {
   std::string id;
@@ -37,7 +22,7 @@ struct PartnerFlags {
 };
 
 int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
-  auto repository = OpenRepo(g);
+  auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto added = repository.value()->catalog().AddPartner(f.id, f.name);
   if (!added.ok()) return ReportError(added.status());
@@ -46,7 +31,7 @@ int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
 }
 
 int RunPartnerList(const PartnerFlags& f, const Globals& g) {
-  auto repository = OpenRepo(g);
+  auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
   auto partners = catalog.ListPartners();
@@ -58,7 +43,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
     for (const repo::PartnerRecord& p : partners.value()) {
       out.push_back({{"id", p.id},
                      {"name", p.name},
-                     {"created", UtcTime(p.created_micros)},
+                     {"created", IsoTime(p.created_micros)},
                      {"own_policy", own_policy(p.id)}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -66,7 +51,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
   }
   std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
   for (const repo::PartnerRecord& p : partners.value()) {
-    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), UtcTime(p.created_micros).c_str(),
+    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), IsoTime(p.created_micros).c_str(),
                 own_policy(p.id) ? "own" : "default", p.name.c_str());
   }
   return kExitOk;

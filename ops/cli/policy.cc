@@ -15,27 +15,12 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
 namespace {
-
-// The repository of --repo or $CAIRN_REPO.
-Result<std::unique_ptr<repo::Repository>> OpenRepo(const Globals& g) {
-  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
-  return repo::Repository::Open(root);
-}
-
-// "2026-11-21T12:44:04Z" from microseconds since the epoch.
-std::string UtcTime(int64_t micros) {
-  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct PolicyFlags {
   std::string file;
@@ -48,7 +33,7 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   if (!in) return ReportError(Status::NotFound("cannot read policy file " + f.file));
   std::ostringstream text;
   text << in.rdbuf();
-  auto repository = OpenRepo(g);
+  auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   boost::system::error_code ec;
   const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
@@ -78,7 +63,7 @@ nlohmann::json PolicyJson(const proto::Policy& policy) {
 }
 
 int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
-  auto repository = OpenRepo(g);
+  auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
   if (!f.partner.empty()) {
@@ -106,7 +91,7 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
         {"partner", f.partner}, {"applies", applies}, {"effective", PolicyJson(effective.value())}};
     if (stored) {
       out["source"] = stored->source;
-      out["updated"] = UtcTime(stored->updated_micros);
+      out["updated"] = IsoTime(stored->updated_micros);
       out["text"] = stored->text;
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -115,11 +100,11 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
   const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
   if (applies == "partner") {
     std::cout << "# policy of " << who << ", from " << stored->source << ", set "
-              << UtcTime(stored->updated_micros) << "\n";
+              << IsoTime(stored->updated_micros) << "\n";
   } else if (applies == "default") {
     std::cout << "# " << (f.partner.empty() ? "" : who + " has no policy of its own: ")
               << "the default policy applies, from " << stored->source << ", set "
-              << UtcTime(stored->updated_micros) << "\n";
+              << IsoTime(stored->updated_micros) << "\n";
   } else {
     std::cout << "# no policy is stored: the built-in default applies\n";
   }
