@@ -1,0 +1,217 @@
+// Event segments on real posix sites with a real SQLite catalog.
+#include "repo/events/segments.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/filesystem.hpp>
+
+#include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
+#include "repo/repository.h"
+#include "repo/site_layout.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+namespace fs = boost::filesystem;
+using cairn::testing::TempDir;
+
+class SegmentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto repo = Repository::Init((tmp_ / "repo").string());
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    repo_ = std::move(repo).value();
+  }
+
+  void Append(int n, const std::string& detail = "x") {
+    std::vector<proto::Event> events;
+    for (int i = 0; i < n; ++i) {
+      proto::Event e;
+      e.set_type(std::string(kFixityCheck.label));
+      e.set_partner("acme");
+      e.set_object("box");
+      e.set_detail(detail + std::to_string(i));
+      events.push_back(e);
+    }
+    ASSERT_TRUE(repo_->catalog().AppendEvents(events).ok());
+  }
+
+  std::vector<std::string> SegmentFiles(const std::string& site) {
+    std::vector<std::string> names;
+    fs::path dir = fs::path(repo_->root()) / "sites" / site / "events";
+    if (!fs::exists(dir)) return names;
+    for (fs::directory_iterator it(dir), end; it != end; ++it) {
+      names.push_back(it->path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(SegmentsTest, FlushWritesOneSegmentPerSiteThenOnlyTheNewEvents) {
+  Append(5);
+  auto first = FlushEventSegments(*repo_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->head_seq, 5u);
+  ASSERT_EQ(first->sites.size(), 2u);
+  for (const SiteFlush& s : first->sites) {
+    EXPECT_EQ(s.error, "");
+    EXPECT_EQ(s.held_before, 0u);
+    EXPECT_EQ(s.held_after, 5u);
+    EXPECT_EQ(s.segments_written, 1u);
+  }
+  EXPECT_EQ(SegmentFiles("a"),
+            std::vector<std::string>{"00000000000000000001-00000000000000000005.pb"});
+
+  auto again = FlushEventSegments(*repo_);
+  ASSERT_TRUE(again.ok());
+  for (const SiteFlush& s : again->sites) EXPECT_EQ(s.segments_written, 0u);
+
+  Append(3);
+  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  EXPECT_EQ(SegmentFiles("b"),
+            (std::vector<std::string>{"00000000000000000001-00000000000000000005.pb",
+                                      "00000000000000000006-00000000000000000008.pb"}));
+  auto site = repo_->OpenSite("b");
+  ASSERT_TRUE(site.ok());
+  auto log = ReadSiteEventLog(**site);
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE(log->chain_ok) << log->problem;
+  ASSERT_EQ(log->events.size(), 8u);
+  auto ours = repo_->catalog().ListEvents();
+  ASSERT_TRUE(ours.ok());
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(log->events[i].hash(), (*ours)[i].hash());
+}
+
+TEST_F(SegmentsTest, LongBacklogIsSplitIntoBoundedSegments) {
+  Append(static_cast<int>(kMaxSegmentEvents) + 10);
+  auto flushed = FlushEventSegments(*repo_);
+  ASSERT_TRUE(flushed.ok());
+  EXPECT_EQ(flushed->sites[0].segments_written, 2u);
+  auto site = repo_->OpenSite("a");
+  auto last = LastSeqOnSite(**site);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, kMaxSegmentEvents + 10);
+}
+
+TEST_F(SegmentsTest, SiteThatIsDownIsSkippedAndCaughtUpLater) {
+  Append(2);
+  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  Append(2);
+  // A fresh Repository: site b's folder is gone (unmounted) when it opens it.
+  fs::path b = fs::path(repo_->root()) / "sites" / "b";
+  fs::rename(b, fs::path(repo_->root()) / "b-away");
+  auto reopened = Repository::Open(repo_->root());
+  ASSERT_TRUE(reopened.ok());
+  auto flushed = FlushEventSegments(**reopened);
+  ASSERT_TRUE(flushed.ok());
+  ASSERT_EQ(flushed->sites.size(), 2u);
+  EXPECT_EQ(flushed->sites[0].site, "a");
+  EXPECT_EQ(flushed->sites[0].held_after, 4u);
+  EXPECT_EQ(flushed->sites[1].site, "b");
+  EXPECT_NE(flushed->sites[1].error, "");
+  EXPECT_EQ(flushed->Errors().size(), 1u);
+
+  fs::rename(fs::path(repo_->root()) / "b-away", b);
+  auto back = Repository::Open(repo_->root());
+  ASSERT_TRUE(back.ok());
+  auto caught_up = FlushEventSegments(**back);
+  ASSERT_TRUE(caught_up.ok());
+  EXPECT_EQ(caught_up->sites[1].held_before, 2u);
+  EXPECT_EQ(caught_up->sites[1].held_after, 4u);
+  EXPECT_EQ(SegmentFiles("b").size(), 2u);
+}
+
+TEST_F(SegmentsTest, SiteAheadOfTheCatalogIsLeftUntouched) {
+  Append(3);
+  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  // A catalog that ends earlier than the site (rebuilt from an older copy).
+  TempDir other;
+  auto fresh = Catalog::Open((other.path() / "c.db").string());
+  ASSERT_TRUE(fresh.ok());
+  std::vector<proto::Event> one(1);
+  one[0].set_type("ingestion");
+  ASSERT_TRUE((*fresh)->AppendEvents(one).ok());
+  auto site = repo_->OpenSite("a");
+  auto flush = FlushEventSegmentsToSite(**fresh, **site, "a");
+  EXPECT_FALSE(flush.ok());
+  EXPECT_NE(flush.status().message().find("seq 3"), std::string::npos) << flush.status().message();
+
+  // Same length but different content: diverged.
+  std::vector<proto::Event> two(2);
+  two[0].set_type("ingestion");
+  two[1].set_type("ingestion");
+  ASSERT_TRUE((*fresh)->AppendEvents(two).ok());
+  auto diverged = FlushEventSegmentsToSite(**fresh, **site, "a");
+  EXPECT_FALSE(diverged.ok());
+  EXPECT_NE(diverged.status().message().find("diverged"), std::string::npos);
+  EXPECT_EQ(SegmentFiles("a").size(), 1u);
+}
+
+TEST_F(SegmentsTest, ReadingATamperedSegmentReportsTheFirstBadEvent) {
+  Append(4);
+  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  Append(4);
+  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  auto site = repo_->OpenSite("a");
+  const std::string key = layout::EventSegmentKey(5, 8);
+  auto bytes = (*site)->ReadAll(key);
+  ASSERT_TRUE(bytes.ok());
+  proto::EventSegment segment;
+  ASSERT_TRUE(segment.ParseFromString(*bytes));
+  segment.mutable_events(1)->set_detail("rewritten");  // event 6
+  ASSERT_TRUE((*site)->backend().Remove(key).ok());
+  ASSERT_TRUE((*site)->backend().Put(key, segment.SerializeAsString()).ok());
+
+  auto log = ReadSiteEventLog(**site);
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE(log->chain_ok);
+  EXPECT_EQ(log->first_bad_seq, 6u);
+  EXPECT_EQ(log->events.size(), 5u);
+  EXPECT_EQ(log->events_after_break, 3u);
+  EXPECT_NE(log->problem.find("edited"), std::string::npos) << log->problem;
+}
+
+TEST_F(SegmentsTest, OverlappingSegmentsThatAgreeAreAccepted) {
+  Append(6);
+  auto site = repo_->OpenSite("a");
+  auto events = repo_->catalog().ListEvents();
+  ASSERT_TRUE(events.ok());
+  auto put = [&](uint64_t first, uint64_t last) {
+    proto::EventSegment s;
+    for (uint64_t q = first; q <= last; ++q) *s.add_events() = (*events)[q - 1];
+    ASSERT_TRUE((*site)->PutEventSegment(first, last, s.SerializeAsString()).ok());
+  };
+  put(1, 4);
+  put(3, 6);  // two flushes that raced
+  auto log = ReadSiteEventLog(**site);
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE(log->chain_ok) << log->problem;
+  EXPECT_EQ(log->events.size(), 6u);
+}
+
+TEST_F(SegmentsTest, GapBetweenSegmentsIsABreak) {
+  Append(6);
+  auto site = repo_->OpenSite("a");
+  auto events = repo_->catalog().ListEvents();
+  auto put = [&](uint64_t first, uint64_t last) {
+    proto::EventSegment s;
+    for (uint64_t q = first; q <= last; ++q) *s.add_events() = (*events)[q - 1];
+    ASSERT_TRUE((*site)->PutEventSegment(first, last, s.SerializeAsString()).ok());
+  };
+  put(1, 2);
+  put(5, 6);
+  auto log = ReadSiteEventLog(**site);
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE(log->chain_ok);
+  EXPECT_EQ(log->first_bad_seq, 3u);
+  EXPECT_EQ(log->events.size(), 2u);
+}
+
+}  // namespace
+}  // namespace cairn::repo
