@@ -1,0 +1,146 @@
+// A fixture for end-to-end tests of the repository verbs: a fresh repository
+// made by `cairn init` in a temp folder, helpers to deposit with the real
+// binary, read bags back (folders and archives) and damage site files.
+#ifndef CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+#define CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bagit/archive.h"
+#include "bagit/digest.h"
+#include "repo/site_layout.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::testing {
+
+class RepoFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CommandResult init = RunCairn({"init", Root()});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
+
+  std::string Root() const { return (tmp_ / "repo").string(); }
+
+  // Runs cairn with CAIRN_REPO set to this repository.
+  CommandResult Cairn(const std::vector<std::string>& args) {
+    return RunCairn(args, {"CAIRN_REPO=" + Root()});
+  }
+
+  // Deposits `source` as partner/object (adding the partner the first time).
+  void Deposit(const std::string& partner, const std::string& source, const std::string& object) {
+    if (partners_.insert(partner).second) {
+      CommandResult add = Cairn({"partner", "add", partner});
+      ASSERT_EQ(add.exit_code, 0) << add.err;
+    }
+    CommandResult r = Cairn({"deposit", partner, source, "--id", object});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  // tmp/src-<name>: a.txt, sub/b.bin (binary, 70 KiB), "c d.txt".
+  fs::path MakeSourceFolder(const std::string& name) {
+    fs::path dir = tmp_ / ("src-" + name);
+    WriteFile(dir / "a.txt", "alpha of " + name + "\n");
+    std::string binary;
+    for (int i = 0; i < 70 * 1024; ++i)
+      binary.push_back(static_cast<char>((i * 31 + name.size()) & 0xff));
+    WriteFile(dir / "sub/b.bin", binary);
+    WriteFile(dir / "c d.txt", "a name with a space\n");
+    return dir;
+  }
+
+  // Every regular file below `dir`: relative path (prefixed) -> bytes.
+  static std::map<std::string, std::string> ReadTree(const fs::path& dir,
+                                                     const std::string& prefix = "") {
+    std::map<std::string, std::string> files;
+    for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
+      if (!fs::is_regular_file(it->symlink_status())) continue;
+      files[prefix + fs::relative(it->path(), dir).generic_string()] = ReadFile(it->path());
+    }
+    return files;
+  }
+
+  // Every file member of an archive whose members all lie in `top`/: path
+  // below `top` -> bytes.
+  static std::map<std::string, std::string> ReadArchive(const fs::path& path,
+                                                        const std::string& top) {
+    std::map<std::string, std::string> files;
+    auto reader = bagit::ArchiveReader::Open(path.string());
+    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+    if (!reader.ok()) return files;
+    bagit::ArchiveEntry entry;
+    while (true) {
+      auto more = reader.value()->Next(&entry);
+      EXPECT_TRUE(more.ok());
+      if (!more.ok() || !more.value()) break;
+      EXPECT_EQ(entry.path.rfind(top + "/", 0), 0u) << entry.path;
+      if (entry.type != bagit::EntryType::kFile) continue;
+      std::string bytes;
+      EXPECT_TRUE(reader.value()
+                      ->ReadData([&](std::span<const std::byte> d) {
+                        bytes.append(reinterpret_cast<const char*>(d.data()), d.size());
+                        return Status::OK();
+                      })
+                      .ok());
+      files[entry.path.substr(top.size() + 1)] = bytes;
+    }
+    return files;
+  }
+
+  // The file holding the blob of `content` on posix site `site`.
+  fs::path BlobFile(const std::string& site, const std::string& content) {
+    std::string sha = bagit::HashBytes(
+        content, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+    fs::path p = tmp_ / "repo/sites" / site / repo::layout::BlobKey(sha);
+    EXPECT_TRUE(fs::exists(p)) << p;
+    return p;
+  }
+
+  static void FlipByte(const fs::path& path) {
+    std::string bytes = ReadFile(path);
+    ASSERT_FALSE(bytes.empty()) << path;
+    bytes[bytes.size() / 2] ^= 0x20;
+    fs::permissions(path, fs::owner_read | fs::owner_write);
+    WriteFile(path, bytes);
+  }
+
+  // "a:ok b:corrupt": the copies of one payload file as `cairn show --json` gives them.
+  std::string CopyStates(const std::string& ref, const std::string& path) {
+    CommandResult r = Cairn({"show", ref, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto show = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(show.is_discarded()) << r.out;
+    if (show.is_discarded()) return "";
+    for (const auto& f : show["files"]) {
+      if (f["path"] != path) continue;
+      std::string states;
+      for (const auto& c : f["copies"]) {
+        states += (states.empty() ? "" : " ") + c["site"].get<std::string>() + ":" +
+                  c["state"].get<std::string>();
+      }
+      return states;
+    }
+    return "(no such file)";
+  }
+
+  // `sha256sum -c manifest-sha256.txt` run in the bag folder, when it has one.
+  static void ExpectSha256sumAccepts(const fs::path& bag) {
+    if (!fs::exists(bag / "manifest-sha256.txt")) return;
+    CommandResult r = RunProcess(
+        {"sh", "-c", "cd \"$1\" && sha256sum --quiet -c manifest-sha256.txt", "sh", bag.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  TempDir tmp_;
+  std::set<std::string> partners_;
+};
+
+}  // namespace cairn::testing
+
+#endif  // CAIRN_TESTS_CLI_REPO_FIXTURE_H_
