@@ -1,0 +1,82 @@
+// A real deposit, then a person's rebuild: follow the shell steps of the
+// site's README.txt with bash and coreutils alone (no cairn), and check with
+// `cairn bag validate` that the bag they rebuild is valid and holds the files.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+// The README's command blocks: runs of lines indented by five or more spaces,
+// the first line of a run indented by exactly five.
+std::vector<std::string> CommandBlocks(const std::string& readme) {
+  std::vector<std::string> blocks;
+  std::string current;
+  std::istringstream lines(readme);
+  for (std::string line; std::getline(lines, line);) {
+    bool indented = line.size() > 5 && line.compare(0, 5, "     ") == 0;
+    if (indented && (!current.empty() || line[5] != ' ')) {
+      current += line.substr(5) + "\n";
+      continue;
+    }
+    if (!current.empty()) blocks.push_back(current);
+    current.clear();
+  }
+  if (!current.empty()) blocks.push_back(current);
+  return blocks;
+}
+
+// Sets the README's example assignment `name=...` to `value`.
+void Assign(std::string* script, const std::string& name, const std::string& value) {
+  size_t at = script->find(name + "=");
+  ASSERT_NE(at, std::string::npos) << "README has no " << name << "= line";
+  size_t end = script->find('\n', at);
+  script->replace(at, end - at, name + "='" + value + "'");
+}
+
+class SiteReadmeCliTest : public RepoFixture {};
+
+TEST_F(SiteReadmeCliTest, CoreutilsAloneRebuildADepositedBag) {
+  fs::path folder = MakeSourceFolder("letters");
+  Deposit("acme", folder.string(), "letters");
+  fs::path site = tmp_ / "repo/sites/b";  // the replica, not the first site
+  std::vector<std::string> blocks = CommandBlocks(ReadFile(site / "README.txt"));
+  ASSERT_GE(blocks.size(), 4u);
+  std::string script = "set -eu\n" + blocks[0] + blocks[1] + blocks[2] + blocks[3];
+  fs::path dest = tmp_ / "by-hand";
+  Assign(&script, "SITE", site.string());
+  Assign(&script, "VERSION", "bags/acme/letters/v1");
+  Assign(&script, "DEST", dest.string());
+
+  fs::path bin = tmp_ / "coreutils-only";
+  fs::create_directories(bin);
+  for (std::string tool :
+       {"bash", "cp", "rm", "mkdir", "cat", "cut", "sha256sum", "sha512sum", "sha1sum", "md5sum"}) {
+    for (std::string dir : {"/usr/bin/", "/bin/"}) {
+      if (fs::exists(dir + tool)) {
+        fs::create_symlink(dir + tool, bin / tool);
+        break;
+      }
+    }
+  }
+  CommandResult run =
+      RunProcess({(bin / "bash").string(), "-c", script}, {"PATH=" + bin.string(), "LC_ALL=C"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out.find("FAILED"), std::string::npos) << run.out;
+
+  CommandResult valid = Cairn({"bag", "validate", dest.string()});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  std::map<std::string, std::string> rebuilt = ReadTree(dest);
+  for (const auto& [path, bytes] : ReadTree(folder, "data/"))
+    EXPECT_EQ(rebuilt[path], bytes) << path;
+  EXPECT_EQ(rebuilt.count("version.pb"), 0u);
+  // And it is the same bag cairn restore gives.
+  ASSERT_EQ(Cairn({"restore", "acme/letters", (tmp_ / "by-cairn").string()}).exit_code, 0);
+  EXPECT_EQ(ReadTree(tmp_ / "by-cairn"), rebuilt);
+}
+
+}  // namespace
+}  // namespace cairn::testing
