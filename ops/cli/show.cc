@@ -1,8 +1,10 @@
 // `cairn show PARTNER/OBJECT[@vN]`: an object's versions, then one version's
 // tag files and payload files with sizes, digests and the state of each copy
 // on each site. Files are streamed from the catalog, never all held at once.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -54,6 +56,22 @@ nlohmann::json FileJson(const repo::FileCopies& f) {
   return {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"copies", copies}};
 }
 
+// Copy counts gathered while the files stream by (no second pass over a
+// version of 200,000 files): per site and state, and the fewest ok copies.
+struct CopyTally {
+  std::map<std::string, std::map<std::string, uint64_t>> by_site;
+  uint64_t min_ok = ~uint64_t{0};
+  void Add(const repo::FileCopies& file) {
+    uint64_t ok = 0;
+    for (const repo::CopyState& c : file.copies) {
+      by_site[c.site][c.state]++;
+      ok += c.state == "ok";
+    }
+    min_ok = std::min(min_ok, ok);
+  }
+  uint64_t MinOk() const { return min_ok == ~uint64_t{0} ? 0 : min_ok; }
+};
+
 int RunShow(const ShowFlags& f, const Globals& g) {
   std::string partner, object;
   uint32_t wanted_version = 0;
@@ -72,10 +90,10 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   const repo::VersionInfo& v = chosen.value();
   auto policy = catalog.EffectivePolicy(partner);
   if (!policy.ok()) return ReportError(policy.status());
-  auto counts = repo::CountVersionCopies(catalog, v.id);
-  if (!counts.ok()) return ReportError(counts.status());
-  auto min_ok = catalog.MinOkCopies(v.id);
-  if (!min_ok.ok()) return ReportError(min_ok.status());
+  auto sites = catalog.ListSites();
+  if (!sites.ok()) return ReportError(sites.status());
+  CopyTally tally;
+  for (const repo::SiteRecord& site : sites.value()) tally.by_site[site.name];
 
   Out out;
   if (f.json) {
@@ -90,21 +108,10 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     }
     head["versions"] = list;
     head["version"] = v.version;
-    head["copies_wanted"] = policy->copies();
-    head["copies_ok"] = min_ok.value();
-    nlohmann::json sites = nlohmann::json::array();
-    for (const repo::VersionCopyCounts& c : counts.value()) {
-      sites.push_back({{"site", c.site},
-                       {"ok", c.ok},
-                       {"pending", c.pending},
-                       {"corrupt", c.corrupt},
-                       {"missing", c.missing},
-                       {"unavailable", c.unavailable}});
-    }
-    head["copies_by_site"] = sites;
     nlohmann::json tags = nlohmann::json::array();
     Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& t) {
       tags.push_back(FileJson(t));
+      tally.Add(t);
       return Status::OK();
     });
     if (!s.ok()) return ReportError(s);
@@ -113,16 +120,28 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     text.pop_back();  // the closing '}': the files follow, streamed
     out << text << ",\"files\":[";
     bool first = true;
-    if (!f.no_files) {
-      s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
-        out << (first ? "\n" : ",\n")
-            << FileJson(file).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        first = false;
-        return Status::OK();
-      });
-      if (!s.ok()) return ReportError(s);
+    s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
+      tally.Add(file);
+      if (f.no_files) return Status::OK();
+      out << (first ? "\n" : ",\n")
+          << FileJson(file).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      first = false;
+      return Status::OK();
+    });
+    if (!s.ok()) return ReportError(s);
+    nlohmann::json tail = {{"copies_wanted", policy->copies()}, {"copies_ok", tally.MinOk()}};
+    nlohmann::json by_site = nlohmann::json::array();
+    for (const auto& [site, states] : tally.by_site) {
+      nlohmann::json entry = {{"site", site}};
+      for (const char* state : {"ok", "pending", "corrupt", "missing", "unavailable"}) {
+        auto it = states.find(state);
+        entry[state] = it == states.end() ? 0 : it->second;
+      }
+      by_site.push_back(entry);
     }
-    out << "\n]}\n";
+    tail["copies_by_site"] = by_site;
+    std::string rest = tail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out << "\n]," << rest.substr(1) << "\n";
     return kExitOk;
   }
 
@@ -132,32 +151,39 @@ int RunShow(const ShowFlags& f, const Globals& g) {
         << x.depositor << "  " << std::to_string(x.file_count) << " files  "
         << std::to_string(x.payload_bytes) << " bytes (" << HumanBytes(x.payload_bytes) << ")\n";
   }
-  out << "\n"
-      << partner << "/" << object << "@v" << std::to_string(v.version) << ": "
-      << std::to_string(v.file_count) << " files, " << std::to_string(v.payload_bytes)
-      << " bytes; copies: " << std::to_string(min_ok.value()) << " ok of "
-      << std::to_string(policy->copies()) << " the policy demands"
-      << (min_ok.value() >= policy->copies() ? "" : "  ** LACKING COPIES **") << "\n";
-  for (const repo::VersionCopyCounts& c : counts.value()) {
-    out << "  site " << c.site << ": " << std::to_string(c.ok) << " ok";
-    if (c.pending) out << ", " << std::to_string(c.pending) << " pending";
-    if (c.corrupt) out << ", " << std::to_string(c.corrupt) << " CORRUPT";
-    if (c.missing) out << ", " << std::to_string(c.missing) << " MISSING";
-    if (c.unavailable) out << ", " << std::to_string(c.unavailable) << " unavailable";
-    out << "\n";
-  }
+  bool in_payload = false;
   auto line = [&](const repo::FileCopies& file) {
+    tally.Add(file);
+    if (f.no_files && in_payload) return Status::OK();
     out << "  " << file.path << "  " << std::to_string(file.size) << "  sha256:" << file.sha256
         << "  " << CopiesText(file) << "\n";
     return Status::OK();
   };
-  out << "tag files:\n";
+  out << "\n"
+      << partner << "/" << object << "@v" << std::to_string(v.version) << ": "
+      << std::to_string(v.file_count) << " files, " << std::to_string(v.payload_bytes)
+      << " bytes\ntag files:\n";
   Status s = repo::ForEachTagFileCopies(catalog, v.id, line);
   if (!s.ok()) return ReportError(s);
-  if (!f.no_files) {
-    out << "payload files:\n";
-    s = repo::ForEachFileCopies(catalog, v.id, line);
-    if (!s.ok()) return ReportError(s);
+  if (!f.no_files) out << "payload files:\n";
+  in_payload = true;
+  s = repo::ForEachFileCopies(catalog, v.id, line);
+  if (!s.ok()) return ReportError(s);
+  // The summary comes last: it is counted while the files stream by.
+  out << "copies: " << std::to_string(tally.MinOk()) << " ok of "
+      << std::to_string(policy->copies()) << " the policy demands"
+      << (tally.MinOk() >= policy->copies() ? "" : "  ** LACKING COPIES **") << "\n";
+  for (const auto& [site, states] : tally.by_site) {
+    auto count = [&](const char* state) {
+      auto it = states.find(state);
+      return it == states.end() ? uint64_t{0} : it->second;
+    };
+    out << "  site " << site << ": " << std::to_string(count("ok")) << " ok";
+    if (count("pending")) out << ", " << std::to_string(count("pending")) << " pending";
+    if (count("corrupt")) out << ", " << std::to_string(count("corrupt")) << " CORRUPT";
+    if (count("missing")) out << ", " << std::to_string(count("missing")) << " MISSING";
+    if (count("unavailable")) out << ", " << std::to_string(count("unavailable")) << " unavailable";
+    out << "\n";
   }
   return kExitOk;
 }
