@@ -205,8 +205,8 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   policy.text = "copies: 2\n";
   policy.source = "cairn catalog rebuild";
   if (Status s = catalog.SetPolicy(policy); !s.ok()) {
-    report.problems.push_back("default policy not stored (" + s.message() +
-                              "); the built-in default, copies: 2, applies");
+    report.notes.push_back("default policy not stored (" + s.message() +
+                           "); the built-in default, copies: 2, applies");
   }
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));

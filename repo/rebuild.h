@@ -61,7 +61,8 @@ struct RebuildReport {
   uint64_t events_not_loaded = 0;
   std::vector<std::string> problems;  // every skipped version, missing key, chain break
   double seconds = 0;
-  std::string previous_catalog;  // where a replaced catalog was kept ("" if none)
+  std::vector<std::string> notes;  // worth saying, not a problem (e.g. policy not stored)
+  std::string previous_catalog;    // where a replaced catalog was kept ("" if none)
 
   // True when anything was skipped, missing or broken.
   bool HasProblems() const { return !problems.empty() || !chain_ok; }

@@ -84,6 +84,7 @@ std::string RebuildReport::ToText() const {
            " tag files; incomplete versions skipped: " + std::to_string(incomplete_versions) + "\n";
   }
   for (const std::string& p : problems) out += "  problem: " + p + "\n";
+  for (const std::string& n : notes) out += "  note: " + n + "\n";
   if (!previous_catalog.empty())
     out += "  the previous catalog was kept as " + previous_catalog + "\n";
   char secs[32];
@@ -114,6 +115,7 @@ nlohmann::json RebuildReport::ToJson() const {
     j["events_not_loaded"] = events_not_loaded;
   }
   j["problems"] = problems;
+  j["notes"] = notes;
   j["seconds"] = seconds;
   if (!previous_catalog.empty()) j["previous_catalog"] = previous_catalog;
   return j;
