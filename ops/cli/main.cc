@@ -27,6 +27,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterEvents,
     RegisterCatalogRebuild,
     RegisterSiteResync,
+    RegisterAudit,
 };
 
 }  // namespace

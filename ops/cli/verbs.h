@@ -22,6 +22,7 @@ void RegisterCatalogRebuild(CLI::App& app, Globals& g);  // catalog_rebuild.cc
 void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc
 void RegisterPartner(CLI::App& app, Globals& g);  // partner.cc
 void RegisterPolicy(CLI::App& app, Globals& g);   // policy.cc
+void RegisterAudit(CLI::App& app, Globals& g);    // audit.cc
 
 }  // namespace cairn::cli
 

@@ -1,0 +1,126 @@
+// The fixity auditor (issue 5): a sweep re-reads copies of blobs and tag files
+// from their sites, re-hashes them (SHA-256) and compares with the catalog.
+//
+//   AuditOptions options;            // due copies, oldest first, every site
+//   options.sample = "1/4";          // a quarter: 4 sweeps cover every copy
+//   CAIRN_ASSIGN_OR_RETURN(AuditReport report, RunAudit(repo, options));
+//
+// Outcomes are kept apart: ok, corrupt (wrong bytes or size), missing (the
+// site has no such key) and unavailable (the site could not be read: retried
+// by a later sweep, never called corruption, never "damaged"). A corrupt or
+// missing copy is repaired from another copy that verifies first, then
+// re-verified; when no good copy exists the object is "damaged". Every check,
+// failure and repair is a PREMIS event. Replica rows (state, last_verified,
+// next_due) are committed in batches, so a killed sweep resumes where it
+// stopped: verified copies are no longer due.
+#ifndef CAIRN_AUDIT_AUDIT_H_
+#define CAIRN_AUDIT_AUDIT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/clock.h"
+#include "repo/repository.h"
+
+namespace cairn::audit {
+
+enum class AuditMode { kDue, kAll };
+
+// What a sweep covers and how fast it may go.
+struct AuditScope {
+  std::string site;     // "" : every site
+  std::string partner;  // "" : every partner
+  std::string object;   // "" : every object (REQUIRES partner when set)
+};
+
+// Progress of a running sweep, for a progress line.
+struct AuditProgress {
+  uint64_t planned = 0;  // copies picked for this sweep
+  uint64_t checked = 0;
+  uint64_t planned_bytes = 0;
+  uint64_t bytes = 0;
+  uint64_t problems = 0;  // corrupt + missing + unavailable so far
+};
+
+struct AuditOptions {
+  AuditScope scope;
+  // "" (everything picked), "10%" (that share of the picked copies, oldest
+  // first), "n/t" (bucket n of t by digest: t sweeps with n = 1..t cover every
+  // copy exactly once) or a size such as "500M" (oldest copies up to that many
+  // bytes). See ParseSample.
+  std::string sample;
+  uint64_t rate_bytes_per_sec = 0;  // per site; 0: no limit
+  AuditMode mode = AuditMode::kDue;
+  unsigned threads = 0;  // sites checked at once; 0: every site in scope
+  bool orphans = false;  // also list blobs on sites that the catalog does not know,
+                         // and catalog entries with no ok copy
+  bool repair = true;    // repair corrupt and missing copies
+  std::string schedule;  // schedule name recorded in audit_runs ("" : by hand)
+  std::string user;      // for events; "" : $USER
+  std::string agent_version;
+  size_t batch_size = 256;  // replica updates and events committed together
+  // Tests: stop (as if killed) after this many checks; 0: never.
+  uint64_t stop_after_checks = 0;
+  // Set to true (e.g. by SIGTERM) to stop after the checks in flight.
+  std::atomic<bool>* cancel = nullptr;
+  // Called (serialized) after each check.
+  std::function<void(const AuditProgress&)> progress;
+  // Sleeps of the rate limiter; nullptr: real sleep. Tests pass a fake.
+  std::function<void(int64_t micros)> sleep;
+};
+
+enum class FindingKind { kCorrupt, kMissing, kUnavailable, kDamaged, kOrphan, kNoCopy };
+// "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy".
+std::string_view FindingKindName(FindingKind kind);
+
+// One problem, named the way an operator looks for it.
+struct Finding {
+  FindingKind kind = FindingKind::kCorrupt;
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string path;  // payload path or tag file name ("" for orphans)
+  std::string site;
+  std::string sha256;
+  std::string detail;
+  bool repaired = false;
+  std::string repaired_from;  // site the good copy came from
+};
+
+struct AuditReport {
+  int64_t run_id = 0;  // audit_runs row
+  int64_t started_micros = 0;
+  int64_t finished_micros = 0;
+  bool stopped = false;  // cancelled or stop_after_checks: the rest stays due
+  uint64_t planned = 0;
+  uint64_t checked = 0;  // copies read to the end (ok + corrupt + missing)
+  uint64_t ok = 0;
+  uint64_t corrupt = 0;
+  uint64_t missing = 0;
+  uint64_t unavailable = 0;  // copies not checked: their site could not be read
+  uint64_t repaired = 0;
+  uint64_t damaged = 0;  // copies with no good copy anywhere to repair from
+  uint64_t bytes = 0;
+  uint64_t orphans = 0;
+  uint64_t no_copy = 0;
+  std::vector<std::string> unavailable_sites;  // "b: why"
+  std::vector<std::string> busy_sites;         // another sweep held the site's lock
+  std::vector<Finding> findings;
+
+  // True when something needs an operator (exit code 1): corrupt, missing,
+  // damaged, orphans, entries without a copy, or copies left unchecked
+  // because a site was unavailable or busy.
+  bool HasProblems() const;
+};
+
+// Runs one sweep. Returns an error only when the sweep could not run (bad
+// options, catalog failure); every storage problem is a finding.
+Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options);
+
+}  // namespace cairn::audit
+
+#endif  // CAIRN_AUDIT_AUDIT_H_

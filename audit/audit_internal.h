@@ -1,0 +1,115 @@
+// Internal to the auditor: the copies a sweep picks, one check, one repair,
+// and the batched writer of replica rows and events.
+#ifndef CAIRN_AUDIT_AUDIT_INTERNAL_H_
+#define CAIRN_AUDIT_AUDIT_INTERNAL_H_
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "audit/sample.h"
+#include "proto/event.pb.h"
+#include "repo/catalog/sqlite.h"
+#include "repo/events/event_types.h"
+#include "repo/site.h"
+
+namespace cairn::audit::internal {
+
+// One replica row the sweep will check, with the names a finding needs.
+struct Candidate {
+  int64_t replica_id = 0;
+  repo::ReplicaRef ref;
+  std::string site;
+  std::string sha256;
+  uint64_t size = 0;
+  std::string key;  // storage key on every site
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string path;  // a payload path holding the blob, or the tag file name
+  int64_t next_due = 0;
+};
+
+// Replica rows in `scope` that are not pending (due ones only in kDue mode,
+// next_due <= now), oldest next_due first, then thinned by `sample`.
+Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScope& scope,
+                                              AuditMode mode, const Sample& sample,
+                                              int64_t now_micros);
+
+enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
+
+struct CheckResult {
+  Outcome outcome = Outcome::kOk;
+  uint64_t bytes = 0;
+  std::string detail;  // what was wrong, or why the site could not be read
+};
+
+// Reads the candidate's key from `site` through `limiter` (may be null),
+// re-hashes it and compares size and SHA-256. NotFound is kMissing; every
+// other read error is kUnavailable (never corruption).
+CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limiter);
+
+// One replica row update, written in a batch.
+struct ReplicaUpdate {
+  int64_t replica_id = 0;
+  repo::ReplicaState state = repo::ReplicaState::kOk;
+  int64_t last_verified = -1;  // -1: keep
+  int64_t next_due = 0;
+  std::string detail;
+};
+
+struct RepairResult {
+  bool repaired = false;
+  bool damaged = false;  // no other copy exists that verifies, and none was unreadable
+  std::string from_site;
+  std::string detail;
+  // Other copies found bad while looking for a good one (they get repaired
+  // by a later sweep: they are due now).
+  std::vector<ReplicaUpdate> other_updates;
+  std::vector<Finding> other_findings;
+};
+
+// Finds another replica of the same blob or tag file that verifies (ok rows
+// first), removes the bad copy on `copy.site` and writes a verified one.
+RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy);
+
+// Collects replica updates, events and counts; writes them in one catalog
+// transaction (replica rows + audit_runs counts) followed by AppendEvents,
+// every `batch_size` checks and at Flush. Thread-safe.
+class BatchWriter {
+ public:
+  BatchWriter(repo::Repository& repo, repo::sql::Db db, int64_t run_id, size_t batch_size)
+      : repo_(repo), db_(std::move(db)), run_id_(run_id), batch_size_(batch_size) {}
+  // Adds one check's updates, events and count deltas; flushes when full.
+  Status Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
+             const AuditReport& deltas);
+  Status Flush();
+  repo::sql::Db& db() { return db_; }
+
+ private:
+  Status FlushLocked();
+  repo::Repository& repo_;
+  repo::sql::Db db_;
+  int64_t run_id_;
+  size_t batch_size_;
+  std::mutex mu_;
+  std::vector<ReplicaUpdate> updates_;
+  std::vector<proto::Event> events_;
+  AuditReport deltas_;
+  size_t checks_ = 0;
+};
+
+// A finding about `copy` on `site`.
+Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,
+                    std::string detail);
+
+// A PREMIS event about one copy (type from repo/events/event_types.h).
+proto::Event CopyEvent(const repo::EventType& type, const Candidate& copy,
+                       const std::string& outcome, const std::string& detail,
+                       const AuditOptions& options);
+
+}  // namespace cairn::audit::internal
+
+#endif  // CAIRN_AUDIT_AUDIT_INTERNAL_H_

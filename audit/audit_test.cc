@@ -1,0 +1,240 @@
+// The sweep end to end on real posix sites: damage found, kept apart from an
+// unreadable site, repaired from good copies, recorded as events.
+#include "audit/audit.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "audit/audit_test_util.h"
+
+namespace cairn::audit {
+namespace {
+
+const std::string kOne = "the first file\n";
+const std::string kTwo = "the second file, a little longer\n";
+const std::string kThree(10000, 'x');
+
+std::map<FindingKind, std::vector<Finding>> ByKind(const AuditReport& report) {
+  std::map<FindingKind, std::vector<Finding>> out;
+  for (const Finding& f : report.findings) out[f.kind].push_back(f);
+  return out;
+}
+
+TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
+  int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas WHERE state = 'ok'");
+  int64_t per_site = replicas / 3;
+  ASSERT_GT(per_site, 3);
+  // Flip one byte on a, delete on a, truncate on b, lose site c.
+  std::string flipped = testing::ReadFile(BlobPath("a", kOne));
+  flipped[3] ^= 0x20;
+  fs::remove(BlobPath("a", kOne));
+  testing::WriteFile(BlobPath("a", kOne), flipped);
+  fs::remove(BlobPath("a", kTwo));
+  fs::resize_file(BlobPath("b", kThree), 100);
+  fs::rename(SitePath("c"), dir_ / "c-away");
+  uint64_t head = Head();
+
+  clock_.Advance(91 * repo::kMicrosPerDay);  // the default interval is 90 days: all due
+  auto report = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->planned, static_cast<uint64_t>(replicas));
+  EXPECT_EQ(report->corrupt, 2u);
+  EXPECT_EQ(report->missing, 1u);
+  EXPECT_EQ(report->repaired, 3u);
+  EXPECT_EQ(report->damaged, 0u);
+  EXPECT_EQ(report->checked, static_cast<uint64_t>(2 * per_site));
+  EXPECT_EQ(report->ok, static_cast<uint64_t>(2 * per_site - 3));
+  EXPECT_EQ(report->unavailable, static_cast<uint64_t>(per_site));
+  ASSERT_EQ(report->unavailable_sites.size(), 1u);
+  EXPECT_EQ(report->unavailable_sites[0].substr(0, 3), "c: ");
+  EXPECT_TRUE(report->HasProblems());
+
+  auto kinds = ByKind(*report);
+  ASSERT_EQ(kinds[FindingKind::kCorrupt].size(), 2u);
+  ASSERT_EQ(kinds[FindingKind::kMissing].size(), 1u);
+  for (const Finding& f : kinds[FindingKind::kUnavailable]) EXPECT_EQ(f.site, "c");
+  std::map<std::string, Finding> damaged;  // by file path
+  for (auto kind : {FindingKind::kCorrupt, FindingKind::kMissing}) {
+    for (const Finding& f : kinds[kind]) damaged[f.path] = f;
+  }
+  ASSERT_EQ(damaged.count("data/one.txt"), 1u);
+  const Finding& one = damaged["data/one.txt"];
+  EXPECT_EQ(one.kind, FindingKind::kCorrupt);
+  EXPECT_EQ(one.partner, "acme");
+  EXPECT_EQ(one.object, "maps");
+  EXPECT_EQ(one.version, 1u);
+  EXPECT_EQ(one.site, "a");
+  EXPECT_EQ(one.sha256, Sha(kOne));
+  EXPECT_TRUE(one.repaired);
+  EXPECT_EQ(damaged["data/two.txt"].kind, FindingKind::kMissing);
+  EXPECT_EQ(damaged["data/two.txt"].site, "a");
+  EXPECT_EQ(damaged["data/three.txt"].kind, FindingKind::kCorrupt);
+  EXPECT_EQ(damaged["data/three.txt"].site, "b");
+  EXPECT_EQ(damaged["data/three.txt"].repaired_from, "a");
+
+  // On disk: the repaired copies hold the right bytes again.
+  EXPECT_EQ(testing::ReadFile(BlobPath("a", kOne)), kOne);
+  EXPECT_EQ(testing::ReadFile(BlobPath("a", kTwo)), kTwo);
+  EXPECT_EQ(testing::ReadFile(BlobPath("b", kThree)), kThree);
+  EXPECT_EQ(VerifiedBlobs("a"), 3u);
+  EXPECT_EQ(VerifiedBlobs("b"), 3u);
+
+  // Events: a fixity failure and a recovery per damaged copy, a success per
+  // good copy, one warning for the unreadable site; the chain still verifies.
+  EXPECT_EQ(Events("fixity check", "failure", head).size(), 3u);
+  EXPECT_EQ(Events("fixity check", "success", head).size(), static_cast<size_t>(2 * per_site - 3));
+  auto warnings = Events("fixity check", "warning", head);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].site(), "c");
+  auto recoveries = Events("recovery", "success", head);
+  ASSERT_EQ(recoveries.size(), 3u);
+  for (const proto::Event& e : Events("fixity check", "failure", head)) {
+    EXPECT_EQ(e.partner(), "acme");
+    EXPECT_EQ(e.object(), "maps");
+    EXPECT_EQ(e.version(), 1u);
+    EXPECT_FALSE(e.file().empty());
+    EXPECT_NE(e.detail().find("sha256 "), std::string::npos);
+  }
+  EXPECT_TRUE(repo_->catalog().VerifyEvents()->ok);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM replicas WHERE state <> 'ok'"), 0);
+  EXPECT_EQ(CountRows("SELECT corrupt + missing * 10 + repaired * 100 + unavailable * 1000 "
+                      "FROM audit_runs WHERE id = " +
+                      std::to_string(report->run_id)),
+            2 + 10 + 300 + 1000 * per_site);
+
+  // Site c comes back: only its copies are still due, and they verify.
+  fs::rename(dir_ / "c-away", SitePath("c"));
+  Reopen();
+  auto again = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->planned, static_cast<uint64_t>(per_site));
+  EXPECT_EQ(again->ok, static_cast<uint64_t>(per_site));
+  EXPECT_FALSE(again->HasProblems());
+  auto third = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->planned, 0u);
+}
+
+TEST_F(AuditTest, TagFilesAreAuditedAndRepaired) {
+  fs::path bagit_txt = SitePath("b") / "bags/acme/maps/v1/bagit.txt";
+  ASSERT_TRUE(fs::exists(bagit_txt));
+  std::string good = testing::ReadFile(bagit_txt);
+  testing::WriteFile(bagit_txt, "BagIt-Version: 0.97\n");
+  auto report = RunAudit(*repo_, Options());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->corrupt, 1u);
+  EXPECT_EQ(report->findings[0].path, "bagit.txt");
+  EXPECT_EQ(report->findings[0].site, "b");
+  EXPECT_EQ(report->repaired, 1u);
+  EXPECT_EQ(testing::ReadFile(bagit_txt), good);
+}
+
+TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
+  for (const char* site : {"a", "b", "c"}) fs::remove(BlobPath(site, kTwo));
+  uint64_t head = Head();
+  auto report = RunAudit(*repo_, Options());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->missing, 3u);
+  EXPECT_EQ(report->repaired, 0u);
+  EXPECT_EQ(report->damaged, 3u);
+  EXPECT_TRUE(report->HasProblems());
+  auto kinds = ByKind(*report);
+  ASSERT_EQ(kinds[FindingKind::kDamaged].size(), 3u);
+  EXPECT_EQ(kinds[FindingKind::kDamaged][0].path, "data/two.txt");
+  EXPECT_NE(kinds[FindingKind::kDamaged][0].detail.find("DAMAGED"), std::string::npos);
+  EXPECT_EQ(Events("recovery", "failure", head).size(), 3u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM replicas WHERE state = 'missing'"), 3);
+}
+
+TEST_F(AuditTest, BucketsCoverEveryCopyExactlyOnce) {
+  int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
+  std::set<std::pair<std::string, std::string>> seen;
+  uint64_t total = 0;
+  for (int n = 1; n <= 4; ++n) {
+    uint64_t head = Head();
+    AuditOptions options = Options();
+    options.sample = std::to_string(n) + "/4";
+    auto report = RunAudit(*repo_, options);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    total += report->checked;
+    for (const proto::Event& e : Events("fixity check", "success", head)) {
+      EXPECT_TRUE(seen.insert({e.site(), e.file()}).second) << e.site() << " " << e.file();
+    }
+  }
+  EXPECT_EQ(total, static_cast<uint64_t>(replicas));
+  EXPECT_EQ(seen.size(), static_cast<size_t>(replicas));
+}
+
+TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
+  int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
+  clock_.Advance(91 * repo::kMicrosPerDay);
+  uint64_t head = Head();
+  AuditOptions options = Options(AuditMode::kDue);
+  options.stop_after_checks = 5;
+  options.batch_size = 2;
+  auto first = RunAudit(*repo_, options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->stopped);
+  EXPECT_EQ(first->checked, 5u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE state = 'aborted' AND checked = 5"),
+            1);
+  Reopen();
+  auto second = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(second->stopped);
+  EXPECT_EQ(second->checked, static_cast<uint64_t>(replicas - 5));
+  EXPECT_EQ(Events("fixity check", "success", head).size(), static_cast<size_t>(replicas));
+  auto third = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->checked, 0u);
+}
+
+TEST_F(AuditTest, ScopeAndPercentAndOrphans) {
+  AuditOptions options = Options();
+  options.scope.site = "b";
+  auto b = RunAudit(*repo_, options);
+  ASSERT_TRUE(b.ok());
+  int64_t per_site = CountRows("SELECT COUNT(*) FROM replicas") / 3;
+  EXPECT_EQ(b->checked, static_cast<uint64_t>(per_site));
+  options.sample = "50%";
+  auto half = RunAudit(*repo_, options);
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(half->checked, static_cast<uint64_t>((per_site + 1) / 2));
+
+  options = Options();
+  options.scope.partner = "beta";
+  auto none = RunAudit(*repo_, options);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->checked, 0u);
+  options.scope.partner = "nobody";
+  EXPECT_FALSE(RunAudit(*repo_, options).ok());
+
+  // A blob on site a that no catalog entry names.
+  std::string stray = "stray bytes\n";
+  testing::WriteFile(BlobPath("a", stray), stray);
+  options = Options();
+  options.orphans = true;
+  auto orphans = RunAudit(*repo_, options);
+  ASSERT_TRUE(orphans.ok()) << orphans.status().ToString();
+  EXPECT_EQ(orphans->orphans, 1u);
+  EXPECT_EQ(orphans->no_copy, 0u);
+  EXPECT_TRUE(orphans->HasProblems());
+}
+
+TEST_F(AuditTest, RateLimitSleepsThroughTheInjectedClock) {
+  AuditOptions options = Options();
+  options.scope.site = "a";
+  options.rate_bytes_per_sec = 1000;
+  int64_t before = clock_.NowMicros();
+  auto report = RunAudit(*repo_, options);
+  ASSERT_TRUE(report.ok());
+  // About (bytes - one second of burst) / rate seconds of fake time went by.
+  double expected = static_cast<double>(report->bytes - 1000) / 1000.0 * 1e6;
+  double slept = static_cast<double>(clock_.NowMicros() - before);
+  EXPECT_GT(report->bytes, 10000u);
+  EXPECT_NEAR(slept, expected, expected * 0.05);
+}
+
+}  // namespace
+}  // namespace cairn::audit

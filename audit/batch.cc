@@ -1,0 +1,101 @@
+// BatchWriter: replica rows and audit_runs counts in one transaction, then the
+// batch's events; plus the small helpers of audit.h.
+#include <cstdlib>
+
+#include "audit/audit_internal.h"
+
+namespace cairn::audit {
+
+std::string_view FindingKindName(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::kCorrupt:
+      return "corrupt";
+    case FindingKind::kMissing:
+      return "missing";
+    case FindingKind::kUnavailable:
+      return "unavailable";
+    case FindingKind::kDamaged:
+      return "damaged";
+    case FindingKind::kOrphan:
+      return "orphan";
+    case FindingKind::kNoCopy:
+      return "no-copy";
+  }
+  return "unknown";
+}
+
+bool AuditReport::HasProblems() const {
+  return corrupt || missing || damaged || unavailable || orphans || no_copy ||
+         !busy_sites.empty() || !unavailable_sites.empty();
+}
+
+namespace internal {
+
+Status BatchWriter::Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
+                        const AuditReport& d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (ReplicaUpdate& u : updates) updates_.push_back(std::move(u));
+  for (proto::Event& e : events) events_.push_back(std::move(e));
+  deltas_.checked += d.checked;
+  deltas_.bytes += d.bytes;
+  deltas_.corrupt += d.corrupt;
+  deltas_.missing += d.missing;
+  deltas_.unavailable += d.unavailable;
+  deltas_.repaired += d.repaired;
+  if (++checks_ >= batch_size_) return FlushLocked();
+  return Status::OK();
+}
+
+Status BatchWriter::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FlushLocked();
+}
+
+Status BatchWriter::FlushLocked() {
+  checks_ = 0;
+  if (updates_.empty() && events_.empty() && deltas_.unavailable == 0) return Status::OK();
+  {
+    CAIRN_ASSIGN_OR_RETURN(repo::sql::Transaction tx, repo::sql::Transaction::Begin(db_));
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::sql::Stmt update,
+        db_.Prepare("UPDATE replicas SET state = ?1, next_due = ?2, detail = ?3, "
+                    "last_verified = CASE WHEN ?4 < 0 THEN last_verified ELSE ?4 END "
+                    "WHERE id = ?5"));
+    for (const ReplicaUpdate& u : updates_) {
+      update.Bind(1, repo::ReplicaStateName(u.state))
+          .Bind(2, u.next_due)
+          .Bind(3, u.detail)
+          .Bind(4, u.last_verified)
+          .Bind(5, u.replica_id);
+      CAIRN_RETURN_IF_ERROR(update.Run());
+      update.Reset();
+    }
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::sql::Stmt counts,
+        db_.Prepare("UPDATE audit_runs SET checked = checked + ?1, bytes = bytes + ?2, "
+                    "corrupt = corrupt + ?3, missing = missing + ?4, "
+                    "unavailable = unavailable + ?5, repaired = repaired + ?6 WHERE id = ?7"));
+    counts.Bind(1, static_cast<int64_t>(deltas_.checked))
+        .Bind(2, static_cast<int64_t>(deltas_.bytes))
+        .Bind(3, static_cast<int64_t>(deltas_.corrupt))
+        .Bind(4, static_cast<int64_t>(deltas_.missing))
+        .Bind(5, static_cast<int64_t>(deltas_.unavailable))
+        .Bind(6, static_cast<int64_t>(deltas_.repaired))
+        .Bind(7, run_id_);
+    CAIRN_RETURN_IF_ERROR(counts.Run());
+    CAIRN_RETURN_IF_ERROR(tx.Commit());
+  }
+  updates_.clear();
+  deltas_ = AuditReport{};
+  // Events after the rows: a kill in between loses at most one batch of
+  // events, never counts a copy twice (the copies are no longer due).
+  if (!events_.empty()) {
+    std::vector<proto::Event> events = std::move(events_);
+    events_.clear();
+    CAIRN_RETURN_IF_ERROR(repo_.catalog().AppendEvents(events).status());
+  }
+  return Status::OK();
+}
+
+}  // namespace internal
+}  // namespace cairn::audit

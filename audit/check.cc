@@ -1,0 +1,192 @@
+// CheckCopy and RepairCopy: one copy read and re-hashed; a bad copy replaced
+// by one that verifies (through replication's CopyAndVerify).
+#include <string>
+
+#include "audit/audit_internal.h"
+#include "bagit/digest.h"
+#include "repo/events/event_types.h"
+#include "repo/replicate_copy.h"
+
+namespace cairn::audit::internal {
+namespace {
+
+using bagit::Algorithm;
+
+// The other replicas of the same blob or tag file, ok ones first.
+struct OtherCopy {
+  int64_t replica_id = 0;
+  std::string site;
+};
+
+Result<std::vector<OtherCopy>> OtherCopies(repo::sql::Db& db, const Candidate& copy) {
+  bool blob = copy.ref.kind == repo::ReplicaRef::Kind::kBlob;
+  std::string sql = std::string(
+                        "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
+                        "r.site_id WHERE ") +
+                    (blob ? "r.blob = ?1" : "r.tag_file_id = ?1") +
+                    " AND r.id <> ?2 AND r.state <> 'pending' "
+                    "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare(sql));
+  if (blob) {
+    stmt.Bind(1, copy.sha256);
+  } else {
+    stmt.Bind(1, copy.ref.tag_file_id);
+  }
+  stmt.Bind(2, copy.replica_id);
+  std::vector<OtherCopy> others;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    others.push_back({stmt.Int(0), stmt.Text(1)});
+  }
+  return others;
+}
+
+}  // namespace
+
+CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limiter) {
+  CheckResult result;
+  bagit::MultiHasher hasher(bagit::Only(Algorithm::kSha256));
+  Status read =
+      site.Read(copy.key, 0, repo::StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
+        if (limiter) limiter->Acquire(chunk.size());
+        hasher.Update(chunk);
+        return Status::OK();
+      });
+  result.bytes = hasher.bytes();
+  if (read.IsNotFound()) {
+    result.outcome = Outcome::kMissing;
+    result.detail = "not on site " + copy.site + ": " + read.message();
+    return result;
+  }
+  if (!read.ok()) {
+    result.outcome = Outcome::kUnavailable;
+    result.detail = "site " + copy.site + " could not be read: " + read.ToString();
+    return result;
+  }
+  std::string digest = hasher.Finish()[Algorithm::kSha256];
+  if (digest != copy.sha256 || result.bytes != copy.size) {
+    result.outcome = Outcome::kCorrupt;
+    result.detail = "read " + std::to_string(result.bytes) + " bytes with sha256 " + digest +
+                    ", expected " + std::to_string(copy.size) + " bytes with sha256 " + copy.sha256;
+    return result;
+  }
+  return result;
+}
+
+RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy) {
+  RepairResult result;
+  Result<std::vector<OtherCopy>> others = OtherCopies(db, copy);
+  if (!others.ok()) {
+    result.detail = "not repaired: " + others.status().ToString();
+    return result;
+  }
+  Result<repo::Site*> target = repo.OpenSite(copy.site);
+  if (!target.ok()) {
+    result.detail = "not repaired: " + target.status().ToString();
+    return result;
+  }
+  bool some_unreadable = false;
+  std::string why;
+  int64_t now = repo.clock().NowMicros();
+  for (const OtherCopy& other : *others) {
+    Result<repo::Site*> source = repo.OpenSite(other.site);
+    if (!source.ok()) {
+      some_unreadable = true;
+      why += "; site " + other.site + ": " + source.status().message();
+      continue;
+    }
+    Candidate source_copy = copy;
+    source_copy.site = other.site;
+    source_copy.replica_id = other.replica_id;
+    CheckResult verified = CheckCopy(**source, source_copy, nullptr);
+    if (verified.outcome == Outcome::kUnavailable) {
+      some_unreadable = true;
+      why += "; " + verified.detail;
+      continue;
+    }
+    if (verified.outcome != Outcome::kOk) {
+      // Another bad copy: due now, so that a later sweep repairs it too.
+      bool missing = verified.outcome == Outcome::kMissing;
+      result.other_updates.push_back(
+          {other.replica_id, missing ? repo::ReplicaState::kMissing : repo::ReplicaState::kCorrupt,
+           -1, now, verified.detail});
+      result.other_findings.push_back(
+          MakeFinding(missing ? FindingKind::kMissing : FindingKind::kCorrupt, copy, other.site,
+                      verified.detail + " (found while repairing site " + copy.site + ")"));
+      why += "; site " + other.site + ": " + verified.detail;
+      continue;
+    }
+    repo::replicate_internal::CopyItem item;
+    item.ref = copy.ref;
+    item.key = copy.key;
+    item.name = copy.ref.kind == repo::ReplicaRef::Kind::kBlob ? "blob " + copy.sha256
+                                                               : "tag file " + copy.path;
+    item.sha256 = copy.sha256;
+    item.size = copy.size;
+    item.version_record = copy.path == "version.pb";
+    if (copy.ref.kind == repo::ReplicaRef::Kind::kBlob) {
+      // Blobs are write-once: the bad copy goes first.
+      Status removed = (*target)->backend().Remove(copy.key);
+      if (!removed.ok()) {
+        result.detail = "not repaired: could not remove the bad copy: " + removed.ToString();
+        return result;
+      }
+    }
+    repo::replicate_internal::CopyResult copied =
+        repo::replicate_internal::CopyAndVerify(**source, **target, item);
+    if (!copied.status.ok()) {
+      why += "; copy from site " + other.site + ": " + copied.status.ToString();
+      if (copied.target_failed) {
+        result.detail = "not repaired" + why;
+        return result;
+      }
+      continue;
+    }
+    result.repaired = true;
+    result.from_site = other.site;
+    result.detail = "repaired from site " + other.site + " (" +
+                    std::to_string(copied.bytes_written) +
+                    " bytes written, read back and sha256 verified)";
+    return result;
+  }
+  result.damaged = !some_unreadable;
+  result.detail = result.damaged ? "DAMAGED: no other copy verifies" + why
+                                 : "not repaired now: no readable good copy" + why;
+  return result;
+}
+
+Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,
+                    std::string detail) {
+  Finding f;
+  f.kind = kind;
+  f.partner = copy.partner;
+  f.object = copy.object;
+  f.version = copy.version;
+  f.path = copy.path;
+  f.site = site;
+  f.sha256 = copy.sha256;
+  f.detail = std::move(detail);
+  return f;
+}
+
+proto::Event CopyEvent(const repo::EventType& type, const Candidate& copy,
+                       const std::string& outcome, const std::string& detail,
+                       const AuditOptions& options) {
+  proto::Event event;
+  event.set_type(std::string(type.label));
+  event.set_type_uri(repo::EventTypeUri(type));
+  event.set_agent("cairn");
+  event.set_agent_version(options.agent_version);
+  event.set_user(options.user);
+  event.set_partner(copy.partner);
+  event.set_object(copy.object);
+  event.set_version(copy.version);
+  event.set_file(copy.path);
+  event.set_site(copy.site);
+  event.set_outcome(outcome);
+  event.set_detail("sha256 " + copy.sha256 + ": " + detail);
+  return event;
+}
+
+}  // namespace cairn::audit::internal

@@ -1,0 +1,90 @@
+// AuditReportJson and AuditReportText.
+#include "audit/report_json.h"
+
+#include <ctime>
+#include <sstream>
+
+namespace cairn::audit {
+
+std::string IsoTime(int64_t micros) {
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json AuditReportJson(const AuditReport& r) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : r.findings) {
+    findings.push_back({{"kind", std::string(FindingKindName(f.kind))},
+                        {"partner", f.partner},
+                        {"object", f.object},
+                        {"version", f.version},
+                        {"path", f.path},
+                        {"site", f.site},
+                        {"sha256", f.sha256},
+                        {"detail", f.detail},
+                        {"repaired", f.repaired},
+                        {"repaired_from", f.repaired_from}});
+  }
+  return {{"run_id", r.run_id},
+          {"started", IsoTime(r.started_micros)},
+          {"finished", IsoTime(r.finished_micros)},
+          {"planned", r.planned},
+          {"checked", r.checked},
+          {"ok", r.ok},
+          {"corrupt", r.corrupt},
+          {"missing", r.missing},
+          {"unavailable", r.unavailable},
+          {"repaired", r.repaired},
+          {"damaged", r.damaged},
+          {"bytes", r.bytes},
+          {"orphans", r.orphans},
+          {"no_copy", r.no_copy},
+          {"stopped", r.stopped},
+          {"problems", r.HasProblems()},
+          {"unavailable_sites", r.unavailable_sites},
+          {"busy_sites", r.busy_sites},
+          {"findings", findings}};
+}
+
+std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
+  std::ostringstream out;
+  out << "audit run " << r.run_id << ": " << r.checked << " of " << r.planned << " copies checked ("
+      << r.bytes << " bytes): " << r.ok << " ok, " << r.corrupt << " corrupt, " << r.missing
+      << " missing, " << r.repaired << " repaired, " << r.damaged << " damaged, " << r.unavailable
+      << " not checked (site unavailable)\n";
+  if (r.orphans || r.no_copy) {
+    out << r.orphans << " orphan blobs, " << r.no_copy << " catalog entries with no ok copy\n";
+  }
+  size_t unavailable_shown = 0;
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::kUnavailable && unavailable_shown++ >= max_unavailable) continue;
+    out << FindingKindName(f.kind) << ": ";
+    if (!f.partner.empty()) {
+      out << f.partner << "/" << f.object << "@v" << f.version << " " << f.path << " ";
+    }
+    out << "on site " << (f.site.empty() ? "-" : f.site) << " (sha256 " << f.sha256 << ")";
+    if (f.repaired) out << ": REPAIRED from site " << f.repaired_from;
+    out << ": " << f.detail << "\n";
+  }
+  if (unavailable_shown > max_unavailable) {
+    out << "... and " << unavailable_shown - max_unavailable << " more copies not checked\n";
+  }
+  for (const std::string& s : r.unavailable_sites) {
+    out << "SITE UNAVAILABLE " << s << ": its copies were NOT checked (not corruption); "
+        << "they stay due and the next sweep retries them\n";
+  }
+  for (const std::string& s : r.busy_sites) {
+    out << "site " << s << " skipped: another sweep holds its lock\n";
+  }
+  if (r.damaged) {
+    out << "DAMAGED: " << r.damaged << " copies have no good copy left anywhere to repair from\n";
+  }
+  if (r.stopped) out << "stopped before the end: the copies not checked stay due\n";
+  return out.str();
+}
+
+}  // namespace cairn::audit

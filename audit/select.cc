@@ -1,0 +1,105 @@
+// PickCandidates: the replica rows a sweep checks, oldest first, sampled.
+#include <algorithm>
+#include <cmath>
+
+#include "audit/audit_internal.h"
+#include "repo/site_layout.h"
+
+namespace cairn::audit::internal {
+namespace {
+
+constexpr std::string_view kBlobQuery = R"sql(
+SELECT r.id, s.name, r.blob, b.size, r.next_due, v.partner, v.object, v.version, f.path
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
+JOIN files f ON f.sha256 = r.blob JOIN versions v ON v.id = f.version_id
+WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
+  AND (?4 = 0 OR r.next_due <= ?5)
+GROUP BY r.id)sql";
+
+constexpr std::string_view kTagQuery = R"sql(
+SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
+JOIN versions v ON v.id = t.version_id
+WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
+  AND (?4 = 0 OR r.next_due <= ?5))sql";
+
+void BindScope(repo::sql::Stmt& stmt, const AuditScope& scope, AuditMode mode, int64_t now) {
+  stmt.Bind(1, scope.site).Bind(2, scope.partner).Bind(3, scope.object);
+  stmt.Bind(4, int64_t{mode == AuditMode::kDue ? 1 : 0}).Bind(5, now);
+}
+
+}  // namespace
+
+Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScope& scope,
+                                              AuditMode mode, const Sample& sample,
+                                              int64_t now_micros) {
+  std::vector<Candidate> picked;
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt blobs, db.Prepare(kBlobQuery));
+  BindScope(blobs, scope, mode, now_micros);
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, blobs.Step());
+    if (!row) break;
+    Candidate c;
+    c.replica_id = blobs.Int(0);
+    c.site = blobs.Text(1);
+    c.sha256 = blobs.Text(2);
+    c.ref = repo::ReplicaRef::Blob(c.sha256);
+    c.size = static_cast<uint64_t>(blobs.Int(3));
+    c.next_due = blobs.Int(4);
+    c.partner = blobs.Text(5);
+    c.object = blobs.Text(6);
+    c.version = static_cast<uint32_t>(blobs.Int(7));
+    c.path = blobs.Text(8);
+    c.key = repo::layout::BlobKey(c.sha256);
+    picked.push_back(std::move(c));
+  }
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt tags, db.Prepare(kTagQuery));
+  BindScope(tags, scope, mode, now_micros);
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, tags.Step());
+    if (!row) break;
+    Candidate c;
+    c.replica_id = tags.Int(0);
+    c.site = tags.Text(1);
+    c.ref = repo::ReplicaRef::TagFile(tags.Int(2));
+    c.sha256 = tags.Text(3);
+    c.size = static_cast<uint64_t>(tags.Int(4));
+    c.next_due = tags.Int(5);
+    c.partner = tags.Text(6);
+    c.object = tags.Text(7);
+    c.version = static_cast<uint32_t>(tags.Int(8));
+    c.path = tags.Text(9);
+    c.key = repo::layout::TagFileKey(c.partner, c.object, c.version, c.path);
+    picked.push_back(std::move(c));
+  }
+  std::sort(picked.begin(), picked.end(), [](const Candidate& a, const Candidate& b) {
+    return a.next_due != b.next_due ? a.next_due < b.next_due : a.replica_id < b.replica_id;
+  });
+  switch (sample.kind) {
+    case Sample::Kind::kAll:
+      break;
+    case Sample::Kind::kPercent: {
+      auto keep = static_cast<size_t>(
+          std::ceil(static_cast<double>(picked.size()) * sample.percent / 100.0));
+      picked.resize(std::min(keep, picked.size()));
+      break;
+    }
+    case Sample::Kind::kBucket:
+      std::erase_if(picked, [&](const Candidate& c) {
+        return BucketOf(c.sha256, sample.buckets) != sample.bucket;
+      });
+      break;
+    case Sample::Kind::kBytes: {
+      uint64_t total = 0;
+      size_t keep = 0;
+      while (keep < picked.size() && total < sample.bytes) total += picked[keep++].size;
+      picked.resize(keep);
+      break;
+    }
+  }
+  return picked;
+}
+
+}  // namespace cairn::audit::internal

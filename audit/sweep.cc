@@ -1,0 +1,335 @@
+// RunAudit: picks the copies, runs one worker per site (a lock file per site
+// keeps two sweeps off the same site), checks, repairs and records.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_set>
+
+#include "audit/audit_internal.h"
+#include "audit/orphans.h"
+#include "repo/events/event_types.h"
+
+namespace cairn::audit {
+namespace {
+
+using internal::Candidate;
+using internal::Outcome;
+using repo::ReplicaState;
+
+constexpr int kUnavailableInARow = 3;  // then the rest of the site is skipped
+constexpr uint32_t kDefaultIntervalDays = 90;
+
+// An exclusive, non-blocking flock on ROOT/audit-<site>.lock.
+class SiteLock {
+ public:
+  static std::unique_ptr<SiteLock> TryLock(const std::string& root, const std::string& site) {
+    std::string path = root + "/audit-" + site + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return nullptr;
+    }
+    return std::unique_ptr<SiteLock>(new SiteLock(fd));
+  }
+  ~SiteLock() { ::close(fd_); }
+
+ private:
+  explicit SiteLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class Sweep {
+ public:
+  Sweep(repo::Repository& repo, const AuditOptions& options, internal::BatchWriter& writer,
+        AuditReport& report, std::unordered_set<int64_t> planned)
+      : repo_(repo),
+        options_(options),
+        writer_(writer),
+        report_(report),
+        planned_(std::move(planned)) {}
+
+  // Checks every candidate of one site, in order.
+  Status RunSite(const std::string& site, const std::vector<const Candidate*>& copies);
+
+ private:
+  bool ShouldStop();
+  int64_t IntervalMicros(const std::string& partner);
+  void AddFinding(Finding f, const AuditReport& deltas);
+  Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
+                  std::string* unavailable_why);
+  Status SiteUnavailable(const std::string& site, const std::string& why,
+                         const std::vector<const Candidate*>& copies, size_t from);
+
+  repo::Repository& repo_;
+  const AuditOptions& options_;
+  internal::BatchWriter& writer_;
+  AuditReport& report_;
+  const std::unordered_set<int64_t> planned_;  // replica ids this sweep checks
+  std::mutex mu_;                              // report_, intervals_
+  std::map<std::string, int64_t> intervals_;
+  std::atomic<uint64_t> started_{0};
+};
+
+bool Sweep::ShouldStop() {
+  if (options_.cancel && options_.cancel->load()) return true;
+  if (options_.stop_after_checks == 0) return false;
+  return started_.fetch_add(1) >= options_.stop_after_checks;
+}
+
+int64_t Sweep::IntervalMicros(const std::string& partner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = intervals_.find(partner);
+  if (it != intervals_.end()) return it->second;
+  uint32_t days = kDefaultIntervalDays;
+  Result<proto::Policy> policy = repo_.catalog().EffectivePolicy(partner);
+  if (policy.ok() && policy->fixity().interval_days() > 0) days = policy->fixity().interval_days();
+  int64_t micros = int64_t{days} * repo::kMicrosPerDay;
+  intervals_[partner] = micros;
+  return micros;
+}
+
+void Sweep::AddFinding(Finding f, const AuditReport& d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  report_.checked += d.checked;
+  report_.ok += d.ok;
+  report_.corrupt += d.corrupt;
+  report_.missing += d.missing;
+  report_.unavailable += d.unavailable;
+  report_.repaired += d.repaired;
+  report_.damaged += d.damaged;
+  report_.bytes += d.bytes;
+  if (!f.site.empty()) report_.findings.push_back(std::move(f));
+  if (options_.progress) {
+    AuditProgress p;
+    p.planned = report_.planned;
+    p.checked = report_.checked + report_.unavailable;
+    p.bytes = report_.bytes;
+    p.problems = report_.corrupt + report_.missing + report_.unavailable;
+    options_.progress(p);
+  }
+}
+
+Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy,
+                       RateLimiter& limiter, std::string* unavailable_why) {
+  internal::CheckResult check = internal::CheckCopy(site, copy, &limiter);
+  int64_t now = repo_.clock().NowMicros();
+  AuditReport d;
+  std::vector<internal::ReplicaUpdate> updates;
+  std::vector<proto::Event> events;
+  unavailable_why->clear();
+  if (check.outcome == Outcome::kUnavailable) {
+    *unavailable_why = check.detail;
+    d.unavailable = 1;
+    AddFinding(internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d);
+    // The row stays as it was: due, retried by a later sweep.
+    return writer_.Add({}, {}, d);
+  }
+  d.checked = 1;
+  d.bytes = check.bytes;
+  if (check.outcome == Outcome::kOk) {
+    d.ok = 1;
+    updates.push_back(
+        {copy.replica_id, ReplicaState::kOk, now, now + IntervalMicros(copy.partner), ""});
+    events.push_back(
+        internal::CopyEvent(repo::kFixityCheck, copy, "success",
+                            "copy verified (" + std::to_string(check.bytes) + " bytes)", options_));
+    AddFinding({}, d);
+    return writer_.Add(std::move(updates), std::move(events), d);
+  }
+  bool missing = check.outcome == Outcome::kMissing;
+  (missing ? d.missing : d.corrupt) = 1;
+  Finding f = internal::MakeFinding(missing ? FindingKind::kMissing : FindingKind::kCorrupt, copy,
+                                    copy.site, check.detail);
+  events.push_back(internal::CopyEvent(
+      repo::kFixityCheck, copy, "failure",
+      std::string(missing ? "missing: " : "corrupt: ") + check.detail, options_));
+  ReplicaState bad = missing ? ReplicaState::kMissing : ReplicaState::kCorrupt;
+  if (!options_.repair) {
+    updates.push_back({copy.replica_id, bad, -1, now, check.detail});
+  } else {
+    internal::RepairResult repair = RepairCopy(repo_, db, copy);
+    // Other bad copies met while repairing: counted here only when this
+    // sweep does not check them itself (no double counts).
+    for (size_t i = 0; i < repair.other_updates.size(); ++i) {
+      if (!planned_.count(repair.other_updates[i].replica_id)) {
+        AuditReport od;
+        Finding& other = repair.other_findings[i];
+        (other.kind == FindingKind::kMissing ? od.missing : od.corrupt) = 1;
+        AddFinding(std::move(other), od);
+      }
+      updates.push_back(std::move(repair.other_updates[i]));
+    }
+    if (repair.repaired) {
+      d.repaired = 1;
+      f.repaired = true;
+      f.repaired_from = repair.from_site;
+      int64_t done = repo_.clock().NowMicros();
+      updates.push_back(
+          {copy.replica_id, ReplicaState::kOk, done, done + IntervalMicros(copy.partner), ""});
+      events.push_back(
+          internal::CopyEvent(repo::kRecovery, copy, "success", repair.detail, options_));
+    } else {
+      if (repair.damaged) d.damaged = 1;
+      if (repair.damaged) f.kind = FindingKind::kDamaged;
+      updates.push_back({copy.replica_id, bad, -1, now, repair.detail});
+      events.push_back(
+          internal::CopyEvent(repo::kRecovery, copy, "failure", repair.detail, options_));
+    }
+    f.detail += "; " + repair.detail;
+  }
+  AddFinding(std::move(f), d);
+  return writer_.Add(std::move(updates), std::move(events), d);
+}
+
+Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
+                              const std::vector<const Candidate*>& copies, size_t from) {
+  for (size_t i = from; i < copies.size(); ++i) {
+    const Candidate& c = *copies[i];
+    AuditReport d;
+    d.unavailable = 1;
+    AddFinding(internal::MakeFinding(FindingKind::kUnavailable, c, c.site, "not checked: " + why),
+               d);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.unavailable_sites.push_back(site + ": " + why);
+  }
+  Candidate any;
+  any.site = site;
+  proto::Event event = internal::CopyEvent(
+      repo::kFixityCheck, any, "warning",
+      "site could not be read, " + std::to_string(copies.size() - from) +
+          " copies not checked (retried by a later sweep, not corruption): " + why,
+      options_);
+  event.set_detail(event.detail().substr(event.detail().find(": ") + 2));
+  AuditReport d;
+  d.unavailable = copies.size() - from;
+  return writer_.Add({}, {event}, d);
+}
+
+Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate*>& copies) {
+  auto lock = SiteLock::TryLock(repo_.root(), site);
+  if (!lock) {
+    std::lock_guard<std::mutex> guard(mu_);
+    report_.busy_sites.push_back(site);
+    return Status::OK();
+  }
+  Result<repo::Site*> opened = repo_.OpenSite(site);
+  if (!opened.ok()) return SiteUnavailable(site, opened.status().ToString(), copies, 0);
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
+                         repo::sql::Db::Open(repo_.catalog().path(), false, 30'000));
+  auto sleep = options_.sleep ? options_.sleep : [](int64_t micros) {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  };
+  RateLimiter limiter(options_.rate_bytes_per_sec, repo_.clock(), sleep);
+  int in_a_row = 0;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    if (ShouldStop()) {
+      std::lock_guard<std::mutex> guard(mu_);
+      report_.stopped = true;
+      return Status::OK();
+    }
+    std::string why;
+    CAIRN_RETURN_IF_ERROR(CheckOne(**opened, db, *copies[i], limiter, &why));
+    in_a_row = why.empty() ? 0 : in_a_row + 1;
+    if (in_a_row >= kUnavailableInARow) return SiteUnavailable(site, why, copies, i + 1);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now) {
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
+                         db.Prepare("INSERT INTO audit_runs (schedule, started) VALUES (?1, ?2)"));
+  stmt.Bind(1, schedule).Bind(2, now);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  return db.LastInsertRowId();
+}
+
+Status FinishRun(repo::sql::Db& db, const AuditReport& report) {
+  nlohmann::json summary = {
+      {"planned", report.planned}, {"ok", report.ok},
+      {"damaged", report.damaged}, {"orphans", report.orphans},
+      {"no_copy", report.no_copy}, {"busy_sites", report.busy_sites},
+      {"stopped", report.stopped}, {"unavailable_sites", report.unavailable_sites}};
+  CAIRN_ASSIGN_OR_RETURN(
+      repo::sql::Stmt stmt,
+      db.Prepare("UPDATE audit_runs SET finished = ?1, state = ?2, report = ?3 WHERE id = ?4"));
+  stmt.Bind(1, report.finished_micros)
+      .Bind(2, report.stopped ? "aborted" : "done")
+      .Bind(3, summary.dump())
+      .Bind(4, report.run_id);
+  return stmt.Run();
+}
+
+}  // namespace
+
+Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options) {
+  if (!options.scope.object.empty() && options.scope.partner.empty()) {
+    return Status::InvalidArgument("an object scope needs its partner (--object PARTNER/OBJECT)");
+  }
+  if (!options.scope.site.empty())
+    CAIRN_RETURN_IF_ERROR(repo.catalog().GetSite(options.scope.site).status());
+  if (!options.scope.partner.empty()) {
+    CAIRN_RETURN_IF_ERROR(repo.catalog().GetPartner(options.scope.partner).status());
+  }
+  CAIRN_ASSIGN_OR_RETURN(Sample sample, ParseSample(options.sample));
+  AuditOptions opts = options;
+  if (opts.user.empty()) {
+    const char* user = std::getenv("USER");
+    opts.user = user ? user : "";
+  }
+  AuditReport report;
+  report.started_micros = repo.clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
+                         repo::sql::Db::Open(repo.catalog().path(), false, 30'000));
+  CAIRN_ASSIGN_OR_RETURN(
+      std::vector<Candidate> picked,
+      internal::PickCandidates(db, opts.scope, opts.mode, sample, report.started_micros));
+  CAIRN_ASSIGN_OR_RETURN(report.run_id, StartRun(db, opts.schedule, report.started_micros));
+  report.planned = picked.size();
+  std::map<std::string, std::vector<const Candidate*>> by_site;
+  std::unordered_set<int64_t> planned;
+  for (const Candidate& c : picked) {
+    by_site[c.site].push_back(&c);
+    planned.insert(c.replica_id);
+  }
+
+  internal::BatchWriter writer(repo, std::move(db), report.run_id, opts.batch_size);
+  Sweep sweep(repo, opts, writer, report, std::move(planned));
+  std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
+                                                                           by_site.end());
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status first_error;
+  size_t workers = opts.threads ? std::min<size_t>(opts.threads, sites.size()) : sites.size();
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < sites.size(); i = next.fetch_add(1)) {
+      Status s = sweep.RunSite(sites[i].first, sites[i].second);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (first_error.ok()) first_error = s.WithContext("site " + sites[i].first);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+  if (workers > 0) work();
+  for (std::thread& t : threads) t.join();
+  CAIRN_RETURN_IF_ERROR(first_error);
+  CAIRN_RETURN_IF_ERROR(writer.Flush());
+  if (opts.orphans && !report.stopped) {
+    CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
+  }
+  report.finished_micros = repo.clock().NowMicros();
+  CAIRN_RETURN_IF_ERROR(FinishRun(writer.db(), report));
+  return report;
+}
+
+}  // namespace cairn::audit

@@ -1,0 +1,133 @@
+// `cairn audit run [--site S] [--partner P] [--object P/O] [--sample 10%|n/t|SIZE]
+// [--rate 200M] [--all|--due] [--orphans] [--json]`: a fixity sweep now, in the
+// foreground (logic in audit/audit.h).
+#include "audit/audit.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "audit/report_json.h"
+#include "audit/sample.h"
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "repo/events/segments.h"
+#include "repo/repository.h"
+
+namespace cairn::cli {
+namespace {
+
+std::atomic<bool> g_audit_cancel{false};
+extern "C" void StopAudit(int) { g_audit_cancel.store(true); }
+
+struct AuditRunFlags {
+  std::string site, partner, object, sample, rate;
+  bool all = false, due = false, orphans = false, no_repair = false, json = false;
+  unsigned threads = 0;
+};
+
+Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
+  audit::AuditOptions options;
+  options.scope.site = f.site;
+  options.scope.partner = f.partner;
+  if (!f.object.empty()) {
+    size_t slash = f.object.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == f.object.size()) {
+      return Status::InvalidArgument("--object '" + f.object + "': expected PARTNER/OBJECT");
+    }
+    if (!f.partner.empty() && f.partner != f.object.substr(0, slash)) {
+      return Status::InvalidArgument("--object " + f.object + " is not of --partner " + f.partner);
+    }
+    options.scope.partner = f.object.substr(0, slash);
+    options.scope.object = f.object.substr(slash + 1);
+  }
+  CAIRN_RETURN_IF_ERROR(audit::ParseSample(f.sample).status());
+  options.sample = f.sample;
+  if (!f.rate.empty()) {
+    Result<uint64_t> rate = audit::ParseByteSize(f.rate);
+    if (!rate.ok()) return rate.status().WithContext("--rate");
+    options.rate_bytes_per_sec = *rate;
+  }
+  if (f.all && f.due) return Status::InvalidArgument("--all and --due exclude each other");
+  options.mode = f.all ? audit::AuditMode::kAll : audit::AuditMode::kDue;
+  options.orphans = f.orphans;
+  options.repair = !f.no_repair;
+  options.threads = f.threads;
+  return options;
+}
+
+int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
+  Result<audit::AuditOptions> options = MakeOptions(f);
+  if (!options.ok()) return ReportError(options.status());
+  Result<std::string> root = RepoPath(g);
+  if (!root.ok()) return ReportError(root.status());
+  auto repository = repo::Repository::Open(*root);
+  if (!repository.ok()) return ReportError(repository.status());
+  repo::Repository& r = **repository;
+  auto lock = r.LockForWriting();  // repairs write to sites
+  if (!lock.ok()) return ReportError(lock.status());
+  std::signal(SIGINT, StopAudit);
+  std::signal(SIGTERM, StopAudit);
+  options->cancel = &g_audit_cancel;
+  bool terminal = ::isatty(STDERR_FILENO) && !g.quiet;
+  int64_t start = r.clock().NowMicros();
+  if (terminal) {
+    options->progress = [&](const audit::AuditProgress& p) {
+      double seconds = static_cast<double>(r.clock().NowMicros() - start) / 1e6;
+      double rate = seconds > 0 ? static_cast<double>(p.bytes) / seconds / 1e6 : 0;
+      double left = p.checked ? seconds * static_cast<double>(p.planned - p.checked) /
+                                    static_cast<double>(p.checked)
+                              : 0;
+      std::fprintf(stderr, "\r%llu/%llu copies, %.1f MB, %.1f MB/s, %llu problems, %.0fs left  ",
+                   static_cast<unsigned long long>(p.checked),
+                   static_cast<unsigned long long>(p.planned), static_cast<double>(p.bytes) / 1e6,
+                   rate, static_cast<unsigned long long>(p.problems), left);
+    };
+  }
+  Result<audit::AuditReport> report = audit::RunAudit(r, *options);
+  if (terminal) std::fprintf(stderr, "\n");
+  if (!report.ok()) return ReportError(report.status());
+  (void)repo::FlushEventSegments(r);  // a site that is down catches up later
+  if (f.json) {
+    std::cout << audit::AuditReportJson(*report).dump(2) << "\n";
+  } else if (!g.quiet || report->HasProblems()) {
+    std::cout << audit::AuditReportText(*report);
+  }
+  if (report->stopped) return kExitCannotRun;
+  return report->HasProblems() ? kExitProblems : kExitOk;
+}
+
+}  // namespace
+
+void RegisterAudit(CLI::App& app, Globals& g) {
+  CLI::App* group = Group(app, "audit", "fixity audits: check copies, repair, report");
+  auto flags = std::make_shared<AuditRunFlags>();
+  CLI::App* cmd = group->add_subcommand(
+      "run", "check copies now: re-read, re-hash, compare; repair corrupt and missing ones");
+  cmd->add_option("--site", flags->site, "only copies on this site");
+  cmd->add_option("--partner", flags->partner, "only this partner's objects");
+  cmd->add_option("--object", flags->object, "only this object (PARTNER/OBJECT)");
+  cmd->add_option("--sample", flags->sample,
+                  "part of the picked copies: 10% (oldest first), n/t (bucket n of t: t sweeps "
+                  "cover every copy once) or a size such as 500M");
+  cmd->add_option("--rate", flags->rate, "cap on bytes read per second per site (200M, 1G)");
+  cmd->add_flag("--all", flags->all, "every copy in scope, due or not");
+  cmd->add_flag("--due", flags->due, "only copies whose check is due, oldest first (default)");
+  cmd->add_flag("--orphans", flags->orphans,
+                "also list blobs no catalog entry names, and entries with no ok copy");
+  cmd->add_flag("--no-repair", flags->no_repair, "report corrupt and missing copies only");
+  cmd->add_option("--threads", flags->threads, "sites checked at once (default: all)");
+  cmd->add_flag("--json", flags->json, "print the report as JSON");
+  cmd->footer(
+      "Exit codes: 0 every copy checked and good (or repaired); 1 problems found: corrupt,\n"
+      "missing or damaged copies, orphans, or copies NOT checked because a site was\n"
+      "unavailable; 2 could not run (or interrupted: the rest stays due).\n");
+  cmd->callback([flags, &g] { g.exit_code = RunAuditVerb(*flags, g); });
+}
+
+}  // namespace cairn::cli
