@@ -147,6 +147,28 @@ TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM replicas WHERE state = 'missing'"), 3);
 }
 
+TEST_F(AuditTest, BadSourcesMetWhileRepairingAreCountedOnce) {
+  fs::remove(BlobPath("a", kTwo));
+  testing::WriteFile(BlobPath("b", kTwo), "not the second file\n");
+  testing::WriteFile(BlobPath("c", kTwo), "not it either\n");
+  AuditOptions options = Options(AuditMode::kDue);
+  options.scope.site = "a";
+  clock_.Advance(91 * repo::kMicrosPerDay);
+  auto first = RunAudit(*repo_, options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->missing, 1u);
+  EXPECT_EQ(first->corrupt, 2u);  // b's and c's copies, outside this sweep's scope
+  EXPECT_EQ(first->damaged, 1u);
+  EXPECT_EQ(first->repaired, 0u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM replicas WHERE state = 'corrupt'"), 2);
+  // b's sweep checks b's copy itself (once), and meets c's bad copy again.
+  options.scope.site = "b";
+  auto second = RunAudit(*repo_, options);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->corrupt, 2u);
+  EXPECT_EQ(second->damaged, 1u);
+}
+
 TEST_F(AuditTest, BucketsCoverEveryCopyExactlyOnce) {
   int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
   std::set<std::pair<std::string, std::string>> seen;
