@@ -11,6 +11,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -41,6 +42,8 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   request.agent_version = CAIRN_VERSION;
   Result<repo::DepositOutcome> outcome = repo::Deposit(**repository, request);
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
+  // The new events go to every site's log now; a site that is down catches up later.
+  (void)repo::FlushEventSegments(**repository);
   const bagit::Report& report = outcome->report;
   if (f.json) {
     nlohmann::json out;

@@ -17,6 +17,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "repo/copies_queue.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -49,6 +50,15 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
     std::cout << "policy set for "
               << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
               << " from " << f.file << "\n";
+  }
+  // More copies or other sites: queue what the stored versions now lack.
+  Result<repo::QueuedCopies> queued =
+      repo::QueueMissingCopies(repository.value()->catalog(), f.partner);
+  if (!queued.ok()) return ReportError(queued.status());
+  for (const std::string& problem : queued->problems) std::cerr << "warning: " << problem << "\n";
+  if (!g.quiet && queued->jobs_queued > 0) {
+    std::cout << "queued " << queued->jobs_queued << " copies for " << queued->versions_short
+              << " versions (run cairn replicate)\n";
   }
   return kExitOk;
 }

@@ -11,6 +11,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -56,6 +57,7 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
     if (!f.wait || left->queued + left->leased == 0) break;
     std::this_thread::sleep_for(std::chrono::seconds(5));  // until a retry is due
   }
+  (void)repo::FlushEventSegments(r);  // the replication events
   Result<repo::JobCounts> left = r.catalog().CountJobs(jobs);
   if (!left.ok()) return ReportError(left.status());
   if (f.json) {

@@ -11,6 +11,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "repo/events/segments.h"
 
 namespace cairn::cli {
 namespace {
@@ -84,6 +85,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto report = repo::Restore(*repository.value(), req);
+  (void)repo::FlushEventSegments(*repository.value());  // the dissemination event
   if (!report.ok()) {
     const Status& s = report.status();
     if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
