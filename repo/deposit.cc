@@ -53,16 +53,15 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
                                " requires a payload manifest for one of: " + wanted);
     }
   }
-  // Cairn's own names in a version folder.
-  bool has_sha256 = false, has_added_list = false;
+  // Cairn's own name in a version folder: restore and the site README drop the
+  // files that cairn-added.txt lists, so a depositor's file of that name would
+  // make them drop the depositor's own tag files.
   for (const StagedTagFile& t : ingest->tags) {
-    has_sha256 |= t.name == "manifest-sha256.txt";
-    has_added_list |= t.name == layout::kCairnAddedListName;
-  }
-  if (has_added_list && !has_sha256) {
-    ingest->report.Error(std::string(layout::kCairnAddedListName), "tag.reserved-name",
-                         "Cairn needs this name to record the manifest-sha256.txt it adds; "
-                         "add manifest-sha256.txt to the bag or rename this tag file");
+    if (t.name == layout::kCairnAddedListName) {
+      ingest->report.Error(std::string(layout::kCairnAddedListName), "tag.reserved-name",
+                           "Cairn reserves this tag file name to list the tag files it adds; "
+                           "rename it in the bag");
+    }
   }
 }
 

@@ -104,6 +104,18 @@ TEST_F(DepositTest, BagWithoutSha256ManifestGetsOneMarkedAsCairnAdded) {
   EXPECT_EQ(VerifiedBlobs("b"), 2u);
 }
 
+TEST_F(DepositTest, BagCarryingCairnsReservedTagFileNameIsRefused) {
+  // Restore and the site README leave out the files cairn-added.txt lists, so a
+  // depositor's own file of that name is refused even when the bag has sha256.
+  fs::path bag = dir_ / "reserved";
+  MakeBag(bag, {{"data/one.txt", "one\n"}}, bagit::Algorithm::kSha256);
+  WriteFile(bag / "cairn-added.txt", "bag-info.txt\n");
+  DepositOutcome out = Run("acme", bag.string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_TRUE(out.report.Has("tag.reserved-name")) << out.report.ToText();
+  ExpectNothingStored("acme", "reserved");
+}
+
 TEST_F(DepositTest, CorruptBagIsRefusedWholeAndLeavesNothing) {
   fs::path bag = dir_ / "broken";
   MakeBag(bag, {{"data/good.txt", "good\n"}, {"data/bad.txt", "bad\n"}}, bagit::Algorithm::kSha256);
