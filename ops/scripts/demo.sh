@@ -22,6 +22,44 @@ printf 'Dear Charles,\nIt does.\n' > "$src/letters/1843-07-12.txt"
 head -c 3000000 /dev/urandom > "$src/images/plate 01.tif"
 printf 'readme %% 100\n' > "$src/README 100%.txt"
 
-set -x
-"$cairn" bag create "$src" "$demo/sample-bag" --algorithm sha256 --info "Source-Organization: Demo Library"
+step() { printf '\n== %s\n' "$*"; }
+
+step "bag the folder and validate the bag"
+"$cairn" bag create "$src" "$demo/sample-bag" --algorithm sha256 \
+  --info "Source-Organization: Demo Library"
 "$cairn" bag validate "$demo/sample-bag"
+
+step "a repository with two posix sites (a, b) and the default policy: 2 copies"
+export CAIRN_REPO="$demo/repo"
+rm -rf "$CAIRN_REPO"
+"$cairn" init "$CAIRN_REPO"
+"$cairn" site list
+"$cairn" partner add demo-library --name "Demo Library"
+
+step "deposit the bag: stored on site a, replicated to site b, each copy read back and verified"
+"$cairn" deposit demo-library "$demo/sample-bag" --id letters-1843
+step "deposit the plain folder again as a new version (unchanged files are not stored twice)"
+"$cairn" deposit demo-library "$src" --id letters-1843
+"$cairn" list
+"$cairn" show demo-library/letters-1843 --no-files
+
+step "audit every copy on every site"
+"$cairn" audit run --all
+step "damage one copy on site a (flip a byte), audit again: found and repaired from site b"
+blob=$(find "$CAIRN_REPO/sites/a/blobs" -type f | head -n 1)
+byte=X; [[ "$(head -c 1 "$blob")" == X ]] && byte=Y
+printf '%s' "$byte" | dd of="$blob" bs=1 seek=0 count=1 conv=notrunc status=none
+"$cairn" audit run --all && { echo "the damaged copy was not found"; exit 1; } || true
+"$cairn" audit run --all
+
+step "restore version 1 and validate the restored bag"
+"$cairn" restore demo-library/letters-1843@v1 "$demo/restored-v1"
+"$cairn" bag validate "$demo/restored-v1"
+diff -r "$demo/sample-bag" "$demo/restored-v1" && echo "restored bag is byte-identical to the deposit"
+
+step "usage per partner and site, and the event log"
+"$cairn" usage
+"$cairn" events --format text | tail -n 5
+"$cairn" events verify
+echo
+echo "demo done: $demo"
