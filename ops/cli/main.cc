@@ -11,22 +11,10 @@ namespace {
 
 // Every verb, in the order `cairn --help` lists them.
 constexpr RegisterFn kVerbs[] = {
-    RegisterVersion,
-    RegisterBagCreate,
-    RegisterBagValidate,
-    RegisterInit,
-    RegisterSite,
-    RegisterPartner,
-    RegisterPolicy,
-    RegisterDeposit,
-    RegisterReplicate,
-    RegisterList,
-    RegisterShow,
-    RegisterRestore,
-    RegisterUsage,
-    RegisterEvents,
-    RegisterCatalogRebuild,
-    RegisterSiteResync,
+    RegisterVersion,   RegisterBagCreate, RegisterBagValidate,    RegisterInit,
+    RegisterSite,      RegisterPartner,   RegisterPolicy,         RegisterDeposit,
+    RegisterReplicate, RegisterList,      RegisterShow,           RegisterRestore,
+    RegisterUsage,     RegisterEvents,    RegisterCatalogRebuild, RegisterSiteResync,
     RegisterAudit,
 };
 

@@ -6,23 +6,23 @@
 
 namespace cairn::cli {
 
-void RegisterVersion(CLI::App& app, Globals& g);  // version.cc
-void RegisterBagValidate(CLI::App& app, Globals& g);  // bag_validate.cc
-void RegisterBagCreate(CLI::App& app, Globals& g);    // bag_create.cc
-void RegisterInit(CLI::App& app, Globals& g);       // init.cc
-void RegisterSite(CLI::App& app, Globals& g);       // site.cc
-void RegisterDeposit(CLI::App& app, Globals& g);    // deposit.cc
-void RegisterReplicate(CLI::App& app, Globals& g);  // replicate.cc
-void RegisterList(CLI::App& app, Globals& g);     // list.cc
-void RegisterShow(CLI::App& app, Globals& g);     // show.cc
-void RegisterRestore(CLI::App& app, Globals& g);  // restore.cc
-void RegisterUsage(CLI::App& app, Globals& g);    // usage.cc
+void RegisterVersion(CLI::App& app, Globals& g);         // version.cc
+void RegisterBagValidate(CLI::App& app, Globals& g);     // bag_validate.cc
+void RegisterBagCreate(CLI::App& app, Globals& g);       // bag_create.cc
+void RegisterInit(CLI::App& app, Globals& g);            // init.cc
+void RegisterSite(CLI::App& app, Globals& g);            // site.cc
+void RegisterDeposit(CLI::App& app, Globals& g);         // deposit.cc
+void RegisterReplicate(CLI::App& app, Globals& g);       // replicate.cc
+void RegisterList(CLI::App& app, Globals& g);            // list.cc
+void RegisterShow(CLI::App& app, Globals& g);            // show.cc
+void RegisterRestore(CLI::App& app, Globals& g);         // restore.cc
+void RegisterUsage(CLI::App& app, Globals& g);           // usage.cc
 void RegisterEvents(CLI::App& app, Globals& g);          // events.cc
 void RegisterCatalogRebuild(CLI::App& app, Globals& g);  // catalog_rebuild.cc
 void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc
-void RegisterPartner(CLI::App& app, Globals& g);  // partner.cc
-void RegisterPolicy(CLI::App& app, Globals& g);   // policy.cc
-void RegisterAudit(CLI::App& app, Globals& g);    // audit.cc
+void RegisterPartner(CLI::App& app, Globals& g);         // partner.cc
+void RegisterPolicy(CLI::App& app, Globals& g);          // policy.cc
+void RegisterAudit(CLI::App& app, Globals& g);           // audit.cc
 
 }  // namespace cairn::cli
 

@@ -52,7 +52,8 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-CommandResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+CommandResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
   CommandResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return result;

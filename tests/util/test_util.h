@@ -3,10 +3,9 @@
 #ifndef CAIRN_TESTS_UTIL_TEST_UTIL_H_
 #define CAIRN_TESTS_UTIL_TEST_UTIL_H_
 
+#include <boost/filesystem.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/filesystem.hpp>
 
 namespace cairn::testing {
 
