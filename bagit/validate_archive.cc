@@ -11,6 +11,7 @@
 
 #include <deque>
 
+#include "bagit/archive_bag_root.h"
 #include "bagit/bag_checker.h"
 #include "bagit/paths.h"
 #include "bagit/validator.h"
@@ -77,36 +78,8 @@ class ArchiveWalker {
     Digests digests;
   };
 
-  // The member's path relative to the bag, or nullopt if it is outside it.
-  std::optional<std::string> Relative(const ArchiveEntry& entry) {
-    std::string_view name = entry.path;
-    StripDotSlash(&name);
-    while (!name.empty() && name.back() == '/') name.remove_suffix(1);
-    if (name.empty() || name == ".") return std::string();
-    if (std::optional<PathViolation> v = FindPathViolation(name)) {
-      report_->Error(entry.path, v->rule, "archive member: " + v->message);
-      return std::nullopt;
-    }
-    if (!root_decided_) {
-      root_decided_ = true;
-      size_t slash = name.find('/');
-      std::string_view first = name.substr(0, slash);
-      bool top_level_file = slash == std::string_view::npos && entry.type != EntryType::kDirectory;
-      if (!top_level_file && first != "data") prefix_ = std::string(first) + "/";
-    }
-    if (prefix_.empty()) return std::string(name);
-    if (std::string(name) + "/" == prefix_) return std::string();
-    if (name.substr(0, prefix_.size()) != prefix_) {
-      report_->Error(
-          entry.path, "archive.outside-bag-folder",
-          "the bag is the single top-level folder '" + prefix_ + "'; this member is outside it");
-      return std::nullopt;
-    }
-    return std::string(name.substr(prefix_.size()));
-  }
-
   Status Member(const ArchiveEntry& entry) {
-    std::optional<std::string> rel = Relative(entry);
+    std::optional<std::string> rel = root_.Relative(entry, report_);
     if (!rel || rel->empty()) return Status::OK();
     switch (entry.type) {
       case EntryType::kSymlink:
@@ -207,8 +180,7 @@ class ArchiveWalker {
   ArchiveReader* reader_;
   BagChecker* checker_;
   Report* report_;
-  bool root_decided_ = false;
-  std::string prefix_;  // "bag/" when the bag is a top-level folder
+  ArchiveBagRoot root_;  // where the bag is inside the archive
   bool bagit_seen_ = false;
   bool data_present_ = false;
   bool payload_checked_ = false;

@@ -11,6 +11,7 @@
 #include <deque>
 
 #include "bagit/archive.h"
+#include "bagit/archive_bag_root.h"
 #include "bagit/paths.h"
 #include "bagit/tag_files.h"
 #include "repo/deposit_stage.h"
@@ -73,37 +74,8 @@ class ArchiveIngest {
     return options;
   }
 
-  // The member's path inside the bag ("" for the bag folder itself), or
-  // nullopt when it is refused.
-  std::optional<std::string> Relative(const ArchiveEntry& entry) {
-    std::string_view name = entry.path;
-    bagit::StripDotSlash(&name);
-    while (!name.empty() && name.back() == '/') name.remove_suffix(1);
-    if (name.empty() || name == ".") return std::string();
-    if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation(name)) {
-      ingest_->report.Error(entry.path, v->rule, "archive member refused: " + v->message);
-      return std::nullopt;
-    }
-    if (!root_decided_) {
-      root_decided_ = true;
-      size_t slash = name.find('/');
-      bool top_level_file = slash == std::string_view::npos && entry.type != EntryType::kDirectory;
-      std::string_view first = name.substr(0, slash);
-      if (!top_level_file && first != "data") prefix_ = std::string(first) + "/";
-    }
-    if (prefix_.empty()) return std::string(name);
-    if (std::string(name) + "/" == prefix_) return std::string();
-    if (!name.starts_with(prefix_)) {
-      ingest_->report.Error(
-          entry.path, "archive.outside-bag-folder",
-          "the bag is the single top-level folder '" + prefix_ + "'; this member is outside it");
-      return std::nullopt;
-    }
-    return std::string(name.substr(prefix_.size()));
-  }
-
   Status Member(const ArchiveEntry& entry) {
-    std::optional<std::string> rel = Relative(entry);
+    std::optional<std::string> rel = root_.Relative(entry, &ingest_->report);
     if (!rel || rel->empty()) return Status::OK();
     switch (entry.type) {
       case EntryType::kSymlink:
@@ -205,8 +177,7 @@ class ArchiveIngest {
   Ingest* ingest_;
   PayloadStager stager_;
   bagit::BagChecker checker_;
-  bool root_decided_ = false;
-  std::string prefix_;
+  bagit::ArchiveBagRoot root_;  // where the bag is inside the archive
   bool bagit_seen_ = false;
   bool data_present_ = false;
   bool payload_checked_ = false;
