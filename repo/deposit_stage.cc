@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <thread>
 
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
@@ -80,6 +78,8 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged) {
   }
   std::lock_guard<std::mutex> lock(ingest_->mu);
   ingest_->files.push_back(IngestedFile{std::string(path), staged->size, sha256});
+  ingest_->payload_bytes += staged->size;
+  if (target_.on_file_stored) target_.on_file_stored(ingest_->files.size(), ingest_->payload_bytes);
   if (created) {
     ingest_->new_blobs.push_back(sha256);
     ingest_->bytes_written += staged->size;
@@ -152,32 +152,6 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
   if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
   tag.writer = std::move(writer).value();
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
-}
-
-Status RunPool(size_t count, unsigned threads, const std::function<Status(size_t)>& fn) {
-  threads =
-      std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(count, 1))));
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  Status first_error;
-  auto work = [&] {
-    while (!stop.load()) {
-      size_t i = next.fetch_add(1);
-      if (i >= count) return;
-      Status s = fn(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = s;
-        stop.store(true);
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  return first_error;
 }
 
 }  // namespace cairn::repo::deposit_internal

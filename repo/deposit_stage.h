@@ -20,6 +20,7 @@
 #include "bagit/digest.h"
 #include "bagit/report.h"
 #include "bagit/validator.h"
+#include "repo/run_pool.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo::deposit_internal {
@@ -55,6 +56,10 @@ struct IngestTarget {
   std::function<std::optional<std::string>(std::string_view path, uint64_t size)> previous_sha256;
   unsigned threads = 2;
   const bagit::Profile* profile = nullptr;
+  // Called after each payload file is stored (or found stored), with the
+  // running totals of files and bytes; under the ingest's lock, so it must be
+  // quick. May be empty.
+  std::function<void(uint64_t files, uint64_t bytes)> on_file_stored;
 };
 
 // What a driver produced. The report holds every finding; when it has errors
@@ -67,6 +72,7 @@ struct Ingest {
   std::vector<std::string> new_blobs;  // blobs this deposit created on the first site
   uint64_t bytes_written = 0;          // payload bytes newly stored on the first site
   uint64_t blobs_reused = 0;           // payload files whose blob was already there
+  uint64_t payload_bytes = 0;          // bytes of the payload files in `files`
   std::string kind;                    // "folder", "bag", "serialized bag"
   std::mutex mu;                       // guards files, new_blobs, counters
 };
@@ -134,10 +140,6 @@ bagit::ByteSource TeeSource(bagit::ByteSource source, BlobWriter* writer, std::s
 // (tag.name) and the bytes are only read.
 Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest,
                                        std::string_view name, bagit::ByteSource inner);
-
-// Runs fn(i) for every i in [0, count) on `threads` workers (at least 1).
-// Stops handing out work at the first non-OK Status and returns it.
-Status RunPool(size_t count, unsigned threads, const std::function<Status(size_t)>& fn);
 
 // The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,
 // deposit_archive.cc). Each fills `ingest` (report, contents, files, staged tag

@@ -15,6 +15,7 @@
 #include "repo/events/event_types.h"
 #include "repo/replicate_copy.h"
 #include "repo/repository.h"
+#include "repo/run_pool.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -24,10 +25,35 @@ std::string JobName(const proto::Job& job) {
   return job.partner() + "/" + job.object() + "@v" + std::to_string(job.version());
 }
 
+// What the copies of one job came to, shared by its copy workers. Verified
+// copies are recorded in the catalog in batches (one transaction each).
+struct JobTally {
+  static constexpr size_t kBatch = 256;
+  Site* target = nullptr;
+  const proto::Job* job = nullptr;
+  int64_t interval_micros = 0;
+  std::mutex mu;
+  uint64_t made = 0, present = 0, bytes = 0;
+  std::string from_sites;
+  std::vector<ReplicaRecord> unrecorded;
+
+  // Records the copies not yet in the catalog: always when `all`, else only
+  // once a full batch is waiting.
+  Status Flush(Catalog& catalog, bool all) {
+    std::vector<ReplicaRecord> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (unrecorded.empty() || (!all && unrecorded.size() < kBatch)) return Status::OK();
+      batch.swap(unrecorded);
+    }
+    return catalog.SetReplicaStates(batch);
+  }
+};
+
 class JobRunner {
  public:
-  JobRunner(Repository& repo, ReplicationSummary* summary, std::mutex* mu)
-      : repo_(repo), summary_(summary), mu_(mu) {}
+  JobRunner(Repository& repo, ReplicationSummary* summary, std::mutex* mu, unsigned threads)
+      : repo_(repo), summary_(summary), mu_(mu), threads_(threads) {}
 
   // Copies everything the job covers that the target lacks. Replicas copied
   // before a failure stay recorded as ok (a rerun skips them).
@@ -84,40 +110,29 @@ class JobRunner {
     uint32_t days = policy.ok() && policy->fixity().interval_days() > 0
                         ? policy->fixity().interval_days()
                         : policies::kDefaultFixityIntervalDays;
-    uint64_t made = 0, present = 0, bytes = 0;
-    std::string from_sites;
-    for (replicate_internal::CopyItem* item : todo) {
-      std::vector<std::string> sources = item->ok_sites;
-      auto preferred = std::find(sources.begin(), sources.end(), job.source_site());
-      if (preferred != sources.end()) std::rotate(sources.begin(), preferred, preferred + 1);
-      Status last = Status::NotFound("no site holds a good copy of " + item->name);
-      bool done = false;
-      for (const std::string& source_name : sources) {
-        if (source_name == job.target_site()) continue;
-        Result<Site*> source = repo_.OpenSite(source_name);
-        if (!source.ok()) {
-          last = source.status();
-          continue;
-        }
-        replicate_internal::CopyResult result =
-            replicate_internal::CopyAndVerify(**source, *target, *item);
-        if (result.status.ok()) {
-          done = true;
-          (result.already_present ? present : made) += 1;
-          bytes += result.bytes_written;
-          if (from_sites.find(source_name) == std::string::npos) {
-            from_sites += (from_sites.empty() ? "" : ", ") + source_name;
-          }
-          break;
-        }
-        last = result.status;
-        if (result.target_failed) break;  // another source would not help
-      }
-      if (!done) return last.WithContext(item->name);
-      int64_t now = catalog.clock().NowMicros();
-      CAIRN_RETURN_IF_ERROR(catalog.SetReplicaState(item->ref, job.target_site(), ReplicaState::kOk,
-                                                    now, now + int64_t{days} * kMicrosPerDay));
+    JobTally tally;
+    tally.target = target;
+    tally.job = &job;
+    tally.interval_micros = int64_t{days} * kMicrosPerDay;
+    // Blobs and tag files in parallel (fsync and read-back overlap); version.pb
+    // alone after them, so a version is complete on the target only once
+    // everything else is there.
+    auto first_record =
+        std::find_if(todo.begin(), todo.end(), [](const auto* i) { return i->version_record; });
+    std::vector<replicate_internal::CopyItem*> records(first_record, todo.end());
+    todo.erase(first_record, todo.end());
+    Status copied =
+        RunPool(todo.size(), threads_, [&](size_t i) { return CopyItem(*todo[i], &tally); });
+    // Copies made before a failure are recorded too: a rerun skips them.
+    Status recorded = tally.Flush(catalog, true);
+    CAIRN_RETURN_IF_ERROR(copied);
+    CAIRN_RETURN_IF_ERROR(recorded);
+    for (replicate_internal::CopyItem* item : records) {
+      CAIRN_RETURN_IF_ERROR(CopyItem(*item, &tally));
     }
+    CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
+    const uint64_t made = tally.made, present = tally.present, bytes = tally.bytes;
+    const std::string& from_sites = tally.from_sites;
     proto::Event event;
     event.set_type(std::string(kReplication.label));
     event.set_type_uri(EventTypeUri(kReplication));
@@ -141,9 +156,53 @@ class JobRunner {
   }
 
  private:
+  // Copies one item to the job's target from the first site that holds a
+  // good copy (the job's source site first) and queues its replica record.
+  Status CopyItem(const replicate_internal::CopyItem& item, JobTally* tally) {
+    const proto::Job& job = *tally->job;
+    std::vector<std::string> sources = item.ok_sites;
+    auto preferred = std::find(sources.begin(), sources.end(), job.source_site());
+    if (preferred != sources.end()) std::rotate(sources.begin(), preferred, preferred + 1);
+    Status last = Status::NotFound("no site holds a good copy of " + item.name);
+    for (const std::string& source_name : sources) {
+      if (source_name == job.target_site()) continue;
+      Result<Site*> source = repo_.OpenSite(source_name);
+      if (!source.ok()) {
+        last = source.status();
+        continue;
+      }
+      replicate_internal::CopyResult result =
+          replicate_internal::CopyAndVerify(**source, *tally->target, item);
+      if (!result.status.ok()) {
+        last = result.status;
+        if (result.target_failed) break;  // another source would not help
+        continue;
+      }
+      int64_t now = repo_.catalog().clock().NowMicros();
+      ReplicaRecord record;
+      record.ref = item.ref;
+      record.site = job.target_site();
+      record.state = ReplicaState::kOk;
+      record.last_verified_micros = now;
+      record.next_due_micros = now + tally->interval_micros;
+      {
+        std::lock_guard<std::mutex> lock(tally->mu);
+        (result.already_present ? tally->present : tally->made) += 1;
+        tally->bytes += result.bytes_written;
+        if (tally->from_sites.find(source_name) == std::string::npos) {
+          tally->from_sites += (tally->from_sites.empty() ? "" : ", ") + source_name;
+        }
+        tally->unrecorded.push_back(std::move(record));
+      }
+      return tally->Flush(repo_.catalog(), false);
+    }
+    return last.WithContext(item.name);
+  }
+
   Repository& repo_;
   ReplicationSummary* summary_;
   std::mutex* mu_;
+  unsigned threads_;
 };
 
 }  // namespace
@@ -168,7 +227,9 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
     std::vector<std::thread> workers;
     for (auto& [target, list] : by_target) {
       workers.emplace_back([&, list = list] {
-        JobRunner runner(repo, &summary, &mu);
+        JobRunner runner(repo, &summary, &mu,
+                         options.threads_per_site ? options.threads_per_site
+                                                  : IoWorkers(std::thread::hardware_concurrency()));
         for (const JobRecord* j : list) {
           Status s = runner.Run(j->job);
           Status recorded;

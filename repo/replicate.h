@@ -46,6 +46,9 @@ struct ReplicationOptions {
   // How long a leased job stays invisible to others (a crashed worker's jobs
   // come back after this).
   int64_t lease_micros = 15 * 60 * 1'000'000LL;
+  // Copies in flight at once per target site (blobs and tag files of a job
+  // overlap their writes, fsyncs and read-backs); 0: IoWorkers().
+  unsigned threads_per_site = 0;
 };
 
 struct ReplicationSummary {
@@ -59,11 +62,10 @@ struct ReplicationSummary {
 };
 
 // Leases and runs every due replication job matching `filter`, one worker per
-// target site (a slow or dead site does not hold up the others), until no due
-// job is left. A job that fails is given back to the queue with its error
-// (retried after the catalog's backoff when the error is retryable). Records a
-// PREMIS replication event per job done. Returns an error only when the
-// catalog itself fails.
+// target site (each with a pool of copy threads) (a slow or dead site does not hold up the others),
+// until no due job is left. A job that fails is given back to the queue with its error (retried
+// after the catalog's backoff when the error is retryable). Records a PREMIS replication event per
+// job done. Returns an error only when the catalog itself fails.
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options = {});
 

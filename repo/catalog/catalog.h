@@ -112,6 +112,9 @@ class Catalog {
   Status SetReplicaState(const ReplicaRef& ref, const std::string& site, ReplicaState state,
                          int64_t last_verified_micros, int64_t next_due_micros,
                          const std::string& detail = "");
+  // SetReplicaState for each record (ref, site, state, last_verified_micros,
+  // next_due_micros, detail) in ONE transaction: all or none are written.
+  Status SetReplicaStates(const std::vector<ReplicaRecord>& records);
   // Per partner and per site usage; see PartnerUsage for the fair split.
   Result<Usage> GetUsage();
 

@@ -107,6 +107,17 @@ Status Catalog::SetReplicaState(const ReplicaRef& ref, const std::string& site, 
   return s;
 }
 
+Status Catalog::SetReplicaStates(const std::vector<ReplicaRecord>& records) {
+  if (records.empty()) return Status::OK();
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::Begin(db_));
+  for (const ReplicaRecord& r : records) {
+    CAIRN_RETURN_IF_ERROR(SetReplicaState(r.ref, r.site, r.state, r.last_verified_micros,
+                                          r.next_due_micros, r.detail));
+  }
+  return txn.Commit();
+}
+
 namespace {
 
 // (partner, sha256) pairs: which partners reference each blob, and k per blob.
