@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bagit/bag_checker.h"
+#include "bagit/dir_list.h"
 #include "bagit/paths.h"
 #include "bagit/validator.h"
 
@@ -36,29 +37,6 @@ ByteSource FileSource(const std::string& path) {
     close(fd);
     return result;
   };
-}
-
-// Names in `dir` (without "." and ".."), sorted; errno-based Status on failure.
-Result<std::vector<std::string>> ListDir(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Status::FromErrno(errno, "open directory", dir);
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    names.emplace_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string TypeName(mode_t mode) {
-  if (S_ISLNK(mode)) return "symbolic link";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "device";
-  return "special file";
 }
 
 class DirectoryWalker {
@@ -106,7 +84,7 @@ class DirectoryWalker {
     while (!pending.empty() && status.ok()) {
       std::string dir = std::move(pending.back());
       pending.pop_back();
-      Result<std::vector<std::string>> names = ListDir(root_ + "/" + dir);
+      Result<std::vector<std::string>> names = ListDirSorted(root_ + "/" + dir);
       if (!names.ok()) {
         checker_->Refuse(dir, "payload.unreadable", names.status().message());
         continue;
@@ -121,8 +99,9 @@ class DirectoryWalker {
           checker_->PayloadDirectory(rel);
           pending.push_back(rel);
         } else if (!S_ISREG(st.st_mode)) {
-          checker_->Refuse(rel, S_ISLNK(st.st_mode) ? "payload.symlink" : "payload.special-file",
-                           "payload must be regular files; this is a " + TypeName(st.st_mode));
+          checker_->Refuse(
+              rel, S_ISLNK(st.st_mode) ? "payload.symlink" : "payload.special-file",
+              "payload must be regular files; this is a " + SpecialFileKind(st.st_mode));
         } else if (hasher) {
           hasher->Submit(root_ + "/" + rel);
         } else {
@@ -143,10 +122,10 @@ class DirectoryWalker {
     if (S_ISREG(st.st_mode)) return checker_->TagFile(rel, FileSource(root_ + "/" + rel));
     if (!S_ISDIR(st.st_mode)) {
       checker_->Refuse(rel, S_ISLNK(st.st_mode) ? "tag.symlink" : "tag.special-file",
-                       "tag files must be regular files; this is a " + TypeName(st.st_mode));
+                       "tag files must be regular files; this is a " + SpecialFileKind(st.st_mode));
       return Status::OK();
     }
-    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(root_ + "/" + rel));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirSorted(root_ + "/" + rel));
     for (const std::string& name : names) CAIRN_RETURN_IF_ERROR(TagEntry(rel + "/" + name));
     return Status::OK();
   }
@@ -164,7 +143,7 @@ Result<Validation> ValidateBagDirectory(const std::string& dir, const ValidateOp
   struct stat st;
   if (stat(root.c_str(), &st) != 0) return Status::FromErrno(errno, "open bag", root);
   if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(root + ": not a directory");
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> top, ListDir(root));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> top, ListDirSorted(root));
 
   Validation v;
   v.contents = std::make_unique<BagContents>();

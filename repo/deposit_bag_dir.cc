@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "bagit/dir_list.h"
 #include "bagit/paths.h"
 #include "bagit/tag_files.h"
 #include "repo/deposit_stage.h"
@@ -17,27 +18,6 @@ namespace cairn::repo::deposit_internal {
 namespace {
 
 using bagit::Algorithm;
-
-Result<std::vector<std::string>> ListDir(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Status::FromErrno(errno, "open directory", dir);
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string KindOf(mode_t mode) {
-  if (S_ISLNK(mode)) return "symbolic link";
-  if (S_ISFIFO(mode)) return "fifo";
-  if (S_ISSOCK(mode)) return "socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "device";
-  return "special file";
-}
 
 class BagDirIngest {
  public:
@@ -104,11 +84,12 @@ class BagDirIngest {
     }
     if (S_ISREG(st.st_mode)) return TagFile(rel);
     if (!S_ISDIR(st.st_mode)) {
-      checker_.Refuse(rel, S_ISLNK(st.st_mode) ? "tag.symlink" : "tag.special-file",
-                      "tag files must be regular files; this is a " + KindOf(st.st_mode));
+      checker_.Refuse(
+          rel, S_ISLNK(st.st_mode) ? "tag.symlink" : "tag.special-file",
+          "tag files must be regular files; this is a " + bagit::SpecialFileKind(st.st_mode));
       return Status::OK();
     }
-    Result<std::vector<std::string>> names = ListDir(root_ + "/" + rel);
+    Result<std::vector<std::string>> names = bagit::ListDirSorted(root_ + "/" + rel);
     if (!names.ok()) {
       ingest_->report.Error(rel, "tag.unreadable", names.status().message());
       return Status::OK();
@@ -124,7 +105,7 @@ class BagDirIngest {
     while (!pending.empty()) {
       std::string dir = std::move(pending.back());
       pending.pop_back();
-      Result<std::vector<std::string>> names = ListDir(root_ + "/" + dir);
+      Result<std::vector<std::string>> names = bagit::ListDirSorted(root_ + "/" + dir);
       if (!names.ok()) {
         checker_.Refuse(dir, "payload.unreadable", names.status().message());
         continue;
@@ -139,8 +120,9 @@ class BagDirIngest {
           checker_.PayloadDirectory(rel);
           pending.push_back(rel);
         } else if (!S_ISREG(st.st_mode)) {
-          checker_.Refuse(rel, S_ISLNK(st.st_mode) ? "payload.symlink" : "payload.special-file",
-                          "payload must be regular files; this is a " + KindOf(st.st_mode));
+          checker_.Refuse(
+              rel, S_ISLNK(st.st_mode) ? "payload.symlink" : "payload.special-file",
+              "payload must be regular files; this is a " + bagit::SpecialFileKind(st.st_mode));
         } else {
           files.emplace_back(std::move(rel), static_cast<uint64_t>(st.st_size));
         }
@@ -204,7 +186,7 @@ Status IngestBagDirectory(const std::string& dir, const IngestTarget& target, In
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   ingest->kind = "bag";
   ingest->report.bag = dir;
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> top, ListDir(root));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> top, bagit::ListDirSorted(root));
   BagDirIngest run(root, target, ingest);
   return run.Run(top);
 }

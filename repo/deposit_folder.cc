@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "bagit/dir_list.h"
 #include "bagit/paths.h"
 #include "repo/deposit_stage.h"
 
@@ -31,20 +32,12 @@ void Walk(const std::string& root, std::vector<SourceFile>* files, bagit::Report
     std::string dir = std::move(pending.back());
     pending.pop_back();
     std::string abs_dir = dir.empty() ? root : root + "/" + dir;
-    DIR* d = opendir(abs_dir.c_str());
-    if (d == nullptr) {
-      report->Error(dir, "source.unreadable",
-                    Status::FromErrno(errno, "open directory", abs_dir).message());
+    Result<std::vector<std::string>> names = bagit::ListDirSorted(abs_dir);
+    if (!names.ok()) {
+      report->Error(dir, "source.unreadable", names.status().message());
       continue;
     }
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d)) {
-      std::string_view name = e->d_name;
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    closedir(d);
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
+    for (const std::string& name : *names) {
       std::string rel = dir.empty() ? name : dir + "/" + name;
       struct stat st;
       if (lstat((root + "/" + rel).c_str(), &st) != 0) {

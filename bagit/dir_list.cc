@@ -1,0 +1,34 @@
+// ListDirSorted and SpecialFileKind: see dir_list.h.
+#include "bagit/dir_list.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string_view>
+
+namespace cairn::bagit {
+
+Result<std::vector<std::string>> ListDirSorted(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Status::FromErrno(errno, "open directory", dir);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string SpecialFileKind(mode_t mode) {
+  if (S_ISLNK(mode)) return "symbolic link";
+  if (S_ISFIFO(mode)) return "fifo";
+  if (S_ISSOCK(mode)) return "socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "device";
+  return "special file";
+}
+
+}  // namespace cairn::bagit

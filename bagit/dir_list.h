@@ -1,0 +1,26 @@
+// Listing one folder the same way everywhere a bag or a source folder is
+// walked (the validator, deposit of a bag folder or of a plain folder).
+#ifndef CAIRN_BAGIT_DIR_LIST_H_
+#define CAIRN_BAGIT_DIR_LIST_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+
+namespace cairn::bagit {
+
+// The names in folder `dir` (without "." and ".."), sorted bytewise, so a walk
+// is the same on every filesystem. An errno-based Status naming `dir` when it
+// cannot be opened.
+Result<std::vector<std::string>> ListDirSorted(const std::string& dir);
+
+// What a non-regular, non-folder entry is, for messages: "symbolic link",
+// "fifo", "socket", "device" or "special file".
+std::string SpecialFileKind(mode_t mode);
+
+}  // namespace cairn::bagit
+
+#endif  // CAIRN_BAGIT_DIR_LIST_H_
