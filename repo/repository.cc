@@ -4,8 +4,6 @@
 #include <boost/filesystem.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "repo/catalog/migrations.h"
-#include "repo/catalog/sqlite.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -25,17 +23,6 @@ std::string Absolute(const std::string& path) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   if (s.size() > 1 && s.ends_with("/.")) s.resize(s.size() - 2);
   return s;
-}
-
-// Brings the catalog file's schema up to date on a connection of its own
-// before Catalog::Open. Catalog::Open keeps its "PRAGMA journal_mode" statement
-// open while it migrates, and SQLite then refuses to COMMIT a migration ("SQL
-// statements in progress"); with the schema already current Open migrates
-// nothing. Harmless once Catalog::Open is fixed.
-Status PrepareCatalogFile(const std::string& path, bool create) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Db db, sql::Db::Open(path, create, 30'000));
-  CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
-  return Migrate(db);
 }
 
 }  // namespace
@@ -59,7 +46,6 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
   fs::create_directories(root, ec);
   if (ec) return Status::IOError("create " + root + ": " + ec.message());
 
-  CAIRN_RETURN_IF_ERROR(PrepareCatalogFile(CatalogPath(root), true));
   CatalogOptions catalog_options;
   catalog_options.clock = options.clock;
   catalog_options.create_if_missing = true;
@@ -87,7 +73,6 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
     return Status::NotFound("no repository at " + root + " (no " + std::string(kCatalogFileName) +
                             "; run cairn init)");
   }
-  CAIRN_RETURN_IF_ERROR(PrepareCatalogFile(CatalogPath(root), false));
   CatalogOptions catalog_options;
   catalog_options.clock = options.clock;
   catalog_options.create_if_missing = false;
