@@ -13,6 +13,7 @@
 #include "repo/deposit_source.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
+#include "repo/run_pool.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -98,6 +99,9 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, PlanCopySites(policy, sites));
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
+  // One deposit of an object at a time: the version number and its tag files are ours.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
+                         repo.LockObject(req.partner, object));
   CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
   CAIRN_ASSIGN_OR_RETURN(uint32_t version, catalog.NextVersion(req.partner, object));
 
@@ -122,8 +126,13 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     if (it == previous.end() || it->second.first != size) return std::nullopt;
     return it->second.second;
   };
-  target.threads = req.threads ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
   target.profile = profile ? &*profile : nullptr;
+  if (req.progress) {
+    target.on_file_stored = [&req](uint64_t files, uint64_t bytes) {
+      req.progress(DepositProgress{DepositProgress::Phase::kStore, files, bytes});
+    };
+  }
 
   Ingest ingest;
   Status run;
@@ -175,6 +184,10 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   commit.created_micros = now;
   uint32_t days = policy.fixity().interval_days() ? policy.fixity().interval_days() : 90;
   commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
+  if (req.progress) {
+    req.progress(DepositProgress{DepositProgress::Phase::kCommit, ingest.files.size(),
+                                 ingest.payload_bytes});
+  }
   CommitSummary summary;
   Result<int64_t> version_id = CommitVersion(catalog, *first, commit, &ingest, &summary);
   if (!version_id.ok()) {
@@ -208,6 +221,10 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
 
   std::string replication_error;
   if (req.replicate && plan.size() > 1) {
+    if (req.progress) {
+      req.progress(DepositProgress{DepositProgress::Phase::kReplicate, ingest.files.size(),
+                                   ingest.payload_bytes});
+    }
     ReplicationFilter filter;
     filter.partner = req.partner;
     filter.object = object;

@@ -17,6 +17,7 @@
 #define CAIRN_REPO_DEPOSIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -29,6 +30,14 @@ namespace cairn::repo {
 
 class Catalog;
 class Repository;
+
+// Where a deposit stands, for a progress display.
+struct DepositProgress {
+  enum class Phase { kStore, kCommit, kReplicate };
+  Phase phase = Phase::kStore;
+  uint64_t files = 0;  // payload files stored so far (kStore), or in all
+  uint64_t bytes = 0;  // their bytes
+};
 
 struct DepositRequest {
   std::string partner;
@@ -44,7 +53,11 @@ struct DepositRequest {
   bool replicate = true;
   std::string depositor;      // empty: $USER
   std::string agent_version;  // Cairn's version, for events and Bag-Software-Agent
-  unsigned threads = 0;       // payload workers; 0: one per core
+  unsigned threads = 0;       // payload workers; 0: IoWorkers() (two per core, 4 to 16)
+  // Called after each payload file is stored and when a phase begins; from
+  // worker threads, one call at a time. Must be quick (throttle display in
+  // it). May be empty.
+  std::function<void(const DepositProgress&)> progress;
 };
 
 // Copies of the new version on one site.

@@ -70,6 +70,14 @@ class Repository {
   };
   Result<std::unique_ptr<WriterLock>> LockForWriting();
 
+  // Takes an exclusive lock on one object (ROOT/locks/PARTNER/OBJECT.lock),
+  // waiting for another holder to let go: deposits of the same object run one
+  // after the other, so two never pick the same version number or write over
+  // each other's tag files. The lock dies with the process (flock). Ids must
+  // be valid (layout::ValidateId); IOError if the lock file cannot be made.
+  Result<std::unique_ptr<WriterLock>> LockObject(const std::string& partner,
+                                                 const std::string& object);
+
   // Registers a new site: opens the storage at `url`, initialises it (an empty
   // place gets CAIRN-SITE and README.txt; a place already marked with this
   // site id is adopted; another site's place or a non-empty unmarked place is

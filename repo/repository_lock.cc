@@ -2,11 +2,13 @@
 // left by killed writers.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "repo/repository.h"
+#include "repo/site_layout.h"
 
 namespace cairn::repo {
 namespace {
@@ -35,6 +37,26 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
   }
   // Downgrade (or take) the shared lock other writers can share.
   while (flock(fd, LOCK_SH) != 0) {
+    if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
+  }
+  return lock;
+}
+
+Result<std::unique_ptr<Repository::WriterLock>> Repository::LockObject(const std::string& partner,
+                                                                       const std::string& object) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  std::string dir = root_ + "/locks/" + partner;
+  for (const std::string& d : {root_ + "/locks", dir}) {
+    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "create folder", d);
+    }
+  }
+  std::string path = dir + "/" + object + ".lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  auto lock = std::make_unique<WriterLock>(fd);
+  while (flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
   }
   return lock;

@@ -3,13 +3,19 @@
 // as the next version of an object and prints the receipt.
 #include "repo/deposit.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
 #include "repo/repository.h"
@@ -24,7 +30,58 @@ struct DepositFlags {
   std::vector<std::string> info;
   bool no_replicate = false;
   bool json = false;
+  bool progress = false;
   unsigned threads = 0;
+};
+
+// Deposit progress on stderr: on a terminal one line rewritten at most ten
+// times a second; with --progress (any stderr) a line per 1,000 files and per
+// phase, each with the seconds since the start, for logs and benchmarks.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool lines) : lines_(lines) {}
+  ~ProgressPrinter() {
+    if (!lines_ && shown_) std::fputs("\r\033[K", stderr);
+  }
+
+  void Show(const repo::DepositProgress& p) {
+    using Phase = repo::DepositProgress::Phase;
+    const char* phase = p.phase == Phase::kStore    ? "store"
+                        : p.phase == Phase::kCommit ? "commit"
+                                                    : "replicate";
+    double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    bool phase_change = p.phase != last_phase_;
+    last_phase_ = p.phase;
+    if (lines_) {
+      if (!phase_change && p.files % 1000 != 0) return;
+      std::fprintf(stderr, "progress: %s %llu files %llu bytes %.3f s\n", phase,
+                   static_cast<unsigned long long>(p.files),
+                   static_cast<unsigned long long>(p.bytes), elapsed);
+      return;
+    }
+    if (!phase_change && elapsed - last_shown_ < 0.1) return;
+    last_shown_ = elapsed;
+    shown_ = true;
+    std::fprintf(stderr, "\r\033[K%s: %llu files, %s, %.1f MB/s", phase,
+                 static_cast<unsigned long long>(p.files), HumanBytes(p.bytes).c_str(),
+                 elapsed > 0 ? static_cast<double>(p.bytes) / elapsed / 1e6 : 0.0);
+    std::fflush(stderr);
+  }
+
+  // A phase of the command itself (after the library's): "events", "done".
+  void Mark(const char* phase) {
+    if (!lines_) return;
+    double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    std::fprintf(stderr, "progress: %s - files - bytes %.3f s\n", phase, elapsed);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool lines_;
+  Clock::time_point start_ = Clock::now();
+  repo::DepositProgress::Phase last_phase_ = repo::DepositProgress::Phase::kStore;
+  double last_shown_ = -1;
+  bool shown_ = false;
 };
 
 int RunDeposit(const DepositFlags& f, const Globals& g) {
@@ -40,10 +97,18 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   request.replicate = !f.no_replicate;
   request.threads = f.threads;
   request.agent_version = CAIRN_VERSION;
+  std::optional<ProgressPrinter> printer;
+  if (f.progress || (!g.quiet && !f.json && ::isatty(STDERR_FILENO))) {
+    printer.emplace(f.progress);
+    request.progress = [&printer](const repo::DepositProgress& p) { printer->Show(p); };
+  }
   Result<repo::DepositOutcome> outcome = repo::Deposit(**repository, request);
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
   // The new events go to every site's log now; a site that is down catches up later.
+  if (printer) printer->Mark("events");
   (void)repo::FlushEventSegments(**repository);
+  if (printer) printer->Mark("done");
+  printer.reset();  // clears the terminal line before the receipt
   const bagit::Report& report = outcome->report;
   if (f.json) {
     nlohmann::json out;
@@ -85,7 +150,9 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
   cmd->add_flag("--no-replicate", flags->no_replicate,
                 "leave the copies to other sites queued (cairn replicate)");
   cmd->add_flag("--json", flags->json, "print the receipt (or the refusal) as JSON");
-  cmd->add_option("--threads", flags->threads, "payload workers (default: one per core)");
+  cmd->add_flag("--progress", flags->progress,
+                "print progress lines on stderr (files, bytes, seconds) even when not a terminal");
+  cmd->add_option("--threads", flags->threads, "payload workers (default: two per core, 4 to 16)");
   cmd->footer(
       "Exit codes: 0 stored; 1 refused (invalid bag, policy or profile violation, unknown\n"
       "partner, unreadable or special file, hostile archive: nothing stored); 2 could not run\n"

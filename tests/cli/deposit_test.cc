@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "bagit/digest.h"
@@ -210,6 +211,44 @@ TEST_F(CliDepositTest, KilledDepositRerunCompletesAndLeavesNoTempFiles) {
   EXPECT_EQ(Blobs("a"), 48u);
   EXPECT_EQ(Blobs("b"), 48u);
   EXPECT_EQ(TempFiles(), 0u);
+}
+
+TEST_F(CliDepositTest, ConcurrentDepositsOfOneObjectGetSuccessiveVersions) {
+  // Three depositors send different content as the same object at once: each
+  // gets its own version, and each version restores as its own source.
+  constexpr int kDepositors = 3;
+  std::string payload(256 * 1024, 'x');
+  for (int i = 0; i < kDepositors; ++i) {
+    fs::path src = tmp_.path() / ("src" + std::to_string(i));
+    WriteFile(src / "id.txt", "depositor " + std::to_string(i) + "\n");
+    for (int j = 0; j < 16; ++j) {
+      payload[j] = static_cast<char>('a' + i);
+      WriteFile(src / ("part" + std::to_string(j) + ".bin"), payload);
+    }
+  }
+  std::vector<CommandResult> results(kDepositors);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kDepositors; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = Cairn({"deposit", "acme", (tmp_.path() / ("src" + std::to_string(i))).string(),
+                          "--id", "shared", "--json"});
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<int> versions;
+  for (int i = 0; i < kDepositors; ++i) {
+    ASSERT_EQ(results[i].exit_code, 0) << results[i].err << results[i].out;
+    int version = nlohmann::json::parse(results[i].out)["receipt"]["version"];
+    versions.insert(version);
+    fs::path out = tmp_.path() / ("restored" + std::to_string(i));
+    CommandResult restore =
+        Cairn({"restore", "acme/shared@v" + std::to_string(version), out.string()});
+    ASSERT_EQ(restore.exit_code, 0) << restore.err;
+    EXPECT_EQ(ReadFile(out / "data/id.txt"), "depositor " + std::to_string(i) + "\n");
+    CommandResult valid = RunCairn({"bag", "validate", out.string()});
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  }
+  EXPECT_EQ(versions, (std::set<int>{1, 2, 3}));
 }
 
 }  // namespace
