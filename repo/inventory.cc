@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace cairn::repo {
 namespace {
@@ -40,26 +41,94 @@ Status StreamCopies(Catalog& catalog, std::string_view query, int64_t version_id
   return flush();
 }
 
+// Fewest copies that count under `rule` among the version's distinct blobs
+// and tag files: one aggregate query over the replica indexes.
+Result<uint32_t> MinCountedCopies(Catalog& catalog, int64_t version_id, const CopyRule& rule) {
+  std::string ids;
+  for (int64_t id : rule.site_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const std::string key = rule.distinct_regions ? "s.region" : "r.site_id";
+  const std::string counted = "SELECT COUNT(DISTINCT " + key +
+                              ") FROM replicas r JOIN sites s ON s.id = r.site_id WHERE r.state = "
+                              "'ok' AND r.site_id IN (" +
+                              ids + ") AND ";
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      catalog.db().Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
+                           "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
+                           "WHERE version_id = ?1) d UNION ALL SELECT (" +
+                           counted +
+                           "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
+  stmt.Bind(1, version_id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return static_cast<uint32_t>(row ? stmt.Int(0) : 0);
+}
+
 }  // namespace
+
+CopyRule CopyRule::FromPolicy(const proto::Policy& policy, const std::vector<SiteRecord>& sites) {
+  CopyRule rule;
+  rule.wanted = std::max<uint32_t>(policy.copies(), 1);
+  rule.distinct_regions = policy.regions_size() > 0;
+  for (const SiteRecord& site : sites) {
+    bool named = policy.sites_size() == 0 || std::find(policy.sites().begin(), policy.sites().end(),
+                                                       site.name) != policy.sites().end();
+    bool in_region = !rule.distinct_regions ||
+                     std::find(policy.regions().begin(), policy.regions().end(), site.region) !=
+                         policy.regions().end();
+    if (!named || !in_region) continue;
+    rule.site_ids.push_back(site.id);
+    rule.by_site[site.name] = site.region;
+  }
+  return rule;
+}
+
+uint32_t CopyRule::Count(const std::vector<CopyState>& copies) const {
+  std::set<std::string> counted;  // sites, or regions when they must differ
+  for (const CopyState& c : copies) {
+    if (c.state != "ok") continue;
+    auto site = by_site.find(c.site);
+    if (site == by_site.end()) continue;
+    counted.insert(distinct_regions ? site->second : site->first);
+  }
+  return static_cast<uint32_t>(counted.size());
+}
+
+std::string CopyRule::Describe(const proto::Policy& policy) const {
+  std::string text = std::to_string(wanted) + (wanted == 1 ? " copy" : " copies");
+  auto join = [](const auto& list) {
+    std::string out;
+    for (const std::string& item : list) out += (out.empty() ? "" : ", ") + item;
+    return out;
+  };
+  if (policy.sites_size() > 0) text += " on sites " + join(policy.sites());
+  if (policy.regions_size() > 0) text += " in distinct regions of " + join(policy.regions());
+  return text;
+}
 
 Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
                                                          const std::string& partner) {
   if (!partner.empty()) CAIRN_RETURN_IF_ERROR(catalog.GetPartner(partner).status());
   CAIRN_ASSIGN_OR_RETURN(std::vector<ObjectSummary> objects, catalog.ListObjects(partner));
   std::vector<ObjectListing> out;
-  std::map<std::string, uint32_t> wanted_by_partner;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  std::map<std::string, std::pair<CopyRule, std::string>> rule_by_partner;
   for (ObjectSummary& o : objects) {
     ObjectListing listing;
-    auto wanted = wanted_by_partner.find(o.partner);
-    if (wanted == wanted_by_partner.end()) {
+    auto rule = rule_by_partner.find(o.partner);
+    if (rule == rule_by_partner.end()) {
       CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(o.partner));
-      wanted = wanted_by_partner.emplace(o.partner, policy.copies()).first;
+      CopyRule r = CopyRule::FromPolicy(policy, sites);
+      std::string text = r.Describe(policy);
+      rule =
+          rule_by_partner.emplace(o.partner, std::make_pair(std::move(r), std::move(text))).first;
     }
-    listing.copies_wanted = wanted->second;
+    listing.copies_wanted = rule->second.first.wanted;
+    listing.policy_text = rule->second.second;
     CAIRN_ASSIGN_OR_RETURN(VersionInfo latest,
                            catalog.GetVersion(o.partner, o.object, std::nullopt, false));
     listing.latest_version_id = latest.id;
-    CAIRN_ASSIGN_OR_RETURN(listing.copies_ok, catalog.MinOkCopies(latest.id));
+    CAIRN_ASSIGN_OR_RETURN(listing.copies_ok,
+                           MinCountedCopies(catalog, latest.id, rule->second.first));
     listing.summary = std::move(o);
     out.push_back(std::move(listing));
   }

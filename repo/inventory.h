@@ -7,13 +7,37 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bagit/status.h"
+#include "proto/policy.pb.h"
 #include "repo/catalog/catalog.h"
 
 namespace cairn::repo {
+
+// Where one copy is: a site name and the replica's state there.
+struct CopyState {
+  std::string site;
+  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable"
+};
+
+// Which copies count toward a policy: ok copies on the sites it names (every
+// site when it names none), in the regions it allows; with regions, copies in
+// one region count once (the policy asks for distinct regions).
+struct CopyRule {
+  uint32_t wanted = 0;
+  std::vector<int64_t> site_ids;               // sites whose copies count
+  std::map<std::string, std::string> by_site;  // those sites: name -> region
+  bool distinct_regions = false;
+
+  static CopyRule FromPolicy(const proto::Policy& policy, const std::vector<SiteRecord>& sites);
+  // The ok copies among `copies` that count.
+  uint32_t Count(const std::vector<CopyState>& copies) const;
+  // "2 copies" / "2 copies on sites a, s3" / "2 copies in distinct regions of eu, us".
+  std::string Describe(const proto::Policy& policy) const;
+};
 
 // One object in a listing, with how its latest version stands against the
 // copies its policy demands.
@@ -21,7 +45,9 @@ struct ObjectListing {
   ObjectSummary summary;
   int64_t latest_version_id = 0;
   uint32_t copies_wanted = 0;  // the partner's effective policy
-  uint32_t copies_ok = 0;      // fewest ok copies among the latest version's blobs and tag files
+  // Fewest copies that count (CopyRule) among the latest version's blobs and tag files.
+  uint32_t copies_ok = 0;
+  std::string policy_text;  // CopyRule::Describe of the partner's policy
   bool has_wanted_copies() const { return copies_ok >= copies_wanted; }
 };
 
@@ -29,12 +55,6 @@ struct ObjectListing {
 // NotFound if a non-empty partner is unknown.
 Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
                                                          const std::string& partner);
-
-// Where one copy is: a site name and the replica's state there.
-struct CopyState {
-  std::string site;
-  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable"
-};
 
 // A payload file or tag file of a version and its copies.
 struct FileCopies {

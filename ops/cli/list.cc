@@ -40,6 +40,7 @@ int RunList(const ListFlags& f, const Globals& g) {
                      {"bytes", s.latest_payload_bytes},
                      {"copies_wanted", o.copies_wanted},
                      {"copies_ok", o.copies_ok},
+                     {"policy", o.policy_text},
                      {"has_wanted_copies", o.has_wanted_copies()}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -59,7 +60,14 @@ int RunList(const ListFlags& f, const Globals& g) {
   }
   if (!g.quiet) {
     std::printf("%zu objects", objects->size());
-    if (lacking) std::printf("; %zu lack the copies their policy demands", lacking);
+    if (lacking) {
+      std::printf("; %zu lack the copies their policy demands:", lacking);
+      for (const repo::ObjectListing& o : objects.value()) {
+        if (o.has_wanted_copies()) continue;
+        std::printf("\n  %s/%s has %u of %s", o.summary.partner.c_str(), o.summary.object.c_str(),
+                    o.copies_ok, o.policy_text.c_str());
+      }
+    }
     std::printf("\n");
   }
   return kExitOk;
@@ -76,8 +84,9 @@ void RegisterList(CLI::App& app, Globals& g) {
   cmd->add_option("PARTNER", flags->partner, "only this partner's objects");
   cmd->add_flag("--json", flags->json, "print the listing as JSON");
   cmd->footer(
-      "COPIES is the fewest verified (ok) copies among the latest version's blobs and tag files,\n"
-      "against the copies the partner's policy asks for.\n"
+      "COPIES is the fewest verified (ok) copies among the latest version's blobs and tag files\n"
+      "that count toward the partner's policy (on the sites it names, one per region when it\n"
+      "names regions), against the copies it asks for.\n"
       "Exit codes: 0 listed; 2 could not run (no repository, unknown partner).\n");
   cmd->callback([flags, &g] { g.exit_code = RunList(*flags, g); });
 }

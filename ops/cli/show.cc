@@ -56,18 +56,52 @@ nlohmann::json FileJson(const repo::FileCopies& f) {
   return {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"copies", copies}};
 }
 
+// Appends `s` as a JSON string. Printable ASCII without '"' or '\\' (nearly
+// every path) is copied as is; anything else goes through nlohmann_json,
+// which escapes it and replaces invalid UTF-8 as the rest of the output does.
+void AppendJsonString(std::string& out, std::string_view s) {
+  bool plain = std::all_of(s.begin(), s.end(),
+                           [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += nlohmann::json(std::string(s))
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+// The same object FileJson(f).dump() gives, formatted by hand: show --json of
+// a version of 200,000 files spends its time here.
+void AppendFileJson(std::string& out, const repo::FileCopies& f) {
+  out += "{\"copies\":[";
+  for (size_t i = 0; i < f.copies.size(); ++i) {
+    out += i ? ",{\"site\":" : "{\"site\":";
+    AppendJsonString(out, f.copies[i].site);
+    out += ",\"state\":";
+    AppendJsonString(out, f.copies[i].state);
+    out += '}';
+  }
+  out += "],\"path\":";
+  AppendJsonString(out, f.path);
+  out += ",\"sha256\":";
+  AppendJsonString(out, f.sha256);
+  out += ",\"size\":";
+  out += std::to_string(f.size);
+  out += '}';
+}
+
 // Copy counts gathered while the files stream by (no second pass over a
 // version of 200,000 files): per site and state, and the fewest ok copies.
 struct CopyTally {
+  explicit CopyTally(repo::CopyRule r) : rule(std::move(r)) {}
+  repo::CopyRule rule;  // which ok copies count toward the policy
   std::map<std::string, std::map<std::string, uint64_t>> by_site;
   uint64_t min_ok = ~uint64_t{0};
   void Add(const repo::FileCopies& file) {
-    uint64_t ok = 0;
-    for (const repo::CopyState& c : file.copies) {
-      by_site[c.site][c.state]++;
-      ok += c.state == "ok";
-    }
-    min_ok = std::min(min_ok, ok);
+    for (const repo::CopyState& c : file.copies) by_site[c.site][c.state]++;
+    min_ok = std::min<uint64_t>(min_ok, rule.Count(file.copies));
   }
   uint64_t MinOk() const { return min_ok == ~uint64_t{0} ? 0 : min_ok; }
 };
@@ -92,7 +126,8 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (!policy.ok()) return ReportError(policy.status());
   auto sites = catalog.ListSites();
   if (!sites.ok()) return ReportError(sites.status());
-  CopyTally tally;
+  CopyTally tally(repo::CopyRule::FromPolicy(*policy, *sites));
+  const std::string policy_text = tally.rule.Describe(*policy);
   for (const repo::SiteRecord& site : sites.value()) tally.by_site[site.name];
 
   Out out;
@@ -120,16 +155,20 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     text.pop_back();  // the closing '}': the files follow, streamed
     out << text << ",\"files\":[";
     bool first = true;
+    std::string line;
     s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
       tally.Add(file);
       if (f.no_files) return Status::OK();
-      out << (first ? "\n" : ",\n")
-          << FileJson(file).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line.assign(first ? "\n" : ",\n");
+      AppendFileJson(line, file);
+      out << line;
       first = false;
       return Status::OK();
     });
     if (!s.ok()) return ReportError(s);
-    nlohmann::json tail = {{"copies_wanted", policy->copies()}, {"copies_ok", tally.MinOk()}};
+    nlohmann::json tail = {{"copies_wanted", tally.rule.wanted},
+                           {"copies_ok", tally.MinOk()},
+                           {"policy", policy_text}};
     nlohmann::json by_site = nlohmann::json::array();
     for (const auto& [site, states] : tally.by_site) {
       nlohmann::json entry = {{"site", site}};
@@ -170,9 +209,9 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   s = repo::ForEachFileCopies(catalog, v.id, line);
   if (!s.ok()) return ReportError(s);
   // The summary comes last: it is counted while the files stream by.
-  out << "copies: " << std::to_string(tally.MinOk()) << " ok of "
-      << std::to_string(policy->copies()) << " the policy demands"
-      << (tally.MinOk() >= policy->copies() ? "" : "  ** LACKING COPIES **") << "\n";
+  out << "copies: " << std::to_string(tally.MinOk()) << " that count of the policy's "
+      << policy_text << (tally.MinOk() >= tally.rule.wanted ? "" : "  ** LACKING COPIES **")
+      << "\n";
   for (const auto& [site, states] : tally.by_site) {
     auto count = [&](const char* state) {
       auto it = states.find(state);

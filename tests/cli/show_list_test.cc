@@ -1,0 +1,89 @@
+// `cairn show --json` and `cairn list` with the real binary: file names that
+// need JSON escaping come out exactly, and both verbs judge copies by the
+// policy's sites, not by a bare count.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "bagit/digest.h"
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+class ShowListCliTest : public RepoFixture {};
+
+std::string Sha256(const std::string& bytes) {
+  bagit::MultiHasher h(bagit::Only(bagit::Algorithm::kSha256));
+  h.Update(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
+  return h.Finish()[bagit::Algorithm::kSha256];
+}
+
+TEST_F(ShowListCliTest, ShowJsonEscapesNamesAndListsEveryFileWithItsCopies) {
+  const std::map<std::string, std::string> files = {
+      {"plain.txt", "plain\n"},
+      {"quote\"d.txt", "a quote in the name\n"},
+      {"per%cent 50%.txt", "a percent sign in the name\n"},
+      {"\xc3\xa9t\xc3\xa9.txt", "UTF-8 in the name\n"},
+      {"sub/deeper/x.bin", std::string(3000, '\x01')},
+  };
+  for (const auto& [name, bytes] : files) WriteFile(tmp_ / "src" / name, bytes);
+  Deposit("acme", (tmp_ / "src").string(), "odd");
+
+  CommandResult r = Cairn({"show", "acme/odd", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json show = nlohmann::json::parse(r.out);
+  ASSERT_EQ(show["files"].size(), files.size());
+  for (const auto& f : show["files"]) {
+    std::string path = f["path"];
+    ASSERT_TRUE(path.starts_with("data/")) << path;
+    auto it = files.find(path.substr(5));
+    ASSERT_NE(it, files.end()) << path;
+    EXPECT_EQ(f["size"], it->second.size()) << path;
+    EXPECT_EQ(f["sha256"], Sha256(it->second)) << path;
+    ASSERT_EQ(f["copies"].size(), 2u) << path;
+    EXPECT_EQ(f["copies"][0]["site"], "a");
+    EXPECT_EQ(f["copies"][0]["state"], "ok");
+    EXPECT_EQ(f["copies"][1]["site"], "b");
+  }
+  EXPECT_EQ(show["copies_wanted"], 2);
+  EXPECT_EQ(show["copies_ok"], 2);
+  EXPECT_EQ(show["policy"], "2 copies");
+}
+
+TEST_F(ShowListCliTest, CopiesOnSitesThePolicyDoesNotNameDoNotCount) {
+  WriteFile(tmp_ / "src/a.txt", "alpha\n");
+  Deposit("acme", (tmp_ / "src").string(), "obj");  // copies on a and b
+  ASSERT_EQ(Cairn({"site", "add", "c", "file://" + (tmp_ / "site-c").string()}).exit_code, 0);
+  WriteFile(tmp_ / "policy.txt", "copies: 2 sites: \"a\" sites: \"c\"\n");
+  CommandResult set = Cairn({"policy", "set", (tmp_ / "policy.txt").string(), "--partner", "acme"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+
+  // Two ok copies, but only the one on a counts: the policy wants a and c.
+  CommandResult list = Cairn({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  nlohmann::json objects = nlohmann::json::parse(list.out);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0]["copies_ok"], 1);
+  EXPECT_EQ(objects[0]["copies_wanted"], 2);
+  EXPECT_EQ(objects[0]["has_wanted_copies"], false);
+  EXPECT_EQ(objects[0]["policy"], "2 copies on sites a, c");
+  CommandResult text = Cairn({"list"});
+  EXPECT_NE(text.out.find("acme/obj has 1 of 2 copies on sites a, c"), std::string::npos)
+      << text.out;
+  CommandResult show = Cairn({"show", "acme/obj"});
+  EXPECT_NE(show.out.find("LACKING COPIES"), std::string::npos) << show.out;
+
+  // The policy change queued the copies to c; once made, the object is whole.
+  CommandResult replicate = Cairn({"replicate"});
+  ASSERT_EQ(replicate.exit_code, 0) << replicate.err << replicate.out;
+  objects = nlohmann::json::parse(Cairn({"list", "--json"}).out);
+  EXPECT_EQ(objects[0]["copies_ok"], 2);
+  EXPECT_EQ(objects[0]["has_wanted_copies"], true);
+  show = Cairn({"show", "acme/obj"});
+  EXPECT_EQ(show.out.find("LACKING COPIES"), std::string::npos) << show.out;
+}
+
+}  // namespace
+}  // namespace cairn::testing
