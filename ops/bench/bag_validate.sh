@@ -11,81 +11,28 @@
 #       validate. Target: < 256 MiB.
 # Each figure is also given as a ratio against `openssl dgst -sha256` over the
 # same files (xargs -P2, i.e. two cores), measured in the same run.
-# Without --cairn, a Release build is made in build-bench/ of the repository.
+# Without --cairn the script uses build/ops/cairn (ops/scripts/build.sh).
 set -euo pipefail
-
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cairn=""
-workdir=""
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
 million=0
-keep=0
+set -- "${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --cairn) cairn="$2"; shift 2 ;;
-    --workdir) workdir="$2"; shift 2 ;;
     --million) million=1; shift ;;
-    --keep) keep=1; shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
 
-if [[ -z "$cairn" ]]; then
-  cmake -S "$repo" -B "$repo/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$repo/build-bench" cairn >/dev/null
-  cairn="$repo/build-bench/ops/cairn"
-fi
-[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (Debian package 'time')" >&2; exit 2; }
-command -v openssl >/dev/null || { echo "needs openssl" >&2; exit 2; }
-
-if [[ -z "$workdir" ]]; then
-  workdir="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-XXXXXX")"
-fi
-mkdir -p "$workdir"
-cleanup() { if [[ $keep -eq 0 ]]; then rm -rf "$workdir"; fi; }
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-# calc EXPR: floating-point arithmetic through awk.
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
-# timed OUTVAR CMD...: runs CMD, stores elapsed seconds in OUTVAR.
-timed() {
-  local __var="$1"; shift
-  local t0 t1
-  t0=$(now); "$@"; t1=$(now)
-  printf -v "$__var" '%s' "$(calc "$t1 - $t0")"
-}
-# rss_run OUTSEC OUTKB CMD...: elapsed seconds and peak RSS (KiB) of CMD.
-rss_run() {
-  local __sec="$1" __kb="$2"; shift 2
-  local out="$workdir/time.out"
-  /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null
-  printf -v "$__sec" '%s' "$(awk '{print $1}' "$out")"
-  printf -v "$__kb" '%s' "$(awk '{print $2}' "$out")"
-}
-warm() { find "$1" -type f -print0 | xargs -0 -P2 -n 1000 cat >/dev/null; }
-dgst_all() { find "$1" -type f -print0 | xargs -0 -P2 -n "$2" openssl dgst -sha256 >/dev/null; }
-
-echo "== cairn: $("$cairn" version) at $cairn"
-echo "== workdir: $workdir ($(df -h --output=source,fstype "$workdir" | tail -1))"
-echo "== cores: $(nproc); load average at start: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
-
 # ---- OpenSSL reference speed: 2 processes, 16 KiB blocks.
-speed_out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
-# The summary line: "sha256  <16B>k <64B>k ... <16384B>k"; values in 1000s of bytes/s.
-speed_k="$(echo "$speed_out" | awk 'tolower($1) ~ /^sha256$|^sha2-256$/ { v=$NF } END { print v }')"
-speed_bps="$(calc "${speed_k%k} * 1000")"
+speed_bps="$(openssl_speed_bps)"
 echo "openssl speed -evp sha256 -multi 2 (16 KiB blocks): $(calc "$speed_bps / 1e6") MB/s"
 
 # ---- (a) 2 GiB bag.
 src="$workdir/src-2g"
 if [[ ! -d "$workdir/bag-2g" ]]; then
-  if [[ ! -f "$src/large/big4.bin" ]]; then
-    echo "-- generating 1,000 x 1 MiB + 4 x 250 MiB of random data"
-    mkdir -p "$src/small" "$src/large"
-    head -c $((1000 * 1048576)) /dev/urandom | split -b 1048576 -a 4 -d - "$src/small/f"
-    for i in 1 2 3 4; do head -c $((250 * 1048576)) /dev/urandom >"$src/large/big$i.bin"; done
-  fi
+  make_2g "$src"
   warm "$src"
   timed create_2g "$cairn" --quiet bag create "$src" "$workdir/bag-2g" --algorithm sha256
   rm -rf "$src"
