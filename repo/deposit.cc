@@ -6,11 +6,11 @@
 #include <ctime>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "bagit/profile.h"
 #include "repo/deposit_commit.h"
 #include "repo/deposit_source.h"
+#include "repo/inventory.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
 #include "repo/run_pool.h"
@@ -218,12 +218,16 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     }
   }
   out.report = std::move(ingest.report);  // warnings only
+  // What the ingest held per file is in the catalog now: free it before replicating.
+  std::vector<IngestedFile>().swap(ingest.files);
+  ingest.contents.reset();
+  ingest.tags.clear();
 
   std::string replication_error;
   if (req.replicate && plan.size() > 1) {
     if (req.progress) {
-      req.progress(DepositProgress{DepositProgress::Phase::kReplicate, ingest.files.size(),
-                                   ingest.payload_bytes});
+      req.progress(
+          DepositProgress{DepositProgress::Phase::kReplicate, receipt.files, ingest.payload_bytes});
     }
     ReplicationFilter filter;
     filter.partner = req.partner;
@@ -251,20 +255,18 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
 
 Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
                   Receipt* receipt) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> replicas, catalog.ReplicasOf(version_id));
-  std::unordered_set<std::string> items;
-  for (const ReplicaRecord& r : replicas) {
-    items.insert(r.ref.kind == ReplicaRef::Kind::kBlob ? "b" + r.ref.blob
-                                                       : "t" + std::to_string(r.ref.tag_file_id));
-  }
+  // Counts, not rows: a version of 200,000 files must not be loaded to be counted.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionCopyCounts> counts,
+                         CountVersionCopies(catalog, version_id));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t items, CountVersionItems(catalog, version_id));
   receipt->copies.clear();
   for (const std::string& site : plan) {
     SiteCopies copies;
     copies.site = site;
-    for (const ReplicaRecord& r : replicas) {
-      if (r.site == site && r.state == ReplicaState::kOk) ++copies.ok;
+    for (const VersionCopyCounts& c : counts) {
+      if (c.site == site) copies.ok = c.ok;
     }
-    copies.pending = items.size() - std::min<uint64_t>(copies.ok, items.size());
+    copies.pending = items - std::min<uint64_t>(copies.ok, items);
     receipt->copies.push_back(std::move(copies));
   }
   return Status::OK();

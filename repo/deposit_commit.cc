@@ -75,45 +75,50 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
       s = site.PutTagFile(plan.partner, plan.object, plan.version, tag.name, *tag.bytes);
     }
     if (!s.ok()) return s.WithContext("site " + plan.first_site + ": tag file " + tag.name);
+    tag.bytes.reset();  // stored; its size and digest are all the catalog needs
   }
 
   std::sort(ingest->files.begin(), ingest->files.end(),
             [](const IngestedFile& a, const IngestedFile& b) { return a.path < b.path; });
-  proto::VersionRecord record;
-  record.set_partner(plan.partner);
-  record.set_object(plan.object);
-  record.set_version(plan.version);
-  record.set_depositor(plan.depositor);
-  record.set_created_unix_micros(plan.created_micros);
-  record.set_agent_version(plan.agent_version);
-  uint64_t bytes = 0;
-  for (const IngestedFile& f : ingest->files) {
-    proto::VersionFile* vf = record.add_files();
-    vf->set_path(f.path);
-    vf->set_size(f.size);
-    vf->set_sha256(f.sha256);
-    bytes += f.size;
-  }
-  record.set_file_count(ingest->files.size());
-  record.set_payload_bytes(bytes);
+  // The memory of a deposit of 200,000 files is freed step by step below: the
+  // record once written, the files once handed to the catalog's NewVersion.
   NewVersion nv;
-  for (const StagedTagFile& tag : ingest->tags) {
-    proto::TagFile* tf = record.add_tag_files();
-    tf->set_name(tag.name);
-    tf->set_size(tag.size);
-    tf->set_sha256(tag.sha256);
-    nv.tag_files.push_back(TagFileEntry{0, tag.name, tag.size, tag.sha256});
+  uint64_t bytes = 0;
+  {
+    proto::VersionRecord record;
+    record.set_partner(plan.partner);
+    record.set_object(plan.object);
+    record.set_version(plan.version);
+    record.set_depositor(plan.depositor);
+    record.set_created_unix_micros(plan.created_micros);
+    record.set_agent_version(plan.agent_version);
+    for (const IngestedFile& f : ingest->files) {
+      proto::VersionFile* vf = record.add_files();
+      vf->set_path(f.path);
+      vf->set_size(f.size);
+      vf->set_sha256(f.sha256);
+      bytes += f.size;
+    }
+    record.set_file_count(ingest->files.size());
+    record.set_payload_bytes(bytes);
+    for (const StagedTagFile& tag : ingest->tags) {
+      proto::TagFile* tf = record.add_tag_files();
+      tf->set_name(tag.name);
+      tf->set_size(tag.size);
+      tf->set_sha256(tag.sha256);
+      nv.tag_files.push_back(TagFileEntry{0, tag.name, tag.size, tag.sha256});
+    }
+    std::string record_bytes;
+    if (!record.SerializeToString(&record_bytes)) {
+      return Status::IOError("cannot serialize version.pb");
+    }
+    Status s = site.PutVersionRecord(plan.partner, plan.object, plan.version, record_bytes);
+    if (!s.ok()) return s.WithContext("site " + plan.first_site + ": version.pb");
+    nv.tag_files.push_back(TagFileEntry{
+        0, std::string(layout::kVersionRecordName), record_bytes.size(),
+        bagit::HashBytes(record_bytes,
+                         bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256]});
   }
-  std::string record_bytes;
-  if (!record.SerializeToString(&record_bytes)) {
-    return Status::IOError("cannot serialize version.pb");
-  }
-  Status s = site.PutVersionRecord(plan.partner, plan.object, plan.version, record_bytes);
-  if (!s.ok()) return s.WithContext("site " + plan.first_site + ": version.pb");
-  nv.tag_files.push_back(TagFileEntry{
-      0, std::string(layout::kVersionRecordName), record_bytes.size(),
-      bagit::HashBytes(record_bytes,
-                       bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256]});
 
   nv.partner = plan.partner;
   nv.object = plan.object;
@@ -121,8 +126,9 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.depositor = plan.depositor;
   nv.created_micros = plan.created_micros;
   nv.files.reserve(ingest->files.size());
-  for (const IngestedFile& f : ingest->files)
-    nv.files.push_back(FileEntry{f.path, f.size, f.sha256});
+  for (IngestedFile& f : ingest->files) {
+    nv.files.push_back(FileEntry{std::move(f.path), f.size, std::move(f.sha256)});
+  }
   nv.stored_on = {plan.first_site};
   nv.fixity_interval_micros = plan.fixity_interval_micros;
 
@@ -132,6 +138,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     if (!algorithms.empty()) algorithms += ", ";
     algorithms += std::string(bagit::AlgorithmName(index.manifest_algorithm(m)));
   }
+  ingest->contents.reset();  // the parsed manifests are not needed any more
   std::string what =
       std::to_string(ingest->files.size()) + " payload files, " + std::to_string(bytes) + " bytes";
   nv.events.push_back(MakeEvent(kIngestion, plan,

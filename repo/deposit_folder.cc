@@ -60,13 +60,14 @@ void Walk(const std::string& root, std::vector<SourceFile>* files, bagit::Report
   }
 }
 
-std::string Manifest(const std::vector<std::string>& paths, const std::vector<std::string>& digests,
+// The manifest text of one algorithm: "digest  data/path" in path order.
+std::string Manifest(const std::vector<SourceFile>& files, const std::vector<std::string>& hex,
                      const std::vector<size_t>& order) {
   std::string text;
   for (size_t i : order) {
-    text += digests[i];
+    text += hex[i];
     text += "  ";
-    text += bagit::EncodeManifestPath(paths[i]);
+    text += bagit::EncodeManifestPath("data/" + files[i].rel);
     text += '\n';
   }
   return text;
@@ -104,7 +105,13 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   if (!ingest->report.valid()) return Status::OK();  // refused before reading a byte
 
   bagit::AlgorithmSet algorithms = bagging.algorithms | bagit::Only(Algorithm::kSha256);
-  std::vector<bagit::Digests> digests(files.size());
+  std::vector<Algorithm> list;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+    if (algorithms.test(a)) list.push_back(static_cast<Algorithm>(a));
+  }
+  // hex[k][i]: file i's digest with list[k]; only the algorithms in use, so a
+  // deposit of 200,000 files keeps a few hundred bytes per file, not a Digests each.
+  std::vector<std::vector<std::string>> hex(list.size(), std::vector<std::string>(files.size()));
   PayloadStager stager(target, ingest);
   CAIRN_RETURN_IF_ERROR(RunPool(files.size(), target.threads, [&](size_t i) -> Status {
     std::string path = "data/" + files[i].rel;
@@ -126,7 +133,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
       }
       CAIRN_RETURN_IF_ERROR(c);
       files[i].size = staged->size;
-      digests[i] = std::move(staged->digests);
+      for (size_t k = 0; k < list.size(); ++k) hex[k][i] = std::move(staged->digests[list[k]]);
       return Status::OK();
     }
     return Status::OK();
@@ -135,12 +142,10 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
 
   uint64_t total = 0;
   for (const SourceFile& f : files) total += f.size;
-  std::vector<std::string> paths;
-  paths.reserve(files.size());
-  for (const SourceFile& f : files) paths.push_back("data/" + f.rel);
   std::vector<size_t> order(files.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return paths[a] < paths[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return files[a].rel < files[b].rel; });
 
   std::vector<std::pair<std::string, std::string>> tags;
   tags.emplace_back("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
@@ -148,15 +153,9 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
                                         "\nBagging-Date: " + bagging.bagging_date +
                                         "\nPayload-Oxum: " + std::to_string(total) + "." +
                                         std::to_string(files.size()) + "\n" + bag_info);
-  std::vector<Algorithm> list;
-  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
-    if (algorithms.test(a)) list.push_back(static_cast<Algorithm>(a));
-  }
-  for (Algorithm a : list) {
-    std::vector<std::string> hex(files.size());
-    for (size_t i = 0; i < files.size(); ++i) hex[i] = digests[i][a];
-    tags.emplace_back("manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt",
-                      Manifest(paths, hex, order));
+  for (size_t k = 0; k < list.size(); ++k) {
+    tags.emplace_back("manifest-" + std::string(bagit::AlgorithmName(list[k])) + ".txt",
+                      Manifest(files, hex[k], order));
   }
   size_t listed = tags.size();
   for (Algorithm a : list) {
@@ -179,7 +178,11 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
     tag.bytes = std::move(bytes);
     CAIRN_RETURN_IF_ERROR(checker.TagFile(name, MemorySource(&*tag.bytes)));
   }
-  for (size_t i : order) checker.PayloadFile(paths[i], files[i].size, &digests[i]);
+  bagit::Digests digests;
+  for (size_t i : order) {
+    for (size_t k = 0; k < list.size(); ++k) digests[list[k]] = std::move(hex[k][i]);
+    checker.PayloadFile("data/" + files[i].rel, files[i].size, &digests);
+  }
   checker.Finish(true);
   return Status::OK();
 }

@@ -200,4 +200,14 @@ Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int6
   return out;
 }
 
+Result<uint64_t> CountVersionItems(Catalog& catalog, int64_t version_id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, catalog.db().Prepare(
+                          "SELECT (SELECT COUNT(DISTINCT sha256) FROM files WHERE version_id = ?1) "
+                          "+ (SELECT COUNT(*) FROM tag_files WHERE version_id = ?1)"));
+  stmt.Bind(1, version_id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return static_cast<uint64_t>(row ? stmt.Int(0) : 0);
+}
+
 }  // namespace cairn::repo

@@ -80,6 +80,9 @@ struct VersionCopyCounts {
 };
 Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int64_t version_id);
 
+// How many distinct blobs and tag files a version has (what each site should hold).
+Result<uint64_t> CountVersionItems(Catalog& catalog, int64_t version_id);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_INVENTORY_H_
