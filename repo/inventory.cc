@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace cairn::repo {
 namespace {
@@ -83,14 +82,20 @@ CopyRule CopyRule::FromPolicy(const proto::Policy& policy, const std::vector<Sit
 }
 
 uint32_t CopyRule::Count(const std::vector<CopyState>& copies) const {
-  std::set<std::string> counted;  // sites, or regions when they must differ
+  // Called once per file by `cairn show`: no allocation after the first call.
+  // A file has a copy per site at most, so a linear search of the keys seen is cheap.
+  thread_local std::vector<const std::string*> seen;
+  seen.clear();
   for (const CopyState& c : copies) {
     if (c.state != "ok") continue;
     auto site = by_site.find(c.site);
     if (site == by_site.end()) continue;
-    counted.insert(distinct_regions ? site->second : site->first);
+    const std::string* key = distinct_regions ? &site->second : &site->first;
+    bool repeated = false;
+    for (const std::string* s : seen) repeated = repeated || *s == *key;
+    if (!repeated) seen.push_back(key);
   }
-  return static_cast<uint32_t>(counted.size());
+  return static_cast<uint32_t>(seen.size());
 }
 
 std::string CopyRule::Describe(const proto::Policy& policy) const {

@@ -114,6 +114,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
+  (void)catalog.UseMemoryMappedReads();  // only speed is at stake if it fails
   auto versions = catalog.ListVersions(partner, object);
   if (!versions.ok()) return ReportError(versions.status());
   if (versions->empty())

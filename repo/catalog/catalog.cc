@@ -40,6 +40,11 @@ std::optional<ReplicaState> ParseReplicaState(std::string_view name) {
   return std::nullopt;
 }
 
+Status Catalog::UseMemoryMappedReads() {
+  std::lock_guard lock(mu_);
+  return db_.Exec("PRAGMA mmap_size = 268435456");
+}
+
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const CatalogOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(sql::Db db,
