@@ -92,10 +92,10 @@ Status S3Backend::Read(std::string_view key, uint64_t offset, uint64_t length,
                        const ByteSink& sink) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   if (length == 0) return Stat(key).status();
-  // The first part_size bytes come in one ranged GET, which also tells the
-  // object's size; the rest, if any, in part_size ranges fetched kReadAhead at
+  // The first kReadRange bytes come in one ranged GET, which also tells the
+  // object's size; the rest, if any, in kReadRange ranges fetched kReadAhead at
   // a time and handed to the sink in order.
-  const uint64_t chunk = config().part_size;
+  const uint64_t chunk = std::min<uint64_t>(config().part_size, kReadRange);
   constexpr uint64_t kUnknown = ~uint64_t{0};
   uint64_t first = std::min(length, chunk);
   uint64_t size = kUnknown;

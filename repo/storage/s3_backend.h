@@ -21,9 +21,9 @@
 // removes what killed writers left (temp objects and uploads older than the
 // threshold).
 //
-// Reads: a Read fetches its first part_size bytes in one ranged GET (which
-// tells the object's size) and the rest in part_size ranges, kReadAhead at a
-// time, delivered to the sink in order.
+// Reads: a Read fetches its first 8 MiB in one ranged GET (which tells the
+// object's size) and the rest in 8 MiB ranges, kReadAhead (4) at a time,
+// delivered to the sink in order.
 //
 // Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" are written
 // with x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3
@@ -99,9 +99,10 @@ class S3Backend : public StorageBackend {
   // ReadOnce with bounded retries, resuming after the bytes already delivered.
   Status ReadRetrying(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
                       uint64_t* object_size);
-  // Ranged GETs read ahead at once by one Read of a large object (memory:
-  // kReadAhead x part_size).
+  // Ranged GETs read ahead at once by one Read of a large object, each of at
+  // most kReadRange bytes (memory: about (kReadAhead + 1) x kReadRange).
   static constexpr size_t kReadAhead = 4;
+  static constexpr uint64_t kReadRange = 8ull << 20;
 
   S3Http http_;
 };
