@@ -15,7 +15,8 @@
 # and as a bag with manifest-sha256.txt (digests known first: parts go straight
 # to the blob key). Everything lives in a temp folder, removed at the end, and
 # the gateway (memstore; BENCH_BLUESTORE=1: bluestore on a sparse file, for
-# large runs) is stopped whatever happens.
+# large runs) is stopped whatever happens. BENCH_URL_EXTRA="&part-size=32MiB" adds
+# options to the S3 site URL.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cairn=${CAIRN:-$top/build/ops/cairn}
@@ -99,7 +100,7 @@ run_cairn() {  # REPO LOG ARGS...: timed, memory measured, seconds on stdout
 }
 make_repo() {  # REPO BUCKET: one S3 site, the only copy
   "$cairn" init "$1" >/dev/null
-  "$cairn" --repo "$1" -q site add s3 "s3://$2?endpoint=$endpoint&region=$AWS_REGION" --create-bucket
+  "$cairn" --repo "$1" -q site add s3 "s3://$2?endpoint=$endpoint&region=$AWS_REGION${BENCH_URL_EXTRA:-}" --create-bucket
   printf 'copies: 1 sites: "s3"\n' >"$work/policy.textpb"
   "$cairn" --repo "$1" -q policy set "$work/policy.textpb"
   "$cairn" --repo "$1" -q partner add acme
@@ -121,7 +122,7 @@ bag_up=$(run_cairn "$work/repo2" "$work/dep2.time" deposit acme "$bag" --id bag)
 bag_down=$(run_cairn "$work/repo2" "$work/res2.time" restore acme/bag "$work/out2" --site s3)
 diff -r "$bag/data" "$work/out2/data" >/dev/null
 
-echo "S3 benchmark: $small_files x $small_mib MiB + 1 x $large_mib MiB = $bytes bytes, local Ceph RGW (memstore), $(nproc) cores"
+echo "S3 benchmark: $small_files x $small_mib MiB + 1 x $large_mib MiB = $bytes bytes, local Ceph RGW (${store_args[*]:-memstore}), $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg)"
 printf '%-44s %8s s %9s MB/s %7s\n' "what" "time" "rate" "x curl"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "curl upload, one file at a time" "$curl_up" "$(mbps "$bytes" "$curl_up")" "1.00"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn deposit (folder; large via temp parts)" "$folder_up" "$(mbps "$bytes" "$folder_up")" "$(ratio "$curl_up" "$folder_up")"
