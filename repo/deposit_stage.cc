@@ -34,6 +34,9 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
     PutOptions options;
     options.if_absent = true;
     if (from_manifest) options.expected_sha256 = expected_sha256;
+    if (from_manifest && layout::IsSha256Hex(expected_sha256)) {
+      options.key_hint = layout::BlobKey(expected_sha256);  // S3: parts go straight to the blob
+    }
     Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
     if (!writer.ok()) return SiteError(writer.status());
     staged.writer = std::move(writer).value();

@@ -61,6 +61,7 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   options.if_absent = blob;
   options.expected_sha256 = item.sha256;
   options.size_hint = item.size;
+  options.key_hint = item.key;
   Result<std::unique_ptr<BlobWriter>> writer = to.backend().NewWriter(options);
   if (!writer.ok()) {
     result.status = writer.status().WithContext(target);

@@ -1,4 +1,5 @@
-// `cairn site add NAME URL [--region R]` and `cairn site list [--json]`.
+// `cairn site add NAME URL [--region R] [--create-bucket]`, `cairn site list
+// [--json]` and `cairn site check NAME [--json]`.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
+#include "repo/site_check.h"
 
 namespace cairn::cli {
 namespace {
@@ -17,6 +19,7 @@ struct SiteFlags {
   std::string url;
   std::string region;
   bool json = false;
+  bool create_bucket = false;
 };
 
 Result<std::unique_ptr<repo::Repository>> Open(const Globals& g) {
@@ -35,6 +38,11 @@ std::string SafeUrl(const std::string& url) {
 int RunAdd(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
+  if (f.create_bucket) {
+    Status created = repo::CreateSiteBucket(f.url);
+    if (!created.ok())
+      return ReportError(created.WithContext("site " + f.name + ": create bucket"));
+  }
   Result<repo::SiteRecord> added = (*repository)->AddSite(f.name, f.url, f.region);
   if (!added.ok()) return ReportError(added.status());
   if (!g.quiet) std::cout << "added site " << added->name << " " << SafeUrl(added->url) << "\n";
@@ -62,10 +70,37 @@ int RunList(const SiteFlags& f, const Globals& g) {
   return kExitOk;
 }
 
+int RunCheck(const SiteFlags& f, const Globals& g) {
+  auto repository = Open(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto record = (*repository)->catalog().GetSite(f.name);
+  if (!record.ok()) return ReportError(record.status());
+  repo::SiteCheckReport report = repo::CheckSite(record->name, record->url);
+  if (f.json) {
+    nlohmann::json checks = nlohmann::json::array();
+    for (const repo::SiteCheckStep& step : report.steps) {
+      checks.push_back({{"name", step.name},
+                        {"status", std::string(repo::CheckStateName(step.state))},
+                        {"detail", step.detail}});
+    }
+    nlohmann::json out = {
+        {"site", report.site}, {"url", report.url}, {"ok", report.ok()}, {"checks", checks}};
+    std::cout << out.dump(2) << "\n";
+  } else if (!g.quiet || !report.ok()) {
+    std::cout << "site " << report.site << " " << (report.url.empty() ? "?" : report.url) << "\n";
+    for (const repo::SiteCheckStep& step : report.steps) {
+      std::printf("  %-8s %-12s %s\n", std::string(repo::CheckStateName(step.state)).c_str(),
+                  step.name.c_str(), step.detail.c_str());
+    }
+    std::cout << (report.ok() ? "site is usable\n" : "site is NOT usable\n");
+  }
+  return report.ok() ? kExitOk : kExitProblems;
+}
+
 }  // namespace
 
 void RegisterSite(CLI::App& app, Globals& g) {
-  CLI::App* group = Group(app, "site", "storage sites: add, list");
+  CLI::App* group = Group(app, "site", "storage sites: add, list, check");
   auto add_flags = std::make_shared<SiteFlags>();
   CLI::App* add = group->add_subcommand(
       "add", "register a storage site (file:///path, s3://bucket/prefix?endpoint=...&region=...)");
@@ -73,9 +108,16 @@ void RegisterSite(CLI::App& app, Globals& g) {
   add->add_option("URL", add_flags->url, "where the site is (never put credentials in it)")
       ->required();
   add->add_option("--region", add_flags->region, "region, for policies that spread copies");
+  add->add_flag("--create-bucket", add_flags->create_bucket,
+                "s3:// only: create the bucket first (with Object Lock when the URL asks "
+                "object-lock=...); OK if you already own it");
   add->footer(
       "An empty place gets CAIRN-SITE and README.txt; a place already marked as this site is\n"
       "adopted; another site's place, or a non-empty unmarked place, is refused.\n"
+      "S3 credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the credentials file\n"
+      "(AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials) section AWS_PROFILE or the\n"
+      "URL's profile=NAME; never in the URL. https endpoints use the system CA store, or\n"
+      "ca-file=PATH for a private CA.\n"
       "Exit codes: 0 added; 2 could not run (unreachable, refused place, name taken).\n");
   add->callback([add_flags, &g] { g.exit_code = RunAdd(*add_flags, g); });
 
@@ -83,6 +125,18 @@ void RegisterSite(CLI::App& app, Globals& g) {
   CLI::App* list = group->add_subcommand("list", "list the storage sites (URLs without secrets)");
   list->add_flag("--json", list_flags->json, "print the sites as JSON");
   list->callback([list_flags, &g] { g.exit_code = RunList(*list_flags, g); });
+
+  auto check_flags = std::make_shared<SiteFlags>();
+  CLI::App* check = group->add_subcommand(
+      "check", "check a site: reachable, credentials, bucket/folder, writable, layout version");
+  check->add_option("NAME", check_flags->name, "the site's name")->required();
+  check->add_flag("--json", check_flags->json, "print the checks as JSON");
+  check->footer(
+      "Writes, reads back and removes one probe object (cairn-check-<random>).\n"
+      "Exit codes: 0 every check passed; 1 a check failed (unreachable, credentials refused,\n"
+      "bucket missing, not writable, bad or unsupported CAIRN-SITE); 2 could not run (no\n"
+      "repository, unknown site).\n");
+  check->callback([check_flags, &g] { g.exit_code = RunCheck(*check_flags, g); });
 }
 
 }  // namespace cairn::cli

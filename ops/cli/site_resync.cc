@@ -1,4 +1,4 @@
-// `cairn site resync NAME [--json]`: put back everything a lost or replaced
+// `cairn site resync NAME [--create-bucket] [--json]`: put back everything a lost or replaced
 // site should hold, from the other sites, verified (see repo/resync.h).
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/resync.h"
+#include "repo/site_check.h"
 
 namespace cairn::cli {
 namespace {
@@ -19,6 +20,7 @@ struct ResyncFlags {
   std::string name;
   unsigned threads = 4;
   bool json = false;
+  bool create_bucket = false;
 };
 
 int RunResync(const ResyncFlags& f, const Globals& g) {
@@ -26,6 +28,13 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
   if (!repo.ok()) return ReportError(repo.status());
   auto lock = (*repo)->LockForWriting();
   if (!lock.ok()) return ReportError(lock.status());
+  if (f.create_bucket) {
+    auto record = (*repo)->catalog().GetSite(f.name);
+    if (!record.ok()) return ReportError(record.status());
+    Status created = repo::CreateSiteBucket(record->url);
+    if (!created.ok())
+      return ReportError(created.WithContext("site " + f.name + ": create bucket"));
+  }
   repo::ResyncOptions options;
   options.threads = f.threads;
   options.agent_version = CAIRN_VERSION;
@@ -61,6 +70,8 @@ void RegisterSiteResync(CLI::App& app, Globals& g) {
   cmd->add_option("NAME", flags->name, "the site")->required();
   cmd->add_option("--threads", flags->threads, "parallel copies (default 4)");
   cmd->add_flag("--json", flags->json, "print the summary as JSON");
+  cmd->add_flag("--create-bucket", flags->create_bucket,
+                "s3:// only: create the lost bucket first (with Object Lock when the URL asks)");
   cmd->footer(
       "Exit codes: 0 the site holds everything again; 1 some files could not be "
       "restored (run again later); 2 could not run.");

@@ -69,6 +69,17 @@ Status StorageBackend::Put(std::string_view key, std::string_view bytes,
   return status;
 }
 
+Status CheckKeyHint(const PutOptions& options, std::string_view key) {
+  if (options.key_hint.empty() || options.key_hint == key) return Status::OK();
+  return Status::InvalidArgument("commit to '" + std::string(key) +
+                                 "' by a writer opened for key '" + options.key_hint + "'");
+}
+
+Status StorageBackend::Probe() {
+  Status status = Stat("CAIRN-SITE").status();
+  return status.IsNotFound() ? Status::OK() : status;
+}
+
 Result<std::string> StorageBackend::ReadAll(std::string_view key) {
   std::string out;
   Status status = Read(key, 0, kToEnd, [&out](std::span<const std::byte> chunk) {

@@ -44,7 +44,18 @@ struct PutOptions {
   std::string expected_sha256;
   // Total size when known in advance (lets S3 choose single PUT vs multipart).
   std::optional<uint64_t> size_hint;
+  // The key Commit() will be given, when the caller knows it before the first
+  // Append (a copy of a known blob; a payload file whose SHA-256 the bag's
+  // manifest gives). Lets S3 upload a large object's parts straight to that key
+  // instead of to temp objects copied on the server at Commit. Commit() with
+  // another key fails on every backend and stores nothing (Corruption when the
+  // bytes miss expected_sha256, else InvalidArgument). Empty: key known at Commit.
+  std::string key_hint;
 };
+
+// OK if `options` has no key_hint or it equals `key`; else InvalidArgument.
+// Writers call it in Commit, after their expected_sha256 check.
+Status CheckKeyHint(const PutOptions& options, std::string_view key);
 
 // Receives the bytes of one new object. Nothing is visible under any key until
 // Commit() succeeds; a writer destroyed without Commit() discards its bytes
@@ -106,6 +117,14 @@ class StorageBackend {
   // missing returns Unavailable (a site that is not mounted is "could not
   // read", never "every key is missing"). Default: OK, nothing to do.
   virtual Status CreateRoot() { return Status::OK(); }
+
+  // Checks, changing nothing, that the storage answers and the site's location
+  // exists: Unavailable if it cannot be reached, PermissionDenied if the
+  // credentials are refused, NotFound if the location (bucket) is missing, and
+  // any other error for a location that cannot hold the site as configured (S3:
+  // the URL asks for Object Lock and the bucket has none). Default: a Stat of
+  // "CAIRN-SITE" where a missing key counts as OK.
+  virtual Status Probe();
 
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});

@@ -303,6 +303,91 @@ TEST_P(BackendConformance, LargeObjectStreamedInChunks) {
   EXPECT_EQ(middle->size(), 6u);
 }
 
+// 13 MiB of seeded random bytes: more than two S3 parts at the 5 MiB part
+// size the S3 instance uses, so the S3 writer's multipart paths run.
+inline std::string KeyHintTestBytes(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string bytes(13u << 20, '\0');
+  for (size_t j = 0; j < bytes.size(); j += 8) {
+    uint64_t v = rng();
+    std::memcpy(bytes.data() + j, &v, 8);
+  }
+  return bytes;
+}
+
+// Writes `bytes` in 1 MiB appends with `options`, then commits to `key`.
+inline Status WriteInChunks(StorageBackend& backend, const PutOptions& options,
+                            std::string_view bytes, std::string_view key) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, backend.NewWriter(options));
+  for (size_t at = 0; at < bytes.size(); at += 1 << 20) {
+    std::string_view piece = bytes.substr(at, 1 << 20);
+    Status appended =
+        writer->Append(std::as_bytes(std::span<const char>(piece.data(), piece.size())));
+    if (!appended.ok()) return appended;
+  }
+  return writer->Commit(key);
+}
+
+TEST_P(BackendConformance, KeyHintCommitsLargeAndSmallObjectsToTheHintedKey) {
+  const std::string big = KeyHintTestBytes(7);
+  PutOptions options;
+  options.if_absent = true;
+  options.expected_sha256 = Sha256Hex(big);
+  options.size_hint = big.size();
+  options.key_hint = "blobs/big";
+  Status status = WriteInChunks(*backend_, options, big, "blobs/big");
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  auto back = backend_->ReadAll("blobs/big");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == big) << "read back " << back->size() << " bytes";
+  // A range across several parts, starting inside one.
+  auto range = ReadRange("blobs/big", (1 << 20) + 3, 11u << 20);
+  ASSERT_TRUE(range.ok());
+  EXPECT_TRUE(*range == big.substr((1 << 20) + 3, 11u << 20));
+  PutOptions small;
+  small.key_hint = "small";
+  ASSERT_TRUE(backend_->Put("small", "tiny", small).ok());
+  EXPECT_EQ(*backend_->ReadAll("small"), "tiny");
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"blobs/big", "small"}));
+}
+
+TEST_P(BackendConformance, KeyHintKeepsWriteOnce) {
+  const std::string big = KeyHintTestBytes(8);
+  PutOptions options;
+  options.if_absent = true;
+  options.key_hint = "blobs/taken";
+  ASSERT_TRUE(backend_->Put("blobs/taken", "the first writer's bytes").ok());
+  Status status = WriteInChunks(*backend_, options, big, "blobs/taken");
+  EXPECT_TRUE(status.IsAlreadyExists()) << status.ToString();
+  Status small = backend_->Put("blobs/taken", "small impostor", options);
+  EXPECT_TRUE(small.IsAlreadyExists()) << small.ToString();
+  EXPECT_EQ(*backend_->ReadAll("blobs/taken"), "the first writer's bytes");
+  EXPECT_EQ(Keys(), std::vector<std::string>{"blobs/taken"});
+}
+
+TEST_P(BackendConformance, KeyHintRefusesAnotherKeyAndWrongBytesStoringNothing) {
+  const std::string big = KeyHintTestBytes(9);
+  PutOptions options;
+  options.if_absent = true;
+  options.key_hint = "blobs/hinted";
+  for (std::string_view bytes : {std::string_view(big), std::string_view("small")}) {
+    Status other = WriteInChunks(*backend_, options, bytes, "blobs/other");
+    EXPECT_EQ(other.code(), Code::kInvalidArgument) << other.ToString();
+  }
+  options.expected_sha256 = Sha256Hex("something else");
+  Status wrong = WriteInChunks(*backend_, options, big, "blobs/hinted");
+  EXPECT_TRUE(wrong.IsCorruption()) << wrong.ToString();
+  EXPECT_TRUE(Keys().empty());
+  // An aborted hinted writer leaves nothing either, even after parts went up.
+  auto writer = backend_->NewWriter(options);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Append(Bytes(big)).ok());
+  (*writer)->Abort();
+  EXPECT_TRUE(backend_->Stat("blobs/hinted").status().IsNotFound());
+  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  EXPECT_TRUE(Keys().empty());
+}
+
 TEST_P(BackendConformance, SinkErrorStopsRead) {
   ASSERT_TRUE(backend_->Put("s", "some bytes").ok());
   Status status = backend_->Read("s", 0, StorageBackend::kToEnd, [](std::span<const std::byte>) {

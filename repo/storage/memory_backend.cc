@@ -33,6 +33,11 @@ class MemoryWriter : public BlobWriter {
                                   ", expected " + options_.expected_sha256);
       }
     }
+    Status hint = CheckKeyHint(options_, key);
+    if (!hint.ok()) {
+      bytes_.clear();
+      return hint;
+    }
     std::lock_guard lock(store_->mu);
     auto it = store_->objects.find(key);
     if (it != store_->objects.end()) {

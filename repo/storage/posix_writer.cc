@@ -75,6 +75,7 @@ class PosixWriter : public BlobWriter {
                                   ", expected " + options_.expected_sha256);
       }
     }
+    CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
     if (::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_path_);
     if (::close(fd_) != 0) {
       fd_ = -1;

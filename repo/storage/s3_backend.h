@@ -4,18 +4,26 @@
 // Writes: a writer buffers up to part_size (16 MiB) in memory. A small object
 // is one PUT to its final key at Commit, with If-None-Match: * when if_absent
 // and x-amz-content-sha256 of the body, so the gateway refuses damaged bytes.
-// A larger object streams to the bucket one part_size part at a time, each
-// part a temp object "tmp/<writer-id>.<n>" sent with its own SHA-256 (the final
-// key is only known at Commit). Commit starts a multipart upload on the final
-// key, copies each temp part into it on the server (UploadPartCopy of a whole
-// object: no range header, which libcurl 7.88 mis-signs), completes it and
-// deletes the temp parts; so objects of any size up to 10,000 parts never sit
-// whole in memory or in one PUT. For if_absent, the multipart path checks the
-// final key with HEAD before completing, so two writers racing on the same
-// large blob may both succeed: harmless for content-addressed blobs (same
-// bytes). Aborted or failed writers delete their temp parts and abort the
-// upload; CleanupTemp removes what killed writers left (temp objects and
-// uploads older than the threshold).
+// A larger object streams up one part_size part at a time, up to
+// S3Writer::kPartsInFlight parts travelling at once, each with its own SHA-256:
+//  - with PutOptions::key_hint, the parts go straight into a multipart upload
+//    on that key (after a HEAD when if_absent: an existing key means nothing is
+//    sent and Commit answers AlreadyExists); Commit checks the whole digest,
+//    HEADs the key again and completes with If-None-Match: *. This RGW ignores
+//    If-None-Match on completion, so two writers racing on the same large key
+//    may both complete: harmless for content-addressed blobs (same bytes).
+//  - without it, each part is a temp object "tmp/<writer-id>.<n>"; Commit
+//    starts a multipart upload on the final key, copies the temp parts into it
+//    on the server (UploadPartCopy of whole objects: no range header, which
+//    libcurl 7.88 mis-signs), completes it and deletes the temp parts.
+// Objects of any size up to 10,000 parts never sit whole in memory. Aborted or
+// failed writers abort the upload and delete their temp parts; CleanupTemp
+// removes what killed writers left (temp objects and uploads older than the
+// threshold).
+//
+// Reads: a Read fetches its first 8 MiB in one ranged GET (which tells the
+// object's size) and the rest in 8 MiB ranges, kReadAhead (4) at a time,
+// delivered to the sink in order.
 //
 // Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" are written
 // with x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3
@@ -57,6 +65,9 @@ class S3Backend : public StorageBackend {
   // Checks that the bucket exists and the credentials are accepted (HEAD on the
   // bucket): NotFound names the bucket and says how to create it.
   Status CreateRoot() override;
+  // HEAD on the bucket; when the URL asks for Object Lock, also that the bucket
+  // has Object Lock enabled (InvalidArgument if not: locked PUTs would fail).
+  Status Probe() override;
 
   // Creates the bucket (PUT bucket), with Object Lock enabled when asked. OK if
   // this account already owns it; AlreadyExists if someone else does.
@@ -81,8 +92,17 @@ class S3Backend : public StorageBackend {
   Status ListObjects(std::string_view object_prefix,
                      const std::function<Status(const std::string& name, uint64_t size,
                                                 const std::string& last_modified)>& fn);
+  // One GET of [offset, offset+length); adds the bytes given to `sink` to
+  // *delivered and sets *object_size when the answer tells it.
   Status ReadOnce(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
-                  uint64_t* delivered);
+                  uint64_t* delivered, uint64_t* object_size);
+  // ReadOnce with bounded retries, resuming after the bytes already delivered.
+  Status ReadRetrying(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
+                      uint64_t* object_size);
+  // Ranged GETs read ahead at once by one Read of a large object, each of at
+  // most kReadRange bytes (memory: about (kReadAhead + 1) x kReadRange).
+  static constexpr size_t kReadAhead = 4;
+  static constexpr uint64_t kReadRange = 8ull << 20;
 
   S3Http http_;
 };

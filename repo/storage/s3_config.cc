@@ -175,7 +175,13 @@ Result<S3Config> ParseS3Url(std::string_view url) {
       }
       config.region = value;
     } else if (name == "ca-file") {
+      if (value.empty()) return BadUrl("ca-file must name a file");
       config.ca_file = value;
+    } else if (name == "profile") {
+      if (value.empty() || value.find_first_of("[]\r\n") != std::string::npos) {
+        return BadUrl("profile must be a credentials-file section name");
+      }
+      config.profile = value;
     } else if (name == "object-lock") {
       if (value != "GOVERNANCE" && value != "COMPLIANCE") {
         return BadUrl("object-lock must be GOVERNANCE or COMPLIANCE");
@@ -195,8 +201,9 @@ Result<S3Config> ParseS3Url(std::string_view url) {
           "credentials must not be part of the URL; set AWS_ACCESS_KEY_ID and "
           "AWS_SECRET_ACCESS_KEY or a credentials file");
     } else {
-      return BadUrl("unknown parameter '" + std::string(name) +
-                    "' (known: endpoint, region, ca-file, object-lock, retain, part-size)");
+      return BadUrl(
+          "unknown parameter '" + std::string(name) +
+          "' (known: endpoint, region, ca-file, profile, object-lock, retain, part-size)");
     }
   }
   if (!have_endpoint) return BadUrl("endpoint=http(s)://HOST:PORT is required");
@@ -212,17 +219,19 @@ std::string S3DisplayUrl(const S3Config& config) {
   if (!config.prefix.empty()) url += "/" + config.prefix;
   url += "?endpoint=" + config.endpoint + "&region=" + config.region;
   if (!config.ca_file.empty()) url += "&ca-file=" + config.ca_file;
+  if (!config.profile.empty()) url += "&profile=" + config.profile;
   if (!config.object_lock_mode.empty()) {
     url += "&object-lock=" + config.object_lock_mode + "&retain=" + config.retain_text;
   }
   return url;
 }
 
-Result<S3Credentials> LoadS3Credentials() {
+Result<S3Credentials> LoadS3Credentials(const std::string& named_profile) {
   S3Credentials creds;
   const char* id = std::getenv("AWS_ACCESS_KEY_ID");
   const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-  if (id != nullptr && secret != nullptr && *id != '\0' && *secret != '\0') {
+  if (named_profile.empty() && id != nullptr && secret != nullptr && *id != '\0' &&
+      *secret != '\0') {
     creds.access_key = id;
     creds.secret_key = secret;
     if (const char* token = std::getenv("AWS_SESSION_TOKEN")) creds.session_token = token;
@@ -234,8 +243,8 @@ Result<S3Credentials> LoadS3Credentials() {
   } else if (const char* home = std::getenv("HOME"); home && *home) {
     file = std::string(home) + "/.aws/credentials";
   }
-  std::string profile = "default";
-  if (const char* p = std::getenv("AWS_PROFILE"); p && *p) profile = p;
+  std::string profile = named_profile.empty() ? "default" : named_profile;
+  if (const char* p = std::getenv("AWS_PROFILE"); named_profile.empty() && p && *p) profile = p;
   std::ifstream in(file);
   if (file.empty() || !in) {
     return Status::PermissionDenied(

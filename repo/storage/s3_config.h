@@ -1,13 +1,16 @@
 // S3 site settings: parsing an s3:// URL and finding the credentials.
 //
 //   s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=R
-//        [&ca-file=PATH][&object-lock=GOVERNANCE|COMPLIANCE&retain=10y][&part-size=16MiB]
+//        [&ca-file=PATH][&profile=NAME]
+//        [&object-lock=GOVERNANCE|COMPLIANCE&retain=10y][&part-size=16MiB]
 //
 // Path-style addressing (ENDPOINT/BUCKET/KEY). Credentials never come from the
 // URL: a URL with user info or a credential-looking parameter is refused. They
 // come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or
 // else from the ini file AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials),
-// section AWS_PROFILE (default "default").
+// section AWS_PROFILE (default "default"). A URL with profile=NAME reads that
+// section of the credentials file and ignores the AWS_* key variables, so two
+// sites can use two accounts.
 #ifndef CAIRN_REPO_STORAGE_S3_CONFIG_H_
 #define CAIRN_REPO_STORAGE_S3_CONFIG_H_
 
@@ -25,6 +28,7 @@ struct S3Config {
   std::string endpoint;  // "http://127.0.0.1:8000", no trailing '/'
   std::string region = "us-east-1";
   std::string ca_file;           // private CA bundle for https; "" = system store
+  std::string profile;           // named credentials-file section; "" = environment first
   std::string object_lock_mode;  // "", "GOVERNANCE" or "COMPLIANCE"
   uint64_t retain_seconds = 0;   // with object_lock_mode: retention from the PUT
   std::string retain_text;       // "10y" as written, for DisplayUrl
@@ -55,9 +59,9 @@ Result<S3Config> ParseS3Url(std::string_view url);
 std::string S3DisplayUrl(const S3Config& config);
 
 // Credentials from the environment or the named credentials file (see the
-// file comment). PermissionDenied if none are found; the error names where it
-// looked, never a key.
-Result<S3Credentials> LoadS3Credentials();
+// file comment); `profile` non-empty: only that section of the file.
+// PermissionDenied if none are found; the error names where it looked, never a key.
+Result<S3Credentials> LoadS3Credentials(const std::string& profile = "");
 
 // "10y", "30d", "12h", "90m", "3600s" or plain seconds -> seconds.
 Result<uint64_t> ParseRetention(std::string_view text);

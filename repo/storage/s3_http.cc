@@ -58,6 +58,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (line.rfind("HTTP/", 0) == 0) {  // a new answer (after 100 Continue): start over
     t->response->etag.clear();
     t->response->has_content_length = false;
+    t->response->has_range_total = false;
     return bytes;
   }
   if (colon == std::string_view::npos) return bytes;
@@ -70,6 +71,13 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   } else if (name == "content-length") {
     t->response->content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
     t->response->has_content_length = true;
+  } else if (name == "content-range") {
+    size_t slash = value.rfind('/');
+    if (slash != std::string_view::npos && slash + 1 < value.size() && value[slash + 1] != '*') {
+      t->response->range_total =
+          std::strtoull(std::string(value.substr(slash + 1)).c_str(), nullptr, 10);
+      t->response->has_range_total = true;
+    }
   }
   return bytes;
 }

@@ -45,6 +45,9 @@ struct S3Response {
   uint64_t content_length = 0;
   bool has_content_length = false;
   uint64_t delivered = 0;  // bytes handed to the request's sink
+  // The whole object's size from "Content-Range: bytes a-b/SIZE" (ranged GET).
+  uint64_t range_total = 0;
+  bool has_range_total = false;
 };
 
 class S3Http {

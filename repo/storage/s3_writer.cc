@@ -98,6 +98,9 @@ Status S3Writer::Append(std::span<const std::byte> data) {
   const size_t part_size = static_cast<size_t>(backend_->config().part_size);
   while (!data.empty()) {
     if (buffer_.size() == part_size) CAIRN_RETURN_IF_ERROR(FlushPart());
+    if (buffer_.capacity() < part_size && buffer_.size() + data.size() > buffer_.capacity()) {
+      buffer_.reserve(part_size);
+    }
     size_t n = std::min(data.size(), part_size - buffer_.size());
     buffer_.append(reinterpret_cast<const char*>(data.data()), n);
     data = data.subspan(n);
@@ -106,24 +109,91 @@ Status S3Writer::Append(std::span<const std::byte> data) {
   return Status::OK();
 }
 
+Status S3Writer::StartDirectUpload() {
+  direct_ = true;
+  if (options_.if_absent) {
+    Result<ObjectInfo> existing = backend_->Stat(options_.key_hint);
+    if (existing.ok()) {
+      exists_ = true;  // Commit answers AlreadyExists; no byte goes up
+      return Status::OK();
+    }
+    if (!existing.status().IsNotFound()) return existing.status();
+  }
+  final_name_ = backend_->ObjectName(options_.key_hint);
+  S3Request start;
+  start.method = "POST";
+  start.object = final_name_;
+  start.query = {{"uploads", ""}};
+  start.headers = LockHeaders(options_.key_hint);
+  start.idempotent = false;
+  CAIRN_ASSIGN_OR_RETURN(S3Response started, backend_->http().Send(start));
+  CAIRN_RETURN_IF_ERROR(
+      CheckXmlAnswer(started, "start upload to " + backend_->Describe(options_.key_hint)));
+  upload_id_ = XmlText(started.body, "UploadId");
+  if (upload_id_.empty()) {
+    return Status::IOError("start upload to " + backend_->Describe(options_.key_hint) +
+                           ": no UploadId");
+  }
+  return Status::OK();
+}
+
+Status S3Writer::WaitParts(size_t keep) {
+  Status first;
+  while (in_flight_.size() > keep) {
+    PartInFlight part = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    Result<std::string> etag = part.etag.get();
+    if (!etag.ok()) {
+      if (first.ok()) first = etag.status();
+      continue;
+    }
+    if (direct_) {
+      if (etags_.size() < part.number) etags_.resize(part.number);
+      etags_[part.number - 1] = *etag;
+    }
+  }
+  return first;
+}
+
 Status S3Writer::FlushPart() {
-  if (temp_id_.empty()) {
-    temp_id_ = RandomHex(16);
+  if (parts_sent_ == 0) {
     if (!options_.expected_sha256.empty()) whole_ = std::make_unique<Sha256Stream>();
+    if (!options_.key_hint.empty()) {
+      Status started = StartDirectUpload();
+      if (!started.ok()) return Fail(started);
+    } else {
+      temp_id_ = RandomHex(16);
+    }
   }
   if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
+  size_t number = ++parts_sent_;
+  std::string body = std::move(buffer_);
+  buffer_ = std::string();
+  if (exists_) return Status::OK();  // the key exists: hash only, send nothing
+  Status waited = WaitParts(kPartsInFlight - 1);
+  if (!waited.ok()) return Fail(waited);
   S3Request request;
   request.method = "PUT";
-  request.object =
-      backend_->ObjectName("tmp/" + temp_id_ + "." + std::to_string(temp_parts_.size() + 1));
-  request.body = buffer_;
-  temp_parts_.push_back(request.object);  // before sending: Abort deletes it whatever happened
-  CAIRN_ASSIGN_OR_RETURN(S3Response response, backend_->http().Send(request));
-  if (response.status != 200) {
-    return Fail(
-        S3Http::ErrorFor(response, "PUT s3://" + backend_->config().bucket + "/" + request.object));
+  if (direct_) {
+    request.object = final_name_;
+    request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+  } else {
+    request.object = backend_->ObjectName("tmp/" + temp_id_ + "." + std::to_string(number));
+    temp_parts_.push_back(request.object);  // before sending: Abort deletes it whatever happened
   }
-  buffer_.clear();
+  S3Http* http = &backend_->http();
+  std::string what = "PUT s3://" + backend_->config().bucket + "/" + request.object +
+                     (direct_ ? " (part " + std::to_string(number) + ")" : "");
+  // The task owns its body; the request's view points into it.
+  in_flight_.push_back(PartInFlight{
+      number, std::async(std::launch::async,
+                         [http, request = std::move(request), body = std::move(body),
+                          what = std::move(what)]() mutable -> Result<std::string> {
+                           request.body = body;
+                           CAIRN_ASSIGN_OR_RETURN(S3Response response, http->Send(request));
+                           if (response.status != 200) return S3Http::ErrorFor(response, what);
+                           return response.etag;
+                         })});
   return Status::OK();
 }
 
@@ -143,7 +213,9 @@ Status S3Writer::Commit(std::string_view key) {
     Abort();
     return valid;
   }
-  Status status = temp_parts_.empty() ? CommitSingle(key) : CommitMultipart(key);
+  Status status = parts_sent_ == 0 ? CommitSingle(key)
+                  : direct_        ? CommitDirect(key)
+                                   : CommitViaTempParts(key);
   if (!status.ok()) {
     Abort();
     return status;
@@ -159,6 +231,7 @@ Status S3Writer::CommitSingle(std::string_view key) {
     return Status::Corruption("PUT " + backend_->Describe(key) + ": the bytes' SHA-256 " + sha256 +
                               " is not the expected " + options_.expected_sha256);
   }
+  CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
   S3Request request;
   request.method = "PUT";
   request.object = backend_->ObjectName(key);
@@ -175,16 +248,53 @@ Status S3Writer::CommitSingle(std::string_view key) {
   return S3Http::ErrorFor(response, "PUT " + backend_->Describe(key));
 }
 
-Status S3Writer::CommitMultipart(std::string_view key) {
+Status S3Writer::CheckWholeDigest(std::string_view key) {
+  if (!whole_) return Status::OK();
+  std::string sha256 = whole_->FinishHex();
+  whole_.reset();
+  if (sha256 == options_.expected_sha256) return Status::OK();
+  return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes' SHA-256 " +
+                            sha256 + " is not the expected " + options_.expected_sha256);
+}
+
+Status S3Writer::CommitDirect(std::string_view key) {
   if (!buffer_.empty()) CAIRN_RETURN_IF_ERROR(FlushPart());
-  if (whole_) {
-    std::string sha256 = whole_->FinishHex();
-    whole_.reset();
-    if (sha256 != options_.expected_sha256) {
-      return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes' SHA-256 " +
-                                sha256 + " is not the expected " + options_.expected_sha256);
-    }
+  CAIRN_RETURN_IF_ERROR(WaitParts(0));
+  CAIRN_RETURN_IF_ERROR(CheckWholeDigest(key));
+  CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
+  if (exists_) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
+  if (options_.if_absent) {
+    // The key was absent when the upload started; another writer may have
+    // completed it since. This narrows the race; If-None-Match on the
+    // completion closes it where the gateway honours it.
+    Result<ObjectInfo> existing = backend_->Stat(key);
+    if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
+    if (!existing.status().IsNotFound()) return existing.status();
   }
+  std::string xml = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags_.size(); ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags_[i] +
+           "</ETag></Part>";
+  }
+  xml += "</CompleteMultipartUpload>";
+  S3Request complete;
+  complete.method = "POST";
+  complete.object = final_name_;
+  complete.query = {{"uploadId", upload_id_}};
+  complete.headers = {"Content-Type: application/xml"};
+  if (options_.if_absent) complete.headers.push_back("If-None-Match: *");
+  complete.body = xml;
+  CAIRN_ASSIGN_OR_RETURN(S3Response done, backend_->http().Send(complete));
+  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(done, "complete upload to " + backend_->Describe(key)));
+  upload_id_.clear();
+  return Status::OK();
+}
+
+Status S3Writer::CommitViaTempParts(std::string_view key) {
+  if (!buffer_.empty()) CAIRN_RETURN_IF_ERROR(FlushPart());
+  CAIRN_RETURN_IF_ERROR(WaitParts(0));
+  CAIRN_RETURN_IF_ERROR(CheckWholeDigest(key));
+  CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
   if (options_.if_absent) {
     Result<ObjectInfo> existing = backend_->Stat(key);
     if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
@@ -205,19 +315,45 @@ Status S3Writer::CommitMultipart(std::string_view key) {
     return Status::IOError("start upload to " + backend_->Describe(key) + ": no UploadId");
   // Each temp part object becomes one part of the final object, copied whole on
   // the server (UploadPartCopy without a range header: libcurl 7.88 signs
-  // x-amz-copy-source and x-amz-copy-source-range in the wrong order).
-  std::string xml = "<CompleteMultipartUpload>";
+  // x-amz-copy-source and x-amz-copy-source-range in the wrong order), several
+  // parts at once.
+  std::vector<std::future<Result<std::string>>> copies;
+  std::vector<std::string> etags(temp_parts_.size());
+  Status first;
   for (size_t i = 0; i < temp_parts_.size(); ++i) {
+    if (copies.size() == kPartsInFlight) {
+      for (auto& copy : copies) {
+        Result<std::string> etag = copy.get();
+        if (!etag.ok() && first.ok()) first = etag.status();
+      }
+      copies.clear();
+      if (!first.ok()) return first;
+    }
     S3Request part;
     part.method = "PUT";
     part.object = final_name_;
     part.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id_}};
     part.headers = {"x-amz-copy-source: /" + backend_->config().bucket + "/" +
                     S3UriEncode(temp_parts_[i], /*keep_slash=*/true)};
-    CAIRN_ASSIGN_OR_RETURN(S3Response copied, http.Send(part));
-    CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(copied, "copy part to " + backend_->Describe(key)));
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-           XmlText(copied.body, "ETag") + "</ETag></Part>";
+    std::string what = "copy part to " + backend_->Describe(key);
+    copies.push_back(
+        std::async(std::launch::async,
+                   [&http, part = std::move(part), what, &etags, i]() -> Result<std::string> {
+                     CAIRN_ASSIGN_OR_RETURN(S3Response copied, http.Send(part));
+                     CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(copied, what));
+                     etags[i] = XmlText(copied.body, "ETag");
+                     return etags[i];
+                   }));
+  }
+  for (auto& copy : copies) {
+    Result<std::string> etag = copy.get();
+    if (!etag.ok() && first.ok()) first = etag.status();
+  }
+  CAIRN_RETURN_IF_ERROR(first);
+  std::string xml = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags.size(); ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
+           "</ETag></Part>";
   }
   xml += "</CompleteMultipartUpload>";
   S3Request complete;
@@ -239,6 +375,7 @@ void S3Writer::DeleteTempParts() {
 }
 
 void S3Writer::Abort() {
+  (void)WaitParts(0);  // tasks hold requests on this backend: let them finish first
   if (committed_) return;
   if (!upload_id_.empty()) {
     (void)AbortMultipartUpload(backend_->http(), final_name_, upload_id_);

@@ -4,6 +4,8 @@
 #ifndef CAIRN_REPO_STORAGE_S3_WRITER_H_
 #define CAIRN_REPO_STORAGE_S3_WRITER_H_
 
+#include <deque>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,23 +27,47 @@ class S3Writer : public BlobWriter {
   Status Commit(std::string_view key) override;
   void Abort() override;
 
+  // Parts sent at once by one writer; its memory is at most
+  // (kPartsInFlight + 1) x part_size.
+  static constexpr size_t kPartsInFlight = 4;
+
  private:
+  // Sends the full buffer as the next part (in the background) and starts a
+  // fresh buffer; at most kPartsInFlight parts travel at once.
   Status FlushPart();
+  // Waits for parts in flight until at most `keep` remain; the first error.
+  Status WaitParts(size_t keep);
+  // key_hint mode: starts the multipart upload on the hinted key (after a
+  // HEAD when if_absent: an existing key makes every later part a no-op).
+  Status StartDirectUpload();
   Status CommitSingle(std::string_view key);
-  Status CommitMultipart(std::string_view key);
+  Status CommitDirect(std::string_view key);
+  Status CommitViaTempParts(std::string_view key);
+  // Checks the whole object's SHA-256 (multipart) against expected_sha256.
+  Status CheckWholeDigest(std::string_view key);
   // Deletes the temp part objects (best effort).
   void DeleteTempParts();
   // Object Lock headers for `key` (empty unless the site locks blobs/ keys).
   std::vector<std::string> LockHeaders(std::string_view key) const;
   Status Fail(Status status);
 
+  struct PartInFlight {
+    size_t number = 0;  // 1-based
+    std::future<Result<std::string>> etag;
+  };
+
   S3Backend* backend_;
   PutOptions options_;
   std::string buffer_;  // at most config.part_size bytes
   uint64_t total_ = 0;
+  size_t parts_sent_ = 0;                // parts handed to FlushPart so far
+  std::deque<PartInFlight> in_flight_;   // oldest first
+  std::vector<std::string> etags_;       // direct mode: ETag of part i+1
   std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256 only
   std::string temp_id_;                  // random name of this writer's temp parts
   std::vector<std::string> temp_parts_;  // object names of the parts stored so far
+  bool direct_ = false;                  // parts go to the hinted key's upload
+  bool exists_ = false;                  // direct + if_absent: the key already existed
   std::string final_name_;               // object name of the final key at Commit
   std::string upload_id_;                // multipart upload to final_name_ in progress
   bool committed_ = false;

@@ -20,7 +20,9 @@ std::unique_ptr<StorageBackend> MakeS3() {
     ADD_FAILURE() << "the Ceph gateway did not start:\n" << log;
     return nullptr;
   }
-  std::string url = cairn::testing::S3Url(*gateway, cairn::testing::FreshBucketName());
+  // 5 MiB parts: the multipart paths run on objects of a few MiB.
+  std::string url =
+      cairn::testing::S3Url(*gateway, cairn::testing::FreshBucketName(), "part-size=5MiB");
   auto backend = OpenS3BackendTyped(url);
   if (!backend.ok()) {
     ADD_FAILURE() << backend.status().ToString();
