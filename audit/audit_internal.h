@@ -101,6 +101,16 @@ class BatchWriter {
   size_t checks_ = 0;
 };
 
+// Inserts the audit_runs row of a sweep starting now; returns its id.
+Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now_micros);
+
+// Finishes the audit_runs row (state done or aborted, summary JSON) and writes
+// the run's per-site counts and findings (unavailable ones: at most
+// kMaxUnavailableFindingsStored per site, the counts keep the full number),
+// in one transaction.
+inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
+Status FinishRun(repo::sql::Db& db, const AuditReport& report);
+
 // A finding about `copy` on `site`.
 Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,
                     std::string detail);
