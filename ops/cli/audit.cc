@@ -14,6 +14,7 @@
 
 #include "audit/report_json.h"
 #include "audit/sample.h"
+#include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
@@ -64,9 +65,7 @@ Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
 int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   Result<audit::AuditOptions> options = MakeOptions(f);
   if (!options.ok()) return ReportError(options.status());
-  Result<std::string> root = RepoPath(g);
-  if (!root.ok()) return ReportError(root.status());
-  auto repository = repo::Repository::Open(*root);
+  auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Repository& r = **repository;
   auto lock = r.LockForWriting();  // repairs write to sites
@@ -128,6 +127,8 @@ void RegisterAudit(CLI::App& app, Globals& g) {
       "missing or damaged copies, orphans, or copies NOT checked because a site was\n"
       "unavailable; 2 could not run (or interrupted: the rest stays due).\n");
   cmd->callback([flags, &g] { g.exit_code = RunAuditVerb(*flags, g); });
+  AddAuditScheduleCommands(group, g);
+  AddAuditReportCommand(group, g);
 }
 
 }  // namespace cairn::cli
