@@ -65,7 +65,7 @@ struct AuditOptions {
   std::string schedule;  // schedule name recorded in audit_runs ("" : by hand)
   std::string user;      // for events; "" : $USER
   std::string agent_version;
-  size_t batch_size = 256;  // replica updates and events committed together
+  size_t batch_size = 2048;  // checks whose rows and events are committed together
   // Tests: stop (as if killed) after this many checks; 0: never.
   uint64_t stop_after_checks = 0;
   // Set to true (e.g. by SIGTERM) to stop after the checks in flight.

@@ -77,27 +77,35 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
 
 // Collects replica updates, events and counts; writes them in one catalog
 // transaction (replica rows + audit_runs counts) followed by AppendEvents,
-// every `batch_size` checks and at Flush. Thread-safe.
+// every `batch_size` checks and at Flush. Thread-safe: a full batch is taken
+// out under a short lock and written by the thread that filled it, while the
+// other workers go on checking (batches are written one at a time).
 class BatchWriter {
  public:
   BatchWriter(repo::Repository& repo, repo::sql::Db db, int64_t run_id, size_t batch_size)
       : repo_(repo), db_(std::move(db)), run_id_(run_id), batch_size_(batch_size) {}
-  // Adds one check's updates, events and count deltas; flushes when full.
+  // Adds one check's updates, events and count deltas; writes when full.
   Status Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
              const AuditReport& deltas);
   Status Flush();
+  // Only while no Add or Flush runs.
   repo::sql::Db& db() { return db_; }
 
  private:
-  Status FlushLocked();
+  struct Batch {
+    std::vector<ReplicaUpdate> updates;
+    std::vector<proto::Event> events;
+    AuditReport deltas;
+  };
+  Batch TakeLocked();
+  Status Write(Batch& batch);
   repo::Repository& repo_;
   repo::sql::Db db_;
   int64_t run_id_;
   size_t batch_size_;
-  std::mutex mu_;
-  std::vector<ReplicaUpdate> updates_;
-  std::vector<proto::Event> events_;
-  AuditReport deltas_;
+  std::mutex mu_;        // current_, checks_
+  std::mutex write_mu_;  // db_, one batch written at a time
+  Batch current_;
   size_t checks_ = 0;
 };
 

@@ -64,18 +64,10 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
   }
   nlohmann::json findings = nlohmann::json::array();
   for (const StoredFinding& s : h.findings) {
-    const Finding& f = s.finding;
-    findings.push_back({{"run", s.run_id},
-                        {"outcome", std::string(FindingKindName(f.kind))},
-                        {"partner", f.partner},
-                        {"object", f.object},
-                        {"version", f.version},
-                        {"path", f.path},
-                        {"site", f.site},
-                        {"sha256", f.sha256},
-                        {"repaired", f.repaired},
-                        {"repaired_from", f.repaired_from},
-                        {"detail", f.detail}});
+    nlohmann::json f = FindingJson(s.finding);
+    f["run"] = s.run_id;
+    f["outcome"] = f["kind"];
+    findings.push_back(std::move(f));
   }
   nlohmann::json sites = nlohmann::json::object();
   for (const auto& [site, c] : h.sites) sites[site] = CountsJson(c);

@@ -35,18 +35,8 @@ struct AuditRunFlags {
 Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
   audit::AuditOptions options;
   options.scope.site = f.site;
-  options.scope.partner = f.partner;
-  if (!f.object.empty()) {
-    size_t slash = f.object.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == f.object.size()) {
-      return Status::InvalidArgument("--object '" + f.object + "': expected PARTNER/OBJECT");
-    }
-    if (!f.partner.empty() && f.partner != f.object.substr(0, slash)) {
-      return Status::InvalidArgument("--object " + f.object + " is not of --partner " + f.partner);
-    }
-    options.scope.partner = f.object.substr(0, slash);
-    options.scope.object = f.object.substr(slash + 1);
-  }
+  CAIRN_RETURN_IF_ERROR(
+      ParseObjectScope(f.partner, f.object, &options.scope.partner, &options.scope.object));
   CAIRN_RETURN_IF_ERROR(audit::ParseSample(f.sample).status());
   options.sample = f.sample;
   if (!f.rate.empty()) {

@@ -27,18 +27,7 @@ Result<audit::Schedule> MakeSchedule(const ScheduleFlags& f) {
   if (!every.ok()) return every.status().WithContext("--every");
   s.every_micros = *every;
   s.scope.site = f.site;
-  s.scope.partner = f.partner;
-  if (!f.object.empty()) {
-    size_t slash = f.object.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == f.object.size()) {
-      return Status::InvalidArgument("--object '" + f.object + "': expected PARTNER/OBJECT");
-    }
-    if (!f.partner.empty() && f.partner != f.object.substr(0, slash)) {
-      return Status::InvalidArgument("--object " + f.object + " is not of --partner " + f.partner);
-    }
-    s.scope.partner = f.object.substr(0, slash);
-    s.scope.object = f.object.substr(slash + 1);
-  }
+  CAIRN_RETURN_IF_ERROR(ParseObjectScope(f.partner, f.object, &s.scope.partner, &s.scope.object));
   s.sample = f.sample;
   if (!f.rate.empty()) {
     Result<uint64_t> rate = audit::ParseByteSize(f.rate);
@@ -131,6 +120,23 @@ Result<int64_t> ParseTime(const std::string& text, const std::string& what) {
   return Status::InvalidArgument(what + " '" + text +
                                  "': expected 2027-03-01, 2027-03-01T12:00:00Z or seconds since "
                                  "the epoch");
+}
+
+Status ParseObjectScope(const std::string& partner_flag, const std::string& object_flag,
+                        std::string* partner, std::string* object) {
+  *partner = partner_flag;
+  if (object_flag.empty()) return Status::OK();
+  size_t slash = object_flag.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == object_flag.size()) {
+    return Status::InvalidArgument("--object '" + object_flag + "': expected PARTNER/OBJECT");
+  }
+  if (!partner_flag.empty() && partner_flag != object_flag.substr(0, slash)) {
+    return Status::InvalidArgument("--object " + object_flag + " is not of --partner " +
+                                   partner_flag);
+  }
+  *partner = object_flag.substr(0, slash);
+  *object = object_flag.substr(slash + 1);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<repo::Repository>> OpenRepositoryForAudit(const Globals& g) {

@@ -24,6 +24,12 @@ void AddAuditReportCommand(CLI::App* audit_group, Globals& g);
 // line without waiting. InvalidArgument when the variable is not a time.
 Result<std::unique_ptr<repo::Repository>> OpenRepositoryForAudit(const Globals& g);
 
+// Fills scope->partner and scope->object from --partner and --object
+// PARTNER/OBJECT. InvalidArgument for a malformed --object or one of another
+// partner than --partner.
+Status ParseObjectScope(const std::string& partner_flag, const std::string& object_flag,
+                        std::string* partner, std::string* object);
+
 // Parses "2027-03-01", "2027-03-01T12:00:00Z" or seconds since the epoch into
 // microseconds since the epoch. InvalidArgument naming `what` and the text.
 Result<int64_t> ParseTime(const std::string& text, const std::string& what);
