@@ -38,6 +38,10 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros);
 
+// Fills partner, object, version and path of a blob copy picked without
+// them (the first version and path that hold the blob); a no-op otherwise.
+Status NameCopy(repo::sql::Db& db, Candidate& copy);
+
 enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
 
 struct CheckResult {

@@ -12,6 +12,8 @@
 #       written straight to the site: the deposit path would take far longer):
 #       the time the sweep spends picking copies (select_micros in its JSON)
 #       vs the whole sweep of all 1,000,000. Target < 5%.
+#       Also against `openssl dgst -sha256` over the same blob files, two at a
+#       time, measured just before the sweep (less sensitive to a busy machine).
 #   (d) --rate 50M on 1 GB of (a): measured bytes/s within 10% of 50 MB/s.
 # Deposits use --no-replicate: only site a gets the data.
 set -euo pipefail
@@ -27,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --workdir) workdir="$2"; shift 2 ;;
     --skip-million) million=0; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -77,6 +79,8 @@ rm -rf "$workdir/src-big"
 export CAIRN_REPO="$big"
 warm "$big/sites/a"
 sweep _ "$workdir/a0.json" --all --site a  # warm-up
+t0=$(now); find "$big/sites/a/blobs" -type f -print0 | xargs -0 -P2 -n 1 openssl dgst -sha256 >/dev/null; t1=$(now)
+dgst_a="$(calc "$t1 - $t0")"
 sweep sec_a "$workdir/a.json" --all --site a
 bytes_a="$(json_field "$workdir/a.json" bytes)"
 ratio_a="$(calc "$bytes_a / $sec_a / $speed_bps")"
@@ -111,6 +115,7 @@ echo
 echo "== (a) full sweep of site a: 8 x 256 MiB ($bytes_a bytes)"
 echo "cairn audit run --all --site a: ${sec_a} s ($(calc "$bytes_a / $sec_a / 1e6") MB/s)"
 echo "ratio vs openssl speed x2 cores: ${ratio_a}  (target >= 0.85)"
+echo "openssl dgst -sha256 on the same blobs, 2 at once: ${dgst_a} s; ratio cairn/dgst: $(calc "$dgst_a / $sec_a")"
 echo
 echo "== (b) full sweep of site a: 20,000 x 4 KiB (+ tag files: $checked_b copies)"
 echo "cairn audit run --all --site a: ${sec_b} s (${cps_b} copies/s, target >= 20000)"
