@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,13 +57,15 @@ struct AuditOptions {
   uint64_t rate_bytes_per_sec = 0;  // per site; 0: no limit
   AuditMode mode = AuditMode::kDue;
   unsigned threads = 0;  // sites checked at once; 0: every site in scope
+  // Copies of one site read and hashed at once; 0: the number of cores.
+  unsigned workers_per_site = 0;
   bool orphans = false;  // also list blobs on sites that the catalog does not know,
                          // and catalog entries with no ok copy
   bool repair = true;    // repair corrupt and missing copies
   std::string schedule;  // schedule name recorded in audit_runs ("" : by hand)
   std::string user;      // for events; "" : $USER
   std::string agent_version;
-  size_t batch_size = 256;  // replica updates and events committed together
+  size_t batch_size = 2048;  // checks whose rows and events are committed together
   // Tests: stop (as if killed) after this many checks; 0: never.
   uint64_t stop_after_checks = 0;
   // Set to true (e.g. by SIGTERM) to stop after the checks in flight.
@@ -91,6 +94,18 @@ struct Finding {
   std::string repaired_from;  // site the good copy came from
 };
 
+// What one sweep did on one site.
+struct SiteCounts {
+  uint64_t checked = 0;  // read to the end: ok + corrupt + missing
+  uint64_t ok = 0;
+  uint64_t corrupt = 0;
+  uint64_t missing = 0;
+  uint64_t unavailable = 0;
+  uint64_t repaired = 0;
+  uint64_t damaged = 0;
+  uint64_t bytes = 0;
+};
+
 struct AuditReport {
   int64_t run_id = 0;  // audit_runs row
   int64_t started_micros = 0;
@@ -110,6 +125,8 @@ struct AuditReport {
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
   std::vector<Finding> findings;
+  std::map<std::string, SiteCounts> sites;  // by site name
+  int64_t select_micros = 0;                // time spent picking the copies (scheduling overhead)
 
   // True when something needs an operator (exit code 1): corrupt, missing,
   // damaged, orphans, entries without a copy, or copies left unchecked

@@ -38,6 +38,10 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros);
 
+// Fills partner, object, version and path of a blob copy picked without
+// them (the first version and path that hold the blob); a no-op otherwise.
+Status NameCopy(repo::sql::Db& db, Candidate& copy);
+
 enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
 
 struct CheckResult {
@@ -77,29 +81,47 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
 
 // Collects replica updates, events and counts; writes them in one catalog
 // transaction (replica rows + audit_runs counts) followed by AppendEvents,
-// every `batch_size` checks and at Flush. Thread-safe.
+// every `batch_size` checks and at Flush. Thread-safe: a full batch is taken
+// out under a short lock and written by the thread that filled it, while the
+// other workers go on checking (batches are written one at a time).
 class BatchWriter {
  public:
   BatchWriter(repo::Repository& repo, repo::sql::Db db, int64_t run_id, size_t batch_size)
       : repo_(repo), db_(std::move(db)), run_id_(run_id), batch_size_(batch_size) {}
-  // Adds one check's updates, events and count deltas; flushes when full.
+  // Adds one check's updates, events and count deltas; writes when full.
   Status Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
              const AuditReport& deltas);
   Status Flush();
+  // Only while no Add or Flush runs.
   repo::sql::Db& db() { return db_; }
 
  private:
-  Status FlushLocked();
+  struct Batch {
+    std::vector<ReplicaUpdate> updates;
+    std::vector<proto::Event> events;
+    AuditReport deltas;
+  };
+  Batch TakeLocked();
+  Status Write(Batch& batch);
   repo::Repository& repo_;
   repo::sql::Db db_;
   int64_t run_id_;
   size_t batch_size_;
-  std::mutex mu_;
-  std::vector<ReplicaUpdate> updates_;
-  std::vector<proto::Event> events_;
-  AuditReport deltas_;
+  std::mutex mu_;        // current_, checks_
+  std::mutex write_mu_;  // db_, one batch written at a time
+  Batch current_;
   size_t checks_ = 0;
 };
+
+// Inserts the audit_runs row of a sweep starting now; returns its id.
+Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now_micros);
+
+// Finishes the audit_runs row (state done or aborted, summary JSON) and writes
+// the run's per-site counts and findings (unavailable ones: at most
+// kMaxUnavailableFindingsStored per site, the counts keep the full number),
+// in one transaction.
+inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
+Status FinishRun(repo::sql::Db& db, const AuditReport& report);
 
 // A finding about `copy` on `site`.
 Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,

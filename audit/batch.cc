@@ -33,27 +33,42 @@ namespace internal {
 
 Status BatchWriter::Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
                         const AuditReport& d) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (ReplicaUpdate& u : updates) updates_.push_back(std::move(u));
-  for (proto::Event& e : events) events_.push_back(std::move(e));
-  deltas_.checked += d.checked;
-  deltas_.bytes += d.bytes;
-  deltas_.corrupt += d.corrupt;
-  deltas_.missing += d.missing;
-  deltas_.unavailable += d.unavailable;
-  deltas_.repaired += d.repaired;
-  if (++checks_ >= batch_size_) return FlushLocked();
-  return Status::OK();
+  std::unique_lock<std::mutex> lock(mu_);
+  for (ReplicaUpdate& u : updates) current_.updates.push_back(std::move(u));
+  for (proto::Event& e : events) current_.events.push_back(std::move(e));
+  AuditReport& sum = current_.deltas;
+  sum.checked += d.checked;
+  sum.bytes += d.bytes;
+  sum.corrupt += d.corrupt;
+  sum.missing += d.missing;
+  sum.unavailable += d.unavailable;
+  sum.repaired += d.repaired;
+  if (++checks_ < batch_size_) return Status::OK();
+  Batch batch = TakeLocked();
+  lock.unlock();
+  return Write(batch);
 }
 
 Status BatchWriter::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return FlushLocked();
+  Batch batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch = TakeLocked();
+  }
+  return Write(batch);
 }
 
-Status BatchWriter::FlushLocked() {
+BatchWriter::Batch BatchWriter::TakeLocked() {
   checks_ = 0;
-  if (updates_.empty() && events_.empty() && deltas_.unavailable == 0) return Status::OK();
+  Batch batch = std::move(current_);
+  current_ = Batch{};
+  return batch;
+}
+
+Status BatchWriter::Write(Batch& batch) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  const AuditReport& d = batch.deltas;
+  if (batch.updates.empty() && batch.events.empty() && d.unavailable == 0) return Status::OK();
   {
     CAIRN_ASSIGN_OR_RETURN(repo::sql::Transaction tx, repo::sql::Transaction::Begin(db_));
     CAIRN_ASSIGN_OR_RETURN(
@@ -61,7 +76,7 @@ Status BatchWriter::FlushLocked() {
         db_.Prepare("UPDATE replicas SET state = ?1, next_due = ?2, detail = ?3, "
                     "last_verified = CASE WHEN ?4 < 0 THEN last_verified ELSE ?4 END "
                     "WHERE id = ?5"));
-    for (const ReplicaUpdate& u : updates_) {
+    for (const ReplicaUpdate& u : batch.updates) {
       update.Bind(1, repo::ReplicaStateName(u.state))
           .Bind(2, u.next_due)
           .Bind(3, u.detail)
@@ -75,24 +90,20 @@ Status BatchWriter::FlushLocked() {
         db_.Prepare("UPDATE audit_runs SET checked = checked + ?1, bytes = bytes + ?2, "
                     "corrupt = corrupt + ?3, missing = missing + ?4, "
                     "unavailable = unavailable + ?5, repaired = repaired + ?6 WHERE id = ?7"));
-    counts.Bind(1, static_cast<int64_t>(deltas_.checked))
-        .Bind(2, static_cast<int64_t>(deltas_.bytes))
-        .Bind(3, static_cast<int64_t>(deltas_.corrupt))
-        .Bind(4, static_cast<int64_t>(deltas_.missing))
-        .Bind(5, static_cast<int64_t>(deltas_.unavailable))
-        .Bind(6, static_cast<int64_t>(deltas_.repaired))
+    counts.Bind(1, static_cast<int64_t>(d.checked))
+        .Bind(2, static_cast<int64_t>(d.bytes))
+        .Bind(3, static_cast<int64_t>(d.corrupt))
+        .Bind(4, static_cast<int64_t>(d.missing))
+        .Bind(5, static_cast<int64_t>(d.unavailable))
+        .Bind(6, static_cast<int64_t>(d.repaired))
         .Bind(7, run_id_);
     CAIRN_RETURN_IF_ERROR(counts.Run());
     CAIRN_RETURN_IF_ERROR(tx.Commit());
   }
-  updates_.clear();
-  deltas_ = AuditReport{};
   // Events after the rows: a kill in between loses at most one batch of
   // events, never counts a copy twice (the copies are no longer due).
-  if (!events_.empty()) {
-    std::vector<proto::Event> events = std::move(events_);
-    events_.clear();
-    CAIRN_RETURN_IF_ERROR(repo_.catalog().AppendEvents(events).status());
+  if (!batch.events.empty()) {
+    CAIRN_RETURN_IF_ERROR(repo_.catalog().AppendEvents(batch.events).status());
   }
   return Status::OK();
 }

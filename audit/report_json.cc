@@ -15,20 +15,22 @@ std::string IsoTime(int64_t micros) {
   return buf;
 }
 
+nlohmann::json FindingJson(const Finding& f) {
+  return {{"kind", std::string(FindingKindName(f.kind))},
+          {"partner", f.partner},
+          {"object", f.object},
+          {"version", f.version},
+          {"path", f.path},
+          {"site", f.site},
+          {"sha256", f.sha256},
+          {"detail", f.detail},
+          {"repaired", f.repaired},
+          {"repaired_from", f.repaired_from}};
+}
+
 nlohmann::json AuditReportJson(const AuditReport& r) {
   nlohmann::json findings = nlohmann::json::array();
-  for (const Finding& f : r.findings) {
-    findings.push_back({{"kind", std::string(FindingKindName(f.kind))},
-                        {"partner", f.partner},
-                        {"object", f.object},
-                        {"version", f.version},
-                        {"path", f.path},
-                        {"site", f.site},
-                        {"sha256", f.sha256},
-                        {"detail", f.detail},
-                        {"repaired", f.repaired},
-                        {"repaired_from", f.repaired_from}});
-  }
+  for (const Finding& f : r.findings) findings.push_back(FindingJson(f));
   return {{"run_id", r.run_id},
           {"started", IsoTime(r.started_micros)},
           {"finished", IsoTime(r.finished_micros)},
@@ -43,6 +45,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"bytes", r.bytes},
           {"orphans", r.orphans},
           {"no_copy", r.no_copy},
+          {"select_micros", r.select_micros},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
           {"unavailable_sites", r.unavailable_sites},

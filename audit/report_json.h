@@ -12,10 +12,14 @@ namespace cairn::audit {
 
 // {"run_id", "started", "finished" (ISO 8601 UTC), "planned", "checked", "ok",
 //  "corrupt", "missing", "unavailable", "repaired", "damaged", "bytes",
-//  "orphans", "no_copy", "stopped", "unavailable_sites", "busy_sites",
-//  "findings": [{"kind", "partner", "object", "version", "path", "site",
-//  "sha256", "detail", "repaired", "repaired_from"}]}
+//  "orphans", "no_copy", "select_micros" (time spent picking the copies), "stopped",
+//  "unavailable_sites", "busy_sites", "findings": [{"kind", "partner", "object", "version", "path",
+//  "site", "sha256", "detail", "repaired", "repaired_from"}]}
 nlohmann::json AuditReportJson(const AuditReport& report);
+
+// One finding: {"kind", "partner", "object", "version", "path", "site",
+// "sha256", "detail", "repaired", "repaired_from"}.
+nlohmann::json FindingJson(const Finding& finding);
 
 // Several lines: the counts, then each finding (at most `max_findings`
 // unavailable ones; every corrupt, missing, damaged, orphan one), then what

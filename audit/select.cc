@@ -17,6 +17,19 @@ WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5)
 GROUP BY r.id)sql";
 
+// Without a partner or object scope the names are not needed to pick: only
+// the replica rows are read (one scan), and the sweep's workers name each
+// copy as they check it (NameCopy), in parallel.
+constexpr std::string_view kBlobOnlyQuery = R"sql(
+SELECT r.id, s.name, r.blob, b.size, r.next_due
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
+WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?4 = 0 OR r.next_due <= ?5))sql";
+
+constexpr std::string_view kNameQuery = R"sql(
+SELECT v.partner, v.object, v.version, f.path FROM files f JOIN versions v ON v.id = f.version_id
+WHERE f.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
+
 constexpr std::string_view kTagQuery = R"sql(
 SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name
 FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
@@ -36,7 +49,8 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros) {
   std::vector<Candidate> picked;
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt blobs, db.Prepare(kBlobQuery));
+  const bool names = !scope.partner.empty() || !scope.object.empty();
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt blobs, db.Prepare(names ? kBlobQuery : kBlobOnlyQuery));
   BindScope(blobs, scope, mode, now_micros);
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, blobs.Step());
@@ -48,10 +62,12 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     c.ref = repo::ReplicaRef::Blob(c.sha256);
     c.size = static_cast<uint64_t>(blobs.Int(3));
     c.next_due = blobs.Int(4);
-    c.partner = blobs.Text(5);
-    c.object = blobs.Text(6);
-    c.version = static_cast<uint32_t>(blobs.Int(7));
-    c.path = blobs.Text(8);
+    if (names) {
+      c.partner = blobs.Text(5);
+      c.object = blobs.Text(6);
+      c.version = static_cast<uint32_t>(blobs.Int(7));
+      c.path = blobs.Text(8);
+    }
     c.key = repo::layout::BlobKey(c.sha256);
     picked.push_back(std::move(c));
   }
@@ -100,6 +116,19 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     }
   }
   return picked;
+}
+
+Status NameCopy(repo::sql::Db& db, Candidate& copy) {
+  if (!copy.partner.empty() || copy.ref.kind != repo::ReplicaRef::Kind::kBlob) return Status::OK();
+  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare(kNameQuery));
+  stmt.Bind(1, copy.sha256);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::OK();  // a blob no file names any more: named by digest only
+  copy.partner = stmt.Text(0);
+  copy.object = stmt.Text(1);
+  copy.version = static_cast<uint32_t>(stmt.Int(2));
+  copy.path = stmt.Text(3);
+  return Status::OK();
 }
 
 }  // namespace cairn::audit::internal

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_set>
 
@@ -61,7 +60,7 @@ class Sweep {
  private:
   bool ShouldStop();
   int64_t IntervalMicros(const std::string& partner);
-  void AddFinding(Finding f, const AuditReport& deltas);
+  void AddFinding(const std::string& site, Finding f, const AuditReport& deltas);
   Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
                   std::string* unavailable_why);
   Status SiteUnavailable(const std::string& site, const std::string& why,
@@ -95,8 +94,17 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
   return micros;
 }
 
-void Sweep::AddFinding(Finding f, const AuditReport& d) {
+void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d) {
   std::lock_guard<std::mutex> lock(mu_);
+  SiteCounts& c = report_.sites[site];
+  c.checked += d.checked;
+  c.ok += d.ok;
+  c.corrupt += d.corrupt;
+  c.missing += d.missing;
+  c.unavailable += d.unavailable;
+  c.repaired += d.repaired;
+  c.damaged += d.damaged;
+  c.bytes += d.bytes;
   report_.checked += d.checked;
   report_.ok += d.ok;
   report_.corrupt += d.corrupt;
@@ -127,7 +135,8 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   if (check.outcome == Outcome::kUnavailable) {
     *unavailable_why = check.detail;
     d.unavailable = 1;
-    AddFinding(internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d);
+    AddFinding(copy.site,
+               internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d);
     // The row stays as it was: due, retried by a later sweep.
     return writer_.Add({}, {}, d);
   }
@@ -140,7 +149,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
     events.push_back(
         internal::CopyEvent(repo::kFixityCheck, copy, "success",
                             "copy verified (" + std::to_string(check.bytes) + " bytes)", options_));
-    AddFinding({}, d);
+    AddFinding(copy.site, {}, d);
     return writer_.Add(std::move(updates), std::move(events), d);
   }
   bool missing = check.outcome == Outcome::kMissing;
@@ -162,7 +171,8 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
         AuditReport od;
         Finding& other = repair.other_findings[i];
         (other.kind == FindingKind::kMissing ? od.missing : od.corrupt) = 1;
-        AddFinding(std::move(other), od);
+        std::string other_site = other.site;
+        AddFinding(other_site, std::move(other), od);
       }
       updates.push_back(std::move(repair.other_updates[i]));
     }
@@ -184,17 +194,20 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
     }
     f.detail += "; " + repair.detail;
   }
-  AddFinding(std::move(f), d);
+  AddFinding(copy.site, std::move(f), d);
   return writer_.Add(std::move(updates), std::move(events), d);
 }
 
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
                               const std::vector<const Candidate*>& copies, size_t from) {
+  Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
   for (size_t i = from; i < copies.size(); ++i) {
-    const Candidate& c = *copies[i];
+    Candidate c = *copies[i];
+    if (db.ok()) (void)internal::NameCopy(*db, c);  // best effort: the digest names it anyway
     AuditReport d;
     d.unavailable = 1;
-    AddFinding(internal::MakeFinding(FindingKind::kUnavailable, c, c.site, "not checked: " + why),
+    AddFinding(c.site,
+               internal::MakeFinding(FindingKind::kUnavailable, c, c.site, "not checked: " + why),
                d);
   }
   {
@@ -223,49 +236,60 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   }
   Result<repo::Site*> opened = repo_.OpenSite(site);
   if (!opened.ok()) return SiteUnavailable(site, opened.status().ToString(), copies, 0);
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
-                         repo::sql::Db::Open(repo_.catalog().path(), false, 30'000));
   auto sleep = options_.sleep ? options_.sleep : [](int64_t micros) {
     std::this_thread::sleep_for(std::chrono::microseconds(micros));
   };
   RateLimiter limiter(options_.rate_bytes_per_sec, repo_.clock(), sleep);
+  // Workers take copies in order; kUnavailableInARow unreadable copies in a
+  // row (across workers) mark the site down and the rest is not tried.
+  std::mutex take_mu;
+  size_t next = 0;
   int in_a_row = 0;
-  for (size_t i = 0; i < copies.size(); ++i) {
-    if (ShouldStop()) {
-      std::lock_guard<std::mutex> guard(mu_);
-      report_.stopped = true;
-      return Status::OK();
+  bool down = false, stopped = false;
+  std::string down_why;
+  Status first_error;
+  auto work = [&] {
+    Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> guard(take_mu);
+        if (!db.ok() && first_error.ok()) first_error = db.status();
+        if (down || stopped || !first_error.ok() || next >= copies.size()) return;
+        if (ShouldStop()) {
+          stopped = true;
+          return;
+        }
+        i = next++;
+      }
+      std::string why;
+      Candidate named = *copies[i];
+      Status s = internal::NameCopy(*db, named);
+      if (s.ok()) s = CheckOne(**opened, *db, named, limiter, &why);
+      std::lock_guard<std::mutex> guard(take_mu);
+      if (!s.ok() && first_error.ok()) first_error = s;
+      in_a_row = why.empty() ? 0 : in_a_row + 1;
+      if (in_a_row >= kUnavailableInARow && !down) {
+        down = true;
+        down_why = why;
+      }
     }
-    std::string why;
-    CAIRN_RETURN_IF_ERROR(CheckOne(**opened, db, *copies[i], limiter, &why));
-    in_a_row = why.empty() ? 0 : in_a_row + 1;
-    if (in_a_row >= kUnavailableInARow) return SiteUnavailable(site, why, copies, i + 1);
+  };
+  unsigned workers = options_.workers_per_site ? options_.workers_per_site
+                                               : std::max(1u, std::thread::hardware_concurrency());
+  workers = static_cast<unsigned>(std::min<size_t>(workers, std::max<size_t>(copies.size(), 1)));
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  CAIRN_RETURN_IF_ERROR(first_error);
+  if (stopped) {
+    std::lock_guard<std::mutex> guard(mu_);
+    report_.stopped = true;
+    return Status::OK();
   }
+  if (down) return SiteUnavailable(site, down_why, copies, next);
   return Status::OK();
-}
-
-Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
-                         db.Prepare("INSERT INTO audit_runs (schedule, started) VALUES (?1, ?2)"));
-  stmt.Bind(1, schedule).Bind(2, now);
-  CAIRN_RETURN_IF_ERROR(stmt.Run());
-  return db.LastInsertRowId();
-}
-
-Status FinishRun(repo::sql::Db& db, const AuditReport& report) {
-  nlohmann::json summary = {
-      {"planned", report.planned}, {"ok", report.ok},
-      {"damaged", report.damaged}, {"orphans", report.orphans},
-      {"no_copy", report.no_copy}, {"busy_sites", report.busy_sites},
-      {"stopped", report.stopped}, {"unavailable_sites", report.unavailable_sites}};
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::sql::Stmt stmt,
-      db.Prepare("UPDATE audit_runs SET finished = ?1, state = ?2, report = ?3 WHERE id = ?4"));
-  stmt.Bind(1, report.finished_micros)
-      .Bind(2, report.stopped ? "aborted" : "done")
-      .Bind(3, summary.dump())
-      .Bind(4, report.run_id);
-  return stmt.Run();
 }
 
 }  // namespace
@@ -289,10 +313,17 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   report.started_micros = repo.clock().NowMicros();
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
                          repo::sql::Db::Open(repo.catalog().path(), false, 30'000));
+  // Reading a large catalog through a memory map saves a system call per page.
+  CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA mmap_size = 1073741824"));
+  auto select_start = std::chrono::steady_clock::now();
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<Candidate> picked,
       internal::PickCandidates(db, opts.scope, opts.mode, sample, report.started_micros));
-  CAIRN_ASSIGN_OR_RETURN(report.run_id, StartRun(db, opts.schedule, report.started_micros));
+  report.select_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - select_start)
+                             .count();
+  CAIRN_ASSIGN_OR_RETURN(report.run_id,
+                         internal::StartRun(db, opts.schedule, report.started_micros));
   report.planned = picked.size();
   std::map<std::string, std::vector<const Candidate*>> by_site;
   std::unordered_set<int64_t> planned;
@@ -328,7 +359,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
-  CAIRN_RETURN_IF_ERROR(FinishRun(writer.db(), report));
+  CAIRN_RETURN_IF_ERROR(internal::FinishRun(writer.db(), report));
   return report;
 }
 

@@ -14,6 +14,7 @@
 
 #include "audit/report_json.h"
 #include "audit/sample.h"
+#include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
@@ -34,18 +35,8 @@ struct AuditRunFlags {
 Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
   audit::AuditOptions options;
   options.scope.site = f.site;
-  options.scope.partner = f.partner;
-  if (!f.object.empty()) {
-    size_t slash = f.object.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == f.object.size()) {
-      return Status::InvalidArgument("--object '" + f.object + "': expected PARTNER/OBJECT");
-    }
-    if (!f.partner.empty() && f.partner != f.object.substr(0, slash)) {
-      return Status::InvalidArgument("--object " + f.object + " is not of --partner " + f.partner);
-    }
-    options.scope.partner = f.object.substr(0, slash);
-    options.scope.object = f.object.substr(slash + 1);
-  }
+  CAIRN_RETURN_IF_ERROR(
+      ParseObjectScope(f.partner, f.object, &options.scope.partner, &options.scope.object));
   CAIRN_RETURN_IF_ERROR(audit::ParseSample(f.sample).status());
   options.sample = f.sample;
   if (!f.rate.empty()) {
@@ -64,9 +55,7 @@ Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
 int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   Result<audit::AuditOptions> options = MakeOptions(f);
   if (!options.ok()) return ReportError(options.status());
-  Result<std::string> root = RepoPath(g);
-  if (!root.ok()) return ReportError(root.status());
-  auto repository = repo::Repository::Open(*root);
+  auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Repository& r = **repository;
   auto lock = r.LockForWriting();  // repairs write to sites
@@ -128,6 +117,8 @@ void RegisterAudit(CLI::App& app, Globals& g) {
       "missing or damaged copies, orphans, or copies NOT checked because a site was\n"
       "unavailable; 2 could not run (or interrupted: the rest stays due).\n");
   cmd->callback([flags, &g] { g.exit_code = RunAuditVerb(*flags, g); });
+  AddAuditScheduleCommands(group, g);
+  AddAuditReportCommand(group, g);
 }
 
 }  // namespace cairn::cli

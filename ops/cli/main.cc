@@ -16,6 +16,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterReplicate, RegisterList,      RegisterShow,           RegisterRestore,
     RegisterUsage,     RegisterEvents,    RegisterCatalogRebuild, RegisterSiteResync,
     RegisterAudit,
+    RegisterDaemon,
 };
 
 }  // namespace

@@ -23,6 +23,7 @@ void RegisterSiteResync(CLI::App& app, Globals& g);      // site_resync.cc
 void RegisterPartner(CLI::App& app, Globals& g);         // partner.cc
 void RegisterPolicy(CLI::App& app, Globals& g);          // policy.cc
 void RegisterAudit(CLI::App& app, Globals& g);           // audit.cc
+void RegisterDaemon(CLI::App& app, Globals& g);          // daemon.cc
 
 }  // namespace cairn::cli
 

@@ -14,6 +14,11 @@ constexpr Migration kMigrations[] = {
         "initial",
 #include "repo/catalog/migrations/0001_initial.sql.inc"
     },
+    {
+        2,
+        "audit_reports",
+#include "repo/catalog/migrations/0002_audit_reports.sql.inc"
+    },
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 
@@ -66,10 +67,17 @@ Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length
   if (::fstat(file.fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
   if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a regular file");
   ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto buffer = std::make_unique<std::byte[]>(kReadChunk);
+  // No bigger than the file (a small blob must not cost a 1 MiB allocation),
+  // and not zeroed: pread fills it.
+  uint64_t file_left = static_cast<uint64_t>(st.st_size) > offset
+                           ? static_cast<uint64_t>(st.st_size) - offset
+                           : 0;
+  const size_t chunk = static_cast<size_t>(
+      std::max<uint64_t>(1, std::min<uint64_t>({kReadChunk, file_left, length})));
+  auto buffer = std::make_unique_for_overwrite<std::byte[]>(chunk);
   uint64_t remaining = length;
   while (remaining > 0) {
-    size_t want = remaining < kReadChunk ? static_cast<size_t>(remaining) : kReadChunk;
+    size_t want = remaining < chunk ? static_cast<size_t>(remaining) : chunk;
     ssize_t n = ::pread(file.fd, buffer.get(), want, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;

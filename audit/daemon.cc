@@ -1,0 +1,137 @@
+// RunDaemonRound and DrainRepairs.
+#include "audit/daemon.h"
+
+#include <unistd.h>
+
+#include <sstream>
+
+#include "repo/catalog/catalog.h"
+#include "repo/events/segments.h"
+
+namespace cairn::audit {
+namespace {
+
+bool Cancelled(const DaemonOptions& options) { return options.cancel && options.cancel->load(); }
+
+std::string Owner(const DaemonOptions& options) {
+  return options.owner.empty() ? "cairn-daemon " + std::to_string(::getpid()) : options.owner;
+}
+
+// Runs one repair job; false when it must be retried later (with why).
+Result<bool> RunRepairJob(repo::Repository& repo, const DaemonOptions& options,
+                          const repo::JobRecord& job, std::string* why) {
+  AuditOptions audit;
+  audit.scope.site = job.job.target_site();
+  audit.scope.partner = job.job.partner();
+  audit.scope.object = job.job.object();
+  audit.mode = AuditMode::kAll;
+  audit.schedule = "repair job " + std::to_string(job.id);
+  audit.user = options.user;
+  audit.agent_version = options.agent_version;
+  audit.cancel = options.cancel;
+  Result<AuditReport> report = RunAudit(repo, audit);
+  if (!report.ok()) {
+    if (report.status().IsNotFound()) {  // the site or partner is gone: nothing to repair
+      *why = report.status().ToString();
+      return true;
+    }
+    return report.status();
+  }
+  if (report->stopped || report->unavailable || !report->busy_sites.empty() || report->damaged) {
+    std::ostringstream out;
+    out << "site " << audit.scope.site << ": " << report->unavailable << " copies unavailable, "
+        << report->damaged << " damaged" << (report->stopped ? ", stopped" : "")
+        << (report->busy_sites.empty() ? "" : ", site busy");
+    *why = out.str();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string DaemonRound::Summary() const {
+  size_t with_problems = 0;
+  uint64_t checked = 0;
+  for (const ScheduleRun& s : schedules) {
+    checked += s.report.checked;
+    if (!s.status.ok() || s.report.HasProblems()) ++with_problems;
+  }
+  std::ostringstream out;
+  out << schedules.size() << " schedules run (" << checked << " copies checked, " << with_problems
+      << " with problems), " << replication.jobs_done << " replication jobs done ("
+      << replication.jobs_failed << " left for later), " << repairs.jobs_done
+      << " repair jobs done (" << repairs.jobs_retry << " left for later)"
+      << (cancelled ? ", stopped early" : "");
+  return out.str();
+}
+
+Result<RepairSummary> DrainRepairs(repo::Repository& repo, const DaemonOptions& options) {
+  RepairSummary summary;
+  repo::JobFilter filter;
+  filter.kind = proto::JOB_KIND_REPAIR;
+  const std::string owner = Owner(options);
+  while (!Cancelled(options)) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<repo::JobRecord> jobs,
+                           repo.catalog().LeaseJobs(8, options.lease_micros, owner, filter));
+    if (jobs.empty()) break;
+    for (const repo::JobRecord& job : jobs) {
+      std::string why;
+      Result<bool> done = Cancelled(options) ? false : RunRepairJob(repo, options, job, &why);
+      if (!done.ok()) return done.status();
+      if (*done) {
+        ++summary.jobs_done;
+        CAIRN_RETURN_IF_ERROR(repo.catalog().CompleteJob(job.id));
+      } else {
+        ++summary.jobs_retry;
+        if (!why.empty())
+          summary.errors.push_back("repair job " + std::to_string(job.id) + ": " + why);
+        // Retryable: queued again after the backoff (a cancelled job at once
+        // would be retried too early, the backoff is fine for it as well).
+        CAIRN_RETURN_IF_ERROR(repo.catalog().FailJob(
+            job.id, Status::Unavailable(why.empty() ? "daemon stopping" : why)));
+      }
+    }
+  }
+  return summary;
+}
+
+Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options) {
+  DaemonRound round;
+  ScheduleRunOptions schedule_options;
+  schedule_options.user = options.user;
+  schedule_options.agent_version = options.agent_version;
+  schedule_options.cancel = options.cancel;
+  CAIRN_ASSIGN_OR_RETURN(round.schedules, RunDueSchedules(repo, schedule_options));
+  for (const ScheduleRun& s : round.schedules) {
+    if (!s.status.ok()) {
+      round.problems.push_back(s.status.ToString());
+    } else if (s.report.HasProblems()) {
+      std::ostringstream out;
+      out << "schedule " << s.schedule << " (audit run " << s.report.run_id
+          << "): " << s.report.corrupt << " corrupt, " << s.report.missing << " missing, "
+          << s.report.repaired << " repaired, " << s.report.damaged << " damaged, "
+          << s.report.unavailable << " not checked (site unavailable, retried later)";
+      round.problems.push_back(out.str());
+    }
+  }
+  if (!Cancelled(options)) {
+    repo::ReplicationOptions replication;
+    replication.owner = Owner(options);
+    replication.lease_micros = options.lease_micros;
+    CAIRN_ASSIGN_OR_RETURN(round.replication, repo::DrainReplication(repo, {}, replication));
+    for (const std::string& e : round.replication.errors) {
+      round.problems.push_back("replication: " + e);
+    }
+  }
+  if (!Cancelled(options)) {
+    CAIRN_ASSIGN_OR_RETURN(round.repairs, DrainRepairs(repo, options));
+    for (const std::string& e : round.repairs.errors) round.problems.push_back(e);
+  }
+  round.cancelled = Cancelled(options);
+  // Events of this round to every reachable site; a site that is down catches up later.
+  (void)repo::FlushEventSegments(repo);
+  return round;
+}
+
+}  // namespace cairn::audit

@@ -1,0 +1,66 @@
+// One round of the Cairn daemon (`cairn daemon`): run the audit schedules that
+// are due, drain the replication queue, then the repair queue. A site that is
+// down never makes a round fail: its work stays queued (or due) and the next
+// round retries it.
+//
+//   std::atomic<bool> stop{false};           // set by SIGTERM
+//   DaemonOptions options;
+//   options.cancel = &stop;
+//   while (!stop) { auto round = RunDaemonRound(repo, options); ... sleep ... }
+#ifndef CAIRN_AUDIT_DAEMON_H_
+#define CAIRN_AUDIT_DAEMON_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "audit/schedule.h"
+#include "bagit/status.h"
+#include "repo/replicate.h"
+#include "repo/repository.h"
+
+namespace cairn::audit {
+
+struct DaemonOptions {
+  std::string user;  // for events; "" : $USER
+  std::string agent_version;
+  std::string owner;  // lease owner of jobs; "" : "cairn-daemon <pid>"
+  int64_t lease_micros = 15 * 60 * 1'000'000LL;
+  // Set (e.g. by SIGTERM) to stop: sweeps stop after the checks in flight
+  // (their copies stay due), no new job is leased; a job being run finishes.
+  std::atomic<bool>* cancel = nullptr;
+};
+
+struct RepairSummary {
+  uint64_t jobs_done = 0;   // the copies on the target site verified or repaired
+  uint64_t jobs_retry = 0;  // left for a later round (site down, no good copy yet)
+  std::vector<std::string> errors;
+};
+
+struct DaemonRound {
+  std::vector<ScheduleRun> schedules;
+  repo::ReplicationSummary replication;
+  RepairSummary repairs;
+  // Problems an operator should see (a schedule that could not run, a sweep
+  // with findings, a job left for later); none of them stops the daemon.
+  std::vector<std::string> problems;
+  bool cancelled = false;
+
+  // "2 schedules run (1 with problems), 3 replication jobs, 1 repair job".
+  std::string Summary() const;
+};
+
+// Runs one round. Returns an error only when the catalog itself fails.
+Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options);
+
+// Repair jobs (kind JOB_KIND_REPAIR, queued by restore, resync and others):
+// for each, every copy of the job's object on its target site is checked and
+// repaired from a good copy (a sweep scoped to that site and object, mode
+// all). A job whose sweep left copies unchecked or damaged is given back to
+// the queue (retried after the catalog's backoff). Part of RunDaemonRound.
+Result<RepairSummary> DrainRepairs(repo::Repository& repo, const DaemonOptions& options);
+
+}  // namespace cairn::audit
+
+#endif  // CAIRN_AUDIT_DAEMON_H_

@@ -1,0 +1,112 @@
+// A daemon round on a real repository: due schedules run by the fake clock,
+// replication and repair jobs drained, a site that is down leaves its work
+// queued without failing the round, and a cancelled round stops early.
+#include "audit/daemon.h"
+
+#include <gtest/gtest.h>
+
+#include "audit/audit_test_util.h"
+#include "repo/catalog/catalog.h"
+
+namespace cairn::audit {
+namespace {
+
+const std::string kOne = "the first file\n";
+
+class DaemonTest : public AuditTest {
+ protected:
+  DaemonOptions Opts() {
+    DaemonOptions options;
+    options.user = "tester";
+    options.owner = "daemon-test";
+    return options;
+  }
+  void Enqueue(proto::JobKind kind, const std::string& target) {
+    proto::Job job;
+    job.set_kind(kind);
+    job.set_partner("acme");
+    job.set_object("maps");
+    job.set_version(1);
+    job.set_target_site(target);
+    ASSERT_TRUE(repo_->catalog().EnqueueJob(job).ok());
+  }
+  int64_t Jobs(const std::string& kind) {
+    return CountRows("SELECT COUNT(*) FROM jobs WHERE kind = '" + kind + "'");
+  }
+};
+
+TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
+  Schedule s;
+  s.name = "quarterly";
+  s.every_micros = 90 * repo::kMicrosPerDay;
+  s.mode = AuditMode::kAll;
+  s.scope.site = "a";
+  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  // A fourth site to replicate to; a bad copy on b that restore reported.
+  ASSERT_TRUE(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), "").ok());
+  Enqueue(proto::JOB_KIND_REPLICATE, "d");
+  std::string bad = kOne;
+  bad[0] ^= 0x20;
+  fs::remove(BlobPath("b", kOne));
+  testing::WriteFile(BlobPath("b", kOne), bad);
+  Enqueue(proto::JOB_KIND_REPAIR, "b");
+  // And a repair for site c, which is down.
+  Enqueue(proto::JOB_KIND_REPAIR, "c");
+  fs::rename(SitePath("c"), dir_ / "c-away");
+
+  auto round = RunDaemonRound(*repo_, Opts());
+  ASSERT_TRUE(round.ok()) << round.status().ToString();
+  ASSERT_EQ(round->schedules.size(), 1u);
+  EXPECT_TRUE(round->schedules[0].status.ok());
+  int64_t per_site = CountRows(
+      "SELECT COUNT(*) FROM replicas WHERE site_id = "
+      "(SELECT id FROM sites WHERE name = 'a')");
+  EXPECT_EQ(round->schedules[0].report.checked, static_cast<uint64_t>(per_site));
+  EXPECT_EQ(round->replication.jobs_done, 1u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("d", kOne)), kOne);
+  EXPECT_EQ(round->repairs.jobs_done, 1u);
+  EXPECT_EQ(round->repairs.jobs_retry, 1u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("b", kOne)), kOne);  // repaired
+  EXPECT_FALSE(round->problems.empty());                    // site c is reported
+  EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR' AND state = "
+                      "'queued' AND target_site = 'c'"),
+            1);
+  EXPECT_TRUE(repo_->catalog().VerifyEvents()->ok);
+
+  // Site c is back: once its job is due again (the backoff), the next round
+  // clears it; the schedule is not due again for 90 days.
+  fs::rename(dir_ / "c-away", SitePath("c"));
+  Reopen();
+  clock_.Advance(3600 * repo::kMicrosPerSecond);
+  auto next = RunDaemonRound(*repo_, Opts());
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->schedules.empty());
+  EXPECT_EQ(next->repairs.jobs_done, 1u);
+  EXPECT_TRUE(next->problems.empty()) << next->problems[0];
+  EXPECT_EQ(Jobs("JOB_KIND_REPAIR"), 0);
+  clock_.Advance(90 * repo::kMicrosPerDay);
+  auto later = RunDaemonRound(*repo_, Opts());
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->schedules.size(), 1u);
+}
+
+TEST_F(DaemonTest, CancelledRoundLeavesWorkQueuedAndDue) {
+  Schedule s;
+  s.name = "nightly";
+  s.every_micros = repo::kMicrosPerDay;
+  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  Enqueue(proto::JOB_KIND_REPAIR, "b");
+  std::atomic<bool> stop{true};
+  DaemonOptions options = Opts();
+  options.cancel = &stop;
+  auto round = RunDaemonRound(*repo_, options);
+  ASSERT_TRUE(round.ok());
+  EXPECT_TRUE(round->cancelled);
+  EXPECT_TRUE(round->schedules.empty());
+  EXPECT_EQ(Jobs("JOB_KIND_REPAIR"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM schedules WHERE last_run = 0"), 1);
+}
+
+}  // namespace
+}  // namespace cairn::audit

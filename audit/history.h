@@ -1,0 +1,78 @@
+// What past sweeps found, for `cairn audit report`: the runs (from
+// audit_runs), their per-site counts and findings (audit_run_sites,
+// audit_findings, written by each sweep), and the copies overdue for a check
+// now. One AuditHistory, four formats carrying the same figures.
+#ifndef CAIRN_AUDIT_HISTORY_H_
+#define CAIRN_AUDIT_HISTORY_H_
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "repo/repository.h"
+
+namespace cairn::audit {
+
+struct RunSummary {
+  int64_t id = 0;
+  std::string schedule;  // "" : run by hand
+  int64_t started_micros = 0;
+  int64_t finished_micros = 0;  // 0 while running (or killed)
+  std::string state;            // running | done | aborted
+  SiteCounts counts;            // the whole run
+  std::map<std::string, SiteCounts> sites;
+};
+
+struct StoredFinding {
+  int64_t run_id = 0;
+  Finding finding;
+};
+
+struct OverdueCopy {
+  std::string partner, object, path, site, sha256;
+  uint32_t version = 0;
+  int64_t next_due_micros = 0;
+};
+
+struct AuditHistory {
+  int64_t generated_micros = 0;
+  int64_t since_micros = 0;      // 0: from the first run
+  int64_t run_id = 0;            // set: only that run
+  std::vector<RunSummary> runs;  // oldest first
+  std::vector<StoredFinding> findings;
+  SiteCounts totals;
+  std::map<std::string, SiteCounts> sites;  // totals per site
+  uint64_t findings_repaired = 0;
+  uint64_t overdue = 0;  // copies whose next check is past (not pending)
+  std::map<std::string, uint64_t> overdue_by_site;
+  std::vector<OverdueCopy> overdue_oldest;  // at most max_overdue_listed, oldest first
+};
+
+struct HistoryQuery {
+  int64_t run_id = 0;        // 0: every run since since_micros
+  int64_t since_micros = 0;  // runs started at or after this
+  size_t max_overdue_listed = 100;
+};
+
+// Reads the runs and findings `query` selects and the overdue copies as of
+// the repository clock. NotFound naming the run when --run names none.
+Result<AuditHistory> LoadAuditHistory(repo::Repository& repo, const HistoryQuery& query);
+
+// The formats. Each carries the same figures: per run and in total checked,
+// ok, corrupt, missing, unavailable, repaired, damaged, bytes; per site the
+// same; each finding; overdue copies.
+nlohmann::json HistoryJson(const AuditHistory& history);
+std::string HistoryText(const AuditHistory& history);
+// One header line, then rows whose first column is the record type: "run",
+// "site", "finding", "overdue", "total" (exactly one).
+std::string HistoryCsv(const AuditHistory& history);
+// One self-contained HTML file: inline CSS, inline SVG charts (checks and
+// failures per run over time, and per site), tables; no scripts.
+std::string HistoryHtml(const AuditHistory& history);
+
+}  // namespace cairn::audit
+
+#endif  // CAIRN_AUDIT_HISTORY_H_

@@ -1,0 +1,157 @@
+// HistoryJson, HistoryText and HistoryCsv: the same figures three ways.
+#include <sstream>
+
+#include "audit/history.h"
+#include "audit/report_json.h"
+
+namespace cairn::audit {
+namespace {
+
+nlohmann::json CountsJson(const SiteCounts& c) {
+  return {{"checked", c.checked},         {"ok", c.ok},
+          {"corrupt", c.corrupt},         {"missing", c.missing},
+          {"unavailable", c.unavailable}, {"repaired", c.repaired},
+          {"damaged", c.damaged},         {"bytes", c.bytes}};
+}
+
+std::string CountsText(const SiteCounts& c) {
+  std::ostringstream out;
+  out << "checked " << c.checked << ", ok " << c.ok << ", corrupt " << c.corrupt << ", missing "
+      << c.missing << ", unavailable " << c.unavailable << ", repaired " << c.repaired
+      << ", damaged " << c.damaged << ", bytes " << c.bytes;
+  return out.str();
+}
+
+// RFC 4180: quoted when it holds a comma, quote or line break.
+std::string Csv(const std::string& field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+constexpr std::string_view kCsvHeader =
+    "record,run,schedule,time,site,partner,object,version,path,sha256,outcome,repaired_from,"
+    "checked,ok,corrupt,missing,unavailable,repaired,damaged,bytes,detail\n";
+
+void CsvCounts(std::ostream& out, const SiteCounts& c) {
+  out << c.checked << "," << c.ok << "," << c.corrupt << "," << c.missing << "," << c.unavailable
+      << "," << c.repaired << "," << c.damaged << "," << c.bytes;
+}
+
+std::string FindingName(const Finding& f) {
+  if (f.partner.empty()) return "";
+  return f.partner + "/" + f.object + "@v" + std::to_string(f.version) + " " + f.path;
+}
+
+}  // namespace
+
+nlohmann::json HistoryJson(const AuditHistory& h) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const RunSummary& r : h.runs) {
+    nlohmann::json sites = nlohmann::json::object();
+    for (const auto& [site, c] : r.sites) sites[site] = CountsJson(c);
+    runs.push_back({{"id", r.id},
+                    {"schedule", r.schedule},
+                    {"started", IsoTime(r.started_micros)},
+                    {"finished", r.finished_micros ? IsoTime(r.finished_micros) : ""},
+                    {"state", r.state},
+                    {"counts", CountsJson(r.counts)},
+                    {"sites", sites}});
+  }
+  nlohmann::json findings = nlohmann::json::array();
+  for (const StoredFinding& s : h.findings) {
+    nlohmann::json f = FindingJson(s.finding);
+    f["run"] = s.run_id;
+    f["outcome"] = f["kind"];
+    findings.push_back(std::move(f));
+  }
+  nlohmann::json sites = nlohmann::json::object();
+  for (const auto& [site, c] : h.sites) sites[site] = CountsJson(c);
+  nlohmann::json oldest = nlohmann::json::array();
+  for (const OverdueCopy& c : h.overdue_oldest) {
+    oldest.push_back({{"partner", c.partner},
+                      {"object", c.object},
+                      {"version", c.version},
+                      {"path", c.path},
+                      {"site", c.site},
+                      {"sha256", c.sha256},
+                      {"due", IsoTime(c.next_due_micros)}});
+  }
+  return {{"generated", IsoTime(h.generated_micros)},
+          {"since", h.since_micros ? IsoTime(h.since_micros) : ""},
+          {"run", h.run_id},
+          {"runs", runs},
+          {"totals", CountsJson(h.totals)},
+          {"sites", sites},
+          {"findings", findings},
+          {"findings_repaired", h.findings_repaired},
+          {"overdue", {{"count", h.overdue}, {"by_site", h.overdue_by_site}, {"oldest", oldest}}}};
+}
+
+std::string HistoryText(const AuditHistory& h) {
+  std::ostringstream out;
+  out << "audit report, " << IsoTime(h.generated_micros) << ": " << h.runs.size() << " runs";
+  if (h.run_id) out << " (run " << h.run_id << ")";
+  if (h.since_micros) out << " since " << IsoTime(h.since_micros);
+  out << "\ntotal: " << CountsText(h.totals) << "\n";
+  for (const auto& [site, c] : h.sites) out << "site " << site << ": " << CountsText(c) << "\n";
+  out << "\nruns:\n";
+  for (const RunSummary& r : h.runs) {
+    out << "  run " << r.id << " " << IsoTime(r.started_micros) << " "
+        << (r.schedule.empty() ? "(by hand)" : "schedule " + r.schedule) << " " << r.state << ": "
+        << CountsText(r.counts) << "\n";
+  }
+  out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)\n";
+  for (const StoredFinding& s : h.findings) {
+    const Finding& f = s.finding;
+    out << "  run " << s.run_id << " " << FindingKindName(f.kind) << ": " << FindingName(f)
+        << " on site " << (f.site.empty() ? "-" : f.site) << " sha256 " << f.sha256;
+    if (f.repaired) out << ", REPAIRED from " << f.repaired_from;
+    out << ": " << f.detail << "\n";
+  }
+  out << "\noverdue for a check now: " << h.overdue << " copies\n";
+  for (const auto& [site, n] : h.overdue_by_site) out << "  site " << site << ": " << n << "\n";
+  for (const OverdueCopy& c : h.overdue_oldest) {
+    out << "  due " << IsoTime(c.next_due_micros) << ": " << c.partner << "/" << c.object << "@v"
+        << c.version << " " << c.path << " on site " << c.site << "\n";
+  }
+  return out.str();
+}
+
+std::string HistoryCsv(const AuditHistory& h) {
+  std::ostringstream out;
+  out << kCsvHeader;
+  for (const RunSummary& r : h.runs) {
+    out << "run," << r.id << "," << Csv(r.schedule) << "," << IsoTime(r.started_micros) << ",,,,,,,"
+        << r.state << ",,";
+    CsvCounts(out, r.counts);
+    out << ",\n";
+  }
+  for (const auto& [site, c] : h.sites) {
+    out << "site,,,," << Csv(site) << ",,,,,,,,";
+    CsvCounts(out, c);
+    out << ",\n";
+  }
+  for (const StoredFinding& s : h.findings) {
+    const Finding& f = s.finding;
+    out << "finding," << s.run_id << ",,," << Csv(f.site) << "," << Csv(f.partner) << ","
+        << Csv(f.object) << "," << f.version << "," << Csv(f.path) << "," << f.sha256 << ","
+        << FindingKindName(f.kind) << "," << Csv(f.repaired_from) << ",,,,,,"
+        << (f.repaired ? 1 : 0) << ",,," << Csv(f.detail) << "\n";
+  }
+  for (const OverdueCopy& c : h.overdue_oldest) {
+    out << "overdue,,," << IsoTime(c.next_due_micros) << "," << Csv(c.site) << "," << Csv(c.partner)
+        << "," << Csv(c.object) << "," << c.version << "," << Csv(c.path) << "," << c.sha256
+        << ",overdue,,,,,,,,,,\n";
+  }
+  out << "total,,," << IsoTime(h.generated_micros) << ",,,,,,,overdue=" << h.overdue << ",,";
+  CsvCounts(out, h.totals);
+  out << ",\n";
+  return out.str();
+}
+
+}  // namespace cairn::audit

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Benchmark of the fixity auditor (issue 5): `cairn audit run` full sweeps of
+# one posix site on warm data, against OpenSSL in the same run. Builds nothing:
+# uses build/ops/cairn (or --cairn PATH).
+#
+#   ops/bench/audit.sh [--cairn PATH] [--workdir DIR] [--skip-million] [--keep]
+#
+#   (a) 2 GiB in 8 x 256 MiB random blobs: sweep bytes/s vs `openssl speed -evp
+#       sha256 -multi 2` (16 KiB column, i.e. two cores). Target >= 0.85.
+#   (b) 20,000 x 4 KiB blobs: copies/s. Target >= 20,000/s.
+#   (c) 1,000,000 copies in the catalog (rows written with SQL, blobs of 64 bytes
+#       written straight to the site: the deposit path would take far longer):
+#       the time the sweep spends picking copies (select_micros in its JSON)
+#       vs the whole sweep of all 1,000,000. Target < 5%.
+#       Also against `openssl dgst -sha256` over the same blob files, two at a
+#       time, measured just before the sweep (less sensitive to a busy machine).
+#   (d) --rate 50M on 1 GB of (a): measured bytes/s within 10% of 50 MB/s.
+# Deposits use --no-replicate: only site a gets the data.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cairn="$repo/build/ops/cairn"
+workdir=""
+million=1
+keep=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --cairn) cairn="$2"; shift 2 ;;
+    --workdir) workdir="$2"; shift 2 ;;
+    --skip-million) million=0; shift ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+done
+[[ -x "$cairn" ]] || { echo "no cairn binary at $cairn (build it first)" >&2; exit 2; }
+command -v openssl >/dev/null || { echo "needs openssl" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "needs python3" >&2; exit 2; }
+if [[ -z "$workdir" ]]; then workdir="$(mktemp -d "${TMPDIR:-/tmp}/cairn-audit-bench-XXXXXX")"; fi
+mkdir -p "$workdir"
+cleanup() { if [[ $keep -eq 0 ]]; then chmod -R u+w "$workdir" 2>/dev/null; rm -rf "$workdir"; fi; }
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+json_field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+warm() { find "$1" -type f -print0 | xargs -0 -P2 -n 1000 cat >/dev/null; }
+# sweep OUT_SECONDS JSON_FILE ARGS...: runs `cairn audit run` with ARGS, times it.
+sweep() {
+  local __var="$1" out="$2"; shift 2
+  local t0 t1 rc=0
+  t0=$(now)
+  "$cairn" audit run --json "$@" >"$out" || rc=$?
+  t1=$(now)
+  [[ $rc -eq 0 ]] || { echo "audit run $* exited $rc" >&2; cat "$out" >&2; exit 1; }
+  printf -v "$__var" '%s' "$(calc "$t1 - $t0")"
+}
+new_repo() {  # new_repo DIR: init (sites a and b), partner "bench"
+  "$cairn" --quiet init "$1"
+  CAIRN_REPO="$1" "$cairn" --quiet partner add bench
+}
+
+echo "== cairn: $("$cairn" version) at $cairn"
+echo "== workdir: $workdir ($(df -h --output=source,fstype "$workdir" | tail -1))"
+echo "== cores: $(nproc); load average at start: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
+
+speed_out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
+speed_k="$(echo "$speed_out" | awk 'tolower($1) ~ /^sha256$|^sha2-256$/ { v=$NF } END { print v }')"
+speed_bps="$(calc "${speed_k%k} * 1000")"
+echo "openssl speed -evp sha256 -multi 2 (16 KiB blocks): $(calc "$speed_bps / 1e6") MB/s"
+
+# ---- (a) 8 x 256 MiB.
+big="$workdir/big"
+new_repo "$big"
+mkdir -p "$workdir/src-big"
+for i in 1 2 3 4 5 6 7 8; do head -c $((256 * 1048576)) /dev/urandom >"$workdir/src-big/b$i.bin"; done
+CAIRN_REPO="$big" "$cairn" --quiet deposit bench "$workdir/src-big" --id big --no-replicate
+rm -rf "$workdir/src-big"
+export CAIRN_REPO="$big"
+warm "$big/sites/a"
+sweep _ "$workdir/a0.json" --all --site a  # warm-up
+t0=$(now); find "$big/sites/a/blobs" -type f -print0 | xargs -0 -P2 -n 1 openssl dgst -sha256 >/dev/null; t1=$(now)
+dgst_a="$(calc "$t1 - $t0")"
+sweep sec_a "$workdir/a.json" --all --site a
+bytes_a="$(json_field "$workdir/a.json" bytes)"
+ratio_a="$(calc "$bytes_a / $sec_a / $speed_bps")"
+
+# ---- (d) --rate 50M on about 1 GB of the same blobs.
+sweep sec_d "$workdir/d.json" --all --site a --sample 1G --rate 50M
+bytes_d="$(json_field "$workdir/d.json" bytes)"
+rate_d="$(calc "$bytes_d / $sec_d / 1e6")"
+
+# ---- (b) 20,000 x 4 KiB.
+small="$workdir/small"
+new_repo "$small"
+python3 - "$workdir/src-small" <<'EOF'
+import os, sys
+root = sys.argv[1]
+for d in range(20):
+    os.makedirs(f"{root}/d{d:02}", exist_ok=True)
+    for i in range(1000):
+        with open(f"{root}/d{d:02}/f{i:04}", "wb") as f:
+            f.write(os.urandom(4096))
+EOF
+CAIRN_REPO="$small" "$cairn" --quiet deposit bench "$workdir/src-small" --id small --no-replicate
+rm -rf "$workdir/src-small"
+export CAIRN_REPO="$small"
+warm "$small/sites/a"
+sweep _ "$workdir/b0.json" --all --site a
+sweep sec_b "$workdir/b.json" --all --site a
+checked_b="$(json_field "$workdir/b.json" checked)"
+cps_b="$(calc "$checked_b / $sec_b")"
+
+echo
+echo "== (a) full sweep of site a: 8 x 256 MiB ($bytes_a bytes)"
+echo "cairn audit run --all --site a: ${sec_a} s ($(calc "$bytes_a / $sec_a / 1e6") MB/s)"
+echo "ratio vs openssl speed x2 cores: ${ratio_a}  (target >= 0.85)"
+echo "openssl dgst -sha256 on the same blobs, 2 at once: ${dgst_a} s; ratio cairn/dgst: $(calc "$dgst_a / $sec_a")"
+echo
+echo "== (b) full sweep of site a: 20,000 x 4 KiB (+ tag files: $checked_b copies)"
+echo "cairn audit run --all --site a: ${sec_b} s (${cps_b} copies/s, target >= 20000)"
+echo
+echo "== (d) --rate 50M --sample 1G: $bytes_d bytes in ${sec_d} s = ${rate_d} MB/s (target 45..55)"
+
+if [[ $million -eq 1 ]]; then
+  # ---- (c) 1,000,000 copies.
+  m="$workdir/million"
+  new_repo "$m"
+  mkdir -p "$workdir/src-m"; echo seed >"$workdir/src-m/seed.txt"
+  CAIRN_REPO="$m" "$cairn" --quiet deposit bench "$workdir/src-m" --id million --no-replicate
+  echo "-- writing 1,000,000 blobs of 64 bytes and their catalog rows"
+  python3 - "$m" <<'EOF'
+import hashlib, os, sqlite3, sys, time
+root = sys.argv[1]
+n = 1_000_000
+db = sqlite3.connect(f"{root}/catalog.db")
+site = db.execute("SELECT id FROM sites WHERE name = 'a'").fetchone()[0]
+vid = db.execute("SELECT id FROM versions WHERE partner = 'bench' AND object = 'million'").fetchone()[0]
+now = int(time.time() * 1e6)
+blobs, files, replicas = [], [], []
+made = set()
+for i in range(n):
+    data = os.urandom(56) + i.to_bytes(8, "big")
+    sha = hashlib.sha256(data).hexdigest()
+    d = f"{root}/sites/a/blobs/sha256/{sha[:2]}/{sha[2:4]}"
+    if d not in made:
+        os.makedirs(d, exist_ok=True)
+        made.add(d)
+    with open(f"{d}/{sha}", "wb") as f:
+        f.write(data)
+    blobs.append((sha, 64))
+    files.append((vid, f"data/m/{i:07}", 64, sha))
+    replicas.append((site, sha, now, now - 1))
+with db:
+    db.executemany("INSERT INTO blobs (sha256, size) VALUES (?, ?)", blobs)
+    db.executemany("INSERT INTO files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)", files)
+    db.executemany("INSERT INTO replicas (site_id, blob, state, last_verified, next_due) "
+                   "VALUES (?, ?, 'ok', ?, ?)", replicas)
+print(db.execute("SELECT COUNT(*) FROM replicas").fetchone()[0], "copies in the catalog")
+EOF
+  rm -rf "$workdir/src-m"
+  export CAIRN_REPO="$m"
+  warm "$m/sites/a"
+  sweep sec_c "$workdir/c.json" --all --site a
+  sel_c="$(json_field "$workdir/c.json" select_micros)"
+  checked_c="$(json_field "$workdir/c.json" checked)"
+  echo
+  echo "== (c) 1,000,000 copies in the catalog: sweep of all $checked_c"
+  echo "cairn audit run --all --site a: ${sec_c} s ($(calc "$checked_c / $sec_c") copies/s)"
+  echo "picking the copies: $(calc "$sel_c / 1e6") s = $(calc "$sel_c / 1e6 / $sec_c * 100") % of the sweep (target < 5%)"
+fi
+echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -1,0 +1,82 @@
+// `cairn audit report [--run ID|--since DATE] [--format text|json|csv|html]
+// [--output FILE]`: what past sweeps checked and found, what was repaired, and
+// the copies overdue for a check (logic in audit/history.h).
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "audit/history.h"
+#include "ops/cli/audit_verbs.h"
+
+namespace cairn::cli {
+namespace {
+
+struct ReportFlags {
+  int64_t run = 0;
+  std::string since, format = "text", output;
+  bool json = false;
+};
+
+int RunReport(const ReportFlags& f, const Globals& g) {
+  std::string format = f.json ? "json" : f.format;
+  if (format != "text" && format != "json" && format != "csv" && format != "html") {
+    return ReportError(
+        Status::InvalidArgument("--format '" + format + "': expected text, json, csv or html"));
+  }
+  if (f.run != 0 && !f.since.empty()) {
+    return ReportError(Status::InvalidArgument("--run and --since exclude each other"));
+  }
+  audit::HistoryQuery query;
+  query.run_id = f.run;
+  if (!f.since.empty()) {
+    Result<int64_t> since = ParseTime(f.since, "--since");
+    if (!since.ok()) return ReportError(since.status());
+    query.since_micros = *since;
+  }
+  auto repository = OpenRepositoryForAudit(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  Result<audit::AuditHistory> history = audit::LoadAuditHistory(**repository, query);
+  if (!history.ok()) return ReportError(history.status());
+  std::string text;
+  if (format == "json") {
+    text = audit::HistoryJson(*history).dump(2) + "\n";
+  } else if (format == "csv") {
+    text = audit::HistoryCsv(*history);
+  } else if (format == "html") {
+    text = audit::HistoryHtml(*history);
+  } else {
+    text = audit::HistoryText(*history);
+  }
+  if (f.output.empty()) {
+    std::cout << text;
+  } else {
+    std::ofstream out(f.output, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return ReportError(Status::IOError("cannot write " + f.output));
+  }
+  const audit::SiteCounts& t = history->totals;
+  bool problems = t.damaged > 0 || t.unavailable > 0 || t.corrupt + t.missing > t.repaired;
+  return problems ? kExitProblems : kExitOk;
+}
+
+}  // namespace
+
+void AddAuditReportCommand(CLI::App* audit_group, Globals& g) {
+  auto flags = std::make_shared<ReportFlags>();
+  CLI::App* cmd = audit_group->add_subcommand(
+      "report", "what past sweeps checked, what failed where, what was repaired, what is overdue");
+  cmd->add_option("--run", flags->run, "only this audit run (its id)");
+  cmd->add_option("--since", flags->since, "runs started since DATE (2027-03-01 or ISO 8601 UTC)");
+  cmd->add_option("--format", flags->format,
+                  "text (default), json, csv or html (one self-contained file, with charts)");
+  cmd->add_flag("--json", flags->json, "same as --format json");
+  cmd->add_option("--output,-o", flags->output, "write to FILE instead of standard output");
+  cmd->footer(
+      "Exit codes: 0 nothing left wrong in the runs shown (every corrupt or missing copy\n"
+      "repaired); 1 some copies were found bad and not repaired, damaged, or not checked;\n"
+      "2 could not run.\n");
+  cmd->callback([flags, &g] { g.exit_code = RunReport(*flags, g); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,182 @@
+// `cairn audit schedule add NAME --every 90d [--site S] [--partner P]
+// [--object P/O] [--sample ...] [--rate ...] [--all]`, `audit schedule list
+// [--json]`, `audit schedule remove NAME` (logic in audit/schedule.h); and
+// the repository opener shared by the auditor's verbs.
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "audit/report_json.h"
+#include "audit/sample.h"
+#include "audit/schedule.h"
+#include "ops/cli/audit_verbs.h"
+
+namespace cairn::cli {
+namespace {
+
+struct ScheduleFlags {
+  std::string name, every, site, partner, object, sample, rate;
+  bool all = false, json = false;
+};
+
+Result<audit::Schedule> MakeSchedule(const ScheduleFlags& f) {
+  audit::Schedule s;
+  s.name = f.name;
+  Result<int64_t> every = audit::ParseDuration(f.every);
+  if (!every.ok()) return every.status().WithContext("--every");
+  s.every_micros = *every;
+  s.scope.site = f.site;
+  CAIRN_RETURN_IF_ERROR(ParseObjectScope(f.partner, f.object, &s.scope.partner, &s.scope.object));
+  s.sample = f.sample;
+  if (!f.rate.empty()) {
+    Result<uint64_t> rate = audit::ParseByteSize(f.rate);
+    if (!rate.ok()) return rate.status().WithContext("--rate");
+    s.rate_bytes_per_sec = *rate;
+  }
+  s.mode = f.all ? audit::AuditMode::kAll : audit::AuditMode::kDue;
+  return s;
+}
+
+nlohmann::json ScheduleJson(const audit::Schedule& s) {
+  return {{"name", s.name},
+          {"every", audit::FormatDuration(s.every_micros)},
+          {"every_seconds", s.every_micros / 1'000'000},
+          {"site", s.scope.site},
+          {"partner", s.scope.partner},
+          {"object", s.scope.object},
+          {"sample", s.sample},
+          {"rate_bytes_per_sec", s.rate_bytes_per_sec},
+          {"mode", s.mode == audit::AuditMode::kAll ? "all" : "due"},
+          {"last_run", s.last_run_micros ? audit::IsoTime(s.last_run_micros) : ""},
+          {"next_run", audit::IsoTime(s.next_run_micros)}};
+}
+
+int RunAdd(const ScheduleFlags& f, const Globals& g) {
+  Result<audit::Schedule> s = MakeSchedule(f);
+  if (!s.ok()) return ReportError(s.status());
+  auto repository = OpenRepositoryForAudit(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  Status added = audit::AddSchedule(**repository, *s);
+  if (!added.ok()) return ReportError(added);
+  if (!g.quiet) {
+    std::cout << "schedule " << s->name << " added: every " << f.every
+              << ", first run at the next daemon round\n";
+  }
+  return kExitOk;
+}
+
+int RunList(bool json, const Globals& g) {
+  auto repository = OpenRepositoryForAudit(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto all = audit::ListSchedules(**repository);
+  if (!all.ok()) return ReportError(all.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const audit::Schedule& s : *all) out.push_back(ScheduleJson(s));
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const audit::Schedule& s : *all) {
+    nlohmann::json j = ScheduleJson(s);
+    std::string scope = s.scope.site.empty() ? "all sites" : "site " + s.scope.site;
+    if (!s.scope.partner.empty()) scope += ", " + s.scope.partner;
+    if (!s.scope.object.empty()) scope += "/" + s.scope.object;
+    std::cout << s.name << ": every " << j["every"].get<std::string>() << ", " << scope << ", "
+              << j["mode"].get<std::string>() << " copies"
+              << (s.sample.empty() ? "" : ", sample " + s.sample)
+              << (s.rate_bytes_per_sec ? ", rate " + std::to_string(s.rate_bytes_per_sec) + " B/s"
+                                       : "")
+              << "; last run "
+              << (s.last_run_micros ? j["last_run"].get<std::string>() : std::string("never"))
+              << ", next run " << j["next_run"].get<std::string>() << "\n";
+  }
+  if (all->empty() && !g.quiet) std::cout << "no schedules\n";
+  return kExitOk;
+}
+
+int RunRemove(const std::string& name, const Globals& g) {
+  auto repository = OpenRepositoryForAudit(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  Status removed = audit::RemoveSchedule(**repository, name);
+  if (!removed.ok()) return ReportError(removed);
+  if (!g.quiet) std::cout << "schedule " << name << " removed\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<int64_t> ParseTime(const std::string& text, const std::string& what) {
+  std::tm tm{};
+  const char* end = nullptr;
+  for (const char* format : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
+    tm = {};
+    end = strptime(text.c_str(), format, &tm);
+    if (end && *end == '\0') return int64_t{timegm(&tm)} * 1'000'000;
+  }
+  char* stop = nullptr;
+  long long seconds = std::strtoll(text.c_str(), &stop, 10);
+  if (!text.empty() && stop && *stop == '\0') return int64_t{seconds} * 1'000'000;
+  return Status::InvalidArgument(what + " '" + text +
+                                 "': expected 2027-03-01, 2027-03-01T12:00:00Z or seconds since "
+                                 "the epoch");
+}
+
+Status ParseObjectScope(const std::string& partner_flag, const std::string& object_flag,
+                        std::string* partner, std::string* object) {
+  *partner = partner_flag;
+  if (object_flag.empty()) return Status::OK();
+  size_t slash = object_flag.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == object_flag.size()) {
+    return Status::InvalidArgument("--object '" + object_flag + "': expected PARTNER/OBJECT");
+  }
+  if (!partner_flag.empty() && partner_flag != object_flag.substr(0, slash)) {
+    return Status::InvalidArgument("--object " + object_flag + " is not of --partner " +
+                                   partner_flag);
+  }
+  *partner = object_flag.substr(0, slash);
+  *object = object_flag.substr(slash + 1);
+  return Status::OK();
+}
+
+Result<std::unique_ptr<repo::Repository>> OpenRepositoryForAudit(const Globals& g) {
+  CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
+  repo::RepositoryOptions options;
+  if (const char* fake = std::getenv("CAIRN_FAKE_NOW"); fake && *fake) {
+    CAIRN_ASSIGN_OR_RETURN(int64_t now, ParseTime(fake, "CAIRN_FAKE_NOW"));
+    static repo::FakeClock clock;  // outlives the repository
+    clock.Set(now);
+    options.clock = &clock;
+  }
+  return repo::Repository::Open(root, options);
+}
+
+void AddAuditScheduleCommands(CLI::App* audit_group, Globals& g) {
+  CLI::App* schedule = audit_group->add_subcommand("schedule", "sweeps the daemon runs by itself");
+  schedule->require_subcommand(1);
+  auto flags = std::make_shared<ScheduleFlags>();
+  CLI::App* add = schedule->add_subcommand("add", "add a named sweep run every --every");
+  add->add_option("NAME", flags->name, "schedule name")->required();
+  add->add_option("--every", flags->every, "interval: 90d, 12h, 2w, 30m")->required();
+  add->add_option("--site", flags->site, "only copies on this site");
+  add->add_option("--partner", flags->partner, "only this partner's objects");
+  add->add_option("--object", flags->object, "only this object (PARTNER/OBJECT)");
+  add->add_option("--sample", flags->sample,
+                  "10%, n/t (moves on to the next bucket after each run) or a size such as 500M");
+  add->add_option("--rate", flags->rate, "cap on bytes read per second per site (200M)");
+  add->add_flag("--all", flags->all,
+                "check every copy in scope each run (default: only the copies due by policy)");
+  add->callback([flags, &g] { g.exit_code = RunAdd(*flags, g); });
+
+  auto list_json = std::make_shared<bool>(false);
+  CLI::App* list = schedule->add_subcommand("list", "list schedules with their last and next run");
+  list->add_flag("--json", *list_json, "as JSON");
+  list->callback([list_json, &g] { g.exit_code = RunList(*list_json, g); });
+
+  auto name = std::make_shared<std::string>();
+  CLI::App* remove = schedule->add_subcommand("remove", "remove a schedule");
+  remove->add_option("NAME", *name, "schedule name")->required();
+  remove->callback([name, &g] { g.exit_code = RunRemove(*name, g); });
+}
+
+}  // namespace cairn::cli
