@@ -39,6 +39,7 @@ struct CommandResult {
   int exit_code = -1;  // -1: killed by a signal or could not start
   std::string out;     // stdout
   std::string err;     // stderr
+  long max_rss_kib = 0;  // peak resident memory of the child (getrusage ru_maxrss)
 };
 // Runs argv (argv[0] is looked up on PATH unless it contains '/'), no shell,
 // with `env` entries ("K=V") added to the environment. Captures both streams.
