@@ -71,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       });
       break;
   }
-  (void)report.ToJson().dump();
+  // Paths are raw bytes: dumped as every caller does (report.h), invalid UTF-8 replaced.
+  (void)report.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
 }
