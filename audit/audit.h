@@ -76,8 +76,16 @@ struct AuditOptions {
   std::function<void(int64_t micros)> sleep;
 };
 
-enum class FindingKind { kCorrupt, kMissing, kUnavailable, kDamaged, kOrphan, kNoCopy };
-// "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy".
+enum class FindingKind {
+  kCorrupt,
+  kMissing,
+  kUnavailable,
+  kDamaged,
+  kOrphan,
+  kNoCopy,
+  kCatalogMismatch,  // a files row disagrees with the version.pb the sites hold
+};
+// "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch".
 std::string_view FindingKindName(FindingKind kind);
 
 // One problem, named the way an operator looks for it.
@@ -122,6 +130,7 @@ struct AuditReport {
   uint64_t bytes = 0;
   uint64_t orphans = 0;
   uint64_t no_copy = 0;
+  uint64_t catalog_mismatch = 0;  // files rows that disagree with version.pb (--all)
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
   std::vector<Finding> findings;

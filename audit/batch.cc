@@ -20,12 +20,14 @@ std::string_view FindingKindName(FindingKind kind) {
       return "orphan";
     case FindingKind::kNoCopy:
       return "no-copy";
+    case FindingKind::kCatalogMismatch:
+      return "catalog-mismatch";
   }
   return "unknown";
 }
 
 bool AuditReport::HasProblems() const {
-  return corrupt || missing || damaged || unavailable || orphans || no_copy ||
+  return corrupt || missing || damaged || unavailable || orphans || no_copy || catalog_mismatch ||
          !busy_sites.empty() || !unavailable_sites.empty();
 }
 

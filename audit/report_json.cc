@@ -46,6 +46,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"orphans", r.orphans},
           {"no_copy", r.no_copy},
           {"select_micros", r.select_micros},
+          {"catalog_mismatch", r.catalog_mismatch},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
           {"unavailable_sites", r.unavailable_sites},
@@ -62,6 +63,7 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   if (r.orphans || r.no_copy) {
     out << r.orphans << " orphan blobs, " << r.no_copy << " catalog entries with no ok copy\n";
   }
+  if (r.catalog_mismatch) out << r.catalog_mismatch << " catalog rows disagree with the sites\n";
   size_t unavailable_shown = 0;
   for (const Finding& f : r.findings) {
     if (f.kind == FindingKind::kUnavailable && unavailable_shown++ >= max_unavailable) continue;

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "audit/audit_internal.h"
+#include "audit/catalog_rows.h"
 #include "audit/orphans.h"
 #include "repo/events/event_types.h"
 
@@ -355,6 +356,9 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   for (std::thread& t : threads) t.join();
   CAIRN_RETURN_IF_ERROR(first_error);
   CAIRN_RETURN_IF_ERROR(writer.Flush());
+  if (opts.mode == AuditMode::kAll && !report.stopped) {
+    CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, writer.db(), opts.scope, report));
+  }
   if (opts.orphans && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
   }

@@ -209,6 +209,13 @@ BagInfo ParseBagInfo(std::string_view text, const BagitVersion& version, std::st
       }
       continue;
     }
+    if (info.entries.size() >= kMaxBagInfoElements) {
+      report->Error(file, "bag-info.too-many-elements",
+                    "more than " + std::to_string(kMaxBagInfoElements) +
+                        " elements; the rest of the file is not read",
+                    no);
+      break;
+    }
     Element e;
     if (!SplitElement(line, &e)) {
       report->Error(file, "bag-info.no-colon",

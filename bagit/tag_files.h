@@ -27,6 +27,10 @@ namespace cairn::bagit {
 inline constexpr size_t kMaxTagLine = 64 * 1024;
 // Largest bagit.txt, bag-info.txt and profile file held in memory.
 inline constexpr size_t kMaxSmallTagFile = 8 * 1024 * 1024;
+// Most elements accepted in bag-info.txt (rule bag-info.too-many-elements): far
+// beyond any real bag's metadata, and it bounds what a hostile file can make
+// the parser, the catalog and every report hold.
+inline constexpr size_t kMaxBagInfoElements = 10'000;
 
 struct BagitVersion {
   int major = 1;
@@ -110,7 +114,8 @@ struct BagInfo {
 // Parses bag-info.txt (already decoded to UTF-8). Rules: every element is
 // "Label: value"; lines starting with space or tab continue the previous value;
 // whitespace before the colon is allowed only before 1.0; Payload-Oxum at most
-// once and "digits.digits". Findings go to `report` under `file`.
+// once and "digits.digits"; at most kMaxBagInfoElements elements (the rest is
+// not read). Findings go to `report` under `file`.
 BagInfo ParseBagInfo(std::string_view text, const BagitVersion& version, std::string_view file,
                      Report* report);
 

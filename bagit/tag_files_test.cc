@@ -228,5 +228,18 @@ TEST(ClassifyTagFileTest, NormalisesAlgorithmNames) {
   EXPECT_EQ(ClassifyTagFile("sub/manifest-md5.txt", &a), TagKind::kOther);
 }
 
+TEST(BagInfo, MoreThanTheElementLimitIsRefusedAndNotHeld) {
+  std::string text;
+  for (size_t i = 0; i < kMaxBagInfoElements + 5; ++i) text += "Note: " + std::to_string(i) + "\n";
+  Report report;
+  BagInfo info = ParseBagInfo(text, kV1, "bag-info.txt", &report);
+  EXPECT_TRUE(report.Has("bag-info.too-many-elements"));
+  EXPECT_EQ(info.entries.size(), kMaxBagInfoElements);
+  Report fine;
+  text.resize(text.find("Note: " + std::to_string(kMaxBagInfoElements) + "\n"));
+  EXPECT_EQ(ParseBagInfo(text, kV1, "bag-info.txt", &fine).entries.size(), kMaxBagInfoElements);
+  EXPECT_TRUE(fine.valid());
+}
+
 }  // namespace
 }  // namespace cairn::bagit

@@ -19,6 +19,46 @@ bool IsUtf8Name(std::string_view name) {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
+// Checks `s` as UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above
+// U+10FFFF). Returns false at the first invalid byte; else sets *whole to the
+// length of the prefix made of complete characters (the rest, if any, is the
+// valid start of a character cut by the end of the chunk).
+bool CheckUtf8(std::string_view s, size_t* whole) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= need; ++k) {
+      if (i + k >= s.size()) {  // cut by the end of the chunk: valid so far
+        *whole = i;
+        return true;
+      }
+      unsigned char b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += need + 1;
+  }
+  *whole = i;
+  return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TagTextDecoder>> TagTextDecoder::Create(std::string_view encoding) {
@@ -40,7 +80,15 @@ TagTextDecoder::~TagTextDecoder() {
 Status TagTextDecoder::Feed(std::string_view bytes, std::string* out) {
   size_t out_start = out->size();
   if (cd_ == nullptr) {
-    out->append(bytes);
+    // UTF-8 passes through, checked: a name or value that is not UTF-8 would
+    // reach reports, the catalog and version.pb (protobuf strings are UTF-8).
+    pending_.append(bytes);
+    size_t whole = 0;
+    if (!CheckUtf8(pending_, &whole)) {
+      return Status::InvalidArgument("bytes that are not valid UTF-8, the declared encoding");
+    }
+    out->append(pending_, 0, whole);
+    pending_.erase(0, whole);
   } else {
     pending_.append(bytes);
     char* in = pending_.data();

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "repo/crash_point.h"
+
 namespace cairn::repo::sql {
 
 Result<Db> Db::Open(const std::string& path, bool create, int busy_timeout_ms) {
@@ -201,8 +203,10 @@ Transaction::~Transaction() { Rollback(); }
 
 Status Transaction::Commit() {
   if (db_ == nullptr) return Status::InvalidArgument("transaction already finished");
+  CrashPoint("catalog.before-commit");
   Status s = db_->Exec("COMMIT");
   if (s.ok()) db_ = nullptr;
+  if (s.ok()) CrashPoint("catalog.after-commit");
   return s;
 }
 

@@ -90,9 +90,21 @@ Result<std::string> StorageBackend::ReadAll(std::string_view key) {
   return out;
 }
 
+namespace {
+BackendWrapper& TestWrapper() {
+  static BackendWrapper wrap;
+  return wrap;
+}
+}  // namespace
+
+void SetBackendWrapperForTesting(BackendWrapper wrap) { TestWrapper() = std::move(wrap); }
+
 Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url) {
   for (const Scheme& scheme : kSchemes) {
-    if (url.substr(0, scheme.prefix.size()) == scheme.prefix) return scheme.open(url);
+    if (url.substr(0, scheme.prefix.size()) != scheme.prefix) continue;
+    Result<std::unique_ptr<StorageBackend>> backend = scheme.open(url);
+    if (!backend.ok() || !TestWrapper()) return backend;
+    return TestWrapper()(url, std::move(backend).value());
   }
   // Print only the scheme part: the rest of an unknown URL might hold a secret.
   std::string_view shown = url.substr(0, url.find(':'));

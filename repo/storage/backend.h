@@ -142,6 +142,14 @@ Status ValidatePrefix(std::string_view prefix);
 // scheme or a malformed URL; the error never contains credentials.
 Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url);
 
+// Tests only (fault injection around a real site, issue 7): when set, every
+// backend OpenBackend makes is passed through `wrap` (with its URL) and the
+// result is used instead. Empty function: off (the default). Set it before a
+// Repository opens its sites; not synchronised with concurrent OpenBackend.
+using BackendWrapper = std::function<std::unique_ptr<StorageBackend>(
+    std::string_view url, std::unique_ptr<StorageBackend> backend)>;
+void SetBackendWrapperForTesting(BackendWrapper wrap);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_STORAGE_BACKEND_H_

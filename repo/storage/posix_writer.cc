@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "repo/crash_point.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -83,6 +84,7 @@ class PosixWriter : public BlobWriter {
     }
     fd_ = -1;
     CAIRN_RETURN_IF_ERROR(MakeParents(root_, key));
+    CrashPoint("storage.before-visible");
     if (options_.if_absent) {
       // link() fails with EEXIST instead of replacing: write-once even under races.
       if (::link(temp_path_.c_str(), final_path.c_str()) != 0) {
@@ -94,6 +96,7 @@ class PosixWriter : public BlobWriter {
     } else {
       done_ = true;  // the temp name is gone: nothing to unlink
     }
+    CrashPoint("storage.after-visible");
     return SyncDir(final_path.substr(0, final_path.rfind('/')));
   }
 

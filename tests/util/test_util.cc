@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,7 +65,14 @@ CommandResult RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 
   std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  // `env` entries replace inherited ones of the same name.
+  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=') + 1); };
+  for (char** e = environ; *e; ++e) {
+    std::string inherited(*e);
+    bool replaced = false;
+    for (const auto& mine : env) replaced = replaced || name_of(mine) == name_of(inherited);
+    if (!replaced) envs.push_back(inherited);
+  }
   for (const auto& e : env) envs.push_back(e);
   std::vector<char*> cargv, cenv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -102,7 +110,9 @@ CommandResult RunProcess(const std::vector<std::string>& argv,
     }
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  struct rusage usage {};
+  wait4(pid, &status, 0, &usage);
+  result.max_rss_kib = usage.ru_maxrss;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }

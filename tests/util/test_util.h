@@ -36,12 +36,14 @@ void WriteFile(const fs::path& path, const std::string& content);
 std::string ReadFile(const fs::path& path);
 
 struct CommandResult {
-  int exit_code = -1;  // -1: killed by a signal or could not start
-  std::string out;     // stdout
-  std::string err;     // stderr
+  int exit_code = -1;    // -1: killed by a signal or could not start
+  std::string out;       // stdout
+  std::string err;       // stderr
+  long max_rss_kib = 0;  // peak resident memory of the child (getrusage ru_maxrss)
 };
 // Runs argv (argv[0] is looked up on PATH unless it contains '/'), no shell,
-// with `env` entries ("K=V") added to the environment. Captures both streams.
+// with `env` entries ("K=V") added to the environment (replacing inherited
+// ones of the same name). Captures both streams.
 CommandResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {});
 // Runs the cairn binary with `args`.

@@ -1,0 +1,27 @@
+// Crash points: named places at the boundaries of durable steps (an object
+// made visible on a site, a catalog transaction committed) where a test can
+// have the process killed with SIGKILL, to prove that every command survives
+// `kill -9` at any of them (issue 7, "Crash consistency").
+//
+// Off unless the environment asks for it (one getenv at the first call):
+//   CAIRN_CRASH_AT=NAME:N   SIGKILL at the N-th hit (1-based) of point NAME;
+//                           NAME "*" counts the hits of every point together.
+//   CAIRN_CRASH_TRACE=FILE  appends the name of every point hit, one a line,
+//                           so a test can count the points a command passes.
+// Points so far: storage.before-visible / storage.after-visible (posix
+// writer commit, around the link/rename), catalog.before-commit /
+// catalog.after-commit (every SQLite transaction).
+#ifndef CAIRN_REPO_CRASH_POINT_H_
+#define CAIRN_REPO_CRASH_POINT_H_
+
+#include <string_view>
+
+namespace cairn::repo {
+
+// Records a hit of point `name` and kills the process with SIGKILL if the
+// environment chose this hit. Thread-safe; costs one atomic load when off.
+void CrashPoint(std::string_view name);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_CRASH_POINT_H_

@@ -1,0 +1,204 @@
+// Storage faults around real posix sites (issue 7, "Crash consistency"): the
+// library runs deposit, replication, audit and restore with a FaultBackend
+// (repo/storage/fault_backend.h) wrapped around site a or b: ENOSPC and errors
+// on write, failed fsync/rename before the object is visible, failed folder
+// fsync after it is, read errors, short reads and flipped bytes. Each run must
+// fail cleanly or route around the fault; then, with the faults gone, the real
+// `cairn` reruns what is left (deposit, replicate --wait) and the repository
+// passes the same consistency checks as after a kill (consistency.h).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "audit/audit.h"
+#include "repo/deposit.h"
+#include "repo/replicate.h"
+#include "repo/repository.h"
+#include "repo/restore.h"
+#include "repo/storage/fault_backend.h"
+#include "tests/hostile/consistency.h"
+
+namespace cairn::testing {
+namespace {
+
+using repo::FaultAction;
+using repo::FaultBackend;
+using repo::FaultPoint;
+using repo::FaultRule;
+
+class FaultInjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& [path, bytes] : SourceFiles()) WriteFile(tmp_ / "src" / path, bytes);
+    auto made = repo::Repository::Init(Root());
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
+    made->reset();
+    repo::SetBackendWrapperForTesting(
+        [this](
+            std::string_view url,
+            std::unique_ptr<repo::StorageBackend> inner) -> std::unique_ptr<repo::StorageBackend> {
+          std::string name = url.substr(url.size() - 2) == "/a" ? "a" : "b";
+          auto fault = std::make_unique<FaultBackend>(std::move(inner), /*seed=*/7);
+          faults_[name] = fault.get();
+          return fault;
+        });
+    auto opened = repo::Repository::Open(Root());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    repo_ = std::move(opened).value();
+    ASSERT_TRUE(repo_->OpenSite("a").ok());
+    ASSERT_TRUE(repo_->OpenSite("b").ok());
+  }
+  void TearDown() override {
+    repo_.reset();
+    repo::SetBackendWrapperForTesting({});
+  }
+
+  std::string Root() const { return (tmp_ / "repo").string(); }
+  FaultBackend& Faults(const std::string& site) { return *faults_.at(site); }
+
+  Result<repo::DepositOutcome> Deposit(const std::string& id, bool replicate = true) {
+    repo::DepositRequest request;
+    request.partner = "acme";
+    request.source = (tmp_ / "src").string();
+    request.object_id = id;
+    request.replicate = replicate;
+    request.threads = 2;
+    return repo::Deposit(*repo_, request);
+  }
+
+  // Faults off, the library's repository closed; the real binary finishes what
+  // is queued and the repository is checked.
+  void HealAndCheck(const std::string& label, std::vector<std::string> rerun = {}) {
+    for (auto& [name, f] : faults_) f->ClearRules();
+    repo_.reset();
+    repo::SetBackendWrapperForTesting({});
+    if (!rerun.empty()) {
+      CommandResult r = In(Root(), rerun);
+      EXPECT_EQ(r.exit_code, 0) << label << ": " << r.out << r.err;
+    }
+    // The backoff of the failed jobs has passed (no test waits 30 s for it).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((tmp_ / "repo/catalog.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE jobs SET next_try = 0", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    CommandResult drain = In(Root(), {"replicate", "--wait"});
+    EXPECT_EQ(drain.exit_code, 0) << label << ": " << drain.out << drain.err;
+    CheckRepository(Root(), SourceFiles(), label);
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<repo::Repository> repo_;
+  std::map<std::string, FaultBackend*> faults_;
+};
+
+TEST_F(FaultInjectionTest, NoSpaceOnTheFirstSiteFailsTheDepositNamingItAndLeavesNothing) {
+  Faults("a").AddRule(
+      FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("No space left on device")).Skip(2));
+  auto outcome = Deposit("one");
+  ASSERT_FALSE(outcome.ok()) << "a full first site fails the deposit";
+  EXPECT_NE(outcome.status().ToString().find("No space"), std::string::npos)
+      << outcome.status().ToString();
+  EXPECT_GE(Faults("a").injected(), 1);
+  auto objects = repo_->catalog().ListObjects("");
+  ASSERT_TRUE(objects.ok());
+  EXPECT_TRUE(objects->empty());
+  HealAndCheck("no space", {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
+}
+
+TEST_F(FaultInjectionTest, FsyncOrRenameFailureBeforeVisibleFailsTheDepositCleanly) {
+  Faults("a").AddRule(FaultRule::Fail(FaultPoint::kCommitBeforeVisible,
+                                      Status::IOError("fsync: Input/output error"))
+                          .Skip(3));
+  auto outcome = Deposit("one");
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.status().ToString().find("Input/output"), std::string::npos)
+      << outcome.status().ToString();
+  auto objects = repo_->catalog().ListObjects("");
+  ASSERT_TRUE(objects.ok());
+  EXPECT_TRUE(objects->empty());
+  HealAndCheck("commit before visible",
+               {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
+}
+
+TEST_F(FaultInjectionTest, FolderFsyncFailureAfterVisibleOnTheCopySiteIsNotCounted) {
+  Faults("b").AddRule(
+      FaultRule::Fail(FaultPoint::kCommitAfterVisible, Status::IOError("fsync of folder failed"))
+          .Times(3));
+  auto outcome = Deposit("one");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_TRUE(outcome->receipt.has_value());
+  EXPECT_GE(Faults("b").injected(), 1);
+  const repo::SiteCopies& b = outcome->receipt->copies.back();
+  EXPECT_EQ(b.site, "b");
+  EXPECT_GT(b.pending, 0u) << "a copy whose commit failed must not count";
+  HealAndCheck("commit after visible");
+}
+
+TEST_F(FaultInjectionTest, RandomWriteFaultsOnTheCopySiteLeaveJobsThatResume) {
+  Faults("b").AddRule(FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("No space left"))
+                          .Times(-1)
+                          .WithProbability(0.3));
+  Faults("b").AddRule(
+      FaultRule::Fail(FaultPoint::kCommitBeforeVisible, Status::IOError("rename: EIO"))
+          .Times(-1)
+          .WithProbability(0.3));
+  auto outcome = Deposit("one");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  auto again = Deposit("two");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_GT(Faults("b").injected(), 0);
+  HealAndCheck("random write faults");
+}
+
+TEST_F(FaultInjectionTest, ShortAndFlippedReadsOfTheSourceNeverMakeACountedCopy) {
+  auto outcome = Deposit("one", /*replicate=*/false);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  Faults("a").AddRule(FaultRule::OnRead(FaultAction::kShortRead, 1000).Matching("blobs/").Times(2));
+  Faults("a").AddRule(FaultRule::OnRead(FaultAction::kFlipByte, 5).Matching("blobs/").Times(2));
+  auto drained = repo::DrainReplication(*repo_, {});
+  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  EXPECT_GT(drained->jobs_failed, 0u) << "bad reads of the source must fail the copy";
+  EXPECT_GT(Faults("a").injected(), 0);
+  HealAndCheck("short and flipped reads");
+}
+
+TEST_F(FaultInjectionTest, ReadErrorsDuringAuditAreUnavailableNeverCorruptOrRepaired) {
+  ASSERT_TRUE(Deposit("one").ok());
+  Faults("b").AddRule(
+      FaultRule::Fail(FaultPoint::kRead, Status::Unavailable("site b: EIO")).Times(-1));
+  audit::AuditOptions options;
+  options.mode = audit::AuditMode::kAll;
+  auto report = audit::RunAudit(*repo_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->corrupt, 0u);
+  EXPECT_EQ(report->missing, 0u);
+  EXPECT_EQ(report->repaired, 0u);
+  EXPECT_GT(report->unavailable, 0u);
+  HealAndCheck("read errors during audit");
+}
+
+TEST_F(FaultInjectionTest, ShortReadsDuringRestoreAreCaughtAndTakenFromTheOtherSite) {
+  ASSERT_TRUE(Deposit("one").ok());
+  Faults("a").AddRule(FaultRule::OnRead(FaultAction::kShortRead, 100).Matching("blobs/").Times(-1));
+  repo::RestoreRequest only_a;
+  only_a.partner = "acme";
+  only_a.object = "one";
+  only_a.site = "a";
+  only_a.dest = (tmp_ / "from-a").string();
+  auto refused = repo::Restore(*repo_, only_a);
+  EXPECT_FALSE(refused.ok()) << "short copies on the only site allowed cannot make a restore";
+  EXPECT_FALSE(fs::exists(tmp_ / "from-a")) << "nothing is left at DEST";
+
+  repo::RestoreRequest any = only_a;
+  any.site = "";
+  any.dest = (tmp_ / "from-any").string();
+  auto restored = repo::Restore(*repo_, any);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_FALSE(restored->problems.empty());
+  EXPECT_EQ(TreeFiles(tmp_ / "from-any/data"), SourceFiles());
+  HealAndCheck("short reads during restore");
+}
+
+}  // namespace
+}  // namespace cairn::testing
