@@ -1,7 +1,12 @@
 // StorageBackend convenience methods, key validation and the URL scheme table.
 #include "repo/storage/backend.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <vector>
 
 #include "repo/storage/backends.h"
 
@@ -110,6 +115,26 @@ Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url) {
   std::string_view shown = url.substr(0, url.find(':'));
   return Status::InvalidArgument("storage URL with unknown scheme '" + std::string(shown) +
                                  "': expected file://, mem:// or s3://");
+}
+
+Status BlobWriter::AppendFromFile(int fd, uint64_t offset, uint64_t length) {
+  std::vector<std::byte> buffer(std::min<uint64_t>(length, 1 << 20));
+  while (length > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer.size()));
+    ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "read", "fd " + std::to_string(fd));
+    if (n == 0) return Status::InvalidArgument("file ends before the bytes to copy");
+    CAIRN_RETURN_IF_ERROR(
+        Append(std::span<const std::byte>(buffer.data(), static_cast<size_t>(n))));
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<uint64_t>(n);
+  }
+  return Status::OK();
+}
+
+Result<int> StorageBackend::OpenForCopy(std::string_view key) {
+  return Status::NotSupported("no local file for " + std::string(key) + " on " + DisplayUrl());
 }
 
 }  // namespace cairn::repo

@@ -72,6 +72,17 @@ class BlobWriter {
   virtual Status Commit(std::string_view key) = 0;
   // Discards everything appended. Safe to call more than once.
   virtual void Abort() = 0;
+
+  // Appends `length` bytes of the open file `fd` from `offset` (the caller
+  // keeps the fd). The default reads them and calls Append; the posix writer
+  // copies inside the kernel (copy_file_range) and, when the writer has an
+  // expected_sha256, reads the temp file back at Commit to check it before the
+  // object becomes visible. InvalidArgument if the file is shorter.
+  virtual Status AppendFromFile(int fd, uint64_t offset, uint64_t length);
+  // True once Commit has succeeded after reading the stored bytes back from
+  // the storage and matching expected_sha256 (then a caller's own read-back
+  // would check the same bytes again).
+  virtual bool VerifiedByReadBack() const { return false; }
 };
 
 // Called with consecutive chunks of an object's bytes; a non-OK return stops
@@ -125,6 +136,11 @@ class StorageBackend {
   // the URL asks for Object Lock and the bucket has none). Default: a Stat of
   // "CAIRN-SITE" where a missing key counts as OK.
   virtual Status Probe();
+
+  // An open read-only file descriptor of `key` for AppendFromFile, when the
+  // backend stores objects as local files (posix); the caller closes it.
+  // NotSupported for other backends (and wrappers): stream with Read instead.
+  virtual Result<int> OpenForCopy(std::string_view key);
 
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});

@@ -69,9 +69,8 @@ Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length
   ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   // No bigger than the file (a small blob must not cost a 1 MiB allocation),
   // and not zeroed: pread fills it.
-  uint64_t file_left = static_cast<uint64_t>(st.st_size) > offset
-                           ? static_cast<uint64_t>(st.st_size) - offset
-                           : 0;
+  uint64_t file_left =
+      static_cast<uint64_t>(st.st_size) > offset ? static_cast<uint64_t>(st.st_size) - offset : 0;
   const size_t chunk = static_cast<size_t>(
       std::max<uint64_t>(1, std::min<uint64_t>({kReadChunk, file_left, length})));
   auto buffer = std::make_unique_for_overwrite<std::byte[]>(chunk);
@@ -89,6 +88,19 @@ Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length
     remaining -= static_cast<uint64_t>(n);
   }
   return Status::OK();
+}
+
+Result<int> PosixBackend::OpenForCopy(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string path = Path(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return MissingOrDown(Status::FromErrno(errno, "open", path));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::NotFound(path + " is not a regular file");
+  }
+  return fd;
 }
 
 Result<ObjectInfo> PosixBackend::Stat(std::string_view key) {

@@ -27,6 +27,7 @@ class PosixBackend : public StorageBackend {
   Status Read(std::string_view key, uint64_t offset, uint64_t length,
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
+  Result<int> OpenForCopy(std::string_view key) override;
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
