@@ -128,8 +128,10 @@ class Catalog {
   // returns that job's id; a failed one is queued again with attempts reset.
   Result<int64_t> EnqueueJob(const proto::Job& job);
   // Leases up to `max` due jobs matching `filter`, oldest next_try first, for
-  // `lease_micros`: queued jobs due now and leased jobs whose lease expired (a
-  // crashed worker). A leased job is invisible to other Lease calls.
+  // `lease_micros`: queued jobs due now, leased jobs whose lease expired, and
+  // leased jobs whose holder was killed (an owner name ending in a pid that no
+  // process has any more: "cairn 1234"). A leased job is invisible to other
+  // Lease calls while its holder lives.
   Result<std::vector<JobRecord>> LeaseJobs(size_t max, int64_t lease_micros,
                                            const std::string& owner, const JobFilter& filter = {});
   // Removes a finished job. NotFound if it is not in the queue.

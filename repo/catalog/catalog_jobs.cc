@@ -1,7 +1,11 @@
 // Catalog: the durable job queue (replication, repair, ...). A job row lives
 // from Enqueue to Complete; a crash while it is leased only delays it until
-// the lease expires.
+// the next LeaseJobs sees that the holder's process is gone (or, failing
+// that, until the lease expires).
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "repo/catalog/catalog.h"
 
@@ -100,12 +104,52 @@ Result<int64_t> Catalog::EnqueueJobLocked(const proto::Job& job) {
   return find.Int(0);
 }
 
+namespace {
+
+// True when `owner` ends in a process id ("cairn 1234", "cairn-daemon 99")
+// and no process has that id on this machine (the catalog is a local file, so
+// every leaseholder ran here): it was killed, and its leases are free now,
+// not after they expire. A reused pid only delays this until the expiry.
+bool OwnerIsDead(const std::string& owner) {
+  size_t space = owner.rfind(' ');
+  std::string digits = owner.substr(space == std::string::npos ? 0 : space + 1);
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  pid_t pid = static_cast<pid_t>(std::stol(digits));
+  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
 Result<std::vector<JobRecord>> Catalog::LeaseJobs(size_t max, int64_t lease_micros,
                                                   const std::string& owner,
                                                   const JobFilter& filter) {
   std::lock_guard lock(mu_);
   const int64_t now = clock_->NowMicros();
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  {
+    // Leases of killed processes end now: a rerun after a crash resumes at once.
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt owners,
+                           db_.Prepare("SELECT DISTINCT lease_owner FROM jobs WHERE state = "
+                                       "'leased' AND lease_until > ?1"));
+    owners.Bind(1, now);
+    std::vector<std::string> dead;
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(bool row, owners.Step());
+      if (!row) break;
+      std::string owner = owners.Text(0);
+      if (owner != "" && OwnerIsDead(owner)) dead.push_back(std::move(owner));
+    }
+    for (const std::string& owner : dead) {
+      CAIRN_ASSIGN_OR_RETURN(sql::Stmt end,
+                             db_.Prepare("UPDATE jobs SET lease_until = ?1 WHERE state = "
+                                         "'leased' AND lease_owner = ?2"));
+      end.Bind(1, now).Bind(2, owner);
+      CAIRN_RETURN_IF_ERROR(end.Run());
+    }
+  }
   std::string query(kJobColumns);
   query +=
       " AND ((state = 'queued' AND next_try <= ?1) OR (state = 'leased' AND lease_until <= ?1))" +

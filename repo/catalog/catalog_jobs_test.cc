@@ -1,6 +1,8 @@
 // The durable job queue: lease, complete, retry with backoff, expired leases,
 // deduplication and surviving a reopen.
 #include <gmock/gmock.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
@@ -20,6 +22,29 @@ proto::Job Replicate(const std::string& blob, const std::string& target) {
   job.set_source_site("a");
   job.set_target_site(target);
   return job;
+}
+
+TEST_F(CatalogTest, LeasesOfAKilledProcessAreTakenBackAtOnce) {
+  // A process that has exited: its pid names no process now.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  ASSERT_TRUE(catalog_->EnqueueJob(Replicate("alive", "b")).ok());
+  ASSERT_TRUE(catalog_->EnqueueJob(Replicate("dead", "b")).ok());
+  const int64_t hour = 3600 * kMicrosPerSecond;
+  auto mine = catalog_->LeaseJobs(1, hour, "cairn " + std::to_string(getpid()));
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].job.blob(), "alive");
+  ASSERT_EQ(catalog_->LeaseJobs(1, hour, "cairn " + std::to_string(child))->size(), 1u);
+  // The hour has not passed: only the dead holder's job comes back.
+  auto again = catalog_->LeaseJobs(10, hour, "rerun");
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].job.blob(), "dead");
+  EXPECT_EQ((*again)[0].lease_owner, "rerun");
+  // Owners without a pid keep their lease until it expires.
+  EXPECT_TRUE(catalog_->LeaseJobs(10, hour, "w9")->empty());
 }
 
 TEST_F(CatalogTest, LeaseCompleteAndDedup) {
