@@ -5,32 +5,12 @@
 
 #include "audit/history.h"
 #include "audit/report_json.h"
+#include "repo/events/premis.h"
 
 namespace cairn::audit {
 namespace {
 
-std::string Esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(const std::string& s) { return repo::XmlEscape(s); }
 
 constexpr std::string_view kStyle = R"css(
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}

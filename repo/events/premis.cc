@@ -12,35 +12,6 @@
 namespace cairn::repo {
 namespace {
 
-// Escapes text for an XML element or attribute; drops characters XML 1.0 forbids.
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
-
 std::string ObjectRef(const proto::Event& e) {
   if (e.partner().empty() && e.object().empty()) return "";
   std::string ref = e.partner() + "/" + e.object();
@@ -115,6 +86,34 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
 }
 
 }  // namespace
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
+        out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
 
 std::string ToHex(const std::string& bytes) {
   static const char kDigits[] = "0123456789abcdef";

@@ -11,6 +11,10 @@
 
 namespace cairn::repo {
 
+// Escapes text for an XML (or HTML) element or attribute: & < > " ' become
+// entities; control characters XML 1.0 forbids are dropped.
+std::string XmlEscape(const std::string& s);
+
 // One <premis:premis version="3.0"> document: an intellectualEntity object for
 // every partner/object the events link to, then the events in order, then one
 // software agent per Cairn version that acted. Event ids are the events' UUIDs;
