@@ -129,46 +129,27 @@ class BagDirIngest {
       }
     }
     return RunPool(files.size(), target_.threads,
-                   [&](size_t i) { return StoreFile(files[i].first, files[i].second); });
+                   [&](size_t i) { return StoreFile(files[i].first); });
   }
 
   // Reads one payload file once into the site; a non-OK Status stops the deposit.
-  Status StoreFile(const std::string& rel, uint64_t size) {
+  Status StoreFile(const std::string& rel) {
     const bagit::ManifestIndex& index = ingest_->contents->manifests;
     std::optional<bagit::ManifestIndex::EntryId> id = index.Find(rel);
-    std::string expected;
-    bool from_manifest = false;
-    if (id) {
-      expected = index.HexDigest(*id, Algorithm::kSha256);
-      from_manifest = !expected.empty();
-    }
-    if (!from_manifest && target_.previous_sha256) {
-      expected = target_.previous_sha256(rel, size).value_or("");
-    }
     bagit::AlgorithmSet algorithms = checker_.PayloadAlgorithms();
-    std::string abs = root_ + "/" + rel;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      Result<PayloadStager::Staged> staged =
-          stager_.Stage(LocalFileSource(abs), algorithms, expected, from_manifest);
-      if (!staged.ok()) {
-        if (stager_.IsSiteError(staged.status())) return staged.status();
-        checker_.Refuse(rel, "payload.unreadable", staged.status().message());
-        return Status::OK();
-      }
-      bool good = id && index.Mismatches(*id, staged->digests).empty();
-      if (good) {
-        Status c = stager_.Commit(rel, &*staged);
-        if (c.IsNotFound() && !from_manifest && attempt == 0) {
-          expected.clear();  // the guess from the previous version was wrong: store it
-          continue;
-        }
-        if (!c.ok()) return c;
-      } else {
-        PayloadStager::Discard(&*staged);
-      }
-      checker_.PayloadFile(rel, staged->size, &staged->digests);
+    // Hashed first: a file whose blob is stored (unchanged, shared) is not written again.
+    Result<PayloadStager::Staged> staged = stager_.StageLocalFile(root_ + "/" + rel, algorithms);
+    if (!staged.ok()) {
+      if (stager_.IsSiteError(staged.status())) return staged.status();
+      checker_.Refuse(rel, "payload.unreadable", staged.status().message());
       return Status::OK();
     }
+    if (id && index.Mismatches(*id, staged->digests).empty()) {
+      CAIRN_RETURN_IF_ERROR(stager_.Commit(rel, &*staged));
+    } else {
+      PayloadStager::Discard(&*staged);  // the checker names what is wrong with it
+    }
+    checker_.PayloadFile(rel, staged->size, &staged->digests);
     return Status::OK();
   }
 

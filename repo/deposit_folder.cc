@@ -115,27 +115,18 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   PayloadStager stager(target, ingest);
   CAIRN_RETURN_IF_ERROR(RunPool(files.size(), target.threads, [&](size_t i) -> Status {
     std::string path = "data/" + files[i].rel;
-    std::string expected;
-    if (target.previous_sha256) expected = target.previous_sha256(path, files[i].size).value_or("");
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      Result<PayloadStager::Staged> staged =
-          stager.Stage(LocalFileSource(root + "/" + files[i].rel), algorithms, expected, false);
-      if (!staged.ok()) {
-        if (stager.IsSiteError(staged.status())) return staged.status();
-        std::lock_guard<std::mutex> lock(ingest->mu);
-        ingest->report.Error(files[i].rel, "source.unreadable", staged.status().message());
-        return Status::OK();
-      }
-      Status c = stager.Commit(path, &*staged);
-      if (c.IsNotFound() && attempt == 0) {
-        expected.clear();  // changed since the previous version: store it
-        continue;
-      }
-      CAIRN_RETURN_IF_ERROR(c);
-      files[i].size = staged->size;
-      for (size_t k = 0; k < list.size(); ++k) hex[k][i] = std::move(staged->digests[list[k]]);
+    // Hashed first: an unchanged or shared file (its blob stored) is not written again.
+    Result<PayloadStager::Staged> staged =
+        stager.StageLocalFile(root + "/" + files[i].rel, algorithms);
+    if (!staged.ok()) {
+      if (stager.IsSiteError(staged.status())) return staged.status();
+      std::lock_guard<std::mutex> lock(ingest->mu);
+      ingest->report.Error(files[i].rel, "source.unreadable", staged.status().message());
       return Status::OK();
     }
+    CAIRN_RETURN_IF_ERROR(stager.Commit(path, &*staged));
+    files[i].size = staged->size;
+    for (size_t k = 0; k < list.size(); ++k) hex[k][i] = std::move(staged->digests[list[k]]);
     return Status::OK();
   }));
   if (!ingest->report.valid()) return Status::OK();

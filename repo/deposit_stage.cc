@@ -2,6 +2,7 @@
 #include "repo/deposit_stage.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +57,52 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   if (!s.ok()) {
     Discard(&staged);
     return s;
+  }
+  return staged;
+}
+
+Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
+                                                            AlgorithmSet algorithms) {
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (static_cast<uint64_t>(st.st_size) > kHashFirstLimit) {
+    // Too large to count on the page cache between two passes: one stream.
+    return Stage(LocalFileSource(path), algorithms, "", false);
+  }
+  Staged staged;
+  bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
+  std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
+  for (;;) {
+    ssize_t n = read(fd, buffer.get(), bagit::kReadChunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "read", path);
+    if (n == 0) break;
+    hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
+  }
+  staged.size = hasher.bytes();
+  staged.digests = hasher.Finish();
+  const std::string& sha256 = staged.digests[Algorithm::kSha256];
+  if (target_.blob_stored(sha256)) return staged;  // stored: Commit records the file
+  PutOptions options;
+  options.if_absent = true;
+  options.expected_sha256 = sha256;
+  options.key_hint = layout::BlobKey(sha256);
+  Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+  if (!writer.ok()) return SiteError(writer.status());
+  staged.writer = std::move(writer).value();
+  Status copied = staged.writer->AppendFromFile(fd, 0, staged.size);
+  if (!copied.ok()) {
+    Discard(&staged);
+    if (copied.code() == Code::kInvalidArgument) {
+      return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
+    }
+    return SiteError(copied);
   }
   return staged;
 }

@@ -97,6 +97,15 @@ class PayloadStager {
   Result<Staged> Stage(const bagit::ByteSource& source, bagit::AlgorithmSet algorithms,
                        const std::string& expected_sha256, bool from_manifest);
 
+  // Stage for a local file of at most kHashFirstLimit bytes: reads and hashes
+  // it first, then hands the open file to the writer with the SHA-256 it must
+  // have (posix sites copy it inside the kernel and read the copy back before
+  // it becomes visible, so a file changed meanwhile is caught; S3 sites upload
+  // straight to the blob's key). A blob already stored is not written again
+  // even when no digest was expected. Larger files go through Stage.
+  static constexpr uint64_t kHashFirstLimit = uint64_t{1} << 30;
+  Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
+
   // Makes a staged file's blob visible under its content address (write-once)
   // and records the file. When the write was skipped but the computed SHA-256
   // differs from the one expected, returns NotFound (the caller re-reads the
