@@ -130,7 +130,7 @@ struct AuditReport {
   uint64_t bytes = 0;
   uint64_t orphans = 0;
   uint64_t no_copy = 0;
-  uint64_t catalog_mismatch = 0;  // files rows that disagree with version.pb (--all)
+  uint64_t catalog_mismatch = 0;               // files rows that disagree with version.pb (--all)
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
   std::vector<Finding> findings;

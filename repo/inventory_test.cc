@@ -9,7 +9,8 @@ namespace cairn::repo {
 namespace {
 
 std::vector<SiteRecord> Sites() {
-  return {{1, "a", "file:///a", "eu", 0}, {2, "b", "file:///b", "eu", 0},
+  return {{1, "a", "file:///a", "eu", 0},
+          {2, "b", "file:///b", "eu", 0},
           {3, "c", "file:///c", "us", 0}};
 }
 

@@ -15,8 +15,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterSite,      RegisterPartner,   RegisterPolicy,         RegisterDeposit,
     RegisterReplicate, RegisterList,      RegisterShow,           RegisterRestore,
     RegisterUsage,     RegisterEvents,    RegisterCatalogRebuild, RegisterSiteResync,
-    RegisterAudit,
-    RegisterDaemon,
+    RegisterAudit,     RegisterDaemon,
 };
 
 }  // namespace
