@@ -306,10 +306,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   }
   CAIRN_ASSIGN_OR_RETURN(Sample sample, ParseSample(options.sample));
   AuditOptions opts = options;
-  if (opts.user.empty()) {
-    const char* user = std::getenv("USER");
-    opts.user = user ? user : "";
-  }
+  opts.user = repo::EventUser(opts.user);
   AuditReport report;
   report.started_micros = repo.clock().NowMicros();
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,

@@ -10,6 +10,7 @@
 #include "bagit/profile.h"
 #include "repo/deposit_commit.h"
 #include "repo/deposit_source.h"
+#include "repo/events/event_types.h"
 #include "repo/inventory.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
@@ -169,11 +170,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   commit.partner = req.partner;
   commit.object = object;
   commit.version = version;
-  commit.depositor = req.depositor;
-  if (commit.depositor.empty()) {
-    const char* user = std::getenv("USER");
-    commit.depositor = user ? user : "unknown";
-  }
+  commit.depositor = EventUser(req.depositor, "unknown");
   commit.agent_version = req.agent_version;
   commit.source = req.source;
   commit.profile =

@@ -49,12 +49,7 @@ Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
   e.set_type_uri(EventTypeUri(kRecovery));
   e.set_agent("cairn");
   e.set_agent_version(options.agent_version);
-  std::string user = options.user;
-  if (user.empty()) {
-    const char* env = std::getenv("USER");
-    user = env ? env : "";
-  }
-  e.set_user(user);
+  e.set_user(EventUser(options.user));
   e.set_site(report.site);
   e.set_outcome(report.HasProblems() ? "warning" : "success");
   e.set_detail("catalog rebuilt from site " + report.site + " (" + report.site_url +

@@ -110,12 +110,7 @@ proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
   e.set_type_uri(EventTypeUri(kRecovery));
   e.set_agent("cairn");
   e.set_agent_version(options.agent_version);
-  std::string user = options.user;
-  if (user.empty()) {
-    const char* env = std::getenv("USER");
-    user = env ? env : "";
-  }
-  e.set_user(user);
+  e.set_user(EventUser(options.user));
   e.set_partner(job.record.job.partner());
   e.set_object(job.record.job.object());
   e.set_version(job.record.job.version());

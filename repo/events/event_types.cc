@@ -1,6 +1,7 @@
 #include "repo/events/event_types.h"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace cairn::repo {
 namespace {
@@ -30,6 +31,12 @@ std::optional<EventType> FindEventType(std::string_view label_or_code) {
     if (want == t.label || want == t.code) return t;
   }
   return std::nullopt;
+}
+
+std::string EventUser(const std::string& given, std::string_view fallback) {
+  if (!given.empty()) return given;
+  const char* env = std::getenv("USER");
+  return env ? std::string(env) : std::string(fallback);
 }
 
 }  // namespace cairn::repo

@@ -35,6 +35,9 @@ std::string EventTypeUri(const EventType& t);
 // '-' and '_' read as spaces: "fixity-check"); nullopt if Cairn does not know it.
 std::optional<EventType> FindEventType(std::string_view label_or_code);
 
+// The user an event names: `given` when set, else $USER, else `fallback`.
+std::string EventUser(const std::string& given, std::string_view fallback = "");
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_EVENTS_EVENT_TYPES_H_

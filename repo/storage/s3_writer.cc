@@ -267,13 +267,22 @@ Status S3Writer::CommitDirect(std::string_view key) {
     // The key was absent when the upload started; another writer may have
     // completed it since. This narrows the race; If-None-Match on the
     // completion closes it where the gateway honours it.
-    Result<ObjectInfo> existing = backend_->Stat(key);
-    if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
-    if (!existing.status().IsNotFound()) return existing.status();
+    CAIRN_RETURN_IF_ERROR(CheckAbsent(key));
   }
+  return CompleteUpload(key, etags_, options_.if_absent);
+}
+
+Status S3Writer::CheckAbsent(std::string_view key) {
+  Result<ObjectInfo> existing = backend_->Stat(key);
+  if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
+  return existing.status().IsNotFound() ? Status::OK() : existing.status();
+}
+
+Status S3Writer::CompleteUpload(std::string_view key, const std::vector<std::string>& etags,
+                                bool if_none_match) {
   std::string xml = "<CompleteMultipartUpload>";
-  for (size_t i = 0; i < etags_.size(); ++i) {
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags_[i] +
+  for (size_t i = 0; i < etags.size(); ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
            "</ETag></Part>";
   }
   xml += "</CompleteMultipartUpload>";
@@ -282,7 +291,7 @@ Status S3Writer::CommitDirect(std::string_view key) {
   complete.object = final_name_;
   complete.query = {{"uploadId", upload_id_}};
   complete.headers = {"Content-Type: application/xml"};
-  if (options_.if_absent) complete.headers.push_back("If-None-Match: *");
+  if (if_none_match) complete.headers.push_back("If-None-Match: *");
   complete.body = xml;
   CAIRN_ASSIGN_OR_RETURN(S3Response done, backend_->http().Send(complete));
   CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(done, "complete upload to " + backend_->Describe(key)));
@@ -295,11 +304,7 @@ Status S3Writer::CommitViaTempParts(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(WaitParts(0));
   CAIRN_RETURN_IF_ERROR(CheckWholeDigest(key));
   CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
-  if (options_.if_absent) {
-    Result<ObjectInfo> existing = backend_->Stat(key);
-    if (existing.ok()) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
-    if (!existing.status().IsNotFound()) return existing.status();
-  }
+  if (options_.if_absent) CAIRN_RETURN_IF_ERROR(CheckAbsent(key));
   S3Http& http = backend_->http();
   final_name_ = backend_->ObjectName(key);
   S3Request start;
@@ -350,21 +355,7 @@ Status S3Writer::CommitViaTempParts(std::string_view key) {
     if (!etag.ok() && first.ok()) first = etag.status();
   }
   CAIRN_RETURN_IF_ERROR(first);
-  std::string xml = "<CompleteMultipartUpload>";
-  for (size_t i = 0; i < etags.size(); ++i) {
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
-           "</ETag></Part>";
-  }
-  xml += "</CompleteMultipartUpload>";
-  S3Request complete;
-  complete.method = "POST";
-  complete.object = final_name_;
-  complete.query = {{"uploadId", upload_id_}};
-  complete.headers = {"Content-Type: application/xml"};
-  complete.body = xml;
-  CAIRN_ASSIGN_OR_RETURN(S3Response done, http.Send(complete));
-  CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(done, "complete upload to " + backend_->Describe(key)));
-  upload_id_.clear();
+  CAIRN_RETURN_IF_ERROR(CompleteUpload(key, etags, /*if_none_match=*/false));
   DeleteTempParts();
   return Status::OK();
 }

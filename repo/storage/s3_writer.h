@@ -43,6 +43,13 @@ class S3Writer : public BlobWriter {
   Status CommitSingle(std::string_view key);
   Status CommitDirect(std::string_view key);
   Status CommitViaTempParts(std::string_view key);
+  // AlreadyExists when `key` exists on the bucket (write-once check before a
+  // completion); OK when it is absent; other errors as Stat gives them.
+  Status CheckAbsent(std::string_view key);
+  // Completes the multipart upload upload_id_ to final_name_ with `etags`
+  // (part i+1 has etags[i]), with If-None-Match: * when `if_none_match`.
+  Status CompleteUpload(std::string_view key, const std::vector<std::string>& etags,
+                        bool if_none_match);
   // Checks the whole object's SHA-256 (multipart) against expected_sha256.
   Status CheckWholeDigest(std::string_view key);
   // Deletes the temp part objects (best effort).
