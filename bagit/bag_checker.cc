@@ -25,18 +25,25 @@ Status BagChecker::ReadTagBytes(std::string_view path, const ByteSource& source,
     hasher.Update(chunk);
     if (bytes == nullptr) return Status::OK();
     if (bytes->size() + chunk.size() > max_bytes) {
+      // Stop reading: the file is refused whatever follows, and a hostile one
+      // (a bag-info.txt inflating to gigabytes) must not be read to its end.
       too_large = true;
-    } else if (!too_large) {
-      bytes->append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      return Status::Aborted("tag file over its size limit");
     }
+    bytes->append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     return Status::OK();
   });
   record->size = hasher.bytes();
   record->digests = hasher.Finish();
-  if (too_large && bytes != nullptr) {
+  if (too_large) {
     report_->Error(path, "tag.too-large",
-                   "larger than " + std::to_string(max_bytes) + " bytes; not read");
+                   "larger than " + std::to_string(max_bytes) + " bytes; not read further");
     bytes->clear();
+    // Read only in part: its digests say nothing, so the tag manifests are not
+    // compared with them (an empty digest is skipped).
+    record->digests = Digests();
+    oversized_tag_ = true;
+    if (s.code() == Code::kAborted) s = Status::OK();
   }
   return s;
 }

@@ -53,9 +53,13 @@ class BagChecker {
   void Finish(bool data_dir_present);
 
   const BagitVersion& version() const { return contents_->declaration.version; }
+  // True once a tag file over its size limit was refused and left unread: the
+  // bag is invalid whatever follows, so a driver may stop reading its source.
+  bool oversized_tag() const { return oversized_tag_; }
 
  private:
   // Hashes the file; keeps up to `max_bytes` of it in *bytes (nullptr: keep none).
+  // A file over `max_bytes` is reported (tag.too-large) and not read further.
   Status ReadTagBytes(std::string_view path, const ByteSource& source, size_t max_bytes,
                       std::string* bytes, TagFileRecord* record);
   Status ReadTagLines(std::string_view path, const ByteSource& source, TagFileRecord* record,
@@ -81,6 +85,7 @@ class BagChecker {
   BagContents* contents_;
   AlgorithmSet tag_algorithms_ = AlgorithmSet().set();
   bool bagit_seen_ = false;
+  bool oversized_tag_ = false;
   std::vector<TagManifest> tag_manifests_;
   std::vector<TagManifestLine> tag_manifest_lines_;
   std::mutex mu_;  // guards payload counters, the index's seen marks and report_

@@ -8,7 +8,9 @@
 
 #include <map>
 
+#include "bagit/bag_checker.h"
 #include "bagit/paths.h"
+#include "bagit/tag_files.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -208,6 +210,31 @@ TEST(ValidatorTest, HostileSizesAreRefusedWithFileAndLine) {
   }
   EXPECT_TRUE(line_named) << r.ToText();
   EXPECT_TRUE(r.Has("tag.too-large")) << r.ToText();
+}
+
+TEST(ValidatorTest, OversizedBagInfoIsNotReadToItsEnd) {
+  // A bag-info.txt that would go on for 1 GiB: the checker refuses it and
+  // stops pulling bytes soon after the 8 MiB limit, and the tag manifests are
+  // not compared with the digest of the part it read.
+  Report report;
+  BagContents contents;
+  BagChecker checker(ValidateOptions{}, &report, &contents);
+  uint64_t delivered = 0;
+  const std::string chunk(1 << 20, 'x');
+  ByteSource huge = [&](const ChunkSink& sink) -> Status {
+    for (int i = 0; i < 1024; ++i) {
+      delivered += chunk.size();
+      CAIRN_RETURN_IF_ERROR(sink(std::as_bytes(std::span<const char>(chunk))));
+    }
+    return Status::OK();
+  };
+  ASSERT_TRUE(checker.TagFile("bag-info.txt", huge).ok());
+  EXPECT_TRUE(report.Has("tag.too-large")) << report.ToText();
+  EXPECT_TRUE(checker.oversized_tag());
+  EXPECT_LE(delivered, kMaxSmallTagFile + chunk.size());
+  const TagFileRecord* record = contents.FindTagFile("bag-info.txt");
+  ASSERT_NE(record, nullptr);
+  EXPECT_TRUE(record->digests[Algorithm::kSha256].empty());
 }
 
 TEST(ValidatorTest, ContentsServeDeposit) {

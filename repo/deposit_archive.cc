@@ -49,6 +49,8 @@ class ArchiveIngest {
         ingest_->report.Error(entry.path, "archive.damaged", s.message());
         break;
       }
+      // Refused whatever follows: a hostile archive is not read on to its end.
+      if (checker_.oversized_tag()) return Status::OK();
     }
     if (!bagit_seen_) {
       checker_.BagitTxtMissing();
