@@ -84,7 +84,7 @@ TEST(DigestTest, ParseAlgorithmNormalisesNames) {
   }
 }
 
-std::string RandomBytes(size_t n, unsigned seed) {
+std::string RandomData(size_t n, unsigned seed) {
   std::mt19937 gen(seed);
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(gen());
@@ -94,7 +94,7 @@ std::string RandomBytes(size_t n, unsigned seed) {
 TEST(DigestTest, HashFileSpanningSeveralReadsMatchesHashBytes) {
   TempDir dir;
   // 2.5 read chunks: exercises full reads and a short last read.
-  std::string content = RandomBytes(kReadChunk * 5 / 2, 7);
+  std::string content = RandomData(kReadChunk * 5 / 2, 7);
   WriteFile(dir / "big.bin", content);
   Result<FileDigests> r = HashFile((dir / "big.bin").string(), All());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -133,7 +133,7 @@ TEST(DigestTest, ParallelHasherMatchesSingleThreadResults) {
     std::string name = "f";
     name += std::to_string(i);
     std::string path = (dir / name).string();
-    WriteFile(path, RandomBytes(size, i));
+    WriteFile(path, RandomData(size, i));
     paths.push_back(path);
   }
   paths.push_back((dir / "absent").string());

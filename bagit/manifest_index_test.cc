@@ -5,8 +5,8 @@
 namespace cairn::bagit {
 namespace {
 
-constexpr BagitVersion kV1{1, 0};
-constexpr BagitVersion kV097{0, 97};
+constexpr BagitVersion kVersion1{1, 0};
+constexpr BagitVersion kVersion097{0, 97};
 
 std::string Hex(char c, Algorithm a) { return std::string(HexLength(a), c); }
 
@@ -14,13 +14,13 @@ TEST(ManifestIndexTest, MergesManifestsByPath) {
   ManifestIndex index;
   Report report;
   ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
-  index.Add({Hex('a', Algorithm::kSha256), "data/b"}, 1, kV1, &report);
-  index.Add({Hex('b', Algorithm::kSha256), "data/a"}, 2, kV1, &report);
-  index.EndManifest(kV1, &report);
+  index.Add({Hex('a', Algorithm::kSha256), "data/b"}, 1, kVersion1, &report);
+  index.Add({Hex('b', Algorithm::kSha256), "data/a"}, 2, kVersion1, &report);
+  index.EndManifest(kVersion1, &report);
   ASSERT_TRUE(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt").ok());
-  index.Add({Hex('c', Algorithm::kMd5), "data/a"}, 1, kV1, &report);
-  index.Add({Hex('d', Algorithm::kMd5), "data/c"}, 2, kV1, &report);
-  index.EndManifest(kV1, &report);
+  index.Add({Hex('c', Algorithm::kMd5), "data/a"}, 1, kVersion1, &report);
+  index.Add({Hex('d', Algorithm::kMd5), "data/c"}, 2, kVersion1, &report);
+  index.EndManifest(kVersion1, &report);
   EXPECT_TRUE(report.valid());
   EXPECT_EQ(index.size(), 3u);
   auto a = index.Find("data/a");
@@ -49,7 +49,7 @@ TEST(ManifestIndexTest, SecondManifestOfSameAlgorithmIsRefused) {
 }
 
 TEST(ManifestIndexTest, DuplicateLinesFollowTheVersionRules) {
-  for (const BagitVersion& version : {kV097, kV1}) {
+  for (const BagitVersion& version : {kVersion097, kVersion1}) {
     ManifestIndex index;
     Report report;
     ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
@@ -75,12 +75,12 @@ TEST(ManifestIndexTest, DuplicateInALaterManifestIsFound) {
   ManifestIndex index;
   Report report;
   ASSERT_TRUE(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt").ok());
-  index.Add({Hex('a', Algorithm::kMd5), "data/x"}, 1, kV1, &report);
-  index.EndManifest(kV1, &report);
+  index.Add({Hex('a', Algorithm::kMd5), "data/x"}, 1, kVersion1, &report);
+  index.EndManifest(kVersion1, &report);
   ASSERT_TRUE(index.BeginManifest(Algorithm::kSha1, "manifest-sha1.txt").ok());
-  index.Add({Hex('a', Algorithm::kSha1), "data/x"}, 1, kV1, &report);
-  index.Add({Hex('b', Algorithm::kSha1), "data/x"}, 2, kV1, &report);
-  index.EndManifest(kV1, &report);
+  index.Add({Hex('a', Algorithm::kSha1), "data/x"}, 1, kVersion1, &report);
+  index.Add({Hex('b', Algorithm::kSha1), "data/x"}, 2, kVersion1, &report);
+  index.EndManifest(kVersion1, &report);
   ASSERT_EQ(report.findings().size(), 1u);
   EXPECT_EQ(report.findings()[0].rule, "manifest.duplicate-conflict");
   EXPECT_EQ(report.findings()[0].file, "manifest-sha1.txt");

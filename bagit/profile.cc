@@ -16,12 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Result<std::vector<std::string>> StringList(const json& doc, const char* key,
                                             std::string_view name) {
   std::vector<std::string> out;
@@ -272,7 +266,7 @@ void Profile::Check(const BagContents& bag, Report* report) const {
   if (bag.serialized && !accept_serialization_.empty()) {
     bool accepted = false;
     for (const std::string& alias : MimeAliases(bag.serialization)) {
-      for (const std::string& ok : accept_serialization_) accepted |= Lower(ok) == alias;
+      for (const std::string& ok : accept_serialization_) accepted |= AsciiLower(ok) == alias;
     }
     if (!accepted) {
       report->Error("", "profile.serialization",

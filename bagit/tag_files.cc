@@ -17,12 +17,6 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::optional<uint64_t> ParseDecimal(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
   uint64_t value = 0;
@@ -91,6 +85,12 @@ std::optional<std::string> CheckedPath(std::string_view raw, std::string_view fi
 }
 
 }  // namespace
+
+std::string AsciiLower(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 BagitDeclaration ParseBagitTxt(std::string_view bytes, Report* report) {
   constexpr std::string_view kFile = "bagit.txt";
@@ -184,9 +184,9 @@ BagitDeclaration ParseBagitTxt(std::string_view bytes, Report* report) {
 
 std::vector<std::string> BagInfo::Values(std::string_view label) const {
   std::vector<std::string> out;
-  std::string want = Lower(label);
+  std::string want = AsciiLower(label);
   for (const BagInfoEntry& e : entries) {
-    if (Lower(e.label) == want) out.push_back(e.value);
+    if (AsciiLower(e.label) == want) out.push_back(e.value);
   }
   return out;
 }
@@ -241,7 +241,7 @@ BagInfo ParseBagInfo(std::string_view text, const BagitVersion& version, std::st
   }
   int oxum_count = 0;
   for (const BagInfoEntry& e : info.entries) {
-    if (Lower(e.label) != "payload-oxum") continue;
+    if (AsciiLower(e.label) != "payload-oxum") continue;
     if (++oxum_count > 1) {
       report->Error(file, "bag-info.oxum-repeated", "Payload-Oxum appears more than once", e.line);
       info.oxum_bytes.reset();
@@ -296,7 +296,7 @@ std::optional<ParsedManifestLine> ParseManifestLine(std::string_view line, Algor
   std::optional<std::string> path =
       CheckedPath(raw_path, file, line_no, "manifest.dot-slash", report);
   if (!path) return std::nullopt;
-  return ParsedManifestLine{Lower(digest), std::move(*path)};
+  return ParsedManifestLine{AsciiLower(digest), std::move(*path)};
 }
 
 std::optional<FetchEntry> ParseFetchLine(std::string_view line, std::string_view file,

@@ -25,6 +25,9 @@ namespace cairn::bagit {
 
 // Longest tag-file line accepted (a path plus a 128-character digest fits easily).
 inline constexpr size_t kMaxTagLine = 64 * 1024;
+
+// `s` with ASCII letters in lower case (labels and digests compare so).
+std::string AsciiLower(std::string_view s);
 // Largest bagit.txt, bag-info.txt and profile file held in memory.
 inline constexpr size_t kMaxSmallTagFile = 8 * 1024 * 1024;
 // Most elements accepted in bag-info.txt (rule bag-info.too-many-elements): far

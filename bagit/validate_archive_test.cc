@@ -16,7 +16,7 @@ namespace {
 namespace fs = boost::filesystem;
 using cairn::testing::TempDir;
 
-struct Member {
+struct ArchiveMember {
   std::string path;
   mode_t type = AE_IFREG;
   std::string data;
@@ -30,7 +30,7 @@ std::string Sha256(std::string_view s) {
 }
 
 // Writes `members` as a tar (gzip-compressed when `gzip`) or zip at `out`.
-void WriteRaw(const fs::path& out, const std::vector<Member>& members, bool gzip,
+void WriteRaw(const fs::path& out, const std::vector<ArchiveMember>& members, bool gzip,
               bool zip = false) {
   struct archive* a = archive_write_new();
   if (zip) {
@@ -43,7 +43,7 @@ void WriteRaw(const fs::path& out, const std::vector<Member>& members, bool gzip
     }
   }
   ASSERT_EQ(archive_write_open_filename(a, out.c_str()), ARCHIVE_OK);
-  for (const Member& m : members) {
+  for (const ArchiveMember& m : members) {
     struct archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, m.path.c_str());
     archive_entry_set_filetype(e, m.type);
@@ -71,8 +71,8 @@ void WriteRaw(const fs::path& out, const std::vector<Member>& members, bool gzip
 }
 
 // The tag files of a one-file 1.0 bag under `prefix`, listing extra manifest lines.
-std::vector<Member> TagMembers(const std::string& prefix, const std::string& manifest,
-                               const std::string& oxum) {
+std::vector<ArchiveMember> TagMembers(const std::string& prefix, const std::string& manifest,
+                                      const std::string& oxum) {
   std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
   std::string info = "Payload-Oxum: " + oxum + "\n";
   std::string tags = Sha256(bagit) + " bagit.txt\n" + Sha256(info) + " bag-info.txt\n" +
@@ -102,7 +102,7 @@ TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
   TempDir tmp;
   std::string manifest = Sha256("hello") + "  data/hello.txt\n";
   for (const std::string prefix : {"", "bag/", "./bag/"}) {
-    std::vector<Member> members = TagMembers(prefix, manifest, "5.1");
+    std::vector<ArchiveMember> members = TagMembers(prefix, manifest, "5.1");
     members.push_back({prefix + "data/hello.txt", AE_IFREG, "hello"});
     for (int format = 0; format < 3; ++format) {
       fs::path out = tmp / (format == 0 ? "b.tar" : format == 1 ? "b.tgz" : "b.zip");
@@ -121,10 +121,10 @@ TEST(ArchiveValidationTest, ManifestAfterPayloadIsAWarning) {
   std::string md5 =
       HashBytes("hello", Only(Algorithm::kMd5))[Algorithm::kMd5] + "  data/hello.txt\n";
   std::string sha = Sha256("hello") + "  data/hello.txt\n";
-  std::vector<Member> members = {{"bag/bagit.txt", AE_IFREG, bagit},
-                                 {"bag/manifest-md5.txt", AE_IFREG, md5},
-                                 {"bag/data/hello.txt", AE_IFREG, "hello"},
-                                 {"bag/manifest-sha256.txt", AE_IFREG, sha}};
+  std::vector<ArchiveMember> members = {{"bag/bagit.txt", AE_IFREG, bagit},
+                                        {"bag/manifest-md5.txt", AE_IFREG, md5},
+                                        {"bag/data/hello.txt", AE_IFREG, "hello"},
+                                        {"bag/manifest-sha256.txt", AE_IFREG, sha}};
   WriteRaw(tmp / "late.tar", members, false);
   Report r = ValidateArchive(tmp / "late.tar");
   EXPECT_TRUE(r.valid()) << r.ToText();
@@ -141,7 +141,7 @@ TEST(ArchiveValidationTest, HostileMembersAreRefusedByNameAndNothingIsWritten) {
   fs::create_directories(work);
   std::string absolute = (tmp / "absolute-evil").string();
   std::string manifest = Sha256("hello") + "  data/hello.txt\n";
-  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "5.1");
   members.push_back({"bag/data/hello.txt", AE_IFREG, "hello"});
   members.push_back({"bag/../evil", AE_IFREG, "evil"});
   members.push_back({"../evil2", AE_IFREG, "evil"});
@@ -175,7 +175,7 @@ TEST(ArchiveValidationTest, HostileMembersAreRefusedByNameAndNothingIsWritten) {
 TEST(ArchiveValidationTest, ZipTraversalIsRefused) {
   TempDir tmp;
   std::string manifest = Sha256("hello") + "  data/hello.txt\n";
-  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "5.1");
   members.push_back({"bag/data/hello.txt", AE_IFREG, "hello"});
   members.push_back({"bag/data/../../../evil", AE_IFREG, "evil"});
   WriteRaw(tmp / "t.zip", members, false, true);
@@ -198,8 +198,9 @@ TEST(ArchiveValidationTest, GzipBombValidatesInBoundedMemory) {
   for (uint64_t done = 0; done < kInflated; done += chunk.size()) hasher.Update(chunk);
   std::string digest = hasher.Finish()[Algorithm::kSha256];
   std::string manifest = digest + "  data/zeros\n";
-  std::vector<Member> members = TagMembers("bag/", manifest, std::to_string(kInflated) + ".1");
-  Member bomb;
+  std::vector<ArchiveMember> members =
+      TagMembers("bag/", manifest, std::to_string(kInflated) + ".1");
+  ArchiveMember bomb;
   bomb.path = "bag/data/zeros";
   bomb.zeros = kInflated;
   members.push_back(bomb);
@@ -219,7 +220,7 @@ TEST(ArchiveValidationTest, GzipBombValidatesInBoundedMemory) {
 TEST(ArchiveValidationTest, DamagedArchiveIsAnInvalidBagNotACrash) {
   TempDir tmp;
   std::string manifest = Sha256("hello") + "  data/hello.txt\n";
-  std::vector<Member> members = TagMembers("bag/", manifest, "5.1");
+  std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "5.1");
   members.push_back({"bag/data/hello.txt", AE_IFREG, std::string(300000, 'h')});
   WriteRaw(tmp / "ok.tgz", members, true);
   std::string bytes = cairn::testing::ReadFile(tmp / "ok.tgz");

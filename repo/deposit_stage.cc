@@ -71,6 +71,9 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   } closer{fd};
   struct stat st;
   if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (target_.site->DigestsBeforeCommit()) {
+    return CopyThenDigest(fd, path, static_cast<uint64_t>(st.st_size), st.st_mtim, algorithms);
+  }
   if (static_cast<uint64_t>(st.st_size) > kHashFirstLimit) {
     // Too large to count on the page cache between two passes: one stream.
     return Stage(LocalFileSource(path), algorithms, "", false);
@@ -104,6 +107,46 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
     }
     return SiteError(copied);
   }
+  return staged;
+}
+
+Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::string& path,
+                                                            uint64_t size, timespec mtime,
+                                                            AlgorithmSet algorithms) {
+  PutOptions options;
+  options.if_absent = true;
+  Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+  if (!writer.ok()) return SiteError(writer.status());
+  Staged staged;
+  staged.writer = std::move(writer).value();
+  Status copied = staged.writer->AppendFromFile(fd, 0, size);
+  if (!copied.ok()) {
+    Discard(&staged);
+    if (copied.code() == Code::kInvalidArgument) {
+      return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
+    }
+    return SiteError(copied);
+  }
+  struct stat after;
+  if (fstat(fd, &after) != 0) {
+    Discard(&staged);
+    return Status::FromErrno(errno, "stat", path);
+  }
+  if (static_cast<uint64_t>(after.st_size) != size || after.st_mtim.tv_sec != mtime.tv_sec ||
+      after.st_mtim.tv_nsec != mtime.tv_nsec) {
+    Discard(&staged);
+    return Status::InvalidArgument(path + " changed while it was deposited");
+  }
+  // The copy is hashed, not the source: the blob holds exactly the bytes its
+  // digests describe, read back from the site before any name points at them.
+  Result<bagit::Digests> digests = staged.writer->DigestAppended(algorithms);
+  if (!digests.ok()) {
+    Discard(&staged);
+    return SiteError(digests.status());
+  }
+  staged.size = size;
+  staged.digests = std::move(digests).value();
+  if (target_.blob_stored(staged.digests[Algorithm::kSha256])) Discard(&staged);  // stored before
   return staged;
 }
 

@@ -7,6 +7,7 @@
 #define CAIRN_REPO_DEPOSIT_STAGE_H_
 
 #include <cstdint>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -103,6 +104,11 @@ class PayloadStager {
   // it becomes visible, so a file changed meanwhile is caught; S3 sites upload
   // straight to the blob's key). A blob already stored is not written again
   // even when no digest was expected. Larger files go through Stage.
+  // On a site whose writers can digest their bytes before Commit (posix,
+  // StorageBackend::DigestsBeforeCommit) the file is instead copied first
+  // (inside the kernel) and the copy is read back and hashed: one read of the
+  // bytes in this process, and the blob is right by construction. A file whose
+  // size or mtime changes during the copy is refused.
   static constexpr uint64_t kHashFirstLimit = uint64_t{1} << 30;
   Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
 
@@ -124,6 +130,11 @@ class PayloadStager {
   bool IsSiteError(const Status& s) const;
 
  private:
+  // StageLocalFile on a site with DigestsBeforeCommit: `fd` is open on `path`,
+  // which had `size` bytes and `mtime` when opened.
+  Result<Staged> CopyThenDigest(int fd, const std::string& path, uint64_t size, timespec mtime,
+                                bagit::AlgorithmSet algorithms);
+
   const IngestTarget& target_;
   Ingest* ingest_;
 };

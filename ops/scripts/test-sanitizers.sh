@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Builds the unit tests with sanitizers in their own build folders and runs them:
-#   build-asan/  CAIRN_SANITIZE=address (ASan + UBSan, any report fails the run):
-#                cairn_bagit_tests cairn_policies_tests cairn_repo_tests cairn_audit_tests
+# Builds the unit tests with sanitizers in their own build folders and runs them
+# (ops/scripts/test.sh, and so CI, runs both after the main suite):
+#   build-asan/  CAIRN_SANITIZE=address (ASan + UBSan, any report fails the run): every
+#                test of cairn_bagit_tests cairn_policies_tests cairn_repo_tests
+#                cairn_audit_tests
 #   build-tsan/  CAIRN_SANITIZE=thread: the tests of the parallel parts (hashing in the
-#                validator and deposit, replication, the auditor)
+#                validator and deposit, replication, the auditor, the run pool)
 #   ops/scripts/test-sanitizers.sh [asan|tsan]...   (default: both)
-# Prints the build and run time of each. S3 tests need a gateway: run under
-# ops/scripts/with-ceph-rgw.sh, or they are left out here (filter below).
+# Unity builds at -O1 with line tables (-g1) keep a cold build of each to a few minutes
+# on two cores. Prints the build and run time of each. Tests that need the S3 gateway run
+# only with a gateway (under ops/scripts/with-ceph-rgw.sh, as test.sh runs this script).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 modes=("$@")
 [[ ${#modes[@]} -eq 0 ]] && modes=(asan tsan)
 jobs=$(nproc)
 status=0
-# Tests that need the Ceph gateway run in the plain build (ops/scripts/test.sh).
+# Tests that need the Ceph gateway run here only under ops/scripts/with-ceph-rgw.sh
+# (as ops/scripts/test.sh runs this script); without one they are left out, and said so.
 s3_filter='-*S3*:*s3*:*Ceph*'
+if [[ -n "${CAIRN_S3_ENV_FILE:-}" ]]; then
+  s3_filter='-'
+else
+  echo "no CAIRN_S3_ENV_FILE: S3 tests left out (run under ops/scripts/with-ceph-rgw.sh)" >&2
+fi
 
 run_mode() {
   local mode=$1 build sanitize targets filter
@@ -22,7 +31,7 @@ run_mode() {
     asan)
       build=${CAIRN_ASAN_BUILD_DIR:-$top/build-asan}
       sanitize=address
-      targets=(cairn cairn_bagit_tests cairn_policies_tests cairn_repo_tests cairn_audit_tests)
+      targets=(cairn_bagit_tests cairn_policies_tests cairn_repo_tests cairn_audit_tests)
       filter=$s3_filter
       export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
       export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -30,23 +39,30 @@ run_mode() {
     tsan)
       build=${CAIRN_TSAN_BUILD_DIR:-$top/build-tsan}
       sanitize=thread
-      targets=(cairn cairn_bagit_tests cairn_repo_tests cairn_audit_tests)
+      targets=(cairn_bagit_tests cairn_repo_tests cairn_audit_tests)
       # The parallel parts: hashing workers (validator, creator, deposit), replication
       # (copies to several sites at once), the auditor (sites and files in parallel).
-      filter='*Validat*:*Creat*:*Deposit*:*Replicat*:*Resync*:*Audit*:*Parallel*:*Thread*:*Concurren*'
+      filter='*Validat*:*Creat*:*Deposit*:*Restore*:*Replicat*:*Resync*:*Rebuild*:*Audit*:*Daemon*'
+      filter="$filter:*Catalog*:*S3Backend*:*Parallel*:*Thread*:*Concurren*"
       filter="$filter:$s3_filter"
       export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
       ;;
     *) echo "unknown mode $mode (asan|tsan)" >&2; exit 2 ;;
   esac
   local t0=$SECONDS
+  local launcher=()
+  if command -v ccache >/dev/null 2>&1; then
+    export CCACHE_BASEDIR="$top" CCACHE_NOHASHDIR=1
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCAIRN_SANITIZE="$sanitize" ${CCACHE_DISABLE:+} >/dev/null
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
+    -DCAIRN_SANITIZE="$sanitize" "${launcher[@]}" >/dev/null
   ninja -C "$build" -j"$jobs" "${targets[@]}"
   local built=$((SECONDS - t0))
   t0=$SECONDS
   for t in "${targets[@]}"; do
-    [[ "$t" == cairn ]] && continue
     local bin
     bin=$(find "$build" -name "$t" -type f -perm -u+x | head -1)
     echo "== $mode: $t"

@@ -133,6 +133,10 @@ Status BlobWriter::AppendFromFile(int fd, uint64_t offset, uint64_t length) {
   return Status::OK();
 }
 
+Result<bagit::Digests> BlobWriter::DigestAppended(bagit::AlgorithmSet) {
+  return Status::NotSupported("this storage cannot read a blob back before it is committed");
+}
+
 Result<int> StorageBackend::OpenForCopy(std::string_view key) {
   return Status::NotSupported("no local file for " + std::string(key) + " on " + DisplayUrl());
 }

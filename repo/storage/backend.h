@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "bagit/digest.h"
 #include "bagit/status.h"
 
 namespace cairn::repo {
@@ -83,6 +84,13 @@ class BlobWriter {
   // the storage and matching expected_sha256 (then a caller's own read-back
   // would check the same bytes again).
   virtual bool VerifiedByReadBack() const { return false; }
+  // Reads back every byte appended so far from where the writer holds them and
+  // returns their digests (`algorithms` plus SHA-256). Commit then checks the
+  // key hint and expected_sha256 (if set) against that SHA-256 without reading
+  // the bytes again, and a successful Commit counts as verified by read-back.
+  // REQUIRES: no Append or AppendFromFile afterwards. NotSupported where the
+  // bytes cannot be read before Commit (the default; S3: they are in flight).
+  virtual Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms);
 };
 
 // Called with consecutive chunks of an object's bytes; a non-OK return stops
@@ -141,6 +149,11 @@ class StorageBackend {
   // backend stores objects as local files (posix); the caller closes it.
   // NotSupported for other backends (and wrappers): stream with Read instead.
   virtual Result<int> OpenForCopy(std::string_view key);
+  // True when this backend's writers hold their bytes in local storage before
+  // Commit, copy AppendFromFile inside the kernel and support DigestAppended
+  // (posix): then copying a local file first and hashing the copy reads its
+  // bytes once. False by default (and for wrappers, which see only Append).
+  virtual bool DigestsBeforeCommit() const { return false; }
 
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});

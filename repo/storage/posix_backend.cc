@@ -116,8 +116,8 @@ namespace {
 
 // Lists the files below folder `dir` (whose key prefix is `dir_key`, empty or
 // ending in '/') whose keys start with `prefix`.
-Status Walk(const std::string& dir, const std::string& dir_key, std::string_view prefix,
-            const std::function<Status(const ObjectInfo&)>& fn) {
+Status WalkFolder(const std::string& dir, const std::string& dir_key, std::string_view prefix,
+                  const std::function<Status(const ObjectInfo&)>& fn) {
   DirCloser handle{::opendir(dir.c_str())};
   if (handle.dir == nullptr) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::OK();  // nothing under the prefix
@@ -144,7 +144,7 @@ Status Walk(const std::string& dir, const std::string& dir_key, std::string_view
       bool may_match = sub_key.size() <= prefix.size() ? prefix.starts_with(sub_key)
                                                        : sub_key.starts_with(prefix);
       if (may_match)
-        CAIRN_RETURN_IF_ERROR(Walk(dir + "/" + std::string(name), sub_key, prefix, fn));
+        CAIRN_RETURN_IF_ERROR(WalkFolder(dir + "/" + std::string(name), sub_key, prefix, fn));
     } else if (S_ISREG(st.st_mode) && key.starts_with(prefix)) {
       CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{std::move(key), static_cast<uint64_t>(st.st_size)}));
     }
@@ -162,7 +162,7 @@ Status PosixBackend::List(std::string_view prefix,
   std::string start_key =
       slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash + 1));
   std::string start_dir = start_key.empty() ? root_ : root_ + "/" + start_key.substr(0, slash);
-  return Walk(start_dir, start_key, prefix, fn);
+  return WalkFolder(start_dir, start_key, prefix, fn);
 }
 
 Status PosixBackend::Remove(std::string_view key) {

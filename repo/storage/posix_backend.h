@@ -28,6 +28,7 @@ class PosixBackend : public StorageBackend {
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Result<int> OpenForCopy(std::string_view key) override;
+  bool DigestsBeforeCommit() const override { return true; }
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;

@@ -1,6 +1,7 @@
 // Posix-only behaviour: files on disk, missing roots, permissions, temp files.
 #include "repo/storage/posix_backend.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -70,6 +71,46 @@ TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
   // A file someone else put in the folder is an object like any other.
   WriteFile(dir / "events/1-2.pb", "seg");
   EXPECT_EQ(*backend->ReadAll("events/1-2.pb"), "seg");
+}
+
+TEST(PosixBackend, CopyThenDigestReadsTheStoredBytes) {
+  TempDir dir;
+  auto backend = Open(dir / "site");
+  ASSERT_TRUE(backend->CreateRoot().ok());
+  EXPECT_TRUE(backend->DigestsBeforeCommit());
+  WriteFile(dir / "source.bin", "the payload bytes");
+  int fd = ::open((dir / "source.bin").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const std::string sha = std::string(64, 'a');  // not the bytes' SHA-256
+  {
+    // Commit checks expected_sha256 against the digest read back: a wrong one
+    // leaves nothing behind.
+    PutOptions wrong;
+    wrong.expected_sha256 = sha;
+    auto writer = std::move(backend->NewWriter(wrong)).value();
+    ASSERT_TRUE(writer->AppendFromFile(fd, 0, 17).ok());
+    Result<bagit::Digests> d = writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(writer->Commit("k/wrong").code(), Code::kCorruption);
+    EXPECT_FALSE(fs::exists(dir / "site/k/wrong"));
+  }
+  auto writer = std::move(backend->NewWriter(PutOptions{})).value();
+  ASSERT_TRUE(writer->AppendFromFile(fd, 0, 17).ok());
+  ::close(fd);
+  Result<bagit::Digests> digests = writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5));
+  ASSERT_TRUE(digests.ok()) << digests.status().ToString();
+  bagit::Digests want =
+      bagit::HashBytes("the payload bytes", bagit::Only(bagit::Algorithm::kMd5) |
+                                                bagit::Only(bagit::Algorithm::kSha256));
+  EXPECT_EQ((*digests)[bagit::Algorithm::kSha256], want[bagit::Algorithm::kSha256]);
+  EXPECT_EQ((*digests)[bagit::Algorithm::kMd5], want[bagit::Algorithm::kMd5]);
+  // Nothing may be appended once the bytes were digested.
+  std::string more = "more";
+  EXPECT_FALSE(writer->Append(std::as_bytes(std::span<const char>(more))).ok());
+  ASSERT_TRUE(writer->Commit("k/right").ok());
+  EXPECT_TRUE(writer->VerifiedByReadBack());
+  EXPECT_EQ(ReadFile(dir / "site/k/right"), "the payload bytes");
+  EXPECT_TRUE(fs::is_empty(dir / "site/tmp"));
 }
 
 TEST(PosixBackend, DotDotKeyIsRefusedAndNothingIsWrittenOutside) {

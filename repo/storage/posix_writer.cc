@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <optional>
 #include <random>
 
@@ -33,7 +34,9 @@ class PosixWriter : public BlobWriter {
   ~PosixWriter() override { Abort(); }
 
   Status Append(std::span<const std::byte> data) override {
-    if (done_ || fd_ < 0) return Status::IOError("append to a finished writer: " + temp_path_);
+    if (done_ || fd_ < 0 || digested_sha256_) {
+      return Status::IOError("append to a finished writer: " + temp_path_);
+    }
     if (hasher_) hasher_->Update(data);
     while (!data.empty()) {
       ssize_t n = ::write(fd_, data.data(), data.size());
@@ -51,10 +54,12 @@ class PosixWriter : public BlobWriter {
   }
 
   Status AppendFromFile(int fd, uint64_t offset, uint64_t length) override {
-    if (!hasher_) return BlobWriter::AppendFromFile(fd, offset, length);
-    if (done_ || fd_ < 0) return Status::IOError("append to a finished writer: " + temp_path_);
-    // Inside the kernel: no copy through this process's memory. The bytes are
-    // hashed when the temp file is read back at Commit, before the rename.
+    if (done_ || fd_ < 0 || digested_sha256_) {
+      return Status::IOError("append to a finished writer: " + temp_path_);
+    }
+    // Inside the kernel: no copy through this process's memory. With an
+    // expected SHA-256 the bytes are hashed when the temp file is read back at
+    // Commit, before the rename (or by DigestAppended).
     copied_in_kernel_ = true;
     while (length > 0) {
       loff_t in = static_cast<loff_t>(offset);
@@ -82,6 +87,17 @@ class PosixWriter : public BlobWriter {
 
   bool VerifiedByReadBack() const override { return verified_by_read_back_; }
 
+  Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms) override {
+    if (done_ || fd_ < 0) return Status::IOError("read back of a finished writer: " + temp_path_);
+    bagit::MultiHasher hasher(algorithms | bagit::Only(bagit::Algorithm::kSha256));
+    CAIRN_RETURN_IF_ERROR(
+        ReadTempFile([&](std::span<const std::byte> chunk) { hasher.Update(chunk); }));
+    bagit::Digests digests = hasher.Finish();
+    digested_sha256_ = digests[bagit::Algorithm::kSha256];
+    read_back_ = true;
+    return digests;
+  }
+
   Status Commit(std::string_view key) override {
     Status status = CommitImpl(key);
     Abort();  // closes the fd and removes the temp name in every case
@@ -104,12 +120,18 @@ class PosixWriter : public BlobWriter {
     CAIRN_RETURN_IF_ERROR(ValidateKey(key));
     if (done_ || fd_ < 0) return Status::IOError("commit of a finished writer: " + temp_path_);
     const std::string final_path = root_ + "/" + std::string(key);
-    if (hasher_ && copied_in_kernel_) {
-      // Read back what the kernel copied into the temp file, before any name
-      // points at it. (Appends mixed with kernel copies are read back too.)
-      CAIRN_RETURN_IF_ERROR(HashTempFile());
-    }
-    if (hasher_) {
+    if (digested_sha256_) {
+      // DigestAppended read the stored bytes: they are what the key names.
+      if (!options_.expected_sha256.empty() && *digested_sha256_ != options_.expected_sha256) {
+        return Status::Corruption("write " + final_path + ": SHA-256 of the bytes is " +
+                                  *digested_sha256_ + ", expected " + options_.expected_sha256);
+      }
+    } else if (hasher_) {
+      if (copied_in_kernel_) {
+        // Read back what the kernel copied into the temp file, before any name
+        // points at it. (Appends mixed with kernel copies are read back too.)
+        CAIRN_RETURN_IF_ERROR(HashTempFile());
+      }
       std::string actual = hasher_->FinishHex();
       if (actual != options_.expected_sha256) {
         return Status::Corruption("write " + final_path + ": SHA-256 of the bytes is " + actual +
@@ -155,9 +177,8 @@ class PosixWriter : public BlobWriter {
     flushed_ = written_;
   }
 
-  // Replaces the running hash by one of the temp file's bytes as stored.
-  Status HashTempFile() {
-    hasher_.emplace();
+  // Passes the temp file's bytes as stored to `fn`, in 1 MiB chunks.
+  Status ReadTempFile(const std::function<void(std::span<const std::byte>)>& fn) {
     constexpr size_t kReadChunk = 1 << 20;
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(kReadChunk);
     uint64_t offset = 0;
@@ -166,14 +187,22 @@ class PosixWriter : public BlobWriter {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Status::FromErrno(errno, "read back", temp_path_);
       if (n == 0) break;
-      hasher_->Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
+      fn(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
       offset += static_cast<uint64_t>(n);
     }
+    return Status::OK();
+  }
+
+  // Replaces the running hash by one of the temp file's bytes as stored.
+  Status HashTempFile() {
+    hasher_.emplace();
+    CAIRN_RETURN_IF_ERROR(ReadTempFile([&](std::span<const std::byte> c) { hasher_->Update(c); }));
     read_back_ = true;
     return Status::OK();
   }
 
   std::optional<Sha256Stream> hasher_;
+  std::optional<std::string> digested_sha256_;  // set by DigestAppended
   bool done_ = false;
   bool copied_in_kernel_ = false;
   bool read_back_ = false;              // the hash checked at Commit is of the stored bytes

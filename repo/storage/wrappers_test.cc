@@ -15,7 +15,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::span<const std::byte> Bytes(std::string_view s) {
+std::span<const std::byte> AsBytes(std::string_view s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
@@ -115,9 +115,9 @@ TEST(FaultBackend, NoSpaceOnAppendAfterSomeWrites) {
   FaultBackend faults(std::make_unique<MemoryBackend>("full"));
   faults.AddRule(FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("disk full")).Skip(2));
   auto writer = std::move(faults.NewWriter({})).value();
-  EXPECT_TRUE(writer->Append(Bytes("1")).ok());
-  EXPECT_TRUE(writer->Append(Bytes("2")).ok());
-  EXPECT_EQ(writer->Append(Bytes("3")).code(), Code::kNoSpace);
+  EXPECT_TRUE(writer->Append(AsBytes("1")).ok());
+  EXPECT_TRUE(writer->Append(AsBytes("2")).ok());
+  EXPECT_EQ(writer->Append(AsBytes("3")).code(), Code::kNoSpace);
   writer->Abort();
   std::vector<std::string> keys;
   ASSERT_TRUE(faults
@@ -142,7 +142,7 @@ TEST(FaultBackend, OfflineSiteIsUnavailableEverywhereIncludingOpenWriters) {
   EXPECT_TRUE(faults.List("", no_op).IsUnavailable());
   EXPECT_TRUE(faults.Remove("k").IsUnavailable());
   EXPECT_TRUE(faults.NewWriter({}).status().IsUnavailable());
-  EXPECT_TRUE(writer->Append(Bytes("x")).IsUnavailable());
+  EXPECT_TRUE(writer->Append(AsBytes("x")).IsUnavailable());
   EXPECT_TRUE(faults.CleanupTemp(0).IsUnavailable());
   Status status = faults.Put("k2", "v");
   EXPECT_NE(status.message().find(dir.path().string()), std::string::npos) << status.message();
