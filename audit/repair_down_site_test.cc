@@ -69,5 +69,25 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
   }
 }
 
+// A bad copy met on another site while repairing, outside the sweep's scope,
+// is a finding of this sweep: it is a PREMIS fixity-check failure too.
+TEST_F(AuditTest, BadSourceMetWhileRepairingIsAnEvent) {
+  fs::remove(BlobPath("a", kFiles[1]));
+  testing::WriteFile(BlobPath("b", kFiles[1]), "not the second file\n");
+  uint64_t head = Head();
+  AuditOptions options = Options();
+  options.scope.site = "a";
+  auto report = RunAudit(*repo_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->missing, 1u);
+  EXPECT_EQ(report->corrupt, 1u);   // b's copy, met while repairing a's
+  EXPECT_EQ(report->repaired, 1u);  // from c
+  bool b_event = false;
+  for (const proto::Event& e : Events("fixity check", "failure", head)) {
+    if (e.site() == "b" && e.file() == "data/two.txt") b_event = true;
+  }
+  EXPECT_TRUE(b_event) << "the corrupt copy on b is a finding without an event";
+}
+
 }  // namespace
 }  // namespace cairn::audit

@@ -172,8 +172,16 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
       if (!planned_.count(repair.other_updates[i].replica_id)) {
         AuditReport od;
         Finding& other = repair.other_findings[i];
-        (other.kind == FindingKind::kMissing ? od.missing : od.corrupt) = 1;
+        bool other_missing = other.kind == FindingKind::kMissing;
+        (other_missing ? od.missing : od.corrupt) = 1;
         std::string other_site = other.site;
+        // A finding of this sweep: a PREMIS fixity-check failure too.
+        Candidate other_copy = copy;
+        other_copy.site = other_site;
+        other_copy.replica_id = repair.other_updates[i].replica_id;
+        events.push_back(internal::CopyEvent(
+            repo::kFixityCheck, other_copy, "failure",
+            std::string(other_missing ? "missing: " : "corrupt: ") + other.detail, options_));
         AddFinding(other_site, std::move(other), od);
       }
       updates.push_back(std::move(repair.other_updates[i]));
