@@ -44,7 +44,7 @@ echo "== cairn soak: $blobs blobs, $faults faults, seed ${seed:-random}"
 echo "== cores: $(nproc); load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 start=$(date +%s)
 set +e
-CAIRN_SOAK_BLOBS="$blobs" CAIRN_SOAK_FAULTS="$faults" ${seed:+CAIRN_SOAK_SEED="$seed"} \
+env CAIRN_SOAK_BLOBS="$blobs" CAIRN_SOAK_FAULTS="$faults" ${seed:+"CAIRN_SOAK_SEED=$seed"} \
   "$tests" --gtest_filter='CorruptionSoakTest.*' --gtest_color=no
 code=$?
 set -e
