@@ -1,11 +1,16 @@
 // What the corruption soak (tests/hostile/soak_test.cc) checks once the daemon
 // is quiet: every finding of `cairn audit report --json` matched to the
 // injected faults (found, repaired, false positives, unrepairable) and to the
-// PREMIS events of `cairn events --json`.
+// PREMIS events of `cairn events --json`; and where it runs (SoakDir) and how
+// big (EnvNumber).
 #ifndef CAIRN_TESTS_HOSTILE_SOAK_CHECKS_H_
 #define CAIRN_TESTS_HOSTILE_SOAK_CHECKS_H_
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -13,8 +18,39 @@
 
 #include "repo/site_layout.h"
 #include "tests/hostile/soak_faults.h"
+#include "tests/util/test_util.h"
 
 namespace cairn::testing {
+
+// The whole number in environment variable `name`, or `fallback`.
+inline uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* text = std::getenv(name);
+  return text && *text ? std::strtoull(text, nullptr, 10) : fallback;
+}
+
+// The soak's folder: on tmpfs (/dev/shm) when there is one, else in $TMPDIR;
+// CAIRN_SOAK_TMPDIR chooses. The soak proves detection and repair, not disk
+// durability (the crash suite does): on a busy ext4 disk the fsyncs of 60,000
+// small files and their unlinks cost minutes that prove nothing here.
+inline std::unique_ptr<TempDir> SoakDir() {
+  std::string base;
+  if (const char* chosen = std::getenv("CAIRN_SOAK_TMPDIR"); chosen && *chosen) {
+    base = chosen;
+  } else if (::access("/dev/shm", W_OK) == 0) {
+    base = "/dev/shm";
+  }
+  if (base.empty()) return std::make_unique<TempDir>();
+  const char* old = std::getenv("TMPDIR");
+  std::string saved = old ? old : "";
+  ::setenv("TMPDIR", base.c_str(), 1);
+  auto dir = std::make_unique<TempDir>();
+  if (old) {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  return dir;
+}
 
 struct SoakTally {
   std::set<std::string> found;     // hit copies with a corrupt, missing or damaged finding

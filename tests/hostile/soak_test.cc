@@ -12,7 +12,6 @@
 // CAIRN_SOAK_BLOBS (default 10000) and CAIRN_SOAK_FAULTS (default 200);
 // ops/bench/soak.sh runs bigger soaks by hand.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -34,41 +33,12 @@ namespace {
 constexpr int kObjects = 10;  // over two partners; object 0 also gets a version 2
 constexpr int kMaxRounds = 12;
 
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  return text && *text ? std::strtoull(text, nullptr, 10) : fallback;
-}
-
 std::string Script(const std::string& name) {
   return std::string(CAIRN_SOURCE_DIR) + "/ops/scripts/" + name;
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-// The soak's folder: on tmpfs (/dev/shm) when there is one, else in $TMPDIR;
-// CAIRN_SOAK_TMPDIR chooses. The soak proves detection and repair, not disk
-// durability (the crash suite does): on a busy ext4 disk the fsyncs of 60,000
-// small files and their unlinks cost minutes that prove nothing here.
-std::unique_ptr<TempDir> SoakDir() {
-  std::string base;
-  if (const char* chosen = std::getenv("CAIRN_SOAK_TMPDIR"); chosen && *chosen) {
-    base = chosen;
-  } else if (::access("/dev/shm", W_OK) == 0) {
-    base = "/dev/shm";
-  }
-  if (base.empty()) return std::make_unique<TempDir>();
-  const char* old = std::getenv("TMPDIR");
-  std::string saved = old ? old : "";
-  ::setenv("TMPDIR", base.c_str(), 1);
-  auto dir = std::make_unique<TempDir>();
-  if (old) {
-    ::setenv("TMPDIR", saved.c_str(), 1);
-  } else {
-    ::unsetenv("TMPDIR");
-  }
-  return dir;
 }
 
 class CorruptionSoakTest : public ::testing::Test {
