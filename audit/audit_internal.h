@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,9 +76,33 @@ struct RepairResult {
   std::vector<Finding> other_findings;
 };
 
+// The sites one sweep found it could not read (their own sweep, or a source
+// copy while repairing): the sweep's later repairs skip them at once instead
+// of waiting out the storage retries again for every copy (a site that is down
+// cost seconds per repair). Such repairs are "not repaired now", retried by a
+// later sweep. Thread-safe.
+class DownSites {
+ public:
+  void Add(const std::string& site) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sites_.insert(site);
+  }
+  bool Contains(const std::string& site) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sites_.count(site) > 0;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> sites_;
+};
+
 // Finds another replica of the same blob or tag file that verifies (ok rows
 // first), removes the bad copy on `copy.site` and writes a verified one.
-RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy);
+// Sources on a site in `down` (may be null) are skipped; a source site found
+// unreadable is added to it.
+RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy,
+                        DownSites* down = nullptr);
 
 // Collects replica updates, events and counts; writes them in one catalog
 // transaction (replica rows + audit_runs counts) followed by AppendEvents,

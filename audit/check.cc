@@ -74,7 +74,8 @@ CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limi
   return result;
 }
 
-RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy) {
+RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy,
+                        DownSites* down) {
   RepairResult result;
   Result<std::vector<OtherCopy>> others = OtherCopies(db, copy);
   if (!others.ok()) {
@@ -90,10 +91,16 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
   std::string why;
   int64_t now = repo.clock().NowMicros();
   for (const OtherCopy& other : *others) {
+    if (down != nullptr && down->Contains(other.site)) {
+      some_unreadable = true;
+      why += "; site " + other.site + ": could not be read earlier in this sweep";
+      continue;
+    }
     Result<repo::Site*> source = repo.OpenSite(other.site);
     if (!source.ok()) {
       some_unreadable = true;
       why += "; site " + other.site + ": " + source.status().message();
+      if (down != nullptr) down->Add(other.site);
       continue;
     }
     Candidate source_copy = copy;
@@ -103,6 +110,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
     if (verified.outcome == Outcome::kUnavailable) {
       some_unreadable = true;
       why += "; " + verified.detail;
+      if (down != nullptr) down->Add(other.site);
       continue;
     }
     if (verified.outcome != Outcome::kOk) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
@@ -15,6 +16,14 @@ bool Cancelled(const DaemonOptions& options) { return options.cancel && options.
 
 std::string Owner(const DaemonOptions& options) {
   return options.owner.empty() ? "cairn-daemon " + std::to_string(::getpid()) : options.owner;
+}
+
+constexpr size_t kMaxJobsPerSweep = 4096;  // queued jobs one repair sweep takes at once
+
+// Whether one repair sweep serves both jobs: same target site and object.
+bool SameSweep(const repo::JobRecord& a, const repo::JobRecord& b) {
+  return a.job.target_site() == b.job.target_site() && a.job.partner() == b.job.partner() &&
+         a.job.object() == b.job.object();
 }
 
 // Runs one repair job; false when it must be retried later (with why).
@@ -75,21 +84,41 @@ Result<RepairSummary> DrainRepairs(repo::Repository& repo, const DaemonOptions& 
     CAIRN_ASSIGN_OR_RETURN(std::vector<repo::JobRecord> jobs,
                            repo.catalog().LeaseJobs(8, options.lease_micros, owner, filter));
     if (jobs.empty()) break;
+    std::set<int64_t> handled;
     for (const repo::JobRecord& job : jobs) {
+      if (handled.count(job.id)) continue;
+      // One sweep checks every copy of the object on the target site: it
+      // serves every job queued for the same site and object (a restore
+      // queues one per bad copy), those of this lease and those still queued.
+      std::vector<repo::JobRecord> group;
+      for (const repo::JobRecord& other : jobs) {
+        if (!handled.count(other.id) && SameSweep(other, job)) group.push_back(other);
+      }
+      repo::JobFilter same = filter;
+      same.partner = job.job.partner();
+      same.object = job.job.object();
+      same.target_site = job.job.target_site();
+      CAIRN_ASSIGN_OR_RETURN(
+          std::vector<repo::JobRecord> queued,
+          repo.catalog().LeaseJobs(kMaxJobsPerSweep, options.lease_micros, owner, same));
+      group.insert(group.end(), queued.begin(), queued.end());
       std::string why;
       Result<bool> done = Cancelled(options) ? false : RunRepairJob(repo, options, job, &why);
       if (!done.ok()) return done.status();
-      if (*done) {
-        ++summary.jobs_done;
-        CAIRN_RETURN_IF_ERROR(repo.catalog().CompleteJob(job.id));
-      } else {
-        ++summary.jobs_retry;
-        if (!why.empty())
-          summary.errors.push_back("repair job " + std::to_string(job.id) + ": " + why);
-        // Retryable: queued again after the backoff (a cancelled job at once
-        // would be retried too early, the backoff is fine for it as well).
-        CAIRN_RETURN_IF_ERROR(repo.catalog().FailJob(
-            job.id, Status::Unavailable(why.empty() ? "daemon stopping" : why)));
+      for (const repo::JobRecord& member : group) {
+        handled.insert(member.id);
+        if (*done) {
+          ++summary.jobs_done;
+          CAIRN_RETURN_IF_ERROR(repo.catalog().CompleteJob(member.id));
+        } else {
+          ++summary.jobs_retry;
+          if (!why.empty())
+            summary.errors.push_back("repair job " + std::to_string(member.id) + ": " + why);
+          // Retryable: queued again after the backoff (a cancelled job at once
+          // would be retried too early, the backoff is fine for it as well).
+          CAIRN_RETURN_IF_ERROR(repo.catalog().FailJob(
+              member.id, Status::Unavailable(why.empty() ? "daemon stopping" : why)));
+        }
       }
     }
   }

@@ -75,6 +75,7 @@ class Sweep {
   std::mutex mu_;                              // report_, intervals_
   std::map<std::string, int64_t> intervals_;
   std::atomic<uint64_t> started_{0};
+  internal::DownSites down_sites_;  // not read again as repair sources in this sweep
 };
 
 bool Sweep::ShouldStop() {
@@ -164,15 +165,23 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   if (!options_.repair) {
     updates.push_back({copy.replica_id, bad, -1, now, check.detail});
   } else {
-    internal::RepairResult repair = RepairCopy(repo_, db, copy);
+    internal::RepairResult repair = RepairCopy(repo_, db, copy, &down_sites_);
     // Other bad copies met while repairing: counted here only when this
     // sweep does not check them itself (no double counts).
     for (size_t i = 0; i < repair.other_updates.size(); ++i) {
       if (!planned_.count(repair.other_updates[i].replica_id)) {
         AuditReport od;
         Finding& other = repair.other_findings[i];
-        (other.kind == FindingKind::kMissing ? od.missing : od.corrupt) = 1;
+        bool other_missing = other.kind == FindingKind::kMissing;
+        (other_missing ? od.missing : od.corrupt) = 1;
         std::string other_site = other.site;
+        // A finding of this sweep: a PREMIS fixity-check failure too.
+        Candidate other_copy = copy;
+        other_copy.site = other_site;
+        other_copy.replica_id = repair.other_updates[i].replica_id;
+        events.push_back(internal::CopyEvent(
+            repo::kFixityCheck, other_copy, "failure",
+            std::string(other_missing ? "missing: " : "corrupt: ") + other.detail, options_));
         AddFinding(other_site, std::move(other), od);
       }
       updates.push_back(std::move(repair.other_updates[i]));
@@ -201,6 +210,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
 
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
                               const std::vector<const Candidate*>& copies, size_t from) {
+  down_sites_.Add(site);
   Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
   for (size_t i = from; i < copies.size(); ++i) {
     Candidate c = *copies[i];

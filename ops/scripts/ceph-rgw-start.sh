@@ -156,7 +156,7 @@ bluestore fsck on mount = false
 osd max object size = 134217728
 
 [client.rgw.0]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 rgw data = $dir/rgw
 rgw gc obj min wait = 30
 rgw dynamic resharding = false

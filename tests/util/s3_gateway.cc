@@ -97,6 +97,29 @@ const S3Gateway* SharedS3Gateway(std::string* log) {
   return g_gateway;
 }
 
+bool StartPrivateS3Gateway(const std::string& dir, S3Gateway* gateway, std::string* log) {
+  CommandResult started = RunProcess({Script("ceph-rgw-start.sh"), dir});
+  if (started.exit_code != 0) {
+    *log = "ops/scripts/ceph-rgw-start.sh " + dir + " failed (exit " +
+           std::to_string(started.exit_code) + "):\n" + started.err + started.out;
+    return false;
+  }
+  std::map<std::string, std::string> env = ReadEnvFile(dir + "/s3.env");
+  gateway->endpoint = env["CAIRN_S3_ENDPOINT"];
+  gateway->access_key = env["AWS_ACCESS_KEY_ID"];
+  gateway->secret_key = env["AWS_SECRET_ACCESS_KEY"];
+  gateway->region = env["AWS_REGION"];
+  gateway->dir = dir;
+  gateway->owned = true;
+  if (gateway->endpoint.empty() || gateway->access_key.empty()) {
+    *log = dir + "/s3.env is missing or incomplete:\n" + started.out;
+    return false;
+  }
+  return true;
+}
+
+void StopPrivateS3Gateway(const std::string& dir) { RunProcess({Script("ceph-rgw-stop.sh"), dir}); }
+
 std::string FreshBucketName() {
   // Random per process: a shared gateway outlives many test processes.
   static const std::string run = [] {

@@ -34,6 +34,14 @@ std::string FreshBucketName();
 std::string S3Url(const S3Gateway& gateway, const std::string& bucket,
                   const std::string& extra = "");
 
+// Starts a gateway of this test's own in `dir` (ceph-rgw-start.sh DIR): for a
+// test that stops its radosgw (ceph-rgw-gateway.sh stop|start DIR), which must
+// never be done to the shared gateway. Does not touch the environment. False,
+// with *log holding why (the script's output), if it did not start. The caller
+// stops it with StopPrivateS3Gateway(dir).
+bool StartPrivateS3Gateway(const std::string& dir, S3Gateway* gateway, std::string* log);
+void StopPrivateS3Gateway(const std::string& dir);
+
 }  // namespace cairn::testing
 
 #endif  // CAIRN_TESTS_UTIL_S3_GATEWAY_H_
