@@ -15,7 +15,7 @@
 namespace cairn::repo {
 namespace {
 
-using testing::WriteFile;
+using cairn::testing::WriteFile;
 
 TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
   WriteFile(dir_ / "src/photos/a.txt", "alpha\n");
@@ -41,7 +41,7 @@ TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
     }
     EXPECT_FALSE(fs::exists(v1 / "cairn-added.txt"));
   }
-  std::string info = testing::ReadFile(SitePath("a") / "bags/acme/photos/v1/bag-info.txt");
+  std::string info = cairn::testing::ReadFile(SitePath("a") / "bags/acme/photos/v1/bag-info.txt");
   EXPECT_NE(info.find("Payload-Oxum: 17.3"), std::string::npos) << info;
   Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "photos", 1, true);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -96,10 +96,10 @@ TEST_F(DepositTest, BagWithoutSha256ManifestGetsOneMarkedAsCairnAdded) {
   EXPECT_EQ(out.receipt->source_kind, "bag");
   EXPECT_TRUE(out.receipt->cairn_added_sha256_manifest);
   fs::path v1 = SitePath("b") / "bags/acme/md5bag/v1";
-  EXPECT_EQ(testing::ReadFile(v1 / "cairn-added.txt"), "manifest-sha256.txt\n");
-  EXPECT_EQ(testing::ReadFile(v1 / "manifest-md5.txt"),
-            testing::ReadFile(bag / "manifest-md5.txt"));  // byte for byte
-  std::string added = testing::ReadFile(v1 / "manifest-sha256.txt");
+  EXPECT_EQ(cairn::testing::ReadFile(v1 / "cairn-added.txt"), "manifest-sha256.txt\n");
+  EXPECT_EQ(cairn::testing::ReadFile(v1 / "manifest-md5.txt"),
+            cairn::testing::ReadFile(bag / "manifest-md5.txt"));  // byte for byte
+  std::string added = cairn::testing::ReadFile(v1 / "manifest-sha256.txt");
   EXPECT_NE(added.find("  data/one.txt\n"), std::string::npos) << added;
   EXPECT_EQ(VerifiedBlobs("b"), 2u);
 }

@@ -100,7 +100,7 @@ class DepositTest : public ::testing::Test {
     std::string manifest;
     uint64_t bytes = 0;
     for (const auto& [path, content] : files) {
-      testing::WriteFile(bag / path, content);
+      cairn::testing::WriteFile(bag / path, content);
       manifest += bagit::HashBytes(content, bagit::Only(algorithm))[algorithm] + "  " +
                   bagit::EncodeManifestPath(path) + "\n";
       bytes += content.size();
@@ -113,11 +113,11 @@ class DepositTest : public ::testing::Test {
         {"manifest-" + alg + ".txt", manifest}};
     std::string tagmanifest;
     for (const auto& [name, content] : tags) {
-      testing::WriteFile(bag / name, content);
+      cairn::testing::WriteFile(bag / name, content);
       tagmanifest +=
           bagit::HashBytes(content, bagit::Only(algorithm))[algorithm] + "  " + name + "\n";
     }
-    testing::WriteFile(bag / ("tagmanifest-" + alg + ".txt"), tagmanifest);
+    cairn::testing::WriteFile(bag / ("tagmanifest-" + alg + ".txt"), tagmanifest);
   }
 
   // Serializes the bag folder `bag` (tag files first) into `archive` under a
@@ -148,14 +148,14 @@ class DepositTest : public ::testing::Test {
     };
     for (const auto* group : {&tags, &payload}) {
       for (const fs::path& p : *group) {
-        add(top + "/" + fs::relative(p, bag).generic_string(), testing::ReadFile(p));
+        add(top + "/" + fs::relative(p, bag).generic_string(), cairn::testing::ReadFile(p));
       }
     }
     if (!extra_member.empty()) add(extra_member, "evil\n");
     ASSERT_TRUE((*writer)->Finish().ok());
   }
 
-  testing::TempDir tmp_;
+  cairn::testing::TempDir tmp_;
   fs::path dir_;
   FakeClock clock_;
   std::unique_ptr<Repository> repo_;

@@ -84,7 +84,7 @@ std::string EncodePath(const std::string& path) {
   return out;
 }
 
-HandMadeBag MakeBag(const std::map<std::string, std::string>& payload) {
+HandMadeBag MakeHandMadeBag(const std::map<std::string, std::string>& payload) {
   HandMadeBag bag;
   bag.payload = payload;
   uint64_t bytes = 0;
@@ -158,10 +158,10 @@ class ReadmeRestore : public ::testing::Test {
 };
 
 TEST_F(ReadmeRestore, PlainBagRebuildsAndPassesSha256sumCheck) {
-  HandMadeBag bag = MakeBag({{"data/a.txt", "alpha\n"},
-                             {"data/copy-of-a.txt", "alpha\n"},
-                             {"data/images/scan 01.tif", std::string(300000, '\x7f')},
-                             {"data/empty", ""}});
+  HandMadeBag bag = MakeHandMadeBag({{"data/a.txt", "alpha\n"},
+                                     {"data/copy-of-a.txt", "alpha\n"},
+                                     {"data/images/scan 01.tif", std::string(300000, '\x7f')},
+                                     {"data/empty", ""}});
   Store(*site_, "plain", bag);
   fs::path dest = dir_ / "rebuilt";
   auto run = FollowReadme(dir_ / "site", "plain", dest, path_dir_);
@@ -177,9 +177,9 @@ TEST_F(ReadmeRestore, PlainBagRebuildsAndPassesSha256sumCheck) {
 }
 
 TEST_F(ReadmeRestore, PercentEncodedNamesAreDecoded) {
-  HandMadeBag bag = MakeBag({{"data/100% done.txt", "percent\n"},
-                             {"data/line\nbreak.txt", "newline\n"},
-                             {"data/ok.txt", "ok\n"}});
+  HandMadeBag bag = MakeHandMadeBag({{"data/100% done.txt", "percent\n"},
+                                     {"data/line\nbreak.txt", "newline\n"},
+                                     {"data/ok.txt", "ok\n"}});
   Store(*site_, "tricky", bag);
   fs::path dest = dir_ / "rebuilt";
   auto run = FollowReadme(dir_ / "site", "tricky", dest, path_dir_);
@@ -194,7 +194,7 @@ TEST_F(ReadmeRestore, Md5OnlyBagLosesWhatCairnAdded) {
   // beside it (listed in cairn-added.txt) to map paths to blobs.
   std::map<std::string, std::string> payload = {{"data/a.txt", "alpha\n"},
                                                 {"data/sub/b.txt", "beta\n"}};
-  HandMadeBag bag = MakeBag(payload);
+  HandMadeBag bag = MakeHandMadeBag(payload);
   auto md5 = [](const std::string& bytes) {
     return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kMd5))[bagit::Algorithm::kMd5];
   };
@@ -218,7 +218,7 @@ TEST_F(ReadmeRestore, Md5OnlyBagLosesWhatCairnAdded) {
 }
 
 TEST_F(ReadmeRestore, ADamagedBlobIsReportedByTheRecipe) {
-  HandMadeBag bag = MakeBag({{"data/a.txt", "alpha\n"}, {"data/b.txt", "beta\n"}});
+  HandMadeBag bag = MakeHandMadeBag({{"data/a.txt", "alpha\n"}, {"data/b.txt", "beta\n"}});
   Store(*site_, "damaged", bag);
   std::string digest = Sha256Hex("beta\n");
   cairn::testing::WriteFile(dir_ / "site" / layout::BlobKey(digest), "BETA\n");

@@ -33,9 +33,7 @@ namespace {
 constexpr int kObjects = 10;  // over two partners; object 0 also gets a version 2
 constexpr int kMaxRounds = 12;
 
-std::string Script(const std::string& name) {
-  return std::string(CAIRN_SOURCE_DIR) + "/ops/scripts/" + name;
-}
+using cairn::testing::OpsScript;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -225,7 +223,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
   uint64_t repair_jobs_done = 0;
 
   ASSERT_EQ(Cairn({"audit", "schedule", "add", "soak", "--every", "1h"}).exit_code, 0);
-  CommandResult stopped = RunProcess({Script("ceph-rgw-gateway.sh"), "stop", gateway_dir_});
+  CommandResult stopped = RunProcess({OpsScript("ceph-rgw-gateway.sh"), "stop", gateway_dir_});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   const int64_t t0 = std::time(nullptr) + 31 * 86400;  // every copy due
   auto t_heal = std::chrono::steady_clock::now();
@@ -236,7 +234,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
   int64_t last_run = 0;
   for (; rounds < kMaxRounds && !quiet; ++rounds) {
     if (rounds == 1) {
-      CommandResult started = RunProcess({Script("ceph-rgw-gateway.sh"), "start", gateway_dir_});
+      CommandResult started = RunProcess({OpsScript("ceph-rgw-gateway.sh"), "start", gateway_dir_});
       ASSERT_EQ(started.exit_code, 0) << started.err;
     }
     auto t_round = std::chrono::steady_clock::now();

@@ -24,9 +24,7 @@
 namespace cairn::testing {
 namespace {
 
-std::string Script(const std::string& name) {
-  return std::string(CAIRN_SOURCE_DIR) + "/ops/scripts/" + name;
-}
+using cairn::testing::OpsScript;
 
 std::string RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -49,7 +47,7 @@ class S3EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gateway_dir_ = (tmp_ / "gw").string();
-    CommandResult started = RunProcess({Script("ceph-rgw-start.sh"), gateway_dir_});
+    CommandResult started = RunProcess({OpsScript("ceph-rgw-start.sh"), gateway_dir_});
     ASSERT_EQ(started.exit_code, 0) << "the Ceph gateway did not start:\n"
                                     << started.err << started.out;
     gateway_started_ = true;
@@ -68,7 +66,7 @@ class S3EndToEndTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (gateway_started_) RunProcess({Script("ceph-rgw-stop.sh"), gateway_dir_});
+    if (gateway_started_) RunProcess({OpsScript("ceph-rgw-stop.sh"), gateway_dir_});
   }
 
   CommandResult Cairn(const std::vector<std::string>& args) {
@@ -163,7 +161,7 @@ TEST_F(S3EndToEndTest, PosixAndS3SitesThroughEveryCommand) {
     during = Cairn({"audit", "run", "--site", "s3", "--all", "--rate", "2M", "--json"});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  CommandResult stopped = RunProcess({Script("ceph-rgw-gateway.sh"), "stop", gateway_dir_});
+  CommandResult stopped = RunProcess({OpsScript("ceph-rgw-gateway.sh"), "stop", gateway_dir_});
   sweep.join();
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   nlohmann::json outage = Json(during);
@@ -177,7 +175,7 @@ TEST_F(S3EndToEndTest, PosixAndS3SitesThroughEveryCommand) {
   EXPECT_EQ(check_down.exit_code, 1);
   EXPECT_EQ(Json(check_down)["checks"][1]["status"], "failed") << check_down.out;  // reachable
 
-  CommandResult restarted = RunProcess({Script("ceph-rgw-gateway.sh"), "start", gateway_dir_});
+  CommandResult restarted = RunProcess({OpsScript("ceph-rgw-gateway.sh"), "start", gateway_dir_});
   ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
   // Every copy was checked by the first sweep, so none is due: check all again.
   CommandResult rerun = Cairn({"audit", "run", "--site", "s3", "--all", "--json"});

@@ -27,6 +27,10 @@ class TempDir {
 
 // tests/fixtures/<rel> in the source tree.
 fs::path FixturePath(const std::string& rel);
+// The path of ops/scripts/NAME in the source tree.
+inline std::string OpsScript(const std::string& name) {
+  return std::string(CAIRN_SOURCE_DIR) + "/ops/scripts/" + name;
+}
 // The built `cairn` binary.
 fs::path CairnBinary();
 
