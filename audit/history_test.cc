@@ -11,8 +11,8 @@
 namespace cairn::audit {
 namespace {
 
-const std::string kOne = "the first file\n";
-const std::string kTwo = "the second file, a little longer\n";
+const std::string kFirstFile = "the first file\n";
+const std::string kSecondFile = "the second file, a little longer\n";
 
 std::vector<std::vector<std::string>> CsvRows(const std::string& csv) {
   std::vector<std::vector<std::string>> rows;
@@ -54,11 +54,11 @@ class HistoryTest : public AuditTest {
   void TwoSweeps() {
     auto clean = RunAudit(*repo_, Options());
     ASSERT_TRUE(clean.ok());
-    std::string flipped = kOne;
+    std::string flipped = kFirstFile;
     flipped[2] ^= 0x20;
-    fs::remove(BlobPath("a", kOne));
-    testing::WriteFile(BlobPath("a", kOne), flipped);
-    fs::remove(BlobPath("a", kTwo));
+    fs::remove(BlobPath("a", kFirstFile));
+    testing::WriteFile(BlobPath("a", kFirstFile), flipped);
+    fs::remove(BlobPath("a", kSecondFile));
     fs::rename(SitePath("c"), dir_ / "c-away");
     clock_.Advance(repo::kMicrosPerDay);
     auto damaged = RunAudit(*repo_, Options());
@@ -93,7 +93,7 @@ TEST_F(HistoryTest, RunsFindingsSitesAndOverdue) {
       EXPECT_EQ(s.finding.path, "data/one.txt");
       EXPECT_EQ(s.finding.site, "a");
       EXPECT_EQ(s.finding.partner, "acme");
-      EXPECT_EQ(s.finding.sha256, Sha(kOne));
+      EXPECT_EQ(s.finding.sha256, Sha(kFirstFile));
       EXPECT_TRUE(s.finding.repaired);
     }
     missing += s.finding.kind == FindingKind::kMissing;
@@ -175,7 +175,7 @@ TEST_F(HistoryTest, EveryFormatCarriesTheSameFigures) {
     ++corrupt_rows;
     EXPECT_EQ(row[column("path")], "data/one.txt");
     EXPECT_EQ(row[column("site")], "a");
-    EXPECT_EQ(row[column("sha256")], Sha(kOne));
+    EXPECT_EQ(row[column("sha256")], Sha(kFirstFile));
   }
   EXPECT_EQ(corrupt_rows, 1u);
 
@@ -188,7 +188,7 @@ TEST_F(HistoryTest, EveryFormatCarriesTheSameFigures) {
             std::string::npos);
   EXPECT_NE(text.find("overdue for a check now: " + std::to_string(h->overdue) + " copies"),
             std::string::npos);
-  EXPECT_NE(text.find("corrupt: acme/maps@v1 data/one.txt on site a sha256 " + Sha(kOne)),
+  EXPECT_NE(text.find("corrupt: acme/maps@v1 data/one.txt on site a sha256 " + Sha(kFirstFile)),
             std::string::npos);
 
   std::string html = HistoryHtml(*h);
