@@ -4,12 +4,14 @@
 #define CAIRN_AUDIT_AUDIT_INTERNAL_H_
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "audit/audit.h"
 #include "audit/sample.h"
+#include "bagit/digest.h"
 #include "proto/event.pb.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/events/event_types.h"
@@ -38,9 +40,25 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros);
 
-// Fills partner, object, version and path of a blob copy picked without
-// them (the first version and path that hold the blob); a no-op otherwise.
-Status NameCopy(repo::sql::Db& db, Candidate& copy);
+// Fills partner, object, version and path of blob copies picked without
+// them (the first version and path that hold the blob); a no-op for others.
+// Keeps its statement prepared across copies: one per worker and connection.
+class CopyNamer {
+ public:
+  explicit CopyNamer(repo::sql::Db& db) : db_(db) {}
+  Status Name(Candidate& copy);
+
+ private:
+  repo::sql::Db& db_;
+  std::unique_ptr<repo::sql::Stmt> stmt_;
+};
+
+// Hashes the whole local file `fd` (from StorageBackend::OpenForCopy) into
+// `hasher`, paced by `limiter` (may be null). False, with `hasher` in an
+// unspecified state, when the file is not exactly `expected_size` bytes or
+// could not be read to the end: the caller then reads it through Site::Read.
+bool HashLocalFile(int fd, uint64_t expected_size, RateLimiter* limiter,
+                   bagit::MultiHasher& hasher);
 
 enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
 

@@ -19,7 +19,7 @@ GROUP BY r.id)sql";
 
 // Without a partner or object scope the names are not needed to pick: only
 // the replica rows are read (one scan), and the sweep's workers name each
-// copy as they check it (NameCopy), in parallel.
+// copy as they check it (CopyNamer), in parallel.
 constexpr std::string_view kBlobOnlyQuery = R"sql(
 SELECT r.id, s.name, r.blob, b.size, r.next_due
 FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
@@ -118,16 +118,21 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
   return picked;
 }
 
-Status NameCopy(repo::sql::Db& db, Candidate& copy) {
+Status CopyNamer::Name(Candidate& copy) {
   if (!copy.partner.empty() || copy.ref.kind != repo::ReplicaRef::Kind::kBlob) return Status::OK();
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare(kNameQuery));
-  stmt.Bind(1, copy.sha256);
-  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!stmt_) {
+    CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db_.Prepare(kNameQuery));
+    stmt_ = std::make_unique<repo::sql::Stmt>(std::move(stmt));
+  }
+  stmt_->Reset();
+  stmt_->Bind(1, copy.sha256);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt_->Step());
   if (!row) return Status::OK();  // a blob no file names any more: named by digest only
-  copy.partner = stmt.Text(0);
-  copy.object = stmt.Text(1);
-  copy.version = static_cast<uint32_t>(stmt.Int(2));
-  copy.path = stmt.Text(3);
+  copy.partner = stmt_->Text(0);
+  copy.object = stmt_->Text(1);
+  copy.version = static_cast<uint32_t>(stmt_->Int(2));
+  copy.path = stmt_->Text(3);
+  stmt_->Reset();  // no read transaction left open between copies
   return Status::OK();
 }
 

@@ -202,9 +202,11 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
                               const std::vector<const Candidate*>& copies, size_t from) {
   Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
+  std::unique_ptr<internal::CopyNamer> namer;
+  if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
   for (size_t i = from; i < copies.size(); ++i) {
     Candidate c = *copies[i];
-    if (db.ok()) (void)internal::NameCopy(*db, c);  // best effort: the digest names it anyway
+    if (namer) (void)namer->Name(c);  // best effort: the digest names it anyway
     AuditReport d;
     d.unavailable = 1;
     AddFinding(c.site,
@@ -251,6 +253,8 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   Status first_error;
   auto work = [&] {
     Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
+    std::unique_ptr<internal::CopyNamer> namer;
+    if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
     for (;;) {
       size_t i;
       {
@@ -265,7 +269,7 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
       }
       std::string why;
       Candidate named = *copies[i];
-      Status s = internal::NameCopy(*db, named);
+      Status s = namer->Name(named);
       if (s.ok()) s = CheckOne(**opened, *db, named, limiter, &why);
       std::lock_guard<std::mutex> guard(take_mu);
       if (!s.ok() && first_error.ok()) first_error = s;
