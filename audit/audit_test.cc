@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <map>
 
 #include "audit/audit_test_util.h"
@@ -210,6 +214,60 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
   auto third = RunAudit(*repo_, Options(AuditMode::kDue));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->checked, 0u);
+}
+
+// A sweep killed outright (SIGKILL, in a child process) after a finding was
+// committed: the finding is in audit_findings under the killed run, the
+// resumed sweep skips the copies already checked and does not report it again.
+TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
+  int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
+  std::string flipped = testing::ReadFile(BlobPath("a", kOne));
+  flipped[3] ^= 0x20;
+  fs::remove(BlobPath("a", kOne));
+  testing::WriteFile(BlobPath("a", kOne), flipped);
+  clock_.Advance(91 * repo::kMicrosPerDay);
+  repo_.reset();  // no SQLite connection open across the fork
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    repo::RepositoryOptions open;
+    open.clock = &clock_;
+    auto child = repo::Repository::Open((dir_ / "repo").string(), open);
+    if (!child.ok()) _exit(2);
+    AuditOptions options = Options(AuditMode::kDue);
+    options.threads = 1;  // site a first, then b and c: checks follow the finding
+    options.workers_per_site = 1;
+    options.batch_size = 1;
+    uint64_t problem_at = 0;
+    options.progress = [&](const AuditProgress& p) {
+      if (p.problems > 0 && problem_at == 0) problem_at = p.checked;
+      if (problem_at != 0 && p.checked > problem_at + 1) raise(SIGKILL);
+    };
+    (void)RunAudit(**child, options);
+    _exit(3);  // not killed: the test fails below
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+  Reopen();
+  // The killed run: never finished, its finding and counts committed.
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE finished IS NULL OR finished = 0"),
+            1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings f JOIN audit_runs r ON r.id = f.run_id "
+                      "WHERE (r.finished IS NULL OR r.finished = 0) AND f.kind = 'corrupt' "
+                      "AND f.path = 'data/one.txt' AND f.site = 'a' AND f.repaired = 1"),
+            1);
+  int64_t checked_before = CountRows("SELECT checked FROM audit_runs");
+  EXPECT_GE(checked_before, 2);
+  EXPECT_LT(checked_before, replicas);
+
+  auto resumed = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->checked, static_cast<uint64_t>(replicas - checked_before));
+  EXPECT_EQ(resumed->corrupt, 0u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings"), 1);
+  EXPECT_EQ(CountRows("SELECT SUM(checked) FROM audit_runs"), replicas);
+  EXPECT_EQ(CountRows("SELECT SUM(corrupt) FROM audit_runs"), 1);
 }
 
 TEST_F(AuditTest, ScopeAndPercentAndOrphans) {

@@ -61,7 +61,10 @@ class Sweep {
  private:
   bool ShouldStop();
   int64_t IntervalMicros(const std::string& partner);
-  void AddFinding(const std::string& site, Finding f, const AuditReport& deltas);
+  // Counts `deltas` for `site` and keeps `f` (if it names a site) in the
+  // report and, for the BatchWriter, in `durable`.
+  void AddFinding(const std::string& site, Finding f, const AuditReport& deltas,
+                  std::vector<Finding>* durable = nullptr);
   Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
                   std::string* unavailable_why);
   Status SiteUnavailable(const std::string& site, const std::string& why,
@@ -95,7 +98,8 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
   return micros;
 }
 
-void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d) {
+void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
+                       std::vector<Finding>* durable) {
   std::lock_guard<std::mutex> lock(mu_);
   SiteCounts& c = report_.sites[site];
   c.checked += d.checked;
@@ -114,7 +118,10 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d)
   report_.repaired += d.repaired;
   report_.damaged += d.damaged;
   report_.bytes += d.bytes;
-  if (!f.site.empty()) report_.findings.push_back(std::move(f));
+  if (!f.site.empty()) {
+    if (durable) durable->push_back(f);
+    report_.findings.push_back(std::move(f));
+  }
   if (options_.progress) {
     AuditProgress p;
     p.planned = report_.planned;
@@ -132,14 +139,16 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   AuditReport d;
   std::vector<internal::ReplicaUpdate> updates;
   std::vector<proto::Event> events;
+  std::vector<Finding> found;
   unavailable_why->clear();
   if (check.outcome == Outcome::kUnavailable) {
     *unavailable_why = check.detail;
     d.unavailable = 1;
     AddFinding(copy.site,
-               internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d);
+               internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d,
+               &found);
     // The row stays as it was: due, retried by a later sweep.
-    return writer_.Add({}, {}, d);
+    return writer_.Add({}, std::move(found), {}, d);
   }
   d.checked = 1;
   d.bytes = check.bytes;
@@ -151,7 +160,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
         internal::CopyEvent(repo::kFixityCheck, copy, "success",
                             "copy verified (" + std::to_string(check.bytes) + " bytes)", options_));
     AddFinding(copy.site, {}, d);
-    return writer_.Add(std::move(updates), std::move(events), d);
+    return writer_.Add(std::move(updates), {}, std::move(events), d);
   }
   bool missing = check.outcome == Outcome::kMissing;
   (missing ? d.missing : d.corrupt) = 1;
@@ -173,7 +182,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
         Finding& other = repair.other_findings[i];
         (other.kind == FindingKind::kMissing ? od.missing : od.corrupt) = 1;
         std::string other_site = other.site;
-        AddFinding(other_site, std::move(other), od);
+        AddFinding(other_site, std::move(other), od, &found);
       }
       updates.push_back(std::move(repair.other_updates[i]));
     }
@@ -195,8 +204,8 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
     }
     f.detail += "; " + repair.detail;
   }
-  AddFinding(copy.site, std::move(f), d);
-  return writer_.Add(std::move(updates), std::move(events), d);
+  AddFinding(copy.site, std::move(f), d, &found);
+  return writer_.Add(std::move(updates), std::move(found), std::move(events), d);
 }
 
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
@@ -204,6 +213,7 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
   Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
   std::unique_ptr<internal::CopyNamer> namer;
   if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
+  std::vector<Finding> found;
   for (size_t i = from; i < copies.size(); ++i) {
     Candidate c = *copies[i];
     if (namer) (void)namer->Name(c);  // best effort: the digest names it anyway
@@ -211,7 +221,7 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
     d.unavailable = 1;
     AddFinding(c.site,
                internal::MakeFinding(FindingKind::kUnavailable, c, c.site, "not checked: " + why),
-               d);
+               d, &found);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -227,7 +237,7 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
   event.set_detail(event.detail().substr(event.detail().find(": ") + 2));
   AuditReport d;
   d.unavailable = copies.size() - from;
-  return writer_.Add({}, {event}, d);
+  return writer_.Add({}, std::move(found), {event}, d);
 }
 
 Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate*>& copies) {
@@ -357,6 +367,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   for (std::thread& t : threads) t.join();
   CAIRN_RETURN_IF_ERROR(first_error);
   CAIRN_RETURN_IF_ERROR(writer.Flush());
+  const size_t first_unstored = report.findings.size();  // the rest is in audit_findings
   if (opts.mode == AuditMode::kAll && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, writer.db(), opts.scope, report));
   }
@@ -364,7 +375,8 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
-  CAIRN_RETURN_IF_ERROR(internal::FinishRun(writer.db(), report));
+  CAIRN_RETURN_IF_ERROR(internal::FinishRun(writer.db(), report, first_unstored,
+                                                   writer.unavailable_stored()));
   return report;
 }
 
