@@ -34,6 +34,8 @@ struct Candidate {
   uint32_t version = 0;
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
+  // False for a blob copy picked without its size and names: CopyNamer fills them.
+  bool named = true;
 };
 
 // Replica rows in `scope` that are not pending (due ones only in kDue mode,
@@ -42,8 +44,9 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros);
 
-// Fills partner, object, version and path of blob copies picked without
-// them (the first version and path that hold the blob); a no-op for others.
+// Fills size, partner, object, version and path of blob copies picked
+// without them (the first version and path that hold the blob); a no-op for
+// others. NotFound if the catalog has no blobs row for the copy.
 // Keeps its statement prepared across copies: one per worker and connection.
 class CopyNamer {
  public:

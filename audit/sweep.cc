@@ -280,7 +280,11 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
       std::string why;
       Candidate named = *copies[i];
       Status s = namer->Name(named);
-      if (s.ok()) s = CheckOne(**opened, *db, named, limiter, &why);
+      if (s.IsNotFound()) {
+        s = Status::OK();  // no blobs row: nothing to compare with (never picked before either)
+      } else if (s.ok()) {
+        s = CheckOne(**opened, *db, named, limiter, &why);
+      }
       std::lock_guard<std::mutex> guard(take_mu);
       if (!s.ok() && first_error.ok()) first_error = s;
       in_a_row = why.empty() ? 0 : in_a_row + 1;
