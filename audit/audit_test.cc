@@ -3,7 +3,6 @@
 #include "audit/audit.h"
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -251,8 +250,7 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
   Reopen();
   // The killed run: never finished, its finding and counts committed.
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE finished IS NULL OR finished = 0"),
-            1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE finished IS NULL OR finished = 0"), 1);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings f JOIN audit_runs r ON r.id = f.run_id "
                       "WHERE (r.finished IS NULL OR r.finished = 0) AND f.kind = 'corrupt' "
                       "AND f.path = 'data/one.txt' AND f.site = 'a' AND f.repaired = 1"),
@@ -268,6 +266,43 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings"), 1);
   EXPECT_EQ(CountRows("SELECT SUM(checked) FROM audit_runs"), replicas);
   EXPECT_EQ(CountRows("SELECT SUM(corrupt) FROM audit_runs"), 1);
+}
+
+// Copies larger than one pread are hashed from a memory map in 16 MiB
+// windows: a byte flipped in the second window and a truncated copy are
+// corrupt (not unavailable) and repaired from the good one.
+TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
+  std::string big(17 * 1024 * 1024 + 5, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) >> 7);
+  testing::WriteFile(dir_ / "in/large/big.bin", big);
+  Run("acme", (dir_ / "in/large").string());
+  AuditOptions options = Options();
+  options.scope.partner = "acme";
+  options.scope.object = "large";
+  auto clean = RunAudit(*repo_, options);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(clean->corrupt + clean->missing + clean->unavailable, 0u);
+  EXPECT_GE(clean->bytes, 3 * big.size());
+
+  std::string flipped = big;
+  flipped[16 * 1024 * 1024 + 3] ^= 0x01;
+  fs::remove(BlobPath("a", big));
+  testing::WriteFile(BlobPath("a", big), flipped);
+  fs::resize_file(BlobPath("b", big), 20 * 1024 * 1024);  // longer: past the mapped size
+  auto report = RunAudit(*repo_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->corrupt, 2u);
+  EXPECT_EQ(report->repaired, 2u);
+  EXPECT_EQ(report->unavailable, 0u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("a", big)), big);
+  EXPECT_EQ(testing::ReadFile(BlobPath("b", big)), big);
+
+  fs::resize_file(BlobPath("c", big), 1000);  // shorter: read by the generic path
+  auto again = RunAudit(*repo_, options);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->corrupt, 1u);
+  EXPECT_EQ(again->repaired, 1u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("c", big)), big);
 }
 
 TEST_F(AuditTest, ScopeAndPercentAndOrphans) {

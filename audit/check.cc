@@ -62,12 +62,12 @@ CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limi
     if (!hashed) hasher = bagit::MultiHasher(bagit::Only(Algorithm::kSha256));
   }
   if (!hashed) {
-    read = site.Read(copy.key, 0, repo::StorageBackend::kToEnd,
-                     [&](std::span<const std::byte> chunk) {
-                       if (limiter) limiter->Acquire(chunk.size());
-                       hasher.Update(chunk);
-                       return Status::OK();
-                     });
+    read =
+        site.Read(copy.key, 0, repo::StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
+          if (limiter) limiter->Acquire(chunk.size());
+          hasher.Update(chunk);
+          return Status::OK();
+        });
   }
   result.bytes = hasher.bytes();
   if (read.IsNotFound()) {

@@ -20,8 +20,8 @@
 namespace cairn::audit::internal {
 namespace {
 
-constexpr uint64_t kSmallFile = 1 << 20;        // up to this: one pread
-constexpr uint64_t kMapWindow = 16 << 20;       // mapped at a time
+constexpr uint64_t kSmallFile = 1 << 20;           // up to this: one pread
+constexpr uint64_t kMapWindow = 16 << 20;          // mapped at a time
 constexpr size_t kLimiterChunk = size_t{1} << 20;  // rate limiter granularity
 
 // A file that shrinks while it is mapped raises SIGBUS on the next access to
@@ -108,7 +108,8 @@ bool HashSmall(int fd, uint64_t expected, RateLimiter* limiter, bagit::MultiHash
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
-  if (got > expected) return false;  // longer than the catalog says: the slow path tells by how much
+  // Longer than the catalog says: the slow path tells by how much.
+  if (got > expected) return false;
   HashPaced(buffer.data(), got, limiter, hasher);
   return true;
 }

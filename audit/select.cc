@@ -53,8 +53,8 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros) {
   std::vector<Candidate> picked;
-  const bool names = !scope.partner.empty() || !scope.object.empty() ||
-                     sample.kind == Sample::Kind::kBytes;
+  const bool names =
+      !scope.partner.empty() || !scope.object.empty() || sample.kind == Sample::Kind::kBytes;
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt blobs, db.Prepare(names ? kBlobQuery : kBlobOnlyQuery));
   BindScope(blobs, scope, mode, now_micros);
   for (;;) {

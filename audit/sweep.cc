@@ -379,8 +379,8 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
-  CAIRN_RETURN_IF_ERROR(internal::FinishRun(writer.db(), report, first_unstored,
-                                                   writer.unavailable_stored()));
+  CAIRN_RETURN_IF_ERROR(
+      internal::FinishRun(writer.db(), report, first_unstored, writer.unavailable_stored()));
   return report;
 }
 

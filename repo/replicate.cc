@@ -254,8 +254,8 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
                                                   : IoWorkers(std::thread::hardware_concurrency()),
                          options);
         for (const JobRecord* j : list) {
-          Status s = runner.Cancelled() ? Status::Aborted("replication cancelled")
-                                        : runner.Run(j->job);
+          Status s =
+              runner.Cancelled() ? Status::Aborted("replication cancelled") : runner.Run(j->job);
           Status recorded;
           const bool released = !s.ok() && runner.Cancelled();
           if (released) {
