@@ -11,8 +11,9 @@
 // missing copy is repaired from another copy that verifies first, then
 // re-verified; when no good copy exists the object is "damaged". Every check,
 // failure and repair is a PREMIS event. Replica rows (state, last_verified,
-// next_due) are committed in batches, so a killed sweep resumes where it
-// stopped: verified copies are no longer due.
+// next_due) are committed in batches, with the batch's findings, so a killed
+// sweep resumes where it stopped (verified copies are no longer due) and its
+// findings stay in its audit run.
 #ifndef CAIRN_AUDIT_AUDIT_H_
 #define CAIRN_AUDIT_AUDIT_H_
 

@@ -4,13 +4,17 @@
 #define CAIRN_AUDIT_AUDIT_INTERNAL_H_
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "audit/audit.h"
 #include "audit/sample.h"
+#include "bagit/digest.h"
 #include "proto/event.pb.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/events/event_types.h"
@@ -31,6 +35,8 @@ struct Candidate {
   uint32_t version = 0;
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
+  // False for a blob copy picked without its size and names: CopyNamer fills them.
+  bool named = true;
 };
 
 // Replica rows in `scope` that are not pending (due ones only in kDue mode,
@@ -39,9 +45,26 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
                                               AuditMode mode, const Sample& sample,
                                               int64_t now_micros);
 
-// Fills partner, object, version and path of a blob copy picked without
-// them (the first version and path that hold the blob); a no-op otherwise.
-Status NameCopy(repo::sql::Db& db, Candidate& copy);
+// Fills size, partner, object, version and path of blob copies picked
+// without them (the first version and path that hold the blob); a no-op for
+// others. NotFound if the catalog has no blobs row for the copy.
+// Keeps its statement prepared across copies: one per worker and connection.
+class CopyNamer {
+ public:
+  explicit CopyNamer(repo::sql::Db& db) : db_(db) {}
+  Status Name(Candidate& copy);
+
+ private:
+  repo::sql::Db& db_;
+  std::unique_ptr<repo::sql::Stmt> stmt_;
+};
+
+// Hashes the whole local file `fd` (from StorageBackend::OpenForCopy) into
+// `hasher`, paced by `limiter` (may be null). False, with `hasher` in an
+// unspecified state, when the file is not exactly `expected_size` bytes or
+// could not be read to the end: the caller then reads it through Site::Read.
+bool HashLocalFile(int fd, uint64_t expected_size, RateLimiter* limiter,
+                   bagit::MultiHasher& hasher);
 
 enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
 
@@ -104,25 +127,31 @@ class DownSites {
 RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy,
                         DownSites* down = nullptr);
 
-// Collects replica updates, events and counts; writes them in one catalog
-// transaction (replica rows + audit_runs counts) followed by AppendEvents,
-// every `batch_size` checks and at Flush. Thread-safe: a full batch is taken
-// out under a short lock and written by the thread that filled it, while the
-// other workers go on checking (batches are written one at a time).
+// Collects replica updates, findings, events and counts; writes them in one
+// catalog transaction (replica rows, audit_findings rows, audit_runs counts)
+// followed by AppendEvents, every `batch_size` checks and at Flush: a sweep
+// killed outright keeps the findings of every batch written, next to the
+// replica rows that make the resumed sweep skip those copies. Thread-safe: a
+// full batch is taken out under a short lock and written by the thread that
+// filled it, while the other workers go on checking (batches are written one
+// at a time).
 class BatchWriter {
  public:
   BatchWriter(repo::Repository& repo, repo::sql::Db db, int64_t run_id, size_t batch_size)
       : repo_(repo), db_(std::move(db)), run_id_(run_id), batch_size_(batch_size) {}
-  // Adds one check's updates, events and count deltas; writes when full.
-  Status Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
-             const AuditReport& deltas);
+  // Adds one check's updates, findings, events and count deltas; writes when full.
+  Status Add(std::vector<ReplicaUpdate> updates, std::vector<Finding> findings,
+             std::vector<proto::Event> events, const AuditReport& deltas);
   Status Flush();
   // Only while no Add or Flush runs.
   repo::sql::Db& db() { return db_; }
+  // Unavailable findings stored so far, per site (see FindingsWriter).
+  std::map<std::string, size_t>& unavailable_stored() { return unavailable_stored_; }
 
  private:
   struct Batch {
     std::vector<ReplicaUpdate> updates;
+    std::vector<Finding> findings;
     std::vector<proto::Event> events;
     AuditReport deltas;
   };
@@ -133,20 +162,28 @@ class BatchWriter {
   int64_t run_id_;
   size_t batch_size_;
   std::mutex mu_;        // current_, checks_
-  std::mutex write_mu_;  // db_, one batch written at a time
+  std::mutex write_mu_;  // db_, unavailable_stored_, one batch written at a time
   Batch current_;
   size_t checks_ = 0;
+  std::map<std::string, size_t> unavailable_stored_;
 };
+
+// Inserts `findings` as audit_findings rows of run `run_id` (inside the
+// caller's transaction). Unavailable findings: at most
+// kMaxUnavailableFindingsStored per site over the run, counted in
+// `unavailable_stored` (the counts keep the full number).
+inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
+Status InsertFindings(repo::sql::Db& db, int64_t run_id, std::span<const Finding> findings,
+                      std::map<std::string, size_t>& unavailable_stored);
 
 // Inserts the audit_runs row of a sweep starting now; returns its id.
 Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now_micros);
 
 // Finishes the audit_runs row (state done or aborted, summary JSON) and writes
-// the run's per-site counts and findings (unavailable ones: at most
-// kMaxUnavailableFindingsStored per site, the counts keep the full number),
-// in one transaction.
-inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
-Status FinishRun(repo::sql::Db& db, const AuditReport& report);
+// the run's per-site counts and report.findings[first_unstored...] (those not
+// written by the BatchWriter: orphans, catalog rows), in one transaction.
+Status FinishRun(repo::sql::Db& db, const AuditReport& report, size_t first_unstored,
+                 std::map<std::string, size_t>& unavailable_stored);
 
 // A finding about `copy` on `site`.
 Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,

@@ -3,6 +3,9 @@
 #include "audit/audit.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -210,6 +213,96 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
   auto third = RunAudit(*repo_, Options(AuditMode::kDue));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->checked, 0u);
+}
+
+// A sweep killed outright (SIGKILL, in a child process) after a finding was
+// committed: the finding is in audit_findings under the killed run, the
+// resumed sweep skips the copies already checked and does not report it again.
+TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
+  int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
+  std::string flipped = testing::ReadFile(BlobPath("a", kOne));
+  flipped[3] ^= 0x20;
+  fs::remove(BlobPath("a", kOne));
+  testing::WriteFile(BlobPath("a", kOne), flipped);
+  clock_.Advance(91 * repo::kMicrosPerDay);
+  repo_.reset();  // no SQLite connection open across the fork
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    repo::RepositoryOptions open;
+    open.clock = &clock_;
+    auto child = repo::Repository::Open((dir_ / "repo").string(), open);
+    if (!child.ok()) _exit(2);
+    AuditOptions options = Options(AuditMode::kDue);
+    options.threads = 1;  // site a first, then b and c: checks follow the finding
+    options.workers_per_site = 1;
+    options.batch_size = 1;
+    uint64_t problem_at = 0;
+    options.progress = [&](const AuditProgress& p) {
+      if (p.problems > 0 && problem_at == 0) problem_at = p.checked;
+      if (problem_at != 0 && p.checked > problem_at + 1) raise(SIGKILL);
+    };
+    (void)RunAudit(**child, options);
+    _exit(3);  // not killed: the test fails below
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+  Reopen();
+  // The killed run: never finished, its finding and counts committed.
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE finished IS NULL OR finished = 0"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings f JOIN audit_runs r ON r.id = f.run_id "
+                      "WHERE (r.finished IS NULL OR r.finished = 0) AND f.kind = 'corrupt' "
+                      "AND f.path = 'data/one.txt' AND f.site = 'a' AND f.repaired = 1"),
+            1);
+  int64_t checked_before = CountRows("SELECT checked FROM audit_runs");
+  EXPECT_GE(checked_before, 2);
+  EXPECT_LT(checked_before, replicas);
+
+  auto resumed = RunAudit(*repo_, Options(AuditMode::kDue));
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->checked, static_cast<uint64_t>(replicas - checked_before));
+  EXPECT_EQ(resumed->corrupt, 0u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings"), 1);
+  EXPECT_EQ(CountRows("SELECT SUM(checked) FROM audit_runs"), replicas);
+  EXPECT_EQ(CountRows("SELECT SUM(corrupt) FROM audit_runs"), 1);
+}
+
+// Copies larger than one pread are hashed from a memory map in 16 MiB
+// windows: a byte flipped in the second window and a truncated copy are
+// corrupt (not unavailable) and repaired from the good one.
+TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
+  std::string big(17 * 1024 * 1024 + 5, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) >> 7);
+  testing::WriteFile(dir_ / "in/large/big.bin", big);
+  Run("acme", (dir_ / "in/large").string());
+  AuditOptions options = Options();
+  options.scope.partner = "acme";
+  options.scope.object = "large";
+  auto clean = RunAudit(*repo_, options);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(clean->corrupt + clean->missing + clean->unavailable, 0u);
+  EXPECT_GE(clean->bytes, 3 * big.size());
+
+  std::string flipped = big;
+  flipped[16 * 1024 * 1024 + 3] ^= 0x01;
+  fs::remove(BlobPath("a", big));
+  testing::WriteFile(BlobPath("a", big), flipped);
+  fs::resize_file(BlobPath("b", big), 20 * 1024 * 1024);  // longer: past the mapped size
+  auto report = RunAudit(*repo_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->corrupt, 2u);
+  EXPECT_EQ(report->repaired, 2u);
+  EXPECT_EQ(report->unavailable, 0u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("a", big)), big);
+  EXPECT_EQ(testing::ReadFile(BlobPath("b", big)), big);
+
+  fs::resize_file(BlobPath("c", big), 1000);  // shorter: read by the generic path
+  auto again = RunAudit(*repo_, options);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->corrupt, 1u);
+  EXPECT_EQ(again->repaired, 1u);
+  EXPECT_EQ(testing::ReadFile(BlobPath("c", big)), big);
 }
 
 TEST_F(AuditTest, ScopeAndPercentAndOrphans) {

@@ -1,4 +1,4 @@
-// BatchWriter: replica rows and audit_runs counts in one transaction, then the
+// BatchWriter: replica rows, findings and audit_runs counts in one transaction, then the
 // batch's events; plus the small helpers of audit.h.
 #include <cstdlib>
 
@@ -33,10 +33,11 @@ bool AuditReport::HasProblems() const {
 
 namespace internal {
 
-Status BatchWriter::Add(std::vector<ReplicaUpdate> updates, std::vector<proto::Event> events,
-                        const AuditReport& d) {
+Status BatchWriter::Add(std::vector<ReplicaUpdate> updates, std::vector<Finding> findings,
+                        std::vector<proto::Event> events, const AuditReport& d) {
   std::unique_lock<std::mutex> lock(mu_);
   for (ReplicaUpdate& u : updates) current_.updates.push_back(std::move(u));
+  for (Finding& f : findings) current_.findings.push_back(std::move(f));
   for (proto::Event& e : events) current_.events.push_back(std::move(e));
   AuditReport& sum = current_.deltas;
   sum.checked += d.checked;
@@ -70,7 +71,10 @@ BatchWriter::Batch BatchWriter::TakeLocked() {
 Status BatchWriter::Write(Batch& batch) {
   std::lock_guard<std::mutex> lock(write_mu_);
   const AuditReport& d = batch.deltas;
-  if (batch.updates.empty() && batch.events.empty() && d.unavailable == 0) return Status::OK();
+  if (batch.updates.empty() && batch.findings.empty() && batch.events.empty() &&
+      d.unavailable == 0) {
+    return Status::OK();
+  }
   {
     CAIRN_ASSIGN_OR_RETURN(repo::sql::Transaction tx, repo::sql::Transaction::Begin(db_));
     CAIRN_ASSIGN_OR_RETURN(
@@ -100,6 +104,7 @@ Status BatchWriter::Write(Batch& batch) {
         .Bind(6, static_cast<int64_t>(d.repaired))
         .Bind(7, run_id_);
     CAIRN_RETURN_IF_ERROR(counts.Run());
+    CAIRN_RETURN_IF_ERROR(InsertFindings(db_, run_id_, batch.findings, unavailable_stored_));
     CAIRN_RETURN_IF_ERROR(tx.Commit());
   }
   // Events after the rows: a kill in between loses at most one batch of

@@ -148,6 +148,7 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
     repo::ReplicationOptions replication;
     replication.owner = Owner(options);
     replication.lease_micros = options.lease_micros;
+    replication.cancel = options.cancel;  // SIGTERM: the drain stops between copies
     CAIRN_ASSIGN_OR_RETURN(round.replication, repo::DrainReplication(repo, {}, replication));
     for (const std::string& e : round.replication.errors) {
       round.problems.push_back("replication: " + e);

@@ -28,7 +28,9 @@ struct DaemonOptions {
   std::string owner;  // lease owner of jobs; "" : "cairn-daemon <pid>"
   int64_t lease_micros = 15 * 60 * 1'000'000LL;
   // Set (e.g. by SIGTERM) to stop: sweeps stop after the checks in flight
-  // (their copies stay due), no new job is leased; a job being run finishes.
+  // (their copies stay due), no new job is leased; a replication job being
+  // run stops after the copies in flight (verified ones count) and goes back
+  // to the queue (repo::ReplicationOptions::cancel).
   std::atomic<bool>* cancel = nullptr;
 };
 

@@ -108,5 +108,47 @@ TEST_F(DaemonTest, CancelledRoundLeavesWorkQueuedAndDue) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM schedules WHERE last_run = 0"), 1);
 }
 
+// The daemon's cancel reaches DrainReplication: stopped after one copy of a
+// job, that copy counts (verified), the job goes back to the queue unfailed,
+// and the next drain finishes it without copying anything twice.
+TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
+  ASSERT_TRUE(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), "").ok());
+  Enqueue(proto::JOB_KIND_REPLICATE, "d");
+  int64_t per_site = CountRows(
+      "SELECT COUNT(*) FROM replicas WHERE site_id = (SELECT id FROM sites WHERE name = 'a')");
+  ASSERT_GT(per_site, 2);
+  std::atomic<bool> stop{false};
+  repo::ReplicationOptions options;
+  options.owner = "daemon-test";
+  options.threads_per_site = 1;
+  options.cancel = &stop;
+  options.after_copy = [&] { stop = true; };  // SIGTERM while the first copy is made
+  auto drained = repo::DrainReplication(*repo_, {}, options);
+  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  EXPECT_EQ(drained->jobs_done, 0u);
+  EXPECT_EQ(drained->jobs_failed, 0u);
+  EXPECT_EQ(drained->jobs_released, 1u);
+  EXPECT_EQ(drained->copies_made, 1u);
+  auto on_d = [&] {
+    return CountRows(
+        "SELECT COUNT(*) FROM replicas WHERE state = 'ok' AND site_id = "
+        "(SELECT id FROM sites WHERE name = 'd')");
+  };
+  EXPECT_EQ(on_d(), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0 AND "
+                      "lease_owner = '' AND target_site = 'd'"),
+            1);
+
+  stop = false;
+  options.after_copy = nullptr;
+  auto rest = repo::DrainReplication(*repo_, {}, options);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->jobs_done, 1u);
+  EXPECT_EQ(rest->copies_made, static_cast<uint64_t>(per_site - 1));
+  EXPECT_EQ(on_d(), per_site);
+  EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
+  EXPECT_EQ(testing::ReadFile(BlobPath("d", kOne)), kOne);
+}
+
 }  // namespace
 }  // namespace cairn::audit

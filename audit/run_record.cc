@@ -27,19 +27,22 @@ Status WriteSites(repo::sql::Db& db, const AuditReport& report) {
   return Status::OK();
 }
 
-Status WriteFindings(repo::sql::Db& db, const AuditReport& report) {
+}  // namespace
+
+Status InsertFindings(repo::sql::Db& db, int64_t run_id, std::span<const Finding> findings,
+                      std::map<std::string, size_t>& unavailable_stored) {
+  if (findings.empty()) return Status::OK();
   CAIRN_ASSIGN_OR_RETURN(
       repo::sql::Stmt stmt,
       db.Prepare("INSERT INTO audit_findings (run_id, kind, partner, object, version, path, "
                  "site, sha256, detail, repaired, repaired_from) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-  std::map<std::string, size_t> unavailable_by_site;
-  for (const Finding& f : report.findings) {
+  for (const Finding& f : findings) {
     if (f.kind == FindingKind::kUnavailable &&
-        ++unavailable_by_site[f.site] > kMaxUnavailableFindingsStored) {
+        ++unavailable_stored[f.site] > kMaxUnavailableFindingsStored) {
       continue;
     }
-    stmt.Bind(1, report.run_id)
+    stmt.Bind(1, run_id)
         .Bind(2, FindingKindName(f.kind))
         .Bind(3, f.partner)
         .Bind(4, f.object)
@@ -56,8 +59,6 @@ Status WriteFindings(repo::sql::Db& db, const AuditReport& report) {
   return Status::OK();
 }
 
-}  // namespace
-
 Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now) {
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
                          db.Prepare("INSERT INTO audit_runs (schedule, started) VALUES (?1, ?2)"));
@@ -66,7 +67,8 @@ Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t
   return db.LastInsertRowId();
 }
 
-Status FinishRun(repo::sql::Db& db, const AuditReport& report) {
+Status FinishRun(repo::sql::Db& db, const AuditReport& report, size_t first_unstored,
+                 std::map<std::string, size_t>& unavailable_stored) {
   nlohmann::json summary = {{"planned", report.planned},
                             {"ok", report.ok},
                             {"damaged", report.damaged},
@@ -86,7 +88,11 @@ Status FinishRun(repo::sql::Db& db, const AuditReport& report) {
       .Bind(4, report.run_id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   CAIRN_RETURN_IF_ERROR(WriteSites(db, report));
-  CAIRN_RETURN_IF_ERROR(WriteFindings(db, report));
+  if (first_unstored < report.findings.size()) {
+    CAIRN_RETURN_IF_ERROR(InsertFindings(
+        db, report.run_id, std::span<const Finding>(report.findings).subspan(first_unstored),
+        unavailable_stored));
+  }
   return tx.Commit();
 }
 

@@ -61,7 +61,10 @@ class Sweep {
  private:
   bool ShouldStop();
   int64_t IntervalMicros(const std::string& partner);
-  void AddFinding(const std::string& site, Finding f, const AuditReport& deltas);
+  // Counts `deltas` for `site` and keeps `f` (if it names a site) in the
+  // report and, for the BatchWriter, in `durable`.
+  void AddFinding(const std::string& site, Finding f, const AuditReport& deltas,
+                  std::vector<Finding>* durable = nullptr);
   Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
                   std::string* unavailable_why);
   Status SiteUnavailable(const std::string& site, const std::string& why,
@@ -96,7 +99,8 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
   return micros;
 }
 
-void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d) {
+void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
+                       std::vector<Finding>* durable) {
   std::lock_guard<std::mutex> lock(mu_);
   SiteCounts& c = report_.sites[site];
   c.checked += d.checked;
@@ -115,7 +119,10 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d)
   report_.repaired += d.repaired;
   report_.damaged += d.damaged;
   report_.bytes += d.bytes;
-  if (!f.site.empty()) report_.findings.push_back(std::move(f));
+  if (!f.site.empty()) {
+    if (durable) durable->push_back(f);
+    report_.findings.push_back(std::move(f));
+  }
   if (options_.progress) {
     AuditProgress p;
     p.planned = report_.planned;
@@ -133,14 +140,16 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   AuditReport d;
   std::vector<internal::ReplicaUpdate> updates;
   std::vector<proto::Event> events;
+  std::vector<Finding> found;
   unavailable_why->clear();
   if (check.outcome == Outcome::kUnavailable) {
     *unavailable_why = check.detail;
     d.unavailable = 1;
     AddFinding(copy.site,
-               internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d);
+               internal::MakeFinding(FindingKind::kUnavailable, copy, copy.site, check.detail), d,
+               &found);
     // The row stays as it was: due, retried by a later sweep.
-    return writer_.Add({}, {}, d);
+    return writer_.Add({}, std::move(found), {}, d);
   }
   d.checked = 1;
   d.bytes = check.bytes;
@@ -152,7 +161,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
         internal::CopyEvent(repo::kFixityCheck, copy, "success",
                             "copy verified (" + std::to_string(check.bytes) + " bytes)", options_));
     AddFinding(copy.site, {}, d);
-    return writer_.Add(std::move(updates), std::move(events), d);
+    return writer_.Add(std::move(updates), {}, std::move(events), d);
   }
   bool missing = check.outcome == Outcome::kMissing;
   (missing ? d.missing : d.corrupt) = 1;
@@ -182,7 +191,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
         events.push_back(internal::CopyEvent(
             repo::kFixityCheck, other_copy, "failure",
             std::string(other_missing ? "missing: " : "corrupt: ") + other.detail, options_));
-        AddFinding(other_site, std::move(other), od);
+        AddFinding(other_site, std::move(other), od, &found);
       }
       updates.push_back(std::move(repair.other_updates[i]));
     }
@@ -204,22 +213,25 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
     }
     f.detail += "; " + repair.detail;
   }
-  AddFinding(copy.site, std::move(f), d);
-  return writer_.Add(std::move(updates), std::move(events), d);
+  AddFinding(copy.site, std::move(f), d, &found);
+  return writer_.Add(std::move(updates), std::move(found), std::move(events), d);
 }
 
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
                               const std::vector<const Candidate*>& copies, size_t from) {
   down_sites_.Add(site);
   Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
+  std::unique_ptr<internal::CopyNamer> namer;
+  if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
+  std::vector<Finding> found;
   for (size_t i = from; i < copies.size(); ++i) {
     Candidate c = *copies[i];
-    if (db.ok()) (void)internal::NameCopy(*db, c);  // best effort: the digest names it anyway
+    if (namer) (void)namer->Name(c);  // best effort: the digest names it anyway
     AuditReport d;
     d.unavailable = 1;
     AddFinding(c.site,
                internal::MakeFinding(FindingKind::kUnavailable, c, c.site, "not checked: " + why),
-               d);
+               d, &found);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -235,7 +247,7 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
   event.set_detail(event.detail().substr(event.detail().find(": ") + 2));
   AuditReport d;
   d.unavailable = copies.size() - from;
-  return writer_.Add({}, {event}, d);
+  return writer_.Add({}, std::move(found), {event}, d);
 }
 
 Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate*>& copies) {
@@ -261,6 +273,8 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   Status first_error;
   auto work = [&] {
     Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
+    std::unique_ptr<internal::CopyNamer> namer;
+    if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
     for (;;) {
       size_t i;
       {
@@ -275,8 +289,12 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
       }
       std::string why;
       Candidate named = *copies[i];
-      Status s = internal::NameCopy(*db, named);
-      if (s.ok()) s = CheckOne(**opened, *db, named, limiter, &why);
+      Status s = namer->Name(named);
+      if (s.IsNotFound()) {
+        s = Status::OK();  // no blobs row: nothing to compare with (never picked before either)
+      } else if (s.ok()) {
+        s = CheckOne(**opened, *db, named, limiter, &why);
+      }
       std::lock_guard<std::mutex> guard(take_mu);
       if (!s.ok() && first_error.ok()) first_error = s;
       in_a_row = why.empty() ? 0 : in_a_row + 1;
@@ -363,6 +381,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   for (std::thread& t : threads) t.join();
   CAIRN_RETURN_IF_ERROR(first_error);
   CAIRN_RETURN_IF_ERROR(writer.Flush());
+  const size_t first_unstored = report.findings.size();  // the rest is in audit_findings
   if (opts.mode == AuditMode::kAll && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, writer.db(), opts.scope, report));
   }
@@ -370,7 +389,8 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
-  CAIRN_RETURN_IF_ERROR(internal::FinishRun(writer.db(), report));
+  CAIRN_RETURN_IF_ERROR(
+      internal::FinishRun(writer.db(), report, first_unstored, writer.unavailable_stored()));
   return report;
 }
 

@@ -52,8 +52,11 @@ struct JobTally {
 
 class JobRunner {
  public:
-  JobRunner(Repository& repo, ReplicationSummary* summary, std::mutex* mu, unsigned threads)
-      : repo_(repo), summary_(summary), mu_(mu), threads_(threads) {}
+  JobRunner(Repository& repo, ReplicationSummary* summary, std::mutex* mu, unsigned threads,
+            const ReplicationOptions& options)
+      : repo_(repo), summary_(summary), mu_(mu), threads_(threads), options_(options) {}
+
+  bool Cancelled() const { return options_.cancel && options_.cancel->load(); }
 
   // Copies everything the job covers that the target lacks. Replicas copied
   // before a failure stay recorded as ok (a rerun skips them).
@@ -121,13 +124,23 @@ class JobRunner {
         std::find_if(todo.begin(), todo.end(), [](const auto* i) { return i->version_record; });
     std::vector<replicate_internal::CopyItem*> records(first_record, todo.end());
     todo.erase(first_record, todo.end());
-    Status copied =
-        RunPool(todo.size(), threads_, [&](size_t i) { return CopyItem(*todo[i], &tally); });
+    Status copied = RunPool(todo.size(), threads_, [&](size_t i) {
+      if (Cancelled()) return Status::Aborted("replication cancelled");
+      return CopyItem(*todo[i], &tally);
+    });
     // Copies made before a failure are recorded too: a rerun skips them.
     Status recorded = tally.Flush(catalog, true);
+    if (copied.code() == Code::kAborted && recorded.ok()) {
+      CountCopies(tally);  // cancelled: the copies verified so far still count
+      return copied;
+    }
     CAIRN_RETURN_IF_ERROR(copied);
     CAIRN_RETURN_IF_ERROR(recorded);
     for (replicate_internal::CopyItem* item : records) {
+      if (Cancelled()) {
+        CountCopies(tally);
+        return Status::Aborted("replication cancelled");
+      }
       CAIRN_RETURN_IF_ERROR(CopyItem(*item, &tally));
     }
     CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
@@ -148,14 +161,19 @@ class JobRunner {
                      "; every copy read back and its sha256 verified");
     std::vector<proto::Event> events = {event};
     CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
-    std::lock_guard<std::mutex> lock(*mu_);
-    summary_->copies_made += made;
-    summary_->copies_verified_present += present;
-    summary_->bytes_copied += bytes;
+    CountCopies(tally);
     return Status::OK();
   }
 
  private:
+  // Adds the job's copies to the summary.
+  void CountCopies(const JobTally& tally) {
+    std::lock_guard<std::mutex> lock(*mu_);
+    summary_->copies_made += tally.made;
+    summary_->copies_verified_present += tally.present;
+    summary_->bytes_copied += tally.bytes;
+  }
+
   // Copies one item to the job's target from the first site that holds a
   // good copy (the job's source site first) and queues its replica record.
   Status CopyItem(const replicate_internal::CopyItem& item, JobTally* tally) {
@@ -194,7 +212,9 @@ class JobRunner {
         }
         tally->unrecorded.push_back(std::move(record));
       }
-      return tally->Flush(repo_.catalog(), false);
+      Status flushed = tally->Flush(repo_.catalog(), false);
+      if (options_.after_copy) options_.after_copy();
+      return flushed;
     }
     return last.WithContext(item.name);
   }
@@ -203,6 +223,7 @@ class JobRunner {
   ReplicationSummary* summary_;
   std::mutex* mu_;
   unsigned threads_;
+  const ReplicationOptions& options_;
 };
 
 }  // namespace
@@ -218,7 +239,8 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
   ReplicationSummary summary;
   std::mutex mu;
   Status catalog_error;
-  for (;;) {
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  while (!cancelled()) {
     CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs,
                            repo.catalog().LeaseJobs(64, options.lease_micros, owner, jobs_filter));
     if (jobs.empty()) break;
@@ -229,11 +251,17 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
       workers.emplace_back([&, list = list] {
         JobRunner runner(repo, &summary, &mu,
                          options.threads_per_site ? options.threads_per_site
-                                                  : IoWorkers(std::thread::hardware_concurrency()));
+                                                  : IoWorkers(std::thread::hardware_concurrency()),
+                         options);
         for (const JobRecord* j : list) {
-          Status s = runner.Run(j->job);
+          Status s =
+              runner.Cancelled() ? Status::Aborted("replication cancelled") : runner.Run(j->job);
           Status recorded;
-          if (s.ok()) {
+          const bool released = !s.ok() && runner.Cancelled();
+          if (released) {
+            // Unfinished because of the cancel: back to the queue, not a failure.
+            recorded = repo.catalog().ReleaseJob(j->id);
+          } else if (s.ok()) {
             recorded = repo.catalog().CompleteJob(j->id);
           } else {
             // Any failure may heal (a site back up, a permission fixed): the
@@ -243,7 +271,9 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
             recorded = repo.catalog().FailJob(j->id, retry);
           }
           std::lock_guard<std::mutex> lock(mu);
-          if (s.ok()) {
+          if (released) {
+            ++summary.jobs_released;
+          } else if (s.ok()) {
             ++summary.jobs_done;
           } else {
             ++summary.jobs_failed;

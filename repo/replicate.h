@@ -13,7 +13,9 @@
 #ifndef CAIRN_REPO_REPLICATE_H_
 #define CAIRN_REPO_REPLICATE_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +51,14 @@ struct ReplicationOptions {
   // Copies in flight at once per target site (blobs and tag files of a job
   // overlap their writes, fsyncs and read-backs); 0: IoWorkers().
   unsigned threads_per_site = 0;
+  // Set (e.g. by SIGTERM) to stop early: no job is leased or started and no
+  // copy begun after it is seen; copies in flight finish, are read back and
+  // count (they are verified). The job in progress and the leased jobs not
+  // started are released to the queue (not failed, no attempt counted): the
+  // next drain takes them again and skips what is already copied.
+  const std::atomic<bool>* cancel = nullptr;
+  // Tests: called after each copy is verified and recorded.
+  std::function<void()> after_copy;
 };
 
 struct ReplicationSummary {
@@ -57,6 +67,7 @@ struct ReplicationSummary {
   uint64_t copies_made = 0;              // blobs and tag files written and verified
   uint64_t copies_verified_present = 0;  // already on the target, verified
   uint64_t bytes_copied = 0;
+  uint64_t jobs_released = 0;  // given back to the queue unfinished (cancelled)
   // One line per failed job: "site b: partner/object@v1: <why>".
   std::vector<std::string> errors;
 };

@@ -18,33 +18,21 @@
 # Deposits use --no-replicate: only site a gets the data.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cairn="$repo/build/ops/cairn"
-workdir=""
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
 million=1
-keep=0
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --cairn) cairn="$2"; shift 2 ;;
-    --workdir) workdir="$2"; shift 2 ;;
-    --skip-million) million=0; shift ;;
-    --keep) keep=1; shift ;;
+for arg in "${BENCH_ARGS[@]}"; do
+  case "$arg" in
+    --skip-million) million=0 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-    *) echo "unknown option: $1" >&2; exit 2 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
-[[ -x "$cairn" ]] || { echo "no cairn binary at $cairn (build it first)" >&2; exit 2; }
-command -v openssl >/dev/null || { echo "needs openssl" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "needs python3" >&2; exit 2; }
-if [[ -z "$workdir" ]]; then workdir="$(mktemp -d "${TMPDIR:-/tmp}/cairn-audit-bench-XXXXXX")"; fi
-mkdir -p "$workdir"
-cleanup() { if [[ $keep -eq 0 ]]; then chmod -R u+w "$workdir" 2>/dev/null; rm -rf "$workdir"; fi; }
-trap cleanup EXIT
+# Blob files and folders may be read-only: make them removable first.
+trap 'chmod -R u+w "$workdir" 2>/dev/null; bench_cleanup' EXIT
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 json_field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
-warm() { find "$1" -type f -print0 | xargs -0 -P2 -n 1000 cat >/dev/null; }
 # sweep OUT_SECONDS JSON_FILE ARGS...: runs `cairn audit run` with ARGS, times it.
 sweep() {
   local __var="$1" out="$2"; shift 2
@@ -55,23 +43,13 @@ sweep() {
   [[ $rc -eq 0 ]] || { echo "audit run $* exited $rc" >&2; cat "$out" >&2; exit 1; }
   printf -v "$__var" '%s' "$(calc "$t1 - $t0")"
 }
-new_repo() {  # new_repo DIR: init (sites a and b), partner "bench"
-  "$cairn" --quiet init "$1"
-  CAIRN_REPO="$1" "$cairn" --quiet partner add bench
-}
 
-echo "== cairn: $("$cairn" version) at $cairn"
-echo "== workdir: $workdir ($(df -h --output=source,fstype "$workdir" | tail -1))"
-echo "== cores: $(nproc); load average at start: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
-
-speed_out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
-speed_k="$(echo "$speed_out" | awk 'tolower($1) ~ /^sha256$|^sha2-256$/ { v=$NF } END { print v }')"
-speed_bps="$(calc "${speed_k%k} * 1000")"
+speed_bps="$(openssl_speed_bps)"
 echo "openssl speed -evp sha256 -multi 2 (16 KiB blocks): $(calc "$speed_bps / 1e6") MB/s"
 
 # ---- (a) 8 x 256 MiB.
 big="$workdir/big"
-new_repo "$big"
+fresh_repo "$big"
 mkdir -p "$workdir/src-big"
 for i in 1 2 3 4 5 6 7 8; do head -c $((256 * 1048576)) /dev/urandom >"$workdir/src-big/b$i.bin"; done
 CAIRN_REPO="$big" "$cairn" --quiet deposit bench "$workdir/src-big" --id big --no-replicate
@@ -79,8 +57,7 @@ rm -rf "$workdir/src-big"
 export CAIRN_REPO="$big"
 warm "$big/sites/a"
 sweep _ "$workdir/a0.json" --all --site a  # warm-up
-t0=$(now); find "$big/sites/a/blobs" -type f -print0 | xargs -0 -P2 -n 1 openssl dgst -sha256 >/dev/null; t1=$(now)
-dgst_a="$(calc "$t1 - $t0")"
+timed dgst_a dgst_all "$big/sites/a/blobs" 1
 sweep sec_a "$workdir/a.json" --all --site a
 bytes_a="$(json_field "$workdir/a.json" bytes)"
 ratio_a="$(calc "$bytes_a / $sec_a / $speed_bps")"
@@ -92,7 +69,7 @@ rate_d="$(calc "$bytes_d / $sec_d / 1e6")"
 
 # ---- (b) 20,000 x 4 KiB.
 small="$workdir/small"
-new_repo "$small"
+fresh_repo "$small"
 python3 - "$workdir/src-small" <<'EOF'
 import os, sys
 root = sys.argv[1]
@@ -125,7 +102,7 @@ echo "== (d) --rate 50M --sample 1G: $bytes_d bytes in ${sec_d} s = ${rate_d} MB
 if [[ $million -eq 1 ]]; then
   # ---- (c) 1,000,000 copies.
   m="$workdir/million"
-  new_repo "$m"
+  fresh_repo "$m"
   mkdir -p "$workdir/src-m"; echo seed >"$workdir/src-m/seed.txt"
   CAIRN_REPO="$m" "$cairn" --quiet deposit bench "$workdir/src-m" --id million --no-replicate
   echo "-- writing 1,000,000 blobs of 64 bytes and their catalog rows"

@@ -139,6 +139,10 @@ class Catalog {
   // Records a failure: a retryable `error` queues the job again after the
   // backoff delay, until max_attempts; otherwise (or then) the job is "failed".
   Status FailJob(int64_t id, const Status& error);
+  // Gives a leased job back to the queue unfinished (its holder stops): queued
+  // again, due now, lease cleared, attempts unchanged. NotFound if it is not
+  // in the queue.
+  Status ReleaseJob(int64_t id);
   Result<JobCounts> CountJobs(const JobFilter& filter = {});
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter = {});
 

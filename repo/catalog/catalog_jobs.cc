@@ -214,6 +214,17 @@ Status Catalog::FailJob(int64_t id, const Status& error) {
   return update.Run();
 }
 
+Status Catalog::ReleaseJob(int64_t id) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("UPDATE jobs SET state = 'queued', lease_owner = '', "
+                                     "lease_until = 0, updated = ?1 WHERE id = ?2"));
+  stmt.Bind(1, clock_->NowMicros()).Bind(2, id);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  if (db_.Changes() == 0) return Status::NotFound("no job " + std::to_string(id) + " in the queue");
+  return Status::OK();
+}
+
 Result<JobCounts> Catalog::CountJobs(const JobFilter& filter) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
