@@ -11,7 +11,7 @@
 namespace cairn::audit {
 namespace {
 
-const std::string kOne = "the first file\n";
+const std::string kDaemonFile = "the first file\n";
 
 class DaemonTest : public AuditTest {
  protected:
@@ -45,10 +45,10 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
   // A fourth site to replicate to; a bad copy on b that restore reported.
   ASSERT_TRUE(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), "").ok());
   Enqueue(proto::JOB_KIND_REPLICATE, "d");
-  std::string bad = kOne;
+  std::string bad = kDaemonFile;
   bad[0] ^= 0x20;
-  fs::remove(BlobPath("b", kOne));
-  testing::WriteFile(BlobPath("b", kOne), bad);
+  fs::remove(BlobPath("b", kDaemonFile));
+  testing::WriteFile(BlobPath("b", kDaemonFile), bad);
   Enqueue(proto::JOB_KIND_REPAIR, "b");
   // And a repair for site c, which is down.
   Enqueue(proto::JOB_KIND_REPAIR, "c");
@@ -63,10 +63,10 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
       "(SELECT id FROM sites WHERE name = 'a')");
   EXPECT_EQ(round->schedules[0].report.checked, static_cast<uint64_t>(per_site));
   EXPECT_EQ(round->replication.jobs_done, 1u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("d", kOne)), kOne);
+  EXPECT_EQ(testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
   EXPECT_EQ(round->repairs.jobs_done, 1u);
   EXPECT_EQ(round->repairs.jobs_retry, 1u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("b", kOne)), kOne);  // repaired
+  EXPECT_EQ(testing::ReadFile(BlobPath("b", kDaemonFile)), kDaemonFile);  // repaired
   EXPECT_FALSE(round->problems.empty());                    // site c is reported
   EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR' AND state = "
@@ -147,7 +147,7 @@ TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
   EXPECT_EQ(rest->copies_made, static_cast<uint64_t>(per_site - 1));
   EXPECT_EQ(on_d(), per_site);
   EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
-  EXPECT_EQ(testing::ReadFile(BlobPath("d", kOne)), kOne);
+  EXPECT_EQ(testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
 }
 
 }  // namespace
