@@ -1,7 +1,9 @@
 // The commit half of a deposit, once the ingest found the bag good: tag files
 // on the first site (plus manifest-sha256.txt when the bag had none), then
 // version.pb LAST, then ONE catalog transaction (object, version, files, tag
-// files, replicas on the first site, events, replication jobs).
+// files, replicas on the first site, events, replication jobs). The manifest,
+// version.pb and the catalog rows are written from the deposit's scratch file
+// by file: none is ever whole in memory.
 #include "repo/deposit_commit.h"
 
 #include <span>
@@ -14,6 +16,19 @@
 
 namespace cairn::repo::deposit_internal {
 namespace {
+
+// Output is handed on in chunks of about this size.
+constexpr size_t kRecordChunk = 256 * 1024;
+// Protocol Buffers wire type of a length-delimited field (a message).
+constexpr uint32_t kWireLengthDelimited = 2;
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
 
 proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::string detail) {
   proto::Event e;
@@ -180,6 +195,50 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   summary->payload_bytes = bytes;
   CAIRN_ASSIGN_OR_RETURN(int64_t version_id, catalog.InsertVersion(nv));
   return version_id;
+}
+
+Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* scratch,
+                           const std::function<Status(std::string_view)>& out) {
+  static_assert(
+      proto::VersionRecord::kFileCountFieldNumber < proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kPayloadBytesFieldNumber <
+              proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kTagFilesFieldNumber > proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kAgentVersionFieldNumber > proto::VersionRecord::kFilesFieldNumber,
+      "the split below assumes files lies between these fields");
+  // Protocol Buffers write the fields of a message in field-number order, so
+  // the serialization is: the fields before `files`, each file as one
+  // length-delimited field, then the fields after `files`.
+  proto::VersionRecord head = record;
+  head.clear_files();
+  head.clear_tag_files();
+  head.clear_agent_version();
+  proto::VersionRecord tail;
+  *tail.mutable_tag_files() = record.tag_files();
+  tail.set_agent_version(record.agent_version());
+
+  std::string chunk;
+  if (!head.AppendToString(&chunk)) return Status::IOError("cannot serialize version.pb");
+  const uint32_t files_tag =
+      (static_cast<uint32_t>(proto::VersionRecord::kFilesFieldNumber) << 3) | kWireLengthDelimited;
+  proto::VersionFile entry;
+  std::string entry_bytes;
+  CAIRN_RETURN_IF_ERROR(scratch->ForEachFile([&](const IngestedFile& f) -> Status {
+    entry.set_path(f.path);
+    entry.set_size(f.size);
+    entry.set_sha256(f.sha256);
+    entry_bytes.clear();
+    if (!entry.AppendToString(&entry_bytes)) return Status::IOError("cannot serialize version.pb");
+    AppendVarint(files_tag, &chunk);
+    AppendVarint(entry_bytes.size(), &chunk);
+    chunk += entry_bytes;
+    if (chunk.size() < kRecordChunk) return Status::OK();
+    Status s = out(chunk);
+    chunk.clear();
+    return s;
+  }));
+  if (!tail.AppendToString(&chunk)) return Status::IOError("cannot serialize version.pb");
+  return out(chunk);
 }
 
 void AbandonIngest(Catalog& catalog, StorageBackend& site, Ingest* ingest) {

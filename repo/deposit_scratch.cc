@@ -26,7 +26,7 @@ constexpr time_t kCreatingMaxAgeSeconds = 3600;
 // Page cache of the scratch database (negative: KiB). Bounds its memory.
 constexpr std::string_view kPragmas =
     "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
-    "PRAGMA cache_size = -4096; PRAGMA temp_store = FILE";
+    "PRAGMA cache_size = -512; PRAGMA temp_store = FILE";
 constexpr std::string_view kSchema =
     "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
     "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID";
@@ -115,7 +115,7 @@ Status DepositScratch::AddFile(std::string_view path, uint64_t size, std::string
       .Bind(2, static_cast<int64_t>(size))
       .Bind(3, sha256)
       .Bind(4, int64_t{created ? 1 : 0})
-      .Bind(5, other_digests);
+      .Bind(5, other_digests.data() ? other_digests : std::string_view(""));  // never NULL
   Status s = insert.Run();
   if (s.IsAlreadyExists())
     return Status::AlreadyExists("payload file stored twice: " + std::string(path));

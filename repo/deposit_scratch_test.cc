@@ -3,10 +3,10 @@
 // exactly what SerializeToString gives for the whole record (FORMAT.md).
 #include "repo/deposit_scratch.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
-#include <unistd.h>
+
+#include <algorithm>
+#include <tuple>
 
 #include "bagit/paths.h"
 #include "proto/version.pb.h"
@@ -16,6 +16,7 @@
 namespace cairn::repo::deposit_internal {
 namespace {
 
+namespace fs = cairn::testing::fs;
 using testing::TempDir;
 
 std::string Hex(char c) { return std::string(64, c); }
@@ -63,8 +64,8 @@ TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
   EXPECT_EQ(files[2].other_digests, "x y");
 
   std::vector<std::string> created;
-  ASSERT_TRUE((*scratch)->ForEachCreatedBlob([&](const std::string& s) { created.push_back(s); })
-                  .ok());
+  ASSERT_TRUE(
+      (*scratch)->ForEachCreatedBlob([&](const std::string& s) { created.push_back(s); }).ok());
   std::sort(created.begin(), created.end());
   EXPECT_EQ(created, (std::vector<std::string>{Hex('b'), Hex('c')}));
 
@@ -91,12 +92,11 @@ TEST(DepositScratchTest, ManifestIsGeneratedInPathOrderForEachAlgorithm) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
   ASSERT_TRUE(scratch.ok());
-  bagit::AlgorithmSet kept = bagit::Only(bagit::Algorithm::kMd5) |
-                             bagit::Only(bagit::Algorithm::kSha512);
+  bagit::AlgorithmSet kept =
+      bagit::Only(bagit::Algorithm::kMd5) | bagit::Only(bagit::Algorithm::kSha512);
   ASSERT_TRUE((*scratch)->AddFile("data/z z", 1, Hex('2'), true, "md5z sha512z").ok());
   ASSERT_TRUE((*scratch)->AddFile("data/a", 1, Hex('1'), true, "md5a sha512a").ok());
-  for (auto [algorithm, a, z] :
-       std::vector<std::tuple<bagit::Algorithm, std::string, std::string>>{
+  for (auto [algorithm, a, z] : std::vector<std::tuple<bagit::Algorithm, std::string, std::string>>{
            {bagit::Algorithm::kSha256, Hex('1'), Hex('2')},
            {bagit::Algorithm::kMd5, "md5a", "md5z"},
            {bagit::Algorithm::kSha512, "sha512a", "sha512z"}}) {
@@ -158,8 +158,8 @@ TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString
                 return Status::OK();
               }).ok());
   EXPECT_GT(chunks, 1);
-  EXPECT_TRUE(streamed == expected) << "streamed " << streamed.size() << " bytes, expected "
-                                    << expected.size();
+  EXPECT_TRUE(streamed == expected)
+      << "streamed " << streamed.size() << " bytes, expected " << expected.size();
   proto::VersionRecord parsed;
   ASSERT_TRUE(parsed.ParseFromString(streamed));
   EXPECT_EQ(parsed.files_size(), 5000);
