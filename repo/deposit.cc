@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <ctime>
 #include <thread>
-#include <unordered_map>
 
 #include "bagit/profile.h"
 #include "repo/deposit_commit.h"
+#include "repo/deposit_scratch.h"
 #include "repo/deposit_source.h"
 #include "repo/events/event_types.h"
 #include "repo/inventory.h"
@@ -106,14 +106,17 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
   CAIRN_ASSIGN_OR_RETURN(uint32_t version, catalog.NextVersion(req.partner, object));
 
-  // The previous version's files, so unchanged files are hashed but not rewritten.
-  std::unordered_map<std::string, std::pair<uint64_t, std::string>> previous;
+  // The previous version's files, looked up one by one in the catalog, so
+  // unchanged files are hashed but not rewritten.
+  std::optional<int64_t> previous_id;
   if (version > 1) {
-    Result<VersionInfo> prev = catalog.GetVersion(req.partner, object, version - 1, true);
-    if (prev.ok()) {
-      for (FileEntry& f : prev->files) previous[f.path] = {f.size, std::move(f.sha256)};
-    }
+    Result<VersionInfo> prev = catalog.GetVersion(req.partner, object, version - 1, false);
+    if (prev.ok()) previous_id = prev->id;
   }
+  // The deposit's per-file lists go to a scratch file; those a killed deposit left go first.
+  DepositScratch::CleanupStale(repo.root());
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DepositScratch> scratch,
+                         DepositScratch::Create(repo.root()));
   IngestTarget target;
   target.site = &first->backend();
   target.site_name = plan[0];
@@ -121,11 +124,12 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     Result<std::optional<ReplicaState>> state = catalog.BlobOnSite(sha256, plan[0]);
     return state.ok() && *state && **state == ReplicaState::kOk;
   };
-  target.previous_sha256 = [&previous](std::string_view path,
-                                       uint64_t size) -> std::optional<std::string> {
-    auto it = previous.find(std::string(path));
-    if (it == previous.end() || it->second.first != size) return std::nullopt;
-    return it->second.second;
+  target.previous_sha256 = [&catalog, previous_id](std::string_view path,
+                                                   uint64_t size) -> std::optional<std::string> {
+    if (!previous_id) return std::nullopt;
+    Result<std::optional<FileEntry>> file = catalog.FindFile(*previous_id, path);
+    if (!file.ok() || !*file || (*file)->size != size) return std::nullopt;
+    return std::move((*file)->sha256);
   };
   target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
   target.profile = profile ? &*profile : nullptr;
@@ -135,7 +139,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     };
   }
 
-  Ingest ingest;
+  Ingest ingest(std::move(scratch));
   Status run;
   int64_t now = catalog.clock().NowMicros();
   switch (kind) {
@@ -182,8 +186,8 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   uint32_t days = policy.fixity().interval_days() ? policy.fixity().interval_days() : 90;
   commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
   if (req.progress) {
-    req.progress(DepositProgress{DepositProgress::Phase::kCommit, ingest.files.size(),
-                                 ingest.payload_bytes});
+    req.progress(
+        DepositProgress{DepositProgress::Phase::kCommit, ingest.file_count, ingest.payload_bytes});
   }
   CommitSummary summary;
   Result<int64_t> version_id = CommitVersion(catalog, *first, commit, &ingest, &summary);
@@ -192,7 +196,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     AbandonIngest(catalog, first->backend(), &ingest);
     return version_id.status();
   }
-  ingest.new_blobs.clear();
+  ingest.committed = true;
 
   Receipt receipt;
   receipt.partner = req.partner;
@@ -200,7 +204,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   receipt.version = version;
   receipt.source = req.source;
   receipt.source_kind = ingest.kind;
-  receipt.files = ingest.files.size();
+  receipt.files = ingest.file_count;
   receipt.bytes = summary.payload_bytes;
   receipt.bytes_stored = ingest.bytes_written;
   receipt.blobs_reused = ingest.blobs_reused;
@@ -216,7 +220,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   }
   out.report = std::move(ingest.report);  // warnings only
   // What the ingest held per file is in the catalog now: free it before replicating.
-  std::vector<IngestedFile>().swap(ingest.files);
+  ingest.scratch.reset();
   ingest.contents.reset();
   ingest.tags.clear();
 

@@ -19,6 +19,9 @@ namespace {
 
 using bagit::Algorithm;
 
+// Payload files stored per batch of the walk.
+constexpr size_t kBatchFiles = 4096;
+
 class BagDirIngest {
  public:
   BagDirIngest(std::string root, const IngestTarget& target, Ingest* ingest)
@@ -98,9 +101,17 @@ class BagDirIngest {
     return Status::OK();
   }
 
-  // Walks data/ (lstat: never follows a link), then stores files on the pool.
+  // Walks data/ (lstat: never follows a link) and stores the files it finds
+  // on the pool in batches: the walk holds one batch and one folder's
+  // listing, never the whole tree.
   Status Payload() {
-    std::vector<std::pair<std::string, uint64_t>> files;
+    std::vector<std::string> files;
+    auto store = [&]() -> Status {
+      Status s =
+          RunPool(files.size(), target_.threads, [&](size_t i) { return StoreFile(files[i]); });
+      files.clear();
+      return s;
+    };
     std::vector<std::string> pending = {"data"};
     while (!pending.empty()) {
       std::string dir = std::move(pending.back());
@@ -124,12 +135,12 @@ class BagDirIngest {
               rel, S_ISLNK(st.st_mode) ? "payload.symlink" : "payload.special-file",
               "payload must be regular files; this is a " + bagit::SpecialFileKind(st.st_mode));
         } else {
-          files.emplace_back(std::move(rel), static_cast<uint64_t>(st.st_size));
+          files.push_back(std::move(rel));
+          if (files.size() >= kBatchFiles) CAIRN_RETURN_IF_ERROR(store());
         }
       }
     }
-    return RunPool(files.size(), target_.threads,
-                   [&](size_t i) { return StoreFile(files[i].first); });
+    return store();
   }
 
   // Reads one payload file once into the site; a non-OK Status stops the deposit.

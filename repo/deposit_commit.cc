@@ -1,19 +1,34 @@
 // The commit half of a deposit, once the ingest found the bag good: tag files
 // on the first site (plus manifest-sha256.txt when the bag had none), then
 // version.pb LAST, then ONE catalog transaction (object, version, files, tag
-// files, replicas on the first site, events, replication jobs).
+// files, replicas on the first site, events, replication jobs). The manifest,
+// version.pb and the catalog rows are written from the deposit's scratch file
+// by file: none is ever whole in memory.
 #include "repo/deposit_commit.h"
 
-#include <algorithm>
-#include <numeric>
+#include <span>
 
 #include "bagit/paths.h"
 #include "proto/version.pb.h"
 #include "repo/events/event_types.h"
 #include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo::deposit_internal {
 namespace {
+
+// Output is handed on in chunks of about this size.
+constexpr size_t kRecordChunk = 256 * 1024;
+// Protocol Buffers wire type of a length-delimited field (a message).
+constexpr uint32_t kWireLengthDelimited = 2;
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
 
 proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::string detail) {
   proto::Event e;
@@ -32,39 +47,62 @@ proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::strin
 }
 
 // Adds manifest-sha256.txt (and the list of Cairn's additions) when the
-// depositor's bag has none: it maps payload paths to blobs on the site.
-void AddSha256Manifest(Ingest* ingest, std::vector<std::string>* added) {
+// depositor's bag has none: it maps payload paths to blobs on the site. The
+// manifest goes from the scratch to the site in chunks.
+Status AddSha256Manifest(Site& site, const std::string& site_name, Ingest* ingest,
+                         std::vector<std::string>* added) {
   for (const StagedTagFile& t : ingest->tags) {
-    if (t.name == "manifest-sha256.txt") return;
+    if (t.name == "manifest-sha256.txt") return Status::OK();
   }
-  std::vector<size_t> order(ingest->files.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return ingest->files[a].path < ingest->files[b].path; });
-  std::string text;
-  for (size_t i : order) {
-    text +=
-        ingest->files[i].sha256 + "  " + bagit::EncodeManifestPath(ingest->files[i].path) + "\n";
+  Result<std::unique_ptr<BlobWriter>> writer = site.backend().NewWriter(PutOptions{});
+  if (!writer.ok()) return writer.status().WithContext("site " + site_name);
+  StagedTagFile& manifest = ingest->tags.emplace_back();
+  manifest.name = "manifest-sha256.txt";
+  manifest.cairn_added = true;
+  manifest.writer = std::move(writer).value();
+  bagit::ByteSource teed = TeeSource(
+      ManifestSource(ingest->scratch.get(), bagit::Algorithm::kSha256, bagit::AlgorithmSet()),
+      manifest.writer.get(), site_name, &manifest.sha256, &manifest.size);
+  CAIRN_RETURN_IF_ERROR(teed([](std::span<const std::byte>) { return Status::OK(); }));
+  added->push_back(manifest.name);
+
+  StagedTagFile& list = ingest->tags.emplace_back();
+  list.name = std::string(layout::kCairnAddedListName);
+  list.bytes = "manifest-sha256.txt\n";
+  list.size = list.bytes->size();
+  list.sha256 = bagit::HashBytes(*list.bytes,
+                                 bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  list.cairn_added = true;
+  return Status::OK();
+}
+
+// Writes version.pb to the site from the scratch; its size and SHA-256 go to *entry.
+Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::VersionRecord& record,
+                        Ingest* ingest, TagFileEntry* entry) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer,
+                         site.backend().NewWriter(PutOptions{}));
+  Sha256Stream hash;
+  uint64_t size = 0;
+  Status s = StreamVersionRecord(record, ingest->scratch.get(), [&](std::string_view bytes) {
+    auto span = std::as_bytes(std::span<const char>(bytes.data(), bytes.size()));
+    hash.Update(span);
+    size += bytes.size();
+    return writer->Append(span);
+  });
+  if (s.ok()) s = writer->Commit(layout::VersionRecordKey(plan.partner, plan.object, plan.version));
+  if (!s.ok()) {
+    writer->Abort();
+    return s;
   }
-  auto add = [&](std::string name, std::string bytes) {
-    StagedTagFile& tag = ingest->tags.emplace_back();
-    tag.name = std::move(name);
-    tag.size = bytes.size();
-    tag.sha256 =
-        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-    tag.bytes = std::move(bytes);
-    tag.cairn_added = true;
-  };
-  add("manifest-sha256.txt", std::move(text));
-  added->push_back("manifest-sha256.txt");
-  add(std::string(layout::kCairnAddedListName), "manifest-sha256.txt\n");
+  *entry = TagFileEntry{0, std::string(layout::kVersionRecordName), size, hash.FinishHex()};
+  return Status::OK();
 }
 
 }  // namespace
 
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary) {
-  AddSha256Manifest(ingest, &summary->cairn_added);
+  CAIRN_RETURN_IF_ERROR(AddSha256Manifest(site, plan.first_site, ingest, &summary->cairn_added));
   // Tag files, each replacing whatever an interrupted earlier run left.
   for (StagedTagFile& tag : ingest->tags) {
     Status s;
@@ -78,12 +116,10 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     tag.bytes.reset();  // stored; its size and digest are all the catalog needs
   }
 
-  std::sort(ingest->files.begin(), ingest->files.end(),
-            [](const IngestedFile& a, const IngestedFile& b) { return a.path < b.path; });
-  // The memory of a deposit of 200,000 files is freed step by step below: the
-  // record once written, the files once handed to the catalog's NewVersion.
+  // version.pb and the catalog rows are written from the scratch, file by
+  // file: nothing here grows with the file count.
   NewVersion nv;
-  uint64_t bytes = 0;
+  const uint64_t bytes = ingest->payload_bytes;
   {
     proto::VersionRecord record;
     record.set_partner(plan.partner);
@@ -92,14 +128,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     record.set_depositor(plan.depositor);
     record.set_created_unix_micros(plan.created_micros);
     record.set_agent_version(plan.agent_version);
-    for (const IngestedFile& f : ingest->files) {
-      proto::VersionFile* vf = record.add_files();
-      vf->set_path(f.path);
-      vf->set_size(f.size);
-      vf->set_sha256(f.sha256);
-      bytes += f.size;
-    }
-    record.set_file_count(ingest->files.size());
+    record.set_file_count(ingest->file_count);
     record.set_payload_bytes(bytes);
     for (const StagedTagFile& tag : ingest->tags) {
       proto::TagFile* tf = record.add_tag_files();
@@ -108,16 +137,10 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
       tf->set_sha256(tag.sha256);
       nv.tag_files.push_back(TagFileEntry{0, tag.name, tag.size, tag.sha256});
     }
-    std::string record_bytes;
-    if (!record.SerializeToString(&record_bytes)) {
-      return Status::IOError("cannot serialize version.pb");
-    }
-    Status s = site.PutVersionRecord(plan.partner, plan.object, plan.version, record_bytes);
+    TagFileEntry entry;
+    Status s = PutVersionRecord(site, plan, record, ingest, &entry);
     if (!s.ok()) return s.WithContext("site " + plan.first_site + ": version.pb");
-    nv.tag_files.push_back(TagFileEntry{
-        0, std::string(layout::kVersionRecordName), record_bytes.size(),
-        bagit::HashBytes(record_bytes,
-                         bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256]});
+    nv.tag_files.push_back(std::move(entry));
   }
 
   nv.partner = plan.partner;
@@ -125,10 +148,18 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.version = plan.version;
   nv.depositor = plan.depositor;
   nv.created_micros = plan.created_micros;
-  nv.files.reserve(ingest->files.size());
-  for (IngestedFile& f : ingest->files) {
-    nv.files.push_back(FileEntry{std::move(f.path), f.size, std::move(f.sha256)});
-  }
+  DepositScratch* scratch = ingest->scratch.get();
+  nv.file_source = [scratch](const std::function<Status(const FileEntry&)>& insert) {
+    FileEntry entry;
+    return scratch->ForEachFile([&](const IngestedFile& f) {
+      entry.path = f.path;
+      entry.size = f.size;
+      entry.sha256 = f.sha256;
+      return insert(entry);
+    });
+  };
+  nv.file_count = ingest->file_count;
+  nv.payload_bytes = bytes;
   nv.stored_on = {plan.first_site};
   nv.fixity_interval_micros = plan.fixity_interval_micros;
 
@@ -140,7 +171,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   }
   ingest->contents.reset();  // the parsed manifests are not needed any more
   std::string what =
-      std::to_string(ingest->files.size()) + " payload files, " + std::to_string(bytes) + " bytes";
+      std::to_string(ingest->file_count) + " payload files, " + std::to_string(bytes) + " bytes";
   nv.events.push_back(MakeEvent(kIngestion, plan,
                                 "deposited " + what + " from " + ingest->kind + " " + plan.source +
                                     "; stored on site " + plan.first_site));
@@ -166,17 +197,61 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   return version_id;
 }
 
+Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* scratch,
+                           const std::function<Status(std::string_view)>& out) {
+  static_assert(
+      proto::VersionRecord::kFileCountFieldNumber < proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kPayloadBytesFieldNumber <
+              proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kTagFilesFieldNumber > proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kAgentVersionFieldNumber > proto::VersionRecord::kFilesFieldNumber,
+      "the split below assumes files lies between these fields");
+  // Protocol Buffers write the fields of a message in field-number order, so
+  // the serialization is: the fields before `files`, each file as one
+  // length-delimited field, then the fields after `files`.
+  proto::VersionRecord head = record;
+  head.clear_files();
+  head.clear_tag_files();
+  head.clear_agent_version();
+  proto::VersionRecord tail;
+  *tail.mutable_tag_files() = record.tag_files();
+  tail.set_agent_version(record.agent_version());
+
+  std::string chunk;
+  if (!head.AppendToString(&chunk)) return Status::IOError("cannot serialize version.pb");
+  const uint32_t files_tag =
+      (static_cast<uint32_t>(proto::VersionRecord::kFilesFieldNumber) << 3) | kWireLengthDelimited;
+  proto::VersionFile entry;
+  std::string entry_bytes;
+  CAIRN_RETURN_IF_ERROR(scratch->ForEachFile([&](const IngestedFile& f) -> Status {
+    entry.set_path(f.path);
+    entry.set_size(f.size);
+    entry.set_sha256(f.sha256);
+    entry_bytes.clear();
+    if (!entry.AppendToString(&entry_bytes)) return Status::IOError("cannot serialize version.pb");
+    AppendVarint(files_tag, &chunk);
+    AppendVarint(entry_bytes.size(), &chunk);
+    chunk += entry_bytes;
+    if (chunk.size() < kRecordChunk) return Status::OK();
+    Status s = out(chunk);
+    chunk.clear();
+    return s;
+  }));
+  if (!tail.AppendToString(&chunk)) return Status::IOError("cannot serialize version.pb");
+  return out(chunk);
+}
+
 void AbandonIngest(Catalog& catalog, StorageBackend& site, Ingest* ingest) {
   for (StagedTagFile& tag : ingest->tags) {
     if (tag.writer) tag.writer->Abort();
     tag.writer.reset();
   }
-  for (const std::string& sha256 : ingest->new_blobs) {
+  if (ingest->committed) return;
+  (void)ingest->scratch->ForEachCreatedBlob([&](const std::string& sha256) {
     // A blob the catalog references was stored by another deposit meanwhile.
-    if (catalog.BlobExists(sha256)) continue;
+    if (catalog.BlobExists(sha256)) return;
     (void)site.Remove(layout::BlobKey(sha256));
-  }
-  ingest->new_blobs.clear();
+  });
 }
 
 }  // namespace cairn::repo::deposit_internal

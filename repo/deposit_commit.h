@@ -3,6 +3,7 @@
 #ifndef CAIRN_REPO_DEPOSIT_COMMIT_H_
 #define CAIRN_REPO_DEPOSIT_COMMIT_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,10 @@
 #include "repo/catalog/catalog.h"
 #include "repo/deposit_stage.h"
 #include "repo/site.h"
+
+namespace cairn::proto {
+class VersionRecord;
+}  // namespace cairn::proto
 
 namespace cairn::repo {
 
@@ -42,8 +47,15 @@ struct CommitSummary {
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary);
 
-// Aborts staged tag writers and removes the blobs this ingest created that no
-// catalog entry references (best effort).
+// Writes version.pb: `record` (without files) with the files of `scratch` in
+// path order, to `out` in chunks. The bytes are exactly what
+// SerializeToString gives for the record holding those files (FORMAT.md), but
+// the files are never all in memory. Stops at the first error `out` returns.
+Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* scratch,
+                           const std::function<Status(std::string_view)>& out);
+
+// Aborts staged tag writers and, unless the ingest is committed, removes the
+// blobs it created that no catalog entry references (best effort).
 void AbandonIngest(Catalog& catalog, StorageBackend& site, Ingest* ingest);
 
 }  // namespace deposit_internal

@@ -7,8 +7,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <numeric>
+#include <functional>
+#include <span>
 
 #include "bagit/dir_list.h"
 #include "bagit/paths.h"
@@ -24,9 +24,17 @@ struct SourceFile {
   uint64_t size = 0;
 };
 
-// Lists every regular file below `root` (sorted per folder); anything else
-// that is not a folder is reported by name and not read.
-void Walk(const std::string& root, std::vector<SourceFile>* files, bagit::Report* report) {
+// Files are stored in batches of this many as the walk finds them, so the
+// walk holds one batch and one folder's listing, never the whole tree.
+constexpr size_t kBatchFiles = 4096;
+
+// Walks every file below `root` (each folder sorted), calling `store` with
+// batches of regular files; anything else that is not a folder is reported by
+// name and not read. Once the report has an error the walk goes on (to name
+// every bad file) but stores nothing more.
+Status Walk(const std::string& root, bagit::Report* report,
+            const std::function<Status(std::vector<SourceFile>&)>& store) {
+  std::vector<SourceFile> batch;
   std::vector<std::string> pending = {""};
   while (!pending.empty()) {
     std::string dir = std::move(pending.back());
@@ -53,24 +61,14 @@ void Walk(const std::string& root, std::vector<SourceFile>* files, bagit::Report
                       "only regular files can be deposited (this is a device, fifo or socket)");
       } else if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation("data/" + rel)) {
         report->Error(rel, v->rule, "this file name cannot be a bag path: " + v->message);
-      } else {
-        files->push_back(SourceFile{rel, static_cast<uint64_t>(st.st_size)});
+      } else if (report->valid()) {
+        batch.push_back(SourceFile{rel, static_cast<uint64_t>(st.st_size)});
+        if (batch.size() >= kBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
       }
     }
   }
-}
-
-// The manifest text of one algorithm: "digest  data/path" in path order.
-std::string Manifest(const std::vector<SourceFile>& files, const std::vector<std::string>& hex,
-                     const std::vector<size_t>& order) {
-  std::string text;
-  for (size_t i : order) {
-    text += hex[i];
-    text += "  ";
-    text += bagit::EncodeManifestPath("data/" + files[i].rel);
-    text += '\n';
-  }
-  return text;
+  if (!batch.empty() && report->valid()) CAIRN_RETURN_IF_ERROR(store(batch));
+  return Status::OK();
 }
 
 }  // namespace
@@ -84,8 +82,6 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   struct stat st;
   if (stat(root.c_str(), &st) != 0) return Status::FromErrno(errno, "open folder", root);
 
-  std::vector<SourceFile> files;
-  Walk(root, &files, &ingest->report);
   std::string bag_info;
   for (const std::string& line : bagging.info) {
     size_t colon = line.find(':');
@@ -109,71 +105,80 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
     if (algorithms.test(a)) list.push_back(static_cast<Algorithm>(a));
   }
-  // hex[k][i]: file i's digest with list[k]; only the algorithms in use, so a
-  // deposit of 200,000 files keeps a few hundred bytes per file, not a Digests each.
-  std::vector<std::vector<std::string>> hex(list.size(), std::vector<std::string>(files.size()));
+  // The digests of the other algorithms go to the scratch with each file.
+  bagit::AlgorithmSet kept = algorithms & ~bagit::Only(Algorithm::kSha256);
   PayloadStager stager(target, ingest);
-  CAIRN_RETURN_IF_ERROR(RunPool(files.size(), target.threads, [&](size_t i) -> Status {
-    std::string path = "data/" + files[i].rel;
-    // Hashed first: an unchanged or shared file (its blob stored) is not written again.
-    Result<PayloadStager::Staged> staged =
-        stager.StageLocalFile(root + "/" + files[i].rel, algorithms);
-    if (!staged.ok()) {
-      if (stager.IsSiteError(staged.status())) return staged.status();
-      std::lock_guard<std::mutex> lock(ingest->mu);
-      ingest->report.Error(files[i].rel, "source.unreadable", staged.status().message());
-      return Status::OK();
-    }
-    CAIRN_RETURN_IF_ERROR(stager.Commit(path, &*staged));
-    files[i].size = staged->size;
-    for (size_t k = 0; k < list.size(); ++k) hex[k][i] = std::move(staged->digests[list[k]]);
-    return Status::OK();
+  CAIRN_RETURN_IF_ERROR(Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
+    Status s = RunPool(batch.size(), target.threads, [&](size_t i) -> Status {
+      // Hashed first: an unchanged or shared file (its blob stored) is not written again.
+      Result<PayloadStager::Staged> staged =
+          stager.StageLocalFile(root + "/" + batch[i].rel, algorithms);
+      if (!staged.ok()) {
+        if (stager.IsSiteError(staged.status())) return staged.status();
+        std::lock_guard<std::mutex> lock(ingest->mu);
+        ingest->report.Error(batch[i].rel, "source.unreadable", staged.status().message());
+        return Status::OK();
+      }
+      return stager.Commit("data/" + batch[i].rel, &*staged, kept);
+    });
+    batch.clear();
+    return s;
   }));
   if (!ingest->report.valid()) return Status::OK();
 
-  uint64_t total = 0;
-  for (const SourceFile& f : files) total += f.size;
-  std::vector<size_t> order(files.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return files[a].rel < files[b].rel; });
-
-  std::vector<std::pair<std::string, std::string>> tags;
-  tags.emplace_back("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
-  tags.emplace_back("bag-info.txt", "Bag-Software-Agent: " + bagging.agent +
-                                        "\nBagging-Date: " + bagging.bagging_date +
-                                        "\nPayload-Oxum: " + std::to_string(total) + "." +
-                                        std::to_string(files.size()) + "\n" + bag_info);
-  for (size_t k = 0; k < list.size(); ++k) {
-    tags.emplace_back("manifest-" + std::string(bagit::AlgorithmName(list[k])) + ".txt",
-                      Manifest(files, hex[k], order));
-  }
-  size_t listed = tags.size();
-  for (Algorithm a : list) {
-    std::string text;
-    for (size_t t = 0; t < listed; ++t) {
-      text += bagit::HashBytes(tags[t].second, bagit::Only(a))[a] + "  " + tags[t].first + "\n";
-    }
-    tags.emplace_back("tagmanifest-" + std::string(bagit::AlgorithmName(a)) + ".txt", text);
-  }
-
+  // bagit.txt, bag-info.txt and the manifests, then the tag manifests listing
+  // them: each read once by the checker while it is staged on the site.
   bagit::ValidateOptions options;
   options.profile = target.profile;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   checker.SetTagAlgorithms(algorithms);
-  for (auto& [name, bytes] : tags) {
+  std::vector<std::pair<std::string, bagit::Digests>> listed;
+  // A generated tag file held in memory (all but the manifests are small);
+  // `listed`: a tag manifest lists it.
+  auto stage_bytes = [&](std::string name, std::string bytes, bool list_it) -> Status {
     StagedTagFile& tag = ingest->tags.emplace_back();
     tag.name = name;
     tag.size = bytes.size();
-    tag.sha256 = bagit::HashBytes(bytes, bagit::Only(Algorithm::kSha256))[Algorithm::kSha256];
+    bagit::Digests digests = bagit::HashBytes(bytes, algorithms);
+    tag.sha256 = digests[Algorithm::kSha256];
     tag.bytes = std::move(bytes);
-    CAIRN_RETURN_IF_ERROR(checker.TagFile(name, MemorySource(&*tag.bytes)));
+    if (list_it) listed.emplace_back(std::move(name), std::move(digests));
+    return checker.TagFile(tag.name, MemorySource(&*tag.bytes));
+  };
+  CAIRN_RETURN_IF_ERROR(
+      stage_bytes("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", true));
+  CAIRN_RETURN_IF_ERROR(stage_bytes("bag-info.txt",
+                                    "Bag-Software-Agent: " + bagging.agent +
+                                        "\nBagging-Date: " + bagging.bagging_date +
+                                        "\nPayload-Oxum: " + std::to_string(ingest->payload_bytes) +
+                                        "." + std::to_string(ingest->file_count) + "\n" + bag_info,
+                                    true));
+  for (Algorithm a : list) {
+    std::string name = "manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt";
+    CAIRN_ASSIGN_OR_RETURN(
+        bagit::ByteSource teed,
+        StageTagFile(target, ingest, name, ManifestSource(ingest->scratch.get(), a, kept)));
+    bagit::MultiHasher hasher(algorithms);
+    CAIRN_RETURN_IF_ERROR(checker.TagFile(name, [&](const bagit::ChunkSink& sink) {
+      return teed([&](std::span<const std::byte> chunk) {
+        hasher.Update(chunk);
+        return sink(chunk);
+      });
+    }));
+    listed.emplace_back(std::move(name), hasher.Finish());
   }
-  bagit::Digests digests;
-  for (size_t i : order) {
-    for (size_t k = 0; k < list.size(); ++k) digests[list[k]] = std::move(hex[k][i]);
-    checker.PayloadFile("data/" + files[i].rel, files[i].size, &digests);
+  for (Algorithm a : list) {
+    std::string text;
+    for (const auto& [name, digests] : listed) text += digests[a] + "  " + name + "\n";
+    CAIRN_RETURN_IF_ERROR(
+        stage_bytes("tagmanifest-" + std::string(bagit::AlgorithmName(a)) + ".txt", text, false));
   }
+  CAIRN_RETURN_IF_ERROR(ingest->scratch->ForEachFile([&](const IngestedFile& f) -> Status {
+    bagit::Digests digests;
+    for (Algorithm a : list) digests[a] = std::string(DigestOf(f, a, kept));
+    checker.PayloadFile(f.path, f.size, &digests);
+    return Status::OK();
+  }));
   checker.Finish(true);
   return Status::OK();
 }

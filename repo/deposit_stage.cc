@@ -150,7 +150,7 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
   return staged;
 }
 
-Status PayloadStager::Commit(std::string_view path, Staged* staged) {
+Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet keep) {
   const std::string& sha256 = staged->digests[Algorithm::kSha256];
   bool created = false;
   if (!staged->writer) {
@@ -169,12 +169,19 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged) {
     }
     staged->writer.reset();
   }
+  std::string other_digests;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+    if (!keep.test(a)) continue;
+    if (!other_digests.empty()) other_digests += ' ';
+    other_digests += staged->digests[static_cast<Algorithm>(a)];
+  }
   std::lock_guard<std::mutex> lock(ingest_->mu);
-  ingest_->files.push_back(IngestedFile{std::string(path), staged->size, sha256});
+  CAIRN_RETURN_IF_ERROR(
+      ingest_->scratch->AddFile(path, staged->size, sha256, created, other_digests));
+  ++ingest_->file_count;
   ingest_->payload_bytes += staged->size;
-  if (target_.on_file_stored) target_.on_file_stored(ingest_->files.size(), ingest_->payload_bytes);
+  if (target_.on_file_stored) target_.on_file_stored(ingest_->file_count, ingest_->payload_bytes);
   if (created) {
-    ingest_->new_blobs.push_back(sha256);
     ingest_->bytes_written += staged->size;
   } else {
     ++ingest_->blobs_reused;

@@ -21,17 +21,11 @@
 #include "bagit/digest.h"
 #include "bagit/report.h"
 #include "bagit/validator.h"
+#include "repo/deposit_scratch.h"
 #include "repo/run_pool.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo::deposit_internal {
-
-// One payload file as stored: its bag path, size and SHA-256 (the blob key).
-struct IngestedFile {
-  std::string path;  // decoded, bag-relative: "data/a.txt"
-  uint64_t size = 0;
-  std::string sha256;
-};
 
 // A tag file waiting to be committed to the first site once the bag is known
 // to be good. Either `writer` holds its bytes (the depositor's file, teed while
@@ -64,18 +58,22 @@ struct IngestTarget {
 };
 
 // What a driver produced. The report holds every finding; when it has errors
-// nothing may be committed (the new blobs are removed by the caller).
+// nothing may be committed (the new blobs are removed by the caller). The
+// per-file lists (files stored, blobs created) are in `scratch`, on disk: the
+// ingest's memory does not grow with the file count.
 struct Ingest {
+  explicit Ingest(std::unique_ptr<DepositScratch> s) : scratch(std::move(s)) {}
   bagit::Report report;
   std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
-  std::vector<IngestedFile> files;
-  std::deque<StagedTagFile> tags;      // deque: staged sources point into it
-  std::vector<std::string> new_blobs;  // blobs this deposit created on the first site
-  uint64_t bytes_written = 0;          // payload bytes newly stored on the first site
-  uint64_t blobs_reused = 0;           // payload files whose blob was already there
-  uint64_t payload_bytes = 0;          // bytes of the payload files in `files`
-  std::string kind;                    // "folder", "bag", "serialized bag"
-  std::mutex mu;                       // guards files, new_blobs, counters
+  std::unique_ptr<DepositScratch> scratch;  // payload files stored, blobs created
+  std::deque<StagedTagFile> tags;           // deque: staged sources point into it
+  bool committed = false;                   // the catalog holds the version: keep the blobs
+  uint64_t file_count = 0;                  // payload files recorded in `scratch`
+  uint64_t bytes_written = 0;               // payload bytes newly stored on the first site
+  uint64_t blobs_reused = 0;                // payload files whose blob was already there
+  uint64_t payload_bytes = 0;               // bytes of the payload files in `scratch`
+  std::string kind;                         // "folder", "bag", "serialized bag"
+  std::mutex mu;                            // guards scratch, counters
 };
 
 // Reads, hashes and stores payload bytes.
@@ -113,10 +111,12 @@ class PayloadStager {
   Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
 
   // Makes a staged file's blob visible under its content address (write-once)
-  // and records the file. When the write was skipped but the computed SHA-256
-  // differs from the one expected, returns NotFound (the caller re-reads the
-  // file with no expectation, or fails). The writer is aborted on any error.
-  Status Commit(std::string_view path, Staged* staged);
+  // and records the file in the ingest's scratch (with the hex digests of
+  // `keep` joined by ' ' in algorithm order, for a caller that writes the
+  // manifests). When the write was skipped but the computed SHA-256 differs
+  // from the one expected, returns NotFound (the caller re-reads the file with
+  // no expectation, or fails). The writer is aborted on any error.
+  Status Commit(std::string_view path, Staged* staged, bagit::AlgorithmSet keep = {});
 
   // Discards a staged file's bytes.
   static void Discard(Staged* staged) {

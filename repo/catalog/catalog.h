@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bagit/status.h"
@@ -88,6 +89,8 @@ class Catalog {
   // id. NotFound for an unknown partner or site; AlreadyExists if that version
   // exists (a concurrent deposit: take NextVersion again).
   Result<int64_t> InsertVersion(NewVersion& version);
+  // The file at `path` of version row `version_id`, or nullopt. Thread-safe.
+  Result<std::optional<FileEntry>> FindFile(int64_t version_id, std::string_view path);
   // One version, or the latest when `version` is nullopt; files only when
   // `with_files`. NotFound names "partner/object" or "partner/object@vN".
   Result<VersionInfo> GetVersion(const std::string& partner, const std::string& object,

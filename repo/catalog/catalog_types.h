@@ -4,12 +4,14 @@
 #define CAIRN_REPO_CATALOG_CATALOG_TYPES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bagit/status.h"
 #include "proto/event.pb.h"
 #include "proto/job.pb.h"
 
@@ -66,6 +68,14 @@ struct NewVersion {
   std::string depositor;       // user or account
   int64_t created_micros = 0;  // 0: the catalog's clock
   std::vector<FileEntry> files;
+  // When set, the files come from here instead of `files` (so a version of a
+  // million files need not be held in memory): InsertVersion calls it once,
+  // inside its transaction, with a function to call for each file; its error
+  // stops the insert. file_count and payload_bytes must then be the totals
+  // of what it gives.
+  std::function<Status(const std::function<Status(const FileEntry&)>&)> file_source;
+  uint64_t file_count = 0;
+  uint64_t payload_bytes = 0;
   std::vector<TagFileEntry> tag_files;
   // Sites on which the caller has written and verified every blob and tag file
   // of this version: their replicas are recorded as ok, verified now.

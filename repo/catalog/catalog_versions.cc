@@ -1,6 +1,5 @@
 // Catalog: objects, versions, files and tag files; the one-transaction insert
 // of a deposit.
-#include <unordered_set>
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_sql.h"
@@ -42,8 +41,13 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   const int64_t now = clock_->NowMicros();
   const int64_t created = v.created_micros ? v.created_micros : now;
   const int64_t next_due = now + v.fixity_interval_micros;
-  uint64_t payload_bytes = 0;
-  for (const FileEntry& f : v.files) payload_bytes += f.size;
+  uint64_t payload_bytes = v.payload_bytes;
+  uint64_t file_count = v.file_count;
+  if (!v.file_source) {
+    payload_bytes = 0;
+    for (const FileEntry& f : v.files) payload_bytes += f.size;
+    file_count = v.files.size();
+  }
 
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   CAIRN_ASSIGN_OR_RETURN(
@@ -62,7 +66,7 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
       .Bind(3, int64_t{v.version})
       .Bind(4, created)
       .Bind(5, v.depositor)
-      .Bind(6, static_cast<int64_t>(v.files.size()))
+      .Bind(6, static_cast<int64_t>(file_count))
       .Bind(7, static_cast<int64_t>(payload_bytes));
   Status inserted = version.Run();
   if (inserted.IsAlreadyExists()) return Status::AlreadyExists(name + " already exists");
@@ -76,29 +80,25 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
       sql::Stmt file,
       db_.Prepare("INSERT INTO files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)"));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replica, db_.Prepare(catalog_sql::kUpsertBlobReplica));
-  std::unordered_set<std::string_view> seen;
-  for (const FileEntry& f : v.files) {
+  // No per-file memory here: a blob listed twice in the version (or stored
+  // by an earlier one) is inserted once (DO NOTHING) and its replica upserted
+  // again with the same values.
+  auto insert_file = [&](const FileEntry& f) -> Status {
     if (f.sha256.size() != 64) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
     }
+    blob.Reset();
+    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
+    CAIRN_RETURN_IF_ERROR(blob.Run());
     file.Reset();
     file.Bind(1, version_id)
         .Bind(2, f.path)
         .Bind(3, static_cast<int64_t>(f.size))
         .Bind(4, f.sha256);
-    if (!seen.insert(f.sha256).second) {
-      Status s = file.Run();
-      if (s.IsAlreadyExists())
-        return Status::InvalidArgument(name + ": path listed twice: " + f.path);
-      CAIRN_RETURN_IF_ERROR(s);
-      continue;
-    }
-    blob.Reset();
-    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
-    CAIRN_RETURN_IF_ERROR(blob.Run());
     Status s = file.Run();
-    if (s.IsAlreadyExists())
+    if (s.IsAlreadyExists()) {
       return Status::InvalidArgument(name + ": path listed twice: " + f.path);
+    }
     CAIRN_RETURN_IF_ERROR(s);
     for (int64_t site_id : site_ids) {
       blob_replica.Reset();
@@ -110,6 +110,12 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
           .Bind(6, "");
       CAIRN_RETURN_IF_ERROR(blob_replica.Run());
     }
+    return Status::OK();
+  };
+  if (v.file_source) {
+    CAIRN_RETURN_IF_ERROR(v.file_source(insert_file));
+  } else {
+    for (const FileEntry& f : v.files) CAIRN_RETURN_IF_ERROR(insert_file(f));
   }
 
   CAIRN_ASSIGN_OR_RETURN(
@@ -145,6 +151,17 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   for (const proto::Job& job : v.jobs) CAIRN_RETURN_IF_ERROR(EnqueueJobLocked(job).status());
   CAIRN_RETURN_IF_ERROR(tx.Commit());
   return version_id;
+}
+
+Result<std::optional<FileEntry>> Catalog::FindFile(int64_t version_id, std::string_view path) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt q, db_.Prepare("SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
+  q.Bind(1, version_id).Bind(2, path);
+  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileEntry>();
+  return std::optional<FileEntry>(
+      FileEntry{std::string(path), static_cast<uint64_t>(q.Int(0)), q.Text(1)});
 }
 
 namespace {

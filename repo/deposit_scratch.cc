@@ -1,0 +1,189 @@
+// DepositScratch: a deposit's per-file lists in a throwaway SQLite file
+// (deposit_scratch.h).
+#include "repo/deposit_scratch.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+
+#include "bagit/paths.h"
+
+namespace cairn::repo::deposit_internal {
+namespace {
+
+constexpr std::string_view kPrefix = "deposit-";
+constexpr std::string_view kSuffix = ".scratch";
+// A scratch file is made under this prefix, locked, then renamed: the cleaner
+// never sees a scratch file that is not locked yet.
+constexpr std::string_view kCreatingPrefix = ".creating-deposit-";
+constexpr time_t kCreatingMaxAgeSeconds = 3600;
+// Page cache of the scratch database (negative: KiB). Bounds its memory.
+constexpr std::string_view kPragmas =
+    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
+    "PRAGMA cache_size = -512; PRAGMA temp_store = FILE";
+constexpr std::string_view kSchema =
+    "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
+    "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID";
+
+std::atomic<uint64_t> scratch_counter{0};
+// Generated manifests are handed on in chunks of this size.
+constexpr size_t kManifestChunk = 256 * 1024;
+
+std::string TmpDir(const std::string& repo_root) { return repo_root + "/tmp"; }
+
+}  // namespace
+
+Result<std::unique_ptr<DepositScratch>> DepositScratch::Create(const std::string& repo_root) {
+  std::string dir = TmpDir(repo_root);
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::FromErrno(errno, "create folder", dir);
+  }
+  std::string unique = std::to_string(getpid()) + "-" + std::to_string(time(nullptr)) + "-" +
+                       std::to_string(scratch_counter.fetch_add(1));
+  std::string creating = dir + "/" + std::string(kCreatingPrefix) + unique;
+  std::string path = dir + "/" + std::string(kPrefix) + unique + std::string(kSuffix);
+  int fd = open(creating.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "create", creating);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(creating.c_str(), path.c_str()) != 0) {
+    Status s = Status::FromErrno(errno, "lock", creating);
+    close(fd);
+    unlink(creating.c_str());
+    return s;
+  }
+  Result<sql::Db> db = sql::Db::Open(path, true, 0);
+  if (!db.ok()) {
+    unlink(path.c_str());
+    close(fd);
+    return db.status();
+  }
+  std::unique_ptr<DepositScratch> scratch(new DepositScratch(path, fd, std::move(db).value()));
+  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec(kPragmas));
+  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec(kSchema));
+  // One transaction for the whole deposit: rows spill to the file when the
+  // page cache is full; nothing is ever committed (the file is thrown away).
+  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec("BEGIN"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt insert,
+                         scratch->db_.Prepare("INSERT INTO files (path, size, sha256, created, "
+                                              "other_digests) VALUES (?, ?, ?, ?, ?)"));
+  scratch->insert_.emplace(std::move(insert));
+  return scratch;
+}
+
+void DepositScratch::CleanupStale(const std::string& repo_root) {
+  std::string dir = TmpDir(repo_root);
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  time_t now = time(nullptr);
+  while (struct dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    std::string path = dir + "/" + std::string(name);
+    if (name.starts_with(kCreatingPrefix)) {
+      struct stat st;
+      if (stat(path.c_str(), &st) == 0 && now - st.st_mtime > kCreatingMaxAgeSeconds) {
+        unlink(path.c_str());
+      }
+      continue;
+    }
+    if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    // A lock we can take is a lock no running deposit holds.
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) unlink(path.c_str());
+    close(fd);
+  }
+  closedir(d);
+}
+
+DepositScratch::~DepositScratch() {
+  insert_.reset();
+  { sql::Db closing = std::move(db_); }
+  unlink(path_.c_str());
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+Status DepositScratch::AddFile(std::string_view path, uint64_t size, std::string_view sha256,
+                               bool created, std::string_view other_digests) {
+  sql::Stmt& insert = *insert_;
+  insert.Reset();
+  insert.Bind(1, path)
+      .Bind(2, static_cast<int64_t>(size))
+      .Bind(3, sha256)
+      .Bind(4, int64_t{created ? 1 : 0})
+      .Bind(5, other_digests.data() ? other_digests : std::string_view(""));  // never NULL
+  Status s = insert.Run();
+  if (s.IsAlreadyExists())
+    return Status::AlreadyExists("payload file stored twice: " + std::string(path));
+  return s.WithContext("deposit scratch " + path_);
+}
+
+Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt query,
+      db_.Prepare("SELECT path, size, sha256, other_digests FROM files ORDER BY path"));
+  IngestedFile file;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return Status::OK();
+    file.path = query.Text(0);
+    file.size = static_cast<uint64_t>(query.Int(1));
+    file.sha256 = query.Text(2);
+    file.other_digests = query.Text(3);
+    CAIRN_RETURN_IF_ERROR(fn(file));
+  }
+}
+
+Status DepositScratch::ForEachCreatedBlob(const std::function<void(const std::string&)>& fn) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
+                         db_.Prepare("SELECT sha256 FROM files WHERE created = 1"));
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return Status::OK();
+    fn(query.Text(0));
+  }
+}
+
+// The hex digest of `algorithm` among a file's digests as the stager kept
+// them: sha256 is the file's own, the others are `other` (those of `kept`,
+// joined by ' ' in algorithm order).
+std::string_view DigestOf(const IngestedFile& file, bagit::Algorithm algorithm,
+                          bagit::AlgorithmSet kept) {
+  if (algorithm == bagit::Algorithm::kSha256) return file.sha256;
+  size_t skip = 0;
+  for (size_t a = 0; a < static_cast<size_t>(algorithm); ++a) skip += kept.test(a) ? 1 : 0;
+  std::string_view rest = file.other_digests;
+  for (; skip > 0; --skip) {
+    size_t space = rest.find(' ');
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return rest.substr(0, rest.find(' '));
+}
+
+// The manifest of one algorithm ("digest  data/path" in path order), read
+// from the scratch in chunks: never whole in memory.
+bagit::ByteSource ManifestSource(DepositScratch* scratch, bagit::Algorithm algorithm,
+                                 bagit::AlgorithmSet kept) {
+  return [scratch, algorithm, kept](const bagit::ChunkSink& sink) -> Status {
+    std::string chunk;
+    auto flush = [&]() -> Status {
+      Status s = sink(std::as_bytes(std::span<const char>(chunk.data(), chunk.size())));
+      chunk.clear();
+      return s;
+    };
+    CAIRN_RETURN_IF_ERROR(scratch->ForEachFile([&](const IngestedFile& f) -> Status {
+      chunk += DigestOf(f, algorithm, kept);
+      chunk += "  ";
+      chunk += bagit::EncodeManifestPath(f.path);
+      chunk += '\n';
+      return chunk.size() >= kManifestChunk ? flush() : Status::OK();
+    }));
+    return chunk.empty() ? Status::OK() : flush();
+  };
+}
+
+}  // namespace cairn::repo::deposit_internal

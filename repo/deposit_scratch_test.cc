@@ -1,0 +1,183 @@
+// The deposit's on-disk per-file lists (DepositScratch), the manifests made
+// from them, and version.pb written as a stream: the streamed bytes must be
+// exactly what SerializeToString gives for the whole record (FORMAT.md).
+#include "repo/deposit_scratch.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "bagit/paths.h"
+#include "proto/version.pb.h"
+#include "repo/deposit_commit.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo::deposit_internal {
+namespace {
+
+namespace fs = cairn::testing::fs;
+using testing::TempDir;
+
+std::string Hex(char c) { return std::string(64, c); }
+
+std::vector<IngestedFile> All(DepositScratch& scratch) {
+  std::vector<IngestedFile> files;
+  EXPECT_TRUE(scratch
+                  .ForEachFile([&](const IngestedFile& f) {
+                    files.push_back(f);
+                    return Status::OK();
+                  })
+                  .ok());
+  return files;
+}
+
+size_t ScratchFiles(const fs::path& root) {
+  size_t n = 0;
+  if (!fs::exists(root / "tmp")) return 0;
+  for (const auto& e : fs::directory_iterator(root / "tmp")) {
+    n += e.path().filename().string().starts_with("deposit-") ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_TRUE(scratch.ok()) << scratch.status().message();
+  ASSERT_TRUE((*scratch)->AddFile("data/b", 2, Hex('b'), true, "x y").ok());
+  ASSERT_TRUE((*scratch)->AddFile("data/a/z", 1, Hex('a'), false).ok());
+  ASSERT_TRUE((*scratch)->AddFile("data/\xc3\xa9", 3, Hex('c'), true).ok());
+  ASSERT_TRUE((*scratch)->AddFile("data/a.txt", 4, Hex('d'), false).ok());
+  EXPECT_TRUE((*scratch)->AddFile("data/b", 2, Hex('b'), true).IsAlreadyExists());
+
+  std::vector<IngestedFile> files = All(**scratch);
+  ASSERT_EQ(files.size(), 4u);
+  std::vector<std::string> paths;
+  for (const IngestedFile& f : files) paths.push_back(f.path);
+  std::vector<std::string> sorted = paths;
+  std::sort(sorted.begin(), sorted.end());  // std::string order, as the old in-memory sort
+  EXPECT_EQ(paths, sorted);
+  EXPECT_EQ(files[2].path, "data/b");
+  EXPECT_EQ(files[2].size, 2u);
+  EXPECT_EQ(files[2].sha256, Hex('b'));
+  EXPECT_EQ(files[2].other_digests, "x y");
+
+  std::vector<std::string> created;
+  ASSERT_TRUE(
+      (*scratch)->ForEachCreatedBlob([&](const std::string& s) { created.push_back(s); }).ok());
+  std::sort(created.begin(), created.end());
+  EXPECT_EQ(created, (std::vector<std::string>{Hex('b'), Hex('c')}));
+
+  EXPECT_EQ(ScratchFiles(tmp.path()), 1u);
+  scratch->reset();
+  EXPECT_EQ(ScratchFiles(tmp.path()), 0u) << "the scratch file is removed with the deposit";
+}
+
+TEST(DepositScratchTest, CleanupRemovesOnlyScratchNoDepositHolds) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> live = DepositScratch::Create(tmp.path().string());
+  ASSERT_TRUE(live.ok());
+  // What a killed deposit leaves: a scratch file nobody locks.
+  testing::WriteFile(tmp / "tmp/deposit-1-2-3.scratch", "left over");
+  ASSERT_EQ(ScratchFiles(tmp.path()), 2u);
+  DepositScratch::CleanupStale(tmp.path().string());
+  EXPECT_FALSE(fs::exists(tmp / "tmp/deposit-1-2-3.scratch"));
+  EXPECT_TRUE(fs::exists((*live)->path())) << "a running deposit's scratch is kept";
+  ASSERT_TRUE((*live)->AddFile("data/a", 1, Hex('a'), true).ok());
+  EXPECT_EQ(All(**live).size(), 1u);
+}
+
+TEST(DepositScratchTest, ManifestIsGeneratedInPathOrderForEachAlgorithm) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_TRUE(scratch.ok());
+  bagit::AlgorithmSet kept =
+      bagit::Only(bagit::Algorithm::kMd5) | bagit::Only(bagit::Algorithm::kSha512);
+  ASSERT_TRUE((*scratch)->AddFile("data/z z", 1, Hex('2'), true, "md5z sha512z").ok());
+  ASSERT_TRUE((*scratch)->AddFile("data/a", 1, Hex('1'), true, "md5a sha512a").ok());
+  for (auto [algorithm, a, z] : std::vector<std::tuple<bagit::Algorithm, std::string, std::string>>{
+           {bagit::Algorithm::kSha256, Hex('1'), Hex('2')},
+           {bagit::Algorithm::kMd5, "md5a", "md5z"},
+           {bagit::Algorithm::kSha512, "sha512a", "sha512z"}}) {
+    std::string text;
+    bagit::ByteSource source = ManifestSource(scratch->get(), algorithm, kept);
+    ASSERT_TRUE(source([&](std::span<const std::byte> chunk) {
+                  text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+                  return Status::OK();
+                }).ok());
+    EXPECT_EQ(text, a + "  data/a\n" + z + "  " + bagit::EncodeManifestPath("data/z z") + "\n");
+  }
+}
+
+TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_TRUE(scratch.ok());
+  proto::VersionRecord record;
+  record.set_partner("acme");
+  record.set_object("photos");
+  record.set_version(300);
+  record.set_depositor("ana");
+  record.set_created_unix_micros(1700000000123456);
+  record.set_agent_version("0.1");
+  proto::VersionRecord whole = record;
+  // Enough files that the stream is handed on in several chunks.
+  uint64_t bytes = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string path = "data/dir " + std::to_string(i % 7) + "/f\xc3\xa9" + std::to_string(i);
+    uint64_t size = uint64_t{1} << (i % 40);
+    std::string sha = Hex("0123456789abcdef"[i % 16]);
+    ASSERT_TRUE((*scratch)->AddFile(path, size, sha, false).ok());
+    bytes += size;
+  }
+  (void)(*scratch)->ForEachFile([&](const IngestedFile& f) {
+    proto::VersionFile* vf = whole.add_files();
+    vf->set_path(f.path);
+    vf->set_size(f.size);
+    vf->set_sha256(f.sha256);
+    return Status::OK();
+  });
+  for (proto::VersionRecord* r : {&record, &whole}) {
+    r->set_file_count(5000);
+    r->set_payload_bytes(bytes);
+    for (const char* name : {"bagit.txt", "manifest-sha256.txt"}) {
+      proto::TagFile* t = r->add_tag_files();
+      t->set_name(name);
+      t->set_size(42);
+      t->set_sha256(Hex('e'));
+    }
+  }
+  std::string expected;
+  ASSERT_TRUE(whole.SerializeToString(&expected));
+  std::string streamed;
+  int chunks = 0;
+  ASSERT_TRUE(StreamVersionRecord(record, scratch->get(), [&](std::string_view chunk) {
+                ++chunks;
+                streamed += chunk;
+                return Status::OK();
+              }).ok());
+  EXPECT_GT(chunks, 1);
+  EXPECT_TRUE(streamed == expected)
+      << "streamed " << streamed.size() << " bytes, expected " << expected.size();
+  proto::VersionRecord parsed;
+  ASSERT_TRUE(parsed.ParseFromString(streamed));
+  EXPECT_EQ(parsed.files_size(), 5000);
+
+  // No files: still the same bytes.
+  TempDir empty_dir;
+  Result<std::unique_ptr<DepositScratch>> empty = DepositScratch::Create(empty_dir.path().string());
+  ASSERT_TRUE(empty.ok());
+  proto::VersionRecord no_files = record;
+  no_files.set_file_count(0);
+  no_files.set_payload_bytes(0);
+  std::string out;
+  ASSERT_TRUE(StreamVersionRecord(no_files, empty->get(), [&](std::string_view c) {
+                out += c;
+                return Status::OK();
+              }).ok());
+  EXPECT_EQ(out, no_files.SerializeAsString());
+}
+
+}  // namespace
+}  // namespace cairn::repo::deposit_internal
