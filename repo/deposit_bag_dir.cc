@@ -20,7 +20,6 @@ namespace {
 using bagit::Algorithm;
 
 // Payload files stored per batch of the walk.
-constexpr size_t kBatchFiles = 4096;
 
 class BagDirIngest {
  public:
@@ -136,7 +135,7 @@ class BagDirIngest {
               "payload must be regular files; this is a " + bagit::SpecialFileKind(st.st_mode));
         } else {
           files.push_back(std::move(rel));
-          if (files.size() >= kBatchFiles) CAIRN_RETURN_IF_ERROR(store());
+          if (files.size() >= kStoreBatchFiles) CAIRN_RETURN_IF_ERROR(store());
         }
       }
     }

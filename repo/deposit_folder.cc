@@ -26,7 +26,6 @@ struct SourceFile {
 
 // Files are stored in batches of this many as the walk finds them, so the
 // walk holds one batch and one folder's listing, never the whole tree.
-constexpr size_t kBatchFiles = 4096;
 
 // Walks every file below `root` (each folder sorted), calling `store` with
 // batches of regular files; anything else that is not a folder is reported by
@@ -63,7 +62,7 @@ Status Walk(const std::string& root, bagit::Report* report,
         report->Error(rel, v->rule, "this file name cannot be a bag path: " + v->message);
       } else if (report->valid()) {
         batch.push_back(SourceFile{rel, static_cast<uint64_t>(st.st_size)});
-        if (batch.size() >= kBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
+        if (batch.size() >= kStoreBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
       }
     }
   }

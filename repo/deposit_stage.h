@@ -27,6 +27,10 @@
 
 namespace cairn::repo::deposit_internal {
 
+// Files a walking driver lists before storing them as one batch (memory stays
+// bounded whatever the tree's size).
+inline constexpr size_t kStoreBatchFiles = 4096;
+
 // A tag file waiting to be committed to the first site once the bag is known
 // to be good. Either `writer` holds its bytes (the depositor's file, teed while
 // the checker read it) or `bytes` does (a file Cairn generated).
