@@ -29,10 +29,10 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
   int64_t per_site = replicas / 3;
   ASSERT_GT(per_site, 3);
   // Flip one byte on a, delete on a, truncate on b, lose site c.
-  std::string flipped = testing::ReadFile(BlobPath("a", kOne));
+  std::string flipped = cairn::testing::ReadFile(BlobPath("a", kOne));
   flipped[3] ^= 0x20;
   fs::remove(BlobPath("a", kOne));
-  testing::WriteFile(BlobPath("a", kOne), flipped);
+  cairn::testing::WriteFile(BlobPath("a", kOne), flipped);
   fs::remove(BlobPath("a", kTwo));
   fs::resize_file(BlobPath("b", kThree), 100);
   fs::rename(SitePath("c"), dir_ / "c-away");
@@ -77,9 +77,9 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
   EXPECT_EQ(damaged["data/three.txt"].repaired_from, "a");
 
   // On disk: the repaired copies hold the right bytes again.
-  EXPECT_EQ(testing::ReadFile(BlobPath("a", kOne)), kOne);
-  EXPECT_EQ(testing::ReadFile(BlobPath("a", kTwo)), kTwo);
-  EXPECT_EQ(testing::ReadFile(BlobPath("b", kThree)), kThree);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", kOne)), kOne);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", kTwo)), kTwo);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("b", kThree)), kThree);
   EXPECT_EQ(VerifiedBlobs("a"), 3u);
   EXPECT_EQ(VerifiedBlobs("b"), 3u);
 
@@ -122,15 +122,15 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
 TEST_F(AuditTest, TagFilesAreAuditedAndRepaired) {
   fs::path bagit_txt = SitePath("b") / "bags/acme/maps/v1/bagit.txt";
   ASSERT_TRUE(fs::exists(bagit_txt));
-  std::string good = testing::ReadFile(bagit_txt);
-  testing::WriteFile(bagit_txt, "BagIt-Version: 0.97\n");
+  std::string good = cairn::testing::ReadFile(bagit_txt);
+  cairn::testing::WriteFile(bagit_txt, "BagIt-Version: 0.97\n");
   auto report = RunAudit(*repo_, Options());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->corrupt, 1u);
   EXPECT_EQ(report->findings[0].path, "bagit.txt");
   EXPECT_EQ(report->findings[0].site, "b");
   EXPECT_EQ(report->repaired, 1u);
-  EXPECT_EQ(testing::ReadFile(bagit_txt), good);
+  EXPECT_EQ(cairn::testing::ReadFile(bagit_txt), good);
 }
 
 TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
@@ -152,8 +152,8 @@ TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
 
 TEST_F(AuditTest, BadSourcesMetWhileRepairingAreCountedOnce) {
   fs::remove(BlobPath("a", kTwo));
-  testing::WriteFile(BlobPath("b", kTwo), "not the second file\n");
-  testing::WriteFile(BlobPath("c", kTwo), "not it either\n");
+  cairn::testing::WriteFile(BlobPath("b", kTwo), "not the second file\n");
+  cairn::testing::WriteFile(BlobPath("c", kTwo), "not it either\n");
   AuditOptions options = Options(AuditMode::kDue);
   options.scope.site = "a";
   clock_.Advance(91 * repo::kMicrosPerDay);
@@ -220,10 +220,10 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
 // resumed sweep skips the copies already checked and does not report it again.
 TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
-  std::string flipped = testing::ReadFile(BlobPath("a", kOne));
+  std::string flipped = cairn::testing::ReadFile(BlobPath("a", kOne));
   flipped[3] ^= 0x20;
   fs::remove(BlobPath("a", kOne));
-  testing::WriteFile(BlobPath("a", kOne), flipped);
+  cairn::testing::WriteFile(BlobPath("a", kOne), flipped);
   clock_.Advance(91 * repo::kMicrosPerDay);
   repo_.reset();  // no SQLite connection open across the fork
   pid_t pid = fork();
@@ -274,7 +274,7 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
 TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
   std::string big(17 * 1024 * 1024 + 5, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) >> 7);
-  testing::WriteFile(dir_ / "in/large/big.bin", big);
+  cairn::testing::WriteFile(dir_ / "in/large/big.bin", big);
   Run("acme", (dir_ / "in/large").string());
   AuditOptions options = Options();
   options.scope.partner = "acme";
@@ -287,22 +287,22 @@ TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
   std::string flipped = big;
   flipped[16 * 1024 * 1024 + 3] ^= 0x01;
   fs::remove(BlobPath("a", big));
-  testing::WriteFile(BlobPath("a", big), flipped);
+  cairn::testing::WriteFile(BlobPath("a", big), flipped);
   fs::resize_file(BlobPath("b", big), 20 * 1024 * 1024);  // longer: past the mapped size
   auto report = RunAudit(*repo_, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->corrupt, 2u);
   EXPECT_EQ(report->repaired, 2u);
   EXPECT_EQ(report->unavailable, 0u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("a", big)), big);
-  EXPECT_EQ(testing::ReadFile(BlobPath("b", big)), big);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", big)), big);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("b", big)), big);
 
   fs::resize_file(BlobPath("c", big), 1000);  // shorter: read by the generic path
   auto again = RunAudit(*repo_, options);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->corrupt, 1u);
   EXPECT_EQ(again->repaired, 1u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("c", big)), big);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("c", big)), big);
 }
 
 TEST_F(AuditTest, ScopeAndPercentAndOrphans) {
@@ -327,7 +327,7 @@ TEST_F(AuditTest, ScopeAndPercentAndOrphans) {
 
   // A blob on site a that no catalog entry names.
   std::string stray = "stray bytes\n";
-  testing::WriteFile(BlobPath("a", stray), stray);
+  cairn::testing::WriteFile(BlobPath("a", stray), stray);
   options = Options();
   options.orphans = true;
   auto orphans = RunAudit(*repo_, options);

@@ -26,9 +26,9 @@ class AuditTest : public repo::DepositTest {
     policy.text = "copies: 3\n";
     ASSERT_TRUE(repo_->catalog().SetPolicy(policy).ok());
     fs::path folder = dir_ / "in/maps";
-    testing::WriteFile(folder / "one.txt", "the first file\n");
-    testing::WriteFile(folder / "two.txt", "the second file, a little longer\n");
-    testing::WriteFile(folder / "three.txt", std::string(10000, 'x'));
+    cairn::testing::WriteFile(folder / "one.txt", "the first file\n");
+    cairn::testing::WriteFile(folder / "two.txt", "the second file, a little longer\n");
+    cairn::testing::WriteFile(folder / "three.txt", std::string(10000, 'x'));
     Run("acme", folder.string());
   }
 

@@ -48,7 +48,7 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
   std::string bad = kDaemonFile;
   bad[0] ^= 0x20;
   fs::remove(BlobPath("b", kDaemonFile));
-  testing::WriteFile(BlobPath("b", kDaemonFile), bad);
+  cairn::testing::WriteFile(BlobPath("b", kDaemonFile), bad);
   Enqueue(proto::JOB_KIND_REPAIR, "b");
   // And a repair for site c, which is down.
   Enqueue(proto::JOB_KIND_REPAIR, "c");
@@ -63,11 +63,11 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
       "(SELECT id FROM sites WHERE name = 'a')");
   EXPECT_EQ(round->schedules[0].report.checked, static_cast<uint64_t>(per_site));
   EXPECT_EQ(round->replication.jobs_done, 1u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
   EXPECT_EQ(round->repairs.jobs_done, 1u);
   EXPECT_EQ(round->repairs.jobs_retry, 1u);
-  EXPECT_EQ(testing::ReadFile(BlobPath("b", kDaemonFile)), kDaemonFile);  // repaired
-  EXPECT_FALSE(round->problems.empty());                    // site c is reported
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("b", kDaemonFile)), kDaemonFile);  // repaired
+  EXPECT_FALSE(round->problems.empty());  // site c is reported
   EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR' AND state = "
                       "'queued' AND target_site = 'c'"),
@@ -147,7 +147,7 @@ TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
   EXPECT_EQ(rest->copies_made, static_cast<uint64_t>(per_site - 1));
   EXPECT_EQ(on_d(), per_site);
   EXPECT_EQ(Jobs("JOB_KIND_REPLICATE"), 0);
-  EXPECT_EQ(testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("d", kDaemonFile)), kDaemonFile);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ class HistoryTest : public AuditTest {
     std::string flipped = kFirstFile;
     flipped[2] ^= 0x20;
     fs::remove(BlobPath("a", kFirstFile));
-    testing::WriteFile(BlobPath("a", kFirstFile), flipped);
+    cairn::testing::WriteFile(BlobPath("a", kFirstFile), flipped);
     fs::remove(BlobPath("a", kSecondFile));
     fs::rename(SitePath("c"), dir_ / "c-away");
     clock_.Advance(repo::kMicrosPerDay);

@@ -43,7 +43,7 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
   ASSERT_NE(c, nullptr);
   // Every file bad on a and b: the only good copies are on c, which is down.
   for (const std::string& content : kFiles) {
-    testing::WriteFile(BlobPath("a", content), "bad on a");
+    cairn::testing::WriteFile(BlobPath("a", content), "bad on a");
     fs::remove(BlobPath("b", content));
   }
   c->AddRule(
@@ -71,7 +71,7 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
   ASSERT_TRUE(healed.ok()) << healed.status().ToString();
   EXPECT_EQ(healed->repaired, 3u);
   for (const std::string& content : kFiles) {
-    EXPECT_EQ(testing::ReadFile(BlobPath("a", content)), content);
+    EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", content)), content);
   }
 }
 
@@ -79,8 +79,8 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
 // is a finding of this sweep: it is a PREMIS fixity-check failure too.
 TEST_F(AuditTest, BadSourceMetWhileRepairingIsAnEvent) {
   fs::remove(BlobPath("a", kFiles[1]));
-  testing::WriteFile(BlobPath("b", kFiles[1]), "not the second file\n");
-  testing::WriteFile(BlobPath("c", kFiles[1]), "not it either\n");
+  cairn::testing::WriteFile(BlobPath("b", kFiles[1]), "not the second file\n");
+  cairn::testing::WriteFile(BlobPath("c", kFiles[1]), "not it either\n");
   uint64_t head = Head();
   AuditOptions options = Options();
   options.scope.site = "a";
@@ -99,7 +99,7 @@ TEST_F(AuditTest, BadSourceMetWhileRepairingIsAnEvent) {
 
 // Jobs for the same site and object share one sweep: queued ones too.
 TEST_F(AuditTest, RepairJobsOfOneObjectAndSiteShareOneSweep) {
-  testing::WriteFile(BlobPath("a", kFiles[0]), "bad on a");
+  cairn::testing::WriteFile(BlobPath("a", kFiles[0]), "bad on a");
   for (const std::string& content : kFiles) {  // as a restore queues them: one per copy
     proto::Job job;
     job.set_kind(proto::JOB_KIND_REPAIR);
@@ -127,7 +127,7 @@ TEST_F(AuditTest, RepairJobsOfOneObjectAndSiteShareOneSweep) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR'"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE schedule LIKE 'repair job %'"), 2)
       << "one sweep per site and object";
-  EXPECT_EQ(testing::ReadFile(BlobPath("a", kFiles[0])), kFiles[0]);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", kFiles[0])), kFiles[0]);
 }
 
 }  // namespace

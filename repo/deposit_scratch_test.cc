@@ -17,7 +17,7 @@ namespace cairn::repo::deposit_internal {
 namespace {
 
 namespace fs = cairn::testing::fs;
-using testing::TempDir;
+using cairn::testing::TempDir;
 
 std::string Hex(char c) { return std::string(64, c); }
 
@@ -79,7 +79,7 @@ TEST(DepositScratchTest, CleanupRemovesOnlyScratchNoDepositHolds) {
   Result<std::unique_ptr<DepositScratch>> live = DepositScratch::Create(tmp.path().string());
   ASSERT_TRUE(live.ok());
   // What a killed deposit leaves: a scratch file nobody locks.
-  testing::WriteFile(tmp / "tmp/deposit-1-2-3.scratch", "left over");
+  cairn::testing::WriteFile(tmp / "tmp/deposit-1-2-3.scratch", "left over");
   ASSERT_EQ(ScratchFiles(tmp.path()), 2u);
   DepositScratch::CleanupStale(tmp.path().string());
   EXPECT_FALSE(fs::exists(tmp / "tmp/deposit-1-2-3.scratch"));
