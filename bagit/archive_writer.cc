@@ -38,7 +38,16 @@ class LibArchiveWriter final : public ArchiveWriter {
 
   ~LibArchiveWriter() override {
     if (archive_ != nullptr) {
-      archive_write_fail(archive_);  // no trailer: the archive is abandoned
+      // Abandoned; the temp file is removed below either way. libarchive frees
+      // its write buffer and a zip member's zlib stream only when the archive
+      // is closed (archive_write_fail + free leaks them), so close it when that
+      // is cheap. Closing pads an unfinished tar member with its missing bytes:
+      // past a small remainder the archive is failed instead.
+      if (remaining_ <= kCheapCloseRemainder) {
+        (void)archive_write_close(archive_);
+      } else {
+        archive_write_fail(archive_);
+      }
       archive_write_free(archive_);
     }
     archive_entry_free(entry_);
@@ -97,6 +106,8 @@ class LibArchiveWriter final : public ArchiveWriter {
   }
 
  private:
+  static constexpr uint64_t kCheapCloseRemainder = 1 << 20;
+
   Status CheckPreviousFileComplete() {
     if (archive_ == nullptr) return Status::InvalidArgument("archive " + path_ + ": finished");
     if (remaining_ != 0) {
