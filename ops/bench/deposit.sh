@@ -53,11 +53,7 @@ if [[ $skip_2g -eq 0 ]]; then
   rss_run dep_s dep_kb "$cairn" --repo "$workdir/repo-2g" deposit bench "$src" --id big --no-replicate
   echo
   echo "== (a) 2 GiB folder ($bytes_2g bytes, 1,004 files)"
-  echo "cp -r:                  ${cp_s} s"
-  echo "openssl dgst -sha256:   ${dgst_s} s (one process)"
-  echo "baseline (cp + dgst):   ${base_s} s"
-  echo "cairn deposit:          ${dep_s} s ($(calc "$bytes_2g / $dep_s / 1e6") MB/s), peak RSS $((dep_kb / 1024)) MiB (target < 200)"
-  echo "ratio cairn / baseline: $(calc "$dep_s / $base_s")  (target <= 1.30)"
+  copy_hash_report deposit "$dep_s" "$dep_kb" "$bytes_2g" "$cp_s" "$dgst_s" "$base_s"
   if [[ $keep -eq 0 ]]; then rm -rf "$workdir/repo-2g"; fi
 fi
 

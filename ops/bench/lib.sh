@@ -61,6 +61,17 @@ rss_run() {
 warm() { find "$1" -type f -print0 | xargs -0 -P2 -n 1000 cat >/dev/null; }
 # quiesce: writes back dirty pages so that one step does not pay for the last.
 quiesce() { sync; sleep 1; }
+
+# copy_hash_report VERB SECONDS PEAK_KB BYTES CP_S DGST_S BASE_S: the lines every
+# "cairn VERB against cp -r + openssl dgst" benchmark prints, ending in the ratio.
+copy_hash_report() {
+  local verb=$1 s=$2 kb=$3 bytes=$4 cp=$5 dgst=$6 base=$7
+  printf '%-24s%s\n' "cp -r:" "$cp s" "openssl dgst -sha256:" "$dgst s (one process)" \
+    "baseline (cp + dgst):" "$base s"
+  printf '%-24s%s s (%s MB/s), peak RSS %s MiB\n' "cairn $verb:" "$s" \
+    "$(calc "$bytes / $s / 1e6")" "$((kb / 1024))"
+  printf '%-24s%s  (target <= 1.30)\n' "ratio cairn / baseline:" "$(calc "$s / $base")"
+}
 # dgst_all DIR N: openssl dgst -sha256 over every file, two processes.
 dgst_all() { find "$1" -type f -print0 | xargs -0 -P2 -n "$2" openssl dgst -sha256 >/dev/null; }
 # dgst_seq DIR: openssl dgst -sha256 over every file, one process after another.

@@ -32,9 +32,5 @@ rss_run rep_s rep_kb "$cairn" --repo "$repo" replicate
 "$cairn" --repo "$repo" list
 echo
 echo "== replication of a 2 GiB object to a second posix site ($bytes bytes on site a)"
-echo "cp -r of the blobs:      ${cp_s} s"
-echo "openssl dgst -sha256:    ${dgst_s} s (one process)"
-echo "baseline (cp + dgst):    ${base_s} s"
-echo "cairn replicate:         ${rep_s} s ($(calc "$bytes / $rep_s / 1e6") MB/s), peak RSS $((rep_kb / 1024)) MiB"
-echo "ratio cairn / baseline:  $(calc "$rep_s / $base_s")  (target <= 1.30)"
+copy_hash_report replicate "$rep_s" "$rep_kb" "$bytes" "$cp_s" "$dgst_s" "$base_s"
 echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"
