@@ -92,7 +92,7 @@ Result<Profile> Profile::Parse(std::string_view json_text, std::string_view name
     std::string detail = "not a JSON object";
     try {
       (void)json::parse(json_text.begin(), json_text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a huge number
       detail = e.what();
     }
     return Status::InvalidArgument("profile " + p.name_ + ": invalid JSON: " + detail);

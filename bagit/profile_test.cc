@@ -53,6 +53,27 @@ TEST(ProfileTest, BrokenProfilesNameTheFile) {
   EXPECT_EQ(Profile::Load("/no/such/profile.json").status().code(), Code::kNotFound);
 }
 
+// A number too large for a double made the error path throw json's out_of_range
+// (found by profile_fuzz). It is refused like any other invalid JSON.
+TEST(ProfileTest, HugeNumbersAreInvalidJsonNotACrash) {
+  Result<Profile> huge = Profile::Parse(R"({"BagIt-Profile-Version": 1e999999})", "huge.json");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("huge.json: invalid JSON"), std::string::npos)
+      << huge.status().ToString();
+  EXPECT_NE(huge.status().message().find("number overflow"), std::string::npos);
+
+  // Every crash input kept from fuzzing is replayed here.
+  int replayed = 0;
+  for (const auto& entry : boost::filesystem::directory_iterator(FixturePath("fuzz-crashes"))) {
+    if (entry.path().filename().string().rfind("profile_fuzz-", 0) != 0) continue;
+    std::string text = cairn::testing::ReadFile(entry.path());
+    Result<Profile> p = Profile::Parse(text, entry.path().filename().string());
+    EXPECT_FALSE(p.ok()) << entry.path();
+    ++replayed;
+  }
+  EXPECT_GE(replayed, 1);
+}
+
 TEST(ProfileTest, TestProfileAcceptsItsBag) {
   Result<Profile> p = Profile::Load(FixturePath("profiles/test-profile.json").string());
   ASSERT_TRUE(p.ok()) << p.status().ToString();
