@@ -6,7 +6,8 @@
 #   ops/scripts/fuzz.sh --only tag_files_fuzz --seconds 600
 # Corpora grow in build-fuzz/corpus/<target>/ (kept between runs); a crash
 # leaves build-fuzz/crash-* and makes the script exit non-zero. The last line
-# of each target's log (execs, coverage) is printed.
+# of each target's log (execs, coverage) is printed. Kept crash inputs
+# (tests/fixtures/fuzz-crashes/<target>-*) are replayed before fuzzing.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=10
@@ -70,6 +71,18 @@ for f in "$build"/seed-archives/*; do
 done
 
 status=0
+# Inputs that once crashed a target are kept in tests/fixtures/fuzz-crashes/ and
+# replayed first (libFuzzer runs the files given and exits): a fixed crash stays fixed.
+for t in "${targets[@]}"; do
+  crashes=("$fixtures"/fuzz-crashes/"$t"-*)
+  [[ -e "${crashes[0]}" ]] || continue
+  if ! (cd "$build" && "./$t" -rss_limit_mb=1024 "${crashes[@]}" >"$build/$t.replay.log" 2>&1); then
+    echo "FAIL $t: a kept crash input crashes again: see $build/$t.replay.log" >&2
+    status=1
+  else
+    echo "$t: ${#crashes[@]} kept crash input(s) replayed, no crash"
+  fi
+done
 for t in "${targets[@]}"; do
   log=$build/$t.log
   # -rss_limit_mb: memory per input is bounded, a parser that balloons is a finding.
