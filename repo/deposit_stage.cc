@@ -99,15 +99,21 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
   if (!writer.ok()) return SiteError(writer.status());
   staged.writer = std::move(writer).value();
-  Status copied = staged.writer->AppendFromFile(fd, 0, staged.size);
-  if (!copied.ok()) {
-    Discard(&staged);
-    if (copied.code() == Code::kInvalidArgument) {
-      return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
-    }
-    return SiteError(copied);
-  }
+  CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, staged.size, &staged));
   return staged;
+}
+
+Status PayloadStager::CopyWholeFile(int fd, const std::string& path, uint64_t size,
+                                    Staged* staged) {
+  Status copied = staged->writer->AppendFromFile(fd, 0, size);
+  if (copied.ok()) return copied;
+  Discard(staged);
+  // The writer reports a source that ends early as InvalidArgument; anything
+  // else is the site's failure.
+  if (copied.code() == Code::kInvalidArgument) {
+    return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
+  }
+  return SiteError(copied);
 }
 
 Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::string& path,
@@ -119,14 +125,7 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
   if (!writer.ok()) return SiteError(writer.status());
   Staged staged;
   staged.writer = std::move(writer).value();
-  Status copied = staged.writer->AppendFromFile(fd, 0, size);
-  if (!copied.ok()) {
-    Discard(&staged);
-    if (copied.code() == Code::kInvalidArgument) {
-      return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
-    }
-    return SiteError(copied);
-  }
+  CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, size, &staged));
   struct stat after;
   if (fstat(fd, &after) != 0) {
     Discard(&staged);

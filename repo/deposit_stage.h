@@ -134,6 +134,10 @@ class PayloadStager {
   bool IsSiteError(const Status& s) const;
 
  private:
+  // Copies `size` bytes of `fd` (the file at `path`) into staged->writer. On failure
+  // discards the staged bytes and returns "changed while it was deposited" if the
+  // file got shorter, else the site's error (SiteError).
+  Status CopyWholeFile(int fd, const std::string& path, uint64_t size, Staged* staged);
   // StageLocalFile on a site with DigestsBeforeCommit: `fd` is open on `path`,
   // which had `size` bytes and `mtime` when opened.
   Result<Staged> CopyThenDigest(int fd, const std::string& path, uint64_t size, timespec mtime,
