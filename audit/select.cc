@@ -126,12 +126,23 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
   return picked;
 }
 
+CopyNamer::~CopyNamer() {
+  stmt_.reset();
+  if (names_in_read_ > 0) (void)db_.Exec("COMMIT");  // ends a read: nothing to lose
+}
+
 Status CopyNamer::Name(Candidate& copy) {
   if (copy.named) return Status::OK();
   if (!stmt_) {
     CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db_.Prepare(kNameQuery));
     stmt_ = std::make_unique<repo::sql::Stmt>(std::move(stmt));
   }
+  if (names_in_read_ >= kNamesPerRead) {
+    names_in_read_ = 0;
+    CAIRN_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  }
+  if (names_in_read_ == 0) CAIRN_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  ++names_in_read_;
   stmt_->Reset();
   stmt_->Bind(1, copy.sha256);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt_->Step());
@@ -146,7 +157,7 @@ Status CopyNamer::Name(Candidate& copy) {
   copy.version = static_cast<uint32_t>(stmt_->Int(3));
   copy.path = stmt_->Text(4);
   copy.named = true;
-  stmt_->Reset();  // no read transaction left open between copies
+  stmt_->Reset();
   return Status::OK();
 }
 
