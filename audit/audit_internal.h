@@ -35,7 +35,8 @@ struct Candidate {
   uint32_t version = 0;
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
-  // False for a blob copy picked without its size and names: CopyNamer fills them.
+  // False for a blob copy picked without its size, names, ref and key:
+  // CopyNamer fills them.
   bool named = true;
 };
 
