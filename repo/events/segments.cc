@@ -4,7 +4,6 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 
@@ -22,14 +21,14 @@ namespace {
 // records without parsing them: the wire form of `repeated Event events = 1`
 // is, per event, the field's tag, the record's length and the record.
 std::string SegmentBytes(const std::vector<EventRecord>& events) {
-  using google::protobuf::internal::WireFormatLite;
+  // A field's tag: its number shifted left by 3, then wire type 2 (length-delimited).
+  constexpr uint32_t kEventsTag = (proto::EventSegment::kEventsFieldNumber << 3) | 2;
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream out(&stream);
     for (const EventRecord& e : events) {
-      out.WriteTag(WireFormatLite::MakeTag(proto::EventSegment::kEventsFieldNumber,
-                                           WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+      out.WriteTag(kEventsTag);
       out.WriteVarint32(static_cast<uint32_t>(e.bytes.size()));
       out.WriteRaw(e.bytes.data(), static_cast<int>(e.bytes.size()));
     }
