@@ -35,7 +35,8 @@ struct Candidate {
   uint32_t version = 0;
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
-  // False for a blob copy picked without its size and names: CopyNamer fills them.
+  // False for a blob copy picked without its size, names, ref and key:
+  // CopyNamer fills them.
   bool named = true;
 };
 
@@ -49,14 +50,24 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
 // without them (the first version and path that hold the blob); a no-op for
 // others. NotFound if the catalog has no blobs row for the copy.
 // Keeps its statement prepared across copies: one per worker and connection.
+// Looks names up kNamesPerRead at a time inside one read transaction (BEGIN
+// ... COMMIT on `db`), not one per copy: the names of a blob do not change
+// during a sweep, and each read transaction costs shared-memory locks and a
+// WAL header check. The transaction ends after kNamesPerRead names and when
+// the CopyNamer is destroyed; `db` is for reads only while it lives.
 class CopyNamer {
  public:
+  static constexpr int kNamesPerRead = 256;
   explicit CopyNamer(repo::sql::Db& db) : db_(db) {}
+  ~CopyNamer();
+  CopyNamer(const CopyNamer&) = delete;
+  CopyNamer& operator=(const CopyNamer&) = delete;
   Status Name(Candidate& copy);
 
  private:
   repo::sql::Db& db_;
   std::unique_ptr<repo::sql::Stmt> stmt_;
+  int names_in_read_ = 0;  // > 0: a read transaction is open
 };
 
 // Hashes the whole local file `fd` (from StorageBackend::OpenForCopy) into

@@ -220,6 +220,8 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
 // resumed sweep skips the copies already checked and does not report it again.
 TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
+  const std::string fixity_events = "SELECT COUNT(*) FROM events WHERE type = 'fixity check'";
+  int64_t fixity_before = CountRows(fixity_events);
   std::string flipped = cairn::testing::ReadFile(BlobPath("a", kOne));
   flipped[3] ^= 0x20;
   fs::remove(BlobPath("a", kOne));
@@ -258,6 +260,8 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   int64_t checked_before = CountRows("SELECT checked FROM audit_runs");
   EXPECT_GE(checked_before, 2);
   EXPECT_LT(checked_before, replicas);
+  // Every committed check has its PREMIS event (same transaction), no more.
+  EXPECT_EQ(CountRows(fixity_events) - fixity_before, checked_before);
 
   auto resumed = RunAudit(*repo_, Options(AuditMode::kDue));
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
@@ -266,6 +270,10 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings"), 1);
   EXPECT_EQ(CountRows("SELECT SUM(checked) FROM audit_runs"), replicas);
   EXPECT_EQ(CountRows("SELECT SUM(corrupt) FROM audit_runs"), 1);
+  EXPECT_EQ(CountRows(fixity_events) - fixity_before, replicas);  // one per copy, no double
+  auto chain = repo_->catalog().VerifyEvents();
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  EXPECT_TRUE(chain->ok) << chain->problem;
 }
 
 // Copies larger than one pread are hashed from a memory map in 16 MiB

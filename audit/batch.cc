@@ -1,5 +1,5 @@
-// BatchWriter: replica rows, findings and audit_runs counts in one transaction, then the
-// batch's events; plus the small helpers of audit.h.
+// BatchWriter: replica rows, findings, audit_runs counts and the batch's events in one
+// transaction; plus the small helpers of audit.h.
 #include <cstdlib>
 
 #include "audit/audit_internal.h"
@@ -82,7 +82,24 @@ Status BatchWriter::Write(Batch& batch) {
         db_.Prepare("UPDATE replicas SET state = ?1, next_due = ?2, detail = ?3, "
                     "last_verified = CASE WHEN ?4 < 0 THEN last_verified ELSE ?4 END "
                     "WHERE id = ?5"));
+    // A good copy that was good before (nearly every check) leaves `state`
+    // alone: setting it, even to the same value, re-evaluates the CHECK on
+    // state (an ephemeral table per row for its IN list) and the index of
+    // non-ok states. When no row changed, the full update runs.
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::sql::Stmt still_ok,
+        db_.Prepare("UPDATE replicas SET next_due = ?1, detail = ?2, last_verified = ?3 "
+                    "WHERE id = ?4 AND state = 'ok'"));
     for (const ReplicaUpdate& u : batch.updates) {
+      if (u.state == repo::ReplicaState::kOk && u.last_verified >= 0) {
+        still_ok.Bind(1, u.next_due)
+            .Bind(2, u.detail)
+            .Bind(3, u.last_verified)
+            .Bind(4, u.replica_id);
+        CAIRN_RETURN_IF_ERROR(still_ok.Run());
+        still_ok.Reset();
+        if (db_.Changes() > 0) continue;
+      }
       update.Bind(1, repo::ReplicaStateName(u.state))
           .Bind(2, u.next_due)
           .Bind(3, u.detail)
@@ -105,12 +122,14 @@ Status BatchWriter::Write(Batch& batch) {
         .Bind(7, run_id_);
     CAIRN_RETURN_IF_ERROR(counts.Run());
     CAIRN_RETURN_IF_ERROR(InsertFindings(db_, run_id_, batch.findings, unavailable_stored_));
+    // The batch's PREMIS events in the same transaction as its rows: a kill
+    // keeps both or neither (a copy no longer due always has its event), and
+    // one commit instead of two per batch.
+    if (!batch.events.empty()) {
+      CAIRN_RETURN_IF_ERROR(
+          repo::AppendEventsInTransaction(db_, repo_.clock().NowMicros(), batch.events).status());
+    }
     CAIRN_RETURN_IF_ERROR(tx.Commit());
-  }
-  // Events after the rows: a kill in between loses at most one batch of
-  // events, never counts a copy twice (the copies are no longer due).
-  if (!batch.events.empty()) {
-    CAIRN_RETURN_IF_ERROR(repo_.catalog().AppendEvents(batch.events).status());
   }
   return Status::OK();
 }

@@ -22,11 +22,14 @@ GROUP BY r.id)sql";
 // scan, through replicas_due when the sweep is of one site (looking up each
 // blob's size here cost ten times the scan with 300,000 copies: one random
 // B-tree probe per copy). The sweep's workers look up size and names of each
-// copy as they check it (CopyNamer), in parallel.
+// copy as they check it (CopyNamer), in parallel. The unary + keeps SQLite
+// from walking the partial index replicas_of_blob for "blob IS NOT NULL": that
+// walk is in digest order, one random table probe per copy (4.8 s for
+// 1,000,000 copies against 1.1 s for a scan of the table in rowid order).
 constexpr std::string_view kBlobOnlyQuery = R"sql(
 SELECT r.id, s.name, r.blob, r.next_due
 FROM replicas r JOIN sites s ON s.id = r.site_id
-WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+WHERE +r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 constexpr std::string_view kNameQuery = R"sql(
@@ -64,7 +67,6 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     c.replica_id = blobs.Int(0);
     c.site = blobs.Text(1);
     c.sha256 = blobs.Text(2);
-    c.ref = repo::ReplicaRef::Blob(c.sha256);
     if (names) {
       c.size = static_cast<uint64_t>(blobs.Int(3));
       c.next_due = blobs.Int(4);
@@ -72,11 +74,12 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
       c.object = blobs.Text(6);
       c.version = static_cast<uint32_t>(blobs.Int(7));
       c.path = blobs.Text(8);
+      c.ref = repo::ReplicaRef::Blob(c.sha256);
+      c.key = repo::layout::BlobKey(c.sha256);
     } else {
       c.next_due = blobs.Int(3);
-      c.named = false;
+      c.named = false;  // ref and key too: CopyNamer fills them in the workers
     }
-    c.key = repo::layout::BlobKey(c.sha256);
     picked.push_back(std::move(c));
   }
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt tags, db.Prepare(kTagQuery));
@@ -98,9 +101,14 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     c.key = repo::layout::TagFileKey(c.partner, c.object, c.version, c.path);
     picked.push_back(std::move(c));
   }
-  std::sort(picked.begin(), picked.end(), [](const Candidate& a, const Candidate& b) {
+  // Rows mostly come in order already (rowid order is deposit order): sorting
+  // a million candidates that are sorted costs more than checking they are.
+  const auto oldest_first = [](const Candidate& a, const Candidate& b) {
     return a.next_due != b.next_due ? a.next_due < b.next_due : a.replica_id < b.replica_id;
-  });
+  };
+  if (!std::is_sorted(picked.begin(), picked.end(), oldest_first)) {
+    std::sort(picked.begin(), picked.end(), oldest_first);
+  }
   switch (sample.kind) {
     case Sample::Kind::kAll:
       break;
@@ -126,12 +134,23 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
   return picked;
 }
 
+CopyNamer::~CopyNamer() {
+  stmt_.reset();
+  if (names_in_read_ > 0) (void)db_.Exec("COMMIT");  // ends a read: nothing to lose
+}
+
 Status CopyNamer::Name(Candidate& copy) {
   if (copy.named) return Status::OK();
   if (!stmt_) {
     CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db_.Prepare(kNameQuery));
     stmt_ = std::make_unique<repo::sql::Stmt>(std::move(stmt));
   }
+  if (names_in_read_ >= kNamesPerRead) {
+    names_in_read_ = 0;
+    CAIRN_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  }
+  if (names_in_read_ == 0) CAIRN_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  ++names_in_read_;
   stmt_->Reset();
   stmt_->Bind(1, copy.sha256);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt_->Step());
@@ -145,8 +164,10 @@ Status CopyNamer::Name(Candidate& copy) {
   copy.object = stmt_->Text(2);
   copy.version = static_cast<uint32_t>(stmt_->Int(3));
   copy.path = stmt_->Text(4);
+  copy.ref = repo::ReplicaRef::Blob(copy.sha256);
+  copy.key = repo::layout::BlobKey(copy.sha256);
   copy.named = true;
-  stmt_->Reset();  // no read transaction left open between copies
+  stmt_->Reset();
   return Status::OK();
 }
 

@@ -150,10 +150,13 @@ class Catalog {
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter = {});
 
   // --- events (catalog_events.cc) ---
-  // Appends events in one transaction, filling seq, id (UUID v4 when empty),
-  // time (clock when 0), prev_hash and hash. Returns the last seq.
+  // Appends events in one transaction, filling seq, id (a time-ordered UUID v7
+  // when empty), time (clock when 0), prev_hash and hash. Returns the last seq.
   Result<uint64_t> AppendEvents(std::vector<proto::Event>& events);
   Result<std::vector<proto::Event>> ListEvents(const EventFilter& filter = {});
+  // The stored records of the events after `after_seq`, in seq order, at most
+  // `limit` (> 0) of them, unparsed: for copying the log elsewhere.
+  Result<std::vector<EventRecord>> ListEventRecords(uint64_t after_seq, uint64_t limit);
   Result<EventHead> GetEventHead();
   // Walks the whole chain from seq 1: names the first event that was edited,
   // removed, inserted or moved.
@@ -175,6 +178,15 @@ class Catalog {
   Clock* clock_;
   Backoff backoff_;
 };
+
+// Catalog::AppendEvents through another connection `db` to the catalog file,
+// inside the caller's write transaction (sql::Transaction: BEGIN IMMEDIATE,
+// so no other writer moves the chain head until it commits): the events
+// commit or roll back with the caller's other rows. Fills seq, id, time
+// (`now_micros` when 0), prev_hash and hash as AppendEvents does. Returns the
+// last seq. InvalidArgument when `db` is not inside a transaction.
+Result<uint64_t> AppendEventsInTransaction(sql::Db& db, int64_t now_micros,
+                                           std::vector<proto::Event>& events);
 
 // True for ids of sites and partners: [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
 bool IsValidName(std::string_view name);

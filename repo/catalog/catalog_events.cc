@@ -1,4 +1,6 @@
 // Catalog: the hash-chained PREMIS event log (see event_chain.h).
+#include <sqlite3.h>
+
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/event_chain.h"
 
@@ -13,27 +15,51 @@ Result<uint64_t> Catalog::AppendEvents(std::vector<proto::Event>& events) {
 }
 
 Result<uint64_t> Catalog::AppendEventsLocked(std::vector<proto::Event>& events) {
+  return AppendEventsInTransaction(db_, clock_->NowMicros(), events);
+}
+
+Result<uint64_t> AppendEventsInTransaction(sql::Db& db, int64_t now_micros,
+                                           std::vector<proto::Event>& events) {
+  if (events.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(int64_t last, db.QueryInt("SELECT IFNULL(MAX(seq), 0) FROM events"));
+    return static_cast<uint64_t>(last);
+  }
+  if (sqlite3_get_autocommit(db.raw()) != 0) {
+    return Status::InvalidArgument("append events to " + db.path() +
+                                   ": not inside a write transaction (the chain head could move)");
+  }
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt head,
-                         db_.Prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
+                         db.Prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
   CAIRN_ASSIGN_OR_RETURN(bool has_head, head.Step());
   uint64_t seq = has_head ? static_cast<uint64_t>(head.Int(0)) : 0;
   std::string prev = has_head ? head.Blob(1) : GenesisHash();
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt insert,
-      db_.Prepare("INSERT INTO events (seq, id, type, time, partner, object, version, file, "
-                  "site, outcome, prev_hash, hash, event) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  const int64_t now = clock_->NowMicros();
-  for (proto::Event& e : events) {
+      db.Prepare("INSERT INTO events (seq, id, type, time, partner, object, version, file, "
+                 "site, outcome, prev_hash, hash, event) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  // One draw from the random generator for the whole batch (8 bytes per id).
+  std::vector<unsigned char> random(8 * events.size());
+  FillRandom(random);
+  std::string record;
+  for (size_t i = 0; i < events.size(); ++i) {
+    proto::Event& e = events[i];
     if (e.type().empty()) return Status::InvalidArgument("append event: no type");
     if (e.outcome().empty()) e.set_outcome("success");
     e.set_seq(++seq);
-    if (e.id().empty()) e.set_id(NewUuid());
-    if (e.time_unix_micros() == 0) e.set_time_unix_micros(now);
+    if (e.time_unix_micros() == 0) e.set_time_unix_micros(now_micros);
+    if (e.id().empty()) {
+      e.set_id(UuidV7(e.time_unix_micros(),
+                      std::span<const unsigned char, 8>(random.data() + 8 * i, 8)));
+    }
     e.set_prev_hash(prev);
     e.clear_hash();
     e.set_hash(EventHash(e));
     prev = e.hash();
+    record.clear();
+    if (!e.SerializeToString(&record)) {
+      return Status::IOError("append event " + std::to_string(e.seq()) + ": cannot serialize it");
+    }
     insert.Reset();
     insert.Bind(1, static_cast<int64_t>(e.seq()))
         .Bind(2, e.id())
@@ -47,7 +73,7 @@ Result<uint64_t> Catalog::AppendEventsLocked(std::vector<proto::Event>& events) 
         .Bind(10, e.outcome())
         .BindBlob(11, e.prev_hash())
         .BindBlob(12, e.hash())
-        .BindBlob(13, e.SerializeAsString());
+        .BindBlob(13, record);
     CAIRN_RETURN_IF_ERROR(insert.Run());
   }
   return seq;
@@ -78,6 +104,21 @@ Result<std::vector<proto::Event>> Catalog::ListEvents(const EventFilter& f) {
       return Status::Corruption("event log in " + db_.path() + ": unreadable event record");
     }
     out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<EventRecord>> Catalog::ListEventRecords(uint64_t after_seq, uint64_t limit) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT seq, event FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+  stmt.Bind(1, static_cast<int64_t>(after_seq)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<EventRecord> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({static_cast<uint64_t>(stmt.Int(0)), stmt.Blob(1)});
   }
   return out;
 }

@@ -200,6 +200,12 @@ struct EventFilter {
   uint64_t limit = 0;  // 0: no limit
 };
 
+// One event as stored: its seq and its serialized cairn.proto.Event.
+struct EventRecord {
+  uint64_t seq = 0;
+  std::string bytes;
+};
+
 struct EventHead {
   uint64_t seq = 0;  // 0: empty log
   std::string hash;  // raw 32 bytes; 32 zero bytes for an empty log

@@ -12,6 +12,8 @@
 #ifndef CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
 #define CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "proto/event.pb.h"
@@ -28,6 +30,16 @@ std::string CanonicalEventBytes(const proto::Event& event);
 std::string EventHash(const proto::Event& event);
 // A random (version 4) UUID: "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string NewUuid();
+// Fills `out` from OpenSSL's random generator (the OS's if OpenSSL's fails).
+void FillRandom(std::span<unsigned char> out);
+// A time-ordered (version 7, RFC 9562 section 5.7) UUID, the ids of new
+// events: the 48-bit Unix time in milliseconds of `unix_micros` (0 if
+// negative), then (section 6.2, method 3) its sub-millisecond part scaled to
+// 12 bits, then 62 random bits taken from `random` (all 8 bytes but the top
+// two bits of the first). Ids made later sort later (to the millisecond), so
+// the events' UNIQUE id index grows at its right edge instead of taking a
+// random page per insert; 62 random bits per microsecond keep them unique.
+std::string UuidV7(int64_t unix_micros, std::span<const unsigned char, 8> random);
 
 }  // namespace cairn::repo
 

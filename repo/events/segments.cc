@@ -2,6 +2,9 @@
 // reading a site's log back (catalog rebuild).
 #include "repo/events/segments.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 
 #include "repo/catalog/catalog.h"
@@ -13,6 +16,25 @@
 
 namespace cairn::repo {
 namespace {
+
+// The serialized EventSegment holding `events`, made from their stored
+// records without parsing them: the wire form of `repeated Event events = 1`
+// is, per event, the field's tag, the record's length and the record.
+std::string SegmentBytes(const std::vector<EventRecord>& events) {
+  // A field's tag: its number shifted left by 3, then wire type 2 (length-delimited).
+  constexpr uint32_t kEventsTag = (proto::EventSegment::kEventsFieldNumber << 3) | 2;
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    for (const EventRecord& e : events) {
+      out.WriteTag(kEventsTag);
+      out.WriteVarint32(static_cast<uint32_t>(e.bytes.size()));
+      out.WriteRaw(e.bytes.data(), static_cast<int>(e.bytes.size()));
+    }
+  }  // the streams flush into `bytes` here
+  return bytes;
+}
 
 struct SegmentKey {
   layout::EventSegmentRef ref;
@@ -93,20 +115,12 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
   }
   uint64_t cursor = flush.held_before;
   while (cursor < head.seq) {
-    EventFilter next;
-    next.after_seq = cursor;
-    next.limit = kMaxSegmentEvents;
-    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events, catalog.ListEvents(next));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<EventRecord> events,
+                           catalog.ListEventRecords(cursor, kMaxSegmentEvents));
     if (events.empty()) break;
-    proto::EventSegment segment;
-    for (proto::Event& e : events) *segment.add_events() = std::move(e);
-    const uint64_t first = segment.events(0).seq();
-    const uint64_t last = segment.events(segment.events_size() - 1).seq();
-    std::string bytes;
-    if (!segment.SerializeToString(&bytes)) {
-      return Status::IOError("cannot serialize event segment " + std::to_string(first) + "-" +
-                             std::to_string(last));
-    }
+    const uint64_t first = events.front().seq;
+    const uint64_t last = events.back().seq;
+    const std::string bytes = SegmentBytes(events);
     CAIRN_RETURN_IF_ERROR(
         site.PutEventSegment(first, last, bytes).WithContext("site " + site_name));
     ++flush.segments_written;
