@@ -62,6 +62,9 @@ class DepositScratch {
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 
   const std::string& path() const { return path_; }
+  // The scratch database, for other per-file tables of the deposit (the
+  // manifest index, repo/disk_manifest_index.h); valid while this lives.
+  sql::Db* db() { return &db_; }
 
  private:
   DepositScratch(std::string path, int lock_fd, sql::Db db)
