@@ -5,7 +5,8 @@
 // deposit) that records every payload file stored (path, size, SHA-256,
 // whether this deposit created the blob, and for a folder deposit the digests
 // of the other manifest algorithms). The commit reads it back in path order to
-// write the manifests, version.pb and the catalog rows.
+// write the manifests, version.pb and the catalog rows. The same database holds
+// the index of the bag's payload manifests (tables mi_*, repo/disk_manifest_index.h).
 //
 // A running deposit holds an exclusive flock(2) on its scratch file; the
 // file is removed when the deposit ends, and one a killed deposit left is
