@@ -23,14 +23,14 @@ constexpr bagit::BagitVersion kDiskIndexV097{0, 97};
 constexpr Algorithm kDiskIndexAlgorithms[] = {Algorithm::kSha256, Algorithm::kMd5,
                                               Algorithm::kSha512};
 
-struct Line {
+struct IndexLine {
   std::string path;
   std::string digest;
 };
 // manifests[m] = the lines of manifest m, in file order.
-using Manifests = std::vector<std::vector<Line>>;
+using IndexManifests = std::vector<std::vector<IndexLine>>;
 
-std::string Findings(const bagit::Report& report) {
+std::string IndexFindings(const bagit::Report& report) {
   std::string out;
   for (const bagit::Finding& f : report.findings()) {
     out += std::to_string(static_cast<int>(f.severity)) + " " + f.ToString() + "\n";
@@ -38,14 +38,14 @@ std::string Findings(const bagit::Report& report) {
   return out;
 }
 
-void Fill(ManifestIndex* index, const Manifests& manifests, const bagit::BagitVersion& version,
-          bagit::Report* report) {
+void FillIndex(ManifestIndex* index, const IndexManifests& manifests,
+               const bagit::BagitVersion& version, bagit::Report* report) {
   for (size_t m = 0; m < manifests.size(); ++m) {
     Algorithm a = kDiskIndexAlgorithms[m];
     ASSERT_TRUE(
         index->BeginManifest(a, "manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt").ok());
     uint64_t no = 0;
-    for (const Line& l : manifests[m]) index->Add({l.digest, l.path}, ++no, version, report);
+    for (const IndexLine& l : manifests[m]) index->Add({l.digest, l.path}, ++no, version, report);
     index->EndManifest(version, report);
   }
 }
@@ -53,14 +53,14 @@ void Fill(ManifestIndex* index, const Manifests& manifests, const bagit::BagitVe
 // Random manifests over a small pool of paths and digests, so that paths are
 // listed twice (same or different digest), absent from some manifests, and
 // differ only in case.
-Manifests RandomManifests(unsigned seed) {
+IndexManifests RandomIndexManifests(unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<std::string> pool;
   for (int i = 0; i < 40; ++i) pool.push_back("data/f" + std::to_string(i % 25));
   pool.push_back("data/F1");
   pool.push_back("data/f1/x");
   pool.push_back("data/F3");
-  Manifests manifests(1 + rng() % 3);
+  IndexManifests manifests(1 + rng() % 3);
   for (size_t m = 0; m < manifests.size(); ++m) {
     size_t hex = bagit::HexLength(kDiskIndexAlgorithms[m]);
     size_t lines = 5 + rng() % 40;
@@ -93,13 +93,13 @@ struct DiskIndexInTempDir {
 };
 
 // Every answer of `disk` equals that of `memory`.
-void ExpectSameAnswers(const ManifestIndex& memory, const ManifestIndex& disk,
-                       const Manifests& manifests) {
+void ExpectSameIndexAnswers(const ManifestIndex& memory, const ManifestIndex& disk,
+                            const IndexManifests& manifests) {
   ASSERT_EQ(disk.size(), memory.size());
   ASSERT_EQ(disk.manifest_count(), memory.manifest_count());
   std::vector<std::string> paths = {"data/absent", "data/f", "data/f1x"};
   for (const auto& lines : manifests) {
-    for (const Line& l : lines) paths.push_back(l.path);
+    for (const IndexLine& l : lines) paths.push_back(l.path);
   }
   for (const std::string& p : paths) {
     std::optional<ManifestIndex::EntryId> id = memory.Find(p);
@@ -144,20 +144,20 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
   int with_findings = 0;
   for (unsigned seed = 1; seed <= 60; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Manifests manifests = RandomManifests(seed);
+    IndexManifests manifests = RandomIndexManifests(seed);
     const bagit::BagitVersion& version = seed % 2 ? kDiskIndexV1 : kDiskIndexV097;
     MemoryManifestIndex memory;
     bagit::Report memory_report;
-    Fill(&memory, manifests, version, &memory_report);
+    FillIndex(&memory, manifests, version, &memory_report);
     DiskIndexInTempDir fixture;
     DiskManifestIndex* disk = fixture.index.get();
     ASSERT_TRUE(disk);
     bagit::Report disk_report;
-    Fill(disk, manifests, version, &disk_report);
+    FillIndex(disk, manifests, version, &disk_report);
     ASSERT_TRUE(disk->status().ok()) << disk->status().message();
-    EXPECT_EQ(Findings(disk_report), Findings(memory_report));
+    EXPECT_EQ(IndexFindings(disk_report), IndexFindings(memory_report));
     if (!memory_report.findings().empty()) ++with_findings;
-    ExpectSameAnswers(memory, *disk, manifests);
+    ExpectSameIndexAnswers(memory, *disk, manifests);
     // Seen marks, as the checker sets them while hashing.
     for (const std::string p : {"data/f1", "data/F3", "data/f7"}) {
       if (std::optional<ManifestIndex::EntryId> id = memory.Find(p)) {
@@ -165,26 +165,26 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
         disk->MarkSeen(*id);
       }
     }
-    ExpectSameAnswers(memory, *disk, manifests);
+    ExpectSameIndexAnswers(memory, *disk, manifests);
   }
   EXPECT_GT(with_findings, 30) << "the random manifests must exercise the duplicate rules";
 }
 
 TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
   std::string a(64, 'a'), b(64, 'b'), c(32, 'c'), d(32, 'd');
-  Manifests manifests = {
+  IndexManifests manifests = {
       {{"data/y", a}, {"data/x", a}, {"data/x", a}, {"data/y", b}, {"data/z", a}},
       {{"data/x", c}, {"data/x", d}, {"data/w", c}, {"data/w", c}}};
   MemoryManifestIndex memory;
   bagit::Report memory_report;
-  Fill(&memory, manifests, kDiskIndexV1, &memory_report);
+  FillIndex(&memory, manifests, kDiskIndexV1, &memory_report);
   DiskIndexInTempDir fixture;
   DiskManifestIndex* disk = fixture.index.get();
   ASSERT_TRUE(disk);
   bagit::Report disk_report;
-  Fill(disk, manifests, kDiskIndexV1, &disk_report);
-  ASSERT_EQ(disk_report.findings().size(), 4u) << Findings(disk_report);
-  EXPECT_EQ(Findings(disk_report), Findings(memory_report));
+  FillIndex(disk, manifests, kDiskIndexV1, &disk_report);
+  ASSERT_EQ(disk_report.findings().size(), 4u) << IndexFindings(disk_report);
+  EXPECT_EQ(IndexFindings(disk_report), IndexFindings(memory_report));
   // In a later manifest, a path of an earlier one: at once, with the line of
   // the first listing. New paths: when the manifest ends, in path order.
   EXPECT_EQ(disk_report.findings()[2].rule, "manifest.duplicate-conflict");
@@ -192,7 +192,7 @@ TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
   EXPECT_EQ(disk_report.findings()[3].file, "manifest-md5.txt");
   EXPECT_EQ(disk_report.findings()[3].line, 4u);
   EXPECT_EQ(disk->size(), 4u);
-  ExpectSameAnswers(memory, *disk, manifests);
+  ExpectSameIndexAnswers(memory, *disk, manifests);
 }
 
 }  // namespace

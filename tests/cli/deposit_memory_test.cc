@@ -45,7 +45,7 @@ void MakeFolder(const fs::path& dir, int files) {
 
 // A bag folder of `files` tiny payload files with long names (its manifest
 // written here: quicker than `cairn bag create`).
-void MakeBag(const fs::path& bag, int files) {
+void MakeLongNamedBag(const fs::path& bag, int files) {
   const std::string long_name(80, 'n');
   std::string manifest;
   uint64_t bytes = 0;
@@ -103,8 +103,8 @@ TEST(DepositMemoryTest, PeakRssDoesNotGrowWithTheManifestsOfABag) {
     ASSERT_EQ(RunCairn({"init", repo.string()}).exit_code, 0);
     ASSERT_EQ(RunCairn({"--repo", repo.string(), "partner", "add", "mem"}).exit_code, 0);
   }
-  MakeBag(tmp / "small" / "bag", kBagSmall);
-  MakeBag(tmp / "large" / "bag", kBagLarge);
+  MakeLongNamedBag(tmp / "small" / "bag", kBagSmall);
+  MakeLongNamedBag(tmp / "large" / "bag", kBagLarge);
   long small_kib = DepositPeakKib(tmp / "small" / "repo", tmp / "small" / "bag", "small");
   long large_kib = DepositPeakKib(tmp / "large" / "repo", tmp / "large" / "bag", "large");
   ASSERT_GT(small_kib, 0);
