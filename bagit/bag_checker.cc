@@ -130,7 +130,7 @@ Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
         s = ReadTagBytes(path, source, 0, nullptr, &record);
         break;
       }
-      Status begin = contents_->manifests.BeginManifest(*algorithm, std::string(path));
+      Status begin = contents_->manifests->BeginManifest(*algorithm, std::string(path));
       if (!begin.ok()) {
         report_->Error(path, "manifest.duplicate-algorithm", begin.message());
         s = ReadTagBytes(path, source, 0, nullptr, &record);
@@ -147,9 +147,9 @@ Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
                          no);
           return;
         }
-        contents_->manifests.Add(*parsed, no, ver, report_);
+        contents_->manifests->Add(*parsed, no, ver, report_);
       });
-      contents_->manifests.EndManifest(ver, report_);
+      contents_->manifests->EndManifest(ver, report_);
       break;
     }
     case TagKind::kTagManifest: {
@@ -202,7 +202,7 @@ Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
 
 AlgorithmSet BagChecker::PayloadAlgorithms() const {
   if (options_.mode != ValidationMode::kFull) return AlgorithmSet();
-  return contents_->manifests.algorithms();
+  return contents_->manifests->algorithms();
 }
 
 void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests* digests) {
@@ -214,7 +214,7 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
                      "operating-system junk file; it is preserved like any other file");
   }
   if (options_.mode == ValidationMode::kFast) return;
-  ManifestIndex& index = contents_->manifests;
+  ManifestIndex& index = *contents_->manifests;
   std::optional<ManifestIndex::EntryId> id = index.Find(path);
   if (!id) {
     if (index.manifest_count() > 0) {
@@ -238,17 +238,17 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
 
 void BagChecker::PayloadDirectory(std::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::optional<ManifestIndex::EntryId> id = contents_->manifests.Find(path);
+  std::optional<ManifestIndex::EntryId> id = contents_->manifests->Find(path);
   if (!id) return;
-  contents_->manifests.MarkSeen(*id);
+  contents_->manifests->MarkSeen(*id);
   report_->Error(path, "manifest.lists-directory",
                  "a payload manifest lists this directory; manifests list only files");
 }
 
 void BagChecker::Refuse(std::string_view path, std::string_view rule, std::string message) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::optional<ManifestIndex::EntryId> id = contents_->manifests.Find(path);
-  if (id) contents_->manifests.MarkSeen(*id);  // reported here, not again as missing
+  std::optional<ManifestIndex::EntryId> id = contents_->manifests->Find(path);
+  if (id) contents_->manifests->MarkSeen(*id);  // reported here, not again as missing
   report_->Error(path, rule, std::move(message));
 }
 

@@ -1,7 +1,6 @@
 // BagChecker, part 2: the rules that need the whole bag (Finish()).
 #include <algorithm>
 #include <bit>
-#include <functional>
 #include <unordered_map>
 
 #include "bagit/bag_checker.h"
@@ -16,7 +15,7 @@ void BagChecker::Finish(bool data_dir_present) {
   if (!data_dir_present) {
     report_->Error("data", "bag.data-missing", "the payload directory data/ is missing");
   }
-  if (contents_->manifests.manifest_count() == 0) {
+  if (contents_->manifests->manifest_count() == 0) {
     report_->Error("", "bag.no-manifest", "no payload manifest (manifest-<algorithm>.txt)");
   }
   CheckOxum();
@@ -45,7 +44,7 @@ void BagChecker::CheckOxum() {
 }
 
 void BagChecker::CheckTagManifests() {
-  const ManifestIndex& index = contents_->manifests;
+  const ManifestIndex& index = *contents_->manifests;
   bool hash = options_.mode == ValidationMode::kFull;
   for (size_t t = 0; t < tag_manifests_.size(); ++t) {
     const TagManifest& tm = tag_manifests_[t];
@@ -101,7 +100,7 @@ void BagChecker::CheckTagManifests() {
 }
 
 void BagChecker::CheckFetch() {
-  const ManifestIndex& index = contents_->manifests;
+  const ManifestIndex& index = *contents_->manifests;
   for (const FetchEntry& f : contents_->fetch) {
     std::optional<ManifestIndex::EntryId> id = index.Find(f.path);
     if (!id || index.listed_mask(*id) != index.all_manifests_mask()) {
@@ -113,74 +112,61 @@ void BagChecker::CheckFetch() {
 }
 
 void BagChecker::CheckMissingAndCollisions() {
-  const ManifestIndex& index = contents_->manifests;
+  const ManifestIndex& index = *contents_->manifests;
   // Group names that differ only in case or Unicode normalization.
-  std::vector<std::pair<size_t, ManifestIndex::EntryId>> keys;
-  keys.reserve(index.size());
-  index.ForEach([&](ManifestIndex::EntryId id) {
-    keys.emplace_back(std::hash<std::string>()(CollisionKey(index.path(id))), id);
-  });
-  std::sort(keys.begin(), keys.end());
   std::vector<ManifestIndex::EntryId> covered;
-  for (size_t i = 0; i < keys.size();) {
-    size_t j = i + 1;
-    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
-    if (j - i > 1) {
-      std::string key = CollisionKey(index.path(keys[i].second));
-      std::vector<ManifestIndex::EntryId> group;
-      for (size_t k = i; k < j; ++k) {
-        if (CollisionKey(index.path(keys[k].second)) == key) group.push_back(keys[k].second);
-      }
-      if (group.size() > 1) {
-        std::string names;
-        for (ManifestIndex::EntryId id : group) names += " '" + Printable(index.path(id)) + "'";
-        report_->Warning(index.path(group[0]), "payload.name-collision",
-                         "names differ only in case or Unicode normalization and collide on "
-                         "some file systems:" +
-                             names);
-        for (ManifestIndex::EntryId id : group) {
-          if (index.seen(id)) continue;
-          for (ManifestIndex::EntryId other : group) {
-            if (index.seen(other) && index.SameDigests(id, other)) {
-              covered.push_back(id);
-              break;
-            }
-          }
+  index.ForEachCollisionCandidates([&](const std::vector<ManifestIndex::EntryId>& candidates) {
+    std::string key = CollisionKey(index.path(candidates[0]));
+    std::vector<ManifestIndex::EntryId> group;
+    for (ManifestIndex::EntryId id : candidates) {
+      if (CollisionKey(index.path(id)) == key) group.push_back(id);
+    }
+    if (group.size() < 2) return;
+    std::string names;
+    for (ManifestIndex::EntryId id : group) names += " '" + Printable(index.path(id)) + "'";
+    report_->Warning(index.path(group[0]), "payload.name-collision",
+                     "names differ only in case or Unicode normalization and collide on "
+                     "some file systems:" +
+                         names);
+    for (ManifestIndex::EntryId id : group) {
+      if (index.seen(id)) continue;
+      for (ManifestIndex::EntryId other : group) {
+        if (index.seen(other) && index.SameDigests(id, other)) {
+          covered.push_back(id);
+          break;
         }
       }
     }
-    i = j;
-  }
+  });
   std::sort(covered.begin(), covered.end());
   std::vector<std::string_view> fetch_paths;
   for (const FetchEntry& f : contents_->fetch) fetch_paths.push_back(f.path);
   std::sort(fetch_paths.begin(), fetch_paths.end());
-  index.ForEach([&](ManifestIndex::EntryId id) {
-    uint32_t listed = index.listed_mask(id);
-    if (listed != index.all_manifests_mask() && version().AtLeast1()) {
+  index.ForEach([&](const ManifestIndex::EntryView& entry) {
+    if (entry.listed != index.all_manifests_mask() && version().AtLeast1()) {
       for (int m = 0; m < index.manifest_count(); ++m) {
-        if (listed & (1u << m)) continue;
-        report_->Error(index.path(id), "payload.not-in-every-manifest",
+        if (entry.listed & (1u << m)) continue;
+        report_->Error(entry.path, "payload.not-in-every-manifest",
                        "not listed in " + index.manifest_file(m) +
                            " (BagIt 1.0: every payload manifest lists every payload file)");
       }
     }
-    if (index.seen(id)) return;
-    if (std::binary_search(covered.begin(), covered.end(), id)) {
-      report_->Warning(index.path(id), "payload.name-collision-absent",
+    if (entry.seen) return;
+    if (std::binary_search(covered.begin(), covered.end(), entry.id)) {
+      report_->Warning(entry.path, "payload.name-collision-absent",
                        "listed, but only present under a name that differs in case or "
                        "normalization, with the same digest");
       return;
     }
-    if (std::binary_search(fetch_paths.begin(), fetch_paths.end(), index.path(id))) {
+    if (std::binary_search(fetch_paths.begin(), fetch_paths.end(), entry.path)) {
       report_->complete = false;
-      report_->Warning(index.path(id), "fetch.file-absent",
+      report_->Warning(entry.path, "fetch.file-absent",
                        "not present; fetch.txt says where to get it (the bag is incomplete)");
       return;
     }
-    report_->Error(index.path(id), "payload.missing",
-                   "listed in " + index.manifest_file(std::countr_zero(index.listed_mask(id))) +
-                       " but not in the bag");
+    report_->Error(
+        entry.path, "payload.missing",
+        "listed in " + index.manifest_file(std::countr_zero(entry.listed)) + " but not in the bag");
   });
 }
 

@@ -3,25 +3,62 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bagit/paths.h"
+
 namespace cairn::bagit {
 namespace {
 
-int HexNibble(char c) {
+int ManifestHexNibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return 0;
 }
 
-std::string HexToBinary(std::string_view hex) {
+}  // namespace
+
+// ---- ManifestIndex: what every implementation shares ----
+
+Status ManifestIndex::BeginManifest(Algorithm algorithm, std::string file) {
+  for (const ManifestInfo& m : manifests_) {
+    if (m.algorithm == algorithm) {
+      return Status::InvalidArgument(file + ": a second manifest for " +
+                                     std::string(AlgorithmName(algorithm)) + " (" + m.file + ")");
+    }
+  }
+  if (manifests_.size() >= kMaxManifests) {
+    return Status::InvalidArgument(file + ": more than " + std::to_string(kMaxManifests) +
+                                   " payload manifests");
+  }
+  ManifestInfo m;
+  m.algorithm = algorithm;
+  m.file = std::move(file);
+  m.digest_size = HexLength(algorithm) / 2;
+  manifests_.push_back(std::move(m));
+  OnBeginManifest();
+  return Status::OK();
+}
+
+AlgorithmSet ManifestIndex::algorithms() const {
+  AlgorithmSet set;
+  for (const ManifestInfo& m : manifests_) set |= Only(m.algorithm);
+  return set;
+}
+
+uint64_t ManifestIndex::CollisionHash(std::string_view path) {
+  return std::hash<std::string>()(CollisionKey(path));
+}
+
+std::string ManifestIndex::HexToBinary(std::string_view hex) {
   std::string out(hex.size() / 2, '\0');
   for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(HexNibble(hex[2 * i]) * 16 + HexNibble(hex[2 * i + 1]));
+    out[i] =
+        static_cast<char>(ManifestHexNibble(hex[2 * i]) * 16 + ManifestHexNibble(hex[2 * i + 1]));
   }
   return out;
 }
 
-std::string BinaryToHex(std::string_view binary) {
+std::string ManifestIndex::BinaryToHex(std::string_view binary) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(binary.size() * 2);
@@ -32,8 +69,9 @@ std::string BinaryToHex(std::string_view binary) {
   return out;
 }
 
-void ReportDuplicate(std::string_view file, std::string_view path, uint64_t first_line,
-                     uint64_t line, bool same_digest, const BagitVersion& version, Report* report) {
+void ManifestIndex::ReportDuplicate(std::string_view file, std::string_view path,
+                                    uint64_t first_line, uint64_t line, bool same_digest,
+                                    const BagitVersion& version, Report* report) {
   std::string where = "'" + Printable(path) + "' is listed again (first on line " +
                       std::to_string(first_line) + ")";
   if (!same_digest) {
@@ -45,64 +83,50 @@ void ReportDuplicate(std::string_view file, std::string_view path, uint64_t firs
   }
 }
 
-}  // namespace
+// ---- MemoryManifestIndex ----
 
-Status ManifestIndex::BeginManifest(Algorithm algorithm, std::string file) {
-  for (const Manifest& m : manifests_) {
-    if (m.algorithm == algorithm) {
-      return Status::InvalidArgument(file + ": a second manifest for " +
-                                     std::string(AlgorithmName(algorithm)) + " (" + m.file + ")");
-    }
-  }
-  if (manifests_.size() >= kMaxManifests) {
-    return Status::InvalidArgument(file + ": more than " + std::to_string(kMaxManifests) +
-                                   " payload manifests");
-  }
-  Manifest m;
-  m.algorithm = algorithm;
-  m.file = std::move(file);
-  m.digest_size = HexLength(algorithm) / 2;
-  manifests_.push_back(std::move(m));
+void MemoryManifestIndex::OnBeginManifest() {
+  columns_.emplace_back();
   tail_.clear();
-  return Status::OK();
 }
 
-std::string_view ManifestIndex::path(EntryId id) const {
+std::string_view MemoryManifestIndex::PathView(EntryId id) const {
   const Entry& e = entries_[id];
   return std::string_view(arena_).substr(e.path_offset, e.path_length);
 }
 
-std::string_view ManifestIndex::DigestBytes(int m, EntryId id) const {
-  const Manifest& man = manifests_[m];
-  size_t offset = static_cast<size_t>(id) * man.digest_size;
-  if (offset + man.digest_size > man.column.size()) return {};
-  return std::string_view(man.column).substr(offset, man.digest_size);
+std::string_view MemoryManifestIndex::DigestBytes(int m, EntryId id) const {
+  size_t size = manifests()[m].digest_size;
+  const std::string& column = columns_[m];
+  size_t offset = static_cast<size_t>(id) * size;
+  if (offset + size > column.size()) return {};
+  return std::string_view(column).substr(offset, size);
 }
 
-void ManifestIndex::SetDigest(int m, EntryId id, std::string_view binary) {
-  Manifest& man = manifests_[m];
-  size_t offset = static_cast<size_t>(id) * man.digest_size;
-  if (man.column.size() < offset + man.digest_size) {
-    man.column.resize(offset + man.digest_size, '\0');
-  }
-  std::memcpy(man.column.data() + offset, binary.data(), man.digest_size);
+void MemoryManifestIndex::SetDigest(int m, EntryId id, std::string_view binary) {
+  size_t size = manifests()[m].digest_size;
+  std::string& column = columns_[m];
+  size_t offset = static_cast<size_t>(id) * size;
+  if (column.size() < offset + size) column.resize(offset + size, '\0');
+  std::memcpy(column.data() + offset, binary.data(), size);
 }
 
-std::optional<ManifestIndex::EntryId> ManifestIndex::Find(std::string_view p) const {
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), p,
-                             [this](EntryId id, std::string_view want) { return path(id) < want; });
-  if (it == sorted_.end() || path(*it) != p) return std::nullopt;
+std::optional<ManifestIndex::EntryId> MemoryManifestIndex::Find(std::string_view p) const {
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), p,
+                       [this](EntryId id, std::string_view want) { return PathView(id) < want; });
+  if (it == sorted_.end() || PathView(*it) != p) return std::nullopt;
   return *it;
 }
 
-void ManifestIndex::Add(const ParsedManifestLine& line, uint64_t line_no,
-                        const BagitVersion& version, Report* report) {
-  int m = static_cast<int>(manifests_.size()) - 1;
+void MemoryManifestIndex::Add(const ParsedManifestLine& line, uint64_t line_no,
+                              const BagitVersion& version, Report* report) {
+  int m = current_manifest();
   std::string binary = HexToBinary(line.digest);
   if (std::optional<EntryId> found = Find(line.path)) {
     Entry& e = entries_[*found];
     if (e.listed & (1u << m)) {
-      ReportDuplicate(manifests_[m].file, line.path, e.line, line_no,
+      ReportDuplicate(manifests()[m].file, line.path, e.line, line_no,
                       DigestBytes(m, *found) == binary, version, report);
       return;
     }
@@ -122,17 +146,16 @@ void ManifestIndex::Add(const ParsedManifestLine& line, uint64_t line_no,
   tail_.push_back(id);
 }
 
-void ManifestIndex::EndManifest(const BagitVersion& version, Report* report) {
-  int m = static_cast<int>(manifests_.size()) - 1;
+void MemoryManifestIndex::EndManifest(const BagitVersion& version, Report* report) {
+  int m = current_manifest();
   std::stable_sort(tail_.begin(), tail_.end(),
                    [this](EntryId a, EntryId b) { return LessPath(a, b); });
   size_t old_size = sorted_.size();
   for (size_t i = 0; i < tail_.size(); ++i) {
     EntryId id = tail_[i];
-    if (i > 0 && !sorted_.empty() && sorted_.size() > old_size &&
-        path(sorted_.back()) == path(id)) {
+    if (sorted_.size() > old_size && PathView(sorted_.back()) == PathView(id)) {
       EntryId first = sorted_.back();
-      ReportDuplicate(manifests_[m].file, path(id), entries_[first].line, entries_[id].line,
+      ReportDuplicate(manifests()[m].file, PathView(id), entries_[first].line, entries_[id].line,
                       DigestBytes(m, first) == DigestBytes(m, id), version, report);
       entries_[id].dead = 1;
       entries_[id].listed = 0;
@@ -147,46 +170,60 @@ void ManifestIndex::EndManifest(const BagitVersion& version, Report* report) {
   tail_.shrink_to_fit();
 }
 
-AlgorithmSet ManifestIndex::algorithms() const {
-  AlgorithmSet set;
-  for (const Manifest& m : manifests_) set |= Only(m.algorithm);
-  return set;
-}
-
-std::string ManifestIndex::HexDigest(EntryId id, Algorithm algorithm) const {
-  for (size_t m = 0; m < manifests_.size(); ++m) {
-    if (manifests_[m].algorithm == algorithm && (entries_[id].listed & (1u << m))) {
-      return BinaryToHex(DigestBytes(static_cast<int>(m), id));
+std::string MemoryManifestIndex::HexDigest(EntryId id, Algorithm algorithm) const {
+  for (int m = 0; m < manifest_count(); ++m) {
+    if (manifest_algorithm(m) == algorithm && (entries_[id].listed & (1u << m))) {
+      return BinaryToHex(DigestBytes(m, id));
     }
   }
   return "";
 }
 
-std::vector<int> ManifestIndex::Mismatches(EntryId id, const Digests& computed) const {
+std::vector<int> MemoryManifestIndex::Mismatches(EntryId id, const Digests& computed) const {
   std::vector<int> bad;
-  for (size_t m = 0; m < manifests_.size(); ++m) {
+  for (int m = 0; m < manifest_count(); ++m) {
     if (!(entries_[id].listed & (1u << m))) continue;
-    const std::string& hex = computed[manifests_[m].algorithm];
+    const std::string& hex = computed[manifest_algorithm(m)];
     if (hex.empty()) continue;
-    if (HexToBinary(hex) != DigestBytes(static_cast<int>(m), id))
-      bad.push_back(static_cast<int>(m));
+    if (HexToBinary(hex) != DigestBytes(m, id)) bad.push_back(m);
   }
   return bad;
 }
 
-bool ManifestIndex::SameDigests(EntryId a, EntryId b) const {
-  for (size_t m = 0; m < manifests_.size(); ++m) {
+bool MemoryManifestIndex::SameDigests(EntryId a, EntryId b) const {
+  for (int m = 0; m < manifest_count(); ++m) {
     uint32_t bit = 1u << m;
     if ((entries_[a].listed & bit) && (entries_[b].listed & bit) &&
-        DigestBytes(static_cast<int>(m), a) != DigestBytes(static_cast<int>(m), b)) {
+        DigestBytes(m, a) != DigestBytes(m, b)) {
       return false;
     }
   }
   return true;
 }
 
-void ManifestIndex::ForEach(const std::function<void(EntryId)>& fn) const {
-  for (EntryId id : sorted_) fn(id);
+void MemoryManifestIndex::ForEach(const std::function<void(const EntryView&)>& fn) const {
+  for (EntryId id : sorted_) {
+    fn(EntryView{id, PathView(id), entries_[id].listed, entries_[id].seen != 0});
+  }
+}
+
+void MemoryManifestIndex::ForEachCollisionCandidates(
+    const std::function<void(const std::vector<EntryId>&)>& fn) const {
+  std::vector<std::pair<uint64_t, EntryId>> keys;
+  keys.reserve(sorted_.size());
+  for (EntryId id : sorted_) keys.emplace_back(CollisionHash(PathView(id)), id);
+  std::sort(keys.begin(), keys.end());
+  std::vector<EntryId> group;
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i + 1;
+    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+    if (j - i > 1) {
+      group.clear();
+      for (size_t k = i; k < j; ++k) group.push_back(keys[k].second);
+      fn(group);
+    }
+    i = j;
+  }
 }
 
 }  // namespace cairn::bagit

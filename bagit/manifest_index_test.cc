@@ -11,7 +11,7 @@ constexpr BagitVersion kVersion097{0, 97};
 std::string Hex(char c, Algorithm a) { return std::string(HexLength(a), c); }
 
 TEST(ManifestIndexTest, MergesManifestsByPath) {
-  ManifestIndex index;
+  MemoryManifestIndex index;
   Report report;
   ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
   index.Add({Hex('a', Algorithm::kSha256), "data/b"}, 1, kVersion1, &report);
@@ -34,7 +34,7 @@ TEST(ManifestIndexTest, MergesManifestsByPath) {
   EXPECT_EQ(index.HexDigest(*b, Algorithm::kMd5), "");
   EXPECT_FALSE(index.Find("data/zzz"));
   std::vector<std::string> order;
-  index.ForEach([&](ManifestIndex::EntryId id) { order.emplace_back(index.path(id)); });
+  index.ForEach([&](const ManifestIndex::EntryView& e) { order.emplace_back(e.path); });
   EXPECT_EQ(order, (std::vector<std::string>{"data/a", "data/b", "data/c"}));
   Digests computed;
   computed[Algorithm::kSha256] = Hex('b', Algorithm::kSha256);
@@ -43,14 +43,14 @@ TEST(ManifestIndexTest, MergesManifestsByPath) {
 }
 
 TEST(ManifestIndexTest, SecondManifestOfSameAlgorithmIsRefused) {
-  ManifestIndex index;
+  MemoryManifestIndex index;
   ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
   EXPECT_FALSE(index.BeginManifest(Algorithm::kSha256, "manifest-SHA-256.txt").ok());
 }
 
 TEST(ManifestIndexTest, DuplicateLinesFollowTheVersionRules) {
   for (const BagitVersion& version : {kVersion097, kVersion1}) {
-    ManifestIndex index;
+    MemoryManifestIndex index;
     Report report;
     ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
     index.Add({Hex('a', Algorithm::kSha256), "data/x"}, 1, version, &report);
@@ -72,7 +72,7 @@ TEST(ManifestIndexTest, DuplicateLinesFollowTheVersionRules) {
 }
 
 TEST(ManifestIndexTest, DuplicateInALaterManifestIsFound) {
-  ManifestIndex index;
+  MemoryManifestIndex index;
   Report report;
   ASSERT_TRUE(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt").ok());
   index.Add({Hex('a', Algorithm::kMd5), "data/x"}, 1, kVersion1, &report);

@@ -254,7 +254,7 @@ void Profile::Check(const BagContents& bag, Report* report) const {
   if (!has_fetch && fetch_required_) {
     report->Error("fetch.txt", "profile.fetch-required", where + "fetch.txt is required");
   }
-  if (data_empty_ && bag.manifests.size() > 0) {
+  if (data_empty_ && bag.manifests->size() > 0) {
     report->Error("data", "profile.data-empty", where + "the payload must be empty");
   }
   if (serialization_ == Serialization::kForbidden && bag.serialized) {

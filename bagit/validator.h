@@ -49,7 +49,9 @@ struct TagFileRecord {
 struct BagContents {
   BagitDeclaration declaration;
   BagInfo bag_info;
-  ManifestIndex manifests;        // payload manifests: path -> digests
+  // Payload manifests: path -> digests. In memory unless the caller sets
+  // another index before validating (deposit keeps it on disk).
+  std::unique_ptr<ManifestIndex> manifests = std::make_unique<MemoryManifestIndex>();
   std::vector<FetchEntry> fetch;  // fetch.txt lines (usually none)
   std::vector<TagFileRecord> tag_files;
   bool serialized = false;    // read from an archive

@@ -246,10 +246,10 @@ TEST(ValidatorTest, ContentsServeDeposit) {
   const BagContents& c = *v->contents;
   EXPECT_EQ(c.declaration.version.ToString(), "1.0");
   EXPECT_EQ(c.bag_info.Values("Source-Organization"), std::vector<std::string>{"Cairn"});
-  ASSERT_EQ(c.manifests.size(), 2u);
-  auto id = c.manifests.Find("data/a.txt");
+  ASSERT_EQ(c.manifests->size(), 2u);
+  auto id = c.manifests->Find("data/a.txt");
   ASSERT_TRUE(id);
-  EXPECT_EQ(c.manifests.HexDigest(*id, Algorithm::kSha256),
+  EXPECT_EQ(c.manifests->HexDigest(*id, Algorithm::kSha256),
             HashBytes("alpha", Only(Algorithm::kSha256))[Algorithm::kSha256]);
   const TagFileRecord* info = c.FindTagFile("bag-info.txt");
   ASSERT_NE(info, nullptr);

@@ -10,6 +10,7 @@
 #include "repo/deposit_commit.h"
 #include "repo/deposit_scratch.h"
 #include "repo/deposit_source.h"
+#include "repo/disk_manifest_index.h"
 #include "repo/events/event_types.h"
 #include "repo/inventory.h"
 #include "repo/replicate.h"
@@ -41,7 +42,7 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
     }
   }
   if (policy.algorithms_size() > 0) {
-    bagit::AlgorithmSet have = ingest->contents->manifests.algorithms();
+    bagit::AlgorithmSet have = ingest->contents->manifests->algorithms();
     bool ok = false;
     std::string wanted;
     for (const std::string& name : policy.algorithms()) {
@@ -140,6 +141,9 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   }
 
   Ingest ingest(std::move(scratch));
+  // The bag's manifests go to the scratch too: memory does not grow with them.
+  CAIRN_ASSIGN_OR_RETURN(ingest.contents->manifests,
+                         DiskManifestIndex::Create(ingest.scratch->db()));
   Status run;
   int64_t now = catalog.clock().NowMicros();
   switch (kind) {
@@ -161,6 +165,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
       run = IngestArchive(req.source, target, &ingest);
       break;
   }
+  if (run.ok()) run = ingest.contents->manifests->status();
   if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
   if (!run.ok() || !ingest.report.valid()) {
     AbandonIngest(catalog, first->backend(), &ingest);
@@ -220,8 +225,8 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   }
   out.report = std::move(ingest.report);  // warnings only
   // What the ingest held per file is in the catalog now: free it before replicating.
-  ingest.scratch.reset();
   ingest.contents.reset();
+  ingest.scratch.reset();
   ingest.tags.clear();
 
   std::string replication_error;

@@ -144,7 +144,7 @@ class ArchiveIngest {
 
   Status PayloadMember(const std::string& rel, uint64_t limit) {
     bool manifests_known = bagit_seen_ && checker_.PayloadAlgorithms().any();
-    const bagit::ManifestIndex& index = ingest_->contents->manifests;
+    const bagit::ManifestIndex& index = *ingest_->contents->manifests;
     std::optional<bagit::ManifestIndex::EntryId> id;
     std::string expected;
     if (manifests_known) {

@@ -144,7 +144,7 @@ class BagDirIngest {
 
   // Reads one payload file once into the site; a non-OK Status stops the deposit.
   Status StoreFile(const std::string& rel) {
-    const bagit::ManifestIndex& index = ingest_->contents->manifests;
+    const bagit::ManifestIndex& index = *ingest_->contents->manifests;
     std::optional<bagit::ManifestIndex::EntryId> id = index.Find(rel);
     bagit::AlgorithmSet algorithms = checker_.PayloadAlgorithms();
     // Hashed first: a file whose blob is stored (unchanged, shared) is not written again.

@@ -164,7 +164,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.fixity_interval_micros = plan.fixity_interval_micros;
 
   std::string algorithms;
-  const bagit::ManifestIndex& index = ingest->contents->manifests;
+  const bagit::ManifestIndex& index = *ingest->contents->manifests;
   for (int m = 0; m < index.manifest_count(); ++m) {
     if (!algorithms.empty()) algorithms += ", ";
     algorithms += std::string(bagit::AlgorithmName(index.manifest_algorithm(m)));

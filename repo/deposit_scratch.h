@@ -5,7 +5,8 @@
 // deposit) that records every payload file stored (path, size, SHA-256,
 // whether this deposit created the blob, and for a folder deposit the digests
 // of the other manifest algorithms). The commit reads it back in path order to
-// write the manifests, version.pb and the catalog rows.
+// write the manifests, version.pb and the catalog rows. The same database holds
+// the index of the bag's payload manifests (tables mi_*, repo/disk_manifest_index.h).
 //
 // A running deposit holds an exclusive flock(2) on its scratch file; the
 // file is removed when the deposit ends, and one a killed deposit left is
@@ -62,6 +63,9 @@ class DepositScratch {
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 
   const std::string& path() const { return path_; }
+  // The scratch database, for other per-file tables of the deposit (the
+  // manifest index, repo/disk_manifest_index.h); valid while this lives.
+  sql::Db* db() { return &db_; }
 
  private:
   DepositScratch(std::string path, int lock_fd, sql::Db db)

@@ -68,16 +68,17 @@ struct IngestTarget {
 struct Ingest {
   explicit Ingest(std::unique_ptr<DepositScratch> s) : scratch(std::move(s)) {}
   bagit::Report report;
-  std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
   std::unique_ptr<DepositScratch> scratch;  // payload files stored, blobs created
-  std::deque<StagedTagFile> tags;           // deque: staged sources point into it
-  bool committed = false;                   // the catalog holds the version: keep the blobs
-  uint64_t file_count = 0;                  // payload files recorded in `scratch`
-  uint64_t bytes_written = 0;               // payload bytes newly stored on the first site
-  uint64_t blobs_reused = 0;                // payload files whose blob was already there
-  uint64_t payload_bytes = 0;               // bytes of the payload files in `scratch`
-  std::string kind;                         // "folder", "bag", "serialized bag"
-  std::mutex mu;                            // guards scratch, counters
+  // Its manifest index lives in `scratch` (declared after it: destroyed first).
+  std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
+  std::deque<StagedTagFile> tags;  // deque: staged sources point into it
+  bool committed = false;          // the catalog holds the version: keep the blobs
+  uint64_t file_count = 0;         // payload files recorded in `scratch`
+  uint64_t bytes_written = 0;      // payload bytes newly stored on the first site
+  uint64_t blobs_reused = 0;       // payload files whose blob was already there
+  uint64_t payload_bytes = 0;      // bytes of the payload files in `scratch`
+  std::string kind;                // "folder", "bag", "serialized bag"
+  std::mutex mu;                   // guards scratch, counters
 };
 
 // Reads, hashes and stores payload bytes.
