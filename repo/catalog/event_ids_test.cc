@@ -62,7 +62,7 @@ TEST_F(EventIdsTest, AppendedEventsGetUniqueV7IdsOfTheirTime) {
   std::set<std::string> ids;
   for (const proto::Event& e : events) {
     ASSERT_EQ(e.id().size(), 36u);
-    EXPECT_EQ(e.id()[14], '7') << e.id();                                  // version
+    EXPECT_EQ(e.id()[14], '7') << e.id();                                // version
     EXPECT_NE(std::string("89ab").find(e.id()[19]), std::string::npos);  // variant
     EXPECT_EQ(MillisOf(e.id()), static_cast<uint64_t>(e.time_unix_micros()) / 1000);
     ids.insert(e.id());
