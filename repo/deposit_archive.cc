@@ -5,10 +5,12 @@
 // members stream straight into blob writers while hashed: when the manifests
 // are already known the blob is committed only if they agree; when they come
 // later, the blob is committed under its SHA-256 at once (correct by
-// construction) and checked at the end; the caller removes such new blobs if
+// construction), its digests are held in the deposit scratch (on disk) and
+// it is checked at the end; the caller removes such new blobs if
 // the bag is refused. Hostile members (links, devices, absolute or ".."
 // names, members outside the bag's folder) are refused by name, unread.
 #include <deque>
+#include <mutex>
 
 #include "bagit/archive.h"
 #include "bagit/archive_bag_root.h"
@@ -58,18 +60,15 @@ class ArchiveIngest {
         CAIRN_RETURN_IF_ERROR(checker_.TagFile(path, MemorySource(&bytes)));
       }
     }
-    for (const Held& h : held_payload_) checker_.PayloadFile(h.path, h.size, &h.digests);
+    CAIRN_RETURN_IF_ERROR(ingest_->scratch->ForEachHeldPayload(
+        [this](const std::string& path, uint64_t size, const bagit::Digests& digests) {
+          checker_.PayloadFile(path, size, &digests);
+        }));
     checker_.Finish(data_present_);
     return Status::OK();
   }
 
  private:
-  struct Held {
-    std::string path;
-    uint64_t size;
-    bagit::Digests digests;
-  };
-
   static bagit::ValidateOptions Options(const IngestTarget& target) {
     bagit::ValidateOptions options;
     options.profile = target.profile;
@@ -161,7 +160,9 @@ class ArchiveIngest {
     if (!manifests_known) {
       // Correct by construction: stored under the digest of its own bytes.
       CAIRN_RETURN_IF_ERROR(stager_.Commit(rel, &staged));
-      held_payload_.push_back(Held{rel, staged.size, std::move(staged.digests)});
+      // Checked when the manifests are known, at the end; kept on disk meanwhile.
+      std::lock_guard<std::mutex> lock(ingest_->mu);
+      CAIRN_RETURN_IF_ERROR(ingest_->scratch->HoldPayload(rel, staged.size, staged.digests));
       return Status::OK();
     }
     if (id && index.Mismatches(*id, staged.digests).empty()) {
@@ -185,7 +186,6 @@ class ArchiveIngest {
   bool payload_checked_ = false;
   size_t held_bytes_ = 0;
   std::deque<std::pair<std::string, std::string>> held_tags_;
-  std::deque<Held> held_payload_;
 };
 
 }  // namespace

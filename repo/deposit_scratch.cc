@@ -29,7 +29,9 @@ constexpr std::string_view kPragmas =
     "PRAGMA cache_size = -512; PRAGMA temp_store = FILE";
 constexpr std::string_view kSchema =
     "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
-    "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID";
+    "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID; "
+    "CREATE TABLE held (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, "
+    "digests TEXT NOT NULL)";
 
 std::atomic<uint64_t> scratch_counter{0};
 // Generated manifests are handed on in chunks of this size.
@@ -135,6 +137,43 @@ Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile
     file.sha256 = query.Text(2);
     file.other_digests = query.Text(3);
     CAIRN_RETURN_IF_ERROR(fn(file));
+  }
+}
+
+Status DepositScratch::HoldPayload(std::string_view path, uint64_t size,
+                                   const bagit::Digests& digests) {
+  std::string joined;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+    if (a > 0) joined += ' ';
+    joined += digests.hex[a];
+  }
+  if (!hold_) {
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt insert,
+                           db_.Prepare("INSERT INTO held (path, size, digests) VALUES (?, ?, ?)"));
+    hold_.emplace(std::move(insert));
+  }
+  hold_->Reset();
+  hold_->Bind(1, path).Bind(2, static_cast<int64_t>(size)).Bind(3, joined);
+  Status s = hold_->Run();
+  return s.ok() ? s : s.WithContext("deposit scratch " + path_);
+}
+
+Status DepositScratch::ForEachHeldPayload(
+    const std::function<void(const std::string&, uint64_t, const bagit::Digests&)>& fn) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
+                         db_.Prepare("SELECT path, size, digests FROM held ORDER BY seq"));
+  bagit::Digests digests;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return Status::OK();
+    std::string joined = query.Text(2);
+    std::string_view rest = joined;
+    for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+      size_t space = rest.find(' ');
+      digests.hex[a] = std::string(rest.substr(0, space));
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    fn(query.Text(0), static_cast<uint64_t>(query.Int(1)), digests);
   }
 }
 

@@ -59,6 +59,14 @@ class DepositScratch {
   // Calls fn for every file in path order (byte order, as std::string
   // compares); stops at the first error fn returns.
   Status ForEachFile(const std::function<Status(const IngestedFile&)>& fn);
+  // Keeps a payload file met before the bag's manifests (a serialized bag whose
+  // manifests come after its payload) until it can be checked: its path, size
+  // and the hex digests of every algorithm. On disk, so such an archive does
+  // not grow the deposit's memory per file. Not thread-safe (like AddFile).
+  Status HoldPayload(std::string_view path, uint64_t size, const bagit::Digests& digests);
+  // Calls fn(path, size, digests) for every held file, in the order held.
+  Status ForEachHeldPayload(
+      const std::function<void(const std::string&, uint64_t, const bagit::Digests&)>& fn);
   // Calls fn(sha256) for every blob this deposit created.
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 
@@ -75,6 +83,7 @@ class DepositScratch {
   int lock_fd_ = -1;
   sql::Db db_;
   std::optional<sql::Stmt> insert_;  // prepared once db_ has its final address
+  std::optional<sql::Stmt> hold_;    // HoldPayload's insert, prepared on first use
 };
 
 // The hex digest of `algorithm` of a file recorded with other_digests of the

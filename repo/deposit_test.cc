@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "bagit/archive.h"
 #include "bagit/digest.h"
 #include "repo/deposit_test_util.h"
@@ -173,6 +175,38 @@ TEST_F(DepositTest, TarAndZipAreStreamedIntoTheStore) {
   Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", "bag");
   ASSERT_TRUE(versions.ok());
   EXPECT_EQ(versions->size(), 3u);
+}
+
+// A tar whose payload comes before its manifests (as `tar` of a bag folder may
+// write it): the early files' digests wait in the deposit scratch (on disk), then
+// are checked against the manifests; a file that disagrees refuses the bag whole.
+TEST_F(DepositTest, ArchiveWithManifestsAfterThePayloadIsCheckedAtTheEnd) {
+  for (bool corrupt : {true, false}) {  // the refused one first: nothing on the sites yet
+    std::string name = corrupt ? "late-bad" : "late-good";
+    fs::path staging = dir_ / ("staging-" + name) / name;
+    MakeBag(staging, {{"data/a.txt", "first payload"}, {"data/sub/b.txt", "second payload"}},
+            bagit::Algorithm::kSha256);
+    if (corrupt) WriteFile(staging / "data/sub/b.txt", "second payloaX");
+    fs::path tar = dir_ / (name + ".tar");
+    std::string command = "tar -cf '" + tar.string() + "' -C '" + staging.parent_path().string() +
+                          "' " + name + "/data " + name + "/bagit.txt " + name + "/bag-info.txt " +
+                          name + "/manifest-sha256.txt " + name + "/tagmanifest-sha256.txt";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    DepositOutcome out = Run("acme", tar.string());
+    if (!corrupt) {
+      ASSERT_TRUE(out.receipt) << out.report.ToText();
+      EXPECT_EQ(out.receipt->files, 2u);
+      Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", name);
+      ASSERT_TRUE(versions.ok());
+      EXPECT_EQ(versions->size(), 1u);
+    } else {
+      EXPECT_TRUE(out.refused);
+      EXPECT_FALSE(out.report.valid()) << out.report.ToText();
+      EXPECT_NE(out.report.ToText().find("data/sub/b.txt"), std::string::npos)
+          << out.report.ToText();
+      ExpectNothingStored("acme", name);
+    }
+  }
 }
 
 TEST_F(DepositTest, HostileArchiveIsRefusedNamingTheMember) {
