@@ -142,18 +142,15 @@ Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile
 
 Status DepositScratch::HoldPayload(std::string_view path, uint64_t size,
                                    const bagit::Digests& digests) {
-  std::string joined;
-  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
-    if (a > 0) joined += ' ';
-    joined += digests.hex[a];
-  }
   if (!hold_) {
     CAIRN_ASSIGN_OR_RETURN(sql::Stmt insert,
                            db_.Prepare("INSERT INTO held (path, size, digests) VALUES (?, ?, ?)"));
     hold_.emplace(std::move(insert));
   }
   hold_->Reset();
-  hold_->Bind(1, path).Bind(2, static_cast<int64_t>(size)).Bind(3, joined);
+  hold_->Bind(1, path)
+      .Bind(2, static_cast<int64_t>(size))
+      .Bind(3, JoinDigests(digests, bagit::AlgorithmSet().set()));
   Status s = hold_->Run();
   return s.ok() ? s : s.WithContext("deposit scratch " + path_);
 }
@@ -167,11 +164,8 @@ Status DepositScratch::ForEachHeldPayload(
     CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) return Status::OK();
     std::string joined = query.Text(2);
-    std::string_view rest = joined;
     for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
-      size_t space = rest.find(' ');
-      digests.hex[a] = std::string(rest.substr(0, space));
-      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      digests.hex[a] = std::string(NthDigest(joined, a));
     }
     fn(query.Text(0), static_cast<uint64_t>(query.Int(1)), digests);
   }
@@ -187,20 +181,36 @@ Status DepositScratch::ForEachCreatedBlob(const std::function<void(const std::st
   }
 }
 
+std::string JoinDigests(const bagit::Digests& digests, bagit::AlgorithmSet which) {
+  std::string joined;
+  bool first = true;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+    if (!which.test(a)) continue;
+    if (!first) joined += ' ';  // an empty digest keeps its place
+    joined += digests.hex[a];
+    first = false;
+  }
+  return joined;
+}
+
+std::string_view NthDigest(std::string_view joined, size_t n) {
+  for (; n > 0; --n) {
+    size_t space = joined.find(' ');
+    if (space == std::string_view::npos) return {};
+    joined.remove_prefix(space + 1);
+  }
+  return joined.substr(0, joined.find(' '));
+}
+
 // The hex digest of `algorithm` among a file's digests as the stager kept
 // them: sha256 is the file's own, the others are `other` (those of `kept`,
-// joined by ' ' in algorithm order).
+// JoinDigests in algorithm order).
 std::string_view DigestOf(const IngestedFile& file, bagit::Algorithm algorithm,
                           bagit::AlgorithmSet kept) {
   if (algorithm == bagit::Algorithm::kSha256) return file.sha256;
   size_t skip = 0;
   for (size_t a = 0; a < static_cast<size_t>(algorithm); ++a) skip += kept.test(a) ? 1 : 0;
-  std::string_view rest = file.other_digests;
-  for (; skip > 0; --skip) {
-    size_t space = rest.find(' ');
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-  }
-  return rest.substr(0, rest.find(' '));
+  return NthDigest(file.other_digests, skip);
 }
 
 // The manifest of one algorithm ("digest  data/path" in path order), read

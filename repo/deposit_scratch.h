@@ -86,8 +86,14 @@ class DepositScratch {
   std::optional<sql::Stmt> hold_;    // HoldPayload's insert, prepared on first use
 };
 
+// The scratch keeps a file's digests as one text column: the hex digests of
+// a set of algorithms joined by ' ' in algorithm order. JoinDigests makes it;
+// NthDigest reads the n-th (from 0) back ("" past the end).
+std::string JoinDigests(const bagit::Digests& digests, bagit::AlgorithmSet which);
+std::string_view NthDigest(std::string_view joined, size_t n);
+
 // The hex digest of `algorithm` of a file recorded with other_digests of the
-// algorithms `kept` (joined by ' ' in algorithm order); sha256 is the file's own.
+// algorithms `kept` (JoinDigests of them); sha256 is the file's own.
 std::string_view DigestOf(const IngestedFile& file, bagit::Algorithm algorithm,
                           bagit::AlgorithmSet kept);
 

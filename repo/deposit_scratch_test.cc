@@ -110,6 +110,37 @@ TEST(DepositScratchTest, ManifestIsGeneratedInPathOrderForEachAlgorithm) {
   }
 }
 
+TEST(DepositScratchTest, HeldPayloadKeepsEveryDigestInItsPlaceEvenEmptyOnes) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_TRUE(scratch.ok());
+  bagit::Digests first;  // only sha256 and sha512 computed: the others stay empty
+  first[bagit::Algorithm::kSha256] = Hex('a');
+  first[bagit::Algorithm::kSha512] = std::string(128, 'b');
+  bagit::Digests second;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) second.hex[a] = std::string(8, 'c' + a);
+  ASSERT_TRUE((*scratch)->HoldPayload("data/one", 3, first).ok());
+  ASSERT_TRUE((*scratch)->HoldPayload("data/two", 5, second).ok());
+  std::vector<std::tuple<std::string, uint64_t, bagit::Digests>> held;
+  ASSERT_TRUE(
+      (*scratch)
+          ->ForEachHeldPayload([&](const std::string& path, uint64_t size,
+                                   const bagit::Digests& d) { held.emplace_back(path, size, d); })
+          .ok());
+  ASSERT_EQ(held.size(), 2u);  // in the order held, not path order
+  EXPECT_EQ(std::get<0>(held[0]), "data/one");
+  EXPECT_EQ(std::get<1>(held[0]), 3u);
+  EXPECT_EQ(std::get<2>(held[0]).hex, first.hex);
+  EXPECT_EQ(std::get<0>(held[1]), "data/two");
+  EXPECT_EQ(std::get<2>(held[1]).hex, second.hex);
+  // The same join as other_digests: NthDigest reads any place back.
+  std::string joined = JoinDigests(first, bagit::AlgorithmSet().set());
+  EXPECT_EQ(NthDigest(joined, static_cast<size_t>(bagit::Algorithm::kSha512)),
+            std::string(128, 'b'));
+  EXPECT_EQ(NthDigest(joined, 0), "");
+  EXPECT_EQ(NthDigest("x y", 5), "");
+}
+
 TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());

@@ -168,12 +168,7 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet
     }
     staged->writer.reset();
   }
-  std::string other_digests;
-  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
-    if (!keep.test(a)) continue;
-    if (!other_digests.empty()) other_digests += ' ';
-    other_digests += staged->digests[static_cast<Algorithm>(a)];
-  }
+  std::string other_digests = JoinDigests(staged->digests, keep);
   std::lock_guard<std::mutex> lock(ingest_->mu);
   CAIRN_RETURN_IF_ERROR(
       ingest_->scratch->AddFile(path, staged->size, sha256, created, other_digests));
