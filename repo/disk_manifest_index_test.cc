@@ -92,6 +92,19 @@ struct DiskIndexInTempDir {
   std::unique_ptr<DiskManifestIndex> index;  // destroyed before db
 };
 
+// The same manifests read into both indexes, and what each reported.
+struct BothIndexes {
+  BothIndexes(const IndexManifests& manifests, const bagit::BagitVersion& version) {
+    FillIndex(&memory, manifests, version, &memory_report);
+    if (disk_fixture.index) FillIndex(disk_fixture.index.get(), manifests, version, &disk_report);
+  }
+  DiskManifestIndex* disk() { return disk_fixture.index.get(); }
+  MemoryManifestIndex memory;
+  bagit::Report memory_report;
+  DiskIndexInTempDir disk_fixture;
+  bagit::Report disk_report;
+};
+
 // Every answer of `disk` equals that of `memory`.
 void ExpectSameIndexAnswers(const ManifestIndex& memory, const ManifestIndex& disk,
                             const IndexManifests& manifests) {
@@ -146,14 +159,12 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     IndexManifests manifests = RandomIndexManifests(seed);
     const bagit::BagitVersion& version = seed % 2 ? kDiskIndexV1 : kDiskIndexV097;
-    MemoryManifestIndex memory;
-    bagit::Report memory_report;
-    FillIndex(&memory, manifests, version, &memory_report);
-    DiskIndexInTempDir fixture;
-    DiskManifestIndex* disk = fixture.index.get();
+    BothIndexes both(manifests, version);
+    MemoryManifestIndex& memory = both.memory;
+    const bagit::Report& memory_report = both.memory_report;
+    DiskManifestIndex* disk = both.disk();
     ASSERT_TRUE(disk);
-    bagit::Report disk_report;
-    FillIndex(disk, manifests, version, &disk_report);
+    const bagit::Report& disk_report = both.disk_report;
     ASSERT_TRUE(disk->status().ok()) << disk->status().message();
     EXPECT_EQ(IndexFindings(disk_report), IndexFindings(memory_report));
     if (!memory_report.findings().empty()) ++with_findings;
@@ -175,14 +186,12 @@ TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
   IndexManifests manifests = {
       {{"data/y", a}, {"data/x", a}, {"data/x", a}, {"data/y", b}, {"data/z", a}},
       {{"data/x", c}, {"data/x", d}, {"data/w", c}, {"data/w", c}}};
-  MemoryManifestIndex memory;
-  bagit::Report memory_report;
-  FillIndex(&memory, manifests, kDiskIndexV1, &memory_report);
-  DiskIndexInTempDir fixture;
-  DiskManifestIndex* disk = fixture.index.get();
+  BothIndexes both(manifests, kDiskIndexV1);
+  const MemoryManifestIndex& memory = both.memory;
+  const bagit::Report& memory_report = both.memory_report;
+  DiskManifestIndex* disk = both.disk();
   ASSERT_TRUE(disk);
-  bagit::Report disk_report;
-  FillIndex(disk, manifests, kDiskIndexV1, &disk_report);
+  const bagit::Report& disk_report = both.disk_report;
   ASSERT_EQ(disk_report.findings().size(), 4u) << IndexFindings(disk_report);
   EXPECT_EQ(IndexFindings(disk_report), IndexFindings(memory_report));
   // In a later manifest, a path of an earlier one: at once, with the line of
