@@ -49,7 +49,9 @@ class ResyncTest : public ::testing::Test {
       auto replicas = repo.catalog().ReplicasOf(v->id);
       ASSERT_TRUE(replicas.ok());
       for (const ReplicaRecord& r : *replicas) {
-        if (r.site == site) EXPECT_EQ(r.state, ReplicaState::kOk) << r.sha256;
+        if (r.site == site) {
+          EXPECT_EQ(r.state, ReplicaState::kOk) << r.sha256;
+        }
       }
     }
   }
