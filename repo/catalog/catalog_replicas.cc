@@ -21,13 +21,17 @@ bool Catalog::BlobExists(const std::string& sha256) {
 Result<std::optional<ReplicaState>> Catalog::BlobOnSite(const std::string& sha256,
                                                         const std::string& site) {
   std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt, db_.Prepare("SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
-                                  "WHERE r.blob = ? AND s.name = ?"));
-  stmt.Bind(1, sha256).Bind(2, site);
-  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return std::optional<ReplicaState>();
-  return ParseReplicaState(stmt.Text(0));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt * stmt,
+                         Kept(&blob_on_site_,
+                              "SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
+                              "WHERE r.blob = ? AND s.name = ?"));
+  stmt->Bind(1, sha256).Bind(2, site);
+  Result<bool> row = stmt->Step();
+  std::optional<ReplicaState> state;
+  if (row.ok() && *row) state = ParseReplicaState(stmt->Text(0));
+  stmt->Reset();
+  if (!row.ok()) return row.status();
+  return state;
 }
 
 Result<std::vector<ReplicaRecord>> Catalog::ReplicasOf(int64_t version_id) {

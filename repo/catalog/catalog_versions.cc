@@ -156,12 +156,17 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
 Result<std::optional<FileEntry>> Catalog::FindFile(int64_t version_id, std::string_view path) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt q, db_.Prepare("SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
-  q.Bind(1, version_id).Bind(2, path);
-  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<FileEntry>();
-  return std::optional<FileEntry>(
-      FileEntry{std::string(path), static_cast<uint64_t>(q.Int(0)), q.Text(1)});
+      sql::Stmt * q,
+      Kept(&find_file_, "SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
+  q->Bind(1, version_id).Bind(2, path);
+  Result<bool> row = q->Step();
+  std::optional<FileEntry> file;
+  if (row.ok() && *row) {
+    file = FileEntry{std::string(path), static_cast<uint64_t>(q->Int(0)), q->Text(1)};
+  }
+  q->Reset();
+  if (!row.ok()) return row.status();
+  return file;
 }
 
 namespace {
