@@ -151,14 +151,12 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   DepositScratch* scratch = ingest->scratch.get();
   nv.file_source = [scratch](const std::function<Status(const FileEntry&)>& insert) {
     FileEntry entry;
-    return scratch->ForEachFile(
-        [&](const IngestedFile& f) {
-          entry.path = f.path;
-          entry.size = f.size;
-          entry.sha256 = f.sha256;
-          return insert(entry);
-        },
-        DepositScratch::FileOrder::kSha256);
+    return scratch->ForEachFile([&](const IngestedFile& f) {
+      entry.path = f.path;
+      entry.size = f.size;
+      entry.sha256 = f.sha256;
+      return insert(entry);
+    });
   };
   nv.file_count = ingest->file_count;
   nv.payload_bytes = bytes;

@@ -124,14 +124,10 @@ Status DepositScratch::AddFile(std::string_view path, uint64_t size, std::string
   return s.WithContext("deposit scratch " + path_);
 }
 
-Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn,
-                                   FileOrder order) {
+Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn) {
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt query,
-      db_.Prepare(
-          order == FileOrder::kPath
-              ? "SELECT path, size, sha256, other_digests FROM files ORDER BY path"
-              : "SELECT path, size, sha256, other_digests FROM files ORDER BY sha256, path"));
+      db_.Prepare("SELECT path, size, sha256, other_digests FROM files ORDER BY path"));
   IngestedFile file;
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());

@@ -58,9 +58,7 @@ class DepositScratch {
                  std::string_view other_digests = {});
   // Calls fn for every file in path order (byte order, as std::string
   // compares); stops at the first error fn returns.
-  enum class FileOrder { kPath, kSha256 };
-  Status ForEachFile(const std::function<Status(const IngestedFile&)>& fn,
-                     FileOrder order = FileOrder::kPath);
+  Status ForEachFile(const std::function<Status(const IngestedFile&)>& fn);
   // Keeps a payload file met before the bag's manifests (a serialized bag whose
   // manifests come after its payload) until it can be checked: its path, size
   // and the hex digests of every algorithm. On disk, so such an archive does
