@@ -138,7 +138,9 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   EXPECT_EQ(Blobs("a") + Blobs("b"), 0u);
   EXPECT_EQ(TempFiles(), 0u);
   CommandResult list = Cairn({"list", "--json"});
-  if (list.exit_code == 0) EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u) << list.out;
+  if (list.exit_code == 0) {
+    EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u) << list.out;
+  }
 }
 
 TEST_F(CliDepositTest, NoReplicateLeavesJobsThatReplicateDrains) {
@@ -205,7 +207,9 @@ TEST_F(CliDepositTest, KilledDepositRerunCompletesAndLeavesNoTempFiles) {
     EXPECT_NE(show.exit_code, 0) << show.out;
     // version.pb is written last (FORMAT.md): a kill between it and the
     // catalog commit leaves a version complete on the site, every blob with it.
-    if (fs::exists(Site("a") / "bags/acme/big/v1/version.pb")) EXPECT_EQ(Blobs("a"), 48u);
+    if (fs::exists(Site("a") / "bags/acme/big/v1/version.pb")) {
+      EXPECT_EQ(Blobs("a"), 48u);
+    }
   }
   CommandResult rerun = Cairn({"deposit", "acme", src, "--json"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err << rerun.out;
