@@ -142,16 +142,13 @@ Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile
 
 Status DepositScratch::HoldPayload(std::string_view path, uint64_t size,
                                    const bagit::Digests& digests) {
-  if (!hold_) {
-    CAIRN_ASSIGN_OR_RETURN(sql::Stmt insert,
-                           db_.Prepare("INSERT INTO held (path, size, digests) VALUES (?, ?, ?)"));
-    hold_.emplace(std::move(insert));
-  }
-  hold_->Reset();
-  hold_->Bind(1, path)
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt * hold,
+      sql::PrepareOnce(db_, &hold_, "INSERT INTO held (path, size, digests) VALUES (?, ?, ?)"));
+  hold->Bind(1, path)
       .Bind(2, static_cast<int64_t>(size))
       .Bind(3, JoinDigests(digests, bagit::AlgorithmSet().set()));
-  Status s = hold_->Run();
+  Status s = hold->Run();
   return s.ok() ? s : s.WithContext("deposit scratch " + path_);
 }
 

@@ -36,9 +36,7 @@ Result<std::unique_ptr<DiskManifestIndex>> DiskManifestIndex::Create(sql::Db* db
   std::unique_ptr<DiskManifestIndex> index(new DiskManifestIndex(db));
   Statements& s = *index->stmts_;
   auto prepare = [db](std::optional<sql::Stmt>* slot, std::string_view sql) -> Status {
-    CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(sql));
-    slot->emplace(std::move(stmt));
-    return Status::OK();
+    return sql::PrepareOnce(*db, slot, sql).status();
   };
   CAIRN_RETURN_IF_ERROR(prepare(&s.find, "SELECT id FROM mi_entry WHERE path = ?"));
   CAIRN_RETURN_IF_ERROR(

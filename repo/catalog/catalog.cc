@@ -66,15 +66,6 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
 
 Catalog::~Catalog() = default;
 
-Result<sql::Stmt*> Catalog::Kept(std::optional<sql::Stmt>* slot, std::string_view sql) {
-  if (!*slot) {
-    CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(sql));
-    slot->emplace(std::move(stmt));
-  }
-  (*slot)->Reset();
-  return &**slot;
-}
-
 Result<int> Catalog::SchemaVersion() {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(int64_t v, db_.QueryInt("PRAGMA user_version"));

@@ -173,15 +173,13 @@ class Catalog {
   Result<uint64_t> AppendEventsLocked(std::vector<proto::Event>& events);
   Result<int64_t> EnqueueJobLocked(const proto::Job& job);
 
-  // A statement compiled on first use and kept (destroyed before db_): for
-  // the lookups a deposit makes once or twice per file. Reset before and
-  // after each use, so it never holds a read transaction open. Caller holds mu_.
-  Result<sql::Stmt*> Kept(std::optional<sql::Stmt>* slot, std::string_view sql);
-
   std::recursive_mutex mu_;
   sql::Db db_;
   Clock* clock_;
   Backoff backoff_;
+  // Statements of the lookups a deposit makes once or twice per file, kept
+  // (sql::PrepareOnce; destroyed before db_) and reset after each use, so
+  // none holds a read transaction open.
   std::optional<sql::Stmt> blob_on_site_;  // BlobOnSite
   std::optional<sql::Stmt> find_file_;     // FindFile
 };

@@ -21,10 +21,11 @@ bool Catalog::BlobExists(const std::string& sha256) {
 Result<std::optional<ReplicaState>> Catalog::BlobOnSite(const std::string& sha256,
                                                         const std::string& site) {
   std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt * stmt,
-                         Kept(&blob_on_site_,
-                              "SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
-                              "WHERE r.blob = ? AND s.name = ?"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt * stmt,
+      sql::PrepareOnce(db_, &blob_on_site_,
+                       "SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
+                       "WHERE r.blob = ? AND s.name = ?"));
   stmt->Bind(1, sha256).Bind(2, site);
   Result<bool> row = stmt->Step();
   std::optional<ReplicaState> state;

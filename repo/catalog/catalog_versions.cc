@@ -157,7 +157,8 @@ Result<std::optional<FileEntry>> Catalog::FindFile(int64_t version_id, std::stri
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * q,
-      Kept(&find_file_, "SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
+      sql::PrepareOnce(db_, &find_file_,
+                       "SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
   q->Bind(1, version_id).Bind(2, path);
   Result<bool> row = q->Step();
   std::optional<FileEntry> file;

@@ -192,6 +192,15 @@ std::string Stmt::Blob(int col) const {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+Result<Stmt*> PrepareOnce(Db& db, std::optional<Stmt>* slot, std::string_view sql) {
+  if (!*slot) {
+    CAIRN_ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
+    slot->emplace(std::move(stmt));
+  }
+  (*slot)->Reset();
+  return &**slot;
+}
+
 Result<Transaction> Transaction::Begin(Db& db) {
   CAIRN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   return Transaction(&db);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -97,6 +98,10 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
   int bind_error_ = 0;
 };
+
+// A statement kept for reuse in `*slot`: compiled by `db` on first use, then
+// reset (bindings cleared) on every call. Returns the statement in the slot.
+Result<Stmt*> PrepareOnce(Db& db, std::optional<Stmt>* slot, std::string_view sql);
 
 // BEGIN IMMEDIATE on construction (so a writer waits for the lock up front,
 // never fails half way with SQLITE_BUSY), ROLLBACK on destruction unless
