@@ -3,6 +3,7 @@
 
 #include "audit/history.h"
 #include "audit/report_json.h"
+#include "bagit/report.h"
 
 namespace cairn::audit {
 namespace {
@@ -44,7 +45,8 @@ void CsvCounts(std::ostream& out, const SiteCounts& c) {
 
 std::string FindingName(const Finding& f) {
   if (f.partner.empty()) return "";
-  return f.partner + "/" + f.object + "@v" + std::to_string(f.version) + " " + f.path;
+  return f.partner + "/" + f.object + "@v" + std::to_string(f.version) + " " +
+         bagit::Printable(f.path);
 }
 
 }  // namespace
@@ -117,7 +119,7 @@ std::string HistoryText(const AuditHistory& h) {
   for (const auto& [site, n] : h.overdue_by_site) out << "  site " << site << ": " << n << "\n";
   for (const OverdueCopy& c : h.overdue_oldest) {
     out << "  due " << IsoTime(c.next_due_micros) << ": " << c.partner << "/" << c.object << "@v"
-        << c.version << " " << c.path << " on site " << c.site << "\n";
+        << c.version << " " << bagit::Printable(c.path) << " on site " << c.site << "\n";
   }
   return out.str();
 }

@@ -99,18 +99,57 @@ nlohmann::json Report::ToJson() const {
                         {"dropped", dropped_}};
 }
 
-std::string Printable(std::string_view text) {
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  size_t n = lead < 0x80           ? 1
+             : (lead >> 5) == 0x6  ? 2
+             : (lead >> 4) == 0xe  ? 3
+             : (lead >> 3) == 0x1e ? 4
+                                   : 0;
+  if (n == 0 || n > text.size()) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+  }
+  if (n == 2 && lead < 0xc2) return 0;                                         // overlong
+  if (n == 3 && lead == 0xe0 && byte(1) < 0xa0) return 0;                      // overlong
+  if (n == 3 && lead == 0xed && byte(1) >= 0xa0) return 0;                     // surrogate
+  if (n == 4 && lead == 0xf0 && byte(1) < 0x90) return 0;                      // overlong
+  if (n == 4 && (lead > 0xf4 || (lead == 0xf4 && byte(1) >= 0x90))) return 0;  // > U+10FFFF
+  return n;
+}
+
+void AppendHexEscape(unsigned char c, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  *out += "\\x";
+  *out += kHex[c >> 4];
+  *out += kHex[c & 15];
+}
+
+}  // namespace
+
+std::string Printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    // C0 controls, DEL, bytes that are not well-formed UTF-8, and the C1
+    // controls (U+0080..U+009F, which some terminals obey) are escaped.
+    const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
+    if (n == 0 || c < 0x20 || c == 0x7f || c1) {
+      AppendHexEscape(c, &out);
+      if (c1) AppendHexEscape(static_cast<unsigned char>(text[i + 1]), &out);
+      i += c1 ? 2 : 1;
+      continue;
     }
+    out.append(text.substr(i, n));
+    i += n;
   }
   return out;
 }

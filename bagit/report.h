@@ -72,9 +72,10 @@ class Report {
   uint64_t dropped_ = 0;
 };
 
-// Quotes a path or value for a message: control characters and bytes that are
-// not printable ASCII (CR, LF, NUL) are shown as \xNN so a hostile name cannot
-// forge report lines.
+// Quotes a path or value for a message or any text output: control
+// characters (C0, DEL, C1) and bytes that are not well-formed UTF-8 are shown as
+// \xNN, so a hostile name can neither forge report lines nor drive a terminal.
+// Well-formed UTF-8 text is kept as it is.
 std::string Printable(std::string_view text);
 
 }  // namespace cairn::bagit

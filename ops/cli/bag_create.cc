@@ -1,5 +1,6 @@
 // `cairn bag create SRC DEST`: makes a new bag (directory, tar, tgz or zip) from
 // a folder without touching it, or bags the folder where it is (--in-place).
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/creator.h"
+#include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 
@@ -38,15 +40,29 @@ Result<bagit::CreateOptions> BuildOptions(const CreateFlags& f) {
     options.algorithms.set(static_cast<size_t>(*a));
   }
   for (const std::string& arg : f.info) {
-    CAIRN_ASSIGN_OR_RETURN(bagit::InfoField field, bagit::ParseInfoArgument(arg));
-    options.info.push_back(std::move(field));
+    Result<bagit::InfoField> field = bagit::ParseInfoArgument(arg);
+    if (!field.ok()) return field.status().WithContext("--info '" + bagit::Printable(arg) + "'");
+    options.info.push_back(std::move(field).value());
+  }
+  // Every field is checked now (a reserved label such as Payload-Oxum too), so a
+  // bad --info is a bad argument, told before anything is read.
+  CAIRN_RETURN_IF_ERROR(bagit::BagInfoTxt(options, 0, 0).status().WithContext("--info"));
+  std::optional<bagit::BagFormat> by_name;
+  if (std::optional<bagit::ArchiveFormat> a = bagit::FormatFromName(f.dest)) {
+    by_name = *a == bagit::ArchiveFormat::kTar   ? bagit::BagFormat::kTar
+              : *a == bagit::ArchiveFormat::kZip ? bagit::BagFormat::kZip
+                                                 : bagit::BagFormat::kTarGz;
   }
   if (!f.format.empty()) {
     CAIRN_ASSIGN_OR_RETURN(options.format, bagit::ParseBagFormat(f.format));
-  } else if (std::optional<bagit::ArchiveFormat> by_name = bagit::FormatFromName(f.dest)) {
-    options.format = *by_name == bagit::ArchiveFormat::kTar   ? bagit::BagFormat::kTar
-                     : *by_name == bagit::ArchiveFormat::kZip ? bagit::BagFormat::kZip
-                                                              : bagit::BagFormat::kTarGz;
+    if (by_name && *by_name != options.format) {
+      return Status::InvalidArgument("--format " + f.format + " disagrees with DEST '" +
+                                     bagit::Printable(f.dest) + "', whose extension says " +
+                                     std::string(bagit::BagFormatName(*by_name)) +
+                                     ": change one of them");
+    }
+  } else if (by_name) {
+    options.format = *by_name;
   }
   options.in_place = f.in_place;
   options.follow_symlinks = f.follow_symlinks;
@@ -55,6 +71,13 @@ Result<bagit::CreateOptions> BuildOptions(const CreateFlags& f) {
   if (!f.in_place && f.dest.empty()) return Status::InvalidArgument("DEST is required");
   if (f.in_place && !f.dest.empty()) {
     return Status::InvalidArgument("--in-place bags SRC where it is: give no DEST");
+  }
+  std::error_code ec;
+  if (f.in_place && std::filesystem::exists(std::filesystem::path(f.src) / "bagit.txt", ec)) {
+    return Status::InvalidArgument(
+        "--in-place: " + bagit::Printable(f.src) +
+        " is already a bag (it has a bagit.txt): bagging it again would bury the bag in "
+        "data/; validate it with cairn bag validate, or bag a copy into a new DEST");
   }
   return options;
 }
@@ -128,7 +151,8 @@ void RegisterBagCreate(CLI::App& app, Globals& g) {
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(
       "Exit codes: 0 bag created; 1 SRC cannot be bagged as it is (symlinks, special files, "
-      "bad names); 2 could not run (bad arguments, DEST exists, I/O error).");
+      "bad names); 2 could not run (bad arguments: a bad --info, --format disagreeing with "
+      "DEST's extension, --in-place on a folder that is already a bag; DEST exists; I/O error).");
   cmd->callback([flags, &g]() { g.exit_code = RunCreate(*flags, g); });
 }
 

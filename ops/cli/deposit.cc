@@ -110,13 +110,21 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   if (printer) printer->Mark("done");
   printer.reset();  // clears the terminal line before the receipt
   const bagit::Report& report = outcome->report;
+  // Stored, but short of the copies the policy demands although they were asked
+  // for: a site refused or could not be reached. The deposit is safe on its first
+  // site; the exit code says the work is not finished.
+  uint64_t pending = 0;
+  if (outcome->receipt && !f.no_replicate) {
+    for (const repo::SiteCopies& c : outcome->receipt->copies) pending += c.pending;
+  }
+  const int stored_code = pending > 0 ? kExitProblems : kExitOk;
   if (f.json) {
     nlohmann::json out;
     out["stored"] = !outcome->refused;
     out["report"] = report.ToJson();
     if (outcome->receipt) out["receipt"] = outcome->receipt->ToJson();
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    return outcome->refused ? kExitProblems : kExitOk;
+    return outcome->refused ? kExitProblems : stored_code;
   }
   for (const bagit::Finding& finding : report.findings()) {
     if (finding.severity == bagit::Severity::kError) {
@@ -131,7 +139,15 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
     return kExitProblems;
   }
   if (!g.quiet) std::cout << outcome->receipt->ToText();
-  return kExitOk;
+  if (pending > 0) {
+    std::cerr << "cairn: " << f.partner << "/" << outcome->receipt->object << " v"
+              << outcome->receipt->version << " is stored on site " << outcome->receipt->first_site
+              << ", but " << pending
+              << " copies the policy demands are still pending (queued; cairn replicate "
+                 "retries them, and so does the daemon):\n";
+    for (const std::string& w : outcome->receipt->warnings) std::cerr << "  " << w << "\n";
+  }
+  return stored_code;
 }
 
 }  // namespace
@@ -144,7 +160,10 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
       "as the next version of a partner's object");
   cmd->add_option("PARTNER", flags->partner, "the depositing partner's id")->required();
   cmd->add_option("SOURCE", flags->source, "folder, bag folder or serialized bag")->required();
-  cmd->add_option("--id", flags->id, "object id (default: the source's name)");
+  cmd->add_option("--id", flags->id, "object id (default: the source's name)")
+      ->check([](const std::string& id) -> std::string {
+        return id.empty() ? "--id needs a non-empty object id" : "";
+      });
   cmd->add_option("--info", flags->info,
                   "\"Label: value\" for bag-info.txt (folder sources; repeatable)");
   cmd->add_flag("--no-replicate", flags->no_replicate,
@@ -154,9 +173,11 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
                 "print progress lines on stderr (files, bytes, seconds) even when not a terminal");
   cmd->add_option("--threads", flags->threads, "payload workers (default: two per core, 4 to 16)");
   cmd->footer(
-      "Exit codes: 0 stored; 1 refused (invalid bag, policy or profile violation, unknown\n"
-      "partner, unreadable or special file, hostile archive: nothing stored); 2 could not run\n"
-      "(no repository, source missing, a site unreachable or refusing writes).\n");
+      "Exit codes: 0 stored with every copy the policy demands (or --no-replicate); 1 refused\n"
+      "(invalid bag, policy or profile violation, unknown partner, unreadable or special file,\n"
+      "hostile archive: nothing stored), or stored but with copies still pending because a\n"
+      "site refused or could not be reached (the reason is printed; they stay queued); 2 could\n"
+      "not run (no repository, source missing, the first site unreachable or refusing writes).\n");
   cmd->callback([flags, &g] { g.exit_code = RunDeposit(*flags, g); });
 }
 

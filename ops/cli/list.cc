@@ -44,7 +44,7 @@ int RunList(const ListFlags& f, const Globals& g) {
                      {"has_wanted_copies", o.has_wanted_copies()}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    return kExitOk;
+    return lacking ? kExitProblems : kExitOk;
   }
   std::printf("%-40s %8s %7s %9s %14s  %s\n", "PARTNER/OBJECT", "VERSIONS", "LATEST", "FILES",
               "BYTES", "COPIES (ok/policy)");
@@ -70,7 +70,7 @@ int RunList(const ListFlags& f, const Globals& g) {
     }
     std::printf("\n");
   }
-  return kExitOk;
+  return lacking ? kExitProblems : kExitOk;
 }
 
 }  // namespace
@@ -87,7 +87,9 @@ void RegisterList(CLI::App& app, Globals& g) {
       "COPIES is the fewest verified (ok) copies among the latest version's blobs and tag files\n"
       "that count toward the partner's policy (on the sites it names, one per region when it\n"
       "names regions), against the copies it asks for.\n"
-      "Exit codes: 0 listed; 2 could not run (no repository, unknown partner).\n");
+      "Exit codes: 0 listed, every object has its copies; 1 listed, and some object lacks the\n"
+      "copies its policy demands (named after the table); 2 could not run (no repository,\n"
+      "unknown partner).\n");
   cmd->callback([flags, &g] { g.exit_code = RunList(*flags, g); });
 }
 

@@ -1,7 +1,10 @@
 // cairn: the command-line front of the Cairn preservation repository. All logic
 // is in the libraries; this file only wires the verbs and maps exit codes.
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
@@ -18,10 +21,21 @@ constexpr RegisterFn kVerbs[] = {
     RegisterAudit,     RegisterDaemon,
 };
 
+// Set when the command line asks for --json: every failure is then also a JSON
+// object on stdout, so a script reading stdout never gets a half answer.
+bool json_errors = false;
+
+void PrintJsonError(std::string_view code, const std::string& message, int exit_code) {
+  nlohmann::json out = {
+      {"error", {{"code", code}, {"message", message}, {"exit_code", exit_code}}}};
+  std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
 }  // namespace
 
 int ReportError(const Status& s) {
   std::cerr << "cairn: " << s.ToString() << "\n";
+  if (json_errors) PrintJsonError(CodeName(s.code()), s.ToString(), kExitCannotRun);
   return kExitCannotRun;
 }
 
@@ -48,6 +62,9 @@ int main(int argc, char** argv) {
   app.footer(kExitCodeHelp);
   app.require_subcommand(1);
   Globals g;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) json_errors = true;
+  }
   app.add_option("--repo", g.repo, "repository folder (default: $CAIRN_REPO)");
   app.add_flag("-q,--quiet", g.quiet, "print only errors");
   for (RegisterFn fn : kVerbs) fn(app, g);
@@ -59,6 +76,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    if (json_errors) PrintJsonError("InvalidArgument", e.what(), kExitCannotRun);
     return kExitCannotRun;
   }
   return g.exit_code;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
@@ -101,7 +102,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   }
   for (const repo::CopyProblem& p : r.problems) {
     std::cerr << "warning: site " << p.site << ": " << repo::CopyOutcomeName(p.outcome)
-              << " copy of " << p.path << " (" << p.detail << ")"
+              << " copy of " << bagit::Printable(p.path) << " (" << p.detail << ")"
               << (p.outcome == repo::CopyOutcome::kUnavailable ? "" : "; recorded for repair")
               << "\n";
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
@@ -104,6 +105,15 @@ struct CopyTally {
     min_ok = std::min<uint64_t>(min_ok, rule.Count(file.copies));
   }
   uint64_t MinOk() const { return min_ok == ~uint64_t{0} ? 0 : min_ok; }
+  // True when the version has the copies its policy demands and no copy is
+  // known to be corrupt or missing.
+  bool Healthy() const {
+    if (MinOk() < rule.wanted) return false;
+    for (const auto& [site, states] : by_site) {
+      if (states.contains("corrupt") || states.contains("missing")) return false;
+    }
+    return true;
+  }
 };
 
 int RunShow(const ShowFlags& f, const Globals& g) {
@@ -182,7 +192,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     tail["copies_by_site"] = by_site;
     std::string rest = tail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out << "\n]," << rest.substr(1) << "\n";
-    return kExitOk;
+    return tally.Healthy() ? kExitOk : kExitProblems;
   }
 
   out << partner << "/" << object << ": " << std::to_string(versions->size()) << " version(s)\n";
@@ -195,8 +205,8 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   auto line = [&](const repo::FileCopies& file) {
     tally.Add(file);
     if (f.no_files && in_payload) return Status::OK();
-    out << "  " << file.path << "  " << std::to_string(file.size) << "  sha256:" << file.sha256
-        << "  " << CopiesText(file) << "\n";
+    out << "  " << bagit::Printable(file.path) << "  " << std::to_string(file.size)
+        << "  sha256:" << file.sha256 << "  " << CopiesText(file) << "\n";
     return Status::OK();
   };
   out << "\n"
@@ -225,7 +235,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     if (count("unavailable")) out << ", " << std::to_string(count("unavailable")) << " unavailable";
     out << "\n";
   }
-  return kExitOk;
+  return tally.Healthy() ? kExitOk : kExitProblems;
 }
 
 }  // namespace
@@ -241,7 +251,10 @@ void RegisterShow(CLI::App& app, Globals& g) {
       ->required();
   cmd->add_flag("--json", flags->json, "print as JSON (files streamed one per line)");
   cmd->add_flag("--no-files", flags->no_files, "leave out the payload file list");
-  cmd->footer("Exit codes: 0 shown; 2 could not run (no repository, unknown object or version).\n");
+  cmd->footer(
+      "Exit codes: 0 shown, the version has its policy's copies and none is corrupt or\n"
+      "missing; 1 shown, and it lacks copies or has a corrupt or missing copy; 2 could not run\n"
+      "(no repository, unknown object or version).\n");
   cmd->callback([flags, &g] { g.exit_code = RunShow(*flags, g); });
 }
 

@@ -168,5 +168,33 @@ TEST(BagCreateCli, InPlace) {
   EXPECT_EQ(RunCairn({"bag", "validate", (tmp / "src").string()}).exit_code, 0);
 }
 
+// Issue 15: arguments that cannot be right are refused before anything is
+// read or written, with exit 2 and the reason.
+TEST(BagCreateCli, ContradictoryOrBadArgumentsExitTwoAndTouchNothing) {
+  TempDir tmp;
+  MakeSource(tmp / "src");
+  CommandResult format = RunCairn(
+      {"bag", "create", (tmp / "src").string(), (tmp / "out.zip").string(), "--format", "tar"});
+  EXPECT_EQ(format.exit_code, 2) << format.err;
+  EXPECT_NE(format.err.find("disagrees"), std::string::npos) << format.err;
+  EXPECT_FALSE(fs::exists(tmp / "out.zip"));
+
+  for (const char* info : {"no colon", "Payload-Oxum: 1.1", "Label : spaced", ": empty"}) {
+    CommandResult r =
+        RunCairn({"bag", "create", (tmp / "src").string(), (tmp / "bag").string(), "--info", info});
+    EXPECT_EQ(r.exit_code, 2) << info << ": " << r.err;
+    EXPECT_NE(r.err.find("--info"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "bag")) << info;
+  }
+
+  ASSERT_EQ(RunCairn({"bag", "create", (tmp / "src").string(), "--in-place"}).exit_code, 0);
+  const std::string manifest = ReadFile(tmp / "src" / "manifest-sha512.txt");
+  CommandResult again = RunCairn({"bag", "create", (tmp / "src").string(), "--in-place"});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("already a bag"), std::string::npos) << again.err;
+  EXPECT_FALSE(fs::exists(tmp / "src" / "data" / "data")) << "the bag was buried in data/";
+  EXPECT_EQ(ReadFile(tmp / "src" / "manifest-sha512.txt"), manifest);
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -165,6 +165,39 @@ TEST_F(CliDepositTest, NoReplicateLeavesJobsThatReplicateDrains) {
             ReadFile(Site("a") / "bags/acme/obj/v1/manifest-sha256.txt"));
 }
 
+// Issue 15: a deposit stored on its first site whose copies could not be made
+// (site b's marker is gone: not mounted) is not "done": exit 1, the site and
+// the reason named, the copies queued; once b is back, replicate completes it.
+TEST_F(CliDepositTest, StoredWithCopiesPendingExitsOneAndSaysWhy) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  const std::string marker = ReadFile(Site("b") / "CAIRN-SITE");
+  fs::remove(Site("b") / "CAIRN-SITE");
+  CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string()});
+  EXPECT_EQ(dep.exit_code, 1) << dep.out << dep.err;
+  EXPECT_NE(dep.out.find("acme/obj v1"), std::string::npos) << dep.out;
+  EXPECT_NE(dep.err.find("still pending"), std::string::npos) << dep.err;
+  EXPECT_NE(dep.err.find("site b"), std::string::npos) << dep.err;
+  EXPECT_TRUE(fs::exists(Site("a") / "bags/acme/obj/v1/version.pb"));
+
+  CommandResult json = Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["stored"], true) << json.out;
+
+  WriteFile(Site("b") / "CAIRN-SITE", marker);
+  // --wait: the failed job is retried after its backoff instead of left queued.
+  CommandResult rep = Cairn({"replicate", "--wait"});
+  EXPECT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+}
+
+TEST_F(CliDepositTest, EmptyObjectIdIsRefused) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--id", ""});
+  EXPECT_EQ(dep.exit_code, 2) << dep.out;
+  EXPECT_NE(dep.err.find("--id"), std::string::npos) << dep.err;
+  EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+}
+
 // Starts the cairn binary and kills it with SIGKILL after `delay`; true if it
 // was still running (so it died part way).
 bool RunAndKill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {

@@ -113,7 +113,7 @@ class RepoFixture : public ::testing::Test {
   // "a:ok b:corrupt": the copies of one payload file as `cairn show --json` gives them.
   std::string CopyStates(const std::string& ref, const std::string& path) {
     CommandResult r = Cairn({"show", ref, "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LE(r.exit_code, 1) << r.err;  // 1: shown, with copies lacking or damaged
     auto show = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(show.is_discarded()) << r.out;
     if (show.is_discarded()) return "";

@@ -192,7 +192,7 @@ TEST_F(RestoreCliTest, ListSaysWhichObjectsHaveTheirCopies) {
   // Restore finds the missing copy and records it: box now lacks a copy.
   ASSERT_EQ(Cairn({"restore", "acme/box", (tmp_ / "out").string()}).exit_code, 0);
   CommandResult r = Cairn({"list", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 1) << "box lacks a copy: " << r.err;
   auto list = nlohmann::json::parse(r.out);
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0]["object"], "box");

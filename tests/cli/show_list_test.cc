@@ -62,7 +62,7 @@ TEST_F(ShowListCliTest, CopiesOnSitesThePolicyDoesNotNameDoNotCount) {
 
   // Two ok copies, but only the one on a counts: the policy wants a and c.
   CommandResult list = Cairn({"list", "--json"});
-  ASSERT_EQ(list.exit_code, 0) << list.err;
+  ASSERT_EQ(list.exit_code, 1) << "an object lacks copies: " << list.err;
   nlohmann::json objects = nlohmann::json::parse(list.out);
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects[0]["copies_ok"], 1);
@@ -72,17 +72,39 @@ TEST_F(ShowListCliTest, CopiesOnSitesThePolicyDoesNotNameDoNotCount) {
   CommandResult text = Cairn({"list"});
   EXPECT_NE(text.out.find("acme/obj has 1 of 2 copies on sites a, c"), std::string::npos)
       << text.out;
+  EXPECT_EQ(text.exit_code, 1);
   CommandResult show = Cairn({"show", "acme/obj"});
   EXPECT_NE(show.out.find("LACKING COPIES"), std::string::npos) << show.out;
+  EXPECT_EQ(show.exit_code, 1) << show.err;
 
   // The policy change queued the copies to c; once made, the object is whole.
   CommandResult replicate = Cairn({"replicate"});
   ASSERT_EQ(replicate.exit_code, 0) << replicate.err << replicate.out;
-  objects = nlohmann::json::parse(Cairn({"list", "--json"}).out);
+  list = Cairn({"list", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  objects = nlohmann::json::parse(list.out);
   EXPECT_EQ(objects[0]["copies_ok"], 2);
   EXPECT_EQ(objects[0]["has_wanted_copies"], true);
   show = Cairn({"show", "acme/obj"});
   EXPECT_EQ(show.out.find("LACKING COPIES"), std::string::npos) << show.out;
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+}
+
+// Issue 15: with --json every failure is a JSON object on stdout too.
+TEST_F(ShowListCliTest, UnknownObjectWithJsonPrintsAJsonError) {
+  CommandResult show = Cairn({"show", "acme/nothing-here", "--json"});
+  EXPECT_EQ(show.exit_code, 2) << show.out;
+  nlohmann::json error = nlohmann::json::parse(show.out, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << show.out;
+  EXPECT_EQ(error["error"]["code"], "NotFound") << show.out;
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("acme/nothing-here"),
+            std::string::npos)
+      << show.out;
+  EXPECT_EQ(error["error"]["exit_code"], 2);
+  CommandResult bad_flag = Cairn({"list", "--json", "--no-such-flag"});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_TRUE(nlohmann::json::parse(bad_flag.out, nullptr, false).contains("error"))
+      << bad_flag.out;
 }
 
 }  // namespace
