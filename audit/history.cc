@@ -17,17 +17,6 @@ std::optional<FindingKind> ParseKind(const std::string& name) {
   return std::nullopt;
 }
 
-void AddCounts(SiteCounts& to, const SiteCounts& from) {
-  to.checked += from.checked;
-  to.ok += from.ok;
-  to.corrupt += from.corrupt;
-  to.missing += from.missing;
-  to.unavailable += from.unavailable;
-  to.repaired += from.repaired;
-  to.damaged += from.damaged;
-  to.bytes += from.bytes;
-}
-
 constexpr std::string_view kRunWhere = " WHERE (?1 = 0 OR id = ?1) AND started >= ?2";
 
 Status LoadRuns(repo::sql::Db& db, const HistoryQuery& q, AuditHistory& h) {
@@ -172,6 +161,17 @@ Result<AuditHistory> LoadAuditHistory(repo::Repository& repo, const HistoryQuery
   CAIRN_RETURN_IF_ERROR(LoadFindings(db, query, h));
   CAIRN_RETURN_IF_ERROR(LoadOverdue(db, query, h.generated_micros, h));
   return h;
+}
+
+void AddCounts(SiteCounts& to, const SiteCounts& from) {
+  to.checked += from.checked;
+  to.ok += from.ok;
+  to.corrupt += from.corrupt;
+  to.missing += from.missing;
+  to.unavailable += from.unavailable;
+  to.repaired += from.repaired;
+  to.damaged += from.damaged;
+  to.bytes += from.bytes;
 }
 
 }  // namespace cairn::audit

@@ -61,6 +61,9 @@ struct HistoryQuery {
 // the repository clock. NotFound naming the run when --run names none.
 Result<AuditHistory> LoadAuditHistory(repo::Repository& repo, const HistoryQuery& query);
 
+// Adds every count of `from` to `to`.
+void AddCounts(SiteCounts& to, const SiteCounts& from);
+
 // The formats. Each carries the same figures: per run and in total checked,
 // ok, corrupt, missing, unavailable, repaired, damaged, bytes; per site the
 // same; each finding; overdue copies.
@@ -70,7 +73,13 @@ std::string HistoryText(const AuditHistory& history);
 // "site", "finding", "overdue", "total" (exactly one).
 std::string HistoryCsv(const AuditHistory& history);
 // One self-contained HTML file: inline CSS, inline SVG charts (checks and
-// failures per run over time, and per site), tables; no scripts.
+// failures per run over time, and per site), tables; no scripts. The time
+// chart keeps a readable width however many runs there are: one bar pair per
+// run (labelled with its id) up to kMaxChartBars runs, else per day, ISO week
+// or month. At most kMaxHtmlFindings findings are listed; the page says how
+// many exist and which format lists them all.
+inline constexpr size_t kMaxChartBars = 30;
+inline constexpr size_t kMaxHtmlFindings = 1000;
 std::string HistoryHtml(const AuditHistory& history);
 
 }  // namespace cairn::audit

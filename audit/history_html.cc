@@ -1,6 +1,8 @@
 // HistoryHtml: one self-contained page (inline CSS and SVG, no scripts, no
 // network) with the figures of the JSON report and two charts.
 #include <algorithm>
+#include <ctime>
+#include <map>
 #include <sstream>
 
 #include "audit/history.h"
@@ -61,14 +63,56 @@ void BarChart(std::ostream& out, const std::vector<std::pair<std::string, SiteCo
     out << "<rect class=\"fail\" x=\"" << x + bar << "\" y=\"" << top + height - hf << "\" width=\""
         << bar << "\" height=\"" << hf << "\"><title>" << Esc(label) << ": " << Failures(c)
         << " failed</title></rect>";
-    out << "<text x=\"" << x << "\" y=\"" << top + height + 14 << "\">" << Esc(label.substr(0, 10))
-        << "</text>";
+    // The first word of the label: a run's "#12", or the period.
+    out << "<text x=\"" << x << "\" y=\"" << top + height + 14 << "\">"
+        << Esc(label.substr(0, std::min<size_t>(label.find(' '), 10))) << "</text>";
     out << "<text x=\"" << x << "\" y=\"" << top + height + 28 << "\">" << c.checked << "/"
         << Failures(c) << "</text>";
     x += 2 * bar + gap;
   }
   out << "</svg>\n<div class=\"legend\"><span style=\"background:#4a7ab0\"></span>copies checked"
          "<span style=\"background:#c0392b\"></span>failed (corrupt, missing, damaged)</div>\n";
+}
+
+// The label of the period that holds `micros`: "2027-03-01" (day), "2027-W09"
+// (ISO week) or "2027-03" (month).
+enum class Period { kDay, kWeek, kMonth };
+std::string PeriodLabel(int64_t micros, Period period) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  const char* format = period == Period::kDay    ? "%Y-%m-%d"
+                       : period == Period::kWeek ? "%G-W%V"
+                                                 : "%Y-%m";
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+// The runs as chart rows: one per run ("#12", its time in the tooltip) when
+// they fit kMaxChartBars, else summed per day, ISO week or month, whichever
+// first fits (months always end up readable for any archive's lifetime).
+std::vector<std::pair<std::string, SiteCounts>> RunRows(const std::vector<RunSummary>& runs,
+                                                        std::string* unit) {
+  std::vector<std::pair<std::string, SiteCounts>> rows;
+  if (runs.size() <= kMaxChartBars) {
+    *unit = "run";
+    for (const RunSummary& r : runs) {
+      rows.push_back({"#" + std::to_string(r.id) + " " + IsoTime(r.started_micros), r.counts});
+    }
+    return rows;
+  }
+  for (Period period : {Period::kDay, Period::kWeek, Period::kMonth}) {
+    std::map<std::string, SiteCounts> buckets;  // labels sort in time order
+    for (const RunSummary& r : runs)
+      AddCounts(buckets[PeriodLabel(r.started_micros, period)], r.counts);
+    if (buckets.size() > kMaxChartBars && period != Period::kMonth) continue;
+    *unit = period == Period::kDay ? "day" : period == Period::kWeek ? "week" : "month";
+    rows.assign(buckets.begin(), buckets.end());
+    if (rows.size() > kMaxChartBars) rows.erase(rows.begin(), rows.end() - kMaxChartBars);
+    return rows;
+  }
+  return rows;
 }
 
 void CountsHeader(std::ostream& out, const std::string& first) {
@@ -92,9 +136,11 @@ std::string HistoryHtml(const AuditHistory& h) {
   CountCells(out, h.totals);
   out << "</tr></table>\n";
 
-  std::vector<std::pair<std::string, SiteCounts>> by_run;
-  for (const RunSummary& r : h.runs) by_run.push_back({IsoTime(r.started_micros), r.counts});
-  out << "<h2>Checks and failures over time</h2>\n";
+  std::string unit;
+  std::vector<std::pair<std::string, SiteCounts>> by_run = RunRows(h.runs, &unit);
+  out << "<h2>Checks and failures over time (<span id=\"chart-unit\">per " << unit << "</span>"
+      << (by_run.size() == kMaxChartBars && unit == "month" ? ", the latest months" : "")
+      << ")</h2>\n";
   BarChart(out, by_run);
   std::vector<std::pair<std::string, SiteCounts>> by_site(h.sites.begin(), h.sites.end());
   out << "<h2>Checks and failures per site</h2>\n";
@@ -121,7 +167,9 @@ std::string HistoryHtml(const AuditHistory& h) {
       << "</span> repaired)</h2>\n<table id=\"findinglist\"><tr><th>run</th><th>outcome</th>"
          "<th>partner</th><th>object</th><th>version</th><th>path</th><th>site</th>"
          "<th>sha256</th><th>repaired from</th><th>detail</th></tr>\n";
+  size_t listed = 0;
   for (const StoredFinding& s : h.findings) {
+    if (++listed > kMaxHtmlFindings) break;
     const Finding& f = s.finding;
     out << "<tr class=\"finding\"><td>" << s.run_id << "</td><td class=\"t\">"
         << FindingKindName(f.kind) << "</td><td class=\"t\">" << Esc(f.partner)
@@ -131,7 +179,14 @@ std::string HistoryHtml(const AuditHistory& h) {
         << Esc(f.repaired ? f.repaired_from : "-") << "</td><td class=\"t\">" << Esc(f.detail)
         << "</td></tr>\n";
   }
-  out << "</table>\n<h2>Overdue for a check: <span id=\"overdue\">" << h.overdue
+  out << "</table>\n";
+  if (h.findings.size() > kMaxHtmlFindings) {
+    out << "<p id=\"findings-cut\">Only the first " << kMaxHtmlFindings << " of "
+        << h.findings.size()
+        << " findings are listed here; <code>cairn audit report --format csv</code> (or json) "
+           "lists them all.</p>\n";
+  }
+  out << "<h2>Overdue for a check: <span id=\"overdue\">" << h.overdue
       << "</span> copies</h2>\n<table><tr><th>site</th><th>overdue</th></tr>";
   for (const auto& [site, n] : h.overdue_by_site) {
     out << "<tr><td class=\"t\">" << Esc(site) << "</td><td>" << n << "</td></tr>";

@@ -214,5 +214,65 @@ TEST_F(HistoryTest, EveryFormatCarriesTheSameFigures) {
   EXPECT_EQ(html.find("href="), std::string::npos);
 }
 
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+AuditHistory RunsEvery(int64_t step_micros, int runs) {
+  AuditHistory h;
+  const int64_t start = int64_t{1'800'000'000} * 1'000'000;  // 2027-01-15
+  for (int i = 0; i < runs; ++i) {
+    RunSummary r;
+    r.id = i + 1;
+    r.started_micros = start + i * step_micros;
+    r.counts.checked = 10;
+    r.counts.corrupt = i % 7 == 0 ? 1 : 0;
+    h.runs.push_back(r);
+  }
+  return h;
+}
+
+// Issue 15: the time chart stays a readable width however many runs there are,
+// shows each run distinctly while they fit, and the findings list says when it
+// was cut.
+TEST(AuditHistoryHtmlTest, TimeChartShowsEachRunThenBucketsByDayWeekMonth) {
+  const int64_t hour = int64_t{3600} * 1'000'000, day = 24 * hour;
+  std::string few = HistoryHtml(RunsEvery(hour, 12));  // 12 runs on one day
+  EXPECT_EQ(CountOf(few, "<rect class=\"chk\""), 12u);
+  EXPECT_NE(few.find(">per run<"), std::string::npos);
+  EXPECT_NE(few.find(">#1<"), std::string::npos);
+  EXPECT_NE(few.find(">#12<"), std::string::npos) << "each run is labelled by its id";
+
+  std::string days = HistoryHtml(RunsEvery(4 * hour, 60));  // 60 runs, 4 h apart
+  EXPECT_NE(days.find(">per day<"), std::string::npos);
+  EXPECT_EQ(CountOf(days, "<rect class=\"chk\""), 11u);  // 08:00 on day 1 to 04:00 on day 11
+
+  std::string years = HistoryHtml(RunsEvery(day, 3000));  // about 8 years of daily runs
+  EXPECT_NE(years.find(">per month<"), std::string::npos);
+  // The per-site chart has no sites here: every bar is the time chart's.
+  EXPECT_LE(CountOf(years, "<rect class=\"chk\""), kMaxChartBars);
+  EXPECT_NE(years.find("the latest months"), std::string::npos);
+}
+
+TEST(AuditHistoryHtmlTest, FindingsListSaysWhenItWasCut) {
+  AuditHistory h = RunsEvery(int64_t{3600} * 1'000'000, 1);
+  for (size_t i = 0; i < kMaxHtmlFindings + 5; ++i) {
+    StoredFinding f;
+    f.run_id = 1;
+    f.finding.kind = FindingKind::kCorrupt;
+    f.finding.path = "data/f" + std::to_string(i);
+    h.findings.push_back(f);
+  }
+  std::string html = HistoryHtml(h);
+  EXPECT_EQ(CountOf(html, "<tr class=\"finding\">"), kMaxHtmlFindings);
+  EXPECT_NE(html.find("Only the first " + std::to_string(kMaxHtmlFindings) + " of " +
+                      std::to_string(kMaxHtmlFindings + 5) + " findings"),
+            std::string::npos);
+  h.findings.resize(3);
+  EXPECT_EQ(HistoryHtml(h).find("findings-cut"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::audit

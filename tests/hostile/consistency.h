@@ -53,14 +53,16 @@ inline void CheckRepository(const fs::path& repo, const std::map<std::string, st
                             const std::string& label) {
   SCOPED_TRACE(label);
   CommandResult list = In(repo, {"list", "--json"});
-  ASSERT_EQ(list.exit_code, 0) << list.err;
+  // 1: listed, and some object lacks copies (a rebuild from one site knows only
+  // that site's copies; a copy found bad by a restore is queued for repair).
+  ASSERT_LE(list.exit_code, 1) << list.err;
   auto objects = nlohmann::json::parse(list.out, nullptr, false);
   ASSERT_TRUE(objects.is_array()) << list.out;
   EXPECT_GE(objects.size(), 1u) << "the rerun completed the object: " << list.out;
   for (const auto& o : objects) {
     std::string ref = o["partner"].get<std::string>() + "/" + o["object"].get<std::string>();
     CommandResult show = In(repo, {"show", ref, "--json"});
-    ASSERT_EQ(show.exit_code, 0) << show.err;
+    ASSERT_LE(show.exit_code, 1) << show.err;
     auto versions = nlohmann::json::parse(show.out)["versions"];
     ASSERT_GE(versions.size(), 1u) << show.out;
     for (size_t v = 1; v <= versions.size(); ++v) {
