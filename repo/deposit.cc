@@ -239,11 +239,12 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
         DepositProgress{DepositProgress::Phase::kCommit, ingest.file_count, ingest.payload_bytes});
   }
   CommitSummary summary;
-  // Marked before version.pb reaches the site, and again with its digest once
-  // it is there: a deposit killed before the catalog commit leaves a number
-  // the next deposit takes back (removing only the version.pb marked).
+  // Marked before anything of the version reaches the site, and again with
+  // version.pb's digest just before it is committed: a deposit killed before
+  // the catalog commit leaves a number the next deposit takes back (removing
+  // only the version.pb marked).
   std::string record_sha256;
-  commit.record_written = [&](const std::string& sha256) {
+  commit.before_version_record = [&](const std::string& sha256) {
     record_sha256 = sha256;
     return repo.MarkVersionPending(req.partner, object, {version, sha256});
   };

@@ -94,6 +94,13 @@ Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::Version
     return s;
   }
   std::string sha256 = hash.FinishHex();
+  if (plan.before_version_record) {
+    s = plan.before_version_record(sha256);
+    if (!s.ok()) {
+      writer->Abort();
+      return s;
+    }
+  }
   CAIRN_RETURN_IF_ERROR(
       site.CommitVersionRecord(*writer, plan.partner, plan.object, plan.version, sha256));
   *entry = TagFileEntry{0, std::string(layout::kVersionRecordName), size, std::move(sha256)};
@@ -146,7 +153,6 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     Status s = PutVersionRecord(site, plan, record, ingest, &entry);
     if (!s.ok()) return s.WithContext("site " + plan.first_site + ": version.pb");
     summary->wrote_version_record = true;
-    if (plan.record_written) CAIRN_RETURN_IF_ERROR(plan.record_written(entry.sha256));
     nv.tag_files.push_back(std::move(entry));
   }
 

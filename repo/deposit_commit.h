@@ -32,9 +32,10 @@ struct CommitPlan {
   std::vector<std::string> replicate_to;  // other sites the policy wants
   int64_t created_micros = 0;
   int64_t fixity_interval_micros = 0;
-  // Called with version.pb's SHA-256 once it is on the site, before the
-  // catalog commit; an error stops the commit. May be empty.
-  std::function<Status(const std::string&)> record_written;
+  // Called with version.pb's SHA-256 just before it is committed to the site
+  // (so a kill right after the commit still knows the record is this
+  // deposit's); an error stops the commit. May be empty.
+  std::function<Status(const std::string&)> before_version_record;
 };
 
 struct CommitSummary {

@@ -84,7 +84,8 @@ class Repository {
   // The version number a deposit of partner/object holding LockObject is
   // committing, kept in ROOT/locks/PARTNER/OBJECT.pending: marked (durably)
   // before its version.pb reaches a site, marked again with that record's
-  // SHA-256 once it is there, and cleared once the catalog holds the version.
+  // SHA-256 just before it is committed, and cleared once the catalog holds
+  // the version.
   // A number still marked at the next deposit was never acknowledged (the
   // deposit was killed in between): its folders may be removed (its version.pb
   // only if it is the one marked) and the number reused. IOError if the file
