@@ -68,6 +68,50 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
   }
 }
 
+// The next version number of partner/object; REQUIRES: the object's lock is
+// held. Past the catalog's latest and past every version.pb on a reachable
+// site, so an acknowledged version the catalog lost (a rebuild from a site
+// that lacks it) is never written over: numbers may then have gaps. A number
+// a killed deposit marked pending, which the catalog does not hold, was never
+// acknowledged: its folders are removed first and the number can be reused.
+// Folders without version.pb at or past the chosen number (leftovers of killed
+// deposits) are removed, so they never leak into the new version.
+Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRecord>& sites,
+                                     const std::string& partner, const std::string& object) {
+  CAIRN_ASSIGN_OR_RETURN(uint32_t next, repo.catalog().NextVersion(partner, object));
+  std::vector<Site*> reachable;
+  for (const SiteRecord& record : sites) {
+    Result<Site*> site = repo.OpenSite(record.name);
+    if (site.ok()) reachable.push_back(*site);  // an unreachable site is not written either
+  }
+  if (std::optional<Repository::PendingVersion> pending = repo.GetPendingVersion(partner, object)) {
+    if (pending->version >= next) {
+      for (Site* site : reachable) {
+        Status removed = site->RemoveUnacknowledgedVersion(partner, object, pending->version,
+                                                           pending->record_sha256);
+        if (!removed.ok() && !removed.IsAlreadyExists()) return removed;  // complete: skipped below
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(repo.ClearVersionPending(partner, object));
+  }
+  std::vector<std::pair<Site*, std::vector<Site::VersionFolder>>> held;
+  for (Site* site : reachable) {
+    Result<std::vector<Site::VersionFolder>> folders = site->ListVersionFolders(partner, object);
+    if (!folders.ok()) continue;
+    for (const Site::VersionFolder& f : *folders) {
+      if (f.complete) next = std::max(next, f.version + 1);
+    }
+    held.emplace_back(site, std::move(folders).value());
+  }
+  for (const auto& [site, folders] : held) {
+    for (const Site::VersionFolder& f : folders) {
+      if (f.complete || f.version < next) continue;
+      CAIRN_RETURN_IF_ERROR(site->RemoveUnacknowledgedVersion(partner, object, f.version, ""));
+    }
+  }
+  return next;
+}
+
 }  // namespace
 
 Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
@@ -105,7 +149,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
                          repo.LockObject(req.partner, object));
   CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
-  CAIRN_ASSIGN_OR_RETURN(uint32_t version, catalog.NextVersion(req.partner, object));
+  CAIRN_ASSIGN_OR_RETURN(uint32_t version, ChooseVersionNumber(repo, sites, req.partner, object));
 
   // The previous version's files, looked up one by one in the catalog, so
   // unchanged files are hashed but not rewritten.
@@ -195,13 +239,32 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
         DepositProgress{DepositProgress::Phase::kCommit, ingest.file_count, ingest.payload_bytes});
   }
   CommitSummary summary;
-  Result<int64_t> version_id = CommitVersion(catalog, *first, commit, &ingest, &summary);
+  // Marked before anything of the version reaches the site, and again with
+  // version.pb's digest just before it is committed: a deposit killed before
+  // the catalog commit leaves a number the next deposit takes back (removing
+  // only the version.pb marked).
+  std::string record_sha256;
+  commit.before_version_record = [&](const std::string& sha256) {
+    record_sha256 = sha256;
+    return repo.MarkVersionPending(req.partner, object, {version, sha256});
+  };
+  Status marked = repo.MarkVersionPending(req.partner, object, {version, ""});
+  Result<int64_t> version_id =
+      marked.ok() ? CommitVersion(catalog, *first, commit, &ingest, &summary) : marked;
   if (!version_id.ok()) {
-    (void)first->backend().Remove(layout::VersionRecordKey(req.partner, object, version));
+    // Take back what this run wrote (its version.pb first); a version.pb
+    // that is not this run's is a complete version the Site leaves alone.
+    Status removed = marked.ok() ? first->RemoveUnacknowledgedVersion(req.partner, object, version,
+                                                                      record_sha256)
+                                 : Status::OK();
+    if (removed.ok() || !summary.wrote_version_record) {
+      (void)repo.ClearVersionPending(req.partner, object);
+    }
     AbandonIngest(catalog, first->backend(), &ingest);
     return version_id.status();
   }
   ingest.committed = true;
+  Status cleared = repo.ClearVersionPending(req.partner, object);
 
   Receipt receipt;
   receipt.partner = req.partner;
@@ -224,6 +287,11 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     }
   }
   out.report = std::move(ingest.report);  // warnings only
+  if (!cleared.ok()) {
+    receipt.warnings.push_back("deposited, but " + cleared.message() +
+                               ": remove that file by hand before the next deposit of " +
+                               req.partner + "/" + object);
+  }
   // What the ingest held per file is in the catalog now: free it before replicating.
   ingest.contents.reset();
   ingest.scratch.reset();

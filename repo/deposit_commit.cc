@@ -54,7 +54,7 @@ Status AddSha256Manifest(Site& site, const std::string& site_name, Ingest* inges
   for (const StagedTagFile& t : ingest->tags) {
     if (t.name == "manifest-sha256.txt") return Status::OK();
   }
-  Result<std::unique_ptr<BlobWriter>> writer = site.backend().NewWriter(PutOptions{});
+  Result<std::unique_ptr<BlobWriter>> writer = site.NewBagFileWriter();
   if (!writer.ok()) return writer.status().WithContext("site " + site_name);
   StagedTagFile& manifest = ingest->tags.emplace_back();
   manifest.name = "manifest-sha256.txt";
@@ -76,11 +76,11 @@ Status AddSha256Manifest(Site& site, const std::string& site_name, Ingest* inges
   return Status::OK();
 }
 
-// Writes version.pb to the site from the scratch; its size and SHA-256 go to *entry.
+// Writes version.pb to the site from the scratch, write-once; its size and
+// SHA-256 go to *entry.
 Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::VersionRecord& record,
                         Ingest* ingest, TagFileEntry* entry) {
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer,
-                         site.backend().NewWriter(PutOptions{}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, site.NewBagFileWriter());
   Sha256Stream hash;
   uint64_t size = 0;
   Status s = StreamVersionRecord(record, ingest->scratch.get(), [&](std::string_view bytes) {
@@ -89,12 +89,21 @@ Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::Version
     size += bytes.size();
     return writer->Append(span);
   });
-  if (s.ok()) s = writer->Commit(layout::VersionRecordKey(plan.partner, plan.object, plan.version));
   if (!s.ok()) {
     writer->Abort();
     return s;
   }
-  *entry = TagFileEntry{0, std::string(layout::kVersionRecordName), size, hash.FinishHex()};
+  std::string sha256 = hash.FinishHex();
+  if (plan.before_version_record) {
+    s = plan.before_version_record(sha256);
+    if (!s.ok()) {
+      writer->Abort();
+      return s;
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(
+      site.CommitVersionRecord(*writer, plan.partner, plan.object, plan.version, sha256));
+  *entry = TagFileEntry{0, std::string(layout::kVersionRecordName), size, std::move(sha256)};
   return Status::OK();
 }
 
@@ -103,11 +112,14 @@ Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::Version
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary) {
   CAIRN_RETURN_IF_ERROR(AddSha256Manifest(site, plan.first_site, ingest, &summary->cairn_added));
-  // Tag files, each replacing whatever an interrupted earlier run left.
+  // Tag files, write-once: the deposit removed what a killed earlier run of
+  // this version number left (deposit.cc), so a file already there with other
+  // bytes is refused, never replaced.
   for (StagedTagFile& tag : ingest->tags) {
     Status s;
     if (tag.writer) {
-      s = tag.writer->Commit(layout::TagFileKey(plan.partner, plan.object, plan.version, tag.name));
+      s = site.CommitTagFile(*tag.writer, plan.partner, plan.object, plan.version, tag.name,
+                             tag.sha256);
       tag.writer.reset();
     } else if (tag.bytes) {
       s = site.PutTagFile(plan.partner, plan.object, plan.version, tag.name, *tag.bytes);
@@ -140,6 +152,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     TagFileEntry entry;
     Status s = PutVersionRecord(site, plan, record, ingest, &entry);
     if (!s.ok()) return s.WithContext("site " + plan.first_site + ": version.pb");
+    summary->wrote_version_record = true;
     nv.tag_files.push_back(std::move(entry));
   }
 

@@ -32,18 +32,27 @@ struct CommitPlan {
   std::vector<std::string> replicate_to;  // other sites the policy wants
   int64_t created_micros = 0;
   int64_t fixity_interval_micros = 0;
+  // Called with version.pb's SHA-256 just before it is committed to the site
+  // (so a kill right after the commit still knows the record is this
+  // deposit's); an error stops the commit. May be empty.
+  std::function<Status(const std::string&)> before_version_record;
 };
 
 struct CommitSummary {
   std::vector<std::string> cairn_added;  // tag files Cairn added to the bag
   uint64_t payload_bytes = 0;
+  // True once this deposit's version.pb is on the first site (a failed
+  // catalog commit after that must take it away again).
+  bool wrote_version_record = false;
 };
 
 // REQUIRES: the ingest's report is valid and every payload blob is committed on
 // `site`. Writes the tag files and version.pb (last) to `site`, then inserts
 // the version with its events and one replication job per site in
 // plan.replicate_to, in one transaction. Returns the version row id. A site
-// error names the site; AlreadyExists if the version was taken meanwhile.
+// error names the site; AlreadyExists if the version was taken meanwhile or a
+// tag file or version.pb of that number already holds other bytes on the site
+// (write-once: never replaced).
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary);
 

@@ -242,7 +242,10 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
                          "Cairn cannot store this tag file: " + name_ok.message());
     return inner;
   }
-  Result<std::unique_ptr<BlobWriter>> writer = target.site->NewWriter(PutOptions{});
+  // Write-once (Site::CommitTagFile commits it): a tag file is never replaced.
+  PutOptions once;
+  once.if_absent = true;
+  Result<std::unique_ptr<BlobWriter>> writer = target.site->NewWriter(once);
   if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
   tag.writer = std::move(writer).value();
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);

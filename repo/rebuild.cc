@@ -105,6 +105,11 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   RebuildReport report;
   report.site = site.id();
   report.site_url = options.site_url.empty() ? site.DisplayUrl() : options.site_url;
+  // The rebuilt catalog is the repository the site belongs to (an older
+  // marker names none: the new catalog keeps the id it was made with).
+  if (!site.marker().repository_id.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog.SetRepositoryId(site.marker().repository_id));
+  }
   CAIRN_RETURN_IF_ERROR(catalog.AddSite(report.site, report.site_url, "").status());
   CAIRN_ASSIGN_OR_RETURN(SiteListing listing, ListSite(site));
 

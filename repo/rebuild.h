@@ -3,7 +3,9 @@
 // a site holds, per version, the tag files and version.pb (who, when, every
 // payload file with its size and SHA-256), the blobs, and the event log in
 // segments. From those the rebuild recreates:
-//   - the site itself (its id from CAIRN-SITE, the URL it was read from);
+//   - the site itself (its id from CAIRN-SITE, the URL it was read from) and
+//     the repository's identity (the repository id its CAIRN-SITE names, so
+//     the repository's other sites are taken back by `cairn site add`);
 //   - partners, objects, versions, files, tag files (version.pb included) and
 //     blobs, from every bags/<partner>/<object>/v<N>/version.pb (a version
 //     folder without version.pb is an incomplete deposit and is skipped);

@@ -52,6 +52,10 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                          Catalog::Open(CatalogPath(root), catalog_options));
   std::unique_ptr<Repository> repo(new Repository(root, std::move(catalog)));
+  // The sites' parent folder is the repository's own: made here, since a
+  // posix site makes only its last folder (never an unmounted share's parents).
+  fs::create_directory(fs::path(root) / "sites", ec);
+  if (ec) return Status::IOError("create " + root + "/sites: " + ec.message());
   for (const char* name : {"a", "b"}) {
     std::string site_root = (fs::path(root) / "sites" / name).string();
     CAIRN_RETURN_IF_ERROR(repo->AddSite(name, FileUrl(site_root), "").status());
@@ -93,13 +97,23 @@ Result<Site*> Repository::OpenSite(const std::string& name) {
     return Status::InvalidArgument("site " + name + " (" + record.url +
                                    "): its CAIRN-SITE names site '" + (*site)->id() + "'");
   }
+  const std::string& owner = (*site)->marker().repository_id;
+  if (!owner.empty() && owner != record.adopted_from) {
+    CAIRN_ASSIGN_OR_RETURN(std::string ours, catalog_->RepositoryId());
+    if (owner != ours) {
+      return Status::InvalidArgument(
+          "site " + name + " (" + (*site)->DisplayUrl() +
+          "): its CAIRN-SITE belongs to repository " + owner + ", not to this one (" + ours +
+          "): refusing to use it (swapped, or shared with another repository?)");
+    }
+  }
   Site* raw = site->get();
   sites_[name] = std::move(site).value();
   return raw;
 }
 
 Result<SiteRecord> Repository::AddSite(const std::string& name, const std::string& url,
-                                       const std::string& region) {
+                                       const std::string& region, bool adopt) {
   CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(name));
   if (catalog_->GetSite(name).ok()) {
     return Status::AlreadyExists("site " + name + " is already in the catalog");
@@ -107,12 +121,21 @@ Result<SiteRecord> Repository::AddSite(const std::string& name, const std::strin
   Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(url);
   if (!backend.ok()) return backend.status().WithContext("site " + name);
   std::string display = (*backend)->DisplayUrl();
-  Result<std::unique_ptr<Site>> site = Site::Init(std::move(backend).value(), name);
+  Site::Owner owner;
+  CAIRN_ASSIGN_OR_RETURN(owner.repository_id, catalog_->RepositoryId());
+  owner.adopt = adopt;
+  Result<std::unique_ptr<Site>> site = Site::Init(std::move(backend).value(), name, "", owner);
   if (!site.ok()) return site.status().WithContext("site " + name + " (" + display + ")");
+  const std::string& marked = (*site)->marker().repository_id;
+  const std::string adopted_from = marked.empty() || marked == owner.repository_id ? "" : marked;
   // The catalog keeps the URL as given (it may carry options such as the S3
   // endpoint); credentials never travel in site URLs (they come from the
   // environment), and listings print DisplayUrl().
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->AddSite(name, url, region));
+  if (!adopted_from.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog_->SetSiteAdoptedFrom(name, adopted_from));
+    record.adopted_from = adopted_from;
+  }
   std::lock_guard<std::mutex> lock(sites_mu_);
   sites_[name] = std::move(site).value();
   return record;

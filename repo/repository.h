@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,9 @@ class Repository {
   // The open site called `name` (opened once, then cached; thread-safe).
   // NotFound if the catalog has no such site; Unavailable (naming the site) if
   // its storage cannot be reached or its CAIRN-SITE marker is absent; a marker
-  // carrying another site id is InvalidArgument.
+  // carrying another site id, or naming a repository other than this one (or
+  // the one the site was adopted from), is InvalidArgument: a swapped or
+  // shared site is never written to.
   Result<Site*> OpenSite(const std::string& name);
 
   // Takes a shared lock on ROOT/writers.lock for as long as the returned
@@ -78,12 +81,36 @@ class Repository {
   Result<std::unique_ptr<WriterLock>> LockObject(const std::string& partner,
                                                  const std::string& object);
 
+  // The version number a deposit of partner/object holding LockObject is
+  // committing, kept in ROOT/locks/PARTNER/OBJECT.pending: marked (durably)
+  // before its version.pb reaches a site, marked again with that record's
+  // SHA-256 just before it is committed, and cleared once the catalog holds
+  // the version.
+  // A number still marked at the next deposit was never acknowledged (the
+  // deposit was killed in between): its folders may be removed (its version.pb
+  // only if it is the one marked) and the number reused. IOError if the file
+  // cannot be written.
+  struct PendingVersion {
+    uint32_t version = 0;
+    std::string record_sha256;  // empty: version.pb not known to be written
+  };
+  Status MarkVersionPending(const std::string& partner, const std::string& object,
+                            const PendingVersion& pending);
+  // The marked number, or nullopt if none (or the file is not one Cairn wrote).
+  std::optional<PendingVersion> GetPendingVersion(const std::string& partner,
+                                                  const std::string& object);
+  Status ClearVersionPending(const std::string& partner, const std::string& object);
+
   // Registers a new site: opens the storage at `url`, initialises it (an empty
-  // place gets CAIRN-SITE and README.txt; a place already marked with this
-  // site id is adopted; another site's place or a non-empty unmarked place is
-  // refused), then records it in the catalog. AlreadyExists if the name is taken.
+  // place gets CAIRN-SITE, naming this repository, and README.txt; a place
+  // already marked with this site id is adopted; another site's place or a
+  // non-empty unmarked place is refused), then records it in the catalog.
+  // A place whose marker names another repository is refused, whatever its
+  // site id, unless `adopt` (for when that repository is gone for good): then
+  // nothing on the site is rewritten and the catalog records the adoption
+  // (SiteRecord::adopted_from). AlreadyExists if the name is taken.
   Result<SiteRecord> AddSite(const std::string& name, const std::string& url,
-                             const std::string& region);
+                             const std::string& region, bool adopt = false);
 
  private:
   Repository(std::string root, std::unique_ptr<Catalog> catalog)

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 
 #include "repo/repository.h"
 #include "repo/site_layout.h"
@@ -14,6 +16,11 @@ namespace cairn::repo {
 namespace {
 
 constexpr uint64_t kBusyTempAgeSeconds = 3600;
+
+std::string PendingPath(const std::string& root, const std::string& partner,
+                        const std::string& object) {
+  return root + "/locks/" + partner + "/" + object + ".pending";
+}
 
 }  // namespace
 
@@ -60,6 +67,51 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockObject(const std
     if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
   }
   return lock;
+}
+
+Status Repository::MarkVersionPending(const std::string& partner, const std::string& object,
+                                      const PendingVersion& pending) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  const std::string path = PendingPath(root_, partner, object);
+  const std::string text =
+      "v" + std::to_string(pending.version) + " " + pending.record_sha256 + "\n";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok) return Status::FromErrno(err, "write", path);
+  return Status::OK();
+}
+
+std::optional<Repository::PendingVersion> Repository::GetPendingVersion(const std::string& partner,
+                                                                        const std::string& object) {
+  if (!layout::ValidatePartnerId(partner).ok() || !layout::ValidateObjectId(object).ok()) {
+    return std::nullopt;
+  }
+  int fd = open(PendingPath(root_, partner, object).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char text[128] = {};
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n < 3 || text[0] != 'v') return std::nullopt;
+  char* end = nullptr;
+  unsigned long version = std::strtoul(text + 1, &end, 10);
+  if (end == text + 1 || *end != ' ' || version == 0 || version > UINT32_MAX) return std::nullopt;
+  PendingVersion pending;
+  pending.version = static_cast<uint32_t>(version);
+  std::string_view sha(end + 1);
+  if (sha.ends_with('\n')) sha.remove_suffix(1);
+  if (layout::IsSha256Hex(sha)) pending.record_sha256 = std::string(sha);
+  return pending;
+}
+
+Status Repository::ClearVersionPending(const std::string& partner, const std::string& object) {
+  const std::string path = PendingPath(root_, partner, object);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno(errno, "remove", path);
+  return Status::OK();
 }
 
 }  // namespace cairn::repo

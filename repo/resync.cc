@@ -34,13 +34,22 @@ std::string OwnerName() {
 }
 
 // Opens the site, making it again (CAIRN-SITE, README.txt) when its marker
-// is gone: a lost folder or a new bucket.
-Result<Site*> OpenOrInit(Repository& repo, const std::string& name, bool* initialised) {
+// is gone (a lost folder or a new bucket) and `init` allows it.
+Result<Site*> OpenOrInit(Repository& repo, const std::string& name, bool init, bool* initialised) {
   Result<Site*> site = repo.OpenSite(name);
   if (site.ok() || !site.status().IsUnavailable()) return site;
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, repo.catalog().GetSite(name));
+  if (!init) {
+    return Status::Unavailable(
+        site.status().message() +
+        "; resync makes a site again only when asked: if this is the right place (not an "
+        "unmounted share), run `cairn site resync " +
+        name + " --init`");
+  }
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenBackend(record.url));
-  Result<std::unique_ptr<Site>> made = Site::Init(std::move(backend), name);
+  Site::Owner owner;  // the new marker names this repository
+  CAIRN_ASSIGN_OR_RETURN(owner.repository_id, repo.catalog().RepositoryId());
+  Result<std::unique_ptr<Site>> made = Site::Init(std::move(backend), name, "", owner);
   if (!made.ok()) return made.status().WithContext("resync: cannot make site " + name + " again");
   *initialised = true;
   return repo.OpenSite(name);
@@ -211,7 +220,8 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   ResyncSummary summary;
   summary.site = name;
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog.GetSite(name));
-  CAIRN_ASSIGN_OR_RETURN(Site * target, OpenOrInit(repo, name, &summary.initialised));
+  CAIRN_ASSIGN_OR_RETURN(Site * target,
+                         OpenOrInit(repo, name, options.init_site, &summary.initialised));
   CAIRN_RETURN_IF_ERROR(ReclaimDeadLeases(catalog, name));
   resync_internal::ProgressState progress;
   CAIRN_ASSIGN_OR_RETURN(progress.progress.items_total, EnqueueVersions(catalog, name));

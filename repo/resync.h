@@ -3,7 +3,10 @@
 // sites, verified (`cairn site resync NAME`).
 //
 //   1. The site gets CAIRN-SITE and README.txt again (Site::Init, same site id
-//      as the catalog) when its marker is gone.
+//      as the catalog, this repository's id) when its marker is gone, and
+//      only when asked (ResyncOptions::init_site, `--init`): an empty folder
+//      is also what an unmounted share looks like, and is never filled
+//      without that flag.
 //   2. One job per version with a replica on the site is queued in the
 //      catalog (kind JOB_KIND_REPAIR, target the site, blob and tag_file empty:
 //      "the whole version"), then the queue is drained. A kill at any moment
@@ -45,6 +48,9 @@ struct ResyncOptions {
   int64_t lease_micros = 15 * 60 * 1'000'000LL;
   std::string agent_version;
   std::string user;  // empty: $USER
+  // Make the site again (CAIRN-SITE, README.txt) when its marker is gone.
+  // Without it, a site without a marker is Unavailable, naming the flag.
+  bool init_site = false;
   // Called from worker threads (serialized) every few items, and at the end.
   std::function<void(const ResyncProgress&)> progress;
 };

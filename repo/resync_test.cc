@@ -66,7 +66,14 @@ TEST_F(ResyncTest, LostSiteFolderComesBackWholeAndVerified) {
   fs::remove_all(site_b_);
   auto repo = Repository::Open(repo_->root());
   ASSERT_TRUE(repo.ok());
-  auto summary = ResyncSite(**repo, "b");
+  // Never made again without being asked: an empty place may be an unmounted share.
+  Status refused = ResyncSite(**repo, "b").status();
+  EXPECT_TRUE(refused.IsUnavailable()) << refused.ToString();
+  EXPECT_NE(refused.message().find("--init"), std::string::npos) << refused.message();
+  EXPECT_FALSE(fs::exists(site_b_));
+  ResyncOptions init;
+  init.init_site = true;
+  auto summary = ResyncSite(**repo, "b", init);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_TRUE(summary->complete()) << summary->ToText();
   EXPECT_TRUE(summary->initialised);
@@ -134,7 +141,9 @@ TEST_F(ResyncTest, NoGoodCopyElsewhereLeavesTheJobQueued) {
   ASSERT_TRUE(v.ok());
   fs::remove(site_a_ / layout::BlobKey(v->files[0].sha256));
   auto repo = Repository::Open(repo_->root());
-  auto summary = ResyncSite(**repo, "b");
+  ResyncOptions init;
+  init.init_site = true;
+  auto summary = ResyncSite(**repo, "b", init);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_FALSE(summary->complete());
   EXPECT_EQ(summary->failed, 2u);  // the blob, then version.pb held back

@@ -1,6 +1,9 @@
 #include "repo/site.h"
 
 #include <ctime>
+#include <map>
+
+#include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
 namespace {
@@ -43,7 +46,8 @@ Result<bool> HoldsForeignObjects(StorageBackend& backend) {
 }  // namespace
 
 Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend,
-                                         std::string_view site_id, std::string_view created) {
+                                         std::string_view site_id, std::string_view created,
+                                         const Owner& owner) {
   CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(site_id));
   const std::string url = backend->DisplayUrl();
   CAIRN_RETURN_IF_ERROR(backend->CreateRoot().WithContext("create site " + url));
@@ -51,6 +55,16 @@ Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend
   if (existing.ok()) {
     CAIRN_ASSIGN_OR_RETURN(layout::SiteMarker marker,
                            layout::ParseSiteMarker(*existing, url + "/CAIRN-SITE"));
+    if (!marker.repository_id.empty() && !owner.repository_id.empty() &&
+        marker.repository_id != owner.repository_id && !owner.adopt) {
+      return Status::AlreadyExists(
+          "site " + url + " belongs to another Cairn repository (its CAIRN-SITE names repository " +
+          marker.repository_id + " and site '" + marker.site_id + "'; this repository is " +
+          owner.repository_id +
+          "): two repositories must never share a site. If that repository is gone for good, "
+          "adopt the site deliberately with `cairn site add " +
+          marker.site_id + " URL --adopt`");
+    }
     if (marker.site_id != site_id) {
       return Status::AlreadyExists("site " + url + " is already Cairn site '" + marker.site_id +
                                    "', not '" + std::string(site_id) + "'");
@@ -73,8 +87,11 @@ Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend
   CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
   PutOptions once;
   once.if_absent = true;
+  marker.repository_id = owner.repository_id;
   Status written = backend->Put(layout::kSiteMarkerKey, layout::FormatSiteMarker(marker), once);
-  if (written.IsAlreadyExists()) return Init(std::move(backend), site_id, created);  // lost a race
+  if (written.IsAlreadyExists()) {
+    return Init(std::move(backend), site_id, created, owner);  // lost a race
+  }
   CAIRN_RETURN_IF_ERROR(written);
   return std::unique_ptr<Site>(new Site(std::move(backend), std::move(marker)));
 }
@@ -172,11 +189,39 @@ Status Site::ReadBlob(std::string_view sha256_hex, const ByteSink& sink) {
   return Read(layout::BlobKey(sha256_hex), 0, StorageBackend::kToEnd, sink);
 }
 
+Status Site::CheckMarkerBeforeWrite() {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (marker.ok()) return Status::OK();
+  if (marker.status().IsNotFound()) {
+    return Status::Unavailable("site " + DisplayUrl() +
+                               ": CAIRN-SITE marker is gone (not mounted?): nothing is written");
+  }
+  return marker.status();
+}
+
+Status Site::SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex) {
+  if (!written.IsAlreadyExists()) return written;
+  Sha256Stream hash;
+  Status read = Read(key, 0, StorageBackend::kToEnd, [&hash](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    return Status::OK();
+  });
+  if (!read.ok()) return read.WithContext("site " + DisplayUrl() + ": compare with " + key);
+  if (hash.FinishHex() == sha256_hex) return Status::OK();
+  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
+                               " already holds other bytes (written once, never replaced: "
+                               "another deposit of this version number)");
+}
+
 Status Site::PutTagFile(std::string_view partner, std::string_view object, uint32_t version,
                         std::string_view name, std::string_view bytes) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
   CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(name));
-  return backend_->Put(layout::TagFileKey(partner, object, version, name), bytes);
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  const std::string key = layout::TagFileKey(partner, object, version, name);
+  PutOptions once;
+  once.if_absent = true;
+  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes));
 }
 
 Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view object,
@@ -189,7 +234,11 @@ Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view
 Status Site::PutVersionRecord(std::string_view partner, std::string_view object, uint32_t version,
                               std::string_view bytes) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
-  return backend_->Put(layout::VersionRecordKey(partner, object, version), bytes);
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  const std::string key = layout::VersionRecordKey(partner, object, version);
+  PutOptions once;
+  once.if_absent = true;
+  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes));
 }
 
 Result<std::string> Site::ReadVersionRecord(std::string_view partner, std::string_view object,
@@ -198,9 +247,94 @@ Result<std::string> Site::ReadVersionRecord(std::string_view partner, std::strin
   return ReadAll(layout::VersionRecordKey(partner, object, version));
 }
 
+Result<std::unique_ptr<BlobWriter>> Site::NewBagFileWriter() {
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  PutOptions once;
+  once.if_absent = true;
+  return backend_->NewWriter(once);
+}
+
+Status Site::CommitTagFile(BlobWriter& writer, std::string_view partner, std::string_view object,
+                           uint32_t version, std::string_view name, std::string_view sha256_hex) {
+  Status status = CheckBagIds(partner, object, version);
+  if (status.ok()) status = layout::ValidateTagFileName(name);
+  if (!status.ok()) {
+    writer.Abort();
+    return status;
+  }
+  const std::string key = layout::TagFileKey(partner, object, version, name);
+  status = writer.Commit(key);
+  if (!status.ok()) writer.Abort();
+  return SettleWriteOnce(key, status, sha256_hex);
+}
+
+Status Site::CommitVersionRecord(BlobWriter& writer, std::string_view partner,
+                                 std::string_view object, uint32_t version,
+                                 std::string_view sha256_hex) {
+  Status status = CheckBagIds(partner, object, version);
+  if (!status.ok()) {
+    writer.Abort();
+    return status;
+  }
+  const std::string key = layout::VersionRecordKey(partner, object, version);
+  status = writer.Commit(key);
+  if (!status.ok()) writer.Abort();
+  return SettleWriteOnce(key, status, sha256_hex);
+}
+
+Result<std::vector<Site::VersionFolder>> Site::ListVersionFolders(std::string_view partner,
+                                                                  std::string_view object) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  std::map<uint32_t, bool> folders;  // version -> has version.pb
+  CAIRN_RETURN_IF_ERROR(List(layout::ObjectPrefix(partner, object), [&](const ObjectInfo& info) {
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    if (!ref || ref->partner != partner || ref->object != object) return Status::OK();
+    folders[ref->version] |= ref->is_version_record();
+    return Status::OK();
+  }));
+  std::vector<VersionFolder> out;
+  for (const auto& [version, complete] : folders) out.push_back(VersionFolder{version, complete});
+  return out;
+}
+
+Status Site::RemoveUnacknowledgedVersion(std::string_view partner, std::string_view object,
+                                         uint32_t version, std::string_view own_record_sha256) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  const std::string record = layout::VersionRecordKey(partner, object, version);
+  std::vector<std::string> keys;
+  bool has_record = false;
+  CAIRN_RETURN_IF_ERROR(
+      List(layout::VersionPrefix(partner, object, version), [&](const ObjectInfo& info) {
+        if (info.key == record) {
+          has_record = true;
+        } else {
+          keys.push_back(info.key);
+        }
+        return Status::OK();
+      }));
+  if (has_record) {
+    const Status complete = Status::AlreadyExists("site " + DisplayUrl() + ": " + record +
+                                                  " exists: a complete version is never removed");
+    if (own_record_sha256.empty()) return complete;
+    Sha256Stream hash;
+    CAIRN_RETURN_IF_ERROR(Read(record, 0, StorageBackend::kToEnd, [&hash](auto chunk) {
+      hash.Update(chunk);
+      return Status::OK();
+    }));
+    if (hash.FinishHex() != own_record_sha256) return complete;
+    CAIRN_RETURN_IF_ERROR(backend_->Remove(record).WithContext("site " + DisplayUrl()));
+  }
+  for (const std::string& key : keys) {
+    CAIRN_RETURN_IF_ERROR(backend_->Remove(key).WithContext("site " + DisplayUrl()));
+  }
+  return Status::OK();
+}
+
 Status Site::PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view bytes) {
   if (first_seq > last_seq) return Status::InvalidArgument("event segment with first > last");
   const std::string key = layout::EventSegmentKey(first_seq, last_seq);
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
   PutOptions once;
   once.if_absent = true;
   Status status = backend_->Put(key, bytes, once);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
 #include "repo/site_layout.h"
@@ -17,17 +18,31 @@
 
 namespace cairn::repo {
 
+// Which repository is making or adding a site (Site::Init).
+struct SiteOwner {
+  std::string repository_id;  // written into a new marker; empty: none (tests)
+  // Accept a marker that names another repository (after that repository is
+  // gone). Nothing on the site is rewritten: the marker keeps its id.
+  bool adopt = false;
+};
+
 class Site {
  public:
+  // Which repository is making or adding a site (Init).
+  using Owner = SiteOwner;
   // Makes a new site on `backend` (CreateRoot, README.txt, then CAIRN-SITE
-  // last) and returns it open. `created` is an ISO 8601 UTC time; empty: now.
-  // Idempotent: a site that already carries a marker with the same id is just
-  // opened (README.txt rewritten if missing). AlreadyExists if it carries
-  // another site's id; InvalidArgument if the location holds other objects
-  // but no marker (never adopt a folder or bucket that is not empty).
+  // last, naming owner.repository_id) and returns it open. `created` is an
+  // ISO 8601 UTC time; empty: now. Idempotent: a site that already carries a
+  // marker with the same id is just opened (README.txt rewritten if missing).
+  // A marker that names another repository is refused (AlreadyExists,
+  // whatever its site id, with how to adopt it) unless owner.adopt; a marker
+  // without a repository id (written before repositories had ids) is accepted.
+  // AlreadyExists if it carries another site's id; InvalidArgument if the
+  // location holds other objects but no marker (never adopt a folder or
+  // bucket that is not empty).
   static Result<std::unique_ptr<Site>> Init(std::unique_ptr<StorageBackend> backend,
-                                            std::string_view site_id,
-                                            std::string_view created = "");
+                                            std::string_view site_id, std::string_view created = "",
+                                            const Owner& owner = Owner());
 
   // Opens an existing site by reading its CAIRN-SITE marker. Unavailable if
   // the backend cannot be read or the marker is absent (an unmounted folder or
@@ -67,19 +82,56 @@ class Site {
   // Streams a blob (Read on its key).
   Status ReadBlob(std::string_view sha256_hex, const ByteSink& sink);
 
-  // --- bags ---
-  // Writes one tag file of a version (replaces it: a rerun of an interrupted
-  // deposit writes the same bytes again). InvalidArgument for bad ids or name.
+  // --- bags (write-once: a version record and its tag files are never replaced) ---
+  // Every write below checks the marker first (Unavailable if it is gone).
+  // Writes one tag file of a version, write-once: OK if the key is absent or
+  // already holds exactly these bytes (a rerun); AlreadyExists naming the key
+  // and the site if it holds other bytes (never replaced). InvalidArgument for
+  // bad ids or name.
   Status PutTagFile(std::string_view partner, std::string_view object, uint32_t version,
                     std::string_view name, std::string_view bytes);
   Result<std::string> ReadTagFile(std::string_view partner, std::string_view object,
                                   uint32_t version, std::string_view name);
-  // Writes version.pb; REQUIRES: every tag file and blob of the version is
-  // already durable on this site (the record marks the version complete).
+  // Writes version.pb, write-once like PutTagFile; REQUIRES: every tag file and
+  // blob of the version is already durable on this site (the record marks the
+  // version complete).
   Status PutVersionRecord(std::string_view partner, std::string_view object, uint32_t version,
                           std::string_view bytes);
   Result<std::string> ReadVersionRecord(std::string_view partner, std::string_view object,
                                         uint32_t version);
+  // A writer for a tag file or version record streamed in pieces; commit it
+  // with CommitTagFile or CommitVersionRecord (and nothing else).
+  Result<std::unique_ptr<BlobWriter>> NewBagFileWriter();
+  // Commits `writer` (from NewBagFileWriter, or any writer made with
+  // PutOptions::if_absent) as tag file `name` of the version, write-once: OK
+  // if the key was absent or already holds bytes whose SHA-256 is `sha256_hex`
+  // (read back to compare); AlreadyExists naming the key and site otherwise.
+  // The writer is aborted on failure.
+  Status CommitTagFile(BlobWriter& writer, std::string_view partner, std::string_view object,
+                       uint32_t version, std::string_view name, std::string_view sha256_hex);
+  // The same for the version's version.pb.
+  Status CommitVersionRecord(BlobWriter& writer, std::string_view partner, std::string_view object,
+                             uint32_t version, std::string_view sha256_hex);
+
+  // What this site holds of one object: its version folders, and for each
+  // whether it has version.pb (complete) or not (a deposit that stopped
+  // before its record: never acknowledged, to be ignored).
+  struct VersionFolder {
+    uint32_t version = 0;
+    bool complete = false;
+  };
+  Result<std::vector<VersionFolder>> ListVersionFolders(std::string_view partner,
+                                                        std::string_view object);
+  // Removes a version folder that was never acknowledged: its tag files, and
+  // its version.pb only when that holds bytes whose SHA-256 is
+  // `own_record_sha256` (the record the caller's own killed deposit wrote;
+  // removed first, so a reader that stops half way sees an incomplete
+  // folder). Any other version.pb (or any, when `own_record_sha256` is empty)
+  // is a complete version: AlreadyExists naming it, and nothing is removed.
+  // REQUIRES: the caller holds the object's lock and knows no catalog lists
+  // this version.
+  Status RemoveUnacknowledgedVersion(std::string_view partner, std::string_view object,
+                                     uint32_t version, std::string_view own_record_sha256);
 
   // --- events ---
   // Writes one event segment, write-once: AlreadyExists if that range was
@@ -91,6 +143,14 @@ class Site {
       : backend_(std::move(backend)), marker_(std::move(marker)) {}
   // Unavailable if the marker can no longer be read; else `not_found`.
   Status MissingOrDown(Status not_found);
+  // Unavailable if the marker is gone (an emptied mount point, a lost
+  // bucket): checked before every bag-file and event-segment write, so such
+  // a place is never written into.
+  Status CheckMarkerBeforeWrite();
+  // The write-once rule for a bag key after a commit or put that said
+  // AlreadyExists: OK if `key` holds bytes with SHA-256 `sha256_hex`, else
+  // AlreadyExists naming the key and the site. Other statuses pass through.
+  Status SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex);
 
   std::unique_ptr<StorageBackend> backend_;
   layout::SiteMarker marker_;

@@ -145,8 +145,10 @@ std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key) {
 }
 
 std::string FormatSiteMarker(const SiteMarker& marker) {
-  return "cairn-site " + std::to_string(marker.layout_version) + "\nsite-id: " + marker.site_id +
-         "\ncreated: " + marker.created + "\n";
+  std::string text = "cairn-site " + std::to_string(marker.layout_version) +
+                     "\nsite-id: " + marker.site_id + "\ncreated: " + marker.created + "\n";
+  if (!marker.repository_id.empty()) text += "repository-id: " + marker.repository_id + "\n";
+  return text;
 }
 
 Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where) {
@@ -180,10 +182,15 @@ Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where
     std::string_view value = line.substr(colon + 2);
     if (label == "site-id") marker.site_id = std::string(value);
     if (label == "created") marker.created = std::string(value);
+    if (label == "repository-id") marker.repository_id = std::string(value);
   }
   if (marker.site_id.empty()) return bad("no 'site-id:' line");
   Status id = ValidateSiteId(marker.site_id);
   if (!id.ok()) return bad(id.message());
+  if (!marker.repository_id.empty()) {
+    Status repository = ValidateRepositoryId(marker.repository_id);
+    if (!repository.ok()) return bad(repository.message());
+  }
   return marker;
 }
 

@@ -46,6 +46,7 @@ Status ValidateId(std::string_view kind, std::string_view id);
 inline Status ValidatePartnerId(std::string_view id) { return ValidateId("partner", id); }
 inline Status ValidateObjectId(std::string_view id) { return ValidateId("object", id); }
 inline Status ValidateSiteId(std::string_view id) { return ValidateId("site", id); }
+inline Status ValidateRepositoryId(std::string_view id) { return ValidateId("repository", id); }
 
 // A tag file's path inside its bag ("bagit.txt", "metadata/mods.xml"): relative,
 // '/'-separated, no empty/"."/".." segment, no backslash or control character,
@@ -91,14 +92,19 @@ std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key);
 //   cairn-site 1
 //   site-id: <id>
 //   created: <ISO 8601 UTC time>
+//   repository-id: <id of the repository the site belongs to>
+// repository-id is absent from markers written before repositories had ids
+// (still read: such a site belongs to whichever repository lists it).
 struct SiteMarker {
   int layout_version = kLayoutVersion;
   std::string site_id;
   std::string created;
+  std::string repository_id;  // empty: an older marker that names none
 };
 std::string FormatSiteMarker(const SiteMarker& marker);
 // InvalidArgument naming `where` if the text is not a CAIRN-SITE marker, its
-// layout version is not one this build reads, or site-id is missing or bad.
+// layout version is not one this build reads, site-id is missing or bad, or
+// repository-id is present but not a valid id.
 // Lines after the first that are not "label: value" are errors; unknown labels
 // are ignored (newer writers may add some).
 Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where);

@@ -86,6 +86,21 @@ TEST(SiteLayout, TagFileNames) {
   }
 }
 
+TEST(SiteLayout, SiteMarkerCarriesTheRepositoryIdAndOlderMarkersStillParse) {
+  SiteMarker marker{1, "site-a", "2026-11-21T12:00:00Z", "0123abcd"};
+  std::string text = FormatSiteMarker(marker);
+  EXPECT_NE(text.find("\nrepository-id: 0123abcd\n"), std::string::npos) << text;
+  auto parsed = ParseSiteMarker(text, "x/CAIRN-SITE");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->repository_id, "0123abcd");
+  auto older = ParseSiteMarker("cairn-site 1\nsite-id: a\ncreated: now\n", "m");
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older->repository_id, "");
+  EXPECT_EQ(FormatSiteMarker(*older), "cairn-site 1\nsite-id: a\ncreated: now\n");
+  EXPECT_EQ(ParseSiteMarker("cairn-site 1\nsite-id: a\nrepository-id: ../x\n", "m").status().code(),
+            Code::kInvalidArgument);
+}
+
 TEST(SiteLayout, SiteMarkerRoundTripAndRefusals) {
   SiteMarker marker{1, "site-a", "2026-11-21T12:00:00Z"};
   std::string text = FormatSiteMarker(marker);

@@ -15,7 +15,8 @@ the GNU coreutils alone. The full layout is described in Cairn's repo/FORMAT.md.
 
 What is here
 ------------
-  CAIRN-SITE                         site id and layout version ("cairn-site 1")
+  CAIRN-SITE                         site id, layout version ("cairn-site 1") and
+                                     the id of the one repository it belongs to
   README.txt                         this file
   blobs/sha256/ab/cd/abcd...         every payload file, named by the SHA-256 of
                                      its bytes (first 2 hex digits / next 2 / all 64)
@@ -29,12 +30,15 @@ What is here
   events/FIRST-LAST.pb               the preservation event log (Cairn's format)
   tmp/                               unfinished writes; never part of a bag
 
-A version is complete on this site when its version.pb exists.
+A version is complete on this site when its version.pb exists. A version
+folder without version.pb is a deposit that stopped before it finished: it
+was never acknowledged; ignore it, never rebuild a bag from it. Version
+numbers may skip one (v1, v3): a number is never given to two versions.
 
 How to rebuild a bag by hand
 ----------------------------
-Pick the version folder, e.g. bags/acme/photos-1998/v2, and a new, empty
-destination folder. Then:
+Pick the version folder, e.g. bags/acme/photos-1998/v2 (one that holds
+version.pb), and a new, empty destination folder. Then:
 
 1. Copy the tag files: every file of the version folder except version.pb.
    (Every version on a site has a manifest-sha256.txt: it maps each payload

@@ -103,6 +103,96 @@ TEST(Site, TagFilesVersionRecordsAndEventSegments) {
   EXPECT_EQ(*site->ReadAll(layout::EventSegmentKey(1, 10)), "events 1-10");
 }
 
+TEST(Site, TagFilesAndVersionRecordsAreWriteOnce) {
+  auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("once"), "m")).value();
+  ASSERT_TRUE(site->PutTagFile("acme", "obj", 1, "bag-info.txt", "A: 1\n").ok());
+  EXPECT_TRUE(site->PutTagFile("acme", "obj", 1, "bag-info.txt", "A: 1\n").ok()) << "a rerun";
+  Status other = site->PutTagFile("acme", "obj", 1, "bag-info.txt", "A: 2\n");
+  EXPECT_TRUE(other.IsAlreadyExists()) << other.ToString();
+  EXPECT_NE(other.message().find("bags/acme/obj/v1/bag-info.txt"), std::string::npos)
+      << other.message();
+  EXPECT_EQ(*site->ReadTagFile("acme", "obj", 1, "bag-info.txt"), "A: 1\n");
+  ASSERT_TRUE(site->PutVersionRecord("acme", "obj", 1, "record").ok());
+  EXPECT_TRUE(site->PutVersionRecord("acme", "obj", 1, "record").ok());
+  EXPECT_TRUE(site->PutVersionRecord("acme", "obj", 1, "another").IsAlreadyExists());
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), "record");
+
+  // Streamed writers follow the same rule, judged by the SHA-256 they were given.
+  auto commit = [&](std::string_view name, std::string_view bytes) {
+    auto writer = std::move(site->NewBagFileWriter()).value();
+    EXPECT_TRUE(
+        writer->Append(std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))).ok());
+    return name == "version.pb"
+               ? site->CommitVersionRecord(*writer, "acme", "obj", 1, Sha256Hex(bytes))
+               : site->CommitTagFile(*writer, "acme", "obj", 1, name, Sha256Hex(bytes));
+  };
+  EXPECT_TRUE(commit("bag-info.txt", "A: 1\n").ok());
+  EXPECT_TRUE(commit("bag-info.txt", "A: 3\n").IsAlreadyExists());
+  EXPECT_TRUE(commit("version.pb", "record").ok());
+  EXPECT_TRUE(commit("version.pb", "other").IsAlreadyExists());
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), "record");
+}
+
+TEST(Site, OnlyUnacknowledgedVersionFoldersAreRemoved) {
+  auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("folders"), "m")).value();
+  ASSERT_TRUE(site->PutTagFile("acme", "obj", 1, "bagit.txt", "x").ok());
+  ASSERT_TRUE(site->PutVersionRecord("acme", "obj", 1, "v1").ok());
+  ASSERT_TRUE(site->PutTagFile("acme", "obj", 2, "bagit.txt", "y").ok());   // no version.pb
+  ASSERT_TRUE(site->PutTagFile("acme", "objx", 3, "bagit.txt", "z").ok());  // another object
+  auto folders = site->ListVersionFolders("acme", "obj");
+  ASSERT_TRUE(folders.ok()) << folders.status().ToString();
+  ASSERT_EQ(folders->size(), 2u);
+  EXPECT_EQ((*folders)[0].version, 1u);
+  EXPECT_TRUE((*folders)[0].complete);
+  EXPECT_EQ((*folders)[1].version, 2u);
+  EXPECT_FALSE((*folders)[1].complete);
+
+  // A complete version stays, unless its version.pb is the caller's own.
+  EXPECT_TRUE(site->RemoveUnacknowledgedVersion("acme", "obj", 1, "").IsAlreadyExists());
+  EXPECT_TRUE(
+      site->RemoveUnacknowledgedVersion("acme", "obj", 1, Sha256Hex("not v1")).IsAlreadyExists());
+  EXPECT_TRUE(site->ReadTagFile("acme", "obj", 1, "bagit.txt").ok());
+  ASSERT_TRUE(site->RemoveUnacknowledgedVersion("acme", "obj", 2, "").ok());
+  EXPECT_TRUE(site->ReadTagFile("acme", "obj", 2, "bagit.txt").status().IsNotFound());
+  ASSERT_TRUE(site->RemoveUnacknowledgedVersion("acme", "obj", 1, Sha256Hex("v1")).ok());
+  EXPECT_TRUE(site->ReadVersionRecord("acme", "obj", 1).status().IsNotFound());
+  EXPECT_TRUE(site->ReadTagFile("acme", "objx", 3, "bagit.txt").ok());
+}
+
+TEST(Site, InitRefusesAnotherRepositorysSiteWhateverItsName) {
+  TempDir dir;
+  Site::Owner mine{"repo1", false};
+  ASSERT_TRUE(Site::Init(Posix(dir / "s"), "nas", "", mine).ok());
+  EXPECT_NE(cairn::testing::ReadFile(dir / "s/CAIRN-SITE").find("repository-id: repo1\n"),
+            std::string::npos);
+  EXPECT_TRUE(Site::Init(Posix(dir / "s"), "nas", "", mine).ok()) << "same repository";
+  Site::Owner theirs{"repo2", false};
+  for (const char* name : {"nas", "other"}) {
+    Status refused = Site::Init(Posix(dir / "s"), name, "", theirs).status();
+    EXPECT_TRUE(refused.IsAlreadyExists()) << refused.ToString();
+    EXPECT_NE(refused.message().find("another Cairn repository"), std::string::npos)
+        << refused.message();
+    EXPECT_NE(refused.message().find("--adopt"), std::string::npos) << refused.message();
+  }
+  theirs.adopt = true;
+  auto adopted = Site::Init(Posix(dir / "s"), "nas", "", theirs);
+  ASSERT_TRUE(adopted.ok()) << adopted.status().ToString();
+  EXPECT_EQ((*adopted)->marker().repository_id, "repo1") << "adoption rewrites nothing";
+  // A marker from before repository ids is accepted by any repository.
+  cairn::testing::WriteFile(dir / "old/CAIRN-SITE", "cairn-site 1\nsite-id: old\ncreated: x\n");
+  EXPECT_TRUE(Site::Init(Posix(dir / "old"), "old", "", theirs).ok());
+}
+
+TEST(Site, InitMakesOnlyTheSiteFolderNeverAMissingParent) {
+  TempDir dir;
+  Status status = Site::Init(Posix(dir / "unmounted/share/site"), "s").status();
+  EXPECT_TRUE(status.IsUnavailable()) << status.ToString();
+  EXPECT_NE(status.message().find((dir / "unmounted/share").string()), std::string::npos)
+      << status.message();
+  EXPECT_FALSE(fs::exists(dir / "unmounted"));
+  EXPECT_TRUE(Site::Init(Posix(dir / "site"), "s").ok());
+}
+
 TEST(Site, ASiteThatGoesAwayIsUnavailableNotMissing) {
   TempDir dir;
   auto site = std::move(Site::Init(Posix(dir / "nfs"), "nfs")).value();

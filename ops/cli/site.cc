@@ -1,4 +1,4 @@
-// `cairn site add NAME URL [--region R] [--create-bucket]`, `cairn site list
+// `cairn site add NAME URL [--region R] [--create-bucket] [--adopt]`, `cairn site list
 // [--json]` and `cairn site check NAME [--json]`.
 #include <cstdio>
 #include <iostream>
@@ -20,6 +20,7 @@ struct SiteFlags {
   std::string region;
   bool json = false;
   bool create_bucket = false;
+  bool adopt = false;
 };
 
 Result<std::unique_ptr<repo::Repository>> Open(const Globals& g) {
@@ -43,9 +44,15 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
     if (!created.ok())
       return ReportError(created.WithContext("site " + f.name + ": create bucket"));
   }
-  Result<repo::SiteRecord> added = (*repository)->AddSite(f.name, f.url, f.region);
+  Result<repo::SiteRecord> added = (*repository)->AddSite(f.name, f.url, f.region, f.adopt);
   if (!added.ok()) return ReportError(added.status());
-  if (!g.quiet) std::cout << "added site " << added->name << " " << SafeUrl(added->url) << "\n";
+  if (!g.quiet) {
+    std::cout << "added site " << added->name << " " << SafeUrl(added->url) << "\n";
+    if (!added->adopted_from.empty()) {
+      std::cout << "adopted from repository " << added->adopted_from
+                << " (its CAIRN-SITE is left as it is; that repository must not use it any more)\n";
+    }
+  }
   return kExitOk;
 }
 
@@ -111,9 +118,15 @@ void RegisterSite(CLI::App& app, Globals& g) {
   add->add_flag("--create-bucket", add_flags->create_bucket,
                 "s3:// only: create the bucket first (with Object Lock when the URL asks "
                 "object-lock=...); OK if you already own it");
+  add->add_flag("--adopt", add_flags->adopt,
+                "take over a site whose CAIRN-SITE names another repository, once that "
+                "repository is gone for good (nothing on the site is rewritten)");
   add->footer(
-      "An empty place gets CAIRN-SITE and README.txt; a place already marked as this site is\n"
-      "adopted; another site's place, or a non-empty unmarked place, is refused.\n"
+      "An empty place gets CAIRN-SITE (naming this repository) and README.txt; a place already\n"
+      "marked as this site of this repository is taken back; another site's place, another\n"
+      "repository's site (whatever its name; --adopt once that repository is gone for good),\n"
+      "or a non-empty unmarked place, is refused. Only the site's own folder is made: a\n"
+      "missing parent folder (an unmounted share) is refused.\n"
       "S3 credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the credentials file\n"
       "(AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials) section AWS_PROFILE or the\n"
       "URL's profile=NAME; never in the URL. https endpoints use the system CA store, or\n"

@@ -1,5 +1,5 @@
-// `cairn site resync NAME [--create-bucket] [--json]`: put back everything a lost or replaced
-// site should hold, from the other sites, verified (see repo/resync.h).
+// `cairn site resync NAME [--init] [--create-bucket] [--json]`: put back everything a lost or
+// replaced site should hold, from the other sites, verified (see repo/resync.h).
 #include <unistd.h>
 
 #include <iostream>
@@ -21,6 +21,7 @@ struct ResyncFlags {
   unsigned threads = 4;
   bool json = false;
   bool create_bucket = false;
+  bool init = false;
 };
 
 int RunResync(const ResyncFlags& f, const Globals& g) {
@@ -37,6 +38,7 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
   }
   repo::ResyncOptions options;
   options.threads = f.threads;
+  options.init_site = f.init || f.create_bucket;  // a bucket just made is new on purpose
   options.agent_version = CAIRN_VERSION;
   const bool tty = isatty(STDERR_FILENO) && !f.json && !g.quiet;
   if (tty) {
@@ -71,7 +73,11 @@ void RegisterSiteResync(CLI::App& app, Globals& g) {
   cmd->add_option("--threads", flags->threads, "parallel copies (default 4)");
   cmd->add_flag("--json", flags->json, "print the summary as JSON");
   cmd->add_flag("--create-bucket", flags->create_bucket,
-                "s3:// only: create the lost bucket first (with Object Lock when the URL asks)");
+                "s3:// only: create the lost bucket first (with Object Lock when the URL asks); "
+                "implies --init");
+  cmd->add_flag("--init", flags->init,
+                "the site has no CAIRN-SITE (a lost folder or bucket): make it again here. Never "
+                "implied: an empty folder is also what an unmounted share looks like");
   cmd->footer(
       "Exit codes: 0 the site holds everything again; 1 some files could not be "
       "restored (run again later); 2 could not run.");

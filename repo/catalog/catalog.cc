@@ -94,7 +94,7 @@ Result<SiteRecord> Catalog::AddSite(const std::string& name, const std::string& 
 
 namespace {
 SiteRecord SiteFromRow(const sql::Stmt& s) {
-  return SiteRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+  return SiteRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Text(5)};
 }
 }  // namespace
 
@@ -102,7 +102,7 @@ Result<std::vector<SiteRecord>> Catalog::ListSites() {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT id, name, url, region, created FROM sites ORDER BY name"));
+      db_.Prepare("SELECT id, name, url, region, created, adopted_from FROM sites ORDER BY name"));
   std::vector<SiteRecord> out;
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -116,11 +116,40 @@ Result<SiteRecord> Catalog::GetSite(const std::string& name) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT id, name, url, region, created FROM sites WHERE name = ?"));
+      db_.Prepare("SELECT id, name, url, region, created, adopted_from FROM sites WHERE name = ?"));
   stmt.Bind(1, name);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return Status::NotFound("no site named " + name + " (see `cairn site list`)");
   return SiteFromRow(stmt);
+}
+
+Status Catalog::SetSiteAdoptedFrom(const std::string& name, const std::string& from) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("UPDATE sites SET adopted_from = ? WHERE name = ?"));
+  stmt.Bind(1, from).Bind(2, name);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  if (db_.Changes() == 0) return Status::NotFound("no site named " + name);
+  return Status::OK();
+}
+
+Result<std::string> Catalog::RepositoryId() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT repository_id FROM repository WHERE id = 1"));
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("catalog " + path() + " has no repository id");
+  return stmt.Text(0);
+}
+
+Status Catalog::SetRepositoryId(const std::string& id) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO repository (id, repository_id) VALUES (1, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET repository_id = excluded.repository_id"));
+  stmt.Bind(1, id);
+  return stmt.Run();
 }
 
 Result<int64_t> Catalog::SiteId(const std::string& name) {

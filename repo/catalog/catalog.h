@@ -62,6 +62,16 @@ class Catalog {
                              const std::string& region);
   Result<std::vector<SiteRecord>> ListSites();          // by name
   Result<SiteRecord> GetSite(const std::string& name);  // NotFound names the site
+  // Records that site `name` was adopted from repository `from` (the
+  // repository its CAIRN-SITE names). NotFound names the site.
+  Status SetSiteAdoptedFrom(const std::string& name, const std::string& from);
+
+  // --- the repository's identity (catalog.cc) ---
+  // The id written into the CAIRN-SITE marker of every site this repository
+  // makes: random, made with the catalog (migration 3).
+  Result<std::string> RepositoryId();
+  // Replaces it: catalog rebuild takes the id the site it reads names.
+  Status SetRepositoryId(const std::string& id);
 
   // --- partners (catalog_sites.cc) ---
   // Same id rules as site names. AlreadyExists if the id is taken.

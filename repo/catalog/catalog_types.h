@@ -23,6 +23,9 @@ struct SiteRecord {
   std::string url;  // never holds secrets
   std::string region;
   int64_t created_micros = 0;
+  // The repository id its CAIRN-SITE names when the site was adopted from
+  // another repository (`cairn site add --adopt`); "" for its own sites.
+  std::string adopted_from;
 };
 
 struct PartnerRecord {

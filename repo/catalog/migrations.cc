@@ -19,6 +19,11 @@ constexpr Migration kMigrations[] = {
         "audit_reports",
 #include "repo/catalog/migrations/0002_audit_reports.sql.inc"
     },
+    {
+        3,
+        "repository_id",
+#include "repo/catalog/migrations/0003_repository_id.sql.inc"
+    },
 };
 
 }  // namespace

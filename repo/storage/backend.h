@@ -131,7 +131,8 @@ class StorageBackend {
   virtual std::string DisplayUrl() const = 0;
 
   // Prepares the storage of a NEW site (called once, by Site::Init): posix
-  // creates the root folder (mkdir -p); memory does nothing; S3 may check that
+  // creates the root folder, never its missing parents (Unavailable naming
+  // the parent: an unmounted share); memory does nothing; S3 may check that
   // the bucket exists. Every other call on a posix site whose root folder is
   // missing returns Unavailable (a site that is not mounted is "could not
   // read", never "every key is missing"). Default: OK, nothing to do.

@@ -48,7 +48,19 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
   return root.ok() ? not_found : root;
 }
 
-Status PosixBackend::CreateRoot() { return posix_io::MakeDirs(root_); }
+Status PosixBackend::CreateRoot() {
+  if (::mkdir(root_.c_str(), 0755) == 0) return Status::OK();
+  const int err = errno;
+  if (err == EEXIST) return CheckRoot();
+  if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);
+  // Only the site's own folder is made: a missing parent is most often a share
+  // that is not mounted, and making it would put the site on the local disk.
+  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+  return Status::Unavailable("the parent folder " + parent +
+                             " does not exist (not mounted?); Cairn makes only the site's own "
+                             "folder: mount the share or create " +
+                             parent + " first");
+}
 
 std::string PosixBackend::DisplayUrl() const { return "file://" + root_; }
 

@@ -36,7 +36,8 @@ class PosixBackend : public StorageBackend {
   Status CleanupTemp(uint64_t min_age_seconds) override;
   // "file:///root".
   std::string DisplayUrl() const override;
-  // mkdir -p <root>.
+  // mkdir <root>: only the last component. Unavailable naming the parent if
+  // that is missing (an unmounted share must not become a local folder).
   Status CreateRoot() override;
 
   // OK if the root folder exists; Unavailable ("not mounted?") if not.

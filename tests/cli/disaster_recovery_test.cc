@@ -114,7 +114,7 @@ TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {
   MakeRepo(10, 2000);
   auto before = ReadTree(Site("b"));
   fs::remove_all(Site("b"));
-  CommandResult resync = Cairn({"site", "resync", "b", "--json"});
+  CommandResult resync = Cairn({"site", "resync", "b", "--init", "--json"});
   ASSERT_EQ(resync.exit_code, 0) << resync.out << resync.err;
   auto j = nlohmann::json::parse(resync.out);
   EXPECT_TRUE(j["complete"].get<bool>());
@@ -165,7 +165,7 @@ size_t CountFiles(const fs::path& dir) {
 TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   MakeRepo(600, 64);
   fs::remove_all(Site("b"));
-  pid_t pid = Spawn({"--repo", root_, "site", "resync", "b", "--threads", "1"});
+  pid_t pid = Spawn({"--repo", root_, "site", "resync", "b", "--init", "--threads", "1"});
   ASSERT_GT(pid, 0);
   // Kill it once some blobs are back, well before all are.
   fs::path blobs = Site("b") / "blobs";
@@ -191,7 +191,7 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   ASSERT_TRUE(total.ok());
   ASSERT_LT(present, static_cast<size_t>(*total));
 
-  CommandResult rerun = Cairn({"site", "resync", "b", "--json"});
+  CommandResult rerun = Cairn({"site", "resync", "b", "--init", "--json"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
   auto j = nlohmann::json::parse(rerun.out);
   EXPECT_TRUE(j["complete"].get<bool>());

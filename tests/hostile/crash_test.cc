@@ -90,7 +90,7 @@ std::vector<Scenario> Scenarios() {
                  fs::remove_all(repo / "sites/b");
                },
                [](const fs::path&) {
-                 return std::vector<std::string>{"site", "resync", "b", "--threads", "2"};
+                 return std::vector<std::string>{"site", "resync", "b", "--init", "--threads", "2"};
                }});
   s.push_back({"rebuild",
                [](const fs::path& repo, const fs::path& src) {
