@@ -160,7 +160,12 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   }
   round.cancelled = Cancelled(options);
   // Events of this round to every reachable site; a site that is down catches up later.
-  (void)repo::FlushEventSegments(repo);
+  // A site whose log diverged from the catalog's is a problem of the round.
+  Result<repo::FlushSummary> flushed = repo::FlushEventSegments(repo);
+  if (!flushed.ok()) round.problems.push_back("event segments: " + flushed.status().ToString());
+  for (const std::string& p : flushed.ok() ? flushed->Problems() : std::vector<std::string>{}) {
+    round.problems.push_back("event segments: " + p);
+  }
   return round;
 }
 

@@ -12,6 +12,7 @@
 
 #include "audit/audit_internal.h"
 #include "audit/catalog_rows.h"
+#include "audit/event_segments.h"
 #include "audit/orphans.h"
 #include "repo/events/event_types.h"
 
@@ -387,6 +388,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   const size_t first_unstored = report.findings.size();  // the rest is in audit_findings
   if (opts.mode == AuditMode::kAll && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, writer.db(), opts.scope, report));
+    CAIRN_RETURN_IF_ERROR(CheckEventSegments(repo, opts, report));  // the sites' event logs
   }
   if (opts.orphans && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));

@@ -345,4 +345,30 @@ Status Site::PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_
                                " already holds different events");
 }
 
+Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
+                                        std::string_view damaged, std::string_view bytes) {
+  if (first_seq > last_seq) return Status::InvalidArgument("event segment with first > last");
+  const std::string key = layout::EventSegmentKey(first_seq, last_seq);
+  if (damaged == bytes) {
+    return Status::InvalidArgument("site " + id() + ": " + key +
+                                   ": the replacement is the same as the damaged bytes");
+  }
+  Result<std::string> held = ReadAll(key);
+  if (!held.ok() && held.status().IsNotFound()) {
+    return PutEventSegment(first_seq, last_seq, bytes);
+  }
+  CAIRN_RETURN_IF_ERROR(held.status());
+  if (*held != damaged) {
+    return Status::AlreadyExists("site " + id() + ": " + key +
+                                 " changed since it was found damaged: left untouched");
+  }
+  CAIRN_RETURN_IF_ERROR(backend_->Put(key, bytes));
+  CAIRN_ASSIGN_OR_RETURN(std::string back, ReadAll(key));
+  if (back != bytes) {
+    return Status::Corruption("site " + id() + ": " + key +
+                              " reads back different bytes after it was rewritten");
+  }
+  return Status::OK();
+}
+
 }  // namespace cairn::repo

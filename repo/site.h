@@ -137,6 +137,15 @@ class Site {
   // Writes one event segment, write-once: AlreadyExists if that range was
   // written before with different bytes; OK if with the same bytes.
   Status PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view bytes);
+  // Replaces an event segment that was proven wrong: REQUIRES the caller read
+  // it as `damaged` and showed those bytes are not the events of that range
+  // (they do not parse, or fail the hash chain). The one exception to
+  // write-once, and only for such bytes: AlreadyExists (nothing written) if
+  // the key no longer holds exactly `damaged`; a missing key is written
+  // write-once. `bytes` are read back after the write (Corruption if they
+  // differ). InvalidArgument if `damaged` equals `bytes` or first > last.
+  Status ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view damaged,
+                                    std::string_view bytes);
 
  private:
   Site(std::unique_ptr<StorageBackend> backend, layout::SiteMarker marker)

@@ -16,6 +16,7 @@
 #include "audit/sample.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
 #include "repo/repository.h"
@@ -81,14 +82,14 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   Result<audit::AuditReport> report = audit::RunAudit(r, *options);
   if (terminal) std::fprintf(stderr, "\n");
   if (!report.ok()) return ReportError(report.status());
-  (void)repo::FlushEventSegments(r);  // a site that is down catches up later
+  const int flushed = FlushEventsToSites(r);  // a site that is down catches up later
   if (f.json) {
     std::cout << audit::AuditReportJson(*report).dump(2) << "\n";
   } else if (!g.quiet || report->HasProblems()) {
     std::cout << audit::AuditReportText(*report);
   }
   if (report->stopped) return kExitCannotRun;
-  return report->HasProblems() ? kExitProblems : kExitOk;
+  return ExitWorst(report->HasProblems() ? kExitProblems : kExitOk, flushed);
 }
 
 }  // namespace

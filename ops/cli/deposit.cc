@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
@@ -106,7 +107,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
   // The new events go to every site's log now; a site that is down catches up later.
   if (printer) printer->Mark("events");
-  (void)repo::FlushEventSegments(**repository);
+  const int flushed = FlushEventsToSites(**repository);
   if (printer) printer->Mark("done");
   printer.reset();  // clears the terminal line before the receipt
   const bagit::Report& report = outcome->report;
@@ -124,7 +125,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
     out["report"] = report.ToJson();
     if (outcome->receipt) out["receipt"] = outcome->receipt->ToJson();
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    return outcome->refused ? kExitProblems : stored_code;
+    return ExitWorst(outcome->refused ? kExitProblems : stored_code, flushed);
   }
   for (const bagit::Finding& finding : report.findings()) {
     if (finding.severity == bagit::Severity::kError) {
@@ -147,7 +148,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
                  "retries them, and so does the daemon):\n";
     for (const std::string& w : outcome->receipt->warnings) std::cerr << "  " << w << "\n";
   }
-  return stored_code;
+  return ExitWorst(stored_code, flushed);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // `cairn events [PARTNER/OBJECT] [--type T] [--since DATE] [--format text|json|premis]`,
 // `cairn events verify [--witness FILE] [--key PUBLIC.pem]`,
 // `cairn events head [--sign PRIVATE.pem] [--out FILE]`,
-// `cairn events keygen PRIVATE.pem PUBLIC.pem`: the PREMIS event log.
+// `cairn events keygen PRIVATE.pem PUBLIC.pem`,
+// `cairn events trust add PUBLIC.pem | list | remove KEY`: the PREMIS event log.
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -11,8 +12,10 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "repo/catalog/catalog.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
+#include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
 
 namespace cairn::cli {
@@ -28,6 +31,9 @@ struct EventsFlags {
   std::string out;
   std::string private_pem;
   std::string public_pem;
+  std::string label;
+  std::string key_prefix;
+  bool catalog_only = false;
 };
 
 int RunList(const EventsFlags& f, const Globals& g) {
@@ -57,6 +63,12 @@ int RunVerify(const EventsFlags& f, const Globals& g) {
   if (!repo.ok()) return ReportError(repo.status());
   auto verdict = repo::VerifyEventLog((*repo)->catalog(), f.witness, f.key);
   if (!verdict.ok()) return ReportError(verdict.status());
+  if (!f.catalog_only) {
+    auto sites = repo::CheckEventLogCopies(**repo, "", /*repair=*/false);
+    if (!sites.ok()) return ReportError(sites.status());
+    verdict->sites_checked = true;
+    verdict->sites = std::move(*sites);
+  }
   if (f.json) {
     std::cout << verdict->ToJson().dump(2) << "\n";
   } else if (!g.quiet || !verdict->ok()) {
@@ -82,6 +94,52 @@ int RunHead(const EventsFlags& f, const Globals& g) {
     if (!out) return ReportError(Status::IOError("cannot write " + f.out));
   }
   std::cout << text;
+  return kExitOk;
+}
+
+int RunTrustAdd(const EventsFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto key = repo::WitnessPublicKeyHex(f.public_pem);
+  if (!key.ok()) return ReportError(key.status());
+  const std::string label = f.label.empty() ? f.public_pem : f.label;
+  Status s = (*repo)->catalog().AddWitnessKey(*key, label);
+  if (!s.ok()) return ReportError(s);
+  if (!g.quiet) std::cout << "trusted witness key " << *key << " (" << label << ")\n";
+  return kExitOk;
+}
+
+int RunTrustList(const EventsFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto keys = (*repo)->catalog().ListWitnessKeys();
+  if (!keys.ok()) return ReportError(keys.status());
+  if (f.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const repo::WitnessKeyRecord& k : *keys) {
+      list.push_back({{"public_key", k.public_key_hex},
+                      {"label", k.label},
+                      {"added", repo::FormatEventTime(k.added_micros)}});
+    }
+    std::cout << list.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const repo::WitnessKeyRecord& k : *keys) {
+    std::cout << k.public_key_hex << " " << repo::FormatEventTime(k.added_micros) << " " << k.label
+              << "\n";
+  }
+  return kExitOk;
+}
+
+int RunTrustRemove(const EventsFlags& f, const Globals& g) {
+  auto repo = OpenRepository(g);
+  if (!repo.ok()) return ReportError(repo.status());
+  auto removed = (*repo)->catalog().RemoveWitnessKey(f.key_prefix);
+  if (!removed.ok()) return ReportError(removed.status());
+  if (!g.quiet) {
+    std::cout << "no longer trusted: witness key " << removed->public_key_hex << " ("
+              << removed->label << ")\n";
+  }
   return kExitOk;
 }
 
@@ -120,9 +178,17 @@ void RegisterEvents(CLI::App& app, Globals& g) {
   verify->add_option("--key", flags->key,
                      "the witness must be signed by this Ed25519 public key (PEM)");
   verify->add_flag("--json", flags->json, "print the verdict as JSON");
+  verify->add_flag("--catalog-only", flags->catalog_only,
+                   "do not compare the sites' copies of the log (events/ segments)");
   verify->footer(
-      "Exit codes: 0 chain (and witness) verified; 1 broken chain or witness "
-      "mismatch; 2 could not run.");
+      "A signed witness counts only when its signer is trusted: the --key given, or a key\n"
+      "registered with `cairn events trust add`. Every reachable site's event segments are\n"
+      "compared with the catalog's log: a missing or damaged segment, a segment whose events\n"
+      "differ from the catalog's, or events the catalog does not hold (a truncated log) is\n"
+      "named with its site and key (`cairn audit run --all` repairs missing and damaged ones).\n"
+      "Exit codes: 0 chain, witness and site copies verified; 1 broken chain, witness\n"
+      "mismatch or unchecked signer, a site's copy that disagrees or could not be read;\n"
+      "2 could not run.");
   verify->callback([flags, &g]() { g.exit_code = RunVerify(*flags, g); });
 
   CLI::App* head = cmd->add_subcommand(
@@ -130,6 +196,22 @@ void RegisterEvents(CLI::App& app, Globals& g) {
   head->add_option("--sign", flags->sign, "sign with this Ed25519 private key (PEM)");
   head->add_option("--out", flags->out, "also write the witness to this file");
   head->callback([flags, &g]() { g.exit_code = RunHead(*flags, g); });
+
+  CLI::App* trust = cmd->add_subcommand(
+      "trust", "the Ed25519 keys whose signed witnesses `events verify` trusts");
+  trust->require_subcommand(1);
+  CLI::App* trust_add = trust->add_subcommand("add", "trust witnesses signed by this key");
+  trust_add->add_option("PUBLIC", flags->public_pem, "the signer's public key (PEM)")->required();
+  trust_add->add_option("--label", flags->label, "a name for the key (default: the file name)");
+  trust_add->footer("Exit codes: 0 added; 2 could not run (not an Ed25519 key, already trusted).");
+  trust_add->callback([flags, &g]() { g.exit_code = RunTrustAdd(*flags, g); });
+  CLI::App* trust_list = trust->add_subcommand("list", "list the trusted keys: hex, added, label");
+  trust_list->add_flag("--json", flags->json, "print the keys as JSON");
+  trust_list->callback([flags, &g]() { g.exit_code = RunTrustList(*flags, g); });
+  CLI::App* trust_remove = trust->add_subcommand("remove", "stop trusting a key");
+  trust_remove->add_option("KEY", flags->key_prefix, "the key's hex (at least 8 leading digits)")
+      ->required();
+  trust_remove->callback([flags, &g]() { g.exit_code = RunTrustRemove(*flags, g); });
 
   CLI::App* keygen =
       cmd->add_subcommand("keygen", "make an Ed25519 key pair for signing witnesses");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
 #include "repo/repository.h"
@@ -57,7 +58,7 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
     if (!f.wait || left->queued + left->leased == 0) break;
     std::this_thread::sleep_for(std::chrono::seconds(5));  // until a retry is due
   }
-  (void)repo::FlushEventSegments(r);  // the replication events
+  const int flushed = FlushEventsToSites(r);  // the replication events
   Result<repo::JobCounts> left = r.catalog().CountJobs(jobs);
   if (!left.ok()) return ReportError(left.status());
   if (f.json) {
@@ -78,7 +79,7 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
     if (left->queued) std::cout << left->queued << " jobs still queued (retried later)\n";
     if (left->failed) std::cout << left->failed << " jobs failed for good\n";
   }
-  return total.jobs_failed || left->failed ? kExitProblems : kExitOk;
+  return ExitWorst(total.jobs_failed || left->failed ? kExitProblems : kExitOk, flushed);
 }
 
 }  // namespace

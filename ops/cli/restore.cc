@@ -10,6 +10,7 @@
 
 #include "bagit/report.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
@@ -86,19 +87,19 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto report = repo::Restore(*repository.value(), req);
-  (void)repo::FlushEventSegments(*repository.value());  // the dissemination event
+  const int flushed = FlushEventsToSites(*repository.value());  // the dissemination event
   if (!report.ok()) {
     const Status& s = report.status();
     if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
     std::cerr << "cairn: " << s.ToString() << "\n";
     // No good copy of some file: the object is damaged (a problem found).
-    return s.IsCorruption() ? kExitProblems : kExitCannotRun;
+    return ExitWorst(s.IsCorruption() ? kExitProblems : kExitCannotRun, flushed);
   }
   const repo::RestoreReport& r = report.value();
   if (f.json) {
     std::cout << ReportJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
-    return kExitOk;
+    return flushed;
   }
   for (const repo::CopyProblem& p : r.problems) {
     std::cerr << "warning: site " << p.site << ": " << repo::CopyOutcomeName(p.outcome)
@@ -106,7 +107,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
               << (p.outcome == repo::CopyOutcome::kUnavailable ? "" : "; recorded for repair")
               << "\n";
   }
-  if (g.quiet) return kExitOk;
+  if (g.quiet) return flushed;
   std::cout << "restored " << r.partner << "/" << r.object << "@v" << r.version << " to " << r.dest
             << " (" << repo::RestoreFormatName(r.format) << "): " << r.payload_files
             << " payload files, " << r.payload_bytes << " bytes (" << HumanBytes(r.payload_bytes)
@@ -115,7 +116,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
     std::cout << "  " << n << " files read from site " << site << "\n";
   }
   if (r.repairs_queued) std::cout << "  " << r.repairs_queued << " repair jobs queued\n";
-  return kExitOk;
+  return flushed;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
+#include "repo/events/site_log_check.h"
 #include "repo/repository.h"
 #include "repo/site_check.h"
 
@@ -77,12 +78,47 @@ int RunList(const SiteFlags& f, const Globals& g) {
   return kExitOk;
 }
 
+// The "events" step of `site check`: the site's copy of the event log against
+// the catalog's (repo/events/site_log_check.h), every finding naming its key.
+repo::SiteCheckStep SiteEventLogStep(repo::Repository& repository, const std::string& name) {
+  repo::SiteCheckStep step;
+  step.name = "events";
+  step.state = repo::CheckState::kFailed;
+  Result<repo::Site*> site = repository.OpenSite(name);
+  if (!site.ok()) {
+    step.detail = "not opened: " + site.status().ToString();
+    return step;
+  }
+  Result<repo::SiteLogCheck> check = repo::CheckSiteEventLog(repository.catalog(), **site, name);
+  if (!check.ok()) {
+    step.detail = "catalog not read: " + check.status().ToString();
+    return step;
+  }
+  if (!check->checked) {
+    step.detail = check->error;
+    return step;
+  }
+  for (const repo::SegmentFinding& finding : check->findings) {
+    step.detail += (step.detail.empty() ? "" : "; ") + finding.key + ": " +
+                   std::string(repo::SegmentProblemName(finding.kind)) + ": " + finding.detail;
+  }
+  if (check->findings.empty()) {
+    step.state = repo::CheckState::kOk;
+    step.detail = std::to_string(check->segments) + " segments agree with the catalog (events 1-" +
+                  std::to_string(check->held) + " of " + std::to_string(check->catalog_head) + ")";
+  } else {
+    step.detail += " (`cairn audit run --all` repairs missing and damaged segments)";
+  }
+  return step;
+}
+
 int RunCheck(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto record = (*repository)->catalog().GetSite(f.name);
   if (!record.ok()) return ReportError(record.status());
   repo::SiteCheckReport report = repo::CheckSite(record->name, record->url);
+  if (report.ok()) report.steps.push_back(SiteEventLogStep(**repository, record->name));
   if (f.json) {
     nlohmann::json checks = nlohmann::json::array();
     for (const repo::SiteCheckStep& step : report.steps) {
@@ -141,13 +177,16 @@ void RegisterSite(CLI::App& app, Globals& g) {
 
   auto check_flags = std::make_shared<SiteFlags>();
   CLI::App* check = group->add_subcommand(
-      "check", "check a site: reachable, credentials, bucket/folder, writable, layout version");
+      "check",
+      "check a site: reachable, credentials, bucket/folder, writable, layout version, and its "
+      "copy of the event log against the catalog's");
   check->add_option("NAME", check_flags->name, "the site's name")->required();
   check->add_flag("--json", check_flags->json, "print the checks as JSON");
   check->footer(
       "Writes, reads back and removes one probe object (cairn-check-<random>).\n"
       "Exit codes: 0 every check passed; 1 a check failed (unreachable, credentials refused,\n"
-      "bucket missing, not writable, bad or unsupported CAIRN-SITE); 2 could not run (no\n"
+      "bucket missing, not writable, bad or unsupported CAIRN-SITE, an event segment missing,\n"
+      "damaged, different from the catalog's or ahead of it); 2 could not run (no\n"
       "repository, unknown site).\n");
   check->callback([check_flags, &g] { g.exit_code = RunCheck(*check_flags, g); });
 }

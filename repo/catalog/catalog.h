@@ -168,9 +168,24 @@ class Catalog {
   // `limit` (> 0) of them, unparsed: for copying the log elsewhere.
   Result<std::vector<EventRecord>> ListEventRecords(uint64_t after_seq, uint64_t limit);
   Result<EventHead> GetEventHead();
+  // The (seq, hash column) of the events after `after_seq`, in seq order, at
+  // most `limit` (> 0), no record parsed: for comparing copies of the log
+  // even where a record is damaged.
+  Result<std::vector<EventHead>> ListEventHashes(uint64_t after_seq, uint64_t limit);
   // Walks the whole chain from seq 1: names the first event that was edited,
   // removed, inserted or moved.
   Result<ChainVerdict> VerifyEvents();
+
+  // --- trusted witness keys (catalog_witness_keys.cc) ---
+  // Registers an Ed25519 public key (64 lower-case hex digits of the raw key)
+  // whose witnesses `events verify` trusts. AlreadyExists if registered;
+  // InvalidArgument for a malformed key.
+  Status AddWitnessKey(const std::string& public_key_hex, const std::string& label);
+  Result<std::vector<WitnessKeyRecord>> ListWitnessKeys();
+  // Removes the key whose hex starts with `prefix` (at least 8 digits).
+  // NotFound if none; InvalidArgument if the prefix is short or ambiguous.
+  // Returns the removed key.
+  Result<WitnessKeyRecord> RemoveWitnessKey(const std::string& prefix);
 
   // Raw access for tests and for code in repo/ that needs a query the API
   // lacks (add it to the API instead when it is reused).

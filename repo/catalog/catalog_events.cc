@@ -123,6 +123,21 @@ Result<std::vector<EventRecord>> Catalog::ListEventRecords(uint64_t after_seq, u
   return out;
 }
 
+Result<std::vector<EventHead>> Catalog::ListEventHashes(uint64_t after_seq, uint64_t limit) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT seq, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+  stmt.Bind(1, static_cast<int64_t>(after_seq)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<EventHead> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({static_cast<uint64_t>(stmt.Int(0)), stmt.Blob(1)});
+  }
+  return out;
+}
+
 Result<EventHead> Catalog::GetEventHead() {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt head,

@@ -223,6 +223,13 @@ struct ChainVerdict {
   EventHead head;              // the last good event
 };
 
+// A trusted witness signer (table witness_keys).
+struct WitnessKeyRecord {
+  std::string public_key_hex;  // raw 32-byte Ed25519 key, lower-case hex
+  std::string label;
+  int64_t added_micros = 0;
+};
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_CATALOG_CATALOG_TYPES_H_

@@ -24,6 +24,11 @@ constexpr Migration kMigrations[] = {
         "repository_id",
 #include "repo/catalog/migrations/0003_repository_id.sql.inc"
     },
+    {
+        4,
+        "witness_keys",
+#include "repo/catalog/migrations/0004_witness_keys.sql.inc"
+    },
 };
 
 }  // namespace

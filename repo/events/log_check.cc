@@ -3,6 +3,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -119,10 +120,30 @@ Result<LogVerdict> VerifyEventLog(Catalog& catalog, const std::string& witness_p
     return v;
   };
   if (v.witness_signed) {
-    if (Status s = VerifyWitnessSignature(v.witness, trusted_key_path); !s.ok()) {
+    std::vector<std::string> trusted;
+    std::map<std::string, std::string> labels;  // key hex -> how it is trusted
+    if (!trusted_key_path.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string key, WitnessPublicKeyHex(trusted_key_path));
+      trusted.push_back(key);
+      labels[key] = "--key " + trusted_key_path;
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(std::vector<WitnessKeyRecord> keys, catalog.ListWitnessKeys());
+      for (const WitnessKeyRecord& k : keys) {
+        trusted.push_back(k.public_key_hex);
+        labels[k.public_key_hex] =
+            "registered key " + (k.label.empty() ? k.public_key_hex.substr(0, 16) : k.label);
+      }
+    }
+    if (trusted.empty()) {
+      return fail("signed by key " + v.witness.public_key_hex +
+                  ", but the signer was not checked: no --key given and no witness key is "
+                  "registered (cairn events trust add PUBLIC.pem)");
+    }
+    if (Status s = VerifyWitnessSignature(v.witness, trusted); !s.ok()) {
       if (s.IsCorruption()) return fail(s.message());
       return s;
     }
+    v.witness_signer = labels[v.witness.public_key_hex];
   } else if (!trusted_key_path.empty()) {
     return fail("the witness is not signed, but --key asks for a signature by that key");
   }
@@ -160,6 +181,14 @@ Result<Witness> WitnessChainHead(Catalog& catalog, const std::string& private_ke
   return MakeWitness(head, private_key_path);
 }
 
+bool LogVerdict::ok() const {
+  if (!chain.ok || !witness_ok) return false;
+  for (const SiteLogCheck& site : sites) {
+    if (!site.ok()) return false;
+  }
+  return true;
+}
+
 std::string LogVerdict::ToText() const {
   std::string out;
   if (chain.ok) {
@@ -172,8 +201,25 @@ std::string LogVerdict::ToText() const {
   if (witness_checked) {
     out += witness_ok ? "witness verified: seq " + std::to_string(witness.head.seq) + " hash " +
                             witness.head.hash_hex +
-                            (witness_signed ? " (signature verified)" : " (unsigned)") + "\n"
+                            (witness_signed ? " (signature verified: " + witness_signer + ")"
+                                            : " (unsigned: nobody vouches for who made it)") +
+                            "\n"
                       : "witness check FAILED: " + witness_problem + "\n";
+  }
+  for (const SiteLogCheck& site : sites) {
+    if (!site.checked) {
+      out += "site " + site.site + ": event log copy NOT checked: " + site.error + "\n";
+      continue;
+    }
+    for (const SegmentFinding& f : site.findings) out += f.ToString() + "\n";
+    if (site.findings.empty()) {
+      out += "site " + site.site + ": event log copy agrees: " + std::to_string(site.segments) +
+             " segments, events 1-" + std::to_string(site.held);
+      if (site.held < site.catalog_head) {
+        out += " of " + std::to_string(site.catalog_head) + " (the next flush copies the rest)";
+      }
+      out += "\n";
+    }
   }
   return out;
 }
@@ -195,6 +241,12 @@ nlohmann::json LogVerdict::ToJson() const {
                     {"hash", witness.head.hash_hex},
                     {"signed", witness_signed}};
     if (!witness_ok) j["witness"]["problem"] = witness_problem;
+    if (witness_ok && witness_signed) j["witness"]["signer"] = witness_signer;
+  }
+  if (sites_checked) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const SiteLogCheck& site : sites) list.push_back(site.ToJson());
+    j["sites"] = list;
   }
   return j;
 }

@@ -11,6 +11,7 @@
 #include "bagit/status.h"
 #include "proto/event.pb.h"
 #include "repo/catalog/catalog_types.h"
+#include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
 
 namespace cairn::repo {
@@ -37,18 +38,25 @@ struct LogVerdict {
   bool witness_ok = true;
   bool witness_signed = false;
   Witness witness;
+  std::string witness_signer;   // the trusted key that verified the signature ("--key", a label)
   std::string witness_problem;  // why the witness check failed
-  bool ok() const { return chain.ok && witness_ok; }
+  // The sites' copies of the log (CheckEventLogCopies), when checked.
+  bool sites_checked = false;
+  std::vector<SiteLogCheck> sites;
+  bool ok() const;
   std::string ToText() const;
   nlohmann::json ToJson() const;
 };
 
 // Walks the chain (Catalog::VerifyEvents). With `witness_path`: the witness
-// file must parse; when signed, its signature must verify (with
-// `trusted_key_path`, by that key only); when a key is given the witness
-// must be signed; and the log must hold event `seq` with exactly the
-// witnessed hash, with the chain intact up to it. An error Status only when
-// the catalog or the files cannot be read.
+// file must parse; when signed, its signer must be trusted - the key in
+// `trusted_key_path` when given, else a key registered in the catalog
+// (Catalog::AddWitnessKey) - and its signature must verify: with no trusted
+// key at all the witness fails with "the signer was not checked"; when a key
+// is given the witness must be signed; and the log must hold event `seq`
+// with exactly the witnessed hash, with the chain intact up to it. An
+// unsigned witness without --key is checked for its head only. An error
+// Status only when the catalog or the files cannot be read.
 Result<LogVerdict> VerifyEventLog(Catalog& catalog, const std::string& witness_path = "",
                                   const std::string& trusted_key_path = "");
 

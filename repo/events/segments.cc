@@ -36,13 +36,9 @@ std::string SegmentBytes(const std::vector<EventRecord>& events) {
   return bytes;
 }
 
-struct SegmentKey {
-  layout::EventSegmentRef ref;
-  std::string key;
-};
+}  // namespace
 
-// Every segment key on the site, sorted by first seq then last seq.
-Result<std::vector<SegmentKey>> ListSegments(Site& site) {
+Result<std::vector<SegmentKey>> ListEventSegments(Site& site) {
   std::vector<SegmentKey> out;
   CAIRN_RETURN_IF_ERROR(site.List(layout::kEventsPrefix, [&out](const ObjectInfo& info) {
     if (auto ref = layout::ParseEventSegmentKey(info.key)) out.push_back({*ref, info.key});
@@ -53,6 +49,25 @@ Result<std::vector<SegmentKey>> ListSegments(Site& site) {
   });
   return out;
 }
+
+Result<std::string> CatalogSegmentBytes(Catalog& catalog, uint64_t first_seq, uint64_t last_seq) {
+  if (first_seq == 0 || first_seq > last_seq) {
+    return Status::InvalidArgument("event segment range " + std::to_string(first_seq) + "-" +
+                                   std::to_string(last_seq));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<EventRecord> events,
+                         catalog.ListEventRecords(first_seq - 1, last_seq - first_seq + 1));
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].seq != first_seq + i) events.resize(i);
+  }
+  if (events.size() != last_seq - first_seq + 1) {
+    return Status::NotFound("the catalog does not hold every event " + std::to_string(first_seq) +
+                            "-" + std::to_string(last_seq));
+  }
+  return SegmentBytes(events);
+}
+
+namespace {
 
 Result<proto::EventSegment> ReadSegment(Site& site, const std::string& key) {
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, site.ReadAll(key));
@@ -65,16 +80,35 @@ Result<proto::EventSegment> ReadSegment(Site& site, const std::string& key) {
 
 }  // namespace
 
+namespace {
+
+// "site b: why", once even when `why` already names the site.
+std::string NamedFlushError(const SiteFlush& s) {
+  const std::string prefix = "site " + s.site;
+  if (s.error.starts_with(prefix + ": ") || s.error.starts_with(prefix + " ")) return s.error;
+  return prefix + ": " + s.error;
+}
+
+}  // namespace
+
 std::vector<std::string> FlushSummary::Errors() const {
   std::vector<std::string> out;
   for (const SiteFlush& s : sites) {
-    if (!s.error.empty()) out.push_back("site " + s.site + ": " + s.error);
+    if (!s.error.empty()) out.push_back(NamedFlushError(s));
+  }
+  return out;
+}
+
+std::vector<std::string> FlushSummary::Problems() const {
+  std::vector<std::string> out;
+  for (const SiteFlush& s : sites) {
+    if (s.problem) out.push_back(NamedFlushError(s));
   }
   return out;
 }
 
 Result<uint64_t> LastSeqOnSite(Site& site) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
   uint64_t last = 0;
   for (const SegmentKey& s : segments) last = std::max(last, s.ref.last_seq);
   return last;
@@ -84,7 +118,7 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
                                            const std::string& site_name) {
   SiteFlush flush;
   flush.site = site_name;
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
   const SegmentKey* last_segment = nullptr;
   for (const SegmentKey& s : segments) {
     if (!last_segment || s.ref.last_seq > last_segment->ref.last_seq) last_segment = &s;
@@ -96,7 +130,8 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
     return Status::InvalidArgument(
         "site " + site_name + " holds events up to seq " + std::to_string(flush.held_before) +
         " but the catalog ends at seq " + std::to_string(head.seq) +
-        " (was the catalog rebuilt from an older site?): its segments were left untouched");
+        " (the logs diverged: was the catalog truncated or rebuilt from an older site?): its "
+        "segments were left untouched");
   }
   if (last_segment) {
     CAIRN_ASSIGN_OR_RETURN(proto::EventSegment held, ReadSegment(site, last_segment->key));
@@ -143,6 +178,7 @@ Result<FlushSummary> FlushEventSegments(Catalog& catalog,
       SiteFlush failed;
       failed.site = name;
       failed.error = flush.status().message();
+      failed.problem = !flush.status().IsUnavailable();
       summary.sites.push_back(std::move(failed));
     }
   }
@@ -172,7 +208,7 @@ Result<FlushSummary> FlushEventSegments(Repository& repo) {
 }
 
 Result<SiteEventLog> ReadSiteEventLog(Site& site) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListSegments(site));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
   SiteEventLog log;
   std::string head_hash = GenesisHash();
   auto broken = [&log](uint64_t seq, std::string problem) {

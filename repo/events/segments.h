@@ -19,6 +19,7 @@
 
 #include "bagit/status.h"
 #include "proto/event.pb.h"
+#include "repo/site_layout.h"
 
 namespace cairn::repo {
 
@@ -35,6 +36,10 @@ struct SiteFlush {
   uint64_t held_after = 0;   // last seq it holds now
   uint64_t segments_written = 0;
   std::string error;  // why the site was skipped or stopped (empty: fine)
+  // True when `error` is more than "down, the next flush catches up": the
+  // site's log diverged from the catalog's (it holds later or different
+  // events) or a reachable site refused the write.
+  bool problem = false;
 };
 
 struct FlushSummary {
@@ -42,7 +47,23 @@ struct FlushSummary {
   std::vector<SiteFlush> sites;
   // "site b: ..." for every site that was skipped or failed.
   std::vector<std::string> Errors() const;
+  // "site b: ..." for the sites whose flush is a problem (SiteFlush::problem):
+  // verbs that flush report these and exit 1.
+  std::vector<std::string> Problems() const;
 };
+
+// One segment key on a site and the range its name gives.
+struct SegmentKey {
+  layout::EventSegmentRef ref;
+  std::string key;
+};
+// Every segment key on the site, sorted by first seq then last seq.
+// Unavailable if the site cannot be listed.
+Result<std::vector<SegmentKey>> ListEventSegments(Site& site);
+
+// The bytes of the segment the catalog's events first..last make (what a
+// flush writes): NotFound unless the catalog holds exactly those events.
+Result<std::string> CatalogSegmentBytes(Catalog& catalog, uint64_t first_seq, uint64_t last_seq);
 
 // The last seq held by `site` (0: none), from the segment keys under events/.
 // Unavailable if the site cannot be listed.
@@ -57,7 +78,8 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
                                            const std::string& site_name);
 
 // FlushEventSegmentsToSite for each (name, site) pair; never fails as a
-// whole: per-site problems are in the summary. Returns an error only when the
+// whole: per-site problems are in the summary (an Unavailable site is only
+// skipped; any other failure is a SiteFlush::problem). Returns an error only when the
 // catalog cannot be read.
 Result<FlushSummary> FlushEventSegments(Catalog& catalog,
                                         const std::vector<std::pair<std::string, Site*>>& sites);

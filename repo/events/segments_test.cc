@@ -1,4 +1,5 @@
-// Event segments on real posix sites with a real SQLite catalog.
+// Event segments on real posix sites with a real SQLite catalog: flushing,
+// reading back, and checking and repairing the sites' copies (site_log_check.h).
 #include "repo/events/segments.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +8,9 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/events/event_types.h"
+#include "repo/events/site_log_check.h"
 #include "repo/repository.h"
+#include "repo/site.h"
 #include "repo/site_layout.h"
 #include "tests/util/test_util.h"
 
@@ -211,6 +214,182 @@ TEST_F(SegmentsTest, GapBetweenSegmentsIsABreak) {
   EXPECT_FALSE(log->chain_ok);
   EXPECT_EQ(log->first_bad_seq, 3u);
   EXPECT_EQ(log->events.size(), 2u);
+}
+
+// --- the sites' copies checked against the catalog (site_log_check.h) ---
+
+class SiteLogCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto repo = Repository::Init((tmp_ / "repo").string());
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    repo_ = std::move(repo).value();
+    AppendAndFlush(4);
+    AppendAndFlush(4);  // segments 1-4 and 5-8 on a and b
+  }
+
+  void AppendAndFlush(int n) {
+    std::vector<proto::Event> events;
+    for (int i = 0; i < n; ++i) {
+      proto::Event e;
+      e.set_type(std::string(kFixityCheck.label));
+      e.set_partner("acme");
+      e.set_detail("check " + std::to_string(i));
+      events.push_back(e);
+    }
+    ASSERT_TRUE(repo_->catalog().AppendEvents(events).ok());
+    ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  }
+
+  Site& SiteNamed(const std::string& name) {
+    auto site = repo_->OpenSite(name);
+    EXPECT_TRUE(site.ok()) << site.status().ToString();
+    return **site;
+  }
+
+  // Overwrites `key` on site `name` behind Cairn's back.
+  void Overwrite(const std::string& name, const std::string& key, const std::string& bytes) {
+    ASSERT_TRUE(SiteNamed(name).backend().Put(key, bytes).ok());
+  }
+
+  // Segment 5-8 with event 6's detail edited (its hash no longer matches).
+  std::string EditedSegment() {
+    auto bytes = SiteNamed("b").ReadAll(layout::EventSegmentKey(5, 8));
+    EXPECT_TRUE(bytes.ok());
+    proto::EventSegment segment;
+    EXPECT_TRUE(segment.ParseFromString(*bytes));
+    segment.mutable_events(1)->set_detail("rewritten");
+    return segment.SerializeAsString();
+  }
+
+  Result<SiteLogCheck> Check(const std::string& name) {
+    return CheckSiteEventLog(repo_->catalog(), SiteNamed(name), name);
+  }
+
+  std::vector<std::pair<std::string, Site*>> AllSites() {
+    return {{"a", &SiteNamed("a")}, {"b", &SiteNamed("b")}};
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(SiteLogCheckTest, SitesThatAgreeOrAreOnlyBehindHaveNoFindings) {
+  std::vector<proto::Event> more(2);
+  for (auto& e : more) e.set_type(std::string(kFixityCheck.label));
+  ASSERT_TRUE(repo_->catalog().AppendEvents(more).ok());  // not flushed: the sites are behind
+  auto check = Check("a");
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->checked);
+  EXPECT_TRUE(check->ok());
+  EXPECT_EQ(check->segments, 2u);
+  EXPECT_EQ(check->held, 8u);
+  EXPECT_EQ(check->catalog_head, 10u);
+}
+
+TEST_F(SiteLogCheckTest, DamagedSegmentIsNamedAndRewrittenFromTheCatalog) {
+  const std::string key = layout::EventSegmentKey(5, 8);
+  const std::string good = *SiteNamed("b").ReadAll(key);
+  Overwrite("a", key, EditedSegment());
+  auto check = Check("a");
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->findings.size(), 1u);
+  EXPECT_EQ(check->findings[0].kind, SegmentProblem::kDamaged);
+  EXPECT_EQ(check->findings[0].key, key);
+  EXPECT_NE(check->findings[0].detail.find("event 6"), std::string::npos)
+      << check->findings[0].detail;
+  EXPECT_FALSE(check->ok());
+
+  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()).ok());
+  EXPECT_TRUE(check->findings[0].repaired) << check->findings[0].repair_error;
+  EXPECT_EQ(check->findings[0].repaired_from, "the catalog");
+  EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
+  EXPECT_TRUE(Check("a")->ok());
+}
+
+TEST_F(SiteLogCheckTest, DamagedSegmentComesFromAGoodSiteWhenTheCatalogIsBroken) {
+  const std::string key = layout::EventSegmentKey(5, 8);
+  const std::string good = *SiteNamed("b").ReadAll(key);
+  Overwrite("a", key, "not a segment at all");
+  // Event 6's record edited in the catalog (its hash column kept): the chain breaks at 6.
+  auto events = repo_->catalog().ListEvents();
+  ASSERT_TRUE(events.ok());
+  proto::Event edited = (*events)[5];
+  edited.set_detail("edited in the catalog");
+  auto stmt = repo_->catalog().db().Prepare("UPDATE events SET event = ? WHERE seq = 6");
+  ASSERT_TRUE(stmt.ok());
+  stmt->BindBlob(1, edited.SerializeAsString());
+  ASSERT_TRUE(stmt->Run().ok());
+  ASSERT_FALSE(repo_->catalog().VerifyEvents()->ok);
+
+  auto check = Check("a");
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->findings.size(), 1u);
+  EXPECT_NE(check->findings[0].detail.find("do not parse"), std::string::npos);
+  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()).ok());
+  EXPECT_TRUE(check->findings[0].repaired) << check->findings[0].repair_error;
+  EXPECT_EQ(check->findings[0].repaired_from, "site b");
+  EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
+}
+
+TEST_F(SiteLogCheckTest, MissingSegmentIsRewrittenAndADifferentOneIsNeverReplaced) {
+  const std::string first = layout::EventSegmentKey(1, 4);
+  const std::string good = *SiteNamed("a").ReadAll(first);
+  ASSERT_TRUE(SiteNamed("a").backend().Remove(first).ok());
+  // Site b's 5-8: a well-formed chain of other events (another history).
+  TempDir other;
+  auto foreign = Catalog::Open((other.path() / "c.db").string());
+  ASSERT_TRUE(foreign.ok());
+  std::vector<proto::Event> eight(8);
+  for (auto& e : eight) e.set_type("ingestion");
+  ASSERT_TRUE((*foreign)->AppendEvents(eight).ok());
+  auto foreign_bytes = CatalogSegmentBytes(**foreign, 5, 8);
+  ASSERT_TRUE(foreign_bytes.ok());
+  Overwrite("b", layout::EventSegmentKey(5, 8), *foreign_bytes);
+
+  auto a = Check("a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->findings.size(), 1u);
+  EXPECT_EQ(a->findings[0].kind, SegmentProblem::kMissing);
+  EXPECT_EQ(a->findings[0].key, first);
+  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *a, AllSites()).ok());
+  EXPECT_TRUE(a->findings[0].repaired) << a->findings[0].repair_error;
+  EXPECT_EQ(*SiteNamed("a").ReadAll(first), good);
+
+  auto b = Check("b");
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->findings.size(), 1u);
+  EXPECT_EQ(b->findings[0].kind, SegmentProblem::kDifferent);
+  EXPECT_NE(b->findings[0].detail.find("event 5 differs"), std::string::npos)
+      << b->findings[0].detail;
+  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("b"), *b, AllSites()).ok());
+  EXPECT_FALSE(b->findings[0].repaired);
+  EXPECT_EQ(*SiteNamed("b").ReadAll(layout::EventSegmentKey(5, 8)), *foreign_bytes);
+}
+
+TEST_F(SiteLogCheckTest, SegmentsAfterTheCatalogsLastEventAreAhead) {
+  auto stmt = repo_->catalog().db().Prepare("DELETE FROM events WHERE seq > 6");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(stmt->Run().ok());
+  auto check = Check("a");
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->findings.size(), 1u);
+  EXPECT_EQ(check->findings[0].kind, SegmentProblem::kAhead);
+  EXPECT_NE(check->findings[0].detail.find("events 7-8"), std::string::npos)
+      << check->findings[0].detail;
+  EXPECT_NE(check->findings[0].ToString().find("site a: " + layout::EventSegmentKey(5, 8)),
+            std::string::npos);
+}
+
+TEST_F(SiteLogCheckTest, ReplacingADamagedSegmentNeedsTheBytesThatWereProvenWrong) {
+  const std::string key = layout::EventSegmentKey(5, 8);
+  const std::string good = *SiteNamed("b").ReadAll(key);
+  Overwrite("a", key, "garbage one");
+  Status moved = SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage two", good);
+  EXPECT_TRUE(moved.IsAlreadyExists()) << moved.ToString();
+  EXPECT_EQ(*SiteNamed("a").ReadAll(key), "garbage one");
+  ASSERT_TRUE(SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage one", good).ok());
+  EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
 }
 
 }  // namespace

@@ -153,16 +153,41 @@ Result<Witness> ParseWitness(const std::string& json_text) {
   return w;
 }
 
+Result<std::string> WitnessPublicKeyHex(const std::string& public_pem_path) {
+  CAIRN_ASSIGN_OR_RETURN(PKeyPtr key, ReadKey(public_pem_path, false));
+  std::string raw = RawPublicKey(key.get());
+  if (raw.size() != 32) return Status::InvalidArgument(public_pem_path + ": no raw Ed25519 key");
+  return ToHex(raw);
+}
+
 Status VerifyWitnessSignature(const Witness& w, const std::string& trusted_public_pem_path) {
+  if (trusted_public_pem_path.empty()) {
+    return VerifyWitnessSignature(w, std::vector<std::string>{});
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string trusted, WitnessPublicKeyHex(trusted_public_pem_path));
+  Status s = VerifyWitnessSignature(w, std::vector<std::string>{trusted});
+  if (s.IsCorruption() && s.message().find("not trusted") != std::string::npos) {
+    return Status::Corruption("witness was signed by a key other than " + trusted_public_pem_path +
+                              " (" + w.public_key_hex + ")");
+  }
+  return s;
+}
+
+Status VerifyWitnessSignature(const Witness& w, const std::vector<std::string>& trusted_keys_hex) {
   if (w.signature_hex.empty()) return Status::InvalidArgument("witness is not signed");
+  if (trusted_keys_hex.empty()) {
+    return Status::InvalidArgument(
+        "no trusted witness key: the signer was not checked (give --key PUBLIC.pem, or register "
+        "the signer's key with `cairn events trust add PUBLIC.pem`)");
+  }
   CAIRN_ASSIGN_OR_RETURN(std::string raw_key, FromHex(w.public_key_hex, "witness public_key"));
   CAIRN_ASSIGN_OR_RETURN(std::string sig, FromHex(w.signature_hex, "witness signature"));
-  if (!trusted_public_pem_path.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(PKeyPtr trusted, ReadKey(trusted_public_pem_path, false));
-    if (RawPublicKey(trusted.get()) != raw_key) {
-      return Status::Corruption("witness was signed by a key other than " +
-                                trusted_public_pem_path);
-    }
+  bool trusted = false;
+  for (const std::string& k : trusted_keys_hex) trusted = trusted || k == w.public_key_hex;
+  if (!trusted) {
+    return Status::Corruption("witness was signed by key " + w.public_key_hex +
+                              ", which is not trusted (not --key, not registered with `cairn "
+                              "events trust add`)");
   }
   EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw_key.data()),

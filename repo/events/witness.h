@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bagit/status.h"
 
@@ -37,10 +38,19 @@ Result<Witness> MakeWitness(const ChainHead& head, const std::string& private_pe
 std::string WitnessToJson(const Witness& w);
 Result<Witness> ParseWitness(const std::string& json_text);
 
-// Checks the signature. With `trusted_public_pem_path` the key must also be that
-// key (otherwise anyone could sign a forged head with a key of their own).
-// Corruption if the signature does not verify or the key is not the trusted one;
-// InvalidArgument if the witness is unsigned.
+// The raw Ed25519 key of a PEM public key file, lower-case hex (what a
+// witness's public_key holds). InvalidArgument if it is not an Ed25519 key.
+Result<std::string> WitnessPublicKeyHex(const std::string& public_pem_path);
+
+// Checks the signature against trusted keys only: the witness's key must be
+// one of `trusted_keys_hex` (a signature is no evidence when anyone could
+// have signed a forged head with a key of their own), and the signature must
+// verify. Corruption if the key is not trusted (naming it) or the signature
+// does not verify; InvalidArgument if the witness is unsigned or no trusted
+// key is given (the signer cannot be checked).
+Status VerifyWitnessSignature(const Witness& w, const std::vector<std::string>& trusted_keys_hex);
+// The same with the one key in `trusted_public_pem_path` (empty: none given,
+// InvalidArgument).
 Status VerifyWitnessSignature(const Witness& w, const std::string& trusted_public_pem_path);
 
 }  // namespace cairn::repo

@@ -27,7 +27,17 @@ TEST(Witness, SignedHeadVerifiesAndRoundTripsThroughJson) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->head.seq, 42u);
   EXPECT_TRUE(VerifyWitnessSignature(*parsed, pub).ok());
-  EXPECT_TRUE(VerifyWitnessSignature(*parsed, "").ok());
+  // No trusted key: the signer cannot be checked, so the signature is not "verified".
+  Status unchecked = VerifyWitnessSignature(*parsed, "");
+  EXPECT_EQ(unchecked.code(), Code::kInvalidArgument) << unchecked.ToString();
+  EXPECT_NE(unchecked.message().find("signer was not checked"), std::string::npos);
+  auto hex = WitnessPublicKeyHex(pub);
+  ASSERT_TRUE(hex.ok()) << hex.status().ToString();
+  EXPECT_EQ(*hex, parsed->public_key_hex);
+  EXPECT_TRUE(VerifyWitnessSignature(*parsed, std::vector<std::string>{"00", *hex}).ok());
+  Status other = VerifyWitnessSignature(*parsed, std::vector<std::string>{std::string(64, 'a')});
+  EXPECT_TRUE(other.IsCorruption()) << other.ToString();
+  EXPECT_NE(other.message().find("not trusted"), std::string::npos) << other.ToString();
 }
 
 TEST(Witness, EditedHeadOrForeignKeyIsCaught) {

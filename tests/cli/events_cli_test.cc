@@ -182,12 +182,17 @@ TEST_F(EventsCliTest, SignedWitnessCatchesARechainedRewrite) {
       Cairn({"events", "verify", "--witness", w.string(), "--key", other_pub.string()}).exit_code,
       1);
 
-  // Rewrite event 2 and re-chain everything after it: the chain alone passes,
-  // the witness does not.
+  // Rewrite event 2 and re-chain everything after it: the chain alone passes;
+  // the sites' copies of the log and the witness do not.
   RewriteEvent(2, true);
-  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"events", "verify", "--catalog-only"}).exit_code, 0);
+  CommandResult sites = Cairn({"events", "verify"});
+  EXPECT_EQ(sites.exit_code, 1);
+  EXPECT_THAT(sites.err, HasSubstr("event 2 differs from the catalog's event 2"));
+  EXPECT_THAT(sites.err, HasSubstr("site a: events/"));
+  EXPECT_THAT(sites.err, HasSubstr("site b: events/"));
   CommandResult caught =
-      Cairn({"events", "verify", "--witness", w.string(), "--key", pub.string()});
+      Cairn({"events", "verify", "--catalog-only", "--witness", w.string(), "--key", pub.string()});
   EXPECT_EQ(caught.exit_code, 1);
   EXPECT_THAT(caught.err, HasSubstr("witness check FAILED"));
   EXPECT_THAT(caught.err, HasSubstr("rewritten"));
