@@ -7,7 +7,9 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "repo/copies_queue.h"
 #include "repo/repository.h"
 #include "repo/site_check.h"
 
@@ -46,6 +48,15 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
   Result<repo::SiteRecord> added = (*repository)->AddSite(f.name, f.url, f.region);
   if (!added.ok()) return ReportError(added.status());
   if (!g.quiet) std::cout << "added site " << added->name << " " << SafeUrl(added->url) << "\n";
+  SyncSettingsAfterChange(**repository);  // the new site everywhere, every setting on it
+  // The copies policies now put on the new site (a lost site added back
+  // empty): queued, for `cairn replicate` or the daemon.
+  Result<repo::ReconcileSummary> queued = repo::ReconcileCopies((*repository)->catalog());
+  if (!queued.ok()) return ReportError(queued.status().WithContext("site " + f.name + " added"));
+  for (const std::string& p : queued->problems) std::cerr << "warning: " << p << "\n";
+  if (!g.quiet && queued->copies_short > 0) {
+    std::cout << queued->ToText() << "\nnext: cairn replicate --wait\n";
+  }
   return kExitOk;
 }
 
