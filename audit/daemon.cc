@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
+#include "repo/copies_queue.h"
 #include "repo/events/segments.h"
 
 namespace cairn::audit {
@@ -145,6 +146,14 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
     }
   }
   if (!Cancelled(options)) {
+    // Copies the policies want but the sites lack (a site rebuilt empty, a
+    // catalog rebuilt from one site) are queued every round; jobs that failed
+    // for good stay failed for an operator to see.
+    repo::ReconcileOptions reconcile;
+    reconcile.revive_failed = false;
+    CAIRN_ASSIGN_OR_RETURN(repo::ReconcileSummary reconciled,
+                           repo::ReconcileCopies(repo.catalog(), reconcile));
+    for (const std::string& p : reconciled.problems) round.problems.push_back("policy: " + p);
     repo::ReplicationOptions replication;
     replication.owner = Owner(options);
     replication.lease_micros = options.lease_micros;

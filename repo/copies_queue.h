@@ -1,11 +1,16 @@
-// Queueing the copies a policy wants but the catalog does not show: after
-// `cairn policy set` raises copies or names new sites or regions, after a
-// catalog rebuild, or whenever an operator asks. `cairn replicate` (or the
-// daemon) then drains the jobs: a copy counts only once read back.
+// Reconciling what the policies demand against what the sites hold: for every
+// version, the sites its partner's policy wants (PlanCopySites) against the
+// sites where every blob and tag file of the version is ok; one replication
+// job per (version, wanted site) short of it. Run by `cairn replicate` before
+// it drains, by the daemon every round, after `cairn site add`, `cairn policy
+// set` and `cairn catalog rebuild`: whatever lost the copies (a site rebuilt
+// empty, a catalog rebuilt from one site, a raised policy), the next drain
+// brings them back. A copy counts only once read back.
 #ifndef CAIRN_REPO_COPIES_QUEUE_H_
 #define CAIRN_REPO_COPIES_QUEUE_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,20 +20,36 @@ namespace cairn::repo {
 
 class Catalog;
 
-struct QueuedCopies {
-  uint64_t versions_checked = 0;
-  uint64_t versions_short = 0;  // lacking a complete ok copy on a wanted site
-  uint64_t jobs_queued = 0;     // one per (version, wanted site) lacking copies
-  // Partners whose policy cannot be met by the sites there are (the reason).
-  std::vector<std::string> problems;
+struct ReconcileOptions {
+  std::string partner;  // only this partner's versions when not empty
+  // Queue again a job that failed for good (an operator asked: `cairn
+  // replicate`, `site add`, `policy set`); the daemon leaves them failed, for
+  // an operator to see, instead of retrying them forever.
+  bool revive_failed = true;
 };
 
-// For every version (of `partner` only when not empty): the sites the
-// effective policy wants (PlanCopySites), and for each wanted site where any
-// blob or tag file of the version lacks an ok replica, one replication job
-// (JOB_KIND_REPLICATE, the whole version, source: a site holding ok copies).
-// Jobs already queued are not duplicated (the catalog dedups them).
-Result<QueuedCopies> QueueMissingCopies(Catalog& catalog, const std::string& partner = "");
+struct ReconcileSummary {
+  uint64_t versions_checked = 0;
+  uint64_t versions_short = 0;  // lacking a complete ok copy on a wanted site
+  uint64_t copies_short = 0;    // (version, wanted site) pairs lacking: one job each
+  uint64_t jobs_queued = 0;     // of those, jobs newly put in the queue (others were there)
+  std::map<std::string, uint64_t> short_by_site;     // target site -> copies lacking
+  std::map<std::string, uint64_t> short_by_partner;  // partner -> copies lacking
+  // Partners whose policy cannot be met by the sites there are (the reason).
+  std::vector<std::string> problems;
+
+  // One line, e.g. "4 copies lacking (site a 2, site c 2; partner acme 2,
+  // partner zeta 2): 4 jobs queued", or "every version has its copies".
+  std::string ToText() const;
+};
+
+// For every version with an ok copy somewhere (of options.partner only when
+// set): the sites the effective policy wants, and for each wanted site not
+// holding every item of the version ok, one replication job
+// (JOB_KIND_REPLICATE, the whole version, source: the site holding the most
+// items ok). Jobs already queued are not duplicated. One SQL pass
+// (Catalog::ForEachVersionCopies) and one transaction for the jobs.
+Result<ReconcileSummary> ReconcileCopies(Catalog& catalog, const ReconcileOptions& options = {});
 
 }  // namespace cairn::repo
 

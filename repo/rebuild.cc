@@ -19,6 +19,10 @@ namespace cairn::repo {
 
 // rebuild_events.cc: loads the site's event history into the catalog.
 Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
+// rebuild_settings.cc: the settings from the site's settings/ records (the
+// default policy `copies: 2` when it holds none), then the copies the
+// policies want queued.
+Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_events.cc: appends the "recovery" event that records the rebuild.
 Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
                           const RebuildReport& report);
@@ -205,14 +209,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   lazy.Bind(1, catalog.clock().NowMicros());
   CAIRN_RETURN_IF_ERROR(lazy.Run());
 
-  PolicyRecord policy;
-  policy.scope = std::string(kDefaultPolicyScope);
-  policy.text = "copies: 2\n";
-  policy.source = "cairn catalog rebuild";
-  if (Status s = catalog.SetPolicy(policy); !s.ok()) {
-    report.notes.push_back("default policy not stored (" + s.message() +
-                           "); the built-in default, copies: 2, applies");
-  }
+  CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report));
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
   CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));

@@ -12,13 +12,19 @@
 //   - replicas on that site: "ok" when the key is listed with the right size,
 //     "missing" otherwise, never verified (last_verified 0, next_due now), so
 //     the auditor checks them first ("verified lazily");
-//   - the default policy `copies: 2`;
+//   - the settings from the site's settings/ records (repo/settings.h):
+//     sites with URLs and regions, partners with names, policies, audit
+//     schedules; the default policy `copies: 2` when none is kept there;
+//   - the replication jobs the policies want (ReconcileCopies): for the
+//     other sites the settings name, run `cairn replicate` once they are up
+//     (a lost one: `cairn site resync NAME` first);
 //   - the event history from the segments, checked link by link as it loads:
 //     a broken chain loads the good prefix and is reported (never accepted
 //     silently); then one "recovery" event records the rebuild.
-// Other sites are not known to one site: add them again with `cairn site add`
-// (a place that carries the same site id is adopted) and run `cairn
-// replicate` after QueueMissingCopies to re-record their copies.
+// Sites not in the settings (a site written before settings were kept): add
+// them again with `cairn site add` (a place that carries the same site id is
+// adopted; an empty one is made a new site), which queues their copies, and
+// run `cairn replicate`.
 #ifndef CAIRN_REPO_REBUILD_H_
 #define CAIRN_REPO_REBUILD_H_
 
@@ -65,6 +71,9 @@ struct RebuildReport {
   double seconds = 0;
   std::vector<std::string> notes;  // worth saying, not a problem (e.g. policy not stored)
   std::string previous_catalog;    // where a replaced catalog was kept ("" if none)
+  std::vector<std::string> settings_restored;  // "partner acme (Acme Museum)", "site c ..."
+  std::vector<std::string> other_sites;        // sites named by the settings, besides `site`
+  uint64_t copies_lacking = 0;  // (version, site) copies the policies want, queued as jobs
 
   // True when anything was skipped, missing or broken.
   bool HasProblems() const { return !problems.empty() || !chain_ok; }

@@ -78,6 +78,13 @@ std::string RebuildReport::ToText() const {
            std::to_string(missing_tag_files) +
            " tag files; incomplete versions skipped: " + std::to_string(incomplete_versions) + "\n";
   }
+  out += "  settings restored: " + std::to_string(settings_restored.size()) +
+         (settings_restored.empty() ? " (the site keeps none)" : "") + "\n";
+  for (const std::string& s : settings_restored) out += "    " + s + "\n";
+  if (copies_lacking) {
+    out += "  " + std::to_string(copies_lacking) +
+           " copies the policies want are not on the sites: queued as replication jobs\n";
+  }
   for (const std::string& p : problems) out += "  problem: " + p + "\n";
   for (const std::string& n : notes) out += "  note: " + n + "\n";
   if (!previous_catalog.empty())
@@ -85,7 +92,18 @@ std::string RebuildReport::ToText() const {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", seconds);
   out += "  took " + std::string(secs) + " s\n";
-  out += "next: add the other sites again (cairn site add NAME URL) and run cairn replicate\n";
+  if (other_sites.empty()) {
+    out +=
+        "next: add the other sites again (cairn site add NAME URL; an empty folder or bucket is "
+        "made a new site), then run cairn replicate --wait: it queues and makes every copy the "
+        "policies want\n";
+  } else {
+    std::string names;
+    for (const std::string& n : other_sites) names += (names.empty() ? "" : " ") + n;
+    out += "next: check the other sites (cairn site check NAME: " + names +
+           "); a lost one (gone, empty, or its CAIRN-SITE lost): cairn site resync NAME; then "
+           "run cairn replicate --wait: it makes every copy the policies want\n";
+  }
   return out;
 }
 
@@ -111,6 +129,9 @@ nlohmann::json RebuildReport::ToJson() const {
   }
   j["problems"] = problems;
   j["notes"] = notes;
+  j["settings_restored"] = settings_restored;
+  j["other_sites"] = other_sites;
+  j["copies_lacking"] = copies_lacking;
   j["seconds"] = seconds;
   if (!previous_catalog.empty()) j["previous_catalog"] = previous_catalog;
   return j;

@@ -1,4 +1,4 @@
-// Site resync and QueueMissingCopies on a real repository: deposits
+// Site resync and ReconcileCopies on a real repository: deposits
 // replicated to sites a and b, then site b lost in various ways.
 #include "repo/resync.h"
 
@@ -162,7 +162,7 @@ TEST_F(ResyncTest, UnknownSiteIsNotFound) {
 TEST_F(ResyncTest, RaisingCopiesQueuesTheMissingOnesAndReplicateMakesThem) {
   fs::path c = tmp_ / "site-c";
   ASSERT_TRUE(repo_->AddSite("c", FileUrl(c.string()), "").ok());
-  auto none = QueueMissingCopies(repo_->catalog());
+  auto none = ReconcileCopies(repo_->catalog());
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_EQ(none->jobs_queued, 0u);  // copies: 2 on a and b: nothing missing
   EXPECT_EQ(none->versions_checked, 2u);
@@ -171,11 +171,15 @@ TEST_F(ResyncTest, RaisingCopiesQueuesTheMissingOnesAndReplicateMakesThem) {
   policy.scope = std::string(kDefaultPolicyScope);
   policy.text = "copies: 3\n";
   ASSERT_TRUE(repo_->catalog().SetPolicy(policy).ok());
-  auto queued = QueueMissingCopies(repo_->catalog());
+  auto queued = ReconcileCopies(repo_->catalog());
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(queued->jobs_queued, 2u);
   EXPECT_EQ(queued->versions_short, 2u);
-  auto twice = QueueMissingCopies(repo_->catalog());  // dedup: same jobs
+  auto twice = ReconcileCopies(repo_->catalog());  // dedup: same jobs
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->jobs_queued, 0u);
+  EXPECT_EQ(twice->copies_short, 2u);
+  EXPECT_EQ(twice->short_by_site.at("c"), 2u);
   JobFilter to_c;
   to_c.target_site = "c";
   auto counts = repo_->catalog().CountJobs(to_c);
@@ -187,7 +191,7 @@ TEST_F(ResyncTest, RaisingCopiesQueuesTheMissingOnesAndReplicateMakesThem) {
   EXPECT_EQ(drained->jobs_failed, 0u);
   ExpectAllOk(*repo_, "c");
   EXPECT_EQ(CheckBlobFiles(c), CheckBlobFiles(site_a_));
-  auto after = QueueMissingCopies(repo_->catalog());
+  auto after = ReconcileCopies(repo_->catalog());
   EXPECT_EQ(after->jobs_queued, 0u);
 }
 

@@ -371,4 +371,17 @@ Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
   return Status::OK();
 }
 
+Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uint64_t version,
+                               std::string_view bytes) {
+  const std::string key = layout::SettingsRecordKey(kind, name, version);
+  PutOptions once;
+  once.if_absent = true;
+  Status status = backend_->Put(key, bytes, once);
+  if (!status.IsAlreadyExists()) return status;
+  CAIRN_ASSIGN_OR_RETURN(std::string existing, ReadAll(key));
+  if (existing == bytes) return Status::OK();
+  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
+                               " already holds another version of the setting");
+}
+
 }  // namespace cairn::repo

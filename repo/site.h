@@ -147,6 +147,12 @@ class Site {
   Status ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view damaged,
                                     std::string_view bytes);
 
+  // --- settings ---
+  // Writes one version of a setting (layout::SettingsRecordKey), write-once:
+  // AlreadyExists if that version holds different bytes; OK if the same.
+  Status PutSettingsRecord(std::string_view kind, std::string_view name, uint64_t version,
+                           std::string_view bytes);
+
  private:
   Site(std::unique_ptr<StorageBackend> backend, layout::SiteMarker marker)
       : backend_(std::move(backend)), marker_(std::move(marker)) {}

@@ -1,5 +1,6 @@
 #include "repo/site_layout.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -142,6 +143,32 @@ std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key) {
   auto last = ParseDecimal<uint64_t>(key.substr(21), true);
   if (!first || !last || *first > *last) return std::nullopt;
   return EventSegmentRef{*first, *last};
+}
+
+namespace {
+bool IsSettingsSegment(std::string_view s) {
+  if (s.empty() || s.front() == '.') return false;
+  return std::all_of(s.begin(), s.end(), IsIdChar);
+}
+}  // namespace
+
+std::string SettingsRecordKey(std::string_view kind, std::string_view name, uint64_t version) {
+  char number[32];
+  std::snprintf(number, sizeof number, "%020llu.pb", static_cast<unsigned long long>(version));
+  return std::string(kSettingsPrefix) + std::string(kind) + "/" + std::string(name) + "/" + number;
+}
+
+std::optional<SettingsRecordRef> ParseSettingsRecordKey(std::string_view key) {
+  if (!key.starts_with(kSettingsPrefix) || !key.ends_with(".pb")) return std::nullopt;
+  key.remove_prefix(kSettingsPrefix.size());
+  key.remove_suffix(3);
+  auto kind = NextSegment(key);
+  auto name = NextSegment(key);
+  if (!kind || !name || !IsSettingsSegment(*kind) || !IsSettingsSegment(*name)) return std::nullopt;
+  if (key.size() != 20) return std::nullopt;
+  auto version = ParseDecimal<uint64_t>(key, true);
+  if (!version) return std::nullopt;
+  return SettingsRecordRef{std::string(*kind), std::string(*name), *version};
 }
 
 std::string FormatSiteMarker(const SiteMarker& marker) {

@@ -27,6 +27,7 @@ inline constexpr std::string_view kReadmeKey = "README.txt";
 inline constexpr std::string_view kBlobsPrefix = "blobs/sha256/";
 inline constexpr std::string_view kBagsPrefix = "bags/";
 inline constexpr std::string_view kEventsPrefix = "events/";
+inline constexpr std::string_view kSettingsPrefix = "settings/";
 // The version record in each v<N>/ folder; a bag's own tag file may not use this name.
 inline constexpr std::string_view kVersionRecordName = "version.pb";
 // In a v<N>/ folder: the names of tag files Cairn added to the bag (one a line),
@@ -68,6 +69,11 @@ std::string VersionRecordKey(std::string_view partner, std::string_view object, 
 // lexical order of keys is the numeric order. REQUIRES: first <= last.
 std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
 
+// "settings/<kind>/<name>/<version>.pb", the version zero-padded to 20
+// digits (lexical order is numeric order). REQUIRES: kind and name non-empty,
+// of letters, digits, '.', '_', '-' only, not starting with '.'.
+std::string SettingsRecordKey(std::string_view kind, std::string_view name, uint64_t version);
+
 // The digest a blob key names, or nullopt if `key` is not a well-formed blob key
 // (including the fan-out folders matching the digest).
 std::optional<std::string> ParseBlobKey(std::string_view key);
@@ -87,6 +93,14 @@ struct EventSegmentRef {
   uint64_t last_seq = 0;
 };
 std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key);
+
+struct SettingsRecordRef {
+  std::string kind;  // "partners", "policies", "sites", "schedules"
+  std::string name;
+  uint64_t version = 0;
+};
+// Splits a key under settings/, or nullopt if it is not one the layout makes.
+std::optional<SettingsRecordRef> ParseSettingsRecordKey(std::string_view key);
 
 // The CAIRN-SITE marker:
 //   cairn-site 1

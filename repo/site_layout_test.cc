@@ -121,5 +121,22 @@ TEST(SiteLayout, SiteMarkerRoundTripAndRefusals) {
             Code::kInvalidArgument);
 }
 
+TEST(SiteLayout, SettingsRecordKeysSortNumericallyAndParseBack) {
+  EXPECT_EQ(SettingsRecordKey("policies", "partner.acme", 2),
+            "settings/policies/partner.acme/00000000000000000002.pb");
+  EXPECT_LT(SettingsRecordKey("sites", "a", 9), SettingsRecordKey("sites", "a", 10));
+  auto ref = ParseSettingsRecordKey(SettingsRecordKey("schedules", "nightly", 12));
+  ASSERT_TRUE(ref.has_value());
+  EXPECT_EQ(ref->kind, "schedules");
+  EXPECT_EQ(ref->name, "nightly");
+  EXPECT_EQ(ref->version, 12u);
+  for (const char* bad : {"settings/sites/a/1.pb", "settings/sites/00000000000000000001.pb",
+                          "settings/sites/../00000000000000000001.pb",
+                          "settings/sites/a/b/00000000000000000001.pb",
+                          "settings/sites/a/00000000000000000001.txt", "events/x"}) {
+    EXPECT_FALSE(ParseSettingsRecordKey(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::repo::layout

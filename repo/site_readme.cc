@@ -28,6 +28,10 @@ What is here
   bags/PARTNER/OBJECT/vN/cairn-added.txt  only when Cairn added tag files to the
                                      bag (see step 3): their names, one a line
   events/FIRST-LAST.pb               the preservation event log (Cairn's format)
+  settings/KIND/NAME/VERSION.pb      the consortium's settings (partners, policies,
+                                     sites without secrets, audit schedules), so that
+                                     Cairn's catalog can be rebuilt from this site
+                                     alone; the highest VERSION of a NAME holds
   tmp/                               unfinished writes; never part of a bag
 
 A version is complete on this site when its version.pb exists. A version

@@ -11,6 +11,7 @@
 #include "audit/sample.h"
 #include "audit/schedule.h"
 #include "ops/cli/audit_verbs.h"
+#include "ops/cli/settings_sync.h"
 
 namespace cairn::cli {
 namespace {
@@ -59,6 +60,7 @@ int RunAdd(const ScheduleFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   Status added = audit::AddSchedule(**repository, *s);
   if (!added.ok()) return ReportError(added);
+  SyncSettingsAfterChange(**repository);
   if (!g.quiet) {
     std::cout << "schedule " << s->name << " added: every " << f.every
               << ", first run at the next daemon round\n";
@@ -100,6 +102,7 @@ int RunRemove(const std::string& name, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   Status removed = audit::RemoveSchedule(**repository, name);
   if (!removed.ok()) return ReportError(removed);
+  SyncSettingsAfterChange(**repository);
   if (!g.quiet) std::cout << "schedule " << name << " removed\n";
   return kExitOk;
 }

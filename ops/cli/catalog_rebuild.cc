@@ -86,8 +86,14 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
     if (!flushed.ok()) {
       report->problems.push_back("event segments not written: " + flushed.status().message());
     } else {
-      for (const std::string& e : flushed->Errors())
-        report->problems.push_back("event segments: " + e);
+      // The other sites the settings brought back may be the lost ones: not
+      // reaching them is the next step's business (site resync), not a
+      // problem of the rebuild; the site rebuilt from must take the event.
+      for (const repo::SiteFlush& site : flushed->sites) {
+        if (site.error.empty()) continue;
+        (site.site == report->site ? report->problems : report->notes)
+            .push_back("event segments, site " + site.site + ": " + site.error);
+      }
     }
   }
   if (f.json) {

@@ -9,6 +9,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
 
@@ -27,6 +28,7 @@ int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
   auto added = repository.value()->catalog().AddPartner(f.id, f.name);
   if (!added.ok()) return ReportError(added.status());
   if (!g.quiet) std::cout << "added partner " << added->id << "\n";
+  SyncSettingsAfterChange(**repository);
   return kExitOk;
 }
 

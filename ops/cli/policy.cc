@@ -16,6 +16,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/copies_queue.h"
 #include "repo/repository.h"
@@ -51,14 +52,16 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
               << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
               << " from " << f.file << "\n";
   }
+  SyncSettingsAfterChange(**repository);
   // More copies or other sites: queue what the stored versions now lack.
-  Result<repo::QueuedCopies> queued =
-      repo::QueueMissingCopies(repository.value()->catalog(), f.partner);
+  repo::ReconcileOptions reconcile;
+  reconcile.partner = f.partner;
+  Result<repo::ReconcileSummary> queued =
+      repo::ReconcileCopies(repository.value()->catalog(), reconcile);
   if (!queued.ok()) return ReportError(queued.status());
   for (const std::string& problem : queued->problems) std::cerr << "warning: " << problem << "\n";
-  if (!g.quiet && queued->jobs_queued > 0) {
-    std::cout << "queued " << queued->jobs_queued << " copies for " << queued->versions_short
-              << " versions (run cairn replicate)\n";
+  if (!g.quiet && queued->copies_short > 0) {
+    std::cout << queued->ToText() << " (run cairn replicate)\n";
   }
   return kExitOk;
 }

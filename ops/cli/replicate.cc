@@ -12,6 +12,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
+#include "repo/copies_queue.h"
 #include "repo/events/segments.h"
 #include "repo/repository.h"
 
@@ -43,6 +44,16 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
   jobs.partner = filter.partner;
   jobs.object = filter.object;
   jobs.target_site = filter.target_site;
+  // First what the policies demand against what the sites hold: copies lost
+  // with a site or a catalog are queued again here, not only by `policy set`.
+  repo::ReconcileOptions reconcile;
+  reconcile.partner = f.partner;
+  Result<repo::ReconcileSummary> reconciled = repo::ReconcileCopies(r.catalog(), reconcile);
+  if (!reconciled.ok()) return ReportError(reconciled.status());
+  if (!f.json) {
+    for (const std::string& p : reconciled->problems) std::cerr << "warning: " << p << "\n";
+    if (!g.quiet && reconciled->copies_short > 0) std::cout << reconciled->ToText() << "\n";
+  }
   repo::ReplicationSummary total;
   for (;;) {
     Result<repo::ReplicationSummary> s = repo::DrainReplication(r, filter);
@@ -69,7 +80,10 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
                           {"bytes_copied", total.bytes_copied},
                           {"errors", total.errors},
                           {"queued", left->queued},
-                          {"failed_for_good", left->failed}};
+                          {"failed_for_good", left->failed},
+                          {"copies_lacking_before", reconciled->copies_short},
+                          {"jobs_queued_by_reconcile", reconciled->jobs_queued},
+                          {"policy_problems", reconciled->problems}};
     std::cout << out.dump(2) << "\n";
   } else if (!g.quiet) {
     std::cout << total.jobs_done << " jobs done, " << total.copies_made << " copies made ("
@@ -79,7 +93,8 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
     if (left->queued) std::cout << left->queued << " jobs still queued (retried later)\n";
     if (left->failed) std::cout << left->failed << " jobs failed for good\n";
   }
-  return ExitWorst(total.jobs_failed || left->failed ? kExitProblems : kExitOk, flushed);
+  const bool problems = total.jobs_failed || left->failed || !reconciled->problems.empty();
+  return ExitWorst(problems ? kExitProblems : kExitOk, flushed);
 }
 
 }  // namespace
@@ -87,14 +102,17 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
 void RegisterReplicate(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<ReplicateFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "replicate", "run the queued replication jobs: copy to the sites policies want, verify");
+      "replicate",
+      "queue the copies the policies want but the sites lack, then run the queued replication "
+      "jobs: copy, read back, verify");
   cmd->add_option("--partner", flags->partner, "only this partner's objects");
   cmd->add_option("--object", flags->object, "only this object id");
   cmd->add_option("--site", flags->site, "only copies to this site");
   cmd->add_flag("--wait", flags->wait, "keep going until no job is queued (retries wait)");
   cmd->add_flag("--json", flags->json, "print the summary as JSON");
   cmd->footer(
-      "Exit codes: 0 all done; 1 some copies failed (still queued or failed for good);\n"
+      "Exit codes: 0 all done; 1 some copies failed (still queued or failed for good), or a\n"
+      "policy cannot be met by the sites there are;\n"
       "2 could not run.\n");
   cmd->callback([flags, &g] { g.exit_code = RunReplicate(*flags, g); });
 }

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "repo/copies_queue.h"
 #include "repo/events/site_log_check.h"
 #include "repo/repository.h"
 #include "repo/site_check.h"
@@ -53,6 +55,15 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
       std::cout << "adopted from repository " << added->adopted_from
                 << " (its CAIRN-SITE is left as it is; that repository must not use it any more)\n";
     }
+  }
+  SyncSettingsAfterChange(**repository);  // the new site everywhere, every setting on it
+  // The copies policies now put on the new site (a lost site added back
+  // empty): queued, for `cairn replicate` or the daemon.
+  Result<repo::ReconcileSummary> queued = repo::ReconcileCopies((*repository)->catalog());
+  if (!queued.ok()) return ReportError(queued.status().WithContext("site " + f.name + " added"));
+  for (const std::string& p : queued->problems) std::cerr << "warning: " << p << "\n";
+  if (!g.quiet && queued->copies_short > 0) {
+    std::cout << queued->ToText() << "\nnext: cairn replicate --wait\n";
   }
   return kExitOk;
 }

@@ -9,6 +9,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/resync.h"
 #include "repo/site_check.h"
@@ -51,6 +52,7 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
   auto summary = repo::ResyncSite(**repo, f.name, options);
   if (tty) std::cerr << "\n";
   if (!summary.ok()) return ReportError(summary.status());
+  SyncSettingsAfterChange(**repo, f.name);  // a site made anew holds the settings again
   if (f.json) {
     std::cout << summary->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";

@@ -15,6 +15,7 @@
 #ifndef CAIRN_REPO_CATALOG_CATALOG_H_
 #define CAIRN_REPO_CATALOG_CATALOG_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,7 @@
 
 #include "bagit/status.h"
 #include "proto/policy.pb.h"
+#include "proto/settings.pb.h"
 #include "repo/catalog/catalog_types.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/clock.h"
@@ -91,6 +93,15 @@ class Catalog {
   // `copies: 2`); an empty partner gives the default.
   Result<proto::Policy> EffectivePolicy(const std::string& partner);
 
+  // --- settings restored by a catalog rebuild (catalog_settings.cc) ---
+  // The audit schedules as settings (without their run times), by name.
+  Result<std::vector<proto::ScheduleSetting>> ListScheduleSettings();
+  // Adds a schedule, due at once. AlreadyExists if the name is taken.
+  Status RestoreSchedule(const proto::ScheduleSetting& schedule);
+  // Adds a site; a site of that name already there only gets the region.
+  Status RestoreSite(const proto::SiteSetting& site);
+  // Adds a partner, or gives an existing one the name (and earlier created time).
+  Status RestorePartner(const proto::PartnerSetting& partner);
   // --- objects and versions (catalog_versions.cc) ---
   // The number the next deposit of partner/object gets: latest + 1, or 1.
   Result<uint32_t> NextVersion(const std::string& partner, const std::string& object);
@@ -122,6 +133,13 @@ class Catalog {
   // VersionInfo::id), by site then blob/tag. Blobs with no replica at all are
   // not listed: compare with the version's files to find them.
   Result<std::vector<ReplicaRecord>> ReplicasOf(int64_t version_id);
+  // For every version (of `partner` only, when not empty) with at least one ok
+  // replica: its distinct blobs and tag files ok on some site, and how many of
+  // them each site holds ok; by version row id. One SQL pass over the files
+  // and replicas (catalog_copies.cc), not a query per version. Stops at, and
+  // returns, the first error `fn` returns.
+  Status ForEachVersionCopies(const std::string& partner,
+                              const std::function<Status(const VersionCopies&)>& fn);
   // Lowest number of ok copies among the version's blobs and tag files.
   Result<uint32_t> MinOkCopies(int64_t version_id);
   // Creates or updates the replica of `ref` on `site`. last_verified and
@@ -140,6 +158,10 @@ class Catalog {
   // equal in kind/object/blob/tag/target to one already queued or leased
   // returns that job's id; a failed one is queued again with attempts reset.
   Result<int64_t> EnqueueJob(const proto::Job& job);
+  // Queues `jobs` in ONE transaction, skipping each one already queued or
+  // leased, and each that failed for good unless `revive_failed` (then it is
+  // queued again with attempts reset). Returns how many were queued.
+  Result<uint64_t> EnqueueJobs(const std::vector<proto::Job>& jobs, bool revive_failed);
   // Leases up to `max` due jobs matching `filter`, oldest next_try first, for
   // `lease_micros`: queued jobs due now, leased jobs whose lease expired, and
   // leased jobs whose holder was killed (an owner name ending in a pid that no

@@ -104,6 +104,26 @@ Result<int64_t> Catalog::EnqueueJobLocked(const proto::Job& job) {
   return find.Int(0);
 }
 
+Result<uint64_t> Catalog::EnqueueJobs(const std::vector<proto::Job>& jobs, bool revive_failed) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt find,
+                         db_.Prepare("SELECT state FROM jobs WHERE dedup_key = ?1"));
+  uint64_t queued = 0;
+  for (const proto::Job& job : jobs) {
+    find.Reset();
+    find.Bind(1, DedupKey(job));
+    CAIRN_ASSIGN_OR_RETURN(bool row, find.Step());
+    const std::string state = row ? find.Text(0) : "";
+    find.Reset();
+    if (row && (state != "failed" || !revive_failed)) continue;
+    CAIRN_RETURN_IF_ERROR(EnqueueJobLocked(job).status());
+    ++queued;
+  }
+  CAIRN_RETURN_IF_ERROR(tx.Commit());
+  return queued;
+}
+
 namespace {
 
 // True when `owner` ends in a process id ("cairn 1234", "cairn-daemon 99")

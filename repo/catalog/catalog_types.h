@@ -181,6 +181,21 @@ struct JobFilter {
   std::optional<std::string> target_site;
 };
 
+// The ok copies of one version, per site (Catalog::ForEachVersionCopies).
+struct VersionCopies {
+  int64_t version_id = 0;
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  uint64_t available_items = 0;                      // distinct blobs and tag files ok on some site
+  std::map<std::string, uint64_t> ok_items_by_site;  // site name -> items ok there
+  // True when `site` holds every available item ok.
+  bool Complete(const std::string& site) const {
+    auto it = ok_items_by_site.find(site);
+    return it != ok_items_by_site.end() && it->second >= available_items;
+  }
+};
+
 struct JobCounts {
   uint64_t queued = 0;  // waiting, due now or later
   uint64_t leased = 0;

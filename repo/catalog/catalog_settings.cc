@@ -1,0 +1,87 @@
+// Catalog: the settings a catalog rebuild restores from a site's settings/
+// records (repo/settings.h), and the audit schedules as settings.
+#include "repo/catalog/catalog.h"
+
+namespace cairn::repo {
+
+Result<std::vector<proto::ScheduleSetting>> Catalog::ListScheduleSettings() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT name, every_micros, site, partner, object, sample, rate_bytes_per_sec, "
+                  "mode, created FROM schedules ORDER BY name"));
+  std::vector<proto::ScheduleSetting> out;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    proto::ScheduleSetting s;
+    s.set_name(stmt.Text(0));
+    s.set_every_micros(stmt.Int(1));
+    s.set_site(stmt.Text(2));
+    s.set_partner(stmt.Text(3));
+    s.set_object(stmt.Text(4));
+    s.set_sample(stmt.Text(5));
+    s.set_rate_bytes_per_sec(static_cast<uint64_t>(stmt.Int(6)));
+    s.set_mode(stmt.Text(7));
+    s.set_created_unix_micros(stmt.Int(8));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status Catalog::RestoreSchedule(const proto::ScheduleSetting& s) {
+  if (!IsValidName(s.name()))
+    return Status::InvalidArgument("bad schedule name '" + s.name() + "'");
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO schedules (name, every_micros, site, partner, object, sample, "
+                  "rate_bytes_per_sec, mode, last_run, next_run, created) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10)"));
+  const int64_t now = clock_->NowMicros();
+  stmt.Bind(1, s.name())
+      .Bind(2, s.every_micros())
+      .Bind(3, s.site())
+      .Bind(4, s.partner())
+      .Bind(5, s.object())
+      .Bind(6, s.sample())
+      .Bind(7, static_cast<int64_t>(s.rate_bytes_per_sec()))
+      .Bind(8, s.mode().empty() ? std::string("due") : s.mode())
+      .Bind(9, now)
+      .Bind(10, s.created_unix_micros() ? s.created_unix_micros() : now);
+  Status inserted = stmt.Run();
+  if (inserted.IsAlreadyExists()) return Status::AlreadyExists("schedule " + s.name() + " exists");
+  return inserted;
+}
+
+Status Catalog::RestoreSite(const proto::SiteSetting& s) {
+  if (!IsValidName(s.name())) return Status::InvalidArgument("bad site name '" + s.name() + "'");
+  if (s.url().empty()) return Status::InvalidArgument("site " + s.name() + ": empty URL");
+  std::lock_guard lock(mu_);
+  // A site already known (the one the catalog was rebuilt from) keeps the URL
+  // it was read from; its region comes back.
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO sites (name, url, region, created) VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT(name) DO UPDATE SET region = excluded.region"));
+  stmt.Bind(1, s.name())
+      .Bind(2, s.url())
+      .Bind(3, s.region())
+      .Bind(4, s.created_unix_micros() ? s.created_unix_micros() : clock_->NowMicros());
+  return stmt.Run();
+}
+
+Status Catalog::RestorePartner(const proto::PartnerSetting& p) {
+  if (!IsValidName(p.id())) return Status::InvalidArgument("bad partner id '" + p.id() + "'");
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("INSERT INTO partners (id, name, created) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT(id) DO UPDATE SET name = excluded.name, created = "
+                                  "MIN(partners.created, excluded.created)"));
+  stmt.Bind(1, p.id())
+      .Bind(2, p.name())
+      .Bind(3, p.created_unix_micros() ? p.created_unix_micros() : clock_->NowMicros());
+  return stmt.Run();
+}
+
+}  // namespace cairn::repo

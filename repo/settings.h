@@ -1,0 +1,73 @@
+// Settings kept on every site (settings/ in repo/FORMAT.md), so that a catalog
+// rebuilt from one site alone gets them back: partners (with their names),
+// policies (the default and each partner's), sites (names, URLs without
+// secrets, regions) and audit schedules. Each is a versioned, write-once
+// record, proto::SettingsRecord in settings/<kind>/<name>/<version>.pb; the
+// highest version of a name is the setting. Trusted witness keys have no
+// catalog table yet: nothing to keep.
+#ifndef CAIRN_REPO_SETTINGS_H_
+#define CAIRN_REPO_SETTINGS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bagit/status.h"
+#include "proto/settings.pb.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Repository;
+class Site;
+
+// (kind, name) of a setting, as in its key: ("partners", "acme"),
+// ("policies", "default"), ("policies", "partner.acme"), ("sites", "c"),
+// ("schedules", "nightly").
+using SettingName = std::pair<std::string, std::string>;
+
+// "partner acme", "default policy", "policy of partner acme", "site c",
+// "schedule nightly".
+std::string DescribeSetting(const SettingName& name);
+
+// Every setting the catalog holds now, as records (version 0: not written).
+Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& catalog);
+
+// The highest version of each setting on `site`. A record that cannot be
+// parsed is skipped and named in `unreadable` (when not null).
+Result<std::map<SettingName, proto::SettingsRecord>> ReadSiteSettings(
+    Site& site, std::vector<std::string>* unreadable = nullptr);
+
+struct SettingsSync {
+  uint64_t records_written = 0;       // over all sites
+  std::vector<std::string> errors;    // "site b: <why>": retried at the next change
+  std::vector<std::string> sites_ok;  // sites that hold every setting now
+};
+
+// Brings every site of the catalog (only `site_name` when not empty) up to
+// the catalog's settings: a new version of each setting whose latest record
+// there differs or is absent, and a removed record for each schedule the
+// catalog no longer has. Run after every change of a setting, and on `site
+// add` and `site resync`. Writes only through Site (write-once). A site that
+// cannot be written is named in `errors`; an error only when the catalog fails.
+Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
+
+struct SettingsRestore {
+  std::vector<std::string> restored;      // "site c (region eu)", "partner acme", ...
+  std::vector<std::string> not_restored;  // "policy of partner acme: <why>"
+  std::vector<std::string> other_sites;   // site names restored besides the one read
+  bool default_policy = false;            // the default policy came back
+};
+
+// Fills `catalog` with the settings `site` holds (latest version of each,
+// removed ones skipped): sites, then partners, then policies (checked against
+// the sites as `cairn policy set` does), then schedules. `site_name` is the
+// site read from: its URL stays as given, its region comes back. Every
+// setting is named in `restored` or, with the reason, in `not_restored`.
+Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog, const std::string& site_name);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_SETTINGS_H_
