@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
 
@@ -23,6 +24,9 @@ void RegisterInit(CLI::App& app, Globals& g) {
       g.exit_code = ReportError(made.status());
       return;
     }
+    // The sites and the default policy, on both sites from the start: a catalog
+    // rebuilt from either gets them back.
+    SyncSettingsAfterChange(**made);
     if (!g.quiet) {
       std::cout << "initialised repository " << (*made)->root() << "\n"
                 << "  catalog " << (*made)->root() << "/catalog.db\n"
