@@ -11,11 +11,13 @@ namespace {
 
 // Every verb, in the order `cairn --help` lists them.
 constexpr RegisterFn kVerbs[] = {
-    RegisterVersion,   RegisterBagCreate, RegisterBagValidate,    RegisterInit,
-    RegisterSite,      RegisterPartner,   RegisterPolicy,         RegisterDeposit,
-    RegisterReplicate, RegisterList,      RegisterShow,           RegisterRestore,
-    RegisterUsage,     RegisterEvents,    RegisterCatalogRebuild, RegisterSiteResync,
-    RegisterAudit,     RegisterDaemon,
+    RegisterVersion,    RegisterBagCreate, RegisterBagValidate,
+    RegisterInit,       RegisterSite,      RegisterPartner,
+    RegisterPolicy,     RegisterDeposit,   RegisterReplicate,
+    RegisterList,       RegisterShow,      RegisterRestore,
+    RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
+    RegisterSiteResync, RegisterAudit,     RegisterDaemon,
+    RegisterGc,
 };
 
 }  // namespace

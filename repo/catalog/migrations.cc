@@ -19,6 +19,11 @@ constexpr Migration kMigrations[] = {
         "audit_reports",
 #include "repo/catalog/migrations/0002_audit_reports.sql.inc"
     },
+    {
+        3,
+        "gc_candidates",
+#include "repo/catalog/migrations/0003_gc_candidates.sql.inc"
+    },
 };
 
 }  // namespace
