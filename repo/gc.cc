@@ -26,7 +26,7 @@ std::string GcDurationText(int64_t micros) {
 // Blobs named by the version records on `site` that the catalog does not
 // list. An unreadable or unparsable record makes the site uncollectable.
 Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string& name,
-                              std::unordered_set<std::string>* keep, GcReport* report) {
+                                std::unordered_set<std::string>* keep, GcReport* report) {
   std::vector<layout::TagFileRef> unknown;
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) -> Status {
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
@@ -65,13 +65,13 @@ proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
   e.set_detail("sha256 " + blob.sha256 + ": removed blob (" + std::to_string(blob.size) +
                " bytes) from site " + blob.site +
                ": no version in the catalog references it, unreferenced since " +
-               FormatEventTime(blob.since_micros) + " (grace " + GcDurationText(options.grace_micros) +
-               ")");
+               FormatEventTime(blob.since_micros) + " (grace " +
+               GcDurationText(options.grace_micros) + ")");
   return e;
 }
 
-Status GcCollectSite(Repository& repo, const GcOptions& options, const std::string& name, int64_t now,
-                   GcReport* report) {
+Status GcCollectSite(Repository& repo, const GcOptions& options, const std::string& name,
+                     int64_t now, GcReport* report) {
   Catalog& catalog = repo.catalog();
   Result<Site*> opened = repo.OpenSite(name);
   if (!opened.ok()) {
