@@ -149,14 +149,8 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
     item.sha256 = copy.sha256;
     item.size = copy.size;
     item.version_record = copy.path == "version.pb";
-    if (copy.ref.kind == repo::ReplicaRef::Kind::kBlob) {
-      // Blobs are write-once: the bad copy goes first.
-      Status removed = (*target)->backend().Remove(copy.key);
-      if (!removed.ok()) {
-        result.detail = "not repaired: could not remove the bad copy: " + removed.ToString();
-        return result;
-      }
-    }
+    // A blob on the target is read back first, never removed unseen: kept if it
+    // verifies now (repaired meanwhile), replaced through Site if still bad.
     repo::replicate_internal::CopyResult copied =
         repo::replicate_internal::CopyAndVerify(**source, **target, item);
     if (!copied.status.ok()) {

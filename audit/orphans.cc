@@ -35,6 +35,11 @@ Status OrphansOnSite(repo::Repository& repo, repo::sql::Db& db, const std::strin
       f.sha256 = *digest;
       f.detail = "blob on the site (" + std::to_string(info.size) +
                  " bytes) that the catalog does not list: " + info.key;
+      if (!repo.catalog().BlobExists(*digest)) {
+        f.detail +=
+            " (no version references it: `cairn gc` removes such blobs after its grace "
+            "period)";
+      }
       report.findings.push_back(std::move(f));
       return Status::OK();
     });

@@ -164,10 +164,14 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
                          DepositScratch::Create(repo.root()));
   IngestTarget target;
   target.site = &first->backend();
+  target.first = first;
   target.site_name = plan[0];
-  target.blob_stored = [&catalog, &plan](const std::string& sha256) {
+  // Verified, never trusted: a blob the catalog calls ok is read back (a
+  // page-cache read for a small one) before the depositor's bytes are dropped.
+  target.blob_stored = [&catalog, &plan, first](const std::string& sha256) {
     Result<std::optional<ReplicaState>> state = catalog.BlobOnSite(sha256, plan[0]);
-    return state.ok() && *state && **state == ReplicaState::kOk;
+    if (!state.ok() || !*state || **state != ReplicaState::kOk) return false;
+    return first->VerifyBlob(sha256).ok();
   };
   target.previous_sha256 = [&catalog, previous_id](std::string_view path,
                                                    uint64_t size) -> std::optional<std::string> {
@@ -212,7 +216,12 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   if (run.ok()) run = ingest.contents->manifests->status();
   if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
   if (!run.ok() || !ingest.report.valid()) {
-    AbandonIngest(catalog, first->backend(), &ingest);
+    // The damaged blobs this deposit replaced stay replaced: say so.
+    std::vector<proto::Event> repairs =
+        BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0],
+                         EventUser(req.depositor, "unknown"), req.agent_version);
+    if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
+    AbandonIngest(catalog, *first, *lock, &ingest);
     if (!run.ok()) return run;
     out.refused = true;
     out.report = std::move(ingest.report);
@@ -260,7 +269,10 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     if (removed.ok() || !summary.wrote_version_record) {
       (void)repo.ClearVersionPending(req.partner, object);
     }
-    AbandonIngest(catalog, first->backend(), &ingest);
+    std::vector<proto::Event> repairs = BlobRepairEvents(
+        ingest.repairs, req.partner, object, 0, plan[0], commit.depositor, req.agent_version);
+    if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
+    AbandonIngest(catalog, *first, *lock, &ingest);
     return version_id.status();
   }
   ingest.committed = true;

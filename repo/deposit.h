@@ -9,10 +9,16 @@
 //   replicas on the first site, events, replication jobs) -> copies to the
 //   other sites the policy names, each verified by reading it back.
 //
-// A bad deposit is refused whole: nothing of it stays visible, the blobs it
-// newly wrote are removed, and the report names each file and rule. A deposit
-// killed at any point leaves no visible object (the catalog commit is the
-// visibility point) and running it again completes it.
+// A bad deposit is refused whole: nothing of it stays visible, and the report
+// names each file and rule. The blobs it newly wrote are removed at once when
+// no other writer is in flight, else left to `cairn gc` (another deposit may
+// have adopted them: repo/gc.h). A deposit killed at any point leaves no
+// visible object (the catalog commit is the visibility point) and running it
+// again completes it.
+//
+// A blob already on the first site is verified, never trusted: it is read
+// back before the depositor's bytes are dropped, and a damaged one is replaced
+// with them (a fixity check failure and a recovery event record it).
 #ifndef CAIRN_REPO_DEPOSIT_H_
 #define CAIRN_REPO_DEPOSIT_H_
 

@@ -195,6 +195,10 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.events.push_back(MakeEvent(kMessageDigestCalculation, plan,
                                 "sha256 (blob keys) and manifest digests (" + algorithms + ") of " +
                                     what + ", each read once, match the manifests"));
+  for (proto::Event& e : BlobRepairEvents(ingest->repairs, plan.partner, plan.object, plan.version,
+                                          plan.first_site, plan.depositor, plan.agent_version)) {
+    nv.events.push_back(std::move(e));
+  }
   for (const std::string& target : plan.replicate_to) {
     proto::Job job;
     job.set_kind(proto::JOB_KIND_REPLICATE);
@@ -254,17 +258,53 @@ Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* s
   return out(chunk);
 }
 
-void AbandonIngest(Catalog& catalog, StorageBackend& site, Ingest* ingest) {
+void AbandonIngest(Catalog& catalog, Site& site, Repository::WriterLock& lock, Ingest* ingest) {
   for (StagedTagFile& tag : ingest->tags) {
     if (tag.writer) tag.writer->Abort();
     tag.writer.reset();
   }
   if (ingest->committed) return;
+  // Another deposit in flight may hold one of these blobs as "already there"
+  // and commit it later: remove nothing then (cairn gc will, once it is safe).
+  if (!lock.TryExclusive()) return;
   (void)ingest->scratch->ForEachCreatedBlob([&](const std::string& sha256) {
     // A blob the catalog references was stored by another deposit meanwhile.
     if (catalog.BlobExists(sha256)) return;
-    (void)site.Remove(layout::BlobKey(sha256));
+    (void)site.RemoveUnreferencedBlob(sha256);
   });
+}
+
+std::vector<proto::Event> BlobRepairEvents(const std::vector<BlobRepair>& repairs,
+                                           const std::string& partner, const std::string& object,
+                                           uint32_t version, const std::string& site,
+                                           const std::string& user,
+                                           const std::string& agent_version) {
+  std::vector<proto::Event> events;
+  for (const BlobRepair& r : repairs) {
+    for (const EventType* type : {&kFixityCheck, &kRecovery}) {
+      proto::Event& e = events.emplace_back();
+      e.set_type(std::string(type->label));
+      e.set_type_uri(EventTypeUri(*type));
+      e.set_agent("cairn");
+      e.set_agent_version(agent_version);
+      e.set_user(user);
+      e.set_partner(partner);
+      e.set_object(object);
+      if (version > 0) e.set_version(version);
+      e.set_file(r.path);
+      e.set_site(site);
+      if (type == &kFixityCheck) {
+        e.set_outcome("failure");
+        e.set_detail("sha256 " + r.sha256 + ": found by a deposit: " + r.damaged);
+      } else {
+        e.set_outcome("success");
+        e.set_detail("sha256 " + r.sha256 + ": replaced on site " + site +
+                     " with the depositor's bytes of " + r.path +
+                     ", which hash to the blob's name (the deposit's own read)");
+      }
+    }
+  }
+  return events;
 }
 
 }  // namespace cairn::repo::deposit_internal

@@ -10,6 +10,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/deposit_stage.h"
+#include "repo/repository.h"
 #include "repo/site.h"
 
 namespace cairn::proto {
@@ -64,8 +65,21 @@ Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* s
                            const std::function<Status(std::string_view)>& out);
 
 // Aborts staged tag writers and, unless the ingest is committed, removes the
-// blobs it created that no catalog entry references (best effort).
-void AbandonIngest(Catalog& catalog, StorageBackend& site, Ingest* ingest);
+// blobs it created that no catalog entry references, but ONLY when `lock` (the
+// deposit's shared writers' lock) can be made exclusive at once: then no other
+// deposit is in flight, so none can have adopted one of those blobs ("already
+// there") without the catalog listing it yet. Otherwise the blobs stay for
+// `cairn gc` (repo/gc.h). Best effort; `lock` may be released on return.
+void AbandonIngest(Catalog& catalog, Site& site, Repository::WriterLock& lock, Ingest* ingest);
+
+// Two events per blob the deposit found damaged on `site` and replaced with
+// the depositor's bytes: a failed fixity check (what the site held) and a
+// successful recovery. `version` 0: the deposit made no version (refused).
+std::vector<proto::Event> BlobRepairEvents(const std::vector<BlobRepair>& repairs,
+                                           const std::string& partner, const std::string& object,
+                                           uint32_t version, const std::string& site,
+                                           const std::string& user,
+                                           const std::string& agent_version);
 
 }  // namespace deposit_internal
 }  // namespace cairn::repo

@@ -19,7 +19,7 @@ using bagit::ByteSource;
 using bagit::ChunkSink;
 
 Status PayloadStager::SiteError(const Status& s) const {
-  if (s.ok()) return s;
+  if (s.ok() || IsSiteError(s)) return s;
   return s.WithContext("site " + target_.site_name);
 }
 
@@ -32,15 +32,15 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   Staged staged;
   bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
   if (write) {
-    PutOptions options;
-    options.if_absent = true;
-    if (from_manifest) options.expected_sha256 = expected_sha256;
-    if (from_manifest && layout::IsSha256Hex(expected_sha256)) {
-      options.key_hint = layout::BlobKey(expected_sha256);  // S3: parts go straight to the blob
-    }
-    Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+    // A manifest's digest is checked by the backend at commit, and S3 sends
+    // the parts straight to the blob's key.
+    bool known = from_manifest && layout::IsSha256Hex(expected_sha256);
+    Result<std::unique_ptr<BlobWriter>> writer =
+        target_.first->NewBlobWriter(known ? expected_sha256 : "");
     if (!writer.ok()) return SiteError(writer.status());
     staged.writer = std::move(writer).value();
+  } else {
+    staged.stored_sha256 = expected_sha256;
   }
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
   Status site_status;
@@ -91,12 +91,11 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   staged.size = hasher.bytes();
   staged.digests = hasher.Finish();
   const std::string& sha256 = staged.digests[Algorithm::kSha256];
-  if (target_.blob_stored(sha256)) return staged;  // stored: Commit records the file
-  PutOptions options;
-  options.if_absent = true;
-  options.expected_sha256 = sha256;
-  options.key_hint = layout::BlobKey(sha256);
-  Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+  if (target_.blob_stored(sha256)) {  // stored and verified: Commit records the file
+    staged.stored_sha256 = sha256;
+    return staged;
+  }
+  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter(sha256, staged.size);
   if (!writer.ok()) return SiteError(writer.status());
   staged.writer = std::move(writer).value();
   CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, staged.size, &staged));
@@ -119,9 +118,7 @@ Status PayloadStager::CopyWholeFile(int fd, const std::string& path, uint64_t si
 Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::string& path,
                                                             uint64_t size, timespec mtime,
                                                             AlgorithmSet algorithms) {
-  PutOptions options;
-  options.if_absent = true;
-  Result<std::unique_ptr<BlobWriter>> writer = target_.site->NewWriter(options);
+  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter("");
   if (!writer.ok()) return SiteError(writer.status());
   Staged staged;
   staged.writer = std::move(writer).value();
@@ -145,37 +142,43 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
   }
   staged.size = size;
   staged.digests = std::move(digests).value();
-  if (target_.blob_stored(staged.digests[Algorithm::kSha256])) Discard(&staged);  // stored before
+  if (target_.blob_stored(staged.digests[Algorithm::kSha256])) {  // stored before, verified
+    Discard(&staged);
+    staged.stored_sha256 = staged.digests[Algorithm::kSha256];
+  }
   return staged;
 }
 
 Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet keep) {
   const std::string& sha256 = staged->digests[Algorithm::kSha256];
   bool created = false;
+  bool written = false;
+  std::optional<BlobRepair> repair;
   if (!staged->writer) {
-    // The write was skipped because the blob it was expected to be is stored.
-    if (!target_.blob_stored(sha256)) return Status::NotFound("blob " + sha256 + " not stored");
+    // The write was skipped because the blob it was expected to be is stored
+    // (and was read back): only if these bytes are that blob.
+    if (staged->stored_sha256 != sha256) return Status::NotFound("blob " + sha256 + " not stored");
   } else {
-    Status s = staged->writer->Commit(layout::BlobKey(sha256));
-    if (s.IsAlreadyExists()) {
-      s = Status::OK();  // stored before: content-addressed, so the same bytes
-    } else if (s.ok()) {
-      created = true;
-    }
-    if (!s.ok()) {
-      Discard(staged);
-      return SiteError(s);
-    }
+    // An existing blob is read back, and replaced with these bytes if damaged.
+    Result<Site::BlobCommitResult> r =
+        target_.first->CommitBlob(*staged->writer, sha256, staged->size);
     staged->writer.reset();
+    if (!r.ok()) return SiteError(r.status());
+    created = r->how == Site::BlobCommit::kCreated;
+    written = r->how != Site::BlobCommit::kVerified;
+    if (r->how == Site::BlobCommit::kReplaced) {
+      repair = BlobRepair{std::string(path), sha256, r->replaced};
+    }
   }
   std::string other_digests = JoinDigests(staged->digests, keep);
   std::lock_guard<std::mutex> lock(ingest_->mu);
+  if (repair) ingest_->repairs.push_back(std::move(*repair));
   CAIRN_RETURN_IF_ERROR(
       ingest_->scratch->AddFile(path, staged->size, sha256, created, other_digests));
   ++ingest_->file_count;
   ingest_->payload_bytes += staged->size;
   if (target_.on_file_stored) target_.on_file_stored(ingest_->file_count, ingest_->payload_bytes);
-  if (created) {
+  if (written) {
     ingest_->bytes_written += staged->size;
   } else {
     ++ingest_->blobs_reused;

@@ -23,6 +23,7 @@
 #include "bagit/validator.h"
 #include "repo/deposit_scratch.h"
 #include "repo/run_pool.h"
+#include "repo/site.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo::deposit_internal {
@@ -45,10 +46,13 @@ struct StagedTagFile {
 
 // Where and how a driver stores payload. Thread-safe where noted.
 struct IngestTarget {
-  StorageBackend* site = nullptr;  // the first site
+  StorageBackend* site = nullptr;  // the first site's storage (tag files)
+  Site* first = nullptr;           // the first site: payload blobs go through it
   std::string site_name;
-  // True when the catalog already holds this blob on the first site, state ok
-  // (then the bytes are hashed but not written again). Thread-safe.
+  // True when the catalog already holds this blob on the first site, state ok,
+  // AND its bytes, read back from the site now, hash to its name (then the
+  // depositor's bytes are hashed but not written again; a damaged blob answers
+  // false, so they are written and replace it). Thread-safe.
   std::function<bool(const std::string& sha256)> blob_stored;
   // The SHA-256 the previous version of the object had for `path` if it had
   // the same size (a guess that lets unchanged files skip the write). Thread-safe.
@@ -61,6 +65,14 @@ struct IngestTarget {
   std::function<void(uint64_t files, uint64_t bytes)> on_file_stored;
 };
 
+// A blob the deposit found on the first site with wrong bytes and replaced with
+// the depositor's (recorded as events).
+struct BlobRepair {
+  std::string path;     // the payload file whose bytes replaced it
+  std::string sha256;   // the blob
+  std::string damaged;  // what the site held: "site a: blob X: read N bytes with sha256 Y"
+};
+
 // What a driver produced. The report holds every finding; when it has errors
 // nothing may be committed (the new blobs are removed by the caller). The
 // per-file lists (files stored, blobs created) are in `scratch`, on disk: the
@@ -71,14 +83,15 @@ struct Ingest {
   std::unique_ptr<DepositScratch> scratch;  // payload files stored, blobs created
   // Its manifest index lives in `scratch` (declared after it: destroyed first).
   std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
-  std::deque<StagedTagFile> tags;  // deque: staged sources point into it
-  bool committed = false;          // the catalog holds the version: keep the blobs
-  uint64_t file_count = 0;         // payload files recorded in `scratch`
-  uint64_t bytes_written = 0;      // payload bytes newly stored on the first site
-  uint64_t blobs_reused = 0;       // payload files whose blob was already there
-  uint64_t payload_bytes = 0;      // bytes of the payload files in `scratch`
-  std::string kind;                // "folder", "bag", "serialized bag"
-  std::mutex mu;                   // guards scratch, counters
+  std::deque<StagedTagFile> tags;   // deque: staged sources point into it
+  bool committed = false;           // the catalog holds the version: keep the blobs
+  uint64_t file_count = 0;          // payload files recorded in `scratch`
+  uint64_t bytes_written = 0;       // payload bytes newly stored on the first site
+  uint64_t blobs_reused = 0;        // payload files whose blob was already there
+  uint64_t payload_bytes = 0;       // bytes of the payload files in `scratch`
+  std::vector<BlobRepair> repairs;  // damaged blobs replaced on the first site
+  std::string kind;                 // "folder", "bag", "serialized bag"
+  std::mutex mu;                    // guards scratch, counters
 };
 
 // Reads, hashes and stores payload bytes.
@@ -90,6 +103,9 @@ class PayloadStager {
     uint64_t size = 0;
     bagit::Digests digests;
     std::unique_ptr<BlobWriter> writer;  // null when the write was skipped
+    // Set when the write was skipped: the blob found stored (and verified) on
+    // the first site that these bytes were expected to be.
+    std::string stored_sha256;
   };
 
   // Streams `source` once, hashing with `algorithms` plus sha256. The bytes go
@@ -115,12 +131,13 @@ class PayloadStager {
   static constexpr uint64_t kHashFirstLimit = uint64_t{1} << 30;
   Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
 
-  // Makes a staged file's blob visible under its content address (write-once)
-  // and records the file in the ingest's scratch (with the hex digests of
-  // `keep` joined by ' ' in algorithm order, for a caller that writes the
-  // manifests). When the write was skipped but the computed SHA-256 differs
-  // from the one expected, returns NotFound (the caller re-reads the file with
-  // no expectation, or fails). The writer is aborted on any error.
+  // Makes a staged file's blob visible under its content address (write-once,
+  // through Site::CommitBlob: a blob already there is read back, and replaced
+  // by these bytes if it is damaged, which goes to ingest->repairs) and records the file in the
+  // ingest's scratch (with the hex digests of `keep` joined by ' ' in algorithm order, for a caller
+  // that writes the manifests). When the write was skipped but the computed SHA-256 differs from
+  // the one expected, returns NotFound (the caller re-reads the file with no expectation, or
+  // fails). The writer is aborted on any error.
   Status Commit(std::string_view path, Staged* staged, bagit::AlgorithmSet keep = {});
 
   // Discards a staged file's bytes.

@@ -32,41 +32,34 @@ Status Verify(Site& site, const CopyItem& item) {
 CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   CopyResult result;
   std::string target = "site " + to.id();
+  // Site's own errors already name it.
+  auto at_target = [&target](const Status& s) {
+    return s.message().starts_with(target + ": ") ? s : s.WithContext(target);
+  };
   bool blob = item.ref.kind == ReplicaRef::Kind::kBlob;
   if (blob) {
-    Result<ObjectInfo> present = to.Stat(item.key);
-    if (present.ok()) {
-      Status v = Verify(to, item);
-      if (v.ok()) {
-        result.already_present = true;
-        return result;
-      }
-      if (!v.IsCorruption()) {
-        result.status = v.WithContext(target);
-        result.target_failed = true;
-        return result;
-      }
-      // A wrong blob under the right name: replace it with a good copy.
-      Status r = to.backend().Remove(item.key);
-      if (!r.ok()) {
-        result.status = r.WithContext(target);
-        result.target_failed = true;
-        return result;
-      }
-    } else if (!present.status().IsNotFound()) {
-      result.status = present.status().WithContext(target);
+    // Verified, never trusted: a blob already on the target is read back.
+    Status v = to.VerifyBlob(item.sha256, item.size);
+    if (v.ok()) {
+      result.already_present = true;
+      return result;
+    }
+    if (!v.IsCorruption() && !v.IsNotFound()) {
+      result.status = v;  // names the site
       result.target_failed = true;
       return result;
     }
+    // Missing, or wrong bytes under the right name: Site::CommitBlob below
+    // replaces a damaged blob with the good copy.
   }
   PutOptions options;
-  options.if_absent = blob;
   options.expected_sha256 = item.sha256;
   options.size_hint = item.size;
   options.key_hint = item.key;
-  Result<std::unique_ptr<BlobWriter>> writer = to.backend().NewWriter(options);
+  Result<std::unique_ptr<BlobWriter>> writer =
+      blob ? to.NewBlobWriter(item.sha256, item.size) : to.backend().NewWriter(options);
   if (!writer.ok()) {
-    result.status = writer.status().WithContext(target);
+    result.status = at_target(writer.status());
     result.target_failed = true;
     return result;
   }
@@ -101,15 +94,22 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
     result.status = read.WithContext("site " + from.id());
     return result;
   }
-  Status commit = (*writer)->Commit(item.key);
-  if (commit.IsAlreadyExists()) commit = Status::OK();  // a concurrent copy won: verify it
+  Status commit;
+  if (blob) {
+    // A blob found there meanwhile (a concurrent copy) is read back by CommitBlob.
+    Result<Site::BlobCommitResult> committed = to.CommitBlob(**writer, item.sha256, item.size);
+    commit = committed.status();
+    if (committed.ok() && committed->how == Site::BlobCommit::kVerified) return result;
+  } else {
+    commit = (*writer)->Commit(item.key);
+  }
   if (commit.IsCorruption()) {
     // The source's bytes do not hash to the digest: that copy is bad.
     result.status = commit.WithContext("site " + from.id() + " (copy of " + item.name + ")");
     return result;
   }
   if (!commit.ok()) {
-    result.status = commit.WithContext(target);
+    result.status = at_target(commit);
     result.target_failed = true;
     return result;
   }

@@ -68,10 +68,22 @@ class Repository {
     WriterLock(const WriterLock&) = delete;
     WriterLock& operator=(const WriterLock&) = delete;
 
+    // Turns a shared writers' lock into an exclusive one if no other writer
+    // holds it now (never waits). True: no other deposit, replication, audit
+    // or resync is in flight until this handle dies. False: another writer is
+    // active, and this handle may have lost its shared lock too (flock
+    // converts by unlocking first): call it only when done writing.
+    bool TryExclusive();
+
    private:
     int fd_;
   };
   Result<std::unique_ptr<WriterLock>> LockForWriting();
+  // Takes the writers' lock EXCLUSIVELY (for the garbage collector): no other
+  // writer runs while the handle lives. Waits up to `timeout_ms` for the
+  // writers in flight to finish; Unavailable if they have not by then (naming
+  // the lock file). Temp files are not cleaned.
+  Result<std::unique_ptr<WriterLock>> LockExclusively(int64_t timeout_ms);
 
   // Takes an exclusive lock on one object (ROOT/locks/PARTNER/OBJECT.lock),
   // waiting for another holder to let go: deposits of the same object run one

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <thread>
 
 #include "repo/repository.h"
 #include "repo/site_layout.h"
@@ -45,6 +47,29 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
   // Downgrade (or take) the shared lock other writers can share.
   while (flock(fd, LOCK_SH) != 0) {
     if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
+  }
+  return lock;
+}
+
+bool Repository::WriterLock::TryExclusive() {
+  return fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) == 0;
+}
+
+Result<std::unique_ptr<Repository::WriterLock>> Repository::LockExclusively(int64_t timeout_ms) {
+  std::string path = root_ + "/writers.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  auto lock = std::make_unique<WriterLock>(fd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) return Status::FromErrno(errno, "lock", path);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable(
+          "another writer (deposit, replicate, audit run, site resync or a "
+          "daemon round) still holds " +
+          path + " after " + std::to_string(timeout_ms / 1000) + " s: try again later");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return lock;
 }

@@ -20,7 +20,6 @@ using cairn::testing::ReadFile;
 using cairn::testing::TempDir;
 using testing::MakeBag;
 using testing::MemoryBag;
-using testing::Sha256Hex;
 using testing::SiteFile;
 using testing::StoreBag;
 
@@ -65,7 +64,7 @@ class RestoreTest : public ::testing::Test {
   }
 
   std::string BlobPath(const std::string& site, const std::string& content) {
-    return SiteFile(*repo_, site, layout::BlobKey(Sha256Hex(content)));
+    return SiteFile(*repo_, site, layout::BlobKey(testing::Sha256Hex(content)));
   }
 
   void FlipFirstByte(const std::string& path) {
@@ -184,17 +183,17 @@ TEST_F(RestoreTest, CorruptCopyFallsBackAndIsRecordedForRepair) {
   EXPECT_EQ(r->problems[0].path, "data/sub dir/b.bin");
   EXPECT_EQ(r->problems[0].outcome, CopyOutcome::kCorrupt);
   EXPECT_EQ(r->repairs_queued, 1u);
-  auto state = repo_->catalog().BlobOnSite(Sha256Hex(content), "a");
+  auto state = repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "a");
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state.value(), ReplicaState::kCorrupt);
-  auto other = repo_->catalog().BlobOnSite(Sha256Hex(content), "b");
+  auto other = repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "b");
   EXPECT_EQ(other.value(), ReplicaState::kOk);
   JobFilter repairs;
   repairs.kind = proto::JOB_KIND_REPAIR;
   auto jobs = repo_->catalog().ListJobs(repairs);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 1u);
-  EXPECT_EQ(jobs->at(0).job.blob(), Sha256Hex(content));
+  EXPECT_EQ(jobs->at(0).job.blob(), testing::Sha256Hex(content));
   EXPECT_EQ(jobs->at(0).job.target_site(), "a");
   std::vector<proto::Event> fix = Events("fixity check");
   ASSERT_EQ(fix.size(), 1u);
@@ -210,8 +209,9 @@ TEST_F(RestoreTest, MissingCopyAndCorruptTagFileFallBack) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ExpectSameBag(bag_, tmp_ / "out");
   EXPECT_EQ(r->problems.size(), 2u);
-  EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
-            ReplicaState::kMissing);
+  EXPECT_EQ(
+      repo_->catalog().BlobOnSite(testing::Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
+      ReplicaState::kMissing);
   auto replicas = repo_->catalog().ReplicasOf(1);
   ASSERT_TRUE(replicas.ok());
   int corrupt_tags = 0;
@@ -242,8 +242,10 @@ TEST_F(RestoreTest, NoGoodCopyFailsNamingTheFileAndLeavesNothing) {
   ASSERT_EQ(dis.size(), 1u);
   EXPECT_EQ(dis[0].outcome(), "failure");
   // Both bad copies are still recorded for repair.
-  EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(content), "a").value(), ReplicaState::kCorrupt);
-  EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(content), "b").value(), ReplicaState::kMissing);
+  EXPECT_EQ(repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "a").value(),
+            ReplicaState::kCorrupt);
+  EXPECT_EQ(repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "b").value(),
+            ReplicaState::kMissing);
 
   req.format = RestoreFormat::kZip;
   req.dest = (tmp_ / "out.zip").string();
@@ -261,8 +263,9 @@ TEST_F(RestoreTest, OnlySiteReadsThatSiteAlone) {
   EXPECT_EQ(r->files_from_site.size(), 1u);
   EXPECT_EQ(r->files_from_site["b"], 8u);
   // Site a was never read, so its damage is still unknown to the catalog.
-  EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
-            ReplicaState::kOk);
+  EXPECT_EQ(
+      repo_->catalog().BlobOnSite(testing::Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
+      ReplicaState::kOk);
 
   req.site = "a";
   req.dest = (tmp_ / "from-a").string();
@@ -282,8 +285,9 @@ TEST_F(RestoreTest, UnreadableSiteIsSkippedNotCalledCorrupt) {
   ExpectSameBag(bag_, tmp_ / "out");
   EXPECT_EQ(r->repairs_queued, 0u);
   for (const CopyProblem& p : r->problems) EXPECT_EQ(p.outcome, CopyOutcome::kUnavailable);
-  EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
-            ReplicaState::kOk);
+  EXPECT_EQ(
+      repo_->catalog().BlobOnSite(testing::Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
+      ReplicaState::kOk);
 }
 
 TEST_F(RestoreTest, HostileCatalogPathIsRefusedAndNothingIsWritten) {
@@ -316,7 +320,7 @@ TEST_F(RestoreTest, TagFilesCairnAddedAreLeftOut) {
       bagit::HashBytes("x\n", bagit::Only(bagit::Algorithm::kMd5))[bagit::Algorithm::kMd5] +
       "  data/x.txt\n";
   MemoryBag stored = original;
-  stored.tags["manifest-sha256.txt"] = Sha256Hex("x\n") + "  data/x.txt\n";
+  stored.tags["manifest-sha256.txt"] = testing::Sha256Hex("x\n") + "  data/x.txt\n";
   stored.tags["cairn-added.txt"] = "manifest-sha256.txt\n";
   ASSERT_EQ(StoreBag(*repo_, "acme", "md5bag", stored), 1u);
   RestoreRequest req = Request("md5bag");

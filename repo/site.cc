@@ -154,23 +154,68 @@ Result<bool> Site::HasBlob(std::string_view sha256_hex) {
 
 Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_hex,
                                                         std::optional<uint64_t> size) {
-  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
   PutOptions options;
   options.if_absent = true;
-  options.expected_sha256 = std::string(sha256_hex);
   options.size_hint = size;
-  return backend_->NewWriter(options);
+  if (!sha256_hex.empty()) {
+    CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+    options.expected_sha256 = std::string(sha256_hex);
+    options.key_hint = layout::BlobKey(sha256_hex);
+  }
+  Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
+  if (!writer.ok()) return writer.status().WithContext("site " + id());
+  return writer;
 }
 
-Status Site::CommitBlob(BlobWriter& writer, std::string_view sha256_hex) {
-  Status status = CheckBlobName(sha256_hex);
-  if (!status.ok()) {
+Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_view sha256_hex,
+                                                std::optional<uint64_t> size) {
+  Status named = CheckBlobName(sha256_hex);
+  if (!named.ok()) {
     writer.Abort();
-    return status;
+    return named;
   }
-  status = writer.Commit(layout::BlobKey(sha256_hex));
-  if (!status.ok()) writer.Abort();
-  return status.IsAlreadyExists() ? Status::OK() : status;
+  const std::string key = layout::BlobKey(sha256_hex);
+  const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
+  BlobCommitResult result;
+  // A blob already there is read back before it is counted on: a damaged one
+  // is replaced by the writer's bytes, which are known good.
+  Result<ObjectInfo> present = Stat(key);
+  if (present.ok()) {
+    Status verified = VerifyBlob(sha256_hex, size);
+    if (verified.ok()) {
+      writer.Abort();
+      result.how = BlobCommit::kVerified;
+      return result;
+    }
+    if (!verified.IsCorruption() && !verified.IsNotFound()) {
+      writer.Abort();
+      return verified;
+    }
+    if (verified.IsCorruption()) {
+      result.replaced = verified.message();
+      Status removed = backend_->Remove(key);
+      if (!removed.ok()) {
+        writer.Abort();
+        return removed.WithContext(where + ": could not remove the damaged copy");
+      }
+    }
+  } else if (!present.status().IsNotFound()) {
+    writer.Abort();
+    return present.status().WithContext(where);
+  }
+  Status committed = writer.Commit(key);
+  if (committed.ok()) {
+    result.how = result.replaced.empty() ? BlobCommit::kCreated : BlobCommit::kReplaced;
+    return result;
+  }
+  writer.Abort();
+  if (!committed.IsAlreadyExists()) return committed.WithContext(where);
+  // Another writer made the blob meanwhile: verify it like any existing blob.
+  Status verified = VerifyBlob(sha256_hex, size);
+  if (!verified.ok()) return verified;
+  result.how = BlobCommit::kVerified;
+  result.replaced.clear();
+  return result;
 }
 
 Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {
@@ -181,7 +226,7 @@ Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {
     writer->Abort();
     return status;
   }
-  return CommitBlob(*writer, sha256_hex);
+  return CommitBlob(*writer, sha256_hex, bytes.size()).status();
 }
 
 Status Site::ReadBlob(std::string_view sha256_hex, const ByteSink& sink) {
@@ -211,6 +256,32 @@ Status Site::SettleWriteOnce(const std::string& key, Status written, std::string
   return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
                                " already holds other bytes (written once, never replaced: "
                                "another deposit of this version number)");
+}
+
+Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Sha256Stream hash;
+  uint64_t read = 0;
+  Status s = ReadBlob(sha256_hex, [&](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    read += chunk.size();
+    return Status::OK();
+  });
+  const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
+  if (!s.ok()) return s.WithContext(where);
+  std::string digest = hash.FinishHex();
+  if (digest == sha256_hex && (!size || *size == read)) return Status::OK();
+  return Status::Corruption(where + ": read " + std::to_string(read) + " bytes with sha256 " +
+                            digest +
+                            (size ? ", expected " + std::to_string(*size) + " bytes" : ""));
+}
+
+Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Status removed = backend_->Remove(layout::BlobKey(sha256_hex));
+  if (!removed.ok())
+    return removed.WithContext("site " + id() + ": remove blob " + std::string(sha256_hex));
+  return removed;
 }
 
 Status Site::PutTagFile(std::string_view partner, std::string_view object, uint32_t version,

@@ -67,20 +67,52 @@ class Site {
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn);
 
   // --- blobs (write-once, named by SHA-256) ---
+  // A blob found already present is verified, never trusted: every method
+  // below that meets an existing blob reads it back before counting on it.
+
   // True if the blob exists on this site (a size check is the caller's).
   Result<bool> HasBlob(std::string_view sha256_hex);
-  // A writer for a new blob that will be checked against `sha256_hex` at
-  // commit (the backend refuses with Corruption if the bytes do not match).
+  // A writer for a new blob. With `sha256_hex` the bytes are checked against
+  // it at commit (the backend refuses with Corruption if they do not match)
+  // and S3 may upload them straight to the blob's key; empty: the name is
+  // known only at CommitBlob (the caller hashes the bytes, or reads them back
+  // with BlobWriter::DigestAppended first).
   Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view sha256_hex,
                                                     std::optional<uint64_t> size = std::nullopt);
-  // Commits `writer` as blob `sha256_hex`, write-once. A blob that already
-  // exists is success (content addressing: same name, same bytes); the
-  // writer's bytes are then discarded.
-  Status CommitBlob(BlobWriter& writer, std::string_view sha256_hex);
+
+  // What CommitBlob found under the blob's name.
+  enum class BlobCommit {
+    kCreated,   // nothing: the writer's bytes are the blob now
+    kVerified,  // a blob whose bytes, read back, hash to its name: kept, the writer's discarded
+    kReplaced,  // a blob with wrong bytes: replaced by the writer's (a repair)
+  };
+  struct BlobCommitResult {
+    BlobCommit how = BlobCommit::kCreated;
+    std::string replaced;  // kReplaced: what the wrong blob held ("read N bytes with sha256 X")
+  };
+  // Commits `writer` as blob `sha256_hex`, write-once. REQUIRES: the writer's
+  // bytes hash to `sha256_hex` (its expected_sha256, or the caller's own
+  // digest of them). A blob already under that name is read back first
+  // (VerifyBlob): kept if it verifies, else removed and replaced by the
+  // writer's bytes. `size`, when given, is the size the blob must have.
+  // Errors name the site and the blob; the writer is aborted on any error.
+  Result<BlobCommitResult> CommitBlob(BlobWriter& writer, std::string_view sha256_hex,
+                                      std::optional<uint64_t> size = std::nullopt);
   // Whole blob from memory: NewBlobWriter + Append + CommitBlob.
   Status PutBlob(std::string_view sha256_hex, std::string_view bytes);
   // Streams a blob (Read on its key).
   Status ReadBlob(std::string_view sha256_hex, const ByteSink& sink);
+  // Reads blob `sha256_hex` back and hashes it. OK if its bytes hash to its
+  // name (and it has `size` bytes, when given); Corruption if they do not
+  // ("site S: blob X: read N bytes with sha256 Y"); NotFound if it is absent;
+  // Unavailable (or another read error) if it could not be read: never
+  // Corruption for "could not read".
+  Status VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size = std::nullopt);
+  // Removes blob `sha256_hex`. For the garbage collector and abandoned
+  // deposits only. REQUIRES: the caller holds the repository's writers' lock
+  // exclusively (no deposit in flight can have adopted the blob) and found that
+  // no catalog version references it. OK if it was absent.
+  Status RemoveUnreferencedBlob(std::string_view sha256_hex);
 
   // --- bags (write-once: a version record and its tag files are never replaced) ---
   // Every write below checks the marker first (Unavailable if it is gone).

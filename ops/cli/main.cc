@@ -14,11 +14,13 @@ namespace {
 
 // Every verb, in the order `cairn --help` lists them.
 constexpr RegisterFn kVerbs[] = {
-    RegisterVersion,   RegisterBagCreate, RegisterBagValidate,    RegisterInit,
-    RegisterSite,      RegisterPartner,   RegisterPolicy,         RegisterDeposit,
-    RegisterReplicate, RegisterList,      RegisterShow,           RegisterRestore,
-    RegisterUsage,     RegisterEvents,    RegisterCatalogRebuild, RegisterSiteResync,
-    RegisterAudit,     RegisterDaemon,
+    RegisterVersion,    RegisterBagCreate, RegisterBagValidate,
+    RegisterInit,       RegisterSite,      RegisterPartner,
+    RegisterPolicy,     RegisterDeposit,   RegisterReplicate,
+    RegisterList,       RegisterShow,      RegisterRestore,
+    RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
+    RegisterSiteResync, RegisterAudit,     RegisterDaemon,
+    RegisterGc,
 };
 
 // Set when the command line asks for --json: every failure is then also a JSON

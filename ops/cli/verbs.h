@@ -24,6 +24,7 @@ void RegisterPartner(CLI::App& app, Globals& g);         // partner.cc
 void RegisterPolicy(CLI::App& app, Globals& g);          // policy.cc
 void RegisterAudit(CLI::App& app, Globals& g);           // audit.cc
 void RegisterDaemon(CLI::App& app, Globals& g);          // daemon.cc
+void RegisterGc(CLI::App& app, Globals& g);              // gc.cc
 
 }  // namespace cairn::cli
 

@@ -153,6 +153,19 @@ class Catalog {
   // Per partner and per site usage; see PartnerUsage for the fair split.
   Result<Usage> GetUsage();
 
+  // --- blobs no version references, for cairn gc (catalog_gc.cc) ---
+  // When `cairn gc` first saw blob `sha256` unreferenced on `site`, or nullopt.
+  Result<std::optional<int64_t>> GcCandidateSince(const std::string& site,
+                                                  const std::string& sha256);
+  // Records that blob `sha256` (`size` bytes) was seen unreferenced on `site`
+  // at `since`; an existing row keeps its earlier time.
+  Status AddGcCandidate(const std::string& site, const std::string& sha256, uint64_t size,
+                        int64_t since);
+  // Forgets a candidate (removed, gone, or referenced again). OK if absent.
+  Status RemoveGcCandidate(const std::string& site, const std::string& sha256);
+  // The candidates recorded for `site`, by sha256.
+  Result<std::vector<std::string>> ListGcCandidates(const std::string& site);
+
   // --- job queue (catalog_jobs.cc) ---
   // Queues a job due now (or at job.next_try_unix_micros). Enqueueing a job
   // equal in kind/object/blob/tag/target to one already queued or leased

@@ -29,6 +29,11 @@ constexpr Migration kMigrations[] = {
         "witness_keys",
 #include "repo/catalog/migrations/0004_witness_keys.sql.inc"
     },
+    {
+        5,
+        "gc_candidates",
+#include "repo/catalog/migrations/0005_gc_candidates.sql.inc"
+    },
 };
 
 }  // namespace

@@ -1,0 +1,76 @@
+// End to end (issue 14, item 2): a deposit that finds its blob already on the
+// site reads it back; a damaged one is replaced with the depositor's bytes and
+// the repair is recorded, never re-stamped good.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+class CliBlobVerifyTest : public RepoFixture {
+ protected:
+  static std::string Sha256Of(const std::string& bytes) {
+    return bagit::HashBytes(bytes,
+                            bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  }
+};
+
+TEST_F(CliBlobVerifyTest, DepositReplacesADamagedBlobItFindsAlreadyStored) {
+  fs::path src = MakeSourceFolder("one");
+  Deposit("acme", src.string(), "first");
+  const std::string binary = ReadFile(src / "sub/b.bin");
+  const std::string sha = Sha256Of(binary);
+  fs::path blob = BlobFile("a", binary);
+  FlipByte(blob);
+  ASSERT_NE(Sha256Of(ReadFile(blob)), sha);
+
+  // The same bytes deposited as another object.
+  Deposit("acme", src.string(), "second");
+
+  // The deposit read the blob back and put the depositor's good bytes in place.
+  EXPECT_EQ(Sha256Of(ReadFile(blob)), sha) << "site a still holds the damaged blob";
+  EXPECT_EQ(CopyStates("acme/second", "data/sub/b.bin"), "a:ok b:ok");
+  // What it did is recorded: the failed check and the recovery, naming blob and site.
+  CommandResult events = Cairn({"events", "acme/second", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  auto list = nlohmann::json::parse(events.out, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << events.out;
+  bool failed_check = false, recovered = false;
+  for (const auto& e : list) {
+    std::string detail = e.value("detail", "");
+    if (detail.find(sha) == std::string::npos || e.value("site", "") != "a") continue;
+    if (e.value("type", "") == "fixity check" && e.value("outcome", "") == "failure") {
+      failed_check = true;
+    }
+    if (e.value("type", "") == "recovery" && e.value("outcome", "") == "success") recovered = true;
+  }
+  EXPECT_TRUE(failed_check) << events.out;
+  EXPECT_TRUE(recovered) << events.out;
+  // Every copy now verifies: a full audit finds nothing.
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+}
+
+TEST_F(CliBlobVerifyTest, DepositReplacesADamagedBlobTheCatalogDoesNotKnow) {
+  // A blob left on the site by nobody the catalog knows (a killed deposit), then damaged:
+  // a deposit of those bytes must not adopt it as it is.
+  fs::path src = tmp_ / "src-lone";
+  const std::string bytes = std::string(5000, 'L') + "lone file\n";
+  WriteFile(src / "lone.txt", bytes);
+  const std::string sha = Sha256Of(bytes);
+  fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(sha);
+  std::string damaged = bytes;
+  damaged[10] ^= 0x01;
+  WriteFile(blob, damaged);
+
+  Deposit("acme", src.string(), "lone");
+  EXPECT_EQ(Sha256Of(ReadFile(blob)), sha) << "the deposit adopted a damaged blob";
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing
