@@ -101,6 +101,11 @@ void BagChecker::CheckTagManifests() {
 
 void BagChecker::CheckFetch() {
   const ManifestIndex& index = *contents_->manifests;
+  if (options_.mode == ValidationMode::kFast && !contents_->fetch.empty()) {
+    report_->Warning("fetch.txt", "fast.fetch-unchecked",
+                     "--fast did not check whether the " + std::to_string(contents_->fetch.size()) +
+                         " files fetch.txt names are present (the bag may be incomplete)");
+  }
   for (const FetchEntry& f : contents_->fetch) {
     std::optional<ManifestIndex::EntryId> id = index.Find(f.path);
     if (!id || index.listed_mask(*id) != index.all_manifests_mask()) {
@@ -159,9 +164,17 @@ void BagChecker::CheckMissingAndCollisions() {
       return;
     }
     if (std::binary_search(fetch_paths.begin(), fetch_paths.end(), entry.path)) {
+      // RFC 8493 section 3: complete means every manifest entry is present; a
+      // file still to be fetched leaves the bag incomplete, so not valid.
       report_->complete = false;
-      report_->Warning(entry.path, "fetch.file-absent",
-                       "not present; fetch.txt says where to get it (the bag is incomplete)");
+      std::string msg = "listed in " + index.manifest_file(std::countr_zero(entry.listed)) +
+                        " but not in the bag; fetch.txt says where to get it, and until it is "
+                        "fetched the bag is incomplete";
+      if (options_.allow_fetch) {
+        report_->Warning(entry.path, "complete.fetch-not-retrieved", msg + " (allowed)");
+      } else {
+        report_->Error(entry.path, "complete.fetch-not-retrieved", msg + ", so not valid");
+      }
       return;
     }
     report_->Error(

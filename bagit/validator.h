@@ -35,6 +35,11 @@ struct ValidateOptions {
   ValidationMode mode = ValidationMode::kFull;
   unsigned threads = 0;              // hashing threads; 0 = one per core
   const Profile* profile = nullptr;  // also check this BagIt profile (not owned)
+  // A payload file that is absent and named in fetch.txt makes the bag
+  // incomplete (Report::complete false, rule complete.fetch-not-retrieved).
+  // false (RFC 8493 section 3: a valid bag is complete): an error, the bag is
+  // invalid. true: a warning, for a bag meant to be fetched later.
+  bool allow_fetch = false;
 };
 
 // A tag file as found in the bag.

@@ -162,17 +162,40 @@ TEST(ValidatorTest, PercentEncodedNamesAndEveryManifest) {
   EXPECT_TRUE(partial.Has("payload.not-in-every-manifest")) << partial.ToText();
 }
 
-TEST(ValidatorTest, HoleyBagIsValidButIncomplete) {
+// RFC 8493 section 3: valid means complete. A file still to be fetched makes
+// the bag incomplete, so invalid, unless the caller allows fetching later.
+TEST(ValidatorTest, HoleyBagIsIncompleteSoInvalidUnlessFetchIsAllowed) {
   TempDir tmp;
   MakeBag(tmp.path(), {{"data/here.txt", "here"}, {"data/there.txt", "there"}});
   fs::remove(tmp / "data/there.txt");
   WriteFile(tmp / "bag-info.txt", "Source-Organization: Cairn\n");
   fs::remove(tmp / "tagmanifest-sha256.txt");  // bag-info.txt changed
   WriteFile(tmp / "fetch.txt", "https://example.org/there.txt 5 data/there.txt\n");
-  Report r = Validate(tmp.path());
-  EXPECT_TRUE(r.valid()) << r.ToText();
-  EXPECT_FALSE(r.complete);
-  EXPECT_TRUE(r.Has("fetch.file-absent"));
+  for (ValidationMode mode : {ValidationMode::kFull, ValidationMode::kCompletenessOnly}) {
+    Report r = Validate(tmp.path(), mode);
+    EXPECT_FALSE(r.valid()) << r.ToText();
+    EXPECT_FALSE(r.complete);
+    ASSERT_EQ(r.error_count(), 1u) << r.ToText();
+    EXPECT_EQ(r.findings()[0].rule, "complete.fetch-not-retrieved");
+    EXPECT_EQ(r.findings()[0].file, "data/there.txt");
+    EXPECT_EQ(r.findings()[0].severity, Severity::kError);
+  }
+  ValidateOptions allow;
+  allow.allow_fetch = true;
+  Result<Validation> later = ValidateBag(tmp.path().string(), allow);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_TRUE(later->report.valid()) << later->report.ToText();
+  EXPECT_FALSE(later->report.complete);
+  EXPECT_TRUE(later->report.Has("complete.fetch-not-retrieved"));
+  EXPECT_NE(later->report.ToText().find("incomplete"), std::string::npos);
+  // --fast does not look at payload names: it says so rather than pass silently.
+  Report fast = Validate(tmp.path(), ValidationMode::kFast);
+  EXPECT_TRUE(fast.Has("fast.fetch-unchecked")) << fast.ToText();
+  // Fetched: complete and valid, fetch.txt and all.
+  WriteFile(tmp / "data/there.txt", "there");
+  Report fetched = Validate(tmp.path());
+  EXPECT_TRUE(fetched.valid()) << fetched.ToText();
+  EXPECT_TRUE(fetched.complete);
   WriteFile(tmp / "fetch.txt", "https://example.org/x 5 data/unlisted.txt\n");
   EXPECT_TRUE(Validate(tmp.path()).Has("fetch.not-in-manifest"));
 }

@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <span>
 
 #include "repo/events/event_types.h"
+#include "repo/restore_check.h"
 #include "repo/restore_plan.h"
 #include "repo/site.h"
 
@@ -53,8 +55,10 @@ class MemoryOutput final : public RestoreOutput {
 
 // When the version holds cairn-added.txt (tag files Cairn generated at
 // deposit, e.g. a manifest-sha256.txt the bag lacked), reads it verified from
-// the sites and drops the files it lists, and itself, from the plan. Bad
-// copies of the list met on the way are added to `problems`.
+// the sites and drops the files it lists, and itself, from the plan; a
+// manifest-sha256.txt it lists stays as a check-only item (the payload is
+// still checked against it). Bad copies of the list met on the way are added
+// to `problems`.
 Status DropCairnAddedFiles(RestorePlan& plan,
                            const std::map<std::string, Site*, std::less<>>& sites,
                            std::vector<CopyProblem>* problems) {
@@ -76,6 +80,13 @@ Status DropCairnAddedFiles(RestorePlan& plan,
     if (!name.empty() && name.back() == '\r') name.pop_back();
     if (!name.empty()) added.insert(name);
     start = end + 1;
+  }
+  for (RestoreItem& item : plan.items) {
+    if (item.tag_file && item.path == restore_internal::kCheckedManifestName &&
+        added.count(item.path)) {
+      item.check_only = true;
+      added.erase(item.path);
+    }
   }
   std::erase_if(plan.items,
                 [&](const RestoreItem& item) { return item.tag_file && added.count(item.path); });
@@ -207,13 +218,23 @@ Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req) {
     auto created = CreateRestoreOutput(req.dest, req.format, bag_name);
     if (!created.ok()) return created.status().WithContext(context);
     out = std::move(created).value();
-    run = CopyItems(plan.items, sites, *out, req.threads);
+    // Every payload file is checked against version.pb and manifest-sha256.txt
+    // as they pass, before any payload byte is written (restore_check.h).
+    size_t first_payload = restore_internal::FirstPayloadItem(plan.items);
+    std::set<std::string> check_only;
+    for (size_t i = 0; i < first_payload; ++i) {
+      if (plan.items[i].check_only) check_only.insert(plan.items[i].path);
+    }
+    restore_internal::CheckingOutput checked(
+        *out, plan.version, std::span<const RestoreItem>(plan.items).subspan(first_payload),
+        std::move(check_only));
+    run = CopyItems(plan.items, sites, checked, req.threads);
+    if (run.status.ok()) run.status = checked.Finish();
   } else {
     run.status = dropped;
   }
   run.problems.insert(run.problems.begin(), list_problems.begin(), list_problems.end());
   plan.items.clear();
-  if (run.status.ok()) run.status = out->Finish();
   out.reset();  // on failure: removes the partial folder or archive
 
   std::vector<proto::Event> events;

@@ -7,7 +7,12 @@
 // catalog; version.pb, and the tag files Cairn added at deposit as listed in
 // cairn-added.txt (with the list itself), are left out);
 // every payload file is read from a site, hashed while written and verified
-// before it becomes part of the bag. The bag appears at DEST only when whole:
+// before it becomes part of the bag. The catalog is only an index: before any
+// payload byte is written, its list of files is checked against the bag as
+// written on the sites, the version's own record (version.pb) and its
+// manifest-sha256.txt, each read once as a stream (restore_check.h); a
+// disagreement stops the restore naming the file, and no bytes the bag does
+// not vouch for are ever written. The bag appears at DEST only when whole:
 // a folder built in DEST.partial-XXXXXX and renamed, or an archive (tar, tgz,
 // zip) whose top folder is DEST's base name.
 //
@@ -68,7 +73,10 @@ struct RestoreReport {
 //   NotFound         unknown object, version or site
 //   AlreadyExists    DEST exists
 //   Corruption       some file has no good copy: the message names the file
-//                    and every site's outcome; nothing is left at DEST
+//                    and every site's outcome; or the catalog disagrees with
+//                    version.pb or manifest-sha256.txt (rule
+//                    restore.catalog-disagrees, naming the file; no copy is
+//                    marked bad), or lists neither; nothing is left at DEST
 //   Unavailable      some file could only not be read (sites down)
 Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& request);
 

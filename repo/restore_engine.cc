@@ -135,9 +135,11 @@ class Copier {
       CAIRN_RETURN_IF_ERROR(
           TryCopy(item, name, it == sites_.end() ? nullptr : it->second, *target, &attempt));
       if (attempt.outcome == CopyOutcome::kOk) {
-        CAIRN_RETURN_IF_ERROR(target->Commit());
-        Record(item, attempts, name);
-        return Status::OK();
+        // A failed commit (a local write, or a check of the output) still
+        // leaves the bad copies met on the way recorded for repair.
+        Status committed = target->Commit();
+        Record(item, attempts, committed.ok() ? name : "");
+        return committed;
       }
       attempts.push_back(std::move(attempt));
     }
@@ -152,7 +154,7 @@ class Copier {
       run.problems.push_back(CopyProblem{item.path, item.key, item.sha256, item.tag_file, a.site,
                                          a.outcome, a.detail});
     }
-    if (good_site.empty()) return;
+    if (good_site.empty() || item.check_only) return;
     run.files_from_site[good_site]++;
     if (item.tag_file) {
       run.tag_files++;

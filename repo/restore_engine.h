@@ -34,6 +34,10 @@ struct RestoreItem {
   std::string sha256;  // lower-case hex: what the bytes must hash to
   bool tag_file = false;
   std::vector<std::string> sites;  // site names to try, best first
+  // Read and verified like any item, but not part of the restored bag (the
+  // output decides what to do with its bytes): version.pb, a manifest Cairn
+  // added. Not counted in RestoreRun's files.
+  bool check_only = false;
 };
 
 // A copy that was read and found bad, or could not be read at all.
@@ -62,13 +66,15 @@ struct RestoreRun {
 // InvalidArgument naming the path and the rule otherwise.
 Status CheckRestoreItems(const std::vector<RestoreItem>& items);
 
-// Copies every item into `out` (tag files are expected first) using
-// `threads` workers when the output allows it (0: 4 workers). A site absent
-// from `sites` (or null) counts as unavailable. Reads go in 1
-// MiB chunks; memory stays bounded whatever the sizes. Stops at the first item
-// with no good copy: status names the file and every site's outcome
-// (Corruption when a copy was bad or missing, Unavailable when sites could
-// only not be read). Does not call out.Finish().
+// Copies every item into `out` (tag files are expected first: they are copied
+// one at a time, in order, before any payload file) using `threads` workers
+// when the output allows it (0: 4 workers). A site absent from `sites` (or
+// null) counts as unavailable. Reads go in 1 MiB chunks; memory stays bounded
+// whatever the sizes. Stops at the first item with no good copy: status names
+// the file and every site's outcome (Corruption when a copy was bad or
+// missing, Unavailable when sites could only not be read), or at the first
+// FileTarget::Commit() that fails (its status, the bad copies met before it
+// still listed in `problems`). Does not call out.Finish().
 RestoreRun CopyItems(const std::vector<RestoreItem>& items,
                      const std::map<std::string, Site*, std::less<>>& sites, RestoreOutput& out,
                      unsigned threads);

@@ -6,6 +6,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "repo/restore_check.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo::restore_internal {
@@ -76,6 +77,12 @@ bool RestorePlan::HasReplica(const CopyProblem& p) const {
 
 bool LeftOutOfRestore(const TagFileEntry& tag) { return tag.name == layout::kVersionRecordName; }
 
+size_t FirstPayloadItem(const std::vector<RestoreItem>& items) {
+  size_t i = 0;
+  while (i < items.size() && items[i].tag_file) ++i;
+  return i;
+}
+
 Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
                                 const std::string& object, uint32_t version,
                                 const std::string& only_site) {
@@ -108,20 +115,50 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   };
 
   const VersionInfo& v = plan.version;
+  const std::string what = v.partner + "/" + v.object + "@v" + std::to_string(v.version);
   std::vector<const TagFileEntry*> tags;
+  const TagFileEntry* record = nullptr;
+  bool has_manifest = false;
   for (const TagFileEntry& t : v.tag_files) {
-    if (!LeftOutOfRestore(t)) tags.push_back(&t);
+    if (LeftOutOfRestore(t)) {
+      record = &t;
+    } else {
+      tags.push_back(&t);
+    }
+    has_manifest = has_manifest || t.name == kCheckedManifestName;
   }
-  // bagit.txt first: some readers of serialized bags expect it early.
+  // The bag's own word on its files (restore_check.h): without it the catalog
+  // alone would say which bytes to write.
+  if (record == nullptr || !has_manifest) {
+    return Status::Corruption(
+        "restore: the catalog lists no " +
+        std::string(record == nullptr ? layout::kVersionRecordName : kCheckedManifestName) +
+        " for " + what +
+        ", so its files cannot be checked against the bag on the sites "
+        "(every stored version has one; `cairn catalog rebuild --from "
+        "SITE` rebuilds the catalog from a site)");
+  }
+  // version.pb first (read, checked, not written): a catalog that disagrees
+  // with it stops the restore before anything is written. Then bagit.txt:
+  // some readers of serialized bags expect it early.
   std::stable_sort(tags.begin(), tags.end(), [](const TagFileEntry* a, const TagFileEntry* b) {
     return (a->name == "bagit.txt") > (b->name == "bagit.txt");
   });
+  tags.insert(tags.begin(), record);
   for (const TagFileEntry* t : tags) {
-    CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(t->name).WithContext("restore: catalog"));
+    if (t != record) {  // the one name ValidateTagFileName reserves
+      CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(t->name).WithContext("restore: catalog"));
+    }
     plan.tag_ids[t->name] = t->id;
-    plan.items.push_back(RestoreItem{
-        t->name, layout::TagFileKey(v.partner, v.object, v.version, t->name), t->size, t->sha256,
-        true, Candidates(states_of(TagRefKey(t->id)), plan.sites, only_site)});
+    RestoreItem item{t->name,
+                     t == record ? layout::VersionRecordKey(v.partner, v.object, v.version)
+                                 : layout::TagFileKey(v.partner, v.object, v.version, t->name),
+                     t->size,
+                     t->sha256,
+                     true,
+                     Candidates(states_of(TagRefKey(t->id)), plan.sites, only_site)};
+    item.check_only = t == record;
+    plan.items.push_back(std::move(item));
   }
   for (FileEntry& f : plan.version.files) {
     if (!layout::IsSha256Hex(f.sha256)) {
@@ -136,6 +173,12 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   }
   plan.version.files.clear();
   plan.version.files.shrink_to_fit();
+  // The catalog lists files in path order; the checks look paths up by it.
+  auto payload = plan.items.begin() + static_cast<std::ptrdiff_t>(FirstPayloadItem(plan.items));
+  auto by_path = [](const RestoreItem& a, const RestoreItem& b) { return a.path < b.path; };
+  if (!std::is_sorted(payload, plan.items.end(), by_path)) {
+    std::sort(payload, plan.items.end(), by_path);
+  }
   CAIRN_RETURN_IF_ERROR(CheckRestoreItems(plan.items));
   return plan;
 }

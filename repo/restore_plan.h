@@ -17,8 +17,10 @@
 namespace cairn::repo::restore_internal {
 
 struct RestorePlan {
-  VersionInfo version;             // without files (they are in `items`)
-  std::vector<RestoreItem> items;  // tag files first (bagit.txt leading), then payload by path
+  VersionInfo version;  // without files (they are in `items`)
+  // Tag files first (version.pb leading, check-only, then bagit.txt), then
+  // payload sorted by path.
+  std::vector<RestoreItem> items;
   std::vector<std::string> sites;  // every site any item may be read from
   // Tag file name -> tag_files row id (for replica updates).
   std::unordered_map<std::string, int64_t> tag_ids;
@@ -29,13 +31,18 @@ struct RestorePlan {
   bool HasReplica(const CopyProblem& p) const;
 };
 
-// True for tag files that are not part of the depositor's bag: version.pb and
-// the files Cairn generated at deposit.
+// True for the tag file that is not part of the depositor's bag whatever the
+// version holds: version.pb (the files Cairn added are listed in
+// cairn-added.txt, read at restore).
 bool LeftOutOfRestore(const TagFileEntry& tag);
+// Index of the first payload item of `items` (items.size() if none).
+size_t FirstPayloadItem(const std::vector<RestoreItem>& items);
 
 // Builds the plan for partner/object@version (0: latest). With `only_site`
 // set every item is read from that site alone (NotFound if no such site).
-// InvalidArgument if a catalog entry is unsafe to write (CheckRestoreItems).
+// InvalidArgument if a catalog entry is unsafe to write (CheckRestoreItems);
+// Corruption if the catalog lists no version.pb or manifest-sha256.txt for the
+// version (nothing to check its files against).
 Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
                                 const std::string& object, uint32_t version,
                                 const std::string& only_site);

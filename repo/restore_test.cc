@@ -332,6 +332,101 @@ TEST_F(RestoreTest, TagFilesCairnAddedAreLeftOut) {
   ExpectValid(req.dest);
 }
 
+// The catalog is an index; the version's own record (version.pb) and the bag's
+// manifests as written on the site are what the bag vouches for. A files row
+// edited to another blob's digest and size would have restore write the other
+// file's bytes: it stops before any payload is written, names the file, leaves
+// nothing at DEST and blames no copy.
+TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
+  const std::string& other = bag_.payload.at("data/100%.txt");
+  ASSERT_TRUE(repo_->catalog()
+                  .db()
+                  .Exec("UPDATE files SET sha256 = '" + Sha256Hex(other) +
+                        "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
+                  .ok());
+  for (auto [format, name] :
+       {std::pair{RestoreFormat::kDir, "out"}, std::pair{RestoreFormat::kZip, "out.zip"}}) {
+    RestoreRequest req = Request(name);
+    req.format = format;
+    auto r = Restore(*repo_, req);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+    const std::string& msg = r.status().message();
+    EXPECT_NE(msg.find("data/a.txt"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("version.pb"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(Sha256Hex(other)), std::string::npos) << msg;
+    ExpectNothingAt(req.dest);
+  }
+  for (const char* site : {"a", "b"}) {
+    EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(other), site).value(), ReplicaState::kOk);
+  }
+  JobFilter repairs;
+  repairs.kind = proto::JOB_KIND_REPAIR;
+  EXPECT_TRUE(repo_->catalog().ListJobs(repairs).value().empty());
+  std::vector<proto::Event> dis = Events("dissemination");
+  ASSERT_EQ(dis.size(), 2u);
+  EXPECT_EQ(dis[0].outcome(), "failure");
+}
+
+TEST_F(RestoreTest, FileTheCatalogLostIsNamed) {
+  ASSERT_TRUE(repo_->catalog().db().Exec("DELETE FROM files WHERE path = 'data/empty'").ok());
+  RestoreRequest req = Request("out");
+  auto r = Restore(*repo_, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("data/empty"), std::string::npos) << r.status().ToString();
+  ExpectNothingAt(req.dest);
+}
+
+TEST_F(RestoreTest, ManifestOnTheSiteDisagreeingWithTheCatalogStopsTheRestore) {
+  MemoryBag bag = MakeBag({{"data/x.txt", "x\n"}, {"data/y.txt", "y\n"}});
+  // The bag's own manifest vouches for other bytes than the catalog does.
+  bag.tags["manifest-sha256.txt"] =
+      Sha256Hex("y\n") + "  data/x.txt\n" + Sha256Hex("y\n") + "  data/y.txt\n";
+  ASSERT_EQ(StoreBag(*repo_, "acme", "lying", bag), 1u);
+  RestoreRequest req = Request("lying");
+  req.object = "lying";
+  auto r = Restore(*repo_, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  const std::string& msg = r.status().message();
+  EXPECT_NE(msg.find("data/x.txt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("manifest-sha256.txt"), std::string::npos) << msg;
+  ExpectNothingAt(req.dest);
+
+  // A manifest that omits a file the catalog lists.
+  MemoryBag short_bag = MakeBag({{"data/x.txt", "x\n"}, {"data/y.txt", "y\n"}});
+  short_bag.tags["manifest-sha256.txt"] = Sha256Hex("x\n") + "  data/x.txt\n";
+  ASSERT_EQ(StoreBag(*repo_, "acme", "short", short_bag), 1u);
+  req = Request("short");
+  req.object = "short";
+  r = Restore(*repo_, req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("data/y.txt"), std::string::npos) << r.status().ToString();
+  ExpectNothingAt(req.dest);
+}
+
+TEST_F(RestoreTest, CorruptVersionRecordIsReadFromTheOtherSiteAndRecorded) {
+  FlipFirstByte(SiteFile(*repo_, "a", layout::VersionRecordKey("acme", "box", 1)));
+  auto r = Restore(*repo_, Request("out"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ExpectSameBag(bag_, tmp_ / "out");
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].path, "version.pb");
+  EXPECT_EQ(r->problems[0].site, "a");
+  EXPECT_EQ(r->problems[0].outcome, CopyOutcome::kCorrupt);
+  EXPECT_EQ(r->repairs_queued, 1u);
+
+  fs::remove(SiteFile(*repo_, "b", layout::VersionRecordKey("acme", "box", 1)));
+  RestoreRequest req = Request("out2");
+  auto none = Restore(*repo_, req);
+  ASSERT_FALSE(none.ok());
+  EXPECT_TRUE(none.status().IsCorruption()) << none.status().ToString();
+  EXPECT_NE(none.status().message().find("version.pb"), std::string::npos);
+  ExpectNothingAt(req.dest);
+}
+
 TEST_F(RestoreTest, ExistingDestinationIsRefused) {
   fs::create_directory(tmp_ / "there");
   auto r = Restore(*repo_, Request("there"));

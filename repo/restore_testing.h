@@ -1,6 +1,7 @@
 // Test helpers for restore, list, show and usage: build a small bag in memory
 // and store it in a real repository (posix sites, SQLite catalog) through the
-// Site and Catalog APIs, the way a deposit leaves it. Header-only, for tests.
+// Site and Catalog APIs, the way a deposit leaves it (blobs, tag files, then
+// version.pb, then one catalog transaction). Header-only, for tests.
 #ifndef CAIRN_REPO_RESTORE_TESTING_H_
 #define CAIRN_REPO_RESTORE_TESTING_H_
 
@@ -12,6 +13,7 @@
 
 #include "bagit/digest.h"
 #include "bagit/paths.h"
+#include "proto/version.pb.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
 
@@ -49,9 +51,10 @@ inline MemoryBag MakeBag(std::map<std::string, std::string> payload) {
   return bag;
 }
 
-// Stores `bag` as the next version of partner/object on `sites` (blobs and
-// tag files written through Site, one catalog transaction with replicas ok on
-// those sites). Adds the partner when it is new. Returns the version number.
+// Stores `bag` as the next version of partner/object on `sites` (blobs, tag
+// files and a version.pb made from `bag` written through Site, one catalog
+// transaction with replicas ok on those sites). Adds the partner when it is new. Returns the
+// version number.
 inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std::string& object,
                          const MemoryBag& bag, const std::vector<std::string>& sites = {"a", "b"}) {
   Catalog& catalog = repo.catalog();
@@ -78,12 +81,36 @@ inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std
       EXPECT_TRUE(s.ok()) << s.ToString();
     }
   }
+  proto::VersionRecord record;
+  record.set_partner(partner);
+  record.set_object(object);
+  record.set_version(v.version);
+  record.set_depositor(v.depositor);
+  record.set_file_count(bag.payload.size());
   for (const auto& [path, content] : bag.payload) {
     v.files.push_back(FileEntry{path, content.size(), Sha256Hex(content)});
+    proto::VersionFile* f = record.add_files();
+    f->set_path(path);
+    f->set_size(content.size());
+    f->set_sha256(Sha256Hex(content));
+    record.set_payload_bytes(record.payload_bytes() + content.size());
   }
   for (const auto& [tag, content] : bag.tags) {
     v.tag_files.push_back(TagFileEntry{0, tag, content.size(), Sha256Hex(content)});
+    proto::TagFile* t = record.add_tag_files();
+    t->set_name(tag);
+    t->set_size(content.size());
+    t->set_sha256(Sha256Hex(content));
   }
+  const std::string record_bytes = record.SerializeAsString();
+  for (const std::string& name : sites) {
+    auto site = repo.OpenSite(name);
+    Status s = site.ok() ? site.value()->PutVersionRecord(partner, object, v.version, record_bytes)
+                         : site.status();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  v.tag_files.push_back(TagFileEntry{0, std::string(layout::kVersionRecordName),
+                                     record_bytes.size(), Sha256Hex(record_bytes)});
   auto inserted = catalog.InsertVersion(v);
   EXPECT_TRUE(inserted.ok()) << inserted.status().ToString();
   return v.version;

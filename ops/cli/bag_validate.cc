@@ -17,6 +17,7 @@ struct ValidateFlags {
   std::string bag;
   bool completeness_only = false;
   bool fast = false;
+  bool allow_fetch = false;
   std::string profile;
   bool json = false;
   unsigned threads = 0;
@@ -29,6 +30,7 @@ int RunValidate(const ValidateFlags& f, const Globals& g) {
   }
   bagit::ValidateOptions options;
   options.threads = f.threads;
+  options.allow_fetch = f.allow_fetch;
   if (f.fast) options.mode = bagit::ValidationMode::kFast;
   if (f.completeness_only) options.mode = bagit::ValidationMode::kCompletenessOnly;
   std::optional<bagit::Profile> profile;
@@ -77,6 +79,9 @@ void RegisterBagValidate(CLI::App& app, Globals& g) {
   cmd->add_flag("--completeness-only", flags->completeness_only,
                 "check that every file is present, listed and sized; no hashing");
   cmd->add_flag("--fast", flags->fast, "check tag files and Payload-Oxum only; no hashing");
+  cmd->add_flag("--allow-fetch", flags->allow_fetch,
+                "accept a bag whose fetch.txt names files not fetched yet (reported incomplete, "
+                "as a warning); without it such a bag is invalid (RFC 8493 section 3)");
   cmd->add_option("--profile", flags->profile, "also check this BagIt profile (JSON, spec 1.4)");
   cmd->add_flag("--json", flags->json, "print the report as JSON");
   cmd->add_flag("-q,--quiet", g.quiet, "print only errors");
@@ -84,7 +89,8 @@ void RegisterBagValidate(CLI::App& app, Globals& g) {
   cmd->footer(
       "Exit codes:\n"
       "  0  the bag is valid (warnings are printed but do not fail it)\n"
-      "  1  the bag is invalid (each error names the file and the rule)\n"
+      "  1  the bag is invalid (each error names the file and the rule); an incomplete bag\n"
+      "     (files named in fetch.txt and absent) is invalid unless --allow-fetch\n"
       "  2  could not run (unreadable path, bad arguments, bad profile)\n");
   cmd->callback([flags, &g] { g.exit_code = RunValidate(*flags, g); });
 }

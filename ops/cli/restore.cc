@@ -92,7 +92,8 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
     const Status& s = report.status();
     if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
     std::cerr << "cairn: " << s.ToString() << "\n";
-    // No good copy of some file: the object is damaged (a problem found).
+    // No good copy of some file, or a catalog that disagrees with the bag: a
+    // problem found.
     return ExitWorst(s.IsCorruption() ? kExitProblems : kExitCannotRun, flushed);
   }
   const repo::RestoreReport& r = report.value();
@@ -126,7 +127,8 @@ void RegisterRestore(CLI::App& app, Globals& g) {
   CLI::App* cmd = app.add_subcommand(
       "restore",
       "rebuild a deposited bag exactly as deposited (tag files byte for byte, every payload "
-      "file verified against its SHA-256 as it is written), from any site with a good copy");
+      "file verified against its SHA-256 as it is written, the catalog checked against the "
+      "version's own record and manifest on the site), from any site with a good copy");
   cmd->add_option("OBJECT", flags->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
       ->required();
   cmd->add_option("DEST", flags->dest,
@@ -142,9 +144,13 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "A corrupt or missing copy is skipped, marked in the catalog and queued for repair; a\n"
       "site that cannot be read is skipped and never called corrupt. DEST appears only when\n"
       "the whole bag is verified; a failed restore leaves nothing at DEST.\n"
+      "The catalog's files are checked against version.pb and manifest-sha256.txt as written on\n"
+      "the site before any payload is written: a disagreement stops the restore.\n"
       "Exit codes:\n"
       "  0  restored (bad copies met on the way are reported on stderr and queued for repair)\n"
-      "  1  some file has no good copy on any site: the error names it and each site's outcome\n"
+      "  1  some file has no good copy on any site (the error names it and each site's\n"
+      "     outcome), or the catalog disagrees with the bag's own record or manifest (the\n"
+      "     error names the file; rule restore.catalog-disagrees)\n"
       "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");
   cmd->callback([flags, &g] { g.exit_code = RunRestore(*flags, g); });

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/holey_bag.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -88,6 +89,60 @@ TEST(BagValidateCli, ProfileIsChecked) {
       RunCairn({"bag", "validate", "--profile", Fixture("profiles/broken.json"), bag});
   EXPECT_EQ(broken.exit_code, 2);
   EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
+}
+
+// RFC 8493 section 3: a valid bag is complete. A payload file named only in
+// fetch.txt and absent makes the bag incomplete, so invalid; --allow-fetch is
+// for a bag meant to be fetched later (still reported incomplete).
+TEST(BagValidateCli, HoleyBagIsIncompleteSoInvalidUnlessFetchIsAllowed) {
+  TempDir tmp;
+  fs::path bag = tmp / "holey";
+  MakeHoleyBag(bag);
+  const std::string finding = std::string(kHoleyBagAbsentPath) + ": complete.fetch-not-retrieved";
+  CommandResult r = RunCairn({"bag", "validate", bag.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("error: " + finding), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("INVALID"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("incomplete"), std::string::npos) << r.out;
+
+  CommandResult completeness = RunCairn({"bag", "validate", "--completeness-only", bag.string()});
+  EXPECT_EQ(completeness.exit_code, 1) << completeness.out << completeness.err;
+  EXPECT_NE(completeness.err.find("error: " + finding), std::string::npos) << completeness.err;
+
+  CommandResult j = RunCairn({"bag", "validate", "--json", bag.string()});
+  EXPECT_EQ(j.exit_code, 1);
+  nlohmann::json report = nlohmann::json::parse(j.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << j.out;
+  EXPECT_EQ(report["valid"], false);
+  EXPECT_EQ(report["complete"], false);
+  ASSERT_EQ(report["errors"].size(), 1u) << j.out;
+  EXPECT_EQ(report["errors"][0]["rule"], "complete.fetch-not-retrieved");
+  EXPECT_EQ(report["errors"][0]["file"], kHoleyBagAbsentPath);
+
+  // Serialized, the same verdict.
+  fs::path tgz = tmp / "holey.tar.gz";
+  ASSERT_EQ(RunProcess({"tar", "-czf", tgz.string(), "-C", tmp.path().string(), "holey"}).exit_code,
+            0);
+  CommandResult archived = RunCairn({"bag", "validate", tgz.string()});
+  EXPECT_EQ(archived.exit_code, 1) << archived.out << archived.err;
+  EXPECT_NE(archived.err.find(finding), std::string::npos) << archived.err;
+
+  // A bag meant to be fetched later: valid, still said to be incomplete.
+  CommandResult allowed = RunCairn({"bag", "validate", "--allow-fetch", bag.string()});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_NE(allowed.err.find("warning: " + finding), std::string::npos) << allowed.err;
+  EXPECT_NE(allowed.out.find("incomplete"), std::string::npos) << allowed.out;
+  CommandResult allowed_json =
+      RunCairn({"bag", "validate", "--allow-fetch", "--json", bag.string()});
+  nlohmann::json aj = nlohmann::json::parse(allowed_json.out, nullptr, false);
+  ASSERT_FALSE(aj.is_discarded()) << allowed_json.out;
+  EXPECT_EQ(aj["valid"], true);
+  EXPECT_EQ(aj["complete"], false);
+
+  // fetch.txt whose files are all present: complete, valid.
+  CommandResult full =
+      RunCairn({"bag", "validate", Fixture("bagit-conformance-suite/v0.97/valid/holey-bag")});
+  EXPECT_EQ(full.exit_code, 0) << full.out << full.err;
 }
 
 TEST(BagValidateCli, CouldNotRunExitsTwo) {

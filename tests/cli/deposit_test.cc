@@ -15,6 +15,7 @@
 
 #include "bagit/digest.h"
 #include "repo/repository.h"
+#include "tests/cli/holey_bag.h"
 #include "tests/util/test_util.h"
 
 extern char** environ;
@@ -133,6 +134,32 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   CommandResult missing = Cairn({"deposit", "acme", (tmp_.path() / "nowhere").string()});
   EXPECT_EQ(missing.exit_code, 2);
 
+  EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+  EXPECT_FALSE(fs::exists(Site("b") / "bags/acme"));
+  EXPECT_EQ(Blobs("a") + Blobs("b"), 0u);
+  EXPECT_EQ(TempFiles(), 0u);
+  CommandResult list = Cairn({"list", "--json"});
+  if (list.exit_code == 0) {
+    EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u) << list.out;
+  }
+}
+
+// A holey bag (a manifest line whose file is absent, named only in fetch.txt)
+// is not complete, so not valid (RFC 8493 section 3): refused whole, as a
+// folder and as an archive, naming the file; nothing is stored.
+TEST_F(CliDepositTest, HoleyBagIsRefusedNamingTheFileAndStoresNothing) {
+  fs::path bag = tmp_.path() / "holey";
+  MakeHoleyBag(bag);
+  fs::path tar = tmp_.path() / "holey.tar";
+  ASSERT_EQ(RunProcess({"tar", "-cf", tar.string(), "-C", tmp_.path().string(), "holey"}).exit_code,
+            0);
+  for (const fs::path& source : {bag, tar}) {
+    SCOPED_TRACE(source.string());
+    CommandResult r = Cairn({"deposit", "acme", source.string(), "--id", "holey"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find(kHoleyBagAbsentPath), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("complete.fetch-not-retrieved"), std::string::npos) << r.err;
+  }
   EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
   EXPECT_FALSE(fs::exists(Site("b") / "bags/acme"));
   EXPECT_EQ(Blobs("a") + Blobs("b"), 0u);

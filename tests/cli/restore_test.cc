@@ -146,6 +146,62 @@ TEST_F(RestoreCliTest, NoGoodCopyFailsNamingTheFileAndLeavesNothing) {
   }
 }
 
+// Issue 14 item 8: a files row whose digest (and size) were edited to another
+// blob's. Trusting the catalog alone, restore wrote the other file's bytes and
+// exited 0. The version's own record and manifest on the site say otherwise:
+// restore stops naming the file (exit 1), leaves nothing, blames no copy.
+TEST_F(RestoreCliTest, CatalogDigestEditedToAnotherBlobStopsTheRestore) {
+  fs::path folder = MakeSourceFolder("box");
+  Deposit("acme", folder.string(), "box");
+  const std::string other = ReadFile(folder / "c d.txt");
+  const std::string other_sha =
+      bagit::HashBytes(other, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  {
+    auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE files SET sha256 = '" + other_sha +
+                         "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
+                    .ok());
+  }
+  for (std::string dest : {"out", "out.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult r = Cairn({"restore", "acme/box", (tmp_ / dest).string()});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("data/a.txt"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("version.pb"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("restored"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(tmp_ / dest));
+  }
+  for (fs::directory_iterator it(tmp_.path()), end; it != end; ++it) {
+    EXPECT_EQ(it->path().filename().string().find("out"), std::string::npos) << it->path();
+  }
+  EXPECT_EQ(CopyStates("acme/box", "data/a.txt"), "a:ok b:ok");
+}
+
+// The digest alone edited (to a blob of another size): the copies read would
+// not match it, and were then marked corrupt on every site and queued for
+// repair. The disagreement is the catalog's, found before any copy is read.
+TEST_F(RestoreCliTest, CatalogDigestAloneEditedBlamesNoCopy) {
+  fs::path folder = MakeSourceFolder("box");
+  Deposit("acme", folder.string(), "box");
+  const std::string other = ReadFile(folder / "sub/b.bin");
+  const std::string other_sha =
+      bagit::HashBytes(other, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  {
+    auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(
+        db->Exec("UPDATE files SET sha256 = '" + other_sha + "' WHERE path = 'data/a.txt'").ok());
+  }
+  CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("data/a.txt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("version.pb"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+  EXPECT_EQ(CopyStates("acme/box", "data/a.txt"), "a:ok b:ok");
+  EXPECT_EQ(CopyStates("acme/box", "data/sub/b.bin"), "a:ok b:ok");
+}
+
 TEST_F(RestoreCliTest, SiteFlagReadsOnlyThatSite) {
   fs::path folder = MakeSourceFolder("box");
   Deposit("acme", folder.string(), "box");
