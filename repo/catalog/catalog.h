@@ -166,6 +166,14 @@ class Catalog {
   // The candidates recorded for `site`, by sha256.
   Result<std::vector<std::string>> ListGcCandidates(const std::string& site);
 
+  // --- what the sites should hold (catalog_holdings.cc) ---
+  // Every version of `partner` / `object` ("": all), by partner, object and
+  // version, with its tag file names and the sites whose copy of its
+  // version.pb is ok: the auditor compares them with the sites' listings of
+  // bags/ (audit/orphans.h).
+  Result<std::vector<VersionHoldings>> ListVersionHoldings(const std::string& partner,
+                                                           const std::string& object);
+
   // --- job queue (catalog_jobs.cc) ---
   // Queues a job due now (or at job.next_try_unix_micros). Enqueueing a job
   // equal in kind/object/blob/tag/target to one already queued or leased

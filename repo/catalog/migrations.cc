@@ -34,6 +34,11 @@ constexpr Migration kMigrations[] = {
         "gc_candidates",
 #include "repo/catalog/migrations/0005_gc_candidates.sql.inc"
     },
+    {
+        6,
+        "unreadable_copies",
+#include "repo/catalog/migrations/0006_unreadable_copies.sql.inc"
+    },
 };
 
 }  // namespace
