@@ -27,8 +27,7 @@ inline int FlushEventsToSites(repo::Repository& repo) {
   }
   const std::vector<std::string> problems = flushed->Problems();
   for (const std::string& p : problems) {
-    std::cerr << "cairn: the new events were not copied: " << p
-              << " (see `cairn events verify`)\n";
+    std::cerr << "cairn: the new events were not copied: " << p << " (see `cairn events verify`)\n";
   }
   return problems.empty() ? kExitOk : kExitProblems;
 }
