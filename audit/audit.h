@@ -6,9 +6,13 @@
 //   CAIRN_ASSIGN_OR_RETURN(AuditReport report, RunAudit(repo, options));
 //
 // Outcomes are kept apart: ok, corrupt (wrong bytes or size), missing (the
-// site has no such key) and unavailable (the site could not be read: retried
-// by a later sweep, never called corruption, never "damaged"). A corrupt or
-// missing copy is repaired from another copy that verifies first, then
+// site has no such key), unavailable (the site could not be read: retried
+// by a later sweep, never called corruption, never "damaged") and unreadable
+// (this copy could not be read while its site's marker reads fine: bad
+// sectors; the copy is backed off, and after kReadsBeforeUnreadable failed
+// sweeps in a row its row becomes `unreadable`, no longer counted toward the
+// policy, and it is repaired like a corrupt one). A corrupt, missing or
+// unreadable copy is repaired from another copy that verifies first, then
 // re-verified; when no good copy exists the object is "damaged". Every check,
 // failure and repair is a PREMIS event. Replica rows (state, last_verified,
 // next_due) are committed in batches, with the batch's findings, so a killed
@@ -60,8 +64,10 @@ struct AuditOptions {
   unsigned threads = 0;  // sites checked at once; 0: every site in scope
   // Copies of one site read and hashed at once; 0: the number of cores.
   unsigned workers_per_site = 0;
-  bool orphans = false;  // also list blobs on sites that the catalog does not know,
-                         // and catalog entries with no ok copy
+  // Also list each site's blobs and version records (bags/) against the
+  // catalog: blobs, tag files and version.pb files it does not know, version
+  // records missing from a site whose copy it counts, entries with no ok copy.
+  bool orphans = false;
   bool repair = true;    // repair corrupt and missing copies
   std::string schedule;  // schedule name recorded in audit_runs ("" : by hand)
   std::string user;      // for events; "" : $USER
@@ -85,8 +91,11 @@ enum class FindingKind {
   kOrphan,
   kNoCopy,
   kCatalogMismatch,  // a files row disagrees with the version.pb the sites hold
+  kUnreadable,       // this copy's reads failed while its site read fine
+  kUncataloged,      // a tag file or version.pb on a site with no catalog version/tag file row
 };
-// "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch".
+// "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch",
+// "unreadable", "uncataloged".
 std::string_view FindingKindName(FindingKind kind);
 
 // One problem, named the way an operator looks for it.
@@ -110,6 +119,7 @@ struct SiteCounts {
   uint64_t corrupt = 0;
   uint64_t missing = 0;
   uint64_t unavailable = 0;
+  uint64_t unreadable = 0;  // not read to the end, the site reading fine
   uint64_t repaired = 0;
   uint64_t damaged = 0;
   uint64_t bytes = 0;
@@ -126,12 +136,20 @@ struct AuditReport {
   uint64_t corrupt = 0;
   uint64_t missing = 0;
   uint64_t unavailable = 0;  // copies not checked: their site could not be read
+  // Copies whose reads failed while their site read fine (the site's marker
+  // did): counted each sweep, `unreadable` and repaired after a few in a row.
+  uint64_t unreadable = 0;
   uint64_t repaired = 0;
   uint64_t damaged = 0;  // copies with no good copy anywhere to repair from
   uint64_t bytes = 0;
   uint64_t orphans = 0;
   uint64_t no_copy = 0;
-  uint64_t catalog_mismatch = 0;               // files rows that disagree with version.pb (--all)
+  uint64_t catalog_mismatch = 0;  // files rows that disagree with version.pb (--all)
+  // Orphans pass: tag files and version.pb files on a site that no catalog
+  // version (or tag file row) lists, and version.pb files missing from a site
+  // whose copy the catalog counts as ok.
+  uint64_t uncataloged = 0;
+  uint64_t records_missing = 0;
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
   std::vector<Finding> findings;
@@ -139,8 +157,9 @@ struct AuditReport {
   int64_t select_micros = 0;                // time spent picking the copies (scheduling overhead)
 
   // True when something needs an operator (exit code 1): corrupt, missing,
-  // damaged, orphans, entries without a copy, or copies left unchecked
-  // because a site was unavailable or busy.
+  // unreadable or damaged copies, orphans, uncataloged or missing version
+  // records, entries without a copy, or copies left unchecked because a site
+  // was unavailable or busy.
   bool HasProblems() const;
 };
 

@@ -35,6 +35,7 @@ struct Candidate {
   uint32_t version = 0;
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
+  int64_t read_failures = 0;  // sweeps in a row that could not read it (site fine)
   // False for a blob copy picked without its size, names, ref and key:
   // CopyNamer fills them.
   bool named = true;
@@ -79,6 +80,15 @@ bool HashLocalFile(int fd, uint64_t expected_size, RateLimiter* limiter,
 
 enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
 
+// A copy whose reads fail while its site reads fine is given up on after this
+// many sweeps in a row: its row becomes `unreadable` (not counted toward the
+// policy) and it is repaired from a good copy like a corrupt one.
+inline constexpr int64_t kReadsBeforeUnreadable = 3;
+// Until then (and while no repair succeeds) its next check is pushed back by
+// this times 2^(failures - 1), at most the fixity interval: such copies are
+// not first in line at every sweep.
+inline constexpr int64_t kUnreadableBackoffMicros = int64_t{6} * 3600 * 1'000'000;
+
 struct CheckResult {
   Outcome outcome = Outcome::kOk;
   uint64_t bytes = 0;
@@ -97,6 +107,8 @@ struct ReplicaUpdate {
   int64_t last_verified = -1;  // -1: keep
   int64_t next_due = 0;
   std::string detail;
+  int64_t read_failures = 0;  // failed reads in a row; 0 after a read to the end
+  bool keep_state = false;    // leave `state` as it is (a failed read not given up on yet)
 };
 
 struct RepairResult {

@@ -22,13 +22,18 @@ std::string_view FindingKindName(FindingKind kind) {
       return "no-copy";
     case FindingKind::kCatalogMismatch:
       return "catalog-mismatch";
+    case FindingKind::kUnreadable:
+      return "unreadable";
+    case FindingKind::kUncataloged:
+      return "uncataloged";
   }
   return "unknown";
 }
 
 bool AuditReport::HasProblems() const {
-  return corrupt || missing || damaged || unavailable || orphans || no_copy || catalog_mismatch ||
-         !busy_sites.empty() || !unavailable_sites.empty();
+  return corrupt || missing || damaged || unavailable || unreadable || orphans || no_copy ||
+         catalog_mismatch || uncataloged || records_missing || !busy_sites.empty() ||
+         !unavailable_sites.empty();
 }
 
 namespace internal {
@@ -79,19 +84,19 @@ Status BatchWriter::Write(Batch& batch) {
     CAIRN_ASSIGN_OR_RETURN(repo::sql::Transaction tx, repo::sql::Transaction::Begin(db_));
     CAIRN_ASSIGN_OR_RETURN(
         repo::sql::Stmt update,
-        db_.Prepare("UPDATE replicas SET state = ?1, next_due = ?2, detail = ?3, "
-                    "last_verified = CASE WHEN ?4 < 0 THEN last_verified ELSE ?4 END "
-                    "WHERE id = ?5"));
+        db_.Prepare("UPDATE replicas SET state = COALESCE(?1, state), next_due = ?2, "
+                    "detail = ?3, last_verified = CASE WHEN ?4 < 0 THEN last_verified ELSE ?4 "
+                    "END, read_failures = ?6 WHERE id = ?5"));
     // A good copy that was good before (nearly every check) leaves `state`
     // alone: setting it, even to the same value, re-evaluates the CHECK on
     // state (an ephemeral table per row for its IN list) and the index of
     // non-ok states. When no row changed, the full update runs.
     CAIRN_ASSIGN_OR_RETURN(
         repo::sql::Stmt still_ok,
-        db_.Prepare("UPDATE replicas SET next_due = ?1, detail = ?2, last_verified = ?3 "
-                    "WHERE id = ?4 AND state = 'ok'"));
+        db_.Prepare("UPDATE replicas SET next_due = ?1, detail = ?2, last_verified = ?3, "
+                    "read_failures = 0 WHERE id = ?4 AND state = 'ok'"));
     for (const ReplicaUpdate& u : batch.updates) {
-      if (u.state == repo::ReplicaState::kOk && u.last_verified >= 0) {
+      if (u.state == repo::ReplicaState::kOk && u.last_verified >= 0 && !u.keep_state) {
         still_ok.Bind(1, u.next_due)
             .Bind(2, u.detail)
             .Bind(3, u.last_verified)
@@ -100,11 +105,16 @@ Status BatchWriter::Write(Batch& batch) {
         still_ok.Reset();
         if (db_.Changes() > 0) continue;
       }
-      update.Bind(1, repo::ReplicaStateName(u.state))
-          .Bind(2, u.next_due)
+      if (u.keep_state) {
+        update.BindNull(1);
+      } else {
+        update.Bind(1, repo::ReplicaStateName(u.state));
+      }
+      update.Bind(2, u.next_due)
           .Bind(3, u.detail)
           .Bind(4, u.last_verified)
-          .Bind(5, u.replica_id);
+          .Bind(5, u.replica_id)
+          .Bind(6, u.read_failures);
       CAIRN_RETURN_IF_ERROR(update.Run());
       update.Reset();
     }

@@ -1,5 +1,7 @@
 // Orphans and copyless entries: blobs a site holds that the catalog does not
-// list for it, and catalog blobs or tag files with no ok copy anywhere.
+// list for it, tag files and version records a site holds that no catalog
+// version lists, version records missing from a site that should hold them,
+// and catalog blobs or tag files with no ok copy anywhere.
 #ifndef CAIRN_AUDIT_ORPHANS_H_
 #define CAIRN_AUDIT_ORPHANS_H_
 
@@ -10,9 +12,15 @@ namespace cairn::audit {
 
 // Lists blobs/ on every site in `scope` (a site that cannot be read is noted
 // in report.unavailable_sites) and adds an kOrphan finding per blob with no
-// replica row for that site; then adds a kNoCopy finding per blob or tag file
-// in scope (partner/object) with no ok replica. Counts go to report.orphans
-// and report.no_copy. Errors only when the catalog cannot be read.
+// replica row for that site. Lists bags/ (keys only, nothing is read) and
+// adds a kUncataloged finding per tag file or version.pb of a version in
+// scope that the catalog does not have (or a tag file it does not list for
+// that version), naming partner, object, version, site and how to bring it
+// back; and a kMissing finding per version whose version.pb the catalog
+// counts as ok on that site but the listing lacks. Then adds a kNoCopy
+// finding per blob or tag file in scope (partner/object) with no ok replica.
+// Counts go to report.orphans, uncataloged, records_missing and no_copy.
+// Errors only when the catalog cannot be read.
 Status FindOrphans(repo::Repository& repo, repo::sql::Db& db, const AuditScope& scope,
                    AuditReport& report);
 

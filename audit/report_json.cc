@@ -40,6 +40,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"corrupt", r.corrupt},
           {"missing", r.missing},
           {"unavailable", r.unavailable},
+          {"unreadable", r.unreadable},
           {"repaired", r.repaired},
           {"damaged", r.damaged},
           {"bytes", r.bytes},
@@ -47,6 +48,8 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"no_copy", r.no_copy},
           {"select_micros", r.select_micros},
           {"catalog_mismatch", r.catalog_mismatch},
+          {"uncataloged", r.uncataloged},
+          {"records_missing", r.records_missing},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
           {"unavailable_sites", r.unavailable_sites},
@@ -59,11 +62,18 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   out << "audit run " << r.run_id << ": " << r.checked << " of " << r.planned << " copies checked ("
       << r.bytes << " bytes): " << r.ok << " ok, " << r.corrupt << " corrupt, " << r.missing
       << " missing, " << r.repaired << " repaired, " << r.damaged << " damaged, " << r.unavailable
-      << " not checked (site unavailable)\n";
+      << " not checked (site unavailable)";
+  if (r.unreadable) out << ", " << r.unreadable << " UNREADABLE (the site reads fine)";
+  out << "\n";
   if (r.orphans || r.no_copy) {
     out << r.orphans << " orphan blobs, " << r.no_copy << " catalog entries with no ok copy\n";
   }
   if (r.catalog_mismatch) out << r.catalog_mismatch << " catalog rows disagree with the sites\n";
+  if (r.uncataloged || r.records_missing) {
+    out << r.uncataloged
+        << " tag files or version records on sites that the catalog does not list, "
+        << r.records_missing << " version records missing from sites that should hold them\n";
+  }
   size_t unavailable_shown = 0;
   for (const Finding& f : r.findings) {
     if (f.kind == FindingKind::kUnavailable && unavailable_shown++ >= max_unavailable) continue;
@@ -84,6 +94,13 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   }
   for (const std::string& s : r.busy_sites) {
     out << "site " << s << " skipped: another sweep holds its lock\n";
+  }
+  if (r.uncataloged) {
+    out << "UNCATALOGED: versions on the sites that the catalog has lost. To bring them back, "
+           "rebuild the catalog from a site that holds them: `cairn catalog rebuild --from SITE "
+           "--into NEW_REPO` to compare, then `--force` to replace this catalog (the old one is "
+           "kept aside). Tag files without a version.pb are an interrupted deposit's leftovers "
+           "(or a deposit still running)\n";
   }
   if (r.damaged) {
     out << "DAMAGED: " << r.damaged << " copies have no good copy left anywhere to repair from\n";

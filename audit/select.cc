@@ -9,7 +9,8 @@ namespace cairn::audit::internal {
 namespace {
 
 constexpr std::string_view kBlobQuery = R"sql(
-SELECT r.id, s.name, r.blob, b.size, r.next_due, v.partner, v.object, v.version, f.path
+SELECT r.id, s.name, r.blob, b.size, r.next_due, v.partner, v.object, v.version, f.path,
+  r.read_failures
 FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
 JOIN files f ON f.sha256 = r.blob JOIN versions v ON v.id = f.version_id
 WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
@@ -27,7 +28,7 @@ GROUP BY r.id)sql";
 // walk is in digest order, one random table probe per copy (4.8 s for
 // 1,000,000 copies against 1.1 s for a scan of the table in rowid order).
 constexpr std::string_view kBlobOnlyQuery = R"sql(
-SELECT r.id, s.name, r.blob, r.next_due
+SELECT r.id, s.name, r.blob, r.next_due, r.read_failures
 FROM replicas r JOIN sites s ON s.id = r.site_id
 WHERE +r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
@@ -38,7 +39,8 @@ FROM blobs b LEFT JOIN files f ON f.sha256 = b.sha256 LEFT JOIN versions v ON v.
 WHERE b.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kTagQuery = R"sql(
-SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name
+SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name,
+  r.read_failures
 FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
 JOIN versions v ON v.id = t.version_id
 WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
@@ -74,10 +76,12 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
       c.object = blobs.Text(6);
       c.version = static_cast<uint32_t>(blobs.Int(7));
       c.path = blobs.Text(8);
+      c.read_failures = blobs.Int(9);
       c.ref = repo::ReplicaRef::Blob(c.sha256);
       c.key = repo::layout::BlobKey(c.sha256);
     } else {
       c.next_due = blobs.Int(3);
+      c.read_failures = blobs.Int(4);
       c.named = false;  // ref and key too: CopyNamer fills them in the workers
     }
     picked.push_back(std::move(c));
@@ -98,6 +102,7 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     c.object = tags.Text(7);
     c.version = static_cast<uint32_t>(tags.Int(8));
     c.path = tags.Text(9);
+    c.read_failures = tags.Int(10);
     c.key = repo::layout::TagFileKey(c.partner, c.object, c.version, c.path);
     picked.push_back(std::move(c));
   }

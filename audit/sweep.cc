@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -14,6 +15,7 @@
 #include "audit/catalog_rows.h"
 #include "audit/orphans.h"
 #include "repo/events/event_types.h"
+#include "repo/site_layout.h"
 
 namespace cairn::audit {
 namespace {
@@ -24,6 +26,11 @@ using repo::ReplicaState;
 
 constexpr int kUnavailableInARow = 3;  // then the rest of the site is skipped
 constexpr uint32_t kDefaultIntervalDays = 90;
+
+// True when `site` still answers: its CAIRN-SITE marker reads. A copy that
+// cannot be read on a site that answers is that copy's problem (bad
+// sectors), not an outage of the site.
+bool SiteMarkerReads(repo::Site& site) { return site.ReadAll(repo::layout::kSiteMarkerKey).ok(); }
 
 // An exclusive, non-blocking flock on ROOT/audit-<site>.lock.
 class SiteLock {
@@ -67,6 +74,20 @@ class Sweep {
                   std::vector<Finding>* durable = nullptr);
   Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
                   std::string* unavailable_why);
+  // A copy that could not be read while its site answers: counted, backed
+  // off, and after kReadsBeforeUnreadable sweeps in a row given up on
+  // (`unreadable`) and repaired.
+  Status CopyUnreadable(repo::sql::Db& db, const Candidate& copy, const std::string& why);
+  // How a bad copy's row is written when it is not repaired.
+  struct BadCopy {
+    ReplicaState state = ReplicaState::kCorrupt;
+    int64_t retry_at = 0;  // next_due
+    int64_t read_failures = 0;
+  };
+  // Repairs `copy` (unless options_.repair is off) and records the finding
+  // `f`, the counts `d` and `events` with the row: ok when repaired, else `bad`.
+  Status RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy& bad, Finding f,
+                   AuditReport d, std::vector<proto::Event> events);
   Status SiteUnavailable(const std::string& site, const std::string& why,
                          const std::vector<const Candidate*>& copies, size_t from);
 
@@ -108,6 +129,7 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
   c.corrupt += d.corrupt;
   c.missing += d.missing;
   c.unavailable += d.unavailable;
+  c.unreadable += d.unreadable;
   c.repaired += d.repaired;
   c.damaged += d.damaged;
   c.bytes += d.bytes;
@@ -116,6 +138,7 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
   report_.corrupt += d.corrupt;
   report_.missing += d.missing;
   report_.unavailable += d.unavailable;
+  report_.unreadable += d.unreadable;
   report_.repaired += d.repaired;
   report_.damaged += d.damaged;
   report_.bytes += d.bytes;
@@ -126,9 +149,9 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
   if (options_.progress) {
     AuditProgress p;
     p.planned = report_.planned;
-    p.checked = report_.checked + report_.unavailable;
+    p.checked = report_.checked + report_.unavailable + report_.unreadable;
     p.bytes = report_.bytes;
-    p.problems = report_.corrupt + report_.missing + report_.unavailable;
+    p.problems = report_.corrupt + report_.missing + report_.unavailable + report_.unreadable;
     options_.progress(p);
   }
 }
@@ -142,6 +165,9 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   std::vector<proto::Event> events;
   std::vector<Finding> found;
   unavailable_why->clear();
+  if (check.outcome == Outcome::kUnavailable && SiteMarkerReads(site)) {
+    return CopyUnreadable(db, copy, check.detail);
+  }
   if (check.outcome == Outcome::kUnavailable) {
     *unavailable_why = check.detail;
     d.unavailable = 1;
@@ -170,9 +196,60 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   events.push_back(internal::CopyEvent(
       repo::kFixityCheck, copy, "failure",
       std::string(missing ? "missing: " : "corrupt: ") + check.detail, options_));
-  ReplicaState bad = missing ? ReplicaState::kMissing : ReplicaState::kCorrupt;
+  BadCopy bad;
+  bad.state = missing ? ReplicaState::kMissing : ReplicaState::kCorrupt;
+  bad.retry_at = now;
+  return RepairBad(db, copy, bad, std::move(f), d, std::move(events));
+}
+
+Status Sweep::CopyUnreadable(repo::sql::Db& db, const Candidate& copy, const std::string& why) {
+  const int64_t now = repo_.clock().NowMicros();
+  const int64_t failures = copy.read_failures + 1;
+  const int64_t backoff =
+      std::min(IntervalMicros(copy.partner),
+               internal::kUnreadableBackoffMicros << std::min<int64_t>(failures - 1, 16));
+  AuditReport d;
+  d.unreadable = 1;
+  Finding f =
+      internal::MakeFinding(FindingKind::kUnreadable, copy, copy.site,
+                            "this copy could not be read (" + std::to_string(failures) + " sweep" +
+                                (failures == 1 ? "" : "s") + " in a row) while site " + copy.site +
+                                " reads fine: " + why);
+  std::vector<proto::Event> events;
+  if (failures < internal::kReadsBeforeUnreadable) {
+    f.detail += "; still counted, read again later; after " +
+                std::to_string(internal::kReadsBeforeUnreadable) +
+                " failed sweeps it is no longer counted and is repaired";
+    events.push_back(internal::CopyEvent(repo::kFixityCheck, copy, "warning",
+                                         "unreadable: " + f.detail, options_));
+    internal::ReplicaUpdate u{copy.replica_id, ReplicaState::kOk, -1, now + backoff, f.detail};
+    u.read_failures = failures;
+    u.keep_state = true;  // an ok copy stays counted until given up on
+    std::vector<Finding> found;
+    AddFinding(copy.site, std::move(f), d, &found);
+    return writer_.Add({std::move(u)}, std::move(found), std::move(events), d);
+  }
+  f.detail += "; no longer counted as a copy";
+  events.push_back(internal::CopyEvent(repo::kFixityCheck, copy, "failure",
+                                       "unreadable: " + f.detail, options_));
+  BadCopy bad;
+  bad.state = ReplicaState::kUnreadable;
+  bad.retry_at = now + backoff;
+  bad.read_failures = failures;
+  return RepairBad(db, copy, bad, std::move(f), d, std::move(events));
+}
+
+Status Sweep::RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy& bad, Finding f,
+                        AuditReport d, std::vector<proto::Event> events) {
+  std::vector<internal::ReplicaUpdate> updates;
+  std::vector<Finding> found;
+  auto bad_row = [&](const std::string& detail) {
+    internal::ReplicaUpdate u{copy.replica_id, bad.state, -1, bad.retry_at, detail};
+    u.read_failures = bad.read_failures;
+    return u;
+  };
   if (!options_.repair) {
-    updates.push_back({copy.replica_id, bad, -1, now, check.detail});
+    updates.push_back(bad_row(f.detail));
   } else {
     internal::RepairResult repair = RepairCopy(repo_, db, copy, &down_sites_);
     // Other bad copies met while repairing: counted here only when this
@@ -207,7 +284,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
     } else {
       if (repair.damaged) d.damaged = 1;
       if (repair.damaged) f.kind = FindingKind::kDamaged;
-      updates.push_back({copy.replica_id, bad, -1, now, repair.detail});
+      updates.push_back(bad_row(repair.detail));
       events.push_back(
           internal::CopyEvent(repo::kRecovery, copy, "failure", repair.detail, options_));
     }
@@ -263,8 +340,11 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
     std::this_thread::sleep_for(std::chrono::microseconds(micros));
   };
   RateLimiter limiter(options_.rate_bytes_per_sec, repo_.clock(), sleep);
-  // Workers take copies in order; kUnavailableInARow unreadable copies in a
-  // row (across workers) mark the site down and the rest is not tried.
+  // Workers take copies in order; kUnavailableInARow copies in a row (across
+  // workers) that could not be read while the site's marker could not be
+  // read either mark the site down and the rest is not tried. A copy that
+  // cannot be read on a site that answers is that copy's finding (unreadable)
+  // and does not count here.
   std::mutex take_mu;
   size_t next = 0;
   int in_a_row = 0;

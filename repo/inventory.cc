@@ -198,6 +198,9 @@ Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int6
       case ReplicaState::kUnavailable:
         c.unavailable += n;
         break;
+      case ReplicaState::kUnreadable:
+        c.unreadable += n;
+        break;
     }
   }
   std::vector<VersionCopyCounts> out;

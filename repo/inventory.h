@@ -20,7 +20,7 @@ namespace cairn::repo {
 // Where one copy is: a site name and the replica's state there.
 struct CopyState {
   std::string site;
-  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable"
+  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable", "unreadable"
 };
 
 // Which copies count toward a policy: ok copies on the sites it names (every
@@ -76,7 +76,7 @@ Status ForEachTagFileCopies(Catalog& catalog, int64_t version_id,
 // there in each state. Every site of the catalog is listed (zeros included).
 struct VersionCopyCounts {
   std::string site;
-  uint64_t ok = 0, pending = 0, corrupt = 0, missing = 0, unavailable = 0;
+  uint64_t ok = 0, pending = 0, corrupt = 0, missing = 0, unavailable = 0, unreadable = 0;
 };
 Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int64_t version_id);
 

@@ -21,6 +21,7 @@ int Rank(std::optional<ReplicaState> state) {
     case ReplicaState::kPending:
       return 1;
     case ReplicaState::kUnavailable:
+    case ReplicaState::kUnreadable:
       return 2;
     case ReplicaState::kCorrupt:
       return 3;

@@ -108,14 +108,20 @@ void RegisterAudit(CLI::App& app, Globals& g) {
   cmd->add_flag("--all", flags->all, "every copy in scope, due or not");
   cmd->add_flag("--due", flags->due, "only copies whose check is due, oldest first (default)");
   cmd->add_flag("--orphans", flags->orphans,
-                "also list blobs no catalog entry names, and entries with no ok copy");
+                "also list each site's blobs and version records (bags/) against the catalog: "
+                "blobs, tag files and version.pb files no catalog entry names, version "
+                "records missing from a site, and entries with no ok copy");
   cmd->add_flag("--no-repair", flags->no_repair, "report corrupt and missing copies only");
   cmd->add_option("--threads", flags->threads, "sites checked at once (default: all)");
   cmd->add_flag("--json", flags->json, "print the report as JSON");
   cmd->footer(
       "Exit codes: 0 every copy checked and good (or repaired); 1 problems found: corrupt,\n"
-      "missing or damaged copies, orphans, or copies NOT checked because a site was\n"
-      "unavailable; 2 could not run (or interrupted: the rest stays due).\n");
+      "missing, unreadable or damaged copies, orphans, uncataloged or missing version\n"
+      "records, or copies NOT checked because a site was unavailable; 2 could not run (or\n"
+      "interrupted: the rest stays due).\n"
+      "A copy that cannot be read while its site reads fine (bad sectors) is 'unreadable':\n"
+      "still counted and read again later; after 3 such sweeps in a row it no longer counts\n"
+      "toward the policy and is repaired from a good copy.\n");
   cmd->callback([flags, &g] { g.exit_code = RunAuditVerb(*flags, g); });
   AddAuditScheduleCommands(group, g);
   AddAuditReportCommand(group, g);

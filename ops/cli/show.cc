@@ -173,7 +173,8 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     nlohmann::json by_site = nlohmann::json::array();
     for (const auto& [site, states] : tally.by_site) {
       nlohmann::json entry = {{"site", site}};
-      for (const char* state : {"ok", "pending", "corrupt", "missing", "unavailable"}) {
+      for (const char* state :
+           {"ok", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
         auto it = states.find(state);
         entry[state] = it == states.end() ? 0 : it->second;
       }
@@ -223,6 +224,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     if (count("corrupt")) out << ", " << std::to_string(count("corrupt")) << " CORRUPT";
     if (count("missing")) out << ", " << std::to_string(count("missing")) << " MISSING";
     if (count("unavailable")) out << ", " << std::to_string(count("unavailable")) << " unavailable";
+    if (count("unreadable")) out << ", " << std::to_string(count("unreadable")) << " UNREADABLE";
     out << "\n";
   }
   return kExitOk;
@@ -236,7 +238,7 @@ void RegisterShow(CLI::App& app, Globals& g) {
       "show",
       "show an object: its versions, then one version's files with sizes, SHA-256 "
       "digests, and where each copy is and its state (ok, pending, corrupt, missing, "
-      "unavailable)");
+      "unavailable, unreadable)");
   cmd->add_option("OBJECT", flags->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
       ->required();
   cmd->add_flag("--json", flags->json, "print as JSON (files streamed one per line)");

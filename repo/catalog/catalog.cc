@@ -28,13 +28,16 @@ std::string_view ReplicaStateName(ReplicaState state) {
       return "missing";
     case ReplicaState::kUnavailable:
       return "unavailable";
+    case ReplicaState::kUnreadable:
+      return "unreadable";
   }
   return "pending";
 }
 
 std::optional<ReplicaState> ParseReplicaState(std::string_view name) {
-  for (ReplicaState s : {ReplicaState::kOk, ReplicaState::kPending, ReplicaState::kCorrupt,
-                         ReplicaState::kMissing, ReplicaState::kUnavailable}) {
+  for (ReplicaState s :
+       {ReplicaState::kOk, ReplicaState::kPending, ReplicaState::kCorrupt, ReplicaState::kMissing,
+        ReplicaState::kUnavailable, ReplicaState::kUnreadable}) {
     if (ReplicaStateName(s) == name) return s;
   }
   return std::nullopt;

@@ -125,6 +125,14 @@ class Catalog {
   // Per partner and per site usage; see PartnerUsage for the fair split.
   Result<Usage> GetUsage();
 
+  // --- what the sites should hold (catalog_holdings.cc) ---
+  // Every version of `partner` / `object` ("": all), by partner, object and
+  // version, with its tag file names and the sites whose copy of its
+  // version.pb is ok: the auditor compares them with the sites' listings of
+  // bags/ (audit/orphans.h).
+  Result<std::vector<VersionHoldings>> ListVersionHoldings(const std::string& partner,
+                                                           const std::string& object);
+
   // --- job queue (catalog_jobs.cc) ---
   // Queues a job due now (or at job.next_try_unix_micros). Enqueueing a job
   // equal in kind/object/blob/tag/target to one already queued or leased

@@ -241,5 +241,68 @@ TEST_F(CatalogTest, InsertVersionIsAllOrNothing) {
   EXPECT_TRUE(catalog_->ListObjects("")->empty());
 }
 
+// Migration 3 (unreadable copies) on a catalog that already holds rows: the
+// replicas and audit_findings tables are rebuilt with their rows, ids and
+// indexes, replicas gain read_failures = 0, and the new states and finding
+// kinds are accepted.
+class MigrationUnreadableTest : public ::testing::Test {
+ protected:
+  std::string path() const { return (dir_.path() / "catalog.db").string(); }
+  cairn::testing::TempDir dir_;
+};
+
+TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAccepted) {
+  {
+    auto db = sql::Db::Open(path(), true, 1000);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (const Migration& m : AllMigrations()) {
+      if (m.version > 2) break;
+      ASSERT_TRUE(db->Exec(m.sql).ok()) << m.name;
+    }
+    ASSERT_TRUE(db->Exec("PRAGMA user_version = 2").ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO sites (id, name, url, region, created) "
+                         "VALUES (7, 'a', 'file:///x/a', '', 1)")
+                    .ok());
+    ASSERT_TRUE(
+        db->Exec("INSERT INTO blobs (sha256, size) VALUES ('" + std::string(64, 'a') + "', 5)")
+            .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO replicas (id, site_id, blob, state, last_verified, "
+                         "next_due, detail) VALUES (42, 7, '" +
+                         std::string(64, 'a') + "', 'corrupt', 11, 22, 'why')")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO audit_runs (id, started) VALUES (3, 1)").ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO audit_findings (id, run_id, kind, site, detail) "
+                         "VALUES (9, 3, 'missing', 'a', 'gone')")
+                    .ok());
+  }
+  auto catalog = Catalog::Open(path());
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  sql::Db& db = (*catalog)->db();
+  auto row = db.Prepare(
+      "SELECT id, site_id, state, last_verified, next_due, detail, read_failures FROM replicas");
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_TRUE(*row->Step());
+  EXPECT_EQ(row->Int(0), 42);
+  EXPECT_EQ(row->Int(1), 7);
+  EXPECT_EQ(row->Text(2), "corrupt");
+  EXPECT_EQ(row->Int(3), 11);
+  EXPECT_EQ(row->Int(4), 22);
+  EXPECT_EQ(row->Text(5), "why");
+  EXPECT_EQ(row->Int(6), 0);
+  row->Reset();
+  EXPECT_TRUE(db.Exec("UPDATE replicas SET state = 'unreadable', read_failures = 3").ok());
+  EXPECT_FALSE(db.Exec("UPDATE replicas SET state = 'bogus'").ok()) << "the CHECK is kept";
+  EXPECT_EQ(*db.QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                         "tbl_name = 'replicas'"),
+            4);
+  EXPECT_EQ(*db.QueryInt("SELECT COUNT(*) FROM audit_findings WHERE id = 9 AND run_id = 3 AND "
+                         "kind = 'missing' AND detail = 'gone'"),
+            1);
+  EXPECT_TRUE(db.Exec("INSERT INTO audit_findings (run_id, kind) VALUES (3, 'unreadable'), "
+                      "(3, 'uncataloged')")
+                  .ok());
+  EXPECT_FALSE(db.Exec("INSERT INTO audit_findings (run_id, kind) VALUES (3, 'bogus')").ok());
+}
+
 }  // namespace
 }  // namespace cairn::repo

@@ -54,8 +54,11 @@ struct TagFileEntry {
   std::string sha256;
 };
 
-enum class ReplicaState { kOk, kPending, kCorrupt, kMissing, kUnavailable };
-// "ok", "pending", "corrupt", "missing", "unavailable".
+// kUnreadable: reads of this copy failed kReadsBeforeUnreadable sweeps in a
+// row while its site read fine (bad sectors): not counted, repaired like a
+// corrupt copy (audit/, issue 14).
+enum class ReplicaState { kOk, kPending, kCorrupt, kMissing, kUnavailable, kUnreadable };
+// "ok", "pending", "corrupt", "missing", "unavailable", "unreadable".
 std::string_view ReplicaStateName(ReplicaState state);
 std::optional<ReplicaState> ParseReplicaState(std::string_view name);
 
@@ -87,6 +90,16 @@ struct NewVersion {
   std::vector<proto::Event> events;
   // Enqueued in the same transaction (e.g. replication to the other sites).
   std::vector<proto::Job> jobs;
+};
+
+// A version as the sites should hold it under bags/<partner>/<object>/v<N>/
+// (Catalog::ListVersionHoldings).
+struct VersionHoldings {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::vector<std::string> tag_files;        // names, version.pb included, sorted
+  std::vector<std::string> record_ok_sites;  // sites whose copy of version.pb is ok, sorted
 };
 
 struct VersionInfo {

@@ -19,6 +19,11 @@ constexpr Migration kMigrations[] = {
         "audit_reports",
 #include "repo/catalog/migrations/0002_audit_reports.sql.inc"
     },
+    {
+        3,
+        "unreadable_copies",
+#include "repo/catalog/migrations/0003_unreadable_copies.sql.inc"
+    },
 };
 
 }  // namespace
