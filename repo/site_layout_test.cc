@@ -115,10 +115,10 @@ TEST(SiteLayout, SettingsRecordKeysSortNumericallyAndParseBack) {
   EXPECT_EQ(ref->kind, "schedules");
   EXPECT_EQ(ref->name, "nightly");
   EXPECT_EQ(ref->version, 12u);
-  for (const char* bad : {"settings/sites/a/1.pb", "settings/sites/00000000000000000001.pb",
-                          "settings/sites/../00000000000000000001.pb",
-                          "settings/sites/a/b/00000000000000000001.pb",
-                          "settings/sites/a/00000000000000000001.txt", "events/x"}) {
+  for (const char* bad :
+       {"settings/sites/a/1.pb", "settings/sites/00000000000000000001.pb",
+        "settings/sites/../00000000000000000001.pb", "settings/sites/a/b/00000000000000000001.pb",
+        "settings/sites/a/00000000000000000001.txt", "events/x"}) {
     EXPECT_FALSE(ParseSettingsRecordKey(bad).has_value()) << bad;
   }
 }
