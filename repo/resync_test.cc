@@ -195,5 +195,53 @@ TEST_F(ResyncTest, RaisingCopiesQueuesTheMissingOnesAndReplicateMakesThem) {
   EXPECT_EQ(after->jobs_queued, 0u);
 }
 
+TEST_F(ResyncTest, ReconcileLeavesFailedJobsToTheDaemonAndSkipsCopiesOkNowhere) {
+  fs::path c = tmp_ / "site-c";
+  ASSERT_TRUE(repo_->AddSite("c", FileUrl(c.string()), "").ok());
+  PolicyRecord policy;
+  policy.scope = std::string(kDefaultPolicyScope);
+  policy.text = "copies: 3\n";
+  ASSERT_TRUE(repo_->catalog().SetPolicy(policy).ok());
+  auto queued = ReconcileCopies(repo_->catalog());
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  ASSERT_EQ(queued->jobs_queued, 2u);
+  // Both jobs fail for good (a site that refuses them).
+  JobFilter to_c;
+  to_c.target_site = "c";
+  auto jobs = repo_->catalog().LeaseJobs(10, 60'000'000, "test", to_c);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  for (const JobRecord& j : *jobs) {
+    ASSERT_TRUE(repo_->catalog().FailJob(j.id, Status::InvalidArgument("refused")).ok());
+  }
+  ReconcileOptions daemon;
+  daemon.revive_failed = false;
+  auto round = ReconcileCopies(repo_->catalog(), daemon);
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->copies_short, 2u);
+  EXPECT_EQ(round->jobs_queued, 0u);
+  EXPECT_EQ(repo_->catalog().CountJobs(to_c)->failed, 2u);
+  auto operator_asks = ReconcileCopies(repo_->catalog());
+  ASSERT_TRUE(operator_asks.ok());
+  EXPECT_EQ(operator_asks->jobs_queued, 2u);
+  EXPECT_EQ(repo_->catalog().CountJobs(to_c)->queued, 2u);
+
+  // A blob ok on no site cannot be copied: no job for it on a or b, which
+  // hold everything else (the auditor's business, not a copy to queue).
+  auto v = repo_->catalog().GetVersion("acme", "photos", 1, true);
+  ASSERT_TRUE(v.ok());
+  const std::string sha = v->files.front().sha256;
+  for (const char* site : {"a", "b"}) {
+    ASSERT_TRUE(repo_->catalog()
+                    .SetReplicaState(ReplicaRef::Blob(sha), site, ReplicaState::kMissing, -1, -1)
+                    .ok());
+  }
+  auto damaged = ReconcileCopies(repo_->catalog());
+  ASSERT_TRUE(damaged.ok());
+  EXPECT_EQ(damaged->short_by_site.count("a"), 0u);
+  EXPECT_EQ(damaged->short_by_site.count("b"), 0u);
+  EXPECT_EQ(damaged->short_by_site.at("c"), 2u);
+}
+
 }  // namespace
 }  // namespace cairn::repo
