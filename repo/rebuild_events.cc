@@ -100,9 +100,10 @@ std::string RebuildReport::ToText() const {
   } else {
     std::string names;
     for (const std::string& n : other_sites) names += (names.empty() ? "" : " ") + n;
-    out += "next: check the other sites (cairn site check NAME: " + names +
-           "); a lost one (gone, empty, or its CAIRN-SITE lost): cairn site resync NAME; then "
-           "run cairn replicate --wait: it makes every copy the policies want\n";
+    out +=
+        "next: check the other sites (cairn site check NAME: " + names +
+        "); a lost one (gone, empty, or its CAIRN-SITE lost): cairn site resync NAME --init; then "
+        "run cairn replicate --wait: it makes every copy the policies want\n";
   }
   return out;
 }

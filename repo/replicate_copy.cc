@@ -44,13 +44,14 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
       result.already_present = true;
       return result;
     }
-    if (!v.IsCorruption() && !v.IsNotFound()) {
+    if (!v.IsCorruption() && !v.IsNotFound() && v.code() != Code::kIOError) {
       result.status = v;  // names the site
       result.target_failed = true;
       return result;
     }
-    // Missing, or wrong bytes under the right name: Site::CommitBlob below
-    // replaces a damaged blob with the good copy.
+    // Missing, wrong bytes under the right name, or bytes the (answering)
+    // site cannot read back: Site::CommitBlob below replaces them with the
+    // good copy.
   }
   PutOptions options;
   options.expected_sha256 = item.sha256;

@@ -74,8 +74,11 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
   std::string root = Absolute(root_arg);
   boost::system::error_code ec;
   if (!fs::exists(CatalogPath(root), ec)) {
-    return Status::NotFound("no repository at " + root + " (no " + std::string(kCatalogFileName) +
-                            "; run cairn init)");
+    return Status::NotFound(
+        "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +
+        root + " makes a new one; if its catalog was lost, cairn --repo " + root +
+        " catalog rebuild --from file:///PATH/TO/A/SITE (or s3://...) rebuilds it from "
+        "any one site");
   }
   CatalogOptions catalog_options;
   catalog_options.clock = options.clock;

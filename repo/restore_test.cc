@@ -341,7 +341,7 @@ TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
   const std::string& other = bag_.payload.at("data/100%.txt");
   ASSERT_TRUE(repo_->catalog()
                   .db()
-                  .Exec("UPDATE files SET sha256 = '" + Sha256Hex(other) +
+                  .Exec("UPDATE files SET sha256 = '" + testing::Sha256Hex(other) +
                         "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
                   .ok());
   for (auto [format, name] :
@@ -354,11 +354,11 @@ TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
     const std::string& msg = r.status().message();
     EXPECT_NE(msg.find("data/a.txt"), std::string::npos) << msg;
     EXPECT_NE(msg.find("version.pb"), std::string::npos) << msg;
-    EXPECT_NE(msg.find(Sha256Hex(other)), std::string::npos) << msg;
+    EXPECT_NE(msg.find(testing::Sha256Hex(other)), std::string::npos) << msg;
     ExpectNothingAt(req.dest);
   }
   for (const char* site : {"a", "b"}) {
-    EXPECT_EQ(repo_->catalog().BlobOnSite(Sha256Hex(other), site).value(), ReplicaState::kOk);
+    EXPECT_EQ(repo_->catalog().BlobOnSite(testing::Sha256Hex(other), site).value(), ReplicaState::kOk);
   }
   JobFilter repairs;
   repairs.kind = proto::JOB_KIND_REPAIR;
@@ -382,7 +382,7 @@ TEST_F(RestoreTest, ManifestOnTheSiteDisagreeingWithTheCatalogStopsTheRestore) {
   MemoryBag bag = MakeBag({{"data/x.txt", "x\n"}, {"data/y.txt", "y\n"}});
   // The bag's own manifest vouches for other bytes than the catalog does.
   bag.tags["manifest-sha256.txt"] =
-      Sha256Hex("y\n") + "  data/x.txt\n" + Sha256Hex("y\n") + "  data/y.txt\n";
+      testing::Sha256Hex("y\n") + "  data/x.txt\n" + testing::Sha256Hex("y\n") + "  data/y.txt\n";
   ASSERT_EQ(StoreBag(*repo_, "acme", "lying", bag), 1u);
   RestoreRequest req = Request("lying");
   req.object = "lying";
@@ -396,7 +396,7 @@ TEST_F(RestoreTest, ManifestOnTheSiteDisagreeingWithTheCatalogStopsTheRestore) {
 
   // A manifest that omits a file the catalog lists.
   MemoryBag short_bag = MakeBag({{"data/x.txt", "x\n"}, {"data/y.txt", "y\n"}});
-  short_bag.tags["manifest-sha256.txt"] = Sha256Hex("x\n") + "  data/x.txt\n";
+  short_bag.tags["manifest-sha256.txt"] = testing::Sha256Hex("x\n") + "  data/x.txt\n";
   ASSERT_EQ(StoreBag(*repo_, "acme", "short", short_bag), 1u);
   req = Request("short");
   req.object = "short";

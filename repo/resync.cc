@@ -44,7 +44,11 @@ Result<Site*> OpenOrInit(Repository& repo, const std::string& name, bool init, b
         site.status().message() +
         "; resync makes a site again only when asked: if this is the right place (not an "
         "unmounted share), run `cairn site resync " +
-        name + " --init`");
+        name + " --init`" +
+        (record.url.starts_with("s3://")
+             ? " (or, if the bucket itself is gone, `cairn site resync " + name +
+                   " --create-bucket`)"
+             : ""));
   }
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenBackend(record.url));
   Site::Owner owner;  // the new marker names this repository

@@ -187,11 +187,15 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
       result.how = BlobCommit::kVerified;
       return result;
     }
-    if (!verified.IsCorruption() && !verified.IsNotFound()) {
+    // Wrong bytes, or bytes this live site cannot read back (a bad sector: I/O
+    // error): the writer's bytes are known good, so replacing them loses
+    // nothing. A site that went away (Unavailable) is left alone.
+    const bool unreadable = verified.code() == Code::kIOError;
+    if (!verified.IsCorruption() && !unreadable && !verified.IsNotFound()) {
       writer.Abort();
       return verified;
     }
-    if (verified.IsCorruption()) {
+    if (verified.IsCorruption() || unreadable) {
       result.replaced = verified.message();
       Status removed = backend_->Remove(key);
       if (!removed.ok()) {

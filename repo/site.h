@@ -84,7 +84,7 @@ class Site {
   enum class BlobCommit {
     kCreated,   // nothing: the writer's bytes are the blob now
     kVerified,  // a blob whose bytes, read back, hash to its name: kept, the writer's discarded
-    kReplaced,  // a blob with wrong bytes: replaced by the writer's (a repair)
+    kReplaced,  // a blob with wrong or unreadable (I/O error) bytes: replaced by the writer's
   };
   struct BlobCommitResult {
     BlobCommit how = BlobCommit::kCreated;
@@ -93,7 +93,8 @@ class Site {
   // Commits `writer` as blob `sha256_hex`, write-once. REQUIRES: the writer's
   // bytes hash to `sha256_hex` (its expected_sha256, or the caller's own
   // digest of them). A blob already under that name is read back first
-  // (VerifyBlob): kept if it verifies, else removed and replaced by the
+  // (VerifyBlob): kept if it verifies, else (wrong bytes, or an I/O error on a
+  // site that answers; never when the site is Unavailable) removed and replaced by the
   // writer's bytes. `size`, when given, is the size the blob must have.
   // Errors name the site and the blob; the writer is aborted on any error.
   Result<BlobCommitResult> CommitBlob(BlobWriter& writer, std::string_view sha256_hex,

@@ -89,7 +89,7 @@ TEST(DepositMemoryTest, PeakRssDoesNotGrowWithTheFileCount) {
       << kPerFileBefore * (kLarge - kSmall) / 1024 << " KiB)";
 
   CommandResult show = RunCairn({"--repo", repo.string(), "show", "mem/large", "--json"});
-  ASSERT_EQ(show.exit_code, 0) << show.err;
+  ASSERT_LE(show.exit_code, 1) << show.err;  // 1: shown, copies lacking (--no-replicate)
   EXPECT_NE(show.out.find("d17/f999"), std::string::npos) << "every file is in the catalog";
 }
 
@@ -113,7 +113,7 @@ TEST(DepositMemoryTest, PeakRssDoesNotGrowWithTheManifestsOfABag) {
       << " KiB for " << kBagLarge << " (the in-memory manifest index added about 4700 KiB)";
   CommandResult show =
       RunCairn({"--repo", (tmp / "large" / "repo").string(), "show", "mem/large", "--json"});
-  ASSERT_EQ(show.exit_code, 0) << show.err;
+  ASSERT_LE(show.exit_code, 1) << show.err;  // 1: shown, copies lacking (--no-replicate)
   EXPECT_NE(show.out.find("d19-" + std::string(80, 'n') + "/f999-"), std::string::npos);
 }
 

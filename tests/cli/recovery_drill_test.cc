@@ -118,12 +118,12 @@ TEST_F(RecoveryDrillTest, CatalogAndTwoOfThreeSitesLostFollowingThePrintedSteps)
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
   const std::string next = NextLine(rebuilt.out);
   ASSERT_THAT(next, HasSubstr("cairn site check NAME: a b")) << rebuilt.out;
-  ASSERT_THAT(next, HasSubstr("cairn site resync NAME"));
+  ASSERT_THAT(next, HasSubstr("cairn site resync NAME --init"));
   ASSERT_THAT(next, HasSubstr("cairn replicate --wait"));
   for (const char* site : {"a", "b"}) {
     CommandResult check = Cairn({"site", "check", site});
     EXPECT_EQ(check.exit_code, 1) << site << " is gone: " << check.out;
-    CommandResult resync = Cairn({"site", "resync", site});
+    CommandResult resync = Cairn({"site", "resync", site, "--init"});
     ASSERT_EQ(resync.exit_code, 0) << site << ": " << resync.out << resync.err;
   }
   CommandResult replicate = Cairn({"replicate", "--wait"});
@@ -179,7 +179,7 @@ TEST_F(RecoveryDrillTest, DaemonRoundQueuesAndMakesTheLackingCopies) {
       Cairn({"catalog", "rebuild", "--from", repo::FileUrl(SiteDir("c").string())});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
   for (const char* site : {"a", "b"}) {
-    ASSERT_EQ(Cairn({"site", "resync", site}).exit_code, 0) << site;
+    ASSERT_EQ(Cairn({"site", "resync", site, "--init"}).exit_code, 0) << site;
   }
   // Jobs queued by the rebuild are taken away: the daemon must find the lack itself.
   {

@@ -5,6 +5,7 @@
 #define CAIRN_TESTS_CLI_REPO_FIXTURE_H_
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,20 @@ class RepoFixture : public ::testing::Test {
     fs::path p = tmp_ / "repo/sites" / site / repo::layout::BlobKey(sha);
     EXPECT_TRUE(fs::exists(p)) << p;
     return p;
+  }
+
+  // Runs `sql` on the catalog with a plain sqlite3 connection (foreign keys
+  // off), as someone editing the catalog behind Cairn's back would; the edit
+  // must change at least one row.
+  void EditCatalog(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((tmp_ / "repo/catalog.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
+    EXPECT_GT(sqlite3_changes(db), 0) << "the edit changed nothing: " << sql;
+    sqlite3_free(error);
+    sqlite3_close(db);
   }
 
   static void FlipByte(const fs::path& path) {

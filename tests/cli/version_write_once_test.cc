@@ -62,9 +62,13 @@ TEST_F(VersionWriteOnceCliTest, RebuiltCatalogNeverReusesAVersionNumberASiteHold
   CommandResult rebuilt = Cairn(
       {"catalog", "rebuild", "--from", repo::FileUrl((tmp_ / "repo/sites" / other).string())});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  // The rebuild restores the sites from the settings records; were they not on
+  // the site, the operator adds the other one back by hand.
   CommandResult added =
       Cairn({"site", "add", holder, repo::FileUrl((tmp_ / "repo/sites" / holder).string())});
-  ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
+  if (added.exit_code != 0) {
+    ASSERT_NE(added.err.find("already in the catalog"), std::string::npos) << added.err;
+  }
 
   WriteFile(src / "a.txt", "third deposit\n");
   WriteFile(src / "new.txt", "a file v2 never had\n");
@@ -134,7 +138,8 @@ TEST_F(VersionWriteOnceCliTest, KilledFirstDepositIsRerunAsVersionOne) {
                  {"CAIRN_CRASH_AT=catalog.before-commit:" + std::to_string(k)});
     EXPECT_EQ(killed.exit_code, -1) << killed.out << killed.err;
     // Killed after the catalog took v1 (while replicating): the rerun is v2.
-    const bool acknowledged = RunCairn({"--repo", repo, "show", "acme/obj"}).exit_code == 0;
+    // (show: 0 or 1 = the object is listed, 1 when its copies are still lacking)
+    const bool acknowledged = RunCairn({"--repo", repo, "show", "acme/obj"}).exit_code != 2;
     CommandResult rerun =
         RunCairn({"--repo", repo, "deposit", "acme", src.string(), "--id", "obj", "--json"});
     ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;

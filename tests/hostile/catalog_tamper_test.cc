@@ -20,18 +20,6 @@ class CatalogTamperTest : public RepoFixture {
     Deposit("acme", MakeSourceFolder("two").string(), "two");
   }
 
-  // Runs `sql` on the catalog with a plain sqlite3 connection.
-  void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((tmp_ / "repo/catalog.db").c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
-    EXPECT_GT(sqlite3_changes(db), 0) << "the edit changed nothing: " << sql;
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
   std::string Sha(const std::string& bytes) {
     return bagit::HashBytes(bytes,
                             bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
@@ -52,9 +40,9 @@ class CatalogTamperTest : public RepoFixture {
 TEST_F(CatalogTamperTest, FileDigestEditedToAnotherStoredBlobIsAMismatch) {
   // Point one/a.txt at the blob of two/a.txt: both exist, every copy verifies.
   std::string other = Sha("alpha of two\n");
-  Sql("UPDATE files SET sha256 = '" + other +
-      "' WHERE path = 'data/a.txt' AND version_id = "
-      "(SELECT id FROM versions WHERE object = 'one')");
+  EditCatalog("UPDATE files SET sha256 = '" + other +
+              "' WHERE path = 'data/a.txt' AND version_id = "
+              "(SELECT id FROM versions WHERE object = 'one')");
   auto before = SiteFiles();
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
@@ -71,8 +59,8 @@ TEST_F(CatalogTamperTest, FileDigestEditedToAnotherStoredBlobIsAMismatch) {
 
 TEST_F(CatalogTamperTest, FileDigestEditedToAnUnknownDigestIsAMismatch) {
   std::string forged(64, 'f');
-  Sql("UPDATE files SET sha256 = '" + forged +
-      "' WHERE path = 'sub/b.bin' OR path = 'data/sub/b.bin'");
+  EditCatalog("UPDATE files SET sha256 = '" + forged +
+              "' WHERE path = 'sub/b.bin' OR path = 'data/sub/b.bin'");
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_NE(audit.out.find("catalog-mismatch"), std::string::npos) << audit.out;
@@ -81,7 +69,8 @@ TEST_F(CatalogTamperTest, FileDigestEditedToAnUnknownDigestIsAMismatch) {
 }
 
 TEST_F(CatalogTamperTest, FileRowDeletedIsAMismatch) {
-  Sql("DELETE FROM files WHERE path = 'data/c d.txt' AND version_id = "
+  EditCatalog(
+      "DELETE FROM files WHERE path = 'data/c d.txt' AND version_id = "
       "(SELECT id FROM versions WHERE object = 'two')");
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
@@ -91,9 +80,9 @@ TEST_F(CatalogTamperTest, FileRowDeletedIsAMismatch) {
 }
 
 TEST_F(CatalogTamperTest, TagFileDigestEditedIsCorruptEverywhereAndNotRepairedOverGoodCopies) {
-  Sql("UPDATE tag_files SET sha256 = '" + std::string(64, '0') +
-      "' WHERE name = 'manifest-sha256.txt' AND version_id = "
-      "(SELECT id FROM versions WHERE object = 'one')");
+  EditCatalog("UPDATE tag_files SET sha256 = '" + std::string(64, '0') +
+              "' WHERE name = 'manifest-sha256.txt' AND version_id = "
+              "(SELECT id FROM versions WHERE object = 'one')");
   auto before = SiteFiles();
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
@@ -119,8 +108,8 @@ TEST_F(CatalogTamperTest, ReplicaMarkedOkOnASiteThatLacksTheBlobIsFoundMissing) 
 TEST_F(CatalogTamperTest, ReplicaRowForgedOnAThirdSiteIsFoundMissing) {
   fs::path c = tmp_ / "site-c";
   ASSERT_EQ(Cairn({"site", "add", "c", "file://" + c.string()}).exit_code, 0);
-  Sql("INSERT INTO replicas(site_id, blob, state) SELECT s.id, '" + Sha("alpha of one\n") +
-      "', 'ok' FROM sites s WHERE s.name = 'c'");
+  EditCatalog("INSERT INTO replicas(site_id, blob, state) SELECT s.id, '" + Sha("alpha of one\n") +
+              "', 'ok' FROM sites s WHERE s.name = 'c'");
   CommandResult audit = Cairn({"audit", "run", "--all", "--site", "c"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out;
   EXPECT_NE(audit.out.find("missing: acme/one@v1 data/a.txt on site c"), std::string::npos)
@@ -129,8 +118,8 @@ TEST_F(CatalogTamperTest, ReplicaRowForgedOnAThirdSiteIsFoundMissing) {
 
 TEST_F(CatalogTamperTest, ReplicaStateEditedFromCorruptToOkIsRecheckedNotTrusted) {
   FlipByte(BlobFile("a", "alpha of two\n"));
-  Sql("UPDATE replicas SET state = 'ok', next_due = 9e18 WHERE blob = '" + Sha("alpha of two\n") +
-      "'");
+  EditCatalog("UPDATE replicas SET state = 'ok', next_due = 9e18 WHERE blob = '" +
+              Sha("alpha of two\n") + "'");
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out;
   EXPECT_NE(audit.out.find("corrupt: acme/two@v1 data/a.txt on site a"), std::string::npos)
@@ -140,7 +129,7 @@ TEST_F(CatalogTamperTest, ReplicaStateEditedFromCorruptToOkIsRecheckedNotTrusted
 
 TEST_F(CatalogTamperTest, EventColumnEditedIsNamedByEventsVerify) {
   ASSERT_EQ(Cairn({"events", "verify"}).exit_code, 0);
-  Sql("UPDATE events SET outcome = 'failure' WHERE seq = 3");
+  EditCatalog("UPDATE events SET outcome = 'failure' WHERE seq = 3");
   CommandResult verify = Cairn({"events", "verify"});
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
   std::string all = verify.out + verify.err;
@@ -149,14 +138,14 @@ TEST_F(CatalogTamperTest, EventColumnEditedIsNamedByEventsVerify) {
 }
 
 TEST_F(CatalogTamperTest, EventRecordEditedAndEventDeletedAreNamed) {
-  Sql("UPDATE events SET event = CAST(event || X'00' AS BLOB) WHERE seq = 4");
+  EditCatalog("UPDATE events SET event = CAST(event || X'00' AS BLOB) WHERE seq = 4");
   CommandResult edited = Cairn({"events", "verify", "--json"});
   EXPECT_EQ(edited.exit_code, 1) << edited.out;
   EXPECT_NE(edited.out.find("4"), std::string::npos) << edited.out;
 
-  Sql("UPDATE events SET event = substr(event, 1, length(event) - 1) WHERE seq = 4");
+  EditCatalog("UPDATE events SET event = substr(event, 1, length(event) - 1) WHERE seq = 4");
   ASSERT_EQ(Cairn({"events", "verify"}).exit_code, 0) << "the edit undone";
-  Sql("DELETE FROM events WHERE seq = 5");
+  EditCatalog("DELETE FROM events WHERE seq = 5");
   CommandResult removed = Cairn({"events", "verify"});
   EXPECT_EQ(removed.exit_code, 1) << removed.out;
   EXPECT_NE((removed.out + removed.err).find("5"), std::string::npos) << removed.out;

@@ -21,27 +21,16 @@ class ForgottenVersionTest : public RepoFixture {
     WriteFile(source / "a.txt", "alpha, second version\n");
     Deposit("acme", source.string(), "one");
   }
-
-  // Runs `sql` on the catalog with a plain sqlite3 connection (foreign keys off).
-  void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((tmp_ / "repo/catalog.db").c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
-    EXPECT_GT(sqlite3_changes(db), 0) << "the edit changed nothing: " << sql;
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
 };
 
 TEST_F(ForgottenVersionTest, AVersionDeletedFromTheCatalogIsReportedOnEverySite) {
   const std::string v2 = "(SELECT id FROM versions WHERE object = 'one' AND version = 2)";
-  Sql("DELETE FROM replicas WHERE tag_file_id IN (SELECT id FROM tag_files WHERE version_id = " +
+  EditCatalog(
+      "DELETE FROM replicas WHERE tag_file_id IN (SELECT id FROM tag_files WHERE version_id = " +
       v2 + ")");
-  Sql("DELETE FROM tag_files WHERE version_id = " + v2);
-  Sql("DELETE FROM files WHERE version_id = " + v2);
-  Sql("DELETE FROM versions WHERE object = 'one' AND version = 2");
+  EditCatalog("DELETE FROM tag_files WHERE version_id = " + v2);
+  EditCatalog("DELETE FROM files WHERE version_id = " + v2);
+  EditCatalog("DELETE FROM versions WHERE object = 'one' AND version = 2");
   ASSERT_TRUE(fs::exists(tmp_ / "repo/sites/a/bags/acme/one/v2/version.pb"));
 
   CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
