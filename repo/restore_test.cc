@@ -358,7 +358,8 @@ TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
     ExpectNothingAt(req.dest);
   }
   for (const char* site : {"a", "b"}) {
-    EXPECT_EQ(repo_->catalog().BlobOnSite(testing::Sha256Hex(other), site).value(), ReplicaState::kOk);
+    EXPECT_EQ(repo_->catalog().BlobOnSite(testing::Sha256Hex(other), site).value(),
+              ReplicaState::kOk);
   }
   JobFilter repairs;
   repairs.kind = proto::JOB_KIND_REPAIR;
