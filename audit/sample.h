@@ -1,5 +1,4 @@
-// Sampling and rate limiting of audit sweeps: how much of the picked copies a
-// sweep checks ("10%", "n/t", "500M") and how many bytes per second it reads.
+// Rate limiting of audit sweeps: how many bytes per second a sweep reads.
 #ifndef CAIRN_AUDIT_SAMPLE_H_
 #define CAIRN_AUDIT_SAMPLE_H_
 
@@ -10,32 +9,16 @@
 #include <string_view>
 
 #include "bagit/status.h"
+#include "policies/sample.h"
 #include "repo/clock.h"
 
 namespace cairn::audit {
 
-struct Sample {
-  enum class Kind { kAll, kPercent, kBucket, kBytes };
-  Kind kind = Kind::kAll;
-  double percent = 100;  // kPercent: 0 < percent <= 100
-  uint32_t bucket = 0;   // kBucket: n, 1..total
-  uint32_t buckets = 0;  // kBucket: t
-  uint64_t bytes = 0;    // kBytes
-};
-
-// Parses "" (all), "10%" / "2.5%", "n/t" (1 <= n <= t) or a size ("500M",
-// "2G", "4096"; K/M/G/T are powers of 1000, Ki/Mi/Gi/Ti of 1024, optional
-// trailing "B"). InvalidArgument names the text and the accepted forms.
-Result<Sample> ParseSample(std::string_view text);
-
-// Parses a byte count with the same suffixes (for --rate). InvalidArgument
-// naming the text when it is not one.
-Result<uint64_t> ParseByteSize(std::string_view text);
-
-// The bucket (1..buckets) a copy with this hex digest falls in: the first 16
-// hex digits as a number, modulo buckets, plus one. Deterministic, so t sweeps
-// with n = 1..t cover every copy exactly once.
-uint32_t BucketOf(std::string_view sha256_hex, uint32_t buckets);
+// The sample grammar and the digest buckets are the policy engine's
+// (policies/sample.h), shared with a policy's fixity.sample.
+using policies::BucketOf;
+using policies::ParseSample;
+using policies::Sample;
 
 // A token bucket: Acquire(n) returns once n more bytes fit in the rate,
 // sleeping through `sleep` as needed. Burst is one second's worth. The clock

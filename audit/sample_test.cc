@@ -20,9 +20,6 @@ TEST(SampleTest, ParsesEveryForm) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->kind, Sample::Kind::kBytes);
   EXPECT_EQ(s->bytes, 500'000'000u);
-  EXPECT_EQ(*ParseByteSize("2Gi"), 2ull << 30);
-  EXPECT_EQ(*ParseByteSize("200MB"), 200'000'000u);
-  EXPECT_EQ(*ParseByteSize("4096"), 4096u);
   for (const char* bad : {"0%", "101%", "x%", "0/4", "5/4", "1/", "/4", "12Q", "M", "-1", "1.5"}) {
     auto r = ParseSample(bad);
     EXPECT_FALSE(r.ok()) << bad;

@@ -15,6 +15,7 @@
 #include "audit/catalog_rows.h"
 #include "audit/event_segments.h"
 #include "audit/orphans.h"
+#include "policies/policy.h"
 #include "repo/events/event_types.h"
 #include "repo/site_layout.h"
 
@@ -26,7 +27,6 @@ using internal::Outcome;
 using repo::ReplicaState;
 
 constexpr int kUnavailableInARow = 3;  // then the rest of the site is skipped
-constexpr uint32_t kDefaultIntervalDays = 90;
 
 // True when `site` still answers: its CAIRN-SITE marker reads. A copy that
 // cannot be read on a site that answers is that copy's problem (bad
@@ -113,9 +113,9 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = intervals_.find(partner);
   if (it != intervals_.end()) return it->second;
-  uint32_t days = kDefaultIntervalDays;
   Result<proto::Policy> policy = repo_.catalog().EffectivePolicy(partner);
-  if (policy.ok() && policy->fixity().interval_days() > 0) days = policy->fixity().interval_days();
+  uint32_t days =
+      policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
   int64_t micros = int64_t{days} * repo::kMicrosPerDay;
   intervals_[partner] = micros;
   return micros;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bagit/status.h"
+#include "policies/sample.h"
 #include "proto/policy.pb.h"
 
 namespace cairn::policies {
@@ -21,6 +22,14 @@ namespace cairn::policies {
 inline constexpr uint32_t kBuiltinDefaultCopies = 2;
 // Days between fixity checks when a policy does not say.
 inline constexpr uint32_t kDefaultFixityIntervalDays = 90;
+
+// The days between fixity checks `policy` asks for: its fixity.interval_days,
+// or kDefaultFixityIntervalDays when it does not say.
+uint32_t FixityIntervalDays(const proto::Policy& policy);
+
+// The text of the default policy `cairn init` stores and `catalog rebuild`
+// sets when a site keeps none: "copies: N\n" with N = kBuiltinDefaultCopies.
+std::string BuiltinDefaultPolicyText();
 
 // Parses `text` as a text-format Policy and checks it. `source` names the text
 // in messages (a file path, "catalog:default"); a relative `bagit_profile` is
@@ -52,18 +61,6 @@ struct SiteFacts {
 // InvalidArgument "SOURCE: sites: no site named "x"" and similar.
 Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
                                const std::string& source);
-
-// A fixity sample: which part of the copies one sweep checks.
-struct Sample {
-  enum class Kind { kAll, kPercent, kBucket };
-  Kind kind = Kind::kAll;
-  double percent = 100.0;  // kPercent: (0, 100]
-  uint32_t bucket = 0;     // kBucket: n, 1 <= n <= of
-  uint32_t of = 0;         // kBucket: t >= 1
-};
-// Parses "" (all), "10%" / "2.5%" (0 < p <= 100) or "n/t" (1 <= n <= t).
-// InvalidArgument explaining the accepted forms otherwise.
-Result<Sample> ParseSample(std::string_view text);
 
 // A policy as stored in the catalog: the text as written, where it came from,
 // and the folder its relative paths are resolved against.

@@ -158,37 +158,4 @@ Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<Si
   return Status::OK();
 }
 
-Result<Sample> ParseSample(std::string_view text) {
-  Sample s;
-  if (text.empty()) return s;
-  const auto bad = [&text]() {
-    return Status::InvalidArgument("bad sample \"" + std::string(text) +
-                                   "\": use \"P%\" (0 < P <= 100) or \"n/t\" (1 <= n <= t)");
-  };
-  if (text.back() == '%') {
-    std::string number(text.substr(0, text.size() - 1));
-    double pct = 0;
-    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
-    if (ec != std::errc() || end != number.data() + number.size() || !(pct > 0) || pct > 100) {
-      return bad();
-    }
-    s.kind = Sample::Kind::kPercent;
-    s.percent = pct;
-    return s;
-  }
-  size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return bad();
-  uint32_t n = 0, t = 0;
-  auto r1 = std::from_chars(text.data(), text.data() + slash, n);
-  auto r2 = std::from_chars(text.data() + slash + 1, text.data() + text.size(), t);
-  if (r1.ec != std::errc() || r1.ptr != text.data() + slash || r2.ec != std::errc() ||
-      r2.ptr != text.data() + text.size() || n < 1 || t < 1 || n > t) {
-    return bad();
-  }
-  s.kind = Sample::Kind::kBucket;
-  s.bucket = n;
-  s.of = t;
-  return s;
-}
-
 }  // namespace cairn::policies

@@ -145,6 +145,15 @@ Result<proto::Policy> LoadPolicyFile(const std::string& path) {
   return ParsePolicy(text.str(), path, abs.parent_path().string());
 }
 
+uint32_t FixityIntervalDays(const proto::Policy& policy) {
+  return policy.fixity().interval_days() > 0 ? policy.fixity().interval_days()
+                                             : kDefaultFixityIntervalDays;
+}
+
+std::string BuiltinDefaultPolicyText() {
+  return "copies: " + std::to_string(kBuiltinDefaultCopies) + "\n";
+}
+
 proto::Policy BuiltinDefaultPolicy() {
   proto::Policy p;
   p.set_copies(kBuiltinDefaultCopies);

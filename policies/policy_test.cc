@@ -150,8 +150,13 @@ TEST(PolicySampleTest, Forms) {
   auto bucket = ParseSample("3/7");
   ASSERT_TRUE(bucket.ok());
   EXPECT_EQ(bucket->bucket, 3u);
-  EXPECT_EQ(bucket->of, 7u);
-  for (const char* bad : {"0%", "101%", "x%", "0/3", "4/3", "3/", "/3", "10", "1/2/3"}) {
+  EXPECT_EQ(bucket->buckets, 7u);
+  // The auditor's grammar, one for both: a size is a sample too.
+  auto bytes = ParseSample("500M");
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(bytes->kind, Sample::Kind::kBytes);
+  EXPECT_EQ(bytes->bytes, 500'000'000u);
+  for (const char* bad : {"0%", "101%", "x%", "0/3", "4/3", "3/", "/3", "0", "12Q", "1/2/3"}) {
     EXPECT_FALSE(ParseSample(bad).ok()) << bad;
   }
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bagit/profile.h"
+#include "policies/policy.h"
 #include "repo/deposit_commit.h"
 #include "repo/deposit_scratch.h"
 #include "repo/deposit_source.h"
@@ -241,7 +242,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   commit.first_site = plan[0];
   commit.replicate_to.assign(plan.begin() + 1, plan.end());
   commit.created_micros = now;
-  uint32_t days = policy.fixity().interval_days() ? policy.fixity().interval_days() : 90;
+  uint32_t days = policies::FixityIntervalDays(policy);
   commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
   if (req.progress) {
     req.progress(

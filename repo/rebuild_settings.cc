@@ -1,11 +1,21 @@
 // RestoreRebuildSettings: a rebuilt catalog gets the settings the site keeps,
 // then the copies its policies want are queued.
+#include "policies/policy.h"
 #include "repo/catalog/catalog.h"
 #include "repo/copies_queue.h"
 #include "repo/rebuild.h"
 #include "repo/settings.h"
 
 namespace cairn::repo {
+namespace {
+
+// A one-line policy text without its newline, for a message.
+std::string Trimmed(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace
 
 Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report) {
   CAIRN_ASSIGN_OR_RETURN(SettingsRestore restored, RestoreSettings(site, catalog, report->site));
@@ -16,13 +26,13 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
   if (!restored.default_policy) {
     PolicyRecord policy;
     policy.scope = std::string(kDefaultPolicyScope);
-    policy.text = "copies: 2\n";
+    policy.text = policies::BuiltinDefaultPolicyText();
     policy.source = "cairn catalog rebuild";
     if (Status s = catalog.SetPolicy(policy); !s.ok()) {
       report->notes.push_back("default policy not stored (" + s.message() +
-                              "); the built-in default, copies: 2, applies");
+                              "); the built-in default, " + Trimmed(policy.text) + ", applies");
     } else {
-      report->notes.push_back("the site keeps no default policy: copies: 2 set");
+      report->notes.push_back("the site keeps no default policy: " + Trimmed(policy.text) + " set");
     }
   }
   // What the policies want against what the one site holds: jobs for the

@@ -110,9 +110,8 @@ class JobRunner {
 
     CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
     Result<proto::Policy> policy = catalog.EffectivePolicy(job.partner());
-    uint32_t days = policy.ok() && policy->fixity().interval_days() > 0
-                        ? policy->fixity().interval_days()
-                        : policies::kDefaultFixityIntervalDays;
+    uint32_t days =
+        policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
     JobTally tally;
     tally.target = target;
     tally.job = &job;

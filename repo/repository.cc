@@ -4,6 +4,7 @@
 #include <boost/filesystem.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "policies/policy.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -62,7 +63,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
   }
   PolicyRecord policy;
   policy.scope = std::string(kDefaultPolicyScope);
-  policy.text = std::string(kInitDefaultPolicy);
+  policy.text = policies::BuiltinDefaultPolicyText();
   policy.source = "cairn init";
   policy.base_dir = root;
   CAIRN_RETURN_IF_ERROR(repo->catalog().SetPolicy(policy));

@@ -24,8 +24,6 @@
 namespace cairn::repo {
 
 inline constexpr std::string_view kCatalogFileName = "catalog.db";
-// The default policy `cairn init` stores.
-inline constexpr std::string_view kInitDefaultPolicy = "copies: 2\n";
 
 struct RepositoryOptions {
   Clock* clock = nullptr;  // nullptr: the system clock; must outlive the Repository

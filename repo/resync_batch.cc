@@ -102,9 +102,8 @@ void PlanJob(Repository& repo, const std::string& target, ResyncJob* job) {
     return;
   }
   Result<proto::Policy> policy = catalog.EffectivePolicy(j.partner());
-  job->fixity_days = policy.ok() && policy->fixity().interval_days() > 0
-                         ? policy->fixity().interval_days()
-                         : policies::kDefaultFixityIntervalDays;
+  job->fixity_days =
+      policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
   std::map<std::string, ResyncItem> items;  // by ref
   std::set<std::string> on_target;
   for (const ReplicaRecord& r : *replicas) {

@@ -14,6 +14,7 @@
 
 #include "audit/report_json.h"
 #include "audit/sample.h"
+#include "bagit/units.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
@@ -41,7 +42,7 @@ Result<audit::AuditOptions> MakeOptions(const AuditRunFlags& f) {
   CAIRN_RETURN_IF_ERROR(audit::ParseSample(f.sample).status());
   options.sample = f.sample;
   if (!f.rate.empty()) {
-    Result<uint64_t> rate = audit::ParseByteSize(f.rate);
+    Result<uint64_t> rate = ParseByteSize(f.rate);
     if (!rate.ok()) return rate.status().WithContext("--rate");
     options.rate_bytes_per_sec = *rate;
   }

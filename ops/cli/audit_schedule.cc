@@ -10,6 +10,7 @@
 #include "audit/report_json.h"
 #include "audit/sample.h"
 #include "audit/schedule.h"
+#include "bagit/units.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/settings_sync.h"
 
@@ -31,7 +32,7 @@ Result<audit::Schedule> MakeSchedule(const ScheduleFlags& f) {
   CAIRN_RETURN_IF_ERROR(ParseObjectScope(f.partner, f.object, &s.scope.partner, &s.scope.object));
   s.sample = f.sample;
   if (!f.rate.empty()) {
-    Result<uint64_t> rate = audit::ParseByteSize(f.rate);
+    Result<uint64_t> rate = ParseByteSize(f.rate);
     if (!rate.ok()) return rate.status().WithContext("--rate");
     s.rate_bytes_per_sec = *rate;
   }

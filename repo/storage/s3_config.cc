@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "bagit/units.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo {
@@ -52,18 +53,12 @@ bool ValidBucketName(std::string_view name) {
   return name.front() != '-' && name.front() != '.' && name.back() != '-' && name.back() != '.';
 }
 
-// Sizes such as "16MiB", "5M", "8388608".
+// Sizes such as "16MiB", "5M", "8388608": bare units are powers of 1024 here,
+// as S3 tools write part sizes.
 Result<uint64_t> ParseSize(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0 || digits > 15) return BadUrl("part-size must be a number of bytes, e.g. 16MiB");
-  uint64_t value = std::stoull(std::string(text.substr(0, digits)));
-  std::string_view unit = text.substr(digits);
-  if (unit == "" || unit == "B") return value;
-  if (unit == "K" || unit == "KiB") return value << 10;
-  if (unit == "M" || unit == "MiB") return value << 20;
-  if (unit == "G" || unit == "GiB") return value << 30;
-  return BadUrl("part-size unit must be KiB, MiB or GiB");
+  Result<uint64_t> size = ParseByteSize(text, BareUnits::kBinary);
+  if (!size.ok()) return BadUrl("part-size must be a number of bytes, e.g. 16MiB");
+  return size;
 }
 
 bool LooksLikeCredential(std::string_view name) {
