@@ -7,6 +7,7 @@
 
 #include "audit/history.h"
 #include "audit/report_json.h"
+#include "bagit/time_text.h"
 #include "repo/events/premis.h"
 
 namespace cairn::audit {
@@ -78,15 +79,9 @@ void BarChart(std::ostream& out, const std::vector<std::pair<std::string, SiteCo
 // (ISO week) or "2027-03" (month).
 enum class Period { kDay, kWeek, kMonth };
 std::string PeriodLabel(int64_t micros, Period period) {
-  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[16];
-  const char* format = period == Period::kDay    ? "%Y-%m-%d"
-                       : period == Period::kWeek ? "%G-W%V"
-                                                 : "%Y-%m";
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
+  return FormatUtc(micros, period == Period::kDay    ? TimeText::kDate
+                           : period == Period::kWeek ? TimeText::kIsoWeek
+                                                     : TimeText::kMonth);
 }
 
 // The runs as chart rows: one per run ("#12", its time in the tooltip) when

@@ -4,16 +4,11 @@
 #include <ctime>
 #include <sstream>
 
+#include "bagit/time_text.h"
+
 namespace cairn::audit {
 
-std::string IsoTime(int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string IsoTime(int64_t micros) { return FormatUtc(micros); }
 
 nlohmann::json FindingJson(const Finding& f) {
   return {{"kind", std::string(FindingKindName(f.kind))},

@@ -6,6 +6,7 @@
 #include "bagit/paths.h"
 #include "bagit/report.h"
 #include "bagit/source_tree.h"
+#include "bagit/time_text.h"
 
 namespace cairn::bagit {
 namespace {
@@ -21,15 +22,6 @@ bool SameLabel(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
-}
-
-std::string TodayUtc() {
-  std::time_t now = std::time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
 }
 
 bool IsIsoDate(std::string_view s) {
@@ -120,7 +112,7 @@ Result<std::string> BagInfoTxt(const CreateOptions& options, uint64_t payload_fi
     }
     if (SameLabel(f.label, "Bag-Software-Agent")) has_agent = true;
   }
-  std::string date = options.bagging_date.empty() ? TodayUtc() : options.bagging_date;
+  std::string date = options.bagging_date.empty() ? NowUtc(TimeText::kDate) : options.bagging_date;
   if (!IsIsoDate(date)) {
     return Status::InvalidArgument("bagging date '" + Printable(date) + "': expected YYYY-MM-DD");
   }

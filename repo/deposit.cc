@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bagit/profile.h"
+#include "bagit/time_text.h"
 #include "policies/policy.h"
 #include "repo/deposit_commit.h"
 #include "repo/deposit_scratch.h"
@@ -23,15 +24,6 @@ namespace cairn::repo {
 namespace {
 
 using namespace deposit_internal;
-
-std::string Today(int64_t micros) {
-  std::time_t t = static_cast<std::time_t>(micros / kMicrosPerSecond);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 // The policy's rules beyond RFC 8493 and the profile.
 void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest* ingest) {
@@ -203,7 +195,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
         if (auto a = bagit::ParseAlgorithm(name)) bagging.algorithms |= bagit::Only(*a);
       }
       bagging.agent = req.agent_version.empty() ? "Cairn" : "Cairn " + req.agent_version;
-      bagging.bagging_date = Today(now);
+      bagging.bagging_date = FormatUtc(now, TimeText::kDate);
       run = IngestFolder(req.source, bagging, target, &ingest);
       break;
     }

@@ -10,6 +10,7 @@
 #include "audit/report_json.h"
 #include "audit/sample.h"
 #include "audit/schedule.h"
+#include "bagit/time_text.h"
 #include "bagit/units.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/settings_sync.h"
@@ -111,13 +112,7 @@ int RunRemove(const std::string& name, const Globals& g) {
 }  // namespace
 
 Result<int64_t> ParseTime(const std::string& text, const std::string& what) {
-  std::tm tm{};
-  const char* end = nullptr;
-  for (const char* format : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
-    tm = {};
-    end = strptime(text.c_str(), format, &tm);
-    if (end && *end == '\0') return int64_t{timegm(&tm)} * 1'000'000;
-  }
+  if (Result<int64_t> utc = ParseUtc(text); utc.ok()) return utc;
   char* stop = nullptr;
   long long seconds = std::strtoll(text.c_str(), &stop, 10);
   if (!text.empty() && stop && *stop == '\0') return int64_t{seconds} * 1'000'000;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "repo/repository.h"
 
@@ -34,14 +35,7 @@ inline std::string HumanBytes(double bytes) {
 }
 
 // "2026-11-21T12:44:04Z" from microseconds since the epoch.
-inline std::string IsoTime(int64_t micros) {
-  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+inline std::string IsoTime(int64_t micros) { return FormatUtc(micros); }
 
 }  // namespace cairn::cli
 

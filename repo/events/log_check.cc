@@ -7,20 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bagit/time_text.h"
 #include "repo/catalog/catalog.h"
 #include "repo/events/event_types.h"
 #include "repo/events/premis.h"
 
 namespace cairn::repo {
 namespace {
-
-bool Digits(const std::string& s, size_t pos, size_t n) {
-  if (pos + n > s.size()) return false;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
 
 Result<std::string> ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -33,41 +26,9 @@ Result<std::string> ReadText(const std::string& path) {
 }  // namespace
 
 Result<int64_t> ParseSinceDate(const std::string& text) {
-  const Status bad =
-      Status::InvalidArgument("--since " + text + ": use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
-  if (!Digits(text, 0, 4) || text.size() < 10 || text[4] != '-' || !Digits(text, 5, 2) ||
-      text[7] != '-' || !Digits(text, 8, 2)) {
-    return bad;
-  }
-  std::tm tm = {};
-  tm.tm_year = std::stoi(text.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(text.substr(5, 2)) - 1;
-  tm.tm_mday = std::stoi(text.substr(8, 2));
-  int64_t micros = 0;
-  if (text.size() > 10) {
-    if (text.size() < 20 || text[10] != 'T' || !Digits(text, 11, 2) || text[13] != ':' ||
-        !Digits(text, 14, 2) || text[16] != ':' || !Digits(text, 17, 2) || text.back() != 'Z') {
-      return bad;
-    }
-    tm.tm_hour = std::stoi(text.substr(11, 2));
-    tm.tm_min = std::stoi(text.substr(14, 2));
-    tm.tm_sec = std::stoi(text.substr(17, 2));
-    std::string frac = text.substr(19, text.size() - 20);
-    if (!frac.empty()) {
-      if (frac[0] != '.' || frac.size() < 2 || frac.size() > 7 ||
-          !Digits(frac, 1, frac.size() - 1)) {
-        return bad;
-      }
-      frac = frac.substr(1);
-      frac.resize(6, '0');
-      micros = std::stoll(frac);
-    }
-  }
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-      tm.tm_min > 59 || tm.tm_sec > 60) {
-    return bad;
-  }
-  return static_cast<int64_t>(timegm(&tm)) * 1'000'000 + micros;
+  Result<int64_t> micros = ParseUtc(text);
+  if (!micros.ok()) return micros.status().WithContext("--since");
+  return micros;
 }
 
 Result<std::vector<proto::Event>> QueryEvents(Catalog& catalog, const EventQuery& query) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "bagit/time_text.h"
 #include "repo/events/event_types.h"
 
 namespace cairn::repo {
@@ -127,19 +128,7 @@ std::string ToHex(const std::string& bytes) {
 }
 
 std::string FormatEventTime(int64_t unix_micros) {
-  int64_t secs = unix_micros / 1000000;
-  int64_t micros = unix_micros % 1000000;
-  if (micros < 0) {
-    micros += 1000000;
-    secs -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-  return buf;
+  return FormatUtc(unix_micros, TimeText::kMicros);
 }
 
 std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
