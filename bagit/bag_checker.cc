@@ -2,9 +2,17 @@
 // The cross-file rules run in Finish() (bag_checker_finish.cc).
 #include "bagit/bag_checker.h"
 
+#include <span>
+
 #include "bagit/paths.h"
 
 namespace cairn::bagit {
+
+ByteSource MemorySource(const std::string* bytes) {
+  return [bytes](const ChunkSink& sink) {
+    return sink(std::as_bytes(std::span<const char>(bytes->data(), bytes->size())));
+  };
+}
 
 BagChecker::BagChecker(const ValidateOptions& options, Report* report, BagContents* contents)
     : options_(options), report_(report), contents_(contents) {

@@ -23,6 +23,10 @@ namespace cairn::bagit {
 // Reads one file's bytes into a sink: a local file or the current archive member.
 using ByteSource = std::function<Status(const ChunkSink& sink)>;
 
+// A ByteSource over bytes held in memory (a tag file read whole); `bytes` must
+// outlive the source.
+ByteSource MemorySource(const std::string* bytes);
+
 class BagChecker {
  public:
   BagChecker(const ValidateOptions& options, Report* report, BagContents* contents);

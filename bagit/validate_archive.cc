@@ -33,12 +33,6 @@ std::string_view SerializationName(ArchiveFormat f) {
   return "";
 }
 
-ByteSource MemorySource(const std::string* bytes) {
-  return [bytes](const ChunkSink& sink) {
-    return sink(std::as_bytes(std::span<const char>(bytes->data(), bytes->size())));
-  };
-}
-
 class ArchiveWalker {
  public:
   ArchiveWalker(ArchiveReader* reader, BagChecker* checker, Report* report)

@@ -186,12 +186,6 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet
   return Status::OK();
 }
 
-ByteSource MemorySource(const std::string* bytes) {
-  return [bytes](const ChunkSink& sink) {
-    return sink(std::as_bytes(std::span<const char>(bytes->data(), bytes->size())));
-  };
-}
-
 ByteSource LocalFileSource(const std::string& path) {
   return [path](const ChunkSink& sink) -> Status {
     int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -170,8 +170,7 @@ inline bool IsSiteErrorOf(const IngestTarget& target, const Status& s) {
   return !s.ok() && s.message().starts_with("site " + target.site_name + ": ");
 }
 
-// A ByteSource over bytes held in memory.
-bagit::ByteSource MemorySource(const std::string* bytes);
+using bagit::MemorySource;
 // A ByteSource over a local regular file (never through a symlink), 1 MiB reads.
 bagit::ByteSource LocalFileSource(const std::string& path);
 // Wraps `source` so every chunk is also appended to `writer` and hashed with
