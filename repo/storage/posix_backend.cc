@@ -50,13 +50,15 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
 }
 
 Status PosixBackend::CreateRoot() {
-  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) return Status::OK();
+  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+  // The parent's fsync makes the new folder's name durable: without it a power
+  // cut can take the whole site, and every copy counted on it, away.
+  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) return posix_io::SyncDir(parent);
   const int err = errno;
   if (err == EEXIST) return CheckRoot();
   if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);
   // Only the site's own folder is made: a missing parent is most often a share
   // that is not mounted, and making it would put the site on the local disk.
-  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
   return Status::Unavailable("the parent folder " + parent +
                              " does not exist (not mounted?); Cairn makes only the site's own "
                              "folder: mount the share or create " +
