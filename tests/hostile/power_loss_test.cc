@@ -72,7 +72,7 @@ void InitAndDeposit(const fs::path& repo, const fs::path& src, bool replicate) {
   MustRun(In(repo, dep), "deposit");
 }
 
-std::string Sha(const std::string& bytes) {
+std::string SourceSha(const std::string& bytes) {
   return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
 }
 
@@ -110,12 +110,13 @@ std::vector<PowerScenario> PowerScenarios() {
                  InitAndDeposit(repo, src, true);
                  // A flipped byte, a lost blob, a lost tag file: three repairs.
                  fs::path blob =
-                     repo / "sites/a" / repo::layout::BlobKey(Sha(SourceFiles()["big.bin"]));
+                     repo / "sites/a" / repo::layout::BlobKey(SourceSha(SourceFiles()["big.bin"]));
                  std::string bytes = ReadFile(blob);
                  bytes[100] ^= 1;
                  fs::permissions(blob, fs::owner_read | fs::owner_write);
                  WriteFile(blob, bytes);
-                 fs::remove(repo / "sites/b" / repo::layout::BlobKey(Sha(SourceFiles()["a.txt"])));
+                 fs::remove(repo / "sites/b" /
+                            repo::layout::BlobKey(SourceSha(SourceFiles()["a.txt"])));
                  fs::remove(repo / "sites/b/bags/acme/one/v1/manifest-sha256.txt");
                },
                [](repo::Repository& r, const fs::path&) -> Status {
