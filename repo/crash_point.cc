@@ -21,6 +21,8 @@ struct CrashConfig {
   std::atomic<long> hits{0};
 };
 
+std::atomic<CrashPointHook> g_hook{nullptr};
+
 CrashConfig& Config() {
   static CrashConfig* config = [] {
     auto* c = new CrashConfig();
@@ -43,6 +45,7 @@ CrashConfig& Config() {
 }  // namespace
 
 void CrashPoint(std::string_view name) {
+  if (CrashPointHook hook = g_hook.load(std::memory_order_relaxed)) hook(name);
   CrashConfig& c = Config();
   if (!c.enabled) return;
   if (c.trace_fd >= 0) {
@@ -51,6 +54,10 @@ void CrashPoint(std::string_view name) {
   }
   if (c.hit <= 0 || (c.point != "*" && c.point != name)) return;
   if (c.hits.fetch_add(1) + 1 == c.hit) ::kill(::getpid(), SIGKILL);
+}
+
+void SetCrashPointHookForTesting(CrashPointHook hook) {
+  g_hook.store(hook, std::memory_order_release);
 }
 
 }  // namespace cairn::repo

@@ -22,6 +22,13 @@ namespace cairn::repo {
 // environment chose this hit. Thread-safe; costs one atomic load when off.
 void CrashPoint(std::string_view name);
 
+// Tests only: `hook` is called with the name of every point hit, in the
+// thread that hits it, before the environment's choice is looked at (nullptr:
+// no hook). The power-loss tests (tests/hostile/power_loss_test.cc) cut power
+// from it. Install it before the work starts and remove it after.
+using CrashPointHook = void (*)(std::string_view name);
+void SetCrashPointHookForTesting(CrashPointHook hook);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_CRASH_POINT_H_

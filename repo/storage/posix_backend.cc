@@ -12,6 +12,7 @@
 
 #include "repo/storage/backends.h"
 #include "repo/storage/posix_io.h"
+#include "repo/storage/posix_ops.h"
 
 namespace cairn::repo {
 namespace {
@@ -49,13 +50,15 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
 }
 
 Status PosixBackend::CreateRoot() {
-  if (::mkdir(root_.c_str(), 0755) == 0) return Status::OK();
+  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+  // The parent's fsync makes the new folder's name durable: without it a power
+  // cut can take the whole site, and every copy counted on it, away.
+  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) return posix_io::SyncDir(parent);
   const int err = errno;
   if (err == EEXIST) return CheckRoot();
   if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);
   // Only the site's own folder is made: a missing parent is most often a share
   // that is not mounted, and making it would put the site on the local disk.
-  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
   return Status::Unavailable("the parent folder " + parent +
                              " does not exist (not mounted?); Cairn makes only the site's own "
                              "folder: mount the share or create " +
@@ -180,7 +183,7 @@ Status PosixBackend::List(std::string_view prefix,
 Status PosixBackend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = Path(key);
-  if (::unlink(path.c_str()) == 0) return Status::OK();
+  if (posix_io::Ops().unlink(path.c_str()) == 0) return Status::OK();
   Status status = Status::FromErrno(errno, "remove", path);
   if (status.IsNotFound()) {
     Status root = CheckRoot();
@@ -203,7 +206,7 @@ Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
     if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode)) continue;
     if (now - st.st_mtime < static_cast<time_t>(min_age_seconds)) continue;
-    if (::unlinkat(::dirfd(handle.dir), entry->d_name, 0) != 0 && errno != ENOENT) {
+    if (posix_io::Ops().unlinkat(::dirfd(handle.dir), entry->d_name, 0) != 0 && errno != ENOENT) {
       return Status::FromErrno(errno, "remove temp file", tmp_dir + "/" + entry->d_name);
     }
   }

@@ -11,6 +11,7 @@
 
 #include "repo/crash_point.h"
 #include "repo/storage/posix_io.h"
+#include "repo/storage/posix_ops.h"
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo::posix_io {
@@ -110,7 +111,7 @@ class PosixWriter : public BlobWriter {
       fd_ = -1;
     }
     if (!done_) {
-      ::unlink(temp_path_.c_str());
+      Ops().unlink(temp_path_.c_str());
       done_ = true;
     }
   }
@@ -139,7 +140,7 @@ class PosixWriter : public BlobWriter {
       }
     }
     CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
-    if (::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_path_);
+    if (Ops().fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_path_);
     if (::close(fd_) != 0) {
       fd_ = -1;
       return Status::FromErrno(errno, "close", temp_path_);
@@ -149,11 +150,11 @@ class PosixWriter : public BlobWriter {
     CrashPoint("storage.before-visible");
     if (options_.if_absent) {
       // link() fails with EEXIST instead of replacing: write-once even under races.
-      if (::link(temp_path_.c_str(), final_path.c_str()) != 0) {
+      if (Ops().link(temp_path_.c_str(), final_path.c_str()) != 0) {
         if (errno == EEXIST) return Status::AlreadyExists(final_path + " already exists");
         return Status::FromErrno(errno, "link to", final_path);
       }
-    } else if (::rename(temp_path_.c_str(), final_path.c_str()) != 0) {
+    } else if (Ops().rename(temp_path_.c_str(), final_path.c_str()) != 0) {
       return Status::FromErrno(errno, "rename to", final_path);
     } else {
       done_ = true;  // the temp name is gone: nothing to unlink
@@ -215,9 +216,9 @@ class PosixWriter : public BlobWriter {
 }  // namespace
 
 Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = Ops().open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0) return Status::FromErrno(errno, "open folder", dir);
-  int rc = ::fsync(fd);
+  int rc = Ops().fsync(fd);
   int err = errno;
   ::close(fd);
   // Some filesystems refuse fsync on folders; their entries are durable anyway.
@@ -233,7 +234,7 @@ Status MakeParents(const std::string& root, std::string_view key) {
     std::string parent = path;
     path += "/";
     path += key.substr(start, slash - start);
-    if (::mkdir(path.c_str(), 0755) == 0) {
+    if (Ops().mkdir(path.c_str(), 0755) == 0) {
       CAIRN_RETURN_IF_ERROR(SyncDir(parent));
     } else if (errno != EEXIST) {
       return Status::FromErrno(errno, "create folder", path);
@@ -245,7 +246,7 @@ Status MakeParents(const std::string& root, std::string_view key) {
 Status MakeDirs(const std::string& path) {
   for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
     std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (Ops().mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
       return Status::FromErrno(errno, "create folder", prefix);
     }
     if (slash == std::string::npos) return Status::OK();
@@ -255,12 +256,12 @@ Status MakeDirs(const std::string& path) {
 Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(const std::string& root,
                                                       const PutOptions& options) {
   const std::string tmp_dir = root + "/tmp";
-  if (::mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (Ops().mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno(errno, "create folder", tmp_dir);
   }
   for (int attempt = 0;; ++attempt) {
     std::string path = tmp_dir + "/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = Ops().open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) return std::unique_ptr<BlobWriter>(new PosixWriter(root, path, fd, options));
     if (errno != EEXIST || attempt >= 8) return Status::FromErrno(errno, "create temp file", path);
   }

@@ -1,0 +1,44 @@
+// FileOps (repo/storage/posix_ops.h): the real system calls, and the table in use.
+#include "repo/storage/posix_ops.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cairn::repo::posix_io {
+namespace {
+
+int RealOpen(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+int RealOpenAt(int dir_fd, const char* path, int flags, mode_t mode) {
+  return ::openat(dir_fd, path, flags, mode);
+}
+
+constexpr FileOps kRealFileOps = {
+    .open = RealOpen,
+    .openat = RealOpenAt,
+    .fsync = ::fsync,
+    .fdatasync = ::fdatasync,
+    .link = ::link,
+    .linkat = ::linkat,
+    .rename = ::rename,
+    .renameat = ::renameat,
+    .unlink = ::unlink,
+    .unlinkat = ::unlinkat,
+    .mkdir = ::mkdir,
+    .mkdirat = ::mkdirat,
+};
+
+}  // namespace
+
+const FileOps& RealFileOps() { return kRealFileOps; }
+
+namespace internal {
+std::atomic<const FileOps*> g_file_ops{&kRealFileOps};
+}  // namespace internal
+
+void SetFileOpsForTesting(const FileOps* ops) {
+  internal::g_file_ops.store(ops != nullptr ? ops : &kRealFileOps, std::memory_order_release);
+}
+
+}  // namespace cairn::repo::posix_io
