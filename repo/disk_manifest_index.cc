@@ -59,9 +59,8 @@ Result<std::unique_ptr<DiskManifestIndex>> DiskManifestIndex::Create(sql::Db* db
   return index;
 }
 
-Status DiskManifestIndex::Keep(Status s) const {
-  if (!s.ok() && error_.ok()) error_ = s;
-  return s;
+void DiskManifestIndex::Keep(Status s) const {
+  if (!s.ok() && error_.ok()) error_ = std::move(s);
 }
 
 Status DiskManifestIndex::status() const {

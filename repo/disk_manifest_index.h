@@ -68,8 +68,8 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   // The binary digest of manifest m in a row ("" if the row is too short).
   std::string_view RowDigest(const Row& row, int m) const;
   size_t DigestOffset(int m) const;
-  // Keeps the first error; returns `s` unchanged.
-  Status Keep(Status s) const;
+  // Keeps the first error, which status() then returns.
+  void Keep(Status s) const;
 
   sql::Db* db_;
   mutable std::recursive_mutex mu_;
