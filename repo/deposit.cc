@@ -163,7 +163,6 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DepositScratch> scratch,
                          DepositScratch::Create(repo.root()));
   IngestTarget target;
-  target.site = &first->backend();
   target.first = first;
   target.site_name = plan[0];
   // Verified, never trusted: a blob the catalog calls ok is read back (a
