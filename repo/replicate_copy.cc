@@ -101,6 +101,7 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   } else {
     // Verified, never trusted: a blob already on the target is read back.
     Status v = to.VerifyBlob(item.sha256, item.size);
+    if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
     if (v.ok()) {
       result.already_present = true;
       return result;

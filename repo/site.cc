@@ -188,6 +188,7 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
     Status verified = VerifyBlob(sha256_hex, size);
     if (verified.ok()) {
       writer.Abort();
+      CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
       result.how = BlobCommit::kVerified;
       return result;
     }
@@ -221,6 +222,7 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   // Another writer made the blob meanwhile: verify it like any existing blob.
   Status verified = VerifyBlob(sha256_hex, size);
   if (!verified.ok()) return verified;
+  CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
   result.how = BlobCommit::kVerified;
   result.replaced.clear();
   return result;
@@ -297,6 +299,13 @@ Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> siz
   return Status::Corruption(where + ": read " + std::to_string(read) + " bytes with sha256 " +
                             digest +
                             (size ? ", expected " + std::to_string(*size) + " bytes" : ""));
+}
+
+Status Site::ExtendBlobRetention(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Status kept = backend_->ExtendRetention(layout::BlobKey(sha256_hex));
+  if (kept.ok()) return kept;
+  return kept.WithContext("site " + id() + ": blob " + std::string(sha256_hex));
 }
 
 Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {

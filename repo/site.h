@@ -110,6 +110,12 @@ class Site {
   // Unavailable (or another read error) if it could not be read: never
   // Corruption for "could not read".
   Status VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size = std::nullopt);
+  // A blob found present that a new version now counts on (reused by a
+  // deposit, verified by a copy): its protection on the storage is extended
+  // to what writing it now would give (S3 Object Lock: retain-until moved
+  // forward, never back; OK where the site locks nothing). CommitBlob does it
+  // for kVerified. Errors name the site and the blob.
+  Status ExtendBlobRetention(std::string_view sha256_hex);
   // Removes blob `sha256_hex`. For the garbage collector and abandoned
   // deposits only. REQUIRES: the caller holds the repository's writers' lock
   // exclusively (no deposit in flight can have adopted the blob) and found that

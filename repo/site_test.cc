@@ -86,6 +86,31 @@ TEST(Site, BlobsAreWriteOnceAndDeduplicated) {
   EXPECT_EQ(site->PutBlob("ABC", bytes).code(), Code::kInvalidArgument);
 }
 
+// Records the keys whose retention was asked to be extended (S3 Object Lock
+// on a real gateway: S3BackendTest.ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger).
+class RetentionRecordingBackend : public MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Status ExtendRetention(std::string_view key) override {
+    extended.emplace_back(key);
+    return Status::OK();
+  }
+  std::vector<std::string> extended;
+};
+
+TEST(Site, AReusedBlobHasItsRetentionExtended) {
+  auto backend = std::make_unique<RetentionRecordingBackend>("locked");
+  RetentionRecordingBackend& raw = *backend;
+  auto site = std::move(Site::Init(std::move(backend), "l")).value();
+  const std::string digest = Sha256Hex("shared");
+  ASSERT_TRUE(site->PutBlob(digest, "shared").ok());
+  EXPECT_TRUE(raw.extended.empty()) << "a new blob is locked by its own write";
+  ASSERT_TRUE(site->PutBlob(digest, "shared").ok());  // found, verified, reused
+  EXPECT_EQ(raw.extended, std::vector<std::string>{layout::BlobKey(digest)});
+  ASSERT_TRUE(site->ExtendBlobRetention(digest).ok());
+  EXPECT_EQ(raw.extended.size(), 2u);
+}
+
 TEST(Site, TagFilesVersionRecordsAndEventSegments) {
   auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("bags"), "m")).value();
   ASSERT_TRUE(site->PutTagFile("acme", "obj", 1, "bagit.txt", "BagIt-Version: 1.0\n").ok());
