@@ -156,7 +156,6 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DepositScratch> scratch,
                          DepositScratch::Create(repo.root()));
   IngestTarget target;
-  target.site = &first->backend();
   target.first = first;
   target.site_name = plan[0];
   // Verified, never trusted: a blob the catalog calls ok is read back (a
@@ -164,7 +163,9 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   target.blob_stored = [&catalog, &plan, first](const std::string& sha256) {
     Result<std::optional<ReplicaState>> state = catalog.BlobOnSite(sha256, plan[0]);
     if (!state.ok() || !*state || **state != ReplicaState::kOk) return false;
-    return first->VerifyBlob(sha256).ok();
+    // Reused by this version: kept locked as long as a new write would be
+    // (else the bytes are written again, and CommitBlob says why not).
+    return first->VerifyBlob(sha256).ok() && first->ExtendBlobRetention(sha256).ok();
   };
   target.previous_sha256 = [&catalog, previous_id](std::string_view path,
                                                    uint64_t size) -> std::optional<std::string> {

@@ -71,7 +71,7 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   } closer{fd};
   struct stat st;
   if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
-  if (target_.site->DigestsBeforeCommit()) {
+  if (target_.first->backend().DigestsBeforeCommit()) {
     return CopyThenDigest(fd, path, static_cast<uint64_t>(st.st_size), st.st_mtim, algorithms);
   }
   if (static_cast<uint64_t>(st.st_size) > kHashFirstLimit) {
@@ -240,9 +240,7 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
     return inner;
   }
   // Write-once (Site::CommitTagFile commits it): a tag file is never replaced.
-  PutOptions once;
-  once.if_absent = true;
-  Result<std::unique_ptr<BlobWriter>> writer = target.site->NewWriter(once);
+  Result<std::unique_ptr<BlobWriter>> writer = target.first->NewBagFileWriter();
   if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
   tag.writer = std::move(writer).value();
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);

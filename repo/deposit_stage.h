@@ -46,8 +46,7 @@ struct StagedTagFile {
 
 // Where and how a driver stores payload. Thread-safe where noted.
 struct IngestTarget {
-  StorageBackend* site = nullptr;  // the first site's storage (tag files)
-  Site* first = nullptr;           // the first site: payload blobs go through it
+  Site* first = nullptr;  // the first site: payload blobs and tag files go through it
   std::string site_name;
   // True when the catalog already holds this blob on the first site, state ok,
   // AND its bytes, read back from the site now, hash to its name (then the

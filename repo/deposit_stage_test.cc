@@ -40,7 +40,6 @@ TEST(PayloadStagerTest, FileThatGetsShorterBeforeItIsCopiedIsRefusedByName) {
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const size_t site_objects = StageTestObjects(site);  // CAIRN-SITE, README.txt
   IngestTarget target;
-  target.site = &site;
   target.first = first->get();
   target.site_name = "mem";
   int asked = 0;

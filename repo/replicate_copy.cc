@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo::replicate_internal {
@@ -27,6 +29,32 @@ Status Verify(Site& site, const CopyItem& item) {
   return Status::OK();
 }
 
+// Streams item's bytes from `from` into `writer`: a local source file is
+// copied by the writer without passing through here. A failure to read the
+// source goes to `read` (and the fill returns OK, so the writer is aborted by
+// the caller); a failure to write is returned.
+Status FillFrom(Site& from, const CopyItem& item, BlobWriter& writer, CopyResult* result,
+                Status* read) {
+  Result<int> source_fd = from.backend().OpenForCopy(item.key);
+  if (source_fd.ok()) {
+    Status write_status = writer.AppendFromFile(*source_fd, 0, item.size);
+    ::close(*source_fd);
+    if (write_status.ok()) result->bytes_written = item.size;
+    if (write_status.code() != Code::kInvalidArgument) return write_status;
+    *read = Status::Corruption(item.name + ": shorter than " + std::to_string(item.size) +
+                               " bytes on site " + from.id());
+    return Status::OK();
+  }
+  Status write_status;
+  *read = from.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> c) {
+    write_status = writer.Append(c);
+    result->bytes_written += c.size();
+    return write_status;
+  });
+  if (!write_status.ok()) *read = Status::OK();  // the read stopped because the write failed
+  return write_status;
+}
+
 }  // namespace
 
 CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
@@ -36,10 +64,44 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   auto at_target = [&target](const Status& s) {
     return s.message().starts_with(target + ": ") ? s : s.WithContext(target);
   };
+  auto target_failed = [&](const Status& s) {
+    result.status = at_target(s);
+    result.target_failed = true;
+    return result;
+  };
+  Status read;
   bool blob = item.ref.kind == ReplicaRef::Kind::kBlob;
-  if (blob) {
+  if (!blob) {
+    // Tag files and version records: write-once through the Site, which
+    // replaces only bytes it can prove damaged (never another deposit's).
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(item.key);
+    if (!ref) return target_failed(Status::InvalidArgument(item.key + " is not a bag file key"));
+    Result<Site::BagFileCopyResult> copied =
+        to.CopyBagFile(*ref, item.sha256, item.size, [&](BlobWriter& writer) -> Status {
+          Status written = FillFrom(from, item, writer, &result, &read);
+          if (written.ok() && !read.ok()) return read;  // aborts the writer
+          return written.ok() ? written : written.WithContext(target);
+        });
+    if (!read.ok()) {
+      result.status = read.WithContext("site " + from.id());
+      return result;
+    }
+    if (copied.status().IsCorruption()) {
+      // The source's bytes do not hash to the digest: that copy is bad.
+      result.status =
+          copied.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+      return result;
+    }
+    if (!copied.ok()) return target_failed(copied.status());
+    if (copied->how == Site::BagFileCopy::kPresent) {
+      result.already_present = true;  // read back and hashed by CopyBagFile
+      result.bytes_written = 0;
+      return result;
+    }
+  } else {
     // Verified, never trusted: a blob already on the target is read back.
     Status v = to.VerifyBlob(item.sha256, item.size);
+    if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
     if (v.ok()) {
       result.already_present = true;
       return result;
@@ -52,76 +114,34 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
     // Missing, wrong bytes under the right name, or bytes the (answering)
     // site cannot read back: Site::CommitBlob below replaces them with the
     // good copy.
-  }
-  PutOptions options;
-  options.expected_sha256 = item.sha256;
-  options.size_hint = item.size;
-  options.key_hint = item.key;
-  Result<std::unique_ptr<BlobWriter>> writer =
-      blob ? to.NewBlobWriter(item.sha256, item.size) : to.backend().NewWriter(options);
-  if (!writer.ok()) {
-    result.status = at_target(writer.status());
-    result.target_failed = true;
-    return result;
-  }
-  Status write_status;
-  Status read;
-  Result<int> source_fd = from.backend().OpenForCopy(item.key);
-  if (source_fd.ok()) {
-    // A local file: the writer copies it without passing it through here.
-    write_status = (*writer)->AppendFromFile(*source_fd, 0, item.size);
-    if (write_status.ok()) result.bytes_written = item.size;
-    if (write_status.code() == Code::kInvalidArgument) {
-      read = Status::Corruption(item.name + ": shorter than " + std::to_string(item.size) +
-                                " bytes on site " + from.id());
-      write_status = Status::OK();
+    Result<std::unique_ptr<BlobWriter>> writer = to.NewBlobWriter(item.sha256, item.size);
+    if (!writer.ok()) return target_failed(writer.status());
+    Status write_status = FillFrom(from, item, **writer, &result, &read);
+    if (!write_status.ok()) {
+      (*writer)->Abort();
+      return target_failed(write_status);
     }
-    ::close(*source_fd);
-  } else {
-    read = from.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> c) {
-      write_status = (*writer)->Append(c);
-      result.bytes_written += c.size();
-      return write_status;
-    });
-  }
-  if (!write_status.ok()) {
-    (*writer)->Abort();
-    result.status = write_status.WithContext(target);
-    result.target_failed = true;
-    return result;
-  }
-  if (!read.ok()) {
-    (*writer)->Abort();
-    result.status = read.WithContext("site " + from.id());
-    return result;
-  }
-  Status commit;
-  if (blob) {
+    if (!read.ok()) {
+      (*writer)->Abort();
+      result.status = read.WithContext("site " + from.id());
+      return result;
+    }
     // A blob found there meanwhile (a concurrent copy) is read back by CommitBlob.
     Result<Site::BlobCommitResult> committed = to.CommitBlob(**writer, item.sha256, item.size);
-    commit = committed.status();
-    if (committed.ok() && committed->how == Site::BlobCommit::kVerified) return result;
-  } else {
-    commit = (*writer)->Commit(item.key);
+    if (committed.status().IsCorruption()) {
+      // The source's bytes do not hash to the digest: that copy is bad.
+      result.status =
+          committed.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+      return result;
+    }
+    if (!committed.ok()) return target_failed(committed.status());
+    if (committed->how == Site::BlobCommit::kVerified) return result;
+    // Read back from the target: done by the writer before the rename when it
+    // could (the posix kernel copy), else below after the commit.
+    if ((*writer)->VerifiedByReadBack()) return result;
   }
-  if (commit.IsCorruption()) {
-    // The source's bytes do not hash to the digest: that copy is bad.
-    result.status = commit.WithContext("site " + from.id() + " (copy of " + item.name + ")");
-    return result;
-  }
-  if (!commit.ok()) {
-    result.status = at_target(commit);
-    result.target_failed = true;
-    return result;
-  }
-  // Read back from the target: done by the writer before the rename when it
-  // could (the posix kernel copy), else here after the commit.
-  if ((*writer)->VerifiedByReadBack()) return result;
   Status v = Verify(to, item);
-  if (!v.ok()) {
-    result.status = v.WithContext(target);
-    result.target_failed = true;
-  }
+  if (!v.ok()) return target_failed(v);
   return result;
 }
 

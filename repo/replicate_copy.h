@@ -33,9 +33,12 @@ struct CopyResult {
 
 // Makes `item` present and verified on `to`, reading from `from`. A blob
 // already on the target is verified instead of written (and rewritten if it
-// is wrong); a tag file is always written (replacing a stale one). The copy
-// is read back from `to` and must hash to item.sha256 with item.size bytes.
-// Errors name the site at fault.
+// is wrong). A tag file or version.pb goes through Site::CopyBagFile,
+// write-once: one already holding these bytes counts as present; one holding
+// other bytes is never replaced (AlreadyExists, target_failed: another
+// deposit of that version number) unless the Site proves them damaged. The
+// copy is read back from `to` and must hash to item.sha256 with item.size
+// bytes. Errors name the site at fault.
 CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item);
 
 }  // namespace cairn::repo::replicate_internal

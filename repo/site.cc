@@ -3,6 +3,7 @@
 #include <ctime>
 #include <map>
 
+#include "proto/version.pb.h"
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
@@ -178,12 +179,16 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
   BlobCommitResult result;
   // A blob already there is read back before it is counted on: a damaged one
-  // is replaced by the writer's bytes, which are known good.
-  Result<ObjectInfo> present = Stat(key);
+  // is replaced by the writer's bytes, which are known good. A plain backend
+  // Stat: a new blob costs no marker round-trip here (a version's bag files
+  // check the marker before they are written, and a posix backend refuses
+  // every write once its root or marker is gone).
+  Result<ObjectInfo> present = backend_->Stat(key);
   if (present.ok()) {
     Status verified = VerifyBlob(sha256_hex, size);
     if (verified.ok()) {
       writer.Abort();
+      CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
       result.how = BlobCommit::kVerified;
       return result;
     }
@@ -217,6 +222,7 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   // Another writer made the blob meanwhile: verify it like any existing blob.
   Status verified = VerifyBlob(sha256_hex, size);
   if (!verified.ok()) return verified;
+  CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
   result.how = BlobCommit::kVerified;
   result.replaced.clear();
   return result;
@@ -248,18 +254,33 @@ Status Site::CheckMarkerBeforeWrite() {
   return marker.status();
 }
 
-Status Site::SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex) {
-  if (!written.IsAlreadyExists()) return written;
+Result<std::string> Site::HashOf(const std::string& key) {
   Sha256Stream hash;
   Status read = Read(key, 0, StorageBackend::kToEnd, [&hash](std::span<const std::byte> chunk) {
     hash.Update(chunk);
     return Status::OK();
   });
-  if (!read.ok()) return read.WithContext("site " + DisplayUrl() + ": compare with " + key);
-  if (hash.FinishHex() == sha256_hex) return Status::OK();
-  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
-                               " already holds other bytes (written once, never replaced: "
-                               "another deposit of this version number)");
+  if (read.IsNotFound()) return read;
+  if (!read.ok()) return read.WithContext("site " + DisplayUrl() + ": read " + key);
+  return hash.FinishHex();
+}
+
+Status Site::SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex,
+                             std::string_view conflict) {
+  if (!written.IsAlreadyExists()) return written;
+  Result<std::string> held = HashOf(key);
+  if (!held.ok())
+    return held.status().WithContext("site " + DisplayUrl() + ": compare with " + key);
+  if (*held == sha256_hex) return Status::OK();
+  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key + " already holds " +
+                               std::string(conflict));
+}
+
+Status Site::PutOnce(const std::string& key, std::string_view bytes, std::string_view conflict) {
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  PutOptions once;
+  once.if_absent = true;
+  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes), conflict);
 }
 
 Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size) {
@@ -280,6 +301,13 @@ Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> siz
                             (size ? ", expected " + std::to_string(*size) + " bytes" : ""));
 }
 
+Status Site::ExtendBlobRetention(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Status kept = backend_->ExtendRetention(layout::BlobKey(sha256_hex));
+  if (kept.ok()) return kept;
+  return kept.WithContext("site " + id() + ": blob " + std::string(sha256_hex));
+}
+
 Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
   Status removed = backend_->Remove(layout::BlobKey(sha256_hex));
@@ -292,11 +320,7 @@ Status Site::PutTagFile(std::string_view partner, std::string_view object, uint3
                         std::string_view name, std::string_view bytes) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
   CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(name));
-  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
-  const std::string key = layout::TagFileKey(partner, object, version, name);
-  PutOptions once;
-  once.if_absent = true;
-  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes));
+  return PutOnce(layout::TagFileKey(partner, object, version, name), bytes, kOtherDeposit);
 }
 
 Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view object,
@@ -309,11 +333,7 @@ Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view
 Status Site::PutVersionRecord(std::string_view partner, std::string_view object, uint32_t version,
                               std::string_view bytes) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
-  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
-  const std::string key = layout::VersionRecordKey(partner, object, version);
-  PutOptions once;
-  once.if_absent = true;
-  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes));
+  return PutOnce(layout::VersionRecordKey(partner, object, version), bytes, kOtherDeposit);
 }
 
 Result<std::string> Site::ReadVersionRecord(std::string_view partner, std::string_view object,
@@ -355,6 +375,109 @@ Status Site::CommitVersionRecord(BlobWriter& writer, std::string_view partner,
   status = writer.Commit(key);
   if (!status.ok()) writer.Abort();
   return SettleWriteOnce(key, status, sha256_hex);
+}
+
+Result<std::string> Site::ProvenDamaged(const layout::TagFileRef& ref, const std::string& key,
+                                        std::string_view held_sha256, std::string_view sha256_hex) {
+  const std::string held = "it held bytes with sha256 " + std::string(held_sha256);
+  const std::string record_key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
+  Result<std::string> record = ReadAll(record_key);
+  if (record.status().IsNotFound()) return std::string();  // nothing vouches either way
+  if (!record.ok()) return record.status().WithContext("site " + DisplayUrl());
+  proto::VersionRecord parsed;
+  const bool parses = parsed.ParseFromString(*record);
+  const bool names_it = parses && parsed.partner() == ref.partner &&
+                        parsed.object() == ref.object && parsed.version() == ref.version;
+  if (ref.is_version_record()) {
+    // A record of another deposit of this version is a consistent record of
+    // it; bytes that are not one cannot be anybody's record.
+    if (!parses) return key + " does not parse as a version record (" + held + ")";
+    if (!names_it) {
+      return key + " names " + parsed.partner() + "/" + parsed.object() + " v" +
+             std::to_string(parsed.version()) + ", not its own version (" + held + ")";
+    }
+    uint64_t bytes = 0;
+    for (const proto::VersionFile& f : parsed.files()) bytes += f.size();
+    if (static_cast<uint64_t>(parsed.files_size()) != parsed.file_count() ||
+        bytes != parsed.payload_bytes()) {
+      return key + " is inconsistent (lists " + std::to_string(parsed.files_size()) + " files of " +
+             std::to_string(bytes) + " bytes, says " + std::to_string(parsed.file_count()) +
+             " files of " + std::to_string(parsed.payload_bytes()) + " bytes; " + held + ")";
+    }
+    return std::string();
+  }
+  // A tag file: this site's own record of the version vouches for its bytes.
+  if (!names_it) return std::string();
+  for (const proto::TagFile& tag : parsed.tag_files()) {
+    if (tag.name() == ref.name && tag.sha256() == sha256_hex) {
+      return key + ": this site's own " + record_key + " lists it with sha256 " +
+             std::string(sha256_hex) + ", " + held;
+    }
+  }
+  return std::string();
+}
+
+Result<Site::BagFileCopyResult> Site::CopyBagFile(const layout::TagFileRef& ref,
+                                                  std::string_view sha256_hex,
+                                                  std::optional<uint64_t> size,
+                                                  const std::function<Status(BlobWriter&)>& fill) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(ref.partner, ref.object, ref.version));
+  if (!ref.is_version_record()) CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(ref.name));
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  const std::string key = ref.is_version_record()
+                              ? layout::VersionRecordKey(ref.partner, ref.object, ref.version)
+                              : layout::TagFileKey(ref.partner, ref.object, ref.version, ref.name);
+  BagFileCopyResult result;
+  std::string damaged_sha256;  // set when the key holds bytes proven damaged
+  Result<std::string> held = HashOf(key);
+  if (held.ok()) {
+    if (*held == sha256_hex) {
+      result.how = BagFileCopy::kPresent;
+      return result;
+    }
+    CAIRN_ASSIGN_OR_RETURN(result.replaced, ProvenDamaged(ref, key, *held, sha256_hex));
+    if (result.replaced.empty()) {
+      return Status::AlreadyExists("site " + DisplayUrl() + ": " + key + " already holds " +
+                                   std::string(kOtherDeposit) + " (it holds sha256 " + *held +
+                                   ", the copy has " + std::string(sha256_hex) + ")");
+    }
+    damaged_sha256 = *held;
+  } else if (!held.status().IsNotFound()) {
+    return held.status();
+  }
+  PutOptions options;
+  options.if_absent = damaged_sha256.empty();
+  options.expected_sha256 = std::string(sha256_hex);
+  options.size_hint = size;
+  options.key_hint = key;
+  Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
+  if (!writer.ok()) return writer.status().WithContext("site " + DisplayUrl());
+  Status status = fill(**writer);
+  if (status.ok() && !damaged_sha256.empty()) {
+    // Replaced only if it still holds the damaged bytes (nothing wrote meanwhile).
+    Result<std::string> now = HashOf(key);
+    if (now.ok() && *now != damaged_sha256) {
+      (*writer)->Abort();
+      if (*now == sha256_hex) {
+        result.how = BagFileCopy::kPresent;
+        result.replaced.clear();
+        return result;
+      }
+      return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
+                                   " changed since it was found damaged: left untouched");
+    }
+    if (!now.ok() && !now.status().IsNotFound()) status = now.status();
+  }
+  if (status.ok()) status = (*writer)->Commit(key);
+  if (!status.ok()) (*writer)->Abort();
+  if (damaged_sha256.empty()) {
+    CAIRN_RETURN_IF_ERROR(SettleWriteOnce(key, status, sha256_hex));
+    result.how = status.ok() ? BagFileCopy::kCreated : BagFileCopy::kPresent;
+    return result;
+  }
+  CAIRN_RETURN_IF_ERROR(status);
+  result.how = BagFileCopy::kReplaced;
+  return result;
 }
 
 Result<std::vector<Site::VersionFolder>> Site::ListVersionFolders(std::string_view partner,
@@ -408,16 +531,7 @@ Status Site::RemoveUnacknowledgedVersion(std::string_view partner, std::string_v
 
 Status Site::PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view bytes) {
   if (first_seq > last_seq) return Status::InvalidArgument("event segment with first > last");
-  const std::string key = layout::EventSegmentKey(first_seq, last_seq);
-  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
-  PutOptions once;
-  once.if_absent = true;
-  Status status = backend_->Put(key, bytes, once);
-  if (!status.IsAlreadyExists()) return status;
-  CAIRN_ASSIGN_OR_RETURN(std::string existing, ReadAll(key));
-  if (existing == bytes) return Status::OK();
-  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
-                               " already holds different events");
+  return PutOnce(layout::EventSegmentKey(first_seq, last_seq), bytes, "different events");
 }
 
 Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
@@ -448,15 +562,8 @@ Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
 
 Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uint64_t version,
                                std::string_view bytes) {
-  const std::string key = layout::SettingsRecordKey(kind, name, version);
-  PutOptions once;
-  once.if_absent = true;
-  Status status = backend_->Put(key, bytes, once);
-  if (!status.IsAlreadyExists()) return status;
-  CAIRN_ASSIGN_OR_RETURN(std::string existing, ReadAll(key));
-  if (existing == bytes) return Status::OK();
-  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
-                               " already holds another version of the setting");
+  return PutOnce(layout::SettingsRecordKey(kind, name, version), bytes,
+                 "another version of the setting");
 }
 
 }  // namespace cairn::repo

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,12 @@ class Site {
   // Unavailable (or another read error) if it could not be read: never
   // Corruption for "could not read".
   Status VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size = std::nullopt);
+  // A blob found present that a new version now counts on (reused by a
+  // deposit, verified by a copy): its protection on the storage is extended
+  // to what writing it now would give (S3 Object Lock: retain-until moved
+  // forward, never back; OK where the site locks nothing). CommitBlob does it
+  // for kVerified. Errors name the site and the blob.
+  Status ExtendBlobRetention(std::string_view sha256_hex);
   // Removes blob `sha256_hex`. For the garbage collector and abandoned
   // deposits only. REQUIRES: the caller holds the repository's writers' lock
   // exclusively (no deposit in flight can have adopted the blob) and found that
@@ -145,6 +152,33 @@ class Site {
   // The same for the version's version.pb.
   Status CommitVersionRecord(BlobWriter& writer, std::string_view partner, std::string_view object,
                              uint32_t version, std::string_view sha256_hex);
+
+  // --- bag files copied from another site (replication, audit repair, resync) ---
+  // What CopyBagFile found under the key.
+  enum class BagFileCopy {
+    kCreated,   // nothing: the copy is written
+    kPresent,   // exactly these bytes (read back and hashed): nothing written
+    kReplaced,  // bytes proven damaged (see CopyBagFile): replaced by the copy
+  };
+  struct BagFileCopyResult {
+    BagFileCopy how = BagFileCopy::kCreated;
+    std::string replaced;  // kReplaced: what the key held and why it was proven wrong
+  };
+  // Writes tag file or version record `ref` of a version that another site
+  // holds: `fill` appends its bytes (streamed from that site) to the writer it
+  // is given, which checks at commit that they hash to `sha256_hex` (Corruption
+  // if not: the source's bytes are bad). Write-once, like CommitTagFile: OK
+  // (kPresent, nothing written, `fill` not called) if the key already holds
+  // those bytes; AlreadyExists naming the key and the site if it holds other
+  // bytes (another deposit of that version number: never replaced). The one
+  // exception is bytes proven damaged, replaced (kReplaced): for a tag file,
+  // this site's own version.pb of that version lists the name with
+  // `sha256_hex`; for version.pb, the bytes held do not parse as a consistent
+  // record of that partner, object and version. Unavailable if the marker is
+  // gone. Errors from `fill` are returned as they are (the writer aborted).
+  Result<BagFileCopyResult> CopyBagFile(const layout::TagFileRef& ref, std::string_view sha256_hex,
+                                        std::optional<uint64_t> size,
+                                        const std::function<Status(BlobWriter&)>& fill);
 
   // What this site holds of one object: its version folders, and for each
   // whether it has version.pb (complete) or not (a deposit that stopped
@@ -195,10 +229,23 @@ class Site {
   // bucket): checked before every bag-file and event-segment write, so such
   // a place is never written into.
   Status CheckMarkerBeforeWrite();
-  // The write-once rule for a bag key after a commit or put that said
-  // AlreadyExists: OK if `key` holds bytes with SHA-256 `sha256_hex`, else
-  // AlreadyExists naming the key and the site. Other statuses pass through.
-  Status SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex);
+  // The write-once rule after a commit or put that said AlreadyExists: OK if
+  // `key` holds bytes with SHA-256 `sha256_hex`, else AlreadyExists naming the
+  // key and the site, "already holds " + `conflict`. Other statuses pass through.
+  Status SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex,
+                         std::string_view conflict = kOtherDeposit);
+  // Every write-once put of small bytes: checks the marker, puts `bytes` under
+  // `key` if absent, then SettleWriteOnce.
+  Status PutOnce(const std::string& key, std::string_view bytes, std::string_view conflict);
+  // SHA-256 of what `key` holds now (read through Read: NotFound only when the
+  // site is live). Errors name the site and the key.
+  Result<std::string> HashOf(const std::string& key);
+  // Why the bytes under `ref`'s key, with SHA-256 `held_sha256`, are proven not
+  // to be that bag file (see CopyBagFile); empty if they are not proven wrong.
+  Result<std::string> ProvenDamaged(const layout::TagFileRef& ref, const std::string& key,
+                                    std::string_view held_sha256, std::string_view sha256_hex);
+  static constexpr std::string_view kOtherDeposit =
+      "other bytes (written once, never replaced: another deposit of this version number)";
 
   std::unique_ptr<StorageBackend> backend_;
   layout::SiteMarker marker_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/version.pb.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/memory_backend.h"
 #include "repo/storage/sha256_stream.h"
@@ -85,6 +86,31 @@ TEST(Site, BlobsAreWriteOnceAndDeduplicated) {
   EXPECT_EQ(site->PutBlob("ABC", bytes).code(), Code::kInvalidArgument);
 }
 
+// Records the keys whose retention was asked to be extended (S3 Object Lock
+// on a real gateway: S3BackendTest.ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger).
+class RetentionRecordingBackend : public MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Status ExtendRetention(std::string_view key) override {
+    extended.emplace_back(key);
+    return Status::OK();
+  }
+  std::vector<std::string> extended;
+};
+
+TEST(Site, AReusedBlobHasItsRetentionExtended) {
+  auto backend = std::make_unique<RetentionRecordingBackend>("locked");
+  RetentionRecordingBackend& raw = *backend;
+  auto site = std::move(Site::Init(std::move(backend), "l")).value();
+  const std::string digest = Sha256Hex("shared");
+  ASSERT_TRUE(site->PutBlob(digest, "shared").ok());
+  EXPECT_TRUE(raw.extended.empty()) << "a new blob is locked by its own write";
+  ASSERT_TRUE(site->PutBlob(digest, "shared").ok());  // found, verified, reused
+  EXPECT_EQ(raw.extended, std::vector<std::string>{layout::BlobKey(digest)});
+  ASSERT_TRUE(site->ExtendBlobRetention(digest).ok());
+  EXPECT_EQ(raw.extended.size(), 2u);
+}
+
 TEST(Site, TagFilesVersionRecordsAndEventSegments) {
   auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("bags"), "m")).value();
   ASSERT_TRUE(site->PutTagFile("acme", "obj", 1, "bagit.txt", "BagIt-Version: 1.0\n").ok());
@@ -131,6 +157,64 @@ TEST(Site, TagFilesAndVersionRecordsAreWriteOnce) {
   EXPECT_TRUE(commit("version.pb", "record").ok());
   EXPECT_TRUE(commit("version.pb", "other").IsAlreadyExists());
   EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), "record");
+}
+
+// A copy from another site (replication, repair, resync) is write-once too:
+// only bytes the site itself proves damaged are replaced.
+TEST(Site, CopiedBagFilesReplaceOnlyBytesProvenDamaged) {
+  auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("copies"), "m")).value();
+  auto copy = [&](const std::string& name, const std::string& bytes) {
+    layout::TagFileRef ref{"acme", "obj", 1, name};
+    return site->CopyBagFile(ref, Sha256Hex(bytes), bytes.size(), [&](BlobWriter& w) {
+      return w.Append(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
+    });
+  };
+  auto record_of = [](const std::string& depositor, const std::string& bag_info) {
+    proto::VersionRecord r;
+    r.set_partner("acme");
+    r.set_object("obj");
+    r.set_version(1);
+    r.set_depositor(depositor);
+    proto::TagFile* tag = r.add_tag_files();
+    tag->set_name("bag-info.txt");
+    tag->set_sha256(Sha256Hex(bag_info));
+    return r.SerializeAsString();
+  };
+  auto created = copy("bag-info.txt", "A: 1\n");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->how, Site::BagFileCopy::kCreated);
+  EXPECT_EQ(copy("bag-info.txt", "A: 1\n")->how, Site::BagFileCopy::kPresent);
+  // Other bytes and no version.pb vouching for the copy: another deposit's.
+  Status other = copy("bag-info.txt", "A: 2\n").status();
+  EXPECT_TRUE(other.IsAlreadyExists()) << other.ToString();
+  EXPECT_NE(other.message().find("bags/acme/obj/v1/bag-info.txt"), std::string::npos);
+  EXPECT_EQ(*site->ReadTagFile("acme", "obj", 1, "bag-info.txt"), "A: 1\n");
+  // A version.pb of another deposit of v1 (consistent) is never replaced.
+  ASSERT_TRUE(site->PutVersionRecord("acme", "obj", 1, record_of("them", "A: 1\n")).ok());
+  const std::string ours = record_of("us", "A: 2\n");
+  EXPECT_TRUE(copy("version.pb", ours).status().IsAlreadyExists());
+  // Its own record lists bag-info.txt as "A: 1": "A: 2" is not proven right.
+  EXPECT_TRUE(copy("bag-info.txt", "A: 2\n").status().IsAlreadyExists());
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), record_of("them", "A: 1\n"));
+
+  // A damaged tag file the site's own record vouches against: replaced.
+  auto damaged = std::move(Site::Init(std::make_unique<MemoryBackend>("rot"), "r")).value();
+  ASSERT_TRUE(damaged->PutTagFile("acme", "obj", 1, "bag-info.txt", "A: 9\n").ok());  // rotted
+  ASSERT_TRUE(damaged->PutVersionRecord("acme", "obj", 1, ours).ok());
+  site = std::move(damaged);
+  auto repaired = copy("bag-info.txt", "A: 2\n");
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  EXPECT_EQ(repaired->how, Site::BagFileCopy::kReplaced);
+  EXPECT_NE(repaired->replaced.find(Sha256Hex("A: 9\n")), std::string::npos) << repaired->replaced;
+  EXPECT_EQ(*site->ReadTagFile("acme", "obj", 1, "bag-info.txt"), "A: 2\n");
+  // A version.pb that is not a record of this version at all: replaced.
+  auto garbage = std::move(Site::Init(std::make_unique<MemoryBackend>("junk"), "j")).value();
+  ASSERT_TRUE(garbage->PutVersionRecord("acme", "obj", 1, "\xff\xff not a record").ok());
+  site = std::move(garbage);
+  auto rewritten = copy("version.pb", ours);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  EXPECT_EQ(rewritten->how, Site::BagFileCopy::kReplaced);
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), ours);
 }
 
 TEST(Site, OnlyUnacknowledgedVersionFoldersAreRemoved) {

@@ -85,6 +85,8 @@ Status StorageBackend::Probe() {
   return status.IsNotFound() ? Status::OK() : status;
 }
 
+Status StorageBackend::ExtendRetention(std::string_view) { return Status::OK(); }
+
 Result<std::string> StorageBackend::ReadAll(std::string_view key) {
   std::string out;
   Status status = Read(key, 0, kToEnd, [&out](std::span<const std::byte> chunk) {

@@ -156,6 +156,14 @@ class StorageBackend {
   // bytes once. False by default (and for wrappers, which see only Append).
   virtual bool DigestsBeforeCommit() const { return false; }
 
+  // Keeps `key`, an object that exists and that a new version now counts on
+  // (a blob reused by a deposit, found present by a copy), protected at least
+  // as long as writing it now would: with S3 Object Lock, its retain-until
+  // date is moved forward to now + the site's retention when that is later
+  // (never shortened). OK for keys the backend does not lock (the default:
+  // posix, memory); NotFound if the key is absent; errors name the key.
+  virtual Status ExtendRetention(std::string_view key);
+
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});
   // Convenience: a whole object into memory. REQUIRES: the object is small.

@@ -183,4 +183,9 @@ Status FaultBackend::CreateRoot() {
   return inner_->CreateRoot();
 }
 
+Status FaultBackend::ExtendRetention(std::string_view key) {
+  if (state_->IsOffline()) return state_->Offline();
+  return inner_->ExtendRetention(key);
+}
+
 }  // namespace cairn::repo

@@ -102,6 +102,7 @@ class FaultBackend : public StorageBackend {
   Status CleanupTemp(uint64_t min_age_seconds) override;
   std::string DisplayUrl() const override { return inner_->DisplayUrl(); }
   Status CreateRoot() override;
+  Status ExtendRetention(std::string_view key) override;
 
   // Shared with open writers (internal).
   struct State;

@@ -35,7 +35,30 @@ struct DirCloser {
 
 }  // namespace
 
-PosixBackend::PosixBackend(std::string root) : root_(std::move(root)) {}
+PosixBackend::PosixBackend(std::string root) : root_(std::move(root)) {
+  auto opened = posix_io::RootDir::Open(root_, DisplayUrl());
+  if (opened.ok()) root_dir_ = std::move(opened).value();  // else at the first write
+}
+
+PosixBackend::~PosixBackend() = default;
+
+Result<std::shared_ptr<const posix_io::RootDir>> PosixBackend::RootForWrite() {
+  std::shared_ptr<const posix_io::RootDir> root;
+  {
+    std::lock_guard<std::mutex> lock(root_mu_);
+    if (!root_dir_) {
+      auto opened = posix_io::RootDir::Open(root_, DisplayUrl());
+      if (!opened.ok()) {
+        Status down = CheckRoot();
+        return down.ok() ? opened.status() : down;
+      }
+      root_dir_ = std::move(opened).value();
+    }
+    root = root_dir_;
+  }
+  CAIRN_RETURN_IF_ERROR(root->CheckBeforeWrite());
+  return root;
+}
 
 Status PosixBackend::CheckRoot() const {
   struct stat st;
@@ -50,15 +73,19 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
 }
 
 Status PosixBackend::CreateRoot() {
-  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
-  // The parent's fsync makes the new folder's name durable: without it a power
-  // cut can take the whole site, and every copy counted on it, away.
-  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) return posix_io::SyncDir(parent);
+  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) {
+    // The parent's fsync makes the new folder's name durable: without it a power
+    // cut can take the whole site, and every copy counted on it, away.
+    const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+    CAIRN_RETURN_IF_ERROR(posix_io::SyncFolder(parent));
+    return RootForWrite().status();
+  }
   const int err = errno;
-  if (err == EEXIST) return CheckRoot();
+  if (err == EEXIST) return RootForWrite().status();
   if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);
   // Only the site's own folder is made: a missing parent is most often a share
   // that is not mounted, and making it would put the site on the local disk.
+  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
   return Status::Unavailable("the parent folder " + parent +
                              " does not exist (not mounted?); Cairn makes only the site's own "
                              "folder: mount the share or create " +
@@ -68,8 +95,8 @@ Status PosixBackend::CreateRoot() {
 std::string PosixBackend::DisplayUrl() const { return "file://" + root_; }
 
 Result<std::unique_ptr<BlobWriter>> PosixBackend::NewWriter(const PutOptions& options) {
-  CAIRN_RETURN_IF_ERROR(CheckRoot());
-  return posix_io::NewTempFileWriter(root_, options);
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
+  return posix_io::NewTempFileWriter(std::move(root), options);
 }
 
 Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length,
@@ -182,23 +209,26 @@ Status PosixBackend::List(std::string_view prefix,
 
 Status PosixBackend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
-  const std::string path = Path(key);
-  if (posix_io::Ops().unlink(path.c_str()) == 0) return Status::OK();
-  Status status = Status::FromErrno(errno, "remove", path);
-  if (status.IsNotFound()) {
-    Status root = CheckRoot();
-    return root.ok() ? Status::OK() : root;
-  }
-  return status;
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
+  const std::string rel(key);
+  if (posix_io::Ops().unlinkat(root->fd(), rel.c_str(), 0) == 0) return Status::OK();
+  Status status = Status::FromErrno(errno, "remove", Path(key));
+  return status.IsNotFound() ? Status::OK() : status;
 }
 
 Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
-  CAIRN_RETURN_IF_ERROR(CheckRoot());
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
   const std::string tmp_dir = root_ + "/tmp";
-  DirCloser handle{::opendir(tmp_dir.c_str())};
-  if (handle.dir == nullptr) {
+  int tmp_fd = ::openat(root->fd(), "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tmp_fd < 0) {
     if (errno == ENOENT) return Status::OK();
     return Status::FromErrno(errno, "list folder", tmp_dir);
+  }
+  DirCloser handle{::fdopendir(tmp_fd)};
+  if (handle.dir == nullptr) {
+    Status status = Status::FromErrno(errno, "list folder", tmp_dir);
+    ::close(tmp_fd);
+    return status;
   }
   const time_t now = ::time(nullptr);
   while (struct dirent* entry = ::readdir(handle.dir)) {

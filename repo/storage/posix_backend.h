@@ -4,16 +4,29 @@
 #define CAIRN_REPO_STORAGE_POSIX_BACKEND_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "repo/storage/backend.h"
 
 namespace cairn::repo {
 
+namespace posix_io {
+class RootDir;
+}
+
 class PosixBackend : public StorageBackend {
  public:
   // `root` must be an absolute path; it need not exist yet (CreateRoot makes it).
+  // The root folder is opened here (or at the first write, if it did not
+  // exist yet) and that directory handle is held: every write goes relative
+  // to it, and only while the path still leads to the same folder (device and
+  // inode) and, once the site has a CAIRN-SITE marker, the marker is there.
+  // Otherwise writes (NewWriter, Commit, Remove, CleanupTemp) are refused with
+  // Unavailable naming the site: a share that went away, or a folder swapped
+  // in under the same path, is never written into. Reads go by path.
   explicit PosixBackend(std::string root);
+  ~PosixBackend() override;
 
   // Writes go to a temp file in <root>/tmp/ (same filesystem as the final name)
   // named "w-<pid>-<random>.tmp", opened O_CREAT|O_EXCL. Commit fsyncs the
@@ -48,8 +61,13 @@ class PosixBackend : public StorageBackend {
   std::string Path(std::string_view key) const { return root_ + "/" + std::string(key); }
   // A NotFound from a system call becomes Unavailable when the root itself is gone.
   Status MissingOrDown(Status not_found) const;
+  // The root folder's handle (opened now if it was not yet), checked with
+  // RootDir::CheckBeforeWrite: what every write goes through.
+  Result<std::shared_ptr<const posix_io::RootDir>> RootForWrite();
 
   std::string root_;
+  std::mutex root_mu_;
+  std::shared_ptr<const posix_io::RootDir> root_dir_;  // guarded by root_mu_
 };
 
 }  // namespace cairn::repo

@@ -145,6 +145,48 @@ TEST(PosixBackend, MissingRootIsUnavailableNotMissing) {
   EXPECT_TRUE(backend->ReadAll("blobs/x").status().IsNotFound());
 }
 
+// Every write goes to the folder opened, and only while the path still leads
+// to it and (once written) its CAIRN-SITE marker is there.
+TEST(PosixBackend, WritesStopWhenTheFolderIsSwappedOrLosesItsMarker) {
+  TempDir dir;
+  fs::create_directory(dir / "site");
+  auto backend = Open(dir / "site");
+  ASSERT_TRUE(backend->Put("README.txt", "before the marker: writable").ok());
+  ASSERT_TRUE(backend->Put("CAIRN-SITE", "marker").ok());
+  ASSERT_TRUE(backend->Put("blobs/a", "a").ok());
+  PutOptions once;
+  once.if_absent = true;
+  auto writer = backend->NewWriter(once);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Append(std::as_bytes(std::span<const char>("late", 4))).ok());
+
+  fs::rename(dir / "site", dir / "away");
+  fs::create_directory(dir / "site");  // an empty mount point, or a swapped folder
+  Status late = (*writer)->Commit("blobs/late");
+  EXPECT_TRUE(late.IsUnavailable()) << late.ToString();
+  EXPECT_NE(late.message().find("file://" + (dir / "site").string()), std::string::npos)
+      << late.message();
+  EXPECT_NE(late.message().find("swapped"), std::string::npos) << late.message();
+  EXPECT_TRUE(backend->NewWriter({}).status().IsUnavailable());
+  EXPECT_TRUE(backend->Put("blobs/b", "b").IsUnavailable());
+  EXPECT_TRUE(backend->Remove("blobs/a").IsUnavailable());
+  EXPECT_TRUE(backend->CleanupTemp(0).IsUnavailable());
+  EXPECT_TRUE(fs::is_empty(dir / "site")) << "written into the folder swapped in";
+  EXPECT_FALSE(fs::exists(dir / "away/blobs/late"));
+  EXPECT_TRUE(fs::exists(dir / "away/blobs/a"));
+
+  // The same folder back: writable again.
+  fs::remove(dir / "site");
+  fs::rename(dir / "away", dir / "site");
+  ASSERT_TRUE(backend->Put("blobs/b", "b").ok());
+  // Its marker gone (an emptied mount point): nothing is written.
+  fs::remove(dir / "site/CAIRN-SITE");
+  Status unmarked = backend->Put("blobs/c", "c");
+  EXPECT_TRUE(unmarked.IsUnavailable()) << unmarked.ToString();
+  EXPECT_NE(unmarked.message().find("CAIRN-SITE"), std::string::npos) << unmarked.message();
+  EXPECT_FALSE(fs::exists(dir / "site/blobs/c"));
+}
+
 TEST(PosixBackend, UnwritableSiteIsPermissionDeniedNamingTheSite) {
   TempDir dir;
   fs::path root = dir / "readonly-site";

@@ -3,6 +3,9 @@
 #ifndef CAIRN_REPO_STORAGE_POSIX_IO_H_
 #define CAIRN_REPO_STORAGE_POSIX_IO_H_
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,18 +15,67 @@
 
 namespace cairn::repo::posix_io {
 
-// fsync() of a folder, so that a new or renamed entry in it is durable.
-Status SyncDir(const std::string& dir);
+// A site's root folder, opened once (a directory handle held from then on).
+// Every write goes relative to the handle (openat, mkdirat, linkat, renameat,
+// unlinkat), so a folder swapped in under the same path, or the empty mount
+// point of a share that went away, is never written into; CheckBeforeWrite
+// says when the path no longer leads to the folder opened.
+class RootDir {
+ public:
+  // Opens `path` (a folder). NotFound if it is missing; `display_url` names
+  // the site in messages.
+  static Result<std::shared_ptr<RootDir>> Open(const std::string& path,
+                                               const std::string& display_url);
+  ~RootDir();
+  RootDir(const RootDir&) = delete;
+  RootDir& operator=(const RootDir&) = delete;
 
-// Creates every missing folder between `root` (which must exist) and the parent
-// of `key`, fsyncing the parent of each new folder.
-Status MakeParents(const std::string& root, std::string_view key);
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // The absolute path of `rel` below the root, for messages.
+  std::string Shown(std::string_view rel) const { return path_ + "/" + std::string(rel); }
 
-// mkdir -p `path` (absolute).
-Status MakeDirs(const std::string& path);
+  // OK if the path still names the folder opened (same device and inode) and,
+  // once the site has its CAIRN-SITE marker, the marker is still in it.
+  // Unavailable otherwise, naming the site and the rule: nothing may be
+  // written (an unmounted share, a folder swapped or removed, a lost marker).
+  Status CheckBeforeWrite() const;
+  // Called when the marker has been written through this handle: from then
+  // on a missing marker refuses writes.
+  void MarkerWritten() const { marker_expected_ = true; }
 
-// A writer whose bytes go to a new temp file in <root>/tmp/. REQUIRES: root exists.
-Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(const std::string& root,
+ private:
+  RootDir(int fd, dev_t dev, ino_t ino, std::string path, std::string url, bool marker)
+      : fd_(fd),
+        dev_(dev),
+        ino_(ino),
+        path_(std::move(path)),
+        url_(std::move(url)),
+        marker_expected_(marker) {}
+
+  int fd_;
+  dev_t dev_;
+  ino_t ino_;
+  std::string path_;
+  std::string url_;
+  mutable std::atomic<bool> marker_expected_;
+};
+
+// fsync() of the folder at absolute `path` (the parent of a site's new root
+// folder), so that a new entry in it is durable.
+Status SyncFolder(const std::string& path);
+
+// fsync() of folder `rel` below the root ("" for the root itself), so that a
+// new or renamed entry in it is durable.
+Status SyncDirAt(const RootDir& root, const std::string& rel);
+
+// Creates every missing folder between the root and the parent of `key`,
+// fsyncing the parent of each new folder.
+Status MakeParents(const RootDir& root, std::string_view key);
+
+// A writer whose bytes go to a new temp file in <root>/tmp/; Commit checks
+// the root (CheckBeforeWrite) before the key becomes visible.
+Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const RootDir> root,
                                                       const PutOptions& options);
 
 }  // namespace cairn::repo::posix_io

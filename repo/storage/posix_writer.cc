@@ -10,6 +10,7 @@
 #include <random>
 
 #include "repo/crash_point.h"
+#include "repo/site_layout.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/posix_ops.h"
 #include "repo/storage/sha256_stream.h"
@@ -28,8 +29,13 @@ std::string RandomHex() {
 
 class PosixWriter : public BlobWriter {
  public:
-  PosixWriter(std::string root, std::string temp_path, int fd, const PutOptions& options)
-      : root_(std::move(root)), temp_path_(std::move(temp_path)), fd_(fd), options_(options) {
+  PosixWriter(std::shared_ptr<const RootDir> root, std::string temp_rel, int fd,
+              const PutOptions& options)
+      : root_(std::move(root)),
+        temp_rel_(std::move(temp_rel)),
+        temp_path_(root_->Shown(temp_rel_)),
+        fd_(fd),
+        options_(options) {
     if (!options_.expected_sha256.empty()) hasher_.emplace();
   }
   ~PosixWriter() override { Abort(); }
@@ -111,7 +117,7 @@ class PosixWriter : public BlobWriter {
       fd_ = -1;
     }
     if (!done_) {
-      Ops().unlink(temp_path_.c_str());
+      Ops().unlinkat(root_->fd(), temp_rel_.c_str(), 0);
       done_ = true;
     }
   }
@@ -120,7 +126,8 @@ class PosixWriter : public BlobWriter {
   Status CommitImpl(std::string_view key) {
     CAIRN_RETURN_IF_ERROR(ValidateKey(key));
     if (done_ || fd_ < 0) return Status::IOError("commit of a finished writer: " + temp_path_);
-    const std::string final_path = root_ + "/" + std::string(key);
+    const std::string final_rel(key);
+    const std::string final_path = root_->Shown(key);
     if (digested_sha256_) {
       // DigestAppended read the stored bytes: they are what the key names.
       if (!options_.expected_sha256.empty() && *digested_sha256_ != options_.expected_sha256) {
@@ -146,27 +153,34 @@ class PosixWriter : public BlobWriter {
       return Status::FromErrno(errno, "close", temp_path_);
     }
     fd_ = -1;
-    CAIRN_RETURN_IF_ERROR(MakeParents(root_, key));
+    // Written relative to the root opened at the start, and only while the
+    // site's path still leads to it: never into a swapped or unmounted folder.
+    CAIRN_RETURN_IF_ERROR(root_->CheckBeforeWrite());
+    CAIRN_RETURN_IF_ERROR(MakeParents(*root_, key));
     CrashPoint("storage.before-visible");
+    const int dir = root_->fd();
     if (options_.if_absent) {
       // link() fails with EEXIST instead of replacing: write-once even under races.
-      if (Ops().link(temp_path_.c_str(), final_path.c_str()) != 0) {
+      if (Ops().linkat(dir, temp_rel_.c_str(), dir, final_rel.c_str(), 0) != 0) {
         if (errno == EEXIST) return Status::AlreadyExists(final_path + " already exists");
         return Status::FromErrno(errno, "link to", final_path);
       }
-    } else if (Ops().rename(temp_path_.c_str(), final_path.c_str()) != 0) {
+    } else if (Ops().renameat(dir, temp_rel_.c_str(), dir, final_rel.c_str()) != 0) {
       return Status::FromErrno(errno, "rename to", final_path);
     } else {
       done_ = true;  // the temp name is gone: nothing to unlink
     }
+    if (key == layout::kSiteMarkerKey) root_->MarkerWritten();
     CrashPoint("storage.after-visible");
-    Status synced = SyncDir(final_path.substr(0, final_path.rfind('/')));
+    const size_t slash = final_rel.rfind('/');
+    Status synced = SyncDirAt(*root_, slash == std::string::npos ? "" : final_rel.substr(0, slash));
     verified_by_read_back_ = synced.ok() && read_back_;
     return synced;
   }
 
-  std::string root_;
-  std::string temp_path_;
+  std::shared_ptr<const RootDir> root_;
+  std::string temp_rel_;   // "tmp/w-...", relative to the root
+  std::string temp_path_;  // for messages
   int fd_;
   PutOptions options_;
   // Starts writing back what is complete now (every 8 MiB), so the fsync at
@@ -215,56 +229,110 @@ class PosixWriter : public BlobWriter {
 
 }  // namespace
 
-Status SyncDir(const std::string& dir) {
-  int fd = Ops().open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd < 0) return Status::FromErrno(errno, "open folder", dir);
+Status SyncFolder(const std::string& path) {
+  int fd = Ops().open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::FromErrno(errno, "open folder", path);
   int rc = Ops().fsync(fd);
   int err = errno;
   ::close(fd);
   // Some filesystems refuse fsync on folders; their entries are durable anyway.
-  if (rc != 0 && err != EINVAL && err != ENOTSUP) return Status::FromErrno(err, "fsync", dir);
+  if (rc != 0 && err != EINVAL && err != ENOTSUP) return Status::FromErrno(err, "fsync", path);
   return Status::OK();
 }
 
-Status MakeParents(const std::string& root, std::string_view key) {
-  std::string path = root;
+Status SyncDirAt(const RootDir& root, const std::string& rel) {
+  const char* name = rel.empty() ? "." : rel.c_str();
+  int fd = Ops().openat(root.fd(), name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::FromErrno(errno, "open folder", root.Shown(rel));
+  int rc = Ops().fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some filesystems refuse fsync on folders; their entries are durable anyway.
+  if (rc != 0 && err != EINVAL && err != ENOTSUP) {
+    return Status::FromErrno(err, "fsync", root.Shown(rel));
+  }
+  return Status::OK();
+}
+
+Status MakeParents(const RootDir& root, std::string_view key) {
+  std::string rel;
   size_t start = 0;
   for (size_t slash = key.find('/'); slash != std::string_view::npos;
        start = slash + 1, slash = key.find('/', start)) {
-    std::string parent = path;
-    path += "/";
-    path += key.substr(start, slash - start);
-    if (Ops().mkdir(path.c_str(), 0755) == 0) {
-      CAIRN_RETURN_IF_ERROR(SyncDir(parent));
+    std::string parent = rel;
+    if (!rel.empty()) rel += "/";
+    rel += key.substr(start, slash - start);
+    if (Ops().mkdirat(root.fd(), rel.c_str(), 0755) == 0) {
+      CAIRN_RETURN_IF_ERROR(SyncDirAt(root, parent));
     } else if (errno != EEXIST) {
-      return Status::FromErrno(errno, "create folder", path);
+      return Status::FromErrno(errno, "create folder", root.Shown(rel));
     }
   }
   return Status::OK();
 }
 
-Status MakeDirs(const std::string& path) {
-  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
-    std::string prefix = path.substr(0, slash);
-    if (Ops().mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "create folder", prefix);
+Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const RootDir> root,
+                                                      const PutOptions& options) {
+  CAIRN_RETURN_IF_ERROR(root->CheckBeforeWrite());
+  if (Ops().mkdirat(root->fd(), "tmp", 0755) != 0 && errno != EEXIST) {
+    return Status::FromErrno(errno, "create folder", root->Shown("tmp"));
+  }
+  for (int attempt = 0;; ++attempt) {
+    std::string rel = "tmp/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
+    int fd = Ops().openat(root->fd(), rel.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), rel, fd, options));
     }
-    if (slash == std::string::npos) return Status::OK();
+    if (errno != EEXIST || attempt >= 8) {
+      return Status::FromErrno(errno, "create temp file", root->Shown(rel));
+    }
   }
 }
 
-Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(const std::string& root,
-                                                      const PutOptions& options) {
-  const std::string tmp_dir = root + "/tmp";
-  if (Ops().mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::FromErrno(errno, "create folder", tmp_dir);
+Result<std::shared_ptr<RootDir>> RootDir::Open(const std::string& path,
+                                               const std::string& display_url) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open folder", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status status = Status::FromErrno(errno, "stat", path);
+    ::close(fd);
+    return status;
   }
-  for (int attempt = 0;; ++attempt) {
-    std::string path = tmp_dir + "/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
-    int fd = Ops().open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return std::unique_ptr<BlobWriter>(new PosixWriter(root, path, fd, options));
-    if (errno != EEXIST || attempt >= 8) return Status::FromErrno(errno, "create temp file", path);
+  // The storage knows the marker's name only to refuse writes once it is gone
+  // (kSiteMarkerKey views a string literal: NUL-terminated).
+  struct stat marker;
+  const bool has_marker = ::fstatat(fd, layout::kSiteMarkerKey.data(), &marker, 0) == 0;
+  return std::shared_ptr<RootDir>(
+      new RootDir(fd, st.st_dev, st.st_ino, path, display_url, has_marker));
+}
+
+RootDir::~RootDir() { ::close(fd_); }
+
+Status RootDir::CheckBeforeWrite() const {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::Unavailable("site " + url_ +
+                               ": root folder is missing or not a folder (not mounted?): "
+                               "nothing is written");
   }
+  if (st.st_dev != dev_ || st.st_ino != ino_) {
+    return Status::Unavailable(
+        "site " + url_ +
+        ": the folder at this path is no longer the one the site was opened on (device/inode " +
+        std::to_string(dev_) + ":" + std::to_string(ino_) + ", now " + std::to_string(st.st_dev) +
+        ":" + std::to_string(st.st_ino) +
+        "): an unmounted share or a swapped folder; nothing is written into it (if the folder "
+        "there now is the right one, restart this process to open it)");
+  }
+  if (marker_expected_) {
+    struct stat marker;
+    if (::fstatat(fd_, layout::kSiteMarkerKey.data(), &marker, 0) != 0) {
+      return Status::Unavailable("site " + url_ +
+                                 ": CAIRN-SITE marker is gone (not mounted?): nothing is written");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace cairn::repo::posix_io

@@ -101,4 +101,8 @@ Status RetryBackend::CreateRoot() {
   return Retry([&] { return inner_->CreateRoot(); });
 }
 
+Status RetryBackend::ExtendRetention(std::string_view key) {
+  return Retry([&] { return inner_->ExtendRetention(key); });
+}
+
 }  // namespace cairn::repo

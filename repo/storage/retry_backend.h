@@ -44,6 +44,7 @@ class RetryBackend : public StorageBackend {
   Status CleanupTemp(uint64_t min_age_seconds) override;
   std::string DisplayUrl() const override { return inner_->DisplayUrl(); }
   Status CreateRoot() override;
+  Status ExtendRetention(std::string_view key) override;
 
   // Retries made so far (attempts after the first), for tests and metrics.
   int retries() const { return retries_.load(); }

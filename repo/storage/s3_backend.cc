@@ -248,6 +248,11 @@ Status S3Backend::CreateRoot() {
   return S3Http::ErrorFor(response, "HEAD bucket " + Describe(""));
 }
 
+bool S3Backend::LocksKey(std::string_view key) const {
+  return !config().object_lock_mode.empty() &&
+         (key.starts_with("blobs/") || key.starts_with("bags/"));
+}
+
 Status S3Backend::Probe() {
   CAIRN_RETURN_IF_ERROR(CreateRoot());
   if (config().object_lock_mode.empty()) return Status::OK();

@@ -25,11 +25,13 @@
 // object's size) and the rest in 8 MiB ranges, kReadAhead (4) at a time,
 // delivered to the sink in order.
 //
-// Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" are written
-// with x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3
-// requires then). The bucket must have been created with Object Lock enabled
-// (CreateBucket(true) or `cairn site add --create-bucket`); Remove of a locked
-// blob then only adds a delete marker.
+// Object Lock (?object-lock=MODE&retain=10y): keys under "blobs/" and "bags/"
+// (blobs, tag files, version records) are written with
+// x-amz-object-lock-mode / -retain-until-date (and Content-MD5, which S3
+// requires then), and ExtendRetention moves a reused blob's date forward
+// (GET ?retention, then PUT ?retention when later). The bucket must have been
+// created with Object Lock enabled (CreateBucket(true) or `cairn site add
+// --create-bucket`); Remove of a locked key then only adds a delete marker.
 //
 // Retries: idempotent requests are retried inside the backend (config
 // max_attempts, backoff 100 ms x4 per attempt) on 5xx, timeouts and refused
@@ -68,6 +70,10 @@ class S3Backend : public StorageBackend {
   // HEAD on the bucket; when the URL asks for Object Lock, also that the bucket
   // has Object Lock enabled (InvalidArgument if not: locked PUTs would fail).
   Status Probe() override;
+  // See "Object Lock" above; OK when the site locks nothing or not this key.
+  Status ExtendRetention(std::string_view key) override;
+  // True if the site's URL asks for Object Lock and `key` is one it locks.
+  bool LocksKey(std::string_view key) const;
 
   // Creates the bucket (PUT bucket), with Object Lock enabled when asked. OK if
   // this account already owns it; AlreadyExists if someone else does.

@@ -354,7 +354,44 @@ TEST_F(S3BackendTest, ObjectLockRetainsBlobs) {
   EXPECT_EQ(XmlText(answer->body, "Mode"), "GOVERNANCE");
   EXPECT_FALSE(XmlText(answer->body, "RetainUntilDate").empty());
   retention.object = "CAIRN-SITE";
-  EXPECT_NE(locked->http().Send(retention)->status, 200) << "only blobs/ keys are locked";
+  EXPECT_NE(locked->http().Send(retention)->status, 200) << "only blobs/ and bags/ are locked";
+}
+
+// Version records and tag files are locked like blobs; a blob reused by a
+// later version gets that version's retain-until date (never an earlier one).
+TEST_F(S3BackendTest, ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger) {
+  bucket_ = cairn::testing::FreshBucketName();
+  auto day = Open("object-lock=GOVERNANCE&retain=1d");
+  ASSERT_TRUE(day->CreateBucket(/*object_lock=*/true).ok());
+  ASSERT_TRUE(day->Put("bags/acme/obj/v1/version.pb", "record").ok());
+  ASSERT_TRUE(day->Put("bags/acme/obj/v1/bagit.txt", "BagIt-Version: 1.0\n").ok());
+  ASSERT_TRUE(day->Put("blobs/aa/reused", "kept").ok());
+  auto until = [&](const std::string& key) {
+    S3Request retention;
+    retention.object = key;
+    retention.query = {{"retention", ""}};
+    auto answer = day->http().Send(retention);
+    EXPECT_TRUE(answer.ok());
+    if (!answer.ok()) return std::string();
+    EXPECT_EQ(answer->status, 200) << key << ": " << answer->body;
+    return XmlText(answer->body, "RetainUntilDate").substr(0, 19);
+  };
+  EXPECT_FALSE(until("bags/acme/obj/v1/version.pb").empty());
+  EXPECT_FALSE(until("bags/acme/obj/v1/bagit.txt").empty());
+  const std::string first = until("blobs/aa/reused");
+  ASSERT_FALSE(first.empty());
+
+  // A later version on a site whose retention is now a year.
+  auto year = Open("object-lock=GOVERNANCE&retain=1y");
+  ASSERT_TRUE(year->ExtendRetention("blobs/aa/reused").ok());
+  const std::string extended = until("blobs/aa/reused");
+  EXPECT_GT(extended, first);
+  EXPECT_GT(extended.substr(0, 4), first.substr(0, 4)) << "about a year later: " << extended;
+  // Back to a day: never shortened.
+  ASSERT_TRUE(day->ExtendRetention("blobs/aa/reused").ok());
+  EXPECT_EQ(until("blobs/aa/reused"), extended);
+  EXPECT_TRUE(year->ExtendRetention("blobs/aa/absent").IsNotFound());
+  EXPECT_TRUE(year->ExtendRetention("CAIRN-SITE").ok()) << "not a locked key: nothing to do";
 }
 
 TEST_F(S3BackendTest, StoppedGatewayIsUnavailable) {

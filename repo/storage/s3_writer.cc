@@ -199,10 +199,46 @@ Status S3Writer::FlushPart() {
 
 std::vector<std::string> S3Writer::LockHeaders(std::string_view key) const {
   const S3Config& config = backend_->config();
-  if (config.object_lock_mode.empty() || key.substr(0, 6) != "blobs/") return {};
+  if (!backend_->LocksKey(key)) return {};
   std::time_t until = std::time(nullptr) + static_cast<std::time_t>(config.retain_seconds);
   return {"x-amz-object-lock-mode: " + config.object_lock_mode,
           "x-amz-object-lock-retain-until-date: " + Iso8601(until)};
+}
+
+// Beside LockHeaders: the same retention rule for an object already stored.
+Status S3Backend::ExtendRetention(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  if (!LocksKey(key)) return Status::OK();
+  const std::string until =
+      Iso8601(std::time(nullptr) + static_cast<std::time_t>(config().retain_seconds));
+  S3Request get;
+  get.object = ObjectName(key);
+  get.query = {{"retention", ""}};
+  CAIRN_ASSIGN_OR_RETURN(S3Response held, http_.Send(get));
+  if (held.status == 200) {
+    // Both "YYYY-MM-DDTHH:MM:SS...Z" in UTC: the first 19 characters compare as dates.
+    const std::string current = XmlText(held.body, "RetainUntilDate");
+    if (current.size() >= 19 && current.substr(0, 19) >= until.substr(0, 19)) return Status::OK();
+  } else if (S3ErrorCode(held.body) == "NoSuchKey") {
+    return Status::NotFound(Describe(key) + " does not exist");
+  } else if (held.status != 404 && S3ErrorCode(held.body) != "NoSuchObjectLockConfiguration") {
+    return S3Http::ErrorFor(held, "GET retention of " + Describe(key));
+  }
+  S3Request put;
+  put.method = "PUT";
+  put.object = ObjectName(key);
+  put.query = {{"retention", ""}};
+  const std::string body = "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>" +
+                           config().object_lock_mode + "</Mode><RetainUntilDate>" + until +
+                           "</RetainUntilDate></Retention>";
+  put.body = body;
+  put.headers.push_back("Content-MD5: " + Md5Base64(body));
+  CAIRN_ASSIGN_OR_RETURN(S3Response answer, http_.Send(put));
+  if (answer.status == 200 || answer.status == 204) return Status::OK();
+  if (S3ErrorCode(answer.body) == "NoSuchKey") {
+    return Status::NotFound(Describe(key) + " does not exist");
+  }
+  return S3Http::ErrorFor(answer, "extend the retention of " + Describe(key) + " to " + until);
 }
 
 Status S3Writer::Commit(std::string_view key) {

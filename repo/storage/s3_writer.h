@@ -54,7 +54,7 @@ class S3Writer : public BlobWriter {
   Status CheckWholeDigest(std::string_view key);
   // Deletes the temp part objects (best effort).
   void DeleteTempParts();
-  // Object Lock headers for `key` (empty unless the site locks blobs/ keys).
+  // Object Lock headers for `key` (empty unless S3Backend::LocksKey).
   std::vector<std::string> LockHeaders(std::string_view key) const;
   Status Fail(Status status);
 

@@ -109,6 +109,49 @@ TEST_F(VersionWriteOnceCliTest, AKilledDepositsLeftoversNeverLeakIntoTheNextVers
   EXPECT_FALSE(fs::exists(restored / "leftover.txt"));
 }
 
+// Site b already holds a complete v1 of acme/obj that another deposit made
+// (here: another repository's, copied in; the same happens after a catalog
+// was rebuilt from a site that lacked a version). Replicating this
+// repository's v1 to b must leave b's v1 byte for byte as it was and fail,
+// naming site b and the key, whether the other deposit was of another folder
+// (tag files differ) or of the same one (only version.pb differs).
+class ReplicateOntoAnotherVersionTest : public VersionWriteOnceCliTest,
+                                        public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ReplicateOntoAnotherVersionTest, NeverReplacedAndReported) {
+  const bool same_folder = GetParam();
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path src = MakeSourceFolder("one");
+  ASSERT_EQ(DepositVersion(src, false), 1);
+  ASSERT_FALSE(fs::exists(VersionFolder("b", 1)));
+  // The other deposit: same partner, object and version number, another repository.
+  const std::string other = (tmp_ / "other").string();
+  ASSERT_EQ(RunCairn({"init", other}).exit_code, 0);
+  ASSERT_EQ(RunCairn({"--repo", other, "partner", "add", "acme"}).exit_code, 0);
+  fs::path other_src = same_folder ? src : MakeSourceFolder("two");
+  CommandResult made = RunCairn(
+      {"--repo", other, "deposit", "acme", other_src.string(), "--id", "obj", "--no-replicate"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  fs::create_directories(VersionFolder("b", 1).parent_path());
+  fs::copy(tmp_ / "other/sites/a/bags/acme/obj/v1", VersionFolder("b", 1),
+           fs::copy_options::recursive);
+  const auto before = ReadTree(VersionFolder("b", 1));
+  ASSERT_NE(before, ReadTree(VersionFolder("a", 1)));
+  ASSERT_NE(before.at("version.pb"), ReadTree(VersionFolder("a", 1)).at("version.pb"));
+
+  CommandResult r = Cairn({"replicate"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("site b"));
+  EXPECT_THAT(r.err, HasSubstr("bags/acme/obj/v1/"));
+  EXPECT_THAT(r.err, HasSubstr("never replaced"));
+  EXPECT_EQ(ReadTree(VersionFolder("b", 1)), before) << "another deposit's v1 was replaced";
+}
+
+INSTANTIATE_TEST_SUITE_P(Folders, ReplicateOntoAnotherVersionTest, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "SameFolder" : "OtherFolder";
+                         });
+
 // A deposit killed at each catalog commit it passes (so also after its
 // version.pb is on site a but before the catalog holds it) is rerun: unless
 // the catalog took v1 before the kill, the rerun takes version 1 back (the
