@@ -66,8 +66,13 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   }
   Status write_status;
   Status read;
-  Result<int> source_fd = from.backend().OpenForCopy(item.key);
-  if (source_fd.ok()) {
+  // The local-file path where the source claims it; its open error is the
+  // read's (no second read by Read).
+  Result<int> source_fd = Status::NotSupported("streamed");
+  if (from.capabilities().open_for_copy) source_fd = from.OpenForCopy(item.key);
+  if (!source_fd.ok() && source_fd.status().code() != Code::kNotSupported) {
+    read = source_fd.status();
+  } else if (source_fd.ok()) {
     // A local file: the writer copies it without passing it through here.
     write_status = (*writer)->AppendFromFile(*source_fd, 0, item.size);
     if (write_status.ok()) result.bytes_written = item.size;
