@@ -49,19 +49,25 @@ Result<std::vector<OtherCopy>> OtherCopies(repo::sql::Db& db, const Candidate& c
 CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limiter) {
   CheckResult result;
   bagit::MultiHasher hasher(bagit::Only(Algorithm::kSha256));
-  // Fast path: a local file of the expected size, hashed from a memory map
-  // (or one pread when small). Anything unusual (missing, unreadable, a size
-  // that differs, a read error) takes the generic path below, which tells
-  // missing, corrupt and unavailable apart.
-  Result<int> fd = site.backend().OpenForCopy(copy.key);
+  // Fast path, where the site claims local files: a local file of the
+  // expected size, hashed from a memory map (or one pread when small). A copy
+  // that cannot be opened is missing or unreadable: that error is the read's
+  // (not read again by Read, which would double every retry of a down site).
+  // A size that differs or a read error while hashing takes the generic path
+  // below, which tells missing, corrupt and unavailable apart.
   Status read;
   bool hashed = false;
-  if (fd.ok()) {
-    hashed = HashLocalFile(*fd, copy.size, limiter, hasher);
-    ::close(*fd);
-    if (!hashed) hasher = bagit::MultiHasher(bagit::Only(Algorithm::kSha256));
+  if (site.capabilities().open_for_copy) {
+    Result<int> fd = site.OpenForCopy(copy.key);
+    if (fd.ok()) {
+      hashed = HashLocalFile(*fd, copy.size, limiter, hasher);
+      ::close(*fd);
+      if (!hashed) hasher = bagit::MultiHasher(bagit::Only(Algorithm::kSha256));
+    } else {
+      read = fd.status();
+    }
   }
-  if (!hashed) {
+  if (!hashed && read.ok()) {
     read =
         site.Read(copy.key, 0, repo::StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
           if (limiter) limiter->Acquire(chunk.size());

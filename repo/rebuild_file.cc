@@ -7,6 +7,7 @@
 #include "repo/rebuild.h"
 #include "repo/site.h"
 #include "repo/storage/backend.h"
+#include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
 namespace fs = boost::filesystem;
@@ -44,7 +45,7 @@ Result<RebuildReport> RebuildCatalogFile(const std::string& site_url,
                                  " exists: a rebuild never overwrites a catalog unless asked "
                                  "(--force keeps the old one aside)");
   }
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenBackend(site_url));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenSiteBackend(site_url));
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Site> site, Site::Open(std::move(backend)));
 
   fs::path parent = fs::path(catalog_path).parent_path();

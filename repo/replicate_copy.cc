@@ -35,8 +35,14 @@ Status Verify(Site& site, const CopyItem& item) {
 // the caller); a failure to write is returned.
 Status FillFrom(Site& from, const CopyItem& item, BlobWriter& writer, CopyResult* result,
                 Status* read) {
-  Result<int> source_fd = from.backend().OpenForCopy(item.key);
-  if (source_fd.ok()) {
+  // The local-file path where the source claims it; its open error is the
+  // read's (no second read by Read, which would double a down site's retries).
+  if (from.capabilities().open_for_copy) {
+    Result<int> source_fd = from.OpenForCopy(item.key);
+    if (!source_fd.ok()) {
+      *read = source_fd.status();
+      return Status::OK();
+    }
     Status write_status = writer.AppendFromFile(*source_fd, 0, item.size);
     ::close(*source_fd);
     if (write_status.ok()) result->bytes_written = item.size;

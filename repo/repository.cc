@@ -6,6 +6,7 @@
 
 #include "policies/policy.h"
 #include "repo/site_layout.h"
+#include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
 namespace fs = boost::filesystem;
@@ -93,7 +94,7 @@ Result<Site*> Repository::OpenSite(const std::string& name) {
   std::lock_guard<std::mutex> lock(sites_mu_);
   if (auto it = sites_.find(name); it != sites_.end()) return it->second.get();
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->GetSite(name));
-  Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(record.url);
+  Result<std::unique_ptr<StorageBackend>> backend = OpenSiteBackend(record.url);
   if (!backend.ok()) return backend.status().WithContext("site " + name);
   Result<std::unique_ptr<Site>> site = Site::Open(std::move(backend).value());
   if (!site.ok()) return site.status().WithContext("site " + name);
@@ -122,7 +123,7 @@ Result<SiteRecord> Repository::AddSite(const std::string& name, const std::strin
   if (catalog_->GetSite(name).ok()) {
     return Status::AlreadyExists("site " + name + " is already in the catalog");
   }
-  Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(url);
+  Result<std::unique_ptr<StorageBackend>> backend = OpenSiteBackend(url);
   if (!backend.ok()) return backend.status().WithContext("site " + name);
   std::string display = (*backend)->DisplayUrl();
   Site::Owner owner;

@@ -14,6 +14,7 @@
 #include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/resync_batch.h"
+#include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
 namespace {
@@ -50,7 +51,7 @@ Result<Site*> OpenOrInit(Repository& repo, const std::string& name, bool init, b
                    " --create-bucket`)"
              : ""));
   }
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenBackend(record.url));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<StorageBackend> backend, OpenSiteBackend(record.url));
   Site::Owner owner;  // the new marker names this repository
   CAIRN_ASSIGN_OR_RETURN(owner.repository_id, repo.catalog().RepositoryId());
   Result<std::unique_ptr<Site>> made = Site::Init(std::move(backend), name, "", owner);

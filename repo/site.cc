@@ -139,6 +139,12 @@ Result<std::string> Site::ReadAll(std::string_view key) {
   return bytes;
 }
 
+Result<int> Site::OpenForCopy(std::string_view key) {
+  auto fd = backend_->OpenForCopy(key);
+  if (fd.status().IsNotFound()) return MissingOrDown(fd.status());
+  return fd;
+}
+
 Status Site::List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) {
   auto marker = backend_->Stat(layout::kSiteMarkerKey);
   if (!marker.ok()) return MissingOrDown(marker.status());

@@ -63,6 +63,12 @@ class Site {
   Status Read(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink);
   Result<ObjectInfo> Stat(std::string_view key);
   Result<std::string> ReadAll(std::string_view key);
+  // The local-file read path (StorageBackend::OpenForCopy), with Read's rule
+  // for NotFound; NotSupported unless capabilities().open_for_copy. A caller
+  // that asked the capability takes this error as its read's: it does not
+  // read the key again by Read.
+  Result<int> OpenForCopy(std::string_view key);
+  BackendCapabilities capabilities() const { return backend_->Capabilities(); }
   // Lists keys under `prefix` after checking that the marker is still there
   // (Unavailable if not), so an empty listing means an empty prefix.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn);

@@ -4,6 +4,7 @@
 
 #include "repo/site_layout.h"
 #include "repo/storage/backend.h"
+#include "repo/storage/retry_backend.h"
 #include "repo/storage/s3_backend.h"
 
 namespace cairn::repo {
@@ -97,7 +98,7 @@ bool SiteCheckReport::ok() const {
 SiteCheckReport CheckSite(std::string_view name, std::string_view url) {
   SiteCheckReport report;
   report.site = std::string(name);
-  Result<std::unique_ptr<StorageBackend>> opened = OpenBackend(url);
+  Result<std::unique_ptr<StorageBackend>> opened = OpenSiteBackend(url);
   if (!Record(report, "open", opened.status(), "URL and credentials found")) {
     SkipRest(report);
     return report;

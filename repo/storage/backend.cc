@@ -140,7 +140,8 @@ Result<bagit::Digests> BlobWriter::DigestAppended(bagit::AlgorithmSet) {
 }
 
 Result<int> StorageBackend::OpenForCopy(std::string_view key) {
-  return Status::NotSupported("no local file for " + std::string(key) + " on " + DisplayUrl());
+  return Status::NotSupported("no local file for " + std::string(key) + " on " + DisplayUrl() +
+                              ": this storage does not claim open_for_copy");
 }
 
 }  // namespace cairn::repo

@@ -6,7 +6,8 @@
 //
 // Retry, rate limiting and fault injection are wrappers around any backend
 // (repo/storage/retry_backend.h, repo/storage/fault_backend.h), not flags inside
-// a backend.
+// a backend; every wrapper derives from ForwardingBackend
+// (repo/storage/forwarding_backend.h), which forwards every method below.
 //
 // Key rules, the same on every backend (checked by ValidateKey below): a key is
 // 1..1024 bytes, '/'-separated, with no empty, "." or ".." segment, no leading
@@ -54,6 +55,24 @@ struct PutOptions {
   std::string key_hint;
 };
 
+// The optional local-file fast paths of a backend (StorageBackend::Capabilities),
+// each with its own section of the conformance suite (backend_conformance.h).
+// All false by default; the posix backend claims all three.
+struct BackendCapabilities {
+  // OpenForCopy gives a file descriptor of the object's local file. Not
+  // claimed: OpenForCopy returns NotSupported.
+  bool open_for_copy = false;
+  // Writers copy AppendFromFile inside the kernel (copy_file_range), never
+  // through this process. Not claimed: AppendFromFile still works (it reads
+  // the file and calls Append).
+  bool append_in_kernel = false;
+  // Writers hold their bytes where they can be read back before Commit:
+  // DigestAppended works, Commit checks expected_sha256 against that digest,
+  // and VerifiedByReadBack() is true after such a Commit. Not claimed:
+  // DigestAppended returns NotSupported.
+  bool digest_appended = false;
+};
+
 // OK if `options` has no key_hint or it equals `key`; else InvalidArgument.
 // Writers call it in Commit, after their expected_sha256 check.
 Status CheckKeyHint(const PutOptions& options, std::string_view key);
@@ -89,7 +108,8 @@ class BlobWriter {
   // key hint and expected_sha256 (if set) against that SHA-256 without reading
   // the bytes again, and a successful Commit counts as verified by read-back.
   // REQUIRES: no Append or AppendFromFile afterwards. NotSupported where the
-  // bytes cannot be read before Commit (the default; S3: they are in flight).
+  // bytes cannot be read before Commit (the default; S3: they are in flight):
+  // see BackendCapabilities::digest_appended.
   virtual Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms);
 };
 
@@ -146,15 +166,21 @@ class StorageBackend {
   // "CAIRN-SITE" where a missing key counts as OK.
   virtual Status Probe();
 
-  // An open read-only file descriptor of `key` for AppendFromFile, when the
-  // backend stores objects as local files (posix); the caller closes it.
-  // NotSupported for other backends (and wrappers): stream with Read instead.
+  // What this backend's local-file fast paths can do (Capabilities below).
+  // Callers ask this, never the backend's type; wrappers forward it.
+  virtual BackendCapabilities Capabilities() const { return {}; }
+  // An open read-only file descriptor of `key`'s local file, for
+  // AppendFromFile or hashing in place; the caller closes it. NotFound if the
+  // key is absent; NotSupported unless Capabilities().open_for_copy (stream
+  // with Read instead).
   virtual Result<int> OpenForCopy(std::string_view key);
-  // True when this backend's writers hold their bytes in local storage before
-  // Commit, copy AppendFromFile inside the kernel and support DigestAppended
-  // (posix): then copying a local file first and hashing the copy reads its
-  // bytes once. False by default (and for wrappers, which see only Append).
-  virtual bool DigestsBeforeCommit() const { return false; }
+  // True when copying a local file into a writer first and hashing the copy
+  // (DigestAppended) reads its bytes once: the writers copy AppendFromFile
+  // inside the kernel and support DigestAppended (posix).
+  bool DigestsBeforeCommit() const {
+    BackendCapabilities c = Capabilities();
+    return c.append_in_kernel && c.digest_appended;
+  }
 
   // Keeps `key`, an object that exists and that a new version now counts on
   // (a blob reused by a deposit, found present by a copy), protected at least

@@ -9,6 +9,8 @@
 #define CAIRN_REPO_STORAGE_BACKEND_CONFORMANCE_H_
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -386,6 +388,156 @@ TEST_P(BackendConformance, KeyHintRefusesAnotherKeyAndWrongBytesStoringNothing) 
   EXPECT_TRUE(backend_->Stat("blobs/hinted").status().IsNotFound());
   ASSERT_TRUE(backend_->CleanupTemp(0).ok());
   EXPECT_TRUE(Keys().empty());
+}
+
+// --- Local-file fast paths (BackendCapabilities) ---
+// Every backend runs these: where a capability is claimed it must work; where
+// it is not, the call must say NotSupported (never a silent slow path that
+// claims what it did not do). AppendFromFile works everywhere (in the kernel
+// only where append_in_kernel is claimed, which is not observable here).
+
+// An unlinked local file holding `bytes` (a source for AppendFromFile).
+class ConformanceSourceFile {
+ public:
+  explicit ConformanceSourceFile(std::string_view bytes) {
+    char path[] = "/tmp/cairn-conformance-XXXXXX";
+    fd_ = ::mkstemp(path);
+    if (fd_ < 0) return;
+    ::unlink(path);
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+  }
+  ~ConformanceSourceFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+// The bytes a file descriptor holds, from the start.
+inline std::string ConformanceReadFd(int fd) {
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(out.size()));
+    if (n <= 0) return out;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+TEST_P(BackendConformance, CapabilityOpenForCopy) {
+  const std::string bytes = KeyHintTestBytes(10).substr(0, 3u << 20);
+  ASSERT_TRUE(backend_->Put("src/object", bytes).ok());
+  Result<int> fd = backend_->OpenForCopy("src/object");
+  if (!backend_->Capabilities().open_for_copy) {
+    EXPECT_EQ(fd.status().code(), Code::kNotSupported) << fd.status().ToString();
+    EXPECT_FALSE(backend_->DigestsBeforeCommit() && backend_->Capabilities().open_for_copy);
+    return;
+  }
+  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  EXPECT_TRUE(ConformanceReadFd(*fd) == bytes) << "the fd holds the object's bytes";
+  ::close(*fd);
+  EXPECT_TRUE(backend_->OpenForCopy("src/missing").status().IsNotFound());
+  EXPECT_EQ(backend_->OpenForCopy("../escape").status().code(), Code::kInvalidArgument);
+}
+
+TEST_P(BackendConformance, CapabilityCopyOfAKeyThroughAppendFromFile) {
+  // From a local file: every backend (its own AppendFromFile or the default).
+  const std::string bytes = KeyHintTestBytes(11).substr(0, (3u << 20) + 5);
+  ConformanceSourceFile source(bytes);
+  ASSERT_GE(source.fd(), 0);
+  PutOptions options;
+  options.if_absent = true;
+  options.expected_sha256 = Sha256Hex(bytes);
+  options.size_hint = bytes.size();
+  options.key_hint = "copies/from-file";
+  {
+    auto writer = backend_->NewWriter(options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, bytes.size()).ok());
+    Status committed = (*writer)->Commit("copies/from-file");
+    ASSERT_TRUE(committed.ok()) << committed.ToString();
+  }
+  EXPECT_TRUE(*backend_->ReadAll("copies/from-file") == bytes);
+  // A file shorter than the bytes asked for is InvalidArgument; nothing stored.
+  {
+    auto writer = backend_->NewWriter({});
+    ASSERT_TRUE(writer.ok());
+    EXPECT_EQ((*writer)->AppendFromFile(source.fd(), 10, bytes.size()).code(),
+              Code::kInvalidArgument);
+    (*writer)->Abort();
+  }
+  // Wrong bytes for expected_sha256 are refused at Commit; nothing stored.
+  {
+    PutOptions wrong;
+    wrong.expected_sha256 = Sha256Hex("other bytes");
+    auto writer = backend_->NewWriter(wrong);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, bytes.size()).ok());
+    Status status = (*writer)->Commit("copies/wrong");
+    EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  }
+  EXPECT_TRUE(backend_->Stat("copies/wrong").status().IsNotFound());
+  if (!backend_->Capabilities().open_for_copy) return;
+  // Where claimed: a key copied from its own local file, as replication does.
+  Result<int> fd = backend_->OpenForCopy("copies/from-file");
+  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  options.key_hint = "copies/of-a-key";
+  auto writer = backend_->NewWriter(options);
+  ASSERT_TRUE(writer.ok());
+  Status copied = (*writer)->AppendFromFile(*fd, 0, bytes.size());
+  ::close(*fd);
+  ASSERT_TRUE(copied.ok()) << copied.ToString();
+  ASSERT_TRUE((*writer)->Commit("copies/of-a-key").ok());
+  EXPECT_TRUE(*backend_->ReadAll("copies/of-a-key") == bytes);
+  EXPECT_EQ(Keys("copies/"), (std::vector<std::string>{"copies/from-file", "copies/of-a-key"}));
+}
+
+TEST_P(BackendConformance, CapabilityDigestAppended) {
+  const std::string head = "appended, ";
+  const std::string tail = KeyHintTestBytes(12).substr(0, (1u << 20) + 7);
+  ConformanceSourceFile source(tail);
+  ASSERT_GE(source.fd(), 0);
+  const bagit::AlgorithmSet md5 = bagit::Only(bagit::Algorithm::kMd5);
+  const bagit::Digests want =
+      bagit::HashBytes(tail + head, md5 | bagit::Only(bagit::Algorithm::kSha256));
+  auto writer = backend_->NewWriter({});
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, tail.size()).ok());
+  ASSERT_TRUE((*writer)->Append(Bytes(head)).ok());
+  Result<bagit::Digests> digests = (*writer)->DigestAppended(md5);
+  if (!backend_->Capabilities().digest_appended) {
+    EXPECT_EQ(digests.status().code(), Code::kNotSupported) << digests.status().ToString();
+    EXPECT_FALSE(backend_->DigestsBeforeCommit());
+    ASSERT_TRUE((*writer)->Commit("digested").ok());
+    EXPECT_FALSE((*writer)->VerifiedByReadBack()) << "nothing was read back";
+    EXPECT_TRUE(*backend_->ReadAll("digested") == tail + head);
+    return;
+  }
+  ASSERT_TRUE(digests.ok()) << digests.status().ToString();
+  EXPECT_EQ((*digests)[bagit::Algorithm::kSha256], want[bagit::Algorithm::kSha256]);
+  EXPECT_EQ((*digests)[bagit::Algorithm::kMd5], want[bagit::Algorithm::kMd5]);
+  EXPECT_FALSE((*writer)->Append(Bytes("more")).ok()) << "no append after DigestAppended";
+  ASSERT_TRUE((*writer)->Commit("digested").ok());
+  EXPECT_TRUE((*writer)->VerifiedByReadBack());
+  EXPECT_TRUE(*backend_->ReadAll("digested") == tail + head);
+  // expected_sha256 is checked against the digest read back: refused at Commit.
+  PutOptions wrong;
+  wrong.expected_sha256 = Sha256Hex("other bytes");
+  auto refused = backend_->NewWriter(wrong);
+  ASSERT_TRUE(refused.ok());
+  ASSERT_TRUE((*refused)->AppendFromFile(source.fd(), 0, tail.size()).ok());
+  ASSERT_TRUE((*refused)->DigestAppended(md5).ok());
+  Status status = (*refused)->Commit("refused");
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_FALSE((*refused)->VerifiedByReadBack());
+  EXPECT_EQ(Keys(), std::vector<std::string>{"digested"});
 }
 
 TEST_P(BackendConformance, SinkErrorStopsRead) {

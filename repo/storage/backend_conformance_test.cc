@@ -1,4 +1,5 @@
-// Runs the storage conformance suite on the posix and memory backends.
+// Runs the storage conformance suite on the posix and memory backends, bare
+// and inside the wrappers.
 #include "repo/storage/backend_conformance.h"
 
 #include <atomic>
@@ -29,15 +30,21 @@ std::unique_ptr<StorageBackend> MakePosix() {
 
 std::unique_ptr<StorageBackend> MakeMemory() { return std::make_unique<MemoryBackend>("test"); }
 
-// The wrappers must be transparent when nothing goes wrong.
+// The wrappers must be transparent when nothing goes wrong, fast paths
+// (capabilities) included: the production stack around a posix site
+// (retry over the testing wrapper) and around a memory one.
 std::unique_ptr<StorageBackend> MakeRetryOverFaultOverPosix() {
   return std::make_unique<RetryBackend>(std::make_unique<FaultBackend>(MakePosix()));
+}
+std::unique_ptr<StorageBackend> MakeRetryOverFaultOverMemory() {
+  return std::make_unique<RetryBackend>(std::make_unique<FaultBackend>(MakeMemory()));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Storage, BackendConformance,
     ::testing::Values(BackendFactory{"posix", MakePosix}, BackendFactory{"memory", MakeMemory},
-                      BackendFactory{"wrapped_posix", MakeRetryOverFaultOverPosix}),
+                      BackendFactory{"wrapped_posix", MakeRetryOverFaultOverPosix},
+                      BackendFactory{"wrapped_memory", MakeRetryOverFaultOverMemory}),
     BackendFactoryName);
 
 }  // namespace

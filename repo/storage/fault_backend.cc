@@ -1,5 +1,9 @@
 #include "repo/storage/fault_backend.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -57,43 +61,94 @@ struct FaultBackend::State {
 
 namespace {
 
-class FaultWriter : public BlobWriter {
+class FaultWriter : public ForwardingWriter {
  public:
   FaultWriter(std::unique_ptr<BlobWriter> inner, std::shared_ptr<FaultBackend::State> state)
-      : inner_(std::move(inner)), state_(std::move(state)) {}
+      : ForwardingWriter(std::move(inner)), state_(std::move(state)) {}
 
   Status Append(std::span<const std::byte> data) override {
-    Status status = state_->Check(FaultPoint::kAppend, "");
-    if (!status.ok()) {
-      inner_->Abort();
-      return status;
-    }
-    return inner_->Append(data);
+    CAIRN_RETURN_IF_ERROR(CheckAppend());
+    return inner().Append(data);
+  }
+
+  // The inner writer's own AppendFromFile (posix: copy_file_range), after the
+  // same kAppend check as Append.
+  Status AppendFromFile(int fd, uint64_t offset, uint64_t length) override {
+    CAIRN_RETURN_IF_ERROR(CheckAppend());
+    return inner().AppendFromFile(fd, offset, length);
+  }
+
+  Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms) override {
+    if (state_->IsOffline()) return state_->Offline();
+    return inner().DigestAppended(algorithms);
   }
 
   Status Commit(std::string_view key) override {
     Status status = state_->Check(FaultPoint::kCommitBeforeVisible, key);
     if (!status.ok()) {
-      inner_->Abort();
+      inner().Abort();
       return status;
     }
-    CAIRN_RETURN_IF_ERROR(inner_->Commit(key));
+    CAIRN_RETURN_IF_ERROR(inner().Commit(key));
     return state_->Check(FaultPoint::kCommitAfterVisible, key);
   }
 
-  void Abort() override { inner_->Abort(); }
-
  private:
-  std::unique_ptr<BlobWriter> inner_;
+  Status CheckAppend() {
+    Status status = state_->Check(FaultPoint::kAppend, "");
+    if (!status.ok()) inner().Abort();
+    return status;
+  }
+
   std::shared_ptr<FaultBackend::State> state_;
 };
+
+// A file descriptor of an anonymous in-memory file holding the bytes of `fd`
+// as `rule` alters them (kFlipByte: one byte XORed; kShortRead: cut at
+// byte_offset). Closes `fd`.
+Result<int> AlteredCopy(int fd, const FaultRule& rule, std::string_view key) {
+  std::string bytes;
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(bytes.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status error = Status::FromErrno(errno, "read", std::string(key));
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    bytes.append(buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (rule.action == FaultAction::kShortRead && rule.byte_offset < bytes.size()) {
+    bytes.resize(rule.byte_offset);
+  }
+  if (rule.action == FaultAction::kFlipByte && rule.byte_offset < bytes.size()) {
+    bytes[rule.byte_offset] ^= 0x01;
+  }
+  int copy = ::memfd_create("cairn-fault", MFD_CLOEXEC);
+  if (copy < 0) return Status::FromErrno(errno, "memfd_create for", std::string(key));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(copy, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status error = Status::FromErrno(errno, "write altered copy of", std::string(key));
+      ::close(copy);
+      return error;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return copy;
+}
 
 }  // namespace
 
 FaultBackend::FaultBackend(std::unique_ptr<StorageBackend> inner, uint64_t seed)
-    : inner_(std::move(inner)), state_(std::make_shared<State>()) {
+    : ForwardingBackend(std::move(inner)), state_(std::make_shared<State>()) {
   state_->rng.seed(seed);
-  state_->site = inner_->DisplayUrl();
+  state_->site = DisplayUrl();
 }
 
 FaultBackend::~FaultBackend() = default;
@@ -120,7 +175,7 @@ int FaultBackend::injected() const {
 
 Result<std::unique_ptr<BlobWriter>> FaultBackend::NewWriter(const PutOptions& options) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kNewWriter, ""));
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, inner_->NewWriter(options));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, inner().NewWriter(options));
   return std::unique_ptr<BlobWriter>(new FaultWriter(std::move(writer), state_));
 }
 
@@ -128,12 +183,12 @@ Status FaultBackend::Read(std::string_view key, uint64_t offset, uint64_t length
                           const ByteSink& sink) {
   if (state_->IsOffline()) return state_->Offline();
   std::optional<FaultRule> rule = state_->Fire(FaultPoint::kRead, key);
-  if (!rule) return inner_->Read(key, offset, length, sink);
+  if (!rule) return inner().Read(key, offset, length, sink);
   if (rule->action == FaultAction::kError) return rule->error;
   uint64_t position = offset;  // object offset of the next byte delivered
   std::vector<std::byte> copy;
   bool cut = false;
-  Status status = inner_->Read(key, offset, length, [&](std::span<const std::byte> chunk) {
+  Status status = inner().Read(key, offset, length, [&](std::span<const std::byte> chunk) {
     if (rule->action == FaultAction::kShortRead || rule->action == FaultAction::kCutRead) {
       uint64_t allowed =
           rule->byte_offset > position - offset ? rule->byte_offset - (position - offset) : 0;
@@ -159,33 +214,51 @@ Status FaultBackend::Read(std::string_view key, uint64_t offset, uint64_t length
 
 Result<ObjectInfo> FaultBackend::Stat(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kStat, key));
-  return inner_->Stat(key);
+  return inner().Stat(key);
 }
 
 Status FaultBackend::List(std::string_view prefix,
                           const std::function<Status(const ObjectInfo&)>& fn) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kList, prefix));
-  return inner_->List(prefix, fn);
+  return inner().List(prefix, fn);
 }
 
 Status FaultBackend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kRemove, key));
-  return inner_->Remove(key);
+  return inner().Remove(key);
 }
 
 Status FaultBackend::CleanupTemp(uint64_t min_age_seconds) {
   if (state_->IsOffline()) return state_->Offline();
-  return inner_->CleanupTemp(min_age_seconds);
+  return inner().CleanupTemp(min_age_seconds);
 }
 
 Status FaultBackend::CreateRoot() {
   if (state_->IsOffline()) return state_->Offline();
-  return inner_->CreateRoot();
+  return inner().CreateRoot();
+}
+
+Status FaultBackend::Probe() {
+  if (state_->IsOffline()) return state_->Offline();
+  return inner().Probe();
+}
+
+Result<int> FaultBackend::OpenForCopy(std::string_view key) {
+  if (state_->IsOffline()) return state_->Offline();
+  // Not claimed below: NotSupported, and no rule is spent on it.
+  if (!inner().Capabilities().open_for_copy) return inner().OpenForCopy(key);
+  std::optional<FaultRule> rule = state_->Fire(FaultPoint::kRead, key);
+  if (!rule) return inner().OpenForCopy(key);
+  if (rule->action == FaultAction::kError || rule->action == FaultAction::kCutRead) {
+    return rule->error;
+  }
+  CAIRN_ASSIGN_OR_RETURN(int fd, inner().OpenForCopy(key));
+  return AlteredCopy(fd, *rule, key);
 }
 
 Status FaultBackend::ExtendRetention(std::string_view key) {
   if (state_->IsOffline()) return state_->Offline();
-  return inner_->ExtendRetention(key);
+  return inner().ExtendRetention(key);
 }
 
 }  // namespace cairn::repo

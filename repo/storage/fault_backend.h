@@ -2,22 +2,27 @@
 // crash/fault tests (issue 7) and auditor tests: scripted or random errors on
 // writes, commits (before or after the object becomes visible), reads, stats,
 // listings and removals; short reads; flipped bytes; a whole site offline.
+// It derives from ForwardingBackend: around a posix site the product's fast
+// paths stay on (OpenForCopy, AppendFromFile in the kernel, DigestAppended),
+// and the faults reach them too: a kAppend rule fires on AppendFromFile, and a
+// kRead rule on OpenForCopy (an error fails the open; a flipped byte or a short
+// read gives a file descriptor of the altered bytes).
 #ifndef CAIRN_REPO_STORAGE_FAULT_BACKEND_H_
 #define CAIRN_REPO_STORAGE_FAULT_BACKEND_H_
 
 #include <memory>
 #include <string>
 
-#include "repo/storage/backend.h"
+#include "repo/storage/forwarding_backend.h"
 
 namespace cairn::repo {
 
 enum class FaultPoint {
   kNewWriter,
-  kAppend,               // a write (e.g. ENOSPC: error = Status::NoSpace(...))
+  kAppend,               // a write, Append or AppendFromFile (e.g. ENOSPC: Status::NoSpace)
   kCommitBeforeVisible,  // fsync/rename fails: nothing is stored
   kCommitAfterVisible,   // the object is stored, then the dir fsync "fails"
-  kRead,
+  kRead,                 // Read, and OpenForCopy (the local-file read path)
   kStat,
   kList,
   kRemove,
@@ -26,7 +31,8 @@ enum class FaultPoint {
 enum class FaultAction {
   kError,      // the call returns `error`
   kShortRead,  // kRead only: the read stops OK after `byte_offset` bytes
-  kCutRead,    // kRead only: `byte_offset` bytes, then `error` (a dropped stream)
+  kCutRead,    // kRead only: `byte_offset` bytes, then `error` (a dropped
+               // stream; OpenForCopy: `error` at once)
   kFlipByte,   // kRead only: the byte at object offset `byte_offset` is XORed with 0x01
 };
 
@@ -77,7 +83,7 @@ struct FaultRule {
   }
 };
 
-class FaultBackend : public StorageBackend {
+class FaultBackend : public ForwardingBackend {
  public:
   // `seed` drives the probabilistic rules, so a failing run can be replayed.
   explicit FaultBackend(std::unique_ptr<StorageBackend> inner, uint64_t seed = 1);
@@ -91,7 +97,6 @@ class FaultBackend : public StorageBackend {
   void SetOffline(bool offline);
   // Faults fired so far.
   int injected() const;
-  StorageBackend& inner() { return *inner_; }
 
   Result<std::unique_ptr<BlobWriter>> NewWriter(const PutOptions& options) override;
   Status Read(std::string_view key, uint64_t offset, uint64_t length,
@@ -100,15 +105,15 @@ class FaultBackend : public StorageBackend {
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
   Status CleanupTemp(uint64_t min_age_seconds) override;
-  std::string DisplayUrl() const override { return inner_->DisplayUrl(); }
   Status CreateRoot() override;
   Status ExtendRetention(std::string_view key) override;
+  Status Probe() override;
+  Result<int> OpenForCopy(std::string_view key) override;
 
   // Shared with open writers (internal).
   struct State;
 
  private:
-  std::unique_ptr<StorageBackend> inner_;
   std::shared_ptr<State> state_;
 };
 

@@ -41,7 +41,9 @@ class PosixBackend : public StorageBackend {
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Result<int> OpenForCopy(std::string_view key) override;
-  bool DigestsBeforeCommit() const override { return true; }
+  // Every local-file fast path: OpenForCopy, copy_file_range in
+  // AppendFromFile, DigestAppended of the temp file.
+  BackendCapabilities Capabilities() const override { return {true, true, true}; }
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;

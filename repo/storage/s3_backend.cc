@@ -70,22 +70,10 @@ Status S3Backend::ReadOnce(std::string_view key, uint64_t offset, uint64_t lengt
   return S3Http::ErrorFor(*response, "GET " + Describe(key));
 }
 
-Status S3Backend::ReadRetrying(std::string_view key, uint64_t offset, uint64_t length,
-                               const ByteSink& sink, uint64_t* object_size) {
+Status S3Backend::ReadRange(std::string_view key, uint64_t offset, uint64_t length,
+                            const ByteSink& sink, uint64_t* object_size) {
   uint64_t delivered = 0;
-  int delay_ms = config().retry_delay_ms;
-  for (int attempt = 1;; ++attempt) {
-    uint64_t before = delivered;
-    uint64_t remaining = length == kToEnd ? kToEnd : length - delivered;
-    Status status = ReadOnce(key, offset + delivered, remaining, sink, &delivered, object_size);
-    if (status.ok() || !status.retryable() || attempt >= std::max(1, config().max_attempts)) {
-      return status;
-    }
-    if (length != kToEnd && delivered >= length) return Status::OK();
-    if (delivered > before) attempt = 0;  // progress was made: a fresh budget
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    delay_ms = std::min(delay_ms * 4, 5000);
-  }
+  return ReadOnce(key, offset, length, sink, &delivered, object_size);
 }
 
 Status S3Backend::Read(std::string_view key, uint64_t offset, uint64_t length,
@@ -99,7 +87,7 @@ Status S3Backend::Read(std::string_view key, uint64_t offset, uint64_t length,
   constexpr uint64_t kUnknown = ~uint64_t{0};
   uint64_t first = std::min(length, chunk);
   uint64_t size = kUnknown;
-  CAIRN_RETURN_IF_ERROR(ReadRetrying(key, offset, first, sink, &size));
+  CAIRN_RETURN_IF_ERROR(ReadRange(key, offset, first, sink, &size));
   if (length <= chunk || size == kUnknown) return Status::OK();
   uint64_t end = length == kToEnd ? size : std::min(size, offset + length);
   uint64_t next = offset + first;
@@ -111,7 +99,7 @@ Status S3Backend::Read(std::string_view key, uint64_t offset, uint64_t length,
       std::string bytes;
       bytes.reserve(n);
       uint64_t ignored = 0;
-      Status s = ReadRetrying(
+      Status s = ReadRange(
           key, from, n,
           [&bytes](std::span<const std::byte> c) {
             bytes.append(reinterpret_cast<const char*>(c.data()), c.size());
@@ -314,7 +302,6 @@ Status S3Backend::PutWithClaimedSha256ForTest(std::string_view key, std::string_
   request.object = ObjectName(key);
   request.body = bytes;
   request.body_sha256 = claimed_sha256;
-  request.idempotent = false;
   CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
   if (response.status == 200) return Status::OK();
   return S3Http::ErrorFor(response, "PUT " + Describe(key));

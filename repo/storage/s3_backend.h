@@ -33,10 +33,14 @@
 // created with Object Lock enabled (CreateBucket(true) or `cairn site add
 // --create-bucket`); Remove of a locked key then only adds a delete marker.
 //
-// Retries: idempotent requests are retried inside the backend (config
-// max_attempts, backoff 100 ms x4 per attempt) on 5xx, timeouts and refused
-// connections; reads resume from the last byte delivered. What still fails is
-// Unavailable (retryable), so a retry wrapper may add longer waits on top.
+// Retries: a 5xx (503 SlowDown included), 408, 429, timeout or refused
+// connection is Unavailable (retryable). Reads, HEADs, listings and deletes
+// are not retried here: the RetryBackend stacked on every site retries them
+// (and resumes a read after the bytes delivered), once, with jittered backoff.
+// Only a writer's own requests are retried inside (S3Request::retry: a part,
+// a small object's PUT, a part copy, a completion; config max_attempts,
+// jittered backoff from retry_delay_ms x4, capped at 2 s), because their bytes
+// live in the writer and no wrapper can send them again.
 // Thread-safe: one backend may be used by many threads at once.
 #ifndef CAIRN_REPO_STORAGE_S3_BACKEND_H_
 #define CAIRN_REPO_STORAGE_S3_BACKEND_H_
@@ -102,9 +106,10 @@ class S3Backend : public StorageBackend {
   // *delivered and sets *object_size when the answer tells it.
   Status ReadOnce(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
                   uint64_t* delivered, uint64_t* object_size);
-  // ReadOnce with bounded retries, resuming after the bytes already delivered.
-  Status ReadRetrying(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
-                      uint64_t* object_size);
+  // One ranged GET (ReadOnce). Not retried here: a Read that fails part way is
+  // resumed after the bytes delivered by the RetryBackend stacked on every site.
+  Status ReadRange(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
+                   uint64_t* object_size);
   // Ranged GETs read ahead at once by one Read of a large object, each of at
   // most kReadRange bytes (memory: about (kReadAhead + 1) x kReadRange).
   static constexpr size_t kReadAhead = 4;

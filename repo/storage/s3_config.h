@@ -35,8 +35,10 @@ struct S3Config {
   // Objects up to this size go up in one PUT; larger ones in parts of this size
   // (also the writer's memory buffer; at most 10,000 parts). Minimum 5 MiB.
   uint64_t part_size = 16ull << 20;
-  // Attempts for idempotent requests that fail with a retryable error (5xx,
-  // timeout, connection refused), with exponential backoff from retry_delay_ms.
+  // Attempts for a writer's own requests (parts, small PUTs, completions: see
+  // S3Request::retry) that fail with a retryable error (5xx, timeout,
+  // connection refused), with jittered exponential backoff from
+  // retry_delay_ms. Other calls are retried by RetryBackend (retry_backend.h).
   int max_attempts = 4;
   int retry_delay_ms = 100;
   int connect_timeout_ms = 5000;

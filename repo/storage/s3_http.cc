@@ -6,8 +6,10 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <random>
 #include <thread>
 
+#include "repo/storage/retry_backend.h"
 #include "repo/storage/s3_xml.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -152,15 +154,21 @@ Result<S3Response> S3Http::Send(const S3Request& request) {
            S3UriEncode(query[i].second, false);
   }
   std::string sha256 = request.body_sha256.empty() ? Sha256Hex(request.body) : request.body_sha256;
-  int attempts =
-      request.idempotent && request.sink == nullptr ? std::max(1, config_.max_attempts) : 1;
-  int delay_ms = config_.retry_delay_ms;
+  // The writer's requests only (S3Request::retry); the same capped, jittered
+  // backoff as RetryBackend, with the S3 config's numbers.
+  RetryPolicy policy;
+  policy.max_attempts = request.retry && request.sink == nullptr ? config_.max_attempts : 1;
+  policy.initial_delay = std::chrono::milliseconds(config_.retry_delay_ms);
+  policy.max_delay = std::chrono::milliseconds(2000);
+  policy.multiplier = 4.0;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
   for (int attempt = 1;; ++attempt) {
     Result<S3Response> result = SendOnce(request, url, sha256);
     bool retry = result.ok() ? RetryableHttp(result->status) : result.status().retryable();
-    if (!retry || attempt >= attempts) return result;
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    delay_ms *= 4;
+    if (!retry || attempt >= policy.max_attempts) return result;
+    int64_t ceiling = BackoffCeiling(policy, attempt).count();
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, ceiling)(rng)));
   }
 }
 

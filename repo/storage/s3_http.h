@@ -33,9 +33,13 @@ struct S3Request {
   std::string body_sha256;
   // Receives the body of a 2xx answer instead of S3Response::body.
   const ByteSink* sink = nullptr;
-  // Whether Send() may repeat the request on a retryable failure. Never set
-  // with a sink (bytes already delivered cannot be taken back).
-  bool idempotent = true;
+  // Whether Send() repeats the request itself on a retryable failure (no
+  // answer, 5xx with 503 SlowDown, 408, 429). Only a writer sets it, on
+  // idempotent requests whose bytes it holds (a part, a small object's PUT, a
+  // part copy, a completion): the RetryBackend stacked on every site cannot
+  // resend those. Every other call is retried there, not here (a retry loop
+  // in both would multiply the attempts). Never set with a sink.
+  bool retry = false;
 };
 
 struct S3Response {
@@ -61,7 +65,7 @@ class S3Http {
   // caller maps it, usually with ErrorFor); a non-OK Status only when no answer
   // came (Unavailable: refused, timeout, reset; or the sink's own error).
   // Retryable failures (no answer, 5xx, 408, 429) are retried up to
-  // config.max_attempts times when the request is idempotent.
+  // config.max_attempts times, with jittered backoff, when request.retry.
   Result<S3Response> Send(const S3Request& request);
 
   // The Status an HTTP error answer stands for, naming `what` (e.g.

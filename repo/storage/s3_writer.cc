@@ -125,7 +125,6 @@ Status S3Writer::StartDirectUpload() {
   start.object = final_name_;
   start.query = {{"uploads", ""}};
   start.headers = LockHeaders(options_.key_hint);
-  start.idempotent = false;
   CAIRN_ASSIGN_OR_RETURN(S3Response started, backend_->http().Send(start));
   CAIRN_RETURN_IF_ERROR(
       CheckXmlAnswer(started, "start upload to " + backend_->Describe(options_.key_hint)));
@@ -174,6 +173,7 @@ Status S3Writer::FlushPart() {
   if (!waited.ok()) return Fail(waited);
   S3Request request;
   request.method = "PUT";
+  request.retry = true;  // the part's bytes are here: only the writer can resend them
   if (direct_) {
     request.object = final_name_;
     request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
@@ -270,6 +270,7 @@ Status S3Writer::CommitSingle(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
   S3Request request;
   request.method = "PUT";
+  request.retry = true;  // the object's bytes are in this writer's buffer
   request.object = backend_->ObjectName(key);
   request.body = buffer_;
   request.body_sha256 = sha256;
@@ -324,6 +325,7 @@ Status S3Writer::CompleteUpload(std::string_view key, const std::vector<std::str
   xml += "</CompleteMultipartUpload>";
   S3Request complete;
   complete.method = "POST";
+  complete.retry = true;  // part of this writer's Commit, which no wrapper retries
   complete.object = final_name_;
   complete.query = {{"uploadId", upload_id_}};
   complete.headers = {"Content-Type: application/xml"};
@@ -348,7 +350,6 @@ Status S3Writer::CommitViaTempParts(std::string_view key) {
   start.object = final_name_;
   start.query = {{"uploads", ""}};
   start.headers = LockHeaders(key);
-  start.idempotent = false;
   CAIRN_ASSIGN_OR_RETURN(S3Response started, http.Send(start));
   CAIRN_RETURN_IF_ERROR(CheckXmlAnswer(started, "start upload to " + backend_->Describe(key)));
   upload_id_ = XmlText(started.body, "UploadId");
@@ -372,6 +373,7 @@ Status S3Writer::CommitViaTempParts(std::string_view key) {
     }
     S3Request part;
     part.method = "PUT";
+    part.retry = true;  // part of this writer's Commit, which no wrapper retries
     part.object = final_name_;
     part.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id_}};
     part.headers = {"x-amz-copy-source: /" + backend_->config().bucket + "/" +

@@ -202,5 +202,42 @@ TEST_F(FaultInjectionTest, ShortReadsDuringRestoreAreCaughtAndTakenFromTheOtherS
   HealAndCheck("short reads during restore");
 }
 
+// The retry layer is stacked on every site in production ABOVE the testing
+// wrapper: a transient outage of site a (Unavailable, twice) is absorbed and
+// the deposit succeeds, on both sites. Without the retry layer the first
+// failure failed the deposit.
+TEST_F(FaultInjectionTest, TransientUnavailableBelowTheRetryLayerIsAbsorbed) {
+  Faults("a").AddRule(
+      FaultRule::Fail(FaultPoint::kNewWriter, Status::Unavailable("site a: busy")).Times(2));
+  Faults("a").AddRule(FaultRule::Fail(FaultPoint::kRead, Status::Unavailable("site a: reset"))
+                          .Matching("blobs/")
+                          .Times(1));
+  auto outcome = Deposit("one");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_TRUE(outcome->receipt.has_value());
+  EXPECT_EQ(Faults("a").injected(), 3) << "each transient fault fired and was retried";
+  for (const repo::SiteCopies& copies : outcome->receipt->copies) {
+    EXPECT_EQ(copies.pending, 0u) << copies.site;
+  }
+  HealAndCheck("transient unavailable");
+}
+
+// A site that stays down still fails fast: each call is tried the policy's
+// 3 times, then the deposit stops naming the site; nothing is stored.
+TEST_F(FaultInjectionTest, PermanentOutageStillFailsAfterTheBoundedAttempts) {
+  Faults("a").SetOffline(true);
+  auto outcome = Deposit("one");
+  ASSERT_FALSE(outcome.ok());
+  const std::string message = outcome.status().ToString();
+  EXPECT_TRUE(outcome.status().IsUnavailable()) << message;
+  EXPECT_NE(message.find("gave up after 3 attempts"), std::string::npos) << message;
+  EXPECT_NE(message.find("offline"), std::string::npos) << message;
+  auto objects = repo_->catalog().ListObjects("");
+  ASSERT_TRUE(objects.ok());
+  EXPECT_TRUE(objects->empty());
+  Faults("a").SetOffline(false);
+  HealAndCheck("permanent outage", {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
+}
+
 }  // namespace
 }  // namespace cairn::testing

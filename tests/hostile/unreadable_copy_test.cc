@@ -17,6 +17,7 @@
 #include "repo/repository.h"
 #include "repo/site_layout.h"
 #include "repo/storage/backend.h"
+#include "repo/storage/forwarding_backend.h"
 #include "tests/hostile/consistency.h"
 
 namespace cairn::testing {
@@ -36,44 +37,28 @@ struct BadSectors {
 // `bad` cannot be read (Read and OpenForCopy fail with EIO, Stat works: the
 // file is there) until the key is removed: a rewritten file lands on other
 // sectors.
-class BadSectorBackend : public repo::StorageBackend {
+class BadSectorBackend : public repo::ForwardingBackend {
  public:
   BadSectorBackend(std::unique_ptr<repo::StorageBackend> inner, std::shared_ptr<BadSectors> bad)
-      : inner_(std::move(inner)), bad_(std::move(bad)) {}
-  Result<std::unique_ptr<repo::BlobWriter>> NewWriter(const repo::PutOptions& options) override {
-    return inner_->NewWriter(options);
-  }
+      : ForwardingBackend(std::move(inner)), bad_(std::move(bad)) {}
   Status Read(std::string_view key, uint64_t offset, uint64_t length,
               const repo::ByteSink& sink) override {
     if (bad_->Contains(key)) return Status::FromErrno(EIO, "read", key);
-    return inner_->Read(key, offset, length, sink);
-  }
-  Result<repo::ObjectInfo> Stat(std::string_view key) override { return inner_->Stat(key); }
-  Status List(std::string_view prefix,
-              const std::function<Status(const repo::ObjectInfo&)>& fn) override {
-    return inner_->List(prefix, fn);
+    return inner().Read(key, offset, length, sink);
   }
   Status Remove(std::string_view key) override {
     {
       std::lock_guard<std::mutex> lock(bad_->mu);
       bad_->keys.erase(std::string(key));
     }
-    return inner_->Remove(key);
+    return inner().Remove(key);
   }
-  Status CleanupTemp(uint64_t min_age_seconds) override {
-    return inner_->CleanupTemp(min_age_seconds);
-  }
-  std::string DisplayUrl() const override { return inner_->DisplayUrl(); }
-  Status CreateRoot() override { return inner_->CreateRoot(); }
-  Status Probe() override { return inner_->Probe(); }
   Result<int> OpenForCopy(std::string_view key) override {
     if (bad_->Contains(key)) return Status::FromErrno(EIO, "open", key);
-    return inner_->OpenForCopy(key);
+    return inner().OpenForCopy(key);
   }
-  bool DigestsBeforeCommit() const override { return inner_->DigestsBeforeCommit(); }
 
  private:
-  std::unique_ptr<repo::StorageBackend> inner_;
   std::shared_ptr<BadSectors> bad_;
 };
 

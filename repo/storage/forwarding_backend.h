@@ -1,0 +1,80 @@
+// ForwardingBackend and ForwardingWriter: the one base of every backend
+// wrapper (retry, fault injection, test doubles). Each forwards EVERY method of
+// StorageBackend / BlobWriter to the inner object, capabilities and fast paths
+// included (OpenForCopy, Capabilities, AppendFromFile, DigestAppended,
+// VerifiedByReadBack), so a wrapper around a posix site takes the same paths
+// the product takes. A wrapper overrides only what it changes.
+//
+// A new virtual method of StorageBackend or BlobWriter must be forwarded here
+// (and added to forwarding_backend_test.cc, which checks that each one is).
+#ifndef CAIRN_REPO_STORAGE_FORWARDING_BACKEND_H_
+#define CAIRN_REPO_STORAGE_FORWARDING_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "repo/storage/backend.h"
+
+namespace cairn::repo {
+
+class ForwardingWriter : public BlobWriter {
+ public:
+  // REQUIRES: inner is not null.
+  explicit ForwardingWriter(std::unique_ptr<BlobWriter> inner) : inner_(std::move(inner)) {}
+
+  Status Append(std::span<const std::byte> data) override { return inner_->Append(data); }
+  Status Commit(std::string_view key) override { return inner_->Commit(key); }
+  void Abort() override { inner_->Abort(); }
+  Status AppendFromFile(int fd, uint64_t offset, uint64_t length) override {
+    return inner_->AppendFromFile(fd, offset, length);
+  }
+  bool VerifiedByReadBack() const override { return inner_->VerifiedByReadBack(); }
+  Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms) override {
+    return inner_->DigestAppended(algorithms);
+  }
+
+ protected:
+  BlobWriter& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<BlobWriter> inner_;
+};
+
+class ForwardingBackend : public StorageBackend {
+ public:
+  // REQUIRES: inner is not null.
+  explicit ForwardingBackend(std::unique_ptr<StorageBackend> inner) : inner_(std::move(inner)) {}
+
+  Result<std::unique_ptr<BlobWriter>> NewWriter(const PutOptions& options) override {
+    return inner_->NewWriter(options);
+  }
+  Status Read(std::string_view key, uint64_t offset, uint64_t length,
+              const ByteSink& sink) override {
+    return inner_->Read(key, offset, length, sink);
+  }
+  Result<ObjectInfo> Stat(std::string_view key) override { return inner_->Stat(key); }
+  Status List(std::string_view prefix,
+              const std::function<Status(const ObjectInfo&)>& fn) override {
+    return inner_->List(prefix, fn);
+  }
+  Status Remove(std::string_view key) override { return inner_->Remove(key); }
+  Status CleanupTemp(uint64_t min_age_seconds) override {
+    return inner_->CleanupTemp(min_age_seconds);
+  }
+  std::string DisplayUrl() const override { return inner_->DisplayUrl(); }
+  Status CreateRoot() override { return inner_->CreateRoot(); }
+  Status Probe() override { return inner_->Probe(); }
+  Result<int> OpenForCopy(std::string_view key) override { return inner_->OpenForCopy(key); }
+  Status ExtendRetention(std::string_view key) override { return inner_->ExtendRetention(key); }
+  BackendCapabilities Capabilities() const override { return inner_->Capabilities(); }
+
+  StorageBackend& inner() { return *inner_; }
+  const StorageBackend& inner() const { return *inner_; }
+
+ private:
+  std::unique_ptr<StorageBackend> inner_;
+};
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_STORAGE_FORWARDING_BACKEND_H_
