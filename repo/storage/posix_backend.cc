@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "repo/file_modes.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/posix_io.h"
 
@@ -49,7 +50,15 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
 }
 
 Status PosixBackend::CreateRoot() {
-  if (::mkdir(root_.c_str(), 0755) == 0) return Status::OK();
+  // Private (0700), or shared like its parent when that is a group's setgid
+  // folder (repo/file_modes.h): a site holds the only copy, never world-readable.
+  const std::string parent_dir = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+  if (::mkdir(root_.c_str(), 0700) == 0) {
+    if (::chmod(root_.c_str(), ModesInside(parent_dir).dir) != 0) {
+      return Status::FromErrno(errno, "chmod", root_);
+    }
+    return Status::OK();
+  }
   const int err = errno;
   if (err == EEXIST) return CheckRoot();
   if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "repo/crash_point.h"
+#include "repo/file_modes.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -233,7 +234,8 @@ Status MakeParents(const std::string& root, std::string_view key) {
     std::string parent = path;
     path += "/";
     path += key.substr(start, slash - start);
-    if (::mkdir(path.c_str(), 0755) == 0) {
+    if (::mkdir(path.c_str(), 0700) == 0) {
+      (void)::chmod(path.c_str(), ModesInside(root).dir);  // whatever the umask
       CAIRN_RETURN_IF_ERROR(SyncDir(parent));
     } else if (errno != EEXIST) {
       return Status::FromErrno(errno, "create folder", path);
@@ -245,7 +247,9 @@ Status MakeParents(const std::string& root, std::string_view key) {
 Status MakeDirs(const std::string& path) {
   for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
     std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(prefix.c_str(), 0700) == 0) {
+      (void)::chmod(prefix.c_str(), ModesInside(prefix.substr(0, prefix.rfind('/'))).dir);
+    } else if (errno != EEXIST) {
       return Status::FromErrno(errno, "create folder", prefix);
     }
     if (slash == std::string::npos) return Status::OK();
@@ -255,12 +259,12 @@ Status MakeDirs(const std::string& path) {
 Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(const std::string& root,
                                                       const PutOptions& options) {
   const std::string tmp_dir = root + "/tmp";
-  if (::mkdir(tmp_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::FromErrno(errno, "create folder", tmp_dir);
-  }
+  const AccessModes modes = ModesInside(root);
+  CAIRN_RETURN_IF_ERROR(MakeDirWithModes(tmp_dir, modes));
   for (int attempt = 0;; ++attempt) {
     std::string path = tmp_dir + "/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, modes.file);
+    if (fd >= 0) FixFileMode(fd, modes.file);  // 0600, or 0660 in a group's site
     if (fd >= 0) return std::unique_ptr<BlobWriter>(new PosixWriter(root, path, fd, options));
     if (errno != EEXIST || attempt >= 8) return Status::FromErrno(errno, "create temp file", path);
   }
