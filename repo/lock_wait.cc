@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -103,9 +104,17 @@ Result<int> OpenLockFile(const std::string& path, unsigned file_mode) {
   return fd;
 }
 
-Status Busy(const std::string& path, int op, int64_t waited_ms) {
-  return Status::Unavailable(path + " is still held after " + std::to_string(waited_ms / 1000) +
-                             " s (wanted " + ModeName(op) + ") by " + DescribeLockHolders(path) +
+// "2 s", or "0.2 s" below ten seconds when not whole.
+std::string Seconds(int64_t ms) {
+  if (ms >= 10'000 || ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000);
+  return buf;
+}
+
+Status Busy(const std::string& path, int op, int64_t timeout_ms) {
+  return Status::Unavailable(path + " is still held after " + Seconds(timeout_ms) + " (wanted " +
+                             ModeName(op) + ") by " + DescribeLockHolders(path) +
                              ": try again later, or wait longer with --lock-timeout SECONDS or "
                              "CAIRN_LOCK_TIMEOUT");
 }
@@ -228,8 +237,7 @@ Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_m
                               unsigned file_mode) {
   if (timeout_ms < 0) timeout_ms = LockTimeoutMs();
   CAIRN_ASSIGN_OR_RETURN(int fd, OpenLockFile(path, file_mode));
-  const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + std::chrono::milliseconds(timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool told = false;
   while (flock(fd, op | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -240,8 +248,7 @@ Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_m
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       close(fd);
-      return Busy(path, op,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count());
+      return Busy(path, op, timeout_ms);
     }
     if (!told) {
       told = true;
@@ -252,7 +259,7 @@ Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_m
       }
       if (notice) {
         notice("waiting for the lock " + path + " held by " + DescribeLockHolders(path) +
-               " (up to " + std::to_string(timeout_ms / 1000) + " s)");
+               " (up to " + Seconds(timeout_ms) + ")");
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
