@@ -142,7 +142,10 @@ struct AuditReport {
   uint64_t repaired = 0;
   uint64_t damaged = 0;  // copies with no good copy anywhere to repair from
   uint64_t bytes = 0;
-  uint64_t orphans = 0;
+  uint64_t orphans = 0;  // newly found (each reported once)
+  // Orphan blobs no version references that an earlier sweep already
+  // reported (gc candidates awaiting `cairn gc`): counted, not a problem.
+  uint64_t orphans_known = 0;
   uint64_t no_copy = 0;
   uint64_t catalog_mismatch = 0;  // files rows that disagree with version.pb (--all)
   // Orphans pass: tag files and version.pb files on a site that no catalog

@@ -126,6 +126,33 @@ Result<RepairSummary> DrainRepairs(repo::Repository& repo, const DaemonOptions& 
   return summary;
 }
 
+std::string MaybeCollectGarbage(repo::Repository& repo, const DaemonOptions& options,
+                                int64_t* last_gc_micros, std::vector<std::string>* problems) {
+  if (options.gc_interval_micros <= 0 || Cancelled(options)) return "";
+  const int64_t now = repo.clock().NowMicros();
+  if (*last_gc_micros != 0 && now - *last_gc_micros < options.gc_interval_micros) return "";
+  repo::GcOptions gc;
+  gc.grace_micros = options.gc_grace_micros;
+  gc.user = options.user;
+  gc.agent_version = options.agent_version;
+  gc.lock_timeout_ms = 0;  // only when no writer is in flight: never blocks a deposit
+  Result<repo::GcReport> report = repo::CollectGarbage(repo, gc);
+  if (!report.ok()) {
+    if (report.status().code() == Code::kUnavailable) return "";  // writers busy: next round
+    problems->push_back("gc: " + report.status().ToString());
+    return "";
+  }
+  *last_gc_micros = now;
+  for (const std::string& e : report->errors) problems->push_back("gc: " + e);
+  Result<repo::FlushSummary> flushed = repo::FlushEventSegments(repo);
+  if (!flushed.ok()) problems->push_back("gc: event segments: " + flushed.status().ToString());
+  std::ostringstream out;
+  out << "gc: " << report->blobs_listed << " blobs listed, " << report->removed.size()
+      << " unreferenced blobs removed (" << report->bytes_removed << " bytes), "
+      << report->waiting.size() << " kept within the grace period";
+  return out.str();
+}
+
 Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options) {
   DaemonRound round;
   ScheduleRunOptions schedule_options;

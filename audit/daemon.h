@@ -17,6 +17,7 @@
 
 #include "audit/schedule.h"
 #include "bagit/status.h"
+#include "repo/gc.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
 
@@ -32,6 +33,12 @@ struct DaemonOptions {
   // run stops after the copies in flight (verified ones count) and goes back
   // to the queue (repo::ReplicationOptions::cancel).
   std::atomic<bool>* cancel = nullptr;
+  // The garbage collector (repo/gc.h) runs after a round once this long has
+  // passed since the daemon's last collection (the first round collects);
+  // 0: never. It never waits for the writers' lock: a round whose deposits
+  // (or other writers) hold it skips gc and the next round tries again.
+  int64_t gc_interval_micros = int64_t{24} * 3600 * 1'000'000;
+  int64_t gc_grace_micros = repo::kDefaultGcGraceMicros;
 };
 
 struct RepairSummary {
@@ -55,6 +62,17 @@ struct DaemonRound {
 
 // Runs one round. Returns an error only when the catalog itself fails.
 Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options);
+
+// The daemon's gc step: when options.gc_interval_micros has passed since
+// `*last_gc_micros` (0: never ran), collects garbage with the grace period,
+// taking ROOT/writers.lock exclusively only if it is free at once (never
+// blocking deposits) and without holding any lock of the caller's (call it
+// after the round's lock is released). Each removal is a PREMIS deletion
+// event, flushed to the sites. Returns "" when gc did not run (not due, or
+// writers busy: `*last_gc_micros` unchanged, retried next round), else its
+// one-line summary; a collection that found problems puts them in `problems`.
+std::string MaybeCollectGarbage(repo::Repository& repo, const DaemonOptions& options,
+                                int64_t* last_gc_micros, std::vector<std::string>* problems);
 
 // Repair jobs (kind JOB_KIND_REPAIR, queued by restore, resync and others):
 // for each, every copy of the job's object on its target site is checked and

@@ -32,6 +32,18 @@ Status OrphansOnSite(repo::Repository& repo, repo::sql::Db& db, const std::strin
     listed = (*opened)->List("blobs/", [&](const repo::ObjectInfo& info) {
       std::optional<std::string> digest = repo::layout::ParseBlobKey(info.key);
       if (!digest || known.count(*digest)) return Status::OK();
+      const bool unreferenced = !repo.catalog().BlobExists(*digest);
+      if (unreferenced) {
+        // Reported once: the first sighting is kept as the gc candidate's
+        // time (gc's grace period starts then); later sweeps only count it.
+        Result<std::optional<int64_t>> since = repo.catalog().GcCandidateSince(site, *digest);
+        if (since.ok() && since->has_value()) {
+          ++report.orphans_known;
+          return Status::OK();
+        }
+        CAIRN_RETURN_IF_ERROR(
+            repo.catalog().AddGcCandidate(site, *digest, info.size, repo.clock().NowMicros()));
+      }
       ++report.orphans;
       Finding f;
       f.kind = FindingKind::kOrphan;
@@ -39,10 +51,10 @@ Status OrphansOnSite(repo::Repository& repo, repo::sql::Db& db, const std::strin
       f.sha256 = *digest;
       f.detail = "blob on the site (" + std::to_string(info.size) +
                  " bytes) that the catalog does not list: " + info.key;
-      if (!repo.catalog().BlobExists(*digest)) {
+      if (unreferenced) {
         f.detail +=
-            " (no version references it: `cairn gc` removes such blobs after its grace "
-            "period)";
+            " (no version references it, e.g. left by a killed or refused deposit: reported "
+            "once; `cairn gc` removes it once its grace period has passed, counted from now)";
       }
       report.findings.push_back(std::move(f));
       return Status::OK();

@@ -40,6 +40,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"damaged", r.damaged},
           {"bytes", r.bytes},
           {"orphans", r.orphans},
+          {"orphans_known", r.orphans_known},
           {"no_copy", r.no_copy},
           {"select_micros", r.select_micros},
           {"catalog_mismatch", r.catalog_mismatch},
@@ -62,6 +63,11 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   out << "\n";
   if (r.orphans || r.no_copy) {
     out << r.orphans << " orphan blobs, " << r.no_copy << " catalog entries with no ok copy\n";
+  }
+  if (r.orphans_known) {
+    out << r.orphans_known
+        << " orphan blobs already reported by an earlier sweep, left for `cairn gc` (it removes "
+           "them after its grace period; not counted as problems)\n";
   }
   if (r.catalog_mismatch) out << r.catalog_mismatch << " catalog rows disagree with the sites\n";
   if (r.uncataloged || r.records_missing) {

@@ -17,6 +17,7 @@
 #include "audit/orphans.h"
 #include "policies/policy.h"
 #include "repo/events/event_types.h"
+#include "repo/lock_wait.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {
@@ -33,25 +34,12 @@ constexpr int kUnavailableInARow = 3;  // then the rest of the site is skipped
 // sectors), not an outage of the site.
 bool SiteMarkerReads(repo::Site& site) { return site.ReadAll(repo::layout::kSiteMarkerKey).ok(); }
 
-// An exclusive, non-blocking flock on ROOT/audit-<site>.lock.
-class SiteLock {
- public:
-  static std::unique_ptr<SiteLock> TryLock(const std::string& root, const std::string& site) {
-    std::string path = root + "/audit-" + site + ".lock";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return nullptr;
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return nullptr;
-    }
-    return std::unique_ptr<SiteLock>(new SiteLock(fd));
-  }
-  ~SiteLock() { ::close(fd_); }
-
- private:
-  explicit SiteLock(int fd) : fd_(fd) {}
-  int fd_;
-};
+// An exclusive, non-blocking flock on ROOT/audit-<site>.lock (with its
+// holder record, repo/lock_wait.h): Unavailable when another sweep holds it;
+// any other error is a lock file that cannot be opened (never called busy).
+Result<repo::FileLock> TrySiteLock(const repo::Repository& repo, const std::string& site) {
+  return repo::TryFileLock(repo.root() + "/audit-" + site + ".lock", LOCK_EX, repo.FileMode());
+}
 
 class Sweep {
  public:
@@ -329,8 +317,9 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
 }
 
 Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate*>& copies) {
-  auto lock = SiteLock::TryLock(repo_.root(), site);
-  if (!lock) {
+  Result<repo::FileLock> lock = TrySiteLock(repo_, site);
+  if (!lock.ok() && lock.status().code() != Code::kUnavailable) return lock.status();
+  if (!lock.ok()) {
     std::lock_guard<std::mutex> guard(mu_);
     report_.busy_sites.push_back(site);
     return Status::OK();

@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "bagit/paths.h"
+#include "repo/file_modes.h"
 
 namespace cairn::repo::deposit_internal {
 namespace {
@@ -43,15 +44,15 @@ std::string TmpDir(const std::string& repo_root) { return repo_root + "/tmp"; }
 
 Result<std::unique_ptr<DepositScratch>> DepositScratch::Create(const std::string& repo_root) {
   std::string dir = TmpDir(repo_root);
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::FromErrno(errno, "create folder", dir);
-  }
+  const AccessModes modes = ModesInside(repo_root);
+  CAIRN_RETURN_IF_ERROR(MakeDirWithModes(dir, modes));
   std::string unique = std::to_string(getpid()) + "-" + std::to_string(time(nullptr)) + "-" +
                        std::to_string(scratch_counter.fetch_add(1));
   std::string creating = dir + "/" + std::string(kCreatingPrefix) + unique;
   std::string path = dir + "/" + std::string(kPrefix) + unique + std::string(kSuffix);
-  int fd = open(creating.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = open(creating.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, modes.file);
   if (fd < 0) return Status::FromErrno(errno, "create", creating);
+  FixFileMode(fd, modes.file);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(creating.c_str(), path.c_str()) != 0) {
     Status s = Status::FromErrno(errno, "lock", creating);
     close(fd);

@@ -32,11 +32,11 @@ struct GcOptions {
   // A blob is removed once gc has seen it unreferenced for this long (the
   // first run that sees it records the time; 0: remove at once).
   int64_t grace_micros = kDefaultGcGraceMicros;
-  bool dry_run = false;              // report, change nothing (no rows, no removal, no event)
-  std::string site;                  // empty: every site
-  std::string user;                  // for events; empty: $USER
-  std::string agent_version;         // Cairn's version, for events
-  int64_t lock_timeout_ms = 60'000;  // waiting for writers in flight to finish
+  bool dry_run = false;          // report, change nothing (no rows, no removal, no event)
+  std::string site;              // empty: every site
+  std::string user;              // for events; empty: $USER
+  std::string agent_version;     // Cairn's version, for events
+  int64_t lock_timeout_ms = -1;  // waiting for writers in flight: -1 LockTimeoutMs(), 0 never
 };
 
 struct GcBlob {

@@ -20,7 +20,11 @@
 //     (a lost one: `cairn site resync NAME` first);
 //   - the event history from the segments, checked link by link as it loads:
 //     a broken chain loads the good prefix and is reported (never accepted
-//     silently); then one "recovery" event records the rebuild.
+//     silently). The longest verified log among this site and the other
+//     sites the settings name (reachable, same repository) is loaded when it
+//     extends this site's own: existing events are never renumbered, and the
+//     rebuild's own events come after them. Then one "recovery" event
+//     records the rebuild.
 // Sites not in the settings (a site written before settings were kept): add
 // them again with `cairn site add` (a place that carries the same site id is
 // adopted; an empty one is made a new site), which queues their copies, and
@@ -64,6 +68,9 @@ struct RebuildReport {
   uint64_t incomplete_versions = 0;  // version folders without version.pb
   uint64_t events = 0;               // loaded from the segments
   uint64_t event_segments = 0;
+  // The site whose log was loaded: the one rebuilt from, or another site of
+  // the settings whose verified log extends it (the longest one).
+  std::string events_site;
   bool chain_ok = true;
   uint64_t first_bad_seq = 0;
   uint64_t events_not_loaded = 0;

@@ -1,8 +1,12 @@
 // Repository: opening and making a repository folder, and its sites.
 #include "repo/repository.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/filesystem.hpp>
 #include <boost/system/error_code.hpp>
+#include <cerrno>
 
 #include "policies/policy.h"
 #include "repo/site_layout.h"
@@ -45,8 +49,20 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
                                    "or empty folder");
     }
   }
-  fs::create_directories(root, ec);
+  // Only the repository folder itself is made here, never missing parents'
+  // modes changed: private, or shared with options.group.
+  fs::create_directories(fs::path(root).parent_path(), ec);
   if (ec) return Status::IOError("create " + root + ": " + ec.message());
+  CAIRN_RETURN_IF_ERROR(MakeDirWithModes(root, kPrivateModes));
+  if (!options.group.empty()) {
+    Status shared = ShareWithGroup(root, options.group);
+    if (!shared.ok()) {
+      (void)rmdir(root.c_str());  // made just now, and empty
+      return shared;
+    }
+  } else if (chmod(root.c_str(), kPrivateModes.dir) != 0) {
+    return Status::FromErrno(errno, "chmod", root);
+  }
 
   CatalogOptions catalog_options;
   catalog_options.clock = options.clock;
@@ -56,8 +72,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
   std::unique_ptr<Repository> repo(new Repository(root, std::move(catalog)));
   // The sites' parent folder is the repository's own: made here, since a
   // posix site makes only its last folder (never an unmounted share's parents).
-  fs::create_directory(fs::path(root) / "sites", ec);
-  if (ec) return Status::IOError("create " + root + "/sites: " + ec.message());
+  CAIRN_RETURN_IF_ERROR(repo->MakePrivateDir(root + "/sites"));
   for (const char* name : {"a", "b"}) {
     std::string site_root = (fs::path(root) / "sites" / name).string();
     CAIRN_RETURN_IF_ERROR(repo->AddSite(name, FileUrl(site_root), "").status());

@@ -19,6 +19,8 @@
 #include "bagit/status.h"
 #include "repo/catalog/catalog.h"
 #include "repo/clock.h"
+#include "repo/file_modes.h"
+#include "repo/lock_wait.h"
 #include "repo/site.h"
 
 namespace cairn::repo {
@@ -27,12 +29,16 @@ inline constexpr std::string_view kCatalogFileName = "catalog.db";
 
 struct RepositoryOptions {
   Clock* clock = nullptr;  // nullptr: the system clock; must outlive the Repository
+  // Init only: share the repository with this group (setgid folders 2770,
+  // files 0660, repo/file_modes.h); empty: private (0700 folders, 0600 files).
+  std::string group;
 };
 
 class Repository {
  public:
-  // Makes a new repository at `root`: the folder (created if absent; refused
-  // with AlreadyExists if it exists and is not empty), the catalog, posix sites
+  // Makes a new repository at `root`: the folder (created if absent, 0700,
+  // or 2770 for options.group; refused with AlreadyExists if it exists and is
+  // not empty), the catalog (0600/0660), posix sites
   // "a" and "b" under root/sites/ (each initialised with CAIRN-SITE and
   // README.txt) and the default policy `copies: 2`. Returns it open.
   static Result<std::unique_ptr<Repository>> Init(const std::string& root,
@@ -43,6 +49,12 @@ class Repository {
                                                   const RepositoryOptions& options = {});
 
   const std::string& root() const { return root_; }
+  // The modes of the files and folders made in the repository folder (private,
+  // or shared with its group: repo/file_modes.h).
+  unsigned FileMode() const { return modes_.file; }
+  const AccessModes& modes() const { return modes_; }
+  // Makes folder `path` (inside root()) with the repository's modes; OK if it exists.
+  Status MakePrivateDir(const std::string& path) const { return MakeDirWithModes(path, modes_); }
   Catalog& catalog() { return *catalog_; }
   Clock& clock() { return catalog_->clock(); }
 
@@ -61,7 +73,7 @@ class Repository {
   // only those older than an hour. IOError if the lock file cannot be made.
   class WriterLock {
    public:
-    explicit WriterLock(int fd) : fd_(fd) {}
+    explicit WriterLock(FileLock lock) : lock_(std::move(lock)) {}
     ~WriterLock();
     WriterLock(const WriterLock&) = delete;
     WriterLock& operator=(const WriterLock&) = delete;
@@ -74,17 +86,21 @@ class Repository {
     bool TryExclusive();
 
    private:
-    int fd_;
+    FileLock lock_;
   };
+  // Waits for a gc's exclusive hold at most LockTimeoutMs() (repo/lock_wait.h),
+  // saying once who holds it; then Unavailable naming the holder.
   Result<std::unique_ptr<WriterLock>> LockForWriting();
   // Takes the writers' lock EXCLUSIVELY (for the garbage collector): no other
-  // writer runs while the handle lives. Waits up to `timeout_ms` for the
-  // writers in flight to finish; Unavailable if they have not by then (naming
-  // the lock file). Temp files are not cleaned.
+  // writer runs while the handle lives. Waits up to `timeout_ms` (negative:
+  // LockTimeoutMs()) for the writers in flight to finish; Unavailable if they
+  // have not by then (naming the lock file and its holders); 0 never waits.
+  // Temp files are not cleaned.
   Result<std::unique_ptr<WriterLock>> LockExclusively(int64_t timeout_ms);
 
   // Takes an exclusive lock on one object (ROOT/locks/PARTNER/OBJECT.lock),
-  // waiting for another holder to let go: deposits of the same object run one
+  // waiting (at most LockTimeoutMs(), then Unavailable naming the holder) for
+  // another holder to let go: deposits of the same object run one
   // after the other, so two never pick the same version number or write over
   // each other's tag files. The lock dies with the process (flock). Ids must
   // be valid (layout::ValidateId); IOError if the lock file cannot be made.
@@ -124,10 +140,11 @@ class Repository {
 
  private:
   Repository(std::string root, std::unique_ptr<Catalog> catalog)
-      : root_(std::move(root)), catalog_(std::move(catalog)) {}
+      : root_(std::move(root)), catalog_(std::move(catalog)), modes_(ModesInside(root_)) {}
 
   std::string root_;
   std::unique_ptr<Catalog> catalog_;
+  AccessModes modes_;
   std::mutex sites_mu_;
   std::map<std::string, std::unique_ptr<Site>> sites_;
 };

@@ -26,17 +26,14 @@ std::string PendingPath(const std::string& root, const std::string& partner,
 
 }  // namespace
 
-Repository::WriterLock::~WriterLock() {
-  if (fd_ >= 0) close(fd_);  // releases the flock
-}
+Repository::WriterLock::~WriterLock() = default;  // releases the flock and the record
 
 Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
-  std::string path = root_ + "/writers.lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "open", path);
-  auto lock = std::make_unique<WriterLock>(fd);
-  bool alone = flock(fd, LOCK_EX | LOCK_NB) == 0;
-  uint64_t min_age = alone ? 0 : kBusyTempAgeSeconds;
+  const std::string path = root_ + "/writers.lock";
+  const unsigned mode = FileMode();
+  Result<FileLock> alone = TryFileLock(path, LOCK_EX, mode);
+  if (!alone.ok() && alone.status().code() != Code::kUnavailable) return alone.status();
+  uint64_t min_age = alone.ok() ? 0 : kBusyTempAgeSeconds;
   Result<std::vector<SiteRecord>> sites = catalog_->ListSites();
   if (sites.ok()) {
     for (const SiteRecord& record : *sites) {
@@ -44,34 +41,28 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
       if (site.ok()) (void)(*site)->backend().CleanupTemp(min_age);  // best effort
     }
   }
-  // Downgrade (or take) the shared lock other writers can share.
-  while (flock(fd, LOCK_SH) != 0) {
-    if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
+  if (alone.ok()) {
+    // Downgrade to the shared lock other writers can share.
+    while (flock(alone->fd(), LOCK_SH) != 0) {
+      if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
+    }
+    alone->SetMode("shared");
+    return std::make_unique<WriterLock>(std::move(alone).value());
   }
-  return lock;
+  CAIRN_ASSIGN_OR_RETURN(FileLock shared, TakeFileLock(path, LOCK_SH, -1, mode));
+  return std::make_unique<WriterLock>(std::move(shared));
 }
 
 bool Repository::WriterLock::TryExclusive() {
-  return fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) == 0;
+  if (lock_.fd() < 0 || flock(lock_.fd(), LOCK_EX | LOCK_NB) != 0) return false;
+  lock_.SetMode("exclusive");
+  return true;
 }
 
 Result<std::unique_ptr<Repository::WriterLock>> Repository::LockExclusively(int64_t timeout_ms) {
-  std::string path = root_ + "/writers.lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "open", path);
-  auto lock = std::make_unique<WriterLock>(fd);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) return Status::FromErrno(errno, "lock", path);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Unavailable(
-          "another writer (deposit, replicate, audit run, site resync or a "
-          "daemon round) still holds " +
-          path + " after " + std::to_string(timeout_ms / 1000) + " s: try again later");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return lock;
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock,
+                         TakeFileLock(root_ + "/writers.lock", LOCK_EX, timeout_ms, FileMode()));
+  return std::make_unique<WriterLock>(std::move(lock));
 }
 
 Result<std::unique_ptr<Repository::WriterLock>> Repository::LockObject(const std::string& partner,
@@ -80,18 +71,11 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockObject(const std
   CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
   std::string dir = root_ + "/locks/" + partner;
   for (const std::string& d : {root_ + "/locks", dir}) {
-    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "create folder", d);
-    }
+    CAIRN_RETURN_IF_ERROR(MakePrivateDir(d));
   }
-  std::string path = dir + "/" + object + ".lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "open", path);
-  auto lock = std::make_unique<WriterLock>(fd);
-  while (flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) return Status::FromErrno(errno, "lock", path);
-  }
-  return lock;
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock,
+                         TakeFileLock(dir + "/" + object + ".lock", LOCK_EX, -1, FileMode()));
+  return std::make_unique<WriterLock>(std::move(lock));
 }
 
 Status Repository::MarkVersionPending(const std::string& partner, const std::string& object,
@@ -101,8 +85,9 @@ Status Repository::MarkVersionPending(const std::string& partner, const std::str
   const std::string path = PendingPath(root_, partner, object);
   const std::string text =
       "v" + std::to_string(pending.version) + " " + pending.record_sha256 + "\n";
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FileMode());
   if (fd < 0) return Status::FromErrno(errno, "open", path);
+  (void)fchmod(fd, FileMode());
   bool ok =
       write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   int err = errno;

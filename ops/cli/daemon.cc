@@ -32,6 +32,8 @@ extern "C" void StopDaemon(int) {
 struct DaemonFlags {
   bool once = false;
   std::string interval = "60s";
+  std::string gc_interval = "24h";  // "0": the daemon never runs gc
+  std::string gc_grace = "24h";
 };
 
 void Log(const std::string& line) {
@@ -56,12 +58,27 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
   options.agent_version = CAIRN_VERSION;
   options.cancel = &g_daemon_stop;
   if (!f.once) Log("cairn daemon started on " + r.root() + ", a round every " + f.interval);
+  if (f.gc_interval != "0") {
+    Result<int64_t> gc_interval = audit::ParseDuration(f.gc_interval);
+    if (!gc_interval.ok()) return ReportError(gc_interval.status().WithContext("--gc-interval"));
+    options.gc_interval_micros = *gc_interval;
+  } else {
+    options.gc_interval_micros = 0;
+  }
+  Result<int64_t> grace = audit::ParseDuration(f.gc_grace);
+  if (!grace.ok()) return ReportError(grace.status().WithContext("--gc-grace"));
+  options.gc_grace_micros = *grace;
+  int64_t last_gc = 0;
   int exit_code = kExitOk;
   while (!g_daemon_stop.load()) {
     Result<audit::DaemonRound> round = [&]() -> Result<audit::DaemonRound> {
       CAIRN_ASSIGN_OR_RETURN(auto lock, r.LockForWriting());
       return audit::RunDaemonRound(r, options);
     }();
+    if (round.ok()) {  // gc after the round's own lock is released (it wants it exclusive)
+      std::string gc = audit::MaybeCollectGarbage(r, options, &last_gc, &round->problems);
+      if (!gc.empty() && !g.quiet) Log(gc);
+    }
     if (!round.ok()) {
       // The catalog failed (locked too long, disk full): log, retry next round.
       std::cerr << "cairn daemon: round failed: " << round.status().ToString() << std::endl;
@@ -93,6 +110,12 @@ void RegisterDaemon(CLI::App& app, Globals& g) {
       "daemon", "run due audit schedules and drain replication and repair jobs, every interval");
   cmd->add_flag("--once", flags->once, "run one round and exit");
   cmd->add_option("--interval", flags->interval, "time between rounds (default 60s; 5m, 1h)");
+  cmd->add_option("--gc-interval", flags->gc_interval,
+                  "run `cairn gc` after a round this often (default 24h, the first round "
+                  "included; 0: never); skipped while a writer holds the lock, retried next round");
+  cmd->add_option("--gc-grace", flags->gc_grace,
+                  "gc's grace period: an unreferenced blob is removed once seen for this long "
+                  "(default 24h)");
   cmd->footer(
       "SIGTERM/SIGINT stop it cleanly: a sweep stops after the checks in flight (the rest\n"
       "stays due), no new job is taken; exit 0. A second signal exits at once.\n"

@@ -13,13 +13,19 @@ namespace cairn::cli {
 
 void RegisterInit(CLI::App& app, Globals& g) {
   auto root = std::make_shared<std::string>();
+  auto group = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "init", "make a new repository: catalog, posix sites a and b, default policy copies: 2");
   cmd->add_option("REPO", *root, "the new repository folder (must not exist or be empty)")
       ->required();
+  cmd->add_option("--group", *group,
+                  "share the repository with this group (setgid folders 2770, files 0660); "
+                  "default: private to its owner (folders 0700, files 0600)");
   cmd->footer("Exit codes: 0 made; 2 could not run (folder not empty, not writable).\n");
-  cmd->callback([root, &g] {
-    Result<std::unique_ptr<repo::Repository>> made = repo::Repository::Init(*root);
+  cmd->callback([root, group, &g] {
+    repo::RepositoryOptions options;
+    options.group = *group;
+    Result<std::unique_ptr<repo::Repository>> made = repo::Repository::Init(*root, options);
     if (!made.ok()) {
       g.exit_code = ReportError(made.status());
       return;
@@ -33,6 +39,10 @@ void RegisterInit(CLI::App& app, Globals& g) {
                 << "  site a  " << (*made)->root() << "/sites/a\n"
                 << "  site b  " << (*made)->root() << "/sites/b\n"
                 << "  default policy: copies: 2\n"
+                << "  access: "
+                << ((*made)->modes().shared ? "shared with group " + *group + " (2770/0660)"
+                                            : std::string("private to its owner (0700/0600)"))
+                << "\n"
                 << "next: export CAIRN_REPO=" << (*made)->root()
                 << "; cairn partner add ID; cairn deposit ID FOLDER\n";
     }

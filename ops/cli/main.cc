@@ -8,6 +8,7 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
+#include "repo/lock_wait.h"
 
 namespace cairn::cli {
 namespace {
@@ -31,6 +32,30 @@ void PrintJsonError(std::string_view code, const std::string& message, int exit_
   nlohmann::json out = {
       {"error", {{"code", code}, {"message", message}, {"exit_code", exit_code}}}};
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+// "cairn VERB" (and the group's subcommand: "cairn audit run") from the
+// command line, for the holder records of the locks this process takes.
+std::string CommandName(CLI::App& app, int argc, char** argv) {
+  std::string name = "cairn";
+  CLI::App* at = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--repo" || arg == "--lock-timeout") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    CLI::App* sub = nullptr;
+    try {
+      sub = at->get_subcommand(std::string(arg));
+    } catch (const CLI::Error&) {
+      break;
+    }
+    name += " " + std::string(arg);
+    at = sub;
+  }
+  return name;
 }
 
 }  // namespace
@@ -69,7 +94,23 @@ int main(int argc, char** argv) {
   }
   app.add_option("--repo", g.repo, "repository folder (default: $CAIRN_REPO)");
   app.add_flag("-q,--quiet", g.quiet, "print only errors");
+  double lock_timeout = -1;
+  app.add_option("--lock-timeout", lock_timeout,
+                 "seconds to wait for a lock another cairn holds (writers.lock, an object's "
+                 "lock, the catalog) before giving up with exit 2 (default: $CAIRN_LOCK_TIMEOUT "
+                 "or 120)");
+  // Set before any verb runs (verbs run from the parser's callbacks).
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--lock-timeout") == 0) {
+      char* end = nullptr;
+      double secs = std::strtod(argv[i + 1], &end);
+      if (end != argv[i + 1] && *end == '\0' && secs >= 0) {
+        cairn::repo::SetLockTimeoutMs(static_cast<int64_t>(secs * 1000));
+      }
+    }
+  }
   for (RegisterFn fn : kVerbs) fn(app, g);
+  cairn::repo::SetLockHolderCommand(CommandName(app, argc, argv));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,8 +1,12 @@
 // Catalog: opening and migrating the file; sites, partners and policies.
 #include "repo/catalog/catalog.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "policies/policy.h"
 #include "repo/catalog/migrations.h"
+#include "repo/lock_wait.h"
 
 namespace cairn::repo {
 
@@ -50,8 +54,10 @@ Status Catalog::UseMemoryMappedReads() {
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const CatalogOptions& options) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Db db,
-                         sql::Db::Open(path, options.create_if_missing, options.busy_timeout_ms));
+  const int busy_ms = options.busy_timeout_ms >= 0
+                          ? options.busy_timeout_ms
+                          : static_cast<int>(std::min<int64_t>(LockTimeoutMs(), INT32_MAX));
+  CAIRN_ASSIGN_OR_RETURN(sql::Db db, sql::Db::Open(path, options.create_if_missing, busy_ms));
   // WAL: readers never block the writer; the mode is stored in the file.
   {
     CAIRN_ASSIGN_OR_RETURN(sql::Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));

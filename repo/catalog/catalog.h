@@ -35,7 +35,9 @@ namespace cairn::repo {
 struct CatalogOptions {
   Clock* clock = nullptr;  // nullptr: SystemClock::Default(); must outlive the Catalog
   bool create_if_missing = true;
-  int busy_timeout_ms = 30'000;
+  // How long a writer waits for another one's transaction; negative: the
+  // process-wide lock bound (repo/lock_wait.h: --lock-timeout, $CAIRN_LOCK_TIMEOUT).
+  int busy_timeout_ms = -1;
   Backoff backoff;
 };
 

@@ -1,17 +1,36 @@
 // The sqlite3 C API behind Db, Stmt and Transaction.
 #include "repo/catalog/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "repo/crash_point.h"
+#include "repo/file_modes.h"
 
 namespace cairn::repo::sql {
 
 Result<Db> Db::Open(const std::string& path, bool create, int busy_timeout_ms) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
+  if (create && !path.empty() && path != ":memory:" && !path.starts_with("file:")) {
+    // Made here with the folder's modes (0600, or 0660 in a group-shared
+    // folder) whatever the umask: SQLite creates the -wal and -shm files with
+    // the database file's own permissions, umask ignored.
+    const size_t slash = path.rfind('/');
+    const AccessModes modes =
+        ModesInside(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash));
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, modes.file);
+    if (fd >= 0) {
+      FixFileMode(fd, modes.file);
+      close(fd);
+    } else if (errno != EEXIST) {
+      return Status::FromErrno(errno, "create catalog", path);
+    }
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw, path);

@@ -73,10 +73,15 @@ Status PosixBackend::MissingOrDown(Status not_found) const {
 }
 
 Status PosixBackend::CreateRoot() {
-  if (posix_io::Ops().mkdir(root_.c_str(), 0755) == 0) {
+  // Private (0700), or shared like its parent when that is a group's setgid
+  // folder (repo/file_modes.h): a site holds the only copy, never world-readable.
+  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
+  if (posix_io::Ops().mkdir(root_.c_str(), 0700) == 0) {
+    if (::chmod(root_.c_str(), ModesInside(parent).dir) != 0) {
+      return Status::FromErrno(errno, "chmod", root_);
+    }
     // The parent's fsync makes the new folder's name durable: without it a power
     // cut can take the whole site, and every copy counted on it, away.
-    const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
     CAIRN_RETURN_IF_ERROR(posix_io::SyncFolder(parent));
     return RootForWrite().status();
   }
@@ -85,7 +90,6 @@ Status PosixBackend::CreateRoot() {
   if (err != ENOENT) return Status::FromErrno(err, "create folder", root_);
   // Only the site's own folder is made: a missing parent is most often a share
   // that is not mounted, and making it would put the site on the local disk.
-  const std::string parent = root_.substr(0, std::max<size_t>(root_.rfind('/'), 1));
   return Status::Unavailable("the parent folder " + parent +
                              " does not exist (not mounted?); Cairn makes only the site's own "
                              "folder: mount the share or create " +

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "bagit/status.h"
+#include "repo/file_modes.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo::posix_io {
@@ -32,6 +33,9 @@ class RootDir {
 
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
+  // The modes of what is made below the root (repo/file_modes.h: private, or
+  // shared with the group of a setgid root), read once at Open.
+  const AccessModes& modes() const { return modes_; }
   // The absolute path of `rel` below the root, for messages.
   std::string Shown(std::string_view rel) const { return path_ + "/" + std::string(rel); }
 
@@ -45,13 +49,15 @@ class RootDir {
   void MarkerWritten() const { marker_expected_ = true; }
 
  private:
-  RootDir(int fd, dev_t dev, ino_t ino, std::string path, std::string url, bool marker)
+  RootDir(int fd, dev_t dev, ino_t ino, std::string path, std::string url, bool marker,
+          AccessModes modes)
       : fd_(fd),
         dev_(dev),
         ino_(ino),
         path_(std::move(path)),
         url_(std::move(url)),
-        marker_expected_(marker) {}
+        marker_expected_(marker),
+        modes_(modes) {}
 
   int fd_;
   dev_t dev_;
@@ -59,6 +65,7 @@ class RootDir {
   std::string path_;
   std::string url_;
   mutable std::atomic<bool> marker_expected_;
+  AccessModes modes_;
 };
 
 // fsync() of the folder at absolute `path` (the parent of a site's new root

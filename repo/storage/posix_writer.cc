@@ -262,7 +262,8 @@ Status MakeParents(const RootDir& root, std::string_view key) {
     std::string parent = rel;
     if (!rel.empty()) rel += "/";
     rel += key.substr(start, slash - start);
-    if (Ops().mkdirat(root.fd(), rel.c_str(), 0755) == 0) {
+    if (Ops().mkdirat(root.fd(), rel.c_str(), 0700) == 0) {
+      (void)::fchmodat(root.fd(), rel.c_str(), root.modes().dir, 0);  // whatever the umask
       CAIRN_RETURN_IF_ERROR(SyncDirAt(root, parent));
     } else if (errno != EEXIST) {
       return Status::FromErrno(errno, "create folder", root.Shown(rel));
@@ -274,13 +275,18 @@ Status MakeParents(const RootDir& root, std::string_view key) {
 Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const RootDir> root,
                                                       const PutOptions& options) {
   CAIRN_RETURN_IF_ERROR(root->CheckBeforeWrite());
-  if (Ops().mkdirat(root->fd(), "tmp", 0755) != 0 && errno != EEXIST) {
+  const AccessModes& modes = root->modes();
+  if (Ops().mkdirat(root->fd(), "tmp", 0700) == 0) {
+    (void)::fchmodat(root->fd(), "tmp", modes.dir, 0);
+  } else if (errno != EEXIST) {
     return Status::FromErrno(errno, "create folder", root->Shown("tmp"));
   }
   for (int attempt = 0;; ++attempt) {
     std::string rel = "tmp/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
-    int fd = Ops().openat(root->fd(), rel.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd =
+        Ops().openat(root->fd(), rel.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, modes.file);
     if (fd >= 0) {
+      FixFileMode(fd, modes.file);  // 0600, or 0660 in a group's site
       return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), rel, fd, options));
     }
     if (errno != EEXIST || attempt >= 8) {
@@ -304,7 +310,7 @@ Result<std::shared_ptr<RootDir>> RootDir::Open(const std::string& path,
   struct stat marker;
   const bool has_marker = ::fstatat(fd, layout::kSiteMarkerKey.data(), &marker, 0) == 0;
   return std::shared_ptr<RootDir>(
-      new RootDir(fd, st.st_dev, st.st_ino, path, display_url, has_marker));
+      new RootDir(fd, st.st_dev, st.st_ino, path, display_url, has_marker, ModesInside(path)));
 }
 
 RootDir::~RootDir() { ::close(fd_); }

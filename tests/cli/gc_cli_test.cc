@@ -34,10 +34,12 @@ TEST_F(CliGcTest, RemovesAnUnreferencedBlobAfterTheGracePeriodOnly) {
   std::string sha;
   fs::path leftover = PlantLeftover("nobody holds these bytes\n", &sha);
 
-  CommandResult orphans = Cairn({"audit", "run", "--orphans"});
+  // The auditor's report of the orphan is its first sighting: the grace
+  // period starts then (gc_candidates), as at a first gc run.
+  CommandResult orphans = CairnAt("2030-01-01T00:00:00Z", {"audit", "run", "--orphans"});
   EXPECT_NE(orphans.out.find("cairn gc"), std::string::npos) << orphans.out << orphans.err;
 
-  // First sight (default grace 24h): kept, and the time is recorded.
+  // First gc (default grace 24h): kept; the first sighting's time stays.
   CommandResult first = CairnAt("2030-01-01T00:00:00Z", {"gc"});
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_NE(first.out.find("kept for now: blob " + sha), std::string::npos) << first.out;

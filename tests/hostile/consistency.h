@@ -45,25 +45,6 @@ inline CommandResult In(const fs::path& repo, std::vector<std::string> args,
   return RunCairn(args, env);
 }
 
-// True when every line of `out` that starts with `prefix` and is not an
-// agreement is a site event segment that differs from, or runs ahead of, the
-// catalog's log, and there is at least one such line.
-inline bool OnlyEventLogDivergence(const std::string& out, const std::string& prefix) {
-  std::istringstream lines(out);
-  std::string line;
-  int diverged = 0;
-  while (std::getline(lines, line)) {
-    if (line.rfind(prefix, 0) != 0 || line.find("agrees") != std::string::npos) continue;
-    if (line.find("events/") == std::string::npos) return false;
-    if (line.find("differs from the catalog") == std::string::npos &&
-        line.find("ahead") == std::string::npos) {
-      return false;
-    }
-    ++diverged;
-  }
-  return diverged > 0;
-}
-
 // Everything a repository must hold after a crash or a fault and a rerun:
 // every version of every listed object restores with data/ equal to `source`
 // (every deposit of these tests stores the same folder), every copy the
@@ -89,34 +70,18 @@ inline void CheckRepository(const fs::path& repo, const std::map<std::string, st
       fs::path dest = repo.parent_path() /
                       ("restored-" + o["object"].get<std::string>() + "-" + std::to_string(v));
       CommandResult r = In(repo, {"restore", ref + "@v" + std::to_string(v), dest.string()});
-      // Exit 1 with the bag restored is allowed for one reason only: a site's
-      // event log holds events a catalog rebuilt from another (killed) site
-      // lacks, which every verb now reports (see docs/RELIABILITY.md).
-      const bool log_diverged = r.exit_code == 1 &&
-                                r.out.find("restored " + ref) != std::string::npos &&
-                                r.err.find("the logs diverged") != std::string::npos;
-      ASSERT_TRUE(r.exit_code == 0 || log_diverged)
-          << ref << "@v" << v << ": exit " << r.exit_code << ": " << r.out << r.err;
+      ASSERT_EQ(r.exit_code, 0) << ref << "@v" << v << ": " << r.out << r.err;
       EXPECT_EQ(TreeFiles(dest / "data"), source) << ref << "@v" << v;
       fs::remove_all(dest);
     }
   }
-  // Every copy the catalog counts is on its site with the right bytes. The one
-  // exit 1 allowed is the known event-log divergence after a killed rebuild
-  // (docs/RELIABILITY.md): every finding about an event segment, none about a
-  // copy.
+  // Every copy the catalog counts is on its site with the right bytes, and
+  // every site's event log agrees with the catalog's (a rebuild adopts the
+  // longest log among the sites: docs/RELIABILITY.md).
   CommandResult audit = In(repo, {"audit", "run", "--all", "--no-repair"});
-  EXPECT_TRUE(audit.exit_code == 0 ||
-              (audit.exit_code == 1 &&
-               OnlyEventLogDivergence(audit.out + audit.err, "catalog-mismatch:") &&
-               audit.out.find(" 0 corrupt, 0 missing, 0 repaired, 0 damaged") != std::string::npos))
-      << audit.out << audit.err;
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
   CommandResult verify = In(repo, {"events", "verify"});
-  EXPECT_TRUE(verify.exit_code == 0 ||
-              (verify.exit_code == 1 &&
-               (verify.out + verify.err).find("event chain verified:") != std::string::npos &&
-               OnlyEventLogDivergence(verify.out + verify.err, "site ")))
-      << "exit " << verify.exit_code << ": " << verify.out << verify.err;
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   // No temp file left on any site.
   for (fs::directory_iterator it(repo / "sites"), end; it != end; ++it) {
     fs::path tmp = it->path() / "tmp";
