@@ -78,7 +78,9 @@ class CopyNamer {
 bool HashLocalFile(int fd, uint64_t expected_size, RateLimiter* limiter,
                    bagit::MultiHasher& hasher);
 
-enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable };
+// kStopped: the sweep was cancelled while the copy was being read; nothing is
+// known about it and nothing is recorded (it stays due).
+enum class Outcome { kOk, kCorrupt, kMissing, kUnavailable, kStopped };
 
 // A copy whose reads fail while its site reads fine is given up on after this
 // many sweeps in a row: its row becomes `unreadable` (not counted toward the

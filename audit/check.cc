@@ -67,15 +67,21 @@ CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limi
       read = fd.status();
     }
   }
-  if (!hashed && read.ok()) {
+  if (!hashed && read.ok() && !(limiter && limiter->cancelled())) {
     read =
         site.Read(copy.key, 0, repo::StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
-          if (limiter) limiter->Acquire(chunk.size());
+          if (limiter && !limiter->Acquire(chunk.size())) {
+            return Status::Aborted("sweep interrupted");
+          }
           hasher.Update(chunk);
           return Status::OK();
         });
   }
   result.bytes = hasher.bytes();
+  if (limiter && limiter->cancelled()) {
+    result.outcome = Outcome::kStopped;  // cut short: not a finding, the copy stays due
+    return result;
+  }
   if (read.IsNotFound()) {
     result.outcome = Outcome::kMissing;
     result.detail = "not on site " + copy.site + ": " + read.message();

@@ -104,7 +104,8 @@ std::string HistoryText(const AuditHistory& h) {
   out << "\nruns:\n";
   for (const RunSummary& r : h.runs) {
     out << "  run " << r.id << " " << IsoTime(r.started_micros) << " "
-        << (r.schedule.empty() ? "(by hand)" : "schedule " + r.schedule) << " " << r.state << ": "
+        << (r.schedule.empty() ? "(by hand)" : "schedule " + r.schedule) << " " << r.state
+        << (r.state == "aborted" ? " (interrupted: the copies not checked stay due)" : "") << ": "
         << CountsText(r.counts) << "\n";
   }
   out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)\n";

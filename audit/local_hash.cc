@@ -57,12 +57,13 @@ void InstallBusHandler() {
   });
 }
 
-// Hashes `length` bytes of `data` in pieces paced by `limiter`.
+// Hashes `length` bytes of `data` in pieces paced by `limiter`; stops early
+// when the limiter is cancelled (the caller then drops the check).
 void HashPaced(const std::byte* data, size_t length, RateLimiter* limiter,
                bagit::MultiHasher& hasher) {
   for (size_t done = 0; done < length;) {
     size_t n = std::min(kLimiterChunk, length - done);
-    if (limiter) limiter->Acquire(n);
+    if (limiter && !limiter->Acquire(n)) return;
     hasher.Update(std::span<const std::byte>(data + done, n));
     done += n;
   }
@@ -87,6 +88,7 @@ bool HashMapped(int fd, uint64_t size, RateLimiter* limiter, bagit::MultiHasher&
     HashPaced(static_cast<const std::byte*>(map), length, limiter, hasher);
     t_bus_jump = nullptr;
     ::munmap(map, length);
+    if (limiter && limiter->cancelled()) return true;  // the caller drops the check
   }
   return true;
 }

@@ -148,6 +148,8 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
 Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy,
                        RateLimiter& limiter, std::string* unavailable_why) {
   internal::CheckResult check = internal::CheckCopy(site, copy, &limiter);
+  unavailable_why->clear();
+  if (check.outcome == Outcome::kStopped) return Status::OK();  // the worker loop stops next
   int64_t now = repo_.clock().NowMicros();
   AuditReport d;
   std::vector<internal::ReplicaUpdate> updates;
@@ -329,7 +331,7 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   auto sleep = options_.sleep ? options_.sleep : [](int64_t micros) {
     std::this_thread::sleep_for(std::chrono::microseconds(micros));
   };
-  RateLimiter limiter(options_.rate_bytes_per_sec, repo_.clock(), sleep);
+  RateLimiter limiter(options_.rate_bytes_per_sec, repo_.clock(), sleep, options_.cancel);
   // Workers take copies in order; kUnavailableInARow copies in a row (across
   // workers) that could not be read while the site's marker could not be
   // read either mark the site down and the rest is not tried. A copy that
@@ -404,6 +406,12 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(repo.catalog().GetSite(options.scope.site).status());
   if (!options.scope.partner.empty()) {
     CAIRN_RETURN_IF_ERROR(repo.catalog().GetPartner(options.scope.partner).status());
+  }
+  if (!options.scope.object.empty()) {  // NotFound "no object P/O", not an empty sweep
+    CAIRN_RETURN_IF_ERROR(
+        repo.catalog()
+            .GetVersion(options.scope.partner, options.scope.object, std::nullopt, false)
+            .status());
   }
   CAIRN_ASSIGN_OR_RETURN(Sample sample, ParseSample(options.sample));
   AuditOptions opts = options;

@@ -120,6 +120,13 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     return out;
   }
   CAIRN_ASSIGN_OR_RETURN(SourceKind kind, DetectSource(req.source));
+  if (req.as_folder) {
+    if (kind == SourceKind::kArchive) {
+      return Status::InvalidArgument(req.source +
+                                     ": --as-folder applies to a folder, not an archive");
+    }
+    kind = SourceKind::kFolder;
+  }
   std::string object = req.object_id;
   if (object.empty()) {
     CAIRN_ASSIGN_OR_RETURN(object, ObjectIdFromSource(req.source));

@@ -55,6 +55,9 @@ struct DepositRequest {
   // "Label: value" lines added to bag-info.txt; only for folder sources (a
   // bag's own bag-info.txt is kept byte for byte).
   std::vector<std::string> info;
+  // A folder holding a bagit.txt is bagged as plain files (bagit.txt becomes
+  // data/bagit.txt) instead of read as a bag. InvalidArgument for an archive.
+  bool as_folder = false;
   // Copy to the other sites the policy names now (else the jobs stay queued).
   bool replicate = true;
   std::string depositor;      // empty: $USER

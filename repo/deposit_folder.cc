@@ -12,6 +12,7 @@
 
 #include "bagit/dir_list.h"
 #include "bagit/paths.h"
+#include "bagit/source_tree.h"
 #include "repo/deposit_stage.h"
 
 namespace cairn::repo::deposit_internal {
@@ -47,7 +48,13 @@ Status Walk(const std::string& root, bagit::Report* report,
     for (const std::string& name : *names) {
       std::string rel = dir.empty() ? name : dir + "/" + name;
       struct stat st;
-      if (lstat((root + "/" + rel).c_str(), &st) != 0) {
+      if (!bagit::IsValidUtf8(name)) {
+        // Refused here, by name: otherwise the manifest Cairn writes would
+        // hold bytes that are not UTF-8 and the bag would fail its own check.
+        report->Error(rel, "source.name-not-utf8",
+                      "this file or folder name is not valid UTF-8 (a bag's manifests are "
+                      "UTF-8): rename it, e.g. with convmv, and deposit again");
+      } else if (lstat((root + "/" + rel).c_str(), &st) != 0) {
         report->Error(rel, "source.unreadable",
                       Status::FromErrno(errno, "lstat", root + "/" + rel).message());
       } else if (S_ISDIR(st.st_mode)) {

@@ -14,6 +14,7 @@ constexpr std::string_view kPartners = "partners";
 constexpr std::string_view kPolicies = "policies";
 constexpr std::string_view kSites = "sites";
 constexpr std::string_view kSchedules = "schedules";
+constexpr std::string_view kWitnessKeys = "witness-keys";
 constexpr std::string_view kDefaultPolicyName = "default";
 constexpr std::string_view kPartnerPolicyPrefix = "partner.";
 
@@ -58,9 +59,12 @@ Result<uint64_t> SyncSite(Site& site, const std::map<SettingName, proto::Setting
     CAIRN_RETURN_IF_ERROR(WriteNext(site, name, record, latest, now));
     ++written;
   }
-  // Only schedules are ever removed from a catalog.
+  // Only schedules and trusted witness keys are ever removed from a catalog.
   for (const auto& [name, record] : have) {
-    if (name.first != kSchedules || record.removed() || want.count(name)) continue;
+    if ((name.first != kSchedules && name.first != kWitnessKeys) || record.removed() ||
+        want.count(name)) {
+      continue;
+    }
     proto::SettingsRecord removed = record;
     removed.set_removed(true);
     CAIRN_RETURN_IF_ERROR(WriteNext(site, name, removed, record.version(), now));
@@ -82,6 +86,7 @@ std::string DescribeSetting(const SettingName& name) {
   if (kind == kPartners) return "partner " + id;
   if (kind == kSites) return "site " + id;
   if (kind == kSchedules) return "schedule " + id;
+  if (kind == kWitnessKeys) return "trusted witness key " + id;
   return kind + "/" + id;
 }
 
@@ -120,6 +125,14 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
   for (proto::ScheduleSetting& s : schedules) {
     std::string name = s.name();
     *out[{std::string(kSchedules), name}].mutable_schedule() = std::move(s);
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WitnessKeyRecord> keys, catalog.ListWitnessKeys());
+  for (const WitnessKeyRecord& k : keys) {
+    proto::WitnessKeySetting* key =
+        out[{std::string(kWitnessKeys), k.public_key_hex}].mutable_witness_key();
+    key->set_public_key_hex(k.public_key_hex);
+    key->set_label(k.label);
+    key->set_added_unix_micros(k.added_micros);
   }
   return out;
 }
@@ -183,7 +196,7 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   };
   // Sites first (policies are checked against them), then partners (a
   // partner's policy needs it), then policies and schedules.
-  for (std::string_view kind : {kSites, kPartners, kPolicies, kSchedules}) {
+  for (std::string_view kind : {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys}) {
     for (const auto& [name, record] : records) {
       if (name.first != kind || record.removed()) continue;
       std::string label = DescribeSetting(name);
@@ -206,6 +219,11 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         if (status.ok() && p.scope() == kDefaultPolicyScope) out.default_policy = true;
       } else if (record.has_schedule()) {
         status = catalog.RestoreSchedule(record.schedule());
+      } else if (record.has_witness_key()) {
+        const proto::WitnessKeySetting& k = record.witness_key();
+        status = catalog.AddWitnessKey(k.public_key_hex(), k.label());
+        if (status.IsAlreadyExists()) status = Status::OK();  // trusted already
+        if (!k.label().empty()) label += " (" + k.label() + ")";
       } else {
         status = Status::InvalidArgument("the record holds no setting this build knows");
       }

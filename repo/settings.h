@@ -1,10 +1,10 @@
 // Settings kept on every site (settings/ in repo/FORMAT.md), so that a catalog
 // rebuilt from one site alone gets them back: partners (with their names),
 // policies (the default and each partner's), sites (names, URLs without
-// secrets, regions) and audit schedules. Each is a versioned, write-once
-// record, proto::SettingsRecord in settings/<kind>/<name>/<version>.pb; the
-// highest version of a name is the setting. Trusted witness keys have no
-// catalog table yet: nothing to keep.
+// secrets, regions), audit schedules and trusted witness keys. Each is a
+// versioned, write-once record, proto::SettingsRecord in
+// settings/<kind>/<name>/<version>.pb; the highest version of a name is the
+// setting.
 #ifndef CAIRN_REPO_SETTINGS_H_
 #define CAIRN_REPO_SETTINGS_H_
 
@@ -25,7 +25,7 @@ class Site;
 
 // (kind, name) of a setting, as in its key: ("partners", "acme"),
 // ("policies", "default"), ("policies", "partner.acme"), ("sites", "c"),
-// ("schedules", "nightly").
+// ("schedules", "nightly"), ("witness-keys", "<64 hex digits>").
 using SettingName = std::pair<std::string, std::string>;
 
 // "partner acme", "default policy", "policy of partner acme", "site c",
@@ -48,8 +48,8 @@ struct SettingsSync {
 
 // Brings every site of the catalog (only `site_name` when not empty) up to
 // the catalog's settings: a new version of each setting whose latest record
-// there differs or is absent, and a removed record for each schedule the
-// catalog no longer has. Run after every change of a setting, and on `site
+// there differs or is absent, and a removed record for each schedule or
+// trusted witness key the catalog no longer has. Run after every change of a setting, and on `site
 // add` and `site resync`. Writes only through Site (write-once). A site that
 // cannot be written is named in `errors`; an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
@@ -63,7 +63,8 @@ struct SettingsRestore {
 
 // Fills `catalog` with the settings `site` holds (latest version of each,
 // removed ones skipped): sites, then partners, then policies (checked against
-// the sites as `cairn policy set` does), then schedules. `site_name` is the
+// the sites as `cairn policy set` does), then schedules, then trusted witness
+// keys (their added time is the rebuild's). `site_name` is the
 // site read from: its URL stays as given, its region comes back. Every
 // setting is named in `restored` or, with the reason, in `not_restored`.
 Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog, const std::string& site_name);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "bagit/report.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo::layout {
@@ -46,15 +47,15 @@ bool IsSha256Hex(std::string_view hex) {
 }
 
 Status ValidateId(std::string_view kind, std::string_view id) {
-  auto bad = [&](std::string_view rule) {
-    return Status::InvalidArgument(std::string(kind) + " id '" + std::string(id) +
-                                   "': " + std::string(rule));
+  auto bad = [&](std::string_view what) {
+    return Status::InvalidArgument(std::string(kind) + " id '" + bagit::Printable(id) + "' " +
+                                   std::string(what) + ": " + std::string(kIdRule));
   };
   if (id.empty()) return bad("is empty");
   if (id.size() > kMaxIdLength) return bad("is longer than 128 characters");
-  if (id.front() == '.') return bad("must not start with '.'");
+  if (id.front() == '.') return bad("starts with '.'");
   for (char c : id) {
-    if (!IsIdChar(c)) return bad("may only hold letters, digits, '.', '_' and '-'");
+    if (!IsIdChar(c)) return bad("holds a character that is not allowed");
   }
   return Status::OK();
 }

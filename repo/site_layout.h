@@ -40,9 +40,14 @@ inline constexpr std::string_view kSha256ManifestName = "manifest-sha256.txt";
 // True for exactly 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view hex);
 
-// Partner, object and site ids: 1..128 characters from [A-Za-z0-9._-], not
-// starting with '.', so an id is always safe as one key segment or file name.
-// InvalidArgument "<kind> id '<id>': <rule>" otherwise.
+// THE id rule, for partner, object and site ids alike (repo/FORMAT.md, "Ids"):
+// 1..128 characters from [A-Za-z0-9._-], not starting with '.', so an id is
+// always safe as one key segment or file name. Every message about an id
+// states it in these words.
+inline constexpr std::string_view kIdRule =
+    "an id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'";
+// InvalidArgument "<kind> id '<id>' <what is wrong>: <kIdRule>" otherwise (the
+// id printed safely).
 Status ValidateId(std::string_view kind, std::string_view id);
 inline Status ValidatePartnerId(std::string_view id) { return ValidateId("partner", id); }
 inline Status ValidateObjectId(std::string_view id) { return ValidateId("object", id); }

@@ -29,9 +29,10 @@ What is here
                                      bag (see step 3): their names, one a line
   events/FIRST-LAST.pb               the preservation event log (Cairn's format)
   settings/KIND/NAME/VERSION.pb      the consortium's settings (partners, policies,
-                                     sites without secrets, audit schedules), so that
-                                     Cairn's catalog can be rebuilt from this site
-                                     alone; the highest VERSION of a NAME holds
+                                     sites without secrets, audit schedules, trusted
+                                     witness keys), so that Cairn's catalog can be
+                                     rebuilt from this site alone; the highest
+                                     VERSION of a NAME holds
   tmp/                               unfinished writes; never part of a bag
 
 A version is complete on this site when its version.pb exists. A version

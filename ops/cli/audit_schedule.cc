@@ -2,9 +2,13 @@
 // [--object P/O] [--sample ...] [--rate ...] [--all]`, `audit schedule list
 // [--json]`, `audit schedule remove NAME` (logic in audit/schedule.h); and
 // the repository opener shared by the auditor's verbs.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "audit/report_json.h"
@@ -13,7 +17,9 @@
 #include "bagit/time_text.h"
 #include "bagit/units.h"
 #include "ops/cli/audit_verbs.h"
+#include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
+#include "repo/site_layout.h"
 
 namespace cairn::cli {
 namespace {
@@ -55,6 +61,86 @@ nlohmann::json ScheduleJson(const audit::Schedule& s) {
           {"next_run", audit::IsoTime(s.next_run_micros)}};
 }
 
+// The bytes one run of `s` reads on its busiest site, at most: the copies in
+// its scope (all of a site's copies, or the partner's share of it), cut down
+// by the sample. An estimate from the catalog's usage; 0 when unknown.
+uint64_t BytesPerRun(repo::Repository& r, const audit::Schedule& s, const audit::Sample& sample) {
+  Result<repo::Usage> usage = r.catalog().GetUsage();
+  if (!usage.ok()) return 0;
+  std::map<std::string, double> by_site;
+  if (s.scope.partner.empty()) {
+    for (const repo::SiteUsage& u : usage->sites) {
+      by_site[u.site] = static_cast<double>(u.blob_bytes + u.tag_bytes);
+    }
+  } else {
+    for (const repo::PartnerUsage& u : usage->partners) {
+      if (u.partner == s.scope.partner) by_site = u.stored_bytes_by_site;
+    }
+  }
+  double most = 0;
+  for (const auto& [site, bytes] : by_site) {
+    if (s.scope.site.empty() || s.scope.site == site) most = std::max(most, bytes);
+  }
+  switch (sample.kind) {
+    case audit::Sample::Kind::kPercent:
+      most = most * sample.percent / 100;
+      break;
+    case audit::Sample::Kind::kBucket:
+      most = most / std::max<uint32_t>(sample.buckets, 1);
+      break;
+    case audit::Sample::Kind::kBytes:
+      most = std::min(most, static_cast<double>(sample.bytes));
+      break;
+    case audit::Sample::Kind::kAll:
+      break;
+  }
+  return static_cast<uint64_t>(most);
+}
+
+// "45 s", "3.2 h", "12.5 d".
+std::string HumanDuration(double seconds) {
+  char buf[32];
+  if (seconds < 120) {
+    std::snprintf(buf, sizeof buf, "%.0f s", seconds);
+  } else if (seconds < 7200) {
+    std::snprintf(buf, sizeof buf, "%.1f min", seconds / 60);
+  } else if (seconds < 172800) {
+    std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f d", seconds / 86400);
+  }
+  return buf;
+}
+
+// Issue 15: a --rate so low that a run cannot finish before the next one is
+// due (--all), or that the copies in scope cannot all be checked within their
+// fixity interval (due copies), is warned about with the numbers.
+void WarnIfRateTooLow(repo::Repository& r, const audit::Schedule& s) {
+  if (s.rate_bytes_per_sec == 0) return;
+  Result<audit::Sample> sample = audit::ParseSample(s.sample);
+  if (!sample.ok()) return;
+  const uint64_t bytes = BytesPerRun(r, s, *sample);
+  const double seconds = static_cast<double>(bytes) / static_cast<double>(s.rate_bytes_per_sec);
+  const auto needed = static_cast<int64_t>(seconds * 1e6);
+  int64_t window = s.every_micros;
+  std::string window_name = "--every " + audit::FormatDuration(s.every_micros);
+  if (s.mode != audit::AuditMode::kAll) {
+    Result<proto::Policy> policy = r.catalog().EffectivePolicy(s.scope.partner);
+    uint32_t days = policy.ok() ? policy->fixity().interval_days() : 0;
+    if (days == 0) days = 90;
+    window = int64_t{days} * 86'400'000'000;
+    window_name = "the fixity interval of " + std::to_string(days) + " days";
+  }
+  if (needed <= window) return;
+  std::cerr << "warning: schedule " << s.name << ": at --rate " << HumanBytes(s.rate_bytes_per_sec)
+            << "/s per site, reading the " << HumanBytes(static_cast<double>(bytes))
+            << " in its scope on the busiest site takes " << HumanDuration(seconds)
+            << ", longer than " << window_name
+            << ": the sweep cannot keep up; raise --rate to at least "
+            << HumanBytes(std::ceil(static_cast<double>(bytes) * 1e6 / static_cast<double>(window)))
+            << "/s, or sample less\n";
+}
+
 int RunAdd(const ScheduleFlags& f, const Globals& g) {
   Result<audit::Schedule> s = MakeSchedule(f);
   if (!s.ok()) return ReportError(s.status());
@@ -63,6 +149,7 @@ int RunAdd(const ScheduleFlags& f, const Globals& g) {
   Status added = audit::AddSchedule(**repository, *s);
   if (!added.ok()) return ReportError(added);
   SyncSettingsAfterChange(**repository);
+  WarnIfRateTooLow(**repository, *s);
   if (!g.quiet) {
     std::cout << "schedule " << s->name << " added: every " << f.every
               << ", first run at the next daemon round\n";
@@ -135,6 +222,11 @@ Status ParseObjectScope(const std::string& partner_flag, const std::string& obje
   }
   *partner = object_flag.substr(0, slash);
   *object = object_flag.substr(slash + 1);
+  // The one id rule (repo/FORMAT.md): "acme/maps@v1" names a version, and
+  // --object takes the whole object.
+  Status ids = repo::layout::ValidatePartnerId(*partner);
+  if (ids.ok()) ids = repo::layout::ValidateObjectId(*object);
+  if (!ids.ok()) return ids.WithContext("--object " + object_flag + " (PARTNER/OBJECT, no @vN)");
   return Status::OK();
 }
 

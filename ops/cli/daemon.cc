@@ -19,6 +19,7 @@
 #include "audit/report_json.h"
 #include "audit/schedule.h"
 #include "ops/cli/audit_verbs.h"
+#include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
 
 namespace cairn::cli {
@@ -87,6 +88,16 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
       if (!g.quiet || !round->problems.empty()) Log("round: " + round->Summary());
       for (const std::string& p : round->problems) Log("  problem: " + p);
       if (!round->problems.empty()) exit_code = kExitProblems;
+      // Jobs that failed before and wait out their backoff were not tried
+      // this round, yet their copies are still owed: say so, per site.
+      Result<std::vector<RetryingSite>> retrying = RetryingSites(r.catalog(), {});
+      if (!retrying.ok()) {
+        Log("  problem: the job queue could not be read: " + retrying.status().ToString());
+        exit_code = kExitProblems;
+      } else {
+        for (const RetryingSite& site : *retrying) Log("  copies owed: " + site.Text());
+        if (!retrying->empty()) exit_code = kExitProblems;
+      }
     }
     if (f.once) break;
     // Sleep in small steps so a signal is noticed at once.
@@ -121,7 +132,8 @@ void RegisterDaemon(CLI::App& app, Globals& g) {
       "stays due), no new job is taken; exit 0. A second signal exits at once.\n"
       "A site that is down is logged and retried next round, never fatal.\n"
       "Exit codes with --once: 0 nothing wrong; 1 problems found (findings, a site down,\n"
-      "jobs left for later); 2 could not run (or interrupted).\n"
+      "jobs left for later: each site named with its last error and next retry); 2 could\n"
+      "not run (or interrupted).\n"
       "Deployment: ops/deploy/cairn-daemon.service (systemd).\n");
   cmd->callback([flags, &g] { g.exit_code = RunDaemon(*flags, g); });
 }

@@ -3,6 +3,7 @@
 // as the next version of an object and prints the receipt.
 #include "repo/deposit.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
@@ -30,6 +32,8 @@ struct DepositFlags {
   std::string id;
   std::vector<std::string> info;
   bool no_replicate = false;
+  bool as_folder = false;
+  bool as_bag = false;
   bool json = false;
   bool progress = false;
   unsigned threads = 0;
@@ -85,17 +89,49 @@ class ProgressPrinter {
   bool shown_ = false;
 };
 
+// A folder with a bagit.txt in it (read as a bag unless --as-folder).
+bool FolderWithBagitTxt(const std::string& source) {
+  struct stat st;
+  return ::stat(source.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         ::lstat((source + "/bagit.txt").c_str(), &st) == 0;
+}
+
+// --as-bag: the source must be a bag (a folder with bagit.txt, or an archive).
+Status CheckAsFlags(const DepositFlags& f) {
+  if (f.as_bag && f.as_folder) {
+    return Status::InvalidArgument("--as-bag and --as-folder exclude each other");
+  }
+  struct stat st;
+  if (f.as_bag && ::stat(f.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+      !FolderWithBagitTxt(f.source)) {
+    return Status::InvalidArgument("--as-bag: " + bagit::Printable(f.source) +
+                                   " is a folder without bagit.txt, not a bag (leave out "
+                                   "--as-bag to have Cairn bag it)");
+  }
+  return Status::OK();
+}
+
 int RunDeposit(const DepositFlags& f, const Globals& g) {
+  Status as = CheckAsFlags(f);
+  if (!as.ok()) return ReportError(as);
   Result<std::string> root = RepoPath(g);
   if (!root.ok()) return ReportError(root.status());
   auto repository = repo::Repository::Open(*root);
   if (!repository.ok()) return ReportError(repository.status());
+  // An unknown partner is a command that could not run (exit 2), not a bag to refuse.
+  Status partner = (*repository)->catalog().GetPartner(f.partner).status();
+  if (partner.IsNotFound()) {
+    return ReportError(Status::NotFound("deposit " + f.source + ": no partner " + f.partner +
+                                        " (add it first: cairn partner add " + f.partner + ")"));
+  }
+  if (!partner.ok()) return ReportError(partner.WithContext("deposit " + f.source));
   repo::DepositRequest request;
   request.partner = f.partner;
   request.source = f.source;
   request.object_id = f.id;
   request.info = f.info;
   request.replicate = !f.no_replicate;
+  request.as_folder = f.as_folder;
   request.threads = f.threads;
   request.agent_version = CAIRN_VERSION;
   std::optional<ProgressPrinter> printer;
@@ -137,6 +173,11 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   if (outcome->refused) {
     std::cerr << "cairn: deposit of " << f.source << " refused: " << report.error_count()
               << " errors; nothing was stored\n";
+    if (!f.as_bag && FolderWithBagitTxt(f.source)) {
+      std::cerr << "cairn: " << bagit::Printable(f.source)
+                << " holds a bagit.txt, so it was read as a bag; if it is a plain folder, "
+                   "deposit it as plain files (bagit.txt included) with --as-folder\n";
+    }
     return kExitProblems;
   }
   if (!g.quiet) std::cout << outcome->receipt->ToText();
@@ -167,6 +208,11 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
       });
   cmd->add_option("--info", flags->info,
                   "\"Label: value\" for bag-info.txt (folder sources; repeatable)");
+  cmd->add_flag("--as-folder", flags->as_folder,
+                "SOURCE is a plain folder even if it holds a bagit.txt: bag it, bagit.txt "
+                "included as a payload file");
+  cmd->add_flag("--as-bag", flags->as_bag,
+                "SOURCE is a bag (a folder with bagit.txt, or an archive): refuse a plain folder");
   cmd->add_flag("--no-replicate", flags->no_replicate,
                 "leave the copies to other sites queued (cairn replicate)");
   cmd->add_flag("--json", flags->json, "print the receipt (or the refusal) as JSON");
@@ -175,10 +221,11 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
   cmd->add_option("--threads", flags->threads, "payload workers (default: two per core, 4 to 16)");
   cmd->footer(
       "Exit codes: 0 stored with every copy the policy demands (or --no-replicate); 1 refused\n"
-      "(invalid bag, policy or profile violation, unknown partner, unreadable or special file,\n"
-      "hostile archive: nothing stored), or stored but with copies still pending because a\n"
-      "site refused or could not be reached (the reason is printed; they stay queued); 2 could\n"
-      "not run (no repository, source missing, the first site unreachable or refusing writes).\n");
+      "(invalid bag, policy or profile violation, unreadable or special file, hostile\n"
+      "archive: nothing stored), or stored but with copies still pending because a site\n"
+      "refused or could not be reached (the reason is printed; they stay queued); 2 could\n"
+      "not run (no repository, unknown partner, source missing, the first site unreachable\n"
+      "or refusing writes).\n");
   cmd->callback([flags, &g] { g.exit_code = RunDeposit(*flags, g); });
 }
 

@@ -11,12 +11,14 @@
 
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/catalog/catalog.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
 #include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
+#include "repo/restore.h"
 
 namespace cairn::cli {
 namespace {
@@ -36,6 +38,19 @@ struct EventsFlags {
   bool catalog_only = false;
 };
 
+// OK when `ref` ("PARTNER" or "PARTNER/OBJECT", with `version` or 0) names
+// something the catalog knows: the partner, and a version of the object (or
+// some event of it, `has_events`). NotFound naming what is missing otherwise.
+Status KnownObject(repo::Catalog& catalog, const std::string& ref, uint32_t version,
+                   bool has_events) {
+  size_t slash = ref.find('/');
+  CAIRN_RETURN_IF_ERROR(catalog.GetPartner(ref.substr(0, slash)).status());
+  if (slash == std::string::npos || has_events) return Status::OK();
+  std::optional<uint32_t> wanted;
+  if (version != 0) wanted = version;
+  return catalog.GetVersion(ref.substr(0, slash), ref.substr(slash + 1), wanted, false).status();
+}
+
 int RunList(const EventsFlags& f, const Globals& g) {
   std::string format = f.json ? "json" : f.format;
   if (format != "text" && format != "json" && format != "premis") {
@@ -44,8 +59,25 @@ int RunList(const EventsFlags& f, const Globals& g) {
   }
   auto repo = OpenRepository(g);
   if (!repo.ok()) return ReportError(repo.status());
-  auto events = repo::QueryEvents((*repo)->catalog(), f.query);
+  repo::EventQuery query = f.query;
+  uint32_t version = 0;  // PARTNER/OBJECT@vN: only that version's events
+  if (size_t at = query.object.rfind('@'); at != std::string::npos) {
+    std::string partner, object;
+    Status parsed = repo::ParseObjectRef(query.object, &partner, &object, &version);
+    if (!parsed.ok()) return ReportError(parsed);
+    query.object = partner + "/" + object;
+  }
+  auto events = repo::QueryEvents((*repo)->catalog(), query);
   if (!events.ok()) return ReportError(events.status());
+  if (version != 0) {
+    std::erase_if(*events, [&](const proto::Event& e) { return e.version() != version; });
+  }
+  // An unknown partner, object or version is an error, not an empty list.
+  // (An object with events but no version, e.g. only refused deposits, is known.)
+  if (!query.object.empty()) {
+    Status known = KnownObject((*repo)->catalog(), query.object, version, !events->empty());
+    if (!known.ok()) return ReportError(known);
+  }
   if (format == "premis") {
     std::cout << repo::EventsToPremisXml(*events);
   } else if (format == "json") {
@@ -105,6 +137,7 @@ int RunTrustAdd(const EventsFlags& f, const Globals& g) {
   const std::string label = f.label.empty() ? f.public_pem : f.label;
   Status s = (*repo)->catalog().AddWitnessKey(*key, label);
   if (!s.ok()) return ReportError(s);
+  SyncSettingsAfterChange(**repo);  // kept on every site: a rebuilt catalog trusts it too
   if (!g.quiet) std::cout << "trusted witness key " << *key << " (" << label << ")\n";
   return kExitOk;
 }
@@ -136,6 +169,7 @@ int RunTrustRemove(const EventsFlags& f, const Globals& g) {
   if (!repo.ok()) return ReportError(repo.status());
   auto removed = (*repo)->catalog().RemoveWitnessKey(f.key_prefix);
   if (!removed.ok()) return ReportError(removed.status());
+  SyncSettingsAfterChange(**repo);
   if (!g.quiet) {
     std::cout << "no longer trusted: witness key " << removed->public_key_hex << " ("
               << removed->label << ")\n";
@@ -158,13 +192,17 @@ void RegisterEvents(CLI::App& app, Globals& g) {
   CLI::App* cmd = app.add_subcommand(
       "events", "list the PREMIS preservation events (all, or of one partner or object)");
   cmd->require_subcommand(0, 1);
-  cmd->add_option("OBJECT", flags->query.object, "PARTNER or PARTNER/OBJECT (default: all)");
+  cmd->add_option("OBJECT", flags->query.object,
+                  "PARTNER, PARTNER/OBJECT or PARTNER/OBJECT@vN (default: all)");
   cmd->add_option("--type", flags->query.type,
                   "only this event type: a PREMIS label (\"fixity check\") or its id.loc.gov "
                   "code (fix)");
   cmd->add_option("--since", flags->query.since, "only events at or after YYYY-MM-DD[THH:MM:SSZ]");
   cmd->add_option("--format", flags->format, "text (default), json, or premis (PREMIS 3 XML)");
   cmd->add_flag("--json", flags->json, "same as --format json");
+  cmd->footer(
+      "Exit codes (listing): 0 listed (none may match --type/--since); 2 could not run: an\n"
+      "unknown partner, object or version, a bad --type or --since.\n");
   cmd->callback([cmd, flags, &g]() {
     if (!cmd->get_subcommands().empty()) return;
     g.exit_code = RunList(*flags, g);

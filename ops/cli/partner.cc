@@ -66,7 +66,9 @@ void RegisterPartner(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<PartnerFlags>();
 
   CLI::App* add = group->add_subcommand("add", "add a partner that can deposit");
-  add->add_option("ID", flags->id, "partner id: letters, digits, '.', '_', '-'")->required();
+  add->add_option("ID", flags->id,
+                  "partner id: 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'")
+      ->required();
   add->add_option("--name", flags->name, "the institution's full name");
   add->callback([flags, &g]() { g.exit_code = RunPartnerAdd(*flags, g); });
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,6 +72,36 @@ nlohmann::json ReportJson(const repo::RestoreReport& r) {
           {"repairs_queued", r.repairs_queued}};
 }
 
+// The copies skipped on the way, one line per site and outcome however many
+// files it held (a site that is down is one line, not one per file), naming
+// the first file and the sites the files were read from instead.
+void PrintProblemsBySite(const repo::RestoreReport& r) {
+  struct Skipped {
+    uint64_t copies = 0;
+    const repo::CopyProblem* first = nullptr;
+  };
+  std::map<std::pair<std::string, repo::CopyOutcome>, Skipped> by_site;
+  for (const repo::CopyProblem& p : r.problems) {
+    Skipped& s = by_site[{p.site, p.outcome}];
+    if (s.copies++ == 0) s.first = &p;
+  }
+  for (const auto& [key, s] : by_site) {
+    const auto& [site, outcome] = key;
+    std::string instead;
+    for (const auto& [other, n] : r.files_from_site) {
+      if (other != site) instead += (instead.empty() ? "" : ", ") + other;
+    }
+    const bool down = outcome == repo::CopyOutcome::kUnavailable;
+    std::cerr << "warning: site " << site << (down ? " could not be read: " : ": ") << s.copies
+              << " " << (down ? "" : std::string(repo::CopyOutcomeName(outcome)) + " ") << "cop"
+              << (s.copies == 1 ? "y" : "ies") << (down ? " skipped" : "") << " (first "
+              << bagit::Printable(s.first->path) << ": " << bagit::Printable(s.first->detail) << ")"
+              << (down ? "" : "; recorded for repair");
+    if (!instead.empty()) std::cerr << "; read from site " << instead << " instead";
+    std::cerr << "\n";
+  }
+}
+
 int RunRestore(const RestoreFlags& f, const Globals& g) {
   repo::RestoreRequest req;
   Status parsed = repo::ParseObjectRef(f.ref, &req.partner, &req.object, &req.version);
@@ -102,12 +133,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
               << "\n";
     return flushed;
   }
-  for (const repo::CopyProblem& p : r.problems) {
-    std::cerr << "warning: site " << p.site << ": " << repo::CopyOutcomeName(p.outcome)
-              << " copy of " << bagit::Printable(p.path) << " (" << p.detail << ")"
-              << (p.outcome == repo::CopyOutcome::kUnavailable ? "" : "; recorded for repair")
-              << "\n";
-  }
+  PrintProblemsBySite(r);
   if (g.quiet) return flushed;
   std::cout << "restored " << r.partner << "/" << r.object << "@v" << r.version << " to " << r.dest
             << " (" << repo::RestoreFormatName(r.format) << "): " << r.payload_files
@@ -147,7 +173,8 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "The catalog's files are checked against version.pb and manifest-sha256.txt as written on\n"
       "the site before any payload is written: a disagreement stops the restore.\n"
       "Exit codes:\n"
-      "  0  restored (bad copies met on the way are reported on stderr and queued for repair)\n"
+      "  0  restored and verified, maybe from other sites (copies skipped on the way are\n"
+      "     reported on stderr, one line per site; bad ones are queued for repair)\n"
       "  1  some file has no good copy on any site (the error names it and each site's\n"
       "     outcome), or the catalog disagrees with the bag's own record or manifest (the\n"
       "     error names the file; rule restore.catalog-disagrees)\n"

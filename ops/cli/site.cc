@@ -158,7 +158,9 @@ void RegisterSite(CLI::App& app, Globals& g) {
   auto add_flags = std::make_shared<SiteFlags>();
   CLI::App* add = group->add_subcommand(
       "add", "register a storage site (file:///path, s3://bucket/prefix?endpoint=...&region=...)");
-  add->add_option("NAME", add_flags->name, "site name: letters, digits, '.', '_', '-'")->required();
+  add->add_option("NAME", add_flags->name,
+                  "site name: 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'")
+      ->required();
   add->add_option("URL", add_flags->url, "where the site is (never put credentials in it)")
       ->required();
   add->add_option("--region", add_flags->region, "region, for policies that spread copies");

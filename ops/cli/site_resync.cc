@@ -25,6 +25,27 @@ struct ResyncFlags {
   bool init = false;
 };
 
+// Issue 15: a site whose marker is gone is never a dead end. What to do,
+// by case (docs/RELIABILITY.md, "A site's marker lost").
+void PrintMarkerRecovery(const std::string& site, bool init) {
+  std::cerr << "cairn: how to recover site " << site << ":\n";
+  if (!init) {
+    std::cerr << "  - not mounted: mount it and run the command again;\n"
+              << "  - lost and now an empty folder or bucket: `cairn site resync " << site
+              << " --init`;\n";
+  }
+  std::cerr << "  - it holds files but its CAIRN-SITE marker was lost (or it was restored from a "
+               "backup without one): move what it holds aside, then `cairn site resync "
+            << site
+            << " --init` copies everything back from the other sites, verified; remove the "
+               "aside copy once `cairn site check "
+            << site << "` passes;\n"
+            << "  - restored from a backup with its marker: `cairn site resync " << site
+            << "` fills in what the backup lacks;\n"
+            << "  - its marker names another repository (one that is gone for good): "
+               "`cairn site add NAME URL --adopt` takes it over on purpose.\n";
+}
+
 int RunResync(const ResyncFlags& f, const Globals& g) {
   auto repo = OpenRepository(g);
   if (!repo.ok()) return ReportError(repo.status());
@@ -51,15 +72,33 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
   }
   auto summary = repo::ResyncSite(**repo, f.name, options);
   if (tty) std::cerr << "\n";
-  if (!summary.ok()) return ReportError(summary.status());
-  SyncSettingsAfterChange(**repo, f.name);  // a site made anew holds the settings again
+  if (!summary.ok()) {
+    const int code = ReportError(summary.status());
+    if (summary.status().message().find("no CAIRN-SITE marker") != std::string::npos) {
+      PrintMarkerRecovery(f.name, f.init);
+    }
+    return code;
+  }
+  // A site made anew holds the settings again; one that refuses them is not done.
+  const bool settings_ok = SyncSettingsAfterChange(**repo, f.name);
   if (f.json) {
     std::cout << summary->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   } else if (!g.quiet || !summary->complete()) {
     std::cout << summary->ToText();
   }
-  return summary->complete() ? kExitOk : kExitProblems;
+  // Issue 15: copies all there but this site refused the event log or the
+  // settings (full, read-only) is not "holds everything again". (Other sites
+  // that were down when the events were flushed catch up later: not counted.)
+  const std::string own_segments = "event segments, site " + f.name + ":";
+  bool segments_ok = true;
+  for (const std::string& e : summary->errors) {
+    if (e.rfind(own_segments, 0) != 0) continue;
+    segments_ok = false;
+    if (f.json || g.quiet) std::cerr << "cairn: " << e << "\n";
+  }
+  const bool done = summary->complete() && segments_ok && settings_ok;
+  return done ? kExitOk : kExitProblems;
 }
 
 }  // namespace
@@ -81,8 +120,9 @@ void RegisterSiteResync(CLI::App& app, Globals& g) {
                 "the site has no CAIRN-SITE (a lost folder or bucket): make it again here. Never "
                 "implied: an empty folder is also what an unmounted share looks like");
   cmd->footer(
-      "Exit codes: 0 the site holds everything again; 1 some files could not be "
-      "restored (run again later); 2 could not run.");
+      "Exit codes: 0 the site holds everything again; 1 some files, event segments or\n"
+      "settings could not be written (each named with its site and error; run again\n"
+      "later); 2 could not run.");
   cmd->callback([flags, &g]() { g.exit_code = RunResync(*flags, g); });
 }
 

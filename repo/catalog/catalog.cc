@@ -7,6 +7,7 @@
 #include "policies/policy.h"
 #include "repo/catalog/migrations.h"
 #include "repo/lock_wait.h"
+#include "repo/site_layout.h"
 
 namespace cairn::repo {
 
@@ -83,10 +84,7 @@ Result<int> Catalog::SchemaVersion() {
 
 Result<SiteRecord> Catalog::AddSite(const std::string& name, const std::string& url,
                                     const std::string& region) {
-  if (!IsValidName(name)) {
-    return Status::InvalidArgument("bad site name \"" + name +
-                                   "\": use letters, digits, '.', '_', '-' (at most 64)");
-  }
+  CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(name));  // the one id rule
   if (url.empty()) return Status::InvalidArgument("site " + name + ": empty URL");
   std::lock_guard lock(mu_);
   SiteRecord site{0, name, url, region, clock_->NowMicros()};
@@ -167,10 +165,7 @@ Result<int64_t> Catalog::SiteId(const std::string& name) {
 }
 
 Result<PartnerRecord> Catalog::AddPartner(const std::string& id, const std::string& name) {
-  if (!IsValidName(id)) {
-    return Status::InvalidArgument("bad partner id \"" + id +
-                                   "\": use letters, digits, '.', '_', '-' (at most 64)");
-  }
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(id));  // the one id rule
   std::lock_guard lock(mu_);
   PartnerRecord partner{id, name, clock_->NowMicros()};
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,

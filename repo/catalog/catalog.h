@@ -61,7 +61,7 @@ class Catalog {
 
   // --- sites (catalog_sites.cc) ---
   // AlreadyExists if the name is taken; InvalidArgument for a bad name
-  // ([A-Za-z0-9][A-Za-z0-9._-]*, at most 64 chars). Returns the new site.
+  // (layout::ValidateSiteId: the one id rule). Returns the new site.
   Result<SiteRecord> AddSite(const std::string& name, const std::string& url,
                              const std::string& region);
   Result<std::vector<SiteRecord>> ListSites();          // by name
@@ -263,7 +263,8 @@ class Catalog {
 Result<uint64_t> AppendEventsInTransaction(sql::Db& db, int64_t now_micros,
                                            std::vector<proto::Event>& events);
 
-// True for ids of sites and partners: [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
+// True for schedule names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. (Partner, object
+// and site ids follow the one id rule of layout::ValidateId.)
 bool IsValidName(std::string_view name);
 
 }  // namespace cairn::repo

@@ -1,6 +1,7 @@
 // Catalog: the settings a catalog rebuild restores from a site's settings/
 // records (repo/settings.h), and the audit schedules as settings.
 #include "repo/catalog/catalog.h"
+#include "repo/site_layout.h"
 
 namespace cairn::repo {
 
@@ -55,7 +56,7 @@ Status Catalog::RestoreSchedule(const proto::ScheduleSetting& s) {
 }
 
 Status Catalog::RestoreSite(const proto::SiteSetting& s) {
-  if (!IsValidName(s.name())) return Status::InvalidArgument("bad site name '" + s.name() + "'");
+  CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(s.name()));
   if (s.url().empty()) return Status::InvalidArgument("site " + s.name() + ": empty URL");
   std::lock_guard lock(mu_);
   // A site already known (the one the catalog was rebuilt from) keeps the URL
@@ -72,7 +73,7 @@ Status Catalog::RestoreSite(const proto::SiteSetting& s) {
 }
 
 Status Catalog::RestorePartner(const proto::PartnerSetting& p) {
-  if (!IsValidName(p.id())) return Status::InvalidArgument("bad partner id '" + p.id() + "'");
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(p.id()));
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt, db_.Prepare("INSERT INTO partners (id, name, created) VALUES (?1, ?2, ?3) "

@@ -127,9 +127,10 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   EXPECT_NE(bad.err.find("data/x.txt"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("payload.digest-mismatch"), std::string::npos) << bad.err;
 
+  // Issue 15: an unknown partner could not run (2), naming the partner.
   CommandResult unknown = Cairn({"deposit", "nobody", (tmp_.path() / "src").string()});
-  EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_NE(unknown.err.find("partner.unknown"), std::string::npos) << unknown.err;
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no partner nobody"), std::string::npos) << unknown.err;
 
   CommandResult missing = Cairn({"deposit", "acme", (tmp_.path() / "nowhere").string()});
   EXPECT_EQ(missing.exit_code, 2);

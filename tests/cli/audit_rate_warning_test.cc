@@ -1,0 +1,35 @@
+// Issue 15: a schedule whose --rate is too low for its sweep to finish before
+// the next run is due is warned about, with the numbers (rate, bytes, time
+// needed, the window, the rate it would take); a rate that keeps up is not.
+#include <gmock/gmock.h>
+
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class AuditRateWarningTest : public RepoFixture {};
+
+TEST_F(AuditRateWarningTest, TooLowARateForTheIntervalIsWarnedWithTheNumbers) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");  // about 70 KiB per site
+  // 1 byte/s: about 20 hours for one site's copies, with a run every hour.
+  CommandResult slow =
+      Cairn({"audit", "schedule", "add", "slow", "--every", "1h", "--all", "--rate", "1"});
+  EXPECT_EQ(slow.exit_code, 0) << slow.err;  // added, but warned
+  EXPECT_THAT(slow.err, HasSubstr("warning: schedule slow: at --rate 1 B/s")) << slow.err;
+  EXPECT_THAT(slow.err, HasSubstr("KiB")) << slow.err;
+  EXPECT_THAT(slow.err, HasSubstr("longer than --every 1h")) << slow.err;
+  EXPECT_THAT(slow.err, HasSubstr("raise --rate to at least")) << slow.err;
+
+  // A rate that reads them in time: no warning.
+  CommandResult fine =
+      Cairn({"audit", "schedule", "add", "fine", "--every", "1h", "--all", "--rate", "200M"});
+  EXPECT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_THAT(fine.err, Not(HasSubstr("warning"))) << fine.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing

@@ -1,0 +1,55 @@
+// Issue 15: one id rule for partners, objects and sites, stated in the same
+// words in every message (and in repo/FORMAT.md); a folder deposit with a file
+// name that is not valid UTF-8 is refused naming that file (printed safely),
+// not as an encoding error in a manifest Cairn wrote itself.
+#include <gmock/gmock.h>
+
+#include "repo/repository.h"
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kRule =
+    "an id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'";
+
+class IdRuleTest : public RepoFixture {};
+
+TEST_F(IdRuleTest, EveryBadIdIsRefusedWithTheSameRule) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path src = MakeSourceFolder("maps");
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"partner", "add", "a b"},
+           {"partner", "add", ".hidden"},
+           {"site", "add", "c/d", repo::FileUrl((tmp_ / "c").string())},
+           {"deposit", "acme", src.string(), "--id", "a b"},
+           {"audit", "run", "--object", "acme/a b"},
+       }) {
+    CommandResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(kRule)) << args[0] << " " << args[1];
+  }
+  // The rule as FORMAT.md states it is the one the messages give.
+  EXPECT_THAT(ReadFile(fs::path(CAIRN_SOURCE_DIR) / "repo/FORMAT.md"), HasSubstr(kRule));
+  // Ids that follow it (also longer than the 64 characters partners once had).
+  EXPECT_EQ(Cairn({"partner", "add", std::string(100, 'p')}).exit_code, 0);
+}
+
+TEST_F(IdRuleTest, AFileNameThatIsNotUtf8IsRefusedNamingTheFile) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path src = MakeSourceFolder("names");
+  WriteFile(src / "caf\xe9.txt", "latin-1 name\n");  // é in Latin-1: not UTF-8
+  CommandResult r = Cairn({"deposit", "acme", src.string(), "--id", "names"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("caf\\xe9.txt")) << r.err;  // printed safely
+  EXPECT_THAT(r.err, HasSubstr("not valid UTF-8")) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("manifest-sha256.txt"))) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("payload.not-in-manifest"))) << r.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "repo/sites/a/bags/acme"));
+}
+
+}  // namespace
+}  // namespace cairn::testing

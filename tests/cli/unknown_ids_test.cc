@@ -1,0 +1,104 @@
+// Issue 15: an unknown partner, object, version or site is an error (exit 2,
+// could not run) naming what was not found, in every verb that looks one up,
+// never an empty success. Verbs that already did (show, restore, list, policy
+// show, gc/site --site, audit run --partner, schedule add) are held to it here
+// too, so that none slides back.
+#include <gmock/gmock.h>
+
+#include "tests/cli/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class UnknownIdsTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  }
+
+  // `args` exits 2 and names `what` on stderr; with --json (when the verb
+  // offers it) the error is a JSON object on stdout.
+  void ExpectNotFound(const std::vector<std::string>& args, const std::string& what) {
+    std::string shown;
+    for (const std::string& a : args) shown += a + " ";
+    CommandResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 2) << shown << "\n" << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(what)) << shown;
+    EXPECT_THAT(r.err, HasSubstr("NotFound")) << shown << r.err;
+  }
+};
+
+TEST_F(UnknownIdsTest, EventsOfAnUnknownPartnerObjectOrVersionExitTwo) {
+  ExpectNotFound({"events", "acme/nope"}, "acme/nope");
+  ExpectNotFound({"events", "acme/maps@v9"}, "acme/maps@v9");
+  ExpectNotFound({"events", "zz"}, "partner zz");
+  ExpectNotFound({"events", "zz/maps"}, "partner zz");
+  CommandResult json = Cairn({"events", "acme/maps@v9", "--json"});
+  EXPECT_EQ(json.exit_code, 2);
+  auto err = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(err.is_discarded()) << json.out;
+  EXPECT_EQ(err["error"]["code"], "NotFound");
+
+  // Known ones still list their events; @vN only that version's.
+  CommandResult v1 = Cairn({"events", "acme/maps@v1", "--json"});
+  ASSERT_EQ(v1.exit_code, 0) << v1.err;
+  auto events = nlohmann::json::parse(v1.out);
+  ASSERT_FALSE(events.empty());
+  Deposit("acme", MakeSourceFolder("maps2").string(), "maps");
+  CommandResult only_v2 = Cairn({"events", "acme/maps@v2", "--json"});
+  ASSERT_EQ(only_v2.exit_code, 0) << only_v2.err;
+  for (const auto& e : nlohmann::json::parse(only_v2.out)) {
+    EXPECT_EQ(e.dump().find("\"version\":1,"), std::string::npos) << e.dump();
+  }
+  EXPECT_EQ(Cairn({"events", "acme"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"events", "acme/maps"}).exit_code, 0);
+}
+
+TEST_F(UnknownIdsTest, AuditRunOfAnUnknownObjectExitsTwo) {
+  ExpectNotFound({"audit", "run", "--object", "acme/nope"}, "acme/nope");
+  ExpectNotFound({"audit", "run", "--partner", "zz"}, "partner zz");
+  ExpectNotFound({"audit", "run", "--site", "zz"}, "site");
+  CommandResult at = Cairn({"audit", "run", "--object", "acme/maps@v1"});
+  EXPECT_EQ(at.exit_code, 2) << at.out << at.err;  // --object takes no version
+  EXPECT_THAT(at.err, HasSubstr("--object"));
+  EXPECT_EQ(Cairn({"audit", "run", "--object", "acme/maps"}).exit_code, 0);
+}
+
+TEST_F(UnknownIdsTest, ReplicateAndDepositWithUnknownIdsExitTwo) {
+  ExpectNotFound({"replicate", "--partner", "zz"}, "partner zz");
+  ExpectNotFound({"replicate", "--partner", "acme", "--object", "nope"}, "acme/nope");
+  ExpectNotFound({"replicate", "--site", "zz"}, "site");
+  CommandResult no_partner = Cairn({"replicate", "--object", "maps"});
+  EXPECT_EQ(no_partner.exit_code, 2) << no_partner.err;  // which partner's maps?
+  EXPECT_THAT(no_partner.err, HasSubstr("--partner"));
+  EXPECT_EQ(Cairn({"replicate", "--partner", "acme", "--object", "maps"}).exit_code, 0);
+
+  // A deposit for a partner that does not exist could not run: nothing to
+  // refuse in the bag itself.
+  CommandResult dep = Cairn({"deposit", "zz", MakeSourceFolder("x").string(), "--id", "x"});
+  EXPECT_EQ(dep.exit_code, 2) << dep.out << dep.err;
+  EXPECT_THAT(dep.err, HasSubstr("partner zz"));
+  EXPECT_THAT(dep.err, HasSubstr("partner add"));
+}
+
+TEST_F(UnknownIdsTest, TheVerbsThatAlreadyRefusedStillDo) {
+  ExpectNotFound({"show", "acme/nope"}, "acme/nope");
+  ExpectNotFound({"show", "acme/maps@v9"}, "acme/maps@v9");
+  ExpectNotFound({"restore", "acme/maps@v9", (tmp_ / "out").string()}, "acme/maps@v9");
+  ExpectNotFound({"list", "zz"}, "partner zz");
+  ExpectNotFound({"policy", "show", "--partner", "zz"}, "partner zz");
+  ExpectNotFound({"gc", "--site", "zz"}, "site");
+  ExpectNotFound({"site", "check", "zz"}, "site");
+  ExpectNotFound({"site", "resync", "zz"}, "site");
+  ExpectNotFound({"audit", "schedule", "add", "s", "--every", "1d", "--object", "acme/nope"},
+                 "acme/nope");
+  ExpectNotFound({"audit", "schedule", "remove", "nope"}, "schedule nope");
+  ExpectNotFound({"audit", "report", "--run", "999"}, "audit run 999");
+  ExpectNotFound({"events", "trust", "remove", "deadbeefdeadbeef"}, "deadbeefdeadbeef");
+}
+
+}  // namespace
+}  // namespace cairn::testing
