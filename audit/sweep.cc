@@ -88,6 +88,7 @@ class Sweep {
   std::mutex mu_;                              // report_, intervals_
   std::map<std::string, int64_t> intervals_;
   std::atomic<uint64_t> started_{0};
+  std::atomic<bool> cut_short_{false};  // a check was cancelled mid-copy
   internal::DownSites down_sites_;  // not read again as repair sources in this sweep
 };
 
@@ -149,7 +150,12 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
                        RateLimiter& limiter, std::string* unavailable_why) {
   internal::CheckResult check = internal::CheckCopy(site, copy, &limiter);
   unavailable_why->clear();
-  if (check.outcome == Outcome::kStopped) return Status::OK();  // the worker loop stops next
+  if (check.outcome == Outcome::kStopped) {
+    // Cut short: the run is interrupted even when this was the last copy taken
+    // (the worker loop then ends without asking ShouldStop again).
+    cut_short_ = true;
+    return Status::OK();
+  }
   int64_t now = repo_.clock().NowMicros();
   AuditReport d;
   std::vector<internal::ReplicaUpdate> updates;
@@ -387,7 +393,7 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   work();
   for (std::thread& t : threads) t.join();
   CAIRN_RETURN_IF_ERROR(first_error);
-  if (stopped) {
+  if (stopped || cut_short_.load()) {
     std::lock_guard<std::mutex> guard(mu_);
     report_.stopped = true;
     return Status::OK();
