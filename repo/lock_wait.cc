@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "bagit/time_text.h"
+
 namespace cairn::repo {
 namespace {
 
@@ -44,18 +46,16 @@ std::string HostName() {
   return host;
 }
 
+// getpwuid_r, not getpwuid: several threads take locks at once (one sweep
+// lock per site), and getpwuid's result is one static buffer.
 std::string UserName() {
-  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  passwd pw{};
+  passwd* found = nullptr;
+  char buffer[4096];
+  if (getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found && pw.pw_name) {
+    return pw.pw_name;
+  }
   return "uid " + std::to_string(geteuid());
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string RecordPath(const std::string& path, pid_t pid) {

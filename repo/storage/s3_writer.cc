@@ -393,7 +393,8 @@ Status S3Writer::CommitViaTempParts(std::string_view key) {
     if (!etag.ok() && first.ok()) first = etag.status();
   }
   CAIRN_RETURN_IF_ERROR(first);
-  CAIRN_RETURN_IF_ERROR(CompleteUpload(key, etags, /*if_none_match=*/false));
+  // Conditional like the direct path: a key made meanwhile is never replaced.
+  CAIRN_RETURN_IF_ERROR(CompleteUpload(key, etags, options_.if_absent));
   DeleteTempParts();
   return Status::OK();
 }
