@@ -89,7 +89,7 @@ class Sweep {
   std::map<std::string, int64_t> intervals_;
   std::atomic<uint64_t> started_{0};
   std::atomic<bool> cut_short_{false};  // a check was cancelled mid-copy
-  internal::DownSites down_sites_;  // not read again as repair sources in this sweep
+  internal::DownSites down_sites_;      // not read again as repair sources in this sweep
 };
 
 bool Sweep::ShouldStop() {

@@ -349,9 +349,9 @@ class CountingBackend : public StorageBackend {
 // through each wrapper: a wrapper never hides a fast path from a test.
 TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
   const std::vector<std::string> all = {
-      "NewWriter",          "Read",          "Stat",       "List",  "Remove",
-      "CleanupTemp",        "DisplayUrl",    "CreateRoot", "Probe", "OpenForCopy",
-      "Capabilities",       "Append",        "Commit",     "Abort", "AppendFromFile",
+      "NewWriter",          "Read",           "Stat",           "List",  "Remove",
+      "CleanupTemp",        "DisplayUrl",     "CreateRoot",     "Probe", "OpenForCopy",
+      "Capabilities",       "Append",         "Commit",         "Abort", "AppendFromFile",
       "VerifiedByReadBack", "DigestAppended", "ExtendRetention"};
   using Make = std::function<std::unique_ptr<StorageBackend>(std::unique_ptr<StorageBackend>)>;
   const std::vector<std::pair<std::string, Make>> wrappers = {
