@@ -36,6 +36,10 @@ struct Candidate {
   std::string path;  // a payload path holding the blob, or the tag file name
   int64_t next_due = 0;
   int64_t read_failures = 0;  // sweeps in a row that could not read it (site fine)
+  // A tag file copy the catalog once read back good on this site (its row has
+  // a last_verified time): other bytes there now are that copy decayed, which
+  // a repair may replace (Site::CopyBagFile's `verified_here`).
+  bool verified_once = false;
   // False for a blob copy picked without its size, names, ref and key:
   // CopyNamer fills them.
   bool named = true;

@@ -133,6 +133,32 @@ TEST_F(AuditTest, TagFilesAreAuditedAndRepaired) {
   EXPECT_EQ(cairn::testing::ReadFile(bagit_txt), good);
 }
 
+// A decayed version.pb that still parses as a consistent record of its own
+// version (one hex digit of a file's digest flipped: the soak's seed
+// 3832468283 made one) is damage the catalog vouches for: this site was read
+// back holding the catalog's bytes once, and bag files are written once. It
+// is repaired, not left alone as if it were another deposit's record.
+TEST_F(AuditTest, VersionRecordDecayedButStillParsingIsRepaired) {
+  fs::path record = SitePath("b") / "bags/acme/maps/v1/version.pb";
+  ASSERT_TRUE(fs::exists(record));
+  const std::string good = cairn::testing::ReadFile(record);
+  const std::string digest = Sha(kTwo);
+  size_t at = good.find(digest);
+  ASSERT_NE(at, std::string::npos) << "version.pb holds the file's digest as hex";
+  std::string decayed = good;
+  decayed[at] = decayed[at] == '0' ? '1' : '0';
+  fs::remove(record);
+  cairn::testing::WriteFile(record, decayed);
+  auto report = RunAudit(*repo_, Options());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->corrupt, 1u);
+  EXPECT_EQ(report->findings[0].path, "version.pb");
+  EXPECT_EQ(report->findings[0].site, "b");
+  EXPECT_EQ(report->repaired, 1u);
+  EXPECT_EQ(report->damaged, 0u);
+  EXPECT_EQ(cairn::testing::ReadFile(record), good);
+}
+
 TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
   for (const char* site : {"a", "b", "c"}) fs::remove(BlobPath(site, kTwo));
   uint64_t head = Head();

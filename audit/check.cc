@@ -161,6 +161,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
     item.sha256 = copy.sha256;
     item.size = copy.size;
     item.version_record = copy.path == "version.pb";
+    item.target_verified_once = copy.verified_once;
     // A blob on the target is read back first, never removed unseen: kept if it
     // verifies now (repaired meanwhile), replaced through Site if still bad.
     repo::replicate_internal::CopyResult copied =

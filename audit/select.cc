@@ -40,7 +40,7 @@ WHERE b.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kTagQuery = R"sql(
 SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name,
-  r.read_failures
+  r.read_failures, r.last_verified
 FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
 JOIN versions v ON v.id = t.version_id
 WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
@@ -103,6 +103,7 @@ Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScop
     c.version = static_cast<uint32_t>(tags.Int(8));
     c.path = tags.Text(9);
     c.read_failures = tags.Int(10);
+    c.verified_once = tags.Int(11) > 0;
     c.key = repo::layout::TagFileKey(c.partner, c.object, c.version, c.path);
     picked.push_back(std::move(c));
   }

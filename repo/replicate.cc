@@ -85,6 +85,9 @@ class JobRunner {
       }
       if (r.state == ReplicaState::kOk) item.ok_sites.push_back(r.site);
       if (r.site == job.target_site() && r.state == ReplicaState::kOk) item.target_ok = true;
+      if (r.site == job.target_site() && r.last_verified_micros > 0) {
+        item.target_verified_once = true;
+      }
     }
     std::vector<replicate_internal::CopyItem*> todo;
     for (auto& [id, item] : items) {

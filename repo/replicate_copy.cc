@@ -82,12 +82,14 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
     // replaces only bytes it can prove damaged (never another deposit's).
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(item.key);
     if (!ref) return target_failed(Status::InvalidArgument(item.key + " is not a bag file key"));
-    Result<Site::BagFileCopyResult> copied =
-        to.CopyBagFile(*ref, item.sha256, item.size, [&](BlobWriter& writer) -> Status {
+    Result<Site::BagFileCopyResult> copied = to.CopyBagFile(
+        *ref, item.sha256, item.size,
+        [&](BlobWriter& writer) -> Status {
           Status written = FillFrom(from, item, writer, &result, &read);
           if (written.ok() && !read.ok()) return read;  // aborts the writer
           return written.ok() ? written : written.WithContext(target);
-        });
+        },
+        item.target_verified_once);
     if (!read.ok()) {
       result.status = read.WithContext("site " + from.id());
       return result;

@@ -20,7 +20,11 @@ struct CopyItem {
   std::string sha256;  // what the bytes must hash to
   uint64_t size = 0;
   bool version_record = false;
-  bool target_ok = false;             // the target's copy is already ok
+  bool target_ok = false;  // the target's copy is already ok
+  // The catalog once read the target's copy back with `sha256` (its row has
+  // a last_verified time): other bytes found there now are that copy decayed
+  // (Site::CopyBagFile's `verified_here`).
+  bool target_verified_once = false;
   std::vector<std::string> ok_sites;  // sites whose copy the catalog says is ok
 };
 
@@ -36,7 +40,8 @@ struct CopyResult {
 // is wrong). A tag file or version.pb goes through Site::CopyBagFile,
 // write-once: one already holding these bytes counts as present; one holding
 // other bytes is never replaced (AlreadyExists, target_failed: another
-// deposit of that version number) unless the Site proves them damaged. The
+// deposit of that version number) unless the Site proves them damaged (or
+// item.target_verified_once vouches that they are this copy decayed). The
 // copy is read back from `to` and must hash to item.sha256 with item.size
 // bytes. Errors name the site at fault.
 CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item);

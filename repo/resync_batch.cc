@@ -126,6 +126,7 @@ void PlanJob(Repository& repo, const std::string& target, ResyncJob* job) {
     if (r.site == target) {
       on_target.insert(id);
       item.target_state_ok = r.state == ReplicaState::kOk;
+      c.target_verified_once = r.last_verified_micros > 0;
     } else if (r.state == ReplicaState::kOk) {
       c.ok_sites.push_back(r.site);
     }

@@ -384,8 +384,13 @@ Status Site::CommitVersionRecord(BlobWriter& writer, std::string_view partner,
 }
 
 Result<std::string> Site::ProvenDamaged(const layout::TagFileRef& ref, const std::string& key,
-                                        std::string_view held_sha256, std::string_view sha256_hex) {
+                                        std::string_view held_sha256, std::string_view sha256_hex,
+                                        bool verified_here) {
   const std::string held = "it held bytes with sha256 " + std::string(held_sha256);
+  if (verified_here) {
+    return key + ": the catalog verified this site holding it with sha256 " +
+           std::string(sha256_hex) + " once, and bag files are written once; " + held;
+  }
   const std::string record_key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
   Result<std::string> record = ReadAll(record_key);
   if (record.status().IsNotFound()) return std::string();  // nothing vouches either way
@@ -426,7 +431,8 @@ Result<std::string> Site::ProvenDamaged(const layout::TagFileRef& ref, const std
 Result<Site::BagFileCopyResult> Site::CopyBagFile(const layout::TagFileRef& ref,
                                                   std::string_view sha256_hex,
                                                   std::optional<uint64_t> size,
-                                                  const std::function<Status(BlobWriter&)>& fill) {
+                                                  const std::function<Status(BlobWriter&)>& fill,
+                                                  bool verified_here) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(ref.partner, ref.object, ref.version));
   if (!ref.is_version_record()) CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(ref.name));
   CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
@@ -441,7 +447,8 @@ Result<Site::BagFileCopyResult> Site::CopyBagFile(const layout::TagFileRef& ref,
       result.how = BagFileCopy::kPresent;
       return result;
     }
-    CAIRN_ASSIGN_OR_RETURN(result.replaced, ProvenDamaged(ref, key, *held, sha256_hex));
+    CAIRN_ASSIGN_OR_RETURN(result.replaced,
+                           ProvenDamaged(ref, key, *held, sha256_hex, verified_here));
     if (result.replaced.empty()) {
       return Status::AlreadyExists("site " + DisplayUrl() + ": " + key + " already holds " +
                                    std::string(kOtherDeposit) + " (it holds sha256 " + *held +

@@ -180,11 +180,18 @@ class Site {
   // exception is bytes proven damaged, replaced (kReplaced): for a tag file,
   // this site's own version.pb of that version lists the name with
   // `sha256_hex`; for version.pb, the bytes held do not parse as a consistent
-  // record of that partner, object and version. Unavailable if the marker is
-  // gone. Errors from `fill` are returned as they are (the writer aborted).
+  // record of that partner, object and version; for either, `verified_here`:
+  // the caller's catalog records this site read back holding exactly
+  // `sha256_hex` under this key once (a replica row verified at some time),
+  // and bag files are written once, so any other bytes there now are those
+  // bytes decayed (a flip that still parses as a record included). A catalog
+  // that never verified this site's copy (a pending row, a rebuilt catalog's
+  // unverified rows) vouches for nothing. Unavailable if the marker is gone.
+  // Errors from `fill` are returned as they are (the writer aborted).
   Result<BagFileCopyResult> CopyBagFile(const layout::TagFileRef& ref, std::string_view sha256_hex,
                                         std::optional<uint64_t> size,
-                                        const std::function<Status(BlobWriter&)>& fill);
+                                        const std::function<Status(BlobWriter&)>& fill,
+                                        bool verified_here = false);
 
   // What this site holds of one object: its version folders, and for each
   // whether it has version.pb (complete) or not (a deposit that stopped
@@ -249,7 +256,8 @@ class Site {
   // Why the bytes under `ref`'s key, with SHA-256 `held_sha256`, are proven not
   // to be that bag file (see CopyBagFile); empty if they are not proven wrong.
   Result<std::string> ProvenDamaged(const layout::TagFileRef& ref, const std::string& key,
-                                    std::string_view held_sha256, std::string_view sha256_hex);
+                                    std::string_view held_sha256, std::string_view sha256_hex,
+                                    bool verified_here);
   static constexpr std::string_view kOtherDeposit =
       "other bytes (written once, never replaced: another deposit of this version number)";
 

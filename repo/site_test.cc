@@ -215,6 +215,25 @@ TEST(Site, CopiedBagFilesReplaceOnlyBytesProvenDamaged) {
   ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
   EXPECT_EQ(rewritten->how, Site::BagFileCopy::kReplaced);
   EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), ours);
+
+  // A consistent record that is not the copy's: another deposit's unless the
+  // caller's catalog verified this site holding the copy's bytes once (then
+  // it is that copy decayed, even though it still parses).
+  auto decayed = std::move(Site::Init(std::make_unique<MemoryBackend>("flip"), "f")).value();
+  ASSERT_TRUE(decayed->PutVersionRecord("acme", "obj", 1, record_of("uS", "A: 2\n")).ok());
+  site = std::move(decayed);
+  EXPECT_TRUE(copy("version.pb", ours).status().IsAlreadyExists());
+  layout::TagFileRef record{"acme", "obj", 1, std::string(layout::kVersionRecordName)};
+  auto vouched = site->CopyBagFile(
+      record, Sha256Hex(ours), ours.size(),
+      [&](BlobWriter& w) {
+        return w.Append(std::as_bytes(std::span<const char>(ours.data(), ours.size())));
+      },
+      /*verified_here=*/true);
+  ASSERT_TRUE(vouched.ok()) << vouched.status().ToString();
+  EXPECT_EQ(vouched->how, Site::BagFileCopy::kReplaced);
+  EXPECT_NE(vouched->replaced.find("verified"), std::string::npos) << vouched->replaced;
+  EXPECT_EQ(*site->ReadVersionRecord("acme", "obj", 1), ours);
 }
 
 TEST(Site, OnlyUnacknowledgedVersionFoldersAreRemoved) {
