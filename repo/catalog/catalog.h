@@ -237,6 +237,7 @@ class Catalog {
   sql::Db& db() { return db_; }
 
  private:
+  friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_util.h)
   Catalog(sql::Db db, Clock* clock, Backoff backoff)
       : db_(std::move(db)), clock_(clock), backoff_(backoff) {}
   Result<int64_t> SiteId(const std::string& name);
