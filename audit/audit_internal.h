@@ -16,64 +16,21 @@
 #include "audit/sample.h"
 #include "bagit/digest.h"
 #include "proto/event.pb.h"
-#include "repo/catalog/sqlite.h"
+#include "repo/catalog/catalog_audit.h"
 #include "repo/events/event_types.h"
 #include "repo/site.h"
 
 namespace cairn::audit::internal {
 
-// One replica row the sweep will check, with the names a finding needs.
-struct Candidate {
-  int64_t replica_id = 0;
-  repo::ReplicaRef ref;
-  std::string site;
-  std::string sha256;
-  uint64_t size = 0;
-  std::string key;  // storage key on every site
-  std::string partner;
-  std::string object;
-  uint32_t version = 0;
-  std::string path;  // a payload path holding the blob, or the tag file name
-  int64_t next_due = 0;
-  int64_t read_failures = 0;  // sweeps in a row that could not read it (site fine)
-  // A tag file copy the catalog once read back good on this site (its row has
-  // a last_verified time): other bytes there now are that copy decayed, which
-  // a repair may replace (Site::CopyBagFile's `verified_here`).
-  bool verified_once = false;
-  // False for a blob copy picked without its size, names, ref and key:
-  // CopyNamer fills them.
-  bool named = true;
-};
+// One replica row the sweep will check, with the names a finding needs
+// (blob copies picked unnamed get them from Catalog::Reader::NameCopy).
+using Candidate = repo::AuditCopy;
 
 // Replica rows in `scope` that are not pending (due ones only in kDue mode,
 // next_due <= now), oldest next_due first, then thinned by `sample`.
-Result<std::vector<Candidate>> PickCandidates(repo::sql::Db& db, const AuditScope& scope,
-                                              AuditMode mode, const Sample& sample,
-                                              int64_t now_micros);
-
-// Fills size, partner, object, version and path of blob copies picked
-// without them (the first version and path that hold the blob); a no-op for
-// others. NotFound if the catalog has no blobs row for the copy.
-// Keeps its statement prepared across copies: one per worker and connection.
-// Looks names up kNamesPerRead at a time inside one read transaction (BEGIN
-// ... COMMIT on `db`), not one per copy: the names of a blob do not change
-// during a sweep, and each read transaction costs shared-memory locks and a
-// WAL header check. The transaction ends after kNamesPerRead names and when
-// the CopyNamer is destroyed; `db` is for reads only while it lives.
-class CopyNamer {
- public:
-  static constexpr int kNamesPerRead = 256;
-  explicit CopyNamer(repo::sql::Db& db) : db_(db) {}
-  ~CopyNamer();
-  CopyNamer(const CopyNamer&) = delete;
-  CopyNamer& operator=(const CopyNamer&) = delete;
-  Status Name(Candidate& copy);
-
- private:
-  repo::sql::Db& db_;
-  std::unique_ptr<repo::sql::Stmt> stmt_;
-  int names_in_read_ = 0;  // > 0: a read transaction is open
-};
+Result<std::vector<Candidate>> PickCandidates(repo::Catalog::Reader& reader,
+                                              const AuditScope& scope, AuditMode mode,
+                                              const Sample& sample, int64_t now_micros);
 
 // Hashes the whole local file `fd` (from StorageBackend::OpenForCopy) into
 // `hasher`, paced by `limiter` (may be null). False, with `hasher` in an
@@ -107,15 +64,7 @@ struct CheckResult {
 CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limiter);
 
 // One replica row update, written in a batch.
-struct ReplicaUpdate {
-  int64_t replica_id = 0;
-  repo::ReplicaState state = repo::ReplicaState::kOk;
-  int64_t last_verified = -1;  // -1: keep
-  int64_t next_due = 0;
-  std::string detail;
-  int64_t read_failures = 0;  // failed reads in a row; 0 after a read to the end
-  bool keep_state = false;    // leave `state` as it is (a failed read not given up on yet)
-};
+using ReplicaUpdate = repo::AuditReplicaUpdate;
 
 struct RepairResult {
   bool repaired = false;
@@ -152,9 +101,9 @@ class DownSites {
 // Finds another replica of the same blob or tag file that verifies (ok rows
 // first), removes the bad copy on `copy.site` and writes a verified one.
 // Sources on a site in `down` (may be null) are skipped; a source site found
-// unreadable is added to it.
-RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy,
-                        DownSites* down = nullptr);
+// unreadable is added to it. The other copies are looked up through `reader`.
+RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
+                        const Candidate& copy, DownSites* down = nullptr);
 
 // Collects replica updates, findings, events and counts; writes them in one
 // catalog transaction (replica rows, audit_findings rows, audit_runs counts)
@@ -166,15 +115,14 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
 // at a time).
 class BatchWriter {
  public:
-  BatchWriter(repo::Repository& repo, repo::sql::Db db, int64_t run_id, size_t batch_size)
-      : repo_(repo), db_(std::move(db)), run_id_(run_id), batch_size_(batch_size) {}
+  BatchWriter(repo::Repository& repo, repo::Catalog::AuditRecorder& recorder, int64_t run_id,
+              size_t batch_size)
+      : repo_(repo), recorder_(recorder), run_id_(run_id), batch_size_(batch_size) {}
   // Adds one check's updates, findings, events and count deltas; writes when full.
   Status Add(std::vector<ReplicaUpdate> updates, std::vector<Finding> findings,
              std::vector<proto::Event> events, const AuditReport& deltas);
   Status Flush();
-  // Only while no Add or Flush runs.
-  repo::sql::Db& db() { return db_; }
-  // Unavailable findings stored so far, per site (see FindingsWriter).
+  // Unavailable findings stored so far, per site (see FindingsToStore).
   std::map<std::string, size_t>& unavailable_stored() { return unavailable_stored_; }
 
  private:
@@ -187,32 +135,28 @@ class BatchWriter {
   Batch TakeLocked();
   Status Write(Batch& batch);
   repo::Repository& repo_;
-  repo::sql::Db db_;
+  repo::Catalog::AuditRecorder& recorder_;
   int64_t run_id_;
   size_t batch_size_;
   std::mutex mu_;        // current_, checks_
-  std::mutex write_mu_;  // db_, unavailable_stored_, one batch written at a time
+  std::mutex write_mu_;  // recorder_, unavailable_stored_, one batch written at a time
   Batch current_;
   size_t checks_ = 0;
   std::map<std::string, size_t> unavailable_stored_;
 };
 
-// Inserts `findings` as audit_findings rows of run `run_id` (inside the
-// caller's transaction). Unavailable findings: at most
+// The audit_findings rows of `findings`. Unavailable findings: at most
 // kMaxUnavailableFindingsStored per site over the run, counted in
 // `unavailable_stored` (the counts keep the full number).
 inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
-Status InsertFindings(repo::sql::Db& db, int64_t run_id, std::span<const Finding> findings,
-                      std::map<std::string, size_t>& unavailable_stored);
-
-// Inserts the audit_runs row of a sweep starting now; returns its id.
-Result<int64_t> StartRun(repo::sql::Db& db, const std::string& schedule, int64_t now_micros);
+std::vector<repo::AuditFindingRecord> FindingsToStore(
+    std::span<const Finding> findings, std::map<std::string, size_t>& unavailable_stored);
 
 // Finishes the audit_runs row (state done or aborted, summary JSON) and writes
 // the run's per-site counts and report.findings[first_unstored...] (those not
 // written by the BatchWriter: orphans, catalog rows), in one transaction.
-Status FinishRun(repo::sql::Db& db, const AuditReport& report, size_t first_unstored,
-                 std::map<std::string, size_t>& unavailable_stored);
+Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& report,
+                 size_t first_unstored, std::map<std::string, size_t>& unavailable_stored);
 
 // A finding about `copy` on `site`.
 Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,

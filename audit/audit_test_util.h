@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "bagit/digest.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/deposit_test_util.h"
 #include "repo/site_layout.h"
 
@@ -39,7 +40,7 @@ class AuditTest : public repo::DepositTest {
     return SitePath(site) / repo::layout::BlobKey(Sha(content));
   }
   int64_t CountRows(const std::string& sql) {
-    auto n = repo_->catalog().db().QueryInt(sql);
+    auto n = repo::CatalogTestAccess::Db(repo_->catalog()).QueryInt(sql);
     EXPECT_TRUE(n.ok()) << n.status().ToString();
     return n.ok() ? *n : -1;
   }

@@ -11,13 +11,7 @@
 namespace cairn::audit {
 namespace {
 
-struct VersionRow {
-  int64_t id = 0;
-  std::string partner, object;
-  uint32_t version = 0;
-  int64_t record_tag_id = 0;
-  std::string record_sha256;  // catalog's digest of version.pb
-};
+using VersionRow = repo::VersionRecordRow;
 
 struct FileRow {
   uint64_t size = 0;
@@ -26,16 +20,10 @@ struct FileRow {
 
 // The version.pb of `v` from the first site whose copy has the catalog's digest.
 Result<std::optional<std::pair<std::string, proto::VersionRecord>>> ReadRecord(
-    repo::Repository& repo, repo::sql::Db& db, const VersionRow& v, const AuditScope& scope) {
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::sql::Stmt stmt,
-      db.Prepare("SELECT s.name FROM replicas r JOIN sites s ON s.id = r.site_id "
-                 "WHERE r.tag_file_id = ?1 ORDER BY r.state = 'ok' DESC, s.name"));
-  stmt.Bind(1, v.record_tag_id);
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    std::string site_name = stmt.Text(0);
+    repo::Repository& repo, repo::Catalog::Reader& reader, const VersionRow& v,
+    const AuditScope& scope) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> sites, reader.TagFileSites(v.record_tag_id));
+  for (const std::string& site_name : sites) {
     if (!scope.site.empty() && site_name != scope.site) continue;
     Result<repo::Site*> site = repo.OpenSite(site_name);
     if (!site.ok()) continue;
@@ -61,24 +49,20 @@ void AddMismatch(const VersionRow& v, const std::string& path, const std::string
   f.path = path;
   f.site = site;
   f.sha256 = sha256;
-  f.detail = "catalog row files(version_id=" + std::to_string(v.id) + ", path=" + path +
+  f.detail = "catalog row files(version_id=" + std::to_string(v.version_id) + ", path=" + path +
              "): " + std::move(detail) + " (version.pb on site " + site + ")";
   report.findings.push_back(std::move(f));
 }
 
-Status CheckVersion(repo::Repository& repo, repo::sql::Db& db, const VersionRow& v,
+Status CheckVersion(repo::Repository& repo, repo::Catalog::Reader& reader, const VersionRow& v,
                     const AuditScope& scope, AuditReport& report) {
-  CAIRN_ASSIGN_OR_RETURN(auto found, ReadRecord(repo, db, v, scope));
+  CAIRN_ASSIGN_OR_RETURN(auto found, ReadRecord(repo, reader, v, scope));
   if (!found) return Status::OK();
   const auto& [site, record] = *found;
   std::map<std::string, FileRow> rows;
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
-                         db.Prepare("SELECT path, size, sha256 FROM files WHERE version_id = ?1"));
-  stmt.Bind(1, v.id);
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    rows[stmt.Text(0)] = FileRow{static_cast<uint64_t>(stmt.Int(1)), stmt.Text(2)};
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::FileEntry> files, reader.VersionFiles(v.version_id));
+  for (repo::FileEntry& file : files) {
+    rows[std::move(file.path)] = FileRow{file.size, std::move(file.sha256)};
   }
   for (const proto::VersionFile& file : record.files()) {
     auto it = rows.find(file.path());
@@ -106,26 +90,12 @@ Status CheckVersion(repo::Repository& repo, repo::sql::Db& db, const VersionRow&
 
 }  // namespace
 
-Status CheckCatalogRows(repo::Repository& repo, repo::sql::Db& db, const AuditScope& scope,
-                        AuditReport& report) {
-  std::vector<VersionRow> versions;
-  {
-    CAIRN_ASSIGN_OR_RETURN(
-        repo::sql::Stmt stmt,
-        db.Prepare("SELECT v.id, v.partner, v.object, v.version, t.id, t.sha256 FROM versions v "
-                   "JOIN tag_files t ON t.version_id = v.id AND t.name = 'version.pb' "
-                   "WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2) "
-                   "ORDER BY v.id"));
-    stmt.Bind(1, scope.partner).Bind(2, scope.object);
-    for (;;) {
-      CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      versions.push_back(VersionRow{stmt.Int(0), stmt.Text(1), stmt.Text(2),
-                                    static_cast<uint32_t>(stmt.Int(3)), stmt.Int(4), stmt.Text(5)});
-    }
-  }
+Status CheckCatalogRows(repo::Repository& repo, repo::Catalog::Reader& reader,
+                        const AuditScope& scope, AuditReport& report) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionRow> versions,
+                         reader.VersionRecordRows(scope.partner, scope.object));
   for (const VersionRow& v : versions) {
-    CAIRN_RETURN_IF_ERROR(CheckVersion(repo, db, v, scope, report));
+    CAIRN_RETURN_IF_ERROR(CheckVersion(repo, reader, v, scope, report));
   }
   return Status::OK();
 }

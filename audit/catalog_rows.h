@@ -5,7 +5,7 @@
 #define CAIRN_AUDIT_CATALOG_ROWS_H_
 
 #include "audit/audit.h"
-#include "repo/catalog/sqlite.h"
+#include "repo/catalog/catalog_audit.h"
 
 namespace cairn::audit {
 
@@ -17,8 +17,8 @@ namespace cairn::audit {
 // naming the row (version id, path) and both values; counted in
 // report.catalog_mismatch. A version with no readable version.pb anywhere is
 // left to the sweep's own findings. Errors only when the catalog cannot be read.
-Status CheckCatalogRows(repo::Repository& repo, repo::sql::Db& db, const AuditScope& scope,
-                        AuditReport& report);
+Status CheckCatalogRows(repo::Repository& repo, repo::Catalog::Reader& reader,
+                        const AuditScope& scope, AuditReport& report);
 
 }  // namespace cairn::audit
 

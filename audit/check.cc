@@ -10,41 +10,8 @@
 #include "repo/replicate_copy.h"
 
 namespace cairn::audit::internal {
-namespace {
 
 using bagit::Algorithm;
-
-// The other replicas of the same blob or tag file, ok ones first.
-struct OtherCopy {
-  int64_t replica_id = 0;
-  std::string site;
-};
-
-Result<std::vector<OtherCopy>> OtherCopies(repo::sql::Db& db, const Candidate& copy) {
-  bool blob = copy.ref.kind == repo::ReplicaRef::Kind::kBlob;
-  std::string sql = std::string(
-                        "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
-                        "r.site_id WHERE ") +
-                    (blob ? "r.blob = ?1" : "r.tag_file_id = ?1") +
-                    " AND r.id <> ?2 AND r.state <> 'pending' "
-                    "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare(sql));
-  if (blob) {
-    stmt.Bind(1, copy.sha256);
-  } else {
-    stmt.Bind(1, copy.ref.tag_file_id);
-  }
-  stmt.Bind(2, copy.replica_id);
-  std::vector<OtherCopy> others;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    others.push_back({stmt.Int(0), stmt.Text(1)});
-  }
-  return others;
-}
-
-}  // namespace
 
 CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limiter) {
   CheckResult result;
@@ -102,10 +69,11 @@ CheckResult CheckCopy(repo::Site& site, const Candidate& copy, RateLimiter* limi
   return result;
 }
 
-RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candidate& copy,
-                        DownSites* down) {
+RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
+                        const Candidate& copy, DownSites* down) {
   RepairResult result;
-  Result<std::vector<OtherCopy>> others = OtherCopies(db, copy);
+  // The other replicas of the same blob or tag file, ok ones first.
+  Result<std::vector<repo::OtherReplica>> others = reader.OtherReplicas(copy);
   if (!others.ok()) {
     result.detail = "not repaired: " + others.status().ToString();
     return result;
@@ -118,7 +86,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::sql::Db& db, const Candida
   bool some_unreadable = false;
   std::string why;
   int64_t now = repo.clock().NowMicros();
-  for (const OtherCopy& other : *others) {
+  for (const repo::OtherReplica& other : *others) {
     if (down != nullptr && down->Contains(other.site)) {
       some_unreadable = true;
       why += "; site " + other.site + ": could not be read earlier in this sweep";

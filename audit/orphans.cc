@@ -13,19 +13,9 @@
 namespace cairn::audit {
 namespace {
 
-Status OrphansOnSite(repo::Repository& repo, repo::sql::Db& db, const std::string& site,
+Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, const std::string& site,
                      AuditReport& report) {
-  std::unordered_set<std::string> known;
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::sql::Stmt stmt,
-      db.Prepare("SELECT r.blob FROM replicas r JOIN sites s ON s.id = r.site_id "
-                 "WHERE s.name = ?1 AND r.blob IS NOT NULL"));
-  stmt.Bind(1, site);
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    known.insert(stmt.Text(0));
-  }
+  CAIRN_ASSIGN_OR_RETURN(std::unordered_set<std::string> known, reader.BlobsListedOn(site));
   Result<repo::Site*> opened = repo.OpenSite(site);
   Status listed = opened.status();
   if (opened.ok()) {
@@ -163,21 +153,9 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
   return Status::OK();
 }
 
-constexpr std::string_view kNoCopyQuery = R"sql(
-SELECT b.sha256, MIN(v.partner), MIN(v.object), MIN(v.version), MIN(f.path)
-FROM blobs b JOIN files f ON f.sha256 = b.sha256 JOIN versions v ON v.id = f.version_id
-WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2)
-  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.blob = b.sha256 AND r.state = 'ok')
-GROUP BY b.sha256
-UNION ALL
-SELECT t.sha256, v.partner, v.object, v.version, t.name
-FROM tag_files t JOIN versions v ON v.id = t.version_id
-WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2)
-  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.tag_file_id = t.id AND r.state = 'ok'))sql";
-
 }  // namespace
 
-Status FindOrphans(repo::Repository& repo, repo::sql::Db& db, const AuditScope& scope,
+Status FindOrphans(repo::Repository& repo, repo::Catalog::Reader& reader, const AuditScope& scope,
                    AuditReport& report) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::SiteRecord> sites, repo.catalog().ListSites());
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::VersionHoldings> versions,
@@ -188,22 +166,20 @@ Status FindOrphans(repo::Repository& repo, repo::sql::Db& db, const AuditScope& 
   }
   for (const repo::SiteRecord& site : sites) {
     if (!scope.site.empty() && site.name != scope.site) continue;
-    CAIRN_RETURN_IF_ERROR(OrphansOnSite(repo, db, site.name, report));
+    CAIRN_RETURN_IF_ERROR(OrphansOnSite(repo, reader, site.name, report));
     CAIRN_RETURN_IF_ERROR(RecordsOnSite(repo, site.name, known, scope, report));
   }
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare(kNoCopyQuery));
-  stmt.Bind(1, scope.partner).Bind(2, scope.object);
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::UncopiedItem> uncopied,
+                         reader.UncopiedItems(scope.partner, scope.object));
+  for (repo::UncopiedItem& item : uncopied) {
     ++report.no_copy;
     Finding f;
     f.kind = FindingKind::kNoCopy;
-    f.partner = stmt.Text(1);
-    f.object = stmt.Text(2);
-    f.version = static_cast<uint32_t>(stmt.Int(3));
-    f.path = stmt.Text(4);
-    f.sha256 = stmt.Text(0);
+    f.partner = std::move(item.partner);
+    f.object = std::move(item.object);
+    f.version = item.version;
+    f.path = std::move(item.path);
+    f.sha256 = std::move(item.sha256);
     f.detail = "no ok copy on any site";
     report.findings.push_back(std::move(f));
   }

@@ -6,7 +6,7 @@
 #define CAIRN_AUDIT_ORPHANS_H_
 
 #include "audit/audit.h"
-#include "repo/catalog/sqlite.h"
+#include "repo/catalog/catalog_audit.h"
 
 namespace cairn::audit {
 
@@ -21,7 +21,7 @@ namespace cairn::audit {
 // finding per blob or tag file in scope (partner/object) with no ok replica.
 // Counts go to report.orphans, uncataloged, records_missing and no_copy.
 // Errors only when the catalog cannot be read.
-Status FindOrphans(repo::Repository& repo, repo::sql::Db& db, const AuditScope& scope,
+Status FindOrphans(repo::Repository& repo, repo::Catalog::Reader& reader, const AuditScope& scope,
                    AuditReport& report);
 
 }  // namespace cairn::audit

@@ -19,36 +19,26 @@ constexpr Unit kUnits[] = {{'w', 7 * repo::kMicrosPerDay},
                            {'m', 60 * repo::kMicrosPerSecond},
                            {'s', repo::kMicrosPerSecond}};
 
-constexpr std::string_view kColumns =
-    "name, every_micros, site, partner, object, sample, rate_bytes_per_sec, mode, last_run, "
-    "next_run, created";
-
-Schedule FromRow(const repo::sql::Stmt& row) {
+Schedule ScheduleFromRecord(const repo::ScheduleRecord& r) {
   Schedule s;
-  s.name = row.Text(0);
-  s.every_micros = row.Int(1);
-  s.scope.site = row.Text(2);
-  s.scope.partner = row.Text(3);
-  s.scope.object = row.Text(4);
-  s.sample = row.Text(5);
-  s.rate_bytes_per_sec = static_cast<uint64_t>(row.Int(6));
-  s.mode = row.Text(7) == "all" ? AuditMode::kAll : AuditMode::kDue;
-  s.last_run_micros = row.Int(8);
-  s.next_run_micros = row.Int(9);
-  s.created_micros = row.Int(10);
+  s.name = r.name;
+  s.every_micros = r.every_micros;
+  s.scope.site = r.site;
+  s.scope.partner = r.partner;
+  s.scope.object = r.object;
+  s.sample = r.sample;
+  s.rate_bytes_per_sec = r.rate_bytes_per_sec;
+  s.mode = r.mode == "all" ? AuditMode::kAll : AuditMode::kDue;
+  s.last_run_micros = r.last_run_micros;
+  s.next_run_micros = r.next_run_micros;
+  s.created_micros = r.created_micros;
   return s;
 }
 
-Result<std::vector<Schedule>> Query(repo::sql::Db& db, std::string_view where, int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt, db.Prepare("SELECT " + std::string(kColumns) +
-                                                          " FROM schedules " + std::string(where)));
-  if (now >= 0) stmt.Bind(1, now);
+std::vector<Schedule> SchedulesFromRecords(const std::vector<repo::ScheduleRecord>& records) {
   std::vector<Schedule> out;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(FromRow(stmt));
-  }
+  out.reserve(records.size());
+  for (const repo::ScheduleRecord& r : records) out.push_back(ScheduleFromRecord(r));
   return out;
 }
 
@@ -58,17 +48,6 @@ std::string NextSample(const std::string& sample) {
   if (!parsed.ok() || parsed->kind != Sample::Kind::kBucket) return sample;
   uint32_t next = parsed->bucket % parsed->buckets + 1;
   return std::to_string(next) + "/" + std::to_string(parsed->buckets);
-}
-
-Status RecordRun(repo::sql::Db& db, const Schedule& s, int64_t started) {
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::sql::Stmt stmt,
-      db.Prepare("UPDATE schedules SET last_run = ?1, next_run = ?2, sample = ?3 WHERE name = ?4"));
-  stmt.Bind(1, started)
-      .Bind(2, started + s.every_micros)
-      .Bind(3, NextSample(s.sample))
-      .Bind(4, s.name);
-  return stmt.Run();
 }
 
 }  // namespace
@@ -118,21 +97,18 @@ Status AddSchedule(repo::Repository& repo, Schedule s) {
     CAIRN_RETURN_IF_ERROR(catalog.ListVersions(s.scope.partner, s.scope.object).status());
   }
   int64_t now = repo.clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::sql::Stmt stmt,
-      catalog.db().Prepare("INSERT INTO schedules (" + std::string(kColumns) +
-                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10)"));
-  stmt.Bind(1, s.name)
-      .Bind(2, s.every_micros)
-      .Bind(3, s.scope.site)
-      .Bind(4, s.scope.partner)
-      .Bind(5, s.scope.object)
-      .Bind(6, s.sample)
-      .Bind(7, static_cast<int64_t>(s.rate_bytes_per_sec))
-      .Bind(8, s.mode == AuditMode::kAll ? "all" : "due")
-      .Bind(9, s.next_run_micros ? s.next_run_micros : now)
-      .Bind(10, now);
-  Status inserted = stmt.Run();
+  repo::ScheduleRecord record;
+  record.name = s.name;
+  record.every_micros = s.every_micros;
+  record.site = s.scope.site;
+  record.partner = s.scope.partner;
+  record.object = s.scope.object;
+  record.sample = s.sample;
+  record.rate_bytes_per_sec = s.rate_bytes_per_sec;
+  record.mode = s.mode == AuditMode::kAll ? "all" : "due";
+  record.next_run_micros = s.next_run_micros ? s.next_run_micros : now;
+  record.created_micros = now;
+  Status inserted = catalog.AddSchedule(record);
   if (inserted.IsAlreadyExists()) {
     return Status::AlreadyExists("schedule " + s.name +
                                  " already exists (remove it first to change it)");
@@ -141,25 +117,20 @@ Status AddSchedule(repo::Repository& repo, Schedule s) {
 }
 
 Result<std::vector<Schedule>> ListSchedules(repo::Repository& repo) {
-  return Query(repo.catalog().db(), "ORDER BY name", -1);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::ScheduleRecord> records, repo.catalog().ListSchedules());
+  return SchedulesFromRecords(records);
 }
 
 Status RemoveSchedule(repo::Repository& repo, const std::string& name) {
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
-                         repo.catalog().db().Prepare("DELETE FROM schedules WHERE name = ?1"));
-  stmt.Bind(1, name);
-  CAIRN_RETURN_IF_ERROR(stmt.Run());
-  if (repo.catalog().db().Changes() == 0) return Status::NotFound("no schedule " + name);
-  return Status::OK();
+  return repo.catalog().RemoveSchedule(name);
 }
 
 Result<std::vector<ScheduleRun>> RunDueSchedules(repo::Repository& repo,
                                                  const ScheduleRunOptions& options) {
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
-                         repo::sql::Db::Open(repo.catalog().path(), false, 30'000));
   int64_t now = repo.clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(std::vector<Schedule> due,
-                         Query(db, "WHERE next_run <= ?1 ORDER BY next_run, name", now));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::ScheduleRecord> records,
+                         repo.catalog().DueSchedules(now));
+  const std::vector<Schedule> due = SchedulesFromRecords(records);
   std::vector<ScheduleRun> runs;
   for (const Schedule& s : due) {
     if (options.cancel && options.cancel->load()) break;
@@ -180,7 +151,10 @@ Result<std::vector<ScheduleRun>> RunDueSchedules(repo::Repository& repo,
       run.status = report.status().WithContext("schedule " + s.name);
     } else {
       run.report = std::move(*report);
-      if (!run.report.stopped) CAIRN_RETURN_IF_ERROR(RecordRun(db, s, started));
+      if (!run.report.stopped) {
+        CAIRN_RETURN_IF_ERROR(repo.catalog().RecordScheduleRun(
+            s.name, started, started + s.every_micros, NextSample(s.sample)));
+      }
     }
     runs.push_back(std::move(run));
   }

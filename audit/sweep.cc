@@ -28,6 +28,9 @@ using internal::Outcome;
 using repo::ReplicaState;
 
 constexpr int kUnavailableInARow = 3;  // then the rest of the site is skipped
+// Memory maps of the sweep's reader connections (writers have none: SCHEMA.md).
+constexpr int64_t kPickMmapBytes = int64_t{1} << 30;      // the pick and the --all passes
+constexpr int64_t kWorkerMmapBytes = int64_t{256} << 20;  // each worker's name lookups
 
 // True when `site` still answers: its CAIRN-SITE marker reads. A copy that
 // cannot be read on a site that answers is that copy's problem (bad
@@ -61,12 +64,13 @@ class Sweep {
   // report and, for the BatchWriter, in `durable`.
   void AddFinding(const std::string& site, Finding f, const AuditReport& deltas,
                   std::vector<Finding>* durable = nullptr);
-  Status CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy, RateLimiter& limiter,
-                  std::string* unavailable_why);
+  Status CheckOne(repo::Site& site, repo::Catalog::Reader& reader, const Candidate& copy,
+                  RateLimiter& limiter, std::string* unavailable_why);
   // A copy that could not be read while its site answers: counted, backed
   // off, and after kReadsBeforeUnreadable sweeps in a row given up on
   // (`unreadable`) and repaired.
-  Status CopyUnreadable(repo::sql::Db& db, const Candidate& copy, const std::string& why);
+  Status CopyUnreadable(repo::Catalog::Reader& reader, const Candidate& copy,
+                        const std::string& why);
   // How a bad copy's row is written when it is not repaired.
   struct BadCopy {
     ReplicaState state = ReplicaState::kCorrupt;
@@ -75,8 +79,8 @@ class Sweep {
   };
   // Repairs `copy` (unless options_.repair is off) and records the finding
   // `f`, the counts `d` and `events` with the row: ok when repaired, else `bad`.
-  Status RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy& bad, Finding f,
-                   AuditReport d, std::vector<proto::Event> events);
+  Status RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, const BadCopy& bad,
+                   Finding f, AuditReport d, std::vector<proto::Event> events);
   Status SiteUnavailable(const std::string& site, const std::string& why,
                          const std::vector<const Candidate*>& copies, size_t from);
 
@@ -146,7 +150,7 @@ void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
   }
 }
 
-Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& copy,
+Status Sweep::CheckOne(repo::Site& site, repo::Catalog::Reader& reader, const Candidate& copy,
                        RateLimiter& limiter, std::string* unavailable_why) {
   internal::CheckResult check = internal::CheckCopy(site, copy, &limiter);
   unavailable_why->clear();
@@ -163,7 +167,7 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   std::vector<Finding> found;
   unavailable_why->clear();
   if (check.outcome == Outcome::kUnavailable && SiteMarkerReads(site)) {
-    return CopyUnreadable(db, copy, check.detail);
+    return CopyUnreadable(reader, copy, check.detail);
   }
   if (check.outcome == Outcome::kUnavailable) {
     *unavailable_why = check.detail;
@@ -196,10 +200,11 @@ Status Sweep::CheckOne(repo::Site& site, repo::sql::Db& db, const Candidate& cop
   BadCopy bad;
   bad.state = missing ? ReplicaState::kMissing : ReplicaState::kCorrupt;
   bad.retry_at = now;
-  return RepairBad(db, copy, bad, std::move(f), d, std::move(events));
+  return RepairBad(reader, copy, bad, std::move(f), d, std::move(events));
 }
 
-Status Sweep::CopyUnreadable(repo::sql::Db& db, const Candidate& copy, const std::string& why) {
+Status Sweep::CopyUnreadable(repo::Catalog::Reader& reader, const Candidate& copy,
+                             const std::string& why) {
   const int64_t now = repo_.clock().NowMicros();
   const int64_t failures = copy.read_failures + 1;
   const int64_t backoff =
@@ -233,11 +238,11 @@ Status Sweep::CopyUnreadable(repo::sql::Db& db, const Candidate& copy, const std
   bad.state = ReplicaState::kUnreadable;
   bad.retry_at = now + backoff;
   bad.read_failures = failures;
-  return RepairBad(db, copy, bad, std::move(f), d, std::move(events));
+  return RepairBad(reader, copy, bad, std::move(f), d, std::move(events));
 }
 
-Status Sweep::RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy& bad, Finding f,
-                        AuditReport d, std::vector<proto::Event> events) {
+Status Sweep::RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, const BadCopy& bad,
+                        Finding f, AuditReport d, std::vector<proto::Event> events) {
   std::vector<internal::ReplicaUpdate> updates;
   std::vector<Finding> found;
   auto bad_row = [&](const std::string& detail) {
@@ -248,7 +253,7 @@ Status Sweep::RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy&
   if (!options_.repair) {
     updates.push_back(bad_row(f.detail));
   } else {
-    internal::RepairResult repair = RepairCopy(repo_, db, copy, &down_sites_);
+    internal::RepairResult repair = RepairCopy(repo_, reader, copy, &down_sites_);
     // Other bad copies met while repairing: counted here only when this
     // sweep does not check them itself (no double counts).
     for (size_t i = 0; i < repair.other_updates.size(); ++i) {
@@ -294,13 +299,11 @@ Status Sweep::RepairBad(repo::sql::Db& db, const Candidate& copy, const BadCopy&
 Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
                               const std::vector<const Candidate*>& copies, size_t from) {
   down_sites_.Add(site);
-  Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
-  std::unique_ptr<internal::CopyNamer> namer;
-  if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
+  Result<std::unique_ptr<repo::Catalog::Reader>> namer = repo_.catalog().OpenReader(0);
   std::vector<Finding> found;
   for (size_t i = from; i < copies.size(); ++i) {
     Candidate c = *copies[i];
-    if (namer) (void)namer->Name(c);  // best effort: the digest names it anyway
+    if (namer.ok()) (void)(*namer)->NameCopy(c);  // best effort: the digest names it anyway
     AuditReport d;
     d.unavailable = 1;
     AddFinding(c.site,
@@ -350,17 +353,15 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
   std::string down_why;
   Status first_error;
   auto work = [&] {
-    Result<repo::sql::Db> db = repo::sql::Db::Open(repo_.catalog().path(), false, 30'000);
     // Names are looked up in pages of blobs and files that the sweep never
     // writes: read through a memory map, not a pread() per page.
-    if (db.ok()) (void)db->Exec("PRAGMA mmap_size = 268435456");
-    std::unique_ptr<internal::CopyNamer> namer;
-    if (db.ok()) namer = std::make_unique<internal::CopyNamer>(*db);
+    Result<std::unique_ptr<repo::Catalog::Reader>> reader =
+        repo_.catalog().OpenReader(kWorkerMmapBytes);
     for (;;) {
       size_t i;
       {
         std::lock_guard<std::mutex> guard(take_mu);
-        if (!db.ok() && first_error.ok()) first_error = db.status();
+        if (!reader.ok() && first_error.ok()) first_error = reader.status();
         if (down || stopped || !first_error.ok() || next >= copies.size()) return;
         if (ShouldStop()) {
           stopped = true;
@@ -370,11 +371,11 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
       }
       std::string why;
       Candidate named = *copies[i];
-      Status s = namer->Name(named);
+      Status s = (*reader)->NameCopy(named);
       if (s.IsNotFound()) {
         s = Status::OK();  // no blobs row: nothing to compare with (never picked before either)
       } else if (s.ok()) {
-        s = CheckOne(**opened, *db, named, limiter, &why);
+        s = CheckOne(**opened, **reader, named, limiter, &why);
       }
       std::lock_guard<std::mutex> guard(take_mu);
       if (!s.ok() && first_error.ok()) first_error = s;
@@ -424,19 +425,20 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   opts.user = repo::EventUser(opts.user);
   AuditReport report;
   report.started_micros = repo.clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(repo::sql::Db db,
-                         repo::sql::Db::Open(repo.catalog().path(), false, 30'000));
-  // Reading a large catalog through a memory map saves a system call per page.
-  CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA mmap_size = 1073741824"));
+  // Reading a large catalog through a memory map saves a system call per
+  // page; the writes go through a connection of their own, without one.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<repo::Catalog::Reader> reader,
+                         repo.catalog().OpenReader(kPickMmapBytes));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<repo::Catalog::AuditRecorder> recorder,
+                         repo.catalog().OpenAuditRecorder());
   auto select_start = std::chrono::steady_clock::now();
   CAIRN_ASSIGN_OR_RETURN(
       std::vector<Candidate> picked,
-      internal::PickCandidates(db, opts.scope, opts.mode, sample, report.started_micros));
+      internal::PickCandidates(*reader, opts.scope, opts.mode, sample, report.started_micros));
   report.select_micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - select_start)
                              .count();
-  CAIRN_ASSIGN_OR_RETURN(report.run_id,
-                         internal::StartRun(db, opts.schedule, report.started_micros));
+  CAIRN_ASSIGN_OR_RETURN(report.run_id, recorder->StartRun(opts.schedule, report.started_micros));
   report.planned = picked.size();
   std::map<std::string, std::vector<const Candidate*>> by_site;
   std::unordered_set<int64_t> planned;
@@ -445,7 +447,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     planned.insert(c.replica_id);
   }
 
-  internal::BatchWriter writer(repo, std::move(db), report.run_id, opts.batch_size);
+  internal::BatchWriter writer(repo, *recorder, report.run_id, opts.batch_size);
   Sweep sweep(repo, opts, writer, report, std::move(planned));
   std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
                                                                            by_site.end());
@@ -470,15 +472,15 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   CAIRN_RETURN_IF_ERROR(writer.Flush());
   const size_t first_unstored = report.findings.size();  // the rest is in audit_findings
   if (opts.mode == AuditMode::kAll && !report.stopped) {
-    CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, writer.db(), opts.scope, report));
+    CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, *reader, opts.scope, report));
     CAIRN_RETURN_IF_ERROR(CheckEventSegments(repo, opts, report));  // the sites' event logs
   }
   if (opts.orphans && !report.stopped) {
-    CAIRN_RETURN_IF_ERROR(FindOrphans(repo, writer.db(), opts.scope, report));
+    CAIRN_RETURN_IF_ERROR(FindOrphans(repo, *reader, opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
   CAIRN_RETURN_IF_ERROR(
-      internal::FinishRun(writer.db(), report, first_unstored, writer.unavailable_stored()));
+      internal::FinishRun(*recorder, report, first_unstored, writer.unavailable_stored()));
   return report;
 }
 

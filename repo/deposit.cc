@@ -192,7 +192,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   Ingest ingest(std::move(scratch));
   // The bag's manifests go to the scratch too: memory does not grow with them.
   CAIRN_ASSIGN_OR_RETURN(ingest.contents->manifests,
-                         DiskManifestIndex::Create(ingest.scratch->db()));
+                         DiskManifestIndex::Create(ingest.scratch->store()));
   Status run;
   int64_t now = catalog.clock().NowMicros();
   switch (kind) {

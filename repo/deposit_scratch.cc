@@ -24,16 +24,6 @@ constexpr std::string_view kSuffix = ".scratch";
 // never sees a scratch file that is not locked yet.
 constexpr std::string_view kCreatingPrefix = ".creating-deposit-";
 constexpr time_t kCreatingMaxAgeSeconds = 3600;
-// Page cache of the scratch database (negative: KiB). Bounds its memory.
-constexpr std::string_view kPragmas =
-    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
-    "PRAGMA cache_size = -512; PRAGMA temp_store = FILE";
-constexpr std::string_view kSchema =
-    "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
-    "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID; "
-    "CREATE TABLE held (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, "
-    "digests TEXT NOT NULL)";
-
 std::atomic<uint64_t> scratch_counter{0};
 // Generated manifests are handed on in chunks of this size.
 constexpr size_t kManifestChunk = 256 * 1024;
@@ -59,22 +49,9 @@ Result<std::unique_ptr<DepositScratch>> DepositScratch::Create(const std::string
     unlink(creating.c_str());
     return s;
   }
-  Result<sql::Db> db = sql::Db::Open(path, true, 0);
-  if (!db.ok()) {
-    unlink(path.c_str());
-    close(fd);
-    return db.status();
-  }
-  std::unique_ptr<DepositScratch> scratch(new DepositScratch(path, fd, std::move(db).value()));
-  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec(kPragmas));
-  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec(kSchema));
-  // One transaction for the whole deposit: rows spill to the file when the
-  // page cache is full; nothing is ever committed (the file is thrown away).
-  CAIRN_RETURN_IF_ERROR(scratch->db_.Exec("BEGIN"));
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt insert,
-                         scratch->db_.Prepare("INSERT INTO files (path, size, sha256, created, "
-                                              "other_digests) VALUES (?, ?, ?, ?, ?)"));
-  scratch->insert_.emplace(std::move(insert));
+  std::unique_ptr<DepositScratch> scratch(new DepositScratch(path, fd));
+  // On failure the scratch goes: its file is removed and unlocked.
+  CAIRN_ASSIGN_OR_RETURN(scratch->store_, ScratchStore::Open(path));
   return scratch;
 }
 
@@ -104,79 +81,43 @@ void DepositScratch::CleanupStale(const std::string& repo_root) {
 }
 
 DepositScratch::~DepositScratch() {
-  insert_.reset();
-  { sql::Db closing = std::move(db_); }
+  store_.reset();  // closes the database before its file goes
   unlink(path_.c_str());
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 Status DepositScratch::AddFile(std::string_view path, uint64_t size, std::string_view sha256,
                                bool created, std::string_view other_digests) {
-  sql::Stmt& insert = *insert_;
-  insert.Reset();
-  insert.Bind(1, path)
-      .Bind(2, static_cast<int64_t>(size))
-      .Bind(3, sha256)
-      .Bind(4, int64_t{created ? 1 : 0})
-      .Bind(5, other_digests.data() ? other_digests : std::string_view(""));  // never NULL
-  Status s = insert.Run();
+  Status s = store_->AddFile(path, size, sha256, created, other_digests);
   if (s.IsAlreadyExists())
     return Status::AlreadyExists("payload file stored twice: " + std::string(path));
   return s.WithContext("deposit scratch " + path_);
 }
 
 Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn) {
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt query,
-      db_.Prepare("SELECT path, size, sha256, other_digests FROM files ORDER BY path"));
-  IngestedFile file;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) return Status::OK();
-    file.path = query.Text(0);
-    file.size = static_cast<uint64_t>(query.Int(1));
-    file.sha256 = query.Text(2);
-    file.other_digests = query.Text(3);
-    CAIRN_RETURN_IF_ERROR(fn(file));
-  }
+  return store_->ForEachFile(fn);
 }
 
 Status DepositScratch::HoldPayload(std::string_view path, uint64_t size,
                                    const bagit::Digests& digests) {
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt * hold,
-      sql::PrepareOnce(db_, &hold_, "INSERT INTO held (path, size, digests) VALUES (?, ?, ?)"));
-  hold->Bind(1, path)
-      .Bind(2, static_cast<int64_t>(size))
-      .Bind(3, JoinDigests(digests, bagit::AlgorithmSet().set()));
-  Status s = hold->Run();
+  Status s = store_->HoldPayload(path, size, JoinDigests(digests, bagit::AlgorithmSet().set()));
   return s.ok() ? s : s.WithContext("deposit scratch " + path_);
 }
 
 Status DepositScratch::ForEachHeldPayload(
     const std::function<void(const std::string&, uint64_t, const bagit::Digests&)>& fn) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
-                         db_.Prepare("SELECT path, size, digests FROM held ORDER BY seq"));
   bagit::Digests digests;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) return Status::OK();
-    std::string joined = query.Text(2);
-    for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
-      digests.hex[a] = std::string(NthDigest(joined, a));
-    }
-    fn(query.Text(0), static_cast<uint64_t>(query.Int(1)), digests);
-  }
+  return store_->ForEachHeld(
+      [&](const std::string& path, uint64_t size, const std::string& joined) {
+        for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+          digests.hex[a] = std::string(NthDigest(joined, a));
+        }
+        fn(path, size, digests);
+      });
 }
 
 Status DepositScratch::ForEachCreatedBlob(const std::function<void(const std::string&)>& fn) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
-                         db_.Prepare("SELECT sha256 FROM files WHERE created = 1"));
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) return Status::OK();
-    fn(query.Text(0));
-  }
+  return store_->ForEachCreatedBlob(fn);
 }
 
 std::string JoinDigests(const bagit::Digests& digests, bagit::AlgorithmSet which) {

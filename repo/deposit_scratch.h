@@ -1,12 +1,12 @@
 // Internal to deposit: the per-file lists of one deposit kept on disk, so a
 // deposit's memory does not grow with its file count. A DepositScratch is a
-// small SQLite database in REPO/tmp/ (one table, clustered on the path, a few
-// MiB of page cache, no journal, no fsync: it is thrown away after the
-// deposit) that records every payload file stored (path, size, SHA-256,
-// whether this deposit created the blob, and for a folder deposit the digests
-// of the other manifest algorithms). The commit reads it back in path order to
-// write the manifests, version.pb and the catalog rows. The same database holds
-// the index of the bag's payload manifests (tables mi_*, repo/disk_manifest_index.h).
+// small SQLite database in REPO/tmp/ (repo/catalog/scratch_store.h: one
+// table, clustered on the path, a few MiB of page cache, no journal, no
+// fsync: it is thrown away after the deposit) that records every payload file stored (path, size,
+// SHA-256, whether this deposit created the blob, and for a folder deposit the digests of the other
+// manifest algorithms). The commit reads it back in path order to write the manifests, version.pb
+// and the catalog rows. The same database holds the index of the bag's payload manifests (tables
+// mi_*, repo/disk_manifest_index.h).
 //
 // A running deposit holds an exclusive flock(2) on its scratch file; the
 // file is removed when the deposit ends, and one a killed deposit left is
@@ -24,17 +24,13 @@
 #include "bagit/bag_checker.h"
 #include "bagit/digest.h"
 #include "bagit/status.h"
-#include "repo/catalog/sqlite.h"
+#include "repo/catalog/scratch_store.h"
 
 namespace cairn::repo::deposit_internal {
 
-// One payload file as stored: its bag path, size and SHA-256 (the blob key).
-struct IngestedFile {
-  std::string path;  // decoded, bag-relative: "data/a.txt"
-  uint64_t size = 0;
-  std::string sha256;
-  std::string other_digests;  // as given to DepositScratch::AddFile ("" if none)
-};
+// One payload file as stored: its bag path, size and SHA-256 (the blob key),
+// and other_digests as given to DepositScratch::AddFile ("" if none).
+using IngestedFile = ScratchFile;
 
 class DepositScratch {
  public:
@@ -73,17 +69,14 @@ class DepositScratch {
   const std::string& path() const { return path_; }
   // The scratch database, for other per-file tables of the deposit (the
   // manifest index, repo/disk_manifest_index.h); valid while this lives.
-  sql::Db* db() { return &db_; }
+  ScratchStore* store() { return store_.get(); }
 
  private:
-  DepositScratch(std::string path, int lock_fd, sql::Db db)
-      : path_(std::move(path)), lock_fd_(lock_fd), db_(std::move(db)) {}
+  DepositScratch(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
 
   std::string path_;
   int lock_fd_ = -1;
-  sql::Db db_;
-  std::optional<sql::Stmt> insert_;  // prepared once db_ has its final address
-  std::optional<sql::Stmt> hold_;    // HoldPayload's insert, prepared on first use
+  std::unique_ptr<ScratchStore> store_;  // the SQL (repo/catalog/scratch_store.h)
 };
 
 // The scratch keeps a file's digests as one text column: the hex digests of

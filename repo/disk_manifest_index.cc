@@ -9,54 +9,19 @@ namespace {
 
 using bagit::Algorithm;
 
-constexpr std::string_view kIndexSchema =
-    "CREATE TABLE mi_entry (id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE, "
-    "line INTEGER NOT NULL, listed INTEGER NOT NULL, seen INTEGER NOT NULL, "
-    "collision INTEGER NOT NULL, digests BLOB NOT NULL); "
-    "CREATE TABLE mi_tail (seq INTEGER PRIMARY KEY, path BLOB NOT NULL, line INTEGER NOT NULL, "
-    "digest BLOB NOT NULL)";
-
 // The collision hash as a signed column whose order is the unsigned order.
 int64_t CollisionColumn(uint64_t hash) { return static_cast<int64_t>(hash ^ (uint64_t{1} << 63)); }
 
 }  // namespace
 
-struct DiskManifestIndex::Statements {
-  std::optional<sql::Stmt> find, read, set_listed, mark_seen, tail_add, tail_scan, tail_clear,
-      insert, for_each, collisions, count;
-};
-
-DiskManifestIndex::DiskManifestIndex(sql::Db* db)
-    : db_(db), stmts_(std::make_unique<Statements>()) {}
+DiskManifestIndex::DiskManifestIndex(std::unique_ptr<ManifestStore> store)
+    : store_(std::move(store)) {}
 
 DiskManifestIndex::~DiskManifestIndex() = default;
 
-Result<std::unique_ptr<DiskManifestIndex>> DiskManifestIndex::Create(sql::Db* db) {
-  CAIRN_RETURN_IF_ERROR(db->Exec(kIndexSchema));
-  std::unique_ptr<DiskManifestIndex> index(new DiskManifestIndex(db));
-  Statements& s = *index->stmts_;
-  auto prepare = [db](std::optional<sql::Stmt>* slot, std::string_view sql) -> Status {
-    return sql::PrepareOnce(*db, slot, sql).status();
-  };
-  CAIRN_RETURN_IF_ERROR(prepare(&s.find, "SELECT id FROM mi_entry WHERE path = ?"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.read, "SELECT path, line, listed, seen, digests FROM mi_entry WHERE id = ?"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.set_listed, "UPDATE mi_entry SET listed = ?, digests = ? WHERE id = ?"));
-  CAIRN_RETURN_IF_ERROR(prepare(&s.mark_seen, "UPDATE mi_entry SET seen = 1 WHERE id = ?"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.tail_add, "INSERT INTO mi_tail (seq, path, line, digest) VALUES (?, ?, ?, ?)"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.tail_scan, "SELECT seq, path, line, digest FROM mi_tail ORDER BY path, seq"));
-  CAIRN_RETURN_IF_ERROR(prepare(&s.tail_clear, "DELETE FROM mi_tail"));
-  CAIRN_RETURN_IF_ERROR(prepare(&s.insert,
-                                "INSERT INTO mi_entry (id, path, line, listed, seen, collision, "
-                                "digests) VALUES (?, ?, ?, ?, 0, ?, ?)"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.for_each, "SELECT id, path, listed, seen FROM mi_entry ORDER BY path"));
-  CAIRN_RETURN_IF_ERROR(
-      prepare(&s.collisions, "SELECT collision, id FROM mi_entry ORDER BY collision, id"));
-  return index;
+Result<std::unique_ptr<DiskManifestIndex>> DiskManifestIndex::Create(ScratchStore* scratch) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ManifestStore> store, ManifestStore::Create(scratch));
+  return std::unique_ptr<DiskManifestIndex>(new DiskManifestIndex(std::move(store)));
 }
 
 void DiskManifestIndex::Keep(Status s) const {
@@ -83,32 +48,20 @@ std::string_view DiskManifestIndex::RowDigest(const Row& row, int m) const {
 
 bool DiskManifestIndex::ReadRow(EntryId id, Row* row) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  sql::Stmt& read = *stmts_->read;
-  read.Bind(1, static_cast<int64_t>(id));
-  Result<bool> has = read.Step();
-  bool found = has.ok() && *has;
-  if (found) {
-    row->path = read.Blob(0);
-    row->line = static_cast<uint32_t>(read.Int(1));
-    row->listed = static_cast<uint32_t>(read.Int(2));
-    row->seen = read.Int(3) != 0;
-    row->digests = read.Blob(4);
-  }
-  if (!has.ok()) Keep(has.status());
-  read.Reset();
-  return found;
+  Result<bool> found = store_->Read(static_cast<int64_t>(id), row);
+  if (!found.ok()) Keep(found.status());
+  return found.ok() && *found;
 }
 
 std::optional<bagit::ManifestIndex::EntryId> DiskManifestIndex::Find(std::string_view p) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  sql::Stmt& find = *stmts_->find;
-  find.BindBlob(1, p);
-  Result<bool> has = find.Step();
-  std::optional<EntryId> id;
-  if (has.ok() && *has) id = static_cast<EntryId>(find.Int(0));
-  if (!has.ok()) Keep(has.status());
-  find.Reset();
-  return id;
+  Result<std::optional<int64_t>> found = store_->Find(p);
+  if (!found.ok()) {
+    Keep(found.status());
+    return std::nullopt;
+  }
+  if (!found->has_value()) return std::nullopt;
+  return static_cast<EntryId>(**found);
 }
 
 void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line_no,
@@ -127,61 +80,35 @@ void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line
     size_t offset = DigestOffset(m);
     row.digests.resize(offset, '\0');  // holds the manifests before m only
     row.digests += binary;
-    sql::Stmt& set = *stmts_->set_listed;
-    set.Bind(1, static_cast<int64_t>(row.listed | (1u << m)))
-        .BindBlob(2, row.digests)
-        .Bind(3, static_cast<int64_t>(*found));
-    Keep(set.Run());
-    set.Reset();
+    Keep(store_->SetListed(static_cast<int64_t>(*found), row.listed | (1u << m), row.digests));
     return;
   }
-  sql::Stmt& add = *stmts_->tail_add;
-  add.Bind(1, static_cast<int64_t>(next_id_++))
-      .BindBlob(2, line.path)
-      .Bind(3, static_cast<int64_t>(std::min<uint64_t>(line_no, UINT32_MAX)))
-      .BindBlob(4, binary);
-  Keep(add.Run());
-  add.Reset();
+  Keep(store_->AddTail(static_cast<int64_t>(next_id_++), line.path,
+                       static_cast<uint32_t>(std::min<uint64_t>(line_no, UINT32_MAX)), binary));
 }
 
 void DiskManifestIndex::EndManifest(const bagit::BagitVersion& version, bagit::Report* report) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   int m = current_manifest();
   std::string padding(DigestOffset(m), '\0');
-  sql::Stmt& scan = *stmts_->tail_scan;
-  sql::Stmt& insert = *stmts_->insert;
   bool have_previous = false;  // an entry new in this manifest was added
   std::string previous_path, previous_digest;
   uint32_t previous_line = 0;
-  while (true) {
-    Result<bool> has = scan.Step();
-    if (!has.ok()) Keep(has.status());
-    if (!has.ok() || !*has) break;
-    std::string path = scan.Blob(1);
-    uint32_t line = static_cast<uint32_t>(scan.Int(2));
-    std::string digest = scan.Blob(3);
+  Keep(store_->ForEachTail([&](int64_t seq, std::string& path, uint32_t line, std::string& digest) {
     if (have_previous && path == previous_path) {
       ReportDuplicate(manifests()[m].file, path, previous_line, line, previous_digest == digest,
                       version, report);
-      continue;
+      return;
     }
-    insert.Bind(1, scan.Int(0))
-        .BindBlob(2, path)
-        .Bind(3, static_cast<int64_t>(line))
-        .Bind(4, static_cast<int64_t>(1u << m))
-        .Bind(5, CollisionColumn(CollisionHash(path)))
-        .BindBlob(6, padding + digest);
-    Keep(insert.Run());
-    insert.Reset();
+    Keep(store_->InsertEntry(seq, path, line, 1u << m, CollisionColumn(CollisionHash(path)),
+                             padding + digest));
     ++live_;
     have_previous = true;
     previous_path = std::move(path);
     previous_digest = std::move(digest);
     previous_line = line;
-  }
-  scan.Reset();
-  Keep(stmts_->tail_clear->Run());
-  stmts_->tail_clear->Reset();
+  }));
+  Keep(store_->ClearTail());
 }
 
 size_t DiskManifestIndex::size() const {
@@ -207,10 +134,7 @@ bool DiskManifestIndex::seen(EntryId id) const {
 
 void DiskManifestIndex::MarkSeen(EntryId id) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  sql::Stmt& mark = *stmts_->mark_seen;
-  mark.Bind(1, static_cast<int64_t>(id));
-  Keep(mark.Run());
-  mark.Reset();
+  Keep(store_->MarkSeen(static_cast<int64_t>(id)));
 }
 
 std::string DiskManifestIndex::HexDigest(EntryId id, Algorithm algorithm) const {
@@ -251,39 +175,26 @@ bool DiskManifestIndex::SameDigests(EntryId a, EntryId b) const {
 
 void DiskManifestIndex::ForEach(const std::function<void(const EntryView&)>& fn) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  sql::Stmt& each = *stmts_->for_each;
-  while (true) {
-    Result<bool> has = each.Step();
-    if (!has.ok()) Keep(has.status());
-    if (!has.ok() || !*has) break;
-    std::string path = each.Blob(1);
-    fn(EntryView{static_cast<EntryId>(each.Int(0)), path, static_cast<uint32_t>(each.Int(2)),
-                 each.Int(3) != 0});
-  }
-  each.Reset();
+  Keep(store_->ForEachEntry([&](int64_t id, const std::string& path, uint32_t listed, bool seen) {
+    fn(EntryView{static_cast<EntryId>(id), path, listed, seen});
+  }));
 }
 
 void DiskManifestIndex::ForEachCollisionCandidates(
     const std::function<void(const std::vector<EntryId>&)>& fn) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  sql::Stmt& scan = *stmts_->collisions;
   std::vector<EntryId> group;
   int64_t group_hash = 0;
   auto flush = [&] {
     if (group.size() > 1) fn(group);
     group.clear();
   };
-  while (true) {
-    Result<bool> has = scan.Step();
-    if (!has.ok()) Keep(has.status());
-    if (!has.ok() || !*has) break;
-    int64_t hash = scan.Int(0);
+  Keep(store_->ForEachByCollision([&](int64_t hash, int64_t id) {
     if (!group.empty() && hash != group_hash) flush();
     group_hash = hash;
-    group.push_back(static_cast<EntryId>(scan.Int(1)));
-  }
+    group.push_back(static_cast<EntryId>(id));
+  }));
   flush();
-  scan.Reset();
 }
 
 }  // namespace cairn::repo

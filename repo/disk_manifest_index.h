@@ -3,12 +3,11 @@
 // 3: a deposit's peak memory does not grow with its file count). Same answers
 // and findings as bagit::MemoryManifestIndex, entry ids included.
 //
-// The tables live in a database the caller owns (a deposit's scratch file,
-// repo/deposit_scratch.h): `mi_entry` (one row per distinct path of the
-// finished manifests: id, path, first line, listed mask, seen mark, collision
-// hash, the binary digests of every manifest end to end) and `mi_tail` (the
-// lines new in the manifest being read, merged in path order when it ends).
-// Nothing is committed: the rows spill to the file when the cache is full.
+// The tables live in a deposit's scratch database (repo/deposit_scratch.h),
+// written through repo/catalog/manifest_store.h: `mi_entry` (one row per
+// distinct path of the finished manifests) and `mi_tail` (the lines new in
+// the manifest being read, merged in path order when it ends). Nothing is
+// committed: the rows spill to the file when the cache is full.
 //
 // Thread-safe: every call holds the index's mutex (hashing threads look
 // entries up while the checker marks them seen). Storage errors are kept
@@ -22,16 +21,16 @@
 #include <string>
 
 #include "bagit/manifest_index.h"
-#include "repo/catalog/sqlite.h"
+#include "repo/catalog/manifest_store.h"
 
 namespace cairn::repo {
 
 class DiskManifestIndex final : public bagit::ManifestIndex {
  public:
-  // Creates the index tables in `db` (REQUIRES: `db` outlives the index, is a
-  // connection opened by sql::Db::Open (serialized), and has no tables named
-  // mi_*). IOError (SQLite's message) if they cannot be made.
-  static Result<std::unique_ptr<DiskManifestIndex>> Create(sql::Db* db);
+  // Creates the index tables in `scratch` (REQUIRES: `scratch` outlives the
+  // index and has no index tables yet). IOError (SQLite's message) if they
+  // cannot be made.
+  static Result<std::unique_ptr<DiskManifestIndex>> Create(ScratchStore* scratch);
   ~DiskManifestIndex() override;
 
   void Add(const bagit::ParsedManifestLine& line, uint64_t line_no,
@@ -52,17 +51,10 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   Status status() const override;
 
  private:
-  // One row of mi_entry.
-  struct Row {
-    std::string path;
-    uint32_t line = 0;
-    uint32_t listed = 0;
-    bool seen = false;
-    std::string digests;  // binary, manifest after manifest (DigestOffset)
-  };
-  struct Statements;
+  // One entry; digests: binary, manifest after manifest (DigestOffset).
+  using Row = ManifestStore::Entry;
 
-  explicit DiskManifestIndex(sql::Db* db);
+  explicit DiskManifestIndex(std::unique_ptr<ManifestStore> store);
   // Reads entry `id`; false if there is none or the read failed.
   bool ReadRow(EntryId id, Row* row) const;
   // The binary digest of manifest m in a row ("" if the row is too short).
@@ -71,9 +63,8 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   // Keeps the first error, which status() then returns.
   void Keep(Status s) const;
 
-  sql::Db* db_;
   mutable std::recursive_mutex mu_;
-  std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<ManifestStore> store_;  // guarded by mu_
   mutable Status error_;
   EntryId next_id_ = 0;  // ids in the order new paths are added, as in memory
   size_t live_ = 0;

@@ -77,19 +77,18 @@ IndexManifests RandomIndexManifests(unsigned seed) {
 // A disk index in a database file of its own.
 struct DiskIndexInTempDir {
   DiskIndexInTempDir() {
-    Result<sql::Db> opened = sql::Db::Open((tmp / "index.db").string(), true, 0);
+    // As a deposit scratch: no journal, one transaction never committed.
+    Result<std::unique_ptr<ScratchStore>> opened = ScratchStore::Open((tmp / "index.db").string());
     EXPECT_TRUE(opened.ok()) << opened.status().message();
     if (!opened.ok()) return;
-    db.emplace(std::move(opened).value());
-    // As a deposit scratch: no journal, one transaction never committed.
-    EXPECT_TRUE(db->Exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN").ok());
-    Result<std::unique_ptr<DiskManifestIndex>> made = DiskManifestIndex::Create(&*db);
+    scratch = std::move(opened).value();
+    Result<std::unique_ptr<DiskManifestIndex>> made = DiskManifestIndex::Create(scratch.get());
     EXPECT_TRUE(made.ok()) << made.status().message();
     if (made.ok()) index = std::move(made).value();
   }
   TempDir tmp;
-  std::optional<sql::Db> db;
-  std::unique_ptr<DiskManifestIndex> index;  // destroyed before db
+  std::unique_ptr<ScratchStore> scratch;
+  std::unique_ptr<DiskManifestIndex> index;  // destroyed before scratch
 };
 
 // The same manifests read into both indexes, and what each reported.

@@ -1,68 +1,11 @@
-// Listing and showing objects: catalog queries that use the indexes of
-// repo/catalog/SCHEMA.md (files by (version_id, path), replicas by
-// (blob, site_id) and (tag_file_id, site_id)) and stream their rows.
+// Listing and showing objects: the copies that count toward a policy, over
+// the catalog's streamed queries (repo/catalog/catalog_inventory.cc).
 #include "repo/inventory.h"
 
 #include <algorithm>
 #include <map>
 
 namespace cairn::repo {
-namespace {
-
-// Runs `query` (bound to version_id) whose rows are (path, size, sha256,
-// site, state), ordered by path, and calls `fn` once per path.
-Status StreamCopies(Catalog& catalog, std::string_view query, int64_t version_id,
-                    const std::function<Status(const FileCopies&)>& fn) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, catalog.db().Prepare(query));
-  stmt.Bind(1, version_id);
-  FileCopies current;
-  bool have = false;
-  auto flush = [&]() -> Status {
-    if (!have) return Status::OK();
-    std::sort(current.copies.begin(), current.copies.end(),
-              [](const CopyState& a, const CopyState& b) { return a.site < b.site; });
-    return fn(current);
-  };
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    std::string path = stmt.Text(0);
-    if (!have || path != current.path) {
-      CAIRN_RETURN_IF_ERROR(flush());
-      current.path = std::move(path);
-      current.size = static_cast<uint64_t>(stmt.Int(1));
-      current.sha256 = stmt.Text(2);
-      current.copies.clear();
-      have = true;
-    }
-    if (!stmt.IsNull(3)) current.copies.push_back(CopyState{stmt.Text(3), stmt.Text(4)});
-  }
-  return flush();
-}
-
-// Fewest copies that count under `rule` among the version's distinct blobs
-// and tag files: one aggregate query over the replica indexes.
-Result<uint32_t> MinCountedCopies(Catalog& catalog, int64_t version_id, const CopyRule& rule) {
-  std::string ids;
-  for (int64_t id : rule.site_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  const std::string key = rule.distinct_regions ? "s.region" : "r.site_id";
-  const std::string counted = "SELECT COUNT(DISTINCT " + key +
-                              ") FROM replicas r JOIN sites s ON s.id = r.site_id WHERE r.state = "
-                              "'ok' AND r.site_id IN (" +
-                              ids + ") AND ";
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      catalog.db().Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
-                           "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
-                           "WHERE version_id = ?1) d UNION ALL SELECT (" +
-                           counted +
-                           "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
-  stmt.Bind(1, version_id);
-  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return static_cast<uint32_t>(row ? stmt.Int(0) : 0);
-}
-
-}  // namespace
 
 CopyRule CopyRule::FromPolicy(const proto::Policy& policy, const std::vector<SiteRecord>& sites) {
   CopyRule rule;
@@ -132,8 +75,9 @@ Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
     CAIRN_ASSIGN_OR_RETURN(VersionInfo latest,
                            catalog.GetVersion(o.partner, o.object, std::nullopt, false));
     listing.latest_version_id = latest.id;
-    CAIRN_ASSIGN_OR_RETURN(listing.copies_ok,
-                           MinCountedCopies(catalog, latest.id, rule->second.first));
+    const CopyRule& counted = rule->second.first;
+    CAIRN_ASSIGN_OR_RETURN(listing.copies_ok, catalog.MinCountedCopies(latest.id, counted.site_ids,
+                                                                       counted.distinct_regions));
     listing.summary = std::move(o);
     out.push_back(std::move(listing));
   }
@@ -142,45 +86,25 @@ Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
 
 Status ForEachFileCopies(Catalog& catalog, int64_t version_id,
                          const std::function<Status(const FileCopies&)>& fn) {
-  return StreamCopies(catalog,
-                      "SELECT f.path, f.size, f.sha256, s.name, r.state FROM files f "
-                      "LEFT JOIN replicas r ON r.blob = f.sha256 "
-                      "LEFT JOIN sites s ON s.id = r.site_id "
-                      "WHERE f.version_id = ?1 ORDER BY f.path",
-                      version_id, fn);
+  return catalog.ForEachFileCopies(version_id, fn);
 }
 
 Status ForEachTagFileCopies(Catalog& catalog, int64_t version_id,
                             const std::function<Status(const FileCopies&)>& fn) {
-  return StreamCopies(catalog,
-                      "SELECT t.name, t.size, t.sha256, s.name, r.state FROM tag_files t "
-                      "LEFT JOIN replicas r ON r.tag_file_id = t.id "
-                      "LEFT JOIN sites s ON s.id = r.site_id "
-                      "WHERE t.version_id = ?1 ORDER BY t.name",
-                      version_id, fn);
+  return catalog.ForEachTagFileCopies(version_id, fn);
 }
 
 Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int64_t version_id) {
   std::map<std::string, VersionCopyCounts> by_site;
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   for (const SiteRecord& s : sites) by_site[s.name].site = s.name;
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      catalog.db().Prepare(
-          "SELECT s.name, r.state, COUNT(*) FROM (SELECT DISTINCT sha256 FROM files "
-          "WHERE version_id = ?1) d JOIN replicas r ON r.blob = d.sha256 "
-          "JOIN sites s ON s.id = r.site_id GROUP BY s.name, r.state "
-          "UNION ALL SELECT s.name, r.state, COUNT(*) FROM tag_files t "
-          "JOIN replicas r ON r.tag_file_id = t.id JOIN sites s ON s.id = r.site_id "
-          "WHERE t.version_id = ?1 GROUP BY s.name, r.state"));
-  stmt.Bind(1, version_id);
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    VersionCopyCounts& c = by_site[stmt.Text(0)];
-    c.site = stmt.Text(0);
-    uint64_t n = static_cast<uint64_t>(stmt.Int(2));
-    std::optional<ReplicaState> state = ParseReplicaState(stmt.Text(1));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaStateCount> counts,
+                         catalog.CountVersionReplicas(version_id));
+  for (const ReplicaStateCount& row : counts) {
+    VersionCopyCounts& c = by_site[row.site];
+    c.site = row.site;
+    uint64_t n = row.count;
+    std::optional<ReplicaState> state = ParseReplicaState(row.state);
     if (!state) continue;
     switch (*state) {
       case ReplicaState::kOk:
@@ -209,13 +133,7 @@ Result<std::vector<VersionCopyCounts>> CountVersionCopies(Catalog& catalog, int6
 }
 
 Result<uint64_t> CountVersionItems(Catalog& catalog, int64_t version_id) {
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt, catalog.db().Prepare(
-                          "SELECT (SELECT COUNT(DISTINCT sha256) FROM files WHERE version_id = ?1) "
-                          "+ (SELECT COUNT(*) FROM tag_files WHERE version_id = ?1)"));
-  stmt.Bind(1, version_id);
-  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return static_cast<uint64_t>(row ? stmt.Int(0) : 0);
+  return catalog.CountVersionItems(version_id);
 }
 
 }  // namespace cairn::repo

@@ -17,11 +17,7 @@
 
 namespace cairn::repo {
 
-// Where one copy is: a site name and the replica's state there.
-struct CopyState {
-  std::string site;
-  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable", "unreadable"
-};
+// CopyState and FileCopies: repo/catalog/catalog_types.h.
 
 // Which copies count toward a policy: ok copies on the sites it names (every
 // site when it names none), in the regions it allows; with regions, copies in
@@ -55,14 +51,6 @@ struct ObjectListing {
 // NotFound if a non-empty partner is unknown.
 Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
                                                          const std::string& partner);
-
-// A payload file or tag file of a version and its copies.
-struct FileCopies {
-  std::string path;  // payload path or tag file name
-  uint64_t size = 0;
-  std::string sha256;
-  std::vector<CopyState> copies;  // by site name; empty if no site holds one
-};
 
 // Calls `fn` for each payload file of the version (VersionInfo::id), by path,
 // with the state of its blob on each site. One indexed query, streamed.

@@ -204,10 +204,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   report.objects = objects.size();
 
   // Never verified since the rebuild: due at once, so the auditor reads them first.
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt lazy, catalog.db().Prepare("UPDATE replicas SET last_verified = 0, next_due = ?"));
-  lazy.Bind(1, catalog.clock().NowMicros());
-  CAIRN_RETURN_IF_ERROR(lazy.Run());
+  CAIRN_RETURN_IF_ERROR(catalog.MarkAllReplicasUnverified(catalog.clock().NowMicros()));
 
   CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report));
 

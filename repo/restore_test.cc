@@ -9,6 +9,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/restore_testing.h"
 #include "tests/util/test_util.h"
 
@@ -291,8 +292,7 @@ TEST_F(RestoreTest, UnreadableSiteIsSkippedNotCalledCorrupt) {
 }
 
 TEST_F(RestoreTest, HostileCatalogPathIsRefusedAndNothingIsWritten) {
-  ASSERT_TRUE(repo_->catalog()
-                  .db()
+  ASSERT_TRUE(CatalogTestAccess::Db(repo_->catalog())
                   .Exec("UPDATE files SET path = 'data/../../evil.txt' WHERE path = 'data/a.txt'")
                   .ok());
   RestoreRequest req = Request("out");
@@ -304,8 +304,7 @@ TEST_F(RestoreTest, HostileCatalogPathIsRefusedAndNothingIsWritten) {
   EXPECT_FALSE(fs::exists(tmp_ / "evil.txt"));
   EXPECT_FALSE(fs::exists(tmp_.path().parent_path() / "evil.txt"));
 
-  ASSERT_TRUE(repo_->catalog()
-                  .db()
+  ASSERT_TRUE(CatalogTestAccess::Db(repo_->catalog())
                   .Exec("UPDATE files SET path = '/tmp/evil.txt' WHERE path = 'data/empty'")
                   .ok());
   EXPECT_EQ(Restore(*repo_, req).status().code(), Code::kInvalidArgument);
@@ -339,8 +338,7 @@ TEST_F(RestoreTest, TagFilesCairnAddedAreLeftOut) {
 // nothing at DEST and blames no copy.
 TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
   const std::string& other = bag_.payload.at("data/100%.txt");
-  ASSERT_TRUE(repo_->catalog()
-                  .db()
+  ASSERT_TRUE(CatalogTestAccess::Db(repo_->catalog())
                   .Exec("UPDATE files SET sha256 = '" + testing::Sha256Hex(other) +
                         "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
                   .ok());
@@ -370,7 +368,9 @@ TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
 }
 
 TEST_F(RestoreTest, FileTheCatalogLostIsNamed) {
-  ASSERT_TRUE(repo_->catalog().db().Exec("DELETE FROM files WHERE path = 'data/empty'").ok());
+  ASSERT_TRUE(CatalogTestAccess::Db(repo_->catalog())
+                  .Exec("DELETE FROM files WHERE path = 'data/empty'")
+                  .ok());
   RestoreRequest req = Request("out");
   auto r = Restore(*repo_, req);
   ASSERT_FALSE(r.ok());

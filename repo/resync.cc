@@ -73,12 +73,7 @@ Status ReclaimDeadLeases(Catalog& catalog, const std::string& name) {
     if (j.state != "leased" || !j.lease_owner.starts_with(mine)) continue;
     pid_t pid = static_cast<pid_t>(std::atoll(j.lease_owner.c_str() + mine.size()));
     if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) {
-      CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                             catalog.db().Prepare("UPDATE jobs SET state = 'queued', lease_owner = "
-                                                  "'', lease_until = 0 WHERE id = ? AND state = "
-                                                  "'leased' AND lease_owner = ?"));
-      stmt.Bind(1, j.id).Bind(2, j.lease_owner);
-      CAIRN_RETURN_IF_ERROR(stmt.Run());
+      CAIRN_RETURN_IF_ERROR(catalog.ReleaseLeaseOf(j.id, j.lease_owner));
     }
   }
   return Status::OK();
@@ -87,33 +82,20 @@ Status ReclaimDeadLeases(Catalog& catalog, const std::string& name) {
 // One job per version with any replica on the site; returns the replica count.
 Result<uint64_t> EnqueueVersions(Catalog& catalog, const std::string& name) {
   CAIRN_ASSIGN_OR_RETURN(SiteRecord site, catalog.GetSite(name));
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      catalog.db().Prepare(
-          "SELECT v.partner, v.object, v.version FROM versions v WHERE "
-          "EXISTS (SELECT 1 FROM tag_files t JOIN replicas r ON r.tag_file_id = t.id "
-          "WHERE t.version_id = v.id AND r.site_id = ?1) OR "
-          "EXISTS (SELECT 1 FROM files f JOIN replicas r ON r.blob = f.sha256 "
-          "WHERE f.version_id = v.id AND r.site_id = ?1) ORDER BY v.partner, v.object, v.version"));
-  stmt.Bind(1, site.id);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionRef> versions,
+                         catalog.VersionsWithReplicasOn(site.id));
   std::vector<proto::Job> jobs;
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  for (const VersionRef& v : versions) {
     proto::Job job;
     job.set_kind(proto::JOB_KIND_REPAIR);
-    job.set_partner(stmt.Text(0));
-    job.set_object(stmt.Text(1));
-    job.set_version(static_cast<uint32_t>(stmt.Int(2)));
+    job.set_partner(v.partner);
+    job.set_object(v.object);
+    job.set_version(v.version);
     job.set_target_site(name);
     jobs.push_back(std::move(job));
   }
   for (const proto::Job& job : jobs) CAIRN_RETURN_IF_ERROR(catalog.EnqueueJob(job).status());
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt count,
-                         catalog.db().Prepare("SELECT COUNT(*) FROM replicas WHERE site_id = ?"));
-  count.Bind(1, site.id);
-  CAIRN_ASSIGN_OR_RETURN(bool row, count.Step());
-  return static_cast<uint64_t>(row ? count.Int(0) : 0);
+  return catalog.CountReplicasOn(site.id);
 }
 
 proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
@@ -154,48 +136,29 @@ Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::st
     const int64_t due = now + int64_t{job.fixity_days} * kMicrosPerDay;
     uint64_t copied = 0, bytes = 0, failed = 0;
     std::string sources, first_error;
-    {
-      CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(catalog.db()));
-      CAIRN_ASSIGN_OR_RETURN(
-          sql::Stmt blob, catalog.db().Prepare("UPDATE replicas SET state = 'ok', last_verified = "
-                                               "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
-                                               "AND blob = ?4"));
-      CAIRN_ASSIGN_OR_RETURN(
-          sql::Stmt tag, catalog.db().Prepare("UPDATE replicas SET state = 'ok', last_verified = "
-                                              "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
-                                              "AND tag_file_id = ?4"));
-      for (const ResyncItem& item : job.items) {
-        if (item.outcome == Outcome::kDuplicate) continue;  // counted where it ran
-        ++summary->items_checked;
-        if (item.outcome == Outcome::kFailed) {
-          ++failed;
-          if (first_error.empty()) first_error = item.error;
-          continue;
-        }
-        if (item.outcome == Outcome::kPresent) ++summary->present;
-        if (item.outcome == Outcome::kCopied) {
-          ++copied;
-          bytes += item.copy.size;
-          if (sources.find(item.source) == std::string::npos) {
-            sources += (sources.empty() ? "" : ", ") + item.source;
-          }
-        }
-        // Copied or verified by CopyAndVerify: ok as of now. Present by Stat
-        // only (the replica was ok already): left as it was.
-        if (item.outcome == Outcome::kPresent && item.target_state_ok) continue;
-        const bool is_blob = item.copy.ref.kind == ReplicaRef::Kind::kBlob;
-        sql::Stmt& stmt = is_blob ? blob : tag;
-        stmt.Reset();
-        stmt.Bind(1, now).Bind(2, due).Bind(3, site_id);
-        if (is_blob) {
-          stmt.Bind(4, item.copy.ref.blob);
-        } else {
-          stmt.Bind(4, item.copy.ref.tag_file_id);
-        }
-        CAIRN_RETURN_IF_ERROR(stmt.Run());
+    std::vector<ReplicaRef> verified;  // their rows: ok as of now
+    for (const ResyncItem& item : job.items) {
+      if (item.outcome == Outcome::kDuplicate) continue;  // counted where it ran
+      ++summary->items_checked;
+      if (item.outcome == Outcome::kFailed) {
+        ++failed;
+        if (first_error.empty()) first_error = item.error;
+        continue;
       }
-      CAIRN_RETURN_IF_ERROR(tx.Commit());
+      if (item.outcome == Outcome::kPresent) ++summary->present;
+      if (item.outcome == Outcome::kCopied) {
+        ++copied;
+        bytes += item.copy.size;
+        if (sources.find(item.source) == std::string::npos) {
+          sources += (sources.empty() ? "" : ", ") + item.source;
+        }
+      }
+      // Copied or verified by CopyAndVerify: ok as of now. Present by Stat
+      // only (the replica was ok already): left as it was.
+      if (item.outcome == Outcome::kPresent && item.target_state_ok) continue;
+      verified.push_back(item.copy.ref);
     }
+    CAIRN_RETURN_IF_ERROR(catalog.MarkReplicasVerified(site_id, verified, now, due));
     summary->copied += copied;
     summary->bytes_copied += bytes;
     summary->failed += failed;

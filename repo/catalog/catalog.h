@@ -26,6 +26,7 @@
 #include "bagit/status.h"
 #include "proto/policy.pb.h"
 #include "proto/settings.pb.h"
+#include "repo/catalog/catalog_audit_types.h"
 #include "repo/catalog/catalog_types.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/clock.h"
@@ -232,11 +233,77 @@ class Catalog {
   // Returns the removed key.
   Result<WitnessKeyRecord> RemoveWitnessKey(const std::string& prefix);
 
-  // Raw access for tests and for code in repo/ that needs a query the API
-  // lacks (add it to the API instead when it is reused).
-  sql::Db& db() { return db_; }
+  // --- what `cairn list` and `cairn show` print (catalog_inventory.cc) ---
+  // Calls `fn` for each payload file of version row `version_id`, by path,
+  // with the state of its blob on each site (copies by site name). One
+  // indexed query, streamed: stops at, and returns, the first error of `fn`.
+  Status ForEachFileCopies(int64_t version_id, const std::function<Status(const FileCopies&)>& fn);
+  // The same for the version's tag files (version.pb included), by name.
+  Status ForEachTagFileCopies(int64_t version_id,
+                              const std::function<Status(const FileCopies&)>& fn);
+  // Fewest ok copies among the version's distinct blobs and tag files,
+  // counting only copies on `site_ids`, and with `distinct_regions` one per
+  // region: one aggregate query over the replica indexes.
+  Result<uint32_t> MinCountedCopies(int64_t version_id, const std::vector<int64_t>& site_ids,
+                                    bool distinct_regions);
+  // Per site and state, how many of the version's distinct blobs and tag
+  // files have a replica there (sites without any are not listed).
+  Result<std::vector<ReplicaStateCount>> CountVersionReplicas(int64_t version_id);
+  // How many distinct blobs and tag files a version has.
+  Result<uint64_t> CountVersionItems(int64_t version_id);
+
+  // --- site resync and catalog rebuild (catalog_recovery.cc) ---
+  // Versions (by partner, object, version) with any replica on site row `site_id`.
+  Result<std::vector<VersionRef>> VersionsWithReplicasOn(int64_t site_id);
+  // Replica rows (any state) on site row `site_id`.
+  Result<uint64_t> CountReplicasOn(int64_t site_id);
+  // Gives leased job `id` back to the queue if `lease_owner` still holds it.
+  Status ReleaseLeaseOf(int64_t id, const std::string& lease_owner);
+  // Marks the replicas of `refs` on site row `site_id` ok, verified at
+  // `now_micros`, due at `next_due_micros`, in ONE transaction. Rows that do
+  // not exist are skipped.
+  Status MarkReplicasVerified(int64_t site_id, const std::vector<ReplicaRef>& refs,
+                              int64_t now_micros, int64_t next_due_micros);
+  // Every replica: never verified, due at `now_micros` (after a rebuild).
+  Status MarkAllReplicasUnverified(int64_t now_micros);
+
+  // --- audit schedules (catalog_schedules.cc) ---
+  // AlreadyExists if the name is taken. last_run is stored as 0.
+  Status AddSchedule(const ScheduleRecord& schedule);
+  Result<std::vector<ScheduleRecord>> ListSchedules();  // by name
+  // Schedules with next_run <= now_micros, oldest next_run first, then by name.
+  Result<std::vector<ScheduleRecord>> DueSchedules(int64_t now_micros);
+  // NotFound naming the schedule when there is none by that name.
+  Status RemoveSchedule(const std::string& name);
+  // After a finished run: its start, the next run time and the sample to use next.
+  Status RecordScheduleRun(const std::string& name, int64_t last_run_micros,
+                           int64_t next_run_micros, const std::string& sample);
+
+  // --- the auditor (catalog_audit.h; catalog_audit_*.cc) ---
+  class Reader;
+  class AuditRecorder;
+  // A reader connection of its own (catalog_audit.h), reading pages through
+  // a memory map of `mmap_bytes` (0: none). Readers only: SCHEMA.md.
+  Result<std::unique_ptr<Reader>> OpenReader(int64_t mmap_bytes);
+  // The writer connection of one sweep (catalog_audit.h).
+  Result<std::unique_ptr<AuditRecorder>> OpenAuditRecorder();
+  // The sweeps started at or after `since_micros` (only run `run_id` when
+  // not 0), by start. NotFound naming the run when `run_id` names none.
+  Result<std::vector<AuditRunRecord>> ListAuditRuns(int64_t run_id, int64_t since_micros);
+  // Their per-site rows (by run, site) and findings (by run, then as written).
+  Result<std::vector<AuditRunSiteRecord>> ListAuditRunSites(int64_t run_id, int64_t since_micros);
+  Result<std::vector<AuditFindingRecord>> ListAuditFindings(int64_t run_id, int64_t since_micros);
+  // Copies not pending whose next_due < now_micros, counted per site (by name).
+  Result<std::vector<std::pair<std::string, uint64_t>>> CountOverdueCopies(int64_t now_micros);
+  // The `limit` oldest of them, oldest first.
+  Result<std::vector<OverdueCopyRecord>> ListOverdueCopies(int64_t now_micros, size_t limit);
 
  private:
+  friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_util.h)
+  sql::Db& db() { return db_; }
+  // The connection settings of every connection to the catalog (SCHEMA.md).
+  static constexpr int kSweepBusyTimeoutMs = 30'000;
+  Result<sql::Db> OpenConnection(bool reader, int64_t mmap_bytes);
   Catalog(sql::Db db, Clock* clock, Backoff backoff)
       : db_(std::move(db)), clock_(clock), backoff_(backoff) {}
   Result<int64_t> SiteId(const std::string& name);

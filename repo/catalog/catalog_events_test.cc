@@ -30,7 +30,9 @@ class EventLogTest : public testing::CatalogTest {
       }
     }
   }
-  void Sql(const std::string& sql) { ASSERT_TRUE(catalog_->db().Exec(sql).ok()) << sql; }
+  void Sql(const std::string& sql) {
+    ASSERT_TRUE(CatalogTestAccess::Db(*catalog_).Exec(sql).ok()) << sql;
+  }
   ChainVerdict Verify() {
     auto v = catalog_->VerifyEvents();
     EXPECT_TRUE(v.ok()) << v.status().ToString();
@@ -84,7 +86,7 @@ TEST_F(EventLogTest, EditedRecordDetected) {
   auto events = catalog_->ListEvents({});
   proto::Event e = events->at(3);
   e.set_detail("nothing to see");
-  auto stmt = catalog_->db().Prepare("UPDATE events SET event = ? WHERE seq = 4");
+  auto stmt = CatalogTestAccess::Db(*catalog_).Prepare("UPDATE events SET event = ? WHERE seq = 4");
   ASSERT_TRUE(stmt.ok());
   stmt->BindBlob(1, e.SerializeAsString());
   ASSERT_TRUE(stmt->Run().ok());
@@ -97,7 +99,8 @@ TEST_F(EventLogTest, EditedRecordDetected) {
   stmt->Reset();
   stmt->BindBlob(1, e.SerializeAsString());
   ASSERT_TRUE(stmt->Run().ok());
-  auto fix_hash = catalog_->db().Prepare("UPDATE events SET hash = ? WHERE seq = 4");
+  auto fix_hash =
+      CatalogTestAccess::Db(*catalog_).Prepare("UPDATE events SET hash = ? WHERE seq = 4");
   fix_hash->BindBlob(1, e.hash());
   ASSERT_TRUE(fix_hash->Run().ok());
   v = Verify();

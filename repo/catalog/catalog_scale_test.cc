@@ -48,7 +48,7 @@ TEST_F(CatalogTest, TwoHundredThousandFileVersion) {
   EXPECT_EQ(usage->partners[0].files, kFiles);
 
   // The show query reads the version's rows through the primary key, not a scan.
-  auto plan = catalog_->db().Prepare(
+  auto plan = CatalogTestAccess::Db(*catalog_).Prepare(
       "EXPLAIN QUERY PLAN SELECT path, size, sha256 FROM files WHERE version_id = 1 "
       "ORDER BY path");
   ASSERT_TRUE(plan.ok());

@@ -18,7 +18,7 @@ TEST_F(CatalogTest, MigratesFromEmptyAndReopens) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, LatestSchemaVersion());
   {
-    auto mode = catalog_->db().Prepare("PRAGMA journal_mode");
+    auto mode = CatalogTestAccess::Db(*catalog_).Prepare("PRAGMA journal_mode");
     ASSERT_TRUE(mode.ok());
     ASSERT_TRUE(*mode->Step());
     EXPECT_EQ(mode->Text(0), "wal");
@@ -46,7 +46,7 @@ TEST_F(CatalogTest, MissingFileNotCreatedWhenAsked) {
 }
 
 TEST_F(CatalogTest, NewerCatalogIsAClearError) {
-  ASSERT_TRUE(catalog_->db().Exec("PRAGMA user_version = 999").ok());
+  ASSERT_TRUE(CatalogTestAccess::Db(*catalog_).Exec("PRAGMA user_version = 999").ok());
   catalog_.reset();
   auto r = Catalog::Open(path());
   ASSERT_FALSE(r.ok());
@@ -277,7 +277,7 @@ TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAcce
   }
   auto catalog = Catalog::Open(path());
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-  sql::Db& db = (*catalog)->db();
+  sql::Db& db = CatalogTestAccess::Db(**catalog);
   auto row = db.Prepare(
       "SELECT id, site_id, state, last_verified, next_due, detail, read_failures FROM replicas");
   ASSERT_TRUE(row.ok()) << row.status().ToString();

@@ -1,5 +1,5 @@
 // Helpers for the catalog tests: a fresh catalog file in a temp folder with a
-// fake clock, and small version builders.
+// fake clock, small version builders, and raw SQL access (CatalogTestAccess).
 #ifndef CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
 #define CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
 
@@ -11,6 +11,16 @@
 #include "bagit/digest.h"
 #include "repo/catalog/catalog.h"
 #include "tests/util/test_util.h"
+
+namespace cairn::repo {
+
+// Raw SQL on a catalog's own connection, for tests only (Catalog::db() is
+// private: production code goes through the Catalog's methods).
+struct CatalogTestAccess {
+  static sql::Db& Db(Catalog& catalog) { return catalog.db(); }
+};
+
+}  // namespace cairn::repo
 
 namespace cairn::repo::testing {
 

@@ -258,6 +258,47 @@ struct WitnessKeyRecord {
   int64_t added_micros = 0;
 };
 
+// Where one copy is: a site name and the replica's state there.
+struct CopyState {
+  std::string site;
+  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable", "unreadable"
+};
+
+// A payload file or tag file of a version and its copies.
+struct FileCopies {
+  std::string path;  // payload path or tag file name
+  uint64_t size = 0;
+  std::string sha256;
+  std::vector<CopyState> copies;  // by site name; empty if no site holds one
+};
+
+// How many of a version's blobs and tag files have a replica in `state` on `site`.
+struct ReplicaStateCount {
+  std::string site;
+  std::string state;
+  uint64_t count = 0;
+};
+
+// A version by its names.
+struct VersionRef {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+};
+
+// One audit schedule (table schedules).
+struct ScheduleRecord {
+  std::string name;
+  int64_t every_micros = 0;
+  std::string site, partner, object;  // the scope ("" : all)
+  std::string sample;
+  uint64_t rate_bytes_per_sec = 0;
+  std::string mode;  // "due" or "all"
+  int64_t last_run_micros = 0;
+  int64_t next_run_micros = 0;
+  int64_t created_micros = 0;
+};
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_CATALOG_CATALOG_TYPES_H_

@@ -7,6 +7,7 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/events/event_types.h"
 #include "repo/events/site_log_check.h"
 #include "repo/repository.h"
@@ -316,7 +317,8 @@ TEST_F(SiteLogCheckTest, DamagedSegmentComesFromAGoodSiteWhenTheCatalogIsBroken)
   ASSERT_TRUE(events.ok());
   proto::Event edited = (*events)[5];
   edited.set_detail("edited in the catalog");
-  auto stmt = repo_->catalog().db().Prepare("UPDATE events SET event = ? WHERE seq = 6");
+  auto stmt =
+      CatalogTestAccess::Db(repo_->catalog()).Prepare("UPDATE events SET event = ? WHERE seq = 6");
   ASSERT_TRUE(stmt.ok());
   stmt->BindBlob(1, edited.SerializeAsString());
   ASSERT_TRUE(stmt->Run().ok());
@@ -368,7 +370,7 @@ TEST_F(SiteLogCheckTest, MissingSegmentIsRewrittenAndADifferentOneIsNeverReplace
 }
 
 TEST_F(SiteLogCheckTest, SegmentsAfterTheCatalogsLastEventAreAhead) {
-  auto stmt = repo_->catalog().db().Prepare("DELETE FROM events WHERE seq > 6");
+  auto stmt = CatalogTestAccess::Db(repo_->catalog()).Prepare("DELETE FROM events WHERE seq > 6");
   ASSERT_TRUE(stmt.ok());
   ASSERT_TRUE(stmt->Run().ok());
   auto check = Check("a");

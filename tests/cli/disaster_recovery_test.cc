@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/dr_testing.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
@@ -186,7 +187,7 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   CheckBlobFiles(Site("b"));
   auto catalog = repo::Catalog::Open(root_ + "/catalog.db");
   ASSERT_TRUE(catalog.ok());
-  auto total = (*catalog)->db().QueryInt(
+  auto total = repo::CatalogTestAccess::Db(**catalog).QueryInt(
       "SELECT COUNT(*) FROM replicas r JOIN sites s ON s.id = r.site_id WHERE s.name = 'b'");
   ASSERT_TRUE(total.ok());
   ASSERT_LT(present, static_cast<size_t>(*total));
@@ -200,11 +201,12 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   EXPECT_EQ(j["copied"].get<int64_t>(), *total - static_cast<int64_t>(present));
   EXPECT_EQ(j["present"].get<int64_t>(), static_cast<int64_t>(present));
   EXPECT_EQ(CheckBlobFiles(Site("b")), CheckBlobFiles(Site("a")));
-  auto replicas = (*catalog)->db().QueryInt(
+  auto replicas = repo::CatalogTestAccess::Db(**catalog).QueryInt(
       "SELECT COUNT(*) FROM replicas r JOIN sites s ON s.id = r.site_id WHERE s.name = 'b' "
       "AND r.state = 'ok'");
   EXPECT_EQ(*replicas, *total);
-  auto jobs = (*catalog)->db().QueryInt("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR'");
+  auto jobs = repo::CatalogTestAccess::Db(**catalog).QueryInt(
+      "SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR'");
   EXPECT_EQ(*jobs, 0);
   ExpectEveryObjectRestores();
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/dr_testing.h"
@@ -70,7 +71,7 @@ class EventsCliTest : public ::testing::Test {
         e.set_hash(repo::EventHash(e));  // the hash field is not part of its input
         prev = e.hash();
       }
-      auto stmt = (*catalog)->db().Prepare(
+      auto stmt = repo::CatalogTestAccess::Db(**catalog).Prepare(
           "UPDATE events SET event = ?, prev_hash = ?, hash = ? WHERE seq = ?");
       ASSERT_TRUE(stmt.ok());
       stmt->BindBlob(1, e.SerializeAsString()).BindBlob(2, e.prev_hash()).BindBlob(3, e.hash());

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_util.h"
 #include "repo/dr_testing.h"
 #include "repo/repository.h"
 #include "tests/cli/repo_fixture.h"
@@ -185,7 +186,7 @@ TEST_F(RecoveryDrillTest, DaemonRoundQueuesAndMakesTheLackingCopies) {
   {
     auto catalog = repo::Catalog::Open(Root() + "/catalog.db");
     ASSERT_TRUE(catalog.ok());
-    ASSERT_TRUE((*catalog)->db().Exec("DELETE FROM jobs").ok());
+    ASSERT_TRUE(repo::CatalogTestAccess::Db(**catalog).Exec("DELETE FROM jobs").ok());
   }
   CommandResult round = Cairn({"daemon", "--once"});
   ASSERT_EQ(round.exit_code, 0) << round.out << round.err;

@@ -1,0 +1,276 @@
+// Catalog::Reader (catalog_audit.h): the sweep's reads on a connection of
+// their own, and the factories of the auditor's handles.
+#include <algorithm>
+
+#include "repo/catalog/catalog_audit.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr std::string_view kPickBlobQuery = R"sql(
+SELECT r.id, s.name, r.blob, b.size, r.next_due, v.partner, v.object, v.version, f.path,
+  r.read_failures
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
+JOIN files f ON f.sha256 = r.blob JOIN versions v ON v.id = f.version_id
+WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
+  AND (?4 = 0 OR r.next_due <= ?5)
+GROUP BY r.id)sql";
+
+// Without a partner or object scope (and a sample not by size) neither the
+// names nor the sizes are needed to pick: only the replica rows are read, one
+// scan, through replicas_due when the sweep is of one site (looking up each
+// blob's size here cost ten times the scan with 300,000 copies: one random
+// B-tree probe per copy). The sweep's workers look up size and names of each
+// copy as they check it (NameCopy), in parallel. The unary + keeps SQLite
+// from walking the partial index replicas_of_blob for "blob IS NOT NULL": that
+// walk is in digest order, one random table probe per copy (4.8 s for
+// 1,000,000 copies against 1.1 s for a scan of the table in rowid order).
+constexpr std::string_view kPickBlobOnlyQuery = R"sql(
+SELECT r.id, s.name, r.blob, r.next_due, r.read_failures
+FROM replicas r JOIN sites s ON s.id = r.site_id
+WHERE +r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?4 = 0 OR r.next_due <= ?5))sql";
+
+constexpr std::string_view kNameQuery = R"sql(
+SELECT b.size, v.partner, v.object, v.version, f.path
+FROM blobs b LEFT JOIN files f ON f.sha256 = b.sha256 LEFT JOIN versions v ON v.id = f.version_id
+WHERE b.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
+
+constexpr std::string_view kPickTagQuery = R"sql(
+SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name,
+  r.read_failures, r.last_verified
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
+JOIN versions v ON v.id = t.version_id
+WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+  AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
+  AND (?4 = 0 OR r.next_due <= ?5))sql";
+
+constexpr std::string_view kUncopiedQuery = R"sql(
+SELECT b.sha256, MIN(v.partner), MIN(v.object), MIN(v.version), MIN(f.path)
+FROM blobs b JOIN files f ON f.sha256 = b.sha256 JOIN versions v ON v.id = f.version_id
+WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2)
+  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.blob = b.sha256 AND r.state = 'ok')
+GROUP BY b.sha256
+UNION ALL
+SELECT t.sha256, v.partner, v.object, v.version, t.name
+FROM tag_files t JOIN versions v ON v.id = t.version_id
+WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2)
+  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.tag_file_id = t.id AND r.state = 'ok'))sql";
+
+void BindPick(sql::Stmt& stmt, const AuditPick& pick) {
+  stmt.Bind(1, pick.site).Bind(2, pick.partner).Bind(3, pick.object);
+  stmt.Bind(4, int64_t{pick.due_only ? 1 : 0}).Bind(5, pick.now_micros);
+}
+
+}  // namespace
+
+Result<sql::Db> Catalog::OpenConnection(bool reader, int64_t mmap_bytes) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Db db, sql::Db::Open(path(), false, kSweepBusyTimeoutMs));
+  // FULL on every connection that may write (see "Durability" in catalog.h).
+  CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  if (reader) CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA query_only = ON"));
+  if (mmap_bytes > 0) {
+    CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA mmap_size = " + std::to_string(mmap_bytes)));
+  }
+  return db;
+}
+
+Result<std::unique_ptr<Catalog::Reader>> Catalog::OpenReader(int64_t mmap_bytes) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Db db, OpenConnection(true, mmap_bytes));
+  return std::unique_ptr<Reader>(new Reader(std::move(db)));
+}
+
+Result<std::unique_ptr<Catalog::AuditRecorder>> Catalog::OpenAuditRecorder() {
+  CAIRN_ASSIGN_OR_RETURN(sql::Db db, OpenConnection(false, 0));  // a writer: no memory map
+  return std::unique_ptr<AuditRecorder>(new AuditRecorder(std::move(db)));
+}
+
+Catalog::Reader::~Reader() {
+  name_.reset();
+  if (names_in_read_ > 0) (void)db_.Exec("COMMIT");  // ends a read: nothing to lose
+}
+
+Result<std::vector<AuditCopy>> Catalog::Reader::PickAuditCopies(const AuditPick& pick) {
+  std::vector<AuditCopy> picked;
+  const bool names = pick.with_names;
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blobs, db_.Prepare(names ? kPickBlobQuery : kPickBlobOnlyQuery));
+  BindPick(blobs, pick);
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, blobs.Step());
+    if (!row) break;
+    AuditCopy c;
+    c.replica_id = blobs.Int(0);
+    c.site = blobs.Text(1);
+    c.sha256 = blobs.Text(2);
+    if (names) {
+      c.size = static_cast<uint64_t>(blobs.Int(3));
+      c.next_due = blobs.Int(4);
+      c.partner = blobs.Text(5);
+      c.object = blobs.Text(6);
+      c.version = static_cast<uint32_t>(blobs.Int(7));
+      c.path = blobs.Text(8);
+      c.read_failures = blobs.Int(9);
+      c.ref = ReplicaRef::Blob(c.sha256);
+      c.key = layout::BlobKey(c.sha256);
+    } else {
+      c.next_due = blobs.Int(3);
+      c.read_failures = blobs.Int(4);
+      c.named = false;  // ref and key too: NameCopy fills them in the workers
+    }
+    picked.push_back(std::move(c));
+  }
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt tags, db_.Prepare(kPickTagQuery));
+  BindPick(tags, pick);
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, tags.Step());
+    if (!row) break;
+    AuditCopy c;
+    c.replica_id = tags.Int(0);
+    c.site = tags.Text(1);
+    c.ref = ReplicaRef::TagFile(tags.Int(2));
+    c.sha256 = tags.Text(3);
+    c.size = static_cast<uint64_t>(tags.Int(4));
+    c.next_due = tags.Int(5);
+    c.partner = tags.Text(6);
+    c.object = tags.Text(7);
+    c.version = static_cast<uint32_t>(tags.Int(8));
+    c.path = tags.Text(9);
+    c.read_failures = tags.Int(10);
+    c.verified_once = tags.Int(11) > 0;
+    c.key = layout::TagFileKey(c.partner, c.object, c.version, c.path);
+    picked.push_back(std::move(c));
+  }
+  return picked;
+}
+
+Status Catalog::Reader::NameCopy(AuditCopy& copy) {
+  if (copy.named) return Status::OK();
+  if (names_in_read_ >= kNamesPerRead) {
+    names_in_read_ = 0;
+    if (name_) name_->Reset();
+    CAIRN_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  }
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt * stmt, sql::PrepareOnce(db_, &name_, kNameQuery));
+  if (names_in_read_ == 0) CAIRN_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  ++names_in_read_;
+  stmt->Bind(1, copy.sha256);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) {
+    stmt->Reset();
+    return Status::NotFound("blob " + copy.sha256 + " has a replica row but no blobs row");
+  }
+  copy.size = static_cast<uint64_t>(stmt->Int(0));
+  // A blob no file names any more (NULL names) is named by its digest only.
+  copy.partner = stmt->Text(1);
+  copy.object = stmt->Text(2);
+  copy.version = static_cast<uint32_t>(stmt->Int(3));
+  copy.path = stmt->Text(4);
+  copy.ref = ReplicaRef::Blob(copy.sha256);
+  copy.key = layout::BlobKey(copy.sha256);
+  copy.named = true;
+  stmt->Reset();
+  return Status::OK();
+}
+
+Result<std::vector<OtherReplica>> Catalog::Reader::OtherReplicas(const AuditCopy& copy) {
+  const bool blob = copy.ref.kind == ReplicaRef::Kind::kBlob;
+  std::string query = std::string(
+                          "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
+                          "r.site_id WHERE ") +
+                      (blob ? "r.blob = ?1" : "r.tag_file_id = ?1") +
+                      " AND r.id <> ?2 AND r.state <> 'pending' "
+                      "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
+  if (blob) {
+    stmt.Bind(1, copy.sha256);
+  } else {
+    stmt.Bind(1, copy.ref.tag_file_id);
+  }
+  stmt.Bind(2, copy.replica_id);
+  std::vector<OtherReplica> others;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    others.push_back({stmt.Int(0), stmt.Text(1)});
+  }
+  return others;
+}
+
+Result<std::vector<std::string>> Catalog::Reader::TagFileSites(int64_t tag_file_id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("SELECT s.name FROM replicas r JOIN sites s ON s.id = r.site_id "
+                                  "WHERE r.tag_file_id = ?1 ORDER BY r.state = 'ok' DESC, s.name"));
+  stmt.Bind(1, tag_file_id);
+  std::vector<std::string> sites;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    sites.push_back(stmt.Text(0));
+  }
+  return sites;
+}
+
+Result<std::vector<VersionRecordRow>> Catalog::Reader::VersionRecordRows(
+    const std::string& partner, const std::string& object) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT v.id, v.partner, v.object, v.version, t.id, t.sha256 FROM versions v "
+                  "JOIN tag_files t ON t.version_id = v.id AND t.name = 'version.pb' "
+                  "WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2) "
+                  "ORDER BY v.id"));
+  stmt.Bind(1, partner).Bind(2, object);
+  std::vector<VersionRecordRow> versions;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    versions.push_back(VersionRecordRow{stmt.Int(0), stmt.Text(1), stmt.Text(2),
+                                        static_cast<uint32_t>(stmt.Int(3)), stmt.Int(4),
+                                        stmt.Text(5)});
+  }
+  return versions;
+}
+
+Result<std::vector<FileEntry>> Catalog::Reader::VersionFiles(int64_t version_id) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT path, size, sha256 FROM files WHERE version_id = ?1"));
+  stmt.Bind(1, version_id);
+  std::vector<FileEntry> files;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    files.push_back(FileEntry{stmt.Text(0), static_cast<uint64_t>(stmt.Int(1)), stmt.Text(2)});
+  }
+  return files;
+}
+
+Result<std::unordered_set<std::string>> Catalog::Reader::BlobsListedOn(const std::string& site) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("SELECT r.blob FROM replicas r JOIN sites s ON s.id = r.site_id "
+                                  "WHERE s.name = ?1 AND r.blob IS NOT NULL"));
+  stmt.Bind(1, site);
+  std::unordered_set<std::string> known;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    known.insert(stmt.Text(0));
+  }
+  return known;
+}
+
+Result<std::vector<UncopiedItem>> Catalog::Reader::UncopiedItems(const std::string& partner,
+                                                                 const std::string& object) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(kUncopiedQuery));
+  stmt.Bind(1, partner).Bind(2, object);
+  std::vector<UncopiedItem> items;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    items.push_back(UncopiedItem{stmt.Text(0), stmt.Text(1), stmt.Text(2),
+                                 static_cast<uint32_t>(stmt.Int(3)), stmt.Text(4)});
+  }
+  return items;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,138 @@
+// The rows the auditor reads and writes through the catalog (Catalog's
+// audit methods, Catalog::Reader, Catalog::AuditRecorder: catalog_audit.h).
+#ifndef CAIRN_REPO_CATALOG_CATALOG_AUDIT_TYPES_H_
+#define CAIRN_REPO_CATALOG_CATALOG_AUDIT_TYPES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "repo/catalog/catalog_types.h"
+
+namespace cairn::repo {
+
+// One replica row a sweep will check, with the names a finding needs.
+struct AuditCopy {
+  int64_t replica_id = 0;
+  ReplicaRef ref;
+  std::string site;
+  std::string sha256;
+  uint64_t size = 0;
+  std::string key;  // storage key on every site
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string path;  // a payload path holding the blob, or the tag file name
+  int64_t next_due = 0;
+  int64_t read_failures = 0;  // sweeps in a row that could not read it (site fine)
+  // A tag file copy the catalog once read back good on this site (its row has
+  // a last_verified time): other bytes there now are that copy decayed, which
+  // a repair may replace (Site::CopyBagFile's `verified_here`).
+  bool verified_once = false;
+  // False for a blob copy picked without its size, names, ref and key:
+  // Catalog::Reader::NameCopy fills them.
+  bool named = true;
+};
+
+// Which replica rows a sweep picks: those not pending, in scope ("": all),
+// and when `due_only` those with next_due <= now_micros.
+struct AuditPick {
+  std::string site;
+  std::string partner;
+  std::string object;
+  bool due_only = true;
+  int64_t now_micros = 0;
+  // Fill size and names of blob copies now (a partner or object scope needs
+  // them, and so does a sample by size); else blob copies come unnamed.
+  bool with_names = false;
+};
+
+// One replica row update of a sweep, written in a batch.
+struct AuditReplicaUpdate {
+  int64_t replica_id = 0;
+  ReplicaState state = ReplicaState::kOk;
+  int64_t last_verified = -1;  // -1: keep
+  int64_t next_due = 0;
+  std::string detail;
+  int64_t read_failures = 0;  // failed reads in a row; 0 after a read to the end
+  bool keep_state = false;    // leave `state` as it is (a failed read not given up on yet)
+};
+
+// One audit_findings row.
+struct AuditFindingRecord {
+  int64_t run_id = 0;  // filled when read back
+  std::string kind;    // audit::FindingKindName
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string path;
+  std::string site;
+  std::string sha256;
+  std::string detail;
+  bool repaired = false;
+  std::string repaired_from;
+};
+
+// The counts an audit_runs row adds up batch by batch.
+struct AuditRunCounts {
+  uint64_t checked = 0;
+  uint64_t bytes = 0;
+  uint64_t corrupt = 0;
+  uint64_t missing = 0;
+  uint64_t unavailable = 0;
+  uint64_t repaired = 0;
+};
+
+// One audit_runs row.
+struct AuditRunRecord {
+  int64_t id = 0;
+  std::string schedule;  // "" : run by hand
+  int64_t started_micros = 0;
+  int64_t finished_micros = 0;  // 0 while running (or killed)
+  std::string state;            // running | done | aborted
+  AuditRunCounts counts;
+};
+
+// One audit_run_sites row.
+struct AuditRunSiteRecord {
+  int64_t run_id = 0;
+  std::string site;
+  uint64_t checked = 0, ok = 0, corrupt = 0, missing = 0, unavailable = 0, repaired = 0,
+           damaged = 0, bytes = 0;
+};
+
+// A copy whose next check is past (audit report).
+struct OverdueCopyRecord {
+  std::string site;
+  int64_t next_due_micros = 0;
+  std::string sha256;
+  std::string partner, object, path;
+  uint32_t version = 0;
+};
+
+// Another replica of the blob or tag file of a copy (repair sources).
+struct OtherReplica {
+  int64_t replica_id = 0;
+  std::string site;
+};
+
+// A version and the catalog's row of its version.pb (catalog rows check).
+struct VersionRecordRow {
+  int64_t version_id = 0;
+  std::string partner, object;
+  uint32_t version = 0;
+  int64_t record_tag_id = 0;
+  std::string record_sha256;
+};
+
+// A blob or tag file with no ok replica anywhere: the first version and path
+// that hold it.
+struct UncopiedItem {
+  std::string sha256;
+  std::string partner, object;
+  uint32_t version = 0;
+  std::string path;
+};
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_CATALOG_CATALOG_AUDIT_TYPES_H_

@@ -1,0 +1,119 @@
+// Catalog: the queries of `cairn list` and `cairn show` (repo/inventory.h),
+// on the indexes of SCHEMA.md (files by (version_id, path), replicas by
+// (blob, site_id) and (tag_file_id, site_id)), streaming their rows.
+#include <algorithm>
+
+#include "repo/catalog/catalog.h"
+
+namespace cairn::repo {
+namespace {
+
+// Runs `query` (bound to version_id) whose rows are (path, size, sha256,
+// site, state), ordered by path, and calls `fn` once per path.
+Status StreamFileCopies(sql::Db& db, std::string_view query, int64_t version_id,
+                        const std::function<Status(const FileCopies&)>& fn) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare(query));
+  stmt.Bind(1, version_id);
+  FileCopies current;
+  bool have = false;
+  auto flush = [&]() -> Status {
+    if (!have) return Status::OK();
+    std::sort(current.copies.begin(), current.copies.end(),
+              [](const CopyState& a, const CopyState& b) { return a.site < b.site; });
+    return fn(current);
+  };
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    std::string path = stmt.Text(0);
+    if (!have || path != current.path) {
+      CAIRN_RETURN_IF_ERROR(flush());
+      current.path = std::move(path);
+      current.size = static_cast<uint64_t>(stmt.Int(1));
+      current.sha256 = stmt.Text(2);
+      current.copies.clear();
+      have = true;
+    }
+    if (!stmt.IsNull(3)) current.copies.push_back(CopyState{stmt.Text(3), stmt.Text(4)});
+  }
+  return flush();
+}
+
+}  // namespace
+
+Status Catalog::ForEachFileCopies(int64_t version_id,
+                                  const std::function<Status(const FileCopies&)>& fn) {
+  std::lock_guard lock(mu_);
+  return StreamFileCopies(db_,
+                          "SELECT f.path, f.size, f.sha256, s.name, r.state FROM files f "
+                          "LEFT JOIN replicas r ON r.blob = f.sha256 "
+                          "LEFT JOIN sites s ON s.id = r.site_id "
+                          "WHERE f.version_id = ?1 ORDER BY f.path",
+                          version_id, fn);
+}
+
+Status Catalog::ForEachTagFileCopies(int64_t version_id,
+                                     const std::function<Status(const FileCopies&)>& fn) {
+  std::lock_guard lock(mu_);
+  return StreamFileCopies(db_,
+                          "SELECT t.name, t.size, t.sha256, s.name, r.state FROM tag_files t "
+                          "LEFT JOIN replicas r ON r.tag_file_id = t.id "
+                          "LEFT JOIN sites s ON s.id = r.site_id "
+                          "WHERE t.version_id = ?1 ORDER BY t.name",
+                          version_id, fn);
+}
+
+Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector<int64_t>& site_ids,
+                                           bool distinct_regions) {
+  std::string ids;
+  for (int64_t id : site_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const std::string key = distinct_regions ? "s.region" : "r.site_id";
+  const std::string counted = "SELECT COUNT(DISTINCT " + key +
+                              ") FROM replicas r JOIN sites s ON s.id = r.site_id WHERE r.state = "
+                              "'ok' AND r.site_id IN (" +
+                              ids + ") AND ";
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
+                  "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
+                  "WHERE version_id = ?1) d UNION ALL SELECT (" +
+                  counted + "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
+  stmt.Bind(1, version_id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return static_cast<uint32_t>(row ? stmt.Int(0) : 0);
+}
+
+Result<std::vector<ReplicaStateCount>> Catalog::CountVersionReplicas(int64_t version_id) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT s.name, r.state, COUNT(*) FROM (SELECT DISTINCT sha256 FROM files "
+                  "WHERE version_id = ?1) d JOIN replicas r ON r.blob = d.sha256 "
+                  "JOIN sites s ON s.id = r.site_id GROUP BY s.name, r.state "
+                  "UNION ALL SELECT s.name, r.state, COUNT(*) FROM tag_files t "
+                  "JOIN replicas r ON r.tag_file_id = t.id JOIN sites s ON s.id = r.site_id "
+                  "WHERE t.version_id = ?1 GROUP BY s.name, r.state"));
+  stmt.Bind(1, version_id);
+  std::vector<ReplicaStateCount> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(
+        ReplicaStateCount{stmt.Text(0), stmt.Text(1), static_cast<uint64_t>(stmt.Int(2))});
+  }
+  return out;
+}
+
+Result<uint64_t> Catalog::CountVersionItems(int64_t version_id) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT (SELECT COUNT(DISTINCT sha256) FROM files WHERE "
+                                     "version_id = ?1) + (SELECT COUNT(*) FROM tag_files WHERE "
+                                     "version_id = ?1)"));
+  stmt.Bind(1, version_id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return static_cast<uint64_t>(row ? stmt.Int(0) : 0);
+}
+
+}  // namespace cairn::repo
