@@ -1,7 +1,7 @@
 // Where the bag is inside a serialized bag: the single top-level folder of the
 // archive, or the archive root when the first member is a top-level file or
-// starts with data/. Shared by the validator and deposit, which both read
-// archives member by member.
+// starts with data/. Used by the bag walker (bagit/bag_walker.h), which reads
+// archives member by member for validation and deposit.
 #ifndef CAIRN_BAGIT_ARCHIVE_BAG_ROOT_H_
 #define CAIRN_BAGIT_ARCHIVE_BAG_ROOT_H_
 

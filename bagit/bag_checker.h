@@ -1,8 +1,7 @@
-// The RFC 8493 rules, independent of where the bytes come from. A driver (a
-// directory walk, or an archive stream) feeds the checker the bag's tag files
-// and payload files; the checker records every finding in a Report and fills a
-// BagContents. Used by validator.cc; deposit can drive it the same way while it
-// streams a bag into storage.
+// The RFC 8493 rules, independent of where the bytes come from. The bag walker
+// (bagit/bag_walker.h: a folder walk or an archive stream, for validation and
+// for deposit alike) feeds the checker the bag's tag files and payload files;
+// the checker records every finding in a Report and fills a BagContents.
 //
 // Order of calls: TagFile("bagit.txt", ...) first (or BagitTxtMissing()), then
 // the other tag files, then payload files (PayloadFile may be called from

@@ -115,7 +115,10 @@ TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
   }
 }
 
-TEST(ArchiveValidationTest, ManifestAfterPayloadIsAWarning) {
+// A payload manifest after payload files already checked: those files were
+// never compared with it, so the bag cannot be called valid (an error, as
+// deposit has always said; it was a warning here before the one bag walker).
+TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnError) {
   TempDir tmp;
   std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
   std::string md5 =
@@ -127,7 +130,8 @@ TEST(ArchiveValidationTest, ManifestAfterPayloadIsAWarning) {
                                         {"bag/manifest-sha256.txt", AE_IFREG, sha}};
   WriteRaw(tmp / "late.tar", members, false);
   Report r = ValidateArchive(tmp / "late.tar");
-  EXPECT_TRUE(r.valid()) << r.ToText();
+  EXPECT_FALSE(r.valid()) << r.ToText();
+  EXPECT_EQ(r.error_count(), 1u) << r.ToText();
   EXPECT_TRUE(r.Has("archive.manifest-after-payload")) << r.ToText();
   // The earlier manifest still caught a wrong file.
   members[1].data = std::string(32, '0') + "  data/hello.txt\n";

@@ -186,29 +186,6 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet
   return Status::OK();
 }
 
-ByteSource LocalFileSource(const std::string& path) {
-  return [path](const ChunkSink& sink) -> Status {
-    int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(errno, "open", path);
-    // One 1 MiB buffer per open file: a worker holds one file at a time.
-    std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
-    Status result;
-    for (;;) {
-      ssize_t n = read(fd, buffer.get(), bagit::kReadChunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        result = Status::FromErrno(errno, "read", path);
-        break;
-      }
-      if (n == 0) break;
-      result = sink(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
-      if (!result.ok()) break;
-    }
-    close(fd);
-    return result;
-  };
-}
-
 ByteSource TeeSource(ByteSource source, BlobWriter* writer, std::string site_name,
                      std::string* sha256_hex, uint64_t* size) {
   return [source = std::move(source), writer, site_name, sha256_hex,
@@ -244,6 +221,49 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
   if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
   tag.writer = std::move(writer).value();
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
+}
+
+Result<ByteSource> StagingSink::TagFile(std::string_view path, ByteSource source) {
+  return StageTagFile(target_, ingest_, path, std::move(source));
+}
+
+Result<StagingSink::PayloadRead> StagingSink::PayloadFile(const bagit::PayloadEntry& entry,
+                                                          AlgorithmSet algorithms,
+                                                          bool manifests_known) {
+  const bagit::ManifestIndex& index = *ingest_->contents->manifests;
+  std::optional<bagit::ManifestIndex::EntryId> id;
+  if (manifests_known) id = index.Find(entry.path);
+  // A local file is hashed first: one whose blob is stored (unchanged, shared)
+  // is not written again. A member is written unless the blob its manifest names is stored.
+  Result<PayloadStager::Staged> staged =
+      entry.local_path != nullptr
+          ? stager_.StageLocalFile(*entry.local_path, algorithms)
+          : stager_.Stage(*entry.source, algorithms,
+                          id ? index.HexDigest(*id, Algorithm::kSha256) : "", true);
+  PayloadRead read;
+  if (!staged.ok()) {
+    if (stager_.IsSiteError(staged.status())) return staged.status();
+    read.unreadable = staged.status();
+    return read;
+  }
+  if (!manifests_known || (id && index.Mismatches(*id, staged->digests).empty())) {
+    CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
+  } else {
+    PayloadStager::Discard(&*staged);  // the checker names what is wrong with it
+  }
+  read.file.size = staged->size;
+  read.file.digests = std::move(staged->digests);
+  return read;
+}
+
+Status StagingSink::HoldPayload(std::string_view path, uint64_t size,
+                                const bagit::Digests& digests) {
+  std::lock_guard<std::mutex> lock(ingest_->mu);
+  return ingest_->scratch->HoldPayload(path, size, digests);
+}
+
+Status StagingSink::ForEachHeldPayload(const HeldPayload& fn) {
+  return ingest_->scratch->ForEachHeldPayload(fn);
 }
 
 }  // namespace cairn::repo::deposit_internal

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bagit/bag_checker.h"
+#include "bagit/bag_walker.h"
 #include "bagit/digest.h"
 #include "bagit/report.h"
 #include "bagit/validator.h"
@@ -169,9 +170,8 @@ inline bool IsSiteErrorOf(const IngestTarget& target, const Status& s) {
   return !s.ok() && s.message().starts_with("site " + target.site_name + ": ");
 }
 
+using bagit::LocalFileSource;
 using bagit::MemorySource;
-// A ByteSource over a local regular file (never through a symlink), 1 MiB reads.
-bagit::ByteSource LocalFileSource(const std::string& path);
 // Wraps `source` so every chunk is also appended to `writer` and hashed with
 // sha256 into *sha256_hex (set when the source ends), counting bytes into *size.
 // A write error is returned as "site SITE_NAME: ...".
@@ -184,6 +184,32 @@ bagit::ByteSource TeeSource(bagit::ByteSource source, BlobWriter* writer, std::s
 // (tag.name) and the bytes are only read.
 Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest,
                                        std::string_view name, bagit::ByteSource inner);
+
+// Deposit's sink for the bag walker (bagit/bag_walker.h), shared by the bag
+// folder and serialized bag drivers: tag files are teed into writers on the
+// first site as the checker reads them (StageTagFile); each payload file is
+// read once, hashed while appended to a blob writer, and its blob committed
+// only when every manifest listing it agrees. A payload file read before the
+// manifests are known is committed under its SHA-256 at once (correct by
+// construction) and held in the deposit scratch (on disk) until the end; the
+// caller removes such new blobs if the bag is refused.
+class StagingSink : public bagit::BagSink {
+ public:
+  StagingSink(const IngestTarget& target, Ingest* ingest)
+      : target_(target), ingest_(ingest), stager_(target, ingest) {}
+
+  Result<bagit::ByteSource> TagFile(std::string_view path, bagit::ByteSource source) override;
+  Result<PayloadRead> PayloadFile(const bagit::PayloadEntry& entry, bagit::AlgorithmSet algorithms,
+                                  bool manifests_known) override;
+  Status HoldPayload(std::string_view path, uint64_t size, const bagit::Digests& digests) override;
+  Status ForEachHeldPayload(const HeldPayload& fn) override;
+  bool IsSinkError(const Status& s) const override { return stager_.IsSiteError(s); }
+
+ private:
+  const IngestTarget& target_;
+  Ingest* ingest_;
+  PayloadStager stager_;
+};
 
 // The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,
 // deposit_archive.cc). Each fills `ingest` (report, contents, files, staged tag
