@@ -5,6 +5,7 @@
 
 #include "audit/sample.h"
 #include "repo/catalog/catalog.h"
+#include "repo/settings.h"
 
 namespace cairn::audit {
 namespace {
@@ -98,7 +99,9 @@ std::string FormatDuration(int64_t micros) {
   return std::to_string(micros) + "us";
 }
 
-Status AddSchedule(repo::Repository& repo, Schedule s) {
+namespace {
+
+Status StoreSchedule(repo::Repository& repo, Schedule s) {
   repo::Catalog& catalog = repo.catalog();
   if (!repo::IsValidName(s.name)) {
     return Status::InvalidArgument("schedule name '" + s.name +
@@ -140,16 +143,28 @@ Status AddSchedule(repo::Repository& repo, Schedule s) {
   return inserted;
 }
 
+}  // namespace
+
+Status AddSchedule(repo::Repository& repo, Schedule s, std::vector<std::string>* warnings) {
+  CAIRN_RETURN_IF_ERROR(StoreSchedule(repo, std::move(s)));
+  std::vector<std::string> unsynced = repo::SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
+  return Status::OK();
+}
+
 Result<std::vector<Schedule>> ListSchedules(repo::Repository& repo) {
   return Query(repo.catalog().db(), "ORDER BY name", -1);
 }
 
-Status RemoveSchedule(repo::Repository& repo, const std::string& name) {
+Status RemoveSchedule(repo::Repository& repo, const std::string& name,
+                      std::vector<std::string>* warnings) {
   CAIRN_ASSIGN_OR_RETURN(repo::sql::Stmt stmt,
                          repo.catalog().db().Prepare("DELETE FROM schedules WHERE name = ?1"));
   stmt.Bind(1, name);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   if (repo.catalog().db().Changes() == 0) return Status::NotFound("no schedule " + name);
+  std::vector<std::string> unsynced = repo::SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
   return Status::OK();
 }
 

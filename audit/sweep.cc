@@ -17,6 +17,7 @@
 #include "audit/orphans.h"
 #include "policies/policy.h"
 #include "repo/events/event_types.h"
+#include "repo/events/segments.h"
 #include "repo/lock_wait.h"
 #include "repo/site_layout.h"
 
@@ -479,6 +480,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   report.finished_micros = repo.clock().NowMicros();
   CAIRN_RETURN_IF_ERROR(
       internal::FinishRun(writer.db(), report, first_unstored, writer.unavailable_stored()));
+  if (opts.flush_events) report.events = repo::FlushNewEvents(repo);  // a down site catches up
   return report;
 }
 

@@ -10,6 +10,7 @@
 #include "proto/version.pb.h"
 #include "repo/events/event_types.h"
 #include "repo/events/premis.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
 
@@ -165,6 +166,9 @@ Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options) {
     if (!options.site.empty() && site.name != options.site) continue;
     CAIRN_RETURN_IF_ERROR(GcCollectSite(repo, options, site.name, now, &report));
   }
+  lock.reset();
+  // The deletion events to every site's log (a dry run records none).
+  if (!options.dry_run) report.events = FlushNewEvents(repo);
   return report;
 }
 

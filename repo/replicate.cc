@@ -227,14 +227,19 @@ class JobRunner {
 
 }  // namespace
 
+JobFilter ReplicationJobs(const ReplicationFilter& filter) {
+  JobFilter jobs;
+  jobs.kind = proto::JOB_KIND_REPLICATE;
+  jobs.partner = filter.partner;
+  jobs.object = filter.object;
+  jobs.target_site = filter.target_site;
+  return jobs;
+}
+
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options) {
   std::string owner = options.owner.empty() ? "cairn " + std::to_string(getpid()) : options.owner;
-  JobFilter jobs_filter;
-  jobs_filter.kind = proto::JOB_KIND_REPLICATE;
-  jobs_filter.partner = filter.partner;
-  jobs_filter.object = filter.object;
-  jobs_filter.target_site = filter.target_site;
+  const JobFilter jobs_filter = ReplicationJobs(filter);
   ReplicationSummary summary;
   std::mutex mu;
   Status catalog_error;

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "repo/events/event_types.h"
+#include "repo/events/segments.h"
 #include "repo/restore_check.h"
 #include "repo/restore_plan.h"
 #include "repo/site.h"
@@ -187,7 +188,9 @@ Status ParseObjectRef(std::string_view text, std::string* partner, std::string* 
   return layout::ValidateObjectId(*object);
 }
 
-Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req) {
+namespace {
+
+Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& req) {
   Catalog& catalog = repo.catalog();
   std::string context = "restore " + req.partner + "/" + req.object +
                         (req.version ? "@v" + std::to_string(req.version) : "");
@@ -261,6 +264,15 @@ Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req) {
   report.files_from_site = std::move(run.files_from_site);
   report.problems = std::move(run.problems);
   report.repairs_queued = repairs;
+  return report;
+}
+
+}  // namespace
+
+Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req, EventsFlushed* events) {
+  Result<RestoreReport> report = RestoreUnflushed(repo, req);
+  EventsFlushed flushed = FlushNewEvents(repo);
+  if (events) *events = std::move(flushed);
   return report;
 }
 

@@ -14,6 +14,7 @@
 #include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/resync_batch.h"
+#include "repo/settings.h"
 #include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
@@ -260,6 +261,8 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   summary.jobs_left = left.queued + left.leased + left.failed;
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A site made anew holds the settings again.
+  summary.settings_warnings = SyncSettingsAfterChange(repo, name);
   return summary;
 }
 

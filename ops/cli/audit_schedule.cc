@@ -146,9 +146,10 @@ int RunAdd(const ScheduleFlags& f, const Globals& g) {
   if (!s.ok()) return ReportError(s.status());
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
-  Status added = audit::AddSchedule(**repository, *s);
+  std::vector<std::string> warnings;
+  Status added = audit::AddSchedule(**repository, *s, &warnings);
   if (!added.ok()) return ReportError(added);
-  SyncSettingsAfterChange(**repository);
+  PrintSettingsWarnings(warnings);
   WarnIfRateTooLow(**repository, *s);
   if (!g.quiet) {
     std::cout << "schedule " << s->name << " added: every " << f.every
@@ -189,9 +190,10 @@ int RunList(bool json, const Globals& g) {
 int RunRemove(const std::string& name, const Globals& g) {
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
-  Status removed = audit::RemoveSchedule(**repository, name);
+  std::vector<std::string> warnings;
+  Status removed = audit::RemoveSchedule(**repository, name, &warnings);
   if (!removed.ok()) return ReportError(removed);
-  SyncSettingsAfterChange(**repository);
+  PrintSettingsWarnings(warnings);
   if (!g.quiet) std::cout << "schedule " << name << " removed\n";
   return kExitOk;
 }

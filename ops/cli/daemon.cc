@@ -90,12 +90,14 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
       if (!round->problems.empty()) exit_code = kExitProblems;
       // Jobs that failed before and wait out their backoff were not tried
       // this round, yet their copies are still owed: say so, per site.
-      Result<std::vector<RetryingSite>> retrying = RetryingSites(r.catalog(), {});
+      Result<std::vector<repo::RetryingSite>> retrying = repo::RetryingSites(r.catalog(), {});
       if (!retrying.ok()) {
         Log("  problem: the job queue could not be read: " + retrying.status().ToString());
         exit_code = kExitProblems;
       } else {
-        for (const RetryingSite& site : *retrying) Log("  copies owed: " + site.Text());
+        for (const repo::RetryingSite& site : *retrying) {
+          Log("  copies owed: " + RetryingText(site));
+        }
         if (!retrying->empty()) exit_code = kExitProblems;
       }
     }

@@ -8,6 +8,7 @@
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 
@@ -25,14 +26,16 @@ void RegisterInit(CLI::App& app, Globals& g) {
   cmd->callback([root, group, &g] {
     repo::RepositoryOptions options;
     options.group = *group;
-    Result<std::unique_ptr<repo::Repository>> made = repo::Repository::Init(*root, options);
+    // The sites and the default policy are on both sites from the start: a
+    // catalog rebuilt from either gets them back.
+    std::vector<std::string> warnings;
+    Result<std::unique_ptr<repo::Repository>> made =
+        repo::InitRepository(*root, options, &warnings);
     if (!made.ok()) {
       g.exit_code = ReportError(made.status());
       return;
     }
-    // The sites and the default policy, on both sites from the start: a catalog
-    // rebuilt from either gets them back.
-    SyncSettingsAfterChange(**made);
+    PrintSettingsWarnings(warnings);
     if (!g.quiet) {
       std::cout << "initialised repository " << (*made)->root() << "\n"
                 << "  catalog " << (*made)->root() << "/catalog.db\n"

@@ -12,6 +12,7 @@
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -25,10 +26,11 @@ struct PartnerFlags {
 int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
-  auto added = repository.value()->catalog().AddPartner(f.id, f.name);
-  if (!added.ok()) return ReportError(added.status());
-  if (!g.quiet) std::cout << "added partner " << added->id << "\n";
-  SyncSettingsAfterChange(**repository);
+  repo::PartnerRecord added;
+  auto change = repo::AddPartner(**repository, f.id, f.name, &added);
+  if (!change.ok()) return ReportError(change.status());
+  if (!g.quiet) std::cout << "added partner " << added.id << "\n";
+  PrintSettingsWarnings(change->warnings);
   return kExitOk;
 }
 

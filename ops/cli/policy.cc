@@ -18,8 +18,8 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
-#include "repo/copies_queue.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -41,27 +41,24 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
   repo::PolicyRecord record{f.partner.empty() ? std::string(repo::kDefaultPolicyScope) : f.partner,
                             text.str(), f.file, base_dir, 0};
-  Status s = repository.value()->catalog().SetPolicy(record);
-  if (s.code() == Code::kInvalidArgument) {
-    std::cerr << "cairn: policy refused: " << s.message() << "\n";
+  Result<repo::SettingsChange> change = repo::SetPolicy(**repository, record);
+  if (change.status().code() == Code::kInvalidArgument) {
+    std::cerr << "cairn: policy refused: " << change.status().message() << "\n";
     return kExitProblems;
   }
-  if (!s.ok()) return ReportError(s);
+  if (!change.ok()) return ReportError(change.status());
   if (!g.quiet) {
     std::cout << "policy set for "
               << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
               << " from " << f.file << "\n";
   }
-  SyncSettingsAfterChange(**repository);
-  // More copies or other sites: queue what the stored versions now lack.
-  repo::ReconcileOptions reconcile;
-  reconcile.partner = f.partner;
-  Result<repo::ReconcileSummary> queued =
-      repo::ReconcileCopies(repository.value()->catalog(), reconcile);
-  if (!queued.ok()) return ReportError(queued.status());
-  for (const std::string& problem : queued->problems) std::cerr << "warning: " << problem << "\n";
-  if (!g.quiet && queued->copies_short > 0) {
-    std::cout << queued->ToText() << " (run cairn replicate)\n";
+  PrintSettingsWarnings(change->warnings);
+  // More copies or other sites: what the stored versions now lack is queued.
+  if (!change->queue_status.ok()) return ReportError(change->queue_status);
+  const repo::ReconcileSummary& queued = change->queued;
+  for (const std::string& problem : queued.problems) std::cerr << "warning: " << problem << "\n";
+  if (!g.quiet && queued.copies_short > 0) {
+    std::cout << queued.ToText() << " (run cairn replicate)\n";
   }
   return kExitOk;
 }

@@ -3,21 +3,17 @@
 // copies still owed are named per site with the last error and next retry.
 #include "repo/replicate.h"
 
-#include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "audit/schedule.h"
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
-#include "repo/copies_queue.h"
-#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -39,92 +35,32 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
   if (!root.ok()) return ReportError(root.status());
   auto repository = repo::Repository::Open(*root);
   if (!repository.ok()) return ReportError(repository.status());
-  repo::Repository& r = **repository;
-  // Unknown ids are errors, not an empty success.
-  if (!f.object.empty() && f.partner.empty()) {
-    return ReportError(Status::InvalidArgument("--object " + f.object +
-                                               " needs --partner (object ids are per partner)"));
-  }
-  if (!f.partner.empty()) {
-    Status known = r.catalog().GetPartner(f.partner).status();
-    if (known.ok() && !f.object.empty()) {
-      known = r.catalog().GetVersion(f.partner, f.object, std::nullopt, false).status();
+  repo::ReplicateRequest request;
+  request.partner = f.partner;
+  request.object = f.object;
+  request.target_site = f.site;
+  request.wait = f.wait;
+  request.wait_micros = *wait_bound;
+  repo::ReplicateCallbacks callbacks;
+  callbacks.reconciled = [&](const repo::ReplicateOutcome& o) {
+    if (f.json) return;
+    for (const std::string& p : o.reconciled.problems) std::cerr << "warning: " << p << "\n";
+    if (!g.quiet && o.reconciled.copies_short > 0) std::cout << o.reconciled.ToText() << "\n";
+  };
+  callbacks.waiting = [&](const repo::ReplicateOutcome& o) {
+    if (g.quiet) return;
+    std::cerr << "waiting: " << o.total.copies_made << " copies made, " << o.left.queued
+              << " jobs queued, " << o.left.leased << " leased by another writer\n";
+    for (const repo::RetryingSite& site : o.retrying) {
+      std::cerr << "  site " << site.site << ": " << site.jobs << " waiting for retry at "
+                << FormatUtc(site.next_try_micros) << "; last error: " << site.last_error << "\n";
     }
-    if (!known.ok()) return ReportError(known);
-  }
-  if (!f.site.empty()) {
-    Status known = r.catalog().GetSite(f.site).status();
-    if (!known.ok()) return ReportError(known);
-  }
-  auto lock = r.LockForWriting();
-  if (!lock.ok()) return ReportError(lock.status());
-  repo::ReplicationFilter filter;
-  if (!f.partner.empty()) filter.partner = f.partner;
-  if (!f.object.empty()) filter.object = f.object;
-  if (!f.site.empty()) filter.target_site = f.site;
-  repo::JobFilter jobs;
-  jobs.kind = proto::JOB_KIND_REPLICATE;
-  jobs.partner = filter.partner;
-  jobs.object = filter.object;
-  jobs.target_site = filter.target_site;
-  // First what the policies demand against what the sites hold: copies lost
-  // with a site or a catalog are queued again here, not only by `policy set`.
-  repo::ReconcileOptions reconcile;
-  reconcile.partner = f.partner;
-  Result<repo::ReconcileSummary> reconciled = repo::ReconcileCopies(r.catalog(), reconcile);
-  if (!reconciled.ok()) return ReportError(reconciled.status());
-  if (!f.json) {
-    for (const std::string& p : reconciled->problems) std::cerr << "warning: " << p << "\n";
-    if (!g.quiet && reconciled->copies_short > 0) std::cout << reconciled->ToText() << "\n";
-  }
-  repo::ReplicationSummary total;
-  const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + std::chrono::microseconds(*wait_bound);
-  bool gave_up = false;
-  for (;;) {
-    Result<repo::ReplicationSummary> s = repo::DrainReplication(r, filter);
-    if (!s.ok()) return ReportError(s.status());
-    total.jobs_done += s->jobs_done;
-    total.jobs_failed += s->jobs_failed;
-    total.copies_made += s->copies_made;
-    total.copies_verified_present += s->copies_verified_present;
-    total.bytes_copied += s->bytes_copied;
-    for (const std::string& e : s->errors) total.errors.push_back(e);
-    Result<repo::JobCounts> left = r.catalog().CountJobs(jobs);
-    if (!left.ok()) return ReportError(left.status());
-    if (!f.wait || left->queued + left->leased == 0) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      gave_up = true;
-      break;
-    }
-    // Progress while waiting: what is left, and why it is not done yet.
-    Result<std::vector<RetryingSite>> retrying = RetryingSites(r.catalog(), jobs);
-    if (!retrying.ok()) return ReportError(retrying.status());
-    if (!g.quiet) {
-      std::cerr << "waiting: " << total.copies_made << " copies made, " << left->queued
-                << " jobs queued, " << left->leased << " leased by another writer\n";
-      for (const RetryingSite& site : *retrying) {
-        std::cerr << "  site " << site.site << ": " << site.jobs << " waiting for retry at "
-                  << audit::IsoTime(site.next_try_micros) << "; last error: " << site.last_error
-                  << "\n";
-      }
-    }
-    // Until the next retry is due (or 5 s, for jobs leased elsewhere), within the bound.
-    auto pause = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    if (!retrying->empty()) {
-      int64_t next = retrying->front().next_try_micros;
-      for (const RetryingSite& site : *retrying) next = std::min(next, site.next_try_micros);
-      int64_t in = next - r.clock().NowMicros();
-      pause = std::chrono::steady_clock::now() +
-              std::chrono::microseconds(std::clamp<int64_t>(in, 200'000, 60'000'000));
-    }
-    std::this_thread::sleep_until(std::min(pause, deadline));
-  }
-  const int flushed = FlushEventsToSites(r);  // the replication events
-  Result<repo::JobCounts> left = r.catalog().CountJobs(jobs);
-  if (!left.ok()) return ReportError(left.status());
-  Result<std::vector<RetryingSite>> retrying = RetryingSites(r.catalog(), jobs);
-  if (!retrying.ok()) return ReportError(retrying.status());
+  };
+  Result<repo::ReplicateOutcome> done = repo::Replicate(**repository, request, callbacks);
+  if (!done.ok()) return ReportError(done.status());
+  const repo::ReplicateOutcome& o = *done;
+  const int flushed = ReportEventsFlushed(o.events);
+  const repo::ReplicationSummary& total = o.total;
   if (f.json) {
     nlohmann::json out = {{"jobs_done", total.jobs_done},
                           {"jobs_failed", total.jobs_failed},
@@ -132,33 +68,35 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
                           {"copies_verified_present", total.copies_verified_present},
                           {"bytes_copied", total.bytes_copied},
                           {"errors", total.errors},
-                          {"queued", left->queued},
-                          {"failed_for_good", left->failed},
+                          {"queued", o.left.queued},
+                          {"failed_for_good", o.left.failed},
                           {"retrying", nlohmann::json::array()},
-                          {"gave_up_waiting", gave_up},
-                          {"copies_lacking_before", reconciled->copies_short},
-                          {"jobs_queued_by_reconcile", reconciled->jobs_queued},
-                          {"policy_problems", reconciled->problems}};
-    for (const RetryingSite& site : *retrying) out["retrying"].push_back(site.Json());
+                          {"gave_up_waiting", o.gave_up},
+                          {"copies_lacking_before", o.reconciled.copies_short},
+                          {"jobs_queued_by_reconcile", o.reconciled.jobs_queued},
+                          {"policy_problems", o.reconciled.problems}};
+    for (const repo::RetryingSite& site : o.retrying) out["retrying"].push_back(RetryingJson(site));
     std::cout << out.dump(2) << "\n";
   } else {
     if (!g.quiet) {
       std::cout << total.jobs_done << " jobs done, " << total.copies_made << " copies made ("
                 << total.bytes_copied << " bytes), " << total.copies_verified_present
                 << " already present and verified\n";
-      if (left->queued) std::cout << left->queued << " jobs still queued (retried later)\n";
-      if (left->failed) std::cout << left->failed << " jobs failed for good\n";
+      if (o.left.queued) std::cout << o.left.queued << " jobs still queued (retried later)\n";
+      if (o.left.failed) std::cout << o.left.failed << " jobs failed for good\n";
     }
     for (const std::string& e : total.errors) std::cerr << "error: " << e << "\n";
     // Per site, why copies are still owed and when they are tried again.
-    for (const RetryingSite& site : *retrying) std::cerr << "cairn: " << site.Text() << "\n";
-    if (gave_up) {
-      std::cerr << "cairn: gave up waiting after " << f.wait_timeout << ": " << left->queued
+    for (const repo::RetryingSite& site : o.retrying) {
+      std::cerr << "cairn: " << RetryingText(site) << "\n";
+    }
+    if (o.gave_up) {
+      std::cerr << "cairn: gave up waiting after " << f.wait_timeout << ": " << o.left.queued
                 << " jobs still queued (raise --wait-timeout, or leave them to the daemon)\n";
     }
   }
-  const bool problems = total.jobs_failed || left->failed || !reconciled->problems.empty() ||
-                        gave_up || !retrying->empty();
+  const bool problems = total.jobs_failed || o.left.failed || !o.reconciled.problems.empty() ||
+                        o.gave_up || !o.retrying.empty();
   return ExitWorst(problems ? kExitProblems : kExitOk, flushed);
 }
 
