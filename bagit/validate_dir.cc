@@ -10,6 +10,7 @@
 
 #include "bagit/bag_checker.h"
 #include "bagit/dir_list.h"
+#include "bagit/fd_io.h"
 #include "bagit/paths.h"
 #include "bagit/validator.h"
 
@@ -24,9 +25,8 @@ ByteSource FileSource(const std::string& path) {
     std::vector<std::byte> buffer(kReadChunk);
     Status result;
     for (;;) {
-      ssize_t n = read(fd, buffer.data(), buffer.size());
+      ssize_t n = ReadSome(fd, buffer);
       if (n < 0) {
-        if (errno == EINTR) continue;
         result = Status::FromErrno(errno, "read", path);
         break;
       }

@@ -95,16 +95,11 @@ Status DropCairnAddedFiles(RestorePlan& plan,
 }
 
 proto::Event BaseEvent(const EventType& type, const RestoreRequest& req, const VersionInfo& v) {
-  proto::Event e;
-  e.set_type(std::string(type.label));
-  e.set_type_uri(EventTypeUri(type));
-  e.set_agent("cairn");
-  e.set_agent_version(req.agent_version);
-  e.set_user(req.user);
-  e.set_partner(v.partner);
-  e.set_object(v.object);
-  e.set_version(v.version);
-  return e;
+  return NewEvent(type, {.agent_version = req.agent_version,
+                         .user = req.user,
+                         .partner = v.partner,
+                         .object = v.object,
+                         .version = v.version});
 }
 
 // Marks each corrupt or missing copy the catalog knows of, queues its repair

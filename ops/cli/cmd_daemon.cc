@@ -5,8 +5,6 @@
 // new job is taken, and the daemon exits 0. A second signal exits at once
 // (leased jobs come back when their lease expires). A site that is down is
 // logged and retried next round, never fatal.
-#include "audit/daemon.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -16,8 +14,10 @@
 #include <iostream>
 #include <thread>
 
+#include "audit/daemon.h"
 #include "audit/report_json.h"
 #include "audit/schedule.h"
+#include "bagit/time_text.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
@@ -37,12 +37,7 @@ struct DaemonFlags {
   std::string gc_grace = "24h";
 };
 
-void Log(const std::string& line) {
-  std::cout << audit::IsoTime(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count())
-            << " " << line << std::endl;
-}
+void Log(const std::string& line) { std::cout << NowUtc() << " " << line << std::endl; }
 
 int RunDaemon(const DaemonFlags& f, const Globals& g) {
   Result<int64_t> interval = audit::ParseDuration(f.interval);

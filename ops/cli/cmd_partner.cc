@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
@@ -47,7 +48,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
     for (const repo::PartnerRecord& p : partners.value()) {
       out.push_back({{"id", p.id},
                      {"name", p.name},
-                     {"created", IsoTime(p.created_micros)},
+                     {"created", FormatUtc(p.created_micros)},
                      {"own_policy", own_policy(p.id)}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -55,7 +56,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
   }
   std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
   for (const repo::PartnerRecord& p : partners.value()) {
-    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), IsoTime(p.created_micros).c_str(),
+    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), FormatUtc(p.created_micros).c_str(),
                 own_policy(p.id) ? "own" : "default", p.name.c_str());
   }
   return kExitOk;

@@ -1,8 +1,6 @@
 // `cairn policy set FILE [--partner ID]`, `cairn policy show [--partner ID]
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
-#include "policies/policy.h"
-
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/filesystem.hpp>
@@ -14,10 +12,12 @@
 #include <sstream>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "policies/policy.h"
 #include "repo/repository.h"
 #include "repo/settings.h"
 
@@ -101,7 +101,7 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
         {"partner", f.partner}, {"applies", applies}, {"effective", PolicyJson(effective.value())}};
     if (stored) {
       out["source"] = stored->source;
-      out["updated"] = IsoTime(stored->updated_micros);
+      out["updated"] = FormatUtc(stored->updated_micros);
       out["text"] = stored->text;
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -110,11 +110,11 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
   const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
   if (applies == "partner") {
     std::cout << "# policy of " << who << ", from " << stored->source << ", set "
-              << IsoTime(stored->updated_micros) << "\n";
+              << FormatUtc(stored->updated_micros) << "\n";
   } else if (applies == "default") {
     std::cout << "# " << (f.partner.empty() ? "" : who + " has no policy of its own: ")
               << "the default policy applies, from " << stored->source << ", set "
-              << IsoTime(stored->updated_micros) << "\n";
+              << FormatUtc(stored->updated_micros) << "\n";
   } else {
     std::cout << "# no policy is stored: the built-in default applies\n";
   }
