@@ -19,6 +19,7 @@
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/lock_wait.h"
+#include "repo/repository_layout.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {
@@ -39,7 +40,8 @@ bool SiteMarkerReads(repo::Site& site) { return site.ReadAll(repo::layout::kSite
 // holder record, repo/lock_wait.h): Unavailable when another sweep holds it;
 // any other error is a lock file that cannot be opened (never called busy).
 Result<repo::FileLock> TrySiteLock(const repo::Repository& repo, const std::string& site) {
-  return repo::TryFileLock(repo.root() + "/audit-" + site + ".lock", LOCK_EX, repo.FileMode());
+  return repo::TryFileLock(repo::repo_layout::AuditLockPath(repo.root(), site), LOCK_EX,
+                           repo.FileMode());
 }
 
 class Sweep {

@@ -11,6 +11,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/rebuild.h"
 #include "repo/repository.h"
+#include "repo/repository_layout.h"
 
 namespace cairn::cli {
 namespace {
@@ -60,8 +61,7 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
     if (!path.ok()) return ReportError(path.status());
     root = *path;
   }
-  const std::string catalog_path =
-      (boost::filesystem::path(root) / std::string(repo::kCatalogFileName)).string();
+  const std::string catalog_path = repo::repo_layout::CatalogPath(root);
   auto url = SiteUrl(f.from, g);
   if (!url.ok()) return ReportError(url.status());
   boost::system::error_code ec;

@@ -7,6 +7,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "policies/policy.h"
 #include "repo/repository.h"
 #include "repo/settings.h"
 
@@ -15,8 +16,10 @@ namespace cairn::cli {
 void RegisterInit(CLI::App& app, Globals& g) {
   auto root = std::make_shared<std::string>();
   auto group = std::make_shared<std::string>();
+  std::string policy = policies::BuiltinDefaultPolicyText();  // "copies: 2\n"
+  policy.pop_back();
   CLI::App* cmd = app.add_subcommand(
-      "init", "make a new repository: catalog, posix sites a and b, default policy copies: 2");
+      "init", "make a new repository: catalog, posix sites a and b, default policy " + policy);
   cmd->add_option("REPO", *root, "the new repository folder (must not exist or be empty)")
       ->required();
   cmd->add_option("--group", *group,
@@ -38,11 +41,10 @@ void RegisterInit(CLI::App& app, Globals& g) {
     PrintSettingsWarnings(warnings);
     if (!g.quiet) {
       std::cout << "initialised repository " << (*made)->root() << "\n"
-                << "  catalog " << (*made)->root() << "/catalog.db\n"
-                << "  site a  " << (*made)->root() << "/sites/a\n"
-                << "  site b  " << (*made)->root() << "/sites/b\n"
-                << "  default policy: copies: 2\n"
-                << "  access: "
+                << "  catalog " << repo::repo_layout::CatalogPath((*made)->root()) << "\n"
+                << "  site a  " << repo::repo_layout::SiteDir((*made)->root(), "a") << "\n"
+                << "  site b  " << repo::repo_layout::SiteDir((*made)->root(), "b") << "\n"
+                << "  default policy: " << policies::BuiltinDefaultPolicyText() << "  access: "
                 << ((*made)->modes().shared ? "shared with group " + *group + " (2770/0660)"
                                             : std::string("private to its owner (0700/0600)"))
                 << "\n"

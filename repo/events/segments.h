@@ -4,13 +4,14 @@
 // history survives the loss of the catalog (`cairn catalog rebuild`).
 //
 // Every library operation that appends events (deposit, replication, restore,
-// audit run, gc, resync, rebuild in place, a daemon round) ends with
-// FlushNewEvents and reports its outcome in its result, so that any caller
-// (the CLI, a server) gets the same finished work. A flush writes, for
-// each reachable site it writes ONE segment (more only past kMaxSegmentEvents)
-// with the events the site does not hold yet. A site that is down is skipped;
-// the next flush catches it up. Two concurrent flushes may write overlapping
-// segments; readers (ReadSiteEventLog) accept overlaps whose events agree.
+// audit run, gc, resync, rebuild in place, a daemon round) ends with a flush
+// (FlushNewEvents, or FlushEventSegments where it reports per site) and
+// reports its outcome in its result, so that any caller (the CLI, a server)
+// gets the same finished work. A flush writes, for each reachable site, ONE
+// segment (more only past kMaxSegmentEvents) with the events the site does
+// not hold yet. A site that is down is skipped; the next flush catches it up.
+// Two concurrent flushes may write overlapping segments; readers
+// (ReadSiteEventLog) accept overlaps whose events agree.
 #ifndef CAIRN_REPO_EVENTS_SEGMENTS_H_
 #define CAIRN_REPO_EVENTS_SEGMENTS_H_
 
