@@ -30,6 +30,7 @@
 
 #include "bagit/status.h"
 #include "repo/clock.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::audit {
@@ -81,6 +82,9 @@ struct AuditOptions {
   std::function<void(const AuditProgress&)> progress;
   // Sleeps of the rate limiter; nullptr: real sleep. Tests pass a fake.
   std::function<void(int64_t micros)> sleep;
+  // Copy the run's events to the sites' logs at its end (AuditReport::events).
+  // False only for a caller that flushes once after many runs (a daemon round).
+  bool flush_events = true;
 };
 
 enum class FindingKind {
@@ -158,6 +162,7 @@ struct AuditReport {
   std::vector<Finding> findings;
   std::map<std::string, SiteCounts> sites;  // by site name
   int64_t select_micros = 0;                // time spent picking the copies (scheduling overhead)
+  repo::EventsFlushed events;               // the run's events on the sites' logs
 
   // True when something needs an operator (exit code 1): corrupt, missing,
   // unreadable or damaged copies, orphans, uncataloged or missing version
@@ -166,8 +171,9 @@ struct AuditReport {
   bool HasProblems() const;
 };
 
-// Runs one sweep. Returns an error only when the sweep could not run (bad
-// options, catalog failure); every storage problem is a finding.
+// Runs one sweep, then copies its events to the sites' logs (unless
+// !options.flush_events). Returns an error only when the sweep could not run
+// (bad options, catalog failure); every storage problem is a finding.
 Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options);
 
 }  // namespace cairn::audit

@@ -172,20 +172,15 @@ Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& 
 proto::Event CopyEvent(const repo::EventType& type, const Candidate& copy,
                        const std::string& outcome, const std::string& detail,
                        const AuditOptions& options) {
-  proto::Event event;
-  event.set_type(std::string(type.label));
-  event.set_type_uri(repo::EventTypeUri(type));
-  event.set_agent("cairn");
-  event.set_agent_version(options.agent_version);
-  event.set_user(options.user);
-  event.set_partner(copy.partner);
-  event.set_object(copy.object);
-  event.set_version(copy.version);
-  event.set_file(copy.path);
-  event.set_site(copy.site);
-  event.set_outcome(outcome);
-  event.set_detail("sha256 " + copy.sha256 + ": " + detail);
-  return event;
+  return repo::NewEvent(type, {.agent_version = options.agent_version,
+                               .user = options.user,
+                               .partner = copy.partner,
+                               .object = copy.object,
+                               .version = copy.version,
+                               .file = copy.path,
+                               .site = copy.site,
+                               .outcome = outcome,
+                               .detail = "sha256 " + copy.sha256 + ": " + detail});
 }
 
 }  // namespace cairn::audit::internal

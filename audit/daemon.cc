@@ -39,6 +39,7 @@ Result<bool> RunRepairJob(repo::Repository& repo, const DaemonOptions& options,
   audit.user = options.user;
   audit.agent_version = options.agent_version;
   audit.cancel = options.cancel;
+  audit.flush_events = false;  // the round flushes once at its end
   Result<AuditReport> report = RunAudit(repo, audit);
   if (!report.ok()) {
     if (report.status().IsNotFound()) {  // the site or partner is gone: nothing to repair
@@ -144,8 +145,9 @@ std::string MaybeCollectGarbage(repo::Repository& repo, const DaemonOptions& opt
   }
   *last_gc_micros = now;
   for (const std::string& e : report->errors) problems->push_back("gc: " + e);
-  Result<repo::FlushSummary> flushed = repo::FlushEventSegments(repo);
-  if (!flushed.ok()) problems->push_back("gc: event segments: " + flushed.status().ToString());
+  if (!report->events.status.ok()) {
+    problems->push_back("gc: event segments: " + report->events.status.ToString());
+  }
   std::ostringstream out;
   out << "gc: " << report->blobs_listed << " blobs listed, " << report->removed.size()
       << " unreferenced blobs removed (" << report->bytes_removed << " bytes), "
@@ -197,11 +199,10 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   round.cancelled = Cancelled(options);
   // Events of this round to every reachable site; a site that is down catches up later.
   // A site whose log diverged from the catalog's is a problem of the round.
-  Result<repo::FlushSummary> flushed = repo::FlushEventSegments(repo);
-  if (!flushed.ok()) round.problems.push_back("event segments: " + flushed.status().ToString());
-  for (const std::string& p : flushed.ok() ? flushed->Problems() : std::vector<std::string>{}) {
-    round.problems.push_back("event segments: " + p);
-  }
+  repo::EventsFlushed flushed = repo::FlushNewEvents(repo);
+  if (!flushed.status.ok())
+    round.problems.push_back("event segments: " + flushed.status.ToString());
+  for (const std::string& p : flushed.problems) round.problems.push_back("event segments: " + p);
   return round;
 }
 

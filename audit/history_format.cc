@@ -4,6 +4,7 @@
 #include "audit/history.h"
 #include "audit/report_json.h"
 #include "bagit/report.h"
+#include "bagit/time_text.h"
 
 namespace cairn::audit {
 namespace {
@@ -58,8 +59,8 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
     for (const auto& [site, c] : r.sites) sites[site] = CountsJson(c);
     runs.push_back({{"id", r.id},
                     {"schedule", r.schedule},
-                    {"started", IsoTime(r.started_micros)},
-                    {"finished", r.finished_micros ? IsoTime(r.finished_micros) : ""},
+                    {"started", FormatUtc(r.started_micros)},
+                    {"finished", r.finished_micros ? FormatUtc(r.finished_micros) : ""},
                     {"state", r.state},
                     {"counts", CountsJson(r.counts)},
                     {"sites", sites}});
@@ -81,10 +82,10 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
                       {"path", c.path},
                       {"site", c.site},
                       {"sha256", c.sha256},
-                      {"due", IsoTime(c.next_due_micros)}});
+                      {"due", FormatUtc(c.next_due_micros)}});
   }
-  return {{"generated", IsoTime(h.generated_micros)},
-          {"since", h.since_micros ? IsoTime(h.since_micros) : ""},
+  return {{"generated", FormatUtc(h.generated_micros)},
+          {"since", h.since_micros ? FormatUtc(h.since_micros) : ""},
           {"run", h.run_id},
           {"runs", runs},
           {"totals", CountsJson(h.totals)},
@@ -96,14 +97,14 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
 
 std::string HistoryText(const AuditHistory& h) {
   std::ostringstream out;
-  out << "audit report, " << IsoTime(h.generated_micros) << ": " << h.runs.size() << " runs";
+  out << "audit report, " << FormatUtc(h.generated_micros) << ": " << h.runs.size() << " runs";
   if (h.run_id) out << " (run " << h.run_id << ")";
-  if (h.since_micros) out << " since " << IsoTime(h.since_micros);
+  if (h.since_micros) out << " since " << FormatUtc(h.since_micros);
   out << "\ntotal: " << CountsText(h.totals) << "\n";
   for (const auto& [site, c] : h.sites) out << "site " << site << ": " << CountsText(c) << "\n";
   out << "\nruns:\n";
   for (const RunSummary& r : h.runs) {
-    out << "  run " << r.id << " " << IsoTime(r.started_micros) << " "
+    out << "  run " << r.id << " " << FormatUtc(r.started_micros) << " "
         << (r.schedule.empty() ? "(by hand)" : "schedule " + r.schedule) << " " << r.state
         << (r.state == "aborted" ? " (interrupted: the copies not checked stay due)" : "") << ": "
         << CountsText(r.counts) << "\n";
@@ -119,7 +120,7 @@ std::string HistoryText(const AuditHistory& h) {
   out << "\noverdue for a check now: " << h.overdue << " copies\n";
   for (const auto& [site, n] : h.overdue_by_site) out << "  site " << site << ": " << n << "\n";
   for (const OverdueCopy& c : h.overdue_oldest) {
-    out << "  due " << IsoTime(c.next_due_micros) << ": " << c.partner << "/" << c.object << "@v"
+    out << "  due " << FormatUtc(c.next_due_micros) << ": " << c.partner << "/" << c.object << "@v"
         << c.version << " " << bagit::Printable(c.path) << " on site " << c.site << "\n";
   }
   return out.str();
@@ -129,8 +130,8 @@ std::string HistoryCsv(const AuditHistory& h) {
   std::ostringstream out;
   out << kCsvHeader;
   for (const RunSummary& r : h.runs) {
-    out << "run," << r.id << "," << Csv(r.schedule) << "," << IsoTime(r.started_micros) << ",,,,,,,"
-        << r.state << ",,";
+    out << "run," << r.id << "," << Csv(r.schedule) << "," << FormatUtc(r.started_micros)
+        << ",,,,,,," << r.state << ",,";
     CsvCounts(out, r.counts);
     out << ",\n";
   }
@@ -147,11 +148,11 @@ std::string HistoryCsv(const AuditHistory& h) {
         << (f.repaired ? 1 : 0) << ",,," << Csv(f.detail) << "\n";
   }
   for (const OverdueCopy& c : h.overdue_oldest) {
-    out << "overdue,,," << IsoTime(c.next_due_micros) << "," << Csv(c.site) << "," << Csv(c.partner)
-        << "," << Csv(c.object) << "," << c.version << "," << Csv(c.path) << "," << c.sha256
-        << ",overdue,,,,,,,,,,\n";
+    out << "overdue,,," << FormatUtc(c.next_due_micros) << "," << Csv(c.site) << ","
+        << Csv(c.partner) << "," << Csv(c.object) << "," << c.version << "," << Csv(c.path) << ","
+        << c.sha256 << ",overdue,,,,,,,,,,\n";
   }
-  out << "total,,," << IsoTime(h.generated_micros) << ",,,,,,,overdue=" << h.overdue << ",,";
+  out << "total,,," << FormatUtc(h.generated_micros) << ",,,,,,,overdue=" << h.overdue << ",,";
   CsvCounts(out, h.totals);
   out << ",\n";
   return out.str();

@@ -93,7 +93,7 @@ std::vector<std::pair<std::string, SiteCounts>> RunRows(const std::vector<RunSum
   if (runs.size() <= kMaxChartBars) {
     *unit = "run";
     for (const RunSummary& r : runs) {
-      rows.push_back({"#" + std::to_string(r.id) + " " + IsoTime(r.started_micros), r.counts});
+      rows.push_back({"#" + std::to_string(r.id) + " " + FormatUtc(r.started_micros), r.counts});
     }
     return rows;
   }
@@ -121,10 +121,10 @@ void CountsHeader(std::ostream& out, const std::string& first) {
 std::string HistoryHtml(const AuditHistory& h) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      << "<title>Cairn audit report " << IsoTime(h.generated_micros) << "</title><style>" << kStyle
-      << "</style></head><body>\n<h1>Cairn audit report</h1>\n<p>Generated "
-      << IsoTime(h.generated_micros) << "; <span id=\"runs\">" << h.runs.size() << "</span> runs"
-      << (h.since_micros ? " since " + IsoTime(h.since_micros) : "") << ".</p>\n";
+      << "<title>Cairn audit report " << FormatUtc(h.generated_micros) << "</title><style>"
+      << kStyle << "</style></head><body>\n<h1>Cairn audit report</h1>\n<p>Generated "
+      << FormatUtc(h.generated_micros) << "; <span id=\"runs\">" << h.runs.size() << "</span> runs"
+      << (h.since_micros ? " since " + FormatUtc(h.since_micros) : "") << ".</p>\n";
   out << "<h2>Totals</h2>\n<table id=\"totals\">";
   CountsHeader(out, "");
   out << "<tr class=\"total\"><td class=\"t\">all runs</td>";
@@ -152,7 +152,7 @@ std::string HistoryHtml(const AuditHistory& h) {
   CountsHeader(out, "run");
   for (const RunSummary& r : h.runs) {
     out << "<tr" << (Failures(r.counts) ? " class=\"bad\"" : "") << "><td class=\"t\">" << r.id
-        << " " << IsoTime(r.started_micros) << " "
+        << " " << FormatUtc(r.started_micros) << " "
         << Esc(r.schedule.empty() ? "(by hand)" : r.schedule) << " " << r.state << "</td>";
     CountCells(out, r.counts);
     out << "</tr>\n";
@@ -188,7 +188,7 @@ std::string HistoryHtml(const AuditHistory& h) {
   }
   out << "</table>\n<table><tr><th>due since</th><th>object</th><th>path</th><th>site</th></tr>";
   for (const OverdueCopy& c : h.overdue_oldest) {
-    out << "<tr class=\"overdue\"><td class=\"t\">" << IsoTime(c.next_due_micros)
+    out << "<tr class=\"overdue\"><td class=\"t\">" << FormatUtc(c.next_due_micros)
         << "</td><td class=\"t\">" << Esc(c.partner + "/" + c.object) << "@v" << c.version
         << "</td><td class=\"t\">" << Esc(c.path) << "</td><td class=\"t\">" << Esc(c.site)
         << "</td></tr>";

@@ -1,5 +1,5 @@
 // HashLocalFile: the fast read path of a check on a site whose copies are
-// local files (posix). Measured on the benchmark machine (docs/PERFORMANCE.md,
+// local files (posix). Measured on the benchmark machine (docs/PERFORMANCE-HISTORY.md,
 // "Auditor"): pread into a process buffer costs about 0.75 s of system time per
 // GiB, hashing straight from a memory map about 0.2 s; small files are read
 // with one pread into a per-thread buffer that is reused (first touch of fresh
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audit/audit_internal.h"
+#include "bagit/fd_io.h"
 
 namespace cairn::audit::internal {
 namespace {
@@ -102,11 +103,8 @@ bool HashSmall(int fd, uint64_t expected, RateLimiter* limiter, bagit::MultiHash
   if (buffer.size() < want) buffer.resize(std::max<size_t>(want, 64 << 10));
   size_t got = 0;
   while (got < want) {
-    ssize_t n = ::pread(fd, buffer.data() + got, want - got, static_cast<off_t>(got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
+    ssize_t n = PreadSome(fd, std::span(buffer).subspan(got, want - got), got);
+    if (n < 0) return false;
     if (n == 0) break;
     got += static_cast<size_t>(n);
     // A regular file reads short only at its end: having all the bytes

@@ -8,8 +8,6 @@
 
 namespace cairn::audit {
 
-std::string IsoTime(int64_t micros) { return FormatUtc(micros); }
-
 nlohmann::json FindingJson(const Finding& f) {
   return {{"kind", std::string(FindingKindName(f.kind))},
           {"partner", f.partner},
@@ -27,8 +25,8 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : r.findings) findings.push_back(FindingJson(f));
   return {{"run_id", r.run_id},
-          {"started", IsoTime(r.started_micros)},
-          {"finished", IsoTime(r.finished_micros)},
+          {"started", FormatUtc(r.started_micros)},
+          {"finished", FormatUtc(r.finished_micros)},
           {"planned", r.planned},
           {"checked", r.checked},
           {"ok", r.ok},

@@ -27,9 +27,6 @@ nlohmann::json FindingJson(const Finding& finding);
 // the exit code means.
 std::string AuditReportText(const AuditReport& report, size_t max_unavailable = 10);
 
-// "2026-11-21T14:05:00Z".
-std::string IsoTime(int64_t micros);
-
 }  // namespace cairn::audit
 
 #endif  // CAIRN_AUDIT_REPORT_JSON_H_

@@ -5,6 +5,7 @@
 
 #include "audit/sample.h"
 #include "repo/catalog/catalog.h"
+#include "repo/settings.h"
 
 namespace cairn::audit {
 namespace {
@@ -77,7 +78,9 @@ std::string FormatDuration(int64_t micros) {
   return std::to_string(micros) + "us";
 }
 
-Status AddSchedule(repo::Repository& repo, Schedule s) {
+namespace {
+
+Status StoreSchedule(repo::Repository& repo, Schedule s) {
   repo::Catalog& catalog = repo.catalog();
   if (!repo::IsValidName(s.name)) {
     return Status::InvalidArgument("schedule name '" + s.name +
@@ -116,13 +119,26 @@ Status AddSchedule(repo::Repository& repo, Schedule s) {
   return inserted;
 }
 
+}  // namespace
+
+Status AddSchedule(repo::Repository& repo, Schedule s, std::vector<std::string>* warnings) {
+  CAIRN_RETURN_IF_ERROR(StoreSchedule(repo, std::move(s)));
+  std::vector<std::string> unsynced = repo::SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
+  return Status::OK();
+}
+
 Result<std::vector<Schedule>> ListSchedules(repo::Repository& repo) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::ScheduleRecord> records, repo.catalog().ListSchedules());
   return SchedulesFromRecords(records);
 }
 
-Status RemoveSchedule(repo::Repository& repo, const std::string& name) {
-  return repo.catalog().RemoveSchedule(name);
+Status RemoveSchedule(repo::Repository& repo, const std::string& name,
+                      std::vector<std::string>* warnings) {
+  CAIRN_RETURN_IF_ERROR(repo.catalog().RemoveSchedule(name));
+  std::vector<std::string> unsynced = repo::SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
+  return Status::OK();
 }
 
 Result<std::vector<ScheduleRun>> RunDueSchedules(repo::Repository& repo,

@@ -44,11 +44,16 @@ std::string FormatDuration(int64_t micros);
 // Stores a new schedule. InvalidArgument for a bad name, a non-positive
 // interval, a bad sample or an object without partner; NotFound (naming it)
 // for an unknown site, partner or object; AlreadyExists when the name is taken.
-Status AddSchedule(repo::Repository& repo, Schedule schedule);
+// Then writes the settings to every site; the sites that did not take them
+// are named in *warnings (repo::SyncSettingsAfterChange), when not null.
+Status AddSchedule(repo::Repository& repo, Schedule schedule,
+                   std::vector<std::string>* warnings = nullptr);
 // Every schedule, by name.
 Result<std::vector<Schedule>> ListSchedules(repo::Repository& repo);
-// NotFound naming the schedule when there is none by that name.
-Status RemoveSchedule(repo::Repository& repo, const std::string& name);
+// NotFound naming the schedule when there is none by that name. Then the
+// settings to every site, as AddSchedule.
+Status RemoveSchedule(repo::Repository& repo, const std::string& name,
+                      std::vector<std::string>* warnings = nullptr);
 
 // What running one due schedule gave.
 struct ScheduleRun {

@@ -17,7 +17,9 @@
 #include "audit/orphans.h"
 #include "policies/policy.h"
 #include "repo/events/event_types.h"
+#include "repo/events/segments.h"
 #include "repo/lock_wait.h"
+#include "repo/repository_layout.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {
@@ -41,7 +43,8 @@ bool SiteMarkerReads(repo::Site& site) { return site.ReadAll(repo::layout::kSite
 // holder record, repo/lock_wait.h): Unavailable when another sweep holds it;
 // any other error is a lock file that cannot be opened (never called busy).
 Result<repo::FileLock> TrySiteLock(const repo::Repository& repo, const std::string& site) {
-  return repo::TryFileLock(repo.root() + "/audit-" + site + ".lock", LOCK_EX, repo.FileMode());
+  return repo::TryFileLock(repo::repo_layout::AuditLockPath(repo.root(), site), LOCK_EX,
+                           repo.FileMode());
 }
 
 class Sweep {
@@ -481,6 +484,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   report.finished_micros = repo.clock().NowMicros();
   CAIRN_RETURN_IF_ERROR(
       internal::FinishRun(*recorder, report, first_unstored, writer.unavailable_stored()));
+  if (opts.flush_events) report.events = repo::FlushNewEvents(repo);  // a down site catches up
   return report;
 }
 

@@ -15,6 +15,7 @@
 
 #include "bagit/archive_bag_root.h"
 #include "bagit/dir_list.h"
+#include "bagit/fd_io.h"
 #include "bagit/paths.h"
 #include "bagit/run_pool.h"
 #include "bagit/tag_files.h"
@@ -29,9 +30,8 @@ ByteSource LocalFileSource(const std::string& path) {
     std::unique_ptr<std::byte[]> buffer(new std::byte[kReadChunk]);
     Status result;
     for (;;) {
-      ssize_t n = read(fd, buffer.get(), kReadChunk);
+      ssize_t n = ReadSome(fd, std::span<std::byte>(buffer.get(), kReadChunk));
       if (n < 0) {
-        if (errno == EINTR) continue;
         result = Status::FromErrno(errno, "read", path);
         break;
       }

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "bagit/creator_internal.h"
+#include "bagit/fd_io.h"
 #include "bagit/source_tree.h"
 
 namespace cairn::bagit {
@@ -31,15 +32,8 @@ Status CopyOneFile(const SourceEntry& entry, const std::string& dest_path,
                    (entry.mode & 0777) | S_IRUSR | S_IWUSR);
   if (out < 0) return Status::FromErrno(errno, "create", dest_path);
   Status s = StreamSourceFile(entry, buffer, hasher, [&](std::span<const std::byte> chunk) {
-    while (!chunk.empty()) {
-      ssize_t n = ::write(out, chunk.data(), chunk.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "write", dest_path);
-      }
-      chunk = chunk.subspan(static_cast<size_t>(n));
-    }
-    return Status::OK();
+    int err = WriteFull(out, chunk);
+    return err ? Status::FromErrno(err, "write", dest_path) : Status::OK();
   });
   if (s.ok()) {
     struct timespec times[2] = {entry.mtime, entry.mtime};

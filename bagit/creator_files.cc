@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "bagit/creator_internal.h"
+#include "bagit/fd_io.h"
 
 namespace cairn::bagit::internal {
 namespace {
@@ -16,15 +17,8 @@ namespace {
 constexpr size_t kManifestBuffer = 1 << 20;
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
+  int err = WriteFull(fd, std::as_bytes(std::span<const char>(data.data(), data.size())));
+  return err ? Status::FromErrno(err, "write", path) : Status::OK();
 }
 
 }  // namespace

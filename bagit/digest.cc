@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "bagit/fd_io.h"
+
 namespace cairn::bagit {
 namespace {
 
@@ -147,10 +149,9 @@ Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
   std::byte* buffer = ThreadReadBuffer();
   MultiHasher hasher(algorithms);
   for (;;) {
-    ssize_t n = ::read(fd, buffer, kReadChunk);
+    ssize_t n = ReadSome(fd, std::span<std::byte>(buffer, kReadChunk));
     if (n == 0) break;
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return Status::FromErrno(err, "read", path);

@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "bagit/fd_io.h"
 #include "bagit/paths.h"
 #include "bagit/report.h"
 
@@ -190,10 +191,9 @@ Status StreamSourceFile(const SourceEntry& entry, std::span<std::byte> buffer, M
   uint64_t total = 0;
   Status status;
   for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ReadSome(fd, buffer);
     if (n == 0) break;
     if (n < 0) {
-      if (errno == EINTR) continue;
       status = Status::FromErrno(errno, "read", entry.open);
       break;
     }

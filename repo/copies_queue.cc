@@ -1,6 +1,8 @@
 // ReconcileCopies: the policy's wanted sites against the ok replicas.
 #include "repo/copies_queue.h"
 
+#include <algorithm>
+
 #include "repo/catalog/catalog.h"
 #include "repo/replicate.h"
 
@@ -71,6 +73,28 @@ Result<ReconcileSummary> ReconcileCopies(Catalog& catalog, const ReconcileOption
   if (!jobs.empty()) {
     CAIRN_ASSIGN_OR_RETURN(out.jobs_queued, catalog.EnqueueJobs(jobs, options.revive_failed));
   }
+  return out;
+}
+
+Result<std::vector<RetryingSite>> RetryingSites(Catalog& catalog, const JobFilter& filter) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, catalog.ListJobs(filter));
+  std::map<std::string, RetryingSite> by_site;
+  std::map<std::string, int64_t> last_tried;  // the error shown is of the latest retry
+  for (const JobRecord& j : jobs) {
+    if (j.state != "queued" || j.job.last_error().empty()) continue;
+    RetryingSite& s = by_site[j.job.target_site()];
+    s.site = j.job.target_site();
+    const int64_t next = j.job.next_try_unix_micros();
+    s.next_try_micros = s.jobs == 0 ? next : std::min(s.next_try_micros, next);
+    s.attempts = std::max(s.attempts, j.job.attempts());
+    if (s.jobs == 0 || next >= last_tried[s.site]) {
+      s.last_error = j.job.last_error();
+      last_tried[s.site] = next;
+    }
+    ++s.jobs;
+  }
+  std::vector<RetryingSite> out;
+  for (auto& [name, s] : by_site) out.push_back(std::move(s));
   return out;
 }
 

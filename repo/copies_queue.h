@@ -1,11 +1,11 @@
 // Reconciling what the policies demand against what the sites hold: for every
 // version, the sites its partner's policy wants (PlanCopySites) against the
 // sites where every blob and tag file of the version is ok; one replication
-// job per (version, wanted site) short of it. Run by `cairn replicate` before
-// it drains, by the daemon every round, after `cairn site add`, `cairn policy
-// set` and `cairn catalog rebuild`: whatever lost the copies (a site rebuilt
-// empty, a catalog rebuilt from one site, a raised policy), the next drain
-// brings them back. A copy counts only once read back.
+// job per (version, wanted site) short of it. Run by Replicate before it
+// drains (repo/replicate.h), by the daemon every round, by SetPolicy and
+// AddSite (repo/settings.h) and by the catalog rebuild: whatever lost the
+// copies (a site rebuilt empty, a catalog rebuilt from one site, a raised
+// policy), the next drain brings them back. A copy counts only once read back.
 #ifndef CAIRN_REPO_COPIES_QUEUE_H_
 #define CAIRN_REPO_COPIES_QUEUE_H_
 
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bagit/status.h"
+#include "repo/catalog/catalog_types.h"
 
 namespace cairn::repo {
 
@@ -50,6 +51,20 @@ struct ReconcileSummary {
 // items ok). Jobs already queued are not duplicated. One SQL pass
 // (Catalog::ForEachVersionCopies) and one transaction for the jobs.
 Result<ReconcileSummary> ReconcileCopies(Catalog& catalog, const ReconcileOptions& options = {});
+
+// The queued jobs of one target site that have failed before (issue 15: the
+// copies still owed are never a silent success).
+struct RetryingSite {
+  std::string site;
+  uint64_t jobs = 0;
+  int64_t next_try_micros = 0;  // the earliest retry
+  uint32_t attempts = 0;        // the most attempts of any of them
+  std::string last_error;       // of the job tried last
+};
+
+// The queued (not leased, not failed for good) jobs matching `filter` that
+// carry an error, by target site. Jobs never tried yet are not included.
+Result<std::vector<RetryingSite>> RetryingSites(Catalog& catalog, const JobFilter& filter);
 
 }  // namespace cairn::repo
 

@@ -14,6 +14,7 @@
 #include "repo/deposit_source.h"
 #include "repo/disk_manifest_index.h"
 #include "repo/events/event_types.h"
+#include "repo/events/segments.h"
 #include "repo/inventory.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
@@ -105,9 +106,8 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
   return next;
 }
 
-}  // namespace
-
-Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
+// Deposit without its last step (the new events to the sites' logs).
+Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req) {
   DepositOutcome out;
   Catalog& catalog = repo.catalog();
   Result<PartnerRecord> partner = catalog.GetPartner(req.partner);
@@ -337,6 +337,17 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
     }
   }
   out.receipt = std::move(receipt);
+  return out;
+}
+
+}  // namespace
+
+Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
+  Result<DepositOutcome> out = StoreDeposit(repo, req);
+  if (!out.ok()) return out;
+  // After the locks are released: the new events go to every site's log.
+  if (req.progress) req.progress(DepositProgress{DepositProgress::Phase::kEvents, 0, 0});
+  out->events = FlushNewEvents(repo);
   return out;
 }
 

@@ -7,7 +7,8 @@
 //   site -> commit blobs (by SHA-256, write-once) -> tag files -> version.pb
 //   (last) -> ONE catalog transaction (object, version, files, tag files,
 //   replicas on the first site, events, replication jobs) -> copies to the
-//   other sites the policy names, each verified by reading it back.
+//   other sites the policy names, each verified by reading it back -> the new
+//   events to every site's log (segments.h).
 //
 // A bad deposit is refused whole: nothing of it stays visible, and the report
 // names each file and rule. The blobs it newly wrote are removed at once when
@@ -31,6 +32,7 @@
 
 #include "bagit/report.h"
 #include "bagit/status.h"
+#include "repo/events/segments.h"
 
 namespace cairn::repo {
 
@@ -39,7 +41,7 @@ class Repository;
 
 // Where a deposit stands, for a progress display.
 struct DepositProgress {
-  enum class Phase { kStore, kCommit, kReplicate };
+  enum class Phase { kStore, kCommit, kReplicate, kEvents };
   Phase phase = Phase::kStore;
   uint64_t files = 0;  // payload files stored so far (kStore), or in all
   uint64_t bytes = 0;  // their bytes
@@ -105,6 +107,8 @@ struct DepositOutcome {
   bool refused = false;
   bagit::Report report;  // errors (refused) or warnings
   std::optional<Receipt> receipt;
+  // The events of the deposit (or of the blobs it repaired) on the sites' logs.
+  EventsFlushed events;
 };
 
 // Deposits `request.source` as the next version of partner/object. Returns a
@@ -113,6 +117,7 @@ struct DepositOutcome {
 // archive member. Returns an error Status when the deposit could not run: no
 // first site reachable, a site that refuses writes (named), catalog failure.
 // Either way nothing of this deposit stays visible unless a receipt is returned.
+// An outcome ends with the new events copied to the sites' logs (`events`).
 Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& request);
 
 // Fills receipt->copies: for each site of `plan`, the version's blobs and tag

@@ -31,19 +31,14 @@ void AppendVarint(uint64_t value, std::string* out) {
 }
 
 proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::string detail) {
-  proto::Event e;
-  e.set_type(std::string(type.label));
-  e.set_type_uri(EventTypeUri(type));
-  e.set_agent("cairn");
-  e.set_agent_version(plan.agent_version);
-  e.set_user(plan.depositor);
-  e.set_partner(plan.partner);
-  e.set_object(plan.object);
-  e.set_version(plan.version);
-  e.set_site(plan.first_site);
-  e.set_outcome("success");
-  e.set_detail(std::move(detail));
-  return e;
+  return NewEvent(type, {.agent_version = plan.agent_version,
+                         .user = plan.depositor,
+                         .partner = plan.partner,
+                         .object = plan.object,
+                         .version = plan.version,
+                         .site = plan.first_site,
+                         .outcome = "success",
+                         .detail = std::move(detail)});
 }
 
 // Adds manifest-sha256.txt (and the list of Cairn's additions) when the
@@ -281,28 +276,21 @@ std::vector<proto::Event> BlobRepairEvents(const std::vector<BlobRepair>& repair
                                            const std::string& agent_version) {
   std::vector<proto::Event> events;
   for (const BlobRepair& r : repairs) {
-    for (const EventType* type : {&kFixityCheck, &kRecovery}) {
-      proto::Event& e = events.emplace_back();
-      e.set_type(std::string(type->label));
-      e.set_type_uri(EventTypeUri(*type));
-      e.set_agent("cairn");
-      e.set_agent_version(agent_version);
-      e.set_user(user);
-      e.set_partner(partner);
-      e.set_object(object);
-      if (version > 0) e.set_version(version);
-      e.set_file(r.path);
-      e.set_site(site);
-      if (type == &kFixityCheck) {
-        e.set_outcome("failure");
-        e.set_detail("sha256 " + r.sha256 + ": found by a deposit: " + r.damaged);
-      } else {
-        e.set_outcome("success");
-        e.set_detail("sha256 " + r.sha256 + ": replaced on site " + site +
-                     " with the depositor's bytes of " + r.path +
-                     ", which hash to the blob's name (the deposit's own read)");
-      }
-    }
+    EventFields fields{.agent_version = agent_version,
+                       .user = user,
+                       .partner = partner,
+                       .object = object,
+                       .version = version,
+                       .file = r.path,
+                       .site = site};
+    fields.outcome = "failure";
+    fields.detail = "sha256 " + r.sha256 + ": found by a deposit: " + r.damaged;
+    events.push_back(NewEvent(kFixityCheck, fields));
+    fields.outcome = "success";
+    fields.detail = "sha256 " + r.sha256 + ": replaced on site " + site +
+                    " with the depositor's bytes of " + r.path +
+                    ", which hash to the blob's name (the deposit's own read)";
+    events.push_back(NewEvent(kRecovery, std::move(fields)));
   }
   return events;
 }

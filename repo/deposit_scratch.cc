@@ -14,6 +14,7 @@
 
 #include "bagit/paths.h"
 #include "repo/file_modes.h"
+#include "repo/repository_layout.h"
 
 namespace cairn::repo::deposit_internal {
 namespace {
@@ -28,7 +29,7 @@ std::atomic<uint64_t> scratch_counter{0};
 // Generated manifests are handed on in chunks of this size.
 constexpr size_t kManifestChunk = 256 * 1024;
 
-std::string TmpDir(const std::string& repo_root) { return repo_root + "/tmp"; }
+std::string TmpDir(const std::string& repo_root) { return repo_layout::TmpDir(repo_root); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "bagit/fd_io.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -82,8 +83,7 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
   std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
   for (;;) {
-    ssize_t n = read(fd, buffer.get(), bagit::kReadChunk);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = ReadSome(fd, std::span<std::byte>(buffer.get(), bagit::kReadChunk));
     if (n < 0) return Status::FromErrno(errno, "read", path);
     if (n == 0) break;
     hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));

@@ -10,6 +10,7 @@
 #include "proto/version.pb.h"
 #include "repo/events/event_types.h"
 #include "repo/events/premis.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
 
@@ -54,20 +55,17 @@ Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string&
 }
 
 proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
-  proto::Event e;
-  e.set_type(std::string(kDeletion.label));
-  e.set_type_uri(EventTypeUri(kDeletion));
-  e.set_agent("cairn gc");
-  e.set_agent_version(options.agent_version);
-  e.set_user(EventUser(options.user, "unknown"));
-  e.set_site(blob.site);
-  e.set_outcome("success");
-  e.set_detail("sha256 " + blob.sha256 + ": removed blob (" + std::to_string(blob.size) +
-               " bytes) from site " + blob.site +
-               ": no version in the catalog references it, unreferenced since " +
-               FormatEventTime(blob.since_micros) + " (grace " +
-               GcDurationText(options.grace_micros) + ")");
-  return e;
+  return NewEvent(kDeletion,
+                  {.agent = "cairn gc",
+                   .agent_version = options.agent_version,
+                   .user = EventUser(options.user, "unknown"),
+                   .site = blob.site,
+                   .outcome = "success",
+                   .detail = "sha256 " + blob.sha256 + ": removed blob (" +
+                             std::to_string(blob.size) + " bytes) from site " + blob.site +
+                             ": no version in the catalog references it, unreferenced since " +
+                             FormatEventTime(blob.since_micros) + " (grace " +
+                             GcDurationText(options.grace_micros) + ")"});
 }
 
 Status GcCollectSite(Repository& repo, const GcOptions& options, const std::string& name,
@@ -165,6 +163,9 @@ Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options) {
     if (!options.site.empty() && site.name != options.site) continue;
     CAIRN_RETURN_IF_ERROR(GcCollectSite(repo, options, site.name, now, &report));
   }
+  lock.reset();
+  // The deletion events to every site's log (a dry run records none).
+  if (!options.dry_run) report.events = FlushNewEvents(repo);
   return report;
 }
 

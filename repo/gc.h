@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bagit/status.h"
+#include "repo/events/segments.h"
 
 namespace cairn::repo {
 
@@ -57,6 +58,7 @@ struct GcReport {
   // bags/p/o/v3/version.pb"): the blobs they name were kept.
   std::vector<std::string> unknown_versions;
   std::vector<std::string> errors;  // sites (or blobs) not collected, and why
+  EventsFlushed events;             // the deletion events on the sites' logs
 
   std::string ToText() const;
   nlohmann::json ToJson() const;
@@ -66,6 +68,7 @@ struct GcReport {
 // could not be taken within options.lock_timeout_ms; a catalog error stops it.
 // A site that cannot be listed, or whose unknown version records cannot be
 // read, is skipped and named in report.errors (nothing removed from it).
+// Ends (unless a dry run) with the deletion events copied to every site's log.
 Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options);
 
 }  // namespace cairn::repo

@@ -52,6 +52,10 @@ struct RebuildOptions {
   std::string user;  // empty: $USER
   // Called now and then with (versions done, versions found).
   std::function<void(uint64_t, uint64_t)> progress;
+  // RebuildCatalogFile: the catalog is its repository's own (rebuilt in
+  // place, not --into): its recovery event is flushed to the sites at once; the
+  // site read must take it (else a problem), the others are named in notes.
+  bool flush_events = false;
 };
 
 struct RebuildReport {
@@ -98,9 +102,9 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
 // temp file next to `catalog_path`, then moves it into place (an existing
 // catalog there is kept as <catalog>.replaced-<time> when `replace` is set;
 // otherwise AlreadyExists is returned before anything is read). The site is
-// only read: the recovery event reaches the sites' segments with the next
-// FlushEventSegments of the new catalog (a rebuild --into beside a catalog
-// still in use must not make the site's log diverge from it).
+// only read unless options.flush_events: else the recovery event reaches the
+// sites' segments with the next flush of the new catalog (a rebuild --into
+// beside a catalog still in use must not make the site's log diverge from it).
 Result<RebuildReport> RebuildCatalogFile(const std::string& site_url,
                                          const std::string& catalog_path, bool replace,
                                          const RebuildOptions& options, Clock* clock = nullptr);

@@ -112,20 +112,17 @@ Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report) {
 
 Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
                           const RebuildReport& report) {
-  proto::Event e;
-  e.set_type(std::string(kRecovery.label));
-  e.set_type_uri(EventTypeUri(kRecovery));
-  e.set_agent("cairn");
-  e.set_agent_version(options.agent_version);
-  e.set_user(EventUser(options.user));
-  e.set_site(report.site);
-  e.set_outcome(report.HasProblems() ? "warning" : "success");
-  e.set_detail("catalog rebuilt from site " + report.site + " (" + report.site_url +
-               "): " + std::to_string(report.versions) + " versions of " +
-               std::to_string(report.objects) + " objects, " + std::to_string(report.files) +
-               " files, " + std::to_string(report.events) + " events; " +
-               std::to_string(report.problems.size()) + " problems");
-  std::vector<proto::Event> events = {e};
+  std::vector<proto::Event> events = {NewEvent(
+      kRecovery,
+      {.agent_version = options.agent_version,
+       .user = EventUser(options.user),
+       .site = report.site,
+       .outcome = report.HasProblems() ? "warning" : "success",
+       .detail = "catalog rebuilt from site " + report.site + " (" + report.site_url +
+                 "): " + std::to_string(report.versions) + " versions of " +
+                 std::to_string(report.objects) + " objects, " + std::to_string(report.files) +
+                 " files, " + std::to_string(report.events) + " events; " +
+                 std::to_string(report.problems.size()) + " problems"})};
   return catalog.AppendEvents(events).status();
 }
 

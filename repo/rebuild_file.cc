@@ -4,7 +4,9 @@
 #include <boost/system/error_code.hpp>
 
 #include "repo/catalog/catalog.h"
+#include "repo/events/segments.h"
 #include "repo/rebuild.h"
+#include "repo/repository.h"
 #include "repo/site.h"
 #include "repo/storage/backend.h"
 #include "repo/storage/retry_backend.h"
@@ -31,6 +33,25 @@ Status MoveDatabase(const std::string& from, const std::string& to) {
                              ec.message());
   }
   return Status::OK();
+}
+
+// The new catalog is the repository's: its recovery event goes to the sites'
+// segments now. The other sites the settings brought back may be the lost
+// ones: not reaching them is the next step's business (site resync), not a
+// problem of the rebuild (a note); the site rebuilt from must take the event.
+void FlushRebuiltEvents(const std::string& root, RebuildReport* report) {
+  Result<std::unique_ptr<Repository>> repo = Repository::Open(root);
+  Result<FlushSummary> flushed =
+      repo.ok() ? FlushEventSegments(**repo) : Result<FlushSummary>(repo.status());
+  if (!flushed.ok()) {
+    report->problems.push_back("event segments not written: " + flushed.status().message());
+    return;
+  }
+  for (const SiteFlush& site : flushed->sites) {
+    if (site.error.empty()) continue;
+    (site.site == report->site ? report->problems : report->notes)
+        .push_back("event segments, site " + site.site + ": " + site.error);
+  }
 }
 
 }  // namespace
@@ -78,6 +99,10 @@ Result<RebuildReport> RebuildCatalogFile(const std::string& site_url,
     report.previous_catalog = aside;
   }
   CAIRN_RETURN_IF_ERROR(MoveDatabase(temp, catalog_path));
+  if (options.flush_events) {
+    site.reset();
+    FlushRebuiltEvents(fs::path(catalog_path).parent_path().string(), &report);
+  }
   return report;
 }
 

@@ -148,20 +148,17 @@ class JobRunner {
     CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
     const uint64_t made = tally.made, present = tally.present, bytes = tally.bytes;
     const std::string& from_sites = tally.from_sites;
-    proto::Event event;
-    event.set_type(std::string(kReplication.label));
-    event.set_type_uri(EventTypeUri(kReplication));
-    event.set_agent("cairn");
-    event.set_partner(job.partner());
-    event.set_object(job.object());
-    event.set_version(job.version());
-    event.set_site(job.target_site());
-    event.set_outcome("success");
-    event.set_detail("copied " + std::to_string(made) + " files (" + std::to_string(bytes) +
-                     " bytes) from site " + from_sites + " to site " + job.target_site() +
-                     (present ? ", " + std::to_string(present) + " already there" : "") +
-                     "; every copy read back and its sha256 verified");
-    std::vector<proto::Event> events = {event};
+    std::vector<proto::Event> events = {
+        NewEvent(kReplication,
+                 {.partner = job.partner(),
+                  .object = job.object(),
+                  .version = job.version(),
+                  .site = job.target_site(),
+                  .outcome = "success",
+                  .detail = "copied " + std::to_string(made) + " files (" + std::to_string(bytes) +
+                            " bytes) from site " + from_sites + " to site " + job.target_site() +
+                            (present ? ", " + std::to_string(present) + " already there" : "") +
+                            "; every copy read back and its sha256 verified"})};
     CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
     CountCopies(tally);
     return Status::OK();
@@ -230,14 +227,19 @@ class JobRunner {
 
 }  // namespace
 
+JobFilter ReplicationJobs(const ReplicationFilter& filter) {
+  JobFilter jobs;
+  jobs.kind = proto::JOB_KIND_REPLICATE;
+  jobs.partner = filter.partner;
+  jobs.object = filter.object;
+  jobs.target_site = filter.target_site;
+  return jobs;
+}
+
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options) {
   std::string owner = options.owner.empty() ? "cairn " + std::to_string(getpid()) : options.owner;
-  JobFilter jobs_filter;
-  jobs_filter.kind = proto::JOB_KIND_REPLICATE;
-  jobs_filter.partner = filter.partner;
-  jobs_filter.object = filter.object;
-  jobs_filter.target_site = filter.target_site;
+  const JobFilter jobs_filter = ReplicationJobs(filter);
   ReplicationSummary summary;
   std::mutex mu;
   Status catalog_error;

@@ -23,6 +23,8 @@
 #include "bagit/status.h"
 #include "proto/policy.pb.h"
 #include "repo/catalog/catalog_types.h"
+#include "repo/copies_queue.h"
+#include "repo/events/segments.h"
 
 namespace cairn::repo {
 
@@ -41,6 +43,9 @@ struct ReplicationFilter {
   std::optional<std::string> object;
   std::optional<std::string> target_site;
 };
+
+// The queue's filter for the replication jobs `filter` matches.
+JobFilter ReplicationJobs(const ReplicationFilter& filter);
 
 struct ReplicationOptions {
   // Owner name of the leases taken (e.g. "deposit 1234"); "" : "cairn <pid>".
@@ -79,6 +84,41 @@ struct ReplicationSummary {
 // job done. Returns an error only when the catalog itself fails.
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options = {});
+
+// `cairn replicate` for any caller: the copies the policies want but the sites
+// lack queued (ReconcileCopies), the queue drained, the events flushed.
+struct ReplicateRequest {
+  std::string partner;      // only this partner's objects when not empty
+  std::string object;       // only this object (needs partner)
+  std::string target_site;  // only copies to this site
+  // Keep draining until no matching job is queued or leased (retries are
+  // waited for), for at most wait_micros; then gave_up.
+  bool wait = false;
+  int64_t wait_micros = 0;
+};
+
+struct ReplicateOutcome {
+  ReconcileSummary reconciled;         // before the drain
+  ReplicationSummary total;            // of every drain
+  JobCounts left;                      // the matching jobs after it
+  std::vector<RetryingSite> retrying;  // copies still owed, by site
+  bool gave_up = false;                // the wait ran out
+  EventsFlushed events;                // the replication events on the sites' logs
+};
+
+// Callbacks of Replicate, each optional: `reconciled` once, before the drain;
+// `waiting` before each pause of a wait, with what is done, left and retrying.
+struct ReplicateCallbacks {
+  std::function<void(const ReplicateOutcome&)> reconciled;
+  std::function<void(const ReplicateOutcome&)> waiting;
+};
+
+// Checks the ids (NotFound for an unknown partner, object or site;
+// InvalidArgument for an object without its partner), takes the writers'
+// lock, queues what the policies lack, drains (and waits), flushes the new
+// events. Returns an error when it could not run (ids, lock, catalog).
+Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& request,
+                                   const ReplicateCallbacks& callbacks = {});
 
 }  // namespace cairn::repo
 

@@ -16,10 +16,6 @@ namespace cairn::repo {
 namespace fs = boost::filesystem;
 namespace {
 
-std::string CatalogPath(const std::string& root) {
-  return (fs::path(root) / std::string(kCatalogFileName)).string();
-}
-
 std::string Absolute(const std::string& path) {
   boost::system::error_code ec;
   fs::path abs = fs::absolute(fs::path(path), ec);
@@ -68,13 +64,13 @@ Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg
   catalog_options.clock = options.clock;
   catalog_options.create_if_missing = true;
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
-                         Catalog::Open(CatalogPath(root), catalog_options));
+                         Catalog::Open(repo_layout::CatalogPath(root), catalog_options));
   std::unique_ptr<Repository> repo(new Repository(root, std::move(catalog)));
   // The sites' parent folder is the repository's own: made here, since a
   // posix site makes only its last folder (never an unmounted share's parents).
-  CAIRN_RETURN_IF_ERROR(repo->MakePrivateDir(root + "/sites"));
+  CAIRN_RETURN_IF_ERROR(repo->MakePrivateDir(repo_layout::SitesDir(root)));
   for (const char* name : {"a", "b"}) {
-    std::string site_root = (fs::path(root) / "sites" / name).string();
+    const std::string site_root = repo_layout::SiteDir(root, name);
     CAIRN_RETURN_IF_ERROR(repo->AddSite(name, FileUrl(site_root), "").status());
   }
   PolicyRecord policy;
@@ -90,7 +86,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
                                                      const RepositoryOptions& options) {
   std::string root = Absolute(root_arg);
   boost::system::error_code ec;
-  if (!fs::exists(CatalogPath(root), ec)) {
+  if (!fs::exists(repo_layout::CatalogPath(root), ec)) {
     return Status::NotFound(
         "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +
         root + " makes a new one; if its catalog was lost, cairn --repo " + root +
@@ -101,7 +97,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
   catalog_options.clock = options.clock;
   catalog_options.create_if_missing = false;
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
-                         Catalog::Open(CatalogPath(root), catalog_options));
+                         Catalog::Open(repo_layout::CatalogPath(root), catalog_options));
   return std::unique_ptr<Repository>(new Repository(root, std::move(catalog)));
 }
 

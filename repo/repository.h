@@ -21,11 +21,12 @@
 #include "repo/clock.h"
 #include "repo/file_modes.h"
 #include "repo/lock_wait.h"
+#include "repo/repository_layout.h"
 #include "repo/site.h"
 
 namespace cairn::repo {
 
-inline constexpr std::string_view kCatalogFileName = "catalog.db";
+inline constexpr std::string_view kCatalogFileName = repo_layout::kCatalogFileName;
 
 struct RepositoryOptions {
   Clock* clock = nullptr;  // nullptr: the system clock; must outlive the Repository

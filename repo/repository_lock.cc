@@ -19,17 +19,12 @@ namespace {
 
 constexpr uint64_t kBusyTempAgeSeconds = 3600;
 
-std::string PendingPath(const std::string& root, const std::string& partner,
-                        const std::string& object) {
-  return root + "/locks/" + partner + "/" + object + ".pending";
-}
-
 }  // namespace
 
 Repository::WriterLock::~WriterLock() = default;  // releases the flock and the record
 
 Result<std::unique_ptr<Repository::WriterLock>> Repository::LockForWriting() {
-  const std::string path = root_ + "/writers.lock";
+  const std::string path = repo_layout::WritersLockPath(root_);
   const unsigned mode = FileMode();
   Result<FileLock> alone = TryFileLock(path, LOCK_EX, mode);
   if (!alone.ok() && alone.status().code() != Code::kUnavailable) return alone.status();
@@ -60,8 +55,8 @@ bool Repository::WriterLock::TryExclusive() {
 }
 
 Result<std::unique_ptr<Repository::WriterLock>> Repository::LockExclusively(int64_t timeout_ms) {
-  CAIRN_ASSIGN_OR_RETURN(FileLock lock,
-                         TakeFileLock(root_ + "/writers.lock", LOCK_EX, timeout_ms, FileMode()));
+  CAIRN_ASSIGN_OR_RETURN(FileLock lock, TakeFileLock(repo_layout::WritersLockPath(root_), LOCK_EX,
+                                                     timeout_ms, FileMode()));
   return std::make_unique<WriterLock>(std::move(lock));
 }
 
@@ -69,12 +64,13 @@ Result<std::unique_ptr<Repository::WriterLock>> Repository::LockObject(const std
                                                                        const std::string& object) {
   CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
   CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
-  std::string dir = root_ + "/locks/" + partner;
-  for (const std::string& d : {root_ + "/locks", dir}) {
+  for (const std::string& d :
+       {repo_layout::ObjectLocksDir(root_), repo_layout::PartnerLocksDir(root_, partner)}) {
     CAIRN_RETURN_IF_ERROR(MakePrivateDir(d));
   }
-  CAIRN_ASSIGN_OR_RETURN(FileLock lock,
-                         TakeFileLock(dir + "/" + object + ".lock", LOCK_EX, -1, FileMode()));
+  CAIRN_ASSIGN_OR_RETURN(
+      FileLock lock,
+      TakeFileLock(repo_layout::ObjectLockPath(root_, partner, object), LOCK_EX, -1, FileMode()));
   return std::make_unique<WriterLock>(std::move(lock));
 }
 
@@ -82,7 +78,7 @@ Status Repository::MarkVersionPending(const std::string& partner, const std::str
                                       const PendingVersion& pending) {
   CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
   CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
-  const std::string path = PendingPath(root_, partner, object);
+  const std::string path = repo_layout::PendingVersionPath(root_, partner, object);
   const std::string text =
       "v" + std::to_string(pending.version) + " " + pending.record_sha256 + "\n";
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FileMode());
@@ -101,7 +97,8 @@ std::optional<Repository::PendingVersion> Repository::GetPendingVersion(const st
   if (!layout::ValidatePartnerId(partner).ok() || !layout::ValidateObjectId(object).ok()) {
     return std::nullopt;
   }
-  int fd = open(PendingPath(root_, partner, object).c_str(), O_RDONLY | O_CLOEXEC);
+  int fd =
+      open(repo_layout::PendingVersionPath(root_, partner, object).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   char text[128] = {};
   ssize_t n = read(fd, text, sizeof text - 1);
@@ -119,7 +116,7 @@ std::optional<Repository::PendingVersion> Repository::GetPendingVersion(const st
 }
 
 Status Repository::ClearVersionPending(const std::string& partner, const std::string& object) {
-  const std::string path = PendingPath(root_, partner, object);
+  const std::string path = repo_layout::PendingVersionPath(root_, partner, object);
   if (unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno(errno, "remove", path);
   return Status::OK();
 }

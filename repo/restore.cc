@@ -11,6 +11,7 @@
 #include <span>
 
 #include "repo/events/event_types.h"
+#include "repo/events/segments.h"
 #include "repo/restore_check.h"
 #include "repo/restore_plan.h"
 #include "repo/site.h"
@@ -94,16 +95,11 @@ Status DropCairnAddedFiles(RestorePlan& plan,
 }
 
 proto::Event BaseEvent(const EventType& type, const RestoreRequest& req, const VersionInfo& v) {
-  proto::Event e;
-  e.set_type(std::string(type.label));
-  e.set_type_uri(EventTypeUri(type));
-  e.set_agent("cairn");
-  e.set_agent_version(req.agent_version);
-  e.set_user(req.user);
-  e.set_partner(v.partner);
-  e.set_object(v.object);
-  e.set_version(v.version);
-  return e;
+  return NewEvent(type, {.agent_version = req.agent_version,
+                         .user = req.user,
+                         .partner = v.partner,
+                         .object = v.object,
+                         .version = v.version});
 }
 
 // Marks each corrupt or missing copy the catalog knows of, queues its repair
@@ -187,7 +183,9 @@ Status ParseObjectRef(std::string_view text, std::string* partner, std::string* 
   return layout::ValidateObjectId(*object);
 }
 
-Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req) {
+namespace {
+
+Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& req) {
   Catalog& catalog = repo.catalog();
   std::string context = "restore " + req.partner + "/" + req.object +
                         (req.version ? "@v" + std::to_string(req.version) : "");
@@ -261,6 +259,15 @@ Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req) {
   report.files_from_site = std::move(run.files_from_site);
   report.problems = std::move(run.problems);
   report.repairs_queued = repairs;
+  return report;
+}
+
+}  // namespace
+
+Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req, EventsFlushed* events) {
+  Result<RestoreReport> report = RestoreUnflushed(repo, req);
+  EventsFlushed flushed = FlushNewEvents(repo);
+  if (events) *events = std::move(flushed);
   return report;
 }
 

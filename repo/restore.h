@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "bagit/status.h"
+#include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/restore_engine.h"
 #include "repo/restore_output.h"
@@ -78,7 +79,11 @@ struct RestoreReport {
 //                    restore.catalog-disagrees, naming the file; no copy is
 //                    marked bad), or lists neither; nothing is left at DEST
 //   Unavailable      some file could only not be read (sites down)
-Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& request);
+// Whether it succeeds or not, its events (the dissemination, the bad copies
+// it met) then go to every site's log; how that went is put in `*events`
+// when not null.
+Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& request,
+                              EventsFlushed* events = nullptr);
 
 // The parts of a request as typed on the command line: "acme/box-7" or
 // "acme/box-7@v3" (version 0 when absent). InvalidArgument otherwise.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bagit/archive.h"
+#include "bagit/fd_io.h"
 
 namespace cairn::repo {
 namespace {
@@ -32,15 +33,8 @@ std::string ParentOf(const std::string& path) {
 }
 
 Status WriteAll(int fd, std::span<const std::byte> data, const std::string& what) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write", what);
-    }
-    data = data.subspan(static_cast<size_t>(n));
-  }
-  return Status::OK();
+  int err = WriteFull(fd, data);
+  return err ? Status::FromErrno(err, "write", what) : Status::OK();
 }
 
 Status CheckDestAbsent(const std::string& dest) {
@@ -234,8 +228,7 @@ class ArchiveOutput final : public RestoreOutput {
     std::vector<std::byte> buf(kChunk);
     uint64_t offset = 0;
     while (offset < size) {
-      ssize_t n = ::pread(spool_fd, buf.data(), buf.size(), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
+      ssize_t n = PreadSome(spool_fd, buf, offset);
       if (n <= 0) return Status::IOError("restore: read back spooled " + member + " failed");
       CAIRN_RETURN_IF_ERROR(writer_->WriteData(std::span(buf.data(), static_cast<size_t>(n))));
       offset += static_cast<uint64_t>(n);

@@ -14,6 +14,7 @@
 #include "repo/events/segments.h"
 #include "repo/repository.h"
 #include "repo/resync_batch.h"
+#include "repo/settings.h"
 #include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
@@ -101,21 +102,17 @@ Result<uint64_t> EnqueueVersions(Catalog& catalog, const std::string& name) {
 proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
                            const std::string& site, uint64_t copied, uint64_t bytes,
                            const std::string& sources) {
-  proto::Event e;
-  e.set_type(std::string(kRecovery.label));
-  e.set_type_uri(EventTypeUri(kRecovery));
-  e.set_agent("cairn");
-  e.set_agent_version(options.agent_version);
-  e.set_user(EventUser(options.user));
-  e.set_partner(job.record.job.partner());
-  e.set_object(job.record.job.object());
-  e.set_version(job.record.job.version());
-  e.set_site(site);
-  e.set_outcome("success");
-  e.set_detail("site resync: restored " + std::to_string(copied) + " files (" +
-               std::to_string(bytes) + " bytes) to site " + site + " from site " + sources +
-               "; every copy read back and its sha256 verified");
-  return e;
+  return NewEvent(kRecovery,
+                  {.agent_version = options.agent_version,
+                   .user = EventUser(options.user),
+                   .partner = job.record.job.partner(),
+                   .object = job.record.job.object(),
+                   .version = job.record.job.version(),
+                   .site = site,
+                   .outcome = "success",
+                   .detail = "site resync: restored " + std::to_string(copied) + " files (" +
+                             std::to_string(bytes) + " bytes) to site " + site + " from site " +
+                             sources + "; every copy read back and its sha256 verified"});
 }
 
 // Records a batch's outcome in the catalog: replica states of the copied
@@ -223,6 +220,8 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   summary.jobs_left = left.queued + left.leased + left.failed;
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A site made anew holds the settings again.
+  summary.settings_warnings = SyncSettingsAfterChange(repo, name);
   return summary;
 }
 

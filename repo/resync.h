@@ -69,6 +69,9 @@ struct ResyncSummary {
   uint64_t event_segments_written = 0;
   std::vector<std::string> errors;
   double seconds = 0;
+  // The settings records the site did not take (repo/settings.h); written
+  // last, after `seconds`, and not in ToText/ToJson.
+  std::vector<std::string> settings_warnings;
 
   bool complete() const { return failed == 0 && jobs_left == 0; }
   std::string ToText() const;
@@ -78,7 +81,8 @@ struct ResyncSummary {
 // Resyncs site `name` of `repo`. NotFound if the catalog has no such site;
 // Unavailable if the site cannot be reached or made again. Items that cannot
 // be copied (no good copy elsewhere, a source down) are counted in `failed`
-// and their jobs stay queued for a later run.
+// and their jobs stay queued for a later run. Ends with the new events flushed
+// to every site and the settings written on this one.
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
                                  const ResyncOptions& options = {});
 

@@ -3,20 +3,12 @@
 #include <ctime>
 #include <map>
 
+#include "bagit/time_text.h"
 #include "proto/version.pb.h"
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
 namespace {
-
-std::string NowIso8601() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc;
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 Status CheckBlobName(std::string_view sha256_hex) {
   if (layout::IsSha256Hex(sha256_hex)) return Status::OK();
@@ -84,7 +76,7 @@ Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend
   }
   layout::SiteMarker marker;
   marker.site_id = std::string(site_id);
-  marker.created = created.empty() ? NowIso8601() : std::string(created);
+  marker.created = created.empty() ? NowUtc() : std::string(created);
   CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
   PutOptions once;
   once.if_absent = true;

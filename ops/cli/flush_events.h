@@ -1,5 +1,6 @@
-// The end of every verb that appended events: copy them to every site's log
-// (repo::FlushEventSegments) and make what went wrong reach the exit code.
+// What every verb whose library operation appended events says about copying
+// them to the sites' logs (the operation did it: repo::FlushNewEvents), and
+// how that reaches the exit code.
 #ifndef CAIRN_OPS_CLI_FLUSH_EVENTS_H_
 #define CAIRN_OPS_CLI_FLUSH_EVENTS_H_
 
@@ -8,28 +9,25 @@
 
 #include "ops/cli/cli.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
 
 namespace cairn::cli {
 
-// Flushes the repository's new events to every site's segments. A site that
-// is down is skipped silently (the next flush catches it up); a site whose
-// log diverged from the catalog's (it holds later or different events) or
-// that refused the write is printed on stderr, naming the site. Returns
+// Prints on stderr why the new events did not reach the sites' logs: the
+// catalog could not be read, or a site's log diverged from the catalog's (it
+// holds later or different events) or refused the write (each named). A site
+// that is down is not printed (the next flush catches it up). Returns
 // kExitOk, or kExitProblems when some site's copy of the log is a problem:
 // callers return ExitWorst(their code, this).
-inline int FlushEventsToSites(repo::Repository& repo) {
-  Result<repo::FlushSummary> flushed = repo::FlushEventSegments(repo);
-  if (!flushed.ok()) {
+inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
+  if (!flushed.status.ok()) {
     std::cerr << "cairn: the new events were not copied to the sites' logs: "
-              << flushed.status().ToString() << "\n";
+              << flushed.status.ToString() << "\n";
     return kExitProblems;
   }
-  const std::vector<std::string> problems = flushed->Problems();
-  for (const std::string& p : problems) {
+  for (const std::string& p : flushed.problems) {
     std::cerr << "cairn: the new events were not copied: " << p << " (see `cairn events verify`)\n";
   }
-  return problems.empty() ? kExitOk : kExitProblems;
+  return flushed.problems.empty() ? kExitOk : kExitProblems;
 }
 
 // The worse of two exit codes (0 ok < 1 problems < 2 could not run).

@@ -35,7 +35,6 @@ inline std::string HumanBytes(double bytes) {
 }
 
 // "2026-11-21T12:44:04Z" from microseconds since the epoch.
-inline std::string IsoTime(int64_t micros) { return FormatUtc(micros); }
 
 }  // namespace cairn::cli
 

@@ -1,29 +1,20 @@
-// After a verb changes a setting (a partner, a policy, a site, a schedule):
-// the settings records on every site brought up to the catalog, so that a
-// catalog rebuilt from any one site gets them back (repo/settings.h).
+// What a verb that changed a setting (a partner, a policy, a site, a schedule,
+// a witness key) says about the sites that did not take the settings records
+// (the library wrote them: repo::SyncSettingsAfterChange).
 #ifndef CAIRN_OPS_CLI_SETTINGS_SYNC_H_
 #define CAIRN_OPS_CLI_SETTINGS_SYNC_H_
 
 #include <iostream>
 #include <string>
-
-#include "repo/repository.h"
-#include "repo/settings.h"
+#include <vector>
 
 namespace cairn::cli {
 
-// Writes the changed settings to every site (only `site` when not empty). A
-// site that cannot be written is a warning naming it (the change itself is
-// made; the next change or `cairn site resync` writes it there); returns
-// false then, or when the catalog could not be read.
-inline bool SyncSettingsAfterChange(repo::Repository& repo, const std::string& site = "") {
-  Result<repo::SettingsSync> sync = repo::SyncSettings(repo, site);
-  if (!sync.ok()) {
-    std::cerr << "warning: settings not written to the sites: " << sync.status().message() << "\n";
-    return false;
-  }
-  for (const std::string& e : sync->errors) std::cerr << "warning: " << e << "\n";
-  return sync->errors.empty();
+// Prints each as a warning on stderr (the change itself is made; the next
+// change or `cairn site resync` writes them there); true when there are none.
+inline bool PrintSettingsWarnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+  return warnings.empty();
 }
 
 }  // namespace cairn::cli

@@ -39,4 +39,21 @@ std::string EventUser(const std::string& given, std::string_view fallback) {
   return env ? std::string(env) : std::string(fallback);
 }
 
+proto::Event NewEvent(const EventType& type, EventFields fields) {
+  proto::Event e;
+  e.set_type(std::string(type.label));
+  e.set_type_uri(EventTypeUri(type));
+  e.set_agent(std::move(fields.agent));
+  e.set_agent_version(std::move(fields.agent_version));
+  e.set_user(std::move(fields.user));
+  e.set_partner(std::move(fields.partner));
+  e.set_object(std::move(fields.object));
+  e.set_version(fields.version);
+  e.set_file(std::move(fields.file));
+  e.set_site(std::move(fields.site));
+  e.set_outcome(std::move(fields.outcome));
+  e.set_detail(std::move(fields.detail));
+  return e;
+}
+
 }  // namespace cairn::repo

@@ -3,9 +3,12 @@
 #ifndef CAIRN_REPO_EVENTS_EVENT_TYPES_H_
 #define CAIRN_REPO_EVENTS_EVENT_TYPES_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "proto/event.pb.h"
 
 namespace cairn::repo {
 
@@ -34,6 +37,25 @@ std::string EventTypeUri(const EventType& t);
 // The type with this label or code ("fixity check", "fix", case-insensitive,
 // '-' and '_' read as spaces: "fixity-check"); nullopt if Cairn does not know it.
 std::optional<EventType> FindEventType(std::string_view label_or_code);
+
+// The parts of an event its writer knows (seq, id, time and the hashes are
+// set by Catalog::AppendEvents). Empty strings and version 0 are left unset.
+struct EventFields {
+  std::string agent = "cairn";
+  std::string agent_version;
+  std::string user;
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;  // 0: not version specific
+  std::string file;      // payload path or tag file name
+  std::string site;
+  std::string outcome;  // "success" | "failure" | "warning"
+  std::string detail;
+};
+
+// The one builder of the events Cairn writes: type and type_uri from `type`,
+// the rest from `fields`.
+proto::Event NewEvent(const EventType& type, EventFields fields);
 
 // The user an event names: `given` when set, else $USER, else `fallback`.
 std::string EventUser(const std::string& given, std::string_view fallback = "");

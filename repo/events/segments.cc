@@ -207,6 +207,17 @@ Result<FlushSummary> FlushEventSegments(Repository& repo) {
   return summary;
 }
 
+EventsFlushed FlushNewEvents(Repository& repo) {
+  EventsFlushed out;
+  Result<FlushSummary> flushed = FlushEventSegments(repo);
+  if (!flushed.ok()) {
+    out.status = flushed.status();
+  } else {
+    out.problems = flushed->Problems();
+  }
+  return out;
+}
+
 Result<SiteEventLog> ReadSiteEventLog(Site& site) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
   SiteEventLog log;

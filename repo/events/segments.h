@@ -3,12 +3,15 @@
 // The catalog holds the log; every site holds a copy in segments, so that the
 // history survives the loss of the catalog (`cairn catalog rebuild`).
 //
-// FlushEventSegments is meant to be called at the end of every command that
-// appended events (deposit, replicate, restore, audit, resync, rebuild): for
-// each reachable site it writes ONE segment (more only past kMaxSegmentEvents)
-// with the events the site does not hold yet. A site that is down is skipped;
-// the next flush catches it up. Two concurrent flushes may write overlapping
-// segments; readers (ReadSiteEventLog) accept overlaps whose events agree.
+// Every library operation that appends events (deposit, replication, restore,
+// audit run, gc, resync, rebuild in place, a daemon round) ends with a flush
+// (FlushNewEvents, or FlushEventSegments where it reports per site) and
+// reports its outcome in its result, so that any caller (the CLI, a server)
+// gets the same finished work. A flush writes, for each reachable site, ONE
+// segment (more only past kMaxSegmentEvents) with the events the site does
+// not hold yet. A site that is down is skipped; the next flush catches it up.
+// Two concurrent flushes may write overlapping segments; readers
+// (ReadSiteEventLog) accept overlaps whose events agree.
 #ifndef CAIRN_REPO_EVENTS_SEGMENTS_H_
 #define CAIRN_REPO_EVENTS_SEGMENTS_H_
 
@@ -87,6 +90,19 @@ Result<FlushSummary> FlushEventSegments(Catalog& catalog,
 // Every site of the repository's catalog; a site that cannot be opened
 // (down, unmounted) is skipped and reported in the summary.
 Result<FlushSummary> FlushEventSegments(Repository& repo);
+
+// How an operation's new events reached the sites' logs: `status` is not ok
+// when the catalog could not be read (nothing was copied); `problems` names
+// each site whose copy of the log is a problem (FlushSummary::Problems). A
+// site that is down is neither: the next flush catches it up.
+struct EventsFlushed {
+  Status status;
+  std::vector<std::string> problems;
+  bool ok() const { return status.ok() && problems.empty(); }
+};
+
+// FlushEventSegments(repo) at the end of an operation; never fails as a whole.
+EventsFlushed FlushNewEvents(Repository& repo);
 
 // The event log a site holds, read from its segments in order and checked as
 // it is read: seq without gaps from 1, each prev_hash the hash of the event

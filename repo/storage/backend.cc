@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "bagit/fd_io.h"
 #include "repo/storage/backends.h"
 
 namespace cairn::repo {
@@ -123,8 +124,7 @@ Status BlobWriter::AppendFromFile(int fd, uint64_t offset, uint64_t length) {
   std::vector<std::byte> buffer(std::min<uint64_t>(length, 1 << 20));
   while (length > 0) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer.size()));
-    ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = PreadSome(fd, std::span(buffer).first(want), offset);
     if (n < 0) return Status::FromErrno(errno, "read", "fd " + std::to_string(fd));
     if (n == 0) return Status::InvalidArgument("file ends before the bytes to copy");
     CAIRN_RETURN_IF_ERROR(

@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "bagit/fd_io.h"
+
 namespace cairn::repo {
 
 struct FaultBackend::State {
@@ -110,8 +112,7 @@ Result<int> AlteredCopy(int fd, const FaultRule& rule, std::string_view key) {
   std::string bytes;
   std::vector<char> buffer(1 << 20);
   for (;;) {
-    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(bytes.size()));
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = PreadSome(fd, std::as_writable_bytes(std::span(buffer)), bytes.size());
     if (n < 0) {
       Status error = Status::FromErrno(errno, "read", std::string(key));
       ::close(fd);
@@ -129,16 +130,10 @@ Result<int> AlteredCopy(int fd, const FaultRule& rule, std::string_view key) {
   }
   int copy = ::memfd_create("cairn-fault", MFD_CLOEXEC);
   if (copy < 0) return Status::FromErrno(errno, "memfd_create for", std::string(key));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(copy, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status error = Status::FromErrno(errno, "write altered copy of", std::string(key));
-      ::close(copy);
-      return error;
-    }
-    done += static_cast<size_t>(n);
+  if (int err = WriteFull(copy, std::as_bytes(std::span(bytes)))) {
+    Status error = Status::FromErrno(err, "write altered copy of", std::string(key));
+    ::close(copy);
+    return error;
   }
   return copy;
 }

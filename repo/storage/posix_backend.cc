@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "bagit/fd_io.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/posix_ops.h"
@@ -123,11 +124,8 @@ Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length
   uint64_t remaining = length;
   while (remaining > 0) {
     size_t want = remaining < chunk ? static_cast<size_t>(remaining) : chunk;
-    ssize_t n = ::pread(file.fd, buffer.get(), want, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "read", path);
-    }
+    ssize_t n = PreadSome(file.fd, std::span<std::byte>(buffer.get(), want), offset);
+    if (n < 0) return Status::FromErrno(errno, "read", path);
     if (n == 0) break;  // end of file
     CAIRN_RETURN_IF_ERROR(sink(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n))));
     offset += static_cast<uint64_t>(n);

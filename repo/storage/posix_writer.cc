@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "bagit/fd_io.h"
 #include "repo/crash_point.h"
 #include "repo/site_layout.h"
 #include "repo/storage/posix_io.h"
@@ -45,17 +46,12 @@ class PosixWriter : public BlobWriter {
       return Status::IOError("append to a finished writer: " + temp_path_);
     }
     if (hasher_) hasher_->Update(data);
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        Status status = Status::FromErrno(errno, "write", temp_path_);
-        Abort();
-        return status;
-      }
-      data = data.subspan(static_cast<size_t>(n));
-      written_ += static_cast<uint64_t>(n);
+    if (int err = WriteFull(fd_, data)) {
+      Status status = Status::FromErrno(err, "write", temp_path_);
+      Abort();
+      return status;
     }
+    written_ += data.size();
     StartWriteback();
     return Status::OK();
   }
@@ -198,8 +194,7 @@ class PosixWriter : public BlobWriter {
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(kReadChunk);
     uint64_t offset = 0;
     for (;;) {
-      ssize_t n = ::pread(fd_, buffer.get(), kReadChunk, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
+      ssize_t n = PreadSome(fd_, std::span<std::byte>(buffer.get(), kReadChunk), offset);
       if (n < 0) return Status::FromErrno(errno, "read back", temp_path_);
       if (n == 0) break;
       fn(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));

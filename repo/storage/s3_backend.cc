@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "bagit/time_text.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/s3_writer.h"
 #include "repo/storage/s3_xml.h"
@@ -18,9 +19,8 @@ constexpr std::string_view kTempDir = "tmp/";
 
 // Seconds since the epoch of an S3 time ("2026-11-21T12:47:45.155Z"); 0 if unparsable.
 int64_t ParseS3Time(const std::string& text) {
-  std::tm tm{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  Result<int64_t> micros = ParseUtc(text);
+  return micros.ok() ? *micros / 1'000'000 : 0;
 }
 
 }  // namespace

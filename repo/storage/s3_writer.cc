@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "bagit/time_text.h"
 #include "repo/storage/s3_xml.h"
 
 namespace cairn::repo {
@@ -32,12 +33,11 @@ std::string Md5Base64(std::string_view bytes) {
   return std::string(reinterpret_cast<char*>(encoded), static_cast<size_t>(n));
 }
 
-std::string Iso8601(std::time_t when) {
-  std::tm tm{};
-  gmtime_r(&when, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
+// The retain-until date of an object locked now: "2027-01-01T00:00:00Z".
+std::string RetainUntil(const S3Config& config) {
+  const int64_t until =
+      static_cast<int64_t>(std::time(nullptr)) + static_cast<int64_t>(config.retain_seconds);
+  return FormatUtc(until * 1'000'000);
 }
 
 // S3 may answer 200 to a copy or a completion and still put an <Error> in the body.
@@ -200,17 +200,15 @@ Status S3Writer::FlushPart() {
 std::vector<std::string> S3Writer::LockHeaders(std::string_view key) const {
   const S3Config& config = backend_->config();
   if (!backend_->LocksKey(key)) return {};
-  std::time_t until = std::time(nullptr) + static_cast<std::time_t>(config.retain_seconds);
   return {"x-amz-object-lock-mode: " + config.object_lock_mode,
-          "x-amz-object-lock-retain-until-date: " + Iso8601(until)};
+          "x-amz-object-lock-retain-until-date: " + RetainUntil(config)};
 }
 
 // Beside LockHeaders: the same retention rule for an object already stored.
 Status S3Backend::ExtendRetention(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   if (!LocksKey(key)) return Status::OK();
-  const std::string until =
-      Iso8601(std::time(nullptr) + static_cast<std::time_t>(config().retain_seconds));
+  const std::string until = RetainUntil(config());
   S3Request get;
   get.object = ObjectName(key);
   get.query = {{"retention", ""}};

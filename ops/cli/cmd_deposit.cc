@@ -20,7 +20,6 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
-#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -51,6 +50,7 @@ class ProgressPrinter {
 
   void Show(const repo::DepositProgress& p) {
     using Phase = repo::DepositProgress::Phase;
+    if (p.phase == Phase::kEvents) return Mark("events");
     const char* phase = p.phase == Phase::kStore    ? "store"
                         : p.phase == Phase::kCommit ? "commit"
                                                     : "replicate";
@@ -73,7 +73,7 @@ class ProgressPrinter {
     std::fflush(stderr);
   }
 
-  // A phase of the command itself (after the library's): "events", "done".
+  // A phase without files: "events" (the library's last), "done".
   void Mark(const char* phase) {
     if (!lines_) return;
     double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -141,9 +141,8 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   }
   Result<repo::DepositOutcome> outcome = repo::Deposit(**repository, request);
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
-  // The new events go to every site's log now; a site that is down catches up later.
-  if (printer) printer->Mark("events");
-  const int flushed = FlushEventsToSites(**repository);
+  // The new events went to every site's log; a site that is down catches up later.
+  const int flushed = ReportEventsFlushed(outcome->events);
   if (printer) printer->Mark("done");
   printer.reset();  // clears the terminal line before the receipt
   const bagit::Report& report = outcome->report;

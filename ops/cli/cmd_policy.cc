@@ -1,8 +1,6 @@
 // `cairn policy set FILE [--partner ID]`, `cairn policy show [--partner ID]
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
-#include "policies/policy.h"
-
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/filesystem.hpp>
@@ -14,12 +12,14 @@
 #include <sstream>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
-#include "repo/copies_queue.h"
+#include "policies/policy.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -41,27 +41,24 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
   repo::PolicyRecord record{f.partner.empty() ? std::string(repo::kDefaultPolicyScope) : f.partner,
                             text.str(), f.file, base_dir, 0};
-  Status s = repository.value()->catalog().SetPolicy(record);
-  if (s.code() == Code::kInvalidArgument) {
-    std::cerr << "cairn: policy refused: " << s.message() << "\n";
+  Result<repo::SettingsChange> change = repo::SetPolicy(**repository, record);
+  if (change.status().code() == Code::kInvalidArgument) {
+    std::cerr << "cairn: policy refused: " << change.status().message() << "\n";
     return kExitProblems;
   }
-  if (!s.ok()) return ReportError(s);
+  if (!change.ok()) return ReportError(change.status());
   if (!g.quiet) {
     std::cout << "policy set for "
               << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
               << " from " << f.file << "\n";
   }
-  SyncSettingsAfterChange(**repository);
-  // More copies or other sites: queue what the stored versions now lack.
-  repo::ReconcileOptions reconcile;
-  reconcile.partner = f.partner;
-  Result<repo::ReconcileSummary> queued =
-      repo::ReconcileCopies(repository.value()->catalog(), reconcile);
-  if (!queued.ok()) return ReportError(queued.status());
-  for (const std::string& problem : queued->problems) std::cerr << "warning: " << problem << "\n";
-  if (!g.quiet && queued->copies_short > 0) {
-    std::cout << queued->ToText() << " (run cairn replicate)\n";
+  PrintSettingsWarnings(change->warnings);
+  // More copies or other sites: what the stored versions now lack is queued.
+  if (!change->queue_status.ok()) return ReportError(change->queue_status);
+  const repo::ReconcileSummary& queued = change->queued;
+  for (const std::string& problem : queued.problems) std::cerr << "warning: " << problem << "\n";
+  if (!g.quiet && queued.copies_short > 0) {
+    std::cout << queued.ToText() << " (run cairn replicate)\n";
   }
   return kExitOk;
 }
@@ -104,7 +101,7 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
         {"partner", f.partner}, {"applies", applies}, {"effective", PolicyJson(effective.value())}};
     if (stored) {
       out["source"] = stored->source;
-      out["updated"] = IsoTime(stored->updated_micros);
+      out["updated"] = FormatUtc(stored->updated_micros);
       out["text"] = stored->text;
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -113,11 +110,11 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
   const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
   if (applies == "partner") {
     std::cout << "# policy of " << who << ", from " << stored->source << ", set "
-              << IsoTime(stored->updated_micros) << "\n";
+              << FormatUtc(stored->updated_micros) << "\n";
   } else if (applies == "default") {
     std::cout << "# " << (f.partner.empty() ? "" : who + " has no policy of its own: ")
               << "the default policy applies, from " << stored->source << ", set "
-              << IsoTime(stored->updated_micros) << "\n";
+              << FormatUtc(stored->updated_micros) << "\n";
   } else {
     std::cout << "# no policy is stored: the built-in default applies\n";
   }

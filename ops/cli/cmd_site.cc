@@ -9,9 +9,9 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
-#include "repo/copies_queue.h"
 #include "repo/events/site_log_check.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 #include "repo/site_check.h"
 
 namespace cairn::cli {
@@ -47,23 +47,27 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
     if (!created.ok())
       return ReportError(created.WithContext("site " + f.name + ": create bucket"));
   }
-  Result<repo::SiteRecord> added = (*repository)->AddSite(f.name, f.url, f.region, f.adopt);
-  if (!added.ok()) return ReportError(added.status());
+  repo::SiteRecord added;
+  Result<repo::SettingsChange> change =
+      repo::AddSite(**repository, f.name, f.url, f.region, f.adopt, &added);
+  if (!change.ok()) return ReportError(change.status());
   if (!g.quiet) {
-    std::cout << "added site " << added->name << " " << SafeUrl(added->url) << "\n";
-    if (!added->adopted_from.empty()) {
-      std::cout << "adopted from repository " << added->adopted_from
+    std::cout << "added site " << added.name << " " << SafeUrl(added.url) << "\n";
+    if (!added.adopted_from.empty()) {
+      std::cout << "adopted from repository " << added.adopted_from
                 << " (its CAIRN-SITE is left as it is; that repository must not use it any more)\n";
     }
   }
-  SyncSettingsAfterChange(**repository);  // the new site everywhere, every setting on it
+  PrintSettingsWarnings(change->warnings);  // the new site everywhere, every setting on it
   // The copies policies now put on the new site (a lost site added back
   // empty): queued, for `cairn replicate` or the daemon.
-  Result<repo::ReconcileSummary> queued = repo::ReconcileCopies((*repository)->catalog());
-  if (!queued.ok()) return ReportError(queued.status().WithContext("site " + f.name + " added"));
-  for (const std::string& p : queued->problems) std::cerr << "warning: " << p << "\n";
-  if (!g.quiet && queued->copies_short > 0) {
-    std::cout << queued->ToText() << "\nnext: cairn replicate --wait\n";
+  if (!change->queue_status.ok()) {
+    return ReportError(change->queue_status.WithContext("site " + f.name + " added"));
+  }
+  const repo::ReconcileSummary& queued = change->queued;
+  for (const std::string& p : queued.problems) std::cerr << "warning: " << p << "\n";
+  if (!g.quiet && queued.copies_short > 0) {
+    std::cout << queued.ToText() << "\nnext: cairn replicate --wait\n";
   }
   return kExitOk;
 }

@@ -7,15 +7,19 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "policies/policy.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 
 void RegisterInit(CLI::App& app, Globals& g) {
   auto root = std::make_shared<std::string>();
   auto group = std::make_shared<std::string>();
+  std::string policy = policies::BuiltinDefaultPolicyText();  // "copies: 2\n"
+  policy.pop_back();
   CLI::App* cmd = app.add_subcommand(
-      "init", "make a new repository: catalog, posix sites a and b, default policy copies: 2");
+      "init", "make a new repository: catalog, posix sites a and b, default policy " + policy);
   cmd->add_option("REPO", *root, "the new repository folder (must not exist or be empty)")
       ->required();
   cmd->add_option("--group", *group,
@@ -25,21 +29,22 @@ void RegisterInit(CLI::App& app, Globals& g) {
   cmd->callback([root, group, &g] {
     repo::RepositoryOptions options;
     options.group = *group;
-    Result<std::unique_ptr<repo::Repository>> made = repo::Repository::Init(*root, options);
+    // The sites and the default policy are on both sites from the start: a
+    // catalog rebuilt from either gets them back.
+    std::vector<std::string> warnings;
+    Result<std::unique_ptr<repo::Repository>> made =
+        repo::InitRepository(*root, options, &warnings);
     if (!made.ok()) {
       g.exit_code = ReportError(made.status());
       return;
     }
-    // The sites and the default policy, on both sites from the start: a catalog
-    // rebuilt from either gets them back.
-    SyncSettingsAfterChange(**made);
+    PrintSettingsWarnings(warnings);
     if (!g.quiet) {
       std::cout << "initialised repository " << (*made)->root() << "\n"
-                << "  catalog " << (*made)->root() << "/catalog.db\n"
-                << "  site a  " << (*made)->root() << "/sites/a\n"
-                << "  site b  " << (*made)->root() << "/sites/b\n"
-                << "  default policy: copies: 2\n"
-                << "  access: "
+                << "  catalog " << repo::repo_layout::CatalogPath((*made)->root()) << "\n"
+                << "  site a  " << repo::repo_layout::SiteDir((*made)->root(), "a") << "\n"
+                << "  site b  " << repo::repo_layout::SiteDir((*made)->root(), "b") << "\n"
+                << "  default policy: " << policies::BuiltinDefaultPolicyText() << "  access: "
                 << ((*made)->modes().shared ? "shared with group " + *group + " (2770/0660)"
                                             : std::string("private to its owner (0700/0600)"))
                 << "\n"

@@ -19,6 +19,7 @@
 #include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
 #include "repo/restore.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -135,9 +136,9 @@ int RunTrustAdd(const EventsFlags& f, const Globals& g) {
   auto key = repo::WitnessPublicKeyHex(f.public_pem);
   if (!key.ok()) return ReportError(key.status());
   const std::string label = f.label.empty() ? f.public_pem : f.label;
-  Status s = (*repo)->catalog().AddWitnessKey(*key, label);
-  if (!s.ok()) return ReportError(s);
-  SyncSettingsAfterChange(**repo);  // kept on every site: a rebuilt catalog trusts it too
+  Result<repo::SettingsChange> change = repo::TrustWitnessKey(**repo, *key, label);
+  if (!change.ok()) return ReportError(change.status());
+  PrintSettingsWarnings(change->warnings);  // kept on every site: a rebuilt catalog trusts it too
   if (!g.quiet) std::cout << "trusted witness key " << *key << " (" << label << ")\n";
   return kExitOk;
 }
@@ -167,12 +168,13 @@ int RunTrustList(const EventsFlags& f, const Globals& g) {
 int RunTrustRemove(const EventsFlags& f, const Globals& g) {
   auto repo = OpenRepository(g);
   if (!repo.ok()) return ReportError(repo.status());
-  auto removed = (*repo)->catalog().RemoveWitnessKey(f.key_prefix);
-  if (!removed.ok()) return ReportError(removed.status());
-  SyncSettingsAfterChange(**repo);
+  repo::WitnessKeyRecord removed;
+  auto change = repo::DistrustWitnessKey(**repo, f.key_prefix, &removed);
+  if (!change.ok()) return ReportError(change.status());
+  PrintSettingsWarnings(change->warnings);
   if (!g.quiet) {
-    std::cout << "no longer trusted: witness key " << removed->public_key_hex << " ("
-              << removed->label << ")\n";
+    std::cout << "no longer trusted: witness key " << removed.public_key_hex << " ("
+              << removed.label << ")\n";
   }
   return kExitOk;
 }

@@ -19,6 +19,7 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
+#include "policies/policy.h"
 #include "repo/site_layout.h"
 
 namespace cairn::cli {
@@ -57,8 +58,8 @@ nlohmann::json ScheduleJson(const audit::Schedule& s) {
           {"sample", s.sample},
           {"rate_bytes_per_sec", s.rate_bytes_per_sec},
           {"mode", s.mode == audit::AuditMode::kAll ? "all" : "due"},
-          {"last_run", s.last_run_micros ? audit::IsoTime(s.last_run_micros) : ""},
-          {"next_run", audit::IsoTime(s.next_run_micros)}};
+          {"last_run", s.last_run_micros ? FormatUtc(s.last_run_micros) : ""},
+          {"next_run", FormatUtc(s.next_run_micros)}};
 }
 
 // The bytes one run of `s` reads on its busiest site, at most: the copies in
@@ -126,8 +127,8 @@ void WarnIfRateTooLow(repo::Repository& r, const audit::Schedule& s) {
   std::string window_name = "--every " + audit::FormatDuration(s.every_micros);
   if (s.mode != audit::AuditMode::kAll) {
     Result<proto::Policy> policy = r.catalog().EffectivePolicy(s.scope.partner);
-    uint32_t days = policy.ok() ? policy->fixity().interval_days() : 0;
-    if (days == 0) days = 90;
+    const uint32_t days =
+        policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
     window = int64_t{days} * 86'400'000'000;
     window_name = "the fixity interval of " + std::to_string(days) + " days";
   }
@@ -146,9 +147,10 @@ int RunAdd(const ScheduleFlags& f, const Globals& g) {
   if (!s.ok()) return ReportError(s.status());
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
-  Status added = audit::AddSchedule(**repository, *s);
+  std::vector<std::string> warnings;
+  Status added = audit::AddSchedule(**repository, *s, &warnings);
   if (!added.ok()) return ReportError(added);
-  SyncSettingsAfterChange(**repository);
+  PrintSettingsWarnings(warnings);
   WarnIfRateTooLow(**repository, *s);
   if (!g.quiet) {
     std::cout << "schedule " << s->name << " added: every " << f.every
@@ -189,9 +191,10 @@ int RunList(bool json, const Globals& g) {
 int RunRemove(const std::string& name, const Globals& g) {
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
-  Status removed = audit::RemoveSchedule(**repository, name);
+  std::vector<std::string> warnings;
+  Status removed = audit::RemoveSchedule(**repository, name, &warnings);
   if (!removed.ok()) return ReportError(removed);
-  SyncSettingsAfterChange(**repository);
+  PrintSettingsWarnings(warnings);
   if (!g.quiet) std::cout << "schedule " << name << " removed\n";
   return kExitOk;
 }

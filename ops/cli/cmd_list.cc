@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
@@ -33,7 +34,7 @@ int RunList(const ListFlags& f, const Globals& g) {
       const repo::ObjectSummary& s = o.summary;
       out.push_back({{"partner", s.partner},
                      {"object", s.object},
-                     {"created", IsoTime(s.created_micros)},
+                     {"created", FormatUtc(s.created_micros)},
                      {"versions", s.version_count},
                      {"latest_version", s.latest_version},
                      {"files", s.latest_file_count},

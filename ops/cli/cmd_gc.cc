@@ -12,7 +12,6 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
-#include "repo/events/segments.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {
@@ -41,7 +40,6 @@ int RunGc(const GcFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   Result<repo::GcReport> report = repo::CollectGarbage(**repository, options);
   if (!report.ok()) return ReportError(report.status());
-  if (!f.dry_run) (void)repo::FlushEventSegments(**repository);  // the deletion events
   if (f.json) {
     std::cout << report->ToJson().dump(2) << "\n";
   } else if (!g.quiet || !report->errors.empty()) {

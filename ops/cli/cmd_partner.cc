@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/repository.h"
+#include "repo/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -25,10 +27,11 @@ struct PartnerFlags {
 int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
-  auto added = repository.value()->catalog().AddPartner(f.id, f.name);
-  if (!added.ok()) return ReportError(added.status());
-  if (!g.quiet) std::cout << "added partner " << added->id << "\n";
-  SyncSettingsAfterChange(**repository);
+  repo::PartnerRecord added;
+  auto change = repo::AddPartner(**repository, f.id, f.name, &added);
+  if (!change.ok()) return ReportError(change.status());
+  if (!g.quiet) std::cout << "added partner " << added.id << "\n";
+  PrintSettingsWarnings(change->warnings);
   return kExitOk;
 }
 
@@ -45,7 +48,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
     for (const repo::PartnerRecord& p : partners.value()) {
       out.push_back({{"id", p.id},
                      {"name", p.name},
-                     {"created", IsoTime(p.created_micros)},
+                     {"created", FormatUtc(p.created_micros)},
                      {"own_policy", own_policy(p.id)}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -53,7 +56,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
   }
   std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
   for (const repo::PartnerRecord& p : partners.value()) {
-    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), IsoTime(p.created_micros).c_str(),
+    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), FormatUtc(p.created_micros).c_str(),
                 own_policy(p.id) ? "own" : "default", p.name.c_str());
   }
   return kExitOk;

@@ -9,9 +9,9 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/catalog/catalog.h"
-#include "repo/events/segments.h"
 #include "repo/rebuild.h"
 #include "repo/repository.h"
+#include "repo/repository_layout.h"
 
 namespace cairn::cli {
 namespace {
@@ -61,8 +61,7 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
     if (!path.ok()) return ReportError(path.status());
     root = *path;
   }
-  const std::string catalog_path =
-      (boost::filesystem::path(root) / std::string(repo::kCatalogFileName)).string();
+  const std::string catalog_path = repo::repo_layout::CatalogPath(root);
   auto url = SiteUrl(f.from, g);
   if (!url.ok()) return ReportError(url.status());
   boost::system::error_code ec;
@@ -75,27 +74,11 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
   }
   repo::RebuildOptions options;
   options.agent_version = CAIRN_VERSION;
+  // In place, the new catalog is the repository's: its recovery event goes to
+  // the sites now (a catalog built --into waits for its first use).
+  options.flush_events = f.into.empty();
   auto report = repo::RebuildCatalogFile(*url, catalog_path, exists, options);
   if (!report.ok()) return ReportError(report.status());
-  if (f.into.empty()) {
-    // In place, the new catalog is the repository's: its recovery event goes
-    // to the site's segments now (a catalog built --into waits for its first use).
-    auto repo = repo::Repository::Open(root);
-    auto flushed =
-        repo.ok() ? repo::FlushEventSegments(**repo) : Result<repo::FlushSummary>(repo.status());
-    if (!flushed.ok()) {
-      report->problems.push_back("event segments not written: " + flushed.status().message());
-    } else {
-      // The other sites the settings brought back may be the lost ones: not
-      // reaching them is the next step's business (site resync), not a
-      // problem of the rebuild; the site rebuilt from must take the event.
-      for (const repo::SiteFlush& site : flushed->sites) {
-        if (site.error.empty()) continue;
-        (site.site == report->site ? report->problems : report->notes)
-            .push_back("event segments, site " + site.site + ": " + site.error);
-      }
-    }
-  }
   if (f.json) {
     std::cout << report->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";

@@ -5,8 +5,6 @@
 // new job is taken, and the daemon exits 0. A second signal exits at once
 // (leased jobs come back when their lease expires). A site that is down is
 // logged and retried next round, never fatal.
-#include "audit/daemon.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -16,8 +14,10 @@
 #include <iostream>
 #include <thread>
 
+#include "audit/daemon.h"
 #include "audit/report_json.h"
 #include "audit/schedule.h"
+#include "bagit/time_text.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
@@ -37,12 +37,7 @@ struct DaemonFlags {
   std::string gc_grace = "24h";
 };
 
-void Log(const std::string& line) {
-  std::cout << audit::IsoTime(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count())
-            << " " << line << std::endl;
-}
+void Log(const std::string& line) { std::cout << NowUtc() << " " << line << std::endl; }
 
 int RunDaemon(const DaemonFlags& f, const Globals& g) {
   Result<int64_t> interval = audit::ParseDuration(f.interval);
@@ -90,12 +85,14 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
       if (!round->problems.empty()) exit_code = kExitProblems;
       // Jobs that failed before and wait out their backoff were not tried
       // this round, yet their copies are still owed: say so, per site.
-      Result<std::vector<RetryingSite>> retrying = RetryingSites(r.catalog(), {});
+      Result<std::vector<repo::RetryingSite>> retrying = repo::RetryingSites(r.catalog(), {});
       if (!retrying.ok()) {
         Log("  problem: the job queue could not be read: " + retrying.status().ToString());
         exit_code = kExitProblems;
       } else {
-        for (const RetryingSite& site : *retrying) Log("  copies owed: " + site.Text());
+        for (const repo::RetryingSite& site : *retrying) {
+          Log("  copies owed: " + RetryingText(site));
+        }
         if (!retrying->empty()) exit_code = kExitProblems;
       }
     }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bagit/report.h"
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
@@ -147,7 +148,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     nlohmann::json list = nlohmann::json::array();
     for (const repo::VersionInfo& x : versions.value()) {
       list.push_back({{"version", x.version},
-                      {"created", IsoTime(x.created_micros)},
+                      {"created", FormatUtc(x.created_micros)},
                       {"depositor", x.depositor},
                       {"files", x.file_count},
                       {"bytes", x.payload_bytes}});
@@ -198,7 +199,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
 
   out << partner << "/" << object << ": " << std::to_string(versions->size()) << " version(s)\n";
   for (const repo::VersionInfo& x : versions.value()) {
-    out << "  v" << std::to_string(x.version) << "  " << IsoTime(x.created_micros) << "  "
+    out << "  v" << std::to_string(x.version) << "  " << FormatUtc(x.created_micros) << "  "
         << x.depositor << "  " << std::to_string(x.file_count) << " files  "
         << std::to_string(x.payload_bytes) << " bytes (" << HumanBytes(x.payload_bytes) << ")\n";
   }

@@ -80,7 +80,7 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
     return code;
   }
   // A site made anew holds the settings again; one that refuses them is not done.
-  const bool settings_ok = SyncSettingsAfterChange(**repo, f.name);
+  const bool settings_ok = PrintSettingsWarnings(summary->settings_warnings);
   if (f.json) {
     std::cout << summary->ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";

@@ -117,8 +117,9 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
 
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
-  auto report = repo::Restore(*repository.value(), req);
-  const int flushed = FlushEventsToSites(*repository.value());  // the dissemination event
+  repo::EventsFlushed events;  // the dissemination event, the bad copies met
+  auto report = repo::Restore(*repository.value(), req, &events);
+  const int flushed = ReportEventsFlushed(events);
   if (!report.ok()) {
     const Status& s = report.status();
     if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";

@@ -92,7 +92,7 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   Result<audit::AuditReport> report = audit::RunAudit(r, *options);
   if (terminal) std::fprintf(stderr, "\n");
   if (!report.ok()) return ReportError(report.status());
-  const int flushed = FlushEventsToSites(r);  // a site that is down catches up later
+  const int flushed = ReportEventsFlushed(report->events);
   if (f.json) {
     std::cout << audit::AuditReportJson(*report).dump(2) << "\n";
   } else if (!g.quiet || report->HasProblems()) {
