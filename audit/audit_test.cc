@@ -196,7 +196,15 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
   clock_.Advance(91 * repo::kMicrosPerDay);
   uint64_t head = Head();
   AuditOptions options = Options(AuditMode::kDue);
-  options.stop_after_checks = 5;
+  // Stopped after five checks, as SIGTERM stops it: one site and one worker at a
+  // time, so that no other check is in flight when the fifth one cancels the run.
+  std::atomic<bool> cancel{false};
+  options.cancel = &cancel;
+  options.threads = 1;
+  options.workers_per_site = 1;
+  options.progress = [&cancel](const AuditProgress& p) {
+    if (p.checked >= 5) cancel = true;
+  };
   options.batch_size = 2;
   auto first = RunAudit(*repo_, options);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
