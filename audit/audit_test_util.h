@@ -9,17 +9,17 @@
 
 #include "audit/audit.h"
 #include "bagit/digest.h"
-#include "repo/deposit_test_util.h"
 #include "repo/site_layout.h"
+#include "tests/util/deposit_fixture.h"
 
 namespace cairn::audit {
 
 namespace fs = boost::filesystem;
 
-class AuditTest : public repo::DepositTest {
+class AuditTest : public cairn::testing::DepositTest {
  protected:
   void SetUp() override {
-    repo::DepositTest::SetUp();
+    cairn::testing::DepositTest::SetUp();
     ASSERT_TRUE(repo_->AddSite("c", repo::FileUrl(SitePath("c").string()), "").ok());
     repo::PolicyRecord policy;
     policy.scope = std::string(repo::kDefaultPolicyScope);

@@ -9,14 +9,16 @@
 
 #include "bagit/archive.h"
 #include "bagit/digest.h"
-#include "repo/deposit_test_util.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {

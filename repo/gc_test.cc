@@ -6,15 +6,17 @@
 #include <gtest/gtest.h>
 
 #include "proto/version.pb.h"
-#include "repo/deposit_test_util.h"
 #include "repo/events/event_types.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 class GcTest : public DepositTest {

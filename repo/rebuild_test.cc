@@ -7,20 +7,20 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
-#include "repo/dr_testing.h"
 #include "repo/events/premis.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
 namespace fs = boost::filesystem;
+using cairn::testing::DepositFolder;
+using cairn::testing::SampleFiles;
 using cairn::testing::TempDir;
-using drtesting::DepositFolder;
-using drtesting::SampleFiles;
-using drtesting::WriteTree;
+using cairn::testing::WriteTree;
 
 class RebuildTest : public ::testing::Test {
  protected:

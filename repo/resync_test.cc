@@ -8,22 +8,22 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/copies_queue.h"
-#include "repo/dr_testing.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
 namespace fs = boost::filesystem;
+using cairn::testing::CheckBlobFiles;
+using cairn::testing::DepositFolder;
+using cairn::testing::ReadTree;
+using cairn::testing::SampleFiles;
 using cairn::testing::TempDir;
-using drtesting::CheckBlobFiles;
-using drtesting::DepositFolder;
-using drtesting::ReadTree;
-using drtesting::SampleFiles;
-using drtesting::WriteTree;
+using cairn::testing::WriteTree;
 
 class ResyncTest : public ::testing::Test {
  protected:

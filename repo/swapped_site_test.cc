@@ -6,11 +6,13 @@
 // stay pending, naming the site.
 #include <gtest/gtest.h>
 
-#include "repo/deposit_test_util.h"
+#include "tests/util/deposit_fixture.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 class SwappedSiteTest : public DepositTest {

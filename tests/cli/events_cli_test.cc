@@ -10,9 +10,9 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/event_chain.h"
 #include "repo/catalog/sqlite.h"
-#include "repo/dr_testing.h"
 #include "repo/events/event_types.h"
 #include "repo/repository.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn {
@@ -31,10 +31,10 @@ class EventsCliTest : public ::testing::Test {
     root_ = (tmp_ / "repo").string();
     auto repo = repo::Repository::Init(root_);
     ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo::drtesting::WriteTree(tmp_ / "src", repo::drtesting::SampleFiles("x", 3, 40));
-    repo::drtesting::WriteTree(tmp_ / "src2", repo::drtesting::SampleFiles("y", 2, 40));
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "acme", "box", tmp_ / "src"), 1u);
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "zeta", "bin", tmp_ / "src2"), 1u);
+    testing::WriteTree(tmp_ / "src", testing::SampleFiles("x", 3, 40));
+    testing::WriteTree(tmp_ / "src2", testing::SampleFiles("y", 2, 40));
+    ASSERT_EQ(testing::DepositFolder(**repo, "acme", "box", tmp_ / "src"), 1u);
+    ASSERT_EQ(testing::DepositFolder(**repo, "zeta", "bin", tmp_ / "src2"), 1u);
     auto events = (*repo)->catalog().ListEvents();
     ASSERT_TRUE(events.ok());
     ASSERT_GE(events->size(), 6u);

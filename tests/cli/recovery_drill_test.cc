@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
-#include "repo/dr_testing.h"
 #include "repo/repository.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/library_deposits.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -94,10 +94,8 @@ class RecoveryDrillTest : public RepoFixture {
             << ref << " payload from site " << site;
       }
     }
-    EXPECT_EQ(repo::drtesting::CheckBlobFiles(SiteDir("a")),
-              repo::drtesting::CheckBlobFiles(SiteDir("c")));
-    EXPECT_EQ(repo::drtesting::CheckBlobFiles(SiteDir("b")),
-              repo::drtesting::CheckBlobFiles(SiteDir("c")));
+    EXPECT_EQ(testing::CheckBlobFiles(SiteDir("a")), testing::CheckBlobFiles(SiteDir("c")));
+    EXPECT_EQ(testing::CheckBlobFiles(SiteDir("b")), testing::CheckBlobFiles(SiteDir("c")));
   }
 
   std::vector<std::pair<std::string, fs::path>> sources_;

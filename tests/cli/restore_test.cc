@@ -11,7 +11,7 @@
 #include "bagit/digest.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/site_layout.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "repo/storage/s3_backend.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 #include "tests/util/s3_gateway.h"
 
 namespace cairn::testing {

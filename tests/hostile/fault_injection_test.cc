@@ -28,11 +28,8 @@ using repo::FaultRule;
 class FaultInjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [path, bytes] : SourceFiles()) WriteFile(tmp_ / "src" / path, bytes);
-    auto made = repo::Repository::Init(Root());
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
-    made->reset();
+    MakeSourceAndRepository(tmp_ / "src", Root());
+    if (HasFatalFailure()) return;
     repo::SetBackendWrapperForTesting(
         [this](
             std::string_view url,
@@ -191,7 +188,7 @@ TEST_F(FaultInjectionTest, ShortReadsDuringRestoreAreCaughtAndTakenFromTheOtherS
   auto restored = repo::Restore(*repo_, any);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_FALSE(restored->problems.empty());
-  EXPECT_EQ(TreeFiles(tmp_ / "from-any/data"), SourceFiles());
+  EXPECT_EQ(ReadTree(tmp_ / "from-any/data"), SourceFiles());
 
   repo::RestoreRequest only_a = any;
   only_a.site = "a";

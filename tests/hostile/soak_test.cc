@@ -214,7 +214,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
   fs::path early = *tmp_ / "restored-early";
   CommandResult restore = Cairn({"restore", restored_ref, early.string(), "--json"});
   ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
-  EXPECT_TRUE(TreeFiles(early / "data") == TreeFiles(refs[restored_ref])) << restored_ref;
+  EXPECT_TRUE(ReadTree(early / "data") == ReadTree(refs[restored_ref])) << restored_ref;
   fs::remove_all(early);
   nlohmann::json restore_report = nlohmann::json::parse(restore.out, nullptr, false);
   ASSERT_FALSE(restore_report.is_discarded()) << restore.out;
@@ -340,7 +340,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
       EXPECT_NE(r.exit_code, 0) << ref << " restored though a blob is lost everywhere";
     } else {
       ASSERT_EQ(r.exit_code, 0) << ref << ": " << r.out << r.err;
-      EXPECT_TRUE(TreeFiles(dest / "data") == TreeFiles(source)) << ref;
+      EXPECT_TRUE(ReadTree(dest / "data") == ReadTree(source)) << ref;
       ++restored;
     }
     fs::remove_all(dest);

@@ -69,11 +69,8 @@ std::string Sha256Of(const std::string& bytes) {
 class UnreadableCopyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [path, bytes] : SourceFiles()) WriteFile(tmp_ / "src" / path, bytes);
-    auto made = repo::Repository::Init(Root());
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
-    made->reset();
+    MakeSourceAndRepository(tmp_ / "src", Root());
+    if (HasFatalFailure()) return;
     repo::SetBackendWrapperForTesting(
         [this](
             std::string_view url,

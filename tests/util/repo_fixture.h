@@ -1,8 +1,8 @@
 // A fixture for end-to-end tests of the repository verbs: a fresh repository
 // made by `cairn init` in a temp folder, helpers to deposit with the real
 // binary, read bags back (folders and archives) and damage site files.
-#ifndef CAIRN_TESTS_CLI_REPO_FIXTURE_H_
-#define CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+#ifndef CAIRN_TESTS_UTIL_REPO_FIXTURE_H_
+#define CAIRN_TESTS_UTIL_REPO_FIXTURE_H_
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -94,6 +94,22 @@ class RepoFixture : public ::testing::Test {
     return files;
   }
 
+  // A blob on site a that no version references (what a killed or refused
+  // deposit leaves): correctly named, good bytes. Its file; its digest in *sha.
+  fs::path PlantUnreferencedBlob(const std::string& bytes, std::string* sha) {
+    *sha =
+        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+    fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(*sha);
+    WriteFile(blob, bytes);
+    return blob;
+  }
+
+  // cairn ARGS on this repository, the auditor's clock frozen at `now`
+  // ($CAIRN_FAKE_NOW, a test hook of cairn-testing).
+  CommandResult CairnAt(const std::string& now, const std::vector<std::string>& args) {
+    return RunCairn(args, {"CAIRN_REPO=" + Root(), "CAIRN_FAKE_NOW=" + now});
+  }
+
   // The file holding the blob of `content` on posix site `site`.
   fs::path BlobFile(const std::string& site, const std::string& content) {
     std::string sha = bagit::HashBytes(
@@ -158,4 +174,4 @@ class RepoFixture : public ::testing::Test {
 
 }  // namespace cairn::testing
 
-#endif  // CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+#endif  // CAIRN_TESTS_UTIL_REPO_FIXTURE_H_
