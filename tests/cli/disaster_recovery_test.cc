@@ -16,6 +16,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
@@ -35,7 +36,7 @@ class DisasterRecoveryTest : public ::testing::Test {
   void MakeRepo(int files_per_object, size_t size) {
     root_ = (tmp_ / "repo").string();
     auto repo = repo::Repository::Init(root_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     sources_ = {{"acme/photos", tmp_ / "photos"}, {"zeta/letters", tmp_ / "letters"}};
     testing::WriteTree(sources_[0].second, testing::SampleFiles("p", files_per_object, size));
     testing::WriteTree(sources_[1].second, testing::SampleFiles("l", files_per_object / 2, size));
@@ -167,10 +168,10 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   }
   CheckBlobFiles(Site("b"));
   auto catalog = repo::Catalog::Open(root_ + "/catalog.db");
-  ASSERT_TRUE(catalog.ok());
+  ASSERT_OK(catalog);
   auto total = (*catalog)->db().QueryInt(
       "SELECT COUNT(*) FROM replicas r JOIN sites s ON s.id = r.site_id WHERE s.name = 'b'");
-  ASSERT_TRUE(total.ok());
+  ASSERT_OK(total);
   ASSERT_LT(present, static_cast<size_t>(*total));
 
   CommandResult rerun = Cairn({"site", "resync", "b", "--init", "--json"});

@@ -12,6 +12,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/repo_fixture.h"
 
@@ -182,8 +183,8 @@ TEST_F(RecoveryDrillTest, DaemonRoundQueuesAndMakesTheLackingCopies) {
   // Jobs queued by the rebuild are taken away: the daemon must find the lack itself.
   {
     auto catalog = repo::Catalog::Open(Root() + "/catalog.db");
-    ASSERT_TRUE(catalog.ok());
-    ASSERT_TRUE((*catalog)->db().Exec("DELETE FROM jobs").ok());
+    ASSERT_OK(catalog);
+    ASSERT_OK((*catalog)->db().Exec("DELETE FROM jobs"));
   }
   CommandResult round = Cairn({"daemon", "--once"});
   ASSERT_EQ(round.exit_code, 0) << round.out << round.err;

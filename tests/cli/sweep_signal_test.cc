@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "repo/catalog/sqlite.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
@@ -29,9 +30,9 @@ class SweepSignalTest : public RepoFixture {
 
   int64_t SweepCount(const std::string& sql) {
     auto db = repo::sql::Db::Open(Root() + "/catalog.db", false, 30'000);
-    EXPECT_TRUE(db.ok());
+    EXPECT_OK(db);
     auto n = db->QueryInt(sql);
-    EXPECT_TRUE(n.ok()) << sql;
+    EXPECT_OK(n) << sql;
     return n.ok() ? *n : -1;
   }
 

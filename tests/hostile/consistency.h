@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -41,8 +42,8 @@ inline CommandResult In(const fs::path& repo, std::vector<std::string> args,
 inline void MakeSourceAndRepository(const fs::path& src, const std::string& root) {
   for (const auto& [path, bytes] : SourceFiles()) WriteFile(src / path, bytes);
   auto made = repo::Repository::Init(root);
-  ASSERT_TRUE(made.ok()) << made.status().ToString();
-  ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
+  ASSERT_OK(made);
+  ASSERT_OK((*made)->catalog().AddPartner("acme", "Acme"));
 }
 
 // A killed worker's (or a power cut's) leased jobs come back when their lease

@@ -25,6 +25,7 @@
 #include "repo/storage/sha256_stream.h"
 #include "tests/hostile/consistency.h"
 #include "tests/hostile/soak_checks.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/s3_gateway.h"
 
 namespace cairn::testing {
@@ -115,7 +116,7 @@ class CorruptionSoakTest : public ::testing::Test {
 
   std::unique_ptr<repo::StorageBackend> S3Site() {
     auto config = repo::ParseS3Url(s3_url_);
-    EXPECT_TRUE(config.ok());
+    EXPECT_OK(config);
     return std::make_unique<repo::S3Backend>(
         *config, repo::S3Credentials{gateway_.access_key, gateway_.secret_key, ""});
   }

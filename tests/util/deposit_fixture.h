@@ -17,6 +17,7 @@
 #include "repo/deposit.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
@@ -29,10 +30,10 @@ class DepositTest : public ::testing::Test {
     repo::RepositoryOptions options;
     options.clock = &clock_;
     auto made = repo::Repository::Init((dir_ / "repo").string(), options);
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_OK(made);
     repo_ = std::move(made).value();
-    ASSERT_TRUE(repo_->catalog().AddPartner("acme", "Acme Archives").ok());
-    ASSERT_TRUE(repo_->catalog().AddPartner("beta", "Beta Library").ok());
+    ASSERT_OK(repo_->catalog().AddPartner("acme", "Acme Archives"));
+    ASSERT_OK(repo_->catalog().AddPartner("beta", "Beta Library"));
   }
 
   // Closes and opens the repository again (sites reopened from the catalog).
@@ -41,7 +42,7 @@ class DepositTest : public ::testing::Test {
     repo::RepositoryOptions options;
     options.clock = &clock_;
     auto opened = repo::Repository::Open((dir_ / "repo").string(), options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     repo_ = std::move(opened).value();
   }
 
@@ -53,7 +54,7 @@ class DepositTest : public ::testing::Test {
     request.source = source;
     request.threads = 2;
     Result<repo::DepositOutcome> out = repo::Deposit(*repo_, request);
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_OK(out);
     if (!out.ok()) return repo::DepositOutcome{};
     return std::move(out).value();
   }
@@ -113,7 +114,7 @@ class DepositTest : public ::testing::Test {
                           const std::string& extra_member) {
     fs::create_directories(archive.parent_path());
     auto writer = bagit::ArchiveWriter::Create(archive.string(), format);
-    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_OK(writer);
     std::string top = archive.stem().string();
     if (top.size() > 4 && top.ends_with(".tar")) top.resize(top.size() - 4);
     std::vector<fs::path> tags, payload;
@@ -126,7 +127,7 @@ class DepositTest : public ::testing::Test {
       return (a.filename() != "bagit.txt") < (b.filename() != "bagit.txt");
     });
     auto add = [&](const std::string& name, const std::string& content) {
-      ASSERT_TRUE((*writer)->BeginFile(name, content.size()).ok());
+      ASSERT_OK((*writer)->BeginFile(name, content.size()));
       ASSERT_TRUE(
           (*writer)
               ->WriteData(std::as_bytes(std::span<const char>(content.data(), content.size())))
@@ -138,7 +139,7 @@ class DepositTest : public ::testing::Test {
       }
     }
     if (!extra_member.empty()) add(extra_member, "evil\n");
-    ASSERT_TRUE((*writer)->Finish().ok());
+    ASSERT_OK((*writer)->Finish());
   }
 
   TempDir tmp_;

@@ -17,13 +17,14 @@
 #include "repo/deposit.h"
 #include "repo/events/segments.h"
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
 
 inline std::string Sha256OfFile(const fs::path& path) {
   auto digests = bagit::HashFile(path.string(), bagit::Only(bagit::Algorithm::kSha256));
-  EXPECT_TRUE(digests.ok()) << path;
+  EXPECT_OK(digests) << path;
   return digests.ok() ? digests->digests[bagit::Algorithm::kSha256] : "";
 }
 
@@ -47,7 +48,7 @@ inline std::map<std::string, std::string> SampleFiles(const std::string& tag, in
 inline uint32_t DepositFolder(repo::Repository& repository, const std::string& partner,
                               const std::string& object, const fs::path& src) {
   if (!repository.catalog().GetPartner(partner).ok()) {
-    EXPECT_TRUE(repository.catalog().AddPartner(partner, partner).ok());
+    EXPECT_OK(repository.catalog().AddPartner(partner, partner));
   }
   repo::DepositRequest req;
   req.partner = partner;
@@ -56,12 +57,12 @@ inline uint32_t DepositFolder(repo::Repository& repository, const std::string& p
   req.depositor = "tester";
   req.agent_version = "test";
   auto outcome = repo::Deposit(repository, req);
-  EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_OK(outcome);
   if (!outcome.ok()) return 0;
   EXPECT_FALSE(outcome->refused);
   EXPECT_TRUE(outcome->receipt.has_value());
   auto flushed = repo::FlushEventSegments(repository);
-  EXPECT_TRUE(flushed.ok()) << flushed.status().ToString();
+  EXPECT_OK(flushed);
   return outcome->receipt ? outcome->receipt->version : 0;
 }
 

@@ -16,6 +16,7 @@
 #include "bagit/archive.h"
 #include "bagit/digest.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -73,12 +74,12 @@ class RepoFixture : public ::testing::Test {
                                                         const std::string& top) {
     std::map<std::string, std::string> files;
     auto reader = bagit::ArchiveReader::Open(path.string());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_OK(reader);
     if (!reader.ok()) return files;
     bagit::ArchiveEntry entry;
     while (true) {
       auto more = reader.value()->Next(&entry);
-      EXPECT_TRUE(more.ok());
+      EXPECT_OK(more);
       if (!more.ok() || !more.value()) break;
       EXPECT_EQ(entry.path.rfind(top + "/", 0), 0u) << entry.path;
       if (entry.type != bagit::EntryType::kFile) continue;
