@@ -74,8 +74,6 @@ struct AuditOptions {
   std::string user;      // for events; "" : $USER
   std::string agent_version;
   size_t batch_size = 2048;  // checks whose rows and events are committed together
-  // Tests: stop (as if killed) after this many checks; 0: never.
-  uint64_t stop_after_checks = 0;
   // Set to true (e.g. by SIGTERM) to stop after the checks in flight.
   std::atomic<bool>* cancel = nullptr;
   // Called (serialized) after each check.
@@ -133,7 +131,7 @@ struct AuditReport {
   int64_t run_id = 0;  // audit_runs row
   int64_t started_micros = 0;
   int64_t finished_micros = 0;
-  bool stopped = false;  // cancelled or stop_after_checks: the rest stays due
+  bool stopped = false;  // cancelled: the rest stays due
   uint64_t planned = 0;
   uint64_t checked = 0;  // copies read to the end (ok + corrupt + missing)
   uint64_t ok = 0;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "audit/audit_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
 namespace {
@@ -40,7 +41,7 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
 
   clock_.Advance(91 * repo::kMicrosPerDay);  // the default interval is 90 days: all due
   auto report = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->planned, static_cast<uint64_t>(replicas));
   EXPECT_EQ(report->corrupt, 2u);
   EXPECT_EQ(report->missing, 1u);
@@ -110,12 +111,12 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
   fs::rename(dir_ / "c-away", SitePath("c"));
   Reopen();
   auto again = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->planned, static_cast<uint64_t>(per_site));
   EXPECT_EQ(again->ok, static_cast<uint64_t>(per_site));
   EXPECT_FALSE(again->HasProblems());
   auto third = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(third.ok());
+  ASSERT_OK(third);
   EXPECT_EQ(third->planned, 0u);
 }
 
@@ -125,7 +126,7 @@ TEST_F(AuditTest, TagFilesAreAuditedAndRepaired) {
   std::string good = cairn::testing::ReadFile(bagit_txt);
   cairn::testing::WriteFile(bagit_txt, "BagIt-Version: 0.97\n");
   auto report = RunAudit(*repo_, Options());
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->corrupt, 1u);
   EXPECT_EQ(report->findings[0].path, "bagit.txt");
   EXPECT_EQ(report->findings[0].site, "b");
@@ -150,7 +151,7 @@ TEST_F(AuditTest, VersionRecordDecayedButStillParsingIsRepaired) {
   fs::remove(record);
   cairn::testing::WriteFile(record, decayed);
   auto report = RunAudit(*repo_, Options());
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   ASSERT_EQ(report->corrupt, 1u);
   EXPECT_EQ(report->findings[0].path, "version.pb");
   EXPECT_EQ(report->findings[0].site, "b");
@@ -163,7 +164,7 @@ TEST_F(AuditTest, NoGoodCopyLeftIsDamagedLoudly) {
   for (const char* site : {"a", "b", "c"}) fs::remove(BlobPath(site, kTwo));
   uint64_t head = Head();
   auto report = RunAudit(*repo_, Options());
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->missing, 3u);
   EXPECT_EQ(report->repaired, 0u);
   EXPECT_EQ(report->damaged, 3u);
@@ -184,7 +185,7 @@ TEST_F(AuditTest, BadSourcesMetWhileRepairingAreCountedOnce) {
   options.scope.site = "a";
   clock_.Advance(91 * repo::kMicrosPerDay);
   auto first = RunAudit(*repo_, options);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   EXPECT_EQ(first->missing, 1u);
   EXPECT_EQ(first->corrupt, 2u);  // b's and c's copies, outside this sweep's scope
   EXPECT_EQ(first->damaged, 1u);
@@ -193,7 +194,7 @@ TEST_F(AuditTest, BadSourcesMetWhileRepairingAreCountedOnce) {
   // b's sweep checks b's copy itself (once), and meets c's bad copy again.
   options.scope.site = "b";
   auto second = RunAudit(*repo_, options);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_OK(second);
   EXPECT_EQ(second->corrupt, 2u);
   EXPECT_EQ(second->damaged, 1u);
 }
@@ -207,7 +208,7 @@ TEST_F(AuditTest, BucketsCoverEveryCopyExactlyOnce) {
     AuditOptions options = Options();
     options.sample = std::to_string(n) + "/4";
     auto report = RunAudit(*repo_, options);
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_OK(report);
     total += report->checked;
     for (const proto::Event& e : Events("fixity check", "success", head)) {
       EXPECT_TRUE(seen.insert({e.site(), e.file()}).second) << e.site() << " " << e.file();
@@ -222,22 +223,30 @@ TEST_F(AuditTest, KilledSweepResumesWithoutDoubleCounting) {
   clock_.Advance(91 * repo::kMicrosPerDay);
   uint64_t head = Head();
   AuditOptions options = Options(AuditMode::kDue);
-  options.stop_after_checks = 5;
+  // Stopped after five checks, as SIGTERM stops it: one site and one worker at a
+  // time, so that no other check is in flight when the fifth one cancels the run.
+  std::atomic<bool> cancel{false};
+  options.cancel = &cancel;
+  options.threads = 1;
+  options.workers_per_site = 1;
+  options.progress = [&cancel](const AuditProgress& p) {
+    if (p.checked >= 5) cancel = true;
+  };
   options.batch_size = 2;
   auto first = RunAudit(*repo_, options);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   EXPECT_TRUE(first->stopped);
   EXPECT_EQ(first->checked, 5u);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE state = 'aborted' AND checked = 5"),
             1);
   Reopen();
   auto second = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_OK(second);
   EXPECT_FALSE(second->stopped);
   EXPECT_EQ(second->checked, static_cast<uint64_t>(replicas - 5));
   EXPECT_EQ(Events("fixity check", "success", head).size(), static_cast<size_t>(replicas));
   auto third = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(third.ok());
+  ASSERT_OK(third);
   EXPECT_EQ(third->checked, 0u);
 }
 
@@ -290,7 +299,7 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   EXPECT_EQ(CountRows(fixity_events) - fixity_before, checked_before);
 
   auto resumed = RunAudit(*repo_, Options(AuditMode::kDue));
-  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  ASSERT_OK(resumed);
   EXPECT_EQ(resumed->checked, static_cast<uint64_t>(replicas - checked_before));
   EXPECT_EQ(resumed->corrupt, 0u);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_findings"), 1);
@@ -298,7 +307,7 @@ TEST_F(AuditTest, FindingsOfASweepKilledOutrightAreKeptAndNotCountedTwice) {
   EXPECT_EQ(CountRows("SELECT SUM(corrupt) FROM audit_runs"), 1);
   EXPECT_EQ(CountRows(fixity_events) - fixity_before, replicas);  // one per copy, no double
   auto chain = repo_->catalog().VerifyEvents();
-  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_OK(chain);
   EXPECT_TRUE(chain->ok) << chain->problem;
 }
 
@@ -314,7 +323,7 @@ TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
   options.scope.partner = "acme";
   options.scope.object = "large";
   auto clean = RunAudit(*repo_, options);
-  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  ASSERT_OK(clean);
   EXPECT_EQ(clean->corrupt + clean->missing + clean->unavailable, 0u);
   EXPECT_GE(clean->bytes, 3 * big.size());
 
@@ -324,7 +333,7 @@ TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
   cairn::testing::WriteFile(BlobPath("a", big), flipped);
   fs::resize_file(BlobPath("b", big), 20 * 1024 * 1024);  // longer: past the mapped size
   auto report = RunAudit(*repo_, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->corrupt, 2u);
   EXPECT_EQ(report->repaired, 2u);
   EXPECT_EQ(report->unavailable, 0u);
@@ -333,7 +342,7 @@ TEST_F(AuditTest, LargeCopiesReadThroughTheMapAreCheckedAndRepaired) {
 
   fs::resize_file(BlobPath("c", big), 1000);  // shorter: read by the generic path
   auto again = RunAudit(*repo_, options);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->corrupt, 1u);
   EXPECT_EQ(again->repaired, 1u);
   EXPECT_EQ(cairn::testing::ReadFile(BlobPath("c", big)), big);
@@ -343,18 +352,18 @@ TEST_F(AuditTest, ScopeAndPercentAndOrphans) {
   AuditOptions options = Options();
   options.scope.site = "b";
   auto b = RunAudit(*repo_, options);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   int64_t per_site = CountRows("SELECT COUNT(*) FROM replicas") / 3;
   EXPECT_EQ(b->checked, static_cast<uint64_t>(per_site));
   options.sample = "50%";
   auto half = RunAudit(*repo_, options);
-  ASSERT_TRUE(half.ok());
+  ASSERT_OK(half);
   EXPECT_EQ(half->checked, static_cast<uint64_t>((per_site + 1) / 2));
 
   options = Options();
   options.scope.partner = "beta";
   auto none = RunAudit(*repo_, options);
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_EQ(none->checked, 0u);
   options.scope.partner = "nobody";
   EXPECT_FALSE(RunAudit(*repo_, options).ok());
@@ -365,7 +374,7 @@ TEST_F(AuditTest, ScopeAndPercentAndOrphans) {
   options = Options();
   options.orphans = true;
   auto orphans = RunAudit(*repo_, options);
-  ASSERT_TRUE(orphans.ok()) << orphans.status().ToString();
+  ASSERT_OK(orphans);
   EXPECT_EQ(orphans->orphans, 1u);
   EXPECT_EQ(orphans->no_copy, 0u);
   EXPECT_TRUE(orphans->HasProblems());
@@ -377,7 +386,7 @@ TEST_F(AuditTest, RateLimitSleepsThroughTheInjectedClock) {
   options.rate_bytes_per_sec = 1000;
   int64_t before = clock_.NowMicros();
   auto report = RunAudit(*repo_, options);
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   // About (bytes - one second of burst) / rate seconds of fake time went by.
   double expected = static_cast<double>(report->bytes - 1000) / 1000.0 * 1e6;
   double slept = static_cast<double>(clock_.NowMicros() - before);

@@ -10,22 +10,23 @@
 #include "audit/audit.h"
 #include "bagit/digest.h"
 #include "repo/catalog/catalog_test_util.h"
-#include "repo/deposit_test_util.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 
 namespace cairn::audit {
 
 namespace fs = boost::filesystem;
 
-class AuditTest : public repo::DepositTest {
+class AuditTest : public cairn::testing::DepositTest {
  protected:
   void SetUp() override {
-    repo::DepositTest::SetUp();
-    ASSERT_TRUE(repo_->AddSite("c", repo::FileUrl(SitePath("c").string()), "").ok());
+    cairn::testing::DepositTest::SetUp();
+    ASSERT_OK(repo_->AddSite("c", repo::FileUrl(SitePath("c").string()), ""));
     repo::PolicyRecord policy;
     policy.scope = std::string(repo::kDefaultPolicyScope);
     policy.text = "copies: 3\n";
-    ASSERT_TRUE(repo_->catalog().SetPolicy(policy).ok());
+    ASSERT_OK(repo_->catalog().SetPolicy(policy));
     fs::path folder = dir_ / "in/maps";
     cairn::testing::WriteFile(folder / "one.txt", "the first file\n");
     cairn::testing::WriteFile(folder / "two.txt", "the second file, a little longer\n");
@@ -41,7 +42,7 @@ class AuditTest : public repo::DepositTest {
   }
   int64_t CountRows(const std::string& sql) {
     auto n = repo::CatalogTestAccess::Db(repo_->catalog()).QueryInt(sql);
-    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_OK(n);
     return n.ok() ? *n : -1;
   }
   // Events of one type (and outcome, if given) appended after `after_seq`.
@@ -51,7 +52,7 @@ class AuditTest : public repo::DepositTest {
     filter.type = type;
     filter.after_seq = after_seq;
     auto events = repo_->catalog().ListEvents(filter);
-    EXPECT_TRUE(events.ok());
+    EXPECT_OK(events);
     std::vector<proto::Event> out;
     for (const proto::Event& e : *events) {
       if (outcome.empty() || e.outcome() == outcome) out.push_back(e);

@@ -7,6 +7,7 @@
 
 #include "audit/audit_test_util.h"
 #include "repo/catalog/catalog.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
 namespace {
@@ -28,7 +29,7 @@ class DaemonTest : public AuditTest {
     job.set_object("maps");
     job.set_version(1);
     job.set_target_site(target);
-    ASSERT_TRUE(repo_->catalog().EnqueueJob(job).ok());
+    ASSERT_OK(repo_->catalog().EnqueueJob(job));
   }
   int64_t Jobs(const std::string& kind) {
     return CountRows("SELECT COUNT(*) FROM jobs WHERE kind = '" + kind + "'");
@@ -41,9 +42,9 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
   s.every_micros = 90 * repo::kMicrosPerDay;
   s.mode = AuditMode::kAll;
   s.scope.site = "a";
-  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  ASSERT_OK(AddSchedule(*repo_, s));
   // A fourth site to replicate to; a bad copy on b that restore reported.
-  ASSERT_TRUE(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), "").ok());
+  ASSERT_OK(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), ""));
   Enqueue(proto::JOB_KIND_REPLICATE, "d");
   std::string bad = kDaemonFile;
   bad[0] ^= 0x20;
@@ -55,9 +56,9 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
   fs::rename(SitePath("c"), dir_ / "c-away");
 
   auto round = RunDaemonRound(*repo_, Opts());
-  ASSERT_TRUE(round.ok()) << round.status().ToString();
+  ASSERT_OK(round);
   ASSERT_EQ(round->schedules.size(), 1u);
-  EXPECT_TRUE(round->schedules[0].status.ok());
+  EXPECT_OK(round->schedules[0].status);
   int64_t per_site = CountRows(
       "SELECT COUNT(*) FROM replicas WHERE site_id = "
       "(SELECT id FROM sites WHERE name = 'a')");
@@ -80,14 +81,14 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
   Reopen();
   clock_.Advance(3600 * repo::kMicrosPerSecond);
   auto next = RunDaemonRound(*repo_, Opts());
-  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_OK(next);
   EXPECT_TRUE(next->schedules.empty());
   EXPECT_EQ(next->repairs.jobs_done, 1u);
   EXPECT_TRUE(next->problems.empty()) << next->problems[0];
   EXPECT_EQ(Jobs("JOB_KIND_REPAIR"), 0);
   clock_.Advance(90 * repo::kMicrosPerDay);
   auto later = RunDaemonRound(*repo_, Opts());
-  ASSERT_TRUE(later.ok());
+  ASSERT_OK(later);
   EXPECT_EQ(later->schedules.size(), 1u);
 }
 
@@ -95,13 +96,13 @@ TEST_F(DaemonTest, CancelledRoundLeavesWorkQueuedAndDue) {
   Schedule s;
   s.name = "nightly";
   s.every_micros = repo::kMicrosPerDay;
-  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  ASSERT_OK(AddSchedule(*repo_, s));
   Enqueue(proto::JOB_KIND_REPAIR, "b");
   std::atomic<bool> stop{true};
   DaemonOptions options = Opts();
   options.cancel = &stop;
   auto round = RunDaemonRound(*repo_, options);
-  ASSERT_TRUE(round.ok());
+  ASSERT_OK(round);
   EXPECT_TRUE(round->cancelled);
   EXPECT_TRUE(round->schedules.empty());
   EXPECT_EQ(Jobs("JOB_KIND_REPAIR"), 1);
@@ -112,7 +113,7 @@ TEST_F(DaemonTest, CancelledRoundLeavesWorkQueuedAndDue) {
 // job, that copy counts (verified), the job goes back to the queue unfailed,
 // and the next drain finishes it without copying anything twice.
 TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
-  ASSERT_TRUE(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), "").ok());
+  ASSERT_OK(repo_->AddSite("d", repo::FileUrl(SitePath("d").string()), ""));
   Enqueue(proto::JOB_KIND_REPLICATE, "d");
   int64_t per_site = CountRows(
       "SELECT COUNT(*) FROM replicas WHERE site_id = (SELECT id FROM sites WHERE name = 'a')");
@@ -124,7 +125,7 @@ TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
   options.cancel = &stop;
   options.after_copy = [&] { stop = true; };  // SIGTERM while the first copy is made
   auto drained = repo::DrainReplication(*repo_, {}, options);
-  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  ASSERT_OK(drained);
   EXPECT_EQ(drained->jobs_done, 0u);
   EXPECT_EQ(drained->jobs_failed, 0u);
   EXPECT_EQ(drained->jobs_released, 1u);
@@ -142,7 +143,7 @@ TEST_F(DaemonTest, CancelledReplicationDrainReleasesItsJobBetweenCopies) {
   stop = false;
   options.after_copy = nullptr;
   auto rest = repo::DrainReplication(*repo_, {}, options);
-  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  ASSERT_OK(rest);
   EXPECT_EQ(rest->jobs_done, 1u);
   EXPECT_EQ(rest->copies_made, static_cast<uint64_t>(per_site - 1));
   EXPECT_EQ(on_d(), per_site);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "audit/audit_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
 namespace {
@@ -53,7 +54,7 @@ class HistoryTest : public AuditTest {
   // site a (both repaired) while site c is unreadable.
   void TwoSweeps() {
     auto clean = RunAudit(*repo_, Options());
-    ASSERT_TRUE(clean.ok());
+    ASSERT_OK(clean);
     std::string flipped = kFirstFile;
     flipped[2] ^= 0x20;
     fs::remove(BlobPath("a", kFirstFile));
@@ -62,7 +63,7 @@ class HistoryTest : public AuditTest {
     fs::rename(SitePath("c"), dir_ / "c-away");
     clock_.Advance(repo::kMicrosPerDay);
     auto damaged = RunAudit(*repo_, Options());
-    ASSERT_TRUE(damaged.ok());
+    ASSERT_OK(damaged);
     ASSERT_EQ(damaged->corrupt, 1u);
     ASSERT_EQ(damaged->missing, 1u);
     fs::rename(dir_ / "c-away", SitePath("c"));
@@ -74,7 +75,7 @@ TEST_F(HistoryTest, RunsFindingsSitesAndOverdue) {
   int64_t per_site = replicas / 3;
   TwoSweeps();
   auto h = LoadAuditHistory(*repo_, {});
-  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ASSERT_OK(h);
   ASSERT_EQ(h->runs.size(), 2u);
   EXPECT_EQ(h->runs[0].counts.checked, static_cast<uint64_t>(replicas));
   EXPECT_EQ(h->runs[1].counts.checked, static_cast<uint64_t>(2 * per_site));
@@ -132,7 +133,7 @@ TEST_F(HistoryTest, EveryFormatCarriesTheSameFigures) {
   clock_.Advance(89 * repo::kMicrosPerDay +
                  3600 * repo::kMicrosPerSecond);  // site c's copies are overdue now
   auto h = LoadAuditHistory(*repo_, {});
-  ASSERT_TRUE(h.ok());
+  ASSERT_OK(h);
   ASSERT_GT(h->overdue, 0u);
 
   nlohmann::json json = nlohmann::json::parse(HistoryJson(*h).dump());

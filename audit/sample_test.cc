@@ -3,21 +3,23 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/assert_ok.h"
+
 namespace cairn::audit {
 namespace {
 
 TEST(SampleTest, ParsesEveryForm) {
   EXPECT_EQ(ParseSample("")->kind, Sample::Kind::kAll);
   auto p = ParseSample("10%");
-  ASSERT_TRUE(p.ok());
+  ASSERT_OK(p);
   EXPECT_EQ(p->kind, Sample::Kind::kPercent);
   EXPECT_DOUBLE_EQ(p->percent, 10);
   auto b = ParseSample("3/7");
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   EXPECT_EQ(b->bucket, 3u);
   EXPECT_EQ(b->buckets, 7u);
   auto s = ParseSample("500M");
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(s->kind, Sample::Kind::kBytes);
   EXPECT_EQ(s->bytes, 500'000'000u);
   for (const char* bad : {"0%", "101%", "x%", "0/4", "5/4", "1/", "/4", "12Q", "M", "-1", "1.5"}) {

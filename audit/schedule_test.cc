@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "audit/audit_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
 namespace {
@@ -36,7 +37,7 @@ class ScheduleTest : public AuditTest {
   }
   Schedule Get(const std::string& name) {
     auto all = ListSchedules(*repo_);
-    EXPECT_TRUE(all.ok());
+    EXPECT_OK(all);
     for (const Schedule& s : *all) {
       if (s.name == name) return s;
     }
@@ -55,15 +56,15 @@ TEST_F(ScheduleTest, AddListRemoveAndBadInput) {
   quarterly.scope.site = "b";
   quarterly.sample = "1/3";
   quarterly.rate_bytes_per_sec = 50'000'000;
-  ASSERT_TRUE(AddSchedule(*repo_, quarterly).ok());
+  ASSERT_OK(AddSchedule(*repo_, quarterly));
   Schedule weekly = Make("weekly", "1w");
   weekly.scope.partner = "acme";
   weekly.scope.object = "maps";
   weekly.mode = AuditMode::kAll;
-  ASSERT_TRUE(AddSchedule(*repo_, weekly).ok());
+  ASSERT_OK(AddSchedule(*repo_, weekly));
 
   auto all = ListSchedules(*repo_);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].name, "quarterly");
   EXPECT_EQ((*all)[0].scope.site, "b");
@@ -92,7 +93,7 @@ TEST_F(ScheduleTest, AddListRemoveAndBadInput) {
   EXPECT_FALSE(AddSchedule(*repo_, Make("bad name", "1d")).ok());
   EXPECT_EQ(ListSchedules(*repo_)->size(), 2u);
 
-  ASSERT_TRUE(RemoveSchedule(*repo_, "weekly").ok());
+  ASSERT_OK(RemoveSchedule(*repo_, "weekly"));
   EXPECT_TRUE(RemoveSchedule(*repo_, "weekly").IsNotFound());
   EXPECT_EQ(ListSchedules(*repo_)->size(), 1u);
 }
@@ -101,20 +102,20 @@ TEST_F(ScheduleTest, FiresByTheFakeClockAndRecordsLastAndNextRun) {
   Schedule s = Make("monthly", "30d");
   s.mode = AuditMode::kAll;
   s.next_run_micros = clock_.NowMicros() + 2 * kMicrosPerDay;
-  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  ASSERT_OK(AddSchedule(*repo_, s));
   int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
 
   auto none = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());  // not due yet
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs"), 0);
 
   clock_.Advance(2 * kMicrosPerDay);
   int64_t fired_at = clock_.NowMicros();
   auto first = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   ASSERT_EQ(first->size(), 1u);
-  ASSERT_TRUE((*first)[0].status.ok()) << (*first)[0].status.ToString();
+  ASSERT_OK((*first)[0].status);
   EXPECT_EQ((*first)[0].report.checked, static_cast<uint64_t>(replicas));
   EXPECT_EQ(Get("monthly").last_run_micros, fired_at);
   EXPECT_EQ(Get("monthly").next_run_micros, fired_at + 30 * kMicrosPerDay);
@@ -124,7 +125,7 @@ TEST_F(ScheduleTest, FiresByTheFakeClockAndRecordsLastAndNextRun) {
   EXPECT_TRUE(RunDueSchedules(*repo_, RunOptions())->empty());
   clock_.Advance(1 * kMicrosPerDay);
   auto second = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   ASSERT_EQ(second->size(), 1u);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM audit_runs WHERE schedule = 'monthly'"), 2);
 }
@@ -132,10 +133,10 @@ TEST_F(ScheduleTest, FiresByTheFakeClockAndRecordsLastAndNextRun) {
 TEST_F(ScheduleTest, DueModeChecksOnlyDueCopiesAndBucketsRotate) {
   Schedule s = Make("rolling", "1d");
   s.sample = "1/2";
-  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  ASSERT_OK(AddSchedule(*repo_, s));
   // Copies are verified at deposit: nothing is due for 90 days.
   auto early = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(early.ok());
+  ASSERT_OK(early);
   ASSERT_EQ(early->size(), 1u);
   EXPECT_EQ((*early)[0].report.planned, 0u);
   EXPECT_EQ(Get("rolling").sample, "2/2");
@@ -143,12 +144,12 @@ TEST_F(ScheduleTest, DueModeChecksOnlyDueCopiesAndBucketsRotate) {
   clock_.Advance(91 * kMicrosPerDay);
   int64_t replicas = CountRows("SELECT COUNT(*) FROM replicas");
   auto a = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(a.ok());
+  ASSERT_OK(a);
   ASSERT_EQ(a->size(), 1u);
   EXPECT_EQ(Get("rolling").sample, "1/2");
   clock_.Advance(kMicrosPerDay);
   auto b = RunDueSchedules(*repo_, RunOptions());
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   ASSERT_EQ(b->size(), 1u);
   // Two buckets, two days: every copy checked exactly once.
   EXPECT_EQ((*a)[0].report.checked + (*b)[0].report.checked, static_cast<uint64_t>(replicas));
@@ -159,13 +160,13 @@ TEST_F(ScheduleTest, DueModeChecksOnlyDueCopiesAndBucketsRotate) {
 TEST_F(ScheduleTest, CancelledRunStaysDue) {
   Schedule s = Make("nightly", "1d");
   s.mode = AuditMode::kAll;
-  ASSERT_TRUE(AddSchedule(*repo_, s).ok());
+  ASSERT_OK(AddSchedule(*repo_, s));
   int64_t before = Get("nightly").next_run_micros;
   std::atomic<bool> cancel{true};
   ScheduleRunOptions options = RunOptions();
   options.cancel = &cancel;
   auto runs = RunDueSchedules(*repo_, options);
-  ASSERT_TRUE(runs.ok());
+  ASSERT_OK(runs);
   EXPECT_TRUE(runs->empty());
   EXPECT_EQ(Get("nightly").next_run_micros, before);
   EXPECT_EQ(Get("nightly").last_run_micros, 0);

@@ -13,6 +13,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/storage/fault_backend.h"
 #include "repo/storage/retry_backend.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
 namespace {
@@ -40,7 +41,7 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
         return fault;
       });
   Reopen();
-  ASSERT_TRUE(repo_->OpenSite("c").ok());
+  ASSERT_OK(repo_->OpenSite("c"));
   ASSERT_NE(c, nullptr);
   // Every file bad on a and b: the only good copies are on c, which is down.
   for (const std::string& content : kFiles) {
@@ -56,7 +57,7 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
   // flush that ends a run.
   options.flush_events = false;
   auto report = RunAudit(*repo_, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->corrupt, 3u);
   EXPECT_EQ(report->repaired, 0u);
   EXPECT_EQ(report->damaged, 0u) << "c is down, not empty: retried later";
@@ -80,7 +81,7 @@ TEST_F(RepairDownSiteTest, ASourceSiteDownIsReadOncePerSweep) {
   // c is back: the next sweep repairs all three from it.
   c->ClearRules();
   auto healed = RunAudit(*repo_, options);
-  ASSERT_TRUE(healed.ok()) << healed.status().ToString();
+  ASSERT_OK(healed);
   EXPECT_EQ(healed->repaired, 3u);
   for (const std::string& content : kFiles) {
     EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", content)), content);
@@ -97,7 +98,7 @@ TEST_F(AuditTest, BadSourceMetWhileRepairingIsAnEvent) {
   AuditOptions options = Options();
   options.scope.site = "a";
   auto report = RunAudit(*repo_, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->missing, 1u);
   EXPECT_EQ(report->corrupt, 2u);  // b's and c's copies, met while repairing a's
   EXPECT_EQ(report->damaged, 1u);
@@ -120,7 +121,7 @@ TEST_F(AuditTest, RepairJobsOfOneObjectAndSiteShareOneSweep) {
     job.set_version(1);
     job.set_blob(Sha(content));
     job.set_target_site("a");
-    ASSERT_TRUE(repo_->catalog().EnqueueJob(job).ok());
+    ASSERT_OK(repo_->catalog().EnqueueJob(job));
   }
   proto::Job other;  // another site: a sweep of its own
   other.set_kind(proto::JOB_KIND_REPAIR);
@@ -128,12 +129,12 @@ TEST_F(AuditTest, RepairJobsOfOneObjectAndSiteShareOneSweep) {
   other.set_object("maps");
   other.set_version(1);
   other.set_target_site("b");
-  ASSERT_TRUE(repo_->catalog().EnqueueJob(other).ok());
+  ASSERT_OK(repo_->catalog().EnqueueJob(other));
   DaemonOptions options;
   options.user = "tester";
   options.owner = "soak-findings-test";
   auto summary = DrainRepairs(*repo_, options);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_OK(summary);
   EXPECT_EQ(summary->jobs_done, 4u);
   EXPECT_EQ(summary->jobs_retry, 0u);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM jobs WHERE kind = 'JOB_KIND_REPAIR'"), 0);

@@ -94,16 +94,11 @@ class Sweep {
   const std::unordered_set<int64_t> planned_;  // replica ids this sweep checks
   std::mutex mu_;                              // report_, intervals_
   std::map<std::string, int64_t> intervals_;
-  std::atomic<uint64_t> started_{0};
   std::atomic<bool> cut_short_{false};  // a check was cancelled mid-copy
   internal::DownSites down_sites_;      // not read again as repair sources in this sweep
 };
 
-bool Sweep::ShouldStop() {
-  if (options_.cancel && options_.cancel->load()) return true;
-  if (options_.stop_after_checks == 0) return false;
-  return started_.fetch_add(1) >= options_.stop_after_checks;
-}
+bool Sweep::ShouldStop() { return options_.cancel && options_.cancel->load(); }
 
 int64_t Sweep::IntervalMicros(const std::string& partner) {
   std::lock_guard<std::mutex> lock(mu_);

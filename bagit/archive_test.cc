@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -78,28 +79,28 @@ TEST_P(ArchiveRoundTrip, FilesAndDirectoriesComeBackIdentical) {
   };
   {
     Result<std::unique_ptr<ArchiveWriter>> w = ArchiveWriter::Create(path, *format);
-    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_OK(w);
     for (const Member& m : expected) {
       if (m.type == EntryType::kDirectory) {
-        ASSERT_TRUE((*w)->AddDirectory(m.path).ok());
+        ASSERT_OK((*w)->AddDirectory(m.path));
         continue;
       }
-      ASSERT_TRUE((*w)->BeginFile(m.path, m.data.size()).ok());
+      ASSERT_OK((*w)->BeginFile(m.path, m.data.size()));
       // In uneven pieces, as a copying caller would.
       for (size_t off = 0; off < m.data.size(); off += 300000) {
-        ASSERT_TRUE((*w)->WriteData(Bytes(m.data.substr(off, 300000))).ok());
+        ASSERT_OK((*w)->WriteData(Bytes(m.data.substr(off, 300000))));
       }
     }
     EXPECT_FALSE(fs::exists(path)) << "visible before Finish()";
     Status s = (*w)->Finish();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
   }
   ASSERT_TRUE(fs::exists(path));
   // Only the archive itself is left in the folder: the temp name is gone.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
 
   Result<std::vector<Member>> got = ReadAll(path);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   ASSERT_EQ(got->size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ((*got)[i].path, expected[i].path);
@@ -153,7 +154,7 @@ TEST(ArchiveTest, SpecialMembersAreReportedByType) {
   std::string path = (dir / "special.tar").string();
   WriteSpecialTar(path);
   Result<std::vector<Member>> got = ReadAll(path);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   ASSERT_EQ(got->size(), 5u);
   EXPECT_EQ((*got)[0].type, EntryType::kFile);
   EXPECT_EQ((*got)[0].data, "hello");
@@ -173,15 +174,15 @@ TEST(ArchiveTest, ReadDataStopsAtTheLimitAndNamesTheMember) {
   std::string data(3 << 20, 'z');  // compresses to a few KiB, inflates to 3 MiB
   {
     auto w = ArchiveWriter::Create(path, ArchiveFormat::kTarGz);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->BeginFile("bag/data/bomb", data.size()).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes(data)).ok());
-    ASSERT_TRUE((*w)->Finish().ok());
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->BeginFile("bag/data/bomb", data.size()));
+    ASSERT_OK((*w)->WriteData(Bytes(data)));
+    ASSERT_OK((*w)->Finish());
   }
   EXPECT_LT(fs::file_size(path), 100000u);
   for (uint64_t limit : {uint64_t{1} << 20, uint64_t{3 << 20}}) {
     auto r = ArchiveReader::Open(path);
-    ASSERT_TRUE(r.ok());
+    ASSERT_OK(r);
     ArchiveEntry entry;
     ASSERT_TRUE(*(*r)->Next(&entry));
     uint64_t received = 0;
@@ -196,7 +197,7 @@ TEST(ArchiveTest, ReadDataStopsAtTheLimitAndNamesTheMember) {
       EXPECT_NE(s.message().find("bag/data/bomb"), std::string::npos) << s.message();
       EXPECT_LE(received, limit);
     } else {
-      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_OK(s);
       EXPECT_EQ(received, data.size());
     }
   }
@@ -206,12 +207,12 @@ TEST(ArchiveTest, SinkErrorStopsTheRead) {
   TempDir dir;
   std::string path = (dir / "a.tar").string();
   auto w = ArchiveWriter::Create(path, ArchiveFormat::kTar);
-  ASSERT_TRUE(w.ok());
-  ASSERT_TRUE((*w)->BeginFile("f", 5).ok());
-  ASSERT_TRUE((*w)->WriteData(Bytes("12345")).ok());
-  ASSERT_TRUE((*w)->Finish().ok());
+  ASSERT_OK(w);
+  ASSERT_OK((*w)->BeginFile("f", 5));
+  ASSERT_OK((*w)->WriteData(Bytes("12345")));
+  ASSERT_OK((*w)->Finish());
   auto r = ArchiveReader::Open(path);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   ArchiveEntry entry;
   ASSERT_TRUE(*(*r)->Next(&entry));
   Status s = (*r)->ReadData([](std::span<const std::byte>) { return Status::Aborted("stop"); });
@@ -224,12 +225,12 @@ TEST(ArchiveTest, DamagedArchivesGiveClearErrors) {
   std::string content = RandomBytes(2 << 20, 9);
   {
     auto w = ArchiveWriter::Create(good, ArchiveFormat::kTarGz);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->BeginFile("bag/data/f1", content.size()).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes(content)).ok());
-    ASSERT_TRUE((*w)->BeginFile("bag/data/f2", content.size()).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes(content)).ok());
-    ASSERT_TRUE((*w)->Finish().ok());
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->BeginFile("bag/data/f1", content.size()));
+    ASSERT_OK((*w)->WriteData(Bytes(content)));
+    ASSERT_OK((*w)->BeginFile("bag/data/f2", content.size()));
+    ASSERT_OK((*w)->WriteData(Bytes(content)));
+    ASSERT_OK((*w)->Finish());
   }
   // Truncated half way: the error names the archive.
   std::string bytes = ReadFile(good);
@@ -245,12 +246,12 @@ TEST(ArchiveTest, DamagedArchivesGiveClearErrors) {
   std::string tar_path = (dir / "headers.tar").string();
   {
     auto w = ArchiveWriter::Create(tar_path, ArchiveFormat::kTar);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->BeginFile("bag/data/f1", 1000).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes(content.substr(0, 1000))).ok());
-    ASSERT_TRUE((*w)->BeginFile("bag/data/f2", 10).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes(content.substr(0, 10))).ok());
-    ASSERT_TRUE((*w)->Finish().ok());
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->BeginFile("bag/data/f1", 1000));
+    ASSERT_OK((*w)->WriteData(Bytes(content.substr(0, 1000))));
+    ASSERT_OK((*w)->BeginFile("bag/data/f2", 10));
+    ASSERT_OK((*w)->WriteData(Bytes(content.substr(0, 10))));
+    ASSERT_OK((*w)->Finish());
   }
   std::string tar_bytes = ReadFile(tar_path);
   const size_t second_header = 512 + 1024;  // header + 1000 bytes padded to 1024
@@ -280,9 +281,9 @@ TEST(ArchiveTest, WriterWithoutFinishLeavesNothing) {
   std::string path = (dir / "never.zip").string();
   {
     auto w = ArchiveWriter::Create(path, ArchiveFormat::kZip);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->BeginFile("a", 3).ok());
-    ASSERT_TRUE((*w)->WriteData(Bytes("abc")).ok());
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->BeginFile("a", 3));
+    ASSERT_OK((*w)->WriteData(Bytes("abc")));
   }
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
@@ -290,11 +291,11 @@ TEST(ArchiveTest, WriterWithoutFinishLeavesNothing) {
 TEST(ArchiveTest, WriterEnforcesDeclaredSizes) {
   TempDir dir;
   auto w = ArchiveWriter::Create((dir / "s.tar").string(), ArchiveFormat::kTar);
-  ASSERT_TRUE(w.ok());
-  ASSERT_TRUE((*w)->BeginFile("f", 3).ok());
+  ASSERT_OK(w);
+  ASSERT_OK((*w)->BeginFile("f", 3));
   Status too_much = (*w)->WriteData(Bytes("abcd"));
   EXPECT_EQ(too_much.code(), Code::kInvalidArgument);
-  ASSERT_TRUE((*w)->WriteData(Bytes("ab")).ok());
+  ASSERT_OK((*w)->WriteData(Bytes("ab")));
   Status short_file = (*w)->BeginFile("g", 0);
   EXPECT_EQ(short_file.code(), Code::kInvalidArgument);
   EXPECT_NE(short_file.message().find("short"), std::string::npos);

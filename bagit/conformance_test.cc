@@ -16,6 +16,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -136,7 +137,7 @@ TEST_P(ConformanceSuite, DirectoryVerdict) {
   TempDir tmp;
   fs::path bag = Prepare(GetParam(), tmp);
   Result<Validation> v = ValidateBag(bag.string(), ValidateOptions{});
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   ExpectVerdict(GetParam(), v->report);
 }
 
@@ -144,7 +145,7 @@ TEST_P(ConformanceSuite, DirectoryVerdict) {
 void WriteArchive(const fs::path& dir, const fs::path& out, ArchiveFormat format,
                   bool payload_first) {
   auto writer = ArchiveWriter::Create(out.string(), format);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_OK(writer);
   std::vector<fs::path> tags, payload;
   for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
     if (!fs::is_regular_file(it->symlink_status())) continue;
@@ -156,16 +157,16 @@ void WriteArchive(const fs::path& dir, const fs::path& out, ArchiveFormat format
   std::vector<fs::path> order = payload_first ? payload : tags;
   const std::vector<fs::path>& rest = payload_first ? tags : payload;
   order.insert(order.end(), rest.begin(), rest.end());
-  ASSERT_TRUE((*writer)->AddDirectory("bag").ok());
+  ASSERT_OK((*writer)->AddDirectory("bag"));
   for (const fs::path& p : order) {
     std::string bytes = cairn::testing::ReadFile(p);
     std::string name = "bag/" + fs::relative(p, dir).generic_string();
-    ASSERT_TRUE((*writer)->BeginFile(name, bytes.size()).ok());
+    ASSERT_OK((*writer)->BeginFile(name, bytes.size()));
     ASSERT_TRUE((*writer)
                     ->WriteData(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())))
                     .ok());
   }
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_OK((*writer)->Finish());
 }
 
 TEST_P(ConformanceSuite, SameVerdictAsTarGzAndZip) {
@@ -176,7 +177,7 @@ TEST_P(ConformanceSuite, SameVerdictAsTarGzAndZip) {
     WriteArchive(bag, archive, payload_first ? ArchiveFormat::kZip : ArchiveFormat::kTarGz,
                  payload_first);
     Result<Validation> v = ValidateBag(archive.string(), ValidateOptions{});
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_OK(v);
     SCOPED_TRACE(archive.filename().string());
     ExpectVerdict(GetParam(), v->report);
   }

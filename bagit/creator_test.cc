@@ -10,6 +10,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -50,7 +51,7 @@ void MakeSource(const fs::path& src) {
 void ExpectValid(const std::string& bag) {
   ValidateOptions options;
   Result<Validation> v = ValidateBag(bag, options);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   EXPECT_TRUE(v->report.valid()) << v->report.ToText();
   EXPECT_EQ(v->report.warning_count(), 0u) << v->report.ToText();
 }
@@ -84,7 +85,7 @@ TEST(CreatorTest, DirectoryBagWithDefaultSha512) {
   options.info.push_back({"Source-Organization", "Example Archive"});
   options.bagging_date = "2026-01-02";
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), (tmp / "bag").string(), options);
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   EXPECT_EQ(Snapshot(tmp / "src"), before) << "the source was changed";
   EXPECT_EQ(bag->payload_files, 4u);
   EXPECT_EQ(bag->payload_bytes, 6u + 3000 + 5);
@@ -127,7 +128,7 @@ TEST(CreatorTest, SeveralAlgorithmsAndManyFilesOnSeveralThreads) {
   }
   options.threads = 3;
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), (tmp / "bag").string(), options);
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   EXPECT_EQ(bag->algorithms.size(), 4u);
   for (const char* alg : {"md5", "sha1", "sha256", "sha512"}) {
     EXPECT_EQ(ReadManifest(tmp / "bag" / ("manifest-" + std::string(alg) + ".txt")).size(), 120u);
@@ -145,7 +146,7 @@ TEST(CreatorTest, NamesNeedingPercentEncoding) {
   WriteFile(tmp / "src" / "cr\rname", "carriage");
   WriteFile(tmp / "src" / "caf\xc3\xa9 %0A.txt", "literal");
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), (tmp / "bag").string(), {});
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   auto manifest = ReadManifest(tmp / "bag" / "manifest-sha512.txt");
   EXPECT_EQ(manifest.count("data/line%0Abreak.txt"), 1u);
   EXPECT_EQ(manifest.count("data/100%25.txt"), 1u);
@@ -168,13 +169,13 @@ TEST_P(CreatorArchiveTest, SerializedBagValidatesAndHasTheRightLayout) {
   options.format = GetParam();
   options.algorithms = Only(Algorithm::kSha256).set(static_cast<size_t>(Algorithm::kMd5));
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), dest, options);
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   EXPECT_EQ(bag->top_folder, "my-bag");
   EXPECT_EQ(Siblings(tmp.path()), (std::vector<std::string>{std::string("my-bag") + ext, "src"}));
   ExpectValid(dest);
 
   auto reader = ArchiveReader::Open(dest);
-  ASSERT_TRUE(reader.ok());
+  ASSERT_OK(reader);
   std::vector<std::string> names;
   ArchiveEntry entry;
   while (*(*reader)->Next(&entry)) names.push_back(entry.path);
@@ -219,7 +220,7 @@ TEST(CreatorTest, FollowSymlinksOnlyInsideTheSource) {
   CreateOptions options;
   options.follow_symlinks = true;
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), (tmp / "bag").string(), options);
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   EXPECT_EQ(ReadFile(tmp / "bag" / "data" / "sub" / "link-to-a"), "alpha\n");
   EXPECT_EQ(ReadFile(tmp / "bag" / "data" / "link-to-sub" / "deeper" / "c.txt"), "gamma");
   EXPECT_FALSE(fs::is_symlink(tmp / "bag" / "data" / "sub" / "link-to-a"));
@@ -245,7 +246,7 @@ TEST(CreatorTest, EmptySourceMakesAValidEmptyBag) {
     options.format = format;
     std::string dest = (tmp / (format == BagFormat::kDirectory ? "bag" : "bag.tgz")).string();
     Result<CreatedBag> bag = CreateBag((tmp / "src").string(), dest, options);
-    ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+    ASSERT_OK(bag);
     EXPECT_EQ(bag->payload_files, 0u);
     ExpectValid(dest);
   }
@@ -272,7 +273,7 @@ TEST(CreatorTest, ExistingDestinationIsRefusedButAnEmptyFolderIsUsed) {
 
   fs::create_directories(tmp / "empty");
   Result<CreatedBag> into_empty = CreateBag((tmp / "src").string(), (tmp / "empty").string(), {});
-  ASSERT_TRUE(into_empty.ok()) << into_empty.status().ToString();
+  ASSERT_OK(into_empty);
   ExpectValid((tmp / "empty").string());
 
   Result<CreatedBag> inside =
@@ -294,7 +295,7 @@ TEST(CreatorTest, InPlaceMovesContentIntoData) {
   options.in_place = true;
   options.algorithms = Only(Algorithm::kSha256);
   Result<CreatedBag> bag = CreateBag((tmp / "src").string(), "", options);
-  ASSERT_TRUE(bag.ok()) << bag.status().ToString();
+  ASSERT_OK(bag);
   EXPECT_EQ(Siblings(tmp / "src"),
             (std::vector<std::string>{"bag-info.txt", "bagit.txt", "data", "manifest-sha256.txt",
                                       "tagmanifest-sha256.txt"}));
@@ -330,11 +331,11 @@ TEST(CreatorTest, InPlaceRefusalLeavesTheFolderAsItWas) {
 
 TEST(CreatorTest, InfoArgumentsAreChecked) {
   Result<InfoField> ok = ParseInfoArgument("Contact-Name:  Ada Lovelace");
-  ASSERT_TRUE(ok.ok());
+  ASSERT_OK(ok);
   EXPECT_EQ(ok->label, "Contact-Name");
   EXPECT_EQ(ok->value, "Ada Lovelace");
-  EXPECT_TRUE(ParseInfoArgument("External-Description:").ok());
-  EXPECT_TRUE(ParseInfoArgument("Time: 12:30").ok());
+  EXPECT_OK(ParseInfoArgument("External-Description:"));
+  EXPECT_OK(ParseInfoArgument("Time: 12:30"));
   EXPECT_FALSE(ParseInfoArgument("no colon here").ok());
   EXPECT_FALSE(ParseInfoArgument(": value").ok());
   EXPECT_FALSE(ParseInfoArgument(" Label: value").ok());

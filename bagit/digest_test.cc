@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -97,7 +98,7 @@ TEST(DigestTest, HashFileSpanningSeveralReadsMatchesHashBytes) {
   std::string content = RandomData(kReadChunk * 5 / 2, 7);
   WriteFile(dir / "big.bin", content);
   Result<FileDigests> r = HashFile((dir / "big.bin").string(), All());
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->size, content.size());
   EXPECT_EQ(r->digests.hex, HashBytes(content, All()).hex);
 }
@@ -106,7 +107,7 @@ TEST(DigestTest, HashFileOfEmptyFile) {
   TempDir dir;
   WriteFile(dir / "empty", "");
   Result<FileDigests> r = HashFile((dir / "empty").string(), Only(Algorithm::kMd5));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->size, 0u);
   EXPECT_EQ(r->digests[Algorithm::kMd5], "d41d8cd98f00b204e9800998ecf8427e");
 }
@@ -160,7 +161,7 @@ TEST(DigestTest, ParallelHasherMatchesSingleThreadResults) {
   EXPECT_EQ(failures[0], (dir / "absent").string());
   for (size_t i = 0; i + 1 < paths.size(); ++i) {
     Result<FileDigests> single = HashFile(paths[i], algs);
-    ASSERT_TRUE(single.ok());
+    ASSERT_OK(single);
     ASSERT_EQ(results.count(paths[i]), 1u) << paths[i];
     EXPECT_EQ(results[paths[i]].size, single->size);
     EXPECT_EQ(results[paths[i]].digests.hex, single->digests.hex) << paths[i];
@@ -174,7 +175,7 @@ TEST(DigestTest, ParallelHasherCanBeReusedAfterWaitAndDestroyedWithWork) {
   {
     ParallelHasher hasher(
         Only(Algorithm::kSha1), 0, [&](const std::string&, Result<FileDigests> r) {
-          EXPECT_TRUE(r.ok());
+          EXPECT_OK(r);
           EXPECT_EQ(r->digests[Algorithm::kSha1], "a9993e364706816aba3e25717850c26c9cd0d89d");
           ++count;
         });

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/assert_ok.h"
+
 namespace cairn::bagit {
 namespace {
 
@@ -13,11 +15,11 @@ std::string Hex(char c, Algorithm a) { return std::string(HexLength(a), c); }
 TEST(ManifestIndexTest, MergesManifestsByPath) {
   MemoryManifestIndex index;
   Report report;
-  ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
+  ASSERT_OK(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt"));
   index.Add({Hex('a', Algorithm::kSha256), "data/b"}, 1, kVersion1, &report);
   index.Add({Hex('b', Algorithm::kSha256), "data/a"}, 2, kVersion1, &report);
   index.EndManifest(kVersion1, &report);
-  ASSERT_TRUE(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt").ok());
+  ASSERT_OK(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt"));
   index.Add({Hex('c', Algorithm::kMd5), "data/a"}, 1, kVersion1, &report);
   index.Add({Hex('d', Algorithm::kMd5), "data/c"}, 2, kVersion1, &report);
   index.EndManifest(kVersion1, &report);
@@ -44,7 +46,7 @@ TEST(ManifestIndexTest, MergesManifestsByPath) {
 
 TEST(ManifestIndexTest, SecondManifestOfSameAlgorithmIsRefused) {
   MemoryManifestIndex index;
-  ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
+  ASSERT_OK(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt"));
   EXPECT_FALSE(index.BeginManifest(Algorithm::kSha256, "manifest-SHA-256.txt").ok());
 }
 
@@ -52,7 +54,7 @@ TEST(ManifestIndexTest, DuplicateLinesFollowTheVersionRules) {
   for (const BagitVersion& version : {kVersion097, kVersion1}) {
     MemoryManifestIndex index;
     Report report;
-    ASSERT_TRUE(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt").ok());
+    ASSERT_OK(index.BeginManifest(Algorithm::kSha256, "manifest-sha256.txt"));
     index.Add({Hex('a', Algorithm::kSha256), "data/x"}, 1, version, &report);
     index.Add({Hex('a', Algorithm::kSha256), "data/x"}, 2, version, &report);
     index.Add({Hex('a', Algorithm::kSha256), "data/y"}, 3, version, &report);
@@ -74,10 +76,10 @@ TEST(ManifestIndexTest, DuplicateLinesFollowTheVersionRules) {
 TEST(ManifestIndexTest, DuplicateInALaterManifestIsFound) {
   MemoryManifestIndex index;
   Report report;
-  ASSERT_TRUE(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt").ok());
+  ASSERT_OK(index.BeginManifest(Algorithm::kMd5, "manifest-md5.txt"));
   index.Add({Hex('a', Algorithm::kMd5), "data/x"}, 1, kVersion1, &report);
   index.EndManifest(kVersion1, &report);
-  ASSERT_TRUE(index.BeginManifest(Algorithm::kSha1, "manifest-sha1.txt").ok());
+  ASSERT_OK(index.BeginManifest(Algorithm::kSha1, "manifest-sha1.txt"));
   index.Add({Hex('a', Algorithm::kSha1), "data/x"}, 1, kVersion1, &report);
   index.Add({Hex('b', Algorithm::kSha1), "data/x"}, 2, kVersion1, &report);
   index.EndManifest(kVersion1, &report);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/assert_ok.h"
+
 namespace cairn::bagit {
 namespace {
 
@@ -41,7 +43,7 @@ TEST(PathsTest, RefusesEveryWayOut) {
 }
 
 TEST(PathsTest, CheckBagPathNamesWhereAndRule) {
-  EXPECT_TRUE(CheckBagPath("data/x", "manifest-sha256.txt line 1").ok());
+  EXPECT_OK(CheckBagPath("data/x", "manifest-sha256.txt line 1"));
   Status s = CheckBagPath("../x", "manifest-sha256.txt line 7");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);

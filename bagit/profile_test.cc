@@ -4,6 +4,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -15,13 +16,13 @@ Report ValidateWith(const std::string& bag, const Profile& profile) {
   ValidateOptions options;
   options.profile = &profile;
   Result<Validation> v = ValidateBag(bag, options);
-  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_OK(v);
   return v.ok() ? std::move(v->report) : Report();
 }
 
 Profile MustParse(const std::string& json) {
   Result<Profile> p = Profile::Parse(json, "inline.json");
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_OK(p);
   return p.ok() ? std::move(p).value() : Profile();
 }
 
@@ -32,7 +33,7 @@ TEST(ProfileTest, ShippedProfilesLoad) {
     std::string path =
         (boost::filesystem::path(CAIRN_SOURCE_DIR) / "policies/profiles" / name).string();
     Result<Profile> p = Profile::Load(path);
-    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_OK(p);
   }
 }
 
@@ -76,7 +77,7 @@ TEST(ProfileTest, HugeNumbersAreInvalidJsonNotACrash) {
 
 TEST(ProfileTest, TestProfileAcceptsItsBag) {
   Result<Profile> p = Profile::Load(FixturePath("profiles/test-profile.json").string());
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->identifier(), "https://cairn.example/tests/test-profile.json");
   Report r = ValidateWith(kBag, *p);
   EXPECT_TRUE(r.valid()) << r.ToText();
@@ -119,18 +120,18 @@ TEST(ProfileTest, SerializationOfArchives) {
   cairn::testing::TempDir tmp;
   std::string archive = (tmp / "bag.tar.gz").string();
   auto writer = ArchiveWriter::Create(archive, ArchiveFormat::kTarGz);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_OK(writer);
   boost::filesystem::path bag = FixturePath("bags/crlf-tag-files");
   for (boost::filesystem::recursive_directory_iterator it(bag), end; it != end; ++it) {
     if (!boost::filesystem::is_regular_file(it->path())) continue;
     std::string bytes = cairn::testing::ReadFile(it->path());
     std::string name = "bag/" + boost::filesystem::relative(it->path(), bag).generic_string();
-    ASSERT_TRUE((*writer)->BeginFile(name, bytes.size()).ok());
+    ASSERT_OK((*writer)->BeginFile(name, bytes.size()));
     ASSERT_TRUE((*writer)
                     ->WriteData(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())))
                     .ok());
   }
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_OK((*writer)->Finish());
   EXPECT_TRUE(ValidateWith(archive, MustParse(R"({"Serialization": "required",
       "Accept-Serialization": ["application/x-tar+gzip"]})"))
                   .valid());

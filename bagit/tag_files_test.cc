@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/assert_ok.h"
+
 namespace cairn::bagit {
 namespace {
 
@@ -73,27 +75,27 @@ TEST(BagitTxtTest, WhitespaceIsAnErrorIn10AndAWarningBefore) {
 
 TEST(TagTextDecoderTest, DecodesLatin1AndUtf16) {
   auto latin1 = TagTextDecoder::Create("ISO-8859-1");
-  ASSERT_TRUE(latin1.ok());
+  ASSERT_OK(latin1);
   std::string out;
-  ASSERT_TRUE((*latin1)->Feed("Caf\xE9", &out).ok());
+  ASSERT_OK((*latin1)->Feed("Caf\xE9", &out));
   EXPECT_EQ(out, "Caf\xC3\xA9");
 
   auto utf16 = TagTextDecoder::Create("UTF-16");
-  ASSERT_TRUE(utf16.ok());
+  ASSERT_OK(utf16);
   std::string le(
       "\xFF\xFE"
       "A\0:\0 \0\xE9\0\n\0",
       12);
   out.clear();
   // Fed one byte at a time: characters split across chunks must still decode.
-  for (char c : le) ASSERT_TRUE((*utf16)->Feed(std::string_view(&c, 1), &out).ok());
-  EXPECT_TRUE((*utf16)->Finish().ok());
+  for (char c : le) ASSERT_OK((*utf16)->Feed(std::string_view(&c, 1), &out));
+  EXPECT_OK((*utf16)->Finish());
   EXPECT_EQ(out, "A: \xC3\xA9\n");
 
   auto utf8 = TagTextDecoder::Create("UTF-8");
-  ASSERT_TRUE(utf8.ok());
+  ASSERT_OK(utf8);
   out.clear();
-  ASSERT_TRUE((*utf8)->Feed("\xEF\xBB\xBFx", &out).ok());
+  ASSERT_OK((*utf8)->Feed("\xEF\xBB\xBFx", &out));
   EXPECT_EQ(out, "x");
   EXPECT_TRUE((*utf8)->bom_seen());
 
@@ -103,18 +105,18 @@ TEST(TagTextDecoderTest, DecodesLatin1AndUtf16) {
 TEST(LineSplitterTest, SplitsLfCrCrlfAcrossChunks) {
   std::vector<std::string> lines;
   LineSplitter splitter([&](uint64_t, std::string_view l) { lines.emplace_back(l); });
-  ASSERT_TRUE(splitter.Feed("a\r").ok());
-  ASSERT_TRUE(splitter.Feed("\nb\rc\nd").ok());
-  ASSERT_TRUE(splitter.Feed("e").ok());
-  ASSERT_TRUE(splitter.Finish().ok());
+  ASSERT_OK(splitter.Feed("a\r"));
+  ASSERT_OK(splitter.Feed("\nb\rc\nd"));
+  ASSERT_OK(splitter.Feed("e"));
+  ASSERT_OK(splitter.Finish());
   EXPECT_EQ(lines, (std::vector<std::string>{"a", "b", "c", "de"}));
 }
 
 TEST(LineSplitterTest, RefusesAnOverlongLineWithItsNumber) {
   LineSplitter splitter([](uint64_t, std::string_view) {}, 16);
-  ASSERT_TRUE(splitter.Feed("short\n").ok());
+  ASSERT_OK(splitter.Feed("short\n"));
   Status s = splitter.Feed(std::string(10, 'x'));
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   s = splitter.Feed(std::string(10, 'x'));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("line 2"), std::string::npos);

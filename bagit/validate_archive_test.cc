@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "bagit/validator.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -85,7 +86,7 @@ std::vector<ArchiveMember> TagMembers(const std::string& prefix, const std::stri
 
 Report ValidateArchive(const fs::path& archive) {
   Result<Validation> v = ValidateBag(archive.string(), ValidateOptions{});
-  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_OK(v);
   return v.ok() ? std::move(v->report) : Report();
 }
 

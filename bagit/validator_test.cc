@@ -11,6 +11,7 @@
 #include "bagit/bag_checker.h"
 #include "bagit/paths.h"
 #include "bagit/tag_files.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::bagit {
@@ -58,7 +59,7 @@ Report Validate(const fs::path& bag, ValidationMode mode = ValidationMode::kFull
   options.mode = mode;
   options.threads = 2;
   Result<Validation> v = ValidateBag(bag.string(), options);
-  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_OK(v);
   return v.ok() ? std::move(v->report) : Report();
 }
 
@@ -183,7 +184,7 @@ TEST(ValidatorTest, HoleyBagIsIncompleteSoInvalidUnlessFetchIsAllowed) {
   ValidateOptions allow;
   allow.allow_fetch = true;
   Result<Validation> later = ValidateBag(tmp.path().string(), allow);
-  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  ASSERT_OK(later);
   EXPECT_TRUE(later->report.valid()) << later->report.ToText();
   EXPECT_FALSE(later->report.complete);
   EXPECT_TRUE(later->report.Has("complete.fetch-not-retrieved"));
@@ -251,7 +252,7 @@ TEST(ValidatorTest, OversizedBagInfoIsNotReadToItsEnd) {
     }
     return Status::OK();
   };
-  ASSERT_TRUE(checker.TagFile("bag-info.txt", huge).ok());
+  ASSERT_OK(checker.TagFile("bag-info.txt", huge));
   EXPECT_TRUE(report.Has("tag.too-large")) << report.ToText();
   EXPECT_TRUE(checker.oversized_tag());
   EXPECT_LE(delivered, kMaxSmallTagFile + chunk.size());
@@ -264,7 +265,7 @@ TEST(ValidatorTest, ContentsServeDeposit) {
   TempDir tmp;
   MakeBag(tmp.path(), {{"data/a.txt", "alpha"}, {"data/b.txt", "beta"}});
   Result<Validation> v = ValidateBag(tmp.path().string(), ValidateOptions{});
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   ASSERT_TRUE(v->report.valid());
   const BagContents& c = *v->contents;
   EXPECT_EQ(c.declaration.version.ToString(), "1.0");

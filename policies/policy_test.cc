@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::policies {
@@ -18,12 +19,12 @@ Result<proto::Policy> Parse(std::string_view text) { return ParsePolicy(text, "p
 
 TEST(PolicyParseTest, OneLinePolicies) {
   auto three = Parse("copies: 3");
-  ASSERT_TRUE(three.ok()) << three.status().ToString();
+  ASSERT_OK(three);
   EXPECT_EQ(three->copies(), 3u);
   EXPECT_TRUE(three->sites().empty());
 
   auto named = Parse("copies: 2 sites: \"a\" sites: \"s3\"");
-  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  ASSERT_OK(named);
   EXPECT_EQ(named->copies(), 2u);
   ASSERT_EQ(named->sites_size(), 2);
   EXPECT_EQ(named->sites(0), "a");
@@ -93,7 +94,7 @@ TEST(PolicyLoadTest, RelativeProfileResolvedAgainstPolicyFolder) {
   WriteFile(dir / "profiles/p.json", "{}");
   WriteFile(dir / "pol/x.textpb", "copies: 1\nbagit_profile: \"../profiles/p.json\"\n");
   auto r = LoadPolicyFile((dir / "pol/x.textpb").string());
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->bagit_profile(), (dir.path() / "profiles/p.json").lexically_normal().string());
 
   WriteFile(dir / "pol/y.textpb", "copies: 1\nbagit_profile: \"missing.json\"\n");
@@ -115,12 +116,12 @@ TEST(PolicyLoadTest, ShippedExamplesAllLoad) {
   int count = 0;
   for (const auto& entry : cairn::testing::fs::directory_iterator(examples)) {
     auto r = LoadPolicyFile(entry.path().string());
-    EXPECT_TRUE(r.ok()) << entry.path() << ": " << r.status().ToString();
+    EXPECT_OK(r) << entry.path() << ": " << r.status().ToString();
     ++count;
   }
   EXPECT_GE(count, 5);
   auto s3 = LoadPolicyFile((examples / "s3-and-local.textpb").string());
-  ASSERT_TRUE(s3.ok());
+  ASSERT_OK(s3);
   EXPECT_EQ(s3->copies(), 2u);
   EXPECT_EQ(s3->sites_size(), 2);
 }
@@ -128,19 +129,19 @@ TEST(PolicyLoadTest, ShippedExamplesAllLoad) {
 TEST(PolicySitesTest, SitesAndRegionsMustExist) {
   std::vector<SiteFacts> sites = {{"a", "eu"}, {"b", "eu"}, {"c", "us"}};
   auto named = Parse("copies: 2 sites: \"a\" sites: \"s3\"");
-  ASSERT_TRUE(named.ok());
+  ASSERT_OK(named);
   Status s = CheckPolicyAgainstSites(*named, sites, "p");
   EXPECT_THAT(s.message(), HasSubstr("no site named \"s3\""));
 
   auto four = Parse("copies: 4");
-  ASSERT_TRUE(four.ok());
+  ASSERT_OK(four);
   EXPECT_THAT(CheckPolicyAgainstSites(*four, sites, "p").message(), HasSubstr("only 3"));
 
   auto regions = Parse("copies: 2 regions: \"eu\" regions: \"us\"");
-  ASSERT_TRUE(regions.ok());
-  EXPECT_TRUE(CheckPolicyAgainstSites(*regions, sites, "p").ok());
+  ASSERT_OK(regions);
+  EXPECT_OK(CheckPolicyAgainstSites(*regions, sites, "p"));
   auto three_regions = Parse("copies: 3 regions: \"eu\" regions: \"us\" regions: \"ap\"");
-  ASSERT_TRUE(three_regions.ok());
+  ASSERT_OK(three_regions);
   EXPECT_THAT(CheckPolicyAgainstSites(*three_regions, sites, "p").message(), HasSubstr("only 2"));
 }
 
@@ -148,12 +149,12 @@ TEST(PolicySampleTest, Forms) {
   EXPECT_EQ(ParseSample("")->kind, Sample::Kind::kAll);
   EXPECT_DOUBLE_EQ(ParseSample("2.5%")->percent, 2.5);
   auto bucket = ParseSample("3/7");
-  ASSERT_TRUE(bucket.ok());
+  ASSERT_OK(bucket);
   EXPECT_EQ(bucket->bucket, 3u);
   EXPECT_EQ(bucket->buckets, 7u);
   // The auditor's grammar, one for both: a size is a sample too.
   auto bytes = ParseSample("500M");
-  ASSERT_TRUE(bytes.ok());
+  ASSERT_OK(bytes);
   EXPECT_EQ(bytes->kind, Sample::Kind::kBytes);
   EXPECT_EQ(bytes->bytes, 500'000'000u);
   for (const char* bad : {"0%", "101%", "x%", "0/3", "4/3", "3/", "/3", "0", "12Q", "1/2/3"}) {
@@ -165,13 +166,13 @@ TEST(PolicyResolveTest, PartnerOverridesDefaultWhole) {
   StoredPolicy def{"copies: 3\nalgorithms: \"sha512\"", "catalog:default", ""};
   StoredPolicy acme{"copies: 1", "catalog:acme", ""};
   auto builtin = EffectivePolicy(std::nullopt, std::nullopt);
-  ASSERT_TRUE(builtin.ok());
+  ASSERT_OK(builtin);
   EXPECT_EQ(builtin->copies(), kBuiltinDefaultCopies);
   auto d = EffectivePolicy(std::nullopt, def);
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(d->copies(), 3u);
   auto p = EffectivePolicy(acme, def);
-  ASSERT_TRUE(p.ok());
+  ASSERT_OK(p);
   EXPECT_EQ(p->copies(), 1u);
   EXPECT_TRUE(p->algorithms().empty());
   StoredPolicy broken{"copies: x", "catalog:acme", ""};
@@ -180,9 +181,9 @@ TEST(PolicyResolveTest, PartnerOverridesDefaultWhole) {
 
 TEST(PolicyFormatTest, RoundTrips) {
   auto p = Parse("copies: 2 sites: \"a\" sites: \"b\" fixity { interval_days: 7 }");
-  ASSERT_TRUE(p.ok());
+  ASSERT_OK(p);
   auto again = Parse(FormatPolicy(*p));
-  ASSERT_TRUE(again.ok()) << FormatPolicy(*p);
+  ASSERT_OK(again) << FormatPolicy(*p);
   EXPECT_EQ(again->SerializeAsString(), p->SerializeAsString());
 }
 

@@ -3,7 +3,10 @@
 // have the process killed with SIGKILL, to prove that every command survives
 // `kill -9` at any of them (issue 7, "Crash consistency").
 //
-// Off unless the environment asks for it (one getenv at the first call):
+// Test hooks (repo/test_hooks.h): only a build with CAIRN_TEST_HOOKS (the
+// tests, the cairn-testing binary) has them; in the shipped cairn CrashPoint
+// does nothing and reads no environment variable. With the hooks, off unless
+// the environment asks for it (one getenv at the first call):
 //   CAIRN_CRASH_AT=NAME:N   SIGKILL at the N-th hit (1-based) of point NAME;
 //                           NAME "*" counts the hits of every point together.
 //   CAIRN_CRASH_TRACE=FILE  appends the name of every point hit, one a line,
@@ -22,10 +25,10 @@ namespace cairn::repo {
 // environment chose this hit. Thread-safe; costs one atomic load when off.
 void CrashPoint(std::string_view name);
 
-// Tests only: `hook` is called with the name of every point hit, in the
-// thread that hits it, before the environment's choice is looked at (nullptr:
-// no hook). The power-loss tests (tests/hostile/power_loss_test.cc) cut power
-// from it. Install it before the work starts and remove it after.
+// Tests only (defined only with the hooks): `hook` is called with the name of every point hit, in
+// the thread that hits it, before the environment's choice is looked at (nullptr: no hook). The
+// power-loss tests (tests/hostile/power_loss_test.cc) cut power from it. Install it before the work
+// starts and remove it after.
 using CrashPointHook = void (*)(std::string_view name);
 void SetCrashPointHookForTesting(CrashPointHook hook);
 

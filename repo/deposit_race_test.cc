@@ -10,14 +10,17 @@
 #include <thread>
 
 #include "repo/deposit.h"
-#include "repo/deposit_test_util.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 // A one-shot gate between two threads.
@@ -93,9 +96,9 @@ TEST_F(DepositTest, RefusedDepositKeepsABlobAConcurrentDepositAdopted) {
   if (b_thread.joinable()) b_thread.join();
 
   ASSERT_TRUE(b_started) << "A never stored its first file";
-  ASSERT_TRUE(a_out.ok()) << a_out.status().ToString();
+  ASSERT_OK(a_out);
   EXPECT_TRUE(a_out->refused);
-  ASSERT_TRUE(b_out.ok()) << b_out.status().ToString();
+  ASSERT_OK(b_out);
   ASSERT_TRUE(b_out->receipt) << b_out->report.ToText();
   EXPECT_TRUE(b_out->receipt->warnings.empty()) << b_out->receipt->warnings.front();
   // B's file is on both sites, named by its bytes.

@@ -11,6 +11,7 @@
 #include "bagit/paths.h"
 #include "proto/version.pb.h"
 #include "repo/deposit_commit.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo::deposit_internal {
@@ -44,11 +45,11 @@ size_t ScratchFiles(const fs::path& root) {
 TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(scratch.ok()) << scratch.status().message();
-  ASSERT_TRUE((*scratch)->AddFile("data/b", 2, Hex('b'), true, "x y").ok());
-  ASSERT_TRUE((*scratch)->AddFile("data/a/z", 1, Hex('a'), false).ok());
-  ASSERT_TRUE((*scratch)->AddFile("data/\xc3\xa9", 3, Hex('c'), true).ok());
-  ASSERT_TRUE((*scratch)->AddFile("data/a.txt", 4, Hex('d'), false).ok());
+  ASSERT_OK(scratch);
+  ASSERT_OK((*scratch)->AddFile("data/b", 2, Hex('b'), true, "x y"));
+  ASSERT_OK((*scratch)->AddFile("data/a/z", 1, Hex('a'), false));
+  ASSERT_OK((*scratch)->AddFile("data/\xc3\xa9", 3, Hex('c'), true));
+  ASSERT_OK((*scratch)->AddFile("data/a.txt", 4, Hex('d'), false));
   EXPECT_TRUE((*scratch)->AddFile("data/b", 2, Hex('b'), true).IsAlreadyExists());
 
   std::vector<IngestedFile> files = All(**scratch);
@@ -64,8 +65,7 @@ TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
   EXPECT_EQ(files[2].other_digests, "x y");
 
   std::vector<std::string> created;
-  ASSERT_TRUE(
-      (*scratch)->ForEachCreatedBlob([&](const std::string& s) { created.push_back(s); }).ok());
+  ASSERT_OK((*scratch)->ForEachCreatedBlob([&](const std::string& s) { created.push_back(s); }));
   std::sort(created.begin(), created.end());
   EXPECT_EQ(created, (std::vector<std::string>{Hex('b'), Hex('c')}));
 
@@ -77,35 +77,35 @@ TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
 TEST(DepositScratchTest, CleanupRemovesOnlyScratchNoDepositHolds) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> live = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(live.ok());
+  ASSERT_OK(live);
   // What a killed deposit leaves: a scratch file nobody locks.
   cairn::testing::WriteFile(tmp / "tmp/deposit-1-2-3.scratch", "left over");
   ASSERT_EQ(ScratchFiles(tmp.path()), 2u);
   DepositScratch::CleanupStale(tmp.path().string());
   EXPECT_FALSE(fs::exists(tmp / "tmp/deposit-1-2-3.scratch"));
   EXPECT_TRUE(fs::exists((*live)->path())) << "a running deposit's scratch is kept";
-  ASSERT_TRUE((*live)->AddFile("data/a", 1, Hex('a'), true).ok());
+  ASSERT_OK((*live)->AddFile("data/a", 1, Hex('a'), true));
   EXPECT_EQ(All(**live).size(), 1u);
 }
 
 TEST(DepositScratchTest, ManifestIsGeneratedInPathOrderForEachAlgorithm) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(scratch.ok());
+  ASSERT_OK(scratch);
   bagit::AlgorithmSet kept =
       bagit::Only(bagit::Algorithm::kMd5) | bagit::Only(bagit::Algorithm::kSha512);
-  ASSERT_TRUE((*scratch)->AddFile("data/z z", 1, Hex('2'), true, "md5z sha512z").ok());
-  ASSERT_TRUE((*scratch)->AddFile("data/a", 1, Hex('1'), true, "md5a sha512a").ok());
+  ASSERT_OK((*scratch)->AddFile("data/z z", 1, Hex('2'), true, "md5z sha512z"));
+  ASSERT_OK((*scratch)->AddFile("data/a", 1, Hex('1'), true, "md5a sha512a"));
   for (auto [algorithm, a, z] : std::vector<std::tuple<bagit::Algorithm, std::string, std::string>>{
            {bagit::Algorithm::kSha256, Hex('1'), Hex('2')},
            {bagit::Algorithm::kMd5, "md5a", "md5z"},
            {bagit::Algorithm::kSha512, "sha512a", "sha512z"}}) {
     std::string text;
     bagit::ByteSource source = ManifestSource(scratch->get(), algorithm, kept);
-    ASSERT_TRUE(source([&](std::span<const std::byte> chunk) {
-                  text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-                  return Status::OK();
-                }).ok());
+    ASSERT_OK(source([&](std::span<const std::byte> chunk) {
+      text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      return Status::OK();
+    }));
     EXPECT_EQ(text, a + "  data/a\n" + z + "  " + bagit::EncodeManifestPath("data/z z") + "\n");
   }
 }
@@ -113,14 +113,14 @@ TEST(DepositScratchTest, ManifestIsGeneratedInPathOrderForEachAlgorithm) {
 TEST(DepositScratchTest, HeldPayloadKeepsEveryDigestInItsPlaceEvenEmptyOnes) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(scratch.ok());
+  ASSERT_OK(scratch);
   bagit::Digests first;  // only sha256 and sha512 computed: the others stay empty
   first[bagit::Algorithm::kSha256] = Hex('a');
   first[bagit::Algorithm::kSha512] = std::string(128, 'b');
   bagit::Digests second;
   for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) second.hex[a] = std::string(8, 'c' + a);
-  ASSERT_TRUE((*scratch)->HoldPayload("data/one", 3, first).ok());
-  ASSERT_TRUE((*scratch)->HoldPayload("data/two", 5, second).ok());
+  ASSERT_OK((*scratch)->HoldPayload("data/one", 3, first));
+  ASSERT_OK((*scratch)->HoldPayload("data/two", 5, second));
   std::vector<std::tuple<std::string, uint64_t, bagit::Digests>> held;
   ASSERT_TRUE(
       (*scratch)
@@ -144,7 +144,7 @@ TEST(DepositScratchTest, HeldPayloadKeepsEveryDigestInItsPlaceEvenEmptyOnes) {
 TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString) {
   TempDir tmp;
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(scratch.ok());
+  ASSERT_OK(scratch);
   proto::VersionRecord record;
   record.set_partner("acme");
   record.set_object("photos");
@@ -159,7 +159,7 @@ TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString
     std::string path = "data/dir " + std::to_string(i % 7) + "/f\xc3\xa9" + std::to_string(i);
     uint64_t size = uint64_t{1} << (i % 40);
     std::string sha = Hex("0123456789abcdef"[i % 16]);
-    ASSERT_TRUE((*scratch)->AddFile(path, size, sha, false).ok());
+    ASSERT_OK((*scratch)->AddFile(path, size, sha, false));
     bytes += size;
   }
   (void)(*scratch)->ForEachFile([&](const IngestedFile& f) {
@@ -183,11 +183,11 @@ TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString
   ASSERT_TRUE(whole.SerializeToString(&expected));
   std::string streamed;
   int chunks = 0;
-  ASSERT_TRUE(StreamVersionRecord(record, scratch->get(), [&](std::string_view chunk) {
-                ++chunks;
-                streamed += chunk;
-                return Status::OK();
-              }).ok());
+  ASSERT_OK(StreamVersionRecord(record, scratch->get(), [&](std::string_view chunk) {
+    ++chunks;
+    streamed += chunk;
+    return Status::OK();
+  }));
   EXPECT_GT(chunks, 1);
   EXPECT_TRUE(streamed == expected)
       << "streamed " << streamed.size() << " bytes, expected " << expected.size();
@@ -198,15 +198,15 @@ TEST(DepositScratchTest, StreamedVersionRecordIsByteIdenticalToSerializeToString
   // No files: still the same bytes.
   TempDir empty_dir;
   Result<std::unique_ptr<DepositScratch>> empty = DepositScratch::Create(empty_dir.path().string());
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   proto::VersionRecord no_files = record;
   no_files.set_file_count(0);
   no_files.set_payload_bytes(0);
   std::string out;
-  ASSERT_TRUE(StreamVersionRecord(no_files, empty->get(), [&](std::string_view c) {
-                out += c;
-                return Status::OK();
-              }).ok());
+  ASSERT_OK(StreamVersionRecord(no_files, empty->get(), [&](std::string_view c) {
+    out += c;
+    return Status::OK();
+  }));
   EXPECT_EQ(out, no_files.SerializeAsString());
 }
 

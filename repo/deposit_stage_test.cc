@@ -10,6 +10,7 @@
 
 #include "repo/site.h"
 #include "repo/storage/memory_backend.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo::deposit_internal {
@@ -20,12 +21,10 @@ using cairn::testing::WriteFile;
 
 size_t StageTestObjects(MemoryBackend& site) {
   size_t n = 0;
-  EXPECT_TRUE(site.List("",
-                        [&](const ObjectInfo&) {
-                          ++n;
-                          return Status::OK();
-                        })
-                  .ok());
+  EXPECT_OK(site.List("", [&](const ObjectInfo&) {
+    ++n;
+    return Status::OK();
+  }));
   return n;
 }
 
@@ -37,7 +36,7 @@ TEST(PayloadStagerTest, FileThatGetsShorterBeforeItIsCopiedIsRefusedByName) {
   MemoryBackend& site = *backend;
   ASSERT_FALSE(site.DigestsBeforeCommit()) << "the test needs the hash-first path";
   Result<std::unique_ptr<Site>> first = Site::Init(std::move(backend), "mem");
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   const size_t site_objects = StageTestObjects(site);  // CAIRN-SITE, README.txt
   IngestTarget target;
   target.first = first->get();
@@ -51,7 +50,7 @@ TEST(PayloadStagerTest, FileThatGetsShorterBeforeItIsCopiedIsRefusedByName) {
   };
   target.previous_sha256 = [](std::string_view, uint64_t) { return std::nullopt; };
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
-  ASSERT_TRUE(scratch.ok());
+  ASSERT_OK(scratch);
   Ingest ingest(std::move(scratch).value());
   PayloadStager stager(target, &ingest);
 

@@ -9,14 +9,17 @@
 
 #include "bagit/archive.h"
 #include "bagit/digest.h"
-#include "repo/deposit_test_util.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
@@ -46,11 +49,11 @@ TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
   std::string info = cairn::testing::ReadFile(SitePath("a") / "bags/acme/photos/v1/bag-info.txt");
   EXPECT_NE(info.find("Payload-Oxum: 17.3"), std::string::npos) << info;
   Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "photos", 1, true);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   ASSERT_EQ(v->files.size(), 3u);
   EXPECT_EQ(v->files[0].path, "data/a.txt");
   Result<uint32_t> copies = repo_->catalog().MinOkCopies(v->id);
-  ASSERT_TRUE(copies.ok());
+  ASSERT_OK(copies);
   EXPECT_EQ(*copies, 2u);
   // The source folder was not written into.
   EXPECT_FALSE(fs::exists(dir_ / "src/photos/bagit.txt"));
@@ -75,7 +78,7 @@ TEST_F(DepositTest, RedepositMakesNextVersionAndStoresOnlyChangedFiles) {
   EXPECT_EQ(VerifiedBlobs("b"), blobs_before + 1);
   EXPECT_TRUE(fs::exists(SitePath("b") / "bags/acme/obj/v2/version.pb"));
   Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", "obj");
-  ASSERT_TRUE(versions.ok());
+  ASSERT_OK(versions);
   EXPECT_EQ(versions->size(), 2u);
 }
 
@@ -140,7 +143,7 @@ TEST_F(DepositTest, UnknownPartnerIsRefused) {
 TEST_F(DepositTest, PolicyRequiredFieldMissingIsRefused) {
   PolicyRecord policy{"acme", "copies: 2\nrequired_bag_info: \"Source-Organization\"\n", "test",
                       dir_.string(), 0};
-  ASSERT_TRUE(repo_->catalog().SetPolicy(policy).ok());
+  ASSERT_OK(repo_->catalog().SetPolicy(policy));
   WriteFile(dir_ / "src/f/a.txt", "a");
   DepositOutcome out = Run("acme", (dir_ / "src/f").string());
   EXPECT_TRUE(out.refused);
@@ -173,7 +176,7 @@ TEST_F(DepositTest, TarAndZipAreStreamedIntoTheStore) {
   EXPECT_EQ(VerifiedBlobs("a"), 3u);
   EXPECT_EQ(VerifiedBlobs("b"), 3u);
   Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", "bag");
-  ASSERT_TRUE(versions.ok());
+  ASSERT_OK(versions);
   EXPECT_EQ(versions->size(), 3u);
 }
 
@@ -197,7 +200,7 @@ TEST_F(DepositTest, ArchiveWithManifestsAfterThePayloadIsCheckedAtTheEnd) {
       ASSERT_TRUE(out.receipt) << out.report.ToText();
       EXPECT_EQ(out.receipt->files, 2u);
       Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", name);
-      ASSERT_TRUE(versions.ok());
+      ASSERT_OK(versions);
       EXPECT_EQ(versions->size(), 1u);
     } else {
       EXPECT_TRUE(out.refused);
@@ -249,11 +252,11 @@ TEST_F(DepositTest, SiteDownLeavesCopiesPendingUntilItIsBack) {
   clock_.Advance(3600 * kMicrosPerSecond);  // past the retry backoff
   Reopen();
   Result<ReplicationSummary> drained = DrainReplication(*repo_, {});
-  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  ASSERT_OK(drained);
   EXPECT_EQ(drained->jobs_done, 1u);
   EXPECT_EQ(VerifiedBlobs("b"), 1u);
   Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "f", 1, false);
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
 }
 

@@ -10,6 +10,7 @@
 
 #include "bagit/validator.h"
 #include "repo/deposit_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -33,7 +34,7 @@ class DepositVerdictTest : public DepositTest {
   // which must include `rule` naming `file`.
   void ExpectSameRefusal(const fs::path& source, const std::string& file, const std::string& rule) {
     Result<bagit::Validation> v = bagit::ValidateBag(source.string(), bagit::ValidateOptions{});
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_OK(v);
     DepositOutcome d = Run("acme", source.string());
     EXPECT_FALSE(v->report.valid()) << v->report.ToText();
     EXPECT_TRUE(d.refused) << d.report.ToText();
@@ -48,15 +49,15 @@ class DepositVerdictTest : public DepositTest {
 
 // Adds a regular member `name` holding `content`.
 void AddMember(bagit::ArchiveWriter* writer, const std::string& name, const std::string& content) {
-  ASSERT_TRUE(writer->BeginFile(name, content.size()).ok());
-  ASSERT_TRUE(
-      writer->WriteData(std::as_bytes(std::span<const char>(content.data(), content.size()))).ok());
+  ASSERT_OK(writer->BeginFile(name, content.size()));
+  ASSERT_OK(
+      writer->WriteData(std::as_bytes(std::span<const char>(content.data(), content.size()))));
 }
 
 TEST_F(DepositVerdictTest, ManifestAfterPayloadInAnArchive) {
   fs::path archive = dir_ / "late.tar";
   auto writer = bagit::ArchiveWriter::Create(archive.string(), bagit::ArchiveFormat::kTar);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_OK(writer);
   auto line = [](Algorithm a) {
     return bagit::HashBytes("hello", bagit::Only(a))[a] + "  data/hello.txt\n";
   };
@@ -65,7 +66,7 @@ TEST_F(DepositVerdictTest, ManifestAfterPayloadInAnArchive) {
   AddMember(writer->get(), "late/manifest-md5.txt", line(Algorithm::kMd5));
   AddMember(writer->get(), "late/data/hello.txt", "hello");
   AddMember(writer->get(), "late/manifest-sha256.txt", line(Algorithm::kSha256));
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_OK((*writer)->Finish());
   ExpectSameRefusal(archive, "manifest-sha256.txt", "archive.manifest-after-payload");
   ExpectNothingStored("acme", "late");
 }

@@ -8,6 +8,7 @@
 
 #include <random>
 
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -42,8 +43,7 @@ void FillIndex(ManifestIndex* index, const IndexManifests& manifests,
                const bagit::BagitVersion& version, bagit::Report* report) {
   for (size_t m = 0; m < manifests.size(); ++m) {
     Algorithm a = kDiskIndexAlgorithms[m];
-    ASSERT_TRUE(
-        index->BeginManifest(a, "manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt").ok());
+    ASSERT_OK(index->BeginManifest(a, "manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt"));
     uint64_t no = 0;
     for (const IndexLine& l : manifests[m]) index->Add({l.digest, l.path}, ++no, version, report);
     index->EndManifest(version, report);
@@ -79,11 +79,11 @@ struct DiskIndexInTempDir {
   DiskIndexInTempDir() {
     // As a deposit scratch: no journal, one transaction never committed.
     Result<std::unique_ptr<ScratchStore>> opened = ScratchStore::Open((tmp / "index.db").string());
-    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    EXPECT_OK(opened);
     if (!opened.ok()) return;
     scratch = std::move(opened).value();
     Result<std::unique_ptr<DiskManifestIndex>> made = DiskManifestIndex::Create(scratch.get());
-    EXPECT_TRUE(made.ok()) << made.status().message();
+    EXPECT_OK(made);
     if (made.ok()) index = std::move(made).value();
   }
   TempDir tmp;
@@ -164,7 +164,7 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
     DiskManifestIndex* disk = both.disk();
     ASSERT_TRUE(disk);
     const bagit::Report& disk_report = both.disk_report;
-    ASSERT_TRUE(disk->status().ok()) << disk->status().message();
+    ASSERT_OK(disk->status());
     EXPECT_EQ(IndexFindings(disk_report), IndexFindings(memory_report));
     if (!memory_report.findings().empty()) ++with_findings;
     ExpectSameIndexAnswers(memory, *disk, manifests);

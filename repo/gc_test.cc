@@ -6,15 +6,18 @@
 #include <gtest/gtest.h>
 
 #include "proto/version.pb.h"
-#include "repo/deposit_test_util.h"
 #include "repo/events/event_types.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 class GcTest : public DepositTest {
@@ -32,7 +35,7 @@ class GcTest : public DepositTest {
     MakeBag(bag, {{"data/a.txt", bytes}, {"data/z.txt", "right\n"}}, bagit::Algorithm::kSha256);
     WriteFile(bag / "data/z.txt", "wrong\n");
     Result<std::unique_ptr<Repository::WriterLock>> other = repo_->LockForWriting();
-    EXPECT_TRUE(other.ok());
+    EXPECT_OK(other);
     DepositOutcome out = Run("acme", bag.string());
     EXPECT_TRUE(out.refused);
     const std::string sha = ShaOf(bytes);
@@ -45,7 +48,7 @@ class GcTest : public DepositTest {
     options.grace_micros = grace_micros;
     options.dry_run = dry_run;
     Result<GcReport> report = CollectGarbage(*repo_, options);
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_OK(report);
     return report.ok() ? *report : GcReport{};
   }
 
@@ -53,7 +56,7 @@ class GcTest : public DepositTest {
     EventFilter filter;
     filter.type = std::string(kDeletion.label);
     Result<std::vector<proto::Event>> events = repo_->catalog().ListEvents(filter);
-    EXPECT_TRUE(events.ok());
+    EXPECT_OK(events);
     return events.ok() ? events->size() : 0;
   }
 };
@@ -124,7 +127,7 @@ TEST_F(GcTest, BlobsOfAVersionRecordTheCatalogForgotAreKept) {
 
 TEST_F(GcTest, WaitsForWritersInFlightAndGivesUpNamingTheLock) {
   Result<std::unique_ptr<Repository::WriterLock>> writer = repo_->LockForWriting();
-  ASSERT_TRUE(writer.ok());
+  ASSERT_OK(writer);
   GcOptions options;
   options.lock_timeout_ms = 200;
   Result<GcReport> report = CollectGarbage(*repo_, options);
@@ -132,7 +135,7 @@ TEST_F(GcTest, WaitsForWritersInFlightAndGivesUpNamingTheLock) {
   EXPECT_TRUE(report.status().IsUnavailable()) << report.status().ToString();
   EXPECT_NE(report.status().message().find("writers.lock"), std::string::npos);
   writer->reset();
-  EXPECT_TRUE(CollectGarbage(*repo_, options).ok());
+  EXPECT_OK(CollectGarbage(*repo_, options));
 }
 
 }  // namespace

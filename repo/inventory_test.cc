@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "policies/policy.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -16,7 +17,7 @@ std::vector<SiteRecord> Sites() {
 
 proto::Policy Parse(const std::string& text) {
   Result<proto::Policy> p = policies::ParsePolicy(text, "test.policy", "/");
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_OK(p);
   return p.ok() ? *p : proto::Policy();
 }
 

@@ -7,26 +7,27 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
-#include "repo/dr_testing.h"
 #include "repo/events/premis.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
 namespace fs = boost::filesystem;
+using cairn::testing::DepositFolder;
+using cairn::testing::SampleFiles;
 using cairn::testing::TempDir;
-using drtesting::DepositFolder;
-using drtesting::SampleFiles;
-using drtesting::WriteTree;
+using cairn::testing::WriteTree;
 
 class RebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto repo = Repository::Init((tmp_ / "repo").string());
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     repo_ = std::move(repo).value();
     WriteTree(tmp_ / "src1", SampleFiles("one", 5, 100));
     WriteTree(tmp_ / "src2", SampleFiles("two", 4, 3000));
@@ -52,11 +53,11 @@ class RebuildTest : public ::testing::Test {
 
 TEST_F(RebuildTest, RecreatesEveryVersionFileAndTheEventHistory) {
   auto original_events = repo_->catalog().ListEvents();
-  ASSERT_TRUE(original_events.ok());
+  ASSERT_OK(original_events);
   ASSERT_FALSE(original_events->empty());
 
   auto report = RebuildInto(tmp_ / "new");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_FALSE(report->HasProblems()) << report->ToText();
   EXPECT_EQ(report->site, "a");
   EXPECT_EQ(report->partners, 2u);
@@ -67,7 +68,7 @@ TEST_F(RebuildTest, RecreatesEveryVersionFileAndTheEventHistory) {
   EXPECT_EQ(report->events, original_events->size());
 
   auto rebuilt = Repository::Open((tmp_ / "new").string());
-  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  ASSERT_OK(rebuilt);
   Catalog& catalog = (*rebuilt)->catalog();
   for (auto [partner, object, version] :
        {std::tuple{"acme", "photos", 1u}, {"acme", "photos", 2u}, {"zeta", "letters", 1u}}) {
@@ -89,7 +90,7 @@ TEST_F(RebuildTest, RecreatesEveryVersionFileAndTheEventHistory) {
     }
     // Replicas on a only, ok but never verified, due now.
     auto replicas = catalog.ReplicasOf(got->id);
-    ASSERT_TRUE(replicas.ok());
+    ASSERT_OK(replicas);
     ASSERT_FALSE(replicas->empty());
     for (const ReplicaRecord& r : *replicas) {
       EXPECT_EQ(r.site, "a");
@@ -100,26 +101,26 @@ TEST_F(RebuildTest, RecreatesEveryVersionFileAndTheEventHistory) {
   }
   // The history is back, byte for byte, then one recovery event.
   auto events = catalog.ListEvents();
-  ASSERT_TRUE(events.ok());
+  ASSERT_OK(events);
   ASSERT_EQ(events->size(), original_events->size() + 1);
   for (size_t i = 0; i < original_events->size(); ++i) {
     EXPECT_EQ((*events)[i].SerializeAsString(), (*original_events)[i].SerializeAsString());
   }
   EXPECT_EQ(events->back().type(), "recovery");
   auto verdict = catalog.VerifyEvents();
-  ASSERT_TRUE(verdict.ok());
+  ASSERT_OK(verdict);
   EXPECT_TRUE(verdict->ok) << verdict->problem;
   // The rebuild only read the site; the next flush adds the recovery event.
   auto site = (*rebuilt)->OpenSite("a");
-  ASSERT_TRUE(site.ok());
+  ASSERT_OK(site);
   auto before = LastSeqOnSite(**site);
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   EXPECT_EQ(*before, original_events->size());
   auto flushed = FlushEventSegments(**rebuilt);
-  ASSERT_TRUE(flushed.ok());
+  ASSERT_OK(flushed);
   EXPECT_TRUE(flushed->Errors().empty()) << flushed->Errors()[0];
   auto last = LastSeqOnSite(**site);
-  ASSERT_TRUE(last.ok());
+  ASSERT_OK(last);
   EXPECT_EQ(*last, events->size());
 }
 
@@ -131,16 +132,16 @@ TEST_F(RebuildTest, RefusesToOverwriteAnExistingCatalog) {
 
 TEST_F(RebuildTest, ReplaceKeepsTheOldCatalogAside) {
   const std::string path = (tmp_ / "copy" / "catalog.db").string();
-  ASSERT_TRUE(RebuildInto(tmp_ / "copy").ok());
+  ASSERT_OK(RebuildInto(tmp_ / "copy"));
   auto again = RebuildCatalogFile(SiteUrl("b"), path, true, {});
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->site, "b");
   EXPECT_FALSE(again->previous_catalog.empty());
   EXPECT_TRUE(fs::exists(again->previous_catalog));
   auto reopened = Catalog::Open(path);
-  ASSERT_TRUE(reopened.ok());
+  ASSERT_OK(reopened);
   auto sites = (*reopened)->ListSites();
-  ASSERT_TRUE(sites.ok());
+  ASSERT_OK(sites);
   ASSERT_EQ(sites->size(), 1u);
   EXPECT_EQ((*sites)[0].name, "b");
 }
@@ -149,20 +150,20 @@ TEST_F(RebuildTest, IncompleteVersionAndMissingBlobAreReportedNotHidden) {
   fs::path a = fs::path(repo_->root()) / "sites" / "a";
   fs::remove(a / layout::VersionRecordKey("acme", "photos", 2));
   auto v = repo_->catalog().GetVersion("zeta", "letters", 1, true);
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   const std::string gone = v->files[0].sha256;
   fs::remove(a / layout::BlobKey(gone));
 
   auto report = RebuildInto(tmp_ / "new");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_TRUE(report->HasProblems());
   EXPECT_EQ(report->versions, 2u);
   EXPECT_EQ(report->incomplete_versions, 1u);
   EXPECT_EQ(report->missing_blobs, 1u);
   auto rebuilt = Catalog::Open((tmp_ / "new" / "catalog.db").string());
-  ASSERT_TRUE(rebuilt.ok());
+  ASSERT_OK(rebuilt);
   auto state = (*rebuilt)->BlobOnSite(gone, "a");
-  ASSERT_TRUE(state.ok());
+  ASSERT_OK(state);
   ASSERT_TRUE(state->has_value());
   EXPECT_EQ(**state, ReplicaState::kMissing);
   EXPECT_FALSE((*rebuilt)->GetVersion("acme", "photos", 2, false).ok());
@@ -183,7 +184,7 @@ TEST_F(RebuildTest, BrokenEventChainLoadsTheGoodPrefixAndSaysWhere) {
   cairn::testing::WriteFile(segments[1], segment.SerializeAsString());
 
   auto report = RebuildInto(tmp_ / "new");
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_FALSE(report->chain_ok);
   EXPECT_EQ(report->first_bad_seq, bad);
   EXPECT_EQ(report->events, bad - 1);
@@ -191,9 +192,9 @@ TEST_F(RebuildTest, BrokenEventChainLoadsTheGoodPrefixAndSaysWhere) {
   EXPECT_NE(report->ToText().find("BROKEN at seq " + std::to_string(bad)), std::string::npos);
   // What was loaded verifies.
   auto rebuilt = Catalog::Open((tmp_ / "new" / "catalog.db").string());
-  ASSERT_TRUE(rebuilt.ok());
+  ASSERT_OK(rebuilt);
   auto verdict = (*rebuilt)->VerifyEvents();
-  ASSERT_TRUE(verdict.ok());
+  ASSERT_OK(verdict);
   EXPECT_TRUE(verdict->ok);
 }
 

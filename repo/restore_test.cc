@@ -11,6 +11,7 @@
 #include "bagit/validator.h"
 #include "repo/catalog/catalog_test_util.h"
 #include "repo/restore_testing.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -28,7 +29,7 @@ class RestoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto repo = Repository::Init((tmp_ / "repo").string());
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     repo_ = std::move(repo).value();
     bag_ = MakeBag({{"data/a.txt", "alpha\n"},
                     {"data/sub dir/b.bin", std::string(3000, 'b')},
@@ -60,7 +61,7 @@ class RestoreTest : public ::testing::Test {
 
   void ExpectValid(const std::string& path) {
     auto v = bagit::ValidateBag(path, bagit::ValidateOptions{});
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_OK(v);
     EXPECT_TRUE(v->report.valid()) << v->report.ToText();
   }
 
@@ -80,7 +81,7 @@ class RestoreTest : public ::testing::Test {
     EventFilter filter;
     filter.type = type;
     auto events = repo_->catalog().ListEvents(filter);
-    EXPECT_TRUE(events.ok());
+    EXPECT_OK(events);
     return events.ok() ? events.value() : std::vector<proto::Event>{};
   }
 
@@ -99,7 +100,7 @@ class RestoreTest : public ::testing::Test {
 
 TEST_F(RestoreTest, FolderIsByteIdenticalAndValid) {
   auto r = Restore(*repo_, Request("out"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->version, 1u);
   EXPECT_EQ(r->payload_files, 4u);
   EXPECT_EQ(r->payload_bytes, 6u + 3000 + 8);
@@ -123,11 +124,11 @@ TEST_F(RestoreTest, EachArchiveFormatValidatesAndHoldsTheSameBytes) {
     RestoreRequest req = Request(name);
     req.format = format;
     auto r = Restore(*repo_, req);
-    ASSERT_TRUE(r.ok()) << name << ": " << r.status().ToString();
+    ASSERT_OK(r) << name << ": " << r.status().ToString();
     EXPECT_EQ(r->bag_name, "bag7");
     ExpectValid(req.dest);
     auto reader = bagit::ArchiveReader::Open(req.dest);
-    ASSERT_TRUE(reader.ok());
+    ASSERT_OK(reader);
     std::map<std::string, std::string> members;
     bagit::ArchiveEntry entry;
     while (reader.value()->Next(&entry).value()) {
@@ -154,7 +155,7 @@ TEST_F(RestoreTest, LargeFileSpillsAndStillVerifiesInAnArchive) {
   req.object = "big";
   req.format = RestoreFormat::kTgz;
   auto r = Restore(*repo_, req);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->bag_name, "big");
   ExpectValid(req.dest);
 }
@@ -165,10 +166,10 @@ TEST_F(RestoreTest, OlderVersionAfterANewerOne) {
   RestoreRequest req = Request("v1");
   req.version = 1;
   auto r1 = Restore(*repo_, req);
-  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  ASSERT_OK(r1);
   ExpectSameBag(bag_, tmp_ / "v1");
   auto latest = Restore(*repo_, Request("latest"));
-  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  ASSERT_OK(latest);
   EXPECT_EQ(latest->version, 2u);
   ExpectSameBag(v2, tmp_ / "latest");
 }
@@ -177,7 +178,7 @@ TEST_F(RestoreTest, CorruptCopyFallsBackAndIsRecordedForRepair) {
   const std::string& content = bag_.payload.at("data/sub dir/b.bin");
   FlipFirstByte(BlobPath("a", content));
   auto r = Restore(*repo_, Request("out"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ExpectSameBag(bag_, tmp_ / "out");
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_EQ(r->problems[0].site, "a");
@@ -185,14 +186,14 @@ TEST_F(RestoreTest, CorruptCopyFallsBackAndIsRecordedForRepair) {
   EXPECT_EQ(r->problems[0].outcome, CopyOutcome::kCorrupt);
   EXPECT_EQ(r->repairs_queued, 1u);
   auto state = repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "a");
-  ASSERT_TRUE(state.ok());
+  ASSERT_OK(state);
   EXPECT_EQ(state.value(), ReplicaState::kCorrupt);
   auto other = repo_->catalog().BlobOnSite(testing::Sha256Hex(content), "b");
   EXPECT_EQ(other.value(), ReplicaState::kOk);
   JobFilter repairs;
   repairs.kind = proto::JOB_KIND_REPAIR;
   auto jobs = repo_->catalog().ListJobs(repairs);
-  ASSERT_TRUE(jobs.ok());
+  ASSERT_OK(jobs);
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ(jobs->at(0).job.blob(), testing::Sha256Hex(content));
   EXPECT_EQ(jobs->at(0).job.target_site(), "a");
@@ -207,14 +208,14 @@ TEST_F(RestoreTest, MissingCopyAndCorruptTagFileFallBack) {
   fs::remove(BlobPath("a", bag_.payload.at("data/a.txt")));
   FlipFirstByte(SiteFile(*repo_, "a", layout::TagFileKey("acme", "box", 1, "bag-info.txt")));
   auto r = Restore(*repo_, Request("out"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ExpectSameBag(bag_, tmp_ / "out");
   EXPECT_EQ(r->problems.size(), 2u);
   EXPECT_EQ(
       repo_->catalog().BlobOnSite(testing::Sha256Hex(bag_.payload.at("data/a.txt")), "a").value(),
       ReplicaState::kMissing);
   auto replicas = repo_->catalog().ReplicasOf(1);
-  ASSERT_TRUE(replicas.ok());
+  ASSERT_OK(replicas);
   int corrupt_tags = 0;
   for (const ReplicaRecord& rr : replicas.value()) {
     if (rr.ref.kind == ReplicaRef::Kind::kTagFile && rr.state == ReplicaState::kCorrupt) {
@@ -259,7 +260,7 @@ TEST_F(RestoreTest, OnlySiteReadsThatSiteAlone) {
   RestoreRequest req = Request("from-b");
   req.site = "b";
   auto r = Restore(*repo_, req);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->problems.empty());
   EXPECT_EQ(r->files_from_site.size(), 1u);
   EXPECT_EQ(r->files_from_site["b"], 8u);
@@ -282,7 +283,7 @@ TEST_F(RestoreTest, OnlySiteReadsThatSiteAlone) {
 TEST_F(RestoreTest, UnreadableSiteIsSkippedNotCalledCorrupt) {
   fs::rename(tmp_ / "repo/sites/a", tmp_ / "repo/sites/a-unmounted");
   auto r = Restore(*repo_, Request("out"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ExpectSameBag(bag_, tmp_ / "out");
   EXPECT_EQ(r->repairs_queued, 0u);
   for (const CopyProblem& p : r->problems) EXPECT_EQ(p.outcome, CopyOutcome::kUnavailable);
@@ -325,7 +326,7 @@ TEST_F(RestoreTest, TagFilesCairnAddedAreLeftOut) {
   RestoreRequest req = Request("md5bag");
   req.object = "md5bag";
   auto r = Restore(*repo_, req);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->tag_files, 3u);
   ExpectSameBag(original, tmp_ / "md5bag");
   ExpectValid(req.dest);
@@ -411,7 +412,7 @@ TEST_F(RestoreTest, ManifestOnTheSiteDisagreeingWithTheCatalogStopsTheRestore) {
 TEST_F(RestoreTest, CorruptVersionRecordIsReadFromTheOtherSiteAndRecorded) {
   FlipFirstByte(SiteFile(*repo_, "a", layout::VersionRecordKey("acme", "box", 1)));
   auto r = Restore(*repo_, Request("out"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ExpectSameBag(bag_, tmp_ / "out");
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_EQ(r->problems[0].path, "version.pb");
@@ -438,11 +439,11 @@ TEST_F(RestoreTest, ExistingDestinationIsRefused) {
 TEST(ParseObjectRefTest, AcceptsVersionsAndRefusesJunk) {
   std::string p, o;
   uint32_t v = 9;
-  ASSERT_TRUE(ParseObjectRef("acme/box", &p, &o, &v).ok());
+  ASSERT_OK(ParseObjectRef("acme/box", &p, &o, &v));
   EXPECT_EQ(p, "acme");
   EXPECT_EQ(o, "box");
   EXPECT_EQ(v, 0u);
-  ASSERT_TRUE(ParseObjectRef("acme/box@v12", &p, &o, &v).ok());
+  ASSERT_OK(ParseObjectRef("acme/box@v12", &p, &o, &v));
   EXPECT_EQ(v, 12u);
   EXPECT_FALSE(ParseObjectRef("acme", &p, &o, &v).ok());
   EXPECT_FALSE(ParseObjectRef("acme/box@v0", &p, &o, &v).ok());

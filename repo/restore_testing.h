@@ -16,6 +16,7 @@
 #include "proto/version.pb.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo::testing {
 
@@ -59,10 +60,10 @@ inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std
                          const MemoryBag& bag, const std::vector<std::string>& sites = {"a", "b"}) {
   Catalog& catalog = repo.catalog();
   if (!catalog.GetPartner(partner).ok()) {
-    EXPECT_TRUE(catalog.AddPartner(partner, partner).ok());
+    EXPECT_OK(catalog.AddPartner(partner, partner));
   }
   auto next = catalog.NextVersion(partner, object);
-  EXPECT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_OK(next);
   NewVersion v;
   v.partner = partner;
   v.object = object;
@@ -71,14 +72,14 @@ inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std
   v.stored_on = sites;
   for (const std::string& name : sites) {
     auto site = repo.OpenSite(name);
-    EXPECT_TRUE(site.ok()) << site.status().ToString();
+    EXPECT_OK(site);
     for (const auto& [path, content] : bag.payload) {
       Status s = site.value()->PutBlob(Sha256Hex(content), content);
-      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_OK(s);
     }
     for (const auto& [tag, content] : bag.tags) {
       Status s = site.value()->PutTagFile(partner, object, v.version, tag, content);
-      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_OK(s);
     }
   }
   proto::VersionRecord record;
@@ -107,12 +108,12 @@ inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std
     auto site = repo.OpenSite(name);
     Status s = site.ok() ? site.value()->PutVersionRecord(partner, object, v.version, record_bytes)
                          : site.status();
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   }
   v.tag_files.push_back(TagFileEntry{0, std::string(layout::kVersionRecordName),
                                      record_bytes.size(), Sha256Hex(record_bytes)});
   auto inserted = catalog.InsertVersion(v);
-  EXPECT_TRUE(inserted.ok()) << inserted.status().ToString();
+  EXPECT_OK(inserted);
   return v.version;
 }
 

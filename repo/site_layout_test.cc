@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "tests/util/assert_ok.h"
+
 namespace cairn::repo::layout {
 namespace {
 
@@ -64,8 +66,7 @@ TEST(SiteLayout, EventSegmentsSortNumerically) {
 }
 
 TEST(SiteLayout, IdsAreSafeKeySegments) {
-  for (const char* good : {"acme", "A.B_c-9", "x"})
-    EXPECT_TRUE(ValidatePartnerId(good).ok()) << good;
+  for (const char* good : {"acme", "A.B_c-9", "x"}) EXPECT_OK(ValidatePartnerId(good)) << good;
   for (std::string bad :
        {std::string(""), std::string(".hidden"), std::string(".."), std::string("a/b"),
         std::string("a b"), std::string("é"), std::string(129, 'a')}) {
@@ -73,12 +74,12 @@ TEST(SiteLayout, IdsAreSafeKeySegments) {
     EXPECT_EQ(status.code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(status.message().find("object id"), std::string::npos) << status.message();
   }
-  EXPECT_TRUE(ValidateObjectId(std::string(128, 'a')).ok());
+  EXPECT_OK(ValidateObjectId(std::string(128, 'a')));
 }
 
 TEST(SiteLayout, TagFileNames) {
   for (const char* good : {"bagit.txt", "tagmanifest-sha256.txt", "meta/mods.xml", "a b.txt"}) {
-    EXPECT_TRUE(ValidateTagFileName(good).ok()) << good;
+    EXPECT_OK(ValidateTagFileName(good)) << good;
   }
   for (const char* bad :
        {"data/file.txt", "data", "../x", "/abs", "version.pb", "a\nb", "a\\b", "tmp/x", ""}) {
@@ -91,10 +92,10 @@ TEST(SiteLayout, SiteMarkerCarriesTheRepositoryIdAndOlderMarkersStillParse) {
   std::string text = FormatSiteMarker(marker);
   EXPECT_NE(text.find("\nrepository-id: 0123abcd\n"), std::string::npos) << text;
   auto parsed = ParseSiteMarker(text, "x/CAIRN-SITE");
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->repository_id, "0123abcd");
   auto older = ParseSiteMarker("cairn-site 1\nsite-id: a\ncreated: now\n", "m");
-  ASSERT_TRUE(older.ok());
+  ASSERT_OK(older);
   EXPECT_EQ(older->repository_id, "");
   EXPECT_EQ(FormatSiteMarker(*older), "cairn-site 1\nsite-id: a\ncreated: now\n");
   EXPECT_EQ(ParseSiteMarker("cairn-site 1\nsite-id: a\nrepository-id: ../x\n", "m").status().code(),
@@ -106,7 +107,7 @@ TEST(SiteLayout, SiteMarkerRoundTripAndRefusals) {
   std::string text = FormatSiteMarker(marker);
   EXPECT_EQ(text, "cairn-site 1\nsite-id: site-a\ncreated: 2026-11-21T12:00:00Z\n");
   auto parsed = ParseSiteMarker(text + "future-field: ignored\n", "x/CAIRN-SITE");
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->site_id, "site-a");
   EXPECT_EQ(parsed->created, "2026-11-21T12:00:00Z");
 

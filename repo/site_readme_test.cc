@@ -11,6 +11,7 @@
 #include "repo/site.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/sha256_stream.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -107,15 +108,15 @@ HandMadeBag MakeHandMadeBag(const std::map<std::string, std::string>& payload) {
 
 void Store(Site& site, const std::string& object, const HandMadeBag& bag) {
   for (const auto& [path, content] : bag.payload) {
-    ASSERT_TRUE(site.PutBlob(Sha256Hex(content), content).ok()) << path;
+    ASSERT_OK(site.PutBlob(Sha256Hex(content), content)) << path;
   }
   for (const auto& [name, content] : bag.tags) {
-    ASSERT_TRUE(site.PutTagFile("acme", object, 1, name, content).ok()) << name;
+    ASSERT_OK(site.PutTagFile("acme", object, 1, name, content)) << name;
   }
   for (const auto& [name, content] : bag.added) {
-    ASSERT_TRUE(site.PutTagFile("acme", object, 1, name, content).ok()) << name;
+    ASSERT_OK(site.PutTagFile("acme", object, 1, name, content)) << name;
   }
-  ASSERT_TRUE(site.PutVersionRecord("acme", object, 1, "not part of the bag").ok());
+  ASSERT_OK(site.PutVersionRecord("acme", object, 1, "not part of the bag"));
 }
 
 // Runs README steps 1-4 for bags/acme/<object>/v1 into `dest`.
@@ -136,7 +137,7 @@ class ReadmeRestore : public ::testing::Test {
   void SetUp() override {
     auto site =
         Site::Init(std::move(OpenBackend("file://" + (dir_ / "site").string())).value(), "site-a");
-    ASSERT_TRUE(site.ok()) << site.status().ToString();
+    ASSERT_OK(site);
     site_ = std::move(site).value();
     path_dir_ = CoreutilsOnlyPath(dir_ / "bin");
   }
@@ -148,7 +149,7 @@ class ReadmeRestore : public ::testing::Test {
     EXPECT_FALSE(fs::exists(dest / "version.pb"));
     for (const auto& [name, content] : bag.added) EXPECT_FALSE(fs::exists(dest / name)) << name;
     auto validation = bagit::ValidateBag(dest.string(), bagit::ValidateOptions{});
-    ASSERT_TRUE(validation.ok()) << validation.status().ToString();
+    ASSERT_OK(validation);
     EXPECT_TRUE(validation->report.valid()) << validation->report.ToText(false);
   }
 

@@ -6,11 +6,14 @@
 // stay pending, naming the site.
 #include <gtest/gtest.h>
 
-#include "repo/deposit_test_util.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
 using cairn::testing::WriteFile;
 
 class SwappedSiteTest : public DepositTest {
@@ -18,7 +21,7 @@ class SwappedSiteTest : public DepositTest {
   // Opens `site` (as a running daemon holds it), then puts an empty folder
   // at its path: the real one is renamed away.
   void SwapAfterOpen(const std::string& site) {
-    ASSERT_TRUE(repo_->OpenSite(site).ok());
+    ASSERT_OK(repo_->OpenSite(site));
     fs::rename(SitePath(site), dir_ / (site + "-away"));
     fs::create_directory(SitePath(site));
   }
@@ -49,7 +52,7 @@ TEST_F(SwappedSiteTest, ReplicationNeverWritesIntoAFolderSwappedInUnderTheSite) 
 
   clock_.Advance(3600 * kMicrosPerSecond);  // past the retry backoff
   Result<ReplicationSummary> drained = DrainReplication(*repo_, {});
-  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  ASSERT_OK(drained);
   EXPECT_EQ(drained->jobs_done, 0u);
   ASSERT_FALSE(drained->errors.empty());
   EXPECT_NE(drained->errors[0].find("site b"), std::string::npos) << drained->errors[0];
@@ -61,7 +64,7 @@ TEST_F(SwappedSiteTest, ReplicationNeverWritesIntoAFolderSwappedInUnderTheSite) 
   clock_.Advance(3600 * kMicrosPerSecond);
   Reopen();
   Result<ReplicationSummary> again = DrainReplication(*repo_, {});
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ(again->jobs_done, 1u);
   EXPECT_TRUE(fs::exists(SitePath("b") / "bags/acme/f/v1/version.pb"));
 }
@@ -84,7 +87,7 @@ TEST_F(SwappedSiteTest, DepositNeverWritesIntoASwappedFirstSite) {
 // The same folder, its marker gone (an emptied mount point): no write.
 TEST_F(SwappedSiteTest, ASiteWhoseMarkerIsGoneIsNeverWritten) {
   WriteFile(dir_ / "src/f/a.txt", "alpha");
-  ASSERT_TRUE(repo_->OpenSite("a").ok());
+  ASSERT_OK(repo_->OpenSite("a"));
   fs::remove(SitePath("a") / "CAIRN-SITE");
   fs::remove(SitePath("a") / "README.txt");
   fs::remove_all(SitePath("a") / "tmp");

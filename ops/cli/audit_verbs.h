@@ -17,7 +17,8 @@ void AddAuditScheduleCommands(CLI::App* audit_group, Globals& g);
 // Adds `report` to the `audit` group.
 void AddAuditReportCommand(CLI::App* audit_group, Globals& g);
 
-// Opens the repository of --repo / $CAIRN_REPO. FOR TESTS ONLY: when
+// Opens the repository of --repo / $CAIRN_REPO. FOR TESTS ONLY, and only in a
+// build with the test hooks (repo/test_hooks.h: cairn-testing): when
 // $CAIRN_FAKE_NOW is set (an ISO 8601 UTC date "2027-03-01" or
 // "2027-03-01T12:00:00Z", or seconds since the epoch), the repository's clock
 // is frozen at that time, so "due in 90 days" can be tested from the command

@@ -21,6 +21,7 @@
 #include "ops/cli/settings_sync.h"
 #include "policies/policy.h"
 #include "repo/site_layout.h"
+#include "repo/test_hooks.h"
 
 namespace cairn::cli {
 namespace {
@@ -236,8 +237,8 @@ Status ParseObjectScope(const std::string& partner_flag, const std::string& obje
 Result<std::unique_ptr<repo::Repository>> OpenRepositoryForAudit(const Globals& g) {
   CAIRN_ASSIGN_OR_RETURN(std::string root, RepoPath(g));
   repo::RepositoryOptions options;
-  if (const char* fake = std::getenv("CAIRN_FAKE_NOW"); fake && *fake) {
-    CAIRN_ASSIGN_OR_RETURN(int64_t now, ParseTime(fake, "CAIRN_FAKE_NOW"));
+  if (std::optional<repo::test_hooks::FakeNow> fake = repo::test_hooks::FakeNowSetting()) {
+    CAIRN_ASSIGN_OR_RETURN(int64_t now, ParseTime(fake->text, fake->variable));
     static repo::FakeClock clock;  // outlives the repository
     clock.Set(now);
     options.clock = &clock;

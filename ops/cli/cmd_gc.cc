@@ -36,7 +36,7 @@ int RunGc(const GcFlags& f, const Globals& g) {
   options.dry_run = f.dry_run;
   options.site = f.site;
   options.agent_version = CAIRN_VERSION;
-  auto repository = OpenRepositoryForAudit(g);  // honours CAIRN_FAKE_NOW, like the auditor
+  auto repository = OpenRepositoryForAudit(g);  // the auditor's clock (test hooks)
   if (!repository.ok()) return ReportError(repository.status());
   Result<repo::GcReport> report = repo::CollectGarbage(**repository, options);
   if (!report.ok()) return ReportError(report.status());

@@ -5,6 +5,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -30,19 +31,17 @@ class EventLogTest : public testing::CatalogTest {
       }
     }
   }
-  void Sql(const std::string& sql) {
-    ASSERT_TRUE(CatalogTestAccess::Db(*catalog_).Exec(sql).ok()) << sql;
-  }
+  void Sql(const std::string& sql) { ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec(sql)) << sql; }
   ChainVerdict Verify() {
     auto v = catalog_->VerifyEvents();
-    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_OK(v);
     return v.ok() ? *v : ChainVerdict{};
   }
 };
 
 TEST_F(EventLogTest, AppendsChainAndQueries) {
   auto all = catalog_->ListEvents({});
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 6u);
   EXPECT_EQ((*all)[0].prev_hash(), GenesisHash());
   for (size_t i = 1; i < all->size(); ++i) {
@@ -87,9 +86,9 @@ TEST_F(EventLogTest, EditedRecordDetected) {
   proto::Event e = events->at(3);
   e.set_detail("nothing to see");
   auto stmt = CatalogTestAccess::Db(*catalog_).Prepare("UPDATE events SET event = ? WHERE seq = 4");
-  ASSERT_TRUE(stmt.ok());
+  ASSERT_OK(stmt);
   stmt->BindBlob(1, e.SerializeAsString());
-  ASSERT_TRUE(stmt->Run().ok());
+  ASSERT_OK(stmt->Run());
   ChainVerdict v = Verify();
   EXPECT_EQ(v.first_bad_seq, 4u);
   EXPECT_THAT(v.problem, HasSubstr("edited"));
@@ -98,11 +97,11 @@ TEST_F(EventLogTest, EditedRecordDetected) {
   e.set_hash(EventHash(e));
   stmt->Reset();
   stmt->BindBlob(1, e.SerializeAsString());
-  ASSERT_TRUE(stmt->Run().ok());
+  ASSERT_OK(stmt->Run());
   auto fix_hash =
       CatalogTestAccess::Db(*catalog_).Prepare("UPDATE events SET hash = ? WHERE seq = 4");
   fix_hash->BindBlob(1, e.hash());
-  ASSERT_TRUE(fix_hash->Run().ok());
+  ASSERT_OK(fix_hash->Run());
   v = Verify();
   EXPECT_EQ(v.first_bad_seq, 5u);
   EXPECT_THAT(v.problem, HasSubstr("prev_hash"));
@@ -138,12 +137,12 @@ TEST_F(EventLogTest, ReorderedRowsNamed) {
 TEST_F(EventLogTest, AppendAfterReopenContinuesChain) {
   catalog_.reset();
   auto again = Catalog::Open(path());
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   std::vector<proto::Event> more(1);
   more[0].set_type("replication");
   ASSERT_EQ(*(*again)->AppendEvents(more), 7u);
   auto v = (*again)->VerifyEvents();
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_TRUE(v->ok) << v->problem;
   EXPECT_EQ(v->checked, 7u);
 }

@@ -6,6 +6,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -30,8 +31,8 @@ TEST_F(CatalogTest, LeasesOfAKilledProcessAreTakenBackAtOnce) {
   if (child == 0) _exit(0);
   ASSERT_GT(child, 0);
   ASSERT_EQ(waitpid(child, nullptr, 0), child);
-  ASSERT_TRUE(catalog_->EnqueueJob(Replicate("alive", "b")).ok());
-  ASSERT_TRUE(catalog_->EnqueueJob(Replicate("dead", "b")).ok());
+  ASSERT_OK(catalog_->EnqueueJob(Replicate("alive", "b")));
+  ASSERT_OK(catalog_->EnqueueJob(Replicate("dead", "b")));
   const int64_t hour = 3600 * kMicrosPerSecond;
   auto mine = catalog_->LeaseJobs(1, hour, "cairn " + std::to_string(getpid()));
   ASSERT_EQ(mine->size(), 1u);
@@ -39,7 +40,7 @@ TEST_F(CatalogTest, LeasesOfAKilledProcessAreTakenBackAtOnce) {
   ASSERT_EQ(catalog_->LeaseJobs(1, hour, "cairn " + std::to_string(child))->size(), 1u);
   // The hour has not passed: only the dead holder's job comes back.
   auto again = catalog_->LeaseJobs(10, hour, "rerun");
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].job.blob(), "dead");
   EXPECT_EQ((*again)[0].lease_owner, "rerun");
@@ -56,7 +57,7 @@ TEST_F(CatalogTest, LeaseCompleteAndDedup) {
   EXPECT_EQ(catalog_->CountJobs()->queued, 3u);
 
   auto leased = catalog_->LeaseJobs(2, 60 * kMicrosPerSecond, "w1");
-  ASSERT_TRUE(leased.ok());
+  ASSERT_OK(leased);
   ASSERT_EQ(leased->size(), 2u);
   EXPECT_EQ((*leased)[0].id, *id1);
   EXPECT_EQ((*leased)[0].job.blob(), "b1");
@@ -67,7 +68,7 @@ TEST_F(CatalogTest, LeaseCompleteAndDedup) {
   EXPECT_EQ((*other)[0].job.target_site(), "c");
   EXPECT_TRUE(catalog_->LeaseJobs(10, 60 * kMicrosPerSecond, "w3")->empty());
 
-  ASSERT_TRUE(catalog_->CompleteJob(*id1).ok());
+  ASSERT_OK(catalog_->CompleteJob(*id1));
   EXPECT_TRUE(catalog_->CompleteJob(*id1).IsNotFound());
   auto counts = catalog_->CountJobs();
   EXPECT_EQ(counts->leased, 2u);
@@ -76,10 +77,10 @@ TEST_F(CatalogTest, LeaseCompleteAndDedup) {
 
 TEST_F(CatalogTest, FailRetriesWithBackoffThenGivesUp) {
   auto id = catalog_->EnqueueJob(Replicate("b1", "b"));
-  ASSERT_TRUE(id.ok());
+  ASSERT_OK(id);
   const Backoff backoff;  // the defaults the fixture's catalog uses
   ASSERT_EQ(catalog_->LeaseJobs(1, kMicrosPerSecond, "w")->size(), 1u);
-  ASSERT_TRUE(catalog_->FailJob(*id, Status::Unavailable("site b down")).ok());
+  ASSERT_OK(catalog_->FailJob(*id, Status::Unavailable("site b down")));
   auto jobs = catalog_->ListJobs();
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ((*jobs)[0].state, "queued");
@@ -91,14 +92,14 @@ TEST_F(CatalogTest, FailRetriesWithBackoffThenGivesUp) {
   EXPECT_TRUE(catalog_->LeaseJobs(1, kMicrosPerSecond, "w")->empty());
   clock_.Advance(backoff.base_micros);
   ASSERT_EQ(catalog_->LeaseJobs(1, kMicrosPerSecond, "w")->size(), 1u);
-  ASSERT_TRUE(catalog_->FailJob(*id, Status::Unavailable("still down")).ok());
+  ASSERT_OK(catalog_->FailJob(*id, Status::Unavailable("still down")));
   EXPECT_EQ(catalog_->ListJobs()->at(0).job.next_try_unix_micros(),
             clock_.NowMicros() + 2 * backoff.base_micros);
 
   // A non-retryable error gives up at once; enqueueing the same work revives it.
   clock_.Advance(2 * backoff.base_micros);
   ASSERT_EQ(catalog_->LeaseJobs(1, kMicrosPerSecond, "w")->size(), 1u);
-  ASSERT_TRUE(catalog_->FailJob(*id, Status::Corruption("source copy is bad")).ok());
+  ASSERT_OK(catalog_->FailJob(*id, Status::Corruption("source copy is bad")));
   EXPECT_EQ(catalog_->CountJobs()->failed, 1u);
   EXPECT_TRUE(catalog_->LeaseJobs(1, kMicrosPerSecond, "w")->empty());
   EXPECT_EQ(*catalog_->EnqueueJob(Replicate("b1", "b")), *id);
@@ -108,11 +109,11 @@ TEST_F(CatalogTest, FailRetriesWithBackoffThenGivesUp) {
 }
 
 TEST_F(CatalogTest, ExpiredLeaseIsTakenOverAndQueueSurvivesReopen) {
-  ASSERT_TRUE(catalog_->EnqueueJob(Replicate("b1", "b")).ok());
+  ASSERT_OK(catalog_->EnqueueJob(Replicate("b1", "b")));
   proto::Job repair = Replicate("b9", "c");
   repair.set_kind(proto::JOB_KIND_REPAIR);
   repair.set_object("other");
-  ASSERT_TRUE(catalog_->EnqueueJob(repair).ok());
+  ASSERT_OK(catalog_->EnqueueJob(repair));
   JobFilter only_o;
   only_o.object = "o";
   ASSERT_EQ(catalog_->LeaseJobs(10, 10 * kMicrosPerSecond, "crashed", only_o)->size(), 1u);
@@ -121,7 +122,7 @@ TEST_F(CatalogTest, ExpiredLeaseIsTakenOverAndQueueSurvivesReopen) {
   CatalogOptions options;
   options.clock = &clock_;
   auto reopened = Catalog::Open(path(), options);
-  ASSERT_TRUE(reopened.ok());
+  ASSERT_OK(reopened);
   catalog_ = std::move(reopened).value();
   JobFilter replicate;
   replicate.kind = proto::JOB_KIND_REPLICATE;

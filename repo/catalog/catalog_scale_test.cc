@@ -6,6 +6,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -33,10 +34,10 @@ TEST_F(CatalogTest, TwoHundredThousandFileVersion) {
   }
   v.tag_files.push_back(TagFileEntry{0, "manifest-sha256.txt", 123, FakeSha(kFiles)});
   auto id = catalog_->InsertVersion(v);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_OK(id);
 
   auto got = catalog_->GetVersion("p1", "big", std::nullopt, true);
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   ASSERT_EQ(got->files.size(), kFiles);
   EXPECT_EQ(got->file_count, kFiles);
   for (size_t i = 1; i < got->files.size(); ++i) {
@@ -44,14 +45,14 @@ TEST_F(CatalogTest, TwoHundredThousandFileVersion) {
   }
   EXPECT_EQ(*catalog_->MinOkCopies(*id), 1u);
   auto usage = catalog_->GetUsage();
-  ASSERT_TRUE(usage.ok());
+  ASSERT_OK(usage);
   EXPECT_EQ(usage->partners[0].files, kFiles);
 
   // The show query reads the version's rows through the primary key, not a scan.
   auto plan = CatalogTestAccess::Db(*catalog_).Prepare(
       "EXPLAIN QUERY PLAN SELECT path, size, sha256 FROM files WHERE version_id = 1 "
       "ORDER BY path");
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   std::string details;
   while (*plan->Step()) details += plan->Text(3) + "\n";
   EXPECT_THAT(details, ::testing::HasSubstr("USING PRIMARY KEY"));

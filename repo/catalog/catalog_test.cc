@@ -6,6 +6,7 @@
 
 #include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/migrations.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -15,23 +16,23 @@ using ::testing::HasSubstr;
 
 TEST_F(CatalogTest, MigratesFromEmptyAndReopens) {
   auto v = catalog_->SchemaVersion();
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_EQ(*v, LatestSchemaVersion());
   {
     auto mode = CatalogTestAccess::Db(*catalog_).Prepare("PRAGMA journal_mode");
-    ASSERT_TRUE(mode.ok());
+    ASSERT_OK(mode);
     ASSERT_TRUE(*mode->Step());
     EXPECT_EQ(mode->Text(0), "wal");
   }  // an unfinished statement would hold the next write's transaction open
-  ASSERT_TRUE(catalog_->AddSite("a", "file:///x/a", "").ok());
+  ASSERT_OK(catalog_->AddSite("a", "file:///x/a", ""));
   catalog_.reset();
 
   CatalogOptions options;
   options.create_if_missing = false;
   auto again = Catalog::Open(path(), options);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   auto sites = (*again)->ListSites();
-  ASSERT_TRUE(sites.ok());
+  ASSERT_OK(sites);
   ASSERT_EQ(sites->size(), 1u);
   EXPECT_EQ((*sites)[0].name, "a");
 }
@@ -46,7 +47,7 @@ TEST_F(CatalogTest, MissingFileNotCreatedWhenAsked) {
 }
 
 TEST_F(CatalogTest, NewerCatalogIsAClearError) {
-  ASSERT_TRUE(CatalogTestAccess::Db(*catalog_).Exec("PRAGMA user_version = 999").ok());
+  ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec("PRAGMA user_version = 999"));
   catalog_.reset();
   auto r = Catalog::Open(path());
   ASSERT_FALSE(r.ok());
@@ -70,12 +71,12 @@ TEST_F(CatalogTest, SitesAndPartners) {
   EXPECT_TRUE(catalog_->AddPartner("p1", "again").status().IsAlreadyExists());
   EXPECT_EQ(catalog_->AddPartner("", "x").status().code(), Code::kInvalidArgument);
   auto site = catalog_->GetSite("c");
-  ASSERT_TRUE(site.ok());
+  ASSERT_OK(site);
   EXPECT_EQ(site->region, "us");
   EXPECT_EQ(site->created_micros, clock_.NowMicros());
   EXPECT_THAT(catalog_->GetSite("zz").status().message(), HasSubstr("zz"));
   auto partners = catalog_->ListPartners();
-  ASSERT_TRUE(partners.ok());
+  ASSERT_OK(partners);
   ASSERT_EQ(partners->size(), 2u);
   EXPECT_EQ((*partners)[1].name, "Partner Two");
   EXPECT_TRUE(catalog_->GetPartner("nobody").status().IsNotFound());
@@ -84,11 +85,11 @@ TEST_F(CatalogTest, SitesAndPartners) {
 TEST_F(CatalogTest, PoliciesStoredCheckedAndResolved) {
   AddSitesAndPartners();
   auto builtin = catalog_->EffectivePolicy("p1");
-  ASSERT_TRUE(builtin.ok());
+  ASSERT_OK(builtin);
   EXPECT_EQ(builtin->copies(), 2u);
 
-  ASSERT_TRUE(catalog_->SetPolicy({std::string(kDefaultPolicyScope), "copies: 3", "d", ""}).ok());
-  ASSERT_TRUE(catalog_->SetPolicy({"p2", "copies: 1 sites: \"c\"", "p2.textpb", ""}).ok());
+  ASSERT_OK(catalog_->SetPolicy({std::string(kDefaultPolicyScope), "copies: 3", "d", ""}));
+  ASSERT_OK(catalog_->SetPolicy({"p2", "copies: 1 sites: \"c\"", "p2.textpb", ""}));
   EXPECT_EQ(catalog_->EffectivePolicy("p1")->copies(), 3u);
   EXPECT_EQ(catalog_->EffectivePolicy("p2")->copies(), 1u);
   EXPECT_EQ(catalog_->GetPolicy("p2")->text, "copies: 1 sites: \"c\"");
@@ -120,16 +121,16 @@ TEST_F(CatalogTest, VersionsRoundTrip) {
   job.set_target_site("b");
   v1.jobs.push_back(job);
   auto id1 = catalog_->InsertVersion(v1);
-  ASSERT_TRUE(id1.ok()) << id1.status().ToString();
+  ASSERT_OK(id1);
   EXPECT_GT(v1.tag_files[0].id, 0);
   EXPECT_EQ(*catalog_->NextVersion("p1", "obj"), 2u);
   EXPECT_TRUE(catalog_->InsertVersion(v1).status().IsAlreadyExists());
 
   NewVersion v2 = MakeVersion("p1", "obj", 2, {"alpha", "gamma", "delta"});
-  ASSERT_TRUE(catalog_->InsertVersion(v2).ok());
+  ASSERT_OK(catalog_->InsertVersion(v2));
 
   auto latest = catalog_->GetVersion("p1", "obj", std::nullopt, true);
-  ASSERT_TRUE(latest.ok());
+  ASSERT_OK(latest);
   EXPECT_EQ(latest->version, 2u);
   EXPECT_EQ(latest->file_count, 3u);
   EXPECT_EQ(latest->payload_bytes, 5u + 5u + 5u);
@@ -140,14 +141,14 @@ TEST_F(CatalogTest, VersionsRoundTrip) {
   EXPECT_EQ(latest->tag_files[0].name, "bagit.txt");
 
   auto first = catalog_->GetVersion("p1", "obj", 1, false);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   EXPECT_TRUE(first->files.empty());
   EXPECT_EQ(first->depositor, "tester");
   EXPECT_THAT(catalog_->GetVersion("p1", "obj", 7, false).status().message(),
               HasSubstr("p1/obj@v7"));
 
   auto objects = catalog_->ListObjects("");
-  ASSERT_TRUE(objects.ok());
+  ASSERT_OK(objects);
   ASSERT_EQ(objects->size(), 1u);
   EXPECT_EQ((*objects)[0].latest_version, 2u);
   EXPECT_EQ((*objects)[0].version_count, 2u);
@@ -156,7 +157,7 @@ TEST_F(CatalogTest, VersionsRoundTrip) {
 
   // Events and jobs went in with the version.
   auto events = catalog_->ListEvents({});
-  ASSERT_TRUE(events.ok());
+  ASSERT_OK(events);
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].partner(), "p1");
   EXPECT_EQ((*events)[0].version(), 1u);
@@ -164,7 +165,7 @@ TEST_F(CatalogTest, VersionsRoundTrip) {
 
   // Replicas: version 1 is on site a (2 blobs + 2 tag files, ok).
   auto replicas = catalog_->ReplicasOf(*id1);
-  ASSERT_TRUE(replicas.ok());
+  ASSERT_OK(replicas);
   ASSERT_EQ(replicas->size(), 4u);
   for (const ReplicaRecord& r : *replicas) {
     EXPECT_EQ(r.site, "a");
@@ -180,7 +181,7 @@ TEST_F(CatalogTest, ReplicaStatesAndBlobs) {
   NewVersion v = MakeVersion("p1", "obj", 1, {"x"});
   v.stored_on = {"a"};
   auto id = catalog_->InsertVersion(v);
-  ASSERT_TRUE(id.ok());
+  ASSERT_OK(id);
   const std::string sha = testing::Sha("x");
   EXPECT_TRUE(catalog_->BlobExists(sha));
   EXPECT_EQ(catalog_->BlobSize(sha)->value(), 1u);
@@ -188,8 +189,7 @@ TEST_F(CatalogTest, ReplicaStatesAndBlobs) {
   EXPECT_EQ(catalog_->BlobOnSite(sha, "a")->value(), ReplicaState::kOk);
   EXPECT_FALSE(catalog_->BlobOnSite(sha, "b")->has_value());
 
-  ASSERT_TRUE(
-      catalog_->SetReplicaState(ReplicaRef::Blob(sha), "b", ReplicaState::kPending, -1, -1).ok());
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(sha), "b", ReplicaState::kPending, -1, -1));
   EXPECT_EQ(catalog_->BlobOnSite(sha, "b")->value(), ReplicaState::kPending);
   ASSERT_TRUE(catalog_
                   ->SetReplicaState(ReplicaRef::Blob(sha), "a", ReplicaState::kCorrupt, 5, -1,
@@ -200,7 +200,7 @@ TEST_F(CatalogTest, ReplicaStatesAndBlobs) {
           ->SetReplicaState(ReplicaRef::TagFile(v.tag_files[0].id), "b", ReplicaState::kOk, 7, 8)
           .ok());
   auto replicas = catalog_->ReplicasOf(*id);
-  ASSERT_TRUE(replicas.ok());
+  ASSERT_OK(replicas);
   int corrupt = 0, tag_on_b = 0;
   for (const ReplicaRecord& r : *replicas) {
     if (r.state == ReplicaState::kCorrupt) {
@@ -254,33 +254,32 @@ class MigrationUnreadableTest : public ::testing::Test {
 TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAccepted) {
   {
     auto db = sql::Db::Open(path(), true, 1000);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     for (const Migration& m : AllMigrations()) {
       if (m.version > 2) break;
-      ASSERT_TRUE(db->Exec(m.sql).ok()) << m.name;
+      ASSERT_OK(db->Exec(m.sql)) << m.name;
     }
-    ASSERT_TRUE(db->Exec("PRAGMA user_version = 2").ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO sites (id, name, url, region, created) "
-                         "VALUES (7, 'a', 'file:///x/a', '', 1)")
-                    .ok());
-    ASSERT_TRUE(
-        db->Exec("INSERT INTO blobs (sha256, size) VALUES ('" + std::string(64, 'a') + "', 5)")
-            .ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO replicas (id, site_id, blob, state, last_verified, "
-                         "next_due, detail) VALUES (42, 7, '" +
-                         std::string(64, 'a') + "', 'corrupt', 11, 22, 'why')")
-                    .ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO audit_runs (id, started) VALUES (3, 1)").ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO audit_findings (id, run_id, kind, site, detail) "
-                         "VALUES (9, 3, 'missing', 'a', 'gone')")
-                    .ok());
+    ASSERT_OK(db->Exec("PRAGMA user_version = 2"));
+    ASSERT_OK(
+        db->Exec("INSERT INTO sites (id, name, url, region, created) "
+                 "VALUES (7, 'a', 'file:///x/a', '', 1)"));
+    ASSERT_OK(
+        db->Exec("INSERT INTO blobs (sha256, size) VALUES ('" + std::string(64, 'a') + "', 5)"));
+    ASSERT_OK(
+        db->Exec("INSERT INTO replicas (id, site_id, blob, state, last_verified, "
+                 "next_due, detail) VALUES (42, 7, '" +
+                 std::string(64, 'a') + "', 'corrupt', 11, 22, 'why')"));
+    ASSERT_OK(db->Exec("INSERT INTO audit_runs (id, started) VALUES (3, 1)"));
+    ASSERT_OK(
+        db->Exec("INSERT INTO audit_findings (id, run_id, kind, site, detail) "
+                 "VALUES (9, 3, 'missing', 'a', 'gone')"));
   }
   auto catalog = Catalog::Open(path());
-  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  ASSERT_OK(catalog);
   sql::Db& db = CatalogTestAccess::Db(**catalog);
   auto row = db.Prepare(
       "SELECT id, site_id, state, last_verified, next_due, detail, read_failures FROM replicas");
-  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_OK(row);
   ASSERT_TRUE(*row->Step());
   EXPECT_EQ(row->Int(0), 42);
   EXPECT_EQ(row->Int(1), 7);
@@ -290,7 +289,7 @@ TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAcce
   EXPECT_EQ(row->Text(5), "why");
   EXPECT_EQ(row->Int(6), 0);
   row->Reset();
-  EXPECT_TRUE(db.Exec("UPDATE replicas SET state = 'unreadable', read_failures = 3").ok());
+  EXPECT_OK(db.Exec("UPDATE replicas SET state = 'unreadable', read_failures = 3"));
   EXPECT_FALSE(db.Exec("UPDATE replicas SET state = 'bogus'").ok()) << "the CHECK is kept";
   EXPECT_EQ(*db.QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
                          "tbl_name = 'replicas'"),
@@ -298,9 +297,9 @@ TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAcce
   EXPECT_EQ(*db.QueryInt("SELECT COUNT(*) FROM audit_findings WHERE id = 9 AND run_id = 3 AND "
                          "kind = 'missing' AND detail = 'gone'"),
             1);
-  EXPECT_TRUE(db.Exec("INSERT INTO audit_findings (run_id, kind) VALUES (3, 'unreadable'), "
-                      "(3, 'uncataloged')")
-                  .ok());
+  EXPECT_OK(
+      db.Exec("INSERT INTO audit_findings (run_id, kind) VALUES (3, 'unreadable'), "
+              "(3, 'uncataloged')"));
   EXPECT_FALSE(db.Exec("INSERT INTO audit_findings (run_id, kind) VALUES (3, 'bogus')").ok());
 }
 

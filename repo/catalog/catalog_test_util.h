@@ -10,6 +10,7 @@
 
 #include "bagit/digest.h"
 #include "repo/catalog/catalog.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -36,18 +37,18 @@ class CatalogTest : public ::testing::Test {
     CatalogOptions options;
     options.clock = &clock_;
     auto opened = Catalog::Open(path(), options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     catalog_ = std::move(opened).value();
   }
   std::string path() const { return (dir_.path() / "catalog.db").string(); }
 
   // Adds sites a, b (region eu) and c (region us) and partners p1, p2.
   void AddSitesAndPartners() {
-    ASSERT_TRUE(catalog_->AddSite("a", "file:///x/a", "eu").ok());
-    ASSERT_TRUE(catalog_->AddSite("b", "file:///x/b", "eu").ok());
-    ASSERT_TRUE(catalog_->AddSite("c", "file:///x/c", "us").ok());
-    ASSERT_TRUE(catalog_->AddPartner("p1", "Partner One").ok());
-    ASSERT_TRUE(catalog_->AddPartner("p2", "Partner Two").ok());
+    ASSERT_OK(catalog_->AddSite("a", "file:///x/a", "eu"));
+    ASSERT_OK(catalog_->AddSite("b", "file:///x/b", "eu"));
+    ASSERT_OK(catalog_->AddSite("c", "file:///x/c", "us"));
+    ASSERT_OK(catalog_->AddPartner("p1", "Partner One"));
+    ASSERT_OK(catalog_->AddPartner("p2", "Partner Two"));
   }
 
   // A version whose files have the given contents (path "data/<i>.txt").

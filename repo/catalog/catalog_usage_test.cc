@@ -3,6 +3,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -20,7 +21,7 @@ const PartnerUsage& Of(const Usage& u, const std::string& id) {
 
 TEST_F(CatalogTest, SharedBytesSplitFairly) {
   AddSitesAndPartners();
-  ASSERT_TRUE(catalog_->AddPartner("p3", "").ok());
+  ASSERT_OK(catalog_->AddPartner("p3", ""));
   const std::string shared(600, 's');  // held by p1 and p2
   const std::string own1(100, '1');    // p1 only, in two versions
   const std::string own2(50, '2');     // p2 only
@@ -33,10 +34,10 @@ TEST_F(CatalogTest, SharedBytesSplitFairly) {
   for (NewVersion* v : {&a1, &a2, &b1}) {
     for (TagFileEntry& t : v->tag_files)
       t.sha256 = testing::Sha(t.sha256 + v->partner + std::to_string(v->version));
-    ASSERT_TRUE(catalog_->InsertVersion(*v).ok());
+    ASSERT_OK(catalog_->InsertVersion(*v));
   }
   auto usage = catalog_->GetUsage();
-  ASSERT_TRUE(usage.ok()) << usage.status().ToString();
+  ASSERT_OK(usage);
   const uint64_t tags = 55 + 100;  // per version (see MakeVersion)
 
   const PartnerUsage& p1 = Of(*usage, "p1");

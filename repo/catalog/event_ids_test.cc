@@ -8,6 +8,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 namespace {
@@ -51,7 +52,7 @@ class EventIdsTest : public testing::CatalogTest {
   // A second connection to the same catalog file, as the auditor opens.
   sql::Db OtherConnection() {
     auto db = sql::Db::Open(path(), false, 30'000);
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_OK(db);
     return std::move(db).value();
   }
 };
@@ -85,7 +86,7 @@ TEST_F(EventIdsTest, InTransactionCommitsOrRollsBackWithTheCallersRows) {
   sql::Db db = OtherConnection();
   {
     auto tx = sql::Transaction::Begin(db);
-    ASSERT_TRUE(tx.ok());
+    ASSERT_OK(tx);
     std::vector<proto::Event> lost = Checks(5);
     ASSERT_EQ(*AppendEventsInTransaction(db, clock_.NowMicros(), lost), 8u);
     // Destroyed without Commit: rolled back.
@@ -93,16 +94,16 @@ TEST_F(EventIdsTest, InTransactionCommitsOrRollsBackWithTheCallersRows) {
   EXPECT_EQ(catalog_->GetEventHead()->seq, 3u);
   {
     auto tx = sql::Transaction::Begin(db);
-    ASSERT_TRUE(tx.ok());
+    ASSERT_OK(tx);
     std::vector<proto::Event> kept = Checks(4);
     ASSERT_EQ(*AppendEventsInTransaction(db, clock_.NowMicros(), kept), 7u);
     EXPECT_EQ(kept[0].prev_hash(), first[2].hash());
-    ASSERT_TRUE(tx->Commit().ok());
+    ASSERT_OK(tx->Commit());
   }
   std::vector<proto::Event> after = Checks(1);
   ASSERT_EQ(*catalog_->AppendEvents(after), 8u);
   auto v = catalog_->VerifyEvents();
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_TRUE(v->ok) << v->problem;
   EXPECT_EQ(v->checked, 8u);
 }

@@ -13,6 +13,7 @@
 #include "repo/repository.h"
 #include "repo/site.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -25,7 +26,7 @@ class SegmentsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto repo = Repository::Init((tmp_ / "repo").string());
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     repo_ = std::move(repo).value();
   }
 
@@ -39,7 +40,7 @@ class SegmentsTest : public ::testing::Test {
       e.set_detail(detail + std::to_string(i));
       events.push_back(e);
     }
-    ASSERT_TRUE(repo_->catalog().AppendEvents(events).ok());
+    ASSERT_OK(repo_->catalog().AppendEvents(events));
   }
 
   std::vector<std::string> SegmentFiles(const std::string& site) {
@@ -60,7 +61,7 @@ class SegmentsTest : public ::testing::Test {
 TEST_F(SegmentsTest, FlushWritesOneSegmentPerSiteThenOnlyTheNewEvents) {
   Append(5);
   auto first = FlushEventSegments(*repo_);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   EXPECT_EQ(first->head_seq, 5u);
   ASSERT_EQ(first->sites.size(), 2u);
   for (const SiteFlush& s : first->sites) {
@@ -73,47 +74,47 @@ TEST_F(SegmentsTest, FlushWritesOneSegmentPerSiteThenOnlyTheNewEvents) {
             std::vector<std::string>{"00000000000000000001-00000000000000000005.pb"});
 
   auto again = FlushEventSegments(*repo_);
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   for (const SiteFlush& s : again->sites) EXPECT_EQ(s.segments_written, 0u);
 
   Append(3);
-  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  ASSERT_OK(FlushEventSegments(*repo_));
   EXPECT_EQ(SegmentFiles("b"),
             (std::vector<std::string>{"00000000000000000001-00000000000000000005.pb",
                                       "00000000000000000006-00000000000000000008.pb"}));
   auto site = repo_->OpenSite("b");
-  ASSERT_TRUE(site.ok());
+  ASSERT_OK(site);
   auto log = ReadSiteEventLog(**site);
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   EXPECT_TRUE(log->chain_ok) << log->problem;
   ASSERT_EQ(log->events.size(), 8u);
   auto ours = repo_->catalog().ListEvents();
-  ASSERT_TRUE(ours.ok());
+  ASSERT_OK(ours);
   for (size_t i = 0; i < 8; ++i) EXPECT_EQ(log->events[i].hash(), (*ours)[i].hash());
 }
 
 TEST_F(SegmentsTest, LongBacklogIsSplitIntoBoundedSegments) {
   Append(static_cast<int>(kMaxSegmentEvents) + 10);
   auto flushed = FlushEventSegments(*repo_);
-  ASSERT_TRUE(flushed.ok());
+  ASSERT_OK(flushed);
   EXPECT_EQ(flushed->sites[0].segments_written, 2u);
   auto site = repo_->OpenSite("a");
   auto last = LastSeqOnSite(**site);
-  ASSERT_TRUE(last.ok());
+  ASSERT_OK(last);
   EXPECT_EQ(*last, kMaxSegmentEvents + 10);
 }
 
 TEST_F(SegmentsTest, SiteThatIsDownIsSkippedAndCaughtUpLater) {
   Append(2);
-  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  ASSERT_OK(FlushEventSegments(*repo_));
   Append(2);
   // A fresh Repository: site b's folder is gone (unmounted) when it opens it.
   fs::path b = fs::path(repo_->root()) / "sites" / "b";
   fs::rename(b, fs::path(repo_->root()) / "b-away");
   auto reopened = Repository::Open(repo_->root());
-  ASSERT_TRUE(reopened.ok());
+  ASSERT_OK(reopened);
   auto flushed = FlushEventSegments(**reopened);
-  ASSERT_TRUE(flushed.ok());
+  ASSERT_OK(flushed);
   ASSERT_EQ(flushed->sites.size(), 2u);
   EXPECT_EQ(flushed->sites[0].site, "a");
   EXPECT_EQ(flushed->sites[0].held_after, 4u);
@@ -123,9 +124,9 @@ TEST_F(SegmentsTest, SiteThatIsDownIsSkippedAndCaughtUpLater) {
 
   fs::rename(fs::path(repo_->root()) / "b-away", b);
   auto back = Repository::Open(repo_->root());
-  ASSERT_TRUE(back.ok());
+  ASSERT_OK(back);
   auto caught_up = FlushEventSegments(**back);
-  ASSERT_TRUE(caught_up.ok());
+  ASSERT_OK(caught_up);
   EXPECT_EQ(caught_up->sites[1].held_before, 2u);
   EXPECT_EQ(caught_up->sites[1].held_after, 4u);
   EXPECT_EQ(SegmentFiles("b").size(), 2u);
@@ -133,14 +134,14 @@ TEST_F(SegmentsTest, SiteThatIsDownIsSkippedAndCaughtUpLater) {
 
 TEST_F(SegmentsTest, SiteAheadOfTheCatalogIsLeftUntouched) {
   Append(3);
-  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  ASSERT_OK(FlushEventSegments(*repo_));
   // A catalog that ends earlier than the site (rebuilt from an older copy).
   TempDir other;
   auto fresh = Catalog::Open((other.path() / "c.db").string());
-  ASSERT_TRUE(fresh.ok());
+  ASSERT_OK(fresh);
   std::vector<proto::Event> one(1);
   one[0].set_type("ingestion");
-  ASSERT_TRUE((*fresh)->AppendEvents(one).ok());
+  ASSERT_OK((*fresh)->AppendEvents(one));
   auto site = repo_->OpenSite("a");
   auto flush = FlushEventSegmentsToSite(**fresh, **site, "a");
   EXPECT_FALSE(flush.ok());
@@ -150,7 +151,7 @@ TEST_F(SegmentsTest, SiteAheadOfTheCatalogIsLeftUntouched) {
   std::vector<proto::Event> two(2);
   two[0].set_type("ingestion");
   two[1].set_type("ingestion");
-  ASSERT_TRUE((*fresh)->AppendEvents(two).ok());
+  ASSERT_OK((*fresh)->AppendEvents(two));
   auto diverged = FlushEventSegmentsToSite(**fresh, **site, "a");
   EXPECT_FALSE(diverged.ok());
   EXPECT_NE(diverged.status().message().find("diverged"), std::string::npos);
@@ -159,21 +160,21 @@ TEST_F(SegmentsTest, SiteAheadOfTheCatalogIsLeftUntouched) {
 
 TEST_F(SegmentsTest, ReadingATamperedSegmentReportsTheFirstBadEvent) {
   Append(4);
-  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  ASSERT_OK(FlushEventSegments(*repo_));
   Append(4);
-  ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+  ASSERT_OK(FlushEventSegments(*repo_));
   auto site = repo_->OpenSite("a");
   const std::string key = layout::EventSegmentKey(5, 8);
   auto bytes = (*site)->ReadAll(key);
-  ASSERT_TRUE(bytes.ok());
+  ASSERT_OK(bytes);
   proto::EventSegment segment;
   ASSERT_TRUE(segment.ParseFromString(*bytes));
   segment.mutable_events(1)->set_detail("rewritten");  // event 6
-  ASSERT_TRUE((*site)->backend().Remove(key).ok());
-  ASSERT_TRUE((*site)->backend().Put(key, segment.SerializeAsString()).ok());
+  ASSERT_OK((*site)->backend().Remove(key));
+  ASSERT_OK((*site)->backend().Put(key, segment.SerializeAsString()));
 
   auto log = ReadSiteEventLog(**site);
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   EXPECT_FALSE(log->chain_ok);
   EXPECT_EQ(log->first_bad_seq, 6u);
   EXPECT_EQ(log->events.size(), 5u);
@@ -185,16 +186,16 @@ TEST_F(SegmentsTest, OverlappingSegmentsThatAgreeAreAccepted) {
   Append(6);
   auto site = repo_->OpenSite("a");
   auto events = repo_->catalog().ListEvents();
-  ASSERT_TRUE(events.ok());
+  ASSERT_OK(events);
   auto put = [&](uint64_t first, uint64_t last) {
     proto::EventSegment s;
     for (uint64_t q = first; q <= last; ++q) *s.add_events() = (*events)[q - 1];
-    ASSERT_TRUE((*site)->PutEventSegment(first, last, s.SerializeAsString()).ok());
+    ASSERT_OK((*site)->PutEventSegment(first, last, s.SerializeAsString()));
   };
   put(1, 4);
   put(3, 6);  // two flushes that raced
   auto log = ReadSiteEventLog(**site);
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   EXPECT_TRUE(log->chain_ok) << log->problem;
   EXPECT_EQ(log->events.size(), 6u);
 }
@@ -206,12 +207,12 @@ TEST_F(SegmentsTest, GapBetweenSegmentsIsABreak) {
   auto put = [&](uint64_t first, uint64_t last) {
     proto::EventSegment s;
     for (uint64_t q = first; q <= last; ++q) *s.add_events() = (*events)[q - 1];
-    ASSERT_TRUE((*site)->PutEventSegment(first, last, s.SerializeAsString()).ok());
+    ASSERT_OK((*site)->PutEventSegment(first, last, s.SerializeAsString()));
   };
   put(1, 2);
   put(5, 6);
   auto log = ReadSiteEventLog(**site);
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   EXPECT_FALSE(log->chain_ok);
   EXPECT_EQ(log->first_bad_seq, 3u);
   EXPECT_EQ(log->events.size(), 2u);
@@ -223,7 +224,7 @@ class SiteLogCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto repo = Repository::Init((tmp_ / "repo").string());
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     repo_ = std::move(repo).value();
     AppendAndFlush(4);
     AppendAndFlush(4);  // segments 1-4 and 5-8 on a and b
@@ -238,25 +239,25 @@ class SiteLogCheckTest : public ::testing::Test {
       e.set_detail("check " + std::to_string(i));
       events.push_back(e);
     }
-    ASSERT_TRUE(repo_->catalog().AppendEvents(events).ok());
-    ASSERT_TRUE(FlushEventSegments(*repo_).ok());
+    ASSERT_OK(repo_->catalog().AppendEvents(events));
+    ASSERT_OK(FlushEventSegments(*repo_));
   }
 
   Site& SiteNamed(const std::string& name) {
     auto site = repo_->OpenSite(name);
-    EXPECT_TRUE(site.ok()) << site.status().ToString();
+    EXPECT_OK(site);
     return **site;
   }
 
   // Overwrites `key` on site `name` behind Cairn's back.
   void Overwrite(const std::string& name, const std::string& key, const std::string& bytes) {
-    ASSERT_TRUE(SiteNamed(name).backend().Put(key, bytes).ok());
+    ASSERT_OK(SiteNamed(name).backend().Put(key, bytes));
   }
 
   // Segment 5-8 with event 6's detail edited (its hash no longer matches).
   std::string EditedSegment() {
     auto bytes = SiteNamed("b").ReadAll(layout::EventSegmentKey(5, 8));
-    EXPECT_TRUE(bytes.ok());
+    EXPECT_OK(bytes);
     proto::EventSegment segment;
     EXPECT_TRUE(segment.ParseFromString(*bytes));
     segment.mutable_events(1)->set_detail("rewritten");
@@ -278,9 +279,9 @@ class SiteLogCheckTest : public ::testing::Test {
 TEST_F(SiteLogCheckTest, SitesThatAgreeOrAreOnlyBehindHaveNoFindings) {
   std::vector<proto::Event> more(2);
   for (auto& e : more) e.set_type(std::string(kFixityCheck.label));
-  ASSERT_TRUE(repo_->catalog().AppendEvents(more).ok());  // not flushed: the sites are behind
+  ASSERT_OK(repo_->catalog().AppendEvents(more));  // not flushed: the sites are behind
   auto check = Check("a");
-  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  ASSERT_OK(check);
   EXPECT_TRUE(check->checked);
   EXPECT_TRUE(check->ok());
   EXPECT_EQ(check->segments, 2u);
@@ -293,7 +294,7 @@ TEST_F(SiteLogCheckTest, DamagedSegmentIsNamedAndRewrittenFromTheCatalog) {
   const std::string good = *SiteNamed("b").ReadAll(key);
   Overwrite("a", key, EditedSegment());
   auto check = Check("a");
-  ASSERT_TRUE(check.ok());
+  ASSERT_OK(check);
   ASSERT_EQ(check->findings.size(), 1u);
   EXPECT_EQ(check->findings[0].kind, SegmentProblem::kDamaged);
   EXPECT_EQ(check->findings[0].key, key);
@@ -301,7 +302,7 @@ TEST_F(SiteLogCheckTest, DamagedSegmentIsNamedAndRewrittenFromTheCatalog) {
       << check->findings[0].detail;
   EXPECT_FALSE(check->ok());
 
-  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()).ok());
+  ASSERT_OK(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()));
   EXPECT_TRUE(check->findings[0].repaired) << check->findings[0].repair_error;
   EXPECT_EQ(check->findings[0].repaired_from, "the catalog");
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
@@ -314,21 +315,21 @@ TEST_F(SiteLogCheckTest, DamagedSegmentComesFromAGoodSiteWhenTheCatalogIsBroken)
   Overwrite("a", key, "not a segment at all");
   // Event 6's record edited in the catalog (its hash column kept): the chain breaks at 6.
   auto events = repo_->catalog().ListEvents();
-  ASSERT_TRUE(events.ok());
+  ASSERT_OK(events);
   proto::Event edited = (*events)[5];
   edited.set_detail("edited in the catalog");
   auto stmt =
       CatalogTestAccess::Db(repo_->catalog()).Prepare("UPDATE events SET event = ? WHERE seq = 6");
-  ASSERT_TRUE(stmt.ok());
+  ASSERT_OK(stmt);
   stmt->BindBlob(1, edited.SerializeAsString());
-  ASSERT_TRUE(stmt->Run().ok());
+  ASSERT_OK(stmt->Run());
   ASSERT_FALSE(repo_->catalog().VerifyEvents()->ok);
 
   auto check = Check("a");
-  ASSERT_TRUE(check.ok());
+  ASSERT_OK(check);
   ASSERT_EQ(check->findings.size(), 1u);
   EXPECT_NE(check->findings[0].detail.find("do not parse"), std::string::npos);
-  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()).ok());
+  ASSERT_OK(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *check, AllSites()));
   EXPECT_TRUE(check->findings[0].repaired) << check->findings[0].repair_error;
   EXPECT_EQ(check->findings[0].repaired_from, "site b");
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
@@ -337,44 +338,44 @@ TEST_F(SiteLogCheckTest, DamagedSegmentComesFromAGoodSiteWhenTheCatalogIsBroken)
 TEST_F(SiteLogCheckTest, MissingSegmentIsRewrittenAndADifferentOneIsNeverReplaced) {
   const std::string first = layout::EventSegmentKey(1, 4);
   const std::string good = *SiteNamed("a").ReadAll(first);
-  ASSERT_TRUE(SiteNamed("a").backend().Remove(first).ok());
+  ASSERT_OK(SiteNamed("a").backend().Remove(first));
   // Site b's 5-8: a well-formed chain of other events (another history).
   TempDir other;
   auto foreign = Catalog::Open((other.path() / "c.db").string());
-  ASSERT_TRUE(foreign.ok());
+  ASSERT_OK(foreign);
   std::vector<proto::Event> eight(8);
   for (auto& e : eight) e.set_type("ingestion");
-  ASSERT_TRUE((*foreign)->AppendEvents(eight).ok());
+  ASSERT_OK((*foreign)->AppendEvents(eight));
   auto foreign_bytes = CatalogSegmentBytes(**foreign, 5, 8);
-  ASSERT_TRUE(foreign_bytes.ok());
+  ASSERT_OK(foreign_bytes);
   Overwrite("b", layout::EventSegmentKey(5, 8), *foreign_bytes);
 
   auto a = Check("a");
-  ASSERT_TRUE(a.ok());
+  ASSERT_OK(a);
   ASSERT_EQ(a->findings.size(), 1u);
   EXPECT_EQ(a->findings[0].kind, SegmentProblem::kMissing);
   EXPECT_EQ(a->findings[0].key, first);
-  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *a, AllSites()).ok());
+  ASSERT_OK(RepairSiteEventLog(repo_->catalog(), SiteNamed("a"), *a, AllSites()));
   EXPECT_TRUE(a->findings[0].repaired) << a->findings[0].repair_error;
   EXPECT_EQ(*SiteNamed("a").ReadAll(first), good);
 
   auto b = Check("b");
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   ASSERT_EQ(b->findings.size(), 1u);
   EXPECT_EQ(b->findings[0].kind, SegmentProblem::kDifferent);
   EXPECT_NE(b->findings[0].detail.find("event 5 differs"), std::string::npos)
       << b->findings[0].detail;
-  ASSERT_TRUE(RepairSiteEventLog(repo_->catalog(), SiteNamed("b"), *b, AllSites()).ok());
+  ASSERT_OK(RepairSiteEventLog(repo_->catalog(), SiteNamed("b"), *b, AllSites()));
   EXPECT_FALSE(b->findings[0].repaired);
   EXPECT_EQ(*SiteNamed("b").ReadAll(layout::EventSegmentKey(5, 8)), *foreign_bytes);
 }
 
 TEST_F(SiteLogCheckTest, SegmentsAfterTheCatalogsLastEventAreAhead) {
   auto stmt = CatalogTestAccess::Db(repo_->catalog()).Prepare("DELETE FROM events WHERE seq > 6");
-  ASSERT_TRUE(stmt.ok());
-  ASSERT_TRUE(stmt->Run().ok());
+  ASSERT_OK(stmt);
+  ASSERT_OK(stmt->Run());
   auto check = Check("a");
-  ASSERT_TRUE(check.ok());
+  ASSERT_OK(check);
   ASSERT_EQ(check->findings.size(), 1u);
   EXPECT_EQ(check->findings[0].kind, SegmentProblem::kAhead);
   EXPECT_NE(check->findings[0].detail.find("events 7-8"), std::string::npos)
@@ -390,7 +391,7 @@ TEST_F(SiteLogCheckTest, ReplacingADamagedSegmentNeedsTheBytesThatWereProvenWron
   Status moved = SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage two", good);
   EXPECT_TRUE(moved.IsAlreadyExists()) << moved.ToString();
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), "garbage one");
-  ASSERT_TRUE(SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage one", good).ok());
+  ASSERT_OK(SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage one", good));
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -15,26 +16,26 @@ ChainHead Head() { return ChainHead{42, std::string(64, 'a'), 1763726400000000};
 TEST(Witness, SignedHeadVerifiesAndRoundTripsThroughJson) {
   TempDir dir;
   const std::string priv = (dir / "w.key").string(), pub = (dir / "w.pub").string();
-  ASSERT_TRUE(GenerateWitnessKey(priv, pub).ok());
+  ASSERT_OK(GenerateWitnessKey(priv, pub));
   struct stat st;
   ASSERT_EQ(::stat(priv.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
   auto w = MakeWitness(Head(), priv);
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_OK(w);
   EXPECT_EQ(w->signature_hex.size(), 128u);
   auto parsed = ParseWitness(WitnessToJson(*w));
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->head.seq, 42u);
-  EXPECT_TRUE(VerifyWitnessSignature(*parsed, pub).ok());
+  EXPECT_OK(VerifyWitnessSignature(*parsed, pub));
   // No trusted key: the signer cannot be checked, so the signature is not "verified".
   Status unchecked = VerifyWitnessSignature(*parsed, "");
   EXPECT_EQ(unchecked.code(), Code::kInvalidArgument) << unchecked.ToString();
   EXPECT_NE(unchecked.message().find("signer was not checked"), std::string::npos);
   auto hex = WitnessPublicKeyHex(pub);
-  ASSERT_TRUE(hex.ok()) << hex.status().ToString();
+  ASSERT_OK(hex);
   EXPECT_EQ(*hex, parsed->public_key_hex);
-  EXPECT_TRUE(VerifyWitnessSignature(*parsed, std::vector<std::string>{"00", *hex}).ok());
+  EXPECT_OK(VerifyWitnessSignature(*parsed, std::vector<std::string>{"00", *hex}));
   Status other = VerifyWitnessSignature(*parsed, std::vector<std::string>{std::string(64, 'a')});
   EXPECT_TRUE(other.IsCorruption()) << other.ToString();
   EXPECT_NE(other.message().find("not trusted"), std::string::npos) << other.ToString();
@@ -42,10 +43,10 @@ TEST(Witness, SignedHeadVerifiesAndRoundTripsThroughJson) {
 
 TEST(Witness, EditedHeadOrForeignKeyIsCaught) {
   TempDir dir;
-  ASSERT_TRUE(GenerateWitnessKey((dir / "a.key").string(), (dir / "a.pub").string()).ok());
-  ASSERT_TRUE(GenerateWitnessKey((dir / "b.key").string(), (dir / "b.pub").string()).ok());
+  ASSERT_OK(GenerateWitnessKey((dir / "a.key").string(), (dir / "a.pub").string()));
+  ASSERT_OK(GenerateWitnessKey((dir / "b.key").string(), (dir / "b.pub").string()));
   auto w = MakeWitness(Head(), (dir / "a.key").string());
-  ASSERT_TRUE(w.ok());
+  ASSERT_OK(w);
 
   Witness edited = *w;
   edited.head.seq = 41;
@@ -54,18 +55,18 @@ TEST(Witness, EditedHeadOrForeignKeyIsCaught) {
 
   // A head signed with someone else's key is refused when a trusted key is given.
   auto forged = MakeWitness(Head(), (dir / "b.key").string());
-  ASSERT_TRUE(forged.ok());
+  ASSERT_OK(forged);
   s = VerifyWitnessSignature(*forged, (dir / "a.pub").string());
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
 }
 
 TEST(Witness, KeysAreNeverOverwrittenAndBadInputIsNamed) {
   TempDir dir;
-  ASSERT_TRUE(GenerateWitnessKey((dir / "k").string(), (dir / "k.pub").string()).ok());
+  ASSERT_OK(GenerateWitnessKey((dir / "k").string(), (dir / "k.pub").string()));
   EXPECT_TRUE(GenerateWitnessKey((dir / "k").string(), (dir / "x.pub").string()).IsAlreadyExists());
 
   auto unsigned_w = MakeWitness(Head(), "");
-  ASSERT_TRUE(unsigned_w.ok());
+  ASSERT_OK(unsigned_w);
   EXPECT_EQ(VerifyWitnessSignature(*unsigned_w, "").code(), Code::kInvalidArgument);
 
   EXPECT_FALSE(ParseWitness("not json").ok());

@@ -10,6 +10,7 @@
 
 #include "bagit/fd_io.h"
 #include "repo/storage/backends.h"
+#include "repo/test_hooks.h"
 
 namespace cairn::repo {
 namespace {
@@ -98,21 +99,12 @@ Result<std::string> StorageBackend::ReadAll(std::string_view key) {
   return out;
 }
 
-namespace {
-BackendWrapper& TestWrapper() {
-  static BackendWrapper wrap;
-  return wrap;
-}
-}  // namespace
-
-void SetBackendWrapperForTesting(BackendWrapper wrap) { TestWrapper() = std::move(wrap); }
-
 Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url) {
   for (const Scheme& scheme : kSchemes) {
     if (url.substr(0, scheme.prefix.size()) != scheme.prefix) continue;
     Result<std::unique_ptr<StorageBackend>> backend = scheme.open(url);
-    if (!backend.ok() || !TestWrapper()) return backend;
-    return TestWrapper()(url, std::move(backend).value());
+    if (!backend.ok()) return backend;
+    return test_hooks::WrapBackend(url, std::move(backend).value());
   }
   // Print only the scheme part: the rest of an unknown URL might hold a secret.
   std::string_view shown = url.substr(0, url.find(':'));

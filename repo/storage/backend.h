@@ -206,7 +206,8 @@ Status ValidatePrefix(std::string_view prefix);
 // scheme or a malformed URL; the error never contains credentials.
 Result<std::unique_ptr<StorageBackend>> OpenBackend(std::string_view url);
 
-// Tests only (fault injection around a real site, issue 7): when set, every
+// Tests only (fault injection around a real site, issue 7; a test hook,
+// repo/test_hooks.h: not in the shipped binary): when set, every
 // backend OpenBackend makes is passed through `wrap` (with its URL) and the
 // result is used instead. Empty function: off (the default). Set it before a
 // Repository opens its sites; not synchronised with concurrent OpenBackend.

@@ -25,6 +25,7 @@
 
 #include "repo/storage/backend.h"
 #include "repo/storage/sha256_stream.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::repo {
 
@@ -55,7 +56,7 @@ class BackendConformance : public ::testing::TestWithParam<BackendFactory> {
       keys.push_back(info.key);
       return Status::OK();
     });
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    EXPECT_OK(status);
     std::sort(keys.begin(), keys.end());
     return keys;
   }
@@ -75,25 +76,25 @@ class BackendConformance : public ::testing::TestWithParam<BackendFactory> {
 };
 
 TEST_P(BackendConformance, PutThenReadStatListRemove) {
-  ASSERT_TRUE(backend_->Put("a/b/one", "hello world").ok());
+  ASSERT_OK(backend_->Put("a/b/one", "hello world"));
   auto bytes = backend_->ReadAll("a/b/one");
-  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  ASSERT_OK(bytes);
   EXPECT_EQ(*bytes, "hello world");
   auto info = backend_->Stat("a/b/one");
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->key, "a/b/one");
   EXPECT_EQ(info->size, 11u);
   EXPECT_EQ(Keys(), std::vector<std::string>{"a/b/one"});
-  ASSERT_TRUE(backend_->Remove("a/b/one").ok());
+  ASSERT_OK(backend_->Remove("a/b/one"));
   EXPECT_TRUE(backend_->Stat("a/b/one").status().IsNotFound());
   EXPECT_TRUE(Keys().empty());
-  EXPECT_TRUE(backend_->Remove("a/b/one").ok()) << "Remove must be idempotent";
+  EXPECT_OK(backend_->Remove("a/b/one")) << "Remove must be idempotent";
 }
 
 TEST_P(BackendConformance, EmptyObject) {
-  ASSERT_TRUE(backend_->Put("empty", "").ok());
+  ASSERT_OK(backend_->Put("empty", ""));
   auto info = backend_->Stat("empty");
-  ASSERT_TRUE(info.ok());
+  ASSERT_OK(info);
   EXPECT_EQ(info->size, 0u);
   EXPECT_EQ(*backend_->ReadAll("empty"), "");
 }
@@ -105,7 +106,7 @@ TEST_P(BackendConformance, MissingKeysAreNotFound) {
 }
 
 TEST_P(BackendConformance, RangeReads) {
-  ASSERT_TRUE(backend_->Put("r", "0123456789").ok());
+  ASSERT_OK(backend_->Put("r", "0123456789"));
   EXPECT_EQ(*ReadRange("r", 0, 4), "0123");
   EXPECT_EQ(*ReadRange("r", 3, 4), "3456");
   EXPECT_EQ(*ReadRange("r", 7, StorageBackend::kToEnd), "789");
@@ -116,7 +117,7 @@ TEST_P(BackendConformance, RangeReads) {
 
 TEST_P(BackendConformance, ListFiltersByPrefix) {
   for (const char* key : {"x/a1", "x/a2/b", "x/b", "y/a", "xa"}) {
-    ASSERT_TRUE(backend_->Put(key, key).ok()) << key;
+    ASSERT_OK(backend_->Put(key, key)) << key;
   }
   EXPECT_EQ(Keys("x/a"), (std::vector<std::string>{"x/a1", "x/a2/b"}));
   EXPECT_EQ(Keys("x/"), (std::vector<std::string>{"x/a1", "x/a2/b", "x/b"}));
@@ -150,15 +151,15 @@ TEST_P(BackendConformance, BadKeysAreRefused) {
 }
 
 TEST_P(BackendConformance, OverwriteReplacesWithoutIfAbsent) {
-  ASSERT_TRUE(backend_->Put("k", "first version").ok());
-  ASSERT_TRUE(backend_->Put("k", "second").ok());
+  ASSERT_OK(backend_->Put("k", "first version"));
+  ASSERT_OK(backend_->Put("k", "second"));
   EXPECT_EQ(*backend_->ReadAll("k"), "second");
 }
 
 TEST_P(BackendConformance, IfAbsentIsWriteOnce) {
   PutOptions once;
   once.if_absent = true;
-  ASSERT_TRUE(backend_->Put("blob", "original", once).ok());
+  ASSERT_OK(backend_->Put("blob", "original", once));
   Status again = backend_->Put("blob", "impostor", once);
   EXPECT_TRUE(again.IsAlreadyExists()) << again.ToString();
   EXPECT_EQ(*backend_->ReadAll("blob"), "original");
@@ -189,7 +190,7 @@ TEST_P(BackendConformance, ConcurrentIfAbsentWritersExactlyOneWins) {
   EXPECT_EQ(exists.load(), kWriters - 1);
   EXPECT_EQ(other.load(), 0);
   auto stored = backend_->ReadAll("same/key");
-  ASSERT_TRUE(stored.ok());
+  ASSERT_OK(stored);
   EXPECT_NE(std::find(contents.begin(), contents.end(), *stored), contents.end())
       << "the stored object must be one writer's bytes, whole";
   EXPECT_EQ(Keys(), std::vector<std::string>{"same/key"});
@@ -209,37 +210,37 @@ TEST_P(BackendConformance, ConcurrentOverwritersLeaveOneWholeObject) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   auto stored = backend_->ReadAll("shared");
-  ASSERT_TRUE(stored.ok());
+  ASSERT_OK(stored);
   EXPECT_NE(std::find(contents.begin(), contents.end(), *stored), contents.end());
 }
 
 TEST_P(BackendConformance, AbortedOrDestroyedWriterLeavesNothing) {
   {
     auto writer = backend_->NewWriter({});
-    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-    ASSERT_TRUE((*writer)->Append(Bytes("never committed")).ok());
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->Append(Bytes("never committed")));
     (*writer)->Abort();
     (*writer)->Abort();  // safe twice
   }
   {
     auto writer = backend_->NewWriter({});
-    ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE((*writer)->Append(Bytes("dropped")).ok());
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->Append(Bytes("dropped")));
   }  // destroyed without Commit
   EXPECT_TRUE(Keys().empty());
   // An uncommitted writer is invisible while it is still alive, too.
   auto live = backend_->NewWriter({});
-  ASSERT_TRUE(live.ok());
-  ASSERT_TRUE((*live)->Append(Bytes("in flight")).ok());
+  ASSERT_OK(live);
+  ASSERT_OK((*live)->Append(Bytes("in flight")));
   EXPECT_TRUE(Keys().empty());
-  ASSERT_TRUE((*live)->Commit("done").ok());
+  ASSERT_OK((*live)->Commit("done"));
   EXPECT_EQ(Keys(), std::vector<std::string>{"done"});
 }
 
 TEST_P(BackendConformance, ExpectedSha256) {
   PutOptions good;
   good.expected_sha256 = Sha256Hex("checked bytes");
-  ASSERT_TRUE(backend_->Put("good", "checked bytes", good).ok());
+  ASSERT_OK(backend_->Put("good", "checked bytes", good));
   EXPECT_EQ(*backend_->ReadAll("good"), "checked bytes");
 
   PutOptions bad;
@@ -251,14 +252,14 @@ TEST_P(BackendConformance, ExpectedSha256) {
 }
 
 TEST_P(BackendConformance, CleanupTempKeepsObjectsAndLiveWriters) {
-  ASSERT_TRUE(backend_->Put("kept", "k").ok());
+  ASSERT_OK(backend_->Put("kept", "k"));
   auto live = backend_->NewWriter({});
-  ASSERT_TRUE(live.ok());
-  ASSERT_TRUE((*live)->Append(Bytes("young")).ok());
+  ASSERT_OK(live);
+  ASSERT_OK((*live)->Append(Bytes("young")));
   // Leftovers younger than an hour are kept: a running writer is not disturbed.
-  ASSERT_TRUE(backend_->CleanupTemp(3600).ok());
-  ASSERT_TRUE((*live)->Commit("late").ok());
-  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  ASSERT_OK(backend_->CleanupTemp(3600));
+  ASSERT_OK((*live)->Commit("late"));
+  ASSERT_OK(backend_->CleanupTemp(0));
   EXPECT_EQ(Keys(), (std::vector<std::string>{"kept", "late"}));
   EXPECT_EQ(*backend_->ReadAll("late"), "young");
 }
@@ -272,16 +273,16 @@ TEST_P(BackendConformance, LargeObjectStreamedInChunks) {
   PutOptions options;
   options.size_hint = uint64_t{kChunk} * kChunks;
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE(writer.ok());
+  ASSERT_OK(writer);
   for (int i = 0; i < kChunks; ++i) {
     for (size_t j = 0; j < kChunk; j += 8) {
       uint64_t v = rng();
       std::memcpy(chunk.data() + j, &v, 8);
     }
     written.Update(Bytes(chunk));
-    ASSERT_TRUE((*writer)->Append(Bytes(chunk)).ok());
+    ASSERT_OK((*writer)->Append(Bytes(chunk)));
   }
-  ASSERT_TRUE((*writer)->Commit("big/object").ok());
+  ASSERT_OK((*writer)->Commit("big/object"));
   std::string expected = written.FinishHex();
 
   Sha256Stream read;
@@ -294,14 +295,14 @@ TEST_P(BackendConformance, LargeObjectStreamedInChunks) {
         largest_chunk = std::max(largest_chunk, c.size());
         return Status::OK();
       });
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_OK(status);
   EXPECT_EQ(total, uint64_t{kChunk} * kChunks);
   EXPECT_EQ(read.FinishHex(), expected);
   EXPECT_LT(largest_chunk, size_t{kChunks} * kChunk) << "the object must arrive in chunks";
   EXPECT_EQ(backend_->Stat("big/object")->size, uint64_t{kChunk} * kChunks);
   // A range in the middle, across a chunk boundary.
   auto middle = ReadRange("big/object", kChunk - 3, 6);
-  ASSERT_TRUE(middle.ok());
+  ASSERT_OK(middle);
   EXPECT_EQ(middle->size(), 6u);
 }
 
@@ -338,17 +339,17 @@ TEST_P(BackendConformance, KeyHintCommitsLargeAndSmallObjectsToTheHintedKey) {
   options.size_hint = big.size();
   options.key_hint = "blobs/big";
   Status status = WriteInChunks(*backend_, options, big, "blobs/big");
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_OK(status);
   auto back = backend_->ReadAll("blobs/big");
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   EXPECT_TRUE(*back == big) << "read back " << back->size() << " bytes";
   // A range across several parts, starting inside one.
   auto range = ReadRange("blobs/big", (1 << 20) + 3, 11u << 20);
-  ASSERT_TRUE(range.ok());
+  ASSERT_OK(range);
   EXPECT_TRUE(*range == big.substr((1 << 20) + 3, 11u << 20));
   PutOptions small;
   small.key_hint = "small";
-  ASSERT_TRUE(backend_->Put("small", "tiny", small).ok());
+  ASSERT_OK(backend_->Put("small", "tiny", small));
   EXPECT_EQ(*backend_->ReadAll("small"), "tiny");
   EXPECT_EQ(Keys(), (std::vector<std::string>{"blobs/big", "small"}));
 }
@@ -358,7 +359,7 @@ TEST_P(BackendConformance, KeyHintKeepsWriteOnce) {
   PutOptions options;
   options.if_absent = true;
   options.key_hint = "blobs/taken";
-  ASSERT_TRUE(backend_->Put("blobs/taken", "the first writer's bytes").ok());
+  ASSERT_OK(backend_->Put("blobs/taken", "the first writer's bytes"));
   Status status = WriteInChunks(*backend_, options, big, "blobs/taken");
   EXPECT_TRUE(status.IsAlreadyExists()) << status.ToString();
   Status small = backend_->Put("blobs/taken", "small impostor", options);
@@ -382,11 +383,11 @@ TEST_P(BackendConformance, KeyHintRefusesAnotherKeyAndWrongBytesStoringNothing) 
   EXPECT_TRUE(Keys().empty());
   // An aborted hinted writer leaves nothing either, even after parts went up.
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Append(Bytes(big)).ok());
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(big)));
   (*writer)->Abort();
   EXPECT_TRUE(backend_->Stat("blobs/hinted").status().IsNotFound());
-  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  ASSERT_OK(backend_->CleanupTemp(0));
   EXPECT_TRUE(Keys().empty());
 }
 
@@ -433,14 +434,14 @@ inline std::string ConformanceReadFd(int fd) {
 
 TEST_P(BackendConformance, CapabilityOpenForCopy) {
   const std::string bytes = KeyHintTestBytes(10).substr(0, 3u << 20);
-  ASSERT_TRUE(backend_->Put("src/object", bytes).ok());
+  ASSERT_OK(backend_->Put("src/object", bytes));
   Result<int> fd = backend_->OpenForCopy("src/object");
   if (!backend_->Capabilities().open_for_copy) {
     EXPECT_EQ(fd.status().code(), Code::kNotSupported) << fd.status().ToString();
     EXPECT_FALSE(backend_->DigestsBeforeCommit() && backend_->Capabilities().open_for_copy);
     return;
   }
-  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  ASSERT_OK(fd);
   EXPECT_TRUE(ConformanceReadFd(*fd) == bytes) << "the fd holds the object's bytes";
   ::close(*fd);
   EXPECT_TRUE(backend_->OpenForCopy("src/missing").status().IsNotFound());
@@ -459,16 +460,16 @@ TEST_P(BackendConformance, CapabilityCopyOfAKeyThroughAppendFromFile) {
   options.key_hint = "copies/from-file";
   {
     auto writer = backend_->NewWriter(options);
-    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-    ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, bytes.size()).ok());
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->AppendFromFile(source.fd(), 0, bytes.size()));
     Status committed = (*writer)->Commit("copies/from-file");
-    ASSERT_TRUE(committed.ok()) << committed.ToString();
+    ASSERT_OK(committed);
   }
   EXPECT_TRUE(*backend_->ReadAll("copies/from-file") == bytes);
   // A file shorter than the bytes asked for is InvalidArgument; nothing stored.
   {
     auto writer = backend_->NewWriter({});
-    ASSERT_TRUE(writer.ok());
+    ASSERT_OK(writer);
     EXPECT_EQ((*writer)->AppendFromFile(source.fd(), 10, bytes.size()).code(),
               Code::kInvalidArgument);
     (*writer)->Abort();
@@ -478,8 +479,8 @@ TEST_P(BackendConformance, CapabilityCopyOfAKeyThroughAppendFromFile) {
     PutOptions wrong;
     wrong.expected_sha256 = Sha256Hex("other bytes");
     auto writer = backend_->NewWriter(wrong);
-    ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, bytes.size()).ok());
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->AppendFromFile(source.fd(), 0, bytes.size()));
     Status status = (*writer)->Commit("copies/wrong");
     EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   }
@@ -487,14 +488,14 @@ TEST_P(BackendConformance, CapabilityCopyOfAKeyThroughAppendFromFile) {
   if (!backend_->Capabilities().open_for_copy) return;
   // Where claimed: a key copied from its own local file, as replication does.
   Result<int> fd = backend_->OpenForCopy("copies/from-file");
-  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  ASSERT_OK(fd);
   options.key_hint = "copies/of-a-key";
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE(writer.ok());
+  ASSERT_OK(writer);
   Status copied = (*writer)->AppendFromFile(*fd, 0, bytes.size());
   ::close(*fd);
-  ASSERT_TRUE(copied.ok()) << copied.ToString();
-  ASSERT_TRUE((*writer)->Commit("copies/of-a-key").ok());
+  ASSERT_OK(copied);
+  ASSERT_OK((*writer)->Commit("copies/of-a-key"));
   EXPECT_TRUE(*backend_->ReadAll("copies/of-a-key") == bytes);
   EXPECT_EQ(Keys("copies/"), (std::vector<std::string>{"copies/from-file", "copies/of-a-key"}));
 }
@@ -508,32 +509,32 @@ TEST_P(BackendConformance, CapabilityDigestAppended) {
   const bagit::Digests want =
       bagit::HashBytes(tail + head, md5 | bagit::Only(bagit::Algorithm::kSha256));
   auto writer = backend_->NewWriter({});
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->AppendFromFile(source.fd(), 0, tail.size()).ok());
-  ASSERT_TRUE((*writer)->Append(Bytes(head)).ok());
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->AppendFromFile(source.fd(), 0, tail.size()));
+  ASSERT_OK((*writer)->Append(Bytes(head)));
   Result<bagit::Digests> digests = (*writer)->DigestAppended(md5);
   if (!backend_->Capabilities().digest_appended) {
     EXPECT_EQ(digests.status().code(), Code::kNotSupported) << digests.status().ToString();
     EXPECT_FALSE(backend_->DigestsBeforeCommit());
-    ASSERT_TRUE((*writer)->Commit("digested").ok());
+    ASSERT_OK((*writer)->Commit("digested"));
     EXPECT_FALSE((*writer)->VerifiedByReadBack()) << "nothing was read back";
     EXPECT_TRUE(*backend_->ReadAll("digested") == tail + head);
     return;
   }
-  ASSERT_TRUE(digests.ok()) << digests.status().ToString();
+  ASSERT_OK(digests);
   EXPECT_EQ((*digests)[bagit::Algorithm::kSha256], want[bagit::Algorithm::kSha256]);
   EXPECT_EQ((*digests)[bagit::Algorithm::kMd5], want[bagit::Algorithm::kMd5]);
   EXPECT_FALSE((*writer)->Append(Bytes("more")).ok()) << "no append after DigestAppended";
-  ASSERT_TRUE((*writer)->Commit("digested").ok());
+  ASSERT_OK((*writer)->Commit("digested"));
   EXPECT_TRUE((*writer)->VerifiedByReadBack());
   EXPECT_TRUE(*backend_->ReadAll("digested") == tail + head);
   // expected_sha256 is checked against the digest read back: refused at Commit.
   PutOptions wrong;
   wrong.expected_sha256 = Sha256Hex("other bytes");
   auto refused = backend_->NewWriter(wrong);
-  ASSERT_TRUE(refused.ok());
-  ASSERT_TRUE((*refused)->AppendFromFile(source.fd(), 0, tail.size()).ok());
-  ASSERT_TRUE((*refused)->DigestAppended(md5).ok());
+  ASSERT_OK(refused);
+  ASSERT_OK((*refused)->AppendFromFile(source.fd(), 0, tail.size()));
+  ASSERT_OK((*refused)->DigestAppended(md5));
   Status status = (*refused)->Commit("refused");
   EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   EXPECT_FALSE((*refused)->VerifiedByReadBack());
@@ -541,7 +542,7 @@ TEST_P(BackendConformance, CapabilityDigestAppended) {
 }
 
 TEST_P(BackendConformance, SinkErrorStopsRead) {
-  ASSERT_TRUE(backend_->Put("s", "some bytes").ok());
+  ASSERT_OK(backend_->Put("s", "some bytes"));
   Status status = backend_->Read("s", 0, StorageBackend::kToEnd, [](std::span<const std::byte>) {
     return Status::Aborted("sink says stop");
   });

@@ -9,6 +9,7 @@
 #include <utime.h>
 
 #include "repo/storage/backends.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -21,7 +22,7 @@ namespace fs = boost::filesystem;
 
 std::unique_ptr<StorageBackend> Open(const fs::path& root) {
   auto backend = OpenBackend("file://" + root.string());
-  EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+  EXPECT_OK(backend);
   return std::move(backend).value();
 }
 
@@ -61,7 +62,7 @@ std::pair<Code, std::string> RunUnprivileged(const std::function<Status()>& fn) 
 TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
   TempDir dir;
   auto backend = Open(dir.path());
-  ASSERT_TRUE(backend->Put("blobs/sha256/ab/cd/file", "payload").ok());
+  ASSERT_OK(backend->Put("blobs/sha256/ab/cd/file", "payload"));
   EXPECT_EQ(ReadFile(dir / "blobs/sha256/ab/cd/file"), "payload");
   // Temp files of committed or refused writers do not stay behind.
   PutOptions once;
@@ -76,7 +77,7 @@ TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
 TEST(PosixBackend, CopyThenDigestReadsTheStoredBytes) {
   TempDir dir;
   auto backend = Open(dir / "site");
-  ASSERT_TRUE(backend->CreateRoot().ok());
+  ASSERT_OK(backend->CreateRoot());
   EXPECT_TRUE(backend->DigestsBeforeCommit());
   WriteFile(dir / "source.bin", "the payload bytes");
   int fd = ::open((dir / "source.bin").c_str(), O_RDONLY);
@@ -88,17 +89,17 @@ TEST(PosixBackend, CopyThenDigestReadsTheStoredBytes) {
     PutOptions wrong;
     wrong.expected_sha256 = sha;
     auto writer = std::move(backend->NewWriter(wrong)).value();
-    ASSERT_TRUE(writer->AppendFromFile(fd, 0, 17).ok());
+    ASSERT_OK(writer->AppendFromFile(fd, 0, 17));
     Result<bagit::Digests> d = writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5));
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_OK(d);
     EXPECT_EQ(writer->Commit("k/wrong").code(), Code::kCorruption);
     EXPECT_FALSE(fs::exists(dir / "site/k/wrong"));
   }
   auto writer = std::move(backend->NewWriter(PutOptions{})).value();
-  ASSERT_TRUE(writer->AppendFromFile(fd, 0, 17).ok());
+  ASSERT_OK(writer->AppendFromFile(fd, 0, 17));
   ::close(fd);
   Result<bagit::Digests> digests = writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5));
-  ASSERT_TRUE(digests.ok()) << digests.status().ToString();
+  ASSERT_OK(digests);
   bagit::Digests want =
       bagit::HashBytes("the payload bytes", bagit::Only(bagit::Algorithm::kMd5) |
                                                 bagit::Only(bagit::Algorithm::kSha256));
@@ -107,7 +108,7 @@ TEST(PosixBackend, CopyThenDigestReadsTheStoredBytes) {
   // Nothing may be appended once the bytes were digested.
   std::string more = "more";
   EXPECT_FALSE(writer->Append(std::as_bytes(std::span<const char>(more))).ok());
-  ASSERT_TRUE(writer->Commit("k/right").ok());
+  ASSERT_OK(writer->Commit("k/right"));
   EXPECT_TRUE(writer->VerifiedByReadBack());
   EXPECT_EQ(ReadFile(dir / "site/k/right"), "the payload bytes");
   EXPECT_TRUE(fs::is_empty(dir / "site/tmp"));
@@ -141,7 +142,7 @@ TEST(PosixBackend, MissingRootIsUnavailableNotMissing) {
       << status.message();
   EXPECT_FALSE(fs::exists(dir / "not-mounted")) << "a down site must not be created by a write";
   // Once the root exists, a missing key is NotFound.
-  ASSERT_TRUE(backend->CreateRoot().ok());
+  ASSERT_OK(backend->CreateRoot());
   EXPECT_TRUE(backend->ReadAll("blobs/x").status().IsNotFound());
 }
 
@@ -151,14 +152,14 @@ TEST(PosixBackend, WritesStopWhenTheFolderIsSwappedOrLosesItsMarker) {
   TempDir dir;
   fs::create_directory(dir / "site");
   auto backend = Open(dir / "site");
-  ASSERT_TRUE(backend->Put("README.txt", "before the marker: writable").ok());
-  ASSERT_TRUE(backend->Put("CAIRN-SITE", "marker").ok());
-  ASSERT_TRUE(backend->Put("blobs/a", "a").ok());
+  ASSERT_OK(backend->Put("README.txt", "before the marker: writable"));
+  ASSERT_OK(backend->Put("CAIRN-SITE", "marker"));
+  ASSERT_OK(backend->Put("blobs/a", "a"));
   PutOptions once;
   once.if_absent = true;
   auto writer = backend->NewWriter(once);
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Append(std::as_bytes(std::span<const char>("late", 4))).ok());
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(std::as_bytes(std::span<const char>("late", 4))));
 
   fs::rename(dir / "site", dir / "away");
   fs::create_directory(dir / "site");  // an empty mount point, or a swapped folder
@@ -178,7 +179,7 @@ TEST(PosixBackend, WritesStopWhenTheFolderIsSwappedOrLosesItsMarker) {
   // The same folder back: writable again.
   fs::remove(dir / "site");
   fs::rename(dir / "away", dir / "site");
-  ASSERT_TRUE(backend->Put("blobs/b", "b").ok());
+  ASSERT_OK(backend->Put("blobs/b", "b"));
   // Its marker gone (an emptied mount point): nothing is written.
   fs::remove(dir / "site/CAIRN-SITE");
   Status unmarked = backend->Put("blobs/c", "c");
@@ -219,7 +220,7 @@ TEST(PosixBackend, CleanupTempRemovesOnlyOldLeftovers) {
                          })
                   .ok());
   EXPECT_TRUE(listed.empty()) << "temp files are never listed";
-  ASSERT_TRUE(backend->CleanupTemp(3600).ok());
+  ASSERT_OK(backend->CleanupTemp(3600));
   EXPECT_FALSE(fs::exists(dir / "tmp/w-1-stale.tmp"));
   EXPECT_TRUE(fs::exists(dir / "tmp/w-2-fresh.tmp"));
 }
@@ -232,13 +233,13 @@ TEST(PosixBackend, UrlTable) {
   EXPECT_EQ(unknown.code(), Code::kInvalidArgument);
   EXPECT_EQ(unknown.message().find("secret"), std::string::npos) << unknown.message();
   auto posix = OpenBackend("file:///srv/cairn/site-a/");
-  ASSERT_TRUE(posix.ok());
+  ASSERT_OK(posix);
   EXPECT_EQ((*posix)->DisplayUrl(), "file:///srv/cairn/site-a");
   // mem:// stores are shared by name.
   auto first = OpenBackend("mem://shared-test");
   auto second = OpenBackend("mem://shared-test");
   ASSERT_TRUE(first.ok() && second.ok());
-  ASSERT_TRUE((*first)->Put("k", "v").ok());
+  ASSERT_OK((*first)->Put("k", "v"));
   EXPECT_EQ(*(*second)->ReadAll("k"), "v");
   EXPECT_EQ((*second)->DisplayUrl(), "mem://shared-test");
 }

@@ -37,8 +37,6 @@ namespace internal {
 std::atomic<const FileOps*> g_file_ops{&kRealFileOps};
 }  // namespace internal
 
-void SetFileOpsForTesting(const FileOps* ops) {
-  internal::g_file_ops.store(ops != nullptr ? ops : &kRealFileOps, std::memory_order_release);
-}
+// SetFileOpsForTesting is a test hook: repo/test_hooks.cc.
 
 }  // namespace cairn::repo::posix_io

@@ -42,7 +42,8 @@ extern std::atomic<const FileOps*> g_file_ops;
 // relaxed atomic load.
 inline const FileOps& Ops() { return *internal::g_file_ops.load(std::memory_order_relaxed); }
 
-// Tests only: makes `ops` the table of every posix backend of this process
+// Tests only (a test hook, repo/test_hooks.h: not in the shipped binary):
+// makes `ops` the table of every posix backend of this process
 // (nullptr: the real calls again). `ops` must outlive its use; install it
 // before any site is opened and remove it when none is in use.
 void SetFileOpsForTesting(const FileOps* ops);

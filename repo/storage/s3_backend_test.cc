@@ -16,6 +16,7 @@
 #include "repo/storage/s3_writer.h"
 #include "repo/storage/s3_xml.h"
 #include "repo/storage/sha256_stream.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/s3_gateway.h"
 #include "tests/util/test_util.h"
 
@@ -44,7 +45,7 @@ class S3BackendTest : public ::testing::Test {
     bucket_ = cairn::testing::FreshBucketName();
     backend_ = Open("part-size=5MiB");
     Status created = backend_->CreateBucket(/*object_lock=*/false);
-    ASSERT_TRUE(created.ok()) << created.ToString();
+    ASSERT_OK(created);
   }
 
   // The gateway is shared by a whole ctest run: give its memory back.
@@ -54,7 +55,7 @@ class S3BackendTest : public ::testing::Test {
 
   std::unique_ptr<S3Backend> Open(const std::string& extra = "") {
     auto opened = OpenS3BackendTyped(cairn::testing::S3Url(*gateway_, bucket_, extra));
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_OK(opened);
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
@@ -63,7 +64,7 @@ class S3BackendTest : public ::testing::Test {
     S3Request request;
     request.query = {{"list-type", "2"}, {"prefix", prefix}};
     auto response = backend_->http().Send(request);
-    EXPECT_TRUE(response.ok());
+    EXPECT_OK(response);
     std::set<std::string> names;
     for (auto contents : XmlElements(response->body, "Contents")) {
       names.insert(XmlText(contents, "Key"));
@@ -76,7 +77,7 @@ class S3BackendTest : public ::testing::Test {
     S3Request request;
     request.query = {{"uploads", ""}};
     auto response = backend_->http().Send(request);
-    EXPECT_TRUE(response.ok());
+    EXPECT_OK(response);
     std::vector<std::string> keys;
     for (auto upload : XmlElements(response->body, "Upload"))
       keys.push_back(XmlText(upload, "Key"));
@@ -92,7 +93,7 @@ TEST(S3Url, ParsesEveryParameter) {
   auto config = ParseS3Url(
       "s3://my-bucket/a/b/?endpoint=https://s3.example.org:9000/&region=eu-west-1"
       "&ca-file=/etc/ca.pem&object-lock=COMPLIANCE&retain=10y&part-size=8MiB");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_OK(config);
   EXPECT_EQ(config->bucket, "my-bucket");
   EXPECT_EQ(config->prefix, "a/b");
   EXPECT_EQ(config->endpoint, "https://s3.example.org:9000");
@@ -153,7 +154,7 @@ TEST(S3Credentials, FromNamedProfileInCredentialsFile) {
   unsetenv("AWS_PROFILE");
   if (!saved_id.empty()) setenv("AWS_ACCESS_KEY_ID", saved_id.c_str(), 1);
   if (!saved_secret.empty()) setenv("AWS_SECRET_ACCESS_KEY", saved_secret.c_str(), 1);
-  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
+  ASSERT_OK(creds);
   EXPECT_EQ(creds->access_key, "ARCHIVEID");
   EXPECT_EQ(creds->secret_key, "archive-secret");
   EXPECT_EQ(none.status().code(), Code::kPermissionDenied);
@@ -182,9 +183,9 @@ TEST_F(S3BackendTest, PrefixAndOddKeysRoundTrip) {
   auto prefixed =
       OpenS3BackendTyped("s3://" + bucket_ + "/sites/one?endpoint=" + gateway_->endpoint +
                          "&region=" + gateway_->region);
-  ASSERT_TRUE(prefixed.ok());
+  ASSERT_OK(prefixed);
   const std::string odd = "dir with space/caf\xC3\xA9+plus~tilde%percent&amp";
-  ASSERT_TRUE((*prefixed)->Put(odd, "odd").ok());
+  ASSERT_OK((*prefixed)->Put(odd, "odd"));
   EXPECT_EQ(*(*prefixed)->ReadAll(odd), "odd");
   EXPECT_EQ(RawNames("sites/"), std::set<std::string>{"sites/one/" + odd});
   std::vector<std::string> keys;
@@ -213,7 +214,7 @@ TEST_F(S3BackendTest, MissingKeyAndBucketAreNotFound) {
 }
 
 TEST_F(S3BackendTest, WrongSecretIsPermissionDeniedWithoutTheSecret) {
-  ASSERT_TRUE(backend_->Put("k", "v").ok());
+  ASSERT_OK(backend_->Put("k", "v"));
   const std::string wrong = "not-the-secret-0123456789abcdefXYZ";
   S3Config config = backend_->config();
   S3Backend bad(config, S3Credentials{gateway_->access_key, wrong, ""});
@@ -234,9 +235,8 @@ TEST_F(S3BackendTest, ClaimedSha256MismatchIsRefusedAsCorruption) {
   Status status = backend_->PutWithClaimedSha256ForTest("d", "the real bytes", Sha256Hex("other"));
   EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   EXPECT_TRUE(backend_->Stat("d").status().IsNotFound());
-  ASSERT_TRUE(
-      backend_->PutWithClaimedSha256ForTest("d", "the real bytes", Sha256Hex("the real bytes"))
-          .ok());
+  ASSERT_OK(
+      backend_->PutWithClaimedSha256ForTest("d", "the real bytes", Sha256Hex("the real bytes")));
 }
 
 TEST_F(S3BackendTest, MultipartUploadRoundTripsAndLeavesNoTemp) {
@@ -245,19 +245,19 @@ TEST_F(S3BackendTest, MultipartUploadRoundTripsAndLeavesNoTemp) {
   options.expected_sha256 = Sha256Hex(content);
   options.if_absent = true;
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE(writer.ok());
+  ASSERT_OK(writer);
   for (size_t at = 0; at < content.size(); at += 1 << 20) {
-    ASSERT_TRUE((*writer)->Append(Bytes(std::string_view(content).substr(at, 1 << 20))).ok());
+    ASSERT_OK((*writer)->Append(Bytes(std::string_view(content).substr(at, 1 << 20))));
   }
   Status committed = (*writer)->Commit("blobs/big");
-  ASSERT_TRUE(committed.ok()) << committed.ToString();
+  ASSERT_OK(committed);
   EXPECT_EQ(backend_->Stat("blobs/big")->size, content.size());
   EXPECT_EQ(Sha256Hex(*backend_->ReadAll("blobs/big")), options.expected_sha256);
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/big"});
   EXPECT_TRUE(Uploads().empty());
   // Write-once holds for multipart writes too.
   auto again = backend_->NewWriter(options);
-  ASSERT_TRUE((*again)->Append(Bytes(content)).ok());
+  ASSERT_OK((*again)->Append(Bytes(content)));
   EXPECT_TRUE((*again)->Commit("blobs/big").IsAlreadyExists());
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/big"});
   EXPECT_TRUE(Uploads().empty());
@@ -270,24 +270,24 @@ TEST_F(S3BackendTest, KeyHintUploadsPartsToTheKeyWithoutTempObjects) {
   options.if_absent = true;
   options.key_hint = "blobs/direct";
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Append(Bytes(content)).ok());
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
   EXPECT_EQ(Uploads(), std::vector<std::string>{"blobs/direct"}) << "parts go to the key's upload";
   EXPECT_TRUE(RawNames("").empty()) << "nothing visible before Commit, no temp object";
   Status committed = (*writer)->Commit("blobs/direct");
-  ASSERT_TRUE(committed.ok()) << committed.ToString();
+  ASSERT_OK(committed);
   EXPECT_EQ(Sha256Hex(*backend_->ReadAll("blobs/direct")), options.expected_sha256);
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/direct"});
   EXPECT_TRUE(Uploads().empty());
   // A second hinted writer for the existing key sends nothing and answers AlreadyExists.
   auto again = backend_->NewWriter(options);
-  ASSERT_TRUE((*again)->Append(Bytes(content)).ok());
+  ASSERT_OK((*again)->Append(Bytes(content)));
   EXPECT_TRUE(Uploads().empty()) << "the key exists: no upload was started";
   EXPECT_TRUE((*again)->Commit("blobs/direct").IsAlreadyExists());
   // A gateway failure while parts travel aborts the upload, leaving nothing.
   options.key_hint = "blobs/failed";
   auto failing = backend_->NewWriter(options);
-  ASSERT_TRUE((*failing)->Append(Bytes(content.substr(0, 6 << 20))).ok());
+  ASSERT_OK((*failing)->Append(Bytes(content.substr(0, 6 << 20))));
   (*failing)->Abort();
   EXPECT_TRUE(Uploads().empty());
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/direct"});
@@ -297,7 +297,7 @@ TEST_F(S3BackendTest, MultipartWithWrongExpectedDigestIsCorruptionAndLeavesNothi
   PutOptions options;
   options.expected_sha256 = Sha256Hex("something else");
   auto writer = backend_->NewWriter(options);
-  ASSERT_TRUE((*writer)->Append(Bytes(RandomBytes(11 << 20, 3))).ok());
+  ASSERT_OK((*writer)->Append(Bytes(RandomBytes(11 << 20, 3))));
   Status status = (*writer)->Commit("blobs/x");
   EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   EXPECT_TRUE(RawNames("").empty());
@@ -307,7 +307,7 @@ TEST_F(S3BackendTest, MultipartWithWrongExpectedDigestIsCorruptionAndLeavesNothi
 TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
   {
     auto writer = backend_->NewWriter({});
-    ASSERT_TRUE((*writer)->Append(Bytes(RandomBytes(11 << 20, 5))).ok());
+    ASSERT_OK((*writer)->Append(Bytes(RandomBytes(11 << 20, 5))));
   }  // destroyed without Commit: its temp parts (two, sent in the background) are deleted
   EXPECT_TRUE(RawNames("").empty());
   EXPECT_TRUE(Uploads().empty());
@@ -331,10 +331,10 @@ TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
                          })
                   .ok());
   EXPECT_TRUE(keys.empty()) << "temp objects are never listed";
-  ASSERT_TRUE(backend_->CleanupTemp(3600).ok());
+  ASSERT_OK(backend_->CleanupTemp(3600));
   EXPECT_EQ(Uploads().size(), 1u) << "young leftovers are kept";
   EXPECT_EQ(RawNames("tmp/").size(), 1u);
-  ASSERT_TRUE(backend_->CleanupTemp(0).ok());
+  ASSERT_OK(backend_->CleanupTemp(0));
   EXPECT_TRUE(Uploads().empty());
   EXPECT_TRUE(RawNames("").empty());
 }
@@ -342,14 +342,14 @@ TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
 TEST_F(S3BackendTest, ObjectLockRetainsBlobs) {
   bucket_ = cairn::testing::FreshBucketName();
   auto locked = Open("object-lock=GOVERNANCE&retain=1d");
-  ASSERT_TRUE(locked->CreateBucket(/*object_lock=*/true).ok());
-  ASSERT_TRUE(locked->Put("blobs/aa/locked", "kept for a day").ok());
-  ASSERT_TRUE(locked->Put("CAIRN-SITE", "not locked").ok());
+  ASSERT_OK(locked->CreateBucket(/*object_lock=*/true));
+  ASSERT_OK(locked->Put("blobs/aa/locked", "kept for a day"));
+  ASSERT_OK(locked->Put("CAIRN-SITE", "not locked"));
   S3Request retention;
   retention.object = "blobs/aa/locked";
   retention.query = {{"retention", ""}};
   auto answer = locked->http().Send(retention);
-  ASSERT_TRUE(answer.ok());
+  ASSERT_OK(answer);
   EXPECT_EQ(answer->status, 200) << answer->body;
   EXPECT_EQ(XmlText(answer->body, "Mode"), "GOVERNANCE");
   EXPECT_FALSE(XmlText(answer->body, "RetainUntilDate").empty());
@@ -362,16 +362,16 @@ TEST_F(S3BackendTest, ObjectLockRetainsBlobs) {
 TEST_F(S3BackendTest, ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger) {
   bucket_ = cairn::testing::FreshBucketName();
   auto day = Open("object-lock=GOVERNANCE&retain=1d");
-  ASSERT_TRUE(day->CreateBucket(/*object_lock=*/true).ok());
-  ASSERT_TRUE(day->Put("bags/acme/obj/v1/version.pb", "record").ok());
-  ASSERT_TRUE(day->Put("bags/acme/obj/v1/bagit.txt", "BagIt-Version: 1.0\n").ok());
-  ASSERT_TRUE(day->Put("blobs/aa/reused", "kept").ok());
+  ASSERT_OK(day->CreateBucket(/*object_lock=*/true));
+  ASSERT_OK(day->Put("bags/acme/obj/v1/version.pb", "record"));
+  ASSERT_OK(day->Put("bags/acme/obj/v1/bagit.txt", "BagIt-Version: 1.0\n"));
+  ASSERT_OK(day->Put("blobs/aa/reused", "kept"));
   auto until = [&](const std::string& key) {
     S3Request retention;
     retention.object = key;
     retention.query = {{"retention", ""}};
     auto answer = day->http().Send(retention);
-    EXPECT_TRUE(answer.ok());
+    EXPECT_OK(answer);
     if (!answer.ok()) return std::string();
     EXPECT_EQ(answer->status, 200) << key << ": " << answer->body;
     return XmlText(answer->body, "RetainUntilDate").substr(0, 19);
@@ -383,15 +383,15 @@ TEST_F(S3BackendTest, ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger) {
 
   // A later version on a site whose retention is now a year.
   auto year = Open("object-lock=GOVERNANCE&retain=1y");
-  ASSERT_TRUE(year->ExtendRetention("blobs/aa/reused").ok());
+  ASSERT_OK(year->ExtendRetention("blobs/aa/reused"));
   const std::string extended = until("blobs/aa/reused");
   EXPECT_GT(extended, first);
   EXPECT_GT(extended.substr(0, 4), first.substr(0, 4)) << "about a year later: " << extended;
   // Back to a day: never shortened.
-  ASSERT_TRUE(day->ExtendRetention("blobs/aa/reused").ok());
+  ASSERT_OK(day->ExtendRetention("blobs/aa/reused"));
   EXPECT_EQ(until("blobs/aa/reused"), extended);
   EXPECT_TRUE(year->ExtendRetention("blobs/aa/absent").IsNotFound());
-  EXPECT_TRUE(year->ExtendRetention("CAIRN-SITE").ok()) << "not a locked key: nothing to do";
+  EXPECT_OK(year->ExtendRetention("CAIRN-SITE")) << "not a locked key: nothing to do";
 }
 
 TEST_F(S3BackendTest, StoppedGatewayIsUnavailable) {
@@ -410,8 +410,8 @@ TEST_F(S3BackendTest, StoppedGatewayIsUnavailable) {
   config.retry_delay_ms = 10;
   S3Backend other(config,
                   S3Credentials{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), ""});
-  ASSERT_TRUE(other.CreateBucket(false).ok());
-  ASSERT_TRUE(other.Put("blobs/k", "bytes").ok());
+  ASSERT_OK(other.CreateBucket(false));
+  ASSERT_OK(other.Put("blobs/k", "bytes"));
   auto stopped = cairn::testing::RunProcess({script + "ceph-rgw-stop.sh", (dir / "gw").string()});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   for (Status status : {other.Stat("blobs/k").status(), other.ReadAll("blobs/k").status(),

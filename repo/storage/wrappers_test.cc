@@ -14,6 +14,7 @@
 #include "repo/storage/posix_backend.h"
 #include "repo/storage/retry_backend.h"
 #include "repo/storage/sha256_stream.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -42,10 +43,10 @@ struct Stack {
 
 TEST(RetryBackend, RetriesUnavailableWithBoundedBackoff) {
   Stack stack(RetryPolicy{5, milliseconds(100), milliseconds(300), 2.0, /*jitter=*/false});
-  ASSERT_TRUE(stack.retry->Put("k", "value").ok());
+  ASSERT_OK(stack.retry->Put("k", "value"));
   stack.faults->AddRule(FaultRule::Fail(FaultPoint::kStat, Status::Unavailable("busy")).Times(3));
   auto info = stack.retry->Stat("k");
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->size, 5u);
   EXPECT_EQ(stack.sleeps,
             (std::vector<milliseconds>{milliseconds(100), milliseconds(200), milliseconds(300)}));
@@ -73,7 +74,7 @@ TEST(RetryBackend, ResumedReadDeliversEveryByteOnce) {
   Stack stack;
   std::string content(3 << 20, 'x');
   for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 26);
-  ASSERT_TRUE(stack.retry->Put("big", content).ok());
+  ASSERT_OK(stack.retry->Put("big", content));
   // The stream drops after 1 MiB, twice; the retry layer resumes each time.
   stack.faults->AddRule(FaultRule::OnRead(FaultAction::kCutRead, 1 << 20)
                             .WithError(Status::Unavailable("connection reset"))
@@ -84,14 +85,14 @@ TEST(RetryBackend, ResumedReadDeliversEveryByteOnce) {
         got.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
         return Status::OK();
       });
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_OK(status);
   EXPECT_EQ(got, content.substr(10));
   EXPECT_EQ(stack.retry->retries(), 2);
 }
 
 TEST(RetryBackend, SinkErrorsAreNeverRetried) {
   Stack stack;
-  ASSERT_TRUE(stack.retry->Put("k", "bytes").ok());
+  ASSERT_OK(stack.retry->Put("k", "bytes"));
   int calls = 0;
   Status status =
       stack.retry->Read("k", 0, StorageBackend::kToEnd, [&](std::span<const std::byte>) {
@@ -112,17 +113,17 @@ TEST(FaultBackend, CommitFaultsBeforeAndAfterTheObjectIsVisible) {
   EXPECT_TRUE(faults.Stat("blobs/a").status().IsNotFound()) << "nothing visible";
   faults.AddRule(FaultRule::Fail(FaultPoint::kCommitAfterVisible, Status::IOError("dir fsync")));
   EXPECT_EQ(faults.Put("blobs/b", "y").code(), Code::kIOError);
-  EXPECT_TRUE(faults.Stat("blobs/b").ok()) << "renamed, then the error";
+  EXPECT_OK(faults.Stat("blobs/b")) << "renamed, then the error";
   EXPECT_EQ(faults.injected(), 2);
-  EXPECT_TRUE(faults.Put("blobs/c", "z").ok()) << "each rule fires once by default";
+  EXPECT_OK(faults.Put("blobs/c", "z")) << "each rule fires once by default";
 }
 
 TEST(FaultBackend, NoSpaceOnAppendAfterSomeWrites) {
   FaultBackend faults(std::make_unique<MemoryBackend>("full"));
   faults.AddRule(FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("disk full")).Skip(2));
   auto writer = std::move(faults.NewWriter({})).value();
-  EXPECT_TRUE(writer->Append(AsBytes("1")).ok());
-  EXPECT_TRUE(writer->Append(AsBytes("2")).ok());
+  EXPECT_OK(writer->Append(AsBytes("1")));
+  EXPECT_OK(writer->Append(AsBytes("2")));
   EXPECT_EQ(writer->Append(AsBytes("3")).code(), Code::kNoSpace);
   writer->Abort();
   std::vector<std::string> keys;
@@ -139,7 +140,7 @@ TEST(FaultBackend, NoSpaceOnAppendAfterSomeWrites) {
 TEST(FaultBackend, OfflineSiteIsUnavailableEverywhereIncludingOpenWriters) {
   cairn::testing::TempDir dir;
   FaultBackend faults(std::make_unique<PosixBackend>(dir.path().string()));
-  ASSERT_TRUE(faults.Put("k", "v").ok());
+  ASSERT_OK(faults.Put("k", "v"));
   auto writer = std::move(faults.NewWriter({})).value();
   faults.SetOffline(true);
   auto no_op = [](const ObjectInfo&) { return Status::OK(); };
@@ -159,7 +160,7 @@ TEST(FaultBackend, OfflineSiteIsUnavailableEverywhereIncludingOpenWriters) {
 
 TEST(FaultBackend, FlippedByteAndShortRead) {
   FaultBackend faults(std::make_unique<MemoryBackend>("rot"));
-  ASSERT_TRUE(faults.Put("blob", "abcdef").ok());
+  ASSERT_OK(faults.Put("blob", "abcdef"));
   faults.AddRule(FaultRule::OnRead(FaultAction::kFlipByte, 2).Matching("blob"));
   EXPECT_EQ(*faults.ReadAll("blob"), "abbdef");  // 'c' ^ 1 == 'b'
   EXPECT_EQ(*faults.ReadAll("blob"), "abcdef") << "fired once";
@@ -233,7 +234,7 @@ TEST(RetryBackend, ProductionPolicyIsSmall) {
 TEST(RetryBackend, AReadThatMakesProgressGetsAFreshBudget) {
   Stack stack(RetryPolicy{2, milliseconds(1), milliseconds(1), 2.0});
   std::string content(5 << 20, 'r');
-  ASSERT_TRUE(stack.retry->Put("big", content).ok());
+  ASSERT_OK(stack.retry->Put("big", content));
   // Four drops, each after 1 MiB more: more failures than attempts, but each
   // attempt moved the read on.
   stack.faults->AddRule(FaultRule::OnRead(FaultAction::kCutRead, 1 << 20)
@@ -245,7 +246,7 @@ TEST(RetryBackend, AReadThatMakesProgressGetsAFreshBudget) {
         got += c.size();
         return Status::OK();
       });
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_OK(status);
   EXPECT_EQ(got, content.size());
   // A read that fails without progress still gives up after max_attempts.
   stack.faults->AddRule(FaultRule::Fail(FaultPoint::kRead, Status::Unavailable("down")).Times(-1));
@@ -258,10 +259,10 @@ TEST(RetryBackend, OpenForCopyAndProbeAreRetried) {
   FaultBackend* faults = fault.get();
   std::vector<milliseconds> sleeps;
   RetryBackend retry(std::move(fault), RetryPolicy{}, [&](milliseconds d) { sleeps.push_back(d); });
-  ASSERT_TRUE(retry.Put("k", "bytes").ok());
+  ASSERT_OK(retry.Put("k", "bytes"));
   faults->AddRule(FaultRule::Fail(FaultPoint::kRead, Status::Unavailable("blip")).Times(2));
   Result<int> fd = retry.OpenForCopy("k");
-  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  ASSERT_OK(fd);
   ::close(*fd);
   EXPECT_EQ(retry.retries(), 2);
   faults->SetOffline(true);
@@ -365,22 +366,22 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
     std::unique_ptr<StorageBackend> wrapped = make(std::make_unique<CountingBackend>(&counts));
     auto no_op = [](const ObjectInfo&) { return Status::OK(); };
     auto sink = [](std::span<const std::byte>) { return Status::OK(); };
-    EXPECT_TRUE(wrapped->Read("k", 0, 1, sink).ok());
-    EXPECT_TRUE(wrapped->Stat("k").ok());
-    EXPECT_TRUE(wrapped->List("", no_op).ok());
-    EXPECT_TRUE(wrapped->Remove("k").ok());
-    EXPECT_TRUE(wrapped->CleanupTemp(0).ok());
+    EXPECT_OK(wrapped->Read("k", 0, 1, sink));
+    EXPECT_OK(wrapped->Stat("k"));
+    EXPECT_OK(wrapped->List("", no_op));
+    EXPECT_OK(wrapped->Remove("k"));
+    EXPECT_OK(wrapped->CleanupTemp(0));
     EXPECT_EQ(wrapped->DisplayUrl(), "count://");
-    EXPECT_TRUE(wrapped->CreateRoot().ok());
-    EXPECT_TRUE(wrapped->Probe().ok());
+    EXPECT_OK(wrapped->CreateRoot());
+    EXPECT_OK(wrapped->Probe());
     EXPECT_EQ(*wrapped->OpenForCopy("k"), 99);
-    EXPECT_TRUE(wrapped->ExtendRetention("k").ok());
+    EXPECT_OK(wrapped->ExtendRetention("k"));
     EXPECT_TRUE(wrapped->DigestsBeforeCommit());
     auto writer = std::move(wrapped->NewWriter({})).value();
-    EXPECT_TRUE(writer->Append(AsBytes("x")).ok());
-    EXPECT_TRUE(writer->AppendFromFile(0, 0, 1).ok());
-    EXPECT_TRUE(writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5)).ok());
-    EXPECT_TRUE(writer->Commit("k").ok());
+    EXPECT_OK(writer->Append(AsBytes("x")));
+    EXPECT_OK(writer->AppendFromFile(0, 0, 1));
+    EXPECT_OK(writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5)));
+    EXPECT_OK(writer->Commit("k"));
     EXPECT_TRUE(writer->VerifiedByReadBack());
     writer->Abort();
     for (const std::string& method : all) {
@@ -397,16 +398,16 @@ TEST(FaultBackendFastPaths, FaultOverPosixKeepsOpenForCopyAndDigestsBeforeCommit
   cairn::testing::TempDir dir;
   FaultBackend faults(std::make_unique<PosixBackend>(dir.path().string()));
   EXPECT_TRUE(faults.DigestsBeforeCommit());
-  ASSERT_TRUE(faults.Put("src/file", "the payload bytes").ok());
+  ASSERT_OK(faults.Put("src/file", "the payload bytes"));
   Result<int> fd = faults.OpenForCopy("src/file");
-  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  ASSERT_OK(fd);
   auto writer = std::move(faults.NewWriter({})).value();
-  ASSERT_TRUE(writer->AppendFromFile(*fd, 0, 17).ok());
+  ASSERT_OK(writer->AppendFromFile(*fd, 0, 17));
   ::close(*fd);
   Result<bagit::Digests> digests = writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5));
-  ASSERT_TRUE(digests.ok()) << digests.status().ToString();
+  ASSERT_OK(digests);
   EXPECT_EQ((*digests)[bagit::Algorithm::kSha256], Sha256Hex("the payload bytes"));
-  ASSERT_TRUE(writer->Commit("copy").ok());
+  ASSERT_OK(writer->Commit("copy"));
   EXPECT_TRUE(writer->VerifiedByReadBack());
   EXPECT_EQ(*faults.ReadAll("copy"), "the payload bytes");
 }
@@ -414,7 +415,7 @@ TEST(FaultBackendFastPaths, FaultOverPosixKeepsOpenForCopyAndDigestsBeforeCommit
 TEST(FaultBackendFastPaths, FaultsOnTheFdPathsAreSeen) {
   cairn::testing::TempDir dir;
   FaultBackend faults(std::make_unique<PosixBackend>(dir.path().string()));
-  ASSERT_TRUE(faults.Put("src/file", "the payload bytes").ok());
+  ASSERT_OK(faults.Put("src/file", "the payload bytes"));
   auto read_fd = [](int fd) {
     std::string bytes(64, '\0');
     ssize_t n = ::pread(fd, bytes.data(), bytes.size(), 0);
@@ -429,15 +430,15 @@ TEST(FaultBackendFastPaths, FaultsOnTheFdPathsAreSeen) {
   // A flipped byte and a short file on the fd path.
   faults.AddRule(FaultRule::OnRead(FaultAction::kFlipByte, 2).Matching("src/"));
   Result<int> flipped = faults.OpenForCopy("src/file");
-  ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
+  ASSERT_OK(flipped);
   EXPECT_EQ(read_fd(*flipped), "thd payload bytes");  // 'e' ^ 1 == 'd'
   faults.AddRule(FaultRule::OnRead(FaultAction::kShortRead, 4).Matching("src/"));
   Result<int> shortened = faults.OpenForCopy("src/file");
-  ASSERT_TRUE(shortened.ok()) << shortened.status().ToString();
+  ASSERT_OK(shortened);
   EXPECT_EQ(read_fd(*shortened), "the ");
   EXPECT_EQ(faults.injected(), 3);
   Result<int> clean = faults.OpenForCopy("src/file");
-  ASSERT_TRUE(clean.ok());
+  ASSERT_OK(clean);
   EXPECT_EQ(read_fd(*clean), "the payload bytes") << "each rule fired once";
 
   // A write fault on AppendFromFile (the kernel copy) fails the writer.

@@ -3,7 +3,7 @@
 // needed, the window, the rate it would take); a rate that keeps up is not.
 #include <gmock/gmock.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -2,9 +2,7 @@
 // from the command line fires in `daemon --once`, repairs a damaged copy, and
 // `audit report` shows it; CAIRN_FAKE_NOW makes it due again without
 // waiting; a running daemon stops cleanly on SIGTERM.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +10,8 @@
 #include <thread>
 
 #include "repo/catalog/sqlite.h"
-#include "tests/cli/repo_fixture.h"
-
-extern char** environ;
+#include "tests/util/assert_ok.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -30,9 +27,9 @@ class DaemonCliTest : public RepoFixture {
   }
   int64_t Count(const std::string& sql) {
     auto db = repo::sql::Db::Open(Root() + "/catalog.db", false, 30'000);
-    EXPECT_TRUE(db.ok());
+    EXPECT_OK(db);
     auto n = db->QueryInt(sql);
-    EXPECT_TRUE(n.ok()) << sql;
+    EXPECT_OK(n) << sql;
     return n.ok() ? *n : -1;
   }
 };
@@ -105,30 +102,6 @@ TEST_F(DaemonCliTest, OnceRunsTheDueScheduleRepairsAndReportShowsIt) {
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
-// Starts `cairn daemon ARGS` in the background, output to `log`.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& repo, const fs::path& log) {
-  std::vector<std::string> argv{CairnBinary().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> c_argv;
-  for (std::string& a : argv) c_argv.push_back(a.data());
-  c_argv.push_back(nullptr);
-  std::vector<std::string> env{"CAIRN_REPO=" + repo};
-  for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("CAIRN_REPO=", 0) != 0) env.push_back(*e);
-  }
-  std::vector<char*> c_env;
-  for (std::string& e : env) c_env.push_back(e.data());
-  c_env.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
 TEST_F(DaemonCliTest, SigtermStopsARunningSweepCleanly) {
   fs::path src = tmp_ / "src-many";
   for (int i = 0; i < 40; ++i) {
@@ -142,7 +115,7 @@ TEST_F(DaemonCliTest, SigtermStopsARunningSweepCleanly) {
                 .exit_code,
             0);
   fs::path log = tmp_ / "daemon.log";
-  pid_t pid = Spawn({"daemon", "--interval", "1s"}, Root(), log);
+  pid_t pid = StartCairn({"daemon", "--interval", "1s"}, log, {"CAIRN_REPO=" + Root()});
   ASSERT_GT(pid, 0);
   bool running = false;
   for (int i = 0; i < 600 && !running; ++i) {  // a guard against a hang, not a timing check

@@ -5,7 +5,7 @@
 // other thing, and is refused for a folder that is no bag.
 #include <gmock/gmock.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

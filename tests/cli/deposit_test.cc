@@ -16,6 +16,7 @@
 #include "bagit/digest.h"
 #include "repo/repository.h"
 #include "tests/cli/holey_bag.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 extern char** environ;
@@ -30,8 +31,8 @@ class CliDepositTest : public ::testing::Test {
     CommandResult init = RunCairn({"init", repo_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     auto repo = repo::Repository::Open(repo_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    ASSERT_TRUE((*repo)->catalog().AddPartner("acme", "Acme").ok());
+    ASSERT_OK(repo);
+    ASSERT_OK((*repo)->catalog().AddPartner("acme", "Acme"));
   }
 
   CommandResult Cairn(std::vector<std::string> args) {
@@ -260,7 +261,7 @@ TEST_F(CliDepositTest, KilledDepositRerunCompletesAndLeavesNoTempFiles) {
                          std::chrono::milliseconds(300)))
       << "the deposit finished before it could be killed";
   auto repo = repo::Repository::Open(repo_);
-  ASSERT_TRUE(repo.ok());
+  ASSERT_OK(repo);
   bool committed = (*repo)->catalog().GetVersion("acme", "big", std::nullopt, false).ok();
   if (!committed) {
     // Nothing in the catalog: the object is not listed.

@@ -15,19 +15,20 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
-#include "repo/dr_testing.h"
 #include "repo/repository.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn {
 namespace {
 
 namespace fs = boost::filesystem;
-using repo::drtesting::CheckBlobFiles;
-using repo::drtesting::ReadTree;
+using testing::CheckBlobFiles;
 using testing::CommandResult;
 using ::testing::HasSubstr;
+using testing::ReadTree;
 using testing::RunCairn;
 using testing::TempDir;
 
@@ -36,14 +37,12 @@ class DisasterRecoveryTest : public ::testing::Test {
   void MakeRepo(int files_per_object, size_t size) {
     root_ = (tmp_ / "repo").string();
     auto repo = repo::Repository::Init(root_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    ASSERT_OK(repo);
     sources_ = {{"acme/photos", tmp_ / "photos"}, {"zeta/letters", tmp_ / "letters"}};
-    repo::drtesting::WriteTree(sources_[0].second,
-                               repo::drtesting::SampleFiles("p", files_per_object, size));
-    repo::drtesting::WriteTree(sources_[1].second,
-                               repo::drtesting::SampleFiles("l", files_per_object / 2, size));
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "acme", "photos", sources_[0].second), 1u);
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "zeta", "letters", sources_[1].second), 1u);
+    testing::WriteTree(sources_[0].second, testing::SampleFiles("p", files_per_object, size));
+    testing::WriteTree(sources_[1].second, testing::SampleFiles("l", files_per_object / 2, size));
+    ASSERT_EQ(testing::DepositFolder(**repo, "acme", "photos", sources_[0].second), 1u);
+    ASSERT_EQ(testing::DepositFolder(**repo, "zeta", "letters", sources_[1].second), 1u);
   }
 
   CommandResult Cairn(std::vector<std::string> args) {
@@ -137,23 +136,6 @@ TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {
   EXPECT_THAT(events.out, HasSubstr("site resync"));
 }
 
-// Starts cairn with `args` in the background; returns its pid.
-pid_t Spawn(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<std::string> full{testing::CairnBinary().string()};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 size_t CountFiles(const fs::path& dir) {
   if (!fs::exists(dir)) return 0;
   size_t n = 0;
@@ -166,7 +148,8 @@ size_t CountFiles(const fs::path& dir) {
 TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   MakeRepo(600, 64);
   fs::remove_all(Site("b"));
-  pid_t pid = Spawn({"--repo", root_, "site", "resync", "b", "--init", "--threads", "1"});
+  pid_t pid = testing::StartCairn(
+      {"--repo", root_, "site", "resync", "b", "--init", "--threads", "1"}, "/dev/null");
   ASSERT_GT(pid, 0);
   // Kill it once some blobs are back, well before all are.
   fs::path blobs = Site("b") / "blobs";
@@ -186,10 +169,10 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   }
   CheckBlobFiles(Site("b"));
   auto catalog = repo::Catalog::Open(root_ + "/catalog.db");
-  ASSERT_TRUE(catalog.ok());
+  ASSERT_OK(catalog);
   auto total = repo::CatalogTestAccess::Db(**catalog).QueryInt(
       "SELECT COUNT(*) FROM replicas r JOIN sites s ON s.id = r.site_id WHERE s.name = 'b'");
-  ASSERT_TRUE(total.ok());
+  ASSERT_OK(total);
   ASSERT_LT(present, static_cast<size_t>(*total));
 
   CommandResult rerun = Cairn({"site", "resync", "b", "--init", "--json"});

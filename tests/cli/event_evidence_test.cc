@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

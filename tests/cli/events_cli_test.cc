@@ -11,9 +11,10 @@
 #include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
 #include "repo/catalog/sqlite.h"
-#include "repo/dr_testing.h"
 #include "repo/events/event_types.h"
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
 namespace cairn {
@@ -31,13 +32,13 @@ class EventsCliTest : public ::testing::Test {
   void SetUp() override {
     root_ = (tmp_ / "repo").string();
     auto repo = repo::Repository::Init(root_);
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    repo::drtesting::WriteTree(tmp_ / "src", repo::drtesting::SampleFiles("x", 3, 40));
-    repo::drtesting::WriteTree(tmp_ / "src2", repo::drtesting::SampleFiles("y", 2, 40));
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "acme", "box", tmp_ / "src"), 1u);
-    ASSERT_EQ(repo::drtesting::DepositFolder(**repo, "zeta", "bin", tmp_ / "src2"), 1u);
+    ASSERT_OK(repo);
+    testing::WriteTree(tmp_ / "src", testing::SampleFiles("x", 3, 40));
+    testing::WriteTree(tmp_ / "src2", testing::SampleFiles("y", 2, 40));
+    ASSERT_EQ(testing::DepositFolder(**repo, "acme", "box", tmp_ / "src"), 1u);
+    ASSERT_EQ(testing::DepositFolder(**repo, "zeta", "bin", tmp_ / "src2"), 1u);
     auto events = (*repo)->catalog().ListEvents();
-    ASSERT_TRUE(events.ok());
+    ASSERT_OK(events);
     ASSERT_GE(events->size(), 6u);
     event_count_ = events->size();
   }
@@ -50,18 +51,18 @@ class EventsCliTest : public ::testing::Test {
   // Runs `sql` on the catalog file directly, as an intruder would.
   void Sql(const std::string& sql) {
     auto db = repo::sql::Db::Open(root_ + "/catalog.db", false, 5000);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     Status s = db->Exec(sql);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
   }
 
   // Rewrites event `seq`'s detail; with `rechain`, recomputes every hash after
   // it so that the chain alone looks intact (only a witness can tell).
   void RewriteEvent(uint64_t seq, bool rechain) {
     auto catalog = repo::Catalog::Open(root_ + "/catalog.db");
-    ASSERT_TRUE(catalog.ok());
+    ASSERT_OK(catalog);
     auto events = (*catalog)->ListEvents();
-    ASSERT_TRUE(events.ok());
+    ASSERT_OK(events);
     std::string prev = seq > 1 ? (*events)[seq - 2].hash() : repo::GenesisHash();
     for (uint64_t i = seq; i <= events->size(); ++i) {
       proto::Event e = (*events)[i - 1];
@@ -73,10 +74,10 @@ class EventsCliTest : public ::testing::Test {
       }
       auto stmt = repo::CatalogTestAccess::Db(**catalog).Prepare(
           "UPDATE events SET event = ?, prev_hash = ?, hash = ? WHERE seq = ?");
-      ASSERT_TRUE(stmt.ok());
+      ASSERT_OK(stmt);
       stmt->BindBlob(1, e.SerializeAsString()).BindBlob(2, e.prev_hash()).BindBlob(3, e.hash());
       stmt->Bind(4, static_cast<int64_t>(i));
-      ASSERT_TRUE(stmt->Run().ok());
+      ASSERT_OK(stmt->Run());
       if (!rechain) break;
     }
   }
@@ -170,7 +171,7 @@ TEST_F(EventsCliTest, SignedWitnessCatchesARechainedRewrite) {
     auto catalog = repo::Catalog::Open(root_ + "/catalog.db");
     std::vector<proto::Event> more(3);
     for (auto& e : more) e.set_type(std::string(repo::kFixityCheck.label));
-    ASSERT_TRUE((*catalog)->AppendEvents(more).ok());
+    ASSERT_OK((*catalog)->AppendEvents(more));
   }
   CommandResult ok = Cairn({"events", "verify", "--witness", w.string(), "--key", pub.string()});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;

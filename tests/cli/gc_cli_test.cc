@@ -6,33 +6,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
 
-class CliGcTest : public RepoFixture {
- protected:
-  // A blob on site a that no version references (what a killed or refused
-  // deposit leaves): correctly named, good bytes.
-  fs::path PlantLeftover(const std::string& bytes, std::string* sha) {
-    *sha =
-        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-    fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(*sha);
-    WriteFile(blob, bytes);
-    return blob;
-  }
-
-  CommandResult CairnAt(const std::string& now, const std::vector<std::string>& args) {
-    return RunCairn(args, {"CAIRN_REPO=" + Root(), "CAIRN_FAKE_NOW=" + now});
-  }
-};
+class CliGcTest : public RepoFixture {};
 
 TEST_F(CliGcTest, RemovesAnUnreferencedBlobAfterTheGracePeriodOnly) {
   fs::path src = MakeSourceFolder("held");
   Deposit("acme", src.string(), "held");
   std::string sha;
-  fs::path leftover = PlantLeftover("nobody holds these bytes\n", &sha);
+  fs::path leftover = PlantUnreferencedBlob("nobody holds these bytes\n", &sha);
 
   // The auditor's report of the orphan is its first sighting: the grace
   // period starts then (gc_candidates), as at a first gc run.
@@ -77,7 +62,7 @@ TEST_F(CliGcTest, RemovesAnUnreferencedBlobAfterTheGracePeriodOnly) {
 
 TEST_F(CliGcTest, GraceZeroRemovesAtOnce) {
   std::string sha;
-  fs::path leftover = PlantLeftover("removed at once\n", &sha);
+  fs::path leftover = PlantUnreferencedBlob("removed at once\n", &sha);
   CommandResult gc = Cairn({"gc", "--grace", "0"});
   ASSERT_EQ(gc.exit_code, 0) << gc.out << gc.err;
   EXPECT_FALSE(fs::exists(leftover)) << gc.out;

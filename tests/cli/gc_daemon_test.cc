@@ -8,30 +8,17 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
 
-class CliGcDaemonTest : public RepoFixture {
- protected:
-  // A blob on site a no version references (what a killed deposit leaves).
-  fs::path Leftover(const std::string& bytes, std::string* sha) {
-    *sha =
-        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-    fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(*sha);
-    WriteFile(blob, bytes);
-    return blob;
-  }
-  CommandResult At(const std::string& now, const std::vector<std::string>& args) {
-    return RunCairn(args, {"CAIRN_REPO=" + Root(), "CAIRN_FAKE_NOW=" + now});
-  }
-};
+class CliGcDaemonTest : public RepoFixture {};
 
 TEST_F(CliGcDaemonTest, AnOrphanIsReportedOnceWithTheWayToClearIt) {
   Deposit("acme", MakeSourceFolder("kept").string(), "kept");
   std::string sha;
-  Leftover("left by a killed deposit\n", &sha);
+  PlantUnreferencedBlob("left by a killed deposit\n", &sha);
   CommandResult first = Cairn({"audit", "run", "--orphans"});
   EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
   EXPECT_NE(first.out.find(sha), std::string::npos) << first.out;
@@ -48,9 +35,9 @@ TEST_F(CliGcDaemonTest, AnOrphanIsReportedOnceWithTheWayToClearIt) {
 TEST_F(CliGcDaemonTest, TheDaemonCollectsAfterTheGracePeriodOnlyWhenNoWriterHoldsTheLock) {
   Deposit("acme", MakeSourceFolder("kept").string(), "kept");
   std::string sha;
-  fs::path blob = Leftover("left by a refused deposit\n", &sha);
+  fs::path blob = PlantUnreferencedBlob("left by a refused deposit\n", &sha);
   // First round: seen unreferenced, kept (grace 24h).
-  CommandResult r1 = At("2030-01-01T00:00:00Z", {"daemon", "--once"});
+  CommandResult r1 = CairnAt("2030-01-01T00:00:00Z", {"daemon", "--once"});
   EXPECT_LE(r1.exit_code, 1) << r1.out << r1.err;
   EXPECT_NE(r1.out.find("gc: "), std::string::npos) << r1.out;
   EXPECT_TRUE(fs::exists(blob));
@@ -68,7 +55,7 @@ TEST_F(CliGcDaemonTest, TheDaemonCollectsAfterTheGracePeriodOnlyWhenNoWriterHold
     close(fd);
   }
   // Free again: collected, with a deletion event; the kept object is intact.
-  CommandResult r2 = At("2030-01-02T01:00:00Z", {"daemon", "--once"});
+  CommandResult r2 = CairnAt("2030-01-02T01:00:00Z", {"daemon", "--once"});
   EXPECT_LE(r2.exit_code, 1) << r2.out << r2.err;
   EXPECT_FALSE(fs::exists(blob)) << r2.out << r2.err;
   CommandResult events = Cairn({"events", "--type", "deletion"});

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 
 #include "repo/repository.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -5,7 +5,7 @@
 // auditor find every site's log in agreement afterwards.
 #include <gtest/gtest.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

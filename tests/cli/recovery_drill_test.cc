@@ -12,9 +12,10 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
-#include "repo/dr_testing.h"
 #include "repo/repository.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/library_deposits.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -95,10 +96,8 @@ class RecoveryDrillTest : public RepoFixture {
             << ref << " payload from site " << site;
       }
     }
-    EXPECT_EQ(repo::drtesting::CheckBlobFiles(SiteDir("a")),
-              repo::drtesting::CheckBlobFiles(SiteDir("c")));
-    EXPECT_EQ(repo::drtesting::CheckBlobFiles(SiteDir("b")),
-              repo::drtesting::CheckBlobFiles(SiteDir("c")));
+    EXPECT_EQ(testing::CheckBlobFiles(SiteDir("a")), testing::CheckBlobFiles(SiteDir("c")));
+    EXPECT_EQ(testing::CheckBlobFiles(SiteDir("b")), testing::CheckBlobFiles(SiteDir("c")));
   }
 
   std::vector<std::pair<std::string, fs::path>> sources_;
@@ -185,8 +184,8 @@ TEST_F(RecoveryDrillTest, DaemonRoundQueuesAndMakesTheLackingCopies) {
   // Jobs queued by the rebuild are taken away: the daemon must find the lack itself.
   {
     auto catalog = repo::Catalog::Open(Root() + "/catalog.db");
-    ASSERT_TRUE(catalog.ok());
-    ASSERT_TRUE(repo::CatalogTestAccess::Db(**catalog).Exec("DELETE FROM jobs").ok());
+    ASSERT_OK(catalog);
+    ASSERT_OK(repo::CatalogTestAccess::Db(**catalog).Exec("DELETE FROM jobs"));
   }
   CommandResult round = Cairn({"daemon", "--once"});
   ASSERT_EQ(round.exit_code, 0) << round.out << round.err;

@@ -5,7 +5,7 @@
 // and gives up with exit 1 after its bound (--wait-timeout).
 #include <gmock/gmock.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

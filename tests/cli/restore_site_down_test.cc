@@ -3,7 +3,7 @@
 // file was restored and verified, and says which site it used instead.
 #include <gmock/gmock.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

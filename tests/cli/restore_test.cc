@@ -11,7 +11,8 @@
 #include "bagit/digest.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/site_layout.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -158,10 +159,9 @@ TEST_F(RestoreCliTest, CatalogDigestEditedToAnotherBlobStopsTheRestore) {
       bagit::HashBytes(other, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
   {
     auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("UPDATE files SET sha256 = '" + other_sha +
-                         "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
-                    .ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("UPDATE files SET sha256 = '" + other_sha +
+                       "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'"));
   }
   for (std::string dest : {"out", "out.tar"}) {
     SCOPED_TRACE(dest);
@@ -189,9 +189,8 @@ TEST_F(RestoreCliTest, CatalogDigestAloneEditedBlamesNoCopy) {
       bagit::HashBytes(other, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
   {
     auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
-        db->Exec("UPDATE files SET sha256 = '" + other_sha + "' WHERE path = 'data/a.txt'").ok());
+    ASSERT_OK(db);
+    ASSERT_OK(db->Exec("UPDATE files SET sha256 = '" + other_sha + "' WHERE path = 'data/a.txt'"));
   }
   CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -226,10 +225,10 @@ TEST_F(RestoreCliTest, HostileCatalogPathIsRefusedAndNothingIsWrittenOutside) {
   Deposit("acme", folder.string(), "box");
   {
     auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("UPDATE files SET path = 'data/../../escaped.txt' "
-                         "WHERE path = 'data/a.txt'")
-                    .ok());
+    ASSERT_OK(db);
+    ASSERT_OK(
+        db->Exec("UPDATE files SET path = 'data/../../escaped.txt' "
+                 "WHERE path = 'data/a.txt'"));
   }
   fs::create_directories(tmp_ / "restores");
   CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "restores/out").string()});

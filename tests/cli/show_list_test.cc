@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bagit/digest.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

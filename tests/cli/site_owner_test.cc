@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -2,9 +2,7 @@
 // middle of a large copy read at a low --rate, and its run is recorded as
 // interrupted (state `aborted`), never `running` forever; `audit run` exits 2
 // (interrupted: the rest stays due), the daemon exits 0 (a clean stop).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +10,8 @@
 #include <thread>
 
 #include "repo/catalog/sqlite.h"
-#include "tests/cli/repo_fixture.h"
-
-extern char** environ;
+#include "tests/util/assert_ok.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -33,34 +30,15 @@ class SweepSignalTest : public RepoFixture {
 
   int64_t SweepCount(const std::string& sql) {
     auto db = repo::sql::Db::Open(Root() + "/catalog.db", false, 30'000);
-    EXPECT_TRUE(db.ok());
+    EXPECT_OK(db);
     auto n = db->QueryInt(sql);
-    EXPECT_TRUE(n.ok()) << sql;
+    EXPECT_OK(n) << sql;
     return n.ok() ? *n : -1;
   }
 
   // Starts cairn ARGS in the background, stdout and stderr to `log`.
   pid_t StartSweep(const std::vector<std::string>& args, const fs::path& log) {
-    std::vector<std::string> argv{CairnBinary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    std::vector<std::string> env{"CAIRN_REPO=" + Root()};
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("CAIRN_REPO=", 0) != 0) env.push_back(*e);
-    }
-    std::vector<char*> c_env;
-    for (std::string& e : env) c_env.push_back(e.data());
-    c_env.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    return rc == 0 ? pid : -1;
+    return StartCairn(args, log, {"CAIRN_REPO=" + Root()});
   }
 
   // Waits until the sweep's run row is `running`, sends `sig`, and returns the

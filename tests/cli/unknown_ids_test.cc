@@ -5,7 +5,7 @@
 // too, so that none slides back.
 #include <gmock/gmock.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/repository.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -4,6 +4,7 @@
 #define CAIRN_TESTS_HOSTILE_CONSISTENCY_H_
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "repo/repository.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -27,22 +30,55 @@ inline std::map<std::string, std::string> SourceFiles() {
   return files;
 }
 
-// Every regular file below `dir`: relative path -> bytes.
-inline std::map<std::string, std::string> TreeFiles(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
-    if (fs::is_regular_file(it->symlink_status())) {
-      files[fs::relative(it->path(), dir).generic_string()] = ReadFile(it->path());
-    }
-  }
-  return files;
-}
-
 // Runs cairn on repository `repo`.
 inline CommandResult In(const fs::path& repo, std::vector<std::string> args,
                         const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), {"--repo", repo.string()});
   return RunCairn(args, env);
+}
+
+// SourceFiles() written under `src`, and a new repository at `root`, made
+// through the library, with partner acme.
+inline void MakeSourceAndRepository(const fs::path& src, const std::string& root) {
+  for (const auto& [path, bytes] : SourceFiles()) WriteFile(src / path, bytes);
+  auto made = repo::Repository::Init(root);
+  ASSERT_OK(made);
+  ASSERT_OK((*made)->catalog().AddPartner("acme", "Acme"));
+}
+
+// A killed worker's (or a power cut's) leased jobs come back when their lease
+// (15 min) runs out; the rerun is taken to happen after that (nothing here
+// waits 15 minutes).
+inline void ExpireLeases(const fs::path& repo) {
+  if (!fs::exists(repo / "catalog.db")) return;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((repo / "catalog.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10'000);
+  EXPECT_EQ(
+      sqlite3_exec(db, "UPDATE jobs SET lease_until = 0, next_try = 0", nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// Fails the test unless `r` exited 0 (`what` names the command).
+inline void MustSucceed(const CommandResult& r, const std::string& what) {
+  ASSERT_TRUE(r.exit_code == 0) << what << ": " << r.out << r.err;
+}
+
+// A new repository at `repo` with partner acme.
+inline void InitWithPartner(const fs::path& repo) {
+  MustSucceed(RunCairn({"init", repo.string()}), "init");
+  MustSucceed(In(repo, {"partner", "add", "acme"}), "partner add");
+}
+
+// InitWithPartner, and the folder `src` deposited as acme/one (its copies
+// left queued with replicate false).
+inline void InitWithDeposit(const fs::path& repo, const fs::path& src, bool replicate) {
+  InitWithPartner(repo);
+  std::vector<std::string> dep{"deposit", "acme", src.string(), "--id", "one"};
+  if (!replicate) dep.push_back("--no-replicate");
+  MustSucceed(In(repo, dep), "deposit");
 }
 
 // Everything a repository must hold after a crash or a fault and a rerun:
@@ -71,7 +107,7 @@ inline void CheckRepository(const fs::path& repo, const std::map<std::string, st
                       ("restored-" + o["object"].get<std::string>() + "-" + std::to_string(v));
       CommandResult r = In(repo, {"restore", ref + "@v" + std::to_string(v), dest.string()});
       ASSERT_EQ(r.exit_code, 0) << ref << "@v" << v << ": " << r.out << r.err;
-      EXPECT_EQ(TreeFiles(dest / "data"), source) << ref << "@v" << v;
+      EXPECT_EQ(ReadTree(dest / "data"), source) << ref << "@v" << v;
       fs::remove_all(dest);
     }
   }

@@ -35,25 +35,9 @@ struct Scenario {
   std::string done_message;
 };
 
-void Must(const CommandResult& r, const std::string& what) {
-  ASSERT_TRUE(r.exit_code == 0) << what << ": " << r.out << r.err;
-}
-
-void InitWithDeposit(const fs::path& repo, const fs::path& src, bool replicate) {
-  Must(RunCairn({"init", repo.string()}), "init");
-  Must(In(repo, {"partner", "add", "acme"}), "partner add");
-  std::vector<std::string> dep{"deposit", "acme", src.string(), "--id", "one"};
-  if (!replicate) dep.push_back("--no-replicate");
-  Must(In(repo, dep), "deposit");
-}
-
 std::vector<Scenario> Scenarios() {
   std::vector<Scenario> s;
-  s.push_back({"deposit",
-               [](const fs::path& repo, const fs::path&) {
-                 Must(RunCairn({"init", repo.string()}), "init");
-                 Must(In(repo, {"partner", "add", "acme"}), "partner add");
-               },
+  s.push_back({"deposit", [](const fs::path& repo, const fs::path&) { InitWithPartner(repo); },
                [](const fs::path& repo) {
                  return std::vector<std::string>{
                      "deposit", "acme", (repo.parent_path() / "src").string(), "--id", "one"};
@@ -92,18 +76,19 @@ std::vector<Scenario> Scenarios() {
                [](const fs::path&) {
                  return std::vector<std::string>{"site", "resync", "b", "--init", "--threads", "2"};
                }});
-  s.push_back({"rebuild",
-               [](const fs::path& repo, const fs::path& src) {
-                 InitWithDeposit(repo, src, true);
-                 Must(In(repo, {"deposit", "acme", src.string(), "--id", "two"}), "deposit two");
-                 for (const char* f : {"catalog.db", "catalog.db-wal", "catalog.db-shm"})
-                   fs::remove(repo / f);
-               },
-               [](const fs::path& repo) {
-                 return std::vector<std::string>{"catalog", "rebuild", "--from",
-                                                 "file://" + (repo / "sites/a").string()};
-               },
-               "exists and is readable: refusing to replace it"});
+  s.push_back(
+      {"rebuild",
+       [](const fs::path& repo, const fs::path& src) {
+         InitWithDeposit(repo, src, true);
+         MustSucceed(In(repo, {"deposit", "acme", src.string(), "--id", "two"}), "deposit two");
+         for (const char* f : {"catalog.db", "catalog.db-wal", "catalog.db-shm"})
+           fs::remove(repo / f);
+       },
+       [](const fs::path& repo) {
+         return std::vector<std::string>{"catalog", "rebuild", "--from",
+                                         "file://" + (repo / "sites/a").string()};
+       },
+       "exists and is readable: refusing to replace it"});
   return s;
 }
 
@@ -118,20 +103,6 @@ void CopyRepo(const fs::path& from, const fs::path& to) {
   std::string sql = "UPDATE sites SET url = replace(url, 'file://" + from.string() +
                     "/', 'file://" + to.string() + "/')";
   EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-}
-
-// A killed worker's leased jobs come back when their lease (15 min) runs out;
-// the rerun is taken to happen after that (nothing here waits 15 minutes).
-void ExpireLeases(const fs::path& repo) {
-  if (!fs::exists(repo / "catalog.db")) return;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((repo / "catalog.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 10'000);
-  EXPECT_EQ(
-      sqlite3_exec(db, "UPDATE jobs SET lease_until = 0, next_try = 0", nullptr, nullptr, nullptr),
-      SQLITE_OK)
-      << sqlite3_errmsg(db);
   sqlite3_close(db);
 }
 

@@ -9,7 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "repo/storage/s3_backend.h"
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/repo_fixture.h"
 #include "tests/util/s3_gateway.h"
 
 namespace cairn::testing {
@@ -53,8 +54,8 @@ TEST_F(CredentialsTest, KeysAppearInNoOutputEventCatalogOrSiteObject) {
   const std::string bucket = FreshBucketName();
   const std::string url = S3Url(*gateway, bucket);
   auto backend = repo::OpenS3BackendTyped(url);
-  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-  ASSERT_TRUE((*backend)->CreateBucket(false).ok());
+  ASSERT_OK(backend);
+  ASSERT_OK((*backend)->CreateBucket(false));
 
   // Keys pasted into the URL are refused, and not echoed.
   std::string with_keys = "s3://" + gateway->access_key + ":" + gateway->secret_key + "@" + bucket +
@@ -130,13 +131,13 @@ TEST_F(CredentialsTest, KeysAppearInNoOutputEventCatalogOrSiteObject) {
   size_t objects = 0;
   Status listed = (*backend)->List("", [&](const repo::ObjectInfo& info) {
     auto bytes = (*backend)->ReadAll(info.key);
-    EXPECT_TRUE(bytes.ok()) << info.key;
+    EXPECT_OK(bytes) << info.key;
     if (bytes.ok()) ExpectAbsent(*bytes, "s3 object " + info.key);
     ExpectAbsent(info.key, "an s3 key name");
     ++objects;
     return Status::OK();
   });
-  EXPECT_TRUE(listed.ok()) << listed.ToString();
+  EXPECT_OK(listed);
   EXPECT_GT(objects, 10u);
 }
 

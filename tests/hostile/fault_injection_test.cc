@@ -16,6 +16,7 @@
 #include "repo/restore.h"
 #include "repo/storage/fault_backend.h"
 #include "tests/hostile/consistency.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::testing {
 namespace {
@@ -28,11 +29,8 @@ using repo::FaultRule;
 class FaultInjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [path, bytes] : SourceFiles()) WriteFile(tmp_ / "src" / path, bytes);
-    auto made = repo::Repository::Init(Root());
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
-    made->reset();
+    MakeSourceAndRepository(tmp_ / "src", Root());
+    if (HasFatalFailure()) return;
     repo::SetBackendWrapperForTesting(
         [this](
             std::string_view url,
@@ -43,10 +41,10 @@ class FaultInjectionTest : public ::testing::Test {
           return fault;
         });
     auto opened = repo::Repository::Open(Root());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     repo_ = std::move(opened).value();
-    ASSERT_TRUE(repo_->OpenSite("a").ok());
-    ASSERT_TRUE(repo_->OpenSite("b").ok());
+    ASSERT_OK(repo_->OpenSite("a"));
+    ASSERT_OK(repo_->OpenSite("b"));
   }
   void TearDown() override {
     repo_.reset();
@@ -101,7 +99,7 @@ TEST_F(FaultInjectionTest, NoSpaceOnTheFirstSiteFailsTheDepositNamingItAndLeaves
       << outcome.status().ToString();
   EXPECT_GE(Faults("a").injected(), 1);
   auto objects = repo_->catalog().ListObjects("");
-  ASSERT_TRUE(objects.ok());
+  ASSERT_OK(objects);
   EXPECT_TRUE(objects->empty());
   HealAndCheck("no space", {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
 }
@@ -115,7 +113,7 @@ TEST_F(FaultInjectionTest, FsyncOrRenameFailureBeforeVisibleFailsTheDepositClean
   EXPECT_NE(outcome.status().ToString().find("Input/output"), std::string::npos)
       << outcome.status().ToString();
   auto objects = repo_->catalog().ListObjects("");
-  ASSERT_TRUE(objects.ok());
+  ASSERT_OK(objects);
   EXPECT_TRUE(objects->empty());
   HealAndCheck("commit before visible",
                {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
@@ -126,7 +124,7 @@ TEST_F(FaultInjectionTest, FolderFsyncFailureAfterVisibleOnTheCopySiteIsNotCount
       FaultRule::Fail(FaultPoint::kCommitAfterVisible, Status::IOError("fsync of folder failed"))
           .Times(3));
   auto outcome = Deposit("one");
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_OK(outcome);
   ASSERT_TRUE(outcome->receipt.has_value());
   EXPECT_GE(Faults("b").injected(), 1);
   const repo::SiteCopies& b = outcome->receipt->copies.back();
@@ -144,33 +142,33 @@ TEST_F(FaultInjectionTest, RandomWriteFaultsOnTheCopySiteLeaveJobsThatResume) {
           .Times(-1)
           .WithProbability(0.3));
   auto outcome = Deposit("one");
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_OK(outcome);
   auto again = Deposit("two");
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_GT(Faults("b").injected(), 0);
   HealAndCheck("random write faults");
 }
 
 TEST_F(FaultInjectionTest, ShortAndFlippedReadsOfTheSourceNeverMakeACountedCopy) {
   auto outcome = Deposit("one", /*replicate=*/false);
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_OK(outcome);
   Faults("a").AddRule(FaultRule::OnRead(FaultAction::kShortRead, 1000).Matching("blobs/").Times(2));
   Faults("a").AddRule(FaultRule::OnRead(FaultAction::kFlipByte, 5).Matching("blobs/").Times(2));
   auto drained = repo::DrainReplication(*repo_, {});
-  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  ASSERT_OK(drained);
   EXPECT_GT(drained->jobs_failed, 0u) << "bad reads of the source must fail the copy";
   EXPECT_GT(Faults("a").injected(), 0);
   HealAndCheck("short and flipped reads");
 }
 
 TEST_F(FaultInjectionTest, ReadErrorsDuringAuditAreUnavailableNeverCorruptOrRepaired) {
-  ASSERT_TRUE(Deposit("one").ok());
+  ASSERT_OK(Deposit("one"));
   Faults("b").AddRule(
       FaultRule::Fail(FaultPoint::kRead, Status::Unavailable("site b: EIO")).Times(-1));
   audit::AuditOptions options;
   options.mode = audit::AuditMode::kAll;
   auto report = audit::RunAudit(*repo_, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->corrupt, 0u);
   EXPECT_EQ(report->missing, 0u);
   EXPECT_EQ(report->repaired, 0u);
@@ -179,7 +177,7 @@ TEST_F(FaultInjectionTest, ReadErrorsDuringAuditAreUnavailableNeverCorruptOrRepa
 }
 
 TEST_F(FaultInjectionTest, ShortReadsDuringRestoreAreCaughtAndTakenFromTheOtherSite) {
-  ASSERT_TRUE(Deposit("one").ok());
+  ASSERT_OK(Deposit("one"));
   Faults("a").AddRule(FaultRule::OnRead(FaultAction::kShortRead, 100).Matching("blobs/").Times(-1));
   // Any site first: the short copies on a are caught and taken from b. (The
   // other order is flaky: a refused site-a restore marks as many bad copies as
@@ -189,9 +187,9 @@ TEST_F(FaultInjectionTest, ShortReadsDuringRestoreAreCaughtAndTakenFromTheOtherS
   any.object = "one";
   any.dest = (tmp_ / "from-any").string();
   auto restored = repo::Restore(*repo_, any);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  ASSERT_OK(restored);
   EXPECT_FALSE(restored->problems.empty());
-  EXPECT_EQ(TreeFiles(tmp_ / "from-any/data"), SourceFiles());
+  EXPECT_EQ(ReadTree(tmp_ / "from-any/data"), SourceFiles());
 
   repo::RestoreRequest only_a = any;
   only_a.site = "a";
@@ -213,7 +211,7 @@ TEST_F(FaultInjectionTest, TransientUnavailableBelowTheRetryLayerIsAbsorbed) {
                           .Matching("blobs/")
                           .Times(1));
   auto outcome = Deposit("one");
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_OK(outcome);
   ASSERT_TRUE(outcome->receipt.has_value());
   EXPECT_EQ(Faults("a").injected(), 3) << "each transient fault fired and was retried";
   for (const repo::SiteCopies& copies : outcome->receipt->copies) {
@@ -233,7 +231,7 @@ TEST_F(FaultInjectionTest, PermanentOutageStillFailsAfterTheBoundedAttempts) {
   EXPECT_NE(message.find("gave up after 3 attempts"), std::string::npos) << message;
   EXPECT_NE(message.find("offline"), std::string::npos) << message;
   auto objects = repo_->catalog().ListObjects("");
-  ASSERT_TRUE(objects.ok());
+  ASSERT_OK(objects);
   EXPECT_TRUE(objects->empty());
   Faults("a").SetOffline(false);
   HealAndCheck("permanent outage", {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "tests/cli/repo_fixture.h"
+#include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "repo/storage/backends.h"
 #include "repo/storage/posix_ops.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -94,12 +95,12 @@ TEST_F(PowerLossModelTest, RenameOverAndUnlinkAreUndoneUntilTheFolderIsSynced) {
 
 TEST_F(PowerLossModelTest, ThePosixWritersCommitIsDurableAndARemoveIsNotUntilSynced) {
   auto backend = repo::OpenPosixBackend("file://" + root_.string());
-  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-  ASSERT_TRUE((*backend)->Put("blobs/ab/cd/blob", "durable bytes").ok());
-  ASSERT_TRUE((*backend)->Put("kept", "kept bytes").ok());
+  ASSERT_OK(backend);
+  ASSERT_OK((*backend)->Put("blobs/ab/cd/blob", "durable bytes"));
+  ASSERT_OK((*backend)->Put("kept", "kept bytes"));
   pl::Uninstall();
   pl::Install((tmp_ / "stash").string(), {root_.string()});
-  ASSERT_TRUE((*backend)->Remove("kept").ok());
+  ASSERT_OK((*backend)->Remove("kept"));
   pl::CutPower();
   EXPECT_EQ(ReadFile(root_ / "blobs/ab/cd/blob"), "durable bytes");
   EXPECT_EQ(ReadFile(root_ / "kept"), "kept bytes") << "a removal is durable only when synced";

@@ -60,29 +60,13 @@ struct PowerScenario {
   int rerun_max_exit = 0;
 };
 
-void MustRun(const CommandResult& r, const std::string& what) {
-  ASSERT_TRUE(r.exit_code == 0) << what << ": " << r.out << r.err;
-}
-
-void InitAndDeposit(const fs::path& repo, const fs::path& src, bool replicate) {
-  MustRun(RunCairn({"init", repo.string()}), "init");
-  MustRun(In(repo, {"partner", "add", "acme"}), "partner add");
-  std::vector<std::string> dep{"deposit", "acme", src.string(), "--id", "one"};
-  if (!replicate) dep.push_back("--no-replicate");
-  MustRun(In(repo, dep), "deposit");
-}
-
 std::string SourceSha(const std::string& bytes) {
   return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
 }
 
 std::vector<PowerScenario> PowerScenarios() {
   std::vector<PowerScenario> s;
-  s.push_back({"deposit",
-               [](const fs::path& repo, const fs::path&) {
-                 MustRun(RunCairn({"init", repo.string()}), "init");
-                 MustRun(In(repo, {"partner", "add", "acme"}), "partner add");
-               },
+  s.push_back({"deposit", [](const fs::path& repo, const fs::path&) { InitWithPartner(repo); },
                [](repo::Repository& r, const fs::path& src) -> Status {
                  repo::DepositRequest request;
                  request.partner = "acme";
@@ -95,7 +79,7 @@ std::vector<PowerScenario> PowerScenarios() {
                  return std::vector<std::string>{"deposit", "acme", src.string(), "--id", "one"};
                }});
   s.push_back({"replicate",
-               [](const fs::path& repo, const fs::path& src) { InitAndDeposit(repo, src, false); },
+               [](const fs::path& repo, const fs::path& src) { InitWithDeposit(repo, src, false); },
                [](repo::Repository& r, const fs::path&) -> Status {
                  CAIRN_ASSIGN_OR_RETURN(auto lock, r.LockForWriting());
                  repo::ReplicationOptions options;
@@ -107,7 +91,7 @@ std::vector<PowerScenario> PowerScenarios() {
                }});
   s.push_back({"audit-repair",
                [](const fs::path& repo, const fs::path& src) {
-                 InitAndDeposit(repo, src, true);
+                 InitWithDeposit(repo, src, true);
                  // A flipped byte, a lost blob, a lost tag file: three repairs.
                  fs::path blob =
                      repo / "sites/a" / repo::layout::BlobKey(SourceSha(SourceFiles()["big.bin"]));
@@ -133,7 +117,7 @@ std::vector<PowerScenario> PowerScenarios() {
                1});
   s.push_back({"resync",
                [](const fs::path& repo, const fs::path& src) {
-                 InitAndDeposit(repo, src, true);
+                 InitWithDeposit(repo, src, true);
                  fs::remove_all(repo / "sites/b");
                },
                [](repo::Repository& r, const fs::path&) -> Status {
@@ -160,19 +144,6 @@ void CopyRepoForPowerCut(const fs::path& from, const fs::path& to) {
   std::string sql = "UPDATE sites SET url = replace(url, 'file://" + from.string() +
                     "/', 'file://" + to.string() + "/')";
   EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-}
-
-// The jobs the dead child leased come back when their lease runs out (15 min):
-// the rerun is taken to happen after that.
-void ExpireLeasesAfterPowerCut(const fs::path& repo) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((repo / "catalog.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 10'000);
-  EXPECT_EQ(
-      sqlite3_exec(db, "UPDATE jobs SET lease_until = 0, next_try = 0", nullptr, nullptr, nullptr),
-      SQLITE_OK)
-      << sqlite3_errmsg(db);
   sqlite3_close(db);
 }
 
@@ -325,7 +296,7 @@ TEST(PowerLoss, CutAtSeededCrashPointsLosesNothingAcknowledgedAndARerunCompletes
       }
 
       // 2. The same verb, run again by the real binary, completes the work.
-      ExpireLeasesAfterPowerCut(repo);
+      ExpireLeases(repo);
       CommandResult rerun = In(repo, scenario.rerun(src));
       EXPECT_TRUE(rerun.exit_code >= 0 && rerun.exit_code <= scenario.rerun_max_exit)
           << "rerun: exit " << rerun.exit_code << ": " << rerun.out << rerun.err;

@@ -22,6 +22,7 @@
 
 #include "repo/site_layout.h"
 #include "repo/storage/backend.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::testing {
 
@@ -91,7 +92,7 @@ class FaultInjector {
       if (!clean) continue;
       for (const std::string& k : keys) {
         Status removed = site.backend->Remove(k);
-        ASSERT_TRUE(removed.ok()) << site.name << " " << k << ": " << removed.ToString();
+        ASSERT_OK(removed) << site.name << " " << k << ": " << removed.ToString();
         hits_[Id(site.name, k)] = Expected::kMissing;
       }
       ++folder_losses_;
@@ -113,10 +114,10 @@ class FaultInjector {
     ASSERT_FALSE(key.empty()) << "no copy left to damage";
     repo::StorageBackend& backend = *site->backend;
     if (kind == FaultKind::kDelete) {
-      ASSERT_TRUE(backend.Remove(key).ok()) << key;
+      ASSERT_OK(backend.Remove(key)) << key;
     } else {
       Result<std::string> bytes = backend.ReadAll(key);
-      ASSERT_TRUE(bytes.ok()) << site->name << " " << key << ": " << bytes.status().ToString();
+      ASSERT_OK(bytes) << site->name << " " << key << ": " << bytes.status().ToString();
       ASSERT_FALSE(bytes->empty()) << key;
       std::string damaged = *bytes;
       if (kind == FaultKind::kBitFlip) {
@@ -125,9 +126,9 @@ class FaultInjector {
         damaged.resize(Pick(damaged.size()));  // 0 .. size-1 bytes
       }
       // Blobs are write-once: remove first, then write the damaged bytes.
-      ASSERT_TRUE(backend.Remove(key).ok()) << key;
+      ASSERT_OK(backend.Remove(key)) << key;
       Status put = backend.Put(key, damaged);
-      ASSERT_TRUE(put.ok()) << site->name << " " << key << ": " << put.ToString();
+      ASSERT_OK(put) << site->name << " " << key << ": " << put.ToString();
     }
     hits_[Id(site->name, key)] =
         kind == FaultKind::kDelete ? Expected::kMissing : Expected::kCorrupt;

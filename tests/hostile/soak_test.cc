@@ -25,6 +25,7 @@
 #include "repo/storage/sha256_stream.h"
 #include "tests/hostile/consistency.h"
 #include "tests/hostile/soak_checks.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/s3_gateway.h"
 
 namespace cairn::testing {
@@ -115,7 +116,7 @@ class CorruptionSoakTest : public ::testing::Test {
 
   std::unique_ptr<repo::StorageBackend> S3Site() {
     auto config = repo::ParseS3Url(s3_url_);
-    EXPECT_TRUE(config.ok());
+    EXPECT_OK(config);
     return std::make_unique<repo::S3Backend>(
         *config, repo::S3Credentials{gateway_.access_key, gateway_.secret_key, ""});
   }
@@ -214,7 +215,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
   fs::path early = *tmp_ / "restored-early";
   CommandResult restore = Cairn({"restore", restored_ref, early.string(), "--json"});
   ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
-  EXPECT_TRUE(TreeFiles(early / "data") == TreeFiles(refs[restored_ref])) << restored_ref;
+  EXPECT_TRUE(ReadTree(early / "data") == ReadTree(refs[restored_ref])) << restored_ref;
   fs::remove_all(early);
   nlohmann::json restore_report = nlohmann::json::parse(restore.out, nullptr, false);
   ASSERT_FALSE(restore_report.is_discarded()) << restore.out;
@@ -340,7 +341,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
       EXPECT_NE(r.exit_code, 0) << ref << " restored though a blob is lost everywhere";
     } else {
       ASSERT_EQ(r.exit_code, 0) << ref << ": " << r.out << r.err;
-      EXPECT_TRUE(TreeFiles(dest / "data") == TreeFiles(source)) << ref;
+      EXPECT_TRUE(ReadTree(dest / "data") == ReadTree(source)) << ref;
       ++restored;
     }
     fs::remove_all(dest);

@@ -19,6 +19,7 @@
 #include "repo/storage/backend.h"
 #include "repo/storage/forwarding_backend.h"
 #include "tests/hostile/consistency.h"
+#include "tests/util/assert_ok.h"
 
 namespace cairn::testing {
 namespace {
@@ -69,11 +70,8 @@ std::string Sha256Of(const std::string& bytes) {
 class UnreadableCopyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [path, bytes] : SourceFiles()) WriteFile(tmp_ / "src" / path, bytes);
-    auto made = repo::Repository::Init(Root());
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    ASSERT_TRUE((*made)->catalog().AddPartner("acme", "Acme").ok());
-    made->reset();
+    MakeSourceAndRepository(tmp_ / "src", Root());
+    if (HasFatalFailure()) return;
     repo::SetBackendWrapperForTesting(
         [this](
             std::string_view url,
@@ -88,7 +86,7 @@ class UnreadableCopyTest : public ::testing::Test {
     request.object_id = "one";
     request.replicate = true;
     auto outcome = repo::Deposit(*repo_, request);
-    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    ASSERT_OK(outcome);
   }
   void TearDown() override {
     repo_.reset();
@@ -97,7 +95,7 @@ class UnreadableCopyTest : public ::testing::Test {
   void Reopen() {
     repo_.reset();
     auto opened = repo::Repository::Open(Root());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     repo_ = std::move(opened).value();
   }
 
@@ -117,7 +115,7 @@ class UnreadableCopyTest : public ::testing::Test {
     options.workers_per_site = 1;  // copies in order, oldest due first
     options.repair = repair;
     auto report = audit::RunAudit(*repo_, options);
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_OK(report);
     return report.ok() ? *report : audit::AuditReport{};
   }
 

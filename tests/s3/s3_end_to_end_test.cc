@@ -19,6 +19,7 @@
 #include "repo/site_layout.h"
 #include "repo/storage/s3_backend.h"
 #include "repo/storage/sha256_stream.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -83,7 +84,7 @@ class S3EndToEndTest : public ::testing::Test {
   // The S3 site's bucket through the backend API (for damage and loss).
   std::unique_ptr<repo::S3Backend> Bucket() {
     auto config = repo::ParseS3Url(url_);
-    EXPECT_TRUE(config.ok());
+    EXPECT_OK(config);
     return std::make_unique<repo::S3Backend>(
         *config, repo::S3Credentials{env_["AWS_ACCESS_KEY_ID"], env_["AWS_SECRET_ACCESS_KEY"], ""});
   }
@@ -146,7 +147,7 @@ TEST_F(S3EndToEndTest, PosixAndS3SitesThroughEveryCommand) {
   const std::string small_key = repo::layout::BlobKey(repo::Sha256Hex(small));
   std::string damaged = small;
   damaged[5] ^= 0x20;
-  ASSERT_TRUE(bucket->Put(small_key, damaged).ok());  // overwrite: bypasses write-once
+  ASSERT_OK(bucket->Put(small_key, damaged));  // overwrite: bypasses write-once
   CommandResult audit = Cairn({"audit", "run", "--site", "s3", "--all", "--json"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   nlohmann::json report = Json(audit);
@@ -186,7 +187,7 @@ TEST_F(S3EndToEndTest, PosixAndS3SitesThroughEveryCommand) {
   EXPECT_EQ(after["unavailable"], 0) << rerun.out;
 
   // --- the bucket is lost: resync (creating the bucket again) restores it ---
-  ASSERT_TRUE(bucket->DeleteBucket().ok());
+  ASSERT_OK(bucket->DeleteBucket());
   CommandResult refused = Cairn({"site", "resync", "s3"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("--create-bucket"), std::string::npos) << refused.err;

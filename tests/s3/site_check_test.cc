@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/storage/s3_backend.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/s3_gateway.h"
 #include "tests/util/test_util.h"
 
@@ -73,7 +74,7 @@ TEST_F(SiteCheckTest, CreateBucketThenEveryCheckPasses) {
   EXPECT_NE(text.out.find("layout version 1"), std::string::npos) << text.out;
   // The probe object is gone: the bucket holds only the site's own objects.
   auto backend = repo::OpenS3BackendTyped(url);
-  ASSERT_TRUE(backend.ok());
+  ASSERT_OK(backend);
   std::vector<std::string> keys;
   ASSERT_TRUE((*backend)
                   ->List("",
@@ -139,8 +140,8 @@ TEST_F(SiteCheckTest, MissingBucketAndMissingObjectLockFailTheLocationCheck) {
   EXPECT_EQ(Cairn({"site", "check", "worm"}).exit_code, 0);
   // The bucket disappears.
   auto backend = repo::OpenS3BackendTyped(url);
-  ASSERT_TRUE(backend.ok());
-  ASSERT_TRUE((*backend)->DeleteBucket().ok());
+  ASSERT_OK(backend);
+  ASSERT_OK((*backend)->DeleteBucket());
   CommandResult gone = Cairn({"site", "check", "s3", "--json"});
   EXPECT_EQ(gone.exit_code, 1);
   auto checks = Checks(gone);

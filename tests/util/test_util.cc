@@ -53,6 +53,47 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
+void WriteTree(const fs::path& dir, const std::map<std::string, std::string>& files) {
+  for (const auto& [rel, bytes] : files) WriteFile(dir / rel, bytes);
+}
+
+std::map<std::string, std::string> ReadTree(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (fs::recursive_directory_iterator it(dir), end; it != end; ++it) {
+    if (fs::is_regular_file(it->symlink_status())) {
+      files[fs::relative(it->path(), dir).generic_string()] = ReadFile(it->path());
+    }
+  }
+  return files;
+}
+
+namespace {
+
+// The environment of a child: ours, with `env` entries ("K=V") replacing
+// inherited ones of the same name.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& env) {
+  std::vector<std::string> envs;
+  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=') + 1); };
+  for (char** e = environ; *e; ++e) {
+    std::string inherited(*e);
+    bool replaced = false;
+    for (const auto& mine : env) replaced = replaced || name_of(mine) == name_of(inherited);
+    if (!replaced) envs.push_back(inherited);
+  }
+  for (const auto& e : env) envs.push_back(e);
+  return envs;
+}
+
+// argv or envp for posix_spawn: pointers into `strings`, then nullptr.
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
 CommandResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env) {
   CommandResult result;
@@ -64,21 +105,8 @@ CommandResult RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 
-  std::vector<std::string> envs;
-  // `env` entries replace inherited ones of the same name.
-  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=') + 1); };
-  for (char** e = environ; *e; ++e) {
-    std::string inherited(*e);
-    bool replaced = false;
-    for (const auto& mine : env) replaced = replaced || name_of(mine) == name_of(inherited);
-    if (!replaced) envs.push_back(inherited);
-  }
-  for (const auto& e : env) envs.push_back(e);
-  std::vector<char*> cargv, cenv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
+  std::vector<std::string> envs = ChildEnvironment(env);
+  std::vector<char*> cargv = CStrings(argv), cenv = CStrings(envs);
 
   pid_t pid;
   int rc = posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
@@ -121,6 +149,22 @@ CommandResult RunCairn(const std::vector<std::string>& args, const std::vector<s
   std::vector<std::string> argv{CairnBinary().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, env);
+}
+
+pid_t StartCairn(const std::vector<std::string>& args, const fs::path& log,
+                 const std::vector<std::string>& env) {
+  std::vector<std::string> argv{CairnBinary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> envs = ChildEnvironment(env);
+  std::vector<char*> cargv = CStrings(argv), cenv = CStrings(envs);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
 }
 
 }  // namespace cairn::testing

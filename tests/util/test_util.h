@@ -3,7 +3,10 @@
 #ifndef CAIRN_TESTS_UTIL_TEST_UTIL_H_
 #define CAIRN_TESTS_UTIL_TEST_UTIL_H_
 
+#include <sys/types.h>
+
 #include <boost/filesystem.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,10 @@ fs::path CairnBinary();
 void WriteFile(const fs::path& path, const std::string& content);
 // Whole file as bytes; empty string if it cannot be read.
 std::string ReadFile(const fs::path& path);
+// Writes `files` (relative path -> bytes) under `dir`.
+void WriteTree(const fs::path& dir, const std::map<std::string, std::string>& files);
+// Every regular file below `dir` (symbolic links not followed): relative path -> bytes.
+std::map<std::string, std::string> ReadTree(const fs::path& dir);
 
 struct CommandResult {
   int exit_code = -1;    // -1: killed by a signal or could not start
@@ -53,6 +60,11 @@ CommandResult RunProcess(const std::vector<std::string>& argv,
 // Runs the cairn binary with `args`.
 CommandResult RunCairn(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {});
+// Starts the cairn binary with `args` in the background, stdout and stderr to
+// `log` (truncated), `env` added as for RunProcess. The child's pid (the
+// caller waits for it), or -1 if it could not start.
+pid_t StartCairn(const std::vector<std::string>& args, const fs::path& log,
+                 const std::vector<std::string>& env = {});
 
 }  // namespace cairn::testing
 

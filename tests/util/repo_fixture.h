@@ -1,8 +1,8 @@
 // A fixture for end-to-end tests of the repository verbs: a fresh repository
 // made by `cairn init` in a temp folder, helpers to deposit with the real
 // binary, read bags back (folders and archives) and damage site files.
-#ifndef CAIRN_TESTS_CLI_REPO_FIXTURE_H_
-#define CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+#ifndef CAIRN_TESTS_UTIL_REPO_FIXTURE_H_
+#define CAIRN_TESTS_UTIL_REPO_FIXTURE_H_
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -16,6 +16,7 @@
 #include "bagit/archive.h"
 #include "bagit/digest.h"
 #include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -73,12 +74,12 @@ class RepoFixture : public ::testing::Test {
                                                         const std::string& top) {
     std::map<std::string, std::string> files;
     auto reader = bagit::ArchiveReader::Open(path.string());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_OK(reader);
     if (!reader.ok()) return files;
     bagit::ArchiveEntry entry;
     while (true) {
       auto more = reader.value()->Next(&entry);
-      EXPECT_TRUE(more.ok());
+      EXPECT_OK(more);
       if (!more.ok() || !more.value()) break;
       EXPECT_EQ(entry.path.rfind(top + "/", 0), 0u) << entry.path;
       if (entry.type != bagit::EntryType::kFile) continue;
@@ -92,6 +93,22 @@ class RepoFixture : public ::testing::Test {
       files[entry.path.substr(top.size() + 1)] = bytes;
     }
     return files;
+  }
+
+  // A blob on site a that no version references (what a killed or refused
+  // deposit leaves): correctly named, good bytes. Its file; its digest in *sha.
+  fs::path PlantUnreferencedBlob(const std::string& bytes, std::string* sha) {
+    *sha =
+        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+    fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(*sha);
+    WriteFile(blob, bytes);
+    return blob;
+  }
+
+  // cairn ARGS on this repository, the auditor's clock frozen at `now`
+  // ($CAIRN_FAKE_NOW, a test hook of cairn-testing).
+  CommandResult CairnAt(const std::string& now, const std::vector<std::string>& args) {
+    return RunCairn(args, {"CAIRN_REPO=" + Root(), "CAIRN_FAKE_NOW=" + now});
   }
 
   // The file holding the blob of `content` on posix site `site`.
@@ -158,4 +175,4 @@ class RepoFixture : public ::testing::Test {
 
 }  // namespace cairn::testing
 
-#endif  // CAIRN_TESTS_CLI_REPO_FIXTURE_H_
+#endif  // CAIRN_TESTS_UTIL_REPO_FIXTURE_H_

@@ -1,6 +1,13 @@
-// CrashPoint (repo/crash_point.h): reads CAIRN_CRASH_AT / CAIRN_CRASH_TRACE once.
-#include "repo/crash_point.h"
+// The test hooks (repo/test_hooks.h). Built twice: with CAIRN_TEST_HOOKS for
+// the tests and cairn-testing; without it for the shipped cairn, where the
+// hooks do nothing and no environment variable is read.
+#include "repo/test_hooks.h"
 
+#include "repo/crash_point.h"
+#include "repo/storage/backend.h"
+#include "repo/storage/posix_ops.h"
+
+#ifdef CAIRN_TEST_HOOKS
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,11 +15,15 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
-#include <string>
+#endif
 
 namespace cairn::repo {
+
+#ifdef CAIRN_TEST_HOOKS
+
 namespace {
 
+// Crash points read CAIRN_CRASH_AT / CAIRN_CRASH_TRACE once.
 struct CrashConfig {
   bool enabled = false;
   std::string point;  // "*" = any
@@ -42,6 +53,11 @@ CrashConfig& Config() {
   return *config;
 }
 
+BackendWrapper& TestWrapper() {
+  static BackendWrapper wrap;
+  return wrap;
+}
+
 }  // namespace
 
 void CrashPoint(std::string_view name) {
@@ -59,5 +75,46 @@ void CrashPoint(std::string_view name) {
 void SetCrashPointHookForTesting(CrashPointHook hook) {
   g_hook.store(hook, std::memory_order_release);
 }
+
+void SetBackendWrapperForTesting(BackendWrapper wrap) { TestWrapper() = std::move(wrap); }
+
+namespace posix_io {
+void SetFileOpsForTesting(const FileOps* ops) {
+  internal::g_file_ops.store(ops != nullptr ? ops : &RealFileOps(), std::memory_order_release);
+}
+}  // namespace posix_io
+
+namespace test_hooks {
+
+std::optional<FakeNow> FakeNowSetting() {
+  const char* fake = std::getenv("CAIRN_FAKE_NOW");
+  if (fake == nullptr || *fake == '\0') return std::nullopt;
+  return FakeNow{"CAIRN_FAKE_NOW", fake};
+}
+
+std::unique_ptr<StorageBackend> WrapBackend(std::string_view url,
+                                            std::unique_ptr<StorageBackend> backend) {
+  if (!TestWrapper()) return backend;
+  return TestWrapper()(url, std::move(backend));
+}
+
+}  // namespace test_hooks
+
+#else  // the shipped binary: no hooks
+
+void CrashPoint(std::string_view) {}
+
+namespace test_hooks {
+
+std::optional<FakeNow> FakeNowSetting() { return std::nullopt; }
+
+std::unique_ptr<StorageBackend> WrapBackend(std::string_view,
+                                            std::unique_ptr<StorageBackend> backend) {
+  return backend;
+}
+
+}  // namespace test_hooks
+
+#endif  // CAIRN_TEST_HOOKS
 
 }  // namespace cairn::repo

@@ -1,8 +1,9 @@
-// Test fixture for deposit and replication tests: a fresh repository (real
-// SQLite file, posix sites a and b) in a temp folder, with partners acme and
-// beta, a fake clock, and helpers to make bags and inspect sites.
-#ifndef CAIRN_REPO_DEPOSIT_TEST_UTIL_H_
-#define CAIRN_REPO_DEPOSIT_TEST_UTIL_H_
+// Test fixture for deposit, replication and audit tests of the libraries: a
+// fresh repository (real SQLite file, posix sites a and b) in a temp folder,
+// with partners acme and beta, a fake clock, and helpers to make bags and
+// inspect sites.
+#ifndef CAIRN_TESTS_UTIL_DEPOSIT_FIXTURE_H_
+#define CAIRN_TESTS_UTIL_DEPOSIT_FIXTURE_H_
 
 #include <gtest/gtest.h>
 
@@ -16,64 +17,50 @@
 #include "repo/deposit.h"
 #include "repo/replicate.h"
 #include "repo/repository.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 
-namespace cairn::repo {
-
-namespace fs = boost::filesystem;
+namespace cairn::testing {
 
 class DepositTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    RepositoryOptions options;
+    repo::RepositoryOptions options;
     options.clock = &clock_;
-    auto made = Repository::Init((dir_ / "repo").string(), options);
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    auto made = repo::Repository::Init((dir_ / "repo").string(), options);
+    ASSERT_OK(made);
     repo_ = std::move(made).value();
-    ASSERT_TRUE(repo_->catalog().AddPartner("acme", "Acme Archives").ok());
-    ASSERT_TRUE(repo_->catalog().AddPartner("beta", "Beta Library").ok());
+    ASSERT_OK(repo_->catalog().AddPartner("acme", "Acme Archives"));
+    ASSERT_OK(repo_->catalog().AddPartner("beta", "Beta Library"));
   }
 
   // Closes and opens the repository again (sites reopened from the catalog).
   void Reopen() {
     repo_.reset();
-    RepositoryOptions options;
+    repo::RepositoryOptions options;
     options.clock = &clock_;
-    auto opened = Repository::Open((dir_ / "repo").string(), options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    auto opened = repo::Repository::Open((dir_ / "repo").string(), options);
+    ASSERT_OK(opened);
     repo_ = std::move(opened).value();
   }
 
   fs::path SitePath(const std::string& site) const { return dir_ / "repo/sites" / site; }
 
-  DepositOutcome Run(const std::string& partner, const std::string& source) {
-    DepositRequest request;
+  repo::DepositOutcome Run(const std::string& partner, const std::string& source) {
+    repo::DepositRequest request;
     request.partner = partner;
     request.source = source;
     request.threads = 2;
-    Result<DepositOutcome> out = Deposit(*repo_, request);
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
-    if (!out.ok()) return DepositOutcome{};
+    Result<repo::DepositOutcome> out = repo::Deposit(*repo_, request);
+    EXPECT_OK(out);
+    if (!out.ok()) return repo::DepositOutcome{};
     return std::move(out).value();
   }
 
   // Blob files on a site; each must be named by the SHA-256 of its bytes.
-  size_t VerifiedBlobs(const std::string& site) const {
-    fs::path root = SitePath(site) / "blobs/sha256";
-    if (!fs::exists(root)) return 0;
-    size_t n = 0;
-    for (fs::recursive_directory_iterator it(root), end; it != end; ++it) {
-      if (!fs::is_regular_file(it->status())) continue;
-      auto digests = bagit::HashFile(it->path().string(), bagit::Only(bagit::Algorithm::kSha256));
-      EXPECT_TRUE(digests.ok());
-      if (digests.ok()) {
-        EXPECT_EQ(digests->digests[bagit::Algorithm::kSha256], it->path().filename().string());
-      }
-      ++n;
-    }
-    return n;
-  }
+  size_t VerifiedBlobs(const std::string& site) const { return CheckBlobFiles(SitePath(site)); }
 
   size_t TempFiles(const std::string& site) const {
     fs::path tmp = SitePath(site) / "tmp";
@@ -100,7 +87,7 @@ class DepositTest : public ::testing::Test {
     std::string manifest;
     uint64_t bytes = 0;
     for (const auto& [path, content] : files) {
-      cairn::testing::WriteFile(bag / path, content);
+      WriteFile(bag / path, content);
       manifest += bagit::HashBytes(content, bagit::Only(algorithm))[algorithm] + "  " +
                   bagit::EncodeManifestPath(path) + "\n";
       bytes += content.size();
@@ -113,11 +100,11 @@ class DepositTest : public ::testing::Test {
         {"manifest-" + alg + ".txt", manifest}};
     std::string tagmanifest;
     for (const auto& [name, content] : tags) {
-      cairn::testing::WriteFile(bag / name, content);
+      WriteFile(bag / name, content);
       tagmanifest +=
           bagit::HashBytes(content, bagit::Only(algorithm))[algorithm] + "  " + name + "\n";
     }
-    cairn::testing::WriteFile(bag / ("tagmanifest-" + alg + ".txt"), tagmanifest);
+    WriteFile(bag / ("tagmanifest-" + alg + ".txt"), tagmanifest);
   }
 
   // Serializes the bag folder `bag` (tag files first) into `archive` under a
@@ -127,7 +114,7 @@ class DepositTest : public ::testing::Test {
                           const std::string& extra_member) {
     fs::create_directories(archive.parent_path());
     auto writer = bagit::ArchiveWriter::Create(archive.string(), format);
-    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_OK(writer);
     std::string top = archive.stem().string();
     if (top.size() > 4 && top.ends_with(".tar")) top.resize(top.size() - 4);
     std::vector<fs::path> tags, payload;
@@ -140,7 +127,7 @@ class DepositTest : public ::testing::Test {
       return (a.filename() != "bagit.txt") < (b.filename() != "bagit.txt");
     });
     auto add = [&](const std::string& name, const std::string& content) {
-      ASSERT_TRUE((*writer)->BeginFile(name, content.size()).ok());
+      ASSERT_OK((*writer)->BeginFile(name, content.size()));
       ASSERT_TRUE(
           (*writer)
               ->WriteData(std::as_bytes(std::span<const char>(content.data(), content.size())))
@@ -148,19 +135,19 @@ class DepositTest : public ::testing::Test {
     };
     for (const auto* group : {&tags, &payload}) {
       for (const fs::path& p : *group) {
-        add(top + "/" + fs::relative(p, bag).generic_string(), cairn::testing::ReadFile(p));
+        add(top + "/" + fs::relative(p, bag).generic_string(), ReadFile(p));
       }
     }
     if (!extra_member.empty()) add(extra_member, "evil\n");
-    ASSERT_TRUE((*writer)->Finish().ok());
+    ASSERT_OK((*writer)->Finish());
   }
 
-  cairn::testing::TempDir tmp_;
+  TempDir tmp_;
   fs::path dir_;
-  FakeClock clock_;
-  std::unique_ptr<Repository> repo_;
+  repo::FakeClock clock_;
+  std::unique_ptr<repo::Repository> repo_;
 };
 
-}  // namespace cairn::repo
+}  // namespace cairn::testing
 
-#endif  // CAIRN_REPO_DEPOSIT_TEST_UTIL_H_
+#endif  // CAIRN_TESTS_UTIL_DEPOSIT_FIXTURE_H_
