@@ -9,13 +9,15 @@
 #include <climits>
 
 #include "bagit/validator.h"
-#include "repo/deposit_test_util.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
 
 namespace cairn::repo {
 namespace {
 
+namespace fs = boost::filesystem;
 using bagit::Algorithm;
+using cairn::testing::DepositTest;
 using bagit::Finding;
 using bagit::Severity;
 
