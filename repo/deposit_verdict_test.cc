@@ -17,9 +17,9 @@ namespace {
 
 namespace fs = boost::filesystem;
 using bagit::Algorithm;
-using cairn::testing::DepositTest;
 using bagit::Finding;
 using bagit::Severity;
+using cairn::testing::DepositTest;
 
 // The errors of a report as "file: rule: message" lines.
 std::vector<std::string> Errors(const bagit::Report& report) {

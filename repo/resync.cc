@@ -83,8 +83,7 @@ Status ReclaimDeadLeases(Catalog& catalog, const std::string& name) {
 // One job per version with any replica on the site; returns the replica count.
 Result<uint64_t> EnqueueVersions(Catalog& catalog, const std::string& name) {
   CAIRN_ASSIGN_OR_RETURN(SiteRecord site, catalog.GetSite(name));
-  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionRef> versions,
-                         catalog.VersionsWithReplicasOn(site.id));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionRef> versions, catalog.VersionsWithReplicasOn(site.id));
   std::vector<proto::Job> jobs;
   for (const VersionRef& v : versions) {
     proto::Job job;

@@ -1,8 +1,6 @@
 // `cairn audit run [--site S] [--partner P] [--object P/O] [--sample 10%|n/t|SIZE]
 // [--rate 200M] [--all|--due] [--orphans] [--json]`: a fixity sweep now, in the
 // foreground (logic in audit/audit.h).
-#include "audit/audit.h"
-
 #include <unistd.h>
 
 #include <csignal>
@@ -12,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "audit/audit.h"
 #include "audit/report_json.h"
 #include "audit/sample.h"
 #include "bagit/units.h"

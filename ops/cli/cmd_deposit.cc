@@ -1,8 +1,6 @@
 // `cairn deposit PARTNER SOURCE [--id OBJECT] [--info "Label: value"]...
 // [--no-replicate] [--json]`: stores a folder, a bag folder or a serialized bag
 // as the next version of an object and prints the receipt.
-#include "repo/deposit.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "repo/deposit.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {

@@ -1,8 +1,6 @@
 // `cairn gc [--grace 24h] [--dry-run] [--site S] [--json]`: removes the blobs
 // no version references (left by refused or killed deposits), once they have
 // stayed unreferenced for the grace period (repo/gc.h).
-#include "repo/gc.h"
-
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +10,7 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
+#include "repo/gc.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {

@@ -1,8 +1,6 @@
 // `cairn replicate [--partner P] [--object O] [--site S] [--wait [--wait-timeout 10m]] [--json]`:
 // runs the queued replication jobs (copies to the sites policies want);
 // copies still owed are named per site with the last error and next retry.
-#include "repo/replicate.h"
-
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +12,7 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
+#include "repo/replicate.h"
 #include "repo/repository.h"
 
 namespace cairn::cli {

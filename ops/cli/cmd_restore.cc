@@ -1,7 +1,5 @@
 // `cairn restore PARTNER/OBJECT[@vN] DEST`: rebuilds a deposited bag exactly as
 // it was deposited, from whichever site holds a good copy of each file.
-#include "repo/restore.h"
-
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -15,6 +13,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
+#include "repo/restore.h"
 
 namespace cairn::cli {
 namespace {
