@@ -28,6 +28,7 @@ enum class Code {
   kPermissionDenied,  // credentials or file permissions refused the call
   kNoSpace,           // the device or bucket is full
   kAborted,           // stopped on request (signal, cancellation)
+  kUnauthenticated,   // no credentials, or ones that are unknown, expired or revoked
 };
 
 std::string_view CodeName(Code code);
@@ -56,6 +57,9 @@ class [[nodiscard]] Status {
   }
   static Status NoSpace(std::string msg) { return Status(Code::kNoSpace, std::move(msg)); }
   static Status Aborted(std::string msg) { return Status(Code::kAborted, std::move(msg)); }
+  static Status Unauthenticated(std::string msg) {
+    return Status(Code::kUnauthenticated, std::move(msg));
+  }
   // Maps an errno from a failed system call on `what` (a path or key) to a Status:
   // ENOENT -> NotFound, EACCES/EPERM/EROFS -> PermissionDenied, ENOSPC/EDQUOT -> NoSpace,
   // EIO/other -> IOError. The message is "<op> <what>: <strerror>".
@@ -94,7 +98,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -122,9 +126,9 @@ class [[nodiscard]] Result {
 #define CAIRN_CONCAT_(a, b) CAIRN_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define CAIRN_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    ::cairn::Status cairn_status_ = (expr);     \
+#define CAIRN_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::cairn::Status cairn_status_ = (expr);        \
     if (!cairn_status_.ok()) return cairn_status_; \
   } while (0)
 
