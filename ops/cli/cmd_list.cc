@@ -10,6 +10,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/inventory.h"
 
 namespace cairn::cli {
@@ -29,21 +30,7 @@ int RunList(const ListFlags& f, const Globals& g) {
   for (const repo::ObjectListing& o : objects.value()) lacking += o.has_wanted_copies() ? 0 : 1;
 
   if (f.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const repo::ObjectListing& o : objects.value()) {
-      const repo::ObjectSummary& s = o.summary;
-      out.push_back({{"partner", s.partner},
-                     {"object", s.object},
-                     {"created", FormatUtc(s.created_micros)},
-                     {"versions", s.version_count},
-                     {"latest_version", s.latest_version},
-                     {"files", s.latest_file_count},
-                     {"bytes", s.latest_payload_bytes},
-                     {"copies_wanted", o.copies_wanted},
-                     {"copies_ok", o.copies_ok},
-                     {"policy", o.policy_text},
-                     {"has_wanted_copies", o.has_wanted_copies()}});
-    }
+    nlohmann::json out = views::ObjectListJson(objects.value());
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return lacking ? kExitProblems : kExitOk;
   }

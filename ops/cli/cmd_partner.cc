@@ -12,6 +12,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/repository.h"
 #include "repo/settings.h"
 
@@ -44,13 +45,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
   // Whether each partner has a policy of its own (else the default applies).
   const auto own_policy = [&catalog](const std::string& id) { return catalog.GetPolicy(id).ok(); };
   if (f.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const repo::PartnerRecord& p : partners.value()) {
-      out.push_back({{"id", p.id},
-                     {"name", p.name},
-                     {"created", FormatUtc(p.created_micros)},
-                     {"own_policy", own_policy(p.id)}});
-    }
+    nlohmann::json out = views::PartnerListJson(partners.value(), own_policy);
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }

@@ -1,7 +1,6 @@
 // `cairn policy set FILE [--partner ID]`, `cairn policy show [--partner ID]
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
-#include <google/protobuf/util/json_util.h>
 
 #include <boost/filesystem.hpp>
 #include <ctime>
@@ -17,6 +16,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "policies/policy.h"
 #include "repo/repository.h"
 #include "repo/settings.h"
@@ -63,19 +63,16 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   return kExitOk;
 }
 
-nlohmann::json PolicyJson(const proto::Policy& policy) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(policy, &json, options).ok()) return {};
-  return nlohmann::json::parse(json, nullptr, false);
-}
-
 int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
+  if (f.json) {
+    Result<nlohmann::json> out = views::PolicyShowJson(catalog, f.partner);
+    if (!out.ok()) return ReportError(out.status());
+    std::cout << views::DumpJson(*out) << "\n";
+    return kExitOk;
+  }
   if (!f.partner.empty()) {
     if (auto p = catalog.GetPartner(f.partner); !p.ok()) return ReportError(p.status());
   }
@@ -96,17 +93,6 @@ int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
   if (!effective.ok()) return ReportError(effective.status());
   if (!stored) applies = "builtin";
 
-  if (f.json) {
-    nlohmann::json out = {
-        {"partner", f.partner}, {"applies", applies}, {"effective", PolicyJson(effective.value())}};
-    if (stored) {
-      out["source"] = stored->source;
-      out["updated"] = FormatUtc(stored->updated_micros);
-      out["text"] = stored->text;
-    }
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    return kExitOk;
-  }
   const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
   if (applies == "partner") {
     std::cout << "# policy of " << who << ", from " << stored->source << ", set "

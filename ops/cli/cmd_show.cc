@@ -14,6 +14,8 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/copy_tally.h"
+#include "ops/server/json_views.h"
 #include "repo/inventory.h"
 #include "repo/restore.h"
 
@@ -51,13 +53,6 @@ std::string CopiesText(const repo::FileCopies& f) {
   return s;
 }
 
-nlohmann::json FileJson(const repo::FileCopies& f) {
-  nlohmann::json copies = nlohmann::json::array();
-  for (const repo::CopyState& c : f.copies)
-    copies.push_back({{"site", c.site}, {"state", c.state}});
-  return {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"copies", copies}};
-}
-
 // Appends `s` as a JSON string. Printable ASCII without '"' or '\\' (nearly
 // every path) is copied as is; anything else goes through nlohmann_json,
 // which escapes it and replaces invalid UTF-8 as the rest of the output does.
@@ -74,7 +69,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// The same object FileJson(f).dump() gives, formatted by hand: show --json of
+// The same object views::FileCopiesJson(f).dump() gives, formatted by hand: show --json of
 // a version of 200,000 files spends its time here.
 void AppendFileJson(std::string& out, const repo::FileCopies& f) {
   out += "{\"copies\":[";
@@ -94,28 +89,8 @@ void AppendFileJson(std::string& out, const repo::FileCopies& f) {
   out += '}';
 }
 
-// Copy counts gathered while the files stream by (no second pass over a
-// version of 200,000 files): per site and state, and the fewest ok copies.
-struct CopyTally {
-  explicit CopyTally(repo::CopyRule r) : rule(std::move(r)) {}
-  repo::CopyRule rule;  // which ok copies count toward the policy
-  std::map<std::string, std::map<std::string, uint64_t>> by_site;
-  uint64_t min_ok = ~uint64_t{0};
-  void Add(const repo::FileCopies& file) {
-    for (const repo::CopyState& c : file.copies) by_site[c.site][c.state]++;
-    min_ok = std::min<uint64_t>(min_ok, rule.Count(file.copies));
-  }
-  uint64_t MinOk() const { return min_ok == ~uint64_t{0} ? 0 : min_ok; }
-  // True when the version has the copies its policy demands and no copy is
-  // known to be corrupt or missing.
-  bool Healthy() const {
-    if (MinOk() < rule.wanted) return false;
-    for (const auto& [site, states] : by_site) {
-      if (states.contains("corrupt") || states.contains("missing")) return false;
-    }
-    return true;
-  }
-};
+using views::CopyTally;
+using views::FileCopiesJson;
 
 int RunShow(const ShowFlags& f, const Globals& g) {
   std::string partner, object;
@@ -157,7 +132,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     head["version"] = v.version;
     nlohmann::json tags = nlohmann::json::array();
     Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& t) {
-      tags.push_back(FileJson(t));
+      tags.push_back(FileCopiesJson(t));
       tally.Add(t);
       return Status::OK();
     });
@@ -178,20 +153,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
       return Status::OK();
     });
     if (!s.ok()) return ReportError(s);
-    nlohmann::json tail = {{"copies_wanted", tally.rule.wanted},
-                           {"copies_ok", tally.MinOk()},
-                           {"policy", policy_text}};
-    nlohmann::json by_site = nlohmann::json::array();
-    for (const auto& [site, states] : tally.by_site) {
-      nlohmann::json entry = {{"site", site}};
-      for (const char* state :
-           {"ok", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
-        auto it = states.find(state);
-        entry[state] = it == states.end() ? 0 : it->second;
-      }
-      by_site.push_back(entry);
-    }
-    tail["copies_by_site"] = by_site;
+    nlohmann::json tail = tally.SummaryJson(policy_text);
     std::string rest = tail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out << "\n]," << rest.substr(1) << "\n";
     return tally.Healthy() ? kExitOk : kExitProblems;

@@ -9,6 +9,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/events/site_log_check.h"
 #include "repo/repository.h"
 #include "repo/settings.h"
@@ -78,10 +79,7 @@ int RunList(const SiteFlags& f, const Globals& g) {
   auto sites = (*repository)->catalog().ListSites();
   if (!sites.ok()) return ReportError(sites.status());
   if (f.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const repo::SiteRecord& s : *sites) {
-      out.push_back({{"name", s.name}, {"url", SafeUrl(s.url)}, {"region", s.region}});
-    }
+    nlohmann::json out = views::SiteListJson(*sites);
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }

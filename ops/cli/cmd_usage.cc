@@ -9,14 +9,12 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 
 namespace cairn::cli {
 namespace {
 
-constexpr const char* kRule =
-    "A blob (one distinct file content) referenced by k partners is charged size/k to each of "
-    "them, however many files or versions reference it; each partner's own tag files are "
-    "charged to it in full. 'stored' is that fair share times the verified copies on each site.";
+constexpr const char* kRule = views::kUsageRule;
 
 struct UsageFlags {
   bool json = false;
@@ -29,29 +27,7 @@ int RunUsage(const UsageFlags& f, const Globals& g) {
   if (!usage.ok()) return ReportError(usage.status());
   const repo::Usage& u = usage.value();
   if (f.json) {
-    nlohmann::json partners = nlohmann::json::array();
-    for (const repo::PartnerUsage& p : u.partners) {
-      partners.push_back({{"partner", p.partner},
-                          {"files", p.files},
-                          {"logical_bytes", p.logical_bytes},
-                          {"unique_bytes", p.unique_bytes},
-                          {"fair_bytes", p.fair_bytes},
-                          {"stored_bytes", p.stored_bytes},
-                          {"stored_bytes_by_site", p.stored_bytes_by_site}});
-    }
-    nlohmann::json sites = nlohmann::json::array();
-    for (const repo::SiteUsage& s : u.sites) {
-      sites.push_back({{"site", s.site},
-                       {"blobs", s.blobs},
-                       {"blob_bytes", s.blob_bytes},
-                       {"tag_files", s.tag_files},
-                       {"tag_bytes", s.tag_bytes}});
-    }
-    nlohmann::json out = {{"rule", kRule},
-                          {"partners", partners},
-                          {"sites", sites},
-                          {"unique_blob_bytes", u.unique_blob_bytes},
-                          {"logical_bytes", u.logical_bytes}};
+    nlohmann::json out = views::UsageJson(u);
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }

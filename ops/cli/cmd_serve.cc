@@ -1,0 +1,142 @@
+// `cairn serve [--listen ADDRESS:PORT] --tls-cert FILE --tls-key FILE | --plain-http`: the
+// HTTPS JSON API (issue 17, ops/server/, docs/API.md). Parses flags, builds the server's
+// authenticator and routes, and runs it until SIGTERM.
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bagit/units.h"
+#include "ops/cli/cli.h"
+#include "ops/cli/verbs.h"
+#include "ops/server/api_routes.h"
+#include "ops/server/http_server.h"
+#include "repo/principal.h"
+#include "repo/repository.h"
+#include "repo/test_hooks.h"
+
+namespace cairn::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8443";
+  std::string tls_cert, tls_key;
+  bool plain_http = false;
+  std::string max_body = "1M";
+  size_t max_header = 16 * 1024;
+  double header_timeout = 30, body_timeout = 120;
+  size_t max_connections = 256;
+  int threads = 4;
+};
+
+// "127.0.0.1:8443" or "[::1]:8443" into its parts.
+Status ParseListen(const std::string& text, server::ServerOptions* options) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return Status::InvalidArgument("--listen " + text + ": expected ADDRESS:PORT");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoul(port) > 65535) {
+    return Status::InvalidArgument("--listen " + text + ": the port must be 0 to 65535");
+  }
+  options->address = host;
+  options->port = static_cast<uint16_t>(std::stoul(port));
+  return Status::OK();
+}
+
+// The fixed tokens of $CAIRN_TEST_SERVE_TOKENS ("TOKEN=NAME,ROLE,PARTNER;..."), test builds
+// only; every other bearer is refused.
+server::Authenticator MakeAuthenticator() {
+  auto table = std::make_shared<std::map<std::string, repo::Principal>>();
+  if (std::optional<std::string> spec = repo::test_hooks::ServeTestTokens()) {
+    size_t start = 0;
+    while (start < spec->size()) {
+      size_t end = spec->find(';', start);
+      if (end == std::string::npos) end = spec->size();
+      std::string entry = spec->substr(start, end - start);
+      start = end + 1;
+      size_t eq = entry.find('='), c1 = entry.find(',', eq), c2 = entry.find(',', c1 + 1);
+      if (eq == std::string::npos || c1 == std::string::npos || c2 == std::string::npos) continue;
+      std::optional<repo::Role> role = repo::ParseRole(entry.substr(c1 + 1, c2 - c1 - 1));
+      if (!role) continue;
+      (*table)[entry.substr(0, eq)] =
+          repo::Principal{entry.substr(eq + 1, c1 - eq - 1), *role, entry.substr(c2 + 1), false};
+    }
+  }
+  return [table](std::string_view bearer) -> Result<repo::Principal> {
+    auto it = table->find(std::string(bearer));
+    if (it == table->end()) return Status::Unauthenticated("unknown or invalid token");
+    return it->second;
+  };
+}
+
+int RunServe(const ServeFlags& f, const Globals& g) {
+  server::ServerOptions options;
+  if (Status s = ParseListen(f.listen, &options); !s.ok()) return ReportError(s);
+  options.tls_cert = f.tls_cert;
+  options.tls_key = f.tls_key;
+  options.plain_http = f.plain_http;
+  Result<uint64_t> max_body = ParseByteSize(f.max_body);
+  if (!max_body.ok()) return ReportError(max_body.status().WithContext("--max-body"));
+  options.max_body_bytes = *max_body;
+  options.max_header_bytes = f.max_header;
+  options.header_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.header_timeout * 1000));
+  options.body_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.body_timeout * 1000));
+  options.max_connections = f.max_connections;
+  options.threads = f.threads;
+  if (Status s = server::CheckServerOptions(options); !s.ok()) return ReportError(s);
+  Result<std::string> root = RepoPath(g);
+  if (!root.ok()) return ReportError(root.status());
+  // Opened once here so that a wrong --repo fails now, not at the first request.
+  if (auto repository = repo::Repository::Open(*root); !repository.ok()) {
+    return ReportError(repository.status());
+  }
+  server::Router router = server::MakeApiRouter(*root);
+  server::RequestHandler handler(router, MakeAuthenticator());
+  Status served = server::RunServer(options, handler);
+  if (!served.ok()) return ReportError(served);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, Globals& g) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "serve the HTTPS JSON API (/v1/) to principals holding API tokens");
+  cmd->add_option("--listen", flags->listen,
+                  "ADDRESS:PORT to listen on (numeric; port 0 picks a free one)")
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key");
+  cmd->add_flag("--plain-http", flags->plain_http,
+                "serve without TLS: allowed only on a loopback address");
+  cmd->add_option("--max-body", flags->max_body, "largest request body (\"1M\", \"64K\")")
+      ->capture_default_str();
+  cmd->add_option("--max-header", flags->max_header, "largest request header, bytes")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "seconds a connection may take to send a request's header (or sit idle)")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "seconds a client may take to send a body or read an answer")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections, "open connections at most")
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "threads serving requests")->capture_default_str();
+  cmd->footer(
+      "Each request carries 'Authorization: Bearer TOKEN'. One access-log line per request on\n"
+      "stdout (time, request id, peer, principal, method, path, status, bytes, ms); server\n"
+      "messages on stderr. SIGTERM: stop accepting, finish the requests in flight, exit 0.\n"
+      "Exit codes: 0 stopped by SIGTERM or SIGINT; 2 could not run (bad flags, no repository,\n"
+      "cannot listen, unreadable certificate or key).\n");
+  cmd->callback([flags, &g] { g.exit_code = RunServe(*flags, g); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,54 @@
+#include "ops/server/api_types.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cairn::server {
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kNotSupported:
+      return 501;
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+ApiResponse ErrorResponse(int http_status, std::string_view code, std::string_view message,
+                          std::string_view request_id) {
+  nlohmann::json body = {{"error",
+                          {{"code", std::string(code)},
+                           {"message", std::string(message)},
+                           {"request_id", std::string(request_id)}}}};
+  ApiResponse r;
+  r.status = http_status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+ApiResponse ErrorResponse(const Status& status, std::string_view request_id) {
+  return ErrorResponse(HttpStatusFor(status), CodeName(status.code()), status.message(),
+                       request_id);
+}
+
+ApiResponse JsonResponse(std::string json_text) {
+  ApiResponse r;
+  r.body = std::move(json_text);
+  if (r.body.empty() || r.body.back() != '\n') r.body += '\n';
+  return r;
+}
+
+}  // namespace cairn::server

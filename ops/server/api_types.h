@@ -1,0 +1,75 @@
+// The values a request and its answer are made of inside `cairn serve`, independent of the
+// transport (Beast, TLS), so that routing, authentication and the routes are tested without a
+// socket (issue 17).
+#ifndef CAIRN_OPS_SERVER_API_TYPES_H_
+#define CAIRN_OPS_SERVER_API_TYPES_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "bagit/status.h"
+#include "repo/principal.h"
+
+namespace cairn::server {
+
+// Makes the principal of a request from its bearer token. Unauthenticated (with a message that
+// never contains the token) for an unknown, expired or revoked token.
+using Authenticator = std::function<Result<repo::Principal>(std::string_view bearer)>;
+
+// One request as the transport received it.
+struct RawRequest {
+  std::string method;         // "GET"
+  std::string target;         // "/v1/objects?partner=acme", still percent-encoded
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string content_type;
+  std::string peer;  // the client's address, no port
+  std::string body;
+};
+
+// What a route is handed: the authenticated principal, the decoded and checked path and query
+// parameters, and the body.
+struct ApiRequest {
+  repo::Principal principal;
+  std::string request_id;
+  std::map<std::string, std::string> path;   // {partner} -> "acme"
+  std::map<std::string, std::string> query;  // ?since=... -> "..."
+  std::string content_type;
+  std::string body;
+
+  // The query parameter `name`, "" when absent.
+  std::string Query(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  }
+};
+
+// What the server answers.
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
+  std::string principal;               // for the access log: who asked ("-" when nobody)
+};
+
+// The HTTP status for a failed library call: InvalidArgument 400, Unauthenticated 401,
+// PermissionDenied 403, NotFound 404, AlreadyExists 409, Unavailable 503, NotSupported 501,
+// anything else 500.
+int HttpStatusFor(const Status& status);
+
+// The error body every refusal carries:
+// {"error": {"code": "<CodeName or HTTP reason>", "message": ..., "request_id": ...}}.
+ApiResponse ErrorResponse(int http_status, std::string_view code, std::string_view message,
+                          std::string_view request_id);
+// ErrorResponse for a failed library call (HttpStatusFor, the status code's name).
+ApiResponse ErrorResponse(const Status& status, std::string_view request_id);
+
+// A 200 answer with `json_text` as the body.
+ApiResponse JsonResponse(std::string json_text);
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_OPS_SERVER_API_TYPES_H_

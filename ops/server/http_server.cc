@@ -1,0 +1,401 @@
+// Boost.Beast/Asio and OpenSSL: their exceptions and error codes stop in this file.
+#include "ops/server/http_server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace cairn::server {
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes the connection when it waits for a request; one busy with a request closes after
+  // answering it. Thread-safe: the work is posted to the session's strand.
+  virtual void StopWhenIdle() = 0;
+};
+
+// What every connection shares.
+struct ServerState {
+  const ServerOptions& options;
+  RequestHandler& handler;
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> connections{0};
+  std::mutex mu;  // guards sessions and the output streams
+  std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  uint64_t next_session = 0;
+
+  void Log(const std::string& line, bool access) {
+    std::lock_guard<std::mutex> lock(mu);
+    (access ? std::cout : std::cerr) << line << std::endl;
+  }
+};
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(ServerState& state, std::string peer, Args&&... args)
+      : state_(state), peer_(std::move(peer)), stream_(std::forward<Args>(args)...) {}
+
+  ~Session() override {
+    state_.connections--;
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.sessions.erase(id_);
+  }
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      id_ = state_.next_session++;
+      state_.sessions[id_] = this->weak_from_this();
+    }
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Drop();
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
+    }
+  }
+
+  void StopWhenIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void ReadHeader() {
+    if (state_.stopping) return Drop();
+    idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(state_.options.max_header_bytes));
+    parser_->body_limit(state_.options.max_body_bytes);
+    beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->idle_ = false;
+                              self->started_ = Clock::now();
+                              if (ec) return self->ReadFailed(ec);
+                              self->ReadBody();
+                            });
+  }
+
+  void ReadBody() {
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->ReadFailed(ec);
+                       self->Serve();
+                     });
+  }
+
+  // A request that could not be read: answered with a 4xx when the client can still hear it,
+  // then the connection is closed.
+  void ReadFailed(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset) {
+      return Drop();
+    }
+    int status = 400;
+    std::string code = "BadRequest", message = "malformed HTTP request: " + ec.message();
+    if (ec == http::error::header_limit) {
+      status = 431;
+      code = "HeaderTooLarge";
+      message = "the request header exceeds " + std::to_string(state_.options.max_header_bytes) +
+                " bytes";
+    } else if (ec == http::error::body_limit) {
+      status = 413;
+      code = "BodyTooLarge";
+      message =
+          "the request body exceeds " + std::to_string(state_.options.max_body_bytes) + " bytes";
+    }
+    const std::string id = state_.handler.NewRequestId();
+    ApiResponse answer = ErrorResponse(status, code, message, id);
+    std::string method = "-", target = "-";
+    if (parser_ && parser_->is_header_done()) {
+      method = std::string(parser_->get().method_string());
+      target = std::string(parser_->get().target());
+    }
+    Answer(std::move(answer), id, method, target, /*keep_alive=*/false);
+  }
+
+  void Serve() {
+    const http::request<http::string_body>& req = parser_->get();
+    RawRequest raw;
+    raw.method = std::string(req.method_string());
+    raw.target = std::string(req.target());
+    raw.authorization = std::string(req[http::field::authorization]);
+    raw.content_type = std::string(req[http::field::content_type]);
+    raw.peer = peer_;
+    raw.body = req.body();
+    const std::string id = state_.handler.NewRequestId();
+    ApiResponse answer = state_.handler.Handle(raw, id);
+    bool keep_alive = req.keep_alive() && !state_.stopping;
+    if (answer.delay.count() > 0) {
+      delay_.emplace(stream_.get_executor());
+      delay_->expires_after(answer.delay);
+      delay_->async_wait([self = this->shared_from_this(), answer = std::move(answer), id,
+                          method = raw.method, target = raw.target,
+                          keep_alive](beast::error_code) mutable {
+        self->Answer(std::move(answer), id, method, target, keep_alive);
+      });
+      return;
+    }
+    Answer(std::move(answer), id, raw.method, raw.target, keep_alive);
+  }
+
+  void Answer(ApiResponse answer, const std::string& id, const std::string& method,
+              const std::string& target, bool keep_alive) {
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(answer.status));
+    response_.set(http::field::server, "cairn");
+    response_.set(http::field::content_type, answer.content_type);
+    response_.set(http::field::cache_control, "no-store");
+    response_.set("X-Request-Id", id);
+    response_.body() = std::move(answer.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    const size_t bytes = response_.body().size();
+    int64_t ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    state_.Log(AccessLogLine(id, peer_, answer.principal.empty() ? "-" : answer.principal, method,
+                             target, answer.status, bytes, ms),
+               /*access=*/true);
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    http::async_write(stream_, response_,
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  // Ends the connection politely (TLS close_notify, or a TCP half-close).
+  void Close() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->Drop(); });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  void Drop() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
+  ServerState& state_;
+  std::string peer_;
+  Stream stream_;
+  uint64_t id_ = 0;
+  bool idle_ = false;
+  Clock::time_point started_ = Clock::now();
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::optional<net::steady_timer> delay_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, ServerState& state, ssl::context* tls)
+      : ioc_(ioc), state_(state), tls_(tls), acceptor_(ioc) {}
+
+  Status Listen(const tcp::endpoint& endpoint) {
+    beast::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::IOError("cannot listen on " + endpoint.address().to_string() + ":" +
+                             std::to_string(endpoint.port()) + ": " + ec.message());
+    }
+    return Status::OK();
+  }
+  uint16_t port() const {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec).port();
+  }
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (self->acceptor_.is_open()) self->Accept();
+                               return;
+                             }
+                             self->Admit(std::move(socket));
+                             self->Accept();
+                           });
+  }
+  void Stop() {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+ private:
+  void Admit(tcp::socket socket) {
+    beast::error_code ec;
+    std::string peer = socket.remote_endpoint(ec).address().to_string();
+    if (state_.stopping || state_.connections >= state_.options.max_connections) {
+      state_.Log("cairn serve: refused a connection from " + peer + ": " +
+                     (state_.stopping ? "stopping" : "too many connections"),
+                 false);
+      socket.close(ec);
+      return;
+    }
+    state_.connections++;
+    if (tls_) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(state_, peer,
+                                                                      std::move(socket), *tls_)
+          ->Start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(state_, peer, std::move(socket))->Start();
+    }
+  }
+
+  net::io_context& ioc_;
+  ServerState& state_;
+  ssl::context* tls_;
+  tcp::acceptor acceptor_;
+};
+
+Result<std::unique_ptr<ssl::context>> MakeTlsContext(const ServerOptions& options) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use,
+                   ec);
+  if (ec) return Status::IOError("TLS setup: " + ec.message());
+  ctx->use_certificate_chain_file(options.tls_cert, ec);
+  if (ec) return Status::InvalidArgument("--tls-cert " + options.tls_cert + ": " + ec.message());
+  ctx->use_private_key_file(options.tls_key, ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("--tls-key " + options.tls_key + ": " + ec.message());
+  return ctx;
+}
+
+}  // namespace
+
+Status CheckServerOptions(const ServerOptions& options) {
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(options.address, ec);
+  if (ec) {
+    return Status::InvalidArgument("listen address '" + options.address +
+                                   "' is not a numeric IPv4 or IPv6 address");
+  }
+  if (options.plain_http && !address.is_loopback()) {
+    return Status::InvalidArgument(
+        "--plain-http serves tokens in clear text: it is allowed only on a loopback address "
+        "(127.0.0.1, ::1), not on " +
+        options.address);
+  }
+  if (!options.plain_http && (options.tls_cert.empty() || options.tls_key.empty())) {
+    return Status::InvalidArgument(
+        "TLS needs --tls-cert FILE and --tls-key FILE (or --plain-http on a loopback address)");
+  }
+  if (options.threads < 1 || options.max_connections < 1) {
+    return Status::InvalidArgument("threads and max connections must be at least 1");
+  }
+  return Status::OK();
+}
+
+Status RunServer(const ServerOptions& options, RequestHandler& handler) {
+  CAIRN_RETURN_IF_ERROR(CheckServerOptions(options));
+  try {
+    std::unique_ptr<ssl::context> tls;
+    if (!options.plain_http) {
+      CAIRN_ASSIGN_OR_RETURN(tls, MakeTlsContext(options));
+    }
+    net::io_context ioc(options.threads);
+    ServerState state{options, handler};
+    auto listener = std::make_shared<Listener>(ioc, state, tls.get());
+    tcp::endpoint endpoint(net::ip::make_address(options.address), options.port);
+    CAIRN_RETURN_IF_ERROR(listener->Listen(endpoint));
+    listener->Accept();
+
+    net::steady_timer grace(ioc);
+    net::signal_set signals(ioc, SIGTERM, SIGINT);
+    signals.async_wait([&](beast::error_code ec, int signal) {
+      if (ec) return;
+      state.stopping = true;
+      state.Log("cairn serve: signal " + std::to_string(signal) +
+                    ": stopping (finishing the requests in flight)",
+                false);
+      listener->Stop();
+      std::vector<std::shared_ptr<SessionBase>> live;
+      {
+        std::lock_guard<std::mutex> lock(state.mu);
+        for (auto& [id, weak] : state.sessions) {
+          if (auto s = weak.lock()) live.push_back(std::move(s));
+        }
+      }
+      for (auto& s : live) s->StopWhenIdle();
+      grace.expires_after(options.shutdown_grace);
+      grace.async_wait([&](beast::error_code ec) {
+        if (ec) return;
+        state.Log("cairn serve: abandoning the connections still busy", false);
+        ioc.stop();
+      });
+    });
+    const std::string scheme = options.plain_http ? "http" : "https";
+    const std::string host =
+        endpoint.address().is_v6() ? "[" + options.address + "]" : options.address;
+    state.Log("cairn serve: listening on " + scheme + "://" + host + ":" +
+                  std::to_string(listener->port()),
+              false);
+    std::vector<std::thread> workers;
+    for (int i = 1; i < options.threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
+    // When only the grace timer is left (every connection closed), stop at once.
+    net::steady_timer watch(ioc);
+    std::function<void()> poll = [&] {
+      watch.expires_after(std::chrono::milliseconds(100));
+      watch.async_wait([&](beast::error_code ec) {
+        if (ec) return;
+        if (state.stopping && state.connections == 0) {
+          grace.cancel();
+          return;
+        }
+        poll();
+      });
+    };
+    poll();
+    ioc.run();
+    for (std::thread& t : workers) t.join();
+    state.Log("cairn serve: stopped", false);
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("cairn serve: ") + e.what());
+  }
+}
+
+}  // namespace cairn::server

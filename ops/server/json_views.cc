@@ -1,0 +1,139 @@
+#include "ops/server/json_views.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <memory>
+#include <optional>
+
+#include "bagit/time_text.h"
+#include "repo/storage/backend.h"
+
+namespace cairn::views {
+namespace {
+
+// The URL safe to print: what the backend says about itself, else the scheme only.
+std::string DisplayUrl(const std::string& url) {
+  Result<std::unique_ptr<repo::StorageBackend>> backend = repo::OpenBackend(url);
+  if (backend.ok()) return (*backend)->DisplayUrl();
+  size_t scheme = url.find("://");
+  return scheme == std::string::npos ? "?" : url.substr(0, scheme) + "://...";
+}
+
+}  // namespace
+
+nlohmann::json ObjectListJson(const std::vector<repo::ObjectListing>& objects) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const repo::ObjectListing& o : objects) {
+    const repo::ObjectSummary& s = o.summary;
+    out.push_back({{"partner", s.partner},
+                   {"object", s.object},
+                   {"created", FormatUtc(s.created_micros)},
+                   {"versions", s.version_count},
+                   {"latest_version", s.latest_version},
+                   {"files", s.latest_file_count},
+                   {"bytes", s.latest_payload_bytes},
+                   {"copies_wanted", o.copies_wanted},
+                   {"copies_ok", o.copies_ok},
+                   {"policy", o.policy_text},
+                   {"has_wanted_copies", o.has_wanted_copies()}});
+  }
+  return out;
+}
+
+nlohmann::json UsageJson(const repo::Usage& u, const std::string& only_partner) {
+  const char* kRule = kUsageRule;
+  nlohmann::json partners = nlohmann::json::array();
+  for (const repo::PartnerUsage& p : u.partners) {
+    if (!only_partner.empty() && p.partner != only_partner) continue;
+    partners.push_back({{"partner", p.partner},
+                        {"files", p.files},
+                        {"logical_bytes", p.logical_bytes},
+                        {"unique_bytes", p.unique_bytes},
+                        {"fair_bytes", p.fair_bytes},
+                        {"stored_bytes", p.stored_bytes},
+                        {"stored_bytes_by_site", p.stored_bytes_by_site}});
+  }
+  if (!only_partner.empty()) return {{"rule", kRule}, {"partners", partners}};
+  nlohmann::json sites = nlohmann::json::array();
+  for (const repo::SiteUsage& s : u.sites) {
+    sites.push_back({{"site", s.site},
+                     {"blobs", s.blobs},
+                     {"blob_bytes", s.blob_bytes},
+                     {"tag_files", s.tag_files},
+                     {"tag_bytes", s.tag_bytes}});
+  }
+  return {{"rule", kRule},
+          {"partners", partners},
+          {"sites", sites},
+          {"unique_blob_bytes", u.unique_blob_bytes},
+          {"logical_bytes", u.logical_bytes}};
+}
+
+nlohmann::json PartnerListJson(const std::vector<repo::PartnerRecord>& partners,
+                               const std::function<bool(const std::string&)>& own_policy) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const repo::PartnerRecord& p : partners) {
+    out.push_back({{"id", p.id},
+                   {"name", p.name},
+                   {"created", FormatUtc(p.created_micros)},
+                   {"own_policy", own_policy(p.id)}});
+  }
+  return out;
+}
+
+nlohmann::json SiteListJson(const std::vector<repo::SiteRecord>& sites) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const repo::SiteRecord& s : sites) {
+    out.push_back({{"name", s.name}, {"url", DisplayUrl(s.url)}, {"region", s.region}});
+  }
+  return out;
+}
+
+nlohmann::json PolicyJson(const proto::Policy& policy) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(policy, &json, options).ok()) return {};
+  return nlohmann::json::parse(json, nullptr, false);
+}
+
+Result<nlohmann::json> PolicyShowJson(repo::Catalog& catalog, const std::string& partner) {
+  if (!partner.empty()) CAIRN_RETURN_IF_ERROR(catalog.GetPartner(partner).status());
+  // The stored policy that applies: the partner's own, else the default.
+  std::optional<repo::PolicyRecord> stored;
+  std::string applies = "builtin";
+  for (const std::string& scope : {partner, std::string(repo::kDefaultPolicyScope)}) {
+    if (scope.empty()) continue;
+    Result<repo::PolicyRecord> r = catalog.GetPolicy(scope);
+    if (r.ok()) {
+      stored = r.value();
+      applies = scope == repo::kDefaultPolicyScope ? "default" : "partner";
+      break;
+    }
+    if (!r.status().IsNotFound()) return r.status();
+  }
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy effective, catalog.EffectivePolicy(partner));
+  nlohmann::json out = {
+      {"partner", partner}, {"applies", applies}, {"effective", PolicyJson(effective)}};
+  if (stored) {
+    out["source"] = stored->source;
+    out["updated"] = FormatUtc(stored->updated_micros);
+    out["text"] = stored->text;
+  }
+  return out;
+}
+
+nlohmann::json FileCopiesJson(const repo::FileCopies& f) {
+  nlohmann::json copies = nlohmann::json::array();
+  for (const repo::CopyState& c : f.copies) {
+    copies.push_back({{"site", c.site}, {"state", c.state}});
+  }
+  return {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"copies", copies}};
+}
+
+std::string DumpJson(const nlohmann::json& doc, int indent) {
+  return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace cairn::views

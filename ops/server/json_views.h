@@ -1,0 +1,58 @@
+// The JSON documents the `cairn X --json` verbs print and the server's /v1/ routes return:
+// one shaping per document, so that the CLI and the API never drift apart (issue 17).
+// Each function only shapes values the library already computed; none touches storage.
+#ifndef CAIRN_OPS_SERVER_JSON_VIEWS_H_
+#define CAIRN_OPS_SERVER_JSON_VIEWS_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "proto/policy.pb.h"
+#include "repo/catalog/catalog.h"
+#include "repo/inventory.h"
+
+namespace cairn::views {
+
+// `cairn list --json` and GET /v1/objects: one entry per object listing.
+nlohmann::json ObjectListJson(const std::vector<repo::ObjectListing>& objects);
+
+// How `usage` shares the bytes of a blob among partners (printed by `cairn usage`).
+inline constexpr const char* kUsageRule =
+    "A blob (one distinct file content) referenced by k partners is charged size/k to each of "
+    "them, however many files or versions reference it; each partner's own tag files are "
+    "charged to it in full. 'stored' is that fair share times the verified copies on each site.";
+
+// `cairn usage --json` and GET /v1/usage. With `only_partner` set, the document is cut down to
+// that partner's entry: no sites and no repository totals, which would reveal what the other
+// partners hold.
+nlohmann::json UsageJson(const repo::Usage& usage, const std::string& only_partner = "");
+
+// `cairn partner list --json` and GET /v1/partners. `own_policy(id)`: whether the partner has
+// a policy of its own.
+nlohmann::json PartnerListJson(const std::vector<repo::PartnerRecord>& partners,
+                               const std::function<bool(const std::string&)>& own_policy);
+
+// `cairn site list --json` and GET /v1/sites: name, the URL safe to print (the backend's
+// display form: never credentials), region.
+nlohmann::json SiteListJson(const std::vector<repo::SiteRecord>& sites);
+
+// A policy message as JSON with the proto field names and every primitive field.
+nlohmann::json PolicyJson(const proto::Policy& policy);
+
+// `cairn policy show --json` and GET /v1/policy: the policy that applies to `partner` ("" for
+// the default), where it comes from (partner, default or builtin), and the stored text.
+// NotFound for an unknown partner.
+Result<nlohmann::json> PolicyShowJson(repo::Catalog& catalog, const std::string& partner);
+
+// One file of `cairn show --json`: path, size, sha256 and its copies per site.
+nlohmann::json FileCopiesJson(const repo::FileCopies& file);
+
+// Serializes `doc` the way every verb and route does: invalid UTF-8 replaced, `indent` as
+// nlohmann's dump (-1: one line).
+std::string DumpJson(const nlohmann::json& doc, int indent = 2);
+
+}  // namespace cairn::views
+
+#endif  // CAIRN_OPS_SERVER_JSON_VIEWS_H_

@@ -1,0 +1,166 @@
+// The read routes: whoami, objects (list, show), usage, events, policy. Each authorizes with
+// repo::access first, so that a refused request learns nothing of what another partner holds.
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "bagit/time_text.h"
+#include "ops/server/api_routes.h"
+#include "ops/server/copy_tally.h"
+#include "ops/server/json_views.h"
+#include "repo/access/authorize.h"
+#include "repo/events/log_check.h"
+#include "repo/events/premis.h"
+#include "repo/inventory.h"
+#include "repo/repository.h"
+
+namespace cairn::server {
+namespace {
+
+using repo::access::Action;
+using repo::access::Authorize;
+using repo::access::ScopePartner;
+
+Result<ApiResponse> WhoAmI(const ApiRequest& r) {
+  nlohmann::json out = {{"name", r.principal.name},
+                        {"role", std::string(repo::RoleName(r.principal.role))},
+                        {"partner", r.principal.partner}};
+  return JsonResponse(views::DumpJson(out));
+}
+
+Result<ApiResponse> ListObjects(const std::string& root, const ApiRequest& r) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         ScopePartner(r.principal, Action::kReadMetadata, r.Query("partner")));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  CAIRN_ASSIGN_OR_RETURN(auto objects, repo::ListObjectsWithCopies(repository->catalog(), partner));
+  return JsonResponse(views::DumpJson(views::ObjectListJson(objects)));
+}
+
+// The document of `cairn show PARTNER/OBJECT[@vN] --json`, built whole.
+Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
+  const std::string& partner = r.path.at("partner");
+  const std::string& object = r.path.at("object");
+  CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kReadMetadata, partner));
+  std::optional<uint32_t> wanted;
+  if (std::string v = r.Query("version"); !v.empty()) wanted = std::stoul(v);
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  repo::Catalog& catalog = repository->catalog();
+  CAIRN_ASSIGN_OR_RETURN(auto versions, catalog.ListVersions(partner, object));
+  if (versions.empty()) return Status::NotFound(partner + "/" + object + " not found");
+  CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, catalog.GetVersion(partner, object, wanted, false));
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
+  CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());
+  views::CopyTally tally(repo::CopyRule::FromPolicy(policy, sites));
+  for (const repo::SiteRecord& site : sites) tally.by_site[site.name];
+  nlohmann::json out = {{"partner", partner}, {"object", object}, {"version", v.version}};
+  nlohmann::json list = nlohmann::json::array();
+  for (const repo::VersionInfo& x : versions) {
+    list.push_back({{"version", x.version},
+                    {"created", FormatUtc(x.created_micros)},
+                    {"depositor", x.depositor},
+                    {"files", x.file_count},
+                    {"bytes", x.payload_bytes}});
+  }
+  out["versions"] = list;
+  nlohmann::json tags = nlohmann::json::array();
+  nlohmann::json files = nlohmann::json::array();
+  CAIRN_RETURN_IF_ERROR(repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& f) {
+    tags.push_back(views::FileCopiesJson(f));
+    tally.Add(f);
+    return Status::OK();
+  }));
+  CAIRN_RETURN_IF_ERROR(repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& f) {
+    files.push_back(views::FileCopiesJson(f));
+    tally.Add(f);
+    return Status::OK();
+  }));
+  out["tag_files"] = tags;
+  out["files"] = files;
+  out.update(tally.SummaryJson(tally.rule.Describe(policy)));
+  return JsonResponse(views::DumpJson(out));
+}
+
+Result<ApiResponse> Usage(const std::string& root, const ApiRequest& r) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         ScopePartner(r.principal, Action::kReadMetadata, r.Query("partner")));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  CAIRN_ASSIGN_OR_RETURN(repo::Usage usage, repository->catalog().GetUsage());
+  if (!partner.empty()) CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
+  return JsonResponse(views::DumpJson(views::UsageJson(usage, partner)));
+}
+
+// `cairn events [PARTNER[/OBJECT]] --format json|premis`, scoped to the caller's partner.
+Result<ApiResponse> Events(const std::string& root, const ApiRequest& r) {
+  std::string format = r.Query("format").empty() ? "json" : r.Query("format");
+  if (format != "json" && format != "premis") {
+    return Status::InvalidArgument("format " + format + ": use json or premis");
+  }
+  const std::string object = r.Query("object");
+  if (!object.empty() && r.Query("partner").empty()) {
+    return Status::InvalidArgument("object needs partner");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         ScopePartner(r.principal, Action::kReadEvents, r.Query("partner")));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  repo::Catalog& catalog = repository->catalog();
+  if (!partner.empty()) CAIRN_RETURN_IF_ERROR(catalog.GetPartner(partner).status());
+  repo::EventQuery query;
+  query.object = object.empty() ? partner : partner + "/" + object;
+  query.type = r.Query("type");
+  query.since = r.Query("since");
+  CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events, repo::QueryEvents(catalog, query));
+  if (!object.empty() && events.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog.GetVersion(partner, object, std::nullopt, false).status());
+  }
+  if (format == "premis") {
+    ApiResponse answer;
+    answer.content_type = "application/xml";
+    answer.body = repo::EventsToPremisXml(events);
+    return answer;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const proto::Event& e : events) list.push_back(repo::EventToJson(e));
+  return JsonResponse(views::DumpJson(list));
+}
+
+Result<ApiResponse> Policy(const std::string& root, const ApiRequest& r) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         ScopePartner(r.principal, Action::kReadMetadata, r.Query("partner")));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  CAIRN_ASSIGN_OR_RETURN(nlohmann::json out, views::PolicyShowJson(repository->catalog(), partner));
+  return JsonResponse(views::DumpJson(out));
+}
+
+}  // namespace
+
+void AddReadRoutes(Router& router, const std::string& root) {
+  auto bind = [root](Result<ApiResponse> (*fn)(const std::string&, const ApiRequest&)) {
+    return [root, fn](const ApiRequest& r) { return fn(root, r); };
+  };
+  router.Add({"GET", "/v1/whoami", "the caller's principal: name, role, partner", WhoAmI});
+  router.Add({"GET", "/v1/objects",
+              "list objects (as cairn list --json), the caller's partner's unless its role spans "
+              "partners; ?partner=ID",
+              bind(ListObjects)});
+  router.Add({"GET", "/v1/objects/{partner}/{object}",
+              "an object's versions and one version's files and copies (as cairn show --json); "
+              "?version=N",
+              bind(ShowObject)});
+  router.Add({"GET", "/v1/usage", "bytes and files per partner and site (as cairn usage --json)",
+              bind(Usage)});
+  router.Add({"GET", "/v1/events",
+              "PREMIS events (as cairn events --format json|premis); ?partner=ID&object=ID&type="
+              "T&since=DATE&format=json|premis",
+              bind(Events)});
+  router.Add({"GET", "/v1/policy",
+              "the policy that applies to a partner (as cairn policy show --json); ?partner=ID",
+              bind(Policy)});
+}
+
+Router MakeApiRouter(const std::string& repo_root) {
+  Router router;
+  AddReadRoutes(router, repo_root);
+  AddAdminRoutes(router, repo_root);
+  return router;
+}
+
+}  // namespace cairn::server

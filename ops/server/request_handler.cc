@@ -1,0 +1,100 @@
+#include "ops/server/request_handler.h"
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+#include "bagit/time_text.h"
+
+namespace cairn::server {
+namespace {
+
+constexpr std::string_view kBearer = "Bearer ";
+
+std::string NowText() {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return FormatUtc(micros, TimeText::kMicros);
+}
+
+// Printable ASCII of `s`, everything else as '?': log lines stay one line each.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s) out.push_back(c > 0x20 && c < 0x7f ? c : '?');
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string RequestHandler::NewRequestId() {
+  uint64_t n = counter_.fetch_add(1) + 1;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%08llx%08llx",
+                static_cast<unsigned long long>(salt_ & 0xffffffff),
+                static_cast<unsigned long long>(n & 0xffffffff));
+  return buf;
+}
+
+ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& request_id) {
+  if (in.authorization.empty()) {
+    return ErrorResponse(401, "Unauthenticated",
+                         "no token: send the header 'Authorization: Bearer TOKEN'", request_id);
+  }
+  if (!in.authorization.starts_with(kBearer) || in.authorization.size() == kBearer.size()) {
+    ApiResponse r = ErrorResponse(401, "Unauthenticated",
+                                  "the Authorization header must be 'Bearer TOKEN'", request_id);
+    r.delay = throttle_.Failed(in.peer, AuthThrottle::Clock::now());
+    return r;
+  }
+  Result<repo::Principal> principal =
+      authenticate_(std::string_view(in.authorization).substr(kBearer.size()));
+  if (!principal.ok()) {
+    // Whatever the authenticator said, the answer is 401 (never a hint beyond its message).
+    ApiResponse r = ErrorResponse(401, "Unauthenticated", principal.status().message(), request_id);
+    r.delay = throttle_.Failed(in.peer, AuthThrottle::Clock::now());
+    return r;
+  }
+  throttle_.Succeeded(in.peer);
+  const std::string who = principal->name;
+  auto finish = [&who](ApiResponse r) {
+    r.principal = who;
+    return r;
+  };
+
+  Result<Router::Match> match = router_.Find(in.method, in.target);
+  if (!match.ok()) {
+    const Status& s = match.status();
+    if (s.IsNotFound()) return finish(ErrorResponse(404, "NotFound", s.message(), request_id));
+    if (s.code() == Code::kNotSupported) {
+      return finish(ErrorResponse(405, "MethodNotAllowed", s.message(), request_id));
+    }
+    return finish(ErrorResponse(400, "InvalidArgument", s.message(), request_id));
+  }
+  ApiRequest request;
+  request.principal = std::move(principal.value());
+  request.request_id = request_id;
+  request.path = std::move(match->path);
+  request.query = std::move(match->query);
+  request.content_type = in.content_type;
+  request.body = in.body;
+  try {
+    Result<ApiResponse> answer = match->route->handler(request);
+    if (!answer.ok()) return finish(ErrorResponse(answer.status(), request_id));
+    return finish(std::move(answer.value()));
+  } catch (const std::exception& e) {
+    return finish(
+        ErrorResponse(500, "Internal", std::string("internal error: ") + e.what(), request_id));
+  }
+}
+
+std::string AccessLogLine(const std::string& request_id, const std::string& peer,
+                          const std::string& principal, const std::string& method,
+                          const std::string& target, int status, size_t bytes, int64_t millis) {
+  std::string path = target.substr(0, target.find('?'));
+  return NowText() + " " + request_id + " " + Printable(peer) + " " + Printable(principal) + " " +
+         Printable(method) + " " + Printable(path) + " " + std::to_string(status) + " " +
+         std::to_string(bytes) + " " + std::to_string(millis) + "ms";
+}
+
+}  // namespace cairn::server
