@@ -13,7 +13,11 @@ fail() { echo "install_test: $*" >&2; exit 1; }
 unit=$prefix/lib/systemd/system/cairn-daemon.service
 [[ -f $unit ]] || fail "no $unit"
 grep -q "^ExecStart=$prefix/bin/cairn daemon" "$unit" || fail "unit ExecStart does not name $prefix/bin/cairn"
-for doc in README.md ARCHITECTURE.md FORMAT.md SCHEMA.md RELIABILITY.md PERFORMANCE.md; do
+serve_unit=$prefix/lib/systemd/system/cairn-serve.service
+[[ -f $serve_unit ]] || fail "no $serve_unit"
+grep -q "^ExecStart=$prefix/bin/cairn serve " "$serve_unit" || fail "serve unit ExecStart does not name $prefix/bin/cairn"
+grep -q "^Documentation=file://$prefix/share/doc/cairn/API.md" "$serve_unit" || fail "serve unit Documentation"
+for doc in README.md ARCHITECTURE.md FORMAT.md SCHEMA.md RELIABILITY.md PERFORMANCE.md API.md openapi.json; do
   [[ -f $prefix/share/doc/cairn/$doc ]] || fail "doc $doc not installed"
 done
 [[ -f $prefix/share/cairn/policies/examples/default.textpb ]] || fail "example policies missing"

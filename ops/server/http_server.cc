@@ -70,8 +70,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
+      idle_ = true;  // no request yet: SIGTERM may close it
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
+                                self->idle_ = false;
                                 if (ec) return self->Drop();
                                 self->ReadHeader();
                               });
@@ -82,7 +84,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void StopWhenIdle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (self->idle_) beast::get_lowest_layer(self->stream_).cancel();
+      if (self->idle_) self->Drop();
     });
   }
 
@@ -228,7 +230,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, ServerState& state, ssl::context* tls)
-      : ioc_(ioc), state_(state), tls_(tls), acceptor_(ioc) {}
+      : ioc_(ioc), state_(state), tls_(tls), acceptor_(net::make_strand(ioc)) {}
 
   Status Listen(const tcp::endpoint& endpoint) {
     beast::error_code ec;
@@ -249,17 +251,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void Accept() {
     acceptor_.async_accept(net::make_strand(ioc_),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (self->acceptor_.is_open()) self->Accept();
-                               return;
+                             if (!ec) self->Admit(std::move(socket));
+                             if (!self->state_.stopping && self->acceptor_.is_open()) {
+                               self->Accept();
                              }
-                             self->Admit(std::move(socket));
-                             self->Accept();
                            });
   }
+  // Closes the acceptor (on its strand: the accept in flight runs there).
   void Stop() {
-    beast::error_code ignored;
-    acceptor_.close(ignored);
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
   }
 
  private:
@@ -336,8 +339,9 @@ Status RunServer(const ServerOptions& options, RequestHandler& handler) {
     if (!options.plain_http) {
       CAIRN_ASSIGN_OR_RETURN(tls, MakeTlsContext(options));
     }
-    net::io_context ioc(options.threads);
+    // The state outlives the io_context: handlers destroyed with it still hold sessions.
     ServerState state{options, handler};
+    net::io_context ioc(options.threads);
     auto listener = std::make_shared<Listener>(ioc, state, tls.get());
     tcp::endpoint endpoint(net::ip::make_address(options.address), options.port);
     CAIRN_RETURN_IF_ERROR(listener->Listen(endpoint));

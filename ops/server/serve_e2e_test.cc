@@ -1,0 +1,303 @@
+// `cairn serve` end to end: the real cairn-testing binary serving a real repository over TLS
+// (a test CA made by openssl, verified by the client), driven by libcurl. Every route with
+// every role and without a token; refusals name nothing of the other partner; the documents
+// equal what `cairn X --json` prints; the limits answer 4xx and the server keeps serving;
+// SIGTERM exits 0.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ops/server/serve_test_util.h"
+#include "tests/util/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+// The principals of the tests: token -> name, role, partner.
+struct TestPrincipal {
+  std::string token, name, role, partner;
+};
+const std::vector<TestPrincipal> kPrincipals = {
+    {"t-dep-acme", "dora@acme", "depositor", "acme"},
+    {"t-admin-acme", "ada@acme", "partner-admin", "acme"},
+    {"t-auditor", "audrey", "auditor", ""},
+    {"t-operator", "otto", "operator", ""},
+};
+
+class ServeTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("acme", MakeSourceFolder("acme").string(), "acme-box");
+    Deposit("beta", MakeSourceFolder("beta").string(), "beta-secret-box");
+    certs_ = MakeTestCertificates(tmp_ / "tls");
+    ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
+  }
+
+  void StartServer(const std::vector<std::string>& extra = {}) {
+    std::string tokens;
+    for (const TestPrincipal& p : kPrincipals) {
+      tokens += p.token + "=" + p.name + "," + p.role + "," + p.partner + ";";
+    }
+    std::vector<std::string> args = {"--tls-cert", certs_.cert, "--tls-key", certs_.key};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(server_.Start(args, {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=" + tokens},
+                              tmp_ / "serve.log"))
+        << ReadFile(tmp_ / "serve.log");
+  }
+
+  std::string Url(const std::string& path) const {
+    return "https://127.0.0.1:" + std::to_string(server_.port()) + path;
+  }
+  HttpAnswer Get(const std::string& path, const std::string& token) {
+    return Fetch("GET", Url(path), certs_.ca, token);
+  }
+
+  TestCertificates certs_;
+  TestServer server_;
+};
+
+// Whether a refusal's body says anything about partner beta.
+bool NamesBeta(const std::string& body) {
+  return body.find("beta") != std::string::npos || body.find("secret") != std::string::npos;
+}
+
+TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
+  StartServer();
+  struct Case {
+    std::string method, path;
+    // Expected status for: no token, depositor(acme), partner-admin(acme), auditor, operator.
+    std::vector<long> want;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v1/whoami", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/objects", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/objects?partner=acme", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/objects?partner=beta", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/objects/acme/acme-box", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/objects/acme/acme-box?version=1", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/objects/acme/no-such-box", {401, 404, 404, 404, 404}},
+      {"GET", "/v1/objects/beta/beta-secret-box", {401, 403, 403, 200, 200}},
+      // No existence oracle: a missing object of another partner is refused the same way.
+      {"GET", "/v1/objects/beta/secret-missing", {401, 403, 403, 404, 404}},
+      {"GET", "/v1/usage", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/usage?partner=beta", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/events", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/events?format=premis", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/events?partner=acme&object=acme-box", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/events?partner=beta", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/events?partner=beta&object=beta-secret-box", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/policy", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/policy?partner=beta", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/audit/runs", {401, 403, 403, 200, 200}},
+      {"GET", "/v1/audit/runs/999", {401, 403, 403, 404, 404}},
+      {"GET", "/v1/sites", {401, 403, 403, 403, 200}},
+      {"GET", "/v1/partners", {401, 403, 403, 403, 200}},
+  };
+  std::vector<std::string> tokens = {""};
+  for (const TestPrincipal& p : kPrincipals) tokens.push_back(p.token);
+  for (const Case& c : cases) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      HttpAnswer a = Fetch(c.method, Url(c.path), certs_.ca, tokens[i]);
+      SCOPED_TRACE(c.method + " " + c.path + " as " + (i ? kPrincipals[i - 1].name : "nobody"));
+      ASSERT_EQ(a.code, CURLE_OK);
+      EXPECT_EQ(a.status, c.want[i]) << a.body;
+      ASSERT_FALSE(a.headers["x-request-id"].empty());
+      if (a.status >= 400) {
+        nlohmann::json e = nlohmann::json::parse(a.body);
+        EXPECT_EQ(e["error"]["request_id"], a.headers["x-request-id"]);
+        EXPECT_FALSE(e["error"]["message"].get<std::string>().empty());
+      }
+      // Nothing an acme principal gets, answer or refusal, shows the other partner.
+      bool acme_role = i == 1 || i == 2;
+      if (acme_role) EXPECT_FALSE(NamesBeta(a.body)) << a.body;
+    }
+  }
+  // POST /v1/partners: operator only; the others learn nothing and change nothing.
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string id = "new-partner-" + std::to_string(i);
+    HttpAnswer a = Fetch("POST", Url("/v1/partners"), certs_.ca, tokens[i],
+                         "{\"id\": \"" + id + "\", \"name\": \"New\"}");
+    EXPECT_EQ(a.status, i == 0 ? 401 : i == 4 ? 201 : 403) << a.body;
+  }
+  CommandResult partners = Cairn({"partner", "list", "--json"});
+  ASSERT_EQ(partners.exit_code, 0) << partners.err;
+  EXPECT_NE(partners.out.find("new-partner-4"), std::string::npos);
+  for (int i : {0, 1, 2, 3}) {
+    EXPECT_EQ(partners.out.find("new-partner-" + std::to_string(i)), std::string::npos);
+  }
+  // The access log has one line per request, with the principal and never a token.
+  std::string log = server_.Log();
+  EXPECT_NE(log.find(" dora@acme GET /v1/objects 200 "), std::string::npos) << log;
+  EXPECT_NE(log.find(" - GET /v1/whoami 401 "), std::string::npos) << log;
+  for (const TestPrincipal& p : kPrincipals) EXPECT_EQ(log.find(p.token), std::string::npos);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+TEST_F(ServeTest, DocumentsEqualWhatTheVerbsPrint) {
+  StartServer();
+  const std::vector<std::pair<std::string, std::vector<std::string>>> pairs = {
+      {"/v1/objects", {"list", "--json"}},
+      {"/v1/objects/acme/acme-box", {"show", "acme/acme-box", "--json"}},
+      {"/v1/usage", {"usage", "--json"}},
+      {"/v1/policy?partner=acme", {"policy", "show", "--partner", "acme", "--json"}},
+      {"/v1/partners", {"partner", "list", "--json"}},
+      {"/v1/sites", {"site", "list", "--json"}},
+      {"/v1/events?partner=acme&object=acme-box", {"events", "acme/acme-box", "--format", "json"}},
+      {"/v1/audit/runs", {"audit", "report", "--json"}},
+  };
+  for (const auto& [path, verb] : pairs) {
+    SCOPED_TRACE(path);
+    HttpAnswer a = Get(path, "t-operator");
+    ASSERT_EQ(a.status, 200) << a.body;
+    CommandResult r = Cairn(verb);
+    ASSERT_LE(r.exit_code, 1) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(a.body), nlohmann::json::parse(r.out));
+  }
+  HttpAnswer premis = Get("/v1/events?format=premis", "t-auditor");
+  ASSERT_EQ(premis.status, 200);
+  EXPECT_EQ(premis.headers["content-type"], "application/xml");
+  CommandResult xml = Cairn({"events", "--format", "premis"});
+  EXPECT_EQ(premis.body, xml.out);
+  // A depositor's usage is its own partner's entry only.
+  nlohmann::json usage = nlohmann::json::parse(Get("/v1/usage", "t-dep-acme").body);
+  ASSERT_EQ(usage["partners"].size(), 1u);
+  EXPECT_EQ(usage["partners"][0]["partner"], "acme");
+  EXPECT_FALSE(usage.contains("sites"));
+}
+
+TEST_F(ServeTest, BadRequestsAre4xxAndTheServerKeepsServing) {
+  StartServer({"--max-body", "1K", "--max-header", "4096"});
+  auto still_serving = [&] {
+    HttpAnswer a = Get("/v1/whoami", "t-operator");
+    EXPECT_EQ(a.status, 200) << a.body;
+  };
+  // Ids with "..", "/", NUL, invalid UTF-8; a broken escape.
+  for (const char* path :
+       {"/v1/objects/acme/..", "/v1/objects/acme/a%2Fb", "/v1/objects/acme/a%00b",
+        "/v1/objects/acme/%C3%28", "/v1/objects/acme/x%2", "/v1/objects?partner=..",
+        "/v1/events?type=%C3%28", "/v1/objects/acme/acme-box?version=x"}) {
+    HttpAnswer a = Get(path, "t-operator");
+    EXPECT_EQ(a.status, 400) << path << " " << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body)["error"]["code"], "InvalidArgument") << path;
+    still_serving();
+  }
+  // Malformed JSON, and JSON of the wrong shape.
+  for (const char* body : {"{bad", "[1,2]", "{\"id\": 7}", "{\"id\": \"..\"}"}) {
+    HttpAnswer a = Fetch("POST", Url("/v1/partners"), certs_.ca, "t-operator", body);
+    EXPECT_EQ(a.status, 400) << body << " " << a.body;
+    still_serving();
+  }
+  // Unknown route, wrong method.
+  EXPECT_EQ(Get("/v1/nothing", "t-operator").status, 404);
+  EXPECT_EQ(Fetch("DELETE", Url("/v1/objects"), certs_.ca, "t-operator").status, 405);
+  // Oversized header and body.
+  HttpAnswer big_header = Fetch("GET", Url("/v1/whoami"), certs_.ca, "t-operator", "",
+                                {"X-Padding: " + std::string(8000, 'x')});
+  EXPECT_EQ(big_header.status, 431) << big_header.body;
+  still_serving();
+  HttpAnswer big_body = Fetch("POST", Url("/v1/partners"), certs_.ca, "t-operator",
+                              "{\"id\": \"x\", \"name\": \"" + std::string(4000, 'n') + "\"}");
+  EXPECT_EQ(big_body.status, 413) << big_body.body;
+  still_serving();
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+// Connects to 127.0.0.1:port and returns the socket (-1 on failure).
+int ConnectTcp(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Seconds until the server closes `fd` (reads until EOF), at most `limit`.
+double SecondsUntilClosed(int fd, int limit) {
+  timeval tv{limit, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto start = std::chrono::steady_clock::now();
+  char buf[512];
+  while (recv(fd, buf, sizeof buf, 0) > 0) {
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST_F(ServeTest, SlowClientsAreCutOffWithoutBlockingOthers) {
+  StartServer({"--header-timeout", "1"});
+  int slow = ConnectTcp(server_.port());
+  ASSERT_GE(slow, 0);
+  (void)send(slow, "\x16\x03", 2, 0);  // the start of a TLS hello, then nothing
+  // Others are served meanwhile.
+  EXPECT_EQ(Get("/v1/whoami", "t-dep-acme").status, 200);
+  double closed_after = SecondsUntilClosed(slow, 10);
+  close(slow);
+  EXPECT_LT(closed_after, 5.0);
+  EXPECT_EQ(Get("/v1/whoami", "t-dep-acme").status, 200);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+TEST_F(ServeTest, FailedAuthenticationsFromOneAddressAreSlowed) {
+  StartServer();
+  auto timed = [&](const std::string& token) {
+    auto start = std::chrono::steady_clock::now();
+    HttpAnswer a = Get("/v1/whoami", token);
+    EXPECT_EQ(a.status, token == "t-auditor" ? 200 : 401);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  double first = timed("wrong");
+  for (int i = 0; i < 4; ++i) (void)timed("wrong");
+  double sixth = timed("wrong");  // 50 ms x 2^4 = 800 ms
+  EXPECT_GT(sixth, 0.7);
+  EXPECT_GT(sixth, first + 0.5);
+  // A success forgets the address.
+  (void)timed("t-auditor");
+  EXPECT_LT(timed("wrong"), 0.5);
+  EXPECT_EQ(server_.Stop(), 0);
+}
+
+TEST_F(ServeTest, SigtermClosesIdleConnectionsAndExitsZero) {
+  StartServer();
+  EXPECT_EQ(Get("/v1/whoami", "t-operator").status, 200);
+  int idle = ConnectTcp(server_.port());  // connected, never says anything
+  ASSERT_GE(idle, 0);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(server_.pid(), SIGTERM), 0);
+  EXPECT_EQ(server_.Wait(std::chrono::seconds(20)), 0) << server_.Log();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, 5.0);  // the idle connection did not hold it until the grace period
+  close(idle);
+  EXPECT_NE(server_.Log().find("cairn serve: stopped"), std::string::npos);
+  EXPECT_NE(Get("/v1/whoami", "t-operator").code, CURLE_OK);  // no longer listening
+}
+
+TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {
+  CommandResult r = Cairn({"serve", "--listen", "0.0.0.0:0", "--plain-http"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only on a loopback address"), std::string::npos) << r.err;
+  CommandResult no_tls = Cairn({"serve", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(no_tls.exit_code, 2);
+  EXPECT_NE(no_tls.err.find("--tls-cert"), std::string::npos) << no_tls.err;
+  CommandResult name = Cairn({"serve", "--listen", "localhost:0", "--plain-http"});
+  EXPECT_EQ(name.exit_code, 2);
+  TestServer plain;
+  ASSERT_TRUE(plain.Start({"--plain-http"},
+                          {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=tok=otto,operator,"},
+                          tmp_ / "plain.log"));
+  HttpAnswer a =
+      Fetch("GET", "http://127.0.0.1:" + std::to_string(plain.port()) + "/v1/whoami", "", "tok");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(nlohmann::json::parse(a.body)["name"], "otto");
+  EXPECT_EQ(plain.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace cairn::testing
