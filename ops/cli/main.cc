@@ -21,7 +21,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterList,       RegisterShow,      RegisterRestore,
     RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
     RegisterSiteResync, RegisterAudit,     RegisterDaemon,
-    RegisterGc,
+    RegisterGc,         RegisterPrincipal, RegisterToken,
 };
 
 // Set when the command line asks for --json: every failure is then also a JSON
