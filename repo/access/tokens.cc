@@ -127,6 +127,11 @@ Result<NewToken> CreateToken(Catalog& catalog, const std::string& principal,
 Result<std::vector<ApiTokenRecord>> ListTokens(Catalog& catalog) { return catalog.ListApiTokens(); }
 
 Status RevokeToken(Catalog& catalog, const std::string& id, int64_t now_micros) {
+  if (id.size() != kIdBytes * 2 || !IsLowerHex(id)) {
+    // Never echoed: it may be a whole token, secret included.
+    return Status::InvalidArgument(
+        "not a token id: give the 12 hex digits after cairn_ (see cairn token list)");
+  }
   return catalog.RevokeApiToken(id, now_micros);
 }
 

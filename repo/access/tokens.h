@@ -37,7 +37,8 @@ Result<NewToken> CreateToken(Catalog& catalog, const std::string& principal,
 // created time: never a secret or its hash.
 Result<std::vector<ApiTokenRecord>> ListTokens(Catalog& catalog);
 
-// Revokes token `id` (the public part) from `now_micros` on. NotFound naming the id.
+// Revokes token `id` (the public part) from `now_micros` on. NotFound naming the id;
+// InvalidArgument, without echoing it (it may be a whole token), for text that is no token id.
 Status RevokeToken(Catalog& catalog, const std::string& id, int64_t now_micros);
 
 // The principal `token` authenticates at `now_micros`. Unauthenticated for a token that is

@@ -123,6 +123,9 @@ TEST_F(TokensTest, RevokedTokenFails) {
   EXPECT_EQ(who.status().code(), Code::kUnauthenticated);
   EXPECT_THAT(who.status().message(), HasSubstr("revoked"));
   EXPECT_TRUE(RevokeToken(*catalog_, "000000000000", 1).IsNotFound());
+  Status whole = RevokeToken(*catalog_, made->token, 1);
+  EXPECT_EQ(whole.code(), Code::kInvalidArgument);
+  EXPECT_THAT(whole.message(), Not(HasSubstr(SecretOf(made->token))));
 }
 
 TEST_F(TokensTest, WrongSecretWithRightIdFails) {
