@@ -15,6 +15,7 @@ constexpr std::string_view kPolicies = "policies";
 constexpr std::string_view kSites = "sites";
 constexpr std::string_view kSchedules = "schedules";
 constexpr std::string_view kWitnessKeys = "witness-keys";
+constexpr std::string_view kPrincipals = "principals";
 constexpr std::string_view kDefaultPolicyName = "default";
 constexpr std::string_view kPartnerPolicyPrefix = "partner.";
 
@@ -87,6 +88,7 @@ std::string DescribeSetting(const SettingName& name) {
   if (kind == kSites) return "site " + id;
   if (kind == kSchedules) return "schedule " + id;
   if (kind == kWitnessKeys) return "trusted witness key " + id;
+  if (kind == kPrincipals) return "principal " + id;
   return kind + "/" + id;
 }
 
@@ -133,6 +135,17 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
     key->set_public_key_hex(k.public_key_hex);
     key->set_label(k.label);
     key->set_added_unix_micros(k.added_micros);
+  }
+  // Principals, never their tokens: a rebuilt catalog issues tokens anew.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PrincipalRecord> principals, catalog.ListPrincipals());
+  for (const PrincipalRecord& p : principals) {
+    proto::PrincipalSetting* principal =
+        out[{std::string(kPrincipals), p.name}].mutable_principal();
+    principal->set_name(p.name);
+    principal->set_role(std::string(RoleName(p.role)));
+    principal->set_partner(p.partner);
+    principal->set_created_unix_micros(p.created_micros);
+    principal->set_disabled_unix_micros(p.disabled_micros);
   }
   return out;
 }
@@ -195,8 +208,10 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
     }
   };
   // Sites first (policies are checked against them), then partners (a
-  // partner's policy needs it), then policies and schedules.
-  for (std::string_view kind : {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys}) {
+  // partner's policy needs it), then policies, schedules, witness keys and
+  // principals (a depositor's partner must be there first).
+  for (std::string_view kind :
+       {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals}) {
     for (const auto& [name, record] : records) {
       if (name.first != kind || record.removed()) continue;
       std::string label = DescribeSetting(name);
@@ -224,6 +239,11 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         status = catalog.AddWitnessKey(k.public_key_hex(), k.label());
         if (status.IsAlreadyExists()) status = Status::OK();  // trusted already
         if (!k.label().empty()) label += " (" + k.label() + ")";
+      } else if (record.has_principal()) {
+        const proto::PrincipalSetting& p = record.principal();
+        status = catalog.RestorePrincipal(p);
+        label += " (" + p.role() + (p.partner().empty() ? "" : " of " + p.partner()) +
+                 (p.disabled_unix_micros() ? ", disabled" : "") + ")";
       } else {
         status = Status::InvalidArgument("the record holds no setting this build knows");
       }

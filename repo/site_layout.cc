@@ -147,9 +147,10 @@ std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key) {
 }
 
 namespace {
+// Ids, plus '@' for principal names ("alice@yale").
 bool IsSettingsSegment(std::string_view s) {
   if (s.empty() || s.front() == '.') return false;
-  return std::all_of(s.begin(), s.end(), IsIdChar);
+  return std::all_of(s.begin(), s.end(), [](char c) { return IsIdChar(c) || c == '@'; });
 }
 }  // namespace
 

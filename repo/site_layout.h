@@ -76,7 +76,8 @@ std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
 
 // "settings/<kind>/<name>/<version>.pb", the version zero-padded to 20
 // digits (lexical order is numeric order). REQUIRES: kind and name non-empty,
-// of letters, digits, '.', '_', '-' only, not starting with '.'.
+// of letters, digits, '.', '_', '-' (and '@' in a principal's name) only, not
+// starting with '.'.
 std::string SettingsRecordKey(std::string_view kind, std::string_view name, uint64_t version);
 
 // The digest a blob key names, or nullopt if `key` is not a well-formed blob key
@@ -100,7 +101,7 @@ struct EventSegmentRef {
 std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key);
 
 struct SettingsRecordRef {
-  std::string kind;  // "partners", "policies", "sites", "schedules"
+  std::string kind;  // "partners", "policies", "sites", "schedules", "witness-keys", "principals"
   std::string name;
   uint64_t version = 0;
 };

@@ -21,7 +21,8 @@ constexpr RegisterFn kVerbs[] = {
     RegisterList,       RegisterShow,      RegisterRestore,
     RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
     RegisterSiteResync, RegisterAudit,     RegisterDaemon,
-    RegisterGc,         RegisterServe,
+    RegisterGc,         RegisterPrincipal, RegisterToken,
+    RegisterServe,
 };
 
 // Set when the command line asks for --json: every failure is then also a JSON

@@ -25,6 +25,8 @@ void RegisterPolicy(CLI::App& app, Globals& g);          // policy.cc
 void RegisterAudit(CLI::App& app, Globals& g);           // audit.cc
 void RegisterDaemon(CLI::App& app, Globals& g);          // daemon.cc
 void RegisterGc(CLI::App& app, Globals& g);              // gc.cc
+void RegisterPrincipal(CLI::App& app, Globals& g);       // principal.cc
+void RegisterToken(CLI::App& app, Globals& g);           // token.cc
 void RegisterServe(CLI::App& app, Globals& g);           // serve.cc
 
 }  // namespace cairn::cli

@@ -27,6 +27,7 @@
 #include "proto/policy.pb.h"
 #include "proto/settings.pb.h"
 #include "repo/catalog/catalog_audit_types.h"
+#include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/catalog_types.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/clock.h"
@@ -232,6 +233,35 @@ class Catalog {
   // NotFound if none; InvalidArgument if the prefix is short or ambiguous.
   // Returns the removed key.
   Result<WitnessKeyRecord> RemoveWitnessKey(const std::string& prefix);
+
+  // --- principals and API tokens (catalog_principals.cc; issue 17) ---
+  // Adds a principal (its created time: the clock's when 0). AlreadyExists naming it when the
+  // name is taken; NotFound naming the partner when `principal.partner` names none;
+  // InvalidArgument when a partner is given to an auditor or operator or missing for a
+  // depositor or partner-admin. The name grammar is repo/access/principals.h's.
+  Status AddPrincipal(const PrincipalRecord& principal);
+  Result<PrincipalRecord> GetPrincipal(const std::string& name);  // NotFound names it
+  Result<std::vector<PrincipalRecord>> ListPrincipals();          // by name
+  // Disables principal `name` from `when_micros` on; one already disabled keeps its time.
+  // NotFound naming it when there is none.
+  Status DisablePrincipal(const std::string& name, int64_t when_micros);
+  // A principal from a site's settings record (catalog rebuild): added, or an existing one of
+  // that name given the record's role, partner and disabled time. NotFound for its partner.
+  Status RestorePrincipal(const proto::PrincipalSetting& principal);
+  // Stores token `token` of principal `token.principal` with the SHA-256 (32 raw bytes) of its
+  // secret. AlreadyExists when the id is taken; NotFound naming the principal when unknown.
+  Status AddApiToken(const ApiTokenRecord& token, std::string_view secret_sha256);
+  // Every token, by principal then created time; never a secret or its hash.
+  Result<std::vector<ApiTokenRecord>> ListApiTokens();
+  // Token `id` with its secret's hash and its principal, to authenticate it. NotFound (naming
+  // the id only) when there is none.
+  Result<ApiTokenCredential> GetApiTokenCredential(const std::string& id);
+  // Revokes token `id` from `when_micros` on; one already revoked keeps its time. NotFound.
+  Status RevokeApiToken(const std::string& id, int64_t when_micros);
+  // Records that token `id` was used at `when_micros`: written only when that is a minute or
+  // more after the last use recorded, so a busy client costs one write a minute, not one a
+  // request. OK when the token is gone.
+  Status RecordApiTokenUse(const std::string& id, int64_t when_micros);
 
   // --- what `cairn list` and `cairn show` print (catalog_inventory.cc) ---
   // Calls `fn` for each payload file of version row `version_id`, by path,

@@ -39,6 +39,11 @@ constexpr Migration kMigrations[] = {
         "unreadable_copies",
 #include "repo/catalog/migrations/0006_unreadable_copies.sql.inc"
     },
+    {
+        7,
+        "principals",
+#include "repo/catalog/migrations/0007_principals.sql.inc"
+    },
 };
 
 }  // namespace

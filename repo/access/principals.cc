@@ -1,0 +1,73 @@
+#include "repo/access/principals.h"
+
+#include "repo/catalog/catalog.h"
+#include "repo/repository.h"
+
+namespace cairn::repo::access {
+namespace {
+
+constexpr size_t kMaxPrincipalName = 64;
+
+bool IsPrincipalNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_' || c == '@';
+}
+
+SettingsChange Synced(Repository& repo) {
+  SettingsChange change;
+  change.warnings = SyncSettingsAfterChange(repo);
+  return change;
+}
+
+}  // namespace
+
+Status ValidatePrincipalName(std::string_view name) {
+  auto bad = [&](std::string_view rule) {
+    return Status::InvalidArgument("principal name '" + std::string(name) +
+                                   "': " + std::string(rule));
+  };
+  if (name.empty()) return bad("empty");
+  if (name.starts_with("local:")) {
+    return bad("'local:' names the host's own CLI user and is never a stored principal");
+  }
+  if (name.size() > kMaxPrincipalName) return bad("longer than 64 characters");
+  if (name.front() == '.') return bad("starts with '.'");
+  for (char c : name) {
+    if (!IsPrincipalNameChar(c)) return bad("only letters, digits, '.', '-', '_' and '@' allowed");
+  }
+  return Status::OK();
+}
+
+Result<PrincipalRecord> AddPrincipal(Catalog& catalog, const std::string& name, Role role,
+                                     const std::string& partner) {
+  CAIRN_RETURN_IF_ERROR(ValidatePrincipalName(name));
+  PrincipalRecord record;
+  record.name = name;
+  record.role = role;
+  record.partner = partner;
+  record.created_micros = catalog.clock().NowMicros();
+  CAIRN_RETURN_IF_ERROR(catalog.AddPrincipal(record));
+  return record;
+}
+
+Result<SettingsChange> AddPrincipal(Repository& repo, const std::string& name, Role role,
+                                    const std::string& partner, PrincipalRecord* added) {
+  CAIRN_ASSIGN_OR_RETURN(PrincipalRecord record, AddPrincipal(repo.catalog(), name, role, partner));
+  if (added) *added = std::move(record);
+  return Synced(repo);
+}
+
+Result<std::vector<PrincipalRecord>> ListPrincipals(Catalog& catalog) {
+  return catalog.ListPrincipals();
+}
+
+Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_micros) {
+  return catalog.DisablePrincipal(name, now_micros);
+}
+
+Result<SettingsChange> DisablePrincipal(Repository& repo, const std::string& name) {
+  CAIRN_RETURN_IF_ERROR(DisablePrincipal(repo.catalog(), name, repo.catalog().clock().NowMicros()));
+  return Synced(repo);
+}
+
+}  // namespace cairn::repo::access
