@@ -4,9 +4,8 @@
 #ifndef CAIRN_OPS_CLI_CLI_H_
 #define CAIRN_OPS_CLI_CLI_H_
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "bagit/status.h"
 
@@ -29,6 +28,10 @@ inline constexpr const char* kExitCodeHelp =
 struct Globals {
   std::string repo;    // --repo, or $CAIRN_REPO
   bool quiet = false;  // --quiet: only errors
+  // The verbs that `cairn serve` offers run against it when server is set (ops/cli/remote.h).
+  std::string server;      // --server URL, or $CAIRN_SERVER
+  std::string token_file;  // --token-file FILE (else $CAIRN_TOKEN): the bearer token
+  std::string ca_file;     // --ca-file FILE: a private CA to trust besides the system's
   int exit_code = kExitOk;
 };
 

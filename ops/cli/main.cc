@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/verbs.h"
 #include "repo/lock_wait.h"
 
@@ -42,7 +43,8 @@ std::string CommandName(CLI::App& app, int argc, char** argv) {
   CLI::App* at = &app;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--repo" || arg == "--lock-timeout") {
+    if (arg == "--repo" || arg == "--lock-timeout" || arg == "--server" || arg == "--token-file" ||
+        arg == "--ca-file") {
       ++i;
       continue;
     }
@@ -95,6 +97,14 @@ int main(int argc, char** argv) {
   }
   app.add_option("--repo", g.repo, "repository folder (default: $CAIRN_REPO)");
   app.add_flag("-q,--quiet", g.quiet, "print only errors");
+  app.add_option("--server", g.server,
+                 "run the verb against `cairn serve` at https://HOST:PORT instead of a local "
+                 "repository (default: $CAIRN_SERVER)");
+  app.add_option("--token-file", g.token_file,
+                 "file whose first line is the API token for --server (default: $CAIRN_TOKEN)");
+  app.add_option("--ca-file", g.ca_file,
+                 "PEM file of a private CA that signed the server's "
+                 "certificate (the system's CAs are trusted too)");
   double lock_timeout = -1;
   app.add_option("--lock-timeout", lock_timeout,
                  "seconds to wait for a lock another cairn holds (writers.lock, an object's "
@@ -111,7 +121,22 @@ int main(int argc, char** argv) {
     }
   }
   for (RegisterFn fn : kVerbs) fn(app, g);
-  cairn::repo::SetLockHolderCommand(CommandName(app, argc, argv));
+  const std::string command = CommandName(app, argc, argv);
+  cairn::repo::SetLockHolderCommand(command);
+  // The server flags are read before the verbs run, to refuse a verb the server does not offer.
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--server") == 0) g.server = argv[i + 1];
+  }
+  bool wants_help = false;
+  for (int i = 1; i < argc; ++i) {
+    wants_help |= std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0;
+  }
+  if (IsRemote(g) && !wants_help && !OfferedRemotely(command)) {
+    return ReportError(cairn::Status::NotSupported(
+        "'" + command +
+        "' is not offered by the server (--server or $CAIRN_SERVER): run it on "
+        "the repository's host"));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

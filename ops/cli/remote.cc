@@ -1,0 +1,73 @@
+#include "ops/cli/remote.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+namespace cairn::cli {
+namespace {
+
+std::string ServerUrl(const Globals& g) {
+  if (!g.server.empty()) return g.server;
+  const char* env = std::getenv("CAIRN_SERVER");
+  return env ? std::string(env) : std::string();
+}
+
+Result<std::string> Token(const Globals& g) {
+  std::string token;
+  if (!g.token_file.empty()) {
+    std::ifstream in(g.token_file, std::ios::binary);
+    if (!in) return Status::InvalidArgument("cannot read --token-file " + g.token_file);
+    std::getline(in, token);
+  } else if (const char* env = std::getenv("CAIRN_TOKEN"); env != nullptr) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) {
+    return Status::InvalidArgument(
+        "no token for the server: set CAIRN_TOKEN or pass --token-file FILE");
+  }
+  return token;
+}
+
+}  // namespace
+
+bool IsRemote(const Globals& g) { return !ServerUrl(g).empty(); }
+
+Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g) {
+  CAIRN_ASSIGN_OR_RETURN(std::string token, Token(g));
+  return client::ApiClient::Create({ServerUrl(g), std::move(token), g.ca_file});
+}
+
+Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
+                                 const client::Query& query) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<client::ApiClient> api, ConnectServer(g));
+  return api->GetJson(path, query);
+}
+
+bool OfferedRemotely(const std::string& command) {
+  static const std::set<std::string> kOffered = {
+      "cairn",           "cairn version",      "cairn list",        "cairn show",
+      "cairn usage",     "cairn events",       "cairn policy show", "cairn audit report",
+      "cairn site list", "cairn partner list", "cairn partner add",
+  };
+  return kOffered.contains(command);
+}
+
+int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query) {
+  Result<nlohmann::json> doc = RemoteGet(g, path, query);
+  if (!doc.ok()) return ReportError(doc.status());
+  PrintJson(*doc);
+  return kExitOk;
+}
+
+int RemoteOffersJsonOnly(const std::string& what) {
+  return ReportError(Status::NotSupported(what + " against a server prints --json only"));
+}
+
+void PrintJson(const nlohmann::json& doc) {
+  std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,44 @@
+// How a verb runs against `cairn serve` instead of a local repository (issue 17): the client
+// made from the global flags, and the verbs the server offers. A remote verb prints the server's
+// document with the same printer as the local verb (the documents are the same, json_views.h).
+#ifndef CAIRN_OPS_CLI_REMOTE_H_
+#define CAIRN_OPS_CLI_REMOTE_H_
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ops/cli/cli.h"
+#include "ops/client/api_client.h"
+
+namespace cairn::cli {
+
+// Whether the verbs run against a server: --server given or $CAIRN_SERVER set.
+bool IsRemote(const Globals& g);
+
+// The client of the server the globals name, with the token of --token-file (its first line)
+// or $CAIRN_TOKEN. InvalidArgument when there is no token or ApiClient refuses the options;
+// the token is never part of a message.
+Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g);
+
+// GET `path` with `query` from the server the globals name.
+Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
+                                 const client::Query& query = {});
+
+// Whether `command` ("cairn list", "cairn policy show") runs against a server. main.cc
+// refuses the others with exit 2 when IsRemote.
+bool OfferedRemotely(const std::string& command);
+
+// Prints the server's JSON answer to GET `path` with `query` (as --json prints) and returns
+// kExitOk, or reports the error. For the remote verbs whose document is printed as is.
+int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query = {});
+
+// Reports (exit 2) that `what` is not available against a server, only --json.
+int RemoteOffersJsonOnly(const std::string& what);
+
+// Prints `doc` as the verbs print --json (indent 2, invalid UTF-8 replaced).
+void PrintJson(const nlohmann::json& doc);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_OPS_CLI_REMOTE_H_

@@ -1,0 +1,185 @@
+// The one file of ops/client/ that calls libcurl; nothing it throws or returns escapes as an
+// exception (nlohmann parse errors are caught here).
+#include "ops/client/api_client.h"
+
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <mutex>
+
+namespace cairn::client {
+namespace {
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// The host of `url` after "SCHEME://" (brackets of an IPv6 literal removed), "" when none.
+std::string HostOf(const std::string& url) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return "";
+  start += 3;
+  size_t at = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, at == std::string::npos ? at : at - start);
+  if (size_t user = authority.rfind('@'); user != std::string::npos) authority.erase(0, user + 1);
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    return close == std::string::npos ? "" : authority.substr(1, close - 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+std::string PercentEncode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~';
+    if (keep) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Status StatusFromAnswer(long http_status, const std::string& body) {
+  std::string message;
+  nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
+    const nlohmann::json& e = doc["error"];
+    if (e.contains("message") && e["message"].is_string()) message = e["message"];
+    if (e.contains("request_id") && e["request_id"].is_string()) {
+      message += " (request " + e["request_id"].get<std::string>() + ")";
+    }
+  }
+  if (message.empty()) message = "the server answered HTTP " + std::to_string(http_status);
+  message = "server: " + message;
+  if (http_status == 401) return Status::Unauthenticated(message);
+  if (http_status == 403) return Status::PermissionDenied(message);
+  if (http_status == 404) return Status::NotFound(message);
+  if (http_status == 409) return Status::AlreadyExists(message);
+  if (http_status >= 400 && http_status < 500) return Status::InvalidArgument(message);
+  return Status::Unavailable(message);
+}
+
+Result<std::unique_ptr<ApiClient>> ApiClient::Create(ServerOptions options) {
+  while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
+  const std::string host = HostOf(options.url);
+  if (host.empty()) {
+    return Status::InvalidArgument("--server must be https://HOST[:PORT], not '" + options.url +
+                                   "'");
+  }
+  if (options.url.starts_with("http://")) {
+    if (!IsLoopbackHost(host)) {
+      return Status::InvalidArgument(
+          "plain http:// would send the token in clear text: only a loopback host may use it "
+          "(use https://)");
+    }
+  } else if (!options.url.starts_with("https://")) {
+    return Status::InvalidArgument("--server must be an https:// URL");
+  }
+  if (options.token.empty()) {
+    return Status::InvalidArgument(
+        "no token for the server: set CAIRN_TOKEN or pass --token-file FILE");
+  }
+  for (unsigned char c : options.token) {
+    if (c < 0x21 || c > 0x7e) {
+      return Status::InvalidArgument("the token holds a character a header cannot carry");
+    }
+  }
+  if (!options.ca_file.empty()) {
+    std::FILE* f = std::fopen(options.ca_file.c_str(), "rb");
+    if (f == nullptr) return Status::InvalidArgument("cannot read --ca-file " + options.ca_file);
+    std::fclose(f);
+  }
+  GlobalInitOnce();
+  std::unique_ptr<ApiClient> client(new ApiClient(std::move(options)));
+  if (client->curl_ == nullptr) return Status::Unavailable("libcurl could not start");
+  return client;
+}
+
+ApiClient::ApiClient(ServerOptions options) : options_(std::move(options)) {
+  curl_ = curl_easy_init();
+}
+
+ApiClient::~ApiClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const Query& query) {
+  return Send("GET", path, query, nullptr);
+}
+
+Result<nlohmann::json> ApiClient::PostJson(const std::string& path, const nlohmann::json& body) {
+  std::string text = body.dump();
+  return Send("POST", path, {}, &text);
+}
+
+Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::string& path,
+                                       const Query& query, const std::string* body) {
+  std::string url = options_.url + path;
+  char sep = '?';
+  for (const auto& [name, value] : query) {
+    if (value.empty()) continue;
+    url += sep + PercentEncode(name) + "=" + PercentEncode(value);
+    sep = '&';
+  }
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  curl_slist* headers = nullptr;
+  const std::string auth = "Authorization: Bearer " + options_.token;
+  headers = curl_slist_append(headers, auth.c_str());
+  headers = curl_slist_append(headers, "Accept: application/json");
+  if (body != nullptr) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // never carry the token elsewhere
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  std::string answer;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code != CURLE_OK) {
+    std::string why = error[0] ? error : curl_easy_strerror(code);
+    return Status::Unavailable("cannot reach " + options_.url + ": " + why);
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) return StatusFromAnswer(status, answer);
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status::Unavailable("the server's answer to " + path + " is not JSON");
+  }
+  return doc;
+}
+
+}  // namespace cairn::client

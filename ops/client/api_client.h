@@ -1,0 +1,67 @@
+// The `cairn` command's HTTPS client of `cairn serve` (issue 17): one request at a time to the
+// /v1/ JSON API, answers parsed as JSON, refusals turned into the Status the server's JSON error
+// names, so that a remote verb exits as the local one does. TLS verification is always on
+// (`ca_file` adds a private CA); plain http:// is accepted only to a loopback host. The token is
+// sent as "Authorization: Bearer" and never appears in a message this client returns.
+#ifndef CAIRN_OPS_CLIENT_API_CLIENT_H_
+#define CAIRN_OPS_CLIENT_API_CLIENT_H_
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bagit/status.h"
+
+namespace cairn::client {
+
+struct ServerOptions {
+  std::string url;      // https://HOST[:PORT] (a trailing '/' is ignored)
+  std::string token;    // the bearer token (never printed)
+  std::string ca_file;  // extra CA (PEM) to trust; empty: the system's CAs only
+};
+
+// Query parameters of a request; empty values are left out.
+using Query = std::map<std::string, std::string>;
+
+class ApiClient {
+ public:
+  // A client of `options.url`. InvalidArgument when the URL is not https:// (or http:// to
+  // 127.0.0.1, ::1 or localhost), when the token is empty or holds a character a header cannot
+  // carry, or when `ca_file` cannot be read.
+  static Result<std::unique_ptr<ApiClient>> Create(ServerOptions options);
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  // GET `path` (e.g. "/v1/objects") with `query` percent-encoded; the answer parsed as JSON.
+  // Errors: 401 Unauthenticated, 403 PermissionDenied, 404 NotFound, 409 AlreadyExists,
+  // other 4xx InvalidArgument, 5xx and transport failures Unavailable; the message is the
+  // server's (and its request id), never the token.
+  Result<nlohmann::json> GetJson(const std::string& path, const Query& query = {});
+
+  // POST `body` as JSON to `path`; the answer as GetJson.
+  Result<nlohmann::json> PostJson(const std::string& path, const nlohmann::json& body);
+
+  // The server's base URL as given (for messages).
+  const std::string& url() const { return options_.url; }
+
+ private:
+  explicit ApiClient(ServerOptions options);
+  Result<nlohmann::json> Send(const std::string& method, const std::string& path,
+                              const Query& query, const std::string* body);
+
+  ServerOptions options_;
+  void* curl_ = nullptr;  // CURL*, reused so that the TLS connection is kept between requests
+};
+
+// The Status for an HTTP answer `http_status` with `body` (the server's JSON error when it is
+// one): the code from the status as ApiClient documents, the message from the body.
+Status StatusFromAnswer(long http_status, const std::string& body);
+
+// Percent-encodes `text` for a path segment or query value (unreserved characters kept).
+std::string PercentEncode(const std::string& text);
+
+}  // namespace cairn::client
+
+#endif  // CAIRN_OPS_CLIENT_API_CLIENT_H_
