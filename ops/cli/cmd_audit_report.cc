@@ -7,6 +7,7 @@
 
 #include "audit/history.h"
 #include "ops/cli/audit_verbs.h"
+#include "ops/cli/remote.h"
 
 namespace cairn::cli {
 namespace {
@@ -25,6 +26,11 @@ int RunReport(const ReportFlags& f, const Globals& g) {
   }
   if (f.run != 0 && !f.since.empty()) {
     return ReportError(Status::InvalidArgument("--run and --since exclude each other"));
+  }
+  if (IsRemote(g)) {
+    if (format != "json" || !f.output.empty()) return RemoteOffersJsonOnly("cairn audit report");
+    if (f.run != 0) return PrintRemoteJson(g, "/v1/audit/runs/" + std::to_string(f.run));
+    return PrintRemoteJson(g, "/v1/audit/runs", {{"since", f.since}});
   }
   audit::HistoryQuery query;
   query.run_id = f.run;

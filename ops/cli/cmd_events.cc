@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
@@ -52,12 +53,68 @@ Status KnownObject(repo::Catalog& catalog, const std::string& ref, uint32_t vers
   return catalog.GetVersion(ref.substr(0, slash), ref.substr(slash + 1), wanted, false).status();
 }
 
+// The event of an entry of GET /v1/events (repo::EventToJson), with what EventToText prints.
+Result<proto::Event> EventFromJson(const nlohmann::json& j) {
+  proto::Event e;
+  e.set_seq(j.value("seq", uint64_t{0}));
+  e.set_type(j.value("type", ""));
+  e.set_outcome(j.value("outcome", ""));
+  e.set_partner(j.value("partner", ""));
+  e.set_object(j.value("object", ""));
+  e.set_version(j.value("version", 0u));
+  e.set_file(j.value("file", ""));
+  e.set_site(j.value("site", ""));
+  e.set_detail(j.value("detail", ""));
+  CAIRN_ASSIGN_OR_RETURN(int64_t micros, repo::ParseSinceDate(j.value("time", "")));
+  e.set_time_unix_micros(micros);
+  return e;
+}
+
+// `cairn events` against a server: GET /v1/events, printed as JSON or as the local text lines
+// (PARTNER/OBJECT@vN keeps that version's events). PREMIS XML is not offered remotely.
+int RunListRemote(const EventsFlags& f, const std::string& format, const Globals& g) {
+  if (format == "premis") return RemoteOffersJsonOnly("cairn events --format premis");
+  std::string partner = f.query.object, object;
+  uint32_t version = 0;
+  if (size_t slash = partner.find('/'); slash != std::string::npos) {
+    Status parsed = repo::ParseObjectRef(f.query.object, &partner, &object, &version);
+    if (!parsed.ok()) return ReportError(parsed);
+  }
+  auto events = RemoteGet(g, "/v1/events",
+                          {{"partner", partner},
+                           {"object", object},
+                           {"type", f.query.type},
+                           {"since", f.query.since},
+                           {"format", "json"}});
+  if (!events.ok()) return ReportError(events.status());
+  if (!events->is_array())
+    return ReportError(Status::Unavailable("the server's events are not a list"));
+  if (version != 0) {
+    nlohmann::json kept = nlohmann::json::array();
+    for (const nlohmann::json& e : *events) {
+      if (e.value("version", 0u) == version) kept.push_back(e);
+    }
+    *events = std::move(kept);
+  }
+  if (format == "json") {
+    PrintJson(*events);
+    return kExitOk;
+  }
+  for (const nlohmann::json& j : *events) {
+    Result<proto::Event> e = EventFromJson(j);
+    if (!e.ok()) return ReportError(e.status());
+    std::cout << repo::EventToText(*e) << "\n";
+  }
+  return kExitOk;
+}
+
 int RunList(const EventsFlags& f, const Globals& g) {
   std::string format = f.json ? "json" : f.format;
   if (format != "text" && format != "json" && format != "premis") {
     return ReportError(
         Status::InvalidArgument("--format " + format + ": use text, json or premis"));
   }
+  if (IsRemote(g)) return RunListRemote(f, format, g);
   auto repo = OpenRepository(g);
   if (!repo.ok()) return ReportError(repo.status());
   repo::EventQuery query = f.query;

@@ -8,6 +8,7 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
@@ -21,44 +22,57 @@ struct ListFlags {
   bool json = false;
 };
 
-int RunList(const ListFlags& f, const Globals& g) {
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto objects = repo::ListObjectsWithCopies(repository.value()->catalog(), f.partner);
-  if (!objects.ok()) return ReportError(objects.status());
+// Prints the listing document (views::ObjectListJson, or GET /v1/objects: the same) as the
+// text table; the exit code: 1 when some object lacks the copies its policy demands.
+int PrintList(const nlohmann::json& objects, const ListFlags& f, const Globals& g) {
   size_t lacking = 0;
-  for (const repo::ObjectListing& o : objects.value()) lacking += o.has_wanted_copies() ? 0 : 1;
-
+  for (const nlohmann::json& o : objects) lacking += o.value("has_wanted_copies", true) ? 0 : 1;
   if (f.json) {
-    nlohmann::json out = views::ObjectListJson(objects.value());
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << objects.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return lacking ? kExitProblems : kExitOk;
   }
   std::printf("%-40s %8s %7s %9s %14s  %s\n", "PARTNER/OBJECT", "VERSIONS", "LATEST", "FILES",
               "BYTES", "COPIES (ok/policy)");
-  for (const repo::ObjectListing& o : objects.value()) {
-    const repo::ObjectSummary& s = o.summary;
-    std::string name = s.partner + "/" + s.object;
-    std::string latest = "v" + std::to_string(s.latest_version);
-    std::string copies = std::to_string(o.copies_ok) + "/" + std::to_string(o.copies_wanted) +
-                         (o.has_wanted_copies() ? " ok" : " LACKING COPIES");
-    std::printf("%-40s %8u %7s %9llu %14llu  %s\n", name.c_str(), s.version_count, latest.c_str(),
-                static_cast<unsigned long long>(s.latest_file_count),
-                static_cast<unsigned long long>(s.latest_payload_bytes), copies.c_str());
+  for (const nlohmann::json& o : objects) {
+    std::string name = o.value("partner", "") + "/" + o.value("object", "");
+    std::string latest = "v" + std::to_string(o.value("latest_version", 0u));
+    bool ok = o.value("has_wanted_copies", true);
+    std::string copies = std::to_string(o.value("copies_ok", 0u)) + "/" +
+                         std::to_string(o.value("copies_wanted", 0u)) +
+                         (ok ? " ok" : " LACKING COPIES");
+    std::printf("%-40s %8u %7s %9llu %14llu  %s\n", name.c_str(), o.value("versions", 0u),
+                latest.c_str(), static_cast<unsigned long long>(o.value("files", uint64_t{0})),
+                static_cast<unsigned long long>(o.value("bytes", uint64_t{0})), copies.c_str());
   }
   if (!g.quiet) {
-    std::printf("%zu objects", objects->size());
+    std::printf("%zu objects", objects.size());
     if (lacking) {
       std::printf("; %zu lack the copies their policy demands:", lacking);
-      for (const repo::ObjectListing& o : objects.value()) {
-        if (o.has_wanted_copies()) continue;
-        std::printf("\n  %s/%s has %u of %s", o.summary.partner.c_str(), o.summary.object.c_str(),
-                    o.copies_ok, o.policy_text.c_str());
+      for (const nlohmann::json& o : objects) {
+        if (o.value("has_wanted_copies", true)) continue;
+        std::printf("\n  %s/%s has %u of %s", o.value("partner", "").c_str(),
+                    o.value("object", "").c_str(), o.value("copies_ok", 0u),
+                    o.value("policy", "").c_str());
       }
     }
     std::printf("\n");
   }
   return lacking ? kExitProblems : kExitOk;
+}
+
+int RunList(const ListFlags& f, const Globals& g) {
+  if (IsRemote(g)) {
+    auto objects = RemoteGet(g, "/v1/objects", {{"partner", f.partner}});
+    if (!objects.ok()) return ReportError(objects.status());
+    if (!objects->is_array())
+      return ReportError(Status::Unavailable("the server's listing is not a list"));
+    return PrintList(*objects, f, g);
+  }
+  auto repository = OpenRepository(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto objects = repo::ListObjectsWithCopies(repository.value()->catalog(), f.partner);
+  if (!objects.ok()) return ReportError(objects.status());
+  return PrintList(views::ObjectListJson(objects.value()), f, g);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
@@ -26,6 +27,16 @@ struct PartnerFlags {
 };
 
 int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
+  if (IsRemote(g)) {
+    auto api = ConnectServer(g);
+    if (!api.ok()) return ReportError(api.status());
+    nlohmann::json body = {{"id", f.id}};
+    if (!f.name.empty()) body["name"] = f.name;
+    auto added = (*api)->PostJson("/v1/partners", body);
+    if (!added.ok()) return ReportError(added.status());
+    if (!g.quiet) std::cout << "added partner " << added->value("id", f.id) << "\n";
+    return kExitOk;
+  }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::PartnerRecord added;
@@ -36,7 +47,27 @@ int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
   return kExitOk;
 }
 
+// Prints the partner list document (views::PartnerListJson, or GET /v1/partners) as text or
+// JSON.
+int PrintPartnerList(const nlohmann::json& partners, const PartnerFlags& f) {
+  if (f.json) {
+    std::cout << partners.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
+  for (const nlohmann::json& p : partners) {
+    std::printf("%-24s %-20s %-8s %s\n", p.value("id", "").c_str(), p.value("created", "").c_str(),
+                p.value("own_policy", false) ? "own" : "default", p.value("name", "").c_str());
+  }
+  return kExitOk;
+}
+
 int RunPartnerList(const PartnerFlags& f, const Globals& g) {
+  if (IsRemote(g)) {
+    auto partners = RemoteGet(g, "/v1/partners");
+    if (!partners.ok()) return ReportError(partners.status());
+    return PrintPartnerList(*partners, f);
+  }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
@@ -44,17 +75,7 @@ int RunPartnerList(const PartnerFlags& f, const Globals& g) {
   if (!partners.ok()) return ReportError(partners.status());
   // Whether each partner has a policy of its own (else the default applies).
   const auto own_policy = [&catalog](const std::string& id) { return catalog.GetPolicy(id).ok(); };
-  if (f.json) {
-    nlohmann::json out = views::PartnerListJson(partners.value(), own_policy);
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    return kExitOk;
-  }
-  std::printf("%-24s %-20s %-8s %s\n", "ID", "CREATED", "POLICY", "NAME");
-  for (const repo::PartnerRecord& p : partners.value()) {
-    std::printf("%-24s %-20s %-8s %s\n", p.id.c_str(), FormatUtc(p.created_micros).c_str(),
-                own_policy(p.id) ? "own" : "default", p.name.c_str());
-  }
-  return kExitOk;
+  return PrintPartnerList(views::PartnerListJson(partners.value(), own_policy), f);
 }
 
 }  // namespace

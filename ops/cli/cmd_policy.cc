@@ -2,6 +2,8 @@
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
 
+#include <google/protobuf/util/json_util.h>
+
 #include <boost/filesystem.hpp>
 #include <ctime>
 #include <fstream>
@@ -13,6 +15,7 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
@@ -63,50 +66,53 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   return kExitOk;
 }
 
-int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  repo::Catalog& catalog = repository.value()->catalog();
-  if (f.json) {
-    Result<nlohmann::json> out = views::PolicyShowJson(catalog, f.partner);
-    if (!out.ok()) return ReportError(out.status());
-    std::cout << views::DumpJson(*out) << "\n";
-    return kExitOk;
-  }
-  if (!f.partner.empty()) {
-    if (auto p = catalog.GetPartner(f.partner); !p.ok()) return ReportError(p.status());
-  }
-  // The stored policy that applies: the partner's own, else the default.
-  std::optional<repo::PolicyRecord> stored;
-  std::string applies = "default";
-  for (const std::string& scope : {f.partner, std::string(repo::kDefaultPolicyScope)}) {
-    if (scope.empty()) continue;
-    auto r = catalog.GetPolicy(scope);
-    if (r.ok()) {
-      stored = r.value();
-      applies = scope == repo::kDefaultPolicyScope ? "default" : "partner";
-      break;
-    }
-    if (!r.status().IsNotFound()) return ReportError(r.status());
-  }
-  auto effective = catalog.EffectivePolicy(f.partner);
-  if (!effective.ok()) return ReportError(effective.status());
-  if (!stored) applies = "builtin";
-
-  const std::string who = f.partner.empty() ? "the default" : "partner " + f.partner;
+// Prints the policy document (views::PolicyShowJson, or GET /v1/policy: the same) as the
+// stored text with a comment line saying which policy applies and where it comes from.
+int PrintPolicyText(const nlohmann::json& doc) {
+  const std::string partner = doc.value("partner", "");
+  const std::string applies = doc.value("applies", "builtin");
+  const std::string who = partner.empty() ? "the default" : "partner " + partner;
+  const std::string from = doc.value("source", "") + ", set " + doc.value("updated", "");
   if (applies == "partner") {
-    std::cout << "# policy of " << who << ", from " << stored->source << ", set "
-              << FormatUtc(stored->updated_micros) << "\n";
+    std::cout << "# policy of " << who << ", from " << from << "\n";
   } else if (applies == "default") {
-    std::cout << "# " << (f.partner.empty() ? "" : who + " has no policy of its own: ")
-              << "the default policy applies, from " << stored->source << ", set "
-              << FormatUtc(stored->updated_micros) << "\n";
+    std::cout << "# " << (partner.empty() ? "" : who + " has no policy of its own: ")
+              << "the default policy applies, from " << from << "\n";
   } else {
     std::cout << "# no policy is stored: the built-in default applies\n";
   }
-  std::cout << (stored ? stored->text : policies::FormatPolicy(effective.value()));
-  if (stored && !stored->text.empty() && stored->text.back() != '\n') std::cout << "\n";
+  if (applies == "builtin") {
+    proto::Policy effective;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        doc.value("effective", nlohmann::json::object()).dump(), &effective, options);
+    if (!parsed.ok())
+      return ReportError(Status::Corruption("the effective policy is not a policy"));
+    std::cout << policies::FormatPolicy(effective);
+    return kExitOk;
+  }
+  const std::string text = doc.value("text", "");
+  std::cout << text;
+  if (!text.empty() && text.back() != '\n') std::cout << "\n";
   return kExitOk;
+}
+
+int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
+  Result<nlohmann::json> doc = Status::NotFound("no policy document");
+  if (IsRemote(g)) {
+    doc = RemoteGet(g, "/v1/policy", {{"partner", f.partner}});
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    doc = views::PolicyShowJson(repository.value()->catalog(), f.partner);
+  }
+  if (!doc.ok()) return ReportError(doc.status());
+  if (f.json) {
+    std::cout << views::DumpJson(*doc) << "\n";
+    return kExitOk;
+  }
+  return PrintPolicyText(*doc);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 #include "bagit/report.h"
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/show_text.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/copy_tally.h"
 #include "ops/server/json_views.h"
@@ -27,31 +29,6 @@ struct ShowFlags {
   bool json = false;
   bool no_files = false;
 };
-
-// Buffered writes to stdout: 200,000 lines must not cost 200,000 syscalls.
-class Out {
- public:
-  ~Out() { Flush(); }
-  Out& operator<<(std::string_view s) {
-    buf_.append(s);
-    if (buf_.size() > (1 << 16)) Flush();
-    return *this;
-  }
-  void Flush() {
-    std::fwrite(buf_.data(), 1, buf_.size(), stdout);
-    buf_.clear();
-  }
-
- private:
-  std::string buf_;
-};
-
-std::string CopiesText(const repo::FileCopies& f) {
-  if (f.copies.empty()) return "no copies";
-  std::string s;
-  for (const repo::CopyState& c : f.copies) s += (s.empty() ? "" : " ") + c.site + ":" + c.state;
-  return s;
-}
 
 // Appends `s` as a JSON string. Printable ASCII without '"' or '\\' (nearly
 // every path) is copied as is; anything else goes through nlohmann_json,
@@ -89,6 +66,15 @@ void AppendFileJson(std::string& out, const repo::FileCopies& f) {
   out += '}';
 }
 
+// As CopyTally::Healthy, from the summary of a show document the server sent.
+bool RemoteShowHealthy(const nlohmann::json& doc) {
+  if (doc.value("copies_ok", 0u) < doc.value("copies_wanted", 0u)) return false;
+  for (const nlohmann::json& site : doc.value("copies_by_site", nlohmann::json::array())) {
+    if (site.value("corrupt", 0) > 0 || site.value("missing", 0) > 0) return false;
+  }
+  return true;
+}
+
 using views::CopyTally;
 using views::FileCopiesJson;
 
@@ -97,6 +83,19 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   uint32_t wanted_version = 0;
   Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &wanted_version);
   if (!parsed.ok()) return ReportError(parsed);
+  if (IsRemote(g)) {
+    auto doc = RemoteGet(
+        g, "/v1/objects/" + client::PercentEncode(partner) + "/" + client::PercentEncode(object),
+        {{"version", wanted_version ? std::to_string(wanted_version) : ""}});
+    if (!doc.ok()) return ReportError(doc.status());
+    if (f.no_files) (*doc)["files"] = nlohmann::json::array();
+    if (f.json) {
+      PrintJson(*doc);
+    } else if (!PrintShowDocument(*doc, f.no_files)) {
+      return ReportError(Status::Unavailable("the server's show document lacks its versions"));
+    }
+    return RemoteShowHealthy(*doc) ? kExitOk : kExitProblems;
+  }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
@@ -159,47 +158,28 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     return tally.Healthy() ? kExitOk : kExitProblems;
   }
 
-  out << partner << "/" << object << ": " << std::to_string(versions->size()) << " version(s)\n";
-  for (const repo::VersionInfo& x : versions.value()) {
-    out << "  v" << std::to_string(x.version) << "  " << FormatUtc(x.created_micros) << "  "
-        << x.depositor << "  " << std::to_string(x.file_count) << " files  "
-        << std::to_string(x.payload_bytes) << " bytes (" << HumanBytes(x.payload_bytes) << ")\n";
-  }
-  bool in_payload = false;
-  auto line = [&](const repo::FileCopies& file) {
-    tally.Add(file);
-    if (f.no_files && in_payload) return Status::OK();
-    out << "  " << bagit::Printable(file.path) << "  " << std::to_string(file.size)
-        << "  sha256:" << file.sha256 << "  " << CopiesText(file) << "\n";
-    return Status::OK();
+  ShowText text(out, f.no_files);
+  std::vector<VersionLine> lines;
+  auto line_of = [](const repo::VersionInfo& x) {
+    return VersionLine{x.version, FormatUtc(x.created_micros), x.depositor, x.file_count,
+                       x.payload_bytes};
   };
-  out << "\n"
-      << partner << "/" << object << "@v" << std::to_string(v.version) << ": "
-      << std::to_string(v.file_count) << " files, " << std::to_string(v.payload_bytes)
-      << " bytes\ntag files:\n";
-  Status s = repo::ForEachTagFileCopies(catalog, v.id, line);
+  for (const repo::VersionInfo& x : versions.value()) lines.push_back(line_of(x));
+  text.Head(partner, object, lines, line_of(v));
+  Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
+    tally.Add(file);
+    text.TagFile(file);
+    return Status::OK();
+  });
   if (!s.ok()) return ReportError(s);
-  if (!f.no_files) out << "payload files:\n";
-  in_payload = true;
-  s = repo::ForEachFileCopies(catalog, v.id, line);
+  text.BeginPayload();
+  s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
+    tally.Add(file);
+    text.PayloadFile(file);
+    return Status::OK();
+  });
   if (!s.ok()) return ReportError(s);
-  // The summary comes last: it is counted while the files stream by.
-  out << "copies: " << std::to_string(tally.MinOk()) << " that count of the policy's "
-      << policy_text << (tally.MinOk() >= tally.rule.wanted ? "" : "  ** LACKING COPIES **")
-      << "\n";
-  for (const auto& [site, states] : tally.by_site) {
-    auto count = [&](const char* state) {
-      auto it = states.find(state);
-      return it == states.end() ? uint64_t{0} : it->second;
-    };
-    out << "  site " << site << ": " << std::to_string(count("ok")) << " ok";
-    if (count("pending")) out << ", " << std::to_string(count("pending")) << " pending";
-    if (count("corrupt")) out << ", " << std::to_string(count("corrupt")) << " CORRUPT";
-    if (count("missing")) out << ", " << std::to_string(count("missing")) << " MISSING";
-    if (count("unavailable")) out << ", " << std::to_string(count("unavailable")) << " unavailable";
-    if (count("unreadable")) out << ", " << std::to_string(count("unreadable")) << " UNREADABLE";
-    out << "\n";
-  }
+  text.Summary({tally.MinOk(), tally.rule.wanted, policy_text, tally.by_site});
   return tally.Healthy() ? kExitOk : kExitProblems;
 }
 

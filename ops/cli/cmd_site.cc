@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
@@ -73,22 +74,33 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
   return kExitOk;
 }
 
+// Prints the site list document (views::SiteListJson, or GET /v1/sites: the same) as the text
+// table or JSON.
+int PrintSiteList(const nlohmann::json& sites, const SiteFlags& f) {
+  if (f.json) {
+    std::cout << sites.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-16s %-12s %s\n", "NAME", "REGION", "URL");
+  for (const nlohmann::json& s : sites) {
+    const std::string region = s.value("region", "");
+    std::printf("%-16s %-12s %s\n", s.value("name", "").c_str(),
+                region.empty() ? "-" : region.c_str(), s.value("url", "").c_str());
+  }
+  return kExitOk;
+}
+
 int RunList(const SiteFlags& f, const Globals& g) {
+  if (IsRemote(g)) {
+    auto sites = RemoteGet(g, "/v1/sites");
+    if (!sites.ok()) return ReportError(sites.status());
+    return PrintSiteList(*sites, f);
+  }
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto sites = (*repository)->catalog().ListSites();
   if (!sites.ok()) return ReportError(sites.status());
-  if (f.json) {
-    nlohmann::json out = views::SiteListJson(*sites);
-    std::cout << out.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::printf("%-16s %-12s %s\n", "NAME", "REGION", "URL");
-  for (const repo::SiteRecord& s : *sites) {
-    std::printf("%-16s %-12s %s\n", s.name.c_str(), s.region.empty() ? "-" : s.region.c_str(),
-                SafeUrl(s.url).c_str());
-  }
-  return kExitOk;
+  return PrintSiteList(views::SiteListJson(*sites), f);
 }
 
 // The "events" step of `site check`: the site's copy of the event log against

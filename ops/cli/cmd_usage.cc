@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
@@ -20,50 +21,61 @@ struct UsageFlags {
   bool json = false;
 };
 
-int RunUsage(const UsageFlags& f, const Globals& g) {
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto usage = repository.value()->catalog().GetUsage();
-  if (!usage.ok()) return ReportError(usage.status());
-  const repo::Usage& u = usage.value();
+// Prints the usage document (views::UsageJson, or GET /v1/usage: the same; a partner's
+// principal gets its own entry only, without sites and totals) as text or JSON.
+int PrintUsage(const nlohmann::json& u, const UsageFlags& f, const Globals& g) {
   if (f.json) {
-    nlohmann::json out = views::UsageJson(u);
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << u.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
+  const nlohmann::json none = nlohmann::json::array();
+  auto number = [](const nlohmann::json& o, const char* key) {
+    return static_cast<unsigned long long>(o.value(key, uint64_t{0}));
+  };
   std::printf("Per partner (shared file contents split evenly among the partners holding them):\n");
   std::printf("%-20s %9s %14s %14s %16s %16s\n", "PARTNER", "FILES", "DEPOSITED", "DISTINCT",
               "FAIR SHARE", "STORED (copies)");
-  for (const repo::PartnerUsage& p : u.partners) {
-    std::printf("%-20s %9llu %14llu %14llu %16.0f %16.0f\n", p.partner.c_str(),
-                static_cast<unsigned long long>(p.files),
-                static_cast<unsigned long long>(p.logical_bytes),
-                static_cast<unsigned long long>(p.unique_bytes), p.fair_bytes, p.stored_bytes);
+  for (const nlohmann::json& p : u.value("partners", none)) {
+    std::printf("%-20s %9llu %14llu %14llu %16.0f %16.0f\n", p.value("partner", "").c_str(),
+                number(p, "files"), number(p, "logical_bytes"), number(p, "unique_bytes"),
+                p.value("fair_bytes", 0.0), p.value("stored_bytes", 0.0));
   }
+  if (!u.contains("sites")) return kExitOk;  // a partner's own entry: nothing more to show
   std::printf("\nPer site (verified copies):\n");
   std::printf("%-20s %9s %16s %9s %14s %12s\n", "SITE", "BLOBS", "BLOB BYTES", "TAG FILES",
               "TAG BYTES", "TOTAL");
-  for (const repo::SiteUsage& s : u.sites) {
+  for (const nlohmann::json& s : u.value("sites", none)) {
     std::printf(
-        "%-20s %9llu %16llu %9llu %14llu %12s\n", s.site.c_str(),
-        static_cast<unsigned long long>(s.blobs), static_cast<unsigned long long>(s.blob_bytes),
-        static_cast<unsigned long long>(s.tag_files), static_cast<unsigned long long>(s.tag_bytes),
-        HumanBytes(static_cast<double>(s.blob_bytes + s.tag_bytes)).c_str());
+        "%-20s %9llu %16llu %9llu %14llu %12s\n", s.value("site", "").c_str(), number(s, "blobs"),
+        number(s, "blob_bytes"), number(s, "tag_files"), number(s, "tag_bytes"),
+        HumanBytes(static_cast<double>(number(s, "blob_bytes") + number(s, "tag_bytes"))).c_str());
   }
   if (!g.quiet) {
-    uint64_t saved =
-        u.logical_bytes > u.unique_blob_bytes ? u.logical_bytes - u.unique_blob_bytes : 0;
+    const unsigned long long logical = number(u, "logical_bytes");
+    const unsigned long long unique = number(u, "unique_blob_bytes");
+    const unsigned long long saved = logical > unique ? logical - unique : 0;
     std::printf(
         "\nDeposited payload: %llu bytes (%s); distinct content: %llu bytes (%s); "
         "saved by deduplication: %s per copy.\n",
-        static_cast<unsigned long long>(u.logical_bytes),
-        HumanBytes(static_cast<double>(u.logical_bytes)).c_str(),
-        static_cast<unsigned long long>(u.unique_blob_bytes),
-        HumanBytes(static_cast<double>(u.unique_blob_bytes)).c_str(),
+        logical, HumanBytes(static_cast<double>(logical)).c_str(), unique,
+        HumanBytes(static_cast<double>(unique)).c_str(),
         HumanBytes(static_cast<double>(saved)).c_str());
     std::printf("Rule: %s\n", kRule);
   }
   return kExitOk;
+}
+
+int RunUsage(const UsageFlags& f, const Globals& g) {
+  if (IsRemote(g)) {
+    auto usage = RemoteGet(g, "/v1/usage");
+    if (!usage.ok()) return ReportError(usage.status());
+    return PrintUsage(*usage, f, g);
+  }
+  auto repository = OpenRepository(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  auto usage = repository.value()->catalog().GetUsage();
+  if (!usage.ok()) return ReportError(usage.status());
+  return PrintUsage(views::UsageJson(usage.value()), f, g);
 }
 
 }  // namespace

@@ -1,0 +1,200 @@
+// The `cairn` command as a client of `cairn serve`, end to end: the real cairn-testing serving a
+// real repository over TLS (a test CA made by openssl), and the real cairn-testing run with
+// --server/CAIRN_SERVER, --ca-file and a token. Each principal sees through the CLI only what
+// its role allows; --json output equals the local verb's; a wrong token exits 2 without the
+// token in any output; verbs the server does not offer are refused with exit 2.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ops/server/serve_test_util.h"
+#include "tests/util/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+const std::string kTokens =
+    "t-dep-acme=dora@acme,depositor,acme;t-dep-beta=bert@beta,depositor,beta;"
+    "t-auditor=audrey,auditor,;t-operator=otto,operator,;";
+
+class ClientTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("acme", MakeSourceFolder("acme").string(), "acme-box");
+    Deposit("beta", MakeSourceFolder("beta").string(), "beta-secret-box");
+    certs_ = MakeTestCertificates(tmp_ / "tls");
+    ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
+    ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key},
+                              {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=" + kTokens},
+                              tmp_ / "serve.log"))
+        << ReadFile(tmp_ / "serve.log");
+  }
+
+  std::string Server() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
+
+  // cairn-testing with `args` against the server, the token in CAIRN_TOKEN; no repository
+  // named anywhere (CAIRN_REPO emptied), so that nothing can be answered locally.
+  CommandResult Remote(const std::string& token, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", Server(), "--ca-file", certs_.ca});
+    return RunCairn(args, {"CAIRN_TOKEN=" + token, "CAIRN_REPO="});
+  }
+
+  static nlohmann::json Parse(const std::string& text) {
+    return nlohmann::json::parse(text, nullptr, false);
+  }
+
+  TestCertificates certs_;
+  TestServer server_;
+};
+
+TEST_F(ClientTest, EachRoleListsOnlyWhatItMaySee) {
+  CommandResult acme = Remote("t-dep-acme", {"list", "--json"});
+  ASSERT_EQ(acme.exit_code, 0) << acme.err;
+  nlohmann::json acme_list = Parse(acme.out);
+  ASSERT_EQ(acme_list.size(), 1u) << acme.out;
+  EXPECT_EQ(acme_list[0]["object"], "acme-box");
+  EXPECT_EQ(acme.out.find("beta"), std::string::npos);
+
+  CommandResult beta = Remote("t-dep-beta", {"list"});
+  ASSERT_EQ(beta.exit_code, 0) << beta.err;
+  EXPECT_NE(beta.out.find("beta/beta-secret-box"), std::string::npos) << beta.out;
+  EXPECT_EQ(beta.out.find("acme"), std::string::npos) << beta.out;
+
+  CommandResult auditor = Remote("t-auditor", {"list", "--json"});
+  ASSERT_EQ(auditor.exit_code, 0) << auditor.err;
+  EXPECT_EQ(Parse(auditor.out).size(), 2u) << auditor.out;
+
+  // Another partner's object and listing: refused (exit 2), naming nothing of it.
+  CommandResult peek = Remote("t-dep-acme", {"show", "beta/beta-secret-box", "--json"});
+  EXPECT_EQ(peek.exit_code, 2);
+  EXPECT_NE(peek.err.find("PermissionDenied"), std::string::npos) << peek.err;
+  EXPECT_EQ(peek.err.find("secret"), std::string::npos) << peek.err;
+  CommandResult other = Remote("t-dep-acme", {"list", "beta"});
+  EXPECT_EQ(other.exit_code, 2) << other.out;
+  EXPECT_EQ(Remote("t-dep-acme", {"events", "beta", "--json"}).exit_code, 2);
+  // Operator-only listings: refused to a depositor and an auditor, given to the operator.
+  EXPECT_EQ(Remote("t-dep-acme", {"partner", "list"}).exit_code, 2);
+  EXPECT_EQ(Remote("t-auditor", {"site", "list", "--json"}).exit_code, 2);
+  CommandResult partners = Remote("t-operator", {"partner", "list"});
+  ASSERT_EQ(partners.exit_code, 0) << partners.err;
+  EXPECT_NE(partners.out.find("acme"), std::string::npos);
+  EXPECT_NE(partners.out.find("beta"), std::string::npos);
+  // Audit reports: an auditor's, not a depositor's.
+  EXPECT_EQ(Remote("t-auditor", {"audit", "report", "--json"}).exit_code, 0);
+  EXPECT_EQ(Remote("t-dep-acme", {"audit", "report", "--json"}).exit_code, 2);
+}
+
+TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
+  struct Case {
+    std::string token;
+    std::vector<std::string> args;
+  };
+  const std::vector<Case> cases = {
+      {"t-auditor", {"list", "--json"}},
+      {"t-auditor", {"list"}},
+      {"t-auditor", {"list", "acme", "--json"}},
+      {"t-auditor", {"show", "acme/acme-box", "--json"}},
+      {"t-auditor", {"show", "acme/acme-box"}},
+      {"t-dep-beta", {"show", "beta/beta-secret-box@v1", "--no-files"}},
+      {"t-auditor", {"show", "beta/beta-secret-box@v1", "--json", "--no-files"}},
+      {"t-auditor", {"usage", "--json"}},
+      {"t-auditor", {"usage"}},
+      {"t-auditor", {"events", "acme/acme-box", "--json"}},
+      {"t-auditor", {"events", "--json", "--type", "ingestion"}},
+      {"t-dep-acme", {"events", "acme/acme-box@v1"}},
+      {"t-auditor", {"events"}},
+      {"t-auditor", {"policy", "show", "--partner", "beta", "--json"}},
+      {"t-auditor", {"policy", "show", "--partner", "beta"}},
+      {"t-dep-acme", {"policy", "show", "--partner", "acme"}},
+      {"t-auditor", {"audit", "report", "--json"}},
+      {"t-operator", {"site", "list", "--json"}},
+      {"t-operator", {"site", "list"}},
+      {"t-operator", {"partner", "list", "--json"}},
+      {"t-operator", {"partner", "list"}},
+  };
+  for (const Case& c : cases) {
+    std::string what;
+    for (const std::string& a : c.args) what += a + " ";
+    SCOPED_TRACE(what);
+    CommandResult local = Cairn(c.args);
+    CommandResult remote = Remote(c.token, c.args);
+    ASSERT_FALSE(local.out.empty()) << local.err;
+    ASSERT_EQ(remote.exit_code, local.exit_code) << remote.err;
+    bool json = std::find(c.args.begin(), c.args.end(), "--json") != c.args.end();
+    if (json) {
+      nlohmann::json want = Parse(local.out), got = Parse(remote.out);
+      ASSERT_FALSE(want.is_discarded()) << local.out;
+      EXPECT_EQ(got, want) << remote.out;
+    } else {
+      EXPECT_EQ(remote.out, local.out);
+    }
+  }
+}
+
+TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
+  const std::string bad = "t-wrong-secret-token-4711";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"list"}, {"list", "--json"}}) {
+    CommandResult r = Remote(bad, args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("Unauthenticated"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(bad), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << r.out;
+  }
+  // A token file works as the variable does, and its token is not echoed either.
+  WriteFile(tmp_ / "token", bad + "\n");
+  CommandResult viaFile = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "--token-file",
+                                    (tmp_ / "token").string(), "list"},
+                                   {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  EXPECT_EQ(viaFile.exit_code, 2);
+  EXPECT_EQ(viaFile.err.find(bad), std::string::npos) << viaFile.err;
+  WriteFile(tmp_ / "good", "t-dep-acme\n");
+  CommandResult good = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "--token-file",
+                                 (tmp_ / "good").string(), "list", "--json"},
+                                {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_EQ(server_.Log().find(bad), std::string::npos);
+  EXPECT_EQ(server_.Log().find("t-dep-acme"), std::string::npos);
+}
+
+TEST_F(ClientTest, TlsIsVerifiedAndPlainHttpOnlyToLoopback) {
+  // Without the private CA the server's certificate is not trusted: exit 2, Unavailable.
+  CommandResult untrusted =
+      RunCairn({"--server", Server(), "list"}, {"CAIRN_TOKEN=t-auditor", "CAIRN_REPO="});
+  EXPECT_EQ(untrusted.exit_code, 2);
+  EXPECT_NE(untrusted.err.find("Unavailable"), std::string::npos) << untrusted.err;
+  CommandResult clear = RunCairn({"--server", "http://cairn.example:8080", "list"},
+                                 {"CAIRN_TOKEN=t-auditor", "CAIRN_REPO="});
+  EXPECT_EQ(clear.exit_code, 2);
+  EXPECT_NE(clear.err.find("loopback"), std::string::npos) << clear.err;
+  // CAIRN_SERVER works as --server does.
+  CommandResult env =
+      RunCairn({"--ca-file", certs_.ca, "list", "--json"},
+               {"CAIRN_SERVER=" + Server(), "CAIRN_TOKEN=t-dep-beta", "CAIRN_REPO="});
+  ASSERT_EQ(env.exit_code, 0) << env.err;
+  EXPECT_EQ(Parse(env.out).size(), 1u);
+  CommandResult none = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "list"},
+                                {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("CAIRN_TOKEN"), std::string::npos) << none.err;
+}
+
+TEST_F(ClientTest, VerbsTheServerDoesNotOfferAreRefused) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"gc"},
+                                             {"replicate"},
+                                             {"site", "add", "x", "file:///tmp/x"},
+                                             {"events", "--format", "premis"}}) {
+    CommandResult r = Remote("t-operator", args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find("server"), std::string::npos) << r.err;
+  }
+  // Nothing was changed: the operator sees the same two objects as before.
+  CommandResult list = Remote("t-operator", {"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(Parse(list.out).size(), 2u);
+}
+
+}  // namespace
+}  // namespace cairn::testing
