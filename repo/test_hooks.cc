@@ -92,12 +92,6 @@ std::optional<FakeNow> FakeNowSetting() {
   return FakeNow{"CAIRN_FAKE_NOW", fake};
 }
 
-std::optional<std::string> ServeTestTokens() {
-  const char* tokens = std::getenv("CAIRN_TEST_SERVE_TOKENS");
-  if (tokens == nullptr || *tokens == '\0') return std::nullopt;
-  return std::string(tokens);
-}
-
 std::unique_ptr<StorageBackend> WrapBackend(std::string_view url,
                                             std::unique_ptr<StorageBackend> backend) {
   if (!TestWrapper()) return backend;
@@ -113,8 +107,6 @@ void CrashPoint(std::string_view) {}
 namespace test_hooks {
 
 std::optional<FakeNow> FakeNowSetting() { return std::nullopt; }
-
-std::optional<std::string> ServeTestTokens() { return std::nullopt; }
 
 std::unique_ptr<StorageBackend> WrapBackend(std::string_view,
                                             std::unique_ptr<StorageBackend> backend) {

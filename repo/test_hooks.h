@@ -35,11 +35,6 @@ struct FakeNow {
 };
 std::optional<FakeNow> FakeNowSetting();
 
-// $CAIRN_TEST_SERVE_TOKENS, fixed bearer tokens `cairn serve` accepts in the tests until API
-// tokens (repo/access/tokens.h) are merged: "TOKEN=NAME,ROLE,PARTNER;..." (ops/cli/cmd_serve.cc
-// parses it). nullopt when unset or empty, and always without the hooks.
-std::optional<std::string> ServeTestTokens();
-
 // Every backend OpenBackend makes passes through here: returns `backend`
 // itself, or what the wrapper a test installed (SetBackendWrapperForTesting)
 // made of it.

@@ -2,9 +2,8 @@
 // HTTPS JSON API (issue 17, ops/server/, docs/API.md). Parses flags, builds the server's
 // authenticator and routes, and runs it until SIGTERM.
 #include <iostream>
-#include <map>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <string>
 
 #include "bagit/units.h"
@@ -12,9 +11,10 @@
 #include "ops/cli/verbs.h"
 #include "ops/server/api_routes.h"
 #include "ops/server/http_server.h"
+#include "repo/access/tokens.h"
+#include "repo/catalog/catalog.h"
 #include "repo/principal.h"
 #include "repo/repository.h"
-#include "repo/test_hooks.h"
 
 namespace cairn::cli {
 namespace {
@@ -50,29 +50,14 @@ Status ParseListen(const std::string& text, server::ServerOptions* options) {
   return Status::OK();
 }
 
-// The fixed tokens of $CAIRN_TEST_SERVE_TOKENS ("TOKEN=NAME,ROLE,PARTNER;..."), test builds
-// only; every other bearer is refused.
-server::Authenticator MakeAuthenticator() {
-  auto table = std::make_shared<std::map<std::string, repo::Principal>>();
-  if (std::optional<std::string> spec = repo::test_hooks::ServeTestTokens()) {
-    size_t start = 0;
-    while (start < spec->size()) {
-      size_t end = spec->find(';', start);
-      if (end == std::string::npos) end = spec->size();
-      std::string entry = spec->substr(start, end - start);
-      start = end + 1;
-      size_t eq = entry.find('='), c1 = entry.find(',', eq), c2 = entry.find(',', c1 + 1);
-      if (eq == std::string::npos || c1 == std::string::npos || c2 == std::string::npos) continue;
-      std::optional<repo::Role> role = repo::ParseRole(entry.substr(c1 + 1, c2 - c1 - 1));
-      if (!role) continue;
-      (*table)[entry.substr(0, eq)] =
-          repo::Principal{entry.substr(eq + 1, c1 - eq - 1), *role, entry.substr(c2 + 1), false};
-    }
-  }
-  return [table](std::string_view bearer) -> Result<repo::Principal> {
-    auto it = table->find(std::string(bearer));
-    if (it == table->end()) return Status::Unauthenticated("unknown or invalid token");
-    return it->second;
+// Authenticates bearer tokens against the catalog of `repository` (repo/access/tokens.h), one
+// at a time: the catalog handle is not shared between threads.
+server::Authenticator MakeAuthenticator(std::shared_ptr<repo::Repository> repository) {
+  auto mu = std::make_shared<std::mutex>();
+  return [repository, mu](std::string_view bearer) -> Result<repo::Principal> {
+    std::lock_guard<std::mutex> lock(*mu);
+    repo::Catalog& catalog = repository->catalog();
+    return repo::access::AuthenticateToken(catalog, bearer, catalog.clock().NowMicros());
   };
 }
 
@@ -93,12 +78,12 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   if (Status s = server::CheckServerOptions(options); !s.ok()) return ReportError(s);
   Result<std::string> root = RepoPath(g);
   if (!root.ok()) return ReportError(root.status());
-  // Opened once here so that a wrong --repo fails now, not at the first request.
-  if (auto repository = repo::Repository::Open(*root); !repository.ok()) {
-    return ReportError(repository.status());
-  }
+  // Opened once here (a wrong --repo fails now, not at the first request); it serves the
+  // token checks. Each route opens the repository for its own request.
+  Result<std::unique_ptr<repo::Repository>> repository = repo::Repository::Open(*root);
+  if (!repository.ok()) return ReportError(repository.status());
   server::Router router = server::MakeApiRouter(*root);
-  server::RequestHandler handler(router, MakeAuthenticator());
+  server::RequestHandler handler(router, MakeAuthenticator(std::move(*repository)));
   Status served = server::RunServer(options, handler);
   if (!served.ok()) return ReportError(served);
   return kExitOk;

@@ -4,6 +4,7 @@
 #   install-deps.sh --test   also what the test suite needs (Ceph S3 gateway, xmllint, clang)
 set -euo pipefail
 
+# libboost-filesystem-dev pulls in libboost1.NN-dev: the Boost.Beast/Asio headers of `cairn serve`.
 build_pkgs=(
   cmake ninja-build g++ pkg-config make
   libssl-dev libboost-filesystem-dev libarchive-dev libsqlite3-dev sqlite3

@@ -49,9 +49,11 @@ ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& requ
   }
   Result<repo::Principal> principal =
       authenticate_(std::string_view(in.authorization).substr(kBearer.size()));
+  if (!principal.ok() && principal.status().code() != Code::kUnauthenticated) {
+    return ErrorResponse(principal.status(), request_id);  // the catalog could not be read
+  }
   if (!principal.ok()) {
-    // Whatever the authenticator said, the answer is 401 (never a hint beyond its message).
-    ApiResponse r = ErrorResponse(401, "Unauthenticated", principal.status().message(), request_id);
+    ApiResponse r = ErrorResponse(principal.status(), request_id);
     r.delay = throttle_.Failed(in.peer, AuthThrottle::Clock::now());
     return r;
   }

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "ops/server/serve_test_util.h"
@@ -16,15 +17,16 @@
 namespace cairn::testing {
 namespace {
 
-// The principals of the tests: token -> name, role, partner.
+// The principals of the tests, made with `cairn principal add` and given a token each with
+// `cairn token create`.
 struct TestPrincipal {
-  std::string token, name, role, partner;
+  std::string name, role, partner;
 };
 const std::vector<TestPrincipal> kPrincipals = {
-    {"t-dep-acme", "dora@acme", "depositor", "acme"},
-    {"t-admin-acme", "ada@acme", "partner-admin", "acme"},
-    {"t-auditor", "audrey", "auditor", ""},
-    {"t-operator", "otto", "operator", ""},
+    {"dora@acme", "depositor", "acme"},
+    {"ada@acme", "partner-admin", "acme"},
+    {"audrey", "auditor", ""},
+    {"otto", "operator", ""},
 };
 
 class ServeTest : public RepoFixture {
@@ -37,15 +39,35 @@ class ServeTest : public RepoFixture {
     ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
   }
 
-  void StartServer(const std::vector<std::string>& extra = {}) {
-    std::string tokens;
+  // A new token of principal `name`, from `cairn token create` (the principal is made the
+  // first time, with `role` and `partner`).
+  std::string NewToken(const std::string& name, const std::string& expires = "never") {
+    CommandResult made = Cairn({"token", "create", name, "--expires", expires});
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    std::string token = made.out.substr(0, made.out.find('\n'));
+    EXPECT_TRUE(token.starts_with("cairn_")) << made.out;
+    return token;
+  }
+  void AddPrincipal(const TestPrincipal& p) {
+    std::vector<std::string> args = {"principal", "add", p.name, "--role", p.role};
+    if (!p.partner.empty()) args.insert(args.end(), {"--partner", p.partner});
+    CommandResult added = Cairn(args);
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+  }
+  // The token of one of kPrincipals (made on first use).
+  std::string Token(const std::string& name) {
+    if (tokens_.contains(name)) return tokens_[name];
     for (const TestPrincipal& p : kPrincipals) {
-      tokens += p.token + "=" + p.name + "," + p.role + "," + p.partner + ";";
+      if (p.name == name) AddPrincipal(p);
     }
+    return tokens_[name] = NewToken(name);
+  }
+
+  void StartServer(const std::vector<std::string>& extra = {}) {
+    for (const TestPrincipal& p : kPrincipals) (void)Token(p.name);
     std::vector<std::string> args = {"--tls-cert", certs_.cert, "--tls-key", certs_.key};
     args.insert(args.end(), extra.begin(), extra.end());
-    ASSERT_TRUE(server_.Start(args, {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=" + tokens},
-                              tmp_ / "serve.log"))
+    ASSERT_TRUE(server_.Start(args, {"CAIRN_REPO=" + Root()}, tmp_ / "serve.log"))
         << ReadFile(tmp_ / "serve.log");
   }
 
@@ -58,6 +80,7 @@ class ServeTest : public RepoFixture {
 
   TestCertificates certs_;
   TestServer server_;
+  std::map<std::string, std::string> tokens_;  // principal name -> its token
 };
 
 // Whether a refusal's body says anything about partner beta.
@@ -98,7 +121,7 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/partners", {401, 403, 403, 403, 200}},
   };
   std::vector<std::string> tokens = {""};
-  for (const TestPrincipal& p : kPrincipals) tokens.push_back(p.token);
+  for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));
   for (const Case& c : cases) {
     for (size_t i = 0; i < tokens.size(); ++i) {
       HttpAnswer a = Fetch(c.method, Url(c.path), certs_.ca, tokens[i]);
@@ -133,7 +156,7 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
   std::string log = server_.Log();
   EXPECT_NE(log.find(" dora@acme GET /v1/objects 200 "), std::string::npos) << log;
   EXPECT_NE(log.find(" - GET /v1/whoami 401 "), std::string::npos) << log;
-  for (const TestPrincipal& p : kPrincipals) EXPECT_EQ(log.find(p.token), std::string::npos);
+  for (const auto& [name, token] : tokens_) EXPECT_EQ(log.find(token), std::string::npos);
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 
@@ -151,19 +174,19 @@ TEST_F(ServeTest, DocumentsEqualWhatTheVerbsPrint) {
   };
   for (const auto& [path, verb] : pairs) {
     SCOPED_TRACE(path);
-    HttpAnswer a = Get(path, "t-operator");
+    HttpAnswer a = Get(path, Token("otto"));
     ASSERT_EQ(a.status, 200) << a.body;
     CommandResult r = Cairn(verb);
     ASSERT_LE(r.exit_code, 1) << r.err;
     EXPECT_EQ(nlohmann::json::parse(a.body), nlohmann::json::parse(r.out));
   }
-  HttpAnswer premis = Get("/v1/events?format=premis", "t-auditor");
+  HttpAnswer premis = Get("/v1/events?format=premis", Token("audrey"));
   ASSERT_EQ(premis.status, 200);
   EXPECT_EQ(premis.headers["content-type"], "application/xml");
   CommandResult xml = Cairn({"events", "--format", "premis"});
   EXPECT_EQ(premis.body, xml.out);
   // A depositor's usage is its own partner's entry only.
-  nlohmann::json usage = nlohmann::json::parse(Get("/v1/usage", "t-dep-acme").body);
+  nlohmann::json usage = nlohmann::json::parse(Get("/v1/usage", Token("dora@acme")).body);
   ASSERT_EQ(usage["partners"].size(), 1u);
   EXPECT_EQ(usage["partners"][0]["partner"], "acme");
   EXPECT_FALSE(usage.contains("sites"));
@@ -172,7 +195,7 @@ TEST_F(ServeTest, DocumentsEqualWhatTheVerbsPrint) {
 TEST_F(ServeTest, BadRequestsAre4xxAndTheServerKeepsServing) {
   StartServer({"--max-body", "1K", "--max-header", "4096"});
   auto still_serving = [&] {
-    HttpAnswer a = Get("/v1/whoami", "t-operator");
+    HttpAnswer a = Get("/v1/whoami", Token("otto"));
     EXPECT_EQ(a.status, 200) << a.body;
   };
   // Ids with "..", "/", NUL, invalid UTF-8; a broken escape.
@@ -180,26 +203,26 @@ TEST_F(ServeTest, BadRequestsAre4xxAndTheServerKeepsServing) {
        {"/v1/objects/acme/..", "/v1/objects/acme/a%2Fb", "/v1/objects/acme/a%00b",
         "/v1/objects/acme/%C3%28", "/v1/objects/acme/x%2", "/v1/objects?partner=..",
         "/v1/events?type=%C3%28", "/v1/objects/acme/acme-box?version=x"}) {
-    HttpAnswer a = Get(path, "t-operator");
+    HttpAnswer a = Get(path, Token("otto"));
     EXPECT_EQ(a.status, 400) << path << " " << a.body;
     EXPECT_EQ(nlohmann::json::parse(a.body)["error"]["code"], "InvalidArgument") << path;
     still_serving();
   }
   // Malformed JSON, and JSON of the wrong shape.
   for (const char* body : {"{bad", "[1,2]", "{\"id\": 7}", "{\"id\": \"..\"}"}) {
-    HttpAnswer a = Fetch("POST", Url("/v1/partners"), certs_.ca, "t-operator", body);
+    HttpAnswer a = Fetch("POST", Url("/v1/partners"), certs_.ca, Token("otto"), body);
     EXPECT_EQ(a.status, 400) << body << " " << a.body;
     still_serving();
   }
   // Unknown route, wrong method.
-  EXPECT_EQ(Get("/v1/nothing", "t-operator").status, 404);
-  EXPECT_EQ(Fetch("DELETE", Url("/v1/objects"), certs_.ca, "t-operator").status, 405);
+  EXPECT_EQ(Get("/v1/nothing", Token("otto")).status, 404);
+  EXPECT_EQ(Fetch("DELETE", Url("/v1/objects"), certs_.ca, Token("otto")).status, 405);
   // Oversized header and body.
-  HttpAnswer big_header = Fetch("GET", Url("/v1/whoami"), certs_.ca, "t-operator", "",
+  HttpAnswer big_header = Fetch("GET", Url("/v1/whoami"), certs_.ca, Token("otto"), "",
                                 {"X-Padding: " + std::string(8000, 'x')});
   EXPECT_EQ(big_header.status, 431) << big_header.body;
   still_serving();
-  HttpAnswer big_body = Fetch("POST", Url("/v1/partners"), certs_.ca, "t-operator",
+  HttpAnswer big_body = Fetch("POST", Url("/v1/partners"), certs_.ca, Token("otto"),
                               "{\"id\": \"x\", \"name\": \"" + std::string(4000, 'n') + "\"}");
   EXPECT_EQ(big_body.status, 413) << big_body.body;
   still_serving();
@@ -237,20 +260,21 @@ TEST_F(ServeTest, SlowClientsAreCutOffWithoutBlockingOthers) {
   ASSERT_GE(slow, 0);
   (void)send(slow, "\x16\x03", 2, 0);  // the start of a TLS hello, then nothing
   // Others are served meanwhile.
-  EXPECT_EQ(Get("/v1/whoami", "t-dep-acme").status, 200);
+  EXPECT_EQ(Get("/v1/whoami", Token("dora@acme")).status, 200);
   double closed_after = SecondsUntilClosed(slow, 10);
   close(slow);
   EXPECT_LT(closed_after, 5.0);
-  EXPECT_EQ(Get("/v1/whoami", "t-dep-acme").status, 200);
+  EXPECT_EQ(Get("/v1/whoami", Token("dora@acme")).status, 200);
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 
 TEST_F(ServeTest, FailedAuthenticationsFromOneAddressAreSlowed) {
   StartServer();
+  const std::string auditor = Token("audrey");
   auto timed = [&](const std::string& token) {
     auto start = std::chrono::steady_clock::now();
     HttpAnswer a = Get("/v1/whoami", token);
-    EXPECT_EQ(a.status, token == "t-auditor" ? 200 : 401);
+    EXPECT_EQ(a.status, token == "wrong" ? 401 : 200);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   double first = timed("wrong");
@@ -259,14 +283,14 @@ TEST_F(ServeTest, FailedAuthenticationsFromOneAddressAreSlowed) {
   EXPECT_GT(sixth, 0.7);
   EXPECT_GT(sixth, first + 0.5);
   // A success forgets the address.
-  (void)timed("t-auditor");
+  (void)timed(auditor);
   EXPECT_LT(timed("wrong"), 0.5);
   EXPECT_EQ(server_.Stop(), 0);
 }
 
 TEST_F(ServeTest, SigtermClosesIdleConnectionsAndExitsZero) {
   StartServer();
-  EXPECT_EQ(Get("/v1/whoami", "t-operator").status, 200);
+  EXPECT_EQ(Get("/v1/whoami", Token("otto")).status, 200);
   int idle = ConnectTcp(server_.port());  // connected, never says anything
   ASSERT_GE(idle, 0);
   auto start = std::chrono::steady_clock::now();
@@ -276,7 +300,41 @@ TEST_F(ServeTest, SigtermClosesIdleConnectionsAndExitsZero) {
   EXPECT_LT(took, 5.0);  // the idle connection did not hold it until the grace period
   close(idle);
   EXPECT_NE(server_.Log().find("cairn serve: stopped"), std::string::npos);
-  EXPECT_NE(Get("/v1/whoami", "t-operator").code, CURLE_OK);  // no longer listening
+  EXPECT_NE(Get("/v1/whoami", Token("otto")).code, CURLE_OK);  // no longer listening
+}
+
+TEST_F(ServeTest, RevokedExpiredAndDisabledTokensAre401) {
+  StartServer();
+  const std::string dora = Token("dora@acme");
+  ASSERT_EQ(Get("/v1/whoami", dora).status, 200);
+  const std::string short_lived = NewToken("dora@acme", "1s");
+  ASSERT_EQ(Get("/v1/whoami", short_lived).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  HttpAnswer expired = Get("/v1/whoami", short_lived);
+  EXPECT_EQ(expired.status, 401) << expired.body;
+  EXPECT_EQ(expired.body.find(short_lived), std::string::npos);
+  // Revoked: by its public id, the part between "cairn_" and the next '_'.
+  const std::string id = dora.substr(6, dora.find('_', 6) - 6);
+  CommandResult revoke = Cairn({"token", "revoke", id});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  HttpAnswer revoked = Get("/v1/whoami", dora);
+  EXPECT_EQ(revoked.status, 401) << revoked.body;
+  EXPECT_EQ(nlohmann::json::parse(revoked.body)["error"]["code"], "Unauthenticated");
+  // Disabled principal: none of its tokens works.
+  const std::string auditor = Token("audrey");
+  ASSERT_EQ(Get("/v1/whoami", auditor).status, 200);
+  ASSERT_EQ(Cairn({"principal", "disable", "audrey"}).exit_code, 0);
+  EXPECT_EQ(Get("/v1/whoami", auditor).status, 401);
+  // A token that was never issued, and a well-formed one with a wrong secret.
+  EXPECT_EQ(Get("/v1/whoami", "cairn_000000000000_AAAA").status, 401);
+  std::string forged = Token("otto");
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Get("/v1/whoami", forged).status, 401);
+  std::string log = server_.Log();
+  for (const std::string& t : {dora, short_lived, auditor, forged}) {
+    EXPECT_EQ(log.find(t), std::string::npos);
+  }
+  EXPECT_EQ(server_.Stop(), 0);
 }
 
 TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {
@@ -289,11 +347,10 @@ TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {
   CommandResult name = Cairn({"serve", "--listen", "localhost:0", "--plain-http"});
   EXPECT_EQ(name.exit_code, 2);
   TestServer plain;
-  ASSERT_TRUE(plain.Start({"--plain-http"},
-                          {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=tok=otto,operator,"},
-                          tmp_ / "plain.log"));
+  const std::string token = Token("otto");
+  ASSERT_TRUE(plain.Start({"--plain-http"}, {"CAIRN_REPO=" + Root()}, tmp_ / "plain.log"));
   HttpAnswer a =
-      Fetch("GET", "http://127.0.0.1:" + std::to_string(plain.port()) + "/v1/whoami", "", "tok");
+      Fetch("GET", "http://127.0.0.1:" + std::to_string(plain.port()) + "/v1/whoami", "", token);
   EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(nlohmann::json::parse(a.body)["name"], "otto");
   EXPECT_EQ(plain.Stop(), 0);
