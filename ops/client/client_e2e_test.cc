@@ -5,6 +5,7 @@
 // token in any output; verbs the server does not offer are refused with exit 2.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "ops/server/serve_test_util.h"
@@ -13,9 +14,14 @@
 namespace cairn::testing {
 namespace {
 
-const std::string kTokens =
-    "t-dep-acme=dora@acme,depositor,acme;t-dep-beta=bert@beta,depositor,beta;"
-    "t-auditor=audrey,auditor,;t-operator=otto,operator,;";
+// The principals of the tests, made with `cairn principal add`: the key the tests name them
+// by, then name, role, partner.
+const std::vector<std::vector<std::string>> kPrincipals = {
+    {"t-dep-acme", "dora@acme", "depositor", "acme"},
+    {"t-dep-beta", "bert@beta", "depositor", "beta"},
+    {"t-auditor", "audrey", "auditor", ""},
+    {"t-operator", "otto", "operator", ""},
+};
 
 class ClientTest : public RepoFixture {
  protected:
@@ -25,19 +31,31 @@ class ClientTest : public RepoFixture {
     Deposit("beta", MakeSourceFolder("beta").string(), "beta-secret-box");
     certs_ = MakeTestCertificates(tmp_ / "tls");
     ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
+    for (const std::vector<std::string>& p : kPrincipals) {
+      std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
+      if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
+      CommandResult added = Cairn(args);
+      ASSERT_EQ(added.exit_code, 0) << added.err;
+      CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
+      ASSERT_EQ(made.exit_code, 0) << made.err;
+      tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
+      ASSERT_TRUE(tokens_[p[0]].starts_with("cairn_")) << made.out;
+    }
     ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key},
-                              {"CAIRN_REPO=" + Root(), "CAIRN_TEST_SERVE_TOKENS=" + kTokens},
-                              tmp_ / "serve.log"))
+                              {"CAIRN_REPO=" + Root()}, tmp_ / "serve.log"))
         << ReadFile(tmp_ / "serve.log");
   }
 
   std::string Server() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
 
-  // cairn-testing with `args` against the server, the token in CAIRN_TOKEN; no repository
-  // named anywhere (CAIRN_REPO emptied), so that nothing can be answered locally.
-  CommandResult Remote(const std::string& token, std::vector<std::string> args) {
+  // The token of the principal the tests call `key`, or `key` itself when there is none.
+  std::string Token(const std::string& key) { return tokens_.contains(key) ? tokens_[key] : key; }
+
+  // cairn-testing with `args` against the server, the token of `who` in CAIRN_TOKEN; no
+  // repository named anywhere (CAIRN_REPO emptied), so that nothing can be answered locally.
+  CommandResult Remote(const std::string& who, std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", Server(), "--ca-file", certs_.ca});
-    return RunCairn(args, {"CAIRN_TOKEN=" + token, "CAIRN_REPO="});
+    return RunCairn(args, {"CAIRN_TOKEN=" + Token(who), "CAIRN_REPO="});
   }
 
   static nlohmann::json Parse(const std::string& text) {
@@ -46,6 +64,7 @@ class ClientTest : public RepoFixture {
 
   TestCertificates certs_;
   TestServer server_;
+  std::map<std::string, std::string> tokens_;
 };
 
 TEST_F(ClientTest, EachRoleListsOnlyWhatItMaySee) {
@@ -133,7 +152,7 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
 }
 
 TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
-  const std::string bad = "t-wrong-secret-token-4711";
+  const std::string bad = "cairn_wrong0secret0token04711";
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"list"}, {"list", "--json"}}) {
     CommandResult r = Remote(bad, args);
@@ -149,29 +168,29 @@ TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
                                    {"CAIRN_TOKEN=", "CAIRN_REPO="});
   EXPECT_EQ(viaFile.exit_code, 2);
   EXPECT_EQ(viaFile.err.find(bad), std::string::npos) << viaFile.err;
-  WriteFile(tmp_ / "good", "t-dep-acme\n");
+  WriteFile(tmp_ / "good", Token("t-dep-acme") + "\n");
   CommandResult good = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "--token-file",
                                  (tmp_ / "good").string(), "list", "--json"},
                                 {"CAIRN_TOKEN=", "CAIRN_REPO="});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_EQ(server_.Log().find(bad), std::string::npos);
-  EXPECT_EQ(server_.Log().find("t-dep-acme"), std::string::npos);
+  EXPECT_EQ(server_.Log().find(Token("t-dep-acme")), std::string::npos);
 }
 
 TEST_F(ClientTest, TlsIsVerifiedAndPlainHttpOnlyToLoopback) {
   // Without the private CA the server's certificate is not trusted: exit 2, Unavailable.
-  CommandResult untrusted =
-      RunCairn({"--server", Server(), "list"}, {"CAIRN_TOKEN=t-auditor", "CAIRN_REPO="});
+  CommandResult untrusted = RunCairn({"--server", Server(), "list"},
+                                     {"CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO="});
   EXPECT_EQ(untrusted.exit_code, 2);
   EXPECT_NE(untrusted.err.find("Unavailable"), std::string::npos) << untrusted.err;
   CommandResult clear = RunCairn({"--server", "http://cairn.example:8080", "list"},
-                                 {"CAIRN_TOKEN=t-auditor", "CAIRN_REPO="});
+                                 {"CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO="});
   EXPECT_EQ(clear.exit_code, 2);
   EXPECT_NE(clear.err.find("loopback"), std::string::npos) << clear.err;
   // CAIRN_SERVER works as --server does.
   CommandResult env =
       RunCairn({"--ca-file", certs_.ca, "list", "--json"},
-               {"CAIRN_SERVER=" + Server(), "CAIRN_TOKEN=t-dep-beta", "CAIRN_REPO="});
+               {"CAIRN_SERVER=" + Server(), "CAIRN_TOKEN=" + Token("t-dep-beta"), "CAIRN_REPO="});
   ASSERT_EQ(env.exit_code, 0) << env.err;
   EXPECT_EQ(Parse(env.out).size(), 1u);
   CommandResult none = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "list"},
