@@ -1,0 +1,166 @@
+// The one file of ops/client/ that calls libarchive (and walks a folder with std::filesystem,
+// error_code overloads only: nothing throws out of here).
+#include "ops/client/folder_tar_stream.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "bagit/archive_locale.h"
+
+namespace cairn::client {
+
+namespace fs = std::filesystem;
+
+// Bytes read from a member's file per step; the buffer holds about one of these at a time.
+constexpr size_t kChunk = 64 * 1024;
+
+struct FolderTarStream::Walk {
+  fs::path root;
+  std::string top;
+  fs::recursive_directory_iterator it, end;
+  archive_entry* entry = archive_entry_new();
+  time_t mtime = std::time(nullptr);
+  ~Walk() { archive_entry_free(entry); }
+};
+
+// libarchive's write callback: the tar bytes go to the stream's buffer.
+long AppendTar(::archive*, void* self, const void* data, size_t size) {
+  auto* stream = static_cast<FolderTarStream*>(self);
+  stream->buffer_.append(static_cast<const char*>(data), size);
+  stream->max_buffered_ =
+      std::max(stream->max_buffered_, stream->buffer_.size() - stream->buffer_at_);
+  return static_cast<long>(size);
+}
+
+Result<std::unique_ptr<FolderTarStream>> FolderTarStream::Open(const std::string& folder,
+                                                               const std::string& top) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(folder, ec))) {
+    return Status::InvalidArgument(folder + " is not a folder");
+  }
+  std::unique_ptr<FolderTarStream> stream(new FolderTarStream());
+  stream->walk_ = std::make_unique<Walk>();
+  Walk& w = *stream->walk_;
+  w.root = fs::path(folder).lexically_normal();
+  if (w.root.has_filename() == false) w.root = w.root.parent_path();
+  w.top = top.empty() ? w.root.filename().string() : top;
+  w.it = fs::recursive_directory_iterator(w.root, ec);
+  if (ec) return Status::InvalidArgument("cannot read folder " + folder + ": " + ec.message());
+  ::archive* a = archive_write_new();
+  stream->archive_ = a;
+  int rc = archive_write_set_format_pax_restricted(a);
+  if (rc == ARCHIVE_OK) rc = archive_write_set_bytes_per_block(a, 10240);
+  if (rc == ARCHIVE_OK) rc = archive_write_set_bytes_in_last_block(a, 1);
+  if (rc == ARCHIVE_OK) {
+    rc = archive_write_open2(a, stream.get(), nullptr, AppendTar, nullptr, nullptr);
+  }
+  if (rc != ARCHIVE_OK) return Status::IOError("libarchive: cannot start a tar");
+  return stream;
+}
+
+FolderTarStream::~FolderTarStream() {
+  if (fd_ >= 0) ::close(fd_);
+  if (archive_ != nullptr) {
+    if (!closed_) archive_write_fail(archive_);
+    archive_write_free(archive_);
+  }
+}
+
+void FolderTarStream::Failed() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (archive_ != nullptr && !closed_) archive_write_fail(archive_);
+  closed_ = true;
+}
+
+Status FolderTarStream::NextMember() {
+  Walk& w = *walk_;
+  std::error_code ec;
+  if (w.it == w.end) {
+    if (archive_write_close(archive_) != ARCHIVE_OK) return Status::IOError("libarchive: close");
+    closed_ = true;
+    return Status::OK();
+  }
+  const fs::directory_entry entry = *w.it;
+  w.it.increment(ec);
+  if (ec) return Status::IOError("cannot walk " + w.root.string() + ": " + ec.message());
+  const std::string rel = entry.path().lexically_relative(w.root).generic_string();
+  const std::string name = w.top + "/" + rel;
+  fs::file_status st = entry.symlink_status(ec);
+  if (ec) return Status::IOError("cannot stat " + rel + ": " + ec.message());
+  bagit::internal::ScopedUtf8Locale utf8;
+  archive_entry_clear(w.entry);
+  archive_entry_copy_pathname(w.entry, name.c_str());
+  archive_entry_set_mtime(w.entry, w.mtime, 0);
+  if (fs::is_directory(st)) {
+    archive_entry_set_filetype(w.entry, AE_IFDIR);
+    archive_entry_set_perm(w.entry, 0755);
+  } else if (fs::is_regular_file(st)) {
+    fd_ = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd_ < 0) return Status::FromErrno(errno, "open", rel);
+    remaining_ = entry.file_size(ec);
+    if (ec) return Status::IOError("cannot stat " + rel + ": " + ec.message());
+    archive_entry_set_filetype(w.entry, AE_IFREG);
+    archive_entry_set_perm(w.entry, 0644);
+    archive_entry_set_size(w.entry, static_cast<la_int64_t>(remaining_));
+  } else {
+    return Status::InvalidArgument(rel + " is neither a file nor a folder (a link or a device)");
+  }
+  member_name_ = rel;
+  if (archive_write_header(archive_, w.entry) < ARCHIVE_WARN) {
+    return Status::IOError("libarchive: header of " + rel + ": " +
+                           (archive_error_string(archive_) ? archive_error_string(archive_) : ""));
+  }
+  if (fd_ >= 0 && remaining_ == 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  return Status::OK();
+}
+
+Status FolderTarStream::Step() {
+  if (fd_ < 0) return NextMember();
+  char chunk[kChunk];
+  size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, sizeof chunk));
+  ssize_t got = ::read(fd_, chunk, want);
+  if (got < 0) {
+    if (errno == EINTR) return Status::OK();
+    return Status::FromErrno(errno, "read", member_name_);
+  }
+  if (got == 0) return Status::IOError(member_name_ + " shrank while it was sent");
+  if (archive_write_data(archive_, chunk, static_cast<size_t>(got)) != got) {
+    return Status::IOError("libarchive: data of " + member_name_);
+  }
+  remaining_ -= static_cast<uint64_t>(got);
+  if (remaining_ == 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  return Status::OK();
+}
+
+Result<size_t> FolderTarStream::Read(char* out, size_t size) {
+  while (buffer_at_ == buffer_.size() && !closed_) {
+    buffer_.clear();
+    buffer_at_ = 0;
+    Status s = Step();
+    if (!s.ok()) {
+      Failed();
+      return s;
+    }
+  }
+  size_t n = std::min(size, buffer_.size() - buffer_at_);
+  std::memcpy(out, buffer_.data() + buffer_at_, n);
+  buffer_at_ += n;
+  return n;
+}
+
+}  // namespace cairn::client
