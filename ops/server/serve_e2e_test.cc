@@ -11,8 +11,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "ops/server/serve_test_util.h"
 #include "tests/util/repo_fixture.h"
+#include "tests/util/serve_test_util.h"
 
 namespace cairn::testing {
 namespace {

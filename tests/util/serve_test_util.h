@@ -1,8 +1,9 @@
-// Helpers of the ops/server tests: a test CA and server certificate made with the `openssl`
-// command, the real `cairn-testing serve` started on a free port, and an HTTPS client (libcurl)
-// that verifies the server against the test CA.
-#ifndef CAIRN_OPS_SERVER_SERVE_TEST_UTIL_H_
-#define CAIRN_OPS_SERVER_SERVE_TEST_UTIL_H_
+// Helpers of the tests of `cairn serve` and of the cairn client (ops/server, ops/client): a
+// test CA and server certificate made with the `openssl` command, the real `cairn-testing
+// serve` started on a free port, and an HTTPS client (libcurl) that verifies the server
+// against the test CA.
+#ifndef CAIRN_TESTS_UTIL_SERVE_TEST_UTIL_H_
+#define CAIRN_TESTS_UTIL_SERVE_TEST_UTIL_H_
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -172,4 +173,4 @@ class TestServer {
 
 }  // namespace cairn::testing
 
-#endif  // CAIRN_OPS_SERVER_SERVE_TEST_UTIL_H_
+#endif  // CAIRN_TESTS_UTIL_SERVE_TEST_UTIL_H_
