@@ -29,8 +29,17 @@ int RunReport(const ReportFlags& f, const Globals& g) {
   }
   if (IsRemote(g)) {
     if (format != "json" || !f.output.empty()) return RemoteOffersJsonOnly("cairn audit report");
-    if (f.run != 0) return PrintRemoteJson(g, "/v1/audit/runs/" + std::to_string(f.run));
-    return PrintRemoteJson(g, "/v1/audit/runs", {{"since", f.since}});
+    Result<nlohmann::json> doc = f.run != 0
+                                     ? RemoteGet(g, "/v1/audit/runs/" + std::to_string(f.run))
+                                     : RemoteGet(g, "/v1/audit/runs", {{"since", f.since}});
+    if (!doc.ok()) return ReportError(doc.status());
+    PrintJson(*doc);
+    // The exit code the local verb gives, from the report's totals.
+    const nlohmann::json t = doc->value("totals", nlohmann::json::object());
+    auto n = [&t](const char* key) { return t.value(key, uint64_t{0}); };
+    bool problems =
+        n("damaged") > 0 || n("unavailable") > 0 || n("corrupt") + n("missing") > n("repaired");
+    return problems ? kExitProblems : kExitOk;
   }
   audit::HistoryQuery query;
   query.run_id = f.run;

@@ -105,6 +105,8 @@ TEST_F(ClientTest, EachRoleListsOnlyWhatItMaySee) {
 }
 
 TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
+  CommandResult audit = Cairn({"audit", "run", "--all"});  // a run for the reports to show
+  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
   struct Case {
     std::string token;
     std::vector<std::string> args;
@@ -127,6 +129,7 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
       {"t-auditor", {"policy", "show", "--partner", "beta"}},
       {"t-dep-acme", {"policy", "show", "--partner", "acme"}},
       {"t-auditor", {"audit", "report", "--json"}},
+      {"t-auditor", {"audit", "report", "--run", "1", "--json"}},
       {"t-operator", {"site", "list", "--json"}},
       {"t-operator", {"site", "list"}},
       {"t-operator", {"partner", "list", "--json"}},
@@ -144,6 +147,12 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
     if (json) {
       nlohmann::json want = Parse(local.out), got = Parse(remote.out);
       ASSERT_FALSE(want.is_discarded()) << local.out;
+      // The moment a report was made differs between the two calls; nothing else may.
+      if (want.is_object() && want.contains("generated")) {
+        ASSERT_TRUE(got.is_object() && got.contains("generated")) << remote.out;
+        want.erase("generated");
+        got.erase("generated");
+      }
       EXPECT_EQ(got, want) << remote.out;
     } else {
       EXPECT_EQ(remote.out, local.out);
