@@ -46,4 +46,9 @@ std::string AuditLockPath(std::string_view root, std::string_view site) {
 
 std::string TmpDir(std::string_view root) { return Join(root, "tmp"); }
 
+std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
+                            std::string_view extension) {
+  return Join(TmpDir(root), "upload-" + std::string(request_id) + std::string(extension));
+}
+
 }  // namespace cairn::repo::repo_layout

@@ -37,6 +37,10 @@ std::string PendingVersionPath(std::string_view root, std::string_view partner,
 std::string AuditLockPath(std::string_view root, std::string_view site);
 // Scratch files of running deposits.
 std::string TmpDir(std::string_view root);
+// REPO/tmp/upload-<request id><extension>: the body of a deposit `cairn serve` receives,
+// spooled there while it arrives and removed once the deposit is answered.
+std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
+                            std::string_view extension);
 
 }  // namespace cairn::repo::repo_layout
 

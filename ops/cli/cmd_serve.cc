@@ -1,6 +1,7 @@
 // `cairn serve [--listen ADDRESS:PORT] --tls-cert FILE --tls-key FILE | --plain-http`: the
 // HTTPS JSON API (issue 17, ops/server/, docs/API.md). Parses flags, builds the server's
 // authenticator and routes, and runs it until SIGTERM.
+#include <boost/filesystem.hpp>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/principal.h"
 #include "repo/repository.h"
+#include "repo/repository_layout.h"
 
 namespace cairn::cli {
 namespace {
@@ -24,6 +26,7 @@ struct ServeFlags {
   std::string tls_cert, tls_key;
   bool plain_http = false;
   std::string max_body = "1M";
+  std::string max_upload = "64G";
   size_t max_header = 16 * 1024;
   double header_timeout = 30, body_timeout = 120;
   size_t max_connections = 256;
@@ -70,6 +73,9 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   Result<uint64_t> max_body = ParseByteSize(f.max_body);
   if (!max_body.ok()) return ReportError(max_body.status().WithContext("--max-body"));
   options.max_body_bytes = *max_body;
+  Result<uint64_t> max_upload = ParseByteSize(f.max_upload);
+  if (!max_upload.ok()) return ReportError(max_upload.status().WithContext("--max-upload"));
+  options.max_upload_bytes = *max_upload;
   options.max_header_bytes = f.max_header;
   options.header_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.header_timeout * 1000));
   options.body_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.body_timeout * 1000));
@@ -82,6 +88,11 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   // token checks. Each route opens the repository for its own request.
   Result<std::unique_ptr<repo::Repository>> repository = repo::Repository::Open(*root);
   if (!repository.ok()) return ReportError(repository.status());
+  options.spool_path = [root = *root](std::string_view id, std::string_view extension) {
+    return repo::repo_layout::UploadSpoolPath(root, id, extension);
+  };
+  boost::system::error_code ignored;  // a missing tmp folder fails at the first upload, named
+  boost::filesystem::create_directories(repo::repo_layout::TmpDir(*root), ignored);
   server::Router router = server::MakeApiRouter(*root);
   server::RequestHandler handler(router, MakeAuthenticator(std::move(*repository)));
   Status served = server::RunServer(options, handler);
@@ -103,6 +114,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
   cmd->add_flag("--plain-http", flags->plain_http,
                 "serve without TLS: allowed only on a loopback address");
   cmd->add_option("--max-body", flags->max_body, "largest request body (\"1M\", \"64K\")")
+      ->capture_default_str();
+  cmd->add_option("--max-upload", flags->max_upload,
+                  "largest deposited bag (POST /v1/deposits/..., spooled to REPO/tmp)")
       ->capture_default_str();
   cmd->add_option("--max-header", flags->max_header, "largest request header, bytes")
       ->capture_default_str();

@@ -19,6 +19,9 @@ void AddReadRoutes(Router& router, const std::string& repo_root);
 // /v1/partners.
 void AddAdminRoutes(Router& router, const std::string& repo_root);
 
+// POST /v1/deposits/{partner}/{object}: a serialized bag streamed in the body.
+void AddDepositRoutes(Router& router, const std::string& repo_root);
+
 // Every route of the API.
 Router MakeApiRouter(const std::string& repo_root);
 

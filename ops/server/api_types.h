@@ -27,6 +27,7 @@ struct RawRequest {
   std::string content_type;
   std::string peer;  // the client's address, no port
   std::string body;
+  std::string body_file;  // a streamed body (Route::streams_body), spooled here; else ""
 };
 
 // What a route is handed: the authenticated principal, the decoded and checked path and query
@@ -38,6 +39,7 @@ struct ApiRequest {
   std::map<std::string, std::string> query;  // ?since=... -> "..."
   std::string content_type;
   std::string body;
+  std::string body_file;  // the spooled body of a Route::streams_body route
 
   // The query parameter `name`, "" when absent.
   std::string Query(const std::string& name) const {

@@ -1,6 +1,9 @@
 // Boost.Beast/Asio and OpenSSL: their exceptions and error codes stop in this file.
 #include "ops/server/http_server.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -57,6 +60,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       : state_(state), peer_(std::move(peer)), stream_(std::forward<Args>(args)...) {}
 
   ~Session() override {
+    RemoveSpool();
     state_.connections--;
     std::lock_guard<std::mutex> lock(state_.mu);
     state_.sessions.erase(id_);
@@ -94,17 +98,112 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void ReadHeader() {
     if (state_.stopping) return Drop();
     idle_ = true;
+    upload_.reset();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_.options.max_header_bytes));
-    parser_->body_limit(state_.options.max_body_bytes);
+    // The limit that applies is known once the route is (AfterHeader): until then, the larger.
+    parser_->body_limit(
+        std::max<uint64_t>(state_.options.max_body_bytes, state_.options.max_upload_bytes));
     beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               self->idle_ = false;
                               self->started_ = Clock::now();
                               if (ec) return self->ReadFailed(ec);
-                              self->ReadBody();
+                              self->AfterHeader();
                             });
+  }
+
+  void AfterHeader() {
+    const http::request<http::string_body>& req = parser_->get();
+    const std::string method(req.method_string()), target(req.target());
+    const bool streams = state_.handler.StreamsBody(method, target);
+    body_limit_ = streams ? state_.options.max_upload_bytes : state_.options.max_body_bytes;
+    if (parser_->content_length() && *parser_->content_length() > body_limit_) {
+      return ReadFailed(http::error::body_limit);
+    }
+    parser_->body_limit(body_limit_);  // a chunked body is counted as it arrives
+    if (!streams) return ReadBody();
+    RawRequest head = RawOf(req);
+    const std::string id = state_.handler.NewRequestId();
+    if (std::optional<ApiResponse> refusal = state_.handler.Admit(head, id)) {
+      return Answer(std::move(*refusal), id, method, target, /*keep_alive=*/false);
+    }
+    // A client that asked (Expect: 100-continue) sends the body only now.
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *continue_,
+                        [self = this->shared_from_this(), id](beast::error_code ec, size_t) {
+                          if (ec) return self->Drop();
+                          self->SpoolBody(id);
+                        });
+      return;
+    }
+    SpoolBody(id);
+  }
+
+  // Streams the body of an admitted upload to its spool file, then serves it.
+  void SpoolBody(const std::string& id) {
+    const http::request<http::string_body>& req = parser_->get();
+    const std::string method(req.method_string()), target(req.target());
+    if (!state_.options.spool_path) {
+      return Answer(ErrorResponse(501, "NotSupported", "uploads are not served here", id), id,
+                    method, target, false);
+    }
+    const std::string type(req[http::field::content_type]);
+    const char* extension = type == "application/zip"                                    ? ".zip"
+                            : type == "application/gzip" || type == "application/x-gzip" ? ".tar.gz"
+                                                                                         : ".tar";
+    spool_ = state_.options.spool_path(id, extension);
+    upload_.emplace(std::move(*parser_));
+    upload_->body_limit(state_.options.max_upload_bytes);
+    beast::error_code ec;
+    upload_->get().body().open(spool_.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      spool_.clear();
+      return Answer(ErrorResponse(500, "IOError", "cannot spool the upload: " + ec.message(), id),
+                    id, method, target, false);
+    }
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    http::async_read(stream_, buffer_, *upload_,
+                     [self = this->shared_from_this(), id](beast::error_code ec, size_t) {
+                       self->upload_->get().body().close();
+                       if (ec) {
+                         self->RemoveSpool();
+                         if (ec == http::error::body_limit) {
+                           self->parser_.reset();
+                           return self->ReadFailed(ec);
+                         }
+                         return self->Drop();
+                       }
+                       self->ServeUpload(id);
+                     });
+  }
+
+  void ServeUpload(const std::string& id) {
+    const auto& req = upload_->get();
+    RawRequest raw = RawOf(req);
+    raw.body_file = spool_;
+    ApiResponse answer = state_.handler.Handle(raw, id);
+    RemoveSpool();
+    Answer(std::move(answer), id, raw.method, raw.target, req.keep_alive() && !state_.stopping);
+  }
+
+  void RemoveSpool() {
+    if (spool_.empty()) return;
+    ::unlink(spool_.c_str());
+    spool_.clear();
+  }
+
+  template <class Body>
+  RawRequest RawOf(const http::request<Body>& req) const {
+    RawRequest raw;
+    raw.method = std::string(req.method_string());
+    raw.target = std::string(req.target());
+    raw.authorization = std::string(req[http::field::authorization]);
+    raw.content_type = std::string(req[http::field::content_type]);
+    raw.peer = peer_;
+    return raw;
   }
 
   void ReadBody() {
@@ -134,8 +233,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else if (ec == http::error::body_limit) {
       status = 413;
       code = "BodyTooLarge";
-      message =
-          "the request body exceeds " + std::to_string(state_.options.max_body_bytes) + " bytes";
+      message = "the request body exceeds " + std::to_string(body_limit_) + " bytes";
     }
     const std::string id = state_.handler.NewRequestId();
     ApiResponse answer = ErrorResponse(status, code, message, id);
@@ -149,12 +247,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Serve() {
     const http::request<http::string_body>& req = parser_->get();
-    RawRequest raw;
-    raw.method = std::string(req.method_string());
-    raw.target = std::string(req.target());
-    raw.authorization = std::string(req[http::field::authorization]);
-    raw.content_type = std::string(req[http::field::content_type]);
-    raw.peer = peer_;
+    RawRequest raw = RawOf(req);
     raw.body = req.body();
     const std::string id = state_.handler.NewRequestId();
     ApiResponse answer = state_.handler.Handle(raw, id);
@@ -223,6 +316,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Clock::time_point started_ = Clock::now();
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::file_body>> upload_;  // a streamed body
+  std::string spool_;        // where upload_ writes; removed once answered
+  uint64_t body_limit_ = 0;  // of the request being read
+  std::shared_ptr<http::response<http::empty_body>> continue_;  // "100 Continue" being sent
   http::response<http::string_body> response_;
   std::optional<net::steady_timer> delay_;
 };

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "bagit/status.h"
 #include "ops/server/request_handler.h"
@@ -23,6 +24,10 @@ struct ServerOptions {
   bool plain_http = false;            // no TLS: only on a loopback address
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
+  uint64_t max_upload_bytes = uint64_t{64} << 30;  // a streamed body (a deposited bag)
+  // Where a streamed body of request `id` is spooled, by its extension (".tar", ".tar.gz",
+  // ".zip"): repo_layout::UploadSpoolPath. Empty: streamed bodies are refused (501).
+  std::function<std::string(std::string_view id, std::string_view extension)> spool_path;
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};  // idle or slow headers
   std::chrono::milliseconds body_timeout{std::chrono::seconds(120)};   // the body, once headed
   size_t max_connections = 256;  // further connections are closed at once

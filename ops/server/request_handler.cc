@@ -36,7 +36,8 @@ std::string RequestHandler::NewRequestId() {
   return buf;
 }
 
-ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& request_id) {
+std::variant<repo::Principal, ApiResponse> RequestHandler::Authenticate(
+    const RawRequest& in, const std::string& request_id) {
   if (in.authorization.empty()) {
     return ErrorResponse(401, "Unauthenticated",
                          "no token: send the header 'Authorization: Bearer TOKEN'", request_id);
@@ -58,6 +59,37 @@ ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& requ
     return r;
   }
   throttle_.Succeeded(in.peer);
+  return std::move(principal.value());
+}
+
+bool RequestHandler::StreamsBody(const std::string& method, const std::string& target) const {
+  Result<Router::Match> match = router_.Find(method, target);
+  return match.ok() && match->route->streams_body;
+}
+
+std::optional<ApiResponse> RequestHandler::Admit(const RawRequest& head,
+                                                 const std::string& request_id) {
+  auto authenticated = Authenticate(head, request_id);
+  if (auto* refusal = std::get_if<ApiResponse>(&authenticated)) return std::move(*refusal);
+  ApiRequest request;
+  request.principal = std::move(std::get<repo::Principal>(authenticated));
+  request.request_id = request_id;
+  Result<Router::Match> match = router_.Find(head.method, head.target);
+  if (!match.ok()) return ErrorResponse(match.status(), request_id);
+  if (!match->route->admit) return std::nullopt;
+  request.path = std::move(match->path);
+  request.query = std::move(match->query);
+  Status admitted = match->route->admit(request);
+  if (admitted.ok()) return std::nullopt;
+  ApiResponse refusal = ErrorResponse(admitted, request_id);
+  refusal.principal = request.principal.name;
+  return refusal;
+}
+
+ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& request_id) {
+  auto authenticated = Authenticate(in, request_id);
+  if (auto* refusal = std::get_if<ApiResponse>(&authenticated)) return std::move(*refusal);
+  auto* principal = std::get_if<repo::Principal>(&authenticated);
   const std::string who = principal->name;
   auto finish = [&who](ApiResponse r) {
     r.principal = who;
@@ -74,12 +106,13 @@ ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& requ
     return finish(ErrorResponse(400, "InvalidArgument", s.message(), request_id));
   }
   ApiRequest request;
-  request.principal = std::move(principal.value());
+  request.principal = std::move(*principal);
   request.request_id = request_id;
   request.path = std::move(match->path);
   request.query = std::move(match->query);
   request.content_type = in.content_type;
   request.body = in.body;
+  request.body_file = in.body_file;
   try {
     Result<ApiResponse> answer = match->route->handler(request);
     if (!answer.ok()) return finish(ErrorResponse(answer.status(), request_id));

@@ -6,8 +6,10 @@
 #define CAIRN_OPS_SERVER_REQUEST_HANDLER_H_
 
 #include <atomic>
+#include <optional>
 #include <random>
 #include <string>
+#include <variant>
 
 #include "ops/server/api_types.h"
 #include "ops/server/auth_throttle.h"
@@ -23,11 +25,21 @@ class RequestHandler {
   // The answer to `in`. Never throws; a route that throws is a 500.
   ApiResponse Handle(const RawRequest& in, const std::string& request_id);
 
+  // Whether `method` `target` names a route whose body is streamed to a file.
+  bool StreamsBody(const std::string& method, const std::string& target) const;
+  // For a request whose body is still unread: the refusal when its token or its route is
+  // refused (as Handle answers it), nullopt when the body may be read.
+  std::optional<ApiResponse> Admit(const RawRequest& head, const std::string& request_id);
+
   // A fresh request id: 16 hex digits, unique within this process and unlikely to repeat
   // across restarts.
   std::string NewRequestId();
 
  private:
+  // The principal of `in`, or the 401 (or 5xx) refusal.
+  std::variant<repo::Principal, ApiResponse> Authenticate(const RawRequest& in,
+                                                          const std::string& request_id);
+
   const Router& router_;
   Authenticator authenticate_;
   AuthThrottle throttle_;

@@ -26,6 +26,12 @@ struct Route {
   std::string pattern;  // "/v1/objects/{partner}/{object}"
   std::string summary;  // one line, for docs/API.md and the OpenAPI file
   Handler handler;
+  // The body is streamed to a spool file (ApiRequest::body_file), never held in memory; the
+  // request is authenticated before a byte of it is read.
+  bool streams_body = false;
+  // For a streamed body: asked before the body is read (authorize there), so that a refused
+  // upload costs no spooling. May be empty.
+  std::function<Status(const ApiRequest&)> admit;
 };
 
 class Router {

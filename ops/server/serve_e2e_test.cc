@@ -337,6 +337,66 @@ TEST_F(ServeTest, RevokedExpiredAndDisabledTokensAre401) {
   EXPECT_EQ(server_.Stop(), 0);
 }
 
+// Names of the files in REPO/tmp that are spooled uploads.
+std::vector<std::string> SpooledUploads(const fs::path& repo) {
+  std::vector<std::string> found;
+  if (!fs::exists(repo / "tmp")) return found;
+  for (fs::directory_iterator it(repo / "tmp"), end; it != end; ++it) {
+    std::string name = it->path().filename().string();
+    if (name.starts_with("upload-")) found.push_back(name);
+  }
+  return found;
+}
+
+TEST_F(ServeTest, DepositsASerializedBagStreamedInTheBody) {
+  StartServer({"--max-upload", "200K"});
+  fs::path src = MakeSourceFolder("upload");
+  CommandResult bagged = Cairn({"bag", "create", src.string(), (tmp_ / "up.tar").string()});
+  ASSERT_EQ(bagged.exit_code, 0) << bagged.err;
+  const std::string tar = ReadFile(tmp_ / "up.tar");
+  // As a client should: the server answers a refusal before the body is sent.
+  const std::vector<std::string> as_tar = {"Content-Type: application/x-tar",
+                                           "Expect: 100-continue"};
+  const std::string dora = Token("dora@acme");
+
+  HttpAnswer stored =
+      Fetch("POST", Url("/v1/deposits/acme/uploaded-box"), certs_.ca, dora, tar, as_tar);
+  ASSERT_EQ(stored.status, 201) << stored.body;
+  nlohmann::json receipt = nlohmann::json::parse(stored.body);
+  EXPECT_EQ(receipt["stored"], true);
+  EXPECT_EQ(receipt["receipt"]["version"], 1);
+  EXPECT_EQ(receipt["receipt"]["files"], 3);
+  EXPECT_EQ(stored.body.find("/tmp/upload-"), std::string::npos) << stored.body;
+  CommandResult show = Cairn({"show", "acme/uploaded-box", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["versions"][0]["depositor"], "dora@acme");
+  EXPECT_TRUE(SpooledUploads(Root()).empty());
+
+  // Another partner: refused before the body is read; nothing stored.
+  HttpAnswer other =
+      Fetch("POST", Url("/v1/deposits/beta/planted-box"), certs_.ca, dora, tar, as_tar);
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_FALSE(NamesBeta(other.body)) << other.body;
+  EXPECT_EQ(Fetch("POST", Url("/v1/deposits/acme/x"), certs_.ca, "", tar, as_tar).status, 401);
+  EXPECT_EQ(
+      Fetch("POST", Url("/v1/deposits/acme/x"), certs_.ca, Token("audrey"), tar, as_tar).status,
+      403);
+  CommandResult list = Cairn({"list", "--json"});
+  EXPECT_EQ(list.out.find("planted-box"), std::string::npos);
+
+  // Not a bag: refused (422) with the report; over the limit: 413. Nothing left in tmp.
+  HttpAnswer junk =
+      Fetch("POST", Url("/v1/deposits/acme/junk"), certs_.ca, dora, std::string(5000, 'j'), as_tar);
+  EXPECT_EQ(junk.status, 422) << junk.body;
+  EXPECT_EQ(nlohmann::json::parse(junk.body)["stored"], false);
+  HttpAnswer huge = Fetch("POST", Url("/v1/deposits/acme/huge"), certs_.ca, dora,
+                          std::string(300 * 1024, 'h'), as_tar);
+  EXPECT_EQ(huge.status, 413) << huge.body;
+  EXPECT_TRUE(SpooledUploads(Root()).empty());
+  EXPECT_EQ(Get("/v1/whoami", dora).status, 200);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
 TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {
   CommandResult r = Cairn({"serve", "--listen", "0.0.0.0:0", "--plain-http"});
   EXPECT_EQ(r.exit_code, 2);

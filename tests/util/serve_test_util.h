@@ -64,8 +64,10 @@ inline HttpAnswer Fetch(const std::string& method, const std::string& url, const
   if (!token.empty())
     headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
   for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  bool typed = false;
+  for (const std::string& h : extra_headers) typed = typed || h.starts_with("Content-Type:");
   if (!body.empty() || method == "POST") {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!typed) headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }

@@ -1,0 +1,64 @@
+// POST /v1/deposits/{partner}/{object}: a serialized bag (tar, tar.gz or zip) streamed in the
+// body, spooled by the server to the repository's tmp folder, then deposited by the library's
+// deposit of a serialized bag, as `cairn deposit PARTNER FILE --id OBJECT --json` does.
+#include <nlohmann/json.hpp>
+
+#include "ops/server/api_routes.h"
+#include "ops/server/json_views.h"
+#include "repo/access/authorize.h"
+#include "repo/deposit.h"
+#include "repo/repository.h"
+
+namespace cairn::server {
+namespace {
+
+using repo::access::Action;
+using repo::access::Authorize;
+
+Status AdmitDeposit(const ApiRequest& r) {
+  return Authorize(r.principal, Action::kDeposit, r.path.at("partner"));
+}
+
+Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) {
+  CAIRN_RETURN_IF_ERROR(AdmitDeposit(r));
+  if (r.body_file.empty()) return Status::InvalidArgument("send the bag archive as the body");
+  const std::string& partner = r.path.at("partner");
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
+  repo::DepositRequest request;
+  request.partner = partner;
+  request.source = r.body_file;
+  request.object_id = r.path.at("object");
+  request.depositor = r.principal.name;
+  request.agent_version = CAIRN_VERSION;
+  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, repo::Deposit(*repository, request));
+  nlohmann::json out;
+  out["stored"] = !outcome.refused;
+  out["report"] = outcome.report.ToJson();
+  if (outcome.receipt) {
+    out["receipt"] = outcome.receipt->ToJson();
+    out["receipt"]["source"] = "upload " + r.request_id;  // not the server's spool path
+  }
+  std::string text = views::DumpJson(out);
+  // The spool path may appear in the report's findings: name the upload instead.
+  for (size_t at; (at = text.find(r.body_file)) != std::string::npos;) {
+    text.replace(at, r.body_file.size(), "upload");
+  }
+  ApiResponse answer = JsonResponse(std::move(text));
+  answer.status = outcome.refused ? 422 : 201;
+  return answer;
+}
+
+}  // namespace
+
+void AddDepositRoutes(Router& router, const std::string& root) {
+  Route deposit{"POST", "/v1/deposits/{partner}/{object}",
+                "deposit a serialized bag (tar, tar.gz, zip) streamed in the body as the next "
+                "version of partner/object (as cairn deposit --json)",
+                [root](const ApiRequest& r) { return DepositUpload(root, r); }};
+  deposit.streams_body = true;
+  deposit.admit = AdmitDeposit;
+  router.Add(std::move(deposit));
+}
+
+}  // namespace cairn::server
