@@ -16,8 +16,10 @@
 #include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/client/deposit_upload.h"
 #include "repo/deposit.h"
 #include "repo/repository.h"
 
@@ -110,9 +112,39 @@ Status CheckAsFlags(const DepositFlags& f) {
   return Status::OK();
 }
 
+// `cairn deposit` against a server: the source streamed (client::UploadDeposit); the server's
+// answer is the document `deposit --json` prints. Text output, --info, --as-folder and the
+// local tuning flags are not offered remotely.
+int RunDepositRemote(const DepositFlags& f, const Globals& g) {
+  if (!f.json) return RemoteOffersJsonOnly("cairn deposit");
+  if (!f.info.empty() || f.as_folder || f.no_replicate || f.threads != 0) {
+    return ReportError(Status::NotSupported(
+        "--info, --as-folder, --no-replicate and --threads are not offered by the server"));
+  }
+  std::string object = f.id;
+  if (object.empty()) {
+    Result<std::string> from_name = repo::ObjectIdFromSource(f.source);
+    if (!from_name.ok()) return ReportError(from_name.status());
+    object = *from_name;
+  }
+  auto api = ConnectServer(g);
+  if (!api.ok()) return ReportError(api.status());
+  auto answer = client::UploadDeposit(**api, f.partner, object, f.source);
+  if (!answer.ok()) return ReportError(answer.status().WithContext("deposit " + f.source));
+  PrintJson(answer->body);
+  if (!answer->body.value("stored", false)) return kExitProblems;
+  uint64_t pending = 0;
+  const nlohmann::json receipt = answer->body.value("receipt", nlohmann::json::object());
+  for (const nlohmann::json& c : receipt.value("copies", nlohmann::json::array())) {
+    pending += c.value("pending", uint64_t{0});
+  }
+  return pending > 0 ? kExitProblems : kExitOk;
+}
+
 int RunDeposit(const DepositFlags& f, const Globals& g) {
   Status as = CheckAsFlags(f);
   if (!as.ok()) return ReportError(as);
+  if (IsRemote(g)) return RunDepositRemote(f, g);
   Result<std::string> root = RepoPath(g);
   if (!root.ok()) return ReportError(root.status());
   auto repository = repo::Repository::Open(*root);

@@ -50,7 +50,7 @@ bool OfferedRemotely(const std::string& command) {
   static const std::set<std::string> kOffered = {
       "cairn",           "cairn version",      "cairn list",        "cairn show",
       "cairn usage",     "cairn events",       "cairn policy show", "cairn audit report",
-      "cairn site list", "cairn partner list", "cairn partner add",
+      "cairn site list", "cairn partner list", "cairn partner add", "cairn deposit",
   };
   return kOffered.contains(command);
 }

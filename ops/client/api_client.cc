@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 
@@ -122,6 +123,76 @@ ApiClient::~ApiClient() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
+void* ApiClient::Prepare(const std::string& url, const std::vector<std::string>& extra_headers) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  curl_slist* headers = nullptr;
+  const std::string auth = "Authorization: Bearer " + options_.token;
+  headers = curl_slist_append(headers, auth.c_str());
+  for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // never carry the token elsewhere
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  return headers;
+}
+
+Result<ApiClient::Answer> ApiClient::PostStream(const std::string& path,
+                                                const std::string& content_type,
+                                                const BodyReader& read, int64_t length,
+                                                const std::vector<long>& also_ok) {
+  std::vector<std::string> extra = {"Accept: application/json", "Content-Type: " + content_type,
+                                    "Expect: 100-continue"};
+  if (length < 0) extra.push_back("Transfer-Encoding: chunked");
+  curl_slist* headers = static_cast<curl_slist*>(Prepare(options_.url + path, extra));
+  CURL* curl = static_cast<CURL*>(curl_);
+  struct Source {
+    const BodyReader* read;
+    Status failed;
+  } source{&read, Status::OK()};
+  auto pull = +[](char* out, size_t size, size_t n, void* arg) -> size_t {
+    auto* src = static_cast<Source*>(arg);
+    Result<size_t> got = (*src->read)(out, size * n);
+    if (!got.ok()) {
+      src->failed = got.status();
+      return CURL_READFUNC_ABORT;
+    }
+    return *got;
+  };
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  if (length >= 0) curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{length});
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, pull);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+  std::string answer;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (!source.failed.ok()) return source.failed;
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  // A refusal before the body was sent may end the transfer early: the answer still counts.
+  if (code != CURLE_OK && status == 0) {
+    std::string why = error[0] ? error : curl_easy_strerror(code);
+    return Status::Unavailable("cannot reach " + options_.url + ": " + why);
+  }
+  bool ok = (status >= 200 && status < 300) ||
+            std::find(also_ok.begin(), also_ok.end(), status) != also_ok.end();
+  if (!ok) return StatusFromAnswer(status, answer);
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status::Unavailable("the server's answer to " + path + " is not JSON");
+  }
+  return Answer{status, std::move(doc)};
+}
+
 Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const Query& query) {
   return Send("GET", path, query, nullptr);
 }
@@ -140,27 +211,15 @@ Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::str
     url += sep + PercentEncode(name) + "=" + PercentEncode(value);
     sep = '&';
   }
+  std::vector<std::string> extra = {"Accept: application/json"};
+  if (body != nullptr) extra.push_back("Content-Type: application/json");
+  curl_slist* headers = static_cast<curl_slist*>(Prepare(url, extra));
   CURL* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);
-  curl_slist* headers = nullptr;
-  const std::string auth = "Authorization: Bearer " + options_.token;
-  headers = curl_slist_append(headers, auth.c_str());
-  headers = curl_slist_append(headers, "Accept: application/json");
   if (body != nullptr) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
   }
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // never carry the token elsewhere
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   std::string answer;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);

@@ -6,10 +6,13 @@
 #ifndef CAIRN_OPS_CLIENT_API_CLIENT_H_
 #define CAIRN_OPS_CLIENT_API_CLIENT_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bagit/status.h"
 
@@ -43,6 +46,26 @@ class ApiClient {
   // POST `body` as JSON to `path`; the answer as GetJson.
   Result<nlohmann::json> PostJson(const std::string& path, const nlohmann::json& body);
 
+  // Pieces of a body to send: copies up to `size` bytes into `out`, returns how many (0: the
+  // end) or an error that abandons the request.
+  using BodyReader = std::function<Result<size_t>(char* out, size_t size)>;
+
+  // An answer the route documents besides 2xx (e.g. 422 for a refused deposit): the status and
+  // the parsed body.
+  struct Answer {
+    long status = 0;
+    nlohmann::json body;
+  };
+
+  // POST a body streamed from `read` (never held whole; `length` bytes, or chunked when it is
+  // -1) as `content_type`, with
+  // "Expect: 100-continue" so that a refusal (401, 403, 413) arrives before the upload. A 2xx
+  // answer, or one of `also_ok` (e.g. 422), is returned with its JSON; others are the Status as
+  // GetJson. An error of `read` is returned as is.
+  Result<Answer> PostStream(const std::string& path, const std::string& content_type,
+                            const BodyReader& read, int64_t length,
+                            const std::vector<long>& also_ok = {});
+
   // The server's base URL as given (for messages).
   const std::string& url() const { return options_.url; }
 
@@ -50,6 +73,9 @@ class ApiClient {
   explicit ApiClient(ServerOptions options);
   Result<nlohmann::json> Send(const std::string& method, const std::string& path,
                               const Query& query, const std::string* body);
+  // Sets what every request carries: URL, token, TLS verification, no redirects. Returns the
+  // header list to free after the request.
+  void* Prepare(const std::string& url, const std::vector<std::string>& extra_headers);
 
   ServerOptions options_;
   void* curl_ = nullptr;  // CURL*, reused so that the TLS connection is kept between requests

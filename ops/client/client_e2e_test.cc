@@ -224,5 +224,50 @@ TEST_F(ClientTest, VerbsTheServerDoesNotOfferAreRefused) {
   EXPECT_EQ(Parse(list.out).size(), 2u);
 }
 
+TEST_F(ClientTest, DepositsABagArchiveAndABagFolderStreamed) {
+  const fs::path src = MakeSourceFolder("remote");
+  ASSERT_EQ(Cairn({"bag", "create", src.string(), (tmp_ / "up.tar").string()}).exit_code, 0);
+  ASSERT_EQ(Cairn({"bag", "create", src.string(), (tmp_ / "upbag").string()}).exit_code, 0);
+  struct Case {
+    std::string source, object;
+  };
+  for (const Case& c : std::vector<Case>{{(tmp_ / "up.tar").string(), "from-tar"},
+                                         {(tmp_ / "upbag").string(), "from-folder"}}) {
+    SCOPED_TRACE(c.object);
+    CommandResult r =
+        Remote("t-dep-acme", {"deposit", "acme", c.source, "--id", c.object, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    nlohmann::json answer = Parse(r.out);
+    EXPECT_EQ(answer["stored"], true) << r.out;
+    EXPECT_EQ(answer["receipt"]["files"], 3) << r.out;
+    // Stored as the principal's deposit, with the source's bytes.
+    CommandResult show = Cairn({"show", "acme/" + c.object, "--json"});
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    EXPECT_EQ(Parse(show.out)["versions"][0]["depositor"], "dora@acme");
+    const fs::path out = tmp_ / ("restored-" + c.object);
+    CommandResult restored = Cairn({"restore", "acme/" + c.object, out.string()});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+    EXPECT_EQ(ReadTree(out / "data"), ReadTree(src));
+  }
+  // A plain folder is not sent (the server takes bags); nothing is stored.
+  CommandResult plain = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--json"});
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.err.find("plain folder"), std::string::npos) << plain.err;
+  // Another partner: refused before the upload.
+  CommandResult other = Remote(
+      "t-dep-acme", {"deposit", "beta", (tmp_ / "up.tar").string(), "--id", "planted", "--json"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("PermissionDenied"), std::string::npos) << other.err;
+  // Not a bag: refused by the server with its report (exit 1, stored false).
+  WriteFile(tmp_ / "junk.tar", std::string(5000, 'j'));
+  CommandResult junk =
+      Remote("t-dep-acme", {"deposit", "acme", (tmp_ / "junk.tar").string(), "--json"});
+  EXPECT_EQ(junk.exit_code, 1) << junk.err;
+  EXPECT_EQ(Parse(junk.out)["stored"], false) << junk.out;
+  CommandResult list = Cairn({"list", "--json"});
+  EXPECT_EQ(list.out.find("planted"), std::string::npos);
+  EXPECT_EQ(list.out.find("\"junk\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::testing
