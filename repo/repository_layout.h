@@ -41,6 +41,9 @@ std::string TmpDir(std::string_view root);
 // spooled there while it arrives and removed once the deposit is answered.
 std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
                             std::string_view extension);
+// REPO/tmp/download-<request id>.tar: an object version `cairn serve` restores as a tar to send
+// as an answer; removed once sent.
+std::string DownloadSpoolPath(std::string_view root, std::string_view request_id);
 
 }  // namespace cairn::repo::repo_layout
 
