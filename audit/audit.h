@@ -31,7 +31,7 @@
 #include "bagit/status.h"
 #include "repo/clock.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 

@@ -7,7 +7,7 @@
 #include "audit/audit_internal.h"
 #include "bagit/digest.h"
 #include "repo/events/event_types.h"
-#include "repo/replicate_copy.h"
+#include "repo/replicate/replicate_copy.h"
 
 namespace cairn::audit::internal {
 

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
-#include "repo/copies_queue.h"
 #include "repo/events/segments.h"
+#include "repo/replicate/copies_queue.h"
 
 namespace cairn::audit {
 namespace {

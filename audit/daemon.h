@@ -17,9 +17,9 @@
 
 #include "audit/schedule.h"
 #include "bagit/status.h"
-#include "repo/gc.h"
-#include "repo/replicate.h"
-#include "repo/repository.h"
+#include "repo/deposit/gc.h"
+#include "repo/replicate/replicate.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 

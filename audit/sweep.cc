@@ -19,7 +19,7 @@
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/lock_wait.h"
-#include "repo/repository_layout.h"
+#include "repo/site/repository_layout.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {

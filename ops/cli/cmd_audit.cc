@@ -19,7 +19,7 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

@@ -9,9 +9,9 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/catalog/catalog.h"
-#include "repo/rebuild.h"
-#include "repo/repository.h"
-#include "repo/repository_layout.h"
+#include "repo/recovery/rebuild.h"
+#include "repo/site/repository.h"
+#include "repo/site/repository_layout.h"
 
 namespace cairn::cli {
 namespace {

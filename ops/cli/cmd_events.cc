@@ -18,8 +18,8 @@
 #include "repo/events/premis.h"
 #include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
-#include "repo/restore.h"
-#include "repo/settings.h"
+#include "repo/restore/restore.h"
+#include "repo/site/settings.h"
 
 namespace cairn::cli {
 namespace {

@@ -10,8 +10,8 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
-#include "repo/gc.h"
-#include "repo/repository.h"
+#include "repo/deposit/gc.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

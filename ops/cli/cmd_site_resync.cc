@@ -11,8 +11,8 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
-#include "repo/resync.h"
-#include "repo/site_check.h"
+#include "repo/recovery/resync.h"
+#include "repo/site/site_check.h"
 
 namespace cairn::cli {
 namespace {

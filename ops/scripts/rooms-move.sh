@@ -26,7 +26,7 @@ root_files=(
   CMakeLists.txt FORMAT.md
   clock.h crash_point.h crash_point.cc file_modes.h file_modes.cc lock_wait.h lock_wait.cc
   run_pool.h run_pool.cc site_layout.h site_layout.cc site_layout_test.cc
-  site_readme.cc site_readme_test.cc key_rule.h key_rule.cc
+  site_readme.cc site_readme_test.cc key_rule.h key_rule.cc principal.h test_hooks.h test_hooks.cc
 )
 
 # room_of NAME: the room of repo/NAME ("" = stays in the root).

@@ -15,7 +15,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_util.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "repo/site_layout.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/library_deposits.h"

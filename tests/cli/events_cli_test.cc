@@ -12,7 +12,7 @@
 #include "repo/catalog/event_chain.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/events/event_types.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
