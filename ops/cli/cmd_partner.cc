@@ -12,6 +12,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "repo/replicate/settings_change.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 

@@ -10,6 +10,7 @@
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/site_log_check.h"
+#include "repo/replicate/settings_change.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 #include "repo/site/site_check.h"

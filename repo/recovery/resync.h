@@ -15,7 +15,7 @@
 //   3. Per job, every blob and tag file of the version that has a replica on
 //      the site is checked with Stat: a key that is missing or of the wrong
 //      size (or whose replica is not "ok" in the catalog) is copied from
-//      another site whose copy is ok, with replicate_internal::CopyAndVerify
+//      another site whose copy is ok, with CopyAndVerify
 //      (the source's bytes must hash to the digest, the copy is read back and
 //      re-hashed), version.pb last. Copies run on a few threads.
 //   4. Copied replicas are set ok (verified now); one PREMIS "recovery" event
@@ -69,7 +69,7 @@ struct ResyncSummary {
   uint64_t event_segments_written = 0;
   std::vector<std::string> errors;
   double seconds = 0;
-  // The settings records the site did not take (repo/settings.h); written
+  // The settings records the site did not take (repo/site/settings.h); written
   // last, after `seconds`, and not in ToText/ToJson.
   std::vector<std::string> settings_warnings;
 
@@ -78,11 +78,11 @@ struct ResyncSummary {
   nlohmann::json ToJson() const;
 };
 
-// Resyncs site `name` of `repo`. NotFound if the catalog has no such site;
-// Unavailable if the site cannot be reached or made again. Items that cannot
-// be copied (no good copy elsewhere, a source down) are counted in `failed`
-// and their jobs stay queued for a later run. Ends with the new events flushed
-// to every site and the settings written on this one.
+// Resyncs site `name` of `repo`, under the writers' lock (taken here). NotFound if the catalog has
+// no such site; Unavailable if the site cannot be reached or made again. Items that cannot be
+// copied (no good copy elsewhere, a source down) are counted in `failed` and their jobs stay queued
+// for a later run. Ends with the new events flushed to every site and the settings written on this
+// one.
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
                                  const ResyncOptions& options = {});
 

@@ -46,8 +46,7 @@ void RunOne(Repository& repo, Site& target, const std::string& target_name, Resy
       last = source.status().message();
       continue;
     }
-    replicate_internal::CopyResult r =
-        replicate_internal::CopyAndVerify(**source, target, item->copy);
+    SiteCopyResult r = CopyAndVerify(**source, target, item->copy);
     if (r.status.ok()) {
       item->outcome = r.already_present ? Outcome::kPresent : Outcome::kCopied;
       item->source = source_name;
@@ -101,16 +100,14 @@ void PlanJob(Repository& repo, const std::string& target, ResyncJob* job) {
     job->plan_error = replicas.status();
     return;
   }
-  Result<proto::Policy> policy = catalog.EffectivePolicy(j.partner());
-  job->fixity_days =
-      policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
+  job->fixity_days = catalog.FixityIntervalDays(j.partner());
   std::map<std::string, ResyncItem> items;  // by ref
   std::set<std::string> on_target;
   for (const ReplicaRecord& r : *replicas) {
     const bool blob = r.ref.kind == ReplicaRef::Kind::kBlob;
     const std::string id = blob ? "b" + r.ref.blob : "t" + std::to_string(r.ref.tag_file_id);
     ResyncItem& item = items[id];
-    replicate_internal::CopyItem& c = item.copy;
+    SiteCopyItem& c = item.copy;
     c.ref = r.ref;
     c.sha256 = r.sha256;
     c.size = r.size;

@@ -11,7 +11,7 @@
 
 #include "repo/catalog/catalog_types.h"
 #include "repo/recovery/resync.h"
-#include "repo/replicate/replicate_copy.h"
+#include "repo/replicate/site_copy.h"
 
 namespace cairn::repo {
 
@@ -22,7 +22,7 @@ namespace resync_internal {
 
 // One blob or tag file the catalog puts on the target site.
 struct ResyncItem {
-  replicate_internal::CopyItem copy;
+  SiteCopyItem copy;
   bool target_state_ok = false;  // the catalog's replica on the target is "ok"
   // kDuplicate: the same key was handled by another item of this run (a blob
   // shared by two versions): not counted twice, no second state update.

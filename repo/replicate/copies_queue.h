@@ -2,8 +2,8 @@
 // version, the sites its partner's policy wants (PlanCopySites) against the
 // sites where every blob and tag file of the version is ok; one replication
 // job per (version, wanted site) short of it. Run by Replicate before it
-// drains (repo/replicate.h), by the daemon every round, by SetPolicy and
-// AddSite (repo/settings.h) and by the catalog rebuild: whatever lost the
+// drains (repo/replicate/replicate.h), by the daemon every round, by SetPolicy and
+// AddSite (repo/site/settings.h) and by the catalog rebuild: whatever lost the
 // copies (a site rebuilt empty, a catalog rebuilt from one site, a raised
 // policy), the next drain brings them back. A copy counts only once read back.
 #ifndef CAIRN_REPO_COPIES_QUEUE_H_

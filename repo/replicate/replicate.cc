@@ -13,7 +13,7 @@
 
 #include "policies/policy.h"
 #include "repo/events/event_types.h"
-#include "repo/replicate/replicate_copy.h"
+#include "repo/replicate/site_copy.h"
 #include "repo/run_pool.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
@@ -65,12 +65,12 @@ class JobRunner {
     CAIRN_ASSIGN_OR_RETURN(VersionInfo v,
                            catalog.GetVersion(job.partner(), job.object(), job.version(), false));
     CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> replicas, catalog.ReplicasOf(v.id));
-    std::map<std::string, replicate_internal::CopyItem> items;  // by ref
+    std::map<std::string, SiteCopyItem> items;  // by ref
     for (const ReplicaRecord& r : replicas) {
       std::string id = r.ref.kind == ReplicaRef::Kind::kBlob
                            ? "b" + r.ref.blob
                            : "t" + std::to_string(r.ref.tag_file_id);
-      replicate_internal::CopyItem& item = items[id];
+      SiteCopyItem& item = items[id];
       item.ref = r.ref;
       item.sha256 = r.sha256;
       item.size = r.size;
@@ -89,7 +89,7 @@ class JobRunner {
         item.target_verified_once = true;
       }
     }
-    std::vector<replicate_internal::CopyItem*> todo;
+    std::vector<SiteCopyItem*> todo;
     for (auto& [id, item] : items) {
       if (item.target_ok) continue;
       if (!job.blob().empty() &&
@@ -104,7 +104,7 @@ class JobRunner {
     }
     // Blobs, then tag files, then version.pb: the record marks the version complete.
     std::stable_sort(todo.begin(), todo.end(), [](const auto* a, const auto* b) {
-      auto rank = [](const replicate_internal::CopyItem* i) {
+      auto rank = [](const SiteCopyItem* i) {
         return i->version_record ? 2 : i->ref.kind == ReplicaRef::Kind::kTagFile ? 1 : 0;
       };
       return rank(a) < rank(b);
@@ -112,9 +112,7 @@ class JobRunner {
     if (todo.empty()) return Status::OK();
 
     CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
-    Result<proto::Policy> policy = catalog.EffectivePolicy(job.partner());
-    uint32_t days =
-        policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
+    const uint32_t days = catalog.FixityIntervalDays(job.partner());
     JobTally tally;
     tally.target = target;
     tally.job = &job;
@@ -124,7 +122,7 @@ class JobRunner {
     // everything else is there.
     auto first_record =
         std::find_if(todo.begin(), todo.end(), [](const auto* i) { return i->version_record; });
-    std::vector<replicate_internal::CopyItem*> records(first_record, todo.end());
+    std::vector<SiteCopyItem*> records(first_record, todo.end());
     todo.erase(first_record, todo.end());
     Status copied = RunPool(todo.size(), threads_, [&](size_t i) {
       if (Cancelled()) return Status::Aborted("replication cancelled");
@@ -138,7 +136,7 @@ class JobRunner {
     }
     CAIRN_RETURN_IF_ERROR(copied);
     CAIRN_RETURN_IF_ERROR(recorded);
-    for (replicate_internal::CopyItem* item : records) {
+    for (SiteCopyItem* item : records) {
       if (Cancelled()) {
         CountCopies(tally);
         return Status::Aborted("replication cancelled");
@@ -175,7 +173,7 @@ class JobRunner {
 
   // Copies one item to the job's target from the first site that holds a
   // good copy (the job's source site first) and queues its replica record.
-  Status CopyItem(const replicate_internal::CopyItem& item, JobTally* tally) {
+  Status CopyItem(const SiteCopyItem& item, JobTally* tally) {
     const proto::Job& job = *tally->job;
     std::vector<std::string> sources = item.ok_sites;
     auto preferred = std::find(sources.begin(), sources.end(), job.source_site());
@@ -188,8 +186,7 @@ class JobRunner {
         last = source.status();
         continue;
       }
-      replicate_internal::CopyResult result =
-          replicate_internal::CopyAndVerify(**source, *tally->target, item);
+      SiteCopyResult result = CopyAndVerify(**source, *tally->target, item);
       if (!result.status.ok()) {
         last = result.status;
         if (result.target_failed) break;  // another source would not help

@@ -233,4 +233,10 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   return out;
 }
 
+std::vector<std::string> SyncSettingsAfterChange(Repository& repo, const std::string& site_name) {
+  Result<SettingsSync> sync = SyncSettings(repo, site_name);
+  if (!sync.ok()) return {"settings not written to the sites: " + sync.status().message()};
+  return sync->errors;
+}
+
 }  // namespace cairn::repo

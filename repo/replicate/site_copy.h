@@ -1,7 +1,8 @@
-// Internal to replication: copying one blob or tag file from one site to
+// The verified site-to-site copy, used by replication, resync and the auditor's repair:
+// copying one blob or tag file from one site to
 // another, then reading it back from the target and re-hashing it.
-#ifndef CAIRN_REPO_REPLICATE_COPY_H_
-#define CAIRN_REPO_REPLICATE_COPY_H_
+#ifndef CAIRN_REPO_REPLICATE_SITE_COPY_H_
+#define CAIRN_REPO_REPLICATE_SITE_COPY_H_
 
 #include <cstdint>
 #include <string>
@@ -10,10 +11,10 @@
 #include "repo/catalog/catalog_types.h"
 #include "repo/site/site.h"
 
-namespace cairn::repo::replicate_internal {
+namespace cairn::repo {
 
 // One blob or tag file of a version, as the catalog knows it.
-struct CopyItem {
+struct SiteCopyItem {
   ReplicaRef ref;
   std::string key;     // storage key, the same on every site
   std::string name;    // for messages: "blob <sha256>" or the tag file name
@@ -28,7 +29,7 @@ struct CopyItem {
   std::vector<std::string> ok_sites;  // sites whose copy the catalog says is ok
 };
 
-struct CopyResult {
+struct SiteCopyResult {
   Status status;
   bool target_failed = false;    // the error is the target's (another source won't help)
   bool already_present = false;  // a blob the target already held, verified
@@ -44,8 +45,8 @@ struct CopyResult {
 // item.target_verified_once vouches that they are this copy decayed). The
 // copy is read back from `to` and must hash to item.sha256 with item.size
 // bytes. Errors name the site at fault.
-CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item);
+SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item);
 
-}  // namespace cairn::repo::replicate_internal
+}  // namespace cairn::repo
 
-#endif  // CAIRN_REPO_REPLICATE_COPY_H_
+#endif  // CAIRN_REPO_REPLICATE_SITE_COPY_H_

@@ -1,5 +1,5 @@
 // CopyAndVerify: one streamed copy between two sites, then a read-back check.
-#include "repo/replicate/replicate_copy.h"
+#include "repo/replicate/site_copy.h"
 
 #include <unistd.h>
 
@@ -7,11 +7,11 @@
 
 #include "repo/storage/sha256_stream.h"
 
-namespace cairn::repo::replicate_internal {
+namespace cairn::repo {
 namespace {
 
 // Reads `key` back from `site` and checks size and SHA-256.
-Status Verify(Site& site, const CopyItem& item) {
+Status Verify(Site& site, const SiteCopyItem& item) {
   Sha256Stream hash;
   uint64_t size = 0;
   Status s = site.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
@@ -33,7 +33,7 @@ Status Verify(Site& site, const CopyItem& item) {
 // copied by the writer without passing through here. A failure to read the
 // source goes to `read` (and the fill returns OK, so the writer is aborted by
 // the caller); a failure to write is returned.
-Status FillFrom(Site& from, const CopyItem& item, BlobWriter& writer, CopyResult* result,
+Status FillFrom(Site& from, const SiteCopyItem& item, BlobWriter& writer, SiteCopyResult* result,
                 Status* read) {
   // The local-file path where the source claims it; its open error is the
   // read's (no second read by Read, which would double a down site's retries).
@@ -63,8 +63,8 @@ Status FillFrom(Site& from, const CopyItem& item, BlobWriter& writer, CopyResult
 
 }  // namespace
 
-CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
-  CopyResult result;
+SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
+  SiteCopyResult result;
   std::string target = "site " + to.id();
   // Site's own errors already name it.
   auto at_target = [&target](const Status& s) {
@@ -153,4 +153,4 @@ CopyResult CopyAndVerify(Site& from, Site& to, const CopyItem& item) {
   return result;
 }
 
-}  // namespace cairn::repo::replicate_internal
+}  // namespace cairn::repo
