@@ -1,5 +1,5 @@
 // `cairn catalog rebuild --from SITE [--into REPO] [--force]`: a new catalog
-// from one site alone, when the catalog is lost (see repo/rebuild.h).
+// from one site alone, when the catalog is lost (see repo/recovery/rebuild.h).
 #include <boost/filesystem.hpp>
 #include <iostream>
 #include <memory>

@@ -1,6 +1,6 @@
 // `cairn gc [--grace 24h] [--dry-run] [--site S] [--json]`: removes the blobs
 // no version references (left by refused or killed deposits), once they have
-// stayed unreferenced for the grace period (repo/gc.h).
+// stayed unreferenced for the grace period (repo/deposit/gc.h).
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -13,7 +13,7 @@
 // A bad deposit is refused whole: nothing of it stays visible, and the report
 // names each file and rule. The blobs it newly wrote are removed at once when
 // no other writer is in flight, else left to `cairn gc` (another deposit may
-// have adopted them: repo/gc.h). A deposit killed at any point leaves no
+// have adopted them: repo/deposit/gc.h). A deposit killed at any point leaves no
 // visible object (the catalog commit is the visibility point) and running it
 // again completes it.
 //

@@ -69,7 +69,7 @@ Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* s
 // deposit's shared writers' lock) can be made exclusive at once: then no other
 // deposit is in flight, so none can have adopted one of those blobs ("already
 // there") without the catalog listing it yet. Otherwise the blobs stay for
-// `cairn gc` (repo/gc.h). Best effort; `lock` may be released on return.
+// `cairn gc` (repo/deposit/gc.h). Best effort; `lock` may be released on return.
 void AbandonIngest(Catalog& catalog, Site& site, Repository::WriterLock& lock, Ingest* ingest);
 
 // Two events per blob the deposit found damaged on `site` and replaced with

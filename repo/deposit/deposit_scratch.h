@@ -6,7 +6,7 @@
 // SHA-256, whether this deposit created the blob, and for a folder deposit the digests of the other
 // manifest algorithms). The commit reads it back in path order to write the manifests, version.pb
 // and the catalog rows. The same database holds the index of the bag's payload manifests (tables
-// mi_*, repo/disk_manifest_index.h).
+// mi_*, repo/deposit/disk_manifest_index.h).
 //
 // A running deposit holds an exclusive flock(2) on its scratch file; the
 // file is removed when the deposit ends, and one a killed deposit left is
@@ -68,7 +68,7 @@ class DepositScratch {
 
   const std::string& path() const { return path_; }
   // The scratch database, for other per-file tables of the deposit (the
-  // manifest index, repo/disk_manifest_index.h); valid while this lives.
+  // manifest index, repo/deposit/disk_manifest_index.h); valid while this lives.
   ScratchStore* store() { return store_.get(); }
 
  private:

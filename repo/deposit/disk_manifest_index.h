@@ -3,7 +3,7 @@
 // 3: a deposit's peak memory does not grow with its file count). Same answers
 // and findings as bagit::MemoryManifestIndex, entry ids included.
 //
-// The tables live in a deposit's scratch database (repo/deposit_scratch.h),
+// The tables live in a deposit's scratch database (repo/deposit/deposit_scratch.h),
 // written through repo/catalog/manifest_store.h: `mi_entry` (one row per
 // distinct path of the finished manifests) and `mi_tail` (the lines new in
 // the manifest being read, merged in path order when it ends). Nothing is

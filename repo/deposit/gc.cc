@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "bagit/time_text.h"
 #include "proto/version.pb.h"
 #include "repo/events/event_types.h"
 #include "repo/events/premis.h"
@@ -64,7 +65,7 @@ proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
                    .detail = "sha256 " + blob.sha256 + ": removed blob (" +
                              std::to_string(blob.size) + " bytes) from site " + blob.site +
                              ": no version in the catalog references it, unreferenced since " +
-                             FormatEventTime(blob.since_micros) + " (grace " +
+                             FormatUtc(blob.since_micros, TimeText::kMicros) + " (grace " +
                              GcDurationText(options.grace_micros) + ")"});
 }
 
@@ -174,12 +175,13 @@ std::string GcReport::ToText() const {
   const std::string verb = dry_run ? "would remove" : "removed";
   for (const GcBlob& b : removed) {
     out += verb + " blob " + b.sha256 + " from site " + b.site + " (" + std::to_string(b.size) +
-           " bytes, unreferenced since " + FormatEventTime(b.since_micros) + ")\n";
+           " bytes, unreferenced since " + FormatUtc(b.since_micros, TimeText::kMicros) + ")\n";
   }
   for (const GcBlob& b : waiting) {
     out += "kept for now: blob " + b.sha256 + " on site " + b.site + " (" + std::to_string(b.size) +
-           " bytes), unreferenced since " + FormatEventTime(b.since_micros) + ": removable after " +
-           FormatEventTime(b.since_micros + grace_micros) + "\n";
+           " bytes), unreferenced since " + FormatUtc(b.since_micros, TimeText::kMicros) +
+           ": removable after " + FormatUtc(b.since_micros + grace_micros, TimeText::kMicros) +
+           "\n";
   }
   for (const std::string& v : unknown_versions) out += "warning: " + v + "\n";
   for (const std::string& e : errors) out += "error: " + e + "\n";
@@ -198,7 +200,7 @@ nlohmann::json GcReport::ToJson() const {
       a.push_back({{"site", b.site},
                    {"sha256", b.sha256},
                    {"size", b.size},
-                   {"unreferenced_since", FormatEventTime(b.since_micros)}});
+                   {"unreferenced_since", FormatUtc(b.since_micros, TimeText::kMicros)}});
     }
     return a;
   };

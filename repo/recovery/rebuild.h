@@ -12,7 +12,7 @@
 //   - replicas on that site: "ok" when the key is listed with the right size,
 //     "missing" otherwise, never verified (last_verified 0, next_due now), so
 //     the auditor checks them first ("verified lazily");
-//   - the settings from the site's settings/ records (repo/settings.h):
+//   - the settings from the site's settings/ records (repo/site/settings.h):
 //     sites with URLs and regions, partners with names, policies, audit
 //     schedules; the default policy `copies: 2` when none is kept there;
 //   - the replication jobs the policies want (ReconcileCopies): for the

@@ -179,6 +179,7 @@ Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::st
 
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
                                  const ResyncOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
   const auto started = std::chrono::steady_clock::now();
   Catalog& catalog = repo.catalog();
   ResyncSummary summary;

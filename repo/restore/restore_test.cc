@@ -9,9 +9,9 @@
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
-#include "repo/catalog/catalog_test_util.h"
-#include "repo/restore/restore_testing.h"
+#include "repo/restore/restore_test_util.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {

@@ -1,7 +1,7 @@
 // Helpers for the catalog tests: a fresh catalog file in a temp folder with a
 // fake clock, small version builders, and raw SQL access (CatalogTestAccess).
-#ifndef CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
-#define CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
+#ifndef CAIRN_TESTS_UTIL_CATALOG_FIXTURE_H_
+#define CAIRN_TESTS_UTIL_CATALOG_FIXTURE_H_
 
 #include <gtest/gtest.h>
 
@@ -10,26 +10,22 @@
 
 #include "bagit/digest.h"
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_access.h"
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
-namespace cairn::repo {
-
-// Raw SQL on a catalog's own connection, for tests only (Catalog::db() is
-// private: production code goes through the Catalog's methods).
-struct CatalogTestAccess {
-  static sql::Db& Db(Catalog& catalog) { return catalog.db(); }
-};
-
-}  // namespace cairn::repo
-
-namespace cairn::repo::testing {
+namespace cairn::testing {
 
 // Hex SHA-256 of `content` (a blob name).
-inline std::string Sha(const std::string& content) {
-  return bagit::HashBytes(content,
-                          bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-}
+inline std::string Sha(const std::string& content) { return repo::Sha256Hex(content); }
+
+using repo::Catalog;
+using repo::CatalogOptions;
+using repo::FakeClock;
+using repo::FileEntry;
+using repo::NewVersion;
+using repo::TagFileEntry;
 
 class CatalogTest : public ::testing::Test {
  protected:
@@ -69,11 +65,11 @@ class CatalogTest : public ::testing::Test {
     return v;
   }
 
-  cairn::testing::TempDir dir_;
+  TempDir dir_;
   FakeClock clock_;
   std::unique_ptr<Catalog> catalog_;
 };
 
-}  // namespace cairn::repo::testing
+}  // namespace cairn::testing
 
-#endif  // CAIRN_REPO_CATALOG_CATALOG_TEST_UTIL_H_
+#endif  // CAIRN_TESTS_UTIL_CATALOG_FIXTURE_H_

@@ -2,8 +2,8 @@
 // and store it in a real repository (posix sites, SQLite catalog) through the
 // Site and Catalog APIs, the way a deposit leaves it (blobs, tag files, then
 // version.pb, then one catalog transaction). Header-only, for tests.
-#ifndef CAIRN_REPO_RESTORE_TESTING_H_
-#define CAIRN_REPO_RESTORE_TESTING_H_
+#ifndef CAIRN_REPO_RESTORE_RESTORE_TEST_UTIL_H_
+#define CAIRN_REPO_RESTORE_RESTORE_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 
@@ -16,13 +16,17 @@
 #include "proto/version.pb.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
 
-namespace cairn::repo::testing {
+namespace cairn::testing {
 
-inline std::string Sha256Hex(const std::string& bytes) {
-  return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-}
+using repo::Catalog;
+using repo::FileEntry;
+using repo::NewVersion;
+using repo::Repository;
+using repo::Sha256Hex;
+using repo::TagFileEntry;
 
 // A bag held in memory: payload path -> bytes, tag file name -> bytes.
 struct MemoryBag {
@@ -110,7 +114,7 @@ inline uint32_t StoreBag(Repository& repo, const std::string& partner, const std
                          : site.status();
     EXPECT_OK(s);
   }
-  v.tag_files.push_back(TagFileEntry{0, std::string(layout::kVersionRecordName),
+  v.tag_files.push_back(TagFileEntry{0, std::string(repo::layout::kVersionRecordName),
                                      record_bytes.size(), Sha256Hex(record_bytes)});
   auto inserted = catalog.InsertVersion(v);
   EXPECT_OK(inserted);
@@ -123,6 +127,6 @@ inline std::string SiteFile(const Repository& repo, const std::string& site,
   return repo.root() + "/sites/" + site + "/" + key;
 }
 
-}  // namespace cairn::repo::testing
+}  // namespace cairn::testing
 
-#endif  // CAIRN_REPO_RESTORE_TESTING_H_
+#endif  // CAIRN_REPO_RESTORE_RESTORE_TEST_UTIL_H_
