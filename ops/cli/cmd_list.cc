@@ -10,7 +10,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
-#include "repo/inventory.h"
+#include "repo/catalog/inventory.h"
 
 namespace cairn::cli {
 namespace {

@@ -14,8 +14,8 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
-#include "repo/inventory.h"
-#include "repo/restore.h"
+#include "repo/catalog/inventory.h"
+#include "repo/restore/restore.h"
 
 namespace cairn::cli {
 namespace {

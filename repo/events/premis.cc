@@ -46,7 +46,7 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
   x << "    <premis:eventType authority=\"eventType\" authorityURI=\"" << kEventTypeScheme << "\"";
   if (!e.type_uri().empty()) x << " valueURI=\"" << XmlEscape(e.type_uri()) << "\"";
   x << ">" << XmlEscape(e.type()) << "</premis:eventType>\n";
-  x << "    <premis:eventDateTime>" << FormatEventTime(e.time_unix_micros())
+  x << "    <premis:eventDateTime>" << FormatUtc(e.time_unix_micros(), TimeText::kMicros)
     << "</premis:eventDateTime>\n";
   std::string detail = "seq=" + std::to_string(e.seq());
   if (!e.file().empty()) detail += "; file=\"" + e.file() + "\"";
@@ -144,10 +144,6 @@ std::string ToHex(const std::string& bytes) {
   return out;
 }
 
-std::string FormatEventTime(int64_t unix_micros) {
-  return FormatUtc(unix_micros, TimeText::kMicros);
-}
-
 std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -220,7 +216,7 @@ nlohmann::json EventToJson(const proto::Event& e) {
   j["id"] = e.id();
   j["type"] = e.type();
   if (!e.type_uri().empty()) j["type_uri"] = e.type_uri();
-  j["time"] = FormatEventTime(e.time_unix_micros());
+  j["time"] = FormatUtc(e.time_unix_micros(), TimeText::kMicros);
   j["agent"] = AgentId(e);
   if (!e.user().empty()) j["user"] = e.user();
   if (!e.role().empty()) j["role"] = e.role();
@@ -237,8 +233,9 @@ nlohmann::json EventToJson(const proto::Event& e) {
 }
 
 std::string EventToText(const proto::Event& e) {
-  std::string line = std::to_string(e.seq()) + " " + FormatEventTime(e.time_unix_micros()) + " " +
-                     e.type() + " " + e.outcome();
+  std::string line = std::to_string(e.seq()) + " " +
+                     FormatUtc(e.time_unix_micros(), TimeText::kMicros) + " " + e.type() + " " +
+                     e.outcome();
   if (std::string ref = ObjectRef(e); !ref.empty()) line += " " + ref;
   if (!e.file().empty()) line += " file=" + e.file();
   if (!e.site().empty()) line += " site=" + e.site();

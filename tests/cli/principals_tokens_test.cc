@@ -9,7 +9,7 @@
 
 #include "repo/access/tokens.h"
 #include "repo/catalog/catalog.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
