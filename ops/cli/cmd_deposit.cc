@@ -18,8 +18,8 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
-#include "repo/deposit.h"
-#include "repo/repository.h"
+#include "repo/deposit/deposit.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

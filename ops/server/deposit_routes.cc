@@ -9,10 +9,10 @@
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
-#include "repo/deposit.h"
-#include "repo/repository.h"
-#include "repo/repository_layout.h"
-#include "repo/restore.h"
+#include "repo/deposit/deposit.h"
+#include "repo/site/repository.h"
+#include "repo/site/repository_layout.h"
+#include "repo/restore/restore.h"
 
 namespace cairn::server {
 namespace {
