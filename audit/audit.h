@@ -31,7 +31,7 @@
 #include "bagit/status.h"
 #include "repo/clock.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 
@@ -169,9 +169,9 @@ struct AuditReport {
   bool HasProblems() const;
 };
 
-// Runs one sweep, then copies its events to the sites' logs (unless
-// !options.flush_events). Returns an error only when the sweep could not run
-// (bad options, catalog failure); every storage problem is a finding.
+// Runs one sweep under the writers' lock (taken here), then copies its events to the sites' logs
+// (unless !options.flush_events). Returns an error only when the sweep could not run (bad options,
+// catalog failure); every storage problem is a finding.
 Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options);
 
 }  // namespace cairn::audit

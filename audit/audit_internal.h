@@ -18,7 +18,7 @@
 #include "proto/event.pb.h"
 #include "repo/catalog/catalog_audit.h"
 #include "repo/events/event_types.h"
-#include "repo/site.h"
+#include "repo/site/site.h"
 
 namespace cairn::audit::internal {
 

@@ -9,9 +9,10 @@
 
 #include "audit/audit.h"
 #include "bagit/digest.h"
-#include "repo/catalog/catalog_test_util.h"
 #include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 #include "tests/util/deposit_fixture.h"
 
 namespace cairn::audit {
@@ -34,9 +35,7 @@ class AuditTest : public cairn::testing::DepositTest {
     Run("acme", folder.string());
   }
 
-  static std::string Sha(const std::string& s) {
-    return bagit::HashBytes(s, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-  }
+  static std::string Sha(const std::string& bytes) { return repo::Sha256Hex(bytes); }
   fs::path BlobPath(const std::string& site, const std::string& content) const {
     return SitePath(site) / repo::layout::BlobKey(Sha(content));
   }

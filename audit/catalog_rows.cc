@@ -6,7 +6,7 @@
 
 #include "bagit/digest.h"
 #include "proto/version.pb.h"
-#include "repo/site.h"
+#include "repo/site/site.h"
 
 namespace cairn::audit {
 namespace {

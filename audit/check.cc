@@ -7,7 +7,7 @@
 #include "audit/audit_internal.h"
 #include "bagit/digest.h"
 #include "repo/events/event_types.h"
-#include "repo/replicate_copy.h"
+#include "repo/replicate/site_copy.h"
 
 namespace cairn::audit::internal {
 
@@ -121,7 +121,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
       why += "; site " + other.site + ": " + verified.detail;
       continue;
     }
-    repo::replicate_internal::CopyItem item;
+    repo::SiteCopyItem item;
     item.ref = copy.ref;
     item.key = copy.key;
     item.name = copy.ref.kind == repo::ReplicaRef::Kind::kBlob ? "blob " + copy.sha256
@@ -132,8 +132,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
     item.target_verified_once = copy.verified_once;
     // A blob on the target is read back first, never removed unseen: kept if it
     // verifies now (repaired meanwhile), replaced through Site if still bad.
-    repo::replicate_internal::CopyResult copied =
-        repo::replicate_internal::CopyAndVerify(**source, **target, item);
+    repo::SiteCopyResult copied = repo::CopyAndVerify(**source, **target, item);
     if (!copied.status.ok()) {
       why += "; copy from site " + other.site + ": " + copied.status.ToString();
       if (copied.target_failed) {

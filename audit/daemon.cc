@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
-#include "repo/copies_queue.h"
 #include "repo/events/segments.h"
+#include "repo/replicate/copies_queue.h"
 
 namespace cairn::audit {
 namespace {
@@ -156,6 +156,9 @@ std::string MaybeCollectGarbage(repo::Repository& repo, const DaemonOptions& opt
 }
 
 Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options) {
+  // The whole round under the writers' lock: released before MaybeCollectGarbage, which
+  // wants it alone.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<repo::Repository::WriterLock> lock, repo.LockForWriting());
   DaemonRound round;
   ScheduleRunOptions schedule_options;
   schedule_options.user = options.user;

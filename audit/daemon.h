@@ -17,9 +17,9 @@
 
 #include "audit/schedule.h"
 #include "bagit/status.h"
-#include "repo/gc.h"
-#include "repo/replicate.h"
-#include "repo/repository.h"
+#include "repo/deposit/gc.h"
+#include "repo/replicate/replicate.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 
@@ -33,7 +33,7 @@ struct DaemonOptions {
   // run stops after the copies in flight (verified ones count) and goes back
   // to the queue (repo::ReplicationOptions::cancel).
   std::atomic<bool>* cancel = nullptr;
-  // The garbage collector (repo/gc.h) runs after a round once this long has
+  // The garbage collector (repo/deposit/gc.h) runs after a round once this long has
   // passed since the daemon's last collection (the first round collects);
   // 0: never. It never waits for the writers' lock: a round whose deposits
   // (or other writers) hold it skips gc and the next round tries again.
@@ -60,7 +60,8 @@ struct DaemonRound {
   std::string Summary() const;
 };
 
-// Runs one round. Returns an error only when the catalog itself fails.
+// Runs one round, under the repository's writers' lock (taken and released here).
+// Returns an error only when the catalog itself fails (or the lock cannot be taken).
 Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& options);
 
 // The daemon's gc step: when options.gc_interval_micros has passed since

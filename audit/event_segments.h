@@ -7,7 +7,7 @@
 
 #include "audit/audit.h"
 #include "bagit/status.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "audit/audit.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::audit {
 

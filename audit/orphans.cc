@@ -7,7 +7,7 @@
 #include <tuple>
 #include <unordered_set>
 
-#include "repo/site.h"
+#include "repo/site/site.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {

@@ -5,7 +5,7 @@
 
 #include "audit/sample.h"
 #include "repo/catalog/catalog.h"
-#include "repo/settings.h"
+#include "repo/site/settings.h"
 
 namespace cairn::audit {
 namespace {

@@ -19,7 +19,7 @@
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/lock_wait.h"
-#include "repo/repository_layout.h"
+#include "repo/site/repository_layout.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {
@@ -104,10 +104,7 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = intervals_.find(partner);
   if (it != intervals_.end()) return it->second;
-  Result<proto::Policy> policy = repo_.catalog().EffectivePolicy(partner);
-  uint32_t days =
-      policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
-  int64_t micros = int64_t{days} * repo::kMicrosPerDay;
+  int64_t micros = int64_t{repo_.catalog().FixityIntervalDays(partner)} * repo::kMicrosPerDay;
   intervals_[partner] = micros;
   return micros;
 }
@@ -404,6 +401,9 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
 }  // namespace
 
 Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options) {
+  // Repairs, events and replica states are writes: the writers' lock (shared with other
+  // writers, kept out while gc or a rebuild holds it alone).
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<repo::Repository::WriterLock> lock, repo.LockForWriting());
   if (!options.scope.object.empty() && options.scope.partner.empty()) {
     return Status::InvalidArgument("an object scope needs its partner (--object PARTNER/OBJECT)");
   }

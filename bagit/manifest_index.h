@@ -9,7 +9,7 @@
 //     digests as binary columns, sorted for binary search): about 120 bytes
 //     per file in practice, so a million-file bag costs about 120 MiB. Used by
 //     `cairn bag validate` and every caller that does not choose otherwise.
-//   - repo::DiskManifestIndex (repo/disk_manifest_index.h): the same entries in
+//   - repo::DiskManifestIndex (repo/deposit/disk_manifest_index.h): the same entries in
 //     a throwaway SQLite file with a bounded page cache, so memory does not
 //     grow with the number of entries. Used by `cairn deposit`.
 #ifndef CAIRN_BAGIT_MANIFEST_INDEX_H_

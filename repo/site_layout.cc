@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "bagit/report.h"
-#include "repo/storage/backend.h"
+#include "repo/key_rule.h"
 
 namespace cairn::repo::layout {
 namespace {

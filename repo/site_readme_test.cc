@@ -8,7 +8,7 @@
 
 #include "bagit/digest.h"
 #include "bagit/validator.h"
-#include "repo/site.h"
+#include "repo/site/site.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"

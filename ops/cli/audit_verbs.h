@@ -8,7 +8,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 

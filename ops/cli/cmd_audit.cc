@@ -19,7 +19,7 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {
@@ -65,8 +65,6 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Repository& r = **repository;
-  auto lock = r.LockForWriting();  // repairs write to sites
-  if (!lock.ok()) return ReportError(lock.status());
   struct sigaction action {};
   action.sa_handler = StopAudit;
   sigemptyset(&action.sa_mask);

@@ -19,7 +19,7 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
-#include "policies/policy.h"
+#include "repo/clock.h"
 #include "repo/site_layout.h"
 #include "repo/test_hooks.h"
 
@@ -127,10 +127,8 @@ void WarnIfRateTooLow(repo::Repository& r, const audit::Schedule& s) {
   int64_t window = s.every_micros;
   std::string window_name = "--every " + audit::FormatDuration(s.every_micros);
   if (s.mode != audit::AuditMode::kAll) {
-    Result<proto::Policy> policy = r.catalog().EffectivePolicy(s.scope.partner);
-    const uint32_t days =
-        policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
-    window = int64_t{days} * 86'400'000'000;
+    const uint32_t days = r.catalog().FixityIntervalDays(s.scope.partner);
+    window = int64_t{days} * repo::kMicrosPerDay;
     window_name = "the fixity interval of " + std::to_string(days) + " days";
   }
   if (needed <= window) return;

@@ -1,5 +1,5 @@
 // `cairn catalog rebuild --from SITE [--into REPO] [--force]`: a new catalog
-// from one site alone, when the catalog is lost (see repo/rebuild.h).
+// from one site alone, when the catalog is lost (see repo/recovery/rebuild.h).
 #include <boost/filesystem.hpp>
 #include <iostream>
 #include <memory>
@@ -9,9 +9,9 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
 #include "repo/catalog/catalog.h"
-#include "repo/rebuild.h"
-#include "repo/repository.h"
-#include "repo/repository_layout.h"
+#include "repo/recovery/rebuild.h"
+#include "repo/site/repository.h"
+#include "repo/site/repository_layout.h"
 
 namespace cairn::cli {
 namespace {

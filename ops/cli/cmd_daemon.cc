@@ -67,11 +67,8 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
   int64_t last_gc = 0;
   int exit_code = kExitOk;
   while (!g_daemon_stop.load()) {
-    Result<audit::DaemonRound> round = [&]() -> Result<audit::DaemonRound> {
-      CAIRN_ASSIGN_OR_RETURN(auto lock, r.LockForWriting());
-      return audit::RunDaemonRound(r, options);
-    }();
-    if (round.ok()) {  // gc after the round's own lock is released (it wants it exclusive)
+    Result<audit::DaemonRound> round = audit::RunDaemonRound(r, options);
+    if (round.ok()) {  // gc after the round, whose writers' lock is released (gc wants it alone)
       std::string gc = audit::MaybeCollectGarbage(r, options, &last_gc, &round->problems);
       if (!gc.empty() && !g.quiet) Log(gc);
     }

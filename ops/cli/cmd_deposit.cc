@@ -20,8 +20,8 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/client/deposit_upload.h"
-#include "repo/deposit.h"
-#include "repo/repository.h"
+#include "repo/deposit/deposit.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
@@ -19,8 +20,9 @@
 #include "repo/events/premis.h"
 #include "repo/events/site_log_check.h"
 #include "repo/events/witness.h"
-#include "repo/restore.h"
-#include "repo/settings.h"
+#include "repo/replicate/settings_change.h"
+#include "repo/restore/restore.h"
+#include "repo/site/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -210,14 +212,14 @@ int RunTrustList(const EventsFlags& f, const Globals& g) {
     for (const repo::WitnessKeyRecord& k : *keys) {
       list.push_back({{"public_key", k.public_key_hex},
                       {"label", k.label},
-                      {"added", repo::FormatEventTime(k.added_micros)}});
+                      {"added", FormatUtc(k.added_micros, TimeText::kMicros)}});
     }
     std::cout << list.dump(2) << "\n";
     return kExitOk;
   }
   for (const repo::WitnessKeyRecord& k : *keys) {
-    std::cout << k.public_key_hex << " " << repo::FormatEventTime(k.added_micros) << " " << k.label
-              << "\n";
+    std::cout << k.public_key_hex << " " << FormatUtc(k.added_micros, TimeText::kMicros) << " "
+              << k.label << "\n";
   }
   return kExitOk;
 }

@@ -1,6 +1,6 @@
 // `cairn gc [--grace 24h] [--dry-run] [--site S] [--json]`: removes the blobs
 // no version references (left by refused or killed deposits), once they have
-// stayed unreferenced for the grace period (repo/gc.h).
+// stayed unreferenced for the grace period (repo/deposit/gc.h).
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,8 +10,8 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
-#include "repo/gc.h"
-#include "repo/repository.h"
+#include "repo/deposit/gc.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

@@ -12,7 +12,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
-#include "repo/inventory.h"
+#include "repo/catalog/inventory.h"
 
 namespace cairn::cli {
 namespace {

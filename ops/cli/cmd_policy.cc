@@ -21,8 +21,9 @@
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
 #include "policies/policy.h"
-#include "repo/repository.h"
-#include "repo/settings.h"
+#include "repo/replicate/settings_change.h"
+#include "repo/site/repository.h"
+#include "repo/site/settings.h"
 
 namespace cairn::cli {
 namespace {

@@ -35,9 +35,9 @@ int RunPrincipalAdd(const PrincipalFlags& f, const Globals& g) {
   }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
-  repo::PrincipalRecord added;
-  auto change = repo::access::AddPrincipal(**repository, f.name, *role, f.partner, &added);
+  auto change = repo::access::AddPrincipal(**repository, f.name, *role, f.partner);
   if (!change.ok()) return ReportError(change.status());
+  const repo::PrincipalRecord& added = change->principal;
   if (!g.quiet) {
     std::cout << "added principal " << added.name << " (" << repo::RoleName(added.role)
               << (added.partner.empty() ? "" : " of partner " + added.partner) << ")\n";

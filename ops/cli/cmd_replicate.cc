@@ -12,8 +12,8 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
-#include "repo/replicate.h"
-#include "repo/repository.h"
+#include "repo/replicate/replicate.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
-#include "repo/restore.h"
+#include "repo/restore/restore.h"
 
 namespace cairn::cli {
 namespace {

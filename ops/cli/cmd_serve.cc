@@ -15,8 +15,8 @@
 #include "repo/access/tokens.h"
 #include "repo/catalog/catalog.h"
 #include "repo/principal.h"
-#include "repo/repository.h"
-#include "repo/repository_layout.h"
+#include "repo/site/repository.h"
+#include "repo/site/repository_layout.h"
 
 namespace cairn::cli {
 namespace {

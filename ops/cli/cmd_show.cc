@@ -18,8 +18,8 @@
 #include "ops/cli/verbs.h"
 #include "ops/server/copy_tally.h"
 #include "ops/server/json_views.h"
-#include "repo/inventory.h"
-#include "repo/restore.h"
+#include "repo/catalog/inventory.h"
+#include "repo/restore/restore.h"
 
 namespace cairn::cli {
 namespace {

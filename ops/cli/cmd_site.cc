@@ -12,9 +12,10 @@
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
 #include "repo/events/site_log_check.h"
-#include "repo/repository.h"
-#include "repo/settings.h"
-#include "repo/site_check.h"
+#include "repo/replicate/settings_change.h"
+#include "repo/site/repository.h"
+#include "repo/site/settings.h"
+#include "repo/site/site_check.h"
 
 namespace cairn::cli {
 namespace {

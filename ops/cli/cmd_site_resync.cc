@@ -1,5 +1,5 @@
 // `cairn site resync NAME [--init] [--create-bucket] [--json]`: put back everything a lost or
-// replaced site should hold, from the other sites, verified (see repo/resync.h).
+// replaced site should hold, from the other sites, verified (see repo/recovery/resync.h).
 #include <unistd.h>
 
 #include <iostream>
@@ -11,8 +11,8 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
-#include "repo/resync.h"
-#include "repo/site_check.h"
+#include "repo/recovery/resync.h"
+#include "repo/site/site_check.h"
 
 namespace cairn::cli {
 namespace {
@@ -49,8 +49,6 @@ void PrintMarkerRecovery(const std::string& site, bool init) {
 int RunResync(const ResyncFlags& f, const Globals& g) {
   auto repo = OpenRepository(g);
   if (!repo.ok()) return ReportError(repo.status());
-  auto lock = (*repo)->LockForWriting();
-  if (!lock.ok()) return ReportError(lock.status());
   if (f.create_bucket) {
     auto record = (*repo)->catalog().GetSite(f.name);
     if (!record.ok()) return ReportError(record.status());

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "bagit/time_text.h"
-#include "repo/copies_queue.h"
+#include "repo/replicate/copies_queue.h"
 
 namespace cairn::cli {
 

@@ -11,7 +11,7 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 
 namespace cairn::cli {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "repo/inventory.h"
+#include "repo/catalog/inventory.h"
 
 namespace cairn::cli {
 

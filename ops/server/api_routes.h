@@ -19,7 +19,8 @@ void AddReadRoutes(Router& router, const std::string& repo_root);
 // /v1/partners.
 void AddAdminRoutes(Router& router, const std::string& repo_root);
 
-// POST /v1/deposits/{partner}/{object}: a serialized bag streamed in the body.
+// POST /v1/deposits/{partner}/{object}: a serialized bag streamed in the body; GET
+// /v1/objects/{partner}/{object}/versions/{version}/content: a version as a tar.
 void AddDepositRoutes(Router& router, const std::string& repo_root);
 
 // Every route of the API.

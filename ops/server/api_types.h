@@ -53,6 +53,8 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string body_file;  // when set: this file is the body (streamed), removed once sent
+  std::string filename;   // Content-Disposition: attachment; filename="..." when set
   std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
   std::string principal;               // for the access log: who asked ("-" when nobody)
 };

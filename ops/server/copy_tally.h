@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "repo/inventory.h"
+#include "repo/catalog/inventory.h"
 
 namespace cairn::views {
 

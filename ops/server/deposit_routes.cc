@@ -1,13 +1,18 @@
-// POST /v1/deposits/{partner}/{object}: a serialized bag (tar, tar.gz or zip) streamed in the
-// body, spooled by the server to the repository's tmp folder, then deposited by the library's
-// deposit of a serialized bag, as `cairn deposit PARTNER FILE --id OBJECT --json` does.
+// Content in and out: POST /v1/deposits/{partner}/{object}, a serialized bag (tar, tar.gz or
+// zip) streamed in the body, spooled by the server to the repository's tmp folder, then
+// deposited by the library's deposit of a serialized bag, as `cairn deposit PARTNER FILE --id
+// OBJECT --json` does; GET .../versions/{n}/content, the version restored as a tar.
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
-#include "repo/deposit.h"
-#include "repo/repository.h"
+#include "repo/deposit/deposit.h"
+#include "repo/site/repository.h"
+#include "repo/site/repository_layout.h"
+#include "repo/restore/restore.h"
 
 namespace cairn::server {
 namespace {
@@ -49,6 +54,31 @@ Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) 
   return answer;
 }
 
+// `cairn restore PARTNER/OBJECT@vN --format tar`, restored into REPO/tmp and sent from there.
+Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r) {
+  const std::string& partner = r.path.at("partner");
+  CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kReadContent, partner));
+  repo::RestoreRequest request;
+  request.partner = partner;
+  request.object = r.path.at("object");
+  request.version = static_cast<uint32_t>(std::stoul(r.path.at("version")));
+  request.dest = repo::repo_layout::DownloadSpoolPath(root, r.request_id);
+  request.format = repo::RestoreFormat::kTar;
+  request.user = r.principal.name;
+  request.agent_version = CAIRN_VERSION;
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  Result<repo::RestoreReport> report = repo::Restore(*repository, request);
+  if (!report.ok()) {
+    ::unlink(request.dest.c_str());
+    return report.status();
+  }
+  ApiResponse answer;
+  answer.content_type = "application/x-tar";
+  answer.body_file = request.dest;
+  answer.filename = report->bag_name + ".tar";
+  return answer;
+}
+
 }  // namespace
 
 void AddDepositRoutes(Router& router, const std::string& root) {
@@ -59,6 +89,9 @@ void AddDepositRoutes(Router& router, const std::string& root) {
   deposit.streams_body = true;
   deposit.admit = AdmitDeposit;
   router.Add(std::move(deposit));
+  router.Add({"GET", "/v1/objects/{partner}/{object}/versions/{version}/content",
+              "one version of an object as a bag in a tar (as cairn restore --format tar)",
+              [root](const ApiRequest& r) { return VersionContent(root, r); }});
 }
 
 }  // namespace cairn::server

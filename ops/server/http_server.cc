@@ -61,6 +61,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   ~Session() override {
     RemoveSpool();
+    RemoveDownload();
     state_.connections--;
     std::lock_guard<std::mutex> lock(state_.mu);
     state_.sessions.erase(id_);
@@ -277,18 +278,52 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.body() = std::move(answer.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
-    const size_t bytes = response_.body().size();
+    size_t bytes = response_.body().size();
+    if (!answer.body_file.empty()) {
+      download_ = answer.body_file;
+      file_response_.emplace(response_.base());
+      if (!answer.filename.empty()) {
+        file_response_->set(http::field::content_disposition,
+                            "attachment; filename=\"" + answer.filename + "\"");
+      }
+      beast::error_code ec;
+      file_response_->body().open(download_.c_str(), beast::file_mode::scan, ec);
+      if (ec) {
+        RemoveDownload();
+        return Answer(ErrorResponse(500, "IOError", "cannot read the restored content", id), id,
+                      method, target, false);
+      }
+      file_response_->prepare_payload();
+      bytes = file_response_->body().size();
+    }
     int64_t ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
     state_.Log(AccessLogLine(id, peer_, answer.principal.empty() ? "-" : answer.principal, method,
                              target, answer.status, bytes, ms),
                /*access=*/true);
     beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    if (!download_.empty()) return WriteFile(keep_alive);
     http::async_write(stream_, response_,
                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) return self->Close();
                         self->ReadHeader();
                       });
+  }
+
+  void WriteFile(bool keep_alive) {
+    http::async_write(stream_, *file_response_,
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        self->file_response_.reset();
+                        self->RemoveDownload();
+                        if (ec || !keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void RemoveDownload() {
+    if (download_.empty()) return;
+    ::unlink(download_.c_str());
+    download_.clear();
   }
 
   // Ends the connection politely (TLS close_notify, or a TCP half-close).
@@ -319,7 +354,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::request_parser<http::file_body>> upload_;  // a streamed body
   std::string spool_;        // where upload_ writes; removed once answered
   uint64_t body_limit_ = 0;  // of the request being read
-  std::shared_ptr<http::response<http::empty_body>> continue_;  // "100 Continue" being sent
+  std::optional<http::response<http::file_body>> file_response_;  // an answer sent from a file
+  std::string download_;                                          // that file; removed once sent
+  std::shared_ptr<http::response<http::empty_body>> continue_;    // "100 Continue" being sent
   http::response<http::string_body> response_;
   std::optional<net::steady_timer> delay_;
 };

@@ -11,7 +11,7 @@
 #include "bagit/status.h"
 #include "proto/policy.pb.h"
 #include "repo/catalog/catalog.h"
-#include "repo/inventory.h"
+#include "repo/catalog/inventory.h"
 
 namespace cairn::views {
 

@@ -10,8 +10,8 @@
 #include "repo/access/authorize.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
-#include "repo/inventory.h"
-#include "repo/repository.h"
+#include "repo/catalog/inventory.h"
+#include "repo/site/repository.h"
 
 namespace cairn::server {
 namespace {

@@ -394,6 +394,29 @@ TEST_F(ServeTest, DepositsASerializedBagStreamedInTheBody) {
   EXPECT_EQ(huge.status, 413) << huge.body;
   EXPECT_TRUE(SpooledUploads(Root()).empty());
   EXPECT_EQ(Get("/v1/whoami", dora).status, 200);
+
+  // And back out: the version as a tar, its payload as uploaded.
+  HttpAnswer content = Get("/v1/objects/acme/uploaded-box/versions/1/content", dora);
+  ASSERT_EQ(content.status, 200) << content.body;
+  EXPECT_EQ(content.headers["content-type"], "application/x-tar");
+  const std::string disposition = content.headers["content-disposition"];
+  const size_t name_at = disposition.find("filename=\"");
+  ASSERT_NE(name_at, std::string::npos) << disposition;
+  const std::string top = disposition.substr(name_at + 10, disposition.size() - name_at - 15);
+  WriteFile(tmp_ / "back.tar", content.body);
+  std::map<std::string, std::string> back;
+  for (const auto& [path, bytes] : ReadArchive(tmp_ / "back.tar", top)) {
+    if (path.starts_with("data/")) back[path.substr(5)] = bytes;
+  }
+  EXPECT_EQ(back, ReadTree(src));
+  EXPECT_EQ(Get("/v1/objects/beta/beta-secret-box/versions/1/content", dora).status, 403);
+  EXPECT_EQ(Get("/v1/objects/acme/uploaded-box/versions/1/content", Token("audrey")).status,
+            403);  // auditors read metadata, never content
+  EXPECT_EQ(Get("/v1/objects/acme/uploaded-box/versions/9/content", dora).status, 404);
+  EXPECT_TRUE(SpooledUploads(Root()).empty());
+  for (fs::directory_iterator it(fs::path(Root()) / "tmp"), end; it != end; ++it) {
+    EXPECT_FALSE(it->path().filename().string().starts_with("download-")) << it->path();
+  }
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 

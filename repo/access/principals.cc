@@ -1,7 +1,8 @@
 #include "repo/access/principals.h"
 
 #include "repo/catalog/catalog.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
+#include "repo/site/settings.h"
 
 namespace cairn::repo::access {
 namespace {
@@ -13,8 +14,10 @@ bool IsPrincipalNameChar(char c) {
          c == '-' || c == '_' || c == '@';
 }
 
-SettingsChange Synced(Repository& repo) {
-  SettingsChange change;
+// The end of every change: the principal as it now is, written to every site.
+Result<PrincipalChange> Synced(Repository& repo, const std::string& name) {
+  PrincipalChange change;
+  CAIRN_ASSIGN_OR_RETURN(change.principal, repo.catalog().GetPrincipal(name));
   change.warnings = SyncSettingsAfterChange(repo);
   return change;
 }
@@ -50,11 +53,10 @@ Result<PrincipalRecord> AddPrincipal(Catalog& catalog, const std::string& name, 
   return record;
 }
 
-Result<SettingsChange> AddPrincipal(Repository& repo, const std::string& name, Role role,
-                                    const std::string& partner, PrincipalRecord* added) {
-  CAIRN_ASSIGN_OR_RETURN(PrincipalRecord record, AddPrincipal(repo.catalog(), name, role, partner));
-  if (added) *added = std::move(record);
-  return Synced(repo);
+Result<PrincipalChange> AddPrincipal(Repository& repo, const std::string& name, Role role,
+                                     const std::string& partner) {
+  CAIRN_RETURN_IF_ERROR(AddPrincipal(repo.catalog(), name, role, partner).status());
+  return Synced(repo, name);
 }
 
 Result<std::vector<PrincipalRecord>> ListPrincipals(Catalog& catalog) {
@@ -65,9 +67,9 @@ Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_m
   return catalog.DisablePrincipal(name, now_micros);
 }
 
-Result<SettingsChange> DisablePrincipal(Repository& repo, const std::string& name) {
+Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name) {
   CAIRN_RETURN_IF_ERROR(DisablePrincipal(repo.catalog(), name, repo.catalog().clock().NowMicros()));
-  return Synced(repo);
+  return Synced(repo, name);
 }
 
 }  // namespace cairn::repo::access

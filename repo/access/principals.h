@@ -12,7 +12,6 @@
 #include "bagit/status.h"
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/principal.h"
-#include "repo/settings.h"
 
 namespace cairn::repo {
 class Catalog;
@@ -20,6 +19,15 @@ class Repository;
 }  // namespace cairn::repo
 
 namespace cairn::repo::access {
+
+// A change of principals, finished: made in the catalog, then written to every site as a
+// settings record. `warnings` names the sites that did not take it ("site b: settings not
+// written: <why>"; repo::SyncSettingsAfterChange): the next change or `cairn site resync`
+// writes it there.
+struct PrincipalChange {
+  PrincipalRecord principal;
+  std::vector<std::string> warnings;
+};
 
 // OK when `name` may name a principal: 1 to 64 letters, digits, '.', '-', '_' or '@', not
 // starting with '.', and never "local:..." (the name of the host's own CLI user,
@@ -31,10 +39,9 @@ Status ValidatePrincipalName(std::string_view name);
 // (InvalidArgument). InvalidArgument for a bad name; AlreadyExists when the name is taken.
 Result<PrincipalRecord> AddPrincipal(Catalog& catalog, const std::string& name, Role role,
                                      const std::string& partner);
-// The same, finished: then written as a settings record to every site (the sites that did not
-// take it are named in the change's warnings). The added principal in *added when not null.
-Result<SettingsChange> AddPrincipal(Repository& repo, const std::string& name, Role role,
-                                    const std::string& partner, PrincipalRecord* added = nullptr);
+// The same, finished: then written as a settings record to every site.
+Result<PrincipalChange> AddPrincipal(Repository& repo, const std::string& name, Role role,
+                                     const std::string& partner);
 
 // Every principal, by name.
 Result<std::vector<PrincipalRecord>> ListPrincipals(Catalog& catalog);
@@ -44,7 +51,7 @@ Result<std::vector<PrincipalRecord>> ListPrincipals(Catalog& catalog);
 // it when there is none.
 Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_micros);
 // The same at the catalog clock's now, then written to every site as AddPrincipal does.
-Result<SettingsChange> DisablePrincipal(Repository& repo, const std::string& name);
+Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name);
 
 }  // namespace cairn::repo::access
 

@@ -257,4 +257,9 @@ Result<proto::Policy> Catalog::EffectivePolicy(const std::string& partner) {
   return policies::EffectivePolicy(own, def);
 }
 
+uint32_t Catalog::FixityIntervalDays(const std::string& partner) {
+  Result<proto::Policy> policy = EffectivePolicy(partner);
+  return policy.ok() ? policies::FixityIntervalDays(*policy) : policies::kDefaultFixityIntervalDays;
+}
+
 }  // namespace cairn::repo

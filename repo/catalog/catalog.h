@@ -96,6 +96,10 @@ class Catalog {
   // The policy that applies to `partner` (its own, else the default, else
   // `copies: 2`); an empty partner gives the default.
   Result<proto::Policy> EffectivePolicy(const std::string& partner);
+  // The fixity interval, in days, of EffectivePolicy(partner); the default interval
+  // (policies::kDefaultFixityIntervalDays) when that policy cannot be read, so that a copy is
+  // always due again. The one place that fallback is made.
+  uint32_t FixityIntervalDays(const std::string& partner);
 
   // --- settings restored by a catalog rebuild (catalog_settings.cc) ---
   // The audit schedules as settings (without their run times), by name.
@@ -329,7 +333,7 @@ class Catalog {
   Result<std::vector<OverdueCopyRecord>> ListOverdueCopies(int64_t now_micros, size_t limit);
 
  private:
-  friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_util.h)
+  friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_access.h)
   sql::Db& db() { return db_; }
   // The connection settings of every connection to the catalog (SCHEMA.md).
   static constexpr int kSweepBusyTimeoutMs = 30'000;

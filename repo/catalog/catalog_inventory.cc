@@ -1,4 +1,4 @@
-// Catalog: the queries of `cairn list` and `cairn show` (repo/inventory.h),
+// Catalog: the queries of `cairn list` and `cairn show` (repo/catalog/inventory.h),
 // on the indexes of SCHEMA.md (files by (version_id, path), replicas by
 // (blob, site_id) and (tag_file_id, site_id)), streaming their rows.
 #include <algorithm>

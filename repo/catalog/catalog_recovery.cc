@@ -1,5 +1,5 @@
 // Catalog: the rows `cairn site resync` and `cairn catalog rebuild` read and
-// write besides the general API (repo/resync.cc, repo/rebuild.cc).
+// write besides the general API (repo/recovery/resync.cc, repo/recovery/rebuild.cc).
 #include "repo/catalog/catalog.h"
 
 namespace cairn::repo {

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "repo/catalog/catalog.h"
-#include "repo/catalog/catalog_test_util.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 
 namespace cairn::repo {
 namespace {

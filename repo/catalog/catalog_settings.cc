@@ -1,5 +1,5 @@
 // Catalog: the settings a catalog rebuild restores from a site's settings/
-// records (repo/settings.h), and the audit schedules as settings.
+// records (repo/site/settings.h), and the audit schedules as settings.
 #include "repo/catalog/catalog.h"
 #include "repo/site_layout.h"
 

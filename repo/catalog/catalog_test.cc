@@ -4,9 +4,9 @@
 
 #include <gmock/gmock.h>
 
-#include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/migrations.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 
 namespace cairn::repo {
 namespace {

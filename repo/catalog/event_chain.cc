@@ -40,7 +40,7 @@ std::string CanonicalEventBytes(const proto::Event& e) {
   out.reserve(15 + 16 * 8 + 3 * 20 + e.id().size() + e.type().size() + e.type_uri().size() +
               e.agent().size() + e.agent_version().size() + e.user().size() + e.partner().size() +
               e.object().size() + e.file().size() + e.site().size() + e.outcome().size() +
-              e.detail().size() + e.prev_hash().size());
+              e.detail().size() + e.prev_hash().size() + 8 + e.role().size());
   out.append("cairn-event-v1\n");
   Append(out, std::to_string(e.seq()));
   Append(out, e.id());
@@ -58,6 +58,7 @@ std::string CanonicalEventBytes(const proto::Event& e) {
   Append(out, e.outcome());
   Append(out, e.detail());
   Append(out, e.prev_hash());
+  if (!e.role().empty()) Append(out, e.role());  // see event_chain.h: old events unchanged
   return out;
 }
 

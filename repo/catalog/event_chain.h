@@ -8,7 +8,10 @@
 //     partner, object, version, file, site, outcome, detail, prev_hash
 //   an 8-byte big-endian length followed by the field's bytes. Integers are
 //   written in decimal ASCII; prev_hash as its raw 32 bytes. `hash` itself is
-//   not part of the input.
+//   not part of the input. Then, only when it is not empty, role (issue 17),
+//   written the same way: an event without a role (every event written before
+//   it existed) has the same bytes, so old chains still verify, and a role,
+//   once written, is covered by the chain like every other field.
 #ifndef CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
 #define CAIRN_REPO_CATALOG_EVENT_CHAIN_H_
 

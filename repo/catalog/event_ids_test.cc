@@ -6,9 +6,9 @@
 #include <set>
 
 #include "repo/catalog/catalog.h"
-#include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 
 namespace cairn::repo {
 namespace {

@@ -1,4 +1,4 @@
-// The SQL of repo/disk_manifest_index.h: a bag's manifest index in two tables
+// The SQL of repo/deposit/disk_manifest_index.h: a bag's manifest index in two tables
 // of a deposit's scratch database (repo/catalog/scratch_store.h).
 //
 //   mi_entry: one row per distinct path of the finished manifests: id, path,

@@ -1,4 +1,4 @@
-// The SQLite side of a deposit's scratch file (repo/deposit_scratch.h): one
+// The SQLite side of a deposit's scratch file (repo/deposit/deposit_scratch.h): one
 // small database per deposit, thrown away when it ends, holding the payload
 // files stored (table `files`, clustered on the path), the payload files met
 // before the bag's manifests (`held`) and, through ManifestStore

@@ -46,6 +46,7 @@ proto::Event NewEvent(const EventType& type, EventFields fields) {
   e.set_agent(std::move(fields.agent));
   e.set_agent_version(std::move(fields.agent_version));
   e.set_user(std::move(fields.user));
+  e.set_role(std::move(fields.role));
   e.set_partner(std::move(fields.partner));
   e.set_object(std::move(fields.object));
   e.set_version(fields.version);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "proto/event.pb.h"
+#include "repo/principal.h"
 
 namespace cairn::repo {
 
@@ -44,6 +45,9 @@ struct EventFields {
   std::string agent = "cairn";
   std::string agent_version;
   std::string user;
+  // The role of `user` (RoleName): the local CLI and the daemon act as operators; a server
+  // request sets its principal's role.
+  std::string role = std::string(RoleName(Role::kOperator));
   std::string partner;
   std::string object;
   uint32_t version = 0;  // 0: not version specific

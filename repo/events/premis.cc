@@ -25,6 +25,10 @@ std::string AgentId(const proto::Event& e) {
   return e.agent_version().empty() ? agent : agent + "/" + e.agent_version();
 }
 
+// The identifier type of the agent an event's `user` names: the principal (or local OS user)
+// who acted, beside the software agent ("local").
+constexpr std::string_view kPrincipalAgentType = "cairn principal";
+
 std::string OutcomeCode(const std::string& outcome) {
   if (outcome == "success") return "suc";
   if (outcome == "failure") return "fai";
@@ -42,7 +46,7 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
   x << "    <premis:eventType authority=\"eventType\" authorityURI=\"" << kEventTypeScheme << "\"";
   if (!e.type_uri().empty()) x << " valueURI=\"" << XmlEscape(e.type_uri()) << "\"";
   x << ">" << XmlEscape(e.type()) << "</premis:eventType>\n";
-  x << "    <premis:eventDateTime>" << FormatEventTime(e.time_unix_micros())
+  x << "    <premis:eventDateTime>" << FormatUtc(e.time_unix_micros(), TimeText::kMicros)
     << "</premis:eventDateTime>\n";
   std::string detail = "seq=" + std::to_string(e.seq());
   if (!e.file().empty()) detail += "; file=\"" + e.file() + "\"";
@@ -74,6 +78,19 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
     << "</premis:linkingAgentIdentifierValue>\n"
     << "      <premis:linkingAgentRole>executing program</premis:linkingAgentRole>\n"
     << "    </premis:linkingAgentIdentifier>\n";
+  if (!e.user().empty()) {
+    // Who acted, in the role they acted in (events before issue 17 name no role).
+    x << "    <premis:linkingAgentIdentifier>\n"
+      << "      <premis:linkingAgentIdentifierType>" << kPrincipalAgentType
+      << "</premis:linkingAgentIdentifierType>\n"
+      << "      <premis:linkingAgentIdentifierValue>" << XmlEscape(e.user())
+      << "</premis:linkingAgentIdentifierValue>\n";
+    if (!e.role().empty()) {
+      x << "      <premis:linkingAgentRole>" << XmlEscape(e.role())
+        << "</premis:linkingAgentRole>\n";
+    }
+    x << "    </premis:linkingAgentIdentifier>\n";
+  }
   {
     std::string ref = ObjectRef(e);
     if (ref.empty()) ref = "repository";
@@ -127,10 +144,6 @@ std::string ToHex(const std::string& bytes) {
   return out;
 }
 
-std::string FormatEventTime(int64_t unix_micros) {
-  return FormatUtc(unix_micros, TimeText::kMicros);
-}
-
 std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -139,10 +152,15 @@ std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
     << "               version=\"3.0\">\n";
   std::set<std::string> objects;
   std::map<std::string, const proto::Event*> agents;
+  std::map<std::string, std::set<std::string>> principals;  // user -> the roles it acted in
   for (const auto& e : events) {
     std::string ref = ObjectRef(e);
     objects.insert(ref.empty() ? "repository" : ref);
     agents.emplace(AgentId(e), &e);
+    if (!e.user().empty()) {
+      std::set<std::string>& roles = principals[e.user()];
+      if (!e.role().empty()) roles.insert(e.role());
+    }
   }
   // The schema wants at least one object: events of the repository as a whole
   // (site resync, catalog rebuild) and an empty log link to "repository".
@@ -173,6 +191,21 @@ std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
     }
     x << "  </premis:agent>\n";
   }
+  for (const auto& [user, roles] : principals) {
+    x << "  <premis:agent>\n"
+      << "    <premis:agentIdentifier>\n"
+      << "      <premis:agentIdentifierType>" << kPrincipalAgentType
+      << "</premis:agentIdentifierType>\n"
+      << "      <premis:agentIdentifierValue>" << XmlEscape(user)
+      << "</premis:agentIdentifierValue>\n"
+      << "    </premis:agentIdentifier>\n"
+      << "    <premis:agentName>" << XmlEscape(user) << "</premis:agentName>\n"
+      << "    <premis:agentType>person</premis:agentType>\n";
+    for (const std::string& role : roles) {
+      x << "    <premis:agentNote>role: " << XmlEscape(role) << "</premis:agentNote>\n";
+    }
+    x << "  </premis:agent>\n";
+  }
   x << "</premis:premis>\n";
   return x.str();
 }
@@ -183,9 +216,10 @@ nlohmann::json EventToJson(const proto::Event& e) {
   j["id"] = e.id();
   j["type"] = e.type();
   if (!e.type_uri().empty()) j["type_uri"] = e.type_uri();
-  j["time"] = FormatEventTime(e.time_unix_micros());
+  j["time"] = FormatUtc(e.time_unix_micros(), TimeText::kMicros);
   j["agent"] = AgentId(e);
   if (!e.user().empty()) j["user"] = e.user();
+  if (!e.role().empty()) j["role"] = e.role();
   if (!e.partner().empty()) j["partner"] = e.partner();
   if (!e.object().empty()) j["object"] = e.object();
   if (e.version() > 0) j["version"] = e.version();
@@ -199,8 +233,9 @@ nlohmann::json EventToJson(const proto::Event& e) {
 }
 
 std::string EventToText(const proto::Event& e) {
-  std::string line = std::to_string(e.seq()) + " " + FormatEventTime(e.time_unix_micros()) + " " +
-                     e.type() + " " + e.outcome();
+  std::string line = std::to_string(e.seq()) + " " +
+                     FormatUtc(e.time_unix_micros(), TimeText::kMicros) + " " + e.type() + " " +
+                     e.outcome();
   if (std::string ref = ObjectRef(e); !ref.empty()) line += " " + ref;
   if (!e.file().empty()) line += " file=" + e.file();
   if (!e.site().empty()) line += " site=" + e.site();

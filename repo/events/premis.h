@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bagit/time_text.h"
 #include "proto/event.pb.h"
 
 namespace cairn::repo {
@@ -27,9 +28,6 @@ nlohmann::json EventToJson(const proto::Event& event);
 
 // "seq time type outcome partner/object@vN file site: detail" on one line.
 std::string EventToText(const proto::Event& event);
-
-// RFC 3339 UTC with microseconds: "2026-11-21T12:00:00.000000Z".
-std::string FormatEventTime(int64_t unix_micros);
 
 // Lower-case hex of raw bytes.
 std::string ToHex(const std::string& bytes);

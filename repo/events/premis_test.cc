@@ -82,10 +82,44 @@ TEST(Premis, JsonAndTextCarryTheFields) {
       << text;
 }
 
-TEST(Premis, FormatsTimeBeforeEpochAndHex) {
-  EXPECT_EQ(FormatEventTime(-1), "1969-12-31T23:59:59.999999Z");
-  EXPECT_EQ(ToHex(std::string("\x00\xff\x10", 3)), "00ff10");
+// Issue 17: who acted is an agent of its own, with the role it acted in; events from before
+// roles existed name the user without one. The document still validates.
+TEST(Premis, ThePrincipalIsAnAgentWithItsRole) {
+  std::vector<proto::Event> events = {MakeEvent(1, kIngestion, "success"),
+                                      MakeEvent(2, kFixityCheck, "success"),
+                                      MakeEvent(3, kReplication, "success")};
+  events[0].set_user("alice@yale");
+  events[0].set_role("depositor");
+  events[1].set_user("local:root");
+  events[1].set_role("operator");
+  events[2].set_user("legacy");  // no role: written before issue 17
+  const std::string xml = EventsToPremisXml(events);
+  TempDir dir;
+  WriteFile(dir / "events.xml", xml);
+  auto r = RunProcess({"xmllint", "--noout", "--nonet", "--schema",
+                       FixturePath("premis/premis.xsd").string(), (dir / "events.xml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err << "\n" << xml;
+  EXPECT_NE(xml.find("<premis:linkingAgentIdentifierValue>alice@yale</premis:"
+                     "linkingAgentIdentifierValue>\n      <premis:linkingAgentRole>depositor<"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<premis:agentName>alice@yale</premis:agentName>\n    <premis:agentType>"
+                     "person</premis:agentType>\n    <premis:agentNote>role: depositor<"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<premis:agentName>local:root</premis:agentName>\n    <premis:agentType>"
+                     "person</premis:agentType>\n    <premis:agentNote>role: operator<"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<premis:agentName>legacy</premis:agentName>\n    <premis:agentType>"
+                     "person</premis:agentType>\n  </premis:agent>"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(EventToJson(events[0])["role"], "depositor");
+  EXPECT_FALSE(EventToJson(events[2]).contains("role"));
 }
+
+TEST(Premis, FormatsHex) { EXPECT_EQ(ToHex(std::string("\x00\xff\x10", 3)), "00ff10"); }
 
 }  // namespace
 }  // namespace cairn::repo

@@ -7,13 +7,13 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
-#include "repo/catalog/catalog_test_util.h"
 #include "repo/events/event_types.h"
 #include "repo/events/site_log_check.h"
-#include "repo/repository.h"
-#include "repo/site.h"
+#include "repo/site/repository.h"
+#include "repo/site/site.h"
 #include "repo/site_layout.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {

@@ -12,8 +12,8 @@
 #include "repo/catalog/event_chain.h"
 #include "repo/events/premis.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
-#include "repo/site.h"
+#include "repo/site/repository.h"
+#include "repo/site/site.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {

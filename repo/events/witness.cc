@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "bagit/time_text.h"
 #include "repo/events/premis.h"
 
 namespace cairn::repo {
@@ -117,7 +118,7 @@ std::string WitnessToJson(const Witness& w) {
   j["seq"] = w.head.seq;
   j["hash"] = w.head.hash_hex;
   j["time"] = w.head.time_micros;
-  j["time_text"] = FormatEventTime(w.head.time_micros);
+  j["time_text"] = FormatUtc(w.head.time_micros, TimeText::kMicros);
   if (!w.signature_hex.empty()) {
     j["algorithm"] = "ed25519";
     j["public_key"] = w.public_key_hex;

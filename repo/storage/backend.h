@@ -9,11 +9,7 @@
 // a backend; every wrapper derives from ForwardingBackend
 // (repo/storage/forwarding_backend.h), which forwards every method below.
 //
-// Key rules, the same on every backend (checked by ValidateKey below): a key is
-// 1..1024 bytes, '/'-separated, with no empty, "." or ".." segment, no leading
-// or trailing '/', no backslash or NUL, and its first segment is not "tmp"
-// (reserved for the temp files of unfinished writers). A bad key is
-// InvalidArgument naming the key.
+// Key rules: repo/key_rule.h (ValidateKey), the same on every backend.
 #ifndef CAIRN_REPO_STORAGE_BACKEND_H_
 #define CAIRN_REPO_STORAGE_BACKEND_H_
 
@@ -28,6 +24,7 @@
 
 #include "bagit/digest.h"
 #include "bagit/status.h"
+#include "repo/key_rule.h"
 
 namespace cairn::repo {
 
@@ -195,11 +192,6 @@ class StorageBackend {
   // Convenience: a whole object into memory. REQUIRES: the object is small.
   Result<std::string> ReadAll(std::string_view key);
 };
-
-// OK if `key` follows the key rules above, else InvalidArgument naming it.
-Status ValidateKey(std::string_view key);
-// OK if `prefix` is empty, or follows the key rules once one trailing '/' is dropped.
-Status ValidatePrefix(std::string_view prefix);
 
 // Opens the backend a URL names, by scheme: file:///abs/path, mem://name,
 // s3://bucket[/prefix]?endpoint=...&region=... . InvalidArgument for an unknown

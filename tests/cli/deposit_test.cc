@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "bagit/digest.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/cli/holey_bag.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"

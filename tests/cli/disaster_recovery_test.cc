@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "repo/catalog/catalog.h"
-#include "repo/catalog/catalog_test_util.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "repo/site_layout.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 

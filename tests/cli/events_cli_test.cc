@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/catalog/catalog.h"
-#include "repo/catalog/catalog_test_util.h"
 #include "repo/catalog/event_chain.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/events/event_types.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
 #include "tests/util/library_deposits.h"
 #include "tests/util/test_util.h"
 

@@ -4,7 +4,7 @@
 // not as an encoding error in a manifest Cairn wrote itself.
 #include <gmock/gmock.h>
 
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {

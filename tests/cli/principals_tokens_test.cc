@@ -5,9 +5,11 @@
 // with a catalog rebuilt from a site, their tokens do not.
 #include <gmock/gmock.h>
 
+#include <cstdlib>
+
 #include "repo/access/tokens.h"
 #include "repo/catalog/catalog.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
@@ -158,6 +160,27 @@ TEST_F(PrincipalsTokensTest, PrincipalsComeBackWithARebuiltCatalogTokensDoNot) {
   ASSERT_FALSE(who.ok());
   EXPECT_EQ(who.status().code(), Code::kUnauthenticated);
   ASSERT_OK(Authenticate(CreateToken("ann@yale")));  // issued again
+}
+
+// The local CLI keeps recording the OS user, now with the role it acts in: operator. The chain
+// still verifies, and the PREMIS export names that user as an agent with its role.
+TEST_F(PrincipalsTokensTest, LocalVerbsRecordTheirUserAsAnOperator) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  CommandResult events = Cairn({"events", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  nlohmann::json all = nlohmann::json::parse(events.out);
+  ASSERT_FALSE(all.empty());
+  const char* os_user = std::getenv("USER");
+  for (const nlohmann::json& e : all) {
+    EXPECT_EQ(e.value("role", ""), "operator") << e.dump();
+    if (os_user) EXPECT_EQ(e.value("user", ""), os_user) << e.dump();
+  }
+  CommandResult verify = Cairn({"events", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  CommandResult premis = Cairn({"events", "--format", "premis"});
+  ASSERT_EQ(premis.exit_code, 0) << premis.err;
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>operator</premis:linkingAgentRole>"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:agentNote>role: operator</premis:agentNote>"));
 }
 
 }  // namespace

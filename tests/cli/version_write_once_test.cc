@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {

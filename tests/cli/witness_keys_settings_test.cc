@@ -5,7 +5,7 @@
 // longer trusted does not come back.
 #include <gmock/gmock.h>
 
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
@@ -20,10 +21,7 @@ class CatalogTamperTest : public RepoFixture {
     Deposit("acme", MakeSourceFolder("two").string(), "two");
   }
 
-  std::string Sha(const std::string& bytes) {
-    return bagit::HashBytes(bytes,
-                            bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-  }
+  static std::string Sha(const std::string& bytes) { return repo::Sha256Hex(bytes); }
 
   // Every file on both sites: path -> bytes (to prove nothing good was overwritten).
   std::map<std::string, std::string> SiteFiles() {

@@ -4,7 +4,6 @@
 #define CAIRN_TESTS_HOSTILE_CONSISTENCY_H_
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "repo/repository.h"
+#include "repo/catalog/catalog_test_access.h"
+#include "repo/site/repository.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
@@ -51,14 +51,9 @@ inline void MakeSourceAndRepository(const fs::path& src, const std::string& root
 // waits 15 minutes).
 inline void ExpireLeases(const fs::path& repo) {
   if (!fs::exists(repo / "catalog.db")) return;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((repo / "catalog.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 10'000);
-  EXPECT_EQ(
-      sqlite3_exec(db, "UPDATE jobs SET lease_until = 0, next_try = 0", nullptr, nullptr, nullptr),
-      SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  auto catalog = repo::Catalog::Open((repo / "catalog.db").string());
+  ASSERT_OK(catalog);
+  ASSERT_OK(repo::CatalogTestAccess::ExpireAllLeases(**catalog));
 }
 
 // Fails the test unless `r` exited 0 (`what` names the command).

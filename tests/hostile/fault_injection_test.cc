@@ -10,10 +10,10 @@
 #include <sqlite3.h>
 
 #include "audit/audit.h"
-#include "repo/deposit.h"
-#include "repo/replicate.h"
-#include "repo/repository.h"
-#include "repo/restore.h"
+#include "repo/deposit/deposit.h"
+#include "repo/replicate/replicate.h"
+#include "repo/restore/restore.h"
+#include "repo/site/repository.h"
 #include "repo/storage/fault_backend.h"
 #include "tests/hostile/consistency.h"
 #include "tests/util/assert_ok.h"

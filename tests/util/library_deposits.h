@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "bagit/digest.h"
-#include "repo/deposit.h"
+#include "repo/deposit/deposit.h"
 #include "repo/events/segments.h"
-#include "repo/repository.h"
+#include "repo/site/repository.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 

@@ -1,0 +1,373 @@
+// Deposit: checks the request, runs the ingest driver for the source kind,
+// applies the partner's policy, commits, then replicates (deposit.h).
+#include "repo/deposit/deposit.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include "bagit/profile.h"
+#include "bagit/time_text.h"
+#include "policies/policy.h"
+#include "repo/catalog/inventory.h"
+#include "repo/deposit/deposit_commit.h"
+#include "repo/deposit/deposit_scratch.h"
+#include "repo/deposit/deposit_source.h"
+#include "repo/deposit/disk_manifest_index.h"
+#include "repo/events/event_types.h"
+#include "repo/events/segments.h"
+#include "repo/replicate/replicate.h"
+#include "repo/run_pool.h"
+#include "repo/site/repository.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+using namespace deposit_internal;
+
+// The policy's rules beyond RFC 8493 and the profile.
+void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest* ingest) {
+  for (const std::string& label : policy.required_bag_info()) {
+    if (ingest->contents->bag_info.Values(label).empty()) {
+      ingest->report.Error("bag-info.txt", "policy.required-bag-info",
+                           "the policy of partner " + partner + " requires the field '" + label +
+                               "'" + (ingest->kind == "folder" ? " (add it with --info)" : ""));
+    }
+  }
+  if (policy.algorithms_size() > 0) {
+    bagit::AlgorithmSet have = ingest->contents->manifests->algorithms();
+    bool ok = false;
+    std::string wanted;
+    for (const std::string& name : policy.algorithms()) {
+      std::optional<bagit::Algorithm> a = bagit::ParseAlgorithm(name);
+      if (a && bagit::Has(have, *a)) ok = true;
+      wanted += (wanted.empty() ? "" : ", ") + name;
+    }
+    if (!ok) {
+      ingest->report.Error("", "policy.algorithm",
+                           "the policy of partner " + partner +
+                               " requires a payload manifest for one of: " + wanted);
+    }
+  }
+  // Cairn's own name in a version folder: restore and the site README drop the
+  // files that cairn-added.txt lists, so a depositor's file of that name would
+  // make them drop the depositor's own tag files.
+  for (const StagedTagFile& t : ingest->tags) {
+    if (t.name == layout::kCairnAddedListName) {
+      ingest->report.Error(std::string(layout::kCairnAddedListName), "tag.reserved-name",
+                           "Cairn reserves this tag file name to list the tag files it adds; "
+                           "rename it in the bag");
+    }
+  }
+}
+
+// The next version number of partner/object; REQUIRES: the object's lock is
+// held. Past the catalog's latest and past every version.pb on a reachable
+// site, so an acknowledged version the catalog lost (a rebuild from a site
+// that lacks it) is never written over: numbers may then have gaps. A number
+// a killed deposit marked pending, which the catalog does not hold, was never
+// acknowledged: its folders are removed first and the number can be reused.
+// Folders without version.pb at or past the chosen number (leftovers of killed
+// deposits) are removed, so they never leak into the new version.
+Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRecord>& sites,
+                                     const std::string& partner, const std::string& object) {
+  CAIRN_ASSIGN_OR_RETURN(uint32_t next, repo.catalog().NextVersion(partner, object));
+  std::vector<Site*> reachable;
+  for (const SiteRecord& record : sites) {
+    Result<Site*> site = repo.OpenSite(record.name);
+    if (site.ok()) reachable.push_back(*site);  // an unreachable site is not written either
+  }
+  if (std::optional<Repository::PendingVersion> pending = repo.GetPendingVersion(partner, object)) {
+    if (pending->version >= next) {
+      for (Site* site : reachable) {
+        Status removed = site->RemoveUnacknowledgedVersion(partner, object, pending->version,
+                                                           pending->record_sha256);
+        if (!removed.ok() && !removed.IsAlreadyExists()) return removed;  // complete: skipped below
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(repo.ClearVersionPending(partner, object));
+  }
+  std::vector<std::pair<Site*, std::vector<Site::VersionFolder>>> held;
+  for (Site* site : reachable) {
+    Result<std::vector<Site::VersionFolder>> folders = site->ListVersionFolders(partner, object);
+    if (!folders.ok()) continue;
+    for (const Site::VersionFolder& f : *folders) {
+      if (f.complete) next = std::max(next, f.version + 1);
+    }
+    held.emplace_back(site, std::move(folders).value());
+  }
+  for (const auto& [site, folders] : held) {
+    for (const Site::VersionFolder& f : folders) {
+      if (f.complete || f.version < next) continue;
+      CAIRN_RETURN_IF_ERROR(site->RemoveUnacknowledgedVersion(partner, object, f.version, ""));
+    }
+  }
+  return next;
+}
+
+// Deposit without its last step (the new events to the sites' logs).
+Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req) {
+  DepositOutcome out;
+  Catalog& catalog = repo.catalog();
+  Result<PartnerRecord> partner = catalog.GetPartner(req.partner);
+  if (!partner.ok()) {
+    if (!partner.status().IsNotFound()) return partner.status();
+    out.refused = true;
+    out.report.bag = req.source;
+    out.report.Error("", "partner.unknown",
+                     "no partner '" + req.partner + "' in the catalog (cairn partner add)");
+    return out;
+  }
+  CAIRN_ASSIGN_OR_RETURN(SourceKind kind, DetectSource(req.source));
+  if (req.as_folder) {
+    if (kind == SourceKind::kArchive) {
+      return Status::InvalidArgument(req.source +
+                                     ": --as-folder applies to a folder, not an archive");
+    }
+    kind = SourceKind::kFolder;
+  }
+  std::string object = req.object_id;
+  if (object.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(object, ObjectIdFromSource(req.source));
+  } else {
+    CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  }
+  if (!req.info.empty() && kind != SourceKind::kFolder) {
+    return Status::InvalidArgument(
+        "--info applies only to a folder Cairn bags; a bag's bag-info.txt is kept byte for byte");
+  }
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(req.partner));
+  std::optional<bagit::Profile> profile;
+  if (!policy.bagit_profile().empty()) {
+    CAIRN_ASSIGN_OR_RETURN(profile, bagit::Profile::Load(policy.bagit_profile()));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, PlanCopySites(policy, sites));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
+  // One deposit of an object at a time: the version number and its tag files are ours.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
+                         repo.LockObject(req.partner, object));
+  CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
+  CAIRN_ASSIGN_OR_RETURN(uint32_t version, ChooseVersionNumber(repo, sites, req.partner, object));
+
+  // The previous version's files, looked up one by one in the catalog, so
+  // unchanged files are hashed but not rewritten.
+  std::optional<int64_t> previous_id;
+  if (version > 1) {
+    Result<VersionInfo> prev = catalog.GetVersion(req.partner, object, version - 1, false);
+    if (prev.ok()) previous_id = prev->id;
+  }
+  // The deposit's per-file lists go to a scratch file; those a killed deposit left go first.
+  DepositScratch::CleanupStale(repo.root());
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DepositScratch> scratch,
+                         DepositScratch::Create(repo.root()));
+  IngestTarget target;
+  target.first = first;
+  target.site_name = plan[0];
+  // Verified, never trusted: a blob the catalog calls ok is read back (a
+  // page-cache read for a small one) before the depositor's bytes are dropped.
+  target.blob_stored = [&catalog, &plan, first](const std::string& sha256) {
+    Result<std::optional<ReplicaState>> state = catalog.BlobOnSite(sha256, plan[0]);
+    if (!state.ok() || !*state || **state != ReplicaState::kOk) return false;
+    // Reused by this version: kept locked as long as a new write would be
+    // (else the bytes are written again, and CommitBlob says why not).
+    return first->VerifyBlob(sha256).ok() && first->ExtendBlobRetention(sha256).ok();
+  };
+  target.previous_sha256 = [&catalog, previous_id](std::string_view path,
+                                                   uint64_t size) -> std::optional<std::string> {
+    if (!previous_id) return std::nullopt;
+    Result<std::optional<FileEntry>> file = catalog.FindFile(*previous_id, path);
+    if (!file.ok() || !*file || (*file)->size != size) return std::nullopt;
+    return std::move((*file)->sha256);
+  };
+  target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
+  target.profile = profile ? &*profile : nullptr;
+  if (req.progress) {
+    target.on_file_stored = [&req](uint64_t files, uint64_t bytes) {
+      req.progress(DepositProgress{DepositProgress::Phase::kStore, files, bytes});
+    };
+  }
+
+  Ingest ingest(std::move(scratch));
+  // The bag's manifests go to the scratch too: memory does not grow with them.
+  CAIRN_ASSIGN_OR_RETURN(ingest.contents->manifests,
+                         DiskManifestIndex::Create(ingest.scratch->store()));
+  Status run;
+  int64_t now = catalog.clock().NowMicros();
+  switch (kind) {
+    case SourceKind::kFolder: {
+      FolderBagging bagging;
+      bagging.info = req.info;
+      for (const std::string& name : policy.algorithms()) {
+        if (auto a = bagit::ParseAlgorithm(name)) bagging.algorithms |= bagit::Only(*a);
+      }
+      bagging.agent = req.agent_version.empty() ? "Cairn" : "Cairn " + req.agent_version;
+      bagging.bagging_date = FormatUtc(now, TimeText::kDate);
+      run = IngestFolder(req.source, bagging, target, &ingest);
+      break;
+    }
+    case SourceKind::kBagDirectory:
+      run = IngestBagDirectory(req.source, target, &ingest);
+      break;
+    case SourceKind::kArchive:
+      run = IngestArchive(req.source, target, &ingest);
+      break;
+  }
+  if (run.ok()) run = ingest.contents->manifests->status();
+  if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
+  if (!run.ok() || !ingest.report.valid()) {
+    // The damaged blobs this deposit replaced stay replaced: say so.
+    std::vector<proto::Event> repairs =
+        BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0],
+                         EventUser(req.depositor, "unknown"), req.agent_version);
+    if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
+    AbandonIngest(catalog, *first, *lock, &ingest);
+    if (!run.ok()) return run;
+    out.refused = true;
+    out.report = std::move(ingest.report);
+    return out;
+  }
+
+  CommitPlan commit;
+  commit.partner = req.partner;
+  commit.object = object;
+  commit.version = version;
+  commit.depositor = EventUser(req.depositor, "unknown");
+  commit.agent_version = req.agent_version;
+  commit.source = req.source;
+  commit.profile =
+      profile ? (profile->identifier().empty() ? policy.bagit_profile() : profile->identifier())
+              : "";
+  commit.first_site = plan[0];
+  commit.replicate_to.assign(plan.begin() + 1, plan.end());
+  commit.created_micros = now;
+  uint32_t days = policies::FixityIntervalDays(policy);
+  commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
+  if (req.progress) {
+    req.progress(
+        DepositProgress{DepositProgress::Phase::kCommit, ingest.file_count, ingest.payload_bytes});
+  }
+  CommitSummary summary;
+  // Marked before anything of the version reaches the site, and again with
+  // version.pb's digest just before it is committed: a deposit killed before
+  // the catalog commit leaves a number the next deposit takes back (removing
+  // only the version.pb marked).
+  std::string record_sha256;
+  commit.before_version_record = [&](const std::string& sha256) {
+    record_sha256 = sha256;
+    return repo.MarkVersionPending(req.partner, object, {version, sha256});
+  };
+  Status marked = repo.MarkVersionPending(req.partner, object, {version, ""});
+  Result<int64_t> version_id =
+      marked.ok() ? CommitVersion(catalog, *first, commit, &ingest, &summary) : marked;
+  if (!version_id.ok()) {
+    // Take back what this run wrote (its version.pb first); a version.pb
+    // that is not this run's is a complete version the Site leaves alone.
+    Status removed = marked.ok() ? first->RemoveUnacknowledgedVersion(req.partner, object, version,
+                                                                      record_sha256)
+                                 : Status::OK();
+    if (removed.ok() || !summary.wrote_version_record) {
+      (void)repo.ClearVersionPending(req.partner, object);
+    }
+    std::vector<proto::Event> repairs = BlobRepairEvents(
+        ingest.repairs, req.partner, object, 0, plan[0], commit.depositor, req.agent_version);
+    if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
+    AbandonIngest(catalog, *first, *lock, &ingest);
+    return version_id.status();
+  }
+  ingest.committed = true;
+  Status cleared = repo.ClearVersionPending(req.partner, object);
+
+  Receipt receipt;
+  receipt.partner = req.partner;
+  receipt.object = object;
+  receipt.version = version;
+  receipt.source = req.source;
+  receipt.source_kind = ingest.kind;
+  receipt.files = ingest.file_count;
+  receipt.bytes = summary.payload_bytes;
+  receipt.bytes_stored = ingest.bytes_written;
+  receipt.blobs_reused = ingest.blobs_reused;
+  receipt.cairn_added_sha256_manifest = !summary.cairn_added.empty();
+  receipt.first_site = plan[0];
+  receipt.copies_wanted = static_cast<uint32_t>(plan.size());
+  for (const StagedTagFile& t : ingest.tags) {
+    std::optional<bagit::Algorithm> a;
+    bagit::TagKind k = bagit::ClassifyTagFile(t.name, &a);
+    if (k == bagit::TagKind::kTagManifest || t.name == "manifest-sha256.txt") {
+      receipt.manifest_digests.emplace_back(t.name, t.sha256);
+    }
+  }
+  out.report = std::move(ingest.report);  // warnings only
+  if (!cleared.ok()) {
+    receipt.warnings.push_back("deposited, but " + cleared.message() +
+                               ": remove that file by hand before the next deposit of " +
+                               req.partner + "/" + object);
+  }
+  // What the ingest held per file is in the catalog now: free it before replicating.
+  ingest.contents.reset();
+  ingest.scratch.reset();
+  ingest.tags.clear();
+
+  std::string replication_error;
+  if (req.replicate && plan.size() > 1) {
+    if (req.progress) {
+      req.progress(
+          DepositProgress{DepositProgress::Phase::kReplicate, receipt.files, ingest.payload_bytes});
+    }
+    ReplicationFilter filter;
+    filter.partner = req.partner;
+    filter.object = object;
+    Result<ReplicationSummary> drained = DrainReplication(repo, filter);
+    if (!drained.ok()) {
+      replication_error = drained.status().message();
+    } else {
+      for (const std::string& e : drained->errors) receipt.warnings.push_back(e);
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
+  if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
+  for (const SiteCopies& c : receipt.copies) {
+    if (c.pending > 0) {
+      receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
+                                 " copies pending" +
+                                 (req.replicate ? " (queued; cairn replicate retries them)"
+                                                : " (--no-replicate: run cairn replicate)"));
+    }
+  }
+  out.receipt = std::move(receipt);
+  return out;
+}
+
+}  // namespace
+
+Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
+  Result<DepositOutcome> out = StoreDeposit(repo, req);
+  if (!out.ok()) return out;
+  // After the locks are released: the new events go to every site's log.
+  if (req.progress) req.progress(DepositProgress{DepositProgress::Phase::kEvents, 0, 0});
+  out->events = FlushNewEvents(repo);
+  return out;
+}
+
+Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
+                  Receipt* receipt) {
+  // Counts, not rows: a version of 200,000 files must not be loaded to be counted.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<VersionCopyCounts> counts,
+                         CountVersionCopies(catalog, version_id));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t items, CountVersionItems(catalog, version_id));
+  receipt->copies.clear();
+  for (const std::string& site : plan) {
+    SiteCopies copies;
+    copies.site = site;
+    for (const VersionCopyCounts& c : counts) {
+      if (c.site == site) copies.ok = c.ok;
+    }
+    copies.pending = items - std::min<uint64_t>(copies.ok, items);
+    receipt->copies.push_back(std::move(copies));
+  }
+  return Status::OK();
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,135 @@
+// Deposit: a folder, a bag folder or a serialized bag becomes version N of a
+// partner's object, in one read of each input byte (DESIGN.md, "Deposit, in
+// one pass"):
+//
+//   source -> (bag it if it is not a bag) -> validate against RFC 8493 and the
+//   partner's policy while streaming each payload file once into the first
+//   site -> commit blobs (by SHA-256, write-once) -> tag files -> version.pb
+//   (last) -> ONE catalog transaction (object, version, files, tag files,
+//   replicas on the first site, events, replication jobs) -> copies to the
+//   other sites the policy names, each verified by reading it back -> the new
+//   events to every site's log (segments.h).
+//
+// A bad deposit is refused whole: nothing of it stays visible, and the report
+// names each file and rule. The blobs it newly wrote are removed at once when
+// no other writer is in flight, else left to `cairn gc` (another deposit may
+// have adopted them: repo/deposit/gc.h). A deposit killed at any point leaves no
+// visible object (the catalog commit is the visibility point) and running it
+// again completes it.
+//
+// A blob already on the first site is verified, never trusted: it is read
+// back before the depositor's bytes are dropped, and a damaged one is replaced
+// with them (a fixity check failure and a recovery event record it).
+#ifndef CAIRN_REPO_DEPOSIT_H_
+#define CAIRN_REPO_DEPOSIT_H_
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bagit/report.h"
+#include "bagit/status.h"
+#include "repo/events/segments.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Repository;
+
+// Where a deposit stands, for a progress display.
+struct DepositProgress {
+  enum class Phase { kStore, kCommit, kReplicate, kEvents };
+  Phase phase = Phase::kStore;
+  uint64_t files = 0;  // payload files stored so far (kStore), or in all
+  uint64_t bytes = 0;  // their bytes
+};
+
+struct DepositRequest {
+  std::string partner;
+  // A folder (bagged by Cairn), a bag folder (has bagit.txt), or a serialized
+  // bag (.tar, .tar.gz, .tgz, .zip).
+  std::string source;
+  // Empty: derived from the source's name (without .tar/.tar.gz/.tgz/.zip).
+  std::string object_id;
+  // "Label: value" lines added to bag-info.txt; only for folder sources (a
+  // bag's own bag-info.txt is kept byte for byte).
+  std::vector<std::string> info;
+  // A folder holding a bagit.txt is bagged as plain files (bagit.txt becomes
+  // data/bagit.txt) instead of read as a bag. InvalidArgument for an archive.
+  bool as_folder = false;
+  // Copy to the other sites the policy names now (else the jobs stay queued).
+  bool replicate = true;
+  std::string depositor;      // empty: $USER
+  std::string agent_version;  // Cairn's version, for events and Bag-Software-Agent
+  unsigned threads = 0;       // payload workers; 0: IoWorkers() (two per core, 4 to 16)
+  // Called after each payload file is stored and when a phase begins; from
+  // worker threads, one call at a time. Must be quick (throttle display in
+  // it). May be empty.
+  std::function<void(const DepositProgress&)> progress;
+};
+
+// Copies of the new version on one site.
+struct SiteCopies {
+  std::string site;
+  uint64_t ok = 0;       // blobs and tag files verified on the site
+  uint64_t pending = 0;  // still to copy (site down, or --no-replicate)
+  std::string error;     // why copies are pending, if known
+};
+
+struct Receipt {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string source;
+  std::string source_kind;  // "folder", "bag", "serialized bag"
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t bytes_stored = 0;  // payload bytes newly written to the first site
+  uint64_t blobs_reused = 0;  // payload files whose blob was already stored there
+  // name -> sha256 of every tag manifest (and of manifest-sha256.txt).
+  std::vector<std::pair<std::string, std::string>> manifest_digests;
+  bool cairn_added_sha256_manifest = false;
+  std::string first_site;
+  std::vector<SiteCopies> copies;  // one entry per site the policy wants
+  uint32_t copies_wanted = 0;
+  std::vector<std::string> warnings;  // validation warnings, pending copies
+
+  // "acme/photos v2: 12 files, 3.4 MB ..." and one line per site.
+  std::string ToText() const;
+  nlohmann::json ToJson() const;
+};
+
+// What a deposit came to: stored (receipt set) or refused (report has errors).
+struct DepositOutcome {
+  bool refused = false;
+  bagit::Report report;  // errors (refused) or warnings
+  std::optional<Receipt> receipt;
+  // The events of the deposit (or of the blobs it repaired) on the sites' logs.
+  EventsFlushed events;
+};
+
+// Deposits `request.source` as the next version of partner/object. Returns a
+// refusal (not an error) for a bad deposit: invalid bag, policy or profile
+// violation, unknown partner, unreadable or special source file, hostile
+// archive member. Returns an error Status when the deposit could not run: no
+// first site reachable, a site that refuses writes (named), catalog failure.
+// Either way nothing of this deposit stays visible unless a receipt is returned.
+// An outcome ends with the new events copied to the sites' logs (`events`).
+Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& request);
+
+// Fills receipt->copies: for each site of `plan`, the version's blobs and tag
+// files whose copy there is ok, and how many are still pending.
+Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
+                  Receipt* receipt);
+
+// The object id a source's name gives: its last path component without
+// .tar, .tar.gz, .tgz or .zip. InvalidArgument if that is not a valid id
+// (then --id must be given).
+Result<std::string> ObjectIdFromSource(const std::string& source);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_DEPOSIT_H_

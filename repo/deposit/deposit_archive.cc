@@ -1,0 +1,31 @@
+// Ingest driver for a serialized bag (.tar, .tar.gz, .tgz, .zip): the bag
+// walker's archive walk, one pass through bagit::ArchiveReader, never unpacked
+// to disk, with deposit's StagingSink: tag members are teed into writers on
+// the first site as the checker reads them; payload members stream straight
+// into blob writers while hashed. Hostile members (links, devices, absolute or
+// ".." names, members outside the bag's folder) are refused by the walker, by
+// name, unread.
+#include "bagit/archive.h"
+#include "bagit/bag_walker.h"
+#include "repo/deposit/deposit_stage.h"
+
+namespace cairn::repo::deposit_internal {
+
+Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest* ingest) {
+  ingest->kind = "serialized bag";
+  ingest->report.bag = path;
+  ingest->contents->serialized = true;
+  Result<std::unique_ptr<bagit::ArchiveReader>> reader = bagit::ArchiveReader::Open(path);
+  if (!reader.ok()) {
+    if (reader.status().code() != Code::kInvalidArgument) return reader.status();
+    ingest->report.Error("", "archive.unreadable", reader.status().message());
+    return Status::OK();
+  }
+  bagit::ValidateOptions options;
+  options.profile = target.profile;
+  bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
+  StagingSink sink(target, ingest);
+  return bagit::BagWalker(&checker, &sink, &ingest->report).WalkArchive(reader->get());
+}
+
+}  // namespace cairn::repo::deposit_internal

@@ -1,0 +1,192 @@
+// Ingest driver for a plain folder: Cairn bags it on the fly without writing
+// anything into it. Every file becomes payload data/<rel>, read once (hashed
+// with sha256 plus the policy's algorithms while written to the first site);
+// the tag files are generated in memory afterwards and run through a
+// BagChecker with the payload digests, so a folder deposit is checked by the
+// same rules (and profile) as a bag.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <span>
+
+#include "bagit/dir_list.h"
+#include "bagit/paths.h"
+#include "bagit/source_tree.h"
+#include "repo/deposit/deposit_stage.h"
+
+namespace cairn::repo::deposit_internal {
+namespace {
+
+using bagit::Algorithm;
+
+struct SourceFile {
+  std::string rel;  // below the folder: "a/b.txt"
+  uint64_t size = 0;
+};
+
+// Files are stored in batches of this many as the walk finds them, so the
+// walk holds one batch and one folder's listing, never the whole tree.
+
+// Walks every file below `root` (each folder sorted), calling `store` with
+// batches of regular files; anything else that is not a folder is reported by
+// name and not read. Once the report has an error the walk goes on (to name
+// every bad file) but stores nothing more.
+Status Walk(const std::string& root, bagit::Report* report,
+            const std::function<Status(std::vector<SourceFile>&)>& store) {
+  std::vector<SourceFile> batch;
+  std::vector<std::string> pending = {""};
+  while (!pending.empty()) {
+    std::string dir = std::move(pending.back());
+    pending.pop_back();
+    std::string abs_dir = dir.empty() ? root : root + "/" + dir;
+    Result<std::vector<std::string>> names = bagit::ListDirSorted(abs_dir);
+    if (!names.ok()) {
+      report->Error(dir, "source.unreadable", names.status().message());
+      continue;
+    }
+    for (const std::string& name : *names) {
+      std::string rel = dir.empty() ? name : dir + "/" + name;
+      struct stat st;
+      if (!bagit::IsValidUtf8(name)) {
+        // Refused here, by name: otherwise the manifest Cairn writes would
+        // hold bytes that are not UTF-8 and the bag would fail its own check.
+        report->Error(rel, "source.name-not-utf8",
+                      "this file or folder name is not valid UTF-8 (a bag's manifests are "
+                      "UTF-8): rename it, e.g. with convmv, and deposit again");
+      } else if (lstat((root + "/" + rel).c_str(), &st) != 0) {
+        report->Error(rel, "source.unreadable",
+                      Status::FromErrno(errno, "lstat", root + "/" + rel).message());
+      } else if (S_ISDIR(st.st_mode)) {
+        pending.push_back(rel);
+      } else if (S_ISLNK(st.st_mode)) {
+        report->Error(rel, "source.symlink",
+                      "symbolic links are not deposited; replace it by the file it points to");
+      } else if (!S_ISREG(st.st_mode)) {
+        report->Error(rel, "source.special-file",
+                      "only regular files can be deposited (this is a device, fifo or socket)");
+      } else if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation("data/" + rel)) {
+        report->Error(rel, v->rule, "this file name cannot be a bag path: " + v->message);
+      } else if (report->valid()) {
+        batch.push_back(SourceFile{rel, static_cast<uint64_t>(st.st_size)});
+        if (batch.size() >= kStoreBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
+      }
+    }
+  }
+  if (!batch.empty() && report->valid()) CAIRN_RETURN_IF_ERROR(store(batch));
+  return Status::OK();
+}
+
+}  // namespace
+
+Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
+                    const IngestTarget& target, Ingest* ingest) {
+  std::string root = dir;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  ingest->kind = "folder";
+  ingest->report.bag = dir;
+  struct stat st;
+  if (stat(root.c_str(), &st) != 0) return Status::FromErrno(errno, "open folder", root);
+
+  std::string bag_info;
+  for (const std::string& line : bagging.info) {
+    size_t colon = line.find(':');
+    std::string label = colon == std::string::npos ? "" : line.substr(0, colon);
+    if (label.empty() || label.find_first_of(" \t\r\n") != std::string::npos ||
+        line.find_first_of("\r\n") != std::string::npos) {
+      ingest->report.Error("bag-info.txt", "info.malformed",
+                           "--info '" + bagit::Printable(line) + "' is not \"Label: value\"");
+    } else if (label == "Payload-Oxum" || label == "Bag-Software-Agent") {
+      ingest->report.Error("bag-info.txt", "info.reserved", label + " is written by Cairn");
+    } else {
+      std::string value = line.substr(colon + 1);
+      size_t start = value.find_first_not_of(" \t");
+      bag_info += label + ": " + (start == std::string::npos ? "" : value.substr(start)) + "\n";
+    }
+  }
+  if (!ingest->report.valid()) return Status::OK();  // refused before reading a byte
+
+  bagit::AlgorithmSet algorithms = bagging.algorithms | bagit::Only(Algorithm::kSha256);
+  std::vector<Algorithm> list;
+  for (size_t a = 0; a < bagit::kAlgorithmCount; ++a) {
+    if (algorithms.test(a)) list.push_back(static_cast<Algorithm>(a));
+  }
+  // The digests of the other algorithms go to the scratch with each file.
+  bagit::AlgorithmSet kept = algorithms & ~bagit::Only(Algorithm::kSha256);
+  PayloadStager stager(target, ingest);
+  CAIRN_RETURN_IF_ERROR(Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
+    Status s = RunPool(batch.size(), target.threads, [&](size_t i) -> Status {
+      // Hashed first: an unchanged or shared file (its blob stored) is not written again.
+      Result<PayloadStager::Staged> staged =
+          stager.StageLocalFile(root + "/" + batch[i].rel, algorithms);
+      if (!staged.ok()) {
+        if (stager.IsSiteError(staged.status())) return staged.status();
+        std::lock_guard<std::mutex> lock(ingest->mu);
+        ingest->report.Error(batch[i].rel, "source.unreadable", staged.status().message());
+        return Status::OK();
+      }
+      return stager.Commit("data/" + batch[i].rel, &*staged, kept);
+    });
+    batch.clear();
+    return s;
+  }));
+  if (!ingest->report.valid()) return Status::OK();
+
+  // bagit.txt, bag-info.txt and the manifests, then the tag manifests listing
+  // them: each read once by the checker while it is staged on the site.
+  bagit::ValidateOptions options;
+  options.profile = target.profile;
+  bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
+  checker.SetTagAlgorithms(algorithms);
+  std::vector<std::pair<std::string, bagit::Digests>> listed;
+  // A generated tag file held in memory (all but the manifests are small);
+  // `listed`: a tag manifest lists it.
+  auto stage_bytes = [&](std::string name, std::string bytes, bool list_it) -> Status {
+    StagedTagFile& tag = ingest->tags.emplace_back();
+    tag.name = name;
+    tag.size = bytes.size();
+    bagit::Digests digests = bagit::HashBytes(bytes, algorithms);
+    tag.sha256 = digests[Algorithm::kSha256];
+    tag.bytes = std::move(bytes);
+    if (list_it) listed.emplace_back(std::move(name), std::move(digests));
+    return checker.TagFile(tag.name, MemorySource(&*tag.bytes));
+  };
+  CAIRN_RETURN_IF_ERROR(
+      stage_bytes("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", true));
+  CAIRN_RETURN_IF_ERROR(stage_bytes("bag-info.txt",
+                                    "Bag-Software-Agent: " + bagging.agent +
+                                        "\nBagging-Date: " + bagging.bagging_date +
+                                        "\nPayload-Oxum: " + std::to_string(ingest->payload_bytes) +
+                                        "." + std::to_string(ingest->file_count) + "\n" + bag_info,
+                                    true));
+  for (Algorithm a : list) {
+    std::string name = "manifest-" + std::string(bagit::AlgorithmName(a)) + ".txt";
+    CAIRN_ASSIGN_OR_RETURN(
+        bagit::ByteSource teed,
+        StageTagFile(target, ingest, name, ManifestSource(ingest->scratch.get(), a, kept)));
+    bagit::MultiHasher hasher(algorithms);
+    CAIRN_RETURN_IF_ERROR(checker.TagFile(name, [&](const bagit::ChunkSink& sink) {
+      return teed([&](std::span<const std::byte> chunk) {
+        hasher.Update(chunk);
+        return sink(chunk);
+      });
+    }));
+    listed.emplace_back(std::move(name), hasher.Finish());
+  }
+  for (Algorithm a : list) {
+    std::string text;
+    for (const auto& [name, digests] : listed) text += digests[a] + "  " + name + "\n";
+    CAIRN_RETURN_IF_ERROR(
+        stage_bytes("tagmanifest-" + std::string(bagit::AlgorithmName(a)) + ".txt", text, false));
+  }
+  CAIRN_RETURN_IF_ERROR(ingest->scratch->ForEachFile([&](const IngestedFile& f) -> Status {
+    bagit::Digests digests;
+    for (Algorithm a : list) digests[a] = std::string(DigestOf(f, a, kept));
+    checker.PayloadFile(f.path, f.size, &digests);
+    return Status::OK();
+  }));
+  checker.Finish(true);
+  return Status::OK();
+}
+
+}  // namespace cairn::repo::deposit_internal

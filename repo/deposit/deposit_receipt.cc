@@ -1,0 +1,54 @@
+// The deposit receipt as text and JSON.
+#include <nlohmann/json.hpp>
+
+#include "repo/deposit/deposit.h"
+
+namespace cairn::repo {
+
+std::string Receipt::ToText() const {
+  std::string text = partner + "/" + object + " v" + std::to_string(version) + ": " +
+                     std::to_string(files) + " files, " + std::to_string(bytes) + " bytes (" +
+                     source_kind + " " + source + ")\n";
+  text += "  stored on site " + first_site + ": " + std::to_string(bytes_stored) +
+          " new payload bytes, " + std::to_string(blobs_reused) + " files already stored\n";
+  for (const auto& [name, sha256] : manifest_digests) {
+    text += "  sha256 " + sha256 + "  " + name + "\n";
+  }
+  if (cairn_added_sha256_manifest) {
+    text += "  (manifest-sha256.txt added by Cairn: the bag had none; restore leaves it out)\n";
+  }
+  text += "  copies wanted: " + std::to_string(copies_wanted) + "\n";
+  for (const SiteCopies& c : copies) {
+    text += "  site " + c.site + ": " + std::to_string(c.ok) + " verified" +
+            (c.pending ? ", " + std::to_string(c.pending) + " pending" : "") + "\n";
+  }
+  for (const std::string& w : warnings) text += "  warning: " + w + "\n";
+  return text;
+}
+
+nlohmann::json Receipt::ToJson() const {
+  nlohmann::json j;
+  j["partner"] = partner;
+  j["object"] = object;
+  j["version"] = version;
+  j["id"] = partner + "/" + object + "@v" + std::to_string(version);
+  j["source"] = source;
+  j["source_kind"] = source_kind;
+  j["files"] = files;
+  j["bytes"] = bytes;
+  j["bytes_stored"] = bytes_stored;
+  j["blobs_reused"] = blobs_reused;
+  j["manifests"] = nlohmann::json::object();
+  for (const auto& [name, sha256] : manifest_digests) j["manifests"][name] = {{"sha256", sha256}};
+  j["cairn_added_sha256_manifest"] = cairn_added_sha256_manifest;
+  j["first_site"] = first_site;
+  j["copies_wanted"] = copies_wanted;
+  j["copies"] = nlohmann::json::array();
+  for (const SiteCopies& c : copies) {
+    j["copies"].push_back({{"site", c.site}, {"ok", c.ok}, {"pending", c.pending}});
+  }
+  j["warnings"] = warnings;
+  return j;
+}
+
+}  // namespace cairn::repo

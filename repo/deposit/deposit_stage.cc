@@ -1,0 +1,269 @@
+// PayloadStager and the byte sources the ingest drivers share.
+#include "repo/deposit/deposit_stage.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "bagit/fd_io.h"
+#include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo::deposit_internal {
+
+using bagit::Algorithm;
+using bagit::AlgorithmSet;
+using bagit::ByteSource;
+using bagit::ChunkSink;
+
+Status PayloadStager::SiteError(const Status& s) const {
+  if (s.ok() || IsSiteError(s)) return s;
+  return s.WithContext("site " + target_.site_name);
+}
+
+bool PayloadStager::IsSiteError(const Status& s) const { return IsSiteErrorOf(target_, s); }
+
+Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
+                                                   AlgorithmSet algorithms,
+                                                   const std::string& expected_sha256,
+                                                   bool from_manifest) {
+  Staged staged;
+  bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
+  if (write) {
+    // A manifest's digest is checked by the backend at commit, and S3 sends
+    // the parts straight to the blob's key.
+    bool known = from_manifest && layout::IsSha256Hex(expected_sha256);
+    Result<std::unique_ptr<BlobWriter>> writer =
+        target_.first->NewBlobWriter(known ? expected_sha256 : "");
+    if (!writer.ok()) return SiteError(writer.status());
+    staged.writer = std::move(writer).value();
+  } else {
+    staged.stored_sha256 = expected_sha256;
+  }
+  bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
+  Status site_status;
+  Status s = source([&](std::span<const std::byte> chunk) -> Status {
+    hasher.Update(chunk);
+    if (staged.writer) {
+      site_status = staged.writer->Append(chunk);
+      if (!site_status.ok()) return SiteError(site_status);
+    }
+    return Status::OK();
+  });
+  staged.size = hasher.bytes();
+  staged.digests = hasher.Finish();
+  if (!s.ok()) {
+    Discard(&staged);
+    return s;
+  }
+  return staged;
+}
+
+Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
+                                                            AlgorithmSet algorithms) {
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (target_.first->backend().DigestsBeforeCommit()) {
+    return CopyThenDigest(fd, path, static_cast<uint64_t>(st.st_size), st.st_mtim, algorithms);
+  }
+  if (static_cast<uint64_t>(st.st_size) > kHashFirstLimit) {
+    // Too large to count on the page cache between two passes: one stream.
+    return Stage(LocalFileSource(path), algorithms, "", false);
+  }
+  Staged staged;
+  bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
+  std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
+  for (;;) {
+    ssize_t n = ReadSome(fd, std::span<std::byte>(buffer.get(), bagit::kReadChunk));
+    if (n < 0) return Status::FromErrno(errno, "read", path);
+    if (n == 0) break;
+    hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
+  }
+  staged.size = hasher.bytes();
+  staged.digests = hasher.Finish();
+  const std::string& sha256 = staged.digests[Algorithm::kSha256];
+  if (target_.blob_stored(sha256)) {  // stored and verified: Commit records the file
+    staged.stored_sha256 = sha256;
+    return staged;
+  }
+  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter(sha256, staged.size);
+  if (!writer.ok()) return SiteError(writer.status());
+  staged.writer = std::move(writer).value();
+  CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, staged.size, &staged));
+  return staged;
+}
+
+Status PayloadStager::CopyWholeFile(int fd, const std::string& path, uint64_t size,
+                                    Staged* staged) {
+  Status copied = staged->writer->AppendFromFile(fd, 0, size);
+  if (copied.ok()) return copied;
+  Discard(staged);
+  // The writer reports a source that ends early as InvalidArgument; anything
+  // else is the site's failure.
+  if (copied.code() == Code::kInvalidArgument) {
+    return Status::InvalidArgument(path + " changed while it was deposited (it got shorter)");
+  }
+  return SiteError(copied);
+}
+
+Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::string& path,
+                                                            uint64_t size, timespec mtime,
+                                                            AlgorithmSet algorithms) {
+  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter("");
+  if (!writer.ok()) return SiteError(writer.status());
+  Staged staged;
+  staged.writer = std::move(writer).value();
+  CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, size, &staged));
+  struct stat after;
+  if (fstat(fd, &after) != 0) {
+    Discard(&staged);
+    return Status::FromErrno(errno, "stat", path);
+  }
+  if (static_cast<uint64_t>(after.st_size) != size || after.st_mtim.tv_sec != mtime.tv_sec ||
+      after.st_mtim.tv_nsec != mtime.tv_nsec) {
+    Discard(&staged);
+    return Status::InvalidArgument(path + " changed while it was deposited");
+  }
+  // The copy is hashed, not the source: the blob holds exactly the bytes its
+  // digests describe, read back from the site before any name points at them.
+  Result<bagit::Digests> digests = staged.writer->DigestAppended(algorithms);
+  if (!digests.ok()) {
+    Discard(&staged);
+    return SiteError(digests.status());
+  }
+  staged.size = size;
+  staged.digests = std::move(digests).value();
+  if (target_.blob_stored(staged.digests[Algorithm::kSha256])) {  // stored before, verified
+    Discard(&staged);
+    staged.stored_sha256 = staged.digests[Algorithm::kSha256];
+  }
+  return staged;
+}
+
+Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet keep) {
+  const std::string& sha256 = staged->digests[Algorithm::kSha256];
+  bool created = false;
+  bool written = false;
+  std::optional<BlobRepair> repair;
+  if (!staged->writer) {
+    // The write was skipped because the blob it was expected to be is stored
+    // (and was read back): only if these bytes are that blob.
+    if (staged->stored_sha256 != sha256) return Status::NotFound("blob " + sha256 + " not stored");
+  } else {
+    // An existing blob is read back, and replaced with these bytes if damaged.
+    Result<Site::BlobCommitResult> r =
+        target_.first->CommitBlob(*staged->writer, sha256, staged->size);
+    staged->writer.reset();
+    if (!r.ok()) return SiteError(r.status());
+    created = r->how == Site::BlobCommit::kCreated;
+    written = r->how != Site::BlobCommit::kVerified;
+    if (r->how == Site::BlobCommit::kReplaced) {
+      repair = BlobRepair{std::string(path), sha256, r->replaced};
+    }
+  }
+  std::string other_digests = JoinDigests(staged->digests, keep);
+  std::lock_guard<std::mutex> lock(ingest_->mu);
+  if (repair) ingest_->repairs.push_back(std::move(*repair));
+  CAIRN_RETURN_IF_ERROR(
+      ingest_->scratch->AddFile(path, staged->size, sha256, created, other_digests));
+  ++ingest_->file_count;
+  ingest_->payload_bytes += staged->size;
+  if (target_.on_file_stored) target_.on_file_stored(ingest_->file_count, ingest_->payload_bytes);
+  if (written) {
+    ingest_->bytes_written += staged->size;
+  } else {
+    ++ingest_->blobs_reused;
+  }
+  return Status::OK();
+}
+
+ByteSource TeeSource(ByteSource source, BlobWriter* writer, std::string site_name,
+                     std::string* sha256_hex, uint64_t* size) {
+  return [source = std::move(source), writer, site_name, sha256_hex,
+          size](const ChunkSink& sink) -> Status {
+    Sha256Stream hash;
+    uint64_t total = 0;
+    Status write_status;
+    Status s = source([&](std::span<const std::byte> chunk) -> Status {
+      hash.Update(chunk);
+      total += chunk.size();
+      if (write_status.ok()) write_status = writer->Append(chunk);
+      if (!write_status.ok()) return write_status.WithContext("site " + site_name);
+      return sink(chunk);
+    });
+    *sha256_hex = hash.FinishHex();
+    *size = total;
+    return s;
+  };
+}
+
+Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std::string_view name,
+                                ByteSource inner) {
+  StagedTagFile& tag = ingest->tags.emplace_back();
+  tag.name = std::string(name);
+  Status name_ok = layout::ValidateTagFileName(name);
+  if (!name_ok.ok()) {
+    ingest->report.Error(name, "tag.name",
+                         "Cairn cannot store this tag file: " + name_ok.message());
+    return inner;
+  }
+  // Write-once (Site::CommitTagFile commits it): a tag file is never replaced.
+  Result<std::unique_ptr<BlobWriter>> writer = target.first->NewBagFileWriter();
+  if (!writer.ok()) return writer.status().WithContext("site " + target.site_name);
+  tag.writer = std::move(writer).value();
+  return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
+}
+
+Result<ByteSource> StagingSink::TagFile(std::string_view path, ByteSource source) {
+  return StageTagFile(target_, ingest_, path, std::move(source));
+}
+
+Result<StagingSink::PayloadRead> StagingSink::PayloadFile(const bagit::PayloadEntry& entry,
+                                                          AlgorithmSet algorithms,
+                                                          bool manifests_known) {
+  const bagit::ManifestIndex& index = *ingest_->contents->manifests;
+  std::optional<bagit::ManifestIndex::EntryId> id;
+  if (manifests_known) id = index.Find(entry.path);
+  // A local file is hashed first: one whose blob is stored (unchanged, shared)
+  // is not written again. A member is written unless the blob its manifest names is stored.
+  Result<PayloadStager::Staged> staged =
+      entry.local_path != nullptr
+          ? stager_.StageLocalFile(*entry.local_path, algorithms)
+          : stager_.Stage(*entry.source, algorithms,
+                          id ? index.HexDigest(*id, Algorithm::kSha256) : "", true);
+  PayloadRead read;
+  if (!staged.ok()) {
+    if (stager_.IsSiteError(staged.status())) return staged.status();
+    read.unreadable = staged.status();
+    return read;
+  }
+  if (!manifests_known || (id && index.Mismatches(*id, staged->digests).empty())) {
+    CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
+  } else {
+    PayloadStager::Discard(&*staged);  // the checker names what is wrong with it
+  }
+  read.file.size = staged->size;
+  read.file.digests = std::move(staged->digests);
+  return read;
+}
+
+Status StagingSink::HoldPayload(std::string_view path, uint64_t size,
+                                const bagit::Digests& digests) {
+  std::lock_guard<std::mutex> lock(ingest_->mu);
+  return ingest_->scratch->HoldPayload(path, size, digests);
+}
+
+Status StagingSink::ForEachHeldPayload(const HeldPayload& fn) {
+  return ingest_->scratch->ForEachHeldPayload(fn);
+}
+
+}  // namespace cairn::repo::deposit_internal

@@ -1,0 +1,231 @@
+// Internal to deposit: the pieces every ingest driver (folder, bag folder,
+// serialized bag) shares. A PayloadStager reads one payload file once, hashing
+// it with every algorithm needed while appending it to a BlobWriter on the
+// first site; the blob is committed under its content address only when the
+// driver has checked the digests. An Ingest collects what a driver found.
+#ifndef CAIRN_REPO_DEPOSIT_STAGE_H_
+#define CAIRN_REPO_DEPOSIT_STAGE_H_
+
+#include <cstdint>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bagit/bag_checker.h"
+#include "bagit/bag_walker.h"
+#include "bagit/digest.h"
+#include "bagit/report.h"
+#include "bagit/validator.h"
+#include "repo/deposit/deposit_scratch.h"
+#include "repo/run_pool.h"
+#include "repo/site/site.h"
+#include "repo/storage/backend.h"
+
+namespace cairn::repo::deposit_internal {
+
+// Files a walking driver lists before storing them as one batch (memory stays
+// bounded whatever the tree's size).
+inline constexpr size_t kStoreBatchFiles = 4096;
+
+// A tag file waiting to be committed to the first site once the bag is known
+// to be good. Either `writer` holds its bytes (the depositor's file, teed while
+// the checker read it) or `bytes` does (a file Cairn generated).
+struct StagedTagFile {
+  std::string name;  // bag-relative: "bagit.txt", "tagmanifest-sha256.txt"
+  uint64_t size = 0;
+  std::string sha256;
+  std::unique_ptr<BlobWriter> writer;
+  std::optional<std::string> bytes;
+  bool cairn_added = false;  // not the depositor's: restore leaves it out
+};
+
+// Where and how a driver stores payload. Thread-safe where noted.
+struct IngestTarget {
+  Site* first = nullptr;  // the first site: payload blobs and tag files go through it
+  std::string site_name;
+  // True when the catalog already holds this blob on the first site, state ok,
+  // AND its bytes, read back from the site now, hash to its name (then the
+  // depositor's bytes are hashed but not written again; a damaged blob answers
+  // false, so they are written and replace it). Thread-safe.
+  std::function<bool(const std::string& sha256)> blob_stored;
+  // The SHA-256 the previous version of the object had for `path` if it had
+  // the same size (a guess that lets unchanged files skip the write). Thread-safe.
+  std::function<std::optional<std::string>(std::string_view path, uint64_t size)> previous_sha256;
+  unsigned threads = 2;
+  const bagit::Profile* profile = nullptr;
+  // Called after each payload file is stored (or found stored), with the
+  // running totals of files and bytes; under the ingest's lock, so it must be
+  // quick. May be empty.
+  std::function<void(uint64_t files, uint64_t bytes)> on_file_stored;
+};
+
+// A blob the deposit found on the first site with wrong bytes and replaced with
+// the depositor's (recorded as events).
+struct BlobRepair {
+  std::string path;     // the payload file whose bytes replaced it
+  std::string sha256;   // the blob
+  std::string damaged;  // what the site held: "site a: blob X: read N bytes with sha256 Y"
+};
+
+// What a driver produced. The report holds every finding; when it has errors
+// nothing may be committed (the new blobs are removed by the caller). The
+// per-file lists (files stored, blobs created) are in `scratch`, on disk: the
+// ingest's memory does not grow with the file count.
+struct Ingest {
+  explicit Ingest(std::unique_ptr<DepositScratch> s) : scratch(std::move(s)) {}
+  bagit::Report report;
+  std::unique_ptr<DepositScratch> scratch;  // payload files stored, blobs created
+  // Its manifest index lives in `scratch` (declared after it: destroyed first).
+  std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
+  std::deque<StagedTagFile> tags;   // deque: staged sources point into it
+  bool committed = false;           // the catalog holds the version: keep the blobs
+  uint64_t file_count = 0;          // payload files recorded in `scratch`
+  uint64_t bytes_written = 0;       // payload bytes newly stored on the first site
+  uint64_t blobs_reused = 0;        // payload files whose blob was already there
+  uint64_t payload_bytes = 0;       // bytes of the payload files in `scratch`
+  std::vector<BlobRepair> repairs;  // damaged blobs replaced on the first site
+  std::string kind;                 // "folder", "bag", "serialized bag"
+  std::mutex mu;                    // guards scratch, counters
+};
+
+// Reads, hashes and stores payload bytes.
+class PayloadStager {
+ public:
+  PayloadStager(const IngestTarget& target, Ingest* ingest) : target_(target), ingest_(ingest) {}
+
+  struct Staged {
+    uint64_t size = 0;
+    bagit::Digests digests;
+    std::unique_ptr<BlobWriter> writer;  // null when the write was skipped
+    // Set when the write was skipped: the blob found stored (and verified) on
+    // the first site that these bytes were expected to be.
+    std::string stored_sha256;
+  };
+
+  // Streams `source` once, hashing with `algorithms` plus sha256. The bytes go
+  // to a new writer on the first site unless `expected_sha256` is set and the
+  // blob is already stored there. When `from_manifest` is true the expected
+  // digest is the bag's own claim and the backend checks it at commit too (a
+  // guess from the previous version is not passed on). Errors of the site name
+  // it ("site a: ..."); errors of the source are returned as the source gave them.
+  Result<Staged> Stage(const bagit::ByteSource& source, bagit::AlgorithmSet algorithms,
+                       const std::string& expected_sha256, bool from_manifest);
+
+  // Stage for a local file of at most kHashFirstLimit bytes: reads and hashes
+  // it first, then hands the open file to the writer with the SHA-256 it must
+  // have (posix sites copy it inside the kernel and read the copy back before
+  // it becomes visible, so a file changed meanwhile is caught; S3 sites upload
+  // straight to the blob's key). A blob already stored is not written again
+  // even when no digest was expected. Larger files go through Stage.
+  // On a site whose writers can digest their bytes before Commit (posix,
+  // StorageBackend::DigestsBeforeCommit) the file is instead copied first
+  // (inside the kernel) and the copy is read back and hashed: one read of the
+  // bytes in this process, and the blob is right by construction. A file whose
+  // size or mtime changes during the copy is refused.
+  static constexpr uint64_t kHashFirstLimit = uint64_t{1} << 30;
+  Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
+
+  // Makes a staged file's blob visible under its content address (write-once,
+  // through Site::CommitBlob: a blob already there is read back, and replaced
+  // by these bytes if it is damaged, which goes to ingest->repairs) and records the file in the
+  // ingest's scratch (with the hex digests of `keep` joined by ' ' in algorithm order, for a caller
+  // that writes the manifests). When the write was skipped but the computed SHA-256 differs from
+  // the one expected, returns NotFound (the caller re-reads the file with no expectation, or
+  // fails). The writer is aborted on any error.
+  Status Commit(std::string_view path, Staged* staged, bagit::AlgorithmSet keep = {});
+
+  // Discards a staged file's bytes.
+  static void Discard(Staged* staged) {
+    if (staged->writer) staged->writer->Abort();
+    staged->writer.reset();
+  }
+
+  // Prefixes a site error with the site's name.
+  Status SiteError(const Status& s) const;
+  // True for a Status SiteError made (the site failed, not the source).
+  bool IsSiteError(const Status& s) const;
+
+ private:
+  // Copies `size` bytes of `fd` (the file at `path`) into staged->writer. On failure
+  // discards the staged bytes and returns "changed while it was deposited" if the
+  // file got shorter, else the site's error (SiteError).
+  Status CopyWholeFile(int fd, const std::string& path, uint64_t size, Staged* staged);
+  // StageLocalFile on a site with DigestsBeforeCommit: `fd` is open on `path`,
+  // which had `size` bytes and `mtime` when opened.
+  Result<Staged> CopyThenDigest(int fd, const std::string& path, uint64_t size, timespec mtime,
+                                bagit::AlgorithmSet algorithms);
+
+  const IngestTarget& target_;
+  Ingest* ingest_;
+};
+
+// True if `s` is an error of the target's site ("site NAME: ...").
+inline bool IsSiteErrorOf(const IngestTarget& target, const Status& s) {
+  return !s.ok() && s.message().starts_with("site " + target.site_name + ": ");
+}
+
+using bagit::LocalFileSource;
+using bagit::MemorySource;
+// Wraps `source` so every chunk is also appended to `writer` and hashed with
+// sha256 into *sha256_hex (set when the source ends), counting bytes into *size.
+// A write error is returned as "site SITE_NAME: ...".
+bagit::ByteSource TeeSource(bagit::ByteSource source, BlobWriter* writer, std::string site_name,
+                            std::string* sha256_hex, uint64_t* size);
+
+// Starts tag file `name` of the depositor's bag: opens a writer on the first
+// site and returns a source that tees `inner` into it (size and sha256 filled
+// in as it is read). A name the site layout cannot hold is reported
+// (tag.name) and the bytes are only read.
+Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest,
+                                       std::string_view name, bagit::ByteSource inner);
+
+// Deposit's sink for the bag walker (bagit/bag_walker.h), shared by the bag
+// folder and serialized bag drivers: tag files are teed into writers on the
+// first site as the checker reads them (StageTagFile); each payload file is
+// read once, hashed while appended to a blob writer, and its blob committed
+// only when every manifest listing it agrees. A payload file read before the
+// manifests are known is committed under its SHA-256 at once (correct by
+// construction) and held in the deposit scratch (on disk) until the end; the
+// caller removes such new blobs if the bag is refused.
+class StagingSink : public bagit::BagSink {
+ public:
+  StagingSink(const IngestTarget& target, Ingest* ingest)
+      : target_(target), ingest_(ingest), stager_(target, ingest) {}
+
+  Result<bagit::ByteSource> TagFile(std::string_view path, bagit::ByteSource source) override;
+  Result<PayloadRead> PayloadFile(const bagit::PayloadEntry& entry, bagit::AlgorithmSet algorithms,
+                                  bool manifests_known) override;
+  Status HoldPayload(std::string_view path, uint64_t size, const bagit::Digests& digests) override;
+  Status ForEachHeldPayload(const HeldPayload& fn) override;
+  bool IsSinkError(const Status& s) const override { return stager_.IsSiteError(s); }
+
+ private:
+  const IngestTarget& target_;
+  Ingest* ingest_;
+  PayloadStager stager_;
+};
+
+// The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,
+// deposit_archive.cc). Each fills `ingest` (report, contents, files, staged tag
+// files, new blobs). A non-OK Status means the deposit could not run (a site
+// error, an unreadable source root); bag problems go to ingest->report.
+struct FolderBagging {
+  std::vector<std::string> info;   // "Label: value" lines for bag-info.txt
+  bagit::AlgorithmSet algorithms;  // manifests to write (sha256 always added)
+  std::string agent;               // Bag-Software-Agent value
+  std::string bagging_date;        // YYYY-MM-DD
+};
+Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
+                    const IngestTarget& target, Ingest* ingest);
+Status IngestBagDirectory(const std::string& dir, const IngestTarget& target, Ingest* ingest);
+Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest* ingest);
+
+}  // namespace cairn::repo::deposit_internal
+
+#endif  // CAIRN_REPO_DEPOSIT_STAGE_H_

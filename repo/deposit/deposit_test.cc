@@ -1,0 +1,264 @@
+// Deposit on real repositories (SQLite file, posix sites in a temp folder):
+// folder, bag folder and serialized bag sources, versions, dedup, the default
+// two-copy policy, and refused deposits that leave nothing behind.
+#include "repo/deposit/deposit.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "bagit/archive.h"
+#include "bagit/digest.h"
+#include "repo/site/repository.h"
+#include "repo/site_layout.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/deposit_fixture.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::repo {
+namespace {
+
+namespace fs = boost::filesystem;
+using cairn::testing::DepositTest;
+using cairn::testing::WriteFile;
+
+TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
+  WriteFile(dir_ / "src/photos/a.txt", "alpha\n");
+  WriteFile(dir_ / "src/photos/b.txt", "beta\n");
+  WriteFile(dir_ / "src/photos/sub/copy-of-a.txt", "alpha\n");
+  DepositOutcome out = Run("acme", (dir_ / "src/photos").string());
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  EXPECT_EQ(out.receipt->object, "photos");
+  EXPECT_EQ(out.receipt->version, 1u);
+  EXPECT_EQ(out.receipt->files, 3u);
+  EXPECT_EQ(out.receipt->bytes, 17u);
+  ASSERT_EQ(out.receipt->copies.size(), 2u);
+  for (const SiteCopies& c : out.receipt->copies) {
+    EXPECT_EQ(c.pending, 0u) << c.site;
+    EXPECT_GT(c.ok, 0u) << c.site;
+  }
+  for (const char* site : {"a", "b"}) {
+    EXPECT_EQ(VerifiedBlobs(site), 2u) << site;  // identical files stored once
+    fs::path v1 = SitePath(site) / "bags/acme/photos/v1";
+    for (const char* name : {"bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+                             "tagmanifest-sha256.txt", "version.pb"}) {
+      EXPECT_TRUE(fs::exists(v1 / name)) << site << " " << name;
+    }
+    EXPECT_FALSE(fs::exists(v1 / "cairn-added.txt"));
+  }
+  std::string info = cairn::testing::ReadFile(SitePath("a") / "bags/acme/photos/v1/bag-info.txt");
+  EXPECT_NE(info.find("Payload-Oxum: 17.3"), std::string::npos) << info;
+  Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "photos", 1, true);
+  ASSERT_OK(v);
+  ASSERT_EQ(v->files.size(), 3u);
+  EXPECT_EQ(v->files[0].path, "data/a.txt");
+  Result<uint32_t> copies = repo_->catalog().MinOkCopies(v->id);
+  ASSERT_OK(copies);
+  EXPECT_EQ(*copies, 2u);
+  // The source folder was not written into.
+  EXPECT_FALSE(fs::exists(dir_ / "src/photos/bagit.txt"));
+  EXPECT_FALSE(fs::exists(dir_ / "src/photos/data"));
+  // No temp files left behind.
+  EXPECT_EQ(TempFiles("a") + TempFiles("b"), 0u);
+}
+
+TEST_F(DepositTest, RedepositMakesNextVersionAndStoresOnlyChangedFiles) {
+  WriteFile(dir_ / "src/obj/same.txt", std::string(5000, 's'));
+  WriteFile(dir_ / "src/obj/changes.txt", "first");
+  DepositOutcome v1 = Run("acme", (dir_ / "src/obj").string());
+  ASSERT_TRUE(v1.receipt) << v1.report.ToText();
+  size_t blobs_before = VerifiedBlobs("a");
+  WriteFile(dir_ / "src/obj/changes.txt", "second");
+  DepositOutcome v2 = Run("acme", (dir_ / "src/obj").string());
+  ASSERT_TRUE(v2.receipt) << v2.report.ToText();
+  EXPECT_EQ(v2.receipt->version, 2u);
+  EXPECT_EQ(v2.receipt->blobs_reused, 1u);
+  EXPECT_EQ(v2.receipt->bytes_stored, 6u);  // only "second"
+  EXPECT_EQ(VerifiedBlobs("a"), blobs_before + 1);
+  EXPECT_EQ(VerifiedBlobs("b"), blobs_before + 1);
+  EXPECT_TRUE(fs::exists(SitePath("b") / "bags/acme/obj/v2/version.pb"));
+  Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", "obj");
+  ASSERT_OK(versions);
+  EXPECT_EQ(versions->size(), 2u);
+}
+
+TEST_F(DepositTest, IdenticalFilesFromTwoPartnersAreStoredOncePerSite) {
+  WriteFile(dir_ / "one/x/shared.bin", std::string(10000, 'x'));
+  WriteFile(dir_ / "two/x/shared.bin", std::string(10000, 'x'));
+  ASSERT_TRUE(Run("acme", (dir_ / "one/x").string()).receipt);
+  DepositOutcome second = Run("beta", (dir_ / "two/x").string());
+  ASSERT_TRUE(second.receipt) << second.report.ToText();
+  EXPECT_EQ(second.receipt->bytes_stored, 0u);
+  EXPECT_EQ(VerifiedBlobs("a"), 1u);
+  EXPECT_EQ(VerifiedBlobs("b"), 1u);
+}
+
+TEST_F(DepositTest, BagWithoutSha256ManifestGetsOneMarkedAsCairnAdded) {
+  fs::path bag = dir_ / "md5bag";
+  MakeBag(bag, {{"data/one.txt", "one\n"}, {"data/two.txt", "two\n"}}, bagit::Algorithm::kMd5);
+  DepositOutcome out = Run("acme", bag.string());
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  EXPECT_EQ(out.receipt->source_kind, "bag");
+  EXPECT_TRUE(out.receipt->cairn_added_sha256_manifest);
+  fs::path v1 = SitePath("b") / "bags/acme/md5bag/v1";
+  EXPECT_EQ(cairn::testing::ReadFile(v1 / "cairn-added.txt"), "manifest-sha256.txt\n");
+  EXPECT_EQ(cairn::testing::ReadFile(v1 / "manifest-md5.txt"),
+            cairn::testing::ReadFile(bag / "manifest-md5.txt"));  // byte for byte
+  std::string added = cairn::testing::ReadFile(v1 / "manifest-sha256.txt");
+  EXPECT_NE(added.find("  data/one.txt\n"), std::string::npos) << added;
+  EXPECT_EQ(VerifiedBlobs("b"), 2u);
+}
+
+TEST_F(DepositTest, BagCarryingCairnsReservedTagFileNameIsRefused) {
+  // Restore and the site README leave out the files cairn-added.txt lists, so a
+  // depositor's own file of that name is refused even when the bag has sha256.
+  fs::path bag = dir_ / "reserved";
+  MakeBag(bag, {{"data/one.txt", "one\n"}}, bagit::Algorithm::kSha256);
+  WriteFile(bag / "cairn-added.txt", "bag-info.txt\n");
+  DepositOutcome out = Run("acme", bag.string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_TRUE(out.report.Has("tag.reserved-name")) << out.report.ToText();
+  ExpectNothingStored("acme", "reserved");
+}
+
+TEST_F(DepositTest, CorruptBagIsRefusedWholeAndLeavesNothing) {
+  fs::path bag = dir_ / "broken";
+  MakeBag(bag, {{"data/good.txt", "good\n"}, {"data/bad.txt", "bad\n"}}, bagit::Algorithm::kSha256);
+  WriteFile(bag / "data/bad.txt", "BAD\n");  // same size, different bytes
+  DepositOutcome out = Run("acme", bag.string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_FALSE(out.receipt);
+  EXPECT_TRUE(out.report.Has("payload.digest-mismatch")) << out.report.ToText();
+  ExpectNothingStored("acme", "broken");
+}
+
+TEST_F(DepositTest, UnknownPartnerIsRefused) {
+  WriteFile(dir_ / "src/f/a.txt", "a");
+  DepositOutcome out = Run("nobody", (dir_ / "src/f").string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_TRUE(out.report.Has("partner.unknown"));
+  ExpectNothingStored("nobody", "f");
+}
+
+TEST_F(DepositTest, PolicyRequiredFieldMissingIsRefused) {
+  PolicyRecord policy{"acme", "copies: 2\nrequired_bag_info: \"Source-Organization\"\n", "test",
+                      dir_.string(), 0};
+  ASSERT_OK(repo_->catalog().SetPolicy(policy));
+  WriteFile(dir_ / "src/f/a.txt", "a");
+  DepositOutcome out = Run("acme", (dir_ / "src/f").string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_TRUE(out.report.Has("policy.required-bag-info")) << out.report.ToText();
+  ExpectNothingStored("acme", "f");
+  // With the field given, the same folder goes in.
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/f").string();
+  request.info = {"Source-Organization: Acme Archives"};
+  Result<DepositOutcome> ok = Deposit(*repo_, request);
+  ASSERT_TRUE(ok.ok() && ok->receipt) << (ok.ok() ? ok->report.ToText() : ok.status().ToString());
+}
+
+TEST_F(DepositTest, TarAndZipAreStreamedIntoTheStore) {
+  for (auto [name, format] : {std::pair{"bag.tar", bagit::ArchiveFormat::kTar},
+                              std::pair{"bag.zip", bagit::ArchiveFormat::kZip},
+                              std::pair{"bag.tgz", bagit::ArchiveFormat::kTarGz}}) {
+    fs::path bag = dir_ / "made" / name;
+    fs::path staging = dir_ / ("staging-" + std::string(name));
+    MakeBag(staging, {{"data/p.txt", std::string("payload of ") + name}},
+            bagit::Algorithm::kSha512);
+    MakeArchive(staging, bag, format, "");
+    DepositOutcome out = Run("acme", bag.string());
+    ASSERT_TRUE(out.receipt) << name << "\n" << out.report.ToText();
+    EXPECT_EQ(out.receipt->object, "bag");
+    EXPECT_EQ(out.receipt->source_kind, "serialized bag");
+    EXPECT_EQ(out.receipt->files, 1u);
+  }
+  EXPECT_EQ(VerifiedBlobs("a"), 3u);
+  EXPECT_EQ(VerifiedBlobs("b"), 3u);
+  Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", "bag");
+  ASSERT_OK(versions);
+  EXPECT_EQ(versions->size(), 3u);
+}
+
+// A tar whose payload comes before its manifests (as `tar` of a bag folder may
+// write it): the early files' digests wait in the deposit scratch (on disk), then
+// are checked against the manifests; a file that disagrees refuses the bag whole.
+TEST_F(DepositTest, ArchiveWithManifestsAfterThePayloadIsCheckedAtTheEnd) {
+  for (bool corrupt : {true, false}) {  // the refused one first: nothing on the sites yet
+    std::string name = corrupt ? "late-bad" : "late-good";
+    fs::path staging = dir_ / ("staging-" + name) / name;
+    MakeBag(staging, {{"data/a.txt", "first payload"}, {"data/sub/b.txt", "second payload"}},
+            bagit::Algorithm::kSha256);
+    if (corrupt) WriteFile(staging / "data/sub/b.txt", "second payloaX");
+    fs::path tar = dir_ / (name + ".tar");
+    std::string command = "tar -cf '" + tar.string() + "' -C '" + staging.parent_path().string() +
+                          "' " + name + "/data " + name + "/bagit.txt " + name + "/bag-info.txt " +
+                          name + "/manifest-sha256.txt " + name + "/tagmanifest-sha256.txt";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    DepositOutcome out = Run("acme", tar.string());
+    if (!corrupt) {
+      ASSERT_TRUE(out.receipt) << out.report.ToText();
+      EXPECT_EQ(out.receipt->files, 2u);
+      Result<std::vector<VersionInfo>> versions = repo_->catalog().ListVersions("acme", name);
+      ASSERT_OK(versions);
+      EXPECT_EQ(versions->size(), 1u);
+    } else {
+      EXPECT_TRUE(out.refused);
+      EXPECT_FALSE(out.report.valid()) << out.report.ToText();
+      EXPECT_NE(out.report.ToText().find("data/sub/b.txt"), std::string::npos)
+          << out.report.ToText();
+      ExpectNothingStored("acme", name);
+    }
+  }
+}
+
+TEST_F(DepositTest, HostileArchiveIsRefusedNamingTheMember) {
+  fs::path staging = dir_ / "staging";
+  MakeBag(staging, {{"data/p.txt", "payload"}}, bagit::Algorithm::kSha256);
+  fs::path bag = dir_ / "evil.tar";
+  MakeArchive(staging, bag, bagit::ArchiveFormat::kTar, "../evil");
+  DepositOutcome out = Run("acme", bag.string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_TRUE(out.report.Has("path.dot-dot")) << out.report.ToText();
+  ExpectNothingStored("acme", "evil");
+  EXPECT_FALSE(fs::exists(dir_ / "evil"));
+}
+
+TEST_F(DepositTest, UnwritableFirstSiteFailsNamingTheSite) {
+  WriteFile(dir_ / "src/f/a.txt", "a");
+  // tmp/ of site a is a file: no writer can start there (works even as root).
+  fs::remove_all(SitePath("a") / "tmp");
+  WriteFile(SitePath("a") / "tmp", "not a folder");
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/f").string();
+  Result<DepositOutcome> out = Deposit(*repo_, request);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("site a"), std::string::npos) << out.status().ToString();
+  EXPECT_FALSE(repo_->catalog().GetVersion("acme", "f", std::nullopt, false).ok());
+  EXPECT_FALSE(fs::exists(SitePath("b") / "bags/acme/f"));
+}
+
+TEST_F(DepositTest, SiteDownLeavesCopiesPendingUntilItIsBack) {
+  WriteFile(dir_ / "src/f/a.txt", "a");
+  fs::rename(SitePath("b"), dir_ / "b-away");
+  DepositOutcome out = Run("acme", (dir_ / "src/f").string());
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  ASSERT_EQ(out.receipt->copies.size(), 2u);
+  EXPECT_EQ(out.receipt->copies[1].site, "b");
+  EXPECT_GT(out.receipt->copies[1].pending, 0u);
+  EXPECT_FALSE(out.receipt->warnings.empty());
+  fs::rename(dir_ / "b-away", SitePath("b"));
+  clock_.Advance(3600 * kMicrosPerSecond);  // past the retry backoff
+  Reopen();
+  Result<ReplicationSummary> drained = DrainReplication(*repo_, {});
+  ASSERT_OK(drained);
+  EXPECT_EQ(drained->jobs_done, 1u);
+  EXPECT_EQ(VerifiedBlobs("b"), 1u);
+  Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "f", 1, false);
+  ASSERT_OK(v);
+  EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
+}
+
+}  // namespace
+}  // namespace cairn::repo

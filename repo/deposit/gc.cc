@@ -1,0 +1,217 @@
+// CollectGarbage: per site, the version records the catalog does not know,
+// then every blob against the catalog's blobs, under the exclusive writers' lock.
+#include "repo/deposit/gc.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "bagit/time_text.h"
+#include "proto/version.pb.h"
+#include "repo/events/event_types.h"
+#include "repo/events/premis.h"
+#include "repo/events/segments.h"
+#include "repo/site/repository.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string GcDurationText(int64_t micros) {
+  int64_t s = micros / 1'000'000;
+  if (s % 86400 == 0 && s > 0) return std::to_string(s / 86400) + "d";
+  if (s % 3600 == 0 && s > 0) return std::to_string(s / 3600) + "h";
+  return std::to_string(s) + "s";
+}
+
+// Blobs named by the version records on `site` that the catalog does not
+// list. An unreadable or unparsable record makes the site uncollectable.
+Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string& name,
+                                std::unordered_set<std::string>* keep, GcReport* report) {
+  std::vector<layout::TagFileRef> unknown;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) -> Status {
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    if (!ref || !ref->is_version_record()) return Status::OK();
+    Result<VersionInfo> known = catalog.GetVersion(ref->partner, ref->object, ref->version, false);
+    if (known.ok()) return Status::OK();
+    if (!known.status().IsNotFound()) return known.status();
+    unknown.push_back(*ref);
+    return Status::OK();
+  }));
+  for (const layout::TagFileRef& ref : unknown) {
+    const std::string key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes,
+                           site.ReadVersionRecord(ref.partner, ref.object, ref.version));
+    proto::VersionRecord record;
+    if (!record.ParseFromString(bytes)) {
+      return Status::Corruption(key + " cannot be parsed: its blobs cannot be told apart");
+    }
+    for (const proto::VersionFile& f : record.files()) keep->insert(f.sha256());
+    report->unknown_versions.push_back("site " + name + ": " + key + " (" +
+                                       std::to_string(record.files_size()) +
+                                       " files) is not in the catalog: its blobs are kept");
+  }
+  return Status::OK();
+}
+
+proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
+  return NewEvent(kDeletion,
+                  {.agent = "cairn gc",
+                   .agent_version = options.agent_version,
+                   .user = EventUser(options.user, "unknown"),
+                   .site = blob.site,
+                   .outcome = "success",
+                   .detail = "sha256 " + blob.sha256 + ": removed blob (" +
+                             std::to_string(blob.size) + " bytes) from site " + blob.site +
+                             ": no version in the catalog references it, unreferenced since " +
+                             FormatUtc(blob.since_micros, TimeText::kMicros) + " (grace " +
+                             GcDurationText(options.grace_micros) + ")"});
+}
+
+Status GcCollectSite(Repository& repo, const GcOptions& options, const std::string& name,
+                     int64_t now, GcReport* report) {
+  Catalog& catalog = repo.catalog();
+  Result<Site*> opened = repo.OpenSite(name);
+  if (!opened.ok()) {
+    report->errors.push_back("site " + name + ": not collected: " + opened.status().ToString());
+    return Status::OK();
+  }
+  Site& site = **opened;
+  std::unordered_set<std::string> keep;
+  Status unknown = GcBlobsOfUnknownVersions(catalog, site, name, &keep, report);
+  if (!unknown.ok()) {
+    report->errors.push_back("site " + name + ": not collected: " + unknown.ToString());
+    return Status::OK();
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> listed, catalog.ListGcCandidates(name));
+  std::set<std::string> stale(listed.begin(), listed.end());  // rows whose blob is not seen
+  std::vector<GcBlob> unreferenced;
+  Status catalog_error;
+  Status walk = site.List(layout::kBlobsPrefix, [&](const ObjectInfo& info) -> Status {
+    std::optional<std::string> sha = layout::ParseBlobKey(info.key);
+    if (!sha) return Status::OK();
+    ++report->blobs_listed;
+    stale.erase(*sha);
+    // A catalog error must never read as "unreferenced".
+    Result<std::optional<uint64_t>> known = catalog.BlobSize(*sha);
+    if (!known.ok()) {
+      catalog_error = known.status();
+      return Status::Aborted("catalog error");
+    }
+    if (known->has_value() || keep.count(*sha)) {
+      if (listed.size() && std::binary_search(listed.begin(), listed.end(), *sha)) {
+        if (!options.dry_run) catalog_error = catalog.RemoveGcCandidate(name, *sha);
+      }
+      return catalog_error.ok() ? Status::OK() : Status::Aborted("catalog error");
+    }
+    unreferenced.push_back(GcBlob{name, *sha, info.size, now});
+    return Status::OK();
+  });
+  CAIRN_RETURN_IF_ERROR(catalog_error);
+  if (!walk.ok()) {
+    report->errors.push_back("site " + name + ": not collected: " + walk.ToString());
+    return Status::OK();
+  }
+  if (!options.dry_run) {
+    for (const std::string& sha : stale)
+      CAIRN_RETURN_IF_ERROR(catalog.RemoveGcCandidate(name, sha));
+  }
+  std::vector<proto::Event> events;
+  for (GcBlob& blob : unreferenced) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<int64_t> since,
+                           catalog.GcCandidateSince(name, blob.sha256));
+    if (since) {
+      blob.since_micros = *since;
+    } else if (!options.dry_run) {
+      CAIRN_RETURN_IF_ERROR(catalog.AddGcCandidate(name, blob.sha256, blob.size, now));
+    }
+    if (now - blob.since_micros < options.grace_micros) {
+      report->waiting.push_back(blob);
+      continue;
+    }
+    if (!options.dry_run) {
+      Status removed = site.RemoveUnreferencedBlob(blob.sha256);
+      if (!removed.ok()) {
+        report->errors.push_back(removed.ToString());
+        continue;
+      }
+      CAIRN_RETURN_IF_ERROR(catalog.RemoveGcCandidate(name, blob.sha256));
+      events.push_back(GcDeletionEvent(options, blob));
+    }
+    report->bytes_removed += blob.size;
+    report->removed.push_back(blob);
+  }
+  if (!events.empty()) CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options) {
+  GcReport report;
+  report.dry_run = options.dry_run;
+  report.grace_micros = options.grace_micros;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  if (!options.site.empty()) {
+    CAIRN_RETURN_IF_ERROR(repo.catalog().GetSite(options.site).status());
+  }
+  // No deposit in flight while gc runs: none can hold an unreferenced blob.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
+                         repo.LockExclusively(options.lock_timeout_ms));
+  const int64_t now = repo.clock().NowMicros();
+  for (const SiteRecord& site : sites) {
+    if (!options.site.empty() && site.name != options.site) continue;
+    CAIRN_RETURN_IF_ERROR(GcCollectSite(repo, options, site.name, now, &report));
+  }
+  lock.reset();
+  // The deletion events to every site's log (a dry run records none).
+  if (!options.dry_run) report.events = FlushNewEvents(repo);
+  return report;
+}
+
+std::string GcReport::ToText() const {
+  std::string out;
+  const std::string verb = dry_run ? "would remove" : "removed";
+  for (const GcBlob& b : removed) {
+    out += verb + " blob " + b.sha256 + " from site " + b.site + " (" + std::to_string(b.size) +
+           " bytes, unreferenced since " + FormatUtc(b.since_micros, TimeText::kMicros) + ")\n";
+  }
+  for (const GcBlob& b : waiting) {
+    out += "kept for now: blob " + b.sha256 + " on site " + b.site + " (" + std::to_string(b.size) +
+           " bytes), unreferenced since " + FormatUtc(b.since_micros, TimeText::kMicros) +
+           ": removable after " + FormatUtc(b.since_micros + grace_micros, TimeText::kMicros) +
+           "\n";
+  }
+  for (const std::string& v : unknown_versions) out += "warning: " + v + "\n";
+  for (const std::string& e : errors) out += "error: " + e + "\n";
+  out += std::string(dry_run ? "gc (dry run): " : "gc: ") + std::to_string(blobs_listed) +
+         " blobs listed, " + std::to_string(removed.size()) + " " +
+         (dry_run ? "would be removed" : "removed") + " (" + std::to_string(bytes_removed) +
+         " bytes), " + std::to_string(waiting.size()) + " unreferenced within the grace period (" +
+         GcDurationText(grace_micros) + ")\n";
+  return out;
+}
+
+nlohmann::json GcReport::ToJson() const {
+  auto blobs = [](const std::vector<GcBlob>& list) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const GcBlob& b : list) {
+      a.push_back({{"site", b.site},
+                   {"sha256", b.sha256},
+                   {"size", b.size},
+                   {"unreferenced_since", FormatUtc(b.since_micros, TimeText::kMicros)}});
+    }
+    return a;
+  };
+  return {{"dry_run", dry_run},
+          {"grace_seconds", grace_micros / 1'000'000},
+          {"blobs_listed", blobs_listed},
+          {"removed", blobs(removed)},
+          {"bytes_removed", bytes_removed},
+          {"waiting", blobs(waiting)},
+          {"unknown_versions", unknown_versions},
+          {"errors", errors}};
+}
+
+}  // namespace cairn::repo

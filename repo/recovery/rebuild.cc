@@ -1,0 +1,218 @@
+// RebuildCatalogFromSite: partners, objects, versions, files, tag files,
+// blobs and replicas from one site's version records and listings; the event
+// history from its segments (rebuild_events.cc).
+#include "repo/recovery/rebuild.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "proto/version.pb.h"
+#include "repo/catalog/catalog.h"
+#include "repo/site/site.h"
+#include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo {
+
+// rebuild_events.cc: loads the site's event history into the catalog.
+Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
+// rebuild_settings.cc: the settings from the site's settings/ records (the
+// default policy `copies: 2` when it holds none), then the copies the
+// policies want queued.
+Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report);
+// rebuild_events.cc: appends the "recovery" event that records the rebuild.
+Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
+                          const RebuildReport& report);
+
+namespace {
+
+struct VersionKey {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  bool operator<(const VersionKey& o) const {
+    return std::tie(partner, object, version) < std::tie(o.partner, o.object, o.version);
+  }
+  std::string Name() const { return partner + "/" + object + "@v" + std::to_string(version); }
+};
+
+struct VersionFolder {
+  bool has_record = false;
+  std::map<std::string, uint64_t> tag_sizes;  // tag file name -> size on the site
+};
+
+// What the site's listings say: blobs with sizes, version folders with files.
+struct SiteListing {
+  std::unordered_map<std::string, uint64_t> blobs;
+  std::map<VersionKey, VersionFolder> versions;
+};
+
+Result<SiteListing> ListSite(Site& site) {
+  SiteListing listing;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kBlobsPrefix, [&](const ObjectInfo& info) {
+    if (auto sha = layout::ParseBlobKey(info.key))
+      listing.blobs.emplace(std::move(*sha), info.size);
+    return Status::OK();
+  }));
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    if (!ref) return Status::OK();
+    VersionFolder& folder = listing.versions[VersionKey{ref->partner, ref->object, ref->version}];
+    if (ref->is_version_record()) folder.has_record = true;
+    folder.tag_sizes[ref->name] = info.size;
+    return Status::OK();
+  }));
+  return listing;
+}
+
+Status CheckEmpty(Catalog& catalog) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ObjectSummary> objects, catalog.ListObjects(""));
+  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
+  if (!sites.empty() || !objects.empty() || head.seq != 0) {
+    return Status::InvalidArgument("catalog " + catalog.path() +
+                                   " is not empty: a rebuild fills a new catalog only");
+  }
+  return Status::OK();
+}
+
+// Reads and checks one version.pb; the record must name the folder it is in.
+Result<proto::VersionRecord> ReadRecord(Site& site, const VersionKey& key, std::string* bytes) {
+  CAIRN_ASSIGN_OR_RETURN(*bytes, site.ReadVersionRecord(key.partner, key.object, key.version));
+  proto::VersionRecord record;
+  const std::string where = layout::VersionRecordKey(key.partner, key.object, key.version);
+  if (!record.ParseFromString(*bytes)) {
+    return Status::Corruption(where + ": not a version record");
+  }
+  if (record.partner() != key.partner || record.object() != key.object ||
+      record.version() != key.version) {
+    return Status::Corruption(where + ": names " + record.partner() + "/" + record.object() + "@v" +
+                              std::to_string(record.version()) + ", not its folder");
+  }
+  for (const proto::VersionFile& f : record.files()) {
+    if (!layout::IsSha256Hex(f.sha256())) {
+      return Status::Corruption(where + ": file " + f.path() + " has a bad sha256");
+    }
+  }
+  return record;
+}
+
+}  // namespace
+
+Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
+                                             const RebuildOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  CAIRN_RETURN_IF_ERROR(CheckEmpty(catalog));
+  RebuildReport report;
+  report.site = site.id();
+  report.site_url = options.site_url.empty() ? site.DisplayUrl() : options.site_url;
+  // The rebuilt catalog is the repository the site belongs to (an older
+  // marker names none: the new catalog keeps the id it was made with).
+  if (!site.marker().repository_id.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog.SetRepositoryId(site.marker().repository_id));
+  }
+  CAIRN_RETURN_IF_ERROR(catalog.AddSite(report.site, report.site_url, "").status());
+  CAIRN_ASSIGN_OR_RETURN(SiteListing listing, ListSite(site));
+
+  std::set<std::string> partners, objects;
+  std::unordered_map<std::string, bool> blobs_seen;
+  // Marked after every version is in: a later version's insert would mark a
+  // shared blob ok again.
+  std::vector<std::string> missing_blobs;
+  uint64_t done = 0;
+  const uint64_t total = listing.versions.size();
+  for (const auto& [key, folder] : listing.versions) {
+    if (options.progress && (++done % 64 == 0 || done == total)) options.progress(done, total);
+    if (!folder.has_record) {
+      ++report.incomplete_versions;
+      report.problems.push_back(key.Name() + ": no version.pb (an incomplete deposit): skipped");
+      continue;
+    }
+    std::string record_bytes;
+    Result<proto::VersionRecord> record = ReadRecord(site, key, &record_bytes);
+    if (!record.ok()) {
+      if (!record.status().IsCorruption()) return record.status();
+      report.problems.push_back(record.status().message() + ": skipped");
+      continue;
+    }
+    if (partners.insert(key.partner).second) {
+      Status added = catalog.AddPartner(key.partner, "").status();
+      if (!added.ok() && !added.IsAlreadyExists()) return added;
+    }
+    NewVersion nv;
+    nv.partner = key.partner;
+    nv.object = key.object;
+    nv.version = key.version;
+    nv.depositor = record->depositor();
+    nv.created_micros = record->created_unix_micros();
+    nv.stored_on = {report.site};
+    nv.files.reserve(record->files_size());
+    for (const proto::VersionFile& f : record->files()) {
+      nv.files.push_back(FileEntry{f.path(), f.size(), f.sha256()});
+    }
+    for (const proto::TagFile& t : record->tag_files()) {
+      nv.tag_files.push_back(TagFileEntry{0, t.name(), t.size(), t.sha256()});
+    }
+    nv.tag_files.push_back(TagFileEntry{0, std::string(layout::kVersionRecordName),
+                                        record_bytes.size(), Sha256Hex(record_bytes)});
+    Result<int64_t> inserted = catalog.InsertVersion(nv);
+    if (!inserted.ok()) {
+      if (inserted.status().code() != Code::kInvalidArgument &&
+          inserted.status().code() != Code::kNotFound) {
+        return inserted.status();
+      }
+      report.problems.push_back(key.Name() + ": " + inserted.status().message() + ": skipped");
+      continue;
+    }
+    ++report.versions;
+    report.files += nv.files.size();
+    report.tag_files += nv.tag_files.size();
+    objects.insert(key.partner + "/" + key.object);
+    for (const FileEntry& f : nv.files) {
+      auto [it, fresh] = blobs_seen.emplace(f.sha256, false);
+      if (!fresh) continue;
+      ++report.blobs;
+      auto on_site = listing.blobs.find(f.sha256);
+      if (on_site != listing.blobs.end() && on_site->second == f.size) continue;
+      ++report.missing_blobs;
+      report.problems.push_back(
+          key.Name() + ": blob " + f.sha256 + " (" + f.path + ") is " +
+          (on_site == listing.blobs.end() ? "not on the site" : "of the wrong size"));
+      missing_blobs.push_back(f.sha256);
+    }
+    for (const TagFileEntry& t : nv.tag_files) {
+      auto on_site = folder.tag_sizes.find(t.name);
+      if (on_site != folder.tag_sizes.end() && on_site->second == t.size) continue;
+      ++report.missing_tag_files;
+      report.problems.push_back(
+          key.Name() + ": tag file " + t.name + " is " +
+          (on_site == folder.tag_sizes.end() ? "not on the site" : "of the wrong size"));
+      CAIRN_RETURN_IF_ERROR(catalog.SetReplicaState(ReplicaRef::TagFile(t.id), report.site,
+                                                    ReplicaState::kMissing, 0, 0,
+                                                    "not found by catalog rebuild"));
+    }
+  }
+  for (const std::string& sha256 : missing_blobs) {
+    CAIRN_RETURN_IF_ERROR(catalog.SetReplicaState(ReplicaRef::Blob(sha256), report.site,
+                                                  ReplicaState::kMissing, 0, 0,
+                                                  "not found by catalog rebuild"));
+  }
+  report.partners = partners.size();
+  report.objects = objects.size();
+
+  // Never verified since the rebuild: due at once, so the auditor reads them first.
+  CAIRN_RETURN_IF_ERROR(catalog.MarkAllReplicasUnverified(catalog.clock().NowMicros()));
+
+  CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report));
+
+  CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
+  CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,114 @@
+// Catalog rebuild: a new catalog from ONE site alone, when the catalog is gone
+// (`cairn catalog rebuild --from SITE [--into REPO]`). Storage is the truth:
+// a site holds, per version, the tag files and version.pb (who, when, every
+// payload file with its size and SHA-256), the blobs, and the event log in
+// segments. From those the rebuild recreates:
+//   - the site itself (its id from CAIRN-SITE, the URL it was read from) and
+//     the repository's identity (the repository id its CAIRN-SITE names, so
+//     the repository's other sites are taken back by `cairn site add`);
+//   - partners, objects, versions, files, tag files (version.pb included) and
+//     blobs, from every bags/<partner>/<object>/v<N>/version.pb (a version
+//     folder without version.pb is an incomplete deposit and is skipped);
+//   - replicas on that site: "ok" when the key is listed with the right size,
+//     "missing" otherwise, never verified (last_verified 0, next_due now), so
+//     the auditor checks them first ("verified lazily");
+//   - the settings from the site's settings/ records (repo/site/settings.h):
+//     sites with URLs and regions, partners with names, policies, audit
+//     schedules; the default policy `copies: 2` when none is kept there;
+//   - the replication jobs the policies want (ReconcileCopies): for the
+//     other sites the settings name, run `cairn replicate` once they are up
+//     (a lost one: `cairn site resync NAME` first);
+//   - the event history from the segments, checked link by link as it loads:
+//     a broken chain loads the good prefix and is reported (never accepted
+//     silently). The longest verified log among this site and the other
+//     sites the settings name (reachable, same repository) is loaded when it
+//     extends this site's own: existing events are never renumbered, and the
+//     rebuild's own events come after them. Then one "recovery" event
+//     records the rebuild.
+// Sites not in the settings (a site written before settings were kept): add
+// them again with `cairn site add` (a place that carries the same site id is
+// adopted; an empty one is made a new site), which queues their copies, and
+// run `cairn replicate`.
+#ifndef CAIRN_REPO_REBUILD_H_
+#define CAIRN_REPO_REBUILD_H_
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/clock.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Site;
+
+struct RebuildOptions {
+  std::string site_url;  // where the site was read from (recorded in the catalog)
+  std::string agent_version;
+  std::string user;  // empty: $USER
+  // Called now and then with (versions done, versions found).
+  std::function<void(uint64_t, uint64_t)> progress;
+  // RebuildCatalogFile: the catalog is its repository's own (rebuilt in
+  // place, not --into): its recovery event is flushed to the sites at once; the
+  // site read must take it (else a problem), the others are named in notes.
+  bool flush_events = false;
+};
+
+struct RebuildReport {
+  std::string site;  // site id from CAIRN-SITE
+  std::string site_url;
+  uint64_t partners = 0;
+  uint64_t objects = 0;
+  uint64_t versions = 0;
+  uint64_t files = 0;  // payload file rows
+  uint64_t blobs = 0;  // distinct blobs referenced
+  uint64_t tag_files = 0;
+  uint64_t missing_blobs = 0;        // referenced but not on the site
+  uint64_t missing_tag_files = 0;    // listed in version.pb but not on the site
+  uint64_t incomplete_versions = 0;  // version folders without version.pb
+  uint64_t events = 0;               // loaded from the segments
+  uint64_t event_segments = 0;
+  // The site whose log was loaded: the one rebuilt from, or another site of
+  // the settings whose verified log extends it (the longest one).
+  std::string events_site;
+  bool chain_ok = true;
+  uint64_t first_bad_seq = 0;
+  uint64_t events_not_loaded = 0;
+  std::vector<std::string> problems;  // every skipped version, missing key, chain break
+  double seconds = 0;
+  std::vector<std::string> notes;  // worth saying, not a problem (e.g. policy not stored)
+  std::string previous_catalog;    // where a replaced catalog was kept ("" if none)
+  std::vector<std::string> settings_restored;  // "partner acme (Acme Museum)", "site c ..."
+  std::vector<std::string> other_sites;        // sites named by the settings, besides `site`
+  uint64_t copies_lacking = 0;  // (version, site) copies the policies want, queued as jobs
+
+  // True when anything was skipped, missing or broken.
+  bool HasProblems() const { return !problems.empty() || !chain_ok; }
+  std::string ToText() const;
+  nlohmann::json ToJson() const;
+};
+
+// Fills `catalog` (a NEW, empty catalog: InvalidArgument if it already holds
+// sites, versions or events) from `site`. Returns the report; an error only
+// when the site cannot be read or the catalog cannot be written.
+Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
+                                             const RebuildOptions& options);
+
+// The whole command: opens the site at `site_url`, builds the catalog in a
+// temp file next to `catalog_path`, then moves it into place (an existing
+// catalog there is kept as <catalog>.replaced-<time> when `replace` is set;
+// otherwise AlreadyExists is returned before anything is read). The site is
+// only read unless options.flush_events: else the recovery event reaches the
+// sites' segments with the next flush of the new catalog (a rebuild --into
+// beside a catalog still in use must not make the site's log diverge from it).
+Result<RebuildReport> RebuildCatalogFile(const std::string& site_url,
+                                         const std::string& catalog_path, bool replace,
+                                         const RebuildOptions& options, Clock* clock = nullptr);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_REBUILD_H_

@@ -1,0 +1,209 @@
+// Catalog rebuild, second half: the event history from the site's segments,
+// the recovery event that records the rebuild, and the report's output.
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
+#include "repo/events/segments.h"
+#include "repo/recovery/rebuild.h"
+#include "repo/site/site.h"
+#include "repo/storage/backend.h"
+
+namespace cairn::repo {
+
+namespace {
+
+// True when `a` and `b` hold the same events on the seqs both have.
+bool SamePrefix(const std::vector<proto::Event>& a, const std::vector<proto::Event>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i].hash() != b[i].hash()) return false;
+  }
+  return true;
+}
+
+// The verified event log of each other site the rebuilt catalog knows (from
+// the settings) that is reachable and belongs to the same repository, by name.
+std::vector<std::pair<std::string, SiteEventLog>> OtherSitesLogs(Site& site, Catalog& catalog,
+                                                                 RebuildReport* report) {
+  std::vector<std::pair<std::string, SiteEventLog>> logs;
+  Result<std::vector<SiteRecord>> sites = catalog.ListSites();
+  if (!sites.ok()) return logs;
+  for (const SiteRecord& record : *sites) {
+    if (record.name == site.id()) continue;
+    Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(record.url);
+    if (!backend.ok()) continue;
+    Result<std::unique_ptr<Site>> other = Site::Open(std::move(backend).value());
+    if (!other.ok() || (*other)->id() != record.name) continue;
+    if ((*other)->marker().repository_id != site.marker().repository_id) continue;
+    Result<SiteEventLog> log = ReadSiteEventLog(**other);
+    if (!log.ok()) {
+      report->notes.push_back("event log of site " + record.name +
+                              " not read: " + log.status().message());
+      continue;
+    }
+    logs.emplace_back(record.name, std::move(log).value());
+  }
+  return logs;
+}
+
+}  // namespace
+
+// Loads the longest verified event log among the site rebuilt from and the
+// other sites the settings name (reachable, same repository), when it extends
+// the rebuilt site's own log: a site that missed the last flushes (it was
+// down) must not make the rebuilt catalog number its new events over events
+// the other sites hold. A log that disagrees with the rebuilt site's on a seq
+// both hold is not adopted and is reported. AppendEvents recomputes seq,
+// prev_hash and hash; on a verified prefix appended to an empty log they come
+// out identical, which is checked against the loaded head at the end.
+Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report) {
+  CAIRN_ASSIGN_OR_RETURN(SiteEventLog log, ReadSiteEventLog(site));
+  report->event_segments = log.segments;
+  report->chain_ok = log.chain_ok;
+  report->events_site = site.id();
+  if (!log.chain_ok) {
+    report->first_bad_seq = log.first_bad_seq;
+    report->events_not_loaded = log.events_after_break;
+    report->problems.push_back("event log on site " + site.id() + " is broken at seq " +
+                               std::to_string(log.first_bad_seq) + ": " + log.problem +
+                               "; loaded events 1-" + std::to_string(log.events.size()) +
+                               ", left out " + std::to_string(log.events_after_break) +
+                               " (still on the site)");
+  }
+  const size_t own = log.events.size();
+  for (auto& [name, other] : OtherSitesLogs(site, catalog, report)) {
+    if (!SamePrefix(log.events, other.events)) {
+      report->problems.push_back("event log on site " + name + " differs from site " + site.id() +
+                                 "'s on the events both hold: not adopted (cairn events verify "
+                                 "names the first difference)");
+      continue;
+    }
+    if (other.events.size() <= log.events.size()) continue;
+    report->events_site = name;
+    report->event_segments = other.segments;
+    log = std::move(other);
+  }
+  if (log.events.size() > own) {
+    report->notes.push_back("event log taken from site " + report->events_site + " (events 1-" +
+                            std::to_string(log.events.size()) + "): site " + site.id() +
+                            " holds only 1-" + std::to_string(own) +
+                            "; its log is caught up by the next flush");
+    // The break on the rebuilt site stays a problem (its segments are damaged).
+  }
+  constexpr size_t kBatch = 5000;
+  for (size_t start = 0; start < log.events.size(); start += kBatch) {
+    size_t end = std::min(log.events.size(), start + kBatch);
+    std::vector<proto::Event> batch(log.events.begin() + start, log.events.begin() + end);
+    CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(batch).status());
+  }
+  report->events = log.events.size();
+  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
+  if (head.seq != log.events.size() || (head.seq > 0 && head.hash != log.events.back().hash())) {
+    return Status::Corruption("catalog rebuild: the event log loaded from site " +
+                              report->events_site + " does not reproduce its own hashes");
+  }
+  return Status::OK();
+}
+
+Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
+                          const RebuildReport& report) {
+  std::vector<proto::Event> events = {NewEvent(
+      kRecovery,
+      {.agent_version = options.agent_version,
+       .user = EventUser(options.user),
+       .site = report.site,
+       .outcome = report.HasProblems() ? "warning" : "success",
+       .detail = "catalog rebuilt from site " + report.site + " (" + report.site_url +
+                 "): " + std::to_string(report.versions) + " versions of " +
+                 std::to_string(report.objects) + " objects, " + std::to_string(report.files) +
+                 " files, " + std::to_string(report.events) + " events; " +
+                 std::to_string(report.problems.size()) + " problems"})};
+  return catalog.AppendEvents(events).status();
+}
+
+std::string RebuildReport::ToText() const {
+  std::string out = "catalog rebuilt from site " + site + " (" + site_url + ")\n";
+  out += "  partners " + std::to_string(partners) + ", objects " + std::to_string(objects) +
+         ", versions " + std::to_string(versions) + ", files " + std::to_string(files) +
+         ", blobs " + std::to_string(blobs) + ", tag files " + std::to_string(tag_files) + "\n";
+  out += "  events " + std::to_string(events) + " from " + std::to_string(event_segments) +
+         " segments" +
+         (events_site.empty() || events_site == site ? "" : " of site " + events_site) +
+         ", chain " +
+         (chain_ok ? std::string("verified") : "BROKEN at seq " + std::to_string(first_bad_seq)) +
+         "\n";
+  out += "  replicas on " + site +
+         " recorded as never verified: the auditor checks them first (cairn audit run --site " +
+         site + ")\n";
+  if (missing_blobs || missing_tag_files || incomplete_versions) {
+    out += "  missing on the site: " + std::to_string(missing_blobs) + " blobs, " +
+           std::to_string(missing_tag_files) +
+           " tag files; incomplete versions skipped: " + std::to_string(incomplete_versions) + "\n";
+  }
+  out += "  settings restored: " + std::to_string(settings_restored.size()) +
+         (settings_restored.empty() ? " (the site keeps none)" : "") + "\n";
+  for (const std::string& s : settings_restored) out += "    " + s + "\n";
+  if (copies_lacking) {
+    out += "  " + std::to_string(copies_lacking) +
+           " copies the policies want are not on the sites: queued as replication jobs\n";
+  }
+  for (const std::string& p : problems) out += "  problem: " + p + "\n";
+  for (const std::string& n : notes) out += "  note: " + n + "\n";
+  if (!previous_catalog.empty())
+    out += "  the previous catalog was kept as " + previous_catalog + "\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", seconds);
+  out += "  took " + std::string(secs) + " s\n";
+  if (other_sites.empty()) {
+    out +=
+        "next: add the other sites again (cairn site add NAME URL; an empty folder or bucket is "
+        "made a new site), then run cairn replicate --wait: it queues and makes every copy the "
+        "policies want\n";
+  } else {
+    std::string names;
+    for (const std::string& n : other_sites) names += (names.empty() ? "" : " ") + n;
+    out +=
+        "next: check the other sites (cairn site check NAME: " + names +
+        "); a lost one (gone, empty, or its CAIRN-SITE lost): cairn site resync NAME --init; then "
+        "run cairn replicate --wait: it makes every copy the policies want\n";
+  }
+  return out;
+}
+
+nlohmann::json RebuildReport::ToJson() const {
+  nlohmann::json j;
+  j["site"] = site;
+  j["site_url"] = site_url;
+  j["partners"] = partners;
+  j["objects"] = objects;
+  j["versions"] = versions;
+  j["files"] = files;
+  j["blobs"] = blobs;
+  j["tag_files"] = tag_files;
+  j["missing_blobs"] = missing_blobs;
+  j["missing_tag_files"] = missing_tag_files;
+  j["incomplete_versions"] = incomplete_versions;
+  j["events"] = events;
+  j["event_segments"] = event_segments;
+  j["events_site"] = events_site;
+  j["chain_ok"] = chain_ok;
+  if (!chain_ok) {
+    j["first_bad_seq"] = first_bad_seq;
+    j["events_not_loaded"] = events_not_loaded;
+  }
+  j["problems"] = problems;
+  j["notes"] = notes;
+  j["settings_restored"] = settings_restored;
+  j["other_sites"] = other_sites;
+  j["copies_lacking"] = copies_lacking;
+  j["seconds"] = seconds;
+  if (!previous_catalog.empty()) j["previous_catalog"] = previous_catalog;
+  return j;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,51 @@
+// RestoreRebuildSettings: a rebuilt catalog gets the settings the site keeps,
+// then the copies its policies want are queued.
+#include "policies/policy.h"
+#include "repo/catalog/catalog.h"
+#include "repo/recovery/rebuild.h"
+#include "repo/replicate/copies_queue.h"
+#include "repo/site/settings.h"
+
+namespace cairn::repo {
+namespace {
+
+// A one-line policy text without its newline, for a message.
+std::string Trimmed(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report) {
+  CAIRN_ASSIGN_OR_RETURN(SettingsRestore restored, RestoreSettings(site, catalog, report->site));
+  report->settings_restored = std::move(restored.restored);
+  report->other_sites = std::move(restored.other_sites);
+  for (const std::string& n : restored.not_restored)
+    report->problems.push_back("setting not restored: " + n);
+  if (!restored.default_policy) {
+    PolicyRecord policy;
+    policy.scope = std::string(kDefaultPolicyScope);
+    policy.text = policies::BuiltinDefaultPolicyText();
+    policy.source = "cairn catalog rebuild";
+    if (Status s = catalog.SetPolicy(policy); !s.ok()) {
+      report->notes.push_back("default policy not stored (" + s.message() +
+                              "); the built-in default, " + Trimmed(policy.text) + ", applies");
+    } else {
+      report->notes.push_back("the site keeps no default policy: " + Trimmed(policy.text) + " set");
+    }
+  }
+  // What the policies want against what the one site holds: jobs for the
+  // other sites now, so that `cairn replicate` alone brings the copies back.
+  Result<ReconcileSummary> copies = ReconcileCopies(catalog);
+  if (!copies.ok()) {
+    report->notes.push_back("copies not queued (" + copies.status().message() +
+                            "): cairn replicate queues them");
+    return Status::OK();
+  }
+  report->copies_lacking = copies->copies_short;
+  for (const std::string& p : copies->problems) report->notes.push_back(p);
+  return Status::OK();
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,294 @@
+// DrainReplication: runs the replication jobs of the catalog queue, one worker
+// per target site. Each job copies what the target lacks (blobs first, tag
+// files, version.pb last), reads every copy back and re-hashes it, and only
+// then records the replica as ok.
+#include "repo/replicate/replicate.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "policies/policy.h"
+#include "repo/events/event_types.h"
+#include "repo/replicate/site_copy.h"
+#include "repo/run_pool.h"
+#include "repo/site/repository.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string JobName(const proto::Job& job) {
+  return job.partner() + "/" + job.object() + "@v" + std::to_string(job.version());
+}
+
+// What the copies of one job came to, shared by its copy workers. Verified
+// copies are recorded in the catalog in batches (one transaction each).
+struct JobTally {
+  static constexpr size_t kBatch = 256;
+  Site* target = nullptr;
+  const proto::Job* job = nullptr;
+  int64_t interval_micros = 0;
+  std::mutex mu;
+  uint64_t made = 0, present = 0, bytes = 0;
+  std::string from_sites;
+  std::vector<ReplicaRecord> unrecorded;
+
+  // Records the copies not yet in the catalog: always when `all`, else only
+  // once a full batch is waiting.
+  Status Flush(Catalog& catalog, bool all) {
+    std::vector<ReplicaRecord> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (unrecorded.empty() || (!all && unrecorded.size() < kBatch)) return Status::OK();
+      batch.swap(unrecorded);
+    }
+    return catalog.SetReplicaStates(batch);
+  }
+};
+
+class JobRunner {
+ public:
+  JobRunner(Repository& repo, ReplicationSummary* summary, std::mutex* mu, unsigned threads,
+            const ReplicationOptions& options)
+      : repo_(repo), summary_(summary), mu_(mu), threads_(threads), options_(options) {}
+
+  bool Cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  // Copies everything the job covers that the target lacks. Replicas copied
+  // before a failure stay recorded as ok (a rerun skips them).
+  Status Run(const proto::Job& job) {
+    Catalog& catalog = repo_.catalog();
+    CAIRN_ASSIGN_OR_RETURN(VersionInfo v,
+                           catalog.GetVersion(job.partner(), job.object(), job.version(), false));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> replicas, catalog.ReplicasOf(v.id));
+    std::map<std::string, SiteCopyItem> items;  // by ref
+    for (const ReplicaRecord& r : replicas) {
+      std::string id = r.ref.kind == ReplicaRef::Kind::kBlob
+                           ? "b" + r.ref.blob
+                           : "t" + std::to_string(r.ref.tag_file_id);
+      SiteCopyItem& item = items[id];
+      item.ref = r.ref;
+      item.sha256 = r.sha256;
+      item.size = r.size;
+      item.name = r.ref.kind == ReplicaRef::Kind::kBlob ? "blob " + r.sha256 : r.tag_name;
+      if (r.ref.kind == ReplicaRef::Kind::kBlob) {
+        item.key = layout::BlobKey(r.sha256);
+      } else if (r.tag_name == layout::kVersionRecordName) {
+        item.key = layout::VersionRecordKey(job.partner(), job.object(), job.version());
+        item.version_record = true;
+      } else {
+        item.key = layout::TagFileKey(job.partner(), job.object(), job.version(), r.tag_name);
+      }
+      if (r.state == ReplicaState::kOk) item.ok_sites.push_back(r.site);
+      if (r.site == job.target_site() && r.state == ReplicaState::kOk) item.target_ok = true;
+      if (r.site == job.target_site() && r.last_verified_micros > 0) {
+        item.target_verified_once = true;
+      }
+    }
+    std::vector<SiteCopyItem*> todo;
+    for (auto& [id, item] : items) {
+      if (item.target_ok) continue;
+      if (!job.blob().empty() &&
+          (item.ref.kind != ReplicaRef::Kind::kBlob || item.ref.blob != job.blob())) {
+        continue;
+      }
+      if (!job.tag_file().empty() &&
+          (item.ref.kind != ReplicaRef::Kind::kTagFile || item.name != job.tag_file())) {
+        continue;
+      }
+      todo.push_back(&item);
+    }
+    // Blobs, then tag files, then version.pb: the record marks the version complete.
+    std::stable_sort(todo.begin(), todo.end(), [](const auto* a, const auto* b) {
+      auto rank = [](const SiteCopyItem* i) {
+        return i->version_record ? 2 : i->ref.kind == ReplicaRef::Kind::kTagFile ? 1 : 0;
+      };
+      return rank(a) < rank(b);
+    });
+    if (todo.empty()) return Status::OK();
+
+    CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
+    const uint32_t days = catalog.FixityIntervalDays(job.partner());
+    JobTally tally;
+    tally.target = target;
+    tally.job = &job;
+    tally.interval_micros = int64_t{days} * kMicrosPerDay;
+    // Blobs and tag files in parallel (fsync and read-back overlap); version.pb
+    // alone after them, so a version is complete on the target only once
+    // everything else is there.
+    auto first_record =
+        std::find_if(todo.begin(), todo.end(), [](const auto* i) { return i->version_record; });
+    std::vector<SiteCopyItem*> records(first_record, todo.end());
+    todo.erase(first_record, todo.end());
+    Status copied = RunPool(todo.size(), threads_, [&](size_t i) {
+      if (Cancelled()) return Status::Aborted("replication cancelled");
+      return CopyItem(*todo[i], &tally);
+    });
+    // Copies made before a failure are recorded too: a rerun skips them.
+    Status recorded = tally.Flush(catalog, true);
+    if (copied.code() == Code::kAborted && recorded.ok()) {
+      CountCopies(tally);  // cancelled: the copies verified so far still count
+      return copied;
+    }
+    CAIRN_RETURN_IF_ERROR(copied);
+    CAIRN_RETURN_IF_ERROR(recorded);
+    for (SiteCopyItem* item : records) {
+      if (Cancelled()) {
+        CountCopies(tally);
+        return Status::Aborted("replication cancelled");
+      }
+      CAIRN_RETURN_IF_ERROR(CopyItem(*item, &tally));
+    }
+    CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
+    const uint64_t made = tally.made, present = tally.present, bytes = tally.bytes;
+    const std::string& from_sites = tally.from_sites;
+    std::vector<proto::Event> events = {
+        NewEvent(kReplication,
+                 {.partner = job.partner(),
+                  .object = job.object(),
+                  .version = job.version(),
+                  .site = job.target_site(),
+                  .outcome = "success",
+                  .detail = "copied " + std::to_string(made) + " files (" + std::to_string(bytes) +
+                            " bytes) from site " + from_sites + " to site " + job.target_site() +
+                            (present ? ", " + std::to_string(present) + " already there" : "") +
+                            "; every copy read back and its sha256 verified"})};
+    CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
+    CountCopies(tally);
+    return Status::OK();
+  }
+
+ private:
+  // Adds the job's copies to the summary.
+  void CountCopies(const JobTally& tally) {
+    std::lock_guard<std::mutex> lock(*mu_);
+    summary_->copies_made += tally.made;
+    summary_->copies_verified_present += tally.present;
+    summary_->bytes_copied += tally.bytes;
+  }
+
+  // Copies one item to the job's target from the first site that holds a
+  // good copy (the job's source site first) and queues its replica record.
+  Status CopyItem(const SiteCopyItem& item, JobTally* tally) {
+    const proto::Job& job = *tally->job;
+    std::vector<std::string> sources = item.ok_sites;
+    auto preferred = std::find(sources.begin(), sources.end(), job.source_site());
+    if (preferred != sources.end()) std::rotate(sources.begin(), preferred, preferred + 1);
+    Status last = Status::NotFound("no site holds a good copy of " + item.name);
+    for (const std::string& source_name : sources) {
+      if (source_name == job.target_site()) continue;
+      Result<Site*> source = repo_.OpenSite(source_name);
+      if (!source.ok()) {
+        last = source.status();
+        continue;
+      }
+      SiteCopyResult result = CopyAndVerify(**source, *tally->target, item);
+      if (!result.status.ok()) {
+        last = result.status;
+        if (result.target_failed) break;  // another source would not help
+        continue;
+      }
+      int64_t now = repo_.catalog().clock().NowMicros();
+      ReplicaRecord record;
+      record.ref = item.ref;
+      record.site = job.target_site();
+      record.state = ReplicaState::kOk;
+      record.last_verified_micros = now;
+      record.next_due_micros = now + tally->interval_micros;
+      {
+        std::lock_guard<std::mutex> lock(tally->mu);
+        (result.already_present ? tally->present : tally->made) += 1;
+        tally->bytes += result.bytes_written;
+        if (tally->from_sites.find(source_name) == std::string::npos) {
+          tally->from_sites += (tally->from_sites.empty() ? "" : ", ") + source_name;
+        }
+        tally->unrecorded.push_back(std::move(record));
+      }
+      Status flushed = tally->Flush(repo_.catalog(), false);
+      if (options_.after_copy) options_.after_copy();
+      return flushed;
+    }
+    return last.WithContext(item.name);
+  }
+
+  Repository& repo_;
+  ReplicationSummary* summary_;
+  std::mutex* mu_;
+  unsigned threads_;
+  const ReplicationOptions& options_;
+};
+
+}  // namespace
+
+JobFilter ReplicationJobs(const ReplicationFilter& filter) {
+  JobFilter jobs;
+  jobs.kind = proto::JOB_KIND_REPLICATE;
+  jobs.partner = filter.partner;
+  jobs.object = filter.object;
+  jobs.target_site = filter.target_site;
+  return jobs;
+}
+
+Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
+                                            const ReplicationOptions& options) {
+  std::string owner = options.owner.empty() ? "cairn " + std::to_string(getpid()) : options.owner;
+  const JobFilter jobs_filter = ReplicationJobs(filter);
+  ReplicationSummary summary;
+  std::mutex mu;
+  Status catalog_error;
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  while (!cancelled()) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs,
+                           repo.catalog().LeaseJobs(64, options.lease_micros, owner, jobs_filter));
+    if (jobs.empty()) break;
+    std::map<std::string, std::vector<const JobRecord*>> by_target;
+    for (const JobRecord& j : jobs) by_target[j.job.target_site()].push_back(&j);
+    std::vector<std::thread> workers;
+    for (auto& [target, list] : by_target) {
+      workers.emplace_back([&, list = list] {
+        JobRunner runner(repo, &summary, &mu,
+                         options.threads_per_site ? options.threads_per_site
+                                                  : IoWorkers(std::thread::hardware_concurrency()),
+                         options);
+        for (const JobRecord* j : list) {
+          Status s =
+              runner.Cancelled() ? Status::Aborted("replication cancelled") : runner.Run(j->job);
+          Status recorded;
+          const bool released = !s.ok() && runner.Cancelled();
+          if (released) {
+            // Unfinished because of the cancel: back to the queue, not a failure.
+            recorded = repo.catalog().ReleaseJob(j->id);
+          } else if (s.ok()) {
+            recorded = repo.catalog().CompleteJob(j->id);
+          } else {
+            // Any failure may heal (a site back up, a permission fixed): the
+            // catalog's backoff bounds the retries.
+            Status retry = s;
+            retry.SetRetryable(true);
+            recorded = repo.catalog().FailJob(j->id, retry);
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          if (released) {
+            ++summary.jobs_released;
+          } else if (s.ok()) {
+            ++summary.jobs_done;
+          } else {
+            ++summary.jobs_failed;
+            summary.errors.push_back("site " + j->job.target_site() + ": " + JobName(j->job) +
+                                     ": " + s.message());
+          }
+          if (!recorded.ok() && catalog_error.ok()) catalog_error = recorded;
+        }
+      });
+    }
+    for (std::thread& t : workers) t.join();
+    if (!catalog_error.ok()) return catalog_error;
+  }
+  return summary;
+}
+
+}  // namespace cairn::repo

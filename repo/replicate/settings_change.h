@@ -1,0 +1,55 @@
+// The changes of a setting (partner, policy, site, witness key) and of a new repository, each
+// finished by the library: the catalog, then every site's settings records (repo/site/settings.h),
+// then the copies the change makes owed (repo/replicate/copies_queue.h). In replicate/ because
+// that last step queues copies.
+#ifndef CAIRN_REPO_REPLICATE_SETTINGS_CHANGE_H_
+#define CAIRN_REPO_REPLICATE_SETTINGS_CHANGE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog_types.h"
+#include "repo/replicate/copies_queue.h"
+#include "repo/site/repository.h"
+#include "repo/site/settings.h"
+
+namespace cairn::repo {
+
+// What a change of a setting came to besides itself: the sites that did not
+// take the settings records (SyncSettingsAfterChange), and for a change that
+// can make copies owed (a policy, a site) what ReconcileCopies queued, or in
+// `queue_status` why it could not run.
+struct SettingsChange {
+  std::vector<std::string> warnings;
+  ReconcileSummary queued;
+  Status queue_status;
+};
+
+// The changes of settings, each finished: made in the catalog (its error
+// returned: nothing else done), then written to every site, then (policy,
+// site) the copies it makes owed queued for `cairn replicate` or the daemon.
+Result<SettingsChange> AddPartner(Repository& repo, const std::string& id, const std::string& name,
+                                  PartnerRecord* added = nullptr);
+// InvalidArgument (the policy is refused) as Catalog::SetPolicy.
+Result<SettingsChange> SetPolicy(Repository& repo, const PolicyRecord& policy);
+// Repository::AddSite; every setting is then written on the new site too.
+Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const std::string& url,
+                               const std::string& region, bool adopt = false,
+                               SiteRecord* added = nullptr);
+Result<SettingsChange> TrustWitnessKey(Repository& repo, const std::string& public_key_hex,
+                                       const std::string& label);
+Result<SettingsChange> DistrustWitnessKey(Repository& repo, const std::string& prefix,
+                                          WitnessKeyRecord* removed = nullptr);
+
+// Repository::Init, then its sites and the default policy written on both
+// sites from the start (a catalog rebuilt from either gets them back); the
+// sites that did not take them are named in *warnings (when not null).
+Result<std::unique_ptr<Repository>> InitRepository(const std::string& root,
+                                                   const RepositoryOptions& options,
+                                                   std::vector<std::string>* warnings = nullptr);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_REPLICATE_SETTINGS_CHANGE_H_

@@ -1,0 +1,156 @@
+// CopyAndVerify: one streamed copy between two sites, then a read-back check.
+#include "repo/replicate/site_copy.h"
+
+#include <unistd.h>
+
+#include <optional>
+
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo {
+namespace {
+
+// Reads `key` back from `site` and checks size and SHA-256.
+Status Verify(Site& site, const SiteCopyItem& item) {
+  Sha256Stream hash;
+  uint64_t size = 0;
+  Status s = site.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    size += chunk.size();
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::string digest = hash.FinishHex();
+  if (digest != item.sha256 || size != item.size) {
+    return Status::Corruption(item.name + ": read back " + std::to_string(size) +
+                              " bytes with sha256 " + digest + ", expected " +
+                              std::to_string(item.size) + " bytes with sha256 " + item.sha256);
+  }
+  return Status::OK();
+}
+
+// Streams item's bytes from `from` into `writer`: a local source file is
+// copied by the writer without passing through here. A failure to read the
+// source goes to `read` (and the fill returns OK, so the writer is aborted by
+// the caller); a failure to write is returned.
+Status FillFrom(Site& from, const SiteCopyItem& item, BlobWriter& writer, SiteCopyResult* result,
+                Status* read) {
+  // The local-file path where the source claims it; its open error is the
+  // read's (no second read by Read, which would double a down site's retries).
+  if (from.capabilities().open_for_copy) {
+    Result<int> source_fd = from.OpenForCopy(item.key);
+    if (!source_fd.ok()) {
+      *read = source_fd.status();
+      return Status::OK();
+    }
+    Status write_status = writer.AppendFromFile(*source_fd, 0, item.size);
+    ::close(*source_fd);
+    if (write_status.ok()) result->bytes_written = item.size;
+    if (write_status.code() != Code::kInvalidArgument) return write_status;
+    *read = Status::Corruption(item.name + ": shorter than " + std::to_string(item.size) +
+                               " bytes on site " + from.id());
+    return Status::OK();
+  }
+  Status write_status;
+  *read = from.Read(item.key, 0, StorageBackend::kToEnd, [&](std::span<const std::byte> c) {
+    write_status = writer.Append(c);
+    result->bytes_written += c.size();
+    return write_status;
+  });
+  if (!write_status.ok()) *read = Status::OK();  // the read stopped because the write failed
+  return write_status;
+}
+
+}  // namespace
+
+SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
+  SiteCopyResult result;
+  std::string target = "site " + to.id();
+  // Site's own errors already name it.
+  auto at_target = [&target](const Status& s) {
+    return s.message().starts_with(target + ": ") ? s : s.WithContext(target);
+  };
+  auto target_failed = [&](const Status& s) {
+    result.status = at_target(s);
+    result.target_failed = true;
+    return result;
+  };
+  Status read;
+  bool blob = item.ref.kind == ReplicaRef::Kind::kBlob;
+  if (!blob) {
+    // Tag files and version records: write-once through the Site, which
+    // replaces only bytes it can prove damaged (never another deposit's).
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(item.key);
+    if (!ref) return target_failed(Status::InvalidArgument(item.key + " is not a bag file key"));
+    Result<Site::BagFileCopyResult> copied = to.CopyBagFile(
+        *ref, item.sha256, item.size,
+        [&](BlobWriter& writer) -> Status {
+          Status written = FillFrom(from, item, writer, &result, &read);
+          if (written.ok() && !read.ok()) return read;  // aborts the writer
+          return written.ok() ? written : written.WithContext(target);
+        },
+        item.target_verified_once);
+    if (!read.ok()) {
+      result.status = read.WithContext("site " + from.id());
+      return result;
+    }
+    if (copied.status().IsCorruption()) {
+      // The source's bytes do not hash to the digest: that copy is bad.
+      result.status =
+          copied.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+      return result;
+    }
+    if (!copied.ok()) return target_failed(copied.status());
+    if (copied->how == Site::BagFileCopy::kPresent) {
+      result.already_present = true;  // read back and hashed by CopyBagFile
+      result.bytes_written = 0;
+      return result;
+    }
+  } else {
+    // Verified, never trusted: a blob already on the target is read back.
+    Status v = to.VerifyBlob(item.sha256, item.size);
+    if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
+    if (v.ok()) {
+      result.already_present = true;
+      return result;
+    }
+    if (!v.IsCorruption() && !v.IsNotFound() && v.code() != Code::kIOError) {
+      result.status = v;  // names the site
+      result.target_failed = true;
+      return result;
+    }
+    // Missing, wrong bytes under the right name, or bytes the (answering)
+    // site cannot read back: Site::CommitBlob below replaces them with the
+    // good copy.
+    Result<std::unique_ptr<BlobWriter>> writer = to.NewBlobWriter(item.sha256, item.size);
+    if (!writer.ok()) return target_failed(writer.status());
+    Status write_status = FillFrom(from, item, **writer, &result, &read);
+    if (!write_status.ok()) {
+      (*writer)->Abort();
+      return target_failed(write_status);
+    }
+    if (!read.ok()) {
+      (*writer)->Abort();
+      result.status = read.WithContext("site " + from.id());
+      return result;
+    }
+    // A blob found there meanwhile (a concurrent copy) is read back by CommitBlob.
+    Result<Site::BlobCommitResult> committed = to.CommitBlob(**writer, item.sha256, item.size);
+    if (committed.status().IsCorruption()) {
+      // The source's bytes do not hash to the digest: that copy is bad.
+      result.status =
+          committed.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+      return result;
+    }
+    if (!committed.ok()) return target_failed(committed.status());
+    if (committed->how == Site::BlobCommit::kVerified) return result;
+    // Read back from the target: done by the writer before the rename when it
+    // could (the posix kernel copy), else below after the commit.
+    if ((*writer)->VerifiedByReadBack()) return result;
+  }
+  Status v = Verify(to, item);
+  if (!v.ok()) return target_failed(v);
+  return result;
+}
+
+}  // namespace cairn::repo

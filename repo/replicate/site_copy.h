@@ -1,0 +1,52 @@
+// The verified site-to-site copy, used by replication, resync and the auditor's repair:
+// copying one blob or tag file from one site to
+// another, then reading it back from the target and re-hashing it.
+#ifndef CAIRN_REPO_REPLICATE_SITE_COPY_H_
+#define CAIRN_REPO_REPLICATE_SITE_COPY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "repo/catalog/catalog_types.h"
+#include "repo/site/site.h"
+
+namespace cairn::repo {
+
+// One blob or tag file of a version, as the catalog knows it.
+struct SiteCopyItem {
+  ReplicaRef ref;
+  std::string key;     // storage key, the same on every site
+  std::string name;    // for messages: "blob <sha256>" or the tag file name
+  std::string sha256;  // what the bytes must hash to
+  uint64_t size = 0;
+  bool version_record = false;
+  bool target_ok = false;  // the target's copy is already ok
+  // The catalog once read the target's copy back with `sha256` (its row has
+  // a last_verified time): other bytes found there now are that copy decayed
+  // (Site::CopyBagFile's `verified_here`).
+  bool target_verified_once = false;
+  std::vector<std::string> ok_sites;  // sites whose copy the catalog says is ok
+};
+
+struct SiteCopyResult {
+  Status status;
+  bool target_failed = false;    // the error is the target's (another source won't help)
+  bool already_present = false;  // a blob the target already held, verified
+  uint64_t bytes_written = 0;
+};
+
+// Makes `item` present and verified on `to`, reading from `from`. A blob
+// already on the target is verified instead of written (and rewritten if it
+// is wrong). A tag file or version.pb goes through Site::CopyBagFile,
+// write-once: one already holding these bytes counts as present; one holding
+// other bytes is never replaced (AlreadyExists, target_failed: another
+// deposit of that version number) unless the Site proves them damaged (or
+// item.target_verified_once vouches that they are this copy decayed). The
+// copy is read back from `to` and must hash to item.sha256 with item.size
+// bytes. Errors name the site at fault.
+SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_REPLICATE_SITE_COPY_H_

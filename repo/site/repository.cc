@@ -1,0 +1,160 @@
+// Repository: opening and making a repository folder, and its sites.
+#include "repo/site/repository.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <boost/system/error_code.hpp>
+#include <cerrno>
+
+#include "policies/policy.h"
+#include "repo/site_layout.h"
+#include "repo/storage/retry_backend.h"
+
+namespace cairn::repo {
+namespace fs = boost::filesystem;
+namespace {
+
+std::string Absolute(const std::string& path) {
+  boost::system::error_code ec;
+  fs::path abs = fs::absolute(fs::path(path), ec);
+  if (ec) return path;
+  abs = abs.lexically_normal();
+  std::string s = abs.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  if (s.size() > 1 && s.ends_with("/.")) s.resize(s.size() - 2);
+  return s;
+}
+
+}  // namespace
+
+std::string FileUrl(const std::string& path) { return "file://" + Absolute(path); }
+
+Result<std::unique_ptr<Repository>> Repository::Init(const std::string& root_arg,
+                                                     const RepositoryOptions& options) {
+  std::string root = Absolute(root_arg);
+  boost::system::error_code ec;
+  if (fs::exists(root, ec)) {
+    if (!fs::is_directory(root, ec)) {
+      return Status::AlreadyExists(root + ": exists and is not a folder");
+    }
+    if (!fs::is_empty(root, ec)) {
+      return Status::AlreadyExists(root +
+                                   ": exists and is not empty; cairn init needs a new "
+                                   "or empty folder");
+    }
+  }
+  // Only the repository folder itself is made here, never missing parents'
+  // modes changed: private, or shared with options.group.
+  fs::create_directories(fs::path(root).parent_path(), ec);
+  if (ec) return Status::IOError("create " + root + ": " + ec.message());
+  CAIRN_RETURN_IF_ERROR(MakeDirWithModes(root, kPrivateModes));
+  if (!options.group.empty()) {
+    Status shared = ShareWithGroup(root, options.group);
+    if (!shared.ok()) {
+      (void)rmdir(root.c_str());  // made just now, and empty
+      return shared;
+    }
+  } else if (chmod(root.c_str(), kPrivateModes.dir) != 0) {
+    return Status::FromErrno(errno, "chmod", root);
+  }
+
+  CatalogOptions catalog_options;
+  catalog_options.clock = options.clock;
+  catalog_options.create_if_missing = true;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                         Catalog::Open(repo_layout::CatalogPath(root), catalog_options));
+  std::unique_ptr<Repository> repo(new Repository(root, std::move(catalog)));
+  // The sites' parent folder is the repository's own: made here, since a
+  // posix site makes only its last folder (never an unmounted share's parents).
+  CAIRN_RETURN_IF_ERROR(repo->MakePrivateDir(repo_layout::SitesDir(root)));
+  for (const char* name : {"a", "b"}) {
+    const std::string site_root = repo_layout::SiteDir(root, name);
+    CAIRN_RETURN_IF_ERROR(repo->AddSite(name, FileUrl(site_root), "").status());
+  }
+  PolicyRecord policy;
+  policy.scope = std::string(kDefaultPolicyScope);
+  policy.text = policies::BuiltinDefaultPolicyText();
+  policy.source = "cairn init";
+  policy.base_dir = root;
+  CAIRN_RETURN_IF_ERROR(repo->catalog().SetPolicy(policy));
+  return repo;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg,
+                                                     const RepositoryOptions& options) {
+  std::string root = Absolute(root_arg);
+  boost::system::error_code ec;
+  if (!fs::exists(repo_layout::CatalogPath(root), ec)) {
+    return Status::NotFound(
+        "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +
+        root + " makes a new one; if its catalog was lost, cairn --repo " + root +
+        " catalog rebuild --from file:///PATH/TO/A/SITE (or s3://...) rebuilds it from "
+        "any one site");
+  }
+  CatalogOptions catalog_options;
+  catalog_options.clock = options.clock;
+  catalog_options.create_if_missing = false;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                         Catalog::Open(repo_layout::CatalogPath(root), catalog_options));
+  return std::unique_ptr<Repository>(new Repository(root, std::move(catalog)));
+}
+
+Result<Site*> Repository::OpenSite(const std::string& name) {
+  std::lock_guard<std::mutex> lock(sites_mu_);
+  if (auto it = sites_.find(name); it != sites_.end()) return it->second.get();
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->GetSite(name));
+  Result<std::unique_ptr<StorageBackend>> backend = OpenSiteBackend(record.url);
+  if (!backend.ok()) return backend.status().WithContext("site " + name);
+  Result<std::unique_ptr<Site>> site = Site::Open(std::move(backend).value());
+  if (!site.ok()) return site.status().WithContext("site " + name);
+  if ((*site)->id() != name) {
+    return Status::InvalidArgument("site " + name + " (" + record.url +
+                                   "): its CAIRN-SITE names site '" + (*site)->id() + "'");
+  }
+  const std::string& owner = (*site)->marker().repository_id;
+  if (!owner.empty() && owner != record.adopted_from) {
+    CAIRN_ASSIGN_OR_RETURN(std::string ours, catalog_->RepositoryId());
+    if (owner != ours) {
+      return Status::InvalidArgument(
+          "site " + name + " (" + (*site)->DisplayUrl() +
+          "): its CAIRN-SITE belongs to repository " + owner + ", not to this one (" + ours +
+          "): refusing to use it (swapped, or shared with another repository?)");
+    }
+  }
+  Site* raw = site->get();
+  sites_[name] = std::move(site).value();
+  return raw;
+}
+
+Result<SiteRecord> Repository::AddSite(const std::string& name, const std::string& url,
+                                       const std::string& region, bool adopt) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(name));
+  if (catalog_->GetSite(name).ok()) {
+    return Status::AlreadyExists("site " + name + " is already in the catalog");
+  }
+  Result<std::unique_ptr<StorageBackend>> backend = OpenSiteBackend(url);
+  if (!backend.ok()) return backend.status().WithContext("site " + name);
+  std::string display = (*backend)->DisplayUrl();
+  Site::Owner owner;
+  CAIRN_ASSIGN_OR_RETURN(owner.repository_id, catalog_->RepositoryId());
+  owner.adopt = adopt;
+  Result<std::unique_ptr<Site>> site = Site::Init(std::move(backend).value(), name, "", owner);
+  if (!site.ok()) return site.status().WithContext("site " + name + " (" + display + ")");
+  const std::string& marked = (*site)->marker().repository_id;
+  const std::string adopted_from = marked.empty() || marked == owner.repository_id ? "" : marked;
+  // The catalog keeps the URL as given (it may carry options such as the S3
+  // endpoint); credentials never travel in site URLs (they come from the
+  // environment), and listings print DisplayUrl().
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog_->AddSite(name, url, region));
+  if (!adopted_from.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog_->SetSiteAdoptedFrom(name, adopted_from));
+    record.adopted_from = adopted_from;
+  }
+  std::lock_guard<std::mutex> lock(sites_mu_);
+  sites_[name] = std::move(site).value();
+  return record;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,58 @@
+// The repository folder's paths: see repository_layout.h.
+#include "repo/site/repository_layout.h"
+
+namespace cairn::repo::repo_layout {
+namespace {
+
+// a/b, as boost::filesystem's `/` makes it (no second slash, none after "").
+std::string Join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+}  // namespace
+
+std::string CatalogPath(std::string_view root) { return Join(root, kCatalogFileName); }
+
+std::string SitesDir(std::string_view root) { return Join(root, "sites"); }
+
+std::string SiteDir(std::string_view root, std::string_view site) {
+  return Join(SitesDir(root), site);
+}
+
+std::string WritersLockPath(std::string_view root) { return Join(root, "writers.lock"); }
+
+std::string ObjectLocksDir(std::string_view root) { return Join(root, "locks"); }
+
+std::string PartnerLocksDir(std::string_view root, std::string_view partner) {
+  return Join(ObjectLocksDir(root), partner);
+}
+
+std::string ObjectLockPath(std::string_view root, std::string_view partner,
+                           std::string_view object) {
+  return Join(PartnerLocksDir(root, partner), object) + ".lock";
+}
+
+std::string PendingVersionPath(std::string_view root, std::string_view partner,
+                               std::string_view object) {
+  return Join(PartnerLocksDir(root, partner), object) + ".pending";
+}
+
+std::string AuditLockPath(std::string_view root, std::string_view site) {
+  return Join(root, "audit-") + std::string(site) + ".lock";
+}
+
+std::string TmpDir(std::string_view root) { return Join(root, "tmp"); }
+
+std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
+                            std::string_view extension) {
+  return Join(TmpDir(root), "upload-" + std::string(request_id) + std::string(extension));
+}
+
+std::string DownloadSpoolPath(std::string_view root, std::string_view request_id) {
+  return Join(TmpDir(root), "download-" + std::string(request_id) + ".tar");
+}
+
+}  // namespace cairn::repo::repo_layout

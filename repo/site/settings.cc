@@ -1,0 +1,262 @@
+// Settings records on the sites: what the catalog holds, what a site holds,
+// bringing a site up to the catalog, and a rebuilt catalog up to a site.
+#include "repo/site/settings.h"
+
+#include "repo/catalog/catalog.h"
+#include "repo/site/repository.h"
+#include "repo/site/site.h"
+#include "repo/site_layout.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr std::string_view kPartners = "partners";
+constexpr std::string_view kPolicies = "policies";
+constexpr std::string_view kSites = "sites";
+constexpr std::string_view kSchedules = "schedules";
+constexpr std::string_view kWitnessKeys = "witness-keys";
+constexpr std::string_view kPrincipals = "principals";
+constexpr std::string_view kDefaultPolicyName = "default";
+constexpr std::string_view kPartnerPolicyPrefix = "partner.";
+
+std::string PolicyName(const std::string& scope) {
+  return scope == kDefaultPolicyScope ? std::string(kDefaultPolicyName)
+                                      : std::string(kPartnerPolicyPrefix) + scope;
+}
+
+// The value of a record, without its version and time: equal when the
+// setting did not change.
+std::string ValueBytes(const proto::SettingsRecord& record) {
+  proto::SettingsRecord value = record;
+  value.clear_version();
+  value.clear_written_unix_micros();
+  return value.SerializeAsString();
+}
+
+// Writes `record` as the next version after `latest` (0: none), moving on
+// past versions another writer took meanwhile.
+Status WriteNext(Site& site, const SettingName& name, proto::SettingsRecord record, uint64_t latest,
+                 int64_t now) {
+  record.set_written_unix_micros(now);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    record.set_version(latest + 1 + attempt);
+    Status put = site.PutSettingsRecord(name.first, name.second, record.version(),
+                                        record.SerializeAsString());
+    if (!put.IsAlreadyExists()) return put;
+  }
+  return Status::AlreadyExists(layout::SettingsRecordKey(name.first, name.second, latest + 1) +
+                               ": taken by other writers eight times over");
+}
+
+// Syncs one site; returns the records written.
+Result<uint64_t> SyncSite(Site& site, const std::map<SettingName, proto::SettingsRecord>& want,
+                          int64_t now) {
+  CAIRN_ASSIGN_OR_RETURN(auto have, ReadSiteSettings(site));
+  uint64_t written = 0;
+  for (const auto& [name, record] : want) {
+    auto it = have.find(name);
+    uint64_t latest = it == have.end() ? 0 : it->second.version();
+    if (it != have.end() && ValueBytes(it->second) == ValueBytes(record)) continue;
+    CAIRN_RETURN_IF_ERROR(WriteNext(site, name, record, latest, now));
+    ++written;
+  }
+  // Only schedules and trusted witness keys are ever removed from a catalog.
+  for (const auto& [name, record] : have) {
+    if ((name.first != kSchedules && name.first != kWitnessKeys) || record.removed() ||
+        want.count(name)) {
+      continue;
+    }
+    proto::SettingsRecord removed = record;
+    removed.set_removed(true);
+    CAIRN_RETURN_IF_ERROR(WriteNext(site, name, removed, record.version(), now));
+    ++written;
+  }
+  return written;
+}
+
+}  // namespace
+
+std::string DescribeSetting(const SettingName& name) {
+  const auto& [kind, id] = name;
+  if (kind == kPolicies) {
+    if (id == kDefaultPolicyName) return "default policy";
+    if (id.starts_with(kPartnerPolicyPrefix))
+      return "policy of partner " + id.substr(kPartnerPolicyPrefix.size());
+    return "policy " + id;
+  }
+  if (kind == kPartners) return "partner " + id;
+  if (kind == kSites) return "site " + id;
+  if (kind == kSchedules) return "schedule " + id;
+  if (kind == kWitnessKeys) return "trusted witness key " + id;
+  if (kind == kPrincipals) return "principal " + id;
+  return kind + "/" + id;
+}
+
+Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& catalog) {
+  std::map<SettingName, proto::SettingsRecord> out;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  for (const SiteRecord& s : sites) {
+    proto::SiteSetting* site = out[{std::string(kSites), s.name}].mutable_site();
+    site->set_name(s.name);
+    site->set_url(s.url);  // never holds secrets (SiteRecord)
+    site->set_region(s.region);
+    site->set_created_unix_micros(s.created_micros);
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PartnerRecord> partners, catalog.ListPartners());
+  std::vector<std::string> scopes = {std::string(kDefaultPolicyScope)};
+  for (const PartnerRecord& p : partners) {
+    proto::PartnerSetting* partner = out[{std::string(kPartners), p.id}].mutable_partner();
+    partner->set_id(p.id);
+    partner->set_name(p.name);
+    partner->set_created_unix_micros(p.created_micros);
+    scopes.push_back(p.id);
+  }
+  for (const std::string& scope : scopes) {
+    Result<PolicyRecord> stored = catalog.GetPolicy(scope);
+    if (stored.status().IsNotFound()) continue;
+    CAIRN_RETURN_IF_ERROR(stored.status());
+    proto::PolicySetting* policy =
+        out[{std::string(kPolicies), PolicyName(scope)}].mutable_policy();
+    policy->set_scope(scope);
+    policy->set_text(stored->text);
+    policy->set_source(stored->source);
+    policy->set_base_dir(stored->base_dir);
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<proto::ScheduleSetting> schedules,
+                         catalog.ListScheduleSettings());
+  for (proto::ScheduleSetting& s : schedules) {
+    std::string name = s.name();
+    *out[{std::string(kSchedules), name}].mutable_schedule() = std::move(s);
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WitnessKeyRecord> keys, catalog.ListWitnessKeys());
+  for (const WitnessKeyRecord& k : keys) {
+    proto::WitnessKeySetting* key =
+        out[{std::string(kWitnessKeys), k.public_key_hex}].mutable_witness_key();
+    key->set_public_key_hex(k.public_key_hex);
+    key->set_label(k.label);
+    key->set_added_unix_micros(k.added_micros);
+  }
+  // Principals, never their tokens: a rebuilt catalog issues tokens anew.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PrincipalRecord> principals, catalog.ListPrincipals());
+  for (const PrincipalRecord& p : principals) {
+    proto::PrincipalSetting* principal =
+        out[{std::string(kPrincipals), p.name}].mutable_principal();
+    principal->set_name(p.name);
+    principal->set_role(std::string(RoleName(p.role)));
+    principal->set_partner(p.partner);
+    principal->set_created_unix_micros(p.created_micros);
+    principal->set_disabled_unix_micros(p.disabled_micros);
+  }
+  return out;
+}
+
+Result<std::map<SettingName, proto::SettingsRecord>> ReadSiteSettings(
+    Site& site, std::vector<std::string>* unreadable) {
+  std::map<SettingName, std::pair<uint64_t, std::string>> latest;  // version, key
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kSettingsPrefix, [&](const ObjectInfo& info) {
+    std::optional<layout::SettingsRecordRef> ref = layout::ParseSettingsRecordKey(info.key);
+    if (!ref) return Status::OK();
+    auto& slot = latest[{ref->kind, ref->name}];
+    if (ref->version > slot.first) slot = {ref->version, info.key};
+    return Status::OK();
+  }));
+  std::map<SettingName, proto::SettingsRecord> out;
+  for (const auto& [name, version_key] : latest) {
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes, site.ReadAll(version_key.second));
+    proto::SettingsRecord record;
+    if (!record.ParseFromString(bytes) || record.version() != version_key.first) {
+      if (unreadable) unreadable->push_back(version_key.second + ": not a settings record");
+      continue;
+    }
+    out.emplace(name, std::move(record));
+  }
+  return out;
+}
+
+Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name) {
+  SettingsSync sync;
+  CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(repo.catalog()));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  const int64_t now = repo.catalog().clock().NowMicros();
+  for (const SiteRecord& s : sites) {
+    if (!site_name.empty() && s.name != site_name) continue;
+    Result<Site*> site = repo.OpenSite(s.name);
+    Result<uint64_t> written =
+        site.ok() ? SyncSite(**site, want, now) : Result<uint64_t>(site.status());
+    if (!written.ok()) {
+      sync.errors.push_back("site " + s.name +
+                            ": settings not written: " + written.status().message());
+      continue;
+    }
+    sync.records_written += *written;
+    sync.sites_ok.push_back(s.name);
+  }
+  return sync;
+}
+
+Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
+                                        const std::string& site_name) {
+  SettingsRestore out;
+  std::vector<std::string> unreadable;
+  CAIRN_ASSIGN_OR_RETURN(auto records, ReadSiteSettings(site, &unreadable));
+  for (const std::string& u : unreadable) out.not_restored.push_back(u);
+  auto restore = [&](const SettingName& name, const std::string& label, const Status& status) {
+    if (status.ok()) {
+      out.restored.push_back(label);
+    } else {
+      out.not_restored.push_back(DescribeSetting(name) + ": " + status.message());
+    }
+  };
+  // Sites first (policies are checked against them), then partners (a
+  // partner's policy needs it), then policies, schedules, witness keys and
+  // principals (a depositor's partner must be there first).
+  for (std::string_view kind :
+       {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals}) {
+    for (const auto& [name, record] : records) {
+      if (name.first != kind || record.removed()) continue;
+      std::string label = DescribeSetting(name);
+      Status status;
+      if (record.has_site()) {
+        const proto::SiteSetting& s = record.site();
+        status = catalog.RestoreSite(s);
+        if (!s.region().empty()) label += " (region " + s.region() + ")";
+        if (s.name() != site_name) {
+          label += " at " + s.url();
+          if (status.ok()) out.other_sites.push_back(s.name());
+        }
+      } else if (record.has_partner()) {
+        status = catalog.RestorePartner(record.partner());
+        if (!record.partner().name().empty()) label += " (" + record.partner().name() + ")";
+      } else if (record.has_policy()) {
+        const proto::PolicySetting& p = record.policy();
+        PolicyRecord policy{p.scope(), p.text(), p.source(), p.base_dir(), 0};
+        status = catalog.SetPolicy(policy);
+        if (status.ok() && p.scope() == kDefaultPolicyScope) out.default_policy = true;
+      } else if (record.has_schedule()) {
+        status = catalog.RestoreSchedule(record.schedule());
+      } else if (record.has_witness_key()) {
+        const proto::WitnessKeySetting& k = record.witness_key();
+        status = catalog.AddWitnessKey(k.public_key_hex(), k.label());
+        if (status.IsAlreadyExists()) status = Status::OK();  // trusted already
+        if (!k.label().empty()) label += " (" + k.label() + ")";
+      } else if (record.has_principal()) {
+        const proto::PrincipalSetting& p = record.principal();
+        status = catalog.RestorePrincipal(p);
+        label += " (" + p.role() + (p.partner().empty() ? "" : " of " + p.partner()) +
+                 (p.disabled_unix_micros() ? ", disabled" : "") + ")";
+      } else {
+        status = Status::InvalidArgument("the record holds no setting this build knows");
+      }
+      restore(name, label, status);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SyncSettingsAfterChange(Repository& repo, const std::string& site_name) {
+  Result<SettingsSync> sync = SyncSettings(repo, site_name);
+  if (!sync.ok()) return {"settings not written to the sites: " + sync.status().message()};
+  return sync->errors;
+}
+
+}  // namespace cairn::repo

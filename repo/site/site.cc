@@ -1,0 +1,574 @@
+#include "repo/site/site.h"
+
+#include <ctime>
+#include <map>
+
+#include "bagit/time_text.h"
+#include "proto/version.pb.h"
+#include "repo/storage/sha256_stream.h"
+
+namespace cairn::repo {
+namespace {
+
+Status CheckBlobName(std::string_view sha256_hex) {
+  if (layout::IsSha256Hex(sha256_hex)) return Status::OK();
+  return Status::InvalidArgument("blob name '" + std::string(sha256_hex) +
+                                 "' is not 64 lower-case hex digits");
+}
+
+Status CheckBagIds(std::string_view partner, std::string_view object, uint32_t version) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  if (version == 0) return Status::InvalidArgument("version numbers start at 1");
+  return Status::OK();
+}
+
+// True if the backend holds any object other than README.txt (a leftover of
+// an Init that stopped before writing the marker).
+Result<bool> HoldsForeignObjects(StorageBackend& backend) {
+  bool found = false;
+  Status status = backend.List("", [&found](const ObjectInfo& info) {
+    if (info.key == layout::kReadmeKey) return Status::OK();
+    found = true;
+    return Status::Aborted("stop listing");
+  });
+  if (!status.ok() && !found) return status;
+  return found;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend,
+                                         std::string_view site_id, std::string_view created,
+                                         const Owner& owner) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidateSiteId(site_id));
+  const std::string url = backend->DisplayUrl();
+  CAIRN_RETURN_IF_ERROR(backend->CreateRoot().WithContext("create site " + url));
+  auto existing = backend->ReadAll(layout::kSiteMarkerKey);
+  if (existing.ok()) {
+    CAIRN_ASSIGN_OR_RETURN(layout::SiteMarker marker,
+                           layout::ParseSiteMarker(*existing, url + "/CAIRN-SITE"));
+    if (!marker.repository_id.empty() && !owner.repository_id.empty() &&
+        marker.repository_id != owner.repository_id && !owner.adopt) {
+      return Status::AlreadyExists(
+          "site " + url + " belongs to another Cairn repository (its CAIRN-SITE names repository " +
+          marker.repository_id + " and site '" + marker.site_id + "'; this repository is " +
+          owner.repository_id +
+          "): two repositories must never share a site. If that repository is gone for good, "
+          "adopt the site deliberately with `cairn site add " +
+          marker.site_id + " URL --adopt`");
+    }
+    if (marker.site_id != site_id) {
+      return Status::AlreadyExists("site " + url + " is already Cairn site '" + marker.site_id +
+                                   "', not '" + std::string(site_id) + "'");
+    }
+    if (backend->Stat(layout::kReadmeKey).status().IsNotFound()) {
+      CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
+    }
+    return std::unique_ptr<Site>(new Site(std::move(backend), std::move(marker)));
+  }
+  if (!existing.status().IsNotFound()) return existing.status();
+  CAIRN_ASSIGN_OR_RETURN(bool foreign, HoldsForeignObjects(*backend));
+  if (foreign) {
+    return Status::InvalidArgument("site " + url +
+                                   " is not empty and has no CAIRN-SITE marker: refusing to "
+                                   "make it a Cairn site");
+  }
+  layout::SiteMarker marker;
+  marker.site_id = std::string(site_id);
+  marker.created = created.empty() ? NowUtc() : std::string(created);
+  CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
+  PutOptions once;
+  once.if_absent = true;
+  marker.repository_id = owner.repository_id;
+  Status written = backend->Put(layout::kSiteMarkerKey, layout::FormatSiteMarker(marker), once);
+  if (written.IsAlreadyExists()) {
+    return Init(std::move(backend), site_id, created, owner);  // lost a race
+  }
+  CAIRN_RETURN_IF_ERROR(written);
+  return std::unique_ptr<Site>(new Site(std::move(backend), std::move(marker)));
+}
+
+Result<std::unique_ptr<Site>> Site::Open(std::unique_ptr<StorageBackend> backend) {
+  const std::string url = backend->DisplayUrl();
+  auto text = backend->ReadAll(layout::kSiteMarkerKey);
+  if (text.status().IsNotFound()) {
+    return Status::Unavailable("site " + url +
+                               " has no CAIRN-SITE marker: not mounted, lost, or never "
+                               "initialised");
+  }
+  if (!text.ok()) return text.status().WithContext("open site " + url);
+  CAIRN_ASSIGN_OR_RETURN(layout::SiteMarker marker,
+                         layout::ParseSiteMarker(*text, url + "/CAIRN-SITE"));
+  return std::unique_ptr<Site>(new Site(std::move(backend), std::move(marker)));
+}
+
+Status Site::MissingOrDown(Status not_found) {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (marker.ok()) return not_found;
+  if (marker.status().IsNotFound()) {
+    return Status::Unavailable(
+        "site " + DisplayUrl() +
+        ": CAIRN-SITE marker is gone (not mounted?) while reading: " + not_found.message());
+  }
+  return marker.status();
+}
+
+Status Site::Read(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink) {
+  Status status = backend_->Read(key, offset, length, sink);
+  return status.IsNotFound() ? MissingOrDown(status) : status;
+}
+
+Result<ObjectInfo> Site::Stat(std::string_view key) {
+  auto info = backend_->Stat(key);
+  if (info.status().IsNotFound()) return MissingOrDown(info.status());
+  return info;
+}
+
+Result<std::string> Site::ReadAll(std::string_view key) {
+  auto bytes = backend_->ReadAll(key);
+  if (bytes.status().IsNotFound()) return MissingOrDown(bytes.status());
+  return bytes;
+}
+
+Result<int> Site::OpenForCopy(std::string_view key) {
+  auto fd = backend_->OpenForCopy(key);
+  if (fd.status().IsNotFound()) return MissingOrDown(fd.status());
+  return fd;
+}
+
+Status Site::List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (!marker.ok()) return MissingOrDown(marker.status());
+  return backend_->List(prefix, fn);
+}
+
+Result<bool> Site::HasBlob(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  auto info = Stat(layout::BlobKey(sha256_hex));
+  if (info.ok()) return true;
+  if (info.status().IsNotFound()) return false;
+  return info.status();
+}
+
+Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_hex,
+                                                        std::optional<uint64_t> size) {
+  PutOptions options;
+  options.if_absent = true;
+  options.size_hint = size;
+  if (!sha256_hex.empty()) {
+    CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+    options.expected_sha256 = std::string(sha256_hex);
+    options.key_hint = layout::BlobKey(sha256_hex);
+  }
+  Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
+  if (!writer.ok()) return writer.status().WithContext("site " + id());
+  return writer;
+}
+
+Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_view sha256_hex,
+                                                std::optional<uint64_t> size) {
+  Status named = CheckBlobName(sha256_hex);
+  if (!named.ok()) {
+    writer.Abort();
+    return named;
+  }
+  const std::string key = layout::BlobKey(sha256_hex);
+  const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
+  BlobCommitResult result;
+  // A blob already there is read back before it is counted on: a damaged one
+  // is replaced by the writer's bytes, which are known good. A plain backend
+  // Stat: a new blob costs no marker round-trip here (a version's bag files
+  // check the marker before they are written, and a posix backend refuses
+  // every write once its root or marker is gone).
+  Result<ObjectInfo> present = backend_->Stat(key);
+  if (present.ok()) {
+    Status verified = VerifyBlob(sha256_hex, size);
+    if (verified.ok()) {
+      writer.Abort();
+      CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
+      result.how = BlobCommit::kVerified;
+      return result;
+    }
+    // Wrong bytes, or bytes this live site cannot read back (a bad sector: I/O
+    // error): the writer's bytes are known good, so replacing them loses
+    // nothing. A site that went away (Unavailable) is left alone.
+    const bool unreadable = verified.code() == Code::kIOError;
+    if (!verified.IsCorruption() && !unreadable && !verified.IsNotFound()) {
+      writer.Abort();
+      return verified;
+    }
+    if (verified.IsCorruption() || unreadable) {
+      result.replaced = verified.message();
+      Status removed = backend_->Remove(key);
+      if (!removed.ok()) {
+        writer.Abort();
+        return removed.WithContext(where + ": could not remove the damaged copy");
+      }
+    }
+  } else if (!present.status().IsNotFound()) {
+    writer.Abort();
+    return present.status().WithContext(where);
+  }
+  Status committed = writer.Commit(key);
+  if (committed.ok()) {
+    result.how = result.replaced.empty() ? BlobCommit::kCreated : BlobCommit::kReplaced;
+    return result;
+  }
+  writer.Abort();
+  if (!committed.IsAlreadyExists()) return committed.WithContext(where);
+  // Another writer made the blob meanwhile: verify it like any existing blob.
+  Status verified = VerifyBlob(sha256_hex, size);
+  if (!verified.ok()) return verified;
+  CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
+  result.how = BlobCommit::kVerified;
+  result.replaced.clear();
+  return result;
+}
+
+Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer,
+                         NewBlobWriter(sha256_hex, bytes.size()));
+  Status status = writer->Append(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
+  if (!status.ok()) {
+    writer->Abort();
+    return status;
+  }
+  return CommitBlob(*writer, sha256_hex, bytes.size()).status();
+}
+
+Status Site::ReadBlob(std::string_view sha256_hex, const ByteSink& sink) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  return Read(layout::BlobKey(sha256_hex), 0, StorageBackend::kToEnd, sink);
+}
+
+Status Site::CheckMarkerBeforeWrite() {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (marker.ok()) return Status::OK();
+  if (marker.status().IsNotFound()) {
+    return Status::Unavailable("site " + DisplayUrl() +
+                               ": CAIRN-SITE marker is gone (not mounted?): nothing is written");
+  }
+  return marker.status();
+}
+
+Result<std::string> Site::HashOf(const std::string& key) {
+  Sha256Stream hash;
+  Status read = Read(key, 0, StorageBackend::kToEnd, [&hash](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    return Status::OK();
+  });
+  if (read.IsNotFound()) return read;
+  if (!read.ok()) return read.WithContext("site " + DisplayUrl() + ": read " + key);
+  return hash.FinishHex();
+}
+
+Status Site::SettleWriteOnce(const std::string& key, Status written, std::string_view sha256_hex,
+                             std::string_view conflict) {
+  if (!written.IsAlreadyExists()) return written;
+  Result<std::string> held = HashOf(key);
+  if (!held.ok())
+    return held.status().WithContext("site " + DisplayUrl() + ": compare with " + key);
+  if (*held == sha256_hex) return Status::OK();
+  return Status::AlreadyExists("site " + DisplayUrl() + ": " + key + " already holds " +
+                               std::string(conflict));
+}
+
+Status Site::PutOnce(const std::string& key, std::string_view bytes, std::string_view conflict) {
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  PutOptions once;
+  once.if_absent = true;
+  return SettleWriteOnce(key, backend_->Put(key, bytes, once), Sha256Hex(bytes), conflict);
+}
+
+Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> size) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Sha256Stream hash;
+  uint64_t read = 0;
+  Status s = ReadBlob(sha256_hex, [&](std::span<const std::byte> chunk) {
+    hash.Update(chunk);
+    read += chunk.size();
+    return Status::OK();
+  });
+  const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
+  if (!s.ok()) return s.WithContext(where);
+  std::string digest = hash.FinishHex();
+  if (digest == sha256_hex && (!size || *size == read)) return Status::OK();
+  return Status::Corruption(where + ": read " + std::to_string(read) + " bytes with sha256 " +
+                            digest +
+                            (size ? ", expected " + std::to_string(*size) + " bytes" : ""));
+}
+
+Status Site::ExtendBlobRetention(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Status kept = backend_->ExtendRetention(layout::BlobKey(sha256_hex));
+  if (kept.ok()) return kept;
+  return kept.WithContext("site " + id() + ": blob " + std::string(sha256_hex));
+}
+
+Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Status removed = backend_->Remove(layout::BlobKey(sha256_hex));
+  if (!removed.ok())
+    return removed.WithContext("site " + id() + ": remove blob " + std::string(sha256_hex));
+  return removed;
+}
+
+Status Site::PutTagFile(std::string_view partner, std::string_view object, uint32_t version,
+                        std::string_view name, std::string_view bytes) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(name));
+  return PutOnce(layout::TagFileKey(partner, object, version, name), bytes, kOtherDeposit);
+}
+
+Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view object,
+                                      uint32_t version, std::string_view name) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(name));
+  return ReadAll(layout::TagFileKey(partner, object, version, name));
+}
+
+Status Site::PutVersionRecord(std::string_view partner, std::string_view object, uint32_t version,
+                              std::string_view bytes) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  return PutOnce(layout::VersionRecordKey(partner, object, version), bytes, kOtherDeposit);
+}
+
+Result<std::string> Site::ReadVersionRecord(std::string_view partner, std::string_view object,
+                                            uint32_t version) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  return ReadAll(layout::VersionRecordKey(partner, object, version));
+}
+
+Result<std::unique_ptr<BlobWriter>> Site::NewBagFileWriter() {
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  PutOptions once;
+  once.if_absent = true;
+  return backend_->NewWriter(once);
+}
+
+Status Site::CommitTagFile(BlobWriter& writer, std::string_view partner, std::string_view object,
+                           uint32_t version, std::string_view name, std::string_view sha256_hex) {
+  Status status = CheckBagIds(partner, object, version);
+  if (status.ok()) status = layout::ValidateTagFileName(name);
+  if (!status.ok()) {
+    writer.Abort();
+    return status;
+  }
+  const std::string key = layout::TagFileKey(partner, object, version, name);
+  status = writer.Commit(key);
+  if (!status.ok()) writer.Abort();
+  return SettleWriteOnce(key, status, sha256_hex);
+}
+
+Status Site::CommitVersionRecord(BlobWriter& writer, std::string_view partner,
+                                 std::string_view object, uint32_t version,
+                                 std::string_view sha256_hex) {
+  Status status = CheckBagIds(partner, object, version);
+  if (!status.ok()) {
+    writer.Abort();
+    return status;
+  }
+  const std::string key = layout::VersionRecordKey(partner, object, version);
+  status = writer.Commit(key);
+  if (!status.ok()) writer.Abort();
+  return SettleWriteOnce(key, status, sha256_hex);
+}
+
+Result<std::string> Site::ProvenDamaged(const layout::TagFileRef& ref, const std::string& key,
+                                        std::string_view held_sha256, std::string_view sha256_hex,
+                                        bool verified_here) {
+  const std::string held = "it held bytes with sha256 " + std::string(held_sha256);
+  if (verified_here) {
+    return key + ": the catalog verified this site holding it with sha256 " +
+           std::string(sha256_hex) + " once, and bag files are written once; " + held;
+  }
+  const std::string record_key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
+  Result<std::string> record = ReadAll(record_key);
+  if (record.status().IsNotFound()) return std::string();  // nothing vouches either way
+  if (!record.ok()) return record.status().WithContext("site " + DisplayUrl());
+  proto::VersionRecord parsed;
+  const bool parses = parsed.ParseFromString(*record);
+  const bool names_it = parses && parsed.partner() == ref.partner &&
+                        parsed.object() == ref.object && parsed.version() == ref.version;
+  if (ref.is_version_record()) {
+    // A record of another deposit of this version is a consistent record of
+    // it; bytes that are not one cannot be anybody's record.
+    if (!parses) return key + " does not parse as a version record (" + held + ")";
+    if (!names_it) {
+      return key + " names " + parsed.partner() + "/" + parsed.object() + " v" +
+             std::to_string(parsed.version()) + ", not its own version (" + held + ")";
+    }
+    uint64_t bytes = 0;
+    for (const proto::VersionFile& f : parsed.files()) bytes += f.size();
+    if (static_cast<uint64_t>(parsed.files_size()) != parsed.file_count() ||
+        bytes != parsed.payload_bytes()) {
+      return key + " is inconsistent (lists " + std::to_string(parsed.files_size()) + " files of " +
+             std::to_string(bytes) + " bytes, says " + std::to_string(parsed.file_count()) +
+             " files of " + std::to_string(parsed.payload_bytes()) + " bytes; " + held + ")";
+    }
+    return std::string();
+  }
+  // A tag file: this site's own record of the version vouches for its bytes.
+  if (!names_it) return std::string();
+  for (const proto::TagFile& tag : parsed.tag_files()) {
+    if (tag.name() == ref.name && tag.sha256() == sha256_hex) {
+      return key + ": this site's own " + record_key + " lists it with sha256 " +
+             std::string(sha256_hex) + ", " + held;
+    }
+  }
+  return std::string();
+}
+
+Result<Site::BagFileCopyResult> Site::CopyBagFile(const layout::TagFileRef& ref,
+                                                  std::string_view sha256_hex,
+                                                  std::optional<uint64_t> size,
+                                                  const std::function<Status(BlobWriter&)>& fill,
+                                                  bool verified_here) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(ref.partner, ref.object, ref.version));
+  if (!ref.is_version_record()) CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(ref.name));
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  const std::string key = ref.is_version_record()
+                              ? layout::VersionRecordKey(ref.partner, ref.object, ref.version)
+                              : layout::TagFileKey(ref.partner, ref.object, ref.version, ref.name);
+  BagFileCopyResult result;
+  std::string damaged_sha256;  // set when the key holds bytes proven damaged
+  Result<std::string> held = HashOf(key);
+  if (held.ok()) {
+    if (*held == sha256_hex) {
+      result.how = BagFileCopy::kPresent;
+      return result;
+    }
+    CAIRN_ASSIGN_OR_RETURN(result.replaced,
+                           ProvenDamaged(ref, key, *held, sha256_hex, verified_here));
+    if (result.replaced.empty()) {
+      return Status::AlreadyExists("site " + DisplayUrl() + ": " + key + " already holds " +
+                                   std::string(kOtherDeposit) + " (it holds sha256 " + *held +
+                                   ", the copy has " + std::string(sha256_hex) + ")");
+    }
+    damaged_sha256 = *held;
+  } else if (!held.status().IsNotFound()) {
+    return held.status();
+  }
+  PutOptions options;
+  options.if_absent = damaged_sha256.empty();
+  options.expected_sha256 = std::string(sha256_hex);
+  options.size_hint = size;
+  options.key_hint = key;
+  Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
+  if (!writer.ok()) return writer.status().WithContext("site " + DisplayUrl());
+  Status status = fill(**writer);
+  if (status.ok() && !damaged_sha256.empty()) {
+    // Replaced only if it still holds the damaged bytes (nothing wrote meanwhile).
+    Result<std::string> now = HashOf(key);
+    if (now.ok() && *now != damaged_sha256) {
+      (*writer)->Abort();
+      if (*now == sha256_hex) {
+        result.how = BagFileCopy::kPresent;
+        result.replaced.clear();
+        return result;
+      }
+      return Status::AlreadyExists("site " + DisplayUrl() + ": " + key +
+                                   " changed since it was found damaged: left untouched");
+    }
+    if (!now.ok() && !now.status().IsNotFound()) status = now.status();
+  }
+  if (status.ok()) status = (*writer)->Commit(key);
+  if (!status.ok()) (*writer)->Abort();
+  if (damaged_sha256.empty()) {
+    CAIRN_RETURN_IF_ERROR(SettleWriteOnce(key, status, sha256_hex));
+    result.how = status.ok() ? BagFileCopy::kCreated : BagFileCopy::kPresent;
+    return result;
+  }
+  CAIRN_RETURN_IF_ERROR(status);
+  result.how = BagFileCopy::kReplaced;
+  return result;
+}
+
+Result<std::vector<Site::VersionFolder>> Site::ListVersionFolders(std::string_view partner,
+                                                                  std::string_view object) {
+  CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
+  CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
+  std::map<uint32_t, bool> folders;  // version -> has version.pb
+  CAIRN_RETURN_IF_ERROR(List(layout::ObjectPrefix(partner, object), [&](const ObjectInfo& info) {
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    if (!ref || ref->partner != partner || ref->object != object) return Status::OK();
+    folders[ref->version] |= ref->is_version_record();
+    return Status::OK();
+  }));
+  std::vector<VersionFolder> out;
+  for (const auto& [version, complete] : folders) out.push_back(VersionFolder{version, complete});
+  return out;
+}
+
+Status Site::RemoveUnacknowledgedVersion(std::string_view partner, std::string_view object,
+                                         uint32_t version, std::string_view own_record_sha256) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  const std::string record = layout::VersionRecordKey(partner, object, version);
+  std::vector<std::string> keys;
+  bool has_record = false;
+  CAIRN_RETURN_IF_ERROR(
+      List(layout::VersionPrefix(partner, object, version), [&](const ObjectInfo& info) {
+        if (info.key == record) {
+          has_record = true;
+        } else {
+          keys.push_back(info.key);
+        }
+        return Status::OK();
+      }));
+  if (has_record) {
+    const Status complete = Status::AlreadyExists("site " + DisplayUrl() + ": " + record +
+                                                  " exists: a complete version is never removed");
+    if (own_record_sha256.empty()) return complete;
+    Sha256Stream hash;
+    CAIRN_RETURN_IF_ERROR(Read(record, 0, StorageBackend::kToEnd, [&hash](auto chunk) {
+      hash.Update(chunk);
+      return Status::OK();
+    }));
+    if (hash.FinishHex() != own_record_sha256) return complete;
+    CAIRN_RETURN_IF_ERROR(backend_->Remove(record).WithContext("site " + DisplayUrl()));
+  }
+  for (const std::string& key : keys) {
+    CAIRN_RETURN_IF_ERROR(backend_->Remove(key).WithContext("site " + DisplayUrl()));
+  }
+  return Status::OK();
+}
+
+Status Site::PutEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view bytes) {
+  if (first_seq > last_seq) return Status::InvalidArgument("event segment with first > last");
+  return PutOnce(layout::EventSegmentKey(first_seq, last_seq), bytes, "different events");
+}
+
+Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
+                                        std::string_view damaged, std::string_view bytes) {
+  if (first_seq > last_seq) return Status::InvalidArgument("event segment with first > last");
+  const std::string key = layout::EventSegmentKey(first_seq, last_seq);
+  if (damaged == bytes) {
+    return Status::InvalidArgument("site " + id() + ": " + key +
+                                   ": the replacement is the same as the damaged bytes");
+  }
+  Result<std::string> held = ReadAll(key);
+  if (!held.ok() && held.status().IsNotFound()) {
+    return PutEventSegment(first_seq, last_seq, bytes);
+  }
+  CAIRN_RETURN_IF_ERROR(held.status());
+  if (*held != damaged) {
+    return Status::AlreadyExists("site " + id() + ": " + key +
+                                 " changed since it was found damaged: left untouched");
+  }
+  CAIRN_RETURN_IF_ERROR(backend_->Put(key, bytes));
+  CAIRN_ASSIGN_OR_RETURN(std::string back, ReadAll(key));
+  if (back != bytes) {
+    return Status::Corruption("site " + id() + ": " + key +
+                              " reads back different bytes after it was rewritten");
+  }
+  return Status::OK();
+}
+
+Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uint64_t version,
+                               std::string_view bytes) {
+  return PutOnce(layout::SettingsRecordKey(kind, name, version), bytes,
+                 "another version of the setting");
+}
+
+}  // namespace cairn::repo
