@@ -8,8 +8,8 @@
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
 #include "repo/events/log_check.h"
-#include "repo/site/repository.h"
 #include "repo/replicate/settings_change.h"
+#include "repo/site/repository.h"
 #include "repo/site_layout.h"
 
 namespace cairn::server {

@@ -10,9 +10,9 @@
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
 #include "repo/deposit/deposit.h"
+#include "repo/restore/restore.h"
 #include "repo/site/repository.h"
 #include "repo/site/repository_layout.h"
-#include "repo/restore/restore.h"
 
 namespace cairn::server {
 namespace {

@@ -8,9 +8,9 @@
 #include "ops/server/copy_tally.h"
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
+#include "repo/catalog/inventory.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
-#include "repo/catalog/inventory.h"
 #include "repo/site/repository.h"
 
 namespace cairn::server {
