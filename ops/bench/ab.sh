@@ -11,6 +11,9 @@
 #               into a fresh repository each round (every blob fsynced, as in production)
 #   replicate   `replicate` of 200 x 1 MiB + 2 x 100 MiB to site b of a fresh repository each round
 #   validate    warm `bag validate` of a 2 GiB bag (1,000 x 1 MiB + 4 x 250 MiB)
+#   s3-deposit  `deposit` of 300 x 1 MiB + 1 x 300 MiB into a repository whose only site is a
+#               bucket of a throwaway Ceph gateway (started once, memstore), a new bucket each round
+#   s3-restore  `restore --site s3` of that folder object (deposited once per binary)
 #
 # Figures are wall-clock seconds; lower is better. A ratio new / base above 1 is a slow-down.
 set -euo pipefail
@@ -28,9 +31,15 @@ done
 bench_init "${args[@]}"
 set -- "${BENCH_ARGS[@]}"
 [[ -x "$base" ]] || { echo "--base OLD_CAIRN: the binary to compare with" >&2; exit 2; }
-[[ $# -gt 0 ]] || { echo "name at least one case: sweep deposit replicate validate" >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "name at least one case: sweep deposit replicate validate s3-deposit s3-restore" >&2; exit 2; }
 echo "== base: $("$base" version) at $base"
-trap 'chmod -R u+w "$workdir" 2>/dev/null; bench_cleanup' EXIT
+stop_gateway=0
+on_exit() {
+  if ((stop_gateway)); then "$bench_repo/ops/scripts/ceph-rgw-stop.sh" "$workdir/gw" >/dev/null 2>&1; fi
+  chmod -R u+w "$workdir" 2>/dev/null
+  bench_cleanup
+}
+trap on_exit EXIT
 
 # in_repo BIN REPO ARGS...: runs cairn BIN on REPO, output dropped (exit 1 of --no-replicate's
 # "copies owed" accepted).
@@ -57,6 +66,26 @@ replicate_prepare() {
   quiesce
 }
 replicate_run() { in_repo "$1" "$2" replicate; }
+s3_repo() {  # BIN REPO: a new repository whose only site is a new bucket
+  rm -rf "$2"
+  s3_n=$((s3_n + 1))
+  "$1" --quiet init "$2" >/dev/null
+  "$1" --quiet --repo "$2" site add s3 \
+    "s3://ab-$s3_n-$RANDOM?endpoint=$CAIRN_S3_ENDPOINT&region=$AWS_REGION" --create-bucket
+  printf 'copies: 1 sites: "s3"\n' >"$workdir/s3-policy.textpb"
+  "$1" --quiet --repo "$2" policy set "$workdir/s3-policy.textpb" >/dev/null
+  "$1" --quiet --repo "$2" partner add bench >/dev/null
+}
+s3_n=0
+s3-deposit_setup() { :; }
+s3-deposit_prepare() { s3_repo "$1" "$2"; }
+s3-deposit_run() { "$1" --quiet --repo "$2" deposit bench "$workdir/s3src" --id folder >/dev/null; }
+s3-restore_setup() {
+  s3_repo "$1" "$2"
+  "$1" --quiet --repo "$2" deposit bench "$workdir/s3src" --id folder >/dev/null
+}
+s3-restore_prepare() { rm -rf "$2.out"; }
+s3-restore_run() { "$1" --quiet --repo "$2" restore bench/folder "$2.out" --site s3 >/dev/null; }
 validate_setup() { :; }
 validate_prepare() { warm "$workdir/bag"; }
 validate_run() { "$1" --quiet bag validate "$workdir/bag" >/dev/null; }
@@ -80,6 +109,21 @@ make_data() {
       for i in 1 2 3 4; do head -c $((250 * 1048576)) /dev/urandom >"$workdir/src-bag/l$i.bin"; done
       "$base" --quiet bag create "$workdir/src-bag" "$workdir/bag" >/dev/null
       rm -rf "$workdir/src-bag" ;;
+    s3-deposit | s3-restore)
+      if [[ ! -d "$workdir/s3src" ]]; then
+        mkdir -p "$workdir/s3src/small"
+        head -c $((300 << 20)) /dev/urandom >"$workdir/s3src/large.bin"
+        head -c $((300 << 20)) /dev/urandom | (cd "$workdir/s3src/small" && split -b 1M -a 4 -d - f)
+      fi
+      if [[ -z "${CAIRN_S3_ENDPOINT:-}" ]]; then
+        CAIRN_CEPH_MEMSTORE_BYTES=$((8 << 30)) "$bench_repo/ops/scripts/ceph-rgw-start.sh" \
+          "$workdir/gw" >/dev/null
+        set -a
+        # shellcheck disable=SC1091
+        . "$workdir/gw/s3.env"
+        set +a
+        stop_gateway=1
+      fi ;;
     *) echo "unknown case: $1" >&2; exit 2 ;;
   esac
 }

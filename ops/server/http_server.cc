@@ -67,12 +67,29 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     state_.sessions.erase(id_);
   }
 
+  // Runs the session on its own strand from the start, so that a SIGTERM's StopWhenIdle (posted
+  // to that strand) is ordered after Begin: either the signal's sweep saw this session and its
+  // StopWhenIdle finds it idle, or it did not and Begin sees `stopping`.
   void Start() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
+  }
+
+  void StopWhenIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->Drop();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void Begin() {
     {
       std::lock_guard<std::mutex> lock(state_.mu);
       id_ = state_.next_session++;
       state_.sessions[id_] = this->weak_from_this();
     }
+    if (state_.stopping) return Drop();  // accepted as the signal came: its sweep missed us
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
       idle_ = true;  // no request yet: SIGTERM may close it
@@ -86,15 +103,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       ReadHeader();
     }
   }
-
-  void StopWhenIdle() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (self->idle_) self->Drop();
-    });
-  }
-
- private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   void ReadHeader() {
     if (state_.stopping) return Drop();
