@@ -40,6 +40,43 @@ size_t AppendBody(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+// One request's outcome as libcurl left it: its code, the HTTP status (0 when none came) and the
+// answer's body.
+struct Exchange {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string answer;
+  std::string error;  // libcurl's text when code is not CURLE_OK
+};
+
+// Runs the request `curl` was prepared for (ApiClient::Prepare), collecting the answer, then frees
+// `headers`.
+Exchange Perform(CURL* curl, curl_slist* headers) {
+  Exchange x;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x.answer);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  x.code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x.status);
+  if (x.code != CURLE_OK) x.error = error[0] ? error : curl_easy_strerror(x.code);
+  return x;
+}
+
+Status Unreachable(const std::string& url, const Exchange& x) {
+  return Status::Unavailable("cannot reach " + url + ": " + x.error);
+}
+
+// The JSON document of a successful answer to `path`; Unavailable when it is not JSON.
+Result<nlohmann::json> AnswerJson(const std::string& path, const std::string& answer) {
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status::Unavailable("the server's answer to " + path + " is not JSON");
+  }
+  return doc;
+}
+
 }  // namespace
 
 std::string PercentEncode(const std::string& text) {
@@ -168,29 +205,15 @@ Result<ApiClient::Answer> ApiClient::PostStream(const std::string& path,
   if (length >= 0) curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{length});
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, pull);
   curl_easy_setopt(curl, CURLOPT_READDATA, &source);
-  std::string answer;
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  Exchange x = Perform(curl, headers);
   if (!source.failed.ok()) return source.failed;
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   // A refusal before the body was sent may end the transfer early: the answer still counts.
-  if (code != CURLE_OK && status == 0) {
-    std::string why = error[0] ? error : curl_easy_strerror(code);
-    return Status::Unavailable("cannot reach " + options_.url + ": " + why);
-  }
-  bool ok = (status >= 200 && status < 300) ||
-            std::find(also_ok.begin(), also_ok.end(), status) != also_ok.end();
-  if (!ok) return StatusFromAnswer(status, answer);
-  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Status::Unavailable("the server's answer to " + path + " is not JSON");
-  }
-  return Answer{status, std::move(doc)};
+  if (x.code != CURLE_OK && x.status == 0) return Unreachable(options_.url, x);
+  bool ok = (x.status >= 200 && x.status < 300) ||
+            std::find(also_ok.begin(), also_ok.end(), x.status) != also_ok.end();
+  if (!ok) return StatusFromAnswer(x.status, x.answer);
+  CAIRN_ASSIGN_OR_RETURN(nlohmann::json doc, AnswerJson(path, x.answer));
+  return Answer{x.status, std::move(doc)};
 }
 
 Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const Query& query) {
@@ -220,25 +243,10 @@ Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::str
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
   }
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  std::string answer;
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  if (code != CURLE_OK) {
-    std::string why = error[0] ? error : curl_easy_strerror(code);
-    return Status::Unavailable("cannot reach " + options_.url + ": " + why);
-  }
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status >= 300) return StatusFromAnswer(status, answer);
-  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Status::Unavailable("the server's answer to " + path + " is not JSON");
-  }
-  return doc;
+  Exchange x = Perform(curl, headers);
+  if (x.code != CURLE_OK) return Unreachable(options_.url, x);
+  if (x.status < 200 || x.status >= 300) return StatusFromAnswer(x.status, x.answer);
+  return AnswerJson(path, x.answer);
 }
 
 }  // namespace cairn::client
