@@ -17,8 +17,10 @@
 #include "bagit/time_text.h"
 #include "bagit/units.h"
 #include "ops/cli/audit_verbs.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
+#include "ops/server/json_views.h"
 #include "repo/clock.h"
 #include "repo/site_layout.h"
 #include "repo/test_hooks.h"
@@ -31,41 +33,27 @@ struct ScheduleFlags {
   bool all = false, json = false;
 };
 
-Result<audit::Schedule> MakeSchedule(const ScheduleFlags& f) {
-  audit::Schedule s;
-  s.name = f.name;
-  Result<int64_t> every = audit::ParseDuration(f.every);
-  if (!every.ok()) return every.status().WithContext("--every");
-  s.every_micros = *every;
-  s.scope.site = f.site;
-  CAIRN_RETURN_IF_ERROR(ParseObjectScope(f.partner, f.object, &s.scope.partner, &s.scope.object));
-  s.sample = f.sample;
-  if (!f.rate.empty()) {
-    Result<uint64_t> rate = ParseByteSize(f.rate);
-    if (!rate.ok()) return rate.status().WithContext("--rate");
-    s.rate_bytes_per_sec = *rate;
+// The flags as the JSON document POST /v1/schedules takes, so that a local and a remote add
+// read them with one parser (views::ScheduleFromJson).
+Result<nlohmann::json> ScheduleSpec(const ScheduleFlags& f) {
+  std::string partner, object;
+  CAIRN_RETURN_IF_ERROR(ParseObjectScope(f.partner, f.object, &partner, &object));
+  nlohmann::json spec = {{"name", f.name}, {"every", f.every}, {"mode", f.all ? "all" : "due"}};
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"site", f.site},
+                                   {"partner", partner},
+                                   {"object", object},
+                                   {"sample", f.sample},
+                                   {"rate", f.rate}}) {
+    if (!value.empty()) spec[key] = value;
   }
-  s.mode = f.all ? audit::AuditMode::kAll : audit::AuditMode::kDue;
-  return s;
+  return spec;
 }
 
-nlohmann::json ScheduleJson(const audit::Schedule& s) {
-  return {{"name", s.name},
-          {"every", audit::FormatDuration(s.every_micros)},
-          {"every_seconds", s.every_micros / 1'000'000},
-          {"site", s.scope.site},
-          {"partner", s.scope.partner},
-          {"object", s.scope.object},
-          {"sample", s.sample},
-          {"rate_bytes_per_sec", s.rate_bytes_per_sec},
-          {"mode", s.mode == audit::AuditMode::kAll ? "all" : "due"},
-          {"last_run", s.last_run_micros ? FormatUtc(s.last_run_micros) : ""},
-          {"next_run", FormatUtc(s.next_run_micros)}};
+Result<audit::Schedule> MakeSchedule(const ScheduleFlags& f) {
+  CAIRN_ASSIGN_OR_RETURN(nlohmann::json spec, ScheduleSpec(f));
+  return views::ScheduleFromJson(spec);
 }
 
-// The bytes one run of `s` reads on its busiest site, at most: the copies in
-// its scope (all of a site's copies, or the partner's share of it), cut down
-// by the sample. An estimate from the catalog's usage; 0 when unknown.
 uint64_t BytesPerRun(repo::Repository& r, const audit::Schedule& s, const audit::Sample& sample) {
   Result<repo::Usage> usage = r.catalog().GetUsage();
   if (!usage.ok()) return 0;
@@ -144,6 +132,16 @@ void WarnIfRateTooLow(repo::Repository& r, const audit::Schedule& s) {
 int RunAdd(const ScheduleFlags& f, const Globals& g) {
   Result<audit::Schedule> s = MakeSchedule(f);
   if (!s.ok()) return ReportError(s.status());
+  if (IsRemote(g)) {
+    Result<nlohmann::json> added = RemoteSend(g, "POST", "/v1/schedules", ScheduleSpec(f)->dump());
+    if (!added.ok()) return ReportError(added.status());
+    PrintWarningsOf(*added);
+    if (!g.quiet) {
+      std::cout << "schedule " << s->name << " added: every " << f.every
+                << ", first run at the next daemon round\n";
+    }
+    return kExitOk;
+  }
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   std::vector<std::string> warnings;
@@ -159,35 +157,48 @@ int RunAdd(const ScheduleFlags& f, const Globals& g) {
 }
 
 int RunList(bool json, const Globals& g) {
-  auto repository = OpenRepositoryForAudit(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto all = audit::ListSchedules(**repository);
-  if (!all.ok()) return ReportError(all.status());
+  nlohmann::json all = nlohmann::json::array();
+  if (IsRemote(g)) {
+    Result<nlohmann::json> doc = RemoteGet(g, "/v1/schedules");
+    if (!doc.ok()) return ReportError(doc.status());
+    all = std::move(*doc);
+  } else {
+    auto repository = OpenRepositoryForAudit(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    auto schedules = audit::ListSchedules(**repository);
+    if (!schedules.ok()) return ReportError(schedules.status());
+    for (const audit::Schedule& s : *schedules) all.push_back(views::ScheduleJson(s));
+  }
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const audit::Schedule& s : *all) out.push_back(ScheduleJson(s));
-    std::cout << out.dump(2) << "\n";
+    PrintJson(all);
     return kExitOk;
   }
-  for (const audit::Schedule& s : *all) {
-    nlohmann::json j = ScheduleJson(s);
-    std::string scope = s.scope.site.empty() ? "all sites" : "site " + s.scope.site;
-    if (!s.scope.partner.empty()) scope += ", " + s.scope.partner;
-    if (!s.scope.object.empty()) scope += "/" + s.scope.object;
-    std::cout << s.name << ": every " << j["every"].get<std::string>() << ", " << scope << ", "
-              << j["mode"].get<std::string>() << " copies"
-              << (s.sample.empty() ? "" : ", sample " + s.sample)
-              << (s.rate_bytes_per_sec ? ", rate " + std::to_string(s.rate_bytes_per_sec) + " B/s"
-                                       : "")
-              << "; last run "
-              << (s.last_run_micros ? j["last_run"].get<std::string>() : std::string("never"))
-              << ", next run " << j["next_run"].get<std::string>() << "\n";
+  for (const nlohmann::json& j : all) {
+    auto text = [&j](const char* key) { return j.value(key, std::string()); };
+    std::string scope = text("site").empty() ? "all sites" : "site " + text("site");
+    if (!text("partner").empty()) scope += ", " + text("partner");
+    if (!text("object").empty()) scope += "/" + text("object");
+    const uint64_t rate = j.value("rate_bytes_per_sec", uint64_t{0});
+    std::cout << text("name") << ": every " << text("every") << ", " << scope << ", "
+              << text("mode") << " copies"
+              << (text("sample").empty() ? "" : ", sample " + text("sample"))
+              << (rate ? ", rate " + std::to_string(rate) + " B/s" : "") << "; last run "
+              << (text("last_run").empty() ? std::string("never") : text("last_run"))
+              << ", next run " << text("next_run") << "\n";
   }
-  if (all->empty() && !g.quiet) std::cout << "no schedules\n";
+  if (all.empty() && !g.quiet) std::cout << "no schedules\n";
   return kExitOk;
 }
 
 int RunRemove(const std::string& name, const Globals& g) {
+  if (IsRemote(g)) {
+    Result<nlohmann::json> removed =
+        RemoteSend(g, "DELETE", "/v1/schedules/" + client::PercentEncode(name));
+    if (!removed.ok()) return ReportError(removed.status());
+    PrintWarningsOf(*removed);
+    if (!g.quiet) std::cout << "schedule " << name << " removed\n";
+    return kExitOk;
+  }
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   std::vector<std::string> warnings;

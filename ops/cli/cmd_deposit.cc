@@ -112,14 +112,63 @@ Status CheckAsFlags(const DepositFlags& f) {
   return Status::OK();
 }
 
+// What the text output says after the findings, locally and against a server alike: the
+// refusal (with the hint for a folder read as a bag), or the receipt and the copies still
+// pending. Returns the exit code.
+int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint64_t errors,
+                    const repo::Receipt* receipt, uint64_t pending) {
+  if (refused) {
+    std::cerr << "cairn: deposit of " << f.source << " refused: " << errors
+              << " errors; nothing was stored\n";
+    if (!f.as_bag && FolderWithBagitTxt(f.source)) {
+      std::cerr << "cairn: " << bagit::Printable(f.source)
+                << " holds a bagit.txt, so it was read as a bag; if it is a plain folder, "
+                   "deposit it as plain files (bagit.txt included) with --as-folder\n";
+    }
+    return kExitProblems;
+  }
+  if (!g.quiet) std::cout << receipt->ToText();
+  if (pending > 0) {
+    std::cerr << "cairn: " << f.partner << "/" << receipt->object << " v" << receipt->version
+              << " is stored on site " << receipt->first_site << ", but " << pending
+              << " copies the policy demands are still pending (queued; cairn replicate "
+                 "retries them, and so does the daemon):\n";
+    for (const std::string& w : receipt->warnings) std::cerr << "  " << w << "\n";
+  }
+  return pending > 0 ? kExitProblems : kExitOk;
+}
+
+// The findings of a deposit's report (Report::ToJson) on stderr, as the local verb prints them.
+void PrintReportFindings(const nlohmann::json& report, const Globals& g) {
+  auto print = [&report](const char* list, const char* prefix) {
+    for (const nlohmann::json& x : report.value(list, nlohmann::json::array())) {
+      const std::string file = x.value("file", "");
+      const int line = x.value("line", 0);
+      std::cerr << prefix << (file.empty() ? std::string("<bag>") : bagit::Printable(file))
+                << (line ? ":" + std::to_string(line) : "") << ": " << x.value("rule", "") << ": "
+                << x.value("message", "") << "\n";
+    }
+  };
+  print("errors", "error: ");
+  if (!g.quiet) print("warnings", "warning: ");
+}
+
 // `cairn deposit` against a server: the source streamed (client::UploadDeposit); the server's
-// answer is the document `deposit --json` prints. Text output, --info, --as-folder and the
-// local tuning flags are not offered remotely.
+// answer is the document `deposit --json` prints, and the text output is printed from it.
+// A plain folder (or --as-folder) is sent as a bag made on the fly, with --info in its
+// bag-info.txt. --no-replicate and --threads are not offered remotely.
 int RunDepositRemote(const DepositFlags& f, const Globals& g) {
-  if (!f.json) return RemoteOffersJsonOnly("cairn deposit");
-  if (!f.info.empty() || f.as_folder || f.no_replicate || f.threads != 0) {
-    return ReportError(Status::NotSupported(
-        "--info, --as-folder, --no-replicate and --threads are not offered by the server"));
+  if (f.no_replicate || f.threads != 0) {
+    return ReportError(
+        Status::NotSupported("--no-replicate and --threads are not offered by the server"));
+  }
+  client::UploadOptions upload;
+  upload.as_folder = f.as_folder;
+  upload.software_agent = std::string("Cairn ") + CAIRN_VERSION;
+  for (const std::string& arg : f.info) {
+    Result<bagit::InfoField> field = bagit::ParseInfoArgument(arg);
+    if (!field.ok()) return ReportError(field.status());
+    upload.info.push_back(std::move(*field));
   }
   std::string object = f.id;
   if (object.empty()) {
@@ -129,16 +178,26 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
   }
   auto api = ConnectServer(g);
   if (!api.ok()) return ReportError(api.status());
-  auto answer = client::UploadDeposit(**api, f.partner, object, f.source);
+  auto answer = client::UploadDeposit(**api, f.partner, object, f.source, upload);
   if (!answer.ok()) return ReportError(answer.status().WithContext("deposit " + f.source));
-  PrintJson(answer->body);
-  if (!answer->body.value("stored", false)) return kExitProblems;
+  const bool stored = answer->body.value("stored", false);
+  const nlohmann::json report = answer->body.value("report", nlohmann::json::object());
+  std::optional<repo::Receipt> receipt;
   uint64_t pending = 0;
-  const nlohmann::json receipt = answer->body.value("receipt", nlohmann::json::object());
-  for (const nlohmann::json& c : receipt.value("copies", nlohmann::json::array())) {
-    pending += c.value("pending", uint64_t{0});
+  if (stored) {
+    Result<repo::Receipt> parsed =
+        repo::Receipt::FromJson(answer->body.value("receipt", nlohmann::json::object()));
+    if (!parsed.ok()) return ReportError(parsed.status().WithContext("the server's answer"));
+    receipt = std::move(*parsed);
+    for (const repo::SiteCopies& c : receipt->copies) pending += c.pending;
   }
-  return pending > 0 ? kExitProblems : kExitOk;
+  if (f.json) {
+    PrintJson(answer->body);
+    return !stored || pending > 0 ? kExitProblems : kExitOk;
+  }
+  PrintReportFindings(report, g);
+  return PrintDepositEnd(f, g, !stored, report.value("error_count", uint64_t{0}),
+                         receipt ? &*receipt : nullptr, pending);
 }
 
 int RunDeposit(const DepositFlags& f, const Globals& g) {
@@ -200,26 +259,9 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
       std::cerr << "warning: " << finding.ToString() << "\n";
     }
   }
-  if (outcome->refused) {
-    std::cerr << "cairn: deposit of " << f.source << " refused: " << report.error_count()
-              << " errors; nothing was stored\n";
-    if (!f.as_bag && FolderWithBagitTxt(f.source)) {
-      std::cerr << "cairn: " << bagit::Printable(f.source)
-                << " holds a bagit.txt, so it was read as a bag; if it is a plain folder, "
-                   "deposit it as plain files (bagit.txt included) with --as-folder\n";
-    }
-    return kExitProblems;
-  }
-  if (!g.quiet) std::cout << outcome->receipt->ToText();
-  if (pending > 0) {
-    std::cerr << "cairn: " << f.partner << "/" << outcome->receipt->object << " v"
-              << outcome->receipt->version << " is stored on site " << outcome->receipt->first_site
-              << ", but " << pending
-              << " copies the policy demands are still pending (queued; cairn replicate "
-                 "retries them, and so does the daemon):\n";
-    for (const std::string& w : outcome->receipt->warnings) std::cerr << "  " << w << "\n";
-  }
-  return ExitWorst(stored_code, flushed);
+  const int code = PrintDepositEnd(f, g, outcome->refused, report.error_count(),
+                                   outcome->receipt ? &*outcome->receipt : nullptr, pending);
+  return outcome->refused ? code : ExitWorst(stored_code, flushed);
 }
 
 }  // namespace

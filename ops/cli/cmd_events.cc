@@ -75,12 +75,30 @@ Result<proto::Event> EventFromJson(const nlohmann::json& j) {
 // `cairn events` against a server: GET /v1/events, printed as JSON or as the local text lines
 // (PARTNER/OBJECT@vN keeps that version's events). PREMIS XML is not offered remotely.
 int RunListRemote(const EventsFlags& f, const std::string& format, const Globals& g) {
-  if (format == "premis") return RemoteOffersJsonOnly("cairn events --format premis");
   std::string partner = f.query.object, object;
   uint32_t version = 0;
   if (size_t slash = partner.find('/'); slash != std::string::npos) {
     Status parsed = repo::ParseObjectRef(f.query.object, &partner, &object, &version);
     if (!parsed.ok()) return ReportError(parsed);
+  }
+  if (format == "premis") {
+    if (version != 0) {
+      return ReportError(Status::NotSupported(
+          "events --format premis of one version (@vN) is not offered by the server: ask for "
+          "the object's"));
+    }
+    auto api = ConnectServer(g);
+    if (!api.ok()) return ReportError(api.status());
+    Result<std::string> xml = (*api)->GetText("/v1/events",
+                                              {{"partner", partner},
+                                               {"object", object},
+                                               {"type", f.query.type},
+                                               {"since", f.query.since},
+                                               {"format", "premis"}},
+                                              "application/xml");
+    if (!xml.ok()) return ReportError(xml.status());
+    std::cout << *xml;
+    return kExitOk;
   }
   auto events = RemoteGet(g, "/v1/events",
                           {{"partner", partner},

@@ -36,6 +36,7 @@ int RunPartnerAdd(const PartnerFlags& f, const Globals& g) {
     auto added = (*api)->PostJson("/v1/partners", body);
     if (!added.ok()) return ReportError(added.status());
     if (!g.quiet) std::cout << "added partner " << added->value("id", f.id) << "\n";
+    PrintWarningsOf(*added);
     return kExitOk;
   }
   auto repository = OpenRepository(g);

@@ -39,30 +39,49 @@ int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   if (!in) return ReportError(Status::NotFound("cannot read policy file " + f.file));
   std::ostringstream text;
   text << in.rdbuf();
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  boost::system::error_code ec;
-  const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
-  repo::PolicyRecord record{f.partner.empty() ? std::string(repo::kDefaultPolicyScope) : f.partner,
-                            text.str(), f.file, base_dir, 0};
-  Result<repo::SettingsChange> change = repo::SetPolicy(**repository, record);
-  if (change.status().code() == Code::kInvalidArgument) {
-    std::cerr << "cairn: policy refused: " << change.status().message() << "\n";
+  // The same document locally and from the server (views::PolicySetJson), printed once.
+  Result<nlohmann::json> set = nlohmann::json::object();
+  if (IsRemote(g)) {
+    const std::string path =
+        f.partner.empty() ? "/v1/policy" : "/v1/policy/" + client::PercentEncode(f.partner);
+    set = RemoteSend(g, "PUT", path, text.str(), "text/plain");
+    if (!set.ok()) set = set.status().WithContext(f.file);  // the server knows no file name
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    boost::system::error_code ec;
+    const std::string base_dir = boost::filesystem::absolute(f.file, ec).parent_path().string();
+    repo::PolicyRecord record{
+        f.partner.empty() ? std::string(repo::kDefaultPolicyScope) : f.partner, text.str(), f.file,
+        base_dir, 0};
+    Result<repo::SettingsChange> change = repo::SetPolicy(**repository, record);
+    // More copies or other sites: what the stored versions now lack is queued.
+    if (change.ok() && !change->queue_status.ok()) {
+      PrintSettingsWarnings(change->warnings);
+      return ReportError(change->queue_status);
+    }
+    if (change.ok()) {
+      set = views::PolicySetJson(f.partner, f.file, *change);
+    } else {
+      set = change.status();
+    }
+  }
+  if (set.status().code() == Code::kInvalidArgument) {
+    std::cerr << "cairn: policy refused: " << set.status().message() << "\n";
     return kExitProblems;
   }
-  if (!change.ok()) return ReportError(change.status());
+  if (!set.ok()) return ReportError(set.status());
   if (!g.quiet) {
     std::cout << "policy set for "
               << (f.partner.empty() ? std::string("the default") : "partner " + f.partner)
               << " from " << f.file << "\n";
   }
-  PrintSettingsWarnings(change->warnings);
-  // More copies or other sites: what the stored versions now lack is queued.
-  if (!change->queue_status.ok()) return ReportError(change->queue_status);
-  const repo::ReconcileSummary& queued = change->queued;
-  for (const std::string& problem : queued.problems) std::cerr << "warning: " << problem << "\n";
-  if (!g.quiet && queued.copies_short > 0) {
-    std::cout << queued.ToText() << " (run cairn replicate)\n";
+  PrintWarningsOf(*set);
+  for (const nlohmann::json& problem : set->value("problems", nlohmann::json::array())) {
+    std::cerr << "warning: " << problem.get<std::string>() << "\n";
+  }
+  if (!g.quiet && set->value("copies_short", uint64_t{0}) > 0) {
+    std::cout << set->value("queued", "") << " (run cairn replicate)\n";
   }
   return kExitOk;
 }

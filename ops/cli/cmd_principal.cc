@@ -9,9 +9,11 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/access/principals.h"
 #include "repo/catalog/catalog.h"
 
@@ -33,54 +35,76 @@ int RunPrincipalAdd(const PrincipalFlags& f, const Globals& g) {
     return ReportError(
         Status::InvalidArgument("unknown role '" + f.role + "': expected " + kRoles));
   }
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto change = repo::access::AddPrincipal(**repository, f.name, *role, f.partner);
-  if (!change.ok()) return ReportError(change.status());
-  const repo::PrincipalRecord& added = change->principal;
-  if (!g.quiet) {
-    std::cout << "added principal " << added.name << " (" << repo::RoleName(added.role)
-              << (added.partner.empty() ? "" : " of partner " + added.partner) << ")\n";
+  nlohmann::json added;
+  if (IsRemote(g)) {
+    nlohmann::json body = {{"name", f.name}, {"role", f.role}};
+    if (!f.partner.empty()) body["partner"] = f.partner;
+    Result<nlohmann::json> answer = RemoteSend(g, "POST", "/v1/principals", body.dump());
+    if (!answer.ok()) return ReportError(answer.status());
+    added = std::move(*answer);
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    auto change = repo::access::AddPrincipal(**repository, f.name, *role, f.partner);
+    if (!change.ok()) return ReportError(change.status());
+    added = views::PrincipalListJson({change->principal}).at(0);
+    added["warnings"] = change->warnings;
   }
-  PrintSettingsWarnings(change->warnings);
+  if (!g.quiet) {
+    const std::string partner = added.value("partner", "");
+    std::cout << "added principal " << added.value("name", "") << " (" << added.value("role", "")
+              << (partner.empty() ? "" : " of partner " + partner) << ")\n";
+  }
+  PrintWarningsOf(added);
   return kExitOk;
 }
 
 int RunPrincipalList(const PrincipalFlags& f, const Globals& g) {
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto principals = repo::access::ListPrincipals((*repository)->catalog());
-  if (!principals.ok()) return ReportError(principals.status());
+  nlohmann::json principals;
+  if (IsRemote(g)) {
+    Result<nlohmann::json> doc = RemoteGet(g, "/v1/principals");
+    if (!doc.ok()) return ReportError(doc.status());
+    principals = std::move(*doc);
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    auto all = repo::access::ListPrincipals((*repository)->catalog());
+    if (!all.ok()) return ReportError(all.status());
+    principals = views::PrincipalListJson(*all);
+  }
   if (f.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const repo::PrincipalRecord& p : *principals) {
-      out.push_back({{"name", p.name},
-                     {"role", repo::RoleName(p.role)},
-                     {"partner", p.partner},
-                     {"created", FormatUtc(p.created_micros)},
-                     {"disabled", p.disabled_micros ? nlohmann::json(FormatUtc(p.disabled_micros))
-                                                    : nlohmann::json(nullptr)}});
-    }
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    PrintJson(principals);
     return kExitOk;
   }
   std::printf("%-32s %-14s %-16s %-20s %s\n", "NAME", "ROLE", "PARTNER", "CREATED", "DISABLED");
-  for (const repo::PrincipalRecord& p : *principals) {
-    std::printf("%-32s %-14s %-16s %-20s %s\n", p.name.c_str(),
-                std::string(repo::RoleName(p.role)).c_str(),
-                p.partner.empty() ? "-" : p.partner.c_str(), FormatUtc(p.created_micros).c_str(),
-                p.disabled_micros ? FormatUtc(p.disabled_micros).c_str() : "-");
+  for (const nlohmann::json& p : principals) {
+    const std::string partner = p.value("partner", "");
+    const std::string disabled = p["disabled"].is_string() ? p["disabled"].get<std::string>() : "-";
+    std::printf("%-32s %-14s %-16s %-20s %s\n", p.value("name", "").c_str(),
+                p.value("role", "").c_str(), partner.empty() ? "-" : partner.c_str(),
+                p.value("created", "").c_str(), disabled.c_str());
   }
   return kExitOk;
 }
 
 int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto change = repo::access::DisablePrincipal(**repository, f.name);
-  if (!change.ok()) return ReportError(change.status());
+  nlohmann::json warnings = nlohmann::json::object();
+  if (IsRemote(g)) {
+    Status valid = repo::access::ValidatePrincipalName(f.name);
+    if (!valid.ok()) return ReportError(valid);
+    Result<nlohmann::json> answer =
+        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/disable");
+    if (!answer.ok()) return ReportError(answer.status());
+    warnings = std::move(*answer);
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    auto change = repo::access::DisablePrincipal(**repository, f.name);
+    if (!change.ok()) return ReportError(change.status());
+    warnings["warnings"] = change->warnings;
+  }
   if (!g.quiet) std::cout << "disabled principal " << f.name << ": its tokens no longer work\n";
-  PrintSettingsWarnings(change->warnings);
+  PrintWarningsOf(warnings);
   return kExitOk;
 }
 

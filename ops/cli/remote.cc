@@ -4,6 +4,9 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <vector>
+
+#include "ops/cli/settings_sync.h"
 
 namespace cairn::cli {
 namespace {
@@ -46,11 +49,43 @@ Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
   return api->GetJson(path, query);
 }
 
+Result<nlohmann::json> RemoteSend(const Globals& g, const std::string& method,
+                                  const std::string& path, const std::string& body,
+                                  const std::string& content_type) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<client::ApiClient> api, ConnectServer(g));
+  return api->SendBody(method, path, body.empty() ? nullptr : &body, content_type);
+}
+
+void PrintWarningsOf(const nlohmann::json& doc) {
+  if (!doc.is_object() || !doc.contains("warnings") || !doc["warnings"].is_array()) return;
+  std::vector<std::string> warnings;
+  for (const nlohmann::json& w : doc["warnings"]) {
+    if (w.is_string()) warnings.push_back(w.get<std::string>());
+  }
+  PrintSettingsWarnings(warnings);
+}
+
 bool OfferedRemotely(const std::string& command) {
   static const std::set<std::string> kOffered = {
-      "cairn",           "cairn version",      "cairn list",        "cairn show",
-      "cairn usage",     "cairn events",       "cairn policy show", "cairn audit report",
-      "cairn site list", "cairn partner list", "cairn partner add", "cairn deposit",
+      "cairn",
+      "cairn version",
+      "cairn list",
+      "cairn show",
+      "cairn usage",
+      "cairn events",
+      "cairn policy show",
+      "cairn audit report",
+      "cairn site list",
+      "cairn partner list",
+      "cairn partner add",
+      "cairn deposit",
+      "cairn principal add",
+      "cairn principal list",
+      "cairn principal disable",
+      "cairn audit schedule add",
+      "cairn audit schedule list",
+      "cairn audit schedule remove",
+      "cairn policy set",
   };
   return kOffered.contains(command);
 }

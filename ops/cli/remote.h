@@ -25,6 +25,16 @@ Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g);
 Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
                                  const client::Query& query = {});
 
+// `method` (POST, PUT, DELETE) of `path` with `body` (none when empty) as `content_type` to
+// the server the globals name; the answer's JSON.
+Result<nlohmann::json> RemoteSend(const Globals& g, const std::string& method,
+                                  const std::string& path, const std::string& body = "",
+                                  const std::string& content_type = "application/json");
+
+// Prints, as the local verbs do (PrintSettingsWarnings), the "warnings" of a settings change's
+// document: the sites that did not take it.
+void PrintWarningsOf(const nlohmann::json& doc);
+
 // Whether `command` ("cairn list", "cairn policy show") runs against a server. main.cc
 // refuses the others with exit 2 when IsRemote.
 bool OfferedRemotely(const std::string& command);

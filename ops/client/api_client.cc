@@ -225,8 +225,28 @@ Result<nlohmann::json> ApiClient::PostJson(const std::string& path, const nlohma
   return Send("POST", path, {}, &text);
 }
 
+Result<nlohmann::json> ApiClient::SendBody(const std::string& method, const std::string& path,
+                                           const std::string* body,
+                                           const std::string& content_type) {
+  return Send(method, path, {}, body, content_type);
+}
+
 Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::string& path,
-                                       const Query& query, const std::string* body) {
+                                       const Query& query, const std::string* body,
+                                       const std::string& content_type) {
+  CAIRN_ASSIGN_OR_RETURN(std::string answer,
+                         SendRaw(method, path, query, body, content_type, "application/json"));
+  return AnswerJson(path, answer);
+}
+
+Result<std::string> ApiClient::GetText(const std::string& path, const Query& query,
+                                       const std::string& accept) {
+  return SendRaw("GET", path, query, nullptr, "", accept);
+}
+
+Result<std::string> ApiClient::SendRaw(const std::string& method, const std::string& path,
+                                       const Query& query, const std::string* body,
+                                       const std::string& content_type, const std::string& accept) {
   std::string url = options_.url + path;
   char sep = '?';
   for (const auto& [name, value] : query) {
@@ -234,8 +254,8 @@ Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::str
     url += sep + PercentEncode(name) + "=" + PercentEncode(value);
     sep = '&';
   }
-  std::vector<std::string> extra = {"Accept: application/json"};
-  if (body != nullptr) extra.push_back("Content-Type: application/json");
+  std::vector<std::string> extra = {"Accept: " + accept};
+  if (body != nullptr) extra.push_back("Content-Type: " + content_type);
   curl_slist* headers = static_cast<curl_slist*>(Prepare(url, extra));
   CURL* curl = static_cast<CURL*>(curl_);
   if (body != nullptr) {
@@ -246,7 +266,7 @@ Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::str
   Exchange x = Perform(curl, headers);
   if (x.code != CURLE_OK) return Unreachable(options_.url, x);
   if (x.status < 200 || x.status >= 300) return StatusFromAnswer(x.status, x.answer);
-  return AnswerJson(path, x.answer);
+  return std::move(x.answer);
 }
 
 }  // namespace cairn::client

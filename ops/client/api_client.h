@@ -43,8 +43,22 @@ class ApiClient {
   // server's (and its request id), never the token.
   Result<nlohmann::json> GetJson(const std::string& path, const Query& query = {});
 
+  // GET `path` as text (e.g. PREMIS XML: ?format=premis), `accept` in the Accept header;
+  // errors as GetJson.
+  Result<std::string> GetText(const std::string& path, const Query& query = {},
+                              const std::string& accept = "*/*");
+
   // POST `body` as JSON to `path`; the answer as GetJson.
   Result<nlohmann::json> PostJson(const std::string& path, const nlohmann::json& body);
+
+  // `method` (PUT, DELETE, POST) to `path` with `body` (none when null) as `content_type`; the
+  // answer as GetJson.
+  Result<nlohmann::json> SendBody(const std::string& method, const std::string& path,
+                                  const std::string* body,
+                                  const std::string& content_type = "application/json");
+  Result<std::string> SendRaw(const std::string& method, const std::string& path,
+                              const Query& query, const std::string* body,
+                              const std::string& content_type, const std::string& accept);
 
   // Pieces of a body to send: copies up to `size` bytes into `out`, returns how many (0: the
   // end) or an error that abandons the request.
@@ -72,7 +86,8 @@ class ApiClient {
  private:
   explicit ApiClient(ServerOptions options);
   Result<nlohmann::json> Send(const std::string& method, const std::string& path,
-                              const Query& query, const std::string* body);
+                              const Query& query, const std::string* body,
+                              const std::string& content_type = "application/json");
   // Sets what every request carries: URL, token, TLS verification, no redirects. Returns the
   // header list to free after the request.
   void* Prepare(const std::string& url, const std::vector<std::string>& extra_headers);

@@ -125,6 +125,8 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
       {"t-auditor", {"events", "--json", "--type", "ingestion"}},
       {"t-dep-acme", {"events", "acme/acme-box@v1"}},
       {"t-auditor", {"events"}},
+      {"t-auditor", {"events", "acme/acme-box", "--format", "premis"}},
+      {"t-auditor", {"events", "--format", "premis"}},
       {"t-auditor", {"policy", "show", "--partner", "beta", "--json"}},
       {"t-auditor", {"policy", "show", "--partner", "beta"}},
       {"t-dep-acme", {"policy", "show", "--partner", "acme"}},
@@ -209,11 +211,12 @@ TEST_F(ClientTest, TlsIsVerifiedAndPlainHttpOnlyToLoopback) {
 }
 
 TEST_F(ClientTest, VerbsTheServerDoesNotOfferAreRefused) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"gc"},
-                                             {"replicate"},
-                                             {"site", "add", "x", "file:///tmp/x"},
-                                             {"events", "--format", "premis"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"gc"},
+           {"replicate"},
+           {"site", "add", "x", "file:///tmp/x"},
+           {"token", "list"},
+           {"events", "acme/acme-box@v1", "--format", "premis"}}) {
     CommandResult r = Remote("t-operator", args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_NE(r.err.find("server"), std::string::npos) << r.err;
@@ -249,10 +252,26 @@ TEST_F(ClientTest, DepositsABagArchiveAndABagFolderStreamed) {
     ASSERT_EQ(restored.exit_code, 0) << restored.err;
     EXPECT_EQ(ReadTree(out / "data"), ReadTree(src));
   }
-  // A plain folder is not sent (the server takes bags); nothing is stored.
-  CommandResult plain = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--json"});
-  EXPECT_EQ(plain.exit_code, 2);
-  EXPECT_NE(plain.err.find("plain folder"), std::string::npos) << plain.err;
+  // A plain folder is sent as a bag made on the fly (its payload hashed as it streams, the tag
+  // files after it), with --info in its bag-info.txt and the policy's algorithms.
+  CommandResult plain = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "from-plain",
+                                              "--info", "Source-Organization: Acme", "--json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  EXPECT_EQ(Parse(plain.out)["receipt"]["files"], 3) << plain.out;
+  const fs::path plain_out = tmp_ / "restored-plain";
+  ASSERT_EQ(Cairn({"restore", "acme/from-plain", plain_out.string()}).exit_code, 0);
+  EXPECT_EQ(ReadTree(plain_out / "data"), ReadTree(src));
+  const std::string info = ReadFile(plain_out / "bag-info.txt");
+  EXPECT_NE(info.find("Source-Organization: Acme\n"), std::string::npos) << info;
+  EXPECT_NE(info.find("Payload-Oxum: "), std::string::npos) << info;
+  EXPECT_NE(info.find("Bag-Software-Agent: Cairn "), std::string::npos) << info;
+  EXPECT_TRUE(fs::exists(plain_out / "manifest-sha256.txt"));
+  EXPECT_EQ(Cairn({"bag", "validate", plain_out.string()}).exit_code, 0);
+  // A bad --info is refused before anything is sent.
+  CommandResult bad_info =
+      Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "bad-info", "--info", "x"});
+  EXPECT_EQ(bad_info.exit_code, 2);
+  EXPECT_NE(bad_info.err.find("--info 'x'"), std::string::npos) << bad_info.err;
   // Another partner: refused before the upload.
   CommandResult other = Remote(
       "t-dep-acme", {"deposit", "beta", (tmp_ / "up.tar").string(), "--id", "planted", "--json"});
@@ -267,6 +286,122 @@ TEST_F(ClientTest, DepositsABagArchiveAndABagFolderStreamed) {
   CommandResult list = Cairn({"list", "--json"});
   EXPECT_EQ(list.out.find("planted"), std::string::npos);
   EXPECT_EQ(list.out.find("\"junk\""), std::string::npos);
+}
+
+// The operator's settings verbs work against the server as they do locally; every other role
+// is refused (exit 2) and changes nothing.
+TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {
+  CommandResult added = Remote("t-operator", {"principal", "add", "ann@acme", "--role",
+                                              "partner-admin", "--partner", "acme"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(added.out, "added principal ann@acme (partner-admin of partner acme)\n");
+  EXPECT_EQ(Remote("t-operator", {"principal", "add", "ann@acme", "--role", "auditor"}).exit_code,
+            2);  // taken
+  CommandResult bad_role = Remote("t-operator", {"principal", "add", "x", "--role", "king"});
+  EXPECT_EQ(bad_role.exit_code, 2);
+  EXPECT_NE(bad_role.err.find("unknown role"), std::string::npos) << bad_role.err;
+  for (const char* who : {"t-dep-acme", "t-auditor"}) {
+    CommandResult refused = Remote(who, {"principal", "add", "mallory", "--role", "operator"});
+    EXPECT_EQ(refused.exit_code, 2) << who;
+    EXPECT_NE(refused.err.find("PermissionDenied"), std::string::npos) << refused.err;
+    EXPECT_EQ(Remote(who, {"principal", "list"}).exit_code, 2) << who;
+    EXPECT_EQ(Remote(who, {"audit", "schedule", "list"}).exit_code, 2) << who;
+  }
+  // The list is the local verb's, and never shows a token.
+  CommandResult remote_list = Remote("t-operator", {"principal", "list", "--json"});
+  CommandResult local_list = Cairn({"principal", "list", "--json"});
+  ASSERT_EQ(remote_list.exit_code, 0) << remote_list.err;
+  EXPECT_EQ(remote_list.out, local_list.out);
+  EXPECT_EQ(remote_list.out.find("mallory"), std::string::npos);
+  for (const auto& [key, token] : tokens_)
+    EXPECT_EQ(remote_list.out.find(token), std::string::npos);
+  CommandResult text_list = Remote("t-operator", {"principal", "list"});
+  EXPECT_EQ(text_list.out, Cairn({"principal", "list"}).out);
+
+  // Disabling a principal stops its token at once.
+  EXPECT_EQ(Remote("t-dep-beta", {"list", "--json"}).exit_code, 0);
+  CommandResult disabled = Remote("t-operator", {"principal", "disable", "bert@beta"});
+  ASSERT_EQ(disabled.exit_code, 0) << disabled.err;
+  EXPECT_EQ(Remote("t-dep-beta", {"list", "--json"}).exit_code, 2);
+  EXPECT_EQ(Remote("t-operator", {"principal", "disable", "nobody"}).exit_code, 2);
+
+  // Schedules: add, list (as the local verb prints it), remove.
+  CommandResult schedule =
+      Remote("t-operator", {"audit", "schedule", "add", "weekly", "--every", "1w", "--object",
+                            "acme/acme-box", "--sample", "10%"});
+  ASSERT_EQ(schedule.exit_code, 0) << schedule.err;
+  CommandResult schedules = Remote("t-operator", {"audit", "schedule", "list", "--json"});
+  ASSERT_EQ(schedules.exit_code, 0) << schedules.err;
+  EXPECT_EQ(schedules.out, Cairn({"audit", "schedule", "list", "--json"}).out);
+  nlohmann::json listed = Parse(schedules.out);
+  ASSERT_EQ(listed.size(), 1u) << schedules.out;
+  EXPECT_EQ(listed[0]["every"], "1w");
+  EXPECT_EQ(listed[0]["object"], "acme-box");
+  EXPECT_EQ(Remote("t-operator", {"audit", "schedule", "list"}).out,
+            Cairn({"audit", "schedule", "list"}).out);
+  EXPECT_EQ(Remote("t-operator", {"audit", "schedule", "add", "w2", "--every", "soon"}).exit_code,
+            2);
+  EXPECT_EQ(Remote("t-operator",
+                   {"audit", "schedule", "add", "w3", "--every", "1d", "--site", "no-such-site"})
+                .exit_code,
+            2);
+  ASSERT_EQ(Remote("t-operator", {"audit", "schedule", "remove", "weekly"}).exit_code, 0);
+  EXPECT_EQ(Parse(Cairn({"audit", "schedule", "list", "--json"}).out).size(), 0u);
+  EXPECT_EQ(Remote("t-operator", {"audit", "schedule", "remove", "weekly"}).exit_code, 2);
+
+  // Policies: a good one is set (the partner's own, as `policy show` then says); a bad one is
+  // refused (exit 1) with the field and the rule, and the stored one is kept.
+  WriteFile(tmp_ / "one.textpb", "copies: 1\n");
+  CommandResult set =
+      Remote("t-operator", {"policy", "set", (tmp_ / "one.textpb").string(), "--partner", "acme"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  CommandResult shown = Cairn({"policy", "show", "--partner", "acme", "--json"});
+  EXPECT_EQ(Parse(shown.out)["applies"], "partner") << shown.out;
+  EXPECT_EQ(Parse(shown.out)["text"], "copies: 1\n") << shown.out;
+  WriteFile(tmp_ / "bad.textpb", "copies: 1\nnot_a_field: 3\n");
+  CommandResult bad =
+      Remote("t-operator", {"policy", "set", (tmp_ / "bad.textpb").string(), "--partner", "acme"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("not_a_field"), std::string::npos) << bad.err;
+  EXPECT_EQ(Parse(Cairn({"policy", "show", "--partner", "acme", "--json"}).out)["text"],
+            "copies: 1\n");
+  CommandResult by_admin = Remote("t-dep-acme", {"policy", "set", (tmp_ / "one.textpb").string()});
+  EXPECT_EQ(by_admin.exit_code, 2);
+  EXPECT_EQ(Remote("t-operator", {"policy", "set", (tmp_ / "one.textpb").string(), "--partner",
+                                  "no-such-partner"})
+                .exit_code,
+            2);
+}
+
+// Without --json, a remote deposit prints what the local verb prints: the receipt, or the
+// findings and the refusal; the exit codes are the local ones.
+TEST_F(ClientTest, RemoteDepositPrintsTheLocalText) {
+  const fs::path src = MakeSourceFolder("texty");
+  ASSERT_EQ(Cairn({"bag", "create", src.string(), (tmp_ / "texty.tar").string()}).exit_code, 0);
+  CommandResult r = Remote("t-dep-acme", {"deposit", "acme", (tmp_ / "texty.tar").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("acme/texty v1: 3 files, ")) << r.out;
+  EXPECT_NE(r.out.find("(serialized bag upload "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  stored on site "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  copies wanted: 2"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("/tmp/upload-"), std::string::npos) << r.out;
+
+  // A bag whose manifest lies: refused, the finding names the file and the rule.
+  const fs::path bag = tmp_ / "liar";
+  ASSERT_EQ(Cairn({"bag", "create", src.string(), bag.string()}).exit_code, 0);
+  fs::path victim;
+  for (fs::recursive_directory_iterator it(bag / "data"), end; it != end; ++it) {
+    if (fs::is_regular_file(it->path())) victim = it->path();
+  }
+  WriteFile(victim, "not what the manifest says");
+  CommandResult liar = Remote("t-dep-acme", {"deposit", "acme", bag.string()});
+  EXPECT_EQ(liar.exit_code, 1) << liar.out << liar.err;
+  EXPECT_EQ(liar.out, "");
+  const std::string name = victim.filename().string();
+  EXPECT_NE(liar.err.find("error: data/"), std::string::npos) << liar.err;
+  EXPECT_NE(liar.err.find(name), std::string::npos) << liar.err;
+  EXPECT_NE(liar.err.find("refused: 2 errors; nothing was stored"), std::string::npos) << liar.err;
+  EXPECT_EQ(Cairn({"show", "acme/liar"}).exit_code, 2);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "ops/client/folder_tar_stream.h"
 
@@ -29,23 +30,46 @@ std::string ArchiveContentType(const std::string& source) {
   return "";
 }
 
+// The bag a plain folder is sent as: the digest algorithms of the policy that applies to
+// `partner` (as a local deposit bags a folder), `options`' info and agent.
+Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
+                           const UploadOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(nlohmann::json policy, api.GetJson("/v1/policy", {{"partner", partner}}));
+  BagOnTheFly bag;
+  const nlohmann::json effective = policy.value("effective", nlohmann::json::object());
+  for (const nlohmann::json& name : effective.value("algorithms", nlohmann::json::array())) {
+    if (!name.is_string()) continue;
+    if (auto a = bagit::ParseAlgorithm(name.get<std::string>()))
+      bag.options.algorithms |= bagit::Only(*a);
+  }
+  if (bag.options.algorithms.none())
+    bag.options.algorithms = bagit::Only(bagit::Algorithm::kSha256);
+  bag.options.info = options.info;
+  bag.options.software_agent = options.software_agent;
+  return bag;
+}
+
 }  // namespace
 
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
-                                        const std::string& object, const std::string& source) {
+                                        const std::string& object, const std::string& source,
+                                        const UploadOptions& options) {
   const std::string path = "/v1/deposits/" + PercentEncode(partner) + "/" + PercentEncode(object);
   const std::vector<long> refused = {422};
   struct stat st;
   if (::stat(source.c_str(), &st) != 0) return Status::FromErrno(errno, "stat", source);
   if (S_ISDIR(st.st_mode)) {
-    struct stat bagit;
-    if (::lstat((source + "/bagit.txt").c_str(), &bagit) != 0) {
-      return Status::InvalidArgument(
-          source +
-          " is a plain folder: a deposit to a server takes a bag (a folder with "
-          "bagit.txt, or .tar/.tar.gz/.zip); make one with cairn bag create first");
+    struct stat bagit_txt;
+    const bool bag_folder = ::lstat((source + "/bagit.txt").c_str(), &bagit_txt) == 0;
+    std::optional<BagOnTheFly> bag;
+    if (!bag_folder || options.as_folder) {
+      CAIRN_ASSIGN_OR_RETURN(bag, BagFor(api, partner, options));
+    } else if (!options.info.empty()) {
+      return Status::InvalidArgument("--info is for a plain folder's bag; " + source +
+                                     " is a bag (it holds bagit.txt) whose bag-info.txt is kept");
     }
-    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<FolderTarStream> tar, FolderTarStream::Open(source));
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<FolderTarStream> tar,
+                           FolderTarStream::Open(source, "", bag ? &*bag : nullptr));
     return api.PostStream(
         path, "application/x-tar", [&tar](char* out, size_t size) { return tar->Read(out, size); },
         -1, refused);
@@ -53,7 +77,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
   const std::string type = ArchiveContentType(source);
   if (!S_ISREG(st.st_mode) || type.empty()) {
     return Status::InvalidArgument(source +
-                                   " is neither a bag folder nor a .tar, .tar.gz, .tgz or .zip");
+                                   " is neither a folder nor a .tar, .tar.gz, .tgz or .zip");
   }
   std::FILE* file = std::fopen(source.c_str(), "rb");
   if (file == nullptr) return Status::FromErrno(errno, "open", source);

@@ -1,21 +1,32 @@
 // A remote deposit (issue 17): the source streamed to POST /v1/deposits/{partner}/{object} of
 // `cairn serve`, never whole in memory on this side. A serialized bag (.tar, .tar.gz, .tgz,
-// .zip) is sent as is; a bag folder (one holding bagit.txt) as a tar made on the fly.
+// .zip) is sent as is; a bag folder (one holding bagit.txt) as a tar made on the fly; a plain
+// folder as a bag made on the fly (FolderTarStream's BagOnTheFly: hashed as it streams, with
+// the algorithms of the partner's policy, its tag files after its payload).
 #ifndef CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 #define CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 
 #include <string>
+#include <vector>
 
+#include "bagit/creator.h"
 #include "ops/client/api_client.h"
 
 namespace cairn::client {
 
 // Sends `source` as the next version of partner/object. The answer: 201 with the deposit's
 // JSON (stored, report, receipt: as `cairn deposit --json`) or 422 with the refusal's.
-// InvalidArgument for a source that is neither a serialized bag nor a bag folder (a plain
-// folder is bagged by a local deposit only); other errors as ApiClient::PostStream.
+// InvalidArgument for a source that is neither a serialized bag nor a folder, or a bad `info`
+// field; other errors as ApiClient::PostStream.
+struct UploadOptions {
+  // A folder holding bagit.txt is bagged as plain files (as `deposit --as-folder`).
+  bool as_folder = false;
+  std::vector<bagit::InfoField> info;  // bag-info.txt fields of a plain folder's bag
+  std::string software_agent = "Cairn";
+};
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
-                                        const std::string& object, const std::string& source);
+                                        const std::string& object, const std::string& source,
+                                        const UploadOptions& options = {});
 
 }  // namespace cairn::client
 

@@ -31,6 +31,24 @@ struct FolderTarStream::Walk {
   ~Walk() { archive_entry_free(entry); }
 };
 
+struct FolderTarStream::Bagging {
+  bagit::CreateOptions options;
+  std::vector<bagit::Algorithm> algorithms;
+  bagit::MultiHasher hasher;
+  std::vector<std::string> manifests;  // one per algorithm, in `algorithms` order
+  uint64_t files = 0, bytes = 0;
+  bool tags_written = false;
+  explicit Bagging(const bagit::CreateOptions& o)
+      : options(o),
+        algorithms(bagit::BagAlgorithms(o.algorithms)),
+        hasher([this] {
+          bagit::AlgorithmSet set;
+          for (bagit::Algorithm a : algorithms) set |= bagit::Only(a);
+          return set;
+        }()),
+        manifests(algorithms.size()) {}
+};
+
 // libarchive's write callback: the tar bytes go to the stream's buffer.
 long AppendTar(::archive*, void* self, const void* data, size_t size) {
   auto* stream = static_cast<FolderTarStream*>(self);
@@ -41,7 +59,8 @@ long AppendTar(::archive*, void* self, const void* data, size_t size) {
 }
 
 Result<std::unique_ptr<FolderTarStream>> FolderTarStream::Open(const std::string& folder,
-                                                               const std::string& top) {
+                                                               const std::string& top,
+                                                               const BagOnTheFly* bag) {
   std::error_code ec;
   if (!fs::is_directory(fs::symlink_status(folder, ec))) {
     return Status::InvalidArgument(folder + " is not a folder");
@@ -52,6 +71,11 @@ Result<std::unique_ptr<FolderTarStream>> FolderTarStream::Open(const std::string
   w.root = fs::path(folder).lexically_normal();
   if (w.root.has_filename() == false) w.root = w.root.parent_path();
   w.top = top.empty() ? w.root.filename().string() : top;
+  if (bag != nullptr) {
+    // A bad bag-info field is refused now, before a byte is sent.
+    CAIRN_RETURN_IF_ERROR(bagit::BagInfoTxt(bag->options, 0, 0).status());
+    stream->bag_ = std::make_unique<Bagging>(bag->options);
+  }
   w.it = fs::recursive_directory_iterator(w.root, ec);
   if (ec) return Status::InvalidArgument("cannot read folder " + folder + ": " + ec.message());
   ::archive* a = archive_write_new();
@@ -85,6 +109,7 @@ Status FolderTarStream::NextMember() {
   Walk& w = *walk_;
   std::error_code ec;
   if (w.it == w.end) {
+    if (bag_ && !bag_->tags_written) return AppendTagFiles();
     if (archive_write_close(archive_) != ARCHIVE_OK) return Status::IOError("libarchive: close");
     closed_ = true;
     return Status::OK();
@@ -93,7 +118,7 @@ Status FolderTarStream::NextMember() {
   w.it.increment(ec);
   if (ec) return Status::IOError("cannot walk " + w.root.string() + ": " + ec.message());
   const std::string rel = entry.path().lexically_relative(w.root).generic_string();
-  const std::string name = w.top + "/" + rel;
+  const std::string name = w.top + (bag_ ? "/data/" : "/") + rel;
   fs::file_status st = entry.symlink_status(ec);
   if (ec) return Status::IOError("cannot stat " + rel + ": " + ec.message());
   bagit::internal::ScopedUtf8Locale utf8;
@@ -122,6 +147,7 @@ Status FolderTarStream::NextMember() {
   if (fd_ >= 0 && remaining_ == 0) {
     ::close(fd_);
     fd_ = -1;
+    FileDone();
   }
   return Status::OK();
 }
@@ -139,10 +165,63 @@ Status FolderTarStream::Step() {
   if (archive_write_data(archive_, chunk, static_cast<size_t>(got)) != got) {
     return Status::IOError("libarchive: data of " + member_name_);
   }
+  if (bag_) bag_->hasher.Update(std::string_view(chunk, static_cast<size_t>(got)));
   remaining_ -= static_cast<uint64_t>(got);
   if (remaining_ == 0) {
     ::close(fd_);
     fd_ = -1;
+    FileDone();
+  }
+  return Status::OK();
+}
+
+void FolderTarStream::FileDone() {
+  if (!bag_) return;
+  Bagging& b = *bag_;
+  b.bytes += b.hasher.bytes();
+  ++b.files;
+  bagit::Digests digests = b.hasher.Finish();
+  for (size_t i = 0; i < b.algorithms.size(); ++i) {
+    b.manifests[i] += bagit::FormatManifestLine(digests[b.algorithms[i]], "data/" + member_name_);
+  }
+}
+
+Status FolderTarStream::AppendMember(const std::string& name, const std::string& bytes) {
+  Walk& w = *walk_;
+  archive_entry_clear(w.entry);
+  archive_entry_copy_pathname(w.entry, (w.top + "/" + name).c_str());
+  archive_entry_set_mtime(w.entry, w.mtime, 0);
+  archive_entry_set_filetype(w.entry, AE_IFREG);
+  archive_entry_set_perm(w.entry, 0644);
+  archive_entry_set_size(w.entry, static_cast<la_int64_t>(bytes.size()));
+  if (archive_write_header(archive_, w.entry) < ARCHIVE_WARN ||
+      archive_write_data(archive_, bytes.data(), bytes.size()) !=
+          static_cast<la_ssize_t>(bytes.size())) {
+    return Status::IOError("libarchive: cannot add " + name);
+  }
+  return Status::OK();
+}
+
+// After the last payload file: bagit.txt, bag-info.txt (Payload-Oxum of what was sent), a
+// manifest per algorithm, then the tag manifests over those.
+Status FolderTarStream::AppendTagFiles() {
+  Bagging& b = *bag_;
+  b.tags_written = true;
+  std::vector<std::pair<std::string, std::string>> tags = {{"bagit.txt", bagit::BagitTxt()}};
+  CAIRN_ASSIGN_OR_RETURN(std::string info, bagit::BagInfoTxt(b.options, b.files, b.bytes));
+  tags.emplace_back("bag-info.txt", std::move(info));
+  for (size_t i = 0; i < b.algorithms.size(); ++i) {
+    tags.emplace_back("manifest-" + std::string(bagit::AlgorithmName(b.algorithms[i])) + ".txt",
+                      std::move(b.manifests[i]));
+  }
+  for (const auto& [name, bytes] : tags) CAIRN_RETURN_IF_ERROR(AppendMember(name, bytes));
+  for (bagit::Algorithm a : b.algorithms) {
+    std::string tagmanifest;
+    for (const auto& [name, bytes] : tags) {
+      tagmanifest += bagit::FormatManifestLine(bagit::HashBytes(bytes, bagit::Only(a))[a], name);
+    }
+    CAIRN_RETURN_IF_ERROR(
+        AppendMember("tagmanifest-" + std::string(bagit::AlgorithmName(a)) + ".txt", tagmanifest));
   }
   return Status::OK();
 }

@@ -10,18 +10,29 @@
 #include <string>
 #include <vector>
 
+#include "bagit/creator.h"
+#include "bagit/digest.h"
 #include "bagit/status.h"
 
 struct archive;  // libarchive's
 
 namespace cairn::client {
 
+// A plain folder sent as a bag made on the fly: its files become `top`/data/..., hashed as
+// they stream, and the tag files follow them (bagit.txt, bag-info.txt, the manifests and tag
+// manifests of `options.algorithms`), so that the folder is read once and never copied.
+struct BagOnTheFly {
+  bagit::CreateOptions options;  // algorithms, info, software_agent, bagging_date
+};
+
 class FolderTarStream {
  public:
   // A stream of `folder` as a pax-restricted tar whose members lie below `top`/ (the folder's
-  // own name when empty). InvalidArgument when `folder` is not a readable directory.
+  // own name when empty); with `bag`, as a bag of the folder's files. InvalidArgument when
+  // `folder` is not a readable directory, or for a bad bag-info field of `bag`.
   static Result<std::unique_ptr<FolderTarStream>> Open(const std::string& folder,
-                                                       const std::string& top = "");
+                                                       const std::string& top = "",
+                                                       const BagOnTheFly* bag = nullptr);
   ~FolderTarStream();
   FolderTarStream(const FolderTarStream&) = delete;
   FolderTarStream& operator=(const FolderTarStream&) = delete;
@@ -36,8 +47,11 @@ class FolderTarStream {
 
  private:
   FolderTarStream() = default;
-  Status Step();        // writes the next piece into buffer_
-  Status NextMember();  // starts the next member, or closes the archive
+  Status Step();            // writes the next piece into buffer_
+  Status NextMember();      // starts the next member, or closes the archive
+  Status AppendTagFiles();  // the bag's tag files, after the payload
+  void FileDone();          // a payload file sent whole: its manifest lines
+  Status AppendMember(const std::string& name, const std::string& bytes);
   void Failed();
 
   struct Walk;
@@ -48,6 +62,9 @@ class FolderTarStream {
   int fd_ = -1;              // the member being written
   uint64_t remaining_ = 0;   // its bytes still to write
   std::string member_name_;  // for messages
+  // Bag mode: the payload's hashes and manifest lines, so far.
+  struct Bagging;
+  std::unique_ptr<Bagging> bag_;
   bool closed_ = false;
   size_t max_buffered_ = 0;
 

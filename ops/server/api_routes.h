@@ -19,6 +19,10 @@ void AddReadRoutes(Router& router, const std::string& repo_root);
 // /v1/partners.
 void AddAdminRoutes(Router& router, const std::string& repo_root);
 
+// Operator only: GET and POST /v1/principals, POST /v1/principals/{name}/disable; GET and POST
+// /v1/schedules, DELETE /v1/schedules/{name}; PUT /v1/policy and /v1/policy/{partner}.
+void AddOperatorRoutes(Router& router, const std::string& repo_root);
+
 // POST /v1/deposits/{partner}/{object}: a serialized bag streamed in the body; GET
 // /v1/objects/{partner}/{object}/versions/{version}/content: a version as a tar.
 void AddDepositRoutes(Router& router, const std::string& repo_root);

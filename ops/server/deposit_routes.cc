@@ -35,6 +35,8 @@ Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) 
   request.source = r.body_file;
   request.object_id = r.path.at("object");
   request.depositor = r.principal.name;
+  request.role = std::string(RoleName(r.principal.role));
+  request.source_name = "upload " + r.request_id;
   request.agent_version = CAIRN_VERSION;
   CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, repo::Deposit(*repository, request));
   nlohmann::json out;
@@ -42,7 +44,6 @@ Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) 
   out["report"] = outcome.report.ToJson();
   if (outcome.receipt) {
     out["receipt"] = outcome.receipt->ToJson();
-    out["receipt"]["source"] = "upload " + r.request_id;  // not the server's spool path
   }
   std::string text = views::DumpJson(out);
   // The spool path may appear in the report's findings: name the upload instead.
@@ -63,8 +64,10 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   request.object = r.path.at("object");
   request.version = static_cast<uint32_t>(std::stoul(r.path.at("version")));
   request.dest = repo::repo_layout::DownloadSpoolPath(root, r.request_id);
+  request.dest_name = "download " + r.request_id + " by " + r.principal.name;
   request.format = repo::RestoreFormat::kTar;
   request.user = r.principal.name;
+  request.role = std::string(RoleName(r.principal.role));
   request.agent_version = CAIRN_VERSION;
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   Result<repo::RestoreReport> report = repo::Restore(*repository, request);

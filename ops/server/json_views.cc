@@ -2,10 +2,13 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
 #include "bagit/time_text.h"
+#include "bagit/units.h"
+#include "repo/site_layout.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::views {
@@ -79,6 +82,88 @@ nlohmann::json PartnerListJson(const std::vector<repo::PartnerRecord>& partners,
                    {"own_policy", own_policy(p.id)}});
   }
   return out;
+}
+
+nlohmann::json PrincipalListJson(const std::vector<repo::PrincipalRecord>& principals) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const repo::PrincipalRecord& p : principals) {
+    out.push_back({{"name", p.name},
+                   {"role", repo::RoleName(p.role)},
+                   {"partner", p.partner},
+                   {"created", FormatUtc(p.created_micros)},
+                   {"disabled", p.disabled_micros ? nlohmann::json(FormatUtc(p.disabled_micros))
+                                                  : nlohmann::json(nullptr)}});
+  }
+  return out;
+}
+
+nlohmann::json ScheduleJson(const audit::Schedule& s) {
+  return {{"name", s.name},
+          {"every", audit::FormatDuration(s.every_micros)},
+          {"every_seconds", s.every_micros / 1'000'000},
+          {"site", s.scope.site},
+          {"partner", s.scope.partner},
+          {"object", s.scope.object},
+          {"sample", s.sample},
+          {"rate_bytes_per_sec", s.rate_bytes_per_sec},
+          {"mode", s.mode == audit::AuditMode::kAll ? "all" : "due"},
+          {"last_run", s.last_run_micros ? FormatUtc(s.last_run_micros) : ""},
+          {"next_run", FormatUtc(s.next_run_micros)}};
+}
+
+Result<audit::Schedule> ScheduleFromJson(const nlohmann::json& spec) {
+  if (!spec.is_object()) return Status::InvalidArgument("a schedule must be a JSON object");
+  static const char* const kFields[] = {"name",   "every",  "site", "partner",
+                                        "object", "sample", "rate", "mode"};
+  for (const auto& [key, value] : spec.items()) {
+    if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields)) {
+      return Status::InvalidArgument("schedule: unknown field \"" + key + "\"");
+    }
+    if (!value.is_string())
+      return Status::InvalidArgument("schedule: " + key + " must be a string");
+  }
+  auto text = [&spec](const char* key) { return spec.value(key, std::string()); };
+  audit::Schedule s;
+  s.name = text("name");
+  if (s.name.empty()) return Status::InvalidArgument("schedule: name is required");
+  if (text("every").empty()) return Status::InvalidArgument("schedule: every is required (90d)");
+  Result<int64_t> every = audit::ParseDuration(text("every"));
+  if (!every.ok()) return every.status().WithContext("every");
+  s.every_micros = *every;
+  s.scope.site = text("site");
+  s.scope.partner = text("partner");
+  s.scope.object = text("object");
+  if (!s.scope.partner.empty())
+    CAIRN_RETURN_IF_ERROR(repo::layout::ValidatePartnerId(s.scope.partner));
+  if (!s.scope.object.empty()) {
+    if (s.scope.partner.empty()) {
+      return Status::InvalidArgument("schedule: object " + s.scope.object + " needs its partner");
+    }
+    CAIRN_RETURN_IF_ERROR(repo::layout::ValidateObjectId(s.scope.object));
+  }
+  s.sample = text("sample");
+  if (!text("rate").empty()) {
+    Result<uint64_t> rate = ParseByteSize(text("rate"));
+    if (!rate.ok()) return rate.status().WithContext("rate");
+    s.rate_bytes_per_sec = *rate;
+  }
+  const std::string mode = text("mode");
+  if (mode != "" && mode != "due" && mode != "all") {
+    return Status::InvalidArgument("schedule: mode '" + mode + "': expected due or all");
+  }
+  s.mode = mode == "all" ? audit::AuditMode::kAll : audit::AuditMode::kDue;
+  return s;
+}
+
+nlohmann::json PolicySetJson(const std::string& partner, const std::string& source,
+                             const repo::SettingsChange& change) {
+  return {{"partner", partner},
+          {"source", source},
+          {"warnings", change.warnings},
+          {"problems", change.queued.problems},
+          {"copies_short", change.queued.copies_short},
+          {"jobs_queued", change.queued.jobs_queued},
+          {"queued", change.queued.ToText()}};
 }
 
 nlohmann::json SiteListJson(const std::vector<repo::SiteRecord>& sites) {

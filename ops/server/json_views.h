@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "audit/schedule.h"
 #include "bagit/status.h"
 #include "proto/policy.pb.h"
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/inventory.h"
+#include "repo/replicate/settings_change.h"
 
 namespace cairn::views {
 
@@ -37,6 +40,25 @@ nlohmann::json PartnerListJson(const std::vector<repo::PartnerRecord>& partners,
 // `cairn site list --json` and GET /v1/sites: name, the URL safe to print (the backend's
 // display form: never credentials), region.
 nlohmann::json SiteListJson(const std::vector<repo::SiteRecord>& sites);
+
+// `cairn principal list --json` and GET /v1/principals: name, role, partner, created, disabled
+// (null while enabled). Never a token.
+nlohmann::json PrincipalListJson(const std::vector<repo::PrincipalRecord>& principals);
+
+// `cairn audit schedule list --json` and GET /v1/schedules: one entry per schedule.
+nlohmann::json ScheduleJson(const audit::Schedule& s);
+
+// The schedule a `cairn audit schedule add` (its flags as JSON) or POST /v1/schedules body
+// describes: {"name", "every": "90d", "site", "partner", "object" (within partner), "sample",
+// "rate": "200M", "mode": "due"|"all"}; name and every are required, the rest optional
+// strings. InvalidArgument naming the field and the rule.
+Result<audit::Schedule> ScheduleFromJson(const nlohmann::json& spec);
+
+// What `cairn policy set` did, as PUT /v1/policy answers and the verb prints it: the partner
+// ("" for the default), the policy's recorded source, the sites that did not take it
+// (warnings), the partners it cannot be met for (problems), and the copies it makes owed.
+nlohmann::json PolicySetJson(const std::string& partner, const std::string& source,
+                             const repo::SettingsChange& change);
 
 // A policy message as JSON with the proto field names and every primitive field.
 nlohmann::json PolicyJson(const proto::Policy& policy);

@@ -160,6 +160,7 @@ Router MakeApiRouter(const std::string& repo_root) {
   Router router;
   AddReadRoutes(router, repo_root);
   AddAdminRoutes(router, repo_root);
+  AddOperatorRoutes(router, repo_root);
   AddDepositRoutes(router, repo_root);
   return router;
 }

@@ -10,6 +10,8 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
@@ -119,6 +121,8 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/audit/runs/999", {401, 403, 403, 404, 404}},
       {"GET", "/v1/sites", {401, 403, 403, 403, 200}},
       {"GET", "/v1/partners", {401, 403, 403, 403, 200}},
+      {"GET", "/v1/principals", {401, 403, 403, 403, 200}},
+      {"GET", "/v1/schedules", {401, 403, 403, 403, 200}},
   };
   std::vector<std::string> tokens = {""};
   for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));
@@ -152,6 +156,54 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
   for (int i : {0, 1, 2, 3}) {
     EXPECT_EQ(partners.out.find("new-partner-" + std::to_string(i)), std::string::npos);
   }
+  // The operator's settings routes: operator only; the others change nothing.
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    SCOPED_TRACE("settings as " + (i ? kPrincipals[i - 1].name : std::string("nobody")));
+    const long want = i == 0 ? 401 : i == 4 ? 0 : 403;
+    const std::string n = std::to_string(i);
+    HttpAnswer principal = Fetch("POST", Url("/v1/principals"), certs_.ca, tokens[i],
+                                 "{\"name\": \"p" + n + "\", \"role\": \"auditor\"}");
+    EXPECT_EQ(principal.status, want ? want : 201) << principal.body;
+    HttpAnswer schedule = Fetch("POST", Url("/v1/schedules"), certs_.ca, tokens[i],
+                                "{\"name\": \"s" + n + "\", \"every\": \"1d\"}");
+    EXPECT_EQ(schedule.status, want ? want : 201) << schedule.body;
+    HttpAnswer removed = Fetch("DELETE", Url("/v1/schedules/s" + n), certs_.ca, tokens[i]);
+    EXPECT_EQ(removed.status, want ? want : 200) << removed.body;
+    HttpAnswer policy = Fetch("PUT", Url("/v1/policy/acme"), certs_.ca, tokens[i],
+                              "copies: 2\n# sent by " + n + "\n", {"Content-Type: text/plain"});
+    EXPECT_EQ(policy.status, want ? want : 200) << policy.body;
+    if (i != 4) {  // the operator's would work (see ClientTest)
+      HttpAnswer disable =
+          Fetch("POST", Url("/v1/principals/audrey/disable"), certs_.ca, tokens[i]);
+      EXPECT_EQ(disable.status, want) << disable.body;
+    }
+  }
+  CommandResult principals = Cairn({"principal", "list", "--json"});
+  EXPECT_NE(principals.out.find("\"p4\""), std::string::npos) << principals.out;
+  for (int i : {0, 1, 2, 3}) {
+    EXPECT_EQ(principals.out.find("\"p" + std::to_string(i) + "\""), std::string::npos);
+  }
+  EXPECT_EQ(principals.out.find("\"disabled\": \"2"), std::string::npos) << "audrey still enabled";
+  CommandResult policy = Cairn({"policy", "show", "--partner", "acme", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(policy.out)["text"], "copies: 2\n# sent by 4\n") << policy.out;
+  // Bad bodies: 400 naming the rule; the server keeps serving.
+  const std::string otto = Token("otto");
+  for (const auto& [method, path, body] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"POST", "/v1/principals", "{\"name\": \"../x\", \"role\": \"auditor\"}"},
+           {"POST", "/v1/principals", "{\"name\": \"x\", \"role\": \"king\"}"},
+           {"POST", "/v1/principals", "[1, 2]"},
+           {"POST", "/v1/principals", "{\"name\": \"x\", \"role\": \"auditor\", \"admin\": true}"},
+           {"POST", "/v1/schedules", "{\"name\": \"x\", \"every\": \"soon\"}"},
+           {"POST", "/v1/schedules", "{\"name\": \"x\", \"every\": \"1d\", \"object\": \"a\"}"},
+           {"POST", "/v1/schedules", "not json"},
+           {"PUT", "/v1/policy/acme", "copies: many\n"},
+           {"PUT", "/v1/policy", "\xff\xfe"}}) {
+    HttpAnswer a = Fetch(method, Url(path), certs_.ca, otto, body);
+    EXPECT_EQ(a.status, 400) << method << " " << path << " " << body << ": " << a.body;
+  }
+  EXPECT_EQ(Fetch("PUT", Url("/v1/policy/nobody"), certs_.ca, otto, "copies: 1\n").status, 404);
+
   // The access log has one line per request, with the principal and never a token.
   std::string log = server_.Log();
   EXPECT_NE(log.find(" dora@acme GET /v1/objects 200 "), std::string::npos) << log;
@@ -418,6 +470,55 @@ TEST_F(ServeTest, DepositsASerializedBagStreamedInTheBody) {
     EXPECT_FALSE(it->path().filename().string().starts_with("download-")) << it->path();
   }
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+// Every event a request writes names its principal and role (not the operator's), and the
+// deposit's events name the upload, never the server's spool file.
+TEST_F(ServeTest, EventsNameThePrincipalAndItsRole) {
+  StartServer();
+  CommandResult bagged =
+      Cairn({"bag", "create", MakeSourceFolder("roles").string(), (tmp_ / "r.tar").string()});
+  ASSERT_EQ(bagged.exit_code, 0) << bagged.err;
+  const std::vector<std::string> as_tar = {"Content-Type: application/x-tar"};
+  HttpAnswer stored = Fetch("POST", Url("/v1/deposits/acme/role-box"), certs_.ca,
+                            Token("dora@acme"), ReadFile(tmp_ / "r.tar"), as_tar);
+  ASSERT_EQ(stored.status, 201) << stored.body;
+  const std::string request_id = stored.headers["x-request-id"];
+  ASSERT_FALSE(request_id.empty());
+  ASSERT_EQ(Get("/v1/objects/acme/role-box/versions/1/content", Token("ada@acme")).status, 200);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+
+  CommandResult events = Cairn({"events", "acme/role-box", "--format", "json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  nlohmann::json all = nlohmann::json::parse(events.out);
+  std::map<std::string, std::set<std::string>> roles_of;  // user -> roles seen
+  bool ingestion_names_upload = false, disseminated = false;
+  for (const nlohmann::json& e : all) {
+    if (!e.contains("user")) continue;
+    roles_of[e["user"]].insert(e.value("role", ""));
+    const std::string detail = e.value("detail", "");
+    EXPECT_EQ(detail.find("/tmp/"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find("upload-"), std::string::npos) << detail;
+    if (e["type"] == "ingestion") {
+      EXPECT_EQ(e["user"], "dora@acme");
+      ingestion_names_upload = detail.find("upload " + request_id) != std::string::npos;
+    }
+    if (e["type"] == "dissemination") {
+      EXPECT_EQ(e["user"], "ada@acme");
+      disseminated = true;
+    }
+  }
+  EXPECT_TRUE(ingestion_names_upload) << events.out;
+  EXPECT_TRUE(disseminated) << events.out;
+  EXPECT_EQ(roles_of["dora@acme"], std::set<std::string>{"depositor"}) << events.out;
+  EXPECT_EQ(roles_of["ada@acme"], std::set<std::string>{"partner-admin"}) << events.out;
+
+  // The PREMIS export carries them as agents, with their roles.
+  CommandResult premis = Cairn({"events", "acme/role-box", "--format", "premis"});
+  ASSERT_EQ(premis.exit_code, 0) << premis.err;
+  EXPECT_NE(premis.out.find("<premis:agentIdentifierValue>dora@acme<"), std::string::npos);
+  EXPECT_NE(premis.out.find("role: depositor"), std::string::npos) << premis.out;
+  EXPECT_NE(premis.out.find("role: partner-admin"), std::string::npos) << premis.out;
 }
 
 TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {

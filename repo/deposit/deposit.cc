@@ -24,6 +24,10 @@
 namespace cairn::repo {
 namespace {
 
+const std::string& SourceName(const DepositRequest& req) {
+  return req.source_name.empty() ? req.source : req.source_name;
+}
+
 using namespace deposit_internal;
 
 // The policy's rules beyond RFC 8493 and the profile.
@@ -114,7 +118,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   if (!partner.ok()) {
     if (!partner.status().IsNotFound()) return partner.status();
     out.refused = true;
-    out.report.bag = req.source;
+    out.report.bag = SourceName(req);
     out.report.Error("", "partner.unknown",
                      "no partner '" + req.partner + "' in the catalog (cairn partner add)");
     return out;
@@ -220,7 +224,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     // The damaged blobs this deposit replaced stay replaced: say so.
     std::vector<proto::Event> repairs =
         BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0],
-                         EventUser(req.depositor, "unknown"), req.agent_version);
+                         EventUser(req.depositor, "unknown"), req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
     if (!run.ok()) return run;
@@ -235,7 +239,8 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   commit.version = version;
   commit.depositor = EventUser(req.depositor, "unknown");
   commit.agent_version = req.agent_version;
-  commit.source = req.source;
+  commit.source = SourceName(req);
+  commit.role = req.role;
   commit.profile =
       profile ? (profile->identifier().empty() ? policy.bagit_profile() : profile->identifier())
               : "";
@@ -270,8 +275,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     if (removed.ok() || !summary.wrote_version_record) {
       (void)repo.ClearVersionPending(req.partner, object);
     }
-    std::vector<proto::Event> repairs = BlobRepairEvents(
-        ingest.repairs, req.partner, object, 0, plan[0], commit.depositor, req.agent_version);
+    std::vector<proto::Event> repairs =
+        BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0], commit.depositor,
+                         req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
     return version_id.status();
@@ -283,7 +289,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   receipt.partner = req.partner;
   receipt.object = object;
   receipt.version = version;
-  receipt.source = req.source;
+  receipt.source = SourceName(req);
   receipt.source_kind = ingest.kind;
   receipt.files = ingest.file_count;
   receipt.bytes = summary.payload_bytes;

@@ -33,6 +33,7 @@
 #include "bagit/report.h"
 #include "bagit/status.h"
 #include "repo/events/segments.h"
+#include "repo/principal.h"
 
 namespace cairn::repo {
 
@@ -62,7 +63,12 @@ struct DepositRequest {
   bool as_folder = false;
   // Copy to the other sites the policy names now (else the jobs stay queued).
   bool replicate = true;
-  std::string depositor;      // empty: $USER
+  std::string depositor;  // empty: $USER
+  // The depositor's role, for the events (a server request sets its principal's).
+  std::string role = std::string(RoleName(Role::kOperator));
+  // How events, the receipt and the report name the source; empty: `source`. A server names
+  // the upload here, never its spool file.
+  std::string source_name;
   std::string agent_version;  // Cairn's version, for events and Bag-Software-Agent
   unsigned threads = 0;       // payload workers; 0: IoWorkers() (two per core, 4 to 16)
   // Called after each payload file is stored and when a phase begins; from
@@ -100,6 +106,9 @@ struct Receipt {
   // "acme/photos v2: 12 files, 3.4 MB ..." and one line per site.
   std::string ToText() const;
   nlohmann::json ToJson() const;
+  // The receipt ToJson made (a server's answer, for the client to print as text).
+  // InvalidArgument naming the field when `j` is not one.
+  static Result<Receipt> FromJson(const nlohmann::json& j);
 };
 
 // What a deposit came to: stored (receipt set) or refused (report has errors).

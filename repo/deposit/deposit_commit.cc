@@ -33,6 +33,7 @@ void AppendVarint(uint64_t value, std::string* out) {
 proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::string detail) {
   return NewEvent(type, {.agent_version = plan.agent_version,
                          .user = plan.depositor,
+                         .role = plan.role,
                          .partner = plan.partner,
                          .object = plan.object,
                          .version = plan.version,
@@ -190,8 +191,9 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.events.push_back(MakeEvent(kMessageDigestCalculation, plan,
                                 "sha256 (blob keys) and manifest digests (" + algorithms + ") of " +
                                     what + ", each read once, match the manifests"));
-  for (proto::Event& e : BlobRepairEvents(ingest->repairs, plan.partner, plan.object, plan.version,
-                                          plan.first_site, plan.depositor, plan.agent_version)) {
+  for (proto::Event& e :
+       BlobRepairEvents(ingest->repairs, plan.partner, plan.object, plan.version, plan.first_site,
+                        plan.depositor, plan.role, plan.agent_version)) {
     nv.events.push_back(std::move(e));
   }
   for (const std::string& target : plan.replicate_to) {
@@ -272,12 +274,13 @@ void AbandonIngest(Catalog& catalog, Site& site, Repository::WriterLock& lock, I
 std::vector<proto::Event> BlobRepairEvents(const std::vector<BlobRepair>& repairs,
                                            const std::string& partner, const std::string& object,
                                            uint32_t version, const std::string& site,
-                                           const std::string& user,
+                                           const std::string& user, const std::string& role,
                                            const std::string& agent_version) {
   std::vector<proto::Event> events;
   for (const BlobRepair& r : repairs) {
     EventFields fields{.agent_version = agent_version,
                        .user = user,
+                       .role = role,
                        .partner = partner,
                        .object = object,
                        .version = version,

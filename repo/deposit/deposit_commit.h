@@ -26,6 +26,7 @@ struct CommitPlan {
   std::string object;
   uint32_t version = 0;
   std::string depositor;
+  std::string role;  // the depositor's (RoleName)
   std::string agent_version;
   std::string source;
   std::string profile;  // profile identifier or path, "" if none
@@ -78,7 +79,7 @@ void AbandonIngest(Catalog& catalog, Site& site, Repository::WriterLock& lock, I
 std::vector<proto::Event> BlobRepairEvents(const std::vector<BlobRepair>& repairs,
                                            const std::string& partner, const std::string& object,
                                            uint32_t version, const std::string& site,
-                                           const std::string& user,
+                                           const std::string& user, const std::string& role,
                                            const std::string& agent_version);
 
 }  // namespace deposit_internal

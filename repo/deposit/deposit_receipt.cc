@@ -51,4 +51,33 @@ nlohmann::json Receipt::ToJson() const {
   return j;
 }
 
+Result<Receipt> Receipt::FromJson(const nlohmann::json& j) {
+  try {
+    Receipt r;
+    r.partner = j.at("partner").get<std::string>();
+    r.object = j.at("object").get<std::string>();
+    r.version = j.at("version").get<uint32_t>();
+    r.source = j.at("source").get<std::string>();
+    r.source_kind = j.at("source_kind").get<std::string>();
+    r.files = j.at("files").get<uint64_t>();
+    r.bytes = j.at("bytes").get<uint64_t>();
+    r.bytes_stored = j.at("bytes_stored").get<uint64_t>();
+    r.blobs_reused = j.at("blobs_reused").get<uint64_t>();
+    for (const auto& [name, digest] : j.at("manifests").items()) {
+      r.manifest_digests.emplace_back(name, digest.at("sha256").get<std::string>());
+    }
+    r.cairn_added_sha256_manifest = j.at("cairn_added_sha256_manifest").get<bool>();
+    r.first_site = j.at("first_site").get<std::string>();
+    r.copies_wanted = j.at("copies_wanted").get<uint32_t>();
+    for (const nlohmann::json& c : j.at("copies")) {
+      r.copies.push_back({c.at("site").get<std::string>(), c.at("ok").get<uint64_t>(),
+                          c.at("pending").get<uint64_t>(), ""});
+    }
+    r.warnings = j.at("warnings").get<std::vector<std::string>>();
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("not a deposit receipt: ") + e.what());
+  }
+}
+
 }  // namespace cairn::repo

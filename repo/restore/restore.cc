@@ -97,6 +97,7 @@ Status DropCairnAddedFiles(RestorePlan& plan,
 proto::Event BaseEvent(const EventType& type, const RestoreRequest& req, const VersionInfo& v) {
   return NewEvent(type, {.agent_version = req.agent_version,
                          .user = req.user,
+                         .role = req.role,
                          .partner = v.partner,
                          .object = v.object,
                          .version = v.version});
@@ -140,7 +141,8 @@ Result<uint32_t> RecordBadCopies(Catalog& catalog, const RestorePlan& plan,
 }
 
 std::string DisseminationDetail(const RestoreRequest& req, const RestoreRun& run) {
-  std::string d = "restored to " + req.dest + " as " + std::string(RestoreFormatName(req.format));
+  std::string d = "restored to " + (req.dest_name.empty() ? req.dest : req.dest_name) + " as " +
+                  std::string(RestoreFormatName(req.format));
   if (!req.site.empty()) d += " from site " + req.site + " only";
   d += ": " + std::to_string(run.payload_files) + " payload files, " +
        std::to_string(run.payload_bytes) + " bytes, " + std::to_string(run.tag_files) +

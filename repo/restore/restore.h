@@ -33,6 +33,7 @@
 
 #include "bagit/status.h"
 #include "repo/events/segments.h"
+#include "repo/principal.h"
 #include "repo/restore/restore_engine.h"
 #include "repo/restore/restore_output.h"
 #include "repo/site/repository.h"
@@ -44,11 +45,15 @@ struct RestoreRequest {
   std::string object;
   uint32_t version = 0;  // 0: the latest
   std::string dest;      // must not exist; its parent folder must
-  std::string site;      // empty: any site; else only this one
+  // How the dissemination event names the destination; empty: `dest`. A server names the
+  // download, never its spool file.
+  std::string dest_name;
+  std::string site;  // empty: any site; else only this one
   RestoreFormat format = RestoreFormat::kDir;
   unsigned threads = 0;  // parallel file copies (0: 4)
   // For the dissemination event.
   std::string user;
+  std::string role = std::string(RoleName(Role::kOperator));  // user's
   std::string agent_version;
 };
 
