@@ -228,6 +228,8 @@ Result<ApiClient::Answer> ApiClient::Call(const std::string& method, const std::
   if (body != nullptr) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    // Larger sends than the 64 KiB default: fewer TLS writes and system calls for a large part.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
   }
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   Exchange x = Perform(curl, list);

@@ -74,6 +74,10 @@ class ApiClient {
                       const std::vector<std::string>& headers = {},
                       const std::vector<long>& also_ok = {});
 
+  // Another client of the same server with the same token (its own connection): for requests
+  // sent in parallel.
+  Result<std::unique_ptr<ApiClient>> Clone() const { return Create(options_); }
+
   // The server's base URL as given (for messages).
   const std::string& url() const { return options_.url; }
 

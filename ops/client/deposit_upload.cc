@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -133,46 +134,96 @@ std::map<uint32_t, std::pair<uint64_t, std::string>> PartsOf(const nlohmann::jso
 
 enum class Sent { kDone, kDiffers };
 
+// Parts are sent over this many connections at once: while one part travels, the next is read
+// and hashed and another travels beside it (issue 17's speed target). Each holds one part in
+// memory.
+constexpr int kConnections = 2;
+
+// One connection sending parts: its client, its part's bytes, and the send in flight.
+struct Lane {
+  ApiClient* api = nullptr;
+  std::unique_ptr<ApiClient> owned;
+  std::string buf;
+  std::future<Status> sending;
+
+  // The outcome of the send in flight (OK when none).
+  Status Finish() {
+    if (!sending.valid()) return Status::OK();
+    return sending.get();
+  }
+};
+
 // Sends the parts of `src` the server lacks; kDiffers when a part it holds is not what the
 // source has now (the upload is then of no use).
 Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size,
                        std::map<uint32_t, std::pair<uint64_t, std::string>> held, Source& src) {
   CAIRN_RETURN_IF_ERROR(src.Rewind());
   ApiClient::BodyReader read = src.Reader();
-  std::string buf(part_size, '\0');
+  std::vector<Lane> lanes(kConnections);
+  lanes[0].api = &api;
+  for (size_t i = 1; i < lanes.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(lanes[i].owned, api.Clone());
+    lanes[i].api = lanes[i].owned.get();
+  }
+  // Every send is waited for before this returns, whatever the outcome.
+  auto finish_all = [&lanes]() {
+    Status first = Status::OK();
+    for (Lane& lane : lanes) {
+      Status s = lane.Finish();
+      if (first.ok()) first = s;
+    }
+    return first;
+  };
   Progress progress(src.size);
   uint64_t sent = 0, skipped = 0;
+  Sent outcome = Sent::kDone;
+  Status failed = Status::OK();
   for (uint32_t n = 1;; ++n) {
-    CAIRN_ASSIGN_OR_RETURN(size_t got, Fill(read, buf));
-    if (got == 0 && n > 1) {
-      // The source ended: parts past it on the server are not the source's.
-      if (held.upper_bound(n - 1) != held.end()) return Sent::kDiffers;
+    Lane& lane = lanes[n % lanes.size()];
+    failed = lane.Finish();
+    if (!failed.ok()) break;
+    lane.buf.resize(part_size);
+    Result<size_t> got = Fill(read, lane.buf);
+    if (!got.ok()) {
+      failed = got.status();
       break;
     }
-    std::string_view part(buf.data(), got);
-    const std::string sha = Sha256Hex(part);
+    if (*got == 0 && n > 1) {
+      // The source ended: parts past it on the server are not the source's.
+      if (held.upper_bound(n - 1) != held.end()) outcome = Sent::kDiffers;
+      break;
+    }
+    const bool last = *got < part_size;
+    lane.buf.resize(*got);
+    const std::string sha = Sha256Hex(lane.buf);
     auto it = held.find(n);
     if (it != held.end()) {
-      if (it->second.first != got || it->second.second != sha) return Sent::kDiffers;
-      skipped += got;
+      if (it->second.first != *got || it->second.second != sha) {
+        outcome = Sent::kDiffers;
+        break;
+      }
+      skipped += *got;
     } else {
-      const std::string body(part);
-      Result<ApiClient::Answer> put =
-          api.Call("PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &body,
-                   "application/octet-stream", {"X-Content-SHA256: " + sha});
-      if (!put.ok()) {
+      lane.sending = std::async(std::launch::async, [&lane, &id, n, sha]() -> Status {
+        Result<ApiClient::Answer> put =
+            lane.api->Call("PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
+                           "application/octet-stream", {"X-Content-SHA256: " + sha});
+        if (put.ok()) return Status::OK();
         return put.status().WithContext("part " + std::to_string(n) + " of upload " + id +
                                         " (rerun the command to resume)");
-      }
-      sent += got;
+      });
+      sent += *got;
     }
     progress.Show(sent, skipped);
-    if (got < buf.size()) {
-      if (held.upper_bound(n) != held.end()) return Sent::kDiffers;
+    if (last) {
+      if (held.upper_bound(n) != held.end()) outcome = Sent::kDiffers;
       break;
     }
   }
-  return Sent::kDone;
+  Status finished = finish_all();
+  if (!failed.ok()) return failed;
+  CAIRN_RETURN_IF_ERROR(finished);
+  return outcome;
 }
 
 }  // namespace
