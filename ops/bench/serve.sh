@@ -6,8 +6,8 @@
 #                      [--no-2g] [--no-load]
 #
 #   (a) a warm 2 GiB bag (1,000 x 1 MiB + 4 x 250 MiB, made once by `cairn bag create`)
-#       deposited remotely (`cairn --server ... deposit P BAG --json`: streamed as a tar made on
-#       the fly) against the local `cairn deposit P BAG --json` of the same bag into a repository
+#       deposited remotely (`cairn --server ... deposit P BAG --json`: a tar made on the fly,
+#       sent as a resumable upload in 32 MiB parts over 2 connections) against the local `cairn deposit P BAG --json` of the same bag into a repository
 #       of its own; both replicate to the second site. Target: remote / local <= 1.3.
 #       Then the version's content: `GET .../versions/1/content` (curl, a tar) against the
 #       local `cairn restore P/O OUT.tar`. (The CLI has no remote restore yet: the route is
@@ -17,6 +17,8 @@
 #       failures (any answer but 2xx), p50 and p99 latency of list, show and deposit, and the
 #       server's peak RSS (VmHWM). Targets: 0 failures, peak RSS < 300 MiB.
 #   --quick: (a) with 20 x 1 MiB + 2 x 10 MiB instead (a smoke run of the script, no figure).
+#   --mib-files N --large-files K --large-mib M: (a) with N x 1 MiB + K x M MiB instead (a
+#       smaller figure on a busy machine, e.g. --mib-files 100 --large-files 2 --large-mib 75).
 # Without --cairn the script uses build/ops/cairn (ops/scripts/build.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,7 +37,10 @@ while [[ $# -gt 0 ]]; do
     --no-2g) do_2g=0; shift ;;
     --no-load) do_load=0; shift ;;
     --quick) mib_files=20; large_mib=10; large_files=2; shift ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    --mib-files) mib_files="$2"; shift 2 ;;
+    --large-files) large_files="$2"; shift 2 ;;
+    --large-mib) large_mib="$2"; shift 2 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "audit/schedule.h"
 #include "bagit/units.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/verbs.h"
@@ -27,6 +28,8 @@ struct ServeFlags {
   bool plain_http = false;
   std::string max_body = "1M";
   std::string max_upload = "64G";
+  std::string upload_expiry = "24h";
+  std::string upload_part_size = "32M";
   size_t max_header = 16 * 1024;
   double header_timeout = 30, body_timeout = 120;
   size_t max_connections = 256;
@@ -93,7 +96,21 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   };
   boost::system::error_code ignored;  // a missing tmp folder fails at the first upload, named
   boost::filesystem::create_directories(repo::repo_layout::TmpDir(*root), ignored);
-  server::Router router = server::MakeApiRouter(*root);
+  server::UploadOptions uploads;
+  Result<int64_t> expiry = audit::ParseDuration(f.upload_expiry);
+  if (!expiry.ok()) return ReportError(expiry.status().WithContext("--upload-expiry"));
+  uploads.expiry_micros = *expiry;
+  Result<uint64_t> part_size = ParseByteSize(f.upload_part_size, BareUnits::kBinary);
+  if (!part_size.ok() || *part_size < 4096 || *part_size > (uint64_t{1} << 30)) {
+    return ReportError(
+        Status::InvalidArgument("--upload-part-size must be between 4K and 1G (e.g. 32M)"));
+  }
+  uploads.part_size = *part_size;
+  uploads.max_upload_bytes = *max_upload;
+  // Idle uploads are removed now (those a stopped server left) and then periodically.
+  auto store = std::make_shared<server::UploadStore>(*root, uploads);
+  store->StartSweeper();
+  server::Router router = server::MakeApiRouter(*root, store);
   server::RequestHandler handler(router, MakeAuthenticator(std::move(*repository)));
   Status served = server::RunServer(options, handler);
   if (!served.ok()) return ReportError(served);
@@ -117,6 +134,12 @@ void RegisterServe(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--max-upload", flags->max_upload,
                   "largest deposited bag (POST /v1/deposits/..., spooled to REPO/tmp)")
+      ->capture_default_str();
+  cmd->add_option("--upload-expiry", flags->upload_expiry,
+                  "remove resumable uploads idle this long (\"24h\", \"30m\", \"2d\")")
+      ->capture_default_str();
+  cmd->add_option("--upload-part-size", flags->upload_part_size,
+                  "the part size of resumable uploads, 4K to 1G (K, M, G: powers of 1024)")
       ->capture_default_str();
   cmd->add_option("--max-header", flags->max_header, "largest request header, bytes")
       ->capture_default_str();

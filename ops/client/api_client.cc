@@ -216,6 +216,31 @@ Result<ApiClient::Answer> ApiClient::PostStream(const std::string& path,
   return Answer{x.status, std::move(doc)};
 }
 
+Result<ApiClient::Answer> ApiClient::Call(const std::string& method, const std::string& path,
+                                          const std::string* body, const std::string& content_type,
+                                          const std::vector<std::string>& headers,
+                                          const std::vector<long>& also_ok) {
+  std::vector<std::string> extra = {"Accept: application/json"};
+  if (body != nullptr) extra.push_back("Content-Type: " + content_type);
+  extra.insert(extra.end(), headers.begin(), headers.end());
+  curl_slist* list = static_cast<curl_slist*>(Prepare(options_.url + path, extra));
+  CURL* curl = static_cast<CURL*>(curl_);
+  if (body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    // Larger sends than the 64 KiB default: fewer TLS writes and system calls for a large part.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
+  }
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  Exchange x = Perform(curl, list);
+  if (x.code != CURLE_OK) return Unreachable(options_.url, x);
+  bool ok = (x.status >= 200 && x.status < 300) ||
+            std::find(also_ok.begin(), also_ok.end(), x.status) != also_ok.end();
+  if (!ok) return StatusFromAnswer(x.status, x.answer);
+  CAIRN_ASSIGN_OR_RETURN(nlohmann::json doc, AnswerJson(path, x.answer));
+  return Answer{x.status, std::move(doc)};
+}
+
 Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const Query& query) {
   return Send("GET", path, query, nullptr);
 }

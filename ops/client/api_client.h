@@ -80,6 +80,18 @@ class ApiClient {
                             const BodyReader& read, int64_t length,
                             const std::vector<long>& also_ok = {});
 
+  // `method` `path` with `body` (none when null) as `content_type` and `headers` ("Name:
+  // value"); a 2xx answer, or one of `also_ok`, is returned with its JSON (and status), others
+  // as GetJson. The body is sent from memory (e.g. one part of a resumable upload).
+  Result<Answer> Call(const std::string& method, const std::string& path, const std::string* body,
+                      const std::string& content_type = "application/json",
+                      const std::vector<std::string>& headers = {},
+                      const std::vector<long>& also_ok = {});
+
+  // Another client of the same server with the same token (its own connection): for requests
+  // sent in parallel.
+  Result<std::unique_ptr<ApiClient>> Clone() const { return Create(options_); }
+
   // The server's base URL as given (for messages).
   const std::string& url() const { return options_.url; }
 

@@ -1,16 +1,25 @@
 #include "ops/client/deposit_upload.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 
+#include "bagit/digest.h"
 #include "ops/client/folder_tar_stream.h"
 
 namespace cairn::client {
 namespace {
+
+namespace fs = std::filesystem;
 
 bool EndsWith(const std::string& s, const std::string& tail) {
   if (s.size() < tail.size()) return false;
@@ -30,6 +39,195 @@ std::string ArchiveContentType(const std::string& source) {
   return "";
 }
 
+std::string Sha256Hex(std::string_view bytes) {
+  return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+}
+
+// What names this source as it is now: a changed file (size, mtime) or folder (any member's
+// size or mtime, or their number) gets another resume key, hence a new upload.
+std::string SourceSignature(const std::string& source, const struct stat& st) {
+  std::string sig = std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+                    std::to_string(st.st_mtim.tv_nsec);
+  if (!S_ISDIR(st.st_mode)) return sig;
+  uint64_t count = 0, bytes = 0;
+  int64_t newest = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(source, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat m;
+    if (::lstat(it->path().c_str(), &m) != 0) continue;
+    ++count;
+    if (S_ISREG(m.st_mode)) bytes += static_cast<uint64_t>(m.st_size);
+    newest = std::max<int64_t>(newest, int64_t{m.st_mtim.tv_sec} * 1000000000 + m.st_mtim.tv_nsec);
+  }
+  return sig + ":" + std::to_string(count) + ":" + std::to_string(bytes) + ":" +
+         std::to_string(newest);
+}
+
+// Fills `buf` (its size) from `read` until full or the end; how many bytes.
+Result<size_t> Fill(const ApiClient::BodyReader& read, std::string& buf) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    CAIRN_ASSIGN_OR_RETURN(size_t n, read(buf.data() + got, buf.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+// Progress on stderr, only when it is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::optional<uint64_t> total) : total_(total), on_(::isatty(STDERR_FILENO)) {}
+  ~Progress() {
+    if (on_ && shown_) std::cerr << "\r\033[K" << std::flush;
+  }
+  void Show(uint64_t sent, uint64_t skipped) {
+    if (!on_) return;
+    shown_ = true;
+    std::cerr << "\rupload: " << (sent + skipped) / (1 << 20) << " MiB";
+    if (total_) std::cerr << " of " << *total_ / (1 << 20) << " MiB";
+    if (skipped > 0) std::cerr << " (" << skipped / (1 << 20) << " MiB already on the server)";
+    std::cerr << "\033[K" << std::flush;
+  }
+
+ private:
+  std::optional<uint64_t> total_;
+  bool on_;
+  bool shown_ = false;
+};
+
+// One source the upload reads from the start: a file, or a bag folder as a tar made on the fly.
+struct Source {
+  std::string path, content_type;
+  bool folder = false;
+  std::optional<uint64_t> size;    // a file's
+  std::optional<BagOnTheFly> bag;  // a plain folder's
+  std::unique_ptr<FolderTarStream> tar;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{nullptr, std::fclose};
+
+  Status Rewind() {
+    if (folder) {
+      CAIRN_ASSIGN_OR_RETURN(tar, FolderTarStream::Open(path, "", bag ? &*bag : nullptr));
+      return Status::OK();
+    }
+    file.reset(std::fopen(path.c_str(), "rb"));
+    if (!file) return Status::FromErrno(errno, "open", path);
+    return Status::OK();
+  }
+  ApiClient::BodyReader Reader() {
+    return [this](char* out, size_t n) -> Result<size_t> {
+      if (folder) return tar->Read(out, n);
+      size_t got = std::fread(out, 1, n, file.get());
+      if (got == 0 && std::ferror(file.get())) return Status::IOError("cannot read " + path);
+      return got;
+    };
+  }
+};
+
+// The parts the server holds: n -> (size, sha256).
+std::map<uint32_t, std::pair<uint64_t, std::string>> PartsOf(const nlohmann::json& upload) {
+  std::map<uint32_t, std::pair<uint64_t, std::string>> out;
+  for (const nlohmann::json& p : upload.value("parts", nlohmann::json::array())) {
+    out[p.value("n", 0u)] = {p.value("size", uint64_t{0}), p.value("sha256", std::string())};
+  }
+  return out;
+}
+
+enum class Sent { kDone, kDiffers };
+
+// Parts are sent over this many connections at once: while one part travels, the next is read
+// and hashed and another travels beside it (issue 17's speed target). Each holds one part in
+// memory.
+constexpr int kConnections = 2;
+
+// One connection sending parts: its client, its part's bytes, and the send in flight.
+struct Lane {
+  ApiClient* api = nullptr;
+  std::unique_ptr<ApiClient> owned;
+  std::string buf;
+  std::future<Status> sending;
+
+  // The outcome of the send in flight (OK when none).
+  Status Finish() {
+    if (!sending.valid()) return Status::OK();
+    return sending.get();
+  }
+};
+
+// Sends the parts of `src` the server lacks; kDiffers when a part it holds is not what the
+// source has now (the upload is then of no use).
+Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size,
+                       std::map<uint32_t, std::pair<uint64_t, std::string>> held, Source& src) {
+  CAIRN_RETURN_IF_ERROR(src.Rewind());
+  ApiClient::BodyReader read = src.Reader();
+  std::vector<Lane> lanes(kConnections);
+  lanes[0].api = &api;
+  for (size_t i = 1; i < lanes.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(lanes[i].owned, api.Clone());
+    lanes[i].api = lanes[i].owned.get();
+  }
+  // Every send is waited for before this returns, whatever the outcome.
+  auto finish_all = [&lanes]() {
+    Status first = Status::OK();
+    for (Lane& lane : lanes) {
+      Status s = lane.Finish();
+      if (first.ok()) first = s;
+    }
+    return first;
+  };
+  Progress progress(src.size);
+  uint64_t sent = 0, skipped = 0;
+  Sent outcome = Sent::kDone;
+  Status failed = Status::OK();
+  for (uint32_t n = 1;; ++n) {
+    Lane& lane = lanes[n % lanes.size()];
+    failed = lane.Finish();
+    if (!failed.ok()) break;
+    lane.buf.resize(part_size);
+    Result<size_t> got = Fill(read, lane.buf);
+    if (!got.ok()) {
+      failed = got.status();
+      break;
+    }
+    if (*got == 0 && n > 1) {
+      // The source ended: parts past it on the server are not the source's.
+      if (held.upper_bound(n - 1) != held.end()) outcome = Sent::kDiffers;
+      break;
+    }
+    const bool last = *got < part_size;
+    lane.buf.resize(*got);
+    const std::string sha = Sha256Hex(lane.buf);
+    auto it = held.find(n);
+    if (it != held.end()) {
+      if (it->second.first != *got || it->second.second != sha) {
+        outcome = Sent::kDiffers;
+        break;
+      }
+      skipped += *got;
+    } else {
+      lane.sending = std::async(std::launch::async, [&lane, &id, n, sha]() -> Status {
+        Result<ApiClient::Answer> put =
+            lane.api->Call("PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
+                           "application/octet-stream", {"X-Content-SHA256: " + sha});
+        if (put.ok()) return Status::OK();
+        return put.status().WithContext("part " + std::to_string(n) + " of upload " + id +
+                                        " (rerun the command to resume)");
+      });
+      sent += *got;
+    }
+    progress.Show(sent, skipped);
+    if (last) {
+      if (held.upper_bound(n) != held.end()) outcome = Sent::kDiffers;
+      break;
+    }
+  }
+  Status finished = finish_all();
+  if (!failed.ok()) return failed;
+  CAIRN_RETURN_IF_ERROR(finished);
+  return outcome;
+}
+
 // The bag a plain folder is sent as: the digest algorithms of the policy that applies to
 // `partner` (as a local deposit bags a folder), `options`' info and agent.
 Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
@@ -39,11 +237,13 @@ Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
   const nlohmann::json effective = policy.value("effective", nlohmann::json::object());
   for (const nlohmann::json& name : effective.value("algorithms", nlohmann::json::array())) {
     if (!name.is_string()) continue;
-    if (auto a = bagit::ParseAlgorithm(name.get<std::string>()))
+    if (auto a = bagit::ParseAlgorithm(name.get<std::string>())) {
       bag.options.algorithms |= bagit::Only(*a);
+    }
   }
-  if (bag.options.algorithms.none())
+  if (bag.options.algorithms.none()) {
     bag.options.algorithms = bagit::Only(bagit::Algorithm::kSha256);
+  }
   bag.options.info = options.info;
   bag.options.software_agent = options.software_agent;
   return bag;
@@ -51,43 +251,80 @@ Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
 
 }  // namespace
 
+std::string UploadResumeKey(const std::string& server, const std::string& partner,
+                            const std::string& object, const std::string& source) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(source, ec);
+  struct stat st;
+  std::string sig = ::stat(source.c_str(), &st) == 0 ? SourceSignature(source, st) : "";
+  // The server is not part of the key: the uploads live on it, so the key need not name it,
+  // and a server restarted on another port or reached by another name still finds them.
+  (void)server;
+  std::string text = "cairn upload v1\n" + partner + "\n" + object + "\n" +
+                     (ec ? source : abs.lexically_normal().string()) + "\n" + sig + "\n";
+  return Sha256Hex(text);
+}
+
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
                                         const std::string& object, const std::string& source,
                                         const UploadOptions& options) {
-  const std::string path = "/v1/deposits/" + PercentEncode(partner) + "/" + PercentEncode(object);
-  const std::vector<long> refused = {422};
   struct stat st;
   if (::stat(source.c_str(), &st) != 0) return Status::FromErrno(errno, "stat", source);
+  Source src;
+  src.path = source;
   if (S_ISDIR(st.st_mode)) {
     struct stat bagit_txt;
     const bool bag_folder = ::lstat((source + "/bagit.txt").c_str(), &bagit_txt) == 0;
-    std::optional<BagOnTheFly> bag;
     if (!bag_folder || options.as_folder) {
-      CAIRN_ASSIGN_OR_RETURN(bag, BagFor(api, partner, options));
+      CAIRN_ASSIGN_OR_RETURN(src.bag, BagFor(api, partner, options));
     } else if (!options.info.empty()) {
       return Status::InvalidArgument("--info is for a plain folder's bag; " + source +
                                      " is a bag (it holds bagit.txt) whose bag-info.txt is kept");
     }
-    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<FolderTarStream> tar,
-                           FolderTarStream::Open(source, "", bag ? &*bag : nullptr));
-    return api.PostStream(
-        path, "application/x-tar", [&tar](char* out, size_t size) { return tar->Read(out, size); },
-        -1, refused);
+    src.folder = true;
+    src.content_type = "application/x-tar";
+  } else {
+    src.content_type = ArchiveContentType(source);
+    if (!S_ISREG(st.st_mode) || src.content_type.empty()) {
+      return Status::InvalidArgument(source +
+                                     " is neither a folder nor a .tar, .tar.gz, .tgz or .zip");
+    }
+    src.size = static_cast<uint64_t>(st.st_size);
   }
-  const std::string type = ArchiveContentType(source);
-  if (!S_ISREG(st.st_mode) || type.empty()) {
-    return Status::InvalidArgument(source +
-                                   " is neither a folder nor a .tar, .tar.gz, .tgz or .zip");
+  nlohmann::json begin = {{"content_type", src.content_type},
+                          {"size", src.size ? nlohmann::json(*src.size) : nlohmann::json()},
+                          {"resume_key", UploadResumeKey(api.url(), partner, object, source)}};
+  const std::string open_path =
+      "/v1/uploads/" + PercentEncode(partner) + "/" + PercentEncode(object);
+  const std::string begin_text = begin.dump();
+  // At most twice: a second upload only when the first held parts the source no longer has.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    CAIRN_ASSIGN_OR_RETURN(ApiClient::Answer opened, api.Call("POST", open_path, &begin_text));
+    const nlohmann::json& upload = opened.body;
+    const std::string id = upload.value("id", std::string());
+    const std::string state = upload.value("state", std::string());
+    if (id.empty()) return Status::Unavailable("the server's upload has no id");
+    if (state == "completed") {
+      // Completed earlier (its answer was lost on the way, or this is a rerun): its answer.
+      return ApiClient::Answer{upload.value("answer_status", 201L),
+                               upload.value("answer", nlohmann::json::object())};
+    }
+    if (state == "open") {
+      const uint64_t part_size = upload.value("part_size", uint64_t{0});
+      if (part_size == 0 || part_size > (uint64_t{1} << 30)) {
+        return Status::Unavailable("the server's part size is not usable");
+      }
+      CAIRN_ASSIGN_OR_RETURN(Sent sent, SendParts(api, id, part_size, PartsOf(upload), src));
+      if (sent == Sent::kDiffers) {
+        CAIRN_RETURN_IF_ERROR(api.Call("DELETE", "/v1/uploads/" + id, nullptr).status());
+        continue;
+      }
+    }
+    const std::string none = "{}";
+    return api.Call("POST", "/v1/uploads/" + id + "/complete", &none, "application/json", {},
+                    {422});
   }
-  std::FILE* file = std::fopen(source.c_str(), "rb");
-  if (file == nullptr) return Status::FromErrno(errno, "open", source);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, std::fclose);
-  auto read = [file, &source](char* out, size_t size) -> Result<size_t> {
-    size_t n = std::fread(out, 1, size, file);
-    if (n == 0 && std::ferror(file)) return Status::IOError("cannot read " + source);
-    return n;
-  };
-  return api.PostStream(path, type, read, static_cast<int64_t>(st.st_size), refused);
+  return Status::Aborted("deposit " + source + ": the source changed while it was uploaded");
 }
 
 }  // namespace cairn::client

@@ -1,8 +1,13 @@
-// A remote deposit (issue 17): the source streamed to POST /v1/deposits/{partner}/{object} of
-// `cairn serve`, never whole in memory on this side. A serialized bag (.tar, .tar.gz, .tgz,
-// .zip) is sent as is; a bag folder (one holding bagit.txt) as a tar made on the fly; a plain
-// folder as a bag made on the fly (FolderTarStream's BagOnTheFly: hashed as it streams, with
-// the algorithms of the partner's policy, its tag files after its payload).
+// A remote deposit (issue 17): the source sent to `cairn serve` as a resumable upload (POST
+// /v1/uploads, numbered parts each with its SHA-256, then complete), never whole in memory on
+// this side (one part at a time). A serialized bag (.tar, .tar.gz, .tgz, .zip) is sent as is; a
+// bag folder (one holding bagit.txt) as a tar made on the fly; a plain folder as a bag made on
+// the fly (FolderTarStream's BagOnTheFly: hashed as it streams, with the algorithms of the
+// partner's policy, its tag files after its payload). The upload is found again by a
+// resume key made of the partner, object, the source's absolute path and its sizes and mtimes
+// (not of the server's URL: the uploads live on that server, which may be reached by another name):
+// a rerun after a dropped connection sends only the parts the server lacks, after re-reading and
+// re-hashing the ones it holds (a source whose bytes differ starts a new upload).
 #ifndef CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 #define CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 
@@ -17,7 +22,9 @@ namespace cairn::client {
 // Sends `source` as the next version of partner/object. The answer: 201 with the deposit's
 // JSON (stored, report, receipt: as `cairn deposit --json`) or 422 with the refusal's.
 // InvalidArgument for a source that is neither a serialized bag nor a folder, or a bad `info`
-// field; other errors as ApiClient::PostStream.
+// field; other errors as ApiClient::Call (a transport
+// error names the part and the upload: rerunning resumes). Progress goes to stderr when it is
+// a terminal.
 struct UploadOptions {
   // A folder holding bagit.txt is bagged as plain files (as `deposit --as-folder`).
   bool as_folder = false;
@@ -27,6 +34,10 @@ struct UploadOptions {
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
                                         const std::string& object, const std::string& source,
                                         const UploadOptions& options = {});
+
+// The resume key of an upload of `source` (hex SHA-256; see above).
+std::string UploadResumeKey(const std::string& server, const std::string& partner,
+                            const std::string& object, const std::string& source);
 
 }  // namespace cairn::client
 

@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,7 +28,9 @@ struct FolderTarStream::Walk {
   std::string top;
   fs::recursive_directory_iterator it, end;
   archive_entry* entry = archive_entry_new();
-  time_t mtime = std::time(nullptr);
+  // Every member's mtime: the folder's own, so that the same folder makes the same tar bytes
+  // again (a resumed upload re-hashes the parts the server holds and must find them equal).
+  time_t mtime = 0;
   ~Walk() { archive_entry_free(entry); }
 };
 
@@ -71,6 +74,8 @@ Result<std::unique_ptr<FolderTarStream>> FolderTarStream::Open(const std::string
   w.root = fs::path(folder).lexically_normal();
   if (w.root.has_filename() == false) w.root = w.root.parent_path();
   w.top = top.empty() ? w.root.filename().string() : top;
+  struct stat root_stat;
+  if (::stat(w.root.c_str(), &root_stat) == 0) w.mtime = root_stat.st_mtime;
   if (bag != nullptr) {
     // A bad bag-info field is refused now, before a byte is sent.
     CAIRN_RETURN_IF_ERROR(bagit::BagInfoTxt(bag->options, 0, 0).status());

@@ -5,9 +5,11 @@
 #ifndef CAIRN_OPS_SERVER_API_ROUTES_H_
 #define CAIRN_OPS_SERVER_API_ROUTES_H_
 
+#include <memory>
 #include <string>
 
 #include "ops/server/router.h"
+#include "ops/server/upload_store.h"
 
 namespace cairn::server {
 
@@ -27,8 +29,22 @@ void AddOperatorRoutes(Router& router, const std::string& repo_root);
 // /v1/objects/{partner}/{object}/versions/{version}/content: a version as a tar.
 void AddDepositRoutes(Router& router, const std::string& repo_root);
 
-// Every route of the API.
-Router MakeApiRouter(const std::string& repo_root);
+// POST /v1/uploads/{partner}/{object}, GET and DELETE /v1/uploads/{upload}, PUT
+// /v1/uploads/{upload}/parts/{part}, POST /v1/uploads/{upload}/complete: resumable deposits
+// (ops/server/upload_store.h).
+void AddUploadRoutes(Router& router, const std::string& repo_root,
+                     std::shared_ptr<UploadStore> uploads);
+
+// Deposits the serialized bag at `archive` as the next version of partner/object for
+// `principal` (as `cairn deposit --json`): 201 stored or 422 refused, with the document the
+// verb prints, `label` standing for the archive's path in it. Access is the caller's to check.
+Result<ApiResponse> DepositArchive(const std::string& repo_root, const repo::Principal& principal,
+                                   const std::string& partner, const std::string& object,
+                                   const std::string& archive, const std::string& label);
+
+// Every route of the API; `uploads` holds the resumable uploads (nullptr: a store with the
+// default options).
+Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> uploads = nullptr);
 
 }  // namespace cairn::server
 

@@ -5,6 +5,7 @@
 #define CAIRN_OPS_SERVER_API_TYPES_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -27,7 +28,19 @@ struct RawRequest {
   std::string content_type;
   std::string peer;  // the client's address, no port
   std::string body;
-  std::string body_file;  // a streamed body (Route::streams_body), spooled here; else ""
+  std::string body_file;       // a streamed body (Route::streams_body), spooled here; else ""
+  uint64_t body_offset = 0;    // where in body_file the body begins (a SpoolTarget's offset)
+  uint64_t body_bytes = 0;     // how many bytes of the streamed body arrived
+  std::string content_sha256;  // the X-Content-SHA256 header (an upload's part), "" if absent
+};
+
+// Where a route wants its streamed body written (Route::spool_to): into an existing file at an
+// offset, at most `max_bytes`, and kept there (not removed once answered).
+struct SpoolTarget {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t max_bytes = 0;
+  std::function<void()> done;  // called once the body is read or abandoned (may be empty)
 };
 
 // What a route is handed: the authenticated principal, the decoded and checked path and query
@@ -40,6 +53,9 @@ struct ApiRequest {
   std::string content_type;
   std::string body;
   std::string body_file;  // the spooled body of a Route::streams_body route
+  uint64_t body_offset = 0;
+  uint64_t body_bytes = 0;
+  std::string content_sha256;
 
   // The query parameter `name`, "" when absent.
   std::string Query(const std::string& name) const {

@@ -27,32 +27,8 @@ Status AdmitDeposit(const ApiRequest& r) {
 Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) {
   CAIRN_RETURN_IF_ERROR(AdmitDeposit(r));
   if (r.body_file.empty()) return Status::InvalidArgument("send the bag archive as the body");
-  const std::string& partner = r.path.at("partner");
-  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
-  repo::DepositRequest request;
-  request.partner = partner;
-  request.source = r.body_file;
-  request.object_id = r.path.at("object");
-  request.depositor = r.principal.name;
-  request.role = std::string(RoleName(r.principal.role));
-  request.source_name = "upload " + r.request_id;
-  request.agent_version = CAIRN_VERSION;
-  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, repo::Deposit(*repository, request));
-  nlohmann::json out;
-  out["stored"] = !outcome.refused;
-  out["report"] = outcome.report.ToJson();
-  if (outcome.receipt) {
-    out["receipt"] = outcome.receipt->ToJson();
-  }
-  std::string text = views::DumpJson(out);
-  // The spool path may appear in the report's findings: name the upload instead.
-  for (size_t at; (at = text.find(r.body_file)) != std::string::npos;) {
-    text.replace(at, r.body_file.size(), "upload");
-  }
-  ApiResponse answer = JsonResponse(std::move(text));
-  answer.status = outcome.refused ? 422 : 201;
-  return answer;
+  return DepositArchive(root, r.principal, r.path.at("partner"), r.path.at("object"), r.body_file,
+                        "upload " + r.request_id);
 }
 
 // `cairn restore PARTNER/OBJECT@vN --format tar`, restored into REPO/tmp and sent from there.
@@ -83,6 +59,34 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
 }
 
 }  // namespace
+
+Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principal& principal,
+                                   const std::string& partner, const std::string& object,
+                                   const std::string& archive, const std::string& label) {
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
+  repo::DepositRequest request;
+  request.partner = partner;
+  request.source = archive;
+  request.object_id = object;
+  request.depositor = principal.name;
+  request.role = std::string(RoleName(principal.role));
+  request.source_name = label;  // events and the receipt name the upload, not the server's path
+  request.agent_version = CAIRN_VERSION;
+  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, repo::Deposit(*repository, request));
+  nlohmann::json out;
+  out["stored"] = !outcome.refused;
+  out["report"] = outcome.report.ToJson();
+  if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
+  std::string text = views::DumpJson(out);
+  // The server's path may appear in the report's findings: name the upload instead.
+  for (size_t at; (at = text.find(archive)) != std::string::npos;) {
+    text.replace(at, archive.size(), "upload");
+  }
+  ApiResponse answer = JsonResponse(std::move(text));
+  answer.status = outcome.refused ? 422 : 201;
+  return answer;
+}
 
 void AddDepositRoutes(Router& router, const std::string& root) {
   Route deposit{"POST", "/v1/deposits/{partner}/{object}",

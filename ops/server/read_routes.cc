@@ -156,12 +156,14 @@ void AddReadRoutes(Router& router, const std::string& root) {
               bind(Policy)});
 }
 
-Router MakeApiRouter(const std::string& repo_root) {
+Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> uploads) {
   Router router;
   AddReadRoutes(router, repo_root);
   AddAdminRoutes(router, repo_root);
   AddOperatorRoutes(router, repo_root);
   AddDepositRoutes(router, repo_root);
+  if (!uploads) uploads = std::make_shared<UploadStore>(repo_root, UploadOptions{});
+  AddUploadRoutes(router, repo_root, std::move(uploads));
   return router;
 }
 

@@ -68,7 +68,9 @@ bool RequestHandler::StreamsBody(const std::string& method, const std::string& t
 }
 
 std::optional<ApiResponse> RequestHandler::Admit(const RawRequest& head,
-                                                 const std::string& request_id) {
+                                                 const std::string& request_id,
+                                                 SpoolTarget* target) {
+  *target = SpoolTarget{};
   auto authenticated = Authenticate(head, request_id);
   if (auto* refusal = std::get_if<ApiResponse>(&authenticated)) return std::move(*refusal);
   ApiRequest request;
@@ -76,10 +78,19 @@ std::optional<ApiResponse> RequestHandler::Admit(const RawRequest& head,
   request.request_id = request_id;
   Result<Router::Match> match = router_.Find(head.method, head.target);
   if (!match.ok()) return ErrorResponse(match.status(), request_id);
-  if (!match->route->admit) return std::nullopt;
   request.path = std::move(match->path);
   request.query = std::move(match->query);
-  Status admitted = match->route->admit(request);
+  request.content_type = head.content_type;
+  request.content_sha256 = head.content_sha256;
+  Status admitted = match->route->admit ? match->route->admit(request) : Status::OK();
+  if (admitted.ok() && match->route->spool_to) {
+    Result<SpoolTarget> spool = match->route->spool_to(request);
+    if (spool.ok()) {
+      *target = std::move(*spool);
+      return std::nullopt;
+    }
+    admitted = spool.status();
+  }
   if (admitted.ok()) return std::nullopt;
   ApiResponse refusal = ErrorResponse(admitted, request_id);
   refusal.principal = request.principal.name;
@@ -113,6 +124,9 @@ ApiResponse RequestHandler::Handle(const RawRequest& in, const std::string& requ
   request.content_type = in.content_type;
   request.body = in.body;
   request.body_file = in.body_file;
+  request.body_offset = in.body_offset;
+  request.body_bytes = in.body_bytes;
+  request.content_sha256 = in.content_sha256;
   try {
     Result<ApiResponse> answer = match->route->handler(request);
     if (!answer.ok()) return finish(ErrorResponse(answer.status(), request_id));

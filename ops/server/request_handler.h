@@ -28,8 +28,10 @@ class RequestHandler {
   // Whether `method` `target` names a route whose body is streamed to a file.
   bool StreamsBody(const std::string& method, const std::string& target) const;
   // For a request whose body is still unread: the refusal when its token or its route is
-  // refused (as Handle answers it), nullopt when the body may be read.
-  std::optional<ApiResponse> Admit(const RawRequest& head, const std::string& request_id);
+  // refused (as Handle answers it), nullopt when the body may be read; then `*target` is where
+  // the route wants it (Route::spool_to; path empty: the default spool file).
+  std::optional<ApiResponse> Admit(const RawRequest& head, const std::string& request_id,
+                                   SpoolTarget* target);
 
   // A fresh request id: 16 hex digits, unique within this process and unlikely to repeat
   // across restarts.

@@ -1,6 +1,7 @@
 #include "ops/server/router.h"
 
 #include <map>
+#include <optional>
 
 #include "repo/site_layout.h"
 
@@ -24,7 +25,13 @@ Status CheckParameter(const std::string& name, const std::string& value) {
   if (name == "partner" || name == "object" || name == "site") {
     return repo::layout::ValidateId(name, value);
   }
-  if (name == "run" || name == "version") {
+  if (name == "upload") {
+    if (value.size() != 32 || value.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return Status::InvalidArgument("upload must be an upload id (32 lower-case hex digits)");
+    }
+    return Status::OK();
+  }
+  if (name == "run" || name == "version" || name == "part") {
     bool digits = !value.empty() && value.size() <= 18 &&
                   value.find_first_not_of("0123456789") == std::string::npos && value != "0";
     if (!digits) return Status::InvalidArgument(name + " must be a positive number");
@@ -70,33 +77,51 @@ Result<Router::Match> Router::Find(std::string_view method, std::string_view tar
   if (path.empty() || path[0] != '/') return Status::InvalidArgument("the path must start with /");
   std::vector<std::string_view> got = Segments(path);
   bool path_matched = false;
+  // Of the patterns that fit, the one with the most literal segments wins, so that
+  // "/v1/uploads/{upload}/complete" is not taken for "/v1/uploads/{partner}/{object}".
+  std::optional<Match> best;
+  size_t best_literals = 0;
+  Status first_error = Status::OK();
   for (const Route& route : routes_) {
     std::vector<std::string_view> want = Segments(route.pattern);
     if (want.size() != got.size()) continue;
     Match m;
     bool same = true;
+    size_t literals = 0;
     std::vector<std::pair<std::string, std::string_view>> raw;
     for (size_t i = 0; i < want.size() && same; ++i) {
       if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
         raw.emplace_back(std::string(want[i].substr(1, want[i].size() - 2)), got[i]);
       } else {
         same = want[i] == got[i];
+        ++literals;
       }
     }
     if (!same) continue;
     path_matched = true;
     if (route.method != method) continue;
+    if (best && literals <= best_literals) continue;
+    Status checked = Status::OK();
     for (const auto& [name, encoded] : raw) {
-      CAIRN_ASSIGN_OR_RETURN(std::string value, PercentDecode(encoded));
-      CAIRN_RETURN_IF_ERROR(CheckParameter(name, value));
-      m.path[name] = std::move(value);
+      Result<std::string> value = PercentDecode(encoded);
+      if (value.ok()) checked = CheckParameter(name, *value);
+      if (!value.ok()) checked = value.status();
+      if (!checked.ok()) break;
+      m.path[name] = std::move(*value);
     }
-    if (question != std::string_view::npos) {
-      CAIRN_RETURN_IF_ERROR(ParseQuery(target.substr(question + 1), &m.query));
+    if (checked.ok() && question != std::string_view::npos) {
+      checked = ParseQuery(target.substr(question + 1), &m.query);
+    }
+    if (!checked.ok()) {
+      if (first_error.ok()) first_error = checked;
+      continue;
     }
     m.route = &route;
-    return m;
+    best = std::move(m);
+    best_literals = literals;
   }
+  if (best) return std::move(*best);
+  if (!first_error.ok()) return first_error;
   if (path_matched) return Status::NotSupported("method " + std::string(method) + " not allowed");
   return Status::NotFound("no such route");
 }

@@ -2,7 +2,8 @@
 // segments and {name} parameters ("/v1/objects/{partner}/{object}"). Every parameter is
 // percent-decoded and checked before a handler sees it: {partner}, {object} and {site} (and the
 // query parameters of those names) follow the one id rule (repo/site_layout.h), so `..`, `/`,
-// NUL or invalid UTF-8 never reach the library; {run} is a positive number; every other query
+// NUL or invalid UTF-8 never reach the library; {run}, {version} and {part} are positive numbers;
+// {upload} is 32 lower-case hex digits; every other query
 // value must be valid UTF-8 without control characters.
 #ifndef CAIRN_OPS_SERVER_ROUTER_H_
 #define CAIRN_OPS_SERVER_ROUTER_H_
@@ -32,6 +33,9 @@ struct Route {
   // For a streamed body: asked before the body is read (authorize there), so that a refused
   // upload costs no spooling. May be empty.
   std::function<Status(const ApiRequest&)> admit;
+  // For a streamed body: where it goes, asked after `admit`; empty: a new spool file
+  // (ServerOptions::spool_path) removed once answered. Its error refuses the request.
+  std::function<Result<SpoolTarget>(const ApiRequest&)> spool_to;
 };
 
 class Router {

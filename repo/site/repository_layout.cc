@@ -51,6 +51,8 @@ std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
   return Join(TmpDir(root), "upload-" + std::string(request_id) + std::string(extension));
 }
 
+std::string UploadsDir(std::string_view root) { return Join(TmpDir(root), "uploads"); }
+
 std::string DownloadSpoolPath(std::string_view root, std::string_view request_id) {
   return Join(TmpDir(root), "download-" + std::string(request_id) + ".tar");
 }

@@ -9,6 +9,7 @@
 //   REPO/locks/PARTNER/OBJECT.pending     the version a deposit of it is committing
 //   REPO/audit-SITE.lock                  flock: one sweep of a site at a time
 //   REPO/tmp/deposit-*.scratch            a running deposit's per-file lists
+//   REPO/tmp/uploads/ID/                  a resumable upload of `cairn serve`
 //
 // Beside every lock file its holders write LOCK.holder-PID (repo/lock_wait.h).
 #ifndef CAIRN_REPO_REPOSITORY_LAYOUT_H_
@@ -41,6 +42,9 @@ std::string TmpDir(std::string_view root);
 // spooled there while it arrives and removed once the deposit is answered.
 std::string UploadSpoolPath(std::string_view root, std::string_view request_id,
                             std::string_view extension);
+// REPO/tmp/uploads: one folder per resumable upload `cairn serve` holds (its state.json and
+// the archive its parts make; ops/server/upload_store.h), removed when completed or expired.
+std::string UploadsDir(std::string_view root);
 // REPO/tmp/download-<request id>.tar: an object version `cairn serve` restores as a tar to send
 // as an answer; removed once sent.
 std::string DownloadSpoolPath(std::string_view root, std::string_view request_id);

@@ -1,0 +1,487 @@
+// Resumable uploads end to end (issue 17): the real cairn-testing serving a real repository over
+// TLS with a small part size (4 KiB, so that a bag of a few hundred KiB is many parts), and the
+// real cairn-testing client. A client killed mid-upload resumes without resending a part; a bad
+// digest keeps nothing; another principal sees nothing; idle uploads expire; a server killed
+// mid-upload or mid-deposit leaves nothing half-stored and the rerun completes with one
+// version; several clients at once all get their versions.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "bagit/digest.h"
+#include "tests/util/repo_fixture.h"
+#include "tests/util/serve_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::vector<std::string>> kUploadPrincipals = {
+    {"dora", "dora@acme", "depositor", "acme"},
+    {"dan", "dan@acme", "depositor", "acme"},
+    {"bert", "bert@beta", "depositor", "beta"},
+};
+
+std::string Sha256Of(const std::string& bytes) {
+  return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+}
+
+nlohmann::json ParseJson(const std::string& text) {
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+class UploadTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    for (const char* partner : {"acme", "beta"}) {
+      ASSERT_EQ(Cairn({"partner", "add", partner}).exit_code, 0);
+    }
+    certs_ = MakeTestCertificates(tmp_ / "tls");
+    ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
+    for (const std::vector<std::string>& p : kUploadPrincipals) {
+      CommandResult added = Cairn({"principal", "add", p[1], "--role", p[2], "--partner", p[3]});
+      ASSERT_EQ(added.exit_code, 0) << added.err;
+      CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
+      ASSERT_EQ(made.exit_code, 0) << made.err;
+      tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
+    }
+  }
+
+  // Starts the server on this repository (part size 4 KiB) with `args` and `env` added.
+  void StartServer(const std::vector<std::string>& args = {},
+                   const std::vector<std::string>& env = {}) {
+    std::vector<std::string> all = {"--tls-cert", certs_.cert,          "--tls-key",
+                                    certs_.key,   "--upload-part-size", "4K"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<std::string> environment = {"CAIRN_REPO=" + Root()};
+    environment.insert(environment.end(), env.begin(), env.end());
+    ASSERT_TRUE(
+        server_.Start(all, environment, tmp_ / ("serve-" + std::to_string(++starts_) + ".log")))
+        << server_.Log();
+  }
+
+  std::string Server() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
+
+  std::vector<std::string> RemoteArgs(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--server", Server(), "--ca-file", certs_.ca});
+    return args;
+  }
+  std::vector<std::string> RemoteEnv(const std::string& who) {
+    return {"CAIRN_TOKEN=" + tokens_[who], "CAIRN_REPO="};
+  }
+  CommandResult Remote(const std::string& who, const std::vector<std::string>& args) {
+    return RunCairn(RemoteArgs(args), RemoteEnv(who));
+  }
+  CommandResult DepositRemote(const std::string& who, const fs::path& source,
+                              const std::string& object, const std::string& partner = "acme") {
+    return Remote(who, {"deposit", partner, source.string(), "--id", object, "--json"});
+  }
+  // Starts the same deposit in the background (its pid; output to `log`).
+  pid_t StartDeposit(const std::string& who, const fs::path& source, const std::string& object,
+                     const fs::path& log) {
+    return StartCairn(RemoteArgs({"deposit", "acme", source.string(), "--id", object, "--json"}),
+                      log, RemoteEnv(who));
+  }
+
+  HttpAnswer Api(const std::string& who, const std::string& method, const std::string& path,
+                 const std::string& body = "", const std::vector<std::string>& headers = {}) {
+    return Fetch(method, Server() + path, certs_.ca, tokens_[who], body, headers);
+  }
+  HttpAnswer PutPart(const std::string& who, const std::string& id, int n, const std::string& bytes,
+                     const std::string& sha256) {
+    return Api(who, "PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), bytes,
+               {"Content-Type: application/octet-stream", "X-Content-SHA256: " + sha256});
+  }
+
+  // A bag of `bytes` pseudo-random bytes (and a small file) as a tar; its payload in `*payload`.
+  fs::path MakeBagTar(const std::string& name, size_t bytes,
+                      std::map<std::string, std::string>* payload = nullptr) {
+    const fs::path src = tmp_ / ("src-" + name);
+    std::string data(bytes, '\0');
+    uint64_t x = std::hash<std::string>{}(name) | 1;
+    for (char& c : data) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      c = static_cast<char>(x);
+    }
+    WriteFile(src / "big.bin", data);
+    WriteFile(src / "note.txt", "a note of " + name + "\n");
+    const fs::path tar = tmp_ / (name + ".tar");
+    CommandResult made = Cairn({"bag", "create", src.string(), tar.string()});
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    if (payload) *payload = ReadTree(src);
+    return tar;
+  }
+
+  // The uploads the server holds on disk, by id: their state files.
+  std::map<std::string, nlohmann::json> UploadsOnDisk() {
+    std::map<std::string, nlohmann::json> out;
+    const fs::path dir = tmp_ / "repo/tmp/uploads";
+    if (!fs::is_directory(dir)) return out;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      out[e.path().filename().string()] = ParseJson(ReadFile(e.path() / "state.json"));
+    }
+    return out;
+  }
+  // Waits (at most 60 s) until some upload on disk holds at least `parts` parts.
+  bool WaitForParts(size_t parts) {
+    for (int i = 0; i < 6000; ++i) {
+      for (const auto& [id, state] : UploadsOnDisk()) {
+        if (state.is_object() && state["parts"].size() >= parts) return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  // Lines of the server logs so far for answered PUTs of parts: "PUT /v1/uploads/ID/parts/N 200".
+  static size_t PartsAccepted(const std::string& log) {
+    size_t count = 0;
+    for (size_t at = 0; (at = log.find(" PUT /v1/uploads/", at)) != std::string::npos; ++at) {
+      size_t end = log.find('\n', at);
+      if (log.substr(at, end - at).find(" 200 ") != std::string::npos) ++count;
+    }
+    return count;
+  }
+
+  // The versions of acme/`object` as the local verb shows them.
+  nlohmann::json Versions(const std::string& object) {
+    CommandResult show = Cairn({"show", "acme/" + object, "--json", "--no-files"});
+    if (show.exit_code > 1) return nlohmann::json::array();
+    return ParseJson(show.out)["versions"];
+  }
+
+  // Every copy the catalog counts verifies, the event chain verifies.
+  void CheckConsistent() {
+    CommandResult audit = Cairn({"audit", "run", "--all", "--no-repair"});
+    EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+    CommandResult verify = Cairn({"events", "verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+
+  void ExpectRestores(const std::string& ref, const std::map<std::string, std::string>& payload) {
+    const fs::path out = tmp_ / ("restored-" + std::to_string(++restores_));
+    CommandResult r = Cairn({"restore", ref, out.string()});
+    ASSERT_EQ(r.exit_code, 0) << ref << ": " << r.err;
+    EXPECT_EQ(ReadTree(out / "data"), payload) << ref;
+  }
+
+  TestCertificates certs_;
+  TestServer server_;
+  std::map<std::string, std::string> tokens_;
+  int starts_ = 0, restores_ = 0;
+};
+
+TEST_F(UploadTest, AKilledClientResumesWithoutResendingAPart) {
+  StartServer();
+  std::map<std::string, std::string> payload;
+  const fs::path tar = MakeBagTar("resumed", 3 << 20, &payload);  // ~770 parts of 4 KiB
+  const uint64_t parts = (fs::file_size(tar) + 4095) / 4096;
+  pid_t client = StartDeposit("dora", tar, "resumed", tmp_ / "client.log");
+  ASSERT_GT(client, 0);
+  ASSERT_TRUE(WaitForParts(20)) << ReadFile(tmp_ / "client.log");
+  ::kill(client, SIGKILL);  // the connection is cut wherever the client was
+  int status = 0;
+  ::waitpid(client, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the client finished before it was killed";
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  const size_t before = UploadsOnDisk().begin()->second["parts"].size();
+  ASSERT_LT(before, parts);
+  EXPECT_EQ(Versions("resumed").size(), 0u) << "a partial upload never becomes a version";
+
+  CommandResult rerun = DepositRemote("dora", tar, "resumed");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  nlohmann::json answer = ParseJson(rerun.out);
+  EXPECT_EQ(answer["stored"], true) << rerun.out;
+  EXPECT_EQ(answer["receipt"]["version"], 1) << rerun.out;
+  // Every part was accepted exactly once over both runs: the rerun sent only the missing ones.
+  EXPECT_EQ(PartsAccepted(server_.Log()), parts);
+  ASSERT_EQ(Versions("resumed").size(), 1u);
+  ExpectRestores("acme/resumed", payload);
+  // The stored upload keeps only its answer: a rerun gets the same version back, not a second.
+  CommandResult again = DepositRemote("dora", tar, "resumed");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(ParseJson(again.out)["receipt"]["version"], 1) << again.out;
+  EXPECT_EQ(Versions("resumed").size(), 1u);
+  EXPECT_FALSE(fs::exists(tmp_ / "repo/tmp/uploads" / UploadsOnDisk().begin()->first / "bag.tar"));
+  CheckConsistent();
+}
+
+TEST_F(UploadTest, AFolderBagResumesAfterItsPartsAreRehashed) {
+  StartServer();
+  std::map<std::string, std::string> payload;
+  const fs::path tar = MakeBagTar("folder", 1 << 20, &payload);
+  const fs::path bag = tmp_ / "folder-bag";
+  ASSERT_EQ(Cairn({"bag", "create", (tmp_ / "src-folder").string(), bag.string()}).exit_code, 0);
+  pid_t client = StartDeposit("dora", bag, "folder", tmp_ / "client.log");
+  ASSERT_TRUE(WaitForParts(10)) << ReadFile(tmp_ / "client.log");
+  ::kill(client, SIGKILL);
+  ::waitpid(client, nullptr, 0);
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  const std::string first = UploadsOnDisk().begin()->first;
+  CommandResult rerun = DepositRemote("dora", bag, "folder");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(ParseJson(rerun.out)["stored"], true);
+  // The same upload went on (the tar made again has the same bytes).
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  EXPECT_EQ(UploadsOnDisk().begin()->first, first);
+  ExpectRestores("acme/folder", payload);
+  CheckConsistent();
+}
+
+TEST_F(UploadTest, ABadDigestKeepsNothingAndPartsAreChecked) {
+  StartServer();
+  HttpAnswer opened = Api("dora", "POST", "/v1/uploads/acme/digests",
+                          R"({"content_type": "application/x-tar", "size": 5000})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  nlohmann::json upload = ParseJson(opened.body);
+  const std::string id = upload["id"];
+  EXPECT_EQ(upload["part_size"], 4096);
+  EXPECT_EQ(upload["state"], "open");
+  const std::string part(4096, 'p');
+  HttpAnswer bad = PutPart("dora", id, 1, part, Sha256Of("something else"));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("SHA-256"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("not kept"), std::string::npos) << bad.body;
+  HttpAnswer shown = Api("dora", "GET", "/v1/uploads/" + id);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(ParseJson(shown.body)["parts"].size(), 0u) << shown.body;
+  // No digest, a malformed one, a part past the end, a short part: refused, nothing kept.
+  EXPECT_EQ(Api("dora", "PUT", "/v1/uploads/" + id + "/parts/1", part,
+                {"Content-Type: application/octet-stream"})
+                .status,
+            400);
+  EXPECT_EQ(PutPart("dora", id, 1, part, "xyz").status, 400);
+  EXPECT_EQ(PutPart("dora", id, 3, part, Sha256Of(part)).status, 400);
+  EXPECT_EQ(PutPart("dora", id, 1, "short", Sha256Of("short")).status, 400);
+  // Too big for a part: 413 before the body is kept.
+  const std::string huge(5000, 'h');
+  EXPECT_EQ(PutPart("dora", id, 1, huge, Sha256Of(huge)).status, 413);
+  // The right bytes: recorded; sent again: 409 (already received).
+  HttpAnswer good = PutPart("dora", id, 1, part, Sha256Of(part));
+  ASSERT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(ParseJson(good.body)["sha256"], Sha256Of(part));
+  EXPECT_EQ(PutPart("dora", id, 1, part, Sha256Of(part)).status, 409);
+  nlohmann::json parts = ParseJson(Api("dora", "GET", "/v1/uploads/" + id).body)["parts"];
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0]["n"], 1);
+  EXPECT_EQ(parts[0]["size"], 4096);
+  // Completing with part 2 missing: refused, naming it; nothing stored.
+  HttpAnswer early = Api("dora", "POST", "/v1/uploads/" + id + "/complete", "{}");
+  EXPECT_EQ(early.status, 400) << early.body;
+  EXPECT_NE(early.body.find("lacks parts 2"), std::string::npos) << early.body;
+  // Not a bag at all: the deposit refuses it (422), the upload is gone, no version.
+  const std::string tail(904, 't');
+  ASSERT_EQ(PutPart("dora", id, 2, tail, Sha256Of(tail)).status, 200);
+  HttpAnswer refused = Api("dora", "POST", "/v1/uploads/" + id + "/complete", "{}");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(ParseJson(refused.body)["stored"], false);
+  EXPECT_EQ(refused.body.find(Root()), std::string::npos) << "no server path: " << refused.body;
+  EXPECT_EQ(Api("dora", "GET", "/v1/uploads/" + id).status, 404);
+  EXPECT_EQ(Versions("digests").size(), 0u);
+}
+
+TEST_F(UploadTest, AnotherPrincipalCannotSeeOrCompleteAnUpload) {
+  StartServer();
+  std::map<std::string, std::string> payload;
+  const fs::path tar = MakeBagTar("owned", 6000, &payload);
+  const std::string bytes = ReadFile(tar);
+  HttpAnswer opened = Api("dora", "POST", "/v1/uploads/acme/owned-secret",
+                          nlohmann::json({{"size", bytes.size()}}).dump());
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  const std::string id = ParseJson(opened.body)["id"];
+  for (size_t n = 1; (n - 1) * 4096 < bytes.size(); ++n) {
+    std::string part = bytes.substr((n - 1) * 4096, 4096);
+    ASSERT_EQ(PutPart("dora", id, static_cast<int>(n), part, Sha256Of(part)).status, 200);
+  }
+  // Another principal of the same partner, and one of another partner: the upload does not
+  // exist for them, whatever they try, and no answer names the object.
+  for (const std::string who : {"dan", "bert"}) {
+    SCOPED_TRACE(who);
+    std::vector<HttpAnswer> answers = {
+        Api(who, "GET", "/v1/uploads/" + id),
+        PutPart(who, id, 9, "x", Sha256Of("x")),
+        Api(who, "POST", "/v1/uploads/" + id + "/complete", "{}"),
+        Api(who, "DELETE", "/v1/uploads/" + id),
+    };
+    for (const HttpAnswer& a : answers) {
+      EXPECT_EQ(a.status, 404) << a.body;
+      EXPECT_EQ(a.body.find("owned-secret"), std::string::npos) << a.body;
+    }
+    // Their own resume of the same object with the same key makes their own upload.
+  }
+  // Opening an upload for another partner: 403 before anything is made.
+  HttpAnswer planted = Api("bert", "POST", "/v1/uploads/acme/planted", "{}");
+  EXPECT_EQ(planted.status, 403) << planted.body;
+  // No token: 401.
+  EXPECT_EQ(Fetch("GET", Server() + "/v1/uploads/" + id, certs_.ca, "").status, 401);
+  EXPECT_EQ(UploadsOnDisk().size(), 1u);
+  EXPECT_EQ(Versions("owned-secret").size(), 0u);
+  // The owner completes it: stored as dora's deposit.
+  HttpAnswer done = Api("dora", "POST", "/v1/uploads/" + id + "/complete", "{}");
+  ASSERT_EQ(done.status, 201) << done.body;
+  EXPECT_EQ(ParseJson(done.body)["receipt"]["source"], "upload " + id);
+  nlohmann::json versions = Versions("owned-secret");
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0]["depositor"], "dora@acme");
+  // Completing again answers the same, without a second version.
+  HttpAnswer twice = Api("dora", "POST", "/v1/uploads/" + id + "/complete", "{}");
+  EXPECT_EQ(twice.status, 201);
+  EXPECT_EQ(ParseJson(twice.body), ParseJson(done.body));
+  EXPECT_EQ(Versions("owned-secret").size(), 1u);
+  // Abandoning: the owner may; then it is gone.
+  HttpAnswer other = Api("dora", "POST", "/v1/uploads/acme/abandoned", "{}");
+  ASSERT_EQ(other.status, 201);
+  const std::string gone = ParseJson(other.body)["id"];
+  EXPECT_EQ(Api("dora", "DELETE", "/v1/uploads/" + gone).status, 200);
+  EXPECT_EQ(Api("dora", "GET", "/v1/uploads/" + gone).status, 404);
+  EXPECT_FALSE(fs::exists(tmp_ / "repo/tmp/uploads" / gone));
+  ExpectRestores("acme/owned-secret", payload);
+}
+
+TEST_F(UploadTest, IdleUploadsExpireAndNeverBecomeVersions) {
+  StartServer({"--upload-expiry", "1s"});
+  HttpAnswer opened = Api("dora", "POST", "/v1/uploads/acme/idle", R"({"resume_key": "k1"})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  const std::string id = ParseJson(opened.body)["id"];
+  const std::string part(4096, 'i');
+  ASSERT_EQ(PutPart("dora", id, 1, part, Sha256Of(part)).status, 200);
+  bool removed = false;
+  for (int i = 0; i < 300 && !removed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    removed = !fs::exists(tmp_ / "repo/tmp/uploads" / id);
+  }
+  EXPECT_TRUE(removed) << "the sweeper did not remove the idle upload";
+  EXPECT_EQ(Api("dora", "GET", "/v1/uploads/" + id).status, 404);
+  // The same resume key now opens a new upload.
+  HttpAnswer reopened = Api("dora", "POST", "/v1/uploads/acme/idle", R"({"resume_key": "k1"})");
+  EXPECT_EQ(reopened.status, 201);
+  EXPECT_NE(ParseJson(reopened.body)["id"], id);
+  EXPECT_EQ(Versions("idle").size(), 0u);
+
+  // Uploads a stopped server left are removed when it starts again past their expiry.
+  ASSERT_EQ(server_.Stop(), 0);
+  const std::string left = ParseJson(reopened.body)["id"];
+  ASSERT_TRUE(fs::exists(tmp_ / "repo/tmp/uploads" / left));
+  std::this_thread::sleep_for(1500ms);
+  StartServer({"--upload-expiry", "1s"});
+  bool swept = false;
+  for (int i = 0; i < 100 && !swept; ++i) {
+    swept = !fs::exists(tmp_ / "repo/tmp/uploads" / left);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(swept);
+}
+
+TEST_F(UploadTest, ServerKilledMidUploadThenTheRerunCompletes) {
+  StartServer();
+  std::map<std::string, std::string> payload;
+  const fs::path tar = MakeBagTar("midupload", 2 << 20, &payload);
+  pid_t client = StartDeposit("dora", tar, "midupload", tmp_ / "client.log");
+  ASSERT_TRUE(WaitForParts(20));
+  ::kill(server_.pid(), SIGKILL);
+  server_.Wait(30s);
+  int status = 0;
+  ::waitpid(client, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << ReadFile(tmp_ / "client.log");
+  EXPECT_NE(ReadFile(tmp_ / "client.log").find("rerun"), std::string::npos)
+      << ReadFile(tmp_ / "client.log");
+  EXPECT_EQ(Versions("midupload").size(), 0u);
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  const size_t recorded = UploadsOnDisk().begin()->second["parts"].size();
+  StartServer();  // on another port: the upload is found again all the same
+  CommandResult rerun = DepositRemote("dora", tar, "midupload");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  // Parts recorded before the kill were not sent again.
+  EXPECT_EQ(recorded + PartsAccepted(server_.Log()), (fs::file_size(tar) + 4095) / 4096);
+  EXPECT_EQ(Versions("midupload").size(), 1u);
+  ExpectRestores("acme/midupload", payload);
+  CheckConsistent();
+}
+
+// The server killed inside the deposit of a complete: before anything was committed (the
+// first blob written to the site), and after the version was committed but before the answer
+// was recorded. Either way no half-stored version, and the rerun ends with exactly one.
+TEST_F(UploadTest, ServerKilledMidDepositThenTheRerunMakesOneVersion) {
+  struct Case {
+    std::string object, crash_at;
+    bool stored_before_rerun;
+  };
+  for (const Case& c : std::vector<Case>{{"before-commit", "storage.after-visible:1", false},
+                                         {"after-commit", "upload.deposited:1", true}}) {
+    SCOPED_TRACE(c.object);
+    StartServer({}, {"CAIRN_CRASH_AT=" + c.crash_at});
+    std::map<std::string, std::string> payload;
+    const fs::path tar = MakeBagTar(c.object, 100000, &payload);
+    CommandResult cut = DepositRemote("dora", tar, c.object);
+    EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
+    EXPECT_EQ(server_.Wait(30s), -1) << "the server was to be killed at " << c.crash_at;
+    EXPECT_EQ(Versions(c.object).size(), c.stored_before_rerun ? 1u : 0u);
+    StartServer();
+    CommandResult rerun = DepositRemote("dora", tar, c.object);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    nlohmann::json answer = ParseJson(rerun.out);
+    EXPECT_EQ(answer["stored"], true) << rerun.out;
+    EXPECT_EQ(answer["receipt"]["version"], 1) << rerun.out;
+    EXPECT_EQ(answer.value("recovered", false), c.stored_before_rerun) << rerun.out;
+    ASSERT_EQ(Versions(c.object).size(), 1u);
+    ExpectRestores("acme/" + c.object, payload);
+    CheckConsistent();
+    ASSERT_EQ(server_.Stop(), 0);
+  }
+}
+
+TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
+  StartServer();
+  struct Client {
+    std::string who, object;
+    fs::path tar;
+    std::map<std::string, std::string> payload;
+    pid_t pid = -1;
+  };
+  std::vector<Client> clients;
+  // Three different objects, and three deposits of one object (different bags).
+  for (int i = 0; i < 6; ++i) {
+    Client c;
+    c.who = i % 2 ? "dan" : "dora";
+    c.object = i < 3 ? "own-" + std::to_string(i) : "shared";
+    c.tar = MakeBagTar("client-" + std::to_string(i), 60000 + 5000 * i, &c.payload);
+    clients.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    clients[i].pid = StartDeposit(clients[i].who, clients[i].tar, clients[i].object,
+                                  tmp_ / ("client-" + std::to_string(i) + ".log"));
+    ASSERT_GT(clients[i].pid, 0);
+  }
+  std::set<uint32_t> shared_versions;
+  std::vector<uint32_t> versions;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    Client& c = clients[i];
+    int status = 0;
+    ::waitpid(c.pid, &status, 0);
+    const std::string log = ReadFile(tmp_ / ("client-" + std::to_string(i) + ".log"));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+    nlohmann::json answer = ParseJson(log);
+    ASSERT_EQ(answer["stored"], true) << log;
+    versions.push_back(answer["receipt"]["version"]);
+    if (c.object == "shared") shared_versions.insert(versions.back());
+  }
+  // Every acknowledged version holds its client's bytes (restored once all are done: a local
+  // restore beside the server's deposits would race their event-log copies, issue 17's notes).
+  for (size_t i = 0; i < clients.size(); ++i) {
+    ExpectRestores("acme/" + clients[i].object + "@v" + std::to_string(versions[i]),
+                   clients[i].payload);
+  }
+  EXPECT_EQ(shared_versions, (std::set<uint32_t>{1, 2, 3}));
+  EXPECT_EQ(Versions("shared").size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Versions("own-" + std::to_string(i)).size(), 1u);
+  CheckConsistent();
+}
+
+}  // namespace
+}  // namespace cairn::testing

@@ -1,0 +1,205 @@
+// Resumable deposits (issue 17): POST /v1/uploads/{partner}/{object} opens (or finds again, by
+// the client's resume key) an upload; PUT .../parts/{part} writes one numbered part, checked
+// against its X-Content-SHA256; GET lists the parts received; POST .../complete deposits the
+// assembled archive as POST /v1/deposits does; DELETE abandons it. The bookkeeping is
+// UploadStore's; the deposit is the library's (DepositArchive).
+#include <nlohmann/json.hpp>
+
+#include "bagit/report.h"
+#include "ops/server/api_routes.h"
+#include "ops/server/json_views.h"
+#include "repo/access/authorize.h"
+#include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
+#include "repo/site/repository.h"
+
+namespace cairn::server {
+namespace {
+
+using repo::access::Action;
+using repo::access::Authorize;
+
+nlohmann::json UploadView(const Upload& u, int64_t expiry_micros) {
+  nlohmann::json out;
+  out["id"] = u.id;
+  out["partner"] = u.partner;
+  out["object"] = u.object;
+  out["content_type"] = u.content_type;
+  out["size"] = u.size ? nlohmann::json(*u.size) : nlohmann::json(nullptr);
+  out["part_size"] = u.part_size;
+  out["state"] = u.phase;
+  out["parts"] = nlohmann::json::array();
+  for (const UploadPart& p : u.parts) {
+    out["parts"].push_back({{"n", p.n}, {"size", p.size}, {"sha256", p.sha256}});
+  }
+  out["expires_micros"] = u.updated_micros + expiry_micros;
+  if (u.phase == "completed") {
+    out["answer_status"] = u.answer_status;
+    out["answer"] = nlohmann::json::parse(u.answer, nullptr, false);
+  }
+  return out;
+}
+
+Result<uint32_t> PartNumber(const ApiRequest& r) {
+  const std::string& text = r.path.at("part");
+  if (text.size() > 9) return Status::InvalidArgument("part must be a positive number");
+  return static_cast<uint32_t>(std::stoul(text));
+}
+
+// The part's digest from X-Content-SHA256: 64 hex digits (lower-cased).
+Result<std::string> PartDigest(const ApiRequest& r) {
+  std::string d = r.content_sha256;
+  for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (d.size() != 64 || d.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Status::InvalidArgument(
+        "send the part's SHA-256 (64 hex digits) in the header X-Content-SHA256");
+  }
+  return d;
+}
+
+Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const ApiRequest& r) {
+  const std::string& partner = r.path.at("partner");
+  CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kDeposit, partner));
+  nlohmann::json body = nlohmann::json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  std::string type = "application/x-tar", key;
+  std::optional<uint64_t> size;
+  if (body.contains("content_type")) {
+    if (!body["content_type"].is_string()) {
+      return Status::InvalidArgument("content_type must be a string");
+    }
+    type = body["content_type"];
+  }
+  if (body.contains("resume_key")) {
+    if (!body["resume_key"].is_string())
+      return Status::InvalidArgument("resume_key must be a string");
+    key = body["resume_key"];
+  }
+  if (body.contains("size") && !body["size"].is_null()) {
+    if (!body["size"].is_number_unsigned()) {
+      return Status::InvalidArgument("size must be a whole number of bytes, or null");
+    }
+    size = body["size"].get<uint64_t>();
+  }
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
+  }
+  bool created = false;
+  CAIRN_ASSIGN_OR_RETURN(
+      Upload u, store.Begin(r.principal, partner, r.path.at("object"), type, size, key, &created));
+  ApiResponse answer = JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
+  answer.status = created ? 201 : 200;
+  return answer;
+}
+
+Result<ApiResponse> Show(UploadStore& store, const ApiRequest& r) {
+  CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, r.path.at("upload")));
+  return JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
+}
+
+Result<SpoolTarget> PartTarget(std::shared_ptr<UploadStore> store, const ApiRequest& r) {
+  CAIRN_RETURN_IF_ERROR(PartDigest(r).status());
+  CAIRN_ASSIGN_OR_RETURN(uint32_t n, PartNumber(r));
+  const std::string id = r.path.at("upload");
+  CAIRN_ASSIGN_OR_RETURN(UploadStore::PartTarget t, store->PartTargetFor(r.principal, id, n));
+  SpoolTarget target;
+  target.path = t.path;
+  target.offset = t.offset;
+  target.max_bytes = t.max_bytes;
+  target.done = [store, id, n] { store->ReleasePart(id, n); };
+  return target;
+}
+
+Result<ApiResponse> PutPart(UploadStore& store, const ApiRequest& r) {
+  if (r.body_file.empty()) return Status::InvalidArgument("send the part as the body");
+  CAIRN_ASSIGN_OR_RETURN(std::string digest, PartDigest(r));
+  CAIRN_ASSIGN_OR_RETURN(uint32_t n, PartNumber(r));
+  CAIRN_ASSIGN_OR_RETURN(
+      UploadPart part, store.RecordPart(r.principal, r.path.at("upload"), n, r.body_bytes, digest));
+  nlohmann::json out = {{"n", part.n}, {"size", part.size}, {"sha256", part.sha256}};
+  return JsonResponse(views::DumpJson(out));
+}
+
+// The answer for the version an interrupted completion of `u` stored, when it did: found by
+// its ingestion event, whose detail names `archive` (a path unique to the upload).
+Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const Upload& u,
+                                                 const std::string& archive) {
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  repo::EventFilter filter;
+  filter.partner = u.partner;
+  filter.object = u.object;
+  filter.type = std::string(repo::kIngestion.label);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events,
+                         repository->catalog().ListEvents(filter));
+  for (const proto::Event& e : events) {
+    if (e.detail().find(" " + archive + ";") == std::string::npos) continue;
+    CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, repository->catalog().GetVersion(
+                                                    u.partner, u.object, e.version(), false));
+    nlohmann::json out;
+    out["stored"] = true;
+    out["report"] = bagit::Report().ToJson();
+    out["receipt"] = {{"partner", u.partner},
+                      {"object", u.object},
+                      {"version", v.version},
+                      {"id", u.partner + "/" + u.object + "@v" + std::to_string(v.version)},
+                      {"source", "upload " + u.id},
+                      {"files", v.file_count},
+                      {"bytes", v.payload_bytes}};
+    // The deposit was stored before the server stopped; its full receipt was not kept.
+    out["recovered"] = true;
+    ApiResponse answer = JsonResponse(views::DumpJson(out));
+    answer.status = 201;
+    return std::optional<ApiResponse>(std::move(answer));
+  }
+  return std::optional<ApiResponse>();
+}
+
+Result<ApiResponse> Complete(const std::string& root, UploadStore& store, const ApiRequest& r) {
+  const std::string id = r.path.at("upload");
+  // Access was the partner's when the upload was opened; a principal whose role changed since
+  // is asked again.
+  {
+    CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, id));
+    CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kDeposit, u.partner));
+  }
+  auto deposit = [&root, &r](const Upload& u, const std::string& archive,
+                             const std::string& request_id) {
+    return DepositArchive(root, r.principal, u.partner, u.object, archive, "upload " + u.id);
+  };
+  auto find = [&root](const Upload& u, const std::string& archive) {
+    return FindDeposited(root, u, archive);
+  };
+  return store.Complete(r.principal, id, r.request_id, deposit, find);
+}
+
+Result<ApiResponse> Abandon(UploadStore& store, const ApiRequest& r) {
+  CAIRN_RETURN_IF_ERROR(store.Remove(r.principal, r.path.at("upload")));
+  return JsonResponse(views::DumpJson({{"id", r.path.at("upload")}, {"removed", true}}));
+}
+
+}  // namespace
+
+void AddUploadRoutes(Router& router, const std::string& root,
+                     std::shared_ptr<UploadStore> uploads) {
+  router.Add({"POST", "/v1/uploads/{partner}/{object}",
+              "open a resumable upload of a serialized bag for partner/object (or find the "
+              "caller's open one with the same resume_key); answers its id and part size",
+              [root, uploads](const ApiRequest& r) { return Begin(root, *uploads, r); }});
+  router.Add({"GET", "/v1/uploads/{upload}", "one upload of the caller: its parts received",
+              [uploads](const ApiRequest& r) { return Show(*uploads, r); }});
+  router.Add({"DELETE", "/v1/uploads/{upload}", "abandon an upload of the caller",
+              [uploads](const ApiRequest& r) { return Abandon(*uploads, r); }});
+  Route part{"PUT", "/v1/uploads/{upload}/parts/{part}",
+             "part n (from 1) of an upload, its SHA-256 in X-Content-SHA256; written at offset "
+             "(n-1) * part_size",
+             [uploads](const ApiRequest& r) { return PutPart(*uploads, r); }};
+  part.streams_body = true;
+  part.spool_to = [uploads](const ApiRequest& r) { return PartTarget(uploads, r); };
+  router.Add(std::move(part));
+  router.Add({"POST", "/v1/uploads/{upload}/complete",
+              "deposit the upload's archive (as POST /v1/deposits): 201 stored, 422 refused",
+              [root, uploads](const ApiRequest& r) { return Complete(root, *uploads, r); }});
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,158 @@
+// UploadStore on a real folder with an injected clock: resume keys find the caller's upload
+// only, parts are recorded only with their digest, expiry removes idle uploads, a completion
+// cut short is finished by looking for its version first; and the route table sends
+// ".../{upload}/complete" to its own route, not to "/v1/uploads/{partner}/{object}".
+#include "ops/server/upload_store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "bagit/digest.h"
+#include "ops/server/api_routes.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/test_util.h"
+
+namespace cairn::server {
+namespace {
+
+std::string HexSha256(const std::string& bytes) {
+  return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+}
+
+class UploadStoreTest : public ::testing::Test {
+ protected:
+  UploadStoreTest() : root_(dir_.path().string()) {}
+
+  std::unique_ptr<UploadStore> Store() {
+    UploadOptions o;
+    o.part_size = 4;
+    o.expiry_micros = 1000;
+    o.now = [this] { return now_; };
+    return std::make_unique<UploadStore>(root_, o);
+  }
+  // Writes `bytes` where part n goes, as the server does before RecordPart.
+  void WritePart(UploadStore& store, const repo::Principal& who, const std::string& id, uint32_t n,
+                 const std::string& bytes) {
+    auto target = store.PartTargetFor(who, id, n);
+    ASSERT_OK(target);
+    int fd = ::open(target->path.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(target->offset)),
+              static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+    store.ReleasePart(id, n);
+  }
+
+  testing::TempDir dir_;
+  std::string root_;
+  int64_t now_ = 1000000;
+  repo::Principal dora_{"dora@acme", repo::Role::kDepositor, "acme", false};
+  repo::Principal dan_{"dan@acme", repo::Role::kDepositor, "acme", false};
+};
+
+TEST_F(UploadStoreTest, ResumeKeysPartsAndOwners) {
+  auto store = Store();
+  bool created = false;
+  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 6, "key", &created);
+  ASSERT_OK(u);
+  EXPECT_TRUE(created);
+  auto again = store->Begin(dora_, "acme", "box", "application/x-tar", 6, "key", &created);
+  ASSERT_OK(again);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again->id, u->id);
+  // Another principal with the same key gets its own upload, and cannot see dora's.
+  auto dans = store->Begin(dan_, "acme", "box", "application/x-tar", 6, "key", &created);
+  ASSERT_OK(dans);
+  EXPECT_NE(dans->id, u->id);
+  EXPECT_TRUE(store->Get(dan_, u->id).status().IsNotFound());
+  EXPECT_TRUE(store->PartTargetFor(dan_, u->id, 1).status().IsNotFound());
+  // A bad digest records nothing; the right one records the part; a second sender is refused.
+  WritePart(*store, dora_, u->id, 1, "abcd");
+  EXPECT_EQ(store->RecordPart(dora_, u->id, 1, 4, HexSha256("abce")).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(store->Get(dora_, u->id)->parts.empty());
+  WritePart(*store, dora_, u->id, 1, "abcd");
+  ASSERT_OK(store->RecordPart(dora_, u->id, 1, 4, HexSha256("abcd")));
+  EXPECT_EQ(store->PartTargetFor(dora_, u->id, 1).status().code(), Code::kAlreadyExists);
+  ASSERT_OK(store->PartTargetFor(dora_, u->id, 2));
+  EXPECT_EQ(store->PartTargetFor(dora_, u->id, 2).status().code(), Code::kAlreadyExists);
+  store->ReleasePart(u->id, 2);
+  EXPECT_EQ(store->PartTargetFor(dora_, u->id, 3).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(UploadStoreTest, ACutShortCompletionLooksForItsVersionFirst) {
+  auto store = Store();
+  bool created = false;
+  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 4, "", &created);
+  ASSERT_OK(u);
+  WritePart(*store, dora_, u->id, 1, "wxyz");
+  ASSERT_OK(store->RecordPart(dora_, u->id, 1, 4, HexSha256("wxyz")));
+  int deposits = 0, finds = 0;
+  auto fail = [&](const Upload&, const std::string&, const std::string&) -> Result<ApiResponse> {
+    ++deposits;
+    return Status::Unavailable("no site");
+  };
+  auto none = [&](const Upload&, const std::string&) -> Result<std::optional<ApiResponse>> {
+    ++finds;
+    return std::optional<ApiResponse>();
+  };
+  // A deposit that could not run leaves the upload open (not "completing").
+  EXPECT_FALSE(store->Complete(dora_, u->id, "r1", fail, none).ok());
+  EXPECT_EQ(store->Get(dora_, u->id)->phase, "open");
+  EXPECT_EQ(finds, 0);
+  // A server that died during the deposit left "completing": a fresh store looks first.
+  Upload stuck = *store->Get(dora_, u->id);
+  stuck.phase = "completing";
+  testing::WriteFile(root_ + "/tmp/uploads/" + u->id + "/state.json", stuck.ToJson().dump());
+  auto found = [&](const Upload&, const std::string&) -> Result<std::optional<ApiResponse>> {
+    ++finds;
+    ApiResponse r = JsonResponse(R"({"stored": true, "recovered": true})");
+    r.status = 201;
+    return std::optional<ApiResponse>(r);
+  };
+  auto fresh = Store();
+  auto answer = fresh->Complete(dora_, u->id, "r2", fail, found);
+  ASSERT_OK(answer);
+  EXPECT_EQ(answer->status, 201);
+  EXPECT_EQ(deposits, 1);  // only the first, failed one
+  EXPECT_EQ(finds, 1);
+  // Completed: the answer is kept (not the archive), and given again.
+  EXPECT_EQ(fresh->Get(dora_, u->id)->phase, "completed");
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/tmp/uploads/" + u->id + "/bag.tar"));
+  auto twice = fresh->Complete(dora_, u->id, "r3", fail, none);
+  ASSERT_OK(twice);
+  EXPECT_EQ(twice->body, answer->body);
+  EXPECT_EQ(deposits, 1);
+}
+
+TEST_F(UploadStoreTest, IdleUploadsExpire) {
+  auto store = Store();
+  bool created = false;
+  auto old_one = store->Begin(dora_, "acme", "a", "application/zip", std::nullopt, "", &created);
+  ASSERT_OK(old_one);
+  now_ += 600;
+  auto young = store->Begin(dora_, "acme", "b", "application/zip", std::nullopt, "", &created);
+  ASSERT_OK(young);
+  now_ += 600;  // the first is 1200 us idle, the second 600 us: expiry 1000 us
+  auto removed = store->Sweep();
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_TRUE(store->Get(dora_, old_one->id).status().IsNotFound());
+  ASSERT_OK(store->Get(dora_, young->id));
+}
+
+TEST(UploadRoutesTest, CompleteIsNotTakenForAnObjectNamedComplete) {
+  Router router = MakeApiRouter("/nonexistent");
+  auto complete = router.Find("POST", "/v1/uploads/0123456789abcdef0123456789abcdef/complete");
+  ASSERT_OK(complete);
+  EXPECT_EQ(complete->route->pattern, "/v1/uploads/{upload}/complete");
+  auto object = router.Find("POST", "/v1/uploads/acme/complete");
+  ASSERT_OK(object);
+  EXPECT_EQ(object->route->pattern, "/v1/uploads/{partner}/{object}");
+  EXPECT_EQ(object->path.at("object"), "complete");
+  EXPECT_FALSE(router.Find("GET", "/v1/uploads/..%2Fetc").ok());
+}
+
+}  // namespace
+}  // namespace cairn::server
