@@ -123,6 +123,13 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/partners", {401, 403, 403, 403, 200}},
       {"GET", "/v1/principals", {401, 403, 403, 403, 200}},
       {"GET", "/v1/schedules", {401, 403, 403, 403, 200}},
+      // Resumable uploads: opened by who may deposit to the partner; an upload that is not the
+      // caller's (here: none at all) is 404 to everyone.
+      {"POST", "/v1/uploads/acme/fresh", {401, 201, 201, 403, 201}},
+      {"POST", "/v1/uploads/beta/planted", {401, 403, 403, 403, 201}},
+      {"GET", "/v1/uploads/0123456789abcdef0123456789abcdef", {401, 404, 404, 404, 404}},
+      {"POST", "/v1/uploads/0123456789abcdef0123456789abcdef/complete", {401, 404, 404, 404, 404}},
+      {"DELETE", "/v1/uploads/0123456789abcdef0123456789abcdef", {401, 404, 404, 404, 404}},
   };
   std::vector<std::string> tokens = {""};
   for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));
