@@ -122,7 +122,7 @@ Result<ApiResponse> PutPart(UploadStore& store, const ApiRequest& r) {
 }
 
 // The answer for the version an interrupted completion of `u` stored, when it did: found by
-// its ingestion event, whose detail names `archive` (a path unique to the upload).
+// its ingestion event, whose detail names the upload ("upload ID", as DepositArchive labels it).
 Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const Upload& u,
                                                  const std::string& archive) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
@@ -133,7 +133,8 @@ Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const 
   CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> events,
                          repository->catalog().ListEvents(filter));
   for (const proto::Event& e : events) {
-    if (e.detail().find(" " + archive + ";") == std::string::npos) continue;
+    (void)archive;
+    if (e.detail().find(" upload " + u.id + ";") == std::string::npos) continue;
     CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, repository->catalog().GetVersion(
                                                     u.partner, u.object, e.version(), false));
     nlohmann::json out;

@@ -52,28 +52,32 @@ nlohmann::json Receipt::ToJson() const {
 }
 
 Result<Receipt> Receipt::FromJson(const nlohmann::json& j) {
+  // partner, object and version are required; the rest may be absent (a receipt recovered by a
+  // server after a crash carries fewer figures).
   try {
     Receipt r;
     r.partner = j.at("partner").get<std::string>();
     r.object = j.at("object").get<std::string>();
     r.version = j.at("version").get<uint32_t>();
-    r.source = j.at("source").get<std::string>();
-    r.source_kind = j.at("source_kind").get<std::string>();
-    r.files = j.at("files").get<uint64_t>();
-    r.bytes = j.at("bytes").get<uint64_t>();
-    r.bytes_stored = j.at("bytes_stored").get<uint64_t>();
-    r.blobs_reused = j.at("blobs_reused").get<uint64_t>();
-    for (const auto& [name, digest] : j.at("manifests").items()) {
+    r.source = j.value("source", "");
+    r.source_kind = j.value("source_kind", "");
+    r.files = j.value("files", uint64_t{0});
+    r.bytes = j.value("bytes", uint64_t{0});
+    r.bytes_stored = j.value("bytes_stored", uint64_t{0});
+    r.blobs_reused = j.value("blobs_reused", uint64_t{0});
+    const nlohmann::json manifests = j.value("manifests", nlohmann::json::object());
+    for (const auto& [name, digest] : manifests.items()) {
       r.manifest_digests.emplace_back(name, digest.at("sha256").get<std::string>());
     }
-    r.cairn_added_sha256_manifest = j.at("cairn_added_sha256_manifest").get<bool>();
-    r.first_site = j.at("first_site").get<std::string>();
-    r.copies_wanted = j.at("copies_wanted").get<uint32_t>();
-    for (const nlohmann::json& c : j.at("copies")) {
+    r.cairn_added_sha256_manifest = j.value("cairn_added_sha256_manifest", false);
+    r.first_site = j.value("first_site", "");
+    r.copies_wanted = j.value("copies_wanted", uint32_t{0});
+    const nlohmann::json copies = j.value("copies", nlohmann::json::array());
+    for (const nlohmann::json& c : copies) {
       r.copies.push_back({c.at("site").get<std::string>(), c.at("ok").get<uint64_t>(),
                           c.at("pending").get<uint64_t>(), ""});
     }
-    r.warnings = j.at("warnings").get<std::vector<std::string>>();
+    r.warnings = j.value("warnings", std::vector<std::string>{});
     return r;
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("not a deposit receipt: ") + e.what());
