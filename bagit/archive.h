@@ -38,6 +38,11 @@ class ArchiveReader {
   // Opens `path` (format detected from content: tar, gzip-compressed tar, zip).
   // NotFound if absent; InvalidArgument if it is not a readable archive.
   static Result<std::unique_ptr<ArchiveReader>> Open(const std::string& path);
+  // Reads a stream (a pipe: a remote restore's download) from `fd`, which the caller keeps
+  // open until the reader is destroyed and then closes. No seeking: a tar, or a tar.gz.
+  // `name` stands for the stream in messages. InvalidArgument as Open when the first bytes are
+  // not an archive (or the stream ends before any).
+  static Result<std::unique_ptr<ArchiveReader>> OpenStream(int fd, const std::string& name);
   virtual ~ArchiveReader() = default;
 
   // Moves to the next entry and fills `entry`. Returns false at the end of the

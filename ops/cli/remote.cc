@@ -51,6 +51,7 @@ bool OfferedRemotely(const std::string& command) {
       "cairn",           "cairn version",      "cairn list",        "cairn show",
       "cairn usage",     "cairn events",       "cairn policy show", "cairn audit report",
       "cairn site list", "cairn partner list", "cairn partner add", "cairn deposit",
+      "cairn restore",
   };
   return kOffered.contains(command);
 }

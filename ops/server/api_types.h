@@ -55,8 +55,9 @@ struct ApiResponse {
   std::string body;
   std::string body_file;  // when set: this file is the body (streamed), removed once sent
   std::string filename;   // Content-Disposition: attachment; filename="..." when set
-  std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
-  std::string principal;               // for the access log: who asked ("-" when nobody)
+  std::map<std::string, std::string> headers;  // further headers ("X-Cairn-Restore")
+  std::chrono::milliseconds delay{0};          // wait this long before answering (failed logins)
+  std::string principal;                       // for the access log: who asked ("-" when nobody)
 };
 
 // The HTTP status for a failed library call: InvalidArgument 400, Unauthenticated 401,

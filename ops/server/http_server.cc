@@ -283,6 +283,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.set(http::field::content_type, answer.content_type);
     response_.set(http::field::cache_control, "no-store");
     response_.set("X-Request-Id", id);
+    for (const auto& [name, value] : answer.headers) response_.set(name, value);
     response_.body() = std::move(answer.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();

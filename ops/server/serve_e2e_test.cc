@@ -119,6 +119,10 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/audit/runs/999", {401, 403, 403, 404, 404}},
       {"GET", "/v1/sites", {401, 403, 403, 403, 200}},
       {"GET", "/v1/partners", {401, 403, 403, 403, 200}},
+      // Content: never an auditor's; another partner's, present or not, refused alike.
+      {"GET", "/v1/objects/acme/acme-box/content", {401, 200, 200, 403, 200}},
+      {"GET", "/v1/objects/beta/beta-secret-box/content", {401, 403, 403, 403, 200}},
+      {"GET", "/v1/objects/beta/secret-missing/content", {401, 403, 403, 403, 404}},
   };
   std::vector<std::string> tokens = {""};
   for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));
