@@ -170,7 +170,7 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
 // ---- against a server ----
 
 // Fills the parts of `r` only the server knows (the version, where files came from, bad copies
-// met, repairs queued) from its X-Cairn-Restore header, and checks that the bag received is the
+// met, repairs queued) from its X-Cairn-Restore trailer, and checks that the bag received is the
 // one it says it sent. `omitted`: bad copies the header only counts.
 Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& bag,
                           repo::RestoreReport* r, uint64_t* omitted) {
@@ -178,7 +178,7 @@ Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& ba
   if (!doc.is_object() || !doc.contains("version") || !doc.contains("payload_files") ||
       !doc.contains("payload_bytes") || !doc.contains("tag_files")) {
     return Status::Unavailable(
-        "the server did not describe the restore it sent (no X-Cairn-Restore header): the bag "
+        "the server did not describe the restore it sent (no X-Cairn-Restore trailer): the bag "
         "cannot be checked against it");
   }
   try {
@@ -216,7 +216,7 @@ Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& ba
     r->repairs_queued = doc.value("repairs_queued", 0u);
     *omitted = doc.value("problems_omitted", uint64_t{0});
   } catch (const nlohmann::json::exception& e) {
-    return Status::Unavailable(std::string("the server's X-Cairn-Restore header is malformed: ") +
+    return Status::Unavailable(std::string("the server's X-Cairn-Restore trailer is malformed: ") +
                                e.what());
   }
   return Status::OK();

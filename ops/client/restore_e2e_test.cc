@@ -1,8 +1,8 @@
 // `cairn --server URL restore`, end to end: the real cairn-testing serving a real repository over
 // TLS, the real cairn-testing restoring from it. The bag arrives as the local verb makes it (a
 // folder or a tar, the same --json and text), checked on arrival; an auditor and another
-// partner's depositor get nothing; a damaged copy on one site is read from the other; a
-// connection cut mid-way leaves nothing at DEST.
+// partner's depositor get nothing; a damaged copy on one site is read from the other; no good
+// copy at all cuts the server's stream short; a connection cut mid-way leaves nothing at DEST.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -263,6 +263,32 @@ TEST_F(RemoteRestoreTest, DamagedCopyOnOneSiteIsRestoredFromTheOther) {
       Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/again").string()});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_EQ(ReadTree(tmp_ / "remote/again/data"), ReadTree(tmp_ / "src-acme"));
+}
+
+TEST_F(RemoteRestoreTest, NoGoodCopyCutsTheStreamAndIsRecordedAsLocally) {
+  const std::string content = ReadFile(tmp_ / "src-acme/sub/b.bin");
+  FlipByte(BlobFile("a", content));
+  fs::remove(BlobFile("b", content));
+  for (const std::string dest : {"out", "out.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult r =
+        Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote" / dest).string()});
+    // The server had answered 200 when it met the file: it can only cut the stream short.
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("cut"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was left"), std::string::npos) << r.err;
+    ExpectNothingNamed(tmp_ / "remote", "out");
+  }
+  // Recorded as a local restore records it: the bad copies, a failed dissemination.
+  EXPECT_EQ(CopyStates("acme/acme-box", "data/sub/b.bin"), "a:corrupt b:missing");
+  CommandResult events = Cairn({"events", "acme/acme-box", "--json", "--type", "dissemination"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("failure"), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find("dora@acme"), std::string::npos) << events.out;
+  EXPECT_NE(server_.Log().find("cut after"), std::string::npos) << server_.Log();
+  // The server keeps serving. (beta's box shares the damaged file's blob: it cannot be restored.)
+  CommandResult list = Remote("t-dep-beta", {"usage", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
 }
 
 TEST_F(RemoteRestoreTest, CutConnectionLeavesNoDest) {

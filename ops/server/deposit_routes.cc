@@ -2,10 +2,12 @@
 // zip) streamed in the body, spooled by the server to the repository's tmp folder, then
 // deposited by the library's deposit of a serialized bag, as `cairn deposit PARTNER FILE --id
 // OBJECT --json` does; GET .../versions/{n}/content (or .../content, the latest), the version
-// restored as a tar, its summary in the X-Cairn-Restore header.
+// restored as a tar streamed while it is made, its summary in the X-Cairn-Restore trailer.
 #include <unistd.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
@@ -59,7 +61,7 @@ Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) 
 // must stay well under a client's limit (libcurl's is 100 KiB).
 constexpr size_t kMaxProblemsInHeader = 100;
 
-// The restore's outcome for the X-Cairn-Restore header (ASCII JSON on one line): what the
+// The restore's outcome for the X-Cairn-Restore trailer (ASCII JSON on one line): what the
 // client checks the bag against (files and bytes of the payload, tag files) and what the local
 // verb prints besides (where files came from, bad copies met, repairs queued).
 std::string RestoreSummary(const repo::RestoreReport& r) {
@@ -87,7 +89,11 @@ std::string RestoreSummary(const repo::RestoreReport& r) {
   return doc.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
 }
 
-// `cairn restore PARTNER/OBJECT[@vN] --format tar`, restored into REPO/tmp and sent from there.
+// `cairn restore PARTNER/OBJECT[@vN] --format tar`, sent as it is made: what can be refused
+// (access, an unknown object or version) is answered before the first byte; then the library's
+// restore writes the tar into the pipe the server sends from, each file verified before it goes
+// out (a bad copy is replaced by another site's, as locally), and its summary follows as the
+// X-Cairn-Restore trailer. A restore that fails mid-way cuts the answer (no last chunk).
 // Without {version}: the latest.
 Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r) {
   const std::string& partner = r.path.at("partner");
@@ -95,24 +101,34 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   repo::RestoreRequest request;
   request.partner = partner;
   request.object = r.path.at("object");
-  auto version = r.path.find("version");
-  request.version =
-      version == r.path.end() ? 0 : static_cast<uint32_t>(std::stoul(version->second));
-  request.dest = repo::repo_layout::DownloadSpoolPath(root, r.request_id);
+  std::optional<uint32_t> wanted;
+  if (auto version = r.path.find("version"); version != r.path.end()) {
+    wanted = static_cast<uint32_t>(std::stoul(version->second));
+  }
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::VersionInfo version,
+        repository->catalog().GetVersion(partner, request.object, wanted, /*with_files=*/false));
+    request.version = version.version;
+  }
   request.format = repo::RestoreFormat::kTar;
+  request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
+  request.spool_dir = repo::repo_layout::TmpDir(root);
+  request.dest = "a download (request " + r.request_id + ")";
   request.user = r.principal.name;
   request.agent_version = CAIRN_VERSION;
-  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  Result<repo::RestoreReport> report = repo::Restore(*repository, request);
-  if (!report.ok()) {
-    ::unlink(request.dest.c_str());
-    return report.status();
-  }
   ApiResponse answer;
   answer.content_type = "application/x-tar";
-  answer.body_file = request.dest;
-  answer.filename = report->bag_name + ".tar";
-  answer.headers["X-Cairn-Restore"] = RestoreSummary(*report);
+  answer.filename = request.stream_bag_name + ".tar";
+  answer.headers["Trailer"] = "X-Cairn-Restore";
+  answer.producer = [root, request](int fd) -> Result<std::map<std::string, std::string>> {
+    repo::RestoreRequest streamed = request;
+    streamed.stream_fd = fd;
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_ASSIGN_OR_RETURN(repo::RestoreReport report, repo::Restore(*repository, streamed));
+    return std::map<std::string, std::string>{{"X-Cairn-Restore", RestoreSummary(report)}};
+  };
   return answer;
 }
 
