@@ -256,6 +256,8 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return ReportError(Status::FromErrno(errno, "create", "a pipe"));
   }
+  // A larger pipe than the default 64 KiB: fewer switches between the two threads.
+  ::fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
   Result<client::ApiClient::StreamAnswer> answer = Status::Unavailable("not sent");
   bool reader_stopped = false;
   std::thread download([&] {
