@@ -209,4 +209,23 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(const std::string& pa
   return std::unique_ptr<ArchiveReader>(std::move(reader));
 }
 
+Result<std::unique_ptr<ArchiveReader>> ArchiveReader::OpenStream(int fd, const std::string& name) {
+  struct archive* a = archive_read_new();
+  if (a == nullptr) return Status::IOError("archive " + name + ": out of memory");
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open_fd(a, fd, kArchiveChunk) != ARCHIVE_OK) {
+    std::string msg = ArchiveError(a);
+    archive_read_free(a);
+    return Status::InvalidArgument("archive " + name + ": not a readable tar stream: " + msg);
+  }
+  auto reader = std::make_unique<LibArchiveReader>(name, a);
+  int first = reader->ReadFirstHeader();
+  if (first != ARCHIVE_OK && first != ARCHIVE_WARN && first != ARCHIVE_EOF) {
+    return Status::InvalidArgument(
+        "archive " + name + ": not a readable tar stream: " + ArchiveError(reader->handle()));
+  }
+  return std::unique_ptr<ArchiveReader>(std::move(reader));
+}
+
 }  // namespace cairn::bagit

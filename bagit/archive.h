@@ -38,6 +38,11 @@ class ArchiveReader {
   // Opens `path` (format detected from content: tar, gzip-compressed tar, zip).
   // NotFound if absent; InvalidArgument if it is not a readable archive.
   static Result<std::unique_ptr<ArchiveReader>> Open(const std::string& path);
+  // Reads a stream (a pipe: a remote restore's download) from `fd`, which the caller keeps
+  // open until the reader is destroyed and then closes. No seeking: a tar, or a tar.gz.
+  // `name` stands for the stream in messages. InvalidArgument as Open when the first bytes are
+  // not an archive (or the stream ends before any).
+  static Result<std::unique_ptr<ArchiveReader>> OpenStream(int fd, const std::string& name);
   virtual ~ArchiveReader() = default;
 
   // Moves to the next entry and fills `entry`. Returns false at the end of the
@@ -54,6 +59,13 @@ class ArchiveReader {
 class ArchiveWriter {
  public:
   static Result<std::unique_ptr<ArchiveWriter>> Create(const std::string& path, ArchiveFormat format);
+  // Writes the archive to `fd` (a pipe: a download being sent) as it is made, in blocks of up
+  // to 1 MiB; the caller keeps `fd` open until the writer is destroyed and then closes it.
+  // Finish() ends the archive (its end-of-archive blocks); a writer destroyed without Finish()
+  // writes nothing more, so that a reader never sees a complete archive. `name` stands for the
+  // stream in messages.
+  static Result<std::unique_ptr<ArchiveWriter>> CreateOnFd(int fd, const std::string& name,
+                                                           ArchiveFormat format);
   virtual ~ArchiveWriter() = default;  // without Finish(): the temp file is removed
   virtual Status AddDirectory(std::string_view path) = 0;
   // Starts a regular file member of `size` bytes; then WriteData() exactly `size` bytes.

@@ -28,9 +28,11 @@ std::string ParentDir(const std::string& path) {
 
 class LibArchiveWriter final : public ArchiveWriter {
  public:
+  // An empty `temp`: a stream onto `fd`, which the caller owns (CreateOnFd).
   LibArchiveWriter(std::string path, std::string temp, int fd, struct archive* a)
       : path_(std::move(path)),
         temp_(std::move(temp)),
+        stream_(temp_.empty()),
         fd_(fd),
         archive_(a),
         entry_(archive_entry_new()),
@@ -43,7 +45,8 @@ class LibArchiveWriter final : public ArchiveWriter {
       // is closed (archive_write_fail + free leaks them), so close it when that
       // is cheap. Closing pads an unfinished tar member with its missing bytes:
       // past a small remainder the archive is failed instead.
-      if (remaining_ <= kCheapCloseRemainder) {
+      // A stream gets nothing more: padding would make a cut archive look whole.
+      if (!stream_ && remaining_ <= kCheapCloseRemainder) {
         (void)archive_write_close(archive_);
       } else {
         archive_write_fail(archive_);
@@ -51,6 +54,7 @@ class LibArchiveWriter final : public ArchiveWriter {
       archive_write_free(archive_);
     }
     archive_entry_free(entry_);
+    if (stream_) return;
     if (fd_ >= 0) ::close(fd_);
     if (!finished_) ::unlink(temp_.c_str());
   }
@@ -88,6 +92,10 @@ class LibArchiveWriter final : public ArchiveWriter {
     if (archive_write_close(archive_) != ARCHIVE_OK) return WriteError("finish");
     archive_write_free(archive_);
     archive_ = nullptr;
+    if (stream_) {
+      finished_ = true;
+      return Status::OK();
+    }
     if (::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_);
     int rc = ::close(fd_);
     fd_ = -1;
@@ -146,6 +154,7 @@ class LibArchiveWriter final : public ArchiveWriter {
 
   std::string path_;
   std::string temp_;
+  bool stream_;
   int fd_;
   struct archive* archive_;
   struct archive_entry* entry_;
@@ -155,14 +164,9 @@ class LibArchiveWriter final : public ArchiveWriter {
   bool finished_ = false;
 };
 
-}  // namespace
 
-Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Create(const std::string& path,
-                                                             ArchiveFormat format) {
-  std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0) return Status::FromErrno(errno, "create archive", path);
-  ::fchmod(fd, 0644);
+// A libarchive writer of `format` onto `fd`; nullptr and the message in *error otherwise.
+struct archive* OpenWriter(int fd, ArchiveFormat format, std::string* error) {
   internal::ScopedUtf8Locale utf8;
   struct archive* a = archive_write_new();
   int rc = ARCHIVE_OK;
@@ -184,13 +188,37 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Create(const std::string& 
   if (rc == ARCHIVE_OK) rc = archive_write_open_fd(a, fd);
   if (rc != ARCHIVE_OK) {
     const char* msg = archive_error_string(a);
-    std::string text = msg != nullptr ? msg : "libarchive error";
+    *error = msg != nullptr ? msg : "libarchive error";
     archive_write_free(a);
+    return nullptr;
+  }
+  return a;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Create(const std::string& path,
+                                                             ArchiveFormat format) {
+  std::string temp = path + ".tmp-XXXXXX";
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) return Status::FromErrno(errno, "create archive", path);
+  ::fchmod(fd, 0644);
+  std::string error;
+  struct archive* a = OpenWriter(fd, format, &error);
+  if (a == nullptr) {
     ::close(fd);
     ::unlink(temp.c_str());
-    return Status::IOError("create archive " + path + ": " + text);
+    return Status::IOError("create archive " + path + ": " + error);
   }
   return std::unique_ptr<ArchiveWriter>(new LibArchiveWriter(path, temp, fd, a));
+}
+
+Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::CreateOnFd(int fd, const std::string& name,
+                                                                 ArchiveFormat format) {
+  std::string error;
+  struct archive* a = OpenWriter(fd, format, &error);
+  if (a == nullptr) return Status::IOError("create archive " + name + ": " + error);
+  return std::unique_ptr<ArchiveWriter>(new LibArchiveWriter(name, "", fd, a));
 }
 
 }  // namespace cairn::bagit

@@ -9,9 +9,9 @@
 #       deposited remotely (`cairn --server ... deposit P BAG --json`: a tar made on the fly,
 #       sent as a resumable upload in 32 MiB parts over 2 connections) against the local `cairn deposit P BAG --json` of the same bag into a repository
 #       of its own; both replicate to the second site. Target: remote / local <= 1.3.
-#       Then the version's content: `GET .../versions/1/content` (curl, a tar) against the
-#       local `cairn restore P/O OUT.tar`. (The CLI has no remote restore yet: the route is
-#       timed through curl.) Target: remote / local <= 1.3.
+#       Then the version restored to a folder: `cairn --server ... restore P/O OUT` (the server
+#       streams the tar while it restores it, the client checks every file on arrival) against
+#       the local `cairn restore P/O OUT` of the same version. Target: remote / local <= 1.3.
 #   (b) N clients (default 50), each a loop of curl requests for S seconds (default 60): list,
 #       show, and every 5th round a deposit of a small bag (a 3-file tar). Prints requests,
 #       failures (any answer but 2xx), p50 and p99 latency of list, show and deposit, and the
@@ -105,16 +105,14 @@ if ((do_2g)); then
   echo "remote deposit:     $t_remote s"
   echo "ratio remote / local deposit: $(calc "$t_remote / $t_local")  (target <= 1.3)"
   quiesce
-  timed t_restore "$cairn" --quiet --repo "$local_repo" restore bench/big "$workdir/local.tar"
+  timed t_restore "$cairn" --quiet --repo "$local_repo" restore bench/big "$workdir/local-out"
   quiesce
-  API_OUT="$workdir/remote.tar" timed t_download api /v1/objects/bench/big/versions/1/content \
-    >"$workdir/download.status"
-  [[ $(cut -d' ' -f1 "$workdir/download.status") == 200 ]] ||
-    { echo "the content route answered $(cat "$workdir/download.status")" >&2; exit 1; }
-  echo "local restore to a tar:        $t_restore s"
-  echo "remote content (curl, a tar):  $t_download s"
-  echo "ratio remote / local restore: $(calc "$t_download / $t_restore")  (target <= 1.3)"
-  rm -rf "$workdir/bag" "$workdir/local.tar" "$workdir/remote.tar" "$local_repo"
+  timed t_remote_restore remote --quiet restore bench/big "$workdir/remote-out"
+  [[ -f "$workdir/remote-out/bagit.txt" ]] || { echo "the remote restore made no bag" >&2; exit 1; }
+  echo "local restore to a folder:   $t_restore s"
+  echo "remote restore to a folder:  $t_remote_restore s"
+  echo "ratio remote / local restore: $(calc "$t_remote_restore / $t_restore")  (target <= 1.3)"
+  rm -rf "$workdir/bag" "$workdir/local-out" "$workdir/remote-out" "$local_repo"
 fi
 
 if ((do_load)); then

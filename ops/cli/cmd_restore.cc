@@ -1,19 +1,33 @@
 // `cairn restore PARTNER/OBJECT[@vN] DEST`: rebuilds a deposited bag exactly as
-// it was deposited, from whichever site holds a good copy of each file.
+// it was deposited, from whichever site holds a good copy of each file. Against a server
+// (--server), the bag is downloaded as a tar stream and checked on arrival
+// (repo/restore/restore_receive.h) into the same kinds of output.
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
+#include "bagit/archive.h"
+#include "bagit/fd_io.h"
 #include "bagit/report.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
+#include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
 #include "repo/restore/restore.h"
+#include "repo/restore/restore_receive.h"
 
 namespace cairn::cli {
 namespace {
@@ -101,6 +115,35 @@ void PrintProblemsBySite(const repo::RestoreReport& r) {
   }
 }
 
+// Prints a failed restore as the verb does and returns its exit code: 1 when some file has no
+// good copy or the bag disagrees with itself (Corruption), else 2.
+int ReportRestoreError(const Status& s, const RestoreFlags& f, int flushed) {
+  if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
+  std::cerr << "cairn: " << s.ToString() << "\n";
+  // No good copy of some file, or a catalog that disagrees with the bag: a
+  // problem found.
+  return ExitWorst(s.IsCorruption() ? kExitProblems : kExitCannotRun, flushed);
+}
+
+// Prints a restore's outcome (--json, or the text lines and the copies skipped on stderr).
+void PrintRestored(const repo::RestoreReport& r, const RestoreFlags& f, const Globals& g) {
+  if (f.json) {
+    std::cout << ReportJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+    return;
+  }
+  PrintProblemsBySite(r);
+  if (g.quiet) return;
+  std::cout << "restored " << r.partner << "/" << r.object << "@v" << r.version << " to " << r.dest
+            << " (" << repo::RestoreFormatName(r.format) << "): " << r.payload_files
+            << " payload files, " << r.payload_bytes << " bytes (" << HumanBytes(r.payload_bytes)
+            << "), " << r.tag_files << " tag files\n";
+  for (const auto& [site, n] : r.files_from_site) {
+    std::cout << "  " << n << " files read from site " << site << "\n";
+  }
+  if (r.repairs_queued) std::cout << "  " << r.repairs_queued << " repair jobs queued\n";
+}
+
 int RunRestore(const RestoreFlags& f, const Globals& g) {
   repo::RestoreRequest req;
   Status parsed = repo::ParseObjectRef(f.ref, &req.partner, &req.object, &req.version);
@@ -119,33 +162,163 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   repo::EventsFlushed events;  // the dissemination event, the bad copies met
   auto report = repo::Restore(*repository.value(), req, &events);
   const int flushed = ReportEventsFlushed(events);
-  if (!report.ok()) {
-    const Status& s = report.status();
-    if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
-    std::cerr << "cairn: " << s.ToString() << "\n";
-    // No good copy of some file, or a catalog that disagrees with the bag: a
-    // problem found.
-    return ExitWorst(s.IsCorruption() ? kExitProblems : kExitCannotRun, flushed);
-  }
-  const repo::RestoreReport& r = report.value();
-  if (f.json) {
-    std::cout << ReportJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
-    return flushed;
-  }
-  PrintProblemsBySite(r);
-  if (g.quiet) return flushed;
-  std::cout << "restored " << r.partner << "/" << r.object << "@v" << r.version << " to " << r.dest
-            << " (" << repo::RestoreFormatName(r.format) << "): " << r.payload_files
-            << " payload files, " << r.payload_bytes << " bytes (" << HumanBytes(r.payload_bytes)
-            << "), " << r.tag_files << " tag files\n";
-  for (const auto& [site, n] : r.files_from_site) {
-    std::cout << "  " << n << " files read from site " << site << "\n";
-  }
-  if (r.repairs_queued) std::cout << "  " << r.repairs_queued << " repair jobs queued\n";
+  if (!report.ok()) return ReportRestoreError(report.status(), f, flushed);
+  PrintRestored(report.value(), f, g);
   return flushed;
 }
 
+// ---- against a server ----
+
+// Fills the parts of `r` only the server knows (the version, where files came from, bad copies
+// met, repairs queued) from its X-Cairn-Restore trailer, and checks that the bag received is the
+// one it says it sent. `omitted`: bad copies the header only counts.
+Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& bag,
+                          repo::RestoreReport* r, uint64_t* omitted) {
+  nlohmann::json doc = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("version") || !doc.contains("payload_files") ||
+      !doc.contains("payload_bytes") || !doc.contains("tag_files")) {
+    return Status::Unavailable(
+        "the server did not describe the restore it sent (no X-Cairn-Restore trailer): the bag "
+        "cannot be checked against it");
+  }
+  try {
+    const uint64_t files = doc["payload_files"], bytes = doc["payload_bytes"],
+                   tags = doc["tag_files"];
+    if (files != bag.payload_files || bytes != bag.payload_bytes || tags != bag.tag_files) {
+      return Status::Corruption(
+          "the bag received holds " + std::to_string(bag.payload_bytes) + " bytes in " +
+          std::to_string(bag.payload_files) + " payload files and " +
+          std::to_string(bag.tag_files) + " tag files, the server says it sent " +
+          std::to_string(bytes) + " bytes in " + std::to_string(files) + " payload files and " +
+          std::to_string(tags) + " tag files (rule restore.received-summary)");
+    }
+    r->version = doc["version"];
+    r->payload_files = bag.payload_files;
+    r->payload_bytes = bag.payload_bytes;
+    r->tag_files = bag.tag_files;
+    const nlohmann::json from = doc.value("files_from_site", nlohmann::json::object());
+    for (const auto& [site, n] : from.items()) {
+      r->files_from_site[site] = n.get<uint64_t>();
+    }
+    for (const nlohmann::json& p : doc.value("problems", nlohmann::json::array())) {
+      repo::CopyProblem problem;
+      problem.path = p.value("path", "");
+      problem.sha256 = p.value("sha256", "");
+      problem.tag_file = p.value("tag_file", false);
+      problem.site = p.value("site", "");
+      const std::string outcome = p.value("outcome", "");
+      problem.outcome = outcome == "missing"       ? repo::CopyOutcome::kMissing
+                        : outcome == "unavailable" ? repo::CopyOutcome::kUnavailable
+                                                   : repo::CopyOutcome::kCorrupt;
+      problem.detail = p.value("detail", "");
+      r->problems.push_back(std::move(problem));
+    }
+    r->repairs_queued = doc.value("repairs_queued", 0u);
+    *omitted = doc.value("problems_omitted", uint64_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Unavailable(std::string("the server's X-Cairn-Restore trailer is malformed: ") +
+                               e.what());
+  }
+  return Status::OK();
+}
+
+// Downloads the bag through a pipe: libcurl writes what arrives into it from a thread of its
+// own, the receiver reads it as a tar stream here, so that neither side ever holds more than a
+// pipe's and a chunk's worth. The receiver stopping (a bad file) closes the pipe, which abandons
+// the transfer.
+int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
+  repo::RestoreReport r;
+  Status parsed = repo::ParseObjectRef(f.ref, &r.partner, &r.object, &r.version);
+  if (!parsed.ok()) return ReportError(parsed);
+  if (!f.site.empty()) {
+    return ReportError(
+        Status::NotSupported("--site against a server: the server chooses the copies to read"));
+  }
+  auto format = ChooseFormat(f);
+  if (!format.ok()) return ReportError(format.status());
+  r.format = format.value();
+  r.dest = f.dest;
+  r.bag_name = r.format == repo::RestoreFormat::kDir
+                   ? boost::filesystem::path(f.dest).filename().string()
+                   : repo::BagNameForArchive(f.dest);
+  const std::string what = "restore " + f.ref;
+  auto api = ConnectServer(g);
+  if (!api.ok()) return ReportError(api.status());
+  // Checks DEST (absent, its parent present) before anything is downloaded.
+  auto out = repo::CreateRestoreOutput(f.dest, r.format, r.bag_name);
+  if (!out.ok()) return ReportRestoreError(out.status().WithContext(what), f, 0);
+
+  std::string path =
+      "/v1/objects/" + client::PercentEncode(r.partner) + "/" + client::PercentEncode(r.object);
+  if (r.version) path += "/versions/" + std::to_string(r.version);
+  path += "/content";
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return ReportError(Status::FromErrno(errno, "create", "a pipe"));
+  }
+  // A larger pipe than the default 64 KiB: fewer switches between the two threads.
+  ::fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
+  Result<client::ApiClient::StreamAnswer> answer = Status::Unavailable("not sent");
+  bool reader_stopped = false;
+  std::thread download([&] {
+    // The pipe's reader may stop early: a write then fails with EPIPE instead of killing us.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    answer = (*api)->GetStream(path, [&](std::string_view chunk) -> Status {
+      int err = WriteFull(pipe_fds[1], std::as_bytes(std::span(chunk.data(), chunk.size())));
+      if (err == EPIPE) reader_stopped = true;
+      return err ? Status::FromErrno(err, "write", "the download pipe") : Status::OK();
+    });
+    ::close(pipe_fds[1]);
+  });
+  Result<repo::ReceivedBag> bag = Status::Unavailable("nothing received");
+  {
+    auto reader = bagit::ArchiveReader::OpenStream(pipe_fds[0], "the server's answer");
+    if (reader.ok()) {
+      bag = repo::ReceiveBag(**reader, **out, "download from " + (*api)->url());
+      // What follows the tar's end (padding) is read too: closing the pipe early would cut a
+      // transfer that went well.
+      if (bag.ok()) {
+        char sink[64 * 1024];
+        while (::read(pipe_fds[0], sink, sizeof sink) > 0) {
+        }
+      }
+    } else {
+      bag = reader.status();
+    }
+  }
+  ::close(pipe_fds[0]);
+  download.join();
+  // The first cause: a refusal or a cut transfer, unless the receiver stopped it.
+  Status failed;
+  if (!bag.ok() && reader_stopped) {
+    failed = bag.status();
+  } else if (!answer.ok()) {
+    failed = answer.status();
+  } else if (!bag.ok()) {
+    failed = bag.status();
+  }
+  uint64_t omitted = 0;
+  if (failed.ok()) {
+    auto header = answer->headers.find("x-cairn-restore");
+    failed = ApplyServerSummary(header == answer->headers.end() ? "" : header->second, *bag, &r,
+                                &omitted);
+  }
+  if (failed.ok()) failed = (*out)->Finish();
+  if (!failed.ok()) {
+    out->reset();  // removes what was written
+    return ReportRestoreError(failed.WithContext(what + " from " + (*api)->url() +
+                                                 " (nothing was left at " + f.dest + ")"),
+                              f, 0);
+  }
+  PrintRestored(r, f, g);
+  if (omitted && !f.json) {
+    std::cerr << "warning: the server met " << omitted << " further bad or unreadable copies\n";
+  }
+  return kExitOk;
+}
 }  // namespace
 
 void RegisterRestore(CLI::App& app, Globals& g) {
@@ -180,7 +353,9 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "     error names the file; rule restore.catalog-disagrees)\n"
       "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");
-  cmd->callback([flags, &g] { g.exit_code = RunRestore(*flags, g); });
+  cmd->callback([flags, &g] {
+    g.exit_code = IsRemote(g) ? RunRestoreRemote(*flags, g) : RunRestore(*flags, g);
+  });
 }
 
 }  // namespace cairn::cli

@@ -86,6 +86,7 @@ bool OfferedRemotely(const std::string& command) {
       "cairn audit schedule list",
       "cairn audit schedule remove",
       "cairn policy set",
+      "cairn restore",
   };
   return kOffered.contains(command);
 }

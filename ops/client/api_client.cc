@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 
@@ -292,6 +293,82 @@ Result<std::string> ApiClient::SendRaw(const std::string& method, const std::str
   if (x.code != CURLE_OK) return Unreachable(options_.url, x);
   if (x.status < 200 || x.status >= 300) return StatusFromAnswer(x.status, x.answer);
   return std::move(x.answer);
+}
+
+Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
+                                                     const BodySink& sink) {
+  curl_slist* headers = static_cast<curl_slist*>(Prepare(options_.url + path, {}));
+  CURL* curl = static_cast<CURL*>(curl_);
+  struct Target {
+    CURL* curl;
+    const BodySink* sink;
+    StreamAnswer answer;
+    bool checked = false;  // the status was looked at
+    bool passing = false;  // a 2xx: the body goes to the sink
+    std::string error_body;
+    Status failed;
+  } target{curl, &sink, {}, false, false, {}, Status::OK()};
+  auto header = +[](char* data, size_t size, size_t n, void* arg) -> size_t {
+    auto* t = static_cast<Target*>(arg);
+    std::string line(data, size * n);
+    if (line.starts_with("HTTP/")) t->answer.headers.clear();  // a 100 Continue, then the answer
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      size_t start = line.find_first_not_of(' ', colon + 1);
+      std::string value = start == std::string::npos ? "" : line.substr(start);
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+      t->answer.headers[name] = value;
+    }
+    return size * n;
+  };
+  auto write = +[](char* data, size_t size, size_t n, void* arg) -> size_t {
+    auto* t = static_cast<Target*>(arg);
+    if (!t->checked) {
+      t->checked = true;
+      curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->answer.status);
+      t->passing = t->answer.status >= 200 && t->answer.status < 300;
+    }
+    if (!t->passing) {
+      if (t->error_body.size() < (1 << 20)) t->error_body.append(data, size * n);
+      return size * n;
+    }
+    Status s = (*t->sink)(std::string_view(data, size * n));
+    if (!s.ok()) {
+      t->failed = s;
+      return 0;  // abandons the transfer
+    }
+    return size * n;
+  };
+  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &target);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &target);
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (!target.failed.ok()) return target.failed;
+  if (!target.checked) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &target.answer.status);
+  const long status = target.answer.status;
+  if (status != 0 && (status < 200 || status >= 300)) {
+    Status refused = StatusFromAnswer(status, target.error_body);
+    nlohmann::json doc = nlohmann::json::parse(target.error_body, nullptr, false);
+    if (doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
+        doc["error"].value("code", "") == "Corruption") {
+      return Status::Corruption(refused.message());
+    }
+    return refused;
+  }
+  if (code != CURLE_OK) {
+    std::string why = error[0] ? error : curl_easy_strerror(code);
+    if (status == 0) return Status::Unavailable("cannot reach " + options_.url + ": " + why);
+    return Status::Unavailable("the answer to " + path + " from " + options_.url +
+                               " was cut before its end: " + why);
+  }
+  return target.answer;
 }
 
 }  // namespace cairn::client

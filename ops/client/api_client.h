@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bagit/status.h"
@@ -91,6 +92,19 @@ class ApiClient {
   // Another client of the same server with the same token (its own connection): for requests
   // sent in parallel.
   Result<std::unique_ptr<ApiClient>> Clone() const { return Create(options_); }
+  // The answer to GetStream: its status and headers (names in lower case).
+  struct StreamAnswer {
+    long status = 0;
+    std::map<std::string, std::string> headers;
+  };
+  // Receives the body of a 2xx answer chunk by chunk; an error abandons the transfer.
+  using BodySink = std::function<Status(std::string_view chunk)>;
+
+  // GET `path`, the body of a 2xx answer handed to `sink` as it arrives (never held whole).
+  // Other answers are the Status as GetJson (a JSON error whose code is "Corruption" stays
+  // Corruption). An error of `sink` is returned as is; a transfer that ends before the whole
+  // body arrived (a cut connection, a stream the server abandoned) is Unavailable "... cut".
+  Result<StreamAnswer> GetStream(const std::string& path, const BodySink& sink);
 
   // The server's base URL as given (for messages).
   const std::string& url() const { return options_.url; }

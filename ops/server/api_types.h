@@ -71,6 +71,12 @@ struct ApiResponse {
   std::string body;
   std::string body_file;  // when set: this file is the body (streamed), removed once sent
   std::string filename;   // Content-Disposition: attachment; filename="..." when set
+  std::map<std::string, std::string> headers;  // further headers ("X-Cairn-Restore")
+  // A body made while it is sent (a restore): run on a thread of its own, never an io thread, it
+  // writes the body to `fd` (a pipe the server sends from, chunked) and returns the trailer
+  // fields to send after it. An error cuts the answer short (no last chunk) so that the client
+  // cannot take it for whole. The server closes `fd` once it returns.
+  std::function<Result<std::map<std::string, std::string>>(int fd)> producer;
   std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
   std::string principal;               // for the access log: who asked ("-" when nobody)
 };

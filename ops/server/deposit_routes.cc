@@ -1,10 +1,13 @@
 // Content in and out: POST /v1/deposits/{partner}/{object}, a serialized bag (tar, tar.gz or
 // zip) streamed in the body, spooled by the server to the repository's tmp folder, then
 // deposited by the library's deposit of a serialized bag, as `cairn deposit PARTNER FILE --id
-// OBJECT --json` does; GET .../versions/{n}/content, the version restored as a tar.
+// OBJECT --json` does; GET .../versions/{n}/content (or .../content, the latest), the version
+// restored as a tar streamed while it is made, its summary in the X-Cairn-Restore trailer.
 #include <unistd.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
@@ -31,30 +34,79 @@ Result<ApiResponse> DepositUpload(const std::string& root, const ApiRequest& r) 
                         "upload " + r.request_id);
 }
 
-// `cairn restore PARTNER/OBJECT@vN --format tar`, restored into REPO/tmp and sent from there.
+// Most bad copies a restore's summary header names one by one (the rest are counted): a header
+// must stay well under a client's limit (libcurl's is 100 KiB).
+constexpr size_t kMaxProblemsInHeader = 100;
+
+// The restore's outcome for the X-Cairn-Restore trailer (ASCII JSON on one line): what the
+// client checks the bag against (files and bytes of the payload, tag files) and what the local
+// verb prints besides (where files came from, bad copies met, repairs queued).
+std::string RestoreSummary(const repo::RestoreReport& r) {
+  nlohmann::json problems = nlohmann::json::array();
+  for (size_t i = 0; i < r.problems.size() && i < kMaxProblemsInHeader; ++i) {
+    const repo::CopyProblem& p = r.problems[i];
+    problems.push_back({{"path", p.path},
+                        {"sha256", p.sha256},
+                        {"tag_file", p.tag_file},
+                        {"site", p.site},
+                        {"outcome", repo::CopyOutcomeName(p.outcome)},
+                        {"detail", p.detail}});
+  }
+  nlohmann::json doc = {{"partner", r.partner},
+                        {"object", r.object},
+                        {"version", r.version},
+                        {"bag_name", r.bag_name},
+                        {"payload_files", r.payload_files},
+                        {"payload_bytes", r.payload_bytes},
+                        {"tag_files", r.tag_files},
+                        {"files_from_site", r.files_from_site},
+                        {"problems", problems},
+                        {"problems_omitted", r.problems.size() - problems.size()},
+                        {"repairs_queued", r.repairs_queued}};
+  return doc.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+}
+
+// `cairn restore PARTNER/OBJECT[@vN] --format tar`, sent as it is made: what can be refused
+// (access, an unknown object or version) is answered before the first byte; then the library's
+// restore writes the tar into the pipe the server sends from, each file verified before it goes
+// out (a bad copy is replaced by another site's, as locally), and its summary follows as the
+// X-Cairn-Restore trailer. A restore that fails mid-way cuts the answer (no last chunk).
+// Without {version}: the latest.
 Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r) {
   const std::string& partner = r.path.at("partner");
   CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kReadContent, partner));
   repo::RestoreRequest request;
   request.partner = partner;
   request.object = r.path.at("object");
-  request.version = static_cast<uint32_t>(std::stoul(r.path.at("version")));
-  request.dest = repo::repo_layout::DownloadSpoolPath(root, r.request_id);
-  request.dest_name = "download " + r.request_id + " by " + r.principal.name;
+  std::optional<uint32_t> wanted;
+  if (auto version = r.path.find("version"); version != r.path.end()) {
+    wanted = static_cast<uint32_t>(std::stoul(version->second));
+  }
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::VersionInfo version,
+        repository->catalog().GetVersion(partner, request.object, wanted, /*with_files=*/false));
+    request.version = version.version;
+  }
   request.format = repo::RestoreFormat::kTar;
+  request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
+  request.spool_dir = repo::repo_layout::TmpDir(root);
+  request.dest = "a download (request " + r.request_id + ")";
   request.user = r.principal.name;
   request.role = std::string(RoleName(r.principal.role));
   request.agent_version = CAIRN_VERSION;
-  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  Result<repo::RestoreReport> report = repo::Restore(*repository, request);
-  if (!report.ok()) {
-    ::unlink(request.dest.c_str());
-    return report.status();
-  }
   ApiResponse answer;
   answer.content_type = "application/x-tar";
-  answer.body_file = request.dest;
-  answer.filename = report->bag_name + ".tar";
+  answer.filename = request.stream_bag_name + ".tar";
+  answer.headers["Trailer"] = "X-Cairn-Restore";
+  answer.producer = [root, request](int fd) -> Result<std::map<std::string, std::string>> {
+    repo::RestoreRequest streamed = request;
+    streamed.stream_fd = fd;
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_ASSIGN_OR_RETURN(repo::RestoreReport report, repo::Restore(*repository, streamed));
+    return std::map<std::string, std::string>{{"X-Cairn-Restore", RestoreSummary(report)}};
+  };
   return answer;
 }
 
@@ -98,6 +150,9 @@ void AddDepositRoutes(Router& router, const std::string& root) {
   router.Add(std::move(deposit));
   router.Add({"GET", "/v1/objects/{partner}/{object}/versions/{version}/content",
               "one version of an object as a bag in a tar (as cairn restore --format tar)",
+              [root](const ApiRequest& r) { return VersionContent(root, r); }});
+  router.Add({"GET", "/v1/objects/{partner}/{object}/content",
+              "the latest version of an object as a bag in a tar (as cairn restore --format tar)",
               [root](const ApiRequest& r) { return VersionContent(root, r); }});
 }
 

@@ -1,15 +1,19 @@
 // Boost.Beast/Asio and OpenSSL: their exceptions and error codes stop in this file.
 #include "ops/server/http_server.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <csignal>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -43,6 +47,9 @@ struct ServerState {
   RequestHandler& handler;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> connections{0};
+  // Threads making a streamed body (ApiResponse::producer); shared with them, as one may outlive
+  // the server's state when its connection is abandoned at shutdown.
+  std::shared_ptr<std::atomic<size_t>> producers = std::make_shared<std::atomic<size_t>>(0);
   std::mutex mu;  // guards sessions and the output streams
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   uint64_t next_session = 0;
@@ -304,6 +311,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Answer(ApiResponse answer, const std::string& id, const std::string& method,
               const std::string& target, bool keep_alive) {
+    if (answer.producer) return StreamAnswer(std::move(answer), id, method, target, keep_alive);
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(answer.status));
@@ -311,6 +319,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.set(http::field::content_type, answer.content_type);
     response_.set(http::field::cache_control, "no-store");
     response_.set("X-Request-Id", id);
+    for (const auto& [name, value] : answer.headers) response_.set(name, value);
     response_.body() = std::move(answer.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
@@ -356,6 +365,138 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                       });
   }
 
+  // What a producer's thread hands back to the session: its outcome, set before the thread
+  // closes its end of the pipe (so that the session, at the pipe's end, finds it set).
+  struct Production {
+    std::mutex mu;
+    Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+  };
+
+  // Sends a body made while it is sent: the producer runs on a thread of its own and writes into
+  // a pipe; the pipe's bytes go out as chunks, then the last chunk with the producer's trailer.
+  // A producer that fails, or a client that goes away, ends the connection without the last
+  // chunk (and closes the pipe: the producer's next write fails and it stops).
+  void StreamAnswer(ApiResponse answer, const std::string& id, const std::string& method,
+                    const std::string& target, bool keep_alive) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      answer.producer = nullptr;
+      return Answer(ErrorResponse(500, "IOError", "cannot start the answer's stream", id), id,
+                    method, target, false);
+    }
+    ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);  // fewer wakeups; the default (64 KiB) also works
+    auto production = std::make_shared<Production>();
+    (*state_.producers)++;
+    std::thread([producer = std::move(answer.producer), fd = fds[1], production,
+                 producers = state_.producers] {
+      // The session may close its end early: a write then fails (EPIPE) instead of a signal.
+      sigset_t pipe_signal;
+      sigemptyset(&pipe_signal);
+      sigaddset(&pipe_signal, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+      Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+      try {
+        result = producer(fd);
+      } catch (const std::exception& e) {
+        result = Status::IOError(std::string("the answer's producer failed: ") + e.what());
+      }
+      {
+        std::lock_guard<std::mutex> lock(production->mu);
+        production->result = std::move(result);
+      }
+      ::close(fd);
+      (*producers)--;
+    }).detach();
+    production_ = production;
+    pipe_.emplace(stream_.get_executor(), fds[0]);
+    stream_log_ = {id, method, target, answer.principal};
+    streamed_ = 0;
+    stream_keep_alive_ = keep_alive;
+    stream_response_.emplace(static_cast<http::status>(answer.status), 11);
+    stream_response_->set(http::field::server, "cairn");
+    stream_response_->set(http::field::content_type, answer.content_type);
+    stream_response_->set(http::field::cache_control, "no-store");
+    stream_response_->set("X-Request-Id", id);
+    for (const auto& [name, value] : answer.headers) stream_response_->set(name, value);
+    if (!answer.filename.empty()) {
+      stream_response_->set(http::field::content_disposition,
+                            "attachment; filename=\"" + answer.filename + "\"");
+    }
+    stream_response_->chunked(true);
+    stream_response_->keep_alive(keep_alive);
+    stream_serializer_.emplace(*stream_response_);
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    http::async_write_header(stream_, *stream_serializer_,
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->StreamFailed("the client went away");
+                               self->PumpStream();
+                             });
+  }
+
+  void PumpStream() {
+    stream_buf_.resize(256 * 1024);
+    pipe_->async_read_some(net::buffer(stream_buf_), [self = this->shared_from_this()](
+                                                         beast::error_code ec, size_t n) {
+      if (ec == net::error::eof) return self->EndStream();
+      if (ec) return self->StreamFailed("the answer's pipe failed: " + ec.message());
+      self->streamed_ += n;
+      beast::get_lowest_layer(self->stream_).expires_after(self->state_.options.body_timeout);
+      net::async_write(self->stream_, http::make_chunk(net::buffer(self->stream_buf_.data(), n)),
+                       [self](beast::error_code ec, size_t) {
+                         if (ec) return self->StreamFailed("the client went away");
+                         self->PumpStream();
+                       });
+    });
+  }
+
+  // The pipe ended: the producer is done. Its trailer and the last chunk when it succeeded.
+  void EndStream() {
+    Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+    {
+      std::lock_guard<std::mutex> lock(production_->mu);
+      result = production_->result;
+    }
+    if (!result.ok()) return StreamFailed("abandoned: " + result.status().ToString());
+    trailer_.clear();
+    for (const auto& [name, value] : *result) trailer_.set(name, value);
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    net::async_write(stream_, http::make_chunk_last(trailer_),
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->LogStream("");
+                       self->EndStreamState();
+                       if (ec || !self->stream_keep_alive_) return self->Close();
+                       self->ReadHeader();
+                     });
+  }
+
+  // Ends the connection without the last chunk: the client sees a cut answer, never a whole one.
+  void StreamFailed(const std::string& why) {
+    LogStream(why);
+    EndStreamState();
+    Drop();
+  }
+
+  void LogStream(const std::string& why) {
+    int64_t ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    state_.Log(AccessLogLine(stream_log_.id, peer_,
+                             stream_log_.principal.empty() ? "-" : stream_log_.principal,
+                             stream_log_.method, stream_log_.target, 200, streamed_, ms),
+               /*access=*/true);
+    if (!why.empty()) {
+      state_.Log("cairn serve: request " + stream_log_.id + ": streamed answer cut after " +
+                     std::to_string(streamed_) + " bytes: " + why,
+                 false);
+    }
+  }
+
+  void EndStreamState() {
+    pipe_.reset();  // closes the read end: a producer still writing stops
+    stream_serializer_.reset();
+    stream_response_.reset();
+    production_.reset();
+  }
+
   void RemoveDownload() {
     if (download_.empty()) return;
     ::unlink(download_.c_str());
@@ -397,6 +538,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<http::response<http::empty_body>> continue_;    // "100 Continue" being sent
   http::response<http::string_body> response_;
   std::optional<net::steady_timer> delay_;
+  // A streamed answer (ApiResponse::producer).
+  struct StreamLog {
+    std::string id, method, target, principal;
+  } stream_log_;
+  std::shared_ptr<Production> production_;
+  std::optional<net::posix::stream_descriptor> pipe_;
+  std::optional<http::response<http::empty_body>> stream_response_;
+  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+  std::vector<char> stream_buf_;
+  http::fields trailer_;
+  uint64_t streamed_ = 0;
+  bool stream_keep_alive_ = false;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -567,6 +720,12 @@ Status RunServer(const ServerOptions& options, RequestHandler& handler) {
     poll();
     ioc.run();
     for (std::thread& t : workers) t.join();
+    // Producers of streamed answers whose connection ended stop at their next write; wait for
+    // them so that nothing they record is cut by the exit.
+    for (auto until = Clock::now() + options.shutdown_grace;
+         *state.producers > 0 && Clock::now() < until;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     state.Log("cairn serve: stopped", false);
     return Status::OK();
   } catch (const std::exception& e) {

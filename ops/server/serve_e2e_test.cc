@@ -130,6 +130,10 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/uploads/0123456789abcdef0123456789abcdef", {401, 404, 404, 404, 404}},
       {"POST", "/v1/uploads/0123456789abcdef0123456789abcdef/complete", {401, 404, 404, 404, 404}},
       {"DELETE", "/v1/uploads/0123456789abcdef0123456789abcdef", {401, 404, 404, 404, 404}},
+      // Content: never an auditor's; another partner's, present or not, refused alike.
+      {"GET", "/v1/objects/acme/acme-box/content", {401, 200, 200, 403, 200}},
+      {"GET", "/v1/objects/beta/beta-secret-box/content", {401, 403, 403, 403, 200}},
+      {"GET", "/v1/objects/beta/secret-missing/content", {401, 403, 403, 403, 404}},
   };
   std::vector<std::string> tokens = {""};
   for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));

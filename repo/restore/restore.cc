@@ -207,7 +207,9 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
     if (site.ok()) sites[name] = site.value();
   }
 
-  std::string bag_name = req.format == RestoreFormat::kDir
+  const bool stream = req.stream_fd >= 0;
+  std::string bag_name = stream ? req.stream_bag_name
+                         : req.format == RestoreFormat::kDir
                              ? boost::filesystem::path(req.dest).filename().string()
                              : BagNameForArchive(req.dest);
   std::vector<CopyProblem> list_problems;
@@ -215,7 +217,8 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
   RestoreRun run;
   std::unique_ptr<RestoreOutput> out;
   if (dropped.ok()) {
-    auto created = CreateRestoreOutput(req.dest, req.format, bag_name);
+    auto created = stream ? CreateStreamRestoreOutput(req.stream_fd, bag_name, req.spool_dir)
+                          : CreateRestoreOutput(req.dest, req.format, bag_name);
     if (!created.ok()) return created.status().WithContext(context);
     out = std::move(created).value();
     // Every payload file is checked against version.pb and manifest-sha256.txt

@@ -51,6 +51,13 @@ struct RestoreRequest {
   std::string site;  // empty: any site; else only this one
   RestoreFormat format = RestoreFormat::kDir;
   unsigned threads = 0;  // parallel file copies (0: 4)
+  // Instead of DEST: the bag as a tar written to this descriptor as it is made (a pipe `cairn
+  // serve` sends), its top folder `stream_bag_name`, files spooled in `spool_dir` until
+  // verified; `dest` then only names the receiver in the dissemination event. A failure leaves
+  // the tar unended (the reader can tell); the caller closes the descriptor.
+  int stream_fd = -1;
+  std::string stream_bag_name;
+  std::string spool_dir;
   // For the dissemination event.
   std::string user;
   std::string role = std::string(RoleName(Role::kOperator));  // user's

@@ -190,8 +190,9 @@ class SpoolTarget final : public FileTarget {
 
 class ArchiveOutput final : public RestoreOutput {
  public:
-  ArchiveOutput(std::string dest, std::string bag_name, std::unique_ptr<bagit::ArchiveWriter> w)
-      : dest_(std::move(dest)), bag_name_(std::move(bag_name)), writer_(std::move(w)) {}
+  ArchiveOutput(std::string spool_dir, std::string bag_name,
+                std::unique_ptr<bagit::ArchiveWriter> w)
+      : spool_dir_(std::move(spool_dir)), bag_name_(std::move(bag_name)), writer_(std::move(w)) {}
 
   Status Start() {
     CAIRN_RETURN_IF_ERROR(writer_->AddDirectory(bag_name_ + "/"));
@@ -212,8 +213,7 @@ class ArchiveOutput final : public RestoreOutput {
       dirs_.insert(dir);
     }
     files_.insert(path);
-    return std::unique_ptr<FileTarget>(
-        new SpoolTarget(this, bag_name_ + "/" + path, ParentOf(dest_)));
+    return std::unique_ptr<FileTarget>(new SpoolTarget(this, bag_name_ + "/" + path, spool_dir_));
   }
 
   Status Finish() override { return writer_->Finish(); }
@@ -237,7 +237,7 @@ class ArchiveOutput final : public RestoreOutput {
   }
 
  private:
-  std::string dest_;
+  std::string spool_dir_;  // where files too large for memory wait until verified
   std::string bag_name_;
   std::unique_ptr<bagit::ArchiveWriter> writer_;
   std::mutex mu_;        // files_, dirs_
@@ -332,7 +332,21 @@ Result<std::unique_ptr<RestoreOutput>> CreateRestoreOutput(const std::string& de
                             : format == RestoreFormat::kTgz ? bagit::ArchiveFormat::kTarGz
                                                             : bagit::ArchiveFormat::kZip;
   CAIRN_ASSIGN_OR_RETURN(auto writer, bagit::ArchiveWriter::Create(dest, af));
-  auto out = std::make_unique<ArchiveOutput>(dest, bag_name, std::move(writer));
+  auto out = std::make_unique<ArchiveOutput>(ParentOf(dest), bag_name, std::move(writer));
+  CAIRN_RETURN_IF_ERROR(out->Start());
+  return std::unique_ptr<RestoreOutput>(std::move(out));
+}
+
+Result<std::unique_ptr<RestoreOutput>> CreateStreamRestoreOutput(int fd,
+                                                                 const std::string& bag_name,
+                                                                 const std::string& spool_dir) {
+  if (bag_name.empty() || bag_name.find('/') != std::string::npos || bag_name == "." ||
+      bag_name == "..") {
+    return Status::InvalidArgument("restore: '" + bag_name + "' cannot be an archive's top folder");
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto writer, bagit::ArchiveWriter::CreateOnFd(fd, "the restore stream",
+                                                                       bagit::ArchiveFormat::kTar));
+  auto out = std::make_unique<ArchiveOutput>(spool_dir, bag_name, std::move(writer));
   CAIRN_RETURN_IF_ERROR(out->Start());
   return std::unique_ptr<RestoreOutput>(std::move(out));
 }

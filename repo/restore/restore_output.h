@@ -64,6 +64,15 @@ Result<std::unique_ptr<RestoreOutput>> CreateRestoreOutput(const std::string& de
                                                            RestoreFormat format,
                                                            const std::string& bag_name);
 
+// The output of a restore sent as it is made (`cairn serve`): the bag as a tar written to `fd`
+// (which the caller closes after destroying the output), every member below `bag_name`/, each
+// file spooled in `spool_dir` (memory, then an unnamed temp file) until verified so that only
+// verified bytes go out. Finish() ends the tar; an output destroyed without it leaves the tar
+// unended, so that the reader can tell.
+Result<std::unique_ptr<RestoreOutput>> CreateStreamRestoreOutput(int fd,
+                                                                 const std::string& bag_name,
+                                                                 const std::string& spool_dir);
+
 // The bag name an archive at `dest` should carry as its top folder (RFC 8493
 // section 4: the serialization's base name): "out/acme-7.tar.gz" -> "acme-7".
 std::string BagNameForArchive(const std::string& dest);

@@ -1,0 +1,325 @@
+// `cairn --server URL restore`, end to end: the real cairn-testing serving a real repository over
+// TLS, the real cairn-testing restoring from it. The bag arrives as the local verb makes it (a
+// folder or a tar, the same --json and text), checked on arrival; an auditor and another
+// partner's depositor get nothing; a damaged copy on one site is read from the other; no good
+// copy at all cuts the server's stream short; a connection cut mid-way leaves nothing at DEST.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/util/repo_fixture.h"
+#include "tests/util/serve_test_util.h"
+
+namespace cairn::testing {
+namespace {
+
+// A TCP relay on 127.0.0.1 in front of the server that closes both sides once `limit` bytes
+// went from the server to the client: a connection cut mid-download (TLS passes through it
+// untouched, so the client still verifies the server).
+class CuttingRelay {
+ public:
+  CuttingRelay(int server_port, uint64_t limit) : server_port_(server_port), limit_(limit) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener_, 4);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Relay(); });
+  }
+  ~CuttingRelay() {
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  uint64_t relayed() const { return relayed_; }
+
+ private:
+  void Relay() {
+    int client = ::accept(listener_, nullptr, nullptr);
+    if (client < 0) return;
+    int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(server_port_));
+    if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      char buf[16 * 1024];
+      pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      while (relayed_<limit_&& ::poll(fds, 2, 20000)> 0) {
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+          ssize_t n = ::read(client, buf, sizeof buf);
+          if (n <= 0 || ::write(server, buf, n) != n) break;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+          ssize_t n = ::read(server, buf, sizeof buf);
+          if (n <= 0) break;
+          size_t pass = static_cast<size_t>(std::min<uint64_t>(n, limit_ - relayed_));
+          if (::write(client, buf, pass) != static_cast<ssize_t>(pass)) break;
+          relayed_ += pass;
+        }
+      }
+    }
+    ::close(server);
+    ::close(client);
+  }
+
+  int server_port_;
+  uint64_t limit_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<uint64_t> relayed_{0};
+  std::thread thread_;
+};
+
+const std::vector<std::vector<std::string>> kRestorePrincipals = {
+    {"t-dep-acme", "dora@acme", "depositor", "acme"},
+    {"t-dep-beta", "bert@beta", "depositor", "beta"},
+    {"t-auditor", "audrey", "auditor", ""},
+};
+
+class RemoteRestoreTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("acme", MakeSourceFolder("acme").string(), "acme-box");
+    Deposit("beta", MakeSourceFolder("beta").string(), "beta-box");
+    certs_ = MakeTestCertificates(tmp_ / "tls");
+    ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
+    for (const std::vector<std::string>& p : kRestorePrincipals) {
+      std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
+      if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
+      CommandResult added = Cairn(args);
+      ASSERT_EQ(added.exit_code, 0) << added.err;
+      CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
+      ASSERT_EQ(made.exit_code, 0) << made.err;
+      tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
+    }
+    ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key},
+                              {"CAIRN_REPO=" + Root()}, tmp_ / "serve.log"))
+        << ReadFile(tmp_ / "serve.log");
+    fs::create_directories(tmp_ / "local");
+    fs::create_directories(tmp_ / "remote");
+  }
+
+  std::string Server(int port = 0) const {
+    return "https://127.0.0.1:" + std::to_string(port ? port : server_.port());
+  }
+
+  // cairn-testing ARGS against the server as `who`, with no repository to fall back on.
+  CommandResult Remote(const std::string& who, std::vector<std::string> args, int port = 0) {
+    args.insert(args.begin(), {"--server", Server(port), "--ca-file", certs_.ca});
+    return RunCairn(args, {"CAIRN_TOKEN=" + tokens_[who], "CAIRN_REPO="});
+  }
+
+  // No entry of `dir` starts with `name` (DEST, its hidden partial folder, a spool).
+  static void ExpectNothingNamed(const fs::path& dir, const std::string& name) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      EXPECT_NE(entry.path().filename().string().rfind(name, 0), 0u) << entry.path();
+    }
+  }
+
+  static nlohmann::json Parse(const std::string& text) {
+    return nlohmann::json::parse(text, nullptr, false);
+  }
+
+  TestCertificates certs_;
+  TestServer server_;
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(RemoteRestoreTest, FolderAndTarEqualTheLocalRestore) {
+  struct Case {
+    std::string ref, dest;
+    std::vector<std::string> extra;
+  };
+  const std::vector<Case> cases = {
+      {"acme/acme-box", "out", {"--json"}},
+      {"acme/acme-box@v1", "out-v1", {}},
+      {"acme/acme-box", "out.tar", {"--json"}},
+      {"acme/acme-box@v1", "bag-v1.tgz", {}},
+      {"acme/acme-box", "zipped", {"--format", "zip", "--json"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.ref + " " + c.dest);
+    std::vector<std::string> local_args = {"restore", c.ref, (tmp_ / "local" / c.dest).string()};
+    std::vector<std::string> remote_args = {"restore", c.ref, (tmp_ / "remote" / c.dest).string()};
+    local_args.insert(local_args.end(), c.extra.begin(), c.extra.end());
+    remote_args.insert(remote_args.end(), c.extra.begin(), c.extra.end());
+    CommandResult local = Cairn(local_args);
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    CommandResult remote = Remote("t-dep-acme", remote_args);
+    ASSERT_EQ(remote.exit_code, 0) << remote.out << remote.err;
+    const bool json = !c.extra.empty() && c.extra.back() == "--json";
+    if (json) {
+      nlohmann::json want = Parse(local.out), got = Parse(remote.out);
+      ASSERT_FALSE(got.is_discarded()) << remote.out;
+      EXPECT_EQ(got["dest"], (tmp_ / "remote" / c.dest).string());
+      want.erase("dest");
+      got.erase("dest");
+      EXPECT_EQ(got, want) << remote.out;
+    } else {
+      std::string text = local.out;
+      const std::string from = (tmp_ / "local").string(), to = (tmp_ / "remote").string();
+      text.replace(text.find(from), from.size(), to);
+      EXPECT_EQ(remote.out, text);
+    }
+    const fs::path l = tmp_ / "local" / c.dest, r = tmp_ / "remote" / c.dest;
+    if (fs::is_directory(l)) {
+      EXPECT_EQ(ReadTree(r), ReadTree(l));
+      EXPECT_EQ(Cairn({"bag", "validate", r.string()}).exit_code, 0);
+    } else {
+      const std::string top = c.dest.substr(0, c.dest.find('.'));
+      EXPECT_EQ(ReadArchive(r, top), ReadArchive(l, top));
+      EXPECT_FALSE(ReadArchive(r, top).empty());
+    }
+  }
+  // The download was recorded as the principal's dissemination.
+  CommandResult events = Cairn({"events", "acme/acme-box", "--json", "--type", "dissemination"});
+  EXPECT_NE(events.out.find("dora@acme"), std::string::npos) << events.out;
+}
+
+TEST_F(RemoteRestoreTest, RefusesAsTheLocalVerb) {
+  fs::create_directories(tmp_ / "remote/taken");
+  fs::create_directories(tmp_ / "local/taken");
+  struct Case {
+    std::string ref, dest;
+  };
+  for (const Case& c : std::vector<Case>{{"acme/acme-box", "taken"},
+                                         {"acme/acme-box@v9", "nine"},
+                                         {"acme/no-such-box", "none"}}) {
+    SCOPED_TRACE(c.ref + " " + c.dest);
+    CommandResult local = Cairn({"restore", c.ref, (tmp_ / "local" / c.dest).string()});
+    CommandResult remote =
+        Remote("t-dep-acme", {"restore", c.ref, (tmp_ / "remote" / c.dest).string(), "--json"});
+    EXPECT_NE(local.exit_code, 0);
+    EXPECT_EQ(remote.exit_code, local.exit_code) << remote.err;
+    EXPECT_EQ(Parse(remote.out)["ok"], false) << remote.out;
+    if (c.dest != "taken") ExpectNothingNamed(tmp_ / "remote", c.dest);
+  }
+  EXPECT_TRUE(fs::is_empty(tmp_ / "remote/taken"));
+}
+
+TEST_F(RemoteRestoreTest, AuditorAndOtherPartnersGetNothing) {
+  CommandResult auditor =
+      Remote("t-auditor", {"restore", "acme/acme-box", (tmp_ / "remote/a").string()});
+  EXPECT_EQ(auditor.exit_code, 2);
+  EXPECT_NE(auditor.err.find("PermissionDenied"), std::string::npos) << auditor.err;
+  HttpAnswer raw =
+      Fetch("GET", Server() + "/v1/objects/acme/acme-box/content", certs_.ca, tokens_["t-auditor"]);
+  EXPECT_EQ(raw.status, 403);
+  EXPECT_EQ(raw.body.find("alpha"), std::string::npos);
+
+  // Another partner's depositor: the same answer for an object that exists and one that does
+  // not, so nothing is learnt of what acme holds.
+  CommandResult held =
+      Remote("t-dep-beta", {"restore", "acme/acme-box", (tmp_ / "remote/b").string()});
+  CommandResult absent =
+      Remote("t-dep-beta", {"restore", "acme/nothing-here", (tmp_ / "remote/c").string()});
+  EXPECT_EQ(held.exit_code, 2);
+  EXPECT_EQ(absent.exit_code, held.exit_code);
+  EXPECT_NE(held.err.find("PermissionDenied"), std::string::npos) << held.err;
+  EXPECT_NE(absent.err.find("PermissionDenied"), std::string::npos) << absent.err;
+  for (const std::string& path :
+       {"/v1/objects/acme/acme-box/content", "/v1/objects/acme/acme-box/versions/1/content"}) {
+    HttpAnswer other = Fetch("GET", Server() + path, certs_.ca, tokens_["t-dep-beta"]);
+    EXPECT_TRUE(other.status == 403 || other.status == 404) << other.status;
+    EXPECT_EQ(other.body.find("alpha"), std::string::npos);
+  }
+  EXPECT_TRUE(fs::is_empty(tmp_ / "remote"));
+  // Beta restores its own.
+  CommandResult own =
+      Remote("t-dep-beta", {"restore", "beta/beta-box", (tmp_ / "remote/own").string()});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_EQ(ReadTree(tmp_ / "remote/own/data"), ReadTree(tmp_ / "src-beta"));
+}
+
+TEST_F(RemoteRestoreTest, DamagedCopyOnOneSiteIsRestoredFromTheOther) {
+  const std::string content = ReadFile(tmp_ / "src-acme/sub/b.bin");
+  FlipByte(BlobFile("a", content));
+  CommandResult r = Remote(
+      "t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/out.tar").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadArchive(tmp_ / "remote/out.tar", "out")["data/sub/b.bin"], content);
+  nlohmann::json report = Parse(r.out);
+  ASSERT_EQ(report["problems"].size(), 1u) << r.out;
+  EXPECT_EQ(report["problems"][0]["site"], "a");
+  EXPECT_EQ(report["problems"][0]["outcome"], "corrupt");
+  EXPECT_EQ(report["problems"][0]["path"], "data/sub/b.bin");
+  EXPECT_EQ(report["repairs_queued"], 1);
+  EXPECT_EQ(CopyStates("acme/acme-box", "data/sub/b.bin"), "a:corrupt b:ok");
+  // The text form names the site on stderr as the local verb does.
+  CommandResult text =
+      Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/again").string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(ReadTree(tmp_ / "remote/again/data"), ReadTree(tmp_ / "src-acme"));
+}
+
+TEST_F(RemoteRestoreTest, NoGoodCopyCutsTheStreamAndIsRecordedAsLocally) {
+  const std::string content = ReadFile(tmp_ / "src-acme/sub/b.bin");
+  FlipByte(BlobFile("a", content));
+  fs::remove(BlobFile("b", content));
+  for (const std::string dest : {"out", "out.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult r =
+        Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote" / dest).string()});
+    // The server had answered 200 when it met the file: it can only cut the stream short.
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("cut"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was left"), std::string::npos) << r.err;
+    ExpectNothingNamed(tmp_ / "remote", "out");
+  }
+  // Recorded as a local restore records it: the bad copies, a failed dissemination.
+  EXPECT_EQ(CopyStates("acme/acme-box", "data/sub/b.bin"), "a:corrupt b:missing");
+  CommandResult events = Cairn({"events", "acme/acme-box", "--json", "--type", "dissemination"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("failure"), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find("dora@acme"), std::string::npos) << events.out;
+  EXPECT_NE(server_.Log().find("cut after"), std::string::npos) << server_.Log();
+  // The server keeps serving. (beta's box shares the damaged file's blob: it cannot be restored.)
+  CommandResult list = Remote("t-dep-beta", {"usage", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+}
+
+TEST_F(RemoteRestoreTest, CutConnectionLeavesNoDest) {
+  // A version large enough to be cut well inside its payload.
+  const fs::path big = tmp_ / "src-big";
+  std::string bytes(6 << 20, '\0');
+  uint32_t x = 12345;
+  for (char& c : bytes) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  WriteFile(big / "big.bin", bytes);
+  WriteFile(big / "small.txt", "small\n");
+  Deposit("acme", big.string(), "big-box");
+  for (const std::string dest : {"cut", "cut.tar"}) {
+    SCOPED_TRACE(dest);
+    CuttingRelay relay(server_.port(), 2 << 20);
+    CommandResult r = Remote(
+        "t-dep-acme", {"restore", "acme/big-box", (tmp_ / "remote" / dest).string()}, relay.port());
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("cut"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was left"), std::string::npos) << r.err;
+    EXPECT_GT(relay.relayed(), 1u << 20);
+    ExpectNothingNamed(tmp_ / "remote", "cut");
+  }
+  // The server keeps serving; the rerun completes.
+  CommandResult again =
+      Remote("t-dep-acme", {"restore", "acme/big-box", (tmp_ / "remote/cut").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(ReadFile(tmp_ / "remote/cut/data/big.bin"), bytes);
+}
+
+}  // namespace
+}  // namespace cairn::testing
