@@ -108,6 +108,10 @@ int RunShow(const ShowFlags& f, const Globals& g) {
       partner, object, wanted_version ? std::optional(wanted_version) : std::nullopt, false);
   if (!chosen.ok()) return ReportError(chosen.status());
   const repo::VersionInfo& v = chosen.value();
+  if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
+    ReportError(withdrawn.WithContext("show"));
+    return kExitProblems;
+  }
   auto policy = catalog.EffectivePolicy(partner);
   if (!policy.ok()) return ReportError(policy.status());
   auto sites = catalog.ListSites();

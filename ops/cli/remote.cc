@@ -14,6 +14,8 @@ std::string ServerUrl(const Globals& g) {
   return env ? std::string(env) : std::string();
 }
 
+}  // namespace
+
 Result<std::string> Token(const Globals& g) {
   std::string token;
   if (!g.token_file.empty()) {
@@ -30,8 +32,6 @@ Result<std::string> Token(const Globals& g) {
   }
   return token;
 }
-
-}  // namespace
 
 bool IsRemote(const Globals& g) { return !ServerUrl(g).empty(); }
 

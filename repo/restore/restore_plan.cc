@@ -93,6 +93,9 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   CAIRN_ASSIGN_OR_RETURN(
       plan.version, catalog.GetVersion(partner, object,
                                        version == 0 ? std::nullopt : std::optional(version), true));
+  // A withdrawn version gives nothing back (issue 18), whoever asks.
+  CAIRN_RETURN_IF_ERROR(
+      catalog.RefuseIfWithdrawn(partner, object, plan.version.version).WithContext("restore"));
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   for (const SiteRecord& s : sites) plan.sites.push_back(s.name);
   if (!only_site.empty()) {
