@@ -93,6 +93,23 @@ void PrintPurge(const repo::PurgeReport& p) {
   for (const std::string& why : p.waiting) std::cout << "  waits: " << why << "\n";
 }
 
+// Against `cairn serve` (--server): the same verbs through /v1/withdrawals and /v1/holds; the
+// server knows the caller by its token, so --as is refused there. Prints the server's answer.
+int Remote(const Globals& g, const WithdrawFlags& f, const std::string& method,
+           const std::string& path, const nlohmann::json& body = nullptr) {
+  if (!f.as.empty()) {
+    return Refused(Status::InvalidArgument(
+        "--as is for the CLI on the server host; against a server the token says who you are"));
+  }
+  auto api = ConnectServer(g);
+  if (!api.ok()) return ReportError(api.status());
+  Result<nlohmann::json> answer =
+      method == "GET" ? (*api)->GetJson(path) : (*api)->PostJson(path, body);
+  if (!answer.ok()) return Refused(answer.status());
+  PrintJson(*answer);
+  return kExitOk;
+}
+
 // Opens the repository with the auditor verbs' clock ($CAIRN_FAKE_NOW in test builds).
 int WithRepo(const Globals& g, const std::function<int(repo::Repository&)>& fn) {
   auto repository = OpenRepositoryForAudit(g);
@@ -108,6 +125,14 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
   if (version) req.version = version;
   req.reason = f.reason;
   req.purge = f.purge;
+  if (IsRemote(g)) {
+    nlohmann::json body = {{"partner", req.partner},
+                           {"object", req.object},
+                           {"reason", req.reason},
+                           {"purge", req.purge}};
+    if (version) body["version"] = version;
+    return Remote(g, f, "POST", "/v1/withdrawals", body);
+  }
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -126,6 +151,9 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunApprove(const WithdrawFlags& f, const Globals& g) {
+  if (IsRemote(g))
+    return Remote(g, f, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/approve",
+                  nlohmann::json::object());
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -149,17 +177,22 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunCancel(const WithdrawFlags& f, const Globals& g) {
+  if (IsRemote(g))
+    return Remote(g, f, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel",
+                  nlohmann::json::object());
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
     Result<repo::WithdrawalRecord> w = repo::CancelWithdrawal(r, *who, f.id);
     if (!w.ok()) return Refused(w.status());
-    if (!g.quiet) std::cout << "withdrawal " << w->id << " of " << w->VersionName() << " cancelled\n";
+    if (!g.quiet)
+      std::cout << "withdrawal " << w->id << " of " << w->VersionName() << " cancelled\n";
     return static_cast<int>(kExitOk);
   });
 }
 
 int RunList(const WithdrawFlags& f, const Globals& g) {
+  if (IsRemote(g)) return Remote(g, f, "GET", "/v1/withdrawals");
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -211,8 +244,13 @@ int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
   std::string partner, object;
   uint32_t version = 0;
   Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &version);
-  if (parsed.ok() && version) parsed = Status::InvalidArgument("a hold is on a whole object: " + f.ref);
+  if (parsed.ok() && version)
+    parsed = Status::InvalidArgument("a hold is on a whole object: " + f.ref);
   if (!parsed.ok()) return Refused(parsed);
+  if (IsRemote(g)) {
+    return Remote(g, f, "POST", "/v1/holds",
+                  {{"partner", partner}, {"object", object}, {"reason", f.reason}});
+  }
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -231,6 +269,10 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
   uint32_t version = 0;
   Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &version);
   if (!parsed.ok()) return Refused(parsed);
+  if (IsRemote(g)) {
+    return Remote(g, f, "POST", "/v1/holds/" + partner + "/" + object + "/remove",
+                  nlohmann::json::object());
+  }
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -253,6 +295,7 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunHoldList(const WithdrawFlags& f, const Globals& g) {
+  if (IsRemote(g)) return Remote(g, f, "GET", "/v1/holds");
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
@@ -278,7 +321,7 @@ int RunHoldList(const WithdrawFlags& f, const Globals& g) {
     std::printf("%-5s %-32s %-8s %-24s %-20s %s\n", "ID", "OBJECT", "STATE", "ADDED BY", "ADDED",
                 "REASON");
     for (const repo::HoldRecord& h : *holds) {
-      std::string state = h.removed_micros      ? "removed"
+      std::string state = h.removed_micros                 ? "removed"
                           : h.removal_requested_by.empty() ? "on"
                                                            : "on*";
       std::printf("%-5lld %-32s %-8s %-24s %-20s %s\n", static_cast<long long>(h.id),
@@ -342,8 +385,8 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
   add->add_option("--reason", f->reason, "why (one line)")->required();
   AddAs(add, *f);
   add->callback([f, &g] { g.exit_code = RunHoldAdd(*f, g); });
-  CLI::App* remove = hold->add_subcommand(
-      "remove", "ask for a hold's removal; a second person's call removes it");
+  CLI::App* remove =
+      hold->add_subcommand("remove", "ask for a hold's removal; a second person's call removes it");
   remove->add_option("OBJECT", f->ref, "PARTNER/OBJECT")->required();
   AddAs(remove, *f);
   remove->callback([f, &g] { g.exit_code = RunHoldRemove(*f, g); });

@@ -52,7 +52,13 @@ bool OfferedRemotely(const std::string& command) {
       "cairn usage",     "cairn events",       "cairn policy show", "cairn audit report",
       "cairn site list", "cairn partner list", "cairn partner add", "cairn deposit",
   };
-  return kOffered.contains(command);
+  // Issue 18: governed withdrawal and legal holds (ops/cli/cmd_withdraw.cc).
+  static const std::set<std::string> kWithdrawal = {
+      "cairn withdraw request", "cairn withdraw approve", "cairn withdraw cancel",
+      "cairn withdraw list",    "cairn hold add",         "cairn hold remove",
+      "cairn hold list",
+  };
+  return kOffered.contains(command) || kWithdrawal.contains(command);
 }
 
 int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query) {

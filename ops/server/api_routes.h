@@ -23,6 +23,11 @@ void AddAdminRoutes(Router& router, const std::string& repo_root);
 // /v1/objects/{partner}/{object}/versions/{version}/content: a version as a tar.
 void AddDepositRoutes(Router& router, const std::string& repo_root);
 
+// Issue 18 (ops/server/withdraw_routes.cc): GET and POST /v1/withdrawals, POST
+// /v1/withdrawals/{id}/approve and /cancel, GET and POST /v1/holds, POST
+// /v1/holds/{partner}/{object}/remove.
+void AddWithdrawRoutes(Router& router, const std::string& repo_root);
+
 // Every route of the API.
 Router MakeApiRouter(const std::string& repo_root);
 

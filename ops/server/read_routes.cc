@@ -162,6 +162,7 @@ Router MakeApiRouter(const std::string& repo_root) {
   AddReadRoutes(router, repo_root);
   AddAdminRoutes(router, repo_root);
   AddDepositRoutes(router, repo_root);
+  AddWithdrawRoutes(router, repo_root);
   return router;
 }
 

@@ -277,8 +277,7 @@ class Catalog {
   Result<std::vector<WithdrawalRecord>> ListWithdrawals(const std::string& partner);
   // The approved (not cancelled) withdrawal of partner/object@version, or nullopt.
   Result<std::optional<WithdrawalRecord>> WithdrawalOf(const std::string& partner,
-                                                       const std::string& object,
-                                                       uint32_t version);
+                                                       const std::string& object, uint32_t version);
   // Writes the state, approval, cancellation, purge time and detail of `withdrawal` if its row
   // is still in state `expected` (compare and set: two approvers racing, one wins).
   // InvalidArgument naming the withdrawal and its state now when it is not. `events` (seq, id,
@@ -312,9 +311,9 @@ class Catalog {
   // Writes the removal request and removal of hold `hold.id` (the rules are the caller's).
   Status UpdateHold(const HoldRecord& hold);
   // Why restore and show refuse partner/object@version, or OK when it is not withdrawn:
-  // InvalidArgument "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)".
-  Status RefuseIfWithdrawn(const std::string& partner, const std::string& object,
-                           uint32_t version);
+  // InvalidArgument "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)". Version 0:
+  // the highest withdrawn version of the object (for an object whose versions are all purged).
+  Status RefuseIfWithdrawn(const std::string& partner, const std::string& object, uint32_t version);
 
   // --- what `cairn list` and `cairn show` print (catalog_inventory.cc) ---
   // Calls `fn` for each payload file of version row `version_id`, by path,

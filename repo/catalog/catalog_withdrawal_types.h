@@ -13,7 +13,14 @@ namespace cairn::repo {
 
 // requested -> withdrawn (approved) -> [purge only] purging <-> waiting-retention -> purged;
 // requested -> cancelled. A withdrawn (or later) version is refused to restore, show and list.
-enum class WithdrawalState { kRequested, kWithdrawn, kCancelled, kPurging, kWaitingRetention, kPurged };
+enum class WithdrawalState {
+  kRequested,
+  kWithdrawn,
+  kCancelled,
+  kPurging,
+  kWaitingRetention,
+  kPurged
+};
 
 std::string_view WithdrawalStateName(WithdrawalState state);
 std::optional<WithdrawalState> ParseWithdrawalState(std::string_view name);

@@ -2,8 +2,8 @@
 // purge_keys and holds, migration 8; issue 18). The rules are repo/withdraw/'s.
 #include <array>
 
-#include "repo/catalog/catalog.h"
 #include "bagit/time_text.h"
+#include "repo/catalog/catalog.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -49,9 +49,8 @@ constexpr std::string_view kHoldColumns =
     "removal_requested_role, removal_requested, removed_by, removed_role, removed";
 
 HoldRecord ReadHold(const sql::Stmt& s) {
-  return HoldRecord{s.Int(0),  s.Text(1), s.Text(2),  s.Text(3),  s.Text(4),
-                    s.Text(5), s.Int(6),  s.Text(7),  s.Text(8),  s.Int(9),
-                    s.Text(10), s.Text(11), s.Int(12)};
+  return HoldRecord{s.Int(0),  s.Text(1), s.Text(2), s.Text(3),  s.Text(4),  s.Text(5), s.Int(6),
+                    s.Text(7), s.Text(8), s.Int(9),  s.Text(10), s.Text(11), s.Int(12)};
 }
 
 Status RunInt(sql::Db& db, std::string_view query, int64_t value) {
@@ -83,9 +82,9 @@ bool IsWithdrawn(WithdrawalState state) {
 Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
   std::lock_guard lock(mu_);
   CAIRN_RETURN_IF_ERROR(GetPartner(w.partner).status());
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt open, db_.Prepare("SELECT id, state FROM withdrawals WHERE partner = ? AND "
-                                  "object = ? AND version = ? AND state <> 'cancelled'"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt open,
+                         db_.Prepare("SELECT id, state FROM withdrawals WHERE partner = ? AND "
+                                     "object = ? AND version = ? AND state <> 'cancelled'"));
   open.Bind(1, w.partner).Bind(2, w.object).Bind(3, static_cast<int64_t>(w.version));
   CAIRN_ASSIGN_OR_RETURN(bool found, open.Step());
   if (found) {
@@ -111,9 +110,8 @@ Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
 
 Result<WithdrawalRecord> Catalog::GetWithdrawal(int64_t id) {
   std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                         db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
-                                     " FROM withdrawals WHERE id = ?"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
+                                                     " FROM withdrawals WHERE id = ?"));
   stmt.Bind(1, id);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return Status::NotFound("no withdrawal " + std::to_string(id));
@@ -177,9 +175,8 @@ Status Catalog::UpdateWithdrawal(const WithdrawalRecord& w, WithdrawalState expe
   }
   tx.Rollback();
   CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord now, GetWithdrawal(w.id));
-  return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " +
-                                 now.VersionName() + " is " +
-                                 std::string(WithdrawalStateName(now.state)) + ", not " +
+  return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " + now.VersionName() +
+                                 " is " + std::string(WithdrawalStateName(now.state)) + ", not " +
                                  std::string(WithdrawalStateName(expected)));
 }
 
@@ -218,14 +215,13 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
         w.state == WithdrawalState::kPurged) {
       return Status::OK();
     }
-    return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " +
-                                   w.VersionName() + " is " +
-                                   std::string(WithdrawalStateName(w.state)) +
+    return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " + w.VersionName() +
+                                   " is " + std::string(WithdrawalStateName(w.state)) +
                                    ": only an approved withdrawal is purged");
   }
   if (!w.purge) {
-    return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " +
-                                   w.VersionName() + " keeps the bytes (asked without --purge)");
+    return Status::InvalidArgument("withdrawal " + std::to_string(w.id) + " of " + w.VersionName() +
+                                   " keeps the bytes (asked without --purge)");
   }
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt find,
@@ -248,9 +244,9 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
                     "JOIN blobs b ON b.sha256 = f.sha256 JOIN replicas r ON r.blob = f.sha256 "
                     "WHERE f.version_id = ?1 AND NOT EXISTS (SELECT 1 FROM files o WHERE "
                     "o.sha256 = f.sha256 AND o.version_id <> ?1)"));
-    CAIRN_ASSIGN_OR_RETURN(
-        sql::Stmt add, db_.Prepare("INSERT OR IGNORE INTO purge_keys (withdrawal_id, site_id, "
-                                   "key, sha256, size) VALUES (?, ?, ?, ?, ?)"));
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt add,
+                           db_.Prepare("INSERT OR IGNORE INTO purge_keys (withdrawal_id, site_id, "
+                                       "key, sha256, size) VALUES (?, ?, ?, ?, ?)"));
     tags.Bind(1, vid);
     for (;;) {
       CAIRN_ASSIGN_OR_RETURN(bool row, tags.Step());
@@ -276,9 +272,11 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
       add.Reset();
     }
     // The rows go, children first. A blob row goes when no file names it any more.
-    CAIRN_RETURN_IF_ERROR(RunInt(
-        db_, "DELETE FROM replicas WHERE tag_file_id IN (SELECT id FROM tag_files WHERE "
-             "version_id = ?)", vid));
+    CAIRN_RETURN_IF_ERROR(
+        RunInt(db_,
+               "DELETE FROM replicas WHERE tag_file_id IN (SELECT id FROM tag_files WHERE "
+               "version_id = ?)",
+               vid));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM tag_files WHERE version_id = ?", vid));
     CAIRN_RETURN_IF_ERROR(
         db_.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_blobs (sha256 TEXT PRIMARY KEY)"));
@@ -410,12 +408,25 @@ Status Catalog::UpdateHold(const HoldRecord& h) {
 
 Status Catalog::RefuseIfWithdrawn(const std::string& partner, const std::string& object,
                                   uint32_t version) {
-  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> w, WithdrawalOf(partner, object, version));
+  std::optional<WithdrawalRecord> w;
+  if (version == 0) {
+    std::lock_guard lock(mu_);
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt stmt,
+        db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
+                    " FROM withdrawals WHERE partner = ? AND object = ? AND state NOT IN "
+                    "('requested', 'cancelled') ORDER BY version DESC LIMIT 1"));
+    stmt.Bind(1, partner).Bind(2, object);
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) w = ReadWithdrawal(stmt);
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(w, WithdrawalOf(partner, object, version));
+  }
   if (!w) return Status::OK();
   return Status::InvalidArgument(
-      w->VersionName() + " is withdrawn since " + FormatUtc(w->approved_micros) +
-      " (withdrawal " + std::to_string(w->id) + ", " + std::string(WithdrawalStateName(w->state)) +
-      ": " + w->reason + ")");
+      w->VersionName() + " is withdrawn since " + FormatUtc(w->approved_micros) + " (withdrawal " +
+      std::to_string(w->id) + ", " + std::string(WithdrawalStateName(w->state)) + ": " + w->reason +
+      ")");
 }
 
 }  // namespace cairn::repo

@@ -42,7 +42,7 @@ struct VersionKey {
 
 struct VersionFolder {
   bool has_record = false;
-  bool has_tombstone = false;  // withdrawn (issue 18): bags/.../v<N>/WITHDRAWN
+  bool has_tombstone = false;                 // withdrawn (issue 18): bags/.../v<N>/WITHDRAWN
   std::map<std::string, uint64_t> tag_sizes;  // tag file name -> size on the site
 };
 
@@ -61,8 +61,7 @@ Result<SiteListing> ListSite(Site& site) {
   }));
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
     if (std::optional<layout::TagFileRef> dead = layout::ParseTombstoneKey(info.key)) {
-      listing.versions[VersionKey{dead->partner, dead->object, dead->version}].has_tombstone =
-          true;
+      listing.versions[VersionKey{dead->partner, dead->object, dead->version}].has_tombstone = true;
       return Status::OK();
     }
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
@@ -145,10 +144,10 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
       if (!w.ok() || w->partner != key.partner || w->object != key.object ||
           w->version != key.version) {
         // Never read the version back as if it were not withdrawn.
-        report.problems.push_back(key.Name() + ": " +
-                                  (w.ok() ? "tombstone names another version"
-                                          : w.status().message()) +
-                                  ": skipped, not restored");
+        report.problems.push_back(
+            key.Name() + ": " +
+            (w.ok() ? "tombstone names another version" : w.status().message()) +
+            ": skipped, not restored");
         continue;
       }
       if (partners.insert(key.partner).second) {

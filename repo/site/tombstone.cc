@@ -41,8 +41,8 @@ Result<WithdrawalRecord> ParseTombstone(std::string_view text, std::string_view 
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     size_t colon = line.find(": ");
     if (colon == std::string_view::npos) {
-      return Status::Corruption(std::string(where) + ": not a tombstone line: " +
-                                std::string(line.substr(0, 80)));
+      return Status::Corruption(std::string(where) +
+                                ": not a tombstone line: " + std::string(line.substr(0, 80)));
     }
     fields.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
   }

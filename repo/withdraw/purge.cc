@@ -39,8 +39,8 @@ Result<std::vector<std::string>> WriteTombstones(Repository& repo, const Withdra
   std::vector<std::string> pending;
   for (const SiteRecord& s : sites) {
     Result<Site*> site = repo.OpenSite(s.name);
-    Status written = site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text)
-                               : site.status();
+    Status written =
+        site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text) : site.status();
     if (!written.ok()) pending.push_back(s.name + ": " + written.message());
     CrashPoint("withdraw.tombstone-written");
   }
@@ -73,7 +73,8 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
   if (!untombstoned.empty()) {
     std::string why = "tombstone not written on " + Join(untombstoned) + "; nothing removed";
     CAIRN_RETURN_IF_ERROR(Record(catalog, w, w.state, why));
-    return Status::Unavailable("purge of " + w.VersionName() + " (" + PurgeOf(id) + ") waits: " + why);
+    return Status::Unavailable("purge of " + w.VersionName() + " (" + PurgeOf(id) +
+                               ") waits: " + why);
   }
   CrashPoint("withdraw.purge.tombstones-done");
   CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(id));
@@ -116,9 +117,9 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
   }
   lock.reset();
   if (!report.waiting.empty()) {
-    CAIRN_RETURN_IF_ERROR(Record(
-        catalog, w, locked ? WithdrawalState::kWaitingRetention : WithdrawalState::kPurging,
-        Join(report.waiting)));
+    CAIRN_RETURN_IF_ERROR(
+        Record(catalog, w, locked ? WithdrawalState::kWaitingRetention : WithdrawalState::kPurging,
+               Join(report.waiting)));
   } else {
     CAIRN_ASSIGN_OR_RETURN(std::vector<PurgeKey> left, catalog.ListPurgeKeys(id));
     if (left.empty()) {
@@ -131,8 +132,8 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
       fields.outcome = "success";
       fields.detail = PurgeOf(id) + ": purged; requested by " + w.requested_by + " (" +
                       w.requested_role + "), approved by " + w.approved_by + " (" +
-                      w.approved_role + "); " + std::to_string(report.keys_removed) +
-                      " keys, " + std::to_string(report.bytes_removed) +
+                      w.approved_role + "); " + std::to_string(report.keys_removed) + " keys, " +
+                      std::to_string(report.bytes_removed) +
                       " bytes removed in this run; reason: " + w.reason;
       CAIRN_RETURN_IF_ERROR(
           Record(catalog, w, WithdrawalState::kPurged, "", {NewEvent(kDeletion, fields)}));

@@ -28,8 +28,8 @@ Result<std::vector<std::string>> WriteTombstones(Repository& repo, const Withdra
 struct PurgeReport {
   WithdrawalRecord withdrawal;  // as it is after this run
   uint64_t keys_removed = 0;
-  uint64_t bytes_removed = 0;   // site bytes removed, every site counted
-  uint64_t blobs_kept = 0;      // found referenced again before removal: kept
+  uint64_t bytes_removed = 0;        // site bytes removed, every site counted
+  uint64_t blobs_kept = 0;           // found referenced again before removal: kept
   std::vector<std::string> waiting;  // what is left and why ("site s3: Object Lock ...")
 };
 

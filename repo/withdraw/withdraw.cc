@@ -44,9 +44,9 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
   }
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   if (policy.retention().forever()) {
-    return Status::InvalidArgument("refused: policy retention `forever` of partner " + partner +
-                                   " keeps " + name +
-                                   " for ever: it may be withdrawn (without --purge), never purged");
+    return Status::InvalidArgument(
+        "refused: policy retention `forever` of partner " + partner + " keeps " + name +
+        " for ever: it may be withdrawn (without --purge), never purged");
   }
   Result<VersionInfo> info = catalog.GetVersion(partner, object, version, false);
   if (!info.ok()) {
@@ -67,8 +67,7 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
 
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
                                            const WithdrawRequest& request) {
-  CAIRN_RETURN_IF_ERROR(
-      access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
+  CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(VersionInfo info, catalog.GetVersion(request.partner, request.object,
@@ -95,16 +94,17 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
   CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
   if (w.requested_by == who.name) {
-    return Status::PermissionDenied(
-        "refused: " + WithdrawalId(id) + " of " + w.VersionName() + " was requested by " + who.name +
-        ": a second person approves (another admin of partner " + w.partner +
-        ", or an operator)");
+    return Status::PermissionDenied("refused: " + WithdrawalId(id) + " of " + w.VersionName() +
+                                    " was requested by " + who.name +
+                                    ": a second person approves (another admin of partner " +
+                                    w.partner + ", or an operator)");
   }
   if (w.state != WithdrawalState::kRequested) {
-    return Status::InvalidArgument(WithdrawalId(id) + " of " + w.VersionName() + " is " +
-                                   std::string(WithdrawalStateName(w.state)) +
-                                   ": only a requested withdrawal is approved (`cairn withdraw run` "
-                                   "finishes an approved one)");
+    return Status::InvalidArgument(
+        WithdrawalId(id) + " of " + w.VersionName() + " is " +
+        std::string(WithdrawalStateName(w.state)) +
+        ": only a requested withdrawal is approved (`cairn withdraw run` "
+        "finishes an approved one)");
   }
   if (w.purge) CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, w.partner, w.object, w.version));
   WithdrawalRecord approved = w;
@@ -120,10 +120,10 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
   fields.object = w.object;
   fields.version = w.version;
   fields.outcome = "success";
-  fields.detail = WithdrawalId(id) + ": requested by " + Who(w.requested_by, w.requested_role) + " at " +
-                  FormatUtc(w.requested_micros) + ", approved by " +
-                  Who(approved.approved_by, approved.approved_role) + "; purge: " +
-                  (w.purge ? "yes" : "no") + "; reason: " + w.reason;
+  fields.detail = WithdrawalId(id) + ": requested by " + Who(w.requested_by, w.requested_role) +
+                  " at " + FormatUtc(w.requested_micros) + ", approved by " +
+                  Who(approved.approved_by, approved.approved_role) +
+                  "; purge: " + (w.purge ? "yes" : "no") + "; reason: " + w.reason;
   CAIRN_RETURN_IF_ERROR(catalog.UpdateWithdrawal(approved, WithdrawalState::kRequested,
                                                  {NewEvent(kDeaccession, fields)}));
   CrashPoint("withdraw.approved");
@@ -189,8 +189,8 @@ Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std
     out.hold.removal_requested_micros = now;
   } else if (on->removal_requested_by == who.name) {
     return Status::PermissionDenied("refused: the removal of hold " + std::to_string(on->id) +
-                                    " on " + partner + "/" + object + " was asked by " +
-                                    who.name + ": a second person removes it");
+                                    " on " + partner + "/" + object + " was asked by " + who.name +
+                                    ": a second person removes it");
   } else {
     out.hold.removed_by = who.name;
     out.hold.removed_role = std::string(RoleName(who.role));

@@ -26,10 +26,10 @@ class WithdrawTest : public RepoFixture {
   void SetUp() override {
     RepoFixture::SetUp();
     Deposit("yale", MakeSourceFolder("yale").string(), "box");
-    ASSERT_EQ(Cairn({"principal", "add", "ann@yale", "--role", "partner-admin", "--partner",
-                     "yale"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        Cairn({"principal", "add", "ann@yale", "--role", "partner-admin", "--partner", "yale"})
+            .exit_code,
+        0);
     CommandResult made = Cairn({"token", "create", "ann@yale"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     ann_token_ = made.out.substr(0, made.out.find('\n'));
@@ -52,9 +52,9 @@ class WithdrawTest : public RepoFixture {
     EXPECT_TRUE(v.ok());
     return v->created_micros;
   }
-  // The clock `days` after the deposit of yale/box.
-  std::string DaysAfterDeposit(int days) {
-    return FormatUtc(Deposited("yale", "box") + days * repo::kMicrosPerDay);
+  // The clock `days` after the deposit of yale/`object`.
+  std::string DaysAfterDeposit(int days, const std::string& object = "box") {
+    return FormatUtc(Deposited("yale", object) + days * repo::kMicrosPerDay);
   }
   nlohmann::json Withdrawals() {
     CommandResult list = Cairn({"withdraw", "list", "--json"});
@@ -65,7 +65,7 @@ class WithdrawTest : public RepoFixture {
   static uint64_t BytesUnder(const fs::path& dir) {
     uint64_t total = 0;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
-      if (e.is_regular_file()) total += e.file_size();
+      if (fs::is_regular_file(e.path())) total += fs::file_size(e.path());
     }
     return total;
   }
@@ -79,7 +79,8 @@ class WithdrawTest : public RepoFixture {
   double FairBytes(const std::string& partner) {
     CommandResult usage = Cairn({"usage", "--json"});
     EXPECT_EQ(usage.exit_code, 0) << usage.err;
-    for (const auto& p : nlohmann::json::parse(usage.out)["partners"]) {
+    const nlohmann::json doc = nlohmann::json::parse(usage.out);
+    for (const auto& p : doc["partners"]) {
       if (p["partner"] == partner) return p["fair_bytes"].get<double>();
     }
     return 0;
@@ -143,6 +144,19 @@ TEST_F(WithdrawTest, SecondPersonApprovesAndTheVersionIsRefusedWithItsBytesKept)
   ASSERT_EQ(events.exit_code, 0) << events.err;
   EXPECT_THAT(events.out, HasSubstr("requested by ann@yale (partner-admin)"));
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  // PREMIS: both people as agents of the deaccession.
+  CommandResult premis = Cairn({"events", "yale/box", "--format", "premis"});
+  ASSERT_EQ(premis.exit_code, 0) << premis.err;
+  EXPECT_THAT(premis.out, HasSubstr(">deaccession</premis:eventType>"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>approver: operator<"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentIdentifierValue>ann@yale<"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>requester: partner-admin<"));
+  // The listing says it is withdrawn, with the reason.
+  CommandResult list = Cairn({"list", "--json"});
+  ASSERT_LE(list.exit_code, 1) << list.err;
+  nlohmann::json objects = nlohmann::json::parse(list.out);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_THAT(objects[0].value("withdrawn", ""), HasSubstr("donor withdrew consent"));
   // An approved withdrawal is not cancelled; a second request of the version is refused.
   EXPECT_EQ(Cairn({"withdraw", "cancel", "1"}).exit_code, 1);
   EXPECT_EQ(AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "again"}).exit_code, 1);
@@ -153,9 +167,10 @@ TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
   CommandResult self = Cairn({"withdraw", "approve", "1"});
   EXPECT_EQ(self.exit_code, 1);
   EXPECT_THAT(self.err, HasSubstr("a second person approves"));
-  ASSERT_EQ(AsAnn({"withdraw", "approve", "1"}).exit_code, 0);
-  // A cancelled request leaves the version readable.
-  ASSERT_EQ(Cairn({"partner", "add", "mit"}).exit_code, 0);
+  // The partner's admin is the second person here.
+  CommandResult approved = AsAnn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_THAT(approved.out, HasSubstr("approved by ann@yale (partner-admin)"));
 }
 
 TEST_F(WithdrawTest, CancelledRequestChangesNothing) {
@@ -169,22 +184,22 @@ TEST_F(WithdrawTest, CancelledRequestChangesNothing) {
 TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
   SetPolicy("yale", "copies: 2\nretention { min_days: 30 }\n");
   const std::string eligible = FormatUtc(Deposited("yale", "box") + 30 * repo::kMicrosPerDay);
-  CommandResult early = AsAnn(
-      {"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
-      DaysAfterDeposit(10));
+  CommandResult early =
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
+            DaysAfterDeposit(10));
   EXPECT_EQ(early.exit_code, 1);
   EXPECT_THAT(early.err, HasSubstr("policy retention.min_days 30 keeps yale/box@v1"));
   EXPECT_THAT(early.err, HasSubstr("until " + eligible));
   EXPECT_TRUE(Withdrawals().empty());
   // Withdrawn (without purge) at once is allowed.
-  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired"},
-                  DaysAfterDeposit(10))
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired"}, DaysAfterDeposit(10))
+          .exit_code,
+      0);
   ASSERT_EQ(Cairn({"withdraw", "cancel", "1"}).exit_code, 0);
-  CommandResult late = AsAnn(
-      {"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
-      DaysAfterDeposit(31));
+  CommandResult late =
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
+            DaysAfterDeposit(31));
   ASSERT_EQ(late.exit_code, 0) << late.err;
   CommandResult approve = CairnAt(DaysAfterDeposit(31), {"withdraw", "approve", "2"});
   ASSERT_EQ(approve.exit_code, 0) << approve.err;
@@ -192,8 +207,8 @@ TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
 
   SetPolicy("yale", "copies: 2\nretention { forever: true }\n");
   Deposit("yale", MakeSourceFolder("kept").string(), "kept");
-  CommandResult never =
-      AsAnn({"withdraw", "request", "yale/kept", "--reason", "x", "--purge"}, DaysAfterDeposit(999));
+  CommandResult never = AsAnn({"withdraw", "request", "yale/kept", "--reason", "x", "--purge"},
+                              DaysAfterDeposit(999, "kept"));
   EXPECT_EQ(never.exit_code, 1);
   EXPECT_THAT(never.err, HasSubstr("retention `forever`"));
 }
@@ -236,9 +251,9 @@ TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSi
   }
 
   const double mit_fair_before = FairBytes("mit");
-  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "deaccession", "--purge"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "deaccession", "--purge"}).exit_code,
+      0);
   CommandResult approve = Cairn({"withdraw", "approve", "1"});
   ASSERT_EQ(approve.exit_code, 0) << approve.out << approve.err;
   EXPECT_EQ(Withdrawals()[0]["state"], "purged");
@@ -250,13 +265,18 @@ TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSi
   for (const char* site : {"a", "b"}) {
     fs::path folder = Site(site) / repo::layout::VersionPrefix("yale", "box", 1);
     std::vector<std::string> left;
-    for (const auto& e : fs::directory_iterator(folder)) left.push_back(e.path().filename());
+    for (const auto& e : fs::directory_iterator(folder))
+      left.push_back(e.path().filename().string());
     EXPECT_EQ(left, std::vector<std::string>{"WITHDRAWN"}) << site;
   }
   // Usage: mit now carries the whole shared blob (it had half); yale nothing.
   EXPECT_DOUBLE_EQ(FairBytes("mit") - mit_fair_before, shared.size() / 2.0);
   EXPECT_DOUBLE_EQ(FairBytes("yale"), 0);
   // mit's object is whole; the log verifies; the auditor finds nothing missing.
+  CommandResult gone = Cairn({"restore", "yale/box", (tmp_ / "gone").string()});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_THAT(gone.err, HasSubstr("yale/box@v1 is withdrawn since"));
+  EXPECT_THAT(gone.err, HasSubstr("purged"));
   CommandResult mit = Cairn({"restore", "mit/box", (tmp_ / "mit-out").string()});
   EXPECT_EQ(mit.exit_code, 0) << mit.err;
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
@@ -289,8 +309,8 @@ TEST_F(WithdrawTest, RebuildKeepsAWithdrawnVersionWithdrawn) {
   ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
   fs::path into = tmp_ / "rebuilt";
   ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "b", "--into", into.string()}).exit_code, 0);
-  CommandResult restore = RunCairn({"restore", "yale/box", (tmp_ / "out").string()},
-                                   {"CAIRN_REPO=" + into.string()});
+  CommandResult restore =
+      RunCairn({"restore", "yale/box", (tmp_ / "out").string()}, {"CAIRN_REPO=" + into.string()});
   EXPECT_NE(restore.exit_code, 0);
   EXPECT_THAT(restore.err, HasSubstr("is withdrawn since"));
 }

@@ -34,17 +34,19 @@ class WithdrawCrashTest : public ::testing::Test {
   // requested by ann@acme; returns the environment that acts as ann.
   std::vector<std::string> Prepare(const fs::path& repo) {
     InitWithPartner(repo);
-    for (const auto& [path, bytes] : SourceFiles()) WriteFile(repo.parent_path() / "src" / path, bytes);
-    for (const auto& [path, bytes] : OtherFiles()) WriteFile(repo.parent_path() / "other" / path, bytes);
+    for (const auto& [path, bytes] : SourceFiles())
+      WriteFile(repo.parent_path() / "src" / path, bytes);
+    for (const auto& [path, bytes] : OtherFiles())
+      WriteFile(repo.parent_path() / "other" / path, bytes);
     MustSucceed(In(repo, {"deposit", "acme", (repo.parent_path() / "src").string(), "--id", "one"}),
                 "deposit acme");
     MustSucceed(In(repo, {"partner", "add", "bmus"}), "partner add");
     MustSucceed(
         In(repo, {"deposit", "bmus", (repo.parent_path() / "other").string(), "--id", "two"}),
         "deposit bmus");
-    MustSucceed(In(repo, {"principal", "add", "ann@acme", "--role", "partner-admin", "--partner",
-                          "acme"}),
-                "principal add");
+    MustSucceed(
+        In(repo, {"principal", "add", "ann@acme", "--role", "partner-admin", "--partner", "acme"}),
+        "principal add");
     CommandResult token = In(repo, {"token", "create", "ann@acme"});
     MustSucceed(token, "token create");
     std::vector<std::string> ann = {"CAIRN_TOKEN=" + token.out.substr(0, token.out.find('\n'))};
@@ -140,8 +142,8 @@ TEST_F(WithdrawCrashTest, KilledAtEveryPointOfApprovalAndPurgeThenRerunCompletes
     fs::path repo = tmp_.path() / ("kill-" + std::to_string(k)) / "repo";
     Prepare(repo);
     if (HasFatalFailure()) return;
-    const std::string label = "killed at crash point " + std::to_string(k) + " of " +
-                              std::to_string(hits);
+    const std::string label =
+        "killed at crash point " + std::to_string(k) + " of " + std::to_string(hits);
     CommandResult killed =
         In(repo, {"withdraw", "approve", "1"}, {"CAIRN_CRASH_AT=*:" + std::to_string(k)});
     EXPECT_EQ(killed.exit_code, -1) << label << ": " << killed.out << killed.err;
@@ -161,7 +163,8 @@ TEST_F(WithdrawCrashTest, KilledAtEveryPointOfApprovalAndPurgeThenRerunCompletes
 TEST_F(WithdrawCrashTest, KilledAfterTheRequestCommitsTheRequestStands) {
   fs::path repo = tmp_.path() / "req" / "repo";
   InitWithPartner(repo);
-  for (const auto& [path, bytes] : SourceFiles()) WriteFile(repo.parent_path() / "src" / path, bytes);
+  for (const auto& [path, bytes] : SourceFiles())
+    WriteFile(repo.parent_path() / "src" / path, bytes);
   MustSucceed(In(repo, {"deposit", "acme", (repo.parent_path() / "src").string(), "--id", "one"}),
               "deposit");
   CommandResult killed = In(repo, {"withdraw", "request", "acme/one", "--reason", "r"},
