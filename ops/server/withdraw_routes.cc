@@ -163,9 +163,9 @@ Result<ApiResponse> AddHold(const std::string& root, const ApiRequest& r) {
 
 Result<ApiResponse> RemoveHold(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  CAIRN_ASSIGN_OR_RETURN(repo::HoldRemoval removal,
-                         repo::RemoveHold(*repository, r.principal, r.path.at("partner"),
-                                          r.path.at("object")));
+  CAIRN_ASSIGN_OR_RETURN(
+      repo::HoldRemoval removal,
+      repo::RemoveHold(*repository, r.principal, r.path.at("partner"), r.path.at("object")));
   return JsonResponse(
       views::DumpJson({{"hold", HoldDoc(removal.hold)}, {"removed", removal.removed}}));
 }

@@ -62,9 +62,8 @@ TEST_F(WithdrawWormTest, PurgeWaitsForObjectLockRetention) {
   ASSERT_EQ(Cairn({"principal", "add", "otto", "--role", "operator"}).exit_code, 0);
   CommandResult token = Cairn({"token", "create", "otto"});
   ASSERT_EQ(token.exit_code, 0) << token.err;
-  CommandResult approve =
-      Cairn({"withdraw", "approve", "1", "--as", "otto"},
-            {"CAIRN_TOKEN=" + token.out.substr(0, token.out.find('\n'))});
+  CommandResult approve = Cairn({"withdraw", "approve", "1", "--as", "otto"},
+                                {"CAIRN_TOKEN=" + token.out.substr(0, token.out.find('\n'))});
   EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;
   EXPECT_THAT(approve.out, HasSubstr("waiting-retention"));
   EXPECT_THAT(approve.out, HasSubstr("Object Lock"));
