@@ -70,6 +70,7 @@ Status ValidateTagFileName(std::string_view name) {
   }
   if (name == "data" || name.starts_with("data/")) return bad("payload (data/) is not a tag file");
   if (name == kVersionRecordName) return bad("version.pb is reserved by Cairn's site layout");
+  if (name == kTombstoneName) return bad("WITHDRAWN is reserved by Cairn's site layout");
   Status key = ValidateKey(name);
   if (!key.ok()) return bad(key.message());
   return Status::OK();
@@ -102,6 +103,10 @@ std::string VersionRecordKey(std::string_view partner, std::string_view object, 
   return VersionPrefix(partner, object, version) + std::string(kVersionRecordName);
 }
 
+std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version) {
+  return VersionPrefix(partner, object, version) + std::string(kTombstoneName);
+}
+
 std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq) {
   char name[64];
   std::snprintf(name, sizeof name, "%020llu-%020llu.pb", static_cast<unsigned long long>(first_seq),
@@ -132,6 +137,15 @@ std::optional<TagFileRef> ParseTagFileKey(std::string_view key) {
   if (!number || *number == 0) return std::nullopt;
   if (key != kVersionRecordName && !ValidateTagFileName(key).ok()) return std::nullopt;
   return TagFileRef{std::string(*partner), std::string(*object), *number, std::string(key)};
+}
+
+std::optional<TagFileRef> ParseTombstoneKey(std::string_view key) {
+  if (!key.ends_with(kTombstoneName)) return std::nullopt;
+  std::string as_record(key.substr(0, key.size() - kTombstoneName.size()));
+  as_record += kVersionRecordName;
+  std::optional<TagFileRef> ref = ParseTagFileKey(as_record);
+  if (ref) ref->name = std::string(kTombstoneName);
+  return ref;
 }
 
 std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key) {

@@ -30,6 +30,9 @@ inline constexpr std::string_view kEventsPrefix = "events/";
 inline constexpr std::string_view kSettingsPrefix = "settings/";
 // The version record in each v<N>/ folder; a bag's own tag file may not use this name.
 inline constexpr std::string_view kVersionRecordName = "version.pb";
+// In a v<N>/ folder of a withdrawn version: the write-once tombstone (who asked, who
+// approved, when, why; repo/site/tombstone.h). A bag's own tag file may not use this name.
+inline constexpr std::string_view kTombstoneName = "WITHDRAWN";
 // In a v<N>/ folder: the names of tag files Cairn added to the bag (one a line),
 // e.g. the manifest-sha256.txt written when the depositor's bag had none. A
 // restore removes them (and this list) to give the bag exactly as deposited.
@@ -70,6 +73,8 @@ std::string TagFileKey(std::string_view partner, std::string_view object, uint32
                        std::string_view name);
 // VersionPrefix + "version.pb".
 std::string VersionRecordKey(std::string_view partner, std::string_view object, uint32_t version);
+// VersionPrefix + "WITHDRAWN".
+std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version);
 // "events/<first>-<last>.pb", both zero-padded to 20 digits so that the
 // lexical order of keys is the numeric order. REQUIRES: first <= last.
 std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
@@ -91,8 +96,11 @@ struct TagFileRef {
   std::string name;  // path inside the bag, or "version.pb" for the version record
   bool is_version_record() const { return name == kVersionRecordName; }
 };
-// Splits a key under bags/, or nullopt if it is not one the layout makes.
+// Splits a key under bags/, or nullopt if it is not one the layout makes. A tombstone is
+// not a tag file: nullopt (ParseTombstoneKey reads it).
 std::optional<TagFileRef> ParseTagFileKey(std::string_view key);
+// The version whose tombstone `key` is (name "WITHDRAWN"), or nullopt.
+std::optional<TagFileRef> ParseTombstoneKey(std::string_view key);
 
 struct EventSegmentRef {
   uint64_t first_seq = 0;

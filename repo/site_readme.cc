@@ -27,6 +27,9 @@ What is here
                                      of the bag: do not copy it)
   bags/PARTNER/OBJECT/vN/cairn-added.txt  only when Cairn added tag files to the
                                      bag (see step 3): their names, one a line
+  bags/PARTNER/OBJECT/vN/WITHDRAWN   only for a withdrawn version: a tombstone
+                                     (who asked, who approved, when, why); never
+                                     rebuild a bag from a folder that holds one
   events/FIRST-LAST.pb               the preservation event log (Cairn's format)
   settings/KIND/NAME/VERSION.pb      the consortium's settings (partners, policies,
                                      sites without secrets, audit schedules, trusted
@@ -40,10 +43,17 @@ folder without version.pb is a deposit that stopped before it finished: it
 was never acknowledged; ignore it, never rebuild a bag from it. Version
 numbers may skip one (v1, v3): a number is never given to two versions.
 
+A version folder that holds WITHDRAWN was withdrawn by its partner: skip it.
+Its content must not be given back, even where its files are still here
+(a purge removes them after writing the tombstone on every site; files it
+shares with other versions stay for those). WITHDRAWN is plain text, one
+"Name: value" a line: the partner, object, version, reason, whether the bytes
+are purged, who requested it and who approved it, with the times.
+
 How to rebuild a bag by hand
 ----------------------------
 Pick the version folder, e.g. bags/acme/photos-1998/v2 (one that holds
-version.pb), and a new, empty destination folder. Then:
+version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
 
 1. Copy the tag files: every file of the version folder except version.pb.
    (Every version on a site has a manifest-sha256.txt: it maps each payload

@@ -54,4 +54,7 @@ check cairn_repo_restore repo/replicate/site_copy.h hidden
 check cairn_repo_deposit repo/replicate/replicate.h ok
 check cairn_repo_deposit repo/recovery/rebuild.h hidden
 check cairn_repo_recovery repo/restore/restore.h hidden
+check cairn_repo_withdraw repo/events/segments.h ok
+check cairn_repo_withdraw repo/restore/restore.h hidden
+check cairn_repo_restore repo/withdraw/withdraw.h hidden
 ((failures == 0)) || { echo "$failures layering checks failed"; exit 1; }

@@ -21,6 +21,7 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/pending_jobs.h"
 #include "ops/cli/verbs.h"
+#include "repo/withdraw/purge.h"
 
 namespace cairn::cli {
 namespace {
@@ -71,6 +72,13 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
     if (round.ok()) {  // gc after the round, whose writers' lock is released (gc wants it alone)
       std::string gc = audit::MaybeCollectGarbage(r, options, &last_gc, &round->problems);
       if (!gc.empty() && !g.quiet) Log(gc);
+      // Withdrawals (issue 18): tombstones of sites that were down, purges due or waiting.
+      auto withdrawals = repo::RunPendingWithdrawals(r, 0);
+      if (!withdrawals.ok()) {
+        round->problems.push_back("withdrawals: " + withdrawals.status().ToString());
+      } else {
+        for (const std::string& p : withdrawals->problems) round->problems.push_back(p);
+      }
     }
     if (!round.ok()) {
       // The catalog failed (locked too long, disk full): log, retry next round.

@@ -40,6 +40,7 @@ int PrintList(const nlohmann::json& objects, const ListFlags& f, const Globals& 
     std::string copies = std::to_string(o.value("copies_ok", 0u)) + "/" +
                          std::to_string(o.value("copies_wanted", 0u)) +
                          (ok ? " ok" : " LACKING COPIES");
+    if (o.contains("withdrawn")) copies = "WITHDRAWN: " + o.value("withdrawn", "");
     std::printf("%-40s %8u %7s %9llu %14llu  %s\n", name.c_str(), o.value("versions", 0u),
                 latest.c_str(), static_cast<unsigned long long>(o.value("files", uint64_t{0})),
                 static_cast<unsigned long long>(o.value("bytes", uint64_t{0})), copies.c_str());

@@ -102,12 +102,23 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   (void)catalog.UseMemoryMappedReads();  // only speed is at stake if it fails
   auto versions = catalog.ListVersions(partner, object);
   if (!versions.ok()) return ReportError(versions.status());
-  if (versions->empty())
-    return ReportError(Status::NotFound(partner + "/" + object + " not found"));
   auto chosen = catalog.GetVersion(
       partner, object, wanted_version ? std::optional(wanted_version) : std::nullopt, false);
+  if (versions->empty() || !chosen.ok()) {
+    // A purged version is gone from the catalog: say why (issue 18).
+    if (Status w = catalog.RefuseIfWithdrawn(partner, object, wanted_version); !w.ok()) {
+      ReportError(w.WithContext("show"));
+      return kExitProblems;
+    }
+  }
+  if (versions->empty())
+    return ReportError(Status::NotFound(partner + "/" + object + " not found"));
   if (!chosen.ok()) return ReportError(chosen.status());
   const repo::VersionInfo& v = chosen.value();
+  if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
+    ReportError(withdrawn.WithContext("show"));
+    return kExitProblems;
+  }
   auto policy = catalog.EffectivePolicy(partner);
   if (!policy.ok()) return ReportError(policy.status());
   auto sites = catalog.ListSites();

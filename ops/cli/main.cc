@@ -23,7 +23,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
     RegisterSiteResync, RegisterAudit,     RegisterDaemon,
     RegisterGc,         RegisterPrincipal, RegisterToken,
-    RegisterServe,
+    RegisterServe,      RegisterWithdraw,
 };
 
 // Set when the command line asks for --json: every failure is then also a JSON

@@ -17,6 +17,8 @@ std::string ServerUrl(const Globals& g) {
   return env ? std::string(env) : std::string();
 }
 
+}  // namespace
+
 Result<std::string> Token(const Globals& g) {
   std::string token;
   if (!g.token_file.empty()) {
@@ -33,8 +35,6 @@ Result<std::string> Token(const Globals& g) {
   }
   return token;
 }
-
-}  // namespace
 
 bool IsRemote(const Globals& g) { return !ServerUrl(g).empty(); }
 
@@ -88,7 +88,13 @@ bool OfferedRemotely(const std::string& command) {
       "cairn policy set",
       "cairn restore",
   };
-  return kOffered.contains(command);
+  // Issue 18: governed withdrawal and legal holds (ops/cli/cmd_withdraw.cc).
+  static const std::set<std::string> kWithdrawal = {
+      "cairn withdraw request", "cairn withdraw approve", "cairn withdraw cancel",
+      "cairn withdraw list",    "cairn hold add",         "cairn hold remove",
+      "cairn hold list",
+  };
+  return kOffered.contains(command) || kWithdrawal.contains(command);
 }
 
 int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query) {

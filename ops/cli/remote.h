@@ -13,6 +13,10 @@
 
 namespace cairn::cli {
 
+// The token of --token-file (its first line) or $CAIRN_TOKEN. InvalidArgument when there is
+// none; the token is never part of a message.
+Result<std::string> Token(const Globals& g);
+
 // Whether the verbs run against a server: --server given or $CAIRN_SERVER set.
 bool IsRemote(const Globals& g);
 

@@ -28,6 +28,7 @@ void RegisterGc(CLI::App& app, Globals& g);              // gc.cc
 void RegisterPrincipal(CLI::App& app, Globals& g);       // principal.cc
 void RegisterToken(CLI::App& app, Globals& g);           // token.cc
 void RegisterServe(CLI::App& app, Globals& g);           // serve.cc
+void RegisterWithdraw(CLI::App& app, Globals& g);        // withdraw.cc (withdraw, hold)
 
 }  // namespace cairn::cli
 

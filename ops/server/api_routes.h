@@ -29,6 +29,11 @@ void AddOperatorRoutes(Router& router, const std::string& repo_root);
 // /v1/objects/{partner}/{object}/versions/{version}/content: a version as a tar.
 void AddDepositRoutes(Router& router, const std::string& repo_root);
 
+// Issue 18 (ops/server/withdraw_routes.cc): GET and POST /v1/withdrawals, POST
+// /v1/withdrawals/{id}/approve and /cancel, GET and POST /v1/holds, POST
+// /v1/holds/{partner}/{object}/remove.
+void AddWithdrawRoutes(Router& router, const std::string& repo_root);
+
 // POST /v1/uploads/{partner}/{object}, GET and DELETE /v1/uploads/{upload}, PUT
 // /v1/uploads/{upload}/parts/{part}, POST /v1/uploads/{upload}/complete: resumable deposits
 // (ops/server/upload_store.h).

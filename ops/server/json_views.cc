@@ -39,6 +39,7 @@ nlohmann::json ObjectListJson(const std::vector<repo::ObjectListing>& objects) {
                    {"copies_ok", o.copies_ok},
                    {"policy", o.policy_text},
                    {"has_wanted_copies", o.has_wanted_copies()}});
+    if (!o.withdrawn.empty()) out.back()["withdrawn"] = o.withdrawn;
   }
   return out;
 }

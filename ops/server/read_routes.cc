@@ -47,6 +47,7 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto versions, catalog.ListVersions(partner, object));
   if (versions.empty()) return Status::NotFound(partner + "/" + object + " not found");
   CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, catalog.GetVersion(partner, object, wanted, false));
+  CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, v.version));
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());
   views::CopyTally tally(repo::CopyRule::FromPolicy(policy, sites));
@@ -164,6 +165,7 @@ Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> 
   AddDepositRoutes(router, repo_root);
   if (!uploads) uploads = std::make_shared<UploadStore>(repo_root, UploadOptions{});
   AddUploadRoutes(router, repo_root, std::move(uploads));
+  AddWithdrawRoutes(router, repo_root);
   return router;
 }
 

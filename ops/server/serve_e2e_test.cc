@@ -134,6 +134,9 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       {"GET", "/v1/objects/acme/acme-box/content", {401, 200, 200, 403, 200}},
       {"GET", "/v1/objects/beta/beta-secret-box/content", {401, 403, 403, 403, 200}},
       {"GET", "/v1/objects/beta/secret-missing/content", {401, 403, 403, 403, 404}},
+      {"GET", "/v1/withdrawals", {401, 200, 200, 200, 200}},
+      {"GET", "/v1/holds", {401, 200, 200, 200, 200}},
+      {"POST", "/v1/withdrawals/999/approve", {401, 404, 404, 404, 404}},
   };
   std::vector<std::string> tokens = {""};
   for (const TestPrincipal& p : kPrincipals) tokens.push_back(Token(p.name));
@@ -220,6 +223,43 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
   EXPECT_NE(log.find(" dora@acme GET /v1/objects 200 "), std::string::npos) << log;
   EXPECT_NE(log.find(" - GET /v1/whoami 401 "), std::string::npos) << log;
   for (const auto& [name, token] : tokens_) EXPECT_EQ(log.find(token), std::string::npos);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+// Issue 18 through the API: who may request and approve a withdrawal, the two-person rule,
+// and a partner's principal never reaching the other partner's objects.
+TEST_F(ServeTest, WithdrawalsByRole) {
+  StartServer();
+  const std::string request =
+      R"({"partner": "acme", "object": "acme-box", "reason": "consent withdrawn"})";
+  for (const char* who : {"dora@acme", "audrey"}) {
+    HttpAnswer a = Fetch("POST", Url("/v1/withdrawals"), certs_.ca, Token(who), request);
+    EXPECT_EQ(a.status, 403) << who << ": " << a.body;
+  }
+  HttpAnswer beta = Fetch("POST", Url("/v1/withdrawals"), certs_.ca, Token("ada@acme"),
+                          R"({"partner": "beta", "object": "beta-secret-box", "reason": "x"})");
+  EXPECT_EQ(beta.status, 403) << beta.body;
+  EXPECT_EQ(beta.body.find("secret"), std::string::npos) << beta.body;
+  HttpAnswer asked = Fetch("POST", Url("/v1/withdrawals"), certs_.ca, Token("ada@acme"), request);
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  const std::string id = std::to_string(nlohmann::json::parse(asked.body)["id"].get<int64_t>());
+  const std::string approve = "/v1/withdrawals/" + id + "/approve";
+  HttpAnswer self = Fetch("POST", Url(approve), certs_.ca, Token("ada@acme"), "{}");
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_NE(self.body.find("a second person approves"), std::string::npos) << self.body;
+  HttpAnswer depositor = Fetch("POST", Url(approve), certs_.ca, Token("dora@acme"), "{}");
+  EXPECT_EQ(depositor.status, 403) << depositor.body;
+  HttpAnswer approved = Fetch("POST", Url(approve), certs_.ca, Token("otto"), "{}");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(nlohmann::json::parse(approved.body)["withdrawal"]["state"], "withdrawn");
+  HttpAnswer show = Get("/v1/objects/acme/acme-box", Token("dora@acme"));
+  EXPECT_EQ(show.status, 400) << show.body;
+  EXPECT_NE(show.body.find("is withdrawn since"), std::string::npos) << show.body;
+  HttpAnswer content = Get("/v1/objects/acme/acme-box/versions/1/content", Token("dora@acme"));
+  EXPECT_EQ(content.status, 400) << content.body;
+  HttpAnswer listed = Get("/v1/withdrawals", Token("dora@acme"));
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(listed.body).size(), 1u);
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 

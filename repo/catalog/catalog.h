@@ -29,6 +29,7 @@
 #include "repo/catalog/catalog_audit_types.h"
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/catalog_types.h"
+#include "repo/catalog/catalog_withdrawal_types.h"
 #include "repo/catalog/sqlite.h"
 #include "repo/clock.h"
 
@@ -266,6 +267,53 @@ class Catalog {
   // more after the last use recorded, so a busy client costs one write a minute, not one a
   // request. OK when the token is gone.
   Status RecordApiTokenUse(const std::string& id, int64_t when_micros);
+
+  // --- withdrawals, purges and legal holds (catalog_withdrawals.cc; issue 18) ---
+  // Adds a withdrawal in state requested; returns its id. AlreadyExists naming the open one
+  // when the version already has a withdrawal that is not cancelled; NotFound for the partner.
+  Result<int64_t> AddWithdrawal(const WithdrawalRecord& withdrawal);
+  Result<WithdrawalRecord> GetWithdrawal(int64_t id);  // NotFound names the id
+  // Every withdrawal (of `partner` only, when not empty), by id.
+  Result<std::vector<WithdrawalRecord>> ListWithdrawals(const std::string& partner);
+  // The approved (not cancelled) withdrawal of partner/object@version, or nullopt.
+  Result<std::optional<WithdrawalRecord>> WithdrawalOf(const std::string& partner,
+                                                       const std::string& object, uint32_t version);
+  // Writes the state, approval, cancellation, purge time and detail of `withdrawal` if its row
+  // is still in state `expected` (compare and set: two approvers racing, one wins).
+  // InvalidArgument naming the withdrawal and its state now when it is not. `events` (seq, id,
+  // time and hashes filled in) are appended in the same transaction: the state and its event
+  // commit together.
+  Status UpdateWithdrawal(const WithdrawalRecord& withdrawal, WithdrawalState expected,
+                          std::vector<proto::Event> events = {});
+  // A withdrawal read back from a site's tombstone (catalog rebuild): inserted with its id; one
+  // already there is kept. NotFound for the partner.
+  Status RestoreWithdrawal(const WithdrawalRecord& withdrawal);
+  // The first step of a purge, in ONE transaction: records every storage key of the version
+  // that goes (its tag files and version.pb on each site holding them; its blobs that no other
+  // version of any partner references, on each site holding them) in purge_keys, then drops the
+  // version's rows (replicas, tag files, files, blobs no one else references, the version, the
+  // object if it has no version left) and sets the withdrawal `purging`. So a copy is no
+  // longer counted (copies, usage, audit) before its bytes are touched. REQUIRES the writers'
+  // lock held exclusively. A withdrawal already past this step is left as it is.
+  // InvalidArgument unless the withdrawal is an approved purge.
+  Status BeginPurge(int64_t withdrawal_id);
+  // The keys the purge of `withdrawal_id` still has to remove, by site and key.
+  Result<std::vector<PurgeKey>> ListPurgeKeys(int64_t withdrawal_id);
+  // Forgets one key, once it is removed (or found referenced again). OK if absent.
+  Status RemovePurgeKey(int64_t withdrawal_id, const std::string& site, const std::string& key);
+  // Adds a hold on partner/object (its id back). AlreadyExists naming the hold on when there
+  // is one. NotFound for the partner.
+  Result<int64_t> AddHold(const HoldRecord& hold);
+  // The hold on partner/object, or nullopt.
+  Result<std::optional<HoldRecord>> HoldOn(const std::string& partner, const std::string& object);
+  // Every hold (of `partner` only, when not empty), on and removed, by id.
+  Result<std::vector<HoldRecord>> ListHolds(const std::string& partner);
+  // Writes the removal request and removal of hold `hold.id` (the rules are the caller's).
+  Status UpdateHold(const HoldRecord& hold);
+  // Why restore and show refuse partner/object@version, or OK when it is not withdrawn:
+  // InvalidArgument "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)". Version 0:
+  // the highest withdrawn version of the object (for an object whose versions are all purged).
+  Status RefuseIfWithdrawn(const std::string& partner, const std::string& object, uint32_t version);
 
   // --- what `cairn list` and `cairn show` print (catalog_inventory.cc) ---
   // Calls `fn` for each payload file of version row `version_id`, by path,

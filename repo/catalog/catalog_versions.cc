@@ -21,7 +21,11 @@ Result<uint32_t> Catalog::NextVersion(const std::string& partner, const std::str
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare(
-          "SELECT COALESCE(MAX(version), 0) FROM versions WHERE partner = ? AND object = ?"));
+          // A withdrawn version's number is never given again, even once purged: its
+          // tombstone stays on every site under that number.
+          "SELECT MAX(COALESCE((SELECT MAX(version) FROM versions WHERE partner = ?1 AND "
+          "object = ?2), 0), COALESCE((SELECT MAX(version) FROM withdrawals WHERE partner = ?1 "
+          "AND object = ?2 AND state <> 'cancelled'), 0))"));
   stmt.Bind(1, partner).Bind(2, object);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   return static_cast<uint32_t>((row ? stmt.Int(0) : 0) + 1);

@@ -75,6 +75,10 @@ Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
     CAIRN_ASSIGN_OR_RETURN(VersionInfo latest,
                            catalog.GetVersion(o.partner, o.object, std::nullopt, false));
     listing.latest_version_id = latest.id;
+    if (Status refused = catalog.RefuseIfWithdrawn(o.partner, o.object, latest.version);
+        !refused.ok()) {
+      listing.withdrawn = refused.message();
+    }
     const CopyRule& counted = rule->second.first;
     CAIRN_ASSIGN_OR_RETURN(listing.copies_ok, catalog.MinCountedCopies(latest.id, counted.site_ids,
                                                                        counted.distinct_regions));

@@ -44,6 +44,8 @@ struct ObjectListing {
   // Fewest copies that count (CopyRule) among the latest version's blobs and tag files.
   uint32_t copies_ok = 0;
   std::string policy_text;  // CopyRule::Describe of the partner's policy
+  // Why the latest version is refused (withdrawn: reason and date); empty when it is not.
+  std::string withdrawn;
   bool has_wanted_copies() const { return copies_ok >= copies_wanted; }
 };
 

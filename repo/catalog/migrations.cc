@@ -44,6 +44,11 @@ constexpr Migration kMigrations[] = {
         "principals",
 #include "repo/catalog/migrations/0007_principals.sql.inc"
     },
+    {
+        8,
+        "withdrawals",
+#include "repo/catalog/migrations/0008_withdrawals.sql.inc"
+    },
 };
 
 }  // namespace

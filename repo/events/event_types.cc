@@ -8,7 +8,7 @@ namespace {
 
 constexpr EventType kAll[] = {kIngestion,   kValidation,  kMessageDigestCalculation,
                               kReplication, kFixityCheck, kDissemination,
-                              kDeletion,    kRecovery};
+                              kDeletion,    kRecovery,    kDeaccession};
 
 std::string Fold(std::string_view s) {
   std::string out;

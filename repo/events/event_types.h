@@ -27,6 +27,8 @@ inline constexpr EventType kFixityCheck{"fixity check", "fix"};
 inline constexpr EventType kDissemination{"dissemination", "dis"};
 inline constexpr EventType kDeletion{"deletion", "del"};
 inline constexpr EventType kRecovery{"recovery", "rec"};
+// An approved withdrawal (issue 18): the version leaves the collection.
+inline constexpr EventType kDeaccession{"deaccession", "dea"};
 
 inline constexpr std::string_view kEventTypeScheme =
     "http://id.loc.gov/vocabulary/preservation/eventType";

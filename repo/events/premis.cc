@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -28,6 +29,24 @@ std::string AgentId(const proto::Event& e) {
 // The identifier type of the agent an event's `user` names: the principal (or local OS user)
 // who acted, beside the software agent ("local").
 constexpr std::string_view kPrincipalAgentType = "cairn principal";
+
+// A withdrawal's deaccession and deletion events name two people (issue 18): `user` approved,
+// and the detail says "requested by NAME (ROLE)" (repo/withdraw/). The requester, or nullopt.
+struct Person {
+  std::string name;
+  std::string role;
+};
+std::optional<Person> Requester(const proto::Event& e) {
+  if (e.type() != kDeaccession.label && e.type() != kDeletion.label) return std::nullopt;
+  constexpr std::string_view kBy = "requested by ";
+  size_t at = e.detail().find(kBy);
+  if (at == std::string::npos) return std::nullopt;
+  at += kBy.size();
+  size_t open = e.detail().find(" (", at);
+  size_t close = open == std::string::npos ? open : e.detail().find(')', open);
+  if (close == std::string::npos) return std::nullopt;
+  return Person{e.detail().substr(at, open - at), e.detail().substr(open + 2, close - open - 2)};
+}
 
 std::string OutcomeCode(const std::string& outcome) {
   if (outcome == "success") return "suc";
@@ -85,11 +104,22 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
       << "</premis:linkingAgentIdentifierType>\n"
       << "      <premis:linkingAgentIdentifierValue>" << XmlEscape(e.user())
       << "</premis:linkingAgentIdentifierValue>\n";
+    std::optional<Person> requester = Requester(e);
     if (!e.role().empty()) {
-      x << "      <premis:linkingAgentRole>" << XmlEscape(e.role())
-        << "</premis:linkingAgentRole>\n";
+      x << "      <premis:linkingAgentRole>" << (requester ? "approver: " : "")
+        << XmlEscape(e.role()) << "</premis:linkingAgentRole>\n";
     }
     x << "    </premis:linkingAgentIdentifier>\n";
+    if (requester) {
+      x << "    <premis:linkingAgentIdentifier>\n"
+        << "      <premis:linkingAgentIdentifierType>" << kPrincipalAgentType
+        << "</premis:linkingAgentIdentifierType>\n"
+        << "      <premis:linkingAgentIdentifierValue>" << XmlEscape(requester->name)
+        << "</premis:linkingAgentIdentifierValue>\n"
+        << "      <premis:linkingAgentRole>requester: " << XmlEscape(requester->role)
+        << "</premis:linkingAgentRole>\n"
+        << "    </premis:linkingAgentIdentifier>\n";
+    }
   }
   {
     std::string ref = ObjectRef(e);
@@ -160,6 +190,9 @@ std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
     if (!e.user().empty()) {
       std::set<std::string>& roles = principals[e.user()];
       if (!e.role().empty()) roles.insert(e.role());
+    }
+    if (std::optional<Person> requester = Requester(e)) {
+      principals[requester->name].insert(requester->role);
     }
   }
   // The schema wants at least one object: events of the repository as a whole

@@ -12,6 +12,7 @@
 #include "proto/version.pb.h"
 #include "repo/catalog/catalog.h"
 #include "repo/site/site.h"
+#include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -41,6 +42,7 @@ struct VersionKey {
 
 struct VersionFolder {
   bool has_record = false;
+  bool has_tombstone = false;                 // withdrawn (issue 18): bags/.../v<N>/WITHDRAWN
   std::map<std::string, uint64_t> tag_sizes;  // tag file name -> size on the site
 };
 
@@ -58,6 +60,10 @@ Result<SiteListing> ListSite(Site& site) {
     return Status::OK();
   }));
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
+    if (std::optional<layout::TagFileRef> dead = layout::ParseTombstoneKey(info.key)) {
+      listing.versions[VersionKey{dead->partner, dead->object, dead->version}].has_tombstone = true;
+      return Status::OK();
+    }
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
     if (!ref) return Status::OK();
     VersionFolder& folder = listing.versions[VersionKey{ref->partner, ref->object, ref->version}];
@@ -126,6 +132,35 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   const uint64_t total = listing.versions.size();
   for (const auto& [key, folder] : listing.versions) {
     if (options.progress && (++done % 64 == 0 || done == total)) options.progress(done, total);
+    if (folder.has_tombstone) {
+      // A withdrawn version stays withdrawn: its withdrawal comes back from the tombstone,
+      // before the version itself (so nothing can read it in between). Purged (the tombstone
+      // asks for a purge and version.pb is gone): only the withdrawal comes back; with its
+      // version.pb still there the purge resumes at the next `cairn withdraw run`.
+      Result<std::string> text = site.ReadTombstone(key.partner, key.object, key.version);
+      if (!text.ok()) return text.status();
+      Result<WithdrawalRecord> w =
+          ParseTombstone(*text, layout::TombstoneKey(key.partner, key.object, key.version));
+      if (!w.ok() || w->partner != key.partner || w->object != key.object ||
+          w->version != key.version) {
+        // Never read the version back as if it were not withdrawn.
+        report.problems.push_back(
+            key.Name() + ": " +
+            (w.ok() ? "tombstone names another version" : w.status().message()) +
+            ": skipped, not restored");
+        continue;
+      }
+      if (partners.insert(key.partner).second) {
+        Status added = catalog.AddPartner(key.partner, "").status();
+        if (!added.ok() && !added.IsAlreadyExists()) return added;
+      }
+      if (w->purge && !folder.has_record) {
+        w->state = WithdrawalState::kPurged;
+        w->detail = "purged; restored from the tombstone on site " + report.site;
+      }
+      CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(*w));
+      if (!folder.has_record) continue;
+    }
     if (!folder.has_record) {
       ++report.incomplete_versions;
       report.problems.push_back(key.Name() + ": no version.pb (an incomplete deposit): skipped");

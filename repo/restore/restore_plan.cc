@@ -90,9 +90,18 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
   CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
   RestorePlan plan;
-  CAIRN_ASSIGN_OR_RETURN(
-      plan.version, catalog.GetVersion(partner, object,
-                                       version == 0 ? std::nullopt : std::optional(version), true));
+  Result<VersionInfo> found = catalog.GetVersion(
+      partner, object, version == 0 ? std::nullopt : std::optional(version), true);
+  if (!found.ok()) {
+    // A purged version is gone from the catalog: say why, not just "no object".
+    if (found.status().IsNotFound()) {
+      CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, version));
+    }
+    return found.status();
+  }
+  plan.version = *std::move(found);
+  // A withdrawn version gives nothing back (issue 18), whoever asks.
+  CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, plan.version.version));
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   for (const SiteRecord& s : sites) plan.sites.push_back(s.name);
   if (!only_site.empty()) {

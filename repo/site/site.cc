@@ -321,6 +321,36 @@ Status Site::PutTagFile(std::string_view partner, std::string_view object, uint3
   return PutOnce(layout::TagFileKey(partner, object, version, name), bytes, kOtherDeposit);
 }
 
+Status Site::PutTombstone(std::string_view partner, std::string_view object, uint32_t version,
+                          std::string_view bytes) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  return PutOnce(layout::TombstoneKey(partner, object, version), bytes,
+                 "another tombstone (written once, never replaced)");
+}
+
+Status Site::RemovePurgedBagFile(std::string_view key) {
+  std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(key);
+  if (!ref) {
+    return Status::InvalidArgument("site " + id() + ": " + std::string(key) +
+                                   " is not a bag file: not removed by a purge");
+  }
+  Result<std::string> tombstone = ReadTombstone(ref->partner, ref->object, ref->version);
+  if (!tombstone.ok()) {
+    if (!tombstone.status().IsNotFound()) return tombstone.status();
+    return Status::InvalidArgument("site " + id() + ": " + std::string(key) +
+                                   ": the version has no tombstone here: not removed");
+  }
+  Status removed = backend_->Remove(key);
+  if (!removed.ok()) return removed.WithContext("site " + id() + ": remove " + std::string(key));
+  return Status::OK();
+}
+
+Result<std::string> Site::ReadTombstone(std::string_view partner, std::string_view object,
+                                        uint32_t version) {
+  CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
+  return ReadAll(layout::TombstoneKey(partner, object, version));
+}
+
 Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view object,
                                       uint32_t version, std::string_view name) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));

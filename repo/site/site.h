@@ -213,6 +213,19 @@ class Site {
   Status RemoveUnacknowledgedVersion(std::string_view partner, std::string_view object,
                                      uint32_t version, std::string_view own_record_sha256);
 
+  // --- tombstones of withdrawn versions (repo/site/tombstone.h) ---
+  // Writes the tombstone of partner/object@version, write-once: OK if absent or already these
+  // bytes; AlreadyExists naming the key and site if it holds other bytes.
+  Status PutTombstone(std::string_view partner, std::string_view object, uint32_t version,
+                      std::string_view bytes);
+  // Removes the tag file or version.pb under `key` of a version being purged. Refused
+  // (InvalidArgument, nothing removed) unless `key` is such a key and this site holds that
+  // version's tombstone: no bag file goes without the tombstone that says why.
+  Status RemovePurgedBagFile(std::string_view key);
+  // NotFound if the version has none.
+  Result<std::string> ReadTombstone(std::string_view partner, std::string_view object,
+                                    uint32_t version);
+
   // --- events ---
   // Writes one event segment, write-once: AlreadyExists if that range was
   // written before with different bytes; OK if with the same bytes.

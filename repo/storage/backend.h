@@ -68,6 +68,10 @@ struct BackendCapabilities {
   // and VerifiedByReadBack() is true after such a Commit. Not claimed:
   // DigestAppended returns NotSupported.
   bool digest_appended = false;
+  // Keys are kept by the storage for a retention period (S3 Object Lock): Remove may leave
+  // the bytes in place (a delete marker over a retained version). A purge (repo/withdraw)
+  // does not count such a key as removed; it waits.
+  bool locks_objects = false;
 };
 
 // OK if `options` has no key_hint or it equals `key`; else InvalidArgument.

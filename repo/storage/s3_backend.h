@@ -76,6 +76,12 @@ class S3Backend : public StorageBackend {
   Status Probe() override;
   // See "Object Lock" above; OK when the site locks nothing or not this key.
   Status ExtendRetention(std::string_view key) override;
+  // Claims locks_objects when the URL asks for Object Lock.
+  BackendCapabilities Capabilities() const override {
+    BackendCapabilities c;
+    c.locks_objects = !config().object_lock_mode.empty();
+    return c;
+  }
   // True if the site's URL asks for Object Lock and `key` is one it locks.
   bool LocksKey(std::string_view key) const;
 

@@ -1,0 +1,98 @@
+#include "repo/site/tombstone.h"
+
+#include <charconv>
+#include <map>
+
+#include "bagit/time_text.h"
+
+namespace cairn::repo {
+namespace {
+
+constexpr std::string_view kMagic = "Cairn-Tombstone";
+
+}  // namespace
+
+std::string TombstoneText(const WithdrawalRecord& w) {
+  std::string out;
+  auto line = [&](std::string_view name, const std::string& value) {
+    out.append(name).append(": ").append(value).append("\n");
+  };
+  line(kMagic, "1");
+  line("Withdrawal", std::to_string(w.id));
+  line("Partner", w.partner);
+  line("Object", w.object);
+  line("Version", std::to_string(w.version));
+  line("Purge", w.purge ? "yes" : "no");
+  line("Reason", w.reason);
+  line("Requested-By", w.requested_by);
+  line("Requested-Role", w.requested_role);
+  line("Requested", FormatUtc(w.requested_micros, TimeText::kMicros));
+  line("Approved-By", w.approved_by);
+  line("Approved-Role", w.approved_role);
+  line("Approved", FormatUtc(w.approved_micros, TimeText::kMicros));
+  return out;
+}
+
+Result<WithdrawalRecord> ParseTombstone(std::string_view text, std::string_view where) {
+  std::map<std::string, std::string, std::less<>> fields;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) {
+      return Status::Corruption(std::string(where) +
+                                ": not a tombstone line: " + std::string(line.substr(0, 80)));
+    }
+    fields.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+  }
+  auto get = [&](std::string_view name) -> Result<std::string> {
+    auto it = fields.find(name);
+    if (it == fields.end()) {
+      return Status::Corruption(std::string(where) + ": tombstone has no " + std::string(name));
+    }
+    return it->second;
+  };
+  auto number = [&](std::string_view name) -> Result<int64_t> {
+    CAIRN_ASSIGN_OR_RETURN(std::string v, get(name));
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 1) {
+      return Status::Corruption(std::string(where) + ": tombstone " + std::string(name) +
+                                " is not a number: " + v);
+    }
+    return n;
+  };
+  auto time = [&](std::string_view name) -> Result<int64_t> {
+    CAIRN_ASSIGN_OR_RETURN(std::string v, get(name));
+    Result<int64_t> t = ParseUtc(v);
+    if (!t.ok()) {
+      return Status::Corruption(std::string(where) + ": tombstone " + std::string(name) + ": " +
+                                t.status().message());
+    }
+    return *t;
+  };
+  CAIRN_ASSIGN_OR_RETURN(std::string magic, get(kMagic));
+  if (magic != "1") {
+    return Status::Corruption(std::string(where) + ": tombstone format " + magic + " is unknown");
+  }
+  WithdrawalRecord w;
+  CAIRN_ASSIGN_OR_RETURN(w.id, number("Withdrawal"));
+  CAIRN_ASSIGN_OR_RETURN(w.partner, get("Partner"));
+  CAIRN_ASSIGN_OR_RETURN(w.object, get("Object"));
+  CAIRN_ASSIGN_OR_RETURN(int64_t version, number("Version"));
+  w.version = static_cast<uint32_t>(version);
+  CAIRN_ASSIGN_OR_RETURN(std::string purge, get("Purge"));
+  w.purge = purge == "yes";
+  CAIRN_ASSIGN_OR_RETURN(w.reason, get("Reason"));
+  CAIRN_ASSIGN_OR_RETURN(w.requested_by, get("Requested-By"));
+  CAIRN_ASSIGN_OR_RETURN(w.requested_role, get("Requested-Role"));
+  CAIRN_ASSIGN_OR_RETURN(w.requested_micros, time("Requested"));
+  CAIRN_ASSIGN_OR_RETURN(w.approved_by, get("Approved-By"));
+  CAIRN_ASSIGN_OR_RETURN(w.approved_role, get("Approved-Role"));
+  CAIRN_ASSIGN_OR_RETURN(w.approved_micros, time("Approved"));
+  w.state = WithdrawalState::kWithdrawn;
+  return w;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,180 @@
+// Tombstones and purges (purge.h): the order that keeps every needed byte.
+#include "repo/withdraw/purge.h"
+
+#include "bagit/time_text.h"
+#include "repo/crash_point.h"
+#include "repo/events/event_types.h"
+#include "repo/events/segments.h"
+#include "repo/site/repository.h"
+#include "repo/site/tombstone.h"
+#include "repo/withdraw/withdraw.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string PurgeOf(int64_t id) { return "withdrawal " + std::to_string(id); }
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+// Records the state and detail of `w` (read again: BeginPurge moved it on).
+Status Record(Catalog& catalog, WithdrawalRecord w, WithdrawalState state,
+              const std::string& detail, std::vector<proto::Event> events = {}) {
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord now, catalog.GetWithdrawal(w.id));
+  WithdrawalState expected = now.state;
+  now.state = state;
+  now.detail = detail;
+  if (state == WithdrawalState::kPurged) now.purged_micros = catalog.clock().NowMicros();
+  return catalog.UpdateWithdrawal(now, expected, std::move(events));
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  const std::string text = TombstoneText(w);
+  std::vector<std::string> pending;
+  for (const SiteRecord& s : sites) {
+    Result<Site*> site = repo.OpenSite(s.name);
+    Status written =
+        site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text) : site.status();
+    if (!written.ok()) pending.push_back(s.name + ": " + written.message());
+    CrashPoint("withdraw.tombstone-written");
+  }
+  return pending;
+}
+
+Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_ms) {
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  PurgeReport report;
+  report.withdrawal = w;
+  if (!w.purge) {
+    return Status::InvalidArgument(PurgeOf(id) + " of " + w.VersionName() +
+                                   " keeps the bytes (requested without --purge)");
+  }
+  if (w.state == WithdrawalState::kPurged) return report;
+  if (!IsWithdrawn(w.state)) {
+    return Status::InvalidArgument(PurgeOf(id) + " of " + w.VersionName() + " is " +
+                                   std::string(WithdrawalStateName(w.state)) +
+                                   ": only an approved withdrawal is purged");
+  }
+  if (w.state == WithdrawalState::kWithdrawn) {
+    CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, w.partner, w.object, w.version));
+  }
+  // No deposit, copy, audit repair or gc runs while the lock is held: none can be counting on
+  // a blob this purge finds unreferenced.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
+                         repo.LockExclusively(lock_timeout_ms));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> untombstoned, WriteTombstones(repo, w));
+  if (!untombstoned.empty()) {
+    std::string why = "tombstone not written on " + Join(untombstoned) + "; nothing removed";
+    CAIRN_RETURN_IF_ERROR(Record(catalog, w, w.state, why));
+    return Status::Unavailable("purge of " + w.VersionName() + " (" + PurgeOf(id) +
+                               ") waits: " + why);
+  }
+  CrashPoint("withdraw.purge.tombstones-done");
+  CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(id));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PurgeKey> keys, catalog.ListPurgeKeys(id));
+  bool locked = false;
+  for (const PurgeKey& k : keys) {
+    Result<Site*> site = repo.OpenSite(k.site);
+    if (!site.ok()) {
+      report.waiting.push_back(k.site + ": " + site.status().message());
+      continue;
+    }
+    if ((*site)->capabilities().locks_objects) {
+      // A DELETE there leaves the bytes under a delete marker until the retention ends:
+      // never counted as removed.
+      locked = true;
+      report.waiting.push_back(k.site + ": " + k.key +
+                               " is kept by the site's Object Lock retention; retried later");
+      continue;
+    }
+    Status removed;
+    if (!k.sha256.empty()) {
+      if (catalog.BlobExists(k.sha256)) {
+        // Deposited again since the purge began: someone needs it now.
+        CAIRN_RETURN_IF_ERROR(catalog.RemovePurgeKey(id, k.site, k.key));
+        ++report.blobs_kept;
+        continue;
+      }
+      removed = (*site)->RemoveUnreferencedBlob(k.sha256);
+    } else {
+      removed = (*site)->RemovePurgedBagFile(k.key);
+    }
+    if (!removed.ok()) {
+      report.waiting.push_back(k.site + ": " + k.key + ": " + removed.message());
+      continue;
+    }
+    CrashPoint("withdraw.purge.key-removed");
+    CAIRN_RETURN_IF_ERROR(catalog.RemovePurgeKey(id, k.site, k.key));
+    ++report.keys_removed;
+    report.bytes_removed += k.size;
+  }
+  lock.reset();
+  if (!report.waiting.empty()) {
+    CAIRN_RETURN_IF_ERROR(
+        Record(catalog, w, locked ? WithdrawalState::kWaitingRetention : WithdrawalState::kPurging,
+               Join(report.waiting)));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<PurgeKey> left, catalog.ListPurgeKeys(id));
+    if (left.empty()) {
+      EventFields fields;
+      fields.user = w.approved_by;
+      fields.role = w.approved_role;
+      fields.partner = w.partner;
+      fields.object = w.object;
+      fields.version = w.version;
+      fields.outcome = "success";
+      fields.detail = PurgeOf(id) + ": purged; requested by " + w.requested_by + " (" +
+                      w.requested_role + "), approved by " + w.approved_by + " (" +
+                      w.approved_role + "); " + std::to_string(report.keys_removed) + " keys, " +
+                      std::to_string(report.bytes_removed) +
+                      " bytes removed in this run; reason: " + w.reason;
+      CAIRN_RETURN_IF_ERROR(
+          Record(catalog, w, WithdrawalState::kPurged, "", {NewEvent(kDeletion, fields)}));
+      FlushNewEvents(repo);
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(report.withdrawal, catalog.GetWithdrawal(id));
+  return report;
+}
+
+Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms) {
+  PendingReport out;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, repo.catalog().ListWithdrawals(""));
+  for (const WithdrawalRecord& w : all) {
+    if (!IsWithdrawn(w.state) || w.state == WithdrawalState::kPurged) continue;
+    if (!w.purge) {
+      CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> pending, WriteTombstones(repo, w));
+      if (!pending.empty()) {
+        out.problems.push_back(PurgeOf(w.id) + ": tombstone not written on " + Join(pending));
+      }
+      continue;
+    }
+    if (w.state == WithdrawalState::kWithdrawn &&
+        !PurgeAllowedNow(repo, w.partner, w.object, w.version).ok()) {
+      continue;  // not due yet: its refusal is shown by `withdraw list`
+    }
+    Result<PurgeReport> purged = RunPurge(repo, w.id, lock_timeout_ms);
+    if (!purged.ok()) {
+      if (lock_timeout_ms == 0 && purged.status().code() == Code::kUnavailable &&
+          purged.status().message().find("writers") != std::string::npos) {
+        continue;  // writers busy: the next round
+      }
+      out.problems.push_back(PurgeOf(w.id) + ": " + purged.status().message());
+      continue;
+    }
+    if (!purged->waiting.empty()) {
+      out.problems.push_back(PurgeOf(w.id) + ": waits: " + Join(purged->waiting));
+    }
+    out.purges.push_back(*std::move(purged));
+  }
+  return out;
+}
+
+}  // namespace cairn::repo

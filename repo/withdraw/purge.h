@@ -1,0 +1,57 @@
+// The purge of an approved withdrawal (issue 18): the tombstone on every site first, then the
+// catalog forgets the version's copies (one transaction: Catalog::BeginPurge), then the bytes
+// go, key by key, each key forgotten only once it is gone. So no copy is removed while still
+// counted, no byte is removed from any site before every site has the tombstone, and a rerun
+// (after a crash, a site that was down, an Object Lock that had not expired) finishes the work.
+//
+// Dedup-safe: a blob that any other version of any partner references is never in the list,
+// and each blob is checked unreferenced again just before it is removed (under the writers'
+// lock held exclusively, so no deposit in flight can be counting on it).
+#ifndef CAIRN_REPO_WITHDRAW_PURGE_H_
+#define CAIRN_REPO_WITHDRAW_PURGE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog_withdrawal_types.h"
+
+namespace cairn::repo {
+
+class Repository;
+
+// Writes the tombstone of approved withdrawal `w` to every site of the repository (write-once:
+// a rerun finds the same bytes). Returns the sites not written now and why ("b: site down").
+Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
+
+struct PurgeReport {
+  WithdrawalRecord withdrawal;  // as it is after this run
+  uint64_t keys_removed = 0;
+  uint64_t bytes_removed = 0;        // site bytes removed, every site counted
+  uint64_t blobs_kept = 0;           // found referenced again before removal: kept
+  std::vector<std::string> waiting;  // what is left and why ("site s3: Object Lock ...")
+};
+
+// Purges withdrawal `id` as far as it can now. InvalidArgument unless it is an approved
+// withdrawal asked with purge, or when retention or a hold refuses it (PurgeAllowedNow);
+// Unavailable (nothing removed) when a site could not be given its tombstone, or the writers'
+// lock could not be taken. Keys that could not be removed now are in `waiting` and the state is
+// `waiting-retention` (a site that keeps objects under Object Lock) or `purging` (a site down);
+// the daemon and `cairn withdraw run` retry them.
+// `lock_timeout_ms`: how long to wait for writers in flight (-1: LockTimeoutMs(); 0: never).
+Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_ms = -1);
+
+struct PendingReport {
+  std::vector<PurgeReport> purges;
+  std::vector<std::string> problems;  // "withdrawal 7: ..." for each one not finished
+};
+
+// What the daemon does each round: tombstones of withdrawn versions still missing on a site,
+// then every purge that is due (approved and allowed now, or under way).
+// A purge whose writers' lock is busy (Unavailable) waits for the next call, unnamed.
+Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms = -1);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_WITHDRAW_PURGE_H_

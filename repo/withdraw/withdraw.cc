@@ -1,0 +1,210 @@
+// Requests, approvals, cancellations and holds: the two-person rule and the refusals.
+#include "repo/withdraw/withdraw.h"
+
+#include "bagit/time_text.h"
+#include "repo/access/authorize.h"
+#include "repo/crash_point.h"
+#include "repo/events/event_types.h"
+#include "repo/events/segments.h"
+#include "repo/site/repository.h"
+#include "repo/site/tombstone.h"
+#include "repo/withdraw/purge.h"
+
+namespace cairn::repo {
+namespace {
+
+Status CheckReason(const std::string& reason) {
+  if (reason.empty()) return Status::InvalidArgument("a withdrawal or hold needs --reason TEXT");
+  for (char c : reason) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("--reason: one line of text, without control characters");
+    }
+  }
+  return Status::OK();
+}
+
+std::string Who(const std::string& name, const std::string& role) {
+  return name + " (" + role + ")";
+}
+
+std::string WithdrawalId(int64_t id) { return "withdrawal " + std::to_string(id); }
+
+}  // namespace
+
+Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::string& object,
+                       uint32_t version) {
+  Catalog& catalog = repo.catalog();
+  const std::string name = partner + "/" + object + "@v" + std::to_string(version);
+  CAIRN_ASSIGN_OR_RETURN(std::optional<HoldRecord> hold, catalog.HoldOn(partner, object));
+  if (hold) {
+    return Status::InvalidArgument(
+        "refused: legal hold " + std::to_string(hold->id) + " on " + partner + "/" + object +
+        " (since " + FormatUtc(hold->added_micros) + ": " + hold->reason +
+        "): nothing of it is purged until the hold is removed (`cairn hold remove`, two people)");
+  }
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
+  if (policy.retention().forever()) {
+    return Status::InvalidArgument(
+        "refused: policy retention `forever` of partner " + partner + " keeps " + name +
+        " for ever: it may be withdrawn (without --purge), never purged");
+  }
+  Result<VersionInfo> info = catalog.GetVersion(partner, object, version, false);
+  if (!info.ok()) {
+    // Already purged (its rows are gone): nothing to keep.
+    if (info.status().IsNotFound()) return Status::OK();
+    return info.status();
+  }
+  const int64_t eligible =
+      info->created_micros + static_cast<int64_t>(policy.retention().min_days()) * kMicrosPerDay;
+  if (catalog.clock().NowMicros() < eligible) {
+    return Status::InvalidArgument(
+        "refused: policy retention.min_days " + std::to_string(policy.retention().min_days()) +
+        " keeps " + name + " (deposited " + FormatUtc(info->created_micros) + ") until " +
+        FormatUtc(eligible) + ": it may be purged from then on (withdraw it without --purge now)");
+  }
+  return Status::OK();
+}
+
+Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
+                                           const WithdrawRequest& request) {
+  CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
+  CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(VersionInfo info, catalog.GetVersion(request.partner, request.object,
+                                                              request.version, false));
+  if (request.purge) {
+    CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, info.partner, info.object, info.version));
+  }
+  WithdrawalRecord w;
+  w.partner = info.partner;
+  w.object = info.object;
+  w.version = info.version;
+  w.reason = request.reason;
+  w.purge = request.purge;
+  w.requested_by = who.name;
+  w.requested_role = std::string(RoleName(who.role));
+  w.requested_micros = catalog.clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(w.id, catalog.AddWithdrawal(w));
+  CrashPoint("withdraw.requested");
+  return w;
+}
+
+Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id) {
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
+  if (w.requested_by == who.name) {
+    return Status::PermissionDenied("refused: " + WithdrawalId(id) + " of " + w.VersionName() +
+                                    " was requested by " + who.name +
+                                    ": a second person approves (another admin of partner " +
+                                    w.partner + ", or an operator)");
+  }
+  if (w.state != WithdrawalState::kRequested) {
+    return Status::InvalidArgument(
+        WithdrawalId(id) + " of " + w.VersionName() + " is " +
+        std::string(WithdrawalStateName(w.state)) +
+        ": only a requested withdrawal is approved (`cairn withdraw run` "
+        "finishes an approved one)");
+  }
+  if (w.purge) CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, w.partner, w.object, w.version));
+  WithdrawalRecord approved = w;
+  approved.state = WithdrawalState::kWithdrawn;
+  approved.approved_by = who.name;
+  approved.approved_role = std::string(RoleName(who.role));
+  approved.approved_micros = catalog.clock().NowMicros();
+  // The approval and its deaccession event (naming both people) commit together.
+  EventFields fields;
+  fields.user = who.name;
+  fields.role = approved.approved_role;
+  fields.partner = w.partner;
+  fields.object = w.object;
+  fields.version = w.version;
+  fields.outcome = "success";
+  fields.detail = WithdrawalId(id) + ": requested by " + Who(w.requested_by, w.requested_role) +
+                  " at " + FormatUtc(w.requested_micros) + ", approved by " +
+                  Who(approved.approved_by, approved.approved_role) +
+                  "; purge: " + (w.purge ? "yes" : "no") + "; reason: " + w.reason;
+  CAIRN_RETURN_IF_ERROR(catalog.UpdateWithdrawal(approved, WithdrawalState::kRequested,
+                                                 {NewEvent(kDeaccession, fields)}));
+  CrashPoint("withdraw.approved");
+  ApproveResult result;
+  result.withdrawal = approved;
+  CAIRN_ASSIGN_OR_RETURN(result.tombstones_pending, WriteTombstones(repo, approved));
+  FlushNewEvents(repo);
+  return result;
+}
+
+Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id) {
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  if (w.requested_by != who.name) {
+    CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
+  }
+  if (w.state != WithdrawalState::kRequested) {
+    return Status::InvalidArgument(WithdrawalId(id) + " of " + w.VersionName() + " is " +
+                                   std::string(WithdrawalStateName(w.state)) +
+                                   ": only a requested withdrawal is cancelled");
+  }
+  WithdrawalRecord cancelled = w;
+  cancelled.state = WithdrawalState::kCancelled;
+  cancelled.cancelled_by = who.name;
+  cancelled.cancelled_micros = catalog.clock().NowMicros();
+  CAIRN_RETURN_IF_ERROR(catalog.UpdateWithdrawal(cancelled, WithdrawalState::kRequested));
+  return cancelled;
+}
+
+Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         access::ScopePartner(who, access::Action::kReadMetadata, ""));
+  return repo.catalog().ListWithdrawals(partner);
+}
+
+Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::string& partner,
+                           const std::string& object, const std::string& reason) {
+  CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
+  CAIRN_RETURN_IF_ERROR(CheckReason(reason));
+  HoldRecord h;
+  h.partner = partner;
+  h.object = object;
+  h.reason = reason;
+  h.added_by = who.name;
+  h.added_role = std::string(RoleName(who.role));
+  h.added_micros = repo.catalog().clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(h.id, repo.catalog().AddHold(h));
+  return h;
+}
+
+Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std::string& partner,
+                               const std::string& object) {
+  CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(std::optional<HoldRecord> on, catalog.HoldOn(partner, object));
+  if (!on) return Status::NotFound("no legal hold is on " + partner + "/" + object);
+  HoldRemoval out;
+  out.hold = *on;
+  const int64_t now = catalog.clock().NowMicros();
+  if (on->removal_requested_by.empty()) {
+    out.hold.removal_requested_by = who.name;
+    out.hold.removal_requested_role = std::string(RoleName(who.role));
+    out.hold.removal_requested_micros = now;
+  } else if (on->removal_requested_by == who.name) {
+    return Status::PermissionDenied("refused: the removal of hold " + std::to_string(on->id) +
+                                    " on " + partner + "/" + object + " was asked by " + who.name +
+                                    ": a second person removes it");
+  } else {
+    out.hold.removed_by = who.name;
+    out.hold.removed_role = std::string(RoleName(who.role));
+    out.hold.removed_micros = now;
+    out.removed = true;
+  }
+  CAIRN_RETURN_IF_ERROR(catalog.UpdateHold(out.hold));
+  return out;
+}
+
+Result<std::vector<HoldRecord>> ListHolds(Repository& repo, const Principal& who) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         access::ScopePartner(who, access::Action::kReadMetadata, ""));
+  return repo.catalog().ListHolds(partner);
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,86 @@
+// Governed withdrawal (issue 18): a partner takes a version back out of the repository.
+// Two stages: withdrawn (approved: restore, show and listings refuse it; the bytes stay) and,
+// when asked with purge, purged (every byte of it that no other version needs is removed from
+// every site, after a tombstone on every site; repo/withdraw/purge.h).
+//
+// Two people, always: a withdrawal is requested by one principal and approved by another one
+// (never the requester, whatever its role); a partner with one admin needs an operator as the
+// second person. The same for removing a legal hold. The role table is repo/access's
+// (kWithdrawRequest, kWithdrawApprove, kHold). Rules that refuse, in each message with the date
+// the version becomes eligible: the policy's retention (`retention.min_days` from deposit;
+// `forever`: never purged) and a legal hold on the object (no purge while it is on).
+#ifndef CAIRN_REPO_WITHDRAW_WITHDRAW_H_
+#define CAIRN_REPO_WITHDRAW_WITHDRAW_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bagit/status.h"
+#include "repo/catalog/catalog_withdrawal_types.h"
+#include "repo/principal.h"
+
+namespace cairn::repo {
+
+class Catalog;
+class Repository;
+
+struct WithdrawRequest {
+  std::string partner;
+  std::string object;
+  std::optional<uint32_t> version;  // nullopt: the latest
+  std::string reason;               // required; one line
+  bool purge = false;
+};
+
+// Records a request by `who`. InvalidArgument for an empty or multi-line reason; NotFound for
+// a version that is not in the catalog; AlreadyExists when the version has an open withdrawal;
+// PermissionDenied when `who` may not ask for its partner; with purge, the retention and hold
+// refusals (below) at once, so no one approves what cannot be done.
+Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
+                                           const WithdrawRequest& request);
+
+struct ApproveResult {
+  WithdrawalRecord withdrawal;
+  // Sites whose tombstone could not be written now (down): written by the next
+  // `withdraw run` / daemon round, and before any purge.
+  std::vector<std::string> tombstones_pending;
+};
+
+// Approves withdrawal `id` as `who`: PermissionDenied when `who` requested it or may not
+// approve for its partner; InvalidArgument unless it is requested; for a purge, the retention
+// and hold refusals. Then the version is withdrawn (one catalog update, with a deaccession
+// event naming requester and approver) and its tombstone is written to every site.
+Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id);
+
+// Cancels a requested withdrawal (the requester, or anyone who may approve it). An approved
+// one is not cancelled: InvalidArgument.
+Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id);
+
+// The withdrawals `who` may see (its partner's; every partner's for an operator or auditor).
+Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who);
+
+// The refusal a purge of partner/object@version meets now, or OK: the policy's retention
+// ("retention.min_days 30 keeps acme/maps@v1 until 2027-01-02T...: eligible then"; forever:
+// never) and a hold on the object. InvalidArgument, naming the rule and the date.
+Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::string& object,
+                       uint32_t version);
+
+// --- legal holds ---
+// Puts a hold on partner/object (its partner's admin, or an operator). AlreadyExists if on.
+Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::string& partner,
+                           const std::string& object, const std::string& reason);
+struct HoldRemoval {
+  HoldRecord hold;
+  bool removed = false;  // false: the removal is requested and waits for a second person
+};
+// The first call asks for the removal; a call by another principal removes the hold; the same
+// principal again: PermissionDenied. NotFound when no hold is on.
+Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std::string& partner,
+                               const std::string& object);
+Result<std::vector<HoldRecord>> ListHolds(Repository& repo, const Principal& who);
+
+}  // namespace cairn::repo
+
+#endif  // CAIRN_REPO_WITHDRAW_WITHDRAW_H_

@@ -1,0 +1,319 @@
+// Issue 18, end to end with the real binary: governed withdrawal. One person requests, another
+// approves (self-approval refused, whatever the role); a withdrawn version is refused to restore
+// and show with its reason and date, its bytes kept; a purge waits for the policy's retention
+// (refused with the eligible date, clock injected) and for legal holds (removed by two people);
+// a purge keeps every blob another partner still references, moves the usage to it, removes
+// exactly the bytes no one holds, leaves a tombstone on every site, and a catalog rebuilt from
+// any site keeps the version withdrawn.
+#include <gmock/gmock.h>
+
+#include <nlohmann/json.hpp>
+
+#include "bagit/time_text.h"
+#include "repo/catalog/catalog.h"
+#include "repo/clock.h"
+#include "repo/site_layout.h"
+#include "tests/util/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class WithdrawTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("yale", MakeSourceFolder("yale").string(), "box");
+    ASSERT_EQ(
+        Cairn({"principal", "add", "ann@yale", "--role", "partner-admin", "--partner", "yale"})
+            .exit_code,
+        0);
+    CommandResult made = Cairn({"token", "create", "ann@yale"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ann_token_ = made.out.substr(0, made.out.find('\n'));
+  }
+  // cairn ARGS as ann@yale (--as with her token), the clock at `now` when given.
+  CommandResult AsAnn(std::vector<std::string> args, const std::string& now = "") {
+    args.push_back("--as");
+    args.push_back("ann@yale");
+    std::vector<std::string> env = {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann_token_};
+    if (!now.empty()) env.push_back("CAIRN_FAKE_NOW=" + now);
+    return RunCairn(args, env);
+  }
+  CommandResult At(const std::string& now, const std::vector<std::string>& args) {
+    return now.empty() ? Cairn(args) : CairnAt(now, args);
+  }
+  int64_t Deposited(const std::string& partner, const std::string& object) {
+    auto catalog = repo::Catalog::Open(Root() + "/catalog.db");
+    EXPECT_TRUE(catalog.ok());
+    auto v = (*catalog)->GetVersion(partner, object, std::nullopt, false);
+    EXPECT_TRUE(v.ok());
+    return v->created_micros;
+  }
+  // The clock `days` after the deposit of yale/`object`.
+  std::string DaysAfterDeposit(int days, const std::string& object = "box") {
+    return FormatUtc(Deposited("yale", object) + days * repo::kMicrosPerDay);
+  }
+  nlohmann::json Withdrawals() {
+    CommandResult list = Cairn({"withdraw", "list", "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    return nlohmann::json::parse(list.out);
+  }
+  fs::path Site(const std::string& name) { return fs::path(Root()) / "sites" / name; }
+  static uint64_t BytesUnder(const fs::path& dir) {
+    uint64_t total = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (fs::is_regular_file(e.path())) total += fs::file_size(e.path());
+    }
+    return total;
+  }
+  void SetPolicy(const std::string& partner, const std::string& text) {
+    fs::path file = tmp_ / (partner + "-policy.textpb");
+    WriteFile(file, text);
+    CommandResult set = Cairn({"policy", "set", file.string(), "--partner", partner});
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+  }
+  // The fair share (usage --json) of `partner`; 0 when it is not listed.
+  double FairBytes(const std::string& partner) {
+    CommandResult usage = Cairn({"usage", "--json"});
+    EXPECT_EQ(usage.exit_code, 0) << usage.err;
+    const nlohmann::json doc = nlohmann::json::parse(usage.out);
+    for (const auto& p : doc["partners"]) {
+      if (p["partner"] == partner) return p["fair_bytes"].get<double>();
+    }
+    return 0;
+  }
+  std::string ann_token_;
+};
+
+TEST_F(WithdrawTest, SecondPersonApprovesAndTheVersionIsRefusedWithItsBytesKept) {
+  CommandResult request =
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "donor withdrew consent"});
+  ASSERT_EQ(request.exit_code, 0) << request.err;
+  EXPECT_THAT(request.out, HasSubstr("withdrawal 1 requested: yale/box@v1 by ann@yale"));
+
+  // The requester cannot approve, nor act as someone else with her token, nor without one.
+  CommandResult self = AsAnn({"withdraw", "approve", "1"});
+  EXPECT_EQ(self.exit_code, 1);
+  EXPECT_THAT(self.err, HasSubstr("was requested by ann@yale: a second person approves"));
+  CommandResult other = RunCairn({"withdraw", "approve", "1", "--as", "bob@yale"},
+                                 {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann_token_});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.err, HasSubstr("the token given is not bob@yale's"));
+  CommandResult tokenless = Cairn({"withdraw", "approve", "1", "--as", "ann@yale"});
+  EXPECT_NE(tokenless.exit_code, 0);
+  EXPECT_THAT(tokenless.err, HasSubstr("needs that principal's token"));
+  EXPECT_THAT(self.err + other.err + tokenless.err, Not(HasSubstr(ann_token_.substr(19))));
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+  // Still readable until approved.
+  EXPECT_EQ(Cairn({"show", "yale/box"}).exit_code, 0);
+
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  EXPECT_THAT(approve.out, HasSubstr("yale/box@v1 is withdrawn"));
+  nlohmann::json w = Withdrawals()[0];
+  EXPECT_EQ(w["state"], "withdrawn");
+  EXPECT_EQ(w["requested_by"], "ann@yale");
+  EXPECT_EQ(w["requested_role"], "partner-admin");
+  EXPECT_EQ(w["approved_role"], "operator");
+
+  CommandResult restore = Cairn({"restore", "yale/box", (tmp_ / "out").string()});
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_THAT(restore.err, HasSubstr("yale/box@v1 is withdrawn since"));
+  EXPECT_THAT(restore.err, HasSubstr("donor withdrew consent"));
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+  CommandResult show = Cairn({"show", "yale/box@v1"});
+  EXPECT_EQ(show.exit_code, 1);
+  EXPECT_THAT(show.err, HasSubstr("is withdrawn since"));
+
+  // Bytes kept; a tombstone on every site naming both people.
+  EXPECT_TRUE(fs::exists(BlobFile("a", "alpha of yale\n")));
+  EXPECT_TRUE(fs::exists(BlobFile("b", "alpha of yale\n")));
+  for (const char* site : {"a", "b"}) {
+    fs::path tombstone = Site(site) / repo::layout::TombstoneKey("yale", "box", 1);
+    ASSERT_TRUE(fs::exists(tombstone)) << tombstone;
+    std::string text = ReadFile(tombstone);
+    EXPECT_THAT(text, HasSubstr("Requested-By: ann@yale\n"));
+    EXPECT_THAT(text, HasSubstr("Approved-Role: operator\n"));
+    EXPECT_THAT(text, HasSubstr("Reason: donor withdrew consent\n"));
+  }
+  // A deaccession event names both, and the chain still verifies.
+  CommandResult events = Cairn({"events", "--type", "deaccession", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_THAT(events.out, HasSubstr("requested by ann@yale (partner-admin)"));
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  // PREMIS: both people as agents of the deaccession.
+  CommandResult premis = Cairn({"events", "yale/box", "--format", "premis"});
+  ASSERT_EQ(premis.exit_code, 0) << premis.err;
+  EXPECT_THAT(premis.out, HasSubstr(">deaccession</premis:eventType>"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>approver: operator<"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentIdentifierValue>ann@yale<"));
+  EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>requester: partner-admin<"));
+  // The listing says it is withdrawn, with the reason.
+  CommandResult list = Cairn({"list", "--json"});
+  ASSERT_LE(list.exit_code, 1) << list.err;
+  nlohmann::json objects = nlohmann::json::parse(list.out);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_THAT(objects[0].value("withdrawn", ""), HasSubstr("donor withdrew consent"));
+  // An approved withdrawal is not cancelled; a second request of the version is refused.
+  EXPECT_EQ(Cairn({"withdraw", "cancel", "1"}).exit_code, 1);
+  EXPECT_EQ(AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "again"}).exit_code, 1);
+}
+
+TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
+  ASSERT_EQ(Cairn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
+  CommandResult self = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(self.exit_code, 1);
+  EXPECT_THAT(self.err, HasSubstr("a second person approves"));
+  // The partner's admin is the second person here.
+  CommandResult approved = AsAnn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_THAT(approved.out, HasSubstr("approved by ann@yale (partner-admin)"));
+}
+
+TEST_F(WithdrawTest, CancelledRequestChangesNothing) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "oops"}).exit_code, 0);
+  ASSERT_EQ(AsAnn({"withdraw", "cancel", "1"}).exit_code, 0);
+  EXPECT_EQ(Withdrawals()[0]["state"], "cancelled");
+  EXPECT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 1);
+  EXPECT_EQ(Cairn({"restore", "yale/box", (tmp_ / "out").string()}).exit_code, 0);
+}
+
+TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
+  SetPolicy("yale", "copies: 2\nretention { min_days: 30 }\n");
+  const std::string eligible = FormatUtc(Deposited("yale", "box") + 30 * repo::kMicrosPerDay);
+  CommandResult early =
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
+            DaysAfterDeposit(10));
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_THAT(early.err, HasSubstr("policy retention.min_days 30 keeps yale/box@v1"));
+  EXPECT_THAT(early.err, HasSubstr("until " + eligible));
+  EXPECT_TRUE(Withdrawals().empty());
+  // Withdrawn (without purge) at once is allowed.
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired"}, DaysAfterDeposit(10))
+          .exit_code,
+      0);
+  ASSERT_EQ(Cairn({"withdraw", "cancel", "1"}).exit_code, 0);
+  CommandResult late =
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "rights expired", "--purge"},
+            DaysAfterDeposit(31));
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  CommandResult approve = CairnAt(DaysAfterDeposit(31), {"withdraw", "approve", "2"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  EXPECT_EQ(Withdrawals()[1]["state"], "purged");
+
+  SetPolicy("yale", "copies: 2\nretention { forever: true }\n");
+  Deposit("yale", MakeSourceFolder("kept").string(), "kept");
+  CommandResult never = AsAnn({"withdraw", "request", "yale/kept", "--reason", "x", "--purge"},
+                              DaysAfterDeposit(999, "kept"));
+  EXPECT_EQ(never.exit_code, 1);
+  EXPECT_THAT(never.err, HasSubstr("retention `forever`"));
+}
+
+TEST_F(WithdrawTest, HoldBlocksApprovalAndTakesTwoPeopleToRemove) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent", "--purge"}).exit_code,
+            0);
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "litigation 2026-17"}).exit_code, 0);
+  CommandResult blocked = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_THAT(blocked.err, HasSubstr("legal hold 1 on yale/box"));
+  EXPECT_THAT(blocked.err, HasSubstr("litigation 2026-17"));
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+
+  CommandResult ask = Cairn({"hold", "remove", "yale/box"});
+  ASSERT_EQ(ask.exit_code, 0) << ask.err;
+  EXPECT_THAT(ask.out, HasSubstr("another person removes it"));
+  CommandResult same = Cairn({"hold", "remove", "yale/box"});
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_THAT(same.err, HasSubstr("a second person removes it"));
+  EXPECT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 1) << "the hold is still on";
+  CommandResult removed = AsAnn({"hold", "remove", "yale/box"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_THAT(removed.out, HasSubstr("removed by ann@yale"));
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  EXPECT_EQ(Withdrawals()[0]["state"], "purged");
+}
+
+TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSite) {
+  // "c d.txt" is the same in both folders: one blob, held by yale and mit.
+  Deposit("mit", MakeSourceFolder("mit").string(), "box");
+  const std::string shared = "a name with a space\n";
+  const fs::path shared_a = BlobFile("a", shared);
+  const uint64_t before_a = BytesUnder(Site("a") / "blobs");
+  const uint64_t before_b = BytesUnder(Site("b") / "blobs");
+  uint64_t yale_unique = 0;
+  for (const auto& [path, bytes] : ReadTree(MakeSourceFolder("yale"))) {
+    if (bytes != shared) yale_unique += bytes.size();
+  }
+
+  const double mit_fair_before = FairBytes("mit");
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "deaccession", "--purge"}).exit_code,
+      0);
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.out << approve.err;
+  EXPECT_EQ(Withdrawals()[0]["state"], "purged");
+
+  // The shared blob stays; the bytes only yale held are gone, exactly.
+  EXPECT_TRUE(fs::exists(shared_a));
+  EXPECT_EQ(before_a - BytesUnder(Site("a") / "blobs"), yale_unique);
+  EXPECT_EQ(before_b - BytesUnder(Site("b") / "blobs"), yale_unique);
+  for (const char* site : {"a", "b"}) {
+    fs::path folder = Site(site) / repo::layout::VersionPrefix("yale", "box", 1);
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(folder))
+      left.push_back(e.path().filename().string());
+    EXPECT_EQ(left, std::vector<std::string>{"WITHDRAWN"}) << site;
+  }
+  // Usage: mit now carries the whole shared blob (it had half); yale nothing.
+  EXPECT_DOUBLE_EQ(FairBytes("mit") - mit_fair_before, shared.size() / 2.0);
+  EXPECT_DOUBLE_EQ(FairBytes("yale"), 0);
+  // mit's object is whole; the log verifies; the auditor finds nothing missing.
+  CommandResult gone = Cairn({"restore", "yale/box", (tmp_ / "gone").string()});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_THAT(gone.err, HasSubstr("yale/box@v1 is withdrawn since"));
+  EXPECT_THAT(gone.err, HasSubstr("purged"));
+  CommandResult mit = Cairn({"restore", "mit/box", (tmp_ / "mit-out").string()});
+  EXPECT_EQ(mit.exit_code, 0) << mit.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  CommandResult deletion = Cairn({"events", "--type", "deletion", "--json"});
+  EXPECT_THAT(deletion.out, HasSubstr("approved by local:"));
+
+  // A catalog rebuilt from either site knows the purge and gives nothing of it back.
+  for (const char* site : {"a", "b"}) {
+    fs::path into = tmp_ / (std::string("rebuilt-") + site);
+    CommandResult rebuilt =
+        Cairn({"catalog", "rebuild", "--from", site, "--into", into.string(), "--json"});
+    ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
+    ASSERT_TRUE(catalog.ok());
+    auto all = (*catalog)->ListWithdrawals("");
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 1u) << site;
+    EXPECT_EQ((*all)[0].state, repo::WithdrawalState::kPurged);
+    EXPECT_EQ((*all)[0].requested_by, "ann@yale");
+    EXPECT_TRUE((*catalog)->GetVersion("yale", "box", 1, false).status().IsNotFound());
+    EXPECT_TRUE((*catalog)->GetVersion("mit", "box", 1, false).ok());
+    EXPECT_EQ(*(*catalog)->NextVersion("yale", "box"), 2u);
+  }
+}
+
+TEST_F(WithdrawTest, RebuildKeepsAWithdrawnVersionWithdrawn) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "embargo"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  fs::path into = tmp_ / "rebuilt";
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "b", "--into", into.string()}).exit_code, 0);
+  CommandResult restore =
+      RunCairn({"restore", "yale/box", (tmp_ / "out").string()}, {"CAIRN_REPO=" + into.string()});
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_THAT(restore.err, HasSubstr("is withdrawn since"));
+}
+
+}  // namespace
+}  // namespace cairn::testing
