@@ -19,6 +19,7 @@
 namespace cairn::repo {
 namespace {
 
+namespace fs = cairn::testing::fs;
 using testing::ReadFile;
 using Members = std::vector<std::pair<std::string, std::string>>;  // path below "bag/", bytes
 
