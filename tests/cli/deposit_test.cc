@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -227,9 +228,11 @@ TEST_F(CliDepositTest, EmptyObjectIdIsRefused) {
   EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
 }
 
-// Starts the cairn binary and kills it with SIGKILL after `delay`; true if it
-// was still running (so it died part way).
-bool RunAndKill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+// Starts the cairn binary and kills it with SIGKILL as soon as `ready()` holds
+// (polled every millisecond, for at most 30 s); true if it was still running
+// then, so it died part way. A fixed delay raced the machine's speed: a fast
+// runner finished the deposit before the kill.
+bool RunAndKillWhen(const std::vector<std::string>& args, const std::function<bool()>& ready) {
   std::vector<std::string> argv = {CairnBinary().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> raw;
@@ -243,7 +246,10 @@ bool RunAndKill(const std::vector<std::string>& args, std::chrono::milliseconds 
   int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return false;
-  std::this_thread::sleep_for(delay);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -257,8 +263,18 @@ TEST_F(CliDepositTest, KilledDepositRerunCompletesAndLeavesNoTempFiles) {
     WriteFile(tmp_.path() / "big" / ("f" + std::to_string(i) + ".bin"), big);
   }
   std::string src = (tmp_.path() / "big").string();
-  ASSERT_TRUE(RunAndKill({"--repo", repo_, "deposit", "acme", src, "--threads", "1"},
-                         std::chrono::milliseconds(300)))
+  // Killed once the first of the 48 blobs is on site a: the deposit is
+  // storing, with most of its work still ahead.
+  fs::path blobs = Site("a") / "blobs";
+  auto first_blob_stored = [&blobs] {
+    boost::system::error_code ec;
+    for (fs::recursive_directory_iterator it(blobs, ec), end; !ec && it != end; it.increment(ec)) {
+      if (fs::is_regular_file(it->path(), ec)) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(RunAndKillWhen({"--repo", repo_, "deposit", "acme", src, "--threads", "1"},
+                             first_blob_stored))
       << "the deposit finished before it could be killed";
   auto repo = repo::Repository::Open(repo_);
   ASSERT_OK(repo);
