@@ -83,11 +83,18 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
     wanted = static_cast<uint32_t>(std::stoul(version->second));
   }
   {
+    // Refused before the first byte as the local restore refuses: no such version, or a
+    // withdrawn one (a purged version is gone from the catalog: say why, not just "no object").
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-    CAIRN_ASSIGN_OR_RETURN(
-        repo::VersionInfo version,
-        repository->catalog().GetVersion(partner, request.object, wanted, /*with_files=*/false));
-    request.version = version.version;
+    repo::Catalog& catalog = repository->catalog();
+    Result<repo::VersionInfo> version =
+        catalog.GetVersion(partner, request.object, wanted, /*with_files=*/false);
+    if (!version.ok() && version.status().IsNotFound()) {
+      CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, request.object, wanted.value_or(0)));
+    }
+    CAIRN_RETURN_IF_ERROR(version.status());
+    request.version = version->version;
+    CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, request.object, request.version));
   }
   request.format = repo::RestoreFormat::kTar;
   request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
