@@ -53,6 +53,11 @@ Status StorageBackend::Probe() {
 
 Status StorageBackend::ExtendRetention(std::string_view) { return Status::OK(); }
 
+Result<Erasure> StorageBackend::RemoveEveryVersion(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(Remove(key));
+  return Erasure{};
+}
+
 Result<std::string> StorageBackend::ReadAll(std::string_view key) {
   std::string out;
   Status status = Read(key, 0, kToEnd, [&out](std::span<const std::byte> chunk) {

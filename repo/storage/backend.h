@@ -70,8 +70,17 @@ struct BackendCapabilities {
   bool digest_appended = false;
   // Keys are kept by the storage for a retention period (S3 Object Lock): Remove may leave
   // the bytes in place (a delete marker over a retained version). A purge (repo/withdraw)
-  // does not count such a key as removed; it waits.
+  // removes with RemoveEveryVersion, which says what is still retained, and until when.
   bool locks_objects = false;
+};
+
+// What StorageBackend::RemoveEveryVersion left of a key.
+struct Erasure {
+  // True when no stored version of the key is left: its bytes are gone.
+  bool gone = true;
+  // When not gone: the latest retain-until date (UTC microseconds) of the versions the storage
+  // still keeps (S3 Object Lock).
+  int64_t retained_until_micros = 0;
 };
 
 // OK if `options` has no key_hint or it equals `key`; else InvalidArgument.
@@ -190,6 +199,14 @@ class StorageBackend {
   // (never shortened). OK for keys the backend does not lock (the default:
   // posix, memory); NotFound if the key is absent; errors name the key.
   virtual Status ExtendRetention(std::string_view key);
+
+  // Removes `key` with every stored version of it, so that its bytes are gone, not hidden
+  // (a purge, repo/withdraw): on a versioned or Object Lock bucket a plain Remove leaves the
+  // old versions under a delete marker. A version the storage still retains (Object Lock) is
+  // left, hidden under a delete marker, and reported (gone false, with its retain-until date):
+  // the retention is never bypassed. OK (gone) if the key was absent. Default: Remove, for
+  // storage that keeps one version of a key (posix, memory).
+  virtual Result<Erasure> RemoveEveryVersion(std::string_view key);
 
   // Convenience: one whole object from memory through NewWriter/Commit.
   Status Put(std::string_view key, std::string_view bytes, const PutOptions& options = {});

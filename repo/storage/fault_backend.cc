@@ -223,6 +223,12 @@ Status FaultBackend::Remove(std::string_view key) {
   return inner().Remove(key);
 }
 
+// The same faults as Remove: a purge meets a site that is down or refuses as a gc would.
+Result<Erasure> FaultBackend::RemoveEveryVersion(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kRemove, key));
+  return inner().RemoveEveryVersion(key);
+}
+
 Status FaultBackend::CleanupTemp(uint64_t min_age_seconds) {
   if (state_->IsOffline()) return state_->Offline();
   return inner().CleanupTemp(min_age_seconds);

@@ -66,6 +66,9 @@ class ForwardingBackend : public StorageBackend {
   Status Probe() override { return inner_->Probe(); }
   Result<int> OpenForCopy(std::string_view key) override { return inner_->OpenForCopy(key); }
   Status ExtendRetention(std::string_view key) override { return inner_->ExtendRetention(key); }
+  Result<Erasure> RemoveEveryVersion(std::string_view key) override {
+    return inner_->RemoveEveryVersion(key);
+  }
   BackendCapabilities Capabilities() const override { return inner_->Capabilities(); }
 
   StorageBackend& inner() { return *inner_; }

@@ -115,6 +115,17 @@ Status RetryBackend::Remove(std::string_view key) {
   return Retry([&] { return inner().Remove(key); });
 }
 
+Result<Erasure> RetryBackend::RemoveEveryVersion(std::string_view key) {
+  Erasure erasure;
+  CAIRN_RETURN_IF_ERROR(Retry([&] {
+    auto result = inner().RemoveEveryVersion(key);
+    if (!result.ok()) return result.status();
+    erasure = *result;
+    return Status::OK();
+  }));
+  return erasure;
+}
+
 Status RetryBackend::CleanupTemp(uint64_t min_age_seconds) {
   return Retry([&] { return inner().CleanupTemp(min_age_seconds); });
 }

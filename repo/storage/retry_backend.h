@@ -69,6 +69,7 @@ class RetryBackend : public ForwardingBackend {
   Status CleanupTemp(uint64_t min_age_seconds) override;
   Status CreateRoot() override;
   Status ExtendRetention(std::string_view key) override;
+  Result<Erasure> RemoveEveryVersion(std::string_view key) override;
   Status Probe() override;
   Result<int> OpenForCopy(std::string_view key) override;
 

@@ -187,6 +187,92 @@ Status S3Backend::Remove(std::string_view key) {
   return S3Http::ErrorFor(response, "DELETE " + Describe(key));
 }
 
+// Lists every version and delete marker of the object `name` itself (the prefix listing also
+// names longer keys), then deletes each version by its id: the bytes go, not just the name. A
+// version Object Lock still retains is refused by the storage (403); its retain-until date is
+// read back and reported, and the delete markers stay, so it waits hidden. A 403 without a
+// retention in force is an error (a permission problem never passes for a retention).
+Result<Erasure> S3Backend::RemoveEveryVersion(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string name = ObjectName(key);
+  struct Stored {
+    std::string id;
+    bool marker = false;
+  };
+  std::vector<Stored> stored;
+  std::string key_marker, id_marker;
+  while (true) {
+    S3Request list;
+    list.query = {{"prefix", name}, {"versions", ""}};
+    if (!key_marker.empty()) {
+      list.query.push_back({"key-marker", key_marker});
+      list.query.push_back({"version-id-marker", id_marker});
+    }
+    CAIRN_ASSIGN_OR_RETURN(S3Response answer, http_.Send(list));
+    if (answer.status != 200)
+      return S3Http::ErrorFor(answer, "list the versions of " + Describe(key));
+    for (bool marker : {false, true}) {
+      for (std::string_view v : XmlElements(answer.body, marker ? "DeleteMarker" : "Version")) {
+        if (XmlText(v, "Key") == name) stored.push_back({XmlText(v, "VersionId"), marker});
+      }
+    }
+    if (XmlText(answer.body, "IsTruncated") != "true") break;
+    key_marker = XmlText(answer.body, "NextKeyMarker");
+    id_marker = XmlText(answer.body, "NextVersionIdMarker");
+    if (key_marker.empty()) {
+      return Status::IOError("list the versions of " + Describe(key) +
+                             ": truncated without a marker");
+    }
+  }
+  const int64_t now = static_cast<int64_t>(std::time(nullptr)) * 1'000'000;
+  Erasure erasure;
+  bool hidden = false;
+  for (const Stored& v : stored) {
+    if (v.marker) {
+      hidden = true;
+      continue;
+    }
+    S3Request del;
+    del.method = "DELETE";
+    del.object = name;
+    // An unversioned bucket's one version has the id "null": a plain DELETE removes it.
+    if (v.id != "null") del.query = {{"versionId", v.id}};
+    CAIRN_ASSIGN_OR_RETURN(S3Response answer, http_.Send(del));
+    if (answer.status == 204 || answer.status == 200 || answer.status == 404) continue;
+    if (answer.status == 403) {
+      S3Request get;
+      get.object = name;
+      get.query = {{"retention", ""}, {"versionId", v.id}};
+      CAIRN_ASSIGN_OR_RETURN(S3Response held, http_.Send(get));
+      Result<int64_t> until =
+          held.status == 200 ? ParseUtc(XmlText(held.body, "RetainUntilDate").substr(0, 19) + "Z")
+                             : Result<int64_t>(Status::NotFound("no retention"));
+      if (until.ok() && *until > now) {
+        erasure.gone = false;
+        erasure.retained_until_micros = std::max(erasure.retained_until_micros, *until);
+        continue;
+      }
+    }
+    return S3Http::ErrorFor(answer, "DELETE version " + v.id + " of " + Describe(key));
+  }
+  if (!erasure.gone) {
+    if (!hidden) CAIRN_RETURN_IF_ERROR(Remove(key));  // a delete marker hides what waits
+    return erasure;
+  }
+  for (const Stored& v : stored) {
+    if (!v.marker) continue;
+    S3Request del;
+    del.method = "DELETE";
+    del.object = name;
+    del.query = {{"versionId", v.id}};
+    CAIRN_ASSIGN_OR_RETURN(S3Response answer, http_.Send(del));
+    if (answer.status != 204 && answer.status != 200 && answer.status != 404) {
+      return S3Http::ErrorFor(answer, "DELETE marker " + v.id + " of " + Describe(key));
+    }
+  }
+  return erasure;
+}
+
 Status S3Backend::CleanupTemp(uint64_t min_age_seconds) {
   int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(min_age_seconds);
   std::string root = config().prefix.empty() ? "" : config().prefix + "/";

@@ -76,6 +76,7 @@ class S3Backend : public StorageBackend {
   Status Probe() override;
   // See "Object Lock" above; OK when the site locks nothing or not this key.
   Status ExtendRetention(std::string_view key) override;
+  Result<Erasure> RemoveEveryVersion(std::string_view key) override;
   // Claims locks_objects when the URL asks for Object Lock.
   BackendCapabilities Capabilities() const override {
     BackendCapabilities c;

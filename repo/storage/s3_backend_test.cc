@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <set>
 #include <thread>
@@ -392,6 +394,83 @@ TEST_F(S3BackendTest, ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger) {
   EXPECT_EQ(until("blobs/aa/reused"), extended);
   EXPECT_TRUE(year->ExtendRetention("blobs/aa/absent").IsNotFound());
   EXPECT_OK(year->ExtendRetention("CAIRN-SITE")) << "not a locked key: nothing to do";
+}
+
+// Write-once holds on an Object Lock (so versioned) bucket too: a second write of a key is
+// refused, not stored as a newer version over the first (small and multipart).
+TEST_F(S3BackendTest, IfAbsentIsWriteOnceOnAnObjectLockBucket) {
+  bucket_ = cairn::testing::FreshBucketName();
+  auto locked = Open("object-lock=GOVERNANCE&retain=1d&part-size=5MiB");
+  ASSERT_OK(locked->CreateBucket(/*object_lock=*/true));
+  PutOptions once;
+  once.if_absent = true;
+  for (const std::string key : {"bags/acme/o/v1/WITHDRAWN", "CAIRN-SITE"}) {
+    ASSERT_OK(locked->Put(key, "first", once));
+    EXPECT_TRUE(locked->Put(key, "second", once).IsAlreadyExists()) << key;
+    EXPECT_EQ(*locked->ReadAll(key), "first") << key;
+  }
+  const std::string big(6 << 20, 'b');
+  ASSERT_OK(locked->Put("blobs/cc/big", big, once));
+  EXPECT_TRUE(locked->Put("blobs/cc/big", std::string(6 << 20, 'c'), once).IsAlreadyExists());
+  EXPECT_EQ(*locked->ReadAll("blobs/cc/big"), big);
+}
+
+// Every stored version and delete marker of one key, as "v:ID" and "m:ID".
+std::vector<std::string> StoredVersions(S3Backend& backend, const std::string& key) {
+  S3Request list;
+  list.query = {{"prefix", key}, {"versions", ""}};
+  auto answer = backend.http().Send(list);
+  EXPECT_OK(answer);
+  std::vector<std::string> out;
+  if (!answer.ok()) return out;
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  for (std::string_view v : XmlElements(answer->body, "Version")) {
+    if (XmlText(v, "Key") == key) out.push_back("v:" + XmlText(v, "VersionId"));
+  }
+  for (std::string_view v : XmlElements(answer->body, "DeleteMarker")) {
+    if (XmlText(v, "Key") == key) out.push_back("m:" + XmlText(v, "VersionId"));
+  }
+  return out;
+}
+
+// A purge's removal: on a plain bucket the key goes; on an Object Lock bucket a retained
+// version stays (hidden, reported with its date, never bypassed) until its date, then every
+// version and delete marker goes, so no byte is left behind a marker.
+TEST_F(S3BackendTest, RemoveEveryVersionWaitsForRetentionThenLeavesNothing) {
+  ASSERT_OK(backend_->Put("blobs/aa/plain", "bytes"));
+  ASSERT_OK(backend_->Put("blobs/aa/plainer", "a longer key beside it"));
+  auto plain = backend_->RemoveEveryVersion("blobs/aa/plain");
+  ASSERT_OK(plain);
+  EXPECT_TRUE(plain->gone);
+  EXPECT_TRUE(backend_->Stat("blobs/aa/plain").status().IsNotFound());
+  EXPECT_OK(backend_->Stat("blobs/aa/plainer").status()) << "only the key itself goes";
+  EXPECT_TRUE(backend_->RemoveEveryVersion("blobs/aa/absent")->gone);
+
+  bucket_ = cairn::testing::FreshBucketName();
+  auto locked = Open("object-lock=GOVERNANCE&retain=3s");
+  ASSERT_OK(locked->CreateBucket(/*object_lock=*/true));
+  ASSERT_OK(locked->Put("blobs/bb/locked", "kept three seconds"));
+  const int64_t before = static_cast<int64_t>(std::time(nullptr)) * 1'000'000;
+  auto waiting = locked->RemoveEveryVersion("blobs/bb/locked");
+  ASSERT_OK(waiting);
+  EXPECT_FALSE(waiting->gone);
+  EXPECT_GT(waiting->retained_until_micros, before);
+  EXPECT_LE(waiting->retained_until_micros, before + 10'000'000);
+  EXPECT_TRUE(locked->Stat("blobs/bb/locked").status().IsNotFound()) << "hidden while it waits";
+  std::vector<std::string> kept = StoredVersions(*locked, locked->ObjectName("blobs/bb/locked"));
+  EXPECT_EQ(kept.size(), 2u) << "the retained version and one delete marker";
+  auto again = locked->RemoveEveryVersion("blobs/bb/locked");
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->gone);
+  EXPECT_EQ(StoredVersions(*locked, locked->ObjectName("blobs/bb/locked")).size(), 2u)
+      << "a retry adds no second marker";
+
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point(
+      std::chrono::microseconds(waiting->retained_until_micros + 1'500'000)));
+  auto erased = locked->RemoveEveryVersion("blobs/bb/locked");
+  ASSERT_OK(erased);
+  EXPECT_TRUE(erased->gone);
+  EXPECT_TRUE(StoredVersions(*locked, locked->ObjectName("blobs/bb/locked")).empty());
 }
 
 TEST_F(S3BackendTest, StoppedGatewayIsUnavailable) {

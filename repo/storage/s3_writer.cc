@@ -266,6 +266,13 @@ Status S3Writer::CommitSingle(std::string_view key) {
                               " is not the expected " + options_.expected_sha256);
   }
   CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
+  if (options_.if_absent && !backend_->config().object_lock_mode.empty()) {
+    // An Object Lock bucket is versioned, and there the Ceph gateway stores a PUT with
+    // If-None-Match as a newer version over an existing key instead of refusing it: ask first.
+    // (A writer racing between the HEAD and the PUT still wins; the first version stays
+    // retained by the lock either way.)
+    CAIRN_RETURN_IF_ERROR(CheckAbsent(key));
+  }
   S3Request request;
   request.method = "PUT";
   request.retry = true;  // the object's bytes are in this writer's buffer

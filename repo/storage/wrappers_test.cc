@@ -329,6 +329,10 @@ class CountingBackend : public StorageBackend {
   Status CreateRoot() override { return Count("CreateRoot"); }
   Status Probe() override { return Count("Probe"); }
   Status ExtendRetention(std::string_view) override { return Count("ExtendRetention"); }
+  Result<Erasure> RemoveEveryVersion(std::string_view) override {
+    counts_->Add("RemoveEveryVersion");
+    return Erasure{false, 7};
+  }
   Result<int> OpenForCopy(std::string_view) override {
     counts_->Add("OpenForCopy");
     return 99;
@@ -349,11 +353,25 @@ class CountingBackend : public StorageBackend {
 // Every StorageBackend and BlobWriter method reaches the inner backend
 // through each wrapper: a wrapper never hides a fast path from a test.
 TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
-  const std::vector<std::string> all = {
-      "NewWriter",          "Read",           "Stat",           "List",  "Remove",
-      "CleanupTemp",        "DisplayUrl",     "CreateRoot",     "Probe", "OpenForCopy",
-      "Capabilities",       "Append",         "Commit",         "Abort", "AppendFromFile",
-      "VerifiedByReadBack", "DigestAppended", "ExtendRetention"};
+  const std::vector<std::string> all = {"NewWriter",
+                                        "Read",
+                                        "Stat",
+                                        "List",
+                                        "Remove",
+                                        "CleanupTemp",
+                                        "DisplayUrl",
+                                        "CreateRoot",
+                                        "Probe",
+                                        "OpenForCopy",
+                                        "Capabilities",
+                                        "Append",
+                                        "Commit",
+                                        "Abort",
+                                        "AppendFromFile",
+                                        "VerifiedByReadBack",
+                                        "DigestAppended",
+                                        "ExtendRetention",
+                                        "RemoveEveryVersion"};
   using Make = std::function<std::unique_ptr<StorageBackend>(std::unique_ptr<StorageBackend>)>;
   const std::vector<std::pair<std::string, Make>> wrappers = {
       {"forwarding",
@@ -376,6 +394,10 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
     EXPECT_OK(wrapped->Probe());
     EXPECT_EQ(*wrapped->OpenForCopy("k"), 99);
     EXPECT_OK(wrapped->ExtendRetention("k"));
+    auto erased = wrapped->RemoveEveryVersion("k");
+    ASSERT_OK(erased);
+    EXPECT_FALSE(erased->gone) << name << " must pass on what the storage retains";
+    EXPECT_EQ(erased->retained_until_micros, 7);
     EXPECT_TRUE(wrapped->DigestsBeforeCommit());
     auto writer = std::move(wrapped->NewWriter({})).value();
     EXPECT_OK(writer->Append(AsBytes("x")));
