@@ -295,6 +295,25 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
         db_.Exec(std::string("DELETE FROM blobs WHERE sha256 IN (") + kUnreferenced + ")"));
     CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blobs"));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM versions WHERE id = ?", vid));
+    // Queued copies, repairs and checks of the version go with it: nothing would be left for
+    // them to copy, and a job that can never succeed only fills `jobs` with failures.
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt jobs,
+        db_.Prepare("SELECT id, payload FROM jobs WHERE partner = ? AND object = ? AND kind IN "
+                    "('JOB_KIND_REPLICATE', 'JOB_KIND_REPAIR', 'JOB_KIND_VERIFY')"));
+    jobs.Bind(1, w.partner).Bind(2, w.object);
+    std::vector<int64_t> stale;
+    for (;;) {
+      CAIRN_ASSIGN_OR_RETURN(bool row, jobs.Step());
+      if (!row) break;
+      proto::Job job;
+      if (job.ParseFromString(jobs.Blob(1)) && job.version() == w.version) {
+        stale.push_back(jobs.Int(0));
+      }
+    }
+    for (int64_t job_id : stale) {
+      CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM jobs WHERE id = ?", job_id));
+    }
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt object,
         db_.Prepare("DELETE FROM objects WHERE partner = ? AND object = ? AND NOT EXISTS "

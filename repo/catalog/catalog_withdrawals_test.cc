@@ -67,6 +67,19 @@ TEST_F(CatalogTest, PurgeKeepsSharedBlobsAndMovesUsage) {
   ASSERT_OK(catalog_->InsertVersion(theirs));
   auto before = catalog_->GetUsage();
   ASSERT_OK(before);
+  // Copies still queued: of the purged version (they go with it) and of another object's.
+  for (const auto& [partner, object] : {std::pair{"p1", "o"}, std::pair{"p2", "x"}}) {
+    for (proto::JobKind kind : {proto::JOB_KIND_REPLICATE, proto::JOB_KIND_VERIFY}) {
+      proto::Job job;
+      job.set_kind(kind);
+      job.set_partner(partner);
+      job.set_object(object);
+      job.set_version(1);
+      job.set_source_site("a");
+      job.set_target_site("c");
+      ASSERT_OK(catalog_->EnqueueJob(job));
+    }
+  }
   auto id = catalog_->AddWithdrawal(Request("p1", "o", 1, true));
   ASSERT_OK(id);
   auto w = catalog_->GetWithdrawal(*id);
@@ -79,6 +92,10 @@ TEST_F(CatalogTest, PurgeKeepsSharedBlobsAndMovesUsage) {
   ASSERT_OK(catalog_->BeginPurge(*id));
   ASSERT_OK(catalog_->BeginPurge(*id));  // a rerun changes nothing
   EXPECT_EQ(catalog_->GetWithdrawal(*id)->state, WithdrawalState::kPurging);
+  auto jobs = catalog_->ListJobs();
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 2u) << "the purged version's jobs went with it";
+  for (const JobRecord& j : *jobs) EXPECT_EQ(j.job.partner(), "p2");
 
   auto keys = catalog_->ListPurgeKeys(*id);
   ASSERT_OK(keys);

@@ -314,6 +314,15 @@ Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
   return removed;
 }
 
+Result<Erasure> Site::PurgeBlob(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Result<Erasure> erased = backend_->RemoveEveryVersion(layout::BlobKey(sha256_hex));
+  if (!erased.ok()) {
+    return erased.status().WithContext("site " + id() + ": purge blob " + std::string(sha256_hex));
+  }
+  return erased;
+}
+
 Status Site::PutTagFile(std::string_view partner, std::string_view object, uint32_t version,
                         std::string_view name, std::string_view bytes) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
@@ -328,7 +337,7 @@ Status Site::PutTombstone(std::string_view partner, std::string_view object, uin
                  "another tombstone (written once, never replaced)");
 }
 
-Status Site::RemovePurgedBagFile(std::string_view key) {
+Result<Erasure> Site::RemovePurgedBagFile(std::string_view key) {
   std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(key);
   if (!ref) {
     return Status::InvalidArgument("site " + id() + ": " + std::string(key) +
@@ -340,9 +349,10 @@ Status Site::RemovePurgedBagFile(std::string_view key) {
     return Status::InvalidArgument("site " + id() + ": " + std::string(key) +
                                    ": the version has no tombstone here: not removed");
   }
-  Status removed = backend_->Remove(key);
-  if (!removed.ok()) return removed.WithContext("site " + id() + ": remove " + std::string(key));
-  return Status::OK();
+  Result<Erasure> erased = backend_->RemoveEveryVersion(key);
+  if (!erased.ok())
+    return erased.status().WithContext("site " + id() + ": remove " + std::string(key));
+  return erased;
 }
 
 Result<std::string> Site::ReadTombstone(std::string_view partner, std::string_view object,

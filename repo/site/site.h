@@ -127,6 +127,9 @@ class Site {
   // exclusively (no deposit in flight can have adopted the blob) and found that
   // no catalog version references it. OK if it was absent.
   Status RemoveUnreferencedBlob(std::string_view sha256_hex);
+  // The same for a purge (repo/withdraw): every stored version of the blob goes, so its bytes
+  // are gone, not hidden; what Object Lock still retains is reported (Erasure), not bypassed.
+  Result<Erasure> PurgeBlob(std::string_view sha256_hex);
 
   // --- bags (write-once: a version record and its tag files are never replaced) ---
   // Every write below checks the marker first (Unavailable if it is gone).
@@ -220,8 +223,9 @@ class Site {
                       std::string_view bytes);
   // Removes the tag file or version.pb under `key` of a version being purged. Refused
   // (InvalidArgument, nothing removed) unless `key` is such a key and this site holds that
-  // version's tombstone: no bag file goes without the tombstone that says why.
-  Status RemovePurgedBagFile(std::string_view key);
+  // version's tombstone: no bag file goes without the tombstone that says why. Every stored
+  // version of the key goes; what Object Lock still retains is reported (Erasure).
+  Result<Erasure> RemovePurgedBagFile(std::string_view key);
   // NotFound if the version has none.
   Result<std::string> ReadTombstone(std::string_view partner, std::string_view object,
                                     uint32_t version);

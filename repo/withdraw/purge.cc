@@ -86,15 +86,7 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
       report.waiting.push_back(k.site + ": " + site.status().message());
       continue;
     }
-    if ((*site)->capabilities().locks_objects) {
-      // A DELETE there leaves the bytes under a delete marker until the retention ends:
-      // never counted as removed.
-      locked = true;
-      report.waiting.push_back(k.site + ": " + k.key +
-                               " is kept by the site's Object Lock retention; retried later");
-      continue;
-    }
-    Status removed;
+    Result<Erasure> erased = Erasure{};
     if (!k.sha256.empty()) {
       if (catalog.BlobExists(k.sha256)) {
         // Deposited again since the purge began: someone needs it now.
@@ -102,12 +94,21 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
         ++report.blobs_kept;
         continue;
       }
-      removed = (*site)->RemoveUnreferencedBlob(k.sha256);
+      erased = (*site)->PurgeBlob(k.sha256);
     } else {
-      removed = (*site)->RemovePurgedBagFile(k.key);
+      erased = (*site)->RemovePurgedBagFile(k.key);
     }
-    if (!removed.ok()) {
-      report.waiting.push_back(k.site + ": " + k.key + ": " + removed.message());
+    if (!erased.ok()) {
+      report.waiting.push_back(k.site + ": " + k.key + ": " + erased.status().message());
+      continue;
+    }
+    if (!erased->gone) {
+      // Object Lock keeps the bytes (hidden under a delete marker) until the date: never
+      // counted as removed; the daemon's next round, or `withdraw run`, tries again.
+      locked = true;
+      report.waiting.push_back(k.site + ": " + k.key +
+                               " is kept by the site's Object Lock retention until " +
+                               FormatUtc(erased->retained_until_micros) + "; retried then");
       continue;
     }
     CrashPoint("withdraw.purge.key-removed");
