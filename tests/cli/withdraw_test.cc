@@ -315,5 +315,35 @@ TEST_F(WithdrawTest, RebuildKeepsAWithdrawnVersionWithdrawn) {
   EXPECT_THAT(restore.err, HasSubstr("is withdrawn since"));
 }
 
+// Disaster recovery's mistake: the catalog put back from a backup made before the withdrawal.
+// It still lists the version as live, but the sites' tombstones outrank it: restore refuses,
+// naming the tombstone and the rebuild that makes a catalog that knows; nothing is written.
+TEST_F(WithdrawTest, CatalogFromBeforeTheWithdrawalStillRestoresNothing) {
+  const fs::path catalog = fs::path(Root()) / "catalog.db";
+  const fs::path backup = tmp_ / "catalog-backup";
+  fs::create_directories(backup);
+  for (const char* tail : {"", "-wal", "-shm"}) {
+    fs::path f(catalog.string() + tail);
+    if (fs::exists(f)) fs::copy_file(f, backup / f.filename());
+  }
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent withdrawn"}).exit_code,
+            0);
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  for (const char* tail : {"", "-wal", "-shm"}) {
+    fs::path f(catalog.string() + tail);
+    fs::remove(f);
+    if (fs::exists(backup / f.filename())) fs::copy_file(backup / f.filename(), f);
+  }
+  ASSERT_EQ(Withdrawals().size(), 0u) << "the old catalog knows no withdrawal";
+  const fs::path out = tmp_ / "out";
+  CommandResult restore = Cairn({"restore", "yale/box", out.string()});
+  EXPECT_NE(restore.exit_code, 0) << restore.out;
+  EXPECT_THAT(restore.err,
+              HasSubstr("bags/yale/box/v1/WITHDRAWN is the tombstone of this version"));
+  EXPECT_THAT(restore.err, HasSubstr("consent withdrawn"));
+  EXPECT_THAT(restore.err, HasSubstr("cairn catalog rebuild --from"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
 }  // namespace
 }  // namespace cairn::testing
