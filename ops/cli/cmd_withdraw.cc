@@ -254,8 +254,10 @@ int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
-    auto hold = repo::AddHold(r, *who, partner, object, f.reason);
+    std::vector<std::string> warnings;
+    auto hold = repo::AddHold(r, *who, partner, object, f.reason, &warnings);
     if (!hold.ok()) return Refused(hold.status());
+    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
     if (!g.quiet) {
       std::cout << "hold " << hold->id << " on " << partner << "/" << object << " by "
                 << hold->added_by << ": nothing of it is purged until it is removed\n";
@@ -276,8 +278,10 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
   return WithRepo(g, [&](repo::Repository& r) {
     Result<repo::Principal> who = Acting(r, g, f.as);
     if (!who.ok()) return Refused(who.status());
-    auto removal = repo::RemoveHold(r, *who, partner, object);
+    std::vector<std::string> warnings;
+    auto removal = repo::RemoveHold(r, *who, partner, object, &warnings);
     if (!removal.ok()) return Refused(removal.status());
+    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
     if (!g.quiet) {
       if (removal->removed) {
         std::cout << "hold " << removal->hold.id << " on " << partner << "/" << object

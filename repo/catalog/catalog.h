@@ -310,6 +310,9 @@ class Catalog {
   Result<std::vector<HoldRecord>> ListHolds(const std::string& partner);
   // Writes the removal request and removal of hold `hold.id` (the rules are the caller's).
   Status UpdateHold(const HoldRecord& hold);
+  // A hold read back from a site's settings (catalog rebuild): added with its number, or, when
+  // that number is known, its removal fields updated (never a removal undone).
+  Status RestoreHold(const HoldRecord& hold);
   // Why restore and show refuse partner/object@version, or OK when it is not withdrawn:
   // InvalidArgument "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)". Version 0:
   // the highest withdrawn version of the object (for an object whose versions are all purged).

@@ -425,6 +425,33 @@ Status Catalog::UpdateHold(const HoldRecord& h) {
   return Status::OK();
 }
 
+Status Catalog::RestoreHold(const HoldRecord& h) {
+  std::lock_guard lock(mu_);
+  CAIRN_RETURN_IF_ERROR(GetPartner(h.partner).status());
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO holds (id, partner, object, reason, added_by, added_role, added, "
+                  "removal_requested_by, removal_requested_role, removal_requested, removed_by, "
+                  "removed_role, removed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12, ?13) ON CONFLICT(id) DO UPDATE SET removal_requested_by = ?8, "
+                  "removal_requested_role = ?9, removal_requested = ?10, removed_by = ?11, "
+                  "removed_role = ?12, removed = ?13 WHERE holds.removed = 0"));
+  stmt.Bind(1, h.id)
+      .Bind(2, h.partner)
+      .Bind(3, h.object)
+      .Bind(4, h.reason)
+      .Bind(5, h.added_by)
+      .Bind(6, h.added_role)
+      .Bind(7, h.added_micros)
+      .Bind(8, h.removal_requested_by)
+      .Bind(9, h.removal_requested_role)
+      .Bind(10, h.removal_requested_micros)
+      .Bind(11, h.removed_by)
+      .Bind(12, h.removed_role)
+      .Bind(13, h.removed_micros);
+  return stmt.Run();
+}
+
 Status Catalog::RefuseIfWithdrawn(const std::string& partner, const std::string& object,
                                   uint32_t version) {
   std::optional<WithdrawalRecord> w;

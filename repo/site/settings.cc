@@ -16,6 +16,7 @@ constexpr std::string_view kSites = "sites";
 constexpr std::string_view kSchedules = "schedules";
 constexpr std::string_view kWitnessKeys = "witness-keys";
 constexpr std::string_view kPrincipals = "principals";
+constexpr std::string_view kHolds = "holds";
 constexpr std::string_view kDefaultPolicyName = "default";
 constexpr std::string_view kPartnerPolicyPrefix = "partner.";
 
@@ -89,6 +90,7 @@ std::string DescribeSetting(const SettingName& name) {
   if (kind == kSchedules) return "schedule " + id;
   if (kind == kWitnessKeys) return "trusted witness key " + id;
   if (kind == kPrincipals) return "principal " + id;
+  if (kind == kHolds) return "hold " + id;
   return kind + "/" + id;
 }
 
@@ -146,6 +148,24 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
     principal->set_partner(p.partner);
     principal->set_created_unix_micros(p.created_micros);
     principal->set_disabled_unix_micros(p.disabled_micros);
+  }
+  // Legal holds, removed ones too (their history).
+  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> holds, catalog.ListHolds(""));
+  for (const HoldRecord& h : holds) {
+    proto::HoldSetting* hold = out[{std::string(kHolds), std::to_string(h.id)}].mutable_hold();
+    hold->set_id(h.id);
+    hold->set_partner(h.partner);
+    hold->set_object(h.object);
+    hold->set_reason(h.reason);
+    hold->set_added_by(h.added_by);
+    hold->set_added_role(h.added_role);
+    hold->set_added_unix_micros(h.added_micros);
+    hold->set_removal_requested_by(h.removal_requested_by);
+    hold->set_removal_requested_role(h.removal_requested_role);
+    hold->set_removal_requested_unix_micros(h.removal_requested_micros);
+    hold->set_removed_by(h.removed_by);
+    hold->set_removed_role(h.removed_role);
+    hold->set_removed_unix_micros(h.removed_micros);
   }
   return out;
 }
@@ -209,9 +229,9 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   };
   // Sites first (policies are checked against them), then partners (a
   // partner's policy needs it), then policies, schedules, witness keys and
-  // principals (a depositor's partner must be there first).
+  // principals (a depositor's partner must be there first), and holds.
   for (std::string_view kind :
-       {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals}) {
+       {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals, kHolds}) {
     for (const auto& [name, record] : records) {
       if (name.first != kind || record.removed()) continue;
       std::string label = DescribeSetting(name);
@@ -244,6 +264,24 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         status = catalog.RestorePrincipal(p);
         label += " (" + p.role() + (p.partner().empty() ? "" : " of " + p.partner()) +
                  (p.disabled_unix_micros() ? ", disabled" : "") + ")";
+      } else if (record.has_hold()) {
+        const proto::HoldSetting& h = record.hold();
+        HoldRecord hold{h.id(),
+                        h.partner(),
+                        h.object(),
+                        h.reason(),
+                        h.added_by(),
+                        h.added_role(),
+                        h.added_unix_micros(),
+                        h.removal_requested_by(),
+                        h.removal_requested_role(),
+                        h.removal_requested_unix_micros(),
+                        h.removed_by(),
+                        h.removed_role(),
+                        h.removed_unix_micros()};
+        status = catalog.RestoreHold(hold);
+        label += " on " + h.partner() + "/" + h.object() +
+                 (h.removed_unix_micros() ? " (removed)" : " (on)");
       } else {
         status = Status::InvalidArgument("the record holds no setting this build knows");
       }

@@ -7,6 +7,7 @@
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/site/repository.h"
+#include "repo/site/settings.h"
 #include "repo/site/tombstone.h"
 #include "repo/withdraw/purge.h"
 
@@ -160,7 +161,8 @@ Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Pr
 }
 
 Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::string& partner,
-                           const std::string& object, const std::string& reason) {
+                           const std::string& object, const std::string& reason,
+                           std::vector<std::string>* warnings) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(reason));
   HoldRecord h;
@@ -171,11 +173,13 @@ Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::st
   h.added_role = std::string(RoleName(who.role));
   h.added_micros = repo.catalog().clock().NowMicros();
   CAIRN_ASSIGN_OR_RETURN(h.id, repo.catalog().AddHold(h));
+  std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
   return h;
 }
 
 Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std::string& partner,
-                               const std::string& object) {
+                               const std::string& object, std::vector<std::string>* warnings) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(std::optional<HoldRecord> on, catalog.HoldOn(partner, object));
@@ -198,6 +202,8 @@ Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std
     out.removed = true;
   }
   CAIRN_RETURN_IF_ERROR(catalog.UpdateHold(out.hold));
+  std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
   return out;
 }
 

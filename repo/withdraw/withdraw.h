@@ -69,8 +69,12 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
 
 // --- legal holds ---
 // Puts a hold on partner/object (its partner's admin, or an operator). AlreadyExists if on.
+// Holds, and each change of one, are written to every site's settings (repo/site/settings.h) so
+// a catalog rebuilt from one site keeps them; a site that could not be written is named in
+// `warnings` (when not null) and gets the record at the next change of a setting.
 Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::string& partner,
-                           const std::string& object, const std::string& reason);
+                           const std::string& object, const std::string& reason,
+                           std::vector<std::string>* warnings = nullptr);
 struct HoldRemoval {
   HoldRecord hold;
   bool removed = false;  // false: the removal is requested and waits for a second person
@@ -78,7 +82,8 @@ struct HoldRemoval {
 // The first call asks for the removal; a call by another principal removes the hold; the same
 // principal again: PermissionDenied. NotFound when no hold is on.
 Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std::string& partner,
-                               const std::string& object);
+                               const std::string& object,
+                               std::vector<std::string>* warnings = nullptr);
 Result<std::vector<HoldRecord>> ListHolds(Repository& repo, const Principal& who);
 
 }  // namespace cairn::repo

@@ -315,6 +315,34 @@ TEST_F(WithdrawTest, RebuildKeepsAWithdrawnVersionWithdrawn) {
   EXPECT_THAT(restore.err, HasSubstr("is withdrawn since"));
 }
 
+// Legal holds are kept on every site: a catalog rebuilt from any one site still has the hold
+// that is on (so a purge there is refused) and the history of the one removed by two people.
+TEST_F(WithdrawTest, HoldsSurviveARebuildFromEachSite) {
+  Deposit("yale", MakeSourceFolder("yale-two").string(), "crate");
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "litigation 2026-17"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"hold", "add", "yale/crate", "--reason", "audit 4"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"hold", "remove", "yale/crate"}).exit_code, 0);
+  ASSERT_EQ(AsAnn({"hold", "remove", "yale/crate"}).exit_code, 0);
+  for (const std::string site : {"a", "b"}) {
+    fs::path into = tmp_ / ("rebuilt-" + site);
+    CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", site, "--into", into.string()});
+    ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+    const std::vector<std::string> env = {"CAIRN_REPO=" + into.string()};
+    CommandResult list = RunCairn({"hold", "list", "--json"}, env);
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    const nlohmann::json holds = nlohmann::json::parse(list.out);
+    ASSERT_EQ(holds.size(), 2u) << site << ": " << list.out;
+    EXPECT_EQ(holds[0]["object"], "box");
+    EXPECT_EQ(holds[0]["reason"], "litigation 2026-17");
+    EXPECT_THAT(holds[1].dump(), HasSubstr("ann@yale")) << "who removed it, kept";
+    // The hold on box still blocks its purge in the rebuilt catalog.
+    CommandResult request =
+        RunCairn({"withdraw", "request", "yale/box", "--reason", "takedown", "--purge"}, env);
+    EXPECT_EQ(request.exit_code, 1) << site << ": " << request.out;
+    EXPECT_THAT(request.err, HasSubstr("legal hold 1 on yale/box")) << site;
+  }
+}
+
 // Disaster recovery's mistake: the catalog put back from a backup made before the withdrawal.
 // It still lists the version as live, but the sites' tombstones outrank it: restore refuses,
 // naming the tombstone and the rebuild that makes a catalog that knows; nothing is written.
