@@ -137,4 +137,9 @@ void AddCounts(SiteCounts& to, const SiteCounts& from) {
   to.bytes += from.bytes;
 }
 
+bool HistoryHasProblems(const AuditHistory& history) {
+  const SiteCounts& t = history.totals;
+  return t.damaged > 0 || t.unavailable > 0 || t.corrupt + t.missing > t.repaired;
+}
+
 }  // namespace cairn::audit

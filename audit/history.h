@@ -61,6 +61,10 @@ struct HistoryQuery {
 // the repository clock. NotFound naming the run when --run names none.
 Result<AuditHistory> LoadAuditHistory(repo::Repository& repo, const HistoryQuery& query);
 
+// True when the report shows a problem the audit verbs exit 1 for: a damaged or unavailable
+// copy, or a corrupt or missing one not repaired.
+bool HistoryHasProblems(const AuditHistory& history);
+
 // Adds every count of `from` to `to`.
 void AddCounts(SiteCounts& to, const SiteCounts& from);
 

@@ -18,6 +18,57 @@ struct ReportFlags {
   bool json = false;
 };
 
+// Writes `text` to --output (or stdout).
+int WriteReport(const ReportFlags& f, const std::string& text) {
+  if (f.output.empty()) {
+    std::cout << text;
+    return kExitOk;
+  }
+  std::ofstream out(f.output, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return ReportError(Status::IOError("cannot write " + f.output));
+  return kExitOk;
+}
+
+// The report made by the server (GET /v1/audit/runs), in any format, and the local verb's exit
+// code: from the JSON's totals, or from the X-Cairn-Audit-Problems header of the others.
+int RemoteReport(const ReportFlags& f, const std::string& format, const Globals& g) {
+  const std::string path =
+      f.run != 0 ? "/v1/audit/runs/" + std::to_string(f.run) : "/v1/audit/runs";
+  auto api = ConnectServer(g);
+  if (!api.ok()) return ReportError(api.status());
+  std::string text;
+  auto answer = (*api)->GetStream(
+      client::ApiClient::WithQuery(path, {{"since", f.since}, {"format", format}}),
+      [&text](std::string_view chunk) {
+        text.append(chunk);
+        return Status::OK();
+      });
+  if (!answer.ok()) return ReportError(answer.status());
+  bool problems = false;
+  if (format == "json") {
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+      return ReportError(Status::Corruption("the server's audit report is not valid JSON"));
+    }
+    const nlohmann::json t = doc.value("totals", nlohmann::json::object());
+    auto n = [&t](const char* key) { return t.value(key, uint64_t{0}); };
+    problems =
+        n("damaged") > 0 || n("unavailable") > 0 || n("corrupt") + n("missing") > n("repaired");
+    text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else {
+    auto flag = answer->headers.find("x-cairn-audit-problems");
+    if (flag == answer->headers.end()) {
+      return ReportError(Status::Corruption(
+          "the server's audit report came without X-Cairn-Audit-Problems (an older server?)"));
+    }
+    problems = flag->second.starts_with("yes");
+  }
+  if (int written = WriteReport(f, text); written != kExitOk) return written;
+  return problems ? kExitProblems : kExitOk;
+}
+
 int RunReport(const ReportFlags& f, const Globals& g) {
   std::string format = f.json ? "json" : f.format;
   if (format != "text" && format != "json" && format != "csv" && format != "html") {
@@ -27,20 +78,7 @@ int RunReport(const ReportFlags& f, const Globals& g) {
   if (f.run != 0 && !f.since.empty()) {
     return ReportError(Status::InvalidArgument("--run and --since exclude each other"));
   }
-  if (IsRemote(g)) {
-    if (format != "json" || !f.output.empty()) return RemoteOffersJsonOnly("cairn audit report");
-    Result<nlohmann::json> doc = f.run != 0
-                                     ? RemoteGet(g, "/v1/audit/runs/" + std::to_string(f.run))
-                                     : RemoteGet(g, "/v1/audit/runs", {{"since", f.since}});
-    if (!doc.ok()) return ReportError(doc.status());
-    PrintJson(*doc);
-    // The exit code the local verb gives, from the report's totals.
-    const nlohmann::json t = doc->value("totals", nlohmann::json::object());
-    auto n = [&t](const char* key) { return t.value(key, uint64_t{0}); };
-    bool problems =
-        n("damaged") > 0 || n("unavailable") > 0 || n("corrupt") + n("missing") > n("repaired");
-    return problems ? kExitProblems : kExitOk;
-  }
+  if (IsRemote(g)) return RemoteReport(f, format, g);
   audit::HistoryQuery query;
   query.run_id = f.run;
   if (!f.since.empty()) {
@@ -62,17 +100,8 @@ int RunReport(const ReportFlags& f, const Globals& g) {
   } else {
     text = audit::HistoryText(*history);
   }
-  if (f.output.empty()) {
-    std::cout << text;
-  } else {
-    std::ofstream out(f.output, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return ReportError(Status::IOError("cannot write " + f.output));
-  }
-  const audit::SiteCounts& t = history->totals;
-  bool problems = t.damaged > 0 || t.unavailable > 0 || t.corrupt + t.missing > t.repaired;
-  return problems ? kExitProblems : kExitOk;
+  if (int written = WriteReport(f, text); written != kExitOk) return written;
+  return audit::HistoryHasProblems(*history) ? kExitProblems : kExitOk;
 }
 
 }  // namespace

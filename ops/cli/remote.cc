@@ -104,10 +104,6 @@ int PrintRemoteJson(const Globals& g, const std::string& path, const client::Que
   return kExitOk;
 }
 
-int RemoteOffersJsonOnly(const std::string& what) {
-  return ReportError(Status::NotSupported(what + " against a server prints --json only"));
-}
-
 void PrintJson(const nlohmann::json& doc) {
   std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

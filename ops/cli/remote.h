@@ -47,9 +47,6 @@ bool OfferedRemotely(const std::string& command);
 // kExitOk, or reports the error. For the remote verbs whose document is printed as is.
 int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query = {});
 
-// Reports (exit 2) that `what` is not available against a server, only --json.
-int RemoteOffersJsonOnly(const std::string& what);
-
 // Prints `doc` as the verbs print --json (indent 2, invalid UTF-8 replaced).
 void PrintJson(const nlohmann::json& doc);
 

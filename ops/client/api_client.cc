@@ -265,6 +265,17 @@ Result<nlohmann::json> ApiClient::Send(const std::string& method, const std::str
   return AnswerJson(path, answer);
 }
 
+std::string ApiClient::WithQuery(const std::string& path, const Query& query) {
+  std::string out = path;
+  char sep = '?';
+  for (const auto& [name, value] : query) {
+    if (value.empty()) continue;
+    out += sep + PercentEncode(name) + "=" + PercentEncode(value);
+    sep = '&';
+  }
+  return out;
+}
+
 Result<std::string> ApiClient::GetText(const std::string& path, const Query& query,
                                        const std::string& accept) {
   return SendRaw("GET", path, query, nullptr, "", accept);
@@ -273,13 +284,7 @@ Result<std::string> ApiClient::GetText(const std::string& path, const Query& que
 Result<std::string> ApiClient::SendRaw(const std::string& method, const std::string& path,
                                        const Query& query, const std::string* body,
                                        const std::string& content_type, const std::string& accept) {
-  std::string url = options_.url + path;
-  char sep = '?';
-  for (const auto& [name, value] : query) {
-    if (value.empty()) continue;
-    url += sep + PercentEncode(name) + "=" + PercentEncode(value);
-    sep = '&';
-  }
+  const std::string url = options_.url + WithQuery(path, query);
   std::vector<std::string> extra = {"Accept: " + accept};
   if (body != nullptr) extra.push_back("Content-Type: " + content_type);
   curl_slist* headers = static_cast<curl_slist*>(Prepare(url, extra));

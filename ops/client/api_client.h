@@ -106,6 +106,9 @@ class ApiClient {
   // body arrived (a cut connection, a stream the server abandoned) is Unavailable "... cut".
   Result<StreamAnswer> GetStream(const std::string& path, const BodySink& sink);
 
+  // `path` with `query` appended, percent-encoded (parameters with an empty value left out).
+  static std::string WithQuery(const std::string& path, const Query& query);
+
   // The server's base URL as given (for messages).
   const std::string& url() const { return options_.url; }
 

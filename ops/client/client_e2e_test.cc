@@ -7,6 +7,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
@@ -160,6 +161,36 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
       EXPECT_EQ(remote.out, local.out);
     }
   }
+}
+
+// The audit report in every format, remotely as locally (the moment each was made aside), with
+// the local verb's exit code; --output writes the file.
+TEST_F(ClientTest, AuditReportInEveryFormatEqualsTheLocalOne) {
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  const std::regex moment(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
+  auto timeless = [&moment](const std::string& text) {
+    return std::regex_replace(text, moment, "<time>");
+  };
+  for (const std::string format : {"text", "csv", "html"}) {
+    SCOPED_TRACE(format);
+    CommandResult local = Cairn({"audit", "report", "--format", format});
+    CommandResult remote = Remote("t-auditor", {"audit", "report", "--format", format});
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    ASSERT_EQ(remote.exit_code, 0) << remote.err;
+    ASSERT_FALSE(local.out.empty());
+    EXPECT_EQ(timeless(remote.out), timeless(local.out));
+    CommandResult one = Remote("t-auditor", {"audit", "report", "--run", "1", "--format", format});
+    EXPECT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(timeless(one.out),
+              timeless(Cairn({"audit", "report", "--run", "1", "--format", format}).out));
+  }
+  const fs::path file = tmp_ / "report.html";
+  CommandResult written =
+      Remote("t-auditor", {"audit", "report", "--format", "html", "--output", file.string()});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  EXPECT_NE(ReadFile(file).find("<title>Cairn audit report"), std::string::npos);
+  EXPECT_EQ(Remote("t-dep-acme", {"audit", "report", "--format", "text"}).exit_code, 2);
 }
 
 TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {

@@ -18,7 +18,9 @@ namespace {
 using repo::access::Action;
 using repo::access::Authorize;
 
-// `cairn audit report --json [--since DATE]`, or one run's (`--run ID`).
+// `cairn audit report --json [--since DATE]`, or one run's (`--run ID`); ?format=text, csv or
+// html: the report as `--format` prints it, with X-Cairn-Audit-Problems (yes/no) for the
+// verb's exit code.
 Result<ApiResponse> AuditRuns(const std::string& root, const ApiRequest& r) {
   // A report names every partner's findings: only roles that span partners read it.
   CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kReadReports, ""));
@@ -28,8 +30,28 @@ Result<ApiResponse> AuditRuns(const std::string& root, const ApiRequest& r) {
     CAIRN_ASSIGN_OR_RETURN(query.since_micros, repo::ParseSinceDate(since));
   }
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  const std::string format = r.Query("format");
+  if (!format.empty() && format != "json" && format != "text" && format != "csv" &&
+      format != "html") {
+    return Status::InvalidArgument("format '" + format + "': expected json, text, csv or html");
+  }
   CAIRN_ASSIGN_OR_RETURN(audit::AuditHistory history, audit::LoadAuditHistory(*repository, query));
-  return JsonResponse(views::DumpJson(audit::HistoryJson(history)));
+  if (format.empty() || format == "json") {
+    return JsonResponse(views::DumpJson(audit::HistoryJson(history)));
+  }
+  ApiResponse answer;
+  if (format == "csv") {
+    answer.content_type = "text/csv; charset=utf-8";
+    answer.body = audit::HistoryCsv(history);
+  } else if (format == "html") {
+    answer.content_type = "text/html; charset=utf-8";
+    answer.body = audit::HistoryHtml(history);
+  } else {
+    answer.content_type = "text/plain; charset=utf-8";
+    answer.body = audit::HistoryText(history);
+  }
+  answer.headers["X-Cairn-Audit-Problems"] = audit::HistoryHasProblems(history) ? "yes" : "no";
+  return answer;
 }
 
 Result<ApiResponse> Sites(const std::string& root, const ApiRequest& r) {
@@ -81,7 +103,8 @@ void AddAdminRoutes(Router& router, const std::string& root) {
     return [root, fn](const ApiRequest& r) { return fn(root, r); };
   };
   router.Add({"GET", "/v1/audit/runs",
-              "audit runs and their findings (as cairn audit report --json); ?since=DATE",
+              "audit runs and their findings (as cairn audit report --json); ?since=DATE; "
+              "?format=text|csv|html as --format prints them",
               bind(AuditRuns)});
   router.Add({"GET", "/v1/audit/runs/{run}",
               "one audit run (as cairn audit report --run ID --json)", bind(AuditRuns)});
