@@ -35,10 +35,13 @@ struct WithdrawFlags {
 
 // Refusals by a rule (two people, roles, retention, holds, states) are "problems found" (1);
 // what kept the verb from running is 2.
+// Exit 1 for a refusal by a rule (who may, the two-person rule, retention, a hold, one request
+// at a time); a wrong id (no such object, withdrawal or hold) is a bad argument: exit 2, as
+// `show` and `restore` give for it.
 int Refused(const Status& s) {
   int code = ReportError(s);
   if (s.code() == Code::kPermissionDenied || s.code() == Code::kInvalidArgument ||
-      s.code() == Code::kAlreadyExists || s.code() == Code::kNotFound) {
+      s.code() == Code::kAlreadyExists) {
     return kExitProblems;
   }
   return code;

@@ -162,6 +162,23 @@ TEST_F(WithdrawTest, SecondPersonApprovesAndTheVersionIsRefusedWithItsBytesKept)
   EXPECT_EQ(AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "again"}).exit_code, 1);
 }
 
+// A wrong id is a bad argument (exit 2, as show gives), not a refusal by a rule (exit 1).
+TEST_F(WithdrawTest, WrongIdsExitTwoNamingWhatIsMissing) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"withdraw", "approve", "99"}, "no withdrawal 99"},
+      {{"withdraw", "cancel", "99"}, "no withdrawal 99"},
+      {{"withdraw", "request", "yale/nope", "--reason", "takedown"}, "no object yale/nope"},
+      {{"withdraw", "request", "yale/box@v7", "--reason", "takedown"}, "yale/box@v7"},
+      {{"hold", "remove", "yale/nope"}, "no legal hold is on yale/nope"},
+  };
+  for (const auto& [args, named] : cases) {
+    CommandResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(named));
+  }
+  EXPECT_EQ(Withdrawals().size(), 0u);
+}
+
 TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
   ASSERT_EQ(Cairn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
   CommandResult self = Cairn({"withdraw", "approve", "1"});
