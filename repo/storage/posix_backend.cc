@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,6 +219,32 @@ Status PosixBackend::Remove(std::string_view key) {
   return status.IsNotFound() ? Status::OK() : status;
 }
 
+namespace {
+
+// A temp file of a process that still runs is spared this long, whatever the caller's minimum
+// age: the cleaner holds the writers' lock alone, but event segments, settings, tombstones and
+// markers are written without it (a restore's events, a server request), and removing such a
+// file under its writer made the writer's link fail ("link to ...: No such file").
+constexpr time_t kRunningWriterTempAge = 3600;
+
+// The writer's pid in a temp name "w-PID-HEX.tmp" (posix_writer.cc), or 0.
+pid_t TempOwner(std::string_view name) {
+  if (!name.starts_with("w-")) return 0;
+  name.remove_prefix(2);
+  pid_t pid = 0;
+  size_t digits = 0;
+  while (digits < name.size() && digits < 10 && name[digits] >= '0' && name[digits] <= '9') {
+    pid = pid * 10 + (name[digits] - '0');
+    ++digits;
+  }
+  return digits > 0 && digits < name.size() && name[digits] == '-' ? pid : 0;
+}
+
+// True when process `pid` runs on this host (it may be another user's: EPERM).
+bool Running(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+}  // namespace
+
 Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
   const std::string tmp_dir = root_ + "/tmp";
@@ -237,7 +264,9 @@ Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
     struct stat st;
     if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode)) continue;
-    if (now - st.st_mtime < static_cast<time_t>(min_age_seconds)) continue;
+    const time_t age = now - st.st_mtime;
+    if (age < static_cast<time_t>(min_age_seconds)) continue;
+    if (age < kRunningWriterTempAge && Running(TempOwner(entry->d_name))) continue;
     if (posix_io::Ops().unlinkat(::dirfd(handle.dir), entry->d_name, 0) != 0 && errno != ENOENT) {
       return Status::FromErrno(errno, "remove temp file", tmp_dir + "/" + entry->d_name);
     }

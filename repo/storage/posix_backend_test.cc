@@ -225,6 +225,31 @@ TEST(PosixBackend, CleanupTempRemovesOnlyOldLeftovers) {
   EXPECT_TRUE(fs::exists(dir / "tmp/w-2-fresh.tmp"));
 }
 
+// The cleaner holds the writers' lock alone, yet event segments, settings and tombstones are
+// written without that lock (a restore's events): a temp file of a process that still runs is
+// never removed under it (its link failed "No such file"); a dead writer's goes at once.
+TEST(PosixBackend, CleanupTempSparesTheFilesOfRunningWriters) {
+  TempDir dir;
+  auto backend = Open(dir.path());
+  auto writer = backend->NewWriter({});
+  ASSERT_OK(writer);
+  const std::string segment = "an event segment";
+  ASSERT_OK((*writer)->Append(std::as_bytes(std::span(segment.data(), segment.size()))));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  const std::string dead = "tmp/w-" + std::to_string(child) + "-0123abcd.tmp";
+  WriteFile(dir / dead, "left by a killed writer");
+  WriteFile(dir / "tmp/unnamed.tmp", "no writer named");
+
+  ASSERT_OK(backend->CleanupTemp(0));
+  EXPECT_FALSE(fs::exists(dir / dead));
+  EXPECT_FALSE(fs::exists(dir / "tmp/unnamed.tmp"));
+  ASSERT_OK((*writer)->Commit("events/seg-1")) << "the running writer's temp file was kept";
+  EXPECT_EQ(*backend->ReadAll("events/seg-1"), "an event segment");
+}
+
 TEST(PosixBackend, UrlTable) {
   EXPECT_EQ(OpenBackend("file://relative/path").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(OpenBackend("file:///").status().code(), Code::kInvalidArgument);
