@@ -191,6 +191,20 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
     if (n == 3) unrepairable_keys.insert(key);
   }
   ASSERT_TRUE(unrepairable_keys.count(lost));
+  // True when version `ref` (deposited from `source`) holds a copy damaged on every site: a blob
+  // of its folder (version 2 of o0 holds o0's too) or one of its bag files.
+  auto holds_unrepairable = [&](const std::string& ref, const fs::path& source) {
+    std::string folder = source.filename().string();
+    std::string p = ref.substr(0, ref.find('/'));
+    std::string o = ref.substr(p.size() + 1, ref.find('@') - p.size() - 1);
+    std::string prefix = repo::layout::VersionPrefix(p, o, std::stoul(ref.substr(ref.size() - 1)));
+    for (const std::string& key : unrepairable_keys) {
+      bool in_folder =
+          blob_object_[key].count(folder) || (folder == "o0v2" && blob_object_[key].count("o0"));
+      if (in_folder || key.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+  };
 
   phase("2 inject faults");
   // --- the daemon, rounds until quiet; the S3 site is offline for round 1 ---
@@ -207,9 +221,11 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
         ++n;
       }
     }
-    bool holds_lost = blob_object_[lost].count(source.filename().string()) ||
-                      (ref == "p1/o0@v2" && blob_object_[lost].count("o0"));
-    if (n > most_hits && !holds_lost) std::tie(restored_ref, most_hits) = std::tie(ref, n);
+    // Not a version holding a copy damaged on every site: `lost`, or one the random faults
+    // happened to hit on all three sites (seed 3314161974 did: the restore then failed).
+    if (n > most_hits && !holds_unrepairable(ref, source)) {
+      std::tie(restored_ref, most_hits) = std::tie(ref, n);
+    }
   }
   ASSERT_FALSE(restored_ref.empty());
   fs::path early = *tmp_ / "restored-early";
@@ -323,15 +339,7 @@ TEST_F(CorruptionSoakTest, EveryFaultFoundAndRepairedByTheDaemon) {
   // --- every object restores byte-identical, but the one whose blob is lost ---
   std::set<std::string> broken;  // refs holding an unrepairable copy
   for (const auto& [ref, source] : refs) {
-    std::string folder = source.filename().string();
-    std::string p = ref.substr(0, ref.find('/'));
-    std::string o = ref.substr(p.size() + 1, ref.find('@') - p.size() - 1);
-    std::string prefix = repo::layout::VersionPrefix(p, o, std::stoul(ref.substr(ref.size() - 1)));
-    for (const std::string& key : unrepairable_keys) {
-      bool in_folder =
-          blob_object_[key].count(folder) || (folder == "o0v2" && blob_object_[key].count("o0"));
-      if (in_folder || key.compare(0, prefix.size(), prefix) == 0) broken.insert(ref);
-    }
+    if (holds_unrepairable(ref, source)) broken.insert(ref);
   }
   size_t restored = 0;
   for (const auto& [ref, source] : refs) {
