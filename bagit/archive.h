@@ -19,10 +19,11 @@ namespace cairn::bagit {
 using ChunkSink = std::function<Status(std::span<const std::byte>)>;
 
 enum class EntryType { kFile, kDirectory, kSymlink, kHardlink, kOther };
-std::string_view EntryTypeName(EntryType t);  // "file", "directory", "symlink", "hard link", "device, fifo or socket"
+std::string_view EntryTypeName(
+    EntryType t);  // "file", "directory", "symlink", "hard link", "device, fifo or socket"
 
 struct ArchiveEntry {
-  std::string path;         // as stored in the archive, raw bytes
+  std::string path;  // as stored in the archive, raw bytes
   EntryType type = EntryType::kFile;
   uint64_t size = 0;        // declared size (regular files)
   std::string link_target;  // symlinks and hard links
@@ -58,7 +59,8 @@ class ArchiveReader {
 // the archive and makes it visible at `path` (written to a temp name and renamed).
 class ArchiveWriter {
  public:
-  static Result<std::unique_ptr<ArchiveWriter>> Create(const std::string& path, ArchiveFormat format);
+  static Result<std::unique_ptr<ArchiveWriter>> Create(const std::string& path,
+                                                       ArchiveFormat format);
   // Writes the archive to `fd` (a pipe: a download being sent) as it is made, in blocks of up
   // to 1 MiB; the caller keeps `fd` open until the writer is destroyed and then closes it.
   // Finish() ends the archive (its end-of-archive blocks); a writer destroyed without Finish()

@@ -164,7 +164,6 @@ class LibArchiveWriter final : public ArchiveWriter {
   bool finished_ = false;
 };
 
-
 // A libarchive writer of `format` onto `fd`; nullptr and the message in *error otherwise.
 struct archive* OpenWriter(int fd, ArchiveFormat format, std::string* error) {
   internal::ScopedUtf8Locale utf8;
