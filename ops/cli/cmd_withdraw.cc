@@ -15,6 +15,7 @@
 #include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
 #include "repo/access/tokens.h"
 #include "repo/restore/restore.h"
@@ -65,26 +66,6 @@ Result<repo::Principal> Acting(repo::Repository& r, const Globals& g, const std:
 }
 
 std::string When(int64_t micros) { return micros ? FormatUtc(micros) : "-"; }
-
-nlohmann::json WithdrawalJson(const repo::WithdrawalRecord& w) {
-  return {{"id", w.id},
-          {"partner", w.partner},
-          {"object", w.object},
-          {"version", w.version},
-          {"state", repo::WithdrawalStateName(w.state)},
-          {"purge", w.purge},
-          {"reason", w.reason},
-          {"requested_by", w.requested_by},
-          {"requested_role", w.requested_role},
-          {"requested", When(w.requested_micros)},
-          {"approved_by", w.approved_by},
-          {"approved_role", w.approved_role},
-          {"approved", When(w.approved_micros)},
-          {"cancelled_by", w.cancelled_by},
-          {"cancelled", When(w.cancelled_micros)},
-          {"purged", When(w.purged_micros)},
-          {"detail", w.detail}};
-}
 
 void PrintPurge(const repo::PurgeReport& p) {
   const repo::WithdrawalRecord& w = p.withdrawal;
@@ -142,7 +123,7 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
     Result<repo::WithdrawalRecord> w = repo::RequestWithdrawal(r, *who, req);
     if (!w.ok()) return Refused(w.status());
     if (f.json) {
-      PrintJson(WithdrawalJson(*w));
+      PrintJson(views::WithdrawalJson(*w));
     } else if (!g.quiet) {
       std::cout << "withdrawal " << w->id << " requested: " << w->VersionName()
                 << (w->purge ? " (purge)" : "") << " by " << w->requested_by << " ("
@@ -203,7 +184,7 @@ int RunList(const WithdrawFlags& f, const Globals& g) {
     if (!all.ok()) return Refused(all.status());
     if (f.json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const repo::WithdrawalRecord& w : *all) out.push_back(WithdrawalJson(w));
+      for (const repo::WithdrawalRecord& w : *all) out.push_back(views::WithdrawalJson(w));
       PrintJson(out);
       return static_cast<int>(kExitOk);
     }
@@ -227,7 +208,7 @@ int RunPending(const WithdrawFlags& f, const Globals& g) {
     if (f.json) {
       nlohmann::json purges = nlohmann::json::array();
       for (const repo::PurgeReport& p : report->purges) {
-        purges.push_back({{"withdrawal", WithdrawalJson(p.withdrawal)},
+        purges.push_back({{"withdrawal", views::WithdrawalJson(p.withdrawal)},
                           {"keys_removed", p.keys_removed},
                           {"bytes_removed", p.bytes_removed},
                           {"waiting", p.waiting}});
@@ -310,18 +291,7 @@ int RunHoldList(const WithdrawFlags& f, const Globals& g) {
     if (!holds.ok()) return Refused(holds.status());
     if (f.json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const repo::HoldRecord& h : *holds) {
-        out.push_back({{"id", h.id},
-                       {"partner", h.partner},
-                       {"object", h.object},
-                       {"reason", h.reason},
-                       {"on", h.removed_micros == 0},
-                       {"added_by", h.added_by},
-                       {"added", When(h.added_micros)},
-                       {"removal_requested_by", h.removal_requested_by},
-                       {"removed_by", h.removed_by},
-                       {"removed", When(h.removed_micros)}});
-      }
+      for (const repo::HoldRecord& h : *holds) out.push_back(views::HoldJson(h));
       PrintJson(out);
       return static_cast<int>(kExitOk);
     }

@@ -193,6 +193,30 @@ TEST_F(ClientTest, AuditReportInEveryFormatEqualsTheLocalOne) {
   EXPECT_EQ(Remote("t-dep-acme", {"audit", "report", "--format", "text"}).exit_code, 2);
 }
 
+// `withdraw list --json` and `hold list --json` print one document locally and remotely (the
+// server's answer was another shape: no cancellation fields, "" where the CLI printed "-").
+TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
+  ASSERT_EQ(Cairn({"hold", "add", "acme/acme-box", "--reason", "litigation 2026-17"}).exit_code, 0);
+  ASSERT_EQ(
+      Cairn({"withdraw", "request", "beta/beta-secret-box", "--reason", "takedown"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"withdraw", "cancel", "1"}).exit_code, 0);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"withdraw", "list", "--json"}, {"hold", "list", "--json"}}) {
+    SCOPED_TRACE(args[0]);
+    CommandResult local = Cairn(args);
+    CommandResult remote = Remote("t-auditor", args);
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    ASSERT_EQ(remote.exit_code, 0) << remote.err;
+    nlohmann::json want = Parse(local.out), got = Parse(remote.out);
+    ASSERT_EQ(want.size(), 1u) << local.out;
+    EXPECT_EQ(got, want) << remote.out;
+  }
+  nlohmann::json w = Parse(Cairn({"withdraw", "list", "--json"}).out)[0];
+  EXPECT_EQ(w["state"], "cancelled");
+  EXPECT_TRUE(w["approved"].is_null()) << w.dump();
+  EXPECT_TRUE(w["cancelled"].is_string()) << w.dump();
+}
+
 TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
   const std::string bad = "cairn_wrong0secret0token04711";
   for (const std::vector<std::string>& args :

@@ -222,4 +222,47 @@ std::string DumpJson(const nlohmann::json& doc, int indent) {
   return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+nlohmann::json TimeOrNull(int64_t micros) {
+  return micros ? nlohmann::json(FormatUtc(micros)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json WithdrawalJson(const repo::WithdrawalRecord& w) {
+  return {{"id", w.id},
+          {"partner", w.partner},
+          {"object", w.object},
+          {"version", w.version},
+          {"state", repo::WithdrawalStateName(w.state)},
+          {"purge", w.purge},
+          {"reason", w.reason},
+          {"requested_by", w.requested_by},
+          {"requested_role", w.requested_role},
+          {"requested", TimeOrNull(w.requested_micros)},
+          {"approved_by", w.approved_by},
+          {"approved_role", w.approved_role},
+          {"approved", TimeOrNull(w.approved_micros)},
+          {"cancelled_by", w.cancelled_by},
+          {"cancelled", TimeOrNull(w.cancelled_micros)},
+          {"purged", TimeOrNull(w.purged_micros)},
+          {"detail", w.detail}};
+}
+
+nlohmann::json HoldJson(const repo::HoldRecord& h) {
+  return {{"id", h.id},
+          {"partner", h.partner},
+          {"object", h.object},
+          {"reason", h.reason},
+          {"on", h.removed_micros == 0},
+          {"added_by", h.added_by},
+          {"added_role", h.added_role},
+          {"added", TimeOrNull(h.added_micros)},
+          {"removal_requested_by", h.removal_requested_by},
+          {"removal_requested", TimeOrNull(h.removal_requested_micros)},
+          {"removed_by", h.removed_by},
+          {"removed", TimeOrNull(h.removed_micros)}};
+}
+
 }  // namespace cairn::views

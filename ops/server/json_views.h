@@ -75,6 +75,11 @@ nlohmann::json FileCopiesJson(const repo::FileCopies& file);
 // nlohmann's dump (-1: one line).
 std::string DumpJson(const nlohmann::json& doc, int indent = 2);
 
+// One withdrawal and one legal hold as `cairn withdraw list --json` and `cairn hold list --json`
+// print them and /v1/withdrawals and /v1/holds answer (times in UTC, null when not yet).
+nlohmann::json WithdrawalJson(const repo::WithdrawalRecord& w);
+nlohmann::json HoldJson(const repo::HoldRecord& h);
+
 }  // namespace cairn::views
 
 #endif  // CAIRN_OPS_SERVER_JSON_VIEWS_H_

@@ -15,39 +15,6 @@
 namespace cairn::server {
 namespace {
 
-std::string When(int64_t micros) { return micros ? FormatUtc(micros) : ""; }
-
-nlohmann::json WithdrawalDoc(const repo::WithdrawalRecord& w) {
-  return {{"id", w.id},
-          {"partner", w.partner},
-          {"object", w.object},
-          {"version", w.version},
-          {"state", repo::WithdrawalStateName(w.state)},
-          {"purge", w.purge},
-          {"reason", w.reason},
-          {"requested_by", w.requested_by},
-          {"requested_role", w.requested_role},
-          {"requested", When(w.requested_micros)},
-          {"approved_by", w.approved_by},
-          {"approved_role", w.approved_role},
-          {"approved", When(w.approved_micros)},
-          {"purged", When(w.purged_micros)},
-          {"detail", w.detail}};
-}
-
-nlohmann::json HoldDoc(const repo::HoldRecord& h) {
-  return {{"id", h.id},
-          {"partner", h.partner},
-          {"object", h.object},
-          {"reason", h.reason},
-          {"on", h.removed_micros == 0},
-          {"added_by", h.added_by},
-          {"added", When(h.added_micros)},
-          {"removal_requested_by", h.removal_requested_by},
-          {"removed_by", h.removed_by},
-          {"removed", When(h.removed_micros)}};
-}
-
 Result<nlohmann::json> Body(const ApiRequest& r) {
   nlohmann::json body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
@@ -78,7 +45,7 @@ Result<ApiResponse> List(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(auto all, repo::ListWithdrawals(*repository, r.principal));
   nlohmann::json out = nlohmann::json::array();
-  for (const repo::WithdrawalRecord& w : all) out.push_back(WithdrawalDoc(w));
+  for (const repo::WithdrawalRecord& w : all) out.push_back(views::WithdrawalJson(w));
   return JsonResponse(views::DumpJson(out));
 }
 
@@ -103,7 +70,7 @@ Result<ApiResponse> Request(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord w,
                          repo::RequestWithdrawal(*repository, r.principal, req));
-  ApiResponse answer = JsonResponse(views::DumpJson(WithdrawalDoc(w)));
+  ApiResponse answer = JsonResponse(views::DumpJson(views::WithdrawalJson(w)));
   answer.status = 201;
   return answer;
 }
@@ -114,12 +81,12 @@ Result<ApiResponse> Approve(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::ApproveResult approved,
                          repo::ApproveWithdrawal(*repository, r.principal, id));
-  nlohmann::json out = {{"withdrawal", WithdrawalDoc(approved.withdrawal)},
+  nlohmann::json out = {{"withdrawal", views::WithdrawalJson(approved.withdrawal)},
                         {"tombstones_pending", approved.tombstones_pending}};
   if (approved.withdrawal.purge) {
     Result<repo::PurgeReport> purged = repo::RunPurge(*repository, id);
     if (purged.ok()) {
-      out["withdrawal"] = WithdrawalDoc(purged->withdrawal);
+      out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
       out["purge"] = {{"keys_removed", purged->keys_removed},
                       {"bytes_removed", purged->bytes_removed},
                       {"waiting", purged->waiting}};
@@ -136,14 +103,14 @@ Result<ApiResponse> Cancel(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord w,
                          repo::CancelWithdrawal(*repository, r.principal, id));
-  return JsonResponse(views::DumpJson(WithdrawalDoc(w)));
+  return JsonResponse(views::DumpJson(views::WithdrawalJson(w)));
 }
 
 Result<ApiResponse> Holds(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(auto all, repo::ListHolds(*repository, r.principal));
   nlohmann::json out = nlohmann::json::array();
-  for (const repo::HoldRecord& h : all) out.push_back(HoldDoc(h));
+  for (const repo::HoldRecord& h : all) out.push_back(views::HoldJson(h));
   return JsonResponse(views::DumpJson(out));
 }
 
@@ -156,7 +123,7 @@ Result<ApiResponse> AddHold(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::HoldRecord h,
                          repo::AddHold(*repository, r.principal, partner, object, reason));
-  ApiResponse answer = JsonResponse(views::DumpJson(HoldDoc(h)));
+  ApiResponse answer = JsonResponse(views::DumpJson(views::HoldJson(h)));
   answer.status = 201;
   return answer;
 }
@@ -167,7 +134,7 @@ Result<ApiResponse> RemoveHold(const std::string& root, const ApiRequest& r) {
       repo::HoldRemoval removal,
       repo::RemoveHold(*repository, r.principal, r.path.at("partner"), r.path.at("object")));
   return JsonResponse(
-      views::DumpJson({{"hold", HoldDoc(removal.hold)}, {"removed", removal.removed}}));
+      views::DumpJson({{"hold", views::HoldJson(removal.hold)}, {"removed", removal.removed}}));
 }
 
 }  // namespace
