@@ -13,6 +13,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <set>
+#include <vector>
 
 #include "bagit/archive_locale.h"
 
@@ -27,6 +29,13 @@ struct FolderTarStream::Walk {
   fs::path root;
   std::string top;
   fs::recursive_directory_iterator it, end;
+  // A bag folder sent as is: its top-level files (bagit.txt first, then the other tag files, by
+  // name) go before data/, so that the server knows the manifests before the payload arrives
+  // and hashes each payload file with the manifests' algorithms only (after the payload it
+  // would have to hash with all six). The recursive walk then skips them.
+  std::vector<fs::directory_entry> front;
+  size_t front_at = 0;
+  std::set<fs::path> front_names;
   archive_entry* entry = archive_entry_new();
   // Every member's mtime: the folder's own, so that the same folder makes the same tar bytes
   // again (a resumed upload re-hashes the parts the server holds and must find them equal).
@@ -81,6 +90,19 @@ Result<std::unique_ptr<FolderTarStream>> FolderTarStream::Open(const std::string
     CAIRN_RETURN_IF_ERROR(bagit::BagInfoTxt(bag->options, 0, 0).status());
     stream->bag_ = std::make_unique<Bagging>(bag->options);
   }
+  if (bag == nullptr) {
+    for (fs::directory_iterator it(w.root, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) w.front.push_back(*it);
+    }
+    if (ec) return Status::InvalidArgument("cannot read folder " + folder + ": " + ec.message());
+    std::sort(w.front.begin(), w.front.end(), [](const auto& a, const auto& b) {
+      bool a_bagit = a.path().filename() == "bagit.txt";
+      bool b_bagit = b.path().filename() == "bagit.txt";
+      if (a_bagit != b_bagit) return a_bagit;
+      return a.path().filename() < b.path().filename();
+    });
+    for (const fs::directory_entry& f : w.front) w.front_names.insert(f.path());
+  }
   w.it = fs::recursive_directory_iterator(w.root, ec);
   if (ec) return Status::InvalidArgument("cannot read folder " + folder + ": " + ec.message());
   ::archive* a = archive_write_new();
@@ -113,15 +135,26 @@ void FolderTarStream::Failed() {
 Status FolderTarStream::NextMember() {
   Walk& w = *walk_;
   std::error_code ec;
-  if (w.it == w.end) {
-    if (bag_ && !bag_->tags_written) return AppendTagFiles();
-    if (archive_write_close(archive_) != ARCHIVE_OK) return Status::IOError("libarchive: close");
-    closed_ = true;
-    return Status::OK();
+  fs::directory_entry entry;
+  if (w.front_at < w.front.size()) {
+    entry = w.front[w.front_at++];
+  } else {
+    for (;;) {
+      if (w.it == w.end) {
+        if (bag_ && !bag_->tags_written) return AppendTagFiles();
+        if (archive_write_close(archive_) != ARCHIVE_OK) {
+          return Status::IOError("libarchive: close");
+        }
+        closed_ = true;
+        return Status::OK();
+      }
+      entry = *w.it;
+      bool sent_first = w.it.depth() == 0 && w.front_names.contains(entry.path());
+      w.it.increment(ec);
+      if (ec) return Status::IOError("cannot walk " + w.root.string() + ": " + ec.message());
+      if (!sent_first) break;
+    }
   }
-  const fs::directory_entry entry = *w.it;
-  w.it.increment(ec);
-  if (ec) return Status::IOError("cannot walk " + w.root.string() + ": " + ec.message());
   const std::string rel = entry.path().lexically_relative(w.root).generic_string();
   const std::string name = w.top + (bag_ ? "/data/" : "/") + rel;
   fs::file_status st = entry.symlink_status(ec);

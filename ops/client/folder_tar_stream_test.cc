@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "bagit/archive.h"
 #include "tests/util/assert_ok.h"
@@ -74,6 +77,39 @@ TEST(FolderTarStream, ReadsBackFileForFileWithASmallBuffer) {
     got[entry.path.substr(7)] = bytes;
   }
   EXPECT_EQ(got, want);
+}
+
+// A bag folder goes as is, its tag files first (bagit.txt before them): the server then knows
+// the manifests before any payload member and hashes with their algorithms only.
+TEST(FolderTarStream, SendsABagFoldersTagFilesBeforeItsPayload) {
+  TempDir tmp;
+  const fs::path src = tmp.path() / "bag";
+  for (int i = 0; i < 40; ++i) WriteFile(src / "data" / ("f" + std::to_string(i)), "x");
+  WriteFile(src / "manifest-sha512.txt", "m\n");
+  WriteFile(src / "tagmanifest-sha512.txt", "t\n");
+  WriteFile(src / "bagit.txt", "b\n");
+  WriteFile(src / "bag-info.txt", "i\n");
+  WriteFile(src / "meta" / "extra.xml", "<x/>");
+  auto stream = FolderTarStream::Open(src.string());
+  ASSERT_OK(stream);
+  const fs::path tar = tmp.path() / "out.tar";
+  ASSERT_OK(Drain(**stream, 4096, tar.string()));
+  auto reader = bagit::ArchiveReader::Open(tar.string());
+  ASSERT_OK(reader);
+  std::vector<std::string> files;
+  bagit::ArchiveEntry entry;
+  while (true) {
+    Result<bool> next = (*reader)->Next(&entry);
+    ASSERT_OK(next);
+    if (!*next) break;
+    if (entry.type == bagit::EntryType::kFile) files.push_back(entry.path);
+  }
+  ASSERT_EQ(files.size(), 45u);
+  EXPECT_EQ(std::vector<std::string>(files.begin(), files.begin() + 4),
+            (std::vector<std::string>{"bag/bagit.txt", "bag/bag-info.txt",
+                                      "bag/manifest-sha512.txt", "bag/tagmanifest-sha512.txt"}));
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(std::unique(files.begin(), files.end()), files.end());  // each file once
 }
 
 TEST(FolderTarStream, RefusesALinkAndANonFolder) {
