@@ -25,7 +25,9 @@ Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest
   options.profile = target.profile;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   StagingSink sink(target, ingest);
-  return bagit::BagWalker(&checker, &sink, &ingest->report).WalkArchive(reader->get());
+  Status walked = bagit::BagWalker(&checker, &sink, &ingest->report).WalkArchive(reader->get());
+  Status committed = sink.Finish();  // every payload blob durable, or the first failure
+  return walked.ok() ? committed : walked;
 }
 
 }  // namespace cairn::repo::deposit_internal

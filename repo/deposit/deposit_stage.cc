@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <thread>
 
 #include "bagit/fd_io.h"
 #include "repo/site_layout.h"
@@ -223,6 +225,88 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
 }
 
+// Commits staged payload blobs on background threads, at most `threads` at once
+// (Push waits for a free one); the first failure is kept, later blobs are
+// discarded and every Push and Finish returns it.
+class StagingSink::Committers {
+ public:
+  Committers(PayloadStager* stager, unsigned threads) : stager_(stager) {
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) workers_.emplace_back([this] { Run(); });
+    limit_ = workers_.size();
+  }
+  ~Committers() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+
+  Status Push(std::string path, PayloadStager::Staged staged) {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return queue_.size() + busy_ < limit_ || !failure_.ok(); });
+    if (!failure_.ok()) {
+      PayloadStager::Discard(&staged);
+      return failure_;
+    }
+    queue_.push_back({std::move(path), std::move(staged)});
+    work_.notify_one();
+    return Status::OK();
+  }
+
+  Status Finish() {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+    return failure_;
+  }
+
+ private:
+  struct Job {
+    std::string path;
+    PayloadStager::Staged staged;
+  };
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+      bool failed = !failure_.ok();
+      lock.unlock();
+      Status s;
+      if (failed) {
+        PayloadStager::Discard(&job.staged);
+      } else {
+        s = stager_->Commit(job.path, &job.staged);
+      }
+      lock.lock();
+      --busy_;
+      if (!s.ok() && failure_.ok()) failure_ = s;
+      room_.notify_all();
+    }
+  }
+
+  PayloadStager* stager_;
+  std::mutex mu_;
+  std::condition_variable work_, room_;
+  std::deque<Job> queue_;
+  size_t busy_ = 0, limit_ = 1;
+  bool stop_ = false;
+  Status failure_;
+  std::vector<std::thread> workers_;
+};
+
+StagingSink::StagingSink(const IngestTarget& target, Ingest* ingest)
+    : target_(target), ingest_(ingest), stager_(target, ingest) {}
+
+StagingSink::~StagingSink() { (void)Finish(); }
+
+Status StagingSink::Finish() { return committers_ ? committers_->Finish() : Status::OK(); }
+
 Result<ByteSource> StagingSink::TagFile(std::string_view path, ByteSource source) {
   return StageTagFile(target_, ingest_, path, std::move(source));
 }
@@ -246,13 +330,19 @@ Result<StagingSink::PayloadRead> StagingSink::PayloadFile(const bagit::PayloadEn
     read.unreadable = staged.status();
     return read;
   }
+  read.file.size = staged->size;
+  read.file.digests = staged->digests;
   if (!manifests_known || (id && index.Mismatches(*id, staged->digests).empty())) {
-    CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
+    if (entry.local_path == nullptr && staged->writer) {
+      // An archive member: its blob is committed while the next members are read.
+      if (!committers_) committers_ = std::make_unique<Committers>(&stager_, target_.threads);
+      CAIRN_RETURN_IF_ERROR(committers_->Push(std::string(entry.path), std::move(*staged)));
+    } else {
+      CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
+    }
   } else {
     PayloadStager::Discard(&*staged);  // the checker names what is wrong with it
   }
-  read.file.size = staged->size;
-  read.file.digests = std::move(staged->digests);
   return read;
 }
 

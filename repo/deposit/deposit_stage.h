@@ -193,10 +193,19 @@ Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* inges
 // manifests are known is committed under its SHA-256 at once (correct by
 // construction) and held in the deposit scratch (on disk) until the end; the
 // caller removes such new blobs if the bag is refused.
+//
+// An archive's members arrive one after another on one thread; their blobs are
+// made durable and visible (PayloadStager::Commit: fsync, link, fsync of the
+// folder) by `target.threads` committers meanwhile, so the disk's latency
+// overlaps the reading and hashing of the next members, as the folder
+// drivers' parallel workers overlap it. Finish waits for them.
 class StagingSink : public bagit::BagSink {
  public:
-  StagingSink(const IngestTarget& target, Ingest* ingest)
-      : target_(target), ingest_(ingest), stager_(target, ingest) {}
+  StagingSink(const IngestTarget& target, Ingest* ingest);
+  ~StagingSink() override;
+  // Waits until every payload blob handed to the committers is committed;
+  // returns the first failure. Call before the ingest's result is used.
+  Status Finish();
 
   Result<bagit::ByteSource> TagFile(std::string_view path, bagit::ByteSource source) override;
   Result<PayloadRead> PayloadFile(const bagit::PayloadEntry& entry, bagit::AlgorithmSet algorithms,
@@ -206,9 +215,11 @@ class StagingSink : public bagit::BagSink {
   bool IsSinkError(const Status& s) const override { return stager_.IsSiteError(s); }
 
  private:
+  class Committers;
   const IngestTarget& target_;
   Ingest* ingest_;
   PayloadStager stager_;
+  std::unique_ptr<Committers> committers_;  // made at the first archive member
 };
 
 // The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,

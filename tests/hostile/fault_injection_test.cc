@@ -119,6 +119,38 @@ TEST_F(FaultInjectionTest, FsyncOrRenameFailureBeforeVisibleFailsTheDepositClean
                {"deposit", "acme", (tmp_ / "src").string(), "--id", "one"});
 }
 
+// A serialized bag's blobs are committed on background threads while the next
+// members are read: a failed commit, whether of an early member (seen when the
+// next one is handed over) or of the last one (seen only when the walk waits
+// for the committers), still fails the deposit and leaves nothing.
+class ArchiveFaultTest : public FaultInjectionTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ArchiveFaultTest, CommitFailureOfAnArchiveMemberFailsTheDepositCleanly) {
+  const std::string tar = (tmp_ / "bag.tar").string();
+  CommandResult made = RunCairn({"bag", "create", (tmp_ / "src").string(), tar});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  // Commits on site a: the five payload blobs first, then the tag files.
+  Faults("a").AddRule(FaultRule::Fail(FaultPoint::kCommitBeforeVisible,
+                                      Status::IOError("fsync: Input/output error"))
+                          .Skip(GetParam()));
+  repo::DepositRequest request;
+  request.partner = "acme";
+  request.source = tar;
+  request.object_id = "one";
+  request.threads = 4;
+  auto outcome = repo::Deposit(*repo_, request);
+  ASSERT_FALSE(outcome.ok()) << "a failed commit of payload blob " << GetParam() + 1;
+  EXPECT_NE(outcome.status().ToString().find("Input/output"), std::string::npos)
+      << outcome.status().ToString();
+  EXPECT_EQ(Faults("a").injected(), 1);
+  auto objects = repo_->catalog().ListObjects("");
+  ASSERT_OK(objects);
+  EXPECT_TRUE(objects->empty());
+  HealAndCheck("archive commit", {"deposit", "acme", tar, "--id", "one"});
+}
+
+INSTANTIATE_TEST_SUITE_P(EarlyAndLastMember, ArchiveFaultTest, ::testing::Values(0, 4));
+
 TEST_F(FaultInjectionTest, FolderFsyncFailureAfterVisibleOnTheCopySiteIsNotCounted) {
   Faults("b").AddRule(
       FaultRule::Fail(FaultPoint::kCommitAfterVisible, Status::IOError("fsync of folder failed"))
