@@ -369,6 +369,10 @@ class ArchiveWalk {
       return sink_failure_;
     }
     CAIRN_RETURN_IF_ERROR(read->unreadable);
+    if (read->deferred) {  // checked at the end, with the held ones
+      payload_checked_ = payload_checked_ || manifests_known;
+      return Status::OK();
+    }
     if (!manifests_known) return sink_->HoldPayload(rel, read->file.size, read->file.digests);
     checker_->PayloadFile(rel, read->file.size, &read->file.digests);
     payload_checked_ = true;

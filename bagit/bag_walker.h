@@ -67,6 +67,10 @@ class BagSink {
   struct PayloadRead {
     Status unreadable;  // the source could not be read: the walker reports it
     FileDigests file;   // its size and digests, when `unreadable` is OK
+    // The sink read the bytes but hashes them later (an archive's member, on
+    // another thread): `file` is empty and the result comes back, as a held
+    // one does, from ForEachHeldPayload.
+    bool deferred = false;
   };
   // Reads payload file `entry` once, hashing it with `algorithms`.
   // `manifests_known` is false for an archive member that comes before the

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <functional>
 #include <thread>
 
 #include "bagit/fd_io.h"
@@ -225,12 +226,18 @@ Result<ByteSource> StageTagFile(const IngestTarget& target, Ingest* ingest, std:
   return TeeSource(std::move(inner), tag.writer.get(), target.site_name, &tag.sha256, &tag.size);
 }
 
-// Commits staged payload blobs on background threads, at most `threads` at once
-// (Push waits for a free one); the first failure is kept, later blobs are
-// discarded and every Push and Finish returns it.
+// Runs the end of archive members' ingest (hashing the bytes back, committing
+// the blob) on background threads, at most `threads` members at once (Push
+// waits for a free one); the first failure is kept, later members are dropped
+// and every Push and Finish returns it.
 class StagingSink::Committers {
  public:
-  Committers(PayloadStager* stager, unsigned threads) : stager_(stager) {
+  struct Job {
+    std::function<Status()> run;
+    std::function<void()> drop;  // after an earlier failure: discard what `run` would keep
+  };
+
+  explicit Committers(unsigned threads) {
     for (unsigned i = 0; i < std::max(1u, threads); ++i) workers_.emplace_back([this] { Run(); });
     limit_ = workers_.size();
   }
@@ -243,14 +250,14 @@ class StagingSink::Committers {
     for (std::thread& t : workers_) t.join();
   }
 
-  Status Push(std::string path, PayloadStager::Staged staged) {
+  Status Push(Job job) {
     std::unique_lock<std::mutex> lock(mu_);
     room_.wait(lock, [&] { return queue_.size() + busy_ < limit_ || !failure_.ok(); });
     if (!failure_.ok()) {
-      PayloadStager::Discard(&staged);
+      job.drop();
       return failure_;
     }
-    queue_.push_back({std::move(path), std::move(staged)});
+    queue_.push_back(std::move(job));
     work_.notify_one();
     return Status::OK();
   }
@@ -262,11 +269,6 @@ class StagingSink::Committers {
   }
 
  private:
-  struct Job {
-    std::string path;
-    PayloadStager::Staged staged;
-  };
-
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
@@ -279,9 +281,9 @@ class StagingSink::Committers {
       lock.unlock();
       Status s;
       if (failed) {
-        PayloadStager::Discard(&job.staged);
+        job.drop();
       } else {
-        s = stager_->Commit(job.path, &job.staged);
+        s = job.run();
       }
       lock.lock();
       --busy_;
@@ -290,7 +292,6 @@ class StagingSink::Committers {
     }
   }
 
-  PayloadStager* stager_;
   std::mutex mu_;
   std::condition_variable work_, room_;
   std::deque<Job> queue_;
@@ -317,32 +318,79 @@ Result<StagingSink::PayloadRead> StagingSink::PayloadFile(const bagit::PayloadEn
   const bagit::ManifestIndex& index = *ingest_->contents->manifests;
   std::optional<bagit::ManifestIndex::EntryId> id;
   if (manifests_known) id = index.Find(entry.path);
+  std::string expected = id ? index.HexDigest(*id, Algorithm::kSha256) : "";
+  if (entry.local_path == nullptr && target_.first->backend().DigestsBeforeCommit() &&
+      (expected.empty() || !target_.blob_stored(expected))) {
+    return CopyMemberThenDigest(entry, algorithms, manifests_known, id);
+  }
   // A local file is hashed first: one whose blob is stored (unchanged, shared)
   // is not written again. A member is written unless the blob its manifest names is stored.
   Result<PayloadStager::Staged> staged =
-      entry.local_path != nullptr
-          ? stager_.StageLocalFile(*entry.local_path, algorithms)
-          : stager_.Stage(*entry.source, algorithms,
-                          id ? index.HexDigest(*id, Algorithm::kSha256) : "", true);
+      entry.local_path != nullptr ? stager_.StageLocalFile(*entry.local_path, algorithms)
+                                  : stager_.Stage(*entry.source, algorithms, expected, true);
   PayloadRead read;
   if (!staged.ok()) {
     if (stager_.IsSiteError(staged.status())) return staged.status();
     read.unreadable = staged.status();
     return read;
   }
-  read.file.size = staged->size;
-  read.file.digests = staged->digests;
   if (!manifests_known || (id && index.Mismatches(*id, staged->digests).empty())) {
-    if (entry.local_path == nullptr && staged->writer) {
-      // An archive member: its blob is committed while the next members are read.
-      if (!committers_) committers_ = std::make_unique<Committers>(&stager_, target_.threads);
-      CAIRN_RETURN_IF_ERROR(committers_->Push(std::string(entry.path), std::move(*staged)));
-    } else {
-      CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
-    }
+    CAIRN_RETURN_IF_ERROR(stager_.Commit(entry.path, &*staged));
   } else {
     PayloadStager::Discard(&*staged);  // the checker names what is wrong with it
   }
+  read.file.size = staged->size;
+  read.file.digests = std::move(staged->digests);
+  return read;
+}
+
+Result<StagingSink::PayloadRead> StagingSink::CopyMemberThenDigest(
+    const bagit::PayloadEntry& entry, AlgorithmSet algorithms, bool manifests_known,
+    std::optional<bagit::ManifestIndex::EntryId> id) {
+  // No expected digest for the writer: it would hash while the walk appends;
+  // the digests come from reading the bytes back, and the blob's name from them.
+  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter("");
+  if (!writer.ok()) return stager_.SiteError(writer.status());
+  auto staged = std::make_shared<PayloadStager::Staged>();
+  staged->writer = std::move(writer).value();
+  Status site_status;
+  Status s = (*entry.source)([&](std::span<const std::byte> chunk) -> Status {
+    site_status = staged->writer->Append(chunk);
+    if (!site_status.ok()) return stager_.SiteError(site_status);
+    staged->size += chunk.size();
+    return Status::OK();
+  });
+  PayloadRead read;
+  if (!s.ok()) {
+    PayloadStager::Discard(staged.get());
+    if (stager_.IsSiteError(s)) return s;
+    read.unreadable = s;
+    return read;
+  }
+  // Hashed back from the site's temp file (the page cache) on a committer while
+  // the walk reads the next members; the result is held for the checker.
+  read.deferred = true;
+  std::string path(entry.path);
+  AlgorithmSet hash = algorithms | bagit::Only(Algorithm::kSha256);
+  Committers::Job job;
+  job.drop = [staged] { PayloadStager::Discard(staged.get()); };
+  job.run = [this, staged, path, hash, id, manifests_known]() -> Status {
+    Result<bagit::Digests> digests = staged->writer->DigestAppended(hash);
+    if (!digests.ok()) {
+      PayloadStager::Discard(staged.get());
+      return stager_.SiteError(digests.status());
+    }
+    staged->digests = std::move(digests).value();
+    const bagit::ManifestIndex& index = *ingest_->contents->manifests;
+    if (!manifests_known || (id && index.Mismatches(*id, staged->digests).empty())) {
+      CAIRN_RETURN_IF_ERROR(stager_.Commit(path, staged.get()));
+    } else {
+      PayloadStager::Discard(staged.get());  // the checker names what is wrong with it
+    }
+    return HoldPayload(path, staged->size, staged->digests);
+  };
+  if (!committers_) committers_ = std::make_unique<Committers>(target_.threads);
+  CAIRN_RETURN_IF_ERROR(committers_->Push(std::move(job)));
   return read;
 }
 
@@ -353,6 +401,7 @@ Status StagingSink::HoldPayload(std::string_view path, uint64_t size,
 }
 
 Status StagingSink::ForEachHeldPayload(const HeldPayload& fn) {
+  CAIRN_RETURN_IF_ERROR(Finish());  // the deferred members are held once hashed
   return ingest_->scratch->ForEachHeldPayload(fn);
 }
 

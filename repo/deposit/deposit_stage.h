@@ -194,11 +194,12 @@ Result<bagit::ByteSource> StageTagFile(const IngestTarget& target, Ingest* inges
 // construction) and held in the deposit scratch (on disk) until the end; the
 // caller removes such new blobs if the bag is refused.
 //
-// An archive's members arrive one after another on one thread; their blobs are
-// made durable and visible (PayloadStager::Commit: fsync, link, fsync of the
-// folder) by `target.threads` committers meanwhile, so the disk's latency
-// overlaps the reading and hashing of the next members, as the folder
-// drivers' parallel workers overlap it. Finish waits for them.
+// An archive's members arrive one after another on one thread; on a posix
+// first site each is only copied into a blob writer there, and is hashed back,
+// checked and made durable and visible (PayloadStager::Commit: fsync, link,
+// fsync of the folder) by one of `target.threads` committers meanwhile, so the
+// hashing and the disk's latency overlap the reading of the next members, as
+// the folder drivers' parallel workers overlap them. Finish waits for them.
 class StagingSink : public bagit::BagSink {
  public:
   StagingSink(const IngestTarget& target, Ingest* ingest);
@@ -216,6 +217,13 @@ class StagingSink : public bagit::BagSink {
 
  private:
   class Committers;
+  // An archive member on a site whose writers hash back what they hold
+  // (posix): its bytes go to a blob writer as read, and a committer hashes
+  // them back, checks them against the manifests, commits the blob and holds
+  // the result for the checker (PayloadRead::deferred).
+  Result<PayloadRead> CopyMemberThenDigest(const bagit::PayloadEntry& entry,
+                                           bagit::AlgorithmSet algorithms, bool manifests_known,
+                                           std::optional<bagit::ManifestIndex::EntryId> id);
   const IngestTarget& target_;
   Ingest* ingest_;
   PayloadStager stager_;
