@@ -83,6 +83,20 @@ api() {  # api CURL_ARGS... URL_PATH: one request, "STATUS SECONDS" on stdout
     -H "Authorization: Bearer $token" "${@:1:$#-1}" "$url$path" || echo "000 0"
 }
 
+# server_cpu: CPU seconds (user + system) the server has used so far.
+server_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
+}
+# cpu_timed OUT_ELAPSED OUT_CPU CMD...: elapsed and CPU (user + system) seconds of CMD.
+cpu_timed() {
+  local __t="$1" __c="$2"; shift 2
+  local out TIMEFORMAT='%3R %3U %3S'
+  out=$({ time "$@" >/dev/null 2>&1; } 2>&1) || { echo "failed: $*" >&2; exit 1; }
+  read -r e u s <<<"$out"
+  printf -v "$__t" '%s' "$e"
+  printf -v "$__c" '%s' "$(calc "$u + $s")"
+}
+
 if ((do_2g)); then
   echo
   echo "== (a) a bag of $mib_files x 1 MiB + $large_files x $large_mib MiB, remote against local"
@@ -96,22 +110,29 @@ if ((do_2g)); then
   fresh_repo "$local_repo"
   warm "$workdir/bag"
   quiesce
-  timed t_local "$cairn" --quiet --repo "$local_repo" deposit bench "$workdir/bag" --id big --json \
-    >/dev/null
+  cpu_timed t_local c_local "$cairn" --quiet --repo "$local_repo" deposit bench "$workdir/bag" \
+    --id big --json
   warm "$workdir/bag"
   quiesce
-  timed t_remote remote deposit bench "$workdir/bag" --id big --json >/dev/null
-  echo "local deposit:      $t_local s"
-  echo "remote deposit:     $t_remote s"
+  s0=$(server_cpu)
+  cpu_timed t_remote c_remote remote deposit bench "$workdir/bag" --id big --json
+  s1=$(server_cpu)
+  echo "local deposit:      $t_local s ($c_local s of CPU)"
+  echo "remote deposit:     $t_remote s (CPU: client $c_remote s, server $(calc "$s1 - $s0") s)"
   echo "ratio remote / local deposit: $(calc "$t_remote / $t_local")  (target <= 1.3)"
+  echo "ratio of CPU seconds, remote / local deposit: $(calc "($c_remote + $s1 - $s0) / $c_local")"
   quiesce
-  timed t_restore "$cairn" --quiet --repo "$local_repo" restore bench/big "$workdir/local-out"
+  cpu_timed t_restore c_restore "$cairn" --quiet --repo "$local_repo" restore bench/big \
+    "$workdir/local-out"
   quiesce
-  timed t_remote_restore remote --quiet restore bench/big "$workdir/remote-out"
+  s0=$(server_cpu)
+  cpu_timed t_remote_restore c_remote_restore remote --quiet restore bench/big "$workdir/remote-out"
+  s1=$(server_cpu)
   [[ -f "$workdir/remote-out/bagit.txt" ]] || { echo "the remote restore made no bag" >&2; exit 1; }
-  echo "local restore to a folder:   $t_restore s"
-  echo "remote restore to a folder:  $t_remote_restore s"
+  echo "local restore to a folder:   $t_restore s ($c_restore s of CPU)"
+  echo "remote restore to a folder:  $t_remote_restore s (CPU: client $c_remote_restore s, server $(calc "$s1 - $s0") s)"
   echo "ratio remote / local restore: $(calc "$t_remote_restore / $t_restore")  (target <= 1.3)"
+  echo "ratio of CPU seconds, remote / local restore: $(calc "($c_remote_restore + $s1 - $s0) / $c_restore")"
   rm -rf "$workdir/bag" "$workdir/local-out" "$workdir/remote-out" "$local_repo"
 fi
 
