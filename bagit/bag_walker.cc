@@ -181,6 +181,10 @@ class FolderWalk {
     algorithms_ = checker_->PayloadAlgorithms();  // the manifests are all read by now
     std::vector<Listed> files;
     auto flush = [&]() -> Status {
+      // Largest first: both cores stay busy to the end of the batch (a large
+      // file handed out last would leave one core hashing it alone).
+      std::stable_sort(files.begin(), files.end(),
+                       [](const Listed& a, const Listed& b) { return a.size > b.size; });
       Status s = RunPool(files.size(), threads, [&](size_t i) { return PayloadFile(files[i]); });
       files.clear();
       return s;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bagit/fd_io.h"
+#include "bagit/mapped_read.h"
 
 namespace cairn::bagit {
 namespace {
@@ -144,10 +145,27 @@ Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
     return Status::InvalidArgument("hash " + path + ": not a regular file");
   }
   const uint64_t stat_size = static_cast<uint64_t>(st.st_size);
-  // Read-ahead advice only pays off for files longer than one read.
-  if (stat_size > kReadChunk) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::byte* buffer = ThreadReadBuffer();
   MultiHasher hasher(algorithms);
+  if (stat_size > kReadChunk) {
+    // Hashed from a memory map: no copy of the page cache into this process.
+    // If the file changed size meanwhile (or could not be mapped) it is read
+    // again from the start with read(2), which sees where it really ends.
+    MappedRead mapped = ReadMapped(fd, stat_size, kReadChunk, [&](std::span<const std::byte> b) {
+      hasher.Update(b);
+      return true;
+    });
+    struct stat after;
+    if (mapped == MappedRead::kDone && ::fstat(fd, &after) == 0 && after.st_size == st.st_size) {
+      ::close(fd);
+      FileDigests result;
+      result.size = hasher.bytes();
+      result.digests = hasher.Finish();
+      return result;
+    }
+    (void)hasher.Finish();  // resets it
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  std::byte* buffer = ThreadReadBuffer();
   for (;;) {
     ssize_t n = ReadSome(fd, std::span<std::byte>(buffer, kReadChunk));
     if (n == 0) break;
