@@ -18,7 +18,7 @@
 namespace cairn::audit::internal {
 namespace {
 
-constexpr uint64_t kSmallFile = 1 << 20;           // up to this: one pread
+constexpr uint64_t kSmallFile = 256 << 10;         // up to this: one pread
 constexpr size_t kLimiterChunk = size_t{1} << 20;  // rate limiter granularity
 
 // Hashes `length` bytes of `data` in pieces paced by `limiter`; stops early

@@ -131,6 +131,10 @@ Digests HashBytes(std::string_view bytes, AlgorithmSet algorithms) {
   return hasher.Finish();
 }
 
+// Files larger than this are hashed from a memory map (no copy of the page
+// cache into a buffer); smaller ones cost less to copy than to map.
+constexpr uint64_t kMapAbove = 256 << 10;
+
 Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return Status::FromErrno(errno, "open", path);
@@ -146,7 +150,7 @@ Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
   }
   const uint64_t stat_size = static_cast<uint64_t>(st.st_size);
   MultiHasher hasher(algorithms);
-  if (stat_size > kReadChunk) {
+  if (stat_size > kMapAbove) {
     // Hashed from a memory map: no copy of the page cache into this process.
     // If the file changed size meanwhile (or could not be mapped) it is read
     // again from the start with read(2), which sees where it really ends.

@@ -86,10 +86,15 @@ dgst_seq() { find "$1" -type f -print0 | xargs -0 -n 1000 openssl dgst -sha256 >
 # bytes_of DIR: total size of the regular files below DIR.
 bytes_of() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
 
-# openssl_speed_bps: bytes/s of `openssl speed -evp sha256 -multi 2`, 16 KiB blocks.
+# openssl_speed_bps [BLOCK]: bytes/s of `openssl speed -evp sha256 -multi 2`, 16 KiB blocks,
+# or BLOCK bytes (e.g. 1048576, issue 19's baseline).
 openssl_speed_bps() {
   local out k
-  out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
+  if [[ -n "${1:-}" ]]; then
+    out="$(openssl speed -evp sha256 -seconds 3 -multi 2 -bytes "$1" 2>/dev/null)"
+  else
+    out="$(openssl speed -evp sha256 -seconds 3 -multi 2 2>/dev/null)"
+  fi
   k="$(echo "$out" | awk 'tolower($1) ~ /^sha256$|^sha2-256$/ { v=$NF } END { print v }')"
   calc "${k%k} * 1000"
 }

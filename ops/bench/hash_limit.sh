@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Issue 19, first row: how close warm validation and a warm audit sweep come to the hashing
+# limit of the machine's cores.
+#
+#   ops/bench/hash_limit.sh [--cairn PATH] [--workdir DIR] [--keep] [--rounds N]
+#
+# The data: a 2 GiB bag (1,000 x 1 MiB + 4 x 250 MiB random files, manifest-sha256.txt), and
+# the same files deposited into a repository (one posix site: --no-replicate). Each round, on
+# warm data: `openssl speed -evp sha256 -multi 2 -bytes 1048576` (the limit: both cores hashing
+# a buffer that stays in their caches), `cairn bag validate` of the bag, and `cairn audit run
+# --all --site a` of the repository (every blob read back and hashed). Prints each round and the
+# medians, and the ratios cairn bytes/s / openssl bytes/s measured in the same round
+# (target: >= 0.95 for both).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
+rounds=3
+set -- "${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+done
+
+src="$workdir/src-2g"
+make_2g "$src"
+bag="$workdir/bag-2g"
+if [[ ! -f "$bag/bagit.txt" ]]; then
+  "$cairn" --quiet bag create "$src" "$bag" --algorithm sha256 >/dev/null
+fi
+repo="$workdir/repo"
+fresh_repo "$repo"
+"$cairn" --quiet --repo "$repo" deposit bench "$src" --id big --no-replicate >/dev/null
+rm -rf "$src"
+bytes="$(bytes_of "$bag/data")"
+echo "== $bytes bytes in 1,004 files; $rounds rounds"
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+speeds=() validates=() audits=() r_val=() r_aud=()
+for ((i = 1; i <= rounds; i++)); do
+  warm "$bag"
+  warm "$repo/sites/a"
+  sp="$(openssl_speed_bps 1048576)"
+  timed tv "$cairn" --quiet bag validate "$bag"
+  timed ta "$cairn" --quiet --repo "$repo" audit run --all --site a --json >/dev/null
+  speeds+=("$sp") validates+=("$tv") audits+=("$ta")
+  rv="$(calc "$bytes / $tv / $sp")"
+  ra="$(calc "$bytes / $ta / $sp")"
+  r_val+=("$rv") r_aud+=("$ra")
+  echo "round $i: openssl $(calc "$sp / 1e6") MB/s; validate $tv s ($(calc "$bytes / $tv / 1e6") MB/s, ratio $rv); audit $ta s ($(calc "$bytes / $ta / 1e6") MB/s, ratio $ra)"
+done
+echo
+echo "median openssl speed -multi 2 -bytes 1048576: $(calc "$(printf '%s\n' "${speeds[@]}" | median) / 1e6") MB/s"
+echo "median cairn bag validate: $(printf '%s\n' "${validates[@]}" | median) s"
+echo "median cairn audit run --all: $(printf '%s\n' "${audits[@]}" | median) s"
+echo "median ratio, validate / openssl speed: $(printf '%s\n' "${r_val[@]}" | median)  (target >= 0.95)"
+echo "median ratio, audit / openssl speed: $(printf '%s\n' "${r_aud[@]}" | median)  (target >= 0.95)"
+echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"
