@@ -445,6 +445,13 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     planned.insert(c.replica_id);
   }
 
+  // Largest first on each site: the workers then finish together instead of
+  // one hashing a large blob alone at the end.
+  for (auto& [site, copies] : by_site) {
+    std::stable_sort(copies.begin(), copies.end(),
+                     [](const Candidate* a, const Candidate* b) { return a->size > b->size; });
+  }
+
   internal::BatchWriter writer(repo, *recorder, report.run_id, opts.batch_size);
   Sweep sweep(repo, opts, writer, report, std::move(planned));
   std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
