@@ -57,7 +57,9 @@ MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
     // volatile: read after a longjmp back into this frame.
     volatile bool stopped = false;
     sigjmp_buf jump;
-    if (sigsetjmp(jump, 1) != 0) {
+    // The mask is not saved (a system call per window): the handler runs with
+    // SA_NODEFER and an empty sa_mask, so jumping out of it leaves the mask as it was.
+    if (sigsetjmp(jump, 0) != 0) {
       t_bus_jump = nullptr;
       ::munmap(map, length);
       return MappedRead::kFailed;
