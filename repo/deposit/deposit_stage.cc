@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bagit/fd_io.h"
+#include "bagit/mapped_read.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -65,6 +66,36 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   return staged;
 }
 
+namespace {
+
+// Hashes the open file `fd` (`path`, `size` bytes when opened) to its end:
+// from a memory map when it is large and keeps its size, else with read(2).
+Status HashOpenFile(int fd, const std::string& path, uint64_t size, bagit::MultiHasher& hasher) {
+  if (size > (uint64_t{1} << 20)) {
+    bagit::MappedRead mapped =
+        bagit::ReadMapped(fd, size, bagit::kReadChunk, [&](std::span<const std::byte> chunk) {
+          hasher.Update(chunk);
+          return true;
+        });
+    struct stat after;
+    if (mapped == bagit::MappedRead::kDone && fstat(fd, &after) == 0 &&
+        static_cast<uint64_t>(after.st_size) == size) {
+      return Status::OK();
+    }
+    (void)hasher.Finish();  // resets it: read again from the start
+  }
+  std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
+  for (uint64_t offset = 0;;) {
+    ssize_t n = PreadSome(fd, std::span<std::byte>(buffer.get(), bagit::kReadChunk), offset);
+    if (n < 0) return Status::FromErrno(errno, "read", path);
+    if (n == 0) return Status::OK();
+    hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace
+
 Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
                                                             AlgorithmSet algorithms) {
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -78,19 +109,10 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   if (target_.first->backend().DigestsBeforeCommit()) {
     return CopyThenDigest(fd, path, static_cast<uint64_t>(st.st_size), st.st_mtim, algorithms);
   }
-  if (static_cast<uint64_t>(st.st_size) > kHashFirstLimit) {
-    // Too large to count on the page cache between two passes: one stream.
-    return Stage(LocalFileSource(path), algorithms, "", false);
-  }
   Staged staged;
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
-  std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
-  for (;;) {
-    ssize_t n = ReadSome(fd, std::span<std::byte>(buffer.get(), bagit::kReadChunk));
-    if (n < 0) return Status::FromErrno(errno, "read", path);
-    if (n == 0) break;
-    hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
-  }
+  Status read = HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher);
+  if (!read.ok()) return read;
   staged.size = hasher.bytes();
   staged.digests = hasher.Finish();
   const std::string& sha256 = staged.digests[Algorithm::kSha256];

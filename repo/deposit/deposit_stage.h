@@ -117,18 +117,18 @@ class PayloadStager {
   Result<Staged> Stage(const bagit::ByteSource& source, bagit::AlgorithmSet algorithms,
                        const std::string& expected_sha256, bool from_manifest);
 
-  // Stage for a local file of at most kHashFirstLimit bytes: reads and hashes
-  // it first, then hands the open file to the writer with the SHA-256 it must
-  // have (posix sites copy it inside the kernel and read the copy back before
-  // it becomes visible, so a file changed meanwhile is caught; S3 sites upload
-  // straight to the blob's key). A blob already stored is not written again
-  // even when no digest was expected. Larger files go through Stage.
+  // Stage for a local file: reads and hashes it first (from a memory map when
+  // it is large), then hands the open file to the writer with the SHA-256 it
+  // must have (S3 sites upload it straight to the blob's key and check that
+  // digest of what they sent before the upload completes, so a file changed
+  // meanwhile is caught). A blob already stored is not written again even when
+  // no digest was expected. Whatever the file's size: reading it twice costs
+  // less than the alternative, a temporary key copied on the server at commit.
   // On a site whose writers can digest their bytes before Commit (posix,
   // StorageBackend::DigestsBeforeCommit) the file is instead copied first
   // (inside the kernel) and the copy is read back and hashed: one read of the
   // bytes in this process, and the blob is right by construction. A file whose
   // size or mtime changes during the copy is refused.
-  static constexpr uint64_t kHashFirstLimit = uint64_t{1} << 30;
   Result<Staged> StageLocalFile(const std::string& path, bagit::AlgorithmSet algorithms);
 
   // Makes a staged file's blob visible under its content address (write-once,
