@@ -108,6 +108,42 @@ TEST_F(ReceiveTest, WrongBytesAreRefusedNamingTheFile) {
   ExpectRefused(bag, "data/sub%/b.bin", "restore.received-digest");
 }
 
+// Files of several MiB (not a multiple of any read size), two manifests: each file is checked
+// with both as it arrives, and one flipped bit past its first MiB is refused.
+TEST_F(ReceiveTest, LargeFilesAreCheckedWithEveryManifestAsTheyArrive) {
+  using bagit::Algorithm;
+  auto digests = [](const std::string& b) {
+    return bagit::HashBytes(b, bagit::Only(Algorithm::kSha256) | bagit::Only(Algorithm::kSha512));
+  };
+  std::string big1((3 << 20) + 17, '\0'), big2((1 << 20) + 5, '\0'), small(300, 's');
+  for (size_t i = 0; i < big1.size(); ++i) big1[i] = static_cast<char>((i * 31) >> 3);
+  for (size_t i = 0; i < big2.size(); ++i) big2[i] = static_cast<char>(i * 7);
+  auto make = [&](const std::string& sent1) {
+    std::string m256, m512;
+    for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+             {"data/big1.bin", big1}, {"data/big2.bin", big2}, {"data/small.txt", small}}) {
+      bagit::Digests d = digests(bytes);
+      m256 += d[Algorithm::kSha256] + "  " + name + "\n";
+      m512 += d[Algorithm::kSha512] + "  " + name + "\n";
+    }
+    return Members{{"bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
+                   {"manifest-sha256.txt", m256},
+                   {"manifest-sha512.txt", m512},
+                   {"data/big1.bin", sent1},
+                   {"data/small.txt", small},
+                   {"data/big2.bin", big2}};
+  };
+  Result<ReceivedBag> got = Receive(make(big1));
+  ASSERT_OK(got);
+  EXPECT_EQ(got->payload_files, 3u);
+  EXPECT_TRUE(ReadFile(tmp_ / "out/data/big1.bin") == big1);
+  EXPECT_TRUE(ReadFile(tmp_ / "out/data/big2.bin") == big2);
+  fs::remove_all(tmp_ / "out");
+  std::string flipped = big1;
+  flipped[(2 << 20) + 3] ^= 1;  // in the third buffer handed over
+  ExpectRefused(make(flipped), "data/big1.bin", "restore.received-digest");
+}
+
 TEST_F(ReceiveTest, UnlistedAndMissingFilesAreRefused) {
   Members extra = GoodBag();
   extra.push_back({"data/planted.txt", "not in the manifest\n"});
