@@ -281,7 +281,11 @@ TEST_F(ServeTest, DocumentsEqualWhatTheVerbsPrint) {
     ASSERT_EQ(a.status, 200) << a.body;
     CommandResult r = Cairn(verb);
     ASSERT_LE(r.exit_code, 1) << r.err;
-    EXPECT_EQ(nlohmann::json::parse(a.body), nlohmann::json::parse(r.out));
+    nlohmann::json served = nlohmann::json::parse(a.body), printed = nlohmann::json::parse(r.out);
+    // The audit report's "generated" is the second it was made: the two may straddle one.
+    if (served.is_object()) served.erase("generated");
+    if (printed.is_object()) printed.erase("generated");
+    EXPECT_EQ(served, printed);
   }
   HttpAnswer premis = Get("/v1/events?format=premis", Token("audrey"));
   ASSERT_EQ(premis.status, 200);
