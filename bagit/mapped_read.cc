@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
@@ -10,7 +11,7 @@
 namespace cairn::bagit {
 namespace {
 
-constexpr uint64_t kMapWindow = 16 << 20;  // mapped at a time
+constexpr uint64_t kMapWindow = 16 << 20;  // mapped at a time (a multiple of the page size)
 
 // The handler jumps back into ReadMapped of the faulting thread; any other
 // SIGBUS goes to the previous handler (or the default action).
@@ -45,15 +46,19 @@ void InstallBusHandler() {
 
 }  // namespace
 
-MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
-                      const std::function<bool(std::span<const std::byte>)>& each) {
+MappedRead ReadMappedRange(int fd, uint64_t offset, uint64_t length, size_t piece,
+                           const std::function<bool(std::span<const std::byte>)>& each) {
   InstallBusHandler();
   piece = std::max<size_t>(piece, 1);
-  for (uint64_t offset = 0; offset < size; offset += kMapWindow) {
-    size_t length = static_cast<size_t>(std::min(kMapWindow, size - offset));
-    void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t end = offset + length;
+  // Maps start at page boundaries: the first window begins before `offset`.
+  for (uint64_t at = offset - offset % page; at < end;) {
+    const uint64_t window_end = std::min(end, at + kMapWindow);
+    const size_t map_length = static_cast<size_t>(window_end - at);
+    void* map = ::mmap(nullptr, map_length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(at));
     if (map == MAP_FAILED) return MappedRead::kFailed;
-    ::madvise(map, length, MADV_SEQUENTIAL);
+    ::madvise(map, map_length, MADV_SEQUENTIAL);
     // volatile: read after a longjmp back into this frame.
     volatile bool stopped = false;
     sigjmp_buf jump;
@@ -61,13 +66,14 @@ MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
     // SA_NODEFER and an empty sa_mask, so jumping out of it leaves the mask as it was.
     if (sigsetjmp(jump, 0) != 0) {
       t_bus_jump = nullptr;
-      ::munmap(map, length);
+      ::munmap(map, map_length);
       return MappedRead::kFailed;
     }
     t_bus_jump = &jump;
     const auto* data = static_cast<const std::byte*>(map);
-    for (size_t done = 0; done < length;) {
-      size_t n = std::min(piece, length - done);
+    const size_t skip = at < offset ? static_cast<size_t>(offset - at) : 0;
+    for (size_t done = skip; done < map_length;) {
+      size_t n = std::min(piece, map_length - done);
       if (!each(std::span<const std::byte>(data + done, n))) {
         stopped = true;
         break;
@@ -75,8 +81,9 @@ MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
       done += n;
     }
     t_bus_jump = nullptr;
-    ::munmap(map, length);
+    ::munmap(map, map_length);
     if (stopped) return MappedRead::kStopped;
+    at = window_end;
   }
   return MappedRead::kDone;
 }

@@ -21,10 +21,17 @@ enum class MappedRead {
   kFailed,   // a window could not be mapped, or the file shrank under the map
 };
 
-// Maps [0, size) of `fd` 16 MiB at a time and hands it to `each` in pieces of
-// at most `piece` bytes, in order. `each` must not keep the span.
-MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
-                      const std::function<bool(std::span<const std::byte>)>& each);
+// Maps [offset, offset + length) of `fd` 16 MiB at a time and hands it to
+// `each` in pieces of at most `piece` bytes, in order. `each` must not keep
+// the span.
+MappedRead ReadMappedRange(int fd, uint64_t offset, uint64_t length, size_t piece,
+                           const std::function<bool(std::span<const std::byte>)>& each);
+
+// The first `size` bytes of `fd`.
+inline MappedRead ReadMapped(int fd, uint64_t size, size_t piece,
+                             const std::function<bool(std::span<const std::byte>)>& each) {
+  return ReadMappedRange(fd, 0, size, piece, each);
+}
 
 }  // namespace cairn::bagit
 

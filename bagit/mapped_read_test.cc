@@ -45,6 +45,25 @@ TEST(MappedReadTest, HandsEveryByteInOrderAcrossWindows) {
   EXPECT_TRUE(got == bytes);
 }
 
+TEST(MappedReadTest, ARangeMayStartAnywhere) {
+  TempDir tmp;
+  const std::string bytes = Pattern((20 << 20) + 999);
+  WriteFile(tmp.path() / "f", bytes);
+  int fd = ::open((tmp.path() / "f").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  for (uint64_t offset : {uint64_t{0}, uint64_t{4096}, uint64_t{12345}, uint64_t{(16 << 20) + 7}}) {
+    const uint64_t length = bytes.size() - offset - 11;
+    std::string got;
+    MappedRead r = ReadMappedRange(fd, offset, length, 300000, [&](std::span<const std::byte> b) {
+      got.append(reinterpret_cast<const char*>(b.data()), b.size());
+      return true;
+    });
+    EXPECT_EQ(r, MappedRead::kDone) << offset;
+    EXPECT_TRUE(got == bytes.substr(offset, length)) << offset;
+  }
+  ::close(fd);
+}
+
 TEST(MappedReadTest, StopsWhenTheCallbackSaysSo) {
   TempDir tmp;
   WriteFile(tmp.path() / "f", Pattern(5 << 20));

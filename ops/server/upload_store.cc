@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "bagit/digest.h"
+#include "bagit/mapped_read.h"
 #include "repo/crash_point.h"
 #include "repo/site/repository_layout.h"
 
@@ -55,26 +56,25 @@ Status WriteAll(int fd, const std::string& text, const std::string& path) {
   return Status::OK();
 }
 
-// SHA-256 (hex) of `bytes` bytes of `path` from `offset`.
+// SHA-256 (hex) of `bytes` bytes of `path` from `offset`, as the file holds them now (read
+// through a memory map: no copy into this process).
 Result<std::string> HashRange(const std::string& path, uint64_t offset, uint64_t bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open", path);
   bagit::MultiHasher hasher(bagit::Only(bagit::Algorithm::kSha256));
-  std::vector<char> buf(bagit::kReadChunk);
-  uint64_t left = bytes;
-  while (left > 0) {
-    ssize_t n = ::pread(fd, buf.data(), std::min<uint64_t>(left, buf.size()),
-                        static_cast<off_t>(offset + (bytes - left)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return Status::FromErrno(err, "read", path);
-    }
-    hasher.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    left -= static_cast<uint64_t>(n);
-  }
+  struct stat st;
+  bool whole = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) >= offset + bytes;
+  bagit::MappedRead read = !whole ? bagit::MappedRead::kFailed
+                                  : bagit::ReadMappedRange(fd, offset, bytes, bagit::kReadChunk,
+                                                           [&](std::span<const std::byte> chunk) {
+                                                             hasher.Update(chunk);
+                                                             return true;
+                                                           });
   ::close(fd);
+  if (read != bagit::MappedRead::kDone) {
+    return Status::IOError("read " + path + ": " + std::to_string(bytes) + " bytes at " +
+                           std::to_string(offset) + " are not all there");
+  }
   return hasher.Finish()[bagit::Algorithm::kSha256];
 }
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "bagit/fd_io.h"
+#include "bagit/mapped_read.h"
 #include "repo/crash_point.h"
 #include "repo/site_layout.h"
 #include "repo/storage/posix_io.h"
@@ -191,6 +192,19 @@ class PosixWriter : public BlobWriter {
   // Passes the temp file's bytes as stored to `fn`, in 1 MiB chunks.
   Status ReadTempFile(const std::function<void(std::span<const std::byte>)>& fn) {
     constexpr size_t kReadChunk = 1 << 20;
+    struct stat st;
+    if (written_ > kMapFrom && ::fstat(fd_, &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) == written_) {
+      // Through a memory map: the bytes as stored, without copying them here.
+      bagit::MappedRead read =
+          bagit::ReadMapped(fd_, written_, kReadChunk, [&](std::span<const std::byte> chunk) {
+            fn(chunk);
+            return true;
+          });
+      if (read == bagit::MappedRead::kDone) return Status::OK();
+      // Only this writer holds the temp file: it shrank under the map, or could not be mapped.
+      return Status::IOError("read back " + temp_path_ + ": the file changed while it was read");
+    }
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(kReadChunk);
     uint64_t offset = 0;
     for (;;) {
@@ -218,8 +232,9 @@ class PosixWriter : public BlobWriter {
   bool read_back_ = false;              // the hash checked at Commit is of the stored bytes
   bool verified_by_read_back_ = false;  // ... and it matched
   static constexpr uint64_t kWritebackChunk = 8 << 20;
-  uint64_t written_ = 0;  // bytes appended
-  uint64_t flushed_ = 0;  // bytes handed to writeback by sync_file_range
+  static constexpr uint64_t kMapFrom = 256 << 10;  // read back larger temp files through a map
+  uint64_t written_ = 0;                           // bytes appended
+  uint64_t flushed_ = 0;                           // bytes handed to writeback by sync_file_range
 };
 
 }  // namespace
