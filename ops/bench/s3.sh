@@ -10,10 +10,12 @@
 #   CAIRN=build-x/ops/cairn ops/bench/s3.sh
 #
 # The data: SMALL_FILES files of SMALL_MIB MiB and one LARGE_MIB MiB file of
-# random bytes. Cairn deposits them twice: as a plain folder (payload digests
-# known only at the end: large files go up as temp parts copied on the server)
-# and as a bag with manifest-sha256.txt (digests known first: parts go straight
-# to the blob key). Everything lives in a temp folder, removed at the end, and
+# random bytes. Cairn deposits them twice: as a plain folder (each file hashed
+# first, then sent straight to its blob key) and as a bag with
+# manifest-sha256.txt (digests known first: parts go straight to the blob key).
+# When rclone (Debian package rclone) or aws (awscli) is installed, issue 19's
+# baselines run too: `rclone copy --transfers 4` and `aws s3 cp --recursive`
+# of the same files, each way, and the ratios against the faster of the two. Everything lives in a temp folder, removed at the end, and
 # the gateway (memstore; BENCH_BLUESTORE=1: bluestore on a sparse file, for
 # large runs) is stopped whatever happens. BENCH_URL_EXTRA="&part-size=32MiB" adds
 # options to the S3 site URL.
@@ -87,6 +89,46 @@ rm -rf "$work/curl-down"
 while read -r name; do s3 DELETE "curl-baseline/$name" -o /dev/null; done <<<"$names"
 s3 DELETE curl-baseline -o /dev/null
 
+# --- rclone and aws (issue 19's baselines), when installed ----------------------------
+# rclone: `rclone copy --transfers 4` (Debian package rclone); aws: `aws s3 cp --recursive`
+# (Debian package awscli). Both against the same gateway, the same files, each into its bucket.
+rclone_up="" rclone_down="" aws_up="" aws_down=""
+if command -v rclone >/dev/null; then
+  export RCLONE_CONFIG_GW_TYPE=s3 RCLONE_CONFIG_GW_PROVIDER=Ceph \
+    RCLONE_CONFIG_GW_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" \
+    RCLONE_CONFIG_GW_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" \
+    RCLONE_CONFIG_GW_ENDPOINT="$endpoint" RCLONE_CONFIG_GW_REGION="$AWS_REGION"
+  (unset AWS_CA_BUNDLE; rclone -q mkdir gw:rclone-baseline)
+  t0=$(now)
+  (unset AWS_CA_BUNDLE; rclone -q copy --transfers 4 "$src" gw:rclone-baseline)
+  t1=$(now)
+  (unset AWS_CA_BUNDLE; rclone -q copy --transfers 4 gw:rclone-baseline "$work/rclone-down")
+  t2=$(now)
+  rclone_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  rclone_down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
+  diff -r "$src" "$work/rclone-down" >/dev/null
+  rm -rf "$work/rclone-down"
+  (unset AWS_CA_BUNDLE; rclone -q purge gw:rclone-baseline)
+fi
+if command -v aws >/dev/null; then
+  awsc() { (unset AWS_CA_BUNDLE; aws --endpoint-url "$endpoint" --region "$AWS_REGION" s3 "$@" >/dev/null); }
+  awsc mb s3://aws-baseline
+  t0=$(now)
+  awsc cp --recursive "$src" s3://aws-baseline/
+  t1=$(now)
+  awsc cp --recursive s3://aws-baseline/ "$work/aws-down"
+  t2=$(now)
+  aws_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  aws_down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
+  diff -r "$src" "$work/aws-down" >/dev/null
+  rm -rf "$work/aws-down"
+  awsc rb --force s3://aws-baseline
+fi
+# The faster of rclone and aws, each way (empty when neither is installed).
+best() { printf '%s\n' "$@" | awk 'NF { if (m == "" || $1 < m) m = $1 } END { print m }'; }
+best_up=$(best "$rclone_up" "$aws_up")
+best_down=$(best "$rclone_down" "$aws_down")
+
 # --- cairn ---------------------------------------------------------------------------
 peak() { awk -F: '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 run_cairn() {  # REPO LOG ARGS...: timed, memory measured, seconds on stdout
@@ -125,9 +167,19 @@ diff -r "$bag/data" "$work/out2/data" >/dev/null
 echo "S3 benchmark: $small_files x $small_mib MiB + 1 x $large_mib MiB = $bytes bytes, local Ceph RGW (${store_args[*]:-memstore}), $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg)"
 printf '%-44s %8s s %9s MB/s %7s\n' "what" "time" "rate" "x curl"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "curl upload, one file at a time" "$curl_up" "$(mbps "$bytes" "$curl_up")" "1.00"
-printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn deposit (folder; large via temp parts)" "$folder_up" "$(mbps "$bytes" "$folder_up")" "$(ratio "$curl_up" "$folder_up")"
+printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn deposit (folder; hashed, then to the key)" "$folder_up" "$(mbps "$bytes" "$folder_up")" "$(ratio "$curl_up" "$folder_up")"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn deposit (bag; parts to the blob key)" "$bag_up" "$(mbps "$bytes" "$bag_up")" "$(ratio "$curl_up" "$bag_up")"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "curl download, one file at a time" "$curl_down" "$(mbps "$bytes" "$curl_down")" "1.00"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn restore --site s3 (folder object)" "$folder_down" "$(mbps "$bytes" "$folder_down")" "$(ratio "$curl_down" "$folder_down")"
 printf '%-44s %8.2f s %9s MB/s %7s\n' "cairn restore --site s3 (bag object)" "$bag_down" "$(mbps "$bytes" "$bag_down")" "$(ratio "$curl_down" "$bag_down")"
+if [[ -n "$best_up" ]]; then
+  echo
+  echo "against the faster of rclone copy --transfers 4 and aws s3 cp --recursive (issue 19: >= 1.0):"
+  [[ -n "$rclone_up" ]] && printf '%-44s %8.2f s up, %8.2f s down\n' "rclone" "$rclone_up" "$rclone_down"
+  [[ -n "$aws_up" ]] && printf '%-44s %8.2f s up, %8.2f s down\n' "aws" "$aws_up" "$aws_down"
+  printf '%-44s %7s\n' "cairn deposit (folder) x the faster" "$(ratio "$best_up" "$folder_up")"
+  printf '%-44s %7s\n' "cairn deposit (bag) x the faster" "$(ratio "$best_up" "$bag_up")"
+  printf '%-44s %7s\n' "cairn restore (folder object) x the faster" "$(ratio "$best_down" "$folder_down")"
+  printf '%-44s %7s\n' "cairn restore (bag object) x the faster" "$(ratio "$best_down" "$bag_down")"
+fi
 echo "cairn peak RSS: deposit folder $(peak "$work/dep1.time") MiB, deposit bag $(peak "$work/dep2.time") MiB, restore $(peak "$work/res1.time") / $(peak "$work/res2.time") MiB"
