@@ -197,6 +197,12 @@ class JobRunner {
   Status CopyBatched(const std::vector<SiteCopyItem*>& todo, JobTally* tally) {
     const proto::Job& job = *tally->job;
     std::vector<SiteCopyItem*> one_by_one, small;
+    struct Retry {
+      SiteCopyItem* item;
+      std::string tried;  // the source that failed in the batch
+      Status failure;
+    };
+    std::vector<Retry> retry;
     for (SiteCopyItem* item : todo) {
       const bool batched = item->ref.kind == ReplicaRef::Kind::kBlob &&
                            item->size <= kBatchCopyMaxBytes && !SourcesOf(*item, job).empty();
@@ -248,12 +254,19 @@ class JobRunner {
           keep_first(Tally(item, from[j]->id(), results[j], tally));
         } else if (from[j] != nullptr && results[j].target_failed) {
           keep_first(results[j].status.WithContext(item.name));
+        } else if (from[j] != nullptr) {
+          // The source's bytes could not be read or were wrong: the other sources, one by one.
+          retry.push_back({small[start + j], from[j]->id(), std::move(results[j].status)});
         } else {
-          one_by_one.push_back(small[start + j]);  // another source may have it
+          one_by_one.push_back(small[start + j]);
         }
       }
     }
     if (!first.ok()) return first;
+    CAIRN_RETURN_IF_ERROR(RunPool(retry.size(), threads_, [&](size_t i) {
+      if (Cancelled()) return Status::Aborted("replication cancelled");
+      return CopyItem(*retry[i].item, tally, retry[i].tried, retry[i].failure);
+    }));
     return RunPool(one_by_one.size(), threads_, [&](size_t i) {
       if (Cancelled()) return Status::Aborted("replication cancelled");
       return CopyItem(*one_by_one[i], tally);
@@ -288,10 +301,15 @@ class JobRunner {
 
   // Copies one item to the job's target from the first site that holds a
   // good copy (the job's source site first) and queues its replica record.
-  Status CopyItem(const SiteCopyItem& item, JobTally* tally) {
+  // A source `tried` already (its copy failed with `tried_failure`) is not
+  // tried again.
+  Status CopyItem(const SiteCopyItem& item, JobTally* tally, const std::string& tried = "",
+                  const Status& tried_failure = Status::OK()) {
     const proto::Job& job = *tally->job;
     std::vector<std::string> sources = SourcesOf(item, job);
-    Status last = Status::NotFound("no site holds a good copy of " + item.name);
+    if (!tried.empty()) std::erase(sources, tried);
+    Status last = tried.empty() ? Status::NotFound("no site holds a good copy of " + item.name)
+                                : tried_failure;
     for (const std::string& source_name : sources) {
       if (source_name == job.target_site()) continue;
       Result<Site*> source = repo_.OpenSite(source_name);
