@@ -193,7 +193,8 @@ class JobRunner {
   // filled (and hashed back) by the workers, then committed together
   // (Site::CommitBlobs: the disk waited for twice per batch), then recorded;
   // a blob that could not be read from its first source, and every other
-  // item, goes through CopyItem. Returns the first failure.
+  // item, goes through CopyItem. Returns the first failure (Aborted once
+  // cancelled).
   Status CopyBatched(const std::vector<SiteCopyItem*>& todo, JobTally* tally) {
     const proto::Job& job = *tally->job;
     std::vector<SiteCopyItem*> one_by_one, small;
@@ -212,9 +213,13 @@ class JobRunner {
     auto keep_first = [&first](const Status& s) {
       if (!s.ok() && first.ok()) first = s;
     };
-    const size_t per_commit = Site::BlobBatchLimit();
-    for (size_t start = 0; start < small.size() && first.ok(); start += per_commit) {
-      const size_t count = std::min(per_commit, small.size() - start);
+    // Batches of 1, 2, 4, ... up to the limit: the first copies of a job are
+    // recorded as soon as they are made, and a cancel (checked by each copy
+    // before it starts) takes effect at the end of the batch under way.
+    size_t per_commit = 1;
+    for (size_t start = 0, count = 0; start < small.size() && first.ok();
+         start += count, per_commit = std::min(per_commit * 2, Site::BlobBatchLimit())) {
+      count = std::min(per_commit, small.size() - start);
       std::vector<BlobCopy> copies(count);
       std::vector<Site*> from(count, nullptr);
       Status prepared = RunPool(count, threads_, [&](size_t j) -> Status {
