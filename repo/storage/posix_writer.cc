@@ -155,8 +155,8 @@ class PosixWriter : public BlobWriter {
   }
 
   // With a barrier of this writer's site: the checks of Commit, then the
-  // temp file is handed to the barrier (its fdatasync comes at Sync) and kept
-  // open until CommitPrepared. Any other barrier: nothing (CommitPrepared
+  // temp file is left to the barrier (its next Sync, a syncfs, makes it
+  // durable) and kept open until CommitPrepared. Any other barrier: nothing (CommitPrepared
   // commits whole).
   Status PrepareCommit(std::string_view key, CommitBarrier& barrier) override {
     auto* posix = dynamic_cast<PosixCommitBarrier*>(&barrier);
