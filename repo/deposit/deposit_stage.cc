@@ -195,16 +195,65 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet
       repair = BlobRepair{std::string(path), sha256, r->replaced};
     }
   }
-  std::string other_digests = JoinDigests(staged->digests, keep);
+  return Record(path, *staged, created, written, std::move(repair), keep);
+}
+
+Status PayloadStager::CommitBatch(std::span<BatchItem> items, AlgorithmSet keep) {
+  std::vector<Site::BlobToCommit> blobs;
+  std::vector<size_t> of_blob;  // item index of blobs[i]
+  Status first;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Staged& staged = items[i].staged;
+    if (!items[i].held || !staged.writer) continue;
+    blobs.push_back({staged.writer.get(), staged.digests[Algorithm::kSha256], staged.size});
+    of_blob.push_back(i);
+  }
+  std::vector<Result<Site::BlobCommitResult>> committed = target_.first->CommitBlobs(blobs);
+  std::vector<const Result<Site::BlobCommitResult>*> result_of(items.size(), nullptr);
+  for (size_t b = 0; b < blobs.size(); ++b) {
+    items[of_blob[b]].staged.writer.reset();  // committed or aborted by CommitBlobs
+    result_of[of_blob[b]] = &committed[b];
+  }
+  // Every blob stored is recorded, even after a failure: the scratch is what
+  // a refused deposit's new blobs are removed by.
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].held) continue;
+    const Staged& staged = items[i].staged;
+    const std::string& sha256 = staged.digests[Algorithm::kSha256];
+    Status s;
+    if (result_of[i] == nullptr) {
+      // The write was skipped: the blob it was expected to be is stored (read back).
+      s = staged.stored_sha256 != sha256
+              ? Status::NotFound("blob " + sha256 + " not stored")
+              : Record(items[i].path, staged, false, false, std::nullopt, keep);
+    } else if (const Result<Site::BlobCommitResult>& r = *result_of[i]; !r.ok()) {
+      s = SiteError(r.status());
+    } else {
+      std::optional<BlobRepair> repair;
+      if (r->how == Site::BlobCommit::kReplaced) {
+        repair = BlobRepair{items[i].path, sha256, r->replaced};
+      }
+      s = Record(items[i].path, staged, r->how == Site::BlobCommit::kCreated,
+                 r->how != Site::BlobCommit::kVerified, std::move(repair), keep);
+    }
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status PayloadStager::Record(std::string_view path, const Staged& staged, bool created,
+                             bool written, std::optional<BlobRepair> repair, AlgorithmSet keep) {
+  const std::string& sha256 = staged.digests[Algorithm::kSha256];
+  std::string other_digests = JoinDigests(staged.digests, keep);
   std::lock_guard<std::mutex> lock(ingest_->mu);
   if (repair) ingest_->repairs.push_back(std::move(*repair));
   CAIRN_RETURN_IF_ERROR(
-      ingest_->scratch->AddFile(path, staged->size, sha256, created, other_digests));
+      ingest_->scratch->AddFile(path, staged.size, sha256, created, other_digests));
   ++ingest_->file_count;
-  ingest_->payload_bytes += staged->size;
+  ingest_->payload_bytes += staged.size;
   if (target_.on_file_stored) target_.on_file_stored(ingest_->file_count, ingest_->payload_bytes);
   if (written) {
-    ingest_->bytes_written += staged->size;
+    ingest_->bytes_written += staged.size;
   } else {
     ++ingest_->blobs_reused;
   }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,13 @@ namespace cairn::repo::deposit_internal {
 // Files a walking driver lists before storing them as one batch (memory stays
 // bounded whatever the tree's size).
 inline constexpr size_t kStoreBatchFiles = 4096;
+
+// On a site whose writers commit in batches (BackendCapabilities::batch_commit):
+// files of at most kBatchCommitMaxBytes are staged by the workers and their
+// blobs committed together (PayloadStager::CommitBatch: the disk waited for
+// twice per batch), at most Site::BlobBatchLimit() at once. Larger files
+// commit one by one on the workers, as before.
+inline constexpr uint64_t kBatchCommitMaxBytes = uint64_t{1} << 20;
 
 // A tag file waiting to be committed to the first site once the bag is known
 // to be good. Either `writer` holds its bytes (the depositor's file, teed while
@@ -140,6 +148,20 @@ class PayloadStager {
   // fails). The writer is aborted on any error.
   Status Commit(std::string_view path, Staged* staged, bagit::AlgorithmSet keep = {});
 
+  // One file of a batch (CommitBatch); `held` false: nothing to commit here
+  // (the worker committed it, or it was refused).
+  struct BatchItem {
+    std::string path;
+    Staged staged;
+    bool held = false;
+  };
+  // Commit for every held item, with the new blobs committed together
+  // (Site::CommitBlobs: their bytes made durable by one pass, then their
+  // names, then the names by one pass) before any file is recorded in the
+  // scratch. Returns the first failure (the site's errors name it); every
+  // writer is committed or aborted.
+  Status CommitBatch(std::span<BatchItem> items, bagit::AlgorithmSet keep = {});
+
   // Discards a staged file's bytes.
   static void Discard(Staged* staged) {
     if (staged->writer) staged->writer->Abort();
@@ -160,6 +182,10 @@ class PayloadStager {
   // which had `size` bytes and `mtime` when opened.
   Result<Staged> CopyThenDigest(int fd, const std::string& path, uint64_t size, timespec mtime,
                                 bagit::AlgorithmSet algorithms);
+
+  // Records a committed (or found stored) file in the scratch and the counters.
+  Status Record(std::string_view path, const Staged& staged, bool created, bool written,
+                std::optional<BlobRepair> repair, bagit::AlgorithmSet keep);
 
   const IngestTarget& target_;
   Ingest* ingest_;

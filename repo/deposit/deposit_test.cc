@@ -5,12 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <set>
 
 #include "bagit/archive.h"
 #include "bagit/digest.h"
+#include "repo/restore/restore.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
+#include "repo/storage/posix_ops.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
@@ -258,6 +263,68 @@ TEST_F(DepositTest, SiteDownLeavesCopiesPendingUntilItIsBack) {
   Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "f", 1, false);
   ASSERT_OK(v);
   EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
+}
+
+// A few thousand small files go through the batched commits of a posix site
+// (Site::CommitBlobs, several batches) and restore byte for byte; identical
+// files in one batch are stored once.
+TEST_F(DepositTest, ThousandsOfSmallFilesAreCommittedInBatchesAndRestoreByteForByte) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 2500; ++i) {
+    std::string bytes = "small file " + std::to_string(i % 2400) + "\n";
+    bytes.append(static_cast<size_t>(i % 97), static_cast<char>('a' + i % 26));
+    if (i % 2400 == 7) bytes = "seven\n";  // a few identical files
+    files["d" + std::to_string(i / 500) + "/f" + std::to_string(i) + ".txt"] = bytes;
+  }
+  files["big.bin"] = std::string((2 << 20) + 5, 'x');  // above the batch limit: one by one
+  cairn::testing::WriteTree(dir_ / "src/many", files);
+  DepositOutcome out = Run("acme", (dir_ / "src/many").string());
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  EXPECT_EQ(out.receipt->files, files.size());
+  std::set<std::string> distinct;
+  for (const auto& [path, bytes] : files) distinct.insert(bytes);
+  for (const char* site : {"a", "b"}) EXPECT_EQ(VerifiedBlobs(site), distinct.size()) << site;
+  EXPECT_EQ(TempFiles("a") + TempFiles("b"), 0u);
+  for (const char* site : {"a", "b"}) {
+    RestoreRequest request;
+    request.partner = "acme";
+    request.object = "many";
+    request.site = site;
+    request.dest = (dir_ / (std::string("restored-") + site)).string();
+    ASSERT_OK(Restore(*repo_, request));
+    EXPECT_EQ(cairn::testing::ReadTree(dir_ / (std::string("restored-") + site) / "data"), files)
+        << site;
+  }
+}
+
+// syncfs fails at a batch's first barrier: the deposit fails naming the site,
+// and no blob, version or temp file is left.
+int FailingSyncfs(int) {
+  errno = EIO;
+  return -1;
+}
+
+TEST_F(DepositTest, AFailedBatchBarrierFailsTheDepositAndLeavesNothing) {
+  for (int i = 0; i < 40; ++i) {
+    WriteFile(dir_ / "src/few" / ("f" + std::to_string(i)), "bytes " + std::to_string(i));
+  }
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.syncfs = FailingSyncfs;
+  posix_io::SetFileOpsForTesting(&ops);
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/few").string();
+  request.threads = 2;
+  Result<DepositOutcome> out = Deposit(*repo_, request);
+  posix_io::SetFileOpsForTesting(nullptr);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("syncfs"), std::string::npos) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("site a"), std::string::npos) << out.status().ToString();
+  ExpectNothingStored("acme", "few");
+  // The same deposit then succeeds.
+  DepositOutcome again = Run("acme", (dir_ / "src/few").string());
+  ASSERT_TRUE(again.receipt) << again.report.ToText();
+  EXPECT_EQ(again.receipt->files, 40u);
 }
 
 }  // namespace

@@ -21,6 +21,10 @@
 namespace cairn::repo {
 namespace {
 
+// Blobs copied in batches to a target that commits in batches; larger ones
+// are copied one by one by the workers (their fsync overlaps their copy).
+constexpr uint64_t kBatchCopyMaxBytes = uint64_t{1} << 20;
+
 std::string JobName(const proto::Job& job) {
   return job.partner() + "/" + job.object() + "@v" + std::to_string(job.version());
 }
@@ -124,10 +128,15 @@ class JobRunner {
         std::find_if(todo.begin(), todo.end(), [](const auto* i) { return i->version_record; });
     std::vector<SiteCopyItem*> records(first_record, todo.end());
     todo.erase(first_record, todo.end());
-    Status copied = RunPool(todo.size(), threads_, [&](size_t i) {
-      if (Cancelled()) return Status::Aborted("replication cancelled");
-      return CopyItem(*todo[i], &tally);
-    });
+    Status copied;
+    if (target->capabilities().batch_commit) {
+      copied = CopyBatched(todo, &tally);
+    } else {
+      copied = RunPool(todo.size(), threads_, [&](size_t i) {
+        if (Cancelled()) return Status::Aborted("replication cancelled");
+        return CopyItem(*todo[i], &tally);
+      });
+    }
     // Copies made before a failure are recorded too: a rerun skips them.
     Status recorded = tally.Flush(catalog, true);
     if (copied.code() == Code::kAborted && recorded.ok()) {
@@ -171,14 +180,141 @@ class JobRunner {
     summary_->bytes_copied += tally.bytes;
   }
 
-  // Copies one item to the job's target from the first site that holds a
-  // good copy (the job's source site first) and queues its replica record.
-  Status CopyItem(const SiteCopyItem& item, JobTally* tally) {
-    const proto::Job& job = *tally->job;
+  // The sites to copy `item` from, the job's source site first.
+  static std::vector<std::string> SourcesOf(const SiteCopyItem& item, const proto::Job& job) {
     std::vector<std::string> sources = item.ok_sites;
     auto preferred = std::find(sources.begin(), sources.end(), job.source_site());
     if (preferred != sources.end()) std::rotate(sources.begin(), preferred, preferred + 1);
-    Status last = Status::NotFound("no site holds a good copy of " + item.name);
+    std::erase(sources, job.target_site());
+    return sources;
+  }
+
+  // The copies of a target that commits in batches: the small blobs are
+  // filled (and hashed back) by the workers, then committed together
+  // (Site::CommitBlobs: the disk waited for twice per batch), then recorded;
+  // a blob that could not be read from its first source, and every other
+  // item, goes through CopyItem. Returns the first failure (Aborted once
+  // cancelled).
+  Status CopyBatched(const std::vector<SiteCopyItem*>& todo, JobTally* tally) {
+    const proto::Job& job = *tally->job;
+    std::vector<SiteCopyItem*> one_by_one, small;
+    struct Retry {
+      SiteCopyItem* item;
+      std::string tried;  // the source that failed in the batch
+      Status failure;
+    };
+    std::vector<Retry> retry;
+    for (SiteCopyItem* item : todo) {
+      const bool batched = item->ref.kind == ReplicaRef::Kind::kBlob &&
+                           item->size <= kBatchCopyMaxBytes && !SourcesOf(*item, job).empty();
+      (batched ? small : one_by_one).push_back(item);
+    }
+    Status first;
+    auto keep_first = [&first](const Status& s) {
+      if (!s.ok() && first.ok()) first = s;
+    };
+    // Batches of 1, 2, 4, ... up to the limit: the first copies of a job are
+    // recorded as soon as they are made, and a cancel (checked by each copy
+    // before it starts) takes effect at the end of the batch under way.
+    size_t per_commit = 1;
+    for (size_t start = 0, count = 0; start < small.size() && first.ok();
+         start += count, per_commit = std::min(per_commit * 2, Site::BlobBatchLimit())) {
+      count = std::min(per_commit, small.size() - start);
+      std::vector<BlobCopy> copies(count);
+      std::vector<Site*> from(count, nullptr);
+      Status prepared = RunPool(count, threads_, [&](size_t j) -> Status {
+        if (Cancelled()) return Status::Aborted("replication cancelled");
+        const SiteCopyItem& item = *small[start + j];
+        Result<Site*> source = repo_.OpenSite(SourcesOf(item, job).front());
+        if (!source.ok()) return Status::OK();  // CopyItem tries the others
+        from[j] = *source;
+        copies[j] = PrepareBlobCopy(**source, *tally->target, item);
+        return Status::OK();
+      });
+      std::vector<Site::BlobToCommit> blobs;
+      std::vector<size_t> of_blob;
+      for (size_t j = 0; j < count; ++j) {
+        if (!copies[j].writer) continue;
+        if (!prepared.ok()) {
+          copies[j].writer->Abort();
+          continue;
+        }
+        const SiteCopyItem& item = *small[start + j];
+        blobs.push_back({copies[j].writer.get(), item.sha256, item.size});
+        of_blob.push_back(j);
+      }
+      keep_first(prepared);
+      if (!prepared.ok()) break;
+      std::vector<Result<Site::BlobCommitResult>> committed = tally->target->CommitBlobs(blobs);
+      std::vector<SiteCopyResult> results(count);
+      for (size_t j = 0; j < count; ++j) results[j] = std::move(copies[j].result);
+      for (size_t b = 0; b < blobs.size(); ++b) {
+        const size_t j = of_blob[b];
+        results[j] =
+            FinishBlobCopy(*from[j], *tally->target, *small[start + j], copies[j], committed[b]);
+      }
+      for (size_t j = 0; j < count; ++j) {
+        const SiteCopyItem& item = *small[start + j];
+        if (from[j] != nullptr && results[j].status.ok()) {
+          keep_first(Tally(item, from[j]->id(), results[j], tally));
+        } else if (from[j] != nullptr && results[j].target_failed) {
+          keep_first(results[j].status.WithContext(item.name));
+        } else if (from[j] != nullptr) {
+          // The source's bytes could not be read or were wrong: the other sources, one by one.
+          retry.push_back({small[start + j], from[j]->id(), std::move(results[j].status)});
+        } else {
+          one_by_one.push_back(small[start + j]);
+        }
+      }
+    }
+    if (!first.ok()) return first;
+    CAIRN_RETURN_IF_ERROR(RunPool(retry.size(), threads_, [&](size_t i) {
+      if (Cancelled()) return Status::Aborted("replication cancelled");
+      return CopyItem(*retry[i].item, tally, retry[i].tried, retry[i].failure);
+    }));
+    return RunPool(one_by_one.size(), threads_, [&](size_t i) {
+      if (Cancelled()) return Status::Aborted("replication cancelled");
+      return CopyItem(*one_by_one[i], tally);
+    });
+  }
+
+  // Counts a verified copy of `item` (from site `source_name`) and queues its
+  // replica record.
+  Status Tally(const SiteCopyItem& item, const std::string& source_name,
+               const SiteCopyResult& result, JobTally* tally) {
+    const proto::Job& job = *tally->job;
+    int64_t now = repo_.catalog().clock().NowMicros();
+    ReplicaRecord record;
+    record.ref = item.ref;
+    record.site = job.target_site();
+    record.state = ReplicaState::kOk;
+    record.last_verified_micros = now;
+    record.next_due_micros = now + tally->interval_micros;
+    {
+      std::lock_guard<std::mutex> lock(tally->mu);
+      (result.already_present ? tally->present : tally->made) += 1;
+      tally->bytes += result.bytes_written;
+      if (tally->from_sites.find(source_name) == std::string::npos) {
+        tally->from_sites += (tally->from_sites.empty() ? "" : ", ") + source_name;
+      }
+      tally->unrecorded.push_back(std::move(record));
+    }
+    Status flushed = tally->Flush(repo_.catalog(), false);
+    if (options_.after_copy) options_.after_copy();
+    return flushed;
+  }
+
+  // Copies one item to the job's target from the first site that holds a
+  // good copy (the job's source site first) and queues its replica record.
+  // A source `tried` already (its copy failed with `tried_failure`) is not
+  // tried again.
+  Status CopyItem(const SiteCopyItem& item, JobTally* tally, const std::string& tried = "",
+                  const Status& tried_failure = Status::OK()) {
+    const proto::Job& job = *tally->job;
+    std::vector<std::string> sources = SourcesOf(item, job);
+    if (!tried.empty()) std::erase(sources, tried);
+    Status last = tried.empty() ? Status::NotFound("no site holds a good copy of " + item.name)
+                                : tried_failure;
     for (const std::string& source_name : sources) {
       if (source_name == job.target_site()) continue;
       Result<Site*> source = repo_.OpenSite(source_name);
@@ -192,25 +328,7 @@ class JobRunner {
         if (result.target_failed) break;  // another source would not help
         continue;
       }
-      int64_t now = repo_.catalog().clock().NowMicros();
-      ReplicaRecord record;
-      record.ref = item.ref;
-      record.site = job.target_site();
-      record.state = ReplicaState::kOk;
-      record.last_verified_micros = now;
-      record.next_due_micros = now + tally->interval_micros;
-      {
-        std::lock_guard<std::mutex> lock(tally->mu);
-        (result.already_present ? tally->present : tally->made) += 1;
-        tally->bytes += result.bytes_written;
-        if (tally->from_sites.find(source_name) == std::string::npos) {
-          tally->from_sites += (tally->from_sites.empty() ? "" : ", ") + source_name;
-        }
-        tally->unrecorded.push_back(std::move(record));
-      }
-      Status flushed = tally->Flush(repo_.catalog(), false);
-      if (options_.after_copy) options_.after_copy();
-      return flushed;
+      return Tally(item, source_name, result, tally);
     }
     return last.WithContext(item.name);
   }

@@ -63,6 +63,79 @@ Status FillFrom(Site& from, const SiteCopyItem& item, BlobWriter& writer, SiteCo
 
 }  // namespace
 
+BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item) {
+  BlobCopy copy;
+  SiteCopyResult& result = copy.result;
+  std::string target = "site " + to.id();
+  auto target_failed = [&](const Status& s) {
+    result.status = s.message().starts_with(target + ": ") ? s : s.WithContext(target);
+    result.target_failed = true;
+    return std::move(copy);
+  };
+  // Verified, never trusted: a blob already on the target is read back.
+  Status v = to.VerifyBlob(item.sha256, item.size);
+  if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
+  if (v.ok()) {
+    result.already_present = true;
+    return copy;
+  }
+  if (!v.IsCorruption() && !v.IsNotFound() && v.code() != Code::kIOError) {
+    result.status = v;  // names the site
+    result.target_failed = true;
+    return copy;
+  }
+  // Missing, wrong bytes under the right name, or bytes the (answering)
+  // site cannot read back: Site::CommitBlob(s) replaces them with the good copy.
+  Result<std::unique_ptr<BlobWriter>> writer = to.NewBlobWriter(item.sha256, item.size);
+  if (!writer.ok()) return target_failed(writer.status());
+  Status read;
+  Status write_status = FillFrom(from, item, **writer, &result, &read);
+  if (!write_status.ok()) {
+    (*writer)->Abort();
+    return target_failed(write_status);
+  }
+  if (!read.ok()) {
+    (*writer)->Abort();
+    result.status = read.WithContext("site " + from.id());
+    return copy;
+  }
+  if (to.capabilities().digest_appended) {
+    // Hashed back here (on the caller's worker), so the commit only compares.
+    Result<bagit::Digests> digests = (*writer)->DigestAppended({});
+    if (!digests.ok()) {
+      (*writer)->Abort();
+      return target_failed(digests.status());
+    }
+  }
+  copy.writer = std::move(writer).value();
+  return copy;
+}
+
+SiteCopyResult FinishBlobCopy(Site& from, Site& to, const SiteCopyItem& item, BlobCopy& copy,
+                              const Result<Site::BlobCommitResult>& committed) {
+  SiteCopyResult result = std::move(copy.result);
+  std::string target = "site " + to.id();
+  auto target_failed = [&](const Status& s) {
+    result.status = s.message().starts_with(target + ": ") ? s : s.WithContext(target);
+    result.target_failed = true;
+    return result;
+  };
+  if (committed.status().IsCorruption()) {
+    // The source's bytes do not hash to the digest: that copy is bad.
+    result.status =
+        committed.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+    return result;
+  }
+  if (!committed.ok()) return target_failed(committed.status());
+  if (committed->how == Site::BlobCommit::kVerified) return result;
+  // Read back from the target: done by the writer before the rename when it
+  // could (the posix kernel copy), else here after the commit.
+  if (copy.writer->VerifiedByReadBack()) return result;
+  Status v = Verify(to, item);
+  if (!v.ok()) return target_failed(v);
+  return result;
+}
+
 SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
   SiteCopyResult result;
   std::string target = "site " + to.id();
@@ -107,46 +180,11 @@ SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
       return result;
     }
   } else {
-    // Verified, never trusted: a blob already on the target is read back.
-    Status v = to.VerifyBlob(item.sha256, item.size);
-    if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
-    if (v.ok()) {
-      result.already_present = true;
-      return result;
-    }
-    if (!v.IsCorruption() && !v.IsNotFound() && v.code() != Code::kIOError) {
-      result.status = v;  // names the site
-      result.target_failed = true;
-      return result;
-    }
-    // Missing, wrong bytes under the right name, or bytes the (answering)
-    // site cannot read back: Site::CommitBlob below replaces them with the
-    // good copy.
-    Result<std::unique_ptr<BlobWriter>> writer = to.NewBlobWriter(item.sha256, item.size);
-    if (!writer.ok()) return target_failed(writer.status());
-    Status write_status = FillFrom(from, item, **writer, &result, &read);
-    if (!write_status.ok()) {
-      (*writer)->Abort();
-      return target_failed(write_status);
-    }
-    if (!read.ok()) {
-      (*writer)->Abort();
-      result.status = read.WithContext("site " + from.id());
-      return result;
-    }
+    BlobCopy copy = PrepareBlobCopy(from, to, item);
+    if (!copy.writer) return copy.result;
     // A blob found there meanwhile (a concurrent copy) is read back by CommitBlob.
-    Result<Site::BlobCommitResult> committed = to.CommitBlob(**writer, item.sha256, item.size);
-    if (committed.status().IsCorruption()) {
-      // The source's bytes do not hash to the digest: that copy is bad.
-      result.status =
-          committed.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
-      return result;
-    }
-    if (!committed.ok()) return target_failed(committed.status());
-    if (committed->how == Site::BlobCommit::kVerified) return result;
-    // Read back from the target: done by the writer before the rename when it
-    // could (the posix kernel copy), else below after the commit.
-    if ((*writer)->VerifiedByReadBack()) return result;
+    Result<Site::BlobCommitResult> committed = to.CommitBlob(*copy.writer, item.sha256, item.size);
+    return FinishBlobCopy(from, to, item, copy, committed);
   }
   Status v = Verify(to, item);
   if (!v.ok()) return target_failed(v);

@@ -5,6 +5,7 @@
 #define CAIRN_REPO_REPLICATE_SITE_COPY_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,24 @@ struct SiteCopyResult {
 // copy is read back from `to` and must hash to item.sha256 with item.size
 // bytes. Errors name the site at fault.
 SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item);
+
+// CopyAndVerify of a blob in two steps around its commit, so that many copies
+// to a site that commits in batches (BackendCapabilities::batch_commit) are
+// committed together by Site::CommitBlobs, their durability waited for once.
+struct BlobCopy {
+  // Set when the copy waits for its commit: the bytes, read back from the
+  // target's temp file and hashed when the target can (DigestAppended).
+  std::unique_ptr<BlobWriter> writer;
+  SiteCopyResult result;  // when there is no writer: the copy's outcome
+};
+// Verifies a blob already on `to` (then done, already_present) or fills a new
+// writer on `to` from `from`.
+BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item);
+// The outcome of a copy whose writer was committed (Site::CommitBlob or
+// CommitBlobs gave `committed`): read back from the target when the writer
+// did not. REQUIRES: copy.writer was set.
+SiteCopyResult FinishBlobCopy(Site& from, Site& to, const SiteCopyItem& item, BlobCopy& copy,
+                              const Result<Site::BlobCommitResult>& committed);
 
 }  // namespace cairn::repo
 

@@ -1,5 +1,8 @@
 #include "repo/site/site.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -224,6 +227,95 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   result.how = BlobCommit::kVerified;
   result.replaced.clear();
   return result;
+}
+
+std::vector<Result<Site::BlobCommitResult>> Site::CommitBlobs(std::span<const BlobToCommit> blobs) {
+  std::vector<Result<BlobCommitResult>> results(blobs.size(), Status::Aborted("not committed"));
+  auto where = [&](size_t i) { return "site " + id() + ": blob " + blobs[i].sha256_hex; };
+  std::unique_ptr<CommitBarrier> barrier = backend_->NewCommitBarrier();
+  std::vector<size_t> prepared;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    BlobWriter& writer = *blobs[i].writer;
+    Status named = CheckBlobName(blobs[i].sha256_hex);
+    if (!named.ok()) {
+      writer.Abort();
+      results[i] = named;
+      continue;
+    }
+    const std::string key = layout::BlobKey(blobs[i].sha256_hex);
+    Result<ObjectInfo> present = backend_->Stat(key);
+    if (present.ok()) {
+      // Read back, kept or replaced: rare, and one by one.
+      results[i] = CommitBlob(writer, blobs[i].sha256_hex, blobs[i].size);
+      continue;
+    }
+    Status s =
+        present.status().IsNotFound() ? writer.PrepareCommit(key, *barrier) : present.status();
+    if (!s.ok()) {
+      writer.Abort();
+      results[i] = s.WithContext(where(i));
+      continue;
+    }
+    prepared.push_back(i);
+  }
+  if (prepared.empty()) return results;
+  // The bytes of every new blob durable before any name points at them.
+  Status bytes_durable = barrier->Sync();
+  if (!bytes_durable.ok()) {
+    for (size_t i : prepared) {
+      blobs[i].writer->Abort();
+      results[i] = bytes_durable.WithContext(where(i));
+    }
+    return results;
+  }
+  std::vector<size_t> visible;
+  for (size_t i : prepared) {
+    BlobWriter& writer = *blobs[i].writer;
+    Status committed = writer.CommitPrepared(layout::BlobKey(blobs[i].sha256_hex), *barrier);
+    if (committed.ok()) {
+      visible.push_back(i);
+      continue;
+    }
+    writer.Abort();
+    if (!committed.IsAlreadyExists()) {
+      results[i] = committed.WithContext(where(i));
+      continue;
+    }
+    // Another writer made the blob meanwhile (perhaps this batch, for a file
+    // of the same bytes): verify it like any existing blob; it counts only
+    // once the barrier below made this batch's names durable.
+    Status verified = VerifyBlob(blobs[i].sha256_hex, blobs[i].size);
+    if (verified.ok()) verified = ExtendBlobRetention(blobs[i].sha256_hex);
+    if (!verified.ok()) {
+      results[i] = verified;
+    } else {
+      results[i] = BlobCommitResult{BlobCommit::kVerified, ""};
+      visible.push_back(i);
+    }
+  }
+  // Their names durable before any counts as stored.
+  Status names_durable = barrier->Sync();
+  for (size_t i : visible) {
+    if (!names_durable.ok()) {
+      results[i] = names_durable.WithContext(where(i));
+    } else if (results[i].ok() && results[i]->how == BlobCommit::kVerified) {
+      continue;  // found made by another writer, verified above
+    } else {
+      results[i] = BlobCommitResult{};
+    }
+  }
+  return results;
+}
+
+size_t Site::BlobBatchLimit() {
+  static const size_t limit = [] {
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) {
+      return size_t{1024};
+    }
+    return std::clamp<size_t>(static_cast<size_t>(files.rlim_cur / 4), 16, 1024);
+  }();
+  return limit;
 }
 
 Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,30 @@ class Site {
   // Errors name the site and the blob; the writer is aborted on any error.
   Result<BlobCommitResult> CommitBlob(BlobWriter& writer, std::string_view sha256_hex,
                                       std::optional<uint64_t> size = std::nullopt);
+  // One blob of a batch (CommitBlobs): the arguments of one CommitBlob.
+  struct BlobToCommit {
+    BlobWriter* writer = nullptr;
+    std::string sha256_hex;
+    std::optional<uint64_t> size;
+  };
+  // Commits many blobs, each as CommitBlob would (the same results, errors and
+  // write-once rule; result i is blobs[i]'s), waiting for the disk once per
+  // batch instead of once per blob: the new blobs' bytes are made durable
+  // together (CommitBarrier::Sync: posix, fdatasync of each temp file), then
+  // every name is made, then the names are made durable together (posix:
+  // fsync of each folder that got one). No result is OK before that second
+  // Sync: a blob counts as stored only once its bytes and its name are
+  // durable. A first Sync that fails leaves none of the batch's new blobs
+  // visible (each fails with its error); a second that fails fails every blob
+  // made visible in this batch (visible, not known durable: the garbage
+  // collector's, as after a failed commit of one blob). A blob already under
+  // its name is read back, kept or replaced one by one, as CommitBlob does.
+  // Every writer is aborted or committed on return.
+  std::vector<Result<BlobCommitResult>> CommitBlobs(std::span<const BlobToCommit> blobs);
+  // How many writers a caller should hold open for one CommitBlobs: each may
+  // hold an open file until it commits, so a quarter of the process's file
+  // limit, at most 1,024 (at least 16).
+  static size_t BlobBatchLimit();
   // Whole blob from memory: NewBlobWriter + Append + CommitBlob.
   Status PutBlob(std::string_view sha256_hex, std::string_view bytes);
   // Streams a blob (Read on its key).

@@ -96,6 +96,14 @@ Status BlobWriter::AppendFromFile(int fd, uint64_t offset, uint64_t length) {
   return Status::OK();
 }
 
+Status BlobWriter::PrepareCommit(std::string_view, CommitBarrier&) { return Status::OK(); }
+
+Status BlobWriter::CommitPrepared(std::string_view key, CommitBarrier&) { return Commit(key); }
+
+std::unique_ptr<CommitBarrier> StorageBackend::NewCommitBarrier() {
+  return std::make_unique<CommitBarrier>();
+}
+
 Result<bagit::Digests> BlobWriter::DigestAppended(bagit::AlgorithmSet) {
   return Status::NotSupported("this storage cannot read a blob back before it is committed");
 }

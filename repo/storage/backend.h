@@ -72,6 +72,13 @@ struct BackendCapabilities {
   // the bytes in place (a delete marker over a retained version). A purge (repo/withdraw)
   // removes with RemoveEveryVersion, which says what is still retained, and until when.
   bool locks_objects = false;
+  // NewCommitBarrier gives a barrier that makes a batch of small objects
+  // durable at once (posix: one syncfs before the names are made, one after),
+  // so committing many from one thread in a batch (Site::CommitBlobs) waits
+  // for the disk twice per batch. Not claimed: the barrier has nothing to do
+  // and each object commits whole (S3: one request each): commit them one by
+  // one on parallel workers instead.
+  bool batch_commit = false;
 };
 
 // What StorageBackend::RemoveEveryVersion left of a key.
@@ -86,6 +93,23 @@ struct Erasure {
 // OK if `options` has no key_hint or it equals `key`; else InvalidArgument.
 // Writers call it in Commit, after their expected_sha256 check.
 Status CheckKeyHint(const PutOptions& options, std::string_view key);
+
+// What a batch of commits makes durable together (BlobWriter::PrepareCommit,
+// Site::CommitBlobs): each writer of the batch registers what must be synced,
+// and one Sync() syncs all of it, each thing once, instead of one wait for the
+// disk per object. Made by the backend whose writers it serves
+// (StorageBackend::NewCommitBarrier); opaque above it. Not thread-safe: one
+// batch is driven by one thread.
+class CommitBarrier {
+ public:
+  virtual ~CommitBarrier() = default;
+  // Makes durable everything registered since the last Sync (posix: one
+  // syncfs of the site's file system: the prepared temp files' bytes, the
+  // names and the new folders) and forgets it. Returns the first
+  // failure, after trying every item. The default (a backend whose writers
+  // commit each object whole) has nothing to do: OK.
+  virtual Status Sync() { return Status::OK(); }
+};
 
 // Receives the bytes of one new object. Nothing is visible under any key until
 // Commit() succeeds; a writer destroyed without Commit() discards its bytes
@@ -102,6 +126,28 @@ class BlobWriter {
   virtual Status Commit(std::string_view key) = 0;
   // Discards everything appended. Safe to call more than once.
   virtual void Abort() = 0;
+
+  // Batched commit, the two halves of Commit with a barrier between them
+  // (Site::CommitBlobs drives it): PrepareCommit(key, barrier) for each writer
+  // of the batch, barrier.Sync() (every object's bytes durable), then
+  // CommitPrepared(key, barrier) for each (visible under its key), then
+  // barrier.Sync() again (every name durable): only after that second Sync
+  // may any of them count as stored. A writer that cannot split its commit
+  // keeps the defaults: PrepareCommit does nothing and CommitPrepared is its
+  // whole Commit.
+  // PrepareCommit checks the bytes as Commit would (Corruption if they miss
+  // expected_sha256, InvalidArgument for a key_hint mismatch) and registers
+  // with `barrier` what must be durable before a name may point at them;
+  // nothing is visible. On error the writer must only be aborted.
+  // REQUIRES: `barrier` was made by the backend that made this writer (or a
+  // wrapper of it) and outlives the commit; called at most once.
+  virtual Status PrepareCommit(std::string_view key, CommitBarrier& barrier);
+  // Makes the object visible under `key`, atomically, as Commit does
+  // (AlreadyExists under PutOptions::if_absent), without waiting for the disk:
+  // the name is durable only once `barrier`'s next Sync() succeeds.
+  // REQUIRES: PrepareCommit(key, barrier) succeeded and barrier.Sync() has
+  // succeeded since.
+  virtual Status CommitPrepared(std::string_view key, CommitBarrier& barrier);
 
   // Appends `length` bytes of the open file `fd` from `offset` (the caller
   // keeps the fd). The default reads them and calls Append; the posix writer
@@ -175,6 +221,12 @@ class StorageBackend {
   // the URL asks for Object Lock and the bucket has none). Default: a Stat of
   // "CAIRN-SITE" where a missing key counts as OK.
   virtual Status Probe();
+
+  // A barrier for a batch of commits of this backend's writers
+  // (BlobWriter::PrepareCommit). Default: one that has nothing to sync (each
+  // writer commits whole in CommitPrepared); posix: fdatasync of the batch's
+  // temp files before the names are made, fsync of their folders after.
+  virtual std::unique_ptr<CommitBarrier> NewCommitBarrier();
 
   // What this backend's local-file fast paths can do (Capabilities below).
   // Callers ask this, never the backend's type; wrappers forward it.

@@ -95,6 +95,26 @@ class FaultWriter : public ForwardingWriter {
     return state_->Check(FaultPoint::kCommitAfterVisible, key);
   }
 
+  // A batched commit meets the same two points, per object: kCommitBeforeVisible
+  // before its bytes are registered with the barrier (nothing is stored),
+  // kCommitAfterVisible once its name is made.
+  Status PrepareCommit(std::string_view key, CommitBarrier& barrier) override {
+    Status status = state_->Check(FaultPoint::kCommitBeforeVisible, key);
+    if (!status.ok()) {
+      inner().Abort();
+      return status;
+    }
+    return inner().PrepareCommit(key, barrier);
+  }
+  Status CommitPrepared(std::string_view key, CommitBarrier& barrier) override {
+    if (state_->IsOffline()) {
+      inner().Abort();
+      return state_->Offline();
+    }
+    CAIRN_RETURN_IF_ERROR(inner().CommitPrepared(key, barrier));
+    return state_->Check(FaultPoint::kCommitAfterVisible, key);
+  }
+
  private:
   Status CheckAppend() {
     Status status = state_->Check(FaultPoint::kAppend, "");

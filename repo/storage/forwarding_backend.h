@@ -28,6 +28,12 @@ class ForwardingWriter : public BlobWriter {
   Status AppendFromFile(int fd, uint64_t offset, uint64_t length) override {
     return inner_->AppendFromFile(fd, offset, length);
   }
+  Status PrepareCommit(std::string_view key, CommitBarrier& barrier) override {
+    return inner_->PrepareCommit(key, barrier);
+  }
+  Status CommitPrepared(std::string_view key, CommitBarrier& barrier) override {
+    return inner_->CommitPrepared(key, barrier);
+  }
   bool VerifiedByReadBack() const override { return inner_->VerifiedByReadBack(); }
   Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms) override {
     return inner_->DigestAppended(algorithms);
@@ -70,6 +76,7 @@ class ForwardingBackend : public StorageBackend {
     return inner_->RemoveEveryVersion(key);
   }
   BackendCapabilities Capabilities() const override { return inner_->Capabilities(); }
+  std::unique_ptr<CommitBarrier> NewCommitBarrier() override { return inner_->NewCommitBarrier(); }
 
   StorageBackend& inner() { return *inner_; }
   const StorageBackend& inner() const { return *inner_; }

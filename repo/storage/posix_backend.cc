@@ -105,6 +105,13 @@ Result<std::unique_ptr<BlobWriter>> PosixBackend::NewWriter(const PutOptions& op
   return posix_io::NewTempFileWriter(std::move(root), options);
 }
 
+std::unique_ptr<CommitBarrier> PosixBackend::NewCommitBarrier() {
+  Result<std::shared_ptr<const posix_io::RootDir>> root = RootForWrite();
+  // No root to write into: the writers fail on their own; nothing to batch.
+  if (!root.ok()) return StorageBackend::NewCommitBarrier();
+  return posix_io::NewCommitBarrier(std::move(root).value());
+}
+
 Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length,
                           const ByteSink& sink) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));

@@ -42,8 +42,15 @@ class PosixBackend : public StorageBackend {
   Result<ObjectInfo> Stat(std::string_view key) override;
   Result<int> OpenForCopy(std::string_view key) override;
   // Every local-file fast path: OpenForCopy, copy_file_range in
-  // AppendFromFile, DigestAppended of the temp file.
-  BackendCapabilities Capabilities() const override { return {true, true, true}; }
+  // AppendFromFile, DigestAppended of the temp file; and batch commits.
+  BackendCapabilities Capabilities() const override {
+    BackendCapabilities c;
+    c.open_for_copy = c.append_in_kernel = c.digest_appended = c.batch_commit = true;
+    return c;
+  }
+  // The batch barrier (posix_io::NewCommitBarrier): one syncfs before the
+  // batch's names are made, one after.
+  std::unique_ptr<CommitBarrier> NewCommitBarrier() override;
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;

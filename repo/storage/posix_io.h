@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
 #include "repo/file_modes.h"
@@ -77,8 +78,17 @@ Status SyncFolder(const std::string& path);
 Status SyncDirAt(const RootDir& root, const std::string& rel);
 
 // Creates every missing folder between the root and the parent of `key`,
-// fsyncing the parent of each new folder.
-Status MakeParents(const RootDir& root, std::string_view key);
+// fsyncing the parent of each new folder; with `unsynced_parents`, those
+// parents are appended to it instead, for the caller to fsync (a batch's
+// barrier) before anything below them counts as durable.
+Status MakeParents(const RootDir& root, std::string_view key,
+                   std::vector<std::string>* unsynced_parents = nullptr);
+
+// The barrier of a batch of commits of writers made on `root`
+// (StorageBackend::NewCommitBarrier): Sync is one syncfs(2) of the root's file
+// system, which makes durable every temp file prepared and every name and
+// folder made since the last Sync.
+std::unique_ptr<CommitBarrier> NewCommitBarrier(std::shared_ptr<const RootDir> root);
 
 // A writer whose bytes go to a new temp file in <root>/tmp/; Commit checks
 // the root (CheckBeforeWrite) before the key becomes visible.

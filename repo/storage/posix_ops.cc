@@ -19,6 +19,7 @@ constexpr FileOps kRealFileOps = {
     .openat = RealOpenAt,
     .fsync = ::fsync,
     .fdatasync = ::fdatasync,
+    .syncfs = ::syncfs,
     .link = ::link,
     .linkat = ::linkat,
     .rename = ::rename,

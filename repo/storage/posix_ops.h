@@ -21,6 +21,9 @@ struct FileOps {
   int (*openat)(int dir_fd, const char* path, int flags, mode_t mode);
   int (*fsync)(int fd);
   int (*fdatasync)(int fd);
+  // Every file and name of the file system that holds `fd` (a site's batch
+  // barrier, repo/storage/posix_writer.cc).
+  int (*syncfs)(int fd);
   int (*link)(const char* from, const char* to);
   int (*linkat)(int from_dir, const char* from, int to_dir, const char* to, int flags);
   int (*rename)(const char* from, const char* to);

@@ -286,6 +286,10 @@ class CountingWriter : public BlobWriter {
   Status Commit(std::string_view) override { return Count("Commit"); }
   void Abort() override { counts_->Add("Abort"); }
   Status AppendFromFile(int, uint64_t, uint64_t) override { return Count("AppendFromFile"); }
+  Status PrepareCommit(std::string_view, CommitBarrier&) override { return Count("PrepareCommit"); }
+  Status CommitPrepared(std::string_view, CommitBarrier&) override {
+    return Count("CommitPrepared");
+  }
   bool VerifiedByReadBack() const override {
     counts_->Add("VerifiedByReadBack");
     return true;
@@ -341,6 +345,10 @@ class CountingBackend : public StorageBackend {
     counts_->Add("Capabilities");
     return {true, true, true};
   }
+  std::unique_ptr<CommitBarrier> NewCommitBarrier() override {
+    counts_->Add("NewCommitBarrier");
+    return std::make_unique<CommitBarrier>();
+  }
 
  private:
   Status Count(const std::string& name) {
@@ -371,7 +379,10 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
                                         "VerifiedByReadBack",
                                         "DigestAppended",
                                         "ExtendRetention",
-                                        "RemoveEveryVersion"};
+                                        "RemoveEveryVersion",
+                                        "NewCommitBarrier",
+                                        "PrepareCommit",
+                                        "CommitPrepared"};
   using Make = std::function<std::unique_ptr<StorageBackend>(std::unique_ptr<StorageBackend>)>;
   const std::vector<std::pair<std::string, Make>> wrappers = {
       {"forwarding",
@@ -406,6 +417,11 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
     EXPECT_OK(writer->Commit("k"));
     EXPECT_TRUE(writer->VerifiedByReadBack());
     writer->Abort();
+    std::unique_ptr<CommitBarrier> barrier = wrapped->NewCommitBarrier();
+    auto batched = std::move(wrapped->NewWriter({})).value();
+    EXPECT_OK(batched->PrepareCommit("k", *barrier));
+    EXPECT_OK(barrier->Sync());
+    EXPECT_OK(batched->CommitPrepared("k", *barrier));
     for (const std::string& method : all) {
       EXPECT_GE(counts.calls[method], 1) << name << " does not forward " << method;
     }

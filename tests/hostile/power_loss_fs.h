@@ -178,6 +178,37 @@ inline int SyncWith(int (*sync)(int), int fd) {
   return rc;
 }
 inline int Fsync(int fd) { return SyncWith(Real().fsync, fd); }
+
+// syncfs: every file's size now is durable, and every pending name from
+// before the call (the model's files and names are all on the one file
+// system of the sites and the stash).
+inline int Syncfs(int fd) {
+  uint64_t before;
+  {
+    std::unique_lock lock(S().mu);
+    BlockIfCut(lock);
+    before = S().seq;
+  }
+  int rc = Real().syncfs(fd);
+  const int err = errno;
+  std::unique_lock lock(S().mu);
+  BlockIfCut(lock);
+  if (rc == 0) {
+    std::erase_if(S().pending, [&](const PendingName& p) { return p.seq <= before; });
+    namespace fs = std::filesystem;
+    for (const std::string& root : S().roots) {
+      std::error_code ec;
+      for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        struct stat st;
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        auto synced = S().synced.find({st.st_dev, st.st_ino});
+        if (synced != S().synced.end()) synced->second = st.st_size;
+      }
+    }
+  }
+  errno = err;
+  return rc;
+}
 inline int Fdatasync(int fd) { return SyncWith(Real().fdatasync, fd); }
 
 inline int LinkAt(int from_dir, const char* from, int to_dir, const char* to, int flags) {
@@ -246,6 +277,7 @@ inline const repo::posix_io::FileOps kPowerLossOps = {
     .openat = OpenAt,
     .fsync = Fsync,
     .fdatasync = Fdatasync,
+    .syncfs = Syncfs,
     .link = Link,
     .linkat = LinkAt,
     .rename = Rename,
