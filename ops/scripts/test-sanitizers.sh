@@ -41,9 +41,10 @@ run_mode() {
       sanitize=thread
       targets=(cairn_bagit_tests cairn_repo_tests cairn_audit_tests)
       # The parallel parts: hashing workers (validator, creator, deposit), replication
-      # (copies to several sites at once), the auditor (sites and files in parallel).
+      # (copies to several sites at once), the auditor (sites and files in parallel), the
+      # committers of a serialized bag's members, batch durability barriers.
       filter='*Validat*:*Creat*:*Deposit*:*Restore*:*Replicat*:*Resync*:*Rebuild*:*Audit*:*Daemon*'
-      filter="$filter:*Catalog*:*S3Backend*:*Parallel*:*Thread*:*Concurren*"
+      filter="$filter:*Catalog*:*S3Backend*:*Parallel*:*Thread*:*Concurren*:*Archive*:*BatchCommit*"
       filter="$filter:$s3_filter"
       export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
       ;;
@@ -70,6 +71,10 @@ run_mode() {
       echo "FAIL $mode $t: see $build/$t.log" >&2
       grep -m10 -E "ERROR: |SUMMARY|runtime error|WARNING: ThreadSanitizer|FAILED" \
         "$build/$t.log" >&2 || true
+      # The first report's stacks, so that a CI log names the code without the build folder.
+      grep -m1 -A60 -E "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error" \
+        "$build/$t.log" | grep -E "^ *#[0-9]+ |by thread|by main|Previous|Location" \
+        | head -40 >&2 || true
       status=1
     fi
     grep -E "^\[==========\]|PASSED|FAILED" "$build/$t.log" | tail -3

@@ -380,6 +380,9 @@ StagingSink::~StagingSink() { (void)Finish(); }
 Status StagingSink::Finish() { return committers_ ? committers_->Finish() : Status::OK(); }
 
 Result<ByteSource> StagingSink::TagFile(std::string_view path, ByteSource source) {
+  // A tag file after payload members (a manifest there is refused, but still
+  // read into the index): the committers, which read the index, finish first.
+  CAIRN_RETURN_IF_ERROR(Finish());
   return StageTagFile(target_, ingest_, path, std::move(source));
 }
 
