@@ -135,56 +135,48 @@ Digests HashBytes(std::string_view bytes, AlgorithmSet algorithms) {
 // cache into a buffer); smaller ones cost less to copy than to map.
 constexpr uint64_t kMapAbove = 256 << 10;
 
-Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Status::FromErrno(errno, "open", path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno(err, "stat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("hash " + path + ": not a regular file");
-  }
-  const uint64_t stat_size = static_cast<uint64_t>(st.st_size);
-  MultiHasher hasher(algorithms);
-  if (stat_size > kMapAbove) {
+Status HashOpenFile(int fd, const std::string& path, uint64_t size, MultiHasher& hasher) {
+  if (size > kMapAbove) {
     // Hashed from a memory map: no copy of the page cache into this process.
     // If the file changed size meanwhile (or could not be mapped) it is read
-    // again from the start with read(2), which sees where it really ends.
-    MappedRead mapped = ReadMapped(fd, stat_size, kReadChunk, [&](std::span<const std::byte> b) {
+    // again from the start with pread(2), which sees where it really ends.
+    MappedRead mapped = ReadMapped(fd, size, kReadChunk, [&](std::span<const std::byte> b) {
       hasher.Update(b);
       return true;
     });
     struct stat after;
-    if (mapped == MappedRead::kDone && ::fstat(fd, &after) == 0 && after.st_size == st.st_size) {
-      ::close(fd);
-      FileDigests result;
-      result.size = hasher.bytes();
-      result.digests = hasher.Finish();
-      return result;
+    if (mapped == MappedRead::kDone && ::fstat(fd, &after) == 0 &&
+        static_cast<uint64_t>(after.st_size) == size) {
+      return Status::OK();
     }
     (void)hasher.Finish();  // resets it
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   std::byte* buffer = ThreadReadBuffer();
   for (;;) {
-    ssize_t n = ReadSome(fd, std::span<std::byte>(buffer, kReadChunk));
-    if (n == 0) break;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno(err, "read", path);
-    }
+    ssize_t n = PreadSome(fd, std::span<std::byte>(buffer, kReadChunk), hasher.bytes());
+    if (n == 0) return Status::OK();
+    if (n < 0) return Status::FromErrno(errno, "read", path);
     hasher.Update(std::span<const std::byte>(buffer, static_cast<size_t>(n)));
     // A short read that reaches the size fstat reported is the end of the
-    // file: skip the extra read(2) that would return 0 (most files of a bag
-    // are small, so this saves a third of the system calls per file).
-    if (static_cast<size_t>(n) < kReadChunk && hasher.bytes() == stat_size) break;
+    // file: skip the extra read that would return 0 (most files of a bag are
+    // small, so this saves a third of the system calls per file).
+    if (static_cast<size_t>(n) < kReadChunk && hasher.bytes() == size) return Status::OK();
   }
-  ::close(fd);
+}
+
+Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("hash " + path + ": not a regular file");
+  MultiHasher hasher(algorithms);
+  CAIRN_RETURN_IF_ERROR(HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher));
   FileDigests result;
   result.size = hasher.bytes();
   result.digests = hasher.Finish();

@@ -79,6 +79,13 @@ inline constexpr size_t kReadChunk = 1 << 20;
 // every algorithm in `algorithms`. NotFound/PermissionDenied/IOError name the file.
 Result<FileDigests> HashFile(const std::string& path, AlgorithmSet algorithms);
 
+// Hashes the open file `fd` (`path` names it in errors; `size` is what fstat
+// said when it was opened) from its start to its end into `hasher`, which must
+// be empty: from a memory map when it is over 256 KiB and keeps its size while
+// mapped, otherwise (or again from the start, if it changed) with pread(2).
+// The file's own offset is not moved. hasher.bytes() is then its size.
+Status HashOpenFile(int fd, const std::string& path, uint64_t size, MultiHasher& hasher);
+
 // Hashes files on a fixed pool of worker threads. Memory is bounded: at most
 // `threads` read buffers plus a bounded queue of pending paths, however many
 // files are submitted.

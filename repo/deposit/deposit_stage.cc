@@ -66,36 +66,6 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   return staged;
 }
 
-namespace {
-
-// Hashes the open file `fd` (`path`, `size` bytes when opened) to its end:
-// from a memory map when it is large and keeps its size, else with read(2).
-Status HashOpenFile(int fd, const std::string& path, uint64_t size, bagit::MultiHasher& hasher) {
-  if (size > (uint64_t{1} << 20)) {
-    bagit::MappedRead mapped =
-        bagit::ReadMapped(fd, size, bagit::kReadChunk, [&](std::span<const std::byte> chunk) {
-          hasher.Update(chunk);
-          return true;
-        });
-    struct stat after;
-    if (mapped == bagit::MappedRead::kDone && fstat(fd, &after) == 0 &&
-        static_cast<uint64_t>(after.st_size) == size) {
-      return Status::OK();
-    }
-    (void)hasher.Finish();  // resets it: read again from the start
-  }
-  std::unique_ptr<std::byte[]> buffer(new std::byte[bagit::kReadChunk]);
-  for (uint64_t offset = 0;;) {
-    ssize_t n = PreadSome(fd, std::span<std::byte>(buffer.get(), bagit::kReadChunk), offset);
-    if (n < 0) return Status::FromErrno(errno, "read", path);
-    if (n == 0) return Status::OK();
-    hasher.Update(std::span<const std::byte>(buffer.get(), static_cast<size_t>(n)));
-    offset += static_cast<uint64_t>(n);
-  }
-}
-
-}  // namespace
-
 Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
                                                             AlgorithmSet algorithms) {
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -111,7 +81,7 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   }
   Staged staged;
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
-  Status read = HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher);
+  Status read = bagit::HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher);
   if (!read.ok()) return read;
   staged.size = hasher.bytes();
   staged.digests = hasher.Finish();
