@@ -328,7 +328,9 @@ class Catalog {
                               const std::function<Status(const FileCopies&)>& fn);
   // Fewest ok copies among the version's distinct blobs and tag files,
   // counting only copies on `site_ids`, and with `distinct_regions` one per
-  // region: one aggregate query over the replica indexes.
+  // region: one aggregate query over the replica indexes, kept in the
+  // version_copies memo until a copy of the version changes (SCHEMA.md,
+  // migration 9), so that listing a large catalog costs only what changed.
   Result<uint32_t> MinCountedCopies(int64_t version_id, const std::vector<int64_t>& site_ids,
                                     bool distinct_regions);
   // Per site and state, how many of the version's distinct blobs and tag

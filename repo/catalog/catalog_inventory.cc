@@ -1,6 +1,8 @@
 // Catalog: the queries of `cairn list` and `cairn show` (repo/catalog/inventory.h),
 // on the indexes of SCHEMA.md (files by (version_id, path), replicas by
 // (blob, site_id) and (tag_file_id, site_id)), streaming their rows.
+#include <sqlite3.h>
+
 #include <algorithm>
 
 #include "repo/catalog/catalog.h"
@@ -67,21 +69,63 @@ Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector
                                            bool distinct_regions) {
   std::string ids;
   for (int64_t id : site_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  // The memo's key: what was counted. A policy naming other sites or regions
+  // makes the row useless rather than wrong.
+  const std::string rule = ids + (distinct_regions ? "/one-per-region" : "/one-per-site");
+  std::lock_guard lock(mu_);
+  {
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt memo,
+        db_.Prepare("SELECT copies_ok FROM version_copies WHERE version_id = ? AND rule = ?"));
+    memo.Bind(1, version_id).Bind(2, rule);
+    CAIRN_ASSIGN_OR_RETURN(bool hit, memo.Step());
+    if (hit) return static_cast<uint32_t>(memo.Int(0));
+  }
+  // Computed (one pass over the version's blobs: a second for 100,000 files)
+  // and kept, in one deferred transaction: if another connection wrote since
+  // this read began, the write fails at once and the answer is not kept (the
+  // triggers of migration 9 could not have removed a row written afterwards).
   const std::string key = distinct_regions ? "s.region" : "r.site_id";
   const std::string counted = "SELECT COUNT(DISTINCT " + key +
                               ") FROM replicas r JOIN sites s ON s.id = r.site_id WHERE r.state = "
                               "'ok' AND r.site_id IN (" +
                               ids + ") AND ";
-  std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
-                  "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
-                  "WHERE version_id = ?1) d UNION ALL SELECT (" +
-                  counted + "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
-  stmt.Bind(1, version_id);
-  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return static_cast<uint32_t>(row ? stmt.Int(0) : 0);
+  // (Inside a transaction of this connection's own, it is only computed.)
+  const bool keep = sqlite3_get_autocommit(db_.raw()) != 0;
+  if (keep) CAIRN_RETURN_IF_ERROR(db_.Exec("BEGIN DEFERRED"));
+  struct EndRead {
+    sql::Db& db;
+    bool open;
+    ~EndRead() {
+      if (open) (void)db.Exec("ROLLBACK");
+    }
+  } end{db_, keep};
+  uint32_t copies = 0;
+  {
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt stmt,
+        db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
+                    "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
+                    "WHERE version_id = ?1) d UNION ALL SELECT (" +
+                    counted + "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
+    stmt.Bind(1, version_id);
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    copies = static_cast<uint32_t>(row ? stmt.Int(0) : 0);
+  }
+  // Keeping it is best effort: never wait for a writer (busy timeout 0 while
+  // storing), never fail the listing (a read-only catalog, a busy one).
+  if (!keep) return copies;
+  Result<int64_t> busy_ms = db_.QueryInt("PRAGMA busy_timeout");
+  if (busy_ms.ok() && db_.Exec("PRAGMA busy_timeout = 0").ok()) {
+    Result<sql::Stmt> store = db_.Prepare(
+        "INSERT OR REPLACE INTO version_copies (version_id, rule, copies_ok) VALUES (?, ?, ?)");
+    if (store.ok()) {
+      store->Bind(1, version_id).Bind(2, rule).Bind(3, static_cast<int64_t>(copies));
+      if (store->Step().ok() && db_.Exec("COMMIT").ok()) end.open = false;
+    }
+    (void)db_.Exec("PRAGMA busy_timeout = " + std::to_string(*busy_ms));
+  }
+  return copies;
 }
 
 Result<std::vector<ReplicaStateCount>> Catalog::CountVersionReplicas(int64_t version_id) {

@@ -166,7 +166,7 @@ TEST(MigrationWithdrawalsTest, Version7CatalogGainsTheTables) {
   }
   auto catalog = Catalog::Open(path);
   ASSERT_OK(catalog);
-  EXPECT_EQ(*(*catalog)->SchemaVersion(), 8);
+  EXPECT_EQ(*(*catalog)->SchemaVersion(), LatestSchemaVersion());
   ASSERT_EQ((*catalog)->ListPartners()->size(), 1u);
   ASSERT_OK((*catalog)->AddWithdrawal(Request("yale", "o", 1, false)));
   sql::Db& db = CatalogTestAccess::Db(**catalog);

@@ -49,6 +49,11 @@ constexpr Migration kMigrations[] = {
         "withdrawals",
 #include "repo/catalog/migrations/0008_withdrawals.sql.inc"
     },
+    {
+        9,
+        "version_copies",
+#include "repo/catalog/migrations/0009_version_copies.sql.inc"
+    },
 };
 
 }  // namespace

@@ -1,0 +1,188 @@
+// The memo of each version's fewest counted copies (migration 9, what `cairn list` prints):
+// used while nothing it was computed from changes, gone as soon as anything does.
+#include <gmock/gmock.h>
+
+#include <random>
+
+#include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_test_access.h"
+#include "repo/catalog/migrations.h"
+#include "tests/util/assert_ok.h"
+#include "tests/util/catalog_fixture.h"
+
+namespace cairn::repo {
+namespace {
+
+using testing::CatalogTest;
+
+class VersionCopiesTest : public CatalogTest {
+ protected:
+  void SetUp() override {
+    CatalogTest::SetUp();
+    AddSitesAndPartners();
+    for (const char* name : {"a", "b", "c"}) {
+      auto site = catalog_->GetSite(name);
+      ASSERT_OK(site);
+      ids_[name] = site->id;
+    }
+  }
+
+  // The memo row of `version_id`, or -1 when there is none.
+  int64_t Memo(int64_t version_id) {
+    auto stmt = CatalogTestAccess::Db(*catalog_).Prepare(
+        "SELECT copies_ok FROM version_copies WHERE version_id = ?");
+    EXPECT_OK(stmt);
+    stmt->Bind(1, version_id);
+    auto row = stmt->Step();
+    EXPECT_OK(row);
+    return *row ? stmt->Int(0) : -1;
+  }
+  // Makes the memo say `copies`: a later answer equal to it came from the memo.
+  void Tamper(int64_t version_id, int64_t copies) {
+    ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec(
+        "UPDATE version_copies SET copies_ok = " + std::to_string(copies) +
+        " WHERE version_id = " + std::to_string(version_id)));
+    ASSERT_EQ(Memo(version_id), copies);
+  }
+  uint32_t Min(int64_t version_id, std::vector<int64_t> sites, bool regions = false) {
+    auto n = catalog_->MinCountedCopies(version_id, sites, regions);
+    EXPECT_OK(n);
+    return n.ok() ? *n : 999;
+  }
+  std::vector<int64_t> AB() { return {ids_["a"], ids_["b"]}; }
+
+  std::map<std::string, int64_t> ids_;
+};
+
+TEST_F(VersionCopiesTest, KeptWhileNothingChangesAndDroppedWhenACopyDoes) {
+  NewVersion v = MakeVersion("p1", "obj", 1, {"x", "y"});
+  v.stored_on = {"a", "b"};
+  auto id = catalog_->InsertVersion(v);
+  ASSERT_OK(id);
+  EXPECT_EQ(Min(*id, AB()), 2u);
+  EXPECT_EQ(Memo(*id), 2);
+  Tamper(*id, 7);
+  EXPECT_EQ(Min(*id, AB()), 7u);  // read from the memo, not recomputed
+
+  // An audit's recheck of an ok copy (new times, still ok) keeps it.
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("y")), "b", ReplicaState::kOk,
+                                      100, 200));
+  EXPECT_EQ(Min(*id, AB()), 7u);
+  // Another rule (other sites, or one per region) is not answered from it.
+  EXPECT_EQ(Min(*id, {ids_["a"]}), 1u);
+  EXPECT_EQ(Min(*id, AB(), true), 1u);  // a and b are both in eu
+
+  // A copy found corrupt: the memo goes, the answer is the true one.
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("x")), "a",
+                                      ReplicaState::kCorrupt, 300, -1, "wrong bytes"));
+  EXPECT_EQ(Memo(*id), -1);
+  EXPECT_EQ(Min(*id, AB()), 1u);
+  // Repaired: back to two.
+  Tamper(*id, 7);
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("x")), "a", ReplicaState::kOk,
+                                      400, 500));
+  EXPECT_EQ(Min(*id, AB()), 2u);
+
+  // A tag file's copy counts as much as a blob's.
+  Tamper(*id, 7);
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::TagFile(v.tag_files[1].id), "b",
+                                      ReplicaState::kMissing, 600, -1, "gone"));
+  EXPECT_EQ(Min(*id, AB()), 1u);
+}
+
+TEST_F(VersionCopiesTest, ACopyOfASharedBlobDropsTheMemoOfEveryVersionHoldingIt) {
+  NewVersion v1 = MakeVersion("p1", "one", 1, {"shared", "own1"});
+  v1.stored_on = {"a"};
+  NewVersion v2 = MakeVersion("p2", "two", 1, {"shared", "own2"});
+  v2.stored_on = {"a"};
+  auto id1 = catalog_->InsertVersion(v1);
+  auto id2 = catalog_->InsertVersion(v2);
+  ASSERT_OK(id1);
+  ASSERT_OK(id2);
+  EXPECT_EQ(Min(*id1, AB()), 1u);
+  EXPECT_EQ(Min(*id2, AB()), 1u);
+  Tamper(*id1, 7);
+  Tamper(*id2, 7);
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("shared")), "a",
+                                      ReplicaState::kCorrupt, 10, -1, "rot"));
+  EXPECT_EQ(Min(*id1, AB()), 0u);
+  EXPECT_EQ(Min(*id2, AB()), 0u);
+}
+
+// Random changes of copies, each followed by the answer with the memo and the answer
+// computed afresh (memo deleted): always the same.
+TEST_F(VersionCopiesTest, AlwaysEqualsTheAnswerComputedAfresh) {
+  std::vector<int64_t> versions;
+  std::vector<NewVersion> made;
+  const std::vector<std::vector<std::string>> contents = {
+      {"k1", "k2", "k3"}, {"k3", "k4"}, {"k1", "k5", "k6", "k4"}};
+  for (size_t i = 0; i < contents.size(); ++i) {
+    NewVersion v = MakeVersion("p1", "o" + std::to_string(i), 1, contents[i]);
+    v.stored_on = {"a", "b"};
+    auto id = catalog_->InsertVersion(v);
+    ASSERT_OK(id);
+    versions.push_back(*id);
+    made.push_back(v);
+  }
+  const std::vector<std::string> sites = {"a", "b", "c"};
+  const std::vector<ReplicaState> states = {ReplicaState::kOk, ReplicaState::kCorrupt,
+                                            ReplicaState::kMissing, ReplicaState::kPending};
+  const std::vector<std::vector<int64_t>> rules = {
+      AB(), {ids_["a"], ids_["b"], ids_["c"]}, {ids_["c"]}};
+  // The same rule for 50 steps: the memo of the last step is the one asked for.
+  auto Rule = [&](int64_t id, int step) { return rules[(id + step / 50) % rules.size()]; };
+  std::mt19937 rng(19);
+  for (int step = 0; step < 300; ++step) {
+    ReplicaRef ref;
+    if (rng() % 3 == 0) {
+      const NewVersion& v = made[rng() % made.size()];
+      ref = ReplicaRef::TagFile(v.tag_files[rng() % v.tag_files.size()].id);
+    } else {
+      const std::vector<std::string>& c = contents[rng() % contents.size()];
+      ref = ReplicaRef::Blob(testing::Sha(c[rng() % c.size()]));
+    }
+    ASSERT_OK(catalog_->SetReplicaState(ref, sites[rng() % sites.size()],
+                                        states[rng() % states.size()], step, step + 1));
+    // Every version's answer with the memo of the last step, then afresh (which keeps
+    // the memo again for the next step).
+    std::vector<uint32_t> with_memo;
+    for (int64_t id : versions) with_memo.push_back(Min(id, Rule(id, step), step / 50 % 2 == 1));
+    ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec("DELETE FROM version_copies"));
+    for (size_t i = 0; i < versions.size(); ++i) {
+      ASSERT_EQ(with_memo[i], Min(versions[i], Rule(versions[i], step), step / 50 % 2 == 1))
+          << "step " << step << " version " << versions[i];
+    }
+  }
+}
+
+// A catalog made by the previous binary (schema 8), with a version and its copies, gains the
+// memo and its triggers and answers as before.
+TEST_F(VersionCopiesTest, AVersion8CatalogGainsTheMemo) {
+  NewVersion v = MakeVersion("p1", "obj", 1, {"x", "y"});
+  v.stored_on = {"a", "b"};
+  auto id = catalog_->InsertVersion(v);
+  ASSERT_OK(id);
+  {  // back to what schema 8 had: no memo table, no triggers
+    sql::Db& db = CatalogTestAccess::Db(*catalog_);
+    ASSERT_OK(db.Exec("DROP TABLE version_copies"));
+    for (const char* t :
+         {"replica_insert", "replica_update", "replica_delete", "file_insert", "file_delete",
+          "tag_file_insert", "tag_file_delete", "site_update", "site_delete"}) {
+      ASSERT_OK(db.Exec(std::string("DROP TRIGGER version_copies_") + t));
+    }
+    ASSERT_OK(db.Exec("PRAGMA user_version = 8"));
+  }
+  catalog_.reset();
+  auto reopened = Catalog::Open(path());
+  ASSERT_OK(reopened);
+  catalog_ = std::move(reopened).value();
+  EXPECT_EQ(*catalog_->SchemaVersion(), LatestSchemaVersion());
+  EXPECT_EQ(Min(*id, AB()), 2u);
+  EXPECT_EQ(Memo(*id), 2);
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("x")), "b",
+                                      ReplicaState::kMissing, 1, -1, "gone"));
+  EXPECT_EQ(Min(*id, AB()), 1u);
+}
+
+}  // namespace
+}  // namespace cairn::repo
