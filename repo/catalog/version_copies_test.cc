@@ -165,9 +165,8 @@ TEST_F(VersionCopiesTest, AVersion8CatalogGainsTheMemo) {
   {  // back to what schema 8 had: no memo table, no triggers
     sql::Db& db = CatalogTestAccess::Db(*catalog_);
     ASSERT_OK(db.Exec("DROP TABLE version_copies"));
-    for (const char* t :
-         {"replica_insert", "replica_update", "replica_delete", "file_insert", "file_delete",
-          "tag_file_insert", "tag_file_delete", "site_update", "site_delete"}) {
+    for (const char* t : {"blob_replica_insert", "tag_replica_insert", "replica_update",
+                          "replica_delete", "site_update", "site_delete"}) {
       ASSERT_OK(db.Exec(std::string("DROP TRIGGER version_copies_") + t));
     }
     ASSERT_OK(db.Exec("PRAGMA user_version = 8"));
