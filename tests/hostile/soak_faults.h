@@ -74,7 +74,8 @@ class FaultInjector {
  public:
   FaultInjector(uint64_t seed, std::vector<SoakSite*> sites) : rng_(seed), sites_(sites) {}
 
-  // Removes one whole folder of a random site that holds no copy hit before:
+  // Removes one whole folder of a random site that holds no copy hit before, nor
+  // one whose copies on every other site are hit:
   // a first-level blob fan-out folder ("blobs/sha256/ab/") or one version's
   // tag folder ("bags/P/O/vN/"), alternately.
   void FolderLoss() {
@@ -87,8 +88,17 @@ class FaultInjector {
            it != site.sizes.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
         keys.push_back(it->first);
       }
+      // Clean: no copy in it hit before, and none whose every other copy is hit (a folder lost
+      // on every site would leave each object a blob with nothing to repair it from: seed
+      // 1065147007 lost blobs/sha256/98/ on all three sites, and no version was restorable).
       bool clean = true;
-      for (const std::string& k : keys) clean = clean && !hits_.count(Id(site.name, k));
+      for (const std::string& k : keys) {
+        size_t hit_elsewhere = 0;
+        for (const SoakSite* other : sites_) {
+          if (other != &site) hit_elsewhere += hits_.count(Id(other->name, k));
+        }
+        clean = clean && !hits_.count(Id(site.name, k)) && hit_elsewhere + 1 < sites_.size();
+      }
       if (!clean) continue;
       for (const std::string& k : keys) {
         Status removed = site.backend->Remove(k);
