@@ -18,6 +18,8 @@ namespace cairn::audit {
 // The sample grammar and the digest buckets are the policy engine's
 // (policies/sample.h), shared with a policy's fixity.sample.
 using policies::BucketOf;
+using policies::DigestRange;
+using policies::DigestRangeOf;
 using policies::ParseSample;
 using policies::Sample;
 

@@ -43,7 +43,59 @@ TEST(SampleTest, BucketsPartitionDigests) {
     ++counts[bucket];
   }
   for (int n = 1; n <= 4; ++n) EXPECT_GT(counts[n], 150) << n;
-  EXPECT_EQ(BucketOf("00000000000000050000", 4), 2u);  // 5 % 4 + 1
+  // Buckets are ranges: a quarter of the 64-bit head each.
+  EXPECT_EQ(BucketOf("00000000000000050000", 4), 1u);
+  EXPECT_EQ(BucketOf("3fffffffffffffff" + std::string(48, 'f'), 4), 1u);
+  EXPECT_EQ(BucketOf("4000000000000000" + std::string(48, '0'), 4), 2u);
+  EXPECT_EQ(BucketOf(std::string(64, 'f'), 4), 4u);
+}
+
+// Each bucket is exactly one range of digests (what lets the catalog read a
+// bucket through its digest index): a digest's bucket is n if and only if it
+// lies in DigestRangeOf(n), compared as text, for every t tried, at every
+// bucket's edges and for random digests.
+TEST(SampleTest, EachBucketIsOneDigestRange) {
+  const auto in_range = [](const std::string& digest, const DigestRange& range) {
+    return digest >= range.low && (range.high.empty() || digest < range.high);
+  };
+  uint64_t seed = 0x243f6a8885a308d3ULL;
+  for (uint32_t buckets : {1u, 2u, 3u, 7u, 100u, 1000u, 65537u, 4294967295u}) {
+    std::vector<std::string> digests = {std::string(64, '0'), std::string(64, 'f')};
+    for (int i = 0; i < 300; ++i) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      char hex[17];
+      snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(seed));
+      digests.push_back(std::string(hex) + std::string(48, 'a'));
+    }
+    // Each bucket's first digest and the one just before it.
+    for (uint32_t n : {1u, 2u, buckets / 2, buckets}) {
+      if (n < 1 || n > buckets) continue;
+      const DigestRange range = DigestRangeOf(n, buckets);
+      if (range.low.empty()) continue;
+      uint64_t low = std::stoull(range.low, nullptr, 16);
+      char hex[17];
+      snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(low - 1));
+      digests.push_back(range.low + std::string(48, '0'));
+      digests.push_back(std::string(hex) + std::string(48, 'f'));
+    }
+    for (const std::string& digest : digests) {
+      const uint32_t bucket = BucketOf(digest, buckets);
+      ASSERT_GE(bucket, 1u) << digest;
+      ASSERT_LE(bucket, buckets) << digest;
+      EXPECT_TRUE(in_range(digest, DigestRangeOf(bucket, buckets))) << digest << " " << buckets;
+      if (bucket > 1) {
+        EXPECT_FALSE(in_range(digest, DigestRangeOf(bucket - 1, buckets))) << digest;
+      }
+      if (bucket < buckets) {
+        EXPECT_FALSE(in_range(digest, DigestRangeOf(bucket + 1, buckets))) << digest;
+      }
+    }
+  }
+  EXPECT_EQ(DigestRangeOf(1, 1).low, "");
+  EXPECT_EQ(DigestRangeOf(1, 1).high, "");
+  EXPECT_EQ(DigestRangeOf(2, 4).low, "4000000000000000");
+  EXPECT_EQ(DigestRangeOf(2, 4).high, "8000000000000000");
+  EXPECT_EQ(DigestRangeOf(1, 3).high, "5555555555555556");
 }
 
 TEST(RateLimiterTest, HoldsTheRateOnAFakeClock) {

@@ -20,6 +20,12 @@ Result<std::vector<Candidate>> PickCandidates(repo::Catalog::Reader& reader,
   // check each copy (Catalog::Reader::NameCopy), in parallel.
   pick.with_names =
       !scope.partner.empty() || !scope.object.empty() || sample.kind == Sample::Kind::kBytes;
+  // A bucket is one range of digests: the catalog reads only its copies.
+  if (sample.kind == Sample::Kind::kBucket) {
+    DigestRange range = DigestRangeOf(sample.bucket, sample.buckets);
+    pick.digest_low = std::move(range.low);
+    pick.digest_high = std::move(range.high);
+  }
   CAIRN_ASSIGN_OR_RETURN(std::vector<Candidate> picked, reader.PickAuditCopies(pick));
   // Rows mostly come in order already (rowid order is deposit order): sorting
   // a million candidates that are sorted costs more than checking they are.
@@ -38,7 +44,7 @@ Result<std::vector<Candidate>> PickCandidates(repo::Catalog::Reader& reader,
       picked.resize(std::min(keep, picked.size()));
       break;
     }
-    case Sample::Kind::kBucket:
+    case Sample::Kind::kBucket:  // the range above; this keeps the rule in one place
       std::erase_if(picked, [&](const Candidate& c) {
         return BucketOf(c.sha256, sample.buckets) != sample.bucket;
       });

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -56,10 +57,35 @@ Result<Sample> ParseSample(std::string_view text) {
 }
 
 uint32_t BucketOf(std::string_view sha256_hex, uint32_t buckets) {
+  // The first 16 hex digits, shorter digests padded with zeros on the right
+  // (so the number orders as the text does).
+  std::string head(sha256_hex.substr(0, std::min<size_t>(16, sha256_hex.size())));
+  head.resize(16, '0');
   uint64_t value = 0;
-  std::string_view head = sha256_hex.substr(0, std::min<size_t>(16, sha256_hex.size()));
   std::from_chars(head.data(), head.data() + head.size(), value, 16);
-  return static_cast<uint32_t>(value % std::max<uint32_t>(buckets, 1)) + 1;
+  const unsigned __int128 scaled =
+      static_cast<unsigned __int128>(value) * std::max<uint32_t>(buckets, 1);
+  return static_cast<uint32_t>(scaled >> 64) + 1;
+}
+
+DigestRange DigestRangeOf(uint32_t bucket, uint32_t buckets) {
+  buckets = std::max<uint32_t>(buckets, 1);
+  bucket = std::clamp<uint32_t>(bucket, 1, buckets);
+  // Bucket n holds the v with (n - 1) * 2^64 <= v * t < n * 2^64: from
+  // ceil((n - 1) * 2^64 / t) up to, not including, ceil(n * 2^64 / t).
+  const auto first_of = [buckets](uint32_t n) {
+    const unsigned __int128 top = static_cast<unsigned __int128>(n) << 64;
+    return (top + buckets - 1) / buckets;
+  };
+  const auto hex = [](unsigned __int128 v) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+    return std::string(text);
+  };
+  DigestRange range;
+  if (bucket > 1) range.low = hex(first_of(bucket - 1));
+  if (bucket < buckets) range.high = hex(first_of(bucket));
+  return range;
 }
 
 }  // namespace cairn::policies

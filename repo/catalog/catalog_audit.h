@@ -45,6 +45,9 @@ class Catalog::Reader {
   // The copies `pick` selects, in catalog order (mostly oldest next_due first:
   // the caller sorts). Tag file copies always come named.
   Result<std::vector<AuditCopy>> PickAuditCopies(const AuditPick& pick);
+  // SQLite's steps for the blob copies of the last PickAuditCopies (they grow
+  // with the rows its plan visited): what tests check the plan by.
+  int64_t last_pick_steps() const { return last_pick_steps_; }
   // Fills size, partner, object, version, path, ref and key of a blob copy
   // picked without them (the first version and path that hold the blob); a
   // no-op for others. NotFound if the catalog has no blobs row for the copy.
@@ -75,6 +78,7 @@ class Catalog::Reader {
   sql::Db db_;
   std::optional<sql::Stmt> name_;  // NameCopy's lookup
   int names_in_read_ = 0;          // > 0: a read transaction is open
+  int64_t last_pick_steps_ = 0;
 };
 
 // The writer connection of one sweep, made by Catalog::OpenAuditRecorder:

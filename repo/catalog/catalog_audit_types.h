@@ -44,6 +44,13 @@ struct AuditPick {
   // Fill size and names of blob copies now (a partner or object scope needs
   // them, and so does a sample by size); else blob copies come unnamed.
   bool with_names = false;
+  // Only copies whose digest d has digest_low <= d and (digest_high empty or
+  // d < digest_high), compared as text: a bucket sample's range
+  // (policies::DigestRangeOf). With a range, blob copies are read through the
+  // digest index (replicas_of_blob), visiting only the range's rows.
+  std::string digest_low;
+  std::string digest_high;
+  bool by_digest_range() const { return !digest_low.empty() || !digest_high.empty(); }
 };
 
 // One replica row update of a sweep, written in a batch.

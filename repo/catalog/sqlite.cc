@@ -195,6 +195,8 @@ void Stmt::Reset(bool clear_bindings) {
 }
 
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+int64_t Stmt::VmSteps() const { return sqlite3_stmt_status(stmt_, SQLITE_STMTSTATUS_VM_STEP, 0); }
 double Stmt::Double(int col) const { return sqlite3_column_double(stmt_, col); }
 
 std::string Stmt::Text(int col) const {

@@ -90,6 +90,11 @@ class Stmt {
   std::string Blob(int col) const;
   bool IsNull(int col) const;
 
+  // Virtual machine steps run since the statement was prepared
+  // (SQLITE_STMTSTATUS_VM_STEP): grows with the rows a plan visits, whether
+  // by a table scan or through an index.
+  int64_t VmSteps() const;
+
  private:
   friend class Db;
   Stmt(const Db* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
