@@ -61,15 +61,27 @@ Status FillFrom(Site& from, const SiteCopyItem& item, BlobWriter& writer, SiteCo
   return write_status;
 }
 
+// Records a failure of the target site in `result`, naming the site once
+// (Site's own errors already name it).
+void TargetFailed(SiteCopyResult& result, const Site& to, const Status& s) {
+  const std::string target = "site " + to.id();
+  result.status = s.message().starts_with(target + ": ") ? s : s.WithContext(target);
+  result.target_failed = true;
+}
+
+// Records that the source's bytes do not hash to the digest: that copy is bad.
+void SourceCorrupt(SiteCopyResult& result, const Site& from, const SiteCopyItem& item,
+                   const Status& s) {
+  result.status = s.WithContext("site " + from.id() + " (copy of " + item.name + ")");
+}
+
 }  // namespace
 
 BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item) {
   BlobCopy copy;
   SiteCopyResult& result = copy.result;
-  std::string target = "site " + to.id();
   auto target_failed = [&](const Status& s) {
-    result.status = s.message().starts_with(target + ": ") ? s : s.WithContext(target);
-    result.target_failed = true;
+    TargetFailed(result, to, s);
     return std::move(copy);
   };
   // Verified, never trusted: a blob already on the target is read back.
@@ -114,16 +126,12 @@ BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item) {
 SiteCopyResult FinishBlobCopy(Site& from, Site& to, const SiteCopyItem& item, BlobCopy& copy,
                               const Result<Site::BlobCommitResult>& committed) {
   SiteCopyResult result = std::move(copy.result);
-  std::string target = "site " + to.id();
   auto target_failed = [&](const Status& s) {
-    result.status = s.message().starts_with(target + ": ") ? s : s.WithContext(target);
-    result.target_failed = true;
+    TargetFailed(result, to, s);
     return result;
   };
   if (committed.status().IsCorruption()) {
-    // The source's bytes do not hash to the digest: that copy is bad.
-    result.status =
-        committed.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+    SourceCorrupt(result, from, item, committed.status());
     return result;
   }
   if (!committed.ok()) return target_failed(committed.status());
@@ -138,14 +146,9 @@ SiteCopyResult FinishBlobCopy(Site& from, Site& to, const SiteCopyItem& item, Bl
 
 SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
   SiteCopyResult result;
-  std::string target = "site " + to.id();
-  // Site's own errors already name it.
-  auto at_target = [&target](const Status& s) {
-    return s.message().starts_with(target + ": ") ? s : s.WithContext(target);
-  };
+  const std::string target = "site " + to.id();
   auto target_failed = [&](const Status& s) {
-    result.status = at_target(s);
-    result.target_failed = true;
+    TargetFailed(result, to, s);
     return result;
   };
   Status read;
@@ -168,9 +171,7 @@ SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
       return result;
     }
     if (copied.status().IsCorruption()) {
-      // The source's bytes do not hash to the digest: that copy is bad.
-      result.status =
-          copied.status().WithContext("site " + from.id() + " (copy of " + item.name + ")");
+      SourceCorrupt(result, from, item, copied.status());
       return result;
     }
     if (!copied.ok()) return target_failed(copied.status());
