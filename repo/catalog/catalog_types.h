@@ -78,7 +78,12 @@ struct NewVersion {
   // million files need not be held in memory): InsertVersion calls it once,
   // inside its transaction, with a function to call for each file; its error
   // stops the insert. file_count and payload_bytes must then be the totals
-  // of what it gives.
+  // of what it gives. Give them in digest order when you can (as
+  // InsertVersion does with `files`): the blobs, files_by_blob and
+  // replicas_of_blob rows then go into each index page in one run, rather
+  // than each page being written out of SQLite's small cache and read back
+  // for every file that lands on it (a 100,000-file deposit into a catalog of
+  // 6,800,000 files: 35-37 s in digest order, 43-55 s in path order).
   std::function<Status(const std::function<Status(const FileEntry&)>&)> file_source;
   uint64_t file_count = 0;
   uint64_t payload_bytes = 0;

@@ -1,6 +1,9 @@
 // Catalog: objects, versions, files and tag files; the one-transaction insert
 // of a deposit.
 
+#include <algorithm>
+#include <tuple>
+
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_sql.h"
 
@@ -119,7 +122,14 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   if (v.file_source) {
     CAIRN_RETURN_IF_ERROR(v.file_source(insert_file));
   } else {
-    for (const FileEntry& f : v.files) CAIRN_RETURN_IF_ERROR(insert_file(f));
+    // In digest order (see NewVersion::file_source).
+    std::vector<const FileEntry*> by_digest;
+    by_digest.reserve(v.files.size());
+    for (const FileEntry& f : v.files) by_digest.push_back(&f);
+    std::sort(by_digest.begin(), by_digest.end(), [](const FileEntry* a, const FileEntry* b) {
+      return std::tie(a->sha256, a->path) < std::tie(b->sha256, b->path);
+    });
+    for (const FileEntry* f : by_digest) CAIRN_RETURN_IF_ERROR(insert_file(*f));
   }
 
   CAIRN_ASSIGN_OR_RETURN(

@@ -45,10 +45,14 @@ Status ScratchStore::AddFile(std::string_view path, uint64_t size, std::string_v
   return insert.Run();
 }
 
-Status ScratchStore::ForEachFile(const std::function<Status(const ScratchFile&)>& fn) {
+Status ScratchStore::ForEachFile(const std::function<Status(const ScratchFile&)>& fn, Order order) {
+  // By digest: SQLite's sorter, which spills to temporary files past the
+  // page cache (temp_store = FILE), so memory stays bounded.
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt query,
-      db_.Prepare("SELECT path, size, sha256, other_digests FROM files ORDER BY path"));
+      db_.Prepare(order == Order::kDigest
+                      ? "SELECT path, size, sha256, other_digests FROM files ORDER BY sha256, path"
+                      : "SELECT path, size, sha256, other_digests FROM files ORDER BY path"));
   ScratchFile file;
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());

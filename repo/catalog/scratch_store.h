@@ -45,9 +45,13 @@ class ScratchStore {
   // Records one stored payload file. AlreadyExists if `path` was recorded before.
   Status AddFile(std::string_view path, uint64_t size, std::string_view sha256, bool created,
                  std::string_view other_digests);
-  // Calls fn for every file in path order (byte order); stops at, and
-  // returns, the first error fn returns.
-  Status ForEachFile(const std::function<Status(const ScratchFile&)>& fn);
+  // The order ForEachFile gives the files in: by path (byte order), or by
+  // SHA-256 (then path), the order of the catalog's digest-keyed indexes.
+  enum class Order { kPath, kDigest };
+  // Calls fn for every file in `order`; stops at, and returns, the first
+  // error fn returns.
+  Status ForEachFile(const std::function<Status(const ScratchFile&)>& fn,
+                     Order order = Order::kPath);
   // Keeps a payload file met before the manifests: path, size, digests (text).
   Status HoldPayload(std::string_view path, uint64_t size, std::string_view digests);
   // Calls fn(path, size, digests) for every held file, in the order held.

@@ -158,14 +158,17 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.depositor = plan.depositor;
   nv.created_micros = plan.created_micros;
   DepositScratch* scratch = ingest->scratch.get();
+  // In digest order: see NewVersion::file_source.
   nv.file_source = [scratch](const std::function<Status(const FileEntry&)>& insert) {
     FileEntry entry;
-    return scratch->ForEachFile([&](const IngestedFile& f) {
-      entry.path = f.path;
-      entry.size = f.size;
-      entry.sha256 = f.sha256;
-      return insert(entry);
-    });
+    return scratch->ForEachFile(
+        [&](const IngestedFile& f) {
+          entry.path = f.path;
+          entry.size = f.size;
+          entry.sha256 = f.sha256;
+          return insert(entry);
+        },
+        DepositScratch::Order::kDigest);
   };
   nv.file_count = ingest->file_count;
   nv.payload_bytes = bytes;

@@ -95,8 +95,9 @@ Status DepositScratch::AddFile(std::string_view path, uint64_t size, std::string
   return s.WithContext("deposit scratch " + path_);
 }
 
-Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn) {
-  return store_->ForEachFile(fn);
+Status DepositScratch::ForEachFile(const std::function<Status(const IngestedFile&)>& fn,
+                                   Order order) {
+  return store_->ForEachFile(fn, order);
 }
 
 Status DepositScratch::HoldPayload(std::string_view path, uint64_t size,

@@ -53,8 +53,11 @@ class DepositScratch {
   Status AddFile(std::string_view path, uint64_t size, std::string_view sha256, bool created,
                  std::string_view other_digests = {});
   // Calls fn for every file in path order (byte order, as std::string
-  // compares); stops at the first error fn returns.
-  Status ForEachFile(const std::function<Status(const IngestedFile&)>& fn);
+  // compares), or with kDigest by SHA-256 then path; stops at the first error
+  // fn returns.
+  using Order = ScratchStore::Order;
+  Status ForEachFile(const std::function<Status(const IngestedFile&)>& fn,
+                     Order order = Order::kPath);
   // Keeps a payload file met before the bag's manifests (a serialized bag whose
   // manifests come after its payload) until it can be checked: its path, size
   // and the hex digests of every algorithm. On disk, so such an archive does

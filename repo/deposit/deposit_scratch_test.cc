@@ -11,6 +11,7 @@
 #include "bagit/paths.h"
 #include "proto/version.pb.h"
 #include "repo/deposit/deposit_commit.h"
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
@@ -72,6 +73,39 @@ TEST(DepositScratchTest, FilesComeBackInByteOrderWithCreatedBlobs) {
   EXPECT_EQ(ScratchFiles(tmp.path()), 1u);
   scratch->reset();
   EXPECT_EQ(ScratchFiles(tmp.path()), 0u) << "the scratch file is removed with the deposit";
+}
+
+// The catalog insert reads the files by digest (then path): the order of the
+// catalog's digest-keyed indexes. Past the scratch's page cache too (a
+// sorter spilling to disk), with every file once.
+TEST(DepositScratchTest, FilesComeBackByDigestForTheCatalog) {
+  TempDir tmp;
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_OK(scratch);
+  constexpr int kFiles = 20'000;  // about 3 MB of rows: past the 512 KiB cache
+  for (int i = 0; i < kFiles; ++i) {
+    // Digests in another order than the paths; every 100th shared by two paths.
+    const int d = (i % 100 == 1) ? i - 1 : i;
+    const std::string digest = Sha256Hex(std::to_string(d));
+    ASSERT_OK((*scratch)->AddFile("data/f" + std::to_string(i), i, digest, true));
+  }
+  std::vector<std::pair<std::string, std::string>> got;
+  ASSERT_OK((*scratch)->ForEachFile(
+      [&](const IngestedFile& f) {
+        got.emplace_back(f.sha256, f.path);
+        EXPECT_EQ(f.size, std::stoull(f.path.substr(6)));
+        return Status::OK();
+      },
+      DepositScratch::Order::kDigest));
+  ASSERT_EQ(got.size(), static_cast<size_t>(kFiles));
+  EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+  EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end());
+  // The default is still path order (the manifests).
+  std::vector<IngestedFile> by_path = All(**scratch);
+  ASSERT_EQ(by_path.size(), static_cast<size_t>(kFiles));
+  EXPECT_TRUE(
+      std::is_sorted(by_path.begin(), by_path.end(),
+                     [](const IngestedFile& a, const IngestedFile& b) { return a.path < b.path; }));
 }
 
 TEST(DepositScratchTest, CleanupRemovesOnlyScratchNoDepositHolds) {
