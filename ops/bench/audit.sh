@@ -136,10 +136,12 @@ for i in range(n):
     files.append((vid, f"data/m/{i:07}", 64, sha))
     replicas.append((site, sha, now, now - 1))
 with db:
+    # Catalog schema 10: files and replicas name a blob by its id.
     db.executemany("INSERT INTO blobs (sha256, size) VALUES (?, ?)", blobs)
-    db.executemany("INSERT INTO files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)", files)
-    db.executemany("INSERT INTO replicas (site_id, blob, state, last_verified, next_due) "
-                   "VALUES (?, ?, 'ok', ?, ?)", replicas)
+    db.executemany("INSERT INTO files (version_id, path, size, blob_id) VALUES "
+                   "(?, ?, ?, (SELECT id FROM blobs WHERE sha256 = ?))", files)
+    db.executemany("INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due) "
+                   "VALUES (?, (SELECT id FROM blobs WHERE sha256 = ?), 'ok', ?, ?)", replicas)
 print(db.execute("SELECT COUNT(*) FROM replicas").fetchone()[0], "copies in the catalog")
 EOF
   rm -rf "$workdir/src-m"

@@ -118,14 +118,15 @@ Result<std::vector<OverdueCopyRecord>> Catalog::ListOverdueCopies(int64_t now_mi
                                                                   size_t limit) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt oldest, db_.Prepare(R"sql(
-SELECT s.name, r.next_due, COALESCE(r.blob, t.sha256), v.partner, v.object, v.version,
+SELECT s.name, r.next_due, COALESCE(b.sha256, t.sha256), v.partner, v.object, v.version,
   COALESCE(f.path, t.name)
-FROM (SELECT id, site_id, blob, tag_file_id, next_due FROM replicas
+FROM (SELECT id, site_id, blob_id, tag_file_id, next_due FROM replicas
       WHERE state <> 'pending' AND next_due < ?1 ORDER BY next_due, id LIMIT ?2) r
 JOIN sites s ON s.id = r.site_id
+LEFT JOIN blobs b ON b.id = r.blob_id
 LEFT JOIN tag_files t ON t.id = r.tag_file_id
-LEFT JOIN files f ON f.sha256 = r.blob
-  AND f.version_id = (SELECT MIN(version_id) FROM files WHERE sha256 = r.blob)
+LEFT JOIN files f ON f.blob_id = r.blob_id
+  AND f.version_id = (SELECT MIN(version_id) FROM files WHERE blob_id = r.blob_id)
 LEFT JOIN versions v ON v.id = COALESCE(f.version_id, t.version_id)
 GROUP BY r.id ORDER BY r.next_due, r.id LIMIT ?2)sql"));
   oldest.Bind(1, now_micros).Bind(2, static_cast<int64_t>(limit));

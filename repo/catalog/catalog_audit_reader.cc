@@ -9,45 +9,46 @@ namespace cairn::repo {
 namespace {
 
 constexpr std::string_view kPickBlobQuery = R"sql(
-SELECT r.id, s.name, r.blob, b.size, r.next_due, v.partner, v.object, v.version, f.path,
+SELECT r.id, s.name, b.sha256, b.size, r.next_due, v.partner, v.object, v.version, f.path,
   r.read_failures
-FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.sha256 = r.blob
-JOIN files f ON f.sha256 = r.blob JOIN versions v ON v.id = f.version_id
-WHERE r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+FROM replicas r JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.id = r.blob_id
+JOIN files f ON f.blob_id = r.blob_id JOIN versions v ON v.id = f.version_id
+WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
-  AND (?4 = 0 OR r.next_due <= ?5) AND r.blob >= ?6 AND r.blob < ?7
+  AND (?4 = 0 OR r.next_due <= ?5) AND b.sha256 >= ?6 AND b.sha256 < ?7
 GROUP BY r.id)sql";
 
 // Without a partner or object scope (and a sample not by size) neither the
-// names nor the sizes are needed to pick: only the replica rows are read, one
-// scan, through replicas_due when the sweep is of one site (looking up each
-// blob's size here cost ten times the scan with 300,000 copies: one random
-// B-tree probe per copy). The sweep's workers look up size and names of each
-// copy as they check it (NameCopy), in parallel. The unary + keeps SQLite
-// from walking the partial index replicas_of_blob for "blob IS NOT NULL": that
-// walk is in digest order, one random table probe per copy (4.8 s for
-// 1,000,000 copies against 1.1 s for a scan of the table in rowid order).
+// names nor the sizes are needed to pick: the replica rows are read in one
+// scan, through replicas_due when the sweep is of one site, each with its
+// blob's digest by the blob's id (the ids of a site's copies rise with their
+// replica ids, so those probes walk blobs nearly in order; when blobs were
+// keyed by digest, a probe per copy cost ten times the scan). The sweep's
+// workers look up size and names of each copy as they check it (NameCopy), in
+// parallel. The unary + keeps SQLite from walking the partial index
+// replicas_of_blob for "blob_id IS NOT NULL".
 constexpr std::string_view kPickBlobOnlyQuery = R"sql(
-SELECT r.id, s.name, r.blob, r.next_due, r.read_failures
-FROM replicas r JOIN sites s ON s.id = r.site_id
-WHERE +r.blob IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
+FROM replicas r JOIN sites s ON s.id = r.site_id CROSS JOIN blobs b ON b.id = r.blob_id
+WHERE +r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
-// A bucket sample's pick: only the copies in the bucket's digest range, read
-// through replicas_of_blob (a bucket of 1/100 of 10,000,000 copies visits
-// 100,000 index rows and their table rows, not all 10,000,000). CROSS JOIN
-// keeps replicas the outer loop whatever the planner guesses (given a site
-// name as a literal, SQLite started from sites and read all of that site's
-// rows through replicas_due).
+// A bucket sample's pick: only the copies in the bucket's digest range: the
+// range of blobs' digest index, then each blob's copies through
+// replicas_of_blob (a bucket of 1/100 of 10,000,000 copies visits 100,000
+// blobs and their copies, not all 10,000,000). CROSS JOIN keeps blobs the
+// outer loop whatever the planner guesses (given a site name as a literal,
+// SQLite started from sites and read all of that site's rows through
+// replicas_due).
 constexpr std::string_view kPickBlobRangeQuery = R"sql(
-SELECT r.id, s.name, r.blob, r.next_due, r.read_failures
-FROM replicas r CROSS JOIN sites s ON s.id = r.site_id
-WHERE r.blob >= ?6 AND r.blob < ?7 AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
+FROM blobs b CROSS JOIN replicas r ON r.blob_id = b.id CROSS JOIN sites s ON s.id = r.site_id
+WHERE b.sha256 >= ?6 AND b.sha256 < ?7 AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 constexpr std::string_view kNameQuery = R"sql(
 SELECT b.size, v.partner, v.object, v.version, f.path
-FROM blobs b LEFT JOIN files f ON f.sha256 = b.sha256 LEFT JOIN versions v ON v.id = f.version_id
+FROM blobs b LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
 WHERE b.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kPickTagQuery = R"sql(
@@ -61,10 +62,10 @@ WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
 
 constexpr std::string_view kUncopiedQuery = R"sql(
 SELECT b.sha256, MIN(v.partner), MIN(v.object), MIN(v.version), MIN(f.path)
-FROM blobs b JOIN files f ON f.sha256 = b.sha256 JOIN versions v ON v.id = f.version_id
+FROM blobs b JOIN files f ON f.blob_id = b.id JOIN versions v ON v.id = f.version_id
 WHERE (?1 = '' OR v.partner = ?1) AND (?2 = '' OR v.object = ?2)
-  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.blob = b.sha256 AND r.state = 'ok')
-GROUP BY b.sha256
+  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.blob_id = b.id AND r.state = 'ok')
+GROUP BY b.id
 UNION ALL
 SELECT t.sha256, v.partner, v.object, v.version, t.name
 FROM tag_files t JOIN versions v ON v.id = t.version_id
@@ -200,12 +201,13 @@ Status Catalog::Reader::NameCopy(AuditCopy& copy) {
 
 Result<std::vector<OtherReplica>> Catalog::Reader::OtherReplicas(const AuditCopy& copy) {
   const bool blob = copy.ref.kind == ReplicaRef::Kind::kBlob;
-  std::string query = std::string(
-                          "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
-                          "r.site_id WHERE ") +
-                      (blob ? "r.blob = ?1" : "r.tag_file_id = ?1") +
-                      " AND r.id <> ?2 AND r.state <> 'pending' "
-                      "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
+  std::string query =
+      std::string(
+          "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
+          "r.site_id WHERE ") +
+      (blob ? "r.blob_id = (SELECT id FROM blobs WHERE sha256 = ?1)" : "r.tag_file_id = ?1") +
+      " AND r.id <> ?2 AND r.state <> 'pending' "
+      "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
   if (blob) {
     stmt.Bind(1, copy.sha256);
@@ -257,8 +259,9 @@ Result<std::vector<VersionRecordRow>> Catalog::Reader::VersionRecordRows(
 }
 
 Result<std::vector<FileEntry>> Catalog::Reader::VersionFiles(int64_t version_id) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                         db_.Prepare("SELECT path, size, sha256 FROM files WHERE version_id = ?1"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("SELECT f.path, f.size, b.sha256 FROM files f "
+                                  "LEFT JOIN blobs b ON b.id = f.blob_id WHERE f.version_id = ?1"));
   stmt.Bind(1, version_id);
   std::vector<FileEntry> files;
   for (;;) {
@@ -271,8 +274,9 @@ Result<std::vector<FileEntry>> Catalog::Reader::VersionFiles(int64_t version_id)
 
 Result<std::unordered_set<std::string>> Catalog::Reader::BlobsListedOn(const std::string& site) {
   CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt, db_.Prepare("SELECT r.blob FROM replicas r JOIN sites s ON s.id = r.site_id "
-                                  "WHERE s.name = ?1 AND r.blob IS NOT NULL"));
+      sql::Stmt stmt,
+      db_.Prepare("SELECT b.sha256 FROM replicas r JOIN sites s ON s.id = r.site_id "
+                  "JOIN blobs b ON b.id = r.blob_id WHERE s.name = ?1"));
   stmt.Bind(1, site);
   std::unordered_set<std::string> known;
   for (;;) {

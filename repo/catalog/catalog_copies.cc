@@ -14,11 +14,11 @@ Status Catalog::ForEachVersionCopies(const std::string& partner,
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare(
-          "WITH vb AS (SELECT DISTINCT f.version_id AS vid, f.sha256 FROM files f "
+          "WITH vb AS (SELECT DISTINCT f.version_id AS vid, f.blob_id FROM files f "
           "            JOIN versions v ON v.id = f.version_id WHERE ?1 = '' OR v.partner = ?1), "
           "ok AS MATERIALIZED ("
-          "  SELECT vb.vid, r.site_id, vb.sha256 AS item FROM vb "
-          "    JOIN replicas r ON r.blob = vb.sha256 AND r.state = 'ok' "
+          "  SELECT vb.vid, r.site_id, vb.blob_id AS item FROM vb "
+          "    JOIN replicas r ON r.blob_id = vb.blob_id AND r.state = 'ok' "
           "  UNION ALL "
           "  SELECT t.version_id, r.site_id, 't' || t.id FROM tag_files t "
           "    JOIN versions v ON v.id = t.version_id "

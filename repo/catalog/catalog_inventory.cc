@@ -47,8 +47,9 @@ Status Catalog::ForEachFileCopies(int64_t version_id,
                                   const std::function<Status(const FileCopies&)>& fn) {
   std::lock_guard lock(mu_);
   return StreamFileCopies(db_,
-                          "SELECT f.path, f.size, f.sha256, s.name, r.state FROM files f "
-                          "LEFT JOIN replicas r ON r.blob = f.sha256 "
+                          "SELECT f.path, f.size, b.sha256, s.name, r.state FROM files f "
+                          "LEFT JOIN blobs b ON b.id = f.blob_id "
+                          "LEFT JOIN replicas r ON r.blob_id = f.blob_id "
                           "LEFT JOIN sites s ON s.id = r.site_id "
                           "WHERE f.version_id = ?1 ORDER BY f.path",
                           version_id, fn);
@@ -105,7 +106,7 @@ Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt stmt,
         db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
-                    "r.blob = d.sha256) AS n FROM (SELECT DISTINCT sha256 FROM files "
+                    "r.blob_id = d.blob_id) AS n FROM (SELECT DISTINCT blob_id FROM files "
                     "WHERE version_id = ?1) d UNION ALL SELECT (" +
                     counted + "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
     stmt.Bind(1, version_id);
@@ -132,8 +133,8 @@ Result<std::vector<ReplicaStateCount>> Catalog::CountVersionReplicas(int64_t ver
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT s.name, r.state, COUNT(*) FROM (SELECT DISTINCT sha256 FROM files "
-                  "WHERE version_id = ?1) d JOIN replicas r ON r.blob = d.sha256 "
+      db_.Prepare("SELECT s.name, r.state, COUNT(*) FROM (SELECT DISTINCT blob_id FROM files "
+                  "WHERE version_id = ?1) d JOIN replicas r ON r.blob_id = d.blob_id "
                   "JOIN sites s ON s.id = r.site_id GROUP BY s.name, r.state "
                   "UNION ALL SELECT s.name, r.state, COUNT(*) FROM tag_files t "
                   "JOIN replicas r ON r.tag_file_id = t.id JOIN sites s ON s.id = r.site_id "
@@ -152,7 +153,7 @@ Result<std::vector<ReplicaStateCount>> Catalog::CountVersionReplicas(int64_t ver
 Result<uint64_t> Catalog::CountVersionItems(int64_t version_id) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                         db_.Prepare("SELECT (SELECT COUNT(DISTINCT sha256) FROM files WHERE "
+                         db_.Prepare("SELECT (SELECT COUNT(DISTINCT blob_id) FROM files WHERE "
                                      "version_id = ?1) + (SELECT COUNT(*) FROM tag_files WHERE "
                                      "version_id = ?1)"));
   stmt.Bind(1, version_id);

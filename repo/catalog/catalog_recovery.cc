@@ -12,7 +12,7 @@ Result<std::vector<VersionRef>> Catalog::VersionsWithReplicasOn(int64_t site_id)
           "SELECT v.partner, v.object, v.version FROM versions v WHERE "
           "EXISTS (SELECT 1 FROM tag_files t JOIN replicas r ON r.tag_file_id = t.id "
           "WHERE t.version_id = v.id AND r.site_id = ?1) OR "
-          "EXISTS (SELECT 1 FROM files f JOIN replicas r ON r.blob = f.sha256 "
+          "EXISTS (SELECT 1 FROM files f JOIN replicas r ON r.blob_id = f.blob_id "
           "WHERE f.version_id = v.id AND r.site_id = ?1) ORDER BY v.partner, v.object, v.version"));
   stmt.Bind(1, site_id);
   std::vector<VersionRef> out;
@@ -50,7 +50,7 @@ Status Catalog::MarkReplicasVerified(int64_t site_id, const std::vector<ReplicaR
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob,
                          db_.Prepare("UPDATE replicas SET state = 'ok', last_verified = "
                                      "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
-                                     "AND blob = ?4"));
+                                     "AND blob_id = (SELECT id FROM blobs WHERE sha256 = ?4)"));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt tag,
                          db_.Prepare("UPDATE replicas SET state = 'ok', last_verified = "
                                      "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "

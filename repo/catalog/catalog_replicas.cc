@@ -24,8 +24,8 @@ Result<std::optional<ReplicaState>> Catalog::BlobOnSite(const std::string& sha25
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * stmt,
       sql::PrepareOnce(db_, &blob_on_site_,
-                       "SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
-                       "WHERE r.blob = ? AND s.name = ?"));
+                       "SELECT r.state FROM blobs b JOIN replicas r ON r.blob_id = b.id "
+                       "JOIN sites s ON s.id = r.site_id WHERE b.sha256 = ? AND s.name = ?"));
   stmt->Bind(1, sha256).Bind(2, site);
   Result<bool> row = stmt->Step();
   std::optional<ReplicaState> state;
@@ -39,16 +39,17 @@ Result<std::vector<ReplicaRecord>> Catalog::ReplicasOf(int64_t version_id) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT 0 AS kind, r.blob AS ref, 0 AS tag_id, '' AS tag_name, b.size, b.sha256, "
-                  "s.name AS site, r.state, r.last_verified, r.next_due, r.detail "
-                  "FROM (SELECT DISTINCT sha256 FROM files WHERE version_id = ?1) d "
-                  "JOIN replicas r ON r.blob = d.sha256 JOIN blobs b ON b.sha256 = d.sha256 "
-                  "JOIN sites s ON s.id = r.site_id "
-                  "UNION ALL "
-                  "SELECT 1, '', t.id, t.name, t.size, t.sha256, s.name, r.state, r.last_verified, "
-                  "r.next_due, r.detail FROM tag_files t JOIN replicas r ON r.tag_file_id = t.id "
-                  "JOIN sites s ON s.id = r.site_id WHERE t.version_id = ?1 "
-                  "ORDER BY site, kind, ref, tag_name"));
+      db_.Prepare(
+          "SELECT 0 AS kind, b.sha256 AS ref, 0 AS tag_id, '' AS tag_name, b.size, b.sha256, "
+          "s.name AS site, r.state, r.last_verified, r.next_due, r.detail "
+          "FROM (SELECT DISTINCT blob_id FROM files WHERE version_id = ?1) d "
+          "JOIN replicas r ON r.blob_id = d.blob_id JOIN blobs b ON b.id = d.blob_id "
+          "JOIN sites s ON s.id = r.site_id "
+          "UNION ALL "
+          "SELECT 1, '', t.id, t.name, t.size, t.sha256, s.name, r.state, r.last_verified, "
+          "r.next_due, r.detail FROM tag_files t JOIN replicas r ON r.tag_file_id = t.id "
+          "JOIN sites s ON s.id = r.site_id WHERE t.version_id = ?1 "
+          "ORDER BY site, kind, ref, tag_name"));
   stmt.Bind(1, version_id);
   std::vector<ReplicaRecord> out;
   while (true) {
@@ -74,9 +75,9 @@ Result<uint32_t> Catalog::MinOkCopies(int64_t version_id) {
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM ("
-                  "SELECT (SELECT COUNT(*) FROM replicas r WHERE r.blob = d.sha256 "
+                  "SELECT (SELECT COUNT(*) FROM replicas r WHERE r.blob_id = d.blob_id "
                   "AND r.state = 'ok') AS n "
-                  "FROM (SELECT DISTINCT sha256 FROM files WHERE version_id = ?1) d "
+                  "FROM (SELECT DISTINCT blob_id FROM files WHERE version_id = ?1) d "
                   "UNION ALL SELECT (SELECT COUNT(*) FROM replicas r WHERE r.tag_file_id = t.id "
                   "AND r.state = 'ok') FROM tag_files t WHERE t.version_id = ?1)"));
   stmt.Bind(1, version_id);
@@ -125,11 +126,11 @@ Status Catalog::SetReplicaStates(const std::vector<ReplicaRecord>& records) {
 
 namespace {
 
-// (partner, sha256) pairs: which partners reference each blob, and k per blob.
+// (partner, blob_id) pairs: which partners reference each blob, and k per blob.
 constexpr std::string_view kBlobPartners =
-    "WITH bp AS (SELECT DISTINCT v.partner, f.sha256 FROM files f "
+    "WITH bp AS (SELECT DISTINCT v.partner, f.blob_id FROM files f "
     "JOIN versions v ON v.id = f.version_id), "
-    "k AS (SELECT sha256, COUNT(*) AS k FROM bp GROUP BY sha256) ";
+    "k AS (SELECT blob_id, COUNT(*) AS k FROM bp GROUP BY blob_id) ";
 
 PartnerUsage* Find(std::vector<PartnerUsage>& partners, const std::string& id) {
   for (PartnerUsage& p : partners) {
@@ -166,7 +167,7 @@ Result<Usage> Catalog::GetUsage() {
   CAIRN_RETURN_IF_ERROR(
       each_row(std::string(kBlobPartners) +
                    "SELECT bp.partner, SUM(b.size), SUM(CAST(b.size AS REAL) / k.k) FROM bp "
-                   "JOIN k USING (sha256) JOIN blobs b USING (sha256) GROUP BY bp.partner",
+                   "JOIN k USING (blob_id) JOIN blobs b ON b.id = bp.blob_id GROUP BY bp.partner",
                [&](const sql::Stmt& s) {
                  PartnerUsage* p = Find(usage.partners, s.Text(0));
                  p->unique_bytes = static_cast<uint64_t>(s.Int(1));
@@ -184,8 +185,8 @@ Result<Usage> Catalog::GetUsage() {
   CAIRN_RETURN_IF_ERROR(
       each_row(std::string(kBlobPartners) +
                    "SELECT bp.partner, s.name, SUM(CAST(b.size AS REAL) / k.k) FROM bp "
-                   "JOIN k USING (sha256) JOIN blobs b USING (sha256) "
-                   "JOIN replicas r ON r.blob = bp.sha256 AND r.state = 'ok' "
+                   "JOIN k USING (blob_id) JOIN blobs b ON b.id = bp.blob_id "
+                   "JOIN replicas r ON r.blob_id = bp.blob_id AND r.state = 'ok' "
                    "JOIN sites s ON s.id = r.site_id GROUP BY bp.partner, s.name",
                add_stored));
   CAIRN_RETURN_IF_ERROR(
@@ -196,10 +197,10 @@ Result<Usage> Catalog::GetUsage() {
                add_stored));
 
   CAIRN_RETURN_IF_ERROR(each_row(
-      "SELECT s.name, COUNT(r.blob), COALESCE(SUM(b.size), 0), COUNT(r.tag_file_id), "
+      "SELECT s.name, COUNT(r.blob_id), COALESCE(SUM(b.size), 0), COUNT(r.tag_file_id), "
       "COALESCE(SUM(t.size), 0) FROM sites s "
       "LEFT JOIN replicas r ON r.site_id = s.id AND r.state = 'ok' "
-      "LEFT JOIN blobs b ON b.sha256 = r.blob LEFT JOIN tag_files t ON t.id = r.tag_file_id "
+      "LEFT JOIN blobs b ON b.id = r.blob_id LEFT JOIN tag_files t ON t.id = r.tag_file_id "
       "GROUP BY s.name ORDER BY s.name",
       [&](const sql::Stmt& s) {
         usage.sites.push_back(

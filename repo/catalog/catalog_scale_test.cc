@@ -50,8 +50,8 @@ TEST_F(CatalogTest, TwoHundredThousandFileVersion) {
 
   // The show query reads the version's rows through the primary key, not a scan.
   auto plan = CatalogTestAccess::Db(*catalog_).Prepare(
-      "EXPLAIN QUERY PLAN SELECT path, size, sha256 FROM files WHERE version_id = 1 "
-      "ORDER BY path");
+      "EXPLAIN QUERY PLAN SELECT f.path, f.size, b.sha256 FROM files f JOIN blobs b ON b.id = "
+      "f.blob_id WHERE f.version_id = 1 ORDER BY f.path");
   ASSERT_OK(plan);
   std::string details;
   while (*plan->Step()) details += plan->Text(3) + "\n";

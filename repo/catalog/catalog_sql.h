@@ -6,12 +6,20 @@
 
 namespace cairn::repo::catalog_sql {
 
-// Parameters: ?1 site_id, ?2 blob or tag_file_id, ?3 state, ?4 last_verified
-// (-1: keep), ?5 next_due (-1: keep), ?6 detail.
+// Parameters: ?1 site_id, ?2 the blob's sha256 or tag_file_id, ?3 state,
+// ?4 last_verified (-1: keep), ?5 next_due (-1: keep), ?6 detail. A blob the
+// catalog does not list has no id: the row fails its CHECK (InvalidArgument).
 inline constexpr std::string_view kUpsertBlobReplica =
-    "INSERT INTO replicas (site_id, blob, state, last_verified, next_due, detail) "
+    "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
+    "VALUES (?1, (SELECT id FROM blobs WHERE sha256 = ?2), ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
+    "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
+    "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
+    "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
+// kUpsertBlobReplica for a blob whose id the caller has: ?2 is blobs.id.
+inline constexpr std::string_view kUpsertBlobIdReplica =
+    "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
     "VALUES (?1, ?2, ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
-    "ON CONFLICT(blob, site_id) WHERE blob IS NOT NULL DO UPDATE SET state = ?3, "
+    "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
 inline constexpr std::string_view kUpsertTagReplica =

@@ -80,28 +80,34 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   CAIRN_RETURN_IF_ERROR(inserted);
   const int64_t version_id = db_.LastInsertRowId();
 
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt find_blob, db_.Prepare("SELECT id FROM blobs WHERE sha256 = ?"));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob,
-                         db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?) "
-                                     "ON CONFLICT DO NOTHING"));
+                         db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?)"));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt file,
-      db_.Prepare("INSERT INTO files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)"));
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replica, db_.Prepare(catalog_sql::kUpsertBlobReplica));
+      db_.Prepare("INSERT INTO files (version_id, path, size, blob_id) VALUES (?, ?, ?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replica, db_.Prepare(catalog_sql::kUpsertBlobIdReplica));
   // No per-file memory here: a blob listed twice in the version (or stored
-  // by an earlier one) is inserted once (DO NOTHING) and its replica upserted
-  // again with the same values.
+  // by an earlier one) is found by its digest, inserted once (a new blob takes
+  // the next id: files_by_blob and replicas_of_blob grow at their end), and its
+  // replica upserted again with the same values.
   auto insert_file = [&](const FileEntry& f) -> Status {
     if (f.sha256.size() != 64) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
     }
-    blob.Reset();
-    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
-    CAIRN_RETURN_IF_ERROR(blob.Run());
+    find_blob.Reset();
+    find_blob.Bind(1, f.sha256);
+    CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
+    int64_t blob_id = known ? find_blob.Int(0) : 0;
+    find_blob.Reset();
+    if (!known) {
+      blob.Reset();
+      blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
+      CAIRN_RETURN_IF_ERROR(blob.Run());
+      blob_id = db_.LastInsertRowId();
+    }
     file.Reset();
-    file.Bind(1, version_id)
-        .Bind(2, f.path)
-        .Bind(3, static_cast<int64_t>(f.size))
-        .Bind(4, f.sha256);
+    file.Bind(1, version_id).Bind(2, f.path).Bind(3, static_cast<int64_t>(f.size)).Bind(4, blob_id);
     Status s = file.Run();
     if (s.IsAlreadyExists()) {
       return Status::InvalidArgument(name + ": path listed twice: " + f.path);
@@ -110,7 +116,7 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     for (int64_t site_id : site_ids) {
       blob_replica.Reset();
       blob_replica.Bind(1, site_id)
-          .Bind(2, f.sha256)
+          .Bind(2, blob_id)
           .Bind(3, "ok")
           .Bind(4, now)
           .Bind(5, next_due)
@@ -172,7 +178,8 @@ Result<std::optional<FileEntry>> Catalog::FindFile(int64_t version_id, std::stri
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * q,
       sql::PrepareOnce(db_, &find_file_,
-                       "SELECT size, sha256 FROM files WHERE version_id = ? AND path = ?"));
+                       "SELECT f.size, b.sha256 FROM files f LEFT JOIN blobs b ON b.id = f.blob_id "
+                       "WHERE f.version_id = ? AND f.path = ?"));
   q->Bind(1, version_id).Bind(2, path);
   Result<bool> row = q->Step();
   std::optional<FileEntry> file;
@@ -221,7 +228,12 @@ Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::s
   if (with_files) {
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt files,
-        db_.Prepare("SELECT path, size, sha256 FROM files WHERE version_id = ? ORDER BY path"));
+        // LEFT JOIN: a row naming a blob id the catalog lacks (a damaged
+        // catalog) is listed with an empty digest, which every check refuses,
+        // rather than left out of the version.
+        db_.Prepare(
+            "SELECT f.path, f.size, b.sha256 FROM files f "
+            "LEFT JOIN blobs b ON b.id = f.blob_id WHERE f.version_id = ? ORDER BY f.path"));
     files.Bind(1, v.id);
     v.files.reserve(v.file_count);
     while (true) {

@@ -240,10 +240,10 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
     // Its blobs that no file of another version names, on every site with a replica row.
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt blobs,
-        db_.Prepare("SELECT DISTINCT r.site_id, f.sha256, b.size FROM files f "
-                    "JOIN blobs b ON b.sha256 = f.sha256 JOIN replicas r ON r.blob = f.sha256 "
+        db_.Prepare("SELECT DISTINCT r.site_id, b.sha256, b.size FROM files f "
+                    "JOIN blobs b ON b.id = f.blob_id JOIN replicas r ON r.blob_id = f.blob_id "
                     "WHERE f.version_id = ?1 AND NOT EXISTS (SELECT 1 FROM files o WHERE "
-                    "o.sha256 = f.sha256 AND o.version_id <> ?1)"));
+                    "o.blob_id = f.blob_id AND o.version_id <> ?1)"));
     CAIRN_ASSIGN_OR_RETURN(sql::Stmt add,
                            db_.Prepare("INSERT OR IGNORE INTO purge_keys (withdrawal_id, site_id, "
                                        "key, sha256, size) VALUES (?, ?, ?, ?, ?)"));
@@ -279,21 +279,21 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
                vid));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM tag_files WHERE version_id = ?", vid));
     CAIRN_RETURN_IF_ERROR(
-        db_.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_blobs (sha256 TEXT PRIMARY KEY)"));
-    CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blobs"));
+        db_.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_blob_ids (blob_id INTEGER PRIMARY KEY)"));
+    CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blob_ids"));
     CAIRN_RETURN_IF_ERROR(RunInt(db_,
-                                 "INSERT OR IGNORE INTO temp.purge_blobs SELECT sha256 FROM files "
-                                 "WHERE version_id = ?",
+                                 "INSERT OR IGNORE INTO temp.purge_blob_ids SELECT blob_id FROM "
+                                 "files WHERE version_id = ?",
                                  vid));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM files WHERE version_id = ?", vid));
     const char* kUnreferenced =
-        "SELECT sha256 FROM temp.purge_blobs p WHERE NOT EXISTS (SELECT 1 FROM files f WHERE "
-        "f.sha256 = p.sha256)";
+        "SELECT blob_id FROM temp.purge_blob_ids p WHERE NOT EXISTS (SELECT 1 FROM files f "
+        "WHERE f.blob_id = p.blob_id)";
     CAIRN_RETURN_IF_ERROR(
-        db_.Exec(std::string("DELETE FROM replicas WHERE blob IN (") + kUnreferenced + ")"));
+        db_.Exec(std::string("DELETE FROM replicas WHERE blob_id IN (") + kUnreferenced + ")"));
     CAIRN_RETURN_IF_ERROR(
-        db_.Exec(std::string("DELETE FROM blobs WHERE sha256 IN (") + kUnreferenced + ")"));
-    CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blobs"));
+        db_.Exec(std::string("DELETE FROM blobs WHERE id IN (") + kUnreferenced + ")"));
+    CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blob_ids"));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM versions WHERE id = ?", vid));
     // Queued copies, repairs and checks of the version go with it: nothing would be left for
     // them to copy, and a job that can never succeed only fills `jobs` with failures.

@@ -54,6 +54,11 @@ constexpr Migration kMigrations[] = {
         "version_copies",
 #include "repo/catalog/migrations/0009_version_copies.sql.inc"
     },
+    {
+        10,
+        "blob_ids",
+#include "repo/catalog/migrations/0010_blob_ids.sql.inc"
+    },
 };
 
 }  // namespace

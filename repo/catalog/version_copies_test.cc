@@ -155,32 +155,47 @@ TEST_F(VersionCopiesTest, AlwaysEqualsTheAnswerComputedAfresh) {
   }
 }
 
-// A catalog made by the previous binary (schema 8), with a version and its copies, gains the
-// memo and its triggers and answers as before.
+// A catalog made by the binary of schema 8 (its own migrations, its own rows), with a
+// version and its copies, gains the memo and its triggers and answers as before.
 TEST_F(VersionCopiesTest, AVersion8CatalogGainsTheMemo) {
-  NewVersion v = MakeVersion("p1", "obj", 1, {"x", "y"});
-  v.stored_on = {"a", "b"};
-  auto id = catalog_->InsertVersion(v);
-  ASSERT_OK(id);
-  {  // back to what schema 8 had: no memo table, no triggers
-    sql::Db& db = CatalogTestAccess::Db(*catalog_);
-    ASSERT_OK(db.Exec("DROP TABLE version_copies"));
-    for (const char* t : {"blob_replica_insert", "tag_replica_insert", "replica_update",
-                          "replica_delete", "site_update", "site_delete"}) {
-      ASSERT_OK(db.Exec(std::string("DROP TRIGGER version_copies_") + t));
-    }
-    ASSERT_OK(db.Exec("PRAGMA user_version = 8"));
-  }
   catalog_.reset();
-  auto reopened = Catalog::Open(path());
+  cairn::testing::TempDir old_dir;
+  const std::string old_path = (old_dir.path() / "catalog.db").string();
+  const std::string x = testing::Sha("x"), y = testing::Sha("y");
+  {
+    auto db = sql::Db::Open(old_path, true, 1000);
+    ASSERT_OK(db);
+    for (const Migration& m : AllMigrations()) {
+      if (m.version > 8) break;
+      ASSERT_OK(db->Exec(m.sql)) << m.name;
+    }
+    ASSERT_OK(db->Exec(
+        "PRAGMA user_version = 8;"
+        "INSERT INTO sites (id, name, url, created) VALUES (1, 'a', 'file:///a', 1), "
+        "(2, 'b', 'file:///b', 1);"
+        "INSERT INTO partners (id, created) VALUES ('p1', 1);"
+        "INSERT INTO objects (partner, object, created) VALUES ('p1', 'obj', 1);"
+        "INSERT INTO versions (id, partner, object, version, created, file_count, payload_bytes) "
+        "VALUES (1, 'p1', 'obj', 1, 1, 2, 2);"
+        "INSERT INTO blobs (sha256, size) VALUES ('" +
+        x + "', 1), ('" + y +
+        "', 1);"
+        "INSERT INTO files (version_id, path, size, sha256) VALUES (1, 'data/x', 1, '" +
+        x + "'), (1, 'data/y', 1, '" + y +
+        "');"
+        "INSERT INTO replicas (site_id, blob, state) VALUES (1, '" +
+        x + "', 'ok'), (2, '" + x + "', 'ok'), (1, '" + y + "', 'ok'), (2, '" + y + "', 'ok');"));
+  }
+  auto reopened = Catalog::Open(old_path);
   ASSERT_OK(reopened);
   catalog_ = std::move(reopened).value();
   EXPECT_EQ(*catalog_->SchemaVersion(), LatestSchemaVersion());
-  EXPECT_EQ(Min(*id, AB()), 2u);
-  EXPECT_EQ(Memo(*id), 2);
-  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("x")), "b",
-                                      ReplicaState::kMissing, 1, -1, "gone"));
-  EXPECT_EQ(Min(*id, AB()), 1u);
+  EXPECT_EQ(Min(1, {1, 2}), 2u);
+  EXPECT_EQ(Memo(1), 2);
+  ASSERT_OK(
+      catalog_->SetReplicaState(ReplicaRef::Blob(x), "b", ReplicaState::kMissing, 1, -1, "gone"));
+  EXPECT_EQ(Memo(1), -1) << "the trigger dropped the memo";
+  EXPECT_EQ(Min(1, {1, 2}), 1u);
 }
 
 }  // namespace

@@ -172,8 +172,14 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   }
   for (FileEntry& f : plan.version.files) {
     if (!layout::IsSha256Hex(f.sha256)) {
-      return Status::InvalidArgument("restore: catalog entry '" + f.path +
-                                     "' has a malformed sha256 '" + f.sha256 + "'");
+      // A damaged catalog (an empty digest: its files row names a blob id with
+      // no blobs row), not a bad request: exit 1, like any disagreement.
+      return Status::Corruption(
+          "restore: catalog entry '" + f.path + "' of " + what +
+          (f.sha256.empty() ? " names no blob the catalog lists"
+                            : " has a malformed sha256 '" + f.sha256 + "'") +
+          " (rule restore.catalog-damaged); nothing was restored. `cairn audit run --all` "
+          "reports the damage; `cairn catalog rebuild --from SITE` rebuilds the catalog");
     }
     std::vector<std::string> candidates =
         Candidates(states_of(BlobRefKey(f.sha256)), plan.sites, only_site);

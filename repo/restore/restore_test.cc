@@ -340,8 +340,9 @@ TEST_F(RestoreTest, TagFilesCairnAddedAreLeftOut) {
 TEST_F(RestoreTest, CatalogRowDisagreeingWithTheVersionRecordStopsTheRestore) {
   const std::string& other = bag_.payload.at("data/100%.txt");
   ASSERT_TRUE(CatalogTestAccess::Db(repo_->catalog())
-                  .Exec("UPDATE files SET sha256 = '" + testing::Sha256Hex(other) +
-                        "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'")
+                  .Exec("UPDATE files SET blob_id = (SELECT id FROM blobs WHERE sha256 = '" +
+                        testing::Sha256Hex(other) + "'), size = " + std::to_string(other.size()) +
+                        " WHERE path = 'data/a.txt'")
                   .ok());
   for (auto [format, name] :
        {std::pair{RestoreFormat::kDir, "out"}, std::pair{RestoreFormat::kZip, "out.zip"}}) {

@@ -160,8 +160,9 @@ TEST_F(RestoreCliTest, CatalogDigestEditedToAnotherBlobStopsTheRestore) {
   {
     auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
     ASSERT_OK(db);
-    ASSERT_OK(db->Exec("UPDATE files SET sha256 = '" + other_sha +
-                       "', size = " + std::to_string(other.size()) + " WHERE path = 'data/a.txt'"));
+    ASSERT_OK(db->Exec("UPDATE files SET blob_id = (SELECT id FROM blobs WHERE sha256 = '" +
+                       other_sha + "'), size = " + std::to_string(other.size()) +
+                       " WHERE path = 'data/a.txt'"));
   }
   for (std::string dest : {"out", "out.tar"}) {
     SCOPED_TRACE(dest);
@@ -190,7 +191,8 @@ TEST_F(RestoreCliTest, CatalogDigestAloneEditedBlamesNoCopy) {
   {
     auto db = repo::sql::Db::Open((tmp_ / "repo/catalog.db").string(), false, 5000);
     ASSERT_OK(db);
-    ASSERT_OK(db->Exec("UPDATE files SET sha256 = '" + other_sha + "' WHERE path = 'data/a.txt'"));
+    ASSERT_OK(db->Exec("UPDATE files SET blob_id = (SELECT id FROM blobs WHERE sha256 = '" +
+                       other_sha + "') WHERE path = 'data/a.txt'"));
   }
   CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

@@ -38,8 +38,8 @@ class CatalogTamperTest : public RepoFixture {
 TEST_F(CatalogTamperTest, FileDigestEditedToAnotherStoredBlobIsAMismatch) {
   // Point one/a.txt at the blob of two/a.txt: both exist, every copy verifies.
   std::string other = Sha("alpha of two\n");
-  EditCatalog("UPDATE files SET sha256 = '" + other +
-              "' WHERE path = 'data/a.txt' AND version_id = "
+  EditCatalog("UPDATE files SET blob_id = (SELECT id FROM blobs WHERE sha256 = '" + other +
+              "') WHERE path = 'data/a.txt' AND version_id = "
               "(SELECT id FROM versions WHERE object = 'one')");
   auto before = SiteFiles();
   CommandResult audit = Cairn({"audit", "run", "--all"});
@@ -57,8 +57,10 @@ TEST_F(CatalogTamperTest, FileDigestEditedToAnotherStoredBlobIsAMismatch) {
 
 TEST_F(CatalogTamperTest, FileDigestEditedToAnUnknownDigestIsAMismatch) {
   std::string forged(64, 'f');
-  EditCatalog("UPDATE files SET sha256 = '" + forged +
-              "' WHERE path = 'sub/b.bin' OR path = 'data/sub/b.bin'");
+  EditCatalog("INSERT INTO blobs (sha256, size) SELECT '" + forged +
+              "', size FROM files WHERE path = 'data/sub/b.bin' LIMIT 1; "
+              "UPDATE files SET blob_id = (SELECT id FROM blobs WHERE sha256 = '" +
+              forged + "') WHERE path = 'data/sub/b.bin'");
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_NE(audit.out.find("catalog-mismatch"), std::string::npos) << audit.out;
@@ -75,6 +77,23 @@ TEST_F(CatalogTamperTest, FileRowDeletedIsAMismatch) {
   EXPECT_NE(audit.out.find("catalog-mismatch: acme/two@v1 data/c d.txt"), std::string::npos)
       << audit.out;
   EXPECT_NE(audit.out.find("missing from the catalog"), std::string::npos) << audit.out;
+}
+
+// Catalog schema 10: a files row names its blob by id. A row whose id names no
+// blob (the blobs row deleted behind Cairn's back) must not drop the file from
+// what the audit compares or restore writes: it is a mismatch naming the file.
+TEST_F(CatalogTamperTest, FileRowNamingAMissingBlobRowIsAMismatchAndRestoreStops) {
+  EditCatalog(
+      "UPDATE files SET blob_id = 999999 WHERE path = 'data/c d.txt' AND version_id = "
+      "(SELECT id FROM versions WHERE object = 'two')");
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_NE(audit.out.find("catalog-mismatch: acme/two@v1 data/c d.txt"), std::string::npos)
+      << audit.out;
+  CommandResult restore = Cairn({"restore", "acme/two", (tmp_ / "out").string()});
+  EXPECT_EQ(restore.exit_code, 1) << restore.out << restore.err;
+  EXPECT_NE(restore.err.find("c d.txt"), std::string::npos) << restore.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
 }
 
 TEST_F(CatalogTamperTest, TagFileDigestEditedIsCorruptEverywhereAndNotRepairedOverGoodCopies) {
@@ -106,8 +125,10 @@ TEST_F(CatalogTamperTest, ReplicaMarkedOkOnASiteThatLacksTheBlobIsFoundMissing) 
 TEST_F(CatalogTamperTest, ReplicaRowForgedOnAThirdSiteIsFoundMissing) {
   fs::path c = tmp_ / "site-c";
   ASSERT_EQ(Cairn({"site", "add", "c", "file://" + c.string()}).exit_code, 0);
-  EditCatalog("INSERT INTO replicas(site_id, blob, state) SELECT s.id, '" + Sha("alpha of one\n") +
-              "', 'ok' FROM sites s WHERE s.name = 'c'");
+  EditCatalog(
+      "INSERT INTO replicas(site_id, blob_id, state) SELECT s.id, b.id, 'ok' FROM sites s "
+      "JOIN blobs b ON b.sha256 = '" +
+      Sha("alpha of one\n") + "' WHERE s.name = 'c'");
   CommandResult audit = Cairn({"audit", "run", "--all", "--site", "c"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out;
   EXPECT_NE(audit.out.find("missing: acme/one@v1 data/a.txt on site c"), std::string::npos)
@@ -116,8 +137,10 @@ TEST_F(CatalogTamperTest, ReplicaRowForgedOnAThirdSiteIsFoundMissing) {
 
 TEST_F(CatalogTamperTest, ReplicaStateEditedFromCorruptToOkIsRecheckedNotTrusted) {
   FlipByte(BlobFile("a", "alpha of two\n"));
-  EditCatalog("UPDATE replicas SET state = 'ok', next_due = 9e18 WHERE blob = '" +
-              Sha("alpha of two\n") + "'");
+  EditCatalog(
+      "UPDATE replicas SET state = 'ok', next_due = 9e18 WHERE blob_id = (SELECT id FROM blobs "
+      "WHERE sha256 = '" +
+      Sha("alpha of two\n") + "')");
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out;
   EXPECT_NE(audit.out.find("corrupt: acme/two@v1 data/a.txt on site a"), std::string::npos)

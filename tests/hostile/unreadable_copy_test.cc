@@ -144,8 +144,9 @@ class UnreadableCopyTest : public ::testing::Test {
   }
   // The WHERE clause of the replica of `file`'s blob on site a.
   std::string WhereOnSiteA(const std::string& file) {
-    return " WHERE site_id = (SELECT id FROM sites WHERE name = 'a') AND blob = '" +
-           Sha256Of(SourceFiles().at(file)) + "'";
+    return " WHERE site_id = (SELECT id FROM sites WHERE name = 'a') AND blob_id = (SELECT id FROM "
+           "blobs WHERE sha256 = '" +
+           Sha256Of(SourceFiles().at(file)) + "')";
   }
   std::string OnSiteA(const std::string& file) { return " FROM replicas" + WhereOnSiteA(file); }
   int64_t ReplicasOnA() {
