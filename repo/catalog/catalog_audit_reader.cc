@@ -20,17 +20,17 @@ GROUP BY r.id)sql";
 
 // Without a partner or object scope (and a sample not by size) neither the
 // names nor the sizes are needed to pick: the replica rows are read in one
-// scan, through replicas_due when the sweep is of one site, each with its
-// blob's digest by the blob's id (the ids of a site's copies rise with their
-// replica ids, so those probes walk blobs nearly in order; when blobs were
-// keyed by digest, a probe per copy cost ten times the scan). The sweep's
-// workers look up size and names of each copy as they check it (NameCopy), in
-// parallel. The unary + keeps SQLite from walking the partial index
-// replicas_of_blob for "blob_id IS NOT NULL".
+// scan of the table in rowid order, each with its blob's digest by the blob's
+// id (the ids of a site's copies rise with their replica ids, so those probes
+// walk blobs nearly in order; when blobs were keyed by digest, a probe per
+// copy cost ten times the scan). The sweep's workers look up size and names
+// of each copy as they check it (NameCopy), in parallel. NOT INDEXED: the join
+// on blob_id lets SQLite walk the partial index replicas_of_blob instead, one
+// table probe per copy (2,000,000 copies: 3.8 s against 2.6 s for the scan).
 constexpr std::string_view kPickBlobOnlyQuery = R"sql(
 SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
-FROM replicas r JOIN sites s ON s.id = r.site_id CROSS JOIN blobs b ON b.id = r.blob_id
-WHERE +r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+FROM replicas r NOT INDEXED JOIN sites s ON s.id = r.site_id CROSS JOIN blobs b ON b.id = r.blob_id
+WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 // A bucket sample's pick: only the copies in the bucket's digest range: the
