@@ -18,18 +18,6 @@ class BlobIdsMigrationTest : public ::testing::Test {
  protected:
   std::string path() const { return (dir_.path() / "catalog.db").string(); }
 
-  // A catalog at `version` made by that schema's own migrations, then `rows`.
-  void MakeCatalogAt(int version, const std::string& rows) {
-    auto db = sql::Db::Open(path(), true, 1000);
-    ASSERT_OK(db);
-    for (const Migration& m : AllMigrations()) {
-      if (m.version > version) break;
-      ASSERT_OK(db->Exec(m.sql)) << m.name;
-    }
-    ASSERT_OK(db->Exec("PRAGMA user_version = " + std::to_string(version)));
-    ASSERT_OK(db->Exec(rows));
-  }
-
   int64_t Int(const std::string& query) {
     auto n = CatalogTestAccess::Db(*catalog_).QueryInt(query);
     EXPECT_OK(n) << query;
@@ -44,36 +32,37 @@ class BlobIdsMigrationTest : public ::testing::Test {
 // copies in every state column set, a tag file copy and a memo row.
 TEST_F(BlobIdsMigrationTest, AVersion9CatalogKeepsEveryFileAndCopy) {
   const std::string da(64, 'a'), db(64, 'b'), dc(64, 'c');
-  MakeCatalogAt(9,
-                "INSERT INTO sites (id, name, url, created) VALUES (1, 'a', 'file:///a', 1), "
-                "(2, 'b', 'file:///b', 1);"
-                "INSERT INTO partners (id, created) VALUES ('p1', 1), ('p2', 1);"
-                "INSERT INTO objects (partner, object, created) VALUES ('p1', 'one', 1), "
-                "('p2', 'two', 1);"
-                "INSERT INTO versions (id, partner, object, version, created, file_count, "
-                "payload_bytes) VALUES (1, 'p1', 'one', 1, 1, 2, 30), (2, 'p2', 'two', 1, 1, 2, "
-                "40);"
-                "INSERT INTO blobs (sha256, size) VALUES ('" +
-                    dc + "', 10), ('" + da + "', 20), ('" + db +
-                    "', 20);"
-                    "INSERT INTO files (version_id, path, size, sha256) VALUES "
-                    "(1, 'data/c', 10, '" +
-                    dc + "'), (1, 'data/a', 20, '" + da + "'), (2, 'data/a', 20, '" + da +
-                    "'), (2, 'data/b', 20, '" + db +
-                    "');"
-                    "INSERT INTO tag_files (id, version_id, name, size, sha256) VALUES "
-                    "(5, 1, 'version.pb', 7, '" +
-                    std::string(64, 'e') +
-                    "');"
-                    "INSERT INTO replicas (id, site_id, blob, tag_file_id, state, last_verified, "
-                    "next_due, detail, read_failures) VALUES "
-                    "(10, 1, '" +
-                    dc + "', NULL, 'ok', 11, 22, 'x', 2), (11, 2, '" + dc +
-                    "', NULL, 'corrupt', 0, 0, 'bad', 0), (12, 1, '" + da +
-                    "', NULL, 'ok', 0, 0, '', 0), (13, 1, '" + db +
-                    "', NULL, 'missing', 0, 0, '', 0), (14, 1, NULL, 5, 'ok', 3, 4, '', 0);"
-                    "INSERT INTO version_copies (version_id, rule, copies_ok) VALUES "
-                    "(1, '1,2/one-per-site', 1);");
+  testing::MakeCatalogAtSchema(
+      path(), 9,
+      "INSERT INTO sites (id, name, url, created) VALUES (1, 'a', 'file:///a', 1), "
+      "(2, 'b', 'file:///b', 1);"
+      "INSERT INTO partners (id, created) VALUES ('p1', 1), ('p2', 1);"
+      "INSERT INTO objects (partner, object, created) VALUES ('p1', 'one', 1), "
+      "('p2', 'two', 1);"
+      "INSERT INTO versions (id, partner, object, version, created, file_count, "
+      "payload_bytes) VALUES (1, 'p1', 'one', 1, 1, 2, 30), (2, 'p2', 'two', 1, 1, 2, "
+      "40);"
+      "INSERT INTO blobs (sha256, size) VALUES ('" +
+          dc + "', 10), ('" + da + "', 20), ('" + db +
+          "', 20);"
+          "INSERT INTO files (version_id, path, size, sha256) VALUES "
+          "(1, 'data/c', 10, '" +
+          dc + "'), (1, 'data/a', 20, '" + da + "'), (2, 'data/a', 20, '" + da +
+          "'), (2, 'data/b', 20, '" + db +
+          "');"
+          "INSERT INTO tag_files (id, version_id, name, size, sha256) VALUES "
+          "(5, 1, 'version.pb', 7, '" +
+          std::string(64, 'e') +
+          "');"
+          "INSERT INTO replicas (id, site_id, blob, tag_file_id, state, last_verified, "
+          "next_due, detail, read_failures) VALUES "
+          "(10, 1, '" +
+          dc + "', NULL, 'ok', 11, 22, 'x', 2), (11, 2, '" + dc +
+          "', NULL, 'corrupt', 0, 0, 'bad', 0), (12, 1, '" + da +
+          "', NULL, 'ok', 0, 0, '', 0), (13, 1, '" + db +
+          "', NULL, 'missing', 0, 0, '', 0), (14, 1, NULL, 5, 'ok', 3, 4, '', 0);"
+          "INSERT INTO version_copies (version_id, rule, copies_ok) VALUES "
+          "(1, '1,2/one-per-site', 1);");
   auto opened = Catalog::Open(path());
   ASSERT_OK(opened);
   catalog_ = std::move(opened).value();

@@ -252,28 +252,19 @@ class MigrationUnreadableTest : public ::testing::Test {
 };
 
 TEST_F(MigrationUnreadableTest, RowsOfAVersion2CatalogSurviveAndNewStatesAreAccepted) {
-  {
-    auto db = sql::Db::Open(path(), true, 1000);
-    ASSERT_OK(db);
-    for (const Migration& m : AllMigrations()) {
-      if (m.version > 2) break;
-      ASSERT_OK(db->Exec(m.sql)) << m.name;
-    }
-    ASSERT_OK(db->Exec("PRAGMA user_version = 2"));
-    ASSERT_OK(
-        db->Exec("INSERT INTO sites (id, name, url, region, created) "
-                 "VALUES (7, 'a', 'file:///x/a', '', 1)"));
-    ASSERT_OK(
-        db->Exec("INSERT INTO blobs (sha256, size) VALUES ('" + std::string(64, 'a') + "', 5)"));
-    ASSERT_OK(
-        db->Exec("INSERT INTO replicas (id, site_id, blob, state, last_verified, "
-                 "next_due, detail) VALUES (42, 7, '" +
-                 std::string(64, 'a') + "', 'corrupt', 11, 22, 'why')"));
-    ASSERT_OK(db->Exec("INSERT INTO audit_runs (id, started) VALUES (3, 1)"));
-    ASSERT_OK(
-        db->Exec("INSERT INTO audit_findings (id, run_id, kind, site, detail) "
-                 "VALUES (9, 3, 'missing', 'a', 'gone')"));
-  }
+  testing::MakeCatalogAtSchema(
+      path(), 2,
+      "INSERT INTO sites (id, name, url, region, created) VALUES (7, 'a', 'file:///x/a', '', 1);"
+      "INSERT INTO blobs (sha256, size) VALUES ('" +
+          std::string(64, 'a') +
+          "', 5);"
+          "INSERT INTO replicas (id, site_id, blob, state, last_verified, next_due, detail) "
+          "VALUES (42, 7, '" +
+          std::string(64, 'a') +
+          "', 'corrupt', 11, 22, 'why');"
+          "INSERT INTO audit_runs (id, started) VALUES (3, 1);"
+          "INSERT INTO audit_findings (id, run_id, kind, site, detail) "
+          "VALUES (9, 3, 'missing', 'a', 'gone');");
   auto catalog = Catalog::Open(path());
   ASSERT_OK(catalog);
   sql::Db& db = CatalogTestAccess::Db(**catalog);

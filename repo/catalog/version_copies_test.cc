@@ -163,14 +163,8 @@ TEST_F(VersionCopiesTest, AVersion8CatalogGainsTheMemo) {
   const std::string old_path = (old_dir.path() / "catalog.db").string();
   const std::string x = testing::Sha("x"), y = testing::Sha("y");
   {
-    auto db = sql::Db::Open(old_path, true, 1000);
-    ASSERT_OK(db);
-    for (const Migration& m : AllMigrations()) {
-      if (m.version > 8) break;
-      ASSERT_OK(db->Exec(m.sql)) << m.name;
-    }
-    ASSERT_OK(db->Exec(
-        "PRAGMA user_version = 8;"
+    testing::MakeCatalogAtSchema(
+        old_path, 8,
         "INSERT INTO sites (id, name, url, created) VALUES (1, 'a', 'file:///a', 1), "
         "(2, 'b', 'file:///b', 1);"
         "INSERT INTO partners (id, created) VALUES ('p1', 1);"
@@ -178,13 +172,14 @@ TEST_F(VersionCopiesTest, AVersion8CatalogGainsTheMemo) {
         "INSERT INTO versions (id, partner, object, version, created, file_count, payload_bytes) "
         "VALUES (1, 'p1', 'obj', 1, 1, 2, 2);"
         "INSERT INTO blobs (sha256, size) VALUES ('" +
-        x + "', 1), ('" + y +
-        "', 1);"
-        "INSERT INTO files (version_id, path, size, sha256) VALUES (1, 'data/x', 1, '" +
-        x + "'), (1, 'data/y', 1, '" + y +
-        "');"
-        "INSERT INTO replicas (site_id, blob, state) VALUES (1, '" +
-        x + "', 'ok'), (2, '" + x + "', 'ok'), (1, '" + y + "', 'ok'), (2, '" + y + "', 'ok');"));
+            x + "', 1), ('" + y +
+            "', 1);"
+            "INSERT INTO files (version_id, path, size, sha256) VALUES (1, 'data/x', 1, '" +
+            x + "'), (1, 'data/y', 1, '" + y +
+            "');"
+            "INSERT INTO replicas (site_id, blob, state) VALUES (1, '" +
+            x + "', 'ok'), (2, '" + x + "', 'ok'), (1, '" + y + "', 'ok'), (2, '" + y +
+            "', 'ok');");
   }
   auto reopened = Catalog::Open(old_path);
   ASSERT_OK(reopened);

@@ -11,6 +11,7 @@
 #include "bagit/digest.h"
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_test_access.h"
+#include "repo/catalog/migrations.h"
 #include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
@@ -19,6 +20,20 @@ namespace cairn::testing {
 
 // Hex SHA-256 of `content` (a blob name).
 inline std::string Sha(const std::string& content) { return repo::Sha256Hex(content); }
+
+// Makes the catalog file `path` at schema `version` with that schema's own
+// migrations (no later one), then runs `rows` on it: a catalog as an older
+// cairn left it, for a test of a later migration.
+inline void MakeCatalogAtSchema(const std::string& path, int version, const std::string& rows) {
+  auto db = repo::sql::Db::Open(path, true, 1000);
+  ASSERT_OK(db);
+  for (const repo::Migration& m : repo::AllMigrations()) {
+    if (m.version > version) break;
+    ASSERT_OK(db->Exec(m.sql)) << m.name;
+  }
+  ASSERT_OK(db->Exec("PRAGMA user_version = " + std::to_string(version)));
+  ASSERT_OK(db->Exec(rows));
+}
 
 using repo::Catalog;
 using repo::CatalogOptions;
