@@ -88,6 +88,13 @@ Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
   return out;
 }
 
+Status KeepListedCopies(Catalog& catalog, const std::string& partner, int64_t version_id) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
+  const CopyRule rule = CopyRule::FromPolicy(policy, sites);
+  return catalog.MinCountedCopies(version_id, rule.site_ids, rule.distinct_regions).status();
+}
+
 Status ForEachFileCopies(Catalog& catalog, int64_t version_id,
                          const std::function<Status(const FileCopies&)>& fn) {
   return catalog.ForEachFileCopies(version_id, fn);

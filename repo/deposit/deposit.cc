@@ -333,6 +333,11 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     }
   }
   CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
+  // What `cairn list` shows for this version, kept now while its rows are in the
+  // cache (a pass over its files like FillCopies'): the first list after many
+  // deposits would otherwise make that pass for each. Best effort: the deposit
+  // is stored either way, and the list computes what is not kept.
+  (void)KeepListedCopies(catalog, req.partner, *version_id);
   if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
   for (const SiteCopies& c : receipt.copies) {
     if (c.pending > 0) {

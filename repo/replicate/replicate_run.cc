@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/inventory.h"
 #include "repo/replicate/replicate.h"
 #include "repo/site/repository.h"
 
@@ -81,6 +82,13 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
     std::this_thread::sleep_until(std::min(pause, deadline));
   }
   out.events = FlushNewEvents(repo);  // the replication events
+  // New copies dropped the listing memo of their versions (catalog migration 9):
+  // computed again here, so that the next `cairn list` does not make a pass over
+  // every replicated version's files. Best effort, like the memo itself.
+  if (out.total.jobs_done > 0) {
+    Result<std::vector<ObjectListing>> listed = ListObjectsWithCopies(catalog, req.partner);
+    (void)listed;
+  }
   CAIRN_ASSIGN_OR_RETURN(out.left, catalog.CountJobs(jobs));
   CAIRN_ASSIGN_OR_RETURN(out.retrying, RetryingSites(catalog, jobs));
   return out;
