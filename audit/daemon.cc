@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/inventory.h"
 #include "repo/events/segments.h"
 #include "repo/replicate/copies_queue.h"
 
@@ -198,6 +199,15 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   if (!Cancelled(options)) {
     CAIRN_ASSIGN_OR_RETURN(round.repairs, DrainRepairs(repo, options));
     for (const std::string& e : round.repairs.errors) round.problems.push_back(e);
+  }
+  // Copies made, repaired or found bad this round dropped their versions' listing
+  // counts (catalog migration 9): computed again here, in the background, instead
+  // of by the next `cairn list`. Best effort, like the memo itself.
+  if (!Cancelled(options) && (round.replication.jobs_done > 0 || round.repairs.jobs_done > 0 ||
+                              !round.schedules.empty())) {
+    Result<std::vector<repo::ObjectListing>> listed =
+        repo::ListObjectsWithCopies(repo.catalog(), "");
+    (void)listed;
   }
   round.cancelled = Cancelled(options);
   // Events of this round to every reachable site; a site that is down catches up later.

@@ -74,6 +74,14 @@ TEST_F(DaemonTest, RunsSchedulesReplicationAndRepairsAndSurvivesASiteDown) {
                       "'queued' AND target_site = 'c'"),
             1);
   EXPECT_TRUE(repo_->catalog().VerifyEvents()->ok);
+  // The copy made on d and the one repaired on b dropped the listing count of the
+  // object's latest version; the round kept it again, so `cairn list` reads it.
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM objects o WHERE NOT EXISTS (SELECT 1 FROM "
+                      "version_copies c JOIN versions v ON v.id = c.version_id WHERE "
+                      "v.partner = o.partner AND v.object = o.object AND v.version = "
+                      "(SELECT MAX(version) FROM versions WHERE partner = o.partner AND "
+                      "object = o.object))"),
+            0);
 
   // Site c is back: once its job is due again (the backoff), the next round
   // clears it; the schedule is not due again for 90 days.
