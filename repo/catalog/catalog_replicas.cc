@@ -1,4 +1,6 @@
 // Catalog: blobs, replicas (copies of blobs and tag files on sites) and usage.
+#include <algorithm>
+
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_sql.h"
 
@@ -90,20 +92,31 @@ Status Catalog::SetReplicaState(const ReplicaRef& ref, const std::string& site, 
                                 const std::string& detail) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(int64_t site_id, SiteId(site));
+  return SetReplicaStateLocked(ref, site_id, site, state, last_verified_micros, next_due_micros,
+                               detail);
+}
+
+Status Catalog::SetReplicaStateLocked(const ReplicaRef& ref, int64_t site_id,
+                                      const std::string& site, ReplicaState state,
+                                      int64_t last_verified_micros, int64_t next_due_micros,
+                                      const std::string& detail) {
   const bool blob = ref.kind == ReplicaRef::Kind::kBlob;
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(blob ? catalog_sql::kUpsertBlobReplica
-                                                          : catalog_sql::kUpsertTagReplica));
-  stmt.Bind(1, site_id);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt * stmt,
+      blob ? sql::PrepareOnce(db_, &upsert_blob_replica_, catalog_sql::kUpsertBlobReplica)
+           : sql::PrepareOnce(db_, &upsert_tag_replica_, catalog_sql::kUpsertTagReplica));
+  stmt->Bind(1, site_id);
   if (blob) {
-    stmt.Bind(2, ref.blob);
+    stmt->Bind(2, ref.blob);
   } else {
-    stmt.Bind(2, ref.tag_file_id);
+    stmt->Bind(2, ref.tag_file_id);
   }
-  stmt.Bind(3, ReplicaStateName(state))
+  stmt->Bind(3, ReplicaStateName(state))
       .Bind(4, last_verified_micros)
       .Bind(5, next_due_micros)
       .Bind(6, detail);
-  Status s = stmt.Run();
+  Status s = stmt->Run();
+  stmt->Reset();
   if (!s.ok() && s.code() == Code::kInvalidArgument) {
     return Status::NotFound(
         "replica of unknown " +
@@ -117,9 +130,18 @@ Status Catalog::SetReplicaStates(const std::vector<ReplicaRecord>& records) {
   if (records.empty()) return Status::OK();
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::Begin(db_));
+  // A batch names a site or two: each looked up once.
+  std::vector<std::pair<std::string, int64_t>> site_ids;
   for (const ReplicaRecord& r : records) {
-    CAIRN_RETURN_IF_ERROR(SetReplicaState(r.ref, r.site, r.state, r.last_verified_micros,
-                                          r.next_due_micros, r.detail));
+    auto known = std::find_if(site_ids.begin(), site_ids.end(),
+                              [&](const auto& s) { return s.first == r.site; });
+    if (known == site_ids.end()) {
+      CAIRN_ASSIGN_OR_RETURN(int64_t id, SiteId(r.site));
+      known = site_ids.emplace(site_ids.end(), r.site, id);
+    }
+    CAIRN_RETURN_IF_ERROR(SetReplicaStateLocked(r.ref, known->second, r.site, r.state,
+                                                r.last_verified_micros, r.next_due_micros,
+                                                r.detail));
   }
   return txn.Commit();
 }
