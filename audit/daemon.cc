@@ -205,9 +205,7 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   // of by the next `cairn list`. Best effort, like the memo itself.
   if (!Cancelled(options) && (round.replication.jobs_done > 0 || round.repairs.jobs_done > 0 ||
                               !round.schedules.empty())) {
-    Result<std::vector<repo::ObjectListing>> listed =
-        repo::ListObjectsWithCopies(repo.catalog(), "");
-    (void)listed;
+    (void)repo::KeepListedCopiesOfObjects(repo.catalog(), "");
   }
   round.cancelled = Cancelled(options);
   // Events of this round to every reachable site; a site that is down catches up later.

@@ -95,6 +95,10 @@ Status KeepListedCopies(Catalog& catalog, const std::string& partner, int64_t ve
   return catalog.MinCountedCopies(version_id, rule.site_ids, rule.distinct_regions).status();
 }
 
+Status KeepListedCopiesOfObjects(Catalog& catalog, const std::string& partner) {
+  return ListObjectsWithCopies(catalog, partner).status();
+}
+
 Status ForEachFileCopies(Catalog& catalog, int64_t version_id,
                          const std::function<Status(const FileCopies&)>& fn) {
   return catalog.ForEachFileCopies(version_id, fn);

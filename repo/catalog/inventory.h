@@ -58,9 +58,15 @@ Result<std::vector<ObjectListing>> ListObjectsWithCopies(Catalog& catalog,
 // copies that count toward the partner's policy) and keeps it in the catalog's
 // memo (migration 9), so that the next listing reads one row instead of making
 // a pass over the version's files (47 s for the first list of 100 versions of
-// 100,000 files each, 0.03 s from the memo). Called when a deposit or a
-// replication run ends; the memo is dropped again by any later change of a copy.
+// 100,000 files each, 0.03 s from the memo). Called when a deposit ends; the
+// memo is dropped again by any later change of a copy.
 Status KeepListedCopies(Catalog& catalog, const std::string& partner, int64_t version_id);
+
+// The same for the latest version of every object of `partner` (every partner
+// when empty), as `cairn list` would: computed where no count is kept, read
+// where one is. Called when a replication run or a daemon round that changed
+// copies ends.
+Status KeepListedCopiesOfObjects(Catalog& catalog, const std::string& partner);
 
 // Calls `fn` for each payload file of the version (VersionInfo::id), by path,
 // with the state of its blob on each site. One indexed query, streamed.

@@ -85,10 +85,7 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
   // New copies dropped the listing memo of their versions (catalog migration 9):
   // computed again here, so that the next `cairn list` does not make a pass over
   // every replicated version's files. Best effort, like the memo itself.
-  if (out.total.jobs_done > 0) {
-    Result<std::vector<ObjectListing>> listed = ListObjectsWithCopies(catalog, req.partner);
-    (void)listed;
-  }
+  if (out.total.jobs_done > 0) (void)KeepListedCopiesOfObjects(catalog, req.partner);
   CAIRN_ASSIGN_OR_RETURN(out.left, catalog.CountJobs(jobs));
   CAIRN_ASSIGN_OR_RETURN(out.retrying, RetryingSites(catalog, jobs));
   return out;
