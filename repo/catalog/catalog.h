@@ -410,8 +410,9 @@ class Catalog {
   // none holds a read transaction open.
   std::optional<sql::Stmt> blob_on_site_;  // BlobOnSite
   std::optional<sql::Stmt> find_file_;     // FindFile
-  // And the upserts of SetReplicaState(s), once per copy a replication or an
-  // audit records: compiling them each time was 31% of a replication's CPU.
+  // And the upserts of SetReplicaState(s), once per copy a replication, a
+  // restore or a catalog rebuild records: compiling them each time was 31% of
+  // a replication's CPU.
   std::optional<sql::Stmt> upsert_blob_replica_;
   std::optional<sql::Stmt> upsert_tag_replica_;
 };
