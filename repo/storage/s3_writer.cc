@@ -139,9 +139,12 @@ Status S3Writer::StartDirectUpload() {
 Status S3Writer::WaitParts(size_t keep) {
   Status first;
   while (in_flight_.size() > keep) {
+    // The answer first: until then the request points into the part's body.
+    Result<std::string> etag = in_flight_.front().etag.get();
     PartInFlight part = std::move(in_flight_.front());
     in_flight_.pop_front();
-    Result<std::string> etag = part.etag.get();
+    part.body.clear();
+    spare_.push_back(std::move(part.body));  // the next part's buffer
     if (!etag.ok()) {
       if (first.ok()) first = etag.status();
       continue;
@@ -168,9 +171,19 @@ Status S3Writer::FlushPart() {
   size_t number = ++parts_sent_;
   std::string body = std::move(buffer_);
   buffer_ = std::string();
-  if (exists_) return Status::OK();  // the key exists: hash only, send nothing
+  if (exists_) {  // the key exists: hash only, send nothing
+    body.clear();
+    buffer_ = std::move(body);
+    return Status::OK();
+  }
   Status waited = WaitParts(kPartsInFlight - 1);
   if (!waited.ok()) return Fail(waited);
+  // A part's buffer is used again once it is sent: a fresh part_size
+  // allocation per part cost a page fault per 4 KiB sent.
+  if (!spare_.empty()) {
+    buffer_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
   S3Request request;
   request.method = "PUT";
   request.retry = true;  // the part's bytes are here: only the writer can resend them
@@ -184,16 +197,19 @@ Status S3Writer::FlushPart() {
   S3Http* http = &backend_->http();
   std::string what = "PUT s3://" + backend_->config().bucket + "/" + request.object +
                      (direct_ ? " (part " + std::to_string(number) + ")" : "");
-  // The task owns its body; the request's view points into it.
-  in_flight_.push_back(PartInFlight{
-      number, std::async(std::launch::async,
-                         [http, request = std::move(request), body = std::move(body),
+  // The part in flight owns its body (a deque keeps its elements in place); the
+  // request's view points into it until WaitParts has the answer.
+  PartInFlight& part = in_flight_.emplace_back();
+  part.number = number;
+  part.body = std::move(body);
+  request.body = part.body;
+  part.etag = std::async(std::launch::async,
+                         [http, request = std::move(request),
                           what = std::move(what)]() mutable -> Result<std::string> {
-                           request.body = body;
                            CAIRN_ASSIGN_OR_RETURN(S3Response response, http->Send(request));
                            if (response.status != 200) return S3Http::ErrorFor(response, what);
                            return response.etag;
-                         })});
+                         });
   return Status::OK();
 }
 
@@ -256,6 +272,7 @@ Status S3Writer::Commit(std::string_view key) {
   }
   committed_ = true;
   buffer_ = std::string();
+  spare_ = {};
   return Status::OK();
 }
 
@@ -418,6 +435,7 @@ void S3Writer::Abort() {
   }
   DeleteTempParts();
   buffer_ = std::string();
+  spare_ = {};
   failed_ = true;
 }
 

@@ -60,6 +60,7 @@ class S3Writer : public BlobWriter {
 
   struct PartInFlight {
     size_t number = 0;  // 1-based
+    std::string body;   // the part's bytes, which its request points into
     std::future<Result<std::string>> etag;
   };
 
@@ -69,6 +70,7 @@ class S3Writer : public BlobWriter {
   uint64_t total_ = 0;
   size_t parts_sent_ = 0;                // parts handed to FlushPart so far
   std::deque<PartInFlight> in_flight_;   // oldest first
+  std::vector<std::string> spare_;       // buffers of parts sent, for the next parts
   std::vector<std::string> etags_;       // direct mode: ETag of part i+1
   std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256 only
   std::string temp_id_;                  // random name of this writer's temp parts
