@@ -66,7 +66,7 @@ TEST_F(BlobIdsMigrationTest, AVersion9CatalogKeepsEveryFileAndCopy) {
   auto opened = Catalog::Open(path());
   ASSERT_OK(opened);
   catalog_ = std::move(opened).value();
-  EXPECT_EQ(*catalog_->SchemaVersion(), 10);
+  EXPECT_EQ(*catalog_->SchemaVersion(), LatestSchemaVersion());
 
   // Ids in digest order; every file keeps its path, size and content.
   EXPECT_EQ(Int("SELECT id FROM blobs WHERE sha256 = '" + da + "'"), 1);

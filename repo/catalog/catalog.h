@@ -227,6 +227,14 @@ class Catalog {
   // Walks the whole chain from seq 1: names the first event that was edited,
   // removed, inserted or moved.
   Result<ChainVerdict> VerifyEvents();
+  // Raw SHA-256 over the hash column of events first..last (32 bytes each, in
+  // seq order); "" when the catalog lacks one of them.
+  Result<std::string> EventHashesDigest(uint64_t first_seq, uint64_t last_seq);
+  // What full checks found of `site`'s event segments (repo/events/
+  // site_log_check.h), and recording more (a row of the same range replaced).
+  // NotFound for a site the catalog does not know.
+  Result<std::vector<SegmentCheckRecord>> ListSegmentChecks(const std::string& site);
+  Status KeepSegmentChecks(const std::string& site, const std::vector<SegmentCheckRecord>& checks);
 
   // --- trusted witness keys (catalog_witness_keys.cc) ---
   // Registers an Ed25519 public key (64 lower-case hex digits of the raw key)

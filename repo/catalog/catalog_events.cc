@@ -138,6 +138,65 @@ Result<std::vector<EventHead>> Catalog::ListEventHashes(uint64_t after_seq, uint
   return out;
 }
 
+Result<std::string> Catalog::EventHashesDigest(uint64_t first_seq, uint64_t last_seq) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT seq, hash FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"));
+  stmt.Bind(1, static_cast<int64_t>(first_seq)).Bind(2, static_cast<int64_t>(last_seq));
+  std::string hashes;
+  uint64_t next = first_seq;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<uint64_t>(stmt.Int(0)) != next++) return std::string();
+    hashes += stmt.Blob(1);
+  }
+  if (first_seq > last_seq || next != last_seq + 1) return std::string();
+  return Sha256Raw(hashes);
+}
+
+Result<std::vector<SegmentCheckRecord>> Catalog::ListSegmentChecks(const std::string& site) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(int64_t site_id, SiteId(site));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT first_seq, last_seq, bytes_sha256, hashes_sha256 "
+                                     "FROM segment_checks WHERE site_id = ? ORDER BY first_seq"));
+  stmt.Bind(1, site_id);
+  std::vector<SegmentCheckRecord> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({static_cast<uint64_t>(stmt.Int(0)), static_cast<uint64_t>(stmt.Int(1)),
+                   stmt.Blob(2), stmt.Blob(3)});
+  }
+  return out;
+}
+
+Status Catalog::KeepSegmentChecks(const std::string& site,
+                                  const std::vector<SegmentCheckRecord>& checks) {
+  if (checks.empty()) return Status::OK();
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(int64_t site_id, SiteId(site));
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT OR REPLACE INTO segment_checks (site_id, first_seq, last_seq, "
+                  "bytes_sha256, hashes_sha256, checked) VALUES (?, ?, ?, ?, ?, ?)"));
+  const int64_t now = clock_->NowMicros();
+  for (const SegmentCheckRecord& c : checks) {
+    stmt.Reset();
+    stmt.Bind(1, site_id)
+        .Bind(2, static_cast<int64_t>(c.first_seq))
+        .Bind(3, static_cast<int64_t>(c.last_seq))
+        .BindBlob(4, c.bytes_sha256)
+        .BindBlob(5, c.hashes_sha256)
+        .Bind(6, now);
+    CAIRN_RETURN_IF_ERROR(stmt.Run());
+  }
+  return tx.Commit();
+}
+
 Result<EventHead> Catalog::GetEventHead() {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt head,

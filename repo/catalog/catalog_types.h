@@ -247,6 +247,15 @@ struct EventHead {
   std::string hash;  // raw 32 bytes; 32 zero bytes for an empty log
 };
 
+// What a full check last found of one site's event segment (segment_checks):
+// well formed, chained and equal to the catalog's events first..last.
+struct SegmentCheckRecord {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  std::string bytes_sha256;   // raw 32 bytes: SHA-256 of the segment's bytes
+  std::string hashes_sha256;  // raw 32 bytes: Catalog::EventHashesDigest(first, last) then
+};
+
 // The outcome of walking the whole chain.
 struct ChainVerdict {
   bool ok = true;

@@ -62,8 +62,9 @@ std::string CanonicalEventBytes(const proto::Event& e) {
   return out;
 }
 
-std::string EventHash(const proto::Event& event) {
-  const std::string bytes = CanonicalEventBytes(event);
+std::string EventHash(const proto::Event& event) { return Sha256Raw(CanonicalEventBytes(event)); }
+
+std::string Sha256Raw(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   // Fetched once: EVP_sha256() looks the implementation up again on every digest.

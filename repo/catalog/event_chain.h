@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "proto/event.pb.h"
 
@@ -31,6 +32,8 @@ std::string GenesisHash();
 std::string CanonicalEventBytes(const proto::Event& event);
 // Raw 32-byte SHA-256 of CanonicalEventBytes(event).
 std::string EventHash(const proto::Event& event);
+// Raw 32-byte SHA-256 of `bytes` (empty only if OpenSSL cannot allocate).
+std::string Sha256Raw(std::string_view bytes);
 // A random (version 4) UUID: "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string NewUuid();
 // Fills `out` from OpenSSL's random generator (the OS's if OpenSSL's fails).

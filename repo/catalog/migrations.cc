@@ -59,6 +59,11 @@ constexpr Migration kMigrations[] = {
         "blob_ids",
 #include "repo/catalog/migrations/0010_blob_ids.sql.inc"
     },
+    {
+        11,
+        "segment_checks",
+#include "repo/catalog/migrations/0011_segment_checks.sql.inc"
+    },
 };
 
 }  // namespace

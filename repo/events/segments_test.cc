@@ -7,6 +7,7 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/event_chain.h"
 #include "repo/events/event_types.h"
 #include "repo/events/site_log_check.h"
 #include "repo/site/repository.h"
@@ -393,6 +394,72 @@ TEST_F(SiteLogCheckTest, ReplacingADamagedSegmentNeedsTheBytesThatWereProvenWron
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), "garbage one");
   ASSERT_OK(SiteNamed("a").ReplaceDamagedEventSegment(5, 8, "garbage one", good));
   EXPECT_EQ(*SiteNamed("a").ReadAll(key), good);
+}
+
+TEST_F(SiteLogCheckTest, AGoodSegmentIsRecordedAndAnyLaterChangeIsCheckedInFull) {
+  const std::string key = layout::EventSegmentKey(5, 8);
+  const std::string good = *SiteNamed("a").ReadAll(key);
+  ASSERT_TRUE(Check("a")->ok());
+  auto recorded = repo_->catalog().ListSegmentChecks("a");
+  ASSERT_OK(recorded);
+  ASSERT_EQ(recorded->size(), 2u);
+  EXPECT_EQ((*recorded)[1].first_seq, 5u);
+  EXPECT_EQ((*recorded)[1].last_seq, 8u);
+  EXPECT_EQ((*recorded)[1].bytes_sha256, Sha256Raw(good));
+  EXPECT_EQ((*recorded)[1].hashes_sha256, *repo_->catalog().EventHashesDigest(5, 8));
+  EXPECT_TRUE(repo_->catalog().ListSegmentChecks("b")->empty()) << "b was not checked";
+
+  // Other bytes on the site: the full check, which names the damage.
+  Overwrite("a", key, EditedSegment());
+  auto damaged = Check("a");
+  ASSERT_OK(damaged);
+  ASSERT_EQ(damaged->findings.size(), 1u);
+  EXPECT_EQ(damaged->findings[0].kind, SegmentProblem::kDamaged);
+
+  // The same bytes as recorded, but the catalog's hash of event 6 changed
+  // since: the full check again, which finds the difference.
+  Overwrite("a", key, good);
+  ASSERT_TRUE(Check("a")->ok());
+  auto stmt = CatalogTestAccess::Db(repo_->catalog())
+                  .Prepare("UPDATE events SET hash = zeroblob(32) WHERE seq = 6");
+  ASSERT_OK(stmt);
+  ASSERT_OK(stmt->Run());
+  auto different = Check("a");
+  ASSERT_OK(different);
+  ASSERT_EQ(different->findings.size(), 1u);
+  EXPECT_EQ(different->findings[0].kind, SegmentProblem::kDifferent);
+  EXPECT_NE(different->findings[0].detail.find("event 6 differs"), std::string::npos)
+      << different->findings[0].detail;
+}
+
+TEST_F(SiteLogCheckTest, ASegmentRecordedAsGoodIsNotParsedAgain) {
+  ASSERT_TRUE(Check("a")->ok());
+  // A memo claiming that unparseable bytes are the good segment 5-8 (only the
+  // catalog itself can say so): the check trusts it, so it did not parse them.
+  const std::string junk = "not a segment at all";
+  Overwrite("a", layout::EventSegmentKey(5, 8), junk);
+  ASSERT_OK(repo_->catalog().KeepSegmentChecks(
+      "a", {{5, 8, Sha256Raw(junk), *repo_->catalog().EventHashesDigest(5, 8)}}));
+  EXPECT_TRUE(Check("a")->ok());
+  // Without the memo (a rebuilt catalog has none) the same bytes are damaged.
+  auto stmt = CatalogTestAccess::Db(repo_->catalog()).Prepare("DELETE FROM segment_checks");
+  ASSERT_OK(stmt);
+  ASSERT_OK(stmt->Run());
+  auto check = Check("a");
+  ASSERT_OK(check);
+  ASSERT_EQ(check->findings.size(), 1u);
+  EXPECT_EQ(check->findings[0].kind, SegmentProblem::kDamaged);
+}
+
+TEST_F(SiteLogCheckTest, EventHashesDigestCoversExactlyTheRange) {
+  auto all = repo_->catalog().ListEventHashes(4, 4);  // events 5-8
+  ASSERT_OK(all);
+  std::string hashes;
+  for (const EventHead& e : *all) hashes += e.hash;
+  EXPECT_EQ(*repo_->catalog().EventHashesDigest(5, 8), Sha256Raw(hashes));
+  EXPECT_EQ(*repo_->catalog().EventHashesDigest(5, 9), "") << "no event 9";
+  EXPECT_EQ(*repo_->catalog().EventHashesDigest(0, 8), "") << "no event 0";
+  EXPECT_NE(*repo_->catalog().EventHashesDigest(5, 7), *repo_->catalog().EventHashesDigest(5, 8));
 }
 
 }  // namespace

@@ -179,7 +179,10 @@ nlohmann::json SiteLogCheck::ToJson() const {
   return j;
 }
 
-Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::string& site_name) {
+Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::string& site_name,
+                                       EventRangeDigests* digests) {
+  EventRangeDigests own;
+  if (digests == nullptr) digests = &own;
   SiteLogCheck check;
   check.site = site_name;
   Result<std::vector<SegmentKey>> listed = ListEventSegments(site);
@@ -191,6 +194,15 @@ Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::
   CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
   check.catalog_head = head.seq;
   check.segments = listed->size();
+  // What earlier full checks found of this site's segments (a memo): a
+  // segment whose bytes and catalog events give the digests recorded then has
+  // nothing new to show, and is not parsed again.
+  std::map<std::pair<uint64_t, uint64_t>, SegmentCheckRecord> known;
+  if (Result<std::vector<SegmentCheckRecord>> rows = catalog.ListSegmentChecks(site_name);
+      rows.ok()) {
+    for (SegmentCheckRecord& r : *rows) known[{r.first_seq, r.last_seq}] = std::move(r);
+  }
+  std::vector<SegmentCheckRecord> passed;  // found good by a full check now
   uint64_t covered = 0;
   for (const SegmentKey& s : *listed) {
     const uint64_t first = s.ref.first_seq, last = s.ref.last_seq;
@@ -207,6 +219,17 @@ Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::
       check.error = s.key + " not read: " + bytes.status().ToString();
       return check;
     }
+    const std::string bytes_sha256 = Sha256Raw(*bytes);
+    if (auto it = known.find({first, last});
+        it != known.end() && last <= head.seq && it->second.bytes_sha256 == bytes_sha256) {
+      auto [digest, fresh] = digests->try_emplace({first, last});
+      if (fresh) {
+        CAIRN_ASSIGN_OR_RETURN(digest->second, catalog.EventHashesDigest(first, last));
+      }
+      if (!digest->second.empty() && digest->second == it->second.hashes_sha256) {
+        continue;  // as found before
+      }
+    }
     SegmentParse parsed = ParseSegmentBytes(*bytes, first, last);
     if (!parsed.damage.empty()) {
       check.findings.push_back(
@@ -218,6 +241,12 @@ Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::
     if (!differs.empty()) {
       check.findings.push_back(
           MakeSegmentFinding(SegmentProblem::kDifferent, site_name, first, last, differs));
+    } else if (last <= head.seq) {
+      // Every event agrees with the catalog's: its hashes are the catalog's.
+      std::string hashes;
+      hashes.reserve(parsed.events.size() * kEventHashSize);
+      for (const proto::Event& e : parsed.events) hashes += e.hash();
+      passed.push_back({first, last, bytes_sha256, Sha256Raw(hashes)});
     }
     if (last > head.seq) {
       const uint64_t from = std::max(first, head.seq + 1);
@@ -228,6 +257,8 @@ Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::
               ": truncated, or rebuilt from an older site?)"));
     }
   }
+  // Only a memo: not keeping it costs the next check its time, nothing else.
+  (void)catalog.KeepSegmentChecks(site_name, passed);
   check.held = covered;
   check.checked = true;
   return check;
@@ -298,6 +329,7 @@ Result<std::vector<SiteLogCheck>> CheckEventLogCopies(Repository& repo,
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> records, repo.catalog().ListSites());
   std::vector<std::pair<std::string, Site*>> open;
   std::vector<SiteLogCheck> out;
+  EventRangeDigests digests;  // the sites hold the same ranges: read each once
   for (const SiteRecord& r : records) {
     Result<Site*> site = repo.OpenSite(r.name);
     if (site.ok()) {
@@ -311,7 +343,8 @@ Result<std::vector<SiteLogCheck>> CheckEventLogCopies(Repository& repo,
   }
   for (const auto& [name, site] : open) {
     if (!only_site.empty() && name != only_site) continue;
-    CAIRN_ASSIGN_OR_RETURN(SiteLogCheck check, CheckSiteEventLog(repo.catalog(), *site, name));
+    CAIRN_ASSIGN_OR_RETURN(SiteLogCheck check,
+                           CheckSiteEventLog(repo.catalog(), *site, name, &digests));
     if (repair && check.checked) {
       CAIRN_RETURN_IF_ERROR(RepairSiteEventLog(repo.catalog(), *site, check, open));
     }

@@ -20,6 +20,7 @@
 #define CAIRN_REPO_EVENTS_SITE_LOG_CHECK_H_
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -66,11 +67,25 @@ struct SiteLogCheck {
   nlohmann::json ToJson() const;
 };
 
+// Catalog::EventHashesDigest of event ranges (first, last), read once for
+// the checks of several sites, which hold the same segments.
+using EventRangeDigests = std::map<std::pair<uint64_t, uint64_t>, std::string>;
+
 // Checks `site`'s segments against `catalog` as described above. Lists the
 // site before reading the catalog's head, so a concurrent flush never looks
 // like "ahead". A site that cannot be listed or read is returned with
 // checked == false; an error Status only when the catalog cannot be read.
-Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::string& site_name);
+//
+// A segment a full check found good is recorded in the catalog (the SHA-256
+// of its bytes and of the catalog's event hashes it matched, table
+// segment_checks); a later check whose two digests are the same skips the
+// parse and the event-by-event comparison, which is what a sweep's check of
+// the log cost as it grew (each sweep adds an event per copy it checks).
+// Different bytes, or any change to the catalog's hashes of the range, get
+// the full check again. `digests` (optional) shares the catalog's range
+// digests between the sites of one sweep.
+Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::string& site_name,
+                                       EventRangeDigests* digests = nullptr);
 
 // Rewrites `check`'s missing and damaged segments (never the different or
 // ahead ones) through Site: from the catalog when its chain is intact up to
