@@ -47,6 +47,10 @@ sig="aws:amz:$AWS_REGION:s3"
 user="$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
 
 now() { date +%s.%N; }
+# Before each timed download: what earlier steps wrote reaches the disk first, so every tool
+# writes its download into the same page-cache state (with gigabytes just written and not yet
+# synced, the kernel's copy into the page cache ran several times slower, for curl and dd too).
+settle() { sync; sleep 1; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.1f", (t > 0 ? b / t / 1e6 : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # s3 METHOD PATH [curl args...]: one signed request, fails on HTTP errors.
@@ -76,13 +80,15 @@ while read -r name; do
   s3 PUT "curl-baseline/$name" -T "$src/$name" -o /dev/null
 done <<<"$names"
 t1=$(now)
+curl_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 mkdir -p "$work/curl-down"
 ((small_files > 0)) && mkdir -p "$work/curl-down/small"
+settle
+t1=$(now)
 while read -r name; do
   s3 GET "curl-baseline/$name" -o "$work/curl-down/$name"
 done <<<"$names"
 t2=$(now)
-curl_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 curl_down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
 cmp "$src/large.bin" "$work/curl-down/large.bin"
 rm -rf "$work/curl-down"
@@ -102,9 +108,11 @@ if command -v rclone >/dev/null; then
   t0=$(now)
   (unset AWS_CA_BUNDLE; rclone -q copy --transfers 4 "$src" gw:rclone-baseline)
   t1=$(now)
+  rclone_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  settle
+  t1=$(now)
   (unset AWS_CA_BUNDLE; rclone -q copy --transfers 4 gw:rclone-baseline "$work/rclone-down")
   t2=$(now)
-  rclone_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   rclone_down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
   diff -r "$src" "$work/rclone-down" >/dev/null
   rm -rf "$work/rclone-down"
@@ -116,9 +124,11 @@ if command -v aws >/dev/null; then
   t0=$(now)
   awsc cp --recursive "$src" s3://aws-baseline/
   t1=$(now)
+  aws_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  settle
+  t1=$(now)
   awsc cp --recursive s3://aws-baseline/ "$work/aws-down"
   t2=$(now)
-  aws_up=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   aws_down=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
   diff -r "$src" "$work/aws-down" >/dev/null
   rm -rf "$work/aws-down"
@@ -149,6 +159,7 @@ make_repo() {  # REPO BUCKET: one S3 site, the only copy
 }
 make_repo "$work/repo1" cairn-bench-folder
 folder_up=$(run_cairn "$work/repo1" "$work/dep1.time" deposit acme "$src" --id folder)
+settle
 folder_down=$(run_cairn "$work/repo1" "$work/res1.time" restore acme/folder "$work/out1" --site s3)
 diff -r "$src" "$work/out1/data" >/dev/null
 rm -rf "$work/out1"
@@ -161,6 +172,7 @@ mv "$src" "$bag/data"
 printf 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n' >"$bag/bagit.txt"
 make_repo "$work/repo2" cairn-bench-bag
 bag_up=$(run_cairn "$work/repo2" "$work/dep2.time" deposit acme "$bag" --id bag)
+settle
 bag_down=$(run_cairn "$work/repo2" "$work/res2.time" restore acme/bag "$work/out2" --site s3)
 diff -r "$bag/data" "$work/out2/data" >/dev/null
 

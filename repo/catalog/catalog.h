@@ -231,8 +231,9 @@ class Catalog {
   // seq order); "" when the catalog lacks one of them.
   Result<std::string> EventHashesDigest(uint64_t first_seq, uint64_t last_seq);
   // What full checks found of `site`'s event segments (repo/events/
-  // site_log_check.h), and recording more (a row of the same range replaced).
-  // NotFound for a site the catalog does not know.
+  // site_log_check.h), and recording more (a row of the same range replaced;
+  // never waits for another writer: an error then, nothing kept). NotFound for a
+  // site the catalog does not know.
   Result<std::vector<SegmentCheckRecord>> ListSegmentChecks(const std::string& site);
   Status KeepSegmentChecks(const std::string& site, const std::vector<SegmentCheckRecord>& checks);
 
