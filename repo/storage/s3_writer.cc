@@ -169,13 +169,12 @@ Status S3Writer::FlushPart() {
   }
   if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
   size_t number = ++parts_sent_;
-  std::string body = std::move(buffer_);
-  buffer_ = std::string();
   if (exists_) {  // the key exists: hash only, send nothing
-    body.clear();
-    buffer_ = std::move(body);
+    buffer_.clear();
     return Status::OK();
   }
+  std::string body = std::move(buffer_);
+  buffer_ = std::string();
   Status waited = WaitParts(kPartsInFlight - 1);
   if (!waited.ok()) return Fail(waited);
   // A part's buffer is used again once it is sent: a fresh part_size
