@@ -178,31 +178,27 @@ Status Catalog::KeepSegmentChecks(const std::string& site,
   if (checks.empty()) return Status::OK();
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(int64_t site_id, SiteId(site));
-  // A memo: never wait for another writer (busy timeout 0 while storing), so
-  // a check beside a running deposit is not held up to keep it.
-  CAIRN_ASSIGN_OR_RETURN(int64_t busy_ms, db_.QueryInt("PRAGMA busy_timeout"));
-  CAIRN_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout = 0"));
-  Status stored = [&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
-    CAIRN_ASSIGN_OR_RETURN(
-        sql::Stmt stmt,
-        db_.Prepare("INSERT OR REPLACE INTO segment_checks (site_id, first_seq, last_seq, "
-                    "bytes_sha256, hashes_sha256, checked) VALUES (?, ?, ?, ?, ?, ?)"));
-    const int64_t now = clock_->NowMicros();
-    for (const SegmentCheckRecord& c : checks) {
-      stmt.Reset();
-      stmt.Bind(1, site_id)
-          .Bind(2, static_cast<int64_t>(c.first_seq))
-          .Bind(3, static_cast<int64_t>(c.last_seq))
-          .BindBlob(4, c.bytes_sha256)
-          .BindBlob(5, c.hashes_sha256)
-          .Bind(6, now);
-      CAIRN_RETURN_IF_ERROR(stmt.Run());
-    }
-    return tx.Commit();
-  }();
-  (void)db_.Exec("PRAGMA busy_timeout = " + std::to_string(busy_ms));
-  return stored;
+  // A memo: never wait for another writer, so a check beside a running
+  // deposit is not held up to keep it.
+  sql::NoBusyWait no_wait(db_);
+  if (!no_wait.ok()) return Status::IOError("catalog " + db_.path() + ": busy timeout not set");
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT OR REPLACE INTO segment_checks (site_id, first_seq, last_seq, "
+                  "bytes_sha256, hashes_sha256, checked) VALUES (?, ?, ?, ?, ?, ?)"));
+  const int64_t now = clock_->NowMicros();
+  for (const SegmentCheckRecord& c : checks) {
+    stmt.Reset();
+    stmt.Bind(1, site_id)
+        .Bind(2, static_cast<int64_t>(c.first_seq))
+        .Bind(3, static_cast<int64_t>(c.last_seq))
+        .BindBlob(4, c.bytes_sha256)
+        .BindBlob(5, c.hashes_sha256)
+        .Bind(6, now);
+    CAIRN_RETURN_IF_ERROR(stmt.Run());
+  }
+  return tx.Commit();
 }
 
 Result<EventHead> Catalog::GetEventHead() {

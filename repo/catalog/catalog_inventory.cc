@@ -116,15 +116,13 @@ Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector
   // Keeping it is best effort: never wait for a writer (busy timeout 0 while
   // storing), never fail the listing (a read-only catalog, a busy one).
   if (!keep) return copies;
-  Result<int64_t> busy_ms = db_.QueryInt("PRAGMA busy_timeout");
-  if (busy_ms.ok() && db_.Exec("PRAGMA busy_timeout = 0").ok()) {
+  if (sql::NoBusyWait no_wait(db_); no_wait.ok()) {
     Result<sql::Stmt> store = db_.Prepare(
         "INSERT OR REPLACE INTO version_copies (version_id, rule, copies_ok) VALUES (?, ?, ?)");
     if (store.ok()) {
       store->Bind(1, version_id).Bind(2, rule).Bind(3, static_cast<int64_t>(copies));
       if (store->Step().ok() && db_.Exec("COMMIT").ok()) end.open = false;
     }
-    (void)db_.Exec("PRAGMA busy_timeout = " + std::to_string(*busy_ms));
   }
   return copies;
 }

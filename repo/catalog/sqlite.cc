@@ -246,4 +246,13 @@ void Transaction::Rollback() {
   db_ = nullptr;
 }
 
+NoBusyWait::NoBusyWait(Db& db) : db_(db) {
+  Result<int64_t> ms = db_.QueryInt("PRAGMA busy_timeout");
+  if (ms.ok() && db_.Exec("PRAGMA busy_timeout = 0").ok()) saved_ms_ = *ms;
+}
+
+NoBusyWait::~NoBusyWait() {
+  if (ok()) (void)db_.Exec("PRAGMA busy_timeout = " + std::to_string(saved_ms_));
+}
+
 }  // namespace cairn::repo::sql

@@ -128,6 +128,22 @@ class Transaction {
   Db* db_ = nullptr;
 };
 
+// For a best-effort write (a memo) that must never wait for another writer:
+// the connection's busy timeout is 0 while this lives, then what it was.
+// ok() is false when the timeout could not be read or set (write nothing then).
+class NoBusyWait {
+ public:
+  explicit NoBusyWait(Db& db);
+  ~NoBusyWait();
+  NoBusyWait(const NoBusyWait&) = delete;
+  NoBusyWait& operator=(const NoBusyWait&) = delete;
+  bool ok() const { return saved_ms_ >= 0; }
+
+ private:
+  Db& db_;
+  int64_t saved_ms_ = -1;
+};
+
 }  // namespace cairn::repo::sql
 
 #endif  // CAIRN_REPO_CATALOG_SQLITE_H_
