@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <memory>
 
 namespace cairn {
 
@@ -21,7 +24,10 @@ ssize_t PreadSome(int fd, std::span<std::byte> buffer, uint64_t offset) {
   }
 }
 
-int WriteFull(int fd, std::span<const std::byte> data) {
+namespace {
+
+// write(2) of all of `data`, again while interrupted.
+int WriteAllOnce(int fd, std::span<const std::byte> data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -29,6 +35,23 @@ int WriteFull(int fd, std::span<const std::byte> data) {
       return errno;
     }
     data = data.subspan(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int WriteFull(int fd, std::span<const std::byte> data) {
+  if (data.size() <= kWriteBounce) return WriteAllOnce(fd, data);
+  // This thread's bounce buffer, made on its first large write (not a
+  // thread_local array: every thread would carry and zero it at its start).
+  static thread_local std::unique_ptr<std::byte[]> bounce;
+  if (!bounce) bounce.reset(new std::byte[kWriteBounce]);
+  while (!data.empty()) {
+    const size_t piece = std::min(data.size(), kWriteBounce);
+    std::memcpy(bounce.get(), data.data(), piece);
+    if (int err = WriteAllOnce(fd, std::span<const std::byte>(bounce.get(), piece))) return err;
+    data = data.subspan(piece);
   }
   return 0;
 }
