@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/digest.h"
 #include "bagit/status.h"
@@ -50,6 +51,13 @@ struct PutOptions {
   // another key fails on every backend and stores nothing (Corruption when the
   // bytes miss expected_sha256, else InvalidArgument). Empty: key known at Commit.
   std::string key_hint;
+  // Hex SHA-256 of each piece of the content, in order, where a piece is
+  // BackendCapabilities::signed_part_size bytes (the last may be shorter),
+  // computed from the same read of the bytes as expected_sha256 (one copy of
+  // each byte hashed both ways: bagit::HashOpenFileInPieces), which must be
+  // set. A backend that claims signed_part_size signs each part it sends with
+  // its digest; see there. Ignored by other backends.
+  std::vector<std::string> part_sha256;
 };
 
 // The optional local-file fast paths of a backend (StorageBackend::Capabilities),
@@ -79,6 +87,16 @@ struct BackendCapabilities {
   // and each object commits whole (S3: one request each): commit them one by
   // one on parallel workers instead.
   bool batch_commit = false;
+  // Writers send the content in parts of this many bytes, each signed with its
+  // SHA-256, and the storage refuses a part (or a whole object sent at once)
+  // whose bytes miss the digest it was sent with (S3: x-amz-content-sha256).
+  // A caller that knows the digests (PutOptions::part_sha256; for content no
+  // larger than one part, expected_sha256) lets the writer sign with them. Where
+  // the storage has been seen to refuse a wrong digest (S3: asked once per
+  // backend), the writer then hashes nothing itself: the storage's check ties
+  // the stored bytes to the caller's digests, and so to expected_sha256; a
+  // mismatch is Corruption and stores nothing. 0: not claimed.
+  uint64_t signed_part_size = 0;
 };
 
 // What StorageBackend::RemoveEveryVersion left of a key.

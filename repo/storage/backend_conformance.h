@@ -541,6 +541,65 @@ TEST_P(BackendConformance, CapabilityDigestAppended) {
   EXPECT_EQ(Keys(), std::vector<std::string>{"digested"});
 }
 
+// The SHA-256 of each `piece`-byte piece of `bytes` (PutOptions::part_sha256).
+inline std::vector<std::string> ConformancePieceDigests(std::string_view bytes, uint64_t piece) {
+  std::vector<std::string> pieces;
+  for (size_t at = 0; at < bytes.size(); at += piece) {
+    pieces.push_back(Sha256Hex(bytes.substr(at, piece)));
+  }
+  return pieces;
+}
+
+TEST_P(BackendConformance, CapabilitySignedPartsStoreTheBytesTheyDescribeOnly) {
+  // Part digests are given from one read of the content; the bytes then sent
+  // are those, or another version of the file (changed in its middle part, or
+  // made longer or shorter). Only the first may be stored, on every backend:
+  // where signed_part_size is claimed the storage checks each part against its
+  // digest, elsewhere the digests are ignored and expected_sha256 decides.
+  const uint64_t claimed = backend_->Capabilities().signed_part_size;
+  const uint64_t piece = claimed > 0 ? claimed : (5u << 20);
+  const std::string good = KeyHintTestBytes(13).substr(0, 2 * piece + 12345);
+  std::string changed = good;
+  changed[piece + 100] ^= 1;
+  const std::string longer = good + "x";
+  const std::string shorter = good.substr(0, piece + 7);
+  const std::string single = good.substr(0, 4000);
+  std::string single_changed = single;
+  single_changed[10] ^= 1;
+  struct Case {
+    std::string_view digested, sent, key;
+  };
+  for (const Case& c :
+       {Case{good, changed, "blobs/changed"}, Case{good, longer, "blobs/longer"},
+        Case{good, shorter, "blobs/shorter"}, Case{single, single_changed, "blobs/single-changed"},
+        Case{single, shorter, "blobs/single-then-large"}}) {
+    SCOPED_TRACE(std::string(c.key));
+    PutOptions options;
+    options.if_absent = true;
+    options.expected_sha256 = Sha256Hex(c.digested);
+    options.part_sha256 = ConformancePieceDigests(c.digested, piece);
+    options.size_hint = c.digested.size();
+    options.key_hint = std::string(c.key);
+    Status status = WriteInChunks(*backend_, options, c.sent, c.key);
+    EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+    EXPECT_TRUE(backend_->Stat(c.key).status().IsNotFound());
+  }
+  for (std::string_view bytes : {std::string_view(good), std::string_view(single)}) {
+    PutOptions options;
+    options.if_absent = true;
+    options.expected_sha256 = Sha256Hex(bytes);
+    options.part_sha256 = ConformancePieceDigests(bytes, piece);
+    options.size_hint = bytes.size();
+    options.key_hint = "blobs/" + options.expected_sha256;
+    ASSERT_OK(WriteInChunks(*backend_, options, bytes, options.key_hint));
+    EXPECT_TRUE(*backend_->ReadAll(options.key_hint) == bytes);
+  }
+  ASSERT_OK(backend_->CleanupTemp(0));
+  std::vector<std::string> stored = {"blobs/" + Sha256Hex(good), "blobs/" + Sha256Hex(single)};
+  std::sort(stored.begin(), stored.end());
+  EXPECT_EQ(Keys(), stored);
+}
+
 TEST_P(BackendConformance, SinkErrorStopsRead) {
   ASSERT_OK(backend_->Put("s", "some bytes"));
   Status status = backend_->Read("s", 0, StorageBackend::kToEnd, [](std::span<const std::byte>) {

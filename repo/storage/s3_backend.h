@@ -46,6 +46,7 @@
 #define CAIRN_REPO_STORAGE_S3_BACKEND_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -77,12 +78,22 @@ class S3Backend : public StorageBackend {
   // See "Object Lock" above; OK when the site locks nothing or not this key.
   Status ExtendRetention(std::string_view key) override;
   Result<Erasure> RemoveEveryVersion(std::string_view key) override;
-  // Claims locks_objects when the URL asks for Object Lock.
+  // Claims locks_objects when the URL asks for Object Lock, and
+  // signed_part_size (the part size): writers sign parts with the caller's
+  // digests, and trust them only once ChecksPayloadDigests() says so.
   BackendCapabilities Capabilities() const override {
     BackendCapabilities c;
     c.locks_objects = !config().object_lock_mode.empty();
+    c.signed_part_size = config().part_size;
     return c;
   }
+  // Whether the gateway refuses bytes that miss the x-amz-content-sha256 they
+  // are sent with. Asked once per backend, on first use: a small PUT under
+  // "tmp/" announcing a wrong digest must be refused (XAmzContentSHA256Mismatch
+  // or BadDigest); a gateway that stores it instead has the object removed and
+  // is never trusted. No answer (gateway down): false this time, asked again
+  // next time. Thread-safe; callers wait for the one probe in progress.
+  bool ChecksPayloadDigests();
   // True if the site's URL asks for Object Lock and `key` is one it locks.
   bool LocksKey(std::string_view key) const;
 
@@ -123,6 +134,8 @@ class S3Backend : public StorageBackend {
   static constexpr uint64_t kReadRange = 8ull << 20;
 
   S3Http http_;
+  std::mutex probe_mutex_;
+  enum class Probed { kNotYet, kChecks, kDoesNotCheck } probed_ = Probed::kNotYet;
 };
 
 // Opens an S3 site from its URL (scheme table in backend.cc). Credentials come

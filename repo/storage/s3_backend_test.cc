@@ -333,6 +333,61 @@ TEST_F(S3BackendTest, MultipartWithWrongExpectedDigestIsCorruptionAndLeavesNothi
   EXPECT_TRUE(Uploads().empty());
 }
 
+TEST_F(S3BackendTest, TheGatewayIsAskedOnceWhetherItChecksDigestsAndKeepsNothing) {
+  EXPECT_TRUE(backend_->ChecksPayloadDigests()) << "this Ceph gateway refuses a wrong digest";
+  EXPECT_TRUE(backend_->ChecksPayloadDigests());
+  EXPECT_TRUE(RawNames("").empty()) << "the probe's object was refused, nothing stored";
+  EXPECT_EQ(backend_->Capabilities().signed_part_size, uint64_t{5} << 20);
+}
+
+TEST_F(S3BackendTest, SignedPartsAreCheckedByTheGatewayNotHashedAgainByTheWriter) {
+  // Where the gateway checks each part against the digest it is sent with, the
+  // writer trusts that check and hashes nothing itself: the caller's part
+  // digests (from the same read as expected_sha256) decide what is stored. To
+  // see it, the part digests here describe the bytes and expected_sha256 does
+  // not: a writer that hashed the whole would refuse them.
+  const std::string content = RandomBytes((11 << 20) + 9, 21);
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex("what the caller promised the parts add up to");
+  for (size_t at = 0; at < content.size(); at += 5 << 20) {
+    options.part_sha256.push_back(Sha256Hex(std::string_view(content).substr(at, 5 << 20)));
+  }
+  options.key_hint = "blobs/signed";
+  auto writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
+  ASSERT_OK((*writer)->Commit("blobs/signed"));
+  EXPECT_TRUE(*backend_->ReadAll("blobs/signed") == content);
+  // One part's digest off by one bit: the gateway refuses that part, nothing is stored.
+  options.key_hint = "blobs/refused";
+  options.part_sha256[1][0] = options.part_sha256[1][0] == '0' ? '1' : '0';
+  writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  Status appended = (*writer)->Append(Bytes(content));
+  Status status = appended.ok() ? (*writer)->Commit("blobs/refused") : appended;
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_NE(status.message().find("gateway refused the bytes"), std::string::npos)
+      << status.ToString();
+  (*writer)->Abort();
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/signed"});
+  EXPECT_TRUE(Uploads().empty());
+}
+
+TEST_F(S3BackendTest, ASmallObjectIsSignedWithItsExpectedDigestAndRefusedByTheGateway) {
+  // One PUT: expected_sha256 is its signature, and the gateway's refusal (not a
+  // hash by the writer) is what stops bytes that miss it.
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex("the bytes the caller hashed");
+  options.key_hint = "blobs/small";
+  Status status = backend_->Put("blobs/small", "the bytes found when sending", options);
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_NE(status.message().find("gateway refused the bytes"), std::string::npos)
+      << status.ToString();
+  options.expected_sha256 = Sha256Hex("the bytes the caller hashed");
+  ASSERT_OK(backend_->Put("blobs/small", "the bytes the caller hashed", options));
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/small"});
+}
+
 TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
   {
     auto writer = backend_->NewWriter({});

@@ -264,8 +264,9 @@ Status S3Http::ErrorFor(const S3Response& response, std::string_view what) {
   }
   if (code == "XAmzContentSHA256Mismatch" || code == "BadDigest") {
     return Status::Corruption(subject +
-                              ": the gateway refused the bytes: their digest does not "
-                              "match the one sent (damaged in transit)" +
+                              ": the gateway refused the bytes: they do not match the "
+                              "SHA-256 they were sent with (changed at the source since it "
+                              "was hashed, or damaged in transit)" +
                               detail);
   }
   if (status == 412) return Status::AlreadyExists(subject + ": already exists" + detail);

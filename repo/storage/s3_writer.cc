@@ -159,7 +159,13 @@ Status S3Writer::WaitParts(size_t keep) {
 
 Status S3Writer::FlushPart() {
   if (parts_sent_ == 0) {
-    if (!options_.expected_sha256.empty()) whole_ = std::make_unique<Sha256Stream>();
+    if (!options_.expected_sha256.empty()) {
+      // The caller's part digests, from the same read as expected_sha256, sign
+      // the parts; once the gateway is known to refuse a part that misses its
+      // digest, the writer need not hash the bytes again.
+      signed_by_caller_ = !options_.part_sha256.empty() && backend_->ChecksPayloadDigests();
+      if (!signed_by_caller_) whole_ = std::make_unique<Sha256Stream>();
+    }
     if (!options_.key_hint.empty()) {
       Status started = StartDirectUpload();
       if (!started.ok()) return Fail(started);
@@ -169,6 +175,11 @@ Status S3Writer::FlushPart() {
   }
   if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
   size_t number = ++parts_sent_;
+  if (signed_by_caller_ && number > options_.part_sha256.size()) {
+    return Fail(Status::Corruption(
+        "upload to " + backend_->Describe(options_.key_hint) + ": the bytes are longer than the " +
+        std::to_string(options_.part_sha256.size()) + " part digests given for them describe"));
+  }
   if (exists_) {  // the key exists: hash only, send nothing
     buffer_.clear();
     return Status::OK();
@@ -186,6 +197,7 @@ Status S3Writer::FlushPart() {
   S3Request request;
   request.method = "PUT";
   request.retry = true;  // the part's bytes are here: only the writer can resend them
+  if (signed_by_caller_) request.body_sha256 = options_.part_sha256[number - 1];
   if (direct_) {
     request.object = final_name_;
     request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
@@ -254,6 +266,32 @@ Status S3Backend::ExtendRetention(std::string_view key) {
   return S3Http::ErrorFor(answer, "extend the retention of " + Describe(key) + " to " + until);
 }
 
+bool S3Backend::ChecksPayloadDigests() {
+  std::lock_guard<std::mutex> lock(probe_mutex_);
+  if (probed_ != Probed::kNotYet) return probed_ == Probed::kChecks;
+  S3Request probe;
+  probe.method = "PUT";
+  probe.object = ObjectName("tmp/digest-check-" + RandomHex(8));
+  const std::string_view body = "Cairn asks whether this gateway checks x-amz-content-sha256";
+  probe.body = body;
+  probe.body_sha256 = Sha256Hex("not the bytes sent");
+  Result<S3Response> answer = http_.Send(probe);
+  if (!answer.ok()) return false;  // no answer: ask again next time
+  const std::string code = S3ErrorCode(answer->body);
+  if (answer->status == 400 && (code == "XAmzContentSHA256Mismatch" || code == "BadDigest")) {
+    probed_ = Probed::kChecks;
+  } else if (answer->status >= 200 && answer->status < 300) {
+    (void)DeleteObject(http_, probe.object);  // stored: the gateway does not check
+    probed_ = Probed::kDoesNotCheck;
+  } else if (answer->status == 403 || answer->status == 408 || answer->status == 429 ||
+             answer->status >= 500) {
+    return false;  // refused or busy for other reasons: ask again next time
+  } else {
+    probed_ = Probed::kDoesNotCheck;
+  }
+  return probed_ == Probed::kChecks;
+}
+
 Status S3Writer::Commit(std::string_view key) {
   if (committed_) return Status::InvalidArgument("s3 writer: Commit called twice");
   if (failed_) return Status::IOError("s3 writer: Commit after a failed Append");
@@ -276,10 +314,24 @@ Status S3Writer::Commit(std::string_view key) {
 }
 
 Status S3Writer::CommitSingle(std::string_view key) {
-  std::string sha256 = Sha256Hex(buffer_);
-  if (!options_.expected_sha256.empty() && sha256 != options_.expected_sha256) {
-    return Status::Corruption("PUT " + backend_->Describe(key) + ": the bytes' SHA-256 " + sha256 +
-                              " is not the expected " + options_.expected_sha256);
+  const std::string& expected = options_.expected_sha256;
+  std::string sha256;
+  if (!expected.empty() && options_.part_sha256.size() > 1) {
+    return Status::Corruption(
+        "PUT " + backend_->Describe(key) + ": the bytes are shorter than the " +
+        std::to_string(options_.part_sha256.size()) + " part digests given for them describe");
+  }
+  if (!expected.empty() && (options_.part_sha256.empty() || options_.part_sha256[0] == expected) &&
+      backend_->ChecksPayloadDigests()) {
+    // Sent as one part whose digest is the whole one: the gateway refuses the
+    // PUT if the bytes miss it (Corruption), so they need not be hashed here.
+    sha256 = expected;
+  } else {
+    sha256 = Sha256Hex(buffer_);
+    if (!expected.empty() && sha256 != expected) {
+      return Status::Corruption("PUT " + backend_->Describe(key) + ": the bytes' SHA-256 " +
+                                sha256 + " is not the expected " + expected);
+    }
   }
   CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
   if (options_.if_absent && !backend_->config().object_lock_mode.empty()) {
@@ -307,6 +359,11 @@ Status S3Writer::CommitSingle(std::string_view key) {
 }
 
 Status S3Writer::CheckWholeDigest(std::string_view key) {
+  if (signed_by_caller_ && parts_sent_ != options_.part_sha256.size()) {
+    return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes are shorter " +
+                              "than the " + std::to_string(options_.part_sha256.size()) +
+                              " part digests given for them describe");
+  }
   if (!whole_) return Status::OK();
   std::string sha256 = whole_->FinishHex();
   whole_.reset();

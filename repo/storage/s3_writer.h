@@ -50,7 +50,8 @@ class S3Writer : public BlobWriter {
   // (part i+1 has etags[i]), with If-None-Match: * when `if_none_match`.
   Status CompleteUpload(std::string_view key, const std::vector<std::string>& etags,
                         bool if_none_match);
-  // Checks the whole object's SHA-256 (multipart) against expected_sha256.
+  // Checks the whole object's SHA-256 (multipart) against expected_sha256, or
+  // that as many parts were sent as the caller gave digests for.
   Status CheckWholeDigest(std::string_view key);
   // Deletes the temp part objects (best effort).
   void DeleteTempParts();
@@ -72,7 +73,10 @@ class S3Writer : public BlobWriter {
   std::deque<PartInFlight> in_flight_;   // oldest first
   std::vector<std::string> spare_;       // buffers of parts sent, for the next parts
   std::vector<std::string> etags_;       // direct mode: ETag of part i+1
-  std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256 only
+  std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256, unless signed_by_caller_
+  // Multipart: the parts are signed with PutOptions::part_sha256 and the
+  // gateway checks them (S3Backend::ChecksPayloadDigests): no hashing here.
+  bool signed_by_caller_ = false;
   std::string temp_id_;                  // random name of this writer's temp parts
   std::vector<std::string> temp_parts_;  // object names of the parts stored so far
   bool direct_ = false;                  // parts go to the hinted key's upload
