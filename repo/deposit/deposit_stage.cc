@@ -13,6 +13,7 @@
 
 #include "bagit/fd_io.h"
 #include "bagit/mapped_read.h"
+#include "bagit/piece_digests.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -81,8 +82,20 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   }
   Staged staged;
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
-  Status read = bagit::HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher);
-  if (!read.ok()) return read;
+  // A file larger than one signed part (S3) is hashed in parts as well, from
+  // the same read: the parts are sent signed with those digests, and the site
+  // refuses any that no longer match (a file changed since).
+  const uint64_t part_size = target_.first->backend().Capabilities().signed_part_size;
+  std::vector<std::string> part_sha256;
+  if (part_size > 0 && static_cast<uint64_t>(st.st_size) > part_size) {
+    Result<std::vector<std::string>> parts =
+        bagit::HashOpenFileInPieces(fd, path, part_size, hasher);
+    if (!parts.ok()) return parts.status();
+    part_sha256 = std::move(parts).value();
+  } else {
+    Status read = bagit::HashOpenFile(fd, path, static_cast<uint64_t>(st.st_size), hasher);
+    if (!read.ok()) return read;
+  }
   staged.size = hasher.bytes();
   staged.digests = hasher.Finish();
   const std::string& sha256 = staged.digests[Algorithm::kSha256];
@@ -90,7 +103,8 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
     staged.stored_sha256 = sha256;
     return staged;
   }
-  Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter(sha256, staged.size);
+  Result<std::unique_ptr<BlobWriter>> writer =
+      target_.first->NewBlobWriter(sha256, staged.size, std::move(part_sha256));
   if (!writer.ok()) return SiteError(writer.status());
   staged.writer = std::move(writer).value();
   CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, staged.size, &staged));

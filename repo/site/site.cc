@@ -155,7 +155,8 @@ Result<bool> Site::HasBlob(std::string_view sha256_hex) {
 }
 
 Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_hex,
-                                                        std::optional<uint64_t> size) {
+                                                        std::optional<uint64_t> size,
+                                                        std::vector<std::string> part_sha256) {
   PutOptions options;
   options.if_absent = true;
   options.size_hint = size;
@@ -163,6 +164,7 @@ Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_
     CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
     options.expected_sha256 = std::string(sha256_hex);
     options.key_hint = layout::BlobKey(sha256_hex);
+    options.part_sha256 = std::move(part_sha256);
   }
   Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
   if (!writer.ok()) return writer.status().WithContext("site " + id());

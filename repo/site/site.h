@@ -84,9 +84,12 @@ class Site {
   // it at commit (the backend refuses with Corruption if they do not match)
   // and S3 may upload them straight to the blob's key; empty: the name is
   // known only at CommitBlob (the caller hashes the bytes, or reads them back
-  // with BlobWriter::DigestAppended first).
+  // with BlobWriter::DigestAppended first). `part_sha256`: the SHA-256 of
+  // each piece of the bytes the backend signs parts with
+  // (PutOptions::part_sha256: from the same read as `sha256_hex`).
   Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view sha256_hex,
-                                                    std::optional<uint64_t> size = std::nullopt);
+                                                    std::optional<uint64_t> size = std::nullopt,
+                                                    std::vector<std::string> part_sha256 = {});
 
   // What CommitBlob found under the blob's name.
   enum class BlobCommit {
