@@ -78,7 +78,7 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   struct stat st;
   if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
   if (target_.first->backend().DigestsBeforeCommit()) {
-    return CopyThenDigest(fd, path, static_cast<uint64_t>(st.st_size), st.st_mtim, algorithms);
+    return CopyThenDigest(fd, path, st, algorithms);
   }
   Staged staged;
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
@@ -107,8 +107,29 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
       target_.first->NewBlobWriter(sha256, staged.size, std::move(part_sha256));
   if (!writer.ok()) return SiteError(writer.status());
   staged.writer = std::move(writer).value();
-  CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, staged.size, &staged));
+  Status copied = CopyWholeFile(fd, path, staged.size, &staged);
+  if (!copied.ok() && !IsSiteError(copied)) return copied;  // it got shorter
+  // A file changed since it was hashed is named as the source's fault, before
+  // any site error its changed bytes caused (S3 refuses a part that misses its
+  // digest); a change that leaves size and time alone is still refused by the
+  // site, when the bytes are checked at commit.
+  Status unchanged = CheckUnchanged(fd, path, st);
+  if (!unchanged.ok()) {
+    Discard(&staged);
+    return unchanged;
+  }
+  if (!copied.ok()) return copied;
   return staged;
+}
+
+Status PayloadStager::CheckUnchanged(int fd, const std::string& path, const struct stat& before) {
+  struct stat after;
+  if (fstat(fd, &after) != 0) return Status::FromErrno(errno, "stat", path);
+  if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+      after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
+    return Status::InvalidArgument(path + " changed while it was deposited");
+  }
+  return Status::OK();
 }
 
 Status PayloadStager::CopyWholeFile(int fd, const std::string& path, uint64_t size,
@@ -125,22 +146,18 @@ Status PayloadStager::CopyWholeFile(int fd, const std::string& path, uint64_t si
 }
 
 Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::string& path,
-                                                            uint64_t size, timespec mtime,
+                                                            const struct stat& st,
                                                             AlgorithmSet algorithms) {
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
   Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter("");
   if (!writer.ok()) return SiteError(writer.status());
   Staged staged;
   staged.writer = std::move(writer).value();
   CAIRN_RETURN_IF_ERROR(CopyWholeFile(fd, path, size, &staged));
-  struct stat after;
-  if (fstat(fd, &after) != 0) {
+  Status unchanged = CheckUnchanged(fd, path, st);
+  if (!unchanged.ok()) {
     Discard(&staged);
-    return Status::FromErrno(errno, "stat", path);
-  }
-  if (static_cast<uint64_t>(after.st_size) != size || after.st_mtim.tv_sec != mtime.tv_sec ||
-      after.st_mtim.tv_nsec != mtime.tv_nsec) {
-    Discard(&staged);
-    return Status::InvalidArgument(path + " changed while it was deposited");
+    return unchanged;
   }
   // The copy is hashed, not the source: the blob holds exactly the bytes its
   // digests describe, read back from the site before any name points at them.

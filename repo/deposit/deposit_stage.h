@@ -6,6 +6,8 @@
 #ifndef CAIRN_REPO_DEPOSIT_STAGE_H_
 #define CAIRN_REPO_DEPOSIT_STAGE_H_
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <ctime>
 #include <deque>
@@ -179,9 +181,12 @@ class PayloadStager {
   // file got shorter, else the site's error (SiteError).
   Status CopyWholeFile(int fd, const std::string& path, uint64_t size, Staged* staged);
   // StageLocalFile on a site with DigestsBeforeCommit: `fd` is open on `path`,
-  // which had `size` bytes and `mtime` when opened.
-  Result<Staged> CopyThenDigest(int fd, const std::string& path, uint64_t size, timespec mtime,
+  // whose fstat when opened was `st`.
+  Result<Staged> CopyThenDigest(int fd, const std::string& path, const struct stat& st,
                                 bagit::AlgorithmSet algorithms);
+  // InvalidArgument "PATH changed while it was deposited" if the open file `fd`
+  // no longer has the size and modification time of `before`.
+  static Status CheckUnchanged(int fd, const std::string& path, const struct stat& before);
 
   // Records a committed (or found stored) file in the scratch and the counters.
   Status Record(std::string_view path, const Staged& staged, bool created, bool written,
