@@ -45,6 +45,8 @@
 #ifndef CAIRN_REPO_STORAGE_S3_BACKEND_H_
 #define CAIRN_REPO_STORAGE_S3_BACKEND_H_
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,12 +90,18 @@ class S3Backend : public StorageBackend {
     return c;
   }
   // Whether the gateway refuses bytes that miss the x-amz-content-sha256 they
-  // are sent with. Asked once per backend, on first use: a small PUT under
-  // "tmp/" announcing a wrong digest must be refused (XAmzContentSHA256Mismatch
-  // or BadDigest); a gateway that stores it instead has the object removed and
-  // is never trusted. No answer (gateway down): false this time, asked again
-  // next time. Thread-safe; callers wait for the one probe in progress.
-  bool ChecksPayloadDigests();
+  // are sent with. Asked on first use and again once the answer is
+  // kProbeLifetime old (a long-running service may outlive its gateway's
+  // configuration): a small PUT under "tmp/" announcing a wrong digest must be
+  // refused (XAmzContentSHA256Mismatch or BadDigest); a gateway that stores it
+  // instead has the object removed and is not trusted. No answer (gateway
+  // down): false this time, asked again next time. Thread-safe; callers wait
+  // for the one probe in progress. `now`: steady-clock time (tests move it).
+  bool ChecksPayloadDigests() { return ChecksPayloadDigests(std::chrono::steady_clock::now()); }
+  bool ChecksPayloadDigests(std::chrono::steady_clock::time_point now);
+  static constexpr std::chrono::minutes kProbeLifetime{60};
+  // Tests: how many probe PUTs this backend has sent.
+  int probes_sent() const { return probes_sent_.load(); }
   // True if the site's URL asks for Object Lock and `key` is one it locks.
   bool LocksKey(std::string_view key) const;
 
@@ -136,6 +144,8 @@ class S3Backend : public StorageBackend {
   S3Http http_;
   std::mutex probe_mutex_;
   enum class Probed { kNotYet, kChecks, kDoesNotCheck } probed_ = Probed::kNotYet;
+  std::chrono::steady_clock::time_point probed_at_;
+  std::atomic<int> probes_sent_{0};
 };
 
 // Opens an S3 site from its URL (scheme table in backend.cc). Credentials come

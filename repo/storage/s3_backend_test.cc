@@ -333,9 +333,13 @@ TEST_F(S3BackendTest, MultipartWithWrongExpectedDigestIsCorruptionAndLeavesNothi
   EXPECT_TRUE(Uploads().empty());
 }
 
-TEST_F(S3BackendTest, TheGatewayIsAskedOnceWhetherItChecksDigestsAndKeepsNothing) {
-  EXPECT_TRUE(backend_->ChecksPayloadDigests()) << "this Ceph gateway refuses a wrong digest";
-  EXPECT_TRUE(backend_->ChecksPayloadDigests());
+TEST_F(S3BackendTest, TheGatewayIsAskedHourlyWhetherItChecksDigestsAndKeepsNothing) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(backend_->ChecksPayloadDigests(start)) << "this Ceph gateway refuses a wrong digest";
+  EXPECT_TRUE(backend_->ChecksPayloadDigests(start + std::chrono::minutes(59)));
+  EXPECT_EQ(backend_->probes_sent(), 1) << "the answer is kept for an hour";
+  EXPECT_TRUE(backend_->ChecksPayloadDigests(start + S3Backend::kProbeLifetime));
+  EXPECT_EQ(backend_->probes_sent(), 2) << "then asked again";
   EXPECT_TRUE(RawNames("").empty()) << "the probe's object was refused, nothing stored";
   EXPECT_EQ(backend_->Capabilities().signed_part_size, uint64_t{5} << 20);
 }

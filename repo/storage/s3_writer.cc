@@ -266,9 +266,14 @@ Status S3Backend::ExtendRetention(std::string_view key) {
   return S3Http::ErrorFor(answer, "extend the retention of " + Describe(key) + " to " + until);
 }
 
-bool S3Backend::ChecksPayloadDigests() {
+bool S3Backend::ChecksPayloadDigests(std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(probe_mutex_);
-  if (probed_ != Probed::kNotYet) return probed_ == Probed::kChecks;
+  if (probed_ != Probed::kNotYet && now - probed_at_ < kProbeLifetime) {
+    return probed_ == Probed::kChecks;
+  }
+  probed_ = Probed::kNotYet;
+  probed_at_ = now;
+  ++probes_sent_;
   S3Request probe;
   probe.method = "PUT";
   probe.object = ObjectName("tmp/digest-check-" + RandomHex(8));
