@@ -120,6 +120,16 @@ SiteCheckReport CheckSite(std::string_view name, std::string_view url) {
   std::string found;
   Status layout_status = CheckLayout(backend, name, &found);
   Record(report, "layout", layout_status, found);
+  if (url.starts_with("s3://") && report.ok()) {
+    // Informational: whether uploads are checked by the gateway or by Cairn.
+    Result<std::unique_ptr<S3Backend>> s3 = OpenS3BackendTyped(url);
+    const bool checks = s3.ok() && (*s3)->ChecksPayloadDigests();
+    Record(report, "digests", Status::OK(),
+           checks ? "the gateway refuses bytes that miss their SHA-256: uploads are checked "
+                    "there and not hashed again"
+                  : "not confirmed that the gateway refuses bytes that miss their SHA-256: "
+                    "every upload is hashed and compared before it completes");
+  }
   return report;
 }
 

@@ -7,6 +7,10 @@
 //                byte-identical and removed
 //   layout       CAIRN-SITE reads, its layout version is one this build
 //                supports and it names this site
+//   digests      (S3, after the others pass; informational, always ok) whether
+//                the gateway refuses a PUT whose bytes miss their announced
+//                SHA-256 (S3Backend::ChecksPayloadDigests), so uploads are
+//                checked there, or Cairn hashes what it sends
 // A step whose prerequisite failed is "skipped". Messages come from the
 // backends, which never include secrets.
 #ifndef CAIRN_REPO_SITE_CHECK_H_
@@ -26,7 +30,7 @@ enum class CheckState { kOk, kFailed, kSkipped };
 std::string_view CheckStateName(CheckState state);
 
 struct SiteCheckStep {
-  std::string name;  // open, reachable, credentials, location, writable, layout
+  std::string name;  // open, reachable, credentials, location, writable, layout, digests
   CheckState state = CheckState::kSkipped;
   std::string detail;  // what was found; the error message when failed
 };

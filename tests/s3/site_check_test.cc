@@ -67,11 +67,14 @@ TEST_F(SiteCheckTest, CreateBucketThenEveryCheckPasses) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   std::map<std::string, std::string> expected = {
       {"open", "ok"},     {"reachable", "ok"}, {"credentials", "ok"}, {"location", "ok"},
-      {"writable", "ok"}, {"layout", "ok"},    {"events", "ok"}};
+      {"writable", "ok"}, {"layout", "ok"},    {"digests", "ok"},     {"events", "ok"}};
   EXPECT_EQ(Checks(check), expected);
   CommandResult text = Cairn({"site", "check", "s3"});
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("layout version 1"), std::string::npos) << text.out;
+  // This Ceph gateway refuses a wrong payload digest, and the check says so.
+  EXPECT_NE(text.out.find("the gateway refuses bytes that miss their SHA-256"), std::string::npos)
+      << text.out;
   // The probe object is gone: the bucket holds only the site's own objects.
   auto backend = repo::OpenS3BackendTyped(url);
   ASSERT_OK(backend);
