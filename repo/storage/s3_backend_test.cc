@@ -392,6 +392,43 @@ TEST_F(S3BackendTest, ASmallObjectIsSignedWithItsExpectedDigestAndRefusedByTheGa
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/small"});
 }
 
+TEST_F(S3BackendTest, WhereTheGatewayIsNotTrustedTheWriterHashesAndComparesItself) {
+  backend_->DistrustGatewayDigestsForTest();
+  EXPECT_FALSE(backend_->ChecksPayloadDigests());
+  // Large: the part digests and expected_sha256 describe `content`, the bytes
+  // sent differ in the middle part; the writer's own digest refuses them.
+  const std::string content = RandomBytes((11 << 20) + 9, 23);
+  std::string changed = content;
+  changed[(5 << 20) + 17] ^= 1;
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex(content);
+  for (size_t at = 0; at < content.size(); at += 5 << 20) {
+    options.part_sha256.push_back(Sha256Hex(std::string_view(content).substr(at, 5 << 20)));
+  }
+  options.key_hint = "blobs/large";
+  auto writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(changed)));
+  Status status = (*writer)->Commit("blobs/large");
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_NE(status.message().find("is not the expected"), std::string::npos) << status.ToString();
+  // Small: the same, in one PUT.
+  PutOptions small;
+  small.expected_sha256 = Sha256Hex("the bytes the caller hashed");
+  small.key_hint = "blobs/small";
+  status = backend_->Put("blobs/small", "the bytes found when sending", small);
+  EXPECT_TRUE(status.IsCorruption()) << status.ToString();
+  EXPECT_NE(status.message().find("is not the expected"), std::string::npos) << status.ToString();
+  EXPECT_TRUE(RawNames("").empty());
+  EXPECT_TRUE(Uploads().empty());
+  // The bytes described are stored.
+  writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
+  ASSERT_OK((*writer)->Commit("blobs/large"));
+  EXPECT_TRUE(*backend_->ReadAll("blobs/large") == content);
+}
+
 TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
   {
     auto writer = backend_->NewWriter({});

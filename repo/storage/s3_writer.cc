@@ -297,6 +297,12 @@ bool S3Backend::ChecksPayloadDigests(std::chrono::steady_clock::time_point now) 
   return probed_ == Probed::kChecks;
 }
 
+void S3Backend::DistrustGatewayDigestsForTest() {
+  std::lock_guard<std::mutex> lock(probe_mutex_);
+  probed_ = Probed::kDoesNotCheck;
+  probed_at_ = std::chrono::steady_clock::time_point::max() - kProbeLifetime;  // never expires
+}
+
 Status S3Writer::Commit(std::string_view key) {
   if (committed_) return Status::InvalidArgument("s3 writer: Commit called twice");
   if (failed_) return Status::IOError("s3 writer: Commit after a failed Append");
