@@ -38,6 +38,15 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return out;
 }
 
+// The SHA-256 of each 5 MiB part of `content` (the part size of these tests).
+std::vector<std::string> PartDigests(std::string_view content) {
+  std::vector<std::string> parts;
+  for (size_t at = 0; at < content.size(); at += 5 << 20) {
+    parts.push_back(Sha256Hex(content.substr(at, 5 << 20)));
+  }
+  return parts;
+}
+
 class S3BackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -353,9 +362,7 @@ TEST_F(S3BackendTest, SignedPartsAreCheckedByTheGatewayNotHashedAgainByTheWriter
   const std::string content = RandomBytes((11 << 20) + 9, 21);
   PutOptions options;
   options.expected_sha256 = Sha256Hex("what the caller promised the parts add up to");
-  for (size_t at = 0; at < content.size(); at += 5 << 20) {
-    options.part_sha256.push_back(Sha256Hex(std::string_view(content).substr(at, 5 << 20)));
-  }
+  options.part_sha256 = PartDigests(content);
   options.key_hint = "blobs/signed";
   auto writer = backend_->NewWriter(options);
   ASSERT_OK(writer);
@@ -402,9 +409,7 @@ TEST_F(S3BackendTest, WhereTheGatewayIsNotTrustedTheWriterHashesAndComparesItsel
   changed[(5 << 20) + 17] ^= 1;
   PutOptions options;
   options.expected_sha256 = Sha256Hex(content);
-  for (size_t at = 0; at < content.size(); at += 5 << 20) {
-    options.part_sha256.push_back(Sha256Hex(std::string_view(content).substr(at, 5 << 20)));
-  }
+  options.part_sha256 = PartDigests(content);
   options.key_hint = "blobs/large";
   auto writer = backend_->NewWriter(options);
   ASSERT_OK(writer);
