@@ -92,8 +92,8 @@ struct BackendCapabilities {
   // whose bytes miss the digest it was sent with (S3: x-amz-content-sha256).
   // A caller that knows the digests (PutOptions::part_sha256; for content no
   // larger than one part, expected_sha256) lets the writer sign with them. Where
-  // the storage has been seen to refuse a wrong digest (S3: asked once per
-  // backend), the writer then hashes nothing itself: the storage's check ties
+  // the storage has been seen to refuse a wrong digest (S3: asked on first
+  // use, and again hourly), the writer then hashes nothing itself: the storage's check ties
   // the stored bytes to the caller's digests, and so to expected_sha256; a
   // mismatch is Corruption and stores nothing. 0: not claimed.
   uint64_t signed_part_size = 0;

@@ -9,7 +9,11 @@
 //  - with PutOptions::key_hint, the parts go straight into a multipart upload
 //    on that key (after a HEAD when if_absent: an existing key means nothing is
 //    sent and Commit answers AlreadyExists); Commit checks the whole digest,
-//    HEADs the key again and completes with If-None-Match: *. This RGW ignores
+//    HEADs the key again and completes with If-None-Match: *. With
+//    PutOptions::part_sha256 each part is signed with the caller's digest and,
+//    where ChecksPayloadDigests(), the gateway's check of it replaces the
+//    whole-digest check (no hashing in the writer); a small object's PUT is
+//    signed with expected_sha256 the same way. This RGW ignores
 //    If-None-Match on completion, so two writers racing on the same large key
 //    may both complete: harmless for content-addressed blobs (same bytes).
 //  - without it, each part is a temp object "tmp/<writer-id>.<n>"; Commit
