@@ -11,7 +11,8 @@
 #
 # The data: SMALL_FILES files of SMALL_MIB MiB and one LARGE_MIB MiB file of
 # random bytes. Cairn deposits them twice: as a plain folder (each file hashed
-# first, then sent straight to its blob key) and as a bag with
+# first, for its name and its parts' digests in one read, then sent straight to
+# its blob key, each part signed with its digest) and as a bag with
 # manifest-sha256.txt (digests known first: parts go straight to the blob key).
 # When rclone (Debian package rclone) or aws (awscli) is installed, issue 19's
 # baselines run too: `rclone copy --transfers 4` and `aws s3 cp --recursive`
