@@ -42,9 +42,11 @@ run_mode() {
       targets=(cairn_bagit_tests cairn_repo_tests cairn_audit_tests)
       # The parallel parts: hashing workers (validator, creator, deposit), replication
       # (copies to several sites at once), the auditor (sites and files in parallel), the
-      # committers of a serialized bag's members, batch durability barriers.
+      # committers of a serialized bag's members, batch durability barriers, the piece
+      # hashing thread of a large file's first read (HashOpenFileInPieces) and its stager.
       filter='*Validat*:*Creat*:*Deposit*:*Restore*:*Replicat*:*Resync*:*Rebuild*:*Audit*:*Daemon*'
       filter="$filter:*Catalog*:*S3Backend*:*Parallel*:*Thread*:*Concurren*:*Archive*:*BatchCommit*"
+      filter="$filter:*InPieces*:*PayloadStager*"
       filter="$filter:$s3_filter"
       export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
       ;;
