@@ -487,6 +487,38 @@ TEST_F(S3BackendTest, ObjectLockRetainsBlobs) {
   EXPECT_NE(locked->http().Send(retention)->status, 200) << "only blobs/ and bags/ are locked";
 }
 
+TEST_F(S3BackendTest, OnAnObjectLockBucketSignedUploadsAreCheckedByTheGatewayToo) {
+  bucket_ = cairn::testing::FreshBucketName();
+  auto locked = Open("object-lock=GOVERNANCE&retain=1d&part-size=5MiB");
+  ASSERT_OK(locked->CreateBucket(/*object_lock=*/true));
+  EXPECT_TRUE(locked->ChecksPayloadDigests()) << "the probe works on a locked bucket";
+  const std::string content = RandomBytes((10 << 20) + 3, 29);
+  PutOptions options;
+  options.if_absent = true;
+  options.expected_sha256 = Sha256Hex(content);
+  options.part_sha256 = PartDigests(content);
+  options.key_hint = "blobs/" + options.expected_sha256;
+  std::string changed = content;
+  changed[7] ^= 1;
+  auto writer = locked->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(changed)));
+  Status refused = (*writer)->Commit(options.key_hint);
+  EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
+  writer = locked->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
+  ASSERT_OK((*writer)->Commit(options.key_hint));
+  EXPECT_TRUE(*locked->ReadAll(options.key_hint) == content);
+  PutOptions small;
+  small.if_absent = true;
+  small.expected_sha256 = Sha256Hex("a small locked blob");
+  small.key_hint = "blobs/" + small.expected_sha256;
+  EXPECT_TRUE(locked->Put(small.key_hint, "other bytes", small).IsCorruption());
+  ASSERT_OK(locked->Put(small.key_hint, "a small locked blob", small));
+  EXPECT_EQ(*locked->ReadAll(small.key_hint), "a small locked blob");
+}
+
 // Version records and tag files are locked like blobs; a blob reused by a
 // later version gets that version's retain-until date (never an earlier one).
 TEST_F(S3BackendTest, ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger) {
