@@ -39,10 +39,13 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
   if (write) {
     // A manifest's digest is checked by the backend at commit, and S3 sends
-    // the parts straight to the blob's key.
+    // the parts straight to the blob's key. The hasher below sees every byte
+    // the writer gets, from the same chunk (the sources' memory is private),
+    // and Commit names the blob by that hasher's digest: the writer need not
+    // hash them again.
     bool known = from_manifest && layout::IsSha256Hex(expected_sha256);
-    Result<std::unique_ptr<BlobWriter>> writer =
-        target_.first->NewBlobWriter(known ? expected_sha256 : "");
+    Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter(
+        known ? expected_sha256 : "", std::nullopt, {}, /*caller_hashes=*/true);
     if (!writer.ok()) return SiteError(writer.status());
     staged.writer = std::move(writer).value();
   } else {

@@ -128,5 +128,35 @@ TEST_F(PayloadStagerS3Test, AChangeThatKeepsSizeAndTimeIsRefusedByTheGatewayAtCo
   EXPECT_TRUE(*back == cairn::testing::ReadFile(file_)) << "the blob holds the file as it is now";
 }
 
+TEST_F(PayloadStagerS3Test, AMemberThatMissesItsManifestDigestIsStoredUnderNoName) {
+  // A member of a serialized bag is streamed once: hashed by the stager and
+  // sent by the writer from the same chunks, the writer trusting the stager's
+  // hash. Bytes that miss the manifest's digest never become a blob, neither
+  // under the manifest's name nor under their own.
+  std::mt19937_64 rng(7);
+  std::string member((7 << 20) + 5, '\0');
+  for (char& c : member) c = static_cast<char>(rng() >> 56);
+  const std::string promised(64, 'a');  // the manifest's digest, which the bytes miss
+  target_.blob_stored = [](const std::string&) { return false; };
+  Result<PayloadStager::Staged> wrong = stager_->Stage(
+      bagit::MemorySource(&member), bagit::Only(bagit::Algorithm::kSha256), promised, true);
+  ASSERT_OK(wrong);
+  EXPECT_NE(wrong->digests[bagit::Algorithm::kSha256], promised);
+  Status committed = stager_->Commit("data/member.bin", &*wrong);
+  EXPECT_FALSE(committed.ok());
+  EXPECT_EQ(Blobs(), 0u) << committed.ToString();
+  // Its true digest as the promise: stored, byte for byte.
+  const std::string sha256 =
+      bagit::HashBytes(member, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  Result<PayloadStager::Staged> staged = stager_->Stage(
+      bagit::MemorySource(&member), bagit::Only(bagit::Algorithm::kSha256), sha256, true);
+  ASSERT_OK(staged);
+  ASSERT_OK(stager_->Commit("data/member.bin", &*staged));
+  EXPECT_EQ(Blobs(), 1u);
+  auto back = backend_->ReadAll(layout::BlobKey(sha256));
+  ASSERT_OK(back);
+  EXPECT_TRUE(*back == member);
+}
+
 }  // namespace
 }  // namespace cairn::repo::deposit_internal

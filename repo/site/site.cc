@@ -156,7 +156,8 @@ Result<bool> Site::HasBlob(std::string_view sha256_hex) {
 
 Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_hex,
                                                         std::optional<uint64_t> size,
-                                                        std::vector<std::string> part_sha256) {
+                                                        std::vector<std::string> part_sha256,
+                                                        bool caller_hashes) {
   PutOptions options;
   options.if_absent = true;
   options.size_hint = size;
@@ -165,6 +166,7 @@ Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_
     options.expected_sha256 = std::string(sha256_hex);
     options.key_hint = layout::BlobKey(sha256_hex);
     options.part_sha256 = std::move(part_sha256);
+    options.caller_hashes_appended = caller_hashes;
   }
   Result<std::unique_ptr<BlobWriter>> writer = backend_->NewWriter(options);
   if (!writer.ok()) return writer.status().WithContext("site " + id());

@@ -87,9 +87,12 @@ class Site {
   // with BlobWriter::DigestAppended first). `part_sha256`: the SHA-256 of
   // each piece of the bytes the backend signs parts with
   // (PutOptions::part_sha256: from the same read as `sha256_hex`).
+  // `caller_hashes`: the caller hashes the very bytes it appends and commits
+  // them under the name its own digest gives (PutOptions::caller_hashes_appended).
   Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view sha256_hex,
                                                     std::optional<uint64_t> size = std::nullopt,
-                                                    std::vector<std::string> part_sha256 = {});
+                                                    std::vector<std::string> part_sha256 = {},
+                                                    bool caller_hashes = false);
 
   // What CommitBlob found under the blob's name.
   enum class BlobCommit {

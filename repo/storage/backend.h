@@ -58,6 +58,13 @@ struct PutOptions {
   // set. A backend that claims signed_part_size signs each part it sends with
   // its digest; see there. Ignored by other backends.
   std::vector<std::string> part_sha256;
+  // The caller hashes every byte it appends, from the same memory as it
+  // appends it, and commits only under the key its own SHA-256 names (with
+  // key_hint set from expected_sha256, the writer refuses any other key). The
+  // writer then need not hash the bytes to check expected_sha256 (S3 drops its
+  // whole-object digest; each part's signature is still checked by the
+  // gateway). Ignored where the check costs nothing extra (posix, memory).
+  bool caller_hashes_appended = false;
 };
 
 // The optional local-file fast paths of a backend (StorageBackend::Capabilities),

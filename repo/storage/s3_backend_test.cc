@@ -434,6 +434,29 @@ TEST_F(S3BackendTest, WhereTheGatewayIsNotTrustedTheWriterHashesAndComparesItsel
   EXPECT_TRUE(*backend_->ReadAll("blobs/large") == content);
 }
 
+TEST_F(S3BackendTest, ACallerThatHashesWhatItAppendsIsNotHashedAfter) {
+  // PutOptions::caller_hashes_appended: the writer leaves the check of
+  // expected_sha256 to the caller (who commits only under its own digest's
+  // name). To see it, expected_sha256 here is not the bytes' digest: a writer
+  // that hashed the whole would refuse them; the key hint still holds.
+  const std::string content = RandomBytes((11 << 20) + 1, 31);
+  PutOptions options;
+  options.expected_sha256 = Sha256Hex("what the caller was told");
+  options.caller_hashes_appended = true;
+  options.key_hint = "blobs/streamed";
+  auto writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
+  ASSERT_OK((*writer)->Commit("blobs/streamed"));
+  EXPECT_TRUE(*backend_->ReadAll("blobs/streamed") == content);
+  writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->Append(Bytes(content)));
+  EXPECT_EQ((*writer)->Commit("blobs/elsewhere").code(), Code::kInvalidArgument);
+  EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/streamed"});
+  EXPECT_TRUE(Uploads().empty());
+}
+
 TEST_F(S3BackendTest, InterruptedUploadsAreAbortedAndCleanedUp) {
   {
     auto writer = backend_->NewWriter({});

@@ -164,7 +164,9 @@ Status S3Writer::FlushPart() {
       // the parts; once the gateway is known to refuse a part that misses its
       // digest, the writer need not hash the bytes again.
       signed_by_caller_ = !options_.part_sha256.empty() && backend_->ChecksPayloadDigests();
-      if (!signed_by_caller_) whole_ = std::make_unique<Sha256Stream>();
+      if (!signed_by_caller_ && !options_.caller_hashes_appended) {
+        whole_ = std::make_unique<Sha256Stream>();
+      }
     }
     if (!options_.key_hint.empty()) {
       Status started = StartDirectUpload();
