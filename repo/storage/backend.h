@@ -63,7 +63,7 @@ struct PutOptions {
   // key_hint set from expected_sha256, the writer refuses any other key). The
   // writer then need not hash the bytes to check expected_sha256 (S3 drops its
   // whole-object digest; each part's signature is still checked by the
-  // gateway). Ignored where the check costs nothing extra (posix, memory).
+  // gateway). Honoured by S3; the other backends may check anyway.
   bool caller_hashes_appended = false;
 };
 
