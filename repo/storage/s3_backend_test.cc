@@ -364,22 +364,15 @@ TEST_F(S3BackendTest, SignedPartsAreCheckedByTheGatewayNotHashedAgainByTheWriter
   options.expected_sha256 = Sha256Hex("what the caller promised the parts add up to");
   options.part_sha256 = PartDigests(content);
   options.key_hint = "blobs/signed";
-  auto writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(content)));
-  ASSERT_OK((*writer)->Commit("blobs/signed"));
+  ASSERT_OK(backend_->Put("blobs/signed", content, options));
   EXPECT_TRUE(*backend_->ReadAll("blobs/signed") == content);
   // One part's digest off by one bit: the gateway refuses that part, nothing is stored.
   options.key_hint = "blobs/refused";
   options.part_sha256[1][0] = options.part_sha256[1][0] == '0' ? '1' : '0';
-  writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  Status appended = (*writer)->Append(Bytes(content));
-  Status status = appended.ok() ? (*writer)->Commit("blobs/refused") : appended;
+  Status status = backend_->Put("blobs/refused", content, options);
   EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   EXPECT_NE(status.message().find("gateway refused the bytes"), std::string::npos)
       << status.ToString();
-  (*writer)->Abort();
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/signed"});
   EXPECT_TRUE(Uploads().empty());
 }
@@ -411,10 +404,7 @@ TEST_F(S3BackendTest, WhereTheGatewayIsNotTrustedTheWriterHashesAndComparesItsel
   options.expected_sha256 = Sha256Hex(content);
   options.part_sha256 = PartDigests(content);
   options.key_hint = "blobs/large";
-  auto writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(changed)));
-  Status status = (*writer)->Commit("blobs/large");
+  Status status = backend_->Put("blobs/large", changed, options);
   EXPECT_TRUE(status.IsCorruption()) << status.ToString();
   EXPECT_NE(status.message().find("is not the expected"), std::string::npos) << status.ToString();
   // Small: the same, in one PUT.
@@ -427,10 +417,7 @@ TEST_F(S3BackendTest, WhereTheGatewayIsNotTrustedTheWriterHashesAndComparesItsel
   EXPECT_TRUE(RawNames("").empty());
   EXPECT_TRUE(Uploads().empty());
   // The bytes described are stored.
-  writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(content)));
-  ASSERT_OK((*writer)->Commit("blobs/large"));
+  ASSERT_OK(backend_->Put("blobs/large", content, options));
   EXPECT_TRUE(*backend_->ReadAll("blobs/large") == content);
 }
 
@@ -444,15 +431,9 @@ TEST_F(S3BackendTest, ACallerThatHashesWhatItAppendsIsNotHashedAfter) {
   options.expected_sha256 = Sha256Hex("what the caller was told");
   options.caller_hashes_appended = true;
   options.key_hint = "blobs/streamed";
-  auto writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(content)));
-  ASSERT_OK((*writer)->Commit("blobs/streamed"));
+  ASSERT_OK(backend_->Put("blobs/streamed", content, options));
   EXPECT_TRUE(*backend_->ReadAll("blobs/streamed") == content);
-  writer = backend_->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(content)));
-  EXPECT_EQ((*writer)->Commit("blobs/elsewhere").code(), Code::kInvalidArgument);
+  EXPECT_EQ(backend_->Put("blobs/elsewhere", content, options).code(), Code::kInvalidArgument);
   EXPECT_EQ(RawNames(""), std::set<std::string>{"blobs/streamed"});
   EXPECT_TRUE(Uploads().empty());
 }
@@ -523,15 +504,9 @@ TEST_F(S3BackendTest, OnAnObjectLockBucketSignedUploadsAreCheckedByTheGatewayToo
   options.key_hint = "blobs/" + options.expected_sha256;
   std::string changed = content;
   changed[7] ^= 1;
-  auto writer = locked->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(changed)));
-  Status refused = (*writer)->Commit(options.key_hint);
+  Status refused = locked->Put(options.key_hint, changed, options);
   EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
-  writer = locked->NewWriter(options);
-  ASSERT_OK(writer);
-  ASSERT_OK((*writer)->Append(Bytes(content)));
-  ASSERT_OK((*writer)->Commit(options.key_hint));
+  ASSERT_OK(locked->Put(options.key_hint, content, options));
   EXPECT_TRUE(*locked->ReadAll(options.key_hint) == content);
   PutOptions small;
   small.if_absent = true;

@@ -178,9 +178,7 @@ Status S3Writer::FlushPart() {
   if (whole_) whole_->Update(std::as_bytes(std::span<const char>(buffer_.data(), buffer_.size())));
   size_t number = ++parts_sent_;
   if (signed_by_caller_ && number > options_.part_sha256.size()) {
-    return Fail(Status::Corruption(
-        "upload to " + backend_->Describe(options_.key_hint) + ": the bytes are longer than the " +
-        std::to_string(options_.part_sha256.size()) + " part digests given for them describe"));
+    return Fail(PartCountMismatch("upload to " + backend_->Describe(options_.key_hint), "longer"));
   }
   if (exists_) {  // the key exists: hash only, send nothing
     buffer_.clear();
@@ -330,9 +328,7 @@ Status S3Writer::CommitSingle(std::string_view key) {
   const std::string& expected = options_.expected_sha256;
   std::string sha256;
   if (!expected.empty() && options_.part_sha256.size() > 1) {
-    return Status::Corruption(
-        "PUT " + backend_->Describe(key) + ": the bytes are shorter than the " +
-        std::to_string(options_.part_sha256.size()) + " part digests given for them describe");
+    return PartCountMismatch("PUT " + backend_->Describe(key), "shorter");
   }
   if (!expected.empty() && (options_.part_sha256.empty() || options_.part_sha256[0] == expected) &&
       backend_->ChecksPayloadDigests()) {
@@ -371,11 +367,16 @@ Status S3Writer::CommitSingle(std::string_view key) {
   return S3Http::ErrorFor(response, "PUT " + backend_->Describe(key));
 }
 
+Status S3Writer::PartCountMismatch(const std::string& what,
+                                   std::string_view longer_or_shorter) const {
+  return Status::Corruption(what + ": the bytes are " + std::string(longer_or_shorter) +
+                            " than the " + std::to_string(options_.part_sha256.size()) +
+                            " part digests given for them describe");
+}
+
 Status S3Writer::CheckWholeDigest(std::string_view key) {
   if (signed_by_caller_ && parts_sent_ != options_.part_sha256.size()) {
-    return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes are shorter " +
-                              "than the " + std::to_string(options_.part_sha256.size()) +
-                              " part digests given for them describe");
+    return PartCountMismatch("upload to " + backend_->Describe(key), "shorter");
   }
   if (!whole_) return Status::OK();
   std::string sha256 = whole_->FinishHex();

@@ -53,6 +53,9 @@ class S3Writer : public BlobWriter {
   // Checks the whole object's SHA-256 (multipart) against expected_sha256, or
   // that as many parts were sent as the caller gave digests for.
   Status CheckWholeDigest(std::string_view key);
+  // Corruption "WHAT: the bytes are longer|shorter than the N part digests
+  // given for them describe" (PutOptions::part_sha256 does not fit the bytes).
+  Status PartCountMismatch(const std::string& what, std::string_view longer_or_shorter) const;
   // Deletes the temp part objects (best effort).
   void DeleteTempParts();
   // Object Lock headers for `key` (empty unless S3Backend::LocksKey).
