@@ -139,8 +139,10 @@ void RegisterBagCreate(CLI::App& app, Globals& g) {
                   "new bag: a folder that does not exist (or is empty), or an archive file name");
   cmd->add_option("--algorithm", flags->algorithms,
                   "digest algorithm, repeatable: sha512 (default), sha384, sha256, sha224, sha1, "
-                  "md5");
-  cmd->add_option("--info", flags->info, "bag-info.txt field \"Label: value\", repeatable");
+                  "md5")
+      ->allow_extra_args(false);  // one value each time: it may stand before SRC and DEST
+  cmd->add_option("--info", flags->info, "bag-info.txt field \"Label: value\", repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--format", flags->format,
                   "dir, tar, tgz or zip (default: from DEST's extension, else dir)");
   cmd->add_flag("--in-place", flags->in_place,

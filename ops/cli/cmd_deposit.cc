@@ -279,7 +279,8 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
         return id.empty() ? "--id needs a non-empty object id" : "";
       });
   cmd->add_option("--info", flags->info,
-                  "\"Label: value\" for bag-info.txt (folder sources; repeatable)");
+                  "\"Label: value\" for bag-info.txt (folder sources; repeatable)")
+      ->allow_extra_args(false);  // one value per --info, wherever it stands
   cmd->add_flag("--as-folder", flags->as_folder,
                 "SOURCE is a plain folder even if it holds a bagit.txt: bag it, bagit.txt "
                 "included as a payload file");

@@ -155,6 +155,23 @@ TEST(BagCreateCli, BadArgumentsCannotRun) {
   EXPECT_FALSE(fs::exists(tmp / "b"));
 }
 
+// A repeatable option takes one value each time it is given, so it may come before SRC and
+// DEST (`cairn bag create --algorithm sha256 src bag.tar`); it used to take SRC and DEST as
+// more algorithms.
+TEST(BagCreateCli, RepeatableOptionsBeforeThePositionalsTakeOneValueEach) {
+  TempDir tmp;
+  MakeSource(tmp / "src");
+  CommandResult r =
+      RunCairn({"bag", "create", "--algorithm", "sha256", "--info", "Source-Organization: Museum",
+                "--algorithm=md5", (tmp / "src").string(), (tmp / "bag.tar").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_regular_file(tmp / "bag.tar"));
+  CommandResult listed = RunProcess({"tar", "tf", (tmp / "bag.tar").string()});
+  EXPECT_NE(listed.out.find("manifest-sha256.txt"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("manifest-md5.txt"), std::string::npos) << listed.out;
+  EXPECT_EQ(RunCairn({"bag", "validate", (tmp / "bag.tar").string()}).exit_code, 0);
+}
+
 TEST(BagCreateCli, InPlace) {
   TempDir tmp;
   MakeSource(tmp / "src");

@@ -117,6 +117,19 @@ TEST_F(CliDepositTest, FolderThenTarAndZipOfTheSameContent) {
   EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/photos/v3/version.pb"));
 }
 
+// --info before PARTNER and SOURCE takes one value each time (it used to swallow both).
+TEST_F(CliDepositTest, InfoBeforeThePositionalsTakesOneValueEach) {
+  WriteFile(tmp_.path() / "letters/a.txt", "alpha");
+  CommandResult dep =
+      Cairn({"deposit", "--info", "Source-Organization: Example Museum", "--info",
+             "Contact-Name: A. Archivist", "acme", (tmp_.path() / "letters").string()});
+  ASSERT_EQ(dep.exit_code, 0) << dep.err << dep.out;
+  EXPECT_NE(dep.out.find("acme/letters v1"), std::string::npos) << dep.out;
+  std::string info = ReadFile(Site("a") / "bags/acme/letters/v1/bag-info.txt");
+  EXPECT_NE(info.find("Source-Organization: Example Museum\n"), std::string::npos) << info;
+  EXPECT_NE(info.find("Contact-Name: A. Archivist\n"), std::string::npos) << info;
+}
+
 TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   // A bag with a corrupt payload file.
   WriteFile(tmp_.path() / "src/x.txt", "original");
