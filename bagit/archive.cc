@@ -118,6 +118,12 @@ class LibArchiveReader final : public ArchiveReader {
   struct archive* handle() {
     return archive_;
   }
+  // Open() sets this for a file: libarchive then skips unread member bytes by lseek.
+  void set_from_file() { from_file_ = true; }
+  bool SeeksPastData() const override {
+    return from_file_ && archive_filter_count(archive_) == 1 &&
+           archive_filter_code(archive_, 0) == ARCHIVE_FILTER_NONE;
+  }
 
   Status ReadData(const ChunkSink& sink, uint64_t limit) override {
     if (failed_) return Status::Corruption("archive " + path_ + ": cannot read past damage");
@@ -146,6 +152,7 @@ class LibArchiveReader final : public ArchiveReader {
   std::byte* buffer_;
   std::string current_;  // path of the entry Next() last returned
   bool failed_ = false;
+  bool from_file_ = false;
   bool has_pending_ = false;  // a header read by ReadFirstHeader(), not yet returned
   int pending_rc_ = ARCHIVE_OK;
   struct archive_entry* pending_entry_ = nullptr;
@@ -200,6 +207,7 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(const std::string& pa
                                    ": not a readable tar, tar.gz or zip archive: " + msg);
   }
   auto reader = std::make_unique<LibArchiveReader>(path, a);
+  reader->set_from_file();
   int first = reader->ReadFirstHeader();
   if (first != ARCHIVE_OK && first != ARCHIVE_WARN && first != ARCHIVE_EOF) {
     return Status::InvalidArgument(

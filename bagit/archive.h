@@ -53,6 +53,10 @@ class ArchiveReader {
   // (InvalidArgument, naming the member) after `limit` bytes: the guard against
   // a member that inflates far beyond its declared size.
   virtual Status ReadData(const ChunkSink& sink, uint64_t limit = ~uint64_t{0}) = 0;
+  // True when a member's bytes that are not read cost no reading: an uncompressed tar or a
+  // zip opened from a file (Open), whose members are skipped by seeking. A walk of its headers
+  // alone is then cheap (the bag walker reads tag files that come after the payload ahead).
+  virtual bool SeeksPastData() const { return false; }
 };
 
 // Writes an archive as a stream. Members are added in order; Finish() completes

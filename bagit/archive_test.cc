@@ -2,10 +2,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/util/assert_ok.h"
@@ -274,6 +277,34 @@ TEST(ArchiveTest, DamagedArchivesGiveClearErrors) {
   auto missing = ArchiveReader::Open((dir / "missing.zip").string());
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.status().IsNotFound());
+}
+
+// Only a file whose unread bytes are skipped by seeking says so (the bag walker then reads
+// tag files ahead): an uncompressed tar or a zip; not a compressed tar, not a stream.
+TEST(ArchiveTest, SeeksPastDataOnlyForUncompressedFiles) {
+  TempDir tmp;
+  for (auto [name, format, seeks] : {std::tuple{"a.tar", ArchiveFormat::kTar, true},
+                                     std::tuple{"a.zip", ArchiveFormat::kZip, true},
+                                     std::tuple{"a.tgz", ArchiveFormat::kTarGz, false}}) {
+    std::string path = (tmp / name).string();
+    auto writer = ArchiveWriter::Create(path, format);
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->BeginFile("x.txt", 1));
+    ASSERT_OK((*writer)->WriteData(std::as_bytes(std::span<const char>("x", 1))));
+    ASSERT_OK((*writer)->Finish());
+    auto reader = ArchiveReader::Open(path);
+    ASSERT_OK(reader);
+    EXPECT_EQ((*reader)->SeeksPastData(), seeks) << name;
+    if (format == ArchiveFormat::kTar) {
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      ASSERT_GE(fd, 0);
+      auto stream = ArchiveReader::OpenStream(fd, "a stream");
+      ASSERT_OK(stream);
+      EXPECT_FALSE((*stream)->SeeksPastData());
+      stream->reset();
+      ::close(fd);
+    }
+  }
 }
 
 TEST(ArchiveTest, WriterWithoutFinishLeavesNothing) {

@@ -249,7 +249,14 @@ class ArchiveWalk {
   ArchiveWalk(ArchiveReader* reader, BagChecker* checker, BagSink* sink, Report* report)
       : reader_(reader), checker_(checker), sink_(sink), report_(report) {}
 
-  Status Run() {
+  Status Run(ArchiveReader* ahead) {
+    if (ahead != nullptr && ahead->SeeksPastData() && checker_->WantsHashes()) ReadTagsAhead(ahead);
+    for (TagAhead& tag : tags_ahead_) {
+      ByteSource held = MemorySource(&tag.bytes);
+      CAIRN_RETURN_IF_ERROR(Member(tag.entry, &held));
+      if (checker_->oversized_tag()) return Status::OK();
+    }
+    size_t next_ahead = 0;  // tag members the walk below skips, in order
     ArchiveEntry entry;
     for (;;) {
       Result<bool> next = reader_->Next(&entry);
@@ -257,7 +264,19 @@ class ArchiveWalk {
         report_->Error("", "archive.damaged", next.status().message());
         break;
       }
-      if (!*next) break;
+      if (!*next) {
+        if (next_ahead < tags_ahead_.size()) ArchiveChanged(tags_ahead_[next_ahead].entry.path);
+        break;
+      }
+      if (!tags_ahead_.empty() && IsTagFileMember(entry, &scratch_root_)) {
+        if (next_ahead < tags_ahead_.size() && tags_ahead_[next_ahead].entry.path == entry.path &&
+            tags_ahead_[next_ahead].entry.size == entry.size) {
+          ++next_ahead;
+          continue;
+        }
+        ArchiveChanged(entry.path);
+        break;
+      }
       Status s = Member(entry);
       if (!sink_failure_.ok()) return sink_failure_;
       if (sink_->IsSinkError(s)) return s;
@@ -283,8 +302,66 @@ class ArchiveWalk {
   }
 
  private:
-  // A non-OK Status: the member could not be read (or the sink failed).
-  Status Member(const ArchiveEntry& entry) {
+  // A tag file read ahead: the entry, its path in the bag and its bytes.
+  struct TagAhead {
+    ArchiveEntry entry;
+    std::string bytes;
+  };
+
+  // True for a regular file member inside the bag and outside data/. `root` sees every
+  // member in order (it decides where the bag is); its refusals go to no report.
+  static bool IsTagFileMember(const ArchiveEntry& entry, ArchiveBagRoot* root) {
+    Report ignored;
+    std::optional<std::string> rel = root->Relative(entry, &ignored);
+    return rel && !rel->empty() && entry.type == EntryType::kFile && !IsPayloadPath(*rel);
+  }
+
+  // Reads the tag files of `ahead` into tags_ahead_ when one comes after a payload file;
+  // leaves tags_ahead_ empty (the walk then reads in archive order, as for a stream) when none
+  // does, when they hold more than kMaxHeldTagBytes, or when `ahead` cannot be read to its end
+  // (the main walk reports the damage).
+  void ReadTagsAhead(ArchiveReader* ahead) {
+    ArchiveBagRoot root;
+    std::vector<TagAhead> tags;
+    bool payload_seen = false;
+    bool out_of_order = false;
+    uint64_t held = 0;
+    ArchiveEntry entry;
+    for (;;) {
+      Result<bool> next = ahead->Next(&entry);
+      if (!next.ok()) return;
+      if (!*next) break;
+      if (!IsTagFileMember(entry, &root)) {
+        if (entry.type == EntryType::kFile) payload_seen = true;
+        continue;
+      }
+      out_of_order = out_of_order || payload_seen;
+      if (entry.size > kMaxHeldTagBytes - held) return;
+      TagAhead tag{entry, {}};
+      Status read = ahead->ReadData(
+          [&](std::span<const std::byte> chunk) {
+            tag.bytes.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+            return Status::OK();
+          },
+          kMaxHeldTagBytes - held);
+      if (!read.ok()) return;
+      held += tag.bytes.size();
+      tags.push_back(std::move(tag));
+    }
+    if (!out_of_order) return;
+    tags_ahead_ = std::move(tags);
+    root_ = root;  // decided by the archive's first member, as the main walk would
+  }
+
+  void ArchiveChanged(const std::string& member) {
+    report_->Error(member, "archive.changed",
+                   "the archive changed while it was read: its tag files are not the ones read "
+                   "ahead of its payload; deposit or validate it again once it is complete");
+  }
+
+  // A non-OK Status: the member could not be read (or the sink failed). `held`: the bytes of a
+  // tag file read ahead, instead of the reader's.
+  Status Member(const ArchiveEntry& entry, const ByteSource* held = nullptr) {
     std::optional<std::string> rel = root_.Relative(entry, report_);
     if (!rel || rel->empty()) return Status::OK();
     switch (entry.type) {
@@ -314,6 +391,7 @@ class ArchiveWalk {
     ByteSource member = [this, limit](const ChunkSink& sink) {
       return reader_->ReadData(sink, limit);
     };
+    if (held != nullptr) member = *held;
     if (IsPayloadPath(*rel)) {
       data_present_ = true;
       return PayloadMember(*rel, entry.size, member);
@@ -394,6 +472,8 @@ class ArchiveWalk {
   Status sink_failure_;           // the sink failed: the walk stops and returns it
   size_t held_bytes_ = 0;
   std::deque<std::pair<std::string, std::string>> held_tags_;
+  std::vector<TagAhead> tags_ahead_;  // tag files read ahead, in archive order
+  ArchiveBagRoot scratch_root_;       // where the bag is, for skipping them
 };
 
 }  // namespace
@@ -402,8 +482,8 @@ Status BagWalker::WalkFolder(const std::string& root, unsigned threads) {
   return FolderWalk(root, checker_, sink_, report_).Run(threads);
 }
 
-Status BagWalker::WalkArchive(ArchiveReader* reader) {
-  return ArchiveWalk(reader, checker_, sink_, report_).Run();
+Status BagWalker::WalkArchive(ArchiveReader* reader, ArchiveReader* ahead) {
+  return ArchiveWalk(reader, checker_, sink_, report_).Run(ahead);
 }
 
 }  // namespace cairn::bagit

@@ -128,7 +128,15 @@ class BagWalker {
   // Walks a serialized bag member by member and finishes the checker (unless
   // it stopped early at an oversized tag file). Returns non-OK only when the
   // sink failed; a damaged archive is a finding (archive.damaged).
-  Status WalkArchive(ArchiveReader* reader);
+  //
+  // `ahead`, if given, is a second reader of the same archive, opened fresh. Where it skips
+  // unread bytes by seeking (ArchiveReader::SeeksPastData) and the archive has tag files after
+  // payload files (`cairn bag create --format tar` writes its manifests last), their bytes
+  // are read from it first (up to 64 MiB in all), so that every payload member is hashed only
+  // with the manifests' algorithms and checked as it streams, as when the manifests come first.
+  // Each tag file is still read once: the main walk skips them, and finds the archive
+  // changed (archive.changed) if its tag members are not the ones read ahead.
+  Status WalkArchive(ArchiveReader* reader, ArchiveReader* ahead = nullptr);
 
  private:
   BagChecker* checker_;

@@ -45,7 +45,9 @@ Result<Validation> ValidateBagArchive(const std::string& archive, const Validate
   }
   BagChecker checker(options, &v.report, v.contents.get());
   HashingSink sink;
-  CAIRN_RETURN_IF_ERROR(BagWalker(&checker, &sink, &v.report).WalkArchive(reader->get()));
+  Result<std::unique_ptr<ArchiveReader>> ahead = ArchiveReader::Open(archive);  // tag files
+  CAIRN_RETURN_IF_ERROR(BagWalker(&checker, &sink, &v.report)
+                            .WalkArchive(reader->get(), ahead.ok() ? ahead->get() : nullptr));
   return v;
 }
 

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include "bagit/bag_checker.h"
+#include "bagit/bag_walker.h"
 #include "bagit/validator.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
@@ -116,10 +118,12 @@ TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
   }
 }
 
-// A payload manifest after payload files already checked: those files were
-// never compared with it, so the bag cannot be called valid (an error, as
-// deposit has always said; it was a warning here before the one bag walker).
-TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnError) {
+// A payload manifest after payload files already checked, in an archive that is not read
+// ahead (compressed: skipping a member means inflating it): those files were never compared
+// with it, so the bag cannot be called valid (an error, as deposit has always said; it was a
+// warning here before the one bag walker). In an uncompressed tar or a zip the late manifest is
+// read ahead, and both manifests check the payload.
+TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnErrorWhereItCannotBeReadAhead) {
   TempDir tmp;
   std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
   std::string md5 =
@@ -129,15 +133,135 @@ TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnError) {
                                         {"bag/manifest-md5.txt", AE_IFREG, md5},
                                         {"bag/data/hello.txt", AE_IFREG, "hello"},
                                         {"bag/manifest-sha256.txt", AE_IFREG, sha}};
-  WriteRaw(tmp / "late.tar", members, false);
-  Report r = ValidateArchive(tmp / "late.tar");
+  WriteRaw(tmp / "late.tgz", members, true);
+  Report r = ValidateArchive(tmp / "late.tgz");
   EXPECT_FALSE(r.valid()) << r.ToText();
   EXPECT_EQ(r.error_count(), 1u) << r.ToText();
   EXPECT_TRUE(r.Has("archive.manifest-after-payload")) << r.ToText();
   // The earlier manifest still caught a wrong file.
   members[1].data = std::string(32, '0') + "  data/hello.txt\n";
-  WriteRaw(tmp / "late-bad.tar", members, false);
-  EXPECT_TRUE(ValidateArchive(tmp / "late-bad.tar").Has("payload.digest-mismatch"));
+  WriteRaw(tmp / "late-bad.tgz", members, true);
+  EXPECT_TRUE(ValidateArchive(tmp / "late-bad.tgz").Has("payload.digest-mismatch"));
+
+  // Uncompressed: valid, and a wrong line in either manifest is found.
+  members[1].data = md5;
+  for (bool zip : {false, true}) {
+    fs::path out = tmp / (zip ? "late.zip" : "late.tar");
+    WriteRaw(out, members, false, zip);
+    Report ok = ValidateArchive(out);
+    EXPECT_TRUE(ok.valid()) << out << "\n" << ok.ToText();
+    EXPECT_EQ(ok.payload_files, 1u);
+    for (size_t wrong : {1u, 3u}) {
+      std::vector<ArchiveMember> bad = members;
+      bad[wrong].data = std::string(bad[wrong].data.find(' '), '0') + "  data/hello.txt\n";
+      fs::remove(out);
+      WriteRaw(out, bad, false, zip);
+      Report r2 = ValidateArchive(out);
+      EXPECT_TRUE(r2.Has("payload.digest-mismatch")) << out << " " << wrong << "\n" << r2.ToText();
+      EXPECT_FALSE(r2.Has("archive.manifest-after-payload")) << r2.ToText();
+    }
+    fs::remove(out);
+  }
+}
+
+// Records what the walker asks of the sink for each payload file.
+class RecordingSink : public HashingSink {
+ public:
+  struct Call {
+    std::string path;
+    AlgorithmSet algorithms;
+    bool manifests_known;
+  };
+  Result<PayloadRead> PayloadFile(const PayloadEntry& entry, AlgorithmSet algorithms,
+                                  bool manifests_known) override {
+    calls.push_back(Call{std::string(entry.path), algorithms, manifests_known});
+    return HashingSink::PayloadFile(entry, algorithms, manifests_known);
+  }
+  std::vector<Call> calls;
+};
+
+// Walks `archive` (tag files read ahead from `ahead_of`, default the same file) with a
+// recording sink; returns the report.
+Report WalkWithAhead(const fs::path& archive, RecordingSink* sink,
+                     const fs::path& ahead_of = fs::path()) {
+  auto reader = ArchiveReader::Open(archive.string());
+  auto ahead = ArchiveReader::Open((ahead_of.empty() ? archive : ahead_of).string());
+  EXPECT_OK(reader);
+  EXPECT_OK(ahead);
+  Report report;
+  BagContents contents;
+  BagChecker checker(ValidateOptions{}, &report, &contents);
+  if (reader.ok() && ahead.ok()) {
+    EXPECT_OK(BagWalker(&checker, sink, &report).WalkArchive(reader->get(), ahead->get()));
+  }
+  return report;
+}
+
+// `cairn bag create --format tar` writes each manifest after the payload it lists (every file
+// is hashed as it is streamed in). Read from a file, such an archive's tag files are read
+// ahead, so that each payload member is hashed with the manifests' algorithm only and checked
+// as it streams by (before: with all six algorithms, held, checked at the end; a deposit into
+// S3 then also sent every member twice).
+TEST(ArchiveValidationTest, TagFilesAfterThePayloadAreReadAheadFromAFile) {
+  TempDir tmp;
+  std::string manifest =
+      Sha256("hello") + "  data/hello.txt\n" + Sha256("world") + "  data/sub/world.txt\n";
+  std::vector<ArchiveMember> tags = TagMembers("bag/", manifest, "10.2");
+  std::vector<ArchiveMember> members = {{"bag/", AE_IFDIR, ""},
+                                        {"bag/data/hello.txt", AE_IFREG, "hello"},
+                                        {"bag/data/sub/world.txt", AE_IFREG, "world"}};
+  members.insert(members.end(), tags.begin(), tags.end());
+  for (bool zip : {false, true}) {
+    fs::path out = tmp / (zip ? "last.zip" : "last.tar");
+    WriteRaw(out, members, false, zip);
+    RecordingSink sink;
+    Report r = WalkWithAhead(out, &sink);
+    EXPECT_TRUE(r.valid()) << out << "\n" << r.ToText();
+    EXPECT_EQ(r.payload_files, 2u);
+    ASSERT_EQ(sink.calls.size(), 2u);
+    for (const RecordingSink::Call& call : sink.calls) {
+      EXPECT_TRUE(call.manifests_known) << out << " " << call.path;
+      EXPECT_EQ(call.algorithms, Only(Algorithm::kSha256)) << out << " " << call.path;
+    }
+  }
+  // A stream cannot be read twice: all six, held, as before; still valid.
+  {
+    fs::path out = tmp / "last.tgz";
+    WriteRaw(out, members, true);
+    RecordingSink sink;
+    Report r = WalkWithAhead(out, &sink);
+    EXPECT_TRUE(r.valid()) << r.ToText();
+    ASSERT_EQ(sink.calls.size(), 2u);
+    EXPECT_FALSE(sink.calls[0].manifests_known);
+    EXPECT_EQ(sink.calls[0].algorithms.count(), 6u);
+  }
+}
+
+// The tag files read ahead are the ones the bag is checked with; the main read skips them.
+// Should the archive change between the two reads (a second file given as `ahead` here), the
+// walk says so by name instead of checking one read's payload against another's manifests.
+TEST(ArchiveValidationTest, AnArchiveChangedBetweenItsTwoReadsIsRefused) {
+  TempDir tmp;
+  std::string manifest = Sha256("hello") + "  data/hello.txt\n";
+  std::vector<ArchiveMember> members = {{"bag/data/hello.txt", AE_IFREG, "hello"}};
+  std::vector<ArchiveMember> tags = TagMembers("bag/", manifest, "5.1");
+  members.insert(members.end(), tags.begin(), tags.end());
+  WriteRaw(tmp / "then.tar", members, false);
+  members[2].data = "Payload-Oxum: 5.1\nContact-Name: A. Archivist\n";  // bag-info.txt grew
+  WriteRaw(tmp / "now.tar", members, false);
+  RecordingSink sink;
+  Report r = WalkWithAhead(tmp / "now.tar", &sink, tmp / "then.tar");
+  EXPECT_FALSE(r.valid());
+  EXPECT_TRUE(r.Has("archive.changed")) << r.ToText();
+  EXPECT_NE(r.ToText().find("bag/bag-info.txt"), std::string::npos) << r.ToText();
+  // A tag file missing from the second read.
+  members[2] = tags[1];
+  members.pop_back();
+  WriteRaw(tmp / "shorter.tar", members, false);
+  RecordingSink sink2;
+  Report r2 = WalkWithAhead(tmp / "shorter.tar", &sink2, tmp / "then.tar");
+  EXPECT_TRUE(r2.Has("archive.changed")) << r2.ToText();
+  EXPECT_NE(r2.ToText().find("bag/tagmanifest-sha256.txt"), std::string::npos) << r2.ToText();
 }
 
 TEST(ArchiveValidationTest, HostileMembersAreRefusedByNameAndNothingIsWritten) {

@@ -1,8 +1,9 @@
 // Ingest driver for a serialized bag (.tar, .tar.gz, .tgz, .zip): the bag
-// walker's archive walk, one pass through bagit::ArchiveReader, never unpacked
-// to disk, with deposit's StagingSink: tag members are teed into writers on
-// the first site as the checker reads them; payload members stream straight
-// into blob writers while hashed. Hostile members (links, devices, absolute or
+// walker's archive walk, one pass through bagit::ArchiveReader (after a walk of the headers
+// that reads tag files placed after the payload first), never unpacked to disk, with deposit's
+// StagingSink: tag members are teed into writers on the first site as the checker reads them;
+// payload members stream straight into blob writers while hashed. Hostile members (links, devices,
+// absolute or
 // ".." names, members outside the bag's folder) are refused by the walker, by
 // name, unread.
 #include "bagit/archive.h"
@@ -25,7 +26,10 @@ Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest
   options.profile = target.profile;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   StagingSink sink(target, ingest);
-  Status walked = bagit::BagWalker(&checker, &sink, &ingest->report).WalkArchive(reader->get());
+  // A second reader of the same file reads tag files placed after the payload first.
+  Result<std::unique_ptr<bagit::ArchiveReader>> ahead = bagit::ArchiveReader::Open(path);
+  Status walked = bagit::BagWalker(&checker, &sink, &ingest->report)
+                      .WalkArchive(reader->get(), ahead.ok() ? ahead->get() : nullptr);
   Status committed = sink.Finish();  // every payload blob durable, or the first failure
   return walked.ok() ? committed : walked;
 }
