@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include <thread>
 
 #include "bagit/time_text.h"
+#include "repo/os_user.h"
 
 namespace cairn::repo {
 namespace {
@@ -46,18 +46,6 @@ std::string HostName() {
   return host;
 }
 
-// getpwuid_r, not getpwuid: several threads take locks at once (one sweep
-// lock per site), and getpwuid's result is one static buffer.
-std::string UserName() {
-  passwd pw{};
-  passwd* found = nullptr;
-  char buffer[4096];
-  if (getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found && pw.pw_name) {
-    return pw.pw_name;
-  }
-  return "uid " + std::to_string(geteuid());
-}
-
 std::string RecordPath(const std::string& path, pid_t pid) {
   return path + std::string(kRecordInfix) + std::to_string(pid);
 }
@@ -77,7 +65,7 @@ std::string RecordText(const std::string& mode) {
     std::lock_guard<std::mutex> guard(g_mu);
     command = HolderCommand();
   }
-  return "pid " + std::to_string(getpid()) + "\ncommand " + command + "\nuser " + UserName() +
+  return "pid " + std::to_string(getpid()) + "\ncommand " + command + "\nuser " + OsUserName() +
          "\nhost " + HostName() + "\nsince " + NowUtc() + "\nmode " + mode + "\n";
 }
 

@@ -154,7 +154,6 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   req.dest = f.dest;
   req.site = f.site;
   req.threads = f.threads;
-  if (const char* user = std::getenv("USER")) req.user = user;
   req.agent_version = CAIRN_VERSION;
 
   auto repository = OpenRepository(g);

@@ -1,9 +1,8 @@
 #include "repo/access/authorize.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <string>
+
+#include "repo/os_user.h"
 
 namespace cairn::repo::access {
 namespace {
@@ -114,14 +113,7 @@ Principal LocalPrincipal() {
   Principal p;
   p.role = Role::kOperator;
   p.local = true;
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  char buffer[4096];
-  if (getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found && pw.pw_name) {
-    p.name = std::string("local:") + pw.pw_name;
-  } else {
-    p.name = "local:uid-" + std::to_string(geteuid());
-  }
+  p.name = LocalUserName();
   return p;
 }
 

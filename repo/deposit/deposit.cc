@@ -224,7 +224,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     // The damaged blobs this deposit replaced stay replaced: say so.
     std::vector<proto::Event> repairs =
         BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0],
-                         EventUser(req.depositor, "unknown"), req.role, req.agent_version);
+                         EventUser(req.depositor), req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
     if (!run.ok()) return run;
@@ -237,7 +237,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   commit.partner = req.partner;
   commit.object = object;
   commit.version = version;
-  commit.depositor = EventUser(req.depositor, "unknown");
+  commit.depositor = EventUser(req.depositor);
   commit.agent_version = req.agent_version;
   commit.source = SourceName(req);
   commit.role = req.role;

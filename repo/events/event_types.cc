@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "repo/os_user.h"
+
 namespace cairn::repo {
 namespace {
 
@@ -33,11 +35,7 @@ std::optional<EventType> FindEventType(std::string_view label_or_code) {
   return std::nullopt;
 }
 
-std::string EventUser(const std::string& given, std::string_view fallback) {
-  if (!given.empty()) return given;
-  const char* env = std::getenv("USER");
-  return env ? std::string(env) : std::string(fallback);
-}
+std::string EventUser(const std::string& given) { return given.empty() ? LocalUserName() : given; }
 
 proto::Event NewEvent(const EventType& type, EventFields fields) {
   proto::Event e;
@@ -45,7 +43,7 @@ proto::Event NewEvent(const EventType& type, EventFields fields) {
   e.set_type_uri(EventTypeUri(type));
   e.set_agent(std::move(fields.agent));
   e.set_agent_version(std::move(fields.agent_version));
-  e.set_user(std::move(fields.user));
+  e.set_user(EventUser(fields.user));  // every event names who acted
   e.set_role(std::move(fields.role));
   e.set_partner(std::move(fields.partner));
   e.set_object(std::move(fields.object));

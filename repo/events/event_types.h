@@ -46,7 +46,7 @@ std::optional<EventType> FindEventType(std::string_view label_or_code);
 struct EventFields {
   std::string agent = "cairn";
   std::string agent_version;
-  std::string user;
+  std::string user;  // empty: the local OS account (EventUser)
   // The role of `user` (RoleName): the local CLI and the daemon act as operators; a server
   // request sets its principal's role.
   std::string role = std::string(RoleName(Role::kOperator));
@@ -63,8 +63,9 @@ struct EventFields {
 // the rest from `fields`.
 proto::Event NewEvent(const EventType& type, EventFields fields);
 
-// The user an event names: `given` when set, else $USER, else `fallback`.
-std::string EventUser(const std::string& given, std::string_view fallback = "");
+// The user an event names: `given` (an authenticated principal) when set, else the local OS
+// account the process runs as (LocalUserName(): "local:NAME").
+std::string EventUser(const std::string& given);
 
 }  // namespace cairn::repo
 

@@ -4,8 +4,11 @@
 // its principal disabled; no listing and no error ever prints a secret; principals come back
 // with a catalog rebuilt from a site, their tokens do not.
 #include <gmock/gmock.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "repo/access/tokens.h"
 #include "repo/catalog/catalog.h"
@@ -162,25 +165,51 @@ TEST_F(PrincipalsTokensTest, PrincipalsComeBackWithARebuiltCatalogTokensDoNot) {
   ASSERT_OK(Authenticate(CreateToken("ann@yale")));  // issued again
 }
 
-// The local CLI keeps recording the OS user, now with the role it acts in: operator. The chain
-// still verifies, and the PREMIS export names that user as an agent with its role.
-TEST_F(PrincipalsTokensTest, LocalVerbsRecordTheirUserAsAnOperator) {
-  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+// The local CLI records the OS account it runs as ("local:" and its name from the password
+// database, for the effective uid), with the role it acts in: operator. Not $USER, which any
+// process may set or leave unset (cron, systemd): events used to say "mallory" for
+// USER=mallory, and versions "unknown" where USER was unset. The chain still verifies, and the
+// PREMIS export names that user as an agent with its role.
+TEST_F(PrincipalsTokensTest, LocalVerbsRecordTheirOsUserAsAnOperator) {
+  struct passwd* pw = getpwuid(geteuid());
+  ASSERT_NE(pw, nullptr);
+  const std::string local = std::string("local:") + pw->pw_name;
+  const std::vector<std::string> env = {"CAIRN_REPO=" + Root()};
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  std::string maps = MakeSourceFolder("maps").string();
+  CommandResult made =
+      RunCairn({"deposit", "acme", maps, "--id", "maps"}, {env[0], "USER=mallory"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  made = RunCairn({"deposit", "acme", maps, "--id", "plans"}, {env[0], "USER="});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  fs::path out = tmp_ / "restored";
+  CommandResult restored =
+      RunCairn({"restore", "acme/maps", out.string()}, {env[0], "USER=mallory"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+
   CommandResult events = Cairn({"events", "--json"});
   ASSERT_EQ(events.exit_code, 0) << events.err;
   nlohmann::json all = nlohmann::json::parse(events.out);
   ASSERT_FALSE(all.empty());
-  const char* os_user = std::getenv("USER");
+  std::set<std::string> types;
   for (const nlohmann::json& e : all) {
     EXPECT_EQ(e.value("role", ""), "operator") << e.dump();
-    if (os_user) EXPECT_EQ(e.value("user", ""), os_user) << e.dump();
+    EXPECT_EQ(e.value("user", ""), local) << e.dump();
+    types.insert(e.value("type", ""));
   }
+  EXPECT_TRUE(types.count("ingestion")) << events.out;
+  EXPECT_TRUE(types.count("replication")) << events.out;
+  CommandResult show = Cairn({"show", "acme/plans", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("\"" + local + "\"")) << show.out;
+  EXPECT_THAT(show.out, ::testing::Not(HasSubstr("unknown"))) << show.out;
   CommandResult verify = Cairn({"events", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   CommandResult premis = Cairn({"events", "--format", "premis"});
   ASSERT_EQ(premis.exit_code, 0) << premis.err;
   EXPECT_THAT(premis.out, HasSubstr("<premis:linkingAgentRole>operator</premis:linkingAgentRole>"));
   EXPECT_THAT(premis.out, HasSubstr("<premis:agentNote>role: operator</premis:agentNote>"));
+  EXPECT_THAT(premis.out, HasSubstr(local));
 }
 
 }  // namespace
