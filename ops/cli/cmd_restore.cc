@@ -28,6 +28,7 @@
 #include "repo/events/segments.h"
 #include "repo/restore/restore.h"
 #include "repo/restore/restore_receive.h"
+#include "repo/site/catalog_behind.h"
 
 namespace cairn::cli {
 namespace {
@@ -161,7 +162,11 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
   repo::EventsFlushed events;  // the dissemination event, the bad copies met
   auto report = repo::Restore(*repository.value(), req, &events);
   const int flushed = ReportEventsFlushed(events);
-  if (!report.ok()) return ReportRestoreError(report.status(), f, flushed);
+  if (!report.ok()) {
+    return ReportRestoreError(repo::WithCatalogBehindHint(*repository.value(), report.status(),
+                                                          req.partner, req.object, req.version),
+                              f, flushed);
+  }
   PrintRestored(report.value(), f, g);
   return flushed;
 }

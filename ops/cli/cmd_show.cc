@@ -20,6 +20,7 @@
 #include "ops/server/json_views.h"
 #include "repo/catalog/inventory.h"
 #include "repo/restore/restore.h"
+#include "repo/site/catalog_behind.h"
 
 namespace cairn::cli {
 namespace {
@@ -101,7 +102,10 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   repo::Catalog& catalog = repository.value()->catalog();
   (void)catalog.UseMemoryMappedReads();  // only speed is at stake if it fails
   auto versions = catalog.ListVersions(partner, object);
-  if (!versions.ok()) return ReportError(versions.status());
+  if (!versions.ok()) {
+    return ReportError(repo::WithCatalogBehindHint(*repository.value(), versions.status(), partner,
+                                                   object, wanted_version));
+  }
   auto chosen = catalog.GetVersion(
       partner, object, wanted_version ? std::optional(wanted_version) : std::nullopt, false);
   if (versions->empty() || !chosen.ok()) {
@@ -111,9 +115,12 @@ int RunShow(const ShowFlags& f, const Globals& g) {
       return kExitProblems;
     }
   }
-  if (versions->empty())
-    return ReportError(Status::NotFound(partner + "/" + object + " not found"));
-  if (!chosen.ok()) return ReportError(chosen.status());
+  if (versions->empty() || !chosen.ok()) {
+    Status missing = versions->empty() ? Status::NotFound(partner + "/" + object + " not found")
+                                       : chosen.status();
+    return ReportError(
+        repo::WithCatalogBehindHint(*repository.value(), missing, partner, object, wanted_version));
+  }
   const repo::VersionInfo& v = chosen.value();
   if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
     ReportError(withdrawn.WithContext("show"));
