@@ -266,12 +266,16 @@ Status PosixBackend::CleanupTemp(uint64_t min_age_seconds) {
     ::close(tmp_fd);
     return status;
   }
-  const time_t now = ::time(nullptr);
+  // The precise clock: time() may still say the last tick's second while files are stamped
+  // with a fine-grained time in the next one. A file stamped ahead of `now` is of age 0.
+  struct timespec clock_now {};
+  ::clock_gettime(CLOCK_REALTIME, &clock_now);
+  const time_t now = clock_now.tv_sec;
   while (struct dirent* entry = ::readdir(handle.dir)) {
     struct stat st;
     if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (!S_ISREG(st.st_mode)) continue;
-    const time_t age = now - st.st_mtime;
+    const time_t age = std::max<time_t>(0, now - st.st_mtime);
     if (age < static_cast<time_t>(min_age_seconds)) continue;
     if (age < kRunningWriterTempAge && Running(TempOwner(entry->d_name))) continue;
     if (posix_io::Ops().unlinkat(::dirfd(handle.dir), entry->d_name, 0) != 0 && errno != ENOENT) {
