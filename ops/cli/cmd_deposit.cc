@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -211,8 +212,16 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   // An unknown partner is a command that could not run (exit 2), not a bag to refuse.
   Status partner = (*repository)->catalog().GetPartner(f.partner).status();
   if (partner.IsNotFound()) {
-    return ReportError(Status::NotFound("deposit " + f.source + ": no partner " + f.partner +
-                                        " (add it first: cairn partner add " + f.partner + ")"));
+    std::string advice = " (add it first: cairn partner add " + f.partner + ")";
+    if (auto partners = (*repository)->catalog().ListPartners(); partners.ok()) {
+      for (const repo::PartnerRecord& p : *partners) {
+        if (boost::algorithm::iequals(p.id, f.partner)) {
+          advice = " (partner ids are case-sensitive: did you mean " + p.id + "?)";
+        }
+      }
+    }
+    return ReportError(
+        Status::NotFound("deposit " + f.source + ": no partner " + f.partner + advice));
   }
   if (!partner.ok()) return ReportError(partner.WithContext("deposit " + f.source));
   repo::DepositRequest request;

@@ -82,6 +82,13 @@ TEST_F(UnknownIdsTest, ReplicateAndDepositWithUnknownIdsExitTwo) {
   EXPECT_EQ(dep.exit_code, 2) << dep.out << dep.err;
   EXPECT_THAT(dep.err, HasSubstr("partner zz"));
   EXPECT_THAT(dep.err, HasSubstr("partner add"));
+  // The same id in other letter case: ids are case-sensitive, and the one meant is named
+  // instead of advice to add a second partner.
+  CommandResult upper = Cairn({"deposit", "ACME", MakeSourceFolder("y").string(), "--id", "y"});
+  EXPECT_EQ(upper.exit_code, 2) << upper.out << upper.err;
+  EXPECT_THAT(upper.err, HasSubstr("no partner ACME"));
+  EXPECT_THAT(upper.err, HasSubstr("did you mean acme?"));
+  EXPECT_THAT(upper.err, ::testing::Not(HasSubstr("partner add"))) << upper.err;
 }
 
 TEST_F(UnknownIdsTest, TheVerbsThatAlreadyRefusedStillDo) {
