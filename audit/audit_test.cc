@@ -10,6 +10,7 @@
 #include <map>
 
 #include "audit/audit_test_util.h"
+#include "audit/report_json.h"
 #include "tests/util/assert_ok.h"
 
 namespace cairn::audit {
@@ -58,6 +59,22 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
   ASSERT_EQ(kinds[FindingKind::kCorrupt].size(), 2u);
   ASSERT_EQ(kinds[FindingKind::kMissing].size(), 1u);
   for (const Finding& f : kinds[FindingKind::kUnavailable]) EXPECT_EQ(f.site, "c");
+  // The text names the lost site's copies once, with their count and the reason, not one line
+  // per copy repeating it; the damaged copies keep a line each.
+  std::string text = AuditReportText(*report);
+  EXPECT_NE(
+      text.find("unavailable: " + std::to_string(per_site) + " copies on site c not checked: "),
+      std::string::npos)
+      << text;
+  size_t lines = 0;
+  for (size_t at = text.find("\nunavailable: "); at != std::string::npos;
+       at = text.find("\nunavailable: ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << text;
+  EXPECT_EQ(text.find("more copies not checked"), std::string::npos) << text;
+  EXPECT_NE(text.find("SITE UNAVAILABLE c: "), std::string::npos) << text;
+  EXPECT_NE(text.find("corrupt: acme/maps@v1 data/one.txt on site a"), std::string::npos) << text;
   std::map<std::string, Finding> damaged;  // by file path
   for (auto kind : {FindingKind::kCorrupt, FindingKind::kMissing}) {
     for (const Finding& f : kinds[kind]) damaged[f.path] = f;

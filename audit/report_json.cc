@@ -2,6 +2,7 @@
 #include "audit/report_json.h"
 
 #include <ctime>
+#include <map>
 #include <sstream>
 
 #include "bagit/time_text.h"
@@ -73,8 +74,25 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
         << " tag files or version records on sites that the catalog does not list, "
         << r.records_missing << " version records missing from sites that should hold them\n";
   }
+  // Copies not checked for one reason on one site (the site could not be opened): one line
+  // for them all, not one per copy repeating the reason (each is still in the JSON).
+  auto reason = [](const Finding& f) {
+    std::string_view detail = f.detail;
+    if (detail.starts_with("not checked: ")) detail.remove_prefix(13);
+    return std::pair<std::string, std::string>(f.site, detail);
+  };
+  std::map<std::pair<std::string, std::string>, size_t> same_reason;
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::kUnavailable) ++same_reason[reason(f)];
+  }
+  for (const auto& [where, n] : same_reason) {
+    if (n < 2) continue;
+    out << "unavailable: " << n << " copies on site " << (where.first.empty() ? "-" : where.first)
+        << " not checked: " << where.second << "\n";
+  }
   size_t unavailable_shown = 0;
   for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::kUnavailable && same_reason[reason(f)] > 1) continue;
     if (f.kind == FindingKind::kUnavailable && unavailable_shown++ >= max_unavailable) continue;
     out << FindingKindName(f.kind) << ": ";
     if (!f.partner.empty()) {
