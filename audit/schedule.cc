@@ -56,8 +56,8 @@ std::string NextSample(const std::string& sample) {
 Result<int64_t> ParseDuration(std::string_view text) {
   auto bad = [&] {
     return Status::InvalidArgument("duration '" + std::string(text) +
-                                   "': expected a whole number and a unit s, m, h, d or w "
-                                   "(e.g. 90d, 12h, 2w)");
+                                   "': expected a whole number above 0 and a unit s, m, h, d "
+                                   "or w (e.g. 90d, 12h, 2w)");
   };
   if (text.size() < 2) return bad();
   int64_t n = 0;

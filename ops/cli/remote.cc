@@ -1,5 +1,6 @@
 #include "ops/cli/remote.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -23,7 +24,7 @@ Result<std::string> Token(const Globals& g) {
   std::string token;
   if (!g.token_file.empty()) {
     std::ifstream in(g.token_file, std::ios::binary);
-    if (!in) return Status::InvalidArgument("cannot read --token-file " + g.token_file);
+    if (!in) return Status::FromErrno(errno, "read --token-file", g.token_file);
     std::getline(in, token);
   } else if (const char* env = std::getenv("CAIRN_TOKEN"); env != nullptr) {
     token = env;

@@ -239,6 +239,13 @@ TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
                                  (tmp_ / "good").string(), "list", "--json"},
                                 {"CAIRN_TOKEN=", "CAIRN_REPO="});
   EXPECT_EQ(good.exit_code, 0) << good.err;
+  // A token file that is not there is named, with the reason.
+  CommandResult absent = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "--token-file",
+                                   (tmp_ / "no-such-token").string(), "list"},
+                                  {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  EXPECT_EQ(absent.exit_code, 2);
+  EXPECT_NE(absent.err.find("no-such-token: No such file or directory"), std::string::npos)
+      << absent.err;
   EXPECT_EQ(server_.Log().find(bad), std::string::npos);
   EXPECT_EQ(server_.Log().find(Token("t-dep-acme")), std::string::npos);
 }
