@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -44,21 +45,24 @@ struct RestoreFlags {
 
 // --format, or what DEST's name says (.tar, .tgz/.tar.gz, .zip), else a folder.
 Result<repo::RestoreFormat> ChooseFormat(const RestoreFlags& f) {
-  if (!f.format.empty()) {
-    auto format = repo::ParseRestoreFormat(f.format);
-    if (!format) {
-      return Status::InvalidArgument("--format " + f.format + ": expected dir, tar, tgz or zip");
-    }
-    return *format;
+  std::optional<repo::RestoreFormat> by_name;
+  if (std::optional<bagit::ArchiveFormat> a = bagit::FormatFromName(f.dest)) {
+    by_name = *a == bagit::ArchiveFormat::kTar   ? repo::RestoreFormat::kTar
+              : *a == bagit::ArchiveFormat::kZip ? repo::RestoreFormat::kZip
+                                                 : repo::RestoreFormat::kTgz;
   }
-  auto ends = [&](std::string_view ext) {
-    return f.dest.size() > ext.size() &&
-           f.dest.compare(f.dest.size() - ext.size(), ext.size(), ext) == 0;
-  };
-  if (ends(".tar")) return repo::RestoreFormat::kTar;
-  if (ends(".tgz") || ends(".tar.gz")) return repo::RestoreFormat::kTgz;
-  if (ends(".zip")) return repo::RestoreFormat::kZip;
-  return repo::RestoreFormat::kDir;
+  if (f.format.empty()) return by_name.value_or(repo::RestoreFormat::kDir);
+  auto format = repo::ParseRestoreFormat(f.format);
+  if (!format) {
+    return Status::InvalidArgument("--format " + f.format + ": expected dir, tar, tgz or zip");
+  }
+  if (by_name && *by_name != *format) {
+    return Status::InvalidArgument("--format " + f.format + " disagrees with DEST '" +
+                                   bagit::Printable(f.dest) + "', whose extension says " +
+                                   std::string(repo::RestoreFormatName(*by_name)) +
+                                   ": change one of them");
+  }
+  return *format;
 }
 
 nlohmann::json ReportJson(const repo::RestoreReport& r) {

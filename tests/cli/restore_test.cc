@@ -75,6 +75,22 @@ TEST_F(RestoreCliTest, EverySourceKindRoundTripsInEveryFormat) {
   }
 }
 
+// --format that disagrees with DEST's extension is a bad argument (exit 2, nothing written),
+// as for `bag create`: `restore ... out.tar --format zip` used to write a zip named out.tar.
+TEST_F(RestoreCliTest, AFormatThatDisagreesWithTheExtensionIsRefused) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  for (const auto& [dest, format] : std::vector<std::pair<std::string, std::string>>{
+           {"out.tar", "zip"}, {"out.zip", "tgz"}, {"out.tar.gz", "tar"}, {"out.tgz", "dir"}}) {
+    CommandResult r = Cairn({"restore", "acme/maps", (tmp_ / dest).string(), "--format", format});
+    EXPECT_EQ(r.exit_code, 2) << dest << " " << format << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("disagrees"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp_ / dest)) << dest;
+  }
+  CommandResult agreed =
+      Cairn({"restore", "acme/maps", (tmp_ / "ok.tgz").string(), "--format", "tgz"});
+  EXPECT_EQ(agreed.exit_code, 0) << agreed.err;
+}
+
 TEST_F(RestoreCliTest, OlderVersionRestoresAfterANewerOne) {
   fs::path folder = MakeSourceFolder("box");
   Deposit("acme", folder.string(), "box");
