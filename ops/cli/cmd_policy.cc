@@ -1,10 +1,11 @@
-// `cairn policy set FILE [--partner ID]`, `cairn policy show [--partner ID]
+// `cairn policy set FILE [--partner ID]`, `cairn policy show [PARTNER | --partner ID]
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
 
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/filesystem.hpp>
+#include <cerrno>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -31,12 +32,13 @@ namespace {
 struct PolicyFlags {
   std::string file;
   std::string partner;
+  std::string partner_arg;  // `policy show PARTNER`, the same as --partner
   bool json = false;
 };
 
 int RunPolicySet(const PolicyFlags& f, const Globals& g) {
   std::ifstream in(f.file, std::ios::binary);
-  if (!in) return ReportError(Status::NotFound("cannot read policy file " + f.file));
+  if (!in) return ReportError(Status::FromErrno(errno, "read policy file", f.file));
   std::ostringstream text;
   text << in.rdbuf();
   // The same document locally and from the server (views::PolicySetJson), printed once.
@@ -118,7 +120,14 @@ int PrintPolicyText(const nlohmann::json& doc) {
   return kExitOk;
 }
 
-int RunPolicyShow(const PolicyFlags& f, const Globals& g) {
+int RunPolicyShow(PolicyFlags f, const Globals& g) {
+  if (!f.partner_arg.empty()) {
+    if (!f.partner.empty() && f.partner != f.partner_arg) {
+      return ReportError(Status::InvalidArgument("policy show: partner " + f.partner_arg +
+                                                 " and --partner " + f.partner + " disagree"));
+    }
+    f.partner = f.partner_arg;
+  }
   Result<nlohmann::json> doc = Status::NotFound("no policy document");
   if (IsRemote(g)) {
     doc = RemoteGet(g, "/v1/policy", {{"partner", f.partner}});
@@ -148,6 +157,7 @@ void RegisterPolicy(CLI::App& app, Globals& g) {
   set->callback([flags, &g]() { g.exit_code = RunPolicySet(*flags, g); });
 
   CLI::App* show = group->add_subcommand("show", "print the policy that applies");
+  show->add_option("PARTNER", flags->partner_arg, "a partner (the same as --partner)");
   show->add_option("--partner", flags->partner, "a partner (default: the default policy)");
   show->add_flag("--json", flags->json, "print JSON (with the effective policy's fields)");
   show->callback([flags, &g]() { g.exit_code = RunPolicyShow(*flags, g); });

@@ -97,6 +97,14 @@ TEST_F(UnknownIdsTest, TheVerbsThatAlreadyRefusedStillDo) {
   ExpectNotFound({"restore", "acme/maps@v9", (tmp_ / "out").string()}, "acme/maps@v9");
   ExpectNotFound({"list", "zz"}, "partner zz");
   ExpectNotFound({"policy", "show", "--partner", "zz"}, "partner zz");
+  ExpectNotFound({"policy", "show", "zz"}, "partner zz");
+  CommandResult named = Cairn({"policy", "show", "acme"});
+  EXPECT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(named.out, Cairn({"policy", "show", "--partner", "acme"}).out);
+  EXPECT_EQ(Cairn({"policy", "show", "acme", "--partner", "zeta"}).exit_code, 2);
+  CommandResult no_file = Cairn({"policy", "set", (tmp_ / "no-such.textpb").string()});
+  EXPECT_EQ(no_file.exit_code, 2);
+  EXPECT_THAT(no_file.err, HasSubstr("no-such.textpb: No such file or directory"));
   ExpectNotFound({"gc", "--site", "zz"}, "site");
   ExpectNotFound({"site", "check", "zz"}, "site");
   ExpectNotFound({"site", "resync", "zz"}, "site");
