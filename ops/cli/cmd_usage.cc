@@ -1,4 +1,4 @@
-// `cairn usage`: bytes and files stored per partner and per site, with shared
+// `cairn usage [PARTNER]`: bytes and files stored per partner and per site, with shared
 // (deduplicated) bytes split fairly among the partners that hold them.
 #include <cstdio>
 #include <iostream>
@@ -18,8 +18,21 @@ namespace {
 constexpr const char* kRule = views::kUsageRule;
 
 struct UsageFlags {
+  std::string partner;  // only this partner's entry
   bool json = false;
 };
+
+// The usage document cut to `partner`'s own entry (as a partner's principal gets it from the
+// server: no sites, no totals). NotFound when the document has no such partner.
+Result<nlohmann::json> OnlyPartner(const nlohmann::json& u, const std::string& partner) {
+  for (const nlohmann::json& p : u.value("partners", nlohmann::json::array())) {
+    if (p.value("partner", "") == partner) {
+      return nlohmann::json{{"rule", u.value("rule", "")},
+                            {"partners", nlohmann::json::array({p})}};
+    }
+  }
+  return Status::NotFound("no partner " + partner + " (see `cairn partner list`)");
+}
 
 // Prints the usage document (views::UsageJson, or GET /v1/usage: the same; a partner's
 // principal gets its own entry only, without sites and totals) as text or JSON.
@@ -66,16 +79,33 @@ int PrintUsage(const nlohmann::json& u, const UsageFlags& f, const Globals& g) {
 }
 
 int RunUsage(const UsageFlags& f, const Globals& g) {
+  Result<nlohmann::json> doc = Status::NotFound("no usage document");
   if (IsRemote(g)) {
-    auto usage = RemoteGet(g, "/v1/usage");
+    doc = RemoteGet(g, "/v1/usage");
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    if (!f.partner.empty()) {  // an unknown partner is an error, a partner with nothing zeros
+      Status known = repository.value()->catalog().GetPartner(f.partner).status();
+      if (!known.ok()) return ReportError(known);
+    }
+    auto usage = repository.value()->catalog().GetUsage();
     if (!usage.ok()) return ReportError(usage.status());
-    return PrintUsage(*usage, f, g);
+    doc = views::UsageJson(usage.value(), f.partner);
+    if (!f.partner.empty() && (*doc)["partners"].empty()) {  // known, nothing stored yet
+      (*doc)["partners"].push_back({{"partner", f.partner},
+                                    {"files", 0},
+                                    {"logical_bytes", 0},
+                                    {"unique_bytes", 0},
+                                    {"fair_bytes", 0.0},
+                                    {"stored_bytes", 0.0}});
+    }
   }
-  auto repository = OpenRepository(g);
-  if (!repository.ok()) return ReportError(repository.status());
-  auto usage = repository.value()->catalog().GetUsage();
-  if (!usage.ok()) return ReportError(usage.status());
-  return PrintUsage(views::UsageJson(usage.value()), f, g);
+  if (!doc.ok()) return ReportError(doc.status());
+  if (f.partner.empty()) return PrintUsage(*doc, f, g);
+  Result<nlohmann::json> own = OnlyPartner(*doc, f.partner);
+  if (!own.ok()) return ReportError(own.status());
+  return PrintUsage(*own, f, g);
 }
 
 }  // namespace
@@ -84,13 +114,14 @@ void RegisterUsage(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<UsageFlags>();
   CLI::App* cmd = app.add_subcommand(
       "usage", "bytes and files stored per partner and per site, for cost sharing");
+  cmd->add_option("PARTNER", flags->partner, "only this partner's figures");
   cmd->add_flag("--json", flags->json, "print the figures as JSON");
   cmd->footer(
       std::string("Columns: FILES and DEPOSITED count every file of every version as deposited;\n"
                   "DISTINCT counts each distinct content the partner holds once; FAIR SHARE is\n"
                   "the partner's part of one copy; STORED is the fair share on every site.\n"
                   "Rule: ") +
-      kRule + "\nExit codes: 0 shown; 2 could not run (no repository).\n");
+      kRule + "\nExit codes: 0 shown; 2 could not run (no repository, unknown partner).\n");
   cmd->callback([flags, &g] { g.exit_code = RunUsage(*flags, g); });
 }
 

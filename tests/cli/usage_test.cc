@@ -63,6 +63,25 @@ TEST_F(UsageCliTest, SharedBytesAreSplitEvenlyBetweenThePartnersHoldingThem) {
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("size/k"), std::string::npos) << text.out;
   EXPECT_NE(Cairn({"usage", "--help"}).out.find("size/k"), std::string::npos);
+
+  // One partner's figures: its own entry only, the same numbers.
+  CommandResult one = Cairn({"usage", "bmus", "--json"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto own = nlohmann::json::parse(one.out);
+  ASSERT_EQ(own["partners"].size(), 1u);
+  EXPECT_EQ(own["partners"][0], b);
+  EXPECT_FALSE(own.contains("sites"));
+  CommandResult one_text = Cairn({"usage", "acme"});
+  EXPECT_EQ(one_text.exit_code, 0);
+  EXPECT_NE(one_text.out.find("acme"), std::string::npos) << one_text.out;
+  EXPECT_EQ(one_text.out.find("bmus"), std::string::npos) << one_text.out;
+  CommandResult unknown = Cairn({"usage", "zz"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("partner zz"), std::string::npos) << unknown.err;
+  ASSERT_EQ(Cairn({"partner", "add", "newcomer"}).exit_code, 0);
+  CommandResult empty = Cairn({"usage", "newcomer", "--json"});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(nlohmann::json::parse(empty.out)["partners"][0]["files"], 0);
 }
 
 }  // namespace
