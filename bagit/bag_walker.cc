@@ -251,14 +251,22 @@ class ArchiveWalk {
 
   Status Run(ArchiveReader* ahead) {
     if (ahead != nullptr && ahead->SeeksPastData() && checker_->WantsHashes()) ReadTagsAhead(ahead);
+    bool stopped = false;  // a member could not be read: the rest is not read
     for (TagAhead& tag : tags_ahead_) {
       ByteSource held = MemorySource(&tag.bytes);
-      CAIRN_RETURN_IF_ERROR(Member(tag.entry, &held));
+      Status s = Member(tag.entry, &held);
+      if (!sink_failure_.ok()) return sink_failure_;
+      if (sink_->IsSinkError(s)) return s;
+      if (!s.ok()) {
+        report_->Error(tag.entry.path, "archive.damaged", s.message());
+        stopped = true;
+        break;
+      }
       if (checker_->oversized_tag()) return Status::OK();
     }
     size_t next_ahead = 0;  // tag members the walk below skips, in order
     ArchiveEntry entry;
-    for (;;) {
+    while (!stopped) {
       Result<bool> next = reader_->Next(&entry);
       if (!next.ok()) {
         report_->Error("", "archive.damaged", next.status().message());
@@ -302,7 +310,7 @@ class ArchiveWalk {
   }
 
  private:
-  // A tag file read ahead: the entry, its path in the bag and its bytes.
+  // A tag file read ahead: its entry in the archive and its bytes.
   struct TagAhead {
     ArchiveEntry entry;
     std::string bytes;

@@ -1,11 +1,10 @@
-// Ingest driver for a serialized bag (.tar, .tar.gz, .tgz, .zip): the bag
-// walker's archive walk, one pass through bagit::ArchiveReader (after a walk of the headers
-// that reads tag files placed after the payload first), never unpacked to disk, with deposit's
-// StagingSink: tag members are teed into writers on the first site as the checker reads them;
-// payload members stream straight into blob writers while hashed. Hostile members (links, devices,
-// absolute or
-// ".." names, members outside the bag's folder) are refused by the walker, by
-// name, unread.
+// Ingest driver for a serialized bag (.tar, .tar.gz, .tgz, .zip): the bag walker's archive
+// walk, one pass through bagit::ArchiveReader (after a walk of the headers that reads tag files
+// placed after the payload first, for a file that skips by seeking), never unpacked to disk,
+// with deposit's StagingSink: tag members are teed into writers on the first site as the checker
+// reads them; payload members stream straight into blob writers while hashed. Hostile members
+// (links, devices, absolute or ".." names, members outside the bag's folder) are refused by the
+// walker, by name, unread.
 #include "bagit/archive.h"
 #include "bagit/bag_walker.h"
 #include "repo/deposit/deposit_stage.h"

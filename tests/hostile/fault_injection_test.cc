@@ -151,6 +151,31 @@ TEST_P(ArchiveFaultTest, CommitFailureOfAnArchiveMemberFailsTheDepositCleanly) {
 
 INSTANTIATE_TEST_SUITE_P(EarlyAndLastMember, ArchiveFaultTest, ::testing::Values(0, 4));
 
+// `bag create` writes the manifests last, so the deposit reads the tag files ahead and writes
+// them to the first site before any payload: a site that fails that first write fails the
+// deposit, naming the site's error, and leaves nothing (the walk's sink-error path for a tag
+// file read ahead).
+TEST_F(FaultInjectionTest, AFailedWriteOfATagFileReadAheadFailsTheDepositCleanly) {
+  const std::string tar = (tmp_ / "bag.tar").string();
+  CommandResult made = RunCairn({"bag", "create", (tmp_ / "src").string(), tar});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  Faults("a").AddRule(
+      FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("No space left on device")));
+  repo::DepositRequest request;
+  request.partner = "acme";
+  request.source = tar;
+  request.object_id = "one";
+  auto outcome = repo::Deposit(*repo_, request);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.status().ToString().find("No space"), std::string::npos)
+      << outcome.status().ToString();
+  EXPECT_GE(Faults("a").injected(), 1);
+  auto objects = repo_->catalog().ListObjects("");
+  ASSERT_OK(objects);
+  EXPECT_TRUE(objects->empty());
+  HealAndCheck("tag file read ahead", {"deposit", "acme", tar, "--id", "one"});
+}
+
 TEST_F(FaultInjectionTest, FolderFsyncFailureAfterVisibleOnTheCopySiteIsNotCounted) {
   Faults("b").AddRule(
       FaultRule::Fail(FaultPoint::kCommitAfterVisible, Status::IOError("fsync of folder failed"))
