@@ -123,57 +123,51 @@ TEST_F(FaultInjectionTest, FsyncOrRenameFailureBeforeVisibleFailsTheDepositClean
 // members are read: a failed commit, whether of an early member (seen when the
 // next one is handed over) or of the last one (seen only when the walk waits
 // for the committers), still fails the deposit and leaves nothing.
-class ArchiveFaultTest : public FaultInjectionTest, public ::testing::WithParamInterface<int> {};
+class ArchiveFaultTest : public FaultInjectionTest, public ::testing::WithParamInterface<int> {
+ protected:
+  // Makes tmp/bag.tar of the source with `cairn bag create` (manifests last, so the deposit
+  // reads the tag files ahead), arms `rule` on site a, deposits the tar: the deposit must
+  // fail naming `error`, store nothing, and a rerun of the real binary once healed completes.
+  void ExpectCleanFailure(FaultRule rule, const std::string& error, const std::string& label) {
+    const std::string tar = (tmp_ / "bag.tar").string();
+    CommandResult made = RunCairn({"bag", "create", (tmp_ / "src").string(), tar});
+    ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+    Faults("a").AddRule(std::move(rule));
+    repo::DepositRequest request;
+    request.partner = "acme";
+    request.source = tar;
+    request.object_id = "one";
+    request.threads = 4;
+    auto outcome = repo::Deposit(*repo_, request);
+    ASSERT_FALSE(outcome.ok()) << label;
+    EXPECT_NE(outcome.status().ToString().find(error), std::string::npos)
+        << outcome.status().ToString();
+    EXPECT_EQ(Faults("a").injected(), 1);
+    auto objects = repo_->catalog().ListObjects("");
+    ASSERT_OK(objects);
+    EXPECT_TRUE(objects->empty());
+    HealAndCheck(label, {"deposit", "acme", tar, "--id", "one"});
+  }
+};
 
 TEST_P(ArchiveFaultTest, CommitFailureOfAnArchiveMemberFailsTheDepositCleanly) {
-  const std::string tar = (tmp_ / "bag.tar").string();
-  CommandResult made = RunCairn({"bag", "create", (tmp_ / "src").string(), tar});
-  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   // Commits on site a: the five payload blobs first, then the tag files.
-  Faults("a").AddRule(FaultRule::Fail(FaultPoint::kCommitBeforeVisible,
-                                      Status::IOError("fsync: Input/output error"))
-                          .Skip(GetParam()));
-  repo::DepositRequest request;
-  request.partner = "acme";
-  request.source = tar;
-  request.object_id = "one";
-  request.threads = 4;
-  auto outcome = repo::Deposit(*repo_, request);
-  ASSERT_FALSE(outcome.ok()) << "a failed commit of payload blob " << GetParam() + 1;
-  EXPECT_NE(outcome.status().ToString().find("Input/output"), std::string::npos)
-      << outcome.status().ToString();
-  EXPECT_EQ(Faults("a").injected(), 1);
-  auto objects = repo_->catalog().ListObjects("");
-  ASSERT_OK(objects);
-  EXPECT_TRUE(objects->empty());
-  HealAndCheck("archive commit", {"deposit", "acme", tar, "--id", "one"});
+  ExpectCleanFailure(FaultRule::Fail(FaultPoint::kCommitBeforeVisible,
+                                     Status::IOError("fsync: Input/output error"))
+                         .Skip(GetParam()),
+                     "Input/output",
+                     "a failed commit of payload blob " + std::to_string(GetParam() + 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(EarlyAndLastMember, ArchiveFaultTest, ::testing::Values(0, 4));
 
-// `bag create` writes the manifests last, so the deposit reads the tag files ahead and writes
-// them to the first site before any payload: a site that fails that first write fails the
-// deposit, naming the site's error, and leaves nothing (the walk's sink-error path for a tag
-// file read ahead).
-TEST_F(FaultInjectionTest, AFailedWriteOfATagFileReadAheadFailsTheDepositCleanly) {
-  const std::string tar = (tmp_ / "bag.tar").string();
-  CommandResult made = RunCairn({"bag", "create", (tmp_ / "src").string(), tar});
-  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
-  Faults("a").AddRule(
-      FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("No space left on device")));
-  repo::DepositRequest request;
-  request.partner = "acme";
-  request.source = tar;
-  request.object_id = "one";
-  auto outcome = repo::Deposit(*repo_, request);
-  ASSERT_FALSE(outcome.ok());
-  EXPECT_NE(outcome.status().ToString().find("No space"), std::string::npos)
-      << outcome.status().ToString();
-  EXPECT_GE(Faults("a").injected(), 1);
-  auto objects = repo_->catalog().ListObjects("");
-  ASSERT_OK(objects);
-  EXPECT_TRUE(objects->empty());
-  HealAndCheck("tag file read ahead", {"deposit", "acme", tar, "--id", "one"});
+// The tag files read ahead are written to the first site before any payload: a site that fails
+// that first write fails the deposit, naming the site's error, and leaves nothing (the walk's
+// sink-error path for a tag file read ahead).
+TEST_F(ArchiveFaultTest, AFailedWriteOfATagFileReadAheadFailsTheDepositCleanly) {
+  ExpectCleanFailure(
+      FaultRule::Fail(FaultPoint::kAppend, Status::NoSpace("No space left on device")).Times(1),
+      "No space", "tag file read ahead");
 }
 
 TEST_F(FaultInjectionTest, FolderFsyncFailureAfterVisibleOnTheCopySiteIsNotCounted) {
