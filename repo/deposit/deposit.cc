@@ -223,8 +223,8 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   if (!run.ok() || !ingest.report.valid()) {
     // The damaged blobs this deposit replaced stay replaced: say so.
     std::vector<proto::Event> repairs =
-        BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0],
-                         EventUser(req.depositor), req.role, req.agent_version);
+        BlobRepairEvents(ingest.repairs, req.partner, object, 0, plan[0], EventUser(req.depositor),
+                         req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
     if (!run.ok()) return run;
