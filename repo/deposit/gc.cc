@@ -59,7 +59,7 @@ proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
   return NewEvent(kDeletion,
                   {.agent = "cairn gc",
                    .agent_version = options.agent_version,
-                   .user = EventUser(options.user),
+                   .user = options.user,
                    .site = blob.site,
                    .outcome = "success",
                    .detail = "sha256 " + blob.sha256 + ": removed blob (" +

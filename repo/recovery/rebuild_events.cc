@@ -115,7 +115,7 @@ Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
   std::vector<proto::Event> events = {NewEvent(
       kRecovery,
       {.agent_version = options.agent_version,
-       .user = EventUser(options.user),
+       .user = options.user,
        .site = report.site,
        .outcome = report.HasProblems() ? "warning" : "success",
        .detail = "catalog rebuilt from site " + report.site + " (" + report.site_url +

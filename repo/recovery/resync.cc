@@ -103,7 +103,7 @@ proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
                            const std::string& sources) {
   return NewEvent(kRecovery,
                   {.agent_version = options.agent_version,
-                   .user = EventUser(options.user),
+                   .user = options.user,
                    .partner = job.record.job.partner(),
                    .object = job.record.job.object(),
                    .version = job.record.job.version(),

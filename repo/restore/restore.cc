@@ -99,7 +99,7 @@ Status DropCairnAddedFiles(RestorePlan& plan,
 
 proto::Event BaseEvent(const EventType& type, const RestoreRequest& req, const VersionInfo& v) {
   return NewEvent(type, {.agent_version = req.agent_version,
-                         .user = EventUser(req.user),
+                         .user = req.user,
                          .role = req.role,
                          .partner = v.partner,
                          .object = v.object,
