@@ -66,11 +66,19 @@ port_taken() {
   awk -v h=":$hex" 'NR > 1 && substr($2, length($2) - 4) == h { found = 1 }
                     END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
+# Ports are picked below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by
+# default): a port inside it may be taken by any outgoing connection between the check and the
+# daemon's bind (seen once in CI: "failed to bind address 127.0.0.1:47540: Address already in
+# use"). Above 10000, below the range's start.
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+port_low=10000
+port_span=$((ephemeral_low - port_low - 16))
+((port_span >= 1000)) || { port_low=20000; port_span=12000; }
 # Prints the first port of `count` consecutive free ports, picked at random.
 pick_ports() {
   local count=$1 tries base i ok
   for tries in $(seq 1 200); do
-    base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    base=$((port_low + (RANDOM * 32768 + RANDOM) % port_span))
     ok=1
     for ((i = 0; i < count; i++)); do
       if port_taken $((base + i)); then ok=0; break; fi
