@@ -85,21 +85,9 @@ int RunUsage(const UsageFlags& f, const Globals& g) {
   } else {
     auto repository = OpenRepository(g);
     if (!repository.ok()) return ReportError(repository.status());
-    if (!f.partner.empty()) {  // an unknown partner is an error, a partner with nothing zeros
-      Status known = repository.value()->catalog().GetPartner(f.partner).status();
-      if (!known.ok()) return ReportError(known);
-    }
-    auto usage = repository.value()->catalog().GetUsage();
+    auto usage = repository.value()->catalog().GetUsage();  // every partner, zeros included
     if (!usage.ok()) return ReportError(usage.status());
-    doc = views::UsageJson(usage.value(), f.partner);
-    if (!f.partner.empty() && (*doc)["partners"].empty()) {  // known, nothing stored yet
-      (*doc)["partners"].push_back({{"partner", f.partner},
-                                    {"files", 0},
-                                    {"logical_bytes", 0},
-                                    {"unique_bytes", 0},
-                                    {"fair_bytes", 0.0},
-                                    {"stored_bytes", 0.0}});
-    }
+    doc = views::UsageJson(usage.value());
   }
   if (!doc.ok()) return ReportError(doc.status());
   if (f.partner.empty()) return PrintUsage(*doc, f, g);
