@@ -117,9 +117,13 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   PayloadStager stager(target, ingest);
   // Small files on a site that commits in batches: staged by the workers, then
   // committed together (the disk waited for twice per batch, not per file).
+  // A batch commits on its own thread while the workers stage the next: its
+  // waits for the disk and its names cost the walk nothing. One batch commits
+  // at a time, in order, and every one is joined before this returns.
   const bool batched = target.first->capabilities().batch_commit;
   const size_t per_commit = batched ? Site::BlobBatchLimit() : kStoreBatchFiles;
-  CAIRN_RETURN_IF_ERROR(Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
+  BatchPipeline pipeline(&stager, target.first, kept);
+  Status walked = Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
     for (size_t start = 0; start < batch.size(); start += per_commit) {
       const size_t count = std::min(per_commit, batch.size() - start);
       std::vector<PayloadStager::BatchItem> held(count);
@@ -145,7 +149,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
         batch.clear();
         return s;
       }
-      s = stager.CommitBatch(held, kept);
+      s = pipeline.Commit(std::move(held));
       if (!s.ok()) {
         batch.clear();
         return s;
@@ -153,7 +157,10 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
     }
     batch.clear();
     return Status::OK();
-  }));
+  });
+  Status finished = pipeline.Finish();
+  CAIRN_RETURN_IF_ERROR(walked);
+  CAIRN_RETURN_IF_ERROR(finished);
   if (!ingest->report.valid()) return Status::OK();
 
   // bagit.txt, bag-info.txt and the manifests, then the tag manifests listing

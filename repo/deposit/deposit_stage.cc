@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "bagit/fd_io.h"
 #include "bagit/mapped_read.h"
@@ -202,24 +203,30 @@ Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet
   return Record(path, *staged, created, written, std::move(repair), keep);
 }
 
-Status PayloadStager::CommitBatch(std::span<BatchItem> items, AlgorithmSet keep) {
+std::vector<Site::BlobToCommit> PayloadStager::BlobsOf(std::span<BatchItem> items,
+                                                       std::vector<size_t>* of_blob) {
   std::vector<Site::BlobToCommit> blobs;
-  std::vector<size_t> of_blob;  // item index of blobs[i]
-  Status first;
+  of_blob->clear();
   for (size_t i = 0; i < items.size(); ++i) {
     Staged& staged = items[i].staged;
     if (!items[i].held || !staged.writer) continue;
     blobs.push_back({staged.writer.get(), staged.digests[Algorithm::kSha256], staged.size});
-    of_blob.push_back(i);
+    of_blob->push_back(i);
   }
-  std::vector<Result<Site::BlobCommitResult>> committed = target_.first->CommitBlobs(blobs);
+  return blobs;
+}
+
+Status PayloadStager::RecordBatch(std::span<BatchItem> items, const std::vector<size_t>& of_blob,
+                                  const std::vector<Result<Site::BlobCommitResult>>& committed,
+                                  AlgorithmSet keep) {
   std::vector<const Result<Site::BlobCommitResult>*> result_of(items.size(), nullptr);
-  for (size_t b = 0; b < blobs.size(); ++b) {
-    items[of_blob[b]].staged.writer.reset();  // committed or aborted by CommitBlobs
+  for (size_t b = 0; b < of_blob.size() && b < committed.size(); ++b) {
+    items[of_blob[b]].staged.writer.reset();  // committed or aborted by the site
     result_of[of_blob[b]] = &committed[b];
   }
   // Every blob stored is recorded, even after a failure: the scratch is what
   // a refused deposit's new blobs are removed by.
+  Status first;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].held) continue;
     const Staged& staged = items[i].staged;
@@ -243,6 +250,51 @@ Status PayloadStager::CommitBatch(std::span<BatchItem> items, AlgorithmSet keep)
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
+}
+
+BatchPipeline::BatchPipeline(PayloadStager* stager, Site* site, AlgorithmSet keep)
+    : stager_(stager), batches_(site), keep_(keep) {}
+
+BatchPipeline::~BatchPipeline() { (void)Finish(); }
+
+Status BatchPipeline::Join() {
+  if (thread_.joinable()) thread_.join();
+  return std::exchange(status_, Status::OK());
+}
+
+Status BatchPipeline::Commit(std::vector<PayloadStager::BatchItem> items) {
+  Status before = Join();
+  if (!before.ok()) {
+    for (PayloadStager::BatchItem& item : items) PayloadStager::Discard(&item.staged);
+    return before;
+  }
+  if (std::none_of(items.begin(), items.end(), [](const auto& item) { return item.held; })) {
+    return Status::OK();  // all committed by the workers (or refused)
+  }
+  adding_ = std::move(items);
+  thread_ = std::thread([this] { status_ = Step(); });
+  return Status::OK();
+}
+
+Status BatchPipeline::Step() {
+  std::vector<size_t> of_blob;
+  std::vector<Site::BlobToCommit> blobs = stager_->BlobsOf(adding_, &of_blob);
+  std::vector<Result<Site::BlobCommitResult>> before = batches_.Add(blobs);
+  for (size_t i : of_blob) adding_[i].staged.writer.reset();  // committed or aborted
+  Status recorded = stager_->RecordBatch(added_, added_of_blob_, before, keep_);
+  added_ = std::move(adding_);
+  added_of_blob_ = std::move(of_blob);
+  adding_.clear();
+  return recorded;
+}
+
+Status BatchPipeline::Finish() {
+  Status joined = Join();
+  std::vector<Result<Site::BlobCommitResult>> last = batches_.Finish();
+  Status recorded = stager_->RecordBatch(added_, added_of_blob_, last, keep_);
+  added_.clear();
+  added_of_blob_.clear();
+  return joined.ok() ? recorded : joined;
 }
 
 Status PayloadStager::Record(std::string_view path, const Staged& staged, bool created,

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "bagit/bag_checker.h"
@@ -157,12 +158,17 @@ class PayloadStager {
     Staged staged;
     bool held = false;
   };
-  // Commit for every held item, with the new blobs committed together
-  // (Site::CommitBlobs: their bytes made durable by one pass, then their
-  // names, then the names by one pass) before any file is recorded in the
-  // scratch. Returns the first failure (the site's errors name it); every
-  // writer is committed or aborted.
-  Status CommitBatch(std::span<BatchItem> items, bagit::AlgorithmSet keep = {});
+  // The blobs of a batch's held items that have a writer, for the site
+  // (Site::BlobBatches); (*of_blob)[b] is the item of blob b.
+  static std::vector<Site::BlobToCommit> BlobsOf(std::span<BatchItem> items,
+                                                 std::vector<size_t>* of_blob);
+  // Commit's second half for every held item, once the site has given the
+  // results of its blobs (`committed[b]` of item `of_blob[b]`): each file is
+  // recorded in the scratch as Commit records it. Returns the first failure
+  // (the site's errors name it); every stored blob is recorded all the same.
+  Status RecordBatch(std::span<BatchItem> items, const std::vector<size_t>& of_blob,
+                     const std::vector<Result<Site::BlobCommitResult>>& committed,
+                     bagit::AlgorithmSet keep = {});
 
   // Discards a staged file's bytes.
   static void Discard(Staged* staged) {
@@ -194,6 +200,40 @@ class PayloadStager {
 
   const IngestTarget& target_;
   Ingest* ingest_;
+};
+
+// Commits a stager's batches of small files on a site that commits in
+// batches (Site::BlobBatches: one wait for the disk between two batches), one
+// at a time, in order, on a thread of its own, so that the caller stages the
+// next batch while one waits for the disk. A batch's files are recorded in the
+// scratch once the next batch's Sync (or Finish) has made their names
+// durable. Not thread-safe: one caller drives it.
+class BatchPipeline {
+ public:
+  BatchPipeline(PayloadStager* stager, Site* site, bagit::AlgorithmSet keep);
+  ~BatchPipeline();
+  BatchPipeline(const BatchPipeline&) = delete;
+  BatchPipeline& operator=(const BatchPipeline&) = delete;
+
+  // Waits for the batch being added, then starts adding `items`. If a batch
+  // before failed, `items` are discarded and its status returned.
+  Status Commit(std::vector<PayloadStager::BatchItem> items);
+  // Waits for the batch being added, makes the last one durable and records
+  // it; the first failure (OK if none).
+  Status Finish();
+
+ private:
+  Status Join();  // waits for the thread; its status
+  Status Step();  // on the thread: adds adding_, records added_ with the results
+
+  PayloadStager* stager_;
+  Site::BlobBatches batches_;
+  bagit::AlgorithmSet keep_;
+  std::vector<PayloadStager::BatchItem> adding_;  // given to the thread
+  std::vector<PayloadStager::BatchItem> added_;   // added; results at the next Add
+  std::vector<size_t> added_of_blob_;
+  Status status_;  // of the thread's Step, once joined
+  std::thread thread_;
 };
 
 // True if `s` is an error of the target's site ("site NAME: ...").

@@ -14,6 +14,7 @@
 #include "bagit/digest.h"
 #include "repo/catalog/catalog_test_access.h"
 #include "repo/catalog/inventory.h"
+#include "repo/deposit/gc.h"
 #include "repo/restore/restore.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
@@ -353,32 +354,70 @@ TEST_F(DepositTest, ThousandsOfSmallFilesAreCommittedInBatchesAndRestoreByteForB
 
 // syncfs fails at a batch's first barrier: the deposit fails naming the site,
 // and no blob, version or temp file is left.
-int FailingSyncfs(int) {
-  errno = EIO;
-  return -1;
+int syncfs_calls = 0;
+int fail_syncfs_at = 1;  // the n-th syncfs fails with EIO
+int FailingSyncfs(int fd) {
+  if (++syncfs_calls == fail_syncfs_at) {
+    errno = EIO;
+    return -1;
+  }
+  return posix_io::RealFileOps().syncfs(fd);
 }
 
-TEST_F(DepositTest, AFailedBatchBarrierFailsTheDepositAndLeavesNothing) {
-  for (int i = 0; i < 40; ++i) {
-    WriteFile(dir_ / "src/few" / ("f" + std::to_string(i)), "bytes " + std::to_string(i));
+class DepositBarrierTest : public DepositTest {
+ protected:
+  // Deposits `count` small files (folder src/NAME) for acme while the
+  // `fail_at`-th syncfs fails: the deposit fails naming the barrier and the
+  // site, leaves no version, bag file or temp file, and the same deposit then
+  // succeeds. Blobs whose names were made but not known durable when the
+  // barrier failed are unreferenced, the garbage collector's: `cairn gc`
+  // removes them all.
+  void DepositWhileASyncfsFails(const std::string& name, size_t count, int fail_at) {
+    const fs::path& dir = dir_;
+    for (size_t i = 0; i < count; ++i) {
+      WriteFile(dir / "src" / name / ("f" + std::to_string(i)), "bytes " + std::to_string(i));
+    }
+    posix_io::FileOps ops = posix_io::RealFileOps();
+    ops.syncfs = FailingSyncfs;
+    syncfs_calls = 0;
+    fail_syncfs_at = fail_at;
+    posix_io::SetFileOpsForTesting(&ops);
+    DepositRequest request;
+    request.partner = "acme";
+    request.source = (dir / "src" / name).string();
+    request.threads = 2;
+    Result<DepositOutcome> out = Deposit(*repo_, request);
+    posix_io::SetFileOpsForTesting(nullptr);
+    ASSERT_FALSE(out.ok());
+    EXPECT_GE(syncfs_calls, fail_at);
+    EXPECT_NE(out.status().message().find("syncfs"), std::string::npos) << out.status().ToString();
+    EXPECT_NE(out.status().message().find("site a"), std::string::npos) << out.status().ToString();
+    GcOptions gc;
+    gc.grace_micros = 0;
+    ASSERT_OK(CollectGarbage(*repo_, gc));
+    ExpectNothingStored("acme", name);
+    DepositOutcome again = Run("acme", request.source);
+    ASSERT_TRUE(again.receipt) << again.report.ToText();
+    EXPECT_EQ(again.receipt->files, count);
   }
-  posix_io::FileOps ops = posix_io::RealFileOps();
-  ops.syncfs = FailingSyncfs;
-  posix_io::SetFileOpsForTesting(&ops);
-  DepositRequest request;
-  request.partner = "acme";
-  request.source = (dir_ / "src/few").string();
-  request.threads = 2;
-  Result<DepositOutcome> out = Deposit(*repo_, request);
-  posix_io::SetFileOpsForTesting(nullptr);
-  ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("syncfs"), std::string::npos) << out.status().ToString();
-  EXPECT_NE(out.status().message().find("site a"), std::string::npos) << out.status().ToString();
-  ExpectNothingStored("acme", "few");
-  // The same deposit then succeeds.
-  DepositOutcome again = Run("acme", (dir_ / "src/few").string());
-  ASSERT_TRUE(again.receipt) << again.report.ToText();
-  EXPECT_EQ(again.receipt->files, 40u);
+};
+
+TEST_F(DepositBarrierTest, AFailedBatchBarrierFailsTheDepositAndLeavesNothing) {
+  DepositWhileASyncfsFails("few", 40, 1);
+}
+
+// A deposit of more files than one batch holds commits a batch while the next
+// is staged, and one syncfs between two batches makes the first batch's names
+// and the second batch's bytes durable: when it fails, neither batch counts
+// and the deposit fails all the same.
+TEST_F(DepositBarrierTest, ABarrierFailingBetweenTwoBatchesFailsTheDeposit) {
+  DepositWhileASyncfsFails("many", Site::BlobBatchLimit() + 50, 2);
+}
+
+// The last batch's names are made durable after the walk: that syncfs failing
+// fails the deposit too.
+TEST_F(DepositBarrierTest, ABarrierFailingForTheLastBatchsNamesFailsTheDeposit) {
+  DepositWhileASyncfsFails("last", Site::BlobBatchLimit() + 50, 3);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
 #include <string>
@@ -46,7 +47,7 @@ using posix_io::RealFileOps;
 // n-th syncfs. One test at a time uses it (installed, then removed).
 struct Log {
   std::mutex mu;
-  std::vector<std::string> calls;  // "syncfs", "fsync", "fdatasync", "link", "rename"
+  std::vector<std::string> calls;  // "syncfs", "fsync", "fdatasync", "name"
   int fail_syncfs_at = 0;          // 1-based; 0: never
   int syncfs_calls = 0;
 };
@@ -77,13 +78,21 @@ int LoggedFdatasync(int fd) {
   Note("fdatasync");
   return RealFileOps().fdatasync(fd);
 }
+// A blob's name made: renamed without replacing, or linked where the file
+// system cannot (a first try that finds no folder yet makes none).
 int LoggedLinkAt(int a, const char* b, int c, const char* d, int e) {
-  Note("link");
-  return RealFileOps().linkat(a, b, c, d, e);
+  int rc = RealFileOps().linkat(a, b, c, d, e);
+  if (rc == 0) Note("name");
+  return rc;
+}
+int LoggedRenameAtNoReplace(int a, const char* b, int c, const char* d) {
+  int rc = RealFileOps().renameat_noreplace(a, b, c, d);
+  if (rc == 0) Note("name");
+  return rc;
 }
 
 class BatchCommitTest : public ::testing::Test {
- protected:
+ public:  // for the helpers below the tests
   void SetUp() override {
     auto site =
         Site::Init(std::move(OpenBackend("file://" + (tmp_.path() / "a").string())).value(), "a");
@@ -100,6 +109,7 @@ class BatchCommitTest : public ::testing::Test {
     ops_.fsync = LoggedFsync;
     ops_.fdatasync = LoggedFdatasync;
     ops_.linkat = LoggedLinkAt;
+    ops_.renameat_noreplace = LoggedRenameAtNoReplace;
     posix_io::SetFileOpsForTesting(&ops_);
   }
   void TearDown() override { posix_io::SetFileOpsForTesting(nullptr); }
@@ -149,7 +159,7 @@ TEST_F(BatchCommitTest, OneSyncBeforeTheNamesAndOneAfterNoFsyncPerBlob) {
   }
   std::vector<std::string> calls = Calls();
   std::vector<std::string> expected = {"syncfs"};
-  expected.insert(expected.end(), 50, "link");
+  expected.insert(expected.end(), 50, "name");
   expected.push_back("syncfs");
   EXPECT_EQ(calls, expected) << "bytes durable before any name, names durable after all";
   EXPECT_EQ(TempFiles(), 0u);
@@ -166,7 +176,7 @@ TEST_F(BatchCommitTest, FailedSyncBeforeTheNamesLeavesNoBlobVisible) {
   }
   EXPECT_EQ(BlobFiles(), 0u) << "no name may point at bytes not known durable";
   EXPECT_EQ(TempFiles(), 0u) << "every writer aborted";
-  for (const std::string& call : Calls()) EXPECT_NE(call, "link");
+  for (const std::string& call : Calls()) EXPECT_NE(call, "name");
 }
 
 TEST_F(BatchCommitTest, FailedSyncAfterTheNamesFailsEveryBlobOfTheBatch) {
@@ -202,6 +212,76 @@ TEST_F(BatchCommitTest, ExistingAndRepeatedBlobsAreVerifiedAndBadBytesRefused) {
   EXPECT_TRUE(results[8].status().IsCorruption()) << results[8].status().ToString();
   EXPECT_FALSE(site_->HasBlob(Sha256Hex("expected")).value());
   EXPECT_EQ(BlobFiles(), 7u);
+  EXPECT_EQ(TempFiles(), 0u);
+}
+
+// Two batches in a row (3 blobs, then 2) through one Site::BlobBatches, the
+// `fail_at`-th syncfs failing (0: none): the results of each, in order.
+struct TwoBatches {
+  std::vector<Result<Site::BlobCommitResult>> first, second;
+};
+TwoBatches CommitTwoBatches(BatchCommitTest* test, Site& site, int fail_at) {
+  auto first = test->Stage(site, 3, "first ");
+  auto second = test->Stage(site, 2, "second ");
+  Site::BlobBatches batches(&site);
+  EXPECT_TRUE(batches.Add(first.blobs).empty()) << "no batch before the first";
+  TheLog().fail_syncfs_at = fail_at;
+  TwoBatches out;
+  out.first = batches.Add(second.blobs);
+  out.second = batches.Finish();
+  EXPECT_EQ(out.first.size(), 3u);
+  EXPECT_EQ(out.second.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(*site.HasBlob(second.blobs[i].sha256_hex), fail_at != 2)
+        << "no name points at bytes not known durable";
+  }
+  return out;
+}
+
+// One syncfs between two batches makes the names of the one before and the
+// bytes of the next durable; a batch's results come with the next Add (or
+// Finish), after that syncfs.
+TEST_F(BatchCommitTest, BatchesInARowShareTheSyncBetweenThem) {
+  TwoBatches r = CommitTwoBatches(this, *site_, 0);
+  for (const auto& one : r.first) ASSERT_OK(one);
+  for (const auto& one : r.second) ASSERT_OK(one);
+  std::vector<std::string> expected = {"syncfs", "name", "name", "name",
+                                       "syncfs", "name", "name", "syncfs"};
+  EXPECT_EQ(Calls(), expected);
+  EXPECT_EQ(BlobFiles(), 5u);
+  EXPECT_EQ(TempFiles(), 0u);
+}
+
+TEST_F(BatchCommitTest, ASyncFailingBetweenTwoBatchesFailsBoth) {
+  TwoBatches r = CommitTwoBatches(this, *site_, 2);
+  for (const auto& one : r.first) {
+    EXPECT_FALSE(one.ok()) << "names not known durable are never reported stored";
+  }
+  for (const auto& one : r.second) EXPECT_EQ(one.status().code(), Code::kIOError);
+  EXPECT_EQ(TempFiles(), 0u);
+}
+
+// A blob already under its name with the wrong bytes (one the catalog does
+// not know, or damaged since) is found when the batch names the new one: it is
+// read back, removed and replaced by the writer's bytes, which are known good.
+TEST_F(BatchCommitTest, ADamagedBlobUnderTheNameIsReplacedByTheBatch) {
+  Staged s = Stage(*site_, 3);
+  const fs::path damaged = Root() / layout::BlobKey(s.blobs[1].sha256_hex);
+  fs::create_directories(damaged.parent_path());
+  testing::WriteFile(damaged, "rotten bytes");
+  std::vector<Result<Site::BlobCommitResult>> results = site_->CommitBlobs(s.blobs);
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& r : results) ASSERT_OK(r);
+  EXPECT_EQ(results[0]->how, Site::BlobCommit::kCreated);
+  EXPECT_EQ(results[1]->how, Site::BlobCommit::kReplaced);
+  EXPECT_NE(results[1]->replaced.find("12 bytes"), std::string::npos) << results[1]->replaced;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(*site_->ReadAll(layout::BlobKey(s.blobs[i].sha256_hex)), s.contents[i]);
+  }
+  std::vector<std::string> calls = Calls();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back(), "syncfs") << "the replacing name is durable before it counts";
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "syncfs"), 2);
   EXPECT_EQ(TempFiles(), 0u);
 }
 

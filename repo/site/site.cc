@@ -234,9 +234,42 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
 }
 
 std::vector<Result<Site::BlobCommitResult>> Site::CommitBlobs(std::span<const BlobToCommit> blobs) {
+  BlobBatches batches(this);
+  (void)batches.Add(blobs);
+  return batches.Finish();
+}
+
+Site::BlobBatches::BlobBatches(Site* site)
+    : site_(site), barrier_(site->backend_->NewCommitBarrier()) {}
+
+Site::BlobBatches::~BlobBatches() = default;
+
+std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Settle(const Status& names_durable) {
+  if (!names_durable.ok()) {
+    for (size_t i : visible_) results_[i] = names_durable.WithContext(where_[i]);
+  }
+  visible_.clear();
+  where_.clear();
+  return std::exchange(results_, {});
+}
+
+std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Finish() {
+  return Settle(barrier_->Sync());
+}
+
+std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
+    std::span<const BlobToCommit> blobs) {
+  Site& site = *site_;
+  CommitBarrier& barrier = *barrier_;
   std::vector<Result<BlobCommitResult>> results(blobs.size(), Status::Aborted("not committed"));
-  auto where = [&](size_t i) { return "site " + id() + ": blob " + blobs[i].sha256_hex; };
-  std::unique_ptr<CommitBarrier> barrier = backend_->NewCommitBarrier();
+  std::vector<std::string> where(blobs.size());
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    where[i] = "site " + site.id() + ": blob " + blobs[i].sha256_hex;
+  }
+  // A site that commits in batches finds a blob already there when it names
+  // the new one (AlreadyExists, the writer still prepared); any other is
+  // asked first, and such a blob goes through CommitBlob.
+  const bool ask_first = !site.capabilities().batch_commit;
   std::vector<size_t> prepared;
   for (size_t i = 0; i < blobs.size(); ++i) {
     BlobWriter& writer = *blobs[i].writer;
@@ -247,68 +280,91 @@ std::vector<Result<Site::BlobCommitResult>> Site::CommitBlobs(std::span<const Bl
       continue;
     }
     const std::string key = layout::BlobKey(blobs[i].sha256_hex);
-    Result<ObjectInfo> present = backend_->Stat(key);
-    if (present.ok()) {
-      // Read back, kept or replaced: rare, and one by one.
-      results[i] = CommitBlob(writer, blobs[i].sha256_hex, blobs[i].size);
-      continue;
+    Status s;
+    if (ask_first) {
+      Result<ObjectInfo> present = site.backend_->Stat(key);
+      if (present.ok()) {
+        // Read back, kept or replaced: rare, and one by one.
+        results[i] = site.CommitBlob(writer, blobs[i].sha256_hex, blobs[i].size);
+        continue;
+      }
+      s = present.status().IsNotFound() ? Status::OK() : present.status();
     }
-    Status s =
-        present.status().IsNotFound() ? writer.PrepareCommit(key, *barrier) : present.status();
+    if (s.ok()) s = writer.PrepareCommit(key, barrier);
     if (!s.ok()) {
       writer.Abort();
-      results[i] = s.WithContext(where(i));
+      results[i] = s.WithContext(where[i]);
       continue;
     }
     prepared.push_back(i);
   }
-  if (prepared.empty()) return results;
-  // The bytes of every new blob durable before any name points at them.
-  Status bytes_durable = barrier->Sync();
-  if (!bytes_durable.ok()) {
+  // The bytes of every new blob durable before any name points at them, and
+  // the names of the batch before.
+  Status synced = barrier.Sync();
+  std::vector<Result<BlobCommitResult>> before = Settle(synced);
+  results_ = std::move(results);
+  where_ = std::move(where);
+  if (!synced.ok()) {
     for (size_t i : prepared) {
       blobs[i].writer->Abort();
-      results[i] = bytes_durable.WithContext(where(i));
+      results_[i] = synced.WithContext(where_[i]);
     }
-    return results;
+    return before;
   }
-  std::vector<size_t> visible;
   for (size_t i : prepared) {
     BlobWriter& writer = *blobs[i].writer;
-    Status committed = writer.CommitPrepared(layout::BlobKey(blobs[i].sha256_hex), *barrier);
+    const std::string key = layout::BlobKey(blobs[i].sha256_hex);
+    Status committed = writer.CommitPrepared(key, barrier);
     if (committed.ok()) {
-      visible.push_back(i);
+      results_[i] = BlobCommitResult{};
+      visible_.push_back(i);
       continue;
     }
-    writer.Abort();
     if (!committed.IsAlreadyExists()) {
-      results[i] = committed.WithContext(where(i));
+      writer.Abort();
+      results_[i] = committed.WithContext(where_[i]);
       continue;
     }
-    // Another writer made the blob meanwhile (perhaps this batch, for a file
-    // of the same bytes): verify it like any existing blob; it counts only
-    // once the barrier below made this batch's names durable.
-    Status verified = VerifyBlob(blobs[i].sha256_hex, blobs[i].size);
-    if (verified.ok()) verified = ExtendBlobRetention(blobs[i].sha256_hex);
-    if (!verified.ok()) {
-      results[i] = verified;
-    } else {
-      results[i] = BlobCommitResult{BlobCommit::kVerified, ""};
-      visible.push_back(i);
+    // A blob is there already (an earlier deposit's, one the catalog does not
+    // know, or this batch's for a file of the same bytes): read back like any
+    // existing blob, never trusted. It counts only once the next Sync has
+    // made this batch's names durable.
+    Status verified = site.VerifyBlob(blobs[i].sha256_hex, blobs[i].size);
+    if (verified.ok()) {
+      writer.Abort();
+      verified = site.ExtendBlobRetention(blobs[i].sha256_hex);
+      if (!verified.ok()) {
+        results_[i] = verified;
+        continue;
+      }
+      results_[i] = BlobCommitResult{BlobCommit::kVerified, ""};
+      visible_.push_back(i);
+      continue;
     }
-  }
-  // Their names durable before any counts as stored.
-  Status names_durable = barrier->Sync();
-  for (size_t i : visible) {
-    if (!names_durable.ok()) {
-      results[i] = names_durable.WithContext(where(i));
-    } else if (results[i].ok() && results[i]->how == BlobCommit::kVerified) {
-      continue;  // found made by another writer, verified above
-    } else {
-      results[i] = BlobCommitResult{};
+    // Damaged (wrong bytes, or unreadable on this live site): replaced by the
+    // writer's bytes, which are known good and durable, as CommitBlob does.
+    const bool damaged = verified.IsCorruption() || verified.code() == Code::kIOError;
+    if (ask_first || !damaged) {
+      writer.Abort();
+      results_[i] = verified;
+      continue;
     }
+    Status removed = site.backend_->Remove(key);
+    if (!removed.ok()) {
+      writer.Abort();
+      results_[i] = removed.WithContext(where_[i] + ": could not remove the damaged copy");
+      continue;
+    }
+    committed = writer.CommitPrepared(key, barrier);
+    if (!committed.ok()) {
+      writer.Abort();
+      results_[i] = committed.WithContext(where_[i]);
+      continue;
+    }
+    results_[i] = BlobCommitResult{BlobCommit::kReplaced, verified.message()};
+    visible_.push_back(i);
   }
-  return results;
+  return before;
 }
 
 size_t Site::BlobBatchLimit() {

@@ -122,9 +122,9 @@ class Site {
   // Commits many blobs, each as CommitBlob would (the same results, errors and
   // write-once rule; result i is blobs[i]'s), waiting for the disk once per
   // batch instead of once per blob: the new blobs' bytes are made durable
-  // together (CommitBarrier::Sync: posix, fdatasync of each temp file), then
-  // every name is made, then the names are made durable together (posix:
-  // fsync of each folder that got one). No result is OK before that second
+  // together (CommitBarrier::Sync: posix, one syncfs of the site's file
+  // system), then every name is made, then the names are made durable together
+  // (the same again). No result is OK before that second
   // Sync: a blob counts as stored only once its bytes and its name are
   // durable. A first Sync that fails leaves none of the batch's new blobs
   // visible (each fails with its error); a second that fails fails every blob
@@ -133,6 +133,38 @@ class Site {
   // its name is read back, kept or replaced one by one, as CommitBlob does.
   // Every writer is aborted or committed on return.
   std::vector<Result<BlobCommitResult>> CommitBlobs(std::span<const BlobToCommit> blobs);
+  // Batches of blobs committed one after another (CommitBlobs for each), with
+  // one Sync between two batches instead of two: the Sync that makes a batch's
+  // bytes durable makes the names of the batch before durable too, so a
+  // batch's results are known only at the next Add (or at Finish). One thread
+  // drives it; the site outlives it.
+  class BlobBatches {
+   public:
+    explicit BlobBatches(Site* site);
+    ~BlobBatches();
+    BlobBatches(const BlobBatches&) = delete;
+    BlobBatches& operator=(const BlobBatches&) = delete;
+    // Commits `blobs` as CommitBlobs does up to its second Sync, and returns
+    // the results of the batch given to the Add before (each as CommitBlobs
+    // would give it; none on the first call). Every writer of `blobs` is
+    // aborted or committed on return.
+    std::vector<Result<BlobCommitResult>> Add(std::span<const BlobToCommit> blobs);
+    // The results of the last batch added, once its names are durable.
+    std::vector<Result<BlobCommitResult>> Finish();
+
+   private:
+    // Settles the last batch added: its visible blobs fail with
+    // `names_durable` unless it is OK. Returns its results.
+    std::vector<Result<BlobCommitResult>> Settle(const Status& names_durable);
+
+    Site* site_;
+    std::unique_ptr<CommitBarrier> barrier_;
+    // The last batch added: its results, which of its blobs are visible (their
+    // names not yet known durable), and the message prefix of each.
+    std::vector<Result<BlobCommitResult>> results_;
+    std::vector<size_t> visible_;
+    std::vector<std::string> where_;
+  };
   // How many writers a caller should hold open for one CommitBlobs: each may
   // hold an open file until it commits, so a quarter of the process's file
   // limit, at most 1,024 (at least 16).

@@ -170,6 +170,11 @@ class BlobWriter {
   // Makes the object visible under `key`, atomically, as Commit does
   // (AlreadyExists under PutOptions::if_absent), without waiting for the disk:
   // the name is durable only once `barrier`'s next Sync() succeeds.
+  // A writer whose PrepareCommit registered with the barrier (posix) stays
+  // prepared after AlreadyExists: the caller reads back what is there, then
+  // aborts, or removes it and calls CommitPrepared again (the name is durable
+  // at the next Sync). Any other error, and any error of a writer that
+  // commits whole, finishes the writer.
   // REQUIRES: PrepareCommit(key, barrier) succeeded and barrier.Sync() has
   // succeeded since.
   virtual Status CommitPrepared(std::string_view key, CommitBarrier& barrier);

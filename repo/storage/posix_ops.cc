@@ -14,6 +14,10 @@ int RealOpenAt(int dir_fd, const char* path, int flags, mode_t mode) {
   return ::openat(dir_fd, path, flags, mode);
 }
 
+int RealRenameAtNoReplace(int from_dir, const char* from, int to_dir, const char* to) {
+  return ::renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE);
+}
+
 constexpr FileOps kRealFileOps = {
     .open = RealOpen,
     .openat = RealOpenAt,
@@ -24,6 +28,7 @@ constexpr FileOps kRealFileOps = {
     .linkat = ::linkat,
     .rename = ::rename,
     .renameat = ::renameat,
+    .renameat_noreplace = RealRenameAtNoReplace,
     .unlink = ::unlink,
     .unlinkat = ::unlinkat,
     .mkdir = ::mkdir,

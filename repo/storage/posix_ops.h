@@ -28,6 +28,9 @@ struct FileOps {
   int (*linkat)(int from_dir, const char* from, int to_dir, const char* to, int flags);
   int (*rename)(const char* from, const char* to);
   int (*renameat)(int from_dir, const char* from, int to_dir, const char* to);
+  // renameat2(..., RENAME_NOREPLACE): EEXIST instead of replacing `to`;
+  // EINVAL where the file system cannot (link, then unlink, instead).
+  int (*renameat_noreplace)(int from_dir, const char* from, int to_dir, const char* to);
   int (*unlink)(const char* path);
   int (*unlinkat)(int dir_fd, const char* path, int flags);
   int (*mkdir)(const char* path, mode_t mode);

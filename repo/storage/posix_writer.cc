@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "bagit/fd_io.h"
@@ -60,6 +61,11 @@ class PosixCommitBarrier : public CommitBarrier {
       ++syncs_;
       return Status::OK();
     }
+    // Once per batch, not per name: the names were made through the root
+    // opened at the start, so if its path no longer leads there (an unmounted
+    // share, a swapped folder, a lost marker) what they point at is not the
+    // site's, and the batch fails. Before the bytes' Sync, no name is made.
+    CAIRN_RETURN_IF_ERROR(root_->CheckBeforeWrite());
     if (Ops().syncfs(root_->fd()) != 0) return Status::FromErrno(errno, "syncfs", root_->path());
     pending_ = 0;
     new_folder_parents_.clear();
@@ -176,6 +182,9 @@ class PosixWriter : public BlobWriter {
   Status CommitPrepared(std::string_view key, CommitBarrier& barrier) override {
     if (prepared_ == nullptr || prepared_ != &barrier) return Commit(key);
     Status status = PublishPrepared(key);
+    // Something is under the name: still prepared, for the caller to read it
+    // back and either abort or remove it and call again.
+    if (status.IsAlreadyExists()) return status;
     Abort();
     return status;
   }
@@ -231,8 +240,7 @@ class PosixWriter : public BlobWriter {
     // Written relative to the root opened at the start, and only while the
     // site's path still leads to it: never into a swapped or unmounted folder.
     CAIRN_RETURN_IF_ERROR(root_->CheckBeforeWrite());
-    CAIRN_RETURN_IF_ERROR(MakeParents(*root_, key));
-    CAIRN_RETURN_IF_ERROR(MakeVisible(key));
+    CAIRN_RETURN_IF_ERROR(MakeVisible(key, nullptr));
     const size_t slash = final_rel.rfind('/');
     Status synced = SyncDirAt(*root_, slash == std::string::npos ? "" : final_rel.substr(0, slash));
     verified_by_read_back_ = synced.ok() && read_back_;
@@ -247,42 +255,59 @@ class PosixWriter : public BlobWriter {
     if (prepared_->syncs() < prepared_before_sync_) {
       return Status::IOError("commit of " + temp_path_ + " before the barrier made it durable");
     }
-    if (::close(fd_) != 0) {
-      fd_ = -1;
-      return Status::FromErrno(errno, "close", temp_path_);
-    }
-    fd_ = -1;
-    CAIRN_RETURN_IF_ERROR(root_->CheckBeforeWrite());
-    CAIRN_RETURN_IF_ERROR(MakeParents(*root_, key, prepared_->new_folder_parents()));
-    CAIRN_RETURN_IF_ERROR(MakeVisible(key));
+    // The root was checked by the barrier's Sync before (and is again by the
+    // next, before any of the batch counts).
+    CAIRN_RETURN_IF_ERROR(MakeVisible(key, prepared_->new_folder_parents()));
     prepared_->Add();
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) return Status::FromErrno(errno, "close", temp_path_);
     // Read back before the rename, and the name's durability is the batch's:
     // Site::CommitBlobs reports nothing stored before the barrier's Sync.
     verified_by_read_back_ = read_back_;
     return Status::OK();
   }
 
-  // Links (if_absent) or renames the durable temp file to `key`, between the
-  // two crash points. REQUIRES: its parent folders exist.
-  Status MakeVisible(std::string_view key) {
+  // Names the durable temp file `key`, between the two crash points: renames
+  // it (under if_absent, without replacing: AlreadyExists if `key` exists).
+  // Its parent folders are made only when the name cannot be (ENOENT), as
+  // MakeParents does (`unsynced_parents`: nullptr syncs each new folder's
+  // parent now).
+  Status MakeVisible(std::string_view key, std::vector<std::string>* unsynced_parents) {
     const std::string final_rel(key);
-    const std::string final_path = root_->Shown(key);
     CrashPoint("storage.before-visible");
-    const int dir = root_->fd();
-    if (options_.if_absent) {
-      // link() fails with EEXIST instead of replacing: write-once even under races.
-      if (Ops().linkat(dir, temp_rel_.c_str(), dir, final_rel.c_str(), 0) != 0) {
-        if (errno == EEXIST) return Status::AlreadyExists(final_path + " already exists");
-        return Status::FromErrno(errno, "link to", final_path);
-      }
-    } else if (Ops().renameat(dir, temp_rel_.c_str(), dir, final_rel.c_str()) != 0) {
-      return Status::FromErrno(errno, "rename to", final_path);
-    } else {
-      done_ = true;  // the temp name is gone: nothing to unlink
+    int err = NameOnce(final_rel);
+    if (err == ENOENT) {
+      CAIRN_RETURN_IF_ERROR(MakeParents(*root_, key, unsynced_parents));
+      err = NameOnce(final_rel);
+    }
+    if (err != 0) {
+      const std::string final_path = root_->Shown(key);
+      if (err == EEXIST) return Status::AlreadyExists(final_path + " already exists");
+      return Status::FromErrno(err, options_.if_absent ? "link to" : "rename to", final_path);
     }
     if (key == layout::kSiteMarkerKey) root_->MarkerWritten();
     CrashPoint("storage.after-visible");
     return Status::OK();
+  }
+
+  // One attempt at the name: 0 or the errno.
+  int NameOnce(const std::string& final_rel) {
+    const int dir = root_->fd();
+    if (!options_.if_absent) {
+      if (Ops().renameat(dir, temp_rel_.c_str(), dir, final_rel.c_str()) != 0) return errno;
+      done_ = true;  // the temp name is gone: nothing to unlink
+      return 0;
+    }
+    // Write-once even under races: EEXIST instead of replacing. One call where
+    // the file system can rename without replacing; elsewhere link(2), and
+    // the temp name is unlinked by Abort.
+    if (Ops().renameat_noreplace(dir, temp_rel_.c_str(), dir, final_rel.c_str()) == 0) {
+      done_ = true;
+      return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return errno;
+    if (Ops().linkat(dir, temp_rel_.c_str(), dir, final_rel.c_str(), 0) != 0) return errno;
+    return 0;
   }
 
   std::shared_ptr<const RootDir> root_;
@@ -378,22 +403,40 @@ Status SyncDirAt(const RootDir& root, const std::string& rel) {
 
 Status MakeParents(const RootDir& root, std::string_view key,
                    std::vector<std::string>* unsynced_parents) {
-  std::string rel;
-  size_t start = 0;
+  // The folders of `key`, outermost first: "blobs", "blobs/sha256", ...
+  std::vector<std::string> folders;
   for (size_t slash = key.find('/'); slash != std::string_view::npos;
-       start = slash + 1, slash = key.find('/', start)) {
-    std::string parent = rel;
-    if (!rel.empty()) rel += "/";
-    rel += key.substr(start, slash - start);
+       slash = key.find('/', slash + 1)) {
+    folders.emplace_back(key.substr(0, slash));
+  }
+  auto made = [&](size_t i) -> Status {
+    (void)::fchmodat(root.fd(), folders[i].c_str(), root.modes().dir, 0);  // whatever the umask
+    std::string parent = i == 0 ? "" : folders[i - 1];
+    if (unsynced_parents != nullptr) {
+      unsynced_parents->push_back(std::move(parent));
+      return Status::OK();
+    }
+    return SyncDirAt(root, parent);
+  };
+  // From the innermost up to one that exists or can be made (a site's fan-out
+  // folders mostly exist: one call), then down again making the rest.
+  size_t have = folders.size();  // folders[0, have) exist
+  while (have > 0) {
+    const std::string& rel = folders[have - 1];
     if (Ops().mkdirat(root.fd(), rel.c_str(), 0700) == 0) {
-      (void)::fchmodat(root.fd(), rel.c_str(), root.modes().dir, 0);  // whatever the umask
-      if (unsynced_parents != nullptr) {
-        unsynced_parents->push_back(parent);
-      } else {
-        CAIRN_RETURN_IF_ERROR(SyncDirAt(root, parent));
-      }
-    } else if (errno != EEXIST) {
+      CAIRN_RETURN_IF_ERROR(made(have - 1));
+      break;
+    }
+    if (errno == EEXIST) break;
+    if (errno != ENOENT || have == 1)
       return Status::FromErrno(errno, "create folder", root.Shown(rel));
+    --have;
+  }
+  for (size_t i = have; i < folders.size(); ++i) {
+    if (Ops().mkdirat(root.fd(), folders[i].c_str(), 0700) == 0) {
+      CAIRN_RETURN_IF_ERROR(made(i));
+    } else if (errno != EEXIST) {
+      return Status::FromErrno(errno, "create folder", root.Shown(folders[i]));
     }
   }
   return Status::OK();
@@ -405,13 +448,10 @@ std::unique_ptr<CommitBarrier> NewCommitBarrier(std::shared_ptr<const RootDir> r
 
 Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const RootDir> root,
                                                       const PutOptions& options) {
-  CAIRN_RETURN_IF_ERROR(root->CheckBeforeWrite());
+  // The caller checked the root (PosixBackend::RootForWrite); a temp file is
+  // no name of the site, and each name is made only after another check.
   const AccessModes& modes = root->modes();
-  if (Ops().mkdirat(root->fd(), "tmp", 0700) == 0) {
-    (void)::fchmodat(root->fd(), "tmp", modes.dir, 0);
-  } else if (errno != EEXIST) {
-    return Status::FromErrno(errno, "create folder", root->Shown("tmp"));
-  }
+  bool made_tmp = false;
   for (int attempt = 0;; ++attempt) {
     std::string rel = "tmp/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";
     int fd =
@@ -419,6 +459,15 @@ Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const Root
     if (fd >= 0) {
       FixFileMode(fd, modes.file);  // 0600, or 0660 in a group's site
       return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), rel, fd, options));
+    }
+    if (errno == ENOENT && !made_tmp) {  // the first temp file of this site: its folder
+      made_tmp = true;
+      if (Ops().mkdirat(root->fd(), "tmp", 0700) == 0) {
+        (void)::fchmodat(root->fd(), "tmp", modes.dir, 0);
+      } else if (errno != EEXIST) {
+        return Status::FromErrno(errno, "create folder", root->Shown("tmp"));
+      }
+      continue;
     }
     if (errno != EEXIST || attempt >= 8) {
       return Status::FromErrno(errno, "create temp file", root->Shown(rel));

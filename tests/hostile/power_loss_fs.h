@@ -242,6 +242,16 @@ inline int RenameAt(int from_dir, const char* from, int to_dir, const char* to) 
 inline int Rename(const char* from, const char* to) {
   return RenameAt(AT_FDCWD, from, AT_FDCWD, to);
 }
+// Replaces nothing (EEXIST): its undo puts the old name back.
+inline int RenameAtNoReplace(int from_dir, const char* from, int to_dir, const char* to) {
+  std::unique_lock lock(S().mu);
+  BlockIfCut(lock);
+  int rc = Real().renameat_noreplace(from_dir, from, to_dir, to);
+  const int err = errno;
+  if (rc == 0) Remember(PendingName::kRename, Resolve(to_dir, to), Resolve(from_dir, from));
+  errno = err;
+  return rc;
+}
 
 inline int UnlinkAt(int dir_fd, const char* path, int flags) {
   std::unique_lock lock(S().mu);
@@ -282,6 +292,7 @@ inline const repo::posix_io::FileOps kPowerLossOps = {
     .linkat = LinkAt,
     .rename = Rename,
     .renameat = RenameAt,
+    .renameat_noreplace = RenameAtNoReplace,
     .unlink = Unlink,
     .unlinkat = UnlinkAt,
     .mkdir = Mkdir,
