@@ -420,5 +420,63 @@ TEST_F(DepositBarrierTest, ABarrierFailingForTheLastBatchsNamesFailsTheDeposit) 
   DepositWhileASyncfsFails("last", Site::BlobBatchLimit() + 50, 3);
 }
 
+// Replication into a posix site adds its larger batches on a thread of its
+// own, one syncfs between two batches: when that syncfs fails, neither the
+// batch whose names it was to make durable nor the next counts, the job fails,
+// and the next run copies what is left.
+int FailingFromSyncfs(int fd) {
+  if (++syncfs_calls >= fail_syncfs_at) {
+    errno = EIO;
+    return -1;
+  }
+  return posix_io::RealFileOps().syncfs(fd);
+}
+
+TEST_F(DepositBarrierTest, ReplicationCountsNoBatchWhoseNamesAreNotDurable) {
+  const size_t files = 300;
+  for (size_t i = 0; i < files; ++i) {
+    WriteFile(dir_ / "src/rep" / ("f" + std::to_string(i)), "replicated " + std::to_string(i));
+  }
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/rep").string();
+  request.replicate = false;
+  ASSERT_OK(Deposit(*repo_, request));
+  // The copies go in batches of 1, 2, 4, ... 32, each made durable at once (two
+  // syncfs each: 12), then 64 (its bytes: the 13th) added on the thread, then
+  // 128, whose syncfs (the 14th) makes the 64's names and its own bytes
+  // durable: failing from it on, only the 63 copies of the first batches count.
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.syncfs = FailingFromSyncfs;
+  syncfs_calls = 0;
+  fail_syncfs_at = 14;
+  posix_io::SetFileOpsForTesting(&ops);
+  Result<ReplicationSummary> failed = DrainReplication(*repo_, {});
+  posix_io::SetFileOpsForTesting(nullptr);
+  ASSERT_OK(failed);
+  EXPECT_EQ(failed->jobs_done, 0u);
+  EXPECT_EQ(failed->jobs_failed, 1u);
+  ASSERT_FALSE(failed->errors.empty());
+  EXPECT_NE(failed->errors[0].find("syncfs"), std::string::npos) << failed->errors[0];
+  Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "rep", 1, false);
+  ASSERT_OK(v);
+  EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 1u);
+  // The blobs the failed run counted on b (each replica row's blob_id names a blob).
+  Result<int64_t> ok_on_b =
+      CatalogTestAccess::Db(repo_->catalog())
+          .QueryInt(
+              "SELECT COUNT(*) FROM replicas WHERE state = 'ok' AND site_id = "
+              "(SELECT id FROM sites WHERE name = 'b')");
+  ASSERT_OK(ok_on_b);
+  EXPECT_EQ(*ok_on_b, 63) << "only copies whose names a syncfs made durable count";
+  clock_.Advance(3600 * kMicrosPerSecond);  // past the retry backoff
+  Reopen();
+  Result<ReplicationSummary> rest = DrainReplication(*repo_, {});
+  ASSERT_OK(rest);
+  EXPECT_EQ(rest->jobs_done, 1u);
+  EXPECT_EQ(VerifiedBlobs("b"), files);
+  EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
+}
+
 }  // namespace
 }  // namespace cairn::repo

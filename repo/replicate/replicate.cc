@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "policies/policy.h"
@@ -215,58 +216,104 @@ class JobRunner {
     };
     // Batches of 1, 2, 4, ... up to the limit: the first copies of a job are
     // recorded as soon as they are made, and a cancel (checked by each copy
-    // before it starts) takes effect at the end of the batch under way.
+    // before it starts) takes effect at the end of the batch under way. From
+    // 64 copies on, one Sync between two batches (Site::BlobBatches): a batch's
+    // results come with the next batch's Add, or with Finish.
+    struct Batch {
+      size_t start = 0, count = 0;
+      std::vector<BlobCopy> copies;
+      std::vector<Site*> from;
+      std::vector<size_t> of_blob;  // copy index of each blob handed to the site
+    };
+    // Tallies a batch whose commit results are in: each copy made is counted,
+    // a source that failed is retried with the others, one by one.
+    auto settle = [&](Batch& batch, const std::vector<Result<Site::BlobCommitResult>>& committed) {
+      std::vector<SiteCopyResult> results(batch.count);
+      for (size_t j = 0; j < batch.count; ++j) results[j] = std::move(batch.copies[j].result);
+      for (size_t b = 0; b < batch.of_blob.size() && b < committed.size(); ++b) {
+        const size_t j = batch.of_blob[b];
+        results[j] = FinishBlobCopy(*batch.from[j], *tally->target, *small[batch.start + j],
+                                    batch.copies[j], committed[b]);
+      }
+      for (size_t j = 0; j < batch.count; ++j) {
+        SiteCopyItem* item = small[batch.start + j];
+        if (batch.from[j] != nullptr && results[j].status.ok()) {
+          keep_first(Tally(*item, batch.from[j]->id(), results[j], tally));
+        } else if (batch.from[j] != nullptr && results[j].target_failed) {
+          keep_first(results[j].status.WithContext(item->name));
+        } else if (batch.from[j] != nullptr) {
+          // The source's bytes could not be read or were wrong: the other sources, one by one.
+          retry.push_back({item, batch.from[j]->id(), std::move(results[j].status)});
+        } else {
+          one_by_one.push_back(item);
+        }
+      }
+    };
+    Site::BlobBatches batches(tally->target);
+    constexpr size_t kSettleLaterFrom = 64;
+    std::optional<Batch> added;  // the batch whose results the next Add gives
+    // From kSettleLaterFrom copies on, a batch is added on a thread of its own
+    // while the workers prepare the next (one at a time, in order); settled
+    // here, on this thread, once joined.
+    std::optional<Batch> adding;
+    std::vector<Site::BlobToCommit> adding_blobs;
+    std::vector<Result<Site::BlobCommitResult>> adding_gave;  // results of `added`
+    std::thread adder;
+    auto join = [&] {
+      if (!adder.joinable()) return;
+      adder.join();
+      if (added) settle(*added, adding_gave);
+      added = std::move(adding);
+      adding.reset();
+    };
     size_t per_commit = 1;
     for (size_t start = 0, count = 0; start < small.size() && first.ok();
          start += count, per_commit = std::min(per_commit * 2, Site::BlobBatchLimit())) {
       count = std::min(per_commit, small.size() - start);
-      std::vector<BlobCopy> copies(count);
-      std::vector<Site*> from(count, nullptr);
+      Batch batch;
+      batch.start = start;
+      batch.count = count;
+      batch.copies.resize(count);
+      batch.from.assign(count, nullptr);
       Status prepared = RunPool(count, threads_, [&](size_t j) -> Status {
         if (Cancelled()) return Status::Aborted("replication cancelled");
         const SiteCopyItem& item = *small[start + j];
         Result<Site*> source = repo_.OpenSite(SourcesOf(item, job).front());
         if (!source.ok()) return Status::OK();  // CopyItem tries the others
-        from[j] = *source;
-        copies[j] = PrepareBlobCopy(**source, *tally->target, item);
+        batch.from[j] = *source;
+        batch.copies[j] = PrepareBlobCopy(**source, *tally->target, item);
         return Status::OK();
       });
       std::vector<Site::BlobToCommit> blobs;
-      std::vector<size_t> of_blob;
       for (size_t j = 0; j < count; ++j) {
-        if (!copies[j].writer) continue;
+        if (!batch.copies[j].writer) continue;
         if (!prepared.ok()) {
-          copies[j].writer->Abort();
+          batch.copies[j].writer->Abort();
           continue;
         }
         const SiteCopyItem& item = *small[start + j];
-        blobs.push_back({copies[j].writer.get(), item.sha256, item.size});
-        of_blob.push_back(j);
+        blobs.push_back({batch.copies[j].writer.get(), item.sha256, item.size});
+        batch.of_blob.push_back(j);
       }
+      join();
       keep_first(prepared);
       if (!prepared.ok()) break;
-      std::vector<Result<Site::BlobCommitResult>> committed = tally->target->CommitBlobs(blobs);
-      std::vector<SiteCopyResult> results(count);
-      for (size_t j = 0; j < count; ++j) results[j] = std::move(copies[j].result);
-      for (size_t b = 0; b < blobs.size(); ++b) {
-        const size_t j = of_blob[b];
-        results[j] =
-            FinishBlobCopy(*from[j], *tally->target, *small[start + j], copies[j], committed[b]);
+      if (count >= kSettleLaterFrom) {
+        adding = std::move(batch);
+        adding_blobs = std::move(blobs);
+        adder = std::thread([&] { adding_gave = batches.Add(adding_blobs); });
+        continue;
       }
-      for (size_t j = 0; j < count; ++j) {
-        const SiteCopyItem& item = *small[start + j];
-        if (from[j] != nullptr && results[j].status.ok()) {
-          keep_first(Tally(item, from[j]->id(), results[j], tally));
-        } else if (from[j] != nullptr && results[j].target_failed) {
-          keep_first(results[j].status.WithContext(item.name));
-        } else if (from[j] != nullptr) {
-          // The source's bytes could not be read or were wrong: the other sources, one by one.
-          retry.push_back({small[start + j], from[j]->id(), std::move(results[j].status)});
-        } else {
-          one_by_one.push_back(small[start + j]);
-        }
-      }
+      // The first, small batches count at once (a cancel stops after them).
+      std::vector<Result<Site::BlobCommitResult>> before = batches.Add(blobs);
+      if (added) settle(*added, before);
+      added = std::move(batch);
+      settle(*added, batches.Finish());
+      added.reset();
     }
+    join();
+    std::vector<Result<Site::BlobCommitResult>> last = batches.Finish();
+    if (added) settle(*added, last);
     if (!first.ok()) return first;
     CAIRN_RETURN_IF_ERROR(RunPool(retry.size(), threads_, [&](size_t i) {
       if (Cancelled()) return Status::Aborted("replication cancelled");
