@@ -122,7 +122,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   // at a time, in order, and every one is joined before this returns.
   const bool batched = target.first->capabilities().batch_commit;
   const size_t per_commit = batched ? Site::BlobBatchLimit() : kStoreBatchFiles;
-  BatchPipeline pipeline(&stager, target.first, kept);
+  BatchPipeline pipeline(&stager, target.first, target.threads, kept);
   Status walked = Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
     for (size_t start = 0; start < batch.size(); start += per_commit) {
       const size_t count = std::min(per_commit, batch.size() - start);

@@ -252,8 +252,8 @@ Status PayloadStager::RecordBatch(std::span<BatchItem> items, const std::vector<
   return first;
 }
 
-BatchPipeline::BatchPipeline(PayloadStager* stager, Site* site, AlgorithmSet keep)
-    : stager_(stager), batches_(site), keep_(keep) {}
+BatchPipeline::BatchPipeline(PayloadStager* stager, Site* site, unsigned threads, AlgorithmSet keep)
+    : stager_(stager), batches_(site, threads), keep_(keep) {}
 
 BatchPipeline::~BatchPipeline() { (void)Finish(); }
 

@@ -210,7 +210,8 @@ class PayloadStager {
 // durable. Not thread-safe: one caller drives it.
 class BatchPipeline {
  public:
-  BatchPipeline(PayloadStager* stager, Site* site, bagit::AlgorithmSet keep);
+  // `threads`: the workers that make a batch's names.
+  BatchPipeline(PayloadStager* stager, Site* site, unsigned threads, bagit::AlgorithmSet keep);
   ~BatchPipeline();
   BatchPipeline(const BatchPipeline&) = delete;
   BatchPipeline& operator=(const BatchPipeline&) = delete;

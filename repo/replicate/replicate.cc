@@ -249,7 +249,7 @@ class JobRunner {
         }
       }
     };
-    Site::BlobBatches batches(tally->target);
+    Site::BlobBatches batches(tally->target, threads_);
     constexpr size_t kSettleLaterFrom = 64;
     std::optional<Batch> added;  // the batch whose results the next Add gives
     // From kSettleLaterFrom copies on, a batch is added on a thread of its own

@@ -261,6 +261,38 @@ TEST_F(BatchCommitTest, ASyncFailingBetweenTwoBatchesFailsBoth) {
   EXPECT_EQ(TempFiles(), 0u);
 }
 
+// A batch's names made by several workers at once: every name between the
+// two syncfs, twins and blobs already there (one damaged) settled as one by
+// one.
+TEST_F(BatchCommitTest, NamesMadeInParallelKeepTheBarrierOrder) {
+  Staged s = Stage(*site_, 200);
+  Staged twins = Stage(*site_, 20);  // "blob 0" ... "blob 19" again
+  for (int i = 100; i < 105; ++i) ASSERT_OK(site_->PutBlob(s.blobs[i].sha256_hex, s.contents[i]));
+  const fs::path damaged = Root() / layout::BlobKey(s.blobs[105].sha256_hex);
+  fs::create_directories(damaged.parent_path());
+  testing::WriteFile(damaged, "rotten");
+  TheLog().calls.clear();
+  std::vector<Site::BlobToCommit> blobs = s.blobs;
+  blobs.insert(blobs.end(), twins.blobs.begin(), twins.blobs.end());
+  Site::BlobBatches batches(site_.get(), 4);
+  EXPECT_TRUE(batches.Add(blobs).empty());
+  std::vector<Result<Site::BlobCommitResult>> results = batches.Finish();
+  ASSERT_EQ(results.size(), 220u);
+  for (const auto& r : results) ASSERT_OK(r);
+  for (int i = 100; i < 105; ++i) EXPECT_EQ(results[i]->how, Site::BlobCommit::kVerified);
+  EXPECT_EQ(results[105]->how, Site::BlobCommit::kReplaced);
+  for (size_t i = 0; i < 200; ++i) {
+    EXPECT_EQ(*site_->ReadAll(layout::BlobKey(s.blobs[i].sha256_hex)), s.contents[i]);
+  }
+  std::vector<std::string> calls = Calls();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls.front(), "syncfs");
+  EXPECT_EQ(calls.back(), "syncfs");
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "syncfs"), 2);
+  EXPECT_EQ(BlobFiles(), 200u);
+  EXPECT_EQ(TempFiles(), 0u);
+}
+
 // A blob already under its name with the wrong bytes (one the catalog does
 // not know, or damaged since) is found when the batch names the new one: it is
 // read back, removed and replaced by the writer's bytes, which are known good.

@@ -8,6 +8,7 @@
 
 #include "bagit/time_text.h"
 #include "proto/version.pb.h"
+#include "repo/run_pool.h"
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
@@ -239,8 +240,8 @@ std::vector<Result<Site::BlobCommitResult>> Site::CommitBlobs(std::span<const Bl
   return batches.Finish();
 }
 
-Site::BlobBatches::BlobBatches(Site* site)
-    : site_(site), barrier_(site->backend_->NewCommitBarrier()) {}
+Site::BlobBatches::BlobBatches(Site* site, unsigned threads)
+    : site_(site), threads_(std::max(threads, 1u)), barrier_(site->backend_->NewCommitBarrier()) {}
 
 Site::BlobBatches::~BlobBatches() = default;
 
@@ -311,19 +312,22 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
     }
     return before;
   }
-  for (size_t i : prepared) {
+  // Each name on its own (a batch's names are made in parallel: each blob's
+  // own folder, file and result); visible[i]: blob i counts once durable.
+  std::vector<char> visible(blobs.size(), 0);
+  auto name = [&](size_t i) {
     BlobWriter& writer = *blobs[i].writer;
     const std::string key = layout::BlobKey(blobs[i].sha256_hex);
     Status committed = writer.CommitPrepared(key, barrier);
     if (committed.ok()) {
       results_[i] = BlobCommitResult{};
-      visible_.push_back(i);
-      continue;
+      visible[i] = 1;
+      return;
     }
     if (!committed.IsAlreadyExists()) {
       writer.Abort();
       results_[i] = committed.WithContext(where_[i]);
-      continue;
+      return;
     }
     // A blob is there already (an earlier deposit's, one the catalog does not
     // know, or this batch's for a file of the same bytes): read back like any
@@ -335,11 +339,11 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
       verified = site.ExtendBlobRetention(blobs[i].sha256_hex);
       if (!verified.ok()) {
         results_[i] = verified;
-        continue;
+        return;
       }
       results_[i] = BlobCommitResult{BlobCommit::kVerified, ""};
-      visible_.push_back(i);
-      continue;
+      visible[i] = 1;
+      return;
     }
     // Damaged (wrong bytes, or unreadable on this live site): replaced by the
     // writer's bytes, which are known good and durable, as CommitBlob does.
@@ -347,22 +351,29 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
     if (ask_first || !damaged) {
       writer.Abort();
       results_[i] = verified;
-      continue;
+      return;
     }
     Status removed = site.backend_->Remove(key);
-    if (!removed.ok()) {
+    if (!removed.ok() && !removed.IsNotFound()) {  // NotFound: a twin of this batch removed it
       writer.Abort();
       results_[i] = removed.WithContext(where_[i] + ": could not remove the damaged copy");
-      continue;
+      return;
     }
     committed = writer.CommitPrepared(key, barrier);
     if (!committed.ok()) {
       writer.Abort();
       results_[i] = committed.WithContext(where_[i]);
-      continue;
+      return;
     }
     results_[i] = BlobCommitResult{BlobCommit::kReplaced, verified.message()};
-    visible_.push_back(i);
+    visible[i] = 1;
+  };
+  (void)RunPool(prepared.size(), threads_, [&](size_t p) {
+    name(prepared[p]);
+    return Status::OK();
+  });
+  for (size_t i : prepared) {
+    if (visible[i]) visible_.push_back(i);
   }
   return before;
 }

@@ -137,10 +137,11 @@ class Site {
   // one Sync between two batches instead of two: the Sync that makes a batch's
   // bytes durable makes the names of the batch before durable too, so a
   // batch's results are known only at the next Add (or at Finish). One thread
-  // drives it; the site outlives it.
+  // drives it (a batch's names are made by up to `threads` workers); the site
+  // outlives it.
   class BlobBatches {
    public:
-    explicit BlobBatches(Site* site);
+    explicit BlobBatches(Site* site, unsigned threads = 1);
     ~BlobBatches();
     BlobBatches(const BlobBatches&) = delete;
     BlobBatches& operator=(const BlobBatches&) = delete;
@@ -158,6 +159,7 @@ class Site {
     std::vector<Result<BlobCommitResult>> Settle(const Status& names_durable);
 
     Site* site_;
+    unsigned threads_;
     std::unique_ptr<CommitBarrier> barrier_;
     // The last batch added: its results, which of its blobs are visible (their
     // names not yet known durable), and the message prefix of each.

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <utility>
@@ -48,16 +50,22 @@ class PosixCommitBarrier : public CommitBarrier {
   const RootDir* root() const { return root_.get(); }
 
   // Something (a temp file's bytes, a name, a new folder) must be durable at
-  // the next Sync.
-  void Add() { ++pending_; }
+  // the next Sync. Add and AddNewFolders may be called from several threads
+  // at once (a batch's names are made in parallel); Sync from one, after them.
+  void Add() { pending_.fetch_add(1, std::memory_order_relaxed); }
   // The parents of folders made for the batch: durable at the next Sync too.
-  std::vector<std::string>* new_folder_parents() { return &new_folder_parents_; }
+  void AddNewFolders(std::vector<std::string> parents) {
+    if (parents.empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::string& parent : parents) new_folder_parents_.push_back(std::move(parent));
+  }
   // Successful Syncs so far: a writer prepared before the n-th may be made
   // visible only once syncs() >= n.
   uint64_t syncs() const { return syncs_; }
 
   Status Sync() override {
-    if (pending_ == 0 && new_folder_parents_.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.load(std::memory_order_relaxed) == 0 && new_folder_parents_.empty()) {
       ++syncs_;
       return Status::OK();
     }
@@ -75,7 +83,8 @@ class PosixCommitBarrier : public CommitBarrier {
 
  private:
   std::shared_ptr<const RootDir> root_;
-  size_t pending_ = 0;
+  std::atomic<size_t> pending_{0};
+  std::mutex mu_;  // guards new_folder_parents_
   std::vector<std::string> new_folder_parents_;
   uint64_t syncs_ = 0;
 };
@@ -257,7 +266,10 @@ class PosixWriter : public BlobWriter {
     }
     // The root was checked by the barrier's Sync before (and is again by the
     // next, before any of the batch counts).
-    CAIRN_RETURN_IF_ERROR(MakeVisible(key, prepared_->new_folder_parents()));
+    std::vector<std::string> new_folder_parents;
+    Status named = MakeVisible(key, &new_folder_parents);
+    prepared_->AddNewFolders(std::move(new_folder_parents));  // made even if the name was not
+    CAIRN_RETURN_IF_ERROR(named);
     prepared_->Add();
     const int fd = std::exchange(fd_, -1);
     if (::close(fd) != 0) return Status::FromErrno(errno, "close", temp_path_);
