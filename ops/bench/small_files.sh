@@ -3,9 +3,10 @@
 # into a posix site with --no-replicate, then replicated to a second posix site,
 # against a baseline on the same disk of
 #   cp -r SRC DEST && find DEST -type f | xargs -P2 openssl dgst -sha256 >/dev/null && sync
-# Each of R rounds runs the three one after another (baseline, deposit into a fresh
-# repository, replicate), so a noisy disk skews them alike; the medians and the ratios
-# cairn / baseline are printed. Goal: both ratios <= 1.0.
+# Each of R rounds runs them one after another (baseline, deposit into a fresh
+# repository, replicate, then the same files as a bag folder deposited into another
+# fresh repository), so a noisy disk skews them alike; the medians and the ratios
+# cairn / baseline are printed. Goal: every ratio <= 1.0.
 #
 #   ops/bench/small_files.sh [--cairn PATH] [--workdir DIR] [--files N] [--rounds R] [--keep]
 set -euo pipefail
@@ -51,9 +52,16 @@ baseline() {
 
 src="$workdir/src-4k-$files"
 make_4k "$src" "$files"
+# The same files as a bag folder (sha256), deposited as such: the bag walker's path.
+bag="$workdir/bag-4k-$files"
+if [[ ! -f "$bag.complete" ]]; then
+  rm -rf "$bag"
+  "$cairn" --quiet bag create --algorithm sha256 "$src" "$bag" >/dev/null
+  touch "$bag.complete"
+fi
 bytes="$(bytes_of "$src")"
 repo="$workdir/repo"
-base=() dep=() rep=()
+base=() dep=() rep=() bagd=()
 for ((r = 1; r <= rounds; r++)); do
   warm "$src"
   rm -rf "$workdir/dest"
@@ -67,14 +75,20 @@ for ((r = 1; r <= rounds; r++)); do
   quiesce
   timed p "$cairn" --quiet --repo "$repo" replicate
   lacking_ok "$cairn" --quiet --repo "$repo" list >/dev/null
-  echo "round $r: baseline $b s, deposit $d s, replicate $p s (load $(cut -d" " -f1-3 /proc/loadavg))"
-  base+=("$b") dep+=("$d") rep+=("$p")
+  fresh_repo "$repo"
+  warm "$bag"
+  quiesce
+  timed g "$cairn" --quiet --repo "$repo" deposit bench "$bag" --id bagged --no-replicate
+  echo "round $r: baseline $b s, deposit $d s, replicate $p s, bag folder deposit $g s" \
+    "(load $(cut -d" " -f1-3 /proc/loadavg))"
+  base+=("$b") dep+=("$d") rep+=("$p") bagd+=("$g")
 done
-mb=$(median "${base[@]}") md=$(median "${dep[@]}") mp=$(median "${rep[@]}")
+mb=$(median "${base[@]}") md=$(median "${dep[@]}") mp=$(median "${rep[@]}") mg=$(median "${bagd[@]}")
 echo
 echo "== $files x 4 KiB ($bytes bytes), medians of $rounds rounds"
 printf '%-34s%s s\n' "baseline (cp -r + dgst + sync):" "$mb" "cairn deposit --no-replicate:" "$md" \
-  "cairn replicate (a to b):" "$mp"
+  "cairn replicate (a to b):" "$mp" "cairn deposit of the bag folder:" "$mg"
 printf '%-34s%s  (goal <= 1.0)\n' "ratio deposit / baseline:" "$(calc "$md / $mb")" \
-  "ratio replicate / baseline:" "$(calc "$mp / $mb")"
+  "ratio replicate / baseline:" "$(calc "$mp / $mb")" \
+  "ratio bag folder / baseline:" "$(calc "$mg / $mb")"
 echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

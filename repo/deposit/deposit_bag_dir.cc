@@ -21,7 +21,10 @@ Status IngestBagDirectory(const std::string& dir, const IngestTarget& target, In
   options.profile = target.profile;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   StagingSink sink(target, ingest);
-  return bagit::BagWalker(&checker, &sink, &ingest->report).WalkFolder(root, target.threads);
+  Status walked =
+      bagit::BagWalker(&checker, &sink, &ingest->report).WalkFolder(root, target.threads);
+  Status committed = sink.Finish();  // every payload blob durable, or the first failure
+  return walked.ok() ? committed : walked;
 }
 
 }  // namespace cairn::repo::deposit_internal

@@ -296,10 +296,18 @@ class StagingSink : public bagit::BagSink {
   Result<PayloadRead> CopyMemberThenDigest(const bagit::PayloadEntry& entry,
                                            bagit::AlgorithmSet algorithms, bool manifests_known,
                                            std::optional<bagit::ManifestIndex::EntryId> id);
+  // A local payload file whose blob is new, on a site that commits in
+  // batches: held for the next batch (committed by pipeline_ once
+  // Site::BlobBatchLimit() are held, and at Finish) instead of committed alone.
+  Status HoldForBatch(std::string_view path, PayloadStager::Staged staged);
+
   const IngestTarget& target_;
   Ingest* ingest_;
   PayloadStager stager_;
   std::unique_ptr<Committers> committers_;  // made at the first archive member
+  std::mutex batch_mu_;                     // guards batch_ and pipeline_
+  std::vector<PayloadStager::BatchItem> batch_;
+  std::unique_ptr<BatchPipeline> pipeline_;  // made at the first batch
 };
 
 // The three ingest drivers (deposit_folder.cc, deposit_bag_dir.cc,

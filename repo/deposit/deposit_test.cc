@@ -420,6 +420,61 @@ TEST_F(DepositBarrierTest, ABarrierFailingForTheLastBatchsNamesFailsTheDeposit) 
   DepositWhileASyncfsFails("last", Site::BlobBatchLimit() + 50, 3);
 }
 
+// A bag folder's small payload files are committed in batches too, as a plain
+// folder's: no fsync per file (each was committed alone: two fsyncs per file,
+// 40 s for 50,000 files of 4 KiB where the plain folder took 5 s).
+int fsync_calls = 0;
+int CountingFsync(int fd) {
+  ++fsync_calls;
+  return posix_io::RealFileOps().fsync(fd);
+}
+int CountingSyncfs(int fd) {
+  ++syncfs_calls;
+  return posix_io::RealFileOps().syncfs(fd);
+}
+
+TEST_F(DepositBarrierTest, ABagFoldersSmallFilesAreCommittedInBatches) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 300; ++i) files["data/f" + std::to_string(i)] = "bagged " + std::to_string(i);
+  MakeBag(dir_ / "src/bag", files, bagit::Algorithm::kSha256);
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.fsync = CountingFsync;
+  ops.syncfs = CountingSyncfs;
+  fsync_calls = syncfs_calls = 0;
+  posix_io::SetFileOpsForTesting(&ops);
+  DepositOutcome out = Run("acme", (dir_ / "src/bag").string());
+  posix_io::SetFileOpsForTesting(nullptr);
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  EXPECT_EQ(out.receipt->files, 300u);
+  EXPECT_LT(fsync_calls, 100) << "the payload files were committed one by one";
+  EXPECT_GE(syncfs_calls, 2);
+  EXPECT_EQ(VerifiedBlobs("a"), 300u);
+  EXPECT_EQ(TempFiles("a"), 0u);
+}
+
+TEST_F(DepositBarrierTest, ABarrierFailingForABagFolderFailsTheDepositAndLeavesNothing) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 50; ++i) files["data/f" + std::to_string(i)] = "bagged " + std::to_string(i);
+  MakeBag(dir_ / "src/bagx", files, bagit::Algorithm::kSha256);
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.syncfs = FailingSyncfs;
+  syncfs_calls = 0;
+  fail_syncfs_at = 1;
+  posix_io::SetFileOpsForTesting(&ops);
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/bagx").string();
+  Result<DepositOutcome> failed = Deposit(*repo_, request);
+  posix_io::SetFileOpsForTesting(nullptr);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("syncfs"), std::string::npos)
+      << failed.status().ToString();
+  ExpectNothingStored("acme", "bagx");
+  DepositOutcome again = Run("acme", request.source);
+  ASSERT_TRUE(again.receipt) << again.report.ToText();
+  EXPECT_EQ(again.receipt->files, 50u);
+}
+
 // Replication into a posix site adds its larger batches on a thread of its
 // own, one syncfs between two batches: when that syncfs fails, neither the
 // batch whose names it was to make durable nor the next counts, the job fails,
