@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -354,7 +355,7 @@ TEST_F(DepositTest, ThousandsOfSmallFilesAreCommittedInBatchesAndRestoreByteForB
 
 // syncfs fails at a batch's first barrier: the deposit fails naming the site,
 // and no blob, version or temp file is left.
-int syncfs_calls = 0;
+std::atomic<int> syncfs_calls{0};
 int fail_syncfs_at = 1;  // the n-th syncfs fails with EIO
 int FailingSyncfs(int fd) {
   if (++syncfs_calls == fail_syncfs_at) {
@@ -389,7 +390,7 @@ class DepositBarrierTest : public DepositTest {
     Result<DepositOutcome> out = Deposit(*repo_, request);
     posix_io::SetFileOpsForTesting(nullptr);
     ASSERT_FALSE(out.ok());
-    EXPECT_GE(syncfs_calls, fail_at);
+    EXPECT_GE(syncfs_calls.load(), fail_at);
     EXPECT_NE(out.status().message().find("syncfs"), std::string::npos) << out.status().ToString();
     EXPECT_NE(out.status().message().find("site a"), std::string::npos) << out.status().ToString();
     GcOptions gc;
@@ -423,7 +424,7 @@ TEST_F(DepositBarrierTest, ABarrierFailingForTheLastBatchsNamesFailsTheDeposit) 
 // A bag folder's small payload files are committed in batches too, as a plain
 // folder's: no fsync per file (each was committed alone: two fsyncs per file,
 // 40 s for 50,000 files of 4 KiB where the plain folder took 5 s).
-int fsync_calls = 0;
+std::atomic<int> fsync_calls{0};
 int CountingFsync(int fd) {
   ++fsync_calls;
   return posix_io::RealFileOps().fsync(fd);
@@ -440,14 +441,15 @@ TEST_F(DepositBarrierTest, ABagFoldersSmallFilesAreCommittedInBatches) {
   posix_io::FileOps ops = posix_io::RealFileOps();
   ops.fsync = CountingFsync;
   ops.syncfs = CountingSyncfs;
-  fsync_calls = syncfs_calls = 0;
+  fsync_calls = 0;
+  syncfs_calls = 0;
   posix_io::SetFileOpsForTesting(&ops);
   DepositOutcome out = Run("acme", (dir_ / "src/bag").string());
   posix_io::SetFileOpsForTesting(nullptr);
   ASSERT_TRUE(out.receipt) << out.report.ToText();
   EXPECT_EQ(out.receipt->files, 300u);
-  EXPECT_LT(fsync_calls, 100) << "the payload files were committed one by one";
-  EXPECT_GE(syncfs_calls, 2);
+  EXPECT_LT(fsync_calls.load(), 100) << "the payload files were committed one by one";
+  EXPECT_GE(syncfs_calls.load(), 2);
   EXPECT_EQ(VerifiedBlobs("a"), 300u);
   EXPECT_EQ(TempFiles("a"), 0u);
 }
