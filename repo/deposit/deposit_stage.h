@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <ctime>
 #include <deque>
@@ -224,8 +225,9 @@ class BatchPipeline {
   Status Finish();
 
  private:
-  Status Join();  // waits for the thread; its status
+  Status Join();  // waits until the thread has no batch; its status
   Status Step();  // on the thread: adds adding_, records added_ with the results
+  void Run();     // the thread: one Step per batch handed over, until stop_
 
   PayloadStager* stager_;
   Site::BlobBatches batches_;
@@ -233,7 +235,14 @@ class BatchPipeline {
   std::vector<PayloadStager::BatchItem> adding_;  // given to the thread
   std::vector<PayloadStager::BatchItem> added_;   // added; results at the next Add
   std::vector<size_t> added_of_blob_;
-  Status status_;  // of the thread's Step, once joined
+  // One thread for the whole ingest (made at the first batch): a thread per
+  // batch would spread the batches' allocations over the allocator's arenas
+  // and grow the peak RSS with the file count.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;  // adding_ handed over, its Step not done
+  bool stop_ = false;
+  Status status_;  // of the last Step
   std::thread thread_;
 };
 
