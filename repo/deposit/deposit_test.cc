@@ -367,6 +367,16 @@ int FailingSyncfs(int fd) {
 
 class DepositBarrierTest : public DepositTest {
  protected:
+  // A bag folder src/NAME of `count` small payload files (sha256); its path.
+  std::string MakeSmallBag(const std::string& name, int count) {
+    std::map<std::string, std::string> files;
+    for (int i = 0; i < count; ++i) {
+      files["data/f" + std::to_string(i)] = "bagged " + std::to_string(i);
+    }
+    MakeBag(dir_ / "src" / name, files, bagit::Algorithm::kSha256);
+    return (dir_ / "src" / name).string();
+  }
+
   // Deposits `count` small files (folder src/NAME) for acme while the
   // `fail_at`-th syncfs fails: the deposit fails naming the barrier and the
   // site, leaves no version, bag file or temp file, and the same deposit then
@@ -435,16 +445,14 @@ int CountingSyncfs(int fd) {
 }
 
 TEST_F(DepositBarrierTest, ABagFoldersSmallFilesAreCommittedInBatches) {
-  std::map<std::string, std::string> files;
-  for (int i = 0; i < 300; ++i) files["data/f" + std::to_string(i)] = "bagged " + std::to_string(i);
-  MakeBag(dir_ / "src/bag", files, bagit::Algorithm::kSha256);
+  const std::string bag = MakeSmallBag("bag", 300);
   posix_io::FileOps ops = posix_io::RealFileOps();
   ops.fsync = CountingFsync;
   ops.syncfs = CountingSyncfs;
   fsync_calls = 0;
   syncfs_calls = 0;
   posix_io::SetFileOpsForTesting(&ops);
-  DepositOutcome out = Run("acme", (dir_ / "src/bag").string());
+  DepositOutcome out = Run("acme", bag);
   posix_io::SetFileOpsForTesting(nullptr);
   ASSERT_TRUE(out.receipt) << out.report.ToText();
   EXPECT_EQ(out.receipt->files, 300u);
@@ -455,9 +463,7 @@ TEST_F(DepositBarrierTest, ABagFoldersSmallFilesAreCommittedInBatches) {
 }
 
 TEST_F(DepositBarrierTest, ABarrierFailingForABagFolderFailsTheDepositAndLeavesNothing) {
-  std::map<std::string, std::string> files;
-  for (int i = 0; i < 50; ++i) files["data/f" + std::to_string(i)] = "bagged " + std::to_string(i);
-  MakeBag(dir_ / "src/bagx", files, bagit::Algorithm::kSha256);
+  const std::string bag = MakeSmallBag("bagx", 50);
   posix_io::FileOps ops = posix_io::RealFileOps();
   ops.syncfs = FailingSyncfs;
   syncfs_calls = 0;
@@ -465,7 +471,7 @@ TEST_F(DepositBarrierTest, ABarrierFailingForABagFolderFailsTheDepositAndLeavesN
   posix_io::SetFileOpsForTesting(&ops);
   DepositRequest request;
   request.partner = "acme";
-  request.source = (dir_ / "src/bagx").string();
+  request.source = bag;
   Result<DepositOutcome> failed = Deposit(*repo_, request);
   posix_io::SetFileOpsForTesting(nullptr);
   ASSERT_FALSE(failed.ok());
