@@ -20,7 +20,7 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
   Status listed = opened.status();
   if (opened.ok()) {
     listed = (*opened)->List("blobs/", [&](const repo::ObjectInfo& info) {
-      std::optional<std::string> digest = repo::layout::ParseBlobKey(info.key);
+      std::optional<std::string> digest = (*opened)->BlobDigestOf(info.key);
       if (!digest || known.count(*digest)) return Status::OK();
       const bool unreferenced = !repo.catalog().BlobExists(*digest);
       if (unreferenced) {

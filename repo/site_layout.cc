@@ -76,10 +76,10 @@ Status ValidateTagFileName(std::string_view name) {
   return Status::OK();
 }
 
-std::string BlobKey(std::string_view sha256_hex) {
+std::string BlobKey(std::string_view sha256_hex, int layout_version) {
   std::string key(kBlobsPrefix);
   key.append(sha256_hex.substr(0, 2)).append("/");
-  key.append(sha256_hex.substr(2, 2)).append("/");
+  if (layout_version == 1) key.append(sha256_hex.substr(2, 2)).append("/");
   key.append(sha256_hex);
   return key;
 }
@@ -114,14 +114,28 @@ std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq) {
   return std::string(kEventsPrefix) + name;
 }
 
-std::optional<std::string> ParseBlobKey(std::string_view key) {
+std::optional<std::string> ParseBlobKey(std::string_view key, int layout_version) {
   if (!key.starts_with(kBlobsPrefix)) return std::nullopt;
   key.remove_prefix(kBlobsPrefix.size());
   auto first = NextSegment(key);
-  auto second = NextSegment(key);
-  if (!first || !second || !IsSha256Hex(key)) return std::nullopt;
-  if (*first != key.substr(0, 2) || *second != key.substr(2, 2)) return std::nullopt;
+  if (!first) return std::nullopt;
+  std::optional<std::string_view> second;
+  if (layout_version == 1) {
+    second = NextSegment(key);
+    if (!second) return std::nullopt;
+  } else if (layout_version != 2) {
+    return std::nullopt;
+  }
+  if (!IsSha256Hex(key) || *first != key.substr(0, 2)) return std::nullopt;
+  if (second && *second != key.substr(2, 2)) return std::nullopt;
   return std::string(key);
+}
+
+std::optional<std::string> ParseAnyBlobKey(std::string_view key) {
+  for (int version = kLayoutVersion; version >= kOldestLayoutVersion; --version) {
+    if (auto digest = ParseBlobKey(key, version)) return digest;
+  }
+  return std::nullopt;
 }
 
 std::optional<TagFileRef> ParseTagFileKey(std::string_view key) {
@@ -207,9 +221,11 @@ Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where
   auto version = ParseDecimal<uint32_t>(first.substr(kMagic.size()));
   if (!version)
     return bad("layout version '" + std::string(first.substr(kMagic.size())) + "' is not a number");
-  if (*version != static_cast<uint32_t>(kLayoutVersion)) {
+  if (*version < static_cast<uint32_t>(kOldestLayoutVersion) ||
+      *version > static_cast<uint32_t>(kLayoutVersion)) {
     return bad("site layout version " + std::to_string(*version) +
-               " is unknown (this Cairn reads " + std::to_string(kLayoutVersion) + ")");
+               " is unknown (this Cairn reads " + std::to_string(kOldestLayoutVersion) + " to " +
+               std::to_string(kLayoutVersion) + ")");
   }
   marker.layout_version = static_cast<int>(*version);
   std::string_view rest = line_end == std::string_view::npos ? "" : text.substr(line_end + 1);

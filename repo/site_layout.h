@@ -3,7 +3,8 @@
 //
 //   CAIRN-SITE                                  marker: layout version, site id
 //   README.txt                                  how to rebuild a bag with coreutils
-//   blobs/sha256/ab/cd/<64 hex>                 payload files by SHA-256, write-once
+//   blobs/sha256/ab/<64 hex>                    payload files by SHA-256, write-once
+//                                               (layout 1: blobs/sha256/ab/cd/<64 hex>)
 //   bags/<partner>/<object>/v<N>/<tag file>     the bag's tag files, byte for byte
 //   bags/<partner>/<object>/v<N>/version.pb     the version record, written last
 //   bags/<partner>/<object>/v<N>/cairn-added.txt  tag files Cairn added (if any)
@@ -21,7 +22,12 @@
 
 namespace cairn::repo::layout {
 
-inline constexpr int kLayoutVersion = 1;
+// The layout a new site is made with. Version 1 (sites made before 2026-12-05) fanned
+// blobs out over two folder levels (blobs/sha256/ab/cd/<digest>); version 2 over one
+// (blobs/sha256/ab/<digest>). Nothing else differs; a site keeps the layout it was
+// made with, and Cairn reads and writes both (Site maps blob keys to its own).
+inline constexpr int kLayoutVersion = 2;
+inline constexpr int kOldestLayoutVersion = 1;
 inline constexpr std::string_view kSiteMarkerKey = "CAIRN-SITE";
 inline constexpr std::string_view kReadmeKey = "README.txt";
 inline constexpr std::string_view kBlobsPrefix = "blobs/sha256/";
@@ -62,8 +68,9 @@ inline Status ValidateRepositoryId(std::string_view id) { return ValidateId("rep
 // not data/ or under it, not "version.pb". InvalidArgument naming it otherwise.
 Status ValidateTagFileName(std::string_view name);
 
-// "blobs/sha256/ab/cd/abcd...". REQUIRES: IsSha256Hex(sha256_hex).
-std::string BlobKey(std::string_view sha256_hex);
+// The blob's key in layout `layout_version`: "blobs/sha256/ab/abcd..." (2),
+// "blobs/sha256/ab/cd/abcd..." (1). REQUIRES: IsSha256Hex(sha256_hex), a known version.
+std::string BlobKey(std::string_view sha256_hex, int layout_version = kLayoutVersion);
 // "bags/<partner>/<object>/". REQUIRES: valid ids.
 std::string ObjectPrefix(std::string_view partner, std::string_view object);
 // "bags/<partner>/<object>/v<version>/". REQUIRES: valid ids, version >= 1.
@@ -85,9 +92,11 @@ std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
 // starting with '.'.
 std::string SettingsRecordKey(std::string_view kind, std::string_view name, uint64_t version);
 
-// The digest a blob key names, or nullopt if `key` is not a well-formed blob key
-// (including the fan-out folders matching the digest).
-std::optional<std::string> ParseBlobKey(std::string_view key);
+// The digest a blob key of layout `layout_version` names, or nullopt if `key` is not a
+// well-formed blob key of that layout (including the fan-out folders matching the digest).
+std::optional<std::string> ParseBlobKey(std::string_view key, int layout_version);
+// The same for a key of any layout this build knows.
+std::optional<std::string> ParseAnyBlobKey(std::string_view key);
 
 struct TagFileRef {
   std::string partner;
@@ -138,7 +147,7 @@ std::string FormatSiteMarker(const SiteMarker& marker);
 Result<SiteMarker> ParseSiteMarker(std::string_view text, std::string_view where);
 
 // The README.txt every site holds (site_readme.cc).
-std::string_view SiteReadmeText();
+std::string SiteReadmeText(int layout_version = kLayoutVersion);
 
 }  // namespace cairn::repo::layout
 

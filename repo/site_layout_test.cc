@@ -16,14 +16,30 @@ const std::string kDigest =
     std::string(60, 'e');
 
 TEST(SiteLayout, BlobKeysFanOutAndParseBack) {
-  EXPECT_EQ(BlobKey(kDigest), "blobs/sha256/ab/cd/" + kDigest);
-  EXPECT_EQ(ParseBlobKey(BlobKey(kDigest)), kDigest);
-  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/ce/" + kDigest)) << "fan-out must match the digest";
-  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/cd/" + kDigest.substr(1)));
+  // Layout 2 (new sites): one fan-out level.
+  EXPECT_EQ(BlobKey(kDigest), "blobs/sha256/ab/" + kDigest);
+  EXPECT_EQ(BlobKey(kDigest, 2), "blobs/sha256/ab/" + kDigest);
+  EXPECT_EQ(ParseBlobKey(BlobKey(kDigest), 2), kDigest);
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ac/" + kDigest, 2)) << "fan-out must match the digest";
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/" + kDigest.substr(1), 2));
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/cd/" + kDigest, 2))
+      << "a layout-1 key on a layout-2 site";
+  // Layout 1 (sites made before): two levels.
+  EXPECT_EQ(BlobKey(kDigest, 1), "blobs/sha256/ab/cd/" + kDigest);
+  EXPECT_EQ(ParseBlobKey(BlobKey(kDigest, 1), 1), kDigest);
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/ce/" + kDigest, 1)) << "fan-out must match the digest";
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/cd/" + kDigest.substr(1), 1));
+  EXPECT_FALSE(ParseBlobKey("blobs/sha256/ab/" + kDigest, 1))
+      << "a layout-2 key on a layout-1 site";
+  EXPECT_FALSE(ParseBlobKey(BlobKey(kDigest), 3)) << "unknown layout";
+  // Either layout, for keys named above the site.
+  EXPECT_EQ(ParseAnyBlobKey(BlobKey(kDigest, 1)), kDigest);
+  EXPECT_EQ(ParseAnyBlobKey(BlobKey(kDigest, 2)), kDigest);
   std::string upper = kDigest;
   std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-  EXPECT_FALSE(ParseBlobKey("blobs/sha256/AB/CD/" + upper));
-  EXPECT_FALSE(ParseBlobKey("bags/x/y/v1/bagit.txt"));
+  EXPECT_FALSE(ParseAnyBlobKey("blobs/sha256/AB/CD/" + upper));
+  EXPECT_FALSE(ParseAnyBlobKey("blobs/sha256/AB/" + upper));
+  EXPECT_FALSE(ParseAnyBlobKey("bags/x/y/v1/bagit.txt"));
   EXPECT_TRUE(IsSha256Hex(kDigest));
   EXPECT_FALSE(IsSha256Hex(upper));
 }
@@ -111,9 +127,15 @@ TEST(SiteLayout, SiteMarkerRoundTripAndRefusals) {
   EXPECT_EQ(parsed->site_id, "site-a");
   EXPECT_EQ(parsed->created, "2026-11-21T12:00:00Z");
 
-  auto future = ParseSiteMarker("cairn-site 2\nsite-id: a\n", "x/CAIRN-SITE");
+  auto current = ParseSiteMarker("cairn-site 2\nsite-id: a\n", "x/CAIRN-SITE");
+  ASSERT_OK(current);
+  EXPECT_EQ(current->layout_version, 2);
+  EXPECT_EQ(ParseSiteMarker(text, "x/CAIRN-SITE")->layout_version, 1) << "older sites still read";
+  auto future = ParseSiteMarker("cairn-site 3\nsite-id: a\n", "x/CAIRN-SITE");
   EXPECT_EQ(future.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(future.status().message().find("version 2 is unknown"), std::string::npos);
+  EXPECT_NE(future.status().message().find("version 3 is unknown"), std::string::npos);
+  EXPECT_EQ(ParseSiteMarker("cairn-site 0\nsite-id: a\n", "m").status().code(),
+            Code::kInvalidArgument);
   EXPECT_NE(future.status().message().find("x/CAIRN-SITE"), std::string::npos);
   EXPECT_EQ(ParseSiteMarker("hello\n", "m").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(ParseSiteMarker("cairn-site 1\ncreated: now\n", "m").status().code(),

@@ -5,8 +5,10 @@
 
 namespace cairn::repo::layout {
 
-std::string_view SiteReadmeText() {
-  return R"README(This is a Cairn preservation storage site
+namespace {
+
+// The text, with @NAME@ where the layout versions differ (filled in by SiteReadmeText).
+constexpr std::string_view kReadmeTemplate = R"README(This is a Cairn preservation storage site
 =========================================
 
 Cairn keeps BagIt bags (RFC 8493) for the partners of a consortium. This site
@@ -15,11 +17,10 @@ the GNU coreutils alone. The full layout is described in Cairn's repo/FORMAT.md.
 
 What is here
 ------------
-  CAIRN-SITE                         site id, layout version ("cairn-site 1") and
+  CAIRN-SITE                         site id, layout version ("cairn-site @VERSION@") and
                                      the id of the one repository it belongs to
   README.txt                         this file
-  blobs/sha256/ab/cd/abcd...         every payload file, named by the SHA-256 of
-                                     its bytes (first 2 hex digits / next 2 / all 64)
+@BLOBS_ENTRY@
   bags/PARTNER/OBJECT/vN/            the tag files of version N of one bag, byte for
                                      byte as deposited: bagit.txt, bag-info.txt,
                                      manifest-sha256.txt, tagmanifest-*.txt, ...
@@ -69,7 +70,7 @@ version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
 2. Copy the payload, checking each file as it is copied. Each line of
    manifest-sha256.txt is a SHA-256 digest, white space, and a payload path
    (data/...). The payload file is the blob named by that digest:
-   blobs/sha256/<first 2 hex>/<next 2 hex>/<digest>. In a path, "%0A" stands
+   @BLOB_PATH_WORDS@. In a path, "%0A" stands
    for a line feed, "%0D" for a carriage return and "%25" for "%" (decode %25
    last). Blob names are in lower case.
 
@@ -84,7 +85,7 @@ version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
        path=${path//%0D/$'\r'}; path=${path//%0d/$'\r'}
        path=${path//%25/%}
        mkdir -p "$DEST/${path%/*}"
-       cp "$SITE/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest" "$DEST/$path"
+       cp "$SITE/@BLOB_PATH_SHELL@" "$DEST/$path"
        if [ "$(sha256sum < "$DEST/$path" | cut -c1-64)" = "$digest" ]; then
          echo "OK: $path"
        else
@@ -121,10 +122,39 @@ version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
 Every blob can also be audited on its own: the SHA-256 of each file under
 blobs/sha256/ is its own name.
 
-     cd "$SITE/blobs/sha256" && for f in */*/*; do
+     cd "$SITE/blobs/sha256" && for f in @BLOB_GLOB@; do
        [ "$(sha256sum < "$f" | cut -c1-64)" = "${f##*/}" ] || echo "DAMAGED: $f"
      done
 )README";
+
+void Fill(std::string& text, std::string_view name, std::string_view value) {
+  const std::string mark = "@" + std::string(name) + "@";
+  for (size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, at)) {
+    text.replace(at, mark.size(), value);
+    at += value.size();
+  }
+}
+
+}  // namespace
+
+std::string SiteReadmeText(int layout_version) {
+  std::string text(kReadmeTemplate);
+  const bool two_levels = layout_version == 1;
+  Fill(text, "VERSION", std::to_string(layout_version));
+  Fill(text, "BLOBS_ENTRY",
+       two_levels
+           ? "  blobs/sha256/ab/cd/abcd...         every payload file, named by the SHA-256 of\n"
+             "                                     its bytes (first 2 hex digits / next 2 / all 64)"
+           : "  blobs/sha256/ab/abcd...            every payload file, named by the SHA-256 of\n"
+             "                                     its bytes (first 2 hex digits / all 64)");
+  Fill(text, "BLOB_PATH_WORDS",
+       two_levels ? "blobs/sha256/<first 2 hex>/<next 2 hex>/<digest>"
+                  : "blobs/sha256/<first 2 hex>/<digest>");
+  Fill(text, "BLOB_PATH_SHELL",
+       two_levels ? "blobs/sha256/${digest:0:2}/${digest:2:2}/$digest"
+                  : "blobs/sha256/${digest:0:2}/$digest");
+  Fill(text, "BLOB_GLOB", two_levels ? "*/*/*" : "*/*");
+  return text;
 }
 
 }  // namespace cairn::repo::layout

@@ -6,23 +6,37 @@
 # Each of R rounds runs them one after another (baseline, deposit into a fresh
 # repository, replicate, then the same files as a bag folder deposited into another
 # fresh repository), so a noisy disk skews them alike; the medians and the ratios
-# cairn / baseline are printed. Goal: every ratio <= 1.0.
+# cairn / baseline are printed. Goal: every ratio <= 1.0. --layout 1 makes the sites in the
+# layout of sites made before 2026-12-05 (blobs fanned out over two folder levels; repo/FORMAT.md
+# "Blobs"), to compare the two layouts with the same binary.
 #
-#   ops/bench/small_files.sh [--cairn PATH] [--workdir DIR] [--files N] [--rounds R] [--keep]
+#   ops/bench/small_files.sh [--cairn PATH] [--workdir DIR] [--files N] [--rounds R] [--layout 1|2]
+#                            [--keep]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init "$@"
 files=50000
 rounds=3
+layout=2
 set -- "${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --files) files="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
-    *) sed -n '2,11p' "$0"; exit 2 ;;
+    --layout) layout="$2"; shift 2 ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
-[[ "$files" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,11p' "$0"; exit 2; }
+[[ "$files" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ && "$layout" =~ ^[12]$ ]] ||
+  { sed -n '2,15p' "$0"; exit 2; }
+
+# site_layout REPO: with --layout 1, its new (still empty) sites become sites of layout 1,
+# as the release before made them: only the marker's first line differs.
+site_layout() {
+  [[ "$layout" == 1 ]] || return 0
+  local marker
+  for marker in "$1"/sites/*/CAIRN-SITE; do sed -i '1s/^cairn-site 2$/cairn-site 1/' "$marker"; done
+}
 
 # make_4k DIR N: N files of 4 KiB of random bytes in folders of 1,000 (kept if present).
 make_4k() {
@@ -69,6 +83,7 @@ for ((r = 1; r <= rounds; r++)); do
   timed b baseline
   rm -rf "$workdir/dest"
   fresh_repo "$repo"
+  site_layout "$repo"
   warm "$src"
   quiesce
   timed d "$cairn" --quiet --repo "$repo" deposit bench "$src" --id small --no-replicate
@@ -76,6 +91,7 @@ for ((r = 1; r <= rounds; r++)); do
   timed p "$cairn" --quiet --repo "$repo" replicate
   lacking_ok "$cairn" --quiet --repo "$repo" list >/dev/null
   fresh_repo "$repo"
+  site_layout "$repo"
   warm "$bag"
   quiesce
   timed g "$cairn" --quiet --repo "$repo" deposit bench "$bag" --id bagged --no-replicate
@@ -85,7 +101,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 mb=$(median "${base[@]}") md=$(median "${dep[@]}") mp=$(median "${rep[@]}") mg=$(median "${bagd[@]}")
 echo
-echo "== $files x 4 KiB ($bytes bytes), medians of $rounds rounds"
+echo "== $files x 4 KiB ($bytes bytes), sites of layout $layout, medians of $rounds rounds"
 printf '%-34s%s s\n' "baseline (cp -r + dgst + sync):" "$mb" "cairn deposit --no-replicate:" "$md" \
   "cairn replicate (a to b):" "$mp" "cairn deposit of the bag folder:" "$mg"
 printf '%-34s%s  (goal <= 1.0)\n' "ratio deposit / baseline:" "$(calc "$md / $mb")" \

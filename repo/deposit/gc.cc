@@ -89,7 +89,7 @@ Status GcCollectSite(Repository& repo, const GcOptions& options, const std::stri
   std::vector<GcBlob> unreferenced;
   Status catalog_error;
   Status walk = site.List(layout::kBlobsPrefix, [&](const ObjectInfo& info) -> Status {
-    std::optional<std::string> sha = layout::ParseBlobKey(info.key);
+    std::optional<std::string> sha = site.BlobDigestOf(info.key);
     if (!sha) return Status::OK();
     ++report->blobs_listed;
     stale.erase(*sha);

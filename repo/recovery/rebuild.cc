@@ -55,8 +55,7 @@ struct SiteListing {
 Result<SiteListing> ListSite(Site& site) {
   SiteListing listing;
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBlobsPrefix, [&](const ObjectInfo& info) {
-    if (auto sha = layout::ParseBlobKey(info.key))
-      listing.blobs.emplace(std::move(*sha), info.size);
+    if (auto sha = site.BlobDigestOf(info.key)) listing.blobs.emplace(std::move(*sha), info.size);
     return Status::OK();
   }));
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) {

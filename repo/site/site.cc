@@ -67,7 +67,8 @@ Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend
                                    "', not '" + std::string(site_id) + "'");
     }
     if (backend->Stat(layout::kReadmeKey).status().IsNotFound()) {
-      CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
+      CAIRN_RETURN_IF_ERROR(
+          backend->Put(layout::kReadmeKey, layout::SiteReadmeText(marker.layout_version)));
     }
     return std::unique_ptr<Site>(new Site(std::move(backend), std::move(marker)));
   }
@@ -78,10 +79,17 @@ Result<std::unique_ptr<Site>> Site::Init(std::unique_ptr<StorageBackend> backend
                                    " is not empty and has no CAIRN-SITE marker: refusing to "
                                    "make it a Cairn site");
   }
+  if (owner.layout_version < layout::kOldestLayoutVersion ||
+      owner.layout_version > layout::kLayoutVersion) {
+    return Status::InvalidArgument("site layout version " + std::to_string(owner.layout_version) +
+                                   " is unknown");
+  }
   layout::SiteMarker marker;
+  marker.layout_version = owner.layout_version;
   marker.site_id = std::string(site_id);
   marker.created = created.empty() ? NowUtc() : std::string(created);
-  CAIRN_RETURN_IF_ERROR(backend->Put(layout::kReadmeKey, layout::SiteReadmeText()));
+  CAIRN_RETURN_IF_ERROR(
+      backend->Put(layout::kReadmeKey, layout::SiteReadmeText(marker.layout_version)));
   PutOptions once;
   once.if_absent = true;
   marker.repository_id = owner.repository_id;
@@ -118,25 +126,31 @@ Status Site::MissingOrDown(Status not_found) {
   return marker.status();
 }
 
+std::string Site::StorageKey(std::string_view key) const {
+  if (!key.starts_with(layout::kBlobsPrefix)) return std::string(key);
+  std::optional<std::string> digest = layout::ParseAnyBlobKey(key);
+  return digest ? BlobKey(*digest) : std::string(key);
+}
+
 Status Site::Read(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink) {
-  Status status = backend_->Read(key, offset, length, sink);
+  Status status = backend_->Read(StorageKey(key), offset, length, sink);
   return status.IsNotFound() ? MissingOrDown(status) : status;
 }
 
 Result<ObjectInfo> Site::Stat(std::string_view key) {
-  auto info = backend_->Stat(key);
+  auto info = backend_->Stat(StorageKey(key));
   if (info.status().IsNotFound()) return MissingOrDown(info.status());
   return info;
 }
 
 Result<std::string> Site::ReadAll(std::string_view key) {
-  auto bytes = backend_->ReadAll(key);
+  auto bytes = backend_->ReadAll(StorageKey(key));
   if (bytes.status().IsNotFound()) return MissingOrDown(bytes.status());
   return bytes;
 }
 
 Result<int> Site::OpenForCopy(std::string_view key) {
-  auto fd = backend_->OpenForCopy(key);
+  auto fd = backend_->OpenForCopy(StorageKey(key));
   if (fd.status().IsNotFound()) return MissingOrDown(fd.status());
   return fd;
 }
@@ -149,7 +163,7 @@ Status Site::List(std::string_view prefix, const std::function<Status(const Obje
 
 Result<bool> Site::HasBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
-  auto info = Stat(layout::BlobKey(sha256_hex));
+  auto info = Stat(BlobKey(sha256_hex));
   if (info.ok()) return true;
   if (info.status().IsNotFound()) return false;
   return info.status();
@@ -165,7 +179,7 @@ Result<std::unique_ptr<BlobWriter>> Site::NewBlobWriter(std::string_view sha256_
   if (!sha256_hex.empty()) {
     CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
     options.expected_sha256 = std::string(sha256_hex);
-    options.key_hint = layout::BlobKey(sha256_hex);
+    options.key_hint = BlobKey(sha256_hex);
     options.part_sha256 = std::move(part_sha256);
     options.caller_hashes_appended = caller_hashes;
   }
@@ -181,7 +195,7 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
     writer.Abort();
     return named;
   }
-  const std::string key = layout::BlobKey(sha256_hex);
+  const std::string key = BlobKey(sha256_hex);
   const std::string where = "site " + id() + ": blob " + std::string(sha256_hex);
   BlobCommitResult result;
   // A blob already there is read back before it is counted on: a damaged one
@@ -280,7 +294,7 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
       results[i] = named;
       continue;
     }
-    const std::string key = layout::BlobKey(blobs[i].sha256_hex);
+    const std::string key = site.BlobKey(blobs[i].sha256_hex);
     Status s;
     if (ask_first) {
       Result<ObjectInfo> present = site.backend_->Stat(key);
@@ -317,7 +331,7 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
   std::vector<char> visible(blobs.size(), 0);
   auto name = [&](size_t i) {
     BlobWriter& writer = *blobs[i].writer;
-    const std::string key = layout::BlobKey(blobs[i].sha256_hex);
+    const std::string key = site.BlobKey(blobs[i].sha256_hex);
     Status committed = writer.CommitPrepared(key, barrier);
     if (committed.ok()) {
       results_[i] = BlobCommitResult{};
@@ -402,7 +416,7 @@ Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {
 
 Status Site::ReadBlob(std::string_view sha256_hex, const ByteSink& sink) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
-  return Read(layout::BlobKey(sha256_hex), 0, StorageBackend::kToEnd, sink);
+  return Read(BlobKey(sha256_hex), 0, StorageBackend::kToEnd, sink);
 }
 
 Status Site::CheckMarkerBeforeWrite() {
@@ -464,14 +478,14 @@ Status Site::VerifyBlob(std::string_view sha256_hex, std::optional<uint64_t> siz
 
 Status Site::ExtendBlobRetention(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
-  Status kept = backend_->ExtendRetention(layout::BlobKey(sha256_hex));
+  Status kept = backend_->ExtendRetention(BlobKey(sha256_hex));
   if (kept.ok()) return kept;
   return kept.WithContext("site " + id() + ": blob " + std::string(sha256_hex));
 }
 
 Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
-  Status removed = backend_->Remove(layout::BlobKey(sha256_hex));
+  Status removed = backend_->Remove(BlobKey(sha256_hex));
   if (!removed.ok())
     return removed.WithContext("site " + id() + ": remove blob " + std::string(sha256_hex));
   return removed;
@@ -479,7 +493,7 @@ Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
 
 Result<Erasure> Site::PurgeBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
-  Result<Erasure> erased = backend_->RemoveEveryVersion(layout::BlobKey(sha256_hex));
+  Result<Erasure> erased = backend_->RemoveEveryVersion(BlobKey(sha256_hex));
   if (!erased.ok()) {
     return erased.status().WithContext("site " + id() + ": purge blob " + std::string(sha256_hex));
   }

@@ -26,6 +26,9 @@ struct SiteOwner {
   // Accept a marker that names another repository (after that repository is
   // gone). Nothing on the site is rewritten: the marker keeps its id.
   bool adopt = false;
+  // The layout a new site is made with (an existing site keeps its own). Only
+  // tests make sites of an older layout, to check that Cairn still serves them.
+  int layout_version = layout::kLayoutVersion;
 };
 
 class Site {
@@ -57,6 +60,16 @@ class Site {
   std::string DisplayUrl() const { return backend_->DisplayUrl(); }
   // The raw backend, for the few callers that need it (resync, cleanup).
   StorageBackend& backend() { return *backend_; }
+
+  // The key of blob `sha256_hex` in this site's layout (what its listings show).
+  std::string BlobKey(std::string_view sha256_hex) const {
+    return layout::BlobKey(sha256_hex, marker_.layout_version);
+  }
+  // The digest a listed key of this site names, or nullopt if it is not a blob
+  // key of this site's layout.
+  std::optional<std::string> BlobDigestOf(std::string_view key) const {
+    return layout::ParseBlobKey(key, marker_.layout_version);
+  }
 
   // Reads, like StorageBackend::Read/Stat/ReadAll, except that NotFound is
   // turned into Unavailable when the site's marker has disappeared since Open
@@ -320,6 +333,10 @@ class Site {
       : backend_(std::move(backend)), marker_(std::move(marker)) {}
   // Unavailable if the marker can no longer be read; else `not_found`.
   Status MissingOrDown(Status not_found);
+  // `key` as stored here: a blob key of any layout becomes this site's key of
+  // that blob (callers above the site name blobs by layout::BlobKey); any other
+  // key is itself.
+  std::string StorageKey(std::string_view key) const;
   // Unavailable if the marker is gone (an emptied mount point, a lost
   // bucket): checked before every bag-file and event-segment write, so such
   // a place is never written into.

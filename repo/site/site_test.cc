@@ -25,8 +25,8 @@ TEST(Site, InitWritesReadmeAndMarkerThenOpenReadsThem) {
   ASSERT_OK(site);
   EXPECT_EQ((*site)->id(), "site-a");
   EXPECT_EQ(cairn::testing::ReadFile(dir / "a/CAIRN-SITE"),
-            "cairn-site 1\nsite-id: site-a\ncreated: 2026-11-21T12:00:00Z\n");
-  EXPECT_EQ(cairn::testing::ReadFile(dir / "a/README.txt"), layout::SiteReadmeText());
+            "cairn-site 2\nsite-id: site-a\ncreated: 2026-11-21T12:00:00Z\n");
+  EXPECT_EQ(cairn::testing::ReadFile(dir / "a/README.txt"), layout::SiteReadmeText(2));
   auto opened = Site::Open(Posix(dir / "a"));
   ASSERT_OK(opened);
   EXPECT_EQ((*opened)->marker().created, "2026-11-21T12:00:00Z");

@@ -1,7 +1,7 @@
 // StorageBackend: the one interface every site's storage implements (posix
 // folder, S3 bucket, in-memory for unit tests). Nothing above this interface may
 // assume a site is local. Keys are '/'-separated relative names such as
-// "blobs/sha256/ab/cd/abcd..." (see repo/site_layout.h); a backend maps them to
+// "blobs/sha256/ab/abcd..." (see repo/site_layout.h); a backend maps them to
 // files or objects and never lets a key escape its root.
 //
 // Retry, rate limiting and fault injection are wrappers around any backend

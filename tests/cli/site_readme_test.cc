@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "bagit/digest.h"
+#include "repo/site_layout.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
@@ -37,12 +39,29 @@ void Assign(std::string* script, const std::string& name, const std::string& val
   script->replace(at, end - at, name + "='" + value + "'");
 }
 
-class SiteReadmeCliTest : public RepoFixture {};
+// The README of each layout: 2 (sites made now), 1 (sites made before, still served).
+class SiteReadmeCliTest : public RepoFixture, public ::testing::WithParamInterface<int> {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    if (GetParam() != 1) return;
+    // Site b as the release before made it (it holds no blob yet).
+    fs::path b = tmp_ / "repo/sites/b";
+    std::string marker = ReadFile(b / "CAIRN-SITE");
+    ASSERT_TRUE(marker.starts_with("cairn-site 2\n")) << marker;
+    WriteFile(b / "CAIRN-SITE", "cairn-site 1\n" + marker.substr(13));
+    WriteFile(b / "README.txt", repo::layout::SiteReadmeText(1));
+  }
+};
 
-TEST_F(SiteReadmeCliTest, CoreutilsAloneRebuildADepositedBag) {
+TEST_P(SiteReadmeCliTest, CoreutilsAloneRebuildADepositedBag) {
   fs::path folder = MakeSourceFolder("letters");
   Deposit("acme", folder.string(), "letters");
   fs::path site = tmp_ / "repo/sites/b";  // the replica, not the first site
+  ASSERT_EQ(ReadFile(site / "CAIRN-SITE").substr(0, 12),
+            "cairn-site " + std::to_string(GetParam()));
+  const std::string levels = GetParam() == 1 ? "*/*/*" : "*/*";
+  ASSERT_NE(ReadFile(site / "README.txt").find("for f in " + levels + "; do"), std::string::npos);
   std::vector<std::string> blocks = CommandBlocks(ReadFile(site / "README.txt"));
   ASSERT_GE(blocks.size(), 4u);
   std::string script = "set -eu\n" + blocks[0] + blocks[1] + blocks[2] + blocks[3];
@@ -76,7 +95,36 @@ TEST_F(SiteReadmeCliTest, CoreutilsAloneRebuildADepositedBag) {
   // And it is the same bag cairn restore gives.
   ASSERT_EQ(Cairn({"restore", "acme/letters", (tmp_ / "by-cairn").string()}).exit_code, 0);
   EXPECT_EQ(ReadTree(tmp_ / "by-cairn"), rebuilt);
+
+  // The README's audit of every blob: silent on good blobs (a glob of the wrong
+  // depth would name itself DAMAGED), loud on a damaged one.
+  std::string audit;
+  for (const std::string& block : blocks) {
+    if (block.find("DAMAGED") != std::string::npos) audit = "SITE=x\n" + block;
+  }
+  ASSERT_FALSE(audit.empty());
+  Assign(&audit, "SITE", site.string());
+  CommandResult clean =
+      RunProcess({(bin / "bash").string(), "-c", audit}, {"PATH=" + bin.string(), "LC_ALL=C"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.out, "") << clean.out;
+  const std::string bytes = ReadTree(folder, "data/").begin()->second;
+  const std::string sha =
+      bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  fs::path blob = site / repo::layout::BlobKey(sha, GetParam());
+  ASSERT_TRUE(fs::exists(blob)) << blob;
+  FlipByte(blob);
+  CommandResult loud =
+      RunProcess({(bin / "bash").string(), "-c", audit}, {"PATH=" + bin.string(), "LC_ALL=C"});
+  EXPECT_NE(loud.out.find("DAMAGED: " + repo::layout::BlobKey(sha, GetParam()).substr(13)),
+            std::string::npos)
+      << loud.out;
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SiteReadmeCliTest, ::testing::Values(2, 1),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "Layout" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace cairn::testing

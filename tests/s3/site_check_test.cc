@@ -71,7 +71,7 @@ TEST_F(SiteCheckTest, CreateBucketThenEveryCheckPasses) {
   EXPECT_EQ(Checks(check), expected);
   CommandResult text = Cairn({"site", "check", "s3"});
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_NE(text.out.find("layout version 1"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("layout version 2"), std::string::npos) << text.out;
   // This Ceph gateway refuses a wrong payload digest, and the check says so.
   EXPECT_NE(text.out.find("the gateway refuses bytes that miss their SHA-256"), std::string::npos)
       << text.out;
