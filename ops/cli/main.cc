@@ -10,6 +10,7 @@
 #include "ops/cli/remote.h"
 #include "ops/cli/verbs.h"
 #include "repo/lock_wait.h"
+#include "repo/site/site.h"
 
 namespace cairn::cli {
 namespace {
@@ -88,6 +89,7 @@ Result<std::string> RepoPath(const Globals& g) {
 
 int main(int argc, char** argv) {
   using namespace cairn::cli;
+  cairn::repo::Site::RaiseOpenFileLimit();  // before anything sizes its batches by it
   CLI::App app{"cairn: a preservation repository for BagIt bags (RFC 8493)", "cairn"};
   app.footer(kExitCodeHelp);
   app.require_subcommand(1);

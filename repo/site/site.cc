@@ -205,23 +205,13 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   // every write once its root or marker is gone).
   Result<ObjectInfo> present = backend_->Stat(key);
   if (present.ok()) {
-    Status verified = VerifyBlob(sha256_hex, size);
-    if (verified.ok()) {
+    Result<BlobCommitResult> found = JudgeExistingBlob(sha256_hex, size);
+    if (!found.ok() || found->how == BlobCommit::kVerified) {
       writer.Abort();
-      CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
-      result.how = BlobCommit::kVerified;
-      return result;
+      return found;
     }
-    // Wrong bytes, or bytes this live site cannot read back (a bad sector: I/O
-    // error): the writer's bytes are known good, so replacing them loses
-    // nothing. A site that went away (Unavailable) is left alone.
-    const bool unreadable = verified.code() == Code::kIOError;
-    if (!verified.IsCorruption() && !unreadable && !verified.IsNotFound()) {
-      writer.Abort();
-      return verified;
-    }
-    if (verified.IsCorruption() || unreadable) {
-      result.replaced = verified.message();
+    if (found->how == BlobCommit::kReplaced) {
+      result.replaced = found->replaced;
       Status removed = backend_->Remove(key);
       if (!removed.ok()) {
         writer.Abort();
@@ -246,6 +236,23 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
   result.how = BlobCommit::kVerified;
   result.replaced.clear();
   return result;
+}
+
+Result<Site::BlobCommitResult> Site::JudgeExistingBlob(std::string_view sha256_hex,
+                                                       std::optional<uint64_t> size) {
+  Status verified = VerifyBlob(sha256_hex, size);
+  if (verified.ok()) {
+    CAIRN_RETURN_IF_ERROR(ExtendBlobRetention(sha256_hex));
+    return BlobCommitResult{BlobCommit::kVerified, ""};
+  }
+  // Wrong bytes, or bytes this live site cannot read back (a bad sector: I/O
+  // error): the writer's bytes are known good, so replacing them loses
+  // nothing. A site that went away (Unavailable) is left alone.
+  if (verified.IsCorruption() || verified.code() == Code::kIOError) {
+    return BlobCommitResult{BlobCommit::kReplaced, verified.message()};
+  }
+  if (verified.IsNotFound()) return BlobCommitResult{BlobCommit::kCreated, ""};  // gone meanwhile
+  return verified;
 }
 
 std::vector<Result<Site::BlobCommitResult>> Site::CommitBlobs(std::span<const BlobToCommit> blobs) {
@@ -347,24 +354,19 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
     // know, or this batch's for a file of the same bytes): read back like any
     // existing blob, never trusted. It counts only once the next Sync has
     // made this batch's names durable.
-    Status verified = site.VerifyBlob(blobs[i].sha256_hex, blobs[i].size);
-    if (verified.ok()) {
+    Result<BlobCommitResult> found = site.JudgeExistingBlob(blobs[i].sha256_hex, blobs[i].size);
+    if (found.ok() && found->how == BlobCommit::kVerified) {
       writer.Abort();
-      verified = site.ExtendBlobRetention(blobs[i].sha256_hex);
-      if (!verified.ok()) {
-        results_[i] = verified;
-        return;
-      }
-      results_[i] = BlobCommitResult{BlobCommit::kVerified, ""};
+      results_[i] = *found;
       visible[i] = 1;
       return;
     }
-    // Damaged (wrong bytes, or unreadable on this live site): replaced by the
-    // writer's bytes, which are known good and durable, as CommitBlob does.
-    const bool damaged = verified.IsCorruption() || verified.code() == Code::kIOError;
-    if (ask_first || !damaged) {
+    // Damaged: replaced by the writer's bytes, which are known good and
+    // durable, as CommitBlob does (a site asked first met another writer's
+    // blob here: its damage is reported, as CommitBlob's race does).
+    if (!found.ok() || (ask_first && found->how == BlobCommit::kReplaced)) {
       writer.Abort();
-      results_[i] = verified;
+      results_[i] = found.ok() ? Status::Corruption(found->replaced) : found;
       return;
     }
     Status removed = site.backend_->Remove(key);
@@ -379,7 +381,7 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
       results_[i] = committed.WithContext(where_[i]);
       return;
     }
-    results_[i] = BlobCommitResult{BlobCommit::kReplaced, verified.message()};
+    results_[i] = *found;
     visible[i] = 1;
   };
   (void)RunPool(prepared.size(), threads_, [&](size_t p) {
@@ -401,6 +403,19 @@ size_t Site::BlobBatchLimit() {
     return std::clamp<size_t>(static_cast<size_t>(files.rlim_cur / 4), 16, 1024);
   }();
   return limit;
+}
+
+uint64_t Site::RaiseOpenFileLimit() {
+  constexpr rlim_t kWanted = 65'536;
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  const rlim_t target =
+      files.rlim_max == RLIM_INFINITY ? kWanted : std::min(files.rlim_max, kWanted);
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < target) {
+    files.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) (void)getrlimit(RLIMIT_NOFILE, &files);
+  }
+  return files.rlim_cur;
 }
 
 Status Site::PutBlob(std::string_view sha256_hex, std::string_view bytes) {

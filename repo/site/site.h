@@ -182,8 +182,14 @@ class Site {
   };
   // How many writers a caller should hold open for one CommitBlobs: each may
   // hold an open file until it commits, so a quarter of the process's file
-  // limit, at most 1,024 (at least 16).
+  // limit, at most 1,024 (at least 16). Read once, at the first call.
   static size_t BlobBatchLimit();
+  // Raises the process's soft limit of open files to its hard limit (at most
+  // 65,536), as `ulimit -n` would, so that a soft limit of 1,024 (the default of
+  // many systems) does not cut BlobBatchLimit() to 256 and multiply a small-file
+  // deposit's syncs by four. Returns the soft limit now in force. The `cairn`
+  // command calls it first thing.
+  static uint64_t RaiseOpenFileLimit();
   // Whole blob from memory: NewBlobWriter + Append + CommitBlob.
   Status PutBlob(std::string_view sha256_hex, std::string_view bytes);
   // Streams a blob (Read on its key).
@@ -333,6 +339,14 @@ class Site {
       : backend_(std::move(backend)), marker_(std::move(marker)) {}
   // Unavailable if the marker can no longer be read; else `not_found`.
   Status MissingOrDown(Status not_found);
+  // A blob found under its name is read back, never trusted: kVerified (kept,
+  // its retention extended), kReplaced with why (wrong bytes, or unreadable on
+  // this live site: the caller removes it and names the writer's known-good
+  // bytes), kCreated if it vanished meanwhile (the caller names its own), or
+  // the error that leaves it alone (the site went away). CommitBlob and
+  // BlobBatches::Add decide alike through it.
+  Result<BlobCommitResult> JudgeExistingBlob(std::string_view sha256_hex,
+                                             std::optional<uint64_t> size);
   // `key` as stored here: a blob key of any layout becomes this site's key of
   // that blob (callers above the site name blobs by layout::BlobKey); any other
   // key is itself.

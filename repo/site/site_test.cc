@@ -1,6 +1,9 @@
 #include "repo/site/site.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "proto/version.pb.h"
 #include "repo/storage/backends.h"
@@ -17,6 +20,31 @@ using cairn::testing::TempDir;
 
 std::unique_ptr<StorageBackend> Posix(const fs::path& root) {
   return std::move(OpenBackend("file://" + root.string())).value();
+}
+
+TEST(Site, RaiseOpenFileLimitLiftsTheSoftLimitToTheHardOne) {
+  struct rlimit limit;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 128) GTEST_FAIL() << "hard limit too low";
+  const rlim_t expected =
+      limit.rlim_max == RLIM_INFINITY ? 65'536 : std::min<rlim_t>(limit.rlim_max, 65'536);
+  // In a child, so that this process keeps its own limit.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    struct rlimit low = limit;
+    low.rlim_cur = 64;
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0) _exit(2);
+    if (Site::RaiseOpenFileLimit() != expected) _exit(3);
+    struct rlimit now;
+    if (getrlimit(RLIMIT_NOFILE, &now) != 0 || now.rlim_cur != expected) _exit(4);
+    if (now.rlim_max != limit.rlim_max) _exit(5);  // the hard limit is left as it was
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: -, 2: setrlimit, 3: returned, 4: in force, 5: hard";
 }
 
 TEST(Site, InitWritesReadmeAndMarkerThenOpenReadsThem) {
