@@ -15,10 +15,11 @@ inline constexpr std::string_view kUpsertBlobReplica =
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
-// kUpsertBlobReplica for a blob whose id the caller has: ?2 is blobs.id.
-inline constexpr std::string_view kUpsertBlobIdReplica =
+// kUpsertBlobReplica for every distinct blob of version ?2 (files.version_id), by id.
+inline constexpr std::string_view kUpsertVersionBlobReplicas =
     "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
-    "VALUES (?1, ?2, ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
+    "SELECT ?1, d.blob_id, ?3, MAX(?4, 0), MAX(?5, 0), ?6 FROM "
+    "(SELECT DISTINCT blob_id FROM files WHERE version_id = ?2 ORDER BY blob_id) d WHERE true "
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";

@@ -81,30 +81,32 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   const int64_t version_id = db_.LastInsertRowId();
 
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt find_blob, db_.Prepare("SELECT id FROM blobs WHERE sha256 = ?"));
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob,
-                         db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt blob,
+      db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?) ON CONFLICT(sha256) DO NOTHING"));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt file,
       db_.Prepare("INSERT INTO files (version_id, path, size, blob_id) VALUES (?, ?, ?, ?)"));
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replica, db_.Prepare(catalog_sql::kUpsertBlobIdReplica));
   // No per-file memory here: a blob listed twice in the version (or stored
-  // by an earlier one) is found by its digest, inserted once (a new blob takes
-  // the next id: files_by_blob and replicas_of_blob grow at their end), and its
-  // replica upserted again with the same values.
+  // by an earlier one) is found by its digest when its insert meets it (a new
+  // blob takes the next id: files_by_blob grows at its end). The blobs'
+  // replicas are upserted after the files, all in one statement per site.
   auto insert_file = [&](const FileEntry& f) -> Status {
     if (f.sha256.size() != 64) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
     }
-    find_blob.Reset();
-    find_blob.Bind(1, f.sha256);
-    CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
-    int64_t blob_id = known ? find_blob.Int(0) : 0;
-    find_blob.Reset();
-    if (!known) {
-      blob.Reset();
-      blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
-      CAIRN_RETURN_IF_ERROR(blob.Run());
-      blob_id = db_.LastInsertRowId();
+    blob.Reset();
+    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
+    CAIRN_RETURN_IF_ERROR(blob.Run());
+    int64_t blob_id = db_.LastInsertRowId();
+    if (sqlite3_changes(db_.raw()) == 0) {  // known already
+      find_blob.Reset();
+      find_blob.Bind(1, f.sha256);
+      CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
+      if (!known)
+        return Status::Aborted("insert " + name + ": the blob row of " + f.path + " vanished");
+      blob_id = find_blob.Int(0);
+      find_blob.Reset();
     }
     file.Reset();
     file.Bind(1, version_id).Bind(2, f.path).Bind(3, static_cast<int64_t>(f.size)).Bind(4, blob_id);
@@ -112,18 +114,7 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     if (s.IsAlreadyExists()) {
       return Status::InvalidArgument(name + ": path listed twice: " + f.path);
     }
-    CAIRN_RETURN_IF_ERROR(s);
-    for (int64_t site_id : site_ids) {
-      blob_replica.Reset();
-      blob_replica.Bind(1, site_id)
-          .Bind(2, blob_id)
-          .Bind(3, "ok")
-          .Bind(4, now)
-          .Bind(5, next_due)
-          .Bind(6, "");
-      CAIRN_RETURN_IF_ERROR(blob_replica.Run());
-    }
-    return Status::OK();
+    return s;
   };
   if (v.file_source) {
     CAIRN_RETURN_IF_ERROR(v.file_source(insert_file));
@@ -136,6 +127,20 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
       return std::tie(a->sha256, a->path) < std::tie(b->sha256, b->path);
     });
     for (const FileEntry* f : by_digest) CAIRN_RETURN_IF_ERROR(insert_file(*f));
+  }
+  // Every blob of the version is "ok" on each site it was stored on: one
+  // set-based upsert per site (in blob id order) instead of one statement per file.
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replicas,
+                         db_.Prepare(catalog_sql::kUpsertVersionBlobReplicas));
+  for (int64_t site_id : site_ids) {
+    blob_replicas.Reset();
+    blob_replicas.Bind(1, site_id)
+        .Bind(2, version_id)
+        .Bind(3, "ok")
+        .Bind(4, now)
+        .Bind(5, next_due)
+        .Bind(6, "");
+    CAIRN_RETURN_IF_ERROR(blob_replicas.Run());
   }
 
   CAIRN_ASSIGN_OR_RETURN(
