@@ -241,9 +241,10 @@ TEST_F(DepositTest, HostileArchiveIsRefusedNamingTheMember) {
 
 TEST_F(DepositTest, UnwritableFirstSiteFailsNamingTheSite) {
   WriteFile(dir_ / "src/f/a.txt", "a");
-  // tmp/ of site a is a file: no writer can start there (works even as root).
-  fs::remove_all(SitePath("a") / "tmp");
-  WriteFile(SitePath("a") / "tmp", "not a folder");
+  // blobs/ of site a is a file: no blob can be named there (works even as root; write-once
+  // files start without a name, so a broken tmp/ no longer stops them).
+  fs::remove_all(SitePath("a") / "blobs");
+  WriteFile(SitePath("a") / "blobs", "not a folder");
   DepositRequest request;
   request.partner = "acme";
   request.source = (dir_ / "src/f").string();

@@ -204,6 +204,41 @@ TEST(PosixBackend, UnwritableSiteIsPermissionDeniedNamingTheSite) {
   EXPECT_FALSE(fs::exists(root / "blobs/x"));
 }
 
+// A write-once file starts as an unnamed file (O_TMPFILE): until its commit
+// it has no name at all, so a killed writer leaves nothing behind. A file that
+// may replace another starts under tmp/ (renamed over its key).
+TEST(PosixBackend, AWriteOnceFileHasNoNameUntilItsCommit) {
+  TempDir dir;
+  auto backend = Open(dir.path());
+  auto count = [&](const fs::path& folder) {
+    return fs::exists(folder) ? std::distance(fs::directory_iterator(folder), {}) : 0;
+  };
+  PutOptions once;
+  once.if_absent = true;
+  auto writer = backend->NewWriter(once);
+  ASSERT_OK(writer);
+  const std::string bytes = "write-once bytes";
+  ASSERT_OK((*writer)->Append(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+  EXPECT_EQ(count(dir / "tmp"), 0) << "no temp name";
+  auto replacing = backend->NewWriter(PutOptions{});
+  ASSERT_OK(replacing);
+  EXPECT_EQ(count(dir / "tmp"), 1) << "a replacing writer's temp file";
+  ASSERT_OK((*writer)->Commit("blobs/once"));
+  EXPECT_EQ(ReadFile(dir / "blobs/once"), bytes);
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "blobs/once").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the site's file mode";
+  EXPECT_EQ(st.st_nlink, 1u);
+  // Under if_absent, a second write-once file never replaces the first.
+  auto second = backend->NewWriter(once);
+  ASSERT_OK(second);
+  ASSERT_OK((*second)->Append(std::as_bytes(std::span(bytes.data(), 4))));
+  EXPECT_TRUE((*second)->Commit("blobs/once").IsAlreadyExists());
+  EXPECT_EQ(ReadFile(dir / "blobs/once"), bytes);
+  (*replacing)->Abort();
+  EXPECT_EQ(count(dir / "tmp"), 0);
+}
+
 TEST(PosixBackend, CleanupTempRemovesOnlyOldLeftovers) {
   TempDir dir;
   auto backend = Open(dir.path());

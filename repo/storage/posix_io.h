@@ -4,6 +4,7 @@
 #define CAIRN_REPO_STORAGE_POSIX_IO_H_
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -48,6 +49,10 @@ class RootDir {
   // Called when the marker has been written through this handle: from then
   // on a missing marker refuses writes.
   void MarkerWritten() const { marker_expected_ = true; }
+  // Whether write-once files start as unnamed temp files (O_TMPFILE, named
+  // by linkat through /proc/self/fd): true until the file system refuses one.
+  bool unnamed_temp_files() const { return unnamed_temp_files_.load(std::memory_order_relaxed); }
+  void NoUnnamedTempFiles() const { unnamed_temp_files_ = false; }
 
  private:
   RootDir(int fd, dev_t dev, ino_t ino, std::string path, std::string url, bool marker,
@@ -58,7 +63,8 @@ class RootDir {
         path_(std::move(path)),
         url_(std::move(url)),
         marker_expected_(marker),
-        modes_(modes) {}
+        modes_(modes),
+        unnamed_temp_files_(::access("/proc/self/fd", X_OK) == 0) {}
 
   int fd_;
   dev_t dev_;
@@ -67,6 +73,7 @@ class RootDir {
   std::string url_;
   mutable std::atomic<bool> marker_expected_;
   AccessModes modes_;
+  mutable std::atomic<bool> unnamed_temp_files_;
 };
 
 // fsync() of the folder at absolute `path` (the parent of a site's new root

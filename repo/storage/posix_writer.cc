@@ -1,4 +1,4 @@
-// The posix BlobWriter: temp file, fsync, link-or-rename, fsync of the folder.
+// The posix BlobWriter: temp file (unnamed when write-once), fsync, name, fsync of the folder.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,9 +97,11 @@ class PosixWriter : public BlobWriter {
               const PutOptions& options)
       : root_(std::move(root)),
         temp_rel_(std::move(temp_rel)),
-        temp_path_(root_->Shown(temp_rel_)),
+        temp_path_(temp_rel_.empty() ? root_->Shown("(unnamed temp file)")
+                                     : root_->Shown(temp_rel_)),
         fd_(fd),
-        options_(options) {
+        options_(options),
+        unnamed_(temp_rel_.empty()) {
     if (!options_.expected_sha256.empty()) hasher_.emplace();
   }
   ~PosixWriter() override { Abort(); }
@@ -204,7 +206,7 @@ class PosixWriter : public BlobWriter {
       fd_ = -1;
     }
     if (!done_) {
-      Ops().unlinkat(root_->fd(), temp_rel_.c_str(), 0);
+      if (!unnamed_) Ops().unlinkat(root_->fd(), temp_rel_.c_str(), 0);
       done_ = true;
     }
   }
@@ -241,15 +243,21 @@ class PosixWriter : public BlobWriter {
     CAIRN_RETURN_IF_ERROR(CheckBeforeSync(key));
     const std::string final_rel(key);
     if (Ops().fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", temp_path_);
-    if (::close(fd_) != 0) {
+    if (!unnamed_) {  // an unnamed temp file is named through its descriptor: open till then
+      if (::close(fd_) != 0) {
+        fd_ = -1;
+        return Status::FromErrno(errno, "close", temp_path_);
+      }
       fd_ = -1;
-      return Status::FromErrno(errno, "close", temp_path_);
     }
-    fd_ = -1;
     // Written relative to the root opened at the start, and only while the
     // site's path still leads to it: never into a swapped or unmounted folder.
     CAIRN_RETURN_IF_ERROR(root_->CheckBeforeWrite());
     CAIRN_RETURN_IF_ERROR(MakeVisible(key, nullptr));
+    if (unnamed_) {
+      const int fd = std::exchange(fd_, -1);
+      if (::close(fd) != 0) return Status::FromErrno(errno, "close", temp_path_);
+    }
     const size_t slash = final_rel.rfind('/');
     Status synced = SyncDirAt(*root_, slash == std::string::npos ? "" : final_rel.substr(0, slash));
     verified_by_read_back_ = synced.ok() && read_back_;
@@ -305,6 +313,14 @@ class PosixWriter : public BlobWriter {
   // One attempt at the name: 0 or the errno.
   int NameOnce(const std::string& final_rel) {
     const int dir = root_->fd();
+    if (unnamed_) {
+      // Its first name, through the descriptor: link(2) never replaces.
+      const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      if (Ops().linkat(AT_FDCWD, self.c_str(), dir, final_rel.c_str(), AT_SYMLINK_FOLLOW) != 0)
+        return errno;
+      done_ = true;
+      return 0;
+    }
     if (!options_.if_absent) {
       if (Ops().renameat(dir, temp_rel_.c_str(), dir, final_rel.c_str()) != 0) return errno;
       done_ = true;  // the temp name is gone: nothing to unlink
@@ -375,6 +391,7 @@ class PosixWriter : public BlobWriter {
   std::optional<Sha256Stream> hasher_;
   std::optional<std::string> digested_sha256_;  // set by DigestAppended
   bool done_ = false;
+  const bool unnamed_;  // an O_TMPFILE: no temp name, nothing left by a crash
   bool copied_in_kernel_ = false;
   bool read_back_ = false;                  // the hash checked at Commit is of the stored bytes
   bool verified_by_read_back_ = false;      // ... and it matched
@@ -463,6 +480,17 @@ Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const Root
   // The caller checked the root (PosixBackend::RootForWrite); a temp file is
   // no name of the site, and each name is made only after another check.
   const AccessModes& modes = root->modes();
+  if (options.if_absent && root->unnamed_temp_files()) {
+    int fd = Ops().openat(root->fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, modes.file);
+    if (fd >= 0) {
+      FixFileMode(fd, modes.file);
+      return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), "", fd, options));
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+      return Status::FromErrno(errno, "create temp file", root->Shown("."));
+    }
+    root->NoUnnamedTempFiles();  // named ones under tmp/, from now on
+  }
   bool made_tmp = false;
   for (int attempt = 0;; ++attempt) {
     std::string rel = "tmp/w-" + std::to_string(::getpid()) + "-" + RandomHex() + ".tmp";

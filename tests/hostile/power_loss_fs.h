@@ -3,8 +3,9 @@
 // (repo/storage/posix_ops.h) that does every call for real and remembers what
 // is not durable yet, and CutPower(), which throws that away as a power cut
 // would:
-//   - file bytes: every file created through the table is cut back to the size
-//     it had at its last fsync (0 if it never had one);
+//   - file bytes: every file created through the table (named, or unnamed with
+//     O_TMPFILE and linked later) is cut back to the size it had at its last
+//     fsync or syncfs (0 if it never had one);
 //   - names: every create, link, rename, unlink, mkdir and rmdir is undone,
 //     newest first, unless an fsync of the folder that holds the new name (the
 //     removed one, for unlink and rmdir) came after it. A rename is undone
@@ -138,9 +139,13 @@ inline int OpenAt(int dir_fd, const char* path, int flags, mode_t mode) {
   struct stat st;
   const bool creates =
       (flags & O_CREAT) != 0 && ((flags & O_EXCL) != 0 || ::lstat(full.c_str(), &st) != 0);
+  // O_TMPFILE: a file without a name (none to undo) whose bytes are not durable yet.
+  const bool unnamed = (flags & O_TMPFILE) == O_TMPFILE;
   int fd = Real().openat(dir_fd, path, flags, mode);
   const int err = errno;
-  if (fd >= 0 && creates && ::fstat(fd, &st) == 0) {
+  if (fd >= 0 && unnamed && ::fstat(fd, &st) == 0) {
+    S().synced[{st.st_dev, st.st_ino}] = 0;
+  } else if (fd >= 0 && creates && ::fstat(fd, &st) == 0) {
     Remember(PendingName::kCreate, full);
     S().synced[{st.st_dev, st.st_ino}] = 0;
   }
@@ -196,6 +201,16 @@ inline int Syncfs(int fd) {
   if (rc == 0) {
     std::erase_if(S().pending, [&](const PendingName& p) { return p.seq <= before; });
     namespace fs = std::filesystem;
+    // Files without a name yet (O_TMPFILE) are found through this process's descriptors.
+    std::error_code fd_ec;
+    for (fs::directory_iterator it("/proc/self/fd", fd_ec), end; !fd_ec && it != end;
+         it.increment(fd_ec)) {
+      struct stat st;
+      const int fd = std::atoi(it->path().filename().c_str());
+      if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      auto synced = S().synced.find({st.st_dev, st.st_ino});
+      if (synced != S().synced.end()) synced->second = st.st_size;
+    }
     for (const std::string& root : S().roots) {
       std::error_code ec;
       for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {

@@ -56,6 +56,32 @@ TEST_F(PowerLossModelTest, BytesAfterTheLastFsyncAreDroppedAndSyncedOnesKept) {
   EXPECT_EQ(ReadFile(root_ / "f"), "0123456789");
 }
 
+// A file made without a name (O_TMPFILE, as the posix writer makes write-once
+// files) and linked later: its bytes count from the syncfs before the link,
+// not before; the link is a name like any other.
+TEST_F(PowerLossModelTest, AnUnnamedFileKeepsTheBytesOfTheSyncfsBeforeItsLink) {
+  auto link = [&](int fd, const fs::path& to) {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    return Ops().linkat(AT_FDCWD, self.c_str(), AT_FDCWD, to.c_str(), AT_SYMLINK_FOLLOW);
+  };
+  int synced = Ops().openat(AT_FDCWD, root_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int unsynced = Ops().openat(AT_FDCWD, root_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(synced, 0);
+  ASSERT_GE(unsynced, 0);
+  WriteAll(synced, "durable before its name");
+  ASSERT_EQ(Ops().syncfs(synced), 0);  // its bytes, while it has no name
+  WriteAll(unsynced, "never synced");
+  ASSERT_EQ(link(synced, root_ / "kept"), 0);
+  ASSERT_EQ(link(unsynced, root_ / "cut"), 0);
+  ::close(synced);
+  ::close(unsynced);
+  SyncFolder(root_);  // both names durable
+  pl::DropCounts dropped = pl::CutPower();
+  EXPECT_EQ(ReadFile(root_ / "kept"), "durable before its name");
+  EXPECT_EQ(ReadFile(root_ / "cut"), "") << "bytes no sync covered are lost";
+  EXPECT_EQ(dropped.files_cut_back, 1);
+}
+
 TEST_F(PowerLossModelTest, ANameWhoseFolderWasNotSyncedIsUndone) {
   int fd = OpenNew(root_ / "g");
   ASSERT_GE(fd, 0);
