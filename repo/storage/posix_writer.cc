@@ -97,7 +97,7 @@ class PosixWriter : public BlobWriter {
               const PutOptions& options)
       : root_(std::move(root)),
         temp_rel_(std::move(temp_rel)),
-        temp_path_(temp_rel_.empty() ? root_->Shown("(unnamed temp file)")
+        temp_path_(temp_rel_.empty() ? "an unnamed temp file in " + root_->path()
                                      : root_->Shown(temp_rel_)),
         fd_(fd),
         options_(options),
@@ -487,7 +487,7 @@ Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const Root
       return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), "", fd, options));
     }
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-      return Status::FromErrno(errno, "create temp file", root->Shown("."));
+      return Status::FromErrno(errno, "create an unnamed temp file in", root->path());
     }
     root->NoUnnamedTempFiles();  // named ones under tmp/, from now on
   }
