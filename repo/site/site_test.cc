@@ -84,6 +84,44 @@ TEST(Site, OpenTellsDownFromForeignFromUnknownVersion) {
   EXPECT_NE(future.message().find("version 7"), std::string::npos) << future.message();
 }
 
+// A site keeps the layout it was made with, whatever its storage: every blob
+// operation of a layout-1 site uses two fan-out levels, and a blob key in
+// either layout, as callers above the site form them, reaches the same blob.
+TEST(Site, ALayoutOneSiteKeepsItsBlobsUnderTwoLevels) {
+  Site::Owner older;
+  older.layout_version = 1;
+  auto made = Site::Init(std::make_unique<MemoryBackend>("old"), "m", "", older);
+  ASSERT_OK(made);
+  Site& site = **made;
+  EXPECT_EQ(site.marker().layout_version, 1);
+  const std::string bytes = "kept under two folder levels";
+  const std::string digest = Sha256Hex(bytes);
+  ASSERT_OK(site.PutBlob(digest, bytes));
+  std::vector<std::string> keys;
+  ASSERT_OK(site.List("blobs/", [&keys](const ObjectInfo& info) {
+    keys.push_back(info.key);
+    return Status::OK();
+  }));
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0], layout::BlobKey(digest, 1));
+  EXPECT_EQ(site.BlobKey(digest), keys[0]);
+  EXPECT_EQ(site.BlobDigestOf(keys[0]), digest);
+  EXPECT_FALSE(site.BlobDigestOf(layout::BlobKey(digest, 2))) << "not this site's layout";
+  for (int version : {1, 2}) {
+    EXPECT_EQ(*site.ReadAll(layout::BlobKey(digest, version)), bytes) << version;
+    EXPECT_EQ(site.Stat(layout::BlobKey(digest, version))->size, bytes.size()) << version;
+  }
+  ASSERT_OK(site.VerifyBlob(digest, bytes.size()));
+  ASSERT_OK(site.RemoveUnreferencedBlob(digest));
+  EXPECT_FALSE(*site.HasBlob(digest));
+  // Its marker says so.
+  EXPECT_TRUE(site.ReadAll("CAIRN-SITE")->starts_with("cairn-site 1\n"));
+  Site::Owner unknown;
+  unknown.layout_version = 3;
+  EXPECT_EQ(Site::Init(std::make_unique<MemoryBackend>("new"), "n", "", unknown).status().code(),
+            Code::kInvalidArgument);
+}
+
 TEST(Site, BlobsAreWriteOnceAndDeduplicated) {
   auto site = std::move(Site::Init(std::make_unique<MemoryBackend>("blobs"), "m")).value();
   const std::string bytes = "the same file from two partners";
