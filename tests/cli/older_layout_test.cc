@@ -6,8 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "bagit/digest.h"
-#include "repo/site_layout.h"
 #include "tests/util/repo_fixture.h"
 
 namespace cairn::testing {
@@ -19,27 +17,16 @@ class OlderLayoutTest : public RepoFixture {
  protected:
   void SetUp() override {
     RepoFixture::SetUp();
-    // Site b as the release before made it: the same marker but for its layout
-    // version, and that layout's README. It holds no blob yet.
-    fs::path b = tmp_ / "repo/sites/b";
-    std::string marker = ReadFile(b / "CAIRN-SITE");
-    ASSERT_TRUE(marker.starts_with("cairn-site 2\n")) << marker;
-    WriteFile(b / "CAIRN-SITE", "cairn-site 1\n" + marker.substr(13));
-    WriteFile(b / "README.txt", repo::layout::SiteReadmeText(1));
-    ASSERT_FALSE(fs::exists(b / "blobs/sha256")) << "the site must start without blobs";
+    MakeLayoutOneSite("b");
   }
 
-  static std::string Sha(const std::string& bytes) {
-    return bagit::HashBytes(bytes,
-                            bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-  }
   // Where each layout keeps the blob of `bytes`.
   fs::path OneLevel(const std::string& site, const std::string& bytes) {
-    std::string sha = Sha(bytes);
+    std::string sha = Sha256Of(bytes);
     return tmp_ / "repo/sites" / site / "blobs/sha256" / sha.substr(0, 2) / sha;
   }
   fs::path TwoLevels(const std::string& site, const std::string& bytes) {
-    std::string sha = Sha(bytes);
+    std::string sha = Sha256Of(bytes);
     return tmp_ / "repo/sites" / site / "blobs/sha256" / sha.substr(0, 2) / sha.substr(2, 2) / sha;
   }
 
@@ -112,8 +99,8 @@ TEST_F(OlderLayoutTest, AStrayBlobOnTheOlderSiteIsAnOrphanThatGcRemoves) {
   WriteFile(elsewhere, stray);
   CommandResult orphans = Cairn({"audit", "run", "--orphans"});
   EXPECT_THAT(orphans.out + orphans.err, HasSubstr(planted.filename().string()));
-  EXPECT_THAT(orphans.out + orphans.err, HasSubstr("blobs/sha256/" + Sha(stray).substr(0, 2) + "/" +
-                                                   Sha(stray).substr(2, 2) + "/"));
+  EXPECT_THAT(orphans.out + orphans.err, HasSubstr("blobs/sha256/" + Sha256Of(stray).substr(0, 2) +
+                                                   "/" + Sha256Of(stray).substr(2, 2) + "/"));
   CommandResult gc = Cairn({"gc", "--grace", "0"});
   ASSERT_EQ(gc.exit_code, 0) << gc.out << gc.err;
   EXPECT_FALSE(fs::exists(planted)) << gc.out;

@@ -5,7 +5,6 @@
 
 #include <sstream>
 
-#include "bagit/digest.h"
 #include "repo/site_layout.h"
 #include "tests/util/repo_fixture.h"
 
@@ -44,13 +43,7 @@ class SiteReadmeCliTest : public RepoFixture, public ::testing::WithParamInterfa
  protected:
   void SetUp() override {
     RepoFixture::SetUp();
-    if (GetParam() != 1) return;
-    // Site b as the release before made it (it holds no blob yet).
-    fs::path b = tmp_ / "repo/sites/b";
-    std::string marker = ReadFile(b / "CAIRN-SITE");
-    ASSERT_TRUE(marker.starts_with("cairn-site 2\n")) << marker;
-    WriteFile(b / "CAIRN-SITE", "cairn-site 1\n" + marker.substr(13));
-    WriteFile(b / "README.txt", repo::layout::SiteReadmeText(1));
+    if (GetParam() == 1) MakeLayoutOneSite("b");
   }
 };
 

@@ -95,11 +95,29 @@ class RepoFixture : public ::testing::Test {
     return files;
   }
 
+  // The SHA-256 of `bytes`, in hex: the name of their blob.
+  static std::string Sha256Of(const std::string& bytes) {
+    return bagit::HashBytes(bytes,
+                            bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  }
+
+  // Makes posix site `site` of this new repository a site of layout 1, as the
+  // releases before layout 2 made them (repo/FORMAT.md "Blobs"): the same
+  // marker but for its layout version, and that layout's README. The site
+  // must hold no blob yet.
+  void MakeLayoutOneSite(const std::string& site) {
+    fs::path root = tmp_ / "repo/sites" / site;
+    std::string marker = ReadFile(root / "CAIRN-SITE");
+    ASSERT_TRUE(marker.starts_with("cairn-site 2\n")) << marker;
+    ASSERT_FALSE(fs::exists(root / "blobs/sha256")) << "the site must start without blobs";
+    WriteFile(root / "CAIRN-SITE", "cairn-site 1\n" + marker.substr(13));
+    WriteFile(root / "README.txt", repo::layout::SiteReadmeText(1));
+  }
+
   // A blob on site a that no version references (what a killed or refused
   // deposit leaves): correctly named, good bytes. Its file; its digest in *sha.
   fs::path PlantUnreferencedBlob(const std::string& bytes, std::string* sha) {
-    *sha =
-        bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+    *sha = Sha256Of(bytes);
     fs::path blob = tmp_ / "repo/sites/a" / repo::layout::BlobKey(*sha);
     WriteFile(blob, bytes);
     return blob;
@@ -113,8 +131,7 @@ class RepoFixture : public ::testing::Test {
 
   // The file holding the blob of `content` on posix site `site`.
   fs::path BlobFile(const std::string& site, const std::string& content) {
-    std::string sha = bagit::HashBytes(
-        content, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+    std::string sha = Sha256Of(content);
     fs::path p = tmp_ / "repo/sites" / site / repo::layout::BlobKey(sha);
     EXPECT_TRUE(fs::exists(p)) << p;
     return p;
