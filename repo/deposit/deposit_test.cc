@@ -4,6 +4,7 @@
 #include "repo/deposit/deposit.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
 #include "repo/storage/posix_ops.h"
+#include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/deposit_fixture.h"
 #include "tests/util/test_util.h"
@@ -539,6 +541,41 @@ TEST_F(DepositBarrierTest, ReplicationCountsNoBatchWhoseNamesAreNotDurable) {
   ASSERT_OK(rest);
   EXPECT_EQ(rest->jobs_done, 1u);
   EXPECT_EQ(VerifiedBlobs("b"), files);
+  EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
+}
+
+// Replication into a posix site writes a blob the catalog knows no copy of on
+// the target without asking the target first; a blob found under that name
+// when the copy is named is read back: kept when good (counted as already
+// there, not rewritten), replaced when damaged.
+TEST_F(DepositTest, ReplicationKeepsAGoodBlobTheCatalogDidNotKnowAndReplacesADamagedOne) {
+  const size_t files = 100;
+  auto content = [](size_t i) { return "replicated " + std::to_string(i); };
+  for (size_t i = 0; i < files; ++i) {
+    WriteFile(dir_ / "src/rep" / ("f" + std::to_string(i)), content(i));
+  }
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/rep").string();
+  request.replicate = false;
+  ASSERT_OK(Deposit(*repo_, request));
+  // Three good blobs and a damaged one on b that the catalog knows nothing of.
+  auto on_b = [&](size_t i) { return SitePath("b") / layout::BlobKey(Sha256Hex(content(i))); };
+  for (size_t i = 0; i < 4; ++i) WriteFile(on_b(i), i < 3 ? content(i) : "rotten bytes");
+  struct stat planted {};
+  ASSERT_EQ(::stat(on_b(0).c_str(), &planted), 0);
+
+  Result<ReplicationSummary> drained = DrainReplication(*repo_, {});
+  ASSERT_OK(drained);
+  EXPECT_EQ(drained->jobs_done, 1u);
+  EXPECT_EQ(drained->copies_verified_present, 3u);
+  EXPECT_EQ(cairn::testing::ReadFile(on_b(3)), content(3));
+  struct stat kept {};
+  ASSERT_EQ(::stat(on_b(0).c_str(), &kept), 0);
+  EXPECT_EQ(kept.st_ino, planted.st_ino) << "a good blob already there was written again";
+  EXPECT_EQ(VerifiedBlobs("b"), files);
+  Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "rep", 1, false);
+  ASSERT_OK(v);
   EXPECT_EQ(*repo_->catalog().MinOkCopies(v->id), 2u);
 }
 

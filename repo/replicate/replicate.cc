@@ -75,7 +75,9 @@ class JobRunner {
       std::string id = r.ref.kind == ReplicaRef::Kind::kBlob
                            ? "b" + r.ref.blob
                            : "t" + std::to_string(r.ref.tag_file_id);
-      SiteCopyItem& item = items[id];
+      auto [slot, first_row] = items.try_emplace(id);
+      SiteCopyItem& item = slot->second;
+      if (first_row) item.target_unrecorded = true;  // until a row of the target's copy
       item.ref = r.ref;
       item.sha256 = r.sha256;
       item.size = r.size;
@@ -93,6 +95,7 @@ class JobRunner {
       if (r.site == job.target_site() && r.last_verified_micros > 0) {
         item.target_verified_once = true;
       }
+      if (r.site == job.target_site()) item.target_unrecorded = false;
     }
     std::vector<SiteCopyItem*> todo;
     for (auto& [id, item] : items) {
@@ -225,9 +228,14 @@ class JobRunner {
       std::vector<Site*> from;
       std::vector<size_t> of_blob;  // copy index of each blob handed to the site
     };
-    // Tallies a batch whose commit results are in: each copy made is counted,
-    // a source that failed is retried with the others, one by one.
-    auto settle = [&](Batch& batch, const std::vector<Result<Site::BlobCommitResult>>& committed) {
+    // Tallies a batch whose commit results are in: each copy made is counted
+    // (its first failure kept in `*failed`), a source that failed is retried
+    // with the others, one by one.
+    auto settle = [&](Batch& batch, const std::vector<Result<Site::BlobCommitResult>>& committed,
+                      Status* failed) {
+      auto keep_first = [failed](const Status& s) {
+        if (!s.ok() && failed->ok()) *failed = s;
+      };
       std::vector<SiteCopyResult> results(batch.count);
       for (size_t j = 0; j < batch.count; ++j) results[j] = std::move(batch.copies[j].result);
       for (size_t b = 0; b < batch.of_blob.size() && b < committed.size(); ++b) {
@@ -259,10 +267,27 @@ class JobRunner {
     std::vector<Site::BlobToCommit> adding_blobs;
     std::vector<Result<Site::BlobCommitResult>> adding_gave;  // results of `added`
     std::thread adder;
+    // A batch whose results are in is settled (its records written to the
+    // catalog) on a thread of its own too, while the next batches are
+    // prepared and added: one at a time, in order. Until it is joined, only
+    // it touches `retry`, `one_by_one` and `settled`.
+    std::thread settler;
+    Status settled;  // the settler's first failure
+    auto join_settler = [&] {
+      if (!settler.joinable()) return;
+      settler.join();
+      keep_first(settled);
+    };
     auto join = [&] {
       if (!adder.joinable()) return;
       adder.join();
-      if (added) settle(*added, adding_gave);
+      if (added) {
+        join_settler();
+        settler =
+            std::thread([&, batch = std::move(*added), gave = std::move(adding_gave)]() mutable {
+              settle(batch, gave, &settled);
+            });
+      }
       added = std::move(adding);
       adding.reset();
     };
@@ -281,7 +306,8 @@ class JobRunner {
         Result<Site*> source = repo_.OpenSite(SourcesOf(item, job).front());
         if (!source.ok()) return Status::OK();  // CopyItem tries the others
         batch.from[j] = *source;
-        batch.copies[j] = PrepareBlobCopy(**source, *tally->target, item);
+        batch.copies[j] = PrepareBlobCopy(**source, *tally->target, item,
+                                          /*ask_first=*/!item.target_unrecorded);
         return Status::OK();
       });
       std::vector<Site::BlobToCommit> blobs;
@@ -306,14 +332,19 @@ class JobRunner {
       }
       // The first, small batches count at once (a cancel stops after them).
       std::vector<Result<Site::BlobCommitResult>> before = batches.Add(blobs);
-      if (added) settle(*added, before);
+      Status failed;
+      if (added) settle(*added, before, &failed);
       added = std::move(batch);
-      settle(*added, batches.Finish());
+      settle(*added, batches.Finish(), &failed);
       added.reset();
+      keep_first(failed);
     }
     join();
+    join_settler();
     std::vector<Result<Site::BlobCommitResult>> last = batches.Finish();
-    if (added) settle(*added, last);
+    Status failed;
+    if (added) settle(*added, last, &failed);
+    keep_first(failed);
     if (!first.ok()) return first;
     CAIRN_RETURN_IF_ERROR(RunPool(retry.size(), threads_, [&](size_t i) {
       if (Cancelled()) return Status::Aborted("replication cancelled");

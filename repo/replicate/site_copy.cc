@@ -77,15 +77,17 @@ void SourceCorrupt(SiteCopyResult& result, const Site& from, const SiteCopyItem&
 
 }  // namespace
 
-BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item) {
+BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item, bool ask_first) {
   BlobCopy copy;
   SiteCopyResult& result = copy.result;
   auto target_failed = [&](const Status& s) {
     TargetFailed(result, to, s);
     return std::move(copy);
   };
-  // Verified, never trusted: a blob already on the target is read back.
-  Status v = to.VerifyBlob(item.sha256, item.size);
+  // Verified, never trusted: a blob already on the target is read back (here,
+  // or by the batch commit that finds it).
+  Status v = ask_first ? to.VerifyBlob(item.sha256, item.size)
+                       : Status::NotFound("not asked: the catalog knows no copy there");
   if (v.ok()) v = to.ExtendBlobRetention(item.sha256);  // the version counts on it now
   if (v.ok()) {
     result.already_present = true;
@@ -135,7 +137,13 @@ SiteCopyResult FinishBlobCopy(Site& from, Site& to, const SiteCopyItem& item, Bl
     return result;
   }
   if (!committed.ok()) return target_failed(committed.status());
-  if (committed->how == Site::BlobCommit::kVerified) return result;
+  if (committed->how == Site::BlobCommit::kVerified) {
+    // A good blob was there already (written meanwhile, or one the catalog
+    // did not know): kept, the writer's bytes discarded.
+    result.already_present = true;
+    result.bytes_written = 0;
+    return result;
+  }
   // Read back from the target: done by the writer before the rename when it
   // could (the posix kernel copy), else here after the commit.
   if (copy.writer->VerifiedByReadBack()) return result;

@@ -27,6 +27,9 @@ struct SiteCopyItem {
   // a last_verified time): other bytes found there now are that copy decayed
   // (Site::CopyBagFile's `verified_here`).
   bool target_verified_once = false;
+  // The catalog has no row at all for the target's copy (never copied there,
+  // as far as it knows): see PrepareBlobCopy's `ask_first`.
+  bool target_unrecorded = false;
   std::vector<std::string> ok_sites;  // sites whose copy the catalog says is ok
 };
 
@@ -58,8 +61,12 @@ struct BlobCopy {
   SiteCopyResult result;  // when there is no writer: the copy's outcome
 };
 // Verifies a blob already on `to` (then done, already_present) or fills a new
-// writer on `to` from `from`.
-BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item);
+// writer on `to` from `from`. With `ask_first` false, `to` is not asked for
+// the blob before the writer is filled: for a target that commits in batches
+// (Site::BlobBatches), which reads back a blob it finds there when it names
+// the new one and keeps it if it verifies (FinishBlobCopy then counts it as
+// already present). Worth it where the blob is most likely absent.
+BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item, bool ask_first = true);
 // The outcome of a copy whose writer was committed (Site::CommitBlob or
 // CommitBlobs gave `committed`): read back from the target when the writer
 // did not. REQUIRES: copy.writer was set.
