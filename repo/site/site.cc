@@ -400,7 +400,7 @@ size_t Site::BlobBatchLimit() {
     if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) {
       return size_t{1024};
     }
-    return std::clamp<size_t>(static_cast<size_t>(files.rlim_cur / 4), 16, 1024);
+    return std::clamp<size_t>(static_cast<size_t>(files.rlim_cur / 4), 16, 4096);
   }();
   return limit;
 }
