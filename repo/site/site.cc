@@ -394,15 +394,15 @@ std::vector<Result<Site::BlobCommitResult>> Site::BlobBatches::Add(
   return before;
 }
 
-size_t Site::BlobBatchLimit() {
-  static const size_t limit = [] {
+size_t Site::BlobBatchLimit(size_t at_most) {
+  static const size_t quarter = [] {
     struct rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) {
       return size_t{1024};
     }
-    return std::clamp<size_t>(static_cast<size_t>(files.rlim_cur / 4), 16, 4096);
+    return static_cast<size_t>(files.rlim_cur / 4);
   }();
-  return limit;
+  return std::clamp<size_t>(quarter, 16, std::max<size_t>(at_most, 16));
 }
 
 uint64_t Site::RaiseOpenFileLimit() {

@@ -182,8 +182,13 @@ class Site {
   };
   // How many writers a caller should hold open for one CommitBlobs: each may
   // hold an open file until it commits, so a quarter of the process's file
-  // limit, at most 1,024 (at least 16). Read once, at the first call.
-  static size_t BlobBatchLimit();
+  // limit, at most `at_most` (at least 16). The limit is read once, at the
+  // first call. A caller whose batch holds more than its writers (a deposit's
+  // staged files, with their paths) keeps the default; replication, whose
+  // items are in memory anyway, asks for more (one syncfs per batch whatever
+  // its size).
+  static constexpr size_t kBlobBatchDefault = 1024;
+  static size_t BlobBatchLimit(size_t at_most = kBlobBatchDefault);
   // Raises the process's soft limit of open files to its hard limit (at most
   // 65,536), as `ulimit -n` would, so that a soft limit of 1,024 (the default of
   // many systems) does not cut BlobBatchLimit() to 256 and multiply a small-file
