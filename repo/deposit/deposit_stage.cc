@@ -173,8 +173,15 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
   }
   staged.size = size;
   staged.digests = std::move(digests).value();
-  if (target_.blob_stored(staged.digests[Algorithm::kSha256])) {  // stored before, verified
-    Discard(&staged);
+  // The bytes are written already: asking the catalog whether the blob is
+  // stored (and reading it back) would only spare its commit. A small file's
+  // commit is a batch's (Site::BlobBatches), which reads back a blob it finds
+  // under the name and keeps it if it verifies, as the lookup would: not
+  // asked (one catalog query per file). A larger one's is CommitBlob's alone,
+  // whose fsync the lookup spares.
+  const bool batched = target_.first->capabilities().batch_commit && size <= kBatchCommitMaxBytes;
+  if (!batched && target_.blob_stored(staged.digests[Algorithm::kSha256])) {
+    Discard(&staged);  // stored before, verified
     staged.stored_sha256 = staged.digests[Algorithm::kSha256];
   }
   return staged;

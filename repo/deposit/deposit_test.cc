@@ -79,12 +79,19 @@ TEST_F(DepositTest, RedepositMakesNextVersionAndStoresOnlyChangedFiles) {
   DepositOutcome v1 = Run("acme", (dir_ / "src/obj").string());
   ASSERT_TRUE(v1.receipt) << v1.report.ToText();
   size_t blobs_before = VerifiedBlobs("a");
+  const fs::path same_blob = SitePath("a") / layout::BlobKey(Sha256Hex(std::string(5000, 's')));
+  struct stat before {};
+  ASSERT_EQ(::stat(same_blob.c_str(), &before), 0);
   WriteFile(dir_ / "src/obj/changes.txt", "second");
   DepositOutcome v2 = Run("acme", (dir_ / "src/obj").string());
   ASSERT_TRUE(v2.receipt) << v2.report.ToText();
   EXPECT_EQ(v2.receipt->version, 2u);
   EXPECT_EQ(v2.receipt->blobs_reused, 1u);
   EXPECT_EQ(v2.receipt->bytes_stored, 6u);  // only "second"
+  struct stat after {};
+  ASSERT_EQ(::stat(same_blob.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the unchanged file's blob was written again";
+  EXPECT_EQ(TempFiles("a"), 0u);
   EXPECT_EQ(VerifiedBlobs("a"), blobs_before + 1);
   EXPECT_EQ(VerifiedBlobs("b"), blobs_before + 1);
   EXPECT_TRUE(fs::exists(SitePath("b") / "bags/acme/obj/v2/version.pb"));
