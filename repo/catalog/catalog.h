@@ -119,8 +119,6 @@ class Catalog {
   // id. NotFound for an unknown partner or site; AlreadyExists if that version
   // exists (a concurrent deposit: take NextVersion again).
   Result<int64_t> InsertVersion(NewVersion& version);
-  // The file at `path` of version row `version_id`, or nullopt. Thread-safe.
-  Result<std::optional<FileEntry>> FindFile(int64_t version_id, std::string_view path);
   // One version, or the latest when `version` is nullopt; files only when
   // `with_files`. NotFound names "partner/object" or "partner/object@vN".
   Result<VersionInfo> GetVersion(const std::string& partner, const std::string& object,
@@ -418,7 +416,6 @@ class Catalog {
   // (sql::PrepareOnce; destroyed before db_) and reset after each use, so
   // none holds a read transaction open.
   std::optional<sql::Stmt> blob_on_site_;  // BlobOnSite
-  std::optional<sql::Stmt> find_file_;     // FindFile
   // And the upserts of SetReplicaState(s), once per copy a replication, a
   // restore or a catalog rebuild records: compiling them each time was 31% of
   // a replication's CPU.

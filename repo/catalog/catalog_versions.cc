@@ -178,24 +178,6 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   return version_id;
 }
 
-Result<std::optional<FileEntry>> Catalog::FindFile(int64_t version_id, std::string_view path) {
-  std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt * q,
-      sql::PrepareOnce(db_, &find_file_,
-                       "SELECT f.size, b.sha256 FROM files f LEFT JOIN blobs b ON b.id = f.blob_id "
-                       "WHERE f.version_id = ? AND f.path = ?"));
-  q->Bind(1, version_id).Bind(2, path);
-  Result<bool> row = q->Step();
-  std::optional<FileEntry> file;
-  if (row.ok() && *row) {
-    file = FileEntry{std::string(path), static_cast<uint64_t>(q->Int(0)), q->Text(1)};
-  }
-  q->Reset();
-  if (!row.ok()) return row.status();
-  return file;
-}
-
 namespace {
 
 VersionInfo VersionFromRow(const sql::Stmt& s) {

@@ -155,13 +155,6 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
   CAIRN_ASSIGN_OR_RETURN(uint32_t version, ChooseVersionNumber(repo, sites, req.partner, object));
 
-  // The previous version's files, looked up one by one in the catalog, so
-  // unchanged files are hashed but not rewritten.
-  std::optional<int64_t> previous_id;
-  if (version > 1) {
-    Result<VersionInfo> prev = catalog.GetVersion(req.partner, object, version - 1, false);
-    if (prev.ok()) previous_id = prev->id;
-  }
   // The deposit's per-file lists go to a scratch file; those a killed deposit left go first.
   DepositScratch::CleanupStale(repo.root());
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<DepositScratch> scratch,
@@ -177,13 +170,6 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     // Reused by this version: kept locked as long as a new write would be
     // (else the bytes are written again, and CommitBlob says why not).
     return first->VerifyBlob(sha256).ok() && first->ExtendBlobRetention(sha256).ok();
-  };
-  target.previous_sha256 = [&catalog, previous_id](std::string_view path,
-                                                   uint64_t size) -> std::optional<std::string> {
-    if (!previous_id) return std::nullopt;
-    Result<std::optional<FileEntry>> file = catalog.FindFile(*previous_id, path);
-    if (!file.ok() || !*file || (*file)->size != size) return std::nullopt;
-    return std::move((*file)->sha256);
   };
   target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
   target.profile = profile ? &*profile : nullptr;

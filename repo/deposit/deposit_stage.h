@@ -66,9 +66,6 @@ struct IngestTarget {
   // depositor's bytes are hashed but not written again; a damaged blob answers
   // false, so they are written and replace it). Thread-safe.
   std::function<bool(const std::string& sha256)> blob_stored;
-  // The SHA-256 the previous version of the object had for `path` if it had
-  // the same size (a guess that lets unchanged files skip the write). Thread-safe.
-  std::function<std::optional<std::string>(std::string_view path, uint64_t size)> previous_sha256;
   unsigned threads = 2;
   const bagit::Profile* profile = nullptr;
   // Called after each payload file is stored (or found stored), with the

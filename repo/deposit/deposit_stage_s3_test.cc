@@ -42,7 +42,6 @@ class PayloadStagerS3Test : public ::testing::Test {
     site_ = std::move(site).value();
     target_.first = site_.get();
     target_.site_name = "s3";
-    target_.previous_sha256 = [](std::string_view, uint64_t) { return std::nullopt; };
     file_ = (tmp_.path() / "large.bin").string();
     std::mt19937_64 rng(5);
     std::string content((11 << 20) + 77, '\0');

@@ -48,7 +48,6 @@ TEST(PayloadStagerTest, FileThatGetsShorterBeforeItIsCopiedIsRefusedByName) {
     EXPECT_EQ(::truncate(file.c_str(), 1000), 0);
     return false;
   };
-  target.previous_sha256 = [](std::string_view, uint64_t) { return std::nullopt; };
   Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
   ASSERT_OK(scratch);
   Ingest ingest(std::move(scratch).value());
