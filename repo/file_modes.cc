@@ -28,11 +28,12 @@ Status MakeDirWithModes(const std::string& path, const AccessModes& modes) {
   return Status::OK();
 }
 
-void FixFileMode(int fd, unsigned mode) {
+bool FixFileMode(int fd, unsigned mode) {
   struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 07777) != mode) {
-    (void)fchmod(fd, mode);
-  }
+  if (fstat(fd, &st) != 0) return false;
+  if ((st.st_mode & 07777) == mode) return true;
+  if (st.st_uid == geteuid()) (void)fchmod(fd, mode);
+  return false;
 }
 
 Status ShareWithGroup(const std::string& dir, const std::string& group) {

@@ -40,7 +40,8 @@ AccessModes ModesInside(const std::string& dir);
 Status MakeDirWithModes(const std::string& path, const AccessModes& modes);
 
 // Sets `fd`'s mode to `mode` when this process owns it (best effort).
-void FixFileMode(int fd, unsigned mode);
+// Returns true when the mode was `mode` already.
+bool FixFileMode(int fd, unsigned mode);
 
 // Makes `dir` the shared folder of group `group`: chgrp, then 2770.
 // NotFound "no group NAME" when the group does not exist.

@@ -53,6 +53,13 @@ class RootDir {
   // by linkat through /proc/self/fd): true until the file system refuses one.
   bool unnamed_temp_files() const { return unnamed_temp_files_.load(std::memory_order_relaxed); }
   void NoUnnamedTempFiles() const { unnamed_temp_files_ = false; }
+  // Whether an unnamed temp file made in the root came out with modes().file
+  // (the umask and the folder's default ACL left it alone): then the next
+  // ones will too, and are not checked (a stat per blob).
+  bool unnamed_files_keep_mode() const {
+    return unnamed_files_keep_mode_.load(std::memory_order_relaxed);
+  }
+  void UnnamedFilesKeepMode() const { unnamed_files_keep_mode_ = true; }
 
  private:
   RootDir(int fd, dev_t dev, ino_t ino, std::string path, std::string url, bool marker,
@@ -74,6 +81,7 @@ class RootDir {
   mutable std::atomic<bool> marker_expected_;
   AccessModes modes_;
   mutable std::atomic<bool> unnamed_temp_files_;
+  mutable std::atomic<bool> unnamed_files_keep_mode_{false};
 };
 
 // fsync() of the folder at absolute `path` (the parent of a site's new root

@@ -371,6 +371,8 @@ class PosixWriter : public BlobWriter {
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(kReadChunk);
     uint64_t offset = 0;
     for (;;) {
+      // Nobody else can write an unnamed file: its end is where the writer's is.
+      if (unnamed_ && offset == written_) break;
       ssize_t n = PreadSome(fd_, std::span<std::byte>(buffer.get(), kReadChunk), offset);
       if (n < 0) return Status::FromErrno(errno, "read back", temp_path_);
       if (n == 0) break;
@@ -483,7 +485,9 @@ Result<std::unique_ptr<BlobWriter>> NewTempFileWriter(std::shared_ptr<const Root
   if (options.if_absent && root->unnamed_temp_files()) {
     int fd = Ops().openat(root->fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, modes.file);
     if (fd >= 0) {
-      FixFileMode(fd, modes.file);
+      if (!root->unnamed_files_keep_mode() && FixFileMode(fd, modes.file)) {
+        root->UnnamedFilesKeepMode();
+      }
       return std::unique_ptr<BlobWriter>(new PosixWriter(std::move(root), "", fd, options));
     }
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
