@@ -336,19 +336,15 @@ class JobRunner {
       }
       // The first, small batches count at once (a cancel stops after them).
       std::vector<Result<Site::BlobCommitResult>> before = batches.Add(blobs);
-      Status failed;
-      if (added) settle(*added, before, &failed);
+      if (added) settle(*added, before, &first);
       added = std::move(batch);
-      settle(*added, batches.Finish(), &failed);
+      settle(*added, batches.Finish(), &first);
       added.reset();
-      keep_first(failed);
     }
     join();
     join_settler();
     std::vector<Result<Site::BlobCommitResult>> last = batches.Finish();
-    Status failed;
-    if (added) settle(*added, last, &failed);
-    keep_first(failed);
+    if (added) settle(*added, last, &first);
     if (!first.ok()) return first;
     CAIRN_RETURN_IF_ERROR(RunPool(retry.size(), threads_, [&](size_t i) {
       if (Cancelled()) return Status::Aborted("replication cancelled");
