@@ -406,6 +406,10 @@ class Catalog {
                                ReplicaState state, int64_t last_verified_micros,
                                int64_t next_due_micros, const std::string& detail);
   Result<uint64_t> AppendEventsLocked(std::vector<proto::Event>& events);
+  // InsertVersion's memo of a new version (NewVersion::listed_rule): its
+  // items' copies are those on `stored_on`; `empty`: it has none.
+  Status KeepNewVersionCopiesLocked(int64_t version_id, const std::vector<int64_t>& stored_on,
+                                    const NewVersion::CountedSites& rule, bool empty);
   Result<int64_t> EnqueueJobLocked(const proto::Job& job);
 
   std::recursive_mutex mu_;

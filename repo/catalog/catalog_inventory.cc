@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_sql.h"
 
 namespace cairn::repo {
 namespace {
@@ -72,7 +73,7 @@ Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector
   for (int64_t id : site_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
   // The memo's key: what was counted. A policy naming other sites or regions
   // makes the row useless rather than wrong.
-  const std::string rule = ids + (distinct_regions ? "/one-per-region" : "/one-per-site");
+  const std::string rule = catalog_sql::VersionCopiesRule(site_ids, distinct_regions);
   std::lock_guard lock(mu_);
   {
     CAIRN_ASSIGN_OR_RETURN(

@@ -2,7 +2,10 @@
 #ifndef CAIRN_REPO_CATALOG_CATALOG_SQL_H_
 #define CAIRN_REPO_CATALOG_CATALOG_SQL_H_
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace cairn::repo::catalog_sql {
 
@@ -29,6 +32,14 @@ inline constexpr std::string_view kUpsertTagReplica =
     "ON CONFLICT(tag_file_id, site_id) WHERE tag_file_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
+
+// The version_copies memo's key: the counted site ids and whether one copy
+// per region counts (Catalog::MinCountedCopies).
+inline std::string VersionCopiesRule(const std::vector<int64_t>& site_ids, bool distinct_regions) {
+  std::string rule;
+  for (int64_t id : site_ids) rule += (rule.empty() ? "" : ",") + std::to_string(id);
+  return rule + (distinct_regions ? "/one-per-region" : "/one-per-site");
+}
 
 }  // namespace cairn::repo::catalog_sql
 

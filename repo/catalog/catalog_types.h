@@ -98,6 +98,21 @@ struct NewVersion {
   std::vector<proto::Event> events;
   // Enqueued in the same transaction (e.g. replication to the other sites).
   std::vector<proto::Job> jobs;
+  // When set, what `cairn list` shows of the new version (MinCountedCopies
+  // under this rule) is kept in the same transaction, without a pass over
+  // its files: a version's tag files are new, so its fewest copies are those
+  // on stored_on that the rule counts.
+  struct CountedSites {
+    std::vector<int64_t> site_ids;  // sites whose copies count
+    bool distinct_regions = false;  // one copy per region
+  };
+  std::optional<CountedSites> listed_rule;
+
+  // Filled by InsertVersion when no blob of the version was in the catalog
+  // before: how many distinct blobs and tag files it has (what a receipt
+  // counts copies of), each of them then with copies on stored_on and nowhere
+  // else. std::nullopt otherwise.
+  std::optional<uint64_t> new_items;
 };
 
 // A version as the sites should hold it under bags/<partner>/<object>/v<N>/

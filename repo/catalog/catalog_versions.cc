@@ -91,6 +91,8 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   // by an earlier one) is found by its digest when its insert meets it (a new
   // blob takes the next id: files_by_blob grows at its end). The blobs'
   // replicas are upserted after the files, all in one statement per site.
+  uint64_t new_blobs = 0;
+  uint64_t files_of_known_blobs = 0;  // a blob listed twice counts here too
   auto insert_file = [&](const FileEntry& f) -> Status {
     if (f.sha256.size() != 64) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
@@ -99,7 +101,10 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
     CAIRN_RETURN_IF_ERROR(blob.Run());
     int64_t blob_id = db_.LastInsertRowId();
-    if (sqlite3_changes(db_.raw()) == 0) {  // known already
+    if (sqlite3_changes(db_.raw()) != 0) {
+      ++new_blobs;
+    } else {  // known already
+      ++files_of_known_blobs;
       find_blob.Reset();
       find_blob.Bind(1, f.sha256);
       CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
@@ -167,6 +172,16 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     }
   }
 
+  // Every item of a version without a blob known before has copies on
+  // stored_on and nowhere else; with one, a tag file (only on stored_on, as
+  // every tag file is new) still has the fewest.
+  v.new_items.reset();
+  if (files_of_known_blobs == 0) v.new_items = new_blobs + v.tag_files.size();
+  if (v.listed_rule && (files_of_known_blobs == 0 || !v.tag_files.empty())) {
+    CAIRN_RETURN_IF_ERROR(KeepNewVersionCopiesLocked(version_id, site_ids, *v.listed_rule,
+                                                     v.tag_files.empty() && new_blobs == 0));
+  }
+
   for (proto::Event& e : v.events) {
     if (e.partner().empty()) e.set_partner(v.partner);
     if (e.object().empty()) e.set_object(v.object);
@@ -176,6 +191,35 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   for (const proto::Job& job : v.jobs) CAIRN_RETURN_IF_ERROR(EnqueueJobLocked(job).status());
   CAIRN_RETURN_IF_ERROR(tx.Commit());
   return version_id;
+}
+
+Status Catalog::KeepNewVersionCopiesLocked(int64_t version_id,
+                                           const std::vector<int64_t>& stored_on,
+                                           const NewVersion::CountedSites& rule, bool empty) {
+  // The copies on stored_on that the rule counts, as MinCountedCopies counts
+  // them (COUNT DISTINCT: a region left NULL is not counted); none for a
+  // version without files or tag files (its MIN over nothing).
+  std::string ids;
+  for (int64_t id : stored_on) {
+    if (std::find(rule.site_ids.begin(), rule.site_ids.end(), id) == rule.site_ids.end()) continue;
+    ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  }
+  int64_t copies = 0;
+  if (!empty && !ids.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt count, db_.Prepare(std::string("SELECT COUNT(DISTINCT ") +
+                                                        (rule.distinct_regions ? "region" : "id") +
+                                                        ") FROM sites WHERE id IN (" + ids + ")"));
+    CAIRN_ASSIGN_OR_RETURN(bool row, count.Step());
+    copies = row ? count.Int(0) : 0;
+  }
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt store,
+      db_.Prepare("INSERT OR REPLACE INTO version_copies (version_id, rule, copies_ok) "
+                  "VALUES (?, ?, ?)"));
+  store.Bind(1, version_id)
+      .Bind(2, catalog_sql::VersionCopiesRule(rule.site_ids, rule.distinct_regions))
+      .Bind(3, copies);
+  return store.Run();
 }
 
 namespace {

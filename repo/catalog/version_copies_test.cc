@@ -2,6 +2,8 @@
 // used while nothing it was computed from changes, gone as soon as anything does.
 #include <gmock/gmock.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 
 #include "repo/catalog/catalog.h"
@@ -151,6 +153,87 @@ TEST_F(VersionCopiesTest, AlwaysEqualsTheAnswerComputedAfresh) {
     for (size_t i = 0; i < versions.size(); ++i) {
       ASSERT_EQ(with_memo[i], Min(versions[i], Rule(versions[i], step), step / 50 % 2 == 1))
           << "step " << step << " version " << versions[i];
+    }
+  }
+}
+
+// A version inserted with its copy rule (as a deposit inserts it) is listed without a pass
+// over its files: the memo InsertVersion keeps, and the item count it gives back, are what
+// the catalog computes afresh, whatever the rule, the sites and the blobs known before.
+TEST_F(VersionCopiesTest, AVersionInsertedWithItsRuleKeepsTheAnswerComputedAfresh) {
+  // Blobs "old1" and "old2" known before, with copies on c only.
+  NewVersion earlier = MakeVersion("p2", "earlier", 1, {"old1", "old2"});
+  earlier.stored_on = {"c"};
+  ASSERT_OK(catalog_->InsertVersion(earlier));
+
+  struct Case {
+    std::vector<std::string> contents;
+    bool tag_files;
+    std::vector<std::string> stored_on;
+  };
+  const std::vector<Case> cases = {
+      {{"n1", "n2"}, true, {"a"}},
+      {{"n3"}, true, {"a", "b"}},
+      {{"n4", "n5"}, true, {"a", "c"}},
+      {{"n6", "old1"}, true, {"a"}},
+      {{"old1", "old2"}, true, {"a", "b"}},
+      {{"n7", "n7"}, true, {"a"}},
+      {{"n8", "old2"}, false, {"a"}},
+      {{"n9"}, false, {"b", "c"}},
+      {{}, true, {"a"}},
+      {{}, false, {"a"}},
+      {{"n10"}, true, {}},
+  };
+  const std::vector<std::vector<int64_t>> rules = {
+      AB(), {ids_["a"], ids_["b"], ids_["c"]}, {ids_["c"]}, {}};
+  int object = 0;
+  for (const Case& c : cases) {
+    for (const std::vector<int64_t>& rule : rules) {
+      for (bool regions : {false, true}) {
+        const std::string name = "o" + std::to_string(object++);
+        // Blobs "n..." are new to each version; "old..." were known before.
+        std::vector<std::string> contents = c.contents;
+        for (std::string& content : contents) {
+          if (content[0] == 'n') content = name + content;
+        }
+        NewVersion v = MakeVersion("p1", name, 1, contents);
+        if (!c.tag_files) v.tag_files.clear();
+        v.stored_on = c.stored_on;
+        v.listed_rule = NewVersion::CountedSites{rule, regions};
+        auto id = catalog_->InsertVersion(v);
+        ASSERT_OK(id);
+        const int64_t kept = Memo(*id);
+        // Kept whenever a tag file bounds the answer or no blob was known.
+        const bool known =
+            std::find(c.contents.begin(), c.contents.end(), "old1") != c.contents.end() ||
+            std::find(c.contents.begin(), c.contents.end(), "old2") != c.contents.end() ||
+            (c.contents.size() == 2 && c.contents[0] == c.contents[1]);
+        EXPECT_EQ(kept != -1, c.tag_files || !known) << name;
+        ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec(
+            "DELETE FROM version_copies WHERE version_id = " + std::to_string(*id)));
+        const uint32_t fresh = Min(*id, rule, regions);
+        if (kept != -1) EXPECT_EQ(kept, int64_t{fresh}) << name;
+
+        // The item count: given only when no blob was known, and then each item's
+        // copies are on stored_on and nowhere else.
+        ASSERT_EQ(v.new_items.has_value(), !known) << name;
+        if (!v.new_items) continue;
+        auto items = catalog_->CountVersionItems(*id);
+        ASSERT_OK(items);
+        EXPECT_EQ(*v.new_items, *items) << name;
+        auto counts = catalog_->CountVersionReplicas(*id);
+        ASSERT_OK(counts);
+        std::map<std::string, uint64_t> ok;
+        for (const ReplicaStateCount& r : *counts) {
+          EXPECT_EQ(r.state, "ok") << name;
+          ok[r.site] += r.count;
+        }
+        for (const std::string& site : {"a", "b", "c"}) {
+          const bool on =
+              std::find(c.stored_on.begin(), c.stored_on.end(), site) != c.stored_on.end();
+          EXPECT_EQ(ok[site], on ? *items : 0) << name << " site " << site;
+        }
+      }
     }
   }
 }

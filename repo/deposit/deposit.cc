@@ -235,6 +235,10 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   commit.created_micros = now;
   uint32_t days = policies::FixityIntervalDays(policy);
   commit.fixity_interval_micros = int64_t{days} * kMicrosPerDay;
+  {
+    CopyRule rule = CopyRule::FromPolicy(policy, sites);
+    commit.listed_rule = NewVersion::CountedSites{std::move(rule.site_ids), rule.distinct_regions};
+  }
   if (req.progress) {
     req.progress(
         DepositProgress{DepositProgress::Phase::kCommit, ingest.file_count, ingest.payload_bytes});
@@ -303,7 +307,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   ingest.tags.clear();
 
   std::string replication_error;
+  bool replicated = false;
   if (req.replicate && plan.size() > 1) {
+    replicated = true;
     if (req.progress) {
       req.progress(
           DepositProgress{DepositProgress::Phase::kReplicate, receipt.files, ingest.payload_bytes});
@@ -318,12 +324,23 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
       for (const std::string& e : drained->errors) receipt.warnings.push_back(e);
     }
   }
-  CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
-  // What `cairn list` shows for this version, kept now while its rows are in the
-  // cache (a pass over its files like FillCopies'): the first list after many
-  // deposits would otherwise make that pass for each. Best effort: the deposit
-  // is stored either way, and the list computes what is not kept.
-  (void)KeepListedCopies(catalog, req.partner, *version_id);
+  if (!replicated && summary.new_items) {
+    // Nothing of the version was in the catalog before it: each of its items
+    // is on the first site and nowhere else (no pass over its files to count).
+    const uint64_t items = *summary.new_items;
+    for (const std::string& site : plan) {
+      const uint64_t ok = site == plan[0] ? items : 0;
+      receipt.copies.push_back(SiteCopies{site, ok, items - ok, ""});
+    }
+  } else {
+    CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
+    // What `cairn list` shows for this version, kept now while its rows are in
+    // the cache (a pass over its files like FillCopies'): the first list after
+    // many deposits would otherwise make that pass for each. Best effort: the
+    // deposit is stored either way, and the list computes what is not kept.
+    // (The commit kept it too, but replication may have changed it since.)
+    (void)KeepListedCopies(catalog, req.partner, *version_id);
+  }
   if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
   for (const SiteCopies& c : receipt.copies) {
     if (c.pending > 0) {

@@ -174,6 +174,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   nv.payload_bytes = bytes;
   nv.stored_on = {plan.first_site};
   nv.fixity_interval_micros = plan.fixity_interval_micros;
+  nv.listed_rule = plan.listed_rule;
 
   std::string algorithms;
   const bagit::ManifestIndex& index = *ingest->contents->manifests;
@@ -211,6 +212,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   }
   summary->payload_bytes = bytes;
   CAIRN_ASSIGN_OR_RETURN(int64_t version_id, catalog.InsertVersion(nv));
+  summary->new_items = nv.new_items;
   return version_id;
 }
 

@@ -4,6 +4,7 @@
 #define CAIRN_REPO_DEPOSIT_COMMIT_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct CommitPlan {
   std::vector<std::string> replicate_to;  // other sites the policy wants
   int64_t created_micros = 0;
   int64_t fixity_interval_micros = 0;
+  // The partner's copy rule, so that what `cairn list` shows of the version
+  // is kept with it (NewVersion::listed_rule). May be empty.
+  std::optional<NewVersion::CountedSites> listed_rule;
   // Called with version.pb's SHA-256 just before it is committed to the site
   // (so a kill right after the commit still knows the record is this
   // deposit's); an error stops the commit. May be empty.
@@ -46,6 +50,8 @@ struct CommitSummary {
   // True once this deposit's version.pb is on the first site (a failed
   // catalog commit after that must take it away again).
   bool wrote_version_record = false;
+  // NewVersion::new_items of the inserted version.
+  std::optional<uint64_t> new_items;
 };
 
 // REQUIRES: the ingest's report is valid and every payload blob is committed on

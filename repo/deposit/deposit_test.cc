@@ -331,6 +331,50 @@ TEST_F(DepositTest, TheListingsCountIsKeptWhenADepositOrAReplicationEnds) {
   for (const ObjectListing& o : *listed) EXPECT_EQ(o.copies_ok, 2u) << o.summary.object;
 }
 
+// A receipt's copies are the catalog's: a version whose blobs are all new is counted
+// from what the commit inserted (no pass over its files), one sharing blobs with
+// earlier versions by the catalog's own count; both as FillCopies counts afterwards.
+TEST_F(DepositTest, AReceiptCountsTheCopiesTheCatalogHolds) {
+  WriteFile(dir_ / "src/first/a.txt", "a");
+  WriteFile(dir_ / "src/first/b.txt", "b");
+  Run("acme", (dir_ / "src/first").string());  // on a and b
+  WriteFile(dir_ / "src/second/a.txt", "a");   // a blob of "first", on a and b
+  WriteFile(dir_ / "src/second/c.txt", "c");
+  WriteFile(dir_ / "src/third/d.txt", "d");
+  WriteFile(dir_ / "src/third/e.txt", "e");
+  WriteFile(dir_ / "src/third/e2.txt", "e");  // a blob listed twice
+  WriteFile(dir_ / "src/fourth/f.txt", "f");
+  for (const char* object : {"second", "third", "fourth"}) {
+    DepositRequest request;
+    request.partner = "acme";
+    request.source = (dir_ / "src" / object).string();
+    request.replicate = false;
+    Result<DepositOutcome> out = Deposit(*repo_, request);
+    ASSERT_OK(out);
+    ASSERT_TRUE(out->receipt) << out->report.ToText();
+    Result<VersionInfo> v = repo_->catalog().GetVersion("acme", object, 1, false);
+    ASSERT_OK(v);
+    Receipt counted;
+    ASSERT_OK(FillCopies(repo_->catalog(), v->id, {"a", "b"}, &counted));
+    ASSERT_EQ(out->receipt->copies.size(), 2u) << object;
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(out->receipt->copies[i].site, counted.copies[i].site) << object;
+      EXPECT_EQ(out->receipt->copies[i].ok, counted.copies[i].ok) << object;
+      EXPECT_EQ(out->receipt->copies[i].pending, counted.copies[i].pending) << object;
+    }
+    EXPECT_GT(out->receipt->copies[0].ok, 0u) << object;
+    EXPECT_EQ(out->receipt->copies[0].pending, 0u) << object;
+    if (std::string(object) == "second") {
+      EXPECT_GT(out->receipt->copies[1].ok, 0u) << "a.txt's blob is on b already";
+    } else {
+      EXPECT_EQ(out->receipt->copies[1].ok, 0u) << object;
+    }
+    EXPECT_EQ(out->receipt->copies[1].pending + out->receipt->copies[1].ok,
+              out->receipt->copies[0].ok)
+        << object;
+  }
+}
+
 // A few thousand small files go through the batched commits of a posix site
 // (Site::CommitBlobs, several batches) and restore byte for byte; identical
 // files in one batch are stored once.
