@@ -14,8 +14,8 @@ constexpr std::string_view kIndexSchema =
 }  // namespace
 
 struct ManifestStore::Statements {
-  std::optional<sql::Stmt> find, read, set_listed, mark_seen, tail_add, tail_scan, tail_clear,
-      insert, for_each, collisions;
+  std::optional<sql::Stmt> find, find_entry, read, set_listed, mark_seen, tail_add, tail_scan,
+      tail_clear, insert, for_each, collisions;
 };
 
 ManifestStore::ManifestStore(sql::Db* db) : db_(db), stmts_(std::make_unique<Statements>()) {}
@@ -33,6 +33,8 @@ Result<std::unique_ptr<ManifestStore>> ManifestStore::Create(ScratchStore* scrat
   CAIRN_RETURN_IF_ERROR(prepare(&s.find, "SELECT id FROM mi_entry WHERE path = ?"));
   CAIRN_RETURN_IF_ERROR(
       prepare(&s.read, "SELECT path, line, listed, seen, digests FROM mi_entry WHERE id = ?"));
+  CAIRN_RETURN_IF_ERROR(prepare(
+      &s.find_entry, "SELECT path, line, listed, seen, digests, id FROM mi_entry WHERE path = ?"));
   CAIRN_RETURN_IF_ERROR(
       prepare(&s.set_listed, "UPDATE mi_entry SET listed = ?, digests = ? WHERE id = ?"));
   CAIRN_RETURN_IF_ERROR(prepare(&s.mark_seen, "UPDATE mi_entry SET seen = 1 WHERE id = ?"));
@@ -62,21 +64,42 @@ Result<std::optional<int64_t>> ManifestStore::Find(std::string_view path) {
   return id;
 }
 
+namespace {
+
+// Columns path, line, listed, seen, digests of `row` into *entry.
+void EntryFromRow(const sql::Stmt& row, ManifestStore::Entry* entry) {
+  entry->path = row.Blob(0);
+  entry->line = static_cast<uint32_t>(row.Int(1));
+  entry->listed = static_cast<uint32_t>(row.Int(2));
+  entry->seen = row.Int(3) != 0;
+  entry->digests = row.Blob(4);
+}
+
+}  // namespace
+
 Result<bool> ManifestStore::Read(int64_t id, Entry* entry) {
   sql::Stmt& read = *stmts_->read;
   read.Bind(1, id);
   Result<bool> has = read.Step();
   const bool found = has.ok() && *has;
-  if (found) {
-    entry->path = read.Blob(0);
-    entry->line = static_cast<uint32_t>(read.Int(1));
-    entry->listed = static_cast<uint32_t>(read.Int(2));
-    entry->seen = read.Int(3) != 0;
-    entry->digests = read.Blob(4);
-  }
+  if (found) EntryFromRow(read, entry);
   read.Reset();
   if (!has.ok()) return has.status();
   return found;
+}
+
+Result<std::optional<int64_t>> ManifestStore::FindEntry(std::string_view path, Entry* entry) {
+  sql::Stmt& find = *stmts_->find_entry;
+  find.BindBlob(1, path);
+  Result<bool> has = find.Step();
+  std::optional<int64_t> id;
+  if (has.ok() && *has) {
+    EntryFromRow(find, entry);
+    id = find.Int(5);
+  }
+  find.Reset();
+  if (!has.ok()) return has.status();
+  return id;
 }
 
 Status ManifestStore::SetListed(int64_t id, uint32_t listed, std::string_view digests) {

@@ -47,6 +47,8 @@ class ManifestStore {
   Result<std::optional<int64_t>> Find(std::string_view path);
   // Entry `id` into *entry; false if there is none.
   Result<bool> Read(int64_t id, Entry* entry);
+  // The id of the entry of `path` and the entry into *entry (one lookup), or nullopt.
+  Result<std::optional<int64_t>> FindEntry(std::string_view path, Entry* entry);
   Status SetListed(int64_t id, uint32_t listed, std::string_view digests);
   Status MarkSeen(int64_t id);
   // Adds a line of the manifest being read.

@@ -46,30 +46,63 @@ std::string_view DiskManifestIndex::RowDigest(const Row& row, int m) const {
   return std::string_view(row.digests).substr(offset, size);
 }
 
+const DiskManifestIndex::Row* DiskManifestIndex::CachedRow(EntryId id) const {
+  if (cached_id_ == id) return &cached_;
+  cached_id_.reset();
+  Result<bool> found = store_->Read(static_cast<int64_t>(id), &cached_);
+  if (!found.ok()) Keep(found.status());
+  if (!found.ok() || !*found) return nullptr;
+  cached_id_ = id;
+  return &cached_;
+}
+
 bool DiskManifestIndex::ReadRow(EntryId id, Row* row) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  Result<bool> found = store_->Read(static_cast<int64_t>(id), row);
-  if (!found.ok()) Keep(found.status());
-  return found.ok() && *found;
+  const Row* found = CachedRow(id);
+  if (found) *row = *found;
+  return found != nullptr;
 }
 
 std::optional<bagit::ManifestIndex::EntryId> DiskManifestIndex::Find(std::string_view p) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  Result<std::optional<int64_t>> found = store_->Find(p);
+  cached_id_.reset();
+  Result<std::optional<int64_t>> found = store_->FindEntry(p, &cached_);
   if (!found.ok()) {
     Keep(found.status());
     return std::nullopt;
   }
   if (!found->has_value()) return std::nullopt;
-  return static_cast<EntryId>(**found);
+  cached_id_ = static_cast<EntryId>(**found);
+  return cached_id_;
 }
 
 void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line_no,
                             const bagit::BagitVersion& version, bagit::Report* report) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   int m = current_manifest();
+  if (m != direct_manifest_) {  // the first line of manifest m
+    direct_manifest_ = m;
+    direct_rows_ = 0;
+    // The first manifest's lines go straight to the entries while each path
+    // sorts after the one before (a manifest Cairn writes, and most others):
+    // no path can then be listed twice, nor be merged out of order.
+    direct_ = live_ == 0;
+  }
   std::string binary = HexToBinary(line.digest);
-  if (std::optional<EntryId> found = Find(line.path)) {
+  const uint32_t line_number = static_cast<uint32_t>(std::min<uint64_t>(line_no, UINT32_MAX));
+  if (direct_ && (direct_rows_ == 0 || line.path > last_direct_path_)) {
+    Keep(store_->InsertEntry(static_cast<int64_t>(next_id_++), line.path, line_number, 1u << m,
+                             CollisionColumn(CollisionHash(line.path)),
+                             std::string(DigestOffset(m), '\0') + binary));
+    ++live_;
+    ++direct_rows_;
+    last_direct_path_ = line.path;
+    return;
+  }
+  direct_ = false;  // the rest of this manifest waits in the tail, as every other's
+  // Only the finished manifests' paths are looked up here (the lines of this
+  // one are compared when it ends): none before the first ends.
+  if (std::optional<EntryId> found = finished_ > 0 ? Find(line.path) : std::nullopt) {
     Row row;
     if (!ReadRow(*found, &row)) return;
     if (row.listed & (1u << m)) {
@@ -80,25 +113,43 @@ void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line
     size_t offset = DigestOffset(m);
     row.digests.resize(offset, '\0');  // holds the manifests before m only
     row.digests += binary;
+    cached_id_.reset();
     Keep(store_->SetListed(static_cast<int64_t>(*found), row.listed | (1u << m), row.digests));
     return;
   }
-  Keep(store_->AddTail(static_cast<int64_t>(next_id_++), line.path,
-                       static_cast<uint32_t>(std::min<uint64_t>(line_no, UINT32_MAX)), binary));
+  Keep(store_->AddTail(static_cast<int64_t>(next_id_++), line.path, line_number, binary));
 }
 
 void DiskManifestIndex::EndManifest(const bagit::BagitVersion& version, bagit::Report* report) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   int m = current_manifest();
+  cached_id_.reset();
   std::string padding(DigestOffset(m), '\0');
   bool have_previous = false;  // an entry new in this manifest was added
   std::string previous_path, previous_digest;
   uint32_t previous_line = 0;
+  // Lines of this manifest already entered (its ordered start, above): a tail
+  // line of the same path is a duplicate of that earlier line.
+  const bool entered_before = direct_manifest_ == m && direct_rows_ > 0;
   Keep(store_->ForEachTail([&](int64_t seq, std::string& path, uint32_t line, std::string& digest) {
     if (have_previous && path == previous_path) {
       ReportDuplicate(manifests()[m].file, path, previous_line, line, previous_digest == digest,
                       version, report);
       return;
+    }
+    if (entered_before) {
+      Row first;
+      Result<std::optional<int64_t>> found = store_->FindEntry(path, &first);
+      Keep(found.status());
+      if (found.ok() && found->has_value()) {
+        previous_digest = std::string(RowDigest(first, m));
+        ReportDuplicate(manifests()[m].file, path, first.line, line, previous_digest == digest,
+                        version, report);
+        have_previous = true;
+        previous_path = std::move(path);
+        previous_line = first.line;
+        return;
+      }
     }
     Keep(store_->InsertEntry(seq, path, line, 1u << m, CollisionColumn(CollisionHash(path)),
                              padding + digest));
@@ -109,6 +160,8 @@ void DiskManifestIndex::EndManifest(const bagit::BagitVersion& version, bagit::R
     previous_line = line;
   }));
   Keep(store_->ClearTail());
+  direct_ = false;
+  finished_ = live_;
 }
 
 size_t DiskManifestIndex::size() const {
@@ -117,46 +170,58 @@ size_t DiskManifestIndex::size() const {
 }
 
 std::string DiskManifestIndex::path(EntryId id) const {
-  Row row;
-  ReadRow(id, &row);
-  return row.path;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  const Row* row = CachedRow(id);
+  return row ? row->path : "";
 }
 
 uint32_t DiskManifestIndex::listed_mask(EntryId id) const {
-  Row row;
-  return ReadRow(id, &row) ? row.listed : 0;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  const Row* row = CachedRow(id);
+  return row ? row->listed : 0;
 }
 
 bool DiskManifestIndex::seen(EntryId id) const {
-  Row row;
-  return ReadRow(id, &row) && row.seen;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  const Row* row = CachedRow(id);
+  return row && row->seen;
 }
 
 void DiskManifestIndex::MarkSeen(EntryId id) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  Keep(store_->MarkSeen(static_cast<int64_t>(id)));
+  Status marked = store_->MarkSeen(static_cast<int64_t>(id));
+  if (cached_id_ == id) {
+    if (marked.ok()) {
+      cached_.seen = true;
+    } else {
+      cached_id_.reset();
+    }
+  }
+  Keep(std::move(marked));
 }
 
 std::string DiskManifestIndex::HexDigest(EntryId id, Algorithm algorithm) const {
-  Row row;
-  if (!ReadRow(id, &row)) return "";
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  const Row* row = CachedRow(id);
+  if (!row) return "";
   for (int m = 0; m < manifest_count(); ++m) {
-    if (manifest_algorithm(m) == algorithm && (row.listed & (1u << m))) {
-      return BinaryToHex(RowDigest(row, m));
+    if (manifest_algorithm(m) == algorithm && (row->listed & (1u << m))) {
+      return BinaryToHex(RowDigest(*row, m));
     }
   }
   return "";
 }
 
 std::vector<int> DiskManifestIndex::Mismatches(EntryId id, const bagit::Digests& computed) const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<int> bad;
-  Row row;
-  if (!ReadRow(id, &row)) return bad;
+  const Row* row = CachedRow(id);
+  if (!row) return bad;
   for (int m = 0; m < manifest_count(); ++m) {
-    if (!(row.listed & (1u << m))) continue;
+    if (!(row->listed & (1u << m))) continue;
     const std::string& hex = computed[manifest_algorithm(m)];
     if (hex.empty()) continue;
-    if (HexToBinary(hex) != RowDigest(row, m)) bad.push_back(m);
+    if (HexToBinary(hex) != RowDigest(*row, m)) bad.push_back(m);
   }
   return bad;
 }

@@ -6,8 +6,12 @@
 // The tables live in a deposit's scratch database (repo/deposit/deposit_scratch.h),
 // written through repo/catalog/manifest_store.h: `mi_entry` (one row per
 // distinct path of the finished manifests) and `mi_tail` (the lines new in
-// the manifest being read, merged in path order when it ends). Nothing is
-// committed: the rows spill to the file when the cache is full.
+// the manifest being read, merged in path order when it ends). The first
+// manifest's lines go straight to `mi_entry` while each path sorts after the
+// one before (Cairn's own manifests, whole); the first that does not, and every
+// line after it, wait in the tail. Nothing is committed: the rows spill to the
+// file when the cache is full. A payload file's lookup reads its whole row,
+// which its seen mark and digest comparison then use.
 //
 // Thread-safe: every call holds the index's mutex (hashing threads look
 // entries up while the checker marks them seen). Storage errors are kept
@@ -57,6 +61,11 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   explicit DiskManifestIndex(std::unique_ptr<ManifestStore> store);
   // Reads entry `id`; false if there is none or the read failed.
   bool ReadRow(EntryId id, Row* row) const;
+  // Entry `id` (nullptr if there is none or the read failed), from the row the
+  // last Find or read left when it is that one: a payload file's lookup, its
+  // seen mark and its digests cost one query. REQUIRES: mu_ held while the
+  // row is used.
+  const Row* CachedRow(EntryId id) const;
   // The binary digest of manifest m in a row ("" if the row is too short).
   std::string_view RowDigest(const Row& row, int m) const;
   size_t DigestOffset(int m) const;
@@ -66,8 +75,16 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   mutable std::recursive_mutex mu_;
   std::unique_ptr<ManifestStore> store_;  // guarded by mu_
   mutable Status error_;
+  mutable std::optional<EntryId> cached_id_;  // guarded by mu_: CachedRow's row, if any
+  mutable Row cached_;
   EntryId next_id_ = 0;  // ids in the order new paths are added, as in memory
   size_t live_ = 0;
+  size_t finished_ = 0;  // entries of the finished manifests
+  // The first manifest's ordered start, entered line by line (Add).
+  int direct_manifest_ = -1;  // the manifest the fields below are about
+  bool direct_ = false;       // its lines still go straight to the entries
+  size_t direct_rows_ = 0;    // entries it made so
+  std::string last_direct_path_;
 };
 
 }  // namespace cairn::repo

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "tests/util/assert_ok.h"
@@ -70,6 +71,14 @@ IndexManifests RandomIndexManifests(unsigned seed) {
       char c = "0123456789abcdef"[(std::hash<std::string>()(path) + (rng() % 5 == 0)) % 16];
       manifests[m].push_back({path, std::string(hex, c)});
     }
+  }
+  // Most first manifests start in path order (as Cairn writes them: the index
+  // enters those lines at once), for a random length, the rest in any order.
+  if (seed % 4 != 0) {
+    std::vector<IndexLine>& first = manifests[0];
+    const size_t sorted = seed % 4 == 1 ? first.size() : rng() % first.size();
+    std::stable_sort(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(sorted),
+                     [](const IndexLine& a, const IndexLine& b) { return a.path < b.path; });
   }
   return manifests;
 }
@@ -178,6 +187,30 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
     ExpectSameIndexAnswers(memory, *disk, manifests);
   }
   EXPECT_GT(with_findings, 30) << "the random manifests must exercise the duplicate rules";
+}
+
+// A first manifest in path order, then lines out of order that repeat paths of
+// its ordered start (same and other digests) and of each other.
+TEST(DiskManifestIndexTest, AnOrderedStartThenRepeatsAreReportedLikeInMemory) {
+  std::string a(64, 'a'), b(64, 'b'), c(32, 'c');
+  IndexManifests manifests = {{{"data/a", a},
+                               {"data/b", a},
+                               {"data/c", a},
+                               {"data/d", a},
+                               {"data/b", a},
+                               {"data/c", b},
+                               {"data/e", a},
+                               {"data/b", b},
+                               {"data/A", a}},
+                              {{"data/c", c}, {"data/e", c}, {"data/f", c}}};
+  BothIndexes both(manifests, kDiskIndexV1);
+  DiskManifestIndex* disk = both.disk();
+  ASSERT_TRUE(disk);
+  ASSERT_OK(disk->status());
+  EXPECT_EQ(both.disk_report.findings().size(), 3u) << IndexFindings(both.disk_report);
+  EXPECT_EQ(IndexFindings(both.disk_report), IndexFindings(both.memory_report));
+  EXPECT_EQ(disk->size(), 7u);
+  ExpectSameIndexAnswers(both.memory, *disk, manifests);
 }
 
 TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
