@@ -44,7 +44,7 @@ PosixBackend::PosixBackend(std::string root) : root_(std::move(root)) {
 
 PosixBackend::~PosixBackend() = default;
 
-Result<std::shared_ptr<const posix_io::RootDir>> PosixBackend::RootForWrite() {
+Result<std::shared_ptr<const posix_io::RootDir>> PosixBackend::RootForWrite(bool new_temp_file) {
   std::shared_ptr<const posix_io::RootDir> root;
   {
     std::lock_guard<std::mutex> lock(root_mu_);
@@ -58,7 +58,7 @@ Result<std::shared_ptr<const posix_io::RootDir>> PosixBackend::RootForWrite() {
     }
     root = root_dir_;
   }
-  CAIRN_RETURN_IF_ERROR(root->CheckBeforeWrite());
+  CAIRN_RETURN_IF_ERROR(new_temp_file ? root->CheckBeforeNewTempFile() : root->CheckBeforeWrite());
   return root;
 }
 
@@ -101,7 +101,7 @@ Status PosixBackend::CreateRoot() {
 std::string PosixBackend::DisplayUrl() const { return "file://" + root_; }
 
 Result<std::unique_ptr<BlobWriter>> PosixBackend::NewWriter(const PutOptions& options) {
-  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite(true));
   return posix_io::NewTempFileWriter(std::move(root), options);
 }
 

@@ -72,7 +72,8 @@ class PosixBackend : public StorageBackend {
   Status MissingOrDown(Status not_found) const;
   // The root folder's handle (opened now if it was not yet), checked with
   // RootDir::CheckBeforeWrite: what every write goes through.
-  Result<std::shared_ptr<const posix_io::RootDir>> RootForWrite();
+  // `new_temp_file`: for a writer's temp file (RootDir::CheckBeforeNewTempFile).
+  Result<std::shared_ptr<const posix_io::RootDir>> RootForWrite(bool new_temp_file = false);
 
   std::string root_;
   std::mutex root_mu_;

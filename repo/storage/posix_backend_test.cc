@@ -163,6 +163,16 @@ TEST(PosixBackend, WritesStopWhenTheFolderIsSwappedOrLosesItsMarker) {
 
   fs::rename(dir / "site", dir / "away");
   fs::create_directory(dir / "site");  // an empty mount point, or a swapped folder
+  // A temp file begun right after a check passed is not looked at again (it is
+  // only bytes): its name is, and is refused.
+  auto soon = backend->NewWriter(once);
+  if (soon.ok()) {
+    ASSERT_OK((*soon)->Append(std::as_bytes(std::span<const char>("soon", 4))));
+    Status named = (*soon)->Commit("blobs/soon");
+    EXPECT_TRUE(named.IsUnavailable()) << named.ToString();
+  } else {
+    EXPECT_TRUE(soon.status().IsUnavailable()) << soon.status().ToString();
+  }
   Status late = (*writer)->Commit("blobs/late");
   EXPECT_TRUE(late.IsUnavailable()) << late.ToString();
   EXPECT_NE(late.message().find("file://" + (dir / "site").string()), std::string::npos)
@@ -174,6 +184,7 @@ TEST(PosixBackend, WritesStopWhenTheFolderIsSwappedOrLosesItsMarker) {
   EXPECT_TRUE(backend->CleanupTemp(0).IsUnavailable());
   EXPECT_TRUE(fs::is_empty(dir / "site")) << "written into the folder swapped in";
   EXPECT_FALSE(fs::exists(dir / "away/blobs/late"));
+  EXPECT_FALSE(fs::exists(dir / "away/blobs/soon"));
   EXPECT_TRUE(fs::exists(dir / "away/blobs/a"));
 
   // The same folder back: writable again.

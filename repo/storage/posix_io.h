@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +48,13 @@ class RootDir {
   // Unavailable otherwise, naming the site and the rule: nothing may be
   // written (an unmounted share, a folder swapped or removed, a lost marker).
   Status CheckBeforeWrite() const;
+  // CheckBeforeWrite, or OK without looking when one passed in the last
+  // kRecentCheckNanos: for a new temp file, which is only bytes until its
+  // name is made (after a CheckBeforeWrite of its own, or of its batch). A
+  // site that went away is still found within that time, not a file later
+  // (two path lookups per small blob saved).
+  Status CheckBeforeNewTempFile() const;
+  static constexpr int64_t kRecentCheckNanos = 100'000'000;
   // Called when the marker has been written through this handle: from then
   // on a missing marker refuses writes.
   void MarkerWritten() const { marker_expected_ = true; }
@@ -73,6 +82,9 @@ class RootDir {
         modes_(modes),
         unnamed_temp_files_(::access("/proc/self/fd", X_OK) == 0) {}
 
+  // CheckBeforeWrite's look at the path and the marker.
+  Status CheckPathAndMarker() const;
+
   int fd_;
   dev_t dev_;
   ino_t ino_;
@@ -82,6 +94,8 @@ class RootDir {
   AccessModes modes_;
   mutable std::atomic<bool> unnamed_temp_files_;
   mutable std::atomic<bool> unnamed_files_keep_mode_{false};
+  // steady_clock nanoseconds of the last CheckBeforeWrite that passed.
+  mutable std::atomic<int64_t> last_check_passed_{INT64_MIN};
 };
 
 // fsync() of the folder at absolute `path` (the parent of a site's new root

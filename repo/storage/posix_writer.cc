@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -539,7 +541,31 @@ Result<std::shared_ptr<RootDir>> RootDir::Open(const std::string& path,
 
 RootDir::~RootDir() { ::close(fd_); }
 
+namespace {
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status RootDir::CheckBeforeNewTempFile() const {
+  const int64_t passed = last_check_passed_.load(std::memory_order_relaxed);
+  if (passed != INT64_MIN && SteadyNanos() - passed < kRecentCheckNanos) return Status::OK();
+  return CheckBeforeWrite();
+}
+
 Status RootDir::CheckBeforeWrite() const {
+  const int64_t started = SteadyNanos();
+  Status checked = CheckPathAndMarker();
+  // A failed check makes every new temp file look again until one passes.
+  last_check_passed_.store(checked.ok() ? started : INT64_MIN, std::memory_order_relaxed);
+  return checked;
+}
+
+Status RootDir::CheckPathAndMarker() const {
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Status::Unavailable("site " + url_ +
