@@ -83,9 +83,12 @@ void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line
   if (m != direct_manifest_) {  // the first line of manifest m
     direct_manifest_ = m;
     direct_rows_ = 0;
-    // The first manifest's lines go straight to the entries while each path
-    // sorts after the one before (a manifest Cairn writes, and most others):
-    // no path can then be listed twice, nor be merged out of order.
+    // A line of the first manifest whose path sorts after every path entered
+    // before it goes straight to the entries (every line of a manifest Cairn
+    // writes; most of one listed folder by folder); the others wait in the
+    // tail. A path entered so is unique among the entered ones, and every
+    // later line of it sorts before the last entered path: it goes to the
+    // tail and is found a duplicate when the manifest ends, as in memory.
     direct_ = live_ == 0;
   }
   std::string binary = HexToBinary(line.digest);
@@ -99,7 +102,6 @@ void DiskManifestIndex::Add(const bagit::ParsedManifestLine& line, uint64_t line
     last_direct_path_ = line.path;
     return;
   }
-  direct_ = false;  // the rest of this manifest waits in the tail, as every other's
   // Only the finished manifests' paths are looked up here (the lines of this
   // one are compared when it ends): none before the first ends.
   if (std::optional<EntryId> found = finished_ > 0 ? Find(line.path) : std::nullopt) {

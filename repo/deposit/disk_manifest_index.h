@@ -6,10 +6,10 @@
 // The tables live in a deposit's scratch database (repo/deposit/deposit_scratch.h),
 // written through repo/catalog/manifest_store.h: `mi_entry` (one row per
 // distinct path of the finished manifests) and `mi_tail` (the lines new in
-// the manifest being read, merged in path order when it ends). The first
-// manifest's lines go straight to `mi_entry` while each path sorts after the
-// one before (Cairn's own manifests, whole); the first that does not, and every
-// line after it, wait in the tail. Nothing is committed: the rows spill to the
+// the manifest being read, merged in path order when it ends). A line of the
+// first manifest whose path sorts after every one entered before goes straight
+// to `mi_entry` (every line of Cairn's own manifests); only the others wait in
+// the tail. Nothing is committed: the rows spill to the
 // file when the cache is full. A payload file's lookup reads its whole row,
 // which its seen mark and digest comparison then use.
 //
@@ -82,7 +82,7 @@ class DiskManifestIndex final : public bagit::ManifestIndex {
   size_t finished_ = 0;  // entries of the finished manifests
   // The first manifest's ordered start, entered line by line (Add).
   int direct_manifest_ = -1;  // the manifest the fields below are about
-  bool direct_ = false;       // its lines still go straight to the entries
+  bool direct_ = false;       // its ordered lines go straight to the entries
   size_t direct_rows_ = 0;    // entries it made so
   std::string last_direct_path_;
 };

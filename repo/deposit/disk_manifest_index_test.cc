@@ -213,6 +213,29 @@ TEST(DiskManifestIndexTest, AnOrderedStartThenRepeatsAreReportedLikeInMemory) {
   ExpectSameIndexAnswers(both.memory, *disk, manifests);
 }
 
+// Listed folder by folder (as bagit-python and most tools write): "data/a-b/..." sorts
+// before "data/a/..." but comes after it; the lines after it are in order again.
+TEST(DiskManifestIndexTest, AManifestListedFolderByFolderIsIndexedLikeInMemory) {
+  std::string a(64, 'a'), b(64, 'b');
+  IndexManifests manifests = {{{"data/a/x", a},
+                               {"data/a/y", a},
+                               {"data/a-b/z", a},
+                               {"data/b", a},
+                               {"data/c", a},
+                               {"data/a-b/z", b},
+                               {"data/b", a},
+                               {"data/d", a},
+                               {"data/a/x", a}}};
+  BothIndexes both(manifests, kDiskIndexV1);
+  DiskManifestIndex* disk = both.disk();
+  ASSERT_TRUE(disk);
+  ASSERT_OK(disk->status());
+  EXPECT_EQ(both.disk_report.findings().size(), 3u) << IndexFindings(both.disk_report);
+  EXPECT_EQ(IndexFindings(both.disk_report), IndexFindings(both.memory_report));
+  EXPECT_EQ(disk->size(), 6u);
+  ExpectSameIndexAnswers(both.memory, *disk, manifests);
+}
+
 TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
   std::string a(64, 'a'), b(64, 'b'), c(32, 'c'), d(32, 'd');
   IndexManifests manifests = {
