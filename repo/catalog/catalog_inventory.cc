@@ -107,9 +107,9 @@ Result<uint32_t> Catalog::MinCountedCopies(int64_t version_id, const std::vector
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt stmt,
         db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM (SELECT (" + counted +
-                    "r.blob_id = d.blob_id) AS n FROM (SELECT DISTINCT blob_id FROM files "
-                    "WHERE version_id = ?1) d UNION ALL SELECT (" +
-                    counted + "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
+                    "r.blob_id = d.blob_id) AS n FROM " +
+                    std::string(catalog_sql::kVersionBlobIds) + " d UNION ALL SELECT (" + counted +
+                    "r.tag_file_id = t.id) FROM tag_files t WHERE t.version_id = ?1)"));
     stmt.Bind(1, version_id);
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     copies = static_cast<uint32_t>(row ? stmt.Int(0) : 0);
@@ -132,8 +132,9 @@ Result<std::vector<ReplicaStateCount>> Catalog::CountVersionReplicas(int64_t ver
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT s.name, r.state, COUNT(*) FROM (SELECT DISTINCT blob_id FROM files "
-                  "WHERE version_id = ?1) d JOIN replicas r ON r.blob_id = d.blob_id "
+      db_.Prepare("SELECT s.name, r.state, COUNT(*) FROM " +
+                  std::string(catalog_sql::kVersionBlobIds) +
+                  " d JOIN replicas r ON r.blob_id = d.blob_id "
                   "JOIN sites s ON s.id = r.site_id GROUP BY s.name, r.state "
                   "UNION ALL SELECT s.name, r.state, COUNT(*) FROM tag_files t "
                   "JOIN replicas r ON r.tag_file_id = t.id JOIN sites s ON s.id = r.site_id "

@@ -44,8 +44,9 @@ Result<std::vector<ReplicaRecord>> Catalog::ReplicasOf(int64_t version_id) {
       db_.Prepare(
           "SELECT 0 AS kind, b.sha256 AS ref, 0 AS tag_id, '' AS tag_name, b.size, b.sha256, "
           "s.name AS site, r.state, r.last_verified, r.next_due, r.detail "
-          "FROM (SELECT DISTINCT blob_id FROM files WHERE version_id = ?1) d "
-          "JOIN replicas r ON r.blob_id = d.blob_id JOIN blobs b ON b.id = d.blob_id "
+          "FROM " +
+          std::string(catalog_sql::kVersionBlobIds) +
+          " d JOIN replicas r ON r.blob_id = d.blob_id JOIN blobs b ON b.id = d.blob_id "
           "JOIN sites s ON s.id = r.site_id "
           "UNION ALL "
           "SELECT 1, '', t.id, t.name, t.size, t.sha256, s.name, r.state, r.last_verified, "
@@ -78,8 +79,9 @@ Result<uint32_t> Catalog::MinOkCopies(int64_t version_id) {
       sql::Stmt stmt,
       db_.Prepare("SELECT COALESCE(MIN(n), 0) FROM ("
                   "SELECT (SELECT COUNT(*) FROM replicas r WHERE r.blob_id = d.blob_id "
-                  "AND r.state = 'ok') AS n "
-                  "FROM (SELECT DISTINCT blob_id FROM files WHERE version_id = ?1) d "
+                  "AND r.state = 'ok') AS n FROM " +
+                  std::string(catalog_sql::kVersionBlobIds) +
+                  " d "
                   "UNION ALL SELECT (SELECT COUNT(*) FROM replicas r WHERE r.tag_file_id = t.id "
                   "AND r.state = 'ok') FROM tag_files t WHERE t.version_id = ?1)"));
   stmt.Bind(1, version_id);

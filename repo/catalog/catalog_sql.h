@@ -18,11 +18,19 @@ inline constexpr std::string_view kUpsertBlobReplica =
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
+// The distinct blob ids of version ?1, in id order: GROUP BY sorts them, so the
+// blobs and replicas rows joined to each are visited in the order they are
+// stored. (A DISTINCT gives them in path order, and SQLite drops an ORDER BY
+// of a subquery in FROM: every join then reads the pages of another random
+// row, and with a version larger than SQLite's 2 MiB page cache each lookup
+// read its pages again, 25,000 page reads to join 50,000 blobs' rows.)
+inline constexpr std::string_view kVersionBlobIds =
+    "(SELECT blob_id FROM files WHERE version_id = ?1 GROUP BY blob_id)";
 // kUpsertBlobReplica for every distinct blob of version ?2 (files.version_id), by id.
 inline constexpr std::string_view kUpsertVersionBlobReplicas =
     "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
     "SELECT ?1, d.blob_id, ?3, MAX(?4, 0), MAX(?5, 0), ?6 FROM "
-    "(SELECT DISTINCT blob_id FROM files WHERE version_id = ?2 ORDER BY blob_id) d WHERE true "
+    "(SELECT blob_id FROM files WHERE version_id = ?2 GROUP BY blob_id) d WHERE true "
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";
