@@ -23,6 +23,20 @@ Result<std::vector<std::string>> ListDirSorted(const std::string& dir) {
   return names;
 }
 
+Result<std::vector<DirEntry>> ListDirSortedTyped(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Status::FromErrno(errno, "open directory", dir);
+  std::vector<DirEntry> entries;
+  while (dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") entries.push_back(DirEntry{std::string(name), e->d_type});
+  }
+  closedir(d);
+  std::sort(entries.begin(), entries.end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return entries;
+}
+
 std::string SpecialFileKind(mode_t mode) {
   if (S_ISLNK(mode)) return "symbolic link";
   if (S_ISFIFO(mode)) return "fifo";

@@ -17,6 +17,17 @@ namespace cairn::bagit {
 // cannot be opened.
 Result<std::vector<std::string>> ListDirSorted(const std::string& dir);
 
+// One name of a folder's listing with the type the folder itself records
+// (readdir's d_type: DT_REG, DT_DIR, DT_LNK, ... or DT_UNKNOWN when the file
+// system does not say, and the caller must lstat).
+struct DirEntry {
+  std::string name;
+  unsigned char type = 0;
+};
+// ListDirSorted with each name's type: a walk that needs only the types asks
+// no lstat per name.
+Result<std::vector<DirEntry>> ListDirSortedTyped(const std::string& dir);
+
 // What a non-regular, non-folder entry is, for messages: "symbolic link",
 // "fifo", "socket", "device" or "special file".
 std::string SpecialFileKind(mode_t mode);

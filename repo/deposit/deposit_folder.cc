@@ -23,7 +23,6 @@ using bagit::Algorithm;
 
 struct SourceFile {
   std::string rel;  // below the folder: "a/b.txt"
-  uint64_t size = 0;
 };
 
 // Files are stored in batches of this many as the walk finds them, so the
@@ -41,21 +40,29 @@ Status Walk(const std::string& root, bagit::Report* report,
     std::string dir = std::move(pending.back());
     pending.pop_back();
     std::string abs_dir = dir.empty() ? root : root + "/" + dir;
-    Result<std::vector<std::string>> names = bagit::ListDirSorted(abs_dir);
-    if (!names.ok()) {
-      report->Error(dir, "source.unreadable", names.status().message());
+    // Each name's type as the folder records it: a file needs no lstat (the
+    // stager opens it without following a link and refuses what is not a
+    // regular file by then).
+    Result<std::vector<bagit::DirEntry>> entries = bagit::ListDirSortedTyped(abs_dir);
+    if (!entries.ok()) {
+      report->Error(dir, "source.unreadable", entries.status().message());
       continue;
     }
-    for (const std::string& name : *names) {
+    for (const bagit::DirEntry& entry : *entries) {
+      const std::string& name = entry.name;
       std::string rel = dir.empty() ? name : dir + "/" + name;
       struct stat st;
+      st.st_mode = entry.type == DT_REG   ? S_IFREG
+                   : entry.type == DT_DIR ? S_IFDIR
+                   : entry.type == DT_LNK ? S_IFLNK
+                                          : S_IFIFO;  // some other kind: named below
       if (!bagit::IsValidUtf8(name)) {
         // Refused here, by name: otherwise the manifest Cairn writes would
         // hold bytes that are not UTF-8 and the bag would fail its own check.
         report->Error(rel, "source.name-not-utf8",
                       "this file or folder name is not valid UTF-8 (a bag's manifests are "
                       "UTF-8): rename it, e.g. with convmv, and deposit again");
-      } else if (lstat((root + "/" + rel).c_str(), &st) != 0) {
+      } else if (entry.type == DT_UNKNOWN && lstat((root + "/" + rel).c_str(), &st) != 0) {
         report->Error(rel, "source.unreadable",
                       Status::FromErrno(errno, "lstat", root + "/" + rel).message());
       } else if (S_ISDIR(st.st_mode)) {
@@ -69,7 +76,7 @@ Status Walk(const std::string& root, bagit::Report* report,
       } else if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation("data/" + rel)) {
         report->Error(rel, v->rule, "this file name cannot be a bag path: " + v->message);
       } else if (report->valid()) {
-        batch.push_back(SourceFile{rel, static_cast<uint64_t>(st.st_size)});
+        batch.push_back(SourceFile{rel});
         if (batch.size() >= kStoreBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
       }
     }

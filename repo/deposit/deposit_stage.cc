@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "bagit/dir_list.h"
 #include "bagit/fd_io.h"
 #include "bagit/mapped_read.h"
 #include "bagit/piece_digests.h"
@@ -74,7 +75,9 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
 
 Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
                                                             AlgorithmSet algorithms) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a fifo put in the file's place since the walk must not hang
+  // the deposit waiting for a writer (it has no effect on a regular file).
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open", path);
   struct FdCloser {
     int fd;
@@ -82,6 +85,11 @@ Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& p
   } closer{fd};
   struct stat st;
   if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path + " is not a regular file any more (now a " +
+                                   bagit::SpecialFileKind(st.st_mode) +
+                                   "): only regular files can be deposited");
+  }
   if (target_.first->backend().DigestsBeforeCommit()) {
     return CopyThenDigest(fd, path, st, algorithms);
   }

@@ -6,6 +6,7 @@
 #include "repo/deposit/deposit_stage.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "repo/site/site.h"
@@ -61,6 +62,31 @@ TEST(PayloadStagerTest, FileThatGetsShorterBeforeItIsCopiedIsRefusedByName) {
   EXPECT_EQ(staged.status().message(), file + " changed while it was deposited (it got shorter)");
   EXPECT_FALSE(stager.IsSiteError(staged.status())) << "the source's fault, not the site's";
   EXPECT_EQ(StageTestObjects(site), site_objects) << "nothing half-made is left on the site";
+  EXPECT_EQ(ingest.file_count, 0u);
+}
+
+// A fifo put where the walk saw a file (the walk takes each name's type from
+// its folder's listing): refused by name at once, never waited on for a writer.
+TEST(PayloadStagerTest, AFifoInAFilesPlaceIsRefusedWithoutWaiting) {
+  TempDir tmp;
+  const std::string fifo = (tmp.path() / "was-a-file").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Result<std::unique_ptr<Site>> first = Site::Init(std::make_unique<MemoryBackend>("mem"), "mem");
+  ASSERT_OK(first);
+  IngestTarget target;
+  target.first = first->get();
+  target.site_name = "mem";
+  target.blob_stored = [](const std::string&) { return false; };
+  Result<std::unique_ptr<DepositScratch>> scratch = DepositScratch::Create(tmp.path().string());
+  ASSERT_OK(scratch);
+  Ingest ingest(std::move(scratch).value());
+  PayloadStager stager(target, &ingest);
+  Result<PayloadStager::Staged> staged =
+      stager.StageLocalFile(fifo, bagit::Only(bagit::Algorithm::kSha256));
+  ASSERT_FALSE(staged.ok());
+  EXPECT_EQ(staged.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(staged.status().message().find(fifo), std::string::npos) << staged.status().message();
+  EXPECT_NE(staged.status().message().find("fifo"), std::string::npos) << staged.status().message();
   EXPECT_EQ(ingest.file_count, 0u);
 }
 

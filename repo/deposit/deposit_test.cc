@@ -150,6 +150,24 @@ TEST_F(DepositTest, CorruptBagIsRefusedWholeAndLeavesNothing) {
   ExpectNothingStored("acme", "broken");
 }
 
+// A folder's entries are typed from its listing (no lstat per file): a link and a
+// fifo are still refused by name and rule, in subfolders too, and nothing is stored.
+TEST_F(DepositTest, FolderWithALinkOrAFifoIsRefusedNamingEach) {
+  WriteFile(dir_ / "src/f/a.txt", "a");
+  WriteFile(dir_ / "src/f/sub/b.txt", "b");
+  fs::create_symlink("a.txt", dir_ / "src/f/sub/link.txt");
+  ASSERT_EQ(::mkfifo((dir_ / "src/f/pipe").c_str(), 0600), 0);
+  DepositOutcome out = Run("acme", (dir_ / "src/f").string());
+  EXPECT_TRUE(out.refused);
+  EXPECT_FALSE(out.receipt);
+  const std::string text = out.report.ToText();
+  EXPECT_TRUE(out.report.Has("source.symlink")) << text;
+  EXPECT_TRUE(out.report.Has("source.special-file")) << text;
+  EXPECT_NE(text.find("sub/link.txt"), std::string::npos) << text;
+  EXPECT_NE(text.find("pipe"), std::string::npos) << text;
+  ExpectNothingStored("acme", "f");
+}
+
 TEST_F(DepositTest, UnknownPartnerIsRefused) {
   WriteFile(dir_ / "src/f/a.txt", "a");
   DepositOutcome out = Run("nobody", (dir_ / "src/f").string());
