@@ -130,8 +130,8 @@ void DiskManifestIndex::EndManifest(const bagit::BagitVersion& version, bagit::R
   bool have_previous = false;  // an entry new in this manifest was added
   std::string previous_path, previous_digest;
   uint32_t previous_line = 0;
-  // Lines of this manifest already entered (its ordered start, above): a tail
-  // line of the same path is a duplicate of that earlier line.
+  // Lines of this manifest entered at once (Add): a tail line of the same path
+  // is a duplicate of that earlier line.
   const bool entered_before = direct_manifest_ == m && direct_rows_ > 0;
   Keep(store_->ForEachTail([&](int64_t seq, std::string& path, uint32_t line, std::string& digest) {
     if (have_previous && path == previous_path) {
