@@ -212,7 +212,9 @@ TEST_F(VersionCopiesTest, AVersionInsertedWithItsRuleKeepsTheAnswerComputedAfres
         ASSERT_OK(CatalogTestAccess::Db(*catalog_).Exec(
             "DELETE FROM version_copies WHERE version_id = " + std::to_string(*id)));
         const uint32_t fresh = Min(*id, rule, regions);
-        if (kept != -1) EXPECT_EQ(kept, int64_t{fresh}) << name;
+        if (kept != -1) {
+          EXPECT_EQ(kept, int64_t{fresh}) << name;
+        }
 
         // The item count: given only when no blob was known, and then each item's
         // copies are on stored_on and nowhere else.
@@ -228,7 +230,7 @@ TEST_F(VersionCopiesTest, AVersionInsertedWithItsRuleKeepsTheAnswerComputedAfres
           EXPECT_EQ(r.state, "ok") << name;
           ok[r.site] += r.count;
         }
-        for (const std::string& site : {"a", "b", "c"}) {
+        for (const std::string site : {"a", "b", "c"}) {
           const bool on =
               std::find(c.stored_on.begin(), c.stored_on.end(), site) != c.stored_on.end();
           EXPECT_EQ(ok[site], on ? *items : 0) << name << " site " << site;
