@@ -189,6 +189,19 @@ TEST(DiskManifestIndexTest, AnswersAsTheMemoryIndexOnRandomManifests) {
   EXPECT_GT(with_findings, 30) << "the random manifests must exercise the duplicate rules";
 }
 
+// `manifests` (BagIt 1.0) read into both indexes: the disk index reports `findings`
+// findings, the same as in memory, holds `entries` paths and answers as in memory.
+void ExpectIndexedLikeInMemory(const IndexManifests& manifests, size_t findings, size_t entries) {
+  BothIndexes both(manifests, kDiskIndexV1);
+  DiskManifestIndex* disk = both.disk();
+  ASSERT_TRUE(disk);
+  ASSERT_OK(disk->status());
+  EXPECT_EQ(both.disk_report.findings().size(), findings) << IndexFindings(both.disk_report);
+  EXPECT_EQ(IndexFindings(both.disk_report), IndexFindings(both.memory_report));
+  EXPECT_EQ(disk->size(), entries);
+  ExpectSameIndexAnswers(both.memory, *disk, manifests);
+}
+
 // A first manifest in path order, then lines out of order that repeat paths of
 // its ordered start (same and other digests) and of each other.
 TEST(DiskManifestIndexTest, AnOrderedStartThenRepeatsAreReportedLikeInMemory) {
@@ -203,14 +216,7 @@ TEST(DiskManifestIndexTest, AnOrderedStartThenRepeatsAreReportedLikeInMemory) {
                                {"data/b", b},
                                {"data/A", a}},
                               {{"data/c", c}, {"data/e", c}, {"data/f", c}}};
-  BothIndexes both(manifests, kDiskIndexV1);
-  DiskManifestIndex* disk = both.disk();
-  ASSERT_TRUE(disk);
-  ASSERT_OK(disk->status());
-  EXPECT_EQ(both.disk_report.findings().size(), 3u) << IndexFindings(both.disk_report);
-  EXPECT_EQ(IndexFindings(both.disk_report), IndexFindings(both.memory_report));
-  EXPECT_EQ(disk->size(), 7u);
-  ExpectSameIndexAnswers(both.memory, *disk, manifests);
+  ExpectIndexedLikeInMemory(manifests, 3, 7);
 }
 
 // Listed folder by folder (as bagit-python and most tools write): "data/a-b/..." sorts
@@ -226,14 +232,7 @@ TEST(DiskManifestIndexTest, AManifestListedFolderByFolderIsIndexedLikeInMemory) 
                                {"data/b", a},
                                {"data/d", a},
                                {"data/a/x", a}}};
-  BothIndexes both(manifests, kDiskIndexV1);
-  DiskManifestIndex* disk = both.disk();
-  ASSERT_TRUE(disk);
-  ASSERT_OK(disk->status());
-  EXPECT_EQ(both.disk_report.findings().size(), 3u) << IndexFindings(both.disk_report);
-  EXPECT_EQ(IndexFindings(both.disk_report), IndexFindings(both.memory_report));
-  EXPECT_EQ(disk->size(), 6u);
-  ExpectSameIndexAnswers(both.memory, *disk, manifests);
+  ExpectIndexedLikeInMemory(manifests, 3, 6);
 }
 
 TEST(DiskManifestIndexTest, DuplicatesAndConflictsAreReportedLikeInMemory) {
