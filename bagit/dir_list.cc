@@ -7,19 +7,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <string_view>
+#include <utility>
 
 namespace cairn::bagit {
 
 Result<std::vector<std::string>> ListDirSorted(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Status::FromErrno(errno, "open directory", dir);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListDirSortedTyped(dir));
   std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
+  names.reserve(entries.size());
+  for (DirEntry& e : entries) names.push_back(std::move(e.name));
   return names;
 }
 

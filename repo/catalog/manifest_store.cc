@@ -14,8 +14,8 @@ constexpr std::string_view kIndexSchema =
 }  // namespace
 
 struct ManifestStore::Statements {
-  std::optional<sql::Stmt> find, find_entry, read, set_listed, mark_seen, tail_add, tail_scan,
-      tail_clear, insert, for_each, collisions;
+  std::optional<sql::Stmt> find_entry, read, set_listed, mark_seen, tail_add, tail_scan, tail_clear,
+      insert, for_each, collisions;
 };
 
 ManifestStore::ManifestStore(sql::Db* db) : db_(db), stmts_(std::make_unique<Statements>()) {}
@@ -30,7 +30,6 @@ Result<std::unique_ptr<ManifestStore>> ManifestStore::Create(ScratchStore* scrat
   auto prepare = [db](std::optional<sql::Stmt>* slot, std::string_view sql) -> Status {
     return sql::PrepareOnce(*db, slot, sql).status();
   };
-  CAIRN_RETURN_IF_ERROR(prepare(&s.find, "SELECT id FROM mi_entry WHERE path = ?"));
   CAIRN_RETURN_IF_ERROR(
       prepare(&s.read, "SELECT path, line, listed, seen, digests FROM mi_entry WHERE id = ?"));
   CAIRN_RETURN_IF_ERROR(prepare(
@@ -51,17 +50,6 @@ Result<std::unique_ptr<ManifestStore>> ManifestStore::Create(ScratchStore* scrat
   CAIRN_RETURN_IF_ERROR(
       prepare(&s.collisions, "SELECT collision, id FROM mi_entry ORDER BY collision, id"));
   return store;
-}
-
-Result<std::optional<int64_t>> ManifestStore::Find(std::string_view path) {
-  sql::Stmt& find = *stmts_->find;
-  find.BindBlob(1, path);
-  Result<bool> has = find.Step();
-  std::optional<int64_t> id;
-  if (has.ok() && *has) id = find.Int(0);
-  find.Reset();
-  if (!has.ok()) return has.status();
-  return id;
 }
 
 namespace {

@@ -43,8 +43,6 @@ class ManifestStore {
   ManifestStore(const ManifestStore&) = delete;
   ManifestStore& operator=(const ManifestStore&) = delete;
 
-  // The id of the entry of `path`, or nullopt.
-  Result<std::optional<int64_t>> Find(std::string_view path);
   // Entry `id` into *entry; false if there is none.
   Result<bool> Read(int64_t id, Entry* entry);
   // The id of the entry of `path` and the entry into *entry (one lookup), or nullopt.
