@@ -11,7 +11,8 @@
 //     `cairn bag validate` and every caller that does not choose otherwise.
 //   - repo::DiskManifestIndex (repo/deposit/disk_manifest_index.h): the same entries in
 //     a throwaway SQLite file with a bounded page cache, so memory does not
-//     grow with the number of entries. Used by `cairn deposit`.
+//     grow with the number of entries. Used by `cairn deposit` for manifests
+//     too large for its memory budget, and for every serialized bag.
 #ifndef CAIRN_BAGIT_MANIFEST_INDEX_H_
 #define CAIRN_BAGIT_MANIFEST_INDEX_H_
 

@@ -38,6 +38,7 @@ struct DepositFlags {
   bool json = false;
   bool progress = false;
   unsigned threads = 0;
+  std::optional<uint64_t> index_memory_mib;
 };
 
 // Deposit progress on stderr: on a terminal one line rewritten at most ten
@@ -157,11 +158,11 @@ void PrintReportFindings(const nlohmann::json& report, const Globals& g) {
 // `cairn deposit` against a server: the source streamed (client::UploadDeposit); the server's
 // answer is the document `deposit --json` prints, and the text output is printed from it.
 // A plain folder (or --as-folder) is sent as a bag made on the fly, with --info in its
-// bag-info.txt. --no-replicate and --threads are not offered remotely.
+// bag-info.txt. --no-replicate, --threads and --index-memory are not offered remotely.
 int RunDepositRemote(const DepositFlags& f, const Globals& g) {
-  if (f.no_replicate || f.threads != 0) {
-    return ReportError(
-        Status::NotSupported("--no-replicate and --threads are not offered by the server"));
+  if (f.no_replicate || f.threads != 0 || f.index_memory_mib) {
+    return ReportError(Status::NotSupported(
+        "--no-replicate, --threads and --index-memory are not offered by the server"));
   }
   client::UploadOptions upload;
   upload.as_folder = f.as_folder;
@@ -232,6 +233,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   request.replicate = !f.no_replicate;
   request.as_folder = f.as_folder;
   request.threads = f.threads;
+  if (f.index_memory_mib) request.manifest_memory_bytes = *f.index_memory_mib << 20;
   request.agent_version = CAIRN_VERSION;
   std::optional<ProgressPrinter> printer;
   if (f.progress || (!g.quiet && !f.json && ::isatty(STDERR_FILENO))) {
@@ -301,6 +303,10 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
   cmd->add_flag("--progress", flags->progress,
                 "print progress lines on stderr (files, bytes, seconds) even when not a terminal");
   cmd->add_option("--threads", flags->threads, "payload workers (default: two per core, 4 to 16)");
+  cmd->add_option("--index-memory", flags->index_memory_mib,
+                  "MiB the index of the bag's manifests may take in memory (default 32); a "
+                  "larger index, or any with 0, is kept in a scratch file on disk")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20));
   cmd->footer(
       "Exit codes: 0 stored with every copy the policy demands (or --no-replicate); 1 refused\n"
       "(invalid bag, policy or profile violation, unreadable or special file, hostile\n"

@@ -13,7 +13,6 @@
 #include "repo/deposit/deposit_commit.h"
 #include "repo/deposit/deposit_scratch.h"
 #include "repo/deposit/deposit_source.h"
-#include "repo/deposit/disk_manifest_index.h"
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/replicate/replicate.h"
@@ -173,16 +172,15 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   };
   target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
   target.profile = profile ? &*profile : nullptr;
+  target.manifest_memory_bytes = req.manifest_memory_bytes;
   if (req.progress) {
     target.on_file_stored = [&req](uint64_t files, uint64_t bytes) {
       req.progress(DepositProgress{DepositProgress::Phase::kStore, files, bytes});
     };
   }
 
+  // The driver chooses where the bag's manifests are indexed (ChooseManifestIndex).
   Ingest ingest(std::move(scratch));
-  // The bag's manifests go to the scratch too: memory does not grow with them.
-  CAIRN_ASSIGN_OR_RETURN(ingest.contents->manifests,
-                         DiskManifestIndex::Create(ingest.scratch->store()));
   Status run;
   int64_t now = catalog.clock().NowMicros();
   switch (kind) {
@@ -205,6 +203,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
       break;
   }
   if (run.ok()) run = ingest.contents->manifests->status();
+  out.manifest_index_in_memory = ingest.manifest_index_in_memory;
   if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
   if (!run.ok() || !ingest.report.valid()) {
     // The damaged blobs this deposit replaced stay replaced: say so.

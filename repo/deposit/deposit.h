@@ -71,6 +71,12 @@ struct DepositRequest {
   std::string source_name;
   std::string agent_version;  // Cairn's version, for events and Bag-Software-Agent
   unsigned threads = 0;       // payload workers; 0: IoWorkers() (two per core, 4 to 16)
+  // Memory the index of the bag's payload manifests may take: it is kept in
+  // memory when its estimate (three times the manifests' bytes) fits, else in
+  // the deposit's scratch file, so a deposit's memory does not grow with its
+  // file count. A serialized bag's manifests, whose size is not known before
+  // they are read, are always indexed on disk. 0: always on disk.
+  uint64_t manifest_memory_bytes = uint64_t{32} << 20;
   // Called after each payload file is stored and when a phase begins; from
   // worker threads, one call at a time. Must be quick (throttle display in
   // it). May be empty.
@@ -116,6 +122,9 @@ struct DepositOutcome {
   bool refused = false;
   bagit::Report report;  // errors (refused) or warnings
   std::optional<Receipt> receipt;
+  // The bag's payload manifests were indexed in memory, not in the scratch
+  // file (DepositRequest::manifest_memory_bytes).
+  bool manifest_index_in_memory = false;
   // The events of the deposit (or of the blobs it repaired) on the sites' logs.
   EventsFlushed events;
 };

@@ -15,6 +15,8 @@ Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest
   ingest->kind = "serialized bag";
   ingest->report.bag = path;
   ingest->contents->serialized = true;
+  // The manifests' size is known only once they are read: indexed on disk.
+  CAIRN_RETURN_IF_ERROR(ChooseManifestIndex(kManifestBytesUnknown, target, ingest));
   Result<std::unique_ptr<bagit::ArchiveReader>> reader = bagit::ArchiveReader::Open(path);
   if (!reader.ok()) {
     if (reader.status().code() != Code::kInvalidArgument) return reader.status();

@@ -130,7 +130,9 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   const bool batched = target.first->capabilities().batch_commit;
   const size_t per_commit = batched ? Site::BlobBatchLimit() : kStoreBatchFiles;
   BatchPipeline pipeline(&stager, target.first, target.threads, kept);
+  uint64_t path_bytes = 0;  // of the files walked: the manifests' size follows
   Status walked = Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
+    for (const SourceFile& file : batch) path_bytes += file.rel.size();
     for (size_t start = 0; start < batch.size(); start += per_commit) {
       const size_t count = std::min(per_commit, batch.size() - start);
       std::vector<PayloadStager::BatchItem> held(count);
@@ -169,6 +171,14 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   CAIRN_RETURN_IF_ERROR(walked);
   CAIRN_RETURN_IF_ERROR(finished);
   if (!ingest->report.valid()) return Status::OK();
+
+  // Each manifest line: "<digest>  data/<path>\n", the path as the index
+  // holds it (decoded: percent-encoding a name does not grow the index).
+  uint64_t manifest_bytes = 0;
+  for (Algorithm a : list) {
+    manifest_bytes += ingest->file_count * (bagit::HexLength(a) + 8) + path_bytes;
+  }
+  CAIRN_RETURN_IF_ERROR(ChooseManifestIndex(manifest_bytes, target, ingest));
 
   // bagit.txt, bag-info.txt and the manifests, then the tag manifests listing
   // them: each read once by the checker while it is staged on the site.

@@ -17,6 +17,7 @@
 #include "bagit/fd_io.h"
 #include "bagit/mapped_read.h"
 #include "bagit/piece_digests.h"
+#include "repo/deposit/disk_manifest_index.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
 
@@ -26,6 +27,19 @@ using bagit::Algorithm;
 using bagit::AlgorithmSet;
 using bagit::ByteSource;
 using bagit::ChunkSink;
+
+Status ChooseManifestIndex(uint64_t manifest_bytes, const IngestTarget& target, Ingest* ingest) {
+  const uint64_t budget = target.manifest_memory_bytes;
+  if (manifest_bytes <= budget / 3) {
+    ingest->contents->manifests = std::make_unique<bagit::MemoryManifestIndex>();
+    ingest->manifest_index_in_memory = true;
+    return Status::OK();
+  }
+  CAIRN_ASSIGN_OR_RETURN(ingest->contents->manifests,
+                         DiskManifestIndex::Create(ingest->scratch->store()));
+  ingest->manifest_index_in_memory = false;
+  return Status::OK();
+}
 
 Status PayloadStager::SiteError(const Status& s) const {
   if (s.ok() || IsSiteError(s)) return s;

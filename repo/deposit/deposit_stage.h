@@ -72,6 +72,8 @@ struct IngestTarget {
   // running totals of files and bytes; under the ingest's lock, so it must be
   // quick. May be empty.
   std::function<void(uint64_t files, uint64_t bytes)> on_file_stored;
+  // DepositRequest::manifest_memory_bytes.
+  uint64_t manifest_memory_bytes = 0;
 };
 
 // A blob the deposit found on the first site with wrong bytes and replaced with
@@ -90,8 +92,10 @@ struct Ingest {
   explicit Ingest(std::unique_ptr<DepositScratch> s) : scratch(std::move(s)) {}
   bagit::Report report;
   std::unique_ptr<DepositScratch> scratch;  // payload files stored, blobs created
-  // Its manifest index lives in `scratch` (declared after it: destroyed first).
+  // Its manifest index is in memory or in `scratch` (ChooseManifestIndex;
+  // declared after it: destroyed first).
   std::unique_ptr<bagit::BagContents> contents = std::make_unique<bagit::BagContents>();
+  bool manifest_index_in_memory = true;
   std::deque<StagedTagFile> tags;   // deque: staged sources point into it
   bool committed = false;           // the catalog holds the version: keep the blobs
   uint64_t file_count = 0;          // payload files recorded in `scratch`
@@ -102,6 +106,19 @@ struct Ingest {
   std::string kind;                 // "folder", "bag", "serialized bag"
   std::mutex mu;                    // guards scratch, counters
 };
+
+// The manifests' size when it is not known before they are read.
+inline constexpr uint64_t kManifestBytesUnknown = UINT64_MAX;
+
+// Chooses where the bag's payload manifests are indexed, before the first is
+// read: in memory (bagit::MemoryManifestIndex, the index an Ingest starts
+// with) when three times `manifest_bytes` (the payload manifests' total size)
+// fits in target.manifest_memory_bytes, else in the scratch file
+// (DiskManifestIndex). Three times: a manifest line becomes a binary digest,
+// its path and about 32 bytes of entry, in vectors that may have doubled; so
+// the index never takes more than the budget. IOError if the disk index
+// cannot be made.
+Status ChooseManifestIndex(uint64_t manifest_bytes, const IngestTarget& target, Ingest* ingest);
 
 // Reads, hashes and stores payload bytes.
 class PayloadStager {

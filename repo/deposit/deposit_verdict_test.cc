@@ -135,5 +135,89 @@ TEST_F(DepositVerdictTest, LinkedBagitTxtInAFolder) {
   ExpectNothingStored("acme", "linked");
 }
 
+// Every finding of a report as "file: rule: message" lines.
+std::vector<std::string> Findings(const bagit::Report& report) {
+  std::vector<std::string> out;
+  for (const Finding& f : report.findings()) out.push_back(f.ToString());
+  return out;
+}
+
+class ManifestIndexPlaceTest : public DepositTest {
+ protected:
+  // Deposits `source` as `object` with `memory_bytes` for the manifest index.
+  DepositOutcome RunWith(const fs::path& source, const std::string& object, uint64_t memory_bytes) {
+    DepositRequest request;
+    request.partner = "acme";
+    request.source = source.string();
+    request.object_id = object;
+    request.threads = 2;
+    request.manifest_memory_bytes = memory_bytes;
+    Result<DepositOutcome> out = Deposit(*repo_, request);
+    EXPECT_OK(out);
+    return out.ok() ? std::move(out).value() : DepositOutcome{};
+  }
+};
+
+// A bag's manifests are indexed in memory when three times their size fits in
+// DepositRequest::manifest_memory_bytes, in the scratch file otherwise: a bag
+// with every kind of manifest fault is refused with the same findings, word
+// for word, either way.
+TEST_F(ManifestIndexPlaceTest, ABagsFaultsAreFoundTheSameInMemoryAndOnDisk) {
+  fs::path bag = dir_ / "faulty";
+  MakeBag(bag, {{"data/a.txt", "a"}, {"data/b.txt", "b"}, {"data/c.txt", "c"}, {"data/D.txt", "D"}},
+          Algorithm::kSha256);
+  WriteFile(bag / "data/b.txt", "B");  // digest mismatch
+  fs::remove(bag / "data/c.txt");      // listed, missing
+  WriteFile(bag / "data/e.txt", "e");  // not listed
+  WriteFile(bag / "data/d.txt", "d");  // differs from data/D.txt only in case
+  std::string sha256 = cairn::testing::ReadFile(bag / "manifest-sha256.txt");
+  // A path listed twice, and a second manifest listing a path of its own.
+  WriteFile(bag / "manifest-sha256.txt",
+            sha256 + bagit::HashBytes("a", bagit::Only(Algorithm::kSha256))[Algorithm::kSha256] +
+                "  data/a.txt\n");
+  WriteFile(
+      bag / "manifest-md5.txt",
+      bagit::HashBytes("a", bagit::Only(Algorithm::kMd5))[Algorithm::kMd5] + "  data/a.txt\n" +
+          bagit::HashBytes("d", bagit::Only(Algorithm::kMd5))[Algorithm::kMd5] + "  data/d.txt\n");
+  const uint64_t manifest_bytes =
+      fs::file_size(bag / "manifest-sha256.txt") + fs::file_size(bag / "manifest-md5.txt");
+
+  DepositOutcome memory = RunWith(bag, "faulty", 3 * manifest_bytes);
+  DepositOutcome disk = RunWith(bag, "faulty", 3 * manifest_bytes - 1);
+  EXPECT_TRUE(memory.manifest_index_in_memory);
+  EXPECT_FALSE(disk.manifest_index_in_memory);
+  ASSERT_TRUE(memory.refused);
+  ASSERT_TRUE(disk.refused);
+  EXPECT_EQ(Findings(memory.report), Findings(disk.report));
+  for (const char* rule :
+       {"payload.digest-mismatch", "payload.missing", "payload.not-in-manifest",
+        "payload.not-in-every-manifest", "manifest.duplicate", "payload.name-collision"}) {
+    EXPECT_TRUE(disk.report.Has(rule)) << rule << "\n" << disk.report.ToText();
+  }
+  ExpectNothingStored("acme", "faulty");
+}
+
+// A folder's generated manifests go through the same check either way, and the
+// bag stored is the same, byte for byte (its manifests' digests).
+TEST_F(ManifestIndexPlaceTest, AFolderIsBaggedTheSameInMemoryAndOnDisk) {
+  for (int i = 0; i < 50; ++i) {
+    WriteFile(dir_ / "src/f" / std::to_string(i % 7) / ("n" + std::to_string(i)),
+              "file " + std::to_string(i));
+  }
+  WriteFile(dir_ / "src/f/Case.txt", "x");
+  WriteFile(dir_ / "src/f/case.txt", "y");  // a warning from the check of the index
+  DepositOutcome memory =
+      RunWith(dir_ / "src/f", "in-memory", DepositRequest{}.manifest_memory_bytes);
+  DepositOutcome disk = RunWith(dir_ / "src/f", "on-disk", 0);
+  ASSERT_TRUE(memory.receipt) << memory.report.ToText();
+  ASSERT_TRUE(disk.receipt) << disk.report.ToText();
+  EXPECT_TRUE(memory.manifest_index_in_memory);
+  EXPECT_FALSE(disk.manifest_index_in_memory);
+  EXPECT_EQ(memory.receipt->files, 52u);
+  EXPECT_EQ(memory.receipt->manifest_digests, disk.receipt->manifest_digests);
+  EXPECT_EQ(Findings(memory.report), Findings(disk.report));
+  EXPECT_FALSE(memory.report.findings().empty());
+}
+
 }  // namespace
 }  // namespace cairn::repo
