@@ -137,6 +137,12 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   // set-based upsert per site (in blob id order) instead of one statement per file.
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replicas,
                          db_.Prepare(catalog_sql::kUpsertVersionBlobReplicas));
+  // Every blob new: only this version holds them, and its memo comes after
+  // (below), so the per-copy trigger is held off (migration 12) for the upserts.
+  const bool bulk = files_of_known_blobs == 0 && !site_ids.empty();
+  if (bulk) {
+    CAIRN_RETURN_IF_ERROR(db_.Exec("INSERT INTO version_copies_bulk (id) VALUES (1)"));
+  }
   for (int64_t site_id : site_ids) {
     blob_replicas.Reset();
     blob_replicas.Bind(1, site_id)
@@ -146,6 +152,15 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
         .Bind(5, next_due)
         .Bind(6, "");
     CAIRN_RETURN_IF_ERROR(blob_replicas.Run());
+  }
+  if (bulk) {
+    // What the trigger would have dropped: a memo of this version's id only
+    // (none can be: the id is new, and a purged version's memo went with it).
+    CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM version_copies_bulk"));
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt drop,
+                           db_.Prepare("DELETE FROM version_copies WHERE version_id = ?"));
+    drop.Bind(1, version_id);
+    CAIRN_RETURN_IF_ERROR(drop.Run());
   }
 
   CAIRN_ASSIGN_OR_RETURN(

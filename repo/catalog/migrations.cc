@@ -64,6 +64,11 @@ constexpr Migration kMigrations[] = {
         "segment_checks",
 #include "repo/catalog/migrations/0011_segment_checks.sql.inc"
     },
+    {
+        12,
+        "version_copies_bulk",
+#include "repo/catalog/migrations/0012_version_copies_bulk.sql.inc"
+    },
 };
 
 }  // namespace

@@ -111,6 +111,25 @@ TEST_F(VersionCopiesTest, ACopyOfASharedBlobDropsTheMemoOfEveryVersionHoldingIt)
   EXPECT_EQ(Min(*id2, AB()), 0u);
 }
 
+// A version whose blobs are all new holds the per-copy trigger off while its
+// copies are inserted (migration 12): its memo is right, and the trigger is
+// armed again after, so a later copy of one of its blobs drops the memo.
+TEST_F(VersionCopiesTest, AVersionOfNewBlobsLeavesTheTriggerArmed) {
+  NewVersion v = MakeVersion("p1", "fresh", 1, {"f1", "f2"});
+  v.stored_on = {"a"};
+  v.listed_rule = NewVersion::CountedSites{AB(), false};
+  auto id = catalog_->InsertVersion(v);
+  ASSERT_OK(id);
+  EXPECT_EQ(Memo(*id), 1);
+  auto held = CatalogTestAccess::Db(*catalog_).QueryInt("SELECT COUNT(*) FROM version_copies_bulk");
+  ASSERT_OK(held);
+  EXPECT_EQ(*held, 0);
+  ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::Blob(testing::Sha("f1")), "b", ReplicaState::kOk,
+                                      10, 20));
+  EXPECT_EQ(Memo(*id), -1);
+  EXPECT_EQ(Min(*id, AB()), 1u);  // f2 and the tag files are on a only
+}
+
 // Random changes of copies, each followed by the answer with the memo and the answer
 // computed afresh (memo deleted): always the same.
 TEST_F(VersionCopiesTest, AlwaysEqualsTheAnswerComputedAfresh) {
