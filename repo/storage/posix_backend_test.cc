@@ -74,6 +74,47 @@ TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
   EXPECT_EQ(*backend->ReadAll("events/1-2.pb"), "seg");
 }
 
+// A writer's hash state is made only once bytes are appended to it (a batch
+// holds a thousand writers): the expected SHA-256 is still checked at Commit
+// however the bytes came, appended, copied in the kernel, or none at all.
+TEST(PosixBackend, AnExpectedDigestIsCheckedHoweverTheBytesCame) {
+  TempDir dir;
+  auto backend = Open(dir / "site");
+  ASSERT_OK(backend->CreateRoot());
+  const std::string bytes = "the payload bytes";
+  WriteFile(dir / "source.bin", bytes);
+  const std::string right =
+      bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  const std::string empty =
+      bagit::HashBytes("", bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  enum class How { kAppend, kKernelCopy, kNothing };
+  for (How how : {How::kAppend, How::kKernelCopy, How::kNothing}) {
+    const std::string& want = how == How::kNothing ? empty : right;
+    for (bool good : {false, true}) {
+      PutOptions options;
+      options.expected_sha256 = good ? want : std::string(64, 'a');
+      auto writer = std::move(backend->NewWriter(options)).value();
+      int fd = ::open((dir / "source.bin").c_str(), O_RDONLY);
+      ASSERT_GE(fd, 0);
+      if (how == How::kAppend) {
+        ASSERT_OK(writer->Append(std::as_bytes(std::span<const char>(bytes))));
+      } else if (how == How::kKernelCopy) {
+        ASSERT_OK(writer->AppendFromFile(fd, 0, bytes.size()));
+      }
+      ::close(fd);
+      const std::string key = "k/" + std::to_string(static_cast<int>(how)) + (good ? "g" : "b");
+      Status committed = writer->Commit(key);
+      if (good) {
+        EXPECT_OK(committed) << key;
+        EXPECT_EQ(*backend->ReadAll(key), how == How::kNothing ? "" : bytes) << key;
+      } else {
+        EXPECT_EQ(committed.code(), Code::kCorruption) << key << " " << committed.message();
+        EXPECT_FALSE(fs::exists(dir / "site" / key)) << key;
+      }
+    }
+  }
+}
+
 TEST(PosixBackend, CopyThenDigestReadsTheStoredBytes) {
   TempDir dir;
   auto backend = Open(dir / "site");

@@ -103,16 +103,20 @@ class PosixWriter : public BlobWriter {
                                      : root_->Shown(temp_rel_)),
         fd_(fd),
         options_(options),
-        unnamed_(temp_rel_.empty()) {
-    if (!options_.expected_sha256.empty()) hasher_.emplace();
-  }
+        unnamed_(temp_rel_.empty()) {}
   ~PosixWriter() override { Abort(); }
 
   Status Append(std::span<const std::byte> data) override {
     if (done_ || fd_ < 0 || digested_sha256_) {
       return Status::IOError("append to a finished writer: " + temp_path_);
     }
-    if (hasher_) hasher_->Update(data);
+    // The hash begins with the first bytes appended, not here: a writer filled
+    // in the kernel (AppendFromFile) is hashed from its temp file at Commit,
+    // and a batch holds a thousand writers waiting for it.
+    if (!options_.expected_sha256.empty()) {
+      if (!hasher_) hasher_.emplace();
+      hasher_->Update(data);
+    }
     if (int err = WriteFull(fd_, data)) {
       Status status = Status::FromErrno(err, "write", temp_path_);
       Abort();
@@ -226,11 +230,13 @@ class PosixWriter : public BlobWriter {
         return Status::Corruption("write " + final_path + ": SHA-256 of the bytes is " +
                                   *digested_sha256_ + ", expected " + options_.expected_sha256);
       }
-    } else if (hasher_) {
+    } else if (!options_.expected_sha256.empty()) {
       if (copied_in_kernel_) {
         // Read back what the kernel copied into the temp file, before any name
         // points at it. (Appends mixed with kernel copies are read back too.)
         CAIRN_RETURN_IF_ERROR(HashTempFile());
+      } else if (!hasher_) {
+        hasher_.emplace();  // nothing appended: the digest of no bytes
       }
       std::string actual = hasher_->FinishHex();
       if (actual != options_.expected_sha256) {
