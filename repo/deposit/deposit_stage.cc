@@ -517,14 +517,11 @@ Status StagingSink::HoldForBatch(std::string_view path, PayloadStager::Staged st
         std::make_unique<BatchPipeline>(&stager_, target_.first, target_.threads, AlgorithmSet{});
   }
   batch_.push_back({std::string(path), std::move(staged), true});
-  // Batches of at most 1,024 here: a bag's files are held with their paths,
-  // digests and writers while the walk goes on (three batches at a time), so
-  // a batch's size shows in the peak RSS. At 1,024 with writers that hold no
-  // hash state until bytes are appended to them, DepositMemoryTest's growth
-  // from 8,000 to 20,000 files stays within 1.5 MiB (as at 512 before); a
-  // bag of 50,000 small files is stored 0.2 s sooner than at 512 (half the
-  // barriers, and the walk's workers wait half as often for one).
-  if (batch_.size() < std::min<size_t>(Site::BlobBatchLimit(), 1024)) return Status::OK();
+  // Batches of at most 512 here: a bag's files are held with their paths and
+  // digests while the walk goes on, and larger batches grew the peak RSS with
+  // the file count (DepositMemoryTest: +2.0-5.5 MiB from 8,000 to 20,000 files
+  // at 1,024; within 1.2 MiB at 512, for 5.4-5.7 s instead of 4.9 s on 50,000).
+  if (batch_.size() < std::min<size_t>(Site::BlobBatchLimit(), 512)) return Status::OK();
   // Waits for the batch before (the walk's other workers wait here too).
   return pipeline_->Commit(std::exchange(batch_, {}));
 }
