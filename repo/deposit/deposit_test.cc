@@ -4,6 +4,7 @@
 #include "repo/deposit/deposit.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -423,6 +424,42 @@ TEST_F(DepositTest, ThousandsOfSmallFilesAreCommittedInBatchesAndRestoreByteForB
     EXPECT_EQ(cairn::testing::ReadTree(dir_ / (std::string("restored-") + site) / "data"), files)
         << site;
   }
+}
+
+// Replication records the copies it made in the catalog once per batch
+// committed together, not every 256 copies: each catalog transaction waits for
+// its disk (195 of them for 50,000 files before).
+TEST_F(DepositTest, ReplicationRecordsItsCopiesOneTransactionPerBatch) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 5000; ++i) {
+    files["d" + std::to_string(i / 1000) + "/f" + std::to_string(i)] = "file " + std::to_string(i);
+  }
+  cairn::testing::WriteTree(dir_ / "src/many", files);
+  DepositRequest request;
+  request.partner = "acme";
+  request.source = (dir_ / "src/many").string();
+  request.replicate = false;
+  ASSERT_OK(Deposit(*repo_, request));
+
+  static int commits = 0;
+  commits = 0;
+  sqlite3* db = CatalogTestAccess::Db(repo_->catalog()).raw();
+  sqlite3_commit_hook(
+      db, [](void*) { return ++commits, 0; }, nullptr);
+  Result<ReplicationSummary> drained = DrainReplication(*repo_, {});
+  sqlite3_commit_hook(db, nullptr, nullptr);
+  ASSERT_OK(drained);
+  EXPECT_EQ(drained->copies_made, files.size() + 5);  // and the tag files, version.pb
+  Result<VersionInfo> v = repo_->catalog().GetVersion("acme", "many", 1, false);
+  ASSERT_OK(v);
+  Result<uint32_t> copies = repo_->catalog().MinOkCopies(v->id);
+  ASSERT_OK(copies);
+  EXPECT_EQ(*copies, 2u);
+  // Batches of 1, 2, 4, ... 2,048 then 905: recorded at 511, 1,023, 2,047,
+  // 4,095 and 5,000 copies, then the tag files, version.pb, the event, the
+  // job and the listing's count: 11 transactions (25 when every 256 copies
+  // were recorded).
+  EXPECT_LE(commits, 16) << "catalog transactions of the replication";
 }
 
 // syncfs fails at a batch's first barrier: the deposit fails naming the site,

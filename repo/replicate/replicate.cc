@@ -35,7 +35,11 @@ std::string JobName(const proto::Job& job) {
 }
 
 // What the copies of one job came to, shared by its copy workers. Verified
-// copies are recorded in the catalog in batches (one transaction each).
+// copies are recorded in the catalog in batches (one transaction each): every
+// kBatch copies made one by one; copies committed together, once kBatch wait
+// at the end of their batch, so once per batch of up to 4,096 (each
+// transaction waits for the catalog's disk: a 50,000-file version recorded
+// 256 at a time waited 195 times, 0.8 s of its settling).
 struct JobTally {
   static constexpr size_t kBatch = 256;
   Site* target = nullptr;
@@ -250,7 +254,7 @@ class JobRunner {
       for (size_t j = 0; j < batch.count; ++j) {
         SiteCopyItem* item = small[batch.start + j];
         if (batch.from[j] != nullptr && results[j].status.ok()) {
-          keep_first(Tally(*item, batch.from[j]->id(), results[j], tally));
+          keep_first(Tally(*item, batch.from[j]->id(), results[j], tally, /*flush=*/false));
         } else if (batch.from[j] != nullptr && results[j].target_failed) {
           keep_first(results[j].status.WithContext(item->name));
         } else if (batch.from[j] != nullptr) {
@@ -260,6 +264,9 @@ class JobRunner {
           one_by_one.push_back(item);
         }
       }
+      // A batch's copies recorded together once kBatch wait: one catalog
+      // transaction per batch from then on (the first, small ones gather).
+      keep_first(tally->Flush(repo_.catalog(), false));
     };
     Site::BlobBatches batches(tally->target, threads_);
     constexpr size_t kSettleLaterFrom = 64;
@@ -357,9 +364,10 @@ class JobRunner {
   }
 
   // Counts a verified copy of `item` (from site `source_name`) and queues its
-  // replica record.
+  // replica record; with `flush`, records the queued ones once kBatch wait
+  // (else the caller records them).
   Status Tally(const SiteCopyItem& item, const std::string& source_name,
-               const SiteCopyResult& result, JobTally* tally) {
+               const SiteCopyResult& result, JobTally* tally, bool flush = true) {
     const proto::Job& job = *tally->job;
     int64_t now = repo_.catalog().clock().NowMicros();
     ReplicaRecord record;
@@ -377,7 +385,7 @@ class JobRunner {
       }
       tally->unrecorded.push_back(std::move(record));
     }
-    Status flushed = tally->Flush(repo_.catalog(), false);
+    Status flushed = flush ? tally->Flush(repo_.catalog(), false) : Status::OK();
     if (options_.after_copy) options_.after_copy();
     return flushed;
   }
