@@ -278,10 +278,16 @@ TEST_F(ClientTest, VerbsTheServerDoesNotOfferAreRefused) {
            {"replicate"},
            {"site", "add", "x", "file:///tmp/x"},
            {"token", "list"},
-           {"events", "acme/acme-box@v1", "--format", "premis"}}) {
+           {"events", "acme/acme-box@v1", "--format", "premis"},
+           {"deposit", "acme", "/nonexistent", "--no-replicate"},
+           {"deposit", "acme", "/nonexistent", "--threads", "2"},
+           {"deposit", "acme", "/nonexistent", "--index-memory", "0"}}) {
     CommandResult r = Remote("t-operator", args);
-    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back();
     EXPECT_NE(r.err.find("server"), std::string::npos) << r.err;
+    if (args[0] == "deposit") {
+      EXPECT_NE(r.err.find("not offered by the server"), std::string::npos) << r.err;
+    }
   }
   // Nothing was changed: the operator sees the same two objects as before.
   CommandResult list = Remote("t-operator", {"list", "--json"});
