@@ -16,7 +16,8 @@ namespace cairn::repo::deposit_internal {
 namespace {
 
 // The payload manifests' total size (kManifestBytesUnknown if the folder
-// cannot be listed: the walk then names what is wrong).
+// cannot be listed: the walk then names what is wrong). A link is not
+// followed (the walk refuses it, unread).
 uint64_t PayloadManifestBytes(const std::string& root) {
   Result<std::vector<bagit::DirEntry>> entries = bagit::ListDirSortedTyped(root);
   if (!entries.ok()) return kManifestBytesUnknown;
@@ -25,7 +26,7 @@ uint64_t PayloadManifestBytes(const std::string& root) {
     std::optional<bagit::Algorithm> algorithm;
     if (bagit::ClassifyTagFile(e.name, &algorithm) != bagit::TagKind::kManifest) continue;
     struct stat st;
-    if (stat((root + "/" + e.name).c_str(), &st) != 0) return kManifestBytesUnknown;
+    if (lstat((root + "/" + e.name).c_str(), &st) != 0) return kManifestBytesUnknown;
     total += static_cast<uint64_t>(st.st_size);
   }
   return total;
