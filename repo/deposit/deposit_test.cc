@@ -439,7 +439,7 @@ TEST_F(DepositTest, ReplicationRecordsItsCopiesOneTransactionPerBatch) {
   request.partner = "acme";
   request.source = (dir_ / "src/many").string();
   request.replicate = false;
-  ASSERT_OK(Deposit(*repo_, request));
+  ASSERT_TRUE(Run(std::move(request)).receipt);
 
   static int commits = 0;
   commits = 0;

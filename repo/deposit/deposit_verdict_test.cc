@@ -150,11 +150,8 @@ class ManifestIndexPlaceTest : public DepositTest {
     request.partner = "acme";
     request.source = source.string();
     request.object_id = object;
-    request.threads = 2;
     request.manifest_memory_bytes = memory_bytes;
-    Result<DepositOutcome> out = Deposit(*repo_, request);
-    EXPECT_OK(out);
-    return out.ok() ? std::move(out).value() : DepositOutcome{};
+    return Run(std::move(request));
   }
 };
 

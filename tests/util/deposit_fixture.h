@@ -52,7 +52,11 @@ class DepositTest : public ::testing::Test {
     repo::DepositRequest request;
     request.partner = partner;
     request.source = source;
-    request.threads = 2;
+    return Run(std::move(request));
+  }
+  // Deposits `request`, with two payload workers unless it names its number.
+  repo::DepositOutcome Run(repo::DepositRequest request) {
+    if (request.threads == 0) request.threads = 2;
     Result<repo::DepositOutcome> out = repo::Deposit(*repo_, request);
     EXPECT_OK(out);
     if (!out.ok()) return repo::DepositOutcome{};
