@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 
@@ -135,10 +136,13 @@ TEST_F(DepositVerdictTest, LinkedBagitTxtInAFolder) {
   ExpectNothingStored("acme", "linked");
 }
 
-// Every finding of a report as "file: rule: message" lines.
+// Every finding of a report as "file: rule: message" lines, sorted: a bag's
+// payload files are checked on several threads, so their findings come in
+// the order the files finish.
 std::vector<std::string> Findings(const bagit::Report& report) {
   std::vector<std::string> out;
   for (const Finding& f : report.findings()) out.push_back(f.ToString());
+  std::sort(out.begin(), out.end());
   return out;
 }
 
