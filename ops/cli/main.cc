@@ -1,10 +1,14 @@
 // cairn: the command-line front of the Cairn preservation repository. All logic
 // is in the libraries; this file only wires the verbs and maps exit codes.
+#include <malloc.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <thread>
 
 #include "ops/cli/cli.h"
 #include "ops/cli/remote.h"
@@ -89,6 +93,13 @@ Result<std::string> RepoPath(const Globals& g) {
 
 int main(int argc, char** argv) {
   using namespace cairn::cli;
+  // One malloc arena per core (at least two), not glibc's eight per core: a
+  // deposit's walkers allocate the batches its batch thread frees, and every
+  // arena keeps free pages of its own, so with many arenas the peak RSS of a
+  // bag folder's deposit crept up with its file count (from 8,000 to 20,000
+  // files: +2 MiB with 16 arenas, within 1 MiB with 2; DepositMemoryTest).
+  // Set before any thread is made.
+  ::mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   cairn::repo::Site::RaiseOpenFileLimit();  // before anything sizes its batches by it
   CLI::App app{"cairn: a preservation repository for BagIt bags (RFC 8493)", "cairn"};
   app.footer(kExitCodeHelp);

@@ -517,11 +517,12 @@ Status StagingSink::HoldForBatch(std::string_view path, PayloadStager::Staged st
         std::make_unique<BatchPipeline>(&stager_, target_.first, target_.threads, AlgorithmSet{});
   }
   batch_.push_back({std::string(path), std::move(staged), true});
-  // Batches of at most 512 here: a bag's files are held with their paths and
-  // digests while the walk goes on, and larger batches grew the peak RSS with
-  // the file count (DepositMemoryTest: +2.0-5.5 MiB from 8,000 to 20,000 files
-  // at 1,024; within 1.2 MiB at 512, for 5.4-5.7 s instead of 4.9 s on 50,000).
-  if (batch_.size() < std::min<size_t>(Site::BlobBatchLimit(), 512)) return Status::OK();
+  // Batches of 1,024, as a plain folder's walk hands them over: each costs one
+  // syncfs (at 512, 50,000 files of 4 KiB took 0.3-0.4 s longer). A bag's files
+  // are held with their paths and digests while the walk goes on; that this
+  // does not grow the peak RSS with the file count depends on the process's
+  // malloc arenas being few (ops/cli/main.cc; DepositMemoryTest).
+  if (batch_.size() < std::min<size_t>(Site::BlobBatchLimit(), 1024)) return Status::OK();
   // Waits for the batch before (the walk's other workers wait here too).
   return pipeline_->Commit(std::exchange(batch_, {}));
 }
