@@ -68,11 +68,16 @@ PY
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 speeds=() validates=() audits=() r_val=() r_aud=() plains=() p_val=() p_aud=()
 for ((i = 1; i <= rounds; i++)); do
-  warm "$bag"
-  warm "$repo/sites/a"
+  # Each measure right after its data is read into the page cache: this VM's
+  # memory reclaim (DAMON, pageout of file pages idle for about a minute, in
+  # regions) evicts a few percent of files read seconds before, and a fault on
+  # an evicted page reads the disk.
   sp="$(openssl_speed_bps 1048576)"
+  warm "$bag"
   timed tv "$cairn" --quiet bag validate "$bag"
+  warm "$repo/sites/a"
   timed ta "$cairn" --quiet --repo "$repo" audit run --all --site a --json >/dev/null
+  warm "$bag"
   tp="$(plain_hash "$bag/data")"
   speeds+=("$sp") validates+=("$tv") audits+=("$ta") plains+=("$tp")
   rv="$(calc "$bytes / $tv / $sp")"
