@@ -176,6 +176,40 @@ TEST_F(CatalogTest, VersionsRoundTrip) {
   EXPECT_EQ(*catalog_->MinOkCopies(latest->id), 0u);  // "alpha" is on a, the rest nowhere
 }
 
+// ReplicasOf lists by site, then the blobs by digest, then the tag files by
+// name (replication and resync take each item's sites in this order).
+TEST_F(CatalogTest, ReplicasOfListsBySiteThenBlobsByDigestThenTagFilesByName) {
+  AddSitesAndPartners();
+  NewVersion v = MakeVersion("p1", "obj", 1, {"x", "y", "z", "w"});
+  v.stored_on = {"b"};
+  auto id = catalog_->InsertVersion(v);
+  ASSERT_OK(id);
+  std::vector<std::string> digests;
+  for (const std::string& content : {"x", "y", "z", "w"}) {
+    digests.push_back(testing::Sha(content));
+    ASSERT_OK(
+        catalog_->SetReplicaState(ReplicaRef::Blob(digests.back()), "a", ReplicaState::kOk, 1, 2));
+  }
+  for (const TagFileEntry& t : v.tag_files) {
+    ASSERT_OK(catalog_->SetReplicaState(ReplicaRef::TagFile(t.id), "a", ReplicaState::kOk, 1, 2));
+  }
+  std::sort(digests.begin(), digests.end());
+  std::vector<std::string> expected;
+  for (const std::string site : {"a", "b"}) {
+    for (const std::string& d : digests) expected.push_back(site + " blob " + d);
+    expected.push_back(site + " tag bagit.txt");
+    expected.push_back(site + " tag manifest-sha256.txt");
+  }
+  auto replicas = catalog_->ReplicasOf(*id);
+  ASSERT_OK(replicas);
+  std::vector<std::string> got;
+  for (const ReplicaRecord& r : *replicas) {
+    got.push_back(r.site + (r.ref.kind == ReplicaRef::Kind::kBlob ? " blob " + r.ref.blob
+                                                                  : " tag " + r.tag_name));
+  }
+  EXPECT_EQ(got, expected);
+}
+
 TEST_F(CatalogTest, ReplicaStatesAndBlobs) {
   AddSitesAndPartners();
   NewVersion v = MakeVersion("p1", "obj", 1, {"x"});

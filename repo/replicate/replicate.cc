@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "policies/policy.h"
 #include "repo/events/event_types.h"
@@ -78,35 +79,44 @@ class JobRunner {
     CAIRN_ASSIGN_OR_RETURN(VersionInfo v,
                            catalog.GetVersion(job.partner(), job.object(), job.version(), false));
     CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> replicas, catalog.ReplicasOf(v.id));
-    std::map<std::string, SiteCopyItem> items;  // by ref
-    for (const ReplicaRecord& r : replicas) {
-      std::string id = r.ref.kind == ReplicaRef::Kind::kBlob
-                           ? "b" + r.ref.blob
-                           : "t" + std::to_string(r.ref.tag_file_id);
-      auto [slot, first_row] = items.try_emplace(id);
-      SiteCopyItem& item = slot->second;
-      if (first_row) item.target_unrecorded = true;  // until a row of the target's copy
-      item.ref = r.ref;
-      item.sha256 = r.sha256;
-      item.size = r.size;
-      item.name = r.ref.kind == ReplicaRef::Kind::kBlob ? "blob " + r.sha256 : r.tag_name;
-      if (r.ref.kind == ReplicaRef::Kind::kBlob) {
-        item.key = layout::BlobKey(r.sha256);
-      } else if (r.tag_name == layout::kVersionRecordName) {
-        item.key = layout::VersionRecordKey(job.partner(), job.object(), job.version());
-        item.version_record = true;
-      } else {
-        item.key = layout::TagFileKey(job.partner(), job.object(), job.version(), r.tag_name);
+    // One item per blob or tag file, made from its first row (the rows of its
+    // other sites only add their states); reserved, so pointers stay put.
+    std::vector<SiteCopyItem> items;
+    items.reserve(replicas.size());
+    std::unordered_map<std::string, size_t> by_id;  // "b<sha256>", "t<tag_files id>"
+    by_id.reserve(replicas.size());
+    for (ReplicaRecord& r : replicas) {
+      const bool blob = r.ref.kind == ReplicaRef::Kind::kBlob;
+      std::string id = blob ? "b" + r.ref.blob : "t" + std::to_string(r.ref.tag_file_id);
+      auto [slot, first_row] = by_id.try_emplace(std::move(id), items.size());
+      if (first_row) {
+        SiteCopyItem& item = items.emplace_back();
+        item.target_unrecorded = true;  // until a row of the target's copy
+        item.size = r.size;
+        if (blob) {
+          item.key = layout::BlobKey(r.sha256);
+          item.name = "blob " + r.sha256;
+        } else if (r.tag_name == layout::kVersionRecordName) {
+          item.key = layout::VersionRecordKey(job.partner(), job.object(), job.version());
+          item.version_record = true;
+          item.name = std::move(r.tag_name);
+        } else {
+          item.key = layout::TagFileKey(job.partner(), job.object(), job.version(), r.tag_name);
+          item.name = std::move(r.tag_name);
+        }
+        item.ref = std::move(r.ref);
+        item.sha256 = std::move(r.sha256);
       }
+      SiteCopyItem& item = items[slot->second];
       if (r.state == ReplicaState::kOk) item.ok_sites.push_back(r.site);
-      if (r.site == job.target_site() && r.state == ReplicaState::kOk) item.target_ok = true;
-      if (r.site == job.target_site() && r.last_verified_micros > 0) {
-        item.target_verified_once = true;
+      if (r.site == job.target_site()) {
+        item.target_unrecorded = false;
+        item.target_ok = r.state == ReplicaState::kOk;
+        item.target_verified_once = r.last_verified_micros > 0;
       }
-      if (r.site == job.target_site()) item.target_unrecorded = false;
     }
     std::vector<SiteCopyItem*> todo;
-    for (auto& [id, item] : items) {
+    for (SiteCopyItem& item : items) {
       if (item.target_ok) continue;
       if (!job.blob().empty() &&
           (item.ref.kind != ReplicaRef::Kind::kBlob || item.ref.blob != job.blob())) {
@@ -118,12 +128,16 @@ class JobRunner {
       }
       todo.push_back(&item);
     }
-    // Blobs, then tag files, then version.pb: the record marks the version complete.
-    std::stable_sort(todo.begin(), todo.end(), [](const auto* a, const auto* b) {
+    // Blobs by digest (the site's folders one after another), then tag files
+    // by row id, then version.pb: the record marks the version complete.
+    std::sort(todo.begin(), todo.end(), [](const SiteCopyItem* a, const SiteCopyItem* b) {
       auto rank = [](const SiteCopyItem* i) {
         return i->version_record ? 2 : i->ref.kind == ReplicaRef::Kind::kTagFile ? 1 : 0;
       };
-      return rank(a) < rank(b);
+      const int ra = rank(a), rb = rank(b);
+      if (ra != rb) return ra < rb;
+      if (a->ref.blob != b->ref.blob) return a->ref.blob < b->ref.blob;
+      return a->ref.tag_file_id < b->ref.tag_file_id;
     });
     if (todo.empty()) return Status::OK();
 
