@@ -173,6 +173,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   target.threads = req.threads ? req.threads : IoWorkers(std::thread::hardware_concurrency());
   target.profile = profile ? &*profile : nullptr;
   target.manifest_memory_bytes = req.manifest_memory_bytes;
+  target.blobs_likely_stored = version > 1;
   if (req.progress) {
     target.on_file_stored = [&req](uint64_t files, uint64_t bytes) {
       req.progress(DepositProgress{DepositProgress::Phase::kStore, files, bytes});

@@ -176,6 +176,12 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
                                                             const struct stat& st,
                                                             AlgorithmSet algorithms) {
   const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const bool batched = target_.first->capabilities().batch_commit && size <= kBatchCommitMaxBytes;
+  if (batched && target_.blobs_likely_stored) {
+    Result<std::optional<Staged>> reused = ReuseStored(fd, path, st, algorithms);
+    if (!reused.ok()) return reused.status();
+    if (*reused) return std::move(**reused);
+  }
   Result<std::unique_ptr<BlobWriter>> writer = target_.first->NewBlobWriter("");
   if (!writer.ok()) return SiteError(writer.status());
   Staged staged;
@@ -200,13 +206,42 @@ Result<PayloadStager::Staged> PayloadStager::CopyThenDigest(int fd, const std::s
   // commit is a batch's (Site::BlobBatches), which reads back a blob it finds
   // under the name and keeps it if it verifies, as the lookup would: not
   // asked (one catalog query per file). A larger one's is CommitBlob's alone,
-  // whose fsync the lookup spares.
-  const bool batched = target_.first->capabilities().batch_commit && size <= kBatchCommitMaxBytes;
+  // whose fsync the lookup spares. (A new version of an object, whose files
+  // are mostly stored, asks first: ReuseStored.)
   if (!batched && target_.blob_stored(staged.digests[Algorithm::kSha256])) {
     Discard(&staged);  // stored before, verified
     staged.stored_sha256 = staged.digests[Algorithm::kSha256];
   }
   return staged;
+}
+
+Result<std::optional<PayloadStager::Staged>> PayloadStager::ReuseStored(int fd,
+                                                                        const std::string& path,
+                                                                        const struct stat& st,
+                                                                        AlgorithmSet algorithms) {
+  // Copying the file into a temp file only to find its name taken at the
+  // batch's commit cost a rerun of an unchanged folder as much as its first
+  // deposit: the file is hashed (from the page cache) and the site asked first.
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
+  CAIRN_RETURN_IF_ERROR(bagit::HashOpenFile(fd, path, size, hasher));
+  CAIRN_RETURN_IF_ERROR(CheckUnchanged(fd, path, st));
+  Staged staged;
+  staged.size = hasher.bytes();
+  staged.digests = hasher.Finish();
+  const std::string& sha256 = staged.digests[Algorithm::kSha256];
+  Result<bool> present = target_.first->HasBlob(sha256);
+  if (!present.ok()) return SiteError(present.status());
+  if (!*present) return std::optional<Staged>();
+  Status verified = target_.first->VerifyBlob(sha256, staged.size);
+  if (verified.IsCorruption() || verified.IsNotFound() || verified.code() == Code::kIOError) {
+    return std::optional<Staged>();  // written, and the commit judges what is there
+  }
+  if (!verified.ok()) return SiteError(verified);
+  Status retained = target_.first->ExtendBlobRetention(sha256);
+  if (!retained.ok()) return SiteError(retained);
+  staged.stored_sha256 = sha256;
+  return std::optional<Staged>(std::move(staged));
 }
 
 Status PayloadStager::Commit(std::string_view path, Staged* staged, AlgorithmSet keep) {

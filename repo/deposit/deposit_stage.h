@@ -74,6 +74,10 @@ struct IngestTarget {
   std::function<void(uint64_t files, uint64_t bytes)> on_file_stored;
   // DepositRequest::manifest_memory_bytes.
   uint64_t manifest_memory_bytes = 0;
+  // The object has versions already: most of its files are likely stored.
+  // A small local file is then hashed first and, when a blob of its digest on
+  // the first site reads back right, not copied (PayloadStager::ReuseStored).
+  bool blobs_likely_stored = false;
 };
 
 // A blob the deposit found on the first site with wrong bytes and replaced with
@@ -205,6 +209,14 @@ class PayloadStager {
   // whose fstat when opened was `st`.
   Result<Staged> CopyThenDigest(int fd, const std::string& path, const struct stat& st,
                                 bagit::AlgorithmSet algorithms);
+  // For CopyThenDigest of a small file when IngestTarget::blobs_likely_stored:
+  // hashes the file, and if a blob of its SHA-256 is on the first site and
+  // reads back right (its retention extended, as CommitBlob does for a blob it
+  // finds), returns it staged as stored (no writer). nullopt when there is
+  // none, or one whose bytes are wrong or unreadable: the caller writes the
+  // file, and the commit replaces that blob and records the repair.
+  Result<std::optional<Staged>> ReuseStored(int fd, const std::string& path, const struct stat& st,
+                                            bagit::AlgorithmSet algorithms);
   // InvalidArgument "PATH changed while it was deposited" if the open file `fd`
   // no longer has the size and modification time of `before`.
   static Status CheckUnchanged(int fd, const std::string& path, const struct stat& before);

@@ -476,6 +476,21 @@ int FailingSyncfs(int fd) {
 
 class DepositBarrierTest : public DepositTest {
  protected:
+  // Deposits `source` for acme (or `request`) with `ops` as the posix sites'
+  // file operations.
+  DepositOutcome RunWithOps(const posix_io::FileOps& ops, DepositRequest request) {
+    posix_io::SetFileOpsForTesting(&ops);
+    DepositOutcome out = Run(std::move(request));
+    posix_io::SetFileOpsForTesting(nullptr);
+    return out;
+  }
+  DepositOutcome RunWithOps(const posix_io::FileOps& ops, const std::string& source) {
+    DepositRequest request;
+    request.partner = "acme";
+    request.source = source;
+    return RunWithOps(ops, std::move(request));
+  }
+
   // A bag folder src/NAME of `count` small payload files (sha256); its path.
   std::string MakeSmallBag(const std::string& name, int count) {
     std::map<std::string, std::string> files;
@@ -560,9 +575,7 @@ TEST_F(DepositBarrierTest, ABagFoldersSmallFilesAreCommittedInBatches) {
   ops.syncfs = CountingSyncfs;
   fsync_calls = 0;
   syncfs_calls = 0;
-  posix_io::SetFileOpsForTesting(&ops);
-  DepositOutcome out = Run("acme", bag);
-  posix_io::SetFileOpsForTesting(nullptr);
+  DepositOutcome out = RunWithOps(ops, bag);
   ASSERT_TRUE(out.receipt) << out.report.ToText();
   EXPECT_EQ(out.receipt->files, 300u);
   EXPECT_LT(fsync_calls.load(), 100) << "the payload files were committed one by one";
@@ -585,13 +598,45 @@ TEST_F(DepositBarrierTest, ABagFoldersSmallFilesShareABarrierPerThousand) {
   request.partner = "acme";
   request.source = bag;
   request.replicate = false;  // the copies to site b have their own batches
-  posix_io::SetFileOpsForTesting(&ops);
-  DepositOutcome out = Run(std::move(request));
-  posix_io::SetFileOpsForTesting(nullptr);
+  DepositOutcome out = RunWithOps(ops, std::move(request));
   ASSERT_TRUE(out.receipt) << out.report.ToText();
   EXPECT_EQ(out.receipt->files, 3000u);
   EXPECT_LE(syncfs_calls.load(), 4) << "barriers for 3,000 small files";
   EXPECT_EQ(VerifiedBlobs("a"), 3000u);
+  EXPECT_EQ(TempFiles("a"), 0u);
+}
+
+// A new version of an object whose small files are all stored already: each
+// file is hashed and its blob read back, and nothing is copied or named (it
+// was copied into a temp file and its name tried, failing, at the batch's
+// commit: a rerun of an unchanged folder cost as much as its first deposit).
+std::atomic<int> linkat_calls{0};
+int CountingLinkAt(int a, const char* b, int c, const char* d, int e) {
+  ++linkat_calls;
+  return posix_io::RealFileOps().linkat(a, b, c, d, e);
+}
+
+TEST_F(DepositBarrierTest, ANewVersionOfStoredSmallFilesCopiesNone) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 300; ++i) files["f" + std::to_string(i)] = "kept " + std::to_string(i);
+  cairn::testing::WriteTree(dir_ / "src/kept", files);
+  const std::string src = (dir_ / "src/kept").string();
+  DepositOutcome first = Run("acme", src);
+  ASSERT_TRUE(first.receipt) << first.report.ToText();
+  EXPECT_EQ(first.receipt->blobs_reused, 0u);
+
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.linkat = CountingLinkAt;
+  linkat_calls = 0;
+  DepositOutcome second = RunWithOps(ops, src);
+  ASSERT_TRUE(second.receipt) << second.report.ToText();
+  EXPECT_EQ(second.receipt->version, 2u);
+  EXPECT_EQ(second.receipt->files, 300u);
+  EXPECT_EQ(second.receipt->blobs_reused, 300u);
+  EXPECT_EQ(second.receipt->bytes_stored, 0u);
+  // The version's tag files and version.pb are new, on both sites: a few names.
+  EXPECT_LT(linkat_calls.load(), 30) << "names tried for stored blobs";
+  EXPECT_EQ(VerifiedBlobs("a"), 300u);
   EXPECT_EQ(TempFiles("a"), 0u);
 }
 

@@ -1,9 +1,12 @@
 // End to end (issue 14, item 2): a deposit that finds its blob already on the
 // site reads it back; a damaged one is replaced with the depositor's bytes and
 // the repair is recorded, never re-stamped good.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "tests/util/repo_fixture.h"
 
@@ -15,6 +18,23 @@ class CliBlobVerifyTest : public RepoFixture {
   static std::string Sha256Of(const std::string& bytes) {
     return bagit::HashBytes(bytes,
                             bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  }
+  // The "TYPE OUTCOME" of each event of `object` on site a whose detail names
+  // blob `sha`, in order.
+  std::vector<std::string> BlobEventsOnA(const std::string& object, const std::string& sha) {
+    CommandResult events = Cairn({"events", object, "--json"});
+    EXPECT_EQ(events.exit_code, 0) << events.err;
+    auto list = nlohmann::json::parse(events.out, nullptr, false);
+    EXPECT_TRUE(list.is_array()) << events.out;
+    std::vector<std::string> found;
+    if (!list.is_array()) return found;
+    for (const auto& e : list) {
+      if (e.value("detail", "").find(sha) == std::string::npos || e.value("site", "") != "a") {
+        continue;
+      }
+      found.push_back(e.value("type", "") + " " + e.value("outcome", ""));
+    }
+    return found;
   }
 };
 
@@ -34,22 +54,32 @@ TEST_F(CliBlobVerifyTest, DepositReplacesADamagedBlobItFindsAlreadyStored) {
   EXPECT_EQ(Sha256Of(ReadFile(blob)), sha) << "site a still holds the damaged blob";
   EXPECT_EQ(CopyStates("acme/second", "data/sub/b.bin"), "a:ok b:ok");
   // What it did is recorded: the failed check and the recovery, naming blob and site.
-  CommandResult events = Cairn({"events", "acme/second", "--json"});
-  ASSERT_EQ(events.exit_code, 0) << events.err;
-  auto list = nlohmann::json::parse(events.out, nullptr, false);
-  ASSERT_TRUE(list.is_array()) << events.out;
-  bool failed_check = false, recovered = false;
-  for (const auto& e : list) {
-    std::string detail = e.value("detail", "");
-    if (detail.find(sha) == std::string::npos || e.value("site", "") != "a") continue;
-    if (e.value("type", "") == "fixity check" && e.value("outcome", "") == "failure") {
-      failed_check = true;
-    }
-    if (e.value("type", "") == "recovery" && e.value("outcome", "") == "success") recovered = true;
-  }
-  EXPECT_TRUE(failed_check) << events.out;
-  EXPECT_TRUE(recovered) << events.out;
+  std::vector<std::string> events = BlobEventsOnA("acme/second", sha);
+  EXPECT_THAT(events, ::testing::Contains("fixity check failure"));
+  EXPECT_THAT(events, ::testing::Contains("recovery success"));
   // Every copy now verifies: a full audit finds nothing.
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+}
+
+// A new version of the same object hashes its small files and reads their
+// stored blobs back before copying anything (repo/deposit, ReuseStored): a
+// damaged one is written over all the same, and the repair recorded.
+TEST_F(CliBlobVerifyTest, ANewVersionReplacesADamagedBlobOfItsObject) {
+  fs::path src = MakeSourceFolder("again");
+  Deposit("acme", src.string(), "again");
+  const std::string binary = ReadFile(src / "sub/b.bin");
+  const std::string sha = Sha256Of(binary);
+  fs::path blob = BlobFile("a", binary);
+  FlipByte(blob);
+
+  Deposit("acme", src.string(), "again");  // version 2, the same files
+
+  EXPECT_EQ(Sha256Of(ReadFile(blob)), sha) << "site a still holds the damaged blob";
+  EXPECT_EQ(CopyStates("acme/again", "data/sub/b.bin"), "a:ok b:ok");
+  std::vector<std::string> events = BlobEventsOnA("acme/again", sha);
+  EXPECT_THAT(events, ::testing::Contains("fixity check failure"));
+  EXPECT_THAT(events, ::testing::Contains("recovery success"));
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
 }
