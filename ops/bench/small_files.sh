@@ -4,9 +4,11 @@
 # against a baseline on the same disk of
 #   cp -r SRC DEST && find DEST -type f | xargs -P2 openssl dgst -sha256 >/dev/null && sync
 # Each of R rounds runs them one after another (baseline, deposit into a fresh
-# repository, replicate, then the same files as a bag folder deposited into another
-# fresh repository), so a noisy disk skews them alike; the medians and the ratios
-# cairn / baseline are printed. Goal: every ratio <= 1.0. --layout 1 makes the sites in the
+# repository, replicate, the same folder deposited again as the object's version 2 (every
+# blob stored already: read back, not copied; no goal, shown beside the first deposit), then
+# the same files as a bag folder deposited into another fresh repository), so a noisy disk
+# skews them alike; the medians and the ratios cairn / baseline are printed. Goal: every
+# ratio <= 1.0. --layout 1 makes the sites in the
 # layout of sites made before 2026-12-05 (blobs fanned out over two folder levels; repo/FORMAT.md
 # "Blobs"), to compare the two layouts with the same binary.
 #
@@ -75,7 +77,7 @@ if [[ ! -f "$bag.complete" ]]; then
 fi
 bytes="$(bytes_of "$src")"
 repo="$workdir/repo"
-base=() dep=() rep=() bagd=()
+base=() dep=() rep=() bagd=() again=()
 for ((r = 1; r <= rounds; r++)); do
   warm "$src"
   rm -rf "$workdir/dest"
@@ -90,20 +92,25 @@ for ((r = 1; r <= rounds; r++)); do
   quiesce
   timed p "$cairn" --quiet --repo "$repo" replicate
   lacking_ok "$cairn" --quiet --repo "$repo" list >/dev/null
+  warm "$src"
+  quiesce
+  timed v "$cairn" --quiet --repo "$repo" deposit bench "$src" --id small --no-replicate
   fresh_repo "$repo"
   site_layout "$repo"
   warm "$bag"
   quiesce
   timed g "$cairn" --quiet --repo "$repo" deposit bench "$bag" --id bagged --no-replicate
-  echo "round $r: baseline $b s, deposit $d s, replicate $p s, bag folder deposit $g s" \
+  echo "round $r: baseline $b s, deposit $d s, replicate $p s, again $v s, bag folder deposit $g s" \
     "(load $(cut -d" " -f1-3 /proc/loadavg))"
-  base+=("$b") dep+=("$d") rep+=("$p") bagd+=("$g")
+  base+=("$b") dep+=("$d") rep+=("$p") bagd+=("$g") again+=("$v")
 done
 mb=$(median "${base[@]}") md=$(median "${dep[@]}") mp=$(median "${rep[@]}") mg=$(median "${bagd[@]}")
+mv=$(median "${again[@]}")
 echo
 echo "== $files x 4 KiB ($bytes bytes), sites of layout $layout, medians of $rounds rounds"
 printf '%-34s%s s\n' "baseline (cp -r + dgst + sync):" "$mb" "cairn deposit --no-replicate:" "$md" \
-  "cairn replicate (a to b):" "$mp" "cairn deposit of the bag folder:" "$mg"
+  "cairn replicate (a to b):" "$mp" "cairn deposit again (v2, stored):" "$mv" \
+  "cairn deposit of the bag folder:" "$mg"
 printf '%-34s%s  (goal <= 1.0)\n' "ratio deposit / baseline:" "$(calc "$md / $mb")" \
   "ratio replicate / baseline:" "$(calc "$mp / $mb")" \
   "ratio bag folder / baseline:" "$(calc "$mg / $mb")"
