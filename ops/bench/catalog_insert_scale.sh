@@ -78,7 +78,6 @@ make_source() {
   mkdir -p "$src"
   (cd "$src" && seq -f "round $1 file %.0f" 1 "$per" | split -l 1 -a 7 -d - f)
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratios=()
 for ((i = 1; i <= rounds; i++)); do
   make_source "$i"
@@ -101,5 +100,5 @@ fi
 rm -rf "$src"
 [[ "$src_root" == /dev/shm/* ]] && rmdir "$src_root"
 echo
-echo "median ratio, deposit into the empty catalog / into the one of $files files: $(printf '%s\n' "${ratios[@]}" | median)  (goal: 1.0, flat)"
+echo "median ratio, deposit into the empty catalog / into the one of $files files: $(printf '%s\n' "${ratios[@]}" | median_stdin)  (goal: 1.0, flat)"
 echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -65,7 +65,6 @@ print(f"{time.monotonic() - t:.3f}")
 PY
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 speeds=() validates=() audits=() r_val=() r_aud=() plains=() p_val=() p_aud=()
 for ((i = 1; i <= rounds; i++)); do
   # Each measure right after its data is read into the page cache: this VM's
@@ -87,12 +86,12 @@ for ((i = 1; i <= rounds; i++)); do
   echo "round $i: openssl $(calc "$sp / 1e6") MB/s; validate $tv s ($(calc "$bytes / $tv / 1e6") MB/s, ratio $rv); audit $ta s ($(calc "$bytes / $ta / 1e6") MB/s, ratio $ra); plain OpenSSL from the page cache $tp s"
 done
 echo
-echo "median openssl speed -multi 2 -bytes 1048576: $(calc "$(printf '%s\n' "${speeds[@]}" | median) / 1e6") MB/s"
-echo "median cairn bag validate: $(printf '%s\n' "${validates[@]}" | median) s"
-echo "median cairn audit run --all: $(printf '%s\n' "${audits[@]}" | median) s"
-echo "median ratio, validate / openssl speed: $(printf '%s\n' "${r_val[@]}" | median)  (target >= 0.95)"
-echo "median ratio, audit / openssl speed: $(printf '%s\n' "${r_aud[@]}" | median)  (target >= 0.95)"
-echo "median plain hashing of the bag's files from the page cache (python3 mmap + hashlib, 2 threads): $(printf '%s\n' "${plains[@]}" | median) s"
-echo "median ratio, validate / plain hashing: $(printf '%s\n' "${p_val[@]}" | median)  (above 1: faster)"
-echo "median ratio, audit / plain hashing: $(printf '%s\n' "${p_aud[@]}" | median)"
+echo "median openssl speed -multi 2 -bytes 1048576: $(calc "$(printf '%s\n' "${speeds[@]}" | median_stdin) / 1e6") MB/s"
+echo "median cairn bag validate: $(printf '%s\n' "${validates[@]}" | median_stdin) s"
+echo "median cairn audit run --all: $(printf '%s\n' "${audits[@]}" | median_stdin) s"
+echo "median ratio, validate / openssl speed: $(printf '%s\n' "${r_val[@]}" | median_stdin)  (target >= 0.95)"
+echo "median ratio, audit / openssl speed: $(printf '%s\n' "${r_aud[@]}" | median_stdin)  (target >= 0.95)"
+echo "median plain hashing of the bag's files from the page cache (python3 mmap + hashlib, 2 threads): $(printf '%s\n' "${plains[@]}" | median_stdin) s"
+echo "median ratio, validate / plain hashing: $(printf '%s\n' "${p_val[@]}" | median_stdin)  (above 1: faster)"
+echo "median ratio, audit / plain hashing: $(printf '%s\n' "${p_aud[@]}" | median_stdin)"
 echo "== load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -39,6 +39,9 @@ bench_init() {
 bench_cleanup() { if [[ ${keep:-0} -eq 0 && -n "${workdir:-}" ]]; then rm -rf "$workdir"; fi; }
 
 now() { date +%s.%N; }
+# median_stdin: the median of the numbers on stdin, one per line (the mean of the two middle
+# ones for an even count).
+median_stdin() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # calc EXPR: floating-point arithmetic through awk.
 calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 # timed OUTVAR CMD...: runs CMD, stores elapsed seconds in OUTVAR.

@@ -233,13 +233,11 @@ Result<std::optional<PayloadStager::Staged>> PayloadStager::ReuseStored(int fd,
   Result<bool> present = target_.first->HasBlob(sha256);
   if (!present.ok()) return SiteError(present.status());
   if (!*present) return std::optional<Staged>();
-  Status verified = target_.first->VerifyBlob(sha256, staged.size);
-  if (verified.IsCorruption() || verified.IsNotFound() || verified.code() == Code::kIOError) {
-    return std::optional<Staged>();  // written, and the commit judges what is there
+  Result<Site::BlobCommitResult> judged = target_.first->JudgeExistingBlob(sha256, staged.size);
+  if (!judged.ok()) return SiteError(judged.status());
+  if (judged->how != Site::BlobCommit::kVerified) {
+    return std::optional<Staged>();  // written, and the commit replaces what is there
   }
-  if (!verified.ok()) return SiteError(verified);
-  Status retained = target_.first->ExtendBlobRetention(sha256);
-  if (!retained.ok()) return SiteError(retained);
   staged.stored_sha256 = sha256;
   return std::optional<Staged>(std::move(staged));
 }

@@ -211,10 +211,10 @@ class PayloadStager {
                                 bagit::AlgorithmSet algorithms);
   // For CopyThenDigest of a small file when IngestTarget::blobs_likely_stored:
   // hashes the file, and if a blob of its SHA-256 is on the first site and
-  // reads back right (its retention extended, as CommitBlob does for a blob it
-  // finds), returns it staged as stored (no writer). nullopt when there is
-  // none, or one whose bytes are wrong or unreadable: the caller writes the
-  // file, and the commit replaces that blob and records the repair.
+  // reads back right (Site::JudgeExistingBlob, as a commit that finds it),
+  // returns it staged as stored (no writer). nullopt when there is none, or
+  // one whose bytes are wrong or unreadable: the caller writes the file, and
+  // the commit replaces that blob and records the repair.
   Result<std::optional<Staged>> ReuseStored(int fd, const std::string& path, const struct stat& st,
                                             bagit::AlgorithmSet algorithms);
   // InvalidArgument "PATH changed while it was deposited" if the open file `fd`

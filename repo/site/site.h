@@ -211,6 +211,15 @@ class Site {
   // forward, never back; OK where the site locks nothing). CommitBlob does it
   // for kVerified. Errors name the site and the blob.
   Status ExtendBlobRetention(std::string_view sha256_hex);
+  // A blob found under its name is read back, never trusted: kVerified (kept,
+  // its retention extended), kReplaced with why (wrong bytes, or unreadable on
+  // this live site: the caller removes it and names the writer's known-good
+  // bytes), kCreated if it vanished meanwhile (the caller names its own), or
+  // the error that leaves it alone (the site went away). CommitBlob,
+  // BlobBatches::Add and a deposit that asks before it copies (repo/deposit,
+  // PayloadStager::ReuseStored) decide alike through it.
+  Result<BlobCommitResult> JudgeExistingBlob(std::string_view sha256_hex,
+                                             std::optional<uint64_t> size);
   // Removes blob `sha256_hex`. For the garbage collector and abandoned
   // deposits only. REQUIRES: the caller holds the repository's writers' lock
   // exclusively (no deposit in flight can have adopted the blob) and found that
@@ -344,14 +353,6 @@ class Site {
       : backend_(std::move(backend)), marker_(std::move(marker)) {}
   // Unavailable if the marker can no longer be read; else `not_found`.
   Status MissingOrDown(Status not_found);
-  // A blob found under its name is read back, never trusted: kVerified (kept,
-  // its retention extended), kReplaced with why (wrong bytes, or unreadable on
-  // this live site: the caller removes it and names the writer's known-good
-  // bytes), kCreated if it vanished meanwhile (the caller names its own), or
-  // the error that leaves it alone (the site went away). CommitBlob and
-  // BlobBatches::Add decide alike through it.
-  Result<BlobCommitResult> JudgeExistingBlob(std::string_view sha256_hex,
-                                             std::optional<uint64_t> size);
   // `key` as stored here: a blob key of any layout becomes this site's key of
   // that blob (callers above the site name blobs by layout::BlobKey); any other
   // key is itself.
