@@ -136,12 +136,17 @@ for i in range(n):
     files.append((vid, f"data/m/{i:07}", 64, sha))
     replicas.append((site, sha, now, now - 1))
 with db:
-    # Catalog schema 10: files and replicas name a blob by its id.
-    db.executemany("INSERT INTO blobs (sha256, size) VALUES (?, ?)", blobs)
-    db.executemany("INSERT INTO files (version_id, path, size, blob_id) VALUES "
-                   "(?, ?, ?, (SELECT id FROM blobs WHERE sha256 = ?))", files)
+    # Catalog schema 10: files and replicas name a blob by its id (schema 13:
+    # a blob is found by digest_prefix, so the ids are taken from the inserts).
+    ids = {}
+    for sha, size in blobs:
+        ids[sha] = db.execute("INSERT INTO blobs (sha256, size) VALUES (?, ?)",
+                              (sha, size)).lastrowid
+    db.executemany("INSERT INTO files (version_id, path, size, blob_id) VALUES (?, ?, ?, ?)",
+                   [(v, p, z, ids[sha]) for v, p, z, sha in files])
     db.executemany("INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due) "
-                   "VALUES (?, (SELECT id FROM blobs WHERE sha256 = ?), 'ok', ?, ?)", replicas)
+                   "VALUES (?, ?, 'ok', ?, ?)",
+                   [(st, ids[sha], a, b) for st, sha, a, b in replicas])
 print(db.execute("SELECT COUNT(*) FROM replicas").fetchone()[0], "copies in the catalog")
 EOF
   rm -rf "$workdir/src-m"

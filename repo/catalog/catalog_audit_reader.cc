@@ -16,6 +16,7 @@ JOIN files f ON f.blob_id = r.blob_id JOIN versions v ON v.id = f.version_id
 WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
   AND (?4 = 0 OR r.next_due <= ?5) AND b.sha256 >= ?6 AND b.sha256 < ?7
+  AND b.digest_prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8)
 GROUP BY r.id)sql";
 
 // Without a partner or object scope (and a sample not by size) neither the
@@ -43,13 +44,16 @@ WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1
 constexpr std::string_view kPickBlobRangeQuery = R"sql(
 SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
 FROM blobs b CROSS JOIN replicas r ON r.blob_id = b.id CROSS JOIN sites s ON s.id = r.site_id
-WHERE b.sha256 >= ?6 AND b.sha256 < ?7 AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
+WHERE b.digest_prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8)
+  AND b.sha256 >= ?6 AND b.sha256 < ?7
+  AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 constexpr std::string_view kNameQuery = R"sql(
 SELECT b.size, v.partner, v.object, v.version, f.path
 FROM blobs b LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
-WHERE b.sha256 = ?1 ORDER BY f.version_id, f.path LIMIT 1)sql";
+WHERE b.digest_prefix = substr(?1, 1, 8) AND b.sha256 = ?1
+ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kPickTagQuery = R"sql(
 SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name,
@@ -201,13 +205,14 @@ Status Catalog::Reader::NameCopy(AuditCopy& copy) {
 
 Result<std::vector<OtherReplica>> Catalog::Reader::OtherReplicas(const AuditCopy& copy) {
   const bool blob = copy.ref.kind == ReplicaRef::Kind::kBlob;
-  std::string query =
-      std::string(
-          "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
-          "r.site_id WHERE ") +
-      (blob ? "r.blob_id = (SELECT id FROM blobs WHERE sha256 = ?1)" : "r.tag_file_id = ?1") +
-      " AND r.id <> ?2 AND r.state <> 'pending' "
-      "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
+  std::string query = std::string(
+                          "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
+                          "r.site_id WHERE ") +
+                      (blob ? "r.blob_id = (SELECT id FROM blobs WHERE digest_prefix = substr(?1, "
+                              "1, 8) AND sha256 = ?1)"
+                            : "r.tag_file_id = ?1") +
+                      " AND r.id <> ?2 AND r.state <> 'pending' "
+                      "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));
   if (blob) {
     stmt.Bind(1, copy.sha256);

@@ -2,22 +2,20 @@
 // read back (what `cairn show` of such an object costs).
 #include <gmock/gmock.h>
 
-#include <cstdio>
-
 #include "repo/catalog/catalog.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/catalog_fixture.h"
+#include "tests/util/test_util.h"
 
 namespace cairn::repo {
 namespace {
 
 using testing::CatalogTest;
 
-std::string FakeSha(size_t i) {
-  char buf[65];
-  std::snprintf(buf, sizeof(buf), "%064zx", i * 2654435761u + 1);
-  return buf;
-}
+// Distinct digests spread like real ones: blobs are found by their first 8
+// characters (blobs.digest_prefix), and digests alike there (zero-padded
+// numbers) would all share one prefix.
+std::string FakeSha(size_t i) { return testing::Sha("file " + std::to_string(i)); }
 
 TEST_F(CatalogTest, TwoHundredThousandFileVersion) {
   AddSitesAndPartners();

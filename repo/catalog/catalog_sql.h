@@ -14,7 +14,9 @@ namespace cairn::repo::catalog_sql {
 // catalog does not list has no id: the row fails its CHECK (InvalidArgument).
 inline constexpr std::string_view kUpsertBlobReplica =
     "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
-    "VALUES (?1, (SELECT id FROM blobs WHERE sha256 = ?2), ?3, MAX(?4, 0), MAX(?5, 0), ?6) "
+    "VALUES (?1, (SELECT id FROM blobs WHERE digest_prefix = substr(?2, 1, 8) AND sha256 = ?2), "
+    "?3, "
+    "MAX(?4, 0), MAX(?5, 0), ?6) "
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "
     "last_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE last_verified END, "
     "next_due = CASE WHEN ?5 >= 0 THEN ?5 ELSE next_due END, detail = ?6";

@@ -80,10 +80,16 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   CAIRN_RETURN_IF_ERROR(inserted);
   const int64_t version_id = db_.LastInsertRowId();
 
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt find_blob, db_.Prepare("SELECT id FROM blobs WHERE sha256 = ?"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt find_blob,
+      db_.Prepare("SELECT id FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1"));
+  // blobs has no unique index on sha256 (migration 13): a digest is inserted
+  // only where the lookup in the same statement finds none. This is the one
+  // writer of blobs rows, inside its write transaction.
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt blob,
-      db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?, ?) ON CONFLICT(sha256) DO NOTHING"));
+      db_.Prepare("INSERT INTO blobs (sha256, size) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 "
+                  "FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1)"));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt file,
       db_.Prepare("INSERT INTO files (version_id, path, size, blob_id) VALUES (?, ?, ?, ?)"));
@@ -94,7 +100,10 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   uint64_t new_blobs = 0;
   uint64_t files_of_known_blobs = 0;  // a blob listed twice counts here too
   auto insert_file = [&](const FileEntry& f) -> Status {
-    if (f.sha256.size() != 64) {
+    // Lowercase hex only: the digest's prefix is its index key, and a site
+    // names its blob by it.
+    if (f.sha256.size() != 64 ||
+        f.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
     }
     blob.Reset();

@@ -69,6 +69,32 @@ constexpr Migration kMigrations[] = {
         "version_copies_bulk",
 #include "repo/catalog/migrations/0012_version_copies_bulk.sql.inc"
     },
+    {
+        13,
+        "blob_digest_prefixes",
+#include "repo/catalog/migrations/0013_blob_digest_prefixes.sql.inc"
+        ,
+        true,
+    },
+};
+
+// Turns foreign keys off for its lifetime (outside any transaction: SQLite
+// ignores the pragma inside one) and back on after.
+class ForeignKeysOff {
+ public:
+  explicit ForeignKeysOff(sql::Db& db) : db_(db) {}
+  Status Begin() {
+    Status s = db_.Exec("PRAGMA foreign_keys = OFF");
+    on_ = !s.ok();
+    return s;
+  }
+  ~ForeignKeysOff() {
+    if (!on_) (void)db_.Exec("PRAGMA foreign_keys = ON");
+  }
+
+ private:
+  sql::Db& db_;
+  bool on_ = true;
 };
 
 }  // namespace
@@ -87,14 +113,34 @@ Status Migrate(sql::Db& db) {
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= current) continue;
+    ForeignKeysOff keys_off(db);
+    if (m.rebuilds_referenced_table) CAIRN_RETURN_IF_ERROR(keys_off.Begin());
     CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db));
     // Another process may have migrated while we waited for the write lock.
     CAIRN_ASSIGN_OR_RETURN(int64_t now_at, db.QueryInt("PRAGMA user_version"));
     if (now_at >= m.version) continue;
+    // A damaged catalog may already hold such rows (they are listed, and the
+    // audit reports them): only new ones stop the migration.
+    int64_t orphans_before = 0;
+    if (m.rebuilds_referenced_table) {
+      CAIRN_ASSIGN_OR_RETURN(orphans_before,
+                             db.QueryInt("SELECT count(*) FROM pragma_foreign_key_check"));
+    }
     Status s = db.Exec(m.sql);
     if (!s.ok()) {
       return s.WithContext("migration " + std::to_string(m.version) + " (" + std::string(m.name) +
                            ")");
+    }
+    if (m.rebuilds_referenced_table) {
+      CAIRN_ASSIGN_OR_RETURN(int64_t orphans,
+                             db.QueryInt("SELECT count(*) FROM pragma_foreign_key_check"));
+      if (orphans > orphans_before) {
+        return Status::Corruption("migration " + std::to_string(m.version) + " (" +
+                                  std::string(m.name) + ") would leave " +
+                                  std::to_string(orphans - orphans_before) +
+                                  " more rows pointing at a missing parent row; nothing was "
+                                  "changed");
+      }
     }
     CAIRN_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(m.version)));
     CAIRN_RETURN_IF_ERROR(tx.Commit());

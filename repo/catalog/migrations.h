@@ -16,6 +16,11 @@ struct Migration {
   int version;  // the user_version after it ran: 1, 2, ...
   std::string_view name;
   std::string_view sql;
+  // The migration drops and remakes a table other tables refer to (the SQLite
+  // way to change a column's constraints): it runs with foreign keys off, and
+  // its transaction commits only if PRAGMA foreign_key_check then finds no row
+  // pointing at a missing parent.
+  bool rebuilds_referenced_table = false;
 };
 
 // Every migration this binary knows, in order, numbered from 1 without gaps.
