@@ -58,6 +58,37 @@ TEST_F(CatalogTest, ADigestIsStoredOnceAndLookedUpThroughItsPrefix) {
             2);
   EXPECT_EQ(*catalog_->BlobSize(twin), std::optional<uint64_t>(9));
 
+  // Known and new blobs in turn, in a first and in a later version (each
+  // starts on its own path: insert if new, or look up first): every file gets
+  // its own digest's row, and each digest one row.
+  for (uint32_t version : {1u, 2u}) {
+    NewVersion mixed;
+    mixed.partner = "p1";
+    mixed.object = "mixed";
+    mixed.version = version;
+    mixed.stored_on = {"a"};
+    for (int i = 0; i < 40; ++i) {
+      const std::string content = (i % 3 == 0 ? "known " : "new " + std::to_string(version) + " ") +
+                                  std::to_string(i % 3 == 0 ? 0 : i);
+      mixed.files.push_back(FileEntry{"data/" + std::to_string(i), content.size(), Sha(content)});
+    }
+    ASSERT_OK(catalog_->InsertVersion(mixed));
+    auto got = catalog_->GetVersion("p1", "mixed", version, true);
+    ASSERT_OK(got);
+    ASSERT_EQ(got->files.size(), 40u);
+    for (const FileEntry& f : got->files) {
+      const int i = std::stoi(f.path.substr(5));
+      const std::string content = (i % 3 == 0 ? "known " : "new " + std::to_string(version) + " ") +
+                                  std::to_string(i % 3 == 0 ? 0 : i);
+      EXPECT_EQ(f.sha256, Sha(content)) << f.path;
+    }
+    EXPECT_EQ(QueryInt(*catalog_,
+                       "SELECT count(*) FROM blobs GROUP BY sha256 ORDER BY 1 DESC "
+                       "LIMIT 1"),
+              1);
+  }
+  EXPECT_EQ(QueryInt(*catalog_, "SELECT count(*) FROM blobs"), 3 + 1 + 26 + 26);
+
   // The lookups go through the prefix's index, not a scan of blobs.
   auto plan = db.Prepare(
       "EXPLAIN QUERY PLAN SELECT id FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND "
@@ -69,7 +100,7 @@ TEST_F(CatalogTest, ADigestIsStoredOnceAndLookedUpThroughItsPrefix) {
               ::testing::HasSubstr("USING INDEX blobs_by_digest_prefix (digest_prefix=?)"));
 
   // A version naming a digest that is not lowercase hex is refused whole.
-  EXPECT_EQ(QueryInt(*catalog_, "SELECT count(*) FROM blobs"), 3);
+  EXPECT_EQ(QueryInt(*catalog_, "SELECT count(*) FROM blobs"), 56);
   EXPECT_EQ(*catalog_->BlobSize(d), std::optional<uint64_t>(4));
   EXPECT_EQ(*catalog_->BlobOnSite(d, "a"), std::optional<ReplicaState>(ReplicaState::kOk));
   NewVersion bad = MakeVersion("p1", "bad", 1, {"x"});
@@ -79,7 +110,7 @@ TEST_F(CatalogTest, ADigestIsStoredOnceAndLookedUpThroughItsPrefix) {
   Result<int64_t> refused = catalog_->InsertVersion(bad);
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << refused.status().ToString();
   EXPECT_THAT(refused.status().ToString(), ::testing::HasSubstr("bad sha256 for data/upper"));
-  EXPECT_EQ(QueryInt(*catalog_, "SELECT count(*) FROM blobs"), 3);
+  EXPECT_EQ(QueryInt(*catalog_, "SELECT count(*) FROM blobs"), 56);
 }
 
 // What migration 13 is for: new blobs' index entries land in few pages. A

@@ -84,21 +84,28 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
       sql::Stmt find_blob,
       db_.Prepare("SELECT id FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1"));
   // blobs has no unique index on sha256 (migration 13): a digest is inserted
-  // only where the lookup in the same statement finds none. This is the one
-  // writer of blobs rows, inside its write transaction.
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt blob,
-      db_.Prepare("INSERT INTO blobs (sha256, size) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 "
-                  "FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1)"));
+  // only where the lookup just found none, in this write transaction (this is
+  // the one writer of blobs rows). Two statements cost less than one insert
+  // with the lookup as its WHERE NOT EXISTS (a subquery per row).
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt new_blob,
+                         db_.Prepare("INSERT INTO blobs (sha256, size) VALUES (?1, ?2)"));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt file,
       db_.Prepare("INSERT INTO files (version_id, path, size, blob_id) VALUES (?, ?, ?, ?)"));
   // No per-file memory here: a blob listed twice in the version (or stored
-  // by an earlier one) is found by its digest when its insert meets it (a new
-  // blob takes the next id: files_by_blob grows at its end). The blobs'
-  // replicas are upserted after the files, all in one statement per site.
+  // by an earlier one) is found by its digest (a new blob takes the next id:
+  // files_by_blob grows at its end). The blobs' replicas are upserted after
+  // the files, all in one statement per site.
   uint64_t new_blobs = 0;
   uint64_t files_of_known_blobs = 0;  // a blob listed twice counts here too
+  auto find = [&](const FileEntry& f, int64_t* id) -> Result<bool> {
+    find_blob.Reset();
+    find_blob.Bind(1, f.sha256);
+    CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
+    if (known) *id = find_blob.Int(0);
+    find_blob.Reset();
+    return known;
+  };
   auto insert_file = [&](const FileEntry& f) -> Status {
     // Lowercase hex only: the digest's prefix is its index key, and a site
     // names its blob by it.
@@ -106,21 +113,18 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
         f.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return Status::InvalidArgument("insert " + name + ": bad sha256 for " + f.path);
     }
-    blob.Reset();
-    blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
-    CAIRN_RETURN_IF_ERROR(blob.Run());
-    int64_t blob_id = db_.LastInsertRowId();
-    if (sqlite3_changes(db_.raw()) != 0) {
-      ++new_blobs;
-    } else {  // known already
+    int64_t blob_id = 0;
+    CAIRN_ASSIGN_OR_RETURN(bool known, find(f, &blob_id));
+    if (!known) {
+      new_blob.Reset();
+      new_blob.Bind(1, f.sha256).Bind(2, static_cast<int64_t>(f.size));
+      CAIRN_RETURN_IF_ERROR(new_blob.Run());
+      blob_id = db_.LastInsertRowId();
+    }
+    if (known) {
       ++files_of_known_blobs;
-      find_blob.Reset();
-      find_blob.Bind(1, f.sha256);
-      CAIRN_ASSIGN_OR_RETURN(bool known, find_blob.Step());
-      if (!known)
-        return Status::Aborted("insert " + name + ": the blob row of " + f.path + " vanished");
-      blob_id = find_blob.Int(0);
-      find_blob.Reset();
+    } else {
+      ++new_blobs;
     }
     file.Reset();
     file.Bind(1, version_id).Bind(2, f.path).Bind(3, static_cast<int64_t>(f.size)).Bind(4, blob_id);
