@@ -121,12 +121,17 @@ db.execute("INSERT INTO objects (partner, object, created) VALUES ('bench', 'mil
 vid = db.execute("INSERT INTO versions (partner, object, version, created, file_count, "
                  "payload_bytes) VALUES ('bench', 'million-rows', 1, ?, ?, ?)",
                  (now, n, 64 * n)).lastrowid
+# The blob's folder as the site's layout has it (repo/site_layout.h): layout 2, what `init`
+# makes since 4c5f6aa, has one fan-out level, layout 1 two. (Until session 26 this wrote
+# layout 1's paths into the layout-2 site, and the sweep found every copy missing.)
+with open(f"{root}/sites/a/CAIRN-SITE") as f:
+    layout2 = f.readline().split() == ["cairn-site", "2"]
 blobs, files, replicas = [], [], []
 made = set()
 for i in range(n):
     data = os.urandom(56) + i.to_bytes(8, "big")
     sha = hashlib.sha256(data).hexdigest()
-    d = f"{root}/sites/a/blobs/sha256/{sha[:2]}/{sha[2:4]}"
+    d = f"{root}/sites/a/blobs/sha256/{sha[:2]}" + ("" if layout2 else f"/{sha[2:4]}")
     if d not in made:
         os.makedirs(d, exist_ok=True)
         made.add(d)
