@@ -142,7 +142,8 @@ for i in range(n):
     replicas.append((site, sha, now, now - 1))
 with db:
     # Catalog schema 10: files and replicas name a blob by its id (schema 13:
-    # a blob is found by digest_prefix, so the ids are taken from the inserts).
+    # a blob is found by its digest's prefix, so the ids are taken from the inserts;
+    # schema 14: each insert also puts the blob's entry in tier 0 of blob_digests).
     ids = {}
     for sha, size in blobs:
         ids[sha] = db.execute("INSERT INTO blobs (sha256, size) VALUES (?, ?)",

@@ -35,24 +35,26 @@ WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 // A bucket sample's pick: only the copies in the bucket's digest range: the
-// range of blobs' digest index, then each blob's copies through
-// replicas_of_blob (a bucket of 1/100 of 10,000,000 copies visits 100,000
-// blobs and their copies, not all 10,000,000). CROSS JOIN keeps blobs the
-// outer loop whatever the planner guesses (given a site name as a literal,
+// range in both tiers of blob_digests, then each blob's row by id and its
+// copies through replicas_of_blob (a bucket of 1/100 of 10,000,000 copies
+// visits 100,000 blobs and their copies, not all 10,000,000). CROSS JOIN keeps
+// blob_digests the outer loop whatever the planner guesses (given a site name as a literal,
 // SQLite started from sites and read all of that site's rows through
 // replicas_due).
 constexpr std::string_view kPickBlobRangeQuery = R"sql(
 SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
-FROM blobs b CROSS JOIN replicas r ON r.blob_id = b.id CROSS JOIN sites s ON s.id = r.site_id
-WHERE b.digest_prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8)
+FROM blob_digests d CROSS JOIN blobs b ON b.id = d.blob_id
+CROSS JOIN replicas r ON r.blob_id = b.id CROSS JOIN sites s ON s.id = r.site_id
+WHERE d.tier IN (0, 1) AND d.prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8)
   AND b.sha256 >= ?6 AND b.sha256 < ?7
   AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
 constexpr std::string_view kNameQuery = R"sql(
 SELECT b.size, v.partner, v.object, v.version, f.path
-FROM blobs b LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
-WHERE b.digest_prefix = substr(?1, 1, 8) AND b.sha256 = ?1
+FROM blob_digests d JOIN blobs b ON b.id = d.blob_id
+LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
+WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1
 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kPickTagQuery = R"sql(
@@ -208,8 +210,9 @@ Result<std::vector<OtherReplica>> Catalog::Reader::OtherReplicas(const AuditCopy
   std::string query = std::string(
                           "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
                           "r.site_id WHERE ") +
-                      (blob ? "r.blob_id = (SELECT id FROM blobs WHERE digest_prefix = substr(?1, "
-                              "1, 8) AND sha256 = ?1)"
+                      (blob ? "r.blob_id = (SELECT b.id FROM blob_digests d JOIN blobs b ON b.id = "
+                              "d.blob_id WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) "
+                              "AND b.sha256 = ?1)"
                             : "r.tag_file_id = ?1") +
                       " AND r.id <> ?2 AND r.state <> 'pending' "
                       "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";

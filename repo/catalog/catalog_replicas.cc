@@ -11,7 +11,8 @@ Result<std::optional<uint64_t>> Catalog::BlobSize(const std::string& sha256) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT size FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1"));
+      db_.Prepare("SELECT b.size FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
+                  "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1"));
   stmt.Bind(1, sha256);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<uint64_t>();
@@ -29,8 +30,9 @@ Result<std::optional<ReplicaState>> Catalog::BlobOnSite(const std::string& sha25
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * stmt,
       sql::PrepareOnce(db_, &blob_on_site_,
-                       "SELECT r.state FROM blobs b JOIN replicas r ON r.blob_id = b.id "
-                       "JOIN sites s ON s.id = r.site_id WHERE b.digest_prefix = substr(?1, 1, 8) "
+                       "SELECT r.state FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
+                       "JOIN replicas r ON r.blob_id = b.id JOIN sites s ON s.id = r.site_id "
+                       "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) "
                        "AND b.sha256 = ?1 AND s.name = ?2"));
   stmt->Bind(1, sha256).Bind(2, site);
   Result<bool> row = stmt->Step();

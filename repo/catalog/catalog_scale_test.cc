@@ -13,7 +13,7 @@ namespace {
 using testing::CatalogTest;
 
 // Distinct digests spread like real ones: blobs are found by their first 8
-// characters (blobs.digest_prefix), and digests alike there (zero-padded
+// characters (blob_digests.prefix), and digests alike there (zero-padded
 // numbers) would all share one prefix.
 std::string FakeSha(size_t i) { return testing::Sha("file " + std::to_string(i)); }
 

@@ -14,7 +14,8 @@ namespace cairn::repo::catalog_sql {
 // catalog does not list has no id: the row fails its CHECK (InvalidArgument).
 inline constexpr std::string_view kUpsertBlobReplica =
     "INSERT INTO replicas (site_id, blob_id, state, last_verified, next_due, detail) "
-    "VALUES (?1, (SELECT id FROM blobs WHERE digest_prefix = substr(?2, 1, 8) AND sha256 = ?2), "
+    "VALUES (?1, (SELECT b.id FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
+    "WHERE d.tier IN (0, 1) AND d.prefix = substr(?2, 1, 8) AND b.sha256 = ?2), "
     "?3, "
     "MAX(?4, 0), MAX(?5, 0), ?6) "
     "ON CONFLICT(blob_id, site_id) WHERE blob_id IS NOT NULL DO UPDATE SET state = ?3, "

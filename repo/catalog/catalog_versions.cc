@@ -17,6 +17,35 @@ std::string VersionName(const std::string& partner, const std::string& object,
   return name;
 }
 
+// Tier 0 of blob_digests (migration 14) is merged into tier 1 once it holds
+// an eighth of all blobs, and at least blob_digest_tiers.settle_at_least
+// (1,048,576): at 10,000,000 blobs a merge of 1,250,000 entries rewrites tier
+// 1's leaves once, where the same entries inserted at random would each have
+// dirtied a leaf of their own, and tier 0 stays small enough for a deposit's
+// new entries to share its leaves. Runs inside the caller's write transaction.
+constexpr int64_t kSettleShare = 8;  // tier 0 against all blobs: 1 / kSettleShare
+
+Status SettleBlobDigestsIfDue(sql::Db& db) {
+  CAIRN_ASSIGN_OR_RETURN(int64_t last_id, db.QueryInt("SELECT COALESCE(MAX(id), 0) FROM blobs"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt tiers,
+      db.Prepare("SELECT settled_through, settle_at_least FROM blob_digest_tiers"));
+  CAIRN_ASSIGN_OR_RETURN(bool row, tiers.Step());
+  if (!row) return Status::Corruption("catalog " + db.path() + ": blob_digest_tiers has no row");
+  const int64_t recent = last_id - tiers.Int(0);
+  const int64_t at_least = tiers.Int(1);
+  tiers.Reset();
+  if (recent < at_least || recent * kSettleShare < last_id) return Status::OK();
+  // In prefix order, so that tier 1's leaves are visited once each.
+  CAIRN_RETURN_IF_ERROR(
+      db.Exec("INSERT INTO blob_digests (tier, prefix, blob_id) SELECT 1, prefix, blob_id FROM "
+              "blob_digests WHERE tier = 0 ORDER BY prefix, blob_id;"
+              "DELETE FROM blob_digests WHERE tier = 0;"
+              "UPDATE blob_digest_tiers SET settled_through = " +
+              std::to_string(last_id)));
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<uint32_t> Catalog::NextVersion(const std::string& partner, const std::string& object) {
@@ -82,7 +111,8 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
 
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt find_blob,
-      db_.Prepare("SELECT id FROM blobs WHERE digest_prefix = substr(?1, 1, 8) AND sha256 = ?1"));
+      db_.Prepare("SELECT b.id FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
+                  "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1"));
   // blobs has no unique index on sha256 (migration 13): a digest is inserted
   // only where the lookup just found none, in this write transaction (this is
   // the one writer of blobs rows). Two statements cost less than one insert
@@ -146,6 +176,7 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     });
     for (const FileEntry* f : by_digest) CAIRN_RETURN_IF_ERROR(insert_file(*f));
   }
+  if (new_blobs > 0) CAIRN_RETURN_IF_ERROR(SettleBlobDigestsIfDue(db_));
   // Every blob of the version is "ok" on each site it was stored on: one
   // set-based upsert per site (in blob id order) instead of one statement per file.
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob_replicas,

@@ -76,6 +76,11 @@ constexpr Migration kMigrations[] = {
         ,
         true,
     },
+    {
+        14,
+        "blob_digest_tiers",
+#include "repo/catalog/migrations/0014_blob_digest_tiers.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite
