@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "repo/catalog/catalog_audit.h"
+#include "repo/catalog/catalog_sql.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -50,11 +51,11 @@ WHERE d.tier IN (0, 1) AND d.prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8
   AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?4 = 0 OR r.next_due <= ?5))sql";
 
-constexpr std::string_view kNameQuery = R"sql(
+const std::string kNameQuery = R"sql(
 SELECT b.size, v.partner, v.object, v.version, f.path
-FROM blob_digests d JOIN blobs b ON b.id = d.blob_id
-LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
-WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1
+FROM blobs b LEFT JOIN files f ON f.blob_id = b.id LEFT JOIN versions v ON v.id = f.version_id
+WHERE b.id = )sql" + catalog_sql::BlobIdOf(1) +
+                               R"sql(
 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
 constexpr std::string_view kPickTagQuery = R"sql(
@@ -210,10 +211,7 @@ Result<std::vector<OtherReplica>> Catalog::Reader::OtherReplicas(const AuditCopy
   std::string query = std::string(
                           "SELECT r.id, s.name FROM replicas r JOIN sites s ON s.id = "
                           "r.site_id WHERE ") +
-                      (blob ? "r.blob_id = (SELECT b.id FROM blob_digests d JOIN blobs b ON b.id = "
-                              "d.blob_id WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) "
-                              "AND b.sha256 = ?1)"
-                            : "r.tag_file_id = ?1") +
+                      (blob ? "r.blob_id = " + catalog_sql::BlobIdOf(1) : "r.tag_file_id = ?1") +
                       " AND r.id <> ?2 AND r.state <> 'pending' "
                       "ORDER BY (r.state = 'ok') DESC, r.last_verified DESC, r.id";
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(query));

@@ -1,6 +1,7 @@
 // Catalog: the rows `cairn site resync` and `cairn catalog rebuild` read and
 // write besides the general API (repo/recovery/resync.cc, repo/recovery/rebuild.cc).
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_sql.h"
 
 namespace cairn::repo {
 
@@ -50,9 +51,8 @@ Status Catalog::MarkReplicasVerified(int64_t site_id, const std::vector<ReplicaR
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt blob,
                          db_.Prepare("UPDATE replicas SET state = 'ok', last_verified = "
                                      "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "
-                                     "AND blob_id = (SELECT b.id FROM blob_digests d JOIN "
-                                     "blobs b ON b.id = d.blob_id WHERE d.tier IN (0, 1) AND "
-                                     "d.prefix = substr(?4, 1, 8) AND b.sha256 = ?4)"));
+                                     "AND blob_id = " +
+                                     catalog_sql::BlobIdOf(4)));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt tag,
                          db_.Prepare("UPDATE replicas SET state = 'ok', last_verified = "
                                      "?1, next_due = ?2, detail = '' WHERE site_id = ?3 "

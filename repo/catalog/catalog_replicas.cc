@@ -10,9 +10,7 @@ namespace cairn::repo {
 Result<std::optional<uint64_t>> Catalog::BlobSize(const std::string& sha256) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      db_.Prepare("SELECT b.size FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
-                  "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1"));
+      sql::Stmt stmt, db_.Prepare("SELECT size FROM blobs WHERE id = " + catalog_sql::BlobIdOf(1)));
   stmt.Bind(1, sha256);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<uint64_t>();
@@ -30,10 +28,9 @@ Result<std::optional<ReplicaState>> Catalog::BlobOnSite(const std::string& sha25
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * stmt,
       sql::PrepareOnce(db_, &blob_on_site_,
-                       "SELECT r.state FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
-                       "JOIN replicas r ON r.blob_id = b.id JOIN sites s ON s.id = r.site_id "
-                       "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) "
-                       "AND b.sha256 = ?1 AND s.name = ?2"));
+                       "SELECT r.state FROM replicas r JOIN sites s ON s.id = r.site_id "
+                       "WHERE r.blob_id = " +
+                           catalog_sql::BlobIdOf(1) + " AND s.name = ?2"));
   stmt->Bind(1, sha256).Bind(2, site);
   Result<bool> row = stmt->Step();
   std::optional<ReplicaState> state;

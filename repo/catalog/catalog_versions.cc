@@ -109,10 +109,8 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   CAIRN_RETURN_IF_ERROR(inserted);
   const int64_t version_id = db_.LastInsertRowId();
 
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt find_blob,
-      db_.Prepare("SELECT b.id FROM blob_digests d JOIN blobs b ON b.id = d.blob_id "
-                  "WHERE d.tier IN (0, 1) AND d.prefix = substr(?1, 1, 8) AND b.sha256 = ?1"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt find_blob,
+                         db_.Prepare("SELECT blob_id FROM " + catalog_sql::BlobIdOf(1)));
   // blobs has no unique index on sha256 (migration 13): a digest is inserted
   // only where the lookup just found none, in this write transaction (this is
   // the one writer of blobs rows). Two statements cost less than one insert
