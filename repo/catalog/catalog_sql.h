@@ -18,14 +18,11 @@ namespace cairn::repo::catalog_sql {
 // lookup cost 2.5 to 3.4 microseconds more.
 inline std::string BlobIdOf(int param) {
   const std::string p = "?" + std::to_string(param);
-  std::string q = "(";
-  for (const char* tier : {"0", "1"}) {
-    if (*tier == '1') q += " UNION ALL ";
-    q += "SELECT d.blob_id FROM blob_digests d JOIN blobs b ON b.id = d.blob_id WHERE d.tier = ";
-    q += tier;
-    q += " AND d.prefix = substr(" + p + ", 1, 8) AND b.sha256 = " + p;
-  }
-  return q + ")";
+  auto in_tier = [&p](const char* tier) {
+    return std::string("SELECT d.blob_id FROM blob_digests d JOIN blobs b ON b.id = d.blob_id ") +
+           "WHERE d.tier = " + tier + " AND d.prefix = substr(" + p + ", 1, 8) AND b.sha256 = " + p;
+  };
+  return "(" + in_tier("0") + " UNION ALL " + in_tier("1") + ")";
 }
 
 // Parameters: ?1 site_id, ?2 the blob's sha256 or tag_file_id, ?3 state,

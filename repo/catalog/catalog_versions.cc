@@ -26,14 +26,14 @@ std::string VersionName(const std::string& partner, const std::string& object,
 constexpr int64_t kSettleShare = 8;  // tier 0 against all blobs: 1 / kSettleShare
 
 Status SettleBlobDigestsIfDue(sql::Db& db) {
-  CAIRN_ASSIGN_OR_RETURN(int64_t last_id, db.QueryInt("SELECT COALESCE(MAX(id), 0) FROM blobs"));
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt tiers,
-      db.Prepare("SELECT settled_through, settle_at_least FROM blob_digest_tiers"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt tiers,
+                         db.Prepare("SELECT (SELECT COALESCE(MAX(id), 0) FROM blobs), "
+                                    "settled_through, settle_at_least FROM blob_digest_tiers"));
   CAIRN_ASSIGN_OR_RETURN(bool row, tiers.Step());
   if (!row) return Status::Corruption("catalog " + db.path() + ": blob_digest_tiers has no row");
-  const int64_t recent = last_id - tiers.Int(0);
-  const int64_t at_least = tiers.Int(1);
+  const int64_t last_id = tiers.Int(0);
+  const int64_t recent = last_id - tiers.Int(1);
+  const int64_t at_least = tiers.Int(2);
   tiers.Reset();
   if (recent < at_least || recent * kSettleShare < last_id) return Status::OK();
   // In prefix order, so that tier 1's leaves are visited once each.
