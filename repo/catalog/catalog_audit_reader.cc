@@ -17,7 +17,6 @@ JOIN files f ON f.blob_id = r.blob_id JOIN versions v ON v.id = f.version_id
 WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
   AND (?4 = 0 OR r.next_due <= ?5) AND b.sha256 >= ?6 AND b.sha256 < ?7
-  AND b.digest_prefix BETWEEN substr(?6, 1, 8) AND substr(?7, 1, 8)
 GROUP BY r.id)sql";
 
 // Without a partner or object scope (and a sample not by size) neither the
@@ -39,9 +38,9 @@ WHERE r.blob_id IS NOT NULL AND r.state <> 'pending' AND (?1 = '' OR s.name = ?1
 // range in both tiers of blob_digests, then each blob's row by id and its
 // copies through replicas_of_blob (a bucket of 1/100 of 10,000,000 copies
 // visits 100,000 blobs and their copies, not all 10,000,000). CROSS JOIN keeps
-// blob_digests the outer loop whatever the planner guesses (given a site name as a literal,
-// SQLite started from sites and read all of that site's rows through
-// replicas_due).
+// blob_digests the outer loop whatever the planner guesses (given a site name
+// as a literal, SQLite started from sites and read all of that site's rows
+// through replicas_due).
 constexpr std::string_view kPickBlobRangeQuery = R"sql(
 SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures
 FROM blob_digests d CROSS JOIN blobs b ON b.id = d.blob_id
