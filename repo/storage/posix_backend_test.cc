@@ -9,6 +9,7 @@
 #include <utime.h>
 
 #include "repo/storage/backends.h"
+#include "repo/storage/posix_ops.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/test_util.h"
 
@@ -289,6 +290,73 @@ TEST(PosixBackend, AWriteOnceFileHasNoNameUntilItsCommit) {
   EXPECT_EQ(ReadFile(dir / "blobs/once"), bytes);
   (*replacing)->Abort();
   EXPECT_EQ(count(dir / "tmp"), 0);
+}
+
+// Linkat calls of the test below: by descriptor (AT_EMPTY_PATH) or through
+// /proc/self/fd, and whether the "kernel" refuses the first kind (ENOENT, as
+// Linux before 6.10 does for a caller without CAP_DAC_READ_SEARCH).
+struct LinkCalls {
+  bool refuse_descriptor = false;
+  int by_descriptor = 0;
+  int through_proc = 0;
+};
+LinkCalls& TheLinkCalls() {
+  static LinkCalls calls;
+  return calls;
+}
+int CountedLinkAt(int from_dir, const char* from, int to_dir, const char* to, int flags) {
+  if (flags & AT_EMPTY_PATH) {
+    ++TheLinkCalls().by_descriptor;
+    if (TheLinkCalls().refuse_descriptor) {
+      errno = ENOENT;
+      return -1;
+    }
+  } else if (std::string_view(from).starts_with("/proc/self/fd/")) {
+    ++TheLinkCalls().through_proc;
+  }
+  return posix_io::RealFileOps().linkat(from_dir, from, to_dir, to, flags);
+}
+
+// An unnamed file gets its name by its descriptor where the kernel allows it
+// (no walk of /proc per blob); where it does not, the first refusal that
+// /proc/self/fd then names turns the descriptor off for the site, even when
+// the refusal looked like a parent folder not made yet.
+TEST(PosixBackend, AWriteOnceFileIsNamedByItsDescriptorOrThroughProc) {
+  posix_io::FileOps ops = posix_io::RealFileOps();
+  ops.linkat = CountedLinkAt;
+  posix_io::SetFileOpsForTesting(&ops);
+  PutOptions once;
+  once.if_absent = true;
+  for (bool refuse : {false, true}) {
+    SCOPED_TRACE(refuse ? "descriptor refused" : "the real kernel");
+    TheLinkCalls() = LinkCalls{refuse, 0, 0};
+    TempDir dir;
+    auto backend = Open(dir.path());
+    for (int i = 0; i < 3; ++i) {
+      const std::string key = "blobs/new/" + std::to_string(i);  // blobs/new/: not made yet
+      ASSERT_OK(backend->Put(key, "bytes " + std::to_string(i), once));
+      EXPECT_EQ(ReadFile(dir / key), "bytes " + std::to_string(i));
+    }
+    EXPECT_TRUE(backend->Put("blobs/new/0", "other", once).IsAlreadyExists());
+    EXPECT_EQ(ReadFile(dir / "blobs/new/0"), "bytes 0");
+    const LinkCalls& calls = TheLinkCalls();
+    // Root may link by descriptor on every kernel; others since Linux 6.10.
+    const bool refused = refuse || calls.through_proc > 1;
+    if (!refuse && ::geteuid() == 0) EXPECT_FALSE(refused);
+    if (refused) {
+      // The first name: refused, /proc finds no folder; the folder made,
+      // refused again and named through /proc. Then /proc only, the refused
+      // second blobs/new/0 too.
+      EXPECT_EQ(calls.by_descriptor, 2);
+      EXPECT_EQ(calls.through_proc, 2 + 1 + 1 + 1);
+    } else {
+      // The folder missing at the first try (/proc asked once, to tell it
+      // from a refusal), then one call per name.
+      EXPECT_EQ(calls.by_descriptor, 2 + 1 + 1 + 1);
+      EXPECT_EQ(calls.through_proc, 1);
+    }
+  }
+  posix_io::SetFileOpsForTesting(nullptr);
 }
 
 TEST(PosixBackend, CleanupTempRemovesOnlyOldLeftovers) {

@@ -323,9 +323,22 @@ class PosixWriter : public BlobWriter {
     const int dir = root_->fd();
     if (unnamed_) {
       // Its first name, through the descriptor: link(2) never replaces.
+      int refused = 0;
+      if (root_->links_by_descriptor()) {
+        if (Ops().linkat(fd_, "", dir, final_rel.c_str(), AT_EMPTY_PATH) == 0) {
+          done_ = true;
+          return 0;
+        }
+        // A kernel that does not let us link by descriptor says ENOENT (or
+        // EPERM), as it does for a parent folder not made yet: /proc says which.
+        if (errno != ENOENT && errno != EPERM) return errno;
+        refused = errno;
+      }
       const std::string self = "/proc/self/fd/" + std::to_string(fd_);
-      if (Ops().linkat(AT_FDCWD, self.c_str(), dir, final_rel.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      if (Ops().linkat(AT_FDCWD, self.c_str(), dir, final_rel.c_str(), AT_SYMLINK_FOLLOW) != 0) {
         return errno;
+      }
+      if (refused != 0) root_->NoLinksByDescriptor();
       done_ = true;
       return 0;
     }
