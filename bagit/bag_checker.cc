@@ -217,6 +217,7 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
   std::lock_guard<std::mutex> lock(mu_);
   ++payload_files_;
   payload_bytes_ += size;
+  NoteFoldersHolding(path);
   if (IsOsJunk(path)) {
     report_->Warning(path, "payload.os-junk",
                      "operating-system junk file; it is preserved like any other file");
@@ -244,8 +245,28 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
   }
 }
 
+void BagChecker::NoteFoldersHolding(std::string_view path) {
+  if (!folders_tracked_) return;
+  // Upwards until a folder noted before (its own parents were noted with it).
+  for (size_t slash = path.rfind('/'); slash != std::string_view::npos && slash > 0;
+       slash = path.rfind('/', slash - 1)) {
+    std::string_view folder = path.substr(0, slash);
+    if (folder == "data" || folders_holding_.contains(folder)) return;
+    if (folders_holding_.size() >= kMaxTrackedFolders) return GiveUpFolders();
+    folders_holding_.emplace(folder);
+  }
+}
+
+void BagChecker::GiveUpFolders() {
+  folders_tracked_ = false;
+  payload_folders_.clear();
+  folders_holding_.clear();
+}
+
 void BagChecker::PayloadDirectory(std::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (folders_tracked_ && payload_folders_.size() >= kMaxTrackedFolders) GiveUpFolders();
+  if (folders_tracked_) payload_folders_.emplace(path);
   std::optional<ManifestIndex::EntryId> id = contents_->manifests->Find(path);
   if (!id) return;
   contents_->manifests->MarkSeen(*id);

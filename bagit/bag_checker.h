@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -46,7 +47,9 @@ class BagChecker {
   // A regular payload file of `size` bytes; `digests` is null when not hashed.
   // Thread-safe.
   void PayloadFile(std::string_view path, uint64_t size, const Digests* digests);
-  // A directory under data/ (a manifest must not list it).
+  // A directory under data/ (a manifest must not list it). One with no payload
+  // file below it is reported at Finish (payload.empty-folder): a bag carries
+  // files only, so it would be lost without a word.
   void PayloadDirectory(std::string_view path);
   // An entry that may not be in a bag (symlink, device, hard link, ...).
   void Refuse(std::string_view path, std::string_view rule, std::string message);
@@ -71,6 +74,10 @@ class BagChecker {
   void CheckFetch();
   void CheckMissingAndCollisions();
   void CheckOxum();
+  void CheckEmptyFolders();
+  // Adds the folders above payload file `path` to folders_holding_ (under mu_).
+  void NoteFoldersHolding(std::string_view path);
+  void GiveUpFolders();  // past kMaxTrackedFolders: forgets both sets
 
   struct TagManifestLine {
     int manifest;  // index into tag_manifests_
@@ -94,6 +101,13 @@ class BagChecker {
   std::mutex mu_;  // guards payload counters, the index's seen marks and report_
   uint64_t payload_files_ = 0;
   uint64_t payload_bytes_ = 0;
+  // For CheckEmptyFolders: the payload folders met (a folder walk's, an
+  // archive's directory members) and those with a payload file below them,
+  // each at most kMaxTrackedFolders (then the check is given up, and says so).
+  static constexpr size_t kMaxTrackedFolders = 100000;
+  std::set<std::string, std::less<>> payload_folders_;
+  std::set<std::string, std::less<>> folders_holding_;
+  bool folders_tracked_ = true;
 };
 
 }  // namespace cairn::bagit

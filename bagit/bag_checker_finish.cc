@@ -19,10 +19,35 @@ void BagChecker::Finish(bool data_dir_present) {
     report_->Error("", "bag.no-manifest", "no payload manifest (manifest-<algorithm>.txt)");
   }
   CheckOxum();
+  CheckEmptyFolders();
   CheckTagManifests();
   CheckFetch();
   if (options_.mode != ValidationMode::kFast) CheckMissingAndCollisions();
   if (options_.profile != nullptr) options_.profile->Check(*contents_, report_);
+}
+
+void BagChecker::CheckEmptyFolders() {
+  if (!folders_tracked_) {
+    report_->Warning("data", "payload.folders-not-checked",
+                     "more than " + std::to_string(kMaxTrackedFolders) +
+                         " payload folders: empty ones (which a bag does not carry) were not "
+                         "looked for");
+    return;
+  }
+  // The deepest empty folders only: each names the empty ones above it.
+  std::vector<const std::string*> empty;
+  for (const std::string& folder : payload_folders_) {
+    if (!folders_holding_.contains(folder)) empty.push_back(&folder);
+  }
+  for (size_t i = 0; i < empty.size(); ++i) {
+    const std::string& folder = *empty[i];
+    auto below = payload_folders_.lower_bound(folder + "/");
+    if (below != payload_folders_.end() && below->starts_with(folder + "/")) continue;
+    report_->Warning(folder, "payload.empty-folder",
+                     "an empty folder: a bag carries files only (its manifests list files), so "
+                     "a deposit does not keep it and a restore does not make it; to keep it, "
+                     "put a file in it");
+  }
 }
 
 void BagChecker::CheckOxum() {

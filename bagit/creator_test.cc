@@ -53,7 +53,11 @@ void ExpectValid(const std::string& bag) {
   Result<Validation> v = ValidateBag(bag, options);
   ASSERT_OK(v);
   EXPECT_TRUE(v->report.valid()) << v->report.ToText();
-  EXPECT_EQ(v->report.warning_count(), 0u) << v->report.ToText();
+  // The one warning a bag of MakeSource's folder may have: its empty folder,
+  // which the bag keeps as a folder but no manifest can list.
+  for (const Finding& f : v->report.findings()) {
+    EXPECT_EQ(f.rule + " " + f.file, "payload.empty-folder data/empty-dir") << v->report.ToText();
+  }
 }
 
 // The manifest of `algorithm` as path -> digest (paths still encoded).

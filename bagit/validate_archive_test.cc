@@ -123,6 +123,29 @@ TEST(ArchiveValidationTest, ValidBagInEveryLayout) {
 // with it, so the bag cannot be called valid (an error, as deposit has always said; it was a
 // warning here before the one bag walker). In an uncompressed tar or a zip the late manifest is
 // read ahead, and both manifests check the payload.
+// An archive's folder members: one with no file member below it, wherever
+// that member comes (a zip may list a file before its folder), is named.
+TEST(ArchiveValidationTest, EmptyFolderMembersAreNamed) {
+  TempDir tmp;
+  const std::string manifest = Sha256("x") + "  data/full/f.txt\n";
+  for (bool zip : {false, true}) {
+    SCOPED_TRACE(zip ? "zip" : "tar");
+    std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "1.1");
+    members.push_back({"bag/data/full/f.txt", AE_IFREG, "x"});  // before its folder
+    members.push_back({"bag/data/full/", AE_IFDIR});
+    members.push_back({"bag/data/empty/", AE_IFDIR});
+    const fs::path archive = tmp / (zip ? "bag.zip" : "bag.tar");
+    WriteRaw(archive, members, false, zip);
+    Report report = ValidateArchive(archive);
+    EXPECT_TRUE(report.valid()) << report.ToText();
+    std::vector<std::string> named;
+    for (const Finding& f : report.findings()) {
+      if (f.rule == "payload.empty-folder") named.push_back(f.file);
+    }
+    EXPECT_EQ(named, std::vector<std::string>{"data/empty"}) << report.ToText();
+  }
+}
+
 TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnErrorWhereItCannotBeReadAhead) {
   TempDir tmp;
   std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";

@@ -116,6 +116,26 @@ TEST(ValidatorTest, ModesCompletenessOnlyAndFast) {
   EXPECT_FALSE(fast_missing.Has("payload.missing"));
 }
 
+// A folder under data/ with no file below it is not carried by the bag: a
+// warning names the deepest empty ones (the bag stays valid).
+TEST(ValidatorTest, EmptyPayloadFoldersAreNamed) {
+  TempDir tmp;
+  MakeBag(tmp.path(), {{"data/kept/a.txt", "alpha"}, {"data/kept/deep/b.txt", "beta"}});
+  EXPECT_FALSE(Validate(tmp.path()).Has("payload.empty-folder"));
+  fs::create_directories(tmp / "data/empty");
+  fs::create_directories(tmp / "data/outer/inner");
+  fs::create_directories(tmp / "data/kept/deep/also-empty");
+  Report report = Validate(tmp.path());
+  EXPECT_TRUE(report.valid()) << report.ToText();
+  std::vector<std::string> named;
+  for (const Finding& f : report.findings()) {
+    if (f.rule == "payload.empty-folder") named.push_back(f.file);
+  }
+  EXPECT_EQ(named, (std::vector<std::string>{"data/empty", "data/kept/deep/also-empty",
+                                             "data/outer/inner"}))
+      << report.ToText();
+}
+
 TEST(ValidatorTest, SymlinkToOutsideIsRefusedAndNeverFollowed) {
   TempDir tmp;
   fs::path outside = tmp / "secret.txt";

@@ -48,6 +48,13 @@ Status Walk(const std::string& root, bagit::Report* report,
       report->Error(dir, "source.unreadable", entries.status().message());
       continue;
     }
+    if (entries->empty() && !dir.empty()) {
+      // Named, not dropped without a word: the bag made of the folder lists files only.
+      report->Warning(dir, "source.empty-folder",
+                      "an empty folder: a bag carries files only (its manifests list files), "
+                      "so it is not kept, and a restore does not make it; to keep it, put a "
+                      "file in it");
+    }
     for (const bagit::DirEntry& entry : *entries) {
       const std::string& name = entry.name;
       std::string rel = dir.empty() ? name : dir + "/" + name;

@@ -74,6 +74,44 @@ TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
   EXPECT_EQ(TempFiles("a") + TempFiles("b"), 0u);
 }
 
+// A bag carries files only: an empty folder of the source (or of a bag's
+// data/) cannot be kept, and the depositor is told which, by name; the
+// deposit still goes through.
+TEST_F(DepositTest, EmptyFoldersAreNamedNotDroppedWithoutAWord) {
+  WriteFile(dir_ / "src/box/kept/a.txt", "alpha\n");
+  fs::create_directories(dir_ / "src/box/empty");
+  fs::create_directories(dir_ / "src/box/outer/inner");  // outer holds only an empty folder
+  auto warned = [](const bagit::Report& report) {
+    std::set<std::string> files;
+    for (const bagit::Finding& f : report.findings()) {
+      EXPECT_EQ(f.severity, bagit::Severity::kWarning) << f.ToString();
+      if (f.rule.ends_with(".empty-folder")) files.insert(f.file);
+    }
+    return files;
+  };
+  DepositOutcome folder = Run("acme", (dir_ / "src/box").string());
+  ASSERT_TRUE(folder.receipt) << folder.report.ToText();
+  EXPECT_EQ(folder.receipt->files, 1u);
+  EXPECT_EQ(warned(folder.report), (std::set<std::string>{"empty", "outer/inner"}))
+      << folder.report.ToText();
+  EXPECT_TRUE(folder.report.Has("source.empty-folder"));
+
+  // The same as a bag folder: its data/ walked by the bag checker.
+  WriteFile(dir_ / "bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+  WriteFile(dir_ / "bag/data/kept/a.txt", "alpha\n");
+  WriteFile(dir_ / "bag/manifest-sha256.txt",
+            bagit::HashBytes("alpha\n",
+                             bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256] +
+                "  data/kept/a.txt\n");
+  fs::create_directories(dir_ / "bag/data/empty");
+  fs::create_directories(dir_ / "bag/data/outer/inner");
+  DepositOutcome bag = Run("acme", (dir_ / "bag").string());
+  ASSERT_TRUE(bag.receipt) << bag.report.ToText();
+  EXPECT_EQ(warned(bag.report), (std::set<std::string>{"data/empty", "data/outer/inner"}))
+      << bag.report.ToText();
+  EXPECT_TRUE(bag.report.Has("payload.empty-folder"));
+}
+
 TEST_F(DepositTest, RedepositMakesNextVersionAndStoresOnlyChangedFiles) {
   WriteFile(dir_ / "src/obj/same.txt", std::string(5000, 's'));
   WriteFile(dir_ / "src/obj/changes.txt", "first");
