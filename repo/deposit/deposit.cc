@@ -17,6 +17,7 @@
 #include "repo/events/segments.h"
 #include "repo/replicate/replicate.h"
 #include "repo/run_pool.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
 
@@ -76,6 +77,7 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
 Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRecord>& sites,
                                      const std::string& partner, const std::string& object) {
   CAIRN_ASSIGN_OR_RETURN(uint32_t next, repo.catalog().NextVersion(partner, object));
+  const uint32_t catalog_next = next;
   std::vector<Site*> reachable;
   for (const SiteRecord& record : sites) {
     Result<Site*> site = repo.OpenSite(record.name);
@@ -99,6 +101,13 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
       if (f.complete) next = std::max(next, f.version + 1);
     }
     held.emplace_back(site, std::move(folders).value());
+  }
+  if (next > catalog_next) {
+    // A complete version the catalog does not know: the catalog is behind the sites (a backup
+    // put back). Stored on top of it, the new version's events would take numbers the sites'
+    // logs hold for others, and a catch-up rebuild from a site would lose them.
+    CAIRN_RETURN_IF_ERROR(
+        RefuseIfCatalogBehind(repo, partner, object, "a new version of " + partner + "/" + object));
   }
   for (const auto& [site, folders] : held) {
     for (const Site::VersionFolder& f : folders) {

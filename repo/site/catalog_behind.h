@@ -20,6 +20,14 @@ namespace cairn::repo {
 Status WithCatalogBehindHint(Repository& repo, Status s, const std::string& partner,
                              const std::string& object, uint32_t version);
 
+// For a write to partner/object (a deposit): AlreadyExists when a reachable site holds a
+// complete version of it that the catalog does not list (the latest such is named, as above),
+// since a new version stored into a catalog behind its sites would start events of its own
+// that the sites' logs cannot take (they hold others under the same numbers) and that a
+// catch-up rebuild from a site would not have; OK otherwise.
+Status RefuseIfCatalogBehind(Repository& repo, const std::string& partner,
+                             const std::string& object, const std::string& what);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_SITE_CATALOG_BEHIND_H_

@@ -141,6 +141,19 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
     EXPECT_THAT(r.err, HasSubstr("cairn catalog rebuild --from a --force")) << r.err;
   }
   EXPECT_FALSE(fs::exists(tmp_ / "out1"));
+  // A new version of an object whose later versions only the sites hold is refused, nothing
+  // stored: its events would take numbers the sites' logs hold for others, and the catch-up
+  // rebuild would not have them.
+  CommandResult refused = Cairn({"deposit", "acme", later.string(), "--id", "photos"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("a new version of acme/photos refused, nothing stored: sites "
+                                     "a and b hold acme/photos v2: the catalog is older than the "
+                                     "sites"))
+      << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("cairn catalog rebuild --from a --force")) << refused.err;
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(Site(site) / "bags/acme/photos/v3")) << site;
+  }
   // An object no site holds either is plainly unknown.
   CommandResult unknown = Cairn({"show", "acme/never"});
   EXPECT_EQ(unknown.exit_code, 2);
@@ -159,6 +172,10 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
   CommandResult shown = Cairn({"show", "acme/photos@v2"});
   EXPECT_EQ(shown.exit_code, 0) << shown.out << shown.err;
   EXPECT_THAT(shown.out, HasSubstr("acme/photos@v2"));
+  // Caught up: the deposit refused before goes through, as the next number.
+  CommandResult again = Cairn({"deposit", "acme", later.string(), "--id", "photos", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["receipt"]["id"], "acme/photos@v3") << again.out;
 }
 
 TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {

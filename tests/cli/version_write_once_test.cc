@@ -1,7 +1,8 @@
 // Write-once versions on the real binary (issue 14 item 3): a version that
 // was acknowledged on one site is never replaced by a later deposit, even
-// when the catalog was rebuilt from a site that lacks it; the next version
-// number skips numbers whose version.pb is on some site.
+// when the catalog was rebuilt from a site that lacks it (a new version is
+// refused until the catalog catches up); the next version number skips
+// numbers whose version.pb is on some site.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -72,6 +73,21 @@ TEST_F(VersionWriteOnceCliTest, RebuiltCatalogNeverReusesAVersionNumberASiteHold
 
   WriteFile(src / "a.txt", "third deposit\n");
   WriteFile(src / "new.txt", "a file v2 never had\n");
+  // A new version on top of a catalog behind its sites is refused, nothing stored, with the
+  // rebuild that catches up (its events would not fit the sites' logs).
+  CommandResult refused = Cairn({"deposit", "acme", src.string(), "--id", "obj"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("site " + holder +
+                                     " holds acme/obj v2: the catalog is "
+                                     "older than the sites"))
+      << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("cairn catalog rebuild --from " + holder + " --force"))
+      << refused.err;
+  EXPECT_FALSE(fs::exists(VersionFolder("a", 3)));
+  EXPECT_FALSE(fs::exists(VersionFolder("b", 3)));
+  EXPECT_EQ(ReadTree(VersionFolder(holder, 2)), v2_before);
+  CommandResult caught_up = Cairn({"catalog", "rebuild", "--from", holder, "--force"});
+  ASSERT_EQ(caught_up.exit_code, 0) << caught_up.out << caught_up.err;
   const int next = DepositVersion(src, true);
   EXPECT_EQ(next, 3) << "the new deposit took a number whose version.pb is on site " << holder;
   // The acknowledged v2 is untouched, byte for byte, on the site that held it.
