@@ -130,8 +130,10 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
     return Status::InvalidArgument(
         "site " + site_name + " holds events up to seq " + std::to_string(flush.held_before) +
         " but the catalog ends at seq " + std::to_string(head.seq) +
-        " (the logs diverged: was the catalog truncated or rebuilt from an older site?): its "
-        "segments were left untouched");
+        " (the logs diverged: was the catalog truncated, put back from a backup or rebuilt from "
+        "an older site?): its segments were left untouched; a catalog older than the site "
+        "catches up with `cairn catalog rebuild --from " +
+        site_name + " --force` (the catalog it replaces is kept beside it)");
   }
   if (last_segment) {
     CAIRN_ASSIGN_OR_RETURN(proto::EventSegment held, ReadSegment(site, last_segment->key));
