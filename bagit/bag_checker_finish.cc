@@ -43,10 +43,7 @@ void BagChecker::CheckEmptyFolders() {
     const std::string& folder = *empty[i];
     auto below = payload_folders_.lower_bound(folder + "/");
     if (below != payload_folders_.end() && below->starts_with(folder + "/")) continue;
-    report_->Warning(folder, "payload.empty-folder",
-                     "an empty folder: a bag carries files only (its manifests list files), so "
-                     "a deposit does not keep it and a restore does not make it; to keep it, "
-                     "put a file in it");
+    report_->Warning(folder, "payload.empty-folder", std::string(kEmptyFolderMessage));
   }
 }
 

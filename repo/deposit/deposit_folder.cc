@@ -50,10 +50,7 @@ Status Walk(const std::string& root, bagit::Report* report,
     }
     if (entries->empty() && !dir.empty()) {
       // Named, not dropped without a word: the bag made of the folder lists files only.
-      report->Warning(dir, "source.empty-folder",
-                      "an empty folder: a bag carries files only (its manifests list files), "
-                      "so it is not kept, and a restore does not make it; to keep it, put a "
-                      "file in it");
+      report->Warning(dir, "source.empty-folder", std::string(bagit::kEmptyFolderMessage));
     }
     for (const bagit::DirEntry& entry : *entries) {
       const std::string& name = entry.name;
