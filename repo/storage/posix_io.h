@@ -59,7 +59,7 @@ class RootDir {
   // on a missing marker refuses writes.
   void MarkerWritten() const { marker_expected_ = true; }
   // Whether write-once files start as unnamed temp files (O_TMPFILE, named
-  // by linkat through /proc/self/fd): true until the file system refuses one.
+  // by linkat, see links_by_descriptor): true until the file system refuses one.
   bool unnamed_temp_files() const { return unnamed_temp_files_.load(std::memory_order_relaxed); }
   void NoUnnamedTempFiles() const { unnamed_temp_files_ = false; }
   // Whether an unnamed temp file is named by linkat(fd, "", AT_EMPTY_PATH),
