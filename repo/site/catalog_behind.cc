@@ -20,27 +20,6 @@ std::string SiteNames(const std::vector<std::string>& names) {
 // "sites a and b hold P/O vN: the catalog is older than the sites (...)", or "" when no
 // reachable site holds a complete version (`version`, or any when 0) the catalog lacks.
 std::string CatalogBehindText(Repository& repo, const std::string& partner,
-                              const std::string& object, uint32_t version);
-
-}  // namespace
-
-Status WithCatalogBehindHint(Repository& repo, Status s, const std::string& partner,
-                             const std::string& object, uint32_t version) {
-  if (!s.IsNotFound()) return s;
-  std::string behind = CatalogBehindText(repo, partner, object, version);
-  return behind.empty() ? s : Status::NotFound(s.message() + "; but " + behind);
-}
-
-Status RefuseIfCatalogBehind(Repository& repo, const std::string& partner,
-                             const std::string& object, const std::string& what) {
-  std::string behind = CatalogBehindText(repo, partner, object, 0);
-  if (behind.empty()) return Status::OK();
-  return Status::AlreadyExists(what + " refused, nothing stored: " + behind);
-}
-
-namespace {
-
-std::string CatalogBehindText(Repository& repo, const std::string& partner,
                               const std::string& object, uint32_t version) {
   std::set<uint32_t> known;
   if (Result<std::vector<VersionInfo>> versions = repo.catalog().ListVersions(partner, object);
@@ -72,4 +51,19 @@ std::string CatalogBehindText(Repository& repo, const std::string& partner,
 }
 
 }  // namespace
+
+Status WithCatalogBehindHint(Repository& repo, Status s, const std::string& partner,
+                             const std::string& object, uint32_t version) {
+  if (!s.IsNotFound()) return s;
+  std::string behind = CatalogBehindText(repo, partner, object, version);
+  return behind.empty() ? s : Status::NotFound(s.message() + "; but " + behind);
+}
+
+Status RefuseIfCatalogBehind(Repository& repo, const std::string& partner,
+                             const std::string& object, const std::string& what) {
+  std::string behind = CatalogBehindText(repo, partner, object, 0);
+  if (behind.empty()) return Status::OK();
+  return Status::AlreadyExists(what + " refused, nothing stored: " + behind);
+}
+
 }  // namespace cairn::repo
