@@ -79,9 +79,12 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
   CAIRN_ASSIGN_OR_RETURN(uint32_t next, repo.catalog().NextVersion(partner, object));
   const uint32_t catalog_next = next;
   std::vector<Site*> reachable;
+  std::vector<std::string> reachable_names;
   for (const SiteRecord& record : sites) {
     Result<Site*> site = repo.OpenSite(record.name);
-    if (site.ok()) reachable.push_back(*site);  // an unreachable site is not written either
+    if (!site.ok()) continue;  // an unreachable site is not written either
+    reachable.push_back(*site);
+    reachable_names.push_back(record.name);
   }
   if (std::optional<Repository::PendingVersion> pending = repo.GetPendingVersion(partner, object)) {
     if (pending->version >= next) {
@@ -108,6 +111,18 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
     // logs hold for others, and a catch-up rebuild from a site would lose them.
     CAIRN_RETURN_IF_ERROR(
         RefuseIfCatalogBehind(repo, partner, object, "a new version of " + partner + "/" + object));
+  }
+  // The same for any object, a new one too, told by the sites' event logs: a site whose log
+  // runs past the catalog's (or disagrees with it) would refuse this deposit's events.
+  for (size_t i = 0; i < reachable.size(); ++i) {
+    Result<SiteLogPosition> log =
+        CheckSiteLogFollowsCatalog(repo.catalog(), *reachable[i], reachable_names[i], "");
+    // Only the two disagreements, not a site that is down or a segment that rotted (the
+    // auditor's to repair; the flush reports it).
+    if (!log.ok() && log.status().code() == Code::kInvalidArgument) {
+      return Status::AlreadyExists("the deposit of " + partner + "/" + object +
+                                   " refused, nothing stored: " + log.status().message());
+    }
   }
   for (const auto& [site, folders] : held) {
     for (const Site::VersionFolder& f : folders) {

@@ -114,42 +114,56 @@ Result<uint64_t> LastSeqOnSite(Site& site) {
   return last;
 }
 
-Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
-                                           const std::string& site_name) {
-  SiteFlush flush;
-  flush.site = site_name;
+Result<SiteLogPosition> CheckSiteLogFollowsCatalog(Catalog& catalog, Site& site,
+                                                   const std::string& site_name,
+                                                   std::string_view left) {
+  const std::string left_text = left.empty() ? "" : ": " + std::string(left);
   CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
   const SegmentKey* last_segment = nullptr;
   for (const SegmentKey& s : segments) {
     if (!last_segment || s.ref.last_seq > last_segment->ref.last_seq) last_segment = &s;
   }
-  flush.held_before = last_segment ? last_segment->ref.last_seq : 0;
-  flush.held_after = flush.held_before;
-  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
-  if (flush.held_before > head.seq) {
+  SiteLogPosition at;
+  at.held = last_segment ? last_segment->ref.last_seq : 0;
+  // Read after the listing: whatever another writer of this catalog flushed meanwhile is in it.
+  CAIRN_ASSIGN_OR_RETURN(at.head, catalog.GetEventHead());
+  if (at.held > at.head.seq) {
     return Status::InvalidArgument(
-        "site " + site_name + " holds events up to seq " + std::to_string(flush.held_before) +
-        " but the catalog ends at seq " + std::to_string(head.seq) +
+        "site " + site_name + " holds events up to seq " + std::to_string(at.held) +
+        " but the catalog ends at seq " + std::to_string(at.head.seq) +
         " (the logs diverged: was the catalog truncated, put back from a backup or rebuilt from "
-        "an older site?): its segments were left untouched; a catalog older than the site "
-        "catches up with `cairn catalog rebuild --from " +
+        "an older site?)" +
+        left_text +
+        "; a catalog older than the site catches up with `cairn catalog rebuild --from " +
         site_name + " --force` (the catalog it replaces is kept beside it)");
   }
   if (last_segment) {
     CAIRN_ASSIGN_OR_RETURN(proto::EventSegment held, ReadSegment(site, last_segment->key));
-    EventFilter at;
-    at.after_seq = flush.held_before - 1;
-    at.limit = 1;
-    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> ours, catalog.ListEvents(at));
+    EventFilter filter;
+    filter.after_seq = at.held - 1;
+    filter.limit = 1;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> ours, catalog.ListEvents(filter));
     if (held.events_size() == 0 || ours.empty() ||
-        held.events(held.events_size() - 1).seq() != flush.held_before ||
+        held.events(held.events_size() - 1).seq() != at.held ||
         held.events(held.events_size() - 1).hash() != ours.front().hash()) {
       return Status::InvalidArgument("site " + site_name + ": " + last_segment->key +
                                      " disagrees with the catalog at seq " +
-                                     std::to_string(flush.held_before) +
-                                     " (the logs diverged): its segments were left untouched");
+                                     std::to_string(at.held) + " (the logs diverged)" + left_text);
     }
   }
+  return at;
+}
+
+Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
+                                           const std::string& site_name) {
+  SiteFlush flush;
+  flush.site = site_name;
+  CAIRN_ASSIGN_OR_RETURN(
+      SiteLogPosition at,
+      CheckSiteLogFollowsCatalog(catalog, site, site_name, "its segments were left untouched"));
+  const EventHead& head = at.head;
+  flush.held_before = at.held;
+  flush.held_after = flush.held_before;
   uint64_t cursor = flush.held_before;
   while (cursor < head.seq) {
     CAIRN_ASSIGN_OR_RETURN(std::vector<EventRecord> events,

@@ -17,11 +17,13 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "bagit/status.h"
 #include "proto/event.pb.h"
+#include "repo/catalog/catalog_types.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -71,6 +73,21 @@ Result<std::string> CatalogSegmentBytes(Catalog& catalog, uint64_t first_seq, ui
 // The last seq held by `site` (0: none), from the segment keys under events/.
 // Unavailable if the site cannot be listed.
 Result<uint64_t> LastSeqOnSite(Site& site);
+
+// Where a site's copy of the log ends, and the catalog's head read after it (so that segments
+// another writer of this catalog flushes meanwhile are never past it).
+struct SiteLogPosition {
+  uint64_t held = 0;  // the last seq the site holds (0: none)
+  EventHead head;
+};
+// The site's log must be a prefix of the catalog's: its last event the catalog's event of that
+// seq (same hash). InvalidArgument naming the site and seq when it runs past the catalog's
+// head (with the `cairn catalog rebuild` that catches a catalog up) or disagrees with it, the
+// text `left` (what the caller left undone) following the reason; Unavailable if the site
+// cannot be listed or read.
+Result<SiteLogPosition> CheckSiteLogFollowsCatalog(Catalog& catalog, Site& site,
+                                                   const std::string& site_name,
+                                                   std::string_view left);
 
 // Brings one site's segments up to the catalog's head. Before writing, the
 // last event the site holds must be the catalog's event of that seq (same

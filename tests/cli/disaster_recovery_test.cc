@@ -154,6 +154,20 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
   for (const char* site : {"a", "b"}) {
     EXPECT_FALSE(fs::exists(Site(site) / "bags/acme/photos/v3")) << site;
   }
+  // So is a new object: nothing of it is on the sites, but their event logs run past the
+  // catalog's, and the deposit's events would take numbers they hold for others.
+  fs::path fresh = tmp_ / "fresh";
+  testing::WriteTree(fresh, testing::SampleFiles("f", 2, 100));
+  CommandResult refused_new = Cairn({"deposit", "acme", fresh.string(), "--id", "fresh"});
+  EXPECT_EQ(refused_new.exit_code, 2) << refused_new.out << refused_new.err;
+  EXPECT_THAT(refused_new.err, HasSubstr("the deposit of acme/fresh refused, nothing stored: site "
+                                         "a holds events up to seq "))
+      << refused_new.err;
+  EXPECT_THAT(refused_new.err, HasSubstr("cairn catalog rebuild --from a --force"))
+      << refused_new.err;
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(Site(site) / "bags/acme/fresh")) << site;
+  }
   // An object no site holds either is plainly unknown.
   CommandResult unknown = Cairn({"show", "acme/never"});
   EXPECT_EQ(unknown.exit_code, 2);
@@ -176,6 +190,9 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
   CommandResult again = Cairn({"deposit", "acme", later.string(), "--id", "photos", "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_EQ(nlohmann::json::parse(again.out)["receipt"]["id"], "acme/photos@v3") << again.out;
+  CommandResult fresh_again = Cairn({"deposit", "acme", fresh.string(), "--id", "fresh"});
+  EXPECT_EQ(fresh_again.exit_code, 0) << fresh_again.out << fresh_again.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
 TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {

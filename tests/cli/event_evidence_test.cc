@@ -48,15 +48,27 @@ TEST_F(EventEvidenceTest, TruncatedCatalogLogIsNamedByTheSitesThatHoldMore) {
   EXPECT_NE(verify.err.find("that the catalog does not"), std::string::npos) << verify.err;
   EXPECT_NE(verify.err.find(Key(Segments("a").back())), std::string::npos) << verify.err;
 
-  // A verb that flushes its events to diverged sites says so in its exit code.
-  // Failed before the fix: the deposit exited 0 and the sites' refusal was dropped.
+  // A deposit into a catalog whose log the sites' run past is refused before it stores
+  // anything (its events would take numbers the sites hold for others).
   CommandResult add = Cairn({"partner", "add", "zeta"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   CommandResult deposit =
       Cairn({"deposit", "zeta", MakeSourceFolder("three").string(), "--id", "three"});
-  EXPECT_EQ(deposit.exit_code, 1) << deposit.out << deposit.err;
-  EXPECT_NE(deposit.err.find("site a"), std::string::npos) << deposit.err;
+  EXPECT_EQ(deposit.exit_code, 2) << deposit.out << deposit.err;
+  EXPECT_NE(deposit.err.find("the deposit of zeta/three refused, nothing stored: site a"),
+            std::string::npos)
+      << deposit.err;
   EXPECT_NE(deposit.err.find("diverged"), std::string::npos) << deposit.err;
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(tmp_ / "repo" / "sites" / site / "bags" / "zeta")) << site;
+  }
+
+  // A verb that flushes its events to diverged sites says so in its exit code.
+  // Failed before the fix: the deposit exited 0 and the sites' refusal was dropped.
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_NE(audit.err.find("site a"), std::string::npos) << audit.err;
+  EXPECT_NE(audit.err.find("diverged"), std::string::npos) << audit.err;
 }
 
 TEST_F(EventEvidenceTest, WitnessSignedByAnUntrustedKeyIsNotVerified) {
