@@ -52,19 +52,33 @@ Status CheckDestAbsent(const std::string& dest) {
 
 // ---- folder output ----
 
+// A restored file's bytes are handed to the disk's writeback as they come (every 8 MiB, and a
+// file's tail of 512 KiB or more when it is complete), so that the one syncfs before the bag
+// appears finds most of them written while the rest were still being read; a hint only: the
+// syncfs is what makes them durable, and reports any write error.
+constexpr uint64_t kWritebackChunk = 8 << 20;
+constexpr uint64_t kWritebackTail = 512 << 10;
+
 class DirFileTarget final : public FileTarget {
  public:
   DirFileTarget(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   ~DirFileTarget() override {
     if (fd_ >= 0) ::close(fd_);
   }
-  Status Append(std::span<const std::byte> data) override { return WriteAll(fd_, data, path_); }
+  Status Append(std::span<const std::byte> data) override {
+    CAIRN_RETURN_IF_ERROR(WriteAll(fd_, data, path_));
+    written_ += data.size();
+    if (written_ - flushed_ >= kWritebackChunk) StartWriteback();
+    return Status::OK();
+  }
   Status Reset() override {
     if (::ftruncate(fd_, 0) != 0) return Status::FromErrno(errno, "truncate", path_);
     if (::lseek(fd_, 0, SEEK_SET) != 0) return Status::FromErrno(errno, "seek", path_);
+    written_ = flushed_ = 0;
     return Status::OK();
   }
   Status Commit() override {
+    if (written_ - flushed_ >= kWritebackTail) StartWriteback();
     int rc = ::close(fd_);
     fd_ = -1;
     if (rc != 0) return Status::FromErrno(errno, "close", path_);
@@ -72,8 +86,16 @@ class DirFileTarget final : public FileTarget {
   }
 
  private:
+  void StartWriteback() {
+    (void)::sync_file_range(fd_, static_cast<off_t>(flushed_),
+                            static_cast<off_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+    flushed_ = written_;
+  }
+
   int fd_;
   std::string path_;
+  uint64_t written_ = 0;
+  uint64_t flushed_ = 0;  // bytes handed to writeback
 };
 
 class DirOutput final : public RestoreOutput {
