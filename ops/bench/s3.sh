@@ -16,7 +16,9 @@
 # manifest-sha256.txt (digests known first: parts go straight to the blob key).
 # When rclone (Debian package rclone) or aws (awscli) is installed, issue 19's
 # baselines run too: `rclone copy --transfers 4` and `aws s3 cp --recursive`
-# of the same files, each way, and the ratios against the faster of the two. Everything lives in a temp folder, removed at the end, and
+# of the same files, each way, and the ratios against the faster of the two
+# (ops/scripts/install-deps.sh --bench installs both; Debian's /usr/bin/aws is
+# used when present, ahead of any other aws on PATH). Everything lives in a temp folder, removed at the end, and
 # the gateway (memstore; BENCH_BLUESTORE=1: bluestore on a sparse file, for
 # large runs) is stopped whatever happens. BENCH_URL_EXTRA="&part-size=32MiB" adds
 # options to the S3 site URL.
@@ -119,8 +121,10 @@ if command -v rclone >/dev/null; then
   rm -rf "$work/rclone-down"
   (unset AWS_CA_BUNDLE; rclone -q purge gw:rclone-baseline)
 fi
-if command -v aws >/dev/null; then
-  awsc() { (unset AWS_CA_BUNDLE; aws --endpoint-url "$endpoint" --region "$AWS_REGION" s3 "$@" >/dev/null); }
+aws_bin=$(command -v aws || true)
+[[ -x /usr/bin/aws ]] && aws_bin=/usr/bin/aws
+if [[ -n "$aws_bin" ]]; then
+  awsc() { (unset AWS_CA_BUNDLE; "$aws_bin" --endpoint-url "$endpoint" --region "$AWS_REGION" s3 "$@" >/dev/null); }
   awsc mb s3://aws-baseline
   t0=$(now)
   awsc cp --recursive "$src" s3://aws-baseline/

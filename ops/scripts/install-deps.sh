@@ -2,6 +2,7 @@
 # Installs the Debian packages Cairn needs, only those missing (idempotent).
 #   install-deps.sh          build + run: compiler, CMake, libraries
 #   install-deps.sh --test   also what the test suite needs (Ceph S3 gateway, xmllint, clang)
+#   install-deps.sh --bench  that, and the tools ops/bench/ compares with (rclone, awscli)
 set -euo pipefail
 
 # libboost-filesystem-dev pulls in libboost1.NN-dev: the Boost.Beast/Asio headers of `cairn serve`.
@@ -20,8 +21,15 @@ test_pkgs=(
   python3
 )
 
+bench_pkgs=(
+  rclone awscli                 # ops/bench/s3.sh: the S3 tools a user would pick instead
+)
+
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
