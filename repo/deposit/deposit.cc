@@ -78,17 +78,14 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
                                      const std::string& partner, const std::string& object) {
   CAIRN_ASSIGN_OR_RETURN(uint32_t next, repo.catalog().NextVersion(partner, object));
   const uint32_t catalog_next = next;
-  std::vector<Site*> reachable;
-  std::vector<std::string> reachable_names;
+  std::vector<std::pair<std::string, Site*>> reachable;  // (name, site)
   for (const SiteRecord& record : sites) {
     Result<Site*> site = repo.OpenSite(record.name);
-    if (!site.ok()) continue;  // an unreachable site is not written either
-    reachable.push_back(*site);
-    reachable_names.push_back(record.name);
+    if (site.ok()) reachable.emplace_back(record.name, *site);  // an unreachable one is not written
   }
   if (std::optional<Repository::PendingVersion> pending = repo.GetPendingVersion(partner, object)) {
     if (pending->version >= next) {
-      for (Site* site : reachable) {
+      for (const auto& [name, site] : reachable) {
         Status removed = site->RemoveUnacknowledgedVersion(partner, object, pending->version,
                                                            pending->record_sha256);
         if (!removed.ok() && !removed.IsAlreadyExists()) return removed;  // complete: skipped below
@@ -97,7 +94,7 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
     CAIRN_RETURN_IF_ERROR(repo.ClearVersionPending(partner, object));
   }
   std::vector<std::pair<Site*, std::vector<Site::VersionFolder>>> held;
-  for (Site* site : reachable) {
+  for (const auto& [name, site] : reachable) {
     Result<std::vector<Site::VersionFolder>> folders = site->ListVersionFolders(partner, object);
     if (!folders.ok()) continue;
     for (const Site::VersionFolder& f : *folders) {
@@ -114,9 +111,8 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
   }
   // The same for any object, a new one too, told by the sites' event logs: a site whose log
   // runs past the catalog's (or disagrees with it) would refuse this deposit's events.
-  for (size_t i = 0; i < reachable.size(); ++i) {
-    Result<SiteLogPosition> log =
-        CheckSiteLogFollowsCatalog(repo.catalog(), *reachable[i], reachable_names[i], "");
+  for (const auto& [name, site] : reachable) {
+    Result<SiteLogPosition> log = CheckSiteLogFollowsCatalog(repo.catalog(), *site, name, "");
     // Only the two disagreements, not a site that is down or a segment that rotted (the
     // auditor's to repair; the flush reports it).
     if (!log.ok() && log.status().code() == Code::kInvalidArgument) {
