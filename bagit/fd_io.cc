@@ -1,6 +1,7 @@
 // ReadSome, PreadSome, WriteFull: see fd_io.h.
 #include "bagit/fd_io.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +55,12 @@ int WriteFull(int fd, std::span<const std::byte> data) {
     data = data.subspan(piece);
   }
   return 0;
+}
+
+void StartWriteback(int fd, uint64_t from, uint64_t to) {
+  if (to <= from) return;
+  (void)::sync_file_range(fd, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                          SYNC_FILE_RANGE_WRITE);
 }
 
 }  // namespace cairn

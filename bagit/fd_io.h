@@ -32,6 +32,14 @@ inline constexpr size_t kWriteBounce = 256 << 10;
 // the errno of the write that failed (part of `data` may be written).
 int WriteFull(int fd, std::span<const std::byte> data);
 
+// How often a writer of a large file hands what it wrote to the disk's writeback.
+inline constexpr uint64_t kWritebackChunk = 8 << 20;
+
+// Starts the disk's writeback of bytes [from, to) of `fd` without waiting for it
+// (sync_file_range(SYNC_FILE_RANGE_WRITE)), so that a later fsync or syncfs finds
+// them on their way. A hint only: errors are left to that sync, which reports them.
+void StartWriteback(int fd, uint64_t from, uint64_t to);
+
 }  // namespace cairn
 
 #endif  // CAIRN_BAGIT_FD_IO_H_

@@ -52,11 +52,10 @@ Status CheckDestAbsent(const std::string& dest) {
 
 // ---- folder output ----
 
-// A restored file's bytes are handed to the disk's writeback as they come (every 8 MiB, and a
-// file's tail of 512 KiB or more when it is complete), so that the one syncfs before the bag
-// appears finds most of them written while the rest were still being read; a hint only: the
-// syncfs is what makes them durable, and reports any write error.
-constexpr uint64_t kWritebackChunk = 8 << 20;
+// A restored file's bytes are handed to the disk's writeback as they come (every
+// kWritebackChunk, and a file's tail of 512 KiB or more when it is complete), so that the one
+// syncfs before the bag appears finds most of them written while the rest were still being
+// read; a hint only: the syncfs is what makes them durable, and reports any write error.
 constexpr uint64_t kWritebackTail = 512 << 10;
 
 class DirFileTarget final : public FileTarget {
@@ -87,8 +86,7 @@ class DirFileTarget final : public FileTarget {
 
  private:
   void StartWriteback() {
-    (void)::sync_file_range(fd_, static_cast<off_t>(flushed_),
-                            static_cast<off_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+    cairn::StartWriteback(fd_, flushed_, written_);
     flushed_ = written_;
   }
 

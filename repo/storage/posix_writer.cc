@@ -368,8 +368,7 @@ class PosixWriter : public BlobWriter {
   // Commit finds most of a large blob already on its way to the disk.
   void StartWriteback() {
     if (written_ - flushed_ < kWritebackChunk) return;
-    (void)::sync_file_range(fd_, static_cast<off_t>(flushed_),
-                            static_cast<off_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+    cairn::StartWriteback(fd_, flushed_, written_);
     flushed_ = written_;
   }
 
@@ -420,7 +419,6 @@ class PosixWriter : public BlobWriter {
   bool verified_by_read_back_ = false;      // ... and it matched
   PosixCommitBarrier* prepared_ = nullptr;  // set by PrepareCommit
   uint64_t prepared_before_sync_ = 0;       // the barrier's Sync that makes it durable
-  static constexpr uint64_t kWritebackChunk = 8 << 20;
   static constexpr uint64_t kMapFrom = 256 << 10;  // read back larger temp files through a map
   uint64_t written_ = 0;                           // bytes appended
   uint64_t flushed_ = 0;                           // bytes handed to writeback by sync_file_range
