@@ -6,6 +6,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/event_chain.h"
@@ -38,12 +39,33 @@ std::string SegmentBytes(const std::vector<EventRecord>& events) {
 
 }  // namespace
 
-Result<std::vector<SegmentKey>> ListEventSegments(Site& site) {
+namespace {
+
+// The segment keys on the site whose first seq is `from` or later (every one for 0),
+// unsorted. A segment's key begins with its first seq in 20 digits, so those are the
+// keys that sort after the prefix that names `from` and nothing else.
+Result<std::vector<SegmentKey>> ListEventSegmentsFrom(Site& site, uint64_t from) {
   std::vector<SegmentKey> out;
-  CAIRN_RETURN_IF_ERROR(site.List(layout::kEventsPrefix, [&out](const ObjectInfo& info) {
-    if (auto ref = layout::ParseEventSegmentKey(info.key)) out.push_back({*ref, info.key});
-    return Status::OK();
-  }));
+  std::string after;
+  if (from > 0) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(from));
+    after = std::string(layout::kEventsPrefix) + digits;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      site.ListAfter(layout::kEventsPrefix, after, [&out](const ObjectInfo& info) {
+        if (auto ref = layout::ParseEventSegmentKey(info.key)) {
+          out.push_back({*ref, info.key});
+        }
+        return Status::OK();
+      }));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<SegmentKey>> ListEventSegments(Site& site) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> out, ListEventSegmentsFrom(site, 0));
   std::sort(out.begin(), out.end(), [](const SegmentKey& a, const SegmentKey& b) {
     return std::pair(a.ref.first_seq, a.ref.last_seq) < std::pair(b.ref.first_seq, b.ref.last_seq);
   });
@@ -118,10 +140,33 @@ Result<SiteLogPosition> CheckSiteLogFollowsCatalog(Catalog& catalog, Site& site,
                                                    const std::string& site_name,
                                                    std::string_view left) {
   const std::string left_text = left.empty() ? "" : ": " + std::string(left);
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
+  // A flush brings a site's log to the catalog's head, so a site is at most a deposit's or a
+  // sweep's events behind it, and no segment holds more than kMaxSegmentEvents. Only the
+  // segments that begin within twice that of the head are listed first (every deposit and
+  // every flush comes here, and on S3 the keys of a long history before them then cost no
+  // request). A segment not listed begins before `from`, so it ends before from +
+  // kMaxSegmentEvents - 1: a listed one that ends there or later is the site's last. A site
+  // further behind (it was down) is listed in full.
+  CAIRN_ASSIGN_OR_RETURN(EventHead before, catalog.GetEventHead());
+  constexpr uint64_t kWindow = 2 * kMaxSegmentEvents;
+  std::vector<SegmentKey> segments;
   const SegmentKey* last_segment = nullptr;
-  for (const SegmentKey& s : segments) {
-    if (!last_segment || s.ref.last_seq > last_segment->ref.last_seq) last_segment = &s;
+  auto find_last = [&] {
+    last_segment = nullptr;
+    for (const SegmentKey& s : segments) {
+      if (!last_segment || s.ref.last_seq > last_segment->ref.last_seq) last_segment = &s;
+    }
+  };
+  bool found = false;
+  if (before.seq > kWindow) {
+    const uint64_t from = before.seq - kWindow + 1;
+    CAIRN_ASSIGN_OR_RETURN(segments, ListEventSegmentsFrom(site, from));
+    find_last();
+    found = last_segment && last_segment->ref.last_seq >= from + kMaxSegmentEvents - 1;
+  }
+  if (!found) {
+    CAIRN_ASSIGN_OR_RETURN(segments, ListEventSegmentsFrom(site, 0));
+    find_last();
   }
   SiteLogPosition at;
   at.held = last_segment ? last_segment->ref.last_seq : 0;

@@ -13,6 +13,7 @@
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site_layout.h"
+#include "repo/storage/forwarding_backend.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/catalog_fixture.h"
 #include "tests/util/test_util.h"
@@ -161,6 +162,96 @@ TEST_F(SegmentsTest, SiteAheadOfTheCatalogIsLeftUntouched) {
   EXPECT_FALSE(diverged.ok());
   EXPECT_NE(diverged.status().message().find("diverged"), std::string::npos);
   EXPECT_EQ(SegmentFiles("a").size(), 1u);
+}
+
+// Counts the keys under events/ that listings of the wrapped site hand over.
+class CountingListings : public ForwardingBackend {
+ public:
+  CountingListings(std::unique_ptr<StorageBackend> inner, size_t* listed)
+      : ForwardingBackend(std::move(inner)), listed_(listed) {}
+  Status List(std::string_view prefix,
+              const std::function<Status(const ObjectInfo&)>& fn) override {
+    return ForwardingBackend::List(prefix, Counted(fn));
+  }
+  Status ListAfter(std::string_view prefix, std::string_view start_after,
+                   const std::function<Status(const ObjectInfo&)>& fn) override {
+    return ForwardingBackend::ListAfter(prefix, start_after, Counted(fn));
+  }
+
+ private:
+  std::function<Status(const ObjectInfo&)> Counted(
+      const std::function<Status(const ObjectInfo&)>& fn) {
+    return [this, &fn](const ObjectInfo& info) {
+      if (info.key.starts_with(layout::kEventsPrefix)) ++*listed_;
+      return fn(info);
+    };
+  }
+  size_t* listed_;
+};
+
+TEST_F(SegmentsTest, ALongLogIsListedFromNearItsEndUnlessTheSiteIsBehind) {
+  // 3,000 events in segments 1-1000, 1001-2000, 2001-3000 on both sites; and on site a, as a
+  // long history of small segments, 900 more that agree with the catalog (1-1 ... 900-900).
+  Append(3 * static_cast<int>(kMaxSegmentEvents));
+  ASSERT_OK(FlushEventSegments(*repo_));
+  fs::path events = fs::path(repo_->root()) / "sites" / "a" / "events";
+  for (uint64_t seq = 1; seq <= 900; ++seq) {
+    auto bytes = CatalogSegmentBytes(repo_->catalog(), seq, seq);
+    ASSERT_OK(bytes);
+    std::string name = layout::EventSegmentKey(seq, seq).substr(layout::kEventsPrefix.size());
+    WriteFile(events / name, *bytes);
+  }
+  ASSERT_EQ(SegmentFiles("a").size(), 903u);
+  const std::string root = repo_->root();
+  repo_.reset();
+  size_t listed = 0;
+  SetBackendWrapperForTesting(
+      [&listed](std::string_view url,
+                std::unique_ptr<StorageBackend> inner) -> std::unique_ptr<StorageBackend> {
+        if (!url.ends_with("/a")) return inner;
+        return std::make_unique<CountingListings>(std::move(inner), &listed);
+      });
+  struct Unwrap {
+    ~Unwrap() { SetBackendWrapperForTesting({}); }
+  } unwrap;
+  auto opened = Repository::Open(root);
+  ASSERT_OK(opened);
+  repo_ = std::move(opened).value();
+  auto site = repo_->OpenSite("a");
+  ASSERT_OK(site);
+
+  // A few events behind the catalog, as after every deposit: only the segments that begin
+  // within 2,000 events of its head are listed (2001-3000), not the 903 keys of the whole log.
+  Append(2);
+  auto flushed = FlushEventSegmentsToSite(repo_->catalog(), **site, "a");
+  ASSERT_OK(flushed);
+  EXPECT_EQ(flushed->held_before, 3000u);
+  EXPECT_EQ(flushed->held_after, 3002u);
+  EXPECT_LE(listed, 2u);
+
+  // Behind (its last two segments lost while it was away): the first listing finds nothing
+  // that reaches the head, so the whole log is listed, and the flush starts where the site
+  // really ends.
+  fs::remove(events / layout::EventSegmentKey(2001, 3000).substr(layout::kEventsPrefix.size()));
+  fs::remove(events / layout::EventSegmentKey(3001, 3002).substr(layout::kEventsPrefix.size()));
+  listed = 0;
+  auto caught_up = FlushEventSegmentsToSite(repo_->catalog(), **site, "a");
+  ASSERT_OK(caught_up);
+  EXPECT_EQ(caught_up->held_before, 2000u);
+  EXPECT_EQ(caught_up->held_after, 3002u);
+  EXPECT_GE(listed, 902u);
+
+  // Ahead: a segment past the catalog's head is among the few listed, and refused.
+  auto ahead_bytes = CatalogSegmentBytes(repo_->catalog(), 3002, 3002);
+  ASSERT_OK(ahead_bytes);
+  WriteFile(events / layout::EventSegmentKey(3003, 3003).substr(layout::kEventsPrefix.size()),
+            *ahead_bytes);
+  listed = 0;
+  auto ahead = CheckSiteLogFollowsCatalog(repo_->catalog(), **site, "a", "");
+  EXPECT_FALSE(ahead.ok());
+  EXPECT_NE(ahead.status().message().find("holds events up to seq 3003"), std::string::npos)
+      << ahead.status().message();
+  EXPECT_LE(listed, 3u);
 }
 
 TEST_F(SegmentsTest, ReadingATamperedSegmentReportsTheFirstBadEvent) {

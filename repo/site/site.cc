@@ -161,6 +161,13 @@ Status Site::List(std::string_view prefix, const std::function<Status(const Obje
   return backend_->List(prefix, fn);
 }
 
+Status Site::ListAfter(std::string_view prefix, std::string_view start_after,
+                       const std::function<Status(const ObjectInfo&)>& fn) {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (!marker.ok()) return MissingOrDown(marker.status());
+  return backend_->ListAfter(prefix, start_after, fn);
+}
+
 Result<bool> Site::HasBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
   auto info = Stat(BlobKey(sha256_hex));

@@ -86,6 +86,10 @@ class Site {
   // Lists keys under `prefix` after checking that the marker is still there
   // (Unavailable if not), so an empty listing means an empty prefix.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn);
+  // The same for the keys under `prefix` that sort after `start_after`
+  // (StorageBackend::ListAfter).
+  Status ListAfter(std::string_view prefix, std::string_view start_after,
+                   const std::function<Status(const ObjectInfo&)>& fn);
 
   // --- blobs (write-once, named by SHA-256) ---
   // A blob found already present is verified, never trusted: every method

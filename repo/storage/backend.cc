@@ -46,6 +46,13 @@ Status CheckKeyHint(const PutOptions& options, std::string_view key) {
                                  "' by a writer opened for key '" + options.key_hint + "'");
 }
 
+Status StorageBackend::ListAfter(std::string_view prefix, std::string_view start_after,
+                                 const std::function<Status(const ObjectInfo&)>& fn) {
+  return List(prefix, [&](const ObjectInfo& info) {
+    return info.key > start_after ? fn(info) : Status::OK();
+  });
+}
+
 Status StorageBackend::Probe() {
   Status status = Stat("CAIRN-SITE").status();
   return status.IsNotFound() ? Status::OK() : status;

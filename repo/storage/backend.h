@@ -225,6 +225,13 @@ class StorageBackend {
   // particular order. Temp objects of unfinished writers are not listed.
   virtual Status List(std::string_view prefix,
                       const std::function<Status(const ObjectInfo&)>& fn) = 0;
+  // List's objects whose keys also sort after `start_after` (byte order), in
+  // no particular order: what a caller that knows where the keys it wants begin
+  // asks for (the newest event segments of a long log). The default lists
+  // `prefix` and skips the rest; S3 asks the storage to start there
+  // (ListObjectsV2 `start-after`), so the keys before it cost no request.
+  virtual Status ListAfter(std::string_view prefix, std::string_view start_after,
+                           const std::function<Status(const ObjectInfo&)>& fn);
 
   // Removes `key`. OK if it did not exist (idempotent).
   virtual Status Remove(std::string_view key) = 0;

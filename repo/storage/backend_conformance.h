@@ -137,6 +137,31 @@ TEST_P(BackendConformance, ListFiltersByPrefix) {
   EXPECT_EQ(stop.code(), Code::kAborted);
 }
 
+TEST_P(BackendConformance, ListAfterGivesTheKeysPastItOnly) {
+  for (const char* key : {"e/01-02", "e/03-05", "e/06-06", "e/10-12", "f/00", "d/99"}) {
+    ASSERT_OK(backend_->Put(key, key)) << key;
+  }
+  auto after = [&](std::string_view prefix, std::string_view start_after) {
+    std::vector<std::string> keys;
+    EXPECT_OK(backend_->ListAfter(prefix, start_after, [&keys](const ObjectInfo& info) {
+      keys.push_back(info.key);
+      return Status::OK();
+    }));
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  // A key equal to start_after is not listed; one that only begins with it is.
+  EXPECT_EQ(after("e/", "e/03-05"), (std::vector<std::string>{"e/06-06", "e/10-12"}));
+  EXPECT_EQ(after("e/", "e/06"), (std::vector<std::string>{"e/06-06", "e/10-12"}));
+  EXPECT_EQ(after("e/", ""), Keys("e/"));
+  EXPECT_EQ(after("e/", "d/zz"), Keys("e/"));  // before the prefix: all of it
+  EXPECT_EQ(after("e/", "e/99"), std::vector<std::string>{});
+  EXPECT_EQ(after("", "e/06-06"), (std::vector<std::string>{"e/10-12", "f/00"}));
+  Status stop =
+      backend_->ListAfter("e/", "e/", [](const ObjectInfo&) { return Status::Aborted("enough"); });
+  EXPECT_EQ(stop.code(), Code::kAborted);
+}
+
 TEST_P(BackendConformance, BadKeysAreRefused) {
   for (const char* key :
        {"", "../escape", "a/../../b", "/abs", "a//b", "a\\b", "a/", "./a", "tmp/x"}) {

@@ -238,6 +238,12 @@ Status FaultBackend::List(std::string_view prefix,
   return inner().List(prefix, fn);
 }
 
+Status FaultBackend::ListAfter(std::string_view prefix, std::string_view start_after,
+                               const std::function<Status(const ObjectInfo&)>& fn) {
+  CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kList, prefix));
+  return inner().ListAfter(prefix, start_after, fn);
+}
+
 Status FaultBackend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kRemove, key));
   return inner().Remove(key);

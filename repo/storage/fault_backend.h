@@ -103,6 +103,9 @@ class FaultBackend : public ForwardingBackend {
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  // The same fault point as List.
+  Status ListAfter(std::string_view prefix, std::string_view start_after,
+                   const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
   Status CleanupTemp(uint64_t min_age_seconds) override;
   Status CreateRoot() override;

@@ -63,6 +63,10 @@ class ForwardingBackend : public StorageBackend {
               const std::function<Status(const ObjectInfo&)>& fn) override {
     return inner_->List(prefix, fn);
   }
+  Status ListAfter(std::string_view prefix, std::string_view start_after,
+                   const std::function<Status(const ObjectInfo&)>& fn) override {
+    return inner_->ListAfter(prefix, start_after, fn);
+  }
   Status Remove(std::string_view key) override { return inner_->Remove(key); }
   Status CleanupTemp(uint64_t min_age_seconds) override {
     return inner_->CleanupTemp(min_age_seconds);

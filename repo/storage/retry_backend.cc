@@ -111,6 +111,19 @@ Status RetryBackend::List(std::string_view prefix,
   });
 }
 
+Status RetryBackend::ListAfter(std::string_view prefix, std::string_view start_after,
+                               const std::function<Status(const ObjectInfo&)>& fn) {
+  bool called = false;
+  return Retry([&] {
+    Status status = inner().ListAfter(prefix, start_after, [&](const ObjectInfo& info) {
+      called = true;
+      return fn(info);
+    });
+    if (called && !status.ok()) return Status(status).SetRetryable(false);
+    return status;
+  });
+}
+
 Status RetryBackend::Remove(std::string_view key) {
   return Retry([&] { return inner().Remove(key); });
 }

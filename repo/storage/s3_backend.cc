@@ -145,12 +145,18 @@ Result<ObjectInfo> S3Backend::Stat(std::string_view key) {
 
 Status S3Backend::ListObjects(
     std::string_view object_prefix,
-    const std::function<Status(const std::string&, uint64_t, const std::string&)>& fn) {
+    const std::function<Status(const std::string&, uint64_t, const std::string&)>& fn,
+    std::string_view start_after) {
   std::string token;
   while (true) {
     S3Request request;
     request.query = {{"list-type", "2"}, {"prefix", std::string(object_prefix)}};
-    if (!token.empty()) request.query.push_back({"continuation-token", token});
+    if (!token.empty()) {
+      request.query.push_back({"continuation-token", token});
+    } else if (!start_after.empty()) {
+      // The first page only: the token carries on from where it ended.
+      request.query.push_back({"start-after", std::string(start_after)});
+    }
     CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
     if (response.status != 200) {
       return S3Http::ErrorFor(response, "list " + Describe("") + "/" + std::string(object_prefix));
@@ -170,6 +176,11 @@ Status S3Backend::ListObjects(
 
 Status S3Backend::List(std::string_view prefix,
                        const std::function<Status(const ObjectInfo&)>& fn) {
+  return ListAfter(prefix, "", fn);
+}
+
+Status S3Backend::ListAfter(std::string_view prefix, std::string_view start_after,
+                            const std::function<Status(const ObjectInfo&)>& fn) {
   if (!prefix.empty()) {
     // A prefix need not be a whole key ("x/a" lists "x/a1"), so check it as a key
     // after stripping a trailing '/'.
@@ -177,13 +188,18 @@ Status S3Backend::List(std::string_view prefix,
     if (!checked.empty()) CAIRN_RETURN_IF_ERROR(ValidateKey(checked));
   }
   std::string root = config().prefix.empty() ? "" : config().prefix + "/";
-  return ListObjects(root + std::string(prefix),
-                     [&](const std::string& name, uint64_t size, const std::string&) {
-                       if (name.compare(0, root.size(), root) != 0) return Status::OK();
-                       std::string key = name.substr(root.size());
-                       if (key.compare(0, kTempDir.size(), kTempDir) == 0) return Status::OK();
-                       return fn(ObjectInfo{key, size});
-                     });
+  // A key sorts after start_after exactly when its name on the bucket (the
+  // same root before both) sorts after root + start_after.
+  const std::string after = start_after.empty() ? "" : root + std::string(start_after);
+  return ListObjects(
+      root + std::string(prefix),
+      [&](const std::string& name, uint64_t size, const std::string&) {
+        if (name.compare(0, root.size(), root) != 0) return Status::OK();
+        std::string key = name.substr(root.size());
+        if (key.compare(0, kTempDir.size(), kTempDir) == 0) return Status::OK();
+        return fn(ObjectInfo{key, size});
+      },
+      after);
 }
 
 Status S3Backend::Remove(std::string_view key) {

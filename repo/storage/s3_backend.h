@@ -72,6 +72,9 @@ class S3Backend : public StorageBackend {
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  // ListObjectsV2 from `start_after` (the keys before it are not sent).
+  Status ListAfter(std::string_view prefix, std::string_view start_after,
+                   const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
   Status CleanupTemp(uint64_t min_age_seconds) override;
   std::string DisplayUrl() const override;
@@ -133,9 +136,12 @@ class S3Backend : public StorageBackend {
   const S3Config& config() const { return http_.config(); }
 
  private:
+  // Every object under `object_prefix` (a name on the bucket, with the site's
+  // prefix), or only those after `start_after` (also such a name) when it is not empty.
   Status ListObjects(std::string_view object_prefix,
                      const std::function<Status(const std::string& name, uint64_t size,
-                                                const std::string& last_modified)>& fn);
+                                                const std::string& last_modified)>& fn,
+                     std::string_view start_after = {});
   // One GET of [offset, offset+length); adds the bytes given to `sink` to
   // *delivered and sets *object_size when the answer tells it.
   Status ReadOnce(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink,
