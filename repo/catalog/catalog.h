@@ -345,6 +345,14 @@ class Catalog {
   Result<std::vector<ReplicaStateCount>> CountVersionReplicas(int64_t version_id);
   // How many distinct blobs and tag files a version has.
   Result<uint64_t> CountVersionItems(int64_t version_id);
+  // The version's distinct blobs that no other version of its partner references, and
+  // their bytes: what its deposit added to what that partner holds, whatever other
+  // partners hold (a receipt must not tell a partner what another one stores).
+  struct PartnerNewBlobs {
+    uint64_t blobs = 0;
+    uint64_t bytes = 0;
+  };
+  Result<PartnerNewBlobs> CountBlobsNewToPartner(int64_t version_id);
 
   // --- site resync and catalog rebuild (catalog_recovery.cc) ---
   // Versions (by partner, object, version) with any replica on site row `site_id`.

@@ -161,4 +161,25 @@ Result<uint64_t> Catalog::CountVersionItems(int64_t version_id) {
   return static_cast<uint64_t>(row ? stmt.Int(0) : 0);
 }
 
+Result<Catalog::PartnerNewBlobs> Catalog::CountBlobsNewToPartner(int64_t version_id) {
+  std::lock_guard lock(mu_);
+  // One probe of files_by_blob per distinct blob, stopping at the first version of the
+  // same partner that holds it.
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT COUNT(*), COALESCE(SUM(b.size), 0) FROM (SELECT DISTINCT blob_id "
+                  "FROM files WHERE version_id = ?1) d JOIN blobs b ON b.id = d.blob_id "
+                  "WHERE NOT EXISTS (SELECT 1 FROM files f JOIN versions w ON w.id = "
+                  "f.version_id WHERE f.blob_id = d.blob_id AND f.version_id <> ?1 AND "
+                  "w.partner = (SELECT partner FROM versions WHERE id = ?1))"));
+  stmt.Bind(1, version_id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  PartnerNewBlobs out;
+  if (row) {
+    out.blobs = static_cast<uint64_t>(stmt.Int(0));
+    out.bytes = static_cast<uint64_t>(stmt.Int(1));
+  }
+  return out;
+}
+
 }  // namespace cairn::repo

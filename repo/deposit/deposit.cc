@@ -305,6 +305,14 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   receipt.bytes = summary.payload_bytes;
   receipt.bytes_stored = ingest.bytes_written;
   receipt.blobs_reused = ingest.blobs_reused;
+  if (ingest.blobs_reused > 0) {
+    // Counted from the partner's side: content only another partner held is new to it
+    // (stored once on the site all the same). The deposit is stored either way; without
+    // the count, the receipt says the bytes of every file.
+    Result<Catalog::PartnerNewBlobs> fresh = catalog.CountBlobsNewToPartner(*version_id);
+    receipt.bytes_stored = fresh.ok() ? fresh->bytes : ingest.payload_bytes;
+    receipt.blobs_reused = fresh.ok() ? ingest.file_count - fresh->blobs : 0;
+  }
   receipt.cairn_added_sha256_manifest = !summary.cairn_added.empty();
   receipt.first_site = plan[0];
   receipt.copies_wanted = static_cast<uint32_t>(plan.size());

@@ -99,8 +99,11 @@ struct Receipt {
   std::string source_kind;  // "folder", "bag", "serialized bag"
   uint64_t files = 0;
   uint64_t bytes = 0;
-  uint64_t bytes_stored = 0;  // payload bytes newly written to the first site
-  uint64_t blobs_reused = 0;  // payload files whose blob was already stored there
+  // Payload bytes new to the partner (what no other version of it holds; content that
+  // only other partners hold is counted here too, though stored once on the site), and
+  // the payload files that are not: a receipt never tells what other partners store.
+  uint64_t bytes_stored = 0;
+  uint64_t blobs_reused = 0;
   // name -> sha256 of every tag manifest (and of manifest-sha256.txt).
   std::vector<std::pair<std::string, std::string>> manifest_digests;
   bool cairn_added_sha256_manifest = false;

@@ -145,9 +145,30 @@ TEST_F(DepositTest, IdenticalFilesFromTwoPartnersAreStoredOncePerSite) {
   ASSERT_TRUE(Run("acme", (dir_ / "one/x").string()).receipt);
   DepositOutcome second = Run("beta", (dir_ / "two/x").string());
   ASSERT_TRUE(second.receipt) << second.report.ToText();
-  EXPECT_EQ(second.receipt->bytes_stored, 0u);
   EXPECT_EQ(VerifiedBlobs("a"), 1u);
   EXPECT_EQ(VerifiedBlobs("b"), 1u);
+  // Stored once, but beta's receipt does not tell beta that acme holds the same bytes.
+  EXPECT_EQ(second.receipt->bytes_stored, 10000u);
+  EXPECT_EQ(second.receipt->blobs_reused, 0u);
+  EXPECT_EQ(second.receipt->ToText().find("1 files already stored"), std::string::npos)
+      << second.receipt->ToText();
+  // What beta itself holds is counted as such: again as another object, and a second file
+  // of the same bytes in one deposit.
+  WriteFile(dir_ / "two/y/shared.bin", std::string(10000, 'x'));
+  WriteFile(dir_ / "two/y/copy.bin", std::string(10000, 'x'));
+  WriteFile(dir_ / "two/y/new.bin", std::string(7, 'n'));
+  DepositOutcome again = Run("beta", (dir_ / "two/y").string());
+  ASSERT_TRUE(again.receipt) << again.report.ToText();
+  EXPECT_EQ(again.receipt->bytes_stored, 7u);
+  EXPECT_EQ(again.receipt->blobs_reused, 2u);
+  ASSERT_OK(repo_->catalog().AddPartner("gamma", "Gamma Museum"));
+  WriteFile(dir_ / "three/z/copy1.bin", std::string(300, 'c'));
+  WriteFile(dir_ / "three/z/copy2.bin", std::string(300, 'c'));
+  WriteFile(dir_ / "three/z/shared.bin", std::string(10000, 'x'));
+  DepositOutcome third = Run("gamma", (dir_ / "three/z").string());
+  ASSERT_TRUE(third.receipt) << third.report.ToText();
+  EXPECT_EQ(third.receipt->bytes_stored, 10300u);
+  EXPECT_EQ(third.receipt->blobs_reused, 1u);  // copy2: its own second file of the same bytes
 }
 
 TEST_F(DepositTest, BagWithoutSha256ManifestGetsOneMarkedAsCairnAdded) {
