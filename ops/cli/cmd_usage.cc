@@ -48,12 +48,23 @@ int PrintUsage(const nlohmann::json& u, const UsageFlags& f, const Globals& g) {
   std::printf("Per partner (shared file contents split evenly among the partners holding them):\n");
   std::printf("%-20s %9s %14s %14s %16s %16s\n", "PARTNER", "FILES", "DEPOSITED", "DISTINCT",
               "FAIR SHARE", "STORED (copies)");
+  // "-" where the document leaves a figure out (a partner's own view has no fair share).
+  auto shown = [](const nlohmann::json& o, const char* key) {
+    if (!o.contains(key)) return std::string("-");
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", o.value(key, 0.0));
+    return std::string(text);
+  };
   for (const nlohmann::json& p : u.value("partners", none)) {
-    std::printf("%-20s %9llu %14llu %14llu %16.0f %16.0f\n", p.value("partner", "").c_str(),
+    std::printf("%-20s %9llu %14llu %14llu %16s %16s\n", p.value("partner", "").c_str(),
                 number(p, "files"), number(p, "logical_bytes"), number(p, "unique_bytes"),
-                p.value("fair_bytes", 0.0), p.value("stored_bytes", 0.0));
+                shown(p, "fair_bytes").c_str(), shown(p, "stored_bytes").c_str());
   }
-  if (!u.contains("sites")) return kExitOk;  // a partner's own entry: nothing more to show
+  if (!u.contains("sites")) {  // a partner's own entry: nothing more to show
+    if (!g.quiet && !u.value("rule", "").empty())
+      std::printf("Rule: %s\n", u.value("rule", "").c_str());
+    return kExitOk;
+  }
   std::printf("\nPer site (verified copies):\n");
   std::printf("%-20s %9s %16s %9s %14s %12s\n", "SITE", "BLOBS", "BLOB BYTES", "TAG FILES",
               "TAG BYTES", "TOTAL");

@@ -44,19 +44,23 @@ nlohmann::json ObjectListJson(const std::vector<repo::ObjectListing>& objects) {
   return out;
 }
 
-nlohmann::json UsageJson(const repo::Usage& u, const std::string& only_partner) {
+nlohmann::json UsageJson(const repo::Usage& u, const std::string& only_partner, bool partner_view) {
   const char* kRule = kUsageRule;
   nlohmann::json partners = nlohmann::json::array();
   for (const repo::PartnerUsage& p : u.partners) {
     if (!only_partner.empty() && p.partner != only_partner) continue;
-    partners.push_back({{"partner", p.partner},
-                        {"files", p.files},
-                        {"logical_bytes", p.logical_bytes},
-                        {"unique_bytes", p.unique_bytes},
-                        {"fair_bytes", p.fair_bytes},
-                        {"stored_bytes", p.stored_bytes},
-                        {"stored_bytes_by_site", p.stored_bytes_by_site}});
+    nlohmann::json entry = {{"partner", p.partner},
+                            {"files", p.files},
+                            {"logical_bytes", p.logical_bytes},
+                            {"unique_bytes", p.unique_bytes}};
+    if (!partner_view) {
+      entry["fair_bytes"] = p.fair_bytes;
+      entry["stored_bytes"] = p.stored_bytes;
+      entry["stored_bytes_by_site"] = p.stored_bytes_by_site;
+    }
+    partners.push_back(std::move(entry));
   }
+  if (partner_view) return {{"rule", kUsagePartnerRule}, {"partners", partners}};
   if (!only_partner.empty()) return {{"rule", kRule}, {"partners", partners}};
   nlohmann::json sites = nlohmann::json::array();
   for (const repo::SiteUsage& s : u.sites) {

@@ -27,10 +27,19 @@ inline constexpr const char* kUsageRule =
     "them, however many files or versions reference it; each partner's own tag files are "
     "charged to it in full. 'stored' is that fair share times the verified copies on each site.";
 
+// The rule a partner's own principal is shown instead (no fair share: UsageJson).
+inline constexpr const char* kUsagePartnerRule =
+    "DISTINCT counts each distinct file content the partner holds once, however many files or "
+    "versions reference it. The fair share of content other partners also hold is the "
+    "consortium's to compute: it would tell a partner what the others hold.";
+
 // `cairn usage --json` and GET /v1/usage. With `only_partner` set, the document is cut down to
 // that partner's entry: no sites and no repository totals, which would reveal what the other
-// partners hold.
-nlohmann::json UsageJson(const repo::Usage& usage, const std::string& only_partner = "");
+// partners hold. `partner_view` (a partner's own principal asking) leaves out the fair share
+// and what it is stored as too: split among the partners that hold the same content, it would
+// tell how many others hold each file the partner can guess and deposit.
+nlohmann::json UsageJson(const repo::Usage& usage, const std::string& only_partner = "",
+                         bool partner_view = false);
 
 // `cairn partner list --json` and GET /v1/partners. `own_policy(id)`: whether the partner has
 // a policy of its own.

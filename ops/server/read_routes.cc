@@ -86,7 +86,9 @@ Result<ApiResponse> Usage(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::Usage usage, repository->catalog().GetUsage());
   if (!partner.empty()) CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
-  return JsonResponse(views::DumpJson(views::UsageJson(usage, partner)));
+  // A partner's own principal: no fair share (it would tell what others hold).
+  return JsonResponse(
+      views::DumpJson(views::UsageJson(usage, partner, !r.principal.partner.empty())));
 }
 
 // `cairn events [PARTNER[/OBJECT]] --format json|premis`, scoped to the caller's partner.

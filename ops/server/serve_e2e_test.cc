@@ -297,6 +297,15 @@ TEST_F(ServeTest, DocumentsEqualWhatTheVerbsPrint) {
   ASSERT_EQ(usage["partners"].size(), 1u);
   EXPECT_EQ(usage["partners"][0]["partner"], "acme");
   EXPECT_FALSE(usage.contains("sites"));
+  // Nor a fair share: split among the partners holding the same content, it would tell how
+  // many others hold a file the partner can guess.
+  for (const char* key : {"fair_bytes", "stored_bytes", "stored_bytes_by_site"}) {
+    EXPECT_FALSE(usage["partners"][0].contains(key)) << key;
+  }
+  EXPECT_GT(usage["partners"][0].value("unique_bytes", 0), 0);
+  // The consortium's own principals still see the split.
+  nlohmann::json full = nlohmann::json::parse(Get("/v1/usage?partner=acme", Token("otto")).body);
+  EXPECT_TRUE(full["partners"][0].contains("fair_bytes")) << full.dump();
 }
 
 TEST_F(ServeTest, BadRequestsAre4xxAndTheServerKeepsServing) {
