@@ -90,9 +90,23 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
   return w;
 }
 
+namespace {
+
+// Withdrawal `id` as `who` may learn of it: another partner's is "no withdrawal N", word for
+// word what an id no one used gets, so that its ids tell nothing of what others withdraw.
+Result<WithdrawalRecord> WithdrawalSeenBy(Catalog& catalog, const Principal& who, int64_t id) {
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  if (!who.partner.empty() && w.partner != who.partner) {
+    return Status::NotFound("no withdrawal " + std::to_string(id));
+  }
+  return w;
+}
+
+}  // namespace
+
 Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id) {
   Catalog& catalog = repo.catalog();
-  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
   if (w.requested_by == who.name) {
     return Status::PermissionDenied("refused: " + WithdrawalId(id) + " of " + w.VersionName() +
@@ -137,7 +151,7 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
 
 Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id) {
   Catalog& catalog = repo.catalog();
-  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
   if (w.requested_by != who.name) {
     CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
   }

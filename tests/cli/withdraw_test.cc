@@ -179,6 +179,34 @@ TEST_F(WithdrawTest, WrongIdsExitTwoNamingWhatIsMissing) {
   EXPECT_EQ(Withdrawals().size(), 0u);
 }
 
+// Another partner's admin learns nothing from a withdrawal's id: it gets what an id no one
+// used gets (before, a refusal naming the partner told that a withdrawal existed).
+TEST_F(WithdrawTest, AnotherPartnersWithdrawalIsNoWithdrawalToAnAdmin) {
+  ASSERT_EQ(Cairn({"partner", "add", "mit"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"principal", "add", "carl@mit", "--role", "partner-admin", "--partner", "mit"})
+                .exit_code,
+            0);
+  CommandResult made = Cairn({"token", "create", "carl@mit"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string carl = made.out.substr(0, made.out.find('\n'));
+  auto as_carl = [&](std::vector<std::string> args) {
+    args.push_back("--as");
+    args.push_back("carl@mit");
+    return RunCairn(args, {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + carl});
+  };
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
+  for (const char* verb : {"approve", "cancel"}) {
+    CommandResult theirs = as_carl({"withdraw", verb, "1"});
+    CommandResult unused = as_carl({"withdraw", verb, "2"});
+    EXPECT_EQ(theirs.exit_code, unused.exit_code) << verb << ": " << theirs.err;
+    EXPECT_THAT(unused.err, HasSubstr("no withdrawal 2")) << verb;
+    std::string same = unused.err;
+    same.replace(same.find("no withdrawal 2"), 15, "no withdrawal 1");
+    EXPECT_EQ(theirs.err, same) << verb;
+  }
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+}
+
 TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
   ASSERT_EQ(Cairn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
   CommandResult self = Cairn({"withdraw", "approve", "1"});
