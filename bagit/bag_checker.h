@@ -75,6 +75,9 @@ class BagChecker {
   void CheckMissingAndCollisions();
   void CheckOxum();
   void CheckEmptyFolders();
+  // A manifest's file path that is also a folder holding payload files (an archive can carry
+  // both data/x and data/x/y; no file system can hold them, so such a bag cannot be restored).
+  void CheckFilesThatAreFolders();
   // Adds the folders above payload file `path` to folders_holding_ (under mu_).
   void NoteFoldersHolding(std::string_view path);
   void GiveUpFolders();  // past kMaxTrackedFolders: forgets both sets

@@ -20,6 +20,7 @@ void BagChecker::Finish(bool data_dir_present) {
   }
   CheckOxum();
   CheckEmptyFolders();
+  CheckFilesThatAreFolders();
   CheckTagManifests();
   CheckFetch();
   if (options_.mode != ValidationMode::kFast) CheckMissingAndCollisions();
@@ -30,8 +31,8 @@ void BagChecker::CheckEmptyFolders() {
   if (!folders_tracked_) {
     report_->Warning("data", "payload.folders-not-checked",
                      "more than " + std::to_string(kMaxTrackedFolders) +
-                         " payload folders: empty ones (which a bag does not carry) were not "
-                         "looked for");
+                         " payload folders: empty ones (which a bag does not carry), and files "
+                         "that are also folders, were not looked for");
     return;
   }
   // The deepest empty folders only: each names the empty ones above it.
@@ -44,6 +45,18 @@ void BagChecker::CheckEmptyFolders() {
     auto below = payload_folders_.lower_bound(folder + "/");
     if (below != payload_folders_.end() && below->starts_with(folder + "/")) continue;
     report_->Warning(folder, "payload.empty-folder", std::string(kEmptyFolderMessage));
+  }
+}
+
+void BagChecker::CheckFilesThatAreFolders() {
+  if (!folders_tracked_) return;  // said by CheckEmptyFolders' payload.folders-not-checked
+  const ManifestIndex& index = *contents_->manifests;
+  for (const std::string& folder : folders_holding_) {
+    if (!index.Find(folder)) continue;
+    report_->Error(folder, "payload.file-is-folder",
+                   "a payload manifest lists this path as a file, and payload files lie below "
+                   "it as in a folder: no file system holds both, so the bag could not be "
+                   "restored");
   }
 }
 

@@ -155,6 +155,30 @@ TEST(ArchiveValidationTest, EmptyFolderMembersAreNamed) {
   EXPECT_FALSE(report.Has("payload.empty-folder"));
 }
 
+// An archive can carry data/x and data/x/y, both listed with their digests; no file system
+// holds both, so such a bag could be stored but never restored: it is invalid, naming the path.
+TEST(ArchiveValidationTest, AFileThatIsAlsoAFolderIsRefusedByName) {
+  TempDir tmp;
+  const std::string manifest = Sha256("file") + "  data/x\n" + Sha256("below") + "  data/x/y\n" +
+                               Sha256("ok") + "  data/x-1\n";
+  for (bool zip : {false, true}) {
+    SCOPED_TRACE(zip ? "zip" : "tar");
+    std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "11.3");
+    members.push_back({"bag/data/x", AE_IFREG, "file"});
+    members.push_back({"bag/data/x-1", AE_IFREG, "ok"});
+    members.push_back({"bag/data/x/y", AE_IFREG, "below"});
+    const fs::path archive = tmp / (zip ? "bag.zip" : "bag.tar");
+    WriteRaw(archive, members, false, zip);
+    Report report = ValidateArchive(archive);
+    EXPECT_FALSE(report.valid()) << report.ToText();
+    std::vector<std::string> named;
+    for (const Finding& f : report.findings()) {
+      if (f.rule == "payload.file-is-folder") named.push_back(f.file);
+    }
+    EXPECT_EQ(named, std::vector<std::string>{"data/x"}) << report.ToText();
+  }
+}
+
 TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnErrorWhereItCannotBeReadAhead) {
   TempDir tmp;
   std::string bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
