@@ -15,6 +15,7 @@
 #include "repo/events/segments.h"
 #include "repo/restore/restore_check.h"
 #include "repo/restore/restore_plan.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
@@ -224,6 +225,13 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
       restore_internal::PlanRestore(catalog, req.partner, req.object, req.version, req.site);
   if (!plan_or.ok()) return plan_or.status().WithContext(context);
   RestorePlan& plan = plan_or.value();
+  if (req.version == 0) {
+    // "The latest" is the sites' latest: a catalog put back from a backup would otherwise
+    // hand over an older version without a word. The sites are listed, not read.
+    CAIRN_RETURN_IF_ERROR(
+        RefuseIfNewerOnSites(repo, req.partner, req.object, plan.version.version,
+                             "restore of the latest version of " + req.partner + "/" + req.object));
+  }
   context =
       "restore " + req.partner + "/" + req.object + "@v" + std::to_string(plan.version.version);
 

@@ -28,6 +28,13 @@ Status WithCatalogBehindHint(Repository& repo, Status s, const std::string& part
 Status RefuseIfCatalogBehind(Repository& repo, const std::string& partner,
                              const std::string& object, const std::string& what);
 
+// For a read of an object's latest version (restore without @vN): NotFound when a reachable
+// site holds a complete version of partner/object newer than `catalog_latest` (the catalog's
+// latest), named as above, since "latest" would silently be an older version; OK otherwise.
+// `what` begins the message ("restore of the latest version of P/O").
+Status RefuseIfNewerOnSites(Repository& repo, const std::string& partner, const std::string& object,
+                            uint32_t catalog_latest, const std::string& what);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_SITE_CATALOG_BEHIND_H_

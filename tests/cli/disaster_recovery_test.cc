@@ -141,6 +141,21 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
     EXPECT_THAT(r.err, HasSubstr("cairn catalog rebuild --from a --force")) << r.err;
   }
   EXPECT_FALSE(fs::exists(tmp_ / "out1"));
+  // The latest version of an object the catalog knows an older version of: the sites' latest,
+  // not silently the catalog's (before, v1 was restored with exit 1 for an events warning only).
+  CommandResult latest = Cairn({"restore", "acme/photos", (tmp_ / "out3").string()});
+  EXPECT_EQ(latest.exit_code, 2) << latest.out << latest.err;
+  EXPECT_THAT(latest.err, HasSubstr("restore of the latest version of acme/photos refused, "
+                                    "nothing written: the catalog's latest is v1, but sites a "
+                                    "and b hold acme/photos v2"))
+      << latest.err;
+  EXPECT_THAT(latest.err, HasSubstr("cairn catalog rebuild --from a --force")) << latest.err;
+  EXPECT_THAT(latest.err, HasSubstr("or ask for acme/photos@v1 by its number")) << latest.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out3"));
+  // By its number, the catalog's v1 is restored (exit 1 all the same: its dissemination event
+  // cannot go to the sites' logs, which run past this catalog's).
+  EXPECT_LE(Cairn({"restore", "acme/photos@v1", (tmp_ / "out4").string()}).exit_code, 1);
+  EXPECT_TRUE(fs::exists(tmp_ / "out4" / "bagit.txt"));
   // A new version of an object whose later versions only the sites hold is refused, nothing
   // stored: its events would take numbers the sites' logs hold for others, and the catch-up
   // rebuild would not have them.
