@@ -24,6 +24,13 @@ Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
 // default policy `copies: 2` when it holds none), then the copies the
 // policies want queued.
 Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report);
+// rebuild_events.cc: the other sites of the rebuilt catalog's settings that are reachable
+// and belong to the same repository, by name.
+std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
+                                                                          Catalog& catalog);
+// rebuild_events.cc: a problem for each complete version another reachable site holds that the
+// rebuilt catalog lacks (the site rebuilt from missed it), with the rebuild that takes it in.
+void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_events.cc: appends the "recovery" event that records the rebuild.
 Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
                           const RebuildReport& report);
@@ -243,6 +250,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report));
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
+  ReportVersionsOnlyElsewhere(site, catalog, &report);
   CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -2,6 +2,7 @@
 // the recovery event that records the rebuild, and the report's output.
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "repo/events/segments.h"
 #include "repo/recovery/rebuild.h"
 #include "repo/site/site.h"
+#include "repo/site_layout.h"
 #include "repo/storage/backend.h"
 
 namespace cairn::repo {
@@ -31,8 +33,24 @@ bool SamePrefix(const std::vector<proto::Event>& a, const std::vector<proto::Eve
 std::vector<std::pair<std::string, SiteEventLog>> OtherSitesLogs(Site& site, Catalog& catalog,
                                                                  RebuildReport* report) {
   std::vector<std::pair<std::string, SiteEventLog>> logs;
+  for (auto& [name, other] : OpenOtherSites(site, catalog)) {
+    Result<SiteEventLog> log = ReadSiteEventLog(*other);
+    if (!log.ok()) {
+      report->notes.push_back("event log of site " + name + " not read: " + log.status().message());
+      continue;
+    }
+    logs.emplace_back(name, std::move(log).value());
+  }
+  return logs;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
+                                                                          Catalog& catalog) {
+  std::vector<std::pair<std::string, std::unique_ptr<Site>>> out;
   Result<std::vector<SiteRecord>> sites = catalog.ListSites();
-  if (!sites.ok()) return logs;
+  if (!sites.ok()) return out;
   for (const SiteRecord& record : *sites) {
     if (record.name == site.id()) continue;
     Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(record.url);
@@ -40,18 +58,54 @@ std::vector<std::pair<std::string, SiteEventLog>> OtherSitesLogs(Site& site, Cat
     Result<std::unique_ptr<Site>> other = Site::Open(std::move(backend).value());
     if (!other.ok() || (*other)->id() != record.name) continue;
     if ((*other)->marker().repository_id != site.marker().repository_id) continue;
-    Result<SiteEventLog> log = ReadSiteEventLog(**other);
-    if (!log.ok()) {
-      report->notes.push_back("event log of site " + record.name +
-                              " not read: " + log.status().message());
-      continue;
-    }
-    logs.emplace_back(record.name, std::move(log).value());
+    out.emplace_back(record.name, std::move(other).value());
   }
-  return logs;
+  return out;
 }
 
-}  // namespace
+void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* report) {
+  // version name -> the other sites holding it complete (its version.pb there)
+  std::map<std::string, std::vector<std::string>> unlisted;
+  for (auto& [name, other] : OpenOtherSites(site, catalog)) {
+    Status listed = other->List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
+      std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+      if (!ref || !ref->is_version_record()) return Status::OK();
+      Result<VersionInfo> known =
+          catalog.GetVersion(ref->partner, ref->object, ref->version, false);
+      if (known.ok()) return Status::OK();
+      if (!known.status().IsNotFound()) return known.status();
+      unlisted[ref->partner + "/" + ref->object + "@v" + std::to_string(ref->version)].push_back(
+          name);
+      return Status::OK();
+    });
+    if (!listed.ok()) {
+      report->notes.push_back("versions of site " + name + " not compared: " + listed.message());
+    }
+  }
+  if (unlisted.empty()) return;
+  constexpr size_t kNamed = 20;
+  size_t named = 0;
+  for (const auto& [version, holders] : unlisted) {
+    if (++named > kNamed) break;
+    std::string sites;
+    for (const std::string& h : holders) sites += (sites.empty() ? "" : ", ") + h;
+    report->problems.push_back(version + " is on site" + (holders.size() > 1 ? "s " : " ") + sites +
+                               " but not on site " + site.id() + ", so not in this catalog (" +
+                               site.id() + " missed it while it was away)");
+  }
+  if (unlisted.size() > kNamed) {
+    report->problems.push_back(std::to_string(unlisted.size() - kNamed) +
+                               " more versions are on other sites but not on site " + site.id());
+  }
+  const std::string& first = unlisted.begin()->second.front();
+  report->problems.push_back(
+      std::to_string(unlisted.size()) + " version" + (unlisted.size() > 1 ? "s" : "") +
+      " the other sites hold " + (unlisted.size() > 1 ? "are" : "is") +
+      " missing from this catalog: rebuild from the site that holds them (cairn catalog rebuild "
+      "--from " +
+      first + " --force); that rebuild queues their copies to site " + site.id() +
+      " for `cairn replicate`, as every rebuild queues what the policies want");
+}
 
 // Loads the longest verified event log among the site rebuilt from and the
 // other sites the settings name (reachable, same repository), when it extends
