@@ -101,6 +101,11 @@ Status BagChecker::ReadTagLines(std::string_view path, const ByteSource& source,
 }
 
 Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
+  if (contents_->FindTagFile(path) != nullptr) {
+    // An archive can carry a member twice: which one is the bag's?
+    report_->Error(path, "tag.duplicate-member", "the same tag file appears twice");
+    return Status::OK();
+  }
   TagFileRecord record;
   record.path = std::string(path);
   std::optional<Algorithm> algorithm;

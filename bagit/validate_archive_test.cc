@@ -155,6 +155,19 @@ TEST(ArchiveValidationTest, EmptyFolderMembersAreNamed) {
   EXPECT_FALSE(report.Has("payload.empty-folder"));
 }
 
+// A tag file twice in an archive (with other bytes: which is the bag's?) is invalid.
+TEST(ArchiveValidationTest, ATagFileTwiceIsRefusedByName) {
+  TempDir tmp;
+  std::vector<ArchiveMember> members =
+      TagMembers("bag/", Sha256("hello") + "  data/hello.txt\n", "5.1");
+  members.push_back({"bag/bagit.txt", AE_IFREG, "BagIt-Version: 0.97\n"});
+  members.push_back({"bag/data/hello.txt", AE_IFREG, "hello"});
+  WriteRaw(tmp / "b.tar", members, false);
+  Report report = ValidateArchive(tmp / "b.tar");
+  EXPECT_FALSE(report.valid()) << report.ToText();
+  EXPECT_TRUE(report.Has("tag.duplicate-member")) << report.ToText();
+}
+
 // An archive can carry data/x and data/x/y, both listed with their digests; no file system
 // holds both, so such a bag could be stored but never restored: it is invalid, naming the path.
 TEST(ArchiveValidationTest, AFileThatIsAlsoAFolderIsRefusedByName) {

@@ -12,7 +12,8 @@ constexpr std::string_view kScratchSchema =
     "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
     "created INTEGER NOT NULL, other_digests TEXT NOT NULL) WITHOUT ROWID; "
     "CREATE TABLE held (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, "
-    "digests TEXT NOT NULL)";
+    "digests TEXT NOT NULL); "
+    "CREATE TABLE created_twice (sha256 TEXT PRIMARY KEY) WITHOUT ROWID";
 
 }  // namespace
 
@@ -42,7 +43,17 @@ Status ScratchStore::AddFile(std::string_view path, uint64_t size, std::string_v
       .Bind(3, sha256)
       .Bind(4, int64_t{created ? 1 : 0})
       .Bind(5, other_digests.data() ? other_digests : std::string_view(""));  // never NULL
-  return insert.Run();
+  Status inserted = insert.Run();
+  if (inserted.IsAlreadyExists() && created) {
+    // A path met twice (an archive's duplicate member) whose second copy made a blob: the
+    // deposit is refused, and that blob must be taken back with the others.
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt * twice,
+        sql::PrepareOnce(db_, &twice_, "INSERT OR IGNORE INTO created_twice (sha256) VALUES (?)"));
+    twice->Bind(1, sha256);
+    CAIRN_RETURN_IF_ERROR(twice->Run());
+  }
+  return inserted;
 }
 
 Status ScratchStore::ForEachFile(const std::function<Status(const ScratchFile&)>& fn, Order order) {
@@ -86,7 +97,8 @@ Status ScratchStore::ForEachHeld(
 
 Status ScratchStore::ForEachCreatedBlob(const std::function<void(const std::string&)>& fn) {
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
-                         db_.Prepare("SELECT sha256 FROM files WHERE created = 1"));
+                         db_.Prepare("SELECT sha256 FROM files WHERE created = 1 UNION "
+                                     "SELECT sha256 FROM created_twice"));
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) return Status::OK();

@@ -42,7 +42,8 @@ class ScratchStore {
   ScratchStore(const ScratchStore&) = delete;
   ScratchStore& operator=(const ScratchStore&) = delete;
 
-  // Records one stored payload file. AlreadyExists if `path` was recorded before.
+  // Records one stored payload file. AlreadyExists if `path` was recorded before (a blob it
+  // `created` is still kept for ForEachCreatedBlob).
   Status AddFile(std::string_view path, uint64_t size, std::string_view sha256, bool created,
                  std::string_view other_digests);
   // The order ForEachFile gives the files in: by path (byte order), or by
@@ -57,7 +58,7 @@ class ScratchStore {
   // Calls fn(path, size, digests) for every held file, in the order held.
   Status ForEachHeld(
       const std::function<void(const std::string&, uint64_t, const std::string&)>& fn);
-  // Calls fn(sha256) for every file recorded with `created`.
+  // Calls fn(sha256) for every blob given to AddFile with `created`, once each.
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 
   const std::string& path() const { return db_.path(); }
@@ -68,6 +69,7 @@ class ScratchStore {
   sql::Db db_;
   std::optional<sql::Stmt> insert_;  // AddFile's insert (destroyed before db_)
   std::optional<sql::Stmt> hold_;    // HoldPayload's insert
+  std::optional<sql::Stmt> twice_;   // AddFile's insert of a blob created for a path met twice
 };
 
 }  // namespace cairn::repo

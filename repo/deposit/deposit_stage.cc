@@ -403,8 +403,11 @@ Status PayloadStager::Record(std::string_view path, const Staged& staged, bool c
   std::string other_digests = JoinDigests(staged.digests, keep);
   std::lock_guard<std::mutex> lock(ingest_->mu);
   if (repair) ingest_->repairs.push_back(std::move(*repair));
-  CAIRN_RETURN_IF_ERROR(
-      ingest_->scratch->AddFile(path, staged.size, sha256, created, other_digests));
+  Status added = ingest_->scratch->AddFile(path, staged.size, sha256, created, other_digests);
+  // A path met twice (an archive's duplicate member): the bag checker refuses the bag naming it
+  // (payload.duplicate-member), and the scratch still names a blob it made, to be taken back.
+  if (added.IsAlreadyExists()) return Status::OK();
+  CAIRN_RETURN_IF_ERROR(added);
   ++ingest_->file_count;
   ingest_->payload_bytes += staged.size;
   if (target_.on_file_stored) target_.on_file_stored(ingest_->file_count, ingest_->payload_bytes);

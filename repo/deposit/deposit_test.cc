@@ -314,6 +314,28 @@ TEST_F(DepositTest, ArchiveWithManifestsAfterThePayloadIsChecked) {
   }
 }
 
+// An archive can carry a member twice. A payload member twice with the same bytes was a
+// deposit error (exit 2, "payload file stored twice", no rule); a tag file twice was valid and
+// its deposit failed at commit with a false "another deposit of this version number", leaving
+// an empty version folder. Both are now refused by rule, nothing stored.
+TEST_F(DepositTest, AnArchiveMemberTwiceIsRefusedByRule) {
+  fs::path staging = dir_ / "staging";
+  MakeBag(staging, {{"data/p.txt", "evil\n"}}, bagit::Algorithm::kSha256);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"dup", "payload.duplicate-member"}, {"duptag", "tag.duplicate-member"}};
+  for (const auto& [object, rule] : cases) {
+    SCOPED_TRACE(object);
+    fs::path bag = dir_ / (object + ".tar");
+    // The extra member's bytes ("evil\n") are the payload file's own.
+    MakeArchive(staging, bag, bagit::ArchiveFormat::kTar,
+                object + (object == "dup" ? "/data/p.txt" : "/bagit.txt"));
+    DepositOutcome out = Run("acme", bag.string());
+    EXPECT_TRUE(out.refused);
+    EXPECT_TRUE(out.report.Has(rule)) << out.report.ToText();
+    ExpectNothingStored("acme", object);
+  }
+}
+
 TEST_F(DepositTest, HostileArchiveIsRefusedNamingTheMember) {
   fs::path staging = dir_ / "staging";
   MakeBag(staging, {{"data/p.txt", "payload"}}, bagit::Algorithm::kSha256);
