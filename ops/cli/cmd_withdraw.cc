@@ -65,33 +65,125 @@ Result<repo::Principal> Acting(repo::Repository& r, const Globals& g, const std:
   return who;
 }
 
-std::string When(int64_t micros) { return micros ? FormatUtc(micros) : "-"; }
+// The text each verb prints, from the JSON document it prints with --json (views::WithdrawalJson,
+// views::HoldJson, or the server's answer: the same documents), so that a verb run against a
+// server prints what it prints on the server host.
+std::string Text(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.contains(key) ? j.at(key) : nlohmann::json();
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return v.is_null() ? "-" : v.dump();
+}
+std::string VersionOf(const nlohmann::json& w) {
+  return Text(w, "partner") + "/" + Text(w, "object") + "@v" + Text(w, "version");
+}
 
-void PrintPurge(const repo::PurgeReport& p) {
-  const repo::WithdrawalRecord& w = p.withdrawal;
-  std::cout << "withdrawal " << w.id << " of " << w.VersionName() << ": "
-            << repo::WithdrawalStateName(w.state) << "; " << p.keys_removed << " keys, "
-            << p.bytes_removed << " bytes removed from the sites";
-  if (p.blobs_kept) std::cout << "; " << p.blobs_kept << " blobs kept (needed again)";
+void PrintRequested(const nlohmann::json& w) {
+  std::cout << "withdrawal " << Text(w, "id") << " requested: " << VersionOf(w)
+            << (w.value("purge", false) ? " (purge)" : "") << " by " << Text(w, "requested_by")
+            << " (" << Text(w, "requested_role")
+            << "); another person approves it: cairn withdraw approve " << Text(w, "id") << "\n";
+}
+
+// A purge's outcome: `w` the withdrawal, `p` {"keys_removed", "bytes_removed", "blobs_kept",
+// "waiting"}.
+void PrintPurge(const nlohmann::json& w, const nlohmann::json& p) {
+  std::cout << "withdrawal " << Text(w, "id") << " of " << VersionOf(w) << ": " << Text(w, "state")
+            << "; " << Text(p, "keys_removed") << " keys, " << Text(p, "bytes_removed")
+            << " bytes removed from the sites";
+  if (p.value("blobs_kept", 0) > 0) {
+    std::cout << "; " << Text(p, "blobs_kept") << " blobs kept (needed again)";
+  }
   std::cout << "\n";
-  for (const std::string& why : p.waiting) std::cout << "  waits: " << why << "\n";
+  for (const nlohmann::json& why : p.value("waiting", nlohmann::json::array())) {
+    std::cout << "  waits: " << why.get<std::string>() << "\n";
+  }
+}
+
+// {"withdrawal", "tombstones_pending", "purge": {"keys_removed", "bytes_removed", "waiting"} or
+// {"error"}}: the approval, then its purge when it asks for one. Returns the exit code.
+int PrintApproved(const nlohmann::json& a, const Globals& g) {
+  const nlohmann::json& w = a.at("withdrawal");
+  if (!g.quiet) {
+    std::cout << "withdrawal " << Text(w, "id") << " approved by " << Text(w, "approved_by") << " ("
+              << Text(w, "approved_role") << "): " << VersionOf(w) << " is withdrawn\n";
+  }
+  for (const nlohmann::json& site : a.value("tombstones_pending", nlohmann::json::array())) {
+    std::cerr << "cairn: warning: tombstone not written yet on " << site.get<std::string>()
+              << " (written by `cairn withdraw run` or the daemon)\n";
+  }
+  if (!a.contains("purge")) return kExitOk;
+  const nlohmann::json& p = a.at("purge");
+  if (p.contains("error")) {
+    std::cerr << "cairn: approved; the purge did not run: " << Text(p, "error")
+              << " (`cairn withdraw run` or the daemon finishes it)\n";
+    return kExitProblems;
+  }
+  if (!g.quiet) PrintPurge(w, p);
+  return p.value("waiting", nlohmann::json::array()).empty() ? kExitOk : kExitProblems;
+}
+
+void PrintWithdrawals(const nlohmann::json& all) {
+  std::printf("%-5s %-32s %-17s %-5s %-24s %-24s %s\n", "ID", "VERSION", "STATE", "PURGE",
+              "REQUESTED BY", "APPROVED BY", "REASON");
+  for (const nlohmann::json& w : all) {
+    const std::string approved = w.value("approved_by", "");
+    std::printf("%-5s %-32s %-17s %-5s %-24s %-24s %s\n", Text(w, "id").c_str(),
+                VersionOf(w).c_str(), Text(w, "state").c_str(),
+                w.value("purge", false) ? "yes" : "no", Text(w, "requested_by").c_str(),
+                approved.empty() ? "-" : approved.c_str(), Text(w, "reason").c_str());
+    if (!w.value("detail", "").empty()) std::printf("      %s\n", Text(w, "detail").c_str());
+  }
+}
+
+void PrintHolds(const nlohmann::json& all) {
+  std::printf("%-5s %-32s %-8s %-24s %-20s %s\n", "ID", "OBJECT", "STATE", "ADDED BY", "ADDED",
+              "REASON");
+  for (const nlohmann::json& h : all) {
+    std::string state = !h.value("on", true)                          ? "removed"
+                        : h.value("removal_requested_by", "").empty() ? "on"
+                                                                      : "on*";
+    std::printf("%-5s %-32s %-8s %-24s %-20s %s\n", Text(h, "id").c_str(),
+                (Text(h, "partner") + "/" + Text(h, "object")).c_str(), state.c_str(),
+                Text(h, "added_by").c_str(), Text(h, "added").c_str(), Text(h, "reason").c_str());
+  }
+}
+
+// {"hold", "removed"}: a removal asked for, or done by the second person.
+void PrintHoldRemoval(const nlohmann::json& r) {
+  const nlohmann::json& h = r.at("hold");
+  const std::string object = Text(h, "partner") + "/" + Text(h, "object");
+  if (r.value("removed", false)) {
+    std::cout << "hold " << Text(h, "id") << " on " << object << " removed by "
+              << Text(h, "removed_by") << " (asked by " << Text(h, "removal_requested_by") << ")\n";
+  } else {
+    std::cout << "removal of hold " << Text(h, "id") << " on " << object << " asked by "
+              << Text(h, "removal_requested_by")
+              << "; another person removes it: cairn hold remove " << object << "\n";
+  }
+}
+
+// Prints `doc` as JSON with --json, else with `text` unless --quiet.
+void Print(const nlohmann::json& doc, const WithdrawFlags& f, const Globals& g,
+           const std::function<void(const nlohmann::json&)>& text) {
+  if (f.json) {
+    PrintJson(doc);
+  } else if (!g.quiet) {
+    text(doc);
+  }
 }
 
 // Against `cairn serve` (--server): the same verbs through /v1/withdrawals and /v1/holds; the
-// server knows the caller by its token, so --as is refused there. Prints the server's answer.
-int Remote(const Globals& g, const WithdrawFlags& f, const std::string& method,
-           const std::string& path, const nlohmann::json& body = nullptr) {
+// server knows the caller by its token, so --as is refused there. The server's answer is the
+// document the verb prints locally.
+Result<nlohmann::json> Remote(const Globals& g, const WithdrawFlags& f, const std::string& method,
+                              const std::string& path, const nlohmann::json& body = nullptr) {
   if (!f.as.empty()) {
-    return Refused(Status::InvalidArgument(
-        "--as is for the CLI on the server host; against a server the token says who you are"));
+    return Status::InvalidArgument(
+        "--as is for the CLI on the server host; against a server the token says who you are");
   }
-  auto api = ConnectServer(g);
-  if (!api.ok()) return ReportError(api.status());
-  Result<nlohmann::json> answer =
-      method == "GET" ? (*api)->GetJson(path) : (*api)->PostJson(path, body);
-  if (!answer.ok()) return Refused(answer.status());
-  PrintJson(*answer);
-  return kExitOk;
+  CAIRN_ASSIGN_OR_RETURN(auto api, ConnectServer(g));
+  return method == "GET" ? api->GetJson(path) : api->PostJson(path, body);
 }
 
 // Opens the repository with the auditor verbs' clock ($CAIRN_FAKE_NOW in test builds).
@@ -99,6 +191,19 @@ int WithRepo(const Globals& g, const std::function<int(repo::Repository&)>& fn) 
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   return fn(**repository);
+}
+
+// The document of a verb: from the server (--server), else made here by `local` as the principal
+// acting (the host's operator, or --as).
+Result<nlohmann::json> Document(
+    const WithdrawFlags& f, const Globals& g, const std::string& method, const std::string& path,
+    const nlohmann::json& body,
+    const std::function<Result<nlohmann::json>(repo::Repository&, const repo::Principal&)>& local) {
+  if (IsRemote(g)) return Remote(g, f, method, path, body);
+  auto repository = OpenRepositoryForAudit(g);
+  if (!repository.ok()) return repository.status();
+  CAIRN_ASSIGN_OR_RETURN(repo::Principal who, Acting(**repository, g, f.as));
+  return local(**repository, who);
 }
 
 int RunRequest(const WithdrawFlags& f, const Globals& g) {
@@ -109,113 +214,107 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
   if (version) req.version = version;
   req.reason = f.reason;
   req.purge = f.purge;
-  if (IsRemote(g)) {
-    nlohmann::json body = {{"partner", req.partner},
-                           {"object", req.object},
-                           {"reason", req.reason},
-                           {"purge", req.purge}};
-    if (version) body["version"] = version;
-    return Remote(g, f, "POST", "/v1/withdrawals", body);
-  }
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    Result<repo::WithdrawalRecord> w = repo::RequestWithdrawal(r, *who, req);
-    if (!w.ok()) return Refused(w.status());
-    if (f.json) {
-      PrintJson(views::WithdrawalJson(*w));
-    } else if (!g.quiet) {
-      std::cout << "withdrawal " << w->id << " requested: " << w->VersionName()
-                << (w->purge ? " (purge)" : "") << " by " << w->requested_by << " ("
-                << w->requested_role << "); another person approves it: cairn withdraw approve "
-                << w->id << "\n";
-    }
-    return static_cast<int>(kExitOk);
-  });
+  nlohmann::json body = {{"partner", req.partner},
+                         {"object", req.object},
+                         {"reason", req.reason},
+                         {"purge", req.purge}};
+  if (version) body["version"] = version;
+  Result<nlohmann::json> w = Document(
+      f, g, "POST", "/v1/withdrawals", body,
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord made, repo::RequestWithdrawal(r, who, req));
+        return views::WithdrawalJson(made);
+      });
+  if (!w.ok()) return Refused(w.status());
+  Print(*w, f, g, PrintRequested);
+  return kExitOk;
 }
 
 int RunApprove(const WithdrawFlags& f, const Globals& g) {
-  if (IsRemote(g))
-    return Remote(g, f, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/approve",
-                  nlohmann::json::object());
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    Result<repo::ApproveResult> approved = repo::ApproveWithdrawal(r, *who, f.id);
-    if (!approved.ok()) return Refused(approved.status());
-    const repo::WithdrawalRecord& w = approved->withdrawal;
-    if (!g.quiet) {
-      std::cout << "withdrawal " << w.id << " approved by " << w.approved_by << " ("
-                << w.approved_role << "): " << w.VersionName() << " is withdrawn\n";
-    }
-    for (const std::string& site : approved->tombstones_pending) {
-      std::cerr << "cairn: warning: tombstone not written yet on " << site
-                << " (written by `cairn withdraw run` or the daemon)\n";
-    }
-    if (!w.purge) return static_cast<int>(kExitOk);
-    Result<repo::PurgeReport> purged = repo::RunPurge(r, w.id);
-    if (!purged.ok()) return Refused(purged.status());
-    if (!g.quiet) PrintPurge(*purged);
-    return purged->waiting.empty() ? static_cast<int>(kExitOk) : static_cast<int>(kExitProblems);
-  });
+  Result<nlohmann::json> a = Document(
+      f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/approve",
+      nlohmann::json::object(),
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(repo::ApproveResult approved, repo::ApproveWithdrawal(r, who, f.id));
+        nlohmann::json out = {{"withdrawal", views::WithdrawalJson(approved.withdrawal)},
+                              {"tombstones_pending", approved.tombstones_pending}};
+        if (!approved.withdrawal.purge) return out;
+        Result<repo::PurgeReport> purged = repo::RunPurge(r, f.id);
+        if (!purged.ok()) {
+          // Approved all the same (as the server answers): the daemon finishes the purge.
+          out["purge"] = {{"error", purged.status().message()}};
+          return out;
+        }
+        out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
+        out["purge"] = {{"keys_removed", purged->keys_removed},
+                        {"bytes_removed", purged->bytes_removed},
+                        {"blobs_kept", purged->blobs_kept},
+                        {"waiting", purged->waiting}};
+        return out;
+      });
+  if (!a.ok()) return Refused(a.status());
+  if (f.json) {
+    PrintJson(*a);
+    const nlohmann::json p = a->value("purge", nlohmann::json::object());
+    return p.contains("error") || !p.value("waiting", nlohmann::json::array()).empty()
+               ? kExitProblems
+               : kExitOk;
+  }
+  return PrintApproved(*a, g);
 }
 
 int RunCancel(const WithdrawFlags& f, const Globals& g) {
-  if (IsRemote(g))
-    return Remote(g, f, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel",
-                  nlohmann::json::object());
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    Result<repo::WithdrawalRecord> w = repo::CancelWithdrawal(r, *who, f.id);
-    if (!w.ok()) return Refused(w.status());
-    if (!g.quiet)
-      std::cout << "withdrawal " << w->id << " of " << w->VersionName() << " cancelled\n";
-    return static_cast<int>(kExitOk);
+  Result<nlohmann::json> w = Document(
+      f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel", nlohmann::json::object(),
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord cancelled,
+                               repo::CancelWithdrawal(r, who, f.id));
+        return views::WithdrawalJson(cancelled);
+      });
+  if (!w.ok()) return Refused(w.status());
+  Print(*w, f, g, [](const nlohmann::json& c) {
+    std::cout << "withdrawal " << Text(c, "id") << " of " << VersionOf(c) << " cancelled\n";
   });
+  return kExitOk;
 }
 
 int RunList(const WithdrawFlags& f, const Globals& g) {
-  if (IsRemote(g)) return Remote(g, f, "GET", "/v1/withdrawals");
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    auto all = repo::ListWithdrawals(r, *who);
-    if (!all.ok()) return Refused(all.status());
-    if (f.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const repo::WithdrawalRecord& w : *all) out.push_back(views::WithdrawalJson(w));
-      PrintJson(out);
-      return static_cast<int>(kExitOk);
-    }
-    std::printf("%-5s %-32s %-17s %-5s %-24s %-24s %s\n", "ID", "VERSION", "STATE", "PURGE",
-                "REQUESTED BY", "APPROVED BY", "REASON");
-    for (const repo::WithdrawalRecord& w : *all) {
-      std::printf("%-5lld %-32s %-17s %-5s %-24s %-24s %s\n", static_cast<long long>(w.id),
-                  w.VersionName().c_str(), std::string(repo::WithdrawalStateName(w.state)).c_str(),
-                  w.purge ? "yes" : "no", w.requested_by.c_str(),
-                  w.approved_by.empty() ? "-" : w.approved_by.c_str(), w.reason.c_str());
-      if (!w.detail.empty()) std::printf("      %s\n", w.detail.c_str());
-    }
-    return static_cast<int>(kExitOk);
-  });
+  Result<nlohmann::json> all =
+      Document(f, g, "GET", "/v1/withdrawals", nullptr,
+               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListWithdrawals(r, who));
+                 nlohmann::json out = nlohmann::json::array();
+                 for (const repo::WithdrawalRecord& w : listed)
+                   out.push_back(views::WithdrawalJson(w));
+                 return out;
+               });
+  if (!all.ok()) return Refused(all.status());
+  if (f.json) {
+    PrintJson(*all);
+  } else {
+    PrintWithdrawals(*all);
+  }
+  return kExitOk;
 }
 
 int RunPending(const WithdrawFlags& f, const Globals& g) {
   return WithRepo(g, [&](repo::Repository& r) {
     auto report = repo::RunPendingWithdrawals(r);
     if (!report.ok()) return ReportError(report.status());
-    if (f.json) {
-      nlohmann::json purges = nlohmann::json::array();
-      for (const repo::PurgeReport& p : report->purges) {
-        purges.push_back({{"withdrawal", views::WithdrawalJson(p.withdrawal)},
-                          {"keys_removed", p.keys_removed},
+    nlohmann::json purges = nlohmann::json::array();
+    for (const repo::PurgeReport& p : report->purges) {
+      purges.push_back({{"withdrawal", views::WithdrawalJson(p.withdrawal)},
+                        {"tombstones_pending", nlohmann::json::array()},
+                        {"purge",
+                         {{"keys_removed", p.keys_removed},
                           {"bytes_removed", p.bytes_removed},
-                          {"waiting", p.waiting}});
-      }
+                          {"blobs_kept", p.blobs_kept},
+                          {"waiting", p.waiting}}}});
+    }
+    if (f.json) {
       PrintJson({{"purges", purges}, {"problems", report->problems}});
     } else if (!g.quiet) {
-      for (const repo::PurgeReport& p : report->purges) PrintPurge(p);
+      for (const nlohmann::json& p : purges) PrintPurge(p.at("withdrawal"), p.at("purge"));
     }
     for (const std::string& p : report->problems) std::cerr << "cairn: " << p << "\n";
     return report->problems.empty() ? static_cast<int>(kExitOk) : static_cast<int>(kExitProblems);
@@ -231,23 +330,22 @@ int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
   if (parsed.ok() && version)
     parsed = Status::InvalidArgument("a hold is on a whole object: " + f.ref);
   if (!parsed.ok()) return Refused(parsed);
-  if (IsRemote(g)) {
-    return Remote(g, f, "POST", "/v1/holds",
-                  {{"partner", partner}, {"object", object}, {"reason", f.reason}});
-  }
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    std::vector<std::string> warnings;
-    auto hold = repo::AddHold(r, *who, partner, object, f.reason, &warnings);
-    if (!hold.ok()) return Refused(hold.status());
-    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
-    if (!g.quiet) {
-      std::cout << "hold " << hold->id << " on " << partner << "/" << object << " by "
-                << hold->added_by << ": nothing of it is purged until it is removed\n";
-    }
-    return static_cast<int>(kExitOk);
+  Result<nlohmann::json> h = Document(
+      f, g, "POST", "/v1/holds", {{"partner", partner}, {"object", object}, {"reason", f.reason}},
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        std::vector<std::string> warnings;
+        CAIRN_ASSIGN_OR_RETURN(repo::HoldRecord added,
+                               repo::AddHold(r, who, partner, object, f.reason, &warnings));
+        for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+        return views::HoldJson(added);
+      });
+  if (!h.ok()) return Refused(h.status());
+  Print(*h, f, g, [](const nlohmann::json& added) {
+    std::cout << "hold " << Text(added, "id") << " on " << Text(added, "partner") << "/"
+              << Text(added, "object") << " by " << Text(added, "added_by")
+              << ": nothing of it is purged until it is removed\n";
   });
+  return kExitOk;
 }
 
 int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
@@ -255,58 +353,36 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
   uint32_t version = 0;
   Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &version);
   if (!parsed.ok()) return Refused(parsed);
-  if (IsRemote(g)) {
-    return Remote(g, f, "POST", "/v1/holds/" + partner + "/" + object + "/remove",
-                  nlohmann::json::object());
-  }
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    std::vector<std::string> warnings;
-    auto removal = repo::RemoveHold(r, *who, partner, object, &warnings);
-    if (!removal.ok()) return Refused(removal.status());
-    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
-    if (!g.quiet) {
-      if (removal->removed) {
-        std::cout << "hold " << removal->hold.id << " on " << partner << "/" << object
-                  << " removed by " << removal->hold.removed_by << " (asked by "
-                  << removal->hold.removal_requested_by << ")\n";
-      } else {
-        std::cout << "removal of hold " << removal->hold.id << " on " << partner << "/" << object
-                  << " asked by " << removal->hold.removal_requested_by
-                  << "; another person removes it: cairn hold remove " << partner << "/" << object
-                  << "\n";
-      }
-    }
-    return static_cast<int>(kExitOk);
-  });
+  Result<nlohmann::json> removal = Document(
+      f, g, "POST", "/v1/holds/" + partner + "/" + object + "/remove", nlohmann::json::object(),
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        std::vector<std::string> warnings;
+        CAIRN_ASSIGN_OR_RETURN(repo::HoldRemoval done,
+                               repo::RemoveHold(r, who, partner, object, &warnings));
+        for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+        return nlohmann::json{{"hold", views::HoldJson(done.hold)}, {"removed", done.removed}};
+      });
+  if (!removal.ok()) return Refused(removal.status());
+  Print(*removal, f, g, PrintHoldRemoval);
+  return kExitOk;
 }
 
 int RunHoldList(const WithdrawFlags& f, const Globals& g) {
-  if (IsRemote(g)) return Remote(g, f, "GET", "/v1/holds");
-  return WithRepo(g, [&](repo::Repository& r) {
-    Result<repo::Principal> who = Acting(r, g, f.as);
-    if (!who.ok()) return Refused(who.status());
-    auto holds = repo::ListHolds(r, *who);
-    if (!holds.ok()) return Refused(holds.status());
-    if (f.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const repo::HoldRecord& h : *holds) out.push_back(views::HoldJson(h));
-      PrintJson(out);
-      return static_cast<int>(kExitOk);
-    }
-    std::printf("%-5s %-32s %-8s %-24s %-20s %s\n", "ID", "OBJECT", "STATE", "ADDED BY", "ADDED",
-                "REASON");
-    for (const repo::HoldRecord& h : *holds) {
-      std::string state = h.removed_micros                 ? "removed"
-                          : h.removal_requested_by.empty() ? "on"
-                                                           : "on*";
-      std::printf("%-5lld %-32s %-8s %-24s %-20s %s\n", static_cast<long long>(h.id),
-                  (h.partner + "/" + h.object).c_str(), state.c_str(), h.added_by.c_str(),
-                  When(h.added_micros).c_str(), h.reason.c_str());
-    }
-    return static_cast<int>(kExitOk);
-  });
+  Result<nlohmann::json> all =
+      Document(f, g, "GET", "/v1/holds", nullptr,
+               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListHolds(r, who));
+                 nlohmann::json out = nlohmann::json::array();
+                 for (const repo::HoldRecord& h : listed) out.push_back(views::HoldJson(h));
+                 return out;
+               });
+  if (!all.ok()) return Refused(all.status());
+  if (f.json) {
+    PrintJson(*all);
+  } else {
+    PrintHolds(*all);
+  }
+  return kExitOk;
 }
 
 void AddAs(CLI::App* cmd, WithdrawFlags& f) {
@@ -338,11 +414,13 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
   CLI::App* approve =
       group->add_subcommand("approve", "approve a withdrawal someone else requested");
   approve->add_option("ID", f->id, "withdrawal id (withdraw list)")->required();
+  approve->add_flag("--json", f->json, "print the server's or this command's answer as JSON");
   AddAs(approve, *f);
   approve->callback([f, &g] { g.exit_code = RunApprove(*f, g); });
 
   CLI::App* cancel = group->add_subcommand("cancel", "cancel a withdrawal not yet approved");
   cancel->add_option("ID", f->id, "withdrawal id")->required();
+  cancel->add_flag("--json", f->json, "print the server's or this command's answer as JSON");
   AddAs(cancel, *f);
   cancel->callback([f, &g] { g.exit_code = RunCancel(*f, g); });
 
@@ -360,11 +438,13 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
   CLI::App* add = hold->add_subcommand("add", "put a hold on an object");
   add->add_option("OBJECT", f->ref, "PARTNER/OBJECT")->required();
   add->add_option("--reason", f->reason, "why (one line)")->required();
+  add->add_flag("--json", f->json, "print the hold as JSON");
   AddAs(add, *f);
   add->callback([f, &g] { g.exit_code = RunHoldAdd(*f, g); });
   CLI::App* remove =
       hold->add_subcommand("remove", "ask for a hold's removal; a second person's call removes it");
   remove->add_option("OBJECT", f->ref, "PARTNER/OBJECT")->required();
+  remove->add_flag("--json", f->json, "print the hold as JSON");
   AddAs(remove, *f);
   remove->callback([f, &g] { g.exit_code = RunHoldRemove(*f, g); });
   CLI::App* hlist = hold->add_subcommand("list", "holds, on and removed");

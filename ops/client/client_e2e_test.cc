@@ -217,6 +217,40 @@ TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
   EXPECT_TRUE(w["cancelled"].is_string()) << w.dump();
 }
 
+// The withdrawal and hold verbs print remotely the text they print locally (they printed the
+// server's raw JSON before), and --json the same document.
+TEST_F(ClientTest, WithdrawalAndHoldVerbsPrintTheirTextRemotely) {
+  CommandResult requested =
+      Remote("t-operator", {"withdraw", "request", "acme/acme-box", "--reason", "takedown"});
+  ASSERT_EQ(requested.exit_code, 0) << requested.err;
+  EXPECT_EQ(requested.out,
+            "withdrawal 1 requested: acme/acme-box@v1 by otto (operator); another person "
+            "approves it: cairn withdraw approve 1\n");
+  CommandResult held =
+      Remote("t-operator", {"hold", "add", "acme/acme-box", "--reason", "litigation"});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_EQ(held.out,
+            "hold 1 on acme/acme-box by otto: nothing of it is purged until it is removed\n");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"withdraw", "list"}, {"hold", "list"}}) {
+    SCOPED_TRACE(args[0]);
+    CommandResult local = Cairn(args);
+    CommandResult remote = Remote("t-auditor", args);
+    ASSERT_EQ(remote.exit_code, 0) << remote.err;
+    EXPECT_EQ(remote.out, local.out);
+    EXPECT_NE(remote.out.find("acme/acme-box"), std::string::npos) << remote.out;
+    EXPECT_EQ(remote.out.find('{'), std::string::npos) << remote.out;
+  }
+  CommandResult asked = Remote("t-operator", {"hold", "remove", "acme/acme-box"});
+  ASSERT_EQ(asked.exit_code, 0) << asked.err;
+  EXPECT_EQ(asked.out,
+            "removal of hold 1 on acme/acme-box asked by otto; another person removes it: cairn "
+            "hold remove acme/acme-box\n");
+  CommandResult cancelled = Remote("t-operator", {"withdraw", "cancel", "1", "--json"});
+  ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
+  EXPECT_EQ(Parse(cancelled.out)["state"], "cancelled") << cancelled.out;
+}
+
 TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
   const std::string bad = "cairn_wrong0secret0token04711";
   for (const std::vector<std::string>& args :

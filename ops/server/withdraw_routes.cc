@@ -89,6 +89,7 @@ Result<ApiResponse> Approve(const std::string& root, const ApiRequest& r) {
       out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
       out["purge"] = {{"keys_removed", purged->keys_removed},
                       {"bytes_removed", purged->bytes_removed},
+                      {"blobs_kept", purged->blobs_kept},
                       {"waiting", purged->waiting}};
     } else {
       // Approved all the same: the daemon finishes the purge.
