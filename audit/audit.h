@@ -114,6 +114,11 @@ struct Finding {
   std::string repaired_from;  // site the good copy came from
 };
 
+// "P/O@vN PATH on site S (sha256 X): REPAIRED from site Y: DETAIL", with the parts the finding
+// has: no object for a site's event segment (its key is in the detail), no digest where there
+// is none, "REPAIRED from the catalog" where the good copy came from the catalog.
+std::string FindingText(const Finding& f);
+
 // What one sweep did on one site.
 struct SiteCounts {
   uint64_t checked = 0;  // read to the end: ok + corrupt + missing

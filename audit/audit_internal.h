@@ -152,11 +152,15 @@ inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
 std::vector<repo::AuditFindingRecord> FindingsToStore(
     std::span<const Finding> findings, std::map<std::string, size_t>& unavailable_stored);
 
-// Finishes the audit_runs row (state done or aborted, summary JSON) and writes
+// Finishes the audit_runs row (state done or aborted, summary JSON, and `after_batches`: the
+// counts found after the last batch, the sites' event logs, added to the row's) and writes
 // the run's per-site counts and report.findings[first_unstored...] (those not
-// written by the BatchWriter: orphans, catalog rows), in one transaction.
+// written by the BatchWriter: orphans, catalog rows, event segments), in one transaction.
 Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& report,
-                 size_t first_unstored, std::map<std::string, size_t>& unavailable_stored);
+                 size_t first_unstored, std::map<std::string, size_t>& unavailable_stored,
+                 const repo::AuditRunCounts& after_batches);
+// The report's run-level counts, as the audit_runs row keeps them.
+repo::AuditRunCounts RunCounts(const AuditReport& report);
 
 // A finding about `copy` on `site`.
 Finding MakeFinding(FindingKind kind, const Candidate& copy, const std::string& site,

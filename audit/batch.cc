@@ -3,8 +3,24 @@
 #include <cstdlib>
 
 #include "audit/audit_internal.h"
+#include "bagit/report.h"
 
 namespace cairn::audit {
+
+std::string FindingText(const Finding& f) {
+  std::string out;
+  if (!f.partner.empty()) {
+    out += f.partner + "/" + f.object + "@v" + std::to_string(f.version) + " " +
+           bagit::Printable(f.path) + " ";
+  }
+  out += "on site " + (f.site.empty() ? std::string("-") : f.site);
+  if (!f.sha256.empty()) out += " (sha256 " + f.sha256 + ")";
+  if (f.repaired) {
+    out += f.repaired_from == "catalog" ? ": REPAIRED from the catalog"
+                                        : ": REPAIRED from site " + f.repaired_from;
+  }
+  return out + ": " + f.detail;
+}
 
 std::string_view FindingKindName(FindingKind kind) {
   switch (kind) {

@@ -21,14 +21,19 @@ Status CheckEventSegments(repo::Repository& repo, const AuditOptions& options,
     }
     for (const repo::SegmentFinding& s : site.findings) {
       Finding f;
+      // Counted for the site too, so that the stored run and the site's row say what the
+      // printed run says (they said 0 before).
+      SiteCounts& counts = report.sites[site.site];
       switch (s.kind) {
         case repo::SegmentProblem::kMissing:
           f.kind = FindingKind::kMissing;
           ++report.missing;
+          ++counts.missing;
           break;
         case repo::SegmentProblem::kDamaged:
           f.kind = FindingKind::kCorrupt;
           ++report.corrupt;
+          ++counts.corrupt;
           break;
         case repo::SegmentProblem::kDifferent:
         case repo::SegmentProblem::kAhead:
@@ -44,6 +49,9 @@ Status CheckEventSegments(repo::Repository& repo, const AuditOptions& options,
       f.repaired = s.repaired;
       if (s.repaired) {
         ++report.repaired;
+        if (s.kind == repo::SegmentProblem::kMissing || s.kind == repo::SegmentProblem::kDamaged) {
+          ++counts.repaired;
+        }
         f.repaired_from = s.repaired_from.starts_with("site ") ? s.repaired_from.substr(5)
                                                                : std::string("catalog");
       }

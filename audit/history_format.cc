@@ -44,12 +44,6 @@ void CsvCounts(std::ostream& out, const SiteCounts& c) {
       << "," << c.repaired << "," << c.damaged << "," << c.bytes;
 }
 
-std::string FindingName(const Finding& f) {
-  if (f.partner.empty()) return "";
-  return f.partner + "/" + f.object + "@v" + std::to_string(f.version) + " " +
-         bagit::Printable(f.path);
-}
-
 }  // namespace
 
 nlohmann::json HistoryJson(const AuditHistory& h) {
@@ -112,10 +106,7 @@ std::string HistoryText(const AuditHistory& h) {
   out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)\n";
   for (const StoredFinding& s : h.findings) {
     const Finding& f = s.finding;
-    out << "  run " << s.run_id << " " << FindingKindName(f.kind) << ": " << FindingName(f)
-        << " on site " << (f.site.empty() ? "-" : f.site) << " sha256 " << f.sha256;
-    if (f.repaired) out << ", REPAIRED from " << f.repaired_from;
-    out << ": " << f.detail << "\n";
+    out << "  run " << s.run_id << " " << FindingKindName(f.kind) << ": " << FindingText(f) << "\n";
   }
   out << "\noverdue for a check now: " << h.overdue << " copies\n";
   for (const auto& [site, n] : h.overdue_by_site) out << "  site " << site << ": " << n << "\n";

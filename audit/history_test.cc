@@ -189,7 +189,7 @@ TEST_F(HistoryTest, EveryFormatCarriesTheSameFigures) {
             std::string::npos);
   EXPECT_NE(text.find("overdue for a check now: " + std::to_string(h->overdue) + " copies"),
             std::string::npos);
-  EXPECT_NE(text.find("corrupt: acme/maps@v1 data/one.txt on site a sha256 " + Sha(kFirstFile)),
+  EXPECT_NE(text.find("corrupt: acme/maps@v1 data/one.txt on site a (sha256 " + Sha(kFirstFile)),
             std::string::npos);
 
   std::string html = HistoryHtml(*h);

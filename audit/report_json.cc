@@ -94,13 +94,7 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   for (const Finding& f : r.findings) {
     if (f.kind == FindingKind::kUnavailable && same_reason[reason(f)] > 1) continue;
     if (f.kind == FindingKind::kUnavailable && unavailable_shown++ >= max_unavailable) continue;
-    out << FindingKindName(f.kind) << ": ";
-    if (!f.partner.empty()) {
-      out << f.partner << "/" << f.object << "@v" << f.version << " " << f.path << " ";
-    }
-    out << "on site " << (f.site.empty() ? "-" : f.site) << " (sha256 " << f.sha256 << ")";
-    if (f.repaired) out << ": REPAIRED from site " << f.repaired_from;
-    out << ": " << f.detail << "\n";
+    out << FindingKindName(f.kind) << ": " << FindingText(f) << "\n";
   }
   if (unavailable_shown > max_unavailable) {
     out << "... and " << unavailable_shown - max_unavailable << " more copies not checked\n";

@@ -33,8 +33,18 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
   return rows;
 }
 
+repo::AuditRunCounts RunCounts(const AuditReport& report) {
+  return {.checked = report.checked,
+          .bytes = report.bytes,
+          .corrupt = report.corrupt,
+          .missing = report.missing,
+          .unavailable = report.unavailable,
+          .repaired = report.repaired};
+}
+
 Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& report,
-                 size_t first_unstored, std::map<std::string, size_t>& unavailable_stored) {
+                 size_t first_unstored, std::map<std::string, size_t>& unavailable_stored,
+                 const repo::AuditRunCounts& after_batches) {
   nlohmann::json summary = {{"planned", report.planned},
                             {"ok", report.ok},
                             {"damaged", report.damaged},
@@ -67,7 +77,8 @@ Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& repo
                                unavailable_stored);
   }
   return recorder.FinishRun(report.run_id, report.finished_micros,
-                            report.stopped ? "aborted" : "done", summary.dump(), sites, findings);
+                            report.stopped ? "aborted" : "done", summary.dump(), after_batches,
+                            sites, findings);
 }
 
 }  // namespace cairn::audit::internal

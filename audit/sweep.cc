@@ -476,6 +476,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   CAIRN_RETURN_IF_ERROR(first_error);
   CAIRN_RETURN_IF_ERROR(writer.Flush());
   const size_t first_unstored = report.findings.size();  // the rest is in audit_findings
+  const repo::AuditRunCounts batched = internal::RunCounts(report);
   if (opts.mode == AuditMode::kAll && !report.stopped) {
     CAIRN_RETURN_IF_ERROR(CheckCatalogRows(repo, *reader, opts.scope, report));
     CAIRN_RETURN_IF_ERROR(CheckEventSegments(repo, opts, report));  // the sites' event logs
@@ -484,8 +485,17 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     CAIRN_RETURN_IF_ERROR(FindOrphans(repo, *reader, opts.scope, report));
   }
   report.finished_micros = repo.clock().NowMicros();
-  CAIRN_RETURN_IF_ERROR(
-      internal::FinishRun(*recorder, report, first_unstored, writer.unavailable_stored()));
+  // What the passes after the batches found (the sites' event logs) counts in the stored run
+  // as in the printed one.
+  const repo::AuditRunCounts now = internal::RunCounts(report);
+  const repo::AuditRunCounts after_batches = {.checked = now.checked - batched.checked,
+                                              .bytes = now.bytes - batched.bytes,
+                                              .corrupt = now.corrupt - batched.corrupt,
+                                              .missing = now.missing - batched.missing,
+                                              .unavailable = now.unavailable - batched.unavailable,
+                                              .repaired = now.repaired - batched.repaired};
+  CAIRN_RETURN_IF_ERROR(internal::FinishRun(*recorder, report, first_unstored,
+                                            writer.unavailable_stored(), after_batches));
   if (opts.flush_events) report.events = repo::FlushNewEvents(repo);  // a down site catches up
   return report;
 }

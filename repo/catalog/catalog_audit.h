@@ -98,10 +98,12 @@ class Catalog::AuditRecorder {
   Status WriteBatch(int64_t run_id, std::span<const AuditReplicaUpdate> updates,
                     const AuditRunCounts& deltas, std::span<const AuditFindingRecord> findings,
                     std::vector<proto::Event>& events, int64_t now_micros);
-  // In ONE transaction: the run's end (finished, state, summary JSON), its
-  // per-site rows and the findings not written by WriteBatch.
+  // In ONE transaction: the run's end (finished, state, summary JSON, `more` added to its
+  // counts: what was found after the last WriteBatch), its per-site rows and the findings not
+  // written by WriteBatch.
   Status FinishRun(int64_t run_id, int64_t finished_micros, const std::string& state,
-                   const std::string& report_json, std::span<const AuditRunSiteRecord> sites,
+                   const std::string& report_json, const AuditRunCounts& more,
+                   std::span<const AuditRunSiteRecord> sites,
                    std::span<const AuditFindingRecord> findings);
 
  private:

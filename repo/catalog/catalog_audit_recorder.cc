@@ -112,13 +112,22 @@ Status Catalog::AuditRecorder::WriteBatch(int64_t run_id,
 
 Status Catalog::AuditRecorder::FinishRun(int64_t run_id, int64_t finished_micros,
                                          const std::string& state, const std::string& report_json,
+                                         const AuditRunCounts& more,
                                          std::span<const AuditRunSiteRecord> sites,
                                          std::span<const AuditFindingRecord> findings) {
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("UPDATE audit_runs SET finished = ?1, state = ?2, report = ?3 WHERE id = ?4"));
+      db_.Prepare("UPDATE audit_runs SET finished = ?1, state = ?2, report = ?3, "
+                  "checked = checked + ?5, bytes = bytes + ?6, corrupt = corrupt + ?7, "
+                  "missing = missing + ?8, unavailable = unavailable + ?9, "
+                  "repaired = repaired + ?10 WHERE id = ?4"));
   stmt.Bind(1, finished_micros).Bind(2, state).Bind(3, report_json).Bind(4, run_id);
+  int index = 5;
+  for (uint64_t v :
+       {more.checked, more.bytes, more.corrupt, more.missing, more.unavailable, more.repaired}) {
+    stmt.Bind(index++, static_cast<int64_t>(v));
+  }
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt site_row,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/filesystem.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -129,7 +130,17 @@ TEST_F(EventEvidenceTest, DamagedSiteSegmentIsNamedAndRepaired) {
   CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_NE(audit.out.find(key), std::string::npos) << audit.out;
-  EXPECT_NE(audit.out.find("REPAIRED from site catalog"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("corrupt: on site a: REPAIRED from the catalog: event segment " + key),
+            std::string::npos)
+      << audit.out;
+  // The stored run counts the segment as the printed one does (it kept 0 corrupt, 0 repaired).
+  CommandResult stored = Cairn({"audit", "report", "--run", "1", "--json"});
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+  nlohmann::json run = nlohmann::json::parse(stored.out)["runs"][0];
+  EXPECT_EQ(run["counts"]["corrupt"], 1) << stored.out;
+  EXPECT_EQ(run["counts"]["repaired"], 1) << stored.out;
+  EXPECT_EQ(run["sites"]["a"]["corrupt"], 1) << stored.out;
+  EXPECT_EQ(run["sites"]["a"]["repaired"], 1) << stored.out;
 
   EXPECT_EQ(ReadFile(segments.back()), good) << "the segment is rewritten from the catalog";
   CommandResult again = Cairn({"events", "verify"});
