@@ -117,12 +117,15 @@ Status CheckAsFlags(const DepositFlags& f) {
 // What the text output says after the findings, locally and against a server alike: the
 // refusal (with the hint for a folder read as a bag), or the receipt and the copies still
 // pending. Returns the exit code.
+// `not_a_bag`: the refusal says the source is no bag at all (no payload manifest, or no data/),
+// rather than a bag with errors of its own; only then is --as-folder offered for a folder that
+// holds a bagit.txt (offered for a broken bag, it stored the broken bag as plain files).
 int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint64_t errors,
-                    const repo::Receipt* receipt, uint64_t pending) {
+                    bool not_a_bag, const repo::Receipt* receipt, uint64_t pending) {
   if (refused) {
     std::cerr << "cairn: deposit of " << f.source << " refused: " << errors
               << " errors; nothing was stored\n";
-    if (!f.as_bag && FolderWithBagitTxt(f.source)) {
+    if (!f.as_bag && not_a_bag && FolderWithBagitTxt(f.source)) {
       std::cerr << "cairn: " << bagit::Printable(f.source)
                 << " holds a bagit.txt, so it was read as a bag; if it is a plain folder, "
                    "deposit it as plain files (bagit.txt included) with --as-folder\n";
@@ -198,7 +201,12 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
     return !stored || pending > 0 ? kExitProblems : kExitOk;
   }
   PrintReportFindings(report, g);
-  return PrintDepositEnd(f, g, !stored, report.value("error_count", uint64_t{0}),
+  bool not_a_bag = false;
+  for (const nlohmann::json& x : report.value("errors", nlohmann::json::array())) {
+    const std::string rule = x.value("rule", "");
+    not_a_bag = not_a_bag || rule == "bag.no-manifest" || rule == "bag.data-missing";
+  }
+  return PrintDepositEnd(f, g, !stored, report.value("error_count", uint64_t{0}), not_a_bag,
                          receipt ? &*receipt : nullptr, pending);
 }
 
@@ -271,6 +279,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
     }
   }
   const int code = PrintDepositEnd(f, g, outcome->refused, report.error_count(),
+                                   report.Has("bag.no-manifest") || report.Has("bag.data-missing"),
                                    outcome->receipt ? &*outcome->receipt : nullptr, pending);
   return outcome->refused ? code : ExitWorst(stored_code, flushed);
 }

@@ -11,6 +11,7 @@ namespace cairn::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class DepositAsFolderTest : public RepoFixture {};
 
@@ -41,6 +42,24 @@ TEST_F(DepositAsFolderTest, AFolderHoldingBagitTxtNeedsAsFolderAndThenKeepsIt) {
   EXPECT_THAT(as_bag.err, HasSubstr("--as-bag"));
   CommandResult both = Cairn({"deposit", "acme", src.string(), "--as-bag", "--as-folder"});
   EXPECT_EQ(both.exit_code, 2) << both.err;
+}
+
+// A real bag refused for its own errors (a file its manifest lists is missing) is not offered
+// --as-folder: that would store the broken bag as plain files, with exit 0.
+TEST_F(DepositAsFolderTest, ABrokenBagIsNotOfferedAsFolder) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path bag = tmp_ / "bag";
+  ASSERT_EQ(RunCairn({"bag", "create", MakeSourceFolder("b").string(), bag.string()}).exit_code, 0);
+  fs::path victim;
+  for (fs::recursive_directory_iterator it(bag / "data"), end; it != end; ++it) {
+    if (fs::is_regular_file(it->status())) victim = it->path();
+  }
+  ASSERT_FALSE(victim.empty());
+  fs::remove(victim);
+  CommandResult refused = Cairn({"deposit", "acme", bag.string()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("payload.missing")) << refused.err;
+  EXPECT_THAT(refused.err, Not(HasSubstr("--as-folder"))) << refused.err;
 }
 
 }  // namespace
