@@ -93,9 +93,21 @@ int RunTokenRevoke(const TokenFlags& f, const Globals& g) {
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = (*repository)->catalog();
+  // Revoked before: said so, with when (the revocation keeps its first time).
+  int64_t before = 0;
+  if (auto tokens = catalog.ListApiTokens(); tokens.ok()) {
+    for (const repo::ApiTokenRecord& t : *tokens) {
+      if (t.id == f.id) before = t.revoked_micros;
+    }
+  }
   Status revoked = repo::access::RevokeToken(catalog, f.id, catalog.clock().NowMicros());
   if (!revoked.ok()) return ReportError(revoked);
-  if (!g.quiet) std::cout << "revoked token " << f.id << "\n";
+  if (g.quiet) return kExitOk;
+  if (before) {
+    std::cout << "token " << f.id << " was revoked already, at " << FormatUtc(before) << "\n";
+  } else {
+    std::cout << "revoked token " << f.id << "\n";
+  }
   return kExitOk;
 }
 

@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
                  "run the verb against `cairn serve` at https://HOST:PORT instead of a local "
                  "repository (default: $CAIRN_SERVER)");
   app.add_option("--token-file", g.token_file,
-                 "file whose first line is the API token for --server (default: $CAIRN_TOKEN)");
+                 "file whose first line is the API token for --server (without it, the "
+                 "token itself is read from $CAIRN_TOKEN)");
   app.add_option("--ca-file", g.ca_file,
                  "PEM file of a private CA that signed the server's "
                  "certificate (the system's CAs are trusted too)");

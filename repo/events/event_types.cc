@@ -35,6 +35,15 @@ std::optional<EventType> FindEventType(std::string_view label_or_code) {
   return std::nullopt;
 }
 
+std::string KnownEventTypes() {
+  std::string out;
+  for (const EventType& t : kAll) {
+    if (!out.empty()) out += ", ";
+    out += std::string(t.label) + "/" + std::string(t.code);
+  }
+  return out;
+}
+
 std::string EventUser(const std::string& given) { return given.empty() ? LocalUserName() : given; }
 
 proto::Event NewEvent(const EventType& type, EventFields fields) {

@@ -40,6 +40,8 @@ std::string EventTypeUri(const EventType& t);
 // The type with this label or code ("fixity check", "fix", case-insensitive,
 // '-' and '_' read as spaces: "fixity-check"); nullopt if Cairn does not know it.
 std::optional<EventType> FindEventType(std::string_view label_or_code);
+// Every type FindEventType knows, "ingestion/ing, validation/val, ...", for messages.
+std::string KnownEventTypes();
 
 // The parts of an event its writer knows (seq, id, time and the hashes are
 // set by Catalog::AppendEvents). Empty strings and version 0 are left unset.

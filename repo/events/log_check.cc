@@ -45,10 +45,8 @@ Result<std::vector<proto::Event>> QueryEvents(Catalog& catalog, const EventQuery
   if (!query.type.empty()) {
     std::optional<EventType> type = FindEventType(query.type);
     if (!type) {
-      return Status::InvalidArgument(
-          "--type " + query.type +
-          ": unknown event type (ingestion/ing, validation/val, message digest calculation/mes, "
-          "replication/rep, fixity check/fix, dissemination/dis, deletion/del, recovery/rec)");
+      return Status::InvalidArgument("--type " + query.type + ": unknown event type (" +
+                                     KnownEventTypes() + ")");
     }
     filter.type = std::string(type->label);
   }

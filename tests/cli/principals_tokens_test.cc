@@ -94,6 +94,10 @@ TEST_F(PrincipalsTokensTest, AddListCreateAuthenticateRevokeDisable) {
   auto revoked = Authenticate(alice);
   ASSERT_FALSE(revoked.ok());
   EXPECT_EQ(revoked.status().code(), Code::kUnauthenticated);
+  // Again: nothing changes, and it says it was revoked before (it said "revoked token" again).
+  CommandResult again = Cairn({"token", "revoke", alice.substr(6, 12)});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("was revoked already, at "), std::string::npos) << again.out;
 
   ASSERT_EQ(Cairn({"principal", "disable", "watcher"}).exit_code, 0);
   auto disabled = Authenticate(watcher);
