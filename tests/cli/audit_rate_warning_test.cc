@@ -31,5 +31,19 @@ TEST_F(AuditRateWarningTest, TooLowARateForTheIntervalIsWarnedWithTheNumbers) {
   EXPECT_THAT(fine.err, Not(HasSubstr("warning"))) << fine.err;
 }
 
+// A sweep of the copies due right after a deposit checks none: it says nothing was due and
+// names --all (the "0 of 0 copies checked ... 0 ok" alone read like a clean sweep).
+TEST_F(AuditRateWarningTest, ASweepWithNothingDueSaysSoAndNamesAll) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  CommandResult due = Cairn({"audit", "run"});
+  EXPECT_EQ(due.exit_code, 0) << due.err;
+  EXPECT_THAT(due.out, HasSubstr("0 of 0 copies checked")) << due.out;
+  EXPECT_THAT(due.out, HasSubstr("nothing was due")) << due.out;
+  EXPECT_THAT(due.out, HasSubstr("cairn audit run --all")) << due.out;
+  CommandResult all = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_THAT(all.out, Not(HasSubstr("nothing was due"))) << all.out;
+}
+
 }  // namespace
 }  // namespace cairn::testing
