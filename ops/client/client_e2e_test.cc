@@ -217,6 +217,16 @@ TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
   EXPECT_TRUE(w["cancelled"].is_string()) << w.dump();
 }
 
+// A depositor's deposit for another partner is refused as a deposit (the refusal named
+// reading metadata, the first request the client makes).
+TEST_F(ClientTest, ADepositForAnotherPartnerIsRefusedAsADeposit) {
+  CommandResult refused =
+      Remote("t-dep-beta", {"deposit", "acme", MakeSourceFolder("elsewhere").string()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("deposit for partner acme"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("PermissionDenied"), std::string::npos) << refused.err;
+}
+
 // The withdrawal and hold verbs print remotely the text they print locally (they printed the
 // server's raw JSON before), and --json the same document.
 TEST_F(ClientTest, WithdrawalAndHoldVerbsPrintTheirTextRemotely) {

@@ -232,7 +232,14 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
 // `partner` (as a local deposit bags a folder), `options`' info and agent.
 Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
                            const UploadOptions& options) {
-  CAIRN_ASSIGN_OR_RETURN(nlohmann::json policy, api.GetJson("/v1/policy", {{"partner", partner}}));
+  Result<nlohmann::json> policy_or = api.GetJson("/v1/policy", {{"partner", partner}});
+  if (!policy_or.ok()) {
+    // The first request of a deposit: its refusal is the deposit's ("may not read metadata"
+    // alone named another action).
+    return policy_or.status().WithContext("deposit for partner " + partner +
+                                          " (reading the policy it is bagged by)");
+  }
+  const nlohmann::json& policy = *policy_or;
   BagOnTheFly bag;
   const nlohmann::json effective = policy.value("effective", nlohmann::json::object());
   for (const nlohmann::json& name : effective.value("algorithms", nlohmann::json::array())) {

@@ -152,8 +152,11 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
 Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id) {
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
-  if (w.requested_by != who.name) {
-    CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
+  if (w.requested_by != who.name &&
+      !access::Authorize(who, access::Action::kWithdrawApprove, w.partner).ok()) {
+    return Status::PermissionDenied("refused: " + who.name + " may not cancel " + WithdrawalId(id) +
+                                    ": its requester, another admin of partner " + w.partner +
+                                    " or an operator cancels it");
   }
   if (w.state != WithdrawalState::kRequested) {
     return Status::InvalidArgument(WithdrawalId(id) + " of " + w.VersionName() + " is " +

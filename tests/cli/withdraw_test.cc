@@ -205,6 +205,19 @@ TEST_F(WithdrawTest, AnotherPartnersWithdrawalIsNoWithdrawalToAnAdmin) {
     EXPECT_EQ(theirs.err, same) << verb;
   }
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+  // A depositor of the same partner may not cancel it, and is told so in those words (it was
+  // told it "may not approve a withdrawal").
+  ASSERT_EQ(
+      Cairn({"principal", "add", "dan@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
+      0);
+  CommandResult dan_token = Cairn({"token", "create", "dan@yale"});
+  ASSERT_EQ(dan_token.exit_code, 0) << dan_token.err;
+  CommandResult dan = RunCairn(
+      {"withdraw", "cancel", "1", "--as", "dan@yale"},
+      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + dan_token.out.substr(0, dan_token.out.find('\n'))});
+  EXPECT_EQ(dan.exit_code, 1) << dan.err;
+  EXPECT_THAT(dan.err, HasSubstr("dan@yale may not cancel withdrawal 1")) << dan.err;
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
 }
 
 TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
