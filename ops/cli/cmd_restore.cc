@@ -149,6 +149,28 @@ void PrintRestored(const repo::RestoreReport& r, const RestoreFlags& f, const Gl
   if (r.repairs_queued) std::cout << "  " << r.repairs_queued << " repair jobs queued\n";
 }
 
+// Names beside `dest` that a restore into it which did not finish (killed) leaves: DEST.partial-
+// XXXXXX (a folder being filled) and DEST.tmp-XXXXXX (an archive being written). Named on stderr,
+// never removed here: another restore may still be writing one.
+void NoteLeftovers(const std::string& dest) {
+  const boost::filesystem::path path(dest);
+  const std::string name = path.filename().string();
+  boost::filesystem::path parent = path.parent_path();
+  if (parent.empty()) parent = ".";
+  boost::system::error_code ec;
+  for (boost::filesystem::directory_iterator it(parent, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    for (const std::string prefix : {name + ".partial-", name + ".tmp-"}) {
+      if (entry.size() == prefix.size() + 6 && entry.starts_with(prefix)) {
+        std::cerr << "cairn: note: " << bagit::Printable(it->path().string())
+                  << " is left by a restore into " << bagit::Printable(dest)
+                  << " that did not finish (killed?): remove it once no restore is running\n";
+      }
+    }
+  }
+}
+
 int RunRestore(const RestoreFlags& f, const Globals& g) {
   repo::RestoreRequest req;
   Status parsed = repo::ParseObjectRef(f.ref, &req.partner, &req.object, &req.version);
@@ -362,6 +384,9 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");
   cmd->callback([flags, &g] {
+    // "out/box/" names the folder out/box (its parent is out).
+    while (flags->dest.size() > 1 && flags->dest.back() == '/') flags->dest.pop_back();
+    NoteLeftovers(flags->dest);
     g.exit_code = IsRemote(g) ? RunRestoreRemote(*flags, g) : RunRestore(*flags, g);
   });
 }

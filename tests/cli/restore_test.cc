@@ -109,6 +109,23 @@ TEST_F(RestoreCliTest, OlderVersionRestoresAfterANewerOne) {
   EXPECT_EQ(Cairn({"bag", "validate", (tmp_ / "v1").string()}).exit_code, 0);
 }
 
+// What a killed restore leaves beside DEST is named by the next restore into DEST (it was left
+// without a word), never removed; a DEST written with a trailing '/' is that folder (the
+// restore said its parent "out/newdir" did not exist).
+TEST_F(RestoreCliTest, LeftoversOfAKilledRestoreAreNamedAndATrailingSlashIsTheFolder) {
+  Deposit("acme", MakeSourceFolder("box").string(), "box");
+  fs::create_directories(tmp_ / "out.partial-Ab12Cd");
+  WriteFile(tmp_ / "out.tmp-Zz9Yx8", "half an archive");
+  CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "out").string() + "/"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(tmp_ / "out/bagit.txt"));
+  for (const char* left : {"out.partial-Ab12Cd", "out.tmp-Zz9Yx8"}) {
+    EXPECT_NE(r.err.find((tmp_ / left).string() + " is left by a restore into"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(fs::exists(tmp_ / left)) << left;
+  }
+}
+
 TEST_F(RestoreCliTest, CorruptCopyOnOneSiteIsReadFromTheOtherAndShown) {
   fs::path folder = MakeSourceFolder("box");
   Deposit("acme", folder.string(), "box");
