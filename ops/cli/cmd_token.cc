@@ -3,6 +3,7 @@
 // printed once, by `create`; nothing else ever prints a secret. Operator verbs.
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "repo/access/principals.h"
 #include "repo/access/tokens.h"
 #include "repo/catalog/catalog.h"
 
@@ -64,6 +66,11 @@ int RunTokenList(const TokenFlags& f, const Globals& g) {
   auto time_or_null = [](int64_t micros) {
     return micros ? nlohmann::json(FormatUtc(micros)) : nlohmann::json(nullptr);
   };
+  // A disabled principal's tokens no longer work, whatever their own state: said beside them.
+  std::map<std::string, int64_t> disabled;
+  if (auto principals = repo::access::ListPrincipals((*repository)->catalog()); principals.ok()) {
+    for (const repo::PrincipalRecord& p : *principals) disabled[p.name] = p.disabled_micros;
+  }
   if (f.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const repo::ApiTokenRecord& t : *tokens) {
@@ -72,7 +79,8 @@ int RunTokenList(const TokenFlags& f, const Globals& g) {
                      {"created", FormatUtc(t.created_micros)},
                      {"expires", time_or_null(t.expires_micros)},
                      {"revoked", time_or_null(t.revoked_micros)},
-                     {"last_used", time_or_null(t.last_used_micros.value_or(0))}});
+                     {"last_used", time_or_null(t.last_used_micros.value_or(0))},
+                     {"principal_disabled", time_or_null(disabled[t.principal])}});
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
@@ -80,7 +88,8 @@ int RunTokenList(const TokenFlags& f, const Globals& g) {
   std::printf("%-12s %-32s %-20s %-20s %-20s %s\n", "ID", "PRINCIPAL", "CREATED", "EXPIRES",
               "REVOKED", "LAST USED");
   for (const repo::ApiTokenRecord& t : *tokens) {
-    std::printf("%-12s %-32s %-20s %-20s %-20s %s\n", t.id.c_str(), t.principal.c_str(),
+    const std::string who = t.principal + (disabled[t.principal] ? " (disabled)" : "");
+    std::printf("%-12s %-32s %-20s %-20s %-20s %s\n", t.id.c_str(), who.c_str(),
                 FormatUtc(t.created_micros).c_str(),
                 t.expires_micros ? FormatUtc(t.expires_micros).c_str() : "never",
                 TimeOrDash(t.revoked_micros).c_str(),

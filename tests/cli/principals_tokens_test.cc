@@ -105,6 +105,14 @@ TEST_F(PrincipalsTokensTest, AddListCreateAuthenticateRevokeDisable) {
   EXPECT_THAT(disabled.status().message(), HasSubstr("disabled"));
   EXPECT_FALSE(
       nlohmann::json::parse(Cairn({"principal", "list", "--json"}).out)[1]["disabled"].is_null());
+  // Its token is listed as its principal's, disabled (it looked as good as any before).
+  CommandResult tokens = Cairn({"token", "list"});
+  EXPECT_THAT(tokens.out, HasSubstr("watcher (disabled)")) << tokens.out;
+  bool listed_disabled = false;
+  for (const nlohmann::json& t : nlohmann::json::parse(Cairn({"token", "list", "--json"}).out)) {
+    if (t["principal"] == "watcher") listed_disabled = t["principal_disabled"].is_string();
+  }
+  EXPECT_TRUE(listed_disabled);
 }
 
 TEST_F(PrincipalsTokensTest, ClearErrorsThatNeverPrintASecret) {
