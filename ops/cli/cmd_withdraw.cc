@@ -52,15 +52,17 @@ int Refused(const Status& s) {
 Result<repo::Principal> Acting(repo::Repository& r, const Globals& g, const std::string& as) {
   if (as.empty()) return repo::access::LocalPrincipal();
   Result<std::string> token = Token(g);
+  // Credentials missing or not NAME's: Unauthenticated (exit 2), as a wrong, expired or revoked
+  // token is; not a refusal by a rule (exit 1).
   if (!token.ok()) {
-    return Status::InvalidArgument("--as " + as +
+    return Status::Unauthenticated("--as " + as +
                                    " needs that principal's token: set CAIRN_TOKEN or pass "
                                    "--token-file FILE");
   }
   CAIRN_ASSIGN_OR_RETURN(repo::Principal who, repo::access::AuthenticateToken(
                                                   r.catalog(), *token, r.clock().NowMicros()));
   if (who.name != as) {
-    return Status::PermissionDenied("--as " + as + ": the token given is not " + as + "'s");
+    return Status::Unauthenticated("--as " + as + ": the token given is not " + as + "'s");
   }
   return who;
 }

@@ -100,10 +100,11 @@ TEST_F(WithdrawTest, SecondPersonApprovesAndTheVersionIsRefusedWithItsBytesKept)
   EXPECT_THAT(self.err, HasSubstr("was requested by ann@yale: a second person approves"));
   CommandResult other = RunCairn({"withdraw", "approve", "1", "--as", "bob@yale"},
                                  {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann_token_});
-  EXPECT_EQ(other.exit_code, 1);
+  // Credentials that do not prove the name given: exit 2, as a wrong or expired token.
+  EXPECT_EQ(other.exit_code, 2);
   EXPECT_THAT(other.err, HasSubstr("the token given is not bob@yale's"));
   CommandResult tokenless = Cairn({"withdraw", "approve", "1", "--as", "ann@yale"});
-  EXPECT_NE(tokenless.exit_code, 0);
+  EXPECT_EQ(tokenless.exit_code, 2);
   EXPECT_THAT(tokenless.err, HasSubstr("needs that principal's token"));
   EXPECT_THAT(self.err + other.err + tokenless.err, Not(HasSubstr(ann_token_.substr(19))));
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
