@@ -361,7 +361,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
       receipt.copies.push_back(SiteCopies{site, ok, items - ok, ""});
     }
   } else {
-    CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt));
+    CAIRN_RETURN_IF_ERROR(FillCopies(catalog, *version_id, plan, &receipt, now));
     // What `cairn list` shows for this version, kept now while its rows are in
     // the cache (a pass over its files like FillCopies'): the first list after
     // many deposits would otherwise make that pass for each. Best effort: the
@@ -394,7 +394,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
 }
 
 Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
-                  Receipt* receipt) {
+                  Receipt* receipt, std::optional<int64_t> since_micros) {
   // Counts, not rows: a version of 200,000 files must not be loaded to be counted.
   CAIRN_ASSIGN_OR_RETURN(std::vector<VersionCopyCounts> counts,
                          CountVersionCopies(catalog, version_id));
@@ -408,6 +408,19 @@ Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::s
     }
     copies.pending = items - std::min<uint64_t>(copies.ok, items);
     receipt->copies.push_back(std::move(copies));
+  }
+  if (!since_micros) return Status::OK();
+  std::optional<std::vector<std::pair<std::string, uint64_t>>> known;
+  for (SiteCopies& copies : receipt->copies) {
+    if (copies.pending == 0) continue;  // every item is there: the count tells nothing more
+    if (!known) {
+      CAIRN_ASSIGN_OR_RETURN(known, catalog.CountOkCopiesPartnerMayKnow(version_id, *since_micros));
+    }
+    copies.ok = 0;
+    for (const auto& [site, n] : *known) {
+      if (site == copies.site) copies.ok = std::min<uint64_t>(n, items);
+    }
+    copies.pending = items - copies.ok;
   }
   return Status::OK();
 }

@@ -142,9 +142,12 @@ struct DepositOutcome {
 Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& request);
 
 // Fills receipt->copies: for each site of `plan`, the version's blobs and tag
-// files whose copy there is ok, and how many are still pending.
+// files whose copy there is ok, and how many are still pending. With `since_micros` (the
+// deposit's start), a site still short of copies counts only those its partner may be told
+// of (Catalog::CountOkCopiesPartnerMayKnow): verified by this deposit, or of content the
+// partner held before; not the copies another partner's content left there.
 Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
-                  Receipt* receipt);
+                  Receipt* receipt, std::optional<int64_t> since_micros = std::nullopt);
 
 // The object id a source's name gives: its last path component without
 // .tar, .tar.gz, .tgz or .zip. InvalidArgument if that is not a valid id

@@ -364,6 +364,29 @@ TEST_F(DepositTest, UnwritableFirstSiteFailsNamingTheSite) {
   EXPECT_FALSE(fs::exists(SitePath("b") / "bags/acme/f"));
 }
 
+// With the second site down, a receipt's count of the copies there is only what the deposit
+// verified and what its partner held before: the copies another partner's identical content
+// put there are not told (they showed as "verified" although nothing on the site was read).
+TEST_F(DepositTest, ASiteDownCountsNoCopyOfAnotherPartnersContent) {
+  WriteFile(dir_ / "src/acme/shared.txt", "the same bytes");
+  ASSERT_TRUE(Run("acme", (dir_ / "src/acme").string()).receipt);  // on a and b
+  clock_.Advance(kMicrosPerSecond);  // the fake clock: acme's copies are from before
+  fs::rename(SitePath("b"), dir_ / "b-away");
+  WriteFile(dir_ / "src/beta/shared.txt", "the same bytes");
+  DepositOutcome beta = Run("beta", (dir_ / "src/beta").string());
+  ASSERT_TRUE(beta.receipt) << beta.report.ToText();
+  ASSERT_EQ(beta.receipt->copies.size(), 2u);
+  EXPECT_EQ(beta.receipt->copies[1].site, "b");
+  EXPECT_EQ(beta.receipt->copies[1].ok, 0u) << beta.receipt->ToText();
+  EXPECT_GT(beta.receipt->copies[1].pending, 0u);
+  // Its own content, deposited again while b is away, is counted as there.
+  WriteFile(dir_ / "src/again/shared.txt", "the same bytes");
+  DepositOutcome again = Run("acme", (dir_ / "src/again").string());
+  ASSERT_TRUE(again.receipt) << again.report.ToText();
+  EXPECT_EQ(again.receipt->copies[1].ok, 1u) << again.receipt->ToText();
+  fs::rename(dir_ / "b-away", SitePath("b"));
+}
+
 TEST_F(DepositTest, SiteDownLeavesCopiesPendingUntilItIsBack) {
   WriteFile(dir_ / "src/f/a.txt", "a");
   fs::rename(SitePath("b"), dir_ / "b-away");
