@@ -215,6 +215,9 @@ void RegisterShow(CLI::App& app, Globals& g) {
   cmd->add_flag("--json", flags->json, "print as JSON (files streamed one per line)");
   cmd->add_flag("--no-files", flags->no_files, "leave out the payload file list");
   cmd->footer(
+      "States are the catalog's, as the last copy, audit or repair left them: show reads no\n"
+      "site (a site unmounted since still shows ok; `cairn audit run --site NAME` or\n"
+      "`cairn site check NAME` looks at it now).\n"
       "Exit codes: 0 shown, the version has its policy's copies and none is corrupt or\n"
       "missing; 1 shown, and it lacks copies or has a corrupt or missing copy; 2 could not run\n"
       "(no repository, unknown object or version).\n");

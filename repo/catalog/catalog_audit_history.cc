@@ -36,7 +36,7 @@ Result<std::vector<AuditRunRecord>> Catalog::ListAuditRuns(int64_t run_id, int64
     out.push_back(std::move(r));
   }
   if (run_id != 0 && out.empty()) {
-    return Status::NotFound("no audit run " + std::to_string(run_id) + " in " + path());
+    return Status::NotFound("no audit run " + std::to_string(run_id) + " (see cairn audit report)");
   }
   return out;
 }
