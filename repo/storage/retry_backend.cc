@@ -98,11 +98,11 @@ Result<ObjectInfo> RetryBackend::Stat(std::string_view key) {
   return info;
 }
 
-Status RetryBackend::List(std::string_view prefix,
-                          const std::function<Status(const ObjectInfo&)>& fn) {
+Status RetryBackend::RetryListing(const std::function<Status(const EntryFn&)>& list,
+                                  const EntryFn& fn) {
   bool called = false;
   return Retry([&] {
-    Status status = inner().List(prefix, [&](const ObjectInfo& info) {
+    Status status = list([&](const ObjectInfo& info) {
       called = true;
       return fn(info);
     });
@@ -111,17 +111,15 @@ Status RetryBackend::List(std::string_view prefix,
   });
 }
 
+Status RetryBackend::List(std::string_view prefix,
+                          const std::function<Status(const ObjectInfo&)>& fn) {
+  return RetryListing([&](const EntryFn& each) { return inner().List(prefix, each); }, fn);
+}
+
 Status RetryBackend::ListAfter(std::string_view prefix, std::string_view start_after,
                                const std::function<Status(const ObjectInfo&)>& fn) {
-  bool called = false;
-  return Retry([&] {
-    Status status = inner().ListAfter(prefix, start_after, [&](const ObjectInfo& info) {
-      called = true;
-      return fn(info);
-    });
-    if (called && !status.ok()) return Status(status).SetRetryable(false);
-    return status;
-  });
+  return RetryListing(
+      [&](const EntryFn& each) { return inner().ListAfter(prefix, start_after, each); }, fn);
 }
 
 Status RetryBackend::Remove(std::string_view key) {

@@ -86,6 +86,10 @@ class RetryBackend : public ForwardingBackend {
                const std::function<bool()>& progressed = {});
   // The wait before retry `retry`, jittered.
   std::chrono::milliseconds Delay(int retry);
+  // A listing (`list` hands each entry to the function it is given), retried only while no
+  // entry has reached `fn` (so none is handed over twice): List and ListAfter.
+  using EntryFn = std::function<Status(const ObjectInfo&)>;
+  Status RetryListing(const std::function<Status(const EntryFn&)>& list, const EntryFn& fn);
 
   RetryPolicy policy_;
   SleepFn sleep_;
