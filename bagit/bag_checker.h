@@ -10,10 +10,13 @@
 #define CAIRN_BAGIT_BAG_CHECKER_H_
 
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/archive.h"
 #include "bagit/validator.h"
@@ -47,6 +50,13 @@ class BagChecker {
   // A regular payload file of `size` bytes; `digests` is null when not hashed.
   // Thread-safe.
   void PayloadFile(std::string_view path, uint64_t size, const Digests* digests);
+  // The name an archive's payload member `member` stands for: itself when a
+  // payload manifest lists it (or none is known yet); else the one manifest path,
+  // not yet met, that differs from it only in Unicode normalization, which is
+  // claimed by it (libarchive reads a pax tar's UTF-8 names back as NFC, and a
+  // Mac writes NFD; said once at Finish, archive.name-normalized); else `member`.
+  // Thread-safe.
+  std::string ArchiveMemberName(std::string_view member);
   // A directory under data/ (a manifest must not list it). One with no payload
   // file below it is reported at Finish (payload.empty-folder): a bag carries
   // files only, so it would be lost without a word.
@@ -111,6 +121,13 @@ class BagChecker {
   std::set<std::string, std::less<>> payload_folders_;
   std::set<std::string, std::less<>> folders_holding_;
   bool folders_tracked_ = true;
+  // For ArchiveMemberName (under mu_): the manifests' paths that are not ASCII, by
+  // CanonicalKey (built at the first member not found), those claimed, and the
+  // members renamed.
+  std::optional<std::map<std::string, std::vector<ManifestIndex::EntryId>>> by_canonical_key_;
+  std::set<ManifestIndex::EntryId> claimed_;
+  uint64_t renamed_ = 0;
+  std::string first_renamed_;
 };
 
 }  // namespace cairn::bagit

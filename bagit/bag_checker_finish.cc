@@ -18,6 +18,21 @@ void BagChecker::Finish(bool data_dir_present) {
   if (contents_->manifests->manifest_count() == 0) {
     report_->Error("", "bag.no-manifest", "no payload manifest (manifest-<algorithm>.txt)");
   }
+  if (renamed_ > 0) {
+    const std::string why =
+        " only in Unicode normalization (a tar's or zip's UTF-8 names, which a Mac writes in NFD, "
+        "are read back in NFC)";
+    report_->Warning(first_renamed_, "archive.name-normalized",
+                     renamed_ == 1 ? "this member's name in the archive differs from its manifest "
+                                     "line" +
+                                         why + "; it is taken under the manifest's name"
+                                   : std::to_string(renamed_) +
+                                         " members' names in the archive differ from their "
+                                         "manifest lines" +
+                                         why +
+                                         "; each is taken under its manifest's name (this is "
+                                         "the first)");
+  }
   CheckOxum();
   CheckEmptyFolders();
   CheckFilesThatAreFolders();
@@ -36,9 +51,17 @@ void BagChecker::CheckEmptyFolders() {
     return;
   }
   // The deepest empty folders only: each names the empty ones above it.
+  // Members renamed to their manifests' spellings (ArchiveMemberName) hold folders
+  // the archive's folder members name in another normalization.
+  std::set<std::string, std::less<>> holding_keys;
+  if (renamed_ > 0) {
+    for (const std::string& folder : folders_holding_) holding_keys.insert(CanonicalKey(folder));
+  }
   std::vector<const std::string*> empty;
   for (const std::string& folder : payload_folders_) {
-    if (!folders_holding_.contains(folder)) empty.push_back(&folder);
+    if (folders_holding_.contains(folder)) continue;
+    if (renamed_ > 0 && holding_keys.contains(CanonicalKey(folder))) continue;
+    empty.push_back(&folder);
   }
   for (size_t i = 0; i < empty.size(); ++i) {
     const std::string& folder = *empty[i];

@@ -57,6 +57,8 @@ Status BagSink::ForEachHeldPayload(const HeldPayload& fn) {
   return Status::OK();
 }
 
+Status BagSink::RenamePayload(std::string_view, std::string_view) { return Status::OK(); }
+
 bool BagSink::IsSinkError(const Status&) const { return false; }
 
 Result<BagSink::PayloadRead> HashingSink::PayloadFile(const PayloadEntry& entry,
@@ -301,10 +303,14 @@ class ArchiveWalk {
         CAIRN_RETURN_IF_ERROR(checker_->TagFile(path, MemorySource(&bytes)));
       }
     }
+    std::vector<std::pair<std::string, std::string>> renamed;
     CAIRN_RETURN_IF_ERROR(sink_->ForEachHeldPayload(
-        [this](const std::string& path, uint64_t size, const Digests& digests) {
-          checker_->PayloadFile(path, size, &digests);
+        [&](const std::string& path, uint64_t size, const Digests& digests) {
+          std::string name = checker_->ArchiveMemberName(path);
+          checker_->PayloadFile(name, size, &digests);
+          if (name != path) renamed.emplace_back(path, std::move(name));
         }));
+    for (const auto& [from, to] : renamed) CAIRN_RETURN_IF_ERROR(sink_->RenamePayload(from, to));
     checker_->Finish(data_present_);
     return Status::OK();
   }
@@ -402,7 +408,7 @@ class ArchiveWalk {
     if (held != nullptr) member = *held;
     if (IsPayloadPath(*rel)) {
       data_present_ = true;
-      return PayloadMember(*rel, entry.size, member);
+      return PayloadMember(checker_->ArchiveMemberName(*rel), entry.size, member);
     }
     if (*rel == "bagit.txt") {
       bagit_seen_ = true;

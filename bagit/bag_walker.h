@@ -88,6 +88,12 @@ class BagSink {
   virtual Status HoldPayload(std::string_view path, uint64_t size, const Digests& digests);
   using HeldPayload = std::function<void(const std::string& path, uint64_t size, const Digests&)>;
   virtual Status ForEachHeldPayload(const HeldPayload& fn);
+  // A payload file the sink read as `from` is the bag's `to` (an archive member
+  // whose name libarchive gave in another Unicode normalization than its
+  // manifest line's: BagChecker::ArchiveMemberName). Called after the walk, for
+  // held files only (the others are renamed before the sink sees them).
+  // Default: nothing kept by name, nothing to do.
+  virtual Status RenamePayload(std::string_view from, std::string_view to);
 
   // True when `s`, returned by reading a tag file through the source TagFile
   // gave, is the sink's own failure (a storage site), not the bag's: the walk

@@ -165,6 +165,13 @@ TEST_P(CreatorArchiveTest, SerializedBagValidatesAndHasTheRightLayout) {
   TempDir tmp;
   MakeSource(tmp / "src");
   WriteFile(tmp / "src" / "odd 100%\nname", "x");
+  // NFD names (as a Mac writes them): the archive keeps their bytes, but libarchive reads a
+  // name marked UTF-8 (a pax header's, a zip's) back in NFC, so they matched no manifest line
+  // and Cairn refused its own archive. They are taken under their manifests' names, said once.
+  const std::string nfd = "Cafe\xcc\x81.txt";
+  const std::string hangul = "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab";
+  WriteFile(tmp / "src" / nfd, "decomposed");
+  WriteFile(tmp / "src" / hangul / "x", "hangul");
   const char* ext = GetParam() == BagFormat::kTar   ? ".tar"
                     : GetParam() == BagFormat::kZip ? ".zip"
                                                     : ".tgz";
@@ -176,7 +183,19 @@ TEST_P(CreatorArchiveTest, SerializedBagValidatesAndHasTheRightLayout) {
   ASSERT_OK(bag);
   EXPECT_EQ(bag->top_folder, "my-bag");
   EXPECT_EQ(Siblings(tmp.path()), (std::vector<std::string>{std::string("my-bag") + ext, "src"}));
-  ExpectValid(dest);
+  {
+    Result<Validation> v = ValidateBag(dest, ValidateOptions{});
+    ASSERT_OK(v);
+    EXPECT_TRUE(v->report.valid()) << v->report.ToText();
+    for (const Finding& f : v->report.findings()) {
+      if (f.rule == "archive.name-normalized") continue;
+      EXPECT_EQ(f.rule + " " + f.file, "payload.empty-folder data/empty-dir") << v->report.ToText();
+    }
+    EXPECT_TRUE(v->report.Has("archive.name-normalized")) << v->report.ToText();
+  }
+  if (GetParam() == BagFormat::kTar) {  // the bytes written are the NFD ones
+    EXPECT_NE(ReadFile(dest).find("my-bag/data/" + nfd), std::string::npos);
+  }
 
   auto reader = ArchiveReader::Open(dest);
   ASSERT_OK(reader);
@@ -189,6 +208,9 @@ TEST_P(CreatorArchiveTest, SerializedBagValidatesAndHasTheRightLayout) {
   EXPECT_EQ(names[2], "my-bag/bag-info.txt");
   EXPECT_NE(std::find(names.begin(), names.end(), "my-bag/data/empty-dir/"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "my-bag/data/odd 100%\nname"), names.end());
+  // As libarchive reads them back: in NFC.
+  EXPECT_NE(std::find(names.begin(), names.end(), "my-bag/data/Caf\xc3\xa9.txt"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "my-bag/data/\xed\x95\x9c/x"), names.end());
   EXPECT_EQ(names.back(), "my-bag/tagmanifest-sha256.txt");
 }
 

@@ -1,8 +1,11 @@
 #include "bagit/paths.h"
 
+#include <uninorm.h>
+
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 
 namespace cairn::bagit {
 namespace {
@@ -277,6 +280,24 @@ std::string CollisionKey(std::string_view path) {
     if (cp < 0x80) cp = static_cast<char32_t>(std::tolower(static_cast<int>(cp)));
     AppendUtf8(cp, &key);
   }
+  return key;
+}
+
+bool IsAscii(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+std::string CanonicalKey(std::string_view path) {
+  if (IsAscii(path)) return std::string(path);
+  size_t length = 0;
+  uint8_t* nfd = u8_normalize(UNINORM_NFD, reinterpret_cast<const uint8_t*>(path.data()),
+                              path.size(), nullptr, &length);
+  if (nfd == nullptr) return std::string(path);  // not UTF-8 (EILSEQ): the bytes as they are
+  std::string key(reinterpret_cast<const char*>(nfd), length);
+  std::free(nfd);
   return key;
 }
 

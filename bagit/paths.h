@@ -71,6 +71,14 @@ inline constexpr std::string_view kEmptyFolderMessage =
 // file system (macOS, Windows). The key is for comparison only.
 std::string CollisionKey(std::string_view path);
 
+// True when every byte of `text` is ASCII.
+bool IsAscii(std::string_view text);
+
+// `path` in Unicode canonical decomposition (NFD): two names that differ only in
+// normalization (NFC vs NFD, in any script) have the same key, and no others.
+// ASCII, and bytes that are not valid UTF-8, come back unchanged.
+std::string CanonicalKey(std::string_view path);
+
 }  // namespace cairn::bagit
 
 #endif  // CAIRN_BAGIT_PATHS_H_

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include "bagit/archive_locale.h"
 #include "bagit/bag_checker.h"
 #include "bagit/bag_walker.h"
 #include "bagit/validator.h"
@@ -190,6 +191,48 @@ TEST(ArchiveValidationTest, AFileThatIsAlsoAFolderIsRefusedByName) {
     }
     EXPECT_EQ(named, std::vector<std::string>{"data/x"}) << report.ToText();
   }
+}
+
+// A tar made on a Mac (bsdtar in a UTF-8 locale) names its members in NFD, in pax headers marked
+// UTF-8, and its manifests list the same NFD bytes. libarchive reads such a name back normalized
+// to NFC, so the member matched no manifest line and the bag was refused (payload.not-in-manifest
+// and payload.missing). A member is taken under the one manifest name it equals but for
+// normalization, said once as a warning; a second member that would take it is refused.
+TEST(ArchiveValidationTest, NfdNamesFromAMacTarMatchTheirManifestLines) {
+  TempDir tmp;
+  const std::string cafe =
+      "data/Cafe\xcc\x81/Nu\xcc\x81n\xcc\x83"
+      "ez.txt";  // NFD
+  const std::string hangul = "data/\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab.txt";
+  const std::string manifest =
+      Sha256("latin") + "  " + cafe + "\n" + Sha256("hangul") + "  " + hangul + "\n";
+  std::vector<ArchiveMember> members = TagMembers("bag/", manifest, "11.2");
+  members.push_back({"bag/data/Cafe\xcc\x81/", AE_IFDIR});
+  members.push_back({"bag/" + cafe, AE_IFREG, "latin"});
+  members.push_back({"bag/" + hangul, AE_IFREG, "hangul"});
+  {
+    internal::ScopedUtf8Locale utf8;  // as bsdtar writes in a UTF-8 locale: pax, UTF-8 names
+    WriteRaw(tmp / "mac.tar", members, false);
+  }
+  Report report = ValidateArchive(tmp / "mac.tar");
+  EXPECT_TRUE(report.valid()) << report.ToText();
+  EXPECT_EQ(report.payload_files, 2u);
+  EXPECT_TRUE(report.Has("archive.name-normalized")) << report.ToText();
+  EXPECT_FALSE(report.Has("payload.empty-folder")) << report.ToText();
+
+  // Two members that both read back as the NFC name of one manifest line: the first takes it,
+  // the second (listed nowhere under its own name) is not a second match.
+  const std::string only = "data/Cafe\xcc\x81.txt";
+  std::vector<ArchiveMember> twice = TagMembers("bag/", Sha256("x") + "  " + only + "\n", "2.2");
+  twice.push_back({"bag/" + only, AE_IFREG, "x"});
+  twice.push_back({"bag/data/Caf\xc3\xa9.txt", AE_IFREG, "x"});
+  {
+    internal::ScopedUtf8Locale utf8;
+    WriteRaw(tmp / "twice.tar", twice, false);
+  }
+  report = ValidateArchive(tmp / "twice.tar");
+  EXPECT_FALSE(report.valid()) << report.ToText();
+  EXPECT_TRUE(report.Has("payload.not-in-manifest")) << report.ToText();
 }
 
 TEST(ArchiveValidationTest, ManifestAfterPayloadIsAnErrorWhereItCannotBeReadAhead) {

@@ -10,7 +10,7 @@ build_pkgs=(
   cmake ninja-build g++ pkg-config make
   libssl-dev libboost-filesystem-dev libarchive-dev libsqlite3-dev sqlite3
   protobuf-compiler libprotobuf-dev libcurl4-openssl-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libunistring-dev
   libgtest-dev libgmock-dev
   coreutils openssl curl time ccache
 )

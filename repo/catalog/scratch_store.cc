@@ -95,6 +95,12 @@ Status ScratchStore::ForEachHeld(
   }
 }
 
+Status ScratchStore::RenameFile(std::string_view from, std::string_view to) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt rename, db_.Prepare("UPDATE files SET path = ? WHERE path = ?"));
+  rename.Bind(1, to).Bind(2, from);
+  return rename.Run();
+}
+
 Status ScratchStore::ForEachCreatedBlob(const std::function<void(const std::string&)>& fn) {
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt query,
                          db_.Prepare("SELECT sha256 FROM files WHERE created = 1 UNION "

@@ -58,6 +58,8 @@ class ScratchStore {
   // Calls fn(path, size, digests) for every held file, in the order held.
   Status ForEachHeld(
       const std::function<void(const std::string&, uint64_t, const std::string&)>& fn);
+  // Renames a file recorded by AddFile; AlreadyExists if `to` is recorded too.
+  Status RenameFile(std::string_view from, std::string_view to);
   // Calls fn(sha256) for every blob given to AddFile with `created`, once each.
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 

@@ -118,6 +118,14 @@ Status DepositScratch::ForEachHeldPayload(
       });
 }
 
+Status DepositScratch::RenameFile(std::string_view from, std::string_view to) {
+  Status s = store_->RenameFile(from, to);
+  if (s.IsAlreadyExists()) {
+    return Status::AlreadyExists("payload file stored twice: " + std::string(to));
+  }
+  return s.WithContext("deposit scratch " + path_);
+}
+
 Status DepositScratch::ForEachCreatedBlob(const std::function<void(const std::string&)>& fn) {
   return store_->ForEachCreatedBlob(fn);
 }

@@ -66,6 +66,10 @@ class DepositScratch {
   // Calls fn(path, size, digests) for every held file, in the order held.
   Status ForEachHeldPayload(
       const std::function<void(const std::string&, uint64_t, const bagit::Digests&)>& fn);
+  // The file recorded as `from` is `to` (an archive member whose name came in
+  // another Unicode normalization than its manifest line's). AlreadyExists if
+  // `to` is recorded too; nothing is done if `from` is not.
+  Status RenameFile(std::string_view from, std::string_view to);
   // Calls fn(sha256) for every blob this deposit created.
   Status ForEachCreatedBlob(const std::function<void(const std::string&)>& fn);
 

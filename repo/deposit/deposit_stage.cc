@@ -668,4 +668,9 @@ Status StagingSink::ForEachHeldPayload(const HeldPayload& fn) {
   return ingest_->scratch->ForEachHeldPayload(fn);
 }
 
+Status StagingSink::RenamePayload(std::string_view from, std::string_view to) {
+  std::lock_guard<std::mutex> lock(ingest_->mu);
+  return ingest_->scratch->RenameFile(from, to);
+}
+
 }  // namespace cairn::repo::deposit_internal

@@ -320,6 +320,7 @@ class StagingSink : public bagit::BagSink {
                                   bool manifests_known) override;
   Status HoldPayload(std::string_view path, uint64_t size, const bagit::Digests& digests) override;
   Status ForEachHeldPayload(const HeldPayload& fn) override;
+  Status RenamePayload(std::string_view from, std::string_view to) override;
   bool IsSinkError(const Status& s) const override { return stager_.IsSiteError(s); }
 
  private:

@@ -314,6 +314,47 @@ TEST_F(DepositTest, ArchiveWithManifestsAfterThePayloadIsChecked) {
   }
 }
 
+// A bag tarred by a tool that writes pax headers in UTF-8 (GNU tar --format=pax in a UTF-8
+// locale, bsdtar on a Mac), with the NFD names a Mac gives files: libarchive reads each name
+// back as NFC, so the deposit was refused (payload.not-in-manifest, payload.missing). The files
+// are stored under their manifests' names, byte for byte, and restore under them.
+TEST_F(DepositTest, APaxTarOfNfdNamesIsStoredUnderTheManifestsNames) {
+  const std::string nfd =
+      "data/Cafe\xcc\x81/Nu\xcc\x81n\xcc\x83"
+      "ez.txt";
+  const std::string plain = "data/plain.txt";
+  fs::path staging = dir_ / "staging" / "mac";
+  MakeBag(staging, {{nfd, "accented\n"}, {plain, "plain\n"}}, bagit::Algorithm::kSha256);
+  // The payload first (as a Mac's tar of a bag puts data/ before manifest-*.txt): read ahead
+  // from the .tar; from the .tar.gz its files are held until the manifests come, then renamed.
+  for (std::string object : {"mac", "mac-gz"}) {
+    SCOPED_TRACE(object);
+    fs::path tar = dir_ / (object + (object == "mac" ? ".tar" : ".tar.gz"));
+    std::string command = "LC_ALL=C.UTF-8 tar --format=pax -c" +
+                          std::string(object == "mac" ? "" : "z") + "f '" + tar.string() +
+                          "' -C '" + staging.parent_path().string() +
+                          "' mac/data mac/bagit.txt mac/bag-info.txt mac/manifest-sha256.txt "
+                          "mac/tagmanifest-sha256.txt";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    DepositOutcome out = Run("acme", tar.string());
+    ASSERT_TRUE(out.receipt) << out.report.ToText();
+    EXPECT_EQ(out.receipt->files, 2u);
+    EXPECT_TRUE(out.report.Has("archive.name-normalized")) << out.report.ToText();
+    Result<VersionInfo> v = repo_->catalog().GetVersion("acme", object, 1, true);
+    ASSERT_OK(v);
+    std::vector<std::string> paths;
+    for (const auto& f : v->files) paths.push_back(f.path);
+    std::sort(paths.begin(), paths.end());
+    EXPECT_EQ(paths, (std::vector<std::string>{nfd, plain}));
+    RestoreRequest request;
+    request.partner = "acme";
+    request.object = object;
+    request.dest = (dir_ / ("restored-" + object)).string();
+    ASSERT_OK(Restore(*repo_, request));
+    EXPECT_EQ(cairn::testing::ReadFile(dir_ / ("restored-" + object) / nfd), "accented\n");
+  }
+}
+
 // An archive can carry a member twice. A payload member twice with the same bytes was a
 // deposit error (exit 2, "payload file stored twice", no rule); a tag file twice was valid and
 // its deposit failed at commit with a false "another deposit of this version number", leaving
