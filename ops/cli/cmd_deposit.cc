@@ -7,6 +7,7 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -144,9 +145,13 @@ int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint6
 }
 
 // The findings of a deposit's report (Report::ToJson) on stderr, as the local verb prints them.
-void PrintReportFindings(const nlohmann::json& report, const Globals& g) {
-  auto print = [&report](const char* list, const char* prefix) {
+// A folder's upload leaves out what the server says of the tar the client made of it: an NFD
+// name, read back in NFC, taken under its manifest's name (archive.name-normalized) is this
+// client's doing, not the depositor's.
+void PrintReportFindings(const nlohmann::json& report, const Globals& g, bool sent_a_folder) {
+  auto print = [&](const char* list, const char* prefix) {
     for (const nlohmann::json& x : report.value(list, nlohmann::json::array())) {
+      if (sent_a_folder && x.value("rule", "") == "archive.name-normalized") continue;
       const std::string file = x.value("file", "");
       const int line = x.value("line", 0);
       std::cerr << prefix << (file.empty() ? std::string("<bag>") : bagit::Printable(file))
@@ -200,7 +205,8 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
     PrintJson(answer->body);
     return !stored || pending > 0 ? kExitProblems : kExitOk;
   }
-  PrintReportFindings(report, g);
+  std::error_code ec;
+  PrintReportFindings(report, g, std::filesystem::is_directory(f.source, ec));
   bool not_a_bag = false;
   for (const nlohmann::json& x : report.value("errors", nlohmann::json::array())) {
     const std::string rule = x.value("rule", "");

@@ -400,6 +400,28 @@ TEST_F(ClientTest, DepositsABagArchiveAndABagFolderStreamed) {
   EXPECT_EQ(list.out.find("\"junk\""), std::string::npos);
 }
 
+// File names in NFD (a Mac's) through the service: the client's tar and the server's carry their
+// bytes, which libarchive reads back in NFC. A remote restore of such a bag was refused
+// (restore.received-unlisted); a remote folder deposit now keeps them as the folder had them, says
+// nothing of the client's own tar, and a remote restore gives them back byte for byte.
+TEST_F(ClientTest, NfdNamesGoAndComeBackAsTheyAre) {
+  const std::string nfd =
+      "Cafe\xcc\x81/Nu\xcc\x81n\xcc\x83"
+      "ez.txt";
+  WriteFile(tmp_ / "mac" / nfd, "accented\n");
+  WriteFile(tmp_ / "mac" / "plain.txt", "plain\n");
+  CommandResult up = Remote("t-dep-acme", {"deposit", "acme", (tmp_ / "mac").string()});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_EQ(up.err.find("archive.name-normalized"), std::string::npos) << up.err;
+  CommandResult show = Cairn({"show", "acme/mac", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(nlohmann::json("data/" + nfd).dump()), std::string::npos) << show.out;
+  const fs::path out = tmp_ / "back";
+  CommandResult down = Remote("t-dep-acme", {"restore", "acme/mac", out.string()});
+  ASSERT_EQ(down.exit_code, 0) << down.out << down.err;
+  EXPECT_EQ(ReadTree(out / "data"), ReadTree(tmp_ / "mac"));
+}
+
 // The operator's settings verbs work against the server as they do locally; every other role
 // is refused (exit 2) and changes nothing.
 TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <vector>
 
 #include "bagit/digest.h"
 #include "bagit/paths.h"
@@ -85,10 +86,39 @@ class Receiver {
                  "a " + std::string(bagit::EntryTypeName(entry.type)) +
                      ", where a bag holds only files and folders");
     }
+    if (bagit::IsPayloadPath(path)) path = ManifestSpelling(std::move(path));
     if (!seen_.insert(path).second) {
       return Bad(path, "restore.received-member", "arrived twice");
     }
     return bagit::IsPayloadPath(path) ? Payload(in, entry, path) : TagFile(in, entry, path);
+  }
+
+  // A payload member's name as its manifest spells it: libarchive reads a pax tar's UTF-8 names
+  // back in NFC, and a bag may list NFD ones (a Mac's). A name the first payload manifest does
+  // not list, or that arrived already, is taken as the one listed name, not yet arrived, with the
+  // same canonical decomposition; with none, or two, it stays as it is (and is refused as
+  // unlisted or as arriving twice). A bag listing both spellings of one name, whose NFD file
+  // comes first, gets it under the NFC name and is refused by its digest, never misnamed.
+  std::string ManifestSpelling(std::string path) {
+    if (payload_manifests_.empty() || bagit::IsAscii(path)) return path;
+    const Listing& listing = payload_manifests_.begin()->second;
+    if (listing.contains(path) && !seen_.contains(path)) return path;
+    if (!by_canonical_key_) {
+      by_canonical_key_.emplace();
+      for (const auto& [listed, digest] : listing) {
+        if (!bagit::IsAscii(listed))
+          (*by_canonical_key_)[bagit::CanonicalKey(listed)].push_back(listed);
+      }
+    }
+    auto it = by_canonical_key_->find(bagit::CanonicalKey(path));
+    if (it == by_canonical_key_->end()) return path;
+    const std::string* only = nullptr;
+    for (const std::string& listed : it->second) {
+      if (seen_.contains(listed)) continue;
+      if (only != nullptr) return path;
+      only = &listed;
+    }
+    return only != nullptr ? *only : path;
   }
 
   // Streams the member's bytes to `target` and `hasher` (and `also`, when given).
@@ -269,6 +299,9 @@ class Receiver {
   ReceivedBag bag_;
   std::set<std::string, std::less<>> seen_;  // every file's bag path
   std::map<Algorithm, Listing> payload_manifests_;
+  // For ManifestSpelling: the first payload manifest's names that are not ASCII, by
+  // CanonicalKey; made at the first payload member it does not list.
+  std::optional<std::map<std::string, std::vector<std::string>>> by_canonical_key_;
   std::map<Algorithm, Listing> tag_manifests_;
   std::map<std::string, bagit::Digests, std::less<>> tag_digests_;
   bool payload_started_ = false;
