@@ -61,7 +61,10 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
     return Status::InvalidArgument(
         "refused: policy retention.min_days " + std::to_string(policy.retention().min_days()) +
         " keeps " + name + " (deposited " + FormatUtc(info->created_micros) + ") until " +
-        FormatUtc(eligible) + ": it may be purged from then on (withdraw it without --purge now)");
+        FormatUtc(eligible) +
+        ": ask for the purge then. Withdrawn now without --purge it is "
+        "hidden at once but keeps its bytes for good: a purge is never added to a withdrawal "
+        "afterwards");
   }
   return Status::OK();
 }
@@ -73,6 +76,16 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(VersionInfo info, catalog.GetVersion(request.partner, request.object,
                                                               request.version, false));
+  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> done,
+                         catalog.WithdrawalOf(info.partner, info.object, info.version));
+  if (done && request.purge && !done->purge) {
+    // Its tombstone on every site says "Purge: no", written once: a purge would contradict it.
+    return Status::InvalidArgument(
+        "refused: " + done->VersionName() + " is withdrawn already (withdrawal " +
+        std::to_string(done->id) + ", approved " + FormatUtc(done->approved_micros) +
+        ") without --purge, which keeps its bytes for good: a purge is never added to a "
+        "withdrawal afterwards");
+  }
   if (request.purge) {
     CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, info.partner, info.object, info.version));
   }

@@ -249,6 +249,9 @@ TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
   EXPECT_EQ(early.exit_code, 1);
   EXPECT_THAT(early.err, HasSubstr("policy retention.min_days 30 keeps yale/box@v1"));
   EXPECT_THAT(early.err, HasSubstr("until " + eligible));
+  // It advised withdrawing without --purge now, as if the purge could follow: it cannot.
+  EXPECT_THAT(early.err, HasSubstr("ask for the purge then"));
+  EXPECT_THAT(early.err, HasSubstr("a purge is never added to a withdrawal afterwards"));
   EXPECT_TRUE(Withdrawals().empty());
   // Withdrawn (without purge) at once is allowed.
   ASSERT_EQ(
@@ -270,6 +273,21 @@ TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
                               DaysAfterDeposit(999, "kept"));
   EXPECT_EQ(never.exit_code, 1);
   EXPECT_THAT(never.err, HasSubstr("retention `forever`"));
+}
+
+// A purge asked of a version withdrawn without one was refused as "already has withdrawal 1
+// (withdrawn)", which read as if the purge were under way. It says what was decided and that a
+// purge is not added afterwards (its tombstone on every site says "Purge: no"); nothing changes.
+TEST_F(WithdrawTest, APurgeAskedAfterAWithdrawalWithoutOneIsRefusedSayingWhy) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "embargo"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  const uint64_t kept = BytesUnder(Site("a") / "blobs");
+  CommandResult purge = AsAnn({"withdraw", "request", "yale/box", "--reason", "gone", "--purge"});
+  EXPECT_EQ(purge.exit_code, 1);
+  EXPECT_THAT(purge.err, HasSubstr("yale/box@v1 is withdrawn already (withdrawal 1"));
+  EXPECT_THAT(purge.err, HasSubstr("without --purge, which keeps its bytes for good"));
+  EXPECT_EQ(Withdrawals().size(), 1u);
+  EXPECT_EQ(BytesUnder(Site("a") / "blobs"), kept);
 }
 
 TEST_F(WithdrawTest, HoldBlocksApprovalAndTakesTwoPeopleToRemove) {
