@@ -108,11 +108,41 @@ int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
   return kExitOk;
 }
 
+int RunPrincipalEnable(const PrincipalFlags& f, const Globals& g) {
+  nlohmann::json answer = nlohmann::json::object();
+  if (IsRemote(g)) {
+    Status valid = repo::access::ValidatePrincipalName(f.name);
+    if (!valid.ok()) return ReportError(valid);
+    Result<nlohmann::json> sent =
+        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/enable");
+    if (!sent.ok()) return ReportError(sent.status());
+    answer = std::move(*sent);
+  } else {
+    auto repository = OpenRepository(g);
+    if (!repository.ok()) return ReportError(repository.status());
+    bool was_disabled = false;
+    auto change = repo::access::EnablePrincipal(**repository, f.name, &was_disabled);
+    if (!change.ok()) return ReportError(change.status());
+    answer["was_disabled"] = was_disabled;
+    answer["warnings"] = change->warnings;
+  }
+  if (!g.quiet) {
+    if (answer.value("was_disabled", false)) {
+      std::cout << "enabled principal " << f.name
+                << ": its tokens work again unless revoked or expired (cairn token list)\n";
+    } else {
+      std::cout << "principal " << f.name << " was not disabled: nothing changed\n";
+    }
+  }
+  PrintWarningsOf(answer);
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterPrincipal(CLI::App& app, Globals& g) {
   CLI::App* group =
-      Group(app, "principal", "add, list and disable the principals `cairn serve` knows");
+      Group(app, "principal", "add, list, disable and enable the principals `cairn serve` knows");
   auto flags = std::make_shared<PrincipalFlags>();
 
   CLI::App* add = group->add_subcommand("add", "add a principal with a role");
@@ -133,6 +163,13 @@ void RegisterPrincipal(CLI::App& app, Globals& g) {
       group->add_subcommand("disable", "disable a principal: none of its tokens works any more");
   disable->add_option("NAME", flags->name, "the principal")->required();
   disable->callback([flags, &g]() { g.exit_code = RunPrincipalDisable(*flags, g); });
+
+  CLI::App* enable = group->add_subcommand(
+      "enable",
+      "enable a disabled principal again: its tokens neither revoked nor expired work "
+      "again (to shut one out for good, revoke its tokens too)");
+  enable->add_option("NAME", flags->name, "the principal")->required();
+  enable->callback([flags, &g]() { g.exit_code = RunPrincipalEnable(*flags, g); });
 }
 
 }  // namespace cairn::cli

@@ -83,6 +83,7 @@ bool OfferedRemotely(const std::string& command) {
       "cairn principal add",
       "cairn principal list",
       "cairn principal disable",
+      "cairn principal enable",
       "cairn audit schedule add",
       "cairn audit schedule list",
       "cairn audit schedule remove",

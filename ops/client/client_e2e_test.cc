@@ -458,6 +458,14 @@ TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {
   ASSERT_EQ(disabled.exit_code, 0) << disabled.err;
   EXPECT_EQ(Remote("t-dep-beta", {"list", "--json"}).exit_code, 2);
   EXPECT_EQ(Remote("t-operator", {"principal", "disable", "nobody"}).exit_code, 2);
+  // And enabled again: the same token works; the local text, remotely.
+  CommandResult enabled = Remote("t-operator", {"principal", "enable", "bert@beta"});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.err;
+  EXPECT_NE(enabled.out.find("enabled principal bert@beta"), std::string::npos) << enabled.out;
+  EXPECT_EQ(Remote("t-dep-beta", {"list", "--json"}).exit_code, 0);
+  EXPECT_NE(Remote("t-operator", {"principal", "enable", "bert@beta"}).out.find("was not disabled"),
+            std::string::npos);
+  EXPECT_EQ(Remote("t-operator", {"principal", "enable", "nobody"}).exit_code, 2);
 
   // Schedules: add, list (as the local verb prints it), remove.
   CommandResult schedule =

@@ -83,6 +83,21 @@ Result<ApiResponse> DisablePrincipal(const std::string& root, const ApiRequest& 
   return JsonResponse(views::DumpJson(out));
 }
 
+// `cairn principal enable NAME`.
+Result<ApiResponse> EnablePrincipal(const std::string& root, const ApiRequest& r) {
+  CAIRN_RETURN_IF_ERROR(AdmitOperator(r));
+  const std::string& name = r.path.at("name");
+  CAIRN_RETURN_IF_ERROR(repo::access::ValidatePrincipalName(name));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  bool was_disabled = false;
+  CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
+                         repo::access::EnablePrincipal(*repository, name, &was_disabled));
+  nlohmann::json out = views::PrincipalListJson({change.principal}).at(0);
+  out["was_disabled"] = was_disabled;
+  out["warnings"] = change.warnings;
+  return JsonResponse(views::DumpJson(out));
+}
+
 Result<ApiResponse> ListSchedules(const std::string& root, const ApiRequest& r) {
   CAIRN_RETURN_IF_ERROR(AdmitOperator(r));
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
@@ -151,6 +166,10 @@ void AddOperatorRoutes(Router& router, const std::string& root) {
   router.Add({"POST", "/v1/principals/{name}/disable",
               "disable a principal: its tokens stop working (as cairn principal disable); operator",
               bind(DisablePrincipal)});
+  router.Add({"POST", "/v1/principals/{name}/enable",
+              "enable a disabled principal again: its tokens neither revoked nor expired work "
+              "again (as cairn principal enable); operator",
+              bind(EnablePrincipal)});
   router.Add({"GET", "/v1/schedules",
               "audit schedules (as cairn audit schedule list --json); operator",
               bind(ListSchedules)});

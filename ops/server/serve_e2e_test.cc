@@ -190,6 +190,8 @@ TEST_F(ServeTest, EveryRouteWithEveryRoleAndWithoutToken) {
       HttpAnswer disable =
           Fetch("POST", Url("/v1/principals/audrey/disable"), certs_.ca, tokens[i]);
       EXPECT_EQ(disable.status, want) << disable.body;
+      HttpAnswer enable = Fetch("POST", Url("/v1/principals/audrey/enable"), certs_.ca, tokens[i]);
+      EXPECT_EQ(enable.status, want) << enable.body;
     }
   }
   CommandResult principals = Cairn({"principal", "list", "--json"});

@@ -72,4 +72,15 @@ Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& na
   return Synced(repo, name);
 }
 
+Result<PrincipalChange> EnablePrincipal(Repository& repo, const std::string& name,
+                                        bool* was_disabled) {
+  CAIRN_ASSIGN_OR_RETURN(*was_disabled, repo.catalog().EnablePrincipal(name));
+  if (!*was_disabled) {
+    PrincipalChange unchanged;
+    CAIRN_ASSIGN_OR_RETURN(unchanged.principal, repo.catalog().GetPrincipal(name));
+    return unchanged;
+  }
+  return Synced(repo, name);
+}
+
 }  // namespace cairn::repo::access

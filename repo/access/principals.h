@@ -53,6 +53,12 @@ Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_m
 // The same at the catalog clock's now, then written to every site as AddPrincipal does.
 Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name);
 
+// Enables a disabled principal again (a disable undone): its tokens that are neither revoked
+// nor expired authenticate again. `was_disabled` false: it was not disabled, nothing changed.
+// NotFound naming it when there is none. Written to every site as AddPrincipal does.
+Result<PrincipalChange> EnablePrincipal(Repository& repo, const std::string& name,
+                                        bool* was_disabled);
+
 }  // namespace cairn::repo::access
 
 #endif  // CAIRN_REPO_ACCESS_PRINCIPALS_H_

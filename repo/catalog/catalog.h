@@ -257,6 +257,9 @@ class Catalog {
   // Disables principal `name` from `when_micros` on; one already disabled keeps its time.
   // NotFound naming it when there is none.
   Status DisablePrincipal(const std::string& name, int64_t when_micros);
+  // Enables principal `name` again; true when it was disabled. NotFound naming it when there
+  // is none.
+  Result<bool> EnablePrincipal(const std::string& name);
   // A principal from a site's settings record (catalog rebuild): added, or an existing one of
   // that name given the record's role, partner and disabled time. NotFound for its partner.
   Status RestorePrincipal(const proto::PrincipalSetting& principal);

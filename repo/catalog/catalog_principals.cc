@@ -118,6 +118,22 @@ Status Catalog::DisablePrincipal(const std::string& name, int64_t when_micros) {
   return Status::OK();
 }
 
+Result<bool> Catalog::EnablePrincipal(const std::string& name) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt find,
+                         db_.Prepare("SELECT disabled FROM principals WHERE name = ?"));
+  find.Bind(1, name);
+  CAIRN_ASSIGN_OR_RETURN(bool row, find.Step());
+  if (!row) return Status::NotFound("no principal named " + name);
+  if (find.Int(0) == 0) return false;
+  find.Reset();
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("UPDATE principals SET disabled = 0 WHERE name = ?"));
+  stmt.Bind(1, name);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  return true;
+}
+
 Status Catalog::RestorePrincipal(const proto::PrincipalSetting& setting) {
   std::optional<Role> role = ParseRole(setting.role());
   if (!role) return Status::InvalidArgument("unknown role '" + setting.role() + "'");

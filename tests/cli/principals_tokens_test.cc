@@ -113,6 +113,18 @@ TEST_F(PrincipalsTokensTest, AddListCreateAuthenticateRevokeDisable) {
     if (t["principal"] == "watcher") listed_disabled = t["principal_disabled"].is_string();
   }
   EXPECT_TRUE(listed_disabled);
+
+  // A disable undone: there was no way back but a new name, which loses the principal's history.
+  // Its token that was neither revoked nor expired works again; enabling twice says so.
+  CommandResult enabled = Cairn({"principal", "enable", "watcher"});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.err;
+  EXPECT_THAT(enabled.out, HasSubstr("enabled principal watcher"));
+  ASSERT_OK(Authenticate(watcher));
+  EXPECT_TRUE(
+      nlohmann::json::parse(Cairn({"principal", "list", "--json"}).out)[1]["disabled"].is_null());
+  CommandResult twice = Cairn({"principal", "enable", "watcher"});
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_THAT(twice.out, HasSubstr("was not disabled: nothing changed"));
 }
 
 TEST_F(PrincipalsTokensTest, ClearErrorsThatNeverPrintASecret) {
@@ -130,6 +142,7 @@ TEST_F(PrincipalsTokensTest, ClearErrorsThatNeverPrintASecret) {
       {{"principal", "add", "local:root", "--role", "operator"}, "local:"},
       {{"principal", "add", "ops", "--role", "operator"}, "exists"},
       {{"principal", "disable", "nobody"}, "no principal named nobody"},
+      {{"principal", "enable", "nobody"}, "no principal named nobody"},
       {{"token", "create", "nobody"}, "no principal named nobody"},
       {{"token", "create", "ops", "--expires", "soon"}, "--expires soon"},
       {{"token", "revoke", "000000000000"}, "no token with id 000000000000"},
@@ -149,6 +162,8 @@ TEST_F(PrincipalsTokensTest, PrincipalsComeBackWithARebuiltCatalogTokensDoNot) {
             0);
   ASSERT_EQ(Cairn({"principal", "add", "old", "--role", "auditor"}).exit_code, 0);
   ASSERT_EQ(Cairn({"principal", "disable", "old"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"principal", "disable", "ann@yale"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"principal", "enable", "ann@yale"}).exit_code, 0);  // on every site too
   const std::string token = CreateToken("ann@yale");
   EXPECT_TRUE(fs::exists(tmp_ / "repo/sites/a/settings/principals/ann@yale"));
   // Neither the token nor its hash is anywhere on a site.
@@ -168,6 +183,7 @@ TEST_F(PrincipalsTokensTest, PrincipalsComeBackWithARebuiltCatalogTokensDoNot) {
   EXPECT_EQ(principals[0]["name"], "ann@yale");
   EXPECT_EQ(principals[0]["role"], "partner-admin");
   EXPECT_EQ(principals[0]["partner"], "yale");
+  EXPECT_TRUE(principals[0]["disabled"].is_null());
   EXPECT_EQ(principals[1]["name"], "old");
   EXPECT_FALSE(principals[1]["disabled"].is_null());
   EXPECT_TRUE(nlohmann::json::parse(Cairn({"token", "list", "--json"}).out).empty());
