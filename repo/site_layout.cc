@@ -70,7 +70,9 @@ Status ValidateTagFileName(std::string_view name) {
   }
   if (name == "data" || name.starts_with("data/")) return bad("payload (data/) is not a tag file");
   if (name == kVersionRecordName) return bad("version.pb is reserved by Cairn's site layout");
-  if (name == kTombstoneName) return bad("WITHDRAWN is reserved by Cairn's site layout");
+  if (name == kTombstoneName || name == kPurgeTombstoneName) {
+    return bad(std::string(name) + " is reserved by Cairn's site layout");
+  }
   Status key = ValidateKey(name);
   if (!key.ok()) return bad(key.message());
   return Status::OK();
@@ -103,8 +105,9 @@ std::string VersionRecordKey(std::string_view partner, std::string_view object, 
   return VersionPrefix(partner, object, version) + std::string(kVersionRecordName);
 }
 
-std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version) {
-  return VersionPrefix(partner, object, version) + std::string(kTombstoneName);
+std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version,
+                         std::string_view name) {
+  return VersionPrefix(partner, object, version) + std::string(name);
 }
 
 std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq) {
@@ -154,12 +157,21 @@ std::optional<TagFileRef> ParseTagFileKey(std::string_view key) {
 }
 
 std::optional<TagFileRef> ParseTombstoneKey(std::string_view key) {
-  if (!key.ends_with(kTombstoneName)) return std::nullopt;
-  std::string as_record(key.substr(0, key.size() - kTombstoneName.size()));
-  as_record += kVersionRecordName;
-  std::optional<TagFileRef> ref = ParseTagFileKey(as_record);
-  if (ref) ref->name = std::string(kTombstoneName);
-  return ref;
+  for (std::string_view name : {kTombstoneName, kPurgeTombstoneName}) {
+    if (!key.ends_with(name) || key.size() == name.size() ||
+        key[key.size() - name.size() - 1] != '/') {
+      continue;
+    }
+    std::string as_record(key.substr(0, key.size() - name.size()));
+    as_record += kVersionRecordName;
+    // Directly in the version folder: a bag's tag file meta/WITHDRAWN is no tombstone (it
+    // was read as one, and a rebuild skipped the version as withdrawn by a bad tombstone).
+    std::optional<TagFileRef> ref = ParseTagFileKey(as_record);
+    if (!ref || !ref->is_version_record()) return std::nullopt;
+    ref->name = std::string(name);
+    return ref;
+  }
+  return std::nullopt;
 }
 
 std::optional<EventSegmentRef> ParseEventSegmentKey(std::string_view key) {

@@ -39,6 +39,9 @@ inline constexpr std::string_view kVersionRecordName = "version.pb";
 // In a v<N>/ folder of a withdrawn version: the write-once tombstone (who asked, who
 // approved, when, why; repo/site/tombstone.h). A bag's own tag file may not use this name.
 inline constexpr std::string_view kTombstoneName = "WITHDRAWN";
+// Beside it, when a purge was asked and approved after a withdrawal without one: the purge's
+// own write-once tombstone (WITHDRAWN keeps saying "Purge: no"). Reserved as well.
+inline constexpr std::string_view kPurgeTombstoneName = "WITHDRAWN-PURGE";
 // In a v<N>/ folder: the names of tag files Cairn added to the bag (one a line),
 // e.g. the manifest-sha256.txt written when the depositor's bag had none. A
 // restore removes them (and this list) to give the bag exactly as deposited.
@@ -80,8 +83,9 @@ std::string TagFileKey(std::string_view partner, std::string_view object, uint32
                        std::string_view name);
 // VersionPrefix + "version.pb".
 std::string VersionRecordKey(std::string_view partner, std::string_view object, uint32_t version);
-// VersionPrefix + "WITHDRAWN".
-std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version);
+// VersionPrefix + `name`: "WITHDRAWN" (kTombstoneName) or "WITHDRAWN-PURGE".
+std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version,
+                         std::string_view name = kTombstoneName);
 // "events/<first>-<last>.pb", both zero-padded to 20 digits so that the
 // lexical order of keys is the numeric order. REQUIRES: first <= last.
 std::string EventSegmentKey(uint64_t first_seq, uint64_t last_seq);
@@ -108,7 +112,7 @@ struct TagFileRef {
 // Splits a key under bags/, or nullopt if it is not one the layout makes. A tombstone is
 // not a tag file: nullopt (ParseTombstoneKey reads it).
 std::optional<TagFileRef> ParseTagFileKey(std::string_view key);
-// The version whose tombstone `key` is (name "WITHDRAWN"), or nullopt.
+// The version whose tombstone `key` is (name "WITHDRAWN" or "WITHDRAWN-PURGE"), or nullopt.
 std::optional<TagFileRef> ParseTombstoneKey(std::string_view key);
 
 struct EventSegmentRef {

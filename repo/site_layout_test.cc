@@ -97,10 +97,27 @@ TEST(SiteLayout, TagFileNames) {
   for (const char* good : {"bagit.txt", "tagmanifest-sha256.txt", "meta/mods.xml", "a b.txt"}) {
     EXPECT_OK(ValidateTagFileName(good)) << good;
   }
-  for (const char* bad :
-       {"data/file.txt", "data", "../x", "/abs", "version.pb", "a\nb", "a\\b", "tmp/x", ""}) {
+  for (const char* bad : {"data/file.txt", "data", "../x", "/abs", "version.pb", "a\nb", "a\\b",
+                          "tmp/x", "", "WITHDRAWN", "WITHDRAWN-PURGE"}) {
     EXPECT_EQ(ValidateTagFileName(bad).code(), Code::kInvalidArgument) << bad;
   }
+}
+
+// Both tombstones of a version parse back to it; neither is a tag file; a tag file whose name
+// only ends like one is not a tombstone.
+TEST(SiteLayout, TombstoneKeysParseBack) {
+  for (std::string_view name : {kTombstoneName, kPurgeTombstoneName}) {
+    const std::string key = TombstoneKey("acme", "maps", 3, name);
+    EXPECT_EQ(key, "bags/acme/maps/v3/" + std::string(name));
+    std::optional<TagFileRef> ref = ParseTombstoneKey(key);
+    ASSERT_TRUE(ref) << key;
+    EXPECT_EQ(ref->partner, "acme");
+    EXPECT_EQ(ref->version, 3u);
+    EXPECT_EQ(ref->name, name);
+    EXPECT_FALSE(ParseTagFileKey(key)) << key;
+  }
+  EXPECT_FALSE(ParseTombstoneKey("bags/acme/maps/v3/meta/NOT-WITHDRAWN"));
+  EXPECT_FALSE(ParseTombstoneKey("bags/acme/maps/v3/meta/WITHDRAWN"));
 }
 
 TEST(SiteLayout, SiteMarkerCarriesTheRepositoryIdAndOlderMarkersStillParse) {

@@ -408,7 +408,8 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
   request->add_option("--reason", f->reason, "why (one line; kept in the tombstone)")->required();
   request->add_flag("--purge", f->purge,
                     "once approved, remove its bytes from every site (after the policy's "
-                    "retention.min_days, never under a hold)");
+                    "retention.min_days, never under a hold); also for a version withdrawn "
+                    "before without --purge");
   request->add_flag("--json", f->json, "print the withdrawal as JSON");
   AddAs(request, *f);
   request->callback([f, &g] { g.exit_code = RunRequest(*f, g); });

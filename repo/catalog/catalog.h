@@ -280,12 +280,14 @@ class Catalog {
 
   // --- withdrawals, purges and legal holds (catalog_withdrawals.cc; issue 18) ---
   // Adds a withdrawal in state requested; returns its id. AlreadyExists naming the open one
-  // when the version already has a withdrawal that is not cancelled; NotFound for the partner.
+  // when the version already has a withdrawal that is not cancelled, except that a purge may
+  // follow an approved withdrawal without one; NotFound for the partner.
   Result<int64_t> AddWithdrawal(const WithdrawalRecord& withdrawal);
   Result<WithdrawalRecord> GetWithdrawal(int64_t id);  // NotFound names the id
   // Every withdrawal (of `partner` only, when not empty), by id.
   Result<std::vector<WithdrawalRecord>> ListWithdrawals(const std::string& partner);
-  // The approved (not cancelled) withdrawal of partner/object@version, or nullopt.
+  // The approved (not cancelled) withdrawal of partner/object@version, or nullopt; of two
+  // (a purge asked after a withdrawal without one), the later.
   Result<std::optional<WithdrawalRecord>> WithdrawalOf(const std::string& partner,
                                                        const std::string& object, uint32_t version);
   // Writes the state, approval, cancellation, purge time and detail of `withdrawal` if its row

@@ -82,14 +82,21 @@ bool IsWithdrawn(WithdrawalState state) {
 Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
   std::lock_guard lock(mu_);
   CAIRN_RETURN_IF_ERROR(GetPartner(w.partner).status());
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt open,
-                         db_.Prepare("SELECT id, state FROM withdrawals WHERE partner = ? AND "
-                                     "object = ? AND version = ? AND state <> 'cancelled'"));
+  // One withdrawal of a version, but for a purge asked after an approved withdrawal without
+  // one (which stays as it was: its tombstone says "Purge: no").
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt open, db_.Prepare("SELECT id, state, purge FROM withdrawals WHERE partner = ? AND "
+                                  "object = ? AND version = ? AND state <> 'cancelled' "
+                                  "ORDER BY id"));
   open.Bind(1, w.partner).Bind(2, w.object).Bind(3, static_cast<int64_t>(w.version));
-  CAIRN_ASSIGN_OR_RETURN(bool found, open.Step());
-  if (found) {
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool found, open.Step());
+    if (!found) break;
+    const bool approved_keeping_bytes = open.Text(1) != "requested" && open.Int(2) == 0;
+    if (w.purge && approved_keeping_bytes) continue;
     return Status::AlreadyExists(w.VersionName() + " already has withdrawal " +
-                                 std::to_string(open.Int(0)) + " (" + open.Text(1) + ")");
+                                 std::to_string(open.Int(0)) + " (" + open.Text(1) +
+                                 (open.Int(2) ? ", with purge" : "") + ")");
   }
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
@@ -142,7 +149,7 @@ Result<std::optional<WithdrawalRecord>> Catalog::WithdrawalOf(const std::string&
       sql::Stmt stmt,
       db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
                   " FROM withdrawals WHERE partner = ? AND object = ? AND version = ? AND "
-                  "state NOT IN ('requested', 'cancelled')"));
+                  "state NOT IN ('requested', 'cancelled') ORDER BY id DESC LIMIT 1"));
   stmt.Bind(1, partner).Bind(2, object).Bind(3, static_cast<int64_t>(version));
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<WithdrawalRecord>();
@@ -461,7 +468,7 @@ Status Catalog::RefuseIfWithdrawn(const std::string& partner, const std::string&
         sql::Stmt stmt,
         db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
                     " FROM withdrawals WHERE partner = ? AND object = ? AND state NOT IN "
-                    "('requested', 'cancelled') ORDER BY version DESC LIMIT 1"));
+                    "('requested', 'cancelled') ORDER BY version DESC, id DESC LIMIT 1"));
     stmt.Bind(1, partner).Bind(2, object);
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) w = ReadWithdrawal(stmt);

@@ -81,6 +81,11 @@ constexpr Migration kMigrations[] = {
         "blob_digest_tiers",
 #include "repo/catalog/migrations/0014_blob_digest_tiers.sql.inc"
     },
+    {
+        15,
+        "withdrawal_then_purge",
+#include "repo/catalog/migrations/0015_withdrawal_then_purge.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

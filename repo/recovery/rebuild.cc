@@ -49,7 +49,9 @@ struct VersionKey {
 
 struct VersionFolder {
   bool has_record = false;
-  bool has_tombstone = false;                 // withdrawn (issue 18): bags/.../v<N>/WITHDRAWN
+  // Withdrawn (issue 18): the tombstones in the folder, WITHDRAWN and (a purge asked after a
+  // withdrawal without one) WITHDRAWN-PURGE.
+  std::vector<std::string> tombstones;
   std::map<std::string, uint64_t> tag_sizes;  // tag file name -> size on the site
 };
 
@@ -67,7 +69,8 @@ Result<SiteListing> ListSite(Site& site) {
   }));
   CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
     if (std::optional<layout::TagFileRef> dead = layout::ParseTombstoneKey(info.key)) {
-      listing.versions[VersionKey{dead->partner, dead->object, dead->version}].has_tombstone = true;
+      listing.versions[VersionKey{dead->partner, dead->object, dead->version}].tombstones.push_back(
+          dead->name);
       return Status::OK();
     }
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
@@ -138,33 +141,42 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   const uint64_t total = listing.versions.size();
   for (const auto& [key, folder] : listing.versions) {
     if (options.progress && (++done % 64 == 0 || done == total)) options.progress(done, total);
-    if (folder.has_tombstone) {
-      // A withdrawn version stays withdrawn: its withdrawal comes back from the tombstone,
-      // before the version itself (so nothing can read it in between). Purged (the tombstone
-      // asks for a purge and version.pb is gone): only the withdrawal comes back; with its
+    if (!folder.tombstones.empty()) {
+      // A withdrawn version stays withdrawn: its withdrawals come back from the tombstones,
+      // before the version itself (so nothing can read it in between). Purged (a tombstone
+      // asks for a purge and version.pb is gone): only the withdrawals come back; with its
       // version.pb still there the purge resumes at the next `cairn withdraw run`.
-      Result<std::string> text = site.ReadTombstone(key.partner, key.object, key.version);
-      if (!text.ok()) return text.status();
-      Result<WithdrawalRecord> w =
-          ParseTombstone(*text, layout::TombstoneKey(key.partner, key.object, key.version));
-      if (!w.ok() || w->partner != key.partner || w->object != key.object ||
-          w->version != key.version) {
-        // Never read the version back as if it were not withdrawn.
-        report.problems.push_back(
-            key.Name() + ": " +
-            (w.ok() ? "tombstone names another version" : w.status().message()) +
-            ": skipped, not restored");
-        continue;
+      bool good = true;
+      std::vector<WithdrawalRecord> found;
+      for (const std::string& name : folder.tombstones) {
+        const std::string where = layout::TombstoneKey(key.partner, key.object, key.version, name);
+        Result<std::string> text = site.ReadTombstone(key.partner, key.object, key.version, name);
+        if (!text.ok()) return text.status();
+        Result<WithdrawalRecord> w = ParseTombstone(*text, where);
+        if (!w.ok() || w->partner != key.partner || w->object != key.object ||
+            w->version != key.version) {
+          // Never read the version back as if it were not withdrawn.
+          report.problems.push_back(
+              key.Name() + ": " +
+              (w.ok() ? "tombstone " + name + " names another version" : w.status().message()) +
+              ": skipped, not restored");
+          good = false;
+          break;
+        }
+        found.push_back(*std::move(w));
       }
+      if (!good) continue;
       if (partners.insert(key.partner).second) {
         Status added = catalog.AddPartner(key.partner, "").status();
         if (!added.ok() && !added.IsAlreadyExists()) return added;
       }
-      if (w->purge && !folder.has_record) {
-        w->state = WithdrawalState::kPurged;
-        w->detail = "purged; restored from the tombstone on site " + report.site;
+      for (WithdrawalRecord& w : found) {
+        if (w.purge && !folder.has_record) {
+          w.state = WithdrawalState::kPurged;
+          w.detail = "purged; restored from the tombstone on site " + report.site;
+        }
+        CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(w));
       }
-      CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(*w));
       if (!folder.has_record) continue;
     }
     if (!folder.has_record) {

@@ -27,6 +27,11 @@ Status CheckBagIds(std::string_view partner, std::string_view object, uint32_t v
   return Status::OK();
 }
 
+Status CheckTombstoneName(std::string_view name) {
+  if (name == layout::kTombstoneName || name == layout::kPurgeTombstoneName) return Status::OK();
+  return Status::InvalidArgument("'" + std::string(name) + "' is not a tombstone name");
+}
+
 // True if the backend holds any object other than README.txt (a leftover of
 // an Init that stopped before writing the marker).
 Result<bool> HoldsForeignObjects(StorageBackend& backend) {
@@ -530,9 +535,10 @@ Status Site::PutTagFile(std::string_view partner, std::string_view object, uint3
 }
 
 Status Site::PutTombstone(std::string_view partner, std::string_view object, uint32_t version,
-                          std::string_view bytes) {
+                          std::string_view bytes, std::string_view name) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
-  return PutOnce(layout::TombstoneKey(partner, object, version), bytes,
+  CAIRN_RETURN_IF_ERROR(CheckTombstoneName(name));
+  return PutOnce(layout::TombstoneKey(partner, object, version, name), bytes,
                  "another tombstone (written once, never replaced)");
 }
 
@@ -555,9 +561,10 @@ Result<Erasure> Site::RemovePurgedBagFile(std::string_view key) {
 }
 
 Result<std::string> Site::ReadTombstone(std::string_view partner, std::string_view object,
-                                        uint32_t version) {
+                                        uint32_t version, std::string_view name) {
   CAIRN_RETURN_IF_ERROR(CheckBagIds(partner, object, version));
-  return ReadAll(layout::TombstoneKey(partner, object, version));
+  CAIRN_RETURN_IF_ERROR(CheckTombstoneName(name));
+  return ReadAll(layout::TombstoneKey(partner, object, version, name));
 }
 
 Result<std::string> Site::ReadTagFile(std::string_view partner, std::string_view object,

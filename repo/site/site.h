@@ -321,8 +321,9 @@ class Site {
   // --- tombstones of withdrawn versions (repo/site/tombstone.h) ---
   // Writes the tombstone of partner/object@version, write-once: OK if absent or already these
   // bytes; AlreadyExists naming the key and site if it holds other bytes.
+  // `name`: layout::kTombstoneName, or kPurgeTombstoneName for a purge asked afterwards.
   Status PutTombstone(std::string_view partner, std::string_view object, uint32_t version,
-                      std::string_view bytes);
+                      std::string_view bytes, std::string_view name = layout::kTombstoneName);
   // Removes the tag file or version.pb under `key` of a version being purged. Refused
   // (InvalidArgument, nothing removed) unless `key` is such a key and this site holds that
   // version's tombstone: no bag file goes without the tombstone that says why. Every stored
@@ -330,7 +331,8 @@ class Site {
   Result<Erasure> RemovePurgedBagFile(std::string_view key);
   // NotFound if the version has none.
   Result<std::string> ReadTombstone(std::string_view partner, std::string_view object,
-                                    uint32_t version);
+                                    uint32_t version,
+                                    std::string_view name = layout::kTombstoneName);
 
   // --- events ---
   // Writes one event segment, write-once: AlreadyExists if that range was

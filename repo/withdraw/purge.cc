@@ -7,6 +7,7 @@
 #include "repo/events/segments.h"
 #include "repo/site/repository.h"
 #include "repo/site/tombstone.h"
+#include "repo/site_layout.h"
 #include "repo/withdraw/withdraw.h"
 
 namespace cairn::repo {
@@ -31,16 +32,35 @@ Status Record(Catalog& catalog, WithdrawalRecord w, WithdrawalState state,
   return catalog.UpdateWithdrawal(now, expected, std::move(events));
 }
 
+// The approved withdrawal without a purge that purge withdrawal `w` follows, or nullopt when
+// `w` is the version's first (its tombstone is then WITHDRAWN, else WITHDRAWN-PURGE).
+Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
+                                                         const WithdrawalRecord& w) {
+  std::optional<WithdrawalRecord> before;
+  if (!w.purge) return before;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(w.partner));
+  for (const WithdrawalRecord& o : all) {
+    if (o.id < w.id && o.object == w.object && o.version == w.version && !o.purge &&
+        IsWithdrawn(o.state)) {
+      before = o;
+    }
+  }
+  return before;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before,
+                         WithdrawalBefore(repo.catalog(), w));
+  const std::string_view name = before ? layout::kPurgeTombstoneName : layout::kTombstoneName;
   const std::string text = TombstoneText(w);
   std::vector<std::string> pending;
   for (const SiteRecord& s : sites) {
     Result<Site*> site = repo.OpenSite(s.name);
-    Status written =
-        site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text) : site.status();
+    Status written = site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text, name)
+                               : site.status();
     if (!written.ok()) pending.push_back(s.name + ": " + written.message());
     CrashPoint("withdraw.tombstone-written");
   }
@@ -70,6 +90,13 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
                          repo.LockExclusively(lock_timeout_ms));
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> untombstoned, WriteTombstones(repo, w));
+  // A purge asked after a withdrawal without one: that one's tombstone too, on every site,
+  // before any byte goes (a site removes a bag file only beside WITHDRAWN).
+  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before, WithdrawalBefore(catalog, w));
+  if (before) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> first, WriteTombstones(repo, *before));
+    untombstoned.insert(untombstoned.end(), first.begin(), first.end());
+  }
   if (!untombstoned.empty()) {
     std::string why = "tombstone not written on " + Join(untombstoned) + "; nothing removed";
     CAIRN_RETURN_IF_ERROR(Record(catalog, w, w.state, why));

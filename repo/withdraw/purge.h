@@ -22,7 +22,9 @@ namespace cairn::repo {
 class Repository;
 
 // Writes the tombstone of approved withdrawal `w` to every site of the repository (write-once:
-// a rerun finds the same bytes). Returns the sites not written now and why ("b: site down").
+// a rerun finds the same bytes): WITHDRAWN, or WITHDRAWN-PURGE for a purge asked after an
+// approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites not written
+// now and why ("b: site down").
 Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
 
 struct PurgeReport {

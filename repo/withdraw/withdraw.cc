@@ -62,9 +62,8 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
         "refused: policy retention.min_days " + std::to_string(policy.retention().min_days()) +
         " keeps " + name + " (deposited " + FormatUtc(info->created_micros) + ") until " +
         FormatUtc(eligible) +
-        ": ask for the purge then. Withdrawn now without --purge it is "
-        "hidden at once but keeps its bytes for good: a purge is never added to a withdrawal "
-        "afterwards");
+        ": it may be purged from then on (withdraw it without --purge now, and ask for the "
+        "purge then)");
   }
   return Status::OK();
 }
@@ -74,18 +73,14 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
   Catalog& catalog = repo.catalog();
-  CAIRN_ASSIGN_OR_RETURN(VersionInfo info, catalog.GetVersion(request.partner, request.object,
-                                                              request.version, false));
-  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> done,
-                         catalog.WithdrawalOf(info.partner, info.object, info.version));
-  if (done && request.purge && !done->purge) {
-    // Its tombstone on every site says "Purge: no", written once: a purge would contradict it.
-    return Status::InvalidArgument(
-        "refused: " + done->VersionName() + " is withdrawn already (withdrawal " +
-        std::to_string(done->id) + ", approved " + FormatUtc(done->approved_micros) +
-        ") without --purge, which keeps its bytes for good: a purge is never added to a "
-        "withdrawal afterwards");
+  Result<VersionInfo> found =
+      catalog.GetVersion(request.partner, request.object, request.version, false);
+  if (found.status().IsNotFound() && request.version) {
+    // Purged (its rows are gone): said as such, not as a version that never was.
+    CAIRN_RETURN_IF_ERROR(
+        catalog.RefuseIfWithdrawn(request.partner, request.object, *request.version));
   }
+  CAIRN_ASSIGN_OR_RETURN(VersionInfo info, std::move(found));
   if (request.purge) {
     CAIRN_RETURN_IF_ERROR(PurgeAllowedNow(repo, info.partner, info.object, info.version));
   }

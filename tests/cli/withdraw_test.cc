@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bagit/digest.h"
 #include "bagit/time_text.h"
 #include "repo/catalog/catalog.h"
 #include "repo/clock.h"
@@ -249,9 +250,7 @@ TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
   EXPECT_EQ(early.exit_code, 1);
   EXPECT_THAT(early.err, HasSubstr("policy retention.min_days 30 keeps yale/box@v1"));
   EXPECT_THAT(early.err, HasSubstr("until " + eligible));
-  // It advised withdrawing without --purge now, as if the purge could follow: it cannot.
-  EXPECT_THAT(early.err, HasSubstr("ask for the purge then"));
-  EXPECT_THAT(early.err, HasSubstr("a purge is never added to a withdrawal afterwards"));
+  EXPECT_THAT(early.err, HasSubstr("withdraw it without --purge now"));
   EXPECT_TRUE(Withdrawals().empty());
   // Withdrawn (without purge) at once is allowed.
   ASSERT_EQ(
@@ -275,19 +274,76 @@ TEST_F(WithdrawTest, RetentionRefusesAPurgeUntilTheEligibleDate) {
   EXPECT_THAT(never.err, HasSubstr("retention `forever`"));
 }
 
-// A purge asked of a version withdrawn without one was refused as "already has withdrawal 1
-// (withdrawn)", which read as if the purge were under way. It says what was decided and that a
-// purge is not added afterwards (its tombstone on every site says "Purge: no"); nothing changes.
-TEST_F(WithdrawTest, APurgeAskedAfterAWithdrawalWithoutOneIsRefusedSayingWhy) {
-  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "embargo"}).exit_code, 0);
-  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
-  const uint64_t kept = BytesUnder(Site("a") / "blobs");
-  CommandResult purge = AsAnn({"withdraw", "request", "yale/box", "--reason", "gone", "--purge"});
-  EXPECT_EQ(purge.exit_code, 1);
-  EXPECT_THAT(purge.err, HasSubstr("yale/box@v1 is withdrawn already (withdrawal 1"));
-  EXPECT_THAT(purge.err, HasSubstr("without --purge, which keeps its bytes for good"));
-  EXPECT_EQ(Withdrawals().size(), 1u);
-  EXPECT_EQ(BytesUnder(Site("a") / "blobs"), kept);
+// Withdrawn at once without a purge (in its retention period, or before a purge was decided),
+// then purged by a second governed request once allowed. A --purge request of a withdrawn
+// version was refused ("already has withdrawal 1 (withdrawn)"), so the bytes stayed for good,
+// though the retention refusal advised exactly that path. The purge needs two people again, its
+// own tombstone (WITHDRAWN-PURGE; WITHDRAWN says "Purge: no" and is written once), and a catalog
+// rebuilt from either site knows both withdrawals.
+TEST_F(WithdrawTest, AWithdrawnVersionIsPurgedLaterByASecondGovernedRequest) {
+  SetPolicy("yale", "copies: 2\nretention { min_days: 30 }\n");
+  const std::string day10 = DaysAfterDeposit(10), day20 = DaysAfterDeposit(20),
+                    day31 = DaysAfterDeposit(31), day32 = DaysAfterDeposit(32);
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "embargo"}, day10).exit_code, 0);
+  ASSERT_EQ(CairnAt(day10, {"withdraw", "approve", "1"}).exit_code, 0);
+  const uint64_t before = BytesUnder(Site("a") / "blobs");
+  ASSERT_GT(before, 0u);
+  // Not before the retention has passed, and saying when.
+  CommandResult early =
+      AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "erase", "--purge"}, day20);
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_THAT(early.err, HasSubstr("policy retention.min_days 30 keeps yale/box@v1"));
+  // A second withdrawal without a purge adds nothing.
+  EXPECT_EQ(AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "again"}).exit_code, 1);
+  CommandResult asked =
+      AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "erase", "--purge"}, day31);
+  ASSERT_EQ(asked.exit_code, 0) << asked.err;
+  EXPECT_THAT(asked.out, HasSubstr("withdrawal 2 requested"));
+  EXPECT_EQ(
+      AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "x", "--purge"}, day31).exit_code, 1)
+      << "one purge request at a time";
+  EXPECT_EQ(AsAnn({"withdraw", "approve", "2"}, day31).exit_code, 1)
+      << "the requester does not approve";
+  EXPECT_EQ(BytesUnder(Site("a") / "blobs"), before);
+  CommandResult approve = CairnAt(day31, {"withdraw", "approve", "2"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.out << approve.err;
+  nlohmann::json listed = Withdrawals();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["state"], "withdrawn");
+  EXPECT_EQ(listed[1]["state"], "purged");
+  for (const char* site : {"a", "b"}) {
+    EXPECT_EQ(BytesUnder(Site(site) / "blobs"), 0u) << site;
+    fs::path folder = Site(site) / repo::layout::VersionPrefix("yale", "box", 1);
+    EXPECT_THAT(ReadFile(folder / "WITHDRAWN"), HasSubstr("Purge: no"));
+    EXPECT_THAT(ReadFile(folder / "WITHDRAWN-PURGE"), HasSubstr("Purge: yes"));
+    EXPECT_FALSE(fs::exists(folder / "version.pb")) << site;
+  }
+  CommandResult gone = Cairn({"restore", "yale/box@v1", (tmp_ / "gone").string()});
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_THAT(gone.err, HasSubstr("purged"));
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  // Purged already: nothing more to ask.
+  EXPECT_EQ(
+      AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "y", "--purge"}, day32).exit_code,
+      1);
+  for (const char* site : {"a", "b"}) {
+    fs::path into = tmp_ / (std::string("rebuilt-") + site);
+    CommandResult rebuilt =
+        Cairn({"catalog", "rebuild", "--from", site, "--into", into.string(), "--json"});
+    ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
+    ASSERT_TRUE(catalog.ok());
+    auto all = (*catalog)->ListWithdrawals("");
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 2u) << site;
+    EXPECT_EQ((*all)[0].state, repo::WithdrawalState::kWithdrawn);
+    EXPECT_FALSE((*all)[0].purge);
+    EXPECT_EQ((*all)[1].state, repo::WithdrawalState::kPurged);
+    EXPECT_TRUE((*all)[1].purge);
+    EXPECT_TRUE((*catalog)->GetVersion("yale", "box", 1, false).status().IsNotFound());
+  }
 }
 
 TEST_F(WithdrawTest, HoldBlocksApprovalAndTakesTwoPeopleToRemove) {
@@ -378,6 +434,33 @@ TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSi
     EXPECT_TRUE((*catalog)->GetVersion("yale", "box", 1, false).status().IsNotFound());
     EXPECT_TRUE((*catalog)->GetVersion("mit", "box", 1, false).ok());
     EXPECT_EQ(*(*catalog)->NextVersion("yale", "box"), 2u);
+  }
+}
+
+// A bag may carry a tag file meta/WITHDRAWN (only the name WITHDRAWN itself is reserved). The
+// rebuild read it as the version's tombstone, and skipped the version as withdrawn by a bad one:
+// a deposit that every site holds, gone from the rebuilt catalog.
+TEST_F(WithdrawTest, ATagFileNamedLikeATombstoneIsNoTombstone) {
+  const fs::path bag = tmp_ / "meta-bag";
+  ASSERT_EQ(Cairn({"bag", "create", MakeSourceFolder("meta").string(), bag.string(), "--algorithm",
+                   "sha256"})
+                .exit_code,
+            0);
+  WriteFile(bag / "meta" / "WITHDRAWN", "not a tombstone\n");
+  std::string tags = ReadFile(bag / "tagmanifest-sha256.txt");
+  tags += bagit::HashBytes("not a tombstone\n",
+                           bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256] +
+          "  meta/WITHDRAWN\n";
+  WriteFile(bag / "tagmanifest-sha256.txt", tags);
+  Deposit("yale", bag.string(), "meta");
+  for (const char* site : {"a", "b"}) {
+    fs::path into = tmp_ / (std::string("rebuilt-") + site);
+    CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", site, "--into", into.string()});
+    EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
+    ASSERT_TRUE(catalog.ok());
+    EXPECT_TRUE((*catalog)->GetVersion("yale", "meta", 1, false).ok()) << site << rebuilt.out;
+    EXPECT_TRUE((*catalog)->ListWithdrawals("")->empty()) << site;
   }
 }
 
