@@ -86,6 +86,22 @@ class WithdrawTest : public RepoFixture {
     }
     return 0;
   }
+  // The catalog `cairn catalog rebuild --from SITE` makes in tmp/rebuilt-SITE, and the
+  // withdrawals it holds; null (a test failure recorded) when the rebuild does not succeed.
+  std::unique_ptr<repo::Catalog> RebuiltFrom(const std::string& site,
+                                             std::vector<repo::WithdrawalRecord>* withdrawals) {
+    fs::path into = tmp_ / ("rebuilt-" + site);
+    CommandResult rebuilt =
+        Cairn({"catalog", "rebuild", "--from", site, "--into", into.string(), "--json"});
+    EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
+    EXPECT_TRUE(catalog.ok());
+    if (rebuilt.exit_code != 0 || !catalog.ok()) return nullptr;
+    auto all = (*catalog)->ListWithdrawals("");
+    EXPECT_TRUE(all.ok());
+    if (all.ok()) *withdrawals = *all;
+    return std::move(*catalog);
+  }
   std::string ann_token_;
 };
 
@@ -329,20 +345,15 @@ TEST_F(WithdrawTest, AWithdrawnVersionIsPurgedLaterByASecondGovernedRequest) {
       AsAnn({"withdraw", "request", "yale/box@v1", "--reason", "y", "--purge"}, day32).exit_code,
       1);
   for (const char* site : {"a", "b"}) {
-    fs::path into = tmp_ / (std::string("rebuilt-") + site);
-    CommandResult rebuilt =
-        Cairn({"catalog", "rebuild", "--from", site, "--into", into.string(), "--json"});
-    ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
-    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
-    ASSERT_TRUE(catalog.ok());
-    auto all = (*catalog)->ListWithdrawals("");
-    ASSERT_TRUE(all.ok());
-    ASSERT_EQ(all->size(), 2u) << site;
-    EXPECT_EQ((*all)[0].state, repo::WithdrawalState::kWithdrawn);
-    EXPECT_FALSE((*all)[0].purge);
-    EXPECT_EQ((*all)[1].state, repo::WithdrawalState::kPurged);
-    EXPECT_TRUE((*all)[1].purge);
-    EXPECT_TRUE((*catalog)->GetVersion("yale", "box", 1, false).status().IsNotFound());
+    std::vector<repo::WithdrawalRecord> all;
+    std::unique_ptr<repo::Catalog> catalog = RebuiltFrom(site, &all);
+    ASSERT_TRUE(catalog) << site;
+    ASSERT_EQ(all.size(), 2u) << site;
+    EXPECT_EQ(all[0].state, repo::WithdrawalState::kWithdrawn);
+    EXPECT_FALSE(all[0].purge);
+    EXPECT_EQ(all[1].state, repo::WithdrawalState::kPurged);
+    EXPECT_TRUE(all[1].purge);
+    EXPECT_TRUE(catalog->GetVersion("yale", "box", 1, false).status().IsNotFound());
   }
 }
 
@@ -420,20 +431,15 @@ TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSi
 
   // A catalog rebuilt from either site knows the purge and gives nothing of it back.
   for (const char* site : {"a", "b"}) {
-    fs::path into = tmp_ / (std::string("rebuilt-") + site);
-    CommandResult rebuilt =
-        Cairn({"catalog", "rebuild", "--from", site, "--into", into.string(), "--json"});
-    ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
-    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
-    ASSERT_TRUE(catalog.ok());
-    auto all = (*catalog)->ListWithdrawals("");
-    ASSERT_TRUE(all.ok());
-    ASSERT_EQ(all->size(), 1u) << site;
-    EXPECT_EQ((*all)[0].state, repo::WithdrawalState::kPurged);
-    EXPECT_EQ((*all)[0].requested_by, "ann@yale");
-    EXPECT_TRUE((*catalog)->GetVersion("yale", "box", 1, false).status().IsNotFound());
-    EXPECT_TRUE((*catalog)->GetVersion("mit", "box", 1, false).ok());
-    EXPECT_EQ(*(*catalog)->NextVersion("yale", "box"), 2u);
+    std::vector<repo::WithdrawalRecord> all;
+    std::unique_ptr<repo::Catalog> catalog = RebuiltFrom(site, &all);
+    ASSERT_TRUE(catalog) << site;
+    ASSERT_EQ(all.size(), 1u) << site;
+    EXPECT_EQ(all[0].state, repo::WithdrawalState::kPurged);
+    EXPECT_EQ(all[0].requested_by, "ann@yale");
+    EXPECT_TRUE(catalog->GetVersion("yale", "box", 1, false).status().IsNotFound());
+    EXPECT_TRUE(catalog->GetVersion("mit", "box", 1, false).ok());
+    EXPECT_EQ(*catalog->NextVersion("yale", "box"), 2u);
   }
 }
 
@@ -454,13 +460,11 @@ TEST_F(WithdrawTest, ATagFileNamedLikeATombstoneIsNoTombstone) {
   WriteFile(bag / "tagmanifest-sha256.txt", tags);
   Deposit("yale", bag.string(), "meta");
   for (const char* site : {"a", "b"}) {
-    fs::path into = tmp_ / (std::string("rebuilt-") + site);
-    CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", site, "--into", into.string()});
-    EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
-    auto catalog = repo::Catalog::Open((into / "catalog.db").string());
-    ASSERT_TRUE(catalog.ok());
-    EXPECT_TRUE((*catalog)->GetVersion("yale", "meta", 1, false).ok()) << site << rebuilt.out;
-    EXPECT_TRUE((*catalog)->ListWithdrawals("")->empty()) << site;
+    std::vector<repo::WithdrawalRecord> all;
+    std::unique_ptr<repo::Catalog> catalog = RebuiltFrom(site, &all);
+    ASSERT_TRUE(catalog) << site;
+    EXPECT_TRUE(catalog->GetVersion("yale", "meta", 1, false).ok()) << site;
+    EXPECT_TRUE(all.empty()) << site;
   }
 }
 
