@@ -69,7 +69,8 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
 // The next version number of partner/object; REQUIRES: the object's lock is
 // held. Past the catalog's latest and past every version.pb on a reachable
 // site, so an acknowledged version the catalog lost (a rebuild from a site
-// that lacks it) is never written over: numbers may then have gaps. A number
+// that lacks it) is never written over: numbers may then have gaps. So is a
+// withdrawn one (a tombstone on a site), purged or not. A number
 // a killed deposit marked pending, which the catalog does not hold, was never
 // acknowledged: its folders are removed first and the number can be reused.
 // Folders without version.pb at or past the chosen number (leftovers of killed
@@ -98,7 +99,9 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
     Result<std::vector<Site::VersionFolder>> folders = site->ListVersionFolders(partner, object);
     if (!folders.ok()) continue;
     for (const Site::VersionFolder& f : *folders) {
-      if (f.complete) next = std::max(next, f.version + 1);
+      // A tombstone takes its number for good, purged or not (the catalog may have lost the
+      // withdrawal: a rebuild from a site that never got the tombstone).
+      if (f.complete || f.withdrawn) next = std::max(next, f.version + 1);
     }
     held.emplace_back(site, std::move(folders).value());
   }
@@ -122,7 +125,7 @@ Result<uint32_t> ChooseVersionNumber(Repository& repo, const std::vector<SiteRec
   }
   for (const auto& [site, folders] : held) {
     for (const Site::VersionFolder& f : folders) {
-      if (f.complete || f.version < next) continue;
+      if (f.complete || f.withdrawn || f.version < next) continue;
       CAIRN_RETURN_IF_ERROR(site->RemoveUnacknowledgedVersion(partner, object, f.version, ""));
     }
   }

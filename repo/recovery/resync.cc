@@ -15,6 +15,7 @@
 #include "repo/recovery/resync_batch.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
+#include "repo/site/tombstone.h"
 #include "repo/storage/retry_backend.h"
 
 namespace cairn::repo {
@@ -215,6 +216,13 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
     summary.event_segments_written += s.segments_written;
     if (!s.error.empty())
       summary.errors.push_back("event segments, site " + s.site + ": " + s.error);
+  }
+  // The tombstones of withdrawn and purged versions: a site made again has none, and a catalog
+  // rebuilt from it would know nothing of those versions (nor that their numbers are taken).
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> untombstoned, WriteEveryTombstone(repo));
+  for (const std::string& u : untombstoned) {
+    if (u.find(": " + name + ": ") != std::string::npos)
+      summary.errors.push_back("tombstone, " + u);
   }
   CAIRN_ASSIGN_OR_RETURN(JobCounts left, catalog.CountJobs(filter));
   summary.jobs_left = left.queued + left.leased + left.failed;

@@ -81,7 +81,8 @@ struct ResyncSummary {
 // Resyncs site `name` of `repo`, under the writers' lock (taken here). NotFound if the catalog has
 // no such site; Unavailable if the site cannot be reached or made again. Items that cannot be
 // copied (no good copy elsewhere, a source down) are counted in `failed` and their jobs stay queued
-// for a later run. Ends with the new events flushed to every site and the settings written on this
+// for a later run. Ends with the new events flushed to every site, the tombstones of every
+// approved withdrawal (purged ones too) written where they lack, and the settings written on this
 // one.
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
                                  const ResyncOptions& options = {});

@@ -735,15 +735,20 @@ Result<std::vector<Site::VersionFolder>> Site::ListVersionFolders(std::string_vi
                                                                   std::string_view object) {
   CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(partner));
   CAIRN_RETURN_IF_ERROR(layout::ValidateObjectId(object));
-  std::map<uint32_t, bool> folders;  // version -> has version.pb
+  std::map<uint32_t, VersionFolder> folders;
   CAIRN_RETURN_IF_ERROR(List(layout::ObjectPrefix(partner, object), [&](const ObjectInfo& info) {
     std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    const bool tombstone = !ref;
+    if (tombstone) ref = layout::ParseTombstoneKey(info.key);
     if (!ref || ref->partner != partner || ref->object != object) return Status::OK();
-    folders[ref->version] |= ref->is_version_record();
+    VersionFolder& f = folders[ref->version];
+    f.version = ref->version;
+    f.complete |= ref->is_version_record();
+    f.withdrawn |= tombstone;
     return Status::OK();
   }));
   std::vector<VersionFolder> out;
-  for (const auto& [version, complete] : folders) out.push_back(VersionFolder{version, complete});
+  for (const auto& [version, folder] : folders) out.push_back(folder);
   return out;
 }
 

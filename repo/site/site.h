@@ -300,10 +300,12 @@ class Site {
 
   // What this site holds of one object: its version folders, and for each
   // whether it has version.pb (complete) or not (a deposit that stopped
-  // before its record: never acknowledged, to be ignored).
+  // before its record: never acknowledged, to be ignored), and whether it holds
+  // a tombstone (withdrawn, maybe purged: the number is taken for good).
   struct VersionFolder {
     uint32_t version = 0;
     bool complete = false;
+    bool withdrawn = false;
   };
   Result<std::vector<VersionFolder>> ListVersionFolders(std::string_view partner,
                                                         std::string_view object);

@@ -4,6 +4,9 @@
 #include <map>
 
 #include "bagit/time_text.h"
+#include "repo/crash_point.h"
+#include "repo/site/repository.h"
+#include "repo/site_layout.h"
 
 namespace cairn::repo {
 namespace {
@@ -93,6 +96,51 @@ Result<WithdrawalRecord> ParseTombstone(std::string_view text, std::string_view 
   CAIRN_ASSIGN_OR_RETURN(w.approved_micros, time("Approved"));
   w.state = WithdrawalState::kWithdrawn;
   return w;
+}
+
+// The approved withdrawal without a purge that purge withdrawal `w` follows, or nullopt when
+// `w` is the version's first (its tombstone is then WITHDRAWN, else WITHDRAWN-PURGE).
+Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
+                                                         const WithdrawalRecord& w) {
+  std::optional<WithdrawalRecord> before;
+  if (!w.purge) return before;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(w.partner));
+  for (const WithdrawalRecord& o : all) {
+    if (o.id < w.id && o.object == w.object && o.version == w.version && !o.purge &&
+        IsWithdrawn(o.state)) {
+      before = o;
+    }
+  }
+  return before;
+}
+
+Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before,
+                         WithdrawalBefore(repo.catalog(), w));
+  const std::string_view name = before ? layout::kPurgeTombstoneName : layout::kTombstoneName;
+  const std::string text = TombstoneText(w);
+  std::vector<std::string> pending;
+  for (const SiteRecord& s : sites) {
+    Result<Site*> site = repo.OpenSite(s.name);
+    Status written = site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text, name)
+                               : site.status();
+    if (!written.ok()) pending.push_back(s.name + ": " + written.message());
+    CrashPoint("withdraw.tombstone-written");
+  }
+  return pending;
+}
+
+Result<std::vector<std::string>> WriteEveryTombstone(Repository& repo) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, repo.catalog().ListWithdrawals(""));
+  std::vector<std::string> pending;
+  for (const WithdrawalRecord& w : all) {
+    if (!IsWithdrawn(w.state)) continue;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> left, WriteTombstones(repo, w));
+    for (const std::string& l : left)
+      pending.push_back("withdrawal " + std::to_string(w.id) + ": " + l);
+  }
+  return pending;
 }
 
 }  // namespace cairn::repo

@@ -17,8 +17,10 @@
 #ifndef CAIRN_REPO_SITE_TOMBSTONE_H_
 #define CAIRN_REPO_SITE_TOMBSTONE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
 #include "repo/catalog/catalog_withdrawal_types.h"
@@ -31,6 +33,24 @@ std::string TombstoneText(const WithdrawalRecord& w);
 // The withdrawal a tombstone records (state withdrawn; the caller decides whether it was
 // purged). Corruption naming `where` and the field for text that is not a tombstone.
 Result<WithdrawalRecord> ParseTombstone(std::string_view text, std::string_view where);
+
+class Catalog;
+class Repository;
+
+// The approved withdrawal without a purge that purge withdrawal `w` follows (a purge asked
+// afterwards), or nullopt when `w` is its version's first.
+Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
+                                                         const WithdrawalRecord& w);
+
+// Writes the tombstone of approved withdrawal `w` to every site of the repository (write-once:
+// a rerun finds the same bytes): WITHDRAWN, or WITHDRAWN-PURGE for a purge asked after an
+// approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites not written
+// now and why ("b: site down").
+Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
+
+// The tombstones of every approved withdrawal, purged ones too, to every site that lacks them
+// (`site resync`, `withdraw run`): the sites not written now, "withdrawal 7: b: site down".
+Result<std::vector<std::string>> WriteEveryTombstone(Repository& repo);
 
 }  // namespace cairn::repo
 

@@ -32,40 +32,7 @@ Status Record(Catalog& catalog, WithdrawalRecord w, WithdrawalState state,
   return catalog.UpdateWithdrawal(now, expected, std::move(events));
 }
 
-// The approved withdrawal without a purge that purge withdrawal `w` follows, or nullopt when
-// `w` is the version's first (its tombstone is then WITHDRAWN, else WITHDRAWN-PURGE).
-Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
-                                                         const WithdrawalRecord& w) {
-  std::optional<WithdrawalRecord> before;
-  if (!w.purge) return before;
-  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(w.partner));
-  for (const WithdrawalRecord& o : all) {
-    if (o.id < w.id && o.object == w.object && o.version == w.version && !o.purge &&
-        IsWithdrawn(o.state)) {
-      before = o;
-    }
-  }
-  return before;
-}
-
 }  // namespace
-
-Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
-  CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before,
-                         WithdrawalBefore(repo.catalog(), w));
-  const std::string_view name = before ? layout::kPurgeTombstoneName : layout::kTombstoneName;
-  const std::string text = TombstoneText(w);
-  std::vector<std::string> pending;
-  for (const SiteRecord& s : sites) {
-    Result<Site*> site = repo.OpenSite(s.name);
-    Status written = site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text, name)
-                               : site.status();
-    if (!written.ok()) pending.push_back(s.name + ": " + written.message());
-    CrashPoint("withdraw.tombstone-written");
-  }
-  return pending;
-}
 
 Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_ms) {
   Catalog& catalog = repo.catalog();
@@ -176,8 +143,11 @@ Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeo
   PendingReport out;
   CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, repo.catalog().ListWithdrawals(""));
   for (const WithdrawalRecord& w : all) {
-    if (!IsWithdrawn(w.state) || w.state == WithdrawalState::kPurged) continue;
-    if (!w.purge) {
+    if (!IsWithdrawn(w.state)) continue;
+    // Tombstones of every approved withdrawal, purged ones too: a site that was down, or made
+    // since (`site resync NAME --init` of a lost one), gets them, so that a catalog rebuilt from
+    // it knows the version is gone and its number taken.
+    if (!w.purge || w.state == WithdrawalState::kPurged) {
       CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> pending, WriteTombstones(repo, w));
       if (!pending.empty()) {
         out.problems.push_back(PurgeOf(w.id) + ": tombstone not written on " + Join(pending));

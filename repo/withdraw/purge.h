@@ -16,16 +16,11 @@
 
 #include "bagit/status.h"
 #include "repo/catalog/catalog_withdrawal_types.h"
+#include "repo/site/tombstone.h"  // WriteTombstones
 
 namespace cairn::repo {
 
 class Repository;
-
-// Writes the tombstone of approved withdrawal `w` to every site of the repository (write-once:
-// a rerun finds the same bytes): WITHDRAWN, or WITHDRAWN-PURGE for a purge asked after an
-// approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites not written
-// now and why ("b: site down").
-Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
 
 struct PurgeReport {
   WithdrawalRecord withdrawal;  // as it is after this run
@@ -49,8 +44,8 @@ struct PendingReport {
   std::vector<std::string> problems;  // "withdrawal 7: ..." for each one not finished
 };
 
-// What the daemon does each round: tombstones of withdrawn versions still missing on a site,
-// then every purge that is due (approved and allowed now, or under way).
+// What the daemon does each round: tombstones of withdrawn versions (purged ones too) still
+// missing on a site, then every purge that is due (approved and allowed now, or under way).
 // A purge whose writers' lock is busy (Unavailable) waits for the next call, unnamed.
 Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms = -1);
 

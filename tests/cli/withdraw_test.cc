@@ -13,6 +13,7 @@
 #include "bagit/time_text.h"
 #include "repo/catalog/catalog.h"
 #include "repo/clock.h"
+#include "repo/site/repository.h"
 #include "repo/site_layout.h"
 #include "tests/util/repo_fixture.h"
 
@@ -466,6 +467,49 @@ TEST_F(WithdrawTest, ATagFileNamedLikeATombstoneIsNoTombstone) {
     EXPECT_TRUE(catalog->GetVersion("yale", "meta", 1, false).ok()) << site;
     EXPECT_TRUE(all.empty()) << site;
   }
+}
+
+// A site lost and made again (`site resync b --init`) got no tombstone of a purged version:
+// `withdraw run` wrote only those of versions not yet purged. A catalog rebuilt from that site
+// then knew nothing of the version, and the next deposit took its number again, into a folder
+// that on the other site still held the old tombstone, "Purge: yes" beside a version.pb: a
+// rebuild from there, then `withdraw run`, would have purged the new, acknowledged deposit.
+// Now the resync writes it (and `withdraw run` to a site that lacks it), and a deposit never
+// takes a number a site's tombstone holds.
+TEST_F(WithdrawTest, APurgedNumberIsNeverTakenAgainAfterASiteIsRemade) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "erase", "--purge"}).exit_code,
+            0);
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  const fs::path tomb_b = Site("b") / repo::layout::TombstoneKey("yale", "box", 1);
+  ASSERT_TRUE(fs::exists(tomb_b));
+  fs::remove_all(Site("b"));
+  CommandResult resynced = Cairn({"site", "resync", "b", "--init"});
+  ASSERT_EQ(resynced.exit_code, 0) << resynced.out << resynced.err;
+  EXPECT_TRUE(fs::exists(tomb_b)) << "the remade site has the purged version's tombstone";
+  fs::remove(tomb_b);  // a site that was down when the resync ran: `withdraw run` writes it
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(fs::exists(tomb_b));
+
+  // A site that still lacks it (as b did): a catalog rebuilt from there forgets the withdrawal.
+  fs::remove(tomb_b);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("b").string())});
+  ASSERT_LE(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;
+  Deposit("yale", MakeSourceFolder("again").string(), "box");
+  CommandResult show = Cairn({"show", "yale/box", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["versions"][0]["version"], 2) << show.out;
+  EXPECT_FALSE(fs::exists(Site("a") / repo::layout::VersionRecordKey("yale", "box", 1)));
+  EXPECT_TRUE(fs::exists(Site("a") / repo::layout::TombstoneKey("yale", "box", 1)));
+  // A catalog rebuilt from a, which has the tombstone, knows both: v1 purged, v2 whole.
+  std::vector<repo::WithdrawalRecord> all;
+  std::unique_ptr<repo::Catalog> from_a = RebuiltFrom("a", &all);
+  ASSERT_TRUE(from_a);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, repo::WithdrawalState::kPurged);
+  EXPECT_TRUE(from_a->GetVersion("yale", "box", 2, false).ok());
 }
 
 TEST_F(WithdrawTest, RebuildKeepsAWithdrawnVersionWithdrawn) {
