@@ -1,6 +1,8 @@
 // `cairn serve [--listen ADDRESS:PORT] --tls-cert FILE --tls-key FILE | --plain-http`: the
 // HTTPS JSON API (issue 17, ops/server/, docs/API.md). Parses flags, builds the server's
 // authenticator and routes, and runs it until SIGTERM.
+#include <sys/stat.h>
+
 #include <boost/filesystem.hpp>
 #include <iostream>
 #include <memory>
@@ -56,13 +58,43 @@ Status ParseListen(const std::string& text, server::ServerOptions* options) {
   return Status::OK();
 }
 
+// The catalog file's identity: a catalog put in its place (`catalog rebuild --force`, a backup
+// put back) is another file.
+std::pair<dev_t, ino_t> CatalogFileId(const std::string& root) {
+  struct stat st;
+  const std::string path = root + "/" + std::string(repo::kCatalogFileName);
+  if (::stat(path.c_str(), &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
+}
+
 // Authenticates bearer tokens against the catalog of `repository` (repo/access/tokens.h), one
-// at a time: the catalog handle is not shared between threads.
-server::Authenticator MakeAuthenticator(std::shared_ptr<repo::Repository> repository) {
-  auto mu = std::make_shared<std::mutex>();
-  return [repository, mu](std::string_view bearer) -> Result<repo::Principal> {
-    std::lock_guard<std::mutex> lock(*mu);
-    repo::Catalog& catalog = repository->catalog();
+// at a time: the catalog handle is not shared between threads. When the catalog file is
+// replaced, the repository is opened again first: the server kept the old file open, so the
+// tokens of the catalog replaced went on working (not revocable any more) and new ones did not.
+server::Authenticator MakeAuthenticator(const std::string& root,
+                                        std::unique_ptr<repo::Repository> opened) {
+  struct State {
+    std::mutex mu;
+    std::unique_ptr<repo::Repository> repository;
+    std::pair<dev_t, ino_t> file;
+  };
+  auto state = std::make_shared<State>();
+  state->file = CatalogFileId(root);
+  state->repository = std::move(opened);
+  return [root, state](std::string_view bearer) -> Result<repo::Principal> {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (std::pair<dev_t, ino_t> now = CatalogFileId(root); now != state->file) {
+      state->repository.reset();  // the old file's handle closes before the new one opens
+      Result<std::unique_ptr<repo::Repository>> reopened = repo::Repository::Open(root);
+      if (!reopened.ok()) {
+        return Status::Unavailable("the catalog was replaced and cannot be opened again: " +
+                                   reopened.status().message());
+      }
+      state->repository = std::move(*reopened);
+      state->file = now;
+    }
+    if (!state->repository) return Status::Unavailable("the catalog cannot be opened");
+    repo::Catalog& catalog = state->repository->catalog();
     return repo::access::AuthenticateToken(catalog, bearer, catalog.clock().NowMicros());
   };
 }
@@ -111,7 +143,7 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   auto store = std::make_shared<server::UploadStore>(*root, uploads);
   store->StartSweeper();
   server::Router router = server::MakeApiRouter(*root, store);
-  server::RequestHandler handler(router, MakeAuthenticator(std::move(*repository)));
+  server::RequestHandler handler(router, MakeAuthenticator(*root, std::move(*repository)));
   Status served = server::RunServer(options, handler);
   if (!served.ok()) return ReportError(served);
   return kExitOk;

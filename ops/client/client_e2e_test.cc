@@ -422,6 +422,24 @@ TEST_F(ClientTest, NfdNamesGoAndComeBackAsTheyAre) {
   EXPECT_EQ(ReadTree(out / "data"), ReadTree(tmp_ / "mac"));
 }
 
+// The catalog replaced under a running server (`catalog rebuild --force`): the server kept
+// authenticating against the old file, so the tokens of the catalog replaced went on working
+// (and could no longer be revoked or stopped by `principal disable`), and new ones were refused.
+TEST_F(ClientTest, ACatalogReplacedUnderTheServerIsTheOneItAuthenticatesAgainst) {
+  ASSERT_EQ(Remote("t-dep-acme", {"list", "--json"}).exit_code, 0);
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  ASSERT_LE(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;
+  CommandResult old_token = Remote("t-dep-acme", {"list", "--json"});
+  EXPECT_EQ(old_token.exit_code, 2) << old_token.out;
+  CommandResult made = Cairn({"token", "create", "dora@acme"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string fresh = made.out.substr(0, made.out.find('\n'));
+  CommandResult listed = Remote(fresh, {"list", "--json"});
+  // 1: a rebuilt catalog counts the copies again only once replicate has run.
+  EXPECT_LE(listed.exit_code, 1) << listed.err;
+  EXPECT_NE(listed.out.find("acme-box"), std::string::npos) << listed.out;
+}
+
 // The operator's settings verbs work against the server as they do locally; every other role
 // is refused (exit 2) and changes nothing.
 TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {
