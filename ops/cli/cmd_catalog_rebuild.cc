@@ -85,6 +85,14 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
   } else if (!g.quiet || report->HasProblems()) {
     std::cout << report->ToText();
   }
+  if (!f.into.empty() && !f.json && !g.quiet) {
+    // Not a copy to look at: the new repository writes to the same sites.
+    std::cout << "note: the repository at " << root
+              << " reads and writes the same sites as any other catalog of them: use one "
+                 "catalog at a time (two that both write make their event logs diverge, and the "
+                 "one behind is then refused writes until `cairn catalog rebuild --force` "
+                 "catches it up)\n";
+  }
   return report->HasProblems() ? kExitProblems : kExitOk;
 }
 

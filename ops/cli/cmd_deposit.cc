@@ -125,7 +125,7 @@ int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint6
                     bool not_a_bag, const repo::Receipt* receipt, uint64_t pending) {
   if (refused) {
     std::cerr << "cairn: deposit of " << f.source << " refused: " << errors
-              << " errors; nothing was stored\n";
+              << (errors == 1 ? " error" : " errors") << "; nothing was stored\n";
     if (!f.as_bag && not_a_bag && FolderWithBagitTxt(f.source)) {
       std::cerr << "cairn: " << bagit::Printable(f.source)
                 << " holds a bagit.txt, so it was read as a bag; if it is a plain folder, "

@@ -476,10 +476,28 @@ Status Catalog::RefuseIfWithdrawn(const std::string& partner, const std::string&
     CAIRN_ASSIGN_OR_RETURN(w, WithdrawalOf(partner, object, version));
   }
   if (!w) return Status::OK();
-  return Status::InvalidArgument(
-      w->VersionName() + " is withdrawn since " + FormatUtc(w->approved_micros) + " (withdrawal " +
-      std::to_string(w->id) + ", " + std::string(WithdrawalStateName(w->state)) + ": " + w->reason +
-      ")");
+  // A purge asked after a withdrawal without one: withdrawn since the first's approval.
+  std::optional<WithdrawalRecord> first;
+  if (w->purge) {
+    std::lock_guard lock(mu_);
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt stmt,
+        db_.Prepare("SELECT " + std::string(kWithdrawalColumns) +
+                    " FROM withdrawals WHERE partner = ? AND object = ? AND version = ? AND "
+                    "id < ? AND purge = 0 AND state NOT IN ('requested', 'cancelled') "
+                    "ORDER BY id LIMIT 1"));
+    stmt.Bind(1, partner).Bind(2, object).Bind(3, static_cast<int64_t>(w->version)).Bind(4, w->id);
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) first = ReadWithdrawal(stmt);
+  }
+  auto which = [](const WithdrawalRecord& r) {
+    return "withdrawal " + std::to_string(r.id) + ", " + std::string(WithdrawalStateName(r.state)) +
+           ": " + r.reason;
+  };
+  return Status::InvalidArgument(w->VersionName() + " is withdrawn since " +
+                                 FormatUtc(first ? first->approved_micros : w->approved_micros) +
+                                 " (" + (first ? which(*first) + "; " : std::string()) + which(*w) +
+                                 ")");
 }
 
 }  // namespace cairn::repo

@@ -141,6 +141,7 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
   EXPECT_NE(bad.err.find("data/x.txt"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("payload.digest-mismatch"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("refused: 1 error; nothing was stored"), std::string::npos) << bad.err;
 
   // Issue 15: an unknown partner could not run (2), naming the partner.
   CommandResult unknown = Cairn({"deposit", "nobody", (tmp_.path() / "src").string()});
