@@ -253,22 +253,16 @@ void BagChecker::PayloadFile(std::string_view path, uint64_t size, const Digests
 std::string BagChecker::ArchiveMemberName(std::string_view member) {
   std::lock_guard<std::mutex> lock(mu_);
   ManifestIndex& index = *contents_->manifests;
-  if (index.manifest_count() == 0 || index.Find(member)) return std::string(member);
-  if (IsAscii(member)) return std::string(member);  // no other spelling
-  if (!by_canonical_key_) {
-    by_canonical_key_.emplace();
-    index.ForEach([&](const ManifestIndex::EntryView& entry) {
-      if (!IsAscii(entry.path)) (*by_canonical_key_)[CanonicalKey(entry.path)].push_back(entry.id);
-    });
+  if (index.manifest_count() == 0 || index.Find(member) || IsAscii(member)) {
+    return std::string(member);
   }
-  auto it = by_canonical_key_->find(CanonicalKey(member));
-  if (it == by_canonical_key_->end()) return std::string(member);
-  std::optional<ManifestIndex::EntryId> only;
-  for (ManifestIndex::EntryId id : it->second) {
-    if (index.seen(id) || claimed_.contains(id)) continue;
-    if (only) return std::string(member);  // two spellings left: which one is unknowable
-    only = id;
+  if (!spellings_) {
+    spellings_.emplace();
+    index.ForEach(
+        [&](const ManifestIndex::EntryView& entry) { spellings_->Add(entry.path, entry.id); });
   }
+  std::optional<ManifestIndex::EntryId> only = spellings_->Unique(
+      member, [&](ManifestIndex::EntryId id) { return index.seen(id) || claimed_.contains(id); });
   if (!only) return std::string(member);
   claimed_.insert(*only);
   if (renamed_++ == 0) first_renamed_ = index.path(*only);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bagit/archive.h"
+#include "bagit/paths.h"
 #include "bagit/validator.h"
 
 namespace cairn::bagit {
@@ -121,10 +122,9 @@ class BagChecker {
   std::set<std::string, std::less<>> payload_folders_;
   std::set<std::string, std::less<>> folders_holding_;
   bool folders_tracked_ = true;
-  // For ArchiveMemberName (under mu_): the manifests' paths that are not ASCII, by
-  // CanonicalKey (built at the first member not found), those claimed, and the
-  // members renamed.
-  std::optional<std::map<std::string, std::vector<ManifestIndex::EntryId>>> by_canonical_key_;
+  // For ArchiveMemberName (under mu_): the manifests' paths by spelling (made at
+  // the first member not found), those claimed, and the members renamed.
+  std::optional<SpellingIndex<ManifestIndex::EntryId>> spellings_;
   std::set<ManifestIndex::EntryId> claimed_;
   uint64_t renamed_ = 0;
   std::string first_renamed_;

@@ -7,9 +7,11 @@
 #ifndef CAIRN_BAGIT_PATHS_H_
 #define CAIRN_BAGIT_PATHS_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
 
@@ -78,6 +80,35 @@ bool IsAscii(std::string_view text);
 // normalization (NFC vs NFD, in any script) have the same key, and no others.
 // ASCII, and bytes that are not valid UTF-8, come back unchanged.
 std::string CanonicalKey(std::string_view path);
+
+// Names by CanonicalKey, to find the one spelling of a name that came in another
+// Unicode normalization (libarchive reads a tar's or zip's UTF-8 member names back
+// in NFC; a Mac writes NFD). Only names that are not ASCII are kept: ASCII has one.
+template <typename Id>
+class SpellingIndex {
+ public:
+  void Add(std::string_view name, Id id) {
+    if (!IsAscii(name)) by_key_[CanonicalKey(name)].push_back(std::move(id));
+  }
+  // The one id added under `name`'s canonical decomposition for which `taken(id)` is
+  // false; nullopt when there is none, or more than one (which one is meant is unknowable).
+  template <typename Taken>
+  std::optional<Id> Unique(std::string_view name, const Taken& taken) const {
+    if (IsAscii(name)) return std::nullopt;
+    auto it = by_key_.find(CanonicalKey(name));
+    if (it == by_key_.end()) return std::nullopt;
+    std::optional<Id> only;
+    for (const Id& id : it->second) {
+      if (taken(id)) continue;
+      if (only) return std::nullopt;
+      only = id;
+    }
+    return only;
+  }
+
+ private:
+  std::map<std::string, std::vector<Id>> by_key_;
+};
 
 }  // namespace cairn::bagit
 

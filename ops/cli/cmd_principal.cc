@@ -2,6 +2,7 @@
 // `principal disable NAME`: who may act through `cairn serve` (logic in
 // repo/access/principals.h). Operator verbs: the local CLI acts as an operator.
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -87,45 +88,59 @@ int RunPrincipalList(const PrincipalFlags& f, const Globals& g) {
   return kExitOk;
 }
 
-int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
-  nlohmann::json warnings = nlohmann::json::object();
-  if (IsRemote(g)) {
-    Status valid = repo::access::ValidatePrincipalName(f.name);
-    if (!valid.ok()) return ReportError(valid);
-    Result<nlohmann::json> answer =
-        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/disable");
-    if (!answer.ok()) return ReportError(answer.status());
-    warnings = std::move(*answer);
-  } else {
-    auto repository = OpenRepository(g);
-    if (!repository.ok()) return ReportError(repository.status());
-    auto change = repo::access::DisablePrincipal(**repository, f.name);
-    if (!change.ok()) return ReportError(change.status());
-    warnings["warnings"] = change->warnings;
-  }
-  if (!g.quiet) std::cout << "disabled principal " << f.name << ": its tokens no longer work\n";
-  PrintWarningsOf(warnings);
-  return kExitOk;
-}
-
-int RunPrincipalEnable(const PrincipalFlags& f, const Globals& g) {
-  nlohmann::json answer = nlohmann::json::object();
+// `principal disable|enable NAME`: POST /v1/principals/NAME/VERB against a server, else
+// `local` on the repository, which fills the same answer (its "warnings", and what it says).
+// Returns the exit code, with the answer in *answer.
+int ChangePrincipal(const PrincipalFlags& f, const Globals& g, const std::string& verb,
+                    const std::function<Status(repo::Repository&, nlohmann::json*)>& local,
+                    nlohmann::json* answer) {
+  *answer = nlohmann::json::object();
   if (IsRemote(g)) {
     Status valid = repo::access::ValidatePrincipalName(f.name);
     if (!valid.ok()) return ReportError(valid);
     Result<nlohmann::json> sent =
-        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/enable");
+        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/" + verb);
     if (!sent.ok()) return ReportError(sent.status());
-    answer = std::move(*sent);
-  } else {
-    auto repository = OpenRepository(g);
-    if (!repository.ok()) return ReportError(repository.status());
-    bool was_disabled = false;
-    auto change = repo::access::EnablePrincipal(**repository, f.name, &was_disabled);
-    if (!change.ok()) return ReportError(change.status());
-    answer["was_disabled"] = was_disabled;
-    answer["warnings"] = change->warnings;
+    *answer = std::move(*sent);
+    return kExitOk;
   }
+  auto repository = OpenRepository(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  Status done = local(**repository, answer);
+  return done.ok() ? kExitOk : ReportError(done);
+}
+
+int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
+  nlohmann::json answer;
+  int code = ChangePrincipal(
+      f, g, "disable",
+      [&](repo::Repository& repository, nlohmann::json* out) {
+        CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
+                               repo::access::DisablePrincipal(repository, f.name));
+        (*out)["warnings"] = change.warnings;
+        return Status::OK();
+      },
+      &answer);
+  if (code != kExitOk) return code;
+  if (!g.quiet) std::cout << "disabled principal " << f.name << ": its tokens no longer work\n";
+  PrintWarningsOf(answer);
+  return kExitOk;
+}
+
+int RunPrincipalEnable(const PrincipalFlags& f, const Globals& g) {
+  nlohmann::json answer;
+  int code = ChangePrincipal(
+      f, g, "enable",
+      [&](repo::Repository& repository, nlohmann::json* out) {
+        bool was_disabled = false;
+        CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
+                               repo::access::EnablePrincipal(repository, f.name, &was_disabled));
+        (*out)["was_disabled"] = was_disabled;
+        (*out)["warnings"] = change.warnings;
+        return Status::OK();
+      },
+      &answer);
+  if (code != kExitOk) return code;
   if (!g.quiet) {
     if (answer.value("was_disabled", false)) {
       std::cout << "enabled principal " << f.name

@@ -103,22 +103,13 @@ class Receiver {
     if (payload_manifests_.empty() || bagit::IsAscii(path)) return path;
     const Listing& listing = payload_manifests_.begin()->second;
     if (listing.contains(path) && !seen_.contains(path)) return path;
-    if (!by_canonical_key_) {
-      by_canonical_key_.emplace();
-      for (const auto& [listed, digest] : listing) {
-        if (!bagit::IsAscii(listed))
-          (*by_canonical_key_)[bagit::CanonicalKey(listed)].push_back(listed);
-      }
+    if (!spellings_) {
+      spellings_.emplace();
+      for (const auto& [listed, digest] : listing) spellings_->Add(listed, listed);
     }
-    auto it = by_canonical_key_->find(bagit::CanonicalKey(path));
-    if (it == by_canonical_key_->end()) return path;
-    const std::string* only = nullptr;
-    for (const std::string& listed : it->second) {
-      if (seen_.contains(listed)) continue;
-      if (only != nullptr) return path;
-      only = &listed;
-    }
-    return only != nullptr ? *only : path;
+    std::optional<std::string> only =
+        spellings_->Unique(path, [&](const std::string& listed) { return seen_.contains(listed); });
+    return only ? *only : path;
   }
 
   // Streams the member's bytes to `target` and `hasher` (and `also`, when given).
@@ -299,9 +290,9 @@ class Receiver {
   ReceivedBag bag_;
   std::set<std::string, std::less<>> seen_;  // every file's bag path
   std::map<Algorithm, Listing> payload_manifests_;
-  // For ManifestSpelling: the first payload manifest's names that are not ASCII, by
-  // CanonicalKey; made at the first payload member it does not list.
-  std::optional<std::map<std::string, std::vector<std::string>>> by_canonical_key_;
+  // For ManifestSpelling: the first payload manifest's names by spelling; made at the first
+  // payload member it does not list.
+  std::optional<bagit::SpellingIndex<std::string>> spellings_;
   std::map<Algorithm, Listing> tag_manifests_;
   std::map<std::string, bagit::Digests, std::less<>> tag_digests_;
   bool payload_started_ = false;
