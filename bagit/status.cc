@@ -31,6 +31,8 @@ std::string_view CodeName(Code code) {
       return "Aborted";
     case Code::kUnauthenticated:
       return "Unauthenticated";
+    case Code::kWithdrawn:
+      return "Withdrawn";
   }
   return "Unknown";
 }

@@ -29,6 +29,7 @@ enum class Code {
   kNoSpace,           // the device or bucket is full
   kAborted,           // stopped on request (signal, cancellation)
   kUnauthenticated,   // no credentials, or ones that are unknown, expired or revoked
+  kWithdrawn,         // refused by a rule: the version was withdrawn (HTTP 410; exit 1)
 };
 
 std::string_view CodeName(Code code);
@@ -60,6 +61,7 @@ class [[nodiscard]] Status {
   static Status Unauthenticated(std::string msg) {
     return Status(Code::kUnauthenticated, std::move(msg));
   }
+  static Status Withdrawn(std::string msg) { return Status(Code::kWithdrawn, std::move(msg)); }
   // Maps an errno from a failed system call on `what` (a path or key) to a Status:
   // ENOENT -> NotFound, EACCES/EPERM/EROFS -> PermissionDenied, ENOSPC/EDQUOT -> NoSpace,
   // EIO/other -> IOError. The message is "<op> <what>: <strerror>".
@@ -84,6 +86,7 @@ class [[nodiscard]] Status {
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
   bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
+  bool IsWithdrawn() const { return code_ == Code::kWithdrawn; }
 
   // "Corruption: <message>" or "OK".
   std::string ToString() const;

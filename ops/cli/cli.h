@@ -35,9 +35,10 @@ struct Globals {
   int exit_code = kExitOk;
 };
 
-// Prints "cairn: <message>" to stderr and returns the exit code for `s`:
-// InvalidArgument/Corruption/NotFound of user data -> kExitProblems is decided
-// by the verb; this maps the rest: everything else -> kExitCannotRun.
+// Prints "cairn: <message>" to stderr (and, under --json, the error object on stdout) and
+// returns the exit code for `s`: kExitProblems for a withdrawn version (refused by a rule),
+// kExitCannotRun for the rest. Other problems found (a broken bag, a bad copy) are the verb's
+// to map.
 int ReportError(const Status& s);
 
 // Returns the subcommand `name` of `parent`, creating it on first use, so that

@@ -123,11 +123,20 @@ void PrintProblemsBySite(const repo::RestoreReport& r) {
 // Prints a failed restore as the verb does and returns its exit code: 1 when some file has no
 // good copy or the bag disagrees with itself (Corruption), else 2.
 int ReportRestoreError(const Status& s, const RestoreFlags& f, int flushed) {
-  if (f.json) std::cout << nlohmann::json{{"ok", false}, {"error", s.ToString()}}.dump(2) << "\n";
+  // No good copy of some file, a catalog that disagrees with the bag, or a withdrawn version:
+  // a problem found.
+  const int exit_code =
+      ExitWorst(s.IsCorruption() || s.IsWithdrawn() ? kExitProblems : kExitCannotRun, flushed);
+  if (f.json) {
+    // The error object every verb prints under --json (README), beside restore's "ok".
+    nlohmann::json doc = {
+        {"ok", false},
+        {"error",
+         {{"code", CodeName(s.code())}, {"message", s.ToString()}, {"exit_code", exit_code}}}};
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
   std::cerr << "cairn: " << s.ToString() << "\n";
-  // No good copy of some file, or a catalog that disagrees with the bag: a
-  // problem found.
-  return ExitWorst(s.IsCorruption() ? kExitProblems : kExitCannotRun, flushed);
+  return exit_code;
 }
 
 // Prints a restore's outcome (--json, or the text lines and the copies skipped on stderr).
@@ -380,7 +389,8 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "     reported on stderr, one line per site; bad ones are queued for repair)\n"
       "  1  some file has no good copy on any site (the error names it and each site's\n"
       "     outcome), or the catalog disagrees with the bag's own record or manifest (the\n"
-      "     error names the file; rule restore.catalog-disagrees)\n"
+      "     error names the file; rule restore.catalog-disagrees), or the version is\n"
+      "     withdrawn (the error names the withdrawal, its date and reason)\n"
       "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");
   cmd->callback([flags, &g] {

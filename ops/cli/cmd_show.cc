@@ -111,8 +111,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (versions->empty() || !chosen.ok()) {
     // A purged version is gone from the catalog: say why (issue 18).
     if (Status w = catalog.RefuseIfWithdrawn(partner, object, wanted_version); !w.ok()) {
-      ReportError(w.WithContext("show"));
-      return kExitProblems;
+      return ReportError(w.WithContext("show"));
     }
   }
   if (versions->empty() || !chosen.ok()) {
@@ -123,8 +122,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   }
   const repo::VersionInfo& v = chosen.value();
   if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
-    ReportError(withdrawn.WithContext("show"));
-    return kExitProblems;
+    return ReportError(withdrawn.WithContext("show"));
   }
   auto policy = catalog.EffectivePolicy(partner);
   if (!policy.ok()) return ReportError(policy.status());
@@ -219,8 +217,8 @@ void RegisterShow(CLI::App& app, Globals& g) {
       "site (a site unmounted since still shows ok; `cairn audit run --site NAME` or\n"
       "`cairn site check NAME` looks at it now).\n"
       "Exit codes: 0 shown, the version has its policy's copies and none is corrupt or\n"
-      "missing; 1 shown, and it lacks copies or has a corrupt or missing copy; 2 could not run\n"
-      "(no repository, unknown object or version).\n");
+      "missing; 1 shown, and it lacks copies or has a corrupt or missing copy, or not shown:\n"
+      "the version is withdrawn; 2 could not run (no repository, unknown object or version).\n");
   cmd->callback([flags, &g] { g.exit_code = RunShow(*flags, g); });
 }
 

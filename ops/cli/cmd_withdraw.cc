@@ -34,8 +34,6 @@ struct WithdrawFlags {
   bool json = false;
 };
 
-// Refusals by a rule (two people, roles, retention, holds, states) are "problems found" (1);
-// what kept the verb from running is 2.
 // Exit 1 for a refusal by a rule (who may, the two-person rule, retention, a hold, one request
 // at a time); a wrong id (no such object, withdrawal or hold) is a bad argument: exit 2, as
 // `show` and `restore` give for it.

@@ -69,9 +69,12 @@ std::string CommandName(CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int ReportError(const Status& s) {
+  // A withdrawn version is refused by a rule, as a deposit is by a bag rule: a problem found,
+  // locally or from a server (HTTP 410), whatever the verb.
+  const int exit_code = s.IsWithdrawn() ? kExitProblems : kExitCannotRun;
   std::cerr << "cairn: " << s.ToString() << "\n";
-  if (json_errors) PrintJsonError(CodeName(s.code()), s.ToString(), kExitCannotRun);
-  return kExitCannotRun;
+  if (json_errors) PrintJsonError(CodeName(s.code()), s.ToString(), exit_code);
+  return exit_code;
 }
 
 CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& description) {

@@ -113,6 +113,7 @@ Status StatusFromAnswer(long http_status, const std::string& body) {
   if (http_status == 403) return Status::PermissionDenied(message);
   if (http_status == 404) return Status::NotFound(message);
   if (http_status == 409) return Status::AlreadyExists(message);
+  if (http_status == 410) return Status::Withdrawn(message);
   if (http_status >= 400 && http_status < 500) return Status::InvalidArgument(message);
   return Status::Unavailable(message);
 }

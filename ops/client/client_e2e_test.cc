@@ -217,6 +217,40 @@ TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
   EXPECT_TRUE(w["cancelled"].is_string()) << w.dump();
 }
 
+// A withdrawn version is refused by a rule: exit 1 for show and restore, locally and through
+// the server (410 Withdrawn), with the same words; --json says so too. (Locally show gave 1
+// and restore 2; remotely both gave 2, from a 400.)
+TEST_F(ClientTest, AWithdrawnVersionIsARefusalExitOneLocallyAndRemotely) {
+  ASSERT_EQ(Remote("t-operator", {"withdraw", "request", "acme/acme-box", "--reason", "takedown"})
+                .exit_code,
+            0);
+  CommandResult approved = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
+  const std::vector<std::vector<std::string>> verbs = {
+      {"show", "acme/acme-box"},
+      {"show", "acme/acme-box@v1", "--json"},
+      {"restore", "acme/acme-box", (tmp_ / "out-a").string()},
+      {"restore", "acme/acme-box@v1", (tmp_ / "out-b.tar").string(), "--json"}};
+  for (const std::vector<std::string>& args : verbs) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    CommandResult local = Cairn(args);
+    CommandResult remote = Remote("t-dep-acme", args);
+    for (const CommandResult* r : {&local, &remote}) {
+      EXPECT_EQ(r->exit_code, 1) << r->out << r->err;
+      EXPECT_NE(r->err.find("acme/acme-box@v1 is withdrawn since"), std::string::npos) << r->err;
+      EXPECT_NE(r->err.find("takedown"), std::string::npos) << r->err;
+      if (args.back() == "--json") {
+        nlohmann::json doc = Parse(r->out);
+        EXPECT_EQ(doc["error"]["code"], "Withdrawn") << r->out;
+        EXPECT_EQ(doc["error"]["exit_code"], 1) << r->out;
+      }
+    }
+    EXPECT_NE(remote.err.find("server:"), std::string::npos) << remote.err;
+  }
+  EXPECT_FALSE(fs::exists(tmp_ / "out-a"));
+  EXPECT_FALSE(fs::exists(tmp_ / "out-b.tar"));
+}
+
 // A depositor's deposit for another partner is refused as a deposit (the refusal named
 // reading metadata, the first request the client makes).
 TEST_F(ClientTest, ADepositForAnotherPartnerIsRefusedAsADeposit) {

@@ -18,6 +18,8 @@ int HttpStatusFor(const Status& status) {
       return 404;
     case Code::kAlreadyExists:
       return 409;
+    case Code::kWithdrawn:
+      return 410;
     case Code::kNotSupported:
       return 501;
     case Code::kUnavailable:

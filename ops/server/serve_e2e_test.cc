@@ -255,10 +255,11 @@ TEST_F(ServeTest, WithdrawalsByRole) {
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(nlohmann::json::parse(approved.body)["withdrawal"]["state"], "withdrawn");
   HttpAnswer show = Get("/v1/objects/acme/acme-box", Token("dora@acme"));
-  EXPECT_EQ(show.status, 400) << show.body;
+  EXPECT_EQ(show.status, 410) << show.body;
   EXPECT_NE(show.body.find("is withdrawn since"), std::string::npos) << show.body;
+  EXPECT_NE(show.body.find("\"Withdrawn\""), std::string::npos) << show.body;
   HttpAnswer content = Get("/v1/objects/acme/acme-box/versions/1/content", Token("dora@acme"));
-  EXPECT_EQ(content.status, 400) << content.body;
+  EXPECT_EQ(content.status, 410) << content.body;
   HttpAnswer listed = Get("/v1/withdrawals", Token("dora@acme"));
   ASSERT_EQ(listed.status, 200);
   EXPECT_EQ(nlohmann::json::parse(listed.body).size(), 1u);

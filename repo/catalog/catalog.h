@@ -326,7 +326,7 @@ class Catalog {
   // that number is known, its removal fields updated (never a removal undone).
   Status RestoreHold(const HoldRecord& hold);
   // Why restore and show refuse partner/object@version, or OK when it is not withdrawn:
-  // InvalidArgument "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)". Version 0:
+  // Withdrawn "acme/maps@v1 is withdrawn since DATE (withdrawal 7: REASON)". Version 0:
   // the highest withdrawn version of the object (for an object whose versions are all purged).
   Status RefuseIfWithdrawn(const std::string& partner, const std::string& object, uint32_t version);
 

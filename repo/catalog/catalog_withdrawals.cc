@@ -494,10 +494,9 @@ Status Catalog::RefuseIfWithdrawn(const std::string& partner, const std::string&
     return "withdrawal " + std::to_string(r.id) + ", " + std::string(WithdrawalStateName(r.state)) +
            ": " + r.reason;
   };
-  return Status::InvalidArgument(w->VersionName() + " is withdrawn since " +
-                                 FormatUtc(first ? first->approved_micros : w->approved_micros) +
-                                 " (" + (first ? which(*first) + "; " : std::string()) + which(*w) +
-                                 ")");
+  return Status::Withdrawn(w->VersionName() + " is withdrawn since " +
+                           FormatUtc(first ? first->approved_micros : w->approved_micros) + " (" +
+                           (first ? which(*first) + "; " : std::string()) + which(*w) + ")");
 }
 
 }  // namespace cairn::repo

@@ -207,11 +207,11 @@ Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites
                                     FormatUtc(w->approved_micros) + " by " + w->approved_by + ": " +
                                     w->reason
                               : w.status().message();
-    return Status::InvalidArgument(
+    return Status::Withdrawn(
         where + " is the tombstone of this version (" + what +
         "); the catalog does not know it was withdrawn (a catalog restored from an older "
         "backup?): nothing restored; `cairn catalog rebuild --from " +
-        name + "` makes a catalog that knows");
+        name + " --force` makes a catalog that knows");
   }
   return Status::OK();
 }

@@ -1,7 +1,13 @@
 // Requests, approvals, cancellations and holds: the two-person rule and the refusals.
 #include "repo/withdraw/withdraw.h"
 
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+
 #include "bagit/time_text.h"
+#include "policies/policy.h"
 #include "repo/access/authorize.h"
 #include "repo/crash_point.h"
 #include "repo/events/event_types.h"
@@ -30,6 +36,77 @@ std::string Who(const std::string& name, const std::string& role) {
 
 std::string WithdrawalId(int64_t id) { return "withdrawal " + std::to_string(id); }
 
+// The retention a policy demands of a version deposited at `created`: the first moment it may
+// be purged (INT64_MAX: never).
+int64_t EligibleFrom(const proto::Policy& policy, int64_t created) {
+  if (policy.retention().forever()) return std::numeric_limits<int64_t>::max();
+  return created + static_cast<int64_t>(policy.retention().min_days()) * kMicrosPerDay;
+}
+
+// What the sites' settings say beyond the catalog: a catalog put back from a backup older than
+// a `hold add` or a stricter `policy set` knows neither, and a purge it approves would remove
+// for good what every site records as kept. So a purge also obeys each reachable site's holds
+// and policies: a hold on partner/object that the catalog does not know at all, and a
+// retention that keeps the version now (the catalog's policy let it go), refuse it. (A site
+// that is down is not read here; the purge waits for it anyway, and is checked again then.)
+Status RefuseIfSitesKeep(Repository& repo, const std::string& partner, const std::string& object,
+                         const std::string& name, int64_t created) {
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(partner));
+  std::set<int64_t> known_ids;
+  for (const HoldRecord& h : known) known_ids.insert(h.id);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  for (const SiteRecord& record : sites) {
+    Result<Site*> site = repo.OpenSite(record.name);
+    if (!site.ok()) continue;
+    Result<std::map<SettingName, proto::SettingsRecord>> settings = ReadSiteSettings(**site);
+    if (!settings.ok()) continue;
+    std::optional<policies::StoredPolicy> own, def;
+    for (const auto& [setting, r] : *settings) {
+      if (r.removed()) continue;
+      if (r.has_hold()) {
+        const proto::HoldSetting& h = r.hold();
+        if (h.partner() != partner || h.object() != object || h.removed_unix_micros() != 0 ||
+            known_ids.count(h.id())) {
+          continue;
+        }
+        return Status::InvalidArgument(
+            "refused: site " + record.name + " records legal hold " + std::to_string(h.id()) +
+            " on " + partner + "/" + object + " (since " + FormatUtc(h.added_unix_micros()) +
+            " by " + h.added_by() + ": " + h.reason() +
+            "), which this catalog does not know: the catalog is older than the site (put back "
+            "from a backup?); `cairn catalog rebuild --from " +
+            record.name + " --force` brings it up to date; nothing is purged");
+      }
+      if (r.has_policy()) {
+        const proto::PolicySetting& p = r.policy();
+        policies::StoredPolicy stored{p.text(), p.source(), p.base_dir()};
+        if (p.scope() == partner) own = stored;
+        if (p.scope() == kDefaultPolicyScope) def = stored;
+      }
+    }
+    Result<proto::Policy> site_policy = policies::EffectivePolicy(own, def);
+    if (!site_policy.ok()) continue;
+    const int64_t site_eligible = EligibleFrom(*site_policy, created);
+    if (catalog.clock().NowMicros() >= site_eligible) continue;
+    const std::string keeps =
+        site_policy->retention().forever()
+            ? std::string("retention `forever`, which keeps ") + name + " for ever"
+            : "retention.min_days " + std::to_string(site_policy->retention().min_days()) +
+                  ", which keeps " + name + " until " + FormatUtc(site_eligible);
+    return Status::InvalidArgument(
+        "refused: site " + record.name + " records a policy of partner " + partner + " with " +
+        keeps +
+        ", beyond this catalog's policy: either the catalog is older than the site (put "
+        "back from a backup? `cairn catalog rebuild --from " +
+        record.name +
+        " --force` brings it up to date) or the site missed a change of the policy (`cairn site "
+        "resync " +
+        record.name + "` writes it); nothing is purged");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::string& object,
@@ -55,8 +132,7 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
     if (info.status().IsNotFound()) return Status::OK();
     return info.status();
   }
-  const int64_t eligible =
-      info->created_micros + static_cast<int64_t>(policy.retention().min_days()) * kMicrosPerDay;
+  const int64_t eligible = EligibleFrom(policy, info->created_micros);
   if (catalog.clock().NowMicros() < eligible) {
     return Status::InvalidArgument(
         "refused: policy retention.min_days " + std::to_string(policy.retention().min_days()) +
@@ -65,7 +141,7 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
         ": it may be purged from then on (withdraw it without --purge now, and ask for the "
         "purge then)");
   }
-  return Status::OK();
+  return RefuseIfSitesKeep(repo, partner, object, name, info->created_micros);
 }
 
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,

@@ -103,6 +103,21 @@ class WithdrawTest : public RepoFixture {
     if (all.ok()) *withdrawals = *all;
     return std::move(*catalog);
   }
+  // Copies the catalog (with its -wal and -shm) into `backup`, or puts that copy back.
+  void BackUpCatalog(const fs::path& backup) {
+    fs::create_directories(backup);
+    for (const char* tail : {"", "-wal", "-shm"}) {
+      fs::path f(Root() + "/catalog.db" + tail);
+      if (fs::exists(f)) fs::copy_file(f, backup / f.filename());
+    }
+  }
+  void PutCatalogBack(const fs::path& backup) {
+    for (const char* tail : {"", "-wal", "-shm"}) {
+      fs::path f(Root() + "/catalog.db" + tail);
+      fs::remove(f);
+      if (fs::exists(backup / f.filename())) fs::copy_file(backup / f.filename(), f);
+    }
+  }
   std::string ann_token_;
 };
 
@@ -139,7 +154,7 @@ TEST_F(WithdrawTest, SecondPersonApprovesAndTheVersionIsRefusedWithItsBytesKept)
   EXPECT_EQ(w["approved_role"], "operator");
 
   CommandResult restore = Cairn({"restore", "yale/box", (tmp_ / "out").string()});
-  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_EQ(restore.exit_code, 1);  // refused by a rule, as show
   EXPECT_THAT(restore.err, HasSubstr("yale/box@v1 is withdrawn since"));
   EXPECT_THAT(restore.err, HasSubstr("donor withdrew consent"));
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
@@ -558,30 +573,64 @@ TEST_F(WithdrawTest, HoldsSurviveARebuildFromEachSite) {
 // It still lists the version as live, but the sites' tombstones outrank it: restore refuses,
 // naming the tombstone and the rebuild that makes a catalog that knows; nothing is written.
 TEST_F(WithdrawTest, CatalogFromBeforeTheWithdrawalStillRestoresNothing) {
-  const fs::path catalog = fs::path(Root()) / "catalog.db";
   const fs::path backup = tmp_ / "catalog-backup";
-  fs::create_directories(backup);
-  for (const char* tail : {"", "-wal", "-shm"}) {
-    fs::path f(catalog.string() + tail);
-    if (fs::exists(f)) fs::copy_file(f, backup / f.filename());
-  }
+  BackUpCatalog(backup);
   ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent withdrawn"}).exit_code,
             0);
   ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
-  for (const char* tail : {"", "-wal", "-shm"}) {
-    fs::path f(catalog.string() + tail);
-    fs::remove(f);
-    if (fs::exists(backup / f.filename())) fs::copy_file(backup / f.filename(), f);
-  }
+  PutCatalogBack(backup);
   ASSERT_EQ(Withdrawals().size(), 0u) << "the old catalog knows no withdrawal";
   const fs::path out = tmp_ / "out";
   CommandResult restore = Cairn({"restore", "yale/box", out.string()});
-  EXPECT_NE(restore.exit_code, 0) << restore.out;
+  EXPECT_EQ(restore.exit_code, 1) << restore.out;
   EXPECT_THAT(restore.err,
               HasSubstr("bags/yale/box/v1/WITHDRAWN is the tombstone of this version"));
   EXPECT_THAT(restore.err, HasSubstr("consent withdrawn"));
-  EXPECT_THAT(restore.err, HasSubstr("cairn catalog rebuild --from"));
+  EXPECT_THAT(restore.err, HasSubstr("cairn catalog rebuild --from a --force"));
   EXPECT_FALSE(fs::exists(out));
+  // The command it names works (it lacked --force, and was refused: the catalog exists).
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  ASSERT_EQ(Withdrawals().size(), 1u);
+  EXPECT_THAT(Cairn({"restore", "yale/box", out.string()}).err, HasSubstr("is withdrawn since"));
+}
+
+// A catalog put back from a backup older than a legal hold or a stricter retention knows
+// neither; the sites' settings do. A purge it approved removed for good what every site
+// records as kept (exit 0). Now the sites' holds and policies refuse it too, naming the rebuild.
+TEST_F(WithdrawTest, ACatalogFromBeforeAHoldOrARetentionPurgesNothingTheSitesKeep) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent", "--purge"}).exit_code,
+            0);
+  BackUpCatalog(tmp_ / "before-hold");
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "litigation 2026-17"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "before-hold");
+  CommandResult held = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(held.exit_code, 1) << held.out;
+  EXPECT_THAT(held.err, HasSubstr("records legal hold 1 on yale/box"));
+  EXPECT_THAT(held.err, HasSubstr("litigation 2026-17"));
+  EXPECT_THAT(held.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+  EXPECT_TRUE(fs::exists(BlobFile("a", "alpha of yale\n")));
+  EXPECT_TRUE(fs::exists(BlobFile("b", "alpha of yale\n")));
+
+  Deposit("yale", MakeSourceFolder("kept").string(), "kept");
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/kept", "--reason", "consent", "--purge"}).exit_code,
+            0);
+  BackUpCatalog(tmp_ / "before-policy");
+  SetPolicy("yale", "copies: 2\nretention { forever: true }\n");
+  PutCatalogBack(tmp_ / "before-policy");
+  CommandResult kept = Cairn({"withdraw", "approve", "2"});
+  EXPECT_EQ(kept.exit_code, 1) << kept.out;
+  EXPECT_THAT(kept.err, HasSubstr("records a policy of partner yale with retention `forever`"));
+  EXPECT_THAT(kept.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_EQ(Withdrawals()[1]["state"], "requested");
+  EXPECT_EQ(Cairn({"withdraw", "run"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(BlobFile("a", "alpha of kept\n")));
+
+  // The rebuild it names knows both, and still refuses.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  EXPECT_THAT(Cairn({"withdraw", "request", "yale/box", "--reason", "x", "--purge"}).err,
+              HasSubstr("legal hold 1 on yale/box"));
 }
 
 }  // namespace
