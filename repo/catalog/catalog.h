@@ -206,6 +206,9 @@ class Catalog {
   // again, due now, lease cleared, attempts unchanged. NotFound if it is not
   // in the queue.
   Status ReleaseJob(int64_t id);
+  // Makes the queued and failed jobs matching `filter` due now, attempts reset (a site made
+  // again: what waited for it is tried at once). Returns how many.
+  Result<uint64_t> RetryJobsNow(const JobFilter& filter);
   Result<JobCounts> CountJobs(const JobFilter& filter = {});
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter = {});
 

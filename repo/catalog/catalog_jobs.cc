@@ -245,6 +245,19 @@ Status Catalog::ReleaseJob(int64_t id) {
   return Status::OK();
 }
 
+Result<uint64_t> Catalog::RetryJobsNow(const JobFilter& filter) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("UPDATE jobs SET state = 'queued', attempts = 0, next_try = ?1, updated = ?1 "
+                  "WHERE state IN ('queued', 'failed')" +
+                  FilterSql(filter)));
+  stmt.Bind(1, clock_->NowMicros());
+  BindFilter(stmt, filter);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  return static_cast<uint64_t>(db_.Changes());
+}
+
 Result<JobCounts> Catalog::CountJobs(const JobFilter& filter) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,

@@ -13,6 +13,7 @@
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/recovery/resync_batch.h"
+#include "repo/replicate/replicate.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 #include "repo/site/tombstone.h"
@@ -176,6 +177,29 @@ Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::st
   return Status::OK();
 }
 
+// Every other reachable site's log must be a prefix of the catalog's (as a deposit checks):
+// a site made again from a catalog put back from a backup would lack what the others hold, and
+// get the catalog's diverged log.
+Status RefuseIfCatalogBehindOtherSites(Repository& repo, const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  for (const SiteRecord& other : sites) {
+    if (other.name == name) continue;
+    Result<Site*> site = repo.OpenSite(other.name);
+    if (!site.ok()) continue;
+    Result<SiteLogPosition> log =
+        CheckSiteLogFollowsCatalog(repo.catalog(), **site, other.name, "");
+    if (!log.ok() && log.status().code() == Code::kInvalidArgument) {
+      std::string why = log.status().message();
+      if (why.find("catalog rebuild") == std::string::npos) {
+        why += "; a catalog put back from a backup? `cairn catalog rebuild --from " + other.name +
+               " --force` brings it up to date first";
+      }
+      return Status::InvalidArgument("site resync " + name + " refused, nothing written: " + why);
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
@@ -186,6 +210,7 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   ResyncSummary summary;
   summary.site = name;
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog.GetSite(name));
+  CAIRN_RETURN_IF_ERROR(RefuseIfCatalogBehindOtherSites(repo, name));
   CAIRN_ASSIGN_OR_RETURN(Site * target,
                          OpenOrInit(repo, name, options.init_site, &summary.initialised));
   CAIRN_RETURN_IF_ERROR(ReclaimDeadLeases(catalog, name));
@@ -226,6 +251,25 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   }
   CAIRN_ASSIGN_OR_RETURN(JobCounts left, catalog.CountJobs(filter));
   summary.jobs_left = left.queued + left.leased + left.failed;
+  // What replication owes the site: copies queued before (a deposit while it was lost, a rebuilt
+  // catalog's), waiting out their back-off, that the repairs above do not cover.
+  lock.reset();  // Replicate takes it
+  JobFilter owed;
+  owed.kind = proto::JOB_KIND_REPLICATE;
+  owed.target_site = name;
+  CAIRN_RETURN_IF_ERROR(catalog.RetryJobsNow(owed).status());
+  ReplicateRequest replicate;
+  replicate.target_site = name;
+  Result<ReplicateOutcome> replicated = Replicate(repo, replicate);
+  if (!replicated.ok()) {
+    summary.errors.push_back("replication to site " + name + ": " + replicated.status().message());
+    summary.replication_left = 1;
+  } else {
+    summary.replicated = replicated->total.copies_made;
+    summary.replication_left =
+        replicated->left.queued + replicated->left.leased + replicated->left.failed;
+    for (const std::string& e : replicated->total.errors) summary.errors.push_back(e);
+  }
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   // A site made anew holds the settings again.

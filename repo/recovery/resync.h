@@ -67,19 +67,27 @@ struct ResyncSummary {
   uint64_t failed = 0;     // items that could not be copied this run
   uint64_t jobs_left = 0;  // still queued or failed after this run
   uint64_t event_segments_written = 0;
+  // Copies the site was owed by replication (queued before the resync, while it was lost, or
+  // lacking by policy): made now, and those still owed after it.
+  uint64_t replicated = 0;
+  uint64_t replication_left = 0;
   std::vector<std::string> errors;
   double seconds = 0;
   // The settings records the site did not take (repo/site/settings.h); written
   // last, after `seconds`, and not in ToText/ToJson.
   std::vector<std::string> settings_warnings;
 
-  bool complete() const { return failed == 0 && jobs_left == 0; }
+  bool complete() const { return failed == 0 && jobs_left == 0 && replication_left == 0; }
   std::string ToText() const;
   nlohmann::json ToJson() const;
 };
 
 // Resyncs site `name` of `repo`, under the writers' lock (taken here). NotFound if the catalog has
-// no such site; Unavailable if the site cannot be reached or made again. Items that cannot be
+// no such site; Unavailable if the site cannot be reached or made again; InvalidArgument, nothing
+// written, when another reachable site's event log runs past the catalog's or disagrees with it
+// (a catalog put back from a backup: the site would be made again from a catalog that lacks
+// what the others hold). After the repairs, the copies replication owes the site (queued jobs,
+// retried at once, and what the policies lack there) are made too. Items that cannot be
 // copied (no good copy elsewhere, a source down) are counted in `failed` and their jobs stay queued
 // for a later run. Ends with the new events flushed to every site, the tombstones of every
 // approved withdrawal (purged ones too) written where they lack, and the settings written on this

@@ -17,6 +17,11 @@ std::string ResyncSummary::ToText() const {
          std::to_string(copied) + " (" + std::to_string(bytes_copied) + " bytes), failed " +
          std::to_string(failed) + "\n";
   out += "  event segments written " + std::to_string(event_segments_written) + "\n";
+  if (replicated || replication_left) {
+    out += "  copies owed by replication: made " + std::to_string(replicated) + ", still owed " +
+           std::to_string(replication_left) +
+           (replication_left ? " (cairn replicate --wait retries them)" : "") + "\n";
+  }
   for (const std::string& e : errors) out += "  error: " + e + "\n";
   if (jobs_left) {
     out += "  " + std::to_string(jobs_left) +
@@ -40,6 +45,8 @@ nlohmann::json ResyncSummary::ToJson() const {
   j["failed"] = failed;
   j["jobs_left"] = jobs_left;
   j["event_segments_written"] = event_segments_written;
+  j["replicated"] = replicated;
+  j["replication_left"] = replication_left;
   j["errors"] = errors;
   j["seconds"] = seconds;
   return j;

@@ -273,6 +273,64 @@ TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {
   EXPECT_THAT(events.out, HasSubstr("site resync"));
 }
 
+// A deposit made while site b was lost queues b's copies for replication; `site resync b
+// --init` copied only the versions with copies on b, said "complete" (exit 0), and b stayed
+// without that version until the replication back-off passed. Now the resync makes them too.
+TEST_F(DisasterRecoveryTest, ResyncMakesTheCopiesQueuedWhileTheSiteWasLost) {
+  MakeRepo(4, 100);
+  fs::remove_all(Site("b"));
+  fs::path late = tmp_ / "late";
+  testing::WriteTree(late, testing::SampleFiles("late", 3, 100));
+  CommandResult deposited = Cairn({"deposit", "acme", late.string(), "--id", "late"});
+  ASSERT_EQ(deposited.exit_code, 1) << deposited.err;  // stored; b's copies owed
+  CommandResult resync = Cairn({"site", "resync", "b", "--init", "--json"});
+  ASSERT_EQ(resync.exit_code, 0) << resync.out << resync.err;
+  auto j = nlohmann::json::parse(resync.out);
+  EXPECT_TRUE(j["complete"].get<bool>());
+  EXPECT_GT(j["replicated"].get<uint64_t>(), 0u) << resync.out;
+  EXPECT_EQ(j["replication_left"], 0);
+  EXPECT_EQ(CheckBlobFiles(Site("b")), CheckBlobFiles(Site("a")));
+  CommandResult list = Cairn({"list"});
+  EXPECT_EQ(list.exit_code, 0) << list.out;
+  CommandResult r = Cairn({"restore", "acme/late", (tmp_ / "late-from-b").string(), "--site", "b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadTree(tmp_ / "late-from-b" / "data"), ReadTree(late));
+}
+
+// From a catalog put back from a backup (another site's log runs past it, or, once the old
+// catalog wrote events of its own, disagrees with it), `site resync b --init` made b again
+// from the old catalog: without the versions site a holds, with the catalog's diverged log,
+// and exit 0. Now it is refused, nothing written, naming the rebuild.
+TEST_F(DisasterRecoveryTest, ResyncFromACatalogOlderThanTheSitesIsRefused) {
+  MakeRepo(4, 100);
+  // The settings (site b among them) on every site, as `cairn init` leaves them (MakeRepo
+  // makes the repository through the library).
+  ASSERT_EQ(Cairn({"partner", "add", "mit"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"events", "verify"}).exit_code, 0);  // settles the catalog file
+  fs::path backup = tmp_ / "catalog-backup.db";
+  ASSERT_EQ(
+      testing::RunProcess({"sqlite3", root_ + "/catalog.db", ".backup '" + backup.string() + "'"})
+          .exit_code,
+      0);
+  fs::path later = tmp_ / "later";
+  testing::WriteTree(later, testing::SampleFiles("n", 3, 100));
+  ASSERT_EQ(Cairn({"deposit", "acme", later.string(), "--id", "later"}).exit_code, 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  fs::copy_file(backup, root_ + "/catalog.db");
+  (void)Cairn({"audit", "run", "--all"});  // the old catalog's own events: the logs diverge
+  fs::remove_all(Site("b"));
+  CommandResult resync = Cairn({"site", "resync", "b", "--init"});
+  EXPECT_EQ(resync.exit_code, 2) << resync.out << resync.err;
+  EXPECT_THAT(resync.err, HasSubstr("site resync b refused, nothing written: site a:"));
+  EXPECT_THAT(resync.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_FALSE(fs::exists(Site("b")));
+  // The way it names works: the rebuilt catalog knows `later`, and b gets it.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  CommandResult again = Cairn({"site", "resync", "b", "--init"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(CheckBlobFiles(Site("b")), CheckBlobFiles(Site("a")));
+}
+
 size_t CountFiles(const fs::path& dir) {
   if (!fs::exists(dir)) return 0;
   size_t n = 0;
