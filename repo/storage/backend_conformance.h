@@ -393,6 +393,29 @@ TEST_P(BackendConformance, KeyHintKeepsWriteOnce) {
   EXPECT_EQ(Keys(), std::vector<std::string>{"blobs/taken"});
 }
 
+// Write-once is decided at Commit: a key that existed while the bytes were
+// appended and is gone by Commit (Site::CommitBlob removes a damaged blob
+// before committing the good one) gets the writer's bytes.
+TEST_P(BackendConformance, KeyHintIfAbsentLooksAtTheKeyWhenCommitting) {
+  const std::string big = KeyHintTestBytes(10);
+  PutOptions options;
+  options.if_absent = true;
+  options.expected_sha256 = Sha256Hex(big);
+  options.size_hint = big.size();
+  options.key_hint = "blobs/damaged";
+  ASSERT_OK(backend_->Put("blobs/damaged", "damaged bytes"));
+  auto writer = backend_->NewWriter(options);
+  ASSERT_OK(writer);
+  for (size_t at = 0; at < big.size(); at += 1 << 20) {
+    ASSERT_OK((*writer)->Append(Bytes(std::string_view(big).substr(at, 1 << 20))));
+  }
+  ASSERT_OK(backend_->Remove("blobs/damaged"));
+  ASSERT_OK((*writer)->Commit("blobs/damaged"));
+  auto back = backend_->ReadAll("blobs/damaged");
+  ASSERT_OK(back);
+  EXPECT_TRUE(*back == big) << "read back " << back->size() << " bytes";
+}
+
 TEST_P(BackendConformance, KeyHintRefusesAnotherKeyAndWrongBytesStoringNothing) {
   const std::string big = KeyHintTestBytes(9);
   PutOptions options;
