@@ -7,9 +7,10 @@
 // A larger object streams up one part_size part at a time, up to
 // S3Writer::kPartsInFlight parts travelling at once, each with its own SHA-256:
 //  - with PutOptions::key_hint, the parts go straight into a multipart upload
-//    on that key (after a HEAD when if_absent: an existing key means nothing is
-//    sent and Commit answers AlreadyExists); Commit checks the whole digest,
-//    HEADs the key again and completes with If-None-Match: *. With
+//    on that key (even one that exists: write-once is decided at Commit, and
+//    a damaged blob may be removed before its replacement commits); Commit
+//    checks the whole digest, HEADs the key (AlreadyExists, the upload
+//    aborted, if it exists) and completes with If-None-Match: *. With
 //    PutOptions::part_sha256 each part is signed with the caller's digest and,
 //    where ChecksPayloadDigests(), the gateway's check of it replaces the
 //    whole-digest check (no hashing in the writer); a small object's PUT is

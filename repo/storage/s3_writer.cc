@@ -111,14 +111,9 @@ Status S3Writer::Append(std::span<const std::byte> data) {
 
 Status S3Writer::StartDirectUpload() {
   direct_ = true;
-  if (options_.if_absent) {
-    Result<ObjectInfo> existing = backend_->Stat(options_.key_hint);
-    if (existing.ok()) {
-      exists_ = true;  // Commit answers AlreadyExists; no byte goes up
-      return Status::OK();
-    }
-    if (!existing.status().IsNotFound()) return existing.status();
-  }
+  // Started even when the key exists now: if_absent is decided at Commit, and
+  // the key may be gone by then (Site::CommitBlob removes a damaged blob
+  // before committing the good bytes, which must therefore all go up).
   final_name_ = backend_->ObjectName(options_.key_hint);
   S3Request start;
   start.method = "POST";
@@ -179,10 +174,6 @@ Status S3Writer::FlushPart() {
   size_t number = ++parts_sent_;
   if (signed_by_caller_ && number > options_.part_sha256.size()) {
     return Fail(PartCountMismatch("upload to " + backend_->Describe(options_.key_hint), "longer"));
-  }
-  if (exists_) {  // the key exists: hash only, send nothing
-    buffer_.clear();
-    return Status::OK();
   }
   std::string body = std::move(buffer_);
   buffer_ = std::string();
@@ -391,11 +382,11 @@ Status S3Writer::CommitDirect(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(WaitParts(0));
   CAIRN_RETURN_IF_ERROR(CheckWholeDigest(key));
   CAIRN_RETURN_IF_ERROR(CheckKeyHint(options_, key));
-  if (exists_) return Status::AlreadyExists(backend_->Describe(key) + ": already exists");
   if (options_.if_absent) {
-    // The key was absent when the upload started; another writer may have
-    // completed it since. This narrows the race; If-None-Match on the
-    // completion closes it where the gateway honours it.
+    // Asked now, not when the upload started: a key made meanwhile is kept
+    // (AlreadyExists), one removed meanwhile gets these bytes. This narrows
+    // the race; If-None-Match on the completion closes it where the gateway
+    // honours it.
     CAIRN_RETURN_IF_ERROR(CheckAbsent(key));
   }
   return CompleteUpload(key, etags_, options_.if_absent);

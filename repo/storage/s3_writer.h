@@ -37,8 +37,8 @@ class S3Writer : public BlobWriter {
   Status FlushPart();
   // Waits for parts in flight until at most `keep` remain; the first error.
   Status WaitParts(size_t keep);
-  // key_hint mode: starts the multipart upload on the hinted key (after a
-  // HEAD when if_absent: an existing key makes every later part a no-op).
+  // key_hint mode: starts the multipart upload on the hinted key (whether or
+  // not it exists now: CommitDirect asks).
   Status StartDirectUpload();
   Status CommitSingle(std::string_view key);
   Status CommitDirect(std::string_view key);
@@ -83,7 +83,6 @@ class S3Writer : public BlobWriter {
   std::string temp_id_;                  // random name of this writer's temp parts
   std::vector<std::string> temp_parts_;  // object names of the parts stored so far
   bool direct_ = false;                  // parts go to the hinted key's upload
-  bool exists_ = false;                  // direct + if_absent: the key already existed
   std::string final_name_;               // object name of the final key at Commit
   std::string upload_id_;                // multipart upload to final_name_ in progress
   bool committed_ = false;
