@@ -43,25 +43,37 @@ std::string Sha256Hex(std::string_view bytes) {
   return bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
 }
 
-// What names this source as it is now: a changed file (size, mtime) or folder (any member's
-// size or mtime, or their number) gets another resume key, hence a new upload.
+// One file's or folder's stat as the signature takes it: size, mtime and ctime to the
+// nanosecond, inode. The ctime changes with every write (and rename, chmod) and no tool sets it
+// back, unlike the mtime (`touch -r`, `cp -p`, `rsync -a`): an edit that keeps the size and the
+// mtime still changes the signature.
+std::string StatText(const struct stat& st) {
+  char text[160];
+  std::snprintf(text, sizeof text, "%lld %lld.%09ld %lld.%09ld %llu",
+                static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                st.st_mtim.tv_nsec, static_cast<long long>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec,
+                static_cast<unsigned long long>(st.st_ino));
+  return text;
+}
+
+// What names this source as it is now: a file's stat (StatText), or a folder's and that of
+// every member, with its path. Any change of a byte, a name or the number of files gives
+// another resume key, hence a new upload; an unchanged source the same one (a rerun resumes).
+// A completed upload found by its key answers with its deposit: two sources that could share a
+// key would lose the second's content, so nothing short of every member's ctime will do.
 std::string SourceSignature(const std::string& source, const struct stat& st) {
-  std::string sig = std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-                    std::to_string(st.st_mtim.tv_nsec);
-  if (!S_ISDIR(st.st_mode)) return sig;
-  uint64_t count = 0, bytes = 0;
-  int64_t newest = 0;
+  if (!S_ISDIR(st.st_mode)) return StatText(st);
+  bagit::MultiHasher members(bagit::Only(bagit::Algorithm::kSha256));
+  members.Update(StatText(st) + "\n");
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(source, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     struct stat m;
     if (::lstat(it->path().c_str(), &m) != 0) continue;
-    ++count;
-    if (S_ISREG(m.st_mode)) bytes += static_cast<uint64_t>(m.st_size);
-    newest = std::max<int64_t>(newest, int64_t{m.st_mtim.tv_sec} * 1000000000 + m.st_mtim.tv_nsec);
+    members.Update(it->path().string() + "\n" + StatText(m) + "\n");
   }
-  return sig + ":" + std::to_string(count) + ":" + std::to_string(bytes) + ":" +
-         std::to_string(newest);
+  if (ec) members.Update("unlistable: " + ec.message() + "\n");
+  return members.Finish()[bagit::Algorithm::kSha256];
 }
 
 // Fills `buf` (its size) from `read` until full or the end; how many bytes.

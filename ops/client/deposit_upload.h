@@ -4,7 +4,8 @@
 // bag folder (one holding bagit.txt) as a tar made on the fly; a plain folder as a bag made on
 // the fly (FolderTarStream's BagOnTheFly: hashed as it streams, with the algorithms of the
 // partner's policy, its tag files after its payload). The upload is found again by a
-// resume key made of the partner, object, the source's absolute path and its sizes and mtimes
+// resume key made of the partner, object, the source's absolute path and the stat of each of
+// its files (size, mtime, ctime, inode)
 // (not of the server's URL: the uploads live on that server, which may be reached by another name):
 // a rerun after a dropped connection sends only the parts the server lacks, after re-reading and
 // re-hashing the ones it holds (a source whose bytes differ starts a new upload).

@@ -234,6 +234,34 @@ TEST_F(UploadTest, AFolderBagResumesAfterItsPartsAreRehashed) {
   CheckConsistent();
 }
 
+// The resume key took a folder's file count, sizes and newest mtime: an edit that kept them (a
+// byte changed, the mtime put back as `touch -r`, `cp -p` or `rsync -a` do) found the
+// completed upload of the first run, and the rerun got its receipt back, exit 0, storing
+// nothing. Now every member's ctime is in the key: the edit is a new version.
+TEST_F(UploadTest, AnEditThatKeepsSizesAndMtimesIsANewVersion) {
+  StartServer();
+  const fs::path src = tmp_ / "edited";
+  WriteFile(src / "a.txt", "AAAA\n");
+  WriteFile(src / "sub/b.txt", "bbbb\n");
+  CommandResult first = DepositRemote("dora", src, "edited");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_EQ(ParseJson(first.out)["receipt"]["version"], 1) << first.out;
+  const auto mtime = fs::last_write_time(src / "a.txt");
+  WriteFile(src / "a.txt", "ZZZZ\n");
+  fs::last_write_time(src / "a.txt", mtime);
+  CommandResult second = DepositRemote("dora", src, "edited");
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(ParseJson(second.out)["receipt"]["version"], 2) << second.out;
+  ASSERT_EQ(Versions("edited").size(), 2u);
+  ExpectRestores("acme/edited", {{"a.txt", "ZZZZ\n"}, {"sub/b.txt", "bbbb\n"}});
+  // Unchanged, a rerun still finds its upload: the same version back, none made.
+  CommandResult again = DepositRemote("dora", src, "edited");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(ParseJson(again.out)["receipt"]["version"], 2) << again.out;
+  EXPECT_EQ(Versions("edited").size(), 2u);
+  CheckConsistent();
+}
+
 TEST_F(UploadTest, ABadDigestKeepsNothingAndPartsAreChecked) {
   StartServer();
   HttpAnswer opened = Api("dora", "POST", "/v1/uploads/acme/digests",
