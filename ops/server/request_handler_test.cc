@@ -53,13 +53,16 @@ TEST(RouterTest, DecodesAndChecksParameters) {
   ASSERT_OK(m);
   EXPECT_EQ(m->path.at("object"), "box-7");
   EXPECT_EQ(m->query.at("q"), "caf\xc3\xa9");
-  for (const char* bad : {"/v1/things/acme/..", "/v1/things/acme/a%2Fb", "/v1/things/acme/a%00b",
-                          "/v1/things/acme/%C3%28", "/v1/things/acme/x?q=%C3%28",
-                          "/v1/things/acme/x?q=a%00", "/v1/things/acme/x%2", "/v1/things/.x/y"}) {
+  for (const char* bad :
+       {"/v1/things/acme/..", "/v1/things/acme/a%2Fb", "/v1/things/acme/a%00b",
+        "/v1/things/acme/%C3%28", "/v1/things/acme/x?q=%C3%28", "/v1/things/acme/x?q=a%00",
+        "/v1/things/acme/x%2", "/v1/things/.x/y", "/v1/things/acme/x?version=4294967297",
+        "/v1/things/acme/x?version=0", "/v1/things/acme/x?part=99999999999"}) {
     Result<Router::Match> refused = router.Find("GET", bad);
     ASSERT_FALSE(refused.ok()) << bad;
     EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << bad;
   }
+  EXPECT_OK(router.Find("GET", "/v1/things/acme/x?version=4294967295").status());
   EXPECT_TRUE(router.Find("GET", "/v1/nothing").status().IsNotFound());
   EXPECT_EQ(router.Find("POST", "/v1/denied").status().code(), Code::kNotSupported);
 }

@@ -1,5 +1,6 @@
 #include "ops/server/router.h"
 
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -35,6 +36,10 @@ Status CheckParameter(const std::string& name, const std::string& value) {
     bool digits = !value.empty() && value.size() <= 18 &&
                   value.find_first_not_of("0123456789") == std::string::npos && value != "0";
     if (!digits) return Status::InvalidArgument(name + " must be a positive number");
+    // A version or a part is 32 bits: 4294967297 read into one was version 1 (served as v1).
+    if (name != "run" && std::stoull(value) > std::numeric_limits<uint32_t>::max()) {
+      return Status::InvalidArgument(name + " must be at most 4294967295");
+    }
     return Status::OK();
   }
   if (!IsValidUtf8(value)) return Status::InvalidArgument(name + " is not valid UTF-8");
