@@ -121,6 +121,14 @@ int RunShow(const ShowFlags& f, const Globals& g) {
         repo::WithCatalogBehindHint(*repository.value(), missing, partner, object, wanted_version));
   }
   const repo::VersionInfo& v = chosen.value();
+  if (wanted_version == 0) {
+    // "Latest" from a catalog put back from a backup would be an older version, said as the
+    // latest (exit 0): refused as restore refuses it, naming the sites and the rebuild.
+    Status newer =
+        repo::RefuseIfNewerOnSites(*repository.value(), partner, object, v.version,
+                                   "show of the latest version of " + partner + "/" + object);
+    if (!newer.ok()) return ReportError(newer);
+  }
   if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
     return ReportError(withdrawn.WithContext("show"));
   }

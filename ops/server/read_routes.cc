@@ -11,6 +11,7 @@
 #include "repo/catalog/inventory.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 
 namespace cairn::server {
@@ -47,6 +48,11 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto versions, catalog.ListVersions(partner, object));
   if (versions.empty()) return Status::NotFound(partner + "/" + object + " not found");
   CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, catalog.GetVersion(partner, object, wanted, false));
+  if (!wanted) {
+    CAIRN_RETURN_IF_ERROR(
+        repo::RefuseIfNewerOnSites(*repository, partner, object, v.version,
+                                   "show of the latest version of " + partner + "/" + object));
+  }
   CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, v.version));
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());

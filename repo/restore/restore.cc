@@ -308,7 +308,13 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
 }  // namespace
 
 Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req, EventsFlushed* events) {
+  // Only a restore that recorded something (its dissemination event, bad copies met) copies the
+  // log to the sites: one refused before it read a byte (an unknown or withdrawn version, a
+  // catalog behind its sites) said, besides its refusal, that its "new events" were not copied.
+  Result<EventHead> before = repo.catalog().GetEventHead();
   Result<RestoreReport> report = RestoreUnflushed(repo, req);
+  Result<EventHead> after = repo.catalog().GetEventHead();
+  if (before.ok() && after.ok() && before->seq == after->seq) return report;
   EventsFlushed flushed = FlushNewEvents(repo);
   if (events) *events = std::move(flushed);
   return report;

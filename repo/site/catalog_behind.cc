@@ -72,7 +72,10 @@ std::string CatalogBehindText(Repository& repo, const std::string& partner,
 
 Status WithCatalogBehindHint(Repository& repo, Status s, const std::string& partner,
                              const std::string& object, uint32_t version) {
-  if (!s.IsNotFound()) return s;
+  // Not twice: a refusal of RefuseIfNewerOnSites says it already.
+  if (!s.IsNotFound() ||
+      s.message().find("the catalog is older than the sites") != std::string::npos)
+    return s;
   std::string behind = CatalogBehindText(repo, partner, object, version);
   return behind.empty() ? s : Status::NotFound(s.message() + "; but " + behind);
 }

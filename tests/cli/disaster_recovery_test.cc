@@ -28,6 +28,7 @@ namespace fs = boost::filesystem;
 using testing::CheckBlobFiles;
 using testing::CommandResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadTree;
 using testing::RunCairn;
 using testing::TempDir;
@@ -151,7 +152,20 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
       << latest.err;
   EXPECT_THAT(latest.err, HasSubstr("cairn catalog rebuild --from a --force")) << latest.err;
   EXPECT_THAT(latest.err, HasSubstr("or ask for acme/photos@v1 by its number")) << latest.err;
+  // Said once (the hint was appended a second time), and no word of events it never made.
+  const std::string said = "the catalog is older than the sites";
+  EXPECT_EQ(latest.err.find(said), latest.err.rfind(said)) << latest.err;
+  EXPECT_THAT(latest.err, Not(HasSubstr("new events were not copied"))) << latest.err;
   EXPECT_FALSE(fs::exists(tmp_ / "out3"));
+  // `show` of the latest said v1 as the latest, exit 0: refused as restore is.
+  CommandResult latest_shown = Cairn({"show", "acme/photos"});
+  EXPECT_EQ(latest_shown.exit_code, 2) << latest_shown.out << latest_shown.err;
+  EXPECT_THAT(latest_shown.err,
+              HasSubstr("show of the latest version of acme/photos refused, nothing "
+                        "written: the catalog's latest is v1, but sites a and b hold "
+                        "acme/photos v2"))
+      << latest_shown.err;
+  EXPECT_EQ(Cairn({"show", "acme/photos@v1"}).exit_code, 0);
   // By its number, the catalog's v1 is restored (exit 1 all the same: its dissemination event
   // cannot go to the sites' logs, which run past this catalog's).
   EXPECT_LE(Cairn({"restore", "acme/photos@v1", (tmp_ / "out4").string()}).exit_code, 1);
