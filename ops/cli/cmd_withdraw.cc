@@ -88,9 +88,11 @@ void PrintRequested(const nlohmann::json& w) {
 // A purge's outcome: `w` the withdrawal, `p` {"keys_removed", "bytes_removed", "blobs_kept",
 // "waiting"}.
 void PrintPurge(const nlohmann::json& w, const nlohmann::json& p) {
-  std::cout << "withdrawal " << Text(w, "id") << " of " << VersionOf(w) << ": " << Text(w, "state")
-            << "; " << Text(p, "keys_removed") << " keys, " << Text(p, "bytes_removed")
-            << " bytes removed from the sites";
+  std::cout << "withdrawal " << Text(w, "id") << " of " << VersionOf(w) << ": " << Text(w, "state");
+  if (p.contains("keys_removed")) {  // only for who sees every partner (views::PurgeJson)
+    std::cout << "; " << Text(p, "keys_removed") << " keys, " << Text(p, "bytes_removed")
+              << " bytes removed from the sites";
+  }
   if (p.value("blobs_kept", 0) > 0) {
     std::cout << "; " << Text(p, "blobs_kept") << " blobs kept (needed again)";
   }
@@ -246,10 +248,7 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
           return out;
         }
         out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
-        out["purge"] = {{"keys_removed", purged->keys_removed},
-                        {"bytes_removed", purged->bytes_removed},
-                        {"blobs_kept", purged->blobs_kept},
-                        {"waiting", purged->waiting}};
+        out["purge"] = views::PurgeJson(*purged, who.partner.empty());
         return out;
       });
   if (!a.ok()) return Refused(a.status());
@@ -305,11 +304,7 @@ int RunPending(const WithdrawFlags& f, const Globals& g) {
     for (const repo::PurgeReport& p : report->purges) {
       purges.push_back({{"withdrawal", views::WithdrawalJson(p.withdrawal)},
                         {"tombstones_pending", nlohmann::json::array()},
-                        {"purge",
-                         {{"keys_removed", p.keys_removed},
-                          {"bytes_removed", p.bytes_removed},
-                          {"blobs_kept", p.blobs_kept},
-                          {"waiting", p.waiting}}}});
+                        {"purge", views::PurgeJson(p, /*site_counts=*/true)}});
     }
     if (f.json) {
       PrintJson({{"purges", purges}, {"problems", report->problems}});

@@ -251,6 +251,60 @@ TEST_F(ClientTest, AWithdrawnVersionIsARefusalExitOneLocallyAndRemotely) {
   EXPECT_FALSE(fs::exists(tmp_ / "out-b.tar"));
 }
 
+// Shared content is stored once, but a partner is never told that another holds some of its
+// content. The replication event said how many files were copied (fewer when another
+// partner's version had put one there), and a purge how many keys and bytes left the sites
+// (fewer when another partner holds some): a guess deposited, replicated and purged told
+// whether anyone else held it. Both now give the version's own counts, or none.
+TEST_F(ClientTest, NeitherReplicationNorPurgeTellsWhatOtherPartnersHold) {
+  // "c d.txt" of beta-secret-box holds this; acme's guess holds it too, acme's other does not.
+  const fs::path guess = tmp_ / "guess", other = tmp_ / "other";
+  WriteFile(guess / "c d.txt", "a name with a space\n");
+  WriteFile(other / "c d.txt", "a name with a SPACE\n");
+  for (const auto& [src, id] : {std::pair{guess, "guess"}, std::pair{other, "other"}}) {
+    CommandResult d = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", id});
+    ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  }
+  auto detail = [&](const std::string& ref, const std::string& type) {
+    CommandResult e = Remote("t-dep-acme", {"events", ref, "--type", type, "--json"});
+    EXPECT_EQ(e.exit_code, 0) << e.err;
+    nlohmann::json doc = Parse(e.out);
+    if (!doc.is_array() || doc.empty()) return std::string("no " + type + " event: " + e.out);
+    return doc.back().value("detail", std::string());
+  };
+  const std::string replicated = detail("acme/guess", "replication");
+  EXPECT_EQ(replicated, detail("acme/other", "replication"));
+  EXPECT_NE(replicated.find("site b holds all 1 payload files (20 bytes)"), std::string::npos)
+      << replicated;
+
+  ASSERT_EQ(Cairn({"principal", "add", "ada@acme", "--role", "partner-admin", "--partner", "acme"})
+                .exit_code,
+            0);
+  CommandResult made = Cairn({"token", "create", "ada@acme", "--expires", "never"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string ada = made.out.substr(0, made.out.find('\n'));
+  std::vector<std::string> said;
+  for (const char* id : {"guess", "other"}) {
+    const std::string ref = std::string("acme/") + id;
+    CommandResult asked =
+        Remote("t-operator", {"withdraw", "request", ref, "--reason", "test", "--purge", "--json"});
+    ASSERT_EQ(asked.exit_code, 0) << asked.err;
+    const std::string wid = std::to_string(Parse(asked.out)["id"].get<int64_t>());
+    CommandResult approved = Remote(ada, {"withdraw", "approve", wid});
+    ASSERT_EQ(approved.exit_code, 0) << approved.out << approved.err;
+    EXPECT_NE(approved.out.find(ref + "@v1: purged"), std::string::npos) << approved.out;
+    EXPECT_EQ(approved.out.find("bytes"), std::string::npos) << approved.out;
+    CommandResult json = Remote(ada, {"withdraw", "list", "--json"});
+    EXPECT_EQ(json.out.find("bytes_removed"), std::string::npos) << json.out;
+    std::string deleted = detail(ref, "deletion");
+    EXPECT_EQ(deleted.find("bytes"), std::string::npos) << deleted;
+    said.push_back(deleted.substr(deleted.find("; the version")));
+  }
+  EXPECT_EQ(said[0], said[1]);
+  // The beta bytes acme's guess shared are still beta's.
+  EXPECT_EQ(Cairn({"restore", "beta/beta-secret-box", (tmp_ / "beta-out").string()}).exit_code, 0);
+}
+
 // A depositor's deposit for another partner is refused as a deposit (the refusal named
 // reading metadata, the first request the client makes).
 TEST_F(ClientTest, ADepositForAnotherPartnerIsRefusedAsADeposit) {

@@ -234,6 +234,16 @@ nlohmann::json TimeOrNull(int64_t micros) {
 
 }  // namespace
 
+nlohmann::json PurgeJson(const repo::PurgeReport& report, bool site_counts) {
+  nlohmann::json out = {{"waiting", report.waiting}};
+  if (site_counts) {
+    out["keys_removed"] = report.keys_removed;
+    out["bytes_removed"] = report.bytes_removed;
+    out["blobs_kept"] = report.blobs_kept;
+  }
+  return out;
+}
+
 nlohmann::json WithdrawalJson(const repo::WithdrawalRecord& w) {
   return {{"id", w.id},
           {"partner", w.partner},

@@ -15,6 +15,7 @@
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/inventory.h"
 #include "repo/replicate/settings_change.h"
+#include "repo/withdraw/purge.h"
 
 namespace cairn::views {
 
@@ -88,6 +89,12 @@ std::string DumpJson(const nlohmann::json& doc, int indent = 2);
 // print them and /v1/withdrawals and /v1/holds answer (times in UTC, null when not yet).
 nlohmann::json WithdrawalJson(const repo::WithdrawalRecord& w);
 nlohmann::json HoldJson(const repo::HoldRecord& h);
+
+// A purge's outcome: {"waiting"}, and with `site_counts` {"keys_removed", "bytes_removed",
+// "blobs_kept"}. Those count what left the sites, which is less than the version when another
+// partner holds some of its content: only a principal that sees every partner (the operator,
+// the auditor) is told them, so that a purge never tells a partner what the others hold.
+nlohmann::json PurgeJson(const repo::PurgeReport& report, bool site_counts);
 
 }  // namespace cairn::views
 

@@ -87,10 +87,7 @@ Result<ApiResponse> Approve(const std::string& root, const ApiRequest& r) {
     Result<repo::PurgeReport> purged = repo::RunPurge(*repository, id);
     if (purged.ok()) {
       out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
-      out["purge"] = {{"keys_removed", purged->keys_removed},
-                      {"bytes_removed", purged->bytes_removed},
-                      {"blobs_kept", purged->blobs_kept},
-                      {"waiting", purged->waiting}};
+      out["purge"] = views::PurgeJson(*purged, r.principal.partner.empty());
     } else {
       // Approved all the same: the daemon finishes the purge.
       out["purge"] = {{"error", purged.status().message()}};

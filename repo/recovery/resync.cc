@@ -100,20 +100,21 @@ Result<uint64_t> EnqueueVersions(Catalog& catalog, const std::string& name) {
   return catalog.CountReplicasOn(site.id);
 }
 
-proto::Event RecoveryEvent(const ResyncOptions& options, const ResyncJob& job,
-                           const std::string& site, uint64_t copied, uint64_t bytes,
-                           const std::string& sources) {
-  return NewEvent(kRecovery,
-                  {.agent_version = options.agent_version,
-                   .user = options.user,
-                   .partner = job.record.job.partner(),
-                   .object = job.record.job.object(),
-                   .version = job.record.job.version(),
-                   .site = site,
-                   .outcome = "success",
-                   .detail = "site resync: restored " + std::to_string(copied) + " files (" +
-                             std::to_string(bytes) + " bytes) to site " + site + " from site " +
-                             sources + "; every copy read back and its sha256 verified"});
+proto::Event RecoveryEvent(Catalog& catalog, const ResyncOptions& options, const ResyncJob& job,
+                           const std::string& site, const std::string& sources) {
+  return NewEvent(kRecovery, {.agent_version = options.agent_version,
+                              .user = options.user,
+                              .partner = job.record.job.partner(),
+                              .object = job.record.job.object(),
+                              .version = job.record.job.version(),
+                              .site = site,
+                              .outcome = "success",
+                              .detail = "site resync: " +
+                                        VersionOnSiteText(catalog, job.record.job.partner(),
+                                                          job.record.job.object(),
+                                                          job.record.job.version(), site) +
+                                        " again, restored from site " + sources +
+                                        "; every copy read back and its sha256 verified"});
 }
 
 // Records a batch's outcome in the catalog: replica states of the copied
@@ -162,7 +163,7 @@ Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::st
     summary->failed += failed;
     if (copied > 0) {
       ++summary->versions_repaired;
-      events.push_back(RecoveryEvent(options, job, site, copied, bytes, sources));
+      events.push_back(RecoveryEvent(catalog, options, job, site, sources));
     }
     if (failed == 0) {
       CAIRN_RETURN_IF_ERROR(catalog.CompleteJob(job.record.id));

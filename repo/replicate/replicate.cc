@@ -179,19 +179,17 @@ class JobRunner {
       CAIRN_RETURN_IF_ERROR(CopyItem(*item, &tally));
     }
     CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
-    const uint64_t made = tally.made, present = tally.present, bytes = tally.bytes;
     const std::string& from_sites = tally.from_sites;
     std::vector<proto::Event> events = {
-        NewEvent(kReplication,
-                 {.partner = job.partner(),
-                  .object = job.object(),
-                  .version = job.version(),
-                  .site = job.target_site(),
-                  .outcome = "success",
-                  .detail = "copied " + std::to_string(made) + " files (" + std::to_string(bytes) +
-                            " bytes) from site " + from_sites + " to site " + job.target_site() +
-                            (present ? ", " + std::to_string(present) + " already there" : "") +
-                            "; every copy read back and its sha256 verified"})};
+        NewEvent(kReplication, {.partner = job.partner(),
+                                .object = job.object(),
+                                .version = job.version(),
+                                .site = job.target_site(),
+                                .outcome = "success",
+                                .detail = VersionOnSiteText(catalog, job.partner(), job.object(),
+                                                            job.version(), job.target_site()) +
+                                          ", copied from site " + from_sites +
+                                          "; every copy read back and its sha256 verified"})};
     CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
     CountCopies(tally);
     return Status::OK();
@@ -507,6 +505,15 @@ Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationF
     if (!catalog_error.ok()) return catalog_error;
   }
   return summary;
+}
+
+std::string VersionOnSiteText(Catalog& catalog, const std::string& partner,
+                              const std::string& object, uint32_t version,
+                              const std::string& site) {
+  Result<VersionInfo> v = catalog.GetVersion(partner, object, version, /*with_files=*/false);
+  if (!v.ok()) return "site " + site + " holds every file of the version";
+  return "site " + site + " holds all " + std::to_string(v->file_count) + " payload files (" +
+         std::to_string(v->payload_bytes) + " bytes) and the tag files of the version";
 }
 
 }  // namespace cairn::repo

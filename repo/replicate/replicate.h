@@ -85,6 +85,13 @@ struct ReplicationSummary {
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options = {});
 
+// What a partner reads in an event about its version on `site` (replication, resync): "site b
+// holds all 6 payload files (20972463 bytes) and the tag files of the version", the version's
+// own counts from the catalog. Never how many were copied: a file another partner's version had
+// already put there is not copied, and counting it would tell the partner what others hold.
+std::string VersionOnSiteText(Catalog& catalog, const std::string& partner,
+                              const std::string& object, uint32_t version, const std::string& site);
+
 // `cairn replicate` for any caller: the copies the policies want but the sites
 // lack queued (ReconcileCopies), the queue drained, the events flushed.
 struct ReplicateRequest {

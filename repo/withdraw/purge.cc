@@ -125,11 +125,13 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
       fields.object = w.object;
       fields.version = w.version;
       fields.outcome = "success";
-      fields.detail = PurgeOf(id) + ": purged; requested by " + w.requested_by + " (" +
-                      w.requested_role + "), approved by " + w.approved_by + " (" +
-                      w.approved_role + "); " + std::to_string(report.keys_removed) + " keys, " +
-                      std::to_string(report.bytes_removed) +
-                      " bytes removed in this run; reason: " + w.reason;
+      // No count of keys or bytes removed: the partner reads this event, and what left the
+      // sites is less than the version when another partner holds some of its content.
+      fields.detail =
+          PurgeOf(id) + ": purged; requested by " + w.requested_by + " (" + w.requested_role +
+          "), approved by " + w.approved_by + " (" + w.approved_role +
+          "); the version's tag files and content are gone from " +
+          "every site (content another partner holds stays theirs); reason: " + w.reason;
       CAIRN_RETURN_IF_ERROR(
           Record(catalog, w, WithdrawalState::kPurged, "", {NewEvent(kDeletion, fields)}));
       FlushNewEvents(repo);
