@@ -5,6 +5,36 @@
 
 namespace cairn::repo {
 
+Result<std::map<std::pair<std::string, std::string>, uint64_t>> Catalog::SettingsSeen() {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT kind, name, version FROM "
+                                                     "settings_seen"));
+  std::map<std::pair<std::string, std::string>, uint64_t> out;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out[{stmt.Text(0), stmt.Text(1)}] = static_cast<uint64_t>(stmt.Int(2));
+  }
+  return out;
+}
+
+Status Catalog::NoteSettingsSeen(
+    const std::map<std::pair<std::string, std::string>, uint64_t>& seen) {
+  if (seen.empty()) return Status::OK();
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO settings_seen (kind, name, version) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT (kind, name) DO UPDATE SET version = MAX(version, ?3)"));
+  for (const auto& [name, version] : seen) {
+    stmt.Reset();
+    stmt.Bind(1, name.first).Bind(2, name.second).Bind(3, static_cast<int64_t>(version));
+    CAIRN_RETURN_IF_ERROR(stmt.Run());
+  }
+  return tx.Commit();
+}
+
 Result<std::vector<proto::ScheduleSetting>> Catalog::ListScheduleSettings() {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(

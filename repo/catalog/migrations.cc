@@ -86,6 +86,11 @@ constexpr Migration kMigrations[] = {
         "withdrawal_then_purge",
 #include "repo/catalog/migrations/0015_withdrawal_then_purge.sql.inc"
     },
+    {
+        16,
+        "settings_seen",
+#include "repo/catalog/migrations/0016_settings_seen.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

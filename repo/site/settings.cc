@@ -2,6 +2,9 @@
 // bringing a site up to the catalog, and a rebuilt catalog up to a site.
 #include "repo/site/settings.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "repo/catalog/catalog.h"
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
@@ -35,44 +38,87 @@ std::string ValueBytes(const proto::SettingsRecord& record) {
 }
 
 // Writes `record` as the next version after `latest` (0: none), moving on
-// past versions another writer took meanwhile.
-Status WriteNext(Site& site, const SettingName& name, proto::SettingsRecord record, uint64_t latest,
-                 int64_t now) {
+// past versions another writer took meanwhile. Returns the version written.
+Result<uint64_t> WriteNext(Site& site, const SettingName& name, proto::SettingsRecord record,
+                           uint64_t latest, int64_t now) {
   record.set_written_unix_micros(now);
   for (int attempt = 0; attempt < 8; ++attempt) {
     record.set_version(latest + 1 + attempt);
     Status put = site.PutSettingsRecord(name.first, name.second, record.version(),
                                         record.SerializeAsString());
+    if (put.ok()) return record.version();
     if (!put.IsAlreadyExists()) return put;
   }
   return Status::AlreadyExists(layout::SettingsRecordKey(name.first, name.second, latest + 1) +
                                ": taken by other writers eight times over");
 }
 
-// Syncs one site; returns the records written.
-Result<uint64_t> SyncSite(Site& site, const std::map<SettingName, proto::SettingsRecord>& want,
-                          int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(auto have, ReadSiteSettings(site));
+// What one site's sync did: records written, the versions this catalog now knows there
+// (written, or found equal to its own), and the records left alone because they are past
+// what this catalog ever saw.
+struct SiteSync {
   uint64_t written = 0;
+  std::map<SettingName, uint64_t> seen;
+  std::vector<std::string> newer;
+};
+
+// "site a: default policy: version 3 there, this catalog knew version 2 (...)".
+std::string NewerText(const std::string& site_name, const SettingName& name, uint64_t there,
+                      std::optional<uint64_t> known) {
+  return "site " + site_name + ": " + DescribeSetting(name) + ": version " + std::to_string(there) +
+         " there, " +
+         (known ? "this catalog knew version " + std::to_string(*known)
+                : std::string("this catalog never saw it")) +
+         ": a change this catalog never saw (a catalog put back from a backup?) is left as it "
+         "is, not overwritten with older values; `cairn catalog rebuild --from " +
+         site_name + " --force` brings the catalog up to date";
+}
+
+// Syncs one site. `seen`: the versions the catalog knew (Catalog::SettingsSeen); empty for a
+// catalog that never noted any (written as before migration 16).
+Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
+                          const std::map<SettingName, proto::SettingsRecord>& want,
+                          const std::map<SettingName, uint64_t>& seen, int64_t now) {
+  CAIRN_ASSIGN_OR_RETURN(auto have, ReadSiteSettings(site));
+  SiteSync out;
+  auto known = [&](const SettingName& name) -> std::optional<uint64_t> {
+    auto it = seen.find(name);
+    if (it == seen.end()) return std::nullopt;
+    return it->second;
+  };
   for (const auto& [name, record] : want) {
     auto it = have.find(name);
     uint64_t latest = it == have.end() ? 0 : it->second.version();
-    if (it != have.end() && ValueBytes(it->second) == ValueBytes(record)) continue;
-    CAIRN_RETURN_IF_ERROR(WriteNext(site, name, record, latest, now));
-    ++written;
+    if (it != have.end() && ValueBytes(it->second) == ValueBytes(record)) {
+      out.seen[name] = latest;
+      continue;
+    }
+    // Another value, past the version this catalog last knew: not its to overwrite. (No
+    // version known: written as before, the catalog's value being the only one it has.)
+    if (it != have.end() && known(name) && latest > *known(name)) {
+      out.newer.push_back(NewerText(site_name, name, latest, known(name)));
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(out.seen[name], WriteNext(site, name, record, latest, now));
+    ++out.written;
   }
-  // Only schedules and trusted witness keys are ever removed from a catalog.
+  // Only schedules and trusted witness keys are ever removed from a catalog: one this catalog
+  // never saw (added through a newer catalog) is not its to remove.
   for (const auto& [name, record] : have) {
     if ((name.first != kSchedules && name.first != kWitnessKeys) || record.removed() ||
         want.count(name)) {
       continue;
     }
+    if (!seen.empty() && (!known(name) || record.version() > *known(name))) {
+      out.newer.push_back(NewerText(site_name, name, record.version(), known(name)));
+      continue;
+    }
     proto::SettingsRecord removed = record;
     removed.set_removed(true);
-    CAIRN_RETURN_IF_ERROR(WriteNext(site, name, removed, record.version(), now));
-    ++written;
+    CAIRN_ASSIGN_OR_RETURN(out.seen[name], WriteNext(site, name, removed, record.version(), now));
+    ++out.written;
   }
-  return written;
+  return out;
 }
 
 }  // namespace
@@ -195,22 +241,30 @@ Result<std::map<SettingName, proto::SettingsRecord>> ReadSiteSettings(
 
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name) {
   SettingsSync sync;
-  CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(repo.catalog()));
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
-  const int64_t now = repo.catalog().clock().NowMicros();
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(catalog));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen());
+  const int64_t now = catalog.clock().NowMicros();
+  std::map<SettingName, uint64_t> noted;
   for (const SiteRecord& s : sites) {
     if (!site_name.empty() && s.name != site_name) continue;
     Result<Site*> site = repo.OpenSite(s.name);
-    Result<uint64_t> written =
-        site.ok() ? SyncSite(**site, want, now) : Result<uint64_t>(site.status());
-    if (!written.ok()) {
+    Result<SiteSync> synced =
+        site.ok() ? SyncSite(**site, s.name, want, seen, now) : Result<SiteSync>(site.status());
+    if (!synced.ok()) {
       sync.errors.push_back("site " + s.name +
-                            ": settings not written: " + written.status().message());
+                            ": settings not written: " + synced.status().message());
       continue;
     }
-    sync.records_written += *written;
-    sync.sites_ok.push_back(s.name);
+    sync.records_written += synced->written;
+    for (const auto& [name, version] : synced->seen) {
+      noted[name] = std::max(noted[name], version);
+    }
+    for (std::string& n : synced->newer) sync.errors.push_back(std::move(n));
+    if (synced->newer.empty()) sync.sites_ok.push_back(s.name);
   }
+  CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(noted));
   return sync;
 }
 
@@ -288,6 +342,11 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
       restore(name, label, status);
     }
   }
+  // The versions read are the ones this catalog knows (removed records too): a later change
+  // on a site is then told from this catalog's own.
+  std::map<SettingName, uint64_t> seen;
+  for (const auto& [name, record] : records) seen[name] = record.version();
+  CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(seen));
   return out;
 }
 

@@ -633,5 +633,42 @@ TEST_F(WithdrawTest, ACatalogFromBeforeAHoldOrARetentionPurgesNothingTheSitesKee
               HasSubstr("legal hold 1 on yale/box"));
 }
 
+// A catalog put back from a backup wrote, at its next change of any setting, its older values
+// over the sites' newer records: the stricter retention and the principal's disabling made
+// since the backup were gone from every site, so that neither the sites' check of a purge nor a
+// rebuild could know them any more. Now a record past what the catalog knew is left alone and
+// named, with the rebuild.
+TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesItsOlderSettingsOverTheSites) {
+  SetPolicy("yale", "copies: 2\n");  // a version of the policy this catalog knows
+  BackUpCatalog(tmp_ / "old");
+  SetPolicy("yale", "copies: 2\nretention { forever: true }\n");
+  ASSERT_EQ(Cairn({"principal", "disable", "ann@yale"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "old");
+  CommandResult changed = Cairn({"partner", "add", "harvard"});
+  EXPECT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_THAT(changed.err, HasSubstr("site a: policy of partner yale: version 2 there, this "
+                                     "catalog knew version 1"));
+  EXPECT_THAT(changed.err, HasSubstr("site b: principal ann@yale"));
+  EXPECT_THAT(changed.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  // The sites still say what was set after the backup; the new partner reached them too.
+  for (const char* site : {"a", "b"}) {
+    std::vector<repo::WithdrawalRecord> ignored;
+    std::unique_ptr<repo::Catalog> rebuilt = RebuiltFrom(site, &ignored);
+    ASSERT_NE(rebuilt, nullptr) << site;
+    auto policy = rebuilt->EffectivePolicy("yale");
+    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+    EXPECT_TRUE(policy->retention().forever()) << site;
+    auto ann = rebuilt->GetPrincipal("ann@yale");
+    ASSERT_TRUE(ann.ok()) << site;
+    EXPECT_NE(ann->disabled_micros, 0) << site;
+    EXPECT_TRUE(rebuilt->GetPartner("harvard").ok()) << site;
+    fs::remove_all(tmp_ / ("rebuilt-" + std::string(site)));
+  }
+  // And a purge the old catalog would allow is refused by what the sites keep.
+  CommandResult purge = Cairn({"withdraw", "request", "yale/box", "--reason", "x", "--purge"});
+  EXPECT_EQ(purge.exit_code, 1) << purge.err;
+  EXPECT_THAT(purge.err, HasSubstr("retention `forever`"));
+}
+
 }  // namespace
 }  // namespace cairn::testing
