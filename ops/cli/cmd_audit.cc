@@ -135,10 +135,11 @@ void RegisterAudit(CLI::App& app, Globals& g) {
   cmd->add_option("--threads", flags->threads, "sites checked at once (default: all)");
   cmd->add_flag("--json", flags->json, "print the report as JSON");
   cmd->footer(
-      "Exit codes: 0 every copy checked and good (or repaired); 1 problems found: corrupt,\n"
-      "missing, unreadable or damaged copies, orphans, uncataloged or missing version\n"
-      "records, or copies NOT checked because a site was unavailable; 2 could not run (or\n"
-      "interrupted: the rest stays due).\n"
+      "Exit codes: 0 every copy checked and good; 1 problems found: corrupt, missing,\n"
+      "unreadable or damaged copies (1 even when every one was repaired: rot found is\n"
+      "news to an auditor; the findings say which were repaired), orphans, uncataloged or\n"
+      "missing version records, or copies NOT checked because a site was unavailable; 2\n"
+      "could not run (or interrupted: the rest stays due).\n"
       "A copy that cannot be read while its site reads fine (bad sectors) is 'unreadable':\n"
       "still counted and read again later; after 3 such sweeps in a row it no longer counts\n"
       "toward the policy and is repaired from a good copy.\n");
