@@ -64,10 +64,11 @@ TEST_F(EventEvidenceTest, TruncatedCatalogLogIsNamedByTheSitesThatHoldMore) {
     EXPECT_FALSE(fs::exists(tmp_ / "repo" / "sites" / site / "bags" / "zeta")) << site;
   }
 
-  // A verb that flushes its events to diverged sites says so in its exit code.
-  // Failed before the fix: the deposit exited 0 and the sites' refusal was dropped.
+  // An audit would record its checks under numbers the sites hold for others: refused, naming
+  // the site (it ran, and said so only in its exit code, 1).
   CommandResult audit = Cairn({"audit", "run", "--all"});
-  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_EQ(audit.exit_code, 2) << audit.out << audit.err;
+  EXPECT_NE(audit.err.find("audit refused, nothing checked"), std::string::npos) << audit.err;
   EXPECT_NE(audit.err.find("site a"), std::string::npos) << audit.err;
   EXPECT_NE(audit.err.find("diverged"), std::string::npos) << audit.err;
 }
