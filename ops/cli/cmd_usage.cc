@@ -92,7 +92,9 @@ int PrintUsage(const nlohmann::json& u, const UsageFlags& f, const Globals& g) {
 int RunUsage(const UsageFlags& f, const Globals& g) {
   Result<nlohmann::json> doc = Status::NotFound("no usage document");
   if (IsRemote(g)) {
-    doc = RemoteGet(g, "/v1/usage");
+    // The partner asked goes to the server, which refuses another partner's as every verb's
+    // route does (it was filtered here, and said "no partner" of one that exists).
+    doc = RemoteGet(g, "/v1/usage", {{"partner", f.partner}});
   } else {
     auto repository = OpenRepository(g);
     if (!repository.ok()) return ReportError(repository.status());

@@ -90,6 +90,11 @@ TEST_F(ClientTest, EachRoleListsOnlyWhatItMaySee) {
   EXPECT_EQ(peek.exit_code, 2);
   EXPECT_NE(peek.err.find("PermissionDenied"), std::string::npos) << peek.err;
   EXPECT_EQ(peek.err.find("secret"), std::string::npos) << peek.err;
+  CommandResult usage = Remote("t-dep-beta", {"usage", "acme"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.out;
+  EXPECT_NE(usage.err.find("PermissionDenied"), std::string::npos) << usage.err;
+  EXPECT_EQ(usage.err.find("no partner"), std::string::npos) << usage.err;
+  EXPECT_EQ(Remote("t-dep-beta", {"usage", "beta"}).exit_code, 0);
   CommandResult other = Remote("t-dep-acme", {"list", "beta"});
   EXPECT_EQ(other.exit_code, 2) << other.out;
   EXPECT_EQ(Remote("t-dep-acme", {"events", "beta", "--json"}).exit_code, 2);

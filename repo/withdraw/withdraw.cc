@@ -12,6 +12,7 @@
 #include "repo/crash_point.h"
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 #include "repo/site/tombstone.h"
@@ -266,6 +267,16 @@ Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::st
                            std::vector<std::string>* warnings) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(reason));
+  // A wrong id is exit 2 as for every verb, not a hold on nothing (a typo would leave the real
+  // object unheld, and say it was held). An object whose versions were all purged is known.
+  Result<VersionInfo> known = repo.catalog().GetVersion(partner, object, std::nullopt, false);
+  if (known.status().IsNotFound() && repo.catalog().RefuseIfWithdrawn(partner, object, 0).ok()) {
+    return WithCatalogBehindHint(repo,
+                                 Status::NotFound("no object " + partner + "/" + object +
+                                                  " to hold (see `cairn list " + partner + "`)"),
+                                 partner, object, 0);
+  }
+  if (!known.ok() && !known.status().IsNotFound()) return known.status();
   HoldRecord h;
   h.partner = partner;
   h.object = object;

@@ -204,6 +204,8 @@ TEST_F(WithdrawTest, WrongIdsExitTwoNamingWhatIsMissing) {
       {{"withdraw", "request", "yale/nope", "--reason", "takedown"}, "no object yale/nope"},
       {{"withdraw", "request", "yale/box@v7", "--reason", "takedown"}, "yale/box@v7"},
       {{"hold", "remove", "yale/nope"}, "no legal hold is on yale/nope"},
+      // It said "hold 1 on yale/nope", exit 0: a typo left the real object unheld.
+      {{"hold", "add", "yale/nope", "--reason", "litigation"}, "no object yale/nope to hold"},
   };
   for (const auto& [args, named] : cases) {
     CommandResult r = Cairn(args);
@@ -211,6 +213,8 @@ TEST_F(WithdrawTest, WrongIdsExitTwoNamingWhatIsMissing) {
     EXPECT_THAT(r.err, HasSubstr(named));
   }
   EXPECT_EQ(Withdrawals().size(), 0u);
+  CommandResult holds = Cairn({"hold", "list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(holds.out).size(), 0u) << holds.out;
 }
 
 // Another partner's admin learns nothing from a withdrawal's id: it gets what an id no one
