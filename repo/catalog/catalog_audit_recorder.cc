@@ -1,15 +1,40 @@
 // Catalog::AuditRecorder (catalog_audit.h): a sweep's audit_runs row, its
 // batches of replica rows, findings and events, and its end.
+#include <unistd.h>
+
+#include <vector>
+
 #include "repo/catalog/catalog_audit.h"
+#include "repo/catalog/dead_owner.h"
 
 namespace cairn::repo {
 
 Catalog::AuditRecorder::~AuditRecorder() = default;
 
 Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                         db_.Prepare("INSERT INTO audit_runs (schedule, started) VALUES (?1, ?2)"));
-  stmt.Bind(1, schedule).Bind(2, now);
+  // Runs whose process is gone (killed: a SIGTERM records its run as aborted itself) said
+  // `running` for ever in `audit report`: recorded as aborted now.
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt running,
+      db_.Prepare("SELECT id, owner FROM audit_runs WHERE state = 'running' AND owner <> ''"));
+  std::vector<int64_t> dead;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, running.Step());
+    if (!row) break;
+    if (catalog_internal::OwnerIsDead(running.Text(1))) dead.push_back(running.Int(0));
+  }
+  for (int64_t id : dead) {
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt abort,
+        db_.Prepare("UPDATE audit_runs SET state = 'aborted', finished = ?1 WHERE id = ?2 AND "
+                    "state = 'running'"));
+    abort.Bind(1, now).Bind(2, id);
+    CAIRN_RETURN_IF_ERROR(abort.Run());
+  }
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT INTO audit_runs (schedule, started, owner) VALUES (?1, ?2, ?3)"));
+  stmt.Bind(1, schedule).Bind(2, now).Bind(3, "cairn " + std::to_string(::getpid()));
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   return db_.LastInsertRowId();
 }

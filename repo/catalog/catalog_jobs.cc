@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/dead_owner.h"
 
 namespace cairn::repo {
 namespace {
@@ -124,24 +125,7 @@ Result<uint64_t> Catalog::EnqueueJobs(const std::vector<proto::Job>& jobs, bool 
   return queued;
 }
 
-namespace {
-
-// True when `owner` ends in a process id ("cairn 1234", "cairn-daemon 99")
-// and no process has that id on this machine (the catalog is a local file, so
-// every leaseholder ran here): it was killed, and its leases are free now,
-// not after they expire. A reused pid only delays this until the expiry.
-bool OwnerIsDead(const std::string& owner) {
-  size_t space = owner.rfind(' ');
-  std::string digits = owner.substr(space == std::string::npos ? 0 : space + 1);
-  if (digits.empty() || digits.size() > 9 ||
-      digits.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  pid_t pid = static_cast<pid_t>(std::stol(digits));
-  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
-}
-
-}  // namespace
+using catalog_internal::OwnerIsDead;
 
 Result<std::vector<JobRecord>> Catalog::LeaseJobs(size_t max, int64_t lease_micros,
                                                   const std::string& owner,

@@ -91,6 +91,11 @@ constexpr Migration kMigrations[] = {
         "settings_seen",
 #include "repo/catalog/migrations/0016_settings_seen.sql.inc"
     },
+    {
+        17,
+        "audit_run_owner",
+#include "repo/catalog/migrations/0017_audit_run_owner.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

@@ -110,6 +110,25 @@ TEST_F(SweepSignalTest, AuditRunStopsMidCopyOnSigtermAndExits2) {
   ExpectRecordedAsInterrupted();
 }
 
+// Killed (kill -9: no handler runs), a run said `running` in `audit report` for ever, after
+// any number of later runs. The next run records it as aborted (interrupted).
+TEST_F(SweepSignalTest, AKilledRunIsRecordedAsInterruptedByTheNextRun) {
+  DepositLargeObject();
+  fs::path log = tmp_ / "audit.log";
+  pid_t pid = StartSweep({"audit", "run", "--all", "--rate", "100k"}, log);
+  ASSERT_GT(pid, 0);
+  Stopped s = SignalWhileRunning(pid, SIGKILL, log);
+  ASSERT_FALSE(s.exited);
+  EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_runs WHERE state = 'running'"), 1);
+  CommandResult next = Cairn({"audit", "run", "--object", "acme/large"});
+  EXPECT_LE(next.exit_code, 1) << next.err;
+  EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_runs WHERE state = 'running'"), 0);
+  EXPECT_EQ(SweepCount("SELECT state = 'aborted' AND finished > 0 FROM audit_runs WHERE id = 1"),
+            1);
+  CommandResult report = Cairn({"audit", "report", "--run", "1"});
+  EXPECT_NE(report.out.find("interrupted"), std::string::npos) << report.out;
+}
+
 TEST_F(SweepSignalTest, DaemonStopsMidCopyOnSigintAndExits0) {
   DepositLargeObject();
   ASSERT_EQ(Cairn({"audit", "schedule", "add", "slow", "--every", "1d", "--all", "--rate", "100k"})
