@@ -143,7 +143,9 @@ int RunCheck(const SiteFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   auto record = (*repository)->catalog().GetSite(f.name);
   if (!record.ok()) return ReportError(record.status());
-  repo::SiteCheckReport report = repo::CheckSite(record->name, record->url);
+  Result<std::string> repository_id = (*repository)->catalog().RepositoryId();
+  repo::SiteCheckReport report =
+      repo::CheckSite(record->name, record->url, repository_id.ok() ? *repository_id : "");
   if (report.ok()) report.steps.push_back(SiteEventLogStep(**repository, record->name));
   if (f.json) {
     nlohmann::json checks = nlohmann::json::array();

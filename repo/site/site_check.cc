@@ -61,13 +61,19 @@ Status ProbeWrite(StorageBackend& backend) {
   return Status::OK();
 }
 
-Status CheckLayout(StorageBackend& backend, std::string_view name, std::string* found) {
+Status CheckLayout(StorageBackend& backend, std::string_view name, std::string_view repository,
+                   std::string* found) {
   CAIRN_ASSIGN_OR_RETURN(std::string text, backend.ReadAll(layout::kSiteMarkerKey));
   CAIRN_ASSIGN_OR_RETURN(layout::SiteMarker marker,
                          layout::ParseSiteMarker(text, backend.DisplayUrl() + "/CAIRN-SITE"));
   if (marker.site_id != name) {
     return Status::InvalidArgument("CAIRN-SITE names site '" + marker.site_id + "', not '" +
-                                   std::string(name) + "'");
+                                   std::string(name) + "' (are two folders or mounts swapped?)");
+  }
+  if (!repository.empty() && !marker.repository_id.empty() && marker.repository_id != repository) {
+    return Status::InvalidArgument("CAIRN-SITE names repository " + marker.repository_id +
+                                   ", not this one (" + std::string(repository) +
+                                   "): another repository's site is mounted here");
   }
   *found = "layout version " + std::to_string(marker.layout_version) + ", site " + marker.site_id +
            ", created " + marker.created;
@@ -95,7 +101,8 @@ bool SiteCheckReport::ok() const {
   return !steps.empty();
 }
 
-SiteCheckReport CheckSite(std::string_view name, std::string_view url) {
+SiteCheckReport CheckSite(std::string_view name, std::string_view url,
+                          std::string_view repository) {
   SiteCheckReport report;
   report.site = std::string(name);
   Result<std::unique_ptr<StorageBackend>> opened = OpenSiteBackend(url);
@@ -116,9 +123,16 @@ SiteCheckReport CheckSite(std::string_view name, std::string_view url) {
     SkipRest(report);
     return report;
   }
-  Record(report, "writable", ProbeWrite(backend), "probe object written, read back and removed");
+  // The marker first: nothing is written to a folder or bucket that is not this site (another
+  // site's, another repository's, or no site at all).
   std::string found;
-  Status layout_status = CheckLayout(backend, name, &found);
+  Status layout_status = CheckLayout(backend, name, repository, &found);
+  if (layout_status.ok()) {
+    Record(report, "writable", ProbeWrite(backend), "probe object written, read back and removed");
+  } else {
+    report.steps.push_back(
+        SiteCheckStep{"writable", CheckState::kSkipped, "not written: the layout check failed"});
+  }
   Record(report, "layout", layout_status, found);
   if (url.starts_with("s3://") && report.ok()) {
     // Informational: whether uploads are checked by the gateway or by Cairn.

@@ -45,7 +45,10 @@ struct SiteCheckReport {
 
 // Checks site `name` stored at `url` (the catalog's URL). Never fails as a
 // whole: every problem is a failed step of the report.
-SiteCheckReport CheckSite(std::string_view name, std::string_view url);
+// `repository`: this repository's id (a marker naming another is a failed layout); empty: any.
+// The write probe runs only once the marker is found to be this site's.
+SiteCheckReport CheckSite(std::string_view name, std::string_view url,
+                          std::string_view repository = "");
 
 // Creates the bucket an s3:// URL names, with Object Lock enabled when the URL
 // asks for object-lock; OK if this account already owns it. InvalidArgument

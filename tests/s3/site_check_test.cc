@@ -161,8 +161,23 @@ TEST_F(SiteCheckTest, PosixSitesUnmountedOrWithUnknownLayoutFail) {
   WriteFile(site_b / "CAIRN-SITE", "cairn-site 99\nsite-id: b\ncreated: 2026-01-01T00:00:00Z\n");
   CommandResult future = Cairn({"site", "check", "b", "--json"});
   EXPECT_EQ(future.exit_code, 1);
-  EXPECT_EQ(Checks(future)["writable"], "ok");
+  // Nothing is written into a folder that is not this site (the probe came before the marker).
+  EXPECT_EQ(Checks(future)["writable"], "skipped");
   EXPECT_EQ(Checks(future)["layout"], "failed");
+  // Another repository's site b mounted here: the layout fails, naming the repository.
+  const fs::path other = tmp_ / "other-repo";
+  ASSERT_EQ(RunCairn({"init", other.string()}).exit_code, 0);
+  fs::remove_all(site_b);
+  fs::copy(other / "sites" / "b", site_b, fs::copy_options::recursive);
+  // A probe written and removed leaves no file but changes the folder's mtime.
+  const auto touched = fs::last_write_time(site_b);
+  CommandResult foreign = Cairn({"site", "check", "b", "--json"});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_EQ(Checks(foreign)["writable"], "skipped");
+  EXPECT_EQ(Checks(foreign)["layout"], "failed");
+  EXPECT_NE(foreign.out.find("another repository's site is mounted here"), std::string::npos)
+      << foreign.out;
+  EXPECT_EQ(fs::last_write_time(site_b), touched) << "something was written into it";
   fs::rename(fs::path(Root()) / "sites" / "a", tmp_ / "a-away");
   CommandResult away = Cairn({"site", "check", "a", "--json"});
   EXPECT_EQ(away.exit_code, 1);
