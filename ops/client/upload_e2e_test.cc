@@ -470,6 +470,40 @@ TEST_F(UploadTest, ServerKilledMidDepositThenTheRerunMakesOneVersion) {
   }
 }
 
+// The server killed after a deposit was stored but before its copies were made: the rerun's
+// recovered receipt said "stored on site : ... copies wanted: 0", exit 0, while the version
+// lacked a copy. It now counts the copies (exit 1, the pending ones named), as a deposit does.
+TEST_F(UploadTest, ARecoveredDepositShortOfCopiesSaysSoAndExitsOne) {
+  const fs::path site_b = fs::path(Root()) / "sites" / "b", away = tmp_ / "b-away";
+  fs::rename(site_b, away);  // unmounted: the copies to b wait
+  StartServer({}, {"CAIRN_CRASH_AT=upload.deposited:1"});
+  std::map<std::string, std::string> payload;
+  const fs::path tar = MakeBagTar("short", 100000, &payload);
+  CommandResult cut = DepositRemote("dora", tar, "short");
+  EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
+  EXPECT_EQ(server_.Wait(30s), -1) << "the server was to be killed";
+  StartServer();
+  CommandResult rerun = DepositRemote("dora", tar, "short");
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
+  nlohmann::json answer = ParseJson(rerun.out);
+  EXPECT_EQ(answer.value("recovered", false), true) << rerun.out;
+  const nlohmann::json receipt = answer["receipt"];
+  EXPECT_EQ(receipt["first_site"], "a") << rerun.out;
+  EXPECT_EQ(receipt["copies_wanted"], 2) << rerun.out;
+  uint64_t pending = 0;
+  for (const nlohmann::json& c : receipt["copies"]) pending += c.value("pending", uint64_t{0});
+  EXPECT_GT(pending, 0u) << rerun.out;
+  CommandResult text = Remote("dora", {"deposit", "acme", tar.string(), "--id", "short"});
+  EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
+  EXPECT_NE((text.out + text.err).find("pending"), std::string::npos) << text.out << text.err;
+  EXPECT_NE(text.out.find("stored on site a"), std::string::npos) << text.out;
+  ASSERT_EQ(Versions("short").size(), 1u);
+  fs::rename(away, site_b);
+  EXPECT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  ExpectRestores("acme/short", payload);
+  ASSERT_EQ(server_.Stop(), 0);
+}
+
 TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
   StartServer();
   struct Client {

@@ -10,7 +10,9 @@
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
 #include "repo/catalog/catalog.h"
+#include "repo/deposit/deposit.h"
 #include "repo/events/event_types.h"
+#include "repo/replicate/replicate.h"
 #include "repo/site/repository.h"
 
 namespace cairn::server {
@@ -135,19 +137,34 @@ Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const 
   for (const proto::Event& e : events) {
     (void)archive;
     if (e.detail().find(" upload " + u.id + ";") == std::string::npos) continue;
-    CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, repository->catalog().GetVersion(
-                                                    u.partner, u.object, e.version(), false));
+    repo::Catalog& catalog = repository->catalog();
+    CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v,
+                           catalog.GetVersion(u.partner, u.object, e.version(), false));
+    // The deposit was stored before the server stopped; its full receipt was not kept. The
+    // copies are counted now, as a deposit counts them: a version short of them (the server
+    // stopped before they were made) is said so, and the client's exit code is 1, not 0.
+    CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(u.partner));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<repo::SiteRecord> sites, catalog.ListSites());
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, repo::PlanCopySites(policy, sites));
+    repo::Receipt receipt;
+    receipt.partner = u.partner;
+    receipt.object = u.object;
+    receipt.version = v.version;
+    receipt.source = "upload " + u.id;
+    receipt.source_kind = "upload";
+    receipt.files = v.file_count;
+    receipt.bytes = v.payload_bytes;
+    receipt.first_site = plan.empty() ? "" : plan[0];
+    receipt.copies_wanted = static_cast<uint32_t>(plan.size());
+    // Since the upload began (before the deposit): copies its own content made count.
+    CAIRN_RETURN_IF_ERROR(repo::FillCopies(catalog, v.id, plan, &receipt, u.created_micros));
+    receipt.warnings.push_back(
+        "the server stopped while it completed this deposit: the version was stored then (this "
+        "is its receipt, found again; how many of its bytes were new was not kept)");
     nlohmann::json out;
     out["stored"] = true;
     out["report"] = bagit::Report().ToJson();
-    out["receipt"] = {{"partner", u.partner},
-                      {"object", u.object},
-                      {"version", v.version},
-                      {"id", u.partner + "/" + u.object + "@v" + std::to_string(v.version)},
-                      {"source", "upload " + u.id},
-                      {"files", v.file_count},
-                      {"bytes", v.payload_bytes}};
-    // The deposit was stored before the server stopped; its full receipt was not kept.
+    out["receipt"] = receipt.ToJson();
     out["recovered"] = true;
     ApiResponse answer = JsonResponse(views::DumpJson(out));
     answer.status = 201;
