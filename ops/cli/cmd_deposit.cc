@@ -186,6 +186,24 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
     if (!from_name.ok()) return ReportError(from_name.status());
     object = *from_name;
   }
+  std::error_code dir_ec;
+  if (std::filesystem::is_directory(f.source, dir_ec) &&
+      (f.as_folder || !FolderWithBagitTxt(f.source))) {
+    // Refused here as a local deposit refuses it, one finding per bad name and nothing sent:
+    // sent, a name that is not UTF-8 came back from the server as a cascade of errors about
+    // other files (and an upload of the whole folder first).
+    const bagit::Report checked = repo::CheckSourceFolder(f.source);
+    if (!checked.valid()) {
+      const nlohmann::json report = checked.ToJson();
+      if (f.json) {
+        PrintJson({{"stored", false}, {"report", report}});
+        return kExitProblems;
+      }
+      PrintReportFindings(report, g, /*sent_a_folder=*/false);
+      return PrintDepositEnd(f, g, true, report.value("error_count", uint64_t{0}), false, nullptr,
+                             0);
+    }
+  }
   auto api = ConnectServer(g);
   if (!api.ok()) return ReportError(api.status());
   auto answer = client::UploadDeposit(**api, f.partner, object, f.source, upload);

@@ -310,6 +310,29 @@ TEST_F(ClientTest, NeitherReplicationNorPurgeTellsWhatOtherPartnersHold) {
   EXPECT_EQ(Cairn({"restore", "beta/beta-secret-box", (tmp_ / "beta-out").string()}).exit_code, 0);
 }
 
+// A folder with a name that is not UTF-8: the local deposit refuses it with one finding naming
+// the file; sent to a server, the whole folder went up and came back refused with a cascade of
+// findings about other files (a false payload.not-in-manifest of a good one). Now the client
+// refuses it as the local deposit does, before sending anything.
+TEST_F(ClientTest, AFolderWithABadNameIsRefusedAsLocallyBeforeAnythingIsSent) {
+  const fs::path src = tmp_ / "bad-name";
+  WriteFile(src / "good.txt", "good\n");
+  WriteFile(src / "caf\xe9.txt", "bad\n");
+  CommandResult local = Cairn({"deposit", "acme", src.string(), "--id", "bad-name"});
+  CommandResult remote =
+      Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "bad-name"});
+  for (const CommandResult* r : {&local, &remote}) {
+    EXPECT_EQ(r->exit_code, 1) << r->out << r->err;
+    EXPECT_NE(r->err.find("caf\\xe9.txt: source.name-not-utf8"), std::string::npos) << r->err;
+    EXPECT_EQ(r->err.find("good.txt"), std::string::npos) << r->err;
+    EXPECT_NE(r->err.find("nothing was stored"), std::string::npos) << r->err;
+  }
+  EXPECT_FALSE(fs::exists(fs::path(Root()) / "tmp" / "uploads") &&
+               !fs::is_empty(fs::path(Root()) / "tmp" / "uploads"))
+      << "nothing was sent";
+  EXPECT_EQ(Cairn({"show", "acme/bad-name"}).exit_code, 2);
+}
+
 // A depositor's deposit for another partner is refused as a deposit (the refusal named
 // reading metadata, the first request the client makes).
 TEST_F(ClientTest, ADepositForAnotherPartnerIsRefusedAsADeposit) {

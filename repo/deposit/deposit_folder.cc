@@ -242,3 +242,18 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
 }
 
 }  // namespace cairn::repo::deposit_internal
+
+namespace cairn::repo {
+
+bagit::Report CheckSourceFolder(const std::string& dir) {
+  bagit::Report report;
+  report.bag = dir;
+  std::string root = dir;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  Status walked = deposit_internal::Walk(
+      root, &report, [](std::vector<deposit_internal::SourceFile>&) { return Status::OK(); });
+  if (!walked.ok()) report.Error("", "source.unreadable", walked.message());
+  return report;
+}
+
+}  // namespace cairn::repo
