@@ -5,10 +5,12 @@
 
 namespace cairn::repo {
 
-Result<std::map<std::pair<std::string, std::string>, uint64_t>> Catalog::SettingsSeen() {
+Result<std::map<std::pair<std::string, std::string>, uint64_t>> Catalog::SettingsSeen(
+    const std::string& site) {
   std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT kind, name, version FROM "
-                                                     "settings_seen"));
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("SELECT kind, name, version FROM settings_seen WHERE site = ?1"));
+  stmt.Bind(1, site);
   std::map<std::pair<std::string, std::string>, uint64_t> out;
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -19,17 +21,18 @@ Result<std::map<std::pair<std::string, std::string>, uint64_t>> Catalog::Setting
 }
 
 Status Catalog::NoteSettingsSeen(
-    const std::map<std::pair<std::string, std::string>, uint64_t>& seen) {
+    const std::string& site, const std::map<std::pair<std::string, std::string>, uint64_t>& seen) {
   if (seen.empty()) return Status::OK();
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("INSERT INTO settings_seen (kind, name, version) VALUES (?1, ?2, ?3) "
-                  "ON CONFLICT (kind, name) DO UPDATE SET version = MAX(version, ?3)"));
+      db_.Prepare("INSERT INTO settings_seen (site, kind, name, version) VALUES (?4, ?1, ?2, ?3) "
+                  "ON CONFLICT (site, kind, name) DO UPDATE SET version = MAX(version, ?3)"));
   for (const auto& [name, version] : seen) {
     stmt.Reset();
     stmt.Bind(1, name.first).Bind(2, name.second).Bind(3, static_cast<int64_t>(version));
+    stmt.Bind(4, site);
     CAIRN_RETURN_IF_ERROR(stmt.Run());
   }
   return tx.Commit();

@@ -74,8 +74,8 @@ std::string NewerText(const std::string& site_name, const SettingName& name, uin
          site_name + " --force` brings the catalog up to date";
 }
 
-// Syncs one site. `seen`: the versions the catalog knew (Catalog::SettingsSeen); empty for a
-// catalog that never noted any (written as before migration 16).
+// Syncs one site. `seen`: the versions the catalog knew there (Catalog::SettingsSeen); empty
+// for a site it never noted (a catalog from before migration 16, a site never synced since).
 Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
                           const std::map<SettingName, proto::SettingsRecord>& want,
                           const std::map<SettingName, uint64_t>& seen, int64_t now) {
@@ -244,11 +244,10 @@ Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(catalog));
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
-  CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen());
   const int64_t now = catalog.clock().NowMicros();
-  std::map<SettingName, uint64_t> noted;
   for (const SiteRecord& s : sites) {
     if (!site_name.empty() && s.name != site_name) continue;
+    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(s.name));
     Result<Site*> site = repo.OpenSite(s.name);
     Result<SiteSync> synced =
         site.ok() ? SyncSite(**site, s.name, want, seen, now) : Result<SiteSync>(site.status());
@@ -258,13 +257,10 @@ Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name
       continue;
     }
     sync.records_written += synced->written;
-    for (const auto& [name, version] : synced->seen) {
-      noted[name] = std::max(noted[name], version);
-    }
+    CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(s.name, synced->seen));
     for (std::string& n : synced->newer) sync.errors.push_back(std::move(n));
     if (synced->newer.empty()) sync.sites_ok.push_back(s.name);
   }
-  CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(noted));
   return sync;
 }
 
@@ -346,7 +342,7 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   // on a site is then told from this catalog's own.
   std::map<SettingName, uint64_t> seen;
   for (const auto& [name, record] : records) seen[name] = record.version();
-  CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(seen));
+  CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(site_name, seen));
   return out;
 }
 

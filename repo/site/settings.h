@@ -55,11 +55,12 @@ struct SettingsSync {
 // the catalog's settings: a new version of each setting whose latest record
 // there differs or is absent, and a removed record for each schedule or
 // trusted witness key the catalog no longer has. A record past the version this
-// catalog last wrote, found or restored (Catalog::SettingsSeen) is a change it never
-// saw (a catalog put back from a backup): left alone and named in `errors`, with the
-// rebuild that catches the catalog up, never overwritten with the older value. Run after every
-// change of a setting, and on `site add` and `site resync`. Writes only through Site (write-once).
-// A site that cannot be written is named in `errors`; an error only when the catalog fails.
+// catalog last wrote there, found there or restored from there (Catalog::SettingsSeen, per
+// site: each site numbers its own records) is a change it never saw (a catalog put back from a
+// backup): left alone and named in `errors`, with the rebuild that catches the catalog up, never
+// overwritten with the older value. Run after every change of a setting, and on `site add` and
+// `site resync`. Writes only through Site (write-once). A site that cannot be written is named in
+// `errors`; an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
 
 // The end of every change of a setting: SyncSettings, what went wrong as

@@ -674,5 +674,27 @@ TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesItsOlderSettingsOverTheSites)
   EXPECT_THAT(purge.err, HasSubstr("retention `forever`"));
 }
 
+// Each site numbers its own settings records (a site made again starts at 1): a catalog rebuilt
+// from one site knows that site's numbers only, and a later change reaches the others as before,
+// never taken for a change it did not see.
+TEST_F(WithdrawTest, ASettingChangedAfterARebuildReachesEverySite) {
+  SetPolicy("yale", "copies: 2\n");
+  SetPolicy("yale", "copies: 2\nretention { min_days: 1 }\n");  // version 2 on a and b
+  fs::remove_all(Site("b"));
+  ASSERT_EQ(Cairn({"site", "resync", "b", "--init"}).exit_code, 0);  // version 1 on b
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "b", "--force"}).exit_code, 0);
+  fs::path file = tmp_ / "yale-policy.textpb";
+  WriteFile(file, "copies: 2\nretention { min_days: 2 }\n");
+  CommandResult set = Cairn({"policy", "set", file.string(), "--partner", "yale"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_THAT(set.err, Not(HasSubstr("never saw"))) << set.err;
+  std::vector<repo::WithdrawalRecord> ignored;
+  std::unique_ptr<repo::Catalog> from_a = RebuiltFrom("a", &ignored);
+  ASSERT_NE(from_a, nullptr);
+  auto policy = from_a->EffectivePolicy("yale");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->retention().min_days(), 2u);
+}
+
 }  // namespace
 }  // namespace cairn::testing
