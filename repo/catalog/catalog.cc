@@ -164,9 +164,24 @@ Result<int64_t> Catalog::SiteId(const std::string& name) {
   return site.id;
 }
 
+Status Catalog::RefuseCaseTwin(const std::string& table, const std::string& column,
+                               const std::string& what, const std::string& id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt, db_.Prepare("SELECT " + column + " FROM " + table + " WHERE lower(" + column +
+                                  ") = lower(?1) AND " + column + " <> ?1 LIMIT 1"));
+  stmt.Bind(1, id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::OK();
+  return Status::AlreadyExists(
+      what + " " + id + " differs from " + what + " " + stmt.Text(0) +
+      " only in case: its folders on a site would be the same folder where names are compared "
+      "without case (SMB shares, macOS, Windows), so such ids are refused");
+}
+
 Result<PartnerRecord> Catalog::AddPartner(const std::string& id, const std::string& name) {
   CAIRN_RETURN_IF_ERROR(layout::ValidatePartnerId(id));  // the one id rule
   std::lock_guard lock(mu_);
+  CAIRN_RETURN_IF_ERROR(RefuseCaseTwin("partners", "id", "partner", id));
   PartnerRecord partner{id, name, clock_->NowMicros()};
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
                          db_.Prepare("INSERT INTO partners (id, name, created) VALUES (?, ?, ?)"));

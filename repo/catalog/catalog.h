@@ -422,6 +422,9 @@ class Catalog {
   Result<std::vector<OverdueCopyRecord>> ListOverdueCopies(int64_t now_micros, size_t limit);
 
  private:
+  // AlreadyExists when `table` holds a `column` equal to `id` but for case (caller holds mu_).
+  Status RefuseCaseTwin(const std::string& table, const std::string& column,
+                        const std::string& what, const std::string& id);
   friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_access.h)
   sql::Db& db() { return db_; }
   // The connection settings of every connection to the catalog (SCHEMA.md).

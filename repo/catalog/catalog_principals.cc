@@ -62,6 +62,7 @@ Status Catalog::AddPrincipal(const PrincipalRecord& principal) {
                                    " spans every partner and takes none");
   }
   std::lock_guard lock(mu_);
+  CAIRN_RETURN_IF_ERROR(RefuseCaseTwin("principals", "name", "principal", name));
   if (!principal.partner.empty()) {
     Result<PartnerRecord> partner = GetPartner(principal.partner);
     if (!partner.ok()) return partner.status().WithContext("principal " + name);

@@ -38,6 +38,26 @@ TEST_F(IdRuleTest, EveryBadIdIsRefusedWithTheSameRule) {
   EXPECT_EQ(Cairn({"partner", "add", std::string(100, 'p')}).exit_code, 0);
 }
 
+// `partner add YALE` beside yale was taken: on a site where names are compared without case
+// (an SMB share, macOS) bags/YALE and bags/yale are one folder, as are the two principals'
+// settings records. Refused, naming the other.
+TEST_F(IdRuleTest, IdsThatDifferOnlyInCaseAreRefused) {
+  ASSERT_EQ(Cairn({"partner", "add", "yale"}).exit_code, 0);
+  CommandResult twin = Cairn({"partner", "add", "YALE"});
+  EXPECT_EQ(twin.exit_code, 2) << twin.out << twin.err;
+  EXPECT_NE(twin.err.find("partner YALE differs from partner yale only in case"), std::string::npos)
+      << twin.err;
+  ASSERT_EQ(
+      Cairn({"principal", "add", "dep@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
+      0);
+  CommandResult principal = Cairn({"principal", "add", "DEP@YALE", "--role", "operator"});
+  EXPECT_EQ(principal.exit_code, 2) << principal.out << principal.err;
+  EXPECT_NE(principal.err.find("differs from principal dep@yale only in case"), std::string::npos)
+      << principal.err;
+  CommandResult partners = Cairn({"partner", "list", "--json"});
+  EXPECT_EQ(partners.out.find("YALE"), std::string::npos) << partners.out;
+}
+
 TEST_F(IdRuleTest, AFileNameThatIsNotUtf8IsRefusedNamingTheFile) {
   ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
   fs::path src = MakeSourceFolder("names");
