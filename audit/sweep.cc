@@ -400,32 +400,6 @@ Status Sweep::RunSite(const std::string& site, const std::vector<const Candidate
 
 }  // namespace
 
-namespace {
-
-// A catalog put back from a backup: a site's event log runs past it. A sweep would record its
-// checks and repairs as events under numbers the sites' logs hold for others, and the rebuild
-// that catches the catalog up would drop them without a word: refused before anything is read.
-// (A log that merely disagrees at its last event may be a rotted segment, which is the sweep's
-// to repair: not refused here.)
-Status RefuseIfSitesLogRunsPast(repo::Repository& repo) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::SiteRecord> sites, repo.catalog().ListSites());
-  for (const repo::SiteRecord& record : sites) {
-    Result<repo::Site*> site = repo.OpenSite(record.name);
-    if (!site.ok()) continue;
-    Result<repo::SiteLogPosition> log =
-        repo::CheckSiteLogFollowsCatalog(repo.catalog(), **site, record.name, "");
-    if (log.ok() || log.status().code() != Code::kInvalidArgument) continue;
-    Result<uint64_t> held = repo::LastSeqOnSite(**site);
-    Result<repo::EventHead> head = repo.catalog().GetEventHead();
-    if (held.ok() && head.ok() && *held > head->seq) {
-      return Status::InvalidArgument("audit refused, nothing checked: " + log.status().message());
-    }
-  }
-  return Status::OK();
-}
-
-}  // namespace
-
 Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options) {
   // Repairs, events and replica states are writes: the writers' lock (shared with other
   // writers, kept out while gc or a rebuild holds it alone).
@@ -445,8 +419,16 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
             .status());
   }
   CAIRN_ASSIGN_OR_RETURN(Sample sample, ParseSample(options.sample));
-  // (A sweep that leaves the sites' logs alone, flush_events off, does not read them either.)
-  if (options.flush_events) CAIRN_RETURN_IF_ERROR(RefuseIfSitesLogRunsPast(repo));
+  // A catalog put back from a backup: a site's event log runs past it. A sweep would record its
+  // checks and repairs as events under numbers the sites' logs hold for others, and the rebuild
+  // that catches the catalog up would drop them without a word: refused before anything is
+  // read. (A sweep that leaves the sites' logs alone, flush_events off, does not read them.)
+  if (options.flush_events) {
+    Status ahead = repo::FirstSiteLogAheadOfCatalog(repo, "", /*runs_past_only=*/true);
+    if (!ahead.ok()) {
+      return Status::InvalidArgument("audit refused, nothing checked: " + ahead.message());
+    }
+  }
   AuditOptions opts = options;
   opts.user = repo::EventUser(opts.user);
   AuditReport report;

@@ -199,6 +199,27 @@ Result<SiteLogPosition> CheckSiteLogFollowsCatalog(Catalog& catalog, Site& site,
   return at;
 }
 
+Status FirstSiteLogAheadOfCatalog(Repository& repo, const std::string& except, bool runs_past_only,
+                                  std::string* site_name) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  for (const SiteRecord& record : sites) {
+    if (record.name == except) continue;
+    Result<Site*> site = repo.OpenSite(record.name);
+    if (!site.ok()) continue;
+    Result<SiteLogPosition> log =
+        CheckSiteLogFollowsCatalog(repo.catalog(), **site, record.name, "");
+    if (log.ok() || log.status().code() != Code::kInvalidArgument) continue;
+    if (runs_past_only) {
+      Result<uint64_t> held = LastSeqOnSite(**site);
+      Result<EventHead> head = repo.catalog().GetEventHead();
+      if (!held.ok() || !head.ok() || *held <= head->seq) continue;
+    }
+    if (site_name) *site_name = record.name;
+    return log.status();
+  }
+  return Status::OK();
+}
+
 Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
                                            const std::string& site_name) {
   SiteFlush flush;

@@ -89,6 +89,14 @@ Result<SiteLogPosition> CheckSiteLogFollowsCatalog(Catalog& catalog, Site& site,
                                                    const std::string& site_name,
                                                    std::string_view left);
 
+// CheckSiteLogFollowsCatalog for every reachable site of `repo` but `except`: the first
+// disagreement (InvalidArgument, worded as there), or OK. With `runs_past_only`, only a log that
+// runs past the catalog's head counts (one that disagrees at its last event may be a rotted
+// segment, an audit's to repair). A site that cannot be opened or read is skipped. `site`
+// (when not null) gets the name of the site found.
+Status FirstSiteLogAheadOfCatalog(Repository& repo, const std::string& except, bool runs_past_only,
+                                  std::string* site = nullptr);
+
 // Brings one site's segments up to the catalog's head. Before writing, the
 // last event the site holds must be the catalog's event of that seq (same
 // hash): a site whose log diverges from the catalog (a catalog rebuilt from an

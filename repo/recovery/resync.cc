@@ -178,29 +178,6 @@ Status RecordBatch(Catalog& catalog, const ResyncOptions& options, const std::st
   return Status::OK();
 }
 
-// Every other reachable site's log must be a prefix of the catalog's (as a deposit checks):
-// a site made again from a catalog put back from a backup would lack what the others hold, and
-// get the catalog's diverged log.
-Status RefuseIfCatalogBehindOtherSites(Repository& repo, const std::string& name) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
-  for (const SiteRecord& other : sites) {
-    if (other.name == name) continue;
-    Result<Site*> site = repo.OpenSite(other.name);
-    if (!site.ok()) continue;
-    Result<SiteLogPosition> log =
-        CheckSiteLogFollowsCatalog(repo.catalog(), **site, other.name, "");
-    if (!log.ok() && log.status().code() == Code::kInvalidArgument) {
-      std::string why = log.status().message();
-      if (why.find("catalog rebuild") == std::string::npos) {
-        why += "; a catalog put back from a backup? `cairn catalog rebuild --from " + other.name +
-               " --force` brings it up to date first";
-      }
-      return Status::InvalidArgument("site resync " + name + " refused, nothing written: " + why);
-    }
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
@@ -211,7 +188,19 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   ResyncSummary summary;
   summary.site = name;
   CAIRN_ASSIGN_OR_RETURN(SiteRecord record, catalog.GetSite(name));
-  CAIRN_RETURN_IF_ERROR(RefuseIfCatalogBehindOtherSites(repo, name));
+  // Every other site's log must be a prefix of the catalog's (as a deposit checks): a site
+  // made again from a catalog put back from a backup would lack what the others hold, and get
+  // the catalog's diverged log.
+  std::string other;
+  if (Status ahead = FirstSiteLogAheadOfCatalog(repo, name, /*runs_past_only=*/false, &other);
+      !ahead.ok()) {
+    std::string why = ahead.message();
+    if (why.find("catalog rebuild") == std::string::npos) {
+      why += "; a catalog put back from a backup? `cairn catalog rebuild --from " + other +
+             " --force` brings it up to date first";
+    }
+    return Status::InvalidArgument("site resync " + name + " refused, nothing written: " + why);
+  }
   CAIRN_ASSIGN_OR_RETURN(Site * target,
                          OpenOrInit(repo, name, options.init_site, &summary.initialised));
   CAIRN_RETURN_IF_ERROR(ReclaimDeadLeases(catalog, name));

@@ -14,6 +14,7 @@
 #include "repo/storage/s3_backend.h"
 #include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/repo_fixture.h"
 #include "tests/util/s3_gateway.h"
 #include "tests/util/test_util.h"
 
@@ -27,21 +28,14 @@ std::string SeededBytes(size_t n, uint64_t seed) {
   return out;
 }
 
-class S3RepairTest : public ::testing::Test {
+// A repository made by `cairn init` (RepoFixture) beside the shared gateway.
+class S3RepairTest : public RepoFixture {
  protected:
   void SetUp() override {
     std::string log;
     gateway_ = SharedS3Gateway(&log);
     ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;
-    ASSERT_EQ(RunCairn({"init", Root()}).exit_code, 0);
-  }
-
-  std::string Root() const { return (tmp_ / "repo").string(); }
-
-  CommandResult Cairn(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"env", "CAIRN_REPO=" + Root(), CairnBinary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv);
+    RepoFixture::SetUp();
   }
 
   nlohmann::json Json(const CommandResult& r) {
@@ -51,7 +45,6 @@ class S3RepairTest : public ::testing::Test {
   }
 
   const S3Gateway* gateway_ = nullptr;
-  TempDir tmp_;
 };
 
 TEST_F(S3RepairTest, CorruptMultipartBlobIsReplacedOnTheFirstSweep) {
