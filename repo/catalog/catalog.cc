@@ -165,15 +165,22 @@ Result<int64_t> Catalog::SiteId(const std::string& name) {
 }
 
 Status Catalog::RefuseCaseTwin(const std::string& table, const std::string& column,
-                               const std::string& what, const std::string& id) {
+                               const std::string& what, const std::string& id,
+                               const std::string& partner) {
+  // lower() folds ASCII only, which is all an id may hold (layout::kIdRule). An object's twin
+  // is looked for among its partner's objects (index objects_case_blind, migration 18).
+  const std::string of_partner = partner.empty() ? "" : "partner = ?2 AND ";
   CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt, db_.Prepare("SELECT " + column + " FROM " + table + " WHERE lower(" + column +
-                                  ") = lower(?1) AND " + column + " <> ?1 LIMIT 1"));
+      sql::Stmt stmt,
+      db_.Prepare("SELECT " + column + " FROM " + table + " WHERE " + of_partner + "lower(" +
+                  column + ") = lower(?1) AND " + column + " <> ?1 LIMIT 1"));
   stmt.Bind(1, id);
+  if (!partner.empty()) stmt.Bind(2, partner);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return Status::OK();
+  const std::string prefix = partner.empty() ? "" : partner + "/";
   return Status::AlreadyExists(
-      what + " " + id + " differs from " + what + " " + stmt.Text(0) +
+      what + " " + prefix + id + " differs from " + what + " " + prefix + stmt.Text(0) +
       " only in case: its folders on a site would be the same folder where names are compared "
       "without case (SMB shares, macOS, Windows), so such ids are refused");
 }

@@ -118,7 +118,8 @@ class Catalog {
   // Adds a partner, or gives an existing one the name (and earlier created time).
   Status RestorePartner(const proto::PartnerSetting& partner);
   // --- objects and versions (catalog_versions.cc) ---
-  // The number the next deposit of partner/object gets: latest + 1, or 1.
+  // The number the next deposit of partner/object gets: latest + 1, or 1. For a new object,
+  // AlreadyExists when the partner has one whose id differs from it only in case.
   Result<uint32_t> NextVersion(const std::string& partner, const std::string& object);
   // Writes the object (if new), version, blobs, files, tag files, replicas on
   // `stored_on`, events and jobs in ONE transaction. Returns the version row
@@ -422,9 +423,11 @@ class Catalog {
   Result<std::vector<OverdueCopyRecord>> ListOverdueCopies(int64_t now_micros, size_t limit);
 
  private:
-  // AlreadyExists when `table` holds a `column` equal to `id` but for case (caller holds mu_).
+  // AlreadyExists when `table` holds a `column` equal to `id` but for case (caller holds mu_);
+  // with `partner`, among that partner's rows only.
   Status RefuseCaseTwin(const std::string& table, const std::string& column,
-                        const std::string& what, const std::string& id);
+                        const std::string& what, const std::string& id,
+                        const std::string& partner = "");
   friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_access.h)
   sql::Db& db() { return db_; }
   // The connection settings of every connection to the catalog (SCHEMA.md).

@@ -60,7 +60,10 @@ Result<uint32_t> Catalog::NextVersion(const std::string& partner, const std::str
           "AND object = ?2 AND state <> 'cancelled'), 0))"));
   stmt.Bind(1, partner).Bind(2, object);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return static_cast<uint32_t>((row ? stmt.Int(0) : 0) + 1);
+  const uint32_t next = static_cast<uint32_t>((row ? stmt.Int(0) : 0) + 1);
+  if (next == 1)
+    CAIRN_RETURN_IF_ERROR(RefuseCaseTwin("objects", "object", "object", object, partner));
+  return next;
 }
 
 Result<int64_t> Catalog::InsertVersion(NewVersion& v) {

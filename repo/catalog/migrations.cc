@@ -96,6 +96,11 @@ constexpr Migration kMigrations[] = {
         "audit_run_owner",
 #include "repo/catalog/migrations/0017_audit_run_owner.sql.inc"
     },
+    {
+        18,
+        "objects_case_blind",
+#include "repo/catalog/migrations/0018_objects_case_blind.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

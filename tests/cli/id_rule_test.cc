@@ -58,6 +58,31 @@ TEST_F(IdRuleTest, IdsThatDifferOnlyInCaseAreRefused) {
   EXPECT_EQ(partners.out.find("YALE"), std::string::npos) << partners.out;
 }
 
+// A deposit as acme/maps beside acme/Maps was taken: on a site where names are compared
+// without case the two objects' folders (bags/acme/Maps, bags/acme/maps) are one, so the
+// second object's v1 would be the first's. Refused before anything is stored, naming the
+// other; the first object takes new versions as before.
+TEST_F(IdRuleTest, ObjectIdsThatDifferOnlyInCaseAreRefused) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path src = MakeSourceFolder("maps");
+  CommandResult first = Cairn({"deposit", "acme", src.string(), "--id", "Maps"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  CommandResult twin = Cairn({"deposit", "acme", src.string(), "--id", "maps"});
+  EXPECT_EQ(twin.exit_code, 2) << twin.out << twin.err;
+  EXPECT_THAT(twin.err, HasSubstr("object acme/maps differs from object acme/Maps only in case"));
+  EXPECT_FALSE(fs::exists(tmp_ / "repo/sites/a/bags/acme/maps"));
+  EXPECT_FALSE(fs::exists(tmp_ / "repo/sites/b/bags/acme/maps"));
+  CommandResult list = Cairn({"list", "acme"});
+  EXPECT_THAT(list.out, Not(HasSubstr("acme/maps"))) << list.out;
+  // Another partner's object of that name is in another folder: allowed.
+  ASSERT_EQ(Cairn({"partner", "add", "bodleian"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"deposit", "bodleian", src.string(), "--id", "maps"}).exit_code, 0);
+  WriteFile(src / "more.txt", "a second version\n");
+  CommandResult second = Cairn({"deposit", "acme", src.string(), "--id", "Maps"});
+  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_TRUE(fs::exists(tmp_ / "repo/sites/a/bags/acme/Maps/v2"));
+}
+
 TEST_F(IdRuleTest, AFileNameThatIsNotUtf8IsRefusedNamingTheFile) {
   ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
   fs::path src = MakeSourceFolder("names");
