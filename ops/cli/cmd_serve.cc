@@ -5,6 +5,7 @@
 
 #include <boost/filesystem.hpp>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,7 @@
 #include "repo/principal.h"
 #include "repo/site/repository.h"
 #include "repo/site/repository_layout.h"
+#include "repo/site/settings.h"
 
 namespace cairn::cli {
 namespace {
@@ -71,16 +73,27 @@ std::pair<dev_t, ino_t> CatalogFileId(const std::string& root) {
 // at a time: the catalog handle is not shared between threads. When the catalog file is
 // replaced, the repository is opened again first: the server kept the old file open, so the
 // tokens of the catalog replaced went on working (not revocable any more) and new ones did not.
+// A principal some site records a change of that the catalog never saw (a catalog put back from
+// a backup older than `principal disable`, a role change) is refused, naming the rebuild: the
+// old catalog would let a disabled principal's tokens in again.
 server::Authenticator MakeAuthenticator(const std::string& root,
                                         std::unique_ptr<repo::Repository> opened) {
   struct State {
     std::mutex mu;
     std::unique_ptr<repo::Repository> repository;
     std::pair<dev_t, ino_t> file;
+    std::map<std::string, std::string> changed_on_sites;  // principal -> what the site holds
+    void Opened() {
+      Result<std::map<std::string, std::string>> changed =
+          repo::SettingsChangedPastCatalog(*repository, "principals");
+      changed_on_sites =
+          changed.ok() ? std::move(changed).value() : std::map<std::string, std::string>{};
+    }
   };
   auto state = std::make_shared<State>();
   state->file = CatalogFileId(root);
   state->repository = std::move(opened);
+  state->Opened();
   return [root, state](std::string_view bearer) -> Result<repo::Principal> {
     std::lock_guard<std::mutex> lock(state->mu);
     if (std::pair<dev_t, ino_t> now = CatalogFileId(root); now != state->file) {
@@ -92,10 +105,20 @@ server::Authenticator MakeAuthenticator(const std::string& root,
       }
       state->repository = std::move(*reopened);
       state->file = now;
+      state->Opened();
     }
     if (!state->repository) return Status::Unavailable("the catalog cannot be opened");
     repo::Catalog& catalog = state->repository->catalog();
-    return repo::access::AuthenticateToken(catalog, bearer, catalog.clock().NowMicros());
+    CAIRN_ASSIGN_OR_RETURN(
+        repo::Principal principal,
+        repo::access::AuthenticateToken(catalog, bearer, catalog.clock().NowMicros()));
+    if (auto it = state->changed_on_sites.find(principal.name);
+        it != state->changed_on_sites.end()) {
+      return Status::Unauthenticated(
+          "principal " + principal.name +
+          " is refused until the catalog is brought up to date: " + it->second);
+    }
+    return principal;
   };
 }
 

@@ -456,6 +456,42 @@ TEST_F(ServeTest, RevokedExpiredAndDisabledTokensAre401) {
   EXPECT_EQ(server_.Stop(), 0);
 }
 
+// A principal disabled after the catalog's backup was enabled again by that backup put back:
+// its tokens worked again through the server (the sites kept the disabling, but authentication
+// read only the catalog). Refused while a site records a change of the principal the catalog
+// never saw, whether the catalog is put back under a running server or before it starts;
+// principals the sites agree on keep working.
+TEST_F(ServeTest, APrincipalDisabledAfterTheCatalogsBackupIsNotEnabledByIt) {
+  StartServer();
+  const std::string auditor = Token("audrey");
+  const std::string dora = Token("dora@acme");
+  ASSERT_EQ(Get("/v1/whoami", auditor).status, 200);
+  ASSERT_EQ(Cairn({"events", "verify"}).exit_code, 0);  // settles the catalog file
+  const fs::path catalog = tmp_ / "repo/catalog.db";
+  const fs::path backup = tmp_ / "catalog-backup.db";
+  CommandResult copied =
+      RunProcess({"sqlite3", catalog.string(), ".backup '" + backup.string() + "'"});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  ASSERT_EQ(Cairn({"principal", "disable", "audrey"}).exit_code, 0);
+  ASSERT_EQ(Get("/v1/whoami", auditor).status, 401);
+  auto put_back = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(catalog.string() + suffix);
+    fs::copy_file(backup, catalog);
+  };
+  put_back();  // under the running server
+  HttpAnswer refused = Get("/v1/whoami", auditor);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_NE(refused.body.find("principal audrey is refused"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("catalog rebuild --from"), std::string::npos) << refused.body;
+  EXPECT_EQ(Get("/v1/whoami", dora).status, 200);
+  EXPECT_EQ(server_.Stop(), 0);
+  put_back();
+  StartServer();  // on the old catalog from the start
+  EXPECT_EQ(Get("/v1/whoami", auditor).status, 401);
+  EXPECT_EQ(Get("/v1/whoami", dora).status, 200);
+  EXPECT_EQ(server_.Stop(), 0);
+}
+
 // Names of the files in REPO/tmp that are spooled uploads.
 std::vector<std::string> SpooledUploads(const fs::path& repo) {
   std::vector<std::string> found;

@@ -74,6 +74,15 @@ std::string NewerText(const std::string& site_name, const SettingName& name, uin
          site_name + " --force` brings the catalog up to date";
 }
 
+// Whether `there` (a site's latest record of a setting; null: none) is a change this catalog
+// never saw: another value than the catalog's `want`, at a version past the one it last knew
+// there (`known`; none: a catalog from before migration 16 or a site never synced, whose own
+// value is the only one it has).
+bool ChangedPastCatalog(const proto::SettingsRecord* there, const proto::SettingsRecord& want,
+                        std::optional<uint64_t> known) {
+  return there && ValueBytes(*there) != ValueBytes(want) && known && there->version() > *known;
+}
+
 // Syncs one site. `seen`: the versions the catalog knew there (Catalog::SettingsSeen); empty
 // for a site it never noted (a catalog from before migration 16, a site never synced since).
 Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
@@ -93,9 +102,8 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
       out.seen[name] = latest;
       continue;
     }
-    // Another value, past the version this catalog last knew: not its to overwrite. (No
-    // version known: written as before, the catalog's value being the only one it has.)
-    if (it != have.end() && known(name) && latest > *known(name)) {
+    // Another value, past the version this catalog last knew: not its to overwrite.
+    if (ChangedPastCatalog(it == have.end() ? nullptr : &it->second, record, known(name))) {
       out.newer.push_back(NewerText(site_name, name, latest, known(name)));
       continue;
     }
@@ -262,6 +270,32 @@ Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name
     if (synced->newer.empty()) sync.sites_ok.push_back(s.name);
   }
   return sync;
+}
+
+Result<std::map<std::string, std::string>> SettingsChangedPastCatalog(Repository& repo,
+                                                                      std::string_view kind) {
+  std::map<std::string, std::string> out;
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(catalog));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  for (const SiteRecord& s : sites) {
+    Result<Site*> site = repo.OpenSite(s.name);
+    if (!site.ok()) continue;  // a site that is down tells nothing
+    Result<std::map<SettingName, proto::SettingsRecord>> have = ReadSiteSettings(**site);
+    if (!have.ok()) continue;
+    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(s.name));
+    for (const auto& [name, record] : want) {
+      if (name.first != kind || out.count(name.second)) continue;
+      auto there = have->find(name);
+      auto known = seen.find(name);
+      if (ChangedPastCatalog(
+              there == have->end() ? nullptr : &there->second, record,
+              known == seen.end() ? std::nullopt : std::optional<uint64_t>(known->second))) {
+        out[name.second] = NewerText(s.name, name, there->second.version(), known->second);
+      }
+    }
+  }
+  return out;
 }
 
 Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,

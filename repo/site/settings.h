@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,13 @@ struct SettingsSync {
 // `site resync`. Writes only through Site (write-once). A site that cannot be written is named in
 // `errors`; an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
+
+// The settings of `kind` ("principals", ...) that some reachable site holds with a change this
+// catalog never saw (as SyncSettings leaves them alone: a catalog put back from a backup), by
+// name, each with SyncSettings' words for it (the site, both versions, the rebuild). Read only;
+// a site that is down or unreadable is passed over.
+Result<std::map<std::string, std::string>> SettingsChangedPastCatalog(Repository& repo,
+                                                                      std::string_view kind);
 
 // The end of every change of a setting: SyncSettings, what went wrong as
 // warnings ("settings not written to the sites: <why>" when the catalog could
