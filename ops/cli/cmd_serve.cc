@@ -37,6 +37,7 @@ struct ServeFlags {
   size_t max_header = 16 * 1024;
   double header_timeout = 30, body_timeout = 120;
   size_t max_connections = 256;
+  size_t max_connections_per_address = 64;
   int threads = 4;
 };
 
@@ -138,6 +139,7 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   options.header_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.header_timeout * 1000));
   options.body_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.body_timeout * 1000));
   options.max_connections = f.max_connections;
+  options.max_connections_per_address = f.max_connections_per_address;
   options.threads = f.threads;
   if (Status s = server::CheckServerOptions(options); !s.ok()) return ReportError(s);
   Result<std::string> root = RepoPath(g);
@@ -205,6 +207,9 @@ void RegisterServe(CLI::App& app, Globals& g) {
                   "seconds a client may take to send a body or read an answer")
       ->capture_default_str();
   cmd->add_option("--max-connections", flags->max_connections, "open connections at most")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", flags->max_connections_per_address,
+                  "open connections from one client address at most")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "threads serving requests")->capture_default_str();
   cmd->footer(

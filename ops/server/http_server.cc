@@ -53,6 +53,33 @@ struct ServerState {
   std::mutex mu;  // guards sessions and the output streams
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   uint64_t next_session = 0;
+  std::map<std::string, size_t> per_address;  // open connections by peer address
+
+  // Counts a new connection from `peer`; false (nothing counted) when it would pass a limit,
+  // with the reason.
+  bool Admit(const std::string& peer, std::string* why) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) {
+      *why = "stopping";
+    } else if (connections >= options.max_connections) {
+      *why = "too many connections";
+    } else if (per_address[peer] >= options.max_connections_per_address) {
+      *why = "too many connections from " + peer + " (--max-connections-per-address " +
+             std::to_string(options.max_connections_per_address) + ")";
+    } else {
+      connections++;
+      per_address[peer]++;
+      return true;
+    }
+    if (per_address[peer] == 0) per_address.erase(peer);
+    return false;
+  }
+  void Leave(const std::string& peer) {  // REQUIRES: mu held
+    connections--;
+    if (auto it = per_address.find(peer); it != per_address.end() && --it->second == 0) {
+      per_address.erase(it);
+    }
+  }
 
   void Log(const std::string& line, bool access) {
     std::lock_guard<std::mutex> lock(mu);
@@ -70,8 +97,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   ~Session() override {
     RemoveSpool();
     RemoveDownload();
-    state_.connections--;
     std::lock_guard<std::mutex> lock(state_.mu);
+    state_.Leave(peer_);
     state_.sessions.erase(id_);
   }
 
@@ -594,14 +621,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void Admit(tcp::socket socket) {
     beast::error_code ec;
     std::string peer = socket.remote_endpoint(ec).address().to_string();
-    if (state_.stopping || state_.connections >= state_.options.max_connections) {
-      state_.Log("cairn serve: refused a connection from " + peer + ": " +
-                     (state_.stopping ? "stopping" : "too many connections"),
-                 false);
+    if (std::string why; !state_.Admit(peer, &why)) {
+      state_.Log("cairn serve: refused a connection from " + peer + ": " + why, false);
       socket.close(ec);
       return;
     }
-    state_.connections++;
     if (tls_) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(state_, peer,
                                                                       std::move(socket), *tls_)
@@ -651,8 +675,10 @@ Status CheckServerOptions(const ServerOptions& options) {
     return Status::InvalidArgument(
         "TLS needs --tls-cert FILE and --tls-key FILE (or --plain-http on a loopback address)");
   }
-  if (options.threads < 1 || options.max_connections < 1) {
-    return Status::InvalidArgument("threads and max connections must be at least 1");
+  if (options.threads < 1 || options.max_connections < 1 ||
+      options.max_connections_per_address < 1) {
+    return Status::InvalidArgument(
+        "--threads, --max-connections and --max-connections-per-address must be at least 1");
   }
   return Status::OK();
 }

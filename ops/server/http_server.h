@@ -31,6 +31,8 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};  // idle or slow headers
   std::chrono::milliseconds body_timeout{std::chrono::seconds(120)};   // the body, once headed
   size_t max_connections = 256;  // further connections are closed at once
+  // From one address: one client (a flood of idle sockets) cannot take every connection.
+  size_t max_connections_per_address = 64;
   int threads = 4;
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};  // after SIGTERM
 };

@@ -348,9 +348,19 @@ TEST_F(ServeTest, BadRequestsAre4xxAndTheServerKeepsServing) {
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 
-// Connects to 127.0.0.1:port and returns the socket (-1 on failure).
-int ConnectTcp(int port) {
+// Connects to 127.0.0.1:port (from `from`, an address of the loopback net, when given) and
+// returns the socket (-1 on failure).
+int ConnectTcp(int port, const char* from = nullptr) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (from != nullptr) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &local.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -384,6 +394,34 @@ TEST_F(ServeTest, SlowClientsAreCutOffWithoutBlockingOthers) {
   close(slow);
   EXPECT_LT(closed_after, 5.0);
   EXPECT_EQ(Get("/v1/whoami", Token("dora@acme")).status, 200);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
+}
+
+// 300 idle connections from one address took every one of --max-connections: the server
+// then refused everyone else. One address now holds at most --max-connections-per-address;
+// others, and the same address once its connections close, are served.
+TEST_F(ServeTest, OneAddressCannotTakeEveryConnection) {
+  StartServer({"--max-connections", "8", "--max-connections-per-address", "3"});
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(ConnectTcp(server_.port()));
+    ASSERT_GE(idle.back(), 0);
+  }
+  // Past the limit: accepted by the kernel, then closed at once by the server.
+  int fourth = ConnectTcp(server_.port());
+  ASSERT_GE(fourth, 0);
+  EXPECT_LT(SecondsUntilClosed(fourth, 10), 5.0);
+  close(fourth);
+  // Another address of the loopback net is not refused: still open a second later.
+  int other = ConnectTcp(server_.port(), "127.0.0.2");
+  ASSERT_GE(other, 0);
+  EXPECT_GE(SecondsUntilClosed(other, 1), 0.9);
+  close(other);
+  for (int fd : idle) close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server sees them go
+  EXPECT_EQ(Get("/v1/whoami", Token("dora@acme")).status, 200);
+  EXPECT_NE(server_.Log().find("too many connections from 127.0.0.1"), std::string::npos)
+      << server_.Log();
   EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 
