@@ -61,17 +61,25 @@ std::string StatText(const struct stat& st) {
 // another resume key, hence a new upload; an unchanged source the same one (a rerun resumes).
 // A completed upload found by its key answers with its deposit: two sources that could share a
 // key would lose the second's content, so nothing short of every member's ctime will do.
-std::string SourceSignature(const std::string& source, const struct stat& st) {
+// For a folder, `*tar_at_least` is set to the least its tar can be: every regular file's
+// 512-byte header and its bytes padded to 512, and the tar's closing 1024 bytes (the walk that
+// names the source also bounds its size, so that a folder over the server's limit is refused
+// before a part of it is sent).
+std::string SourceSignature(const std::string& source, const struct stat& st,
+                            uint64_t* tar_at_least) {
   if (!S_ISDIR(st.st_mode)) return StatText(st);
   bagit::MultiHasher members(bagit::Only(bagit::Algorithm::kSha256));
   members.Update(StatText(st) + "\n");
+  uint64_t least = 1024;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(source, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     struct stat m;
     if (::lstat(it->path().c_str(), &m) != 0) continue;
     members.Update(it->path().string() + "\n" + StatText(m) + "\n");
+    if (S_ISREG(m.st_mode)) least += 512 + (static_cast<uint64_t>(m.st_size) + 511) / 512 * 512;
   }
+  *tar_at_least = least;
   if (ec) members.Update("unlistable: " + ec.message() + "\n");
   return members.Finish()[bagit::Algorithm::kSha256];
 }
@@ -268,20 +276,33 @@ Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
   return bag;
 }
 
+// The resume key of `source` (see the header) and, for a folder, the least its tar can be.
+struct SourceKey {
+  std::string key;
+  uint64_t tar_at_least = 0;
+};
+
+SourceKey KeyOf(const std::string& partner, const std::string& object, const std::string& source) {
+  SourceKey out;
+  std::error_code ec;
+  fs::path abs = fs::absolute(source, ec);
+  struct stat st;
+  std::string sig =
+      ::stat(source.c_str(), &st) == 0 ? SourceSignature(source, st, &out.tar_at_least) : "";
+  std::string text = "cairn upload v1\n" + partner + "\n" + object + "\n" +
+                     (ec ? source : abs.lexically_normal().string()) + "\n" + sig + "\n";
+  out.key = Sha256Hex(text);
+  return out;
+}
+
 }  // namespace
 
 std::string UploadResumeKey(const std::string& server, const std::string& partner,
                             const std::string& object, const std::string& source) {
-  std::error_code ec;
-  fs::path abs = fs::absolute(source, ec);
-  struct stat st;
-  std::string sig = ::stat(source.c_str(), &st) == 0 ? SourceSignature(source, st) : "";
   // The server is not part of the key: the uploads live on it, so the key need not name it,
   // and a server restarted on another port or reached by another name still finds them.
   (void)server;
-  std::string text = "cairn upload v1\n" + partner + "\n" + object + "\n" +
-                     (ec ? source : abs.lexically_normal().string()) + "\n" + sig + "\n";
-  return Sha256Hex(text);
+  return KeyOf(partner, object, source).key;
 }
 
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
@@ -310,9 +331,12 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
     }
     src.size = static_cast<uint64_t>(st.st_size);
   }
+  const SourceKey key = KeyOf(partner, object, source);
   nlohmann::json begin = {{"content_type", src.content_type},
                           {"size", src.size ? nlohmann::json(*src.size) : nlohmann::json()},
-                          {"resume_key", UploadResumeKey(api.url(), partner, object, source)}};
+                          {"resume_key", key.key}};
+  // A folder's tar is made as it is sent: its size is not known, only the least it can be.
+  if (src.folder) begin["size_at_least"] = key.tar_at_least;
   const std::string open_path =
       "/v1/uploads/" + PercentEncode(partner) + "/" + PercentEncode(object);
   const std::string begin_text = begin.dump();

@@ -504,6 +504,33 @@ TEST_F(UploadTest, ARecoveredDepositShortOfCopiesSaysSoAndExitsOne) {
   ASSERT_EQ(server_.Stop(), 0);
 }
 
+// A plain folder larger than the server's --max-upload is refused as a tar of its size is:
+// the message names the size, the limit and the option (it named "parts numbered 1 to N"
+// after the whole limit had been sent), before a part is sent; nothing stays behind.
+TEST_F(UploadTest, AFolderOverTheUploadLimitIsRefusedAsATarIs) {
+  StartServer({"--max-upload", "200K"});
+  const fs::path tar = MakeBagTar("huge", 300 * 1024);
+  const fs::path folder = tmp_ / "src-huge";
+  for (const fs::path& source : {tar, folder}) {
+    CommandResult refused = DepositRemote("dora", source, "huge");
+    EXPECT_EQ(refused.exit_code, 2) << source << ": " << refused.out << refused.err;
+    EXPECT_NE(refused.err.find("larger than the server's 200000 byte limit"), std::string::npos)
+        << source << ": " << refused.err;
+    EXPECT_NE(refused.err.find("--max-upload"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find(source.string()), std::string::npos) << refused.err;
+    EXPECT_EQ(refused.err.find("numbered"), std::string::npos) << refused.err;
+    EXPECT_TRUE(UploadsOnDisk().empty()) << source;
+  }
+  EXPECT_EQ(PartsAccepted(server_.Log()), 0u) << server_.Log();
+  EXPECT_TRUE(Versions("huge").empty());
+  // Under the limit, the same folder goes.
+  fs::remove(folder / "big.bin");
+  WriteFile(folder / "small.bin", std::string(50 * 1024, 's'));
+  CommandResult stored = DepositRemote("dora", folder, "huge");
+  EXPECT_EQ(stored.exit_code, 0) << stored.out << stored.err;
+  EXPECT_EQ(Versions("huge").size(), 1u);
+}
+
 TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
   StartServer();
   struct Client {

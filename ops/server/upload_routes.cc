@@ -83,13 +83,20 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
     }
     size = body["size"].get<uint64_t>();
   }
+  uint64_t size_at_least = 0;
+  if (body.contains("size_at_least")) {
+    if (!body["size_at_least"].is_number_unsigned()) {
+      return Status::InvalidArgument("size_at_least must be a whole number of bytes");
+    }
+    size_at_least = body["size_at_least"].get<uint64_t>();
+  }
   {
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
     CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
   }
   bool created = false;
-  CAIRN_ASSIGN_OR_RETURN(
-      Upload u, store.Begin(r.principal, partner, r.path.at("object"), type, size, key, &created));
+  CAIRN_ASSIGN_OR_RETURN(Upload u, store.Begin(r.principal, partner, r.path.at("object"), type,
+                                               size, size_at_least, key, &created));
   ApiResponse answer = JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
   answer.status = created ? 201 : 200;
   return answer;

@@ -89,6 +89,16 @@ void Forget(const std::string& path, uint64_t offset, uint64_t bytes) {
   ::close(fd);
 }
 
+// The refusal of an upload larger than --max-upload: the same words whether the client gave the
+// size when it opened the upload or only a lower bound (a folder made into a tar as it is
+// sent), or it came out as the parts arrived.
+Status TooLarge(uint64_t bytes, bool at_least, uint64_t limit) {
+  return Status::InvalidArgument(std::string("the upload is ") + (at_least ? "at least " : "") +
+                                 std::to_string(bytes) + " bytes: larger than the server's " +
+                                 std::to_string(limit) +
+                                 " byte limit (cairn serve --max-upload); nothing of it is kept");
+}
+
 }  // namespace
 
 bool IsUploadId(const std::string& text) {
@@ -220,8 +230,8 @@ Status UploadStore::RemoveDir(const std::string& id) const {
 
 Result<Upload> UploadStore::Begin(const repo::Principal& who, const std::string& partner,
                                   const std::string& object, const std::string& content_type,
-                                  std::optional<uint64_t> size, const std::string& resume_key,
-                                  bool* created) {
+                                  std::optional<uint64_t> size, uint64_t size_at_least,
+                                  const std::string& resume_key, bool* created) {
   if (content_type != "application/x-tar" && content_type != "application/gzip" &&
       content_type != "application/zip") {
     return Status::InvalidArgument(
@@ -233,8 +243,10 @@ Result<Upload> UploadStore::Begin(const repo::Principal& who, const std::string&
     return Status::InvalidArgument("resume_key must be at most 128 printable ASCII characters");
   }
   if (size && *size > options_.max_upload_bytes) {
-    return Status::InvalidArgument("size " + std::to_string(*size) + " exceeds the server's " +
-                                   std::to_string(options_.max_upload_bytes) + " byte limit");
+    return TooLarge(*size, false, options_.max_upload_bytes);
+  }
+  if (size_at_least > options_.max_upload_bytes) {
+    return TooLarge(size_at_least, true, options_.max_upload_bytes);
   }
   std::lock_guard<std::mutex> lock(mu_);
   std::error_code ec;
@@ -295,8 +307,15 @@ Result<UploadStore::PartTarget> UploadStore::PartTargetFor(const repo::Principal
   if (u.phase != "open") {
     return Status::AlreadyExists("upload " + id + " is " + u.phase + ": it takes no more parts");
   }
-  uint64_t most = options_.max_upload_bytes / u.part_size + 1;
-  if (u.size) most = std::max<uint64_t>(1, (*u.size + u.part_size - 1) / u.part_size);
+  const uint64_t offset = uint64_t{n - 1} * u.part_size;
+  if (n >= 1 && !u.size && offset >= options_.max_upload_bytes) {
+    // Past the limit, the upload can only be refused: removed now, so that no part of it
+    // stays behind (a part still arriving on another connection then fails to be recorded).
+    (void)RemoveDir(id);
+    return TooLarge(offset + 1, true, options_.max_upload_bytes);
+  }
+  const uint64_t most =
+      u.size ? std::max<uint64_t>(1, (*u.size + u.part_size - 1) / u.part_size) : n;
   if (n < 1 || n > most) {
     return Status::InvalidArgument("part " + std::to_string(n) + " of upload " + id +
                                    ": parts are numbered 1 to " + std::to_string(most));
@@ -311,7 +330,7 @@ Result<UploadStore::PartTarget> UploadStore::PartTargetFor(const repo::Principal
     return Status::AlreadyExists("part " + std::to_string(n) + " of upload " + id +
                                  " is arriving on another connection");
   }
-  return PartTarget{ArchivePath(u), uint64_t{n - 1} * u.part_size, u.part_size};
+  return PartTarget{ArchivePath(u), offset, u.part_size};
 }
 
 void UploadStore::ReleasePart(const std::string& id, uint32_t n) {
@@ -333,6 +352,12 @@ Result<UploadPart> UploadStore::RecordPart(const repo::Principal& who, const std
   if (u.size) {
     uint64_t last = std::max<uint64_t>(1, (*u.size + u.part_size - 1) / u.part_size);
     want = n < last ? u.part_size : *u.size - (last - 1) * u.part_size;
+  }
+  if (!u.size && offset + bytes > options_.max_upload_bytes) {
+    Forget(archive, offset, bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    (void)RemoveDir(id);
+    return TooLarge(offset + bytes, true, options_.max_upload_bytes);
   }
   if (bytes == 0 || (want && bytes != *want)) {
     Forget(archive, offset, bytes);

@@ -93,10 +93,14 @@ class UploadStore {
 
   // Opens an upload for `who` to partner/object, or returns the one still there (open or
   // completed) that the same principal opened for the same partner, object and non-empty
-  // resume key. `created` tells which. InvalidArgument for a bad content type, key or size.
+  // resume key. `created` tells which. InvalidArgument for a bad content type or key, and for
+  // a `size` (the archive's, when known) or `size_at_least` (a lower bound the client knows
+  // when it makes the archive as it sends it) over max_upload_bytes. An upload of unknown size
+  // is refused (and removed) at the first part past max_upload_bytes, with the same message.
   Result<Upload> Begin(const repo::Principal& who, const std::string& partner,
                        const std::string& object, const std::string& content_type,
-                       std::optional<uint64_t> size, const std::string& resume_key, bool* created);
+                       std::optional<uint64_t> size, uint64_t size_at_least,
+                       const std::string& resume_key, bool* created);
   // The upload `id` as `who` may see it: NotFound when it is not there or not theirs.
   Result<Upload> Get(const repo::Principal& who, const std::string& id);
 

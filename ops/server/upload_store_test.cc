@@ -54,15 +54,15 @@ class UploadStoreTest : public ::testing::Test {
 TEST_F(UploadStoreTest, ResumeKeysPartsAndOwners) {
   auto store = Store();
   bool created = false;
-  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 6, "key", &created);
+  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 6, 0, "key", &created);
   ASSERT_OK(u);
   EXPECT_TRUE(created);
-  auto again = store->Begin(dora_, "acme", "box", "application/x-tar", 6, "key", &created);
+  auto again = store->Begin(dora_, "acme", "box", "application/x-tar", 6, 0, "key", &created);
   ASSERT_OK(again);
   EXPECT_FALSE(created);
   EXPECT_EQ(again->id, u->id);
   // Another principal with the same key gets its own upload, and cannot see dora's.
-  auto dans = store->Begin(dan_, "acme", "box", "application/x-tar", 6, "key", &created);
+  auto dans = store->Begin(dan_, "acme", "box", "application/x-tar", 6, 0, "key", &created);
   ASSERT_OK(dans);
   EXPECT_NE(dans->id, u->id);
   EXPECT_TRUE(store->Get(dan_, u->id).status().IsNotFound());
@@ -81,10 +81,56 @@ TEST_F(UploadStoreTest, ResumeKeysPartsAndOwners) {
   EXPECT_EQ(store->PartTargetFor(dora_, u->id, 3).status().code(), Code::kInvalidArgument);
 }
 
+// An upload of unknown size (a folder made into a tar as it is sent) past max_upload_bytes:
+// refused at the part that crosses the limit with the words a known size gets at the start
+// (it said "parts are numbered 1 to N"), and removed, nothing of it left.
+TEST_F(UploadStoreTest, AnUploadOfUnknownSizeIsRefusedAtTheLimitAndRemoved) {
+  UploadOptions o;
+  o.part_size = 4;
+  o.max_upload_bytes = 10;
+  UploadStore store(root_, o);
+  bool created = false;
+  EXPECT_NE(store.Begin(dora_, "acme", "box", "application/x-tar", 11, 0, "", &created)
+                .status()
+                .message()
+                .find("the upload is 11 bytes: larger than the server's 10 byte limit"),
+            std::string::npos);
+  EXPECT_NE(store.Begin(dora_, "acme", "box", "application/x-tar", std::nullopt, 12, "", &created)
+                .status()
+                .message()
+                .find("the upload is at least 12 bytes: larger than the server's 10 byte limit "
+                      "(cairn serve --max-upload)"),
+            std::string::npos);
+  // A part that crosses the limit, then a part that begins past it.
+  for (uint32_t last : {3u, 4u}) {
+    auto u = store.Begin(dora_, "acme", "box", "application/x-tar", std::nullopt, 0, "", &created);
+    ASSERT_OK(u);
+    WritePart(store, dora_, u->id, 1, "abcd");
+    ASSERT_OK(store.RecordPart(dora_, u->id, 1, 4, HexSha256("abcd")));
+    WritePart(store, dora_, u->id, 2, "efgh");
+    ASSERT_OK(store.RecordPart(dora_, u->id, 2, 4, HexSha256("efgh")));
+    Status refused = Status::OK();
+    if (last == 3) {
+      WritePart(store, dora_, u->id, 3, "ijkl");
+      refused = store.RecordPart(dora_, u->id, 3, 4, HexSha256("ijkl")).status();
+      EXPECT_NE(refused.message().find("at least 12 bytes"), std::string::npos)
+          << refused.ToString();
+    } else {
+      refused = store.PartTargetFor(dora_, u->id, 4).status();
+      EXPECT_NE(refused.message().find("at least 13 bytes"), std::string::npos)
+          << refused.ToString();
+    }
+    EXPECT_EQ(refused.code(), Code::kInvalidArgument);
+    EXPECT_NE(refused.message().find("--max-upload"), std::string::npos) << refused.ToString();
+    EXPECT_TRUE(store.Get(dora_, u->id).status().IsNotFound());
+    EXPECT_FALSE(std::filesystem::exists(store.Dir() + "/" + u->id));
+  }
+}
+
 TEST_F(UploadStoreTest, ACutShortCompletionLooksForItsVersionFirst) {
   auto store = Store();
   bool created = false;
-  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 4, "", &created);
+  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 4, 0, "", &created);
   ASSERT_OK(u);
   WritePart(*store, dora_, u->id, 1, "wxyz");
   ASSERT_OK(store->RecordPart(dora_, u->id, 1, 4, HexSha256("wxyz")));
@@ -129,10 +175,10 @@ TEST_F(UploadStoreTest, ACutShortCompletionLooksForItsVersionFirst) {
 TEST_F(UploadStoreTest, IdleUploadsExpire) {
   auto store = Store();
   bool created = false;
-  auto old_one = store->Begin(dora_, "acme", "a", "application/zip", std::nullopt, "", &created);
+  auto old_one = store->Begin(dora_, "acme", "a", "application/zip", std::nullopt, 0, "", &created);
   ASSERT_OK(old_one);
   now_ += 600;
-  auto young = store->Begin(dora_, "acme", "b", "application/zip", std::nullopt, "", &created);
+  auto young = store->Begin(dora_, "acme", "b", "application/zip", std::nullopt, 0, "", &created);
   ASSERT_OK(young);
   now_ += 600;  // the first is 1200 us idle, the second 600 us: expiry 1000 us
   auto removed = store->Sweep();
