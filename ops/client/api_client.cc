@@ -99,10 +99,12 @@ std::string PercentEncode(const std::string& text) {
 
 Status StatusFromAnswer(long http_status, const std::string& body) {
   std::string message;
+  bool retryable = false;
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
     const nlohmann::json& e = doc["error"];
     if (e.contains("message") && e["message"].is_string()) message = e["message"];
+    retryable = e.contains("retryable") && e["retryable"] == true;
     if (e.contains("request_id") && e["request_id"].is_string()) {
       message += " (request " + e["request_id"].get<std::string>() + ")";
     }
@@ -112,7 +114,7 @@ Status StatusFromAnswer(long http_status, const std::string& body) {
   if (http_status == 401) return Status::Unauthenticated(message);
   if (http_status == 403) return Status::PermissionDenied(message);
   if (http_status == 404) return Status::NotFound(message);
-  if (http_status == 409) return Status::AlreadyExists(message);
+  if (http_status == 409) return Status::AlreadyExists(message).SetRetryable(retryable);
   if (http_status == 410) return Status::Withdrawn(message);
   if (http_status >= 400 && http_status < 500) return Status::InvalidArgument(message);
   return Status::Unavailable(message);

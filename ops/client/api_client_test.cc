@@ -30,6 +30,17 @@ TEST(StatusFromAnswer, MapsTheHttpStatusAndKeepsTheServersMessage) {
   EXPECT_NE(page.message().find("502"), std::string::npos);
 }
 
+// A 409 the server marks retryable (another request completes the same upload) is told apart
+// from one that stands (the deposit's own refusal): the client waits for the first only.
+TEST(StatusFromAnswer, KeepsTheRetryableMark) {
+  EXPECT_TRUE(StatusFromAnswer(409, R"({"error": {"code": "AlreadyExists", "message": "busy",
+                                         "request_id": "r", "retryable": true}})")
+                  .retryable());
+  EXPECT_FALSE(StatusFromAnswer(409, R"({"error": {"code": "AlreadyExists", "message": "no",
+                                          "request_id": "r"}})")
+                   .retryable());
+}
+
 TEST(PercentEncode, KeepsUnreservedAndEscapesTheRest) {
   EXPECT_EQ(PercentEncode("acme-box_1.v~"), "acme-box_1.v~");
   EXPECT_EQ(PercentEncode("a b/c?d&e=f%"), "a%20b%2Fc%3Fd%26e%3Df%25");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "bagit/digest.h"
 #include "ops/client/folder_tar_stream.h"
@@ -340,34 +342,101 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
   const std::string open_path =
       "/v1/uploads/" + PercentEncode(partner) + "/" + PercentEncode(object);
   const std::string begin_text = begin.dump();
-  // At most twice: a second upload only when the first held parts the source no longer has.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    CAIRN_ASSIGN_OR_RETURN(ApiClient::Answer opened, api.Call("POST", open_path, &begin_text));
-    const nlohmann::json& upload = opened.body;
-    const std::string id = upload.value("id", std::string());
+  // The same command run twice at once (the same source, object and principal: the same
+  // resume key) works on the one upload the server keeps for that key: a part the other holds
+  // or is sending answers 409 (AlreadyExists), and so does completing while the other completes
+  // it or still sends a part (retryable). Both commands failed then. Now this one waits for the
+  // other, watching the upload (GET, nothing re-read here): completed, it answers the other's
+  // version, as a rerun after success does; gone (refused, abandoned), it opens a new one; open
+  // and quiet for kQuiet (the other stopped), it sends what is missing and completes it. It
+  // gives up, saying nothing was stored by it, when an open upload has not moved for kPatience.
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kQuiet = std::chrono::seconds(30);
+  constexpr auto kPatience = std::chrono::minutes(10);
+  std::string id;         // the upload waited for, "" when none
+  std::string last_seen;  // its state and the number of its parts when last seen
+  Clock::time_point last_move = Clock::now();
+  auto pause = std::chrono::milliseconds(100);
+  bool told = false;
+  int new_uploads = 0;
+  for (;;) {
+    nlohmann::json upload;
+    if (id.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(ApiClient::Answer opened, api.Call("POST", open_path, &begin_text));
+      upload = std::move(opened.body);
+    } else {
+      Result<nlohmann::json> seen = api.GetJson("/v1/uploads/" + id);
+      if (seen.status().IsNotFound()) {
+        id.clear();  // refused or abandoned by the other: open again
+        continue;
+      }
+      CAIRN_RETURN_IF_ERROR(seen.status());
+      upload = std::move(*seen);
+    }
+    const bool waiting = !id.empty();
+    id = upload.value("id", std::string());
     const std::string state = upload.value("state", std::string());
     if (id.empty()) return Status::Unavailable("the server's upload has no id");
     if (state == "completed") {
-      // Completed earlier (its answer was lost on the way, or this is a rerun): its answer.
+      // Completed earlier (its answer was lost on the way, or this is a rerun, or another
+      // command sending the same source completed it): its answer.
       return ApiClient::Answer{upload.value("answer_status", 201L),
                                upload.value("answer", nlohmann::json::object())};
     }
-    if (state == "open") {
+    const std::string seen = state + " " + std::to_string(PartsOf(upload).size());
+    if (seen != last_seen) {
+      last_seen = seen;
+      last_move = Clock::now();
+      pause = std::chrono::milliseconds(100);
+    }
+    const bool quiet = Clock::now() - last_move >= kQuiet;
+    Status busy = Status::OK();  // another request is at work on the upload
+    if (waiting && !quiet) {
+      busy = Status::AlreadyExists("another request is at work on it");
+    } else if (state == "open") {
       const uint64_t part_size = upload.value("part_size", uint64_t{0});
       if (part_size == 0 || part_size > (uint64_t{1} << 30)) {
         return Status::Unavailable("the server's part size is not usable");
       }
-      CAIRN_ASSIGN_OR_RETURN(Sent sent, SendParts(api, id, part_size, PartsOf(upload), src));
-      if (sent == Sent::kDiffers) {
+      Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src);
+      if (!sent.ok() && !sent.status().IsAlreadyExists()) return sent.status();
+      if (!sent.ok()) {
+        busy = sent.status();
+      } else if (*sent == Sent::kDiffers) {
+        // A second upload only when the first held parts the source no longer has.
+        if (++new_uploads == 2) {
+          return Status::Aborted("deposit " + source +
+                                 ": the source changed while it was uploaded");
+        }
         CAIRN_RETURN_IF_ERROR(api.Call("DELETE", "/v1/uploads/" + id, nullptr).status());
+        id.clear();
         continue;
       }
     }
-    const std::string none = "{}";
-    return api.Call("POST", "/v1/uploads/" + id + "/complete", &none, "application/json", {},
-                    {422});
+    if (busy.ok()) {
+      const std::string none = "{}";
+      Result<ApiClient::Answer> done =
+          api.Call("POST", "/v1/uploads/" + id + "/complete", &none, "application/json", {}, {422});
+      // A 409 that is not retryable is the deposit's own refusal (the catalog behind a site).
+      if (done.ok() || !done.status().IsAlreadyExists() || !done.status().retryable()) {
+        return done;
+      }
+      busy = done.status();
+    }
+    if (state == "open" && Clock::now() - last_move > kPatience) {
+      return Status::AlreadyExists(
+          "deposit " + source + ": another deposit of the same source is in progress (upload " +
+          id + ", unchanged for 10 minutes: " + busy.message() +
+          "); nothing was stored by this command: rerun it once the other is done");
+    }
+    if (!told && ::isatty(STDERR_FILENO)) {
+      std::cerr << "deposit " << source << ": another deposit of the same source is in progress "
+                << "(upload " << id << "); waiting for it\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(2));
   }
-  return Status::Aborted("deposit " + source + ": the source changed while it was uploaded");
 }
 
 }  // namespace cairn::client

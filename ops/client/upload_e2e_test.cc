@@ -531,6 +531,42 @@ TEST_F(UploadTest, AFolderOverTheUploadLimitIsRefusedAsATarIs) {
   EXPECT_EQ(Versions("huge").size(), 1u);
 }
 
+// The same deposit command run twice at once (same folder, object and token): both found the
+// one upload by its resume key, each met the other's parts ("arriving on another connection")
+// and both failed. Now one stores the version and the other waits for it and reports the same
+// version (as a rerun after success does): both exit 0, one version.
+TEST_F(UploadTest, TwoIdenticalDepositsAtOnceMakeOneVersionBothReport) {
+  StartServer();
+  MakeBagTar("twin", 400 * 1024);
+  const fs::path folder = tmp_ / "src-twin";
+  pid_t pids[2];
+  for (int i = 0; i < 2; ++i) {
+    pids[i] = StartDeposit("dora", folder, "twin", tmp_ / ("twin-" + std::to_string(i) + ".log"));
+    ASSERT_GT(pids[i], 0);
+  }
+  int status[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) ::waitpid(pids[i], &status[i], 0);
+  for (int i = 0; i < 2; ++i) {
+    const std::string log = ReadFile(tmp_ / ("twin-" + std::to_string(i) + ".log"));
+    EXPECT_TRUE(WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0)
+        << "client " << i << ": " << log;
+    nlohmann::json answer = ParseJson(log);
+    ASSERT_TRUE(answer.is_object() && answer.contains("receipt")) << "client " << i << ": " << log;
+    EXPECT_EQ(answer["stored"], true) << "client " << i << ": " << log;
+    EXPECT_EQ(answer["receipt"]["version"], 1) << "client " << i << ": " << log;
+  }
+  EXPECT_EQ(Versions("twin").size(), 1u);
+  std::map<std::string, nlohmann::json> uploads = UploadsOnDisk();
+  ASSERT_EQ(uploads.size(), 1u);
+  EXPECT_EQ(uploads.begin()->second["phase"], "completed");
+  // A rerun answers the same version.
+  CommandResult rerun = DepositRemote("dora", folder, "twin");
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(ParseJson(rerun.out)["receipt"]["version"], 1) << rerun.out;
+  EXPECT_EQ(Versions("twin").size(), 1u);
+  CheckConsistent();
+}
+
 TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
   StartServer();
   struct Client {

@@ -42,8 +42,16 @@ ApiResponse ErrorResponse(int http_status, std::string_view code, std::string_vi
 }
 
 ApiResponse ErrorResponse(const Status& status, std::string_view request_id) {
-  return ErrorResponse(HttpStatusFor(status), CodeName(status.code()), status.message(),
-                       request_id);
+  ApiResponse r =
+      ErrorResponse(HttpStatusFor(status), CodeName(status.code()), status.message(), request_id);
+  if (status.retryable()) {
+    // Trying the same request again later may succeed (a site down, another request at work
+    // on the same upload): said apart from a refusal that stands.
+    nlohmann::json body = nlohmann::json::parse(r.body);
+    body["error"]["retryable"] = true;
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  return r;
 }
 
 ApiResponse JsonResponse(std::string json_text) {

@@ -408,12 +408,14 @@ Result<ApiResponse> UploadStore::Complete(const repo::Principal& who, const std:
       return answer;
     }
     if (busy_.contains(id)) {
-      return Status::AlreadyExists("upload " + id + " is being completed by another request");
+      return Status::AlreadyExists("upload " + id + " is being completed by another request")
+          .SetRetryable(true);
     }
     for (const auto& [upload, n] : writing_) {
       if (upload == id) {
         return Status::AlreadyExists("part " + std::to_string(n) + " of upload " + id +
-                                     " is still arriving");
+                                     " is still arriving")
+            .SetRetryable(true);
       }
     }
     std::vector<uint32_t> missing;

@@ -127,6 +127,31 @@ TEST_F(UploadStoreTest, AnUploadOfUnknownSizeIsRefusedAtTheLimitAndRemoved) {
   }
 }
 
+// Completing while a part still arrives (another command sending the same source) is a 409
+// marked retryable, so that the client waits for the other instead of failing; a refusal that
+// stands has no such mark.
+TEST_F(UploadStoreTest, CompletingWhileAPartArrivesIsARetryableConflict) {
+  auto store = Store();
+  bool created = false;
+  auto u = store->Begin(dora_, "acme", "box", "application/x-tar", 8, 0, "key", &created);
+  ASSERT_OK(u);
+  WritePart(*store, dora_, u->id, 1, "abcd");
+  ASSERT_OK(store->RecordPart(dora_, u->id, 1, 4, HexSha256("abcd")));
+  ASSERT_OK(store->PartTargetFor(dora_, u->id, 2));  // arriving on another connection
+  auto never = [](const Upload&, const std::string&, const std::string&) -> Result<ApiResponse> {
+    return Status::Unavailable("not called");
+  };
+  auto none = [](const Upload&, const std::string&) -> Result<std::optional<ApiResponse>> {
+    return std::optional<ApiResponse>();
+  };
+  Status busy = store->Complete(dora_, u->id, "r1", never, none).status();
+  EXPECT_TRUE(busy.IsAlreadyExists()) << busy.ToString();
+  EXPECT_TRUE(busy.retryable());
+  EXPECT_NE(ErrorResponse(busy, "r1").body.find(R"("retryable":true)"), std::string::npos);
+  EXPECT_EQ(ErrorResponse(Status::AlreadyExists("stands"), "r2").body.find("retryable"),
+            std::string::npos);
+}
+
 TEST_F(UploadStoreTest, ACutShortCompletionLooksForItsVersionFirst) {
   auto store = Store();
   bool created = false;
