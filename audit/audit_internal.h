@@ -122,6 +122,9 @@ class BatchWriter {
   Status Add(std::vector<ReplicaUpdate> updates, std::vector<Finding> findings,
              std::vector<proto::Event> events, const AuditReport& deltas);
   Status Flush();
+  // Notes, committed now, that this run repairs `copy` (AuditRecorder::BeginRepair): call before
+  // the repair touches the site, and give its update `ends_repair`.
+  Status BeginRepair(const Candidate& copy);
   // Unavailable findings stored so far, per site (see FindingsToStore).
   std::map<std::string, size_t>& unavailable_stored() { return unavailable_stored_; }
 
@@ -151,6 +154,15 @@ class BatchWriter {
 inline constexpr size_t kMaxUnavailableFindingsStored = 1000;
 std::vector<repo::AuditFindingRecord> FindingsToStore(
     std::span<const Finding> findings, std::map<std::string, size_t>& unavailable_stored);
+
+// The repairs runs killed since began and never recorded (AuditRecorder::BegunRepairsOfEndedRuns):
+// each copy is read; one that verifies gets the recovery event its run never wrote (and its row
+// is ok), one that does not is recorded as it is (missing or corrupt, due now: the next sweep
+// repairs it) with a fixity-check event, rather than counted as ok until it falls due. A copy
+// whose site cannot be read is left for a later run. Written through `writer`.
+Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
+                           repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
+                           const AuditOptions& options);
 
 // Finishes the audit_runs row (state done or aborted, summary JSON, and `after_batches`: the
 // counts found after the last batch, the sites' event logs, added to the row's) and writes

@@ -4,6 +4,7 @@
 
 #include "audit/audit_internal.h"
 #include "bagit/report.h"
+#include "repo/events/event_types.h"
 
 namespace cairn::audit {
 
@@ -80,6 +81,56 @@ Status BatchWriter::Flush() {
     batch = TakeLocked();
   }
   return Write(batch);
+}
+
+Status BatchWriter::BeginRepair(const Candidate& copy) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return recorder_.BeginRepair(run_id_, copy.replica_id, repo_.clock().NowMicros());
+}
+
+Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
+                           repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
+                           const AuditOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::BegunRepair> begun, recorder.BegunRepairsOfEndedRuns());
+  for (const repo::BegunRepair& b : begun) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Candidate> copy, reader.CopyOfReplica(b.replica_id));
+    ReplicaUpdate forget{b.replica_id, repo::ReplicaState::kOk, -1, 0, ""};
+    forget.keep_state = true;
+    forget.ends_repair = true;
+    if (!copy) {  // its row is gone (purged): nothing to settle
+      CAIRN_RETURN_IF_ERROR(writer.Add({forget}, {}, {}, AuditReport{}));
+      continue;
+    }
+    Result<repo::Site*> site = repo.OpenSite(copy->site);
+    if (!site.ok()) continue;  // a later run settles it
+    CheckResult check = CheckCopy(**site, *copy, nullptr);
+    if (check.outcome == Outcome::kUnavailable) continue;
+    const int64_t now = repo.clock().NowMicros();
+    const std::string run = "audit run " + std::to_string(b.run_id);
+    ReplicaUpdate u = forget;
+    u.keep_state = false;
+    u.next_due = now;  // checked again by the next sweep either way
+    proto::Event event;
+    if (check.outcome == Outcome::kOk) {
+      u.state = repo::ReplicaState::kOk;
+      u.last_verified = now;
+      event = CopyEvent(repo::kRecovery, *copy, "success",
+                        "repaired by " + run +
+                            ", which was killed before it recorded the repair: the copy on site " +
+                            copy->site + " verifies now",
+                        options);
+    } else {
+      const bool missing = check.outcome == Outcome::kMissing;
+      u.state = missing ? repo::ReplicaState::kMissing : repo::ReplicaState::kCorrupt;
+      u.detail = check.detail + " (the repair by " + run + " was interrupted)";
+      event = CopyEvent(repo::kFixityCheck, *copy, "failure",
+                        std::string(missing ? "missing: " : "corrupt: ") + u.detail +
+                            "; repaired by a later sweep",
+                        options);
+    }
+    CAIRN_RETURN_IF_ERROR(writer.Add({u}, {}, {event}, AuditReport{}));
+  }
+  return Status::OK();
 }
 
 BatchWriter::Batch BatchWriter::TakeLocked() {

@@ -16,6 +16,7 @@
 #include "audit/event_segments.h"
 #include "audit/orphans.h"
 #include "policies/policy.h"
+#include "repo/crash_point.h"
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
 #include "repo/lock_wait.h"
@@ -248,7 +249,10 @@ Status Sweep::RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, co
   if (!options_.repair) {
     updates.push_back(bad_row(f.detail));
   } else {
+    // Noted first: a run killed once the site is touched leaves the repair to settle.
+    CAIRN_RETURN_IF_ERROR(writer_.BeginRepair(copy));
     internal::RepairResult repair = RepairCopy(repo_, reader, copy, &down_sites_);
+    repo::CrashPoint("audit.repair-done");
     // Other bad copies met while repairing: counted here only when this
     // sweep does not check them itself (no double counts).
     for (size_t i = 0; i < repair.other_updates.size(); ++i) {
@@ -276,12 +280,14 @@ Status Sweep::RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, co
       int64_t done = repo_.clock().NowMicros();
       updates.push_back(
           {copy.replica_id, ReplicaState::kOk, done, done + IntervalMicros(copy.partner), ""});
+      updates.back().ends_repair = true;
       events.push_back(
           internal::CopyEvent(repo::kRecovery, copy, "success", repair.detail, options_));
     } else {
       if (repair.damaged) d.damaged = 1;
       if (repair.damaged) f.kind = FindingKind::kDamaged;
       updates.push_back(bad_row(repair.detail));
+      updates.back().ends_repair = true;
       events.push_back(
           internal::CopyEvent(repo::kRecovery, copy, "failure", repair.detail, options_));
     }
@@ -463,6 +469,7 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   }
 
   internal::BatchWriter writer(repo, *recorder, report.run_id, opts.batch_size);
+  CAIRN_RETURN_IF_ERROR(internal::SettleKilledRepairs(repo, *reader, *recorder, writer, opts));
   Sweep sweep(repo, opts, writer, report, std::move(planned));
   std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
                                                                            by_site.end());

@@ -56,6 +56,8 @@ class Catalog::Reader {
   // read transaction costs shared-memory locks and a WAL header check. The
   // transaction ends after kNamesPerRead names and when the Reader goes.
   Status NameCopy(AuditCopy& copy);
+  // The copy of replica row `replica_id`, named; none when the row is gone (a purge).
+  Result<std::optional<AuditCopy>> CopyOfReplica(int64_t replica_id);
   // The other replicas (not pending) of the copy's blob or tag file, ok ones
   // first, then the most recently verified.
   Result<std::vector<OtherReplica>> OtherReplicas(const AuditCopy& copy);
@@ -92,6 +94,12 @@ class Catalog::AuditRecorder {
 
   // Inserts the audit_runs row of a sweep started at `now_micros`; returns its id.
   Result<int64_t> StartRun(const std::string& schedule, int64_t now_micros);
+  // Notes, committed before a repair touches the site, that run `run_id` repairs the copy
+  // `replica_id`; the WriteBatch of an update with `ends_repair` forgets it.
+  Status BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros);
+  // The repairs noted by runs that are no longer running (killed: StartRun records them as
+  // aborted), oldest first.
+  Result<std::vector<BegunRepair>> BegunRepairsOfEndedRuns();
   // In ONE transaction: the replica rows, the run's counts (added), the
   // findings and the events (AppendEventsInTransaction, time `now_micros`
   // where unset): a sweep killed outright keeps both or neither.
@@ -112,7 +120,7 @@ class Catalog::AuditRecorder {
   Status InsertFindings(int64_t run_id, std::span<const AuditFindingRecord> findings);
   sql::Db db_;
   // Statements of every batch, prepared once (destroyed before db_).
-  std::optional<sql::Stmt> update_, still_ok_, counts_, finding_;
+  std::optional<sql::Stmt> update_, still_ok_, counts_, finding_, end_repair_;
 };
 
 }  // namespace cairn::repo

@@ -57,14 +57,41 @@ WHERE b.id = )sql" + catalog_sql::BlobIdOf(1) +
                                R"sql(
 ORDER BY f.version_id, f.path LIMIT 1)sql";
 
-constexpr std::string_view kPickTagQuery = R"sql(
-SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, t.name,
-  r.read_failures, r.last_verified
-FROM replicas r JOIN sites s ON s.id = r.site_id JOIN tag_files t ON t.id = r.tag_file_id
-JOIN versions v ON v.id = t.version_id
+// A tag file copy's columns, as TagCopy reads them.
+const std::string kTagCopyColumns =
+    "SELECT r.id, s.name, t.id, t.sha256, t.size, r.next_due, v.partner, v.object, v.version, "
+    "t.name, r.read_failures, r.last_verified FROM replicas r JOIN sites s ON s.id = r.site_id "
+    "JOIN tag_files t ON t.id = r.tag_file_id JOIN versions v ON v.id = t.version_id ";
+
+const std::string kPickTagQuery = kTagCopyColumns + R"sql(
 WHERE r.state <> 'pending' AND (?1 = '' OR s.name = ?1)
   AND (?2 = '' OR v.partner = ?2) AND (?3 = '' OR v.object = ?3)
   AND (?4 = 0 OR r.next_due <= ?5) AND t.sha256 >= ?6 AND t.sha256 < ?7)sql";
+
+const std::string kTagCopyQuery = kTagCopyColumns + "WHERE r.id = ?1";
+
+constexpr std::string_view kBlobCopyQuery =
+    "SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures FROM replicas r "
+    "JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.id = r.blob_id WHERE r.id = ?1";
+
+// The copy of a row of CAIRN_TAG_COPY_COLUMNS.
+AuditCopy TagCopy(sql::Stmt& tags) {
+  AuditCopy c;
+  c.replica_id = tags.Int(0);
+  c.site = tags.Text(1);
+  c.ref = ReplicaRef::TagFile(tags.Int(2));
+  c.sha256 = tags.Text(3);
+  c.size = static_cast<uint64_t>(tags.Int(4));
+  c.next_due = tags.Int(5);
+  c.partner = tags.Text(6);
+  c.object = tags.Text(7);
+  c.version = static_cast<uint32_t>(tags.Int(8));
+  c.path = tags.Text(9);
+  c.read_failures = tags.Int(10);
+  c.verified_once = tags.Int(11) > 0;
+  c.key = layout::TagFileKey(c.partner, c.object, c.version, c.path);
+  return c;
+}
 
 constexpr std::string_view kUncopiedQuery = R"sql(
 SELECT b.sha256, MIN(v.partner), MIN(v.object), MIN(v.version), MIN(f.path)
@@ -157,23 +184,29 @@ Result<std::vector<AuditCopy>> Catalog::Reader::PickAuditCopies(const AuditPick&
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, tags.Step());
     if (!row) break;
-    AuditCopy c;
-    c.replica_id = tags.Int(0);
-    c.site = tags.Text(1);
-    c.ref = ReplicaRef::TagFile(tags.Int(2));
-    c.sha256 = tags.Text(3);
-    c.size = static_cast<uint64_t>(tags.Int(4));
-    c.next_due = tags.Int(5);
-    c.partner = tags.Text(6);
-    c.object = tags.Text(7);
-    c.version = static_cast<uint32_t>(tags.Int(8));
-    c.path = tags.Text(9);
-    c.read_failures = tags.Int(10);
-    c.verified_once = tags.Int(11) > 0;
-    c.key = layout::TagFileKey(c.partner, c.object, c.version, c.path);
-    picked.push_back(std::move(c));
+    picked.push_back(TagCopy(tags));
   }
   return picked;
+}
+
+Result<std::optional<AuditCopy>> Catalog::Reader::CopyOfReplica(int64_t replica_id) {
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt tags, db_.Prepare(kTagCopyQuery));
+  tags.Bind(1, replica_id);
+  CAIRN_ASSIGN_OR_RETURN(bool tag, tags.Step());
+  if (tag) return std::optional<AuditCopy>(TagCopy(tags));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt blobs, db_.Prepare(kBlobCopyQuery));
+  blobs.Bind(1, replica_id);
+  CAIRN_ASSIGN_OR_RETURN(bool blob, blobs.Step());
+  if (!blob) return std::optional<AuditCopy>();
+  AuditCopy c;
+  c.replica_id = blobs.Int(0);
+  c.site = blobs.Text(1);
+  c.sha256 = blobs.Text(2);
+  c.next_due = blobs.Int(3);
+  c.read_failures = blobs.Int(4);
+  c.named = false;
+  CAIRN_RETURN_IF_ERROR(NameCopy(c));
+  return std::optional<AuditCopy>(std::move(c));
 }
 
 Status Catalog::Reader::NameCopy(AuditCopy& copy) {

@@ -39,6 +39,31 @@ Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, in
   return db_.LastInsertRowId();
 }
 
+Status Catalog::AuditRecorder::BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros) {
+  // One row a copy: the site's lock lets one sweep at a time repair it.
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("INSERT OR REPLACE INTO audit_repairs_begun (replica_id, run_id, began) "
+                  "VALUES (?1, ?2, ?3)"));
+  stmt.Bind(1, replica_id).Bind(2, run_id).Bind(3, now_micros);
+  return stmt.Run();
+}
+
+Result<std::vector<BegunRepair>> Catalog::AuditRecorder::BegunRepairsOfEndedRuns() {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT b.replica_id, b.run_id, b.began FROM audit_repairs_begun b "
+                  "LEFT JOIN audit_runs r ON r.id = b.run_id "
+                  "WHERE r.state IS NULL OR r.state <> 'running' ORDER BY b.began"));
+  std::vector<BegunRepair> out;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({stmt.Int(0), stmt.Int(1), stmt.Int(2)});
+  }
+  return out;
+}
+
 Status Catalog::AuditRecorder::InsertFindings(int64_t run_id,
                                               std::span<const AuditFindingRecord> findings) {
   if (findings.empty()) return Status::OK();
@@ -109,6 +134,15 @@ Status Catalog::AuditRecorder::WriteBatch(int64_t run_id,
         .Bind(6, u.read_failures);
     CAIRN_RETURN_IF_ERROR(update->Run());
     update->Reset();
+  }
+  for (const AuditReplicaUpdate& u : updates) {
+    if (!u.ends_repair) continue;
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt * end, sql::PrepareOnce(db_, &end_repair_,
+                                          "DELETE FROM audit_repairs_begun WHERE replica_id = ?1"));
+    end->Bind(1, u.replica_id);
+    CAIRN_RETURN_IF_ERROR(end->Run());
+    end->Reset();
   }
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * counts,

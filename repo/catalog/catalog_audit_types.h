@@ -62,6 +62,15 @@ struct AuditReplicaUpdate {
   std::string detail;
   int64_t read_failures = 0;  // failed reads in a row; 0 after a read to the end
   bool keep_state = false;    // leave `state` as it is (a failed read not given up on yet)
+  bool ends_repair = false;   // the copy's repair (AuditRecorder::BeginRepair) is recorded
+};
+
+// A repair an audit run began (AuditRecorder::BeginRepair) whose batch was never written: the
+// run was killed in between.
+struct BegunRepair {
+  int64_t replica_id = 0;
+  int64_t run_id = 0;
+  int64_t began_micros = 0;
 };
 
 // One audit_findings row.

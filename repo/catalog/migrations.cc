@@ -101,6 +101,11 @@ constexpr Migration kMigrations[] = {
         "objects_case_blind",
 #include "repo/catalog/migrations/0018_objects_case_blind.sql.inc"
     },
+    {
+        19,
+        "audit_repairs_begun",
+#include "repo/catalog/migrations/0019_audit_repairs_begun.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

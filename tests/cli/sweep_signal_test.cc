@@ -129,6 +129,38 @@ TEST_F(SweepSignalTest, AKilledRunIsRecordedAsInterruptedByTheNextRun) {
   EXPECT_NE(report.out.find("interrupted"), std::string::npos) << report.out;
 }
 
+// Killed right after replacing a corrupt copy, before its batch was written: the copy was
+// replaced on the site and no event ever said so (a later sweep found it good). The next run
+// records the repair the killed run made, naming that run; the log verifies and nothing of the
+// repair stays noted.
+TEST_F(SweepSignalTest, ARepairMadeByAKilledRunIsRecordedByTheNextRun) {
+  const std::string content = "the copy that rots on site a\n";
+  WriteFile(tmp_ / "src-small/one.txt", content);
+  Deposit("acme", (tmp_ / "src-small").string(), "small");
+  fs::path blob = BlobFile("a", content);
+  FlipByte(blob);
+  CommandResult killed = RunCairn({"audit", "run", "--all", "--site", "a"},
+                                  {"CAIRN_REPO=" + Root(), "CAIRN_CRASH_AT=audit.repair-done:1"});
+  ASSERT_EQ(killed.exit_code, -1) << "not killed: " << killed.out << killed.err;
+  EXPECT_EQ(ReadFile(blob), content);  // the repair is on the site
+  EXPECT_EQ(Cairn({"events", "acme/small"}).out.find("recovery"), std::string::npos);
+  EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_repairs_begun"), 1);
+
+  CommandResult next = Cairn({"audit", "run", "--site", "a"});
+  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  CommandResult events = Cairn({"events", "acme/small", "--type", "recovery"});
+  EXPECT_NE(events.out.find("repaired by audit run 1, which was killed before it recorded the "
+                            "repair: the copy on site a verifies now"),
+            std::string::npos)
+      << events.out;
+  EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_repairs_begun"), 0);
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  // Settled once: a later run records nothing more of it.
+  ASSERT_EQ(Cairn({"audit", "run", "--site", "a"}).exit_code, 0);
+  CommandResult again = Cairn({"events", "acme/small", "--type", "recovery"});
+  EXPECT_EQ(again.out, events.out);
+}
+
 TEST_F(SweepSignalTest, DaemonStopsMidCopyOnSigintAndExits0) {
   DepositLargeObject();
   ASSERT_EQ(Cairn({"audit", "schedule", "add", "slow", "--every", "1d", "--all", "--rate", "100k"})
