@@ -1,6 +1,8 @@
 // The repository folder's paths: see repository_layout.h.
 #include "repo/site/repository_layout.h"
 
+#include <cctype>
+
 namespace cairn::repo::repo_layout {
 namespace {
 
@@ -32,7 +34,12 @@ std::string PartnerLocksDir(std::string_view root, std::string_view partner) {
 
 std::string ObjectLockPath(std::string_view root, std::string_view partner,
                            std::string_view object) {
-  return Join(PartnerLocksDir(root, partner), object) + ".lock";
+  // One lock for every spelling of the id (ids are ASCII): two deposits at once as acme/Maps
+  // and acme/maps then run one after the other, and the second sees the first in the catalog
+  // (Catalog::NextVersion refuses it), as a site that compares names without case needs.
+  std::string folded(object);
+  for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return Join(PartnerLocksDir(root, partner), folded) + ".lock";
 }
 
 std::string PendingVersionPath(std::string_view root, std::string_view partner,

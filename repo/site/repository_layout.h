@@ -31,6 +31,7 @@ std::string WritersLockPath(std::string_view root);
 // REPO/locks and REPO/locks/PARTNER, the folders of the per-object files.
 std::string ObjectLocksDir(std::string_view root);
 std::string PartnerLocksDir(std::string_view root, std::string_view partner);
+// REPO/locks/PARTNER/<object id in lower case>.lock: every spelling of an id takes one lock.
 std::string ObjectLockPath(std::string_view root, std::string_view partner,
                            std::string_view object);
 std::string PendingVersionPath(std::string_view root, std::string_view partner,

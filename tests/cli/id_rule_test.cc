@@ -3,6 +3,9 @@
 // name that is not valid UTF-8 is refused naming that file (printed safely),
 // not as an encoding error in a manifest Cairn wrote itself.
 #include <gmock/gmock.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 
 #include "repo/site/repository.h"
 #include "tests/util/repo_fixture.h"
@@ -81,6 +84,37 @@ TEST_F(IdRuleTest, ObjectIdsThatDifferOnlyInCaseAreRefused) {
   CommandResult second = Cairn({"deposit", "acme", src.string(), "--id", "Maps"});
   EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_TRUE(fs::exists(tmp_ / "repo/sites/a/bags/acme/Maps/v2"));
+}
+
+// Two deposits at once as acme/RaceN and acme/raceN were both stored: each held the lock of its
+// own spelling (locks/acme/RaceN.lock, locks/acme/raceN.lock), so neither saw the other in the
+// catalog. Both spellings take one lock now: the second refuses, whichever it is.
+TEST_F(IdRuleTest, ObjectIdsThatDifferOnlyInCaseAreRefusedWhenDepositedAtOnce) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  fs::path src = MakeSourceFolder("race");
+  for (int round = 0; round < 4; ++round) {
+    const std::string n = std::to_string(round);
+    std::vector<pid_t> pids;
+    for (const std::string& id : {"Race" + n, "race" + n}) {
+      pids.push_back(StartCairn({"deposit", "acme", src.string(), "--id", id}, tmp_ / (id + ".log"),
+                                {"CAIRN_REPO=" + Root()}));
+      ASSERT_GT(pids.back(), 0);
+    }
+    std::vector<int> codes;
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    std::sort(codes.begin(), codes.end());
+    EXPECT_EQ(codes, (std::vector<int>{0, 2}))
+        << ReadFile(tmp_ / ("Race" + n + ".log")) << ReadFile(tmp_ / ("race" + n + ".log"));
+    int stored = 0;
+    for (const std::string& id : {"Race" + n, "race" + n}) {
+      stored += fs::exists(tmp_ / "repo/sites/a/bags/acme" / id) ? 1 : 0;
+    }
+    EXPECT_EQ(stored, 1) << "round " << round;
+  }
 }
 
 TEST_F(IdRuleTest, AFileNameThatIsNotUtf8IsRefusedNamingTheFile) {
