@@ -137,6 +137,61 @@ TEST_F(AuditTest, FindsCorruptMissingTruncatedAndUnreadableSiteAndRepairs) {
   EXPECT_EQ(third->planned, 0u);
 }
 
+// A directory where a blob's file should be (someone's mkdir, a restore tool that made a folder
+// there): the sweep names the path and says a directory is there; the repair removes an empty
+// one, moves one that holds anything whole to the site's lost-and-found/ (naming where, in the
+// finding and the recovery event: nothing it held is lost unnamed), then writes the good copy.
+// Before, the copy was missing sweep after sweep (no good copy could be written over a folder).
+TEST_F(AuditTest, ADirectoryWhereABlobShouldBeIsSetAsideAndTheBlobRepaired) {
+  fs::remove(BlobPath("a", kOne));
+  fs::create_directories(BlobPath("a", kOne) / "kept");
+  cairn::testing::WriteFile(BlobPath("a", kOne) / "kept" / "note.txt", "someone's file\n");
+  fs::remove(BlobPath("b", kTwo));
+  fs::create_directory(BlobPath("b", kTwo));
+  uint64_t head = Head();
+
+  auto report = RunAudit(*repo_, Options());
+  ASSERT_OK(report);
+  EXPECT_EQ(report->missing, 2u);
+  ASSERT_EQ(report->repaired, 2u) << AuditReportText(*report);
+  EXPECT_EQ(report->damaged, 0u);
+  auto kinds = ByKind(*report);
+  std::map<std::string, Finding> missing;  // by site
+  for (const Finding& f : kinds[FindingKind::kMissing]) missing[f.site] = f;
+  ASSERT_EQ(missing.size(), 2u);
+  const std::string set_aside =
+      (SitePath("a") / "lost-and-found" / repo::layout::BlobKey(Sha(kOne))).string();
+  EXPECT_TRUE(missing["a"].repaired);
+  EXPECT_NE(missing["a"].detail.find(BlobPath("a", kOne).string() + ": a directory is where"),
+            std::string::npos)
+      << missing["a"].detail;
+  EXPECT_NE(missing["a"].detail.find("(1 file, 15 bytes) to " + set_aside), std::string::npos)
+      << missing["a"].detail;
+  EXPECT_TRUE(missing["b"].repaired);
+  EXPECT_NE(missing["b"].detail.find("removed the empty directory " + BlobPath("b", kTwo).string()),
+            std::string::npos)
+      << missing["b"].detail;
+
+  // The good copies are in place; what the directory held is kept, where the finding said.
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("a", kOne)), kOne);
+  EXPECT_EQ(cairn::testing::ReadFile(BlobPath("b", kTwo)), kTwo);
+  EXPECT_EQ(cairn::testing::ReadFile(fs::path(set_aside) / "kept" / "note.txt"),
+            "someone's file\n");
+  auto recoveries = Events("recovery", "success", head);
+  ASSERT_EQ(recoveries.size(), 2u);
+  bool named = false;
+  for (const proto::Event& e : recoveries) named |= e.detail().find(set_aside) != std::string::npos;
+  EXPECT_TRUE(named);
+  EXPECT_TRUE(repo_->catalog().VerifyEvents()->ok);
+
+  // Repaired for good: the next sweep finds nothing (lost-and-found/ is no orphan either).
+  AuditOptions options = Options();
+  options.orphans = true;
+  auto again = RunAudit(*repo_, options);
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->HasProblems()) << AuditReportText(*again);
+}
+
 TEST_F(AuditTest, TagFilesAreAuditedAndRepaired) {
   fs::path bagit_txt = SitePath("b") / "bags/acme/maps/v1/bagit.txt";
   ASSERT_TRUE(fs::exists(bagit_txt));

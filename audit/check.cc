@@ -146,6 +146,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
     result.detail = "repaired from site " + other.site + " (" +
                     std::to_string(copied.bytes_written) +
                     " bytes written, read back and sha256 verified)";
+    if (!copied.made_room.empty()) result.detail += "; first " + copied.made_room;
     return result;
   }
   result.damaged = !some_unreadable;

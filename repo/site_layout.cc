@@ -105,6 +105,12 @@ std::string VersionRecordKey(std::string_view partner, std::string_view object, 
   return VersionPrefix(partner, object, version) + std::string(kVersionRecordName);
 }
 
+std::string LostAndFoundKey(std::string_view key, int n) {
+  std::string out = std::string(kLostAndFoundPrefix) + std::string(key);
+  if (n > 1) out += "." + std::to_string(n);
+  return out;
+}
+
 std::string TombstoneKey(std::string_view partner, std::string_view object, uint32_t version,
                          std::string_view name) {
   return VersionPrefix(partner, object, version) + std::string(name);

@@ -48,6 +48,11 @@ inline constexpr std::string_view kPurgeTombstoneName = "WITHDRAWN-PURGE";
 inline constexpr std::string_view kCairnAddedListName = "cairn-added.txt";
 // The payload manifest every stored version has: payload path -> blob.
 inline constexpr std::string_view kSha256ManifestName = "manifest-sha256.txt";
+// Where a posix site keeps what was in a key's way (StorageBackend::MakeRoomFor): a
+// directory found where key K's file should be, holding anything, is moved there whole, as
+// "lost-and-found/K" (LostAndFoundKey). Never read, listed as content, or removed by Cairn:
+// the operator looks at it and removes it.
+inline constexpr std::string_view kLostAndFoundPrefix = "lost-and-found/";
 
 // True for exactly 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view hex);
@@ -81,6 +86,9 @@ std::string VersionPrefix(std::string_view partner, std::string_view object, uin
 // VersionPrefix + name. REQUIRES: ValidateTagFileName(name) is OK.
 std::string TagFileKey(std::string_view partner, std::string_view object, uint32_t version,
                        std::string_view name);
+// kLostAndFoundPrefix + `key`, then ".2", ".3", ... for `n` = 2, 3, ... (a second directory
+// found in the same key's way). REQUIRES: n >= 1.
+std::string LostAndFoundKey(std::string_view key, int n);
 // VersionPrefix + "version.pb".
 std::string VersionRecordKey(std::string_view partner, std::string_view object, uint32_t version);
 // VersionPrefix + `name`: "WITHDRAWN" (kTombstoneName) or "WITHDRAWN-PURGE".

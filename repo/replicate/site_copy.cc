@@ -100,6 +100,13 @@ BlobCopy PrepareBlobCopy(Site& from, Site& to, const SiteCopyItem& item, bool as
   }
   // Missing, wrong bytes under the right name, or bytes the (answering)
   // site cannot read back: Site::CommitBlob(s) replaces them with the good copy.
+  // Missing may be a directory where the blob's file should be: moved out of the way first
+  // (no copy could be written over it), and said.
+  if (v.IsNotFound() && ask_first) {
+    Result<std::string> made_room = to.MakeRoomForBlob(item.sha256);
+    if (!made_room.ok()) return target_failed(made_room.status());
+    result.made_room = std::move(made_room).value();
+  }
   Result<std::unique_ptr<BlobWriter>> writer = to.NewBlobWriter(item.sha256, item.size);
   if (!writer.ok()) return target_failed(writer.status());
   Status read;

@@ -38,6 +38,9 @@ struct SiteCopyResult {
   bool target_failed = false;    // the error is the target's (another source won't help)
   bool already_present = false;  // a blob the target already held, verified
   uint64_t bytes_written = 0;
+  // What was moved out of the blob's way on the target first (Site::MakeRoomForBlob: a
+  // directory where its file should be), naming the paths; "" when nothing was.
+  std::string made_room;
 };
 
 // Makes `item` present and verified on `to`, reading from `from`. A blob

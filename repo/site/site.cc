@@ -510,6 +510,14 @@ Status Site::ExtendBlobRetention(std::string_view sha256_hex) {
   return kept.WithContext("site " + id() + ": blob " + std::string(sha256_hex));
 }
 
+Result<std::string> Site::MakeRoomForBlob(std::string_view sha256_hex) {
+  CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
+  Result<std::string> done = backend_->MakeRoomFor(BlobKey(sha256_hex));
+  if (!done.ok())
+    return done.status().WithContext("site " + id() + ": blob " + std::string(sha256_hex));
+  return done;
+}
+
 Status Site::RemoveUnreferencedBlob(std::string_view sha256_hex) {
   CAIRN_RETURN_IF_ERROR(CheckBlobName(sha256_hex));
   Status removed = backend_->Remove(BlobKey(sha256_hex));

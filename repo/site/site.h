@@ -224,6 +224,12 @@ class Site {
   // PayloadStager::ReuseStored) decide alike through it.
   Result<BlobCommitResult> JudgeExistingBlob(std::string_view sha256_hex,
                                              std::optional<uint64_t> size);
+  // Makes room for blob `sha256_hex` where something that is no blob holds its name
+  // (StorageBackend::MakeRoomFor: a directory at its path on a posix site, removed if empty,
+  // else moved whole to lost-and-found/), so that a good copy can be written there. Returns
+  // what was done, naming the paths; "" if nothing was in the way. Errors name the site and
+  // the blob. For a copy that found the blob missing (VerifyBlob: NotFound).
+  Result<std::string> MakeRoomForBlob(std::string_view sha256_hex);
   // Removes blob `sha256_hex`. For the garbage collector and abandoned
   // deposits only. REQUIRES: the caller holds the repository's writers' lock
   // exclusively (no deposit in flight can have adopted the blob) and found that

@@ -236,6 +236,16 @@ class StorageBackend {
   // Removes `key`. OK if it did not exist (idempotent).
   virtual Status Remove(std::string_view key) = 0;
 
+  // Makes room for an object under `key` where something that is not an object holds its
+  // name, so that a writer can commit there (posix: a directory at the file's path, made by
+  // hand or by a restore tool; Stat, Read and OpenForCopy call the key NotFound and say so).
+  // Nothing it holds is removed unnamed: an empty directory is removed; one holding anything
+  // is moved whole to layout::LostAndFoundKey(key, n), the first n free. Returns what was
+  // done, naming both paths ("removed the empty directory P", "moved the directory P (N files,
+  // B bytes) to Q"); "" if the key is free or holds an object. Errors name the path. Default:
+  // "" (on S3 and in memory only an object can hold a key).
+  virtual Result<std::string> MakeRoomFor(std::string_view key);
+
   // Removes leftovers of writers killed before Commit/Abort (temp files,
   // incomplete multipart uploads) older than `min_age_seconds`.
   virtual Status CleanupTemp(uint64_t min_age_seconds) = 0;

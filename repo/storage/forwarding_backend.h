@@ -68,6 +68,9 @@ class ForwardingBackend : public StorageBackend {
     return inner_->ListAfter(prefix, start_after, fn);
   }
   Status Remove(std::string_view key) override { return inner_->Remove(key); }
+  Result<std::string> MakeRoomFor(std::string_view key) override {
+    return inner_->MakeRoomFor(key);
+  }
   Status CleanupTemp(uint64_t min_age_seconds) override {
     return inner_->CleanupTemp(min_age_seconds);
   }

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "bagit/fd_io.h"
+#include "repo/site_layout.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/posix_ops.h"
@@ -34,6 +35,16 @@ struct DirCloser {
     if (dir != nullptr) ::closedir(dir);
   }
 };
+
+// NotFound for a key whose path holds something that is not a regular file, saying what: a
+// directory there (made by hand, or by a restore tool) keeps every copy from being written
+// until it is moved out of the way (MakeRoomFor).
+Status NotAFile(const std::string& path, const struct stat& st) {
+  if (S_ISDIR(st.st_mode)) {
+    return Status::NotFound(path + ": a directory is where this file should be");
+  }
+  return Status::NotFound(path + " is not a regular file");
+}
 
 }  // namespace
 
@@ -120,7 +131,7 @@ Status PosixBackend::Read(std::string_view key, uint64_t offset, uint64_t length
   if (file.fd < 0) return MissingOrDown(Status::FromErrno(errno, "open", path));
   struct stat st;
   if (::fstat(file.fd, &st) != 0) return Status::FromErrno(errno, "stat", path);
-  if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a regular file");
+  if (!S_ISREG(st.st_mode)) return NotAFile(path, st);
   ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   // No bigger than the file (a small blob must not cost a 1 MiB allocation),
   // and not zeroed: pread fills it.
@@ -147,10 +158,10 @@ Result<int> PosixBackend::OpenForCopy(std::string_view key) {
   const std::string path = Path(key);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return MissingOrDown(Status::FromErrno(errno, "open", path));
-  struct stat st;
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Status::NotFound(path + " is not a regular file");
+    return NotAFile(path, st);
   }
   return fd;
 }
@@ -160,7 +171,7 @@ Result<ObjectInfo> PosixBackend::Stat(std::string_view key) {
   const std::string path = Path(key);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return MissingOrDown(Status::FromErrno(errno, "stat", path));
-  if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a regular file");
+  if (!S_ISREG(st.st_mode)) return NotAFile(path, st);
   return ObjectInfo{std::string(key), static_cast<uint64_t>(st.st_size)};
 }
 
@@ -224,6 +235,72 @@ Status PosixBackend::Remove(std::string_view key) {
   if (posix_io::Ops().unlinkat(root->fd(), rel.c_str(), 0) == 0) return Status::OK();
   Status status = Status::FromErrno(errno, "remove", Path(key));
   return status.IsNotFound() ? Status::OK() : status;
+}
+
+namespace {
+
+// The parent folder of `rel` ("" for the root).
+std::string ParentOf(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::string> PosixBackend::MakeRoomFor(std::string_view key) {
+  CAIRN_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string rel(key);
+  const std::string path = Path(key);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::string();  // free
+    return Status::FromErrno(errno, "stat", path);
+  }
+  if (!S_ISDIR(st.st_mode)) return std::string();  // a file (an object), or no folder
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
+  if (posix_io::Ops().unlinkat(root->fd(), rel.c_str(), AT_REMOVEDIR) == 0) {
+    CAIRN_RETURN_IF_ERROR(posix_io::SyncDirAt(*root, ParentOf(rel)));
+    return "removed the empty directory " + path;
+  }
+  if (errno != ENOTEMPTY && errno != EEXIST) return Status::FromErrno(errno, "remove", path);
+  // What it holds, for the message: the operator is told what was moved and where.
+  uint64_t files = 0, bytes = 0;
+  const std::string inside = rel + "/";
+  CAIRN_RETURN_IF_ERROR(WalkFolder(path, inside, inside, [&](const ObjectInfo& info) {
+    ++files;
+    bytes += info.size;
+    return Status::OK();
+  }));
+  constexpr int kMostAside = 1000;  // of one key: then something is wrong
+  for (int n = 1; n <= kMostAside; ++n) {
+    const std::string aside = layout::LostAndFoundKey(key, n);
+    CAIRN_RETURN_IF_ERROR(ValidateKey(aside));
+    CAIRN_RETURN_IF_ERROR(posix_io::MakeParents(*root, aside));
+    int moved =
+        posix_io::Ops().renameat_noreplace(root->fd(), rel.c_str(), root->fd(), aside.c_str());
+    if (moved != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+      // No RENAME_NOREPLACE here: a plain rename, once nothing is at the new name (a rename
+      // onto an empty directory would replace it).
+      struct stat taken;
+      if (::fstatat(root->fd(), aside.c_str(), &taken, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+      } else {
+        moved = posix_io::Ops().renameat(root->fd(), rel.c_str(), root->fd(), aside.c_str());
+      }
+    }
+    if (moved != 0) {
+      if (errno == EEXIST || errno == ENOTEMPTY) continue;  // an earlier one kept there
+      return Status::FromErrno(errno, "move aside to " + Path(aside), path);
+    }
+    CAIRN_RETURN_IF_ERROR(posix_io::SyncDirAt(*root, ParentOf(aside)));
+    CAIRN_RETURN_IF_ERROR(posix_io::SyncDirAt(*root, ParentOf(rel)));
+    return "moved the directory " + path + " (" + std::to_string(files) +
+           (files == 1 ? " file, " : " files, ") + std::to_string(bytes) + " bytes) to " +
+           Path(aside);
+  }
+  return Status::IOError(path + ": a directory is where this file should be, and " +
+                         Path(layout::LostAndFoundKey(key, kMostAside)) +
+                         " and the names before it are taken: not moved");
 }
 
 namespace {

@@ -54,6 +54,9 @@ class PosixBackend : public StorageBackend {
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
+  // A directory at the key's path: removed if empty, else moved whole (renamed, never
+  // replacing) to layout::LostAndFoundKey(key, n) below the root, both folders synced.
+  Result<std::string> MakeRoomFor(std::string_view key) override;
   // Removes files in <root>/tmp/ whose mtime is older than min_age_seconds.
   Status CleanupTemp(uint64_t min_age_seconds) override;
   // "file:///root".
