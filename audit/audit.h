@@ -94,7 +94,9 @@ enum class FindingKind {
   kNoCopy,
   kCatalogMismatch,  // a files row disagrees with the version.pb the sites hold
   kUnreadable,       // this copy's reads failed while its site read fine
-  kUncataloged,      // a tag file or version.pb on a site with no catalog version/tag file row
+  // A tag file or version.pb on a site with no catalog version/tag file row, or a blob the
+  // catalog does not list for the site that such a version.pb names (not an orphan).
+  kUncataloged,
 };
 // "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch",
 // "unreadable", "uncataloged".
@@ -156,7 +158,8 @@ struct AuditReport {
   uint64_t no_copy = 0;
   uint64_t catalog_mismatch = 0;  // files rows that disagree with version.pb (--all)
   // Orphans pass: tag files and version.pb files on a site that no catalog
-  // version (or tag file row) lists, and version.pb files missing from a site
+  // version (or tag file row) lists, and the blobs such a version.pb names that
+  // the catalog does not list for the site; version.pb files missing from a site
   // whose copy the catalog counts as ok.
   uint64_t uncataloged = 0;
   uint64_t records_missing = 0;

@@ -7,54 +7,12 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "repo/site/catalog_behind.h"
 #include "repo/site/site.h"
 #include "repo/site_layout.h"
 
 namespace cairn::audit {
 namespace {
-
-Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, const std::string& site,
-                     AuditReport& report) {
-  CAIRN_ASSIGN_OR_RETURN(std::unordered_set<std::string> known, reader.BlobsListedOn(site));
-  Result<repo::Site*> opened = repo.OpenSite(site);
-  Status listed = opened.status();
-  if (opened.ok()) {
-    listed = (*opened)->List("blobs/", [&](const repo::ObjectInfo& info) {
-      std::optional<std::string> digest = (*opened)->BlobDigestOf(info.key);
-      if (!digest || known.count(*digest)) return Status::OK();
-      const bool unreferenced = !repo.catalog().BlobExists(*digest);
-      if (unreferenced) {
-        // Reported once: the first sighting is kept as the gc candidate's
-        // time (gc's grace period starts then); later sweeps only count it.
-        Result<std::optional<int64_t>> since = repo.catalog().GcCandidateSince(site, *digest);
-        if (since.ok() && since->has_value()) {
-          ++report.orphans_known;
-          return Status::OK();
-        }
-        CAIRN_RETURN_IF_ERROR(
-            repo.catalog().AddGcCandidate(site, *digest, info.size, repo.clock().NowMicros()));
-      }
-      ++report.orphans;
-      Finding f;
-      f.kind = FindingKind::kOrphan;
-      f.site = site;
-      f.sha256 = *digest;
-      f.detail = "blob on the site (" + std::to_string(info.size) +
-                 " bytes) that the catalog does not list: " + info.key;
-      if (unreferenced) {
-        f.detail +=
-            " (no version references it, e.g. left by a killed or refused deposit: reported "
-            "once; `cairn gc` removes it once its grace period has passed, counted from now)";
-      }
-      report.findings.push_back(std::move(f));
-      return Status::OK();
-    });
-  }
-  if (!listed.ok()) {
-    report.unavailable_sites.push_back(site + ": orphans not listed: " + listed.ToString());
-  }
-  return Status::OK();
-}
 
 // partner, object, version.
 using VersionKey = std::tuple<std::string, std::string, uint32_t>;
@@ -71,6 +29,107 @@ Finding RecordFinding(FindingKind kind, const VersionKey& v, const std::string& 
   f.site = site;
   f.detail = std::move(detail);
   return f;
+}
+
+// A blob on the site that the catalog does not list for it.
+struct UnlistedBlob {
+  std::string sha256;
+  std::string key;
+  uint64_t size = 0;
+};
+
+// Blobs on `site` named by a version record there that the catalog does not know (a catalog
+// put back from a backup, or rebuilt from a site that lagged): not orphans (`cairn gc` keeps
+// them too, reading the same records). Each is reported as uncataloged, naming the version
+// and the rebuild that brings it back, and taken out of `unlisted`. False, the site noted in
+// report.unavailable_sites, when the records could not be read: then no blob can be called
+// an orphan.
+bool TakeBlobsOfUnknownVersions(repo::Repository& repo, repo::Site& site, const std::string& name,
+                                std::vector<UnlistedBlob>& unlisted, AuditReport& report) {
+  Result<std::vector<repo::UnknownVersion>> unknown =
+      repo::VersionsTheCatalogLacks(repo.catalog(), site);
+  if (!unknown.ok()) {
+    report.unavailable_sites.push_back(name +
+                                       ": orphans not listed: the version records the catalog "
+                                       "does not know could not be read: " +
+                                       unknown.status().ToString());
+    return false;
+  }
+  std::map<std::string, std::pair<const repo::UnknownVersion*, const repo::UnknownVersion::File*>>
+      held;  // by sha256: the first version and file naming it
+  for (const repo::UnknownVersion& v : *unknown) {
+    for (const repo::UnknownVersion::File& f : v.files) held.emplace(f.sha256, std::pair{&v, &f});
+  }
+  std::erase_if(unlisted, [&](const UnlistedBlob& blob) {
+    auto it = held.find(blob.sha256);
+    if (it == held.end()) return false;
+    const auto& [v, f] = it->second;
+    ++report.uncataloged;
+    Finding finding = RecordFinding(
+        FindingKind::kUncataloged, VersionKey{v->partner, v->object, v->version}, f->path, name,
+        "blob on the site (" + std::to_string(blob.size) + " bytes) that the catalog does not " +
+            "list: " + blob.key + "; it is " + f->path + " of " + v->partner + "/" + v->object +
+            " v" + std::to_string(v->version) + ", a version whose record the site holds (" +
+            v->record_key +
+            ") and the catalog does not know (put back from a backup, or rebuilt from a site "
+            "that lagged): not an orphan, `cairn gc` keeps it. Bring the catalog up to date "
+            "with `cairn catalog rebuild --from " +
+            name + "`");
+    finding.sha256 = blob.sha256;
+    report.findings.push_back(std::move(finding));
+    return true;
+  });
+  return true;
+}
+
+Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, const std::string& site,
+                     AuditReport& report) {
+  CAIRN_ASSIGN_OR_RETURN(std::unordered_set<std::string> known, reader.BlobsListedOn(site));
+  Result<repo::Site*> opened = repo.OpenSite(site);
+  Status listed = opened.status();
+  std::vector<UnlistedBlob> unlisted;
+  if (opened.ok()) {
+    listed = (*opened)->List("blobs/", [&](const repo::ObjectInfo& info) {
+      std::optional<std::string> digest = (*opened)->BlobDigestOf(info.key);
+      if (digest && !known.count(*digest)) unlisted.push_back({*digest, info.key, info.size});
+      return Status::OK();
+    });
+  }
+  if (!listed.ok()) {
+    report.unavailable_sites.push_back(site + ": orphans not listed: " + listed.ToString());
+    return Status::OK();
+  }
+  if (unlisted.empty() || !TakeBlobsOfUnknownVersions(repo, **opened, site, unlisted, report)) {
+    return Status::OK();
+  }
+  for (const UnlistedBlob& blob : unlisted) {
+    const bool unreferenced = !repo.catalog().BlobExists(blob.sha256);
+    if (unreferenced) {
+      // Reported once: the first sighting is kept as the gc candidate's
+      // time (gc's grace period starts then); later sweeps only count it.
+      Result<std::optional<int64_t>> since = repo.catalog().GcCandidateSince(site, blob.sha256);
+      if (since.ok() && since->has_value()) {
+        ++report.orphans_known;
+        continue;
+      }
+      CAIRN_RETURN_IF_ERROR(
+          repo.catalog().AddGcCandidate(site, blob.sha256, blob.size, repo.clock().NowMicros()));
+    }
+    ++report.orphans;
+    Finding f;
+    f.kind = FindingKind::kOrphan;
+    f.site = site;
+    f.sha256 = blob.sha256;
+    f.detail = "blob on the site (" + std::to_string(blob.size) +
+               " bytes) that the catalog does not list: " + blob.key;
+    if (unreferenced) {
+      f.detail +=
+          " (no version references it, e.g. left by a killed or refused deposit: reported "
+          "once; `cairn gc` removes it once its grace period has passed, counted from now)";
+    }
+    report.findings.push_back(std::move(f));
+  }
+  return Status::OK();
 }
 
 // Lists the version folders of `site` under bags/ (keys only, nothing read)

@@ -12,7 +12,10 @@ namespace cairn::audit {
 
 // Lists blobs/ on every site in `scope` (a site that cannot be read is noted
 // in report.unavailable_sites) and adds an kOrphan finding per blob with no
-// replica row for that site. Lists bags/ (keys only, nothing is read) and
+// replica row for that site, unless a version record on the site that the
+// catalog does not know names it (repo::VersionsTheCatalogLacks, as `cairn gc`
+// reads them): then a kUncataloged finding naming that version, its record and
+// `cairn catalog rebuild --from SITE`. Lists bags/ (keys only, nothing is read) and
 // adds a kUncataloged finding per tag file or version.pb of a version in
 // scope that the catalog does not have (or a tag file it does not list for
 // that version), naming partner, object, version, site and how to bring it

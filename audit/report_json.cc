@@ -71,7 +71,8 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   if (r.catalog_mismatch) out << r.catalog_mismatch << " catalog rows disagree with the sites\n";
   if (r.uncataloged || r.records_missing) {
     out << r.uncataloged
-        << " tag files or version records on sites that the catalog does not list, "
+        << " tag files, version records or blobs of versions on sites that the catalog does "
+           "not list, "
         << r.records_missing << " version records missing from sites that should hold them\n";
   }
   // Copies not checked for one reason on one site (the site could not be opened): one line

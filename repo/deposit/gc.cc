@@ -8,10 +8,10 @@
 #include <unordered_set>
 
 #include "bagit/time_text.h"
-#include "proto/version.pb.h"
 #include "repo/events/event_types.h"
 #include "repo/events/premis.h"
 #include "repo/events/segments.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
 
@@ -29,27 +29,12 @@ std::string GcDurationText(int64_t micros) {
 // list. An unreadable or unparsable record makes the site uncollectable.
 Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string& name,
                                 std::unordered_set<std::string>* keep, GcReport* report) {
-  std::vector<layout::TagFileRef> unknown;
-  CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) -> Status {
-    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
-    if (!ref || !ref->is_version_record()) return Status::OK();
-    Result<VersionInfo> known = catalog.GetVersion(ref->partner, ref->object, ref->version, false);
-    if (known.ok()) return Status::OK();
-    if (!known.status().IsNotFound()) return known.status();
-    unknown.push_back(*ref);
-    return Status::OK();
-  }));
-  for (const layout::TagFileRef& ref : unknown) {
-    const std::string key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
-    CAIRN_ASSIGN_OR_RETURN(std::string bytes,
-                           site.ReadVersionRecord(ref.partner, ref.object, ref.version));
-    proto::VersionRecord record;
-    if (!record.ParseFromString(bytes)) {
-      return Status::Corruption(key + " cannot be parsed: its blobs cannot be told apart");
-    }
-    for (const proto::VersionFile& f : record.files()) keep->insert(f.sha256());
-    report->unknown_versions.push_back("site " + name + ": " + key + " (" +
-                                       std::to_string(record.files_size()) +
+  CAIRN_ASSIGN_OR_RETURN(std::vector<UnknownVersion> unknown,
+                         VersionsTheCatalogLacks(catalog, site));
+  for (const UnknownVersion& v : unknown) {
+    for (const UnknownVersion::File& f : v.files) keep->insert(f.sha256);
+    report->unknown_versions.push_back("site " + name + ": " + v.record_key + " (" +
+                                       std::to_string(v.files.size()) +
                                        " files) is not in the catalog: its blobs are kept");
   }
   return Status::OK();

@@ -4,6 +4,9 @@
 #include <set>
 #include <vector>
 
+#include "proto/version.pb.h"
+#include "repo/site_layout.h"
+
 namespace cairn::repo {
 namespace {
 
@@ -95,6 +98,37 @@ Status RefuseIfNewerOnSites(Repository& repo, const std::string& partner, const 
                           std::to_string(catalog_latest) + ", but " +
                           UnlistedText(u, partner, object) + "; or ask for " + partner + "/" +
                           object + "@v" + std::to_string(catalog_latest) + " by its number");
+}
+
+Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Site& site) {
+  std::vector<layout::TagFileRef> records;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) -> Status {
+    std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+    if (!ref || !ref->is_version_record()) return Status::OK();
+    Result<VersionInfo> known = catalog.GetVersion(ref->partner, ref->object, ref->version, false);
+    if (known.ok()) return Status::OK();
+    if (!known.status().IsNotFound()) return known.status();
+    records.push_back(*ref);
+    return Status::OK();
+  }));
+  std::vector<UnknownVersion> unknown;
+  for (const layout::TagFileRef& ref : records) {
+    UnknownVersion& v = unknown.emplace_back();
+    v.partner = ref.partner;
+    v.object = ref.object;
+    v.version = ref.version;
+    v.record_key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes,
+                           site.ReadVersionRecord(ref.partner, ref.object, ref.version));
+    proto::VersionRecord record;
+    if (!record.ParseFromString(bytes)) {
+      return Status::Corruption(v.record_key + " cannot be parsed: its blobs cannot be told apart");
+    }
+    for (const proto::VersionFile& f : record.files()) {
+      v.files.push_back({f.path(), f.sha256(), f.size()});
+    }
+  }
+  return unknown;
 }
 
 }  // namespace cairn::repo

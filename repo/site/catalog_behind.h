@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bagit/status.h"
 #include "repo/site/repository.h"
@@ -34,6 +35,28 @@ Status RefuseIfCatalogBehind(Repository& repo, const std::string& partner,
 // `what` begins the message ("restore of the latest version of P/O").
 Status RefuseIfNewerOnSites(Repository& repo, const std::string& partner, const std::string& object,
                             uint32_t catalog_latest, const std::string& what);
+
+// A complete version on a site (its version.pb is there) that the catalog does not list, with
+// the payload files its record names.
+struct UnknownVersion {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  std::string record_key;  // its version.pb on the site
+  struct File {
+    std::string path;  // payload path, "data/..."
+    std::string sha256;
+    uint64_t size = 0;
+  };
+  std::vector<File> files;
+};
+
+// The versions whose version.pb `site` holds and the catalog does not list (bags/ listed, then
+// only those records read and parsed): what `cairn gc` keeps the blobs of, and what the audit's
+// orphans pass tells apart from orphans. Errors: the site's listing or a record's read (the
+// site's own error), Corruption for a record that cannot be parsed (its blobs cannot be told
+// apart), a catalog error.
+Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Site& site);
 
 }  // namespace cairn::repo
 
