@@ -63,6 +63,37 @@ std::pair<Code, std::string> RunUnprivileged(const std::function<Status()>& fn) 
   return {static_cast<Code>(WEXITSTATUS(wait_status)), message};
 }
 
+// A directory where a key's file should be: NotFound that says so; MakeRoomFor removes an
+// empty one, moves one holding anything whole to lost-and-found/<key> (then ".2" when that is
+// taken), naming both paths, and the key can be written.
+TEST(PosixBackend, MakeRoomForSetsADirectoryInTheKeysWayAside) {
+  TempDir dir;
+  auto backend = Open(dir.path());
+  const std::string key = "blobs/sha256/ab/abcd";
+  EXPECT_EQ(*backend->MakeRoomFor(key), "");  // free
+  fs::create_directories(dir / key);
+  Status stat = backend->Stat(key).status();
+  EXPECT_TRUE(stat.IsNotFound());
+  EXPECT_NE(
+      stat.message().find((dir / key).string() + ": a directory is where this file should be"),
+      std::string::npos)
+      << stat.ToString();
+  EXPECT_EQ(*backend->MakeRoomFor(key), "removed the empty directory " + (dir / key).string());
+  EXPECT_FALSE(fs::exists(dir / key));
+  for (const char* aside :
+       {"lost-and-found/blobs/sha256/ab/abcd", "lost-and-found/blobs/sha256/ab/abcd.2"}) {
+    WriteFile(dir / key / "sub" / "note.txt", "kept");
+    Result<std::string> made = backend->MakeRoomFor(key);
+    ASSERT_OK(made);
+    EXPECT_EQ(*made, "moved the directory " + (dir / key).string() + " (1 file, 4 bytes) to " +
+                         (dir / aside).string());
+    EXPECT_EQ(ReadFile(dir / aside / "sub" / "note.txt"), "kept");
+  }
+  ASSERT_OK(backend->Put(key, "payload"));
+  EXPECT_EQ(*backend->MakeRoomFor(key), "");  // a file: an object, left alone
+  EXPECT_EQ(ReadFile(dir / key), "payload");
+}
+
 TEST(PosixBackend, KeysAreFilesUnderTheRoot) {
   TempDir dir;
   auto backend = Open(dir.path());
