@@ -117,7 +117,7 @@ server::Authenticator MakeAuthenticator(const std::string& root,
         it != state->changed_on_sites.end()) {
       return Status::Unauthenticated(
           "principal " + principal.name +
-          " is refused until the catalog is brought up to date: " + it->second);
+          " is refused until the operator brings the catalog up to date: " + it->second);
     }
     return principal;
   };

@@ -34,11 +34,12 @@ struct WithdrawFlags {
   bool json = false;
 };
 
-// Exit 1 for a refusal by a rule (who may, the two-person rule, retention, a hold, one request
-// at a time); a wrong id (no such object, withdrawal or hold) is a bad argument: exit 2, as
-// `show` and `restore` give for it.
+// Exit 1 for a refusal by a rule (the two-person rule, retention, a hold, one request at a
+// time); a wrong id (no such object, withdrawal or hold) is a bad argument and a role that may
+// not is refused as by every verb: exit 2.
 int Refused(const Status& s) {
   int code = ReportError(s);
+  if (repo::access::IsRoleRefusal(s)) return kExitCannotRun;
   if (s.code() == Code::kPermissionDenied || s.code() == Code::kInvalidArgument ||
       s.code() == Code::kAlreadyExists) {
     return kExitProblems;

@@ -40,13 +40,20 @@ bool AuditorMay(Action action) {
   }
 }
 
+// Between the role and the action in every refusal of a role (a principal's name holds no ')').
+constexpr std::string_view kRoleMayNot = ") may not ";
+
 Status Denied(const Principal& who, Action action, std::string_view why) {
   return Status::PermissionDenied("principal " + who.name + " (" + std::string(RoleName(who.role)) +
-                                  ") may not " + std::string(ActionName(action)) + ": " +
-                                  std::string(why));
+                                  std::string(kRoleMayNot) + std::string(ActionName(action)) +
+                                  ": " + std::string(why));
 }
 
 }  // namespace
+
+bool IsRoleRefusal(const Status& s) {
+  return s.code() == Code::kPermissionDenied && s.message().find(kRoleMayNot) != std::string::npos;
+}
 
 std::string_view ActionName(Action action) {
   switch (action) {

@@ -37,6 +37,11 @@ std::string_view ActionName(Action action);
 //   operator:      everything
 Status Authorize(const Principal& who, Action action, std::string_view partner);
 
+// Whether `s` is Authorize's refusal of a role ("principal NAME (ROLE) may not ..."), as opposed
+// to a refusal by a rule (two people, retention, a hold), also PermissionDenied; also when a
+// server relays it. Verbs that exit 1 for a rule exit 2 for a role, as every verb does.
+bool IsRoleRefusal(const Status& s);
+
 // The partner a request by `who` is about: `requested` when `who` may act on it, the principal's
 // own partner when `requested` is empty and the role is tied to one partner, "" (every partner)
 // for an empty `requested` and a role that spans partners. PermissionDenied as Authorize.

@@ -21,6 +21,19 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
   CAIRN_ASSIGN_OR_RETURN(SettingsRestore restored, RestoreSettings(site, catalog, report->site));
   report->settings_restored = std::move(restored.restored);
   report->other_sites = std::move(restored.other_sites);
+  // What no site keeps, said here rather than found at the next request: every principal's
+  // tokens (never written to a site) and the audit history.
+  size_t principals = 0;
+  for (const std::string& s : report->settings_restored) principals += s.starts_with("principal ");
+  if (principals > 0) {
+    report->notes.push_back(
+        std::to_string(principals) +
+        " principals restored without their API tokens (no site keeps a token): issue each "
+        "one again with `cairn token create NAME`; until then none of them can use the server");
+  }
+  report->notes.push_back(
+      "the audit history (runs, findings, schedules' last runs) is not kept on the sites: it "
+      "starts again with the next `cairn audit run`; the event log keeps every check");
   for (const std::string& n : restored.not_restored)
     report->problems.push_back("setting not restored: " + n);
   if (!restored.default_policy) {

@@ -177,6 +177,9 @@ TEST_F(PrincipalsTokensTest, PrincipalsComeBackWithARebuiltCatalogTokensDoNot) {
       Cairn({"catalog", "rebuild", "--from", repo::FileUrl((tmp_ / "repo/sites/b").string())});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
   EXPECT_THAT(rebuilt.out, HasSubstr("principal ann@yale (partner-admin of yale)"));
+  // What the rebuild could not bring back is said by the rebuild, not found at the next request.
+  EXPECT_THAT(rebuilt.out, HasSubstr("2 principals restored without their API tokens"));
+  EXPECT_THAT(rebuilt.out, HasSubstr("cairn token create NAME"));
 
   nlohmann::json principals = nlohmann::json::parse(Cairn({"principal", "list", "--json"}).out);
   ASSERT_EQ(principals.size(), 2u);

@@ -258,6 +258,26 @@ TEST_F(WithdrawTest, AnotherPartnersWithdrawalIsNoWithdrawalToAnAdmin) {
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
 }
 
+// A role that may not (a depositor requesting a withdrawal, an admin of another partner) was
+// refused with exit 1, a refusal by a rule, where every other verb exits 2 for a refused role.
+// Exit 2 now; the two-person rule keeps exit 1.
+TEST_F(WithdrawTest, ARefusedRoleExitsTwoARefusedRuleOne) {
+  ASSERT_EQ(
+      Cairn({"principal", "add", "dan@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
+      0);
+  CommandResult token = Cairn({"token", "create", "dan@yale"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  CommandResult dan = RunCairn(
+      {"withdraw", "request", "yale/box", "--reason", "mine", "--as", "dan@yale"},
+      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + token.out.substr(0, token.out.find('\n'))});
+  EXPECT_EQ(dan.exit_code, 2) << dan.err;
+  EXPECT_THAT(dan.err, HasSubstr("principal dan@yale (depositor) may not")) << dan.err;
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
+  CommandResult self = AsAnn({"withdraw", "approve", "1"});
+  EXPECT_EQ(self.exit_code, 1) << self.err;
+  EXPECT_THAT(self.err, HasSubstr("a second person approves")) << self.err;
+}
+
 TEST_F(WithdrawTest, SelfApprovalRefusedForTheOperatorToo) {
   ASSERT_EQ(Cairn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
   CommandResult self = Cairn({"withdraw", "approve", "1"});
