@@ -262,6 +262,26 @@ TEST_F(UploadTest, AnEditThatKeepsSizesAndMtimesIsANewVersion) {
   CheckConsistent();
 }
 
+// An object id that differs from one of the partner's only in case was refused only once the
+// whole upload had been sent (at `complete`), and the upload stayed on the server with all its
+// bytes until it expired. Refused when the upload is opened now: nothing sent, nothing kept.
+TEST_F(UploadTest, AnObjectIdThatDiffersOnlyInCaseIsRefusedBeforeAnyPart) {
+  StartServer();
+  const fs::path src = tmp_ / "maps";
+  WriteFile(src / "a.txt", std::string(20000, 'm'));
+  CommandResult first = DepositRemote("dora", src, "Maps");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const size_t uploads = UploadsOnDisk().size();
+  CommandResult twin = DepositRemote("dora", src, "maps");
+  EXPECT_EQ(twin.exit_code, 2) << twin.out << twin.err;
+  EXPECT_NE(twin.err.find("object acme/maps differs from object acme/Maps only in case"),
+            std::string::npos)
+      << twin.err;
+  EXPECT_EQ(UploadsOnDisk().size(), uploads);
+  EXPECT_TRUE(Versions("maps").empty());
+  CheckConsistent();
+}
+
 TEST_F(UploadTest, ABadDigestKeepsNothingAndPartsAreChecked) {
   StartServer();
   HttpAnswer opened = Api("dora", "POST", "/v1/uploads/acme/digests",

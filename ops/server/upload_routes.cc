@@ -93,6 +93,9 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
   {
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
     CAIRN_RETURN_IF_ERROR(repository->catalog().GetPartner(partner).status());
+    // A refusal that stands, said before a byte is sent: an id that differs from one of the
+    // partner's objects only in case (the deposit refused it at its end, the upload kept).
+    CAIRN_RETURN_IF_ERROR(repository->catalog().NextVersion(partner, r.path.at("object")).status());
   }
   bool created = false;
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Begin(r.principal, partner, r.path.at("object"), type,
