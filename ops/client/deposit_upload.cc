@@ -229,9 +229,13 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
       skipped += *got;
     } else {
       lane.sending = std::async(std::launch::async, [&lane, &id, n, sha]() -> Status {
-        Result<ApiClient::Answer> put =
-            lane.api->Call("PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
-                           "application/octet-stream", {"X-Content-SHA256: " + sha});
+        // Asked to be told first, whatever the part's size (libcurl asks only over 1 MiB): a
+        // part the server refuses at once (another command sends it, 409) is then not sent,
+        // and its answer is read, never a connection reset (a server that closes without
+        // reading a refused body, as cairn serve did, cannot cause one).
+        Result<ApiClient::Answer> put = lane.api->Call(
+            "PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
+            "application/octet-stream", {"X-Content-SHA256: " + sha, "Expect: 100-continue"});
         if (put.ok()) return Status::OK();
         return put.status().WithContext("part " + std::to_string(n) + " of upload " + id +
                                         " (rerun the command to resume)");

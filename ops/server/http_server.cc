@@ -171,7 +171,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     RawRequest head = RawOf(req);
     const std::string id = state_.handler.NewRequestId();
     if (std::optional<ApiResponse> refusal = state_.handler.Admit(head, id, &target_)) {
-      return Answer(std::move(*refusal), id, method, target, /*keep_alive=*/false);
+      return Refuse(std::move(*refusal), id);
     }
     // A client that asked (Expect: 100-continue) sends the body only now.
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -184,6 +184,33 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return;
     }
     SpoolBody(id);
+  }
+
+  // Answers `refusal` to a streamed request whose body is unread. A client that asked to be told
+  // first (Expect: 100-continue) has not sent it: answered at once, the connection closed. One
+  // that did not ask is sending it already (libcurl asks only for a body over 1 MiB, so a part
+  // of a small upload comes at once): closing with its bytes unread resets the connection, and
+  // the client sees "Connection reset by peer" instead of the answer (a 409 it would wait on).
+  // So a body up to max_body_bytes (a JSON request's limit) is read and dropped first; the
+  // connection is then kept as the client asked.
+  void Refuse(ApiResponse refusal, const std::string& id) {
+    const http::request<http::string_body>& req = parser_->get();
+    const std::string method(req.method_string()), target(req.target());
+    const bool told = beast::iequals(req[http::field::expect], "100-continue");
+    const auto length = parser_->content_length();  // none: chunked
+    if (told || parser_->is_done() || (length && *length > state_.options.max_body_bytes)) {
+      return Answer(std::move(refusal), id, method, target, /*keep_alive=*/false);
+    }
+    parser_->body_limit(state_.options.max_body_bytes);
+    beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this(), refusal = std::move(refusal), id, method,
+                      target](beast::error_code ec, size_t) mutable {
+                       self->parser_->get().body().clear();
+                       const bool keep_alive =
+                           !ec && self->parser_->get().keep_alive() && !self->state_.stopping;
+                       self->Answer(std::move(refusal), id, method, target, keep_alive);
+                     });
   }
 
   // Streams the body of an admitted upload to its spool file, then serves it.
