@@ -158,6 +158,15 @@ std::map<uint32_t, std::pair<uint64_t, std::string>> PartsOf(const nlohmann::jso
 
 enum class Sent { kDone, kDiffers };
 
+// Whether rerunning the command can resume after a part failed so: not when the server refused
+// the part for what it is (400, 413: the upload over --max-upload, a part too long; 401, 403),
+// which a rerun would meet again; yes when it did not arrive (the connection, the server, 5xx)
+// or the upload is gone (a rerun opens a new one).
+bool Resumable(const Status& s) {
+  return s.code() != Code::kInvalidArgument && s.code() != Code::kPermissionDenied &&
+         s.code() != Code::kUnauthenticated;
+}
+
 // Parts are sent over this many connections at once: while one part travels, the next is read
 // and hashed and another travels beside it (issue 17's speed target). Each holds one part in
 // memory.
@@ -237,8 +246,9 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
             "PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
             "application/octet-stream", {"X-Content-SHA256: " + sha, "Expect: 100-continue"});
         if (put.ok()) return Status::OK();
-        return put.status().WithContext("part " + std::to_string(n) + " of upload " + id +
-                                        " (rerun the command to resume)");
+        return put.status().WithContext(
+            "part " + std::to_string(n) + " of upload " + id +
+            (Resumable(put.status()) ? " (rerun the command to resume)" : ""));
       });
       sent += *got;
     }
@@ -249,7 +259,9 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     }
   }
   Status finished = finish_all();
-  if (!failed.ok()) return failed;
+  // A part past --max-upload is refused and the upload removed with it: a part sent beside it
+  // then meets "no upload" (NotFound). The refusal is the news, whichever part came back first.
+  if (!failed.ok() && !(failed.IsNotFound() && !finished.ok())) return failed;
   CAIRN_RETURN_IF_ERROR(finished);
   return outcome;
 }

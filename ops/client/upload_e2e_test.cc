@@ -554,6 +554,47 @@ TEST_F(UploadTest, AFolderOverTheUploadLimitIsRefusedAsATarIs) {
   EXPECT_EQ(Versions("huge").size(), 1u);
 }
 
+// A plain folder just over --max-upload whose least tar size (size_at_least) is under it: the
+// client sends it, and the server found out only at a part. With the default 32 MiB parts the
+// one part was cut by the HTTP layer ("the request body exceeds 0 bytes ... rerun the command
+// to resume", the upload left open with no part); with 64 KiB parts sent two at a time, one
+// part's refusal removed the upload and the other's "no upload" was reported. A raw POST
+// /v1/deposits over the limit was answered "exceeds 0 bytes" too. Now all are refused as a tar
+// over the limit is (400, naming the limit and the option), nothing is kept, and no rerun is
+// advised (none can succeed).
+TEST_F(UploadTest, AFolderJustOverTheUploadLimitIsRefusedAsATarIs) {
+  const fs::path folder = tmp_ / "src-edge";
+  std::string data(1996000, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  WriteFile(folder / "big.bin", data);  // its least tar: 1024 + 512 + 1996288 bytes
+  for (const std::string part_size : {"32M", "64K"}) {
+    SCOPED_TRACE(part_size);
+    StartServer({"--max-upload", "2000000"}, {}, part_size);
+    CommandResult refused = DepositRemote("dora", folder, "edge");
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+    EXPECT_NE(refused.err.find("larger than the server's 2000000 byte limit (cairn serve "
+                               "--max-upload); nothing of it is kept"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_EQ(refused.err.find("rerun"), std::string::npos) << refused.err;
+    EXPECT_EQ(refused.err.find("exceeds"), std::string::npos) << refused.err;
+    EXPECT_TRUE(UploadsOnDisk().empty());
+    EXPECT_TRUE(Versions("edge").empty());
+    HttpAnswer raw = Api("dora", "POST", "/v1/deposits/acme/x", std::string(3000000, 'x'),
+                         {"Content-Type: application/x-tar"});
+    EXPECT_EQ(raw.status, 400) << raw.body;
+    EXPECT_NE(raw.body.find("the upload is 3000000 bytes: larger than the server's 2000000 byte "
+                            "limit (cairn serve --max-upload)"),
+              std::string::npos)
+        << raw.body;
+    EXPECT_EQ(server_.Stop(), 0);
+  }
+}
+
 // The same deposit command run twice at once (same folder, object and token): both found the
 // one upload by its resume key, each met the other's parts ("arriving on another connection")
 // and both failed. Now one stores the version and the other waits for it and reports the same

@@ -54,6 +54,13 @@ ApiResponse ErrorResponse(const Status& status, std::string_view request_id) {
   return r;
 }
 
+Status UploadTooLarge(uint64_t bytes, bool at_least, uint64_t limit) {
+  return Status::InvalidArgument(std::string("the upload is ") + (at_least ? "at least " : "") +
+                                 std::to_string(bytes) + " bytes: larger than the server's " +
+                                 std::to_string(limit) +
+                                 " byte limit (cairn serve --max-upload); nothing of it is kept");
+}
+
 ApiResponse JsonResponse(std::string json_text) {
   ApiResponse r;
   r.body = std::move(json_text);

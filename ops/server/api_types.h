@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,7 @@ struct RawRequest {
   uint64_t body_offset = 0;    // where in body_file the body begins (a SpoolTarget's offset)
   uint64_t body_bytes = 0;     // how many bytes of the streamed body arrived
   std::string content_sha256;  // the X-Content-SHA256 header (an upload's part), "" if absent
+  std::optional<uint64_t> content_length;  // the Content-Length header; none for a chunked body
 };
 
 // Where a route wants its streamed body written (Route::spool_to): into an existing file at an
@@ -56,6 +58,7 @@ struct ApiRequest {
   uint64_t body_offset = 0;
   uint64_t body_bytes = 0;
   std::string content_sha256;
+  std::optional<uint64_t> content_length;  // as RawRequest's: known before the body is read
 
   // The query parameter `name`, "" when absent.
   std::string Query(const std::string& name) const {
@@ -95,6 +98,12 @@ ApiResponse ErrorResponse(const Status& status, std::string_view request_id);
 
 // A 200 answer with `json_text` as the body.
 ApiResponse JsonResponse(std::string json_text);
+
+// The refusal of an upload larger than --max-upload (`limit`), InvalidArgument (400): the same
+// words whether the client gave the size (a tar's, a POST /v1/deposits body's Content-Length),
+// only a lower bound (`at_least`: a folder made into a tar as it is sent), or it came out as
+// the parts arrived. Such a refusal stands: rerunning the same upload cannot succeed.
+Status UploadTooLarge(uint64_t bytes, bool at_least, uint64_t limit);
 
 }  // namespace cairn::server
 

@@ -15,6 +15,7 @@
 #include <boost/beast/ssl.hpp>
 #include <csignal>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -145,9 +146,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     upload_.reset();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_.options.max_header_bytes));
-    // The limit that applies is known once the route is (AfterHeader): until then, the larger.
-    parser_->body_limit(
-        std::max<uint64_t>(state_.options.max_body_bytes, state_.options.max_upload_bytes));
+    // The limit that applies is known once the route is (AfterHeader): until then none. (Beast
+    // checks a Content-Length against its limit as it reads the header: a body over the larger
+    // limit was refused there, before any route or limit was known, as "exceeds 0 bytes".)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    body_limit_ = 0;
+    upload_limit_ = false;
     beast::get_lowest_layer(stream_).expires_after(state_.options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
@@ -162,16 +166,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const http::request<http::string_body>& req = parser_->get();
     const std::string method(req.method_string()), target(req.target());
     const bool streams = state_.handler.StreamsBody(method, target);
-    body_limit_ = streams ? state_.options.max_upload_bytes : state_.options.max_body_bytes;
-    if (parser_->content_length() && *parser_->content_length() > body_limit_) {
-      return ReadFailed(http::error::body_limit);
+    const auto length = parser_->content_length();  // none: chunked
+    if (!streams) {
+      body_limit_ = state_.options.max_body_bytes;
+      if (length && *length > body_limit_) return ReadFailed(http::error::body_limit);
+      parser_->body_limit(body_limit_);  // a chunked body is counted as it arrives
+      return ReadBody();
     }
-    parser_->body_limit(body_limit_);  // a chunked body is counted as it arrives
-    if (!streams) return ReadBody();
     RawRequest head = RawOf(req);
+    if (length) head.content_length = *length;
     const std::string id = state_.handler.NewRequestId();
     if (std::optional<ApiResponse> refusal = state_.handler.Admit(head, id, &target_)) {
       return Refuse(std::move(*refusal), id);
+    }
+    // Once admitted: a body into the route's file (an upload's part) is held to what the route
+    // allows there (its part size; the route refused a part past --max-upload already); any
+    // other to --max-upload, refused as an upload too large, not as a malformed request.
+    upload_limit_ = target_.path.empty();
+    body_limit_ = upload_limit_ ? state_.options.max_upload_bytes : target_.max_bytes;
+    if (length && *length > body_limit_) {
+      ReleaseTarget();
+      return Refuse(TooLargeAnswer(id), id);
     }
     // A client that asked (Expect: 100-continue) sends the body only now.
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -226,14 +241,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                             : type == "application/gzip" || type == "application/x-gzip" ? ".tar.gz"
                                                                                          : ".tar";
     const bool placed = !target_.path.empty();  // into the route's file, at its offset
-    if (placed && parser_->content_length() && *parser_->content_length() > target_.max_bytes) {
-      body_limit_ = target_.max_bytes;
-      ReleaseTarget();
-      return ReadFailed(http::error::body_limit);
-    }
     spool_ = placed ? target_.path : state_.options.spool_path(id, extension);
     upload_.emplace(std::move(*parser_));
-    upload_->body_limit(placed ? target_.max_bytes : state_.options.max_upload_bytes);
+    upload_->body_limit(body_limit_);  // AfterHeader's
     beast::error_code ec;
     upload_->get().body().open(
         spool_.c_str(), placed ? beast::file_mode::write_existing : beast::file_mode::write_new,
@@ -313,6 +323,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                      });
   }
 
+  // The refusal of a body over body_limit_: past --max-upload, the upload is too large (400, as
+  // the upload routes say it: UploadTooLarge); else a 413.
+  ApiResponse TooLargeAnswer(const std::string& id) {
+    const auto length = parser_ ? parser_->content_length() : decltype(parser_->content_length()){};
+    if (upload_limit_) {
+      return ErrorResponse(UploadTooLarge(length ? *length : body_limit_ + 1, !length, body_limit_),
+                           id);
+    }
+    return ErrorResponse(413, "BodyTooLarge",
+                         "the request body exceeds " + std::to_string(body_limit_) + " bytes", id);
+  }
+
   // A request that could not be read: answered with a 4xx when the client can still hear it,
   // then the connection is closed.
   void ReadFailed(beast::error_code ec) {
@@ -328,13 +350,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       code = "HeaderTooLarge";
       message = "the request header exceeds " + std::to_string(state_.options.max_header_bytes) +
                 " bytes";
-    } else if (ec == http::error::body_limit) {
-      status = 413;
-      code = "BodyTooLarge";
-      message = "the request body exceeds " + std::to_string(body_limit_) + " bytes";
     }
     const std::string id = state_.handler.NewRequestId();
-    ApiResponse answer = ErrorResponse(status, code, message, id);
+    ApiResponse answer = ec == http::error::body_limit ? TooLargeAnswer(id)
+                                                       : ErrorResponse(status, code, message, id);
     std::string method = "-", target = "-";
     if (parser_ && parser_->is_header_done()) {
       method = std::string(parser_->get().method_string());
@@ -583,10 +602,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::request_parser<http::file_body>> upload_;  // a streamed body
-  std::string spool_;        // where upload_ writes; removed once answered
-  SpoolTarget target_;       // the route's file for the body, when it named one
-  uint64_t body_bytes_ = 0;  // of the streamed body that arrived
-  uint64_t body_limit_ = 0;  // of the request being read
+  std::string spool_;          // where upload_ writes; removed once answered
+  SpoolTarget target_;         // the route's file for the body, when it named one
+  uint64_t body_bytes_ = 0;    // of the streamed body that arrived
+  uint64_t body_limit_ = 0;    // of the request being read
+  bool upload_limit_ = false;  // body_limit_ is --max-upload
   std::optional<http::response<http::file_body>> file_response_;  // an answer sent from a file
   std::string download_;                                          // that file; removed once sent
   std::shared_ptr<http::response<http::empty_body>> continue_;    // "100 Continue" being sent

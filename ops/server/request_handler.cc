@@ -82,6 +82,7 @@ std::optional<ApiResponse> RequestHandler::Admit(const RawRequest& head,
   request.query = std::move(match->query);
   request.content_type = head.content_type;
   request.content_sha256 = head.content_sha256;
+  request.content_length = head.content_length;
   Status admitted = match->route->admit ? match->route->admit(request) : Status::OK();
   if (admitted.ok() && match->route->spool_to) {
     Result<SpoolTarget> spool = match->route->spool_to(request);

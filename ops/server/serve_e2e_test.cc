@@ -577,14 +577,18 @@ TEST_F(ServeTest, DepositsASerializedBagStreamedInTheBody) {
   CommandResult list = Cairn({"list", "--json"});
   EXPECT_EQ(list.out.find("planted-box"), std::string::npos);
 
-  // Not a bag: refused (422) with the report; over the limit: 413. Nothing left in tmp.
+  // Not a bag: refused (422) with the report; over --max-upload: 400, as an upload over it is
+  // refused. Nothing left in tmp.
   HttpAnswer junk =
       Fetch("POST", Url("/v1/deposits/acme/junk"), certs_.ca, dora, std::string(5000, 'j'), as_tar);
   EXPECT_EQ(junk.status, 422) << junk.body;
   EXPECT_EQ(nlohmann::json::parse(junk.body)["stored"], false);
   HttpAnswer huge = Fetch("POST", Url("/v1/deposits/acme/huge"), certs_.ca, dora,
                           std::string(300 * 1024, 'h'), as_tar);
-  EXPECT_EQ(huge.status, 413) << huge.body;
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  EXPECT_NE(huge.body.find("the upload is 307200 bytes: larger than the server's"),
+            std::string::npos)
+      << huge.body;
   EXPECT_TRUE(SpooledUploads(Root()).empty());
   EXPECT_EQ(Get("/v1/whoami", dora).status, 200);
 

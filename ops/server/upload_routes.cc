@@ -114,7 +114,8 @@ Result<SpoolTarget> PartTarget(std::shared_ptr<UploadStore> store, const ApiRequ
   CAIRN_RETURN_IF_ERROR(PartDigest(r).status());
   CAIRN_ASSIGN_OR_RETURN(uint32_t n, PartNumber(r));
   const std::string id = r.path.at("upload");
-  CAIRN_ASSIGN_OR_RETURN(UploadStore::PartTarget t, store->PartTargetFor(r.principal, id, n));
+  CAIRN_ASSIGN_OR_RETURN(UploadStore::PartTarget t,
+                         store->PartTargetFor(r.principal, id, n, r.content_length));
   SpoolTarget target;
   target.path = t.path;
   target.offset = t.offset;

@@ -89,16 +89,6 @@ void Forget(const std::string& path, uint64_t offset, uint64_t bytes) {
   ::close(fd);
 }
 
-// The refusal of an upload larger than --max-upload: the same words whether the client gave the
-// size when it opened the upload or only a lower bound (a folder made into a tar as it is
-// sent), or it came out as the parts arrived.
-Status TooLarge(uint64_t bytes, bool at_least, uint64_t limit) {
-  return Status::InvalidArgument(std::string("the upload is ") + (at_least ? "at least " : "") +
-                                 std::to_string(bytes) + " bytes: larger than the server's " +
-                                 std::to_string(limit) +
-                                 " byte limit (cairn serve --max-upload); nothing of it is kept");
-}
-
 }  // namespace
 
 bool IsUploadId(const std::string& text) {
@@ -243,10 +233,10 @@ Result<Upload> UploadStore::Begin(const repo::Principal& who, const std::string&
     return Status::InvalidArgument("resume_key must be at most 128 printable ASCII characters");
   }
   if (size && *size > options_.max_upload_bytes) {
-    return TooLarge(*size, false, options_.max_upload_bytes);
+    return UploadTooLarge(*size, false, options_.max_upload_bytes);
   }
   if (size_at_least > options_.max_upload_bytes) {
-    return TooLarge(size_at_least, true, options_.max_upload_bytes);
+    return UploadTooLarge(size_at_least, true, options_.max_upload_bytes);
   }
   std::lock_guard<std::mutex> lock(mu_);
   std::error_code ec;
@@ -301,18 +291,21 @@ Result<Upload> UploadStore::Get(const repo::Principal& who, const std::string& i
 }
 
 Result<UploadStore::PartTarget> UploadStore::PartTargetFor(const repo::Principal& who,
-                                                           const std::string& id, uint32_t n) {
+                                                           const std::string& id, uint32_t n,
+                                                           std::optional<uint64_t> length) {
   std::lock_guard<std::mutex> lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(Upload u, LoadOwned(who, id));
   if (u.phase != "open") {
     return Status::AlreadyExists("upload " + id + " is " + u.phase + ": it takes no more parts");
   }
   const uint64_t offset = uint64_t{n - 1} * u.part_size;
-  if (n >= 1 && !u.size && offset >= options_.max_upload_bytes) {
+  // The least the upload is once this part is in: its end, when its length is known.
+  const uint64_t end = offset + (length ? *length : 1);
+  if (n >= 1 && !u.size && end > options_.max_upload_bytes) {
     // Past the limit, the upload can only be refused: removed now, so that no part of it
     // stays behind (a part still arriving on another connection then fails to be recorded).
     (void)RemoveDir(id);
-    return TooLarge(offset + 1, true, options_.max_upload_bytes);
+    return UploadTooLarge(end, true, options_.max_upload_bytes);
   }
   const uint64_t most =
       u.size ? std::max<uint64_t>(1, (*u.size + u.part_size - 1) / u.part_size) : n;
@@ -357,7 +350,7 @@ Result<UploadPart> UploadStore::RecordPart(const repo::Principal& who, const std
     Forget(archive, offset, bytes);
     std::lock_guard<std::mutex> lock(mu_);
     (void)RemoveDir(id);
-    return TooLarge(offset + bytes, true, options_.max_upload_bytes);
+    return UploadTooLarge(offset + bytes, true, options_.max_upload_bytes);
   }
   if (bytes == 0 || (want && bytes != *want)) {
     Forget(archive, offset, bytes);

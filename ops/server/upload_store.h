@@ -107,13 +107,16 @@ class UploadStore {
   // Where part `n` of upload `id` goes, before its body is read: the archive's path, the
   // offset and the part size (the most it may hold). NotFound as Get; AlreadyExists for a
   // part already received, one arriving on another connection, or an upload no longer open;
-  // InvalidArgument for n out of range. The part counts as arriving until ReleasePart.
+  // InvalidArgument for n out of range, and (the upload removed) for a part of an upload of
+  // unknown size that would end past max_upload_bytes: its `length` when the client gave it
+  // (Content-Length), else its first byte. The part counts as arriving until ReleasePart.
   struct PartTarget {
     std::string path;
     uint64_t offset = 0;
     uint64_t max_bytes = 0;
   };
-  Result<PartTarget> PartTargetFor(const repo::Principal& who, const std::string& id, uint32_t n);
+  Result<PartTarget> PartTargetFor(const repo::Principal& who, const std::string& id, uint32_t n,
+                                   std::optional<uint64_t> length = std::nullopt);
   void ReleasePart(const std::string& id, uint32_t n);
   // Records part `n` (`bytes` long, written at its offset) when the bytes hash to `sha256`;
   // otherwise InvalidArgument naming both digests, and nothing of the part is kept.
