@@ -321,5 +321,41 @@ TEST_F(RemoteRestoreTest, CutConnectionLeavesNoDest) {
   EXPECT_EQ(ReadFile(tmp_ / "remote/cut/data/big.bin"), bytes);
 }
 
+// A catalog put back from a backup taken before a withdrawal still lists the version as live;
+// the sites' tombstone outranks it. The local restore refuses (Withdrawn, exit 1, naming the
+// tombstone and the rebuild); the server answered 200 and cut the stream after 0 bytes, and the
+// client said "transfer closed with outstanding read data remaining" (exit 2). Now the server
+// refuses before the answer's headers, as the local verb does: 410, the same words, exit 1.
+TEST_F(RemoteRestoreTest, AVersionWithdrawnAfterTheCatalogsBackupIsRefusedAsLocally) {
+  const std::string ann = AddPrincipalWithToken("ann@acme", "partner-admin", "acme");
+  ASSERT_FALSE(ann.empty());
+  const fs::path backup = tmp_ / "catalog-backup.db";
+  BackUpCatalog(backup);
+  CommandResult request = RunCairn(
+      {"withdraw", "request", "acme/acme-box", "--reason", "consent withdrawn", "--as", "ann@acme"},
+      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann});
+  ASSERT_EQ(request.exit_code, 0) << request.err;
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  PutCatalogBack(backup);
+  CommandResult local = Cairn({"restore", "acme/acme-box", (tmp_ / "local/out").string()});
+  ASSERT_EQ(local.exit_code, 1) << local.err;
+  const std::string said = "bags/acme/acme-box/v1/WITHDRAWN is the tombstone of this version";
+  ASSERT_NE(local.err.find(said), std::string::npos) << local.err;
+  for (const std::string ref : {"acme/acme-box", "acme/acme-box@v1"}) {
+    SCOPED_TRACE(ref);
+    CommandResult remote = Remote("t-dep-acme", {"restore", ref, (tmp_ / "remote/out").string()});
+    EXPECT_EQ(remote.exit_code, 1) << remote.err;
+    EXPECT_NE(remote.err.find("Withdrawn"), std::string::npos) << remote.err;
+    EXPECT_NE(remote.err.find(said), std::string::npos) << remote.err;
+    EXPECT_NE(remote.err.find("cairn catalog rebuild --from a --force"), std::string::npos)
+        << remote.err;
+    ExpectNothingNamed(tmp_ / "remote", "out");
+  }
+  HttpAnswer raw = Fetch("GET", Server() + "/v1/objects/acme/acme-box/versions/1/content",
+                         certs_.ca, tokens_["t-dep-acme"]);
+  EXPECT_EQ(raw.status, 410) << raw.body;
+  EXPECT_NE(raw.body.find("\"Withdrawn\""), std::string::npos) << raw.body;
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -82,27 +82,22 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   if (auto version = r.path.find("version"); version != r.path.end()) {
     wanted = static_cast<uint32_t>(std::stoul(version->second));
   }
-  {
-    // Refused before the first byte as the local restore refuses: no such version, or a
-    // withdrawn one (a purged version is gone from the catalog: say why, not just "no object").
-    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-    repo::Catalog& catalog = repository->catalog();
-    Result<repo::VersionInfo> version =
-        catalog.GetVersion(partner, request.object, wanted, /*with_files=*/false);
-    if (!version.ok() && version.status().IsNotFound()) {
-      CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, request.object, wanted.value_or(0)));
-    }
-    CAIRN_RETURN_IF_ERROR(version.status());
-    request.version = version->version;
-    CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, request.object, request.version));
-  }
+  request.version = wanted.value_or(0);
   request.format = repo::RestoreFormat::kTar;
-  request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
   request.spool_dir = repo::repo_layout::TmpDir(root);
   request.dest = "a download (request " + r.request_id + ")";
   request.user = r.principal.name;
   request.role = std::string(RoleName(r.principal.role));
   request.agent_version = CAIRN_VERSION;
+  {
+    // Refused before the answer's headers, by the checks the local restore refuses by (an
+    // unknown, withdrawn or purged version; "the latest" older than the sites'; a tombstone on
+    // a site the catalog does not know of, when it was put back from an older backup): once
+    // the 200 is sent, a refusal can only cut the stream.
+    CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+    CAIRN_ASSIGN_OR_RETURN(request.version, repo::CheckRestore(*repository, request));
+  }
+  request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
   ApiResponse answer;
   answer.content_type = "application/x-tar";
   answer.filename = request.stream_bag_name + ".tar";

@@ -216,34 +216,50 @@ Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites
   return Status::OK();
 }
 
-Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& req) {
-  Catalog& catalog = repo.catalog();
-  std::string context = "restore " + req.partner + "/" + req.object +
-                        (req.version ? "@v" + std::to_string(req.version) : "");
-  if (req.dest.empty()) return Status::InvalidArgument(context + ": no destination given");
+// A restore that passed every check that can refuse it before a byte is written: its plan, the
+// sites it may read and the context its messages begin with ("restore P/O@vN").
+struct Checked {
+  RestorePlan plan;
+  std::map<std::string, Site*, std::less<>> sites;
+  std::string context;
+};
+
+Result<Checked> CheckBeforeWriting(Repository& repo, const RestoreRequest& req) {
+  Checked out;
+  out.context = "restore " + req.partner + "/" + req.object +
+                (req.version ? "@v" + std::to_string(req.version) : "");
+  if (req.dest.empty()) return Status::InvalidArgument(out.context + ": no destination given");
   auto plan_or =
-      restore_internal::PlanRestore(catalog, req.partner, req.object, req.version, req.site);
-  if (!plan_or.ok()) return plan_or.status().WithContext(context);
-  RestorePlan& plan = plan_or.value();
+      restore_internal::PlanRestore(repo.catalog(), req.partner, req.object, req.version, req.site);
+  if (!plan_or.ok()) return plan_or.status().WithContext(out.context);
+  out.plan = std::move(plan_or).value();
+  const uint32_t version = out.plan.version.version;
   if (req.version == 0) {
     // "The latest" is the sites' latest: a catalog put back from a backup would otherwise
     // hand over an older version without a word. The sites are listed, not read.
     CAIRN_RETURN_IF_ERROR(
-        RefuseIfNewerOnSites(repo, req.partner, req.object, plan.version.version,
+        RefuseIfNewerOnSites(repo, req.partner, req.object, version,
                              "restore of the latest version of " + req.partner + "/" + req.object));
   }
-  context =
-      "restore " + req.partner + "/" + req.object + "@v" + std::to_string(plan.version.version);
+  out.context = "restore " + req.partner + "/" + req.object + "@v" + std::to_string(version);
 
   // Open every site the plan may read; one that cannot be opened is simply
   // unavailable to the copier (its attempts are reported as such).
-  std::map<std::string, Site*, std::less<>> sites;
-  for (const std::string& name : plan.sites) {
+  for (const std::string& name : out.plan.sites) {
     auto site = repo.OpenSite(name);
-    if (site.ok()) sites[name] = site.value();
+    if (site.ok()) out.sites[name] = site.value();
   }
-  CAIRN_RETURN_IF_ERROR(RefuseIfTombstoned(sites, req.partner, req.object, plan.version.version)
-                            .WithContext(context));
+  CAIRN_RETURN_IF_ERROR(
+      RefuseIfTombstoned(out.sites, req.partner, req.object, version).WithContext(out.context));
+  return out;
+}
+
+Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& req) {
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(Checked ready, CheckBeforeWriting(repo, req));
+  RestorePlan& plan = ready.plan;
+  const std::map<std::string, Site*, std::less<>>& sites = ready.sites;
+  const std::string& context = ready.context;
 
   const bool stream = req.stream_fd >= 0;
   std::string bag_name = stream ? req.stream_bag_name
@@ -306,6 +322,11 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
 }
 
 }  // namespace
+
+Result<uint32_t> CheckRestore(Repository& repo, const RestoreRequest& req) {
+  CAIRN_ASSIGN_OR_RETURN(Checked checked, CheckBeforeWriting(repo, req));
+  return checked.plan.version.version;
+}
 
 Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req, EventsFlushed* events) {
   // Only a restore that recorded something (its dissemination event, bad copies met) copies the

@@ -97,6 +97,14 @@ struct RestoreReport {
 Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& request,
                               EventsFlushed* events = nullptr);
 
+// Every check by which Restore of `request` can refuse before it writes or records anything,
+// run without restoring: an unknown or withdrawn object or version (NotFound, Withdrawn), "the
+// latest" older than a site's (NotFound, naming the sites and the rebuild), a site's tombstone
+// of the version that the catalog does not know (Withdrawn, naming it and the rebuild), no
+// destination. The same words as Restore's. The version Restore would restore. For a caller
+// that must refuse before it answers: `cairn serve`, before the headers of a streamed tar.
+Result<uint32_t> CheckRestore(Repository& repo, const RestoreRequest& request);
+
 // The parts of a request as typed on the command line: "acme/box-7" or
 // "acme/box-7@v3" (version 0 when absent). InvalidArgument otherwise.
 Status ParseObjectRef(std::string_view text, std::string* partner, std::string* object,

@@ -103,21 +103,6 @@ class WithdrawTest : public RepoFixture {
     if (all.ok()) *withdrawals = *all;
     return std::move(*catalog);
   }
-  // Copies the catalog (with its -wal and -shm) into `backup`, or puts that copy back.
-  void BackUpCatalog(const fs::path& backup) {
-    fs::create_directories(backup);
-    for (const char* tail : {"", "-wal", "-shm"}) {
-      fs::path f(Root() + "/catalog.db" + tail);
-      if (fs::exists(f)) fs::copy_file(f, backup / f.filename());
-    }
-  }
-  void PutCatalogBack(const fs::path& backup) {
-    for (const char* tail : {"", "-wal", "-shm"}) {
-      fs::path f(Root() + "/catalog.db" + tail);
-      fs::remove(f);
-      if (fs::exists(backup / f.filename())) fs::copy_file(backup / f.filename(), f);
-    }
-  }
   std::string ann_token_;
 };
 

@@ -35,6 +35,31 @@ class RepoFixture : public ::testing::Test {
     return RunCairn(args, {"CAIRN_REPO=" + Root()});
   }
 
+  // Adds principal `name` with `role` for `partner` and makes it a token: the token ("" and a
+  // test failure when either step fails).
+  std::string AddPrincipalWithToken(const std::string& name, const std::string& role,
+                                    const std::string& partner) {
+    CommandResult added = Cairn({"principal", "add", name, "--role", role, "--partner", partner});
+    EXPECT_EQ(added.exit_code, 0) << added.err;
+    CommandResult made = Cairn({"token", "create", name});
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    if (added.exit_code != 0 || made.exit_code != 0) return "";
+    return made.out.substr(0, made.out.find('\n'));
+  }
+
+  // A consistent copy of the catalog in `backup` (sqlite3's .backup, safe while a server or a
+  // verb has it open), as an operator takes one; PutCatalogBack puts it in place of the catalog
+  // (its -wal and -shm removed), as after a disaster.
+  void BackUpCatalog(const fs::path& backup) {
+    CommandResult copied =
+        RunProcess({"sqlite3", Root() + "/catalog.db", ".backup '" + backup.string() + "'"});
+    ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  }
+  void PutCatalogBack(const fs::path& backup) {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
+    fs::copy_file(backup, Root() + "/catalog.db");
+  }
+
   // Deposits `source` as partner/object (adding the partner the first time).
   void Deposit(const std::string& partner, const std::string& source, const std::string& object) {
     if (partners_.insert(partner).second) {
