@@ -204,7 +204,9 @@ std::string RebuildReport::ToText() const {
   for (const std::string& s : settings_restored) out += "    " + s + "\n";
   if (copies_lacking) {
     out += "  " + std::to_string(copies_lacking) +
-           " copies the policies want are not on the sites: queued as replication jobs\n";
+           " copies the policies want are known only on site " + site +
+           ": queued as replication jobs (each first looks at its target site, and a copy "
+           "already there that verifies is recorded, not made again)\n";
   }
   for (const std::string& p : problems) out += "  problem: " + p + "\n";
   for (const std::string& n : notes) out += "  note: " + n + "\n";
