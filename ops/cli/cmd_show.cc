@@ -101,37 +101,11 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   repo::Catalog& catalog = repository.value()->catalog();
   (void)catalog.UseMemoryMappedReads();  // only speed is at stake if it fails
-  auto versions = catalog.ListVersions(partner, object);
-  if (!versions.ok()) {
-    return ReportError(repo::WithCatalogBehindHint(*repository.value(), versions.status(), partner,
-                                                   object, wanted_version));
-  }
-  auto chosen = catalog.GetVersion(
-      partner, object, wanted_version ? std::optional(wanted_version) : std::nullopt, false);
-  if (versions->empty() || !chosen.ok()) {
-    // A purged version is gone from the catalog: say why (issue 18).
-    if (Status w = catalog.RefuseIfWithdrawn(partner, object, wanted_version); !w.ok()) {
-      return ReportError(w.WithContext("show"));
-    }
-  }
-  if (versions->empty() || !chosen.ok()) {
-    Status missing = versions->empty() ? Status::NotFound(partner + "/" + object + " not found")
-                                       : chosen.status();
-    return ReportError(
-        repo::WithCatalogBehindHint(*repository.value(), missing, partner, object, wanted_version));
-  }
+  std::vector<repo::VersionInfo> versions;
+  Result<repo::VersionInfo> chosen =
+      repo::VersionToRead(*repository.value(), partner, object, wanted_version, "show", &versions);
+  if (!chosen.ok()) return ReportError(chosen.status());
   const repo::VersionInfo& v = chosen.value();
-  if (wanted_version == 0) {
-    // "Latest" from a catalog put back from a backup would be an older version, said as the
-    // latest (exit 0): refused as restore refuses it, naming the sites and the rebuild.
-    Status newer =
-        repo::RefuseIfNewerOnSites(*repository.value(), partner, object, v.version,
-                                   "show of the latest version of " + partner + "/" + object);
-    if (!newer.ok()) return ReportError(newer);
-  }
-  if (Status withdrawn = catalog.RefuseIfWithdrawn(partner, object, v.version); !withdrawn.ok()) {
-    return ReportError(withdrawn.WithContext("show"));
-  }
   auto policy = catalog.EffectivePolicy(partner);
   if (!policy.ok()) return ReportError(policy.status());
   auto sites = catalog.ListSites();
@@ -144,7 +118,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (f.json) {
     nlohmann::json head = {{"partner", partner}, {"object", object}};
     nlohmann::json list = nlohmann::json::array();
-    for (const repo::VersionInfo& x : versions.value()) {
+    for (const repo::VersionInfo& x : versions) {
       list.push_back({{"version", x.version},
                       {"created", FormatUtc(x.created_micros)},
                       {"depositor", x.depositor},
@@ -188,7 +162,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     return VersionLine{x.version, FormatUtc(x.created_micros), x.depositor, x.file_count,
                        x.payload_bytes};
   };
-  for (const repo::VersionInfo& x : versions.value()) lines.push_back(line_of(x));
+  for (const repo::VersionInfo& x : versions) lines.push_back(line_of(x));
   text.Head(partner, object, lines, line_of(v));
   Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
     tally.Add(file);

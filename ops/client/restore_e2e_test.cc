@@ -357,5 +357,42 @@ TEST_F(RemoteRestoreTest, AVersionWithdrawnAfterTheCatalogsBackupIsRefusedAsLoca
   EXPECT_NE(raw.body.find("\"Withdrawn\""), std::string::npos) << raw.body;
 }
 
+// An object deposited after the catalog's backup, the backup then put back: only the sites hold
+// it. The local show and restore say which sites hold it, that the catalog is older than the
+// sites and which rebuild catches up; remotely the answer was "server: no object acme/after".
+// Now the server says the same (the partner's own principals; another partner's learns nothing).
+TEST_F(RemoteRestoreTest, AnObjectOnlyTheSitesHoldIsNamedAsLocally) {
+  const fs::path backup = tmp_ / "catalog-backup.db";
+  BackUpCatalog(backup);
+  Deposit("acme", MakeSourceFolder("after").string(), "after");
+  PutCatalogBack(backup);
+  const std::string said = "sites a and b hold acme/after v1: the catalog is older than the sites";
+  const std::string rebuild = "cairn catalog rebuild --from a --force";
+  CommandResult local_show = Cairn({"show", "acme/after"});
+  CommandResult local_restore = Cairn({"restore", "acme/after", (tmp_ / "local/a").string()});
+  for (const CommandResult* local : {&local_show, &local_restore}) {
+    ASSERT_NE(local->exit_code, 0);
+    ASSERT_NE(local->err.find(said), std::string::npos) << local->err;
+  }
+  CommandResult show = Remote("t-dep-acme", {"show", "acme/after"});
+  EXPECT_EQ(show.exit_code, local_show.exit_code) << show.err;
+  EXPECT_NE(show.err.find(said), std::string::npos) << show.err;
+  EXPECT_NE(show.err.find(rebuild), std::string::npos) << show.err;
+  CommandResult restore =
+      Remote("t-dep-acme", {"restore", "acme/after", (tmp_ / "remote/a").string()});
+  EXPECT_EQ(restore.exit_code, local_restore.exit_code) << restore.err;
+  EXPECT_NE(restore.err.find(said), std::string::npos) << restore.err;
+  EXPECT_NE(restore.err.find(rebuild), std::string::npos) << restore.err;
+  ExpectNothingNamed(tmp_ / "remote", "a");
+  // Another partner's depositor learns nothing of acme's objects, held or not.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"show", "acme/after"}, {"restore", "acme/after", (tmp_ / "remote/b").string()}}) {
+    CommandResult other = Remote("t-dep-beta", args);
+    EXPECT_NE(other.exit_code, 0);
+    EXPECT_EQ(other.err.find("after v1"), std::string::npos) << other.err;
+    EXPECT_EQ(other.err.find("older than the sites"), std::string::npos) << other.err;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -14,6 +14,7 @@
 #include "repo/access/authorize.h"
 #include "repo/deposit/deposit.h"
 #include "repo/restore/restore.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 #include "repo/site/repository_layout.h"
 
@@ -94,8 +95,15 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
     // unknown, withdrawn or purged version; "the latest" older than the sites'; a tombstone on
     // a site the catalog does not know of, when it was put back from an older backup): once
     // the 200 is sent, a refusal can only cut the stream.
+    // An object or version only the sites hold (the catalog older than them) is named with
+    // the sites and the rebuild, as the local verb names it (after the access check above).
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-    CAIRN_ASSIGN_OR_RETURN(request.version, repo::CheckRestore(*repository, request));
+    Result<uint32_t> version = repo::CheckRestore(*repository, request);
+    if (!version.ok()) {
+      return repo::WithCatalogBehindHint(*repository, version.status(), partner, request.object,
+                                         request.version);
+    }
+    request.version = *version;
   }
   request.stream_bag_name = request.object + "-v" + std::to_string(request.version);
   ApiResponse answer;

@@ -45,15 +45,12 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   if (std::string v = r.Query("version"); !v.empty()) wanted = std::stoul(v);
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   repo::Catalog& catalog = repository->catalog();
-  CAIRN_ASSIGN_OR_RETURN(auto versions, catalog.ListVersions(partner, object));
-  if (versions.empty()) return Status::NotFound(partner + "/" + object + " not found");
-  CAIRN_ASSIGN_OR_RETURN(repo::VersionInfo v, catalog.GetVersion(partner, object, wanted, false));
-  if (!wanted) {
-    CAIRN_RETURN_IF_ERROR(
-        repo::RefuseIfNewerOnSites(*repository, partner, object, v.version,
-                                   "show of the latest version of " + partner + "/" + object));
-  }
-  CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, v.version));
+  // Chosen and refused as the local verb does (the same function): access to the partner was
+  // checked above, so the sites' hint of a catalog behind them tells nothing to another partner.
+  std::vector<repo::VersionInfo> versions;
+  CAIRN_ASSIGN_OR_RETURN(
+      repo::VersionInfo v,
+      repo::VersionToRead(*repository, partner, object, wanted.value_or(0), "show", &versions));
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());
   views::CopyTally tally(repo::CopyRule::FromPolicy(policy, sites));

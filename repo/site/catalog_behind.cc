@@ -1,6 +1,7 @@
 #include "repo/site/catalog_behind.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -129,6 +130,34 @@ Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Si
     }
   }
   return unknown;
+}
+
+Result<VersionInfo> VersionToRead(Repository& repo, const std::string& partner,
+                                  const std::string& object, uint32_t version,
+                                  const std::string& what, std::vector<VersionInfo>* versions) {
+  Catalog& catalog = repo.catalog();
+  Result<std::vector<VersionInfo>> listed = catalog.ListVersions(partner, object);
+  if (!listed.ok()) return WithCatalogBehindHint(repo, listed.status(), partner, object, version);
+  *versions = std::move(*listed);
+  Result<VersionInfo> chosen = catalog.GetVersion(
+      partner, object, version ? std::optional(version) : std::nullopt, /*with_files=*/false);
+  if (versions->empty() || !chosen.ok()) {
+    // A purged version is gone from the catalog: say why (issue 18).
+    CAIRN_RETURN_IF_ERROR(catalog.RefuseIfWithdrawn(partner, object, version).WithContext(what));
+    Status missing = versions->empty() ? Status::NotFound(partner + "/" + object + " not found")
+                                       : chosen.status();
+    return WithCatalogBehindHint(repo, missing, partner, object, version);
+  }
+  if (version == 0) {
+    // "Latest" from a catalog put back from a backup would be an older version, said as the
+    // latest: refused as restore refuses it, naming the sites and the rebuild.
+    CAIRN_RETURN_IF_ERROR(
+        RefuseIfNewerOnSites(repo, partner, object, chosen->version,
+                             what + " of the latest version of " + partner + "/" + object));
+  }
+  CAIRN_RETURN_IF_ERROR(
+      catalog.RefuseIfWithdrawn(partner, object, chosen->version).WithContext(what));
+  return chosen;
 }
 
 }  // namespace cairn::repo

@@ -58,6 +58,16 @@ struct UnknownVersion {
 // apart), a catalog error.
 Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Site& site);
 
+// The version of partner/object a read of its metadata describes (`version`, 0: the latest), and
+// in `*versions` every version the catalog lists, as `cairn show` and `cairn serve`'s GET
+// /v1/objects/P/O choose them: NotFound for an unknown object or version, with the hint of
+// WithCatalogBehindHint when a site holds it; Withdrawn (`what` first) for a withdrawn or purged
+// one; NotFound as RefuseIfNewerOnSites when "the latest" is older than a site's. `what` names
+// the read ("show").
+Result<VersionInfo> VersionToRead(Repository& repo, const std::string& partner,
+                                  const std::string& object, uint32_t version,
+                                  const std::string& what, std::vector<VersionInfo>* versions);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_SITE_CATALOG_BEHIND_H_
