@@ -198,14 +198,12 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     CAIRN_ASSIGN_OR_RETURN(lanes[i].owned, api.Clone());
     lanes[i].api = lanes[i].owned.get();
   }
-  // Every send is waited for before this returns, whatever the outcome. A part past
-  // --max-upload is refused and the upload removed with it: a part sent beside it then meets "no
-  // upload" (NotFound). The refusal is the news, whichever lane holds it.
+  // Every send is waited for before this returns, whatever the outcome.
   auto finish_all = [&lanes]() {
     Status first = Status::OK();
     for (Lane& lane : lanes) {
       Status s = lane.Finish();
-      if (first.ok() || (first.IsNotFound() && !s.ok())) first = s;
+      if (first.ok()) first = s;
     }
     return first;
   };
@@ -261,7 +259,8 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     }
   }
   Status finished = finish_all();
-  // The same whichever part came back first.
+  // A part past --max-upload is refused and the upload removed with it: a part sent beside it
+  // then meets "no upload" (NotFound). The refusal is the news, whichever part came back first.
   if (!failed.ok() && !(failed.IsNotFound() && !finished.ok())) return failed;
   CAIRN_RETURN_IF_ERROR(finished);
   return outcome;
