@@ -167,6 +167,18 @@ bool Resumable(const Status& s) {
          s.code() != Code::kUnauthenticated;
 }
 
+// Of two outcomes of parts sent side by side, the failure to report: a refusal that stands
+// (not Resumable) before any other, "no upload" (NotFound) after any other, else the first. A
+// part past --max-upload is refused and the upload removed with it, so that a part sent beside
+// it meets "no upload" or a file gone from under it: the refusal is the news, whichever part
+// came back first.
+Status Telling(const Status& first, const Status& second) {
+  auto rank = [](const Status& s) {
+    return s.ok() ? 0 : !Resumable(s) ? 3 : s.IsNotFound() ? 1 : 2;
+  };
+  return rank(second) > rank(first) ? second : first;
+}
+
 // Parts are sent over this many connections at once: while one part travels, the next is read
 // and hashed and another travels beside it (issue 17's speed target). Each holds one part in
 // memory.
@@ -201,10 +213,7 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
   // Every send is waited for before this returns, whatever the outcome.
   auto finish_all = [&lanes]() {
     Status first = Status::OK();
-    for (Lane& lane : lanes) {
-      Status s = lane.Finish();
-      if (first.ok()) first = s;
-    }
+    for (Lane& lane : lanes) first = Telling(first, lane.Finish());
     return first;
   };
   Progress progress(src.size);
@@ -259,10 +268,7 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     }
   }
   Status finished = finish_all();
-  // A part past --max-upload is refused and the upload removed with it: a part sent beside it
-  // then meets "no upload" (NotFound). The refusal is the news, whichever part came back first.
-  if (!failed.ok() && !(failed.IsNotFound() && !finished.ok())) return failed;
-  CAIRN_RETURN_IF_ERROR(finished);
+  CAIRN_RETURN_IF_ERROR(Telling(failed, finished));
   return outcome;
 }
 
