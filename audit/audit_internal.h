@@ -156,10 +156,12 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
     std::span<const Finding> findings, std::map<std::string, size_t>& unavailable_stored);
 
 // The repairs runs killed since began and never recorded (AuditRecorder::BegunRepairsOfEndedRuns):
-// each copy is read; one that verifies gets the recovery event its run never wrote (and its row
-// is ok), one that does not is recorded as it is (missing or corrupt, due now: the next sweep
-// repairs it) with a fixity-check event, rather than counted as ok until it falls due. A copy
-// whose site cannot be read is left for a later run. Written through `writer`.
+// each copy is read; one that verifies gets the recovery event its run never wrote ("a repair
+// begun by audit run N ... verifies now": the run may have been killed before it touched the
+// copy, if a copy found bad reads good now) and its row is ok, one that does not is recorded as it
+// is (missing or corrupt, due now: the next sweep repairs it) with a fixity-check event, rather
+// than counted as ok until it falls due. A copy whose site cannot be read is left for a later run.
+// Written through `writer`.
 Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
                            repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
                            const AuditOptions& options);

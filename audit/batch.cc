@@ -115,9 +115,8 @@ Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader
       u.state = repo::ReplicaState::kOk;
       u.last_verified = now;
       event = CopyEvent(repo::kRecovery, *copy, "success",
-                        "repaired by " + run +
-                            ", which was killed before it recorded the repair: the copy on site " +
-                            copy->site + " verifies now",
+                        "a repair begun by " + run + ", which was killed before it recorded " +
+                            "its outcome: the copy on site " + copy->site + " verifies now",
                         options);
     } else {
       const bool missing = check.outcome == Outcome::kMissing;

@@ -149,8 +149,8 @@ TEST_F(SweepSignalTest, ARepairMadeByAKilledRunIsRecordedByTheNextRun) {
   CommandResult next = Cairn({"audit", "run", "--site", "a"});
   EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
   CommandResult events = Cairn({"events", "acme/small", "--type", "recovery"});
-  EXPECT_NE(events.out.find("repaired by audit run 1, which was killed before it recorded the "
-                            "repair: the copy on site a verifies now"),
+  EXPECT_NE(events.out.find("a repair begun by audit run 1, which was killed before it recorded "
+                            "its outcome: the copy on site a verifies now"),
             std::string::npos)
       << events.out;
   EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_repairs_begun"), 0);
