@@ -74,7 +74,20 @@ constexpr std::string_view kBlobCopyQuery =
     "SELECT r.id, s.name, b.sha256, r.next_due, r.read_failures FROM replicas r "
     "JOIN sites s ON s.id = r.site_id JOIN blobs b ON b.id = r.blob_id WHERE r.id = ?1";
 
-// The copy of a row of CAIRN_TAG_COPY_COLUMNS.
+// A blob copy without its names, from a row (replica id, site, sha256, next_due, read_failures):
+// NameCopy fills size, names, ref and key.
+AuditCopy UnnamedBlobCopy(sql::Stmt& blobs) {
+  AuditCopy c;
+  c.replica_id = blobs.Int(0);
+  c.site = blobs.Text(1);
+  c.sha256 = blobs.Text(2);
+  c.next_due = blobs.Int(3);
+  c.read_failures = blobs.Int(4);
+  c.named = false;
+  return c;
+}
+
+// The copy of a row of kTagCopyColumns.
 AuditCopy TagCopy(sql::Stmt& tags) {
   AuditCopy c;
   c.replica_id = tags.Int(0);
@@ -157,25 +170,23 @@ Result<std::vector<AuditCopy>> Catalog::Reader::PickAuditCopies(const AuditPick&
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, blobs.Step());
     if (!row) break;
+    if (!names) {  // ref and key too: NameCopy fills them in the workers
+      picked.push_back(UnnamedBlobCopy(blobs));
+      continue;
+    }
     AuditCopy c;
     c.replica_id = blobs.Int(0);
     c.site = blobs.Text(1);
     c.sha256 = blobs.Text(2);
-    if (names) {
-      c.size = static_cast<uint64_t>(blobs.Int(3));
-      c.next_due = blobs.Int(4);
-      c.partner = blobs.Text(5);
-      c.object = blobs.Text(6);
-      c.version = static_cast<uint32_t>(blobs.Int(7));
-      c.path = blobs.Text(8);
-      c.read_failures = blobs.Int(9);
-      c.ref = ReplicaRef::Blob(c.sha256);
-      c.key = layout::BlobKey(c.sha256);
-    } else {
-      c.next_due = blobs.Int(3);
-      c.read_failures = blobs.Int(4);
-      c.named = false;  // ref and key too: NameCopy fills them in the workers
-    }
+    c.size = static_cast<uint64_t>(blobs.Int(3));
+    c.next_due = blobs.Int(4);
+    c.partner = blobs.Text(5);
+    c.object = blobs.Text(6);
+    c.version = static_cast<uint32_t>(blobs.Int(7));
+    c.path = blobs.Text(8);
+    c.read_failures = blobs.Int(9);
+    c.ref = ReplicaRef::Blob(c.sha256);
+    c.key = layout::BlobKey(c.sha256);
     picked.push_back(std::move(c));
   }
   last_pick_steps_ = blobs.VmSteps();
@@ -198,13 +209,7 @@ Result<std::optional<AuditCopy>> Catalog::Reader::CopyOfReplica(int64_t replica_
   blobs.Bind(1, replica_id);
   CAIRN_ASSIGN_OR_RETURN(bool blob, blobs.Step());
   if (!blob) return std::optional<AuditCopy>();
-  AuditCopy c;
-  c.replica_id = blobs.Int(0);
-  c.site = blobs.Text(1);
-  c.sha256 = blobs.Text(2);
-  c.next_due = blobs.Int(3);
-  c.read_failures = blobs.Int(4);
-  c.named = false;
+  AuditCopy c = UnnamedBlobCopy(blobs);
   CAIRN_RETURN_IF_ERROR(NameCopy(c));
   return std::optional<AuditCopy>(std::move(c));
 }

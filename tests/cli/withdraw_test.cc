@@ -230,14 +230,10 @@ TEST_F(WithdrawTest, AnotherPartnersWithdrawalIsNoWithdrawalToAnAdmin) {
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
   // A depositor of the same partner may not cancel it, and is told so in those words (it was
   // told it "may not approve a withdrawal").
-  ASSERT_EQ(
-      Cairn({"principal", "add", "dan@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
-      0);
-  CommandResult dan_token = Cairn({"token", "create", "dan@yale"});
-  ASSERT_EQ(dan_token.exit_code, 0) << dan_token.err;
-  CommandResult dan = RunCairn(
-      {"withdraw", "cancel", "1", "--as", "dan@yale"},
-      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + dan_token.out.substr(0, dan_token.out.find('\n'))});
+  const std::string dan_token = AddPrincipalWithToken("dan@yale", "depositor", "yale");
+  ASSERT_FALSE(dan_token.empty());
+  CommandResult dan = RunCairn({"withdraw", "cancel", "1", "--as", "dan@yale"},
+                               {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + dan_token});
   EXPECT_EQ(dan.exit_code, 1) << dan.err;
   EXPECT_THAT(dan.err, HasSubstr("dan@yale may not cancel withdrawal 1")) << dan.err;
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
@@ -247,14 +243,11 @@ TEST_F(WithdrawTest, AnotherPartnersWithdrawalIsNoWithdrawalToAnAdmin) {
 // refused with exit 1, a refusal by a rule, where every other verb exits 2 for a refused role.
 // Exit 2 now; the two-person rule keeps exit 1.
 TEST_F(WithdrawTest, ARefusedRoleExitsTwoARefusedRuleOne) {
-  ASSERT_EQ(
-      Cairn({"principal", "add", "dan@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
-      0);
-  CommandResult token = Cairn({"token", "create", "dan@yale"});
-  ASSERT_EQ(token.exit_code, 0) << token.err;
-  CommandResult dan = RunCairn(
-      {"withdraw", "request", "yale/box", "--reason", "mine", "--as", "dan@yale"},
-      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + token.out.substr(0, token.out.find('\n'))});
+  const std::string token = AddPrincipalWithToken("dan@yale", "depositor", "yale");
+  ASSERT_FALSE(token.empty());
+  CommandResult dan =
+      RunCairn({"withdraw", "request", "yale/box", "--reason", "mine", "--as", "dan@yale"},
+               {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + token});
   EXPECT_EQ(dan.exit_code, 2) << dan.err;
   EXPECT_THAT(dan.err, HasSubstr("principal dan@yale (depositor) may not")) << dan.err;
   ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
