@@ -13,6 +13,7 @@
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "repo/access/principals.h"
 #include "repo/access/tokens.h"
@@ -109,14 +110,17 @@ int RunTokenRevoke(const TokenFlags& f, const Globals& g) {
       if (t.id == f.id) before = t.revoked_micros;
     }
   }
-  Status revoked = repo::access::RevokeToken(catalog, f.id, catalog.clock().NowMicros());
-  if (!revoked.ok()) return ReportError(revoked);
-  if (g.quiet) return kExitOk;
-  if (before) {
-    std::cout << "token " << f.id << " was revoked already, at " << FormatUtc(before) << "\n";
-  } else {
-    std::cout << "revoked token " << f.id << "\n";
+  Result<std::vector<std::string>> revoked =
+      repo::access::RevokeToken(**repository, f.id, catalog.clock().NowMicros());
+  if (!revoked.ok()) return ReportError(revoked.status());
+  if (!g.quiet) {
+    if (before) {
+      std::cout << "token " << f.id << " was revoked already, at " << FormatUtc(before) << "\n";
+    } else {
+      std::cout << "revoked token " << f.id << "\n";
+    }
   }
+  PrintSettingsWarnings(*revoked);
   return kExitOk;
 }
 

@@ -7,6 +7,8 @@
 #include <array>
 
 #include "repo/catalog/catalog.h"
+#include "repo/site/repository.h"
+#include "repo/site/settings.h"
 
 namespace cairn::repo::access {
 namespace {
@@ -133,6 +135,12 @@ Status RevokeToken(Catalog& catalog, const std::string& id, int64_t now_micros) 
         "not a token id: give the 12 hex digits after cairn_ (see cairn token list)");
   }
   return catalog.RevokeApiToken(id, now_micros);
+}
+
+Result<std::vector<std::string>> RevokeToken(Repository& repo, const std::string& id,
+                                             int64_t now_micros) {
+  CAIRN_RETURN_IF_ERROR(RevokeToken(repo.catalog(), id, now_micros));
+  return SyncSettingsAfterChange(repo);
 }
 
 Result<Principal> AuthenticateToken(Catalog& catalog, std::string_view token, int64_t now_micros) {

@@ -18,6 +18,7 @@
 
 namespace cairn::repo {
 class Catalog;
+class Repository;
 }  // namespace cairn::repo
 
 namespace cairn::repo::access {
@@ -40,6 +41,13 @@ Result<std::vector<ApiTokenRecord>> ListTokens(Catalog& catalog);
 // Revokes token `id` (the public part) from `now_micros` on. NotFound naming the id;
 // InvalidArgument, without echoing it (it may be a whole token), for text that is no token id.
 Status RevokeToken(Catalog& catalog, const std::string& id, int64_t now_micros);
+
+// As above, then the principal's record written to every site (its revoked token ids: a catalog
+// put back from a backup older than the revocation is known to be behind it, and `cairn serve`
+// refuses that principal's tokens until the rebuild). The warnings are those of
+// SyncSettingsAfterChange (a site not written: the next change or `cairn site resync` writes it).
+Result<std::vector<std::string>> RevokeToken(Repository& repo, const std::string& id,
+                                             int64_t now_micros);
 
 // The principal `token` authenticates at `now_micros`. Unauthenticated for a token that is
 // malformed, unknown, has the wrong secret, has expired or was revoked, or whose principal is

@@ -203,6 +203,14 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
     principal->set_created_unix_micros(p.created_micros);
     principal->set_disabled_unix_micros(p.disabled_micros);
   }
+  // Their revoked tokens' public ids (ListApiTokens: in the order they were made).
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ApiTokenRecord> tokens, catalog.ListApiTokens());
+  for (const ApiTokenRecord& t : tokens) {
+    auto it = out.find({std::string(kPrincipals), t.principal});
+    if (t.revoked_micros != 0 && it != out.end()) {
+      it->second.mutable_principal()->add_revoked_token_ids(t.id);
+    }
+  }
   // Legal holds, removed ones too (their history).
   CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> holds, catalog.ListHolds(""));
   for (const HoldRecord& h : holds) {
