@@ -323,8 +323,8 @@ class Catalog {
   Result<std::vector<PurgeKey>> ListPurgeKeys(int64_t withdrawal_id);
   // Forgets one key, once it is removed (or found referenced again). OK if absent.
   Status RemovePurgeKey(int64_t withdrawal_id, const std::string& site, const std::string& key);
-  // Adds a hold on partner/object (its id back). AlreadyExists naming the hold on when there
-  // is one. NotFound for the partner.
+  // Adds a hold on partner/object (its id back: `hold.id` when not 0, else the next). AlreadyExists
+  // naming the hold on when there is one. NotFound for the partner.
   Result<int64_t> AddHold(const HoldRecord& hold);
   // The hold on partner/object, or nullopt.
   Result<std::optional<HoldRecord>> HoldOn(const std::string& partner, const std::string& object);

@@ -370,14 +370,15 @@ Result<int64_t> Catalog::AddHold(const HoldRecord& h) {
   }
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("INSERT INTO holds (partner, object, reason, added_by, added_role, added) "
-                  "VALUES (?, ?, ?, ?, ?, ?)"));
+      db_.Prepare("INSERT INTO holds (id, partner, object, reason, added_by, added_role, added) "
+                  "VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)"));
   stmt.Bind(1, h.partner)
       .Bind(2, h.object)
       .Bind(3, h.reason)
       .Bind(4, h.added_by)
       .Bind(5, h.added_role)
-      .Bind(6, h.added_micros ? h.added_micros : clock_->NowMicros());
+      .Bind(6, h.added_micros ? h.added_micros : clock_->NowMicros())
+      .Bind(7, h.id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   return db_.LastInsertRowId();
 }

@@ -76,11 +76,16 @@ std::string NewerText(const std::string& site_name, const SettingName& name, uin
 
 // Whether `there` (a site's latest record of a setting; null: none) is a change this catalog
 // never saw: another value than the catalog's `want`, at a version past the one it last knew
-// there (`known`; none: a catalog from before migration 16 or a site never synced, whose own
-// value is the only one it has).
+// there (`known`), or of a name it never saw there (none) on a site whose records it has noted
+// (`noted`). A site it never noted (a catalog from before migration 16, a site never synced
+// since) tells nothing: its own value is the only one the catalog has. A name the catalog never
+// saw on a site it noted was written there by a catalog that knew more (a catalog put back from
+// a backup older than the setting, which took the same name for another principal, or hold
+// number for another hold).
 bool ChangedPastCatalog(const proto::SettingsRecord* there, const proto::SettingsRecord& want,
-                        std::optional<uint64_t> known) {
-  return there && ValueBytes(*there) != ValueBytes(want) && known && there->version() > *known;
+                        std::optional<uint64_t> known, bool noted) {
+  if (!there || ValueBytes(*there) == ValueBytes(want) || !noted) return false;
+  return !known || there->version() > *known;
 }
 
 // Syncs one site. `seen`: the versions the catalog knew there (Catalog::SettingsSeen); empty
@@ -103,7 +108,8 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
       continue;
     }
     // Another value, past the version this catalog last knew: not its to overwrite.
-    if (ChangedPastCatalog(it == have.end() ? nullptr : &it->second, record, known(name))) {
+    if (ChangedPastCatalog(it == have.end() ? nullptr : &it->second, record, known(name),
+                           !seen.empty())) {
       out.newer.push_back(NewerText(site_name, name, latest, known(name)));
       continue;
     }
@@ -280,26 +286,36 @@ Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name
   return sync;
 }
 
+Result<std::vector<SiteSettings>> ReachableSiteSettings(Repository& repo) {
+  std::vector<SiteSettings> out;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
+  for (const SiteRecord& s : sites) {
+    Result<Site*> site = repo.OpenSite(s.name);
+    if (!site.ok()) continue;
+    Result<std::map<SettingName, proto::SettingsRecord>> have = ReadSiteSettings(**site);
+    if (have.ok()) out.emplace_back(s.name, std::move(*have));
+  }
+  return out;
+}
+
 Result<std::map<std::string, std::string>> SettingsChangedPastCatalog(Repository& repo,
                                                                       std::string_view kind) {
   std::map<std::string, std::string> out;
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(auto want, CatalogSettings(catalog));
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
-  for (const SiteRecord& s : sites) {
-    Result<Site*> site = repo.OpenSite(s.name);
-    if (!site.ok()) continue;  // a site that is down tells nothing
-    Result<std::map<SettingName, proto::SettingsRecord>> have = ReadSiteSettings(**site);
-    if (!have.ok()) continue;
-    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(s.name));
+  // A site that is down tells nothing.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  for (const auto& [site_name, have] : sites) {
+    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(site_name));
     for (const auto& [name, record] : want) {
       if (name.first != kind || out.count(name.second)) continue;
-      auto there = have->find(name);
-      auto known = seen.find(name);
-      if (ChangedPastCatalog(
-              there == have->end() ? nullptr : &there->second, record,
-              known == seen.end() ? std::nullopt : std::optional<uint64_t>(known->second))) {
-        out[name.second] = NewerText(s.name, name, there->second.version(), known->second);
+      auto there = have.find(name);
+      auto it = seen.find(name);
+      std::optional<uint64_t> known =
+          it == seen.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+      if (ChangedPastCatalog(there == have.end() ? nullptr : &there->second, record, known,
+                             !seen.empty())) {
+        out[name.second] = NewerText(site_name, name, there->second.version(), known);
       }
     }
   }

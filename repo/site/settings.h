@@ -46,6 +46,11 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
 Result<std::map<SettingName, proto::SettingsRecord>> ReadSiteSettings(
     Site& site, std::vector<std::string>* unreadable = nullptr);
 
+// The settings each site of the catalog holds (ReadSiteSettings), by site name in the catalog's
+// order; a site that is down or cannot be read now is passed over.
+using SiteSettings = std::pair<std::string, std::map<SettingName, proto::SettingsRecord>>;
+Result<std::vector<SiteSettings>> ReachableSiteSettings(Repository& repo);
+
 struct SettingsSync {
   uint64_t records_written = 0;       // over all sites
   std::vector<std::string> errors;    // "site b: <why>": retried at the next change

@@ -1,6 +1,7 @@
 // Requests, approvals, cancellations and holds: the two-person rule and the refusals.
 #include "repo/withdraw/withdraw.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <optional>
@@ -53,31 +54,29 @@ int64_t EligibleFrom(const proto::Policy& policy, int64_t created) {
 Status RefuseIfSitesKeep(Repository& repo, const std::string& partner, const std::string& object,
                          const std::string& name, int64_t created) {
   Catalog& catalog = repo.catalog();
+  // Known: the same number on the same object (a catalog put back from a backup may have given
+  // a hold's number to another hold since).
   CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(partner));
-  std::set<int64_t> known_ids;
-  for (const HoldRecord& h : known) known_ids.insert(h.id);
-  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
-  for (const SiteRecord& record : sites) {
-    Result<Site*> site = repo.OpenSite(record.name);
-    if (!site.ok()) continue;
-    Result<std::map<SettingName, proto::SettingsRecord>> settings = ReadSiteSettings(**site);
-    if (!settings.ok()) continue;
+  std::set<std::pair<int64_t, std::string>> known_ids;
+  for (const HoldRecord& h : known) known_ids.insert({h.id, h.object});
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  for (const auto& [site_name, settings] : sites) {
     std::optional<policies::StoredPolicy> own, def;
-    for (const auto& [setting, r] : *settings) {
+    for (const auto& [setting, r] : settings) {
       if (r.removed()) continue;
       if (r.has_hold()) {
         const proto::HoldSetting& h = r.hold();
         if (h.partner() != partner || h.object() != object || h.removed_unix_micros() != 0 ||
-            known_ids.count(h.id())) {
+            known_ids.count({h.id(), h.object()})) {
           continue;
         }
         return Status::InvalidArgument(
-            "refused: site " + record.name + " records legal hold " + std::to_string(h.id()) +
+            "refused: site " + site_name + " records legal hold " + std::to_string(h.id()) +
             " on " + partner + "/" + object + " (since " + FormatUtc(h.added_unix_micros()) +
             " by " + h.added_by() + ": " + h.reason() +
             "), which this catalog does not know: the catalog is older than the site (put back "
             "from a backup?); `cairn catalog rebuild --from " +
-            record.name + " --force` brings it up to date; nothing is purged");
+            site_name + " --force` brings it up to date; nothing is purged");
       }
       if (r.has_policy()) {
         const proto::PolicySetting& p = r.policy();
@@ -96,16 +95,34 @@ Status RefuseIfSitesKeep(Repository& repo, const std::string& partner, const std
             : "retention.min_days " + std::to_string(site_policy->retention().min_days()) +
                   ", which keeps " + name + " until " + FormatUtc(site_eligible);
     return Status::InvalidArgument(
-        "refused: site " + record.name + " records a policy of partner " + partner + " with " +
+        "refused: site " + site_name + " records a policy of partner " + partner + " with " +
         keeps +
         ", beyond this catalog's policy: either the catalog is older than the site (put "
         "back from a backup? `cairn catalog rebuild --from " +
-        record.name +
+        site_name +
         " --force` brings it up to date) or the site missed a change of the policy (`cairn site "
         "resync " +
-        record.name + "` writes it); nothing is purged");
+        site_name + "` writes it); nothing is purged");
   }
   return Status::OK();
+}
+
+// The number of a new hold: past every hold the catalog and each reachable site record. A
+// catalog put back from a backup older than a hold would give the next hold that one's number,
+// and its record would take the other's place on the sites (a site that is down is passed over:
+// SyncSettings then leaves a record it holds of that number alone, and names it).
+Result<int64_t> NextHoldNumber(Repository& repo) {
+  Catalog& catalog = repo.catalog();
+  int64_t highest = 0;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(""));
+  for (const HoldRecord& h : known) highest = std::max(highest, h.id);
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  for (const auto& [site_name, settings] : sites) {
+    for (const auto& [setting, r] : settings) {
+      if (r.has_hold()) highest = std::max(highest, r.hold().id());
+    }
+  }
+  return highest + 1;
 }
 
 }  // namespace
@@ -284,6 +301,7 @@ Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::st
   h.added_by = who.name;
   h.added_role = std::string(RoleName(who.role));
   h.added_micros = repo.catalog().clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(h.id, NextHoldNumber(repo));
   CAIRN_ASSIGN_OR_RETURN(h.id, repo.catalog().AddHold(h));
   std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
   if (warnings) *warnings = std::move(unsynced);

@@ -672,6 +672,55 @@ TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesItsOlderSettingsOverTheSites)
   EXPECT_THAT(purge.err, HasSubstr("retention `forever`"));
 }
 
+// A catalog put back from a backup older than a setting knew nothing of it, and wrote its own
+// record of the same name over the sites' newer one: a principal added and disabled after the
+// backup, added again from the old catalog as an operator, became an enabled operator on every
+// site; a hold added after the backup had its number taken by the next hold, whose record
+// replaced it on every site, so that the held object could be purged. A record the catalog
+// never saw on a site it has synced is now left alone and named, and a hold's number is one no
+// reachable site holds yet.
+TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesOverSettingsItNeverSaw) {
+  Deposit("yale", MakeSourceFolder("two").string(), "two");
+  BackUpCatalog(tmp_ / "old");
+  ASSERT_EQ(
+      Cairn({"principal", "add", "bob@yale", "--role", "depositor", "--partner", "yale"}).exit_code,
+      0);
+  ASSERT_EQ(Cairn({"principal", "disable", "bob@yale"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "court order"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "old");
+
+  CommandResult bob = Cairn({"principal", "add", "bob@yale", "--role", "operator"});
+  EXPECT_EQ(bob.exit_code, 0) << bob.err;
+  EXPECT_THAT(bob.err, HasSubstr("site a: principal bob@yale: version 2 there, this catalog "
+                                 "never saw it"));
+  EXPECT_THAT(bob.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult held = Cairn({"hold", "add", "yale/two", "--reason", "review"});
+  EXPECT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_THAT(held.out, HasSubstr("hold 2 on yale/two"));
+
+  // Every site still has bob disabled as a depositor, and both holds.
+  for (const char* site : {"a", "b"}) {
+    std::vector<repo::WithdrawalRecord> ignored;
+    std::unique_ptr<repo::Catalog> rebuilt = RebuiltFrom(site, &ignored);
+    ASSERT_NE(rebuilt, nullptr) << site;
+    auto principal = rebuilt->GetPrincipal("bob@yale");
+    ASSERT_TRUE(principal.ok()) << site;
+    EXPECT_NE(principal->disabled_micros, 0) << site;
+    EXPECT_EQ(principal->role, repo::Role::kDepositor) << site;
+    auto holds = rebuilt->ListHolds("yale");
+    ASSERT_TRUE(holds.ok()) << site;
+    ASSERT_EQ(holds->size(), 2u) << site;
+    EXPECT_EQ((*holds)[0].object, "box") << site;
+    EXPECT_EQ((*holds)[0].reason, "court order") << site;
+    EXPECT_EQ((*holds)[1].object, "two") << site;
+    fs::remove_all(tmp_ / ("rebuilt-" + std::string(site)));
+  }
+  // The court order still refuses the purge of what it holds.
+  CommandResult purge = Cairn({"withdraw", "request", "yale/box", "--reason", "x", "--purge"});
+  EXPECT_EQ(purge.exit_code, 1) << purge.err;
+  EXPECT_THAT(purge.err, HasSubstr("legal hold 1 on yale/box"));
+}
+
 // Each site numbers its own settings records (a site made again starts at 1): a catalog rebuilt
 // from one site knows that site's numbers only, and a later change reaches the others as before,
 // never taken for a change it did not see.
