@@ -65,21 +65,30 @@ run_mode() {
   ninja -C "$build" -j"$jobs" "${targets[@]}"
   local built=$((SECONDS - t0))
   t0=$SECONDS
+  # Each test binary runs as $jobs shards side by side (GoogleTest's GTEST_TOTAL_SHARDS): most
+  # tests use one core, and one process after another left the other idle.
   for t in "${targets[@]}"; do
-    local bin
+    local bin shard pids=() failed=0
     bin=$(find "$build" -name "$t" -type f -perm -u+x | head -1)
-    echo "== $mode: $t"
-    if ! "$bin" --gtest_filter="$filter" --gtest_brief=1 >"$build/$t.log" 2>&1; then
-      echo "FAIL $mode $t: see $build/$t.log" >&2
-      grep -m10 -E "ERROR: |SUMMARY|runtime error|WARNING: ThreadSanitizer|FAILED" \
-        "$build/$t.log" >&2 || true
-      # The first report's stacks, so that a CI log names the code without the build folder.
-      grep -m1 -A60 -E "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error" \
-        "$build/$t.log" | grep -E "^ *#[0-9]+ |by thread|by main|Previous|Location" \
-        | head -40 >&2 || true
-      status=1
-    fi
-    grep -E "^\[==========\]|PASSED|FAILED" "$build/$t.log" | tail -3
+    echo "== $mode: $t ($jobs shards)"
+    for ((shard = 0; shard < jobs; shard++)); do
+      GTEST_TOTAL_SHARDS=$jobs GTEST_SHARD_INDEX=$shard \
+        "$bin" --gtest_filter="$filter" --gtest_brief=1 >"$build/$t.$shard.log" 2>&1 &
+      pids+=($!)
+    done
+    for ((shard = 0; shard < jobs; shard++)); do
+      local log="$build/$t.$shard.log"
+      if ! wait "${pids[$shard]}"; then
+        failed=1
+        echo "FAIL $mode $t shard $shard: see $log" >&2
+        grep -m10 -E "ERROR: |SUMMARY|runtime error|WARNING: ThreadSanitizer|FAILED" "$log" >&2 || true
+        # The first report's stacks, so that a CI log names the code without the build folder.
+        grep -m1 -A60 -E "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error" "$log" \
+          | grep -E "^ *#[0-9]+ |by thread|by main|Previous|Location" | head -40 >&2 || true
+      fi
+      grep -E "^\[==========\]|PASSED|FAILED" "$log" | tail -3 | sed "s/^/shard $shard: /"
+    done
+    [[ $failed -eq 0 ]] || status=1
   done
   echo "$mode: build ${built}s, tests $((SECONDS - t0))s"
 }
