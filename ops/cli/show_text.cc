@@ -81,6 +81,10 @@ void ShowText::Summary(const CopySummary& s) {
       return it == states.end() ? uint64_t{0} : it->second;
     };
     out_ << "  site " << site << ": " << std::to_string(count("ok")) << " ok";
+    if (count("unverified")) {
+      out_ << ", " << std::to_string(count("unverified"))
+           << " not yet verified (cairn audit run --site " << site << ")";
+    }
     if (count("pending")) out_ << ", " << std::to_string(count("pending")) << " pending";
     if (count("corrupt")) out_ << ", " << std::to_string(count("corrupt")) << " CORRUPT";
     if (count("missing")) out_ << ", " << std::to_string(count("missing")) << " MISSING";
@@ -114,7 +118,8 @@ bool PrintShowDocument(const nlohmann::json& doc, bool no_files) {
                       {}};
   for (const nlohmann::json& site : doc.value("copies_by_site", none)) {
     auto& states = summary.by_site[site.value("site", "")];
-    for (const char* state : {"ok", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
+    for (const char* state :
+         {"ok", "unverified", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
       if (uint64_t n = site.value(state, uint64_t{0}); n > 0) states[state] = n;
     }
   }

@@ -42,7 +42,7 @@ struct CopyTally {
     for (const auto& [site, states] : by_site) {
       nlohmann::json entry = {{"site", site}};
       for (const char* state :
-           {"ok", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
+           {"ok", "unverified", "pending", "corrupt", "missing", "unavailable", "unreadable"}) {
         auto it = states.find(state);
         entry[state] = it == states.end() ? 0 : it->second;
       }

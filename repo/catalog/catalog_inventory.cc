@@ -12,6 +12,11 @@
 namespace cairn::repo {
 namespace {
 
+// A copy's state as `show` gives it: "unverified" for one recorded ok that no one has verified
+// yet (a rebuilt catalog's copies, read from a site's listing), else the state recorded.
+constexpr std::string_view kShownState =
+    "CASE WHEN r.state = 'ok' AND r.last_verified = 0 THEN 'unverified' ELSE r.state END";
+
 // Runs `query` (bound to version_id) whose rows are (path, size, sha256,
 // site, state), ordered by path, and calls `fn` once per path.
 Status StreamFileCopies(sql::Db& db, std::string_view query, int64_t version_id,
@@ -49,11 +54,12 @@ Status Catalog::ForEachFileCopies(int64_t version_id,
                                   const std::function<Status(const FileCopies&)>& fn) {
   std::lock_guard lock(mu_);
   return StreamFileCopies(db_,
-                          "SELECT f.path, f.size, b.sha256, s.name, r.state FROM files f "
-                          "LEFT JOIN blobs b ON b.id = f.blob_id "
-                          "LEFT JOIN replicas r ON r.blob_id = f.blob_id "
-                          "LEFT JOIN sites s ON s.id = r.site_id "
-                          "WHERE f.version_id = ?1 ORDER BY f.path",
+                          "SELECT f.path, f.size, b.sha256, s.name, " + std::string(kShownState) +
+                              " FROM files f "
+                              "LEFT JOIN blobs b ON b.id = f.blob_id "
+                              "LEFT JOIN replicas r ON r.blob_id = f.blob_id "
+                              "LEFT JOIN sites s ON s.id = r.site_id "
+                              "WHERE f.version_id = ?1 ORDER BY f.path",
                           version_id, fn);
 }
 
@@ -61,10 +67,11 @@ Status Catalog::ForEachTagFileCopies(int64_t version_id,
                                      const std::function<Status(const FileCopies&)>& fn) {
   std::lock_guard lock(mu_);
   return StreamFileCopies(db_,
-                          "SELECT t.name, t.size, t.sha256, s.name, r.state FROM tag_files t "
-                          "LEFT JOIN replicas r ON r.tag_file_id = t.id "
-                          "LEFT JOIN sites s ON s.id = r.site_id "
-                          "WHERE t.version_id = ?1 ORDER BY t.name",
+                          "SELECT t.name, t.size, t.sha256, s.name, " + std::string(kShownState) +
+                              " FROM tag_files t "
+                              "LEFT JOIN replicas r ON r.tag_file_id = t.id "
+                              "LEFT JOIN sites s ON s.id = r.site_id "
+                              "WHERE t.version_id = ?1 ORDER BY t.name",
                           version_id, fn);
 }
 

@@ -290,7 +290,9 @@ struct WitnessKeyRecord {
 // Where one copy is: a site name and the replica's state there.
 struct CopyState {
   std::string site;
-  std::string state;  // "ok", "pending", "corrupt", "missing", "unavailable", "unreadable"
+  // "ok", "unverified" (recorded ok, never verified: a rebuilt catalog's copies until audited),
+  // "pending", "corrupt", "missing", "unavailable", "unreadable"
+  std::string state;
 };
 
 // A payload file or tag file of a version and its copies.

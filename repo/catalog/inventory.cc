@@ -30,7 +30,7 @@ uint32_t CopyRule::Count(const std::vector<CopyState>& copies) const {
   thread_local std::vector<const std::string*> seen;
   seen.clear();
   for (const CopyState& c : copies) {
-    if (c.state != "ok") continue;
+    if (c.state != "ok" && c.state != "unverified") continue;  // both are on the site
     auto site = by_site.find(c.site);
     if (site == by_site.end()) continue;
     const std::string* key = distinct_regions ? &site->second : &site->first;

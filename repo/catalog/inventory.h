@@ -29,7 +29,7 @@ struct CopyRule {
   bool distinct_regions = false;
 
   static CopyRule FromPolicy(const proto::Policy& policy, const std::vector<SiteRecord>& sites);
-  // The ok copies among `copies` that count.
+  // The copies among `copies` that count: ok or unverified (on the site, not yet audited).
   uint32_t Count(const std::vector<CopyState>& copies) const;
   // "2 copies" / "2 copies on sites a, s3" / "2 copies in distinct regions of eu, us".
   std::string Describe(const proto::Policy& policy) const;

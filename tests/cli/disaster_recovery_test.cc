@@ -132,6 +132,38 @@ TEST_F(DisasterRecoveryTest, RebuildIntoANewFolderLeavesTheCatalogAlone) {
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
+// A rebuilt catalog records the copies it read as never verified; `show` called them "ok" (a
+// rotten copy too, in text and in --json) until the auditor had checked them. They are
+// "unverified" until then, still counted toward the policy (they are on the site); an audit
+// makes them ok, or names the rotten one.
+TEST_F(DisasterRecoveryTest, ShowCallsTheCopiesOfARebuiltCatalogUnverifiedUntilAudited) {
+  MakeRepo(4, 100);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  CommandResult shown = Cairn({"show", "acme/photos", "--json"});
+  EXPECT_EQ(shown.exit_code, 1) << shown.err;  // two copies wanted: b's are not known yet
+  nlohmann::json doc = nlohmann::json::parse(shown.out);
+  ASSERT_FALSE(doc["files"].empty());
+  for (const nlohmann::json& f : doc["files"]) {
+    ASSERT_EQ(f["copies"].size(), 1u) << f.dump();
+    EXPECT_EQ(f["copies"][0]["state"], "unverified") << f.dump();
+  }
+  EXPECT_EQ(doc["copies_by_site"][0]["ok"], 0) << doc["copies_by_site"].dump();
+  EXPECT_EQ(doc["copies_by_site"][0]["unverified"], doc["files"].size() + doc["tag_files"].size());
+  EXPECT_EQ(doc["copies_ok"], 1);  // the one copy each, on site a, counts
+  CommandResult text = Cairn({"show", "acme/photos"});
+  EXPECT_THAT(text.out, HasSubstr("a:unverified"));
+  EXPECT_THAT(text.out, HasSubstr("not yet verified"));
+  EXPECT_THAT(text.out, Not(HasSubstr("a:ok")));
+
+  ASSERT_EQ(Cairn({"audit", "run", "--all", "--site", "a"}).exit_code, 0);
+  doc = nlohmann::json::parse(Cairn({"show", "acme/photos", "--json"}).out);
+  for (const nlohmann::json& f : doc["files"]) EXPECT_EQ(f["copies"][0]["state"], "ok");
+  EXPECT_EQ(doc["copies_by_site"][0]["unverified"], 0);
+}
+
 // A catalog put back from a backup older than the sites: what it lacks is not "not found"
 // but on the sites. `show` and `restore` of an object or version only the sites hold say which
 // site holds it, that the catalog is behind, and how to rebuild it; after the rebuild both work.
