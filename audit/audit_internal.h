@@ -124,7 +124,8 @@ class BatchWriter {
   Status Flush();
   // Notes, committed now, that this run repairs `copy` (AuditRecorder::BeginRepair): call before
   // the repair touches the site, and give its update `ends_repair`.
-  Status BeginRepair(const Candidate& copy);
+  // `found`: what the run found wrong with it (recorded by the next run if this one is killed).
+  Status BeginRepair(const Candidate& copy, const Finding& found);
   // Unavailable findings stored so far, per site (see FindingsToStore).
   std::map<std::string, size_t>& unavailable_stored() { return unavailable_stored_; }
 
@@ -161,10 +162,15 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
 // copy, if a copy found bad reads good now) and its row is ok, one that does not is recorded as it
 // is (missing or corrupt, due now: the next sweep repairs it) with a fixity-check event, rather
 // than counted as ok until it falls due. A copy whose site cannot be read is left for a later run.
+// What the killed run had found (BatchWriter::BeginRepair's `found`) is recorded too: a failed
+// fixity check and a finding of this run, counted in `report` (and, repaired, as a repair).
 // Written through `writer`.
 Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
                            repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
-                           const AuditOptions& options);
+                           const AuditOptions& options, AuditReport& report);
+
+// Adds the counts `d` of one check of a copy on `site` to `report` (its site's and its own).
+void CountInto(AuditReport& report, const std::string& site, const AuditReport& d);
 
 // Finishes the audit_runs row (state done or aborted, summary JSON, and `after_batches`: the
 // counts found after the last batch, the sites' event logs, added to the row's) and writes

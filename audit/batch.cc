@@ -18,6 +18,7 @@ std::string FindingText(const Finding& f) {
   if (!f.sha256.empty()) out += " (sha256 " + f.sha256 + ")";
   if (f.repaired) {
     out += f.repaired_from == "catalog" ? ": REPAIRED from the catalog"
+           : f.repaired_from.empty()    ? ": REPAIRED"
                                         : ": REPAIRED from site " + f.repaired_from;
   }
   return out + ": " + f.detail;
@@ -83,14 +84,31 @@ Status BatchWriter::Flush() {
   return Write(batch);
 }
 
-Status BatchWriter::BeginRepair(const Candidate& copy) {
+Status BatchWriter::BeginRepair(const Candidate& copy, const Finding& found) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  return recorder_.BeginRepair(run_id_, copy.replica_id, repo_.clock().NowMicros());
+  return recorder_.BeginRepair(run_id_, copy.replica_id, repo_.clock().NowMicros(),
+                               std::string(FindingKindName(found.kind)), found.detail);
+}
+
+void CountInto(AuditReport& report, const std::string& site, const AuditReport& d) {
+  auto add = [&d](auto& into) {  // SiteCounts and AuditReport name their counts alike
+    into.checked += d.checked;
+    into.ok += d.ok;
+    into.corrupt += d.corrupt;
+    into.missing += d.missing;
+    into.unavailable += d.unavailable;
+    into.unreadable += d.unreadable;
+    into.repaired += d.repaired;
+    into.damaged += d.damaged;
+    into.bytes += d.bytes;
+  };
+  add(report.sites[site]);
+  add(report);
 }
 
 Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
                            repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
-                           const AuditOptions& options) {
+                           const AuditOptions& options, AuditReport& report) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::BegunRepair> begun, recorder.BegunRepairsOfEndedRuns());
   for (const repo::BegunRepair& b : begun) {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Candidate> copy, reader.CopyOfReplica(b.replica_id));
@@ -110,24 +128,52 @@ Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader
     ReplicaUpdate u = forget;
     u.keep_state = false;
     u.next_due = now;  // checked again by the next sweep either way
-    proto::Event event;
-    if (check.outcome == Outcome::kOk) {
+    const bool good = check.outcome == Outcome::kOk;
+    std::vector<proto::Event> events;
+    std::vector<Finding> findings;
+    AuditReport d;
+    // What the killed run found and never recorded: a failed fixity check, and a finding (and
+    // count) of this run, naming that run (nothing noted by a run from before migration 20).
+    if (!b.found_kind.empty()) {
+      const FindingKind kind = b.found_kind == "missing"      ? FindingKind::kMissing
+                               : b.found_kind == "unreadable" ? FindingKind::kUnreadable
+                                                              : FindingKind::kCorrupt;
+      (kind == FindingKind::kMissing      ? d.missing
+       : kind == FindingKind::kUnreadable ? d.unreadable
+                                          : d.corrupt) = 1;
+      Finding f =
+          MakeFinding(kind, *copy, copy->site,
+                      b.found + " (found by " + run + ", which was killed before it recorded it)");
+      events.push_back(
+          CopyEvent(repo::kFixityCheck, *copy, "failure", b.found_kind + ": " + f.detail, options));
+      if (good) {
+        d.repaired = 1;
+        f.repaired = true;
+        f.detail += "; repaired by that run: the copy verifies now";
+      }
+      findings.push_back(std::move(f));
+    }
+    if (good) {
       u.state = repo::ReplicaState::kOk;
       u.last_verified = now;
-      event = CopyEvent(repo::kRecovery, *copy, "success",
-                        "a repair begun by " + run + ", which was killed before it recorded " +
-                            "its outcome: the copy on site " + copy->site + " verifies now",
-                        options);
+      events.push_back(CopyEvent(repo::kRecovery, *copy, "success",
+                                 "a repair begun by " + run +
+                                     ", which was killed before it recorded its outcome: the "
+                                     "copy on site " +
+                                     copy->site + " verifies now",
+                                 options));
     } else {
       const bool missing = check.outcome == Outcome::kMissing;
       u.state = missing ? repo::ReplicaState::kMissing : repo::ReplicaState::kCorrupt;
       u.detail = check.detail + " (the repair by " + run + " was interrupted)";
-      event = CopyEvent(repo::kFixityCheck, *copy, "failure",
-                        std::string(missing ? "missing: " : "corrupt: ") + u.detail +
-                            "; repaired by a later sweep",
-                        options);
+      events.push_back(CopyEvent(repo::kFixityCheck, *copy, "failure",
+                                 std::string(missing ? "missing: " : "corrupt: ") + u.detail +
+                                     "; repaired by a later sweep",
+                                 options));
     }
-    CAIRN_RETURN_IF_ERROR(writer.Add({u}, {}, {event}, AuditReport{}));
+    CountInto(report, copy->site, d);
+    for (const Finding& f : findings) report.findings.push_back(f);
+    CAIRN_RETURN_IF_ERROR(writer.Add({u}, std::move(findings), std::move(events), d));
   }
   return Status::OK();
 }

@@ -113,25 +113,7 @@ int64_t Sweep::IntervalMicros(const std::string& partner) {
 void Sweep::AddFinding(const std::string& site, Finding f, const AuditReport& d,
                        std::vector<Finding>* durable) {
   std::lock_guard<std::mutex> lock(mu_);
-  SiteCounts& c = report_.sites[site];
-  c.checked += d.checked;
-  c.ok += d.ok;
-  c.corrupt += d.corrupt;
-  c.missing += d.missing;
-  c.unavailable += d.unavailable;
-  c.unreadable += d.unreadable;
-  c.repaired += d.repaired;
-  c.damaged += d.damaged;
-  c.bytes += d.bytes;
-  report_.checked += d.checked;
-  report_.ok += d.ok;
-  report_.corrupt += d.corrupt;
-  report_.missing += d.missing;
-  report_.unavailable += d.unavailable;
-  report_.unreadable += d.unreadable;
-  report_.repaired += d.repaired;
-  report_.damaged += d.damaged;
-  report_.bytes += d.bytes;
+  internal::CountInto(report_, site, d);
   if (!f.site.empty()) {
     if (durable) durable->push_back(f);
     report_.findings.push_back(std::move(f));
@@ -250,7 +232,7 @@ Status Sweep::RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, co
     updates.push_back(bad_row(f.detail));
   } else {
     // Noted first: a run killed once the site is touched leaves the repair to settle.
-    CAIRN_RETURN_IF_ERROR(writer_.BeginRepair(copy));
+    CAIRN_RETURN_IF_ERROR(writer_.BeginRepair(copy, f));
     internal::RepairResult repair = RepairCopy(repo_, reader, copy, &down_sites_);
     repo::CrashPoint("audit.repair-done");
     // Other bad copies met while repairing: counted here only when this
@@ -469,7 +451,8 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   }
 
   internal::BatchWriter writer(repo, *recorder, report.run_id, opts.batch_size);
-  CAIRN_RETURN_IF_ERROR(internal::SettleKilledRepairs(repo, *reader, *recorder, writer, opts));
+  CAIRN_RETURN_IF_ERROR(
+      internal::SettleKilledRepairs(repo, *reader, *recorder, writer, opts, report));
   Sweep sweep(repo, opts, writer, report, std::move(planned));
   std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
                                                                            by_site.end());

@@ -95,8 +95,10 @@ class Catalog::AuditRecorder {
   // Inserts the audit_runs row of a sweep started at `now_micros`; returns its id.
   Result<int64_t> StartRun(const std::string& schedule, int64_t now_micros);
   // Notes, committed before a repair touches the site, that run `run_id` repairs the copy
-  // `replica_id`; the WriteBatch of an update with `ends_repair` forgets it.
-  Status BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros);
+  // `replica_id`, with what it found (`found_kind`: audit::FindingKindName; `found`: its
+  // detail); the WriteBatch of an update with `ends_repair` forgets it.
+  Status BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros,
+                     const std::string& found_kind, const std::string& found);
   // The repairs noted by runs that are no longer running (killed: StartRun records them as
   // aborted), oldest first.
   Result<std::vector<BegunRepair>> BegunRepairsOfEndedRuns();

@@ -39,27 +39,30 @@ Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, in
   return db_.LastInsertRowId();
 }
 
-Status Catalog::AuditRecorder::BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros) {
+Status Catalog::AuditRecorder::BeginRepair(int64_t run_id, int64_t replica_id, int64_t now_micros,
+                                           const std::string& found_kind,
+                                           const std::string& found) {
   // One row a copy: the site's lock lets one sweep at a time repair it.
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("INSERT OR REPLACE INTO audit_repairs_begun (replica_id, run_id, began) "
-                  "VALUES (?1, ?2, ?3)"));
-  stmt.Bind(1, replica_id).Bind(2, run_id).Bind(3, now_micros);
+      db_.Prepare("INSERT OR REPLACE INTO audit_repairs_begun "
+                  "(replica_id, run_id, began, found_kind, found) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  stmt.Bind(1, replica_id).Bind(2, run_id).Bind(3, now_micros).Bind(4, found_kind).Bind(5, found);
   return stmt.Run();
 }
 
 Result<std::vector<BegunRepair>> Catalog::AuditRecorder::BegunRepairsOfEndedRuns() {
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT b.replica_id, b.run_id, b.began FROM audit_repairs_begun b "
+      db_.Prepare("SELECT b.replica_id, b.run_id, b.began, b.found_kind, b.found "
+                  "FROM audit_repairs_begun b "
                   "LEFT JOIN audit_runs r ON r.id = b.run_id "
                   "WHERE r.state IS NULL OR r.state <> 'running' ORDER BY b.began"));
   std::vector<BegunRepair> out;
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out.push_back({stmt.Int(0), stmt.Int(1), stmt.Int(2)});
+    out.push_back({stmt.Int(0), stmt.Int(1), stmt.Int(2), stmt.Text(3), stmt.Text(4)});
   }
   return out;
 }

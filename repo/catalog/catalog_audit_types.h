@@ -71,6 +71,8 @@ struct BegunRepair {
   int64_t replica_id = 0;
   int64_t run_id = 0;
   int64_t began_micros = 0;
+  std::string found_kind;  // what the run found: "corrupt", "missing", "unreadable"...
+  std::string found;       // its detail ("" for a repair noted before migration 20)
 };
 
 // One audit_findings row.

@@ -106,6 +106,11 @@ constexpr Migration kMigrations[] = {
         "audit_repairs_begun",
 #include "repo/catalog/migrations/0019_audit_repairs_begun.sql.inc"
     },
+    {
+        20,
+        "audit_repairs_found",
+#include "repo/catalog/migrations/0020_audit_repairs_found.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

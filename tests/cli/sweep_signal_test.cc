@@ -132,7 +132,9 @@ TEST_F(SweepSignalTest, AKilledRunIsRecordedAsInterruptedByTheNextRun) {
 // Killed right after replacing a corrupt copy, before its batch was written: the copy was
 // replaced on the site and no event ever said so (a later sweep found it good). The next run
 // records the repair the killed run made, naming that run; the log verifies and nothing of the
-// repair stays noted.
+// repair stays noted. The corruption the killed run found is recorded too (a fixity check that
+// failed, a finding of the run that settles it, counted in its report): the audit trail said
+// nothing of it, and the day's count of corrupt copies was one short.
 TEST_F(SweepSignalTest, ARepairMadeByAKilledRunIsRecordedByTheNextRun) {
   const std::string content = "the copy that rots on site a\n";
   WriteFile(tmp_ / "src-small/one.txt", content);
@@ -147,7 +149,17 @@ TEST_F(SweepSignalTest, ARepairMadeByAKilledRunIsRecordedByTheNextRun) {
   EXPECT_EQ(SweepCount("SELECT COUNT(*) FROM audit_repairs_begun"), 1);
 
   CommandResult next = Cairn({"audit", "run", "--site", "a"});
-  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  EXPECT_EQ(next.exit_code, 1) << next.out << next.err;  // a corrupt copy found, as every run
+  EXPECT_THAT(next.out, HasSubstr("found by audit run 1, which was killed")) << next.out;
+  CommandResult failed = Cairn({"events", "acme/small", "--type", "fixity check"});
+  EXPECT_THAT(failed.out, HasSubstr("failure")) << failed.out;
+  EXPECT_THAT(failed.out, HasSubstr("corrupt: ")) << failed.out;
+  EXPECT_THAT(failed.out, HasSubstr("found by audit run 1, which was killed")) << failed.out;
+  CommandResult report = Cairn({"audit", "report", "--run", "2", "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_THAT(report.out, HasSubstr("found by audit run 1, which was killed")) << report.out;
+  EXPECT_EQ(SweepCount("SELECT corrupt FROM audit_runs WHERE id = 2"), 1);
+  EXPECT_EQ(SweepCount("SELECT repaired FROM audit_runs WHERE id = 2"), 1);
   CommandResult events = Cairn({"events", "acme/small", "--type", "recovery"});
   EXPECT_NE(events.out.find("a repair begun by audit run 1, which was killed before it recorded "
                             "its outcome: the copy on site a verifies now"),
