@@ -169,9 +169,9 @@ bool Resumable(const Status& s) {
 
 // Of two outcomes of parts sent side by side, the failure to report: a refusal that stands
 // (not Resumable) before any other, "no upload" (NotFound) after any other, else the first. A
-// part past --max-upload is refused and the upload removed with it, so that a part sent beside
-// it meets "no upload" or a file gone from under it: the refusal is the news, whichever part
-// came back first.
+// part past --max-upload is refused and the upload removed with it; a part sent beside it is
+// refused in the same words ("upload ID was refused: ...", or "no upload" from a server that
+// restarted meanwhile): the refusal is the news, whichever part came back first.
 Status Telling(const Status& first, const Status& second) {
   auto rank = [](const Status& s) {
     return s.ok() ? 0 : !Resumable(s) ? 3 : s.IsNotFound() ? 1 : 2;

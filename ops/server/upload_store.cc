@@ -23,6 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kStateFile[] = "state.json";
+// Uploads ended for good whose end is remembered (UploadStore::discarded_): the oldest is
+// forgotten first past this many, so that a client making and refusing uploads without end
+// cannot grow the server's memory.
+constexpr size_t kMaxDiscarded = 4096;
 
 std::string ExtensionFor(const std::string& content_type) {
   if (content_type == "application/gzip") return ".tar.gz";
@@ -203,6 +207,13 @@ Result<Upload> UploadStore::LoadOwned(const repo::Principal& who, const std::str
   // The same answer whether the upload is missing or another's: nothing is revealed.
   Status missing = Status::NotFound("no upload " + id);
   if (!IsUploadId(id)) return missing;
+  if (auto it = discarded_.find(id); it != discarded_.end()) {
+    const Discarded& d = it->second;
+    if (d.principal != who.name || (!who.partner.empty() && d.partner != who.partner)) {
+      return missing;
+    }
+    return d.why;
+  }
   Result<Upload> u = Load(id);
   if (!u.ok()) return missing;
   if (u->principal != who.name || (!who.partner.empty() && u->partner != who.partner)) {
@@ -216,6 +227,22 @@ Status UploadStore::RemoveDir(const std::string& id) const {
   fs::remove_all(UploadDir(id), ec);
   if (ec) return Status::IOError("cannot remove upload " + id + ": " + ec.message());
   return Status::OK();
+}
+
+bool UploadStore::Arriving(const std::string& id) const {
+  auto it = writing_.lower_bound({id, 0});
+  return it != writing_.end() && it->first == id;
+}
+
+void UploadStore::Discard(const Upload& u, Status why) {
+  if (discarded_.size() >= kMaxDiscarded && !discarded_.contains(u.id)) {
+    auto oldest = std::min_element(
+        discarded_.begin(), discarded_.end(),
+        [](const auto& a, const auto& b) { return a.second.micros < b.second.micros; });
+    discarded_.erase(oldest);
+  }
+  discarded_[u.id] = Discarded{u.principal, u.partner, std::move(why), Now()};
+  if (!Arriving(u.id)) (void)RemoveDir(u.id);
 }
 
 Result<Upload> UploadStore::Begin(const repo::Principal& who, const std::string& partner,
@@ -244,7 +271,9 @@ Result<Upload> UploadStore::Begin(const repo::Principal& who, const std::string&
   if (ec) return Status::IOError("cannot make " + Dir() + ": " + ec.message());
   if (!resume_key.empty()) {
     for (const fs::directory_entry& e : fs::directory_iterator(Dir(), ec)) {
-      Result<Upload> u = Load(e.path().filename().string());
+      const std::string id = e.path().filename().string();
+      if (discarded_.contains(id)) continue;  // its folder waits for a part still arriving
+      Result<Upload> u = Load(id);
       if (!u.ok() || u->principal != who.name || u->partner != partner || u->object != object ||
           u->resume_key != resume_key || u->content_type != content_type || u->size != size) {
         continue;
@@ -302,10 +331,11 @@ Result<UploadStore::PartTarget> UploadStore::PartTargetFor(const repo::Principal
   // The least the upload is once this part is in: its end, when its length is known.
   const uint64_t end = offset + (length ? *length : 1);
   if (n >= 1 && !u.size && end > options_.max_upload_bytes) {
-    // Past the limit, the upload can only be refused: removed now, so that no part of it
-    // stays behind (a part still arriving on another connection then fails to be recorded).
-    (void)RemoveDir(id);
-    return UploadTooLarge(end, true, options_.max_upload_bytes);
+    // Past the limit, the upload can only be refused: removed, so that no part of it stays
+    // behind (a part still arriving on another connection is told why when it is recorded).
+    Status refused = UploadTooLarge(end, true, options_.max_upload_bytes);
+    Discard(u, Status::InvalidArgument("upload " + id + " was refused: " + refused.message()));
+    return refused;
   }
   const uint64_t most =
       u.size ? std::max<uint64_t>(1, (*u.size + u.part_size - 1) / u.part_size) : n;
@@ -329,6 +359,7 @@ Result<UploadStore::PartTarget> UploadStore::PartTargetFor(const repo::Principal
 void UploadStore::ReleasePart(const std::string& id, uint32_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   writing_.erase({id, n});
+  if (discarded_.contains(id) && !Arriving(id)) (void)RemoveDir(id);
 }
 
 Result<UploadPart> UploadStore::RecordPart(const repo::Principal& who, const std::string& id,
@@ -349,8 +380,9 @@ Result<UploadPart> UploadStore::RecordPart(const repo::Principal& who, const std
   if (!u.size && offset + bytes > options_.max_upload_bytes) {
     Forget(archive, offset, bytes);
     std::lock_guard<std::mutex> lock(mu_);
-    (void)RemoveDir(id);
-    return UploadTooLarge(offset + bytes, true, options_.max_upload_bytes);
+    Status refused = UploadTooLarge(offset + bytes, true, options_.max_upload_bytes);
+    Discard(u, Status::InvalidArgument("upload " + id + " was refused: " + refused.message()));
+    return refused;
   }
   if (bytes == 0 || (want && bytes != *want)) {
     Forget(archive, offset, bytes);
@@ -487,14 +519,19 @@ Status UploadStore::Remove(const repo::Principal& who, const std::string& id) {
   if (busy_.contains(id)) {
     return Status::AlreadyExists("upload " + id + " is being completed: it cannot be abandoned");
   }
-  return RemoveDir(id);
+  if (!Arriving(id)) CAIRN_RETURN_IF_ERROR(RemoveDir(id));
+  Discard(u, Status::NotFound("upload " + id + " was abandoned"));
+  return Status::OK();
 }
 
 Result<size_t> UploadStore::Sweep() {
   std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = Now();
+  std::erase_if(discarded_, [&](const auto& d) {
+    return now - d.second.micros > options_.expiry_micros && !Arriving(d.first);
+  });
   std::error_code ec;
   if (!fs::exists(Dir(), ec)) return size_t{0};
-  const int64_t now = Now();
   size_t removed = 0;
   std::vector<std::string> ids;
   for (const fs::directory_entry& e : fs::directory_iterator(Dir(), ec)) {

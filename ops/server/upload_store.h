@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -107,9 +108,16 @@ class UploadStore {
   // Where part `n` of upload `id` goes, before its body is read: the archive's path, the
   // offset and the part size (the most it may hold). NotFound as Get; AlreadyExists for a
   // part already received, one arriving on another connection, or an upload no longer open;
-  // InvalidArgument for n out of range, and (the upload removed) for a part of an upload of
+  // InvalidArgument for n out of range, and (the upload refused) for a part of an upload of
   // unknown size that would end past max_upload_bytes: its `length` when the client gave it
-  // (Content-Length), else its first byte. The part counts as arriving until ReleasePart.
+  // (Content-Length), else its first byte. The part counts as arriving until ReleasePart: its
+  // file stays until then, even when its upload is refused or abandoned meanwhile.
+  //
+  // A refused or abandoned upload is removed once no part of it is arriving; until it expires,
+  // every call about it by its owner (Get, PartTargetFor, RecordPart, Complete, Remove) fails
+  // with what ended it, not with "no upload": "upload ID was refused: ..." (InvalidArgument)
+  // past max_upload_bytes, so that a part sent beside the refused one learns why, and "upload
+  // ID was abandoned" (NotFound) after Remove. Kept by this process only: a restart forgets it.
   struct PartTarget {
     std::string path;
     uint64_t offset = 0;
@@ -126,7 +134,8 @@ class UploadStore {
   Result<ApiResponse> Complete(const repo::Principal& who, const std::string& id,
                                const std::string& request_id, const DepositFn& deposit,
                                const FindFn& find);
-  // Abandons an upload: AlreadyExists while it is being completed.
+  // Abandons an upload (removed once no part of it is arriving): AlreadyExists while it is
+  // being completed.
   Status Remove(const repo::Principal& who, const std::string& id);
 
   // Removes the uploads idle longer than the expiry (and debris of unfinished ones); the number
@@ -144,12 +153,24 @@ class UploadStore {
   // Load, then NotFound unless `who` opened it for the same partner. Holds mu_.
   Result<Upload> LoadOwned(const repo::Principal& who, const std::string& id) const;
   Status RemoveDir(const std::string& id) const;
+  // Whether a part of upload `id` is arriving (PartTargetFor until ReleasePart). Holds mu_.
+  bool Arriving(const std::string& id) const;
+  // Ends upload `u` for good: `why` is what its owner is told of it from now on (LoadOwned);
+  // its folder is removed now, or by ReleasePart once no part of it is arriving. Holds mu_.
+  void Discard(const Upload& u, Status why);
 
   const std::string root_;
   const UploadOptions options_;
   mutable std::mutex mu_;                               // state files, busy_
   std::set<std::string> busy_;                          // uploads being completed by this process
   std::set<std::pair<std::string, uint32_t>> writing_;  // parts whose body is arriving
+  // Uploads ended for good (Discard), by id, until they expire (Sweep), at most kMaxDiscarded.
+  struct Discarded {
+    std::string principal, partner;
+    Status why;
+    int64_t micros = 0;
+  };
+  std::map<std::string, Discarded> discarded_;
   std::thread sweeper_;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "bagit/digest.h"
 #include "ops/server/api_routes.h"
 #include "tests/util/assert_ok.h"
@@ -122,9 +125,51 @@ TEST_F(UploadStoreTest, AnUploadOfUnknownSizeIsRefusedAtTheLimitAndRemoved) {
     }
     EXPECT_EQ(refused.code(), Code::kInvalidArgument);
     EXPECT_NE(refused.message().find("--max-upload"), std::string::npos) << refused.ToString();
-    EXPECT_TRUE(store.Get(dora_, u->id).status().IsNotFound());
+    // Asked about again, the upload is the refusal, not "no upload".
+    Status gone = store.Get(dora_, u->id).status();
+    EXPECT_EQ(gone.code(), Code::kInvalidArgument) << gone.ToString();
+    EXPECT_EQ(gone.message(), "upload " + u->id + " was refused: " + refused.message());
     EXPECT_FALSE(std::filesystem::exists(store.Dir() + "/" + u->id));
   }
+}
+
+// A part whose body was arriving when another part of its upload was refused past the limit
+// (and the upload removed) found its file gone: the server answered 500 "cannot spool the
+// upload: No such file or directory", which reads as a fault of the server. The upload's folder
+// now stays until its last arriving part is done, and that part is told why the upload went.
+TEST_F(UploadStoreTest, APartArrivingBesideOneRefusedPastTheLimitIsToldWhy) {
+  UploadOptions o;
+  o.part_size = 4;
+  o.max_upload_bytes = 10;
+  UploadStore store(root_, o);
+  bool created = false;
+  auto u = store.Begin(dora_, "acme", "box", "application/x-tar", std::nullopt, 0, "", &created);
+  ASSERT_OK(u);
+  WritePart(store, dora_, u->id, 1, "abcd");
+  ASSERT_OK(store.RecordPart(dora_, u->id, 1, 4, HexSha256("abcd")));
+  // Part 2 is admitted (its body is about to be read), then part 4 is refused beside it.
+  auto beside = store.PartTargetFor(dora_, u->id, 2);
+  ASSERT_OK(beside);
+  Status refused = store.PartTargetFor(dora_, u->id, 4, 4).status();
+  EXPECT_EQ(refused.code(), Code::kInvalidArgument) << refused.ToString();
+  // The server now writes part 2's body where it was told to.
+  int fd = ::open(beside->path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0) << beside->path << ": " << std::strerror(errno);
+  ASSERT_EQ(::pwrite(fd, "efgh", 4, static_cast<off_t>(beside->offset)), 4);
+  ::close(fd);
+  Status told = store.RecordPart(dora_, u->id, 2, 4, HexSha256("efgh")).status();
+  EXPECT_EQ(told.code(), Code::kInvalidArgument) << told.ToString();
+  EXPECT_NE(told.message().find("upload " + u->id + " was refused"), std::string::npos)
+      << told.ToString();
+  EXPECT_NE(told.message().find("at least 16 bytes: larger than the server's 10 byte limit"),
+            std::string::npos)
+      << told.ToString();
+  store.ReleasePart(u->id, 2);
+  // Nothing of it is kept; whatever else is asked of it gets the same refusal.
+  EXPECT_FALSE(std::filesystem::exists(store.Dir() + "/" + u->id));
+  EXPECT_EQ(store.PartTargetFor(dora_, u->id, 3).status().message(), told.message());
+  EXPECT_EQ(store.Get(dora_, u->id).status().message(), told.message());
+  EXPECT_TRUE(store.Get(dan_, u->id).status().IsNotFound());  // still nobody else's
 }
 
 // Completing while a part still arrives (another command sending the same source) is a 409
