@@ -206,10 +206,11 @@ void RegisterServe(CLI::App& app, Globals& g) {
   cmd->add_option("--body-timeout", flags->body_timeout,
                   "seconds a client may take to send a body or read an answer")
       ->capture_default_str();
-  cmd->add_option("--max-connections", flags->max_connections, "open connections at most")
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "open connections at most (one past it is answered 503, naming the limit)")
       ->capture_default_str();
   cmd->add_option("--max-connections-per-address", flags->max_connections_per_address,
-                  "open connections from one client address at most")
+                  "open connections from one client address at most (likewise)")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "threads serving requests")->capture_default_str();
   cmd->footer(

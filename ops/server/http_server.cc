@@ -42,6 +42,20 @@ class SessionBase {
   virtual void StopWhenIdle() = 0;
 };
 
+// A connection past --max-connections or --max-connections-per-address is not served, but told
+// why (Refusal): at most this many at once, each for at most kRefusalDeadline (its TLS handshake,
+// its request's header and a small body, the answer); past them a refused connection is closed
+// at once, unanswered. So refusals cannot hold the sockets and threads the limits protect.
+constexpr size_t kMaxRefusing = 8;
+constexpr std::chrono::seconds kRefusalDeadline{3};
+
+// What ServerState::Admit decides for a new connection.
+enum class Admission {
+  kServe,   // counted: a Session serves it
+  kRefuse,  // over a limit: a Refusal answers 503 with the reason, then closes it
+  kClose,   // closed at once (stopping, or too many refusals under way)
+};
+
 // What every connection shares.
 struct ServerState {
   const ServerOptions& options;
@@ -55,25 +69,31 @@ struct ServerState {
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   uint64_t next_session = 0;
   std::map<std::string, size_t> per_address;  // open connections by peer address
+  size_t refusing = 0;                        // Refusals under way
 
-  // Counts a new connection from `peer`; false (nothing counted) when it would pass a limit,
-  // with the reason.
-  bool Admit(const std::string& peer, std::string* why) {
+  // Counts a new connection from `peer` (kServe), or a Refusal of it (kRefuse); with the
+  // reason when it would pass a limit.
+  Admission Admit(const std::string& peer, std::string* why) {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) {
       *why = "stopping";
-    } else if (connections >= options.max_connections) {
-      *why = "too many connections";
+      return Admission::kClose;
+    }
+    if (connections >= options.max_connections) {
+      *why = "too many connections (--max-connections " + std::to_string(options.max_connections) +
+             ")";
     } else if (per_address[peer] >= options.max_connections_per_address) {
       *why = "too many connections from " + peer + " (--max-connections-per-address " +
              std::to_string(options.max_connections_per_address) + ")";
     } else {
       connections++;
       per_address[peer]++;
-      return true;
+      return Admission::kServe;
     }
     if (per_address[peer] == 0) per_address.erase(peer);
-    return false;
+    if (refusing >= kMaxRefusing) return Admission::kClose;
+    refusing++;
+    return Admission::kRefuse;
   }
   void Leave(const std::string& peer) {  // REQUIRES: mu held
     connections--;
@@ -626,6 +646,112 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool stream_keep_alive_ = false;
 };
 
+// A connection refused by a limit (Admission::kRefuse), answered instead of closed unanswered
+// (the client saw a TLS error; only the server's log said why): the TLS handshake, the
+// request's header (and a body of up to max_body_bytes, unless the client waits for "100
+// Continue"; closing with its bytes unread would reset the connection before the client reads
+// the answer), then 503 with the reason and Retry-After, and the connection is closed. All of
+// it within kRefusalDeadline, set once: a client that stalls is dropped then.
+template <class Stream>
+class Refusal : public std::enable_shared_from_this<Refusal<Stream>> {
+ public:
+  template <class... Args>
+  Refusal(ServerState& state, std::string peer, std::string why, Args&&... args)
+      : state_(state),
+        peer_(std::move(peer)),
+        why_(std::move(why)),
+        stream_(std::forward<Args>(args)...) {}
+
+  ~Refusal() {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.refusing--;
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).expires_after(kRefusalDeadline);
+      if constexpr (kTls) {
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Drop();
+          self->ReadHeader();
+        });
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void ReadHeader() {
+    parser_.header_limit(static_cast<uint32_t>(state_.options.max_header_bytes));
+    parser_.body_limit(state_.options.max_body_bytes);
+    http::async_read_header(
+        stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Drop();
+          const auto& req = self->parser_.get();
+          const auto length = self->parser_.content_length();
+          if (self->parser_.is_done() || beast::iequals(req[http::field::expect], "100-continue") ||
+              (length && *length > self->state_.options.max_body_bytes)) {
+            return self->Answer();
+          }
+          http::async_read(self->stream_, self->buffer_, self->parser_,
+                           [self](beast::error_code, size_t) {
+                             self->parser_.get().body().clear();
+                             self->Answer();
+                           });
+        });
+  }
+
+  void Answer() {
+    const std::string id = state_.handler.NewRequestId();
+    ApiResponse answer =
+        ErrorResponse(Status::Unavailable("cairn serve refused the connection: " + why_ +
+                                          "; try again once some of them have closed"),
+                      id);
+    response_.version(11);
+    response_.result(http::status::service_unavailable);
+    response_.set(http::field::server, "cairn");
+    response_.set(http::field::content_type, answer.content_type);
+    response_.set(http::field::cache_control, "no-store");
+    response_.set(http::field::retry_after, "1");
+    response_.set("X-Request-Id", id);
+    response_.body() = std::move(answer.body);
+    response_.keep_alive(false);
+    response_.prepare_payload();
+    const auto& req = parser_.get();
+    const int64_t ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    state_.Log(AccessLogLine(id, peer_, "-", std::string(req.method_string()),
+                             std::string(req.target()), 503, response_.body().size(), ms),
+               /*access=*/true);
+    http::async_write(stream_, response_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Drop();
+                        if constexpr (kTls) {
+                          self->stream_.async_shutdown([self](beast::error_code) { self->Drop(); });
+                        } else {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        }
+                      });
+  }
+
+  void Drop() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
+  ServerState& state_;
+  const std::string peer_, why_;
+  Stream stream_;
+  const Clock::time_point started_ = Clock::now();
+  beast::flat_buffer buffer_;
+  http::request_parser<http::string_body> parser_;
+  http::response<http::string_body> response_;
+};
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, ServerState& state, ssl::context* tls)
@@ -668,9 +794,22 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void Admit(tcp::socket socket) {
     beast::error_code ec;
     std::string peer = socket.remote_endpoint(ec).address().to_string();
-    if (std::string why; !state_.Admit(peer, &why)) {
-      state_.Log("cairn serve: refused a connection from " + peer + ": " + why, false);
-      socket.close(ec);
+    std::string why;
+    const Admission admission = state_.Admit(peer, &why);
+    if (admission != Admission::kServe) {
+      const bool answered = admission == Admission::kRefuse;
+      state_.Log("cairn serve: refused a connection from " + peer + ": " + why +
+                     (answered ? " (answered 503)" : ""),
+                 false);
+      if (!answered) {
+        socket.close(ec);
+      } else if (tls_) {
+        std::make_shared<Refusal<beast::ssl_stream<beast::tcp_stream>>>(state_, peer, why,
+                                                                        std::move(socket), *tls_)
+            ->Start();
+      } else {
+        std::make_shared<Refusal<beast::tcp_stream>>(state_, peer, why, std::move(socket))->Start();
+      }
       return;
     }
     if (tls_) {

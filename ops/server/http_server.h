@@ -30,7 +30,7 @@ struct ServerOptions {
   std::function<std::string(std::string_view id, std::string_view extension)> spool_path;
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};  // idle or slow headers
   std::chrono::milliseconds body_timeout{std::chrono::seconds(120)};   // the body, once headed
-  size_t max_connections = 256;  // further connections are closed at once
+  size_t max_connections = 256;  // further connections are answered 503 and closed
   // From one address: one client (a flood of idle sockets) cannot take every connection.
   size_t max_connections_per_address = 64;
   int threads = 4;

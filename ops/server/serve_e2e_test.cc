@@ -399,7 +399,9 @@ TEST_F(ServeTest, SlowClientsAreCutOffWithoutBlockingOthers) {
 
 // 300 idle connections from one address took every one of --max-connections: the server
 // then refused everyone else. One address now holds at most --max-connections-per-address;
-// others, and the same address once its connections close, are served.
+// others, and the same address once its connections close, are served. A client refused so
+// saw only a TLS error (the reason was in the server's log alone): it is now answered 503 with
+// the reason and Retry-After, and the cairn command prints the server's words.
 TEST_F(ServeTest, OneAddressCannotTakeEveryConnection) {
   StartServer({"--max-connections", "8", "--max-connections-per-address", "3"});
   std::vector<int> idle;
@@ -407,11 +409,26 @@ TEST_F(ServeTest, OneAddressCannotTakeEveryConnection) {
     idle.push_back(ConnectTcp(server_.port()));
     ASSERT_GE(idle.back(), 0);
   }
-  // Past the limit: accepted by the kernel, then closed at once by the server.
+  // Past the limit: a client that says nothing is closed soon, holding nothing for long.
   int fourth = ConnectTcp(server_.port());
   ASSERT_GE(fourth, 0);
   EXPECT_LT(SecondsUntilClosed(fourth, 10), 5.0);
   close(fourth);
+  // One that asks is told why, and when to try again.
+  HttpAnswer refused = Get("/v1/whoami", Token("dora@acme"));
+  EXPECT_EQ(refused.code, CURLE_OK) << curl_easy_strerror(refused.code);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  nlohmann::json error = nlohmann::json::parse(refused.body, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << refused.body;
+  EXPECT_EQ(error["error"]["code"], "Unavailable") << refused.body;
+  const std::string why = "too many connections from 127.0.0.1 (--max-connections-per-address 3)";
+  EXPECT_NE(error["error"].value("message", "").find(why), std::string::npos) << refused.body;
+  EXPECT_EQ(error["error"]["retryable"], true) << refused.body;
+  EXPECT_TRUE(refused.headers.contains("retry-after")) << refused.body;
+  CommandResult remote = RunCairn({"--server", Url(""), "--ca-file", certs_.ca, "list"},
+                                  {"CAIRN_TOKEN=" + Token("dora@acme"), "CAIRN_REPO="});
+  EXPECT_EQ(remote.exit_code, 2) << remote.out << remote.err;
+  EXPECT_NE(remote.err.find(why), std::string::npos) << remote.err;
   // Another address of the loopback net is not refused: still open a second later.
   int other = ConnectTcp(server_.port(), "127.0.0.2");
   ASSERT_GE(other, 0);
