@@ -21,7 +21,7 @@ TEST(SampleTest, ParsesEveryForm) {
   auto s = ParseSample("500M");
   ASSERT_OK(s);
   EXPECT_EQ(s->kind, Sample::Kind::kBytes);
-  EXPECT_EQ(s->bytes, 500'000'000u);
+  EXPECT_EQ(s->bytes, 500ull << 20);
   for (const char* bad : {"0%", "101%", "x%", "0/4", "5/4", "1/", "/4", "12Q", "M", "-1", "1.5"}) {
     auto r = ParseSample(bad);
     EXPECT_FALSE(r.ok()) << bad;

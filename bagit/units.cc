@@ -7,18 +7,22 @@
 
 namespace cairn {
 
-Result<uint64_t> ParseByteSize(std::string_view text, BareUnits bare) {
+Result<uint64_t> ParseByteSize(std::string_view text) {
   const auto bad = [&text]() {
-    return Status::InvalidArgument("'" + std::string(text) +
-                                   "' is not a byte size (examples: 4096, 500M, 2G, 1Gi)");
+    return Status::InvalidArgument(
+        "'" + std::string(text) +
+        "' is not a byte size (examples: 4096, 64K, 32M, 2G or 2GiB: powers of 1024; 200MB: "
+        "powers of 1000)");
   };
   std::string_view t = text;
-  if (!t.empty() && (t.back() == 'B' || t.back() == 'b')) t.remove_suffix(1);
-  bool binary = bare == BareUnits::kBinary;
-  bool explicit_binary = false;
+  bool bytes_written = false;  // "B" at the end
+  if (!t.empty() && (t.back() == 'B' || t.back() == 'b')) {
+    bytes_written = true;
+    t.remove_suffix(1);
+  }
+  bool explicit_binary = false;  // "i" before the "B"
   if (!t.empty() && (t.back() == 'i' || t.back() == 'I')) {
     explicit_binary = true;
-    binary = true;
     t.remove_suffix(1);
   }
   int power = 0;
@@ -35,7 +39,7 @@ Result<uint64_t> ParseByteSize(std::string_view text, BareUnits bare) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return bad();
-  const uint64_t base = binary ? 1024 : 1000;
+  const uint64_t base = bytes_written && !explicit_binary ? 1000 : 1024;
   for (int i = 0; i < power; ++i) {
     if (value > UINT64_MAX / base) return bad();
     value *= base;

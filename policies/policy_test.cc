@@ -156,7 +156,7 @@ TEST(PolicySampleTest, Forms) {
   auto bytes = ParseSample("500M");
   ASSERT_OK(bytes);
   EXPECT_EQ(bytes->kind, Sample::Kind::kBytes);
-  EXPECT_EQ(bytes->bytes, 500'000'000u);
+  EXPECT_EQ(bytes->bytes, 500ull << 20);
   for (const char* bad : {"0%", "101%", "x%", "0/3", "4/3", "3/", "/3", "0", "12Q", "1/2/3"}) {
     EXPECT_FALSE(ParseSample(bad).ok()) << bad;
   }

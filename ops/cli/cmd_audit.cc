@@ -123,8 +123,10 @@ void RegisterAudit(CLI::App& app, Globals& g) {
   cmd->add_option("--object", flags->object, "only this object (PARTNER/OBJECT)");
   cmd->add_option("--sample", flags->sample,
                   "part of the picked copies: 10% (oldest first), n/t (bucket n of t: t sweeps "
-                  "cover every copy once) or a size such as 500M");
-  cmd->add_option("--rate", flags->rate, "cap on bytes read per second per site (200M, 1G)");
+                  "cover every copy once) or a size such as 500M (MiB; 500MB: 500,000,000 bytes)");
+  cmd->add_option(
+      "--rate", flags->rate,
+      "cap on bytes read per second per site (200M = 200 MiB, 1G; 200MB = 200,000,000)");
   cmd->add_flag("--all", flags->all, "every copy in scope, due or not");
   cmd->add_flag("--due", flags->due, "only copies whose check is due, oldest first (default)");
   cmd->add_flag("--orphans", flags->orphans,

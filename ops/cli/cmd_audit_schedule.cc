@@ -265,9 +265,11 @@ void AddAuditScheduleCommands(CLI::App* audit_group, Globals& g) {
   add->add_option("--site", flags->site, "only copies on this site");
   add->add_option("--partner", flags->partner, "only this partner's objects");
   add->add_option("--object", flags->object, "only this object (PARTNER/OBJECT)");
-  add->add_option("--sample", flags->sample,
-                  "10%, n/t (moves on to the next bucket after each run) or a size such as 500M");
-  add->add_option("--rate", flags->rate, "cap on bytes read per second per site (200M)");
+  add->add_option(
+      "--sample", flags->sample,
+      "10%, n/t (moves on to the next bucket after each run) or a size such as 500M (MiB)");
+  add->add_option("--rate", flags->rate,
+                  "cap on bytes read per second per site (200M = 200 MiB; 200MB = 200,000,000)");
   add->add_flag("--all", flags->all,
                 "check every copy in scope each run (default: only the copies due by policy)");
   add->callback([flags, &g] { g.exit_code = RunAdd(*flags, g); });

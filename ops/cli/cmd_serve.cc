@@ -34,7 +34,7 @@ struct ServeFlags {
   std::string max_upload = "64G";
   std::string upload_expiry = "24h";
   std::string upload_part_size = "32M";
-  size_t max_header = 16 * 1024;
+  std::string max_header = "16K";
   double header_timeout = 30, body_timeout = 120;
   size_t max_connections = 256;
   size_t max_connections_per_address = 64;
@@ -129,13 +129,16 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   options.tls_cert = f.tls_cert;
   options.tls_key = f.tls_key;
   options.plain_http = f.plain_http;
+  // Every size reads as ParseByteSize reads it: 1M = 1 MiB, 1MB = 1,000,000 bytes.
   Result<uint64_t> max_body = ParseByteSize(f.max_body);
   if (!max_body.ok()) return ReportError(max_body.status().WithContext("--max-body"));
   options.max_body_bytes = *max_body;
   Result<uint64_t> max_upload = ParseByteSize(f.max_upload);
   if (!max_upload.ok()) return ReportError(max_upload.status().WithContext("--max-upload"));
   options.max_upload_bytes = *max_upload;
-  options.max_header_bytes = f.max_header;
+  Result<uint64_t> max_header = ParseByteSize(f.max_header);
+  if (!max_header.ok()) return ReportError(max_header.status().WithContext("--max-header"));
+  options.max_header_bytes = *max_header;
   options.header_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.header_timeout * 1000));
   options.body_timeout = std::chrono::milliseconds(static_cast<int64_t>(f.body_timeout * 1000));
   options.max_connections = f.max_connections;
@@ -157,7 +160,7 @@ int RunServe(const ServeFlags& f, const Globals& g) {
   Result<int64_t> expiry = audit::ParseDuration(f.upload_expiry);
   if (!expiry.ok()) return ReportError(expiry.status().WithContext("--upload-expiry"));
   uploads.expiry_micros = *expiry;
-  Result<uint64_t> part_size = ParseByteSize(f.upload_part_size, BareUnits::kBinary);
+  Result<uint64_t> part_size = ParseByteSize(f.upload_part_size);
   if (!part_size.ok() || *part_size < 4096 || *part_size > (uint64_t{1} << 30)) {
     return ReportError(
         Status::InvalidArgument("--upload-part-size must be between 4K and 1G (e.g. 32M)"));
@@ -187,18 +190,18 @@ void RegisterServe(CLI::App& app, Globals& g) {
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key");
   cmd->add_flag("--plain-http", flags->plain_http,
                 "serve without TLS: allowed only on a loopback address");
-  cmd->add_option("--max-body", flags->max_body, "largest request body (\"1M\", \"64K\")")
+  cmd->add_option("--max-body", flags->max_body, "largest JSON request body (\"1M\", \"64K\")")
       ->capture_default_str();
   cmd->add_option("--max-upload", flags->max_upload,
-                  "largest deposited bag (POST /v1/deposits/..., spooled to REPO/tmp)")
+                  "largest deposited bag (a POST /v1/deposits body, a resumable upload)")
       ->capture_default_str();
   cmd->add_option("--upload-expiry", flags->upload_expiry,
                   "remove resumable uploads idle this long (\"24h\", \"30m\", \"2d\")")
       ->capture_default_str();
   cmd->add_option("--upload-part-size", flags->upload_part_size,
-                  "the part size of resumable uploads, 4K to 1G (K, M, G: powers of 1024)")
+                  "the part size of resumable uploads, 4K to 1G")
       ->capture_default_str();
-  cmd->add_option("--max-header", flags->max_header, "largest request header, bytes")
+  cmd->add_option("--max-header", flags->max_header, "largest request header (\"16K\")")
       ->capture_default_str();
   cmd->add_option("--header-timeout", flags->header_timeout,
                   "seconds a connection may take to send a request's header (or sit idle)")
@@ -214,6 +217,8 @@ void RegisterServe(CLI::App& app, Globals& g) {
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "threads serving requests")->capture_default_str();
   cmd->footer(
+      "Sizes: K, M, G, T count in powers of 1024 (32M = 32 MiB; also 32Mi, 32MiB); KB, MB,\n"
+      "GB, TB in powers of 1000 (200MB = 200,000,000 bytes).\n"
       "Each request carries 'Authorization: Bearer TOKEN'. One access-log line per request on\n"
       "stdout (time, request id, peer, principal, method, path, status, bytes, ms); server\n"
       "messages on stderr. SIGTERM: stop accepting, finish the requests in flight, exit 0.\n"

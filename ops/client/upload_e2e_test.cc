@@ -537,7 +537,7 @@ TEST_F(UploadTest, AFolderOverTheUploadLimitIsRefusedAsATarIs) {
   for (const fs::path& source : {tar, folder}) {
     CommandResult refused = DepositRemote("dora", source, "huge");
     EXPECT_EQ(refused.exit_code, 2) << source << ": " << refused.out << refused.err;
-    EXPECT_NE(refused.err.find("larger than the server's 200000 byte limit"), std::string::npos)
+    EXPECT_NE(refused.err.find("larger than the server's 204800 byte limit"), std::string::npos)
         << source << ": " << refused.err;
     EXPECT_NE(refused.err.find("--max-upload"), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find(source.string()), std::string::npos) << refused.err;

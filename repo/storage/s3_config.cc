@@ -56,7 +56,7 @@ bool ValidBucketName(std::string_view name) {
 // Sizes such as "16MiB", "5M", "8388608": bare units are powers of 1024 here,
 // as S3 tools write part sizes.
 Result<uint64_t> ParseSize(std::string_view text) {
-  Result<uint64_t> size = ParseByteSize(text, BareUnits::kBinary);
+  Result<uint64_t> size = ParseByteSize(text);
   if (!size.ok()) return BadUrl("part-size must be a number of bytes, e.g. 16MiB");
   return size;
 }
