@@ -333,14 +333,23 @@ TEST_F(ClientTest, AFolderWithABadNameIsRefusedAsLocallyBeforeAnythingIsSent) {
   EXPECT_EQ(Cairn({"show", "acme/bad-name"}).exit_code, 2);
 }
 
-// A depositor's deposit for another partner is refused as a deposit (the refusal named
-// reading metadata, the first request the client makes).
+// A depositor's plain folder for another partner is refused as a deposit: the refusal named
+// reading metadata (the policy the folder is bagged by, read first), then only the context
+// said "deposit". The upload, whose opening checks the right to deposit, is opened first now,
+// and nothing is stored or left on the server.
 TEST_F(ClientTest, ADepositForAnotherPartnerIsRefusedAsADeposit) {
   CommandResult refused =
       Remote("t-dep-beta", {"deposit", "acme", MakeSourceFolder("elsewhere").string()});
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
-  EXPECT_NE(refused.err.find("deposit for partner acme"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("PermissionDenied"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("principal bert@beta (depositor) may not deposit: it acts for "
+                             "partner beta only"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("read metadata"), std::string::npos) << refused.err;
+  const fs::path uploads = fs::path(Root()) / "tmp" / "uploads";
+  EXPECT_TRUE(!fs::exists(uploads) || fs::is_empty(uploads));
+  EXPECT_EQ(Cairn({"show", "acme/elsewhere"}).exit_code, 2);
 }
 
 // The withdrawal and hold verbs print remotely the text they print locally (they printed the

@@ -278,8 +278,6 @@ Result<BagOnTheFly> BagFor(ApiClient& api, const std::string& partner,
                            const UploadOptions& options) {
   Result<nlohmann::json> policy_or = api.GetJson("/v1/policy", {{"partner", partner}});
   if (!policy_or.ok()) {
-    // The first request of a deposit: its refusal is the deposit's ("may not read metadata"
-    // alone named another action).
     return policy_or.status().WithContext("deposit for partner " + partner +
                                           " (reading the policy it is bagged by)");
   }
@@ -336,11 +334,12 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
   if (::stat(source.c_str(), &st) != 0) return Status::FromErrno(errno, "stat", source);
   Source src;
   src.path = source;
+  bool bag_it = false;  // a plain folder: bagged as it is sent (BagFor), once the upload is open
   if (S_ISDIR(st.st_mode)) {
     struct stat bagit_txt;
     const bool bag_folder = ::lstat((source + "/bagit.txt").c_str(), &bagit_txt) == 0;
     if (!bag_folder || options.as_folder) {
-      CAIRN_ASSIGN_OR_RETURN(src.bag, BagFor(api, partner, options));
+      bag_it = true;
     } else if (!options.info.empty()) {
       return Status::InvalidArgument("--info is for a plain folder's bag; " + source +
                                      " is a bag (it holds bagit.txt) whose bag-info.txt is kept");
@@ -419,6 +418,12 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
       const uint64_t part_size = upload.value("part_size", uint64_t{0});
       if (part_size == 0 || part_size > (uint64_t{1} << 30)) {
         return Status::Unavailable("the server's part size is not usable");
+      }
+      // Read only now: opening the upload checked the right to deposit first, so that a
+      // principal who may not deposit for the partner is refused as such (the policy's read
+      // refused it as one who "may not read metadata").
+      if (bag_it && !src.bag) {
+        CAIRN_ASSIGN_OR_RETURN(src.bag, BagFor(api, partner, options));
       }
       Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src);
       if (!sent.ok() && !sent.status().IsAlreadyExists()) return sent.status();
