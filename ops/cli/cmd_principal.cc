@@ -1,6 +1,6 @@
 // `cairn principal add NAME --role ROLE [--partner ID]`, `principal list [--json]`,
-// `principal disable NAME`: who may act through `cairn serve` (logic in
-// repo/access/principals.h). Operator verbs: the local CLI acts as an operator.
+// `principal disable NAME [--force]`, `principal enable NAME`: who may act through `cairn serve`
+// (logic in repo/access/principals.h). Operator verbs: the local CLI acts as an operator.
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -15,6 +15,7 @@
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
+#include "repo/access/authorize.h"
 #include "repo/access/principals.h"
 #include "repo/catalog/catalog.h"
 
@@ -26,6 +27,7 @@ struct PrincipalFlags {
   std::string role;
   std::string partner;
   bool json = false;
+  bool force = false;  // disable: even the principal making the request
 };
 
 constexpr const char* kRoles = "depositor, partner-admin, auditor or operator";
@@ -88,10 +90,11 @@ int RunPrincipalList(const PrincipalFlags& f, const Globals& g) {
   return kExitOk;
 }
 
-// `principal disable|enable NAME`: POST /v1/principals/NAME/VERB against a server, else
-// `local` on the repository, which fills the same answer (its "warnings", and what it says).
-// Returns the exit code, with the answer in *answer.
+// `principal disable|enable NAME`: POST /v1/principals/NAME/VERB (with `body`, none when
+// empty) against a server, else `local` on the repository, which fills the same answer (its
+// "warnings", and what it says). Returns the exit code, with the answer in *answer.
 int ChangePrincipal(const PrincipalFlags& f, const Globals& g, const std::string& verb,
+                    const std::string& body,
                     const std::function<Status(repo::Repository&, nlohmann::json*)>& local,
                     nlohmann::json* answer) {
   *answer = nlohmann::json::object();
@@ -99,7 +102,7 @@ int ChangePrincipal(const PrincipalFlags& f, const Globals& g, const std::string
     Status valid = repo::access::ValidatePrincipalName(f.name);
     if (!valid.ok()) return ReportError(valid);
     Result<nlohmann::json> sent =
-        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/" + verb);
+        RemoteSend(g, "POST", "/v1/principals/" + client::PercentEncode(f.name) + "/" + verb, body);
     if (!sent.ok()) return ReportError(sent.status());
     *answer = std::move(*sent);
     return kExitOk;
@@ -112,11 +115,13 @@ int ChangePrincipal(const PrincipalFlags& f, const Globals& g, const std::string
 
 int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
   nlohmann::json answer;
+  const std::string body = f.force ? nlohmann::json({{"force", true}}).dump() : "";
   int code = ChangePrincipal(
-      f, g, "disable",
+      f, g, "disable", body,
       [&](repo::Repository& repository, nlohmann::json* out) {
         CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
-                               repo::access::DisablePrincipal(repository, f.name));
+                               repo::access::DisablePrincipal(
+                                   repository, f.name, repo::access::LocalPrincipal(), f.force));
         (*out)["warnings"] = change.warnings;
         return Status::OK();
       },
@@ -130,7 +135,7 @@ int RunPrincipalDisable(const PrincipalFlags& f, const Globals& g) {
 int RunPrincipalEnable(const PrincipalFlags& f, const Globals& g) {
   nlohmann::json answer;
   int code = ChangePrincipal(
-      f, g, "enable",
+      f, g, "enable", "",
       [&](repo::Repository& repository, nlohmann::json* out) {
         bool was_disabled = false;
         CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
@@ -177,6 +182,10 @@ void RegisterPrincipal(CLI::App& app, Globals& g) {
   CLI::App* disable =
       group->add_subcommand("disable", "disable a principal: none of its tokens works any more");
   disable->add_option("NAME", flags->name, "the principal")->required();
+  disable->add_flag("--force", flags->force,
+                    "disable it even when it is the principal making the request (through "
+                    "--server): its own tokens stop working and only another operator or the "
+                    "CLI on the repository's host can enable it again");
   disable->callback([flags, &g]() { g.exit_code = RunPrincipalDisable(*flags, g); });
 
   CLI::App* enable = group->add_subcommand(

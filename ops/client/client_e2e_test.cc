@@ -658,6 +658,40 @@ TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {
             2);
 }
 
+// An operator could disable itself through the service without a word, locking itself out.
+// Disabling the principal making the request is now refused, naming the rule, unless --force;
+// disabling the last enabled operator principal is warned about (the CLI on the repository's
+// host, always an operator, can enable it again).
+TEST_F(ClientTest, AnOperatorDisablesItselfOnlyWithForce) {
+  CommandResult refused = Remote("t-operator", {"principal", "disable", "otto"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("principal otto is the one making this request"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
+  ASSERT_EQ(Remote("t-operator", {"principal", "list"}).exit_code, 0);  // still in
+  // Another operator is disabled without --force; the last one left is not warned about.
+  ASSERT_EQ(Cairn({"principal", "add", "olga", "--role", "operator"}).exit_code, 0);
+  CommandResult other = Remote("t-operator", {"principal", "disable", "olga"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(other.err.find("no enabled operator"), std::string::npos) << other.err;
+  // With --force: done, and said to leave no enabled operator principal.
+  CommandResult forced = Remote("t-operator", {"principal", "disable", "otto", "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.err.find("no enabled operator principal is left"), std::string::npos)
+      << forced.err;
+  EXPECT_NE(forced.err.find("cairn principal enable"), std::string::npos) << forced.err;
+  EXPECT_EQ(Remote("t-operator", {"principal", "list"}).exit_code, 2);
+  // The host's CLI undoes it.
+  ASSERT_EQ(Cairn({"principal", "enable", "otto"}).exit_code, 0);
+  EXPECT_EQ(Remote("t-operator", {"principal", "list"}).exit_code, 0);
+  // Locally, the last operator principal is disabled with the same warning (no --force: the
+  // host's CLI is never a principal of the catalog).
+  CommandResult local = Cairn({"principal", "disable", "otto"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_NE(local.err.find("no enabled operator principal is left"), std::string::npos)
+      << local.err;
+}
+
 // Without --json, a remote deposit prints what the local verb prints: the receipt, or the
 // findings and the refusal; the exit codes are the local ones.
 TEST_F(ClientTest, RemoteDepositPrintsTheLocalText) {

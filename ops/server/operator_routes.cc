@@ -70,14 +70,25 @@ Result<ApiResponse> AddPrincipal(const std::string& root, const ApiRequest& r) {
   return Created(out);
 }
 
-// `cairn principal disable NAME`.
+// `cairn principal disable NAME [--force]`, from no body or {"force": bool}.
 Result<ApiResponse> DisablePrincipal(const std::string& root, const ApiRequest& r) {
   CAIRN_RETURN_IF_ERROR(AdmitOperator(r));
   const std::string& name = r.path.at("name");
   CAIRN_RETURN_IF_ERROR(repo::access::ValidatePrincipalName(name));
+  bool force = false;
+  if (!r.body.empty()) {
+    constexpr const char* kShape = "empty or a JSON object {\"force\": bool}";
+    CAIRN_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(r, kShape));
+    for (const auto& [key, value] : body.items()) {
+      if (key != "force" || !value.is_boolean()) {
+        return Status::InvalidArgument(std::string("the body must be ") + kShape);
+      }
+      force = value.get<bool>();
+    }
+  }
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(repo::access::PrincipalChange change,
-                         repo::access::DisablePrincipal(*repository, name));
+                         repo::access::DisablePrincipal(*repository, name, r.principal, force));
   nlohmann::json out = views::PrincipalListJson({change.principal}).at(0);
   out["warnings"] = change.warnings;
   return JsonResponse(views::DumpJson(out));
@@ -163,9 +174,11 @@ void AddOperatorRoutes(Router& router, const std::string& root) {
               "add a principal (as cairn principal add) from {\"name\", \"role\", \"partner\"}; "
               "operator",
               bind(AddPrincipal)});
-  router.Add({"POST", "/v1/principals/{name}/disable",
-              "disable a principal: its tokens stop working (as cairn principal disable); operator",
-              bind(DisablePrincipal)});
+  router.Add(
+      {"POST", "/v1/principals/{name}/disable",
+       "disable a principal: its tokens stop working (as cairn principal disable); operator; "
+       "the caller itself only with {\"force\": true}",
+       bind(DisablePrincipal)});
   router.Add({"POST", "/v1/principals/{name}/enable",
               "enable a disabled principal again: its tokens neither revoked nor expired work "
               "again (as cairn principal enable); operator",

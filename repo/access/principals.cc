@@ -1,5 +1,7 @@
 #include "repo/access/principals.h"
 
+#include <algorithm>
+
 #include "repo/catalog/catalog.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
@@ -67,9 +69,29 @@ Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_m
   return catalog.DisablePrincipal(name, now_micros);
 }
 
-Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name) {
+Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name,
+                                         const Principal& by, bool force) {
+  if (!by.local && by.name == name && !force) {
+    return Status::InvalidArgument(
+        "principal " + name +
+        " is the one making this request: disabling it stops its own tokens, this one too, "
+        "and only another operator or the cairn CLI on the repository's host can enable it "
+        "again; to disable it anyway, add --force");
+  }
   CAIRN_RETURN_IF_ERROR(DisablePrincipal(repo.catalog(), name, repo.catalog().clock().NowMicros()));
-  return Synced(repo, name);
+  CAIRN_ASSIGN_OR_RETURN(PrincipalChange change, Synced(repo, name));
+  if (change.principal.role != Role::kOperator) return change;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PrincipalRecord> all, repo.catalog().ListPrincipals());
+  const bool operator_left = std::any_of(all.begin(), all.end(), [](const PrincipalRecord& p) {
+    return p.role == Role::kOperator && p.disabled_micros == 0;
+  });
+  if (!operator_left) {
+    change.warnings.push_back(
+        "no enabled operator principal is left: only the cairn CLI on the repository's host "
+        "can administer the service now (cairn principal enable " +
+        name + " there undoes this)");
+  }
+  return change;
 }
 
 Result<PrincipalChange> EnablePrincipal(Repository& repo, const std::string& name,

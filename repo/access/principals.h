@@ -50,8 +50,15 @@ Result<std::vector<PrincipalRecord>> ListPrincipals(Catalog& catalog);
 // (AuthenticateToken). Disabling a disabled principal keeps the earlier time. NotFound naming
 // it when there is none.
 Status DisablePrincipal(Catalog& catalog, const std::string& name, int64_t now_micros);
-// The same at the catalog clock's now, then written to every site as AddPrincipal does.
-Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name);
+// The same at the catalog clock's now, asked by principal `by` (the one making the request;
+// LocalPrincipal() for the host's own CLI), then written to every site as AddPrincipal does.
+// `by` disabling itself is refused unless `force` (InvalidArgument naming the rule and
+// --force): its own tokens, the one asking included, would stop working, and only another
+// operator or the CLI on the repository's host could enable it again. Disabling the last
+// enabled operator principal is not refused (the host's CLI is always an operator, so it can be
+// undone there) but its warnings say so.
+Result<PrincipalChange> DisablePrincipal(Repository& repo, const std::string& name,
+                                         const Principal& by, bool force);
 
 // Enables a disabled principal again (a disable undone): its tokens that are neither revoked
 // nor expired authenticate again. `was_disabled` false: it was not disabled, nothing changed.
