@@ -311,8 +311,9 @@ class Catalog {
   // already there is kept. NotFound for the partner.
   Status RestoreWithdrawal(const WithdrawalRecord& withdrawal);
   // The first step of a purge, in ONE transaction: records every storage key of the version
-  // that goes (its tag files and version.pb on each site holding them; its blobs that no other
-  // version of any partner references, on each site holding them) in purge_keys, then drops the
+  // that goes (its tag files and version.pb; its blobs that no other version of any partner
+  // references; on every site of the repository, whether or not the catalog counts a copy
+  // there: a key found absent is simply forgotten) in purge_keys, then drops the
   // version's rows (replicas, tag files, files, blobs no one else references, the version, the
   // object if it has no version left) and sets the withdrawal `purging`. So a copy is no
   // longer counted (copies, usage, audit) before its bytes are touched. REQUIRES the writers'

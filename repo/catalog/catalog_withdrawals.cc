@@ -239,16 +239,18 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
   if (has_version) {
     const int64_t vid = find.Int(0);
     find.Reset();
-    // Its tag files (version.pb included) on every site with a replica row of them.
+    // Its tag files (version.pb included) on every site of the repository, not only those with
+    // a replica row: a site may hold a copy the catalog does not count (a catalog rebuilt from
+    // another site knows only that site's copies until `replicate` runs).
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt tags,
-        db_.Prepare("SELECT r.site_id, t.name, t.size FROM tag_files t JOIN replicas r ON "
-                    "r.tag_file_id = t.id WHERE t.version_id = ?"));
-    // Its blobs that no file of another version names, on every site with a replica row.
+        db_.Prepare("SELECT s.id, t.name, t.size FROM tag_files t CROSS JOIN sites s "
+                    "WHERE t.version_id = ?"));
+    // Its blobs that no file of another version names, on every site likewise.
     CAIRN_ASSIGN_OR_RETURN(
         sql::Stmt blobs,
-        db_.Prepare("SELECT DISTINCT r.site_id, b.sha256, b.size FROM files f "
-                    "JOIN blobs b ON b.id = f.blob_id JOIN replicas r ON r.blob_id = f.blob_id "
+        db_.Prepare("SELECT DISTINCT s.id, b.sha256, b.size FROM files f "
+                    "JOIN blobs b ON b.id = f.blob_id CROSS JOIN sites s "
                     "WHERE f.version_id = ?1 AND NOT EXISTS (SELECT 1 FROM files o WHERE "
                     "o.blob_id = f.blob_id AND o.version_id <> ?1)"));
     CAIRN_ASSIGN_OR_RETURN(sql::Stmt add,

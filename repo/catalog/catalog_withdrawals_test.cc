@@ -99,8 +99,9 @@ TEST_F(CatalogTest, PurgeKeepsSharedBlobsAndMovesUsage) {
 
   auto keys = catalog_->ListPurgeKeys(*id);
   ASSERT_OK(keys);
-  // Per site: the unshared blob and the two tag files; never the shared blob.
-  ASSERT_EQ(keys->size(), 6u);
+  // On every site of the repository (a, b and c: c counts no copy of it, but a catalog may not
+  // know every copy a site holds): the unshared blob and the two tag files; never the shared blob.
+  ASSERT_EQ(keys->size(), 9u);
   for (const PurgeKey& k : *keys) {
     EXPECT_NE(k.sha256, testing::Sha("shared")) << k.key;
     EXPECT_TRUE(k.key == layout::BlobKey(testing::Sha("only-p1")) ||
@@ -124,7 +125,7 @@ TEST_F(CatalogTest, PurgeKeepsSharedBlobsAndMovesUsage) {
   // The number is never given again.
   EXPECT_EQ(*catalog_->NextVersion("p1", "o"), 2u);
   ASSERT_OK(catalog_->RemovePurgeKey(*id, "a", keys->front().key));
-  EXPECT_EQ(catalog_->ListPurgeKeys(*id)->size(), 5u);
+  EXPECT_EQ(catalog_->ListPurgeKeys(*id)->size(), 8u);
 }
 
 TEST_F(CatalogTest, OneHoldAtATime) {

@@ -119,6 +119,9 @@ Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Si
     v.object = ref.object;
     v.version = ref.version;
     v.record_key = layout::VersionRecordKey(ref.partner, ref.object, ref.version);
+    CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> w,
+                           catalog.WithdrawalOf(ref.partner, ref.object, ref.version));
+    if (w && w->purge && w->state != WithdrawalState::kWithdrawn) v.purged_by = w->id;
     CAIRN_ASSIGN_OR_RETURN(std::string bytes,
                            site.ReadVersionRecord(ref.partner, ref.object, ref.version));
     proto::VersionRecord record;

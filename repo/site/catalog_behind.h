@@ -43,6 +43,10 @@ struct UnknownVersion {
   std::string object;
   uint32_t version = 0;
   std::string record_key;  // its version.pb on the site
+  // The purge withdrawal under way or done that the catalog records for it (0: none): such a
+  // version is not the catalog's lag but the leftover of a purge (a site put back from a backup
+  // taken before it), never to be rebuilt or copied; `cairn withdraw run` removes it.
+  int64_t purged_by = 0;
   struct File {
     std::string path;  // payload path, "data/..."
     std::string sha256;

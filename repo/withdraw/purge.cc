@@ -1,10 +1,14 @@
 // Tombstones and purges (purge.h): the order that keeps every needed byte.
 #include "repo/withdraw/purge.h"
 
+#include <optional>
+#include <unordered_set>
+
 #include "bagit/time_text.h"
 #include "repo/crash_point.h"
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
+#include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
@@ -30,6 +34,41 @@ Status Record(Catalog& catalog, WithdrawalRecord w, WithdrawalState state,
   now.detail = detail;
   if (state == WithdrawalState::kPurged) now.purged_micros = catalog.clock().NowMicros();
   return catalog.UpdateWithdrawal(now, expected, std::move(events));
+}
+
+// What a purge must not take although the catalog finds it unshared: the blobs that complete
+// versions on the sites need which the catalog does not list (a catalog put back from a backup,
+// or rebuilt from a site that lagged), except versions being purged or purged (the one under
+// way among them: the catalog no longer lists it). A site that cannot be read is named in
+// `*unread`: a version there might need any blob, so the caller keeps them all for now.
+Result<std::unordered_set<std::string>> BlobsOfVersionsTheCatalogLacks(
+    Repository& repo, std::vector<std::string>* unread) {
+  Catalog& catalog = repo.catalog();
+  std::unordered_set<std::string> needed;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  for (const SiteRecord& record : sites) {
+    Result<Site*> site = repo.OpenSite(record.name);
+    Result<std::vector<UnknownVersion>> unknown =
+        site.ok() ? VersionsTheCatalogLacks(catalog, **site)
+                  : Result<std::vector<UnknownVersion>>(site.status());
+    if (!unknown.ok()) {
+      unread->push_back(record.name + ": " + unknown.status().message());
+      continue;
+    }
+    for (const UnknownVersion& v : *unknown) {
+      if (v.purged_by != 0) continue;
+      for (const UnknownVersion::File& f : v.files) needed.insert(f.sha256);
+    }
+  }
+  return needed;
+}
+
+// The bytes under `key` on `site` now (nullopt when absent or unreadable): what its removal
+// frees.
+std::optional<uint64_t> StoredBytes(Site& site, const std::string& key) {
+  Result<ObjectInfo> info = site.Stat(key);
+  if (!info.ok()) return std::nullopt;
+  return info->size;
 }
 
 }  // namespace
@@ -73,6 +112,9 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
   CrashPoint("withdraw.purge.tombstones-done");
   CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(id));
   CAIRN_ASSIGN_OR_RETURN(std::vector<PurgeKey> keys, catalog.ListPurgeKeys(id));
+  // Read once, and only when a blob is to go: the blobs versions the catalog lacks need.
+  std::optional<std::unordered_set<std::string>> needed;
+  std::vector<std::string> unread;
   bool locked = false;
   for (const PurgeKey& k : keys) {
     Result<Site*> site = repo.OpenSite(k.site);
@@ -81,15 +123,30 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
       continue;
     }
     Result<Erasure> erased = Erasure{};
+    std::optional<uint64_t> stored;
     if (!k.sha256.empty()) {
-      if (catalog.BlobExists(k.sha256)) {
-        // Deposited again since the purge began: someone needs it now.
+      if (!needed) {
+        CAIRN_ASSIGN_OR_RETURN(needed, BlobsOfVersionsTheCatalogLacks(repo, &unread));
+      }
+      if (catalog.BlobExists(k.sha256) || needed->count(k.sha256)) {
+        // Deposited again since the purge began, or named by a version on a site that the
+        // catalog does not know: someone needs it.
         CAIRN_RETURN_IF_ERROR(catalog.RemovePurgeKey(id, k.site, k.key));
         ++report.blobs_kept;
         continue;
       }
+      if (!unread.empty()) {
+        // When in doubt the blob stays: a version on a site that could not be read may need it.
+        report.waiting.push_back(k.site + ": " + k.key +
+                                 " is kept until every site can be read (a version there that "
+                                 "the catalog does not know might need it): " +
+                                 Join(unread));
+        continue;
+      }
+      stored = StoredBytes(**site, (*site)->BlobKey(k.sha256));
       erased = (*site)->PurgeBlob(k.sha256);
     } else {
+      stored = StoredBytes(**site, k.key);
       erased = (*site)->RemovePurgedBagFile(k.key);
     }
     if (!erased.ok()) {
@@ -107,8 +164,9 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
     }
     CrashPoint("withdraw.purge.key-removed");
     CAIRN_RETURN_IF_ERROR(catalog.RemovePurgeKey(id, k.site, k.key));
+    if (!stored) continue;  // not on this site: nothing was removed
     ++report.keys_removed;
-    report.bytes_removed += k.size;
+    report.bytes_removed += *stored;
   }
   lock.reset();
   if (!report.waiting.empty()) {
@@ -173,6 +231,15 @@ Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeo
       out.problems.push_back(PurgeOf(w.id) + ": waits: " + Join(purged->waiting));
     }
     out.purges.push_back(*std::move(purged));
+  }
+  Result<LeftoverReport> leftovers = RemovePurgeLeftovers(repo, "", lock_timeout_ms);
+  if (!leftovers.ok()) {
+    if (lock_timeout_ms != 0 || leftovers.status().code() != Code::kUnavailable) {
+      out.problems.push_back("leftovers of purges: " + leftovers.status().message());
+    }
+  } else {
+    out.leftovers = *std::move(leftovers);
+    for (const std::string& p : out.leftovers.problems) out.problems.push_back(p);
   }
   return out;
 }

@@ -4,9 +4,12 @@
 // counted, no byte is removed from any site before every site has the tombstone, and a rerun
 // (after a crash, a site that was down, an Object Lock that had not expired) finishes the work.
 //
+// Keys are removed from every site of the repository, whatever copies the catalog counts there.
 // Dedup-safe: a blob that any other version of any partner references is never in the list,
 // and each blob is checked unreferenced again just before it is removed (under the writers'
-// lock held exclusively, so no deposit in flight can be counting on it).
+// lock held exclusively, so no deposit in flight can be counting on it), by the catalog and by
+// every version.pb on the sites that the catalog does not know (unless purged): while a site
+// cannot be read no blob goes.
 #ifndef CAIRN_REPO_WITHDRAW_PURGE_H_
 #define CAIRN_REPO_WITHDRAW_PURGE_H_
 

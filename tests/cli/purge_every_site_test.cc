@@ -1,0 +1,99 @@
+// A purge removes a version's bytes from every site of the repository, whatever copies the
+// catalog knows of (a catalog rebuilt from one site knows only that site's copies until
+// `replicate` runs), and never a blob that a version the catalog does not know still needs.
+#include <gmock/gmock.h>
+
+#include <nlohmann/json.hpp>
+
+#include "repo/site_layout.h"
+#include "tests/util/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class PurgeEverySiteTest : public RepoFixture {
+ protected:
+  void SetUp() override {
+    RepoFixture::SetUp();
+    Deposit("yale", MakeSourceFolder("yale").string(), "box");
+    ann_token_ = AddPrincipalWithToken("ann@yale", "partner-admin", "yale");
+  }
+  // Asks for the purge of yale/box as ann@yale and approves it as the local operator: the
+  // approval's result.
+  CommandResult RequestAndApprovePurge() {
+    CommandResult asked = RunCairn(
+        {"withdraw", "request", "yale/box", "--reason", "erase", "--purge", "--as", "ann@yale"},
+        {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann_token_});
+    EXPECT_EQ(asked.exit_code, 0) << asked.out << asked.err;
+    return Cairn({"withdraw", "approve", "1"});
+  }
+  std::string State() {
+    CommandResult list = Cairn({"withdraw", "list", "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    return nlohmann::json::parse(list.out)[0]["state"];
+  }
+  fs::path Site(const std::string& name) { return fs::path(Root()) / "sites" / name; }
+  // The names left in yale/box v1's folder on `site`.
+  std::vector<std::string> LeftInVersionFolder(const std::string& site) {
+    std::vector<std::string> left;
+    fs::path folder = Site(site) / repo::layout::VersionPrefix("yale", "box", 1);
+    for (const auto& e : fs::recursive_directory_iterator(folder)) {
+      if (fs::is_regular_file(e.path())) left.push_back(fs::relative(e.path(), folder).string());
+    }
+    return left;
+  }
+  bool HasBlob(const std::string& site, const std::string& content) {
+    return fs::exists(Site(site) / repo::layout::BlobKey(Sha256Of(content)));
+  }
+  std::string ann_token_;
+};
+
+// The tester's case: `catalog rebuild --from a --force`, then a purge: it said "purged" and
+// exit 0, but site b kept the version's tag files, version.pb and blobs (no copy rows of b).
+TEST_F(PurgeEverySiteTest, APurgeRightAfterARebuildFromOneSiteEmptiesEverySite) {
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  CommandResult token = Cairn({"token", "create", "ann@yale"});  // no site keeps tokens
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  ann_token_ = token.out.substr(0, token.out.find('\n'));
+  CommandResult approved = RequestAndApprovePurge();
+  EXPECT_EQ(approved.exit_code, 0) << approved.out << approved.err;
+  EXPECT_THAT(approved.out, HasSubstr("purged"));
+  EXPECT_EQ(State(), "purged");
+  const std::string unique = "alpha of yale\n";
+  for (const char* site : {"a", "b"}) {
+    EXPECT_EQ(LeftInVersionFolder(site), std::vector<std::string>{"WITHDRAWN"}) << site;
+    EXPECT_FALSE(HasBlob(site, unique)) << site;
+  }
+  CommandResult replicated = Cairn({"replicate"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_EQ(LeftInVersionFolder("a"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("a", unique));
+}
+
+// A blob the catalog finds unshared may be needed by a version the catalog does not know (a
+// catalog put back from a backup older than that deposit): the purge keeps it on every site.
+TEST_F(PurgeEverySiteTest, ABlobOfAVersionTheCatalogDoesNotKnowIsKept) {
+  const fs::path backup = tmp_ / "catalog.backup";
+  BackUpCatalog(backup);
+  // mit/box holds "c d.txt" with the same bytes as yale/box's: one blob on each site.
+  Deposit("mit", MakeSourceFolder("mit").string(), "box");
+  PutCatalogBack(backup);
+  const std::string shared = "a name with a space\n";
+  CommandResult approved = RequestAndApprovePurge();
+  EXPECT_LE(approved.exit_code, 1) << approved.out << approved.err;
+  for (const char* site : {"a", "b"}) {
+    EXPECT_TRUE(HasBlob(site, shared)) << site << ": mit/box v1 needs it";
+    EXPECT_FALSE(HasBlob(site, "alpha of yale\n")) << site;
+    EXPECT_EQ(LeftInVersionFolder(site), std::vector<std::string>{"WITHDRAWN"}) << site;
+  }
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  CommandResult restored = Cairn({"restore", "mit/box", (tmp_ / "mit-out").string()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing
