@@ -65,16 +65,28 @@ bool TakeBlobsOfUnknownVersions(repo::Repository& repo, repo::Site& site, const 
     if (it == held.end()) return false;
     const auto& [v, f] = it->second;
     ++report.uncataloged;
-    Finding finding = RecordFinding(
-        FindingKind::kUncataloged, VersionKey{v->partner, v->object, v->version}, f->path, name,
-        "blob on the site (" + std::to_string(blob.size) + " bytes) that the catalog does not " +
-            "list: " + blob.key + "; it is " + f->path + " of " + v->partner + "/" + v->object +
-            " v" + std::to_string(v->version) + ", a version whose record the site holds (" +
-            v->record_key +
-            ") and the catalog does not know (put back from a backup, or rebuilt from a site "
-            "that lagged): not an orphan, `cairn gc` keeps it. Bring the catalog up to date "
-            "with `cairn catalog rebuild --from " +
-            name + "`");
+    const std::string version_name =
+        v->partner + "/" + v->object + " v" + std::to_string(v->version);
+    const std::string detail =
+        v->purged_by != 0
+            ? "blob on the site (" + std::to_string(blob.size) + " bytes) that the catalog " +
+                  "does not list: " + blob.key + "; it is " + f->path + " of " + version_name +
+                  ", left of a purge (withdrawal " + std::to_string(v->purged_by) +
+                  "; the site put back from a copy taken before it?): its content must not " +
+                  "come back, so never rebuild a catalog from this site's copy of it; `cairn " +
+                  "withdraw run` removes it"
+            : "blob on the site (" + std::to_string(blob.size) +
+                  " bytes) that the catalog does not " + "list: " + blob.key + "; it is " +
+                  f->path + " of " + v->partner + "/" + v->object + " v" +
+                  std::to_string(v->version) + ", a version whose record the site holds (" +
+                  v->record_key +
+                  ") and the catalog does not know (put back from a backup, or rebuilt from a site "
+                  "that lagged): not an orphan, `cairn gc` keeps it. Bring the catalog up to date "
+                  "with `cairn catalog rebuild --from " +
+                  name + "`";
+    Finding finding =
+        RecordFinding(FindingKind::kUncataloged, VersionKey{v->partner, v->object, v->version},
+                      f->path, name, detail);
     finding.sha256 = blob.sha256;
     report.findings.push_back(std::move(finding));
     return true;
@@ -178,8 +190,16 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
     for (const auto& [name, size] : l.files) {
       std::string detail =
           where + name + " (" + std::to_string(size) + " bytes) is on site " + site + ", but ";
+      Result<std::optional<repo::WithdrawalRecord>> withdrawn =
+          repo.catalog().WithdrawalOf(std::get<0>(key), std::get<1>(key), std::get<2>(key));
+      const bool purged = withdrawn.ok() && *withdrawn && (*withdrawn)->purge &&
+                          (*withdrawn)->state != repo::WithdrawalState::kWithdrawn;
       if (version_known) {
         detail += "the catalog lists no such tag file for this version";
+      } else if (purged) {
+        detail += "the version was purged (withdrawal " + std::to_string((*withdrawn)->id) +
+                  "): a leftover of the purge (the site put back from a copy taken before "
+                  "it?), whose content must not come back; `cairn withdraw run` removes it";
       } else if (l.has_record) {
         detail +=
             "the catalog has no such version (its rows were lost or deleted): bring it "

@@ -13,6 +13,7 @@
 #include "ops/cli/verbs.h"
 #include "repo/recovery/resync.h"
 #include "repo/site/site_check.h"
+#include "repo/withdraw/purge.h"
 
 namespace cairn::cli {
 namespace {
@@ -76,6 +77,15 @@ int RunResync(const ResyncFlags& f, const Globals& g) {
       PrintMarkerRecovery(f.name, f.init);
     }
     return code;
+  }
+  // A site put back from a backup taken before a purge holds the purged version again: it goes,
+  // never made good (nor read by a catalog rebuild, nor copied by replication).
+  auto leftovers = repo::RemovePurgeLeftovers(**repo, f.name);
+  if (!leftovers.ok()) {
+    summary->purge_leftovers_left.push_back(leftovers.status().message());
+  } else {
+    summary->purge_leftovers_removed = std::move(leftovers->removed);
+    summary->purge_leftovers_left = std::move(leftovers->problems);
   }
   // A site made anew holds the settings again; one that refuses them is not done.
   const bool settings_ok = PrintSettingsWarnings(summary->settings_warnings);

@@ -308,9 +308,14 @@ int RunPending(const WithdrawFlags& f, const Globals& g) {
                         {"purge", views::PurgeJson(p, /*site_counts=*/true)}});
     }
     if (f.json) {
-      PrintJson({{"purges", purges}, {"problems", report->problems}});
+      PrintJson({{"purges", purges},
+                 {"leftovers_removed", report->leftovers.removed},
+                 {"problems", report->problems}});
     } else if (!g.quiet) {
       for (const nlohmann::json& p : purges) PrintPurge(p.at("withdrawal"), p.at("purge"));
+      for (const std::string& r : report->leftovers.removed) {
+        std::cout << "leftover of a purge removed: " << r << "\n";
+      }
     }
     for (const std::string& p : report->problems) std::cerr << "cairn: " << p << "\n";
     return report->problems.empty() ? static_cast<int>(kExitOk) : static_cast<int>(kExitProblems);

@@ -33,6 +33,15 @@ Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string&
                          VersionsTheCatalogLacks(catalog, site));
   for (const UnknownVersion& v : unknown) {
     for (const UnknownVersion::File& f : v.files) keep->insert(f.sha256);
+    if (v.purged_by != 0) {
+      // Not the catalog's lag: what the site still holds of a purged version. Removed by the
+      // purge's own rules (tombstone first, shared blobs kept), not here.
+      report->unknown_versions.push_back(
+          "site " + name + ": " + v.record_key + " is left of a version purged by withdrawal " +
+          std::to_string(v.purged_by) + " (the site put back from a copy taken before?): " +
+          "`cairn withdraw run` removes it and its blobs; never rebuild a catalog from it");
+      continue;
+    }
     report->unknown_versions.push_back("site " + name + ": " + v.record_key + " (" +
                                        std::to_string(v.files.size()) +
                                        " files) is not in the catalog: its blobs are kept");

@@ -72,12 +72,20 @@ struct ResyncSummary {
   uint64_t replicated = 0;
   uint64_t replication_left = 0;
   std::vector<std::string> errors;
+  // What the site still held of purged versions (put back from a backup taken before the
+  // purge), removed ("site b: acme/box@v1 (withdrawal 7): 4 keys, ... removed"), and what of it
+  // is left and why. Filled by the caller, after ResyncSite: the removal is repo/withdraw's
+  // (RemovePurgeLeftovers), a room above this one.
+  std::vector<std::string> purge_leftovers_removed;
+  std::vector<std::string> purge_leftovers_left;
   double seconds = 0;
   // The settings records the site did not take (repo/site/settings.h); written
   // last, after `seconds`, and not in ToText/ToJson.
   std::vector<std::string> settings_warnings;
 
-  bool complete() const { return failed == 0 && jobs_left == 0 && replication_left == 0; }
+  bool complete() const {
+    return failed == 0 && jobs_left == 0 && replication_left == 0 && purge_leftovers_left.empty();
+  }
   std::string ToText() const;
   nlohmann::json ToJson() const;
 };
@@ -91,7 +99,8 @@ struct ResyncSummary {
 // copied (no good copy elsewhere, a source down) are counted in `failed` and their jobs stay queued
 // for a later run. Ends with the new events flushed to every site, the tombstones of every
 // approved withdrawal (purged ones too) written where they lack, and the settings written on this
-// one.
+// one. The caller then removes what the site holds of purged versions (`cairn site resync` does:
+// a purged version is never made good again).
 Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
                                  const ResyncOptions& options = {});
 

@@ -22,6 +22,12 @@ std::string ResyncSummary::ToText() const {
            std::to_string(replication_left) +
            (replication_left ? " (cairn replicate --wait retries them)" : "") + "\n";
   }
+  for (const std::string& r : purge_leftovers_removed) {
+    out += "  leftover of a purge removed: " + r + "\n";
+  }
+  for (const std::string& l : purge_leftovers_left) {
+    out += "  leftover of a purge not removed: " + l + " (cairn withdraw run retries)\n";
+  }
   for (const std::string& e : errors) out += "  error: " + e + "\n";
   if (jobs_left) {
     out += "  " + std::to_string(jobs_left) +
@@ -48,6 +54,8 @@ nlohmann::json ResyncSummary::ToJson() const {
   j["replicated"] = replicated;
   j["replication_left"] = replication_left;
   j["errors"] = errors;
+  j["purge_leftovers_removed"] = purge_leftovers_removed;
+  j["purge_leftovers_left"] = purge_leftovers_left;
   j["seconds"] = seconds;
   return j;
 }

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "bagit/time_text.h"
+#include "proto/version.pb.h"
 #include "repo/crash_point.h"
 #include "repo/events/event_types.h"
 #include "repo/events/segments.h"
@@ -196,6 +197,152 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
     }
   }
   CAIRN_ASSIGN_OR_RETURN(report.withdrawal, catalog.GetWithdrawal(id));
+  return report;
+}
+
+namespace {
+
+// What `site` still holds of purged version `w`: its bag files (version.pb last) and the blobs
+// its version.pb names.
+struct Leftover {
+  WithdrawalRecord withdrawal;
+  std::string site;
+  std::vector<std::string> bag_keys;
+  std::vector<std::string> blobs;
+};
+
+Result<std::vector<Leftover>> FindLeftovers(Site& site, const std::string& name,
+                                            const WithdrawalRecord& w) {
+  Leftover found{w, name, {}, {}};
+  bool has_record = false;
+  CAIRN_RETURN_IF_ERROR(site.List(
+      layout::VersionPrefix(w.partner, w.object, w.version), [&](const ObjectInfo& info) -> Status {
+        std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+        if (!ref || ref->version != w.version) return Status::OK();
+        if (ref->is_version_record()) {
+          has_record = true;
+        } else {
+          found.bag_keys.push_back(info.key);
+        }
+        return Status::OK();
+      }));
+  if (has_record) {
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes,
+                           site.ReadVersionRecord(w.partner, w.object, w.version));
+    proto::VersionRecord record;
+    // A record that does not parse names no blob: its bag files still go, and blobs no one
+    // references are gc's.
+    if (record.ParseFromString(bytes)) {
+      for (const proto::VersionFile& f : record.files()) found.blobs.push_back(f.sha256());
+    }
+    found.bag_keys.push_back(layout::VersionRecordKey(w.partner, w.object, w.version));
+  }
+  if (found.bag_keys.empty()) return std::vector<Leftover>{};
+  return std::vector<Leftover>{std::move(found)};
+}
+
+}  // namespace
+
+Result<LeftoverReport> RemovePurgeLeftovers(Repository& repo, const std::string& only_site,
+                                            int64_t lock_timeout_ms) {
+  Catalog& catalog = repo.catalog();
+  LeftoverReport report;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(""));
+  std::vector<WithdrawalRecord> purged;
+  for (const WithdrawalRecord& w : all) {
+    if (w.purge && w.state == WithdrawalState::kPurged) purged.push_back(w);
+  }
+  if (purged.empty()) return report;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  std::vector<Leftover> leftovers;
+  for (const SiteRecord& record : sites) {
+    if (!only_site.empty() && record.name != only_site) continue;
+    Result<Site*> site = repo.OpenSite(record.name);
+    if (!site.ok()) continue;  // a site that is down is looked at next time
+    for (const WithdrawalRecord& w : purged) {
+      Result<std::vector<Leftover>> found = FindLeftovers(**site, record.name, w);
+      if (!found.ok()) {
+        report.problems.push_back(PurgeOf(w.id) + ": site " + record.name + ": " +
+                                  found.status().message());
+        continue;
+      }
+      for (Leftover& l : *found) leftovers.push_back(std::move(l));
+    }
+  }
+  if (leftovers.empty()) return report;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
+                         repo.LockExclusively(lock_timeout_ms));
+  std::vector<std::string> unread;
+  CAIRN_ASSIGN_OR_RETURN(std::unordered_set<std::string> needed,
+                         BlobsOfVersionsTheCatalogLacks(repo, &unread));
+  std::vector<proto::Event> events;
+  for (const Leftover& l : leftovers) {
+    const WithdrawalRecord& w = l.withdrawal;
+    const std::string where =
+        "site " + l.site + ": " + w.VersionName() + " (" + PurgeOf(w.id) + ")";
+    CAIRN_ASSIGN_OR_RETURN(Site * site, repo.OpenSite(l.site));
+    uint64_t keys = 0, bytes = 0;
+    std::vector<std::string> left;
+    // Blobs first: the version.pb that names them goes last, so a run cut short finds them again.
+    for (const std::string& sha : l.blobs) {
+      if (catalog.BlobExists(sha) || needed.count(sha)) {
+        ++report.blobs_kept;
+        continue;
+      }
+      std::optional<uint64_t> stored = StoredBytes(*site, site->BlobKey(sha));
+      if (!stored) continue;
+      if (!unread.empty()) {
+        left.push_back("blob " + sha + " kept until every site can be read: " + Join(unread));
+        continue;
+      }
+      Result<Erasure> erased = site->PurgeBlob(sha);
+      if (!erased.ok() || !erased->gone) {
+        left.push_back(erased.ok() ? "blob " + sha + " is kept by Object Lock until " +
+                                         FormatUtc(erased->retained_until_micros)
+                                   : erased.status().message());
+        continue;
+      }
+      ++keys;
+      bytes += *stored;
+    }
+    for (const std::string& key : l.bag_keys) {
+      if (!left.empty() && key == layout::VersionRecordKey(w.partner, w.object, w.version)) {
+        break;  // version.pb stays while blobs it names do
+      }
+      std::optional<uint64_t> stored = StoredBytes(*site, key);
+      Result<Erasure> erased = site->RemovePurgedBagFile(key);
+      if (!erased.ok() || !erased->gone) {
+        left.push_back(erased.ok() ? key + " is kept by Object Lock until " +
+                                         FormatUtc(erased->retained_until_micros)
+                                   : erased.status().message());
+        continue;
+      }
+      ++keys;
+      bytes += stored.value_or(0);
+    }
+    report.keys_removed += keys;
+    report.bytes_removed += bytes;
+    if (keys > 0) {
+      report.removed.push_back(where + ": " + std::to_string(keys) + " keys, " +
+                               std::to_string(bytes) + " bytes removed");
+      EventFields fields;
+      fields.site = l.site;
+      fields.partner = w.partner;
+      fields.object = w.object;
+      fields.version = w.version;
+      fields.outcome = "success";
+      fields.detail = PurgeOf(w.id) + ": what site " + l.site +
+                      " still held of the purged version (put back from a copy taken before "
+                      "the purge?) is removed: its tag files and the content no other version "
+                      "needs";
+      events.push_back(NewEvent(kDeletion, fields));
+    }
+    if (!left.empty()) report.problems.push_back(where + ": left: " + Join(left));
+  }
+  if (!events.empty()) {
+    CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
+    FlushNewEvents(repo);
+  }
   return report;
 }
 

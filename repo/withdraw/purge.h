@@ -42,13 +42,36 @@ struct PurgeReport {
 // `lock_timeout_ms`: how long to wait for writers in flight (-1: LockTimeoutMs(); 0: never).
 Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_ms = -1);
 
+struct LeftoverReport {
+  // "site b: acme/box@v1 (withdrawal 7): 4 keys, 20480 bytes removed", one per version and site.
+  std::vector<std::string> removed;
+  uint64_t keys_removed = 0;
+  uint64_t bytes_removed = 0;
+  uint64_t blobs_kept = 0;            // still needed by a version that is not purged: kept
+  std::vector<std::string> problems;  // what is left and why
+};
+
+// Removes what the sites still hold of purged versions: a site put back from a backup taken
+// before the purge (then made good by `site resync`), or any copy the purge did not know of.
+// Each site's folder of each purged version is listed; its tag files and version.pb go (only
+// beside its tombstone: a site that lacks it is skipped, named in `problems`), and so do the
+// blobs its version.pb names, unless the catalog or a version on a site that the catalog does
+// not know (and that is not purged) needs them, or a site could not be read (then they are kept
+// and named in `problems`). Each version cleared on a site is a deletion event. Under the
+// writers' lock held exclusively, taken only when there is something to remove.
+// `only_site`: that site alone ("" every site of the catalog).
+Result<LeftoverReport> RemovePurgeLeftovers(Repository& repo, const std::string& only_site,
+                                            int64_t lock_timeout_ms = -1);
+
 struct PendingReport {
   std::vector<PurgeReport> purges;
+  LeftoverReport leftovers;           // of purges already done (RemovePurgeLeftovers)
   std::vector<std::string> problems;  // "withdrawal 7: ..." for each one not finished
 };
 
 // What the daemon does each round: tombstones of withdrawn versions (purged ones too) still
-// missing on a site, then every purge that is due (approved and allowed now, or under way).
+// missing on a site, then every purge that is due (approved and allowed now, or under way),
+// then the leftovers of purged versions on any site (RemovePurgeLeftovers).
 // A purge whose writers' lock is busy (Unavailable) waits for the next call, unnamed.
 Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms = -1);
 

@@ -12,6 +12,7 @@ namespace cairn::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class PurgeEverySiteTest : public RepoFixture {
  protected:
@@ -93,6 +94,54 @@ TEST_F(PurgeEverySiteTest, ABlobOfAVersionTheCatalogDoesNotKnowIsKept) {
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
   CommandResult restored = Cairn({"restore", "mit/box", (tmp_ / "mit-out").string()});
   EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+}
+
+// Case B of the tester: site b put back from a copy taken before the purge. `site resync b`
+// said complete, `site check` usable, and the purged version's bytes stayed; gc kept them and
+// the audit advised `catalog rebuild --from b`, which brought the content back.
+TEST_F(PurgeEverySiteTest, ResyncOfASitePutBackFromBeforeThePurgeRemovesWhatItHeldOfIt) {
+  const fs::path backup = tmp_ / "site-b.backup";
+  fs::copy(Site("b"), backup, fs::copy_options::recursive);
+  ASSERT_EQ(RequestAndApprovePurge().exit_code, 0);
+  fs::remove_all(Site("b"));
+  fs::copy(backup, Site("b"), fs::copy_options::recursive);
+  ASSERT_TRUE(HasBlob("b", "alpha of yale\n"));
+
+  CommandResult resynced = Cairn({"site", "resync", "b"});
+  EXPECT_EQ(resynced.exit_code, 0) << resynced.out << resynced.err;
+  EXPECT_THAT(resynced.out, HasSubstr("leftover of a purge removed: site b: yale/box@v1"));
+  EXPECT_EQ(LeftInVersionFolder("b"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("b", "alpha of yale\n"));
+  EXPECT_FALSE(HasBlob("b", "a name with a space\n"));
+  CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  CommandResult events = Cairn({"events", "--type", "deletion"});
+  EXPECT_THAT(events.out, HasSubstr("still held of the purged version"));
+}
+
+// Without a resync, `withdraw run` removes them; before it, gc and the audit name them as what
+// is left of a purge and never advise the rebuild that would bring them back.
+TEST_F(PurgeEverySiteTest, WhatASitePutBackHoldsOfAPurgeIsNamedSoAndWithdrawRunRemovesIt) {
+  const fs::path backup = tmp_ / "site-b.backup";
+  fs::copy(Site("b"), backup, fs::copy_options::recursive);
+  ASSERT_EQ(RequestAndApprovePurge().exit_code, 0);
+  fs::remove_all(Site("b"));
+  fs::copy(backup, Site("b"), fs::copy_options::recursive);
+
+  CommandResult gc = Cairn({"gc", "--grace", "0"});
+  EXPECT_THAT(gc.out + gc.err, HasSubstr("withdraw run"));
+  EXPECT_THAT(gc.out + gc.err, Not(HasSubstr("not in the catalog: its blobs are kept")));
+  CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_THAT(audit.out, HasSubstr("left of a purge"));
+  EXPECT_THAT(audit.out, Not(HasSubstr("rebuild --from b")));
+
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("leftover of a purge removed: site b: yale/box@v1"));
+  EXPECT_EQ(LeftInVersionFolder("b"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("b", "alpha of yale\n"));
+  CommandResult again = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
 }
 
 }  // namespace
