@@ -63,6 +63,49 @@ std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& 
   return out;
 }
 
+// True when the purge of `w` had begun on some site: another reachable site holds its tombstone
+// and no longer its version.pb (a purge removes no byte before every site has the tombstone and
+// the catalog has begun it). The site rebuilt from still holds the version (put back from a copy
+// taken before the purge, or the purge did not reach it): read alone, it would bring back as
+// merely withdrawn, and then copy to the others, what the purge removed.
+bool PurgeBegunElsewhere(std::vector<std::pair<std::string, std::unique_ptr<Site>>>& others,
+                         const WithdrawalRecord& w, std::string* where) {
+  for (auto& [name, other] : others) {
+    Result<std::string> tomb = other->ReadTombstone(w.partner, w.object, w.version);
+    if (!tomb.ok()) continue;
+    Result<ObjectInfo> record =
+        other->Stat(layout::VersionRecordKey(w.partner, w.object, w.version));
+    if (record.ok() || !record.status().IsNotFound()) continue;
+    *where = name;
+    return true;
+  }
+  return false;
+}
+
+Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(""));
+  std::vector<std::pair<std::string, std::unique_ptr<Site>>> others;
+  bool opened = false;
+  for (const WithdrawalRecord& w : all) {
+    if (!w.purge || w.state != WithdrawalState::kWithdrawn) continue;
+    if (!opened) {
+      others = OpenOtherSites(site, catalog);
+      opened = true;
+    }
+    std::string where;
+    if (!PurgeBegunElsewhere(others, w, &where)) continue;
+    // The purge goes on from where it was: the version leaves the catalog now (nothing of it is
+    // counted, listed or queued for copies), and `withdraw run` removes what is left of it.
+    CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(w.id));
+    report->problems.push_back(
+        w.VersionName() + ": site " + site.id() + " still holds the version, but site " + where +
+        " holds its tombstone without it: purged there (withdrawal " + std::to_string(w.id) +
+        "), so it stays purged and is never copied back; `cairn withdraw run` removes what site " +
+        site.id() + " holds of it");
+  }
+  return Status::OK();
+}
+
 void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* report) {
   // version name -> the other sites holding it complete (its version.pb there)
   std::map<std::string, std::vector<std::string>> unlisted;
@@ -74,6 +117,16 @@ void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* re
           catalog.GetVersion(ref->partner, ref->object, ref->version, false);
       if (known.ok()) return Status::OK();
       if (!known.status().IsNotFound()) return known.status();
+      CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> w,
+                             catalog.WithdrawalOf(ref->partner, ref->object, ref->version));
+      if (w && w->purge && w->state != WithdrawalState::kWithdrawn) {
+        // Left of a purge on that site: never a version to rebuild from it.
+        report->notes.push_back(ref->partner + "/" + ref->object + "@v" +
+                                std::to_string(ref->version) + " on site " + name +
+                                " is left of its purge (withdrawal " + std::to_string(w->id) +
+                                "): `cairn withdraw run` removes it");
+        return Status::OK();
+      }
       unlisted[ref->partner + "/" + ref->object + "@v" + std::to_string(ref->version)].push_back(
           name);
       return Status::OK();

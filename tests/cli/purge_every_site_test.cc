@@ -144,5 +144,35 @@ TEST_F(PurgeEverySiteTest, WhatASitePutBackHoldsOfAPurgeIsNamedSoAndWithdrawRunR
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
 }
 
+// The tester's end of case B: `catalog rebuild --from b --force` from the site put back read the
+// version as merely withdrawn, and `replicate` copied the purged content back to site a.
+TEST_F(PurgeEverySiteTest, ARebuildFromASitePutBackKeepsThePurgeAndCopiesNothingBack) {
+  const fs::path backup = tmp_ / "site-b.backup";
+  fs::copy(Site("b"), backup, fs::copy_options::recursive);
+  ASSERT_EQ(RequestAndApprovePurge().exit_code, 0);
+  fs::remove_all(Site("b"));
+  fs::copy(backup, Site("b"), fs::copy_options::recursive);
+  // The tombstone b lacks (written before, as `site resync` or `withdraw run` would).
+  fs::copy_file(Site("a") / repo::layout::TombstoneKey("yale", "box", 1),
+                Site("b") / repo::layout::TombstoneKey("yale", "box", 1));
+
+  CommandResult from_a = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  EXPECT_EQ(from_a.exit_code, 0) << from_a.out << from_a.err;
+  EXPECT_THAT(from_a.out + from_a.err, Not(HasSubstr("--from b")));
+  CommandResult from_b = Cairn({"catalog", "rebuild", "--from", "b", "--force"});
+  EXPECT_EQ(from_b.exit_code, 1) << from_b.out << from_b.err;
+  EXPECT_THAT(from_b.out + from_b.err, HasSubstr("stays purged"));
+  EXPECT_NE(State(), "withdrawn");
+  CommandResult replicated = Cairn({"replicate"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_EQ(LeftInVersionFolder("a"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("a", "alpha of yale\n"));
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(State(), "purged");
+  EXPECT_EQ(LeftInVersionFolder("b"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("b", "alpha of yale\n"));
+}
+
 }  // namespace
 }  // namespace cairn::testing
