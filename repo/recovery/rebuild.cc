@@ -28,9 +28,10 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
 // and belong to the same repository, by name.
 std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
                                                                           Catalog& catalog);
-// rebuild_events.cc: a purge withdrawal read back as merely withdrawn (the site still holds the
-// version) whose purge another reachable site shows begun (its tombstone there, its version.pb
-// gone): begun in the catalog too (Catalog::BeginPurge), named as a problem.
+// rebuild_events.cc: the other reachable sites' tombstones: a withdrawal this site lacks for a
+// version it holds is restored from them, and a purge withdrawal read back as merely withdrawn
+// (the site still holds the version) whose purge another site shows begun (its tombstone there,
+// its version.pb gone) is begun in the catalog too (Catalog::BeginPurge); each named as a problem.
 Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_events.cc: a problem for each complete version another reachable site holds that the
 // rebuilt catalog lacks (the site rebuilt from missed it), with the rebuild that takes it in.

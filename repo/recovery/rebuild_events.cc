@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <utility>
 
 #include "repo/catalog/catalog.h"
@@ -12,6 +13,7 @@
 #include "repo/events/segments.h"
 #include "repo/recovery/rebuild.h"
 #include "repo/site/site.h"
+#include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
 #include "repo/storage/backend.h"
 
@@ -63,43 +65,99 @@ std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& 
   return out;
 }
 
-// True when the purge of `w` had begun on some site: another reachable site holds its tombstone
-// and no longer its version.pb (a purge removes no byte before every site has the tombstone and
-// the catalog has begun it). The site rebuilt from still holds the version (put back from a copy
-// taken before the purge, or the purge did not reach it): read alone, it would bring back as
-// merely withdrawn, and then copy to the others, what the purge removed.
-bool PurgeBegunElsewhere(std::vector<std::pair<std::string, std::unique_ptr<Site>>>& others,
-                         const WithdrawalRecord& w, std::string* where) {
+namespace {
+
+// The tombstones on the other sites, by version: for each site holding one, its tombstone names
+// and whether its version.pb is gone there.
+struct TombstonesElsewhere {
+  struct OnSite {
+    Site* site = nullptr;
+    std::string name;
+    std::vector<std::string> tombstones;
+    bool has_record = false;
+  };
+  std::map<std::tuple<std::string, std::string, uint32_t>, std::vector<OnSite>> versions;
+};
+
+TombstonesElsewhere ListTombstonesElsewhere(
+    std::vector<std::pair<std::string, std::unique_ptr<Site>>>& others, RebuildReport* report) {
+  TombstonesElsewhere out;
   for (auto& [name, other] : others) {
-    Result<std::string> tomb = other->ReadTombstone(w.partner, w.object, w.version);
-    if (!tomb.ok()) continue;
-    Result<ObjectInfo> record =
-        other->Stat(layout::VersionRecordKey(w.partner, w.object, w.version));
-    if (record.ok() || !record.status().IsNotFound()) continue;
-    *where = name;
-    return true;
+    std::map<std::tuple<std::string, std::string, uint32_t>, TombstonesElsewhere::OnSite> seen;
+    Status listed = other->List(layout::kBagsPrefix, [&](const ObjectInfo& info) {
+      if (std::optional<layout::TagFileRef> dead = layout::ParseTombstoneKey(info.key)) {
+        seen[{dead->partner, dead->object, dead->version}].tombstones.push_back(dead->name);
+      } else if (std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key)) {
+        if (ref->is_version_record())
+          seen[{ref->partner, ref->object, ref->version}].has_record = true;
+      }
+      return Status::OK();
+    });
+    if (!listed.ok()) {
+      report->notes.push_back("tombstones of site " + name + " not read: " + listed.message());
+      continue;
+    }
+    for (auto& [key, on] : seen) {
+      if (on.tombstones.empty()) continue;
+      on.site = other.get();
+      on.name = name;
+      out.versions[key].push_back(std::move(on));
+    }
   }
-  return false;
+  return out;
 }
 
+}  // namespace
+
+// A site read alone may hold a version that another site records as withdrawn or purged (put
+// back from a copy taken before the withdrawal): the other reachable sites' tombstones are read
+// too. A withdrawal the rebuilt catalog lacks for a version it holds is restored from them (the
+// version is withdrawn, never readable); and a purge withdrawal that another site shows begun
+// (its tombstone there without version.pb: no byte goes before every site has the tombstone and
+// the catalog has begun it) is begun in the catalog too, so that the version's rows and queued
+// copies go and nothing of it is copied back; `withdraw run` removes the rest.
 Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, catalog.ListWithdrawals(""));
-  std::vector<std::pair<std::string, std::unique_ptr<Site>>> others;
-  bool opened = false;
-  for (const WithdrawalRecord& w : all) {
-    if (!w.purge || w.state != WithdrawalState::kWithdrawn) continue;
-    if (!opened) {
-      others = OpenOtherSites(site, catalog);
-      opened = true;
+  std::vector<std::pair<std::string, std::unique_ptr<Site>>> others = OpenOtherSites(site, catalog);
+  TombstonesElsewhere elsewhere = ListTombstonesElsewhere(others, report);
+  for (const auto& [key, sites] : elsewhere.versions) {
+    const auto& [partner, object, version] = key;
+    const std::string name = partner + "/" + object + "@v" + std::to_string(version);
+    CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> known,
+                           catalog.WithdrawalOf(partner, object, version));
+    if (!known) {
+      if (!catalog.GetVersion(partner, object, version, false).ok()) continue;
+      for (const std::string& tomb : sites.front().tombstones) {
+        const std::string where = "site " + sites.front().name + ": " +
+                                  layout::TombstoneKey(partner, object, version, tomb);
+        Result<std::string> text =
+            sites.front().site->ReadTombstone(partner, object, version, tomb);
+        Result<WithdrawalRecord> w =
+            text.ok() ? ParseTombstone(*text, where) : Result<WithdrawalRecord>(text.status());
+        if (!w.ok() || w->partner != partner || w->object != object || w->version != version) {
+          report->problems.push_back(name + ": " + where + " not read back: " +
+                                     (w.ok() ? "it names another version" : w.status().message()));
+          continue;
+        }
+        CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(*w));
+        report->problems.push_back(name + ": site " + site.id() +
+                                   " holds it as if never withdrawn, but " + where +
+                                   " records withdrawal " + std::to_string(w->id) +
+                                   ": restored, so the version stays withdrawn (site " + site.id() +
+                                   " was put back from a copy taken before it?)");
+      }
+      CAIRN_ASSIGN_OR_RETURN(known, catalog.WithdrawalOf(partner, object, version));
+      if (!known) continue;
     }
-    std::string where;
-    if (!PurgeBegunElsewhere(others, w, &where)) continue;
-    // The purge goes on from where it was: the version leaves the catalog now (nothing of it is
-    // counted, listed or queued for copies), and `withdraw run` removes what is left of it.
-    CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(w.id));
+    if (!known->purge || known->state != WithdrawalState::kWithdrawn) continue;
+    const TombstonesElsewhere::OnSite* purged = nullptr;
+    for (const TombstonesElsewhere::OnSite& on : sites) {
+      if (!on.has_record) purged = &on;
+    }
+    if (!purged) continue;
+    CAIRN_RETURN_IF_ERROR(catalog.BeginPurge(known->id));
     report->problems.push_back(
-        w.VersionName() + ": site " + site.id() + " still holds the version, but site " + where +
-        " holds its tombstone without it: purged there (withdrawal " + std::to_string(w.id) +
+        name + ": site " + site.id() + " still holds the version, but site " + purged->name +
+        " holds its tombstone without it: purged there (withdrawal " + std::to_string(known->id) +
         "), so it stays purged and is never copied back; `cairn withdraw run` removes what site " +
         site.id() + " holds of it");
   }

@@ -174,5 +174,30 @@ TEST_F(PurgeEverySiteTest, ARebuildFromASitePutBackKeepsThePurgeAndCopiesNothing
   EXPECT_FALSE(HasBlob("b", "alpha of yale\n"));
 }
 
+// The same before b got its tombstone back (no resync, no `withdraw run` yet): b alone says the
+// version is whole, but site a's tombstone says it was purged.
+TEST_F(PurgeEverySiteTest, ARebuildFromASitePutBackWithoutTheTombstoneKeepsThePurge) {
+  const fs::path backup = tmp_ / "site-b.backup";
+  fs::copy(Site("b"), backup, fs::copy_options::recursive);
+  ASSERT_EQ(RequestAndApprovePurge().exit_code, 0);
+  fs::remove_all(Site("b"));
+  fs::copy(backup, Site("b"), fs::copy_options::recursive);
+
+  CommandResult from_b = Cairn({"catalog", "rebuild", "--from", "b", "--force"});
+  EXPECT_EQ(from_b.exit_code, 1) << from_b.out << from_b.err;
+  EXPECT_THAT(from_b.out + from_b.err, HasSubstr("stays purged"));
+  CommandResult restored = Cairn({"restore", "yale/box", (tmp_ / "out").string()});
+  EXPECT_NE(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+  CommandResult replicated = Cairn({"replicate"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_EQ(LeftInVersionFolder("a"), std::vector<std::string>{"WITHDRAWN"});
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(State(), "purged");
+  EXPECT_EQ(LeftInVersionFolder("b"), std::vector<std::string>{"WITHDRAWN"});
+  EXPECT_FALSE(HasBlob("b", "alpha of yale\n"));
+}
+
 }  // namespace
 }  // namespace cairn::testing
