@@ -61,6 +61,10 @@ std::string DecodeManifestPath(std::string_view encoded);
 // .Trashes, .fseventsd, ehthumbs.db (checked on every segment, case-insensitive).
 bool IsOsJunk(std::string_view path);
 
+// The most empty folders of a payload a version keeps (BagContents::empty_folders, the
+// version record's empty_folders): past it a deposit warns and keeps none.
+inline constexpr size_t kMaxEmptyFolders = 100000;
+
 // What a warning about an empty folder says (payload.empty-folder, and a plain
 // folder's deposit's source.empty-folder): a bag carries files only.
 inline constexpr std::string_view kEmptyFolderMessage =

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "bagit/paths.h"
+#include "bagit/report.h"
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_sql.h"
 
@@ -15,6 +17,23 @@ std::string VersionName(const std::string& partner, const std::string& object,
   std::string name = partner + "/" + object;
   if (version) name += "@v" + std::to_string(*version);
   return name;
+}
+
+// NewVersion::empty_folders' rules: a restore makes each, so each is held to a payload file's.
+Status CheckEmptyFolders(const std::string& name, const std::vector<std::string>& folders) {
+  if (folders.size() > bagit::kMaxEmptyFolders) {
+    return Status::InvalidArgument("insert " + name + ": " + std::to_string(folders.size()) +
+                                   " empty folders, more than " +
+                                   std::to_string(bagit::kMaxEmptyFolders));
+  }
+  for (const std::string& folder : folders) {
+    if (!folder.starts_with("data/")) {
+      return Status::InvalidArgument("insert " + name + ": empty folder '" +
+                                     bagit::Printable(folder) + "' is not below data/");
+    }
+    CAIRN_RETURN_IF_ERROR(bagit::CheckBagPath(folder, "insert " + name + ": empty folder"));
+  }
+  return Status::OK();
 }
 
 // Tier 0 of blob_digests (migration 14) is merged into tier 1 once it holds
@@ -71,6 +90,7 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
   const std::string name = VersionName(v.partner, v.object, v.version);
   if (v.object.empty()) return Status::InvalidArgument("insert version: empty object id");
   if (v.version < 1) return Status::InvalidArgument("insert " + name + ": version must be >= 1");
+  CAIRN_RETURN_IF_ERROR(CheckEmptyFolders(name, v.empty_folders));
   CAIRN_RETURN_IF_ERROR(GetPartner(v.partner).status());
   std::vector<int64_t> site_ids;
   for (const std::string& site : v.stored_on) {
@@ -232,6 +252,19 @@ Result<int64_t> Catalog::InsertVersion(NewVersion& v) {
     }
   }
 
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt folder,
+      db_.Prepare("INSERT INTO version_empty_folders (version_id, path) VALUES (?, ?)"));
+  for (const std::string& path : v.empty_folders) {
+    folder.Reset();
+    folder.Bind(1, version_id).Bind(2, path);
+    Status s = folder.Run();
+    if (s.IsAlreadyExists()) {
+      return Status::InvalidArgument(name + ": empty folder listed twice: " + path);
+    }
+    CAIRN_RETURN_IF_ERROR(s);
+  }
+
   // Every item of a version without a blob known before has copies on
   // stored_on and nowhere else; with one, a tag file (only on stored_on, as
   // every tag file is new) still has the fewest.
@@ -344,6 +377,15 @@ Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::s
     if (!more) break;
     v.tag_files.push_back(
         TagFileEntry{tags.Int(0), tags.Text(1), static_cast<uint64_t>(tags.Int(2)), tags.Text(3)});
+  }
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt folders,
+      db_.Prepare("SELECT path FROM version_empty_folders WHERE version_id = ? ORDER BY path"));
+  folders.Bind(1, v.id);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool more, folders.Step());
+    if (!more) break;
+    v.empty_folders.push_back(folders.Text(0));
   }
   return v;
 }

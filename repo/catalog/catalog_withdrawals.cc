@@ -288,6 +288,8 @@ Status Catalog::BeginPurge(int64_t withdrawal_id) {
                vid));
     CAIRN_RETURN_IF_ERROR(RunInt(db_, "DELETE FROM tag_files WHERE version_id = ?", vid));
     CAIRN_RETURN_IF_ERROR(
+        RunInt(db_, "DELETE FROM version_empty_folders WHERE version_id = ?", vid));
+    CAIRN_RETURN_IF_ERROR(
         db_.Exec("CREATE TEMP TABLE IF NOT EXISTS purge_blob_ids (blob_id INTEGER PRIMARY KEY)"));
     CAIRN_RETURN_IF_ERROR(db_.Exec("DELETE FROM temp.purge_blob_ids"));
     CAIRN_RETURN_IF_ERROR(RunInt(db_,

@@ -111,6 +111,11 @@ constexpr Migration kMigrations[] = {
         "audit_repairs_found",
 #include "repo/catalog/migrations/0020_audit_repairs_found.sql.inc"
     },
+    {
+        21,
+        "version_empty_folders",
+#include "repo/catalog/migrations/0021_version_empty_folders.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite
