@@ -59,8 +59,8 @@ class BagChecker {
   // Thread-safe.
   std::string ArchiveMemberName(std::string_view member);
   // A directory under data/ (a manifest must not list it). One with no payload
-  // file below it is reported at Finish (payload.empty-folder): a bag carries
-  // files only, so it would be lost without a word.
+  // file below it is kept at Finish in BagContents::empty_folders (a bag's
+  // manifests list files only); a name that cannot be a payload path is refused.
   void PayloadDirectory(std::string_view path);
   // An entry that may not be in a bag (symlink, device, hard link, ...).
   void Refuse(std::string_view path, std::string_view rule, std::string message);

@@ -6,6 +6,7 @@
 #include "bagit/bag_checker.h"
 #include "bagit/paths.h"
 #include "bagit/profile.h"
+#include "bagit/source_tree.h"
 
 namespace cairn::bagit {
 
@@ -46,8 +47,8 @@ void BagChecker::CheckEmptyFolders() {
   if (!folders_tracked_) {
     report_->Warning("data", "payload.folders-not-checked",
                      "more than " + std::to_string(kMaxTrackedFolders) +
-                         " payload folders: empty ones (which a bag does not carry), and files "
-                         "that are also folders, were not looked for");
+                         " payload folders: empty ones, and files that are also folders, were "
+                         "not looked for (a deposit keeps no empty folder of this bag)");
     return;
   }
   // The deepest empty folders only: each names the empty ones above it.
@@ -63,12 +64,27 @@ void BagChecker::CheckEmptyFolders() {
     if (renamed_ > 0 && holding_keys.contains(CanonicalKey(folder))) continue;
     empty.push_back(&folder);
   }
-  for (size_t i = 0; i < empty.size(); ++i) {
-    const std::string& folder = *empty[i];
-    auto below = payload_folders_.lower_bound(folder + "/");
-    if (below != payload_folders_.end() && below->starts_with(folder + "/")) continue;
-    report_->Warning(folder, "payload.empty-folder", std::string(kEmptyFolderMessage));
+  // Kept with the version (a restore makes them), so named as a payload file would be.
+  std::vector<std::string> deepest;
+  for (const std::string* folder : empty) {
+    auto below = payload_folders_.lower_bound(*folder + "/");
+    if (below != payload_folders_.end() && below->starts_with(*folder + "/")) continue;
+    if (!IsValidUtf8(*folder)) {
+      report_->Error(*folder, "payload.folder-name-not-utf8",
+                     "this empty folder's name is not valid UTF-8, as a payload path must be");
+    } else if (std::optional<PathViolation> v = FindPathViolation(*folder)) {
+      report_->Error(*folder, v->rule, "this empty folder cannot be a payload path: " + v->message);
+    } else {
+      deepest.push_back(*folder);
+    }
   }
+  if (deepest.size() > kMaxEmptyFolders) {
+    report_->Warning("data", "payload.folders-not-checked",
+                     std::to_string(deepest.size()) + " empty payload folders: more than the " +
+                         std::to_string(kMaxEmptyFolders) + " a deposit keeps, so it keeps none");
+    deepest.clear();
+  }
+  contents_->empty_folders = std::move(deepest);  // sorted: payload_folders_ is
 }
 
 void BagChecker::CheckFilesThatAreFolders() {

@@ -65,12 +65,6 @@ bool IsOsJunk(std::string_view path);
 // version record's empty_folders): past it a deposit warns and keeps none.
 inline constexpr size_t kMaxEmptyFolders = 100000;
 
-// What a warning about an empty folder says (payload.empty-folder, and a plain
-// folder's deposit's source.empty-folder): a bag carries files only.
-inline constexpr std::string_view kEmptyFolderMessage =
-    "an empty folder: a bag carries files only (its manifests list files), so a deposit does not "
-    "keep it and a restore does not make it; to keep it, put a file in it";
-
 // A key under which names that differ only in ASCII/Latin-1 case or Unicode
 // normalization (NFC vs NFD of Latin letters) are equal: two byte-different
 // paths with the same key would collide on a case-insensitive or normalizing

@@ -116,24 +116,27 @@ TEST(ValidatorTest, ModesCompletenessOnlyAndFast) {
   EXPECT_FALSE(fast_missing.Has("payload.missing"));
 }
 
-// A folder under data/ with no file below it is not carried by the bag: a
-// warning names the deepest empty ones (the bag stays valid).
-TEST(ValidatorTest, EmptyPayloadFoldersAreNamed) {
+// A folder under data/ with no file below it: no manifest can list it, so the
+// contents keep the deepest empty ones (a deposit stores them with the
+// version); the bag stays valid, with nothing to warn about.
+TEST(ValidatorTest, EmptyPayloadFoldersAreKeptInTheContents) {
   TempDir tmp;
   MakeBag(tmp.path(), {{"data/kept/a.txt", "alpha"}, {"data/kept/deep/b.txt", "beta"}});
-  EXPECT_FALSE(Validate(tmp.path()).Has("payload.empty-folder"));
   fs::create_directories(tmp / "data/empty");
   fs::create_directories(tmp / "data/outer/inner");
   fs::create_directories(tmp / "data/kept/deep/also-empty");
-  Report report = Validate(tmp.path());
-  EXPECT_TRUE(report.valid()) << report.ToText();
-  std::vector<std::string> named;
-  for (const Finding& f : report.findings()) {
-    if (f.rule == "payload.empty-folder") named.push_back(f.file);
-  }
-  EXPECT_EQ(named, (std::vector<std::string>{"data/empty", "data/kept/deep/also-empty",
-                                             "data/outer/inner"}))
-      << report.ToText();
+  Result<Validation> v = ValidateBag(tmp.path().string(), ValidateOptions{});
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->report.valid()) << v->report.ToText();
+  EXPECT_EQ(v->report.warning_count(), 0u) << v->report.ToText();
+  EXPECT_EQ(
+      v->contents->empty_folders,
+      (std::vector<std::string>{"data/empty", "data/kept/deep/also-empty", "data/outer/inner"}));
+  // A name that cannot be a payload path is refused, as a file's would be.
+  fs::create_directories(tmp / "data/back\\slash");
+  Report refused = Validate(tmp.path());
+  EXPECT_TRUE(refused.Has("path.backslash")) << refused.ToText();
+  EXPECT_FALSE(refused.valid());
 }
 
 TEST(ValidatorTest, SymlinkToOutsideIsRefusedAndNeverFollowed) {

@@ -189,6 +189,42 @@ TEST_F(RemoteRestoreTest, FolderAndTarEqualTheLocalRestore) {
   EXPECT_NE(events.out.find("dora@acme"), std::string::npos) << events.out;
 }
 
+// A folder's empty folders, deposited through the server (sent as a bag made on the fly) and a
+// bag folder's, come back from a remote restore as a folder and in a tar.
+TEST_F(RemoteRestoreTest, EmptyFoldersGoAndComeBackThroughTheServer) {
+  WriteFile(tmp_ / "box/kept/a.txt", "alpha\n");
+  fs::create_directories(tmp_ / "box/empty");
+  fs::create_directories(tmp_ / "box/outer/inner");
+  ASSERT_EQ(Cairn({"bag", "create", (tmp_ / "box").string(), (tmp_ / "boxbag").string()}).exit_code,
+            0);
+  for (const char* source : {"box", "boxbag"}) {
+    SCOPED_TRACE(source);
+    const std::string object = std::string("up-") + source;
+    CommandResult up = Remote(
+        "t-dep-acme", {"deposit", "acme", (tmp_ / source).string(), "--id", object, "--json"});
+    ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+    const fs::path dir = tmp_ / "remote" / object;
+    CommandResult restored = Remote("t-dep-acme", {"restore", "acme/" + object, dir.string()});
+    ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+    EXPECT_TRUE(fs::is_directory(dir / "data/empty"));
+    EXPECT_TRUE(fs::is_directory(dir / "data/outer/inner"));
+    const fs::path tar = tmp_ / "remote" / (object + ".tar");
+    ASSERT_EQ(Remote("t-dep-acme", {"restore", "acme/" + object, tar.string()}).exit_code, 0);
+    std::set<std::string> folders;
+    auto reader = bagit::ArchiveReader::Open(tar.string());
+    ASSERT_OK(reader);
+    bagit::ArchiveEntry entry;
+    while (true) {
+      Result<bool> more = (*reader)->Next(&entry);
+      ASSERT_OK(more);
+      if (!*more) break;
+      if (entry.type == bagit::EntryType::kDirectory) folders.insert(entry.path);
+    }
+    EXPECT_TRUE(folders.contains(object + "/data/empty/")) << ::testing::PrintToString(folders);
+    EXPECT_TRUE(folders.contains(object + "/data/outer/inner/"));
+  }
+}
+
 TEST_F(RemoteRestoreTest, RefusesAsTheLocalVerb) {
   fs::create_directories(tmp_ / "remote/taken");
   fs::create_directories(tmp_ / "local/taken");

@@ -151,8 +151,9 @@ Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::s
 
 // What a deposit of the plain folder `dir` would refuse before reading any file: names that are
 // not UTF-8 or cannot be bag paths, links, special files, unreadable folders (the rules and
-// messages of the deposit's own walk); warnings for empty folders. For a client that sends the
-// folder elsewhere (a server) to refuse it as a local deposit would, before sending anything.
+// messages of the deposit's own walk); a warning when it has too many empty folders to keep.
+// For a client that sends the folder elsewhere (a server) to refuse it as a local deposit would,
+// before sending anything.
 bagit::Report CheckSourceFolder(const std::string& dir);
 
 // The object id a source's name gives: its last path component without

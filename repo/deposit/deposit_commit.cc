@@ -138,6 +138,9 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
     record.set_agent_version(plan.agent_version);
     record.set_file_count(ingest->file_count);
     record.set_payload_bytes(bytes);
+    for (const std::string& folder : ingest->contents->empty_folders) {
+      record.add_empty_folders(folder);
+    }
     for (const StagedTagFile& tag : ingest->tags) {
       proto::TagFile* tf = record.add_tag_files();
       tf->set_name(tag.name);
@@ -172,6 +175,7 @@ Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& pl
   };
   nv.file_count = ingest->file_count;
   nv.payload_bytes = bytes;
+  nv.empty_folders = ingest->contents->empty_folders;
   nv.stored_on = {plan.first_site};
   nv.fixity_interval_micros = plan.fixity_interval_micros;
   nv.listed_rule = plan.listed_rule;
@@ -223,7 +227,9 @@ Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* s
           proto::VersionRecord::kPayloadBytesFieldNumber <
               proto::VersionRecord::kFilesFieldNumber &&
           proto::VersionRecord::kTagFilesFieldNumber > proto::VersionRecord::kFilesFieldNumber &&
-          proto::VersionRecord::kAgentVersionFieldNumber > proto::VersionRecord::kFilesFieldNumber,
+          proto::VersionRecord::kAgentVersionFieldNumber >
+              proto::VersionRecord::kFilesFieldNumber &&
+          proto::VersionRecord::kEmptyFoldersFieldNumber > proto::VersionRecord::kFilesFieldNumber,
       "the split below assumes files lies between these fields");
   // Protocol Buffers write the fields of a message in field-number order, so
   // the serialization is: the fields before `files`, each file as one
@@ -232,9 +238,11 @@ Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* s
   head.clear_files();
   head.clear_tag_files();
   head.clear_agent_version();
+  head.clear_empty_folders();
   proto::VersionRecord tail;
   *tail.mutable_tag_files() = record.tag_files();
   tail.set_agent_version(record.agent_version());
+  *tail.mutable_empty_folders() = record.empty_folders();
 
   std::string chunk;
   if (!head.AppendToString(&chunk)) return Status::IOError("cannot serialize version.pb");

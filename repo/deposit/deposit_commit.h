@@ -64,8 +64,8 @@ struct CommitSummary {
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary);
 
-// Writes version.pb: `record` (without files) with the files of `scratch` in
-// path order, to `out` in chunks. The bytes are exactly what
+// Writes version.pb: `record` (without files; with its empty folders) with the files of
+// `scratch` in path order, to `out` in chunks. The bytes are exactly what
 // SerializeToString gives for the record holding those files (FORMAT.md), but
 // the files are never all in memory. Stops at the first error `out` returns.
 Status StreamVersionRecord(const proto::VersionRecord& record, DepositScratch* scratch,

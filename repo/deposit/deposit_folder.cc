@@ -31,9 +31,14 @@ struct SourceFile {
 // Walks every file below `root` (each folder sorted), calling `store` with
 // batches of regular files; anything else that is not a folder is reported by
 // name and not read. Once the report has an error the walk goes on (to name
-// every bad file) but stores nothing more.
-Status Walk(const std::string& root, bagit::Report* report,
+// every bad file) but stores nothing more. The folders that hold nothing (the
+// deepest empty ones: a folder holding only an empty folder holds something)
+// go to `empty_folders` as payload paths, "data/<rel>", sorted; past
+// bagit::kMaxEmptyFolders none are kept, and the report says so.
+Status Walk(const std::string& root, bagit::Report* report, std::vector<std::string>* empty_folders,
             const std::function<Status(std::vector<SourceFile>&)>& store) {
+  empty_folders->clear();
+  uint64_t empty_count = 0;
   std::vector<SourceFile> batch;
   std::vector<std::string> pending = {""};
   while (!pending.empty()) {
@@ -49,8 +54,13 @@ Status Walk(const std::string& root, bagit::Report* report,
       continue;
     }
     if (entries->empty() && !dir.empty()) {
-      // Named, not dropped without a word: the bag made of the folder lists files only.
-      report->Warning(dir, "source.empty-folder", std::string(bagit::kEmptyFolderMessage));
+      // Kept with the version: the bag made of the folder lists files only. Its name was
+      // checked as UTF-8 when its parent was listed; the path rules are a file's.
+      if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation("data/" + dir)) {
+        report->Error(dir, v->rule, "this folder name cannot be a bag path: " + v->message);
+      } else if (++empty_count <= bagit::kMaxEmptyFolders) {
+        empty_folders->push_back("data/" + dir);
+      }
     }
     for (const bagit::DirEntry& entry : *entries) {
       const std::string& name = entry.name;
@@ -86,6 +96,14 @@ Status Walk(const std::string& root, bagit::Report* report,
     }
   }
   if (!batch.empty() && report->valid()) CAIRN_RETURN_IF_ERROR(store(batch));
+  if (empty_count > bagit::kMaxEmptyFolders) {
+    report->Warning("", "source.empty-folders-not-kept",
+                    std::to_string(empty_count) + " empty folders: more than the " +
+                        std::to_string(bagit::kMaxEmptyFolders) +
+                        " a version keeps, so none is kept (put a file in those to keep)");
+    empty_folders->clear();
+  }
+  std::sort(empty_folders->begin(), empty_folders->end());
   return Status::OK();
 }
 
@@ -135,7 +153,8 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   const size_t per_commit = batched ? Site::BlobBatchLimit() : kStoreBatchFiles;
   BatchPipeline pipeline(&stager, target.first, target.threads, kept);
   uint64_t path_bytes = 0;  // of the files walked: the manifests' size follows
-  Status walked = Walk(root, &ingest->report, [&](std::vector<SourceFile>& batch) {
+  std::vector<std::string> empty_folders;
+  Status walked = Walk(root, &ingest->report, &empty_folders, [&](std::vector<SourceFile>& batch) {
     for (const SourceFile& file : batch) path_bytes += file.rel.size();
     for (size_t start = 0; start < batch.size(); start += per_commit) {
       const size_t count = std::min(per_commit, batch.size() - start);
@@ -238,6 +257,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
     return Status::OK();
   }));
   checker.Finish(true);
+  ingest->contents->empty_folders = std::move(empty_folders);  // the checker saw no folder
   return Status::OK();
 }
 
@@ -250,8 +270,10 @@ bagit::Report CheckSourceFolder(const std::string& dir) {
   report.bag = dir;
   std::string root = dir;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::string> empty_folders;
   Status walked = deposit_internal::Walk(
-      root, &report, [](std::vector<deposit_internal::SourceFile>&) { return Status::OK(); });
+      root, &report, &empty_folders,
+      [](std::vector<deposit_internal::SourceFile>&) { return Status::OK(); });
   if (!walked.ok()) report.Error("", "source.unreadable", walked.message());
   return report;
 }

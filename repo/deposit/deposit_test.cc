@@ -15,6 +15,7 @@
 
 #include "bagit/archive.h"
 #include "bagit/digest.h"
+#include "proto/version.pb.h"
 #include "repo/catalog/catalog_test_access.h"
 #include "repo/catalog/inventory.h"
 #include "repo/deposit/gc.h"
@@ -74,27 +75,31 @@ TEST_F(DepositTest, FolderIsBaggedStoredOnBothSitesAndRecorded) {
   EXPECT_EQ(TempFiles("a") + TempFiles("b"), 0u);
 }
 
-// A bag carries files only: an empty folder of the source (or of a bag's
-// data/) cannot be kept, and the depositor is told which, by name; the
-// deposit still goes through.
-TEST_F(DepositTest, EmptyFoldersAreNamedNotDroppedWithoutAWord) {
+// A bag's manifests list files only: the empty folders of the source (or of a
+// bag's data/) are kept with the version instead, the deepest ones, in its
+// version.pb and the catalog, without a warning (deposit_empty_folders_test.cc
+// restores them).
+TEST_F(DepositTest, EmptyFoldersAreKeptWithTheVersion) {
   WriteFile(dir_ / "src/box/kept/a.txt", "alpha\n");
   fs::create_directories(dir_ / "src/box/empty");
   fs::create_directories(dir_ / "src/box/outer/inner");  // outer holds only an empty folder
-  auto warned = [](const bagit::Report& report) {
-    std::set<std::string> files;
-    for (const bagit::Finding& f : report.findings()) {
-      EXPECT_EQ(f.severity, bagit::Severity::kWarning) << f.ToString();
-      if (f.rule.ends_with(".empty-folder")) files.insert(f.file);
-    }
-    return files;
+  const std::vector<std::string> expected = {"data/empty", "data/outer/inner"};
+  auto kept = [&](const std::string& object, uint32_t version) {
+    Result<VersionInfo> v = repo_->catalog().GetVersion("acme", object, version, false);
+    EXPECT_OK(v);
+    EXPECT_EQ(v->empty_folders, expected);
+    proto::VersionRecord record;
+    EXPECT_TRUE(record.ParseFromString(cairn::testing::ReadFile(
+        SitePath("b") / "bags/acme" / object / ("v" + std::to_string(version)) / "version.pb")));
+    EXPECT_EQ(
+        std::vector<std::string>(record.empty_folders().begin(), record.empty_folders().end()),
+        expected);
   };
   DepositOutcome folder = Run("acme", (dir_ / "src/box").string());
   ASSERT_TRUE(folder.receipt) << folder.report.ToText();
   EXPECT_EQ(folder.receipt->files, 1u);
-  EXPECT_EQ(warned(folder.report), (std::set<std::string>{"empty", "outer/inner"}))
-      << folder.report.ToText();
-  EXPECT_TRUE(folder.report.Has("source.empty-folder"));
+  EXPECT_EQ(folder.report.warning_count(), 0u) << folder.report.ToText();
+  kept("box", 1);
 
   // The same as a bag folder: its data/ walked by the bag checker.
   WriteFile(dir_ / "bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
@@ -107,9 +112,14 @@ TEST_F(DepositTest, EmptyFoldersAreNamedNotDroppedWithoutAWord) {
   fs::create_directories(dir_ / "bag/data/outer/inner");
   DepositOutcome bag = Run("acme", (dir_ / "bag").string());
   ASSERT_TRUE(bag.receipt) << bag.report.ToText();
-  EXPECT_EQ(warned(bag.report), (std::set<std::string>{"data/empty", "data/outer/inner"}))
-      << bag.report.ToText();
-  EXPECT_TRUE(bag.report.Has("payload.empty-folder"));
+  EXPECT_EQ(bag.report.warning_count(), 0u) << bag.report.ToText();
+  kept("bag", 1);
+
+  // A folder name that cannot be a bag path is refused, as a file's would be.
+  fs::create_directories(dir_ / "src/bad/back\\slash");
+  DepositOutcome bad = Run("acme", (dir_ / "src/bad").string());
+  EXPECT_TRUE(bad.refused);
+  EXPECT_TRUE(bad.report.Has("path.backslash")) << bad.report.ToText();
 }
 
 TEST_F(DepositTest, RedepositMakesNextVersionAndStoresOnlyChangedFiles) {

@@ -214,6 +214,8 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
     for (const proto::TagFile& t : record->tag_files()) {
       nv.tag_files.push_back(TagFileEntry{0, t.name(), t.size(), t.sha256()});
     }
+    // Checked by InsertVersion as a deposit's are: a bad one skips the version, named.
+    nv.empty_folders.assign(record->empty_folders().begin(), record->empty_folders().end());
     nv.tag_files.push_back(TagFileEntry{0, std::string(layout::kVersionRecordName),
                                         record_bytes.size(), Sha256Hex(record_bytes)});
     Result<int64_t> inserted = catalog.InsertVersion(nv);

@@ -31,6 +31,7 @@ class MemoryOutput final : public RestoreOutput {
   Result<std::unique_ptr<FileTarget>> NewFile(const std::string& path, uint64_t size) override {
     return std::unique_ptr<FileTarget>(new Target(this));
   }
+  Status NewFolder(const std::string&) override { return Status::OK(); }
   Status Finish() override { return Status::OK(); }
   bool parallel() const override { return false; }
   std::string bytes;

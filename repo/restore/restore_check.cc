@@ -114,6 +114,7 @@ class RecordCheckTarget final : public FileTarget {
         payload_(payload),
         files_(payload.size()),
         tags_seen_(version.tag_files.size(), false),
+        folders_seen_(version.empty_folders.size(), false),
         checked_(checked) {}
 
   Status Append(std::span<const std::byte> data) override {
@@ -131,6 +132,7 @@ class RecordCheckTarget final : public FileTarget {
     version_number_ = 0;
     files_.Clear();
     std::fill(tags_seen_.begin(), tags_seen_.end(), false);
+    std::fill(folders_seen_.begin(), folders_seen_.end(), false);
     problems_.Clear();
     return Status::OK();
   }
@@ -150,6 +152,12 @@ class RecordCheckTarget final : public FileTarget {
       const TagFileEntry& t = version_.tag_files[i];
       if (!tags_seen_[i] && t.name != layout::kVersionRecordName) {
         problems_.Add("tag file " + t.name + ": in the catalog but not in version.pb");
+      }
+    }
+    for (size_t i = 0; i < folders_seen_.size(); ++i) {
+      if (!folders_seen_[i]) {
+        problems_.Add("empty folder " + version_.empty_folders[i] +
+                      ": in the catalog but not in version.pb");
       }
     }
     CAIRN_RETURN_IF_ERROR(problems_.ToStatus());
@@ -240,6 +248,9 @@ class RecordCheckTarget final : public FileTarget {
         }
         CheckTag(tag_);
         break;
+      case proto::VersionRecord::kEmptyFoldersFieldNumber:
+        CheckEmptyFolder(bytes);
+        break;
       default:
         break;
     }
@@ -280,10 +291,25 @@ class RecordCheckTarget final : public FileTarget {
     }
   }
 
+  void CheckEmptyFolder(std::string_view path) {
+    const std::vector<std::string>& folders = version_.empty_folders;  // sorted
+    auto it = std::lower_bound(folders.begin(), folders.end(), path);
+    if (it == folders.end() || *it != path) {
+      problems_.Add("empty folder " + std::string(path) +
+                    ": version.pb lists it, the catalog "
+                    "does not");
+      return;
+    }
+    size_t i = static_cast<size_t>(it - folders.begin());
+    if (folders_seen_[i]) problems_.Add("empty folder " + *it + ": listed twice in version.pb");
+    folders_seen_[i] = true;
+  }
+
   const VersionInfo& version_;
   std::span<const RestoreItem> payload_;
   Coverage files_;
   std::vector<bool> tags_seen_;
+  std::vector<bool> folders_seen_;  // of version_.empty_folders
   bool* checked_;
   std::string pending_;  // bytes of the field being received
   bool broken_ = false;
@@ -464,6 +490,10 @@ Status CheckingOutput::Finish() {
     return Status::Corruption(std::string("restore: ") +
                               (record_checked_ ? std::string(kCheckedManifestName) : "version.pb") +
                               " was never read, so the payload files were not checked against it");
+  }
+  // Listed by version.pb as by the catalog (checked with the record), made after every file.
+  for (const std::string& folder : version_.empty_folders) {
+    CAIRN_RETURN_IF_ERROR(out_.NewFolder(folder));
   }
   return out_.Finish();
 }

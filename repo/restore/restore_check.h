@@ -16,7 +16,8 @@
 // Checked (rule restore.catalog-disagrees):
 //   version.pb names the plan's partner, object and version; lists exactly the
 //   catalog's payload files, each with the catalog's size and SHA-256; and
-//   exactly the catalog's tag files (version.pb aside), with theirs;
+//   exactly the catalog's tag files (version.pb aside), with theirs; and exactly the
+//   catalog's empty folders;
 //   manifest-sha256.txt (decoded in bagit.txt's declared encoding) lists every
 //   payload file of the catalog with the catalog's SHA-256. A manifest line for
 //   a path the catalog lacks is not an error: a deposit accepts a listed name
@@ -61,8 +62,9 @@ class CheckingOutput final : public RestoreOutput {
   // manifest-sha256.txt and bagit.txt: `out`'s target, teed into a parser;
   // other names: `out`'s target. Thread-safe for payload files.
   Result<std::unique_ptr<FileTarget>> NewFile(const std::string& path, uint64_t size) override;
-  // Corruption if version.pb or manifest-sha256.txt was never checked; else
-  // `out`.Finish().
+  Status NewFolder(const std::string& path) override { return out_.NewFolder(path); }
+  // Corruption if version.pb or manifest-sha256.txt was never checked; else the version's
+  // empty folders (`out`.NewFolder), then `out`.Finish().
   Status Finish() override;
   bool parallel() const override { return out_.parallel(); }
 

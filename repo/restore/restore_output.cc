@@ -119,6 +119,11 @@ class DirOutput final : public RestoreOutput {
     return std::unique_ptr<FileTarget>(new DirFileTarget(fd, full));
   }
 
+  Status NewFolder(const std::string& path) override {
+    CAIRN_RETURN_IF_ERROR(MakeParents(path + "/"));
+    return Status::OK();
+  }
+
   Status Finish() override {
     int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return Status::FromErrno(errno, "open", root_);
@@ -234,6 +239,25 @@ class ArchiveOutput final : public RestoreOutput {
     }
     files_.insert(path);
     return std::unique_ptr<FileTarget>(new SpoolTarget(this, bag_name_ + "/" + path, spool_dir_));
+  }
+
+  // A folder member of its own: an archive holds no folder that no member names.
+  Status NewFolder(const std::string& path) override {
+    {
+      std::lock_guard lock(mu_);
+      std::string folder = path + "/";
+      for (size_t slash = folder.find('/'); slash != std::string::npos;
+           slash = folder.find('/', slash + 1)) {
+        std::string dir = folder.substr(0, slash);
+        if (files_.count(dir)) {
+          return Status::AlreadyExists("restore: " + dir +
+                                       " is both a file and a folder of the bag");
+        }
+        dirs_.insert(dir);
+      }
+    }
+    std::lock_guard lock(write_mu_);
+    return writer_->AddDirectory(bag_name_ + "/" + path + "/");
   }
 
   Status Finish() override { return writer_->Finish(); }

@@ -49,6 +49,10 @@ class RestoreOutput {
   // passed bagit::CheckBagPath. AlreadyExists if two files claim one path (or
   // a file and a folder collide). Thread-safe.
   virtual Result<std::unique_ptr<FileTarget>> NewFile(const std::string& path, uint64_t size) = 0;
+  // An empty folder of the bag's payload (the manifests list files only), made with the folders
+  // above it. REQUIRES: `path` passed bagit::CheckBagPath. AlreadyExists if a file of the bag
+  // claims the path or one above it.
+  virtual Status NewFolder(const std::string& path) = 0;
   // Makes the whole bag visible at DEST. REQUIRES: every target committed or
   // destroyed. After a failure nothing is left at DEST.
   virtual Status Finish() = 0;

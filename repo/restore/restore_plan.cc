@@ -6,6 +6,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "bagit/paths.h"
+#include "bagit/report.h"
 #include "repo/restore/restore_check.h"
 #include "repo/site_layout.h"
 
@@ -196,6 +198,14 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
     std::sort(payload, plan.items.end(), by_path);
   }
   CAIRN_RETURN_IF_ERROR(CheckRestoreItems(plan.items));
+  // Made at DEST as the files are: a hostile catalog row writes nothing.
+  for (const std::string& folder : plan.version.empty_folders) {
+    if (!folder.starts_with("data/")) {
+      return Status::InvalidArgument("restore: catalog empty folder '" + bagit::Printable(folder) +
+                                     "' of " + what + " is not below data/");
+    }
+    CAIRN_RETURN_IF_ERROR(bagit::CheckBagPath(folder, "restore: catalog empty folder"));
+  }
   return plan;
 }
 

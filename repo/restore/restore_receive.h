@@ -7,8 +7,9 @@
 //   - every file a payload manifest lists must arrive;
 //   - every tag file a tag manifest (tagmanifest-ALG.txt) lists must arrive with its digest;
 //   - the files and bytes of the payload must equal bag-info.txt's Payload-Oxum when present.
-// Nothing is made visible: the caller checks what the server says (ReceivedBag's counts) and
-// then calls RestoreOutput::Finish(); destroying the output instead removes what was written.
+// A folder member below data/ is made as such (RestoreOutput::NewFolder): a bag's empty folders
+// come so. Nothing is made visible: the caller checks what the server says (ReceivedBag's counts)
+// and then calls RestoreOutput::Finish(); destroying the output instead removes what was written.
 //
 //   CAIRN_ASSIGN_OR_RETURN(auto reader, bagit::ArchiveReader::Open("/dev/fd/7"));
 //   CAIRN_ASSIGN_OR_RETURN(ReceivedBag bag, ReceiveBag(*reader, *out, "the server's answer"));
