@@ -135,6 +135,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     });
     if (!s.ok()) return ReportError(s);
     head["tag_files"] = tags;
+    head["empty_folders"] = v.empty_folders;
     std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text.pop_back();  // the closing '}': the files follow, streamed
     out << text << ",\"files\":[";
@@ -177,6 +178,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     return Status::OK();
   });
   if (!s.ok()) return ReportError(s);
+  text.EmptyFolders(v.empty_folders);
   text.Summary({tally.MinOk(), tally.rule.wanted, policy_text, tally.by_site});
   return tally.Healthy() ? kExitOk : kExitProblems;
 }

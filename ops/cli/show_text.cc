@@ -71,6 +71,12 @@ void ShowText::PayloadFile(const repo::FileCopies& file) {
   if (!no_files_) FileLine(file);
 }
 
+void ShowText::EmptyFolders(const std::vector<std::string>& folders) {
+  if (no_files_ || folders.empty()) return;
+  out_ << "empty folders:\n";
+  for (const std::string& folder : folders) out_ << "  " << bagit::Printable(folder) << "/\n";
+}
+
 void ShowText::Summary(const CopySummary& s) {
   // The summary comes last: it is counted while the files stream by.
   out_ << "copies: " << std::to_string(s.min_ok) << " that count of the policy's " << s.policy_text
@@ -112,6 +118,11 @@ bool PrintShowDocument(const nlohmann::json& doc, bool no_files) {
   for (const nlohmann::json& f : doc.value("tag_files", none)) text.TagFile(FileFromJson(f));
   text.BeginPayload();
   for (const nlohmann::json& f : doc.value("files", none)) text.PayloadFile(FileFromJson(f));
+  std::vector<std::string> empty_folders;
+  for (const nlohmann::json& folder : doc.value("empty_folders", none)) {
+    if (folder.is_string()) empty_folders.push_back(folder.get<std::string>());
+  }
+  text.EmptyFolders(empty_folders);
   CopySummary summary{doc.value("copies_ok", uint64_t{0}),
                       doc.value("copies_wanted", uint64_t{0}),
                       doc.value("policy", ""),

@@ -53,6 +53,8 @@ class ShowText {
   // "payload files:" (unless no_files), then each file.
   void BeginPayload();
   void PayloadFile(const repo::FileCopies& file);
+  // "empty folders:" and each ("data/a/b/"), unless no_files; nothing when there are none.
+  void EmptyFolders(const std::vector<std::string>& folders);
   void Summary(const CopySummary& summary);
 
  private:

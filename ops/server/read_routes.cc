@@ -79,6 +79,7 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   }));
   out["tag_files"] = tags;
   out["files"] = files;
+  out["empty_folders"] = v.empty_folders;
   out.update(tally.SummaryJson(tally.rule.Describe(policy)));
   return JsonResponse(views::DumpJson(out));
 }
