@@ -346,6 +346,20 @@ Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::s
   stmt.Bind(1, partner).Bind(2, object);
   if (version) stmt.Bind(3, int64_t{*version});
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row && version) {
+    // A version the object lacks: its latest is named (a typo of N, or a version not made yet).
+    CAIRN_ASSIGN_OR_RETURN(
+        sql::Stmt latest,
+        db_.Prepare("SELECT MAX(version) FROM versions WHERE partner = ? AND object = ?"));
+    latest.Bind(1, partner).Bind(2, object);
+    CAIRN_ASSIGN_OR_RETURN(bool any, latest.Step());
+    if (any && !latest.IsNull(0)) {
+      const std::string name = VersionName(partner, object, {});
+      return Status::NotFound("no version " + VersionName(partner, object, version) +
+                              ": the latest of " + name + " is v" + std::to_string(latest.Int(0)) +
+                              " (`cairn show " + name + "` lists its versions)");
+    }
+  }
   if (!row) return Status::NotFound("no object " + VersionName(partner, object, version));
   VersionInfo v = VersionFromRow(stmt);
 

@@ -303,6 +303,13 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
   dis.set_detail(DisseminationDetail(req, run));
   events.push_back(std::move(dis));
   Status logged = catalog.AppendEvents(events).status();
+  if (!run.status.ok() && !req.site.empty() &&
+      (run.status.code() == Code::kCorruption || run.status.code() == Code::kUnavailable)) {
+    // A copy of the one site asked for failed: the others may hold a good one.
+    run.status = Status(run.status.code(), run.status.message() + "; only site " + req.site +
+                                               " was read (--site): without it, every site's "
+                                               "copy is tried");
+  }
   if (!run.status.ok()) return run.status.WithContext(context);
   CAIRN_RETURN_IF_ERROR(logged.WithContext(context + ": the bag is restored, but the event log"));
 

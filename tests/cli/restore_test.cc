@@ -252,6 +252,11 @@ TEST_F(RestoreCliTest, SiteFlagReadsOnlyThatSite) {
   CommandResult only_a = Cairn({"restore", "acme/box", (tmp_ / "from-a").string(), "--site", "a"});
   EXPECT_EQ(only_a.exit_code, 1) << only_a.err;
   EXPECT_EQ(only_a.err.find("site b"), std::string::npos) << only_a.err;
+  // It said only that a's copy is corrupt: the other sites were never tried, and it says so.
+  EXPECT_NE(only_a.err.find("only site a was read (--site): without it, every site's copy is "
+                            "tried"),
+            std::string::npos)
+      << only_a.err;
   EXPECT_FALSE(fs::exists(tmp_ / "from-a"));
 }
 

@@ -95,6 +95,14 @@ TEST_F(UnknownIdsTest, TheVerbsThatAlreadyRefusedStillDo) {
   ExpectNotFound({"show", "acme/nope"}, "acme/nope");
   ExpectNotFound({"show", "acme/maps@v9"}, "acme/maps@v9");
   ExpectNotFound({"restore", "acme/maps@v9", (tmp_ / "out").string()}, "acme/maps@v9");
+  // A version past the latest names the latest (it said "no object acme/maps@v9").
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"show", "acme/maps@v9"},
+        std::vector<std::string>{"restore", "acme/maps@v9", (tmp_ / "out").string()}}) {
+    const std::string& verb = args[0];
+    CommandResult r = Cairn(args);
+    EXPECT_THAT(r.err, HasSubstr("no version acme/maps@v9: the latest of acme/maps is v1")) << verb;
+  }
   ExpectNotFound({"list", "zz"}, "partner zz");
   ExpectNotFound({"policy", "show", "--partner", "zz"}, "partner zz");
   ExpectNotFound({"policy", "show", "zz"}, "partner zz");
