@@ -1,5 +1,6 @@
 // `cairn site add NAME URL [--region R] [--create-bucket] [--adopt]`, `cairn site list
 // [--json]` and `cairn site check NAME [--json]`.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -132,6 +133,15 @@ repo::SiteCheckStep SiteEventLogStep(repo::Repository& repository, const std::st
     step.state = repo::CheckState::kOk;
     step.detail = std::to_string(check->segments) + " segments agree with the catalog (events 1-" +
                   std::to_string(check->held) + " of " + std::to_string(check->catalog_head) + ")";
+  } else if (std::any_of(check->findings.begin(), check->findings.end(),
+                         [](const repo::SegmentFinding& f) {
+                           return f.kind == repo::SegmentProblem::kAhead;
+                         })) {
+    // The audit refuses to run on a catalog behind a site's log: the rebuild comes first.
+    step.detail +=
+        " (the catalog is older than the site, put back from a backup?: `cairn "
+        "catalog rebuild --from " +
+        name + " --force` brings it up to date; the audit refuses until then)";
   } else {
     step.detail += " (`cairn audit run --all` repairs missing and damaged segments)";
   }

@@ -254,7 +254,9 @@ Result<SiteLogCheck> CheckSiteEventLog(Catalog& catalog, Site& site, const std::
           SegmentProblem::kAhead, site_name, first, last,
           "holds events " + std::to_string(from) + "-" + std::to_string(last) +
               " that the catalog does not (its log ends at seq " + std::to_string(head.seq) +
-              ": truncated, or rebuilt from an older site?)"));
+              ": truncated, put back from a backup, or rebuilt from an older site? `cairn catalog "
+              "rebuild --from " +
+              site_name + " --force` brings it up to date)"));
     }
   }
   // Only a memo: not keeping it costs the next check its time, nothing else.

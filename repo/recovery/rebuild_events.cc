@@ -293,9 +293,10 @@ Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
 
 std::string RebuildReport::ToText() const {
   std::string out = "catalog rebuilt from site " + site + " (" + site_url + ")\n";
-  out += "  partners " + std::to_string(partners) + ", objects " + std::to_string(objects) +
-         ", versions " + std::to_string(versions) + ", files " + std::to_string(files) +
-         ", blobs " + std::to_string(blobs) + ", tag files " + std::to_string(tag_files) + "\n";
+  out += "  partners with objects " + std::to_string(partners) + ", objects " +
+         std::to_string(objects) + ", versions " + std::to_string(versions) + ", files " +
+         std::to_string(files) + ", blobs " + std::to_string(blobs) + ", tag files " +
+         std::to_string(tag_files) + "\n";
   out += "  events " + std::to_string(events) + " from " + std::to_string(event_segments) +
          " segments" +
          (events_site.empty() || events_site == site ? "" : " of site " + events_site) +

@@ -87,11 +87,23 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
   std::string root = Absolute(root_arg);
   boost::system::error_code ec;
   if (!fs::exists(repo_layout::CatalogPath(root), ec)) {
+    // Catalogs an earlier `catalog rebuild --force` set aside are named: staff looking for the
+    // lost one see them, and what they are.
+    std::string aside;
+    const std::string prefix = std::string(kCatalogFileName) + ".replaced-";
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.starts_with(prefix) && name > aside) aside = name;
+    }
     return Status::NotFound(
         "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +
         root + " makes a new one; if its catalog was lost, cairn --repo " + root +
         " catalog rebuild --from file:///PATH/TO/A/SITE (or s3://...) rebuilds it from "
-        "any one site");
+        "any one site" +
+        (aside.empty() ? std::string()
+                       : " (" + root + "/" + aside +
+                             " is a catalog an earlier `catalog rebuild --force` set aside: "
+                             "older than the one that replaced it)"));
   }
   CatalogOptions catalog_options;
   catalog_options.clock = options.clock;

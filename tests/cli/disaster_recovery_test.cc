@@ -104,7 +104,9 @@ TEST_F(DisasterRecoveryTest, LostCatalogIsRebuiltFromOneSite) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", url});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
-  EXPECT_THAT(rebuilt.out, HasSubstr("objects 2, versions 2"));
+  // Partners with objects: the partners restored from the settings are named apart (a partner
+  // with none made "partners 2" read as a count short of the 3 restored).
+  EXPECT_THAT(rebuilt.out, HasSubstr("partners with objects 2, objects 2, versions 2"));
   EXPECT_THAT(rebuilt.out, HasSubstr("chain verified"));
 
   ExpectEveryObjectRestores();
@@ -130,6 +132,19 @@ TEST_F(DisasterRecoveryTest, RebuildIntoANewFolderLeavesTheCatalogAlone) {
   CommandResult list = RunCairn({"--repo", other.string(), "events", "verify"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+}
+
+// The catalog lost after a `catalog rebuild --force`: "no repository" said nothing of the
+// catalog the rebuild set aside beside it; it names it, and what it is.
+TEST_F(DisasterRecoveryTest, NoRepositoryNamesTheCatalogARebuildSetAside) {
+  MakeRepo(2, 100);
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  CommandResult listed = Cairn({"list"});
+  EXPECT_EQ(listed.exit_code, 2);
+  EXPECT_THAT(listed.err, HasSubstr("no repository at"));
+  EXPECT_THAT(listed.err, HasSubstr("/catalog.db.replaced-"));
+  EXPECT_THAT(listed.err, HasSubstr("is a catalog an earlier `catalog rebuild --force` set aside"));
 }
 
 // A rebuilt catalog records the copies it read as never verified; `show` called them "ok" (a
@@ -256,6 +271,13 @@ TEST_F(DisasterRecoveryTest, ACatalogOlderThanTheSitesSaysSoAndHowToCatchUp) {
       << audited.err;
   EXPECT_THAT(audited.err, HasSubstr("cairn catalog rebuild --from a --force")) << audited.err;
   EXPECT_EQ(Cairn({"events"}).out, events_before);
+  // site check named the audit as the repair, which refuses here: it names the rebuild.
+  CommandResult checked = Cairn({"site", "check", "a"});
+  EXPECT_NE(checked.exit_code, 0);
+  EXPECT_THAT(checked.out + checked.err, HasSubstr("cairn catalog rebuild --from a --force"))
+      << checked.out << checked.err;
+  EXPECT_THAT(checked.out + checked.err, Not(HasSubstr("audit run --all` repairs")))
+      << checked.out << checked.err;
 
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
