@@ -162,10 +162,27 @@ Status PurgeAllowedNow(Repository& repo, const std::string& partner, const std::
   return RefuseIfSitesKeep(repo, partner, object, name, info->created_micros);
 }
 
+namespace {
+
+// A catalog put back from a backup: a site's event log runs past it. The withdrawal's events
+// (the deaccession naming who asked and who approved, the purge's deletions) would take numbers
+// the sites' logs hold for others, and the rebuild that catches the catalog up would drop them,
+// and its ids would be given again: refused before anything is done, as a deposit and an audit
+// are (FirstSiteLogAheadOfCatalog names the site and the rebuild).
+Status RefuseIfASiteLogRunsPast(Repository& repo, const std::string& what) {
+  Status ahead = FirstSiteLogAheadOfCatalog(repo, "", /*runs_past_only=*/true);
+  if (ahead.ok()) return ahead;
+  return Status::InvalidArgument(what + " refused, nothing done: " + ahead.message());
+}
+
+}  // namespace
+
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
                                            const WithdrawRequest& request) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
+  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(
+      repo, "the withdrawal of " + request.partner + "/" + request.object));
   Catalog& catalog = repo.catalog();
   Result<VersionInfo> found =
       catalog.GetVersion(request.partner, request.object, request.version, false);
@@ -210,6 +227,8 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
+  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(
+      repo, "the approval of " + WithdrawalId(id) + " of " + w.VersionName()));
   if (w.requested_by == who.name) {
     return Status::PermissionDenied("refused: " + WithdrawalId(id) + " of " + w.VersionName() +
                                     " was requested by " + who.name +

@@ -721,6 +721,38 @@ TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesOverSettingsItNeverSaw) {
   EXPECT_THAT(purge.err, HasSubstr("legal hold 1 on yale/box"));
 }
 
+// A catalog put back from a backup older than the sites' event logs: a purge approved from it
+// was carried out (exit 0) but its deaccession and deletion events took numbers the sites hold
+// for others, and the catch-up rebuild dropped them: the only trace of who asked and approved
+// was the tombstone. Request and approval are refused in that state, as a deposit is, naming
+// the rebuild; nothing is removed.
+TEST_F(WithdrawTest, AWithdrawalFromACatalogBehindTheSitesLogsIsRefused) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent", "--purge"}).exit_code,
+            0);
+  BackUpCatalog(tmp_ / "old");
+  Deposit("yale", MakeSourceFolder("later").string(), "later");  // events the backup lacks
+  PutCatalogBack(tmp_ / "old");
+
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;  // refused, as by a rule
+  EXPECT_THAT(approve.err, HasSubstr("the approval of withdrawal 1 of yale/box@v1 refused, "
+                                     "nothing done: site a holds events up to seq"));
+  EXPECT_THAT(approve.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult request = AsAnn({"withdraw", "request", "yale/box", "--reason", "x"});
+  EXPECT_EQ(request.exit_code, 1) << request.out << request.err;
+  EXPECT_THAT(request.err, HasSubstr("the withdrawal of yale/box refused, nothing done"));
+  EXPECT_EQ(Withdrawals().size(), 1u);
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+  EXPECT_TRUE(fs::exists(BlobFile("a", "alpha of yale\n")));
+  EXPECT_TRUE(fs::exists(BlobFile("b", "alpha of yale\n")));
+
+  // Caught up, a request is taken again.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  CommandResult again = Cairn({"withdraw", "request", "yale/later", "--reason", "consent"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+}
+
 // Each site numbers its own settings records (a site made again starts at 1): a catalog rebuilt
 // from one site knows that site's numbers only, and a later change reaches the others as before,
 // never taken for a change it did not see.
