@@ -19,6 +19,7 @@
 #include "repo/access/authorize.h"
 #include "repo/access/tokens.h"
 #include "repo/restore/restore.h"
+#include "repo/site/settings.h"
 #include "repo/withdraw/purge.h"
 #include "repo/withdraw/withdraw.h"
 
@@ -62,6 +63,15 @@ Result<repo::Principal> Acting(repo::Repository& r, const Globals& g, const std:
                                                   r.catalog(), *token, r.clock().NowMicros()));
   if (who.name != as) {
     return Status::Unauthenticated("--as " + as + ": the token given is not " + as + "'s");
+  }
+  // A principal some site records a change of that this catalog never saw (a catalog put back
+  // from a backup older than its disabling, a new role, a revoked token) is refused, as `cairn
+  // serve` refuses it: the old catalog would let it approve a purge or lift a hold.
+  CAIRN_ASSIGN_OR_RETURN(auto changed, repo::SettingsChangedPastCatalog(r, "principals"));
+  if (auto it = changed.find(who.name); it != changed.end()) {
+    return Status::Unauthenticated(
+        "principal " + who.name +
+        " is refused until the catalog is brought up to date: " + it->second);
   }
   return who;
 }

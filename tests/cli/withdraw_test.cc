@@ -753,6 +753,28 @@ TEST_F(WithdrawTest, AWithdrawalFromACatalogBehindTheSitesLogsIsRefused) {
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
+// Through --as, a catalog put back from a backup let in a principal as the backup knew it: a
+// token revoked since, a principal disabled since, asked for and approved purges and lifted
+// holds, which the sites then recorded for ever. Refused as `cairn serve` refuses them.
+TEST_F(WithdrawTest, AsIsRefusedForAPrincipalTheSitesRecordAChangeOf) {
+  const std::string bob = AddPrincipalWithToken("bob@yale", "partner-admin", "yale");
+  BackUpCatalog(tmp_ / "old");
+  const std::string id = ann_token_.substr(6, ann_token_.find('_', 6) - 6);
+  ASSERT_EQ(Cairn({"token", "revoke", id}).exit_code, 0);
+  ASSERT_EQ(Cairn({"principal", "disable", "bob@yale"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "old");
+  CommandResult ann = AsAnn({"withdraw", "request", "yale/box", "--reason", "x", "--purge"});
+  EXPECT_EQ(ann.exit_code, 2) << ann.out << ann.err;
+  EXPECT_THAT(ann.err, HasSubstr("principal ann@yale is refused until the catalog is brought up "
+                                 "to date: site a: principal ann@yale"));
+  EXPECT_THAT(ann.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult held = RunCairn({"hold", "add", "yale/box", "--reason", "x", "--as", "bob@yale"},
+                                {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + bob});
+  EXPECT_EQ(held.exit_code, 2) << held.out << held.err;
+  EXPECT_THAT(held.err, HasSubstr("principal bob@yale is refused"));
+  EXPECT_EQ(Withdrawals().size(), 0u);
+}
+
 // Each site numbers its own settings records (a site made again starts at 1): a catalog rebuilt
 // from one site knows that site's numbers only, and a later change reaches the others as before,
 // never taken for a change it did not see.
