@@ -78,6 +78,9 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
         round->problems.push_back("withdrawals: " + withdrawals.status().ToString());
       } else {
         for (const std::string& p : withdrawals->problems) round->problems.push_back(p);
+        for (const std::string& w : withdrawals->settings_warnings) {
+          round->problems.push_back(w);  // a site still lacks a setting (a hold...)
+        }
       }
     }
     if (!round.ok()) {

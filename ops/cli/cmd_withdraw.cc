@@ -14,6 +14,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
@@ -320,13 +321,19 @@ int RunPending(const WithdrawFlags& f, const Globals& g) {
     if (f.json) {
       PrintJson({{"purges", purges},
                  {"leftovers_removed", report->leftovers.removed},
+                 {"waiting", report->waiting},
                  {"problems", report->problems}});
     } else if (!g.quiet) {
       for (const nlohmann::json& p : purges) PrintPurge(p.at("withdrawal"), p.at("purge"));
       for (const std::string& r : report->leftovers.removed) {
         std::cout << "leftover of a purge removed: " << r << "\n";
       }
+      for (const std::string& w : report->waiting) std::cout << w << "\n";
+      if (purges.empty() && report->leftovers.removed.empty() && report->waiting.empty()) {
+        std::cout << "no withdrawal to finish\n";
+      }
     }
+    PrintSettingsWarnings(report->settings_warnings);
     for (const std::string& p : report->problems) std::cerr << "cairn: " << p << "\n";
     return report->problems.empty() ? static_cast<int>(kExitOk) : static_cast<int>(kExitProblems);
   });

@@ -11,6 +11,7 @@
 #include "repo/events/segments.h"
 #include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
+#include "repo/site/settings.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
 #include "repo/withdraw/withdraw.h"
@@ -348,6 +349,9 @@ Result<LeftoverReport> RemovePurgeLeftovers(Repository& repo, const std::string&
 
 Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms) {
   PendingReport out;
+  // A site that was away at a `hold add` (or any change of a setting) gets it now: its records
+  // are what a catalog rebuilt from it knows, and what the sites' check of a purge reads.
+  out.settings_warnings = SyncSettingsAfterChange(repo);
   CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, repo.catalog().ListWithdrawals(""));
   for (const WithdrawalRecord& w : all) {
     if (!IsWithdrawn(w.state)) continue;
@@ -361,9 +365,19 @@ Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeo
       }
       continue;
     }
-    if (w.state == WithdrawalState::kWithdrawn &&
-        !PurgeAllowedNow(repo, w.partner, w.object, w.version).ok()) {
-      continue;  // not due yet: its refusal is shown by `withdraw list`
+    if (w.state == WithdrawalState::kWithdrawn) {
+      Status allowed = PurgeAllowedNow(repo, w.partner, w.object, w.version);
+      if (!allowed.ok()) {
+        // Not due yet (a retention, a hold): said, and its tombstone still goes to a site that
+        // was away at the approval (the version is withdrawn whatever becomes of the purge).
+        out.waiting.push_back(PurgeOf(w.id) + " of " + w.VersionName() +
+                              " waits: " + allowed.message());
+        CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> pending, WriteTombstones(repo, w));
+        if (!pending.empty()) {
+          out.problems.push_back(PurgeOf(w.id) + ": tombstone not written on " + Join(pending));
+        }
+        continue;
+      }
     }
     Result<PurgeReport> purged = RunPurge(repo, w.id, lock_timeout_ms);
     if (!purged.ok()) {

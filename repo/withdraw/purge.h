@@ -67,11 +67,16 @@ struct PendingReport {
   std::vector<PurgeReport> purges;
   LeftoverReport leftovers;           // of purges already done (RemovePurgeLeftovers)
   std::vector<std::string> problems;  // "withdrawal 7: ..." for each one not finished
+  // Approved purges not due (a retention, a hold): "withdrawal 7 of P/O@vN waits: <why>".
+  std::vector<std::string> waiting;
+  // What writing the settings (holds, principals...) to sites that missed them left undone.
+  std::vector<std::string> settings_warnings;
 };
 
-// What the daemon does each round: tombstones of withdrawn versions (purged ones too) still
-// missing on a site, then every purge that is due (approved and allowed now, or under way),
-// then the leftovers of purged versions on any site (RemovePurgeLeftovers).
+// What the daemon does each round: the settings (holds, principals, policies...) on every site
+// that missed a change (SyncSettings), tombstones of withdrawn versions (purged ones and purges
+// not due yet too) still missing on a site, then every purge that is due (approved and allowed
+// now, or under way), then the leftovers of purged versions on any site (RemovePurgeLeftovers).
 // A purge whose writers' lock is busy (Unavailable) waits for the next call, unnamed.
 Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeout_ms = -1);
 

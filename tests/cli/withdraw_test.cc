@@ -775,6 +775,36 @@ TEST_F(WithdrawTest, AsIsRefusedForAPrincipalTheSitesRecordAChangeOf) {
   EXPECT_EQ(Withdrawals().size(), 0u);
 }
 
+// Site b away while a purge was approved and a hold then put on the object: when b came back,
+// `withdraw run` and the daemon wrote neither the tombstone (the purge, held, was passed over
+// before its tombstones) nor the hold's record, said nothing and exited 0, so that a catalog
+// rebuilt from b alone handed the withdrawn version back. Both reach b at the next run, which
+// says the purge waits for the hold.
+TEST_F(WithdrawTest, WithdrawRunBringsASiteThatWasAwayTheTombstoneAndTheHold) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "consent", "--purge"}).exit_code,
+            0);
+  fs::rename(Site("b"), tmp_ / "b-away");
+  CommandResult approved = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approved.exit_code, 1) << approved.out << approved.err;
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "court order"}).exit_code, 0);
+  fs::rename(tmp_ / "b-away", Site("b"));
+  ASSERT_FALSE(fs::exists(Site("b") / "bags/yale/box/v1/WITHDRAWN"));
+
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("withdrawal 1 of yale/box@v1 waits: "));
+  EXPECT_THAT(run.out, HasSubstr("legal hold"));
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/yale/box/v1/WITHDRAWN"));
+  std::vector<repo::WithdrawalRecord> withdrawals;
+  std::unique_ptr<repo::Catalog> rebuilt = RebuiltFrom("b", &withdrawals);
+  ASSERT_NE(rebuilt, nullptr);
+  auto holds = rebuilt->ListHolds("yale");
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 1u) << "the hold reached b";
+  EXPECT_EQ((*holds)[0].reason, "court order");
+  EXPECT_EQ(withdrawals.size(), 1u) << "b's tombstone says yale/box v1 is withdrawn";
+}
+
 // Each site numbers its own settings records (a site made again starts at 1): a catalog rebuilt
 // from one site knows that site's numbers only, and a later change reaches the others as before,
 // never taken for a change it did not see.
