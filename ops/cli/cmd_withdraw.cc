@@ -416,8 +416,9 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
                           "governed withdrawal: one person asks, another approves; withdrawn "
                           "versions are refused to restore and show; --purge removes the bytes");
   group->footer(
-      "Exit codes: 0 done; 1 refused (the rule is named: two people, role, retention, hold)\n"
-      "or a purge still waits; 2 could not run.\n");
+      "Exit codes: 0 done; 1 refused by a rule (named: two people, retention, hold, a catalog\n"
+      "behind the sites) or a purge still unfinished; 2 could not run (a role that may not, a\n"
+      "wrong token, an unknown id).\n");
   CLI::App* request = group->add_subcommand("request", "ask for a version to be withdrawn");
   request->add_option("OBJECT", f->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
       ->required();
