@@ -192,31 +192,6 @@ Status ParseObjectRef(std::string_view text, std::string* partner, std::string* 
 
 namespace {
 
-// A site's tombstone outranks the catalog: a catalog put back from a backup older than a
-// withdrawal still lists the version as live, and giving its content back would break the
-// withdrawal (issue 18). One small read per reachable site; a site that cannot answer is not
-// asked again here (its copies are tried, or reported, as usual).
-Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites,
-                          const std::string& partner, const std::string& object, uint32_t version) {
-  for (const auto& [name, site] : sites) {
-    Result<std::string> text = site->ReadTombstone(partner, object, version);
-    if (!text.ok()) continue;
-    const std::string where =
-        "site " + name + ": " + layout::TombstoneKey(partner, object, version);
-    Result<WithdrawalRecord> w = ParseTombstone(*text, where);
-    std::string what = w.ok() ? "withdrawal " + std::to_string(w->id) + " approved " +
-                                    FormatUtc(w->approved_micros) + " by " + w->approved_by + ": " +
-                                    w->reason
-                              : w.status().message();
-    return Status::Withdrawn(
-        where + " is the tombstone of this version (" + what +
-        "); the catalog does not know it was withdrawn (a catalog restored from an older "
-        "backup?): nothing restored; `cairn catalog rebuild --from " +
-        name + " --force` makes a catalog that knows");
-  }
-  return Status::OK();
-}
-
 // A restore that passed every check that can refuse it before a byte is written: its plan, the
 // sites it may read and the context its messages begin with ("restore P/O@vN").
 struct Checked {
@@ -251,7 +226,8 @@ Result<Checked> CheckBeforeWriting(Repository& repo, const RestoreRequest& req) 
     if (site.ok()) out.sites[name] = site.value();
   }
   CAIRN_RETURN_IF_ERROR(
-      RefuseIfTombstoned(out.sites, req.partner, req.object, version).WithContext(out.context));
+      RefuseIfTombstoned(out.sites, req.partner, req.object, version, "nothing restored")
+          .WithContext(out.context));
   return out;
 }
 

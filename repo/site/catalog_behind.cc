@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proto/version.pb.h"
+#include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -160,6 +161,10 @@ Result<VersionInfo> VersionToRead(Repository& repo, const std::string& partner,
   }
   CAIRN_RETURN_IF_ERROR(
       catalog.RefuseIfWithdrawn(partner, object, chosen->version).WithContext(what));
+  // A withdrawal the catalog does not know (put back from an older backup): the sites' tombstone.
+  CAIRN_RETURN_IF_ERROR(
+      RefuseIfTombstoned(repo, partner, object, chosen->version, what + " refused")
+          .WithContext(what));
   return chosen;
 }
 

@@ -131,6 +131,40 @@ Result<std::vector<std::string>> WriteTombstones(Repository& repo, const Withdra
   return pending;
 }
 
+Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites,
+                          const std::string& partner, const std::string& object, uint32_t version,
+                          const std::string& nothing_done) {
+  for (const auto& [name, site] : sites) {
+    Result<std::string> text = site->ReadTombstone(partner, object, version);
+    if (!text.ok()) continue;
+    const std::string where =
+        "site " + name + ": " + layout::TombstoneKey(partner, object, version);
+    Result<WithdrawalRecord> w = ParseTombstone(*text, where);
+    std::string what = w.ok() ? "withdrawal " + std::to_string(w->id) + " approved " +
+                                    FormatUtc(w->approved_micros) + " by " + w->approved_by + ": " +
+                                    w->reason
+                              : w.status().message();
+    return Status::Withdrawn(
+        where + " is the tombstone of this version (" + what +
+        "); the catalog does not know it was withdrawn (a catalog restored from an older "
+        "backup?): " +
+        nothing_done + "; `cairn catalog rebuild --from " + name +
+        " --force` makes a catalog that knows");
+  }
+  return Status::OK();
+}
+
+Status RefuseIfTombstoned(Repository& repo, const std::string& partner, const std::string& object,
+                          uint32_t version, const std::string& nothing_done) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> records, repo.catalog().ListSites());
+  std::map<std::string, Site*, std::less<>> sites;
+  for (const SiteRecord& r : records) {
+    Result<Site*> site = repo.OpenSite(r.name);
+    if (site.ok()) sites[r.name] = *site;
+  }
+  return RefuseIfTombstoned(sites, partner, object, version, nothing_done);
+}
+
 Result<std::vector<std::string>> WriteEveryTombstone(Repository& repo) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> all, repo.catalog().ListWithdrawals(""));
   std::vector<std::string> pending;

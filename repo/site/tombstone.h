@@ -17,6 +17,8 @@
 #ifndef CAIRN_REPO_SITE_TOMBSTONE_H_
 #define CAIRN_REPO_SITE_TOMBSTONE_H_
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,8 @@
 #include "repo/catalog/catalog_withdrawal_types.h"
 
 namespace cairn::repo {
+
+class Site;
 
 // The tombstone text of approved withdrawal `w`.
 std::string TombstoneText(const WithdrawalRecord& w);
@@ -47,6 +51,18 @@ Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
 // approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites not written
 // now and why ("b: site down").
 Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
+
+// A site's tombstone outranks the catalog: a catalog put back from a backup older than a
+// withdrawal still lists the version as live, and giving its content back (or showing its
+// copies as ok) would break the withdrawal (issue 18). Withdrawn, naming the tombstone, the
+// withdrawal it records, `nothing_done` ("nothing restored") and the rebuild, when one of
+// `sites` holds the tombstone of partner/object vN; one small read per site, a site that cannot
+// answer passed over. The overload reads every site of the catalog that opens.
+Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites,
+                          const std::string& partner, const std::string& object, uint32_t version,
+                          const std::string& nothing_done);
+Status RefuseIfTombstoned(Repository& repo, const std::string& partner, const std::string& object,
+                          uint32_t version, const std::string& nothing_done);
 
 // The tombstones of every approved withdrawal, purged ones too, to every site that lacks them
 // (`site resync`, `withdraw run`): the sites not written now, "withdrawal 7: b: site down".

@@ -590,6 +590,12 @@ TEST_F(WithdrawTest, CatalogFromBeforeTheWithdrawalStillRestoresNothing) {
   EXPECT_THAT(restore.err, HasSubstr("consent withdrawn"));
   EXPECT_THAT(restore.err, HasSubstr("cairn catalog rebuild --from a --force"));
   EXPECT_FALSE(fs::exists(out));
+  // show called every copy of the withdrawn version "ok" (exit 0): it refuses as restore does.
+  CommandResult shown = Cairn({"show", "yale/box"});
+  EXPECT_EQ(shown.exit_code, 1) << shown.out;
+  EXPECT_THAT(shown.err, HasSubstr("bags/yale/box/v1/WITHDRAWN is the tombstone of this version"));
+  EXPECT_THAT(shown.err, HasSubstr("show refused"));
+  EXPECT_THAT(shown.out, Not(HasSubstr("a:ok")));
   // The command it names works (it lacked --force, and was refused: the catalog exists).
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
