@@ -4,6 +4,7 @@
 // digest keeps nothing; another principal sees nothing; idle uploads expire; a server killed
 // mid-upload or mid-deposit leaves nothing half-stored and the rerun completes with one
 // version; several clients at once all get their versions.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -265,6 +266,97 @@ TEST_F(UploadTest, AnEditThatKeepsSizesAndMtimesIsANewVersion) {
   CheckConsistent();
 }
 
+// A rerun of a source the server stored got the kept receipt back word for word, whatever had
+// happened since: after the version was purged ("stored, verified on a and b", exit 0, and
+// nothing stored), after another source became the latest version (no new version: the rerun
+// of an earlier source did not make it the latest, as a local deposit does), with copies
+// pending since replicated (exit 1) or found corrupt since (exit 0). The kept receipt is given
+// only while its version is the object's latest and not withdrawn, its copies counted now and
+// said to be an earlier deposit's; otherwise the source is deposited again.
+TEST_F(UploadTest, ARerunGetsTheKeptReceiptOnlyWhileItIsTrue) {
+  StartServer();
+  const fs::path x = tmp_ / "x", y = tmp_ / "y";
+  WriteFile(x / "doc.txt", "good\n");
+  WriteFile(y / "doc.txt", "bad\n");
+  ASSERT_EQ(DepositRemote("dora", x, "roll").exit_code, 0);
+  ASSERT_EQ(DepositRemote("dora", y, "roll").exit_code, 0);
+  // Depositing the earlier source again makes it the latest, as locally.
+  CommandResult back = DepositRemote("dora", x, "roll");
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_EQ(ParseJson(back.out)["receipt"]["version"], 3) << back.out;
+  ASSERT_EQ(Versions("roll").size(), 3u);
+  ExpectRestores("acme/roll", {{"doc.txt", "good\n"}});
+  // Right after, a rerun is a rerun: v3's receipt, said to be an earlier deposit's.
+  CommandResult rerun = Remote("dora", {"deposit", "acme", x.string(), "--id", "roll"});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_THAT(rerun.out + rerun.err, ::testing::HasSubstr("acme/roll v3"));
+  EXPECT_THAT(rerun.out + rerun.err, ::testing::HasSubstr("stored earlier"));
+  EXPECT_EQ(Versions("roll").size(), 3u);
+
+  // Copies pending at the deposit, made since: the rerun counts them now.
+  const fs::path site_b = fs::path(Root()) / "sites" / "b", away = tmp_ / "b-away";
+  const fs::path z = tmp_ / "z";
+  WriteFile(z / "z.txt", "zzz\n");
+  fs::rename(site_b, away);
+  CommandResult short_of = DepositRemote("dora", z, "zobj");
+  EXPECT_EQ(short_of.exit_code, 1) << short_of.out << short_of.err;
+  fs::rename(away, site_b);
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  CommandResult replicated = DepositRemote("dora", z, "zobj");
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  for (const nlohmann::json& c : ParseJson(replicated.out)["receipt"]["copies"]) {
+    EXPECT_EQ(c.value("pending", uint64_t{99}), 0u) << replicated.out;
+  }
+  // Both copies of its file found corrupt since: not "verified" any more.
+  const std::string hash = Sha256Of("zzz\n");
+  for (const char* s : {"a", "b"}) {
+    WriteFile(fs::path(Root()) / "sites" / s / "blobs/sha256" / hash.substr(0, 2) / hash, "ZZZ\n");
+  }
+  EXPECT_EQ(Cairn({"audit", "run", "--all", "--no-repair"}).exit_code, 1);
+  CommandResult rotten = DepositRemote("dora", z, "zobj");
+  EXPECT_EQ(rotten.exit_code, 1) << rotten.out << rotten.err;
+  EXPECT_EQ(Versions("zobj").size(), 1u);
+  for (const char* s : {"a", "b"}) {  // put back, for the audit at the end
+    WriteFile(fs::path(Root()) / "sites" / s / "blobs/sha256" / hash.substr(0, 2) / hash, "zzz\n");
+  }
+  // Completing that upload again (an answer lost on the way) after another version: refused,
+  // not v1's receipt.
+  std::string zid;
+  for (const auto& [id, state] : UploadsOnDisk()) {
+    if (state.value("object", "") == "zobj") zid = id;
+  }
+  ASSERT_FALSE(zid.empty());
+  EXPECT_EQ(Api("dora", "POST", "/v1/uploads/" + zid + "/complete").status, 201);
+  const fs::path z2 = tmp_ / "z2";
+  WriteFile(z2 / "z.txt", "newer\n");
+  ASSERT_EQ(DepositRemote("dora", z2, "zobj").exit_code, 0);
+  HttpAnswer stale = Api("dora", "POST", "/v1/uploads/" + zid + "/complete");
+  EXPECT_EQ(stale.status, 400) << stale.body;
+  EXPECT_THAT(stale.body, ::testing::HasSubstr("no longer the latest"));
+
+  // Purged since: the rerun stores the source again, as a new version.
+  ASSERT_EQ(Cairn({"principal", "add", "ann@acme", "--role", "partner-admin", "--partner", "acme"})
+                .exit_code,
+            0);
+  CommandResult made = Cairn({"token", "create", "ann@acme"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const fs::path p = tmp_ / "p";
+  WriteFile(p / "p.txt", "secret\n");
+  ASSERT_EQ(DepositRemote("dora", p, "pobj").exit_code, 0);
+  CommandResult asked = RunCairn(
+      {"withdraw", "request", "acme/pobj@v1", "--reason", "consent", "--purge", "--as", "ann@acme"},
+      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + made.out.substr(0, made.out.find('\n'))});
+  ASSERT_EQ(asked.exit_code, 0) << asked.out << asked.err;
+  CommandResult approved = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.out << approved.err;
+  ASSERT_EQ(Cairn({"show", "acme/pobj"}).exit_code, 2);
+  CommandResult again = DepositRemote("dora", p, "pobj");
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(ParseJson(again.out)["receipt"]["version"], 2) << again.out;
+  ExpectRestores("acme/pobj", {{"p.txt", "secret\n"}});
+  CheckConsistent();
+}
+
 // An object id that differs from one of the partner's only in case was refused only once the
 // whole upload had been sent (at `complete`), and the upload stayed on the server with all its
 // bytes until it expired. Refused when the upload is opened now: nothing sent, nothing kept.
@@ -380,10 +472,15 @@ TEST_F(UploadTest, AnotherPrincipalCannotSeeOrCompleteAnUpload) {
   nlohmann::json versions = Versions("owned-secret");
   ASSERT_EQ(versions.size(), 1u);
   EXPECT_EQ(versions[0]["depositor"], "dora@acme");
-  // Completing again answers the same, without a second version.
+  // Completing again answers the same version, without a second, saying it is the earlier one.
   HttpAnswer twice = Api("dora", "POST", "/v1/uploads/" + id + "/complete", "{}");
   EXPECT_EQ(twice.status, 201);
-  EXPECT_EQ(ParseJson(twice.body), ParseJson(done.body));
+  nlohmann::json again = ParseJson(twice.body), first = ParseJson(done.body);
+  EXPECT_EQ(again["receipt"]["id"], first["receipt"]["id"]) << twice.body;
+  EXPECT_EQ(again["receipt"]["copies"], first["receipt"]["copies"]) << twice.body;
+  EXPECT_EQ(again["report"], first["report"]) << twice.body;
+  EXPECT_EQ(again["receipt"]["warnings"].dump().find("stored earlier") == std::string::npos, false)
+      << twice.body;
   EXPECT_EQ(Versions("owned-secret").size(), 1u);
   // Abandoning: the owner may; then it is gone.
   HttpAnswer other = Api("dora", "POST", "/v1/uploads/acme/abandoned", "{}");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bagit/report.h"
+#include "bagit/time_text.h"
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
 #include "repo/access/authorize.h"
@@ -59,6 +60,48 @@ Result<std::string> PartDigest(const ApiRequest& r) {
   return d;
 }
 
+// A completed upload's kept answer, as true now. A stored deposit's receipt is given again (to
+// a rerun of the same source, or to a command that waited for another sending it) only while
+// its version is the object's latest and not withdrawn: after a purge, a withdrawal or another
+// version, the rerun is a new deposit of that source (as locally), and this says false. Its
+// copies are counted now (a replicate, an audit or a site lost since changes them, and with
+// them the client's exit code), and the receipt says it is an earlier deposit's.
+Result<bool> KeptAnswerStillTrue(const std::string& root, Upload& u) {
+  if (u.phase != "completed" || u.answer_status != 201) return true;
+  nlohmann::json answer = nlohmann::json::parse(u.answer, nullptr, false);
+  if (!answer.is_object() || !answer.value("stored", false) || !answer.contains("receipt")) {
+    return true;
+  }
+  CAIRN_ASSIGN_OR_RETURN(repo::Receipt receipt, repo::Receipt::FromJson(answer["receipt"]));
+  CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  repo::Catalog& catalog = repository->catalog();
+  Result<repo::VersionInfo> latest = catalog.GetVersion(u.partner, u.object, std::nullopt, false);
+  if (latest.status().IsNotFound()) return false;  // purged, every version
+  CAIRN_RETURN_IF_ERROR(latest.status());
+  if (latest->version != receipt.version) return false;  // purged, or another version since
+  if (!catalog.RefuseIfWithdrawn(u.partner, u.object, receipt.version).ok()) return false;
+  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(u.partner));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<repo::SiteRecord> sites, catalog.ListSites());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, repo::PlanCopySites(policy, sites));
+  receipt.copies_wanted = static_cast<uint32_t>(plan.size());
+  CAIRN_RETURN_IF_ERROR(repo::FillCopies(catalog, latest->id, plan, &receipt, u.created_micros));
+  // What the deposit said of its copies then (pending, a site away) is replaced by the count.
+  receipt.warnings.clear();
+  receipt.warnings.push_back("stored earlier, at " + FormatUtc(latest->created_micros) +
+                             ", from this same source: nothing was sent again (this is that "
+                             "deposit's receipt, its copies counted now)");
+  for (const repo::SiteCopies& c : receipt.copies) {
+    if (c.pending > 0) {
+      receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
+                                 " copies missing or not verified (queued or found by an audit; "
+                                 "cairn replicate and the audit's repairs make them)");
+    }
+  }
+  answer["receipt"] = receipt.ToJson();
+  u.answer = answer.dump();
+  return true;
+}
+
 Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const ApiRequest& r) {
   const std::string& partner = r.path.at("partner");
   CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kDeposit, partner));
@@ -100,13 +143,25 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
   bool created = false;
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Begin(r.principal, partner, r.path.at("object"), type,
                                                size, size_at_least, key, &created));
+  CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, u));
+  if (!still_true) {
+    // Its version is gone or no longer the latest: this source is deposited again.
+    // (Another rerun at once may have removed it first.)
+    Status removed = store.Remove(r.principal, u.id);
+    if (!removed.ok() && !removed.IsNotFound()) return removed;
+    CAIRN_ASSIGN_OR_RETURN(u, store.Begin(r.principal, partner, r.path.at("object"), type, size,
+                                          size_at_least, key, &created));
+  }
   ApiResponse answer = JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
   answer.status = created ? 201 : 200;
   return answer;
 }
 
-Result<ApiResponse> Show(UploadStore& store, const ApiRequest& r) {
+Result<ApiResponse> Show(const std::string& root, UploadStore& store, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, r.path.at("upload")));
+  // A command waiting for another that sends the same source: that deposit's receipt, its
+  // copies counted now (false: its version was withdrawn or superseded since, still answered).
+  CAIRN_RETURN_IF_ERROR(KeptAnswerStillTrue(root, u).status());
   return JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
 }
 
@@ -191,6 +246,21 @@ Result<ApiResponse> Complete(const std::string& root, UploadStore& store, const 
   {
     CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, id));
     CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kDeposit, u.partner));
+    // Completed already (an answer lost on the way): its answer as true now, never a receipt
+    // of a version withdrawn or superseded since (its archive is gone: opening a new upload,
+    // as a rerun of the command does, deposits the source again).
+    CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, u));
+    if (u.phase == "completed") {
+      if (!still_true) {
+        return Status::InvalidArgument("upload " + id + " stored a version of " + u.partner + "/" +
+                                       u.object +
+                                       " that is withdrawn or no longer the latest: rerun the "
+                                       "command to deposit the source again");
+      }
+      ApiResponse answer = JsonResponse(u.answer);
+      answer.status = u.answer_status;
+      return answer;
+    }
   }
   auto deposit = [&root, &r](const Upload& u, const std::string& archive,
                              const std::string& request_id) {
@@ -216,7 +286,7 @@ void AddUploadRoutes(Router& router, const std::string& root,
               "caller's open one with the same resume_key); answers its id and part size",
               [root, uploads](const ApiRequest& r) { return Begin(root, *uploads, r); }});
   router.Add({"GET", "/v1/uploads/{upload}", "one upload of the caller: its parts received",
-              [uploads](const ApiRequest& r) { return Show(*uploads, r); }});
+              [root, uploads](const ApiRequest& r) { return Show(root, *uploads, r); }});
   router.Add({"DELETE", "/v1/uploads/{upload}", "abandon an upload of the caller",
               [uploads](const ApiRequest& r) { return Abandon(*uploads, r); }});
   Route part{"PUT", "/v1/uploads/{upload}/parts/{part}",
