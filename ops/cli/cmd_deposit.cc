@@ -163,6 +163,29 @@ void PrintReportFindings(const nlohmann::json& report, const Globals& g, bool se
   if (!g.quiet) print("warnings", "warning: ");
 }
 
+// The server names what it deposited as the tar or archive it received ("serialized bag",
+// "upload ID", the report's bag "upload"); the receipt and the report say what the depositor
+// gave, as a local deposit's do ("folder PATH", "bag PATH"), the upload's id kept in the
+// receipt's "upload" (the events of the deposit name it).
+void LabelAsGiven(const DepositFlags& f, nlohmann::json& body) {
+  std::error_code ec;
+  const bool folder = std::filesystem::is_directory(f.source, ec);
+  const std::string kind = !folder
+                               ? "serialized bag"
+                               : (f.as_folder || !FolderWithBagitTxt(f.source) ? "folder" : "bag");
+  if (body.contains("report") && body["report"].is_object() &&
+      body["report"].value("bag", "") == "upload") {
+    body["report"]["bag"] = f.source;
+  }
+  if (!body.contains("receipt") || !body["receipt"].is_object()) return;
+  nlohmann::json& receipt = body["receipt"];
+  const std::string source = receipt.value("source", "");
+  if (source.rfind("upload ", 0) != 0) return;
+  receipt["upload"] = source.substr(7);
+  receipt["source"] = f.source;
+  receipt["source_kind"] = kind;
+}
+
 // `cairn deposit` against a server: the source streamed (client::UploadDeposit); the server's
 // answer is the document `deposit --json` prints, and the text output is printed from it.
 // A plain folder (or --as-folder) is sent as a bag made on the fly, with --info in its
@@ -208,6 +231,7 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
   if (!api.ok()) return ReportError(api.status());
   auto answer = client::UploadDeposit(**api, f.partner, object, f.source, upload);
   if (!answer.ok()) return ReportError(answer.status().WithContext("deposit " + f.source));
+  LabelAsGiven(f, answer->body);
   const bool stored = answer->body.value("stored", false);
   const nlohmann::json report = answer->body.value("report", nlohmann::json::object());
   std::optional<repo::Receipt> receipt;

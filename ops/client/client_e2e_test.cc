@@ -700,7 +700,21 @@ TEST_F(ClientTest, RemoteDepositPrintsTheLocalText) {
   CommandResult r = Remote("t-dep-acme", {"deposit", "acme", (tmp_ / "texty.tar").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.out.starts_with("acme/texty v1: 3 files, ")) << r.out;
-  EXPECT_NE(r.out.find("(serialized bag upload "), std::string::npos) << r.out;
+  // What the depositor gave, as locally (it said "(serialized bag upload ID)", and a folder
+  // was called a serialized bag too).
+  EXPECT_NE(r.out.find("(serialized bag " + (tmp_ / "texty.tar").string() + ")"), std::string::npos)
+      << r.out;
+  CommandResult folder = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "tf"});
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  EXPECT_NE(folder.out.find("(folder " + src.string() + ")"), std::string::npos) << folder.out;
+  CommandResult json =
+      Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "tj", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const nlohmann::json doc = nlohmann::json::parse(json.out, nullptr, false);
+  EXPECT_EQ(doc["receipt"]["source"], src.string()) << json.out;
+  EXPECT_EQ(doc["receipt"]["source_kind"], "folder") << json.out;
+  EXPECT_EQ(doc["receipt"]["upload"].get<std::string>().size(), 32u) << json.out;
+  EXPECT_EQ(doc["report"]["bag"], src.string()) << json.out;
   EXPECT_NE(r.out.find("  stored on site "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  copies wanted: 2"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("/tmp/upload-"), std::string::npos) << r.out;

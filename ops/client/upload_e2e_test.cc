@@ -617,6 +617,11 @@ TEST_F(UploadTest, ARecoveredDepositShortOfCopiesSaysSoAndExitsOne) {
   EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
   EXPECT_NE((text.out + text.err).find("pending"), std::string::npos) << text.out << text.err;
   EXPECT_NE(text.out.find("stored on site a"), std::string::npos) << text.out;
+  // Not "0 new payload bytes, 0 files already stored": those figures were not kept.
+  EXPECT_NE(text.out.find("how many of its bytes were new was not kept"), std::string::npos)
+      << text.out;
+  EXPECT_EQ(text.out.find("0 new payload bytes"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("(upload upload "), std::string::npos) << text.out;
   ASSERT_EQ(Versions("short").size(), 1u);
   fs::rename(away, site_b);
   EXPECT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);

@@ -217,11 +217,12 @@ Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const 
     receipt.object = u.object;
     receipt.version = v.version;
     receipt.source = "upload " + u.id;
-    receipt.source_kind = "upload";
+    receipt.source_kind = "serialized bag";
     receipt.files = v.file_count;
     receipt.bytes = v.payload_bytes;
     receipt.first_site = plan.empty() ? "" : plan[0];
     receipt.copies_wanted = static_cast<uint32_t>(plan.size());
+    receipt.stored_figures_known = false;
     // Since the upload began (before the deposit): copies its own content made count.
     CAIRN_RETURN_IF_ERROR(repo::FillCopies(catalog, v.id, plan, &receipt, u.created_micros));
     receipt.warnings.push_back(

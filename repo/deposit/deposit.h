@@ -104,6 +104,9 @@ struct Receipt {
   // the payload files that are not: a receipt never tells what other partners store.
   uint64_t bytes_stored = 0;
   uint64_t blobs_reused = 0;
+  // False in a receipt a server found again after it stopped mid-deposit: those two figures
+  // were not kept (null in JSON; the text says so rather than "0 new payload bytes").
+  bool stored_figures_known = true;
   // name -> sha256 of every tag manifest (and of manifest-sha256.txt).
   std::vector<std::pair<std::string, std::string>> manifest_digests;
   bool cairn_added_sha256_manifest = false;

@@ -9,8 +9,12 @@ std::string Receipt::ToText() const {
   std::string text = partner + "/" + object + " v" + std::to_string(version) + ": " +
                      std::to_string(files) + " files, " + std::to_string(bytes) + " bytes (" +
                      source_kind + " " + source + ")\n";
-  text += "  stored on site " + first_site + ": " + std::to_string(bytes_stored) +
-          " new payload bytes, " + std::to_string(blobs_reused) + " files already stored\n";
+  if (stored_figures_known) {
+    text += "  stored on site " + first_site + ": " + std::to_string(bytes_stored) +
+            " new payload bytes, " + std::to_string(blobs_reused) + " files already stored\n";
+  } else {
+    text += "  stored on site " + first_site + " (how many of its bytes were new was not kept)\n";
+  }
   for (const auto& [name, sha256] : manifest_digests) {
     text += "  sha256 " + sha256 + "  " + name + "\n";
   }
@@ -36,8 +40,8 @@ nlohmann::json Receipt::ToJson() const {
   j["source_kind"] = source_kind;
   j["files"] = files;
   j["bytes"] = bytes;
-  j["bytes_stored"] = bytes_stored;
-  j["blobs_reused"] = blobs_reused;
+  j["bytes_stored"] = stored_figures_known ? nlohmann::json(bytes_stored) : nlohmann::json();
+  j["blobs_reused"] = stored_figures_known ? nlohmann::json(blobs_reused) : nlohmann::json();
   j["manifests"] = nlohmann::json::object();
   for (const auto& [name, sha256] : manifest_digests) j["manifests"][name] = {{"sha256", sha256}};
   j["cairn_added_sha256_manifest"] = cairn_added_sha256_manifest;
@@ -63,8 +67,12 @@ Result<Receipt> Receipt::FromJson(const nlohmann::json& j) {
     r.source_kind = j.value("source_kind", "");
     r.files = j.value("files", uint64_t{0});
     r.bytes = j.value("bytes", uint64_t{0});
-    r.bytes_stored = j.value("bytes_stored", uint64_t{0});
-    r.blobs_reused = j.value("blobs_reused", uint64_t{0});
+    if (j.contains("bytes_stored") && j["bytes_stored"].is_null()) {
+      r.stored_figures_known = false;
+    } else {
+      r.bytes_stored = j.value("bytes_stored", uint64_t{0});
+      r.blobs_reused = j.value("blobs_reused", uint64_t{0});
+    }
     const nlohmann::json manifests = j.value("manifests", nlohmann::json::object());
     for (const auto& [name, digest] : manifests.items()) {
       r.manifest_digests.emplace_back(name, digest.at("sha256").get<std::string>());
