@@ -96,7 +96,8 @@ Status Authorize(const Principal& who, Action action, std::string_view partner) 
         return Denied(who, action,
                       who.role == Role::kDepositor
                           ? "the depositor role deposits and reads its own partner only"
-                          : "the partner-admin role acts on its own partner only");
+                          : "an operator does that; the partner-admin role deposits, reads, "
+                            "withdraws and puts on a legal hold for its own partner only");
       }
       if (who.partner.empty()) return Denied(who, action, "the principal has no partner");
       if (partner != who.partner) {

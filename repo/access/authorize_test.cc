@@ -57,6 +57,16 @@ TEST(Authorize, PartnerRolesNeverReachAnotherPartner) {
   }
 }
 
+// A partner-admin setting its own partner's policy was told "the partner-admin role acts on its
+// own partner only", which it did: an operator's action says so.
+TEST(Authorize, APartnerAdminIsToldAnOperatorDoesWhatItMayNot) {
+  for (Action a : {Action::kOperate, Action::kRunAudit}) {
+    Status s = Authorize(Make(Role::kPartnerAdmin, "yale"), a, "yale");
+    EXPECT_EQ(s.code(), Code::kPermissionDenied);
+    EXPECT_NE(s.message().find("an operator does that"), std::string::npos) << s.message();
+  }
+}
+
 TEST(Authorize, PartnerRoleWithoutPartnerIsRefused) {
   EXPECT_FALSE(Authorize(Make(Role::kDepositor, ""), Action::kReadMetadata, "").ok());
 }
