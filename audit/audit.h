@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,12 @@ struct AuditReport {
   // the catalog does not list for the site; version.pb files missing from a site
   // whose copy the catalog counts as ok.
   uint64_t uncataloged = 0;
+  // Of those files, the ones of a version the catalog records as purged (a site put back from a
+  // copy taken before the purge): findings of kind uncataloged, whose detail says so, counted
+  // here and not in `uncataloged`, for `cairn withdraw run` removes them and a rebuild must never
+  // bring them back. `left_of_purge_sites`: the sites holding them.
+  uint64_t left_of_purge = 0;
+  std::set<std::string> left_of_purge_sites;
   uint64_t records_missing = 0;
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
@@ -172,8 +179,8 @@ struct AuditReport {
 
   // True when something needs an operator (exit code 1): corrupt, missing,
   // unreadable or damaged copies, orphans, uncataloged or missing version
-  // records, entries without a copy, or copies left unchecked because a site
-  // was unavailable or busy.
+  // records, what is left of a purge, entries without a copy, or copies left unchecked because a
+  // site was unavailable or busy.
   bool HasProblems() const;
 };
 

@@ -50,8 +50,8 @@ std::string_view FindingKindName(FindingKind kind) {
 
 bool AuditReport::HasProblems() const {
   return corrupt || missing || damaged || unavailable || unreadable || orphans || no_copy ||
-         catalog_mismatch || uncataloged || records_missing || !busy_sites.empty() ||
-         !unavailable_sites.empty();
+         catalog_mismatch || uncataloged || left_of_purge || records_missing ||
+         !busy_sites.empty() || !unavailable_sites.empty();
 }
 
 namespace internal {

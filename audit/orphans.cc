@@ -41,8 +41,9 @@ struct UnlistedBlob {
 // Blobs on `site` named by a version record there that the catalog does not know (a catalog
 // put back from a backup, or rebuilt from a site that lagged): not orphans (`cairn gc` keeps
 // them too, reading the same records). Each is reported as uncataloged, naming the version
-// and the rebuild that brings it back, and taken out of `unlisted`. False, the site noted in
-// report.unavailable_sites, when the records could not be read: then no blob can be called
+// and the rebuild that brings it back (one of a purged version as left of a purge, counted in
+// report.left_of_purge, naming `cairn withdraw run`), and taken out of `unlisted`. False, the site
+// noted in report.unavailable_sites, when the records could not be read: then no blob can be called
 // an orphan.
 bool TakeBlobsOfUnknownVersions(repo::Repository& repo, repo::Site& site, const std::string& name,
                                 std::vector<UnlistedBlob>& unlisted, AuditReport& report) {
@@ -64,7 +65,12 @@ bool TakeBlobsOfUnknownVersions(repo::Repository& repo, repo::Site& site, const 
     auto it = held.find(blob.sha256);
     if (it == held.end()) return false;
     const auto& [v, f] = it->second;
-    ++report.uncataloged;
+    if (v->purged_by != 0) {
+      ++report.left_of_purge;
+      report.left_of_purge_sites.insert(name);
+    } else {
+      ++report.uncataloged;
+    }
     const std::string version_name =
         v->partner + "/" + v->object + " v" + std::to_string(v->version);
     const std::string detail =
@@ -210,7 +216,12 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
             "the catalog has no such version and the site no version.pb for it: the "
             "leftovers of an interrupted deposit (or one still running)";
       }
-      ++report.uncataloged;
+      if (purged && !version_known) {
+        ++report.left_of_purge;
+        report.left_of_purge_sites.insert(site);
+      } else {
+        ++report.uncataloged;
+      }
       report.findings.push_back(
           RecordFinding(FindingKind::kUncataloged, key, name, site, std::move(detail)));
     }

@@ -22,7 +22,8 @@ namespace cairn::audit {
 // back; and a kMissing finding per version whose version.pb the catalog
 // counts as ok on that site but the listing lacks. Then adds a kNoCopy
 // finding per blob or tag file in scope (partner/object) with no ok replica.
-// Counts go to report.orphans, uncataloged, records_missing and no_copy.
+// Counts go to report.orphans, uncataloged, records_missing and no_copy; the uncataloged
+// files of a version the catalog records as purged go to report.left_of_purge instead.
 // Errors only when the catalog cannot be read.
 Status FindOrphans(repo::Repository& repo, repo::Catalog::Reader& reader, const AuditScope& scope,
                    AuditReport& report);

@@ -44,6 +44,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"select_micros", r.select_micros},
           {"catalog_mismatch", r.catalog_mismatch},
           {"uncataloged", r.uncataloged},
+          {"left_of_purge", r.left_of_purge},
           {"records_missing", r.records_missing},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
@@ -74,6 +75,15 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
         << " tag files, version records or blobs of versions on sites that the catalog does "
            "not list, "
         << r.records_missing << " version records missing from sites that should hold them\n";
+  }
+  if (r.left_of_purge) {
+    out << r.left_of_purge << " tag files, version records or blobs left of a purge on "
+        << (r.left_of_purge_sites.size() == 1 ? "site " : "sites ");
+    for (auto it = r.left_of_purge_sites.begin(); it != r.left_of_purge_sites.end(); ++it) {
+      out << (it == r.left_of_purge_sites.begin() ? "" : ", ") << *it;
+    }
+    out << " (put back from a copy taken before the purge?): their content must not come back, "
+           "so never rebuild a catalog from them; `cairn withdraw run` removes them\n";
   }
   // Copies not checked for one reason on one site (the site could not be opened): one line
   // for them all, not one per copy repeating the reason (each is still in the JSON).

@@ -52,6 +52,7 @@ Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& repo
                             {"no_copy", report.no_copy},
                             {"unreadable", report.unreadable},
                             {"uncataloged", report.uncataloged},
+                            {"left_of_purge", report.left_of_purge},
                             {"records_missing", report.records_missing},
                             {"busy_sites", report.busy_sites},
                             {"stopped", report.stopped},

@@ -143,8 +143,20 @@ TEST_F(PurgeEverySiteTest, WhatASitePutBackHoldsOfAPurgeIsNamedSoAndWithdrawRunR
   EXPECT_THAT(gc.out + gc.err, HasSubstr("withdraw run"));
   EXPECT_THAT(gc.out + gc.err, Not(HasSubstr("not in the catalog: its blobs are kept")));
   CommandResult audit = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_THAT(audit.out, HasSubstr("left of a purge"));
   EXPECT_THAT(audit.out, Not(HasSubstr("rebuild --from b")));
+  // The summary counts them as what they are, not as versions the catalog lost, and advises
+  // `withdraw run`, never a rebuild.
+  EXPECT_THAT(audit.out, Not(HasSubstr("UNCATALOGED")));
+  EXPECT_THAT(audit.out, Not(HasSubstr("catalog rebuild")));
+  EXPECT_THAT(audit.out, Not(HasSubstr("of versions on sites that the catalog does not list")));
+  EXPECT_THAT(audit.out, HasSubstr("left of a purge on site b"));
+  EXPECT_THAT(audit.out, HasSubstr("`cairn withdraw run` removes them"));
+  CommandResult json = Cairn({"audit", "run", "--all", "--orphans", "--json"});
+  nlohmann::json report = nlohmann::json::parse(json.out);
+  EXPECT_EQ(report["uncataloged"], 0) << json.out;
+  EXPECT_GT(report["left_of_purge"].get<int>(), 0) << json.out;
 
   CommandResult run = Cairn({"withdraw", "run"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
