@@ -45,6 +45,42 @@ int64_t EligibleFrom(const proto::Policy& policy, int64_t created) {
   return created + static_cast<int64_t>(policy.retention().min_days()) * kMicrosPerDay;
 }
 
+// The holds on partner/object (every object of partner when `object` is empty; every partner's
+// when `partner` is too) that a site of `sites` records on and the catalog does not know at all
+// (a catalog put back from a backup older than the hold), each once (the first site naming it),
+// with the words that say so: "site a records legal hold 1 on acme/maps (since ... by ...:
+// reason), which this catalog does not know: ...; `cairn catalog rebuild --from a --force` ...".
+// Known: the same number on the same object (a catalog put back from a backup may have given a
+// hold's number to another hold since).
+Result<std::vector<std::string>> HoldsTheCatalogLacks(Catalog& catalog,
+                                                      const std::vector<SiteSettings>& sites,
+                                                      const std::string& partner,
+                                                      const std::string& object) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(partner));
+  std::set<std::pair<int64_t, std::string>> known_ids;
+  for (const HoldRecord& h : known) known_ids.insert({h.id, h.partner + "/" + h.object});
+  std::vector<std::string> out;
+  for (const auto& [site_name, settings] : sites) {
+    for (const auto& [setting, r] : settings) {
+      if (r.removed() || !r.has_hold()) continue;
+      const proto::HoldSetting& h = r.hold();
+      const std::string held = h.partner() + "/" + h.object();
+      if ((!partner.empty() && h.partner() != partner) ||
+          (!object.empty() && h.object() != object) || h.removed_unix_micros() != 0 ||
+          !known_ids.insert({h.id(), held}).second) {
+        continue;
+      }
+      out.push_back("site " + site_name + " records legal hold " + std::to_string(h.id()) + " on " +
+                    held + " (since " + FormatUtc(h.added_unix_micros()) + " by " + h.added_by() +
+                    ": " + h.reason() +
+                    "), which this catalog does not know: the catalog is older than the site "
+                    "(put back from a backup?); `cairn catalog rebuild --from " +
+                    site_name + " --force` brings it up to date");
+    }
+  }
+  return out;
+}
+
 // What the sites' settings say beyond the catalog: a catalog put back from a backup older than
 // a `hold add` or a stricter `policy set` knows neither, and a purge it approves would remove
 // for good what every site records as kept. So a purge also obeys each reachable site's holds
@@ -54,30 +90,16 @@ int64_t EligibleFrom(const proto::Policy& policy, int64_t created) {
 Status RefuseIfSitesKeep(Repository& repo, const std::string& partner, const std::string& object,
                          const std::string& name, int64_t created) {
   Catalog& catalog = repo.catalog();
-  // Known: the same number on the same object (a catalog put back from a backup may have given
-  // a hold's number to another hold since).
-  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(partner));
-  std::set<std::pair<int64_t, std::string>> known_ids;
-  for (const HoldRecord& h : known) known_ids.insert({h.id, h.object});
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> held,
+                         HoldsTheCatalogLacks(catalog, sites, partner, object));
+  if (!held.empty()) {
+    return Status::InvalidArgument("refused: " + held.front() + "; nothing is purged");
+  }
   for (const auto& [site_name, settings] : sites) {
     std::optional<policies::StoredPolicy> own, def;
     for (const auto& [setting, r] : settings) {
       if (r.removed()) continue;
-      if (r.has_hold()) {
-        const proto::HoldSetting& h = r.hold();
-        if (h.partner() != partner || h.object() != object || h.removed_unix_micros() != 0 ||
-            known_ids.count({h.id(), h.object()})) {
-          continue;
-        }
-        return Status::InvalidArgument(
-            "refused: site " + site_name + " records legal hold " + std::to_string(h.id()) +
-            " on " + partner + "/" + object + " (since " + FormatUtc(h.added_unix_micros()) +
-            " by " + h.added_by() + ": " + h.reason() +
-            "), which this catalog does not know: the catalog is older than the site (put back "
-            "from a backup?); `cairn catalog rebuild --from " +
-            site_name + " --force` brings it up to date; nothing is purged");
-      }
       if (r.has_policy()) {
         const proto::PolicySetting& p = r.policy();
         policies::StoredPolicy stored{p.text(), p.source(), p.base_dir()};
@@ -332,7 +354,27 @@ Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kHold, partner));
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(std::optional<HoldRecord> on, catalog.HoldOn(partner, object));
-  if (!on) return Status::NotFound("no legal hold is on " + partner + "/" + object);
+  if (!on) {
+    // A catalog put back from a backup older than the hold: not "none", not a wrong id.
+    CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> held,
+                           HoldsTheCatalogLacks(catalog, sites, partner, object));
+    if (!held.empty()) {
+      return Status::InvalidArgument(
+          "refused, nothing changed: this catalog records no legal "
+          "hold on " +
+          partner + "/" + object + ", but " + held.front());
+    }
+    return Status::NotFound("no legal hold is on " + partner + "/" + object);
+  }
+  // Its removal asked or done since the catalog's backup: asking again, or removing it on the
+  // strength of a request the catalog never saw, would record what did not happen.
+  CAIRN_ASSIGN_OR_RETURN(auto changed, SettingsChangedPastCatalog(repo, "holds"));
+  if (auto it = changed.find(std::to_string(on->id)); it != changed.end()) {
+    return Status::InvalidArgument("refused, nothing changed: the sites record a change of hold " +
+                                   std::to_string(on->id) + " on " + partner + "/" + object +
+                                   " that this catalog never saw: " + it->second);
+  }
   HoldRemoval out;
   out.hold = *on;
   const int64_t now = catalog.clock().NowMicros();
@@ -360,6 +402,25 @@ Result<std::vector<HoldRecord>> ListHolds(Repository& repo, const Principal& who
   CAIRN_ASSIGN_OR_RETURN(std::string partner,
                          access::ScopePartner(who, access::Action::kReadMetadata, ""));
   return repo.catalog().ListHolds(partner);
+}
+
+Result<std::vector<std::string>> HoldsTheSitesRecordPastCatalog(Repository& repo,
+                                                                const Principal& who) {
+  CAIRN_ASSIGN_OR_RETURN(std::string partner,
+                         access::ScopePartner(who, access::Action::kReadMetadata, ""));
+  Catalog& catalog = repo.catalog();
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> out,
+                         HoldsTheCatalogLacks(catalog, sites, partner, ""));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(partner));
+  CAIRN_ASSIGN_OR_RETURN(auto changed, SettingsChangedPastCatalog(repo, "holds"));
+  for (const HoldRecord& h : known) {
+    if (auto it = changed.find(std::to_string(h.id)); it != changed.end()) {
+      out.push_back("this catalog's hold " + std::to_string(h.id) + " on " + h.partner + "/" +
+                    h.object + " is not the sites': " + it->second);
+    }
+  }
+  return out;
 }
 
 }  // namespace cairn::repo

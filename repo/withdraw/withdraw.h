@@ -80,11 +80,21 @@ struct HoldRemoval {
   bool removed = false;  // false: the removal is requested and waits for a second person
 };
 // The first call asks for the removal; a call by another principal removes the hold; the same
-// principal again: PermissionDenied. NotFound when no hold is on.
+// principal again: PermissionDenied. NotFound when no hold is on and no reachable site records
+// one; InvalidArgument, nothing changed, when a site records a hold on it that the catalog does
+// not know (a catalog put back from a backup older than the hold), or a change of the catalog's
+// hold that it never saw (its removal asked or done since): naming the site, the hold and
+// `cairn catalog rebuild --from SITE --force`.
 Result<HoldRemoval> RemoveHold(Repository& repo, const Principal& who, const std::string& partner,
                                const std::string& object,
                                std::vector<std::string>* warnings = nullptr);
 Result<std::vector<HoldRecord>> ListHolds(Repository& repo, const Principal& who);
+// What ListHolds cannot show, as the reachable sites record it (for the partners `who` may
+// see): holds the catalog does not know at all, and changes of its holds it never saw (a
+// catalog put back from a backup), one text each naming the site, the hold and `cairn catalog
+// rebuild --from SITE --force`. Empty when the catalog is up to date with every reachable site.
+Result<std::vector<std::string>> HoldsTheSitesRecordPastCatalog(Repository& repo,
+                                                                const Principal& who);
 
 }  // namespace cairn::repo
 

@@ -727,6 +727,65 @@ TEST_F(WithdrawTest, ACatalogFromABackupNeverWritesOverSettingsItNeverSaw) {
   EXPECT_THAT(purge.err, HasSubstr("legal hold 1 on yale/box"));
 }
 
+// A catalog put back from a backup older than a legal hold: `hold list` showed no hold (exit 0)
+// and `hold remove` said "no legal hold is on yale/box" (exit 2), though every site records the
+// court order, as a purge request from the same catalog already says. Both now name the site's
+// hold and the rebuild (exit 1), and nothing is changed. So for a hold whose removal the sites
+// record past the catalog's backup: `hold remove` asked for the removal again (exit 0).
+TEST_F(WithdrawTest, HoldVerbsOnACatalogFromBeforeAHoldNameTheSitesHold) {
+  BackUpCatalog(tmp_ / "before-hold");
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "court order"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "before-hold");
+
+  CommandResult list = Cairn({"hold", "list"});
+  EXPECT_EQ(list.exit_code, 1) << list.out << list.err;
+  EXPECT_THAT(list.err, HasSubstr("site a records legal hold 1 on yale/box"));
+  EXPECT_THAT(list.err, HasSubstr("court order"));
+  EXPECT_THAT(list.err, HasSubstr("which this catalog does not know"));
+  EXPECT_THAT(list.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult json = Cairn({"hold", "list", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out).size(), 0u) << json.out;
+  EXPECT_THAT(json.err, HasSubstr("site a records legal hold 1 on yale/box"));
+
+  CommandResult removed = Cairn({"hold", "remove", "yale/box"});
+  EXPECT_EQ(removed.exit_code, 1) << removed.out << removed.err;
+  EXPECT_THAT(removed.err, Not(HasSubstr("no legal hold is on")));
+  EXPECT_THAT(removed.err, HasSubstr("site a records legal hold 1 on yale/box"));
+  EXPECT_THAT(removed.err, HasSubstr("court order"));
+  EXPECT_THAT(removed.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_THAT(removed.err, HasSubstr("nothing changed"));
+  // Another object with no hold anywhere is still a wrong id (exit 2).
+  CommandResult none = Cairn({"hold", "remove", "yale/nope"});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_THAT(none.err, HasSubstr("no legal hold is on yale/nope"));
+
+  // Caught up: the hold is there, on, its removal not asked.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  CommandResult caught_up = Cairn({"hold", "list", "--json"});
+  EXPECT_EQ(caught_up.exit_code, 0) << caught_up.err;
+  nlohmann::json holds = nlohmann::json::parse(caught_up.out);
+  ASSERT_EQ(holds.size(), 1u) << caught_up.out;
+  EXPECT_EQ(holds[0]["removal_requested_by"], "") << caught_up.out;
+  CommandResult token = Cairn({"token", "create", "ann@yale"});  // no site keeps tokens
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  ann_token_ = token.out.substr(0, token.out.find('\n'));
+
+  // Its removal asked after the next backup: the old catalog's `hold remove` asked again.
+  BackUpCatalog(tmp_ / "before-removal");
+  ASSERT_EQ(Cairn({"hold", "remove", "yale/box"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "before-removal");
+  CommandResult again = AsAnn({"hold", "remove", "yale/box"});
+  EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+  EXPECT_THAT(again.err, HasSubstr("site a: hold 1: version 2 there, this catalog knew version 1"));
+  EXPECT_THAT(again.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_THAT(again.err, HasSubstr("nothing changed"));
+  EXPECT_THAT(again.out, Not(HasSubstr("removal of hold 1")));
+  CommandResult stale = Cairn({"hold", "list"});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_THAT(stale.err, HasSubstr("site a: hold 1: version 2 there"));
+}
+
 // A catalog put back from a backup older than the sites' event logs: a purge approved from it
 // was carried out (exit 0) but its deaccession and deletion events took numbers the sites hold
 // for others, and the catch-up rebuild dropped them: the only trace of who asked and approved
