@@ -13,6 +13,7 @@
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
 #include "repo/catalog/inventory.h"
+#include "repo/events/segments.h"
 
 namespace cairn::cli {
 namespace {
@@ -73,7 +74,17 @@ int RunList(const ListFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   auto objects = repo::ListObjectsWithCopies(repository.value()->catalog(), f.partner);
   if (!objects.ok()) return ReportError(objects.status());
-  return PrintList(views::ObjectListJson(objects.value()), f, g);
+  const int listed = PrintList(views::ObjectListJson(objects.value()), f, g);
+  // A catalog put back from a backup (or rebuilt from a site that lagged) lists what it knows,
+  // "ok" included, while the sites hold newer versions, withdrawals and events: one check per
+  // reachable site (its event log against the catalog's), never one per object.
+  std::string site;
+  Status ahead = repo::FirstSiteLogAheadOfCatalog(**repository, "", /*runs_past_only=*/true, &site);
+  if (ahead.ok()) return listed;
+  std::cerr << "cairn: the catalog is behind site " << site
+            << ": this listing may lack versions, withdrawals and copies the sites record: "
+            << ahead.message() << "\n";
+  return kExitProblems;
 }
 
 }  // namespace
@@ -91,8 +102,9 @@ void RegisterList(CLI::App& app, Globals& g) {
       "that count toward the partner's policy (on the sites it names, one per region when it\n"
       "names regions), against the copies it asks for.\n"
       "Exit codes: 0 listed, every object has its copies; 1 listed, and some object lacks the\n"
-      "copies its policy demands (named after the table); 2 could not run (no repository,\n"
-      "unknown partner).\n");
+      "copies its policy demands (named after the table), or the catalog is behind a site (a\n"
+      "site's event log runs past it: put back from a backup?), named with the `cairn catalog\n"
+      "rebuild` that catches it up; 2 could not run (no repository, unknown partner).\n");
   cmd->callback([flags, &g] { g.exit_code = RunList(*flags, g); });
 }
 

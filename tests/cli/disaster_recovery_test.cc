@@ -179,6 +179,31 @@ TEST_F(DisasterRecoveryTest, ShowCallsTheCopiesOfARebuiltCatalogUnverifiedUntilA
   EXPECT_EQ(doc["copies_by_site"][0]["unverified"], 0);
 }
 
+// A catalog put back from a backup older than the sites: `list` showed acme/photos as v1 with
+// its copies "ok" (exit 0), no sign that the sites hold v2 and another object, where show and
+// restore say so. It now adds one line naming the site ahead of the catalog and the rebuild
+// (exit 1); caught up, the line is gone.
+TEST_F(DisasterRecoveryTest, ListOnACatalogOlderThanTheSitesSaysSo) {
+  MakeRepo(4, 100);
+  ASSERT_NO_FATAL_FAILURE(PutBackACatalogOlderThanTheSites(
+      {{"acme", (tmp_ / "later").string(), "--id", "photos"}}));  // and photos v2
+  CommandResult listed = Cairn({"list"});
+  EXPECT_EQ(listed.exit_code, 1) << listed.out << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("acme/photos"));
+  EXPECT_THAT(listed.err, HasSubstr("the catalog is behind site a"));
+  EXPECT_THAT(listed.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult json = Cairn({"list", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  EXPECT_TRUE(nlohmann::json::parse(json.out).is_array()) << json.out;
+  EXPECT_THAT(json.out, Not(HasSubstr("later"))) << "the catalog does not know it";
+  EXPECT_THAT(json.err, HasSubstr("the catalog is behind site a"));
+
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  CommandResult caught_up = Cairn({"list"});
+  EXPECT_THAT(caught_up.err, Not(HasSubstr("behind"))) << caught_up.err;
+  EXPECT_THAT(caught_up.out, HasSubstr("acme/later"));
+}
+
 // A catalog put back from a backup older than the sites: what it lacks is not "not found"
 // but on the sites. `show` and `restore` of an object or version only the sites hold say which
 // site holds it, that the catalog is behind, and how to rebuild it; after the rebuild both work.
