@@ -19,13 +19,18 @@ namespace cairn::cli {
 // kExitOk, or kExitProblems when some site's copy of the log is a problem:
 // callers return ExitWorst(their code, this).
 inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
+  // What was not done: the operation's own events not copied, or, when it recorded none, the
+  // sites' logs not brought up to the catalog's (never "new events" it did not make).
+  const char* what = flushed.new_events
+                         ? "the new events were not copied"
+                         : "this run recorded no events, but the sites' logs were not brought "
+                           "up to the catalog's";
   if (!flushed.status.ok()) {
-    std::cerr << "cairn: the new events were not copied to the sites' logs: "
-              << flushed.status.ToString() << "\n";
+    std::cerr << "cairn: " << what << ": " << flushed.status.ToString() << "\n";
     return kExitProblems;
   }
   for (const std::string& p : flushed.problems) {
-    std::cerr << "cairn: the new events were not copied: " << p << " (see `cairn events verify`)\n";
+    std::cerr << "cairn: " << what << ": " << p << " (see `cairn events verify`)\n";
   }
   return flushed.problems.empty() ? kExitOk : kExitProblems;
 }

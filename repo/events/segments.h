@@ -123,6 +123,10 @@ Result<FlushSummary> FlushEventSegments(Repository& repo);
 struct EventsFlushed {
   Status status;
   std::vector<std::string> problems;
+  // False when the operation recorded no event of its own (its flush only caught the sites'
+  // logs up to the catalog's): a problem then is no "new events not copied". Set by the caller
+  // that knows (Replicate); true otherwise.
+  bool new_events = true;
   bool ok() const { return status.ok() && problems.empty(); }
 };
 

@@ -49,6 +49,7 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
   if (!req.object.empty()) filter.object = req.object;
   if (!req.target_site.empty()) filter.target_site = req.target_site;
   const JobFilter jobs = ReplicationJobs(filter);
+  CAIRN_ASSIGN_OR_RETURN(EventHead head_before, catalog.GetEventHead());
   ReplicateOutcome out;
   // First what the policies demand against what the sites hold: copies lost
   // with a site or a catalog are queued again here, not only by `policy set`.
@@ -82,6 +83,10 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
     std::this_thread::sleep_until(std::min(pause, deadline));
   }
   out.events = FlushNewEvents(repo);  // the replication events
+  // Under the writers' lock, so every event past the head read at the start is this run's.
+  if (Result<EventHead> head = catalog.GetEventHead(); head.ok()) {
+    out.events.new_events = head->seq != head_before.seq;
+  }
   // New copies dropped the listing memo of their versions (catalog migration 9):
   // computed again here, so that the next `cairn list` does not make a pass over
   // every replicated version's files. Best effort, like the memo itself.

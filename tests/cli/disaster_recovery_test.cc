@@ -204,6 +204,24 @@ TEST_F(DisasterRecoveryTest, ListOnACatalogOlderThanTheSitesSaysSo) {
   EXPECT_THAT(caught_up.out, HasSubstr("acme/later"));
 }
 
+// `replicate` on a catalog put back from a backup, with nothing to copy, said "the new events
+// were not copied" for each site, though it had recorded none. It now says it recorded none
+// and why the sites' logs are not the catalog's, with the rebuild.
+TEST_F(DisasterRecoveryTest, ReplicateThatRecordedNothingSaysNoNewEventsWereLost) {
+  MakeRepo(4, 100);
+  ASSERT_NO_FATAL_FAILURE(PutBackACatalogOlderThanTheSites());
+  const std::string events_before = Cairn({"events"}).out;
+  CommandResult replicated = Cairn({"replicate"});
+  EXPECT_EQ(replicated.exit_code, 1) << replicated.out << replicated.err;
+  EXPECT_THAT(replicated.out, HasSubstr("0 jobs done, 0 copies made"));
+  EXPECT_EQ(Cairn({"events"}).out, events_before) << "no event recorded";
+  EXPECT_THAT(replicated.err, Not(HasSubstr("new events were not copied"))) << replicated.err;
+  EXPECT_THAT(replicated.err, HasSubstr("this run recorded no events")) << replicated.err;
+  EXPECT_THAT(replicated.err, HasSubstr("site a holds events up to seq")) << replicated.err;
+  EXPECT_THAT(replicated.err, HasSubstr("cairn catalog rebuild --from a --force"))
+      << replicated.err;
+}
+
 // A catalog put back from a backup older than the sites: what it lacks is not "not found"
 // but on the sites. `show` and `restore` of an object or version only the sites hold say which
 // site holds it, that the catalog is behind, and how to rebuild it; after the rebuild both work.
