@@ -110,6 +110,11 @@ Result<std::unique_ptr<Site>> Site::Open(std::unique_ptr<StorageBackend> backend
   const std::string url = backend->DisplayUrl();
   auto text = backend->ReadAll(layout::kSiteMarkerKey);
   if (text.status().IsNotFound()) {
+    // No marker because there is no bucket at all: said so, in `site check`'s words (its
+    // location check is this probe), not as a site that lost its marker.
+    if (Status location = backend->Probe(); location.IsNotFound()) {
+      return Status::Unavailable("site " + url + ": " + location.message());
+    }
     return Status::Unavailable("site " + url +
                                " has no CAIRN-SITE marker: not mounted, lost, or never "
                                "initialised");

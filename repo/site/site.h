@@ -51,8 +51,10 @@ class Site {
 
   // Opens an existing site by reading its CAIRN-SITE marker. Unavailable if
   // the backend cannot be read or the marker is absent (an unmounted folder or
-  // a lost bucket looks like that: never treat it as "everything missing");
-  // InvalidArgument if the marker is not Cairn's or its layout version is unknown.
+  // a lost bucket looks like that: never treat it as "everything missing"; a
+  // location the backend's Probe finds missing, a deleted bucket, is named so, in
+  // `site check`'s words); InvalidArgument if the marker is not Cairn's or its
+  // layout version is unknown.
   static Result<std::unique_ptr<Site>> Open(std::unique_ptr<StorageBackend> backend);
 
   const layout::SiteMarker& marker() const { return marker_; }

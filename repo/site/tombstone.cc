@@ -114,21 +114,52 @@ Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
   return before;
 }
 
-Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
+void TombstonesLeft::Add(const TombstonesLeft& other) {
+  not_written.insert(not_written.end(), other.not_written.begin(), other.not_written.end());
+  not_checked.insert(not_checked.end(), other.not_checked.begin(), other.not_checked.end());
+}
+
+std::vector<std::string> TombstonesLeft::All() const {
+  std::vector<std::string> all = not_written;
+  all.insert(all.end(), not_checked.begin(), not_checked.end());
+  return all;
+}
+
+std::string TombstonesLeft::Text() const {
+  auto join = [](const std::vector<std::string>& parts) {
+    std::string out;
+    for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+  };
+  std::string out;
+  if (!not_written.empty()) out = "tombstone not written on " + join(not_written);
+  if (!not_checked.empty()) {
+    out += (out.empty() ? "" : "; ") + std::string("tombstone not checked on ") +
+           join(not_checked) +
+           " (the site did not answer: one written there by an earlier round stays; a missing "
+           "one is written once it answers)";
+  }
+  return out;
+}
+
+Result<TombstonesLeft> WriteTombstones(Repository& repo, const WithdrawalRecord& w) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, repo.catalog().ListSites());
   CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before,
                          WithdrawalBefore(repo.catalog(), w));
   const std::string_view name = before ? layout::kPurgeTombstoneName : layout::kTombstoneName;
   const std::string text = TombstoneText(w);
-  std::vector<std::string> pending;
+  TombstonesLeft left;
   for (const SiteRecord& s : sites) {
     Result<Site*> site = repo.OpenSite(s.name);
     Status written = site.ok() ? (*site)->PutTombstone(w.partner, w.object, w.version, text, name)
                                : site.status();
-    if (!written.ok()) pending.push_back(s.name + ": " + written.message());
+    if (!written.ok()) {
+      (written.IsUnavailable() ? left.not_checked : left.not_written)
+          .push_back(s.name + ": " + written.message());
+    }
     CrashPoint("withdraw.tombstone-written");
   }
-  return pending;
+  return left;
 }
 
 Status RefuseIfTombstoned(const std::map<std::string, Site*, std::less<>>& sites,
@@ -170,9 +201,14 @@ Result<std::vector<std::string>> WriteEveryTombstone(Repository& repo) {
   std::vector<std::string> pending;
   for (const WithdrawalRecord& w : all) {
     if (!IsWithdrawn(w.state)) continue;
-    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> left, WriteTombstones(repo, w));
-    for (const std::string& l : left)
-      pending.push_back("withdrawal " + std::to_string(w.id) + ": " + l);
+    CAIRN_ASSIGN_OR_RETURN(TombstonesLeft left, WriteTombstones(repo, w));
+    const std::string id = "withdrawal " + std::to_string(w.id) + ": ";
+    for (const std::string& l : left.not_written) pending.push_back(id + l);
+    for (const std::string& l : left.not_checked) {
+      const size_t colon = l.find(": ");
+      pending.push_back(id + l.substr(0, colon) +
+                        ": tombstone not checked (the site did not answer)" + l.substr(colon));
+    }
   }
   return pending;
 }

@@ -46,11 +46,27 @@ class Repository;
 Result<std::optional<WithdrawalRecord>> WithdrawalBefore(Catalog& catalog,
                                                          const WithdrawalRecord& w);
 
+// The sites where a tombstone is not known to be after WriteTombstones, each "b: why".
+struct TombstonesLeft {
+  // The site answered and the tombstone could not be written there: it is not there.
+  std::vector<std::string> not_written;
+  // The site did not answer (down: Unavailable), so it was not checked: a tombstone written
+  // there by an earlier round is there still, and a missing one is written once it answers.
+  std::vector<std::string> not_checked;
+  bool empty() const { return not_written.empty() && not_checked.empty(); }
+  void Add(const TombstonesLeft& other);
+  // Both, "b: why" each.
+  std::vector<std::string> All() const;
+  // "tombstone not written on b: why; tombstone not checked on s3, which did not answer (...):
+  // why", of what there is; "" when empty.
+  std::string Text() const;
+};
+
 // Writes the tombstone of approved withdrawal `w` to every site of the repository (write-once:
 // a rerun finds the same bytes): WITHDRAWN, or WITHDRAWN-PURGE for a purge asked after an
-// approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites not written
-// now and why ("b: site down").
-Result<std::vector<std::string>> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
+// approved withdrawal without one (whose WITHDRAWN says "Purge: no"). Returns the sites where
+// it is not known to be now, and why: not written, or not checked (the site did not answer).
+Result<TombstonesLeft> WriteTombstones(Repository& repo, const WithdrawalRecord& w);
 
 // A site's tombstone outranks the catalog: a catalog put back from a backup older than a
 // withdrawal still lists the version as live, and giving its content back (or showing its
@@ -65,7 +81,9 @@ Status RefuseIfTombstoned(Repository& repo, const std::string& partner, const st
                           uint32_t version, const std::string& nothing_done);
 
 // The tombstones of every approved withdrawal, purged ones too, to every site that lacks them
-// (`site resync`, `withdraw run`): the sites not written now, "withdrawal 7: b: site down".
+// (`site resync`, `withdraw run`): the sites where one is not known to be now,
+// "withdrawal 7: b: tombstone not written: why" or "withdrawal 7: b: tombstone not checked (the
+// site did not answer): why".
 Result<std::vector<std::string>> WriteEveryTombstone(Repository& repo);
 
 }  // namespace cairn::repo

@@ -97,16 +97,16 @@ Result<PurgeReport> RunPurge(Repository& repo, int64_t id, int64_t lock_timeout_
   // a blob this purge finds unreferenced.
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
                          repo.LockExclusively(lock_timeout_ms));
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> untombstoned, WriteTombstones(repo, w));
+  CAIRN_ASSIGN_OR_RETURN(TombstonesLeft untombstoned, WriteTombstones(repo, w));
   // A purge asked after a withdrawal without one: that one's tombstone too, on every site,
   // before any byte goes (a site removes a bag file only beside WITHDRAWN).
   CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> before, WithdrawalBefore(catalog, w));
   if (before) {
-    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> first, WriteTombstones(repo, *before));
-    untombstoned.insert(untombstoned.end(), first.begin(), first.end());
+    CAIRN_ASSIGN_OR_RETURN(TombstonesLeft first, WriteTombstones(repo, *before));
+    untombstoned.Add(first);
   }
   if (!untombstoned.empty()) {
-    std::string why = "tombstone not written on " + Join(untombstoned) + "; nothing removed";
+    std::string why = untombstoned.Text() + "; nothing removed";
     CAIRN_RETURN_IF_ERROR(Record(catalog, w, w.state, why));
     return Status::Unavailable("purge of " + w.VersionName() + " (" + PurgeOf(id) +
                                ") waits: " + why);
@@ -359,10 +359,8 @@ Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeo
     // since (`site resync NAME --init` of a lost one), gets them, so that a catalog rebuilt from
     // it knows the version is gone and its number taken.
     if (!w.purge || w.state == WithdrawalState::kPurged) {
-      CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> pending, WriteTombstones(repo, w));
-      if (!pending.empty()) {
-        out.problems.push_back(PurgeOf(w.id) + ": tombstone not written on " + Join(pending));
-      }
+      CAIRN_ASSIGN_OR_RETURN(TombstonesLeft pending, WriteTombstones(repo, w));
+      if (!pending.empty()) out.problems.push_back(PurgeOf(w.id) + ": " + pending.Text());
       continue;
     }
     if (w.state == WithdrawalState::kWithdrawn) {
@@ -372,10 +370,8 @@ Result<PendingReport> RunPendingWithdrawals(Repository& repo, int64_t lock_timeo
         // was away at the approval (the version is withdrawn whatever becomes of the purge).
         out.waiting.push_back(PurgeOf(w.id) + " of " + w.VersionName() +
                               " waits: " + allowed.message());
-        CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> pending, WriteTombstones(repo, w));
-        if (!pending.empty()) {
-          out.problems.push_back(PurgeOf(w.id) + ": tombstone not written on " + Join(pending));
-        }
+        CAIRN_ASSIGN_OR_RETURN(TombstonesLeft pending, WriteTombstones(repo, w));
+        if (!pending.empty()) out.problems.push_back(PurgeOf(w.id) + ": " + pending.Text());
         continue;
       }
     }

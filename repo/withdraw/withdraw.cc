@@ -287,7 +287,10 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
   CrashPoint("withdraw.approved");
   ApproveResult result;
   result.withdrawal = approved;
-  CAIRN_ASSIGN_OR_RETURN(result.tombstones_pending, WriteTombstones(repo, approved));
+  // A new approval: its tombstone was never written before, so a site that did not answer
+  // lacks it as surely as one that refused it.
+  CAIRN_ASSIGN_OR_RETURN(TombstonesLeft left, WriteTombstones(repo, approved));
+  result.tombstones_pending = left.All();
   FlushNewEvents(repo);
   return result;
 }
