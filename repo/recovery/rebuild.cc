@@ -34,8 +34,12 @@ std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& 
 // its version.pb gone) is begun in the catalog too (Catalog::BeginPurge); each named as a problem.
 Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_events.cc: a problem for each complete version another reachable site holds that the
-// rebuilt catalog lacks (the site rebuilt from missed it), with the rebuild that takes it in.
-void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
+// rebuilt catalog lacks, with the rebuild that takes it in: the site rebuilt from missed it,
+// or, for a version in `incomplete` (its folder there without version.pb: version name -> the
+// index of its "no version.pb" problem, which is then replaced), lost its record.
+void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
+                                 const std::map<std::string, size_t>& incomplete,
+                                 RebuildReport* report);
 // rebuild_events.cc: appends the "recovery" event that records the rebuild.
 Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
                           const RebuildReport& report);
@@ -142,6 +146,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   // Marked after every version is in: a later version's insert would mark a
   // shared blob ok again.
   std::vector<std::string> missing_blobs;
+  std::map<std::string, size_t> incomplete;  // version name -> its problem's index
   uint64_t done = 0;
   const uint64_t total = listing.versions.size();
   for (const auto& [key, folder] : listing.versions) {
@@ -186,6 +191,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
     }
     if (!folder.has_record) {
       ++report.incomplete_versions;
+      incomplete.emplace(key.Name(), report.problems.size());
       report.problems.push_back(key.Name() + ": no version.pb (an incomplete deposit): skipped");
       continue;
     }
@@ -270,7 +276,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
   CAIRN_RETURN_IF_ERROR(ResumePurgesBegunElsewhere(site, catalog, &report));
-  ReportVersionsOnlyElsewhere(site, catalog, &report);
+  ReportVersionsOnlyElsewhere(site, catalog, incomplete, &report);
   CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -164,7 +164,9 @@ Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* r
   return Status::OK();
 }
 
-void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* report) {
+void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
+                                 const std::map<std::string, size_t>& incomplete,
+                                 RebuildReport* report) {
   // version name -> the other sites holding it complete (its version.pb there)
   std::map<std::string, std::vector<std::string>> unlisted;
   for (auto& [name, other] : OpenOtherSites(site, catalog)) {
@@ -200,6 +202,16 @@ void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog, RebuildReport* re
     if (++named > kNamed) break;
     std::string sites;
     for (const std::string& h : holders) sites += (sites.empty() ? "" : ", ") + h;
+    if (auto it = incomplete.find(version); it != incomplete.end()) {
+      // Its folder is on this site without the record: not a deposit cut short (the other
+      // sites hold it whole), nor one the site missed; one line for it, not two that disagree.
+      report->problems[it->second] =
+          version + ": site " + site.id() + " holds its tag files but not its version.pb, which " +
+          (holders.size() > 1 ? "sites " : "site ") + sites + " hold" +
+          (holders.size() > 1 ? "" : "s") + ": site " + site.id() +
+          " lost it (removed or damaged), so the version is not in this catalog: skipped";
+      continue;
+    }
     report->problems.push_back(version + " is on site" + (holders.size() > 1 ? "s " : " ") + sites +
                                " but not on site " + site.id() + ", so not in this catalog (" +
                                site.id() + " missed it while it was away)");

@@ -382,6 +382,32 @@ TEST_F(DisasterRecoveryTest, RebuildFromASiteThatMissedAVersionNamesIt) {
   EXPECT_EQ(ReadTree(out / "data"), ReadTree(tmp_ / "photos"));
 }
 
+// A site that lost one version's version.pb (its tag files and blobs there): the rebuild from it
+// said both "acme/photos@v1: no version.pb (an incomplete deposit)" and "acme/photos@v1 is on
+// site b but not on site a (a missed it while it was away)", two reasons, neither true. It now
+// says once what is so: site a holds the version without its record, which site b holds.
+TEST_F(DisasterRecoveryTest, RebuildFromASiteThatLostAVersionRecordSaysSoOnce) {
+  root_ = (tmp_ / "repo").string();
+  ASSERT_EQ(RunCairn({"init", root_}).exit_code, 0);
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  testing::WriteTree(tmp_ / "photos", testing::SampleFiles("p", 4, 100));
+  ASSERT_EQ(Cairn({"deposit", "acme", (tmp_ / "photos").string(), "--id", "photos"}).exit_code, 0);
+  ASSERT_TRUE(fs::remove(Site("a") / "bags/acme/photos/v1/version.pb"));
+
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", "a", "--into", (tmp_ / "new").string()});
+  EXPECT_EQ(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;
+  const std::string said = rebuilt.out + rebuilt.err;
+  EXPECT_THAT(said, Not(HasSubstr("an incomplete deposit"))) << said;
+  EXPECT_THAT(said, Not(HasSubstr("missed it while it was away"))) << said;
+  EXPECT_THAT(said, HasSubstr("acme/photos@v1: site a holds its tag files but not its version.pb, "
+                              "which site b holds"))
+      << said;
+  const std::string once = "acme/photos@v1";
+  EXPECT_EQ(said.find("problem: " + once), said.rfind("problem: " + once)) << said;
+  EXPECT_THAT(said, HasSubstr("cairn catalog rebuild --from b --force")) << said;
+}
+
 TEST_F(DisasterRecoveryTest, LostSiteIsResyncedAndVerified) {
   MakeRepo(10, 2000);
   auto before = ReadTree(Site("b"));
