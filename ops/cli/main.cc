@@ -140,13 +140,14 @@ int main(int argc, char** argv) {
   for (RegisterFn fn : kVerbs) fn(app, g);
   const std::string command = CommandName(app, argc, argv);
   cairn::repo::SetLockHolderCommand(command);
-  // The server flags are read before the verbs run, to refuse a verb the server does not offer.
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--server") == 0) g.server = argv[i + 1];
-  }
+  // --server and --repo are read before the verbs run, to refuse a verb the server does not offer.
+  ReadModeFlags(argc, argv, g);
   bool wants_help = false;
   for (int i = 1; i < argc; ++i) {
     wants_help |= std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0;
+  }
+  if (!wants_help) {
+    if (cairn::Status mode = CheckMode(g); !mode.ok()) return ReportError(mode);
   }
   if (IsRemote(g) && !wants_help && !OfferedRemotely(command)) {
     return ReportError(cairn::Status::NotSupported(

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "ops/cli/settings_sync.h"
@@ -12,10 +13,27 @@
 namespace cairn::cli {
 namespace {
 
+// --server; else none when --repo names a local repository (a flag wins over the other mode's
+// variable); else $CAIRN_SERVER, which wins over $CAIRN_REPO.
 std::string ServerUrl(const Globals& g) {
   if (!g.server.empty()) return g.server;
+  if (!g.repo.empty()) return std::string();
   const char* env = std::getenv("CAIRN_SERVER");
   return env ? std::string(env) : std::string();
+}
+
+// The value of `flag` ("--repo VALUE" or "--repo=VALUE") on the command line; "" when absent.
+std::string FlagValue(int argc, char** argv, std::string_view flag) {
+  std::string value;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == flag && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=') {
+      value = arg.substr(flag.size() + 1);
+    }
+  }
+  return value;
 }
 
 }  // namespace
@@ -38,6 +56,24 @@ Result<std::string> Token(const Globals& g) {
 }
 
 bool IsRemote(const Globals& g) { return !ServerUrl(g).empty(); }
+
+void ReadModeFlags(int argc, char** argv, Globals& g) {
+  g.server = FlagValue(argc, argv, "--server");
+  g.repo = FlagValue(argc, argv, "--repo");
+}
+
+Status CheckMode(const Globals& g) {
+  if (!g.repo.empty() && !g.server.empty()) {
+    return Status::InvalidArgument("--repo " + g.repo + " and --server " + g.server +
+                                   " both given: a verb runs on a local repository (--repo) or "
+                                   "against a server (--server), pass one");
+  }
+  const char* server_env = std::getenv("CAIRN_SERVER");
+  if (!g.repo.empty() && server_env != nullptr && *server_env != '\0') {
+    std::cerr << "cairn: note: --repo given, $CAIRN_SERVER (" << server_env << ") not used\n";
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g) {
   CAIRN_ASSIGN_OR_RETURN(std::string token, Token(g));

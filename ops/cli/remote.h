@@ -17,8 +17,18 @@ namespace cairn::cli {
 // none; the token is never part of a message.
 Result<std::string> Token(const Globals& g);
 
-// Whether the verbs run against a server: --server given or $CAIRN_SERVER set.
+// Whether the verbs run against a server: --server given, or $CAIRN_SERVER set and no --repo
+// given (a flag on the command line wins over the other mode's variable; with neither flag,
+// $CAIRN_SERVER wins over $CAIRN_REPO).
 bool IsRemote(const Globals& g);
+
+// Reads --server and --repo ("--flag VALUE" or "--flag=VALUE") into `g` before the verbs run,
+// so that which mode they run in is known before the command line is parsed.
+void ReadModeFlags(int argc, char** argv, Globals& g);
+
+// InvalidArgument naming both when --repo and --server are both given; notes on stderr that
+// $CAIRN_SERVER is not used when --repo is given.
+Status CheckMode(const Globals& g);
 
 // The client of the server the globals name, with the token of --token-file (its first line)
 // or $CAIRN_TOKEN. InvalidArgument when there is no token or ApiClient refuses the options;

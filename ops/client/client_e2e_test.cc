@@ -737,5 +737,54 @@ TEST_F(ClientTest, RemoteDepositPrintsTheLocalText) {
   EXPECT_EQ(Cairn({"show", "acme/liar"}).exit_code, 2);
 }
 
+// A flag on the command line wins over the other mode's variable: `--repo PATH` with
+// CAIRN_SERVER set listed the server's repository (even `--repo /nonexistent` succeeded against
+// it). --repo and --server both given are refused naming both; with both variables set and
+// neither flag, CAIRN_SERVER wins (README, "Using Cairn from another machine").
+TEST_F(ClientTest, AnExplicitRepoWinsOverCairnServer) {
+  const std::string staging = (tmp_ / "staging").string();
+  ASSERT_EQ(RunCairn({"init", staging}, {"CAIRN_REPO="}).exit_code, 0);
+  const std::vector<std::string> env = {"CAIRN_SERVER=" + Server(),
+                                        "CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO="};
+  for (const std::string& repo_flag : {std::string("--repo"), std::string("--repo=")}) {
+    std::vector<std::string> args = {"--ca-file", certs_.ca};
+    if (repo_flag == "--repo") {
+      args.insert(args.end(), {"--repo", staging});
+    } else {
+      args.push_back("--repo=" + staging);
+    }
+    args.insert(args.end(), {"list", "--json"});
+    CommandResult local = RunCairn(args, env);
+    ASSERT_EQ(local.exit_code, 0) << repo_flag << ": " << local.err;
+    EXPECT_EQ(Parse(local.out).size(), 0u) << local.out;  // the server's repository has two
+  }
+  CommandResult missing =
+      RunCairn({"--repo", (tmp_ / "nonexistent").string(), "list", "--json"}, env);
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_NE(missing.err.find("nonexistent"), std::string::npos) << missing.err;
+  // A verb the server does not offer runs on the repository named.
+  CommandResult replicate = RunCairn({"--repo", staging, "replicate", "--json"}, env);
+  EXPECT_EQ(replicate.exit_code, 0) << replicate.err;
+  EXPECT_EQ(replicate.err.find("not offered by the server"), std::string::npos) << replicate.err;
+  // Both on the command line: refused, naming both, before anything is read.
+  CommandResult both =
+      RunCairn({"--repo", staging, "--server", Server(), "--ca-file", certs_.ca, "list", "--json"},
+               {"CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO="});
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+  EXPECT_NE(both.err.find("--repo"), std::string::npos) << both.err;
+  EXPECT_NE(both.err.find("--server"), std::string::npos) << both.err;
+  EXPECT_EQ(Parse(both.out)["error"]["exit_code"], 2) << both.out;
+  // --server wins over CAIRN_REPO; CAIRN_SERVER over CAIRN_REPO when no flag is given.
+  CommandResult flag = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "list", "--json"},
+                                {"CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO=" + staging});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(Parse(flag.out).size(), 2u) << flag.out;
+  CommandResult vars = RunCairn(
+      {"--ca-file", certs_.ca, "list", "--json"},
+      {"CAIRN_SERVER=" + Server(), "CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO=" + staging});
+  ASSERT_EQ(vars.exit_code, 0) << vars.err;
+  EXPECT_EQ(Parse(vars.out).size(), 2u) << vars.out;
+}
+
 }  // namespace
 }  // namespace cairn::testing
