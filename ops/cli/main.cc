@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   if (!wants_help) {
     if (cairn::Status mode = CheckMode(g); !mode.ok()) return ReportError(mode);
   }
-  if (IsRemote(g) && !wants_help && !OfferedRemotely(command)) {
+  if (IsRemote(g) && !wants_help && !OfferedRemotely(command) && !TouchesNoRepository(command)) {
     return ReportError(cairn::Status::NotSupported(
         "'" + command +
         "' is not offered by the server (--server or $CAIRN_SERVER): run it on "

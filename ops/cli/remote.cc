@@ -135,6 +135,15 @@ bool OfferedRemotely(const std::string& command) {
   return kOffered.contains(command) || kWithdrawal.contains(command);
 }
 
+bool TouchesNoRepository(const std::string& command) {
+  static const std::set<std::string> kTools = {
+      "cairn bag create",
+      "cairn bag validate",
+      "cairn events keygen",
+  };
+  return kTools.contains(command);
+}
+
 int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query) {
   Result<nlohmann::json> doc = RemoteGet(g, path, query);
   if (!doc.ok()) return ReportError(doc.status());

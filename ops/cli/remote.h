@@ -53,6 +53,10 @@ void PrintWarningsOf(const nlohmann::json& doc);
 // refuses the others with exit 2 when IsRemote.
 bool OfferedRemotely(const std::string& command);
 
+// Whether `command` is a tool that touches no repository ("cairn bag create", "cairn bag
+// validate", "cairn events keygen"): it runs here whatever --server or $CAIRN_SERVER say.
+bool TouchesNoRepository(const std::string& command);
+
 // Prints the server's JSON answer to GET `path` with `query` (as --json prints) and returns
 // kExitOk, or reports the error. For the remote verbs whose document is printed as is.
 int PrintRemoteJson(const Globals& g, const std::string& path, const client::Query& query = {});

@@ -786,5 +786,37 @@ TEST_F(ClientTest, AnExplicitRepoWinsOverCairnServer) {
   EXPECT_EQ(Parse(vars.out).size(), 2u) << vars.out;
 }
 
+// `bag create`, `bag validate` and `events keygen` touch no repository: they were refused (exit
+// 2, "not offered by the server") whenever CAIRN_SERVER was set. They run here, whatever the
+// server settings, with their own exit codes.
+TEST_F(ClientTest, LocalToolsRunWhateverTheServerSettings) {
+  const fs::path src = MakeSourceFolder("tools");
+  const std::vector<std::string> env = {"CAIRN_SERVER=" + Server(),
+                                        "CAIRN_TOKEN=" + Token("t-auditor"), "CAIRN_REPO="};
+  for (const std::vector<std::string>& server_flag :
+       {std::vector<std::string>{}, std::vector<std::string>{"--server", Server()}}) {
+    const std::string tag = server_flag.empty() ? "env" : "flag";
+    SCOPED_TRACE(tag);
+    const fs::path bag = tmp_ / ("bag-" + tag);
+    auto run = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), server_flag.begin(), server_flag.end());
+      return RunCairn(args, env);
+    };
+    CommandResult created = run({"bag", "create", src.string(), bag.string()});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_EQ(ReadTree(bag / "data"), ReadTree(src));
+    CommandResult valid = run({"bag", "validate", bag.string(), "--json"});
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+    EXPECT_EQ(Parse(valid.out)["valid"], true) << valid.out;
+    FlipByte(bag / "data/a.txt");
+    CommandResult invalid = run({"bag", "validate", bag.string()});
+    EXPECT_EQ(invalid.exit_code, 1) << invalid.out << invalid.err;  // a problem found, locally
+    CommandResult keys = run({"events", "keygen", (tmp_ / ("witness-" + tag)).string(),
+                              (tmp_ / ("witness-" + tag + ".pub")).string()});
+    EXPECT_EQ(keys.exit_code, 0) << keys.err;
+    EXPECT_TRUE(fs::exists(tmp_ / ("witness-" + tag + ".pub")));
+  }
+}
+
 }  // namespace
 }  // namespace cairn::testing
