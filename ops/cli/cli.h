@@ -40,6 +40,9 @@ struct Globals {
 // kExitCannotRun for the rest. Other problems found (a broken bag, a bad copy) are the verb's
 // to map.
 int ReportError(const Status& s);
+// The same with the verb's own `exit_code` (e.g. kExitProblems for a refusal by a rule), which
+// the --json error object says too; returns it.
+int ReportError(const Status& s, int exit_code);
 
 // Returns the subcommand `name` of `parent`, creating it on first use, so that
 // several verb files can add to one group (`cairn bag validate`, `cairn bag create`).

@@ -37,16 +37,45 @@ struct WithdrawFlags {
 };
 
 // Exit 1 for a refusal by a rule (the two-person rule, retention, a hold, one request at a
-// time); a wrong id (no such object, withdrawal or hold) is a bad argument and a role that may
-// not is refused as by every verb: exit 2.
+// time, a catalog behind the sites, a withdrawn version); a wrong id (no such object,
+// withdrawal or hold) is a bad argument and a role that may not is refused as by every verb:
+// exit 2. The verbs' own bad arguments are refused before anything is asked (BadArguments,
+// ObjectOf), so that an InvalidArgument here, the library's or the server's, is a rule's.
 int Refused(const Status& s) {
-  int code = ReportError(s);
-  if (repo::access::IsRoleRefusal(s)) return kExitCannotRun;
-  if (s.code() == Code::kPermissionDenied || s.code() == Code::kInvalidArgument ||
-      s.code() == Code::kAlreadyExists) {
-    return kExitProblems;
+  const bool rule =
+      s.IsWithdrawn() || (!repo::access::IsRoleRefusal(s) &&
+                          (s.code() == Code::kPermissionDenied ||
+                           s.code() == Code::kInvalidArgument || s.code() == Code::kAlreadyExists));
+  return ReportError(s, rule ? kExitProblems : kExitCannotRun);
+}
+
+// What is wrong in the command line itself, refused with exit 2 (as every verb's bad arguments)
+// before the repository or the server is asked: --as against a server (the token says who is
+// asking there) and, for a verb that takes one, --reason. kExitOk when nothing is.
+int BadArguments(const WithdrawFlags& f, const Globals& g, bool takes_reason) {
+  if (IsRemote(g) && !f.as.empty()) {
+    return ReportError(Status::InvalidArgument(
+        "--as is for the CLI on the server host; against a server the token says who you are"));
   }
-  return code;
+  if (takes_reason) {
+    if (Status reason = repo::CheckReason(f.reason); !reason.ok()) return ReportError(reason);
+  }
+  return kExitOk;
+}
+
+// Parses OBJECT (PARTNER/OBJECT, and @vN only when `version` is not null: a hold is on a whole
+// object). InvalidArgument naming it otherwise, for ReportError (exit 2).
+Status ObjectOf(const WithdrawFlags& f, std::string* partner, std::string* object,
+                uint32_t* version) {
+  uint32_t v = 0;
+  CAIRN_RETURN_IF_ERROR(repo::ParseObjectRef(f.ref, partner, object, &v));
+  if (version != nullptr) {
+    *version = v;
+  } else if (v != 0) {
+    return Status::InvalidArgument("a hold is on a whole object: " + f.ref +
+                                   " (name it without @v" + std::to_string(v) + ")");
+  }
+  return Status::OK();
 }
 
 // The principal acting: the host's operator, or --as NAME proven by NAME's token.
@@ -188,14 +217,10 @@ void Print(const nlohmann::json& doc, const WithdrawFlags& f, const Globals& g,
 }
 
 // Against `cairn serve` (--server): the same verbs through /v1/withdrawals and /v1/holds; the
-// server knows the caller by its token, so --as is refused there. The server's answer is the
-// document the verb prints locally.
-Result<nlohmann::json> Remote(const Globals& g, const WithdrawFlags& f, const std::string& method,
-                              const std::string& path, const nlohmann::json& body = nullptr) {
-  if (!f.as.empty()) {
-    return Status::InvalidArgument(
-        "--as is for the CLI on the server host; against a server the token says who you are");
-  }
+// server knows the caller by its token, so --as is refused there (BadArguments). The server's
+// answer is the document the verb prints locally.
+Result<nlohmann::json> Remote(const Globals& g, const std::string& method, const std::string& path,
+                              const nlohmann::json& body = nullptr) {
   CAIRN_ASSIGN_OR_RETURN(auto api, ConnectServer(g));
   return method == "GET" ? api->GetJson(path) : api->PostJson(path, body);
 }
@@ -213,7 +238,7 @@ Result<nlohmann::json> Document(
     const WithdrawFlags& f, const Globals& g, const std::string& method, const std::string& path,
     const nlohmann::json& body,
     const std::function<Result<nlohmann::json>(repo::Repository&, const repo::Principal&)>& local) {
-  if (IsRemote(g)) return Remote(g, f, method, path, body);
+  if (IsRemote(g)) return Remote(g, method, path, body);
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return repository.status();
   CAIRN_ASSIGN_OR_RETURN(repo::Principal who, Acting(**repository, g, f.as));
@@ -223,8 +248,9 @@ Result<nlohmann::json> Document(
 int RunRequest(const WithdrawFlags& f, const Globals& g) {
   repo::WithdrawRequest req;
   uint32_t version = 0;
-  Status parsed = repo::ParseObjectRef(f.ref, &req.partner, &req.object, &version);
-  if (!parsed.ok()) return Refused(parsed);
+  Status parsed = ObjectOf(f, &req.partner, &req.object, &version);
+  if (!parsed.ok()) return ReportError(parsed);
+  if (int bad = BadArguments(f, g, /*takes_reason=*/true)) return bad;
   if (version) req.version = version;
   req.reason = f.reason;
   req.purge = f.purge;
@@ -245,6 +271,7 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunApprove(const WithdrawFlags& f, const Globals& g) {
+  if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
   Result<nlohmann::json> a = Document(
       f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/approve",
       nlohmann::json::object(),
@@ -275,6 +302,7 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunCancel(const WithdrawFlags& f, const Globals& g) {
+  if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
   Result<nlohmann::json> w = Document(
       f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel", nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
@@ -290,6 +318,7 @@ int RunCancel(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunList(const WithdrawFlags& f, const Globals& g) {
+  if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
   Result<nlohmann::json> all =
       Document(f, g, "GET", "/v1/withdrawals", nullptr,
                [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
@@ -343,11 +372,9 @@ int RunPending(const WithdrawFlags& f, const Globals& g) {
 
 int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
   std::string partner, object;
-  uint32_t version = 0;
-  Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &version);
-  if (parsed.ok() && version)
-    parsed = Status::InvalidArgument("a hold is on a whole object: " + f.ref);
-  if (!parsed.ok()) return Refused(parsed);
+  Status parsed = ObjectOf(f, &partner, &object, nullptr);
+  if (!parsed.ok()) return ReportError(parsed);
+  if (int bad = BadArguments(f, g, /*takes_reason=*/true)) return bad;
   Result<nlohmann::json> h = Document(
       f, g, "POST", "/v1/holds", {{"partner", partner}, {"object", object}, {"reason", f.reason}},
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
@@ -368,9 +395,9 @@ int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
 
 int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
   std::string partner, object;
-  uint32_t version = 0;
-  Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &version);
-  if (!parsed.ok()) return Refused(parsed);
+  Status parsed = ObjectOf(f, &partner, &object, nullptr);
+  if (!parsed.ok()) return ReportError(parsed);
+  if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
   Result<nlohmann::json> removal = Document(
       f, g, "POST", "/v1/holds/" + partner + "/" + object + "/remove", nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
@@ -386,6 +413,7 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
 }
 
 int RunHoldList(const WithdrawFlags& f, const Globals& g) {
+  if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
   // Holds the sites record that the catalog does not show (a catalog put back from a backup):
   // the listing is not the truth then, so it says so (exit 1).
   std::vector<std::string> past_catalog;
@@ -422,7 +450,8 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
                           "versions are refused to restore and show; --purge removes the bytes");
   group->footer(
       "Exit codes: 0 done; 1 refused by a rule (named: two people, retention, hold, a catalog\n"
-      "behind the sites) or a purge still unfinished; 2 could not run (a role that may not, a\n"
+      "behind the sites) or a purge still unfinished; 2 could not run (bad arguments: a\n"
+      "malformed OBJECT, an empty --reason, --as against a server; a role that may not, a\n"
       "wrong token, an unknown id).\n");
   CLI::App* request = group->add_subcommand("request", "ask for a version to be withdrawn");
   request->add_option("OBJECT", f->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")

@@ -71,7 +71,10 @@ std::string CommandName(CLI::App& app, int argc, char** argv) {
 int ReportError(const Status& s) {
   // A withdrawn version is refused by a rule, as a deposit is by a bag rule: a problem found,
   // locally or from a server (HTTP 410), whatever the verb.
-  const int exit_code = s.IsWithdrawn() ? kExitProblems : kExitCannotRun;
+  return ReportError(s, s.IsWithdrawn() ? kExitProblems : kExitCannotRun);
+}
+
+int ReportError(const Status& s, int exit_code) {
   std::cerr << "cairn: " << s.ToString() << "\n";
   if (json_errors) PrintJsonError(CodeName(s.code()), s.ToString(), exit_code);
   return exit_code;

@@ -818,5 +818,37 @@ TEST_F(ClientTest, LocalToolsRunWhateverTheServerSettings) {
   }
 }
 
+// Remotely as locally, bad arguments of the withdrawal and hold verbs exit 2 and their --json
+// says so (they exited 1 while the JSON said 2; --as against a server exited 1); a refusal by a
+// rule exits 1 and its JSON says 1.
+TEST_F(ClientTest, WithdrawalAndHoldBadArgumentsExitTwoRemotely) {
+  ASSERT_EQ(Cairn({"hold", "add", "acme/acme-box", "--reason", "litigation"}).exit_code, 0);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"withdraw", "request", "acme/acme-box@v0", "--reason", "x"}, "acme/acme-box@v0"},
+      {{"withdraw", "request", "acme/acme-box", "--reason", ""}, "--reason"},
+      {{"withdraw", "request", "acme/acme-box", "--reason", "x", "--as", "otto"}, "--as"},
+      {{"hold", "add", "acme/acme-box", "--reason", ""}, "--reason"},
+      {{"hold", "remove", "acme/acme-box@v1"}, "a hold is on a whole object"},
+      {{"withdraw", "list", "--as", "otto"}, "--as"},
+  };
+  for (const auto& [args, named] : cases) {
+    SCOPED_TRACE(args[0] + " " + args[1] + " " + args[2]);
+    std::vector<std::string> run = args;
+    run.push_back("--json");
+    CommandResult r = Remote("t-operator", run);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(named), std::string::npos) << r.err;
+    EXPECT_EQ(Parse(r.out)["error"]["exit_code"], 2) << r.out;
+  }
+  CommandResult holds = Cairn({"hold", "list", "--json"});
+  EXPECT_EQ(Parse(holds.out)[0].value("removal_requested_by", ""), "") << holds.out;
+  ASSERT_EQ(Remote("t-operator", {"withdraw", "request", "acme/acme-box", "--reason", "takedown"})
+                .exit_code,
+            0);
+  CommandResult self = Remote("t-operator", {"withdraw", "approve", "1", "--json"});
+  EXPECT_EQ(self.exit_code, 1) << self.err;
+  EXPECT_EQ(Parse(self.out)["error"]["exit_code"], 1) << self.out;
+}
+
 }  // namespace
 }  // namespace cairn::testing

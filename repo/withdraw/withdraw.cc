@@ -20,8 +20,6 @@
 #include "repo/withdraw/purge.h"
 
 namespace cairn::repo {
-namespace {
-
 Status CheckReason(const std::string& reason) {
   if (reason.empty()) return Status::InvalidArgument("a withdrawal or hold needs --reason TEXT");
   for (char c : reason) {
@@ -31,6 +29,8 @@ Status CheckReason(const std::string& reason) {
   }
   return Status::OK();
 }
+
+namespace {
 
 std::string Who(const std::string& name, const std::string& role) {
   return name + " (" + role + ")";

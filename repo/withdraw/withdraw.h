@@ -34,6 +34,11 @@ struct WithdrawRequest {
   bool purge = false;
 };
 
+// InvalidArgument for a withdrawal's or hold's reason that is empty or not one line of text
+// without control characters; what RequestWithdrawal and AddHold refuse first, so that a client
+// can tell this bad argument before anything is asked.
+Status CheckReason(const std::string& reason);
+
 // Records a request by `who`. InvalidArgument for an empty or multi-line reason; NotFound for
 // a version that is not in the catalog; AlreadyExists when the version has an open withdrawal;
 // PermissionDenied when `who` may not ask for its partner; with purge, the retention and hold

@@ -403,6 +403,45 @@ TEST_F(WithdrawTest, HoldBlocksApprovalAndTakesTwoPeopleToRemove) {
   EXPECT_EQ(Withdrawals()[0]["state"], "purged");
 }
 
+// Bad arguments are exit 2, and --json's "exit_code" is the process's: `withdraw request
+// yale/box@v0 --json` printed "exit_code": 2 and exited 1; an empty --reason exited 1; `hold
+// remove yale/box@v1` ignored the @v1 (a hold is on a whole object, as `hold add` says). A
+// refusal by a rule stays exit 1, and its JSON says 1.
+TEST_F(WithdrawTest, BadArgumentsExitTwoAndTheJsonSaysTheExitCode) {
+  ASSERT_EQ(Cairn({"hold", "add", "yale/box", "--reason", "litigation"}).exit_code, 0);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"withdraw", "request", "yale/box@v0", "--reason", "x"}, "yale/box@v0"},
+      {{"withdraw", "request", "yale/box", "--reason", ""}, "--reason"},
+      {{"withdraw", "request", "yale/box", "--reason", "two\nlines"}, "--reason"},
+      {{"hold", "add", "yale/box", "--reason", ""}, "--reason"},
+      {{"hold", "add", "yale/box@v1", "--reason", "x"}, "a hold is on a whole object"},
+      {{"hold", "remove", "yale/box@v1"}, "a hold is on a whole object"},
+  };
+  for (const auto& [args, named] : cases) {
+    SCOPED_TRACE(args[0] + " " + args[1] + " " + args[2]);
+    for (bool json : {false, true}) {
+      std::vector<std::string> run = args;
+      if (json) run.push_back("--json");
+      CommandResult r = Cairn(run);
+      EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+      EXPECT_THAT(r.err, HasSubstr(named));
+      if (json) {
+        nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, false);
+        EXPECT_EQ(doc["error"]["exit_code"], 2) << r.out;
+      }
+    }
+  }
+  EXPECT_EQ(Withdrawals().size(), 0u);
+  CommandResult holds = Cairn({"hold", "list", "--json"});
+  ASSERT_EQ(holds.exit_code, 0) << holds.err;
+  EXPECT_EQ(nlohmann::json::parse(holds.out)[0].value("removal_requested_by", ""), "") << holds.out;
+  // A refusal by a rule: exit 1, and the JSON says 1.
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
+  CommandResult self = AsAnn({"withdraw", "approve", "1", "--json"});
+  EXPECT_EQ(self.exit_code, 1) << self.err;
+  EXPECT_EQ(nlohmann::json::parse(self.out, nullptr, false)["error"]["exit_code"], 1) << self.out;
+}
+
 TEST_F(WithdrawTest, PurgeKeepsSharedBlobsMovesUsageAndSurvivesRebuildFromEachSite) {
   // "c d.txt" is the same in both folders: one blob, held by yale and mit.
   Deposit("mit", MakeSourceFolder("mit").string(), "box");
