@@ -290,7 +290,9 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
   std::string path =
       "/v1/objects/" + client::PercentEncode(r.partner) + "/" + client::PercentEncode(r.object);
   if (r.version) path += "/versions/" + std::to_string(r.version);
-  path += "/content";
+  // A failure met after the answer started (no good copy of a file) ends it with the
+  // X-Cairn-Error trailer, which GetStream returns, rather than a cut that says only "cut".
+  path += "/content?on-error=trailer";
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return ReportError(Status::FromErrno(errno, "create", "a pipe"));

@@ -120,6 +120,27 @@ Status StatusFromAnswer(long http_status, const std::string& body) {
   return Status::Unavailable(message);
 }
 
+Status StatusFromErrorTrailer(const std::string& value) {
+  nlohmann::json doc = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  std::string code, message;
+  if (doc.is_object()) {
+    if (doc.contains("code") && doc["code"].is_string()) code = doc["code"];
+    if (doc.contains("message") && doc["message"].is_string()) message = doc["message"];
+    if (doc.contains("request_id") && doc["request_id"].is_string()) {
+      message += " (request " + doc["request_id"].get<std::string>() + ")";
+    }
+  }
+  if (message.empty()) message = "the server's answer ended with a failure it did not describe";
+  // The code the server names, as the local verb would have it (Corruption: no good copy).
+  for (int c = static_cast<int>(Code::kNotFound); c <= static_cast<int>(Code::kWithdrawn); ++c) {
+    if (CodeName(static_cast<Code>(c)) == code) {
+      Status s(static_cast<Code>(c), "server: " + message);
+      return doc.value("retryable", false) ? s.SetRetryable(true) : s;
+    }
+  }
+  return Status::Unavailable("server: " + message);
+}
+
 Result<std::unique_ptr<ApiClient>> ApiClient::Create(ServerOptions options) {
   while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
   const std::string host = HostOf(options.url);
@@ -375,6 +396,11 @@ Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
     if (status == 0) return Status::Unavailable("cannot reach " + options_.url + ": " + why);
     return Status::Unavailable("the answer to " + path + " from " + options_.url +
                                " was cut before its end: " + why);
+  }
+  // A failure the server sent in place of the cut (?on-error=trailer).
+  if (auto failed = target.answer.headers.find("x-cairn-error");
+      failed != target.answer.headers.end()) {
+    return StatusFromErrorTrailer(failed->second);
   }
   return target.answer;
 }

@@ -103,7 +103,9 @@ class ApiClient {
   // GET `path`, the body of a 2xx answer handed to `sink` as it arrives (never held whole).
   // Other answers are the Status as GetJson (a JSON error whose code is "Corruption" stays
   // Corruption). An error of `sink` is returned as is; a transfer that ends before the whole
-  // body arrived (a cut connection, a stream the server abandoned) is Unavailable "... cut".
+  // body arrived (a cut connection, a stream the server abandoned) is Unavailable "... cut"; an
+  // answer that ends with the X-Cairn-Error trailer (asked for with ?on-error=trailer) is the
+  // failure it names (StatusFromErrorTrailer).
   Result<StreamAnswer> GetStream(const std::string& path, const BodySink& sink);
 
   // `path` with `query` appended, percent-encoded (parameters with an empty value left out).
@@ -128,6 +130,11 @@ class ApiClient {
 // The Status for an HTTP answer `http_status` with `body` (the server's JSON error when it is
 // one): the code from the status as ApiClient documents, the message from the body.
 Status StatusFromAnswer(long http_status, const std::string& body);
+
+// The Status an X-Cairn-Error trailer `value` names ({"code", "message", "request_id"}, as the
+// server's ErrorTrailerValue writes it): that code (Corruption stays Corruption) and "server: "
+// + the message; Unavailable when the code is not one this client knows.
+Status StatusFromErrorTrailer(const std::string& value);
 
 // Percent-encodes `text` for a path segment or query value (unreserved characters kept).
 std::string PercentEncode(const std::string& text);

@@ -2,7 +2,9 @@
 // TLS, the real cairn-testing restoring from it. The bag arrives as the local verb makes it (a
 // folder or a tar, the same --json and text), checked on arrival; an auditor and another
 // partner's depositor get nothing; a damaged copy on one site is read from the other; no good
-// copy at all cuts the server's stream short; a connection cut mid-way leaves nothing at DEST.
+// copy at all is the local verb's Corruption (exit 1), sent in the server's X-Cairn-Error trailer
+// (a client that does not ask for it gets the stream cut); a connection cut mid-way leaves
+// nothing at DEST.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ops/client/api_client.h"
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
 
@@ -301,26 +304,59 @@ TEST_F(RemoteRestoreTest, DamagedCopyOnOneSiteIsRestoredFromTheOther) {
   EXPECT_EQ(ReadTree(tmp_ / "remote/again/data"), ReadTree(tmp_ / "src-acme"));
 }
 
-TEST_F(RemoteRestoreTest, NoGoodCopyCutsTheStreamAndIsRecordedAsLocally) {
+// No good copy of some file, met after the server answered 200: the local verb says
+// "Corruption: no good copy of data/sub/b.bin ..." (exit 1), the remote one said "Unavailable:
+// ... was cut before its end: transfer closed with outstanding read data remaining" (exit 2).
+// The client asks for a failure in a trailer (?on-error=trailer): the server ends the answer with
+// X-Cairn-Error, and the client exits as the local verb does, with its words, leaving nothing at
+// DEST. A client that does not ask still gets the answer cut, never one it could take for whole.
+TEST_F(RemoteRestoreTest, NoGoodCopyExitsOneWithTheLocalWordsAndIsRecordedAsLocally) {
   const std::string content = ReadFile(tmp_ / "src-acme/sub/b.bin");
   FlipByte(BlobFile("a", content));
   fs::remove(BlobFile("b", content));
+  std::vector<std::string> errors;
   for (const std::string dest : {"out", "out.tar"}) {
     SCOPED_TRACE(dest);
     CommandResult r =
         Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote" / dest).string()});
-    // The server had answered 200 when it met the file: it can only cut the stream short.
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_NE(r.err.find("cut"), std::string::npos) << r.err;
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("Corruption: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("nothing was left"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("cut"), std::string::npos) << r.err;
+    errors.push_back(r.err);
     ExpectNothingNamed(tmp_ / "remote", "out");
   }
+  CommandResult json =
+      Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/out").string(), "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  nlohmann::json doc = Parse(json.out);
+  EXPECT_EQ(doc["ok"], false) << json.out;
+  EXPECT_EQ(doc["error"]["code"], "Corruption") << json.out;
+  EXPECT_EQ(doc["error"]["exit_code"], 1) << json.out;
+  ExpectNothingNamed(tmp_ / "remote", "out");
   // Recorded as a local restore records it: the bad copies, a failed dissemination.
   EXPECT_EQ(CopyStates("acme/acme-box", "data/sub/b.bin"), "a:corrupt b:missing");
   CommandResult events = Cairn({"events", "acme/acme-box", "--json", "--type", "dissemination"});
   ASSERT_EQ(events.exit_code, 0) << events.err;
   EXPECT_NE(events.out.find("failure"), std::string::npos) << events.out;
   EXPECT_NE(events.out.find("dora@acme"), std::string::npos) << events.out;
+  // The local verb's words, from "no good copy" to the end of its line, are the remote one's.
+  CommandResult local = Cairn({"restore", "acme/acme-box", (tmp_ / "local/out").string()});
+  ASSERT_EQ(local.exit_code, 1) << local.err;
+  const size_t at = local.err.find("no good copy of data/sub/b.bin");
+  ASSERT_NE(at, std::string::npos) << local.err;
+  const std::string words = local.err.substr(at, local.err.find('\n', at) - at);
+  for (const std::string& err : errors) EXPECT_NE(err.find(words), std::string::npos) << err;
+  // A client that does not ask for the trailer (curl, a script) gets the answer cut.
+  auto api = client::ApiClient::Create({Server(), tokens_["t-dep-acme"], certs_.ca});
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  uint64_t received = 0;
+  auto cut = (*api)->GetStream("/v1/objects/acme/acme-box/content", [&](std::string_view chunk) {
+    received += chunk.size();
+    return Status::OK();
+  });
+  EXPECT_FALSE(cut.ok());
+  EXPECT_TRUE(cut.status().IsUnavailable()) << cut.status().ToString();
   EXPECT_NE(server_.Log().find("cut after"), std::string::npos) << server_.Log();
   // The server keeps serving. (beta's box shares the damaged file's blob: it cannot be restored.)
   CommandResult list = Remote("t-dep-beta", {"usage", "--json"});

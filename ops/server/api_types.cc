@@ -54,6 +54,17 @@ ApiResponse ErrorResponse(const Status& status, std::string_view request_id) {
   return r;
 }
 
+std::string ErrorTrailerValue(const Status& status, std::string_view request_id) {
+  constexpr size_t kMaxMessage = 8 * 1024;
+  std::string message = status.message();
+  if (message.size() > kMaxMessage) message = message.substr(0, kMaxMessage) + "...";
+  nlohmann::json value = {{"code", std::string(CodeName(status.code()))},
+                          {"message", message},
+                          {"request_id", std::string(request_id)}};
+  if (status.retryable()) value["retryable"] = true;
+  return value.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+}
+
 Status UploadTooLarge(uint64_t bytes, bool at_least, uint64_t limit) {
   return Status::InvalidArgument(std::string("the upload is ") + (at_least ? "at least " : "") +
                                  std::to_string(bytes) + " bytes: larger than the server's " +

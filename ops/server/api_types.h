@@ -78,8 +78,13 @@ struct ApiResponse {
   // A body made while it is sent (a restore): run on a thread of its own, never an io thread, it
   // writes the body to `fd` (a pipe the server sends from, chunked) and returns the trailer
   // fields to send after it. An error cuts the answer short (no last chunk) so that the client
-  // cannot take it for whole. The server closes `fd` once it returns.
+  // cannot take it for whole, unless `error_trailer` is set. The server closes `fd` once it
+  // returns.
   std::function<Result<std::map<std::string, std::string>>(int fd)> producer;
+  // For a client that asked for it (and so checks for it): the name of the trailer field
+  // ("X-Cairn-Error") that, instead of a cut, ends the answer of a producer that failed, its
+  // value ErrorTrailerValue(the producer's error).
+  std::string error_trailer;
   std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
   std::string principal;               // for the access log: who asked ("-" when nobody)
 };
@@ -95,6 +100,11 @@ ApiResponse ErrorResponse(int http_status, std::string_view code, std::string_vi
                           std::string_view request_id);
 // ErrorResponse for a failed library call (HttpStatusFor, the status code's name).
 ApiResponse ErrorResponse(const Status& status, std::string_view request_id);
+
+// The value of an ApiResponse::error_trailer field: {"code": "<CodeName>", "message": ...,
+// "request_id": ...} (and "retryable": true when it is) as one line of ASCII JSON, the message
+// cut at 8 KiB to stay well under a client's header limit.
+std::string ErrorTrailerValue(const Status& status, std::string_view request_id);
 
 // A 200 answer with `json_text` as the body.
 ApiResponse JsonResponse(std::string json_text);

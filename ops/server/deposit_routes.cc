@@ -71,10 +71,16 @@ std::string RestoreSummary(const repo::RestoreReport& r) {
 // (access, an unknown object or version) is answered before the first byte; then the library's
 // restore writes the tar into the pipe the server sends from, each file verified before it goes
 // out (a bad copy is replaced by another site's, as locally), and its summary follows as the
-// X-Cairn-Restore trailer. A restore that fails mid-way cuts the answer (no last chunk).
+// X-Cairn-Restore trailer. A restore that fails mid-way cuts the answer (no last chunk), or, for
+// a client that asks with ?on-error=trailer (and so checks for it), ends it with the
+// X-Cairn-Error trailer naming the failure, so that it can say what the local verb says.
 // Without {version}: the latest.
 Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r) {
   const std::string& partner = r.path.at("partner");
+  const std::string on_error = r.Query("on-error");
+  if (!on_error.empty() && on_error != "trailer") {
+    return Status::InvalidArgument("on-error=" + on_error + ": only on-error=trailer is known");
+  }
   CAIRN_RETURN_IF_ERROR(Authorize(r.principal, Action::kReadContent, partner));
   repo::RestoreRequest request;
   request.partner = partner;
@@ -110,6 +116,10 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   answer.content_type = "application/x-tar";
   answer.filename = request.stream_bag_name + ".tar";
   answer.headers["Trailer"] = "X-Cairn-Restore";
+  if (on_error == "trailer") {
+    answer.error_trailer = "X-Cairn-Error";
+    answer.headers["Trailer"] = "X-Cairn-Restore, X-Cairn-Error";
+  }
   answer.producer = [root, request](int fd) -> Result<std::map<std::string, std::string>> {
     repo::RestoreRequest streamed = request;
     streamed.stream_fd = fd;

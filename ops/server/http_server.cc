@@ -468,7 +468,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Sends a body made while it is sent: the producer runs on a thread of its own and writes into
   // a pipe; the pipe's bytes go out as chunks, then the last chunk with the producer's trailer.
   // A producer that fails, or a client that goes away, ends the connection without the last
-  // chunk (and closes the pipe: the producer's next write fails and it stops).
+  // chunk (and closes the pipe: the producer's next write fails and it stops); a producer that
+  // fails when the answer has an error_trailer ends it with the last chunk and that trailer.
   void StreamAnswer(ApiResponse answer, const std::string& id, const std::string& method,
                     const std::string& target, bool keep_alive) {
     int fds[2];
@@ -503,6 +504,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     production_ = production;
     pipe_.emplace(stream_.get_executor(), fds[0]);
     stream_log_ = {id, method, target, answer.principal};
+    stream_error_trailer_ = answer.error_trailer;
     streamed_ = 0;
     stream_keep_alive_ = keep_alive;
     stream_response_.emplace(static_cast<http::status>(answer.status), 11);
@@ -542,20 +544,29 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
-  // The pipe ended: the producer is done. Its trailer and the last chunk when it succeeded.
+  // The pipe ended: the producer is done. The last chunk with its trailer when it succeeded, or
+  // with the error trailer the answer asks for when it failed; else the connection is cut.
   void EndStream() {
     Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
     {
       std::lock_guard<std::mutex> lock(production_->mu);
       result = production_->result;
     }
-    if (!result.ok()) return StreamFailed("abandoned: " + result.status().ToString());
+    if (!result.ok() && stream_error_trailer_.empty()) {
+      return StreamFailed("abandoned: " + result.status().ToString());
+    }
     trailer_.clear();
-    for (const auto& [name, value] : *result) trailer_.set(name, value);
+    std::string why;
+    if (result.ok()) {
+      for (const auto& [name, value] : *result) trailer_.set(name, value);
+    } else {
+      why = stream_error_trailer_ + " trailer: " + result.status().ToString();
+      trailer_.set(stream_error_trailer_, ErrorTrailerValue(result.status(), stream_log_.id));
+    }
     beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
     net::async_write(stream_, http::make_chunk_last(trailer_),
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->LogStream("");
+                     [self = this->shared_from_this(), why](beast::error_code ec, size_t) {
+                       self->LogStream(why, /*cut=*/false);
                        self->EndStreamState();
                        if (ec || !self->stream_keep_alive_) return self->Close();
                        self->ReadHeader();
@@ -569,7 +580,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Drop();
   }
 
-  void LogStream(const std::string& why) {
+  // The access-log line of a streamed answer, and `why` when it failed: it was `cut`, or its
+  // trailer carried the failure.
+  void LogStream(const std::string& why, bool cut = true) {
     int64_t ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
     state_.Log(AccessLogLine(stream_log_.id, peer_,
@@ -577,8 +590,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                              stream_log_.method, stream_log_.target, 200, streamed_, ms),
                /*access=*/true);
     if (!why.empty()) {
-      state_.Log("cairn serve: request " + stream_log_.id + ": streamed answer cut after " +
-                     std::to_string(streamed_) + " bytes: " + why,
+      state_.Log("cairn serve: request " + stream_log_.id + ": streamed answer " +
+                     (cut ? "cut" : "ended") + " after " + std::to_string(streamed_) + " bytes" +
+                     (cut ? ": " : " with the ") + why,
                  false);
     }
   }
@@ -642,6 +656,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   std::vector<char> stream_buf_;
   http::fields trailer_;
+  std::string stream_error_trailer_;  // ApiResponse::error_trailer of the answer being streamed
   uint64_t streamed_ = 0;
   bool stream_keep_alive_ = false;
 };
