@@ -88,12 +88,20 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
   boost::system::error_code ec;
   if (!fs::exists(repo_layout::CatalogPath(root), ec)) {
     // Catalogs an earlier `catalog rebuild --force` set aside are named: staff looking for the
-    // lost one see them, and what they are.
+    // lost one see them, and what they are. The latest one, CATALOG.replaced-<micros> itself,
+    // never the -wal, -shm or -journal SQLite keeps beside it.
     std::string aside;
     const std::string prefix = std::string(kCatalogFileName) + ".replaced-";
+    auto later = [](const std::string& a, const std::string& b) {  // as numbers: a > b
+      return a.size() != b.size() ? a.size() > b.size() : a > b;
+    };
     for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
       std::string name = it->path().filename().string();
-      if (name.starts_with(prefix) && name > aside) aside = name;
+      if (!name.starts_with(prefix) || name.size() == prefix.size() ||
+          name.find_first_not_of("0123456789", prefix.size()) != std::string::npos) {
+        continue;
+      }
+      if (aside.empty() || later(name, aside)) aside = name;
     }
     return Status::NotFound(
         "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +

@@ -135,16 +135,36 @@ TEST_F(DisasterRecoveryTest, RebuildIntoANewFolderLeavesTheCatalogAlone) {
 }
 
 // The catalog lost after a `catalog rebuild --force`: "no repository" said nothing of the
-// catalog the rebuild set aside beside it; it names it, and what it is.
+// catalog the rebuild set aside beside it; it names it, and what it is. It named the set-aside
+// catalog's -wal file as that catalog (the greatest name of all): never a -wal, -shm or -journal.
 TEST_F(DisasterRecoveryTest, NoRepositoryNamesTheCatalogARebuildSetAside) {
   MakeRepo(2, 100);
   ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  std::string aside;
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix = "catalog.db.replaced-";
+    if (name.starts_with(prefix) &&
+        name.find_first_not_of("0123456789", prefix.size()) == std::string::npos) {
+      aside = name;
+    }
+  }
+  ASSERT_FALSE(aside.empty());
+  // What SQLite keeps beside a catalog moved aside while open in WAL mode.
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    if (!fs::exists(root_ + "/" + aside + suffix))
+      testing::WriteFile(root_ + "/" + aside + suffix, "");
+  }
   CommandResult listed = Cairn({"list"});
   EXPECT_EQ(listed.exit_code, 2);
   EXPECT_THAT(listed.err, HasSubstr("no repository at"));
-  EXPECT_THAT(listed.err, HasSubstr("/catalog.db.replaced-"));
-  EXPECT_THAT(listed.err, HasSubstr("is a catalog an earlier `catalog rebuild --force` set aside"));
+  EXPECT_THAT(
+      listed.err,
+      HasSubstr("/" + aside + " is a catalog an earlier `catalog rebuild --force` set aside"));
+  EXPECT_THAT(listed.err, Not(HasSubstr("-wal")));
+  EXPECT_THAT(listed.err, Not(HasSubstr("-shm")));
+  EXPECT_THAT(listed.err, Not(HasSubstr("-journal")));
 }
 
 // A rebuilt catalog records the copies it read as never verified; `show` called them "ok" (a
