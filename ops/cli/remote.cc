@@ -1,5 +1,7 @@
 #include "ops/cli/remote.h"
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -47,7 +49,23 @@ Result<std::string> Token(const Globals& g) {
   } else if (const char* env = std::getenv("CAIRN_TOKEN"); env != nullptr) {
     token = env;
   }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  auto trim = [&token] {
+    const size_t start = token.find_first_not_of(" \t");
+    token.erase(0, start == std::string::npos ? token.size() : start);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+      token.pop_back();
+  };
+  trim();
+  // "Bearer cairn_..." as the Authorization header carries it: the token is what follows.
+  if (token.size() > 7 && strncasecmp(token.c_str(), "Bearer ", 7) == 0) {
+    token.erase(0, 7);
+    trim();
+  }
+  if (token.empty() && !g.token_file.empty()) {
+    return Status::InvalidArgument("--token-file " + g.token_file +
+                                   ": its first line is empty (the token goes on the first "
+                                   "line, as `cairn token create` prints it)");
+  }
   if (token.empty()) {
     return Status::InvalidArgument(
         "no token for the server: set CAIRN_TOKEN or pass --token-file FILE");

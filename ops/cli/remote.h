@@ -13,8 +13,9 @@
 
 namespace cairn::cli {
 
-// The token of --token-file (its first line) or $CAIRN_TOKEN. InvalidArgument when there is
-// none; the token is never part of a message.
+// The token of --token-file (its first line) or $CAIRN_TOKEN, without a "Bearer " before it.
+// InvalidArgument when there is none (naming the file when its first line is empty); the token
+// is never part of a message.
 Result<std::string> Token(const Globals& g);
 
 // Whether the verbs run against a server: --server given, or $CAIRN_SERVER set and no --repo

@@ -143,6 +143,8 @@ Status StatusFromErrorTrailer(const std::string& value) {
 
 Result<std::unique_ptr<ApiClient>> ApiClient::Create(ServerOptions options) {
   while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
+  // The API's prefix, as docs/API.md writes the routes: the base URL is the server's.
+  if (options.url.ends_with("/v1")) options.url.resize(options.url.size() - 3);
   const std::string host = HostOf(options.url);
   if (host.empty()) {
     return Status::InvalidArgument("--server must be https://HOST[:PORT], not '" + options.url +
@@ -163,7 +165,9 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Create(ServerOptions options) {
   }
   for (unsigned char c : options.token) {
     if (c < 0x21 || c > 0x7e) {
-      return Status::InvalidArgument("the token holds a character a header cannot carry");
+      return Status::InvalidArgument(
+          "the token holds a character a header cannot carry (a space or a control "
+          "character): give the token alone, as `cairn token create` printed it");
     }
   }
   if (!options.ca_file.empty()) {

@@ -20,7 +20,7 @@
 namespace cairn::client {
 
 struct ServerOptions {
-  std::string url;      // https://HOST[:PORT] (a trailing '/' is ignored)
+  std::string url;      // https://HOST[:PORT] (a trailing '/' or '/v1' is ignored)
   std::string token;    // the bearer token (never printed)
   std::string ca_file;  // extra CA (PEM) to trust; empty: the system's CAs only
 };
@@ -30,7 +30,8 @@ using Query = std::map<std::string, std::string>;
 
 class ApiClient {
  public:
-  // A client of `options.url`. InvalidArgument when the URL is not https:// (or http:// to
+  // A client of `options.url` (a trailing "/" or "/v1", the API's prefix, is dropped: the base
+  // URL is the server's). InvalidArgument when the URL is not https:// (or http:// to
   // 127.0.0.1, ::1 or localhost), when the token is empty or holds a character a header cannot
   // carry, or when `ca_file` cannot be read.
   static Result<std::unique_ptr<ApiClient>> Create(ServerOptions options);

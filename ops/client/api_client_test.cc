@@ -70,6 +70,20 @@ TEST(ApiClientCreate, RefusesWhatWouldLeakTheToken) {
   EXPECT_OK(ApiClient::Create({"http://localhost:8080", token, ""}));
 }
 
+// The API's prefix given with the server's URL (as docs/API.md writes the routes) is the base
+// URL's: "https://HOST:PORT/v1" got "server: no such route" for every verb.
+TEST(ApiClientCreate, ATrailingV1IsTheBaseUrl) {
+  for (const std::string url : {"https://cairn.example:8443/v1", "https://cairn.example:8443/v1/",
+                                "https://cairn.example:8443/"}) {
+    auto c = ApiClient::Create({url, "cairn_t0ken", ""});
+    ASSERT_OK(c);
+    EXPECT_EQ((*c)->url(), "https://cairn.example:8443") << url;
+  }
+  auto prefixed = ApiClient::Create({"https://example.org/cairn", "cairn_t0ken", ""});
+  ASSERT_OK(prefixed);
+  EXPECT_EQ((*prefixed)->url(), "https://example.org/cairn");  // a proxy's prefix is kept
+}
+
 TEST(ApiClientGet, AnUnreachableServerIsUnavailableWithoutTheToken) {
   const std::string token = "cairn_n0t1nanymessage";
   // Port 1 on loopback: nothing listens there, the connection is refused at once.

@@ -850,5 +850,46 @@ TEST_F(ClientTest, WithdrawalAndHoldBadArgumentsExitTwoRemotely) {
   EXPECT_EQ(Parse(self.out)["error"]["exit_code"], 1) << self.out;
 }
 
+// Mistakes in the token and the URL are named: an empty token file (or one whose first line is
+// blank) said "no token for the server: set CAIRN_TOKEN or pass --token-file FILE" though the
+// file was passed; a token given as "Bearer cairn_..." (as the header carries it) was refused as
+// holding "a character a header cannot carry"; --server https://HOST:PORT/v1 got "server: no
+// such route". The file is named; "Bearer " is dropped; a trailing /v1 is the base URL's.
+TEST_F(ClientTest, TokenAndUrlMistakesAreNamedOrForgiven) {
+  for (const std::string& text :
+       {std::string(""), std::string("\n"), std::string("\n" + Token("t-dep-acme") + "\n")}) {
+    WriteFile(tmp_ / "empty.token", text);
+    CommandResult empty = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "--token-file",
+                                    (tmp_ / "empty.token").string(), "list"},
+                                   {"CAIRN_TOKEN=", "CAIRN_REPO="});
+    EXPECT_EQ(empty.exit_code, 2) << empty.out;
+    EXPECT_NE(empty.err.find((tmp_ / "empty.token").string()), std::string::npos) << empty.err;
+    EXPECT_NE(empty.err.find("empty"), std::string::npos) << empty.err;
+    EXPECT_EQ(empty.err.find("set CAIRN_TOKEN"), std::string::npos) << empty.err;
+    EXPECT_EQ(empty.err.find(Token("t-dep-acme")), std::string::npos) << empty.err;
+  }
+  CommandResult bearer = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "list", "--json"},
+                                  {"CAIRN_TOKEN=Bearer " + Token("t-dep-acme"), "CAIRN_REPO="});
+  ASSERT_EQ(bearer.exit_code, 0) << bearer.err;
+  EXPECT_EQ(Parse(bearer.out).size(), 1u) << bearer.out;
+  WriteFile(tmp_ / "bearer.token", "Bearer " + Token("t-dep-acme") + "\n");
+  CommandResult bearer_file = RunCairn({"--server", Server(), "--ca-file", certs_.ca,
+                                        "--token-file", (tmp_ / "bearer.token").string(), "list"},
+                                       {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  EXPECT_EQ(bearer_file.exit_code, 0) << bearer_file.err;
+  // A token with a space inside is still refused, saying what to give.
+  CommandResult spaced = RunCairn({"--server", Server(), "--ca-file", certs_.ca, "list"},
+                                  {"CAIRN_TOKEN=cairn_a b", "CAIRN_REPO="});
+  EXPECT_EQ(spaced.exit_code, 2);
+  EXPECT_NE(spaced.err.find("cairn token create"), std::string::npos) << spaced.err;
+  for (const std::string& suffix : {"/v1", "/v1/"}) {
+    CommandResult v1 =
+        RunCairn({"--server", Server() + suffix, "--ca-file", certs_.ca, "list", "--json"},
+                 {"CAIRN_TOKEN=" + Token("t-dep-acme"), "CAIRN_REPO="});
+    ASSERT_EQ(v1.exit_code, 0) << suffix << ": " << v1.err;
+    EXPECT_EQ(Parse(v1.out).size(), 1u) << v1.out;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::testing
