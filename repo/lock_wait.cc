@@ -100,8 +100,11 @@ std::string Seconds(int64_t ms) {
   return buf;
 }
 
+// What every busy lock's message holds (IsLockBusy).
+constexpr std::string_view kStillHeld = " is still held after ";
+
 Status Busy(const std::string& path, int op, int64_t timeout_ms) {
-  return Status::Unavailable(path + " is still held after " + Seconds(timeout_ms) + " (wanted " +
+  return Status::Unavailable(path + std::string(kStillHeld) + Seconds(timeout_ms) + " (wanted " +
                              ModeName(op) + ") by " + DescribeLockHolders(path) +
                              ": try again later, or wait longer with --lock-timeout SECONDS or "
                              "CAIRN_LOCK_TIMEOUT");
@@ -262,6 +265,10 @@ Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_m
     }
   }
   return FileLock(fd, path, record);
+}
+
+bool IsLockBusy(const Status& s) {
+  return s.IsUnavailable() && s.message().find(kStillHeld) != std::string::npos;
 }
 
 Result<FileLock> TryFileLock(const std::string& path, int op, unsigned file_mode) {

@@ -86,6 +86,11 @@ class FileLock {
 Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_ms = -1,
                               unsigned file_mode = 0600);
 
+// Whether `s` is the Unavailable of TakeFileLock or TryFileLock for a lock another process held
+// past the wait (not one that could not be opened), context before it or not: so that a server
+// can say so in its own words, never its paths, processes and flags.
+bool IsLockBusy(const Status& s);
+
 // Like TakeFileLock but never waits: Unavailable (naming the holders) when busy.
 Result<FileLock> TryFileLock(const std::string& path, int op, unsigned file_mode = 0600);
 

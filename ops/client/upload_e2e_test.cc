@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 
 #include <map>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "bagit/digest.h"
+#include "repo/lock_wait.h"
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
 
@@ -793,6 +795,37 @@ TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
   EXPECT_EQ(Versions("shared").size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(Versions("own-" + std::to_string(i)).size(), 1u);
   CheckConsistent();
+}
+
+// Another deposit of the object holding its lock on the server: the remote depositor was told
+// "/srv/repo/locks/acme/hobj.lock is still held after 1 s ... by pid N (...): try again later, or
+// wait longer with --lock-timeout SECONDS or CAIRN_LOCK_TIMEOUT", a path and a process of the
+// server, and a flag that does nothing against it. It is told that another deposit of acme/hobj
+// is in progress on the server and to retry later; the rerun once it is done stores the version.
+TEST_F(UploadTest, ABusyObjectIsToldWithoutTheServersPathsOrLocalFlags) {
+  StartServer({}, {"CAIRN_LOCK_TIMEOUT=1"});
+  const fs::path src = MakeSourceFolder("hobj");
+  {
+    const fs::path lock_file = fs::path(Root()) / "locks/acme/hobj.lock";
+    fs::create_directories(lock_file.parent_path());
+    auto held = repo::TakeFileLock(lock_file.string(), LOCK_EX, 0);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    CommandResult busy =
+        Remote("dora", {"--lock-timeout", "5", "deposit", "acme", src.string(), "--id", "hobj"});
+    EXPECT_EQ(busy.exit_code, 2) << busy.out << busy.err;
+    EXPECT_NE(busy.err.find("another deposit of acme/hobj is in progress on the server"),
+              std::string::npos)
+        << busy.err;
+    EXPECT_NE(busy.err.find("retry"), std::string::npos) << busy.err;
+    EXPECT_EQ(busy.err.find(Root()), std::string::npos) << busy.err;
+    EXPECT_EQ(busy.err.find(".lock"), std::string::npos) << busy.err;
+    EXPECT_EQ(busy.err.find("pid "), std::string::npos) << busy.err;
+    EXPECT_EQ(busy.err.find("lock-timeout"), std::string::npos) << busy.err;
+    EXPECT_EQ(busy.err.find("CAIRN_LOCK_TIMEOUT"), std::string::npos) << busy.err;
+  }
+  CommandResult again = Remote("dora", {"deposit", "acme", src.string(), "--id", "hobj"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(Cairn({"show", "acme/hobj"}).exit_code, 0);
 }
 
 }  // namespace

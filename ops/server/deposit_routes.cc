@@ -145,7 +145,21 @@ Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principa
   request.role = std::string(RoleName(principal.role));
   request.source_name = label;  // events and the receipt name the upload, not the server's path
   request.agent_version = CAIRN_VERSION;
-  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, repo::Deposit(*repository, request));
+  Result<repo::DepositOutcome> deposited = repo::Deposit(*repository, request);
+  if (!deposited.ok() && repo::IsLockBusy(deposited.status())) {
+    // The lock's message names a path, a process and flags of the server (--lock-timeout does
+    // nothing from a client): said in the client's terms (the server's log has the wait notice
+    // naming the holder).
+    const bool object_lock = deposited.status().message().find(repo::repo_layout::ObjectLockPath(
+                                 repository->root(), partner, object)) != std::string::npos;
+    return Status::Unavailable(
+        (object_lock
+             ? "another deposit of " + partner + "/" + object + " is in progress on the server"
+             : std::string("the repository is busy on the server (another command holds "
+                           "a lock the deposit needs)")) +
+        ": nothing was stored; retry later");
+  }
+  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, std::move(deposited));
   nlohmann::json out;
   out["stored"] = !outcome.refused;
   out["report"] = outcome.report.ToJson();
