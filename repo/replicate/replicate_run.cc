@@ -5,6 +5,7 @@
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/inventory.h"
+#include "repo/events/segments.h"
 #include "repo/replicate/replicate.h"
 #include "repo/site/repository.h"
 
@@ -44,6 +45,13 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
   Catalog& catalog = repo.catalog();
   CAIRN_RETURN_IF_ERROR(CheckIds(catalog, req));
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
+  // A catalog put back from a backup: a site's event log runs past it. The copies' events would
+  // take numbers the sites' logs hold for others, and the rebuild that catches the catalog up
+  // would drop them: refused before anything is copied, as a deposit, an audit and a withdrawal
+  // are (FirstSiteLogAheadOfCatalog names the site and the rebuild).
+  if (Status ahead = FirstSiteLogAheadOfCatalog(repo, "", /*runs_past_only=*/true); !ahead.ok()) {
+    return Status::InvalidArgument("replicate refused, nothing copied: " + ahead.message());
+  }
   ReplicationFilter filter;
   if (!req.partner.empty()) filter.partner = req.partner;
   if (!req.object.empty()) filter.object = req.object;

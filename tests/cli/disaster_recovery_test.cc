@@ -225,21 +225,42 @@ TEST_F(DisasterRecoveryTest, ListOnACatalogOlderThanTheSitesSaysSo) {
 }
 
 // `replicate` on a catalog put back from a backup, with nothing to copy, said "the new events
-// were not copied" for each site, though it had recorded none. It now says it recorded none
-// and why the sites' logs are not the catalog's, with the rebuild.
-TEST_F(DisasterRecoveryTest, ReplicateThatRecordedNothingSaysNoNewEventsWereLost) {
+// were not copied" for each site, though it had recorded none; with copies to make, it made
+// them and recorded their events under numbers the sites' logs hold for others (the rebuild
+// that catches the catalog up drops them), where a deposit, an audit and a withdrawal are
+// refused. It is refused now too, before anything is copied, naming the site and the rebuild.
+TEST_F(DisasterRecoveryTest, ReplicateOnACatalogBehindTheSitesIsRefused) {
   MakeRepo(4, 100);
+  const fs::path pending = tmp_ / "pending";
+  testing::WriteTree(pending, testing::SampleFiles("p", 3, 100));
+  CommandResult queued =
+      Cairn({"deposit", "acme", pending.string(), "--id", "pending", "--no-replicate"});
+  ASSERT_LE(queued.exit_code, 1) << queued.out << queued.err;  // its copies to b wait
   ASSERT_NO_FATAL_FAILURE(PutBackACatalogOlderThanTheSites());
   const std::string events_before = Cairn({"events"}).out;
+  const fs::path blobs_b = fs::path(root_) / "sites/b/blobs";
+  auto blobs_on_b = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(blobs_b))
+      n += fs::is_regular_file(e.path());
+    return n;
+  };
+  const size_t on_b = blobs_on_b();
   CommandResult replicated = Cairn({"replicate"});
-  EXPECT_EQ(replicated.exit_code, 1) << replicated.out << replicated.err;
-  EXPECT_THAT(replicated.out, HasSubstr("0 jobs done, 0 copies made"));
-  EXPECT_EQ(Cairn({"events"}).out, events_before) << "no event recorded";
-  EXPECT_THAT(replicated.err, Not(HasSubstr("new events were not copied"))) << replicated.err;
-  EXPECT_THAT(replicated.err, HasSubstr("this run recorded no events")) << replicated.err;
+  EXPECT_EQ(replicated.exit_code, 2) << replicated.out << replicated.err;
+  EXPECT_THAT(replicated.err, HasSubstr("replicate refused, nothing copied")) << replicated.err;
   EXPECT_THAT(replicated.err, HasSubstr("site a holds events up to seq")) << replicated.err;
   EXPECT_THAT(replicated.err, HasSubstr("cairn catalog rebuild --from a --force"))
       << replicated.err;
+  EXPECT_THAT(replicated.err, Not(HasSubstr("new events were not copied"))) << replicated.err;
+  EXPECT_EQ(Cairn({"events"}).out, events_before) << "no event recorded";
+  EXPECT_EQ(blobs_on_b(), on_b) << "nothing copied";
+  // Caught up, it runs.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  CommandResult after = Cairn({"replicate"});
+  EXPECT_THAT(after.err, Not(HasSubstr("replicate refused"))) << after.err;
+  EXPECT_THAT(after.out, HasSubstr("jobs done")) << after.out;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
 // A catalog put back from a backup older than the sites: what it lacks is not "not found"
