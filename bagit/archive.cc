@@ -185,6 +185,25 @@ std::optional<ArchiveFormat> FormatFromName(std::string_view path) {
   return std::nullopt;
 }
 
+std::optional<std::string> OtherArchiveExtension(std::string_view path) {
+  if (FormatFromName(path)) return std::nullopt;
+  const size_t slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  // Two-part ones first, so that the whole ".tar.bz2" is named.
+  static constexpr std::string_view kOthers[] = {
+      ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.lz", ".tar.lzma", ".tar.lz4", ".tar.z",
+      ".rar",     ".7z",     ".gz",      ".bz2",    ".xz",       ".zst",     ".lz",
+      ".lzma",    ".lz4",    ".z",       ".tbz",    ".tbz2",     ".txz",     ".tzst",
+      ".tlz",     ".cab",    ".arj",     ".lzh",    ".lha",      ".ace",     ".iso",
+      ".cpio",    ".xar",    ".dmg",     ".sit",    ".sitx",     ".wim",     ".zipx"};
+  for (std::string_view ext : kOthers) {
+    if (name.size() > ext.size() && EndsWithNoCase(name, ext)) {
+      return std::string(name.substr(name.size() - ext.size()));
+    }
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "open archive", path);

@@ -32,6 +32,13 @@ struct ArchiveEntry {
 enum class ArchiveFormat { kTar, kTarGz, kZip };
 // By file name: ".tar", ".tar.gz", ".tgz", ".zip" (case-insensitive); nullopt otherwise.
 std::optional<ArchiveFormat> FormatFromName(std::string_view path);
+// The extension of `path`'s last segment, as spelled there, when it names an archive or
+// compression format other than those of FormatFromName: ".rar", ".7z", ".tar.bz2", ".gz",
+// ".xz", ".zst", ".cab", ".iso", ... (case-insensitive). nullopt for the formats Cairn writes
+// and for a name that looks like no archive ("maps", "maps.v2", "box.bag"). A verb that picks
+// its output's format from DEST's name refuses such a DEST rather than write a folder or
+// another format under a name that promises this one.
+std::optional<std::string> OtherArchiveExtension(std::string_view path);
 
 // Reads an archive entry by entry, once, front to back.
 class ArchiveReader {

@@ -124,6 +124,19 @@ TEST(ArchiveTest, FormatFromName) {
   EXPECT_EQ(FormatFromName("folder"), std::nullopt);
 }
 
+TEST(ArchiveTest, OtherArchiveExtension) {
+  EXPECT_EQ(OtherArchiveExtension("out/zz.rar"), ".rar");
+  EXPECT_EQ(OtherArchiveExtension("zz.7Z"), ".7Z");
+  EXPECT_EQ(OtherArchiveExtension("a.b/zz.Tar.Bz2"), ".Tar.Bz2");
+  EXPECT_EQ(OtherArchiveExtension("zz.gz"), ".gz");
+  EXPECT_EQ(OtherArchiveExtension("zz.tar.xz"), ".tar.xz");
+  // The formats Cairn writes, and names that look like no archive.
+  for (const char* name : {"zz.tar", "zz.tar.gz", "zz.tgz", "zz.zip", "maps", "maps.v2", "box.bag",
+                           "a.rar/box", ".gz", "out/"}) {
+    EXPECT_EQ(OtherArchiveExtension(name), std::nullopt) << name;
+  }
+}
+
 // Writes a pax tar with special members straight through libarchive.
 void WriteSpecialTar(const std::string& path) {
   struct archive* a = archive_write_new();

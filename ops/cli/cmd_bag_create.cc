@@ -47,6 +47,12 @@ Result<bagit::CreateOptions> BuildOptions(const CreateFlags& f) {
   // Every field is checked now (a reserved label such as Payload-Oxum too), so a
   // bad --info is a bad argument, told before anything is read.
   CAIRN_RETURN_IF_ERROR(bagit::BagInfoTxt(options, 0, 0).status().WithContext("--info"));
+  if (std::optional<std::string> other = bagit::OtherArchiveExtension(f.dest)) {
+    return Status::InvalidArgument(
+        "DEST '" + bagit::Printable(f.dest) + "': " + bagit::Printable(*other) +
+        " names an archive format bag create does not write; it writes a folder (a DEST with "
+        "no archive extension), .tar, .tar.gz or .tgz, .zip (rule create.dest-format)");
+  }
   std::optional<bagit::BagFormat> by_name;
   if (std::optional<bagit::ArchiveFormat> a = bagit::FormatFromName(f.dest)) {
     by_name = *a == bagit::ArchiveFormat::kTar   ? bagit::BagFormat::kTar
@@ -136,7 +142,9 @@ void RegisterBagCreate(CLI::App& app, Globals& g) {
       ".tar/.tgz/.zip written directly; each file is read once and hashed with every algorithm");
   cmd->add_option("SRC", flags->src, "folder to bag")->required();
   cmd->add_option("DEST", flags->dest,
-                  "new bag: a folder that does not exist (or is empty), or an archive file name");
+                  "new bag: a folder that does not exist (or is empty), or an archive file name "
+                  "(.tar, .tar.gz/.tgz, .zip; another archive extension, .rar, .7z, ..., is "
+                  "refused)");
   cmd->add_option("--algorithm", flags->algorithms,
                   "digest algorithm, repeatable: sha512 (default), sha384, sha256, sha224, sha1, "
                   "md5")
@@ -154,7 +162,8 @@ void RegisterBagCreate(CLI::App& app, Globals& g) {
   cmd->footer(
       "Exit codes: 0 bag created; 1 SRC cannot be bagged as it is (symlinks, special files, "
       "bad names); 2 could not run (bad arguments: a bad --info, --format disagreeing with "
-      "DEST's extension, --in-place on a folder that is already a bag; DEST exists; I/O error).");
+      "DEST's extension, DEST named as an archive format not written, --in-place on a folder that "
+      "is already a bag; DEST exists; I/O error).");
   cmd->callback([flags, &g]() { g.exit_code = RunCreate(*flags, g); });
 }
 

@@ -43,8 +43,16 @@ struct RestoreFlags {
   unsigned threads = 0;
 };
 
-// --format, or what DEST's name says (.tar, .tgz/.tar.gz, .zip), else a folder.
+// --format, or what DEST's name says (.tar, .tgz/.tar.gz, .zip), else a folder. A DEST whose
+// extension names another archive format (.rar, .7z, .tar.bz2, ...) is refused whatever
+// --format says: a folder or a tar under that name would pass for what it is not.
 Result<repo::RestoreFormat> ChooseFormat(const RestoreFlags& f) {
+  if (std::optional<std::string> other = bagit::OtherArchiveExtension(f.dest)) {
+    return Status::InvalidArgument(
+        "DEST '" + bagit::Printable(f.dest) + "': " + bagit::Printable(*other) +
+        " names an archive format restore does not write; it writes a folder (a DEST with no "
+        "archive extension), .tar, .tar.gz or .tgz, .zip (rule restore.dest-format)");
+  }
   std::optional<repo::RestoreFormat> by_name;
   if (std::optional<bagit::ArchiveFormat> a = bagit::FormatFromName(f.dest)) {
     by_name = *a == bagit::ArchiveFormat::kTar   ? repo::RestoreFormat::kTar
@@ -372,7 +380,9 @@ void RegisterRestore(CLI::App& app, Globals& g) {
   cmd->add_option("OBJECT", flags->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
       ->required();
   cmd->add_option("DEST", flags->dest,
-                  "where the bag goes; must not exist (a folder, or an archive with --format)")
+                  "where the bag goes; must not exist: a folder, or an archive named .tar, "
+                  ".tar.gz/.tgz or .zip (another archive extension, .rar, .7z, .tar.bz2, ..., "
+                  "is refused)")
       ->required();
   cmd->add_option("--site", flags->site, "read only from this site");
   cmd->add_option("--format", flags->format,
@@ -393,7 +403,8 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "     outcome), or the catalog disagrees with the bag's own record or manifest (the\n"
       "     error names the file; rule restore.catalog-disagrees), or the version is\n"
       "     withdrawn (the error names the withdrawal, its date and reason)\n"
-      "  2  could not run (bad arguments, unknown object, DEST exists, unsafe catalog entry,\n"
+      "  2  could not run (bad arguments, DEST named as an archive restore does not write\n"
+      "     (rule restore.dest-format), unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");
   cmd->callback([flags, &g] {
     // "out/box/" names the folder out/box (its parent is out).

@@ -196,6 +196,16 @@ TEST(BagCreateCli, ContradictoryOrBadArgumentsExitTwoAndTouchNothing) {
   EXPECT_NE(format.err.find("disagrees"), std::string::npos) << format.err;
   EXPECT_FALSE(fs::exists(tmp / "out.zip"));
 
+  // An extension naming an archive format bag create does not write: it used to write a folder
+  // named out.rar.
+  for (const std::string dest : {"out.rar", "out.7z", "out.tar.bz2"}) {
+    CommandResult r = RunCairn({"bag", "create", (tmp / "src").string(), (tmp / dest).string()});
+    EXPECT_EQ(r.exit_code, 2) << dest << ": " << r.err;
+    EXPECT_NE(r.err.find("bag create does not write"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("rule create.dest-format"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp / dest)) << dest;
+  }
+
   for (const char* info : {"no colon", "Payload-Oxum: 1.1", "Label : spaced", ": empty"}) {
     CommandResult r =
         RunCairn({"bag", "create", (tmp / "src").string(), (tmp / "bag").string(), "--info", info});

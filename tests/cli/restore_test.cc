@@ -91,6 +91,34 @@ TEST_F(RestoreCliTest, AFormatThatDisagreesWithTheExtensionIsRefused) {
   EXPECT_EQ(agreed.exit_code, 0) << agreed.err;
 }
 
+// A DEST whose extension names an archive format restore does not write (.rar, .7z, .tar.bz2,
+// a lone .gz) is refused (exit 2, nothing written), naming the formats restore writes: it used to
+// write a folder named zz.rar. A folder name with another dot in it still restores a folder.
+TEST_F(RestoreCliTest, ADestNamedAsAnArchiveRestoreDoesNotWriteIsRefused) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  for (const std::string dest : {"zz.rar", "zz.7z", "zz.TAR.BZ2", "zz.gz", "zz.tar.xz"}) {
+    for (const std::string format : {"", "dir", "tar"}) {
+      SCOPED_TRACE(dest + " --format " + format);
+      std::vector<std::string> args = {"restore", "acme/maps", (tmp_ / dest).string()};
+      if (!format.empty()) args.insert(args.end(), {"--format", format});
+      CommandResult r = Cairn(args);
+      EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+      EXPECT_NE(r.err.find("'" + (tmp_ / dest).string() + "'"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("restore does not write"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(".tar, .tar.gz or .tgz, .zip"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("rule restore.dest-format"), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(tmp_ / dest));
+    }
+  }
+  for (const std::string dest : {"maps.v2", "maps.bag", "maps"}) {
+    CommandResult r = Cairn({"restore", "acme/maps", (tmp_ / dest).string()});
+    ASSERT_EQ(r.exit_code, 0) << dest << ": " << r.err;
+    EXPECT_TRUE(fs::is_directory(tmp_ / dest / "data")) << dest;
+  }
+  CommandResult help = Cairn({"restore", "--help"});
+  EXPECT_NE(help.out.find(".rar"), std::string::npos) << help.out;
+}
+
 TEST_F(RestoreCliTest, OlderVersionRestoresAfterANewerOne) {
   fs::path folder = MakeSourceFolder("box");
   Deposit("acme", folder.string(), "box");
