@@ -366,11 +366,12 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20));
   cmd->footer(
       "Exit codes: 0 stored with every copy the policy demands (or --no-replicate); 1 refused\n"
-      "(invalid bag, policy or profile violation, unreadable or special file, hostile\n"
-      "archive: nothing stored), or stored but with copies still pending because a site\n"
-      "refused or could not be reached (the reason is printed; they stay queued); 2 could\n"
-      "not run (no repository, unknown partner, source missing, the first site unreachable\n"
-      "or refusing writes).\n");
+      "(invalid bag, policy or profile violation, unreadable or special file, a path below\n"
+      "SOURCE past PATH_MAX (source.path-too-long), hostile archive: nothing stored), or\n"
+      "stored but with copies still pending because a site refused or could not be reached\n"
+      "(the reason is printed; they stay queued); 2 could not run (no repository, unknown\n"
+      "partner, source missing or its own path past PATH_MAX, the first site unreachable or\n"
+      "refusing writes).\n");
   cmd->callback([flags, &g] { g.exit_code = RunDeposit(*flags, g); });
 }
 

@@ -14,6 +14,7 @@
 #include "bagit/dir_list.h"
 #include "bagit/paths.h"
 #include "bagit/source_tree.h"
+#include "repo/deposit/deposit_source.h"
 #include "repo/deposit/deposit_stage.h"
 
 namespace cairn::repo::deposit_internal {
@@ -76,6 +77,11 @@ Status Walk(const std::string& root, bagit::Report* report, std::vector<std::str
         report->Error(rel, "source.name-not-utf8",
                       "this file or folder name is not valid UTF-8 (a bag's manifests are "
                       "UTF-8): rename it, e.g. with convmv, and deposit again");
+      } else if (PathTooLong(root.size() + 1 + rel.size())) {
+        // Named by its own rule: the system's ENAMETOOLONG read as "unreadable", as if a
+        // permission were missing.
+        report->Error(rel, "source.path-too-long",
+                      PathTooLongMessage(root.size() + 1 + rel.size()));
       } else if (entry.type == DT_UNKNOWN && lstat((root + "/" + rel).c_str(), &st) != 0) {
         report->Error(rel, "source.unreadable",
                       Status::FromErrno(errno, "lstat", root + "/" + rel).message());

@@ -3,8 +3,10 @@
 // run again.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +161,66 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   if (list.exit_code == 0) {
     EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u) << list.out;
   }
+}
+
+// Makes `depth` nested folders named `name` under `top`, through file descriptors (their full
+// path is longer than PATH_MAX), and a file in the deepest.
+void MakeDeepFolders(const fs::path& top, const std::string& name, int depth) {
+  int fd = open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << errno;
+  for (int i = 0; i < depth; ++i) {
+    ASSERT_EQ(mkdirat(fd, name.c_str(), 0755), 0) << errno;
+    int next = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(next, 0) << errno;
+    close(fd);
+    fd = next;
+  }
+  int file = openat(fd, "deep.txt", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  ASSERT_GE(file, 0) << errno;
+  ASSERT_EQ(write(file, "deep\n", 5), 5);
+  close(file);
+  close(fd);
+}
+
+// Removes what MakeDeepFolders made under the folder `fd` (taken): no path reaches its depths.
+void RemoveDeepFolders(int fd, const std::string& name) {
+  int child = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (child >= 0) {
+    unlinkat(child, "deep.txt", 0);
+    RemoveDeepFolders(child, name);
+  }
+  unlinkat(fd, name.c_str(), AT_REMOVEDIR);
+  close(fd);
+}
+
+// A folder inside the source deeper than PATH_MAX was refused as 'source.unreadable: ... File
+// name too long', as if a permission were missing. It is refused by its own rule,
+// source.path-too-long, naming the first entry whose path no longer fits and the limit (exit 1,
+// a refused deposit, as for a symlink in the source); a SOURCE that is itself longer is a command
+// that could not run (exit 2), naming the same rule.
+TEST_F(CliDepositTest, APathLongerThanPathMaxIsRefusedByItsRule) {
+  const fs::path src = tmp_.path() / "src";
+  WriteFile(src / "a.txt", "alpha\n");
+  const std::string name(200, 'd');
+  MakeDeepFolders(src, name, PATH_MAX / 200 + 2);
+  std::string rel = name;
+  while ((src / rel).string().size() < PATH_MAX) rel += "/" + name;
+
+  CommandResult r = Cairn({"deposit", "acme", src.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: " + rel + ": source.path-too-long: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("PATH_MAX"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("source.unreadable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused: 1 error; nothing was stored"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+
+  CommandResult whole = Cairn({"deposit", "acme", (src / rel).string(), "--id", "deep"});
+  EXPECT_EQ(whole.exit_code, 2) << whole.err;
+  EXPECT_NE(whole.err.find("PATH_MAX"), std::string::npos) << whole.err;
+  EXPECT_NE(whole.err.find("source.path-too-long"), std::string::npos) << whole.err;
+  EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+
+  RemoveDeepFolders(open(src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
 }
 
 // A holey bag (a manifest line whose file is absent, named only in fetch.txt)
