@@ -41,6 +41,23 @@ void PrintJsonError(std::string_view code, const std::string& message, int exit_
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
+// The value of the global option `name` as the command line gives it, before or after the verb,
+// as "NAME VALUE" or "NAME=VALUE" (the last one given); nullptr when absent. For what must be
+// known before the parser runs the verbs.
+const char* GlobalValue(int argc, char** argv, std::string_view name) {
+  const char* value = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == name && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+      value = argv[i] + name.size() + 1;
+    }
+  }
+  return value;
+}
+
 // "cairn VERB" (and the group's subcommand: "cairn audit run") from the
 // command line, for the holder records of the locks this process takes.
 std::string CommandName(CLI::App& app, int argc, char** argv) {
@@ -64,6 +81,18 @@ std::string CommandName(CLI::App& app, int argc, char** argv) {
     at = sub;
   }
   return name;
+}
+
+// Ends the help of every verb (and of the verbs of a group) with the global options, which
+// its own help does not list although it takes them.
+void AddGlobalOptionsNote(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    const std::string footer = sub->get_footer();
+    sub->footer(footer + (footer.empty() || footer.ends_with('\n') ? "" : "\n") +
+                "Global options, before or after the verb: --repo, --server, --token-file, "
+                "--ca-file, --lock-timeout, -q/--quiet (cairn --help says what each does).\n");
+    AddGlobalOptionsNote(*sub);
+  }
 }
 
 }  // namespace
@@ -108,12 +137,16 @@ int main(int argc, char** argv) {
   ::mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   cairn::repo::Site::RaiseOpenFileLimit();  // before anything sizes its batches by it
   CLI::App app{"cairn: a preservation repository for BagIt bags (RFC 8493)", "cairn"};
-  app.footer(kExitCodeHelp);
+  app.footer(std::string("The options above (--repo, --server, ...) may also follow the verb.\n") +
+             kExitCodeHelp);
   app.require_subcommand(1);
   Globals g;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0) json_errors = true;
   }
+  // The global options below are taken after the verb too (`cairn deposit --token-file F ...`):
+  // a verb passes what it does not know to the top. Inherited by every verb made after this.
+  app.fallthrough();
   app.add_option("--repo", g.repo, "repository folder (default: $CAIRN_REPO)");
   app.add_flag("-q,--quiet", g.quiet, "print only errors");
   app.add_option("--server", g.server,
@@ -131,16 +164,15 @@ int main(int argc, char** argv) {
                  "lock, the catalog) before giving up with exit 2 (default: $CAIRN_LOCK_TIMEOUT "
                  "or 120)");
   // Set before any verb runs (verbs run from the parser's callbacks).
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--lock-timeout") == 0) {
-      char* end = nullptr;
-      double secs = std::strtod(argv[i + 1], &end);
-      if (end != argv[i + 1] && *end == '\0' && secs >= 0) {
-        cairn::repo::SetLockTimeoutMs(static_cast<int64_t>(secs * 1000));
-      }
+  if (const char* value = GlobalValue(argc, argv, "--lock-timeout")) {
+    char* end = nullptr;
+    double secs = std::strtod(value, &end);
+    if (end != value && *end == '\0' && secs >= 0) {
+      cairn::repo::SetLockTimeoutMs(static_cast<int64_t>(secs * 1000));
     }
   }
   for (RegisterFn fn : kVerbs) fn(app, g);
+  AddGlobalOptionsNote(app);
   const std::string command = CommandName(app, argc, argv);
   cairn::repo::SetLockHolderCommand(command);
   // --server and --repo are read before the verbs run, to refuse a verb the server does not offer.

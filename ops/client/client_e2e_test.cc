@@ -419,6 +419,40 @@ TEST_F(ClientTest, WrongTokenExitsTwoAndNeverShowsTheToken) {
   EXPECT_EQ(server_.Log().find(Token("t-dep-acme")), std::string::npos);
 }
 
+// The global options (--server, --token-file, --ca-file, --repo, -q, --lock-timeout) were taken
+// only before the verb: `cairn deposit --token-file F ...` said 'The following arguments were not
+// expected'. They are taken after it too, as NAME VALUE or NAME=VALUE; and --server=URL, in
+// either place, is seen before the verb runs, so a verb the server does not offer is refused
+// rather than run on the local repository.
+TEST_F(ClientTest, GlobalOptionsWorkAfterTheVerbToo) {
+  WriteFile(tmp_ / "good", Token("t-dep-acme") + "\n");
+  const std::string token_file = (tmp_ / "good").string();
+  CommandResult deposited =
+      RunCairn({"deposit", "--token-file", token_file, "--server", Server(), "--ca-file", certs_.ca,
+                "acme", MakeSourceFolder("after").string(), "--id", "after-verb", "--json"},
+               {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  ASSERT_EQ(deposited.exit_code, 0) << deposited.out << deposited.err;
+  CommandResult listed = RunCairn({"list", "--json", "--server=" + Server(),
+                                   "--token-file=" + token_file, "--ca-file=" + certs_.ca, "-q"},
+                                  {"CAIRN_TOKEN=", "CAIRN_REPO="});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("after-verb"), std::string::npos) << listed.out;
+  // Locally: --repo and --lock-timeout after the verb.
+  CommandResult local =
+      RunCairn({"show", "acme/after-verb", "--json", "--repo", Root(), "--lock-timeout", "5"},
+               {"CAIRN_REPO="});
+  EXPECT_EQ(local.exit_code, 0) << local.err;
+  // A verb the server does not offer, --server=URL before or after it: refused, nothing run.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"gc", "--server=" + Server()}, {"--server=" + Server(), "gc"}}) {
+    CommandResult gc = RunCairn(args, {"CAIRN_TOKEN=", "CAIRN_REPO=" + Root()});
+    EXPECT_EQ(gc.exit_code, 2) << gc.out << gc.err;
+    EXPECT_NE(gc.err.find("'cairn gc' is not offered by the server"), std::string::npos) << gc.err;
+  }
+  CommandResult help = RunCairn({"deposit", "--help"}, {"CAIRN_REPO="});
+  EXPECT_NE(help.out.find("--token-file"), std::string::npos) << help.out;
+}
+
 TEST_F(ClientTest, TlsIsVerifiedAndPlainHttpOnlyToLoopback) {
   // Without the private CA the server's certificate is not trusted: exit 2, Unavailable.
   CommandResult untrusted = RunCairn({"--server", Server(), "list"},
