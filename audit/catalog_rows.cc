@@ -1,7 +1,10 @@
 // CheckCatalogRows (audit/catalog_rows.h): files rows against version.pb.
 #include "audit/catalog_rows.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 #include <utility>
 
 #include "bagit/digest.h"
@@ -39,7 +42,8 @@ Result<std::optional<std::pair<std::string, proto::VersionRecord>>> ReadRecord(
 }
 
 void AddMismatch(const VersionRow& v, const std::string& path, const std::string& sha256,
-                 const std::string& site, std::string detail, AuditReport& report) {
+                 const std::string& site, std::string detail, AuditReport& report,
+                 std::string_view table = "files") {
   ++report.catalog_mismatch;
   Finding f;
   f.kind = FindingKind::kCatalogMismatch;
@@ -49,9 +53,31 @@ void AddMismatch(const VersionRow& v, const std::string& path, const std::string
   f.path = path;
   f.site = site;
   f.sha256 = sha256;
-  f.detail = "catalog row files(version_id=" + std::to_string(v.version_id) + ", path=" + path +
-             "): " + std::move(detail) + " (version.pb on site " + site + ")";
+  f.detail = "catalog row " + std::string(table) + "(version_id=" + std::to_string(v.version_id) +
+             ", path=" + path + "): " + std::move(detail) + " (version.pb on site " + site + ")";
   report.findings.push_back(std::move(f));
+}
+
+// The version's empty folders (version_empty_folders) against those version.pb lists: a restore
+// makes the record's and refuses a catalog that disagrees (restore.catalog-disagrees).
+Status CheckEmptyFolders(repo::Catalog::Reader& reader, const VersionRow& v,
+                         const std::string& site, const proto::VersionRecord& record,
+                         AuditReport& report) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> rows, reader.VersionEmptyFolders(v.version_id));
+  std::set<std::string> in_record(record.empty_folders().begin(), record.empty_folders().end());
+  for (const std::string& path : in_record) {
+    if (!std::binary_search(rows.begin(), rows.end(), path)) {
+      AddMismatch(v, path, "", site, "an empty folder of the version, missing from the catalog",
+                  report, "version_empty_folders");
+    }
+  }
+  for (const std::string& path : rows) {
+    if (!in_record.contains(path)) {
+      AddMismatch(v, path, "", site, "an empty folder the version does not hold", report,
+                  "version_empty_folders");
+    }
+  }
+  return Status::OK();
 }
 
 Status CheckVersion(repo::Repository& repo, repo::Catalog::Reader& reader, const VersionRow& v,
@@ -85,7 +111,7 @@ Status CheckVersion(repo::Repository& repo, repo::Catalog::Reader& reader, const
   for (const auto& [path, row] : rows) {
     AddMismatch(v, path, row.sha256, site, "a file the version does not hold", report);
   }
-  return Status::OK();
+  return CheckEmptyFolders(reader, v, site, record, report);
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ namespace cairn::audit {
 // version.pb from a site whose copy matches the catalog's digest of that tag
 // file (a copy that does not is the sweep's "corrupt" finding, not this one),
 // and compares the payload files it lists (path, size, SHA-256) with the
-// version's rows in `files`. Each difference is a kCatalogMismatch finding
-// naming the row (version id, path) and both values; counted in
+// version's rows in `files`, and its empty folders with the version's rows in
+// `version_empty_folders`. Each difference is a kCatalogMismatch finding
+// naming the row (table, version id, path) and both values; counted in
 // report.catalog_mismatch. A version with no readable version.pb anywhere is
 // left to the sweep's own findings. Errors only when the catalog cannot be read.
 Status CheckCatalogRows(repo::Repository& repo, repo::Catalog::Reader& reader,

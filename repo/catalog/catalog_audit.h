@@ -68,6 +68,8 @@ class Catalog::Reader {
                                                           const std::string& object);
   // The files rows of version row `version_id` (path, size, sha256).
   Result<std::vector<FileEntry>> VersionFiles(int64_t version_id);
+  // The version_empty_folders rows of version row `version_id` (paths), sorted.
+  Result<std::vector<std::string>> VersionEmptyFolders(int64_t version_id);
   // The blobs with a replica row (any state) on `site`.
   Result<std::unordered_set<std::string>> BlobsListedOn(const std::string& site);
   // Blobs and tag files of `partner` / `object` ("": all) with no ok replica.

@@ -315,6 +315,20 @@ Result<std::vector<FileEntry>> Catalog::Reader::VersionFiles(int64_t version_id)
   return files;
 }
 
+Result<std::vector<std::string>> Catalog::Reader::VersionEmptyFolders(int64_t version_id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      sql::Stmt stmt,
+      db_.Prepare("SELECT path FROM version_empty_folders WHERE version_id = ?1 ORDER BY path"));
+  stmt.Bind(1, version_id);
+  std::vector<std::string> folders;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    folders.push_back(stmt.Text(0));
+  }
+  return folders;
+}
+
 Result<std::unordered_set<std::string>> Catalog::Reader::BlobsListedOn(const std::string& site) {
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,

@@ -79,6 +79,38 @@ TEST_F(CatalogTamperTest, FileRowDeletedIsAMismatch) {
   EXPECT_NE(audit.out.find("missing from the catalog"), std::string::npos) << audit.out;
 }
 
+// The audit compared only the files rows with version.pb: a version's empty folders deleted from
+// the catalog (a restore would then refuse, restore.catalog-disagrees) or added to it went
+// unreported. Each is a catalog-mismatch naming the version_empty_folders row.
+TEST_F(CatalogTamperTest, EmptyFolderRowsEditedAreAMismatch) {
+  WriteFile(tmp_ / "box/a.txt", "alpha of box\n");
+  fs::create_directories(tmp_ / "box/empty");
+  fs::create_directories(tmp_ / "box/outer/inner");
+  Deposit("acme", (tmp_ / "box").string(), "box");
+  CommandResult clean = Cairn({"audit", "run", "--all"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EditCatalog(
+      "DELETE FROM version_empty_folders WHERE path = 'data/empty'; "
+      "INSERT INTO version_empty_folders (version_id, path) "
+      "SELECT id, 'data/forged' FROM versions WHERE object = 'box'");
+  auto before = SiteFiles();
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_NE(audit.out.find("catalog-mismatch: acme/box@v1 data/empty"), std::string::npos)
+      << audit.out;
+  EXPECT_NE(audit.out.find("catalog-mismatch: acme/box@v1 data/forged"), std::string::npos)
+      << audit.out;
+  EXPECT_NE(audit.out.find("version_empty_folders(version_id="), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("an empty folder the version does not hold"), std::string::npos)
+      << audit.out;
+  EXPECT_EQ(audit.out.find("outer/inner"), std::string::npos) << audit.out;
+  EXPECT_EQ(SiteFiles(), before);
+  CommandResult json = Cairn({"audit", "run", "--all", "--json"});
+  auto report = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << json.out;
+  EXPECT_EQ(report["catalog_mismatch"], 2) << json.out;
+}
+
 // Catalog schema 10: a files row names its blob by id. A row whose id names no
 // blob (the blobs row deleted behind Cairn's back) must not drop the file from
 // what the audit compares or restore writes: it is a mismatch naming the file.
