@@ -101,6 +101,10 @@ Status BagChecker::ReadTagLines(std::string_view path, const ByteSource& source,
 }
 
 Status BagChecker::TagFile(std::string_view path, const ByteSource& source) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    NoteFoldersHolding(path);  // a tag folder holding it is not empty
+  }
   if (contents_->FindTagFile(path) != nullptr) {
     // An archive can carry a member twice: which one is the bag's?
     report_->Error(path, "tag.duplicate-member", "the same tag file appears twice");
@@ -285,6 +289,12 @@ void BagChecker::GiveUpFolders() {
   folders_tracked_ = false;
   payload_folders_.clear();
   folders_holding_.clear();
+}
+
+void BagChecker::TagDirectory(std::string_view path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (folders_tracked_ && payload_folders_.size() >= kMaxTrackedFolders) GiveUpFolders();
+  if (folders_tracked_) payload_folders_.emplace(path);
 }
 
 void BagChecker::PayloadDirectory(std::string_view path) {

@@ -62,6 +62,10 @@ class BagChecker {
   // file below it is kept at Finish in BagContents::empty_folders (a bag's
   // manifests list files only); a name that cannot be a payload path is refused.
   void PayloadDirectory(std::string_view path);
+  // A directory of the tag area (outside data/, e.g. "metadata"). One with no tag file below it
+  // is kept at Finish in BagContents::empty_folders, as an empty payload folder is, under the
+  // same name rules.
+  void TagDirectory(std::string_view path);
   // An entry that may not be in a bag (symlink, device, hard link, ...).
   void Refuse(std::string_view path, std::string_view rule, std::string message);
 
@@ -89,7 +93,7 @@ class BagChecker {
   // A manifest's file path that is also a folder holding payload files (an archive can carry
   // both data/x and data/x/y; no file system can hold them, so such a bag cannot be restored).
   void CheckFilesThatAreFolders();
-  // Adds the folders above payload file `path` to folders_holding_ (under mu_).
+  // Adds the folders above payload or tag file `path` to folders_holding_ (under mu_).
   void NoteFoldersHolding(std::string_view path);
   void GiveUpFolders();  // past kMaxTrackedFolders: forgets both sets
 
@@ -115,8 +119,8 @@ class BagChecker {
   std::mutex mu_;  // guards payload counters, the index's seen marks and report_
   uint64_t payload_files_ = 0;
   uint64_t payload_bytes_ = 0;
-  // For CheckEmptyFolders: the payload folders met (a folder walk's, an
-  // archive's directory members) and those with a payload file below them,
+  // For CheckEmptyFolders: the payload and tag folders met (a folder walk's, an
+  // archive's directory members) and those with a payload or tag file below them,
   // each at most kMaxTrackedFolders (then the check is given up, and says so).
   static constexpr size_t kMaxTrackedFolders = 100000;
   std::set<std::string, std::less<>> payload_folders_;

@@ -64,16 +64,20 @@ void BagChecker::CheckEmptyFolders() {
     if (renamed_ > 0 && holding_keys.contains(CanonicalKey(folder))) continue;
     empty.push_back(&folder);
   }
-  // Kept with the version (a restore makes them), so named as a payload file would be.
+  // Kept with the version (a restore makes them), so named as a payload or tag file would be.
   std::vector<std::string> deepest;
   for (const std::string* folder : empty) {
     auto below = payload_folders_.lower_bound(*folder + "/");
     if (below != payload_folders_.end() && below->starts_with(*folder + "/")) continue;
+    const bool payload = IsPayloadPath(*folder);
     if (!IsValidUtf8(*folder)) {
-      report_->Error(*folder, "payload.folder-name-not-utf8",
-                     "this empty folder's name is not valid UTF-8, as a payload path must be");
+      report_->Error(*folder, payload ? "payload.folder-name-not-utf8" : "tag.folder-name-not-utf8",
+                     std::string("this empty folder's name is not valid UTF-8, as a ") +
+                         (payload ? "payload" : "tag file") + " path must be");
     } else if (std::optional<PathViolation> v = FindPathViolation(*folder)) {
-      report_->Error(*folder, v->rule, "this empty folder cannot be a payload path: " + v->message);
+      report_->Error(*folder, v->rule,
+                     std::string("this empty folder cannot be a ") + (payload ? "payload" : "bag") +
+                         " path: " + v->message);
     } else {
       deepest.push_back(*folder);
     }

@@ -166,6 +166,7 @@ class FolderWalk {
                        NotRegularMessage("tag files", st.st_mode));
       return Status::OK();
     }
+    checker_->TagDirectory(rel);
     Result<std::vector<std::string>> names = ListDirSorted(root_ + "/" + rel);
     if (!names.ok()) {
       report_->Error(rel, "tag.unreadable", names.status().message());
@@ -396,6 +397,7 @@ class ArchiveWalk {
       case EntryType::kDirectory:
         if (*rel == "data") data_present_ = true;
         if (IsPayloadPath(*rel) && *rel != "data") checker_->PayloadDirectory(*rel);
+        if (!IsPayloadPath(*rel)) checker_->TagDirectory(*rel);
         return Status::OK();
       case EntryType::kFile:
         break;

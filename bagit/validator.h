@@ -59,9 +59,10 @@ struct BagContents {
   std::unique_ptr<ManifestIndex> manifests = std::make_unique<MemoryManifestIndex>();
   std::vector<FetchEntry> fetch;  // fetch.txt lines (usually none)
   std::vector<TagFileRecord> tag_files;
-  // The payload's empty folders, which the manifests (files only) cannot list: the deepest ones
-  // ("data/a/b"; each implies those above it), sorted, each a valid UTF-8 payload path with no
-  // path.* violation; at most kMaxEmptyFolders. Filled at the end of a validation.
+  // The bag's empty folders, which the manifests (files only) cannot list: the deepest ones of
+  // the payload ("data/a/b"; each implies those above it) and of the tag area ("metadata/x"),
+  // sorted, each a valid UTF-8 bag path with no path.* violation; at most kMaxEmptyFolders.
+  // Filled at the end of a validation.
   std::vector<std::string> empty_folders;
   bool serialized = false;    // read from an archive
   std::string serialization;  // "application/tar", "application/zip", ... or ""

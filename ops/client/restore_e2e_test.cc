@@ -200,8 +200,10 @@ TEST_F(RemoteRestoreTest, EmptyFoldersGoAndComeBackThroughTheServer) {
   fs::create_directories(tmp_ / "box/outer/inner");
   ASSERT_EQ(Cairn({"bag", "create", (tmp_ / "box").string(), (tmp_ / "boxbag").string()}).exit_code,
             0);
+  fs::create_directories(tmp_ / "boxbag/extra");  // an empty folder of the bag's tag area
   for (const char* source : {"box", "boxbag"}) {
     SCOPED_TRACE(source);
+    const bool bag = std::string(source) == "boxbag";
     const std::string object = std::string("up-") + source;
     CommandResult up = Remote(
         "t-dep-acme", {"deposit", "acme", (tmp_ / source).string(), "--id", object, "--json"});
@@ -211,6 +213,7 @@ TEST_F(RemoteRestoreTest, EmptyFoldersGoAndComeBackThroughTheServer) {
     ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
     EXPECT_TRUE(fs::is_directory(dir / "data/empty"));
     EXPECT_TRUE(fs::is_directory(dir / "data/outer/inner"));
+    EXPECT_EQ(fs::is_directory(dir / "extra"), bag);
     const fs::path tar = tmp_ / "remote" / (object + ".tar");
     ASSERT_EQ(Remote("t-dep-acme", {"restore", "acme/" + object, tar.string()}).exit_code, 0);
     std::set<std::string> folders;
@@ -225,6 +228,7 @@ TEST_F(RemoteRestoreTest, EmptyFoldersGoAndComeBackThroughTheServer) {
     }
     EXPECT_TRUE(folders.contains(object + "/data/empty/")) << ::testing::PrintToString(folders);
     EXPECT_TRUE(folders.contains(object + "/data/outer/inner/"));
+    EXPECT_EQ(folders.contains(object + "/extra/"), bag) << ::testing::PrintToString(folders);
   }
 }
 

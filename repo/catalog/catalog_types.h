@@ -88,9 +88,9 @@ struct NewVersion {
   uint64_t file_count = 0;
   uint64_t payload_bytes = 0;
   std::vector<TagFileEntry> tag_files;
-  // The payload's empty folders (the deepest, "data/a/b"), as version.pb lists them. Each must
-  // be a payload path below data/ with no bagit path violation, each once, at most
-  // bagit::kMaxEmptyFolders (InvalidArgument otherwise).
+  // The bag's empty folders (the deepest, "data/a/b" in the payload, "metadata/x" in the tag
+  // area), as version.pb lists them. Each must be a bag path other than "data" with no bagit
+  // path violation, each once, at most bagit::kMaxEmptyFolders (InvalidArgument otherwise).
   std::vector<std::string> empty_folders;
   // Sites on which the caller has written and verified every blob and tag file
   // of this version: their replicas are recorded as ok, verified now.
@@ -140,7 +140,7 @@ struct VersionInfo {
   uint64_t payload_bytes = 0;
   std::vector<FileEntry> files;         // sorted by path; empty unless asked for
   std::vector<TagFileEntry> tag_files;  // sorted by name
-  // The payload's empty folders ("data/a/b", the deepest ones), sorted; always read.
+  // The bag's empty folders ("data/a/b", "metadata/x": the deepest ones), sorted; always read.
   std::vector<std::string> empty_folders;
 };
 

@@ -19,7 +19,8 @@ std::string VersionName(const std::string& partner, const std::string& object,
   return name;
 }
 
-// NewVersion::empty_folders' rules: a restore makes each, so each is held to a payload file's.
+// NewVersion::empty_folders' rules: a restore makes each, so each is held to a bag file's path
+// rules (below data/, or in the tag area, never data/ itself).
 Status CheckEmptyFolders(const std::string& name, const std::vector<std::string>& folders) {
   if (folders.size() > bagit::kMaxEmptyFolders) {
     return Status::InvalidArgument("insert " + name + ": " + std::to_string(folders.size()) +
@@ -27,9 +28,8 @@ Status CheckEmptyFolders(const std::string& name, const std::vector<std::string>
                                    std::to_string(bagit::kMaxEmptyFolders));
   }
   for (const std::string& folder : folders) {
-    if (!folder.starts_with("data/")) {
-      return Status::InvalidArgument("insert " + name + ": empty folder '" +
-                                     bagit::Printable(folder) + "' is not below data/");
+    if (folder == "data") {
+      return Status::InvalidArgument("insert " + name + ": empty folder 'data' is the payload");
     }
     CAIRN_RETURN_IF_ERROR(bagit::CheckBagPath(folder, "insert " + name + ": empty folder"));
   }

@@ -48,7 +48,7 @@ TEST(VersionEmptyFoldersMigrationTest, AVersion20CatalogKeepsItsVersionsAndTakes
 
   for (std::vector<std::string> bad :
        {std::vector<std::string>{"data/../x"}, std::vector<std::string>{"/data/x"},
-        std::vector<std::string>{"meta/x"}, std::vector<std::string>{"data/x", "data/x"}}) {
+        std::vector<std::string>{"data"}, std::vector<std::string>{"data/x", "data/x"}}) {
     NewVersion v3 = v2;
     v3.version = 3;
     v3.empty_folders = bad;

@@ -131,6 +131,48 @@ TEST_F(EmptyFoldersTest, ATarsFolderMemberWithNothingBelowItComesBack) {
   for (const std::string& folder : kExpected) EXPECT_TRUE(members.contains(folder)) << folder;
 }
 
+// An empty folder of a bag's tag area (extra/ beside data/, meta/sub/ beside meta/mods.xml) was
+// dropped: kept with the version as the payload's are, made again in a folder and in an archive,
+// from a bag folder and from a tar's folder members.
+TEST_F(EmptyFoldersTest, ABagsEmptyTagFoldersComeBack) {
+  MakeBag(dir_ / "bag", {{"data/kept/a.txt", "alpha\n"}}, bagit::Algorithm::kSha256);
+  fs::create_directories(dir_ / "bag/extra");
+  WriteFile(dir_ / "bag/meta/mods.xml", "<mods/>\n");
+  fs::create_directories(dir_ / "bag/meta/sub");
+  fs::create_directories(dir_ / "bag/data/empty");
+  const std::set<std::string> expected = {"data/empty", "extra", "meta/sub"};
+  DepositOutcome out = Run("acme", (dir_ / "bag").string());
+  ASSERT_TRUE(out.receipt) << out.report.ToText();
+  EXPECT_EQ(EmptyFoldersIn(RestoreAs("bag", "out", RestoreFormat::kDir)), expected);
+  EXPECT_EQ(cairn::testing::ReadFile(dir_ / "out/meta/mods.xml"), "<mods/>\n");
+  std::set<std::string> members = FolderMembersIn(RestoreAs("bag", "out.tgz", RestoreFormat::kTgz));
+  for (const std::string& folder : expected) EXPECT_TRUE(members.contains(folder)) << folder;
+
+  // The same bag as a tar whose folder members name them.
+  auto writer =
+      bagit::ArchiveWriter::Create((dir_ / "box.tar").string(), bagit::ArchiveFormat::kTar);
+  ASSERT_OK(writer);
+  auto add = [&](const std::string& rel) {
+    std::string bytes = cairn::testing::ReadFile(dir_ / "bag" / rel);
+    ASSERT_OK((*writer)->BeginFile("box/" + rel, bytes.size()));
+    ASSERT_OK(
+        (*writer)->WriteData(std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))));
+  };
+  for (const char* tag : {"bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+                          "tagmanifest-sha256.txt", "meta/mods.xml"}) {
+    add(tag);
+  }
+  for (const char* folder : {"box/extra/", "box/meta/", "box/meta/sub/", "box/data/",
+                             "box/data/empty/", "box/data/kept/"}) {
+    ASSERT_OK((*writer)->AddDirectory(folder));
+  }
+  add("data/kept/a.txt");
+  ASSERT_OK((*writer)->Finish());
+  DepositOutcome tar = Run("acme", (dir_ / "box.tar").string());
+  ASSERT_TRUE(tar.receipt) << tar.report.ToText();
+  EXPECT_EQ(EmptyFoldersIn(RestoreAs("box", "box-out", RestoreFormat::kDir)), expected);
+}
+
 // Restored, then deposited again as a bag folder and as the restored tar: the same structure.
 TEST_F(EmptyFoldersTest, AVersionRestoredAndDepositedAgainKeepsItsEmptyFolders) {
   WriteFile(dir_ / "src/box/kept/a.txt", "alpha\n");

@@ -200,9 +200,9 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
   CAIRN_RETURN_IF_ERROR(CheckRestoreItems(plan.items));
   // Made at DEST as the files are: a hostile catalog row writes nothing.
   for (const std::string& folder : plan.version.empty_folders) {
-    if (!folder.starts_with("data/")) {
-      return Status::InvalidArgument("restore: catalog empty folder '" + bagit::Printable(folder) +
-                                     "' of " + what + " is not below data/");
+    if (folder == "data") {
+      return Status::InvalidArgument("restore: catalog empty folder 'data' of " + what +
+                                     " is the payload itself");
     }
     CAIRN_RETURN_IF_ERROR(bagit::CheckBagPath(folder, "restore: catalog empty folder"));
   }

@@ -81,8 +81,9 @@ class Receiver {
   Status Member(bagit::ArchiveReader& in, const bagit::ArchiveEntry& entry) {
     CAIRN_ASSIGN_OR_RETURN(std::string path, BagPath(entry));
     if (entry.type == bagit::EntryType::kDirectory) {
-      // The payload's empty folders come as folder members (others are made with their files).
-      if (bagit::IsPayloadPath(path) && path != "data") return out_.NewFolder(path);
+      // The bag's empty folders (payload and tag area) come as folder members (others are made
+      // with their files).
+      if (!path.empty() && path != "data") return out_.NewFolder(path);
       return Status::OK();
     }
     if (entry.type != bagit::EntryType::kFile || path.empty()) {

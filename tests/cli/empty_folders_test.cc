@@ -19,6 +19,11 @@ TEST_F(EmptyFoldersCliTest, ACatalogRebuiltFromASiteKeepsTheEmptyFolders) {
   fs::create_directories(tmp_ / "box/empty");
   fs::create_directories(tmp_ / "box/outer/inner");
   Deposit("acme", (tmp_ / "box").string(), "box");
+  // A bag whose tag area holds an empty folder (extra/ beside data/).
+  ASSERT_EQ(Cairn({"bag", "create", (tmp_ / "box").string(), (tmp_ / "bag").string()}).exit_code,
+            0);
+  fs::create_directories(tmp_ / "bag/extra");
+  Deposit("acme", (tmp_ / "bag").string(), "bag");
 
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "file://" + Root() + "/sites/a"});
@@ -37,6 +42,15 @@ TEST_F(EmptyFoldersCliTest, ACatalogRebuiltFromASiteKeepsTheEmptyFolders) {
   EXPECT_EQ(j["empty_folders"], nlohmann::json({"data/empty", "data/outer/inner"})) << shown.out;
   CommandResult text = Cairn({"show", "acme/box"});
   EXPECT_NE(text.out.find("data/outer/inner/"), std::string::npos) << text.out;
+
+  CommandResult bag = Cairn({"show", "acme/bag", "--json"});
+  ASSERT_EQ(bag.exit_code, 1) << bag.err;
+  EXPECT_EQ(nlohmann::json::parse(bag.out)["empty_folders"],
+            nlohmann::json({"data/empty", "data/outer/inner", "extra"}))
+      << bag.out;
+  ASSERT_EQ(Cairn({"restore", "acme/bag", (tmp_ / "bag-out").string()}).exit_code, 0);
+  EXPECT_TRUE(fs::is_directory(tmp_ / "bag-out/extra"));
+  EXPECT_EQ(Cairn({"bag", "validate", (tmp_ / "bag-out").string()}).exit_code, 0);
 }
 
 }  // namespace
