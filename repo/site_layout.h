@@ -46,6 +46,11 @@ inline constexpr std::string_view kPurgeTombstoneName = "WITHDRAWN-PURGE";
 // e.g. the manifest-sha256.txt written when the depositor's bag had none. A
 // restore removes them (and this list) to give the bag exactly as deposited.
 inline constexpr std::string_view kCairnAddedListName = "cairn-added.txt";
+// In a v<N>/ folder, listed in cairn-added.txt, when the bag has empty folders (which its
+// manifests, files only, cannot list): the deepest ones, one bag path a line, encoded as
+// manifest paths are (%0A, %0D, %25), as version.pb lists them; so that README.txt's recipe
+// makes them with coreutils alone. A bag's own tag file may not use this name.
+inline constexpr std::string_view kEmptyFoldersListName = "cairn-empty-folders.txt";
 // The payload manifest every stored version has: payload path -> blob.
 inline constexpr std::string_view kSha256ManifestName = "manifest-sha256.txt";
 // Where a posix site keeps what was in a key's way (StorageBackend::MakeRoomFor): a

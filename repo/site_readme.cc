@@ -27,7 +27,10 @@ What is here
   bags/PARTNER/OBJECT/vN/version.pb  Cairn's own record of the version (not part
                                      of the bag: do not copy it)
   bags/PARTNER/OBJECT/vN/cairn-added.txt  only when Cairn added tag files to the
-                                     bag (see step 3): their names, one a line
+                                     bag (see step 4): their names, one a line
+  bags/PARTNER/OBJECT/vN/cairn-empty-folders.txt  only when the bag has
+                                     empty folders (see step 3), which Cairn
+                                     added
   bags/PARTNER/OBJECT/vN/WITHDRAWN   only for a withdrawn version: a tombstone
                                      (who asked, who approved, when, why); never
                                      rebuild a bag from a folder that holds one
@@ -93,8 +96,27 @@ version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
        fi
      done < "$DEST/manifest-sha256.txt"
 
-3. Remove what Cairn added. When the depositor's bag had no
-   manifest-sha256.txt, Cairn wrote one (step 2 needs it) and listed it in
+3. Make the bag's empty folders. Its manifests list files only, so when the
+   bag has empty folders Cairn lists them in cairn-empty-folders.txt: the
+   deepest ones (each implies the folders above it), one path a line, encoded
+   as the paths of step 2.
+
+     if [ -f "$DEST/cairn-empty-folders.txt" ]; then
+       while IFS= read -r path; do
+         path=${path%$'\r'}
+         path=${path//%0A/$'\n'}; path=${path//%0a/$'\n'}
+         path=${path//%0D/$'\r'}; path=${path//%0d/$'\r'}
+         path=${path//%25/%}
+         mkdir -p "$DEST/$path"
+       done < "$DEST/cairn-empty-folders.txt"
+     fi
+
+   (A version deposited before Cairn wrote this list has its empty folders
+   in version.pb only, which coreutils cannot read.)
+
+4. Remove what Cairn added. When the depositor's bag had no
+   manifest-sha256.txt, Cairn wrote one (step 2 needs it); when it had empty
+   folders, Cairn wrote the list of step 3. Each is listed in
    cairn-added.txt; removing the files listed there, and that list, gives
    the bag exactly as it was deposited.
 
@@ -105,7 +127,7 @@ version.pb and no WITHDRAWN), and a new, empty destination folder. Then:
        rm "$DEST/cairn-added.txt"
      fi
 
-4. Check the tag files with the bag's tag manifests (every line must say OK):
+5. Check the tag files with the bag's tag manifests (every line must say OK):
 
      cd "$DEST"
      for tagmanifest in tagmanifest-*.txt; do

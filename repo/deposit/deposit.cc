@@ -2,6 +2,7 @@
 // applies the partner's policy, commits, then replicates (deposit.h).
 #include "repo/deposit/deposit.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
@@ -54,13 +55,18 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
                                " requires a payload manifest for one of: " + wanted);
     }
   }
-  // Cairn's own name in a version folder: restore and the site README drop the
+  // Cairn's own names in a version folder: restore and the site README drop the
   // files that cairn-added.txt lists, so a depositor's file of that name would
-  // make them drop the depositor's own tag files.
+  // make them drop the depositor's own tag files; cairn-empty-folders.txt is
+  // Cairn's list of the bag's empty folders.
   for (const StagedTagFile& t : ingest->tags) {
     if (t.name == layout::kCairnAddedListName) {
       ingest->report.Error(std::string(layout::kCairnAddedListName), "tag.reserved-name",
                            "Cairn reserves this tag file name to list the tag files it adds; "
+                           "rename it in the bag");
+    } else if (t.name == layout::kEmptyFoldersListName) {
+      ingest->report.Error(std::string(layout::kEmptyFoldersListName), "tag.reserved-name",
+                           "Cairn reserves this tag file name to list a bag's empty folders; "
                            "rename it in the bag");
     }
   }
@@ -316,7 +322,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     receipt.bytes_stored = fresh.ok() ? fresh->bytes : ingest.payload_bytes;
     receipt.blobs_reused = fresh.ok() ? ingest.file_count - fresh->blobs : 0;
   }
-  receipt.cairn_added_sha256_manifest = !summary.cairn_added.empty();
+  receipt.cairn_added_sha256_manifest =
+      std::find(summary.cairn_added.begin(), summary.cairn_added.end(),
+                layout::kSha256ManifestName) != summary.cairn_added.end();
   receipt.first_site = plan[0];
   receipt.copies_wanted = static_cast<uint32_t>(plan.size());
   for (const StagedTagFile& t : ingest.tags) {

@@ -42,9 +42,20 @@ proto::Event MakeEvent(const EventType& type, const CommitPlan& plan, std::strin
                          .detail = std::move(detail)});
 }
 
-// Adds manifest-sha256.txt (and the list of Cairn's additions) when the
-// depositor's bag has none: it maps payload paths to blobs on the site. The
-// manifest goes from the scratch to the site in chunks.
+// A tag file Cairn generated, held in memory until committed.
+void AddGeneratedTagFile(Ingest* ingest, std::string_view name, std::string bytes) {
+  StagedTagFile& file = ingest->tags.emplace_back();
+  file.name = std::string(name);
+  file.size = bytes.size();
+  file.sha256 =
+      bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  file.bytes = std::move(bytes);
+  file.cairn_added = true;
+}
+
+// Adds manifest-sha256.txt when the depositor's bag has none: it maps payload
+// paths to blobs on the site. The manifest goes from the scratch to the site
+// in chunks.
 Status AddSha256Manifest(Site& site, const std::string& site_name, Ingest* ingest,
                          std::vector<std::string>* added) {
   for (const StagedTagFile& t : ingest->tags) {
@@ -61,14 +72,28 @@ Status AddSha256Manifest(Site& site, const std::string& site_name, Ingest* inges
       manifest.writer.get(), site_name, &manifest.sha256, &manifest.size);
   CAIRN_RETURN_IF_ERROR(teed([](std::span<const std::byte>) { return Status::OK(); }));
   added->push_back(manifest.name);
+  return Status::OK();
+}
 
-  StagedTagFile& list = ingest->tags.emplace_back();
-  list.name = std::string(layout::kCairnAddedListName);
-  list.bytes = "manifest-sha256.txt\n";
-  list.size = list.bytes->size();
-  list.sha256 = bagit::HashBytes(*list.bytes,
-                                 bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
-  list.cairn_added = true;
+// Cairn's own tag files of the version, each listed in cairn-added.txt (which a restore and the
+// site README's recipe remove with them): manifest-sha256.txt when the bag has none, and
+// cairn-empty-folders.txt when it has empty folders (which its manifests cannot list: version.pb
+// keeps them, the list says them to a person rebuilding the bag with coreutils alone).
+Status AddCairnTagFiles(Site& site, const std::string& site_name, Ingest* ingest,
+                        std::vector<std::string>* added) {
+  CAIRN_RETURN_IF_ERROR(AddSha256Manifest(site, site_name, ingest, added));
+  if (!ingest->contents->empty_folders.empty()) {
+    std::string list;
+    for (const std::string& folder : ingest->contents->empty_folders) {
+      list += bagit::EncodeManifestPath(folder) + "\n";
+    }
+    AddGeneratedTagFile(ingest, layout::kEmptyFoldersListName, std::move(list));
+    added->push_back(std::string(layout::kEmptyFoldersListName));
+  }
+  if (added->empty()) return Status::OK();
+  std::string names;
+  for (const std::string& name : *added) names += name + "\n";
+  AddGeneratedTagFile(ingest, layout::kCairnAddedListName, std::move(names));
   return Status::OK();
 }
 
@@ -107,7 +132,7 @@ Status PutVersionRecord(Site& site, const CommitPlan& plan, const proto::Version
 
 Result<int64_t> CommitVersion(Catalog& catalog, Site& site, const CommitPlan& plan, Ingest* ingest,
                               CommitSummary* summary) {
-  CAIRN_RETURN_IF_ERROR(AddSha256Manifest(site, plan.first_site, ingest, &summary->cairn_added));
+  CAIRN_RETURN_IF_ERROR(AddCairnTagFiles(site, plan.first_site, ingest, &summary->cairn_added));
   // Tag files, write-once: the deposit removed what a killed earlier run of
   // this version number left (deposit.cc), so a file already there with other
   // bytes is refused, never replaced.

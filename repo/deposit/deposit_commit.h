@@ -45,7 +45,9 @@ struct CommitPlan {
 };
 
 struct CommitSummary {
-  std::vector<std::string> cairn_added;  // tag files Cairn added to the bag
+  // Tag files Cairn added to the bag (manifest-sha256.txt, cairn-empty-folders.txt), without
+  // cairn-added.txt, which lists them.
+  std::vector<std::string> cairn_added;
   uint64_t payload_bytes = 0;
   // True once this deposit's version.pb is on the first site (a failed
   // catalog commit after that must take it away again).

@@ -207,6 +207,17 @@ TEST_F(DepositTest, BagCarryingCairnsReservedTagFileNameIsRefused) {
   EXPECT_TRUE(out.refused);
   EXPECT_TRUE(out.report.Has("tag.reserved-name")) << out.report.ToText();
   ExpectNothingStored("acme", "reserved");
+
+  // Nor its list of a bag's empty folders, which it names in cairn-added.txt.
+  fs::path listed = dir_ / "listed";
+  MakeBag(listed, {{"data/one.txt", "one\n"}}, bagit::Algorithm::kSha256);
+  WriteFile(listed / "cairn-empty-folders.txt", "data/x\n");
+  DepositOutcome list = Run("acme", listed.string());
+  EXPECT_TRUE(list.refused);
+  EXPECT_NE(list.report.ToText().find("cairn-empty-folders.txt: tag.reserved-name"),
+            std::string::npos)
+      << list.report.ToText();
+  ExpectNothingStored("acme", "listed");
 }
 
 TEST_F(DepositTest, CorruptBagIsRefusedWholeAndLeavesNothing) {
