@@ -1,6 +1,8 @@
 // BagChecker, part 2: the rules that need the whole bag (Finish()).
 #include <algorithm>
 #include <bit>
+#include <cstdio>
+#include <map>
 #include <unordered_map>
 
 #include "bagit/bag_checker.h"
@@ -9,6 +11,34 @@
 #include "bagit/source_tree.h"
 
 namespace cairn::bagit {
+namespace {
+
+// `path` with every character past ASCII as its code point, "caf<U+00E9>.txt", so that names
+// differing only in normalization can be told apart in a message. Bytes that are not UTF-8 stay
+// as Printable shows them.
+std::string CodePoints(std::string_view path) {
+  if (!IsValidUtf8(path)) return Printable(path);
+  std::string out;
+  for (size_t i = 0; i < path.size();) {
+    const auto c = static_cast<unsigned char>(path[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+    for (size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(path[i + k]) & 0x3F);
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "<U+%04X>", cp);
+    out += hex;
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
 
 void BagChecker::Finish(bool data_dir_present) {
   report_->payload_files = payload_files_;
@@ -205,6 +235,24 @@ void BagChecker::CheckMissingAndCollisions() {
       if (CollisionKey(index.path(id)) == key) group.push_back(id);
     }
     if (group.size() < 2) return;
+    if (options_.refuse_normalization_twins) {
+      // Names equal once decomposed (NFD), as opposed to those differing in case.
+      std::map<std::string, std::vector<ManifestIndex::EntryId>> twins;
+      for (ManifestIndex::EntryId id : group) twins[CanonicalKey(index.path(id))].push_back(id);
+      for (const auto& [key, ids] : twins) {
+        if (ids.size() < 2) continue;
+        std::string named;
+        for (ManifestIndex::EntryId id : ids) {
+          named += std::string(named.empty() ? "" : ", ") + "'" + Printable(index.path(id)) +
+                   "' (" + CodePoints(index.path(id)) + ")";
+        }
+        report_->Error(index.path(ids[0]), "payload.normalization-twin",
+                       "names that differ only in Unicode normalization: " + named +
+                           ". They are one name on macOS and Windows file systems, and in a tar "
+                           "or zip as it is read back (in NFC), so the bag could not be restored "
+                           "whole: rename all but one and deposit again");
+      }
+    }
     std::string names;
     for (ManifestIndex::EntryId id : group) names += " '" + Printable(index.path(id)) + "'";
     report_->Warning(index.path(group[0]), "payload.name-collision",

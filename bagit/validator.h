@@ -40,6 +40,11 @@ struct ValidateOptions {
   // false (RFC 8493 section 3: a valid bag is complete): an error, the bag is
   // invalid. true: a warning, for a bag meant to be fetched later.
   bool allow_fetch = false;
+  // Payload names that differ only in Unicode normalization (NFC against NFD) are an error
+  // (payload.normalization-twin) rather than a warning (payload.name-collision, which RFC 8493's
+  // conformance suite expects of a validator): a deposit sets it, since such twins are one name
+  // on macOS and Windows and one name in a tar or zip as libarchive reads it back (NFC).
+  bool refuse_normalization_twins = false;
 };
 
 // A tag file as found in the bag.

@@ -25,6 +25,7 @@ Status IngestArchive(const std::string& path, const IngestTarget& target, Ingest
   }
   bagit::ValidateOptions options;
   options.profile = target.profile;
+  options.refuse_normalization_twins = true;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   StagingSink sink(target, ingest);
   // A second reader of the same file reads tag files placed after the payload first.

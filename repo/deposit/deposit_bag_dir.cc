@@ -44,6 +44,7 @@ Status IngestBagDirectory(const std::string& dir, const IngestTarget& target, In
   options.mode = bagit::ValidationMode::kFull;
   options.threads = target.threads;
   options.profile = target.profile;
+  options.refuse_normalization_twins = true;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   StagingSink sink(target, ingest);
   Status walked =

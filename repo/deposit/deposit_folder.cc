@@ -213,6 +213,7 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   // them: each read once by the checker while it is staged on the site.
   bagit::ValidateOptions options;
   options.profile = target.profile;
+  options.refuse_normalization_twins = true;
   bagit::BagChecker checker(options, &ingest->report, ingest->contents.get());
   checker.SetTagAlgorithms(algorithms);
   std::vector<std::pair<std::string, bagit::Digests>> listed;
