@@ -41,23 +41,6 @@ void PrintJsonError(std::string_view code, const std::string& message, int exit_
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-// The value of the global option `name` as the command line gives it, before or after the verb,
-// as "NAME VALUE" or "NAME=VALUE" (the last one given); nullptr when absent. For what must be
-// known before the parser runs the verbs.
-const char* GlobalValue(int argc, char** argv, std::string_view name) {
-  const char* value = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg == name && i + 1 < argc) {
-      value = argv[++i];
-    } else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
-      value = argv[i] + name.size() + 1;
-    }
-  }
-  return value;
-}
-
 // "cairn VERB" (and the group's subcommand: "cairn audit run") from the
 // command line, for the holder records of the locks this process takes.
 std::string CommandName(CLI::App& app, int argc, char** argv) {

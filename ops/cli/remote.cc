@@ -24,20 +24,6 @@ std::string ServerUrl(const Globals& g) {
   return env ? std::string(env) : std::string();
 }
 
-// The value of `flag` ("--repo VALUE" or "--repo=VALUE") on the command line; "" when absent.
-std::string FlagValue(int argc, char** argv, std::string_view flag) {
-  std::string value;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == flag && i + 1 < argc) {
-      value = argv[++i];
-    } else if (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=') {
-      value = arg.substr(flag.size() + 1);
-    }
-  }
-  return value;
-}
-
 }  // namespace
 
 Result<std::string> Token(const Globals& g) {
@@ -75,9 +61,25 @@ Result<std::string> Token(const Globals& g) {
 
 bool IsRemote(const Globals& g) { return !ServerUrl(g).empty(); }
 
+const char* GlobalValue(int argc, char** argv, std::string_view name) {
+  const char* value = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == name && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+      value = argv[i] + name.size() + 1;
+    }
+  }
+  return value;
+}
+
 void ReadModeFlags(int argc, char** argv, Globals& g) {
-  g.server = FlagValue(argc, argv, "--server");
-  g.repo = FlagValue(argc, argv, "--repo");
+  const char* server = GlobalValue(argc, argv, "--server");
+  const char* repo = GlobalValue(argc, argv, "--repo");
+  g.server = server ? server : "";
+  g.repo = repo ? repo : "";
 }
 
 Status CheckMode(const Globals& g) {

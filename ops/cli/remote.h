@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "ops/cli/cli.h"
 #include "ops/client/api_client.h"
@@ -22,6 +23,11 @@ Result<std::string> Token(const Globals& g);
 // given (a flag on the command line wins over the other mode's variable; with neither flag,
 // $CAIRN_SERVER wins over $CAIRN_REPO).
 bool IsRemote(const Globals& g);
+
+// The value of the global option `name` as the command line gives it, before or after the verb,
+// as "NAME VALUE" or "NAME=VALUE" (the last one given); nullptr when absent. For what must be
+// known before the parser runs the verbs.
+const char* GlobalValue(int argc, char** argv, std::string_view name);
 
 // Reads --server and --repo ("--flag VALUE" or "--flag=VALUE") into `g` before the verbs run,
 // so that which mode they run in is known before the command line is parsed.
