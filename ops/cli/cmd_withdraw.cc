@@ -259,12 +259,15 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
                          {"reason", req.reason},
                          {"purge", req.purge}};
   if (version) body["version"] = version;
-  Result<nlohmann::json> w = Document(
-      f, g, "POST", "/v1/withdrawals", body,
-      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-        CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord made, repo::RequestWithdrawal(r, who, req));
-        return views::WithdrawalJson(made);
-      });
+  Result<nlohmann::json> w =
+      Document(f, g, "POST", "/v1/withdrawals", body,
+               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+                 std::vector<std::string> warnings;
+                 CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord made,
+                                        repo::RequestWithdrawal(r, who, req, &warnings));
+                 PrintSettingsWarnings(warnings);
+                 return views::WithdrawalJson(made);
+               });
   if (!w.ok()) return Refused(w.status());
   Print(*w, f, g, PrintRequested);
   return kExitOk;
@@ -277,6 +280,7 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
       nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
         CAIRN_ASSIGN_OR_RETURN(repo::ApproveResult approved, repo::ApproveWithdrawal(r, who, f.id));
+        PrintSettingsWarnings(approved.settings_warnings);
         nlohmann::json out = {{"withdrawal", views::WithdrawalJson(approved.withdrawal)},
                               {"tombstones_pending", approved.tombstones_pending}};
         if (!approved.withdrawal.purge) return out;
@@ -306,8 +310,10 @@ int RunCancel(const WithdrawFlags& f, const Globals& g) {
   Result<nlohmann::json> w = Document(
       f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel", nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        std::vector<std::string> warnings;
         CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord cancelled,
-                               repo::CancelWithdrawal(r, who, f.id));
+                               repo::CancelWithdrawal(r, who, f.id, &warnings));
+        PrintSettingsWarnings(warnings);
         return views::WithdrawalJson(cancelled);
       });
   if (!w.ok()) return Refused(w.status());

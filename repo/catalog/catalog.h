@@ -289,9 +289,10 @@ class Catalog {
   Status RecordApiTokenUse(const std::string& id, int64_t when_micros);
 
   // --- withdrawals, purges and legal holds (catalog_withdrawals.cc; issue 18) ---
-  // Adds a withdrawal in state requested; returns its id. AlreadyExists naming the open one
-  // when the version already has a withdrawal that is not cancelled, except that a purge may
-  // follow an approved withdrawal without one; NotFound for the partner.
+  // Adds a withdrawal in state requested; returns its id: the next, and never less than
+  // `withdrawal.id` (a number past those the sites record; 0: none). AlreadyExists naming the
+  // open one when the version already has a withdrawal that is not cancelled, except that a
+  // purge may follow an approved withdrawal without one; NotFound for the partner.
   Result<int64_t> AddWithdrawal(const WithdrawalRecord& withdrawal);
   Result<WithdrawalRecord> GetWithdrawal(int64_t id);  // NotFound names the id
   // Every withdrawal (of `partner` only, when not empty), by id.
@@ -307,8 +308,9 @@ class Catalog {
   // commit together.
   Status UpdateWithdrawal(const WithdrawalRecord& withdrawal, WithdrawalState expected,
                           std::vector<proto::Event> events = {});
-  // A withdrawal read back from a site's tombstone (catalog rebuild): inserted with its id; one
-  // already there is kept. NotFound for the partner.
+  // A withdrawal read back from a site's tombstone or its settings record (catalog rebuild):
+  // inserted with its id; one already there is kept, and so is an open withdrawal of the same
+  // version (GetWithdrawal tells whether it went in). NotFound for the partner.
   Status RestoreWithdrawal(const WithdrawalRecord& withdrawal);
   // The first step of a purge, in ONE transaction: records every storage key of the version
   // that goes (its tag files and version.pb; its blobs that no other version of any partner

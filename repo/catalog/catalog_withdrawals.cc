@@ -100,9 +100,10 @@ Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
   }
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("INSERT INTO withdrawals (partner, object, version, reason, purge, state, "
-                  "requested_by, requested_role, requested) VALUES (?, ?, ?, ?, ?, 'requested', "
-                  "?, ?, ?)"));
+      db_.Prepare(
+          "INSERT INTO withdrawals (id, partner, object, version, reason, purge, state, "
+          "requested_by, requested_role, requested) VALUES ((SELECT max(coalesce(max(id), 0) + "
+          "1, ?9) FROM withdrawals), ?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8)"));
   stmt.Bind(1, w.partner)
       .Bind(2, w.object)
       .Bind(3, static_cast<int64_t>(w.version))
@@ -110,7 +111,8 @@ Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
       .Bind(5, int64_t{w.purge ? 1 : 0})
       .Bind(6, w.requested_by)
       .Bind(7, w.requested_role)
-      .Bind(8, w.requested_micros ? w.requested_micros : clock_->NowMicros());
+      .Bind(8, w.requested_micros ? w.requested_micros : clock_->NowMicros())
+      .Bind(9, w.id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   return db_.LastInsertRowId();
 }

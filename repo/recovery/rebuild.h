@@ -14,7 +14,10 @@
 //     the auditor checks them first ("verified lazily");
 //   - the settings from the site's settings/ records (repo/site/settings.h):
 //     sites with URLs and regions, partners with names, policies, audit
-//     schedules; the default policy `copies: 2` when none is kept there;
+//     schedules, principals, legal holds, and withdrawals with their numbers
+//     (a request not yet approved waits again for its second person; the
+//     tombstones read first outrank an approval's record); the default
+//     policy `copies: 2` when none is kept there;
 //   - the replication jobs the policies want (ReconcileCopies): for the
 //     other sites the settings name, run `cairn replicate` once they are up
 //     (a lost one: `cairn site resync NAME` first);

@@ -31,6 +31,16 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
         " principals restored without their API tokens (no site keeps a token): issue each "
         "one again with `cairn token create NAME`; until then none of them can use the server");
   }
+  // Requests restored from the settings wait as they did: said, so the approvers are told.
+  size_t requests = 0;
+  for (const std::string& s : report->settings_restored) {
+    requests += s.starts_with("withdrawal ") && s.find(" (requested by ") != std::string::npos;
+  }
+  if (requests > 0) {
+    report->notes.push_back(std::to_string(requests) +
+                            " withdrawal requests restored under their numbers wait for their "
+                            "second person again: `cairn withdraw list`");
+  }
   report->notes.push_back(
       "the audit history (runs, findings, schedules' last runs) is not kept on the sites: it "
       "starts again with the next `cairn audit run`; the event log keeps every check");

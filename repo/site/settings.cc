@@ -8,6 +8,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
+#include "repo/site/withdrawal_setting.h"
 #include "repo/site_layout.h"
 
 namespace cairn::repo {
@@ -135,6 +136,34 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
   return out;
 }
 
+// A withdrawal's record into a rebuilt catalog, with its number: a request waits again for its
+// second person. A withdrawal of that number already there (restored from the version's
+// tombstone, which outranks the record: the approval reached the tombstone, not the record) is
+// kept; another open withdrawal of the same version is a conflict, named. `label` gets what
+// it is ("withdrawal 3 of acme/maps@v1 (requested by ann@acme)").
+Status RestoreWithdrawalSetting(Catalog& catalog, const proto::WithdrawalSetting& s,
+                                std::string* label) {
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalOfSetting(s));
+  *label += " of " + w.VersionName();
+  CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(w));
+  Result<WithdrawalRecord> in = catalog.GetWithdrawal(w.id);
+  if (in.status().IsNotFound()) {
+    return Status::AlreadyExists("another withdrawal of " + w.VersionName() +
+                                 " is open in the rebuilt catalog (`cairn withdraw list`)");
+  }
+  CAIRN_RETURN_IF_ERROR(in.status());
+  if (in->partner != w.partner || in->object != w.object || in->version != w.version) {
+    return Status::AlreadyExists("the rebuilt catalog's withdrawal " + std::to_string(w.id) +
+                                 " is of " + in->VersionName() + " (its tombstone)");
+  }
+  *label += " (" + std::string(WithdrawalStateName(in->state)) +
+            (in->state == WithdrawalState::kRequested   ? " by " + in->requested_by
+             : in->state == WithdrawalState::kCancelled ? " by " + in->cancelled_by
+                                                        : std::string()) +
+            ")";
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string DescribeSetting(const SettingName& name) {
@@ -151,6 +180,7 @@ std::string DescribeSetting(const SettingName& name) {
   if (kind == kWitnessKeys) return "trusted witness key " + id;
   if (kind == kPrincipals) return "principal " + id;
   if (kind == kHolds) return "hold " + id;
+  if (kind == kWithdrawalsKind) return "withdrawal " + id;
   return kind + "/" + id;
 }
 
@@ -234,6 +264,13 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
     hold->set_removed_by(h.removed_by);
     hold->set_removed_role(h.removed_role);
     hold->set_removed_unix_micros(h.removed_micros);
+  }
+  // Withdrawals: requests, cancelled ones and approved ones (the governance of each; how far a
+  // purge got is the tombstones' to say).
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> withdrawals, catalog.ListWithdrawals(""));
+  for (const WithdrawalRecord& w : withdrawals) {
+    *out[{std::string(kWithdrawalsKind), std::to_string(w.id)}].mutable_withdrawal() =
+        WithdrawalSettingOf(w);
   }
   return out;
 }
@@ -337,9 +374,10 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   };
   // Sites first (policies are checked against them), then partners (a
   // partner's policy needs it), then policies, schedules, witness keys and
-  // principals (a depositor's partner must be there first), and holds.
-  for (std::string_view kind :
-       {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals, kHolds}) {
+  // principals (a depositor's partner must be there first), holds and withdrawals (after the
+  // tombstones the rebuild read: a withdrawal a tombstone restored is kept as it says).
+  for (std::string_view kind : {kSites, kPartners, kPolicies, kSchedules, kWitnessKeys, kPrincipals,
+                                kHolds, kWithdrawalsKind}) {
     for (const auto& [name, record] : records) {
       if (name.first != kind || record.removed()) continue;
       std::string label = DescribeSetting(name);
@@ -390,6 +428,8 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         status = catalog.RestoreHold(hold);
         label += " on " + h.partner() + "/" + h.object() +
                  (h.removed_unix_micros() ? " (removed)" : " (on)");
+      } else if (record.has_withdrawal()) {
+        status = RestoreWithdrawalSetting(catalog, record.withdrawal(), &label);
       } else {
         status = Status::InvalidArgument("the record holds no setting this build knows");
       }

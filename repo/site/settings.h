@@ -1,8 +1,9 @@
 // Settings kept on every site (settings/ in repo/FORMAT.md), so that a catalog
 // rebuilt from one site alone gets them back: partners (with their names),
 // policies (the default and each partner's), sites (names, URLs without
-// secrets, regions), audit schedules, trusted witness keys and principals
-// (never their API tokens: repo/access/tokens.h). Each is a
+// secrets, regions), audit schedules, trusted witness keys, principals
+// (never their API tokens: repo/access/tokens.h), legal holds and withdrawals
+// (requests, cancellations, approvals: repo/site/withdrawal_setting.h). Each is a
 // versioned, write-once record, proto::SettingsRecord in
 // settings/<kind>/<name>/<version>.pb; the highest version of a name is the
 // setting.
@@ -31,7 +32,7 @@ class Site;
 // (kind, name) of a setting, as in its key: ("partners", "acme"),
 // ("policies", "default"), ("policies", "partner.acme"), ("sites", "c"),
 // ("schedules", "nightly"), ("witness-keys", "<64 hex digits>"),
-// ("principals", "alice@yale").
+// ("principals", "alice@yale"), ("holds", "2"), ("withdrawals", "7").
 using SettingName = std::pair<std::string, std::string>;
 
 // "partner acme", "default policy", "policy of partner acme", "site c",
@@ -64,9 +65,9 @@ struct SettingsSync {
 // catalog last wrote there, found there or restored from there (Catalog::SettingsSeen, per
 // site: each site numbers its own records) is a change it never saw (a catalog put back from a
 // backup): left alone and named in `errors`, with the rebuild that catches the catalog up, never
-// overwritten with the older value. Run after every change of a setting, and on `site add` and
-// `site resync`. Writes only through Site (write-once). A site that cannot be written is named in
-// `errors`; an error only when the catalog fails.
+// overwritten with the older value. Run after every change of a setting, and on `site
+// add` and `site resync`. Writes only through Site (write-once). A site that cannot be written is
+// named in `errors`; an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
 
 // The settings of `kind` ("principals", ...) that some reachable site holds with a change this
@@ -94,9 +95,10 @@ struct SettingsRestore {
 // removed ones skipped): sites, then partners, then policies (checked against
 // the sites as `cairn policy set` does), then schedules, then trusted witness
 // keys (their added time is the rebuild's), then principals (role, partner,
-// disabled time; no tokens). `site_name` is the
-// site read from: its URL stays as given, its region comes back. Every
-// setting is named in `restored` or, with the reason, in `not_restored`.
+// disabled time; no tokens), holds, and withdrawals with their numbers (a request waits again
+// for its second person; one the rebuild already restored from a tombstone is kept). `site_name` is
+// the site read from: its URL stays as given, its region comes back. Every setting is named in
+// `restored` or, with the reason, in `not_restored`.
 Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog, const std::string& site_name);
 
 }  // namespace cairn::repo

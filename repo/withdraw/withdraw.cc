@@ -17,6 +17,7 @@
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 #include "repo/site/tombstone.h"
+#include "repo/site/withdrawal_setting.h"
 #include "repo/withdraw/purge.h"
 
 namespace cairn::repo {
@@ -197,14 +198,27 @@ Status RefuseIfASiteLogRunsPast(Repository& repo, const std::string& what) {
   return Status::InvalidArgument(what + " refused, nothing done: " + ahead.message());
 }
 
+// The number of a new request: past every withdrawal the catalog and each reachable site
+// record, so that a number, once given, names one request for ever (a catalog put back from a
+// backup or rebuilt from a site would otherwise give a request's number again, and an approver
+// told "approve withdrawal 3" approve another one).
+Result<int64_t> NextWithdrawalNumber(Catalog& catalog, const SitesWithdrawals& sites) {
+  int64_t highest = sites.highest_id;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> known, catalog.ListWithdrawals(""));
+  for (const WithdrawalRecord& w : known) highest = std::max(highest, w.id);
+  return highest + 1;
+}
+
 }  // namespace
 
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
-                                           const WithdrawRequest& request) {
+                                           const WithdrawRequest& request,
+                                           std::vector<std::string>* warnings) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
   CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(
       repo, "the withdrawal of " + request.partner + "/" + request.object));
+  CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
   Catalog& catalog = repo.catalog();
   Result<VersionInfo> found =
       catalog.GetVersion(request.partner, request.object, request.version, false);
@@ -226,8 +240,12 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
   w.requested_by = who.name;
   w.requested_role = std::string(RoleName(who.role));
   w.requested_micros = catalog.clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(w.id, NextWithdrawalNumber(catalog, sites));
   CAIRN_ASSIGN_OR_RETURN(w.id, catalog.AddWithdrawal(w));
   CrashPoint("withdraw.requested");
+  // On every site, so that a catalog rebuilt from one keeps the request (and its number).
+  std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
   return w;
 }
 
@@ -292,10 +310,12 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
   CAIRN_ASSIGN_OR_RETURN(TombstonesLeft left, WriteTombstones(repo, approved));
   result.tombstones_pending = left.All();
   FlushNewEvents(repo);
+  result.settings_warnings = SyncSettingsAfterChange(repo);
   return result;
 }
 
-Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id) {
+Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id,
+                                          std::vector<std::string>* warnings) {
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
   if (w.requested_by != who.name &&
@@ -314,6 +334,8 @@ Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who
   cancelled.cancelled_by = who.name;
   cancelled.cancelled_micros = catalog.clock().NowMicros();
   CAIRN_RETURN_IF_ERROR(catalog.UpdateWithdrawal(cancelled, WithdrawalState::kRequested));
+  std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
+  if (warnings) *warnings = std::move(unsynced);
   return cancelled;
 }
 

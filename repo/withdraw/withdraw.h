@@ -39,29 +39,41 @@ struct WithdrawRequest {
 // can tell this bad argument before anything is asked.
 Status CheckReason(const std::string& reason);
 
-// Records a request by `who`. InvalidArgument for an empty or multi-line reason; NotFound for
-// a version that is not in the catalog; AlreadyExists when the version has an open withdrawal;
-// PermissionDenied when `who` may not ask for its partner; with purge, the retention and hold
-// refusals (below) at once, so no one approves what cannot be done.
+// Records a request by `who`, under a number past every withdrawal the catalog and each
+// reachable site record, and writes it to every site's settings (settings/withdrawals/<id>,
+// repo/site/withdrawal_setting.h), so that a catalog rebuilt from one site keeps it; a site that
+// could not be written is named in `warnings` (when not null) and gets it at the next change of
+// a setting. InvalidArgument for an empty or multi-line reason; NotFound for a version that is
+// not in the catalog; AlreadyExists when the version has an open withdrawal; PermissionDenied
+// when `who` may not ask for its partner; with purge, the retention and hold refusals (below)
+// at once, so no one approves what cannot be done. A catalog behind a site's event log is
+// refused (InvalidArgument, nothing done, naming the site and `cairn catalog rebuild`).
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
-                                           const WithdrawRequest& request);
+                                           const WithdrawRequest& request,
+                                           std::vector<std::string>* warnings = nullptr);
 
 struct ApproveResult {
   WithdrawalRecord withdrawal;
   // Sites whose tombstone could not be written now (down): written by the next
   // `withdraw run` / daemon round, and before any purge.
   std::vector<std::string> tombstones_pending;
+  // Sites whose settings did not take the approval (SyncSettingsAfterChange): written by the
+  // next change of a setting, `withdraw run` or the daemon.
+  std::vector<std::string> settings_warnings;
 };
 
 // Approves withdrawal `id` as `who`: PermissionDenied when `who` requested it or may not
 // approve for its partner; InvalidArgument unless it is requested; for a purge, the retention
-// and hold refusals. Then the version is withdrawn (one catalog update, with a deaccession
-// event naming requester and approver) and its tombstone is written to every site.
+// and hold refusals; a catalog behind a site's event log as for a request. Then the version is
+// withdrawn (one catalog update, with a deaccession event naming requester and approver), its
+// tombstone is written to every site, and the approval to every site's settings.
 Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id);
 
-// Cancels a requested withdrawal (the requester, or anyone who may approve it). An approved
-// one is not cancelled: InvalidArgument.
-Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id);
+// Cancels a requested withdrawal (the requester, or anyone who may approve it), and writes the
+// cancellation to every site's settings (`warnings` as for a request). An approved one is not
+// cancelled: InvalidArgument.
+Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id,
+                                          std::vector<std::string>* warnings = nullptr);
 
 // The withdrawals `who` may see (its partner's; every partner's for an operator or auditor).
 Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who);

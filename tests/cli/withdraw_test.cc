@@ -931,5 +931,66 @@ TEST_F(WithdrawTest, ASettingChangedAfterARebuildReachesEverySite) {
   EXPECT_EQ(policy->retention().min_days(), 2u);
 }
 
+// A withdrawal request lived only in the catalog: a catalog lost and rebuilt from a site came
+// back without the requests not yet approved (and without the cancelled ones), and gave their
+// numbers to the next requests, so that an approver told "approve withdrawal 1" approved
+// another version than the one asked for. Requests, cancellations and approvals are kept on
+// every site now (settings/withdrawals/), and a new request's number is past every one a site
+// records.
+TEST_F(WithdrawTest, APendingRequestSurvivesACatalogRebuildAndItsNumberIsNotGivenAgain) {
+  Deposit("yale", MakeSourceFolder("two").string(), "two");
+  Deposit("yale", MakeSourceFolder("three").string(), "three");
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "donor withdrew consent"}).exit_code,
+      0);
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/two", "--reason", "duplicate"}).exit_code, 0);
+  ASSERT_EQ(AsAnn({"withdraw", "cancel", "2"}).exit_code, 0);
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/three", "--reason", "embargo"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"withdraw", "approve", "3"}).exit_code, 0);
+
+  // A catalog rebuilt from either site knows all three, each as it was left.
+  for (const char* site : {"a", "b"}) {
+    std::vector<repo::WithdrawalRecord> all;
+    std::unique_ptr<repo::Catalog> catalog = RebuiltFrom(site, &all);
+    ASSERT_TRUE(catalog) << site;
+    ASSERT_EQ(all.size(), 3u) << site;
+    EXPECT_EQ(all[0].id, 1) << site;
+    EXPECT_EQ(all[0].VersionName(), "yale/box@v1") << site;
+    EXPECT_EQ(all[0].state, repo::WithdrawalState::kRequested) << site;
+    EXPECT_EQ(all[0].requested_by, "ann@yale") << site;
+    EXPECT_EQ(all[0].reason, "donor withdrew consent") << site;
+    EXPECT_EQ(all[1].VersionName(), "yale/two@v1") << site;
+    EXPECT_EQ(all[1].state, repo::WithdrawalState::kCancelled) << site;
+    EXPECT_EQ(all[1].cancelled_by, "ann@yale") << site;
+    EXPECT_EQ(all[2].VersionName(), "yale/three@v1") << site;
+    EXPECT_EQ(all[2].state, repo::WithdrawalState::kWithdrawn) << site;
+  }
+
+  // The catalog lost and rebuilt from a: the request still waits for its second person.
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  EXPECT_THAT(rebuilt.out, HasSubstr("withdrawal 1 of yale/box@v1 (requested by ann@yale)"));
+  nlohmann::json listed = Withdrawals();
+  ASSERT_EQ(listed.size(), 3u) << listed.dump();
+  EXPECT_EQ(listed[0]["state"], "requested");
+  EXPECT_EQ(listed[0]["object"], "box");
+  EXPECT_EQ(listed[1]["state"], "cancelled");
+  // A new request takes a number no site records; "approve 1" approves what was asked as 1
+  // (ann's token is issued again after a rebuild: the operator asks, ann approves then).
+  CommandResult next =
+      Cairn({"withdraw", "request", "yale/two", "--reason", "duplicate after all"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_THAT(next.out, HasSubstr("withdrawal 4 requested: yale/two@v1"));
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  EXPECT_THAT(approve.out, HasSubstr("yale/box@v1 is withdrawn"));
+  for (const char* site : {"a", "b"}) {
+    EXPECT_TRUE(fs::exists(Site(site) / repo::layout::TombstoneKey("yale", "box", 1))) << site;
+    EXPECT_FALSE(fs::exists(Site(site) / repo::layout::TombstoneKey("yale", "two", 1))) << site;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::testing
