@@ -328,7 +328,11 @@ int RunList(const WithdrawFlags& f, const Globals& g) {
   Result<nlohmann::json> all =
       Document(f, g, "GET", "/v1/withdrawals", nullptr,
                [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListWithdrawals(r, who));
+                 // What the sites record that this catalog lacks (put back from a backup):
+                 // said, with the rebuild, so that no one approves by a number it lacks.
+                 std::vector<std::string> behind;
+                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListWithdrawals(r, who, &behind));
+                 PrintSettingsWarnings(behind);
                  nlohmann::json out = nlohmann::json::array();
                  for (const repo::WithdrawalRecord& w : listed)
                    out.push_back(views::WithdrawalJson(w));

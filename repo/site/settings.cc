@@ -108,6 +108,16 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
       out.seen[name] = latest;
       continue;
     }
+    // A request the site has cancelled or approved, or another request under the number: never
+    // taken back, whatever version this catalog last knew there (a catalog rebuilt from a site
+    // that missed the cancellation noted no version of the other sites' records).
+    if (it != have.end() && it->second.has_withdrawal() && record.has_withdrawal() &&
+        WithdrawalSettingAhead(it->second.withdrawal(), &record.withdrawal())) {
+      out.newer.push_back(
+          WithdrawalAheadText(site_name, it->second.withdrawal(), &record.withdrawal()) +
+          " (its record there is left as it is)");
+      continue;
+    }
     // Another value, past the version this catalog last knew: not its to overwrite.
     if (ChangedPastCatalog(it == have.end() ? nullptr : &it->second, record, known(name),
                            !seen.empty())) {

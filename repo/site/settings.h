@@ -65,7 +65,9 @@ struct SettingsSync {
 // catalog last wrote there, found there or restored from there (Catalog::SettingsSeen, per
 // site: each site numbers its own records) is a change it never saw (a catalog put back from a
 // backup): left alone and named in `errors`, with the rebuild that catches the catalog up, never
-// overwritten with the older value. Run after every change of a setting, and on `site
+// overwritten with the older value; so is a withdrawal record that a site has cancelled or
+// approved where the catalog has it requested, or that holds another request under the number
+// (WithdrawalSettingAhead), whatever its version. Run after every change of a setting, and on `site
 // add` and `site resync`. Writes only through Site (write-once). A site that cannot be written is
 // named in `errors`; an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");

@@ -1,8 +1,12 @@
-// Withdrawal records on the sites: to and from the catalog's rows, and what the sites record.
+// Withdrawal records on the sites: to and from the catalog's rows, and what a site records past
+// the catalog.
 #include "repo/site/withdrawal_setting.h"
 
 #include <algorithm>
+#include <map>
 
+#include "bagit/time_text.h"
+#include "repo/catalog/catalog.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
 
@@ -12,6 +16,35 @@ namespace {
 constexpr std::string_view kRequested = "requested";
 constexpr std::string_view kCancelled = "cancelled";
 constexpr std::string_view kApproved = "approved";
+
+std::string VersionName(const proto::WithdrawalSetting& s) {
+  return s.partner() + "/" + s.object() + "@v" + std::to_string(s.version());
+}
+
+// The request itself: what, why, by whom, when.
+bool SameRequest(const proto::WithdrawalSetting& a, const proto::WithdrawalSetting& b) {
+  return a.id() == b.id() && a.partner() == b.partner() && a.object() == b.object() &&
+         a.version() == b.version() && a.reason() == b.reason() && a.purge() == b.purge() &&
+         a.requested_by() == b.requested_by() && a.requested_role() == b.requested_role() &&
+         a.requested_unix_micros() == b.requested_unix_micros();
+}
+
+std::string Requested(const proto::WithdrawalSetting& s) {
+  return "requested by " + s.requested_by() + " at " + FormatUtc(s.requested_unix_micros()) +
+         (s.purge() ? ", with purge" : "") + ": " + s.reason();
+}
+
+// What became of the request: "cancelled by ann@acme at ...", "approved by ...", or the request.
+std::string Outcome(const proto::WithdrawalSetting& s) {
+  if (s.state() == kCancelled) {
+    return "cancelled by " + s.cancelled_by() + " at " + FormatUtc(s.cancelled_unix_micros());
+  }
+  if (s.state() == kApproved) {
+    return "approved by " + s.approved_by() + " at " + FormatUtc(s.approved_unix_micros());
+  }
+  if (s.state() == kRequested) return Requested(s);
+  return "in state '" + s.state() + "'";
+}
 
 }  // namespace
 
@@ -70,14 +103,51 @@ Result<WithdrawalRecord> WithdrawalOfSetting(const proto::WithdrawalSetting& s) 
   return w;
 }
 
+bool WithdrawalSettingAhead(const proto::WithdrawalSetting& there,
+                            const proto::WithdrawalSetting* catalog) {
+  if (!catalog || !SameRequest(there, *catalog)) return true;
+  return catalog->state() == kRequested && there.state() != kRequested;
+}
+
+std::string WithdrawalAheadText(const std::string& site_name, const proto::WithdrawalSetting& there,
+                                const proto::WithdrawalSetting* catalog) {
+  std::string text = "site " + site_name + " records withdrawal " + std::to_string(there.id()) +
+                     " of " + VersionName(there) + " ";
+  if (!catalog) {
+    text += "(" + Outcome(there) + "), which this catalog does not know";
+  } else if (!SameRequest(there, *catalog)) {
+    // Not what the catalog's is: it may be another partner's.
+    text += "(" + Requested(there) + "), where this catalog has another request under that number";
+  } else {
+    text += Outcome(there) + ", where this catalog has it " + catalog->state();
+  }
+  return text +
+         ": the catalog is behind the site (put back from a backup, or rebuilt from a site that "
+         "missed it); `cairn catalog rebuild --from " +
+         site_name + " --force` brings it up to date";
+}
+
 Result<SitesWithdrawals> ReadSitesWithdrawals(Repository& repo) {
   SitesWithdrawals out;
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> rows, repo.catalog().ListWithdrawals(""));
+  std::map<int64_t, proto::WithdrawalSetting> known;
+  for (const WithdrawalRecord& w : rows) known.emplace(w.id, WithdrawalSettingOf(w));
   for (const auto& [site_name, settings] : sites) {
+    const size_t first = out.ahead.size();
     for (const auto& [name, record] : settings) {
       if (name.first != kWithdrawalsKind || !record.has_withdrawal() || record.removed()) continue;
-      out.highest_id = std::max(out.highest_id, record.withdrawal().id());
+      const proto::WithdrawalSetting& there = record.withdrawal();
+      out.highest_id = std::max(out.highest_id, there.id());
+      auto it = known.find(there.id());
+      const proto::WithdrawalSetting* catalog = it == known.end() ? nullptr : &it->second;
+      if (!WithdrawalSettingAhead(there, catalog)) continue;
+      out.ahead.push_back(
+          {site_name, there.id(), there.partner(), WithdrawalAheadText(site_name, there, catalog)});
     }
+    // Names are text ("10" before "2"): by number.
+    std::sort(out.ahead.begin() + first, out.ahead.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   return out;
 }

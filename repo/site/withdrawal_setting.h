@@ -2,7 +2,12 @@
 // keep it, written with every request, cancellation and approval (SyncSettings), so that a
 // catalog rebuilt from one site alone still has the requests that wait for their second person
 // (and the cancelled ones), and so that no catalog gives a request's number to another one.
-
+//
+// A request is requested, then cancelled or approved, never back. So a site's record that holds
+// another request under the same number, or a cancellation or approval of a request the catalog
+// has as requested, is a change this catalog never saw (a catalog put back from a backup, or
+// rebuilt from a site that missed it), whatever the records' version numbers say: SyncSettings
+// leaves it as it is, and `cairn withdraw` refuses to act from such a catalog.
 #ifndef CAIRN_REPO_SITE_WITHDRAWAL_SETTING_H_
 #define CAIRN_REPO_SITE_WITHDRAWAL_SETTING_H_
 
@@ -29,12 +34,34 @@ proto::WithdrawalSetting WithdrawalSettingOf(const WithdrawalRecord& w);
 // build does not know.
 Result<WithdrawalRecord> WithdrawalOfSetting(const proto::WithdrawalSetting& s);
 
+// True when `there` (a site's record) says what `catalog` (the catalog's record of the same
+// number; null: the catalog has no withdrawal of that number) does not: another request under
+// the number, or the cancellation or approval of a request the catalog has as requested.
+bool WithdrawalSettingAhead(const proto::WithdrawalSetting& there,
+                            const proto::WithdrawalSetting* catalog);
+
+// "site a records withdrawal 3 of acme/maps@v1 cancelled by ann@acme at ..., where this catalog
+// has it requested: ...; `cairn catalog rebuild --from a --force` brings it up to date".
+std::string WithdrawalAheadText(const std::string& site_name, const proto::WithdrawalSetting& there,
+                                const proto::WithdrawalSetting* catalog);
+
 // What the reachable sites record of withdrawals.
 struct SitesWithdrawals {
   int64_t highest_id = 0;  // the highest number any reachable site records
+  struct Ahead {
+    std::string site;
+    int64_t id = 0;
+    std::string partner;
+    std::string text;  // WithdrawalAheadText
+  };
+  // Each record some reachable site holds past the catalog (WithdrawalSettingAhead), by site in
+  // the catalog's order, then by number.
+  std::vector<Ahead> ahead;
 };
 
-// Reads every reachable site's withdrawal records. A site that is down is passed over. Read
+// Reads every reachable site's withdrawal records, then the catalog's withdrawals: in that
+// order, so that a record another process wrote meanwhile is in the catalog read after it
+// (records are written after the catalog's change). A site that is down is passed over. Read
 // only; an error only when the catalog fails.
 Result<SitesWithdrawals> ReadSitesWithdrawals(Repository& repo);
 

@@ -198,6 +198,24 @@ Status RefuseIfASiteLogRunsPast(Repository& repo, const std::string& what) {
   return Status::InvalidArgument(what + " refused, nothing done: " + ahead.message());
 }
 
+// The same for the withdrawal records on the sites, which no event marks: a catalog put back
+// from a backup older than a request of `partner`, its cancellation or its approval (or rebuilt
+// from a site that missed one) would give the request's number to another, approve what its
+// requester cancelled, or a second request of the same version. Refused, nothing done, naming
+// the site's record (withdrawal `id`'s first, when a site records it) and the rebuild. Another
+// partner's records are not named (an admin learns nothing of them): a new request's number is
+// past them anyway (NextWithdrawalNumber).
+Status RefuseIfSitesRecordMore(const SitesWithdrawals& sites, const std::string& partner,
+                               int64_t id, const std::string& what) {
+  const SitesWithdrawals::Ahead* named = nullptr;
+  for (const SitesWithdrawals::Ahead& a : sites.ahead) {
+    if (a.partner != partner) continue;
+    if (!named || (a.id == id && named->id != id)) named = &a;
+  }
+  if (!named) return Status::OK();
+  return Status::InvalidArgument(what + " refused, nothing done: " + named->text);
+}
+
 // The number of a new request: past every withdrawal the catalog and each reachable site
 // record, so that a number, once given, names one request for ever (a catalog put back from a
 // backup or rebuilt from a site would otherwise give a request's number again, and an approver
@@ -216,9 +234,10 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
                                            std::vector<std::string>* warnings) {
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawRequest, request.partner));
   CAIRN_RETURN_IF_ERROR(CheckReason(request.reason));
-  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(
-      repo, "the withdrawal of " + request.partner + "/" + request.object));
+  const std::string what = "the withdrawal of " + request.partner + "/" + request.object;
+  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(repo, what));
   CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
+  CAIRN_RETURN_IF_ERROR(RefuseIfSitesRecordMore(sites, request.partner, 0, what));
   Catalog& catalog = repo.catalog();
   Result<VersionInfo> found =
       catalog.GetVersion(request.partner, request.object, request.version, false);
@@ -253,22 +272,34 @@ namespace {
 
 // Withdrawal `id` as `who` may learn of it: another partner's is "no withdrawal N", word for
 // word what an id no one used gets, so that its ids tell nothing of what others withdraw.
-Result<WithdrawalRecord> WithdrawalSeenBy(Catalog& catalog, const Principal& who, int64_t id) {
-  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, catalog.GetWithdrawal(id));
-  if (!who.partner.empty() && w.partner != who.partner) {
-    return Status::NotFound("no withdrawal " + std::to_string(id));
+// A number the catalog does not know but a reachable site records (of a partner `who` may see)
+// is the catalog's lag, not a wrong id: refused, naming the site's record and the rebuild.
+Result<WithdrawalRecord> WithdrawalSeenBy(Repository& repo, const Principal& who, int64_t id,
+                                          const std::string& verb) {
+  Result<WithdrawalRecord> found = repo.catalog().GetWithdrawal(id);
+  if (found.ok() && !who.partner.empty() && found->partner != who.partner) {
+    found = Status::NotFound("no withdrawal " + std::to_string(id));
   }
-  return w;
+  if (!found.status().IsNotFound()) return found;
+  CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
+  for (const SitesWithdrawals::Ahead& a : sites.ahead) {
+    if (a.id != id || (!who.partner.empty() && a.partner != who.partner)) continue;
+    return Status::InvalidArgument(verb + " of " + WithdrawalId(id) +
+                                   " refused, nothing done: " + a.text);
+  }
+  return found;
 }
 
 }  // namespace
 
 Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id) {
   Catalog& catalog = repo.catalog();
-  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(repo, who, id, "the approval"));
   CAIRN_RETURN_IF_ERROR(access::Authorize(who, access::Action::kWithdrawApprove, w.partner));
-  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(
-      repo, "the approval of " + WithdrawalId(id) + " of " + w.VersionName()));
+  const std::string what = "the approval of " + WithdrawalId(id) + " of " + w.VersionName();
+  CAIRN_RETURN_IF_ERROR(RefuseIfASiteLogRunsPast(repo, what));
+  CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
+  CAIRN_RETURN_IF_ERROR(RefuseIfSitesRecordMore(sites, w.partner, id, what));
   if (w.requested_by == who.name) {
     return Status::PermissionDenied("refused: " + WithdrawalId(id) + " of " + w.VersionName() +
                                     " was requested by " + who.name +
@@ -317,7 +348,7 @@ Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, 
 Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id,
                                           std::vector<std::string>* warnings) {
   Catalog& catalog = repo.catalog();
-  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(catalog, who, id));
+  CAIRN_ASSIGN_OR_RETURN(WithdrawalRecord w, WithdrawalSeenBy(repo, who, id, "the cancellation"));
   if (w.requested_by != who.name &&
       !access::Authorize(who, access::Action::kWithdrawApprove, w.partner).ok()) {
     return Status::PermissionDenied("refused: " + who.name + " may not cancel " + WithdrawalId(id) +
@@ -329,6 +360,9 @@ Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who
                                    std::string(WithdrawalStateName(w.state)) +
                                    ": only a requested withdrawal is cancelled");
   }
+  CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
+  CAIRN_RETURN_IF_ERROR(RefuseIfSitesRecordMore(
+      sites, w.partner, id, "the cancellation of " + WithdrawalId(id) + " of " + w.VersionName()));
   WithdrawalRecord cancelled = w;
   cancelled.state = WithdrawalState::kCancelled;
   cancelled.cancelled_by = who.name;
@@ -339,9 +373,19 @@ Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who
   return cancelled;
 }
 
-Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who) {
+Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who,
+                                                      std::vector<std::string>* behind) {
   CAIRN_ASSIGN_OR_RETURN(std::string partner,
                          access::ScopePartner(who, access::Action::kReadMetadata, ""));
+  if (behind) {
+    CAIRN_ASSIGN_OR_RETURN(SitesWithdrawals sites, ReadSitesWithdrawals(repo));
+    std::set<int64_t> named;  // each number once, from the first site that records it
+    for (const SitesWithdrawals::Ahead& a : sites.ahead) {
+      if ((partner.empty() || a.partner == partner) && named.insert(a.id).second) {
+        behind->push_back(a.text);
+      }
+    }
+  }
   return repo.catalog().ListWithdrawals(partner);
 }
 

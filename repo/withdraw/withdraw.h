@@ -46,8 +46,10 @@ Status CheckReason(const std::string& reason);
 // a setting. InvalidArgument for an empty or multi-line reason; NotFound for a version that is
 // not in the catalog; AlreadyExists when the version has an open withdrawal; PermissionDenied
 // when `who` may not ask for its partner; with purge, the retention and hold refusals (below)
-// at once, so no one approves what cannot be done. A catalog behind a site's event log is
-// refused (InvalidArgument, nothing done, naming the site and `cairn catalog rebuild`).
+// at once, so no one approves what cannot be done. A catalog behind the sites is refused
+// (InvalidArgument, nothing done, naming the site and `cairn catalog rebuild`): a site's event
+// log that runs past it, or a site's record of a withdrawal of the partner that the catalog
+// does not know, or has as requested where the site has it cancelled or approved.
 Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& who,
                                            const WithdrawRequest& request,
                                            std::vector<std::string>* warnings = nullptr);
@@ -64,19 +66,24 @@ struct ApproveResult {
 
 // Approves withdrawal `id` as `who`: PermissionDenied when `who` requested it or may not
 // approve for its partner; InvalidArgument unless it is requested; for a purge, the retention
-// and hold refusals; a catalog behind a site's event log as for a request. Then the version is
-// withdrawn (one catalog update, with a deaccession event naming requester and approver), its
-// tombstone is written to every site, and the approval to every site's settings.
+// and hold refusals; a catalog behind the sites as for a request (a number the catalog does not
+// know that a site records is refused so, not NotFound). Then the version is withdrawn (one
+// catalog update, with a deaccession event naming requester and approver), its tombstone is
+// written to every site, and the approval to every site's settings.
 Result<ApproveResult> ApproveWithdrawal(Repository& repo, const Principal& who, int64_t id);
 
 // Cancels a requested withdrawal (the requester, or anyone who may approve it), and writes the
 // cancellation to every site's settings (`warnings` as for a request). An approved one is not
-// cancelled: InvalidArgument.
+// cancelled: InvalidArgument; nor from a catalog behind the sites, as for an approval.
 Result<WithdrawalRecord> CancelWithdrawal(Repository& repo, const Principal& who, int64_t id,
                                           std::vector<std::string>* warnings = nullptr);
 
 // The withdrawals `who` may see (its partner's; every partner's for an operator or auditor).
-Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who);
+// `behind` (when not null) gets, for each withdrawal of those partners that a reachable site
+// records and this catalog does not know, or has as requested where the site has it cancelled
+// or approved, words naming the site's record and the rebuild: what the list lacks.
+Result<std::vector<WithdrawalRecord>> ListWithdrawals(Repository& repo, const Principal& who,
+                                                      std::vector<std::string>* behind = nullptr);
 
 // The refusal a purge of partner/object@version meets now, or OK: the policy's retention
 // ("retention.min_days 30 keeps acme/maps@v1 until 2027-01-02T...: eligible then"; forever:

@@ -992,5 +992,136 @@ TEST_F(WithdrawTest, APendingRequestSurvivesACatalogRebuildAndItsNumberIsNotGive
   }
 }
 
+// A catalog put back from a backup older than a request knew nothing of it: `withdraw list`
+// said nothing, `approve 1` answered "no withdrawal 1", and the next request took number 1
+// again, so that the approver told "approve withdrawal 1" approved another version. The old
+// catalog now names the site's request in the listing and refuses requests and approvals of
+// the partner, naming the site and the rebuild; the rebuild brings the request back.
+TEST_F(WithdrawTest, ACatalogFromBeforeARequestRefusesToNumberOrApproveInItsPlace) {
+  Deposit("yale", MakeSourceFolder("two").string(), "two");
+  BackUpCatalog(tmp_ / "old");
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "donor withdrew consent"}).exit_code,
+      0);
+  PutCatalogBack(tmp_ / "old");
+
+  CommandResult list = Cairn({"withdraw", "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.err, HasSubstr("site a records withdrawal 1 of yale/box@v1 (requested by "
+                                  "ann@yale"));
+  EXPECT_THAT(list.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;
+  EXPECT_THAT(approve.err, HasSubstr("site a records withdrawal 1 of yale/box@v1"));
+  EXPECT_THAT(approve.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  CommandResult request = Cairn({"withdraw", "request", "yale/two", "--reason", "duplicate"});
+  EXPECT_EQ(request.exit_code, 1) << request.out << request.err;
+  EXPECT_THAT(request.err, HasSubstr("the withdrawal of yale/two refused, nothing done: site a "
+                                     "records withdrawal 1 of yale/box@v1"));
+  EXPECT_THAT(request.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_EQ(Withdrawals().size(), 0u);
+  EXPECT_EQ(Cairn({"show", "yale/box"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(Site("a") / repo::layout::TombstoneKey("yale", "box", 1)));
+
+  // The rebuild it names brings the request back; numbers go on past it.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  ASSERT_EQ(Withdrawals().size(), 1u);
+  EXPECT_EQ(Withdrawals()[0]["requested_by"], "ann@yale");
+  CommandResult again = Cairn({"withdraw", "request", "yale/two", "--reason", "duplicate"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("withdrawal 2 requested: yale/two@v1"));
+  CommandResult approved = Cairn({"withdraw", "approve", "1"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_THAT(approved.out, HasSubstr("yale/box@v1 is withdrawn"));
+}
+
+// A catalog put back from a backup older than the cancellation of a request still had it
+// requested, and approved it (exit 0): the version the requester had called back was withdrawn.
+// Refused now, naming the site's cancellation and the rebuild; a change of a setting made from
+// the old catalog leaves the sites' cancellation as it is.
+TEST_F(WithdrawTest, ARequestCancelledSinceTheCatalogsBackupIsNotApproved) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "oops"}).exit_code, 0);
+  BackUpCatalog(tmp_ / "old");
+  ASSERT_EQ(AsAnn({"withdraw", "cancel", "1"}).exit_code, 0);
+  PutCatalogBack(tmp_ / "old");
+
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;
+  EXPECT_THAT(approve.err, HasSubstr("site a records withdrawal 1 of yale/box@v1 cancelled by "
+                                     "ann@yale"));
+  EXPECT_THAT(approve.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+  EXPECT_EQ(Cairn({"show", "yale/box"}).exit_code, 0);
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(Site(site) / repo::layout::TombstoneKey("yale", "box", 1))) << site;
+  }
+  ASSERT_EQ(Cairn({"partner", "add", "mit"}).exit_code, 0);  // a change of a setting: a sync
+  for (const char* site : {"a", "b"}) {
+    std::vector<repo::WithdrawalRecord> all;
+    std::unique_ptr<repo::Catalog> catalog = RebuiltFrom(site, &all);
+    ASSERT_TRUE(catalog) << site;
+    ASSERT_EQ(all.size(), 1u) << site;
+    EXPECT_EQ(all[0].state, repo::WithdrawalState::kCancelled) << site;
+  }
+}
+
+// Site b away while a request was cancelled: a catalog rebuilt from b had the request still
+// open and, at its next change of a setting, wrote it open again over a's cancellation, then
+// approved it. The site that missed the cancellation never undoes it now: the approval is
+// refused, naming the site that records it and the rebuild from there.
+TEST_F(WithdrawTest, ACancellationASiteMissedIsNeitherUndoneNorApproved) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "oops"}).exit_code, 0);
+  fs::rename(Site("b"), tmp_ / "b-away");
+  ASSERT_EQ(AsAnn({"withdraw", "cancel", "1"}).exit_code, 0);
+  fs::rename(tmp_ / "b-away", Site("b"));
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "b", "--force"});
+  ASSERT_LE(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;
+
+  ASSERT_EQ(Cairn({"partner", "add", "mit"}).exit_code, 0);  // a change of a setting: a sync
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;
+  EXPECT_THAT(approve.err, HasSubstr("site a records withdrawal 1 of yale/box@v1 cancelled by "
+                                     "ann@yale"));
+  EXPECT_THAT(approve.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(Site(site) / repo::layout::TombstoneKey("yale", "box", 1))) << site;
+  }
+  std::vector<repo::WithdrawalRecord> all;
+  std::unique_ptr<repo::Catalog> from_a = RebuiltFrom("a", &all);
+  ASSERT_TRUE(from_a);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, repo::WithdrawalState::kCancelled);
+}
+
+// The defect's end: a catalog that gave a request's number again (put back from a backup, an
+// older cairn) holds another request under it, and "approve withdrawal 1" approved that one,
+// not the one the sites record as 1. Refused now, naming the site's request and the rebuild.
+TEST_F(WithdrawTest, ANumberTheSitesRecordForAnotherRequestIsNotApproved) {
+  Deposit("yale", MakeSourceFolder("two").string(), "two");
+  BackUpCatalog(tmp_ / "old");
+  ASSERT_EQ(
+      AsAnn({"withdraw", "request", "yale/box", "--reason", "donor withdrew consent"}).exit_code,
+      0);
+  PutCatalogBack(tmp_ / "old");
+  // As a catalog that numbered by its own rows alone wrote it.
+  CommandResult given = RunProcess(
+      {"sqlite3", Root() + "/catalog.db",
+       "INSERT INTO withdrawals (id, partner, object, version, reason, state, requested_by, "
+       "requested_role, requested) VALUES (1, 'yale', 'two', 1, 'duplicate', 'requested', "
+       "'carl@yale', 'partner-admin', 1)"});
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+
+  CommandResult approve = Cairn({"withdraw", "approve", "1"});
+  EXPECT_EQ(approve.exit_code, 1) << approve.out << approve.err;
+  EXPECT_THAT(approve.err, HasSubstr("site a records withdrawal 1 of yale/box@v1 (requested by "
+                                     "ann@yale"));
+  EXPECT_THAT(approve.err, HasSubstr("this catalog has another request under that number"));
+  EXPECT_THAT(approve.err, HasSubstr("cairn catalog rebuild --from a --force"));
+  for (const char* site : {"a", "b"}) {
+    EXPECT_FALSE(fs::exists(Site(site) / repo::layout::TombstoneKey("yale", "two", 1))) << site;
+  }
+  EXPECT_EQ(Withdrawals()[0]["state"], "requested");
+}
+
 }  // namespace
 }  // namespace cairn::testing
