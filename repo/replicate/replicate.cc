@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,16 @@ constexpr uint64_t kBatchCopyMaxBytes = uint64_t{1} << 20;
 // little more than its writers' descriptors, and costs one syncfs whatever
 // its size (65 of them for 50,000 small files in batches of 1,024).
 constexpr size_t kCopiesPerBatch = 4096;
+
+// The replication event's word on copies the catalog recorded on the target
+// that were no longer there.
+std::string LostCopiesText(size_t lost) {
+  if (lost == 0) return "";
+  return "; " + std::to_string(lost) +
+         (lost == 1 ? " copy the catalog recorded there was"
+                    : " copies the catalog recorded there were") +
+         " missing and copied again";
+}
 
 std::string JobName(const proto::Job& job) {
   return job.partner() + "/" + job.object() + "@v" + std::to_string(job.version());
@@ -115,9 +126,8 @@ class JobRunner {
         item.target_verified_once = r.last_verified_micros > 0;
       }
     }
-    std::vector<SiteCopyItem*> todo;
+    std::vector<SiteCopyItem*> todo, recorded_ok;
     for (SiteCopyItem& item : items) {
-      if (item.target_ok) continue;
       if (!job.blob().empty() &&
           (item.ref.kind != ReplicaRef::Kind::kBlob || item.ref.blob != job.blob())) {
         continue;
@@ -126,8 +136,32 @@ class JobRunner {
           (item.ref.kind != ReplicaRef::Kind::kTagFile || item.name != job.tag_file())) {
         continue;
       }
-      todo.push_back(&item);
+      (item.target_ok ? recorded_ok : todo).push_back(&item);
     }
+    if (todo.empty() && recorded_ok.empty()) return Status::OK();
+
+    CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
+    // A copy the catalog records as ok there (a blob another version stored
+    // before) counts only once the target is seen to hold it: one lost since
+    // (deleted, or a site put back from an old backup) was counted as verified
+    // and the version left with one copy fewer than the receipt said. Those
+    // missing, or of another size, are copied again (their state set from the
+    // copy: PrepareBlobCopy reads back what is there first).
+    std::atomic<size_t> lost = 0;
+    std::mutex todo_mu;
+    CAIRN_RETURN_IF_ERROR(RunPool(recorded_ok.size(), threads_, [&](size_t i) -> Status {
+      SiteCopyItem& item = *recorded_ok[i];
+      Result<ObjectInfo> there = target->Stat(item.key);
+      if (there.ok() && there->size == item.size) return Status::OK();
+      if (!there.ok() && !there.status().IsNotFound()) {
+        return there.status().WithContext("site " + job.target_site() + ": " + item.name);
+      }
+      lost += 1;
+      item.target_ok = false;
+      std::lock_guard<std::mutex> lock(todo_mu);
+      todo.push_back(&item);
+      return Status::OK();
+    }));
     // Blobs by digest (the site's folders one after another), then tag files
     // by row id, then version.pb: the record marks the version complete.
     std::sort(todo.begin(), todo.end(), [](const SiteCopyItem* a, const SiteCopyItem* b) {
@@ -140,8 +174,6 @@ class JobRunner {
       return a->ref.tag_file_id < b->ref.tag_file_id;
     });
     if (todo.empty()) return Status::OK();
-
-    CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
     const uint32_t days = catalog.FixityIntervalDays(job.partner());
     JobTally tally;
     tally.target = target;
@@ -180,16 +212,17 @@ class JobRunner {
     }
     CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
     const std::string& from_sites = tally.from_sites;
-    std::vector<proto::Event> events = {
-        NewEvent(kReplication, {.partner = job.partner(),
-                                .object = job.object(),
-                                .version = job.version(),
-                                .site = job.target_site(),
-                                .outcome = "success",
-                                .detail = VersionOnSiteText(catalog, job.partner(), job.object(),
-                                                            job.version(), job.target_site()) +
-                                          ", copied from site " + from_sites +
-                                          "; every copy read back and its sha256 verified"})};
+    std::vector<proto::Event> events = {NewEvent(
+        kReplication,
+        {.partner = job.partner(),
+         .object = job.object(),
+         .version = job.version(),
+         .site = job.target_site(),
+         .outcome = "success",
+         .detail = VersionOnSiteText(catalog, job.partner(), job.object(), job.version(),
+                                     job.target_site()) +
+                   ", copied from site " + from_sites +
+                   "; every copy read back and its sha256 verified" + LostCopiesText(lost)})};
     CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
     CountCopies(tally);
     return Status::OK();

@@ -334,6 +334,37 @@ TEST_F(CliDepositTest, StoredWithCopiesPendingExitsOneAndSaysWhy) {
   EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
 }
 
+// A deposit whose file is already stored (another object holds the same bytes) counted site
+// b's copy as verified because the catalog recorded it, though it had been lost since: exit 0,
+// "site b: N verified" and a replication event saying every copy was read back, while only site a
+// held the bytes; with site a lost the acknowledged deposit could not be restored. A copy the
+// catalog records is now checked to be there before it counts, and copied again if it is not.
+TEST_F(CliDepositTest, AStoredFileLostFromASiteSinceIsCopiedAgainNotCounted) {
+  std::string bytes(50000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 7919) >> 5);
+  WriteFile(tmp_.path() / "one/d.bin", bytes);
+  WriteFile(tmp_.path() / "two/d.bin", bytes);
+  CommandResult first = Cairn({"deposit", "acme", (tmp_.path() / "one").string()});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string sha =
+      bagit::HashBytes(bytes, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  const fs::path blob_b = Site("b") / "blobs/sha256" / sha.substr(0, 2) / sha;
+  ASSERT_TRUE(fs::exists(blob_b));
+  fs::remove(blob_b);
+
+  CommandResult second = Cairn({"deposit", "acme", (tmp_.path() / "two").string()});
+  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_TRUE(fs::exists(blob_b)) << "site b's lost copy was counted, not made again";
+  CommandResult events = Cairn({"events", "acme/two"});
+  EXPECT_NE(events.out.find("copied again"), std::string::npos) << events.out;
+
+  // The disaster a two-copy policy must survive: site a lost.
+  fs::remove_all(Site("a") / "blobs");
+  CommandResult restore = Cairn({"restore", "acme/two", (tmp_.path() / "out").string()});
+  EXPECT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_TRUE(ReadFile(tmp_.path() / "out/data/d.bin") == bytes) << "restored bytes differ";
+}
+
 TEST_F(CliDepositTest, EmptyObjectIdIsRefused) {
   WriteFile(tmp_.path() / "obj/a.txt", "a");
   CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--id", ""});
