@@ -7,6 +7,7 @@
 #include <boost/filesystem.hpp>
 #include <boost/system/error_code.hpp>
 #include <cerrno>
+#include <fstream>
 
 #include "policies/policy.h"
 #include "repo/site_layout.h"
@@ -102,6 +103,24 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& root_arg
         continue;
       }
       if (aside.empty() || later(name, aside)) aside = name;
+    }
+    // A site's folder (staff pointing at what is left after losing the catalog): it is said
+    // so, with the rebuild from it, not that `cairn init` would make a repository there.
+    if (std::ifstream in(root + "/" + std::string(layout::kSiteMarkerKey)); in) {
+      std::string marker_text(4096, '\0');
+      in.read(marker_text.data(), static_cast<std::streamsize>(marker_text.size()));
+      marker_text.resize(static_cast<size_t>(in.gcount()));
+      if (Result<layout::SiteMarker> marker = layout::ParseSiteMarker(marker_text, root);
+          marker.ok()) {
+        return Status::NotFound(
+            root + " is site '" + marker->site_id + "' of a repository (it holds " +
+            std::string(layout::kSiteMarkerKey) +
+            "), not a repository: --repo names the folder "
+            "that holds the repository's " +
+            std::string(kCatalogFileName) +
+            "; if that catalog was lost, cairn --repo NEW-FOLDER catalog rebuild --from file://" +
+            root + " rebuilds one from this site");
+      }
     }
     return Status::NotFound(
         "no repository at " + root + " (no " + std::string(kCatalogFileName) + "): cairn init " +

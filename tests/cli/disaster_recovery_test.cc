@@ -167,6 +167,20 @@ TEST_F(DisasterRecoveryTest, NoRepositoryNamesTheCatalogARebuildSetAside) {
   EXPECT_THAT(listed.err, Not(HasSubstr("-journal")));
 }
 
+// `--repo` given a site's folder (staff who lost the catalog and point at what is left) was
+// told `cairn init` makes a repository there (which init then refuses) and to rebuild "from
+// file:///PATH/TO/A/SITE": now it is told that the folder is a site, which repository folder
+// --repo names, and the rebuild command from that very site.
+TEST_F(DisasterRecoveryTest, RepoGivenASiteFolderSaysItIsASite) {
+  MakeRepo(1, 100);
+  const std::string site = root_ + "/sites/a";
+  CommandResult listed = RunCairn({"--repo", site, "list"});
+  EXPECT_EQ(listed.exit_code, 2);
+  EXPECT_THAT(listed.err, HasSubstr(site + " is site 'a' of a repository"));
+  EXPECT_THAT(listed.err, HasSubstr("catalog rebuild --from file://" + site));
+  EXPECT_THAT(listed.err, Not(HasSubstr("cairn init " + site)));
+}
+
 // A rebuilt catalog records the copies it read as never verified; `show` called them "ok" (a
 // rotten copy too, in text and in --json) until the auditor had checked them. They are
 // "unverified" until then, still counted toward the policy (they are on the site); an audit
