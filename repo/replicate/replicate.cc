@@ -146,13 +146,20 @@ class JobRunner {
     // (deleted, or a site put back from an old backup) was counted as verified
     // and the version left with one copy fewer than the receipt said. Those
     // missing, or of another size, are copied again (their state set from the
-    // copy: PrepareBlobCopy reads back what is there first).
+    // copy: PrepareBlobCopy reads back what is there first). A blob there is
+    // kept locked as long as this version's own files (Object Lock), as the
+    // first site's is at the deposit.
     std::atomic<size_t> lost = 0;
     std::mutex todo_mu;
     CAIRN_RETURN_IF_ERROR(RunPool(recorded_ok.size(), threads_, [&](size_t i) -> Status {
       SiteCopyItem& item = *recorded_ok[i];
       Result<ObjectInfo> there = target->Stat(item.key);
-      if (there.ok() && there->size == item.size) return Status::OK();
+      if (there.ok() && there->size == item.size) {
+        if (item.ref.kind != ReplicaRef::Kind::kBlob) return Status::OK();
+        Status kept = target->ExtendBlobRetention(item.sha256);
+        if (kept.ok() || !kept.IsNotFound()) return kept;
+        there = kept;  // gone between the two requests
+      }
       if (!there.ok() && !there.status().IsNotFound()) {
         return there.status().WithContext("site " + job.target_site() + ": " + item.name);
       }

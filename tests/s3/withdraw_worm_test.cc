@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bagit/digest.h"
 #include "bagit/time_text.h"
 #include "repo/site_layout.h"
 #include "repo/storage/s3_backend.h"
@@ -116,6 +117,43 @@ TEST_F(WithdrawWormTest, PurgeWaitsForObjectLockRetention) {
   CommandResult restore = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
   EXPECT_NE(restore.exit_code, 0);
   EXPECT_THAT(restore.err, HasSubstr("is withdrawn since"));
+}
+
+// A file a later version reuses must stay locked as long as that version's own files on every
+// site: the first site's copy had its retention extended, but a site the copy was replicated to
+// kept the first version's date (the catalog recorded the copy, so replication skipped it), so
+// its bytes could be deleted there while the later version still counted on them.
+TEST_F(WithdrawWormTest, AFileALaterVersionReusesIsKeptLockedForItOnEverySite) {
+  const std::string url = S3Url(*gateway_, FreshBucketName(), "object-lock=GOVERNANCE&retain=1d");
+  ASSERT_EQ(Cairn({"site", "add", "worm", url, "--create-bucket"}).exit_code, 0);
+  WriteFile(tmp_ / "policy.textpb", "copies: 3\n");
+  ASSERT_EQ(Cairn({"policy", "set", (tmp_ / "policy.textpb").string()}).exit_code, 0);
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  const std::string text = "the same bytes in two objects\n";
+  WriteFile(tmp_ / "one/a.txt", text);
+  WriteFile(tmp_ / "two/a.txt", text);
+  CommandResult first = Cairn({"deposit", "acme", (tmp_ / "one").string()});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  auto worm = repo::OpenS3BackendTyped(url);
+  ASSERT_OK(worm);
+  const std::string blob = repo::layout::BlobKey(
+      bagit::HashBytes(text, bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256]);
+  auto until = [&] {
+    repo::S3Request retention;
+    retention.object = (*worm)->ObjectName(blob);
+    retention.query = {{"retention", ""}};
+    auto answer = (*worm)->http().Send(retention);
+    EXPECT_OK(answer);
+    if (!answer.ok()) return std::string();
+    EXPECT_EQ(answer->status, 200) << answer->body;
+    return repo::XmlText(answer->body, "RetainUntilDate").substr(0, 19);
+  };
+  const std::string before = until();
+  ASSERT_FALSE(before.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  CommandResult second = Cairn({"deposit", "acme", (tmp_ / "two").string()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_GT(until(), before) << "the reused blob keeps the first version's retention";
 }
 
 // Once the retention ends, the daemon's retry (here `withdraw run`) removes every version of
