@@ -163,6 +163,9 @@ struct AuditReport {
   // the catalog does not list for the site; version.pb files missing from a site
   // whose copy the catalog counts as ok.
   uint64_t uncataloged = 0;
+  // Of `uncataloged`, the tag files of a version folder without version.pb the catalog does not
+  // list: left by an interrupted deposit, never a version; `cairn gc` removes them.
+  uint64_t interrupted_deposit_files = 0;
   // Of those files, the ones of a version the catalog records as purged (a site put back from a
   // copy taken before the purge): findings of kind uncataloged, whose detail says so, counted
   // here and not in `uncataloged`, for `cairn withdraw run` removes them and a rebuild must never

@@ -214,7 +214,9 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
       } else {
         detail +=
             "the catalog has no such version and the site no version.pb for it: the "
-            "leftovers of an interrupted deposit (or one still running)";
+            "leftovers of an interrupted deposit (or one still running), never a version: "
+            "`cairn gc` removes them";
+        ++report.interrupted_deposit_files;
       }
       if (purged && !version_known) {
         ++report.left_of_purge;

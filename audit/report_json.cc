@@ -117,12 +117,17 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   for (const std::string& s : r.busy_sites) {
     out << "site " << s << " skipped: another sweep holds its lock\n";
   }
-  if (r.uncataloged) {
+  if (r.uncataloged > r.interrupted_deposit_files) {
     out << "UNCATALOGED: versions on the sites that the catalog has lost. To bring them back, "
            "rebuild the catalog from a site that holds them: `cairn catalog rebuild --from SITE "
            "--into NEW_REPO` to compare, then `--force` to replace this catalog (the old one is "
-           "kept aside). Tag files without a version.pb are an interrupted deposit's leftovers "
-           "(or a deposit still running)\n";
+           "kept aside)\n";
+  }
+  if (r.interrupted_deposit_files) {
+    out << "INTERRUPTED DEPOSITS: " << r.interrupted_deposit_files
+        << " tag files without a version.pb are an interrupted deposit's leftovers (or a deposit "
+           "still running), never a version: `cairn gc` removes them (no rebuild brings them "
+           "back)\n";
   }
   if (r.damaged) {
     out << "DAMAGED: " << r.damaged << " copies have no good copy left anywhere to repair from\n";

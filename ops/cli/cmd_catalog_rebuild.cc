@@ -115,8 +115,9 @@ void RegisterCatalogRebuild(CLI::App& app, Globals& g) {
                 "replace a readable catalog (the old one is kept as catalog.db.replaced-TIME)");
   cmd->add_flag("--json", flags->json, "print the report as JSON");
   cmd->footer(
-      "Exit codes: 0 rebuilt; 1 rebuilt with problems (incomplete versions, missing "
-      "files, broken event chain); 2 could not run.");
+      "Exit codes: 0 rebuilt (the leftovers of an interrupted deposit, which `cairn gc` "
+      "removes, are a note); 1 rebuilt with problems (versions skipped, missing files, broken "
+      "event chain); 2 could not run.");
   cmd->callback([flags, &g]() { g.exit_code = RunRebuild(*flags, g); });
 }
 

@@ -3,8 +3,10 @@
 #include "repo/deposit/gc.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 #include <unordered_set>
 
 #include "bagit/time_text.h"
@@ -49,6 +51,79 @@ Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string&
   return Status::OK();
 }
 
+// The version folders on `site` that hold tag files but neither version.pb nor a tombstone, of a
+// version the catalog neither lists nor records as withdrawn or ingested: what a deposit killed
+// before its version.pb left. Never acknowledged, so not a version: removed (REQUIRES: the
+// exclusive writers' lock, which every deposit holds shared while it writes them), each a
+// deletion event. A folder of a version the catalog knows is a copy being made or damaged: the
+// replication's and the auditor's, not gc's.
+Status GcInterruptedDeposits(Catalog& catalog, Site& site, const GcOptions& options,
+                             const std::string& name, GcReport* report,
+                             std::vector<proto::Event>* events) {
+  struct Folder {
+    uint64_t tag_files = 0;
+    bool record_or_tombstone = false;
+  };
+  std::map<std::tuple<std::string, std::string, uint32_t>, Folder> folders;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kBagsPrefix, [&](const ObjectInfo& info) -> Status {
+    if (std::optional<layout::TagFileRef> t = layout::ParseTombstoneKey(info.key)) {
+      folders[{t->partner, t->object, t->version}].record_or_tombstone = true;
+    } else if (std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key)) {
+      Folder& f = folders[{ref->partner, ref->object, ref->version}];
+      if (ref->is_version_record()) f.record_or_tombstone = true;
+      ++f.tag_files;
+    }
+    return Status::OK();
+  }));
+  for (const auto& [key, folder] : folders) {
+    const auto& [partner, object, version] = key;
+    if (folder.record_or_tombstone) continue;
+    Result<VersionInfo> known = catalog.GetVersion(partner, object, version, false);
+    if (known.ok()) continue;
+    if (!known.status().IsNotFound()) return known.status();
+    CAIRN_ASSIGN_OR_RETURN(std::optional<WithdrawalRecord> w,
+                           catalog.WithdrawalOf(partner, object, version));
+    if (w) continue;
+    CAIRN_ASSIGN_OR_RETURN(
+        std::vector<proto::Event> ingested,
+        catalog.ListEvents(
+            {.partner = partner, .object = object, .type = std::string(kIngestion.label)}));
+    const std::string where = layout::VersionPrefix(partner, object, version);
+    if (std::any_of(ingested.begin(), ingested.end(),
+                    [v = version](const proto::Event& e) { return e.version() == v; })) {
+      report->unknown_versions.push_back(
+          "site " + name + ": " + where +
+          " has no version.pb, but the event log records its ingestion: kept (a version whose "
+          "record was lost; `cairn catalog rebuild --from SITE` from a site that holds it whole)");
+      continue;
+    }
+    const std::string text =
+        "site " + name + ": " + where + " (" + std::to_string(folder.tag_files) + " tag files)";
+    if (!options.dry_run) {
+      Status removed = site.RemoveUnacknowledgedVersion(partner, object, version, "");
+      if (!removed.ok()) {
+        report->errors.push_back(text + ": not removed: " + removed.ToString());
+        continue;
+      }
+      events->push_back(NewEvent(
+          kDeletion, {.agent = "cairn gc",
+                      .agent_version = options.agent_version,
+                      .user = options.user,
+                      .partner = partner,
+                      .object = object,
+                      .version = version,
+                      .site = name,
+                      .outcome = "success",
+                      .detail = "removed " + std::to_string(folder.tag_files) + " tag files of " +
+                                where + " from site " + name +
+                                ": left by an interrupted deposit (no version.pb, a version "
+                                "the catalog does not list)"}));
+    }
+    report->interrupted_deposits.push_back(text);
+  }
+  return Status::OK();
+}
+
 proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
   return NewEvent(kDeletion,
                   {.agent = "cairn gc",
@@ -76,6 +151,12 @@ Status GcCollectSite(Repository& repo, const GcOptions& options, const std::stri
   Status unknown = GcBlobsOfUnknownVersions(catalog, site, name, &keep, report);
   if (!unknown.ok()) {
     report->errors.push_back("site " + name + ": not collected: " + unknown.ToString());
+    return Status::OK();
+  }
+  std::vector<proto::Event> events;
+  Status interrupted = GcInterruptedDeposits(catalog, site, options, name, report, &events);
+  if (!interrupted.ok()) {
+    report->errors.push_back("site " + name + ": not collected: " + interrupted.ToString());
     return Status::OK();
   }
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> listed, catalog.ListGcCandidates(name));
@@ -111,7 +192,6 @@ Status GcCollectSite(Repository& repo, const GcOptions& options, const std::stri
     for (const std::string& sha : stale)
       CAIRN_RETURN_IF_ERROR(catalog.RemoveGcCandidate(name, sha));
   }
-  std::vector<proto::Event> events;
   for (GcBlob& blob : unreferenced) {
     CAIRN_ASSIGN_OR_RETURN(std::optional<int64_t> since,
                            catalog.GcCandidateSince(name, blob.sha256));
@@ -177,6 +257,10 @@ std::string GcReport::ToText() const {
            ": removable after " + FormatUtc(b.since_micros + grace_micros, TimeText::kMicros) +
            "\n";
   }
+  for (const std::string& f : interrupted_deposits) {
+    out += verb + " the leftovers of an interrupted deposit: " + f +
+           ", no version.pb: never a version\n";
+  }
   for (const std::string& v : unknown_versions) out += "warning: " + v + "\n";
   for (const std::string& e : errors) out += "error: " + e + "\n";
   out += std::string(dry_run ? "gc (dry run): " : "gc: ") + std::to_string(blobs_listed) +
@@ -205,6 +289,7 @@ nlohmann::json GcReport::ToJson() const {
           {"bytes_removed", bytes_removed},
           {"waiting", blobs(waiting)},
           {"unknown_versions", unknown_versions},
+          {"interrupted_deposits", interrupted_deposits},
           {"errors", errors}};
 }
 

@@ -12,6 +12,13 @@
 // (version.pb) on the site that the catalog does not know are kept too (a
 // catalog that lost rows must not cost the bytes). Each removal is a PREMIS
 // deletion event.
+//
+// It also removes the tag files of a deposit killed before its version.pb
+// (bags/P/O/vN/ without version.pb or tombstone, a version the catalog does
+// not list nor its log records as ingested): never acknowledged, not a
+// version. The exclusive writers' lock is what keeps a running deposit's
+// folder safe (a deposit writes its tag files and version.pb holding the lock
+// shared), so no grace period applies to them.
 #ifndef CAIRN_REPO_GC_H_
 #define CAIRN_REPO_GC_H_
 
@@ -57,6 +64,9 @@ struct GcReport {
   // Version records on a site that the catalog does not list ("site a:
   // bags/p/o/v3/version.pb"): the blobs they name were kept.
   std::vector<std::string> unknown_versions;
+  // Version folders left by interrupted deposits, removed (dry run: that would be):
+  // "site a: bags/p/o/v1/ (3 tag files)".
+  std::vector<std::string> interrupted_deposits;
   std::vector<std::string> errors;  // sites (or blobs) not collected, and why
   EventsFlushed events;             // the deletion events on the sites' logs
 

@@ -11,6 +11,7 @@
 
 #include "proto/version.pb.h"
 #include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
@@ -55,6 +56,10 @@ struct VersionKey {
   }
   std::string Name() const { return partner + "/" + object + "@v" + std::to_string(version); }
 };
+
+std::string IncompleteProblem(const VersionKey& key) {
+  return key.Name() + ": no version.pb (an incomplete deposit): skipped";
+}
 
 struct VersionFolder {
   bool has_record = false;
@@ -124,6 +129,39 @@ Result<proto::VersionRecord> ReadRecord(Site& site, const VersionKey& key, std::
   return record;
 }
 
+// The incomplete folders that are what a deposit killed before its version.pb left: no other
+// site holds the version whole (its problem was not replaced) and the loaded event log records
+// no ingestion of it. Never acknowledged, so never a version and nothing lost: a note naming
+// `cairn gc`, which removes them, not a problem (a rebuild's exit 1 is for what it could not
+// bring back). One whose ingestion the log records lost its record: still a problem, saying so.
+Status NoteInterruptedDeposits(Catalog& catalog, const std::map<std::string, size_t>& incomplete,
+                               const std::vector<VersionKey>& keys, RebuildReport* report) {
+  std::vector<size_t> noted;
+  for (const VersionKey& key : keys) {
+    const size_t index = incomplete.at(key.Name());
+    if (report->problems[index] != IncompleteProblem(key)) continue;
+    CAIRN_ASSIGN_OR_RETURN(
+        std::vector<proto::Event> ingested,
+        catalog.ListEvents(
+            {.partner = key.partner, .object = key.object, .type = std::string(kIngestion.label)}));
+    if (std::any_of(ingested.begin(), ingested.end(),
+                    [&key](const proto::Event& e) { return e.version() == key.version; })) {
+      report->problems[index] = key.Name() +
+                                ": no version.pb, but the event log records its ingestion: the "
+                                "site lost its record (removed or damaged): skipped";
+      continue;
+    }
+    noted.push_back(index);
+    report->notes.push_back(key.Name() +
+                            ": tag files without version.pb, the leftovers of an interrupted "
+                            "deposit (never a version, nothing lost): skipped; `cairn gc` "
+                            "removes them");
+  }
+  std::sort(noted.rbegin(), noted.rend());
+  for (size_t index : noted) report->problems.erase(report->problems.begin() + index);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
@@ -147,6 +185,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   // shared blob ok again.
   std::vector<std::string> missing_blobs;
   std::map<std::string, size_t> incomplete;  // version name -> its problem's index
+  std::vector<VersionKey> incomplete_keys;
   uint64_t done = 0;
   const uint64_t total = listing.versions.size();
   for (const auto& [key, folder] : listing.versions) {
@@ -192,7 +231,8 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
     if (!folder.has_record) {
       ++report.incomplete_versions;
       incomplete.emplace(key.Name(), report.problems.size());
-      report.problems.push_back(key.Name() + ": no version.pb (an incomplete deposit): skipped");
+      incomplete_keys.push_back(key);
+      report.problems.push_back(IncompleteProblem(key));
       continue;
     }
     std::string record_bytes;
@@ -277,6 +317,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
   CAIRN_RETURN_IF_ERROR(ResumePurgesBegunElsewhere(site, catalog, &report));
   ReportVersionsOnlyElsewhere(site, catalog, incomplete, &report);
+  CAIRN_RETURN_IF_ERROR(NoteInterruptedDeposits(catalog, incomplete, incomplete_keys, &report));
   CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

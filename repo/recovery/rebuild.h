@@ -8,7 +8,9 @@
 //     the repository's other sites are taken back by `cairn site add`);
 //   - partners, objects, versions, files, tag files (version.pb included) and
 //     blobs, from every bags/<partner>/<object>/v<N>/version.pb (a version
-//     folder without version.pb is an incomplete deposit and is skipped);
+//     folder without version.pb is an incomplete deposit and is skipped: a
+//     note naming `cairn gc` when nothing says it was ever a version, a
+//     problem when another site holds it whole or the log records it);
 //   - replicas on that site: "ok" when the key is listed with the right size,
 //     "missing" otherwise, never verified (last_verified 0, next_due now), so
 //     the auditor checks them first ("verified lazily");

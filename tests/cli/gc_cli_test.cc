@@ -2,6 +2,7 @@
 // grace period, says what it would do with --dry-run, records a deletion
 // event, and leaves every blob a version holds; the auditor's orphan report
 // points at it.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,71 @@ TEST_F(CliGcTest, GraceZeroRemovesAtOnce) {
   ASSERT_EQ(gc.exit_code, 0) << gc.out << gc.err;
   EXPECT_FALSE(fs::exists(leftover)) << gc.out;
   EXPECT_EQ(Cairn({"gc", "--grace", "soon"}).exit_code, 2);
+}
+
+// A deposit killed after it wrote tag files of bags/acme/k08/v1/ but before its version.pb left
+// that folder for good: gc kept it, `audit run --orphans` advised a catalog rebuild, and every
+// `catalog rebuild` exited 1 on it ("no version.pb (an incomplete deposit)"). gc now removes
+// such leftovers and says so; the audit and the rebuild name `cairn gc` (the rebuild as a note:
+// never a version, nothing lost, exit 0); a folder of a version the catalog lists is kept.
+TEST_F(CliGcTest, RemovesTheTagFilesOfADepositKilledBeforeItsVersionRecord) {
+  fs::path src = MakeSourceFolder("k08");
+  Deposit("acme", src.string(), "kept");
+  // The catalog's own version without its record on site b: a damaged copy, not gc's.
+  const fs::path kept_b = tmp_ / "repo/sites/b/bags/acme/kept/v1";
+  ASSERT_TRUE(fs::remove(kept_b / "version.pb"));
+  const fs::path v1 = tmp_ / "repo/sites/a/bags/acme/k08/v1";
+  auto files_in = [](const fs::path& dir) {
+    int n = 0;
+    if (!fs::exists(dir)) return 0;
+    for (fs::recursive_directory_iterator it(dir), end; it != end; ++it)
+      n += fs::is_regular_file(it->symlink_status());
+    return n;
+  };
+  // Killed at each write in turn until one leaves tag files and no version.pb.
+  bool left = false;
+  for (int k = 1; k <= 60 && !left; ++k) {
+    CommandResult killed = RunCairn(
+        {"deposit", "acme", src.string(), "--id", "k08"},
+        {"CAIRN_REPO=" + Root(), "CAIRN_CRASH_AT=storage.before-visible:" + std::to_string(k)});
+    ASSERT_EQ(killed.exit_code, -1) << "not killed at write " << k << ": " << killed.out;
+    left = fs::exists(v1 / "bagit.txt") && !fs::exists(v1 / "version.pb");
+  }
+  ASSERT_TRUE(left) << "no kill left tag files without version.pb";
+
+  CommandResult orphans = Cairn({"audit", "run", "--orphans"});
+  EXPECT_THAT(orphans.out, ::testing::HasSubstr("interrupted deposit")) << orphans.out;
+  EXPECT_THAT(orphans.out, ::testing::HasSubstr("`cairn gc` removes")) << orphans.out;
+
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", "a", "--into", (tmp_ / "r1").string()});
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  EXPECT_THAT(rebuilt.out, ::testing::HasSubstr("acme/k08@v1")) << rebuilt.out;
+  EXPECT_THAT(rebuilt.out, ::testing::HasSubstr("cairn gc")) << rebuilt.out;
+  EXPECT_THAT(rebuilt.out, ::testing::Not(::testing::HasSubstr("problem: acme/k08")))
+      << rebuilt.out;
+
+  CommandResult dry = Cairn({"gc", "--grace", "0", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_THAT(dry.out, ::testing::HasSubstr("would remove the leftovers of an interrupted deposit: "
+                                            "site a: bags/acme/k08/v1/"))
+      << dry.out;
+  EXPECT_GT(files_in(v1), 0);
+  CommandResult gc = Cairn({"gc", "--grace", "0"});
+  EXPECT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+  EXPECT_THAT(gc.out, ::testing::HasSubstr("removed the leftovers of an interrupted deposit: "
+                                           "site a: bags/acme/k08/v1/"))
+      << gc.out;
+  EXPECT_EQ(files_in(v1), 0) << gc.out;
+  EXPECT_GT(files_in(kept_b), 0) << "the tag files of a version the catalog lists were removed";
+
+  CommandResult again =
+      Cairn({"catalog", "rebuild", "--from", "a", "--into", (tmp_ / "r2").string()});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, ::testing::Not(::testing::HasSubstr("k08"))) << again.out;
+  CommandResult deposit = Cairn({"deposit", "acme", src.string(), "--id", "k08", "--json"});
+  ASSERT_EQ(deposit.exit_code, 0) << deposit.out << deposit.err;
+  EXPECT_EQ(nlohmann::json::parse(deposit.out)["receipt"]["version"], 1) << deposit.out;
 }
 
 }  // namespace
