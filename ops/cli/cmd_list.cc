@@ -1,5 +1,6 @@
 // `cairn list [PARTNER]`: every object, its latest version, files, bytes, and
 // whether it has the copies its policy demands.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -80,11 +81,14 @@ int RunList(const ListFlags& f, const Globals& g) {
   // reachable site (its event log against the catalog's), never one per object.
   std::string site;
   Status ahead = repo::FirstSiteLogAheadOfCatalog(**repository, "", /*runs_past_only=*/true, &site);
-  if (ahead.ok()) return listed;
+  // A site that cannot be read (gone, an unmounted share, a gateway down) is named: the
+  // listing's copies there are only the catalog's record.
+  const int down = ReportUnreachableSites(**repository, "the copies this listing counts on it");
+  if (ahead.ok()) return std::max<int>(listed, down);
   std::cerr << "cairn: the catalog is behind site " << site
             << ": this listing may lack versions, withdrawals and copies the sites record: "
             << ahead.message() << "\n";
-  return kExitProblems;
+  return std::max<int>(kExitProblems, down);
 }
 
 }  // namespace
@@ -104,7 +108,8 @@ void RegisterList(CLI::App& app, Globals& g) {
       "Exit codes: 0 listed, every object has its copies; 1 listed, and some object lacks the\n"
       "copies its policy demands (named after the table), or the catalog is behind a site (a\n"
       "site's event log runs past it: put back from a backup?), named with the `cairn catalog\n"
-      "rebuild` that catches it up; 2 could not run (no repository, unknown partner).\n");
+      "rebuild` that catches it up, or a site cannot be read (gone, not mounted, its gateway\n"
+      "down: named, its copies not checked); 2 could not run (no repository, unknown partner).\n");
   cmd->callback([flags, &g] { g.exit_code = RunList(*flags, g); });
 }
 

@@ -1,6 +1,7 @@
 // `cairn replicate [--partner P] [--object O] [--site S] [--wait [--wait-timeout 10m]] [--json]`:
 // runs the queued replication jobs (copies to the sites policies want);
 // copies still owed are named per site with the last error and next retry.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
 #include "ops/cli/pending_jobs.h"
+#include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "repo/replicate/replicate.h"
 #include "repo/site/repository.h"
@@ -96,7 +98,22 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
   }
   const bool problems = total.jobs_failed || o.left.failed || !o.reconciled.problems.empty() ||
                         o.gave_up || !o.retrying.empty();
-  return ExitWorst(problems ? kExitProblems : kExitOk, flushed);
+  // A site that cannot be read with nothing queued for it (gone, unmounted, its gateway down
+  // since its copies were made) is named: "0 jobs done" is not "every copy is there".
+  std::vector<std::string> quiet_sites;
+  if (auto sites = (*repository)->catalog().ListSites(); sites.ok()) {
+    for (const repo::SiteRecord& s : *sites) {
+      if (!f.site.empty() && s.name != f.site) continue;
+      if (std::none_of(o.retrying.begin(), o.retrying.end(),
+                       [&s](const repo::RetryingSite& r) { return r.site == s.name; })) {
+        quiet_sites.push_back(s.name);
+      }
+    }
+  }
+  const int down = quiet_sites.empty()
+                       ? kExitOk
+                       : ReportUnreachableSites(**repository, "the copies owed to it", quiet_sites);
+  return ExitWorst(ExitWorst(problems ? kExitProblems : kExitOk, flushed), down);
 }
 
 }  // namespace
@@ -119,7 +136,8 @@ void RegisterReplicate(CLI::App& app, Globals& g) {
   cmd->footer(
       "Exit codes: 0 all done; 1 some copies failed (still queued or failed for good: each\n"
       "site is named with its last error and next retry), --wait gave up after\n"
-      "--wait-timeout, or a policy cannot be met by the sites there are;\n"
+      "--wait-timeout, a policy cannot be met by the sites there are, or a site cannot be\n"
+      "read (gone, not mounted, its gateway down: named, with the way forward);\n"
       "2 could not run (an unknown partner, object or site, no repository).\n");
   cmd->callback([flags, &g] { g.exit_code = RunReplicate(*flags, g); });
 }

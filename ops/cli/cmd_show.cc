@@ -113,6 +113,9 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   CopyTally tally(repo::CopyRule::FromPolicy(*policy, *sites));
   const std::string policy_text = tally.rule.Describe(*policy);
   for (const repo::SiteRecord& site : sites.value()) tally.by_site[site.name];
+  // The states are the catalog's record; a site that cannot be opened now is named, not shown ok
+  // without a word.
+  const int down = ReportUnreachableSites(*repository.value(), "the states shown for its copies");
 
   Out out;
   if (f.json) {
@@ -154,7 +157,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     nlohmann::json tail = tally.SummaryJson(policy_text);
     std::string rest = tail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out << "\n]," << rest.substr(1) << "\n";
-    return tally.Healthy() ? kExitOk : kExitProblems;
+    return std::max<int>(tally.Healthy() ? kExitOk : kExitProblems, down);
   }
 
   ShowText text(out, f.no_files);
@@ -180,7 +183,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (!s.ok()) return ReportError(s);
   text.EmptyFolders(v.empty_folders);
   text.Summary({tally.MinOk(), tally.rule.wanted, policy_text, tally.by_site});
-  return tally.Healthy() ? kExitOk : kExitProblems;
+  return std::max<int>(tally.Healthy() ? kExitOk : kExitProblems, down);
 }
 
 }  // namespace
@@ -198,11 +201,12 @@ void RegisterShow(CLI::App& app, Globals& g) {
   cmd->add_flag("--no-files", flags->no_files, "leave out the payload file list");
   cmd->footer(
       "States are the catalog's, as the last copy, audit or repair left them: show reads no\n"
-      "site (a site unmounted since still shows ok; `cairn audit run --site NAME` or\n"
-      "`cairn site check NAME` looks at it now).\n"
+      "copy (`cairn audit run --site NAME` or `cairn site check NAME` looks at them now); a\n"
+      "site that cannot be opened now (gone, not mounted, its gateway down) is named.\n"
       "Exit codes: 0 shown, the version has its policy's copies and none is corrupt or\n"
-      "missing; 1 shown, and it lacks copies or has a corrupt or missing copy, or not shown:\n"
-      "the version is withdrawn; 2 could not run (no repository, unknown object or version).\n");
+      "missing; 1 shown, and it lacks copies or has a corrupt or missing copy, or a site\n"
+      "cannot be read, or not shown: the version is withdrawn; 2 could not run (no\n"
+      "repository, unknown object or version).\n");
   cmd->callback([flags, &g] { g.exit_code = RunShow(*flags, g); });
 }
 

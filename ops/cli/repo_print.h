@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
@@ -35,6 +37,21 @@ inline std::string HumanBytes(double bytes) {
 }
 
 // "2026-11-21T12:44:04Z" from microseconds since the epoch.
+
+// Names on stderr each site of `only` (empty: every site) that cannot be opened now, saying that
+// `what` (its copies, as the catalog records them) was not checked there, with the way forward
+// for a site without its marker; kExitProblems if there is one (a site problem, as for `audit
+// run`), kExitOk if none, kExitCannotRun if the catalog cannot say which sites there are.
+inline int ReportUnreachableSites(repo::Repository& repository, const std::string& what,
+                                  const std::vector<std::string>& only = {}) {
+  auto down = repository.UnreachableSites(only);
+  if (!down.ok()) return ReportError(down.status());
+  for (const auto& [name, why] : *down) {
+    std::cerr << "cairn: site " << name << " could not be read, so " << what
+              << " were not checked there: " << why.message() << "\n";
+  }
+  return down->empty() ? kExitOk : kExitProblems;
+}
 
 }  // namespace cairn::cli
 

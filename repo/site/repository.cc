@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/filesystem.hpp>
 #include <boost/system/error_code.hpp>
 #include <cerrno>
@@ -165,6 +166,18 @@ Result<Site*> Repository::OpenSite(const std::string& name) {
   Site* raw = site->get();
   sites_[name] = std::move(site).value();
   return raw;
+}
+
+Result<std::vector<std::pair<std::string, Status>>> Repository::UnreachableSites(
+    const std::vector<std::string>& only) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog_->ListSites());
+  std::vector<std::pair<std::string, Status>> down;
+  for (const SiteRecord& record : sites) {
+    if (!only.empty() && std::find(only.begin(), only.end(), record.name) == only.end()) continue;
+    Result<Site*> site = OpenSite(record.name);
+    if (!site.ok()) down.emplace_back(record.name, WithMarkerNextStep(record.name, site.status()));
+  }
+  return down;
 }
 
 Result<SiteRecord> Repository::AddSite(const std::string& name, const std::string& url,

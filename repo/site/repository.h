@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bagit/status.h"
@@ -66,6 +67,11 @@ class Repository {
   // the one the site was adopted from), is InvalidArgument: a swapped or
   // shared site is never written to.
   Result<Site*> OpenSite(const std::string& name);
+  // The catalog's sites (`only`: those of them named; empty: all) that cannot be opened now, in
+  // catalog order, each with why (WithMarkerNextStep: the way forward for one without its
+  // marker): what a verb that reports the catalog's record of their copies could not check.
+  Result<std::vector<std::pair<std::string, Status>>> UnreachableSites(
+      const std::vector<std::string>& only = {});
 
   // Takes a shared lock on ROOT/writers.lock for as long as the returned
   // handle lives; every command that writes to sites (deposit, replicate)

@@ -115,9 +115,7 @@ Result<std::unique_ptr<Site>> Site::Open(std::unique_ptr<StorageBackend> backend
     if (Status location = backend->Probe(); location.IsNotFound()) {
       return Status::Unavailable("site " + url + ": " + location.message());
     }
-    return Status::Unavailable("site " + url +
-                               " has no CAIRN-SITE marker: not mounted, lost, or never "
-                               "initialised");
+    return Status::Unavailable("site " + url + " " + std::string(kNoSiteMarker));
   }
   if (!text.ok()) return text.status().WithContext("open site " + url);
   CAIRN_ASSIGN_OR_RETURN(layout::SiteMarker marker,
@@ -833,6 +831,15 @@ Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uin
                                std::string_view bytes) {
   return PutOnce(layout::SettingsRecordKey(kind, name, version), bytes,
                  "another version of the setting");
+}
+
+Status WithMarkerNextStep(const std::string& name, Status opened) {
+  if (!opened.IsUnavailable() || opened.message().find(kNoSiteMarker) == std::string::npos) {
+    return opened;
+  }
+  return Status::Unavailable(opened.message() + "; if it is an unmounted share, mount it; if it " +
+                             "was lost, `cairn site resync " + name +
+                             " --init` makes it again from the other sites");
 }
 
 }  // namespace cairn::repo

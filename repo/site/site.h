@@ -400,6 +400,14 @@ class Site {
   layout::SiteMarker marker_;
 };
 
+// What Site::Open says of a place without its CAIRN-SITE marker.
+inline constexpr std::string_view kNoSiteMarker =
+    "has no CAIRN-SITE marker: not mounted, lost, or never initialised";
+// `opened` (a failed open of site `name`) with the way forward when the site's place has no
+// marker, in `site resync`'s words: mount it, or make it again with `cairn site resync NAME
+// --init`. Any other status is returned as it is.
+Status WithMarkerNextStep(const std::string& name, Status opened);
+
 }  // namespace cairn::repo
 
 #endif  // CAIRN_REPO_SITE_H_

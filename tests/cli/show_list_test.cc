@@ -107,5 +107,40 @@ TEST_F(ShowListCliTest, UnknownObjectWithJsonPrintsAJsonError) {
       << bad_flag.out;
 }
 
+// A whole site gone (`rm -rf sites/b`) or its folder there but empty (an unmounted share):
+// `list` printed "2/2 ok" and exited 0, `show` printed b:ok for every file, and `replicate`
+// said "0 jobs done", exit 0. Each now names the site that cannot be read and that its copies
+// were not checked, with the way forward for a site without its marker, and exits 1.
+TEST_F(ShowListCliTest, ASiteGoneOrUnmountedIsNamedByListShowAndReplicate) {
+  fs::path src = MakeSourceFolder("gone");
+  Deposit("acme", src.string(), "obj");
+  const fs::path b = tmp_ / "repo/sites/b";
+  for (const bool emptied : {false, true}) {
+    SCOPED_TRACE(emptied ? "folder there, empty" : "folder gone");
+    fs::remove_all(b);
+    if (emptied) fs::create_directories(b);
+    for (const std::vector<std::string>& verb : {std::vector<std::string>{"list"},
+                                                 {"list", "--json"},
+                                                 {"show", "acme/obj"},
+                                                 {"show", "acme/obj", "--json"},
+                                                 {"replicate"}}) {
+      CommandResult r = Cairn(verb);
+      EXPECT_EQ(r.exit_code, 1) << verb[0] << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find("site b could not be read"), std::string::npos)
+          << verb[0] << ": " << r.err;
+      EXPECT_NE(r.err.find("were not checked"), std::string::npos) << verb[0] << ": " << r.err;
+      if (emptied) {
+        EXPECT_NE(r.err.find("cairn site resync b --init"), std::string::npos)
+            << verb[0] << ": " << r.err;
+      }
+    }
+  }
+  // Made again, every verb is content once more.
+  ASSERT_EQ(Cairn({"site", "resync", "b", "--init"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"list"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"show", "acme/obj"}).exit_code, 0);
+  EXPECT_EQ(Cairn({"replicate"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cairn::testing
