@@ -180,7 +180,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   // One deposit of an object at a time: the version number and its tag files are ours.
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
                          repo.LockObject(req.partner, object));
-  CAIRN_ASSIGN_OR_RETURN(Site * first, repo.OpenSite(plan[0]));
+  Result<Site*> first_site = repo.OpenSite(plan[0]);
+  if (!first_site.ok()) return WithMarkerNextStep(plan[0], first_site.status());
+  Site* first = *first_site;
   CAIRN_ASSIGN_OR_RETURN(uint32_t version, ChooseVersionNumber(repo, sites, req.partner, object));
 
   // The deposit's per-file lists go to a scratch file; those a killed deposit left go first.
@@ -383,10 +385,17 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
   for (const SiteCopies& c : receipt.copies) {
     if (c.pending > 0) {
-      receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
-                                 " copies pending" +
-                                 (req.replicate ? " (queued; cairn replicate retries them)"
-                                                : " (--no-replicate: run cairn replicate)"));
+      // A site without its marker (an unmounted share, a lost site) takes no copy whatever
+      // replicate retries: the way forward is to mount it or make it again.
+      Result<Site*> open = repo.OpenSite(c.site);
+      const Status why = open.ok() ? Status::OK() : WithMarkerNextStep(c.site, open.status());
+      const bool no_marker = !open.ok() && why.message() != open.status().message();
+      receipt.warnings.push_back(
+          "site " + c.site + ": " + std::to_string(c.pending) + " copies pending" +
+          (no_marker ? " (queued, but no copy reaches it until it is mounted or made again: " +
+                           why.message() + ")"
+           : req.replicate ? " (queued; cairn replicate retries them)"
+                           : " (--no-replicate: run cairn replicate)"));
     }
   }
   out.receipt = std::move(receipt);

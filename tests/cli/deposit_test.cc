@@ -365,6 +365,31 @@ TEST_F(CliDepositTest, AStoredFileLostFromASiteSinceIsCopiedAgainNotCounted) {
   EXPECT_TRUE(ReadFile(tmp_.path() / "out/data/d.bin") == bytes) << "restored bytes differ";
 }
 
+// A deposit when site b's folder is there without its CAIRN-SITE marker (an unmounted share)
+// said "site b: N copies pending (queued; cairn replicate retries them)", though no replicate
+// can succeed there; and one whose FIRST site has no marker exited 2 saying only "not mounted,
+// lost, or never initialised". Both now give the way forward `site resync` gives: mount it, or
+// `cairn site resync NAME --init`.
+TEST_F(CliDepositTest, ASiteWithoutItsMarkerIsNamedWithTheWayForward) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  fs::remove_all(Site("b"));
+  fs::create_directories(Site("b"));  // the mount point of a share not mounted
+  CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string()});
+  EXPECT_EQ(dep.exit_code, 1) << dep.out << dep.err;
+  EXPECT_NE(dep.err.find("site b: "), std::string::npos) << dep.err;
+  EXPECT_NE(dep.err.find("mount it"), std::string::npos) << dep.err;
+  EXPECT_NE(dep.err.find("cairn site resync b --init"), std::string::npos) << dep.err;
+  EXPECT_EQ(dep.err.find("cairn replicate retries them)"), std::string::npos) << dep.err;
+
+  fs::remove_all(Site("a"));
+  fs::create_directories(Site("a"));
+  CommandResult first = Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--id", "o2"});
+  EXPECT_EQ(first.exit_code, 2) << first.out << first.err;
+  EXPECT_NE(first.err.find("not mounted, lost, or never initialised"), std::string::npos)
+      << first.err;
+  EXPECT_NE(first.err.find("cairn site resync a --init"), std::string::npos) << first.err;
+}
+
 TEST_F(CliDepositTest, EmptyObjectIdIsRefused) {
   WriteFile(tmp_.path() / "obj/a.txt", "a");
   CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string(), "--id", ""});
