@@ -38,10 +38,17 @@ Result<std::string> SiteUrl(const std::string& from, const Globals& g) {
       why = repo.status();
     }
   }
+  // The repository's own posix site of that name (`cairn init` makes them) when it is there.
+  std::string example = "file:///srv/cairn/sites/a";
+  if (root.ok()) {
+    boost::system::error_code ec;
+    const boost::filesystem::path own = repo::repo_layout::SiteDir(*root, from);
+    if (boost::filesystem::is_directory(own, ec)) {
+      example = "file://" + boost::filesystem::absolute(own).lexically_normal().string();
+    }
+  }
   return Status::InvalidArgument("--from " + from + ": cannot look the site up in the catalog (" +
-                                 why.message() +
-                                 "); give the site's URL instead, e.g. "
-                                 "file:///srv/cairn/sites/a");
+                                 why.message() + "); give the site's URL instead, e.g. " + example);
 }
 
 // True if a catalog exists at `path` and answers queries.

@@ -342,9 +342,13 @@ Status S3Backend::CreateRoot() {
   CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
   if (response.status == 200) return Status::OK();
   if (response.status == 404) {
+    // The bucket alone is missing, not the prefix inside it; a site already in the catalog is
+    // made again by resync (`site add` refuses a name the catalog has).
+    const std::string& prefix = config().prefix;
     return Status::NotFound(
-        "bucket " + Describe("") +
-        " does not exist: create it (cairn site add or site resync with --create-bucket)");
+        "bucket `" + config().bucket + "`" + (prefix.empty() ? "" : " (prefix `" + prefix + "/`)") +
+        " does not exist: create it with `cairn site resync NAME --create-bucket` for a site "
+        "already added, or `cairn site add NAME URL --create-bucket` for a new one");
   }
   return S3Http::ErrorFor(response, "HEAD bucket " + Describe(""));
 }

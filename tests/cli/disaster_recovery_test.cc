@@ -639,5 +639,20 @@ TEST_F(DisasterRecoveryTest, KilledResyncFinishesOnRerunWithoutDoubleCounting) {
   ExpectEveryObjectRestores();
 }
 
+// `catalog rebuild --from a` with the catalog gone gave the example `file:///srv/cairn/sites/a`
+// for the URL to give instead; the repository's own site of that name is known: its URL is
+// the example now.
+TEST_F(DisasterRecoveryTest, RebuildFromANameWithTheCatalogGoneGivesTheSitesOwnUrl) {
+  root_ = (tmp_ / "repo").string();
+  ASSERT_EQ(RunCairn({"init", root_}).exit_code, 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  CommandResult r = Cairn({"catalog", "rebuild", "--from", "a"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("e.g. file://" + (fs::absolute(Site("a")).lexically_normal()).string()),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("/srv/cairn"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace cairn
