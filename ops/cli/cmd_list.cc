@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
@@ -13,6 +14,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/server/json_views.h"
+#include "repo/access/authorize.h"
 #include "repo/catalog/inventory.h"
 #include "repo/events/segments.h"
 
@@ -63,32 +65,40 @@ int PrintList(const nlohmann::json& objects, const ListFlags& f, const Globals& 
   return lacking ? kExitProblems : kExitOk;
 }
 
+// Prints the listing, then its warnings (a catalog behind a site: exit 1 then).
+int PrintListAndWarnings(const nlohmann::json& objects, const std::vector<std::string>& warnings,
+                         const ListFlags& f, const Globals& g) {
+  const int listed = PrintList(objects, f, g);
+  for (const std::string& w : warnings) std::cerr << "cairn: " << w << "\n";
+  return warnings.empty() ? listed : kExitProblems;
+}
+
 int RunList(const ListFlags& f, const Globals& g) {
+  std::vector<std::string> warnings;
   if (IsRemote(g)) {
-    auto objects = RemoteGet(g, "/v1/objects", {{"partner", f.partner}});
+    auto objects = RemoteGet(g, "/v1/objects", {{"partner", f.partner}}, &warnings);
     if (!objects.ok()) return ReportError(objects.status());
     if (!objects->is_array())
       return ReportError(Status::Unavailable("the server's listing is not a list"));
-    return PrintList(*objects, f, g);
+    return PrintListAndWarnings(*objects, warnings, f, g);
   }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());
   auto objects = repo::ListObjectsWithCopies(repository.value()->catalog(), f.partner);
   if (!objects.ok()) return ReportError(objects.status());
-  const int listed = PrintList(views::ObjectListJson(objects.value()), f, g);
   // A catalog put back from a backup (or rebuilt from a site that lagged) lists what it knows,
   // "ok" included, while the sites hold newer versions, withdrawals and events: one check per
   // reachable site (its event log against the catalog's), never one per object.
   std::string site;
   Status ahead = repo::FirstSiteLogAheadOfCatalog(**repository, "", /*runs_past_only=*/true, &site);
+  if (!ahead.ok()) {
+    warnings.push_back(views::CatalogBehindListing(site, ahead, repo::access::LocalPrincipal()));
+  }
+  const int listed = PrintListAndWarnings(views::ObjectListJson(objects.value()), warnings, f, g);
   // A site that cannot be read (gone, an unmounted share, a gateway down) is named: the
   // listing's copies there are only the catalog's record.
   const int down = ReportUnreachableSites(**repository, "the copies this listing counts on it");
-  if (ahead.ok()) return std::max<int>(listed, down);
-  std::cerr << "cairn: the catalog is behind site " << site
-            << ": this listing may lack versions, withdrawals and copies the sites record: "
-            << ahead.message() << "\n";
-  return std::max<int>(kExitProblems, down);
+  return std::max<int>(listed, down);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bagit/time_text.h"
 #include "ops/cli/audit_verbs.h"
@@ -218,11 +219,12 @@ void Print(const nlohmann::json& doc, const WithdrawFlags& f, const Globals& g,
 
 // Against `cairn serve` (--server): the same verbs through /v1/withdrawals and /v1/holds; the
 // server knows the caller by its token, so --as is refused there (BadArguments). The server's
-// answer is the document the verb prints locally.
+// answer is the document the verb prints locally; a listing's `warnings` come beside it.
 Result<nlohmann::json> Remote(const Globals& g, const std::string& method, const std::string& path,
-                              const nlohmann::json& body = nullptr) {
+                              const nlohmann::json& body, std::vector<std::string>* warnings) {
+  if (method == "GET") return RemoteGet(g, path, {}, warnings);
   CAIRN_ASSIGN_OR_RETURN(auto api, ConnectServer(g));
-  return method == "GET" ? api->GetJson(path) : api->PostJson(path, body);
+  return api->PostJson(path, body);
 }
 
 // Opens the repository with the auditor verbs' clock ($CAIRN_FAKE_NOW in test builds).
@@ -233,12 +235,14 @@ int WithRepo(const Globals& g, const std::function<int(repo::Repository&)>& fn) 
 }
 
 // The document of a verb: from the server (--server), else made here by `local` as the principal
-// acting (the host's operator, or --as).
+// acting (the host's operator, or --as). A listing's `warnings` (what the sites record past the
+// catalog) are the server's, or those `local` gives.
 Result<nlohmann::json> Document(
     const WithdrawFlags& f, const Globals& g, const std::string& method, const std::string& path,
     const nlohmann::json& body,
-    const std::function<Result<nlohmann::json>(repo::Repository&, const repo::Principal&)>& local) {
-  if (IsRemote(g)) return Remote(g, method, path, body);
+    const std::function<Result<nlohmann::json>(repo::Repository&, const repo::Principal&)>& local,
+    std::vector<std::string>* warnings = nullptr) {
+  if (IsRemote(g)) return Remote(g, method, path, body, warnings);
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return repository.status();
   CAIRN_ASSIGN_OR_RETURN(repo::Principal who, Acting(**repository, g, f.as));
@@ -325,20 +329,20 @@ int RunCancel(const WithdrawFlags& f, const Globals& g) {
 
 int RunList(const WithdrawFlags& f, const Globals& g) {
   if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
-  Result<nlohmann::json> all =
-      Document(f, g, "GET", "/v1/withdrawals", nullptr,
-               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-                 // What the sites record that this catalog lacks (put back from a backup):
-                 // said, with the rebuild, so that no one approves by a number it lacks.
-                 std::vector<std::string> behind;
-                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListWithdrawals(r, who, &behind));
-                 PrintSettingsWarnings(behind);
-                 nlohmann::json out = nlohmann::json::array();
-                 for (const repo::WithdrawalRecord& w : listed)
-                   out.push_back(views::WithdrawalJson(w));
-                 return out;
-               });
+  // What the sites record that this catalog lacks (put back from a backup): said, with the
+  // rebuild, so that no one approves by a number it lacks.
+  std::vector<std::string> behind;
+  Result<nlohmann::json> all = Document(
+      f, g, "GET", "/v1/withdrawals", nullptr,
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListWithdrawals(r, who, &behind));
+        nlohmann::json out = nlohmann::json::array();
+        for (const repo::WithdrawalRecord& w : listed) out.push_back(views::WithdrawalJson(w));
+        return out;
+      },
+      &behind);
   if (!all.ok()) return Refused(all.status());
+  PrintSettingsWarnings(behind);
   if (f.json) {
     PrintJson(*all);
   } else {
@@ -427,15 +431,16 @@ int RunHoldList(const WithdrawFlags& f, const Globals& g) {
   // Holds the sites record that the catalog does not show (a catalog put back from a backup):
   // the listing is not the truth then, so it says so (exit 1).
   std::vector<std::string> past_catalog;
-  Result<nlohmann::json> all =
-      Document(f, g, "GET", "/v1/holds", nullptr,
-               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-                 CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListHolds(r, who));
-                 CAIRN_ASSIGN_OR_RETURN(past_catalog, repo::HoldsTheSitesRecordPastCatalog(r, who));
-                 nlohmann::json out = nlohmann::json::array();
-                 for (const repo::HoldRecord& h : listed) out.push_back(views::HoldJson(h));
-                 return out;
-               });
+  Result<nlohmann::json> all = Document(
+      f, g, "GET", "/v1/holds", nullptr,
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(auto listed, repo::ListHolds(r, who));
+        CAIRN_ASSIGN_OR_RETURN(past_catalog, repo::HoldsTheSitesRecordPastCatalog(r, who));
+        nlohmann::json out = nlohmann::json::array();
+        for (const repo::HoldRecord& h : listed) out.push_back(views::HoldJson(h));
+        return out;
+      },
+      &past_catalog);
   if (!all.ok()) return Refused(all.status());
   if (f.json) {
     PrintJson(*all);

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "ops/cli/settings_sync.h"
+#include "ops/server/json_views.h"
 
 namespace cairn::cli {
 namespace {
@@ -101,9 +103,17 @@ Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g) {
 }
 
 Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
-                                 const client::Query& query) {
+                                 const client::Query& query, std::vector<std::string>* warnings) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<client::ApiClient> api, ConnectServer(g));
-  return api->GetJson(path, query);
+  if (warnings == nullptr) return api->GetJson(path, query);
+  CAIRN_ASSIGN_OR_RETURN(client::ApiClient::Answer answer,
+                         api->Call("GET", client::ApiClient::WithQuery(path, query), nullptr));
+  std::string header = views::kWarningsHeader;
+  for (char& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto it = answer.headers.find(header); it != answer.headers.end()) {
+    *warnings = views::WarningsOfHeader(it->second);
+  }
+  return std::move(answer.body);
 }
 
 Result<nlohmann::json> RemoteSend(const Globals& g, const std::string& method,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ops/cli/cli.h"
 #include "ops/client/api_client.h"
@@ -42,9 +43,12 @@ Status CheckMode(const Globals& g);
 // the token is never part of a message.
 Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g);
 
-// GET `path` with `query` from the server the globals name.
+// GET `path` with `query` from the server the globals name. With `warnings`, also the warnings
+// the answer carries beside its document (views::kWarningsHeader: what the verb prints on stderr
+// beside its listing).
 Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
-                                 const client::Query& query = {});
+                                 const client::Query& query = {},
+                                 std::vector<std::string>* warnings = nullptr);
 
 // `method` (POST, PUT, DELETE) of `path` with `body` (none when empty) as `content_type` to
 // the server the globals name; the answer's JSON.

@@ -41,11 +41,32 @@ size_t AppendBody(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+// Takes one header line of an answer into `headers` (names in lower case); a status line
+// ("HTTP/1.1 100 Continue", then the answer's) starts them again.
+void TakeHeaderLine(std::string_view line, std::map<std::string, std::string>& headers) {
+  if (line.starts_with("HTTP/")) headers.clear();
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t start = line.find_first_not_of(' ', colon + 1);
+  std::string value(start == std::string_view::npos ? "" : line.substr(start));
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+  headers[name] = value;
+}
+
+size_t AppendHeader(char* data, size_t size, size_t n, void* out) {
+  TakeHeaderLine(std::string_view(data, size * n),
+                 *static_cast<std::map<std::string, std::string>*>(out));
+  return size * n;
+}
+
 // One request's outcome as libcurl left it: its code, the HTTP status (0 when none came) and the
-// answer's body.
+// answer's headers and body.
 struct Exchange {
   CURLcode code = CURLE_OK;
   long status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
   std::string answer;
   std::string error;  // libcurl's text when code is not CURLE_OK
 };
@@ -56,6 +77,8 @@ Exchange Perform(CURL* curl, curl_slist* headers) {
   Exchange x;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x.answer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x.headers);
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   x.code = curl_easy_perform(curl);
@@ -242,7 +265,7 @@ Result<ApiClient::Answer> ApiClient::PostStream(const std::string& path,
             std::find(also_ok.begin(), also_ok.end(), x.status) != also_ok.end();
   if (!ok) return StatusFromAnswer(x.status, x.answer);
   CAIRN_ASSIGN_OR_RETURN(nlohmann::json doc, AnswerJson(path, x.answer));
-  return Answer{x.status, std::move(doc)};
+  return Answer{x.status, std::move(doc), std::move(x.headers)};
 }
 
 Result<ApiClient::Answer> ApiClient::Call(const std::string& method, const std::string& path,
@@ -267,7 +290,7 @@ Result<ApiClient::Answer> ApiClient::Call(const std::string& method, const std::
             std::find(also_ok.begin(), also_ok.end(), x.status) != also_ok.end();
   if (!ok) return StatusFromAnswer(x.status, x.answer);
   CAIRN_ASSIGN_OR_RETURN(nlohmann::json doc, AnswerJson(path, x.answer));
-  return Answer{x.status, std::move(doc)};
+  return Answer{x.status, std::move(doc), std::move(x.headers)};
 }
 
 Result<nlohmann::json> ApiClient::GetJson(const std::string& path, const Query& query) {
@@ -342,19 +365,7 @@ Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
     Status failed;
   } target{curl, &sink, {}, false, false, {}, Status::OK()};
   auto header = +[](char* data, size_t size, size_t n, void* arg) -> size_t {
-    auto* t = static_cast<Target*>(arg);
-    std::string line(data, size * n);
-    if (line.starts_with("HTTP/")) t->answer.headers.clear();  // a 100 Continue, then the answer
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      size_t start = line.find_first_not_of(' ', colon + 1);
-      std::string value = start == std::string::npos ? "" : line.substr(start);
-      while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
-      t->answer.headers[name] = value;
-    }
-    return size * n;
+    return AppendHeader(data, size, n, &static_cast<Target*>(arg)->answer.headers);
   };
   auto write = +[](char* data, size_t size, size_t n, void* arg) -> size_t {
     auto* t = static_cast<Target*>(arg);

@@ -71,6 +71,7 @@ class ApiClient {
   struct Answer {
     long status = 0;
     nlohmann::json body;
+    std::map<std::string, std::string> headers;  // names in lower case
   };
 
   // POST a body streamed from `read` (never held whole; `length` bytes, or chunked when it is

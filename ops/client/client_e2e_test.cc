@@ -222,6 +222,82 @@ TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
   EXPECT_TRUE(w["cancelled"].is_string()) << w.dump();
 }
 
+// A catalog put back from a backup older than the sites: locally `list`, `hold list` and
+// `withdraw list` add lines naming the site and the rebuild (list and hold list exit 1); through
+// `cairn serve` they said nothing and exited 0, so a remote user on the old catalog was told all
+// was well. The server now sends those warnings and the client prints them as the local verb
+// does, with its exit code: an operator gets the local words; any other principal only those of
+// its own partner, without the event logs' sequence numbers or a server path, and the rebuild as
+// what the consortium's operator must do.
+TEST_F(ClientTest, ListingsOnACatalogBehindTheSitesWarnRemotelyAsLocally) {
+  BackUpCatalog(tmp_ / "old");
+  for (const std::string ref : {"acme/acme-box", "beta/beta-secret-box"}) {
+    ASSERT_EQ(Cairn({"hold", "add", ref, "--reason", "court order on " + ref}).exit_code, 0);
+    ASSERT_EQ(Cairn({"withdraw", "request", ref, "--reason", "takedown of " + ref}).exit_code, 0);
+  }
+  Deposit("acme", MakeSourceFolder("later").string(), "later");
+  PutCatalogBack(tmp_ / "old");
+
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string acme_told;  // the start of the depositor's warning
+  };
+  const std::vector<Case> cases = {
+      {{"list"}, 1, "cairn: the catalog is behind site a: this listing may lack versions"},
+      {{"list", "--json"}, 1, "cairn: the catalog is behind site a: this listing may lack"},
+      {{"hold", "list"}, 1, "cairn: site a records legal hold 1 on acme/acme-box (since "},
+      {{"hold", "list", "--json"}, 1, "cairn: site a records legal hold 1 on acme/acme-box"},
+      {{"withdraw", "list"}, 0, "warning: site a records withdrawal 1 of acme/acme-box@v1 ("},
+      {{"withdraw", "list", "--json"}, 0, "warning: site a records withdrawal 1 of acme/"},
+  };
+  for (const Case& c : cases) {
+    std::string what;
+    for (const std::string& a : c.args) what += a + " ";
+    SCOPED_TRACE(what);
+    CommandResult local = Cairn(c.args);
+    ASSERT_EQ(local.exit_code, c.exit_code) << local.out << local.err;
+    ASSERT_NE(local.err.find("cairn catalog rebuild --from a --force"), std::string::npos)
+        << local.err;
+    CommandResult otto = Remote("t-operator", c.args);
+    EXPECT_EQ(otto.exit_code, local.exit_code) << otto.out << otto.err;
+    EXPECT_EQ(otto.err, local.err);
+    if (c.args.back() == "--json") {
+      EXPECT_EQ(Parse(otto.out), Parse(local.out)) << otto.out;
+    } else {
+      EXPECT_EQ(otto.out, local.out);
+    }
+    CommandResult dora = Remote("t-dep-acme", c.args);
+    EXPECT_EQ(dora.exit_code, local.exit_code) << dora.out << dora.err;
+    EXPECT_TRUE(dora.err.starts_with(c.acme_told)) << dora.err;
+    EXPECT_NE(dora.err.find("the consortium's operator must bring the catalog up to date "
+                            "(`cairn catalog rebuild --from a --force`, on the server's host)"),
+              std::string::npos)
+        << dora.err;
+    // Nothing of beta's, nothing of how much was done since, no server path, no advice as if
+    // to the operator.
+    for (const std::string& never :
+         {std::string("beta"), std::string(" seq "), Root(), std::string("brings it up to date"),
+          std::string("catches up with")}) {
+      EXPECT_EQ(dora.err.find(never), std::string::npos) << never << " in: " << dora.err;
+    }
+  }
+
+  // Caught up, no listing warns any more.
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);         // the copies on b counted again
+  CommandResult token = Cairn({"token", "create", "dora@acme"});  // no site keeps tokens
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  tokens_["t-dep-acme"] = token.out.substr(0, token.out.find('\n'));
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"list"}, {"hold", "list"}, {"withdraw", "list"}}) {
+    SCOPED_TRACE(args[0]);
+    CommandResult dora = Remote("t-dep-acme", args);
+    EXPECT_EQ(dora.exit_code, 0) << dora.out << dora.err;
+    EXPECT_EQ(dora.err, "");
+  }
+}
+
 // A withdrawn version is refused by a rule: exit 1 for show and restore, locally and through
 // the server (410 Withdrawn), with the same words; --json says so too. (Locally show gave 1
 // and restore 2; remotely both gave 2, from a 400.)

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/server/json_views.h"
+
 namespace cairn::server {
 
 int HttpStatusFor(const Status& status) {
@@ -76,6 +78,12 @@ ApiResponse JsonResponse(std::string json_text) {
   ApiResponse r;
   r.body = std::move(json_text);
   if (r.body.empty() || r.body.back() != '\n') r.body += '\n';
+  return r;
+}
+
+ApiResponse JsonResponse(std::string json_text, const std::vector<std::string>& warnings) {
+  ApiResponse r = JsonResponse(std::move(json_text));
+  if (!warnings.empty()) r.headers[views::kWarningsHeader] = views::WarningsHeaderValue(warnings);
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
 #include "repo/principal.h"
@@ -108,6 +109,10 @@ std::string ErrorTrailerValue(const Status& status, std::string_view request_id)
 
 // A 200 answer with `json_text` as the body.
 ApiResponse JsonResponse(std::string json_text);
+
+// JsonResponse with `warnings`, what the verb prints on stderr beside the document, in the
+// X-Cairn-Warnings header (views::kWarningsHeader) when there are any.
+ApiResponse JsonResponse(std::string json_text, const std::vector<std::string>& warnings);
 
 // The refusal of an upload larger than --max-upload (`limit`), InvalidArgument (400): the same
 // words whether the client gave the size (a tar's, a POST /v1/deposits body's Content-Length),

@@ -279,4 +279,54 @@ nlohmann::json HoldJson(const repo::HoldRecord& h) {
           {"removed", TimeOrNull(h.removed_micros)}};
 }
 
+std::string WarningsHeaderValue(const std::vector<std::string>& warnings) {
+  constexpr size_t kMaxWarningsInHeader = 100;
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < warnings.size() && i < kMaxWarningsInHeader; ++i) {
+    list.push_back(warnings[i]);
+  }
+  if (warnings.size() > list.size()) {
+    list.push_back("and " + std::to_string(warnings.size() - list.size()) +
+                   " more such warnings, not sent: too many for one answer");
+  }
+  return list.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::string> WarningsOfHeader(const std::string& value) {
+  std::vector<std::string> out;
+  nlohmann::json list = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!list.is_array()) return out;
+  for (const nlohmann::json& w : list) {
+    if (w.is_string()) out.push_back(w.get<std::string>());
+  }
+  return out;
+}
+
+std::string CatalogBehindListing(const std::string& site, const Status& ahead,
+                                 const repo::Principal& who) {
+  const std::string said = "the catalog is behind site " + site +
+                           ": this listing may lack versions, withdrawals and copies the sites "
+                           "record";
+  if (who.role == repo::Role::kOperator) return said + ": " + ahead.message();
+  return ForPrincipal(who, said +
+                               " (the site's event log runs past the catalog's: was it put back "
+                               "from a backup?); `cairn catalog rebuild --from " +
+                               site + " --force` brings it up to date");
+}
+
+std::string ForPrincipal(const repo::Principal& who, std::string text) {
+  if (who.role == repo::Role::kOperator) return text;
+  const size_t command = text.find("`cairn catalog rebuild --from ");
+  const size_t command_end = command == std::string::npos ? command : text.find('`', command + 1);
+  if (command_end == std::string::npos) return text;
+  // The advice is the clause that holds the command: from the "; " before it to the next one.
+  const size_t clause = text.rfind("; ", command);
+  const size_t from = clause == std::string::npos ? command : clause + 2;
+  const size_t to = std::min(text.find("; ", command_end), text.size());
+  text.replace(from, to - from,
+               "the consortium's operator must bring the catalog up to date (" +
+                   text.substr(command, command_end + 1 - command) + ", on the server's host)");
+  return text;
+}
+
 }  // namespace cairn::views

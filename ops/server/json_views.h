@@ -14,6 +14,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/inventory.h"
+#include "repo/principal.h"
 #include "repo/replicate/settings_change.h"
 #include "repo/withdraw/purge.h"
 
@@ -95,6 +96,31 @@ nlohmann::json HoldJson(const repo::HoldRecord& h);
 // partner holds some of its content: only a principal that sees every partner (the operator,
 // the auditor) is told them, so that a purge never tells a partner what the others hold.
 nlohmann::json PurgeJson(const repo::PurgeReport& report, bool site_counts);
+
+// The header in which GET /v1/objects, /v1/withdrawals and /v1/holds send the warnings their
+// verbs print on stderr beside the listing (a catalog behind the sites), so that the document
+// stays the one the verb prints with --json: a JSON array of strings, ASCII, on one line.
+inline constexpr const char* kWarningsHeader = "X-Cairn-Warnings";
+
+// The value of kWarningsHeader for `warnings`: at most 100 of them, then one that counts the
+// rest (a header must stay well under a client's limit, libcurl's 100 KiB).
+std::string WarningsHeaderValue(const std::vector<std::string>& warnings);
+
+// The warnings a kWarningsHeader value holds; none when it is not such an array.
+std::vector<std::string> WarningsOfHeader(const std::string& value);
+
+// The line `cairn list` and GET /v1/objects add when a reachable site's event log runs past the
+// catalog's: `ahead` (FirstSiteLogAheadOfCatalog's, naming `site`). As told to `who`: the
+// operator gets the logs' positions and the rebuild; any other principal neither the positions
+// (how much every partner did since) nor a command it cannot run (ForPrincipal).
+std::string CatalogBehindListing(const std::string& site, const Status& ahead,
+                                 const repo::Principal& who);
+
+// `text`, the library's words for a catalog behind the sites that end with what the operator
+// runs on the server's host (`cairn catalog rebuild --from SITE --force` ...), as told to
+// `who`: unchanged for an operator; for any other principal, who can run no such command, that
+// advice becomes what the consortium's operator must do.
+std::string ForPrincipal(const repo::Principal& who, std::string text);
 
 }  // namespace cairn::views
 

@@ -11,6 +11,7 @@
 #include "repo/catalog/inventory.h"
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
+#include "repo/events/segments.h"
 #include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 
@@ -33,7 +34,13 @@ Result<ApiResponse> ListObjects(const std::string& root, const ApiRequest& r) {
                          ScopePartner(r.principal, Action::kReadMetadata, r.Query("partner")));
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(auto objects, repo::ListObjectsWithCopies(repository->catalog(), partner));
-  return JsonResponse(views::DumpJson(views::ObjectListJson(objects)));
+  // As `cairn list` says it after its table: a catalog put back from a backup lists what it
+  // knows, "ok" included, while the sites hold more.
+  std::vector<std::string> warnings;
+  std::string site;
+  Status ahead = repo::FirstSiteLogAheadOfCatalog(*repository, "", /*runs_past_only=*/true, &site);
+  if (!ahead.ok()) warnings.push_back(views::CatalogBehindListing(site, ahead, r.principal));
+  return JsonResponse(views::DumpJson(views::ObjectListJson(objects)), warnings);
 }
 
 // The document of `cairn show PARTNER/OBJECT[@vN] --json`, built whole.

@@ -41,12 +41,22 @@ Result<int64_t> IdOf(const ApiRequest& r) {
   return std::stoll(text);
 }
 
+// The library's warnings of a catalog behind the sites, as told to the caller
+// (views::ForPrincipal).
+std::vector<std::string> ForCaller(const ApiRequest& r, std::vector<std::string> warnings) {
+  for (std::string& w : warnings) w = views::ForPrincipal(r.principal, std::move(w));
+  return warnings;
+}
+
 Result<ApiResponse> List(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  CAIRN_ASSIGN_OR_RETURN(auto all, repo::ListWithdrawals(*repository, r.principal));
+  // What the sites record of the caller's partners that this catalog lacks, as `cairn withdraw
+  // list` warns of it.
+  std::vector<std::string> behind;
+  CAIRN_ASSIGN_OR_RETURN(auto all, repo::ListWithdrawals(*repository, r.principal, &behind));
   nlohmann::json out = nlohmann::json::array();
   for (const repo::WithdrawalRecord& w : all) out.push_back(views::WithdrawalJson(w));
-  return JsonResponse(views::DumpJson(out));
+  return JsonResponse(views::DumpJson(out), ForCaller(r, behind));
 }
 
 // {"partner", "object", "version" (optional number), "reason", "purge" (optional bool)}.
@@ -107,9 +117,13 @@ Result<ApiResponse> Cancel(const std::string& root, const ApiRequest& r) {
 Result<ApiResponse> Holds(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
   CAIRN_ASSIGN_OR_RETURN(auto all, repo::ListHolds(*repository, r.principal));
+  // Holds of the caller's partners the sites record past the catalog, as `cairn hold list`
+  // names them.
+  CAIRN_ASSIGN_OR_RETURN(auto past_catalog,
+                         repo::HoldsTheSitesRecordPastCatalog(*repository, r.principal));
   nlohmann::json out = nlohmann::json::array();
   for (const repo::HoldRecord& h : all) out.push_back(views::HoldJson(h));
-  return JsonResponse(views::DumpJson(out));
+  return JsonResponse(views::DumpJson(out), ForCaller(r, past_catalog));
 }
 
 // {"partner", "object", "reason"}.
