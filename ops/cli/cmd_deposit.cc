@@ -135,10 +135,13 @@ int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint6
   }
   if (!g.quiet) std::cout << receipt->ToText();
   if (pending > 0) {
+    // Who makes them is the receipt's to say against a server (the commands are its operator's).
     std::cerr << "cairn: " << f.partner << "/" << receipt->object << " v" << receipt->version
               << " is stored on site " << receipt->first_site << ", but " << pending
-              << " copies the policy demands are still pending (queued; cairn replicate "
-                 "retries them, and so does the daemon):\n";
+              << " copies the policy demands are still pending ("
+              << (IsRemote(g) ? "queued on the server"
+                              : "queued; cairn replicate retries them, and so does the daemon")
+              << "):\n";
     for (const std::string& w : receipt->warnings) std::cerr << "  " << w << "\n";
   }
   return pending > 0 ? kExitProblems : kExitOk;

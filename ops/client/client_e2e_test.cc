@@ -298,6 +298,59 @@ TEST_F(ClientTest, ListingsOnACatalogBehindTheSitesWarnRemotelyAsLocally) {
   }
 }
 
+// A remote deposit while a site was down showed the depositor the site's URL (a folder of the
+// server; an S3 endpoint) in the copy's error, and `cairn replicate`, which only the operator
+// runs, on the server's host; a rerun's kept receipt named the replicate and the audit's repairs,
+// and a deposit refused because the first site was down named its URL. A principal who is not an
+// operator is now told each site by its name and that the consortium's operator will copy what is
+// pending; the exit codes are as before. An operator keeps the full text.
+TEST_F(ClientTest, PendingCopiesAreToldToADepositorWithoutTheServersPathsOrCommands) {
+  const fs::path site_a = fs::path(Root()) / "sites" / "a",
+                 site_b = fs::path(Root()) / "sites" / "b";
+  fs::rename(site_b, tmp_ / "b-away");  // unmounted: the copies to b wait
+  const fs::path src = MakeSourceFolder("while-b-away");
+  auto expect_told_as_a_depositor = [&](const CommandResult& r) {
+    const std::string said = r.out + r.err;
+    EXPECT_NE(said.find("site b: "), std::string::npos) << said;
+    EXPECT_NE(said.find("the consortium's operator will copy them"), std::string::npos) << said;
+    for (const std::string& secret : {Root(), std::string("file:"), std::string("cairn replicate"),
+                                      std::string("cairn audit"), std::string("not mounted")}) {
+      EXPECT_EQ(said.find(secret), std::string::npos) << secret << " in: " << said;
+    }
+  };
+  for (const std::string& id : {"told", "told-json"}) {
+    SCOPED_TRACE(id);
+    std::vector<std::string> args = {"deposit", "acme", src.string(), "--id", id};
+    if (id == "told-json") args.push_back("--json");
+    CommandResult dora = Remote("t-dep-acme", args);
+    EXPECT_EQ(dora.exit_code, 1) << dora.out << dora.err;
+    EXPECT_NE((dora.out + dora.err).find("copies pending"), std::string::npos) << dora.err;
+    expect_told_as_a_depositor(dora);
+  }
+  // A rerun gets the kept receipt, its copies counted now, told the same way.
+  CommandResult rerun = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "told"});
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("stored earlier"), std::string::npos) << rerun.out;
+  expect_told_as_a_depositor(rerun);
+  // The operator is told the site's error and the commands, as locally.
+  CommandResult otto = Remote("t-operator", {"deposit", "acme", src.string(), "--id", "op"});
+  EXPECT_EQ(otto.exit_code, 1) << otto.out << otto.err;
+  EXPECT_NE(otto.err.find(site_b.string()), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("cairn replicate retries them"), std::string::npos) << otto.err;
+
+  // The first site down: the deposit cannot run (exit 2), site a is named, not where it is.
+  fs::rename(site_a, tmp_ / "a-away");
+  CommandResult first =
+      Remote("t-dep-acme", {"deposit", "acme", MakeSourceFolder("no-first").string()});
+  EXPECT_EQ(first.exit_code, 2) << first.out << first.err;
+  EXPECT_NE(first.err.find("site a"), std::string::npos) << first.err;
+  EXPECT_EQ(first.err.find(Root()), std::string::npos) << first.err;
+  EXPECT_EQ(first.err.find("file:"), std::string::npos) << first.err;
+  fs::rename(tmp_ / "a-away", site_a);
+  fs::rename(tmp_ / "b-away", site_b);
+  EXPECT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+}
+
 // A withdrawn version is refused by a rule: exit 1 for show and restore, locally and through
 // the server (410 Withdrawn), with the same words; --json says so too. (Locally show gave 1
 // and restore 2; remotely both gave 2, from a 400.)

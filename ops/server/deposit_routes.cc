@@ -5,9 +5,13 @@
 // restored as a tar streamed while it is made, its summary in the X-Cairn-Restore trailer.
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "ops/server/api_routes.h"
 #include "ops/server/json_views.h"
@@ -130,6 +134,44 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   return answer;
 }
 
+// What the deposit's answer names in place of where the server keeps things (longest first, so
+// that a site's folder inside the repository is named as the site): `archive` as "upload"
+// always; for a principal who is not an operator also each site's URL and a posix site's folder
+// (as the site's name: the site list is the operator's, and a library error names them freely)
+// and the repository's folder.
+using Renames = std::vector<std::pair<std::string, std::string>>;
+Renames ServerLocations(repo::Repository& repository, const repo::Principal& who,
+                        const std::string& archive) {
+  Renames out = {{archive, "upload"}};
+  if (who.role != repo::Role::kOperator) {
+    if (auto sites = repository.catalog().ListSites(); sites.ok()) {
+      for (const repo::SiteRecord& site : *sites) {
+        const std::string bare = site.url.substr(0, site.url.find('?'));
+        out.insert(out.end(), {{site.url, site.name}, {bare, site.name}});
+        if (bare.starts_with("file://")) out.emplace_back(bare.substr(7), site.name);
+      }
+    }
+    std::error_code ec;
+    const std::string root = std::filesystem::absolute(repository.root(), ec).lexically_normal();
+    if (!ec)
+      out.emplace_back(root.ends_with('/') ? root.substr(0, root.size() - 1) : root,
+                       "the repository");
+  }
+  std::erase_if(out, [](const auto& r) { return r.first.size() < 2; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+  return out;
+}
+
+std::string Renamed(const Renames& renames, std::string text) {
+  for (const auto& [where, what] : renames) {
+    for (size_t at = 0; (at = text.find(where, at)) != std::string::npos; at += what.size()) {
+      text.replace(at, where.size(), what);
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principal& principal,
@@ -159,17 +201,19 @@ Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principa
                            "a lock the deposit needs)")) +
         ": nothing was stored; retry later");
   }
-  CAIRN_ASSIGN_OR_RETURN(repo::DepositOutcome outcome, std::move(deposited));
+  // The server's paths may appear in the report's findings and in an error: the upload is
+  // named instead, and to a partner's principal each site by its name (ServerLocations).
+  const Renames renames = ServerLocations(*repository, principal, archive);
+  if (!deposited.ok()) {
+    return Status(deposited.status().code(), Renamed(renames, deposited.status().message()))
+        .SetRetryable(deposited.status().retryable());
+  }
+  repo::DepositOutcome& outcome = *deposited;
   nlohmann::json out;
   out["stored"] = !outcome.refused;
   out["report"] = outcome.report.ToJson();
   if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
-  std::string text = views::DumpJson(out);
-  // The server's path may appear in the report's findings: name the upload instead.
-  for (size_t at; (at = text.find(archive)) != std::string::npos;) {
-    text.replace(at, archive.size(), "upload");
-  }
-  ApiResponse answer = JsonResponse(std::move(text));
+  ApiResponse answer = JsonResponse(Renamed(renames, views::DumpJson(out)));
   answer.status = outcome.refused ? 422 : 201;
   return answer;
 }

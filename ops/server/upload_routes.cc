@@ -65,8 +65,9 @@ Result<std::string> PartDigest(const ApiRequest& r) {
 // its version is the object's latest and not withdrawn: after a purge, a withdrawal or another
 // version, the rerun is a new deposit of that source (as locally), and this says false. Its
 // copies are counted now (a replicate, an audit or a site lost since changes them, and with
-// them the client's exit code), and the receipt says it is an earlier deposit's.
-Result<bool> KeptAnswerStillTrue(const std::string& root, Upload& u) {
+// them the client's exit code), and the receipt says it is an earlier deposit's, in the words
+// for `who` (the commands that make missing copies are the operator's alone).
+Result<bool> KeptAnswerStillTrue(const std::string& root, const repo::Principal& who, Upload& u) {
   if (u.phase != "completed" || u.answer_status != 201) return true;
   nlohmann::json answer = nlohmann::json::parse(u.answer, nullptr, false);
   if (!answer.is_object() || !answer.value("stored", false) || !answer.contains("receipt")) {
@@ -90,11 +91,14 @@ Result<bool> KeptAnswerStillTrue(const std::string& root, Upload& u) {
   receipt.warnings.push_back("stored earlier, at " + FormatUtc(latest->created_micros) +
                              ", from this same source: nothing was sent again (this is that "
                              "deposit's receipt, its copies counted now)");
+  const std::string makes = who.role == repo::Role::kOperator
+                                ? "cairn replicate and the audit's repairs make them"
+                                : repo::kPendingCopiesByOperator;
   for (const repo::SiteCopies& c : receipt.copies) {
     if (c.pending > 0) {
       receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
-                                 " copies missing or not verified (queued or found by an audit; "
-                                 "cairn replicate and the audit's repairs make them)");
+                                 " copies missing or not verified (queued or found by an audit; " +
+                                 makes + ")");
     }
   }
   answer["receipt"] = receipt.ToJson();
@@ -143,7 +147,7 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
   bool created = false;
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Begin(r.principal, partner, r.path.at("object"), type,
                                                size, size_at_least, key, &created));
-  CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, u));
+  CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u));
   if (!still_true) {
     // Its version is gone or no longer the latest: this source is deposited again.
     // (Another rerun at once may have removed it first.)
@@ -161,7 +165,7 @@ Result<ApiResponse> Show(const std::string& root, UploadStore& store, const ApiR
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, r.path.at("upload")));
   // A command waiting for another that sends the same source: that deposit's receipt, its
   // copies counted now (false: its version was withdrawn or superseded since, still answered).
-  CAIRN_RETURN_IF_ERROR(KeptAnswerStillTrue(root, u).status());
+  CAIRN_RETURN_IF_ERROR(KeptAnswerStillTrue(root, r.principal, u).status());
   return JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
 }
 
@@ -250,7 +254,7 @@ Result<ApiResponse> Complete(const std::string& root, UploadStore& store, const 
     // Completed already (an answer lost on the way): its answer as true now, never a receipt
     // of a version withdrawn or superseded since (its archive is gone: opening a new upload,
     // as a rerun of the command does, deposits the source again).
-    CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, u));
+    CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u));
     if (u.phase == "completed") {
       if (!still_true) {
         return Status::InvalidArgument("upload " + id + " stored a version of " + u.partner + "/" +

@@ -337,10 +337,17 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     }
   }
   out.report = std::move(ingest.report);  // warnings only
+  // Only the operator is told the errors (they name the server's paths, the sites' URLs) and the
+  // commands of the repository's host; a partner's principal, who can run none of them, is
+  // told the sites by name and who sees to them.
+  const bool for_operator = req.role == RoleName(Role::kOperator);
   if (!cleared.ok()) {
-    receipt.warnings.push_back("deposited, but " + cleared.message() +
-                               ": remove that file by hand before the next deposit of " +
-                               req.partner + "/" + object);
+    receipt.warnings.push_back(
+        "deposited, but " +
+        (for_operator ? cleared.message() + ": remove that file by hand"
+                      : std::string("the server could not remove its note of this deposit in "
+                                    "progress: the consortium's operator must remove it")) +
+        " before the next deposit of " + req.partner + "/" + object);
   }
   // What the ingest held per file is in the catalog now: free it before replicating.
   ingest.contents.reset();
@@ -361,7 +368,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     Result<ReplicationSummary> drained = DrainReplication(repo, filter);
     if (!drained.ok()) {
       replication_error = drained.status().message();
-    } else {
+    } else if (for_operator) {
       for (const std::string& e : drained->errors) receipt.warnings.push_back(e);
     }
   }
@@ -382,21 +389,23 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     // (The commit kept it too, but replication may have changed it since.)
     (void)KeepListedCopies(catalog, req.partner, *version_id);
   }
-  if (!replication_error.empty()) receipt.warnings.push_back(replication_error);
+  if (!replication_error.empty() && for_operator) receipt.warnings.push_back(replication_error);
   for (const SiteCopies& c : receipt.copies) {
-    if (c.pending > 0) {
-      // A site without its marker (an unmounted share, a lost site) takes no copy whatever
-      // replicate retries: the way forward is to mount it or make it again.
+    if (c.pending == 0) continue;
+    // A site without its marker (an unmounted share, a lost site) takes no copy whatever
+    // replicate retries: the way forward (an operator's) is to mount it or make it again.
+    std::string who = !for_operator   ? std::string("queued; ") + kPendingCopiesByOperator
+                      : req.replicate ? "queued; cairn replicate retries them"
+                                      : "--no-replicate: run cairn replicate";
+    if (for_operator) {
       Result<Site*> open = repo.OpenSite(c.site);
       const Status why = open.ok() ? Status::OK() : WithMarkerNextStep(c.site, open.status());
-      const bool no_marker = !open.ok() && why.message() != open.status().message();
-      receipt.warnings.push_back(
-          "site " + c.site + ": " + std::to_string(c.pending) + " copies pending" +
-          (no_marker ? " (queued, but no copy reaches it until it is mounted or made again: " +
-                           why.message() + ")"
-           : req.replicate ? " (queued; cairn replicate retries them)"
-                           : " (--no-replicate: run cairn replicate)"));
+      if (!open.ok() && why.message() != open.status().message()) {
+        who = "queued, but no copy reaches it until it is mounted or made again: " + why.message();
+      }
     }
+    receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
+                               " copies pending (" + who + ")");
   }
   out.receipt = std::move(receipt);
   return out;

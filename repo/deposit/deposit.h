@@ -64,7 +64,10 @@ struct DepositRequest {
   // Copy to the other sites the policy names now (else the jobs stay queued).
   bool replicate = true;
   std::string depositor;  // empty: $USER
-  // The depositor's role, for the events (a server request sets its principal's).
+  // The depositor's role, for the events and the receipt's words (a server request sets its
+  // principal's): a receipt for anyone but an operator names a site whose copies are pending by
+  // its name only, never its error (the server's paths and URLs) or a command of the
+  // repository's host (kPendingCopiesByOperator).
   std::string role = std::string(RoleName(Role::kOperator));
   // How events, the receipt and the report name the source; empty: `source`. A server names
   // the upload here, never its spool file.
@@ -82,6 +85,10 @@ struct DepositRequest {
   // it). May be empty.
   std::function<void(const DepositProgress&)> progress;
 };
+
+// Who makes a receipt's pending copies, as it tells a depositor who is not an operator: one who
+// runs none of the repository host's commands (`cairn replicate`, an audit's repairs).
+inline constexpr const char* kPendingCopiesByOperator = "the consortium's operator will copy them";
 
 // Copies of the new version on one site.
 struct SiteCopies {
