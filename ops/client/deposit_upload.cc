@@ -167,6 +167,22 @@ bool Resumable(const Status& s) {
          s.code() != Code::kUnauthenticated;
 }
 
+// The failure of `what` (a request about an upload once it is open), ending with the advice to
+// rerun the command, which resumes: it sends only the parts the server lacks, and is answered
+// the deposit a completion made before its answer was lost.
+Status Resumes(const Status& s, const std::string& what) {
+  Status told = s.WithContext(what);
+  return Status(told.code(), told.message() + " (rerun the command to resume)")
+      .SetRetryable(told.retryable());
+}
+
+// The failure of a request about an open upload other than a part's: a network failure
+// (Unavailable: the connection cut, the server gone or answering 5xx) resumes; any other is the
+// server's answer, as it is.
+Status AfterOpen(const Status& s, const std::string& what) {
+  return s.IsUnavailable() ? Resumes(s, what) : s;
+}
+
 // Of two outcomes of parts sent side by side, the failure to report: a refusal that stands
 // (not Resumable) before any other, "no upload" (NotFound) after any other, else the first. A
 // part past --max-upload is refused and the upload removed with it; a part sent beside it is
@@ -255,9 +271,9 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
             "PUT", "/v1/uploads/" + id + "/parts/" + std::to_string(n), &lane.buf,
             "application/octet-stream", {"X-Content-SHA256: " + sha, "Expect: 100-continue"});
         if (put.ok()) return Status::OK();
-        return put.status().WithContext(
-            "part " + std::to_string(n) + " of upload " + id +
-            (Resumable(put.status()) ? " (rerun the command to resume)" : ""));
+        const std::string part = "part " + std::to_string(n) + " of upload " + id;
+        return Resumable(put.status()) ? Resumes(put.status(), part)
+                                       : put.status().WithContext(part);
       });
       sent += *got;
     }
@@ -391,7 +407,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
         id.clear();  // refused or abandoned by the other: open again
         continue;
       }
-      CAIRN_RETURN_IF_ERROR(seen.status());
+      if (!seen.ok()) return AfterOpen(seen.status(), "upload " + id);
       upload = std::move(*seen);
     }
     const bool waiting = !id.empty();
@@ -423,7 +439,9 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
       // principal who may not deposit for the partner is refused as such (the policy's read
       // refused it as one who "may not read metadata").
       if (bag_it && !src.bag) {
-        CAIRN_ASSIGN_OR_RETURN(src.bag, BagFor(api, partner, options));
+        Result<BagOnTheFly> bag = BagFor(api, partner, options);
+        if (!bag.ok()) return AfterOpen(bag.status(), "upload " + id);
+        src.bag = std::move(*bag);
       }
       Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src);
       if (!sent.ok() && !sent.status().IsAlreadyExists()) return sent.status();
@@ -435,7 +453,8 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
           return Status::Aborted("deposit " + source +
                                  ": the source changed while it was uploaded");
         }
-        CAIRN_RETURN_IF_ERROR(api.Call("DELETE", "/v1/uploads/" + id, nullptr).status());
+        Status abandoned = api.Call("DELETE", "/v1/uploads/" + id, nullptr).status();
+        if (!abandoned.ok()) return AfterOpen(abandoned, "abandoning upload " + id);
         id.clear();
         continue;
       }
@@ -444,9 +463,10 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
       const std::string none = "{}";
       Result<ApiClient::Answer> done =
           api.Call("POST", "/v1/uploads/" + id + "/complete", &none, "application/json", {}, {422});
+      if (done.ok()) return done;
       // A 409 that is not retryable is the deposit's own refusal (the catalog behind a site).
-      if (done.ok() || !done.status().IsAlreadyExists() || !done.status().retryable()) {
-        return done;
+      if (!done.status().IsAlreadyExists() || !done.status().retryable()) {
+        return AfterOpen(done.status(), "completing upload " + id);
       }
       busy = done.status();
     }

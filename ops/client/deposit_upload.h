@@ -23,9 +23,10 @@ namespace cairn::client {
 // Sends `source` as the next version of partner/object. The answer: 201 with the deposit's
 // JSON (stored, report, receipt: as `cairn deposit --json`) or 422 with the refusal's.
 // InvalidArgument for a source that is neither a serialized bag nor a folder, or a bad `info`
-// field; other errors as ApiClient::Call (a transport
-// error names the part and the upload: rerunning resumes). Progress goes to stderr when it is
-// a terminal.
+// field; other errors as ApiClient::Call. A network failure once the upload is open (a part's,
+// the completion's, any request about the upload: Unavailable, exit 2) names the request and
+// the upload and ends with "(rerun the command to resume)": rerunning resumes. Progress goes to
+// stderr when it is a terminal.
 struct UploadOptions {
   // A folder holding bagit.txt is bagged as plain files (as `deposit --as-folder`).
   bool as_folder = false;

@@ -545,7 +545,8 @@ TEST_F(UploadTest, ServerKilledMidUploadThenTheRerunCompletes) {
   int status = 0;
   ::waitpid(client, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << ReadFile(tmp_ / "client.log");
-  EXPECT_NE(ReadFile(tmp_ / "client.log").find("rerun"), std::string::npos)
+  EXPECT_NE(ReadFile(tmp_ / "client.log").find("(rerun the command to resume)\n"),
+            std::string::npos)
       << ReadFile(tmp_ / "client.log");
   EXPECT_EQ(Versions("midupload").size(), 0u);
   ASSERT_EQ(UploadsOnDisk().size(), 1u);
@@ -562,7 +563,9 @@ TEST_F(UploadTest, ServerKilledMidUploadThenTheRerunCompletes) {
 
 // The server killed inside the deposit of a complete: before anything was committed (the
 // first blob written to the site), and after the version was committed but before the answer
-// was recorded. Either way no half-stored version, and the rerun ends with exactly one.
+// was recorded. Either way no half-stored version, and the rerun ends with exactly one. The cut
+// connection is said with the advice a cut during the parts gets, to rerun the command (it was
+// a bare "cannot reach ... Empty reply from server"), exit 2 as every network failure.
 TEST_F(UploadTest, ServerKilledMidDepositThenTheRerunMakesOneVersion) {
   struct Case {
     std::string object, crash_at;
@@ -576,6 +579,9 @@ TEST_F(UploadTest, ServerKilledMidDepositThenTheRerunMakesOneVersion) {
     const fs::path tar = MakeBagTar(c.object, 100000, &payload);
     CommandResult cut = DepositRemote("dora", tar, c.object);
     EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
+    EXPECT_TRUE(cut.err.ends_with("(rerun the command to resume)\n")) << cut.err;
+    EXPECT_NE(cut.err.find("completing upload "), std::string::npos) << cut.err;
+    EXPECT_EQ(ParseJson(cut.out)["error"]["exit_code"], 2) << cut.out;
     EXPECT_EQ(server_.Wait(30s), -1) << "the server was to be killed at " << c.crash_at;
     EXPECT_EQ(Versions(c.object).size(), c.stored_before_rerun ? 1u : 0u);
     StartServer();
