@@ -44,10 +44,17 @@ struct DepositFlags {
 
 // Deposit progress on stderr: on a terminal one line rewritten at most ten
 // times a second; with --progress (any stderr) a line per 1,000 files and per
-// phase, each with the seconds since the start, for logs and benchmarks.
+// phase, each with the seconds since the start, for logs and benchmarks. A
+// remote deposit's upload: a line per part (its files are the server's to count).
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(bool lines) : lines_(lines) {}
+
+  // Whether a deposit shows its progress: always with --progress, else on a terminal unless
+  // its output is --json or -q.
+  static bool Wanted(const DepositFlags& f, const Globals& g) {
+    return f.progress || (!g.quiet && !f.json && ::isatty(STDERR_FILENO));
+  }
   ~ProgressPrinter() {
     if (!lines_ && shown_) std::fputs("\r\033[K", stderr);
   }
@@ -77,7 +84,32 @@ class ProgressPrinter {
     std::fflush(stderr);
   }
 
-  // A phase without files: "events" (the library's last), "done".
+  // A remote deposit's upload: the bytes sent and found on the server so far, then "complete"
+  // while the server deposits it.
+  void ShowUpload(const client::UploadProgress& p) {
+    using Phase = client::UploadProgress::Phase;
+    if (p.phase == Phase::kComplete) {
+      if (shown_) std::fputs("\r\033[K", stderr);
+      shown_ = false;
+      return Mark("complete");
+    }
+    const uint64_t bytes = p.sent + p.held;
+    double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (lines_) {
+      std::fprintf(stderr, "progress: upload - files %llu bytes %.3f s\n",
+                   static_cast<unsigned long long>(bytes), elapsed);
+      return;
+    }
+    if (elapsed - last_shown_ < 0.1) return;
+    last_shown_ = elapsed;
+    shown_ = true;
+    std::fprintf(stderr, "\r\033[Kupload: %s", HumanBytes(bytes).c_str());
+    if (p.total) std::fprintf(stderr, " of %s", HumanBytes(*p.total).c_str());
+    if (p.held > 0) std::fprintf(stderr, " (%s already on the server)", HumanBytes(p.held).c_str());
+    std::fflush(stderr);
+  }
+
+  // A phase without files: "events" (the library's last), "complete", "done".
   void Mark(const char* phase) {
     if (!lines_) return;
     double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -230,9 +262,16 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
                              0);
     }
   }
+  std::optional<ProgressPrinter> printer;
+  if (ProgressPrinter::Wanted(f, g)) {
+    printer.emplace(f.progress);
+    upload.progress = [&printer](const client::UploadProgress& p) { printer->ShowUpload(p); };
+  }
   auto api = ConnectServer(g);
   if (!api.ok()) return ReportError(api.status());
   auto answer = client::UploadDeposit(**api, f.partner, object, f.source, upload);
+  if (printer && answer.ok()) printer->Mark("done");
+  printer.reset();  // clears the terminal line before the receipt or the error
   if (!answer.ok()) return ReportError(answer.status().WithContext("deposit " + f.source));
   LabelAsGiven(f, answer->body);
   const bool stored = answer->body.value("stored", false);
@@ -295,7 +334,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   if (f.index_memory_mib) request.manifest_memory_bytes = *f.index_memory_mib << 20;
   request.agent_version = CAIRN_VERSION;
   std::optional<ProgressPrinter> printer;
-  if (f.progress || (!g.quiet && !f.json && ::isatty(STDERR_FILENO))) {
+  if (ProgressPrinter::Wanted(f, g)) {
     printer.emplace(f.progress);
     request.progress = [&printer](const repo::DepositProgress& p) { printer->Show(p); };
   }
@@ -361,7 +400,8 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
                 "leave the copies to other sites queued (cairn replicate)");
   cmd->add_flag("--json", flags->json, "print the receipt (or the refusal) as JSON");
   cmd->add_flag("--progress", flags->progress,
-                "print progress lines on stderr (files, bytes, seconds) even when not a terminal");
+                "print progress lines on stderr (files, bytes, seconds) even when not a terminal; "
+                "against a server, a line per part uploaded");
   cmd->add_option("--threads", flags->threads, "payload workers (default: two per core, 4 to 16)");
   cmd->add_option("--index-memory", flags->index_memory_mib,
                   "MiB the index of the bag's manifests may take in memory (default 32); a "

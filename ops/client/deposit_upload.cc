@@ -97,28 +97,6 @@ Result<size_t> Fill(const ApiClient::BodyReader& read, std::string& buf) {
   return got;
 }
 
-// Progress on stderr, only when it is a terminal.
-class Progress {
- public:
-  explicit Progress(std::optional<uint64_t> total) : total_(total), on_(::isatty(STDERR_FILENO)) {}
-  ~Progress() {
-    if (on_ && shown_) std::cerr << "\r\033[K" << std::flush;
-  }
-  void Show(uint64_t sent, uint64_t skipped) {
-    if (!on_) return;
-    shown_ = true;
-    std::cerr << "\rupload: " << (sent + skipped) / (1 << 20) << " MiB";
-    if (total_) std::cerr << " of " << *total_ / (1 << 20) << " MiB";
-    if (skipped > 0) std::cerr << " (" << skipped / (1 << 20) << " MiB already on the server)";
-    std::cerr << "\033[K" << std::flush;
-  }
-
- private:
-  std::optional<uint64_t> total_;
-  bool on_;
-  bool shown_ = false;
-};
-
 // One source the upload reads from the start: a file, or a bag folder as a tar made on the fly.
 struct Source {
   std::string path, content_type;
@@ -217,7 +195,8 @@ struct Lane {
 // Sends the parts of `src` the server lacks; kDiffers when a part it holds is not what the
 // source has now (the upload is then of no use).
 Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size,
-                       std::map<uint32_t, std::pair<uint64_t, std::string>> held, Source& src) {
+                       std::map<uint32_t, std::pair<uint64_t, std::string>> held, Source& src,
+                       const std::function<void(const UploadProgress&)>& progress) {
   CAIRN_RETURN_IF_ERROR(src.Rewind());
   ApiClient::BodyReader read = src.Reader();
   std::vector<Lane> lanes(kConnections);
@@ -232,8 +211,8 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     for (Lane& lane : lanes) first = Telling(first, lane.Finish());
     return first;
   };
-  Progress progress(src.size);
-  uint64_t sent = 0, skipped = 0;
+  UploadProgress so_far;
+  so_far.total = src.size;
   Sent outcome = Sent::kDone;
   Status failed = Status::OK();
   for (uint32_t n = 1;; ++n) {
@@ -260,7 +239,7 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
         outcome = Sent::kDiffers;
         break;
       }
-      skipped += *got;
+      so_far.held += *got;
     } else {
       lane.sending = std::async(std::launch::async, [&lane, &id, n, sha]() -> Status {
         // Asked to be told first, whatever the part's size (libcurl asks only over 1 MiB): a
@@ -275,9 +254,9 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
         return Resumable(put.status()) ? Resumes(put.status(), part)
                                        : put.status().WithContext(part);
       });
-      sent += *got;
+      so_far.sent += *got;
     }
-    progress.Show(sent, skipped);
+    if (progress) progress(so_far);
     if (last) {
       if (held.upper_bound(n) != held.end()) outcome = Sent::kDiffers;
       break;
@@ -443,7 +422,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
         if (!bag.ok()) return AfterOpen(bag.status(), "upload " + id);
         src.bag = std::move(*bag);
       }
-      Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src);
+      Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src, options.progress);
       if (!sent.ok() && !sent.status().IsAlreadyExists()) return sent.status();
       if (!sent.ok()) {
         busy = sent.status();
@@ -460,6 +439,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
       }
     }
     if (busy.ok()) {
+      if (options.progress) options.progress({UploadProgress::Phase::kComplete});
       const std::string none = "{}";
       Result<ApiClient::Answer> done =
           api.Call("POST", "/v1/uploads/" + id + "/complete", &none, "application/json", {}, {422});

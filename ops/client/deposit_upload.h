@@ -12,6 +12,9 @@
 #ifndef CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 #define CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,13 +28,25 @@ namespace cairn::client {
 // InvalidArgument for a source that is neither a serialized bag nor a folder, or a bad `info`
 // field; other errors as ApiClient::Call. A network failure once the upload is open (a part's,
 // the completion's, any request about the upload: Unavailable, exit 2) names the request and
-// the upload and ends with "(rerun the command to resume)": rerunning resumes. Progress goes to
-// stderr when it is a terminal.
+// the upload and ends with "(rerun the command to resume)": rerunning resumes. Progress is told
+// to `progress` (the CLI prints it as a local deposit's).
+struct UploadProgress {
+  enum class Phase {
+    kUpload,    // after each part: sent, or found on the server already
+    kComplete,  // every part is on the server, which now deposits the upload
+  };
+  Phase phase = Phase::kUpload;
+  uint64_t sent = 0;              // bytes of this command's parts so far
+  uint64_t held = 0;              // bytes of the parts the server held already (a rerun)
+  std::optional<uint64_t> total;  // the source's size, when known (not a folder's)
+};
 struct UploadOptions {
   // A folder holding bagit.txt is bagged as plain files (as `deposit --as-folder`).
   bool as_folder = false;
   std::vector<bagit::InfoField> info;  // bag-info.txt fields of a plain folder's bag
   std::string software_agent = "Cairn";
+  // Told each step of the upload, from this thread; may be empty.
+  std::function<void(const UploadProgress&)> progress;
 };
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
                                         const std::string& object, const std::string& source,

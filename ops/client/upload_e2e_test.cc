@@ -12,6 +12,8 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "bagit/digest.h"
@@ -801,6 +803,45 @@ TEST_F(UploadTest, SixClientsAtOnceAllGetTheirVersions) {
   EXPECT_EQ(Versions("shared").size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(Versions("own-" + std::to_string(i)).size(), 1u);
   CheckConsistent();
+}
+
+// `--progress` prints progress lines on stderr whatever it is (a terminal or not), locally: a
+// remote deposit printed nothing unless stderr was a terminal. It now prints, in the local
+// lines' form, a line per part as the upload goes (the bytes sent or found on the server so
+// far), one when the server completes the deposit and one when the command is done; --json
+// keeps its document on stdout.
+TEST_F(UploadTest, ProgressLinesForARemoteDepositAsForALocalOne) {
+  StartServer();
+  const fs::path tar = MakeBagTar("progress", 100000);
+  const uint64_t size = fs::file_size(tar), parts = (size + 4095) / 4096;
+  for (const bool json : {false, true}) {
+    SCOPED_TRACE(json ? "--json" : "text");
+    const std::string object = json ? "progress-json" : "progress";
+    std::vector<std::string> args = {"deposit", "acme", tar.string(), "--id", object, "--progress"};
+    if (json) args.push_back("--json");
+    CommandResult r = Remote("dora", args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    if (json) EXPECT_EQ(ParseJson(r.out)["receipt"]["object"], object) << r.out;
+    const std::regex upload(R"(progress: upload - files (\d+) bytes \d+\.\d{3} s)");
+    const std::regex mark(R"(progress: (complete|done) - files - bytes \d+\.\d{3} s)");
+    std::vector<uint64_t> sent;
+    std::vector<std::string> marks;
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (std::regex_match(line, m, upload)) {
+        sent.push_back(std::stoull(m[1]));
+      } else if (std::regex_match(line, m, mark)) {
+        marks.push_back(m[1]);
+      } else {
+        ADD_FAILURE() << "not a progress line: " << line;
+      }
+    }
+    ASSERT_EQ(sent.size(), parts) << r.err;
+    EXPECT_TRUE(std::is_sorted(sent.begin(), sent.end())) << r.err;
+    EXPECT_EQ(sent.back(), size) << r.err;
+    EXPECT_EQ(marks, (std::vector<std::string>{"complete", "done"})) << r.err;
+  }
 }
 
 // Another deposit of the object holding its lock on the server: the remote depositor was told
