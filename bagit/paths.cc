@@ -47,59 +47,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Canonical decompositions of the precomposed Latin letters U+00C0..U+017F:
-// two characters per code point, the base letter and a code for the combining
-// mark ("??" = no canonical decomposition). Enough to see that an NFC and an NFD
-// spelling of a European name are the same name.
-constexpr std::string_view kLatinDecompositions =
-    // U+00C0
-    "AgAaAcAtAuAr??CeEgEaEcEuIgIaIcIu"
-    "??NtOgOaOcOtOu????UgUaUcUuYa????"
-    "agaaacatauar??ceegeaeceuigiaiciu"
-    "??ntogoaocotou????uguaucuuya??yu"
-    // U+0100
-    "AmamAbabAoaoCacaCcccCdcdCvcvDvdv"
-    "????EmemEbebEdedEoeoEvevGcgcGbgb"
-    "GdgdGegeHchc????ItitImimIbibIoio"
-    "Id??????JcjcKeke??LalaLeleLvlv??"
-    // U+0140
-    "??????NanaNeneNvnv??????OmomObob"
-    "Ohoh????RaraRereRvrvSasaScscSese"
-    "SvsvTeteTvtv????UtutUmumUbubUrur"
-    "UhuhUouoWcwcYcycYuZazaZdzdZvzv??";
-
-char32_t MarkFor(char code) {
-  switch (code) {
-    case 'g':
-      return 0x300;
-    case 'a':
-      return 0x301;
-    case 'c':
-      return 0x302;
-    case 't':
-      return 0x303;
-    case 'm':
-      return 0x304;
-    case 'b':
-      return 0x306;
-    case 'd':
-      return 0x307;
-    case 'u':
-      return 0x308;
-    case 'r':
-      return 0x30A;
-    case 'h':
-      return 0x30B;
-    case 'v':
-      return 0x30C;
-    case 'e':
-      return 0x327;
-    case 'o':
-      return 0x328;
-  }
-  return 0;
-}
-
 void AppendUtf8(char32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
@@ -260,23 +207,15 @@ bool IsOsJunk(std::string_view path) {
 }
 
 std::string CollisionKey(std::string_view path) {
+  // The canonical decomposition first (CanonicalKey: NFD, in every script), then case folded
+  // where it is simple: ASCII, and the Latin-1 capitals NFD leaves whole (Æ, Ð, Ø, Þ).
+  const std::string decomposed = CanonicalKey(path);
   std::string key;
-  key.reserve(path.size());
+  key.reserve(decomposed.size());
   size_t i = 0;
-  while (i < path.size()) {
-    char32_t cp = NextCodePoint(path, &i);
-    if (cp >= 0xC0 && cp <= 0x17F) {
-      size_t index = (cp - 0xC0) * 2;
-      char base = kLatinDecompositions[index];
-      char32_t mark = MarkFor(kLatinDecompositions[index + 1]);
-      if (base != '?' && mark != 0) {
-        key += static_cast<char>(std::tolower(static_cast<unsigned char>(base)));
-        AppendUtf8(mark, &key);
-        continue;
-      }
-      // Letters without a decomposition: fold the Latin-1 upper case to lower case.
-      if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) cp += 0x20;
-    }
+  while (i < decomposed.size()) {
+    char32_t cp = NextCodePoint(decomposed, &i);
+    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) cp += 0x20;
     if (cp < 0x80) cp = static_cast<char32_t>(std::tolower(static_cast<int>(cp)));
     AppendUtf8(cp, &key);
   }

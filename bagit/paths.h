@@ -66,9 +66,10 @@ bool IsOsJunk(std::string_view path);
 inline constexpr size_t kMaxEmptyFolders = 100000;
 
 // A key under which names that differ only in ASCII/Latin-1 case or Unicode
-// normalization (NFC vs NFD of Latin letters) are equal: two byte-different
-// paths with the same key would collide on a case-insensitive or normalizing
-// file system (macOS, Windows). The key is for comparison only.
+// normalization (CanonicalKey: NFC vs NFD, in any script: a Hangul syllable and its
+// conjoining jamo, the Angstrom sign and Å) are equal: two byte-different paths with
+// the same key would collide on a case-insensitive or normalizing file system
+// (macOS, Windows). The key is for comparison only.
 std::string CollisionKey(std::string_view path);
 
 // True when every byte of `text` is ASCII.

@@ -100,5 +100,18 @@ TEST(PathsTest, CollisionKeyFoldsCaseAndNormalization) {
   EXPECT_NE(CollisionKey("data/a"), CollisionKey("data/b"));
 }
 
+// Beyond Latin letters: a Hangul syllable and its conjoining jamo, and the three spellings of Å
+// (precomposed, A + combining ring, the Angstrom sign) are one name once decomposed; case folds
+// still apply to what the decomposition leaves, and other scripts' letters stay apart.
+TEST(PathsTest, CollisionKeyDecomposesEveryScript) {
+  EXPECT_EQ(CollisionKey("data/\xEA\xB0\x80"), CollisionKey("data/\xE1\x84\x80\xE1\x85\xA1"));
+  EXPECT_EQ(CollisionKey("data/\xC3\x85"), CollisionKey("data/A\xCC\x8A"));
+  EXPECT_EQ(CollisionKey("data/\xE2\x84\xAB"), CollisionKey("data/\xC3\x85"));
+  EXPECT_EQ(CollisionKey("data/\xE2\x84\xAB"), CollisionKey("data/\xC3\xA5"));  // Å/å
+  EXPECT_EQ(CollisionKey("data/\xC3\x86"), CollisionKey("data/\xC3\xA6"));      // Æ/æ
+  EXPECT_NE(CollisionKey("data/\xEA\xB0\x80"), CollisionKey("data/\xEA\xB0\x81"));
+  EXPECT_NE(CollisionKey("data/\xC3\x85"), CollisionKey("data/A"));
+}
+
 }  // namespace
 }  // namespace cairn::bagit

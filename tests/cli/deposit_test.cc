@@ -261,6 +261,50 @@ TEST_F(CliDepositTest, NamesThatDifferOnlyInUnicodeNormalizationAreRefused) {
   EXPECT_NE(kept.err.find("payload.name-collision"), std::string::npos) << kept.err;
 }
 
+// The same refusal beyond Latin letters: names were grouped for the check by a key that knew
+// only the decompositions of U+00C0..U+017F, so a Hangul syllable (U+AC00) beside its conjoining
+// jamo (U+1100 U+1161), or the Angstrom sign (U+212B) beside Å (U+00C5, and A + U+030A), were
+// stored (one name on macOS, and in Cairn's own tar or zip restore). Each set is refused, from a
+// folder and from a bag folder, naming every file by its code points.
+TEST_F(CliDepositTest, NormalizationTwinsOfEveryScriptAreRefused) {
+  struct Twins {
+    std::string label;
+    std::vector<std::pair<std::string, std::string>> names;  // file name, its code points
+  };
+  const std::vector<Twins> cases = {
+      {"hangul",
+       {{"\xea\xb0\x80.txt", "<U+AC00>.txt"},
+        {"\xe1\x84\x80\xe1\x85\xa1.txt", "<U+1100><U+1161>.txt"}}},
+      {"angstrom",
+       {{"\xc3\x85.txt", "<U+00C5>.txt"},
+        {"A\xcc\x8a.txt", "A<U+030A>.txt"},
+        {"\xe2\x84\xab.txt", "<U+212B>.txt"}}},
+  };
+  for (const Twins& twins : cases) {
+    SCOPED_TRACE(twins.label);
+    const fs::path src = tmp_.path() / twins.label;
+    for (const auto& [name, points] : twins.names) WriteFile(src / name, points + "\n");
+    const fs::path bag = tmp_.path() / (twins.label + "-bag");
+    ASSERT_EQ(RunCairn({"bag", "create", src.string(), bag.string()}).exit_code, 0);
+    for (const fs::path& source : {src, bag}) {
+      SCOPED_TRACE(source.string());
+      CommandResult r = Cairn({"deposit", "acme", source.string(), "--id", twins.label});
+      EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+      EXPECT_NE(r.err.find("payload.normalization-twin"), std::string::npos) << r.err;
+      for (const auto& [name, points] : twins.names) {
+        EXPECT_NE(r.err.find("data/" + points), std::string::npos) << points << "\n" << r.err;
+      }
+      EXPECT_NE(r.err.find("nothing was stored"), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+      EXPECT_EQ(Blobs("a") + Blobs("b"), 0u);
+    }
+    CommandResult valid = RunCairn({"bag", "validate", bag.string()});
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+    EXPECT_NE((valid.out + valid.err).find("payload.name-collision"), std::string::npos)
+        << valid.out << valid.err;
+  }
+}
+
 // A holey bag (a manifest line whose file is absent, named only in fetch.txt)
 // is not complete, so not valid (RFC 8493 section 3): refused whole, as a
 // folder and as an archive, naming the file; nothing is stored.
