@@ -152,8 +152,18 @@ class FolderWalk {
     return Status::OK();
   }
 
+  // True, and the entry refused by its rule, when root_/rel is longer than the system opens
+  // by name: ENAMETOOLONG is not an unreadable file, as if a permission were missing.
+  bool RefusedTooLong(const std::string& rel) {
+    const size_t bytes = root_.size() + 1 + rel.size();
+    if (!PathTooLong(bytes)) return false;
+    checker_->Refuse(rel, kPathTooLongRule, PathTooLongMessage(bytes));
+    return true;
+  }
+
   // A tag file, or a tag folder walked (sorted, depth first).
   Status TagEntry(const std::string& rel) {
+    if (RefusedTooLong(rel)) return Status::OK();
     struct stat st;
     if (lstat((root_ + "/" + rel).c_str(), &st) != 0) {
       report_->Error(rel, "tag.unreadable",
@@ -204,6 +214,7 @@ class FolderWalk {
       for (const std::string& name : *names) {
         std::string rel = dir + "/" + name;
         struct stat st;
+        if (RefusedTooLong(rel)) continue;
         if (lstat((root_ + "/" + rel).c_str(), &st) != 0) {
           checker_->Refuse(rel, "payload.unreadable",
                            Status::FromErrno(errno, "lstat", rel).message());

@@ -2,6 +2,7 @@
 #include "bagit/dir_list.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,6 +18,17 @@ Result<std::vector<std::string>> ListDirSorted(const std::string& dir) {
   names.reserve(entries.size());
   for (DirEntry& e : entries) names.push_back(std::move(e.name));
   return names;
+}
+
+bool PathTooLong(size_t bytes) { return bytes >= PATH_MAX; }
+
+std::string PathTooLongMessage(size_t bytes) {
+  return "this path is " + std::to_string(bytes) +
+         " bytes long as given (the folder named and the folders below it), past PATH_MAX (" +
+         std::to_string(PATH_MAX) +
+         " bytes, the terminating NUL included), the longest path this system opens by name: " +
+         "it cannot be read, nor made again by a restore into a folder; move the folder nearer " +
+         "to / or shorten the names of its folders";
 }
 
 Result<std::vector<DirEntry>> ListDirSortedTyped(const std::string& dir) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bagit/status.h"
@@ -27,6 +28,16 @@ struct DirEntry {
 // ListDirSorted with each name's type: a walk that needs only the types asks
 // no lstat per name.
 Result<std::vector<DirEntry>> ListDirSortedTyped(const std::string& dir);
+
+// Rule of a path longer than the system opens by name (a deposit's SOURCE, or a file or folder
+// below it or below a bag folder: bag validate and deposit name it alike).
+inline constexpr std::string_view kPathTooLongRule = "source.path-too-long";
+// True when a path of `bytes` bytes, as it is handed to the system (the folder given, or
+// FOLDER/rel for a file below it), is past what the system opens by name (ENAMETOOLONG: PATH_MAX
+// counts the NUL).
+bool PathTooLong(size_t bytes);
+// The message of rule source.path-too-long for a path of `bytes` bytes.
+std::string PathTooLongMessage(size_t bytes);
 
 // What a non-regular, non-folder entry is, for messages: "symbolic link",
 // "fifo", "socket", "device" or "special file".

@@ -77,11 +77,11 @@ Status Walk(const std::string& root, bagit::Report* report, std::vector<std::str
         report->Error(rel, "source.name-not-utf8",
                       "this file or folder name is not valid UTF-8 (a bag's manifests are "
                       "UTF-8): rename it, e.g. with convmv, and deposit again");
-      } else if (PathTooLong(root.size() + 1 + rel.size())) {
+      } else if (bagit::PathTooLong(root.size() + 1 + rel.size())) {
         // Named by its own rule: the system's ENAMETOOLONG read as "unreadable", as if a
         // permission were missing.
-        report->Error(rel, "source.path-too-long",
-                      PathTooLongMessage(root.size() + 1 + rel.size()));
+        report->Error(rel, bagit::kPathTooLongRule,
+                      bagit::PathTooLongMessage(root.size() + 1 + rel.size()));
       } else if (entry.type == DT_UNKNOWN && lstat((root + "/" + rel).c_str(), &st) != 0) {
         report->Error(rel, "source.unreadable",
                       Status::FromErrno(errno, "lstat", root + "/" + rel).message());

@@ -1,12 +1,12 @@
 // What kind of source a deposit reads, and the object id its name gives.
 #include "repo/deposit/deposit_source.h"
 
-#include <limits.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 
 #include "bagit/archive.h"
+#include "bagit/dir_list.h"
 #include "repo/deposit/deposit.h"
 #include "repo/site_layout.h"
 
@@ -38,20 +38,10 @@ Result<std::string> ObjectIdFromSource(const std::string& source) {
 
 namespace deposit_internal {
 
-bool PathTooLong(size_t bytes) { return bytes >= PATH_MAX; }
-
-std::string PathTooLongMessage(size_t bytes) {
-  return "this path is " + std::to_string(bytes) + " bytes long as given (SOURCE and the folders " +
-         "below it), past PATH_MAX (" + std::to_string(PATH_MAX) +
-         " bytes, the terminating NUL included), the longest path this system opens by name: " +
-         "it cannot be read, nor made again by a restore into a folder; move the folder nearer " +
-         "to / or shorten the names of its folders, and deposit again";
-}
-
 Result<SourceKind> DetectSource(const std::string& source) {
-  if (PathTooLong(source.size())) {
-    return Status::InvalidArgument(source + ": " + PathTooLongMessage(source.size()) +
-                                   " (rule source.path-too-long)");
+  if (bagit::PathTooLong(source.size())) {
+    return Status::InvalidArgument(source + ": " + bagit::PathTooLongMessage(source.size()) +
+                                   " (rule " + std::string(bagit::kPathTooLongRule) + ")");
   }
   struct stat st;
   if (stat(source.c_str(), &st) != 0) return Status::FromErrno(errno, "open source", source);

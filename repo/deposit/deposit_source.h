@@ -16,14 +16,8 @@ enum class SourceKind {
 
 // Looks at `source` (following a symlink given as the source itself).
 // NotFound/PermissionDenied name it; InvalidArgument for any other file, and for a `source`
-// longer than PATH_MAX (rule source.path-too-long).
+// longer than PATH_MAX (rule source.path-too-long: bagit::PathTooLong, bagit/dir_list.h).
 Result<SourceKind> DetectSource(const std::string& source);
-
-// True when a path of `bytes` bytes, as it is handed to the system (SOURCE, or SOURCE/rel for a
-// file below it), is past what the system opens by name (ENAMETOOLONG: PATH_MAX counts the NUL).
-bool PathTooLong(size_t bytes);
-// The message of rule source.path-too-long for a path of `bytes` bytes.
-std::string PathTooLongMessage(size_t bytes);
 
 }  // namespace cairn::repo::deposit_internal
 

@@ -223,6 +223,42 @@ TEST_F(CliDepositTest, APathLongerThanPathMaxIsRefusedByItsRule) {
   RemoveDeepFolders(open(src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
 }
 
+// A bag folder holding a folder deeper than PATH_MAX was reported as payload.unreadable (in
+// data/) or tag.unreadable (beside it), "File name too long", as if a permission were missing.
+// `bag validate` and a deposit of the bag folder name it by the rule a plain folder's deposit
+// names it by, source.path-too-long, with the path and the limit (exit 1: an invalid bag, a
+// refused deposit, nothing stored).
+TEST_F(CliDepositTest, ABagFolderPathLongerThanPathMaxIsNamedByItsRule) {
+  const fs::path src = tmp_.path() / "src";
+  WriteFile(src / "a.txt", "alpha\n");
+  const std::string name(200, 'd');
+  for (const std::string top : {"data", "extra"}) {
+    SCOPED_TRACE(top);
+    const fs::path bag = tmp_.path() / ("deep-" + top);
+    ASSERT_EQ(RunCairn({"bag", "create", src.string(), bag.string()}).exit_code, 0);
+    fs::create_directories(bag / top / "deep");
+    MakeDeepFolders(bag / top / "deep", name, PATH_MAX / 200 + 2);
+    std::string rel = top + "/deep/" + name;
+    while ((bag / rel).string().size() < PATH_MAX) rel += "/" + name;
+
+    CommandResult valid = RunCairn({"bag", "validate", bag.string()});
+    EXPECT_EQ(valid.exit_code, 1) << valid.out << valid.err;
+    const std::string said = valid.out + valid.err;
+    EXPECT_NE(said.find(rel + ": source.path-too-long: "), std::string::npos) << said;
+    EXPECT_NE(said.find("PATH_MAX"), std::string::npos) << said;
+    EXPECT_EQ(said.find(".unreadable"), std::string::npos) << said;
+
+    CommandResult r = Cairn({"deposit", "acme", bag.string(), "--id", "deep"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("error: " + rel + ": source.path-too-long: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(".unreadable"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was stored"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
+
+    RemoveDeepFolders(open((bag / top / "deep").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
+  }
+}
+
 // Two payload files whose names differ only in Unicode normalization (é precomposed, U+00E9,
 // and e + combining acute, U+0301) were stored with a warning; but they are one name on macOS
 // and Windows, and Cairn's own tar, tgz and zip restores of the version held one file twice
