@@ -167,6 +167,7 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   schedule_options.cancel = options.cancel;
   CAIRN_ASSIGN_OR_RETURN(round.schedules, RunDueSchedules(repo, schedule_options));
   for (const ScheduleRun& s : round.schedules) {
+    for (const std::string& n : s.report.events.notes) round.notes.push_back(n);
     if (!s.status.ok()) {
       round.problems.push_back(s.status.ToString());
     } else if (s.report.HasProblems()) {
@@ -210,7 +211,8 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
   round.cancelled = Cancelled(options);
   // Events of this round to every reachable site; a site that is down catches up later.
   // A site whose log diverged from the catalog's is a problem of the round.
-  repo::EventsFlushed flushed = repo::FlushNewEvents(repo);
+  repo::EventsFlushed flushed = repo::FlushNewEvents(repo, repo::Readmes::kBringUpToDate);
+  for (std::string& n : flushed.notes) round.notes.push_back(std::move(n));
   if (!flushed.status.ok())
     round.problems.push_back("event segments: " + flushed.status.ToString());
   for (const std::string& p : flushed.problems) round.problems.push_back("event segments: " + p);

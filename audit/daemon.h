@@ -54,6 +54,9 @@ struct DaemonRound {
   // Problems an operator should see (a schedule that could not run, a sweep
   // with findings, a job left for later); none of them stops the daemon.
   std::vector<std::string> problems;
+  // What the round did besides that an operator is told once (a site's README.txt brought up
+  // to date: repo::EventsFlushed::notes); never a problem.
+  std::vector<std::string> notes;
   bool cancelled = false;
 
   // "2 schedules run (1 with problems), 3 replication jobs, 1 repair job".

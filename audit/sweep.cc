@@ -496,7 +496,9 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
                                               .repaired = now.repaired - batched.repaired};
   CAIRN_RETURN_IF_ERROR(internal::FinishRun(*recorder, report, first_unstored,
                                             writer.unavailable_stored(), after_batches));
-  if (opts.flush_events) report.events = repo::FlushNewEvents(repo);  // a down site catches up
+  if (opts.flush_events)
+    report.events =
+        repo::FlushNewEvents(repo, repo::Readmes::kBringUpToDate);  // a down site catches up
   return report;
 }
 

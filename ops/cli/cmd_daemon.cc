@@ -90,6 +90,7 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
     } else {
       if (!g.quiet || !round->problems.empty()) Log("round: " + round->Summary());
       for (const std::string& p : round->problems) Log("  problem: " + p);
+      for (const std::string& n : round->notes) Log("  " + n);
       if (!round->problems.empty()) exit_code = kExitProblems;
       // Jobs that failed before and wait out their backoff were not tried
       // this round, yet their copies are still owed: say so, per site.

@@ -15,7 +15,8 @@ namespace cairn::cli {
 // Prints on stderr why the new events did not reach the sites' logs: the
 // catalog could not be read, or a site's log diverged from the catalog's (it
 // holds later or different events) or refused the write (each named). A site
-// that is down is not printed (the next flush catches it up). Returns
+// that is down is not printed (the next flush catches it up). Then what the flush
+// did besides (a site's README.txt brought up to date), which is no problem. Returns
 // kExitOk, or kExitProblems when some site's copy of the log is a problem:
 // callers return ExitWorst(their code, this).
 inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
@@ -29,6 +30,7 @@ inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
     std::cerr << "cairn: " << what << ": " << flushed.status.ToString() << "\n";
     return kExitProblems;
   }
+  for (const std::string& n : flushed.notes) std::cerr << "cairn: " << n << "\n";
   for (const std::string& p : flushed.problems) {
     std::cerr << "cairn: " << what << ": " << p << " (see `cairn events verify`)\n";
   }

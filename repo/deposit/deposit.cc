@@ -418,7 +418,7 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& req) {
   if (!out.ok()) return out;
   // After the locks are released: the new events go to every site's log.
   if (req.progress) req.progress(DepositProgress{DepositProgress::Phase::kEvents, 0, 0});
-  out->events = FlushNewEvents(repo);
+  out->events = FlushNewEvents(repo, Readmes::kBringUpToDate);
   return out;
 }
 

@@ -289,13 +289,27 @@ Result<FlushSummary> FlushEventSegments(Repository& repo) {
   return summary;
 }
 
-EventsFlushed FlushNewEvents(Repository& repo) {
+EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes) {
   EventsFlushed out;
   Result<FlushSummary> flushed = FlushEventSegments(repo);
   if (!flushed.ok()) {
     out.status = flushed.status();
-  } else {
-    out.problems = flushed->Problems();
+    return out;
+  }
+  out.problems = flushed->Problems();
+  if (readmes == Readmes::kLeave) return out;
+  for (const SiteFlush& s : flushed->sites) {
+    if (!s.error.empty()) continue;  // down, or its log a problem: its README waits too
+    Result<Site*> site = repo.OpenSite(s.site);
+    if (!site.ok()) continue;
+    Result<std::optional<std::string>> why = (*site)->BringReadmeUpToDate();
+    if (!why.ok()) {
+      out.notes.push_back("site " + s.site + ": README.txt is not this Cairn's and was not " +
+                          "replaced: " + why.status().message());
+    } else if (*why) {
+      out.notes.push_back("site " + s.site + ": README.txt brought up to date (" + **why +
+                          "): the site kept the text it was made with");
+    }
   }
   return out;
 }

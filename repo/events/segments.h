@@ -127,11 +127,21 @@ struct EventsFlushed {
   // logs up to the catalog's): a problem then is no "new events not copied". Set by the caller
   // that knows (Replicate); true otherwise.
   bool new_events = true;
+  // "site a: README.txt brought up to date (...)" for each site whose README.txt this flush
+  // replaced (Readmes::kBringUpToDate), or could not: said, never a problem.
+  std::vector<std::string> notes;
   bool ok() const { return status.ok() && problems.empty(); }
 };
 
-// FlushEventSegments(repo) at the end of an operation; never fails as a whole.
-EventsFlushed FlushNewEvents(Repository& repo);
+// Whether a flush also brings each site's README.txt up to date (Site::BringReadmeUpToDate), as
+// the verbs that print EventsFlushed::notes ask: a site keeps the README it was made with until
+// then.
+enum class Readmes { kLeave, kBringUpToDate };
+
+// FlushEventSegments(repo) at the end of an operation; never fails as a whole. With
+// Readmes::kBringUpToDate, every site the flush reached then gets this Cairn's README.txt if it
+// holds another (named in `notes`).
+EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes = Readmes::kLeave);
 
 // The event log a site holds, read from its segments in order and checked as
 // it is read: seq without gaps from 1, each prev_hash the hash of the event

@@ -90,7 +90,7 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
     }
     std::this_thread::sleep_until(std::min(pause, deadline));
   }
-  out.events = FlushNewEvents(repo);  // the replication events
+  out.events = FlushNewEvents(repo, Readmes::kBringUpToDate);  // the replication events
   // Under the writers' lock, so every event past the head read at the start is this run's.
   if (Result<EventHead> head = catalog.GetEventHead(); head.ok()) {
     out.events.new_events = head->seq != head_before.seq;

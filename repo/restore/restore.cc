@@ -320,7 +320,7 @@ Result<RestoreReport> Restore(Repository& repo, const RestoreRequest& req, Event
   Result<RestoreReport> report = RestoreUnflushed(repo, req);
   Result<EventHead> after = repo.catalog().GetEventHead();
   if (before.ok() && after.ok() && before->seq == after->seq) return report;
-  EventsFlushed flushed = FlushNewEvents(repo);
+  EventsFlushed flushed = FlushNewEvents(repo, Readmes::kBringUpToDate);
   if (events) *events = std::move(flushed);
   return report;
 }

@@ -827,6 +827,25 @@ Status Site::ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq,
   return Status::OK();
 }
 
+Result<std::optional<std::string>> Site::BringReadmeUpToDate() {
+  const std::string text = layout::SiteReadmeText(marker_.layout_version);
+  Result<std::string> held = backend_->ReadAll(layout::kReadmeKey);
+  if (held.ok() && *held == text) return std::optional<std::string>();
+  if (!held.ok() && !held.status().IsNotFound()) {
+    return held.status().WithContext("site " + DisplayUrl() + ": read README.txt");
+  }
+  std::string why = !held.ok() ? "it was missing"
+                    : held->find(layout::kEmptyFoldersListName) == std::string::npos
+                        ? "its by-hand recipe lacked step 3, which makes a bag's empty folders "
+                          "from " +
+                              std::string(layout::kEmptyFoldersListName)
+                        : "it was not this Cairn's text";
+  CAIRN_RETURN_IF_ERROR(CheckMarkerBeforeWrite());
+  CAIRN_RETURN_IF_ERROR(
+      backend_->Put(layout::kReadmeKey, text).WithContext("site " + DisplayUrl() + ": README.txt"));
+  return std::optional<std::string>(std::move(why));
+}
+
 Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uint64_t version,
                                std::string_view bytes) {
   return PutOnce(layout::SettingsRecordKey(kind, name, version), bytes,

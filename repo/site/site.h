@@ -358,6 +358,15 @@ class Site {
   Status ReplaceDamagedEventSegment(uint64_t first_seq, uint64_t last_seq, std::string_view damaged,
                                     std::string_view bytes);
 
+  // --- README.txt ---
+  // Brings README.txt to this Cairn's text for the site's layout (layout::SiteReadmeText): a site
+  // keeps the README it was made with, whose by-hand recipe may lack steps made since (step 3,
+  // a bag's empty folders). Written only when it differs or is missing, whole: a temp file
+  // renamed over it (posix) or one PUT (S3), so no half-written README is ever visible. Returns
+  // why it was replaced ("its by-hand recipe lacked step 3, ..."), or nullopt when it was up to
+  // date. Unavailable if the marker is gone.
+  Result<std::optional<std::string>> BringReadmeUpToDate();
+
   // --- settings ---
   // Writes one version of a setting (layout::SettingsRecordKey), write-once:
   // AlreadyExists if that version holds different bytes; OK if the same.

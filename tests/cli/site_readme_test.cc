@@ -2,7 +2,9 @@
 // site's README.txt with bash and coreutils alone (no cairn), and check with
 // `cairn bag validate` that the bag they rebuild is valid and holds the files.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <map>
 #include <sstream>
 
 #include "repo/site_layout.h"
@@ -130,6 +132,54 @@ INSTANTIATE_TEST_SUITE_P(Layouts, SiteReadmeCliTest, ::testing::Values(2, 1),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return "Layout" + std::to_string(info.param);
                          });
+
+// A site made before the empty-folders change kept the README.txt it was made with: its by-hand
+// recipe had no step that makes a bag's empty folders from cairn-empty-folders.txt, so a person
+// following it rebuilt such a bag without them, for ever (README.txt was written once, at
+// Site::Init). The next write of each site's event log (here a deposit) brings it up to date:
+// replaced whole (a new file renamed over the old, never rewritten in place), and said once.
+using SiteReadmeUpdateTest = RepoFixture;
+
+ino_t Inode(const fs::path& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+TEST_F(SiteReadmeUpdateTest, AnOldReadmeIsBroughtUpToDateOnceAtTheNextWrite) {
+  const std::string old_text =
+      ReadFile(FixturePath("site-readme-layout2-before-empty-folders.txt"));
+  ASSERT_EQ(old_text.find("cairn-empty-folders.txt"), std::string::npos);
+  std::map<std::string, ino_t> inodes;
+  for (const char* site : {"a", "b"}) {
+    WriteFile(tmp_ / "repo/sites" / site / "README.txt", old_text);
+    inodes[site] = Inode(tmp_ / "repo/sites" / site / "README.txt");
+  }
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  CommandResult first = Cairn({"deposit", "acme", MakeSourceFolder("one").string(), "--id", "one"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  for (const char* site : {"a", "b"}) {
+    SCOPED_TRACE(site);
+    const fs::path readme = tmp_ / "repo/sites" / site / "README.txt";
+    EXPECT_EQ(ReadFile(readme), repo::layout::SiteReadmeText(2));
+    EXPECT_NE(Inode(readme), inodes[site]) << "replaced by a rename, not rewritten in place";
+    EXPECT_NE(first.err.find("site " + std::string(site) + ": README.txt brought up to date"),
+              std::string::npos)
+        << first.err;
+  }
+  EXPECT_NE(first.err.find("step 3"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("cairn-empty-folders.txt"), std::string::npos) << first.err;
+  EXPECT_EQ(fs::exists(tmp_ / "repo/sites/a/tmp")
+                ? std::distance(fs::recursive_directory_iterator(tmp_ / "repo/sites/a/tmp"), {})
+                : 0,
+            0)
+      << "no temp file left";
+
+  CommandResult second =
+      Cairn({"deposit", "acme", MakeSourceFolder("two").string(), "--id", "two"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(second.err.find("README.txt"), std::string::npos) << "said once: " << second.err;
+}
 
 }  // namespace
 }  // namespace cairn::testing
