@@ -113,7 +113,9 @@ TEST_F(SiteDownMessagesTest, AuditOfASiteWhoseBucketIsGoneNamesTheMissingBucket)
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_THAT(audit.out + audit.err, Not(HasSubstr("no CAIRN-SITE marker"))) << audit.out;
   EXPECT_THAT(audit.out + audit.err, HasSubstr("does not exist")) << audit.out;
-  EXPECT_THAT(audit.out + audit.err, HasSubstr("site resync with --create-bucket")) << audit.out;
+  EXPECT_THAT(audit.out + audit.err,
+              HasSubstr("cairn site resync NAME --create-bucket` for a site"))
+      << audit.out;
   EXPECT_THAT(audit.out, Not(HasSubstr("corrupt: "))) << audit.out;
 }
 
