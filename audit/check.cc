@@ -2,6 +2,7 @@
 // by one that verifies (through replication's CopyAndVerify).
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "audit/audit_internal.h"
@@ -83,10 +84,24 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
     result.detail = "not repaired: " + target.status().ToString();
     return result;
   }
+  // When no copy the catalog knows verifies, every other site is asked for the bytes under the
+  // copy's key (a blob by its digest, as restore does): a copy the catalog never recorded there
+  // (a catalog rebuilt while that site was out of reach) is verified, recorded and repaired from.
+  Result<std::vector<repo::SiteRecord>> sites = repo.catalog().ListSites();
+  if (sites.ok()) {
+    for (const repo::SiteRecord& site : *sites) {
+      if (site.name == copy.site) continue;
+      if (std::none_of(others->begin(), others->end(),
+                       [&](const repo::OtherReplica& o) { return o.site == site.name; })) {
+        others->push_back({.replica_id = 0, .site = site.name});
+      }
+    }
+  }
   bool some_unreadable = false;
   std::string why;
   int64_t now = repo.clock().NowMicros();
   for (const repo::OtherReplica& other : *others) {
+    const bool unrecorded = other.replica_id == 0;
     if (down != nullptr && down->Contains(other.site)) {
       some_unreadable = true;
       why += "; site " + other.site + ": could not be read earlier in this sweep";
@@ -109,6 +124,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
       if (down != nullptr) down->Add(other.site);
       continue;
     }
+    if (verified.outcome != Outcome::kOk && unrecorded) continue;  // no copy there
     if (verified.outcome != Outcome::kOk) {
       // Another bad copy: due now, so that a later sweep repairs it too.
       bool missing = verified.outcome == Outcome::kMissing;
@@ -120,6 +136,21 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
                       verified.detail + " (found while repairing site " + copy.site + ")"));
       why += "; site " + other.site + ": " + verified.detail;
       continue;
+    }
+    std::string found_by_key;
+    if (unrecorded) {
+      found_by_key = "; site " + other.site + " held it under " + copy.key +
+                     ", a copy the catalog did not record there: verified and recorded now";
+      const int64_t interval =
+          int64_t{repo.catalog().FixityIntervalDays(copy.partner)} * repo::kMicrosPerDay;
+      Status recorded =
+          repo.catalog().SetReplicaState(copy.ref, other.site, repo::ReplicaState::kOk, now,
+                                         now + interval, "found while repairing site " + copy.site);
+      if (!recorded.ok()) {
+        why += "; site " + other.site +
+               ": its copy verifies but could not be recorded: " + recorded.ToString();
+        continue;
+      }
     }
     repo::SiteCopyItem item;
     item.ref = copy.ref;
@@ -145,7 +176,7 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
     result.from_site = other.site;
     result.detail = "repaired from site " + other.site + " (" +
                     std::to_string(copied.bytes_written) +
-                    " bytes written, read back and sha256 verified)";
+                    " bytes written, read back and sha256 verified)" + found_by_key;
     if (!copied.made_room.empty()) result.detail += "; first " + copied.made_room;
     return result;
   }

@@ -22,9 +22,10 @@ namespace cairn::repo {
 // rebuild_events.cc: loads the site's event history into the catalog.
 Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_settings.cc: the settings from the site's settings/ records (the
-// default policy `copies: 2` when it holds none), then the copies the
+// default policy `copies: 2` when it holds none), then `before_queueing`, then the copies the
 // policies want queued.
-Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report);
+Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report,
+                              const std::function<Status()>& before_queueing);
 // rebuild_events.cc: the other sites of the rebuilt catalog's settings that are reachable
 // and belong to the same repository, by name.
 std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
@@ -162,6 +163,65 @@ Status NoteInterruptedDeposits(Catalog& catalog, const std::map<std::string, siz
   return Status::OK();
 }
 
+// The copies the other reachable sites hold of the versions rebuilt (`versions`, with their
+// catalog ids): of each version whose version.pb such a site lists with the size of this site's,
+// every blob and tag file it lists with its size is recorded ok and never verified, as this
+// site's are (the auditor checks them first). What a site lacks stays unrecorded: the copies the
+// policies want are queued for it.
+Status RecordCopiesOnOtherSites(Site& site, Catalog& catalog,
+                                const std::vector<std::pair<VersionKey, int64_t>>& versions,
+                                RebuildReport* report) {
+  const int64_t now = catalog.clock().NowMicros();
+  for (auto& [name, other] : OpenOtherSites(site, catalog)) {
+    Result<SiteListing> listing = ListSite(*other);
+    if (!listing.ok()) {
+      report->notes.push_back("site " + name + " not listed (" + listing.status().message() +
+                              "): its copies are recorded by `cairn replicate`, which verifies "
+                              "each one there first");
+      continue;
+    }
+    uint64_t found = 0;
+    std::vector<ReplicaRecord> records;
+    for (const auto& [key, id] : versions) {
+      auto folder = listing->versions.find(key);
+      if (folder == listing->versions.end() || !folder->second.has_record) continue;
+      CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> rows, catalog.ReplicasOf(id));
+      std::erase_if(rows, [&](const ReplicaRecord& r) { return r.site != site.id(); });
+      auto listed = [&](const ReplicaRecord& r) {
+        if (r.ref.kind == ReplicaRef::Kind::kBlob) {
+          auto blob = listing->blobs.find(r.sha256);
+          return blob != listing->blobs.end() && blob->second == r.size;
+        }
+        auto tag = folder->second.tag_sizes.find(r.tag_name);
+        return tag != folder->second.tag_sizes.end() && tag->second == r.size;
+      };
+      // Another record under the version's name is another deposit's: none of it counts.
+      if (std::none_of(rows.begin(), rows.end(), [&](const ReplicaRecord& r) {
+            return r.tag_name == layout::kVersionRecordName && listed(r);
+          })) {
+        continue;
+      }
+      ++found;
+      for (ReplicaRecord& r : rows) {
+        if (!listed(r)) continue;
+        records.push_back({.ref = std::move(r.ref),
+                           .site = name,
+                           .state = ReplicaState::kOk,
+                           .last_verified_micros = 0,
+                           .next_due_micros = now,
+                           .detail = "listed on the site by catalog rebuild"});
+      }
+      if (records.size() >= 4096) {
+        CAIRN_RETURN_IF_ERROR(catalog.SetReplicaStates(records));
+        records.clear();
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(catalog.SetReplicaStates(records));
+    if (found) report->copies_elsewhere.emplace_back(name, found);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
@@ -186,6 +246,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   std::vector<std::string> missing_blobs;
   std::map<std::string, size_t> incomplete;  // version name -> its problem's index
   std::vector<VersionKey> incomplete_keys;
+  std::vector<std::pair<VersionKey, int64_t>> inserted_versions;  // with their catalog ids
   uint64_t done = 0;
   const uint64_t total = listing.versions.size();
   for (const auto& [key, folder] : listing.versions) {
@@ -274,6 +335,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
       continue;
     }
     ++report.versions;
+    inserted_versions.emplace_back(key, *inserted);
     report.files += nv.files.size();
     report.tag_files += nv.tag_files.size();
     objects.insert(key.partner + "/" + key.object);
@@ -312,7 +374,9 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   // Never verified since the rebuild: due at once, so the auditor reads them first.
   CAIRN_RETURN_IF_ERROR(catalog.MarkAllReplicasUnverified(catalog.clock().NowMicros()));
 
-  CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report));
+  CAIRN_RETURN_IF_ERROR(RestoreRebuildSettings(site, catalog, &report, [&] {
+    return RecordCopiesOnOtherSites(site, catalog, inserted_versions, &report);
+  }));
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
   CAIRN_RETURN_IF_ERROR(ResumePurgesBegunElsewhere(site, catalog, &report));

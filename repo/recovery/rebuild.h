@@ -13,7 +13,10 @@
 //     problem when another site holds it whole or the log records it);
 //   - replicas on that site: "ok" when the key is listed with the right size,
 //     "missing" otherwise, never verified (last_verified 0, next_due now), so
-//     the auditor checks them first ("verified lazily");
+//     the auditor checks them first ("verified lazily"); and on each other
+//     reachable site of the settings, of every version whose version.pb it
+//     lists with the same size, the keys it lists with the right size, "ok" and
+//     never verified too (what it lacks is left to the replication jobs);
 //   - the settings from the site's settings/ records (repo/site/settings.h):
 //     sites with URLs and regions, partners with names, policies, audit
 //     schedules, principals, legal holds, and withdrawals with their numbers
@@ -90,6 +93,9 @@ struct RebuildReport {
   std::vector<std::string> settings_restored;  // "partner acme (Acme Museum)", "site c ..."
   std::vector<std::string> other_sites;        // sites named by the settings, besides `site`
   uint64_t copies_lacking = 0;  // (version, site) copies the policies want, queued as jobs
+  // The other reachable sites and how many of the rebuilt versions each lists (version.pb of
+  // the same size): their listed copies are recorded too, never verified.
+  std::vector<std::pair<std::string, uint64_t>> copies_elsewhere;
 
   // True when anything was skipped, missing or broken.
   bool HasProblems() const { return !problems.empty() || !chain_ok; }

@@ -318,6 +318,12 @@ std::string RebuildReport::ToText() const {
   out += "  replicas on " + site +
          " recorded as never verified: the auditor checks them first (cairn audit run --site " +
          site + ")\n";
+  for (const auto& [other, versions] : copies_elsewhere) {
+    out += "  replicas on " + other + " of the " + std::to_string(versions) +
+           " versions whose version.pb it lists: recorded as never verified too, each file its "
+           "listing holds with the right size (cairn audit run --site " +
+           other + ")\n";
+  }
   if (missing_blobs || missing_tag_files || incomplete_versions) {
     out += "  missing on the site: " + std::to_string(missing_blobs) + " blobs, " +
            std::to_string(missing_tag_files) +
@@ -328,8 +334,8 @@ std::string RebuildReport::ToText() const {
   for (const std::string& s : settings_restored) out += "    " + s + "\n";
   if (copies_lacking) {
     out += "  " + std::to_string(copies_lacking) +
-           " copies the policies want are known only on site " + site +
-           ": queued as replication jobs (each first looks at its target site, and a copy "
+           " copies the policies want were not found on the sites that should hold them: queued as "
+           "replication jobs (each first looks at its target site, and a copy "
            "already there that verifies is recorded, not made again)\n";
   }
   for (const std::string& p : problems) out += "  problem: " + p + "\n";
@@ -381,6 +387,8 @@ nlohmann::json RebuildReport::ToJson() const {
   j["settings_restored"] = settings_restored;
   j["other_sites"] = other_sites;
   j["copies_lacking"] = copies_lacking;
+  j["copies_elsewhere"] = nlohmann::json::object();
+  for (const auto& [other, versions] : copies_elsewhere) j["copies_elsewhere"][other] = versions;
   j["seconds"] = seconds;
   if (!previous_catalog.empty()) j["previous_catalog"] = previous_catalog;
   return j;

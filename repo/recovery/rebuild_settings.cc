@@ -17,7 +17,8 @@ std::string Trimmed(std::string text) {
 
 }  // namespace
 
-Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report) {
+Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report,
+                              const std::function<Status()>& before_queueing) {
   CAIRN_ASSIGN_OR_RETURN(SettingsRestore restored, RestoreSettings(site, catalog, report->site));
   report->settings_restored = std::move(restored.restored);
   report->other_sites = std::move(restored.other_sites);
@@ -58,7 +59,8 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
       report->notes.push_back("the site keeps no default policy: " + Trimmed(policy.text) + " set");
     }
   }
-  // What the policies want against what the one site holds: jobs for the
+  CAIRN_RETURN_IF_ERROR(before_queueing());
+  // What the policies want against what the sites hold: jobs for the
   // other sites now, so that `cairn replicate` alone brings the copies back.
   Result<ReconcileSummary> copies = ReconcileCopies(catalog);
   if (!copies.ok()) {

@@ -513,6 +513,64 @@ TEST_F(DisasterRecoveryTest, ResyncMakesTheCopiesQueuedWhileTheSiteWasLost) {
   EXPECT_EQ(ReadTree(tmp_ / "late-from-b" / "data"), ReadTree(late));
 }
 
+// The blob of one file moved off site a, the catalog lost and rebuilt from site a: the rebuilt
+// catalog knew no copy but a's (missing), so `replicate` and `site resync b` failed with "no site
+// holds a good copy", `audit run --all` called it DAMAGED with no good copy left anywhere, and
+// `audit run --site b --all` checked "0 of 0" copies (exit 0), though site b held every byte.
+// The rebuild now records what the other reachable sites list of each version (never
+// verified); and a repair that knows no good copy looks for the blob by its digest on every
+// site (b out of reach during the rebuild), verifies it, records that copy and repairs from it.
+TEST_F(DisasterRecoveryTest, ABlobTheRebuiltSiteLacksIsRepairedFromTheOtherSitesCopy) {
+  // Made by the verbs, so that every site keeps the settings (site b's URL) the rebuild reads.
+  root_ = (tmp_ / "repo").string();
+  ASSERT_EQ(RunCairn({"init", root_, "-q"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"partner", "add", "acme", "-q"}).exit_code, 0);
+  sources_ = {{"acme/photos", tmp_ / "photos"}};
+  testing::WriteTree(sources_[0].second, testing::SampleFiles("p", 2, 100));
+  ASSERT_EQ(Cairn({"deposit", "acme", sources_[0].second.string(), "-q"}).exit_code, 0);
+  auto lose_a_blob_and_rebuild = [&](bool b_reachable) {
+    fs::path blob;
+    for (const auto& e : fs::recursive_directory_iterator(Site("a") / "blobs")) {
+      if (fs::is_regular_file(e.path())) blob = e.path();
+    }
+    fs::rename(blob, tmp_ / "a-blob");
+    fs::remove(tmp_ / "a-blob");
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+    if (!b_reachable) fs::rename(Site("b"), tmp_ / "b-away");
+    CommandResult rebuilt =
+        Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+    EXPECT_EQ(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;  // the blob a lacks
+    if (!b_reachable) fs::rename(tmp_ / "b-away", Site("b"));
+    return blob;
+  };
+  fs::path blob = lose_a_blob_and_rebuild(true);
+  CommandResult b_audit = Cairn({"audit", "run", "--site", "b", "--all"});
+  EXPECT_EQ(b_audit.exit_code, 0) << b_audit.out << b_audit.err;
+  EXPECT_THAT(b_audit.out, Not(HasSubstr("0 of 0 copies checked"))) << b_audit.out;
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;  // found missing, repaired
+  EXPECT_THAT(audit.out, HasSubstr("repaired from site b")) << audit.out;
+  EXPECT_THAT(audit.out, Not(HasSubstr("DAMAGED"))) << audit.out;
+  EXPECT_TRUE(fs::exists(blob));
+  CommandResult replicated = Cairn({"replicate", "--wait", "--wait-timeout", "30s"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
+
+  // Site b out of reach while the catalog is rebuilt: the catalog knows no good copy of the blob.
+  blob = lose_a_blob_and_rebuild(false);
+  audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_THAT(audit.out, HasSubstr("repaired from site b")) << audit.out;
+  EXPECT_THAT(audit.out, Not(HasSubstr("DAMAGED"))) << audit.out;
+  EXPECT_TRUE(fs::exists(blob));
+  replicated = Cairn({"replicate", "--wait", "--wait-timeout", "30s"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  CommandResult list = Cairn({"list"});
+  EXPECT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
+  ExpectEveryObjectRestores();
+}
+
 // A catalog put back from a backup, used a while (its restores' events take the sites' log's
 // numbers, so the sweep is no longer refused), then `audit run --orphans`: every blob of a
 // version deposited after the backup was an "orphan" (and a gc candidate), though gc keeps them
