@@ -121,30 +121,41 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
     return Status::OK();
   }
   for (const UnlistedBlob& blob : unlisted) {
-    const bool unreferenced = !repo.catalog().BlobExists(blob.sha256);
-    if (unreferenced) {
-      // Reported once: the first sighting is kept as the gc candidate's
-      // time (gc's grace period starts then); later sweeps only count it.
-      Result<std::optional<int64_t>> since = repo.catalog().GcCandidateSince(site, blob.sha256);
-      if (since.ok() && since->has_value()) {
-        ++report.orphans_known;
-        continue;
-      }
-      CAIRN_RETURN_IF_ERROR(
-          repo.catalog().AddGcCandidate(site, blob.sha256, blob.size, repo.clock().NowMicros()));
+    if (repo.catalog().BlobExists(blob.sha256)) {
+      // A file of a version the catalog holds, whose copy here it does not record (a catalog
+      // rebuilt while this site was out of reach): no orphan, and gc keeps it.
+      ++report.uncataloged;
+      Finding f;
+      f.kind = FindingKind::kUncataloged;
+      f.site = site;
+      f.sha256 = blob.sha256;
+      f.detail = "blob on the site (" + std::to_string(blob.size) + " bytes): " + blob.key +
+                 ", a file of a version the catalog holds, whose copy on site " + site +
+                 " the catalog does not record yet (rebuilt while the site was out of reach?): "
+                 "not an orphan, `cairn gc` keeps it; `cairn replicate --wait` verifies and "
+                 "records the copies the policies want on site " +
+                 site;
+      report.findings.push_back(std::move(f));
+      continue;
     }
+    // Reported once: the first sighting is kept as the gc candidate's
+    // time (gc's grace period starts then); later sweeps only count it.
+    Result<std::optional<int64_t>> since = repo.catalog().GcCandidateSince(site, blob.sha256);
+    if (since.ok() && since->has_value()) {
+      ++report.orphans_known;
+      continue;
+    }
+    CAIRN_RETURN_IF_ERROR(
+        repo.catalog().AddGcCandidate(site, blob.sha256, blob.size, repo.clock().NowMicros()));
     ++report.orphans;
     Finding f;
     f.kind = FindingKind::kOrphan;
     f.site = site;
     f.sha256 = blob.sha256;
     f.detail = "blob on the site (" + std::to_string(blob.size) +
-               " bytes) that the catalog does not list: " + blob.key;
-    if (unreferenced) {
-      f.detail +=
-          " (no version references it, e.g. left by a killed or refused deposit: reported "
-          "once; `cairn gc` removes it once its grace period has passed, counted from now)";
-    }
+               " bytes) that the catalog does not list: " + blob.key +
+               " (no version references it, e.g. left by a killed or refused deposit: reported "
+               "once; `cairn gc` removes it once its grace period has passed, counted from now)";
     report.findings.push_back(std::move(f));
   }
   return Status::OK();

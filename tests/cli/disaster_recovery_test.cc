@@ -571,6 +571,36 @@ TEST_F(DisasterRecoveryTest, ABlobTheRebuiltSiteLacksIsRepairedFromTheOtherSites
   ExpectEveryObjectRestores();
 }
 
+// A catalog rebuilt from site a while site b was out of reach: `audit run --orphans` called
+// every blob on b an orphan ("the catalog does not list", gc candidates), exit 1, though the
+// catalog holds their versions and b's version.pb names them. They are copies the catalog does
+// not record yet, named with the `cairn replicate --wait` that records them; none is an orphan.
+TEST_F(DisasterRecoveryTest, CopiesTheRebuiltCatalogDoesNotRecordYetAreNotOrphans) {
+  root_ = (tmp_ / "repo").string();
+  ASSERT_EQ(RunCairn({"init", root_, "-q"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"partner", "add", "acme", "-q"}).exit_code, 0);
+  testing::WriteTree(tmp_ / "obj", testing::SampleFiles("f", 3, 10));
+  ASSERT_EQ(Cairn({"deposit", "acme", (tmp_ / "obj").string(), "-q"}).exit_code, 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  fs::rename(Site("b"), tmp_ / "b-away");
+  ASSERT_EQ(
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string()), "-q"}).exit_code,
+      0);
+  fs::rename(tmp_ / "b-away", Site("b"));
+  CommandResult orphans = Cairn({"audit", "run", "--orphans"});
+  EXPECT_THAT(orphans.out, Not(HasSubstr("orphan blob"))) << orphans.out;
+  EXPECT_THAT(orphans.out, Not(HasSubstr("orphan: "))) << orphans.out;
+  EXPECT_THAT(orphans.out, HasSubstr("does not record yet")) << orphans.out;
+  EXPECT_THAT(orphans.out, HasSubstr("cairn replicate --wait")) << orphans.out;
+  CommandResult gc = Cairn({"gc", "--grace", "0", "--dry-run"});
+  EXPECT_THAT(gc.out, HasSubstr("0 would be removed")) << gc.out;
+  CommandResult replicated = Cairn({"replicate", "--wait", "--wait-timeout", "30s"});
+  ASSERT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  orphans = Cairn({"audit", "run", "--orphans"});
+  EXPECT_EQ(orphans.exit_code, 0) << orphans.out << orphans.err;
+  EXPECT_THAT(orphans.out, Not(HasSubstr("does not record yet"))) << orphans.out;
+}
+
 // A catalog put back from a backup, used a while (its restores' events take the sites' log's
 // numbers, so the sweep is no longer refused), then `audit run --orphans`: every blob of a
 // version deposited after the backup was an "orphan" (and a gc candidate), though gc keeps them
