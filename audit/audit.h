@@ -98,9 +98,14 @@ enum class FindingKind {
   // A tag file or version.pb on a site with no catalog version/tag file row, or a blob the
   // catalog does not list for the site that such a version.pb names (not an orphan).
   kUncataloged,
+  // A blob on a site of a version the catalog holds, whose copy on that site the catalog does
+  // not record yet (a catalog rebuilt while the site was out of reach): not an orphan, and no
+  // version the catalog lacks. Stored in audit_findings as "uncataloged" (the kinds its CHECK
+  // allows), its detail telling them apart.
+  kUnrecordedCopy,
 };
 // "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch",
-// "unreadable", "uncataloged".
+// "unreadable", "uncataloged", "unrecorded-copy".
 std::string_view FindingKindName(FindingKind kind);
 
 // One problem, named the way an operator looks for it.
@@ -172,6 +177,11 @@ struct AuditReport {
   // bring them back. `left_of_purge_sites`: the sites holding them.
   uint64_t left_of_purge = 0;
   std::set<std::string> left_of_purge_sites;
+  // Orphans pass: blobs on a site of versions the catalog holds, whose copies there it does not
+  // record yet (kUnrecordedCopy findings; `cairn replicate --wait` records them), and the sites
+  // holding them. Not counted in `uncataloged` nor as orphans.
+  uint64_t unrecorded_copies = 0;
+  std::set<std::string> unrecorded_copies_sites;
   uint64_t records_missing = 0;
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
@@ -182,8 +192,8 @@ struct AuditReport {
 
   // True when something needs an operator (exit code 1): corrupt, missing,
   // unreadable or damaged copies, orphans, uncataloged or missing version
-  // records, what is left of a purge, entries without a copy, or copies left unchecked because a
-  // site was unavailable or busy.
+  // records, what is left of a purge, copies the catalog does not record yet, entries without a
+  // copy, or copies left unchecked because a site was unavailable or busy.
   bool HasProblems() const;
 };
 

@@ -44,13 +44,15 @@ std::string_view FindingKindName(FindingKind kind) {
       return "unreadable";
     case FindingKind::kUncataloged:
       return "uncataloged";
+    case FindingKind::kUnrecordedCopy:
+      return "unrecorded-copy";
   }
   return "unknown";
 }
 
 bool AuditReport::HasProblems() const {
   return corrupt || missing || damaged || unavailable || unreadable || orphans || no_copy ||
-         catalog_mismatch || uncataloged || left_of_purge || records_missing ||
+         catalog_mismatch || uncataloged || left_of_purge || unrecorded_copies || records_missing ||
          !busy_sites.empty() || !unavailable_sites.empty();
 }
 

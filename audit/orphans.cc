@@ -124,9 +124,10 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
     if (repo.catalog().BlobExists(blob.sha256)) {
       // A file of a version the catalog holds, whose copy here it does not record (a catalog
       // rebuilt while this site was out of reach): no orphan, and gc keeps it.
-      ++report.uncataloged;
+      ++report.unrecorded_copies;
+      report.unrecorded_copies_sites.insert(site);
       Finding f;
-      f.kind = FindingKind::kUncataloged;
+      f.kind = FindingKind::kUnrecordedCopy;
       f.site = site;
       f.sha256 = blob.sha256;
       f.detail = "blob on the site (" + std::to_string(blob.size) + " bytes): " + blob.key +

@@ -3,11 +3,24 @@
 
 #include <ctime>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "bagit/time_text.h"
 
 namespace cairn::audit {
+namespace {
+
+// "site a" or "sites a, b".
+std::string SitesText(const std::set<std::string>& sites) {
+  std::string out = sites.size() == 1 ? "site " : "sites ";
+  for (auto it = sites.begin(); it != sites.end(); ++it) {
+    out += (it == sites.begin() ? "" : ", ") + *it;
+  }
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json FindingJson(const Finding& f) {
   return {{"kind", std::string(FindingKindName(f.kind))},
@@ -45,6 +58,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"catalog_mismatch", r.catalog_mismatch},
           {"uncataloged", r.uncataloged},
           {"left_of_purge", r.left_of_purge},
+          {"unrecorded_copies", r.unrecorded_copies},
           {"records_missing", r.records_missing},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
@@ -78,12 +92,14 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   }
   if (r.left_of_purge) {
     out << r.left_of_purge << " tag files, version records or blobs left of a purge on "
-        << (r.left_of_purge_sites.size() == 1 ? "site " : "sites ");
-    for (auto it = r.left_of_purge_sites.begin(); it != r.left_of_purge_sites.end(); ++it) {
-      out << (it == r.left_of_purge_sites.begin() ? "" : ", ") << *it;
-    }
-    out << " (put back from a copy taken before the purge?): their content must not come back, "
+        << SitesText(r.left_of_purge_sites)
+        << " (put back from a copy taken before the purge?): their content must not come back, "
            "so never rebuild a catalog from them; `cairn withdraw run` removes them\n";
+  }
+  if (r.unrecorded_copies) {
+    out << r.unrecorded_copies << " copies on " << SitesText(r.unrecorded_copies_sites)
+        << " that the catalog does not record yet, of versions it holds (not orphans: `cairn gc` "
+           "keeps them)\n";
   }
   // Copies not checked for one reason on one site (the site could not be opened): one line
   // for them all, not one per copy repeating the reason (each is still in the JSON).
@@ -128,6 +144,13 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
         << " tag files without a version.pb are an interrupted deposit's leftovers (or a deposit "
            "still running), never a version: `cairn gc` removes them (no rebuild brings them "
            "back)\n";
+  }
+  if (r.unrecorded_copies) {
+    out << "NOT RECORDED YET: copies on the sites of versions the catalog holds, that it does not "
+           "record there (a catalog rebuilt while a site was out of reach). No rebuild is needed: "
+           "`cairn replicate --wait` verifies the copies the policies want on each site and "
+           "records them (an audit repair that finds no good copy the catalog knows also "
+           "verifies and records one)\n";
   }
   if (r.damaged) {
     out << "DAMAGED: " << r.damaged << " copies have no good copy left anywhere to repair from\n";
