@@ -103,9 +103,14 @@ enum class FindingKind {
   // version the catalog lacks. Stored in audit_findings as "uncataloged" (the kinds its CHECK
   // allows), its detail telling them apart.
   kUnrecordedCopy,
+  // A file Cairn did not write where the site layout allows only its own (under blobs/sha256/,
+  // a key that is no blob key; under bags/, one outside any v<N>/ folder or that no version's
+  // layout allows; in a known version's folder, none of its files). Never removed by Cairn.
+  // Stored in audit_findings as "uncataloged", as kUnrecordedCopy is.
+  kStrayFile,
 };
 // "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch",
-// "unreadable", "uncataloged", "unrecorded-copy".
+// "unreadable", "uncataloged", "unrecorded-copy", "stray-file".
 std::string_view FindingKindName(FindingKind kind);
 
 // One problem, named the way an operator looks for it.
@@ -182,6 +187,10 @@ struct AuditReport {
   // holding them. Not counted in `uncataloged` nor as orphans.
   uint64_t unrecorded_copies = 0;
   std::set<std::string> unrecorded_copies_sites;
+  // Orphans pass: kStrayFile findings (files Cairn did not write, left to the operator) and the
+  // sites holding them.
+  uint64_t stray_files = 0;
+  std::set<std::string> stray_files_sites;
   uint64_t records_missing = 0;
   std::vector<std::string> unavailable_sites;  // "b: why"
   std::vector<std::string> busy_sites;         // another sweep held the site's lock
@@ -192,8 +201,8 @@ struct AuditReport {
 
   // True when something needs an operator (exit code 1): corrupt, missing,
   // unreadable or damaged copies, orphans, uncataloged or missing version
-  // records, what is left of a purge, copies the catalog does not record yet, entries without a
-  // copy, or copies left unchecked because a site was unavailable or busy.
+  // records, what is left of a purge, copies the catalog does not record yet, stray files, entries
+  // without a copy, or copies left unchecked because a site was unavailable or busy.
   bool HasProblems() const;
 };
 

@@ -46,14 +46,16 @@ std::string_view FindingKindName(FindingKind kind) {
       return "uncataloged";
     case FindingKind::kUnrecordedCopy:
       return "unrecorded-copy";
+    case FindingKind::kStrayFile:
+      return "stray-file";
   }
   return "unknown";
 }
 
 bool AuditReport::HasProblems() const {
   return corrupt || missing || damaged || unavailable || unreadable || orphans || no_copy ||
-         catalog_mismatch || uncataloged || left_of_purge || unrecorded_copies || records_missing ||
-         !busy_sites.empty() || !unavailable_sites.empty();
+         catalog_mismatch || uncataloged || left_of_purge || unrecorded_copies || stray_files ||
+         records_missing || !busy_sites.empty() || !unavailable_sites.empty();
 }
 
 namespace internal {

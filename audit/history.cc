@@ -10,10 +10,11 @@ namespace cairn::audit {
 namespace {
 
 std::optional<FindingKind> ParseKind(const std::string& name) {
-  for (FindingKind k : {FindingKind::kCorrupt, FindingKind::kMissing, FindingKind::kUnavailable,
-                        FindingKind::kDamaged, FindingKind::kOrphan, FindingKind::kNoCopy,
-                        FindingKind::kCatalogMismatch, FindingKind::kUnreadable,
-                        FindingKind::kUncataloged, FindingKind::kUnrecordedCopy}) {
+  for (FindingKind k :
+       {FindingKind::kCorrupt, FindingKind::kMissing, FindingKind::kUnavailable,
+        FindingKind::kDamaged, FindingKind::kOrphan, FindingKind::kNoCopy,
+        FindingKind::kCatalogMismatch, FindingKind::kUnreadable, FindingKind::kUncataloged,
+        FindingKind::kUnrecordedCopy, FindingKind::kStrayFile}) {
     if (FindingKindName(k) == name) return k;
   }
   return std::nullopt;

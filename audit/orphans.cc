@@ -31,6 +31,22 @@ Finding RecordFinding(FindingKind kind, const VersionKey& v, const std::string& 
   return f;
 }
 
+// A file Cairn did not write at `key` on `site`, where `rule` says what the layout allows:
+// a kStrayFile finding (`f` may name the version it is in), never removed by Cairn.
+void AddStrayFile(AuditReport& report, const std::string& site, const std::string& key,
+                  uint64_t size, std::string_view rule, Finding f = {}) {
+  ++report.stray_files;
+  report.stray_files_sites.insert(site);
+  f.kind = FindingKind::kStrayFile;
+  f.site = site;
+  if (f.path.empty()) f.path = key;
+  f.detail = key + " (" + std::to_string(size) + " bytes): a file Cairn did not write, " +
+             std::string(rule) +
+             "; Cairn never removes files it did not write: look at it, then move or remove it "
+             "yourself";
+  report.findings.push_back(std::move(f));
+}
+
 // A blob on the site that the catalog does not list for it.
 struct UnlistedBlob {
   std::string sha256;
@@ -107,9 +123,18 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
   Status listed = opened.status();
   std::vector<UnlistedBlob> unlisted;
   if (opened.ok()) {
+    // The site's own key for the empty file's digest: what a blob key looks like there.
+    const std::string rule =
+        "where the layout allows only blobs, each named by the SHA-256 of its bytes (lower-case "
+        "hex) in its fan-out folder, as " +
+        (*opened)->BlobKey("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     listed = (*opened)->List("blobs/", [&](const repo::ObjectInfo& info) {
       std::optional<std::string> digest = (*opened)->BlobDigestOf(info.key);
-      if (digest && !known.count(*digest)) unlisted.push_back({*digest, info.key, info.size});
+      if (!digest) {
+        AddStrayFile(report, site, info.key, info.size, rule);
+      } else if (!known.count(*digest)) {
+        unlisted.push_back({*digest, info.key, info.size});
+      }
       return Status::OK();
     });
   }
@@ -162,11 +187,16 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
   return Status::OK();
 }
 
+// What the layout allows under bags/, for a stray file there.
+constexpr std::string_view kBagsRule =
+    "where the layout allows under bags/ only bags/<partner>/<object>/v<N>/ folders, each holding "
+    "a version's tag files (not data/), its version.pb and its tombstones";
+
 // Lists the version folders of `site` under bags/ (keys only, nothing read)
 // against `known`: every tag file or version.pb of a version the catalog does
-// not have, or that it does not list for a version it has, is uncataloged;
-// every version.pb the catalog counts as ok on this site and that is not
-// listed is missing.
+// not have is uncataloged; a file the catalog does not list for a version it has,
+// or one the layout allows nowhere under bags/, is a stray file; every version.pb
+// the catalog counts as ok on this site and that is not listed is missing.
 Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Holdings& known,
                      const AuditScope& scope, AuditReport& report) {
   Result<repo::Site*> opened = repo.OpenSite(site);
@@ -183,6 +213,11 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
                              : repo::layout::ObjectPrefix(scope.partner, scope.object);
     listed = (*opened)->List(prefix, [&](const repo::ObjectInfo& info) {
       std::optional<repo::layout::TagFileRef> ref = repo::layout::ParseTagFileKey(info.key);
+      if (!ref && !repo::layout::ParseTombstoneKey(info.key) &&
+          (scope.partner.empty() ||
+           info.key.starts_with(std::string(repo::layout::kBagsPrefix) + scope.partner + "/"))) {
+        AddStrayFile(report, site, info.key, info.size, kBagsRule);
+      }
       if (!ref || (!scope.partner.empty() && ref->partner != scope.partner)) return Status::OK();
       VersionKey key{ref->partner, ref->object, ref->version};
       auto it = known.find(key);
@@ -206,15 +241,21 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
     const std::string where =
         repo::layout::VersionPrefix(std::get<0>(key), std::get<1>(key), std::get<2>(key));
     for (const auto& [name, size] : l.files) {
+      if (version_known) {
+        AddStrayFile(report, site, where + name, size,
+                     "in the folder of a version the catalog knows, where the layout allows only "
+                     "that version's files (the tag files the catalog lists for it, version.pb, "
+                     "its tombstones)",
+                     RecordFinding(FindingKind::kStrayFile, key, name, site, ""));
+        continue;
+      }
       std::string detail =
           where + name + " (" + std::to_string(size) + " bytes) is on site " + site + ", but ";
       Result<std::optional<repo::WithdrawalRecord>> withdrawn =
           repo.catalog().WithdrawalOf(std::get<0>(key), std::get<1>(key), std::get<2>(key));
       const bool purged = withdrawn.ok() && *withdrawn && (*withdrawn)->purge &&
                           (*withdrawn)->state != repo::WithdrawalState::kWithdrawn;
-      if (version_known) {
-        detail += "the catalog lists no such tag file for this version";
-      } else if (purged) {
+      if (purged) {
         detail += "the version was purged (withdrawal " + std::to_string((*withdrawn)->id) +
                   "): a leftover of the purge (the site put back from a copy taken before "
                   "it?), whose content must not come back; `cairn withdraw run` removes it";
@@ -230,7 +271,7 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
             "`cairn gc` removes them";
         ++report.interrupted_deposit_files;
       }
-      if (purged && !version_known) {
+      if (purged) {
         ++report.left_of_purge;
         report.left_of_purge_sites.insert(site);
       } else {

@@ -59,6 +59,7 @@ nlohmann::json AuditReportJson(const AuditReport& r) {
           {"uncataloged", r.uncataloged},
           {"left_of_purge", r.left_of_purge},
           {"unrecorded_copies", r.unrecorded_copies},
+          {"stray_files", r.stray_files},
           {"records_missing", r.records_missing},
           {"stopped", r.stopped},
           {"problems", r.HasProblems()},
@@ -100,6 +101,10 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
     out << r.unrecorded_copies << " copies on " << SitesText(r.unrecorded_copies_sites)
         << " that the catalog does not record yet, of versions it holds (not orphans: `cairn gc` "
            "keeps them)\n";
+  }
+  if (r.stray_files) {
+    out << r.stray_files << " stray files on " << SitesText(r.stray_files_sites)
+        << ": files Cairn did not write, where the site layout allows only its own\n";
   }
   // Copies not checked for one reason on one site (the site could not be opened): one line
   // for them all, not one per copy repeating the reason (each is still in the JSON).
@@ -151,6 +156,12 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
            "`cairn replicate --wait` verifies the copies the policies want on each site and "
            "records them (an audit repair that finds no good copy the catalog knows also "
            "verifies and records one)\n";
+  }
+  if (r.stray_files) {
+    out << "STRAY FILES: files on the sites that Cairn did not write, in folders where the site "
+           "layout (repo/FORMAT.md) allows only its own; each finding names the file, its site "
+           "and what the layout allows there. Cairn never removes files it did not write: look "
+           "at each, then move or remove it yourself; the audit names them until they are gone\n";
   }
   if (r.damaged) {
     out << "DAMAGED: " << r.damaged << " copies have no good copy left anywhere to repair from\n";

@@ -13,7 +13,7 @@ namespace cairn::audit {
 // {"run_id", "started", "finished" (ISO 8601 UTC), "planned", "checked", "ok",
 //  "corrupt", "missing", "unavailable", "unreadable", "repaired", "damaged", "bytes",
 //  "orphans", "no_copy", "catalog_mismatch", "uncataloged", "left_of_purge",
-//  "unrecorded_copies", "records_missing",
+//  "unrecorded_copies", "stray_files", "records_missing",
 //  "select_micros" (time spent picking the copies), "stopped", "problems",
 //  "unavailable_sites", "busy_sites", "findings": [{"kind", "partner", "object", "version", "path",
 //  "site", "sha256", "detail", "repaired", "repaired_from"}]}

@@ -19,9 +19,11 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
     }
     repo::AuditFindingRecord row;
     // The catalog's audit_findings CHECK allows the kinds of migration 0006: a copy not
-    // recorded yet is stored as uncataloged, its detail saying which it is.
-    row.kind = std::string(FindingKindName(
-        f.kind == FindingKind::kUnrecordedCopy ? FindingKind::kUncataloged : f.kind));
+    // recorded yet and a stray file are stored as uncataloged, their details saying which.
+    const bool stored_as_uncataloged =
+        f.kind == FindingKind::kUnrecordedCopy || f.kind == FindingKind::kStrayFile;
+    row.kind =
+        std::string(FindingKindName(stored_as_uncataloged ? FindingKind::kUncataloged : f.kind));
     row.partner = f.partner;
     row.object = f.object;
     row.version = f.version;
@@ -57,6 +59,7 @@ Status FinishRun(repo::Catalog::AuditRecorder& recorder, const AuditReport& repo
                             {"uncataloged", report.uncataloged},
                             {"left_of_purge", report.left_of_purge},
                             {"unrecorded_copies", report.unrecorded_copies},
+                            {"stray_files", report.stray_files},
                             {"records_missing", report.records_missing},
                             {"busy_sites", report.busy_sites},
                             {"stopped", report.stopped},

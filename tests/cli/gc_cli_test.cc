@@ -61,6 +61,49 @@ TEST_F(CliGcTest, RemovesAnUnreferencedBlobAfterTheGracePeriodOnly) {
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
 }
 
+// Files Cairn did not write where the site layout allows only its own: `audit run --orphans` said
+// nothing of them (exit 0), and one in a version folder the catalog knows was called uncataloged,
+// with the advice to rebuild the catalog. Each is now a stray file, named with its site and what
+// the layout allows there, and left to the operator (Cairn never removes files it did not
+// write): exit 1. The files Cairn writes (an empty folder's list, README.txt, settings, events)
+// are not.
+TEST_F(CliGcTest, StrayFilesOnTheSitesAreReportedAndLeftToTheOperator) {
+  fs::path src = MakeSourceFolder("held");
+  fs::create_directories(src / "empty/inside");
+  Deposit("acme", src.string(), "held");
+  CommandResult clean = Cairn({"audit", "run", "--all", "--orphans"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  const fs::path sites = tmp_ / "repo/sites";
+  const std::vector<fs::path> strays = {
+      sites / "a/blobs/sha256/stray.txt", sites / "b/blobs/sha256/ab/notahash",
+      sites / "b/bags/acme/stray-top.txt", sites / "a/bags/acme/held/v1/extra.txt"};
+  for (const fs::path& p : strays) WriteFile(p, "x\n");
+  CommandResult audit = Cairn({"audit", "run", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  for (const char* want :
+       {"stray-file: on site a: blobs/sha256/stray.txt",
+        "stray-file: on site b: "
+        "blobs/sha256/ab/notahash",
+        "stray-file: on site b: bags/acme/stray-top.txt",
+        "stray-file: acme/held@v1 extra.txt on site a: bags/acme/held/v1/extra.txt",
+        "4 stray files", "never removes files it did not write"}) {
+    EXPECT_NE(audit.out.find(want), std::string::npos) << want << "\n" << audit.out;
+  }
+  EXPECT_EQ(audit.out.find("UNCATALOGED"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find("uncataloged"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find("catalog rebuild"), std::string::npos) << audit.out;
+  CommandResult json = Cairn({"audit", "run", "--orphans", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  auto report = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << json.out;
+  EXPECT_EQ(report["stray_files"], 4) << json.out;
+  EXPECT_EQ(report["uncataloged"], 0) << json.out;
+  for (const fs::path& p : strays) EXPECT_TRUE(fs::exists(p)) << p;
+  for (const fs::path& p : strays) fs::remove(p);
+  clean = Cairn({"audit", "run", "--all", "--orphans"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+}
+
 TEST_F(CliGcTest, GraceZeroRemovesAtOnce) {
   std::string sha;
   fs::path leftover = PlantUnreferencedBlob("removed at once\n", &sha);
