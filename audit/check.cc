@@ -2,7 +2,6 @@
 // by one that verifies (through replication's CopyAndVerify).
 #include <unistd.h>
 
-#include <algorithm>
 #include <string>
 
 #include "audit/audit_internal.h"
@@ -87,15 +86,11 @@ RepairResult RepairCopy(repo::Repository& repo, repo::Catalog::Reader& reader,
   // When no copy the catalog knows verifies, every other site is asked for the bytes under the
   // copy's key (a blob by its digest, as restore does): a copy the catalog never recorded there
   // (a catalog rebuilt while that site was out of reach) is verified, recorded and repaired from.
-  Result<std::vector<repo::SiteRecord>> sites = repo.catalog().ListSites();
-  if (sites.ok()) {
-    for (const repo::SiteRecord& site : *sites) {
-      if (site.name == copy.site) continue;
-      if (std::none_of(others->begin(), others->end(),
-                       [&](const repo::OtherReplica& o) { return o.site == site.name; })) {
-        others->push_back({.replica_id = 0, .site = site.name});
-      }
-    }
+  std::vector<std::string> known;
+  for (const repo::OtherReplica& other : *others) known.push_back(other.site);
+  Result<std::vector<std::string>> ask = repo::SitesToAskByKey(repo.catalog(), known, copy.site);
+  if (ask.ok()) {
+    for (const std::string& site : *ask) others->push_back({.replica_id = 0, .site = site});
   }
   bool some_unreadable = false;
   std::string why;

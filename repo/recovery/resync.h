@@ -15,7 +15,8 @@
 //   3. Per job, every blob and tag file of the version that has a replica on
 //      the site is checked with Stat: a key that is missing or of the wrong
 //      size (or whose replica is not "ok" in the catalog) is copied from
-//      another site whose copy is ok, with CopyAndVerify
+//      another site whose copy is ok (then from the others, asked by its key:
+//      SitesToAskByKey; a copy made from one records its copy there), with CopyAndVerify
 //      (the source's bytes must hash to the digest, the copy is read back and
 //      re-hashed), version.pb last. Copies run on a few threads.
 //   4. Copied replicas are set ok (verified now); one PREMIS "recovery" event

@@ -39,7 +39,18 @@ void RunOne(Repository& repo, Site& target, const std::string& target_name, Resy
     }
   }
   std::string last = "no other site holds a good copy of " + item->copy.name;
-  for (const std::string& source_name : item->copy.ok_sites) {
+  // The sites whose copy the catalog records as ok, then (once those failed) the others, asked
+  // by the item's key.
+  std::vector<std::string> sources = item->copy.ok_sites;
+  const size_t recorded = sources.size();
+  for (size_t i = 0; i < sources.size() || i == recorded; ++i) {
+    if (i == recorded) {
+      Result<std::vector<std::string>> ask =
+          SitesToAskByKey(repo.catalog(), item->copy.ok_sites, target_name);
+      if (ask.ok()) sources.insert(sources.end(), ask->begin(), ask->end());
+      if (i == sources.size()) break;
+    }
+    const std::string source_name = sources[i];
     if (source_name == target_name) continue;
     Result<Site*> source = repo.OpenSite(source_name);
     if (!source.ok()) {
@@ -50,9 +61,17 @@ void RunOne(Repository& repo, Site& target, const std::string& target_name, Resy
     if (r.status.ok()) {
       item->outcome = r.already_present ? Outcome::kPresent : Outcome::kCopied;
       item->source = source_name;
+      if (i >= recorded && !r.already_present) {
+        // Copied, read back and verified: the source's copy is good, due for the auditor now.
+        const int64_t now = repo.clock().NowMicros();
+        // Not recorded (a catalog error): the orphans pass names it and replicate records it.
+        (void)repo.catalog().SetReplicaState(
+            item->copy.ref, source_name, ReplicaState::kOk, now, now,
+            "found by its key while resyncing site " + target_name);
+      }
       return;
     }
-    last = r.status.message();
+    if (i < recorded || !r.status.IsNotFound()) last = r.status.message();
     if (r.target_failed) break;
   }
   item->outcome = Outcome::kFailed;

@@ -451,9 +451,19 @@ class JobRunner {
     const proto::Job& job = *tally->job;
     std::vector<std::string> sources = SourcesOf(item, job);
     if (!tried.empty()) std::erase(sources, tried);
+    const size_t recorded = sources.size();
     Status last = tried.empty() ? Status::NotFound("no site holds a good copy of " + item.name)
                                 : tried_failure;
-    for (const std::string& source_name : sources) {
+    for (size_t i = 0; i < sources.size() || i == recorded; ++i) {
+      if (i == recorded) {
+        // Those failed: the sites whose copy the catalog does not record, asked by the key.
+        Result<std::vector<std::string>> ask =
+            SitesToAskByKey(repo_.catalog(), item.ok_sites, job.target_site());
+        if (ask.ok()) std::erase(*ask, tried);
+        if (ask.ok()) sources.insert(sources.end(), ask->begin(), ask->end());
+        if (i == sources.size()) break;
+      }
+      const std::string source_name = sources[i];
       if (source_name == job.target_site()) continue;
       Result<Site*> source = repo_.OpenSite(source_name);
       if (!source.ok()) {
@@ -462,9 +472,17 @@ class JobRunner {
       }
       SiteCopyResult result = CopyAndVerify(**source, *tally->target, item);
       if (!result.status.ok()) {
-        last = result.status;
+        // A site asked by key that lacks the item leaves "no site holds a good copy".
+        if (i < recorded || !result.status.IsNotFound()) last = result.status;
         if (result.target_failed) break;  // another source would not help
         continue;
+      }
+      if (i >= recorded && !result.already_present) {
+        // Its bytes, copied, read back and verified: the source's copy is good. Recorded.
+        const int64_t now = repo_.catalog().clock().NowMicros();
+        CAIRN_RETURN_IF_ERROR(repo_.catalog().SetReplicaState(
+            item.ref, source_name, ReplicaState::kOk, now, now + tally->interval_micros,
+            "found by its key while copying to site " + job.target_site()));
       }
       return Tally(item, source_name, result, tally);
     }

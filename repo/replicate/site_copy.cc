@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 
+#include "repo/catalog/catalog.h"
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
@@ -205,6 +207,20 @@ SiteCopyResult CopyAndVerify(Site& from, Site& to, const SiteCopyItem& item) {
   Status v = Verify(to, item);
   if (!v.ok()) return target_failed(v);
   return result;
+}
+
+Result<std::vector<std::string>> SitesToAskByKey(Catalog& catalog,
+                                                 const std::vector<std::string>& known,
+                                                 std::string_view except) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  std::vector<std::string> ask;
+  for (const SiteRecord& site : sites) {
+    if (site.name == except || std::find(known.begin(), known.end(), site.name) != known.end()) {
+      continue;
+    }
+    ask.push_back(site.name);
+  }
+  return ask;
 }
 
 }  // namespace cairn::repo

@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/catalog/catalog_types.h"
 #include "repo/site/site.h"
 
 namespace cairn::repo {
+
+class Catalog;
 
 // One blob or tag file of a version, as the catalog knows it.
 struct SiteCopyItem {
@@ -42,6 +45,15 @@ struct SiteCopyResult {
   // directory where its file should be), naming the paths; "" when nothing was.
   std::string made_room;
 };
+
+// The catalog's sites other than `known` (those whose copy of an item it records) and `except`:
+// where a copy it does not record may be (a catalog rebuilt while that site was out of reach).
+// When no copy the catalog knows serves, the audit's repair, replication and resync ask them
+// for the bytes under the item's key (a blob by its digest, as restore does), verify what they
+// give (CopyAndVerify reads the copy back and re-hashes it) and record the copy found.
+Result<std::vector<std::string>> SitesToAskByKey(Catalog& catalog,
+                                                 const std::vector<std::string>& known,
+                                                 std::string_view except);
 
 // Makes `item` present and verified on `to`, reading from `from`. A blob
 // already on the target is verified instead of written (and rewritten if it

@@ -54,6 +54,34 @@ class DisasterRecoveryTest : public ::testing::Test {
 
   fs::path Site(const std::string& name) { return fs::path(root_) / "sites" / name; }
 
+  // Made by the verbs, so that every site keeps the settings (site b's URL) the rebuild reads:
+  // tmp_/NAME holding acme/photos (two files).
+  void DepositPhotosByTheVerbs(const std::string& name) {
+    root_ = (tmp_ / name).string();
+    ASSERT_EQ(RunCairn({"init", root_, "-q"}).exit_code, 0);
+    ASSERT_EQ(Cairn({"partner", "add", "acme", "-q"}).exit_code, 0);
+    sources_ = {{"acme/photos", tmp_ / "photos"}};
+    testing::WriteTree(sources_[0].second, testing::SampleFiles("p", 2, 100));
+    ASSERT_EQ(Cairn({"deposit", "acme", sources_[0].second.string(), "-q"}).exit_code, 0);
+  }
+
+  // One blob of site a removed, then the catalog lost and rebuilt from site a (site b out of
+  // reach meanwhile unless `b_reachable`): exit 1, the blob a lacks. Returns the blob's path.
+  fs::path LoseABlobOfSiteAAndRebuild(bool b_reachable) {
+    fs::path blob;
+    for (const auto& e : fs::recursive_directory_iterator(Site("a") / "blobs")) {
+      if (fs::is_regular_file(e.path())) blob = e.path();
+    }
+    fs::remove(blob);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+    if (!b_reachable) fs::rename(Site("b"), tmp_ / "b-away");
+    CommandResult rebuilt =
+        Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+    EXPECT_EQ(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;  // the blob a lacks
+    if (!b_reachable) fs::rename(tmp_ / "b-away", Site("b"));
+    return blob;
+  }
+
   // A repository made by the verbs holding acme/obj (4 blobs), its catalog lost and rebuilt
   // from site a while site b was out of reach: the catalog records no copy on b.
   void RebuildFromSiteAWhileSiteBIsAway() {
@@ -537,29 +565,8 @@ TEST_F(DisasterRecoveryTest, ResyncMakesTheCopiesQueuedWhileTheSiteWasLost) {
 // verified); and a repair that knows no good copy looks for the blob by its digest on every
 // site (b out of reach during the rebuild), verifies it, records that copy and repairs from it.
 TEST_F(DisasterRecoveryTest, ABlobTheRebuiltSiteLacksIsRepairedFromTheOtherSitesCopy) {
-  // Made by the verbs, so that every site keeps the settings (site b's URL) the rebuild reads.
-  root_ = (tmp_ / "repo").string();
-  ASSERT_EQ(RunCairn({"init", root_, "-q"}).exit_code, 0);
-  ASSERT_EQ(Cairn({"partner", "add", "acme", "-q"}).exit_code, 0);
-  sources_ = {{"acme/photos", tmp_ / "photos"}};
-  testing::WriteTree(sources_[0].second, testing::SampleFiles("p", 2, 100));
-  ASSERT_EQ(Cairn({"deposit", "acme", sources_[0].second.string(), "-q"}).exit_code, 0);
-  auto lose_a_blob_and_rebuild = [&](bool b_reachable) {
-    fs::path blob;
-    for (const auto& e : fs::recursive_directory_iterator(Site("a") / "blobs")) {
-      if (fs::is_regular_file(e.path())) blob = e.path();
-    }
-    fs::rename(blob, tmp_ / "a-blob");
-    fs::remove(tmp_ / "a-blob");
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
-    if (!b_reachable) fs::rename(Site("b"), tmp_ / "b-away");
-    CommandResult rebuilt =
-        Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
-    EXPECT_EQ(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;  // the blob a lacks
-    if (!b_reachable) fs::rename(tmp_ / "b-away", Site("b"));
-    return blob;
-  };
-  fs::path blob = lose_a_blob_and_rebuild(true);
+  ASSERT_NO_FATAL_FAILURE(DepositPhotosByTheVerbs("repo"));
+  fs::path blob = LoseABlobOfSiteAAndRebuild(true);
   CommandResult b_audit = Cairn({"audit", "run", "--site", "b", "--all"});
   EXPECT_EQ(b_audit.exit_code, 0) << b_audit.out << b_audit.err;
   EXPECT_THAT(b_audit.out, Not(HasSubstr("0 of 0 copies checked"))) << b_audit.out;
@@ -573,7 +580,7 @@ TEST_F(DisasterRecoveryTest, ABlobTheRebuiltSiteLacksIsRepairedFromTheOtherSites
   EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
 
   // Site b out of reach while the catalog is rebuilt: the catalog knows no good copy of the blob.
-  blob = lose_a_blob_and_rebuild(false);
+  blob = LoseABlobOfSiteAAndRebuild(false);
   audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
   EXPECT_THAT(audit.out, HasSubstr("repaired from site b")) << audit.out;
@@ -585,6 +592,32 @@ TEST_F(DisasterRecoveryTest, ABlobTheRebuiltSiteLacksIsRepairedFromTheOtherSites
   EXPECT_EQ(list.exit_code, 0) << list.out;
   EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
   ExpectEveryObjectRestores();
+}
+
+// One blob lost from site a, the catalog rebuilt from a while b was out of reach: the catalog
+// knew no good copy of that blob, and `replicate` and `site resync a` failed with "no site holds
+// a good copy" (exit 1), though site b held it under its digest. Like the audit's repair, they
+// now ask the other sites for it by its key, copy it (read back and verified) and record b's
+// copy.
+TEST_F(DisasterRecoveryTest, ReplicateAndResyncFindTheBlobAnotherSiteHoldsUnrecorded) {
+  for (const bool resync : {false, true}) {
+    SCOPED_TRACE(resync ? "site resync a" : "replicate --wait");
+    ASSERT_NO_FATAL_FAILURE(DepositPhotosByTheVerbs(resync ? "repo-resync" : "repo"));
+    fs::path blob = LoseABlobOfSiteAAndRebuild(false);
+    CommandResult made = resync ? Cairn({"site", "resync", "a"})
+                                : Cairn({"replicate", "--wait", "--wait-timeout", "30s"});
+    EXPECT_EQ(made.exit_code, 0) << made.out << made.err;
+    EXPECT_THAT(made.out + made.err, Not(HasSubstr("holds a good copy"))) << made.out << made.err;
+    if (!resync) {
+      // Replication to b verified and recorded b's copies; the audit repairs a's from b.
+      CommandResult orphans = Cairn({"audit", "run", "--all", "--orphans"});
+      EXPECT_THAT(orphans.out, Not(HasSubstr("unrecorded-copy: "))) << orphans.out;
+      EXPECT_THAT(orphans.out, HasSubstr("repaired from site b")) << orphans.out;
+    }
+    EXPECT_TRUE(fs::exists(blob)) << blob;
+    CommandResult audit = Cairn({"audit", "run", "--all"});
+    EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  }
 }
 
 // A catalog rebuilt from site a while site b was out of reach: `audit run --orphans` called
