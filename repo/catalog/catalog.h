@@ -104,11 +104,12 @@ class Catalog {
 
   // --- settings restored by a catalog rebuild (catalog_settings.cc) ---
   // The highest version of each setting's record on site `site` this catalog wrote, found
-  // equal to its own or restored from, by (kind, name) (table settings_seen); and raising them.
-  Result<std::map<std::pair<std::string, std::string>, uint64_t>> SettingsSeen(
+  // equal to its own or restored from, with its value, by (kind, name) (table settings_seen);
+  // and raising them (a version below the one noted leaves the row as it is).
+  Result<std::map<std::pair<std::string, std::string>, SettingSeen>> SettingsSeen(
       const std::string& site);
   Status NoteSettingsSeen(const std::string& site,
-                          const std::map<std::pair<std::string, std::string>, uint64_t>& seen);
+                          const std::map<std::pair<std::string, std::string>, SettingSeen>& seen);
   // The audit schedules as settings (without their run times), by name.
   Result<std::vector<proto::ScheduleSetting>> ListScheduleSettings();
   // Adds a schedule, due at once. AlreadyExists if the name is taken.

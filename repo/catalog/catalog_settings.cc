@@ -5,34 +5,41 @@
 
 namespace cairn::repo {
 
-Result<std::map<std::pair<std::string, std::string>, uint64_t>> Catalog::SettingsSeen(
+Result<std::map<std::pair<std::string, std::string>, SettingSeen>> Catalog::SettingsSeen(
     const std::string& site) {
   std::lock_guard lock(mu_);
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt, db_.Prepare("SELECT kind, name, version FROM settings_seen WHERE site = ?1"));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("SELECT kind, name, version, value_sha256, removed FROM "
+                                     "settings_seen WHERE site = ?1"));
   stmt.Bind(1, site);
-  std::map<std::pair<std::string, std::string>, uint64_t> out;
+  std::map<std::pair<std::string, std::string>, SettingSeen> out;
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out[{stmt.Text(0), stmt.Text(1)}] = static_cast<uint64_t>(stmt.Int(2));
+    out[{stmt.Text(0), stmt.Text(1)}] =
+        SettingSeen{static_cast<uint64_t>(stmt.Int(2)), stmt.Text(3), stmt.Int(4) != 0};
   }
   return out;
 }
 
 Status Catalog::NoteSettingsSeen(
-    const std::string& site, const std::map<std::pair<std::string, std::string>, uint64_t>& seen) {
+    const std::string& site,
+    const std::map<std::pair<std::string, std::string>, SettingSeen>& seen) {
   if (seen.empty()) return Status::OK();
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  // The value goes with the highest version: one noted below it changes nothing.
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("INSERT INTO settings_seen (site, kind, name, version) VALUES (?4, ?1, ?2, ?3) "
-                  "ON CONFLICT (site, kind, name) DO UPDATE SET version = MAX(version, ?3)"));
-  for (const auto& [name, version] : seen) {
+      db_.Prepare("INSERT INTO settings_seen (site, kind, name, version, value_sha256, removed) "
+                  "VALUES (?4, ?1, ?2, ?3, ?5, ?6) ON CONFLICT (site, kind, name) DO UPDATE SET "
+                  "value_sha256 = CASE WHEN ?3 >= version THEN ?5 ELSE value_sha256 END, "
+                  "removed = CASE WHEN ?3 >= version THEN ?6 ELSE removed END, "
+                  "version = MAX(version, ?3)"));
+  for (const auto& [name, s] : seen) {
     stmt.Reset();
-    stmt.Bind(1, name.first).Bind(2, name.second).Bind(3, static_cast<int64_t>(version));
-    stmt.Bind(4, site);
+    stmt.Bind(1, name.first).Bind(2, name.second).Bind(3, static_cast<int64_t>(s.version));
+    stmt.Bind(4, site).Bind(5, s.value_sha256).Bind(6, static_cast<int64_t>(s.removed ? 1 : 0));
     CAIRN_RETURN_IF_ERROR(stmt.Run());
   }
   return tx.Commit();

@@ -17,6 +17,15 @@
 
 namespace cairn::repo {
 
+// What this catalog knows a site holds of one setting (table settings_seen): the version of its
+// record there that this catalog wrote, found equal to its own or restored from, and that
+// record's value.
+struct SettingSeen {
+  uint64_t version = 0;
+  std::string value_sha256;  // SHA-256 of the record without version and time; "" not known
+  bool removed = false;      // the record says the setting is gone
+};
+
 struct SiteRecord {
   int64_t id = 0;
   std::string name;

@@ -116,6 +116,11 @@ constexpr Migration kMigrations[] = {
         "version_empty_folders",
 #include "repo/catalog/migrations/0021_version_empty_folders.sql.inc"
     },
+    {
+        22,
+        "settings_seen_values",
+#include "repo/catalog/migrations/0022_settings_seen_values.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

@@ -10,6 +10,7 @@
 #include "repo/site/site.h"
 #include "repo/site/withdrawal_setting.h"
 #include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
 namespace {
@@ -38,6 +39,46 @@ std::string ValueBytes(const proto::SettingsRecord& record) {
   return value.SerializeAsString();
 }
 
+// What a site holds of a setting when it holds `record` (Catalog::SettingSeen).
+SettingSeen SeenOf(const proto::SettingsRecord& record) {
+  return SettingSeen{record.version(), Sha256Hex(ValueBytes(record)), record.removed()};
+}
+
+using SeenSettings = std::map<SettingName, SettingSeen>;
+
+// The most settings a warning names one by one; the rest are counted.
+constexpr size_t kLackingNamed = 10;
+
+// What the catalog knows `site` lacks of its settings `want` (`seen`: what it last wrote, found or
+// restored there): each setting whose value there is another or not known, and each schedule or
+// trusted witness key the catalog removed whose removal is not there. "hold 1, withdrawal 2".
+// Empty when, as far as the catalog knows, the site holds them all.
+std::string LackingText(const std::map<SettingName, proto::SettingsRecord>& want,
+                        const SeenSettings& seen) {
+  std::vector<std::string> lacking;
+  for (const auto& [name, record] : want) {
+    auto it = seen.find(name);
+    if (it == seen.end() || it->second.removed || it->second.value_sha256.empty() ||
+        it->second.value_sha256 != Sha256Hex(ValueBytes(record))) {
+      lacking.push_back(DescribeSetting(name));
+    }
+  }
+  for (const auto& [name, s] : seen) {
+    if ((name.first == kSchedules || name.first == kWitnessKeys) && !s.removed &&
+        !want.count(name)) {
+      lacking.push_back("the removal of " + DescribeSetting(name));
+    }
+  }
+  std::string text;
+  for (size_t i = 0; i < lacking.size() && i < kLackingNamed; ++i) {
+    text += (i ? ", " : "") + lacking[i];
+  }
+  if (lacking.size() > kLackingNamed) {
+    text += " and " + std::to_string(lacking.size() - kLackingNamed) + " more";
+  }
+  return text;
+}
+
 // Writes `record` as the next version after `latest` (0: none), moving on
 // past versions another writer took meanwhile. Returns the version written.
 Result<uint64_t> WriteNext(Site& site, const SettingName& name, proto::SettingsRecord record,
@@ -54,13 +95,14 @@ Result<uint64_t> WriteNext(Site& site, const SettingName& name, proto::SettingsR
                                ": taken by other writers eight times over");
 }
 
-// What one site's sync did: records written, the versions this catalog now knows there
-// (written, or found equal to its own), and the records left alone because they are past
-// what this catalog ever saw.
+// What one site's sync did: records written, what this catalog now knows is there (written, or
+// found equal to its own), the records left alone because they are past what this catalog ever
+// saw, and the write that failed (the sync stops there).
 struct SiteSync {
   uint64_t written = 0;
-  std::map<SettingName, uint64_t> seen;
+  SeenSettings seen;
   std::vector<std::string> newer;
+  Status failed;
 };
 
 // "site a: default policy: version 3 there, this catalog knew version 2 (...)".
@@ -89,23 +131,40 @@ bool ChangedPastCatalog(const proto::SettingsRecord* there, const proto::Setting
   return !known || there->version() > *known;
 }
 
-// Syncs one site. `seen`: the versions the catalog knew there (Catalog::SettingsSeen); empty
-// for a site it never noted (a catalog from before migration 16, a site never synced since).
+// The version the catalog knew there of `name`, if any.
+std::optional<uint64_t> KnownVersion(const SeenSettings& seen, const SettingName& name) {
+  auto it = seen.find(name);
+  if (it == seen.end()) return std::nullopt;
+  return it->second.version;
+}
+
+// Syncs one site. `seen`: what the catalog knew there (Catalog::SettingsSeen); empty for a site it
+// never noted (a catalog from before migration 16, a site never synced since). An error when the
+// site's records cannot be read; a write that fails ends the sync, in SiteSync::failed.
 Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
                           const std::map<SettingName, proto::SettingsRecord>& want,
-                          const std::map<SettingName, uint64_t>& seen, int64_t now) {
+                          const SeenSettings& seen, int64_t now) {
   CAIRN_ASSIGN_OR_RETURN(auto have, ReadSiteSettings(site));
   SiteSync out;
-  auto known = [&](const SettingName& name) -> std::optional<uint64_t> {
-    auto it = seen.find(name);
-    if (it == seen.end()) return std::nullopt;
-    return it->second;
+  auto known = [&](const SettingName& name) { return KnownVersion(seen, name); };
+  // Writes `record` after `latest` and notes it; false (out.failed set) when the write failed.
+  auto write = [&](const SettingName& name, const proto::SettingsRecord& record, uint64_t latest) {
+    Result<uint64_t> written = WriteNext(site, name, record, latest, now);
+    if (!written.ok()) {
+      out.failed = written.status();
+      return false;
+    }
+    proto::SettingsRecord noted = record;
+    noted.set_version(*written);
+    out.seen[name] = SeenOf(noted);
+    ++out.written;
+    return true;
   };
   for (const auto& [name, record] : want) {
     auto it = have.find(name);
     uint64_t latest = it == have.end() ? 0 : it->second.version();
     if (it != have.end() && ValueBytes(it->second) == ValueBytes(record)) {
-      out.seen[name] = latest;
+      out.seen[name] = SeenOf(it->second);
       continue;
     }
     // A request the site has cancelled or approved, or another request under the number: never
@@ -124,8 +183,7 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
       out.newer.push_back(NewerText(site_name, name, latest, known(name)));
       continue;
     }
-    CAIRN_ASSIGN_OR_RETURN(out.seen[name], WriteNext(site, name, record, latest, now));
-    ++out.written;
+    if (!write(name, record, latest)) return out;
   }
   // Only schedules and trusted witness keys are ever removed from a catalog: one this catalog
   // never saw (added through a newer catalog) is not its to remove.
@@ -140,8 +198,7 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
     }
     proto::SettingsRecord removed = record;
     removed.set_removed(true);
-    CAIRN_ASSIGN_OR_RETURN(out.seen[name], WriteNext(site, name, removed, record.version(), now));
-    ++out.written;
+    if (!write(name, removed, record.version())) return out;
   }
   return out;
 }
@@ -316,19 +373,29 @@ Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name
   const int64_t now = catalog.clock().NowMicros();
   for (const SiteRecord& s : sites) {
     if (!site_name.empty() && s.name != site_name) continue;
-    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(s.name));
+    CAIRN_ASSIGN_OR_RETURN(SeenSettings seen, catalog.SettingsSeen(s.name));
     Result<Site*> site = repo.OpenSite(s.name);
     Result<SiteSync> synced =
         site.ok() ? SyncSite(**site, s.name, want, seen, now) : Result<SiteSync>(site.status());
-    if (!synced.ok()) {
-      sync.errors.push_back("site " + s.name +
-                            ": settings not written: " + synced.status().message());
-      continue;
+    Status failed = synced.ok() ? synced->failed : synced.status();
+    if (synced.ok()) {
+      sync.records_written += synced->written;
+      CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(s.name, synced->seen));
+      for (std::string& n : synced->newer) sync.errors.push_back(std::move(n));
+      if (synced->newer.empty() && failed.ok()) sync.sites_ok.push_back(s.name);
+      for (auto& [name, noted] : synced->seen) seen[name] = std::move(noted);
     }
-    sync.records_written += synced->written;
-    CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(s.name, synced->seen));
-    for (std::string& n : synced->newer) sync.errors.push_back(std::move(n));
-    if (synced->newer.empty()) sync.sites_ok.push_back(s.name);
+    if (failed.ok()) continue;
+    // Down, or refusing a write: named only for what it lacks, as far as this catalog knows
+    // (a site that was in step lacks nothing a change since did not make).
+    const std::string lacking = LackingText(want, seen);
+    if (lacking.empty()) continue;
+    sync.errors.push_back("site " + s.name + ": settings not written: " + failed.message() +
+                          ": it lacks " + lacking +
+                          "; written there, once the site can be written again, by `cairn "
+                          "withdraw run`, the daemon's next round or the next change of a "
+                          "setting (or `cairn site resync " +
+                          s.name + "`)");
   }
   return sync;
 }
@@ -353,13 +420,11 @@ Result<std::map<std::string, std::string>> SettingsChangedPastCatalog(Repository
   // A site that is down tells nothing.
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
   for (const auto& [site_name, have] : sites) {
-    CAIRN_ASSIGN_OR_RETURN(auto seen, catalog.SettingsSeen(site_name));
+    CAIRN_ASSIGN_OR_RETURN(SeenSettings seen, catalog.SettingsSeen(site_name));
     for (const auto& [name, record] : want) {
       if (name.first != kind || out.count(name.second)) continue;
       auto there = have.find(name);
-      auto it = seen.find(name);
-      std::optional<uint64_t> known =
-          it == seen.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+      std::optional<uint64_t> known = KnownVersion(seen, name);
       if (ChangedPastCatalog(there == have.end() ? nullptr : &there->second, record, known,
                              !seen.empty())) {
         out[name.second] = NewerText(site_name, name, there->second.version(), known);
@@ -448,8 +513,8 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
   }
   // The versions read are the ones this catalog knows (removed records too): a later change
   // on a site is then told from this catalog's own.
-  std::map<SettingName, uint64_t> seen;
-  for (const auto& [name, record] : records) seen[name] = record.version();
+  SeenSettings seen;
+  for (const auto& [name, record] : records) seen[name] = SeenOf(record);
   CAIRN_RETURN_IF_ERROR(catalog.NoteSettingsSeen(site_name, seen));
   return out;
 }

@@ -68,8 +68,12 @@ struct SettingsSync {
 // overwritten with the older value; so is a withdrawal record that a site has cancelled or
 // approved where the catalog has it requested, or that holds another request under the number
 // (WithdrawalSettingAhead), whatever its version. Run after every change of a setting, and on `site
-// add` and `site resync`. Writes only through Site (write-once). A site that cannot be written is
-// named in `errors`; an error only when the catalog fails.
+// add` and `site resync`. Writes only through Site (write-once). What each site holds is noted in
+// the catalog (Catalog::NoteSettingsSeen: version and value), so that a site that cannot be
+// reached or written is named in `errors` only when it lacks a record, as far as the catalog knows
+// ("site b: settings not written: <why>: it lacks hold 1, withdrawal 2; written there, once the
+// site can be written again, by `cairn withdraw run`, the daemon's next round or the next change
+// of a setting (or `cairn site resync b`)"); an error only when the catalog fails.
 Result<SettingsSync> SyncSettings(Repository& repo, const std::string& site_name = "");
 
 // The settings of `kind` ("principals", ...) that some reachable site holds with a change this
@@ -81,8 +85,9 @@ Result<std::map<std::string, std::string>> SettingsChangedPastCatalog(Repository
 
 // The end of every change of a setting: SyncSettings, what went wrong as
 // warnings ("settings not written to the sites: <why>" when the catalog could
-// not be read; else "site b: settings not written: <why>" per site). The
-// change itself is made; the next change or `cairn site resync` writes them.
+// not be read; else "site b: settings not written: <why>: it lacks ..." per site
+// that lacks a record). The change itself is made; `cairn withdraw run`, the
+// daemon's rounds, the next change or `cairn site resync` write them.
 std::vector<std::string> SyncSettingsAfterChange(Repository& repo,
                                                  const std::string& site_name = "");
 

@@ -1123,5 +1123,41 @@ TEST_F(WithdrawTest, ANumberTheSitesRecordForAnotherRequestIsNotApproved) {
   EXPECT_EQ(Withdrawals()[0]["state"], "requested");
 }
 
+// With site b down, every change of a setting, every `withdraw run` and every daemon round warned
+// "site b: settings not written" (a problem of the daemon's round, exit 1), even when b lacked
+// nothing. The catalog now notes what each site holds of each setting (migration 22): a site that
+// is down is named only for the records it lacks, each named, with what writes them there once
+// it is back; `withdraw run` then does.
+TEST_F(WithdrawTest, ASiteDownIsNamedOnlyForTheSettingsItLacks) {
+  fs::rename(Site("b"), tmp_ / "b-away");
+  CommandResult idle = Cairn({"withdraw", "run"});
+  EXPECT_EQ(idle.exit_code, 0) << idle.out << idle.err;
+  EXPECT_THAT(idle.err, Not(HasSubstr("settings not written"))) << "b lacks nothing";
+  CommandResult round = Cairn({"daemon", "--once"});
+  EXPECT_THAT(round.out + round.err, Not(HasSubstr("settings not written")));
+
+  CommandResult held = Cairn({"hold", "add", "yale/box", "--reason", "court order"});
+  EXPECT_EQ(held.exit_code, 0) << held.out << held.err;
+  EXPECT_THAT(held.err, HasSubstr("site b: settings not written"));
+  EXPECT_THAT(held.err, HasSubstr("it lacks hold 1"));
+  EXPECT_THAT(held.err, HasSubstr("`cairn withdraw run`"));
+  EXPECT_THAT(held.err, Not(HasSubstr("site a:")));
+  CommandResult still = Cairn({"withdraw", "run"});
+  EXPECT_THAT(still.err, HasSubstr("site b: settings not written")) << "b still lacks it";
+  EXPECT_THAT(still.err, HasSubstr("it lacks hold 1"));
+
+  fs::rename(tmp_ / "b-away", Site("b"));
+  ASSERT_FALSE(fs::exists(Site("b") / repo::layout::SettingsRecordKey("holds", "1", 1)));
+  CommandResult back = Cairn({"withdraw", "run"});
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_THAT(back.err, Not(HasSubstr("settings not written")));
+  EXPECT_TRUE(fs::exists(Site("b") / repo::layout::SettingsRecordKey("holds", "1", 1)));
+
+  fs::rename(Site("b"), tmp_ / "b-away");
+  CommandResult again = Cairn({"withdraw", "run"});
+  EXPECT_THAT(again.err, Not(HasSubstr("settings not written"))) << "b holds the hold now";
+  fs::rename(tmp_ / "b-away", Site("b"));
+}
+
 }  // namespace
 }  // namespace cairn::testing
