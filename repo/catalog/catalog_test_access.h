@@ -12,6 +12,12 @@ namespace cairn::repo {
 struct CatalogTestAccess {
   static sql::Db& Db(Catalog& catalog) { return catalog.db(); }
 
+  // Forgets the values of the settings noted on the sites, as a catalog from before migration 22
+  // has them: the versions alone.
+  static Status ForgetSettingsSeenValues(Catalog& catalog) {
+    return catalog.db().Exec("UPDATE settings_seen SET value_sha256 = ''");
+  }
+
   // Every job's lease runs out now and every job is due: what a rerun sees once a killed
   // worker's leases (15 minutes) have lapsed, without waiting for them.
   static Status ExpireAllLeases(Catalog& catalog) {

@@ -39,6 +39,34 @@ std::string ValueBytes(const proto::SettingsRecord& record) {
   return value.SerializeAsString();
 }
 
+// The key and version of the latest record of each setting on `site`, from one listing.
+using LatestKeys = std::map<SettingName, std::pair<uint64_t, std::string>>;
+Result<LatestKeys> ListLatestSettings(Site& site) {
+  LatestKeys latest;
+  CAIRN_RETURN_IF_ERROR(site.List(layout::kSettingsPrefix, [&](const ObjectInfo& info) {
+    std::optional<layout::SettingsRecordRef> ref = layout::ParseSettingsRecordKey(info.key);
+    if (!ref) return Status::OK();
+    auto& slot = latest[{ref->kind, ref->name}];
+    if (ref->version > slot.first) slot = {ref->version, info.key};
+    return Status::OK();
+  }));
+  return latest;
+}
+
+// The record under `version_key` (ListLatestSettings); nullopt, named in `unreadable` (when not
+// null), when it is not a settings record of that version.
+Result<std::optional<proto::SettingsRecord>> ReadSettingsRecord(
+    Site& site, const std::pair<uint64_t, std::string>& version_key,
+    std::vector<std::string>* unreadable) {
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, site.ReadAll(version_key.second));
+  proto::SettingsRecord record;
+  if (!record.ParseFromString(bytes) || record.version() != version_key.first) {
+    if (unreadable) unreadable->push_back(version_key.second + ": not a settings record");
+    return std::optional<proto::SettingsRecord>();
+  }
+  return std::optional<proto::SettingsRecord>(std::move(record));
+}
+
 // What a site holds of a setting when it holds `record` (Catalog::SettingSeen).
 SettingSeen SeenOf(const proto::SettingsRecord& record) {
   return SettingSeen{record.version(), Sha256Hex(ValueBytes(record)), record.removed()};
@@ -144,8 +172,32 @@ std::optional<uint64_t> KnownVersion(const SeenSettings& seen, const SettingName
 Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
                           const std::map<SettingName, proto::SettingsRecord>& want,
                           const SeenSettings& seen, int64_t now) {
-  CAIRN_ASSIGN_OR_RETURN(auto have, ReadSiteSettings(site));
+  CAIRN_ASSIGN_OR_RETURN(LatestKeys latest_keys, ListLatestSettings(site));
   SiteSync out;
+  // The records to compare, read from the site. Not read: a record at the version this catalog
+  // noted there holding the value it wants, or the removal it noted (keys are write-once: the
+  // same key holds the same record), so that a change costs the records it changes, not every
+  // record on every site; nor one of a setting SyncSite never writes (not the catalog's, and
+  // neither a schedule nor a trusted witness key).
+  std::map<SettingName, proto::SettingsRecord> have;
+  for (const auto& [name, version_key] : latest_keys) {
+    auto wanted = want.find(name);
+    auto noted = seen.find(name);
+    const bool at_noted = noted != seen.end() && noted->second.version == version_key.first &&
+                          !noted->second.value_sha256.empty();
+    if (wanted != want.end() && at_noted && !noted->second.removed &&
+        noted->second.value_sha256 == Sha256Hex(ValueBytes(wanted->second))) {
+      out.seen[name] = noted->second;
+      continue;
+    }
+    if (wanted == want.end() && ((name.first != kSchedules && name.first != kWitnessKeys) ||
+                                 (at_noted && noted->second.removed))) {
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::optional<proto::SettingsRecord> record,
+                           ReadSettingsRecord(site, version_key, nullptr));
+    if (record) have.emplace(name, std::move(*record));
+  }
   auto known = [&](const SettingName& name) { return KnownVersion(seen, name); };
   // Writes `record` after `latest` and notes it; false (out.failed set) when the write failed.
   auto write = [&](const SettingName& name, const proto::SettingsRecord& record, uint64_t latest) {
@@ -161,6 +213,7 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
     return true;
   };
   for (const auto& [name, record] : want) {
+    if (out.seen.count(name)) continue;  // known to hold it: not read
     auto it = have.find(name);
     uint64_t latest = it == have.end() ? 0 : it->second.version();
     if (it != have.end() && ValueBytes(it->second) == ValueBytes(record)) {
@@ -344,23 +397,12 @@ Result<std::map<SettingName, proto::SettingsRecord>> CatalogSettings(Catalog& ca
 
 Result<std::map<SettingName, proto::SettingsRecord>> ReadSiteSettings(
     Site& site, std::vector<std::string>* unreadable) {
-  std::map<SettingName, std::pair<uint64_t, std::string>> latest;  // version, key
-  CAIRN_RETURN_IF_ERROR(site.List(layout::kSettingsPrefix, [&](const ObjectInfo& info) {
-    std::optional<layout::SettingsRecordRef> ref = layout::ParseSettingsRecordKey(info.key);
-    if (!ref) return Status::OK();
-    auto& slot = latest[{ref->kind, ref->name}];
-    if (ref->version > slot.first) slot = {ref->version, info.key};
-    return Status::OK();
-  }));
+  CAIRN_ASSIGN_OR_RETURN(LatestKeys latest, ListLatestSettings(site));
   std::map<SettingName, proto::SettingsRecord> out;
   for (const auto& [name, version_key] : latest) {
-    CAIRN_ASSIGN_OR_RETURN(std::string bytes, site.ReadAll(version_key.second));
-    proto::SettingsRecord record;
-    if (!record.ParseFromString(bytes) || record.version() != version_key.first) {
-      if (unreadable) unreadable->push_back(version_key.second + ": not a settings record");
-      continue;
-    }
-    out.emplace(name, std::move(record));
+    CAIRN_ASSIGN_OR_RETURN(std::optional<proto::SettingsRecord> record,
+                           ReadSettingsRecord(site, version_key, unreadable));
+    if (record) out.emplace(name, std::move(*record));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 // exactly the bytes no one holds, leaves a tombstone on every site, and a catalog rebuilt from
 // any site keeps the version withdrawn.
 #include <gmock/gmock.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -1157,6 +1158,54 @@ TEST_F(WithdrawTest, ASiteDownIsNamedOnlyForTheSettingsItLacks) {
   CommandResult again = Cairn({"withdraw", "run"});
   EXPECT_THAT(again.err, Not(HasSubstr("settings not written"))) << "b holds the hold now";
   fs::rename(tmp_ / "b-away", Site("b"));
+}
+
+// Every file under settings/ on every site: its inode and size, by key.
+std::map<std::string, std::pair<ino_t, uintmax_t>> SettingsFiles(const fs::path& root) {
+  std::map<std::string, std::pair<ino_t, uintmax_t>> out;
+  for (const char* site : {"a", "b"}) {
+    const fs::path dir = root / "sites" / site / "settings";
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!fs::is_regular_file(e.path())) continue;
+      struct stat st {};
+      EXPECT_EQ(stat(e.path().c_str(), &st), 0);
+      out[fs::relative(e.path(), root).string()] = {st.st_ino, static_cast<uintmax_t>(st.st_size)};
+    }
+  }
+  return out;
+}
+
+// A catalog that knows nothing of what the sites hold (upgraded from before its settings_seen
+// rows, or their values) meets sites that already hold every withdrawal record, identical: the
+// next change of a setting writes its own record, one per site, and no withdrawal record again
+// (none rewritten, no new version of any).
+TEST_F(WithdrawTest, AChangeOfASettingWritesOnlyItsRecordWhereTheSitesHoldTheRest) {
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(
+        AsAnn({"withdraw", "request", "yale/box", "--reason", "r" + std::to_string(i)}).exit_code,
+        0);
+    if (i < 3) ASSERT_EQ(AsAnn({"withdraw", "cancel", std::to_string(i)}).exit_code, 0);
+  }
+  ASSERT_EQ(RunProcess({"sqlite3", Root() + "/catalog.db", "DELETE FROM settings_seen"}).exit_code,
+            0);
+  const auto before = SettingsFiles(Root());
+  ASSERT_EQ(before.count("sites/b/" + repo::layout::SettingsRecordKey("withdrawals", "3", 1)), 1u);
+
+  CommandResult held = Cairn({"hold", "add", "yale/box", "--reason", "court order"});
+  ASSERT_EQ(held.exit_code, 0) << held.out << held.err;
+  const auto after = SettingsFiles(Root());
+  std::vector<std::string> added;
+  for (const auto& [key, file] : after) {
+    auto it = before.find(key);
+    if (it == before.end()) {
+      added.push_back(key);
+    } else {
+      EXPECT_EQ(it->second, file) << key << " written again";
+    }
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{
+                       "sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
+                       "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
 }
 
 }  // namespace
