@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "bagit/dir_list.h"
 #include "bagit/validator.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/deposit_fixture.h"
@@ -109,7 +110,8 @@ void RemoveDeepFolders(int fd, const std::string& name) {
 
 TEST_F(DepositVerdictTest, UnreadableTagEntryInAFolder) {
   // A tag folder whose depths cannot be reached by name (ENAMETOOLONG): it
-  // cannot be read whoever runs the test, root included.
+  // cannot be read whoever runs the test, root included. The one walker names it
+  // by its rule, source.path-too-long, for validation and deposit alike.
   fs::path bag = dir_ / "deep";
   MakeBag(bag, {{"data/a.txt", "a"}}, Algorithm::kSha256);
   fs::create_directories(bag / "extra");
@@ -120,7 +122,7 @@ TEST_F(DepositVerdictTest, UnreadableTagEntryInAFolder) {
   // The first entry whose full path no longer fits is the one refused.
   std::string rel = "extra";
   while ((bag / rel).string().size() < PATH_MAX) rel += "/" + name;
-  ExpectSameRefusal(bag, rel, "tag.unreadable");
+  ExpectSameRefusal(bag, rel, std::string(bagit::kPathTooLongRule));
   ExpectNothingStored("acme", "deep");
   RemoveDeepFolders(open((bag / "extra").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
 }
