@@ -664,11 +664,13 @@ TEST_F(DisasterRecoveryTest, CopiesNotRecordedYetHaveTheirOwnCategoryNotUncatalo
   for (const nlohmann::json& f : report["findings"]) {
     EXPECT_EQ(f["kind"], "unrecorded-copy") << f.dump();
   }
-  // A version the catalog does not know at all keeps the uncataloged banner and its advice.
+  // A version the catalog does not know at all (its version.pb there: tag files alone are an
+  // interrupted deposit's, which gc removes) keeps the uncataloged banner and its advice.
   testing::WriteFile(Site("b") / "bags" / "acme" / "ghost" / "v1" / "bagit.txt", "x\n");
+  testing::WriteFile(Site("b") / "bags" / "acme" / "ghost" / "v1" / "version.pb", "x");
   orphans = Cairn({"audit", "run", "--orphans"});
   EXPECT_THAT(orphans.out, HasSubstr("UNCATALOGED")) << orphans.out;
-  EXPECT_THAT(orphans.out, HasSubstr("1 tag files, version records or blobs")) << orphans.out;
+  EXPECT_THAT(orphans.out, HasSubstr("2 tag files, version records or blobs")) << orphans.out;
 }
 
 // A catalog put back from a backup, used a while (its restores' events take the sites' log's
