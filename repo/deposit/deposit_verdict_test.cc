@@ -12,6 +12,7 @@
 #include "bagit/dir_list.h"
 #include "bagit/validator.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/deep_folders.h"
 #include "tests/util/deposit_fixture.h"
 
 namespace cairn::repo {
@@ -22,6 +23,9 @@ using bagit::Algorithm;
 using bagit::Finding;
 using bagit::Severity;
 using cairn::testing::DepositTest;
+using cairn::testing::FirstPathPastPathMax;
+using cairn::testing::MakeDeepFolders;
+using cairn::testing::RemoveDeepFolders;
 
 // The errors of a report as "file: rule: message" lines.
 std::vector<std::string> Errors(const bagit::Report& report) {
@@ -87,27 +91,6 @@ TEST_F(DepositVerdictTest, ManifestAfterPayloadInAnArchive) {
   }
 }
 
-// Makes `depth` nested folders named `name` under the folder `fd` (taken),
-// through file descriptors: their full path is longer than PATH_MAX.
-void MakeDeepFolders(int fd, const std::string& name, int depth) {
-  for (int i = 0; i < depth; ++i) {
-    ASSERT_EQ(mkdirat(fd, name.c_str(), 0755), 0) << errno;
-    int next = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ASSERT_GE(next, 0) << errno;
-    close(fd);
-    fd = next;
-  }
-  close(fd);
-}
-
-// Removes the chain MakeDeepFolders made under the folder `fd` (taken).
-void RemoveDeepFolders(int fd, const std::string& name) {
-  int child = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (child >= 0) RemoveDeepFolders(child, name);
-  unlinkat(fd, name.c_str(), AT_REMOVEDIR);
-  close(fd);
-}
-
 TEST_F(DepositVerdictTest, UnreadableTagEntryInAFolder) {
   // A tag folder whose depths cannot be reached by name (ENAMETOOLONG): it
   // cannot be read whoever runs the test, root included. The one walker names it
@@ -116,15 +99,12 @@ TEST_F(DepositVerdictTest, UnreadableTagEntryInAFolder) {
   MakeBag(bag, {{"data/a.txt", "a"}}, Algorithm::kSha256);
   fs::create_directories(bag / "extra");
   const std::string name(200, 'd');
-  int fd = open((bag / "extra").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  MakeDeepFolders(fd, name, PATH_MAX / 200 + 2);
+  MakeDeepFolders(bag / "extra", name, PATH_MAX / 200 + 2);
   // The first entry whose full path no longer fits is the one refused.
-  std::string rel = "extra";
-  while ((bag / rel).string().size() < PATH_MAX) rel += "/" + name;
+  const std::string rel = FirstPathPastPathMax(bag, "extra", name);
   ExpectSameRefusal(bag, rel, std::string(bagit::kPathTooLongRule));
   ExpectNothingStored("acme", "deep");
-  RemoveDeepFolders(open((bag / "extra").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
+  RemoveDeepFolders(bag / "extra", name);
 }
 
 TEST_F(DepositVerdictTest, LinkedBagitTxtInAFolder) {

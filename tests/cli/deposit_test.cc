@@ -20,6 +20,7 @@
 #include "repo/site/repository.h"
 #include "tests/cli/holey_bag.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/deep_folders.h"
 #include "tests/util/test_util.h"
 
 extern char** environ;
@@ -163,36 +164,6 @@ TEST_F(CliDepositTest, RefusedDepositsExitOneAndStoreNothing) {
   }
 }
 
-// Makes `depth` nested folders named `name` under `top`, through file descriptors (their full
-// path is longer than PATH_MAX), and a file in the deepest.
-void MakeDeepFolders(const fs::path& top, const std::string& name, int depth) {
-  int fd = open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << errno;
-  for (int i = 0; i < depth; ++i) {
-    ASSERT_EQ(mkdirat(fd, name.c_str(), 0755), 0) << errno;
-    int next = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ASSERT_GE(next, 0) << errno;
-    close(fd);
-    fd = next;
-  }
-  int file = openat(fd, "deep.txt", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  ASSERT_GE(file, 0) << errno;
-  ASSERT_EQ(write(file, "deep\n", 5), 5);
-  close(file);
-  close(fd);
-}
-
-// Removes what MakeDeepFolders made under the folder `fd` (taken): no path reaches its depths.
-void RemoveDeepFolders(int fd, const std::string& name) {
-  int child = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (child >= 0) {
-    unlinkat(child, "deep.txt", 0);
-    RemoveDeepFolders(child, name);
-  }
-  unlinkat(fd, name.c_str(), AT_REMOVEDIR);
-  close(fd);
-}
-
 // A folder inside the source deeper than PATH_MAX was refused as 'source.unreadable: ... File
 // name too long', as if a permission were missing. It is refused by its own rule,
 // source.path-too-long, naming the first entry whose path no longer fits and the limit (exit 1,
@@ -203,8 +174,7 @@ TEST_F(CliDepositTest, APathLongerThanPathMaxIsRefusedByItsRule) {
   WriteFile(src / "a.txt", "alpha\n");
   const std::string name(200, 'd');
   MakeDeepFolders(src, name, PATH_MAX / 200 + 2);
-  std::string rel = name;
-  while ((src / rel).string().size() < PATH_MAX) rel += "/" + name;
+  const std::string rel = FirstPathPastPathMax(src, name, name);
 
   CommandResult r = Cairn({"deposit", "acme", src.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -220,7 +190,7 @@ TEST_F(CliDepositTest, APathLongerThanPathMaxIsRefusedByItsRule) {
   EXPECT_NE(whole.err.find("source.path-too-long"), std::string::npos) << whole.err;
   EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
 
-  RemoveDeepFolders(open(src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
+  RemoveDeepFolders(src, name);
 }
 
 // A bag folder holding a folder deeper than PATH_MAX was reported as payload.unreadable (in
@@ -238,8 +208,7 @@ TEST_F(CliDepositTest, ABagFolderPathLongerThanPathMaxIsNamedByItsRule) {
     ASSERT_EQ(RunCairn({"bag", "create", src.string(), bag.string()}).exit_code, 0);
     fs::create_directories(bag / top / "deep");
     MakeDeepFolders(bag / top / "deep", name, PATH_MAX / 200 + 2);
-    std::string rel = top + "/deep/" + name;
-    while ((bag / rel).string().size() < PATH_MAX) rel += "/" + name;
+    const std::string rel = FirstPathPastPathMax(bag, top + "/deep/" + name, name);
 
     CommandResult valid = RunCairn({"bag", "validate", bag.string()});
     EXPECT_EQ(valid.exit_code, 1) << valid.out << valid.err;
@@ -255,7 +224,7 @@ TEST_F(CliDepositTest, ABagFolderPathLongerThanPathMaxIsNamedByItsRule) {
     EXPECT_NE(r.err.find("nothing was stored"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(Site("a") / "bags/acme"));
 
-    RemoveDeepFolders(open((bag / top / "deep").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), name);
+    RemoveDeepFolders(bag / top / "deep", name);
   }
 }
 
