@@ -372,12 +372,12 @@ class Catalog {
     uint64_t bytes = 0;
   };
   Result<PartnerNewBlobs> CountBlobsNewToPartner(int64_t version_id);
-  // Per site, the version's distinct blobs and tag files with an ok copy there that its
-  // partner may be told of: verified at or after `since_micros` (by the deposit that made the
-  // version), or of a blob another version of the same partner references. Not a copy that
-  // only another partner's content put there (a receipt must not tell it). Sites without any
-  // are not listed.
-  Result<std::vector<std::pair<std::string, uint64_t>>> CountOkCopiesPartnerMayKnow(
+  // Per site, the version's distinct blobs and tag files with an ok copy there verified at or
+  // after `since_micros` (by the deposit that made the version). Not a copy the catalog records
+  // from before: nobody looked at it for this version (its site may not even have been open),
+  // and a receipt must not tell a copy that only another partner's content put there. Sites
+  // without any are not listed.
+  Result<std::vector<std::pair<std::string, uint64_t>>> CountCopiesVerifiedSince(
       int64_t version_id, int64_t since_micros);
 
   // --- site resync and catalog rebuild (catalog_recovery.cc) ---

@@ -190,17 +190,14 @@ Result<Catalog::PartnerNewBlobs> Catalog::CountBlobsNewToPartner(int64_t version
   return out;
 }
 
-Result<std::vector<std::pair<std::string, uint64_t>>> Catalog::CountOkCopiesPartnerMayKnow(
+Result<std::vector<std::pair<std::string, uint64_t>>> Catalog::CountCopiesVerifiedSince(
     int64_t version_id, int64_t since_micros) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("SELECT s.name, COUNT(*) FROM " + std::string(catalog_sql::kVersionBlobIds) +
                   " d JOIN replicas r ON r.blob_id = d.blob_id JOIN sites s ON s.id = r.site_id "
-                  "WHERE r.state = 'ok' AND (r.last_verified >= ?2 OR EXISTS (SELECT 1 FROM "
-                  "files f JOIN versions w ON w.id = f.version_id WHERE f.blob_id = d.blob_id "
-                  "AND f.version_id <> ?1 AND w.partner = (SELECT partner FROM versions WHERE "
-                  "id = ?1))) GROUP BY s.name "
+                  "WHERE r.state = 'ok' AND r.last_verified >= ?2 GROUP BY s.name "
                   "UNION ALL SELECT s.name, COUNT(*) FROM tag_files t JOIN replicas r ON "
                   "r.tag_file_id = t.id JOIN sites s ON s.id = r.site_id WHERE t.version_id = ?1 "
                   "AND r.state = 'ok' AND r.last_verified >= ?2 GROUP BY s.name"));

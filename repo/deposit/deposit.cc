@@ -443,7 +443,7 @@ Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::s
   for (SiteCopies& copies : receipt->copies) {
     if (copies.pending == 0) continue;  // every item is there: the count tells nothing more
     if (!known) {
-      CAIRN_ASSIGN_OR_RETURN(known, catalog.CountOkCopiesPartnerMayKnow(version_id, *since_micros));
+      CAIRN_ASSIGN_OR_RETURN(known, catalog.CountCopiesVerifiedSince(version_id, *since_micros));
     }
     copies.ok = 0;
     for (const auto& [site, n] : *known) {

@@ -153,9 +153,10 @@ Result<DepositOutcome> Deposit(Repository& repo, const DepositRequest& request);
 
 // Fills receipt->copies: for each site of `plan`, the version's blobs and tag
 // files whose copy there is ok, and how many are still pending. With `since_micros` (the
-// deposit's start), a site still short of copies counts only those its partner may be told
-// of (Catalog::CountOkCopiesPartnerMayKnow): verified by this deposit, or of content the
-// partner held before; not the copies another partner's content left there.
+// deposit's start), a site still short of copies counts only those this deposit verified there
+// (Catalog::CountCopiesVerifiedSince): not a copy the catalog records from another version,
+// which nobody looked at when the site could not be opened, nor one another partner's content
+// put there (a receipt must not tell it). Replication checks those when it reaches the site.
 Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::string>& plan,
                   Receipt* receipt, std::optional<int64_t> since_micros = std::nullopt);
 

@@ -414,6 +414,47 @@ TEST_F(CliDepositTest, AStoredFileLostFromASiteSinceIsCopiedAgainNotCounted) {
   EXPECT_TRUE(ReadFile(tmp_.path() / "out/data/d.bin") == bytes) << "restored bytes differ";
 }
 
+// A deposit whose file another object already stored, made while site b was unmounted (its
+// folder there without the marker), said "site b: 1 verified, N pending" and counted that copy
+// in --json, though nothing was read from b: the catalog's record of the earlier version was
+// taken as this deposit's check. If b was lost rather than unmounted, the receipt counted a copy
+// that did not exist. Copies on a site still short of some count only if this deposit verified
+// them there (the reused one is checked when replication reaches b, and copied if it is gone).
+TEST_F(CliDepositTest, AReusedCopyOnASiteThatCouldNotBeOpenedIsPendingNotVerified) {
+  WriteFile(tmp_.path() / "one/shared.txt", "shared\n");
+  WriteFile(tmp_.path() / "two/shared.txt", "shared\n");
+  WriteFile(tmp_.path() / "two/new.txt", "new\n");
+  ASSERT_EQ(Cairn({"deposit", "acme", (tmp_.path() / "one").string()}).exit_code, 0);
+  const std::string sha = bagit::HashBytes(
+      "shared\n", bagit::Only(bagit::Algorithm::kSha256))[bagit::Algorithm::kSha256];
+  fs::rename(Site("b"), tmp_.path() / "b.away");
+  fs::create_directories(Site("b"));  // the mount point of an unmounted share
+
+  CommandResult second = Cairn({"deposit", "acme", (tmp_.path() / "two").string(), "--json"});
+  EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+  nlohmann::json receipt = nlohmann::json::parse(second.out, nullptr, false);
+  ASSERT_FALSE(receipt.is_discarded()) << second.out << second.err;
+  bool saw_b = false;
+  for (const nlohmann::json& c : receipt["receipt"]["copies"]) {
+    if (c["site"] != "b") continue;
+    saw_b = true;
+    EXPECT_EQ(c["ok"], 0) << c.dump() << " (nothing was read from site b)";
+    EXPECT_EQ(c["pending"], 7) << c.dump();  // 2 blobs, 5 tag files (bag-info, manifests)
+  }
+  EXPECT_TRUE(saw_b) << second.out;
+
+  // Site b was lost, not unmounted: the copy the receipt did not count is made again.
+  fs::remove_all(Site("b"));
+  fs::rename(tmp_.path() / "b.away", Site("b"));
+  const fs::path blob_b = Site("b") / "blobs/sha256" / sha.substr(0, 2) / sha;
+  ASSERT_TRUE(fs::exists(blob_b));
+  fs::remove(blob_b);
+  // --wait: the job that failed while b was unmounted runs after its backoff (30 s).
+  CommandResult rep = Cairn({"replicate", "--wait"});
+  EXPECT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_TRUE(fs::exists(blob_b)) << "the lost copy on b was not made again";
+}
+
 // A deposit when site b's folder is there without its CAIRN-SITE marker (an unmounted share)
 // said "site b: N copies pending (queued; cairn replicate retries them)", though no replicate
 // can succeed there; and one whose FIRST site has no marker exited 2 saying only "not mounted,
