@@ -85,6 +85,7 @@ Status LoadFindings(repo::Catalog& catalog, const HistoryQuery& q, AuditHistory&
     f.repaired = row.repaired;
     f.repaired_from = std::move(row.repaired_from);
     if (f.repaired) ++h.findings_repaired;
+    ++h.findings_by_kind[std::string(FindingKindName(f.kind))];
     h.findings.push_back(std::move(s));
   }
   return Status::OK();

@@ -46,6 +46,9 @@ struct AuditHistory {
   SiteCounts totals;
   std::map<std::string, SiteCounts> sites;  // totals per site
   uint64_t findings_repaired = 0;
+  // The findings counted by kind (FindingKindName: "corrupt", "unrecorded-copy", "stray-file",
+  // ...), each under its own; kinds with none are left out.
+  std::map<std::string, uint64_t> findings_by_kind;
   uint64_t overdue = 0;  // copies whose next check is past (not pending)
   std::map<std::string, uint64_t> overdue_by_site;
   std::vector<OverdueCopy> overdue_oldest;  // at most max_overdue_listed, oldest first
@@ -70,7 +73,7 @@ void AddCounts(SiteCounts& to, const SiteCounts& from);
 
 // The formats. Each carries the same figures: per run and in total checked,
 // ok, corrupt, missing, unavailable, repaired, damaged, bytes; per site the
-// same; each finding; overdue copies.
+// same; each finding and their counts by kind; overdue copies.
 nlohmann::json HistoryJson(const AuditHistory& history);
 std::string HistoryText(const AuditHistory& history);
 // One header line, then rows whose first column is the record type: "run",

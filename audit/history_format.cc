@@ -86,6 +86,7 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
           {"sites", sites},
           {"findings", findings},
           {"findings_repaired", h.findings_repaired},
+          {"findings_by_kind", h.findings_by_kind},
           {"overdue", {{"count", h.overdue}, {"by_site", h.overdue_by_site}, {"oldest", oldest}}}};
 }
 
@@ -103,7 +104,11 @@ std::string HistoryText(const AuditHistory& h) {
         << (r.state == "aborted" ? " (interrupted: the copies not checked stay due)" : "") << ": "
         << CountsText(r.counts) << "\n";
   }
-  out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)\n";
+  out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)";
+  for (auto it = h.findings_by_kind.begin(); it != h.findings_by_kind.end(); ++it) {
+    out << (it == h.findings_by_kind.begin() ? ": " : ", ") << it->second << " " << it->first;
+  }
+  out << "\n";
   for (const StoredFinding& s : h.findings) {
     const Finding& f = s.finding;
     out << "  run " << s.run_id << " " << FindingKindName(f.kind) << ": " << FindingText(f) << "\n";

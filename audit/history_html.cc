@@ -159,7 +159,13 @@ std::string HistoryHtml(const AuditHistory& h) {
   }
   out << "</table>\n<h2>Findings (<span id=\"findings\">" << h.findings.size()
       << "</span>, <span id=\"findings-repaired\">" << h.findings_repaired
-      << "</span> repaired)</h2>\n<table id=\"findinglist\"><tr><th>run</th><th>outcome</th>"
+      << "</span> repaired)</h2>\n<table id=\"finding-kinds\"><tr><th>kind</th><th>findings</th>"
+         "</tr>";
+  for (const auto& [kind, n] : h.findings_by_kind) {
+    out << "<tr class=\"finding-kind\"><td class=\"t\">" << kind << "</td><td id=\"kind-" << kind
+        << "\">" << n << "</td></tr>";
+  }
+  out << "</table>\n<table id=\"findinglist\"><tr><th>run</th><th>outcome</th>"
          "<th>partner</th><th>object</th><th>version</th><th>path</th><th>site</th>"
          "<th>sha256</th><th>repaired from</th><th>detail</th></tr>\n";
   size_t listed = 0;

@@ -18,12 +18,7 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
       continue;
     }
     repo::AuditFindingRecord row;
-    // The catalog's audit_findings CHECK allows the kinds of migration 0006: a copy not
-    // recorded yet and a stray file are stored as uncataloged, their details saying which.
-    const bool stored_as_uncataloged =
-        f.kind == FindingKind::kUnrecordedCopy || f.kind == FindingKind::kStrayFile;
-    row.kind =
-        std::string(FindingKindName(stored_as_uncataloged ? FindingKind::kUncataloged : f.kind));
+    row.kind = std::string(FindingKindName(f.kind));  // each its own kind (migration 23)
     row.partner = f.partner;
     row.object = f.object;
     row.version = f.version;

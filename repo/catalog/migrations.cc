@@ -121,6 +121,11 @@ constexpr Migration kMigrations[] = {
         "settings_seen_values",
 #include "repo/catalog/migrations/0022_settings_seen_values.sql.inc"
     },
+    {
+        23,
+        "audit_finding_kinds",
+#include "repo/catalog/migrations/0023_audit_finding_kinds.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

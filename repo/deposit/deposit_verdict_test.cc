@@ -26,6 +26,7 @@ using cairn::testing::DepositTest;
 using cairn::testing::FirstPathPastPathMax;
 using cairn::testing::MakeDeepFolders;
 using cairn::testing::RemoveDeepFolders;
+using cairn::testing::WriteFile;
 
 // The errors of a report as "file: rule: message" lines.
 std::vector<std::string> Errors(const bagit::Report& report) {

@@ -644,7 +644,8 @@ TEST_F(DisasterRecoveryTest, CopiesTheRebuiltCatalogDoesNotRecordYetAreNotOrphan
 // versions the catalog does not list and the closing UNCATALOGED paragraph advised `catalog
 // rebuild`, though the catalog holds every version. They have their own count
 // (`unrecorded_copies` in --json) and advice (`cairn replicate --wait` records them); the
-// uncataloged banner stays for versions the catalog does not know.
+// uncataloged banner stays for versions the catalog does not know. The audit history stored them
+// as uncataloged too (catalog migration 23 gives them their kind).
 TEST_F(DisasterRecoveryTest, CopiesNotRecordedYetHaveTheirOwnCategoryNotUncataloged) {
   ASSERT_NO_FATAL_FAILURE(RebuildFromSiteAWhileSiteBIsAway());
   CommandResult orphans = Cairn({"audit", "run", "--orphans"});
@@ -662,6 +663,15 @@ TEST_F(DisasterRecoveryTest, CopiesNotRecordedYetHaveTheirOwnCategoryNotUncatalo
   EXPECT_EQ(report["unrecorded_copies"], 4) << json.out;
   EXPECT_EQ(report["uncataloged"], 0) << json.out;
   for (const nlohmann::json& f : report["findings"]) {
+    EXPECT_EQ(f["kind"], "unrecorded-copy") << f.dump();
+  }
+  // The audit history stores and counts them by their kind (it stored them as uncataloged).
+  CommandResult history = Cairn(
+      {"audit", "report", "--run", std::to_string(report["run_id"].get<int64_t>()), "--json"});
+  nlohmann::json stored = nlohmann::json::parse(history.out, nullptr, false);
+  ASSERT_FALSE(stored.is_discarded()) << history.out << history.err;
+  EXPECT_EQ(stored["findings_by_kind"], nlohmann::json({{"unrecorded-copy", 4}})) << history.out;
+  for (const nlohmann::json& f : stored["findings"]) {
     EXPECT_EQ(f["kind"], "unrecorded-copy") << f.dump();
   }
   // A version the catalog does not know at all (its version.pb there: tag files alone are an

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/util/repo_fixture.h"
 
@@ -102,6 +103,45 @@ TEST_F(CliGcTest, StrayFilesOnTheSitesAreReportedAndLeftToTheOperator) {
   for (const fs::path& p : strays) fs::remove(p);
   clean = Cairn({"audit", "run", "--all", "--orphans"});
   EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+}
+
+// The audit history stored a stray file under the uncataloged kind (the catalog's CHECK had no
+// other), so `cairn audit report` listed it as "uncataloged", a version the catalog lost, in every
+// format. Each is now stored as stray-file (migration 23) and the report lists and counts it so:
+// text, --json (findings_by_kind) and HTML.
+TEST_F(CliGcTest, TheAuditReportListsAndCountsStrayFilesByTheirOwnKind) {
+  fs::path src = MakeSourceFolder("held");
+  Deposit("acme", src.string(), "held");
+  const fs::path sites = tmp_ / "repo/sites";
+  WriteFile(sites / "a/blobs/sha256/stray.txt", "x\n");
+  WriteFile(sites / "b/bags/acme/held/v1/extra.txt", "x\n");
+  CommandResult audit = Cairn({"audit", "run", "--orphans", "--json"});
+  ASSERT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  const int64_t run = nlohmann::json::parse(audit.out)["run_id"];
+
+  CommandResult json = Cairn({"audit", "report", "--run", std::to_string(run), "--json"});
+  auto report = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << json.out << json.err;
+  EXPECT_EQ(report["findings_by_kind"], nlohmann::json({{"stray-file", 2}})) << json.out;
+  ASSERT_EQ(report["findings"].size(), 2u) << json.out;
+  std::set<std::string> paths;
+  for (const auto& f : report["findings"]) {
+    EXPECT_EQ(f["kind"], "stray-file") << f;
+    EXPECT_EQ(f["outcome"], "stray-file") << f;
+    paths.insert(f["site"].get<std::string>() + ":" + f["path"].get<std::string>());
+  }
+  EXPECT_EQ(paths, (std::set<std::string>{"a:blobs/sha256/stray.txt", "b:extra.txt"}));
+
+  CommandResult text = Cairn({"audit", "report", "--run", std::to_string(run)});
+  EXPECT_THAT(text.out, ::testing::HasSubstr("findings: 2 (0 repaired): 2 stray-file\n"));
+  EXPECT_THAT(text.out,
+              ::testing::HasSubstr("stray-file: on site a: blobs/sha256/stray.txt (2 bytes)"));
+  EXPECT_THAT(text.out, ::testing::Not(::testing::HasSubstr("uncataloged"))) << text.out;
+  CommandResult html = Cairn({"audit", "report", "--run", std::to_string(run), "--format", "html"});
+  EXPECT_THAT(html.out, ::testing::HasSubstr("<td id=\"kind-stray-file\">2</td>"));
+  EXPECT_THAT(html.out, ::testing::Not(::testing::HasSubstr(">uncataloged<")));
+  // The report's exit code is the one it had: stray files are not copies the report fails on.
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
 }
 
 TEST_F(CliGcTest, GraceZeroRemovesAtOnce) {
