@@ -100,13 +100,13 @@ enum class FindingKind {
   kUncataloged,
   // A blob on a site of a version the catalog holds, whose copy on that site the catalog does
   // not record yet (a catalog rebuilt while the site was out of reach): not an orphan, and no
-  // version the catalog lacks. Stored in audit_findings as "uncataloged" (the kinds its CHECK
-  // allows), its detail telling them apart.
+  // version the catalog lacks. Stored in audit_findings as "unrecorded-copy" (migration 23).
   kUnrecordedCopy,
   // A file Cairn did not write where the site layout allows only its own (under blobs/sha256/,
   // a key that is no blob key; under bags/, one outside any v<N>/ folder or that no version's
-  // layout allows; in a known version's folder, none of its files). Never removed by Cairn.
-  // Stored in audit_findings as "uncataloged", as kUnrecordedCopy is.
+  // layout allows; in a known version's folder, none of its files; at the site's top level, a
+  // name the layout does not use). Never removed by Cairn. Stored in audit_findings as
+  // "stray-file" (migration 23).
   kStrayFile,
 };
 // "corrupt", "missing", "unavailable", "damaged", "orphan", "no-copy", "catalog-mismatch",

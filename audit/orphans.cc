@@ -40,8 +40,11 @@ void AddStrayFile(AuditReport& report, const std::string& site, const std::strin
   f.kind = FindingKind::kStrayFile;
   f.site = site;
   if (f.path.empty()) f.path = key;
-  f.detail = key + " (" + std::to_string(size) + " bytes): a file Cairn did not write, " +
-             std::string(rule) +
+  const std::string what =
+      key.ends_with('/') ? "a folder Cairn did not make" : "a file Cairn did not write";
+  f.detail = key +
+             (key.ends_with('/') ? " (a folder): " : " (" + std::to_string(size) + " bytes): ") +
+             what + ", " + std::string(rule) +
              "; Cairn never removes files it did not write: look at it, then move or remove it "
              "yourself";
   report.findings.push_back(std::move(f));
@@ -187,6 +190,30 @@ Status OrphansOnSite(repo::Repository& repo, repo::Catalog::Reader& reader, cons
   return Status::OK();
 }
 
+// What the layout allows at a site's root, for a stray file there.
+constexpr std::string_view kTopLevelRule =
+    "at the site's top level, where the layout (repo/FORMAT.md) allows only CAIRN-SITE, "
+    "README.txt and the folders blobs/, bags/, events/, settings/, lost-and-found/ and tmp/";
+
+// Lists the names at the root of `site` (nothing below them): each one the layout does not use
+// (layout::IsLayoutTopLevelName) is a stray file, or a stray folder named with its '/'.
+Status TopLevelOnSite(repo::Repository& repo, const std::string& site, AuditReport& report) {
+  Result<repo::Site*> opened = repo.OpenSite(site);
+  Status listed = opened.status();
+  if (opened.ok()) {
+    listed = (*opened)->ListTopLevel([&](const repo::ObjectInfo& info) {
+      if (!repo::layout::IsLayoutTopLevelName(info.key)) {
+        AddStrayFile(report, site, info.key, info.size, kTopLevelRule);
+      }
+      return Status::OK();
+    });
+  }
+  if (!listed.ok()) {
+    report.unavailable_sites.push_back(site + ": top level not listed: " + listed.ToString());
+  }
+  return Status::OK();
+}
+
 // What the layout allows under bags/, for a stray file there.
 constexpr std::string_view kBagsRule =
     "where the layout allows under bags/ only bags/<partner>/<object>/v<N>/ folders, each holding "
@@ -313,6 +340,7 @@ Status FindOrphans(repo::Repository& repo, repo::Catalog::Reader& reader, const 
     if (!scope.site.empty() && site.name != scope.site) continue;
     CAIRN_RETURN_IF_ERROR(OrphansOnSite(repo, reader, site.name, report));
     CAIRN_RETURN_IF_ERROR(RecordsOnSite(repo, site.name, known, scope, report));
+    if (scope.partner.empty()) CAIRN_RETURN_IF_ERROR(TopLevelOnSite(repo, site.name, report));
   }
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::UncopiedItem> uncopied,
                          reader.UncopiedItems(scope.partner, scope.object));

@@ -23,7 +23,9 @@ namespace cairn::audit {
 // counts as ok on that site but the listing lacks. A file under blobs/sha256/ that is no blob
 // key, one under bags/ that the layout allows nowhere, or one in the folder of a version the
 // catalog has that is none of its files, is a kStrayFile finding (report.stray_files) naming
-// it, its site and what the layout allows there: Cairn never removes it. Then adds a kNoCopy
+// it, its site and what the layout allows there: Cairn never removes it; so is, when the scope
+// names no partner, a file or folder at the site's top level whose name the layout does not use
+// (layout::IsLayoutTopLevelName; a folder is named, nothing below it). Then adds a kNoCopy
 // finding per blob or tag file in scope (partner/object) with no ok replica.
 // Counts go to report.orphans, uncataloged, records_missing and no_copy; the uncataloged
 // files of a version the catalog records as purged go to report.left_of_purge instead.

@@ -159,7 +159,8 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   }
   if (r.stray_files) {
     out << "STRAY FILES: files on the sites that Cairn did not write, in folders where the site "
-           "layout (repo/FORMAT.md) allows only its own; each finding names the file, its site "
+           "layout (repo/FORMAT.md) allows only its own (or at a site's top level, beside its "
+           "folders); each finding names the file, its site "
            "and what the layout allows there. Cairn never removes files it did not write: look "
            "at each, then move or remove it yourself; the audit names them until they are gone\n";
   }

@@ -38,6 +38,17 @@ std::optional<Int> ParseDecimal(std::string_view text, bool padded = false) {
 
 }  // namespace
 
+bool IsLayoutTopLevelName(std::string_view name) {
+  // The folders by their prefixes' first segment, so that a new prefix is named in one place.
+  auto first_folder = [](std::string_view prefix) {
+    return prefix.substr(0, prefix.find('/') + 1);
+  };
+  return name == kSiteMarkerKey || name == kReadmeKey || name == first_folder(kBlobsPrefix) ||
+         name == first_folder(kBagsPrefix) || name == first_folder(kEventsPrefix) ||
+         name == first_folder(kSettingsPrefix) || name == first_folder(kLostAndFoundPrefix) ||
+         name == "tmp/" || name == "lost+found/";
+}
+
 bool IsSha256Hex(std::string_view hex) {
   if (hex.size() != 64) return false;
   for (char c : hex) {

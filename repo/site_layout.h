@@ -10,6 +10,8 @@
 //   bags/<partner>/<object>/v<N>/cairn-added.txt  tag files Cairn added (if any)
 //   events/<first seq>-<last seq>.pb            event log segments (20-digit numbers)
 //   tmp/                                        temp files of unfinished writers
+//   lost-and-found/<key>[.N]                    posix: what was in a key's way (MakeRoomFor)
+//   (nothing else at the root: IsLayoutTopLevelName)
 #ifndef CAIRN_REPO_SITE_LAYOUT_H_
 #define CAIRN_REPO_SITE_LAYOUT_H_
 
@@ -58,6 +60,14 @@ inline constexpr std::string_view kSha256ManifestName = "manifest-sha256.txt";
 // "lost-and-found/K" (LostAndFoundKey). Never read, listed as content, or removed by Cairn:
 // the operator looks at it and removes it.
 inline constexpr std::string_view kLostAndFoundPrefix = "lost-and-found/";
+
+// True for a name at a site's root that the layout uses, as StorageBackend::ListTopLevel gives
+// it (a folder ends in '/'): the files CAIRN-SITE and README.txt; the folders blobs/, bags/,
+// events/, settings/, lost-and-found/ and tmp/ (temp files of unfinished writers: posix
+// tmp/w-*.tmp, S3 multipart parts and probes); and lost+found/, the folder a posix file system
+// keeps at the root of each mount (a site may be one), which Cairn never writes either. Any
+// other name there is one Cairn did not write (the auditor's stray files).
+bool IsLayoutTopLevelName(std::string_view name);
 
 // True for exactly 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view hex);

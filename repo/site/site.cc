@@ -169,6 +169,12 @@ Status Site::List(std::string_view prefix, const std::function<Status(const Obje
   return backend_->List(prefix, fn);
 }
 
+Status Site::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  auto marker = backend_->Stat(layout::kSiteMarkerKey);
+  if (!marker.ok()) return MissingOrDown(marker.status());
+  return backend_->ListTopLevel(fn);
+}
+
 Status Site::ListAfter(std::string_view prefix, std::string_view start_after,
                        const std::function<Status(const ObjectInfo&)>& fn) {
   auto marker = backend_->Stat(layout::kSiteMarkerKey);

@@ -92,6 +92,9 @@ class Site {
   // (StorageBackend::ListAfter).
   Status ListAfter(std::string_view prefix, std::string_view start_after,
                    const std::function<Status(const ObjectInfo&)>& fn);
+  // The names at the site's root, files as keys and folders as "name/", nothing below them
+  // (StorageBackend::ListTopLevel), after the same check of the marker.
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn);
 
   // --- blobs (write-once, named by SHA-256) ---
   // A blob found already present is verified, never trusted: every method

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <set>
 #include <vector>
 
 #include "bagit/fd_io.h"
@@ -50,6 +51,17 @@ Status StorageBackend::ListAfter(std::string_view prefix, std::string_view start
                                  const std::function<Status(const ObjectInfo&)>& fn) {
   return List(prefix, [&](const ObjectInfo& info) {
     return info.key > start_after ? fn(info) : Status::OK();
+  });
+}
+
+Status StorageBackend::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  std::set<std::string> folders;
+  return List("", [&](const ObjectInfo& info) {
+    const size_t slash = info.key.find('/');
+    if (slash == std::string::npos) return fn(info);
+    std::string folder = info.key.substr(0, slash + 1);
+    if (!folders.insert(folder).second) return Status::OK();
+    return fn(ObjectInfo{std::move(folder), 0});
   });
 }
 

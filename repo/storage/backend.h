@@ -232,6 +232,14 @@ class StorageBackend {
   // (ListObjectsV2 `start-after`), so the keys before it cost no request.
   virtual Status ListAfter(std::string_view prefix, std::string_view start_after,
                            const std::function<Status(const ObjectInfo&)>& fn);
+  // Calls `fn` once for each name at the root (a posix site's folder, an S3 site's bucket
+  // prefix), in no particular order, without listing below it: a file (object) as its key and
+  // size ("README.txt"), a folder as its name and '/' with size 0 ("blobs/"); never the temp
+  // folder of unfinished writers (tmp/). What the auditor compares with the layout's names. The
+  // default lists every key (List("")) and gives each first folder once; posix reads the root
+  // folder alone (any entry that is not a folder, a symlink included, as a file) and S3 asks
+  // ListObjectsV2 with delimiter '/'.
+  virtual Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn);
 
   // Removes `key`. OK if it did not exist (idempotent).
   virtual Status Remove(std::string_view key) = 0;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -159,6 +160,27 @@ TEST_P(BackendConformance, ListAfterGivesTheKeysPastItOnly) {
   EXPECT_EQ(after("", "e/06-06"), (std::vector<std::string>{"e/10-12", "f/00"}));
   Status stop =
       backend_->ListAfter("e/", "e/", [](const ObjectInfo&) { return Status::Aborted("enough"); });
+  EXPECT_EQ(stop.code(), Code::kAborted);
+}
+
+// The root's files by their keys and its folders once each, as "name/", nothing below them;
+// never the temp folder of a writer still running.
+TEST_P(BackendConformance, ListTopLevelGivesTheRootsFilesAndFoldersOnly) {
+  for (const char* key : {"top.txt", "CAIRN-SITE", "a/1", "a/b/2", "a/b/c/3", "z/9", "za"}) {
+    ASSERT_OK(backend_->Put(key, key)) << key;
+  }
+  auto running = backend_->NewWriter({});
+  ASSERT_OK(running);
+  ASSERT_OK((*running)->Append(Bytes("a writer still running")));
+  std::map<std::string, uint64_t> top;
+  ASSERT_OK(backend_->ListTopLevel([&top](const ObjectInfo& info) {
+    EXPECT_TRUE(top.emplace(info.key, info.size).second) << "twice: " << info.key;
+    return Status::OK();
+  }));
+  (*running)->Abort();
+  EXPECT_EQ(top, (std::map<std::string, uint64_t>{
+                     {"CAIRN-SITE", 10}, {"a/", 0}, {"top.txt", 7}, {"z/", 0}, {"za", 2}}));
+  Status stop = backend_->ListTopLevel([](const ObjectInfo&) { return Status::Aborted("enough"); });
   EXPECT_EQ(stop.code(), Code::kAborted);
 }
 

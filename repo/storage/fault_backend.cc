@@ -238,6 +238,11 @@ Status FaultBackend::List(std::string_view prefix,
   return inner().List(prefix, fn);
 }
 
+Status FaultBackend::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kList, ""));
+  return inner().ListTopLevel(fn);
+}
+
 Status FaultBackend::ListAfter(std::string_view prefix, std::string_view start_after,
                                const std::function<Status(const ObjectInfo&)>& fn) {
   CAIRN_RETURN_IF_ERROR(state_->Check(FaultPoint::kList, prefix));

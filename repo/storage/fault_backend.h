@@ -103,7 +103,8 @@ class FaultBackend : public ForwardingBackend {
               const ByteSink& sink) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
-  // The same fault point as List.
+  // The same fault point as List (ListTopLevel too, with the prefix "").
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) override;
   Status ListAfter(std::string_view prefix, std::string_view start_after,
                    const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;

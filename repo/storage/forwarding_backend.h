@@ -67,6 +67,9 @@ class ForwardingBackend : public StorageBackend {
                    const std::function<Status(const ObjectInfo&)>& fn) override {
     return inner_->ListAfter(prefix, start_after, fn);
   }
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) override {
+    return inner_->ListTopLevel(fn);
+  }
   Status Remove(std::string_view key) override { return inner_->Remove(key); }
   Result<std::string> MakeRoomFor(std::string_view key) override {
     return inner_->MakeRoomFor(key);

@@ -228,6 +228,32 @@ Status PosixBackend::List(std::string_view prefix,
   return WalkFolder(start_dir, start_key, prefix, fn);
 }
 
+Status PosixBackend::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  CAIRN_RETURN_IF_ERROR(CheckRoot());
+  DirCloser handle{::opendir(root_.c_str())};
+  if (handle.dir == nullptr) return Status::FromErrno(errno, "list folder", root_);
+  while (true) {
+    errno = 0;
+    struct dirent* entry = ::readdir(handle.dir);
+    if (entry == nullptr) {
+      if (errno != 0) return Status::FromErrno(errno, "list folder", root_);
+      return Status::OK();
+    }
+    std::string name = entry->d_name;
+    if (name == "." || name == ".." || name == "tmp") continue;
+    struct stat st;
+    if (::fstatat(::dirfd(handle.dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed while we listed
+      return Status::FromErrno(errno, "stat", root_ + "/" + name);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{name + "/", 0}));
+    } else {
+      CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{name, static_cast<uint64_t>(st.st_size)}));
+    }
+  }
+}
+
 Status PosixBackend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());

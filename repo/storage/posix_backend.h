@@ -53,6 +53,8 @@ class PosixBackend : public StorageBackend {
   std::unique_ptr<CommitBarrier> NewCommitBarrier() override;
   // Walks the folders below the prefix; never lists <root>/tmp/.
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  // Reads the root folder alone (readdir), skipping tmp/.
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
   // A directory at the key's path: removed if empty, else moved whole (renamed, never
   // replacing) to layout::LostAndFoundKey(key, n) below the root, both folders synced.

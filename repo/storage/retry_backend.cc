@@ -122,6 +122,10 @@ Status RetryBackend::ListAfter(std::string_view prefix, std::string_view start_a
       [&](const EntryFn& each) { return inner().ListAfter(prefix, start_after, each); }, fn);
 }
 
+Status RetryBackend::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  return RetryListing([&](const EntryFn& each) { return inner().ListTopLevel(each); }, fn);
+}
+
 Status RetryBackend::Remove(std::string_view key) {
   return Retry([&] { return inner().Remove(key); });
 }

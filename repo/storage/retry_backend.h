@@ -65,6 +65,7 @@ class RetryBackend : public ForwardingBackend {
   Result<ObjectInfo> Stat(std::string_view key) override;
   // Retried only while `fn` has not been called yet (no duplicate entries).
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) override;
   Status ListAfter(std::string_view prefix, std::string_view start_after,
                    const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;

@@ -202,6 +202,35 @@ Status S3Backend::ListAfter(std::string_view prefix, std::string_view start_afte
       after);
 }
 
+Status S3Backend::ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) {
+  const std::string root = config().prefix.empty() ? "" : config().prefix + "/";
+  std::string token;
+  while (true) {
+    S3Request request;
+    request.query = {{"list-type", "2"}, {"prefix", root}, {"delimiter", "/"}};
+    if (!token.empty()) request.query.push_back({"continuation-token", token});
+    CAIRN_ASSIGN_OR_RETURN(S3Response response, http_.Send(request));
+    if (response.status != 200) return S3Http::ErrorFor(response, "list " + Describe(""));
+    for (std::string_view contents : XmlElements(response.body, "Contents")) {
+      std::string name = XmlText(contents, "Key");
+      if (name.compare(0, root.size(), root) != 0 || name.size() == root.size()) continue;
+      uint64_t size = std::strtoull(XmlText(contents, "Size").c_str(), nullptr, 10);
+      CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{name.substr(root.size()), size}));
+    }
+    for (std::string_view common : XmlElements(response.body, "CommonPrefixes")) {
+      std::string name = XmlText(common, "Prefix");
+      if (name.compare(0, root.size(), root) != 0 || name.size() == root.size()) continue;
+      std::string folder = name.substr(root.size());
+      if (folder == kTempDir) continue;  // unfinished writers
+      CAIRN_RETURN_IF_ERROR(fn(ObjectInfo{std::move(folder), 0}));
+    }
+    if (XmlText(response.body, "IsTruncated") != "true") return Status::OK();
+    token = XmlText(response.body, "NextContinuationToken");
+    if (token.empty())
+      return Status::IOError("list " + Describe("") + ": truncated without a token");
+  }
+}
+
 Status S3Backend::Remove(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   S3Request request;

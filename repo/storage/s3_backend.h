@@ -76,6 +76,8 @@ class S3Backend : public StorageBackend {
   // ListObjectsV2 from `start_after` (the keys before it are not sent).
   Status ListAfter(std::string_view prefix, std::string_view start_after,
                    const std::function<Status(const ObjectInfo&)>& fn) override;
+  // ListObjectsV2 with delimiter '/': the root's objects and its folders (CommonPrefixes).
+  Status ListTopLevel(const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Remove(std::string_view key) override;
   Status CleanupTemp(uint64_t min_age_seconds) override;
   std::string DisplayUrl() const override;

@@ -105,6 +105,55 @@ TEST_F(CliGcTest, StrayFilesOnTheSitesAreReportedAndLeftToTheOperator) {
   EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
 }
 
+// Files and folders at a site's top level, beside blobs/, bags/, events/ and settings/, that the
+// layout does not name were never looked at by `audit run --orphans` (exit 0). Each is now a
+// stray file (a folder named with its '/', nothing below it read), with its site, left to the
+// operator, exit 1 as other stray files; what Cairn itself keeps there is not: CAIRN-SITE,
+// README.txt, the temp file of an interrupted atomic write (tmp/), what a repair moved out of a
+// key's way (lost-and-found/), and a mount's lost+found/.
+TEST_F(CliGcTest, StrayFilesAtASitesTopLevelAreReportedButNotCairnsOwn) {
+  fs::path src = MakeSourceFolder("held");
+  Deposit("acme", src.string(), "held");
+  const fs::path sites = tmp_ / "repo/sites";
+  WriteFile(sites / "a/tmp/w-4242-0123456789abcdef.tmp", "an interrupted atomic write");
+  WriteFile(sites / "a/lost-and-found/blobs/sha256/ab/x/kept", "moved out of a key's way");
+  fs::create_directories(sites / "b/lost+found");
+  ASSERT_TRUE(fs::exists(sites / "a/README.txt"));
+  ASSERT_TRUE(fs::exists(sites / "a/CAIRN-SITE"));
+  ASSERT_TRUE(fs::exists(sites / "a/settings"));
+  ASSERT_TRUE(fs::exists(sites / "a/events"));
+  CommandResult clean = Cairn({"audit", "run", "--all", "--orphans"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+
+  const std::vector<fs::path> strays = {sites / "a/notes.txt", sites / "b/old-backup/x.bin",
+                                        sites / "b/.DS_Store"};
+  for (const fs::path& p : strays) WriteFile(p, "x\n");
+  CommandResult audit = Cairn({"audit", "run", "--orphans"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  for (const char* want :
+       {"stray-file: on site a: notes.txt (2 bytes): a file Cairn did not write, at the site's top "
+        "level",
+        "stray-file: on site b: old-backup/ (a folder): a folder Cairn did not make",
+        "stray-file: on site b: .DS_Store (2 bytes)", "3 stray files on sites a, b",
+        "STRAY FILES"}) {
+    EXPECT_NE(audit.out.find(want), std::string::npos) << want << "\n" << audit.out;
+  }
+  for (const char* not_stray : {"tmp", "lost", "README", "CAIRN-SITE", "x.bin"}) {
+    EXPECT_EQ(audit.out.find(std::string("stray-file: on site a: ") + not_stray), std::string::npos)
+        << not_stray << "\n"
+        << audit.out;
+    EXPECT_EQ(audit.out.find(std::string("stray-file: on site b: ") + not_stray), std::string::npos)
+        << not_stray << "\n"
+        << audit.out;
+  }
+  CommandResult json = Cairn({"audit", "run", "--orphans", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  auto report = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << json.out;
+  EXPECT_EQ(report["stray_files"], 3) << json.out;
+  for (const fs::path& p : strays) EXPECT_TRUE(fs::exists(p)) << p;
+}
+
 // The audit history stored a stray file under the uncataloged kind (the catalog's CHECK had no
 // other), so `cairn audit report` listed it as "uncataloged", a version the catalog lost, in every
 // format. Each is now stored as stray-file (migration 23) and the report lists and counts it so:
