@@ -620,6 +620,30 @@ TEST_F(DisasterRecoveryTest, ReplicateAndResyncFindTheBlobAnotherSiteHoldsUnreco
   }
 }
 
+// Reported: after a catalog rebuild from site b while site a had lost a blob, `cairn replicate`
+// recorded b's copy but did not put a's back (only the next audit did). Not so on main since the
+// rebuild records what every reachable site lists (3026cb1): a's lost copy is queued and
+// replicate makes it; the next audit finds every copy ok, none to repair (test only).
+TEST_F(DisasterRecoveryTest, ReplicateAfterARebuildFromBPutsBackTheBlobSiteALost) {
+  ASSERT_NO_FATAL_FAILURE(DepositPhotosByTheVerbs("repo"));
+  fs::path blob;
+  for (const auto& e : fs::recursive_directory_iterator(Site("a") / "blobs")) {
+    if (fs::is_regular_file(e.path())) blob = e.path();
+  }
+  ASSERT_TRUE(fs::remove(blob));
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("b").string())});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  CommandResult replicated = Cairn({"replicate", "--wait", "--wait-timeout", "30s"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_THAT(replicated.out, HasSubstr("1 copies made")) << replicated.out;
+  EXPECT_TRUE(fs::exists(blob)) << blob;
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  EXPECT_THAT(audit.out, HasSubstr(" 0 missing, 0 repaired")) << audit.out;
+}
+
 // A catalog rebuilt from site a while site b was out of reach: `audit run --orphans` called
 // every blob on b an orphan ("the catalog does not list", gc candidates), exit 1, though the
 // catalog holds their versions and b's version.pb names them. They are copies the catalog does
