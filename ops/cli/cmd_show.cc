@@ -112,7 +112,6 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   if (!sites.ok()) return ReportError(sites.status());
   CopyTally tally(repo::CopyRule::FromPolicy(*policy, *sites));
   const std::string policy_text = tally.rule.Describe(*policy);
-  for (const repo::SiteRecord& site : sites.value()) tally.by_site[site.name];
   // The states are the catalog's record; a site that cannot be opened now is named, not shown ok
   // without a word.
   const int down = ReportUnreachableSites(*repository.value(), "the states shown for its copies");

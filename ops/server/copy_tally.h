@@ -15,7 +15,11 @@
 namespace cairn::views {
 
 struct CopyTally {
-  explicit CopyTally(repo::CopyRule r) : rule(std::move(r)) {}
+  // Every site the policy wants copies on is listed, holding any or not; Add lists the sites
+  // that hold a copy besides (a site the policy does not use is never listed empty).
+  explicit CopyTally(repo::CopyRule r) : rule(std::move(r)) {
+    for (const auto& [site, region] : rule.by_site) by_site[site];
+  }
   repo::CopyRule rule;  // which ok copies count toward the policy
   std::map<std::string, std::map<std::string, uint64_t>> by_site;
   uint64_t min_ok = ~uint64_t{0};

@@ -61,7 +61,6 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());
   views::CopyTally tally(repo::CopyRule::FromPolicy(policy, sites));
-  for (const repo::SiteRecord& site : sites) tally.by_site[site.name];
   nlohmann::json out = {{"partner", partner}, {"object", object}, {"version", v.version}};
   nlohmann::json list = nlohmann::json::array();
   for (const repo::VersionInfo& x : versions) {

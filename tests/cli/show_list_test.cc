@@ -90,6 +90,43 @@ TEST_F(ShowListCliTest, CopiesOnSitesThePolicyDoesNotNameDoNotCount) {
   EXPECT_EQ(show.exit_code, 0) << show.err;
 }
 
+// A site the partner's policy does not use (it names sites a and b) was listed by `show` as
+// "site c: 0 ok" (and in --json's copies_by_site), as if c owed copies it never should hold:
+// show lists only the sites that hold the version's copies or that the policy wants them on.
+TEST_F(ShowListCliTest, ShowListsOnlyTheSitesThatHoldOrShouldHoldTheCopies) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  WriteFile(tmp_ / "policy.txt", "copies: 2 sites: \"a\" sites: \"b\"\n");
+  CommandResult set = Cairn({"policy", "set", (tmp_ / "policy.txt").string(), "--partner", "acme"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  WriteFile(tmp_ / "src/a.txt", "alpha\n");
+  Deposit("acme", (tmp_ / "src").string(), "obj");
+  CommandResult added = Cairn({"site", "add", "c", "file://" + (tmp_ / "site-c").string()});
+  ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
+
+  CommandResult text = Cairn({"show", "acme/obj"});
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("  site a: "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("  site b: "), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("site c"), std::string::npos) << text.out;
+  CommandResult json = Cairn({"show", "acme/obj", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  std::vector<std::string> sites;
+  for (const nlohmann::json& s : nlohmann::json::parse(json.out)["copies_by_site"]) {
+    sites.push_back(s["site"]);
+  }
+  EXPECT_EQ(sites, (std::vector<std::string>{"a", "b"})) << json.out;
+
+  // A copy on a site the policy does not use is still shown: c holds copies then.
+  WriteFile(tmp_ / "everywhere.txt", "copies: 3\n");
+  set = Cairn({"policy", "set", (tmp_ / "everywhere.txt").string(), "--partner", "acme"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  ASSERT_EQ(Cairn({"replicate"}).exit_code, 0);
+  set = Cairn({"policy", "set", (tmp_ / "policy.txt").string(), "--partner", "acme"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  text = Cairn({"show", "acme/obj"});
+  EXPECT_NE(text.out.find("  site c: "), std::string::npos) << text.out;
+}
+
 // Issue 15: with --json every failure is a JSON object on stdout too.
 TEST_F(ShowListCliTest, UnknownObjectWithJsonPrintsAJsonError) {
   CommandResult show = Cairn({"show", "acme/nothing-here", "--json"});
