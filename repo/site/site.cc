@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "bagit/time_text.h"
 #include "proto/version.pb.h"
@@ -798,6 +799,37 @@ Status Site::RemoveUnacknowledgedVersion(std::string_view partner, std::string_v
   }
   for (const std::string& key : keys) {
     CAIRN_RETURN_IF_ERROR(backend_->Remove(key).WithContext("site " + DisplayUrl()));
+  }
+  return RemoveFoldersEmptied(layout::VersionPrefix(partner, object, version), keys);
+}
+
+Status Site::RemoveFoldersEmptied(const std::string& version_prefix,
+                                  const std::vector<std::string>& removed) {
+  // The folders below the version's that held the removed keys, the deepest first.
+  std::set<std::string> inside;
+  for (const std::string& key : removed) {
+    for (size_t slash = key.find('/', version_prefix.size()); slash != std::string::npos;
+         slash = key.find('/', slash + 1)) {
+      inside.insert(key.substr(0, slash + 1));
+    }
+  }
+  std::vector<std::string> folders(inside.begin(), inside.end());
+  std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
+    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+  });
+  for (const std::string& folder : folders) {
+    CAIRN_RETURN_IF_ERROR(
+        backend_->RemoveEmptyFolder(folder).status().WithContext("site " + DisplayUrl()));
+  }
+  // Then the version's folder, and its object's and partner's while each is left empty (never
+  // bags/ itself).
+  std::string folder = version_prefix;
+  while (folder.size() > layout::kBagsPrefix.size() && folder.starts_with(layout::kBagsPrefix)) {
+    Result<bool> removed_folder = backend_->RemoveEmptyFolder(folder);
+    if (!removed_folder.ok()) return removed_folder.status().WithContext("site " + DisplayUrl());
+    if (!*removed_folder) break;
+    folder.pop_back();  // its '/'
+    folder.erase(folder.rfind('/') + 1);
   }
   return Status::OK();
 }

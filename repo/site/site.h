@@ -328,6 +328,8 @@ class Site {
   // is a complete version: AlreadyExists naming it, and nothing is removed.
   // REQUIRES: the caller holds the object's lock and knows no catalog lists
   // this version.
+  // The folders it empties go too (StorageBackend::RemoveEmptyFolder: on a posix site), the
+  // deepest first, up to the object's and partner's folders while each is left empty.
   Status RemoveUnacknowledgedVersion(std::string_view partner, std::string_view object,
                                      uint32_t version, std::string_view own_record_sha256);
 
@@ -377,6 +379,10 @@ class Site {
                            std::string_view bytes);
 
  private:
+  // After RemoveUnacknowledgedVersion removed `removed` (keys below `version_prefix`): the
+  // folders that held them, then the version's, object's and partner's while each is empty.
+  Status RemoveFoldersEmptied(const std::string& version_prefix,
+                              const std::vector<std::string>& removed);
   Site(std::unique_ptr<StorageBackend> backend, layout::SiteMarker marker)
       : backend_(std::move(backend)), marker_(std::move(marker)) {}
   // Unavailable if the marker can no longer be read; else `not_found`.

@@ -74,6 +74,8 @@ Status StorageBackend::ExtendRetention(std::string_view) { return Status::OK(); 
 
 Result<std::string> StorageBackend::MakeRoomFor(std::string_view) { return std::string(); }
 
+Result<bool> StorageBackend::RemoveEmptyFolder(std::string_view) { return false; }
+
 Result<Erasure> StorageBackend::RemoveEveryVersion(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(Remove(key));
   return Erasure{};

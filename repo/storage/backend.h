@@ -254,6 +254,14 @@ class StorageBackend {
   // "" (on S3 and in memory only an object can hold a key).
   virtual Result<std::string> MakeRoomFor(std::string_view key);
 
+  // Removes the folder `prefix` names ("bags/acme/obj/v1/", the trailing '/' optional) if it
+  // is empty, so that removing a folder's last object leaves no empty folder where the storage
+  // has folders (posix). Returns true if a folder was removed; false, changing nothing, when it
+  // holds anything (an object, a folder, a file Cairn did not write), is absent or is not a
+  // folder. Errors name the path. Default: false (on S3 and in memory a prefix is no folder:
+  // it goes with its last key).
+  virtual Result<bool> RemoveEmptyFolder(std::string_view prefix);
+
   // Removes leftovers of writers killed before Commit/Abort (temp files,
   // incomplete multipart uploads) older than `min_age_seconds`.
   virtual Status CleanupTemp(uint64_t min_age_seconds) = 0;

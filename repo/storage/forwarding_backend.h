@@ -74,6 +74,9 @@ class ForwardingBackend : public StorageBackend {
   Result<std::string> MakeRoomFor(std::string_view key) override {
     return inner_->MakeRoomFor(key);
   }
+  Result<bool> RemoveEmptyFolder(std::string_view prefix) override {
+    return inner_->RemoveEmptyFolder(prefix);
+  }
   Status CleanupTemp(uint64_t min_age_seconds) override {
     return inner_->CleanupTemp(min_age_seconds);
   }

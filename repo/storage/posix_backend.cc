@@ -273,6 +273,20 @@ std::string ParentOf(const std::string& rel) {
 
 }  // namespace
 
+Result<bool> PosixBackend::RemoveEmptyFolder(std::string_view prefix) {
+  if (prefix.ends_with('/')) prefix.remove_suffix(1);
+  CAIRN_RETURN_IF_ERROR(ValidateKey(prefix));
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const posix_io::RootDir> root, RootForWrite());
+  const std::string rel(prefix);
+  if (posix_io::Ops().unlinkat(root->fd(), rel.c_str(), AT_REMOVEDIR) == 0) {
+    CAIRN_RETURN_IF_ERROR(posix_io::SyncDirAt(*root, ParentOf(rel)));
+    return true;
+  }
+  // Holding anything, absent, or a file: nothing to do.
+  if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT || errno == ENOTDIR) return false;
+  return Status::FromErrno(errno, "remove the folder", Path(prefix));
+}
+
 Result<std::string> PosixBackend::MakeRoomFor(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(ValidateKey(key));
   const std::string rel(key);

@@ -59,6 +59,8 @@ class PosixBackend : public StorageBackend {
   // A directory at the key's path: removed if empty, else moved whole (renamed, never
   // replacing) to layout::LostAndFoundKey(key, n) below the root, both folders synced.
   Result<std::string> MakeRoomFor(std::string_view key) override;
+  // rmdir of the folder, which the kernel refuses while it holds anything (then false).
+  Result<bool> RemoveEmptyFolder(std::string_view prefix) override;
   // Removes files in <root>/tmp/ whose mtime is older than min_age_seconds.
   Status CleanupTemp(uint64_t min_age_seconds) override;
   // "file:///root".

@@ -267,5 +267,28 @@ TEST_F(CliGcTest, RemovesTheTagFilesOfADepositKilledBeforeItsVersionRecord) {
   EXPECT_EQ(nlohmann::json::parse(deposit.out)["receipt"]["version"], 1) << deposit.out;
 }
 
+// gc removed a killed deposit's leftover tag files but left their folders on a posix site:
+// bags/acme/ghost/v1/ (and its tag folder meta/) stayed, empty, as did bags/acme/ghost/. The
+// folders it empties go too, the deepest first; a folder that still holds anything (the
+// object's complete v1 beside a leftover v2, the partner's other objects) is kept.
+TEST_F(CliGcTest, RemovesTheFoldersItEmptiesAndNoOther) {
+  fs::path src = MakeSourceFolder("kept");
+  Deposit("acme", src.string(), "kept");
+  const fs::path bags = tmp_ / "repo/sites/a/bags/acme";
+  WriteFile(bags / "ghost/v1/bagit.txt", "BagIt-Version: 1.0\n");
+  WriteFile(bags / "ghost/v1/meta/notes.txt", "left by a killed deposit\n");
+  WriteFile(bags / "kept/v2/bagit.txt", "BagIt-Version: 1.0\n");
+  CommandResult gc = Cairn({"gc", "--grace", "0"});
+  EXPECT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+  EXPECT_THAT(gc.out, ::testing::HasSubstr("site a: bags/acme/ghost/v1/")) << gc.out;
+  EXPECT_THAT(gc.out, ::testing::HasSubstr("site a: bags/acme/kept/v2/")) << gc.out;
+  EXPECT_FALSE(fs::exists(bags / "ghost")) << "the folders gc emptied stayed";
+  EXPECT_FALSE(fs::exists(bags / "kept/v2"));
+  EXPECT_TRUE(fs::exists(bags / "kept/v1/version.pb"));
+  EXPECT_TRUE(fs::is_directory(bags));
+  CommandResult restored = Cairn({"restore", "acme/kept", (tmp_ / "out").string()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+}
+
 }  // namespace
 }  // namespace cairn::testing
