@@ -114,7 +114,9 @@ class Catalog {
   Result<std::vector<proto::ScheduleSetting>> ListScheduleSettings();
   // Adds a schedule, due at once. AlreadyExists if the name is taken.
   Status RestoreSchedule(const proto::ScheduleSetting& schedule);
-  // Adds a site; a site of that name already there only gets the region.
+  // Adds a site; a site of that name already there (the one a rebuild read) keeps its URL and
+  // gets the region and the earlier created time (the record's, not the rebuild's), so that
+  // the catalog's record of it equals the sites' and no change rewrites it.
   Status RestoreSite(const proto::SiteSetting& site);
   // Adds a partner, or gives an existing one the name (and earlier created time).
   Status RestorePartner(const proto::PartnerSetting& partner);
@@ -249,8 +251,10 @@ class Catalog {
   // --- trusted witness keys (catalog_witness_keys.cc) ---
   // Registers an Ed25519 public key (64 lower-case hex digits of the raw key)
   // whose witnesses `events verify` trusts. AlreadyExists if registered;
-  // InvalidArgument for a malformed key.
-  Status AddWitnessKey(const std::string& public_key_hex, const std::string& label);
+  // InvalidArgument for a malformed key. `added_micros` (0: now) is its added time: a rebuild
+  // gives the time the sites' record keeps, so that the record is not written again.
+  Status AddWitnessKey(const std::string& public_key_hex, const std::string& label,
+                       int64_t added_micros = 0);
   Result<std::vector<WitnessKeyRecord>> ListWitnessKeys();
   // Removes the key whose hex starts with `prefix` (at least 8 digits).
   // NotFound if none; InvalidArgument if the prefix is short or ambiguous.

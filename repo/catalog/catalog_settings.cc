@@ -100,11 +100,13 @@ Status Catalog::RestoreSite(const proto::SiteSetting& s) {
   if (s.url().empty()) return Status::InvalidArgument("site " + s.name() + ": empty URL");
   std::lock_guard lock(mu_);
   // A site already known (the one the catalog was rebuilt from) keeps the URL
-  // it was read from; its region comes back.
+  // it was read from; its region and its created time (the earlier: a record
+  // without one gives now) come back.
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("INSERT INTO sites (name, url, region, created) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT(name) DO UPDATE SET region = excluded.region"));
+                  "ON CONFLICT(name) DO UPDATE SET region = excluded.region, "
+                  "created = MIN(sites.created, excluded.created)"));
   stmt.Bind(1, s.name())
       .Bind(2, s.url())
       .Bind(3, s.region())

@@ -13,7 +13,8 @@ bool IsWitnessKeyHex(const std::string& s) {
 
 }  // namespace
 
-Status Catalog::AddWitnessKey(const std::string& public_key_hex, const std::string& label) {
+Status Catalog::AddWitnessKey(const std::string& public_key_hex, const std::string& label,
+                              int64_t added_micros) {
   if (public_key_hex.size() != 64 || !IsWitnessKeyHex(public_key_hex)) {
     return Status::InvalidArgument("witness key " + public_key_hex +
                                    ": not a raw Ed25519 public key (64 lower-case hex digits)");
@@ -22,7 +23,9 @@ Status Catalog::AddWitnessKey(const std::string& public_key_hex, const std::stri
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("INSERT INTO witness_keys (public_key, label, added) VALUES (?, ?, ?)"));
-  stmt.Bind(1, public_key_hex).Bind(2, label).Bind(3, clock_->NowMicros());
+  stmt.Bind(1, public_key_hex)
+      .Bind(2, label)
+      .Bind(3, added_micros ? added_micros : clock_->NowMicros());
   Status s = stmt.Run();
   if (s.IsAlreadyExists()) {
     return Status::AlreadyExists("witness key " + public_key_hex + " is already trusted");

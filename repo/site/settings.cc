@@ -519,7 +519,7 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         status = catalog.RestoreSchedule(record.schedule());
       } else if (record.has_witness_key()) {
         const proto::WitnessKeySetting& k = record.witness_key();
-        status = catalog.AddWitnessKey(k.public_key_hex(), k.label());
+        status = catalog.AddWitnessKey(k.public_key_hex(), k.label(), k.added_unix_micros());
         if (status.IsAlreadyExists()) status = Status::OK();  // trusted already
         if (!k.label().empty()) label += " (" + k.label() + ")";
       } else if (record.has_principal()) {

@@ -101,7 +101,7 @@ struct SettingsRestore {
 // Fills `catalog` with the settings `site` holds (latest version of each,
 // removed ones skipped): sites, then partners, then policies (checked against
 // the sites as `cairn policy set` does), then schedules, then trusted witness
-// keys (their added time is the rebuild's), then principals (role, partner,
+// keys (with the added time their record keeps), then principals (role, partner,
 // disabled time; no tokens), holds, and withdrawals with their numbers (a request waits again
 // for its second person; one the rebuild already restored from a tombstone is kept). `site_name` is
 // the site read from: its URL stays as given, its region comes back. Every setting is named in

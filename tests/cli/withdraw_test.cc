@@ -1208,5 +1208,35 @@ TEST_F(WithdrawTest, AChangeOfASettingWritesOnlyItsRecordWhereTheSitesHoldTheRes
                        "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
 }
 
+// After `catalog rebuild --force`, the next change of a setting (`hold add`) wrote a new version
+// of sites/a on both sites (and of the trusted witness key), though nothing of them had changed
+// but their created (added) time: the rebuild recorded the site it read, and every witness key,
+// as made at the time of the rebuild, not the time the sites' records keep. It now keeps their
+// times, so the change writes its own record alone.
+TEST_F(WithdrawTest, AChangeAfterARebuildWritesOnlyItsRecord) {
+  const fs::path key = tmp_ / "witness.pem", pub = tmp_ / "witness.pub.pem";
+  ASSERT_EQ(Cairn({"events", "keygen", key.string(), pub.string()}).exit_code, 0);
+  CommandResult trusted = Cairn({"events", "trust", "add", pub.string()});
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.out << trusted.err;
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", "a", "--force"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  const auto before = SettingsFiles(Root());
+
+  CommandResult held = Cairn({"hold", "add", "yale/box", "--reason", "court order"});
+  ASSERT_EQ(held.exit_code, 0) << held.out << held.err;
+  std::vector<std::string> added;
+  for (const auto& [key, file] : SettingsFiles(Root())) {
+    auto it = before.find(key);
+    if (it == before.end()) {
+      added.push_back(key);
+    } else {
+      EXPECT_EQ(it->second, file) << key << " written again";
+    }
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{
+                       "sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
+                       "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
+}
+
 }  // namespace
 }  // namespace cairn::testing
