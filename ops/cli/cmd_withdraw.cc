@@ -342,13 +342,14 @@ int RunList(const WithdrawFlags& f, const Globals& g) {
       },
       &behind);
   if (!all.ok()) return Refused(all.status());
-  PrintSettingsWarnings(behind);
   if (f.json) {
     PrintJson(*all);
   } else {
     PrintWithdrawals(*all);
   }
-  return kExitOk;
+  // As `cairn list` and `hold list`: the listing, then what the sites record past it (exit 1).
+  for (const std::string& b : behind) std::cerr << "cairn: " << b << "\n";
+  return behind.empty() ? kExitOk : kExitProblems;
 }
 
 int RunPending(const WithdrawFlags& f, const Globals& g) {
@@ -465,9 +466,9 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
                           "versions are refused to restore and show; --purge removes the bytes");
   group->footer(
       "Exit codes: 0 done; 1 refused by a rule (named: two people, retention, hold, a catalog\n"
-      "behind the sites) or a purge still unfinished; 2 could not run (bad arguments: a\n"
-      "malformed OBJECT, an empty --reason, --as against a server; a role that may not, a\n"
-      "wrong token, an unknown id).\n");
+      "behind the sites; withdraw list: listed, and the catalog is behind the sites) or a purge\n"
+      "still unfinished; 2 could not run (bad arguments: a malformed OBJECT, an empty\n"
+      "--reason, --as against a server; a role that may not, a wrong token, an unknown id).\n");
   CLI::App* request = group->add_subcommand("request", "ask for a version to be withdrawn");
   request->add_option("OBJECT", f->ref, "PARTNER/OBJECT or PARTNER/OBJECT@vN (default: latest)")
       ->required();
@@ -495,6 +496,11 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
 
   CLI::App* list = group->add_subcommand("list", "withdrawals and their states");
   list->add_flag("--json", f->json, "print JSON");
+  list->footer(
+      "Exit codes: 0 listed; 1 listed, but the catalog is behind the sites (a site records a\n"
+      "withdrawal, or a change of one, that this catalog never saw: named after the listing,\n"
+      "with the `cairn catalog rebuild` that catches it up; as `cairn list` and `cairn hold\n"
+      "list`); 2 could not run (a role that may not, a wrong token).\n");
   AddAs(list, *f);
   list->callback([f, &g] { g.exit_code = RunList(*f, g); });
 
@@ -523,6 +529,11 @@ void RegisterWithdraw(CLI::App& app, Globals& g) {
   remove->callback([f, &g] { g.exit_code = RunHoldRemove(*f, g); });
   CLI::App* hlist = hold->add_subcommand("list", "holds, on and removed");
   hlist->add_flag("--json", f->json, "print JSON");
+  hlist->footer(
+      "Exit codes: 0 listed; 1 listed, but the catalog is behind the sites (a site records a\n"
+      "hold, or a change of one, that this catalog never saw: named after the listing, with the\n"
+      "`cairn catalog rebuild` that catches it up; as `cairn list` and `cairn withdraw list`);\n"
+      "2 could not run (a role that may not, a wrong token).\n");
   AddAs(hlist, *f);
   hlist->callback([f, &g] { g.exit_code = RunHoldList(*f, g); });
 }

@@ -223,7 +223,7 @@ TEST_F(ClientTest, WithdrawalsAndHoldsListTheSameRemotely) {
 }
 
 // A catalog put back from a backup older than the sites: locally `list`, `hold list` and
-// `withdraw list` add lines naming the site and the rebuild (list and hold list exit 1); through
+// `withdraw list` add lines naming the site and the rebuild (exit 1); through
 // `cairn serve` they said nothing and exited 0, so a remote user on the old catalog was told all
 // was well. The server now sends those warnings and the client prints them as the local verb
 // does, with its exit code: an operator gets the local words; any other principal only those of
@@ -248,8 +248,8 @@ TEST_F(ClientTest, ListingsOnACatalogBehindTheSitesWarnRemotelyAsLocally) {
       {{"list", "--json"}, 1, "cairn: the catalog is behind site a: this listing may lack"},
       {{"hold", "list"}, 1, "cairn: site a records legal hold 1 on acme/acme-box (since "},
       {{"hold", "list", "--json"}, 1, "cairn: site a records legal hold 1 on acme/acme-box"},
-      {{"withdraw", "list"}, 0, "warning: site a records withdrawal 1 of acme/acme-box@v1 ("},
-      {{"withdraw", "list", "--json"}, 0, "warning: site a records withdrawal 1 of acme/"},
+      {{"withdraw", "list"}, 1, "cairn: site a records withdrawal 1 of acme/acme-box@v1 ("},
+      {{"withdraw", "list", "--json"}, 1, "cairn: site a records withdrawal 1 of acme/"},
   };
   for (const Case& c : cases) {
     std::string what;
