@@ -16,7 +16,8 @@ namespace cairn::cli {
 // catalog could not be read, or a site's log diverged from the catalog's (it
 // holds later or different events) or refused the write (each named). A site
 // that is down is not printed (the next flush catches it up). Then what the flush
-// did besides (a site's README.txt brought up to date), which is no problem. Returns
+// did besides (a site's README.txt brought up to date) and each site the catalog is
+// behind (EventsFlushed::behind: a warning), which are no problem. Returns
 // kExitOk, or kExitProblems when some site's copy of the log is a problem:
 // callers return ExitWorst(their code, this).
 inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
@@ -31,6 +32,9 @@ inline int ReportEventsFlushed(const repo::EventsFlushed& flushed) {
     return kExitProblems;
   }
   for (const std::string& n : flushed.notes) std::cerr << "cairn: " << n << "\n";
+  // A catalog behind a site: said, no problem of this run (its events are kept in the catalog,
+  // and the rebuild named carries them over).
+  for (const std::string& b : flushed.behind) std::cerr << "cairn: warning: " << b << "\n";
   for (const std::string& p : flushed.problems) {
     std::cerr << "cairn: " << what << ": " << p << " (see `cairn events verify`)\n";
   }

@@ -124,7 +124,25 @@ std::vector<std::string> FlushSummary::Errors() const {
 std::vector<std::string> FlushSummary::Problems() const {
   std::vector<std::string> out;
   for (const SiteFlush& s : sites) {
-    if (s.problem) out.push_back(NamedFlushError(s));
+    if (s.problem && !s.catalog_behind) out.push_back(NamedFlushError(s));
+  }
+  return out;
+}
+
+std::vector<std::string> FlushSummary::Behind() const {
+  std::vector<std::string> out;
+  for (const SiteFlush& s : sites) {
+    if (!s.catalog_behind) continue;
+    out.push_back("the catalog is behind site " + s.site +
+                  ", whose event log holds events the catalog lacks (up to seq " +
+                  std::to_string(s.held_before) + "; the catalog's ends at seq " +
+                  std::to_string(head_seq) +
+                  "; put back from a backup, or rebuilt from a site that lagged?): the events "
+                  "recorded now stay in the catalog, not yet on the site; `cairn catalog rebuild "
+                  "--from " +
+                  s.site +
+                  " --force` catches the catalog up and carries them over (the catalog it "
+                  "replaces is kept beside it)");
   }
   return out;
 }
@@ -247,6 +265,37 @@ Result<SiteFlush> FlushEventSegmentsToSite(Catalog& catalog, Site& site,
   return flush;
 }
 
+namespace {
+
+// The last seq `site` holds when its log holds events the catalog lacks: it runs past the
+// catalog's head, or its last event is intact (its own hash) and not the catalog's event of
+// that seq (the catalog, put back from a backup, recorded reads of its own under numbers the
+// site holds for others). 0 otherwise: no log, in step, or a damaged last segment (an audit's
+// to repair, never a catalog behind).
+Result<uint64_t> SiteLogAheadOfCatalog(Catalog& catalog, Site& site) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SegmentKey> segments, ListEventSegments(site));
+  const SegmentKey* last = nullptr;
+  for (const SegmentKey& s : segments) {
+    if (!last || s.ref.last_seq > last->ref.last_seq) last = &s;
+  }
+  if (!last) return uint64_t{0};
+  const uint64_t held = last->ref.last_seq;
+  CAIRN_ASSIGN_OR_RETURN(EventHead head, catalog.GetEventHead());
+  if (held > head.seq) return held;
+  Result<proto::EventSegment> segment = ReadSegment(site, last->key);
+  if (!segment.ok() || segment->events_size() == 0) return uint64_t{0};
+  const proto::Event& theirs = segment->events(segment->events_size() - 1);
+  if (theirs.seq() != held || EventHash(theirs) != theirs.hash()) return uint64_t{0};
+  EventFilter filter;
+  filter.after_seq = held - 1;
+  filter.limit = 1;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> ours, catalog.ListEvents(filter));
+  if (!ours.empty() && ours.front().hash() == theirs.hash()) return uint64_t{0};
+  return held;
+}
+
+}  // namespace
+
 Result<FlushSummary> FlushEventSegments(Catalog& catalog,
                                         const std::vector<std::pair<std::string, Site*>>& sites) {
   FlushSummary summary;
@@ -261,6 +310,14 @@ Result<FlushSummary> FlushEventSegments(Catalog& catalog,
       failed.site = name;
       failed.error = flush.status().message();
       failed.problem = !flush.status().IsUnavailable();
+      if (flush.status().code() == Code::kInvalidArgument) {
+        // Refused by CheckSiteLogFollowsCatalog: is it a catalog behind the site?
+        Result<uint64_t> held = SiteLogAheadOfCatalog(catalog, *site);
+        if (held.ok() && *held > 0) {
+          failed.catalog_behind = true;
+          failed.held_before = *held;
+        }
+      }
       summary.sites.push_back(std::move(failed));
     }
   }
@@ -297,6 +354,7 @@ EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes) {
     return out;
   }
   out.problems = flushed->Problems();
+  out.behind = flushed->Behind();
   if (readmes == Readmes::kLeave) return out;
   for (const SiteFlush& s : flushed->sites) {
     if (!s.error.empty()) continue;  // down, or its log a problem: its README waits too

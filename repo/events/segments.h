@@ -45,6 +45,13 @@ struct SiteFlush {
   // site's log diverged from the catalog's (it holds later or different
   // events) or a reachable site refused the write.
   bool problem = false;
+  // Among those problems, a catalog behind the site: the site's log holds events the catalog
+  // lacks (it runs past the catalog's head, or its intact last event is not the catalog's: a
+  // catalog put back from a backup, or rebuilt from a site that lagged); `held_before` is its
+  // last seq. The events stay in
+  // the catalog; `cairn catalog rebuild --from SITE --force` catches it up and carries over the
+  // ones a read records (CarriedOverByRebuild), so they are not lost.
+  bool catalog_behind = false;
 };
 
 struct FlushSummary {
@@ -52,9 +59,12 @@ struct FlushSummary {
   std::vector<SiteFlush> sites;
   // "site b: ..." for every site that was skipped or failed.
   std::vector<std::string> Errors() const;
-  // "site b: ..." for the sites whose flush is a problem (SiteFlush::problem):
-  // verbs that flush report these and exit 1.
+  // "site b: ..." for the sites whose flush is a problem (SiteFlush::problem) other than a
+  // catalog behind them: verbs that flush report these and exit 1.
   std::vector<std::string> Problems() const;
+  // "the catalog is behind site b: ..." for the sites whose log runs past the catalog's
+  // (SiteFlush::catalog_behind), with the rebuild that catches it up and keeps the events.
+  std::vector<std::string> Behind() const;
 };
 
 // One segment key on a site and the range its name gives.
@@ -123,6 +133,10 @@ Result<FlushSummary> FlushEventSegments(Repository& repo);
 struct EventsFlushed {
   Status status;
   std::vector<std::string> problems;
+  // Each site whose log runs past the catalog's (FlushSummary::Behind): warned of, no problem of
+  // a read that recorded only events a rebuild carries over (a restore's, gc's); a verb that
+  // records others is refused on such a catalog before it records any.
+  std::vector<std::string> behind;
   // False when the operation recorded no event of its own (its flush only caught the sites'
   // logs up to the catalog's): a problem then is no "new events not copied". Set by the caller
   // that knows (Replicate); true otherwise.

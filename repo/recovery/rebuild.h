@@ -79,6 +79,9 @@ struct RebuildReport {
   uint64_t missing_tag_files = 0;    // listed in version.pb but not on the site
   uint64_t incomplete_versions = 0;  // version folders without version.pb
   uint64_t events = 0;               // loaded from the segments
+  // Events of the replaced catalog (--force) that no site held, carried over after the log
+  // (RebuildCatalogFile): the reads it recorded while it was behind the sites.
+  uint64_t events_carried_over = 0;
   uint64_t event_segments = 0;
   // The site whose log was loaded: the one rebuilt from, or another site of
   // the settings whose verified log extends it (the longest one).
@@ -112,7 +115,13 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
 // The whole command: opens the site at `site_url`, builds the catalog in a
 // temp file next to `catalog_path`, then moves it into place (an existing
 // catalog there is kept as <catalog>.replaced-<time> when `replace` is set;
-// otherwise AlreadyExists is returned before anything is read). The site is
+// otherwise AlreadyExists is returned before anything is read). The events the
+// replaced catalog holds past the point where its log and the rebuilt one part,
+// that no site holds, are carried over after the rebuilt log when they record a
+// read (a restore's dissemination and the bad copies it met, checks, gc's
+// deletions: what a catalog behind its sites still records), with their ids and
+// times and new numbers (events_carried_over); the others are named in a note.
+// The site is
 // only read unless options.flush_events: else the recovery event reaches the
 // sites' segments with the next flush of the new catalog (a rebuild --into
 // beside a catalog still in use must not make the site's log diverge from it).

@@ -377,6 +377,7 @@ nlohmann::json RebuildReport::ToJson() const {
   j["events"] = events;
   j["event_segments"] = event_segments;
   j["events_site"] = events_site;
+  j["events_carried_over"] = events_carried_over;
   j["chain_ok"] = chain_ok;
   if (!chain_ok) {
     j["first_bad_seq"] = first_bad_seq;
