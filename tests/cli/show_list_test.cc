@@ -99,7 +99,8 @@ TEST_F(ShowListCliTest, ShowListsOnlyTheSitesThatHoldOrShouldHoldTheCopies) {
   CommandResult set = Cairn({"policy", "set", (tmp_ / "policy.txt").string(), "--partner", "acme"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
   WriteFile(tmp_ / "src/a.txt", "alpha\n");
-  Deposit("acme", (tmp_ / "src").string(), "obj");
+  CommandResult deposited = Cairn({"deposit", "acme", (tmp_ / "src").string(), "--id", "obj"});
+  ASSERT_EQ(deposited.exit_code, 0) << deposited.out << deposited.err;
   CommandResult added = Cairn({"site", "add", "c", "file://" + (tmp_ / "site-c").string()});
   ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
 
@@ -111,7 +112,8 @@ TEST_F(ShowListCliTest, ShowListsOnlyTheSitesThatHoldOrShouldHoldTheCopies) {
   CommandResult json = Cairn({"show", "acme/obj", "--json"});
   EXPECT_EQ(json.exit_code, 0) << json.err;
   std::vector<std::string> sites;
-  for (const nlohmann::json& s : nlohmann::json::parse(json.out)["copies_by_site"]) {
+  const nlohmann::json doc = nlohmann::json::parse(json.out);
+  for (const nlohmann::json& s : doc["copies_by_site"]) {
     sites.push_back(s["site"]);
   }
   EXPECT_EQ(sites, (std::vector<std::string>{"a", "b"})) << json.out;
