@@ -90,9 +90,16 @@ int RunShow(const ShowFlags& f, const Globals& g) {
         {{"version", wanted_version ? std::to_string(wanted_version) : ""}});
     if (!doc.ok()) return ReportError(doc.status());
     if (f.no_files) (*doc)["files"] = nlohmann::json::array();
+    // Copies not yet verified are told in the reader's terms: asked of the server only then.
+    repo::Role reader = repo::Role::kOperator;
+    if (!f.json && HasUnverifiedCopies(*doc)) {
+      auto me = RemoteGet(g, "/v1/whoami");
+      if (!me.ok()) return ReportError(me.status());
+      reader = repo::ParseRole(me->value("role", "")).value_or(repo::Role::kDepositor);
+    }
     if (f.json) {
       PrintJson(*doc);
-    } else if (!PrintShowDocument(*doc, f.no_files)) {
+    } else if (!PrintShowDocument(*doc, f.no_files, reader)) {
       return ReportError(Status::Unavailable("the server's show document lacks its versions"));
     }
     return RemoteShowHealthy(*doc) ? kExitOk : kExitProblems;

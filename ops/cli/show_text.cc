@@ -88,8 +88,8 @@ void ShowText::Summary(const CopySummary& s) {
     };
     out_ << "  site " << site << ": " << std::to_string(count("ok")) << " ok";
     if (count("unverified")) {
-      out_ << ", " << std::to_string(count("unverified"))
-           << " not yet verified (cairn audit run --site " << site << ")";
+      out_ << ", " << std::to_string(count("unverified")) << " not yet verified ("
+           << UnverifiedHint(reader_, site) << ")";
     }
     if (count("pending")) out_ << ", " << std::to_string(count("pending")) << " pending";
     if (count("corrupt")) out_ << ", " << std::to_string(count("corrupt")) << " CORRUPT";
@@ -102,7 +102,25 @@ void ShowText::Summary(const CopySummary& s) {
   }
 }
 
-bool PrintShowDocument(const nlohmann::json& doc, bool no_files) {
+std::string UnverifiedHint(repo::Role reader, const std::string& site) {
+  switch (reader) {
+    case repo::Role::kOperator:
+      return "cairn audit run --site " + site;
+    case repo::Role::kAuditor:
+      return "the consortium's audit checks them; cairn audit report shows what it found";
+    default:
+      return "the consortium's auditor checks them";
+  }
+}
+
+bool HasUnverifiedCopies(const nlohmann::json& doc) {
+  for (const nlohmann::json& site : doc.value("copies_by_site", nlohmann::json::array())) {
+    if (site.is_object() && site.value("unverified", uint64_t{0}) > 0) return true;
+  }
+  return false;
+}
+
+bool PrintShowDocument(const nlohmann::json& doc, bool no_files, repo::Role reader) {
   const nlohmann::json none = nlohmann::json::array();
   if (!doc.is_object() || !doc.contains("versions") || !doc.contains("version")) return false;
   std::vector<VersionLine> versions;
@@ -113,7 +131,7 @@ bool PrintShowDocument(const nlohmann::json& doc, bool no_files) {
     if (versions.back().version == wanted) chosen = versions.back();
   }
   Out out;
-  ShowText text(out, no_files);
+  ShowText text(out, no_files, reader);
   text.Head(doc.value("partner", ""), doc.value("object", ""), versions, chosen);
   for (const nlohmann::json& f : doc.value("tag_files", none)) text.TagFile(FileFromJson(f));
   text.BeginPayload();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "repo/catalog/inventory.h"
+#include "repo/principal.h"
 
 namespace cairn::cli {
 
@@ -45,7 +46,10 @@ struct CopySummary {
 
 class ShowText {
  public:
-  ShowText(Out& out, bool no_files) : out_(out), no_files_(no_files) {}
+  // `reader`: the role of who reads the text (locally the host's operator), for the words of
+  // what it cannot do itself (UnverifiedHint).
+  ShowText(Out& out, bool no_files, repo::Role reader = repo::Role::kOperator)
+      : out_(out), no_files_(no_files), reader_(reader) {}
   // The object's versions, then the head of the chosen one, then "tag files:".
   void Head(const std::string& partner, const std::string& object,
             const std::vector<VersionLine>& versions, const VersionLine& chosen);
@@ -61,11 +65,22 @@ class ShowText {
   void FileLine(const repo::FileCopies& file);
   Out& out_;
   bool no_files_;
+  repo::Role reader_;
 };
 
-// Prints the show document of the server (GET /v1/objects/P/O) through ShowText; false when
-// the document lacks what the text needs.
-bool PrintShowDocument(const nlohmann::json& doc, bool no_files);
+// What checks the copies of `site` not yet verified, as told to `reader`: the operator runs
+// `cairn audit run --site SITE` on the server's host; an auditor, who starts no audit (no route
+// does, and the CLI on the host acts as the operator), reads what the consortium's audit found
+// with `cairn audit report`; a partner's principal is told the consortium's auditor checks them.
+std::string UnverifiedHint(repo::Role reader, const std::string& site);
+
+// Whether the show document of the server has copies not yet verified (whose line's words
+// depend on who reads it: UnverifiedHint).
+bool HasUnverifiedCopies(const nlohmann::json& doc);
+
+// Prints the show document of the server (GET /v1/objects/P/O) through ShowText, for a reader of
+// role `reader`; false when the document lacks what the text needs.
+bool PrintShowDocument(const nlohmann::json& doc, bool no_files, repo::Role reader);
 
 }  // namespace cairn::cli
 

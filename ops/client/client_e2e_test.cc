@@ -298,6 +298,42 @@ TEST_F(ClientTest, ListingsOnACatalogBehindTheSitesWarnRemotelyAsLocally) {
   }
 }
 
+// Remote `cairn show` told a depositor of copies not yet verified (a catalog rebuilt from a
+// site records every copy so) "(cairn audit run --site a)": a command of the server's host
+// that only the operator runs, naming a site. Each role is now told in its terms: a partner's
+// principal that the consortium's auditor checks them, an auditor (who starts no audit: no
+// route does) where it reads what the audit found; the operator keeps the command, as locally.
+TEST_F(ClientTest, CopiesNotYetVerifiedAreToldInEachRolesTerms) {
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  for (const auto& [key, name] : std::vector<std::pair<std::string, std::string>>{
+           {"t-dep-acme", "dora@acme"}, {"t-auditor", "audrey"}, {"t-operator", "otto"}}) {
+    CommandResult made = Cairn({"token", "create", name});  // no site keeps tokens
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    tokens_[key] = made.out.substr(0, made.out.find('\n'));
+  }
+  CommandResult local = Cairn({"show", "acme/acme-box"});
+  ASSERT_NE(local.out.find("not yet verified (cairn audit run --site a)"), std::string::npos)
+      << local.out;
+  CommandResult otto = Remote("t-operator", {"show", "acme/acme-box"});
+  EXPECT_EQ(otto.exit_code, local.exit_code) << otto.err;
+  EXPECT_EQ(otto.out, local.out);
+  CommandResult dora = Remote("t-dep-acme", {"show", "acme/acme-box"});
+  EXPECT_EQ(dora.exit_code, local.exit_code) << dora.err;
+  EXPECT_NE(dora.out.find("not yet verified (the consortium's auditor checks them)"),
+            std::string::npos)
+      << dora.out;
+  CommandResult audrey = Remote("t-auditor", {"show", "acme/acme-box"});
+  EXPECT_EQ(audrey.exit_code, local.exit_code) << audrey.err;
+  EXPECT_NE(audrey.out.find("not yet verified (the consortium's audit checks them; cairn audit "
+                            "report shows what it found)"),
+            std::string::npos)
+      << audrey.out;
+  for (const CommandResult* r : {&dora, &audrey}) {
+    EXPECT_EQ(r->out.find("audit run"), std::string::npos) << r->out;
+    EXPECT_EQ(r->out.find("--site"), std::string::npos) << r->out;
+  }
+}
+
 // A remote deposit while a site was down showed the depositor the site's URL (a folder of the
 // server; an S3 endpoint) in the copy's error, and `cairn replicate`, which only the operator
 // runs, on the server's host; a rerun's kept receipt named the replicate and the audit's repairs,
