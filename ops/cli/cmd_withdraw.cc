@@ -219,12 +219,12 @@ void Print(const nlohmann::json& doc, const WithdrawFlags& f, const Globals& g,
 
 // Against `cairn serve` (--server): the same verbs through /v1/withdrawals and /v1/holds; the
 // server knows the caller by its token, so --as is refused there (BadArguments). The server's
-// answer is the document the verb prints locally; a listing's `warnings` come beside it.
+// answer is the document the verb prints locally; its `warnings` (a listing's catalog behind
+// the sites, a change's sites that did not take it) come beside it.
 Result<nlohmann::json> Remote(const Globals& g, const std::string& method, const std::string& path,
                               const nlohmann::json& body, std::vector<std::string>* warnings) {
-  if (method == "GET") return RemoteGet(g, path, {}, warnings);
-  CAIRN_ASSIGN_OR_RETURN(auto api, ConnectServer(g));
-  return api->PostJson(path, body);
+  std::vector<std::string> ignored;
+  return RemoteCall(g, method, path, body, warnings ? warnings : &ignored);
 }
 
 // Opens the repository with the auditor verbs' clock ($CAIRN_FAKE_NOW in test builds).
@@ -235,8 +235,8 @@ int WithRepo(const Globals& g, const std::function<int(repo::Repository&)>& fn) 
 }
 
 // The document of a verb: from the server (--server), else made here by `local` as the principal
-// acting (the host's operator, or --as). A listing's `warnings` (what the sites record past the
-// catalog) are the server's, or those `local` gives.
+// acting (the host's operator, or --as). The `warnings` (what the sites record past the catalog,
+// the sites that did not take a change) are the server's, or those `local` gives.
 Result<nlohmann::json> Document(
     const WithdrawFlags& f, const Globals& g, const std::string& method, const std::string& path,
     const nlohmann::json& body,
@@ -263,28 +263,30 @@ int RunRequest(const WithdrawFlags& f, const Globals& g) {
                          {"reason", req.reason},
                          {"purge", req.purge}};
   if (version) body["version"] = version;
-  Result<nlohmann::json> w =
-      Document(f, g, "POST", "/v1/withdrawals", body,
-               [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-                 std::vector<std::string> warnings;
-                 CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord made,
-                                        repo::RequestWithdrawal(r, who, req, &warnings));
-                 PrintSettingsWarnings(warnings);
-                 return views::WithdrawalJson(made);
-               });
+  std::vector<std::string> warnings;  // the sites that did not take the change
+  Result<nlohmann::json> w = Document(
+      f, g, "POST", "/v1/withdrawals", body,
+      [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
+        CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord made,
+                               repo::RequestWithdrawal(r, who, req, &warnings));
+        return views::WithdrawalJson(made);
+      },
+      &warnings);
   if (!w.ok()) return Refused(w.status());
+  PrintSettingsWarnings(warnings);
   Print(*w, f, g, PrintRequested);
   return kExitOk;
 }
 
 int RunApprove(const WithdrawFlags& f, const Globals& g) {
   if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
+  std::vector<std::string> warnings;
   Result<nlohmann::json> a = Document(
       f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/approve",
       nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
         CAIRN_ASSIGN_OR_RETURN(repo::ApproveResult approved, repo::ApproveWithdrawal(r, who, f.id));
-        PrintSettingsWarnings(approved.settings_warnings);
+        warnings = approved.settings_warnings;
         nlohmann::json out = {{"withdrawal", views::WithdrawalJson(approved.withdrawal)},
                               {"tombstones_pending", approved.tombstones_pending}};
         if (!approved.withdrawal.purge) return out;
@@ -297,8 +299,10 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
         out["withdrawal"] = views::WithdrawalJson(purged->withdrawal);
         out["purge"] = views::PurgeJson(*purged, who.partner.empty());
         return out;
-      });
+      },
+      &warnings);
   if (!a.ok()) return Refused(a.status());
+  PrintSettingsWarnings(warnings);
   if (f.json) {
     PrintJson(*a);
     const nlohmann::json p = a->value("purge", nlohmann::json::object());
@@ -311,16 +315,17 @@ int RunApprove(const WithdrawFlags& f, const Globals& g) {
 
 int RunCancel(const WithdrawFlags& f, const Globals& g) {
   if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
+  std::vector<std::string> warnings;
   Result<nlohmann::json> w = Document(
       f, g, "POST", "/v1/withdrawals/" + std::to_string(f.id) + "/cancel", nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-        std::vector<std::string> warnings;
         CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord cancelled,
                                repo::CancelWithdrawal(r, who, f.id, &warnings));
-        PrintSettingsWarnings(warnings);
         return views::WithdrawalJson(cancelled);
-      });
+      },
+      &warnings);
   if (!w.ok()) return Refused(w.status());
+  PrintSettingsWarnings(warnings);
   Print(*w, f, g, [](const nlohmann::json& c) {
     std::cout << "withdrawal " << Text(c, "id") << " of " << VersionOf(c) << " cancelled\n";
   });
@@ -390,16 +395,17 @@ int RunHoldAdd(const WithdrawFlags& f, const Globals& g) {
   Status parsed = ObjectOf(f, &partner, &object, nullptr);
   if (!parsed.ok()) return ReportError(parsed);
   if (int bad = BadArguments(f, g, /*takes_reason=*/true)) return bad;
+  std::vector<std::string> warnings;
   Result<nlohmann::json> h = Document(
       f, g, "POST", "/v1/holds", {{"partner", partner}, {"object", object}, {"reason", f.reason}},
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-        std::vector<std::string> warnings;
         CAIRN_ASSIGN_OR_RETURN(repo::HoldRecord added,
                                repo::AddHold(r, who, partner, object, f.reason, &warnings));
-        for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
         return views::HoldJson(added);
-      });
+      },
+      &warnings);
   if (!h.ok()) return Refused(h.status());
+  PrintSettingsWarnings(warnings);
   Print(*h, f, g, [](const nlohmann::json& added) {
     std::cout << "hold " << Text(added, "id") << " on " << Text(added, "partner") << "/"
               << Text(added, "object") << " by " << Text(added, "added_by")
@@ -413,16 +419,17 @@ int RunHoldRemove(const WithdrawFlags& f, const Globals& g) {
   Status parsed = ObjectOf(f, &partner, &object, nullptr);
   if (!parsed.ok()) return ReportError(parsed);
   if (int bad = BadArguments(f, g, /*takes_reason=*/false)) return bad;
+  std::vector<std::string> warnings;
   Result<nlohmann::json> removal = Document(
       f, g, "POST", "/v1/holds/" + partner + "/" + object + "/remove", nlohmann::json::object(),
       [&](repo::Repository& r, const repo::Principal& who) -> Result<nlohmann::json> {
-        std::vector<std::string> warnings;
         CAIRN_ASSIGN_OR_RETURN(repo::HoldRemoval done,
                                repo::RemoveHold(r, who, partner, object, &warnings));
-        for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
         return nlohmann::json{{"hold", views::HoldJson(done.hold)}, {"removed", done.removed}};
-      });
+      },
+      &warnings);
   if (!removal.ok()) return Refused(removal.status());
+  PrintSettingsWarnings(warnings);
   Print(*removal, f, g, PrintHoldRemoval);
   return kExitOk;
 }

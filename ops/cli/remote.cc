@@ -104,10 +104,20 @@ Result<std::unique_ptr<client::ApiClient>> ConnectServer(const Globals& g) {
 
 Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
                                  const client::Query& query, std::vector<std::string>* warnings) {
+  if (warnings == nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<client::ApiClient> api, ConnectServer(g));
+    return api->GetJson(path, query);
+  }
+  return RemoteCall(g, "GET", client::ApiClient::WithQuery(path, query), nullptr, warnings);
+}
+
+Result<nlohmann::json> RemoteCall(const Globals& g, const std::string& method,
+                                  const std::string& path, const nlohmann::json& body,
+                                  std::vector<std::string>* warnings) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<client::ApiClient> api, ConnectServer(g));
-  if (warnings == nullptr) return api->GetJson(path, query);
+  const std::string text = body.is_null() ? "" : body.dump();
   CAIRN_ASSIGN_OR_RETURN(client::ApiClient::Answer answer,
-                         api->Call("GET", client::ApiClient::WithQuery(path, query), nullptr));
+                         api->Call(method, path, body.is_null() ? nullptr : &text));
   std::string header = views::kWarningsHeader;
   for (char& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (auto it = answer.headers.find(header); it != answer.headers.end()) {

@@ -50,6 +50,14 @@ Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
                                  const client::Query& query = {},
                                  std::vector<std::string>* warnings = nullptr);
 
+// `method` of `path` (its query in it) with the JSON `body` (none when null) to the server the
+// globals name: the answer's document, and in `*warnings` the warnings it carries beside it
+// (views::kWarningsHeader: what the verb prints on stderr beside its document), none when it
+// carries none.
+Result<nlohmann::json> RemoteCall(const Globals& g, const std::string& method,
+                                  const std::string& path, const nlohmann::json& body,
+                                  std::vector<std::string>* warnings);
+
 // `method` (POST, PUT, DELETE) of `path` with `body` (none when empty) as `content_type` to
 // the server the globals name; the answer's JSON.
 Result<nlohmann::json> RemoteSend(const Globals& g, const std::string& method,

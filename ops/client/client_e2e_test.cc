@@ -334,6 +334,109 @@ TEST_F(ClientTest, CopiesNotYetVerifiedAreToldInEachRolesTerms) {
   }
 }
 
+// On a catalog put back from a backup older than the sites, show and restore of an object only
+// the sites hold (404) and a withdrawal request (400: a site's event log runs past the catalog)
+// gave a partner's principal the operator's advice as if to it ("... brings it up to date",
+// "catches up with") and the logs' positions (seq numbers: how much every partner did since).
+// To a principal who is not an operator the rebuild is now the consortium's operator's task,
+// in the words the listings' X-Cairn-Warnings use (views::ForPrincipal, the one mechanism);
+// the operator keeps the local words.
+TEST_F(ClientTest, RefusalsOfACatalogBehindNameTheRebuildAsTheOperatorsTask) {
+  ASSERT_EQ(Cairn({"principal", "add", "ada@acme", "--role", "partner-admin", "--partner", "acme"})
+                .exit_code,
+            0);
+  CommandResult made = Cairn({"token", "create", "ada@acme", "--expires", "never"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  tokens_["t-admin-acme"] = made.out.substr(0, made.out.find('\n'));
+  BackUpCatalog(tmp_ / "old");
+  Deposit("acme", MakeSourceFolder("after").string(), "after");
+  PutCatalogBack(tmp_ / "old");
+  const std::string task =
+      "the consortium's operator must bring the catalog up to date (`cairn catalog rebuild "
+      "--from a --force`, on the server's host)";
+  struct Case {
+    std::string who;
+    std::vector<std::string> args;
+  };
+  const std::vector<Case> cases = {
+      {"t-dep-acme", {"show", "acme/after"}},
+      {"t-dep-acme", {"restore", "acme/after", (tmp_ / "out").string()}},
+      {"t-admin-acme", {"withdraw", "request", "acme/acme-box", "--reason", "takedown"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args[0] + " " + c.args[1]);
+    CommandResult local = Cairn(c.args);
+    ASSERT_NE(local.exit_code, 0);
+    ASSERT_NE(local.err.find("cairn catalog rebuild --from a --force"), std::string::npos)
+        << local.err;
+    CommandResult otto = Remote("t-operator", c.args);
+    EXPECT_EQ(otto.exit_code, local.exit_code) << otto.err;
+    EXPECT_NE(otto.err.find("`cairn catalog rebuild --from a --force`"), std::string::npos)
+        << otto.err;
+    CommandResult told = Remote(c.who, c.args);
+    EXPECT_EQ(told.exit_code, local.exit_code) << told.err;
+    EXPECT_NE(told.err.find(task), std::string::npos) << told.err;
+    for (const std::string& never :
+         {std::string(" seq "), Root(), std::string("brings it up to date"),
+          std::string("catches up with"), std::string("kept beside it")}) {
+      EXPECT_EQ(told.err.find(never), std::string::npos) << never << " in: " << told.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+}
+
+// With site b down, the local `withdraw request|approve|cancel` and `hold add|remove` warn of
+// the site that did not take the change ("warning: site b: settings not written: ..."); through
+// the server they said nothing. The routes now carry those warnings in X-Cairn-Warnings and the
+// client prints them with the local words and exit code; a principal who is not an operator
+// is told the site by its name only, as the operator's to see to (its error names where the
+// site is, the settings it lacks may be other partners', and the commands that write them are
+// the operator's).
+TEST_F(ClientTest, WithdrawalAndHoldChangesWarnOfTheSitesThatDidNotTakeThem) {
+  ASSERT_EQ(Cairn({"principal", "add", "ada@acme", "--role", "partner-admin", "--partner", "acme"})
+                .exit_code,
+            0);
+  CommandResult made = Cairn({"token", "create", "ada@acme", "--expires", "never"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  tokens_["t-admin-acme"] = made.out.substr(0, made.out.find('\n'));
+  const fs::path site_b = fs::path(Root()) / "sites" / "b";
+  fs::rename(site_b, tmp_ / "b-away");
+  const std::string local_words = "warning: site b: settings not written: ";
+  const std::string partners_words =
+      "warning: site b has not taken this change yet (it cannot be written now); the "
+      "consortium's operator sees that it is written there\n";
+  auto expect_as_a_partners = [&](const CommandResult& r, int exit_code) {
+    EXPECT_EQ(r.exit_code, exit_code) << r.out << r.err;
+    EXPECT_NE(r.err.find(partners_words), std::string::npos) << r.err;
+    for (const std::string& never :
+         {Root(), std::string("file:"), std::string("cairn withdraw run"),
+          std::string("cairn site"), std::string("beta")}) {
+      EXPECT_EQ(r.err.find(never), std::string::npos) << never << " in: " << r.err;
+    }
+  };
+  // Local, then as the operator through the server: the same words and exit code.
+  CommandResult local = Cairn({"hold", "add", "beta/beta-secret-box", "--reason", "order 1"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  ASSERT_NE(local.err.find(local_words), std::string::npos) << local.err;
+  CommandResult otto =
+      Remote("t-operator", {"hold", "add", "acme/acme-box", "--reason", "order 2"});
+  EXPECT_EQ(otto.exit_code, local.exit_code) << otto.err;
+  EXPECT_NE(otto.err.find(local_words), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("cairn site resync b"), std::string::npos) << otto.err;
+  // The partner's admin, each change.
+  expect_as_a_partners(Remote("t-admin-acme", {"hold", "remove", "acme/acme-box"}), 0);
+  expect_as_a_partners(
+      Remote("t-admin-acme", {"withdraw", "request", "acme/acme-box", "--reason", "takedown"}), 0);
+  CommandResult cancelled = Remote("t-admin-acme", {"withdraw", "cancel", "1"});
+  expect_as_a_partners(cancelled, 0);
+  expect_as_a_partners(
+      Remote("t-admin-acme", {"withdraw", "request", "acme/acme-box", "--reason", "again"}), 0);
+  CommandResult approved = Remote("t-operator", {"withdraw", "approve", "2"});
+  EXPECT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_NE(approved.err.find(local_words), std::string::npos) << approved.err;
+  fs::rename(tmp_ / "b-away", site_b);
+}
+
 // A remote deposit while a site was down showed the depositor the site's URL (a folder of the
 // server; an S3 endpoint) in the copy's error, and `cairn replicate`, which only the operator
 // runs, on the server's host; a rerun's kept receipt named the replicate and the audit's repairs,

@@ -47,8 +47,14 @@ Result<ApiResponse> DepositArchive(const std::string& repo_root, const repo::Pri
                                    const std::string& partner, const std::string& object,
                                    const std::string& archive, const std::string& label);
 
-// Every route of the API; `uploads` holds the resumable uploads (nullptr: a store with the
-// default options).
+// Adds every route of the API to `router`, as its file words each answer; `uploads` holds the
+// resumable uploads (nullptr: a store with the default options).
+void AddRoutes(Router& router, const std::string& repo_root, std::shared_ptr<UploadStore> uploads);
+
+// Every route of the API (AddRoutes), each answering a principal who is not an operator in its
+// terms: no answer, error, header or trailer names the server's folders or its sites' URLs, and
+// the library's advice to run the operator's commands is said as the consortium's operator's
+// task (views::ForPrincipal, views::ServerLocations).
 Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> uploads = nullptr);
 
 }  // namespace cairn::server

@@ -134,42 +134,15 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   return answer;
 }
 
-// What the deposit's answer names in place of where the server keeps things (longest first, so
-// that a site's folder inside the repository is named as the site): `archive` as "upload"
-// always; for a principal who is not an operator also each site's URL and a posix site's folder
-// (as the site's name: the site list is the operator's, and a library error names them freely)
-// and the repository's folder.
-using Renames = std::vector<std::pair<std::string, std::string>>;
-Renames ServerLocations(repo::Repository& repository, const repo::Principal& who,
-                        const std::string& archive) {
-  Renames out = {{archive, "upload"}};
-  if (who.role != repo::Role::kOperator) {
-    if (auto sites = repository.catalog().ListSites(); sites.ok()) {
-      for (const repo::SiteRecord& site : *sites) {
-        const std::string bare = site.url.substr(0, site.url.find('?'));
-        out.insert(out.end(), {{site.url, site.name}, {bare, site.name}});
-        if (bare.starts_with("file://")) out.emplace_back(bare.substr(7), site.name);
-      }
-    }
-    std::error_code ec;
-    const std::string root = std::filesystem::absolute(repository.root(), ec).lexically_normal();
-    if (!ec)
-      out.emplace_back(root.ends_with('/') ? root.substr(0, root.size() - 1) : root,
-                       "the repository");
-  }
-  std::erase_if(out, [](const auto& r) { return r.first.size() < 2; });
-  std::sort(out.begin(), out.end(),
-            [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+// What the deposit's answer names in place of where the server keeps things: `archive` as
+// "upload" always, and the server's locations as told to `who` (views::ServerLocations).
+views::Renames ServerLocations(repo::Repository& repository, const repo::Principal& who,
+                               const std::string& archive) {
+  views::Renames out = views::ServerLocations(repository, who);
+  out.insert(out.begin(), {archive, "upload"});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
   return out;
-}
-
-std::string Renamed(const Renames& renames, std::string text) {
-  for (const auto& [where, what] : renames) {
-    for (size_t at = 0; (at = text.find(where, at)) != std::string::npos; at += what.size()) {
-      text.replace(at, where.size(), what);
-    }
-  }
-  return text;
 }
 
 }  // namespace
@@ -203,9 +176,9 @@ Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principa
   }
   // The server's paths may appear in the report's findings and in an error: the upload is
   // named instead, and to a partner's principal each site by its name (ServerLocations).
-  const Renames renames = ServerLocations(*repository, principal, archive);
+  const views::Renames renames = ServerLocations(*repository, principal, archive);
   if (!deposited.ok()) {
-    return Status(deposited.status().code(), Renamed(renames, deposited.status().message()))
+    return Status(deposited.status().code(), views::Renamed(renames, deposited.status().message()))
         .SetRetryable(deposited.status().retryable());
   }
   repo::DepositOutcome& outcome = *deposited;
@@ -213,7 +186,7 @@ Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principa
   out["stored"] = !outcome.refused;
   out["report"] = outcome.report.ToJson();
   if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
-  ApiResponse answer = JsonResponse(Renamed(renames, views::DumpJson(out)));
+  ApiResponse answer = JsonResponse(views::Renamed(renames, views::DumpJson(out)));
   answer.status = outcome.refused ? 422 : 201;
   return answer;
 }

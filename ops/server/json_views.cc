@@ -3,8 +3,10 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <regex>
 
 #include "bagit/time_text.h"
 #include "bagit/units.h"
@@ -316,6 +318,30 @@ std::string CatalogBehindListing(const std::string& site, const Status& ahead,
 
 std::string ForPrincipal(const repo::Principal& who, std::string text) {
   if (who.role == repo::Role::kOperator) return text;
+  const std::string written_there =
+      " has not taken this change yet (it cannot be written now); the consortium's operator sees "
+      "that it is written there";
+  // A change of a setting that a site did not take: its error names where the site is, and what
+  // it lacks may be other partners' settings; the ways to write it there are the operator's.
+  if (text.starts_with("settings not written to the sites: ")) return "the sites" + written_there;
+  if (const size_t at = text.find(": settings not written: ");
+      text.starts_with("site ") && at != std::string::npos) {
+    return text.substr(0, at) + written_there;
+  }
+  // A setting a site holds past the catalog: which one may be another partner's, and its
+  // versions tell how often it changed.
+  if (const size_t at = text.find(": a change this catalog never saw");
+      text.starts_with("site ") && at != std::string::npos) {
+    const size_t advice = text.find("; `cairn catalog rebuild --from ", at);
+    text = text.substr(0, text.find(':')) +
+           " records a change of a setting this catalog never saw (was it put back from a "
+           "backup?)" +
+           (advice == std::string::npos ? "" : text.substr(advice));
+  }
+  // How far each event log runs: how much every partner did since.
+  static const std::regex kPositions(
+      "holds events up to seq [0-9]+ but the catalog ends at seq [0-9]+");
+  text = std::regex_replace(text, kPositions, "holds events past the catalog's");
   const size_t command = text.find("`cairn catalog rebuild --from ");
   const size_t command_end = command == std::string::npos ? command : text.find('`', command + 1);
   if (command_end == std::string::npos) return text;
@@ -326,6 +352,37 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
   text.replace(from, to - from,
                "the consortium's operator must bring the catalog up to date (" +
                    text.substr(command, command_end + 1 - command) + ", on the server's host)");
+  return text;
+}
+
+Renames ServerLocations(repo::Repository& repository, const repo::Principal& who) {
+  Renames out;
+  if (who.role == repo::Role::kOperator) return out;
+  if (auto sites = repository.catalog().ListSites(); sites.ok()) {
+    for (const repo::SiteRecord& site : *sites) {
+      const std::string bare = site.url.substr(0, site.url.find('?'));
+      out.insert(out.end(), {{site.url, site.name}, {bare, site.name}});
+      if (bare.starts_with("file://")) out.emplace_back(bare.substr(7), site.name);
+    }
+  }
+  std::error_code ec;
+  const std::string root = std::filesystem::absolute(repository.root(), ec).lexically_normal();
+  if (!ec) {
+    out.emplace_back(root.ends_with('/') ? root.substr(0, root.size() - 1) : root,
+                     "the repository");
+  }
+  std::erase_if(out, [](const auto& r) { return r.first.size() < 2; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+  return out;
+}
+
+std::string Renamed(const Renames& renames, std::string text) {
+  for (const auto& [where, what] : renames) {
+    for (size_t at = 0; (at = text.find(where, at)) != std::string::npos; at += what.size()) {
+      text.replace(at, where.size(), what);
+    }
+  }
   return text;
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audit/schedule.h"
@@ -16,6 +17,7 @@
 #include "repo/catalog/inventory.h"
 #include "repo/principal.h"
 #include "repo/replicate/settings_change.h"
+#include "repo/site/repository.h"
 #include "repo/withdraw/purge.h"
 
 namespace cairn::views {
@@ -116,11 +118,27 @@ std::vector<std::string> WarningsOfHeader(const std::string& value);
 std::string CatalogBehindListing(const std::string& site, const Status& ahead,
                                  const repo::Principal& who);
 
-// `text`, the library's words for a catalog behind the sites that end with what the operator
-// runs on the server's host (`cairn catalog rebuild --from SITE --force` ...), as told to
-// `who`: unchanged for an operator; for any other principal, who can run no such command, that
-// advice becomes what the consortium's operator must do.
+// `text`, the library's words that end with what the operator runs on the server's host, as
+// told to `who`: unchanged for an operator. For any other principal, who can run none of those
+// commands: the advice to run `cairn catalog rebuild --from SITE --force` ... becomes what the
+// consortium's operator must do; the event logs' positions ("holds events up to seq N but the
+// catalog ends at seq M": how much every partner did since) are left out; a site that did not
+// take a change of a setting ("site b: settings not written: <why>: it lacks ...", whose error
+// names where the site is and whose list may name other partners' settings) is named alone, as
+// the operator's to see to; a setting a site holds past the catalog is not named (it may be
+// another partner's). The one place the library's operator words are put in a caller's terms.
 std::string ForPrincipal(const repo::Principal& who, std::string text);
+
+// Where the server keeps things, and the name an answer gives each instead: for a principal who
+// is not an operator each site's URL and a posix site's folder (as the site's name: the site
+// list is the operator's, and a library error names them freely) and the repository's folder
+// ("the repository"), longest first (a site's folder inside the repository is named as the
+// site); none for an operator.
+using Renames = std::vector<std::pair<std::string, std::string>>;
+Renames ServerLocations(repo::Repository& repository, const repo::Principal& who);
+
+// `text` with each location of `renames` replaced by its name.
+std::string Renamed(const Renames& renames, std::string text);
 
 }  // namespace cairn::views
 

@@ -169,8 +169,70 @@ void AddReadRoutes(Router& router, const std::string& root) {
               bind(Policy)});
 }
 
+namespace {
+
+// `handler` answering a principal who is not an operator in its terms, whatever the route: its
+// error, its warnings (kWarningsHeader) and its restore trailers through views::ForPrincipal,
+// and those and its body without the server's locations (views::ServerLocations: the
+// repository's folder, each site's URL and folder, which library errors name freely). The
+// routes word their own documents for the caller; this is what no route can forget.
+Handler InCallersTerms(const std::string& root, Handler handler) {
+  return [root, handler = std::move(handler)](const ApiRequest& r) -> Result<ApiResponse> {
+    Result<ApiResponse> answer = handler(r);
+    if (r.principal.role == repo::Role::kOperator) return answer;
+    views::Renames renames;
+    if (auto repository = repo::Repository::Open(root); repository.ok()) {
+      renames = views::ServerLocations(**repository, r.principal);
+    }
+    auto told = [renames, who = r.principal](std::string text) {
+      return views::ForPrincipal(who, views::Renamed(renames, std::move(text)));
+    };
+    if (!answer.ok()) {
+      return Status(answer.status().code(), told(answer.status().message()))
+          .SetRetryable(answer.status().retryable());
+    }
+    ApiResponse& a = *answer;
+    if (a.body_file.empty()) a.body = views::Renamed(renames, std::move(a.body));
+    for (auto& [name, value] : a.headers) {
+      if (name != views::kWarningsHeader) {
+        value = views::Renamed(renames, std::move(value));
+        continue;
+      }
+      std::vector<std::string> warnings = views::WarningsOfHeader(value);
+      for (std::string& w : warnings) w = told(std::move(w));
+      value = views::WarningsHeaderValue(warnings);
+    }
+    if (a.producer) {
+      a.producer = [renames, produce = std::move(a.producer)](
+                       int fd) -> Result<std::map<std::string, std::string>> {
+        Result<std::map<std::string, std::string>> trailers = produce(fd);
+        if (!trailers.ok()) {
+          return Status(trailers.status().code(),
+                        views::Renamed(renames, trailers.status().message()))
+              .SetRetryable(trailers.status().retryable());
+        }
+        for (auto& [name, value] : *trailers) value = views::Renamed(renames, std::move(value));
+        return trailers;
+      };
+    }
+    return answer;
+  };
+}
+
+}  // namespace
+
 Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> uploads) {
+  Router every;
+  AddRoutes(every, repo_root, std::move(uploads));
   Router router;
+  for (Route route : every.routes()) {
+    route.handler = InCallersTerms(repo_root, std::move(route.handler));
+    router.Add(std::move(route));
+  }
+  return router;
+}
+
+void AddRoutes(Router& router, const std::string& repo_root, std::shared_ptr<UploadStore> uploads) {
   AddReadRoutes(router, repo_root);
   AddAdminRoutes(router, repo_root);
   AddOperatorRoutes(router, repo_root);
@@ -178,7 +240,6 @@ Router MakeApiRouter(const std::string& repo_root, std::shared_ptr<UploadStore> 
   if (!uploads) uploads = std::make_shared<UploadStore>(repo_root, UploadOptions{});
   AddUploadRoutes(router, repo_root, std::move(uploads));
   AddWithdrawRoutes(router, repo_root);
-  return router;
 }
 
 }  // namespace cairn::server

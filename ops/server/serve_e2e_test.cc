@@ -10,9 +10,11 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <tuple>
 
+#include "ops/server/api_routes.h"
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
 
@@ -703,6 +705,93 @@ TEST_F(ServeTest, EventsNameThePrincipalAndItsRole) {
   EXPECT_NE(premis.out.find("<premis:agentIdentifierValue>dora@acme<"), std::string::npos);
   EXPECT_NE(premis.out.find("role: depositor"), std::string::npos) << premis.out;
   EXPECT_NE(premis.out.find("role: partner-admin"), std::string::npos) << premis.out;
+}
+
+// What the server says to a principal who is not an operator names none of the server's
+// folders, none of its sites' URLs, no event log position and no command of the server's host
+// for the caller to run (the consortium's operator may be named as the one who runs a rebuild).
+// Every route of the route table (MakeApiRouter, not a hand list), its parameters filled with
+// an object of the caller's partner that the catalog knows and one that only the sites hold,
+// asked by each role that is not the operator while site b is down and the catalog is put back
+// from a backup older than the sites: every answer, error, header and trailer is looked at.
+TEST_F(ServeTest, NoAnswerToANonOperatorNamesTheServersPathsOrOperatorCommands) {
+  StartServer();
+  const fs::path backup = tmp_ / "catalog-backup.db";
+  BackUpCatalog(backup);
+  Deposit("acme", MakeSourceFolder("after").string(), "after");
+  ASSERT_EQ(Cairn({"hold", "add", "acme/acme-box", "--reason", "court order"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"withdraw", "request", "acme/acme-box", "--reason", "takedown"}).exit_code, 0);
+  PutCatalogBack(backup);
+  const fs::path site_b = fs::path(Root()) / "sites" / "b", away = tmp_ / "b-away";
+  fs::rename(site_b, away);  // unmounted
+
+  // The one form in which a non-operator may meet an operator's command: as the operator's task.
+  const std::regex operators_task(
+      "the consortium's operator must bring the catalog up to date \\(`cairn catalog rebuild "
+      "--from [a-z]+ --force`, on the server's host\\)");
+  const std::regex operator_command(
+      "cairn (catalog|replicate|audit run|site|withdraw run|gc|daemon|token|principal|partner|"
+      "policy set)|--site ");
+  // (A deposit's own source, in its events, is the depositor's record, not where the server
+  // keeps things: the operator deposited these from folders beside the repository.)
+  auto leaks = [&](const std::string& said) -> std::string {
+    for (const std::string& where : {Root(), away.string(), std::string("file:"),
+                                     std::string("s3://"), std::string(" seq ")}) {
+      if (said.find(where) != std::string::npos) return where;
+    }
+    std::smatch m;
+    const std::string rest = std::regex_replace(said, operators_task, "");
+    if (std::regex_search(rest, m, operator_command)) return m.str();
+    return "";
+  };
+  std::map<std::string, std::string> tokens;
+  for (const char* who : {"dora@acme", "ada@acme", "audrey"}) tokens[who] = Token(who);
+  const server::Router routes = server::MakeApiRouter(Root());
+  size_t asked = 0, behind_told = 0;
+  for (const server::Route& route : routes.routes()) {
+    for (const std::string object : {"acme-box", "after"}) {
+      const std::map<std::string, std::string> values = {
+          {"partner", "acme"}, {"object", object}, {"version", "1"},
+          {"run", "1"},        {"part", "1"},      {"upload", "0123456789abcdef0123456789abcdef"},
+          {"id", "1"},         {"name", "audrey"}, {"site", "b"}};
+      std::string path = route.pattern;
+      for (const auto& [name, value] : values) {
+        for (size_t at; (at = path.find("{" + name + "}")) != std::string::npos;) {
+          path.replace(at, name.size() + 2, value);
+        }
+      }
+      ASSERT_EQ(path.find('{'), std::string::npos) << route.pattern << ": a parameter unfilled";
+      const std::string body =
+          nlohmann::json{{"partner", "acme"},    {"object", object},  {"reason", "leak check"},
+                         {"name", "leak-check"}, {"role", "auditor"}, {"every", "1d"}}
+              .dump();
+      for (const auto& [who, token] : tokens) {
+        SCOPED_TRACE(route.method + " " + path + " as " + who);
+        HttpAnswer a =
+            Fetch(route.method, Url(path), certs_.ca, token, route.method == "GET" ? "" : body);
+        ASSERT_EQ(a.code, CURLE_OK);
+        ++asked;
+        std::string said = a.body;
+        for (const auto& [name, value] : a.headers) said += "\n" + name + ": " + value;
+        if (said.find("the consortium's operator must bring the catalog up to date") !=
+            std::string::npos) {
+          ++behind_told;
+        }
+        const std::string leak = leaks(said);
+        EXPECT_EQ(leak, "") << "status " << a.status << ": " << said;
+      }
+    }
+  }
+  EXPECT_GT(asked, 100u);
+  EXPECT_GT(behind_told, 5u) << "the catalog behind the sites was told to too few";
+  // The operator is still told where and what to run.
+  HttpAnswer otto = Get("/v1/objects/acme/after", Token("otto"));
+  EXPECT_EQ(otto.status, 404) << otto.body;
+  EXPECT_NE(otto.body.find("`cairn catalog rebuild --from a --force` brings it up to date"),
+            std::string::npos)
+      << otto.body;
+  fs::rename(away, site_b);
+  EXPECT_EQ(server_.Stop(), 0) << server_.Log();
 }
 
 TEST_F(ServeTest, PlainHttpOnlyOnLoopback) {

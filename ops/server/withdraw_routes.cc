@@ -78,9 +78,12 @@ Result<ApiResponse> Request(const std::string& root, const ApiRequest& r) {
     req.purge = body["purge"].get<bool>();
   }
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  // The sites that did not take the change, as the verb warns of them (X-Cairn-Warnings).
+  std::vector<std::string> warnings;
   CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord w,
-                         repo::RequestWithdrawal(*repository, r.principal, req));
-  ApiResponse answer = JsonResponse(views::DumpJson(views::WithdrawalJson(w)));
+                         repo::RequestWithdrawal(*repository, r.principal, req, &warnings));
+  ApiResponse answer =
+      JsonResponse(views::DumpJson(views::WithdrawalJson(w)), ForCaller(r, warnings));
   answer.status = 201;
   return answer;
 }
@@ -103,15 +106,16 @@ Result<ApiResponse> Approve(const std::string& root, const ApiRequest& r) {
       out["purge"] = {{"error", purged.status().message()}};
     }
   }
-  return JsonResponse(views::DumpJson(out));
+  return JsonResponse(views::DumpJson(out), ForCaller(r, approved.settings_warnings));
 }
 
 Result<ApiResponse> Cancel(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(int64_t id, IdOf(r));
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
+  std::vector<std::string> warnings;
   CAIRN_ASSIGN_OR_RETURN(repo::WithdrawalRecord w,
-                         repo::CancelWithdrawal(*repository, r.principal, id));
-  return JsonResponse(views::DumpJson(views::WithdrawalJson(w)));
+                         repo::CancelWithdrawal(*repository, r.principal, id, &warnings));
+  return JsonResponse(views::DumpJson(views::WithdrawalJson(w)), ForCaller(r, warnings));
 }
 
 Result<ApiResponse> Holds(const std::string& root, const ApiRequest& r) {
@@ -133,20 +137,23 @@ Result<ApiResponse> AddHold(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(std::string object, Text(body, "object", true));
   CAIRN_ASSIGN_OR_RETURN(std::string reason, Text(body, "reason", true));
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  CAIRN_ASSIGN_OR_RETURN(repo::HoldRecord h,
-                         repo::AddHold(*repository, r.principal, partner, object, reason));
-  ApiResponse answer = JsonResponse(views::DumpJson(views::HoldJson(h)));
+  std::vector<std::string> warnings;
+  CAIRN_ASSIGN_OR_RETURN(repo::HoldRecord h, repo::AddHold(*repository, r.principal, partner,
+                                                           object, reason, &warnings));
+  ApiResponse answer = JsonResponse(views::DumpJson(views::HoldJson(h)), ForCaller(r, warnings));
   answer.status = 201;
   return answer;
 }
 
 Result<ApiResponse> RemoveHold(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-  CAIRN_ASSIGN_OR_RETURN(
-      repo::HoldRemoval removal,
-      repo::RemoveHold(*repository, r.principal, r.path.at("partner"), r.path.at("object")));
+  std::vector<std::string> warnings;
+  CAIRN_ASSIGN_OR_RETURN(repo::HoldRemoval removal,
+                         repo::RemoveHold(*repository, r.principal, r.path.at("partner"),
+                                          r.path.at("object"), &warnings));
   return JsonResponse(
-      views::DumpJson({{"hold", views::HoldJson(removal.hold)}, {"removed", removal.removed}}));
+      views::DumpJson({{"hold", views::HoldJson(removal.hold)}, {"removed", removal.removed}}),
+      ForCaller(r, warnings));
 }
 
 }  // namespace

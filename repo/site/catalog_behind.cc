@@ -61,9 +61,10 @@ std::string UnlistedText(const Unlisted& u, const std::string& partner, const st
   return SiteNames(holders) + " hold" + (holders.size() == 1 ? "s " : " ") + partner + "/" +
          object + " v" + std::to_string(v) +
          ": the catalog is older than the sites (put back from a backup, or rebuilt from a site "
-         "that lagged). Bring it up to date from a site that holds it: cairn catalog rebuild "
-         "--from " +
-         holders.front() + " --force (the catalog it replaces is kept beside it)";
+         "that lagged); `cairn catalog rebuild --from " +
+         holders.front() +
+         " --force` brings it up to date from a site that holds it (the catalog it replaces is "
+         "kept beside it)";
 }
 
 // UnlistedText of LatestUnlisted, or "" when there is none.
