@@ -367,6 +367,83 @@ TEST_F(RemoteRestoreTest, NoGoodCopyExitsOneWithTheLocalWordsAndIsRecordedAsLoca
   EXPECT_EQ(list.exit_code, 0) << list.err;
 }
 
+// Every site holding a version's copies down (nothing corrupt): restore said "Corruption" (exit
+// 1), and named as "missing" site b, which acme's policy (sites a and c) never used, only tried
+// by key in case it held the bytes unrecorded. It is now Unavailable (exit 2), naming the sites
+// that hold copies and saying to retry, locally and remotely, nothing left at DEST. With one of
+// them back, holding a corrupt copy, it is Corruption (exit 1) as before, naming the site down
+// and the corrupt copy, and never b.
+TEST_F(RemoteRestoreTest, EveryHoldingSiteDownIsUnavailableNotCorruption) {
+  const fs::path sites = fs::path(Root()) / "sites";
+  ASSERT_EQ(Cairn({"site", "add", "c", "file://" + (sites / "c").string()}).exit_code, 0);
+  WriteFile(tmp_ / "policy-ac.textpb", "copies: 2 sites: \"a\" sites: \"c\"\n");
+  ASSERT_EQ(
+      Cairn({"policy", "set", (tmp_ / "policy-ac.textpb").string(), "--partner", "acme"}).exit_code,
+      0);
+  const std::string content = "on sites a and c only\n";
+  WriteFile(tmp_ / "src-ac/x.txt", content);
+  Deposit("acme", (tmp_ / "src-ac").string(), "ac-box");
+  ASSERT_EQ(CopyStates("acme/ac-box", "data/x.txt"), "a:ok c:ok");
+  const fs::path blob_on_c = BlobFile("c", content);
+  for (const std::string site : {"a", "c"}) {  // unmounted shares
+    fs::rename(sites / site, tmp_ / (site + "-away"));
+    fs::create_directories(sites / site);
+  }
+  auto expect_no_b = [](const std::string& err) {
+    EXPECT_EQ(err.find("site b"), std::string::npos) << err;
+  };
+  for (const std::string dest : {"down", "down.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult local = Cairn({"restore", "acme/ac-box", (tmp_ / "local" / dest).string()});
+    CommandResult remote =
+        Remote("t-dep-acme", {"restore", "acme/ac-box", (tmp_ / "remote" / dest).string()});
+    for (const CommandResult& r : {local, remote}) {
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_NE(r.err.find("Unavailable: "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("no site holding a copy of version.pb could be opened (a, c); retry "
+                           "when they are back"),
+                std::string::npos)
+          << r.err;
+      EXPECT_EQ(r.err.find("Corruption"), std::string::npos) << r.err;
+      expect_no_b(r.err);
+    }
+    ExpectNothingNamed(tmp_ / "local", "down");
+    ExpectNothingNamed(tmp_ / "remote", "down");
+  }
+  CommandResult json =
+      Remote("t-dep-acme", {"restore", "acme/ac-box", (tmp_ / "remote/down").string(), "--json"});
+  EXPECT_EQ(json.exit_code, 2) << json.err;
+  EXPECT_EQ(Parse(json.out)["error"]["code"], "Unavailable") << json.out;
+  EXPECT_EQ(Parse(json.out)["error"]["exit_code"], 2) << json.out;
+  ExpectNothingNamed(tmp_ / "remote", "down");
+  // Nothing was called bad: the copies' states are as they were.
+  EXPECT_EQ(CopyStates("acme/ac-box", "data/x.txt"), "a:ok c:ok");
+
+  // Site c back with a corrupt copy, a still down: a copy read and found wrong is Corruption.
+  fs::remove(sites / "c");
+  fs::rename(tmp_ / "c-away", sites / "c");
+  FlipByte(blob_on_c);
+  for (const std::string dest : {"mix", "mix.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult local = Cairn({"restore", "acme/ac-box", (tmp_ / "local" / dest).string()});
+    CommandResult remote =
+        Remote("t-dep-acme", {"restore", "acme/ac-box", (tmp_ / "remote" / dest).string()});
+    for (const CommandResult& r : {local, remote}) {
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find("Corruption: "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("no good copy of data/x.txt"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("site a: unavailable"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("site c: corrupt"), std::string::npos) << r.err;
+      expect_no_b(r.err);
+    }
+    ExpectNothingNamed(tmp_ / "local", "mix");
+    ExpectNothingNamed(tmp_ / "remote", "mix");
+  }
+  EXPECT_EQ(CopyStates("acme/ac-box", "data/x.txt"), "a:ok c:corrupt");
+  fs::remove(sites / "a");
+  fs::rename(tmp_ / "a-away", sites / "a");
+}
+
 TEST_F(RemoteRestoreTest, CutConnectionLeavesNoDest) {
   // A version large enough to be cut well inside its payload.
   const fs::path big = tmp_ / "src-big";

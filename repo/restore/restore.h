@@ -85,12 +85,19 @@ struct RestoreReport {
 //                    unsafe (absolute, "..", ...): nothing is written
 //   NotFound         unknown object, version or site
 //   AlreadyExists    DEST exists
-//   Corruption       some file has no good copy: the message names the file
-//                    and every site's outcome; or the catalog disagrees with
-//                    version.pb or manifest-sha256.txt (rule
-//                    restore.catalog-disagrees, naming the file; no copy is
-//                    marked bad), or lists neither; nothing is left at DEST
-//   Unavailable      some file could only not be read (sites down)
+//   Corruption       some file has no good copy: a copy was read and found
+//                    wrong, or is missing where the catalog records one, or no
+//                    site holds one; the message names the file and the
+//                    outcome of each site recorded as holding it (or owing
+//                    it), and of any other that gave wrong bytes (a site only
+//                    tried by key that lacks the file is not named); or the
+//                    catalog disagrees with version.pb or manifest-sha256.txt
+//                    (rule restore.catalog-disagrees, naming the file; no copy
+//                    is marked bad), or lists neither; nothing is left at DEST
+//   Unavailable      some file could only not be read: every site holding it
+//                    is down ("no site holding a copy of F could be opened
+//                    (a, s3); retry when they are back"); nothing is left at
+//                    DEST
 // Whether it succeeds or not, its events (the dissemination, the bad copies
 // it met) then go to every site's log; how that went is put in `*events`
 // when not null.

@@ -14,6 +14,8 @@
 namespace cairn::repo {
 namespace {
 
+constexpr const char* kSiteNotOpened = "the site could not be opened";
+
 struct Attempt {
   std::string site;
   CopyOutcome outcome;
@@ -27,7 +29,7 @@ Status TryCopy(const RestoreItem& item, const std::string& site_name, Site* site
   attempt->site = site_name;
   if (site == nullptr) {
     attempt->outcome = CopyOutcome::kUnavailable;
-    attempt->detail = "the site could not be opened";
+    attempt->detail = kSiteNotOpened;
     return Status::OK();
   }
   bagit::MultiHasher hasher(bagit::Only(bagit::Algorithm::kSha256));
@@ -69,18 +71,40 @@ Status TryCopy(const RestoreItem& item, const std::string& site_name, Site* site
 }
 
 Status NoGoodCopy(const RestoreItem& item, const std::vector<Attempt>& attempts) {
-  std::string msg = "no good copy of " + item.path + " (sha256 " + item.sha256 + ", " +
-                    std::to_string(item.size) + " bytes):";
-  bool damaged = false;
-  if (attempts.empty()) msg += " no site holds a copy";
+  // attempts[i] is item.sites[i]'s. Named: the sites the catalog records a copy on, and any
+  // other that gave wrong bytes; a site tried by key only that lacks the file or is down says
+  // nothing of it. When the catalog records no copy at all, every site tried is named.
+  std::vector<const Attempt*> named;
   for (size_t i = 0; i < attempts.size(); ++i) {
-    const Attempt& a = attempts[i];
-    msg += (i ? "; site " : " site ") + a.site + ": " + std::string(CopyOutcomeName(a.outcome));
-    if (!a.detail.empty()) msg += " (" + a.detail + ")";
-    damaged = damaged || a.outcome != CopyOutcome::kUnavailable;
+    if (i < item.recorded_sites || attempts[i].outcome == CopyOutcome::kCorrupt) {
+      named.push_back(&attempts[i]);
+    }
   }
-  if (attempts.empty() || damaged) return Status::Corruption(msg);
-  return Status::Unavailable(msg);
+  if (named.empty()) {
+    for (const Attempt& a : attempts) named.push_back(&a);
+  }
+  std::string outcomes, down;
+  bool damaged = false, opened = false;
+  for (const Attempt* a : named) {
+    outcomes += (outcomes.empty() ? "site " : "; site ") + a->site + ": " +
+                std::string(CopyOutcomeName(a->outcome));
+    if (!a->detail.empty()) outcomes += " (" + a->detail + ")";
+    damaged = damaged || a->outcome != CopyOutcome::kUnavailable;
+    opened = opened || a->detail != kSiteNotOpened;
+    down += (down.empty() ? "" : ", ") + a->site;
+  }
+  const std::string digest = "sha256 " + item.sha256 + ", " + std::to_string(item.size) + " bytes";
+  if (named.empty()) {
+    return Status::Corruption("no good copy of " + item.path + " (" + digest +
+                              "): no site holds a copy");
+  }
+  if (damaged) {
+    return Status::Corruption("no good copy of " + item.path + " (" + digest + "): " + outcomes);
+  }
+  // Nothing was found wrong: the sites holding it are down.
+  return Status::Unavailable("no site holding a copy of " + item.path + " could be " +
+                             (opened ? "read" : "opened") + " (" + down +
+                             "); retry when they are back (" + digest + ": " + outcomes + ")");
 }
 
 class Copier {

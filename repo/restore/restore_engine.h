@@ -10,6 +10,7 @@
 #ifndef CAIRN_REPO_RESTORE_ENGINE_H_
 #define CAIRN_REPO_RESTORE_ENGINE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,6 +39,10 @@ struct RestoreItem {
   // output decides what to do with its bytes): version.pb, a manifest Cairn
   // added. Not counted in RestoreRun's files.
   bool check_only = false;
+  // How many of `sites`, from the first, the catalog records a copy on (held, or owed by the
+  // policy). The rest are tried by key only, in case one holds the bytes unrecorded: one that
+  // lacks them or cannot be read there is no finding, and is not named. Default: all of them.
+  size_t recorded_sites = SIZE_MAX;
 };
 
 // A copy that was read and found bad, or could not be read at all.
@@ -71,8 +76,11 @@ Status CheckRestoreItems(const std::vector<RestoreItem>& items);
 // when the output allows it (0: 4 workers). A site absent from `sites` (or
 // null) counts as unavailable. Reads go in 1 MiB chunks; memory stays bounded
 // whatever the sizes. Stops at the first item with no good copy: status names
-// the file and every site's outcome (Corruption when a copy was bad or
-// missing, Unavailable when sites could only not be read), or at the first
+// the file and the outcome of every site recorded as holding it (and of any
+// other that gave wrong bytes): Corruption when a copy was read and found
+// wrong, or is missing where the catalog records one, or no site holds one;
+// Unavailable when the sites holding it could only not be read (down: retry
+// when they are back). Or it stops at the first
 // FileTarget::Commit() that fails (its status, the bad copies met before it
 // still listed in `problems`). Does not call out.Finish().
 RestoreRun CopyItems(const std::vector<RestoreItem>& items,

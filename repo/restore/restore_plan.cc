@@ -39,10 +39,16 @@ std::string TagRefKey(int64_t id) { return "t:" + std::to_string(id); }
 
 using StatesBySite = std::map<std::string, ReplicaState>;
 
+// The sites to try, best first; in *recorded, how many of them, from the first, the catalog
+// records a copy on (held or owed): the others come last.
 std::vector<std::string> Candidates(const StatesBySite* states,
                                     const std::vector<std::string>& all_sites,
-                                    const std::string& only_site) {
-  if (!only_site.empty()) return {only_site};
+                                    const std::string& only_site, size_t* recorded) {
+  *recorded = 0;
+  if (!only_site.empty()) {
+    *recorded = states && states->contains(only_site) ? 1 : 0;
+    return {only_site};
+  }
   std::vector<std::pair<int, std::string>> ranked;
   for (const std::string& site : all_sites) {
     std::optional<ReplicaState> state;
@@ -54,7 +60,10 @@ std::vector<std::string> Candidates(const StatesBySite* states,
   }
   std::sort(ranked.begin(), ranked.end());
   std::vector<std::string> out;
-  for (auto& [rank, site] : ranked) out.push_back(std::move(site));
+  for (auto& [rank, site] : ranked) {
+    if (rank < Rank(std::nullopt)) ++*recorded;
+    out.push_back(std::move(site));
+  }
   return out;
 }
 
@@ -162,14 +171,16 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
       CAIRN_RETURN_IF_ERROR(layout::ValidateTagFileName(t->name).WithContext("restore: catalog"));
     }
     plan.tag_ids[t->name] = t->id;
+    size_t recorded = 0;
     RestoreItem item{t->name,
                      t == record ? layout::VersionRecordKey(v.partner, v.object, v.version)
                                  : layout::TagFileKey(v.partner, v.object, v.version, t->name),
                      t->size,
                      t->sha256,
                      true,
-                     Candidates(states_of(TagRefKey(t->id)), plan.sites, only_site)};
+                     Candidates(states_of(TagRefKey(t->id)), plan.sites, only_site, &recorded)};
     item.check_only = t == record;
+    item.recorded_sites = recorded;
     plan.items.push_back(std::move(item));
   }
   for (FileEntry& f : plan.version.files) {
@@ -183,11 +194,13 @@ Result<RestorePlan> PlanRestore(Catalog& catalog, const std::string& partner,
           " (rule restore.catalog-damaged); nothing was restored. `cairn audit run --all` "
           "reports the damage; `cairn catalog rebuild --from SITE` rebuilds the catalog");
     }
+    size_t recorded = 0;
     std::vector<std::string> candidates =
-        Candidates(states_of(BlobRefKey(f.sha256)), plan.sites, only_site);
+        Candidates(states_of(BlobRefKey(f.sha256)), plan.sites, only_site, &recorded);
     std::string key = layout::BlobKey(f.sha256);
     plan.items.push_back(RestoreItem{std::move(f.path), std::move(key), f.size, std::move(f.sha256),
                                      false, std::move(candidates)});
+    plan.items.back().recorded_sites = recorded;
   }
   plan.version.files.clear();
   plan.version.files.shrink_to_fit();
