@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bagit/report.h"
 #include "bagit/time_text.h"
@@ -85,10 +86,13 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   Status parsed = repo::ParseObjectRef(f.ref, &partner, &object, &wanted_version);
   if (!parsed.ok()) return ReportError(parsed);
   if (IsRemote(g)) {
+    // The sites the server could not open come beside the document, named as locally.
+    std::vector<std::string> warnings;
     auto doc = RemoteGet(
         g, "/v1/objects/" + client::PercentEncode(partner) + "/" + client::PercentEncode(object),
-        {{"version", wanted_version ? std::to_string(wanted_version) : ""}});
+        {{"version", wanted_version ? std::to_string(wanted_version) : ""}}, &warnings);
     if (!doc.ok()) return ReportError(doc.status());
+    for (const std::string& w : warnings) std::cerr << "cairn: " << w << "\n";
     if (f.no_files) (*doc)["files"] = nlohmann::json::array();
     // Copies not yet verified are told in the reader's terms: asked of the server only then.
     repo::Role reader = repo::Role::kOperator;
@@ -102,7 +106,7 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     } else if (!PrintShowDocument(*doc, f.no_files, reader)) {
       return ReportError(Status::Unavailable("the server's show document lacks its versions"));
     }
-    return RemoteShowHealthy(*doc) ? kExitOk : kExitProblems;
+    return RemoteShowHealthy(*doc) && warnings.empty() ? kExitOk : kExitProblems;
   }
   auto repository = OpenRepository(g);
   if (!repository.ok()) return ReportError(repository.status());

@@ -13,6 +13,8 @@
 
 #include "bagit/time_text.h"
 #include "ops/cli/cli.h"
+#include "ops/server/unreachable_sites.h"
+#include "repo/access/authorize.h"
 #include "repo/site/repository.h"
 
 namespace cairn::cli {
@@ -40,17 +42,15 @@ inline std::string HumanBytes(double bytes) {
 
 // Names on stderr each site of `only` (empty: every site) that cannot be opened now, saying that
 // `what` (its copies, as the catalog records them) was not checked there, with the way forward
-// for a site without its marker; kExitProblems if there is one (a site problem, as for `audit
-// run`), kExitOk if none, kExitCannotRun if the catalog cannot say which sites there are.
+// for a site without its marker (views::UnreachableSiteLines, as the host's operator is told);
+// kExitProblems if there is one (a site problem, as for `audit run`), kExitOk if none,
+// kExitCannotRun if the catalog cannot say which sites there are.
 inline int ReportUnreachableSites(repo::Repository& repository, const std::string& what,
                                   const std::vector<std::string>& only = {}) {
-  auto down = repository.UnreachableSites(only);
-  if (!down.ok()) return ReportError(down.status());
-  for (const auto& [name, why] : *down) {
-    std::cerr << "cairn: site " << name << " could not be read, so " << what
-              << " were not checked there: " << why.message() << "\n";
-  }
-  return down->empty() ? kExitOk : kExitProblems;
+  auto lines = views::UnreachableSiteLines(repository, what, repo::access::LocalPrincipal(), only);
+  if (!lines.ok()) return ReportError(lines.status());
+  for (const std::string& line : *lines) std::cerr << "cairn: " << line << "\n";
+  return lines->empty() ? kExitOk : kExitProblems;
 }
 
 }  // namespace cairn::cli

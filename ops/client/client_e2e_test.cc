@@ -437,6 +437,59 @@ TEST_F(ClientTest, WithdrawalAndHoldChangesWarnOfTheSitesThatDidNotTakeThem) {
   fs::rename(tmp_ / "b-away", site_b);
 }
 
+// A site that cannot be opened (an unmounted share, a gateway down): the local `list` and `show`
+// name it, say its copies were not checked there and exit 1; through the server they printed the
+// catalog's states as current and exited 0, for every role. The answer now carries the local
+// verb's lines (X-Cairn-Warnings) and the client exits 1: the operator is told what the local
+// verb says, word for word; any other principal the site's name alone, without its URL, folder
+// or the command that makes it again.
+TEST_F(ClientTest, ListAndShowNameASiteThatCannotBeOpenedRemotelyAsLocally) {
+  const fs::path site_b = fs::path(Root()) / "sites" / "b";
+  fs::rename(site_b, tmp_ / "b-away");  // an unmounted share: the folder without its marker
+  fs::create_directories(site_b);
+  const std::vector<std::vector<std::string>> cases = {
+      {"list"},
+      {"list", "--json"},
+      {"show", "acme/acme-box", "--no-files"},
+      {"show", "acme/acme-box", "--json"},
+  };
+  for (const std::vector<std::string>& args : cases) {
+    std::string what;
+    for (const std::string& a : args) what += a + " ";
+    SCOPED_TRACE(what);
+    CommandResult local = Cairn(args);
+    ASSERT_EQ(local.exit_code, 1) << local.out << local.err;
+    ASSERT_NE(local.err.find("cairn: site b could not be read"), std::string::npos) << local.err;
+    CommandResult otto = Remote("t-operator", args);
+    EXPECT_EQ(otto.exit_code, 1) << otto.out << otto.err;
+    EXPECT_EQ(otto.err, local.err);
+    if (args.back() == "--json") {
+      EXPECT_EQ(Parse(otto.out), Parse(local.out)) << otto.out;
+    } else {
+      EXPECT_EQ(otto.out, local.out);
+    }
+    for (const std::string who : {"t-dep-acme", "t-auditor"}) {
+      SCOPED_TRACE(who);
+      CommandResult r = Remote(who, args);
+      EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+      EXPECT_TRUE(r.err.starts_with("cairn: site b could not be read, so ")) << r.err;
+      EXPECT_NE(r.err.find(" were not checked there"), std::string::npos) << r.err;
+      for (const std::string& never :
+           {Root(), std::string("file:"), std::string("cairn site"), std::string("CAIRN-SITE")}) {
+        EXPECT_EQ(r.err.find(never), std::string::npos) << never << " in: " << r.err;
+      }
+    }
+  }
+  // The share is back: nothing to say, exit 0.
+  fs::remove(site_b);
+  fs::rename(tmp_ / "b-away", site_b);
+  for (const std::vector<std::string>& args : cases) {
+    CommandResult dora = Remote("t-dep-acme", args);
+    EXPECT_EQ(dora.exit_code, 0) << dora.out << dora.err;
+    EXPECT_EQ(dora.err, "");
+  }
+}
+
 // A remote deposit while a site was down showed the depositor the site's URL (a folder of the
 // server; an S3 endpoint) in the copy's error, and `cairn replicate`, which only the operator
 // runs, on the server's host; a rerun's kept receipt named the replicate and the audit's repairs,

@@ -7,6 +7,7 @@
 #include "ops/server/api_routes.h"
 #include "ops/server/copy_tally.h"
 #include "ops/server/json_views.h"
+#include "ops/server/unreachable_sites.h"
 #include "repo/access/authorize.h"
 #include "repo/catalog/inventory.h"
 #include "repo/events/log_check.h"
@@ -40,6 +41,11 @@ Result<ApiResponse> ListObjects(const std::string& root, const ApiRequest& r) {
   std::string site;
   Status ahead = repo::FirstSiteLogAheadOfCatalog(*repository, "", /*runs_past_only=*/true, &site);
   if (!ahead.ok()) warnings.push_back(views::CatalogBehindListing(site, ahead, r.principal));
+  // And a site that cannot be opened now: its copies are only the catalog's record.
+  CAIRN_ASSIGN_OR_RETURN(
+      auto down, views::UnreachableSiteLines(*repository, "the copies this listing counts on it",
+                                             r.principal));
+  warnings.insert(warnings.end(), down.begin(), down.end());
   return JsonResponse(views::DumpJson(views::ObjectListJson(objects)), warnings);
 }
 
@@ -87,7 +93,12 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   out["files"] = files;
   out["empty_folders"] = v.empty_folders;
   out.update(tally.SummaryJson(tally.rule.Describe(policy)));
-  return JsonResponse(views::DumpJson(out));
+  // As `cairn show` names them: the states shown for a site that cannot be opened now are only
+  // the catalog's record.
+  CAIRN_ASSIGN_OR_RETURN(
+      auto down,
+      views::UnreachableSiteLines(*repository, "the states shown for its copies", r.principal));
+  return JsonResponse(views::DumpJson(out), down);
 }
 
 Result<ApiResponse> Usage(const std::string& root, const ApiRequest& r) {
