@@ -62,6 +62,24 @@ struct SiteFacts {
 Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
                                const std::string& source);
 
+// What a policy about to be stored is checked against, beyond ParsePolicy's checks.
+struct StoreContext {
+  std::vector<SiteFacts> sites;  // the sites that exist
+  // A relative bagit_profile must not leave `base_dir`: set for a policy sent to the server,
+  // whose `base_dir` is the repository's folder (a client names no other file of the host).
+  bool profile_inside_base_dir = false;
+};
+
+// Parses and checks a policy about to be stored (`cairn policy set`, PUT /v1/policy): the
+// syntax; that every site it names exists (before the other checks, so that a misspelt site is
+// named as such and not as too few sites); ParsePolicy's checks; that its bagit_profile is a
+// BagIt profile (JSON that bagit::Profile reads, whose BagIt-Profile-Info has a
+// BagIt-Profile-Identifier) and, with `profile_inside_base_dir`, that a relative one does not
+// leave `base_dir`; then CheckPolicyAgainstSites. Returns the policy as ParsePolicy does, or
+// InvalidArgument "SOURCE:LINE:COL: field: rule".
+Result<proto::Policy> ParsePolicyToStore(std::string_view text, const std::string& source,
+                                         const std::string& base_dir, const StoreContext& context);
+
 // A policy as stored in the catalog: the text as written, where it came from,
 // and the folder its relative paths are resolved against.
 struct StoredPolicy {

@@ -1,9 +1,11 @@
 // Semantic checks of a policy: what proto/policy.proto cannot express.
+#include <algorithm>
 #include <boost/filesystem.hpp>
 #include <charconv>
 #include <set>
 
 #include "bagit/digest.h"
+#include "bagit/profile.h"
 #include "policies/policy.h"
 #include "policies/policy_check_internal.h"
 
@@ -86,7 +88,8 @@ Status CheckContent(const proto::Policy& p, const std::string& base_dir, const L
     if (!fs::is_regular_file(path, ec)) {
       return Bad(locate, "bagit_profile", -1, "no BagIt profile file at " + path);
     }
-    // TODO(catalog): parse the profile with bagit/profile.h once it lands.
+    // Whether it is a profile is checked when a policy is stored (CheckProfileContent), not
+    // at every read of the stored policy.
   }
   if (p.retention().forever() && p.retention().min_days() > 0) {
     return Bad(locate, "retention.min_days", -1, "is meaningless with `forever: true`");
@@ -100,6 +103,53 @@ Status CheckPolicyAt(const proto::Policy& policy, const std::string& base_dir,
                      const Locate& locate) {
   CAIRN_RETURN_IF_ERROR(CheckPlacement(policy, locate));
   return CheckContent(policy, base_dir, locate);
+}
+
+Status CheckSitesExist(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
+                       const Locate& locate) {
+  for (int i = 0; i < policy.sites_size(); ++i) {
+    const std::string& name = policy.sites(i);
+    if (std::none_of(sites.begin(), sites.end(),
+                     [&name](const SiteFacts& s) { return s.name == name; })) {
+      return Bad(locate, "sites", i, "no site named \"" + name + "\" (see `cairn site list`)");
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckProfileInside(const proto::Policy& policy, const Locate& locate) {
+  const fs::path profile(policy.bagit_profile());
+  if (profile.empty() || profile.is_absolute()) return Status::OK();
+  const fs::path normal = profile.lexically_normal();
+  if (normal.empty() || *normal.begin() != "..") return Status::OK();
+  return Bad(locate, "bagit_profile", -1,
+             "the relative path \"" + policy.bagit_profile() +
+                 "\" leaves the repository's folder, which a relative path is read beside on "
+                 "the server: put the profile inside that folder (or give an absolute path)");
+}
+
+Status CheckProfileContent(const proto::Policy& policy, const std::string& base_dir,
+                           const Locate& locate) {
+  if (policy.bagit_profile().empty()) return Status::OK();
+  const std::string path = ResolveProfilePath(policy.bagit_profile(), base_dir);
+  Result<bagit::Profile> profile = bagit::Profile::Load(path);
+  std::string why;
+  if (profile.status().IsNotFound()) {
+    return Bad(locate, "bagit_profile", -1, "the BagIt profile " + path + " cannot be read");
+  }
+  if (!profile.ok()) {
+    // "profile PATH: what" (bagit::Profile's words): the path is said once, before.
+    why = profile.status().message();
+    const std::string prefix = "profile " + path + ": ";
+    if (why.starts_with(prefix)) why = why.substr(prefix.size());
+  } else if (profile->identifier().empty()) {
+    why =
+        "it has no BagIt-Profile-Info with a BagIt-Profile-Identifier, which every BagIt "
+        "profile has (BagIt Profiles 1.4)";
+  } else {
+    return Status::OK();
+  }
+  return Bad(locate, "bagit_profile", -1, path + " is not a BagIt profile: " + why);
 }
 
 std::string ResolveProfilePath(const std::string& profile, const std::string& base_dir) {

@@ -6,8 +6,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bagit/status.h"
+#include "policies/policy.h"
 #include "proto/policy.pb.h"
 
 namespace cairn::policies::internal {
@@ -21,6 +23,21 @@ using Locate = std::function<std::string(std::string_view field, int index)>;
 // "<Locate(field)>: <field>: <what is wrong>".
 Status CheckPolicyAt(const proto::Policy& policy, const std::string& base_dir,
                      const Locate& locate);
+
+// That every site `policy` names is one of `sites`: InvalidArgument "<Locate>: sites: no site
+// named "x" (see `cairn site list`)".
+Status CheckSitesExist(const proto::Policy& policy, const std::vector<SiteFacts>& sites,
+                       const Locate& locate);
+
+// That a relative bagit_profile does not leave the folder it is read beside (no leading `..`
+// once normalized). An absolute one is not checked here.
+Status CheckProfileInside(const proto::Policy& policy, const Locate& locate);
+
+// That the bagit_profile (resolved against `base_dir`), when set, is a BagIt profile: a file
+// bagit::Profile reads whose BagIt-Profile-Info has a BagIt-Profile-Identifier. REQUIRES: the
+// file exists (CheckPolicyAt).
+Status CheckProfileContent(const proto::Policy& policy, const std::string& base_dir,
+                           const Locate& locate);
 
 // `profile` made absolute against `base_dir` (unchanged if already absolute
 // or empty).

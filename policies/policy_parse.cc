@@ -109,24 +109,51 @@ std::string LocateIn(const TextFormat::ParseInfoTree& tree, const std::string& s
   return source + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1);
 }
 
+// The syntax alone: the message, its fields' places in `tree`.
+Status ParseText(std::string_view text, const std::string& source, proto::Policy* policy,
+                 TextFormat::ParseInfoTree* tree) {
+  FirstErrorCollector errors(text, source);
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(tree);
+  if (!parser.ParseFromString(std::string(text), policy)) {
+    return Status::InvalidArgument(errors.first().empty() ? source + ": not a valid policy"
+                                                          : errors.first());
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<proto::Policy> ParsePolicy(std::string_view text, const std::string& source,
                                   const std::string& base_dir) {
   proto::Policy policy;
-  FirstErrorCollector errors(text, source);
   TextFormat::ParseInfoTree tree;
-  TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&tree);
-  if (!parser.ParseFromString(std::string(text), &policy)) {
-    return Status::InvalidArgument(errors.first().empty() ? source + ": not a valid policy"
-                                                          : errors.first());
-  }
+  CAIRN_RETURN_IF_ERROR(ParseText(text, source, &policy, &tree));
   CAIRN_RETURN_IF_ERROR(internal::CheckPolicyAt(
       policy, base_dir,
       [&](std::string_view field, int index) { return LocateIn(tree, source, field, index); }));
   policy.set_bagit_profile(internal::ResolveProfilePath(policy.bagit_profile(), base_dir));
+  return policy;
+}
+
+Result<proto::Policy> ParsePolicyToStore(std::string_view text, const std::string& source,
+                                         const std::string& base_dir, const StoreContext& context) {
+  proto::Policy policy;
+  TextFormat::ParseInfoTree tree;
+  CAIRN_RETURN_IF_ERROR(ParseText(text, source, &policy, &tree));
+  const internal::Locate locate = [&](std::string_view field, int index) {
+    return LocateIn(tree, source, field, index);
+  };
+  CAIRN_RETURN_IF_ERROR(internal::CheckSitesExist(policy, context.sites, locate));
+  // Before the profile is looked for: nothing is said of a file outside the folder.
+  if (context.profile_inside_base_dir) {
+    CAIRN_RETURN_IF_ERROR(internal::CheckProfileInside(policy, locate));
+  }
+  CAIRN_RETURN_IF_ERROR(internal::CheckPolicyAt(policy, base_dir, locate));
+  CAIRN_RETURN_IF_ERROR(internal::CheckProfileContent(policy, base_dir, locate));
+  policy.set_bagit_profile(internal::ResolveProfilePath(policy.bagit_profile(), base_dir));
+  CAIRN_RETURN_IF_ERROR(CheckPolicyAgainstSites(policy, context.sites, source));
   return policy;
 }
 

@@ -1013,6 +1013,62 @@ TEST_F(ClientTest, OperatorsManagePrincipalsSchedulesAndPoliciesRemotely) {
             2);
 }
 
+// The tester's finding 2c: `policy set` through the server took a bagit_profile of
+// "../../../../etc/passwd" (read beside the repository, so outside it) or any file of the host,
+// and exited 0; every deposit of the partner was then refused, showing the depositor the server's
+// path and a byte of the file (JSON's "last read: 'r'"). PUT /v1/policy now refuses (400, exit 1
+// as every refused policy) a relative path that leaves the repository's folder and a file that
+// is not a BagIt profile, naming the field and the rule; a deposit refused because the profile
+// the stored policy names became unreadable tells a depositor that the consortium's operator
+// must fix it, without the server's path or the file's bytes (the operator gets them).
+TEST_F(ClientTest, APolicyProfileThatIsNotABagItProfileIsRefusedAndNotShownToADepositor) {
+  const std::string kept = Parse(Cairn({"policy", "show", "acme", "--json"}).out).dump();
+  auto set = [&](const std::string& profile) {
+    WriteFile(tmp_ / "pp.textpb", "copies: 2\nbagit_profile: \"" + profile + "\"\n");
+    return Remote("t-operator",
+                  {"policy", "set", (tmp_ / "pp.textpb").string(), "--partner", "acme"});
+  };
+  CommandResult out = set("../../../../etc/passwd");
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_NE(out.err.find("bagit_profile: the relative path \"../../../../etc/passwd\" leaves the "
+                         "repository's folder"),
+            std::string::npos)
+      << out.err;
+  WriteFile(tmp_ / "repo/hostname", "vm-cairn-7\n");
+  WriteFile(tmp_ / "repo/state.json", R"({"id": "e3f1", "parts": []})");
+  for (const std::string& file : {"hostname", "state.json"}) {
+    CommandResult bad = set(file);
+    EXPECT_EQ(bad.exit_code, 1) << file << ": " << bad.out << bad.err;
+    EXPECT_NE(bad.err.find("bagit_profile: "), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find(" is not a BagIt profile: "), std::string::npos) << bad.err;
+  }
+  EXPECT_EQ(Parse(Cairn({"policy", "show", "acme", "--json"}).out).dump(), kept);
+
+  // A real profile inside the repository is taken; it then becomes unreadable.
+  WriteFile(tmp_ / "repo/profiles/p.json",
+            R"({"BagIt-Profile-Info": {"BagIt-Profile-Identifier": "https://example.org/p"}})");
+  CommandResult good = set("profiles/p.json");
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  WriteFile(tmp_ / "repo/profiles/p.json", "vm-cairn-7\n");
+  CommandResult refused =
+      Remote("t-dep-acme", {"deposit", "acme", MakeSourceFolder("d1").string(), "--id", "d1"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("partner acme's policy names a BagIt profile the server cannot "
+                             "read: the consortium's operator must fix it"),
+            std::string::npos)
+      << refused.err;
+  for (const std::string& secret : {std::string("p.json"), std::string("last read"), Root(),
+                                    std::string("the repository/"), std::string("vm-cairn")}) {
+    EXPECT_EQ(refused.err.find(secret), std::string::npos) << secret << " in " << refused.err;
+  }
+  CommandResult by_operator =
+      Remote("t-operator", {"deposit", "acme", MakeSourceFolder("d1").string(), "--id", "d1"});
+  EXPECT_EQ(by_operator.exit_code, 2) << by_operator.out << by_operator.err;
+  EXPECT_NE(by_operator.err.find("profiles/p.json: invalid JSON"), std::string::npos)
+      << by_operator.err;
+  EXPECT_EQ(Cairn({"show", "acme/d1"}).exit_code, 2);  // nothing stored
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's

@@ -146,7 +146,8 @@ Result<ApiResponse> RemoveSchedule(const std::string& root, const ApiRequest& r)
 }
 
 // `cairn policy set FILE [--partner ID]`: the body is the policy file's text. A relative
-// bagit_profile path is read beside the repository (the server cannot see the client's files).
+// bagit_profile path is read beside the repository (the server cannot see the client's files)
+// and may not leave its folder.
 Result<ApiResponse> SetPolicy(const std::string& root, const ApiRequest& r) {
   CAIRN_RETURN_IF_ERROR(AdmitOperator(r));
   std::string scope(repo::kDefaultPolicyScope);
@@ -156,6 +157,7 @@ Result<ApiResponse> SetPolicy(const std::string& root, const ApiRequest& r) {
   const std::string source =
       "policy sent by " + r.principal.name + " (request " + r.request_id + ")";
   repo::PolicyRecord record{scope, r.body, source, root, 0};
+  record.profile_inside_base_dir = true;  // the client names no other file of this host
   CAIRN_ASSIGN_OR_RETURN(repo::SettingsChange change, repo::SetPolicy(*repository, record));
   CAIRN_RETURN_IF_ERROR(change.queue_status);
   const std::string partner = scope == repo::kDefaultPolicyScope ? std::string() : scope;

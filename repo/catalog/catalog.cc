@@ -225,12 +225,12 @@ Result<PartnerRecord> Catalog::GetPartner(const std::string& id) {
 Status Catalog::SetPolicy(const PolicyRecord& policy) {
   std::lock_guard lock(mu_);
   if (policy.scope != kDefaultPolicyScope) CAIRN_RETURN_IF_ERROR(GetPartner(policy.scope).status());
-  CAIRN_ASSIGN_OR_RETURN(proto::Policy parsed,
-                         policies::ParsePolicy(policy.text, policy.source, policy.base_dir));
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, ListSites());
-  std::vector<policies::SiteFacts> facts;
-  for (const SiteRecord& s : sites) facts.push_back({s.name, s.region});
-  CAIRN_RETURN_IF_ERROR(policies::CheckPolicyAgainstSites(parsed, facts, policy.source));
+  policies::StoreContext context;
+  for (const SiteRecord& s : sites) context.sites.push_back({s.name, s.region});
+  context.profile_inside_base_dir = policy.profile_inside_base_dir;
+  CAIRN_RETURN_IF_ERROR(
+      policies::ParsePolicyToStore(policy.text, policy.source, policy.base_dir, context).status());
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("INSERT INTO policies (scope, text, source, base_dir, updated) "

@@ -89,8 +89,8 @@ class Catalog {
   // --- policies (catalog_sites.cc) ---
   // Stores a policy text for `scope` (kDefaultPolicyScope or a partner id that
   // exists), replacing any earlier one. The text is checked with
-  // policies::ParsePolicy and against the sites that exist first; a bad policy
-  // is refused and nothing changes.
+  // policies::ParsePolicyToStore against the sites that exist first (its profile
+  // read and checked too); a bad policy is refused and nothing changes.
   Status SetPolicy(const PolicyRecord& policy);
   // The stored text for a scope; NotFound if none is stored for it.
   Result<PolicyRecord> GetPolicy(const std::string& scope);

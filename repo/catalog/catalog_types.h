@@ -50,6 +50,9 @@ struct PolicyRecord {
   std::string source;
   std::string base_dir;
   int64_t updated_micros = 0;
+  // Not stored: when setting it, a relative bagit_profile must stay inside base_dir (a policy
+  // sent to the server, base_dir the repository's folder; policies::StoreContext).
+  bool profile_inside_base_dir = false;
 };
 inline constexpr std::string_view kDefaultPolicyScope = "*";
 

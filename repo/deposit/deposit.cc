@@ -72,6 +72,28 @@ void CheckPolicy(const proto::Policy& policy, const std::string& partner, Ingest
   }
 }
 
+// The deposit's refusal when the policy that applies to the partner cannot be used (`why`: its
+// stored text, or the BagIt profile it names, cannot be read): the consortium's configuration,
+// not the deposit, is at fault. The operator is told `why` (it names the server's files) and
+// what fixes it; anyone else, who can fix none of it, that the operator must, without the
+// server's paths or a byte of the file. Errors that are not the policy's pass as they are.
+Status PolicyUnusable(const DepositRequest& req, const Status& why) {
+  const bool profile = why.message().find("bagit_profile") != std::string::npos;
+  if (!profile && why.code() != Code::kInvalidArgument) return why;
+  const std::string whose = "partner " + req.partner + "'s policy ";
+  if (req.role == RoleName(Role::kOperator)) {
+    return Status::InvalidArgument(
+        whose + (profile ? "names a BagIt profile that cannot be read (" : "cannot be read (") +
+        why.message() +
+        "): nothing was stored; set a policy that can be read with "
+        "`cairn policy set FILE --partner " +
+        req.partner + "` (or fix the file it names)");
+  }
+  return Status::InvalidArgument(
+      whose + (profile ? "names a BagIt profile the server cannot read" : "cannot be read") +
+      ": the consortium's operator must fix it; nothing was stored");
+}
+
 // The next version number of partner/object; REQUIRES: the object's lock is
 // held. Past the catalog's latest and past every version.pb on a reachable
 // site, so an acknowledged version the catalog lost (a rebuild from a site
@@ -169,10 +191,14 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     return Status::InvalidArgument(
         "--info applies only to a folder Cairn bags; a bag's bag-info.txt is kept byte for byte");
   }
-  CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(req.partner));
+  Result<proto::Policy> effective = catalog.EffectivePolicy(req.partner);
+  if (!effective.ok()) return PolicyUnusable(req, effective.status());
+  const proto::Policy& policy = *effective;
   std::optional<bagit::Profile> profile;
   if (!policy.bagit_profile().empty()) {
-    CAIRN_ASSIGN_OR_RETURN(profile, bagit::Profile::Load(policy.bagit_profile()));
+    Result<bagit::Profile> loaded = bagit::Profile::Load(policy.bagit_profile());
+    if (!loaded.ok()) return PolicyUnusable(req, loaded.status().WithContext("bagit_profile"));
+    profile = std::move(*loaded);
   }
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, PlanCopySites(policy, sites));
