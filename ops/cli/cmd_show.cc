@@ -20,6 +20,7 @@
 #include "ops/server/copy_tally.h"
 #include "ops/server/json_views.h"
 #include "repo/catalog/inventory.h"
+#include "repo/replicate/replicate.h"
 #include "repo/restore/restore.h"
 #include "repo/site/catalog_behind.h"
 
@@ -122,6 +123,9 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   auto sites = catalog.ListSites();
   if (!sites.ok()) return ReportError(sites.status());
   CopyTally tally(repo::CopyRule::FromPolicy(*policy, *sites));
+  // The sites the policy puts a copy on: one holding none of a file is shown pending there.
+  Result<std::vector<std::string>> plan = repo::PlanCopySites(*policy, *sites);
+  const std::vector<std::string> owed = plan.ok() ? *plan : std::vector<std::string>();
   const std::string policy_text = tally.rule.Describe(*policy);
   // The states are the catalog's record; a site that cannot be opened now is named, not shown ok
   // without a word.
@@ -141,11 +145,14 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     head["versions"] = list;
     head["version"] = v.version;
     nlohmann::json tags = nlohmann::json::array();
-    Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& t) {
-      tags.push_back(FileCopiesJson(t));
-      tally.Add(t);
-      return Status::OK();
-    });
+    Status s = repo::ForEachTagFileCopies(
+        catalog, v.id,
+        [&](const repo::FileCopies& t) {
+          tags.push_back(FileCopiesJson(t));
+          tally.Add(t);
+          return Status::OK();
+        },
+        owed);
     if (!s.ok()) return ReportError(s);
     head["tag_files"] = tags;
     head["empty_folders"] = v.empty_folders;
@@ -154,15 +161,18 @@ int RunShow(const ShowFlags& f, const Globals& g) {
     out << text << ",\"files\":[";
     bool first = true;
     std::string line;
-    s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
-      tally.Add(file);
-      if (f.no_files) return Status::OK();
-      line.assign(first ? "\n" : ",\n");
-      AppendFileJson(line, file);
-      out << line;
-      first = false;
-      return Status::OK();
-    });
+    s = repo::ForEachFileCopies(
+        catalog, v.id,
+        [&](const repo::FileCopies& file) {
+          tally.Add(file);
+          if (f.no_files) return Status::OK();
+          line.assign(first ? "\n" : ",\n");
+          AppendFileJson(line, file);
+          out << line;
+          first = false;
+          return Status::OK();
+        },
+        owed);
     if (!s.ok()) return ReportError(s);
     nlohmann::json tail = tally.SummaryJson(policy_text);
     std::string rest = tail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -178,18 +188,24 @@ int RunShow(const ShowFlags& f, const Globals& g) {
   };
   for (const repo::VersionInfo& x : versions) lines.push_back(line_of(x));
   text.Head(partner, object, lines, line_of(v));
-  Status s = repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
-    tally.Add(file);
-    text.TagFile(file);
-    return Status::OK();
-  });
+  Status s = repo::ForEachTagFileCopies(
+      catalog, v.id,
+      [&](const repo::FileCopies& file) {
+        tally.Add(file);
+        text.TagFile(file);
+        return Status::OK();
+      },
+      owed);
   if (!s.ok()) return ReportError(s);
   text.BeginPayload();
-  s = repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& file) {
-    tally.Add(file);
-    text.PayloadFile(file);
-    return Status::OK();
-  });
+  s = repo::ForEachFileCopies(
+      catalog, v.id,
+      [&](const repo::FileCopies& file) {
+        tally.Add(file);
+        text.PayloadFile(file);
+        return Status::OK();
+      },
+      owed);
   if (!s.ok()) return ReportError(s);
   text.EmptyFolders(v.empty_folders);
   text.Summary({tally.MinOk(), tally.rule.wanted, policy_text, tally.by_site});

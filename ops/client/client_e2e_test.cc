@@ -1069,6 +1069,31 @@ TEST_F(ClientTest, APolicyProfileThatIsNotABagItProfileIsRefusedAndNotShownToADe
   EXPECT_EQ(Cairn({"show", "acme/d1"}).exit_code, 2);  // nothing stored
 }
 
+// The tester's finding 6, remotely: GET /v1/objects/P/O gave a site owed copies `pending: 0` and
+// no per-file pending copy, where the deposit's receipt said "site b: N pending". The copies the
+// policy owes a site are now pending in the document and the text, as locally.
+TEST_F(ClientTest, CopiesOwedToASiteAreShownPendingRemotelyAsLocally) {
+  CommandResult deposit =
+      Cairn({"deposit", "acme", MakeSourceFolder("sm").string(), "--id", "sm", "--no-replicate"});
+  ASSERT_EQ(deposit.exit_code, 1) << deposit.out << deposit.err;
+  CommandResult json = Remote("t-dep-acme", {"show", "acme/sm", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  EXPECT_EQ(json.out, Cairn({"show", "acme/sm", "--json"}).out);
+  nlohmann::json show = Parse(json.out);
+  ASSERT_FALSE(show["files"].empty()) << json.out;
+  for (const auto& f : show["files"]) {
+    EXPECT_EQ(f["copies"], nlohmann::json::parse(R"([{"site": "a", "state": "ok"},
+                                                      {"site": "b", "state": "pending"}])"))
+        << f.dump();
+  }
+  EXPECT_EQ(show["copies_by_site"][1]["site"], "b");
+  EXPECT_EQ(show["copies_by_site"][1]["pending"], show["files"].size() + show["tag_files"].size());
+  CommandResult text = Remote("t-dep-acme", {"show", "acme/sm"});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("a:ok b:pending\n"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out, Cairn({"show", "acme/sm"}).out);
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's

@@ -13,6 +13,7 @@
 #include "repo/events/log_check.h"
 #include "repo/events/premis.h"
 #include "repo/events/segments.h"
+#include "repo/replicate/replicate.h"
 #include "repo/site/catalog_behind.h"
 #include "repo/site/repository.h"
 
@@ -67,6 +68,9 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(partner));
   CAIRN_ASSIGN_OR_RETURN(auto sites, catalog.ListSites());
   views::CopyTally tally(repo::CopyRule::FromPolicy(policy, sites));
+  // The sites the policy puts a copy on: one holding none of a file is shown pending there.
+  Result<std::vector<std::string>> plan = repo::PlanCopySites(policy, sites);
+  const std::vector<std::string> owed = plan.ok() ? *plan : std::vector<std::string>();
   nlohmann::json out = {{"partner", partner}, {"object", object}, {"version", v.version}};
   nlohmann::json list = nlohmann::json::array();
   for (const repo::VersionInfo& x : versions) {
@@ -79,16 +83,22 @@ Result<ApiResponse> ShowObject(const std::string& root, const ApiRequest& r) {
   out["versions"] = list;
   nlohmann::json tags = nlohmann::json::array();
   nlohmann::json files = nlohmann::json::array();
-  CAIRN_RETURN_IF_ERROR(repo::ForEachTagFileCopies(catalog, v.id, [&](const repo::FileCopies& f) {
-    tags.push_back(views::FileCopiesJson(f));
-    tally.Add(f);
-    return Status::OK();
-  }));
-  CAIRN_RETURN_IF_ERROR(repo::ForEachFileCopies(catalog, v.id, [&](const repo::FileCopies& f) {
-    files.push_back(views::FileCopiesJson(f));
-    tally.Add(f);
-    return Status::OK();
-  }));
+  CAIRN_RETURN_IF_ERROR(repo::ForEachTagFileCopies(
+      catalog, v.id,
+      [&](const repo::FileCopies& f) {
+        tags.push_back(views::FileCopiesJson(f));
+        tally.Add(f);
+        return Status::OK();
+      },
+      owed));
+  CAIRN_RETURN_IF_ERROR(repo::ForEachFileCopies(
+      catalog, v.id,
+      [&](const repo::FileCopies& f) {
+        files.push_back(views::FileCopiesJson(f));
+        tally.Add(f);
+        return Status::OK();
+      },
+      owed));
   out["tag_files"] = tags;
   out["files"] = files;
   out["empty_folders"] = v.empty_folders;

@@ -69,12 +69,18 @@ Status KeepListedCopies(Catalog& catalog, const std::string& partner, int64_t ve
 Status KeepListedCopiesOfObjects(Catalog& catalog, const std::string& partner);
 
 // Calls `fn` for each payload file of the version (VersionInfo::id), by path,
-// with the state of its blob on each site. One indexed query, streamed.
+// with the state of its blob on each site, by site name. One indexed query, streamed.
+// `owed`: the sites the partner's policy puts a copy on (PlanCopySites, which the
+// replication queue reconciles against); one of them holding no copy of a file is
+// given as "pending" (the copy owed there, queued for replication), as a deposit's
+// receipt counts it, since the catalog records no row for a copy not made yet.
 Status ForEachFileCopies(Catalog& catalog, int64_t version_id,
-                         const std::function<Status(const FileCopies&)>& fn);
+                         const std::function<Status(const FileCopies&)>& fn,
+                         const std::vector<std::string>& owed = {});
 // The same for the version's tag files (version.pb included), by name.
 Status ForEachTagFileCopies(Catalog& catalog, int64_t version_id,
-                            const std::function<Status(const FileCopies&)>& fn);
+                            const std::function<Status(const FileCopies&)>& fn,
+                            const std::vector<std::string>& owed = {});
 
 // Per site, how many of a version's distinct blobs and tag files have a copy
 // there in each state. Every site of the catalog is listed (zeros included).

@@ -129,6 +129,52 @@ TEST_F(ShowListCliTest, ShowListsOnlyTheSitesThatHoldOrShouldHoldTheCopies) {
   EXPECT_NE(text.out.find("  site c: "), std::string::npos) << text.out;
 }
 
+// The tester's finding 6: a deposit whose copies to a site were left pending (a site down,
+// --no-replicate) says "site b: 0 verified, N pending" in its receipt, but `show` never showed
+// a pending copy: each file listed `a:ok` alone, and copies_by_site gave b `pending: 0`, as the
+// catalog records no row for a copy not made yet. The copies the policy owes a site (the sites
+// PlanCopySites gives, which the replication queue reconciles against) are now shown pending,
+// per file, in the summary and in --json, until replicate makes them.
+TEST_F(ShowListCliTest, CopiesOwedToASiteAreShownPending) {
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  WriteFile(tmp_ / "src/x.txt", "x\n");
+  WriteFile(tmp_ / "src/y.txt", "y\n");
+  CommandResult deposit =
+      Cairn({"deposit", "acme", (tmp_ / "src").string(), "--id", "sm", "--no-replicate"});
+  ASSERT_EQ(deposit.exit_code, 1) << deposit.out << deposit.err;  // stored, copies pending
+
+  CommandResult json = Cairn({"show", "acme/sm", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  nlohmann::json show = nlohmann::json::parse(json.out);
+  uint64_t files = 0;
+  for (const char* list : {"tag_files", "files"}) {
+    for (const auto& f : show[list]) {
+      ++files;
+      ASSERT_EQ(f["copies"].size(), 2u) << f.dump();
+      EXPECT_EQ(f["copies"][0], nlohmann::json({{"site", "a"}, {"state", "ok"}})) << f.dump();
+      EXPECT_EQ(f["copies"][1], nlohmann::json({{"site", "b"}, {"state", "pending"}})) << f.dump();
+    }
+  }
+  ASSERT_EQ(show["copies_by_site"].size(), 2u) << show.dump();
+  EXPECT_EQ(show["copies_by_site"][1]["site"], "b");
+  EXPECT_EQ(show["copies_by_site"][1]["pending"], files);
+  EXPECT_EQ(show["copies_by_site"][1]["ok"], 0);
+  EXPECT_EQ(show["copies_ok"], 1);
+
+  CommandResult text = Cairn({"show", "acme/sm"});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("a:ok b:pending\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("site b: 0 ok, " + std::to_string(files) + " pending\n"),
+            std::string::npos)
+      << text.out;
+
+  // Made: nothing is pending any more.
+  ASSERT_EQ(Cairn({"replicate"}).exit_code, 0);
+  text = Cairn({"show", "acme/sm"});
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_EQ(text.out.find("pending"), std::string::npos) << text.out;
+}
+
 // Issue 15: with --json every failure is a JSON object on stdout too.
 TEST_F(ShowListCliTest, UnknownObjectWithJsonPrintsAJsonError) {
   CommandResult show = Cairn({"show", "acme/nothing-here", "--json"});
