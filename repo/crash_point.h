@@ -13,7 +13,8 @@
 //                           so a test can count the points a command passes.
 // Points so far: storage.before-visible / storage.after-visible (posix
 // writer commit, around the link/rename), catalog.before-commit /
-// catalog.after-commit (every SQLite transaction).
+// catalog.after-commit (every SQLite transaction), upload.part-received (a part of a
+// resumable upload received by cairn serve, before it is recorded).
 #ifndef CAIRN_REPO_CRASH_POINT_H_
 #define CAIRN_REPO_CRASH_POINT_H_
 

@@ -184,6 +184,7 @@ struct Lane {
   std::unique_ptr<ApiClient> owned;
   std::string buf;
   std::future<Status> sending;
+  uint64_t in_flight = 0;  // the bytes of the part being sent, until the server acknowledges it
 
   // The outcome of the send in flight (OK when none).
   Status Finish() {
@@ -205,19 +206,30 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     CAIRN_ASSIGN_OR_RETURN(lanes[i].owned, api.Clone());
     lanes[i].api = lanes[i].owned.get();
   }
-  // Every send is waited for before this returns, whatever the outcome.
-  auto finish_all = [&lanes]() {
-    Status first = Status::OK();
-    for (Lane& lane : lanes) first = Telling(first, lane.Finish());
-    return first;
-  };
   UploadProgress so_far;
   so_far.total = src.size;
+  // A part counts as sent once the server has acknowledged it (not when it leaves): the
+  // outcome of `lane`'s send, its bytes counted and told when the server took them.
+  auto finish = [&so_far, &progress](Lane& lane) {
+    Status s = lane.Finish();
+    if (s.ok() && lane.in_flight > 0) {
+      so_far.sent += lane.in_flight;
+      if (progress) progress(so_far);
+    }
+    lane.in_flight = 0;
+    return s;
+  };
+  // Every send is waited for before this returns, whatever the outcome.
+  auto finish_all = [&lanes, &finish]() {
+    Status first = Status::OK();
+    for (Lane& lane : lanes) first = Telling(first, finish(lane));
+    return first;
+  };
   Sent outcome = Sent::kDone;
   Status failed = Status::OK();
   for (uint32_t n = 1;; ++n) {
     Lane& lane = lanes[n % lanes.size()];
-    failed = lane.Finish();
+    failed = finish(lane);
     if (!failed.ok()) break;
     lane.buf.resize(part_size);
     Result<size_t> got = Fill(read, lane.buf);
@@ -240,6 +252,7 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
         break;
       }
       so_far.held += *got;
+      if (progress) progress(so_far);
     } else {
       lane.sending = std::async(std::launch::async, [&lane, &id, n, sha]() -> Status {
         // Asked to be told first, whatever the part's size (libcurl asks only over 1 MiB): a
@@ -254,9 +267,8 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
         return Resumable(put.status()) ? Resumes(put.status(), part)
                                        : put.status().WithContext(part);
       });
-      so_far.sent += *got;
+      lane.in_flight = *got;
     }
-    if (progress) progress(so_far);
     if (last) {
       if (held.upper_bound(n) != held.end()) outcome = Sent::kDiffers;
       break;

@@ -844,6 +844,35 @@ TEST_F(UploadTest, ProgressLinesForARemoteDepositAsForALocalOne) {
   }
 }
 
+// The tester's finding 8: --progress counted a part as uploaded when it was handed to the
+// connection, before the server answered: a server killed at the first part it received left
+// "progress: upload - files 4096 bytes", "... 8192 bytes" on the client's stderr while the
+// server had recorded no part. A part now counts once the server has acknowledged it (or is
+// found on the server at a rerun), so no byte is claimed here.
+TEST_F(UploadTest, ProgressCountsOnlyThePartsTheServerAcknowledged) {
+  StartServer({}, {"CAIRN_CRASH_AT=upload.part-received:1"});
+  const fs::path tar = MakeBagTar("unacked", 100000);
+  CommandResult cut =
+      Remote("dora", {"deposit", "acme", tar.string(), "--id", "unacked", "--progress"});
+  EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
+  EXPECT_NE(cut.err.find("(rerun the command to resume)"), std::string::npos) << cut.err;
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  EXPECT_EQ(UploadsOnDisk().begin()->second["parts"].size(), 0u);
+  const std::regex upload(R"(progress: upload - files (\d+) bytes)");
+  for (std::sregex_iterator it(cut.err.begin(), cut.err.end(), upload), end; it != end; ++it) {
+    EXPECT_EQ((*it)[1], "0") << "claimed as uploaded, none received: " << cut.err;
+  }
+  server_.Wait(30s);
+  StartServer();
+  CommandResult rerun =
+      Remote("dora", {"deposit", "acme", tar.string(), "--id", "unacked", "--progress"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(
+      rerun.err.find("progress: upload - files " + std::to_string(fs::file_size(tar)) + " bytes"),
+      std::string::npos)
+      << rerun.err;
+}
+
 // Another deposit of the object holding its lock on the server: the remote depositor was told
 // "/srv/repo/locks/acme/hobj.lock is still held after 1 s ... by pid N (...): try again later, or
 // wait longer with --lock-timeout SECONDS or CAIRN_LOCK_TIMEOUT", a path and a process of the
