@@ -28,7 +28,7 @@ constexpr RegisterFn kVerbs[] = {
     RegisterUsage,      RegisterEvents,    RegisterCatalogRebuild,
     RegisterSiteResync, RegisterAudit,     RegisterDaemon,
     RegisterGc,         RegisterPrincipal, RegisterToken,
-    RegisterServe,      RegisterWithdraw,
+    RegisterServe,      RegisterWithdraw,  RegisterWhoami,
 };
 
 // Set when the command line asks for --json: every failure is then also a JSON

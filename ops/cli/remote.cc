@@ -165,6 +165,7 @@ bool OfferedRemotely(const std::string& command) {
       "cairn audit schedule remove",
       "cairn policy set",
       "cairn restore",
+      "cairn whoami",
   };
   // Issue 18: governed withdrawal and legal holds (ops/cli/cmd_withdraw.cc).
   static const std::set<std::string> kWithdrawal = {

@@ -29,6 +29,7 @@ void RegisterPrincipal(CLI::App& app, Globals& g);       // principal.cc
 void RegisterToken(CLI::App& app, Globals& g);           // token.cc
 void RegisterServe(CLI::App& app, Globals& g);           // serve.cc
 void RegisterWithdraw(CLI::App& app, Globals& g);        // withdraw.cc (withdraw, hold)
+void RegisterWhoami(CLI::App& app, Globals& g);          // whoami.cc
 
 }  // namespace cairn::cli
 

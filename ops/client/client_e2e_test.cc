@@ -1094,6 +1094,22 @@ TEST_F(ClientTest, CopiesOwedToASiteAreShownPendingRemotelyAsLocally) {
   EXPECT_EQ(text.out, Cairn({"show", "acme/sm"}).out);
 }
 
+// The tester's finding 9: `cairn --server URL whoami` answered "A subcommand is required"
+// (exit 2) though GET /v1/whoami exists: no CLI way to ask which principal a token is.
+TEST_F(ClientTest, WhoamiNamesTheTokensPrincipal) {
+  CommandResult dora = Remote("t-dep-acme", {"whoami"});
+  EXPECT_EQ(dora.exit_code, 0) << dora.err;
+  EXPECT_EQ(dora.out, "dora@acme (depositor of partner acme)\n");
+  CommandResult otto = Remote("t-operator", {"whoami", "--json"});
+  EXPECT_EQ(otto.exit_code, 0) << otto.err;
+  EXPECT_EQ(Parse(otto.out)["name"], "otto") << otto.out;
+  EXPECT_EQ(Parse(otto.out)["role"], "operator") << otto.out;
+  EXPECT_EQ(Remote("cairn_not-a-token", {"whoami"}).exit_code, 2);
+  CommandResult local = Cairn({"whoami"});
+  EXPECT_EQ(local.exit_code, 2);
+  EXPECT_NE(local.err.find("give --server URL"), std::string::npos) << local.err;
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's
