@@ -1110,6 +1110,19 @@ TEST_F(ClientTest, WhoamiNamesTheTokensPrincipal) {
   EXPECT_NE(local.err.find("give --server URL"), std::string::npos) << local.err;
 }
 
+// The tester's finding 9: a plain folder with nothing in it was refused through the server with
+// "data: bag.data-missing: the payload directory data/ is missing" (exit 1), a bag the user never
+// made: the client's tar had no member at all under data/. A local deposit stores such a folder
+// as a version of 0 files; the bag the client makes now has its empty data/, and the server
+// stores it the same.
+TEST_F(ClientTest, AnEmptyFolderIsDepositedAsLocally) {
+  fs::create_directories(tmp_ / "emp");
+  CommandResult remote = Remote("t-dep-acme", {"deposit", "acme", (tmp_ / "emp").string()});
+  EXPECT_EQ(remote.exit_code, 0) << remote.out << remote.err;
+  EXPECT_EQ(remote.err.find("bag.data-missing"), std::string::npos) << remote.err;
+  EXPECT_NE(remote.out.find("acme/emp v1: 0 files, 0 bytes"), std::string::npos) << remote.out;
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's

@@ -141,6 +141,12 @@ Status FolderTarStream::NextMember() {
   } else {
     for (;;) {
       if (w.it == w.end) {
+        if (bag_ && member_name_.empty() && !bag_->tags_written) {
+          // A folder with nothing in it: its bag's payload folder, empty, as a local deposit
+          // makes it (without it the bag would lack data/, bag.data-missing).
+          member_name_ = ".";
+          return AppendEmptyPayloadFolder();
+        }
         if (bag_ && !bag_->tags_written) return AppendTagFiles();
         if (archive_write_close(archive_) != ARCHIVE_OK) {
           return Status::IOError("libarchive: close");
@@ -186,6 +192,20 @@ Status FolderTarStream::NextMember() {
     ::close(fd_);
     fd_ = -1;
     FileDone();
+  }
+  return Status::OK();
+}
+
+Status FolderTarStream::AppendEmptyPayloadFolder() {
+  Walk& w = *walk_;
+  bagit::internal::ScopedUtf8Locale utf8;
+  archive_entry_clear(w.entry);
+  archive_entry_copy_pathname(w.entry, (w.top + "/data/").c_str());
+  archive_entry_set_mtime(w.entry, w.mtime, 0);
+  archive_entry_set_filetype(w.entry, AE_IFDIR);
+  archive_entry_set_perm(w.entry, 0755);
+  if (archive_write_header(archive_, w.entry) < ARCHIVE_WARN) {
+    return Status::IOError("libarchive: header of data/");
   }
   return Status::OK();
 }

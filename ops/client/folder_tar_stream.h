@@ -47,10 +47,11 @@ class FolderTarStream {
 
  private:
   FolderTarStream() = default;
-  Status Step();            // writes the next piece into buffer_
-  Status NextMember();      // starts the next member, or closes the archive
-  Status AppendTagFiles();  // the bag's tag files, after the payload
-  void FileDone();          // a payload file sent whole: its manifest lines
+  Status Step();                      // writes the next piece into buffer_
+  Status NextMember();                // starts the next member, or closes the archive
+  Status AppendTagFiles();            // the bag's tag files, after the payload
+  Status AppendEmptyPayloadFolder();  // data/, for a folder with nothing in it
+  void FileDone();                    // a payload file sent whole: its manifest lines
   Status AppendMember(const std::string& name, const std::string& bytes);
   void Failed();
 
