@@ -202,7 +202,28 @@ void PrintReportFindings(const nlohmann::json& report, const Globals& g, bool se
 // "upload ID", the report's bag "upload"); the receipt and the report say what the depositor
 // gave, as a local deposit's do ("folder PATH", "bag PATH"), the upload's id kept in the
 // receipt's "upload" (the events of the deposit name it).
+// The server's "archive upload" (its name for the spool file it received) as the archive the
+// depositor gave: "archive cut.tgz: member ...".
+std::string ArchiveAsGiven(const DepositFlags& f, std::string text) {
+  static constexpr std::string_view kUpload = "archive upload";
+  const std::string given = "archive " + f.source;
+  for (size_t at = 0; (at = text.find(kUpload, at)) != std::string::npos; at += given.size()) {
+    text.replace(at, kUpload.size(), given);
+  }
+  return text;
+}
+
 void LabelAsGiven(const DepositFlags& f, nlohmann::json& body) {
+  if (body.contains("report") && body["report"].is_object()) {
+    for (const char* list : {"errors", "warnings"}) {
+      if (!body["report"].contains(list) || !body["report"][list].is_array()) continue;
+      for (nlohmann::json& x : body["report"][list]) {
+        if (x.is_object() && x.contains("message") && x["message"].is_string()) {
+          x["message"] = ArchiveAsGiven(f, x["message"].get<std::string>());
+        }
+      }
+    }
+  }
   std::error_code ec;
   const bool folder = std::filesystem::is_directory(f.source, ec);
   const std::string kind = !folder
@@ -272,7 +293,12 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
   auto answer = client::UploadDeposit(**api, f.partner, object, f.source, upload);
   if (printer && answer.ok()) printer->Mark("done");
   printer.reset();  // clears the terminal line before the receipt or the error
-  if (!answer.ok()) return ReportError(answer.status().WithContext("deposit " + f.source));
+  if (!answer.ok()) {
+    const Status& failed = answer.status();
+    return ReportError(Status(failed.code(), ArchiveAsGiven(f, failed.message()))
+                           .SetRetryable(failed.retryable())
+                           .WithContext("deposit " + f.source));
+  }
   LabelAsGiven(f, answer->body);
   const bool stored = answer->body.value("stored", false);
   const nlohmann::json report = answer->body.value("report", nlohmann::json::object());

@@ -1123,6 +1123,18 @@ TEST_F(ClientTest, AnEmptyFolderIsDepositedAsLocally) {
   EXPECT_NE(remote.out.find("acme/emp v1: 0 files, 0 bytes"), std::string::npos) << remote.out;
 }
 
+// The tester's finding 9: a file that is not an archive, sent as fake.zip, was refused with
+// "archive upload: not a readable tar, tar.gz or zip archive": the server's name for the file it
+// received stood where the user's file belongs. The client now names the file it sent.
+TEST_F(ClientTest, AnUnreadableArchiveIsNamedAsTheUserGaveIt) {
+  const std::string fake = (tmp_ / "fake.zip").string();
+  WriteFile(fake, "this is not a zip archive at all\n");
+  CommandResult r = Remote("t-dep-acme", {"deposit", "acme", fake});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("archive upload"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("archive " + fake + ": "), std::string::npos) << r.err;
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's
