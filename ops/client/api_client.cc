@@ -88,8 +88,17 @@ Exchange Perform(CURL* curl, curl_slist* headers) {
   return x;
 }
 
+// libcurl's words for a failed request, and for a server certificate this machine does not
+// trust (a private CA's, "unable to get local issuer certificate") the option that trusts it.
+std::string WhyUnreachable(CURLcode code, const std::string& why) {
+  if (code != CURLE_PEER_FAILED_VERIFICATION) return why;
+  return why +
+         " (the server's certificate is not signed by a CA this machine trusts: for a private "
+         "CA, pass --ca-file CA.pem, the CA certificate that signed it)";
+}
+
 Status Unreachable(const std::string& url, const Exchange& x) {
-  return Status::Unavailable("cannot reach " + url + ": " + x.error);
+  return Status::Unavailable("cannot reach " + url + ": " + WhyUnreachable(x.code, x.error));
 }
 
 // The JSON document of a successful answer to `path`; Unavailable when it is not JSON.
@@ -408,7 +417,9 @@ Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
   }
   if (code != CURLE_OK) {
     std::string why = error[0] ? error : curl_easy_strerror(code);
-    if (status == 0) return Status::Unavailable("cannot reach " + options_.url + ": " + why);
+    if (status == 0) {
+      return Status::Unavailable("cannot reach " + options_.url + ": " + WhyUnreachable(code, why));
+    }
     return Status::Unavailable("the answer to " + path + " from " + options_.url +
                                " was cut before its end: " + why);
   }

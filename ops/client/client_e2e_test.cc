@@ -1135,6 +1135,16 @@ TEST_F(ClientTest, AnUnreadableArchiveIsNamedAsTheUserGaveIt) {
   EXPECT_NE(r.err.find("archive " + fake + ": "), std::string::npos) << r.err;
 }
 
+// The tester's finding 9: a server certificate from a private CA, without --ca-file, gave
+// "cannot reach URL: SSL certificate problem: unable to get local issuer certificate" and no
+// word of the option that trusts it.
+TEST_F(ClientTest, AnUntrustedCertificateNamesCaFile) {
+  CommandResult r = RunCairn({"--server", Server(), "list"},
+                             {"CAIRN_TOKEN=" + Token("t-dep-acme"), "CAIRN_REPO="});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("pass --ca-file CA.pem"), std::string::npos) << r.err;
+}
+
 // An operator could disable itself through the service without a word, locking itself out.
 // Disabling the principal making the request is now refused, naming the rule, unless --force;
 // disabling the last enabled operator principal is warned about (the CLI on the repository's
