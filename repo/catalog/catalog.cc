@@ -164,9 +164,10 @@ Result<int64_t> Catalog::SiteId(const std::string& name) {
   return site.id;
 }
 
-Status Catalog::RefuseCaseTwin(const std::string& table, const std::string& column,
-                               const std::string& what, const std::string& id,
-                               const std::string& partner) {
+Result<std::optional<std::string>> Catalog::CaseTwin(const std::string& table,
+                                                     const std::string& column,
+                                                     const std::string& id,
+                                                     const std::string& partner) {
   // lower() folds ASCII only, which is all an id may hold (layout::kIdRule). An object's twin
   // is looked for among its partner's objects (index objects_case_blind, migration 18).
   const std::string of_partner = partner.empty() ? "" : "partner = ?2 AND ";
@@ -177,10 +178,18 @@ Status Catalog::RefuseCaseTwin(const std::string& table, const std::string& colu
   stmt.Bind(1, id);
   if (!partner.empty()) stmt.Bind(2, partner);
   CAIRN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return Status::OK();
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.Text(0));
+}
+
+Status Catalog::RefuseCaseTwin(const std::string& table, const std::string& column,
+                               const std::string& what, const std::string& id,
+                               const std::string& partner) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> twin, CaseTwin(table, column, id, partner));
+  if (!twin) return Status::OK();
   const std::string prefix = partner.empty() ? "" : partner + "/";
   return Status::AlreadyExists(
-      what + " " + prefix + id + " differs from " + what + " " + prefix + stmt.Text(0) +
+      what + " " + prefix + id + " differs from " + what + " " + prefix + *twin +
       " only in case: its folders on a site would be the same folder where names are compared "
       "without case (SMB shares, macOS, Windows), so such ids are refused");
 }

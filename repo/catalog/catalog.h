@@ -436,6 +436,15 @@ class Catalog {
   Status RefuseCaseTwin(const std::string& table, const std::string& column,
                         const std::string& what, const std::string& id,
                         const std::string& partner = "");
+  // The `column` of `table` equal to `id` but for case, if any (caller holds mu_); with
+  // `partner`, among that partner's rows only. Unique: such twins are refused when made.
+  Result<std::optional<std::string>> CaseTwin(const std::string& table, const std::string& column,
+                                              const std::string& id,
+                                              const std::string& partner = "");
+  // NotFound "no object P/O[@vN]", naming the partner's object whose id differs only in case
+  // when there is one ("did you mean P/o?") (caller holds mu_).
+  Status NoObject(const std::string& partner, const std::string& object,
+                  std::optional<uint32_t> version);
   friend struct CatalogTestAccess;  // raw SQL, for tests only (catalog_test_access.h)
   sql::Db& db() { return db_; }
   // The connection settings of every connection to the catalog (SCHEMA.md).

@@ -336,6 +336,17 @@ constexpr std::string_view kVersionColumns =
 
 }  // namespace
 
+Status Catalog::NoObject(const std::string& partner, const std::string& object,
+                         std::optional<uint32_t> version) {
+  std::string message = "no object " + VersionName(partner, object, version);
+  Result<std::optional<std::string>> twin = CaseTwin("objects", "object", object, partner);
+  if (twin.ok() && *twin) {
+    message += " (did you mean " + VersionName(partner, **twin, version) +
+               "? object ids are matched with their case)";
+  }
+  return Status::NotFound(message);
+}
+
 Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::string& object,
                                         std::optional<uint32_t> version, bool with_files) {
   std::lock_guard lock(mu_);
@@ -360,7 +371,7 @@ Result<VersionInfo> Catalog::GetVersion(const std::string& partner, const std::s
                               " (`cairn show " + name + "` lists its versions)");
     }
   }
-  if (!row) return Status::NotFound("no object " + VersionName(partner, object, version));
+  if (!row) return NoObject(partner, object, version);
   VersionInfo v = VersionFromRow(stmt);
 
   if (with_files) {
@@ -417,7 +428,7 @@ Result<std::vector<VersionInfo>> Catalog::ListVersions(const std::string& partne
     if (!row) break;
     out.push_back(VersionFromRow(stmt));
   }
-  if (out.empty()) return Status::NotFound("no object " + VersionName(partner, object, {}));
+  if (out.empty()) return NoObject(partner, object, {});
   return out;
 }
 

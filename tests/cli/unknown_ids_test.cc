@@ -57,6 +57,18 @@ TEST_F(UnknownIdsTest, EventsOfAnUnknownPartnerObjectOrVersionExitTwo) {
   EXPECT_EQ(Cairn({"events", "acme/maps"}).exit_code, 0);
 }
 
+// The tester's finding 9: `restore yale/Big3` of an object named big3 answered "no object
+// yale/Big3" without a word of big3, though ids that differ only in case are refused, so the
+// match is unique. The object is now named ("did you mean acme/maps?"), still exit 2.
+TEST_F(UnknownIdsTest, AnIdDifferingOnlyInCaseNamesTheObject) {
+  ExpectNotFound({"show", "acme/Maps"}, "no object acme/Maps (did you mean acme/maps?");
+  ExpectNotFound({"show", "acme/MAPS@v1"}, "no object acme/MAPS@v1 (did you mean acme/maps@v1?");
+  ExpectNotFound({"restore", "acme/Maps", (tmp_ / "out").string()}, "did you mean acme/maps?");
+  CommandResult other = Cairn({"show", "acme/charts"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_THAT(other.err, ::testing::Not(HasSubstr("did you mean")));
+}
+
 TEST_F(UnknownIdsTest, AuditRunOfAnUnknownObjectExitsTwo) {
   ExpectNotFound({"audit", "run", "--object", "acme/nope"}, "acme/nope");
   ExpectNotFound({"audit", "run", "--partner", "zz"}, "partner zz");
