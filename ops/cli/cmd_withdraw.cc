@@ -154,7 +154,8 @@ int PrintApproved(const nlohmann::json& a, const Globals& g) {
   }
   for (const nlohmann::json& site : a.value("tombstones_pending", nlohmann::json::array())) {
     std::cerr << "cairn: warning: tombstone not written yet on " << site.get<std::string>()
-              << " (written by `cairn withdraw run` or the daemon)\n";
+              << " (written there once it can be, by `cairn withdraw run` or the daemon on the "
+                 "repository's host)\n";
   }
   if (!a.contains("purge")) return kExitOk;
   const nlohmann::json& p = a.at("purge");

@@ -385,6 +385,33 @@ TEST_F(ClientTest, RefusalsOfACatalogBehindNameTheRebuildAsTheOperatorsTask) {
   EXPECT_FALSE(fs::exists(tmp_ / "out"));
 }
 
+// A remote deposit when the first site's share was unmounted (its folder there, without the
+// marker) told a depositor "if it is an unmounted share, mount it; if it was lost, `cairn site
+// resync a --init` makes it again from the other sites": the server's share and command, neither
+// the depositor's. To a principal who is not an operator, that is the consortium's operator's
+// task; the operator keeps the local words. Nothing is stored either way.
+TEST_F(ClientTest, AnUnmountedFirstSiteIsTheOperatorsToMountForADepositor) {
+  const fs::path site_a = fs::path(Root()) / "sites" / "a";
+  fs::rename(site_a, tmp_ / "a-away");
+  fs::create_directories(site_a);  // the mount point, without the share
+  const fs::path src = MakeSourceFolder("q");
+  CommandResult told = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--id", "q"});
+  EXPECT_EQ(told.exit_code, 2) << told.out << told.err;
+  EXPECT_NE(told.err.find("never initialised; the consortium's operator must mount it or make it "
+                          "again"),
+            std::string::npos)
+      << told.err;
+  for (const std::string& never : {std::string("cairn site"), std::string("mount it;"), Root()}) {
+    EXPECT_EQ(told.err.find(never), std::string::npos) << never << " in: " << told.err;
+  }
+  CommandResult otto = Remote("t-operator", {"deposit", "acme", src.string(), "--id", "q"});
+  EXPECT_EQ(otto.exit_code, 2) << otto.out << otto.err;
+  EXPECT_NE(otto.err.find("`cairn site resync a --init`"), std::string::npos) << otto.err;
+  fs::remove(site_a);
+  fs::rename(tmp_ / "a-away", site_a);
+  EXPECT_EQ(Cairn({"show", "acme/q"}).exit_code, 2) << "a refused deposit left a version";
+}
+
 // With site b down, the local `withdraw request|approve|cancel` and `hold add|remove` warn of
 // the site that did not take the change ("warning: site b: settings not written: ..."); through
 // the server they said nothing. The routes now carry those warnings in X-Cairn-Warnings and the

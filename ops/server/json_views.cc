@@ -338,6 +338,13 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
            "backup?)" +
            (advice == std::string::npos ? "" : text.substr(advice));
   }
+  // A site without its marker (repo::WithMarkerNextStep): mounting the share or making the site
+  // again is the operator's, on the server's host.
+  static const std::regex kMarkerAdvice(
+      "; if it is an unmounted share, mount it; if it was lost, `cairn site resync [^`]+` makes "
+      "it again from the other sites");
+  text = std::regex_replace(text, kMarkerAdvice,
+                            "; the consortium's operator must mount it or make it again");
   // How far each event log runs: how much every partner did since.
   static const std::regex kPositions(
       "holds events up to seq [0-9]+ but the catalog ends at seq [0-9]+");
