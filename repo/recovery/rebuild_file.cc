@@ -60,7 +60,7 @@ void FlushRebuiltEvents(const std::string& root, RebuildReport* report) {
 // Whether an event of the replaced catalog is kept by a rebuild that does not find it on the
 // site: what a read records (a restore's dissemination and the bad copies it met, an audit's
 // checks, gc's deletions), which the sites' bytes cannot give back and which a catalog behind
-// its sites still records (CarriedOverByRebuild in segments.h). A change the rebuilt catalog
+// its sites still records (segments.h, FlushSummary::Behind). A change the rebuilt catalog
 // does not hold (an ingestion, a replication, a withdrawal) is never carried: the sites' records
 // are its truth.
 bool CarriedOverByRebuild(const proto::Event& e) {

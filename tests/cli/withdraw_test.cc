@@ -1176,6 +1176,22 @@ std::map<std::string, std::pair<ino_t, uintmax_t>> SettingsFiles(const fs::path&
   return out;
 }
 
+// The settings files added since `before` (a SettingsFiles), each other one checked unchanged
+// (the same inode and size: not written again).
+std::vector<std::string> SettingsAddedSince(
+    const std::map<std::string, std::pair<ino_t, uintmax_t>>& before, const fs::path& root) {
+  std::vector<std::string> added;
+  for (const auto& [key, file] : SettingsFiles(root)) {
+    auto it = before.find(key);
+    if (it == before.end()) {
+      added.push_back(key);
+    } else {
+      EXPECT_EQ(it->second, file) << key << " written again";
+    }
+  }
+  return added;
+}
+
 // A catalog that knows nothing of what the sites hold (upgraded from before its settings_seen
 // rows, or their values) meets sites that already hold every withdrawal record, identical: the
 // next change of a setting writes its own record, one per site, and no withdrawal record again
@@ -1194,19 +1210,10 @@ TEST_F(WithdrawTest, AChangeOfASettingWritesOnlyItsRecordWhereTheSitesHoldTheRes
 
   CommandResult held = Cairn({"hold", "add", "yale/box", "--reason", "court order"});
   ASSERT_EQ(held.exit_code, 0) << held.out << held.err;
-  const auto after = SettingsFiles(Root());
-  std::vector<std::string> added;
-  for (const auto& [key, file] : after) {
-    auto it = before.find(key);
-    if (it == before.end()) {
-      added.push_back(key);
-    } else {
-      EXPECT_EQ(it->second, file) << key << " written again";
-    }
-  }
-  EXPECT_EQ(added, (std::vector<std::string>{
-                       "sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
-                       "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
+  EXPECT_EQ(
+      SettingsAddedSince(before, Root()),
+      (std::vector<std::string>{"sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
+                                "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
 }
 
 // After `catalog rebuild --force`, the next change of a setting (`hold add`) wrote a new version
@@ -1225,18 +1232,10 @@ TEST_F(WithdrawTest, AChangeAfterARebuildWritesOnlyItsRecord) {
 
   CommandResult held = Cairn({"hold", "add", "yale/box", "--reason", "court order"});
   ASSERT_EQ(held.exit_code, 0) << held.out << held.err;
-  std::vector<std::string> added;
-  for (const auto& [key, file] : SettingsFiles(Root())) {
-    auto it = before.find(key);
-    if (it == before.end()) {
-      added.push_back(key);
-    } else {
-      EXPECT_EQ(it->second, file) << key << " written again";
-    }
-  }
-  EXPECT_EQ(added, (std::vector<std::string>{
-                       "sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
-                       "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
+  EXPECT_EQ(
+      SettingsAddedSince(before, Root()),
+      (std::vector<std::string>{"sites/a/" + repo::layout::SettingsRecordKey("holds", "1", 1),
+                                "sites/b/" + repo::layout::SettingsRecordKey("holds", "1", 1)}));
 }
 
 // On a catalog put back from a backup older than the sites, the listings disagreed: `list` and
