@@ -33,18 +33,25 @@ class ClientTest : public RepoFixture {
     certs_ = MakeTestCertificates(tmp_ / "tls");
     ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
     for (const std::vector<std::string>& p : kPrincipals) {
-      std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
-      if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
-      CommandResult added = Cairn(args);
-      ASSERT_EQ(added.exit_code, 0) << added.err;
-      CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
-      ASSERT_EQ(made.exit_code, 0) << made.err;
-      tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
-      ASSERT_TRUE(tokens_[p[0]].starts_with("cairn_")) << made.out;
+      AddPrincipal(p);
+      if (HasFatalFailure()) return;
     }
     ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key},
                               {"CAIRN_REPO=" + Root()}, tmp_ / "serve.log"))
         << ReadFile(tmp_ / "serve.log");
+  }
+
+  // Adds the principal {key, name, role, partner or ""} (as kPrincipals gives them) and keeps a
+  // token of it under `key`.
+  void AddPrincipal(const std::vector<std::string>& p) {
+    std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
+    if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
+    CommandResult added = Cairn(args);
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+    CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
+    ASSERT_TRUE(tokens_[p[0]].starts_with("cairn_")) << made.out;
   }
 
   std::string Server() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }
@@ -342,12 +349,8 @@ TEST_F(ClientTest, CopiesNotYetVerifiedAreToldInEachRolesTerms) {
 // in the words the listings' X-Cairn-Warnings use (views::ForPrincipal, the one mechanism);
 // the operator keeps the local words.
 TEST_F(ClientTest, RefusalsOfACatalogBehindNameTheRebuildAsTheOperatorsTask) {
-  ASSERT_EQ(Cairn({"principal", "add", "ada@acme", "--role", "partner-admin", "--partner", "acme"})
-                .exit_code,
-            0);
-  CommandResult made = Cairn({"token", "create", "ada@acme", "--expires", "never"});
-  ASSERT_EQ(made.exit_code, 0) << made.err;
-  tokens_["t-admin-acme"] = made.out.substr(0, made.out.find('\n'));
+  AddPrincipal({"t-admin-acme", "ada@acme", "partner-admin", "acme"});
+  ASSERT_FALSE(HasFatalFailure());
   BackUpCatalog(tmp_ / "old");
   Deposit("acme", MakeSourceFolder("after").string(), "after");
   PutCatalogBack(tmp_ / "old");
@@ -420,12 +423,8 @@ TEST_F(ClientTest, AnUnmountedFirstSiteIsTheOperatorsToMountForADepositor) {
 // site is, the settings it lacks may be other partners', and the commands that write them are
 // the operator's).
 TEST_F(ClientTest, WithdrawalAndHoldChangesWarnOfTheSitesThatDidNotTakeThem) {
-  ASSERT_EQ(Cairn({"principal", "add", "ada@acme", "--role", "partner-admin", "--partner", "acme"})
-                .exit_code,
-            0);
-  CommandResult made = Cairn({"token", "create", "ada@acme", "--expires", "never"});
-  ASSERT_EQ(made.exit_code, 0) << made.err;
-  tokens_["t-admin-acme"] = made.out.substr(0, made.out.find('\n'));
+  AddPrincipal({"t-admin-acme", "ada@acme", "partner-admin", "acme"});
+  ASSERT_FALSE(HasFatalFailure());
   const fs::path site_b = fs::path(Root()) / "sites" / "b";
   fs::rename(site_b, tmp_ / "b-away");
   const std::string local_words = "warning: site b: settings not written: ";
