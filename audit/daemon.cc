@@ -188,6 +188,9 @@ Result<DaemonRound> RunDaemonRound(repo::Repository& repo, const DaemonOptions& 
     CAIRN_ASSIGN_OR_RETURN(repo::ReconcileSummary reconciled,
                            repo::ReconcileCopies(repo.catalog(), reconcile));
     for (const std::string& p : reconciled.problems) round.problems.push_back("policy: " + p);
+    // Copies that failed because their site could not be reached, on a site that answers
+    // again: made this round, not hours later at the end of a long outage's backoff.
+    CAIRN_RETURN_IF_ERROR(repo::RetryNowWhereSitesAnswer(repo, {}, /*only_site_down=*/true));
     repo::ReplicationOptions replication;
     replication.owner = Owner(options);
     replication.lease_micros = options.lease_micros;

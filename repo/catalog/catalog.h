@@ -219,6 +219,11 @@ class Catalog {
   // Makes the queued and failed jobs matching `filter` due now, attempts reset (a site made
   // again: what waited for it is tried at once). Returns how many.
   Result<uint64_t> RetryJobsNow(const JobFilter& filter);
+  // Makes the queued jobs matching `filter` that wait out a backoff due now, attempts kept (the
+  // site they failed on answers again); only those whose last error starts with
+  // `error_prefix` when it is not empty. Returns how many.
+  Result<uint64_t> MakeQueuedJobsDueNow(const JobFilter& filter,
+                                        std::string_view error_prefix = "");
   Result<JobCounts> CountJobs(const JobFilter& filter = {});
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter = {});
 

@@ -242,6 +242,20 @@ Result<uint64_t> Catalog::RetryJobsNow(const JobFilter& filter) {
   return static_cast<uint64_t>(db_.Changes());
 }
 
+Result<uint64_t> Catalog::MakeQueuedJobsDueNow(const JobFilter& filter,
+                                               std::string_view error_prefix) {
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("UPDATE jobs SET next_try = ?1, updated = ?1 "
+                                                     "WHERE state = 'queued' AND next_try > ?1 "
+                                                     "AND substr(last_error, 1, length(?2)) = ?2" +
+                                                     FilterSql(filter)));
+  stmt.Bind(1, clock_->NowMicros());
+  stmt.Bind(2, error_prefix);
+  BindFilter(stmt, filter);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  return static_cast<uint64_t>(db_.Changes());
+}
+
 Result<JobCounts> Catalog::CountJobs(const JobFilter& filter) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,

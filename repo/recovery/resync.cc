@@ -211,7 +211,10 @@ Result<ResyncSummary> ResyncSite(Repository& repo, const std::string& name,
   JobFilter filter;
   filter.kind = proto::JOB_KIND_REPAIR;
   filter.target_site = name;
-  std::unordered_map<std::string, bool> handled;  // key -> done ok, this run
+  // Repairs that failed before (a source site away, a full disk) wait out a backoff; the person
+  // resyncing the site asks for them now (it opened above), so they are tried at once.
+  CAIRN_RETURN_IF_ERROR(catalog.MakeQueuedJobsDueNow(filter).status());  // the site opened
+  std::unordered_map<std::string, bool> handled;                         // key -> done ok, this run
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(std::vector<JobRecord> leased,
                            catalog.LeaseJobs(16, options.lease_micros, owner, filter));

@@ -85,6 +85,13 @@ struct ReplicationSummary {
 Result<ReplicationSummary> DrainReplication(Repository& repo, const ReplicationFilter& filter,
                                             const ReplicationOptions& options = {});
 
+// Makes the queued jobs matching `filter` that wait out a backoff due now, attempts kept, on
+// each site that opens now (its marker read: a share mounted again, a gateway back). With
+// `only_site_down`, only the jobs whose last error was that a site could not be reached (a
+// daemon round: other failures keep their backoff); otherwise every one (a person asking for
+// the copies now: `cairn replicate`, `site resync`).
+Status RetryNowWhereSitesAnswer(Repository& repo, const JobFilter& filter, bool only_site_down);
+
 // What a partner reads in an event about its version on `site` (replication, resync): "site b
 // holds all 6 payload files (20972463 bytes) and the tag files of the version", the version's
 // own counts from the catalog. Never how many were copied: a file another partner's version had

@@ -40,6 +40,20 @@ void Add(const ReplicationSummary& s, ReplicationSummary* total) {
 
 }  // namespace
 
+Status RetryNowWhereSitesAnswer(Repository& repo, const JobFilter& filter, bool only_site_down) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<RetryingSite> backed_off,
+                         RetryingSites(repo.catalog(), filter));
+  for (const RetryingSite& waiting : backed_off) {
+    if (!repo.OpenSite(waiting.site).ok()) continue;  // still down: its backoff stands
+    JobFilter site_jobs = filter;
+    site_jobs.target_site = waiting.site;
+    CAIRN_RETURN_IF_ERROR(repo.catalog()
+                              .MakeQueuedJobsDueNow(site_jobs, only_site_down ? "Unavailable" : "")
+                              .status());
+  }
+  return Status::OK();
+}
+
 Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req,
                                    const ReplicateCallbacks& callbacks) {
   Catalog& catalog = repo.catalog();
@@ -65,6 +79,9 @@ Result<ReplicateOutcome> Replicate(Repository& repo, const ReplicateRequest& req
   reconcile.partner = req.partner;
   CAIRN_ASSIGN_OR_RETURN(out.reconciled, ReconcileCopies(catalog, reconcile));
   if (callbacks.reconciled) callbacks.reconciled(out);
+  // Copies waiting out a backoff for a site that opens now: whoever runs replicate has brought
+  // it back, and the next retry may be hours away after a long outage.
+  CAIRN_RETURN_IF_ERROR(RetryNowWhereSitesAnswer(repo, jobs, /*only_site_down=*/false));
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + std::chrono::microseconds(req.wait_micros);
   for (;;) {

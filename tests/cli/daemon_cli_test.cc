@@ -102,6 +102,28 @@ TEST_F(DaemonCliTest, OnceRunsTheDueScheduleRepairsAndReportShowsIt) {
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
 }
 
+// Site b's share was unmounted at a deposit, then mounted again: the daemon's rounds left its
+// copies queued until the end of their backoff (30 s after one failure, up to 6 hours after a
+// long outage). A round makes at once the copies that failed because their site could not be
+// reached, once that site answers; a site still down keeps its backoff.
+TEST_F(DaemonCliTest, ARoundMakesTheCopiesOfASiteBackAtOnce) {
+  const fs::path b = tmp_ / "repo/sites/b";
+  const std::string marker = ReadFile(b / "CAIRN-SITE");
+  fs::remove(b / "CAIRN-SITE");
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  CommandResult deposit = Cairn({"deposit", "acme", MakeSourceFolder("maps").string()});
+  ASSERT_EQ(deposit.exit_code, 1) << deposit.out << deposit.err;  // stored, b's copies pending
+  CommandResult down = Cairn({"daemon", "--once"});
+  EXPECT_EQ(down.exit_code, 1) << down.out << down.err;
+  EXPECT_FALSE(fs::exists(b / "bags/acme/src-maps/v1/version.pb"));
+
+  WriteFile(b / "CAIRN-SITE", marker);
+  CommandResult back = Cairn({"daemon", "--once"});
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_TRUE(fs::exists(b / "bags/acme/src-maps/v1/version.pb"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs"), 0);
+}
+
 TEST_F(DaemonCliTest, SigtermStopsARunningSweepCleanly) {
   fs::path src = tmp_ / "src-many";
   for (int i = 0; i < 40; ++i) {

@@ -383,6 +383,30 @@ TEST_F(CliDepositTest, StoredWithCopiesPendingExitsOneAndSaysWhy) {
   EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
 }
 
+// Disaster-recovery staff mounted site b's share again after its copies had failed and ran
+// `cairn replicate`: it made nothing, exited 1 and said the copies wait "for retry at" the end of
+// their backoff (30 s after one failure, hours after a long outage), though b answered. The
+// copies owed to a site that opens now are tried at once; one still down keeps its backoff.
+TEST_F(CliDepositTest, ReplicateMakesTheCopiesOfASiteMountedAgainAtOnce) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  const std::string marker = ReadFile(Site("b") / "CAIRN-SITE");
+  fs::remove(Site("b") / "CAIRN-SITE");
+  ASSERT_EQ(Cairn({"deposit", "acme", (tmp_.path() / "obj").string()}).exit_code, 1);
+  CommandResult still_down = Cairn({"replicate"});
+  EXPECT_EQ(still_down.exit_code, 1) << still_down.out << still_down.err;
+  EXPECT_NE(still_down.err.find("retry at"), std::string::npos) << still_down.err;
+  EXPECT_FALSE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+
+  WriteFile(Site("b") / "CAIRN-SITE", marker);
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult rep = Cairn({"replicate"});
+  EXPECT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  EXPECT_EQ(rep.err.find("retry at"), std::string::npos) << rep.err;
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+  EXPECT_EQ(Blobs("b"), Blobs("a"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));  // no backoff
+}
+
 // A deposit whose file is already stored (another object holds the same bytes) counted site
 // b's copy as verified because the catalog recorded it, though it had been lost since: exit 0,
 // "site b: N verified" and a replication event saying every copy was read back, while only site a

@@ -899,5 +899,29 @@ TEST_F(DisasterRecoveryTest, RebuildFromANameWithTheCatalogGoneGivesTheSitesOwnU
   EXPECT_EQ(r.err.find("/srv/cairn"), std::string::npos) << r.err;
 }
 
+// Site b was lost and `site resync b --init` ran while site a, the only source, was an
+// unmounted share: exit 1, "run cairn site resync b again". Once a was mounted again, the reruns
+// did nothing for 30 s ("0 copied ... versions left in the queue: run cairn site resync b
+// again", exit 1): the repairs that failed waited out their backoff. The person resyncing a site
+// asks for its repairs now: they are tried at once.
+TEST_F(DisasterRecoveryTest, ResyncRerunAfterTheSourceIsBackRepairsAtOnce) {
+  DepositPhotosByTheVerbs("repo");
+  fs::remove_all(Site("b"));
+  const std::string marker = testing::ReadFile(Site("a") / "CAIRN-SITE");
+  fs::remove(Site("a") / "CAIRN-SITE");
+  CommandResult away = Cairn({"site", "resync", "b", "--init"});
+  ASSERT_EQ(away.exit_code, 1) << away.out << away.err;
+  EXPECT_FALSE(fs::exists(Site("b") / "bags/acme/photos/v1/version.pb"));
+
+  testing::WriteFile(Site("a") / "CAIRN-SITE", marker);
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult rerun = Cairn({"site", "resync", "b"});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_THAT(rerun.out + rerun.err, Not(HasSubstr("left in the queue")));
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/photos/v1/version.pb"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));  // no backoff
+  EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cairn
