@@ -140,7 +140,11 @@ class JobRunner {
     }
     if (todo.empty() && recorded_ok.empty()) return Status::OK();
 
-    CAIRN_ASSIGN_OR_RETURN(Site * target, repo_.OpenSite(job.target_site()));
+    // A site without its marker or its folder: the job's error (what `replicate` and the daemon
+    // show while the copies wait) gives the way forward, mount it or make it again.
+    Result<Site*> opened = repo_.OpenSite(job.target_site());
+    if (!opened.ok()) return WithMarkerNextStep(job.target_site(), opened.status());
+    Site* target = *opened;
     // A copy the catalog records as ok there (a blob another version stored
     // before) counts only once the target is seen to hold it: one lost since
     // (deleted, or a site put back from an old backup) was counted as verified

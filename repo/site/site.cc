@@ -891,7 +891,9 @@ Status Site::PutSettingsRecord(std::string_view kind, std::string_view name, uin
 }
 
 Status WithMarkerNextStep(const std::string& name, Status opened) {
-  if (!opened.IsUnavailable() || opened.message().find(kNoSiteMarker) == std::string::npos) {
+  // Its marker gone, or (posix) its whole folder: an unmounted share or a lost disk alike.
+  if (!opened.IsUnavailable() || (opened.message().find(kNoSiteMarker) == std::string::npos &&
+                                  opened.message().find(kSiteRootMissing) == std::string::npos)) {
     return opened;
   }
   return Status::Unavailable(opened.message() + "; if it is an unmounted share, mount it; if it " +

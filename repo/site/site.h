@@ -422,7 +422,8 @@ class Site {
 inline constexpr std::string_view kNoSiteMarker =
     "has no CAIRN-SITE marker: not mounted, lost, or never initialised";
 // `opened` (a failed open of site `name`) with the way forward when the site's place has no
-// marker, in `site resync`'s words: mount it, or make it again with `cairn site resync NAME
+// marker or (posix) no folder, in `site resync`'s words: mount it, or make it again with `cairn
+// site resync NAME
 // --init`. Any other status is returned as it is.
 Status WithMarkerNextStep(const std::string& name, Status opened);
 

@@ -29,6 +29,10 @@
 
 namespace cairn::repo {
 
+// What a posix site says when its root folder is not there (an unmounted share, a lost disk).
+inline constexpr std::string_view kSiteRootMissing =
+    "root folder is missing or not a folder (not mounted?)";
+
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;

@@ -76,8 +76,7 @@ Result<std::shared_ptr<const posix_io::RootDir>> PosixBackend::RootForWrite(bool
 Status PosixBackend::CheckRoot() const {
   struct stat st;
   if (::stat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
-  return Status::Unavailable("site " + DisplayUrl() +
-                             ": root folder is missing or not a folder (not mounted?)");
+  return Status::Unavailable("site " + DisplayUrl() + ": " + std::string(kSiteRootMissing));
 }
 
 Status PosixBackend::MissingOrDown(Status not_found) const {

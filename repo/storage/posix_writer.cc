@@ -19,6 +19,7 @@
 #include "bagit/mapped_read.h"
 #include "repo/crash_point.h"
 #include "repo/site_layout.h"
+#include "repo/storage/backend.h"
 #include "repo/storage/posix_io.h"
 #include "repo/storage/posix_ops.h"
 #include "repo/storage/sha256_stream.h"
@@ -585,9 +586,8 @@ Status RootDir::CheckBeforeWrite() const {
 Status RootDir::CheckPathAndMarker() const {
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::Unavailable("site " + url_ +
-                               ": root folder is missing or not a folder (not mounted?): "
-                               "nothing is written");
+    return Status::Unavailable("site " + url_ + ": " + std::string(kSiteRootMissing) +
+                               ": nothing is written");
   }
   if (st.st_dev != dev_ || st.st_ino != ino_) {
     return Status::Unavailable(

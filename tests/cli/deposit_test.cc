@@ -407,6 +407,24 @@ TEST_F(CliDepositTest, ReplicateMakesTheCopiesOfASiteMountedAgainAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));  // no backoff
 }
 
+// Site b's whole folder was gone (a lost disk, or a share unmounted from an empty mount point):
+// the deposit said "root folder is missing or not a folder (not mounted?)" and "cairn replicate
+// retries them", and `cairn replicate` could never make them. The way forward is the one a site
+// without its marker gets: mount it, or make it again with `cairn site resync b --init`.
+TEST_F(CliDepositTest, ASiteWhoseFolderIsGoneIsGivenTheWayForward) {
+  WriteFile(tmp_.path() / "obj/a.txt", "a");
+  fs::remove_all(Site("b"));
+  CommandResult dep = Cairn({"deposit", "acme", (tmp_.path() / "obj").string()});
+  EXPECT_EQ(dep.exit_code, 1) << dep.out << dep.err;
+  EXPECT_NE(dep.err.find("`cairn site resync b --init`"), std::string::npos) << dep.err;
+  CommandResult rep = Cairn({"replicate"});
+  EXPECT_EQ(rep.exit_code, 1) << rep.out << rep.err;
+  EXPECT_NE(rep.err.find("`cairn site resync b --init`"), std::string::npos) << rep.err;
+  CommandResult resync = Cairn({"site", "resync", "b", "--init"});
+  EXPECT_EQ(resync.exit_code, 0) << resync.out << resync.err;
+  EXPECT_TRUE(fs::exists(Site("b") / "bags/acme/obj/v1/version.pb"));
+}
+
 // A deposit whose file is already stored (another object holds the same bytes) counted site
 // b's copy as verified because the catalog recorded it, though it had been lost since: exit 0,
 // "site b: N verified" and a replication event saying every copy was read back, while only site a
