@@ -92,6 +92,11 @@ std::optional<FakeNow> FakeNowSetting() {
   return FakeNow{"CAIRN_FAKE_NOW", fake};
 }
 
+bool SequentialNumbers() {
+  const char* set = std::getenv("CAIRN_SEQUENTIAL_NUMBERS");
+  return set != nullptr && *set != '\0';
+}
+
 std::unique_ptr<StorageBackend> WrapBackend(std::string_view url,
                                             std::unique_ptr<StorageBackend> backend) {
   if (!TestWrapper()) return backend;
@@ -107,6 +112,8 @@ void CrashPoint(std::string_view) {}
 namespace test_hooks {
 
 std::optional<FakeNow> FakeNowSetting() { return std::nullopt; }
+
+bool SequentialNumbers() { return false; }
 
 std::unique_ptr<StorageBackend> WrapBackend(std::string_view,
                                             std::unique_ptr<StorageBackend> backend) {

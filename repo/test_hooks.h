@@ -8,7 +8,8 @@
 //
 // The hooks: crash points (repo/crash_point.h: $CAIRN_CRASH_AT,
 // $CAIRN_CRASH_TRACE, SetCrashPointHookForTesting), a frozen clock for the
-// auditor's verbs ($CAIRN_FAKE_NOW, below), a wrapper around every backend
+// auditor's verbs ($CAIRN_FAKE_NOW, below), withdrawal and hold numbers in
+// sequence ($CAIRN_SEQUENTIAL_NUMBERS, below), a wrapper around every backend
 // OpenBackend makes (SetBackendWrapperForTesting, repo/storage/backend.h) and
 // the posix backend's system-call table (SetFileOpsForTesting,
 // repo/storage/posix_ops.h).
@@ -34,6 +35,12 @@ struct FakeNow {
   std::string text;
 };
 std::optional<FakeNow> FakeNowSetting();
+
+// $CAIRN_SEQUENTIAL_NUMBERS (not empty): new withdrawal and legal-hold numbers are the next
+// integer past every number in use (1, 2, 3, ...), as before they were drawn at random, so that
+// tests written with "withdrawal 1" in mind read as they were. False when unset, and always
+// without the hooks: the shipped binary always draws (Catalog::AddWithdrawal).
+bool SequentialNumbers();
 
 // Every backend OpenBackend makes passes through here: returns `backend`
 // itself, or what the wrapper a test installed (SetBackendWrapperForTesting)

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "tests/util/repo_fixture.h"
 #include "tests/util/serve_test_util.h"
@@ -1404,6 +1405,75 @@ TEST_F(ClientTest, TokenAndUrlMistakesAreNamedOrForgiven) {
     ASSERT_EQ(v1.exit_code, 0) << suffix << ": " << v1.err;
     EXPECT_EQ(Parse(v1.out).size(), 1u) << v1.out;
   }
+}
+
+// A partner's principal never learns what another partner holds or does (the tester's
+// finding): withdrawal and hold numbers were one repository-wide sequence (beta's first
+// withdrawal was number 6 after five of acme's), and the events given to a partner carried the
+// hash chain's `seq`, whose gaps counted the other partners' events. Numbers are drawn here as
+// the shipped cairn draws them (no CAIRN_SEQUENTIAL_NUMBERS).
+class PartnerCountsTest : public ClientTest {
+ protected:
+  PartnerCountsTest() { sequential_numbers_ = false; }
+
+  // The number of the withdrawal or hold a --json answer describes (0 when there is none).
+  static int64_t IdOf(const CommandResult& r) {
+    nlohmann::json j = Parse(r.out);
+    if (!j.is_object()) return 0;
+    if (j.contains("hold") && j["hold"].is_object()) j = j["hold"];
+    return j.value("id", int64_t{0});
+  }
+};
+
+TEST_F(PartnerCountsTest, WithdrawalAndHoldNumbersTellAPartnerNothingOfOthers) {
+  AddPrincipal({"t-admin-beta", "bea@beta", "partner-admin", "beta"});
+  ASSERT_FALSE(HasFatalFailure());
+  // acme's activity: five requests (each cancelled, so that the version may be asked again) and
+  // a hold, all made by its operator.
+  std::set<int64_t> numbers;
+  for (int i = 0; i < 5; ++i) {
+    CommandResult asked =
+        Cairn({"withdraw", "request", "acme/acme-box", "--reason", "takedown", "--json"});
+    ASSERT_EQ(asked.exit_code, 0) << asked.err;
+    const int64_t id = IdOf(asked);
+    ASSERT_NE(id, 0) << asked.out;
+    numbers.insert(id);
+    ASSERT_EQ(Cairn({"withdraw", "cancel", std::to_string(id)}).exit_code, 0);
+  }
+  CommandResult acme_hold =
+      Cairn({"hold", "add", "acme/acme-box", "--reason", "litigation", "--json"});
+  ASSERT_EQ(acme_hold.exit_code, 0) << acme_hold.err;
+  // beta's admin, through the server: its numbers say nothing of acme's five and one (they were
+  // 6 and 2: the next of one sequence for every partner).
+  CommandResult asked = Remote(
+      "t-admin-beta", {"withdraw", "request", "beta/beta-secret-box", "--reason", "x", "--json"});
+  ASSERT_EQ(asked.exit_code, 0) << asked.err;
+  const int64_t wid = IdOf(asked);
+  CommandResult held =
+      Remote("t-admin-beta", {"hold", "add", "beta/beta-secret-box", "--reason", "x", "--json"});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  const int64_t hid = IdOf(held);
+  for (int64_t id : {wid, hid}) {
+    EXPECT_GE(id, 100000) << asked.out << held.out;
+    EXPECT_LE(id, 99999999) << asked.out << held.out;
+  }
+  EXPECT_FALSE(numbers.contains(wid));
+  numbers.insert(wid);
+  EXPECT_EQ(numbers.size(), 6u) << "a number was given twice";
+  for (int64_t id : numbers) EXPECT_GE(id, 100000) << "acme's numbers are drawn too";
+  EXPECT_NE(hid, IdOf(acme_hold));
+  // What beta lists is its own, under the numbers it was given.
+  CommandResult list = Remote("t-admin-beta", {"withdraw", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  nlohmann::json listed = Parse(list.out);
+  ASSERT_EQ(listed.size(), 1u) << list.out;
+  EXPECT_EQ(listed[0]["id"], wid);
+  CommandResult text = Remote("t-admin-beta", {"withdraw", "list"});
+  EXPECT_NE(text.out.find(std::to_string(wid)), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("acme"), std::string::npos) << text.out;
+  // The approval of beta's request, by another of beta's principals, names the same number.
+  CommandResult approved = Remote("t-operator", {"withdraw", "approve", std::to_string(wid)});
+  EXPECT_EQ(approved.exit_code, 0) << approved.err;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -299,11 +300,15 @@ class Catalog {
   Status RecordApiTokenUse(const std::string& id, int64_t when_micros);
 
   // --- withdrawals, purges and legal holds (catalog_withdrawals.cc; issue 18) ---
-  // Adds a withdrawal in state requested; returns its id: the next, and never less than
-  // `withdrawal.id` (a number past those the sites record; 0: none). AlreadyExists naming the
-  // open one when the version already has a withdrawal that is not cancelled, except that a
-  // purge may follow an approved withdrawal without one; NotFound for the partner.
-  Result<int64_t> AddWithdrawal(const WithdrawalRecord& withdrawal);
+  // Adds a withdrawal in state requested; returns its id (`withdrawal.id` is not read): a
+  // number drawn at random from 100000..99999999 that no withdrawal of the catalog (cancelled
+  // and purged ones included) and none of `taken` (the numbers the sites record) has, so that
+  // a number never names two requests and tells nothing of how many others were made.
+  // AlreadyExists naming the open one when the version already has a withdrawal that is not
+  // cancelled, except that a purge may follow an approved withdrawal without one; NotFound for
+  // the partner.
+  Result<int64_t> AddWithdrawal(const WithdrawalRecord& withdrawal,
+                                const std::set<int64_t>& taken = {});
   Result<WithdrawalRecord> GetWithdrawal(int64_t id);  // NotFound names the id
   // Every withdrawal (of `partner` only, when not empty), by id.
   Result<std::vector<WithdrawalRecord>> ListWithdrawals(const std::string& partner);
@@ -336,9 +341,11 @@ class Catalog {
   Result<std::vector<PurgeKey>> ListPurgeKeys(int64_t withdrawal_id);
   // Forgets one key, once it is removed (or found referenced again). OK if absent.
   Status RemovePurgeKey(int64_t withdrawal_id, const std::string& site, const std::string& key);
-  // Adds a hold on partner/object (its id back: `hold.id` when not 0, else the next). AlreadyExists
-  // naming the hold on when there is one. NotFound for the partner.
-  Result<int64_t> AddHold(const HoldRecord& hold);
+  // Adds a hold on partner/object; returns its id (`hold.id` is not read), drawn as a
+  // withdrawal's (AddWithdrawal): not a number any hold of the catalog (removed ones included)
+  // or `taken` (the sites' records) has. AlreadyExists naming the hold on when there is one.
+  // NotFound for the partner.
+  Result<int64_t> AddHold(const HoldRecord& hold, const std::set<int64_t>& taken = {});
   // The hold on partner/object, or nullopt.
   Result<std::optional<HoldRecord>> HoldOn(const std::string& partner, const std::string& object);
   // Every hold (of `partner` only, when not empty), on and removed, by id.

@@ -1,10 +1,12 @@
 // Catalog: withdrawals, the keys a purge still removes, and legal holds (tables withdrawals,
 // purge_keys and holds, migration 8; issue 18). The rules are repo/withdraw/'s.
 #include <array>
+#include <random>
 
 #include "bagit/time_text.h"
 #include "repo/catalog/catalog.h"
 #include "repo/site_layout.h"
+#include "repo/test_hooks.h"
 
 namespace cairn::repo {
 namespace {
@@ -59,6 +61,39 @@ Status RunInt(sql::Db& db, std::string_view query, int64_t value) {
   return stmt.Run();
 }
 
+// The number of a new withdrawal or hold (`table`): drawn uniformly from kFirstNumber ..
+// kLastNumber, again while a row of `table` (cancelled, removed and purged ones included) or
+// `taken` (what the sites record) has it. Numbers are not a sequence: the next integer after
+// the repository's last told a partner how many withdrawals and holds the others had made
+// since its own. Called inside the transaction that inserts the row. With the test hook
+// $CAIRN_SEQUENTIAL_NUMBERS, the next integer past every number in use (the tests' "1, 2, 3").
+constexpr int64_t kFirstNumber = 100000;
+constexpr int64_t kLastNumber = 99999999;
+
+Result<int64_t> FreeNumber(sql::Db& db, std::string_view table, const std::set<int64_t>& taken) {
+  if (test_hooks::SequentialNumbers()) {
+    CAIRN_ASSIGN_OR_RETURN(sql::Stmt max,
+                           db.Prepare("SELECT coalesce(max(id), 0) FROM " + std::string(table)));
+    CAIRN_ASSIGN_OR_RETURN(bool row, max.Step());
+    int64_t highest = row ? max.Int(0) : 0;
+    if (!taken.empty()) highest = std::max(highest, *taken.rbegin());
+    return highest + 1;
+  }
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt used,
+                         db.Prepare("SELECT 1 FROM " + std::string(table) + " WHERE id = ?"));
+  std::random_device random;  // the kernel's: a partner cannot foresee the next one either
+  std::uniform_int_distribution<int64_t> draw(kFirstNumber, kLastNumber);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int64_t n = draw(random);
+    if (taken.contains(n)) continue;
+    used.Reset();
+    used.Bind(1, n);
+    CAIRN_ASSIGN_OR_RETURN(bool row, used.Step());
+    if (!row) return n;
+  }
+  return Status::Unavailable("no free number for a new row of " + std::string(table));
+}
+
 }  // namespace
 
 std::string_view WithdrawalStateName(WithdrawalState state) {
@@ -79,9 +114,10 @@ bool IsWithdrawn(WithdrawalState state) {
   return state != WithdrawalState::kRequested && state != WithdrawalState::kCancelled;
 }
 
-Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
+Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w, const std::set<int64_t>& taken) {
   std::lock_guard lock(mu_);
   CAIRN_RETURN_IF_ERROR(GetPartner(w.partner).status());
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   // One withdrawal of a version, but for a purge asked after an approved withdrawal without
   // one (which stays as it was: its tombstone says "Purge: no").
   CAIRN_ASSIGN_OR_RETURN(
@@ -98,12 +134,12 @@ Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
                                  std::to_string(open.Int(0)) + " (" + open.Text(1) +
                                  (open.Int(2) ? ", with purge" : "") + ")");
   }
+  CAIRN_ASSIGN_OR_RETURN(const int64_t id, FreeNumber(db_, "withdrawals", taken));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare(
-          "INSERT INTO withdrawals (id, partner, object, version, reason, purge, state, "
-          "requested_by, requested_role, requested) VALUES ((SELECT max(coalesce(max(id), 0) + "
-          "1, ?9) FROM withdrawals), ?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8)"));
+      db_.Prepare("INSERT INTO withdrawals (id, partner, object, version, reason, purge, state, "
+                  "requested_by, requested_role, requested) VALUES (?9, ?1, ?2, ?3, ?4, ?5, "
+                  "'requested', ?6, ?7, ?8)"));
   stmt.Bind(1, w.partner)
       .Bind(2, w.object)
       .Bind(3, static_cast<int64_t>(w.version))
@@ -112,9 +148,10 @@ Result<int64_t> Catalog::AddWithdrawal(const WithdrawalRecord& w) {
       .Bind(6, w.requested_by)
       .Bind(7, w.requested_role)
       .Bind(8, w.requested_micros ? w.requested_micros : clock_->NowMicros())
-      .Bind(9, w.id);
+      .Bind(9, id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
-  return db_.LastInsertRowId();
+  CAIRN_RETURN_IF_ERROR(tx.Commit());
+  return id;
 }
 
 Result<WithdrawalRecord> Catalog::GetWithdrawal(int64_t id) {
@@ -366,27 +403,30 @@ Status Catalog::RemovePurgeKey(int64_t withdrawal_id, const std::string& site,
   return stmt.Run();
 }
 
-Result<int64_t> Catalog::AddHold(const HoldRecord& h) {
+Result<int64_t> Catalog::AddHold(const HoldRecord& h, const std::set<int64_t>& taken) {
   std::lock_guard lock(mu_);
   CAIRN_RETURN_IF_ERROR(GetPartner(h.partner).status());
+  CAIRN_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   CAIRN_ASSIGN_OR_RETURN(std::optional<HoldRecord> on, HoldOn(h.partner, h.object));
   if (on) {
     return Status::AlreadyExists(h.partner + "/" + h.object + " is already on hold (hold " +
                                  std::to_string(on->id) + ")");
   }
+  CAIRN_ASSIGN_OR_RETURN(const int64_t id, FreeNumber(db_, "holds", taken));
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
       db_.Prepare("INSERT INTO holds (id, partner, object, reason, added_by, added_role, added) "
-                  "VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)"));
+                  "VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)"));
   stmt.Bind(1, h.partner)
       .Bind(2, h.object)
       .Bind(3, h.reason)
       .Bind(4, h.added_by)
       .Bind(5, h.added_role)
       .Bind(6, h.added_micros ? h.added_micros : clock_->NowMicros())
-      .Bind(7, h.id);
+      .Bind(7, id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
-  return db_.LastInsertRowId();
+  CAIRN_RETURN_IF_ERROR(tx.Commit());
+  return id;
 }
 
 Result<std::optional<HoldRecord>> Catalog::HoldOn(const std::string& partner,

@@ -138,7 +138,7 @@ Result<SitesWithdrawals> ReadSitesWithdrawals(Repository& repo) {
     for (const auto& [name, record] : settings) {
       if (name.first != kWithdrawalsKind || !record.has_withdrawal() || record.removed()) continue;
       const proto::WithdrawalSetting& there = record.withdrawal();
-      out.highest_id = std::max(out.highest_id, there.id());
+      out.ids.insert(there.id());
       auto it = known.find(there.id());
       const proto::WithdrawalSetting* catalog = it == known.end() ? nullptr : &it->second;
       if (!WithdrawalSettingAhead(there, catalog)) continue;

@@ -12,6 +12,7 @@
 #define CAIRN_REPO_SITE_WITHDRAWAL_SETTING_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +48,7 @@ std::string WithdrawalAheadText(const std::string& site_name, const proto::Withd
 
 // What the reachable sites record of withdrawals.
 struct SitesWithdrawals {
-  int64_t highest_id = 0;  // the highest number any reachable site records
+  std::set<int64_t> ids;  // every number a reachable site records
   struct Ahead {
     std::string site;
     int64_t id = 0;

@@ -130,22 +130,20 @@ Status RefuseIfSitesKeep(Repository& repo, const std::string& partner, const std
   return Status::OK();
 }
 
-// The number of a new hold: past every hold the catalog and each reachable site record. A
-// catalog put back from a backup older than a hold would give the next hold that one's number,
-// and its record would take the other's place on the sites (a site that is down is passed over:
-// SyncSettings then leaves a record it holds of that number alone, and names it).
-Result<int64_t> NextHoldNumber(Repository& repo) {
-  Catalog& catalog = repo.catalog();
-  int64_t highest = 0;
-  CAIRN_ASSIGN_OR_RETURN(std::vector<HoldRecord> known, catalog.ListHolds(""));
-  for (const HoldRecord& h : known) highest = std::max(highest, h.id);
+// The numbers of holds the reachable sites record: a new hold takes none of them (nor one the
+// catalog has; Catalog::AddHold draws it). A catalog put back from a backup older than a hold
+// would otherwise give another hold that one's number, and its record would take the other's
+// place on the sites (a site that is down is passed over: SyncSettings then leaves a record it
+// holds of that number alone, and names it).
+Result<std::set<int64_t>> SitesHoldNumbers(Repository& repo) {
+  std::set<int64_t> out;
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));
   for (const auto& [site_name, settings] : sites) {
     for (const auto& [setting, r] : settings) {
-      if (r.has_hold()) highest = std::max(highest, r.hold().id());
+      if (r.has_hold()) out.insert(r.hold().id());
     }
   }
-  return highest + 1;
+  return out;
 }
 
 }  // namespace
@@ -204,7 +202,7 @@ Status RefuseIfASiteLogRunsPast(Repository& repo, const std::string& what) {
 // requester cancelled, or a second request of the same version. Refused, nothing done, naming
 // the site's record (withdrawal `id`'s first, when a site records it) and the rebuild. Another
 // partner's records are not named (an admin learns nothing of them): a new request's number is
-// past them anyway (NextWithdrawalNumber).
+// none of them anyway (Catalog::AddWithdrawal).
 Status RefuseIfSitesRecordMore(const SitesWithdrawals& sites, const std::string& partner,
                                int64_t id, const std::string& what) {
   const SitesWithdrawals::Ahead* named = nullptr;
@@ -214,17 +212,6 @@ Status RefuseIfSitesRecordMore(const SitesWithdrawals& sites, const std::string&
   }
   if (!named) return Status::OK();
   return Status::InvalidArgument(what + " refused, nothing done: " + named->text);
-}
-
-// The number of a new request: past every withdrawal the catalog and each reachable site
-// record, so that a number, once given, names one request for ever (a catalog put back from a
-// backup or rebuilt from a site would otherwise give a request's number again, and an approver
-// told "approve withdrawal 3" approve another one).
-Result<int64_t> NextWithdrawalNumber(Catalog& catalog, const SitesWithdrawals& sites) {
-  int64_t highest = sites.highest_id;
-  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> known, catalog.ListWithdrawals(""));
-  for (const WithdrawalRecord& w : known) highest = std::max(highest, w.id);
-  return highest + 1;
 }
 
 }  // namespace
@@ -259,8 +246,11 @@ Result<WithdrawalRecord> RequestWithdrawal(Repository& repo, const Principal& wh
   w.requested_by = who.name;
   w.requested_role = std::string(RoleName(who.role));
   w.requested_micros = catalog.clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(w.id, NextWithdrawalNumber(catalog, sites));
-  CAIRN_ASSIGN_OR_RETURN(w.id, catalog.AddWithdrawal(w));
+  // A number no request of the catalog or of a reachable site has, so that a number, once
+  // given, names one request for ever (a catalog put back from a backup or rebuilt from a site
+  // would otherwise give a request's number again, and an approver told "approve withdrawal 3"
+  // approve another one); drawn at random, so that it tells nothing of others' requests.
+  CAIRN_ASSIGN_OR_RETURN(w.id, catalog.AddWithdrawal(w, sites.ids));
   CrashPoint("withdraw.requested");
   // On every site, so that a catalog rebuilt from one keeps the request (and its number).
   std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
@@ -411,8 +401,8 @@ Result<HoldRecord> AddHold(Repository& repo, const Principal& who, const std::st
   h.added_by = who.name;
   h.added_role = std::string(RoleName(who.role));
   h.added_micros = repo.catalog().clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(h.id, NextHoldNumber(repo));
-  CAIRN_ASSIGN_OR_RETURN(h.id, repo.catalog().AddHold(h));
+  CAIRN_ASSIGN_OR_RETURN(std::set<int64_t> taken, SitesHoldNumbers(repo));
+  CAIRN_ASSIGN_OR_RETURN(h.id, repo.catalog().AddHold(h, taken));
   std::vector<std::string> unsynced = SyncSettingsAfterChange(repo);
   if (warnings) *warnings = std::move(unsynced);
   return h;

@@ -30,6 +30,9 @@ std::map<std::string, std::string> OtherFiles() {
 
 class WithdrawCrashTest : public ::testing::Test {
  protected:
+  // It names withdrawal 1: numbered in sequence by cairn-testing (repo/test_hooks.h).
+  void SetUp() override { setenv("CAIRN_SEQUENTIAL_NUMBERS", "1", 1); }
+
   // A repository with acme/one and bmus/two deposited and withdrawal 1 (purge of acme/one)
   // requested by ann@acme; returns the environment that acts as ann.
   std::vector<std::string> Prepare(const fs::path& repo) {

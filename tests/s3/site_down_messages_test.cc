@@ -22,6 +22,9 @@ using ::testing::Not;
 
 class SiteDownMessagesTest : public ::testing::Test {
  protected:
+  // It names withdrawal 1: numbered in sequence by cairn-testing (repo/test_hooks.h).
+  void SetUp() override { setenv("CAIRN_SEQUENTIAL_NUMBERS", "1", 1); }
+
   std::string Root() const { return (tmp_ / "repo").string(); }
   CommandResult Cairn(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {

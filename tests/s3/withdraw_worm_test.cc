@@ -26,6 +26,8 @@ using ::testing::HasSubstr;
 class WithdrawWormTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // It names withdrawal 1: numbered in sequence by cairn-testing (repo/test_hooks.h).
+    setenv("CAIRN_SEQUENTIAL_NUMBERS", "1", 1);
     std::string log;
     gateway_ = SharedS3Gateway(&log);
     ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;

@@ -24,11 +24,22 @@ namespace cairn::testing {
 class RepoFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Withdrawal and hold numbers are drawn at random; most tests name them ("withdrawal 1"), so
+    // the cairn-testing they run numbers them in sequence (repo/test_hooks.h), but for a fixture
+    // that sets sequential_numbers_ false. Set here, before any cairn (or server) is started.
+    if (sequential_numbers_) {
+      setenv("CAIRN_SEQUENTIAL_NUMBERS", "1", 1);
+    } else {
+      unsetenv("CAIRN_SEQUENTIAL_NUMBERS");
+    }
     CommandResult init = RunCairn({"init", Root()});
     ASSERT_EQ(init.exit_code, 0) << init.err;
   }
 
   std::string Root() const { return (tmp_ / "repo").string(); }
+
+  // False: withdrawal and hold numbers are drawn, as the shipped cairn draws them.
+  bool sequential_numbers_ = true;
 
   // Runs cairn with CAIRN_REPO set to this repository.
   CommandResult Cairn(const std::vector<std::string>& args) {
