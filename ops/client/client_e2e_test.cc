@@ -137,7 +137,7 @@ TEST_F(ClientTest, JsonAndTextEqualTheLocalVerbs) {
       {"t-auditor", {"usage"}},
       {"t-auditor", {"events", "acme/acme-box", "--json"}},
       {"t-auditor", {"events", "--json", "--type", "ingestion"}},
-      {"t-dep-acme", {"events", "acme/acme-box@v1"}},
+      {"t-auditor", {"events", "acme/acme-box@v1"}},
       {"t-auditor", {"events"}},
       {"t-auditor", {"events", "acme/acme-box", "--format", "premis"}},
       {"t-auditor", {"events", "--format", "premis"}},
@@ -1474,6 +1474,52 @@ TEST_F(PartnerCountsTest, WithdrawalAndHoldNumbersTellAPartnerNothingOfOthers) {
   // The approval of beta's request, by another of beta's principals, names the same number.
   CommandResult approved = Remote("t-operator", {"withdraw", "approve", std::to_string(wid)});
   EXPECT_EQ(approved.exit_code, 0) << approved.err;
+}
+
+TEST_F(PartnerCountsTest, EventsGivenToAPartnerCarryNoSequenceNorChainHash) {
+  AddPrincipal({"t-admin-beta", "bea@beta", "partner-admin", "beta"});
+  ASSERT_FALSE(HasFatalFailure());
+  // acme's activity between beta's events: a second deposit, a request and an audit of acme.
+  Deposit("acme", MakeSourceFolder("acme2").string(), "acme-two");
+  ASSERT_EQ(Cairn({"withdraw", "request", "acme/acme-two", "--reason", "x"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"audit", "run", "--partner", "acme"}).exit_code, 0);
+  Deposit("beta", MakeSourceFolder("beta2").string(), "beta-secret-box");
+  for (const std::string who : {"t-dep-beta", "t-admin-beta"}) {
+    SCOPED_TRACE(who);
+    CommandResult json = Remote(who, {"events", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    nlohmann::json events = Parse(json.out);
+    ASSERT_TRUE(events.is_array()) << json.out;
+    ASSERT_GE(events.size(), 2u) << json.out;
+    for (const nlohmann::json& e : events) {
+      EXPECT_FALSE(e.contains("seq")) << e.dump();
+      EXPECT_FALSE(e.contains("prev_hash")) << e.dump();
+      EXPECT_FALSE(e.contains("hash")) << e.dump();
+      EXPECT_FALSE(e.value("id", "").empty()) << e.dump();
+      EXPECT_EQ(e.value("partner", ""), "beta") << e.dump();
+    }
+    // Text: each line begins with the event's time, not its number in the chain.
+    CommandResult text = Remote(who, {"events", "beta/beta-secret-box"});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    ASSERT_FALSE(text.out.empty());
+    EXPECT_TRUE(std::regex_search(text.out, std::regex(R"(^\d{4}-\d\d-\d\dT)"))) << text.out;
+    EXPECT_FALSE(std::regex_search(text.out, std::regex(R"((^|\n)\d+ \d{4}-)"))) << text.out;
+    CommandResult premis = Remote(who, {"events", "beta", "--format", "premis"});
+    ASSERT_EQ(premis.exit_code, 0) << premis.err;
+    EXPECT_NE(premis.out.find("<premis:eventIdentifierValue>"), std::string::npos);
+    EXPECT_EQ(premis.out.find("seq="), std::string::npos) << premis.out;
+    EXPECT_EQ(premis.out.find("hash="), std::string::npos) << premis.out;
+  }
+  // The auditor and the operator verify the chain: they keep seq and the hashes.
+  for (const std::string who : {"t-auditor", "t-operator"}) {
+    CommandResult json = Remote(who, {"events", "beta", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    nlohmann::json events = Parse(json.out);
+    ASSERT_FALSE(events.empty()) << json.out;
+    EXPECT_TRUE(events[0].contains("seq")) << who;
+    EXPECT_TRUE(events[0].contains("hash")) << who;
+    EXPECT_EQ(Remote(who, {"events", "beta"}).out, Cairn({"events", "beta"}).out) << who;
+  }
 }
 
 }  // namespace

@@ -67,14 +67,23 @@ void AppendEvent(std::ostringstream& x, const proto::Event& e) {
   x << ">" << XmlEscape(e.type()) << "</premis:eventType>\n";
   x << "    <premis:eventDateTime>" << FormatUtc(e.time_unix_micros(), TimeText::kMicros)
     << "</premis:eventDateTime>\n";
-  std::string detail = "seq=" + std::to_string(e.seq());
-  if (!e.file().empty()) detail += "; file=\"" + e.file() + "\"";
-  if (!e.site().empty()) detail += "; site=\"" + e.site() + "\"";
-  if (!e.user().empty()) detail += "; user=\"" + e.user() + "\"";
-  detail += "; prev_hash=" + ToHex(e.prev_hash()) + "; hash=" + ToHex(e.hash());
-  x << "    <premis:eventDetailInformation>\n"
-    << "      <premis:eventDetail>" << XmlEscape(detail) << "</premis:eventDetail>\n"
-    << "    </premis:eventDetailInformation>\n";
+  // An event without its place in the chain (WithoutChainPlace) has no seq nor hashes here.
+  std::vector<std::string> parts;
+  if (e.seq() != 0) parts.push_back("seq=" + std::to_string(e.seq()));
+  if (!e.file().empty()) parts.push_back("file=\"" + e.file() + "\"");
+  if (!e.site().empty()) parts.push_back("site=\"" + e.site() + "\"");
+  if (!e.user().empty()) parts.push_back("user=\"" + e.user() + "\"");
+  if (!e.hash().empty()) {
+    parts.push_back("prev_hash=" + ToHex(e.prev_hash()));
+    parts.push_back("hash=" + ToHex(e.hash()));
+  }
+  std::string detail;
+  for (const std::string& part : parts) detail += (detail.empty() ? "" : "; ") + part;
+  if (!detail.empty()) {
+    x << "    <premis:eventDetailInformation>\n"
+      << "      <premis:eventDetail>" << XmlEscape(detail) << "</premis:eventDetail>\n"
+      << "    </premis:eventDetailInformation>\n";
+  }
   if (!e.outcome().empty()) {
     x << "    <premis:eventOutcomeInformation>\n"
       << "      <premis:eventOutcome authority=\"eventOutcome\" authorityURI=\""
@@ -243,9 +252,15 @@ std::string EventsToPremisXml(const std::vector<proto::Event>& events) {
   return x.str();
 }
 
+void WithoutChainPlace(proto::Event& e) {
+  e.clear_seq();
+  e.clear_prev_hash();
+  e.clear_hash();
+}
+
 nlohmann::json EventToJson(const proto::Event& e) {
   nlohmann::json j;
-  j["seq"] = e.seq();
+  if (e.seq() != 0) j["seq"] = e.seq();
   j["id"] = e.id();
   j["type"] = e.type();
   if (!e.type_uri().empty()) j["type_uri"] = e.type_uri();
@@ -260,13 +275,15 @@ nlohmann::json EventToJson(const proto::Event& e) {
   if (!e.site().empty()) j["site"] = e.site();
   j["outcome"] = e.outcome();
   if (!e.detail().empty()) j["detail"] = e.detail();
-  j["prev_hash"] = ToHex(e.prev_hash());
-  j["hash"] = ToHex(e.hash());
+  if (!e.hash().empty()) {
+    j["prev_hash"] = ToHex(e.prev_hash());
+    j["hash"] = ToHex(e.hash());
+  }
   return j;
 }
 
 std::string EventToText(const proto::Event& e) {
-  std::string line = std::to_string(e.seq()) + " " +
+  std::string line = (e.seq() != 0 ? std::to_string(e.seq()) + " " : std::string()) +
                      FormatUtc(e.time_unix_micros(), TimeText::kMicros) + " " + e.type() + " " +
                      e.outcome();
   if (std::string ref = ObjectRef(e); !ref.empty()) line += " " + ref;

@@ -19,14 +19,22 @@ std::string XmlEscape(const std::string& s);
 // One <premis:premis version="3.0"> document: an intellectualEntity object for
 // every partner/object the events link to, then the events in order, then one
 // software agent per Cairn version that acted. Event ids are the events' UUIDs;
-// file, site, sequence and chain hash go in eventDetail.
+// file, site, sequence and chain hash go in eventDetail (sequence and hashes only
+// when the event has them: WithoutChainPlace).
 std::string EventsToPremisXml(const std::vector<proto::Event>& events);
 
+// Clears the event's place in the hash chain (seq, prev_hash, hash), as `cairn serve` gives
+// events to a principal of one partner: the gaps between its own events' numbers would count
+// every other partner's events. The exports below then leave them out; the event is named by
+// its UUID. Auditors and operators keep them (they verify the chain).
+void WithoutChainPlace(proto::Event& event);
+
 // {"seq":..,"id":..,"type":..,"type_uri":..,"time":"2026-11-21T12:00:00.000000Z",..,
-//  "prev_hash":hex,"hash":hex}; empty fields are left out.
+//  "prev_hash":hex,"hash":hex}; empty fields are left out (seq 0 and an empty hash too).
 nlohmann::json EventToJson(const proto::Event& event);
 
-// "seq time type outcome partner/object@vN file site: detail" on one line.
+// "seq time type outcome partner/object@vN file site: detail" on one line ("time ..." for
+// an event without its seq).
 std::string EventToText(const proto::Event& event);
 
 // Lower-case hex of raw bytes.
