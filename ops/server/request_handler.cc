@@ -1,5 +1,7 @@
 #include "ops/server/request_handler.h"
 
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -28,11 +30,16 @@ std::string Printable(std::string_view s) {
 }  // namespace
 
 std::string RequestHandler::NewRequestId() {
-  uint64_t n = counter_.fetch_add(1) + 1;
+  // 64 random bits (OpenSSL's generator): an id is shown to the caller (X-Request-Id, errors,
+  // the events of a deposit name its upload by it), and ids counted up from one told a partner
+  // how many requests everyone else had made between two of its own. Should the generator
+  // fail, the old salted count, which is still unique in this process.
+  uint64_t n = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&n), sizeof n) != 1) {
+    n = (salt_ << 32) | ((counter_.fetch_add(1) + 1) & 0xffffffff);
+  }
   char buf[24];
-  std::snprintf(buf, sizeof buf, "%08llx%08llx",
-                static_cast<unsigned long long>(salt_ & 0xffffffff),
-                static_cast<unsigned long long>(n & 0xffffffff));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
   return buf;
 }
 

@@ -33,8 +33,8 @@ class RequestHandler {
   std::optional<ApiResponse> Admit(const RawRequest& head, const std::string& request_id,
                                    SpoolTarget* target);
 
-  // A fresh request id: 16 hex digits, unique within this process and unlikely to repeat
-  // across restarts.
+  // A fresh request id: 16 hex digits, drawn at random (not a count of the requests served,
+  // which would tell a partner how busy the others are), so unlikely to repeat.
   std::string NewRequestId();
 
  private:

@@ -133,6 +133,25 @@ TEST(RequestHandlerTest, RequestIdsAreUnique) {
   EXPECT_EQ(ids.size(), 1000u);
 }
 
+// A request id is shown to the caller (X-Request-Id, errors, a deposit's events): ids that
+// counted up (the process's salt, then 1, 2, 3, ...) told a partner how many requests the
+// others had made between two of its own.
+TEST(RequestHandlerTest, RequestIdsCountNothing) {
+  Router router = TestRouter();
+  RequestHandler handler(router, FixedToken);
+  int counted = 0;
+  std::string before = handler.NewRequestId();
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = handler.NewRequestId();
+    ASSERT_EQ(id.size(), 16u) << id;
+    // The low half of the id was the count: the next id, the same high half and one more.
+    const uint64_t a = std::stoull(before, nullptr, 16), b = std::stoull(id, nullptr, 16);
+    if ((a >> 32) == (b >> 32) || b - a < 1000) ++counted;
+    before = id;
+  }
+  EXPECT_EQ(counted, 0);
+}
+
 TEST(AccessLogTest, OneLineWithoutQueryOrControlCharacters) {
   std::string line = AccessLogLine("abc", "192.0.2.7", "alice", "GET",
                                    "/v1/objects?partner=acme&token=x\n", 200, 12, 3);
