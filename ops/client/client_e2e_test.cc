@@ -551,11 +551,12 @@ TEST_F(ClientTest, PendingCopiesAreToldToADepositorWithoutTheServersPathsOrComma
   EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
   EXPECT_NE(rerun.out.find("stored earlier"), std::string::npos) << rerun.out;
   expect_told_as_a_depositor(rerun);
-  // The operator is told the site's error and the commands, as locally.
+  // The operator is told the site's error and the commands, as locally: b's folder is gone, so
+  // mount it or make it again (replicate alone cannot reach it).
   CommandResult otto = Remote("t-operator", {"deposit", "acme", src.string(), "--id", "op"});
   EXPECT_EQ(otto.exit_code, 1) << otto.out << otto.err;
   EXPECT_NE(otto.err.find(site_b.string()), std::string::npos) << otto.err;
-  EXPECT_NE(otto.err.find("cairn replicate retries them"), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("`cairn site resync b --init`"), std::string::npos) << otto.err;
 
   // The first site down: the deposit cannot run (exit 2), site a is named, not where it is.
   fs::rename(site_a, tmp_ / "a-away");
