@@ -99,6 +99,17 @@ Status NoGoodCopy(const RestoreItem& item, const std::vector<Attempt>& attempts)
                               "): no site holds a copy");
   }
   if (damaged) {
+    // Damage was found; a site that could not be read may still hold a good copy (the copy a
+    // repair would take): said, so that this does not read as the file lost.
+    std::string away;
+    for (const Attempt* a : named) {
+      if (a->outcome == CopyOutcome::kUnavailable) away += (away.empty() ? "" : ", ") + a->site;
+    }
+    if (!away.empty()) {
+      const bool one = away.find(',') == std::string::npos;
+      outcomes += (one ? "; site " : "; sites ") + away + " could not be read and may hold " +
+                  (one ? "a good copy: retry when it is back" : "good copies: retry when back");
+    }
     return Status::Corruption("no good copy of " + item.path + " (" + digest + "): " + outcomes);
   }
   // Nothing was found wrong: the sites holding it are down.

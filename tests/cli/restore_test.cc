@@ -208,6 +208,30 @@ TEST_F(RestoreCliTest, NoGoodCopyFailsNamingTheFileAndLeavesNothing) {
   }
 }
 
+// Site a's copy corrupt and site b, the other holder, down (its share unmounted): the restore
+// said "Corruption: no good copy ...: site a: corrupt ...; site b: unavailable" and nothing
+// more, which reads as the file lost, though b held a good copy. It still exits 1 (damage was
+// found) and says that b could not be read and may hold a good copy: retry when it is back.
+TEST_F(RestoreCliTest, ACorruptCopyWithTheOtherSiteDownSaysToRetryWhenItIsBack) {
+  fs::path folder = MakeSourceFolder("box");
+  Deposit("acme", folder.string(), "box");
+  const std::string content = ReadFile(folder / "sub/b.bin");
+  FlipByte(BlobFile("a", content));
+  const fs::path b = tmp_ / "repo/sites/b";
+  fs::rename(b, tmp_ / "b-away");
+  CommandResult r = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("site a: corrupt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("site b could not be read and may hold a good copy: retry when it is back"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+  fs::rename(tmp_ / "b-away", b);
+  CommandResult back = Cairn({"restore", "acme/box", (tmp_ / "out").string()});
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(ReadFile(tmp_ / "out/data/sub/b.bin"), content);
+}
+
 // Issue 14 item 8: a files row whose digest (and size) were edited to another
 // blob's. Trusting the catalog alone, restore wrote the other file's bytes and
 // exited 0. The version's own record and manifest on the site say otherwise:
