@@ -250,7 +250,7 @@ Status Catalog::SetPolicy(const PolicyRecord& policy) {
       .Bind(2, policy.text)
       .Bind(3, policy.source)
       .Bind(4, policy.base_dir)
-      .Bind(5, clock_->NowMicros());
+      .Bind(5, policy.updated_micros ? policy.updated_micros : clock_->NowMicros());
   return stmt.Run();
 }
 

@@ -512,7 +512,9 @@ Result<SettingsRestore> RestoreSettings(Site& site, Catalog& catalog,
         if (!record.partner().name().empty()) label += " (" + record.partner().name() + ")";
       } else if (record.has_policy()) {
         const proto::PolicySetting& p = record.policy();
-        PolicyRecord policy{p.scope(), p.text(), p.source(), p.base_dir(), 0};
+        // Set when its record was written (not now: `policy show` said a rebuild set it).
+        PolicyRecord policy{p.scope(), p.text(), p.source(), p.base_dir(),
+                            record.written_unix_micros()};
         status = catalog.SetPolicy(policy);
         if (status.ok() && p.scope() == kDefaultPolicyScope) out.default_policy = true;
       } else if (record.has_schedule()) {

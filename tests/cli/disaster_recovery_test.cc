@@ -923,5 +923,26 @@ TEST_F(DisasterRecoveryTest, ResyncRerunAfterTheSourceIsBackRepairsAtOnce) {
   EXPECT_EQ(Cairn({"audit", "run", "--all"}).exit_code, 0);
 }
 
+// After `catalog rebuild`, `policy show` said the partner's policy was set at the rebuild's
+// time: the rebuilt catalog keeps the time its record on the site was written.
+TEST_F(DisasterRecoveryTest, ARebuiltPolicyKeepsTheTimeItWasSet) {
+  DepositPhotosByTheVerbs("repo");
+  testing::WriteFile(tmp_ / "two.textpb", "copies: 2\n");
+  ASSERT_EQ(Cairn({"policy", "set", (tmp_ / "two.textpb").string(), "--partner", "acme"}).exit_code,
+            0);
+  CommandResult before = Cairn({"policy", "show", "acme", "--json"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  const std::string set = nlohmann::json::parse(before.out).value("updated", "");
+  ASSERT_FALSE(set.empty()) << before.out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the times are in seconds
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  CommandResult after = Cairn({"policy", "show", "acme", "--json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(nlohmann::json::parse(after.out).value("updated", ""), set) << after.out;
+}
+
 }  // namespace
 }  // namespace cairn
