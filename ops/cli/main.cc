@@ -1,5 +1,6 @@
 // cairn: the command-line front of the Cairn preservation repository. All logic
 // is in the libraries; this file only wires the verbs and maps exit codes.
+#include <google/protobuf/stubs/logging.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -119,6 +120,10 @@ int main(int argc, char** argv) {
   // Set before any thread is made.
   ::mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   cairn::repo::Site::RaiseOpenFileLimit();  // before anything sizes its batches by it
+  // A record that does not parse (a damaged version.pb, a string field of invalid UTF-8) is
+  // named by Cairn with its site, key and rule; the protobuf library's own "[libprotobuf ERROR
+  // ...]" line on stderr said it again in a developer's words, out of place in a report.
+  google::protobuf::SetLogHandler(nullptr);
   CLI::App app{"cairn: a preservation repository for BagIt bags (RFC 8493)", "cairn"};
   app.footer(std::string("The options above (--repo, --server, ...) may also follow the verb.\n") +
              kExitCodeHelp);

@@ -37,8 +37,9 @@ std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& 
 Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
 // rebuild_events.cc: a problem for each complete version another reachable site holds that the
 // rebuilt catalog lacks, with the rebuild that takes it in: the site rebuilt from missed it,
-// or, for a version in `incomplete` (its folder there without version.pb: version name -> the
-// index of its "no version.pb" problem, which is then replaced), lost its record.
+// or, for a version in `incomplete` (its folder there without a readable version.pb: version
+// name -> the index of its "no version.pb" or "not a version record" problem, which is then
+// replaced), lost its record.
 void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
                                  const std::map<std::string, size_t>& incomplete,
                                  RebuildReport* report);
@@ -300,6 +301,9 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
     Result<proto::VersionRecord> record = ReadRecord(site, key, &record_bytes);
     if (!record.ok()) {
       if (!record.status().IsCorruption()) return record.status();
+      // Named once with the sites that hold it whole (ReportVersionsOnlyElsewhere), not also as
+      // a version this site "missed while it was away".
+      incomplete.emplace(key.Name(), report.problems.size());
       report.problems.push_back(record.status().message() + ": skipped");
       continue;
     }

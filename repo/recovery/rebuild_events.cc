@@ -206,7 +206,7 @@ void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
       // Its folder is on this site without the record: not a deposit cut short (the other
       // sites hold it whole), nor one the site missed; one line for it, not two that disagree.
       report->problems[it->second] =
-          version + ": site " + site.id() + " holds its tag files but not its version.pb, which " +
+          version + ": site " + site.id() + " holds its folder but no readable version.pb, which " +
           (holders.size() > 1 ? "sites " : "site ") + sites + " hold" +
           (holders.size() > 1 ? "" : "s") + ": site " + site.id() +
           " lost it (removed or damaged), so the version is not in this catalog: skipped";

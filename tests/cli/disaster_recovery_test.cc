@@ -550,7 +550,7 @@ TEST_F(DisasterRecoveryTest, RebuildFromASiteThatLostAVersionRecordSaysSoOnce) {
   const std::string said = rebuilt.out + rebuilt.err;
   EXPECT_THAT(said, Not(HasSubstr("an incomplete deposit"))) << said;
   EXPECT_THAT(said, Not(HasSubstr("missed it while it was away"))) << said;
-  EXPECT_THAT(said, HasSubstr("acme/photos@v1: site a holds its tag files but not its version.pb, "
+  EXPECT_THAT(said, HasSubstr("acme/photos@v1: site a holds its folder but no readable version.pb, "
                               "which site b holds"))
       << said;
   const std::string once = "acme/photos@v1";
@@ -942,6 +942,33 @@ TEST_F(DisasterRecoveryTest, ARebuiltPolicyKeepsTheTimeItWasSet) {
   CommandResult after = Cairn({"policy", "show", "acme", "--json"});
   ASSERT_EQ(after.exit_code, 0) << after.err;
   EXPECT_EQ(nlohmann::json::parse(after.out).value("updated", ""), set) << after.out;
+}
+
+// A version.pb on site a whose depositor became bytes of invalid UTF-8: Cairn names the record
+// and what it does about it, and the protobuf library's own "[libprotobuf ERROR ...] String
+// field ... contains invalid UTF-8" line no longer comes with it on stderr.
+TEST_F(DisasterRecoveryTest, ADamagedRecordIsNamedByCairnNotByTheProtobufLibrary) {
+  DepositPhotosByTheVerbs("repo");
+  const fs::path record = Site("a") / "bags/acme/photos/v1/version.pb";
+  std::string bytes = testing::ReadFile(record);
+  const size_t at = bytes.find("local:");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 6, "\xff\xfe\xfd\xfc\xfb\xfa");
+  fs::permissions(record, fs::perms::owner_write, fs::perm_options::add);
+  testing::WriteFile(record, bytes);
+  CommandResult audit = Cairn({"audit", "run", "--all"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_THAT(audit.out + audit.err, HasSubstr("version.pb"));
+  EXPECT_THAT(audit.err, Not(HasSubstr("libprotobuf")));
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  testing::WriteFile(record, bytes);  // as damaged again, whatever the audit repaired
+  CommandResult rebuilt =
+      Cairn({"catalog", "rebuild", "--from", repo::FileUrl(Site("a").string())});
+  EXPECT_THAT(rebuilt.out + rebuilt.err,
+              HasSubstr("acme/photos@v1: site a holds its folder but no readable version.pb, "
+                        "which site b holds"));
+  EXPECT_THAT(rebuilt.out + rebuilt.err, Not(HasSubstr("missed it while it was away")));
+  EXPECT_THAT(rebuilt.err, Not(HasSubstr("libprotobuf")));
 }
 
 }  // namespace
