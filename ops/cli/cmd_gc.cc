@@ -9,6 +9,7 @@
 #include "audit/schedule.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/verbs.h"
 #include "repo/deposit/gc.h"
 #include "repo/site/repository.h"
@@ -39,12 +40,14 @@ int RunGc(const GcFlags& f, const Globals& g) {
   if (!repository.ok()) return ReportError(repository.status());
   Result<repo::GcReport> report = repo::CollectGarbage(**repository, options);
   if (!report.ok()) return ReportError(report.status());
+  // Its deletion events on the sites' logs, said as every verb that records events says it.
+  const int flushed = ReportEventsFlushed(report->events);
   if (f.json) {
     std::cout << report->ToJson().dump(2) << "\n";
   } else if (!g.quiet || !report->errors.empty()) {
     std::cout << report->ToText();
   }
-  return report->errors.empty() ? kExitOk : kExitProblems;
+  return ExitWorst(report->errors.empty() ? kExitOk : kExitProblems, flushed);
 }
 
 }  // namespace
@@ -64,7 +67,8 @@ void RegisterGc(CLI::App& app, Globals& g) {
       "replication, audits and resyncs in flight to finish). A blob is removed only when\n"
       "no catalog version and no version record on its site names it. Each removal is a\n"
       "PREMIS deletion event.\n"
-      "Exit codes: 0 done; 1 some site or blob could not be collected (named); 2 could not run.\n");
+      "Exit codes: 0 done; 1 some site or blob could not be collected (named), or its\n"
+      "deletion events could not be copied to a site's event log (named); 2 could not run.\n");
   cmd->callback([flags, &g] { g.exit_code = RunGc(*flags, g); });
 }
 

@@ -304,6 +304,24 @@ std::vector<std::string> WarningsOfHeader(const std::string& value) {
   return out;
 }
 
+std::vector<std::string> EventsFlushedLines(const repo::EventsFlushed& flushed) {
+  // What was not done: the operation's own events not copied, or, when it recorded none, the
+  // sites' logs not brought up to the catalog's (never "new events" it did not make).
+  const std::string what = flushed.new_events
+                               ? "the new events were not copied"
+                               : "this run recorded no events, but the sites' logs were not "
+                                 "brought up to the catalog's";
+  if (!flushed.status.ok()) return {what + ": " + flushed.status.ToString()};
+  std::vector<std::string> out = flushed.notes;
+  // A catalog behind a site: said, no problem of this run (its events are kept in the catalog,
+  // and the rebuild named carries them over).
+  for (const std::string& b : flushed.behind) out.push_back("warning: " + b);
+  for (const std::string& p : flushed.problems) {
+    out.push_back(what + ": " + p + " (see `cairn events verify`)");
+  }
+  return out;
+}
+
 std::string CatalogBehindListing(const std::string& site, const Status& ahead,
                                  const repo::Principal& who) {
   const std::string said = "the catalog is behind site " + site +

@@ -15,6 +15,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/inventory.h"
+#include "repo/events/segments.h"
 #include "repo/principal.h"
 #include "repo/replicate/settings_change.h"
 #include "repo/site/repository.h"
@@ -110,6 +111,17 @@ std::string WarningsHeaderValue(const std::vector<std::string>& warnings);
 
 // The warnings a kWarningsHeader value holds; none when it is not such an array.
 std::vector<std::string> WarningsOfHeader(const std::string& value);
+
+// What a verb whose library operation appended events says of copying them to the sites' logs
+// (repo::FlushNewEvents did it), one line each, without the "cairn: " the verb prints before
+// each on stderr: why the new events did not reach the logs (the catalog could not be read, or
+// a site's log diverged from the catalog's or refused the write, each named), then what the flush
+// did besides (a site's README.txt brought up to date) and each site the catalog is behind (a
+// warning). A site that is down is not named (the next flush catches it up). A problem of the
+// run (exit 1) only when !flushed.ok(); the notes and warnings are none. The lines of the local
+// verb (ops/cli/flush_events.h) and of a route that sends them (X-Cairn-Warnings), so that a
+// remote verb says what the local one does.
+std::vector<std::string> EventsFlushedLines(const repo::EventsFlushed& flushed);
 
 // The line `cairn list` and GET /v1/objects add when a reachable site's event log runs past the
 // catalog's: `ahead` (FirstSiteLogAheadOfCatalog's, naming `site`). As told to `who`: the

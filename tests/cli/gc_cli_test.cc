@@ -202,6 +202,29 @@ TEST_F(CliGcTest, GraceZeroRemovesAtOnce) {
   EXPECT_EQ(Cairn({"gc", "--grace", "soon"}).exit_code, 2);
 }
 
+// `cairn gc` ignored the outcome of copying its deletion events to the sites' logs: with site
+// b refusing writes (read-only; the blob is on site a), gc removed the blob, said nothing of the
+// events and exited 0, where deposit, replicate, restore and audit run say "the new events were not
+// copied: site b: ..." (ReportEventsFlushed) and exit 1. gc now says it as they do, and exits 1.
+TEST_F(CliGcTest, SaysWhenItsDeletionEventsWereNotCopiedToASite) {
+  std::string sha;
+  fs::path leftover = PlantUnreferencedBlob("removed, its event not on site b\n", &sha);
+  CommandResult gc = RunCairn(
+      {"gc", "--grace", "0"},
+      {"CAIRN_REPO=" + Root(), "LD_PRELOAD=" + std::string(CAIRN_SITE_FAULT_SHIM),
+       "ASAN_OPTIONS=verify_asan_link_order=0",
+       "CAIRN_FAULT_PREFIX=" + (tmp_ / "repo/sites/b").string(), "CAIRN_FAULT_KIND=readonly"});
+  EXPECT_EQ(gc.exit_code, 1) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("removed blob " + sha + " from site a"), std::string::npos) << gc.out;
+  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_NE(gc.err.find("cairn: the new events were not copied: site b"), std::string::npos)
+      << gc.err;
+  // Once site b takes writes again, the next run catches its log up and says nothing of it.
+  CommandResult again = Cairn({"gc", "--grace", "0"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(again.err.find("not copied"), std::string::npos) << again.err;
+}
+
 // A deposit killed after it wrote tag files of bags/acme/k08/v1/ but before its version.pb left
 // that folder for good: gc kept it, `audit run --orphans` advised a catalog rebuild, and every
 // `catalog rebuild` exited 1 on it ("no version.pb (an incomplete deposit)"). gc now removes
