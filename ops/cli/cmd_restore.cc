@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/filesystem.hpp>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
+#include "ops/server/json_views.h"
 #include "repo/events/segments.h"
 #include "repo/restore/restore.h"
 #include "repo/restore/restore_receive.h"
@@ -218,9 +220,10 @@ int RunRestore(const RestoreFlags& f, const Globals& g) {
 
 // Fills the parts of `r` only the server knows (the version, where files came from, bad copies
 // met, repairs queued) from its X-Cairn-Restore trailer, and checks that the bag received is the
-// one it says it sent. `omitted`: bad copies the header only counts.
+// one it says it sent. `omitted`: bad copies the header only counts; `events_copied`: whether the
+// restore's events reached the sites' logs (a server older than the field: true).
 Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& bag,
-                          repo::RestoreReport* r, uint64_t* omitted) {
+                          repo::RestoreReport* r, uint64_t* omitted, bool* events_copied) {
   nlohmann::json doc = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("version") || !doc.contains("payload_files") ||
       !doc.contains("payload_bytes") || !doc.contains("tag_files")) {
@@ -262,6 +265,7 @@ Status ApplyServerSummary(const std::string& header, const repo::ReceivedBag& ba
     }
     r->repairs_queued = doc.value("repairs_queued", 0u);
     *omitted = doc.value("problems_omitted", uint64_t{0});
+    *events_copied = doc.value("events_copied", true);
   } catch (const nlohmann::json::exception& e) {
     return Status::Unavailable(std::string("the server's X-Cairn-Restore trailer is malformed: ") +
                                e.what());
@@ -350,10 +354,11 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
     failed = bag.status();
   }
   uint64_t omitted = 0;
+  bool events_copied = true;
   if (failed.ok()) {
     auto header = answer->headers.find("x-cairn-restore");
     failed = ApplyServerSummary(header == answer->headers.end() ? "" : header->second, *bag, &r,
-                                &omitted);
+                                &omitted, &events_copied);
   }
   if (failed.ok()) failed = (*out)->Finish();
   if (!failed.ok()) {
@@ -362,11 +367,21 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
                                                  " (nothing was left at " + f.dest + ")"),
                               f, 0);
   }
+  // What the local verb prints of copying its events to the sites' logs (ReportEventsFlushed),
+  // as the server said it (its X-Cairn-Warnings trailer), and the exit code that goes with it.
+  std::string warnings_header = views::kWarningsHeader;
+  for (char& c : warnings_header)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto said = answer->headers.find(warnings_header); said != answer->headers.end()) {
+    for (const std::string& w : views::WarningsOfHeader(said->second)) {
+      std::cerr << "cairn: " << w << "\n";
+    }
+  }
   PrintRestored(r, f, g);
   if (omitted && !f.json) {
     std::cerr << "warning: the server met " << omitted << " further bad or unreadable copies\n";
   }
-  return kExitOk;
+  return events_copied ? kExitOk : kExitProblems;
 }
 }  // namespace
 
@@ -402,7 +417,9 @@ void RegisterRestore(CLI::App& app, Globals& g) {
       "  1  some file has no good copy on any site (the error names it and each site's\n"
       "     outcome), or the catalog disagrees with the bag's own record or manifest (the\n"
       "     error names the file; rule restore.catalog-disagrees), or the version is\n"
-      "     withdrawn (the error names the withdrawal, its date and reason)\n"
+      "     withdrawn (the error names the withdrawal, its date and reason); or the bag is\n"
+      "     restored but its dissemination event could not be copied to a site's event log\n"
+      "     (\"the new events were not copied: site b: ...\"; locally and through a server)\n"
       "  2  could not run (bad arguments, DEST named as an archive restore does not write\n"
       "     (rule restore.dest-format), unknown object, DEST exists, unsafe catalog entry,\n"
       "     sites unavailable)\n");

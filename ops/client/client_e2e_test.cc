@@ -464,6 +464,47 @@ TEST_F(ClientTest, WithdrawalAndHoldChangesWarnOfTheSitesThatDidNotTakeThem) {
   fs::rename(tmp_ / "b-away", site_b);
 }
 
+// A restore's dissemination event that a site's event log refused: the local `cairn restore`
+// says "the new events were not copied: site b: ..." and exits 1 (ReportEventsFlushed); the
+// server's restore route dropped that outcome, so a remote restore said nothing and exited 0.
+// The route now sends the local verb's lines in an X-Cairn-Warnings trailer and says in its
+// X-Cairn-Restore trailer that the events were not copied; the client prints them and exits 1,
+// as locally. A partner's principal is told the site by its name, without the server's paths or
+// a command of the server's host (`cairn events verify`: the operator's to see to).
+TEST_F(ClientTest, ARemoteRestoreWhoseEventASiteRefusedSaysSoAndExitsOneAsLocally) {
+  // Site b refuses writes (read-only), for the server and the local verb alike: the restore
+  // reads from site a, and its event cannot be written to b.
+  const std::vector<std::string> refusing = {
+      "CAIRN_REPO=" + Root(), "LD_PRELOAD=" + std::string(CAIRN_SITE_FAULT_SHIM),
+      "ASAN_OPTIONS=verify_asan_link_order=0",
+      "CAIRN_FAULT_PREFIX=" + (fs::path(Root()) / "sites/b").string(), "CAIRN_FAULT_KIND=readonly"};
+  ASSERT_EQ(server_.Stop(), 0) << ReadFile(tmp_ / "serve.log");
+  ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key}, refusing,
+                            tmp_ / "serve-refusing.log"))
+      << ReadFile(tmp_ / "serve-refusing.log");
+  const std::string words = "cairn: the new events were not copied: site b";
+  CommandResult local = RunCairn({"restore", "acme/acme-box", (tmp_ / "local").string()}, refusing);
+  ASSERT_EQ(local.exit_code, 1) << local.out << local.err;
+  ASSERT_NE(local.err.find(words), std::string::npos) << local.err;
+  CommandResult otto = Remote("t-operator", {"restore", "acme/acme-box", (tmp_ / "otto").string()});
+  EXPECT_EQ(otto.exit_code, local.exit_code) << otto.out << otto.err;
+  EXPECT_NE(otto.err.find(words), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("(see `cairn events verify`)"), std::string::npos) << otto.err;
+  EXPECT_TRUE(fs::exists(tmp_ / "otto/bagit.txt")) << "the bag itself was restored";
+  CommandResult dora =
+      Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "dora").string(), "--json"});
+  EXPECT_EQ(dora.exit_code, local.exit_code) << dora.out << dora.err;
+  EXPECT_NE(dora.err.find(words), std::string::npos) << dora.err;
+  EXPECT_NE(dora.err.find("; the consortium's operator sees that they are written there\n"),
+            std::string::npos)
+      << dora.err;
+  EXPECT_TRUE(Parse(dora.out).value("ok", false)) << dora.out;
+  for (const std::string& never : {Root(), std::string("file:"), std::string("`cairn ")}) {
+    EXPECT_EQ(dora.err.find(never), std::string::npos) << never << " in: " << dora.err;
+  }
+  EXPECT_TRUE(fs::exists(tmp_ / "dora/bagit.txt"));
+}
+
 // A site that cannot be opened (an unmounted share, a gateway down): the local `list` and `show`
 // name it, say its copies were not checked there and exit 1; through the server they printed the
 // catalog's states as current and exited 0, for every role. The answer now carries the local

@@ -45,8 +45,10 @@ constexpr size_t kMaxProblemsInHeader = 100;
 
 // The restore's outcome for the X-Cairn-Restore trailer (ASCII JSON on one line): what the
 // client checks the bag against (files and bytes of the payload, tag files) and what the local
-// verb prints besides (where files came from, bad copies met, repairs queued).
-std::string RestoreSummary(const repo::RestoreReport& r) {
+// verb prints besides (where files came from, bad copies met, repairs queued), and whether its
+// events reached every site's log that could be reached (`events_copied`: false makes the local
+// verb exit 1; what it prints of them goes in the X-Cairn-Warnings trailer).
+std::string RestoreSummary(const repo::RestoreReport& r, const repo::EventsFlushed& events) {
   nlohmann::json problems = nlohmann::json::array();
   for (size_t i = 0; i < r.problems.size() && i < kMaxProblemsInHeader; ++i) {
     const repo::CopyProblem& p = r.problems[i];
@@ -67,7 +69,8 @@ std::string RestoreSummary(const repo::RestoreReport& r) {
                         {"files_from_site", r.files_from_site},
                         {"problems", problems},
                         {"problems_omitted", r.problems.size() - problems.size()},
-                        {"repairs_queued", r.repairs_queued}};
+                        {"repairs_queued", r.repairs_queued},
+                        {"events_copied", events.ok()}};
   return doc.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
 }
 
@@ -119,17 +122,27 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   ApiResponse answer;
   answer.content_type = "application/x-tar";
   answer.filename = request.stream_bag_name + ".tar";
-  answer.headers["Trailer"] = "X-Cairn-Restore";
+  answer.headers["Trailer"] = std::string("X-Cairn-Restore, ") + views::kWarningsHeader;
   if (on_error == "trailer") {
     answer.error_trailer = "X-Cairn-Error";
-    answer.headers["Trailer"] = "X-Cairn-Restore, X-Cairn-Error";
+    answer.headers["Trailer"] += ", X-Cairn-Error";
   }
+  // The restore's dissemination event (and the bad copies met) copied to the sites' logs: what
+  // the local verb prints of that (views::EventsFlushedLines) goes in the X-Cairn-Warnings
+  // trailer, worded for the caller as every route's warnings are (InCallersTerms).
   answer.producer = [root, request](int fd) -> Result<std::map<std::string, std::string>> {
     repo::RestoreRequest streamed = request;
     streamed.stream_fd = fd;
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
-    CAIRN_ASSIGN_OR_RETURN(repo::RestoreReport report, repo::Restore(*repository, streamed));
-    return std::map<std::string, std::string>{{"X-Cairn-Restore", RestoreSummary(report)}};
+    repo::EventsFlushed events;
+    CAIRN_ASSIGN_OR_RETURN(repo::RestoreReport report,
+                           repo::Restore(*repository, streamed, &events));
+    std::map<std::string, std::string> trailers = {
+        {"X-Cairn-Restore", RestoreSummary(report, events)}};
+    if (std::vector<std::string> said = views::EventsFlushedLines(events); !said.empty()) {
+      trailers[views::kWarningsHeader] = views::WarningsHeaderValue(said);
+    }
+    return trailers;
   };
   return answer;
 }

@@ -356,6 +356,11 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
            "backup?)" +
            (advice == std::string::npos ? "" : text.substr(advice));
   }
+  // New events a site's log did not take (EventsFlushedLines): checking the logs is the
+  // operator's, on the server's host.
+  static const std::regex kVerifyAdvice(" \\(see `cairn events verify`\\)");
+  text = std::regex_replace(text, kVerifyAdvice,
+                            "; the consortium's operator sees that they are written there");
   // A site without its marker (repo::WithMarkerNextStep): mounting the share or making the site
   // again is the operator's, on the server's host.
   static const std::regex kMarkerAdvice(

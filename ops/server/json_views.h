@@ -138,7 +138,9 @@ std::string CatalogBehindListing(const std::string& site, const Status& ahead,
 // take a change of a setting ("site b: settings not written: <why>: it lacks ...", whose error
 // names where the site is and whose list may name other partners' settings) is named alone, as
 // the operator's to see to; a setting a site holds past the catalog is not named (it may be
-// another partner's). The one place the library's operator words are put in a caller's terms.
+// another partner's); new events a site's log did not take are the operator's to see written
+// there (not `cairn events verify`). The one place the library's operator words are put in a
+// caller's terms.
 std::string ForPrincipal(const repo::Principal& who, std::string text);
 
 // Where the server keeps things, and the name an answer gives each instead: for a principal who

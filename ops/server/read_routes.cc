@@ -198,10 +198,11 @@ void AddReadRoutes(Router& router, const std::string& root) {
 namespace {
 
 // `handler` answering a principal who is not an operator in its terms, whatever the route: its
-// error, its warnings (kWarningsHeader) and its restore trailers through views::ForPrincipal,
-// and those and its body without the server's locations (views::ServerLocations: the
-// repository's folder, each site's URL and folder, which library errors name freely). The
-// routes word their own documents for the caller; this is what no route can forget.
+// error, its warnings (kWarningsHeader, a header or a restore's trailer) through
+// views::ForPrincipal, and those and its body without the server's locations
+// (views::ServerLocations: the repository's folder, each site's URL and folder, which library
+// errors name freely). The routes word their own documents for the caller; this is what no route
+// can forget.
 Handler InCallersTerms(const std::string& root, Handler handler) {
   return [root, handler = std::move(handler)](const ApiRequest& r) -> Result<ApiResponse> {
     Result<ApiResponse> answer = handler(r);
@@ -229,7 +230,7 @@ Handler InCallersTerms(const std::string& root, Handler handler) {
       value = views::WarningsHeaderValue(warnings);
     }
     if (a.producer) {
-      a.producer = [renames, produce = std::move(a.producer)](
+      a.producer = [renames, told, produce = std::move(a.producer)](
                        int fd) -> Result<std::map<std::string, std::string>> {
         Result<std::map<std::string, std::string>> trailers = produce(fd);
         if (!trailers.ok()) {
@@ -237,7 +238,15 @@ Handler InCallersTerms(const std::string& root, Handler handler) {
                         views::Renamed(renames, trailers.status().message()))
               .SetRetryable(trailers.status().retryable());
         }
-        for (auto& [name, value] : *trailers) value = views::Renamed(renames, std::move(value));
+        for (auto& [name, value] : *trailers) {
+          if (name != views::kWarningsHeader) {
+            value = views::Renamed(renames, std::move(value));
+            continue;
+          }
+          std::vector<std::string> warnings = views::WarningsOfHeader(value);
+          for (std::string& w : warnings) w = told(std::move(w));
+          value = views::WarningsHeaderValue(warnings);
+        }
         return trailers;
       };
     }
