@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bagit/fd_io.h"
+#include "repo/key_rule.h"
 #include "repo/storage/backends.h"
 #include "repo/test_hooks.h"
 
@@ -74,7 +75,12 @@ Status StorageBackend::ExtendRetention(std::string_view) { return Status::OK(); 
 
 Result<std::string> StorageBackend::MakeRoomFor(std::string_view) { return std::string(); }
 
-Result<bool> StorageBackend::RemoveEmptyFolder(std::string_view) { return false; }
+Result<bool> StorageBackend::RemoveEmptyFolder(std::string_view prefix) {
+  // A prefix is no folder here, but a bad one is refused as every backend refuses a bad key.
+  if (prefix.ends_with('/')) prefix.remove_suffix(1);
+  CAIRN_RETURN_IF_ERROR(ValidateKey(prefix));
+  return false;
+}
 
 Result<Erasure> StorageBackend::RemoveEveryVersion(std::string_view key) {
   CAIRN_RETURN_IF_ERROR(Remove(key));

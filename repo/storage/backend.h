@@ -262,8 +262,10 @@ class StorageBackend {
   // is empty, so that removing a folder's last object leaves no empty folder where the storage
   // has folders (posix). Returns true if a folder was removed; false, changing nothing, when it
   // holds anything (an object, a folder, a file Cairn did not write), is absent or is not a
-  // folder. Errors name the path. Default: false (on S3 and in memory a prefix is no folder:
-  // it goes with its last key).
+  // folder. A prefix that is no key once its '/' is dropped ("", "../x/", "tmp/") is
+  // InvalidArgument on every backend; other errors name the path. Default: false (on S3 and in
+  // memory a prefix is no folder: it goes with its last key). Conformance:
+  // BackendConformance.RemoveEmptyFolderRemovesAnEmptiedFolderOnly.
   virtual Result<bool> RemoveEmptyFolder(std::string_view prefix);
 
   // Removes leftovers of writers killed before Commit/Abort (temp files,

@@ -670,6 +670,63 @@ TEST_P(BackendConformance, CapabilitySignedPartsStoreTheBytesTheyDescribeOnly) {
   EXPECT_EQ(Keys(), stored);
 }
 
+// RemoveEmptyFolder removes a folder its last object left empty where the storage has folders
+// (posix), and changes nothing else: a folder holding an object (directly or deeper), an object's
+// key, a folder that is not there. Where a prefix is no folder (S3, memory) it is always false.
+// Either way no folder is left listed and a bad prefix is refused as a bad key is.
+TEST_P(BackendConformance, RemoveEmptyFolderRemovesAnEmptiedFolderOnly) {
+  auto top_level = [&] {
+    std::set<std::string> top;
+    EXPECT_OK(backend_->ListTopLevel([&top](const ObjectInfo& info) {
+      top.insert(info.key);
+      return Status::OK();
+    }));
+    return top;
+  };
+  // An emptied folder: removed where it is one (it was listed), else nothing to do.
+  ASSERT_OK(backend_->Put("emptied/sub/last", "x"));
+  ASSERT_OK(backend_->Remove("emptied/sub/last"));
+  const bool has_folders = top_level().contains("emptied/");
+  auto sub = backend_->RemoveEmptyFolder("emptied/sub/");
+  ASSERT_OK(sub);
+  EXPECT_EQ(*sub, has_folders);
+  auto emptied = backend_->RemoveEmptyFolder("emptied");  // without the trailing '/' too
+  ASSERT_OK(emptied);
+  EXPECT_EQ(*emptied, has_folders);
+  EXPECT_FALSE(top_level().contains("emptied/"));
+
+  // A folder holding an object, directly or below a folder of its own: kept, and what it holds.
+  ASSERT_OK(backend_->Put("held/file", "kept"));
+  ASSERT_OK(backend_->Put("deep/sub/file", "kept too"));
+  for (const char* prefix : {"held/", "held", "deep/", "deep"}) {
+    auto removed = backend_->RemoveEmptyFolder(prefix);
+    ASSERT_OK(removed);
+    EXPECT_FALSE(*removed) << prefix;
+  }
+  // An object's own key is no folder.
+  auto file = backend_->RemoveEmptyFolder("held/file");
+  ASSERT_OK(file);
+  EXPECT_FALSE(*file);
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"deep/sub/file", "held/file"}));
+  EXPECT_EQ(*backend_->ReadAll("held/file"), "kept");
+  EXPECT_EQ(*backend_->ReadAll("deep/sub/file"), "kept too");
+
+  // A folder that is not there, nor its parent: false, nothing made.
+  for (const char* prefix : {"missing/", "missing/below/", "held/missing/"}) {
+    auto removed = backend_->RemoveEmptyFolder(prefix);
+    ASSERT_OK(removed);
+    EXPECT_FALSE(*removed) << prefix;
+  }
+  EXPECT_FALSE(top_level().contains("missing/"));
+
+  // A bad prefix is refused as a bad key, on every backend; so are the root and tmp/.
+  for (const char* prefix : {"", "/", "../escape/", "a//b/", "./a/", "tmp/", "tmp"}) {
+    EXPECT_EQ(backend_->RemoveEmptyFolder(prefix).status().code(), Code::kInvalidArgument)
+        << "'" << prefix << "'";
+  }
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"deep/sub/file", "held/file"}));
+}
+
 TEST_P(BackendConformance, SinkErrorStopsRead) {
   ASSERT_OK(backend_->Put("s", "some bytes"));
   Status status = backend_->Read("s", 0, StorageBackend::kToEnd, [](std::span<const std::byte>) {
