@@ -342,6 +342,38 @@ TEST_F(ClientTest, CopiesNotYetVerifiedAreToldInEachRolesTerms) {
   }
 }
 
+// The event a `catalog rebuild` records says "catalog rebuilt from site a (URL)"; to a principal
+// who is not an operator the server names each site's URL by the site's name
+// (views::ServerLocations), so an auditor reading the log was told "catalog rebuilt from site a
+// (a)": the site named twice. Told without the server's locations, the site is now named once;
+// the operator still reads the URL, as locally.
+TEST_F(ClientTest, ARebuildEventNamesItsSiteOnceToAnAuditor) {
+  ASSERT_EQ(Cairn({"catalog", "rebuild", "--from", "a", "--force"}).exit_code, 0);
+  for (const auto& [key, name] : std::vector<std::pair<std::string, std::string>>{
+           {"t-auditor", "audrey"}, {"t-operator", "otto"}}) {
+    CommandResult made = Cairn({"token", "create", name});  // no site keeps tokens
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    tokens_[key] = made.out.substr(0, made.out.find('\n'));
+  }
+  auto rebuild_detail = [&](const std::string& who) {
+    CommandResult r = Remote(who, {"events", "--type", "recovery", "--format", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const nlohmann::json& e : Parse(r.out)) {
+      const std::string detail = e.value("detail", "");
+      if (detail.starts_with("catalog rebuilt from")) return detail;
+    }
+    ADD_FAILURE() << "no rebuild event in: " << r.out;
+    return std::string();
+  };
+  const std::string audrey = rebuild_detail("t-auditor");
+  EXPECT_TRUE(audrey.starts_with("catalog rebuilt from site a: ")) << audrey;
+  for (const std::string& never : {std::string("(a)"), Root(), std::string("file:")}) {
+    EXPECT_EQ(audrey.find(never), std::string::npos) << never << " in: " << audrey;
+  }
+  const std::string otto = rebuild_detail("t-operator");
+  EXPECT_TRUE(otto.starts_with("catalog rebuilt from site a (file://")) << otto;
+}
+
 // On a catalog put back from a backup older than the sites, show and restore of an object only
 // the sites hold (404) and a withdrawal request (400: a site's event log runs past the catalog)
 // gave a partner's principal the operator's advice as if to it ("... brings it up to date",

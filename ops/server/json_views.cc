@@ -391,8 +391,14 @@ Renames ServerLocations(repo::Repository& repository, const repo::Principal& who
   if (auto sites = repository.catalog().ListSites(); sites.ok()) {
     for (const repo::SiteRecord& site : *sites) {
       const std::string bare = site.url.substr(0, site.url.find('?'));
-      out.insert(out.end(), {{site.url, site.name}, {bare, site.name}});
-      if (bare.starts_with("file://")) out.emplace_back(bare.substr(7), site.name);
+      std::vector<std::string> forms = {site.url, bare};
+      if (bare.starts_with("file://")) forms.push_back(bare.substr(7));
+      for (const std::string& form : forms) {
+        // "site a (URL)", as a catalog rebuild's event names the site it was rebuilt from, is
+        // "site a": with the URL named by the site's name it would name the site twice.
+        out.emplace_back("site " + site.name + " (" + form + ")", "site " + site.name);
+        out.emplace_back(form, site.name);
+      }
     }
   }
   std::error_code ec;

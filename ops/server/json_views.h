@@ -147,7 +147,8 @@ std::string ForPrincipal(const repo::Principal& who, std::string text);
 // is not an operator each site's URL and a posix site's folder (as the site's name: the site
 // list is the operator's, and a library error names them freely) and the repository's folder
 // ("the repository"), longest first (a site's folder inside the repository is named as the
-// site); none for an operator.
+// site; "site a (URL)", as a catalog rebuild's event words it, as "site a", not "site a (a)");
+// none for an operator.
 using Renames = std::vector<std::pair<std::string, std::string>>;
 Renames ServerLocations(repo::Repository& repository, const repo::Principal& who);
 
