@@ -372,6 +372,11 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
   static const std::regex kPositions(
       "holds events up to seq [0-9]+ but the catalog ends at seq [0-9]+");
   text = std::regex_replace(text, kPositions, "holds events past the catalog's");
+  // The same, as a flush words a catalog behind a site (FlushSummary::Behind, which a restore
+  // reports in its X-Cairn-Warnings trailer).
+  static const std::regex kBehindPositions(
+      "\\(up to seq [0-9]+; the catalog's ends at seq [0-9]+; ");
+  text = std::regex_replace(text, kBehindPositions, "(");
   const size_t command = text.find("`cairn catalog rebuild --from ");
   const size_t command_end = command == std::string::npos ? command : text.find('`', command + 1);
   if (command_end == std::string::npos) return text;
