@@ -278,15 +278,15 @@ TEST_F(ClientTest, ListingsOnACatalogBehindTheSitesWarnRemotelyAsLocally) {
     CommandResult dora = Remote("t-dep-acme", c.args);
     EXPECT_EQ(dora.exit_code, local.exit_code) << dora.out << dora.err;
     EXPECT_TRUE(dora.err.starts_with(c.acme_told)) << dora.err;
-    EXPECT_NE(dora.err.find("the consortium's operator must bring the catalog up to date "
-                            "(`cairn catalog rebuild --from a --force`, on the server's host)"),
+    EXPECT_NE(dora.err.find("the consortium's operator must bring the catalog up to date"),
               std::string::npos)
         << dora.err;
     // Nothing of beta's, nothing of how much was done since, no server path, no advice as if
     // to the operator.
     for (const std::string& never :
          {std::string("beta"), std::string(" seq "), Root(), std::string("brings it up to date"),
-          std::string("catches up with")}) {
+          std::string("catches up with"), std::string("cairn catalog rebuild"),
+          std::string("server's host")}) {
       EXPECT_EQ(dora.err.find(never), std::string::npos) << never << " in: " << dora.err;
     }
   }
@@ -387,9 +387,7 @@ TEST_F(ClientTest, RefusalsOfACatalogBehindNameTheRebuildAsTheOperatorsTask) {
   BackUpCatalog(tmp_ / "old");
   Deposit("acme", MakeSourceFolder("after").string(), "after");
   PutCatalogBack(tmp_ / "old");
-  const std::string task =
-      "the consortium's operator must bring the catalog up to date (`cairn catalog rebuild "
-      "--from a --force`, on the server's host)";
+  const std::string task = "the consortium's operator must bring the catalog up to date";
   struct Case {
     std::string who;
     std::vector<std::string> args;
@@ -414,7 +412,8 @@ TEST_F(ClientTest, RefusalsOfACatalogBehindNameTheRebuildAsTheOperatorsTask) {
     EXPECT_NE(told.err.find(task), std::string::npos) << told.err;
     for (const std::string& never :
          {std::string(" seq "), Root(), std::string("brings it up to date"),
-          std::string("catches up with"), std::string("kept beside it")}) {
+          std::string("catches up with"), std::string("kept beside it"),
+          std::string("cairn catalog rebuild"), std::string("server's host")}) {
       EXPECT_EQ(told.err.find(never), std::string::npos) << never << " in: " << told.err;
     }
   }

@@ -384,9 +384,8 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
   const size_t clause = text.rfind("; ", command);
   const size_t from = clause == std::string::npos ? command : clause + 2;
   const size_t to = std::min(text.find("; ", command_end), text.size());
-  text.replace(from, to - from,
-               "the consortium's operator must bring the catalog up to date (" +
-                   text.substr(command, command_end + 1 - command) + ", on the server's host)");
+  // The command itself is the operator's, on the server's host: a partner is not handed it.
+  text.replace(from, to - from, "the consortium's operator must bring the catalog up to date");
   return text;
 }
 

@@ -132,8 +132,9 @@ std::string CatalogBehindListing(const std::string& site, const Status& ahead,
 
 // `text`, the library's words that end with what the operator runs on the server's host, as
 // told to `who`: unchanged for an operator. For any other principal, who can run none of those
-// commands: the advice to run `cairn catalog rebuild --from SITE --force` ... becomes what the
-// consortium's operator must do; the event logs' positions ("holds events up to seq N but the
+// commands: the advice to run `cairn catalog rebuild --from SITE --force` ... becomes "the
+// consortium's operator must bring the catalog up to date", without the command; the event
+// logs' positions ("holds events up to seq N but the
 // catalog ends at seq M": how much every partner did since) are left out; a site that did not
 // take a change of a setting ("site b: settings not written: <why>: it lacks ...", whose error
 // names where the site is and whose list may name other partners' settings) is named alone, as
