@@ -174,7 +174,9 @@ struct AuditReport {
   // whose copy the catalog counts as ok.
   uint64_t uncataloged = 0;
   // Of `uncataloged`, the tag files of a version folder without version.pb the catalog does not
-  // list: left by an interrupted deposit, never a version; `cairn gc` removes them.
+  // list, and the version.pb, tag files and blobs of a version the catalog does not list whose
+  // record the repository's pending mark names (a deposit killed before its catalog commit):
+  // left by an interrupted deposit, never a version; `cairn gc` removes them.
   uint64_t interrupted_deposit_files = 0;
   // Of those files, the ones of a version the catalog records as purged (a site put back from a
   // copy taken before the purge): findings of kind uncataloged, whose detail says so, counted

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "repo/events/interrupted_deposit.h"
 #include "repo/site/catalog_behind.h"
 #include "repo/site/site.h"
 #include "repo/site_layout.h"
@@ -80,10 +81,31 @@ bool TakeBlobsOfUnknownVersions(repo::Repository& repo, repo::Site& site, const 
   for (const repo::UnknownVersion& v : *unknown) {
     for (const repo::UnknownVersion::File& f : v.files) held.emplace(f.sha256, std::pair{&v, &f});
   }
+  std::set<const repo::UnknownVersion*> interrupted;  // leftovers of interrupted deposits
+  for (const repo::UnknownVersion& v : *unknown) {
+    if (repo::IsInterruptedDeposit(repo, v)) interrupted.insert(&v);
+  }
   std::erase_if(unlisted, [&](const UnlistedBlob& blob) {
     auto it = held.find(blob.sha256);
     if (it == held.end()) return false;
     const auto& [v, f] = it->second;
+    if (interrupted.count(v)) {
+      ++report.uncataloged;
+      ++report.interrupted_deposit_files;
+      Finding finding = RecordFinding(
+          FindingKind::kUncataloged, VersionKey{v->partner, v->object, v->version}, f->path, name,
+          "blob on the site (" + std::to_string(blob.size) + " bytes) that the catalog does not " +
+              "list: " + blob.key + "; it is " + f->path + " of " + v->partner + "/" + v->object +
+              " v" + std::to_string(v->version) + ", whose record (" + v->record_key +
+              ") a deposit interrupted before its catalog commit left (the repository's pending "
+              "mark locks/" +
+              v->partner + "/" + v->object +
+              ".pending names it): never committed, never a version: the leftovers of an "
+              "interrupted deposit, which `cairn gc` removes");
+      finding.sha256 = blob.sha256;
+      report.findings.push_back(std::move(finding));
+      return true;
+    }
     if (v->purged_by != 0) {
       ++report.left_of_purge;
       report.left_of_purge_sites.insert(name);
@@ -286,6 +308,16 @@ Status RecordsOnSite(repo::Repository& repo, const std::string& site, const Hold
         detail += "the version was purged (withdrawal " + std::to_string((*withdrawn)->id) +
                   "): a leftover of the purge (the site put back from a copy taken before "
                   "it?), whose content must not come back; `cairn withdraw run` removes it";
+      } else if (l.has_record &&
+                 repo::IsInterruptedDepositRecord(repo, **opened, std::get<0>(key),
+                                                  std::get<1>(key), std::get<2>(key))) {
+        detail +=
+            "the catalog has no such version: a deposit interrupted before its catalog commit "
+            "left it (the repository's pending mark locks/" +
+            std::get<0>(key) + "/" + std::get<1>(key) +
+            ".pending names this version.pb): never committed, never a version: the leftovers "
+            "of an interrupted deposit, which `cairn gc` removes";
+        ++report.interrupted_deposit_files;
       } else if (l.has_record) {
         detail +=
             "the catalog has no such version (its rows were lost or deleted): bring it "

@@ -146,9 +146,10 @@ std::string AuditReportText(const AuditReport& r, size_t max_unavailable) {
   }
   if (r.interrupted_deposit_files) {
     out << "INTERRUPTED DEPOSITS: " << r.interrupted_deposit_files
-        << " tag files without a version.pb are an interrupted deposit's leftovers (or a deposit "
-           "still running), never a version: `cairn gc` removes them (no rebuild brings them "
-           "back)\n";
+        << " files are interrupted deposits' leftovers: tag files without a version.pb (or a "
+           "deposit still running), or a version.pb, its tag files and blobs that a deposit "
+           "killed before its catalog commit left (the repository's pending mark names it); "
+           "never a version: `cairn gc` removes them (no rebuild brings them back)\n";
   }
   if (r.unrecorded_copies) {
     out << "NOT RECORDED YET: copies on the sites of versions the catalog holds, that it does not "

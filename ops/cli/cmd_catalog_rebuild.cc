@@ -84,6 +84,12 @@ int RunRebuild(const RebuildFlags& f, const Globals& g) {
   // In place, the new catalog is the repository's: its recovery event goes to
   // the sites now (a catalog built --into waits for its first use).
   options.flush_events = f.into.empty();
+  // Run in a repository (--repo, CAIRN_REPO: its folder is there), its pending marks tell the
+  // leftovers of interrupted deposits from versions; a site alone keeps every version.pb.
+  if (Result<std::string> repo_root = RepoPath(g);
+      repo_root.ok() && boost::filesystem::is_directory(*repo_root, ec)) {
+    options.repository_root = *repo_root;
+  }
   auto report = repo::RebuildCatalogFile(*url, catalog_path, exists, options);
   if (!report.ok()) return ReportError(report.status());
   if (f.json) {

@@ -8,9 +8,11 @@
 #include <set>
 #include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include "bagit/time_text.h"
 #include "repo/events/event_types.h"
+#include "repo/events/interrupted_deposit.h"
 #include "repo/events/premis.h"
 #include "repo/events/segments.h"
 #include "repo/site/catalog_behind.h"
@@ -28,12 +30,18 @@ std::string GcDurationText(int64_t micros) {
 }
 
 // Blobs named by the version records on `site` that the catalog does not
-// list. An unreadable or unparsable record makes the site uncollectable.
-Status GcBlobsOfUnknownVersions(Catalog& catalog, Site& site, const std::string& name,
-                                std::unordered_set<std::string>* keep, GcReport* report) {
+// list, but for the records interrupted deposits left (IsInterruptedDeposit), which go to
+// `*interrupted` instead. An unreadable or unparsable record makes the site uncollectable.
+Status GcBlobsOfUnknownVersions(Repository& repo, Site& site, const std::string& name,
+                                std::unordered_set<std::string>* keep,
+                                std::vector<UnknownVersion>* interrupted, GcReport* report) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<UnknownVersion> unknown,
-                         VersionsTheCatalogLacks(catalog, site));
-  for (const UnknownVersion& v : unknown) {
+                         VersionsTheCatalogLacks(repo.catalog(), site));
+  for (UnknownVersion& v : unknown) {
+    if (IsInterruptedDeposit(repo, v)) {
+      interrupted->push_back(std::move(v));
+      continue;
+    }
     for (const UnknownVersion::File& f : v.files) keep->insert(f.sha256);
     if (v.purged_by != 0) {
       // Not the catalog's lag: what the site still holds of a purged version. Removed by the
@@ -97,8 +105,8 @@ Status GcInterruptedDeposits(Catalog& catalog, Site& site, const GcOptions& opti
           "record was lost; `cairn catalog rebuild --from SITE` from a site that holds it whole)");
       continue;
     }
-    const std::string text =
-        "site " + name + ": " + where + " (" + std::to_string(folder.tag_files) + " tag files)";
+    const std::string text = "site " + name + ": " + where + " (" +
+                             std::to_string(folder.tag_files) + " tag files, no version.pb)";
     if (!options.dry_run) {
       Status removed = site.RemoveUnacknowledgedVersion(partner, object, version, "");
       if (!removed.ok()) {
@@ -124,6 +132,90 @@ Status GcInterruptedDeposits(Catalog& catalog, Site& site, const GcOptions& opti
   return Status::OK();
 }
 
+// The blobs named by the version records the catalog does not list on every site but
+// `name`, leftovers of interrupted deposits aside. False when a site could not be opened or
+// read: then no blob of `name` can be known to be named nowhere else.
+bool GcBlobsOfUnknownVersionsElsewhere(Repository& repo, const std::string& name,
+                                       std::unordered_set<std::string>* out) {
+  Result<std::vector<SiteRecord>> sites = repo.catalog().ListSites();
+  if (!sites.ok()) return false;
+  for (const SiteRecord& record : *sites) {
+    if (record.name == name) continue;
+    Result<Site*> other = repo.OpenSite(record.name);
+    if (!other.ok()) return false;
+    Result<std::vector<UnknownVersion>> unknown = VersionsTheCatalogLacks(repo.catalog(), **other);
+    if (!unknown.ok()) return false;
+    for (const UnknownVersion& v : *unknown) {
+      if (IsInterruptedDeposit(repo, v)) continue;
+      for (const UnknownVersion::File& f : v.files) out->insert(f.sha256);
+    }
+  }
+  return true;
+}
+
+// The version.pb and tag files on `site` of deposits killed between their version.pb and their
+// catalog commit (`interrupted`, each named by its object's pending mark: IsInterruptedDeposit):
+// never acknowledged, so removed (REQUIRES: the exclusive writers' lock, which every deposit
+// holds shared until its commit), each a deletion event. Their blobs are left out of `keep`
+// (gc then removes them as any unreferenced blob, after the grace period) unless a version
+// record the catalog does not list names them on another site (all kept when another site
+// cannot be read). The objects whose leftovers went are added to `*removed` (their marks are
+// cleared once every site is done); a dry run removes nothing.
+void GcInterruptedRecords(Repository& repo, Site& site, const GcOptions& options,
+                          const std::string& name, const std::vector<UnknownVersion>& interrupted,
+                          std::unordered_set<std::string>* keep,
+                          std::set<std::pair<std::string, std::string>>* removed, GcReport* report,
+                          std::vector<proto::Event>* events) {
+  if (interrupted.empty()) return;
+  std::unordered_set<std::string> elsewhere;
+  const bool known_elsewhere = GcBlobsOfUnknownVersionsElsewhere(repo, name, &elsewhere);
+  for (const UnknownVersion& v : interrupted) {
+    for (const UnknownVersion::File& f : v.files) {
+      if (!known_elsewhere || elsewhere.count(f.sha256)) keep->insert(f.sha256);
+    }
+  }
+  for (const UnknownVersion& v : interrupted) {
+    const std::string where = layout::VersionPrefix(v.partner, v.object, v.version);
+    uint64_t tag_files = 0;
+    Status listed = site.List(where, [&](const ObjectInfo& info) {
+      std::optional<layout::TagFileRef> ref = layout::ParseTagFileKey(info.key);
+      if (ref && !ref->is_version_record()) ++tag_files;
+      return Status::OK();
+    });
+    const std::string text = "site " + name + ": " + where + " (version.pb and " +
+                             std::to_string(tag_files) + " tag files; the pending mark locks/" +
+                             v.partner + "/" + v.object +
+                             ".pending names this record: its catalog commit never happened)";
+    Status gone = listed;
+    if (gone.ok() && !options.dry_run) {
+      gone = site.RemoveUnacknowledgedVersion(v.partner, v.object, v.version, v.record_sha256);
+    }
+    if (!gone.ok()) {
+      for (const UnknownVersion::File& f : v.files) keep->insert(f.sha256);
+      report->errors.push_back(text + ": not removed: " + gone.ToString());
+      continue;
+    }
+    if (!options.dry_run) {
+      removed->emplace(v.partner, v.object);
+      events->push_back(NewEvent(
+          kDeletion,
+          {.agent = "cairn gc",
+           .agent_version = options.agent_version,
+           .user = options.user,
+           .partner = v.partner,
+           .object = v.object,
+           .version = v.version,
+           .site = name,
+           .outcome = "success",
+           .detail = "removed version.pb and " + std::to_string(tag_files) + " tag files of " +
+                     where + " from site " + name +
+                     ": left by a deposit interrupted before its catalog commit (the pending mark "
+                     "of the object names this record; a version the catalog does not list)"}));
+    }
+    report->interrupted_deposits.push_back(text);
+  }
+}
+
 proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
   return NewEvent(kDeletion,
                   {.agent = "cairn gc",
@@ -139,7 +231,8 @@ proto::Event GcDeletionEvent(const GcOptions& options, const GcBlob& blob) {
 }
 
 Status GcCollectSite(Repository& repo, const GcOptions& options, const std::string& name,
-                     int64_t now, GcReport* report) {
+                     int64_t now, std::set<std::pair<std::string, std::string>>* marks_to_clear,
+                     GcReport* report) {
   Catalog& catalog = repo.catalog();
   Result<Site*> opened = repo.OpenSite(name);
   if (!opened.ok()) {
@@ -148,7 +241,8 @@ Status GcCollectSite(Repository& repo, const GcOptions& options, const std::stri
   }
   Site& site = **opened;
   std::unordered_set<std::string> keep;
-  Status unknown = GcBlobsOfUnknownVersions(catalog, site, name, &keep, report);
+  std::vector<UnknownVersion> interrupted_records;
+  Status unknown = GcBlobsOfUnknownVersions(repo, site, name, &keep, &interrupted_records, report);
   if (!unknown.ok()) {
     report->errors.push_back("site " + name + ": not collected: " + unknown.ToString());
     return Status::OK();
@@ -159,6 +253,8 @@ Status GcCollectSite(Repository& repo, const GcOptions& options, const std::stri
     report->errors.push_back("site " + name + ": not collected: " + interrupted.ToString());
     return Status::OK();
   }
+  GcInterruptedRecords(repo, site, options, name, interrupted_records, &keep, marks_to_clear,
+                       report, &events);
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> listed, catalog.ListGcCandidates(name));
   std::set<std::string> stale(listed.begin(), listed.end());  // rows whose blob is not seen
   std::vector<GcBlob> unreferenced;
@@ -234,9 +330,16 @@ Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
                          repo.LockExclusively(options.lock_timeout_ms));
   const int64_t now = repo.clock().NowMicros();
+  // Objects whose interrupted deposit's record gc removed: their pending marks go once every
+  // site is done (a deposit would have taken the number back the same way).
+  std::set<std::pair<std::string, std::string>> marks_to_clear;
   for (const SiteRecord& site : sites) {
     if (!options.site.empty() && site.name != options.site) continue;
-    CAIRN_RETURN_IF_ERROR(GcCollectSite(repo, options, site.name, now, &report));
+    CAIRN_RETURN_IF_ERROR(GcCollectSite(repo, options, site.name, now, &marks_to_clear, &report));
+  }
+  for (const auto& [partner, object] : marks_to_clear) {
+    Status cleared = repo.ClearVersionPending(partner, object);
+    if (!cleared.ok()) report.errors.push_back(cleared.ToString());
   }
   lock.reset();
   // The deletion events to every site's log (a dry run records none).
@@ -258,8 +361,7 @@ std::string GcReport::ToText() const {
            "\n";
   }
   for (const std::string& f : interrupted_deposits) {
-    out += verb + " the leftovers of an interrupted deposit: " + f +
-           ", no version.pb: never a version\n";
+    out += verb + " the leftovers of an interrupted deposit: " + f + ": never a version\n";
   }
   for (const std::string& v : unknown_versions) out += "warning: " + v + "\n";
   for (const std::string& e : errors) out += "error: " + e + "\n";

@@ -19,6 +19,15 @@
 // version. The exclusive writers' lock is what keeps a running deposit's
 // folder safe (a deposit writes its tag files and version.pb holding the lock
 // shared), so no grace period applies to them.
+//
+// And the version.pb and tag files of a deposit killed after its version.pb
+// but before its catalog commit: a record the catalog does not list that the
+// repository's pending mark of its object names with its SHA-256
+// (IsInterruptedDeposit, repo/events/interrupted_deposit.h). Removed the same
+// way, each a deletion event; its blobs are then unreferenced ones (the grace
+// period applies) unless another site's record the catalog lacks names them;
+// the mark goes once its leftovers are gone. A record without such a mark is
+// a version the catalog lost: kept, as above.
 #ifndef CAIRN_REPO_GC_H_
 #define CAIRN_REPO_GC_H_
 
@@ -65,7 +74,9 @@ struct GcReport {
   // bags/p/o/v3/version.pb"): the blobs they name were kept.
   std::vector<std::string> unknown_versions;
   // Version folders left by interrupted deposits, removed (dry run: that would be):
-  // "site a: bags/p/o/v1/ (3 tag files)".
+  // "site a: bags/p/o/v1/ (3 tag files, no version.pb)", or with their version.pb (killed
+  // before the catalog commit) "site a: bags/p/o/v1/ (version.pb and 4 tag files; the pending
+  // mark ...)".
   std::vector<std::string> interrupted_deposits;
   std::vector<std::string> errors;  // sites (or blobs) not collected, and why
   EventsFlushed events;             // the deletion events on the sites' logs

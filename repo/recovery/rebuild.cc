@@ -12,6 +12,8 @@
 #include "proto/version.pb.h"
 #include "repo/catalog/catalog.h"
 #include "repo/events/event_types.h"
+#include "repo/events/interrupted_deposit.h"
+#include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
@@ -40,9 +42,11 @@ Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* r
 // or, for a version in `incomplete` (its folder there without a readable version.pb: version
 // name -> the index of its "no version.pb" or "not a version record" problem, which is then
 // replaced), lost its record.
+// A version.pb another site holds that a pending mark of `repository_root` (non-empty) names
+// (an interrupted deposit's leftover) is a note naming `cairn gc`, not a problem.
 void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
                                  const std::map<std::string, size_t>& incomplete,
-                                 RebuildReport* report);
+                                 const std::string& repository_root, RebuildReport* report);
 // rebuild_events.cc: appends the "recovery" event that records the rebuild.
 Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
                           const RebuildReport& report);
@@ -247,6 +251,7 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   std::vector<std::string> missing_blobs;
   std::map<std::string, size_t> incomplete;  // version name -> its problem's index
   std::vector<VersionKey> incomplete_keys;
+  std::vector<VersionKey> interrupted;  // version.pb named by a pending mark: not rebuilt
   std::vector<std::pair<VersionKey, int64_t>> inserted_versions;  // with their catalog ids
   uint64_t done = 0;
   const uint64_t total = listing.versions.size();
@@ -305,6 +310,12 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
       // a version this site "missed while it was away".
       incomplete.emplace(key.Name(), report.problems.size());
       report.problems.push_back(record.status().message() + ": skipped");
+      continue;
+    }
+    if (folder.tombstones.empty() &&
+        Repository::MarkNamesRecord(options.repository_root, key.partner, key.object, key.version,
+                                    Sha256Hex(record_bytes))) {
+      interrupted.push_back(key);  // an interrupted deposit's: said once the log is loaded
       continue;
     }
     if (partners.insert(key.partner).second) {
@@ -384,7 +395,24 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
   CAIRN_RETURN_IF_ERROR(ResumePurgesBegunElsewhere(site, catalog, &report));
-  ReportVersionsOnlyElsewhere(site, catalog, incomplete, &report);
+  ReportVersionsOnlyElsewhere(site, catalog, incomplete, options.repository_root, &report);
+  for (const VersionKey& key : interrupted) {
+    const std::string mark = "locks/" + key.partner + "/" + key.object + ".pending";
+    if (IngestionRecorded(catalog, key.partner, key.object, key.version)) {
+      // Killed after its catalog commit, before the mark was cleared: a version after all.
+      report.problems.push_back(
+          key.Name() + ": the repository's pending mark " + mark +
+          " names its version.pb, but the event log records its ingestion: not brought back; "
+          "remove that mark, then rebuild again (--force)");
+      continue;
+    }
+    report.notes.push_back(key.Name() +
+                           ": version.pb and tag files of a deposit interrupted before its "
+                           "catalog commit (the repository's pending mark " +
+                           mark +
+                           " names this record; never a version, nothing lost): skipped; "
+                           "`cairn gc` removes them");
+  }
   CAIRN_RETURN_IF_ERROR(NoteInterruptedDeposits(catalog, incomplete, incomplete_keys, &report));
   CAIRN_RETURN_IF_ERROR(RecordRebuildEvent(catalog, options, report));
   report.seconds =

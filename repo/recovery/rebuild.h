@@ -10,7 +10,8 @@
 //     blobs, from every bags/<partner>/<object>/v<N>/version.pb (a version
 //     folder without version.pb is an incomplete deposit and is skipped: a
 //     note naming `cairn gc` when nothing says it was ever a version, a
-//     problem when another site holds it whole or the log records it);
+//     problem when another site holds it whole or the log records it; so is
+//     a version.pb that a pending mark of options.repository_root names);
 //   - replicas on that site: "ok" when the key is listed with the right size,
 //     "missing" otherwise, never verified (last_verified 0, next_due now), so
 //     the auditor checks them first ("verified lazily"); and on each other
@@ -64,6 +65,13 @@ struct RebuildOptions {
   // place, not --into): its recovery event is flushed to the sites at once; the
   // site read must take it (else a problem), the others are named in notes.
   bool flush_events = false;
+  // The repository folder whose pending marks (locks/P/O.pending) are read, when the rebuild
+  // runs in one (`cairn catalog rebuild` with --repo or CAIRN_REPO): a version.pb that the mark
+  // of its object names with its SHA-256 was left by a deposit killed before its catalog commit,
+  // never acknowledged: not brought back (a note naming `cairn gc`), and another site's lack of
+  // it is no problem; unless the loaded event log records its ingestion (a problem then).
+  // Empty (a site alone, no repository folder): every version.pb is a version, as ever.
+  std::string repository_root;
 };
 
 struct RebuildReport {

@@ -5,17 +5,21 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <tuple>
 #include <utility>
 
 #include "repo/catalog/catalog.h"
 #include "repo/events/event_types.h"
+#include "repo/events/interrupted_deposit.h"
 #include "repo/events/segments.h"
 #include "repo/recovery/rebuild.h"
+#include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
 #include "repo/storage/backend.h"
+#include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
 
@@ -166,7 +170,7 @@ Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* r
 
 void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
                                  const std::map<std::string, size_t>& incomplete,
-                                 RebuildReport* report) {
+                                 const std::string& repository_root, RebuildReport* report) {
   // version name -> the other sites holding it complete (its version.pb there)
   std::map<std::string, std::vector<std::string>> unlisted;
   for (auto& [name, other] : OpenOtherSites(site, catalog)) {
@@ -186,6 +190,25 @@ void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
                                 " is left of its purge (withdrawal " + std::to_string(w->id) +
                                 "): `cairn withdraw run` removes it");
         return Status::OK();
+      }
+      if (std::optional<Repository::PendingVersion> mark =
+              Repository::PendingVersionIn(repository_root, ref->partner, ref->object);
+          mark && mark->version == ref->version && !mark->record_sha256.empty()) {
+        Result<std::string> bytes =
+            other->ReadVersionRecord(ref->partner, ref->object, ref->version);
+        if (bytes.ok() && mark->record_sha256 == Sha256Hex(*bytes) &&
+            !IngestionRecorded(catalog, ref->partner, ref->object, ref->version)) {
+          // Never committed: not a version this site missed.
+          report->notes.push_back(
+              ref->partner + "/" + ref->object + "@v" + std::to_string(ref->version) + " on site " +
+              name +
+              ": the leftovers of a deposit interrupted before its catalog commit (the "
+              "repository's pending mark locks/" +
+              ref->partner + "/" + ref->object +
+              ".pending names its version.pb; never a version): not a version site " + site.id() +
+              " lacks; `cairn gc` removes them");
+          return Status::OK();
+        }
       }
       unlisted[ref->partner + "/" + ref->object + "@v" + std::to_string(ref->version)].push_back(
           name);

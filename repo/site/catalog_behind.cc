@@ -8,6 +8,7 @@
 #include "proto/version.pb.h"
 #include "repo/site/tombstone.h"
 #include "repo/site_layout.h"
+#include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
 namespace {
@@ -126,6 +127,7 @@ Result<std::vector<UnknownVersion>> VersionsTheCatalogLacks(Catalog& catalog, Si
     if (w && w->purge && w->state != WithdrawalState::kWithdrawn) v.purged_by = w->id;
     CAIRN_ASSIGN_OR_RETURN(std::string bytes,
                            site.ReadVersionRecord(ref.partner, ref.object, ref.version));
+    v.record_sha256 = Sha256Hex(bytes);
     proto::VersionRecord record;
     if (!record.ParseFromString(bytes)) {
       return Status::Corruption(v.record_key + " cannot be parsed: its blobs cannot be told apart");

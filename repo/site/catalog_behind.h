@@ -47,6 +47,7 @@ struct UnknownVersion {
   // version is not the catalog's lag but the leftover of a purge (a site put back from a backup
   // taken before it), never to be rebuilt or copied; `cairn withdraw run` removes it.
   int64_t purged_by = 0;
+  std::string record_sha256;  // of the version.pb the site holds
   struct File {
     std::string path;  // payload path, "data/..."
     std::string sha256;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -132,6 +133,17 @@ class Repository {
   // The marked number, or nullopt if none (or the file is not one Cairn wrote).
   std::optional<PendingVersion> GetPendingVersion(const std::string& partner,
                                                   const std::string& object);
+  // The same, read from the repository folder `root` (no catalog needed: a catalog rebuild).
+  static std::optional<PendingVersion> PendingVersionIn(const std::string& root,
+                                                        const std::string& partner,
+                                                        const std::string& object);
+  // True when the pending mark of partner/object in the repository folder `root` names
+  // `version` with `record_sha256`, the SHA-256 of a version.pb a site holds for it: that record
+  // was written by a deposit killed before its catalog commit (the mark is cleared right after
+  // it), never acknowledged. A mark without a digest names no record.
+  static bool MarkNamesRecord(const std::string& root, const std::string& partner,
+                              const std::string& object, uint32_t version,
+                              std::string_view record_sha256);
   Status ClearVersionPending(const std::string& partner, const std::string& object);
 
   // Registers a new site: opens the storage at `url`, initialises it (an empty

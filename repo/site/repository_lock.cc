@@ -94,11 +94,26 @@ Status Repository::MarkVersionPending(const std::string& partner, const std::str
 
 std::optional<Repository::PendingVersion> Repository::GetPendingVersion(const std::string& partner,
                                                                         const std::string& object) {
-  if (!layout::ValidatePartnerId(partner).ok() || !layout::ValidateObjectId(object).ok()) {
+  return PendingVersionIn(root_, partner, object);
+}
+
+bool Repository::MarkNamesRecord(const std::string& root, const std::string& partner,
+                                 const std::string& object, uint32_t version,
+                                 std::string_view record_sha256) {
+  std::optional<PendingVersion> mark = PendingVersionIn(root, partner, object);
+  return mark && mark->version == version && !mark->record_sha256.empty() &&
+         mark->record_sha256 == record_sha256;
+}
+
+std::optional<Repository::PendingVersion> Repository::PendingVersionIn(const std::string& root,
+                                                                       const std::string& partner,
+                                                                       const std::string& object) {
+  if (root.empty() || !layout::ValidatePartnerId(partner).ok() ||
+      !layout::ValidateObjectId(object).ok()) {
     return std::nullopt;
   }
   int fd =
-      open(repo_layout::PendingVersionPath(root_, partner, object).c_str(), O_RDONLY | O_CLOEXEC);
+      open(repo_layout::PendingVersionPath(root, partner, object).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   char text[128] = {};
   ssize_t n = read(fd, text, sizeof text - 1);
