@@ -67,8 +67,11 @@ void RegisterGc(CLI::App& app, Globals& g) {
       "replication, audits and resyncs in flight to finish). A blob is removed only when\n"
       "no catalog version and no version record on its site names it. Each removal is a\n"
       "PREMIS deletion event.\n"
+      "Refused (nothing removed) on a catalog older than its sites (put back from a backup):\n"
+      "`cairn catalog rebuild --from SITE --force` first.\n"
       "Exit codes: 0 done; 1 some site or blob could not be collected (named), or its\n"
-      "deletion events could not be copied to a site's event log (named); 2 could not run.\n");
+      "deletion events could not be copied to a site's event log (named); 2 could not run\n"
+      "or refused.\n");
   cmd->callback([flags, &g] { g.exit_code = RunGc(*flags, g); });
 }
 

@@ -329,6 +329,15 @@ Result<GcReport> CollectGarbage(Repository& repo, const GcOptions& options) {
   // No deposit in flight while gc runs: none can hold an unreferenced blob.
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock,
                          repo.LockExclusively(options.lock_timeout_ms));
+  // A catalog put back from a backup: a site's event log runs past it. Its deletion events would
+  // take numbers the sites' logs hold for others (the rebuild that catches the catalog up drops
+  // them), and what it calls unreferenced, or the leftovers of an interrupted deposit, it judges
+  // by a catalog and a log that lack the deposits since: refused before anything is listed or
+  // removed, as a deposit, replicate and an audit are (FirstSiteLogAheadOfCatalog names the site
+  // and the rebuild). A dry run too: its answer would be as wrong.
+  if (Status ahead = FirstSiteLogAheadOfCatalog(repo, "", /*runs_past_only=*/true); !ahead.ok()) {
+    return Status::InvalidArgument("gc refused, nothing removed: " + ahead.message());
+  }
   const int64_t now = repo.clock().NowMicros();
   // Objects whose interrupted deposit's record gc removed: their pending marks go once every
   // site is done (a deposit would have taken the number back the same way).

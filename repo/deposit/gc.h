@@ -87,6 +87,8 @@ struct GcReport {
 
 // Collects every site (or options.site). Unavailable if the writers' lock
 // could not be taken within options.lock_timeout_ms; a catalog error stops it.
+// InvalidArgument, nothing listed or removed, when a reachable site's event log runs past the
+// catalog's (a catalog put back from a backup), naming the site and the rebuild.
 // A site that cannot be listed, or whose unknown version records cannot be
 // read, is skipped and named in report.errors (nothing removed from it).
 // Ends (unless a dry run) with the deletion events copied to every site's log.
