@@ -299,10 +299,14 @@ Status Sweep::SiteUnavailable(const std::string& site, const std::string& why,
   }
   Candidate any;
   any.site = site;
+  const size_t left = copies.size() - from;
   proto::Event event = internal::CopyEvent(
       repo::kFixityCheck, any, "warning",
-      "site could not be read, " + std::to_string(copies.size() - from) +
-          " copies not checked (retried by a later sweep, not corruption): " + why,
+      left == 0 ? "site could not be read (none of its copies was due; retried by a later sweep, "
+                  "not corruption): " +
+                      why
+                : "site could not be read, " + std::to_string(left) +
+                      " copies not checked (retried by a later sweep, not corruption): " + why,
       options_);
   event.set_detail(event.detail().substr(event.detail().find(": ") + 2));
   AuditReport d;
@@ -442,6 +446,10 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
     by_site[c.site].push_back(&c);
     planned.insert(c.replica_id);
   }
+  // The site a run is asked to check (--site, a schedule's, a repair job's) is opened even when
+  // none of its copies is due: one that cannot be opened is named (SITE UNAVAILABLE, exit 1), as
+  // with --all, rather than a clean "0 of 0 copies checked".
+  if (!opts.scope.site.empty()) by_site[opts.scope.site];
 
   // Largest first on each site: the workers then finish together instead of
   // one hashing a large blob alone at the end.

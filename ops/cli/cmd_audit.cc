@@ -94,7 +94,8 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
     std::cout << audit::AuditReportJson(*report).dump(2) << "\n";
   } else if (!g.quiet || report->HasProblems()) {
     std::cout << audit::AuditReportText(*report);
-    if (!g.quiet && !f.all && report->planned == 0 && !report->stopped) {
+    if (!g.quiet && !f.all && report->planned == 0 && !report->stopped &&
+        report->unavailable_sites.empty() && report->busy_sites.empty()) {
       // "0 of 0 copies checked" read like a clean sweep to a new auditor.
       std::cout << "nothing was due: each copy is checked once its policy's fixity interval has "
                    "passed (`cairn audit run --all` checks every copy now)\n";
