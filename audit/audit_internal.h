@@ -10,6 +10,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "audit/audit.h"
@@ -164,10 +165,14 @@ std::vector<repo::AuditFindingRecord> FindingsToStore(
 // than counted as ok until it falls due. A copy whose site cannot be read is left for a later run.
 // What the killed run had found (BatchWriter::BeginRepair's `found`) is recorded too: a failed
 // fixity check and a finding of this run, counted in `report` (and, repaired, as a repair).
-// Written through `writer`.
+// Written through `writer`. A copy that verifies is counted as checked by this run (as a sweep
+// counts one: ok, or the killed run's finding and its repair) and its replica id put in
+// `checked`: the sweep leaves it out, so its counts add up (it was read twice, and counted ok by
+// the sweep beside the killed run's finding).
 Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
                            repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
-                           const AuditOptions& options, AuditReport& report);
+                           const AuditOptions& options, AuditReport& report,
+                           std::unordered_set<int64_t>& checked);
 
 // Adds the counts `d` of one check of a copy on `site` to `report` (its site's and its own).
 void CountInto(AuditReport& report, const std::string& site, const AuditReport& d);

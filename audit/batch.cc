@@ -112,7 +112,8 @@ void CountInto(AuditReport& report, const std::string& site, const AuditReport& 
 
 Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader,
                            repo::Catalog::AuditRecorder& recorder, BatchWriter& writer,
-                           const AuditOptions& options, AuditReport& report) {
+                           const AuditOptions& options, AuditReport& report,
+                           std::unordered_set<int64_t>& checked) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<repo::BegunRepair> begun, recorder.BegunRepairsOfEndedRuns());
   for (const repo::BegunRepair& b : begun) {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Candidate> copy, reader.CopyOfReplica(b.replica_id));
@@ -136,6 +137,14 @@ Status SettleKilledRepairs(repo::Repository& repo, repo::Catalog::Reader& reader
     std::vector<proto::Event> events;
     std::vector<Finding> findings;
     AuditReport d;
+    if (good) {
+      // Read to the end and verified: this run's check of the copy (the sweep does not read it
+      // again), counted as a sweep counts one, so that ok + corrupt + missing add up to checked.
+      checked.insert(b.replica_id);
+      if (b.found_kind != "unreadable") d.checked = 1;
+      d.bytes = check.bytes;
+      if (b.found_kind.empty()) d.ok = 1;
+    }
     // What the killed run found and never recorded: a failed fixity check, and a finding (and
     // count) of this run, naming that run (nothing noted by a run from before migration 20).
     if (!b.found_kind.empty()) {

@@ -459,8 +459,23 @@ Result<AuditReport> RunAudit(repo::Repository& repo, const AuditOptions& options
   }
 
   internal::BatchWriter writer(repo, *recorder, report.run_id, opts.batch_size);
+  std::unordered_set<int64_t> settled;
   CAIRN_RETURN_IF_ERROR(
-      internal::SettleKilledRepairs(repo, *reader, *recorder, writer, opts, report));
+      internal::SettleKilledRepairs(repo, *reader, *recorder, writer, opts, report, settled));
+  // The copies the settling read and verified are this run's checks of them: not read again, and
+  // part of the plan when the pick had not taken them.
+  for (int64_t id : settled) {
+    if (!planned.erase(id)) {
+      ++report.planned;
+      continue;
+    }
+    for (auto& [site, copies] : by_site) {
+      std::erase_if(copies, [id](const Candidate* c) { return c->replica_id == id; });
+    }
+  }
+  std::erase_if(by_site, [&opts](const auto& entry) {
+    return entry.second.empty() && entry.first != opts.scope.site;
+  });
   Sweep sweep(repo, opts, writer, report, std::move(planned));
   std::vector<std::pair<std::string, std::vector<const Candidate*>>> sites(by_site.begin(),
                                                                            by_site.end());
