@@ -263,6 +263,7 @@ Status Sweep::RepairBad(repo::Catalog::Reader& reader, const Candidate& copy, co
       updates.push_back(
           {copy.replica_id, ReplicaState::kOk, done, done + IntervalMicros(copy.partner), ""});
       updates.back().ends_repair = true;
+      updates.back().repaired_from = repair.from_site;
       events.push_back(
           internal::CopyEvent(repo::kRecovery, copy, "success", repair.detail, options_));
     } else {

@@ -431,6 +431,16 @@ class Catalog {
   Result<std::unique_ptr<Reader>> OpenReader(int64_t mmap_bytes);
   // The writer connection of one sweep (catalog_audit.h).
   Result<std::unique_ptr<AuditRecorder>> OpenAuditRecorder();
+  // The copy of `ref` on `site`, found bad by an audit and repaired since (copied again from
+  // `from_site`, read back and verified) by other than a sweep (the replication that copies it
+  // again): the findings of finished runs about it (corrupt, missing, unreadable, damaged) not
+  // repaired yet are marked repaired from `from_site`, and each run's repaired count (and its
+  // site row's, its damaged count down for a damaged one) goes up, so `audit report` no longer
+  // counts them as left bad. In one transaction. The findings marked, oldest first (none: the
+  // copy had none open). A sweep's own repairs do the same in its batch (WriteBatch).
+  Result<std::vector<RepairedFinding>> MarkFindingsRepaired(const ReplicaRef& ref,
+                                                            const std::string& site,
+                                                            const std::string& from_site);
   // The sweeps started at or after `since_micros` (only run `run_id` when
   // not 0), by start. NotFound naming the run when `run_id` names none.
   Result<std::vector<AuditRunRecord>> ListAuditRuns(int64_t run_id, int64_t since_micros);

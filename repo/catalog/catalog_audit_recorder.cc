@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "repo/catalog/catalog_audit.h"
+#include "repo/catalog/catalog_findings_repaired.h"
 #include "repo/catalog/dead_owner.h"
 
 namespace cairn::repo {
@@ -146,6 +147,12 @@ Status Catalog::AuditRecorder::WriteBatch(int64_t run_id,
     end->Bind(1, u.replica_id);
     CAIRN_RETURN_IF_ERROR(end->Run());
     end->Reset();
+    // Repaired: what earlier runs found of the copy and could not repair is answered too.
+    if (u.state == ReplicaState::kOk && !u.keep_state) {
+      CAIRN_RETURN_IF_ERROR(
+          catalog_internal::MarkFindingsOfReplicaRepaired(db_, u.replica_id, u.repaired_from)
+              .status());
+    }
   }
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt * counts,

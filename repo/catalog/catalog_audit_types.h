@@ -63,6 +63,9 @@ struct AuditReplicaUpdate {
   int64_t read_failures = 0;  // failed reads in a row; 0 after a read to the end
   bool keep_state = false;    // leave `state` as it is (a failed read not given up on yet)
   bool ends_repair = false;   // the copy's repair (AuditRecorder::BeginRepair) is recorded
+  // With ends_repair and state ok: the site the good copy came from. The findings earlier runs
+  // left open about the copy are marked repaired from it (Catalog::MarkFindingsRepaired).
+  std::string repaired_from;
 };
 
 // A repair an audit run began (AuditRecorder::BeginRepair) whose batch was never written: the
@@ -73,6 +76,15 @@ struct BegunRepair {
   int64_t began_micros = 0;
   std::string found_kind;  // what the run found: "corrupt", "missing", "unreadable"...
   std::string found;       // its detail ("" for a repair noted before migration 20)
+};
+
+// A finding of a finished run marked repaired by a later repair of its copy
+// (Catalog::MarkFindingsRepaired).
+struct RepairedFinding {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  std::string kind;  // corrupt, missing, unreadable, damaged
+  std::string detail;
 };
 
 // One audit_findings row.

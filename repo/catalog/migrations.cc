@@ -126,6 +126,11 @@ constexpr Migration kMigrations[] = {
         "audit_finding_kinds",
 #include "repo/catalog/migrations/0023_audit_finding_kinds.sql.inc"
     },
+    {
+        24,
+        "audit_findings_open",
+#include "repo/catalog/migrations/0024_audit_findings_open.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

@@ -61,6 +61,9 @@ struct JobTally {
   uint64_t made = 0, present = 0, bytes = 0;
   std::string from_sites;
   std::vector<ReplicaRecord> unrecorded;
+  // Each copy made or found good: the site it came from, and whether the target held it good
+  // already (for the recovery events).
+  std::unordered_map<const SiteCopyItem*, std::pair<std::string, bool>> source_of;
 
   // Records the copies not yet in the catalog: always when `all`, else only
   // once a full batch is waiting.
@@ -94,6 +97,9 @@ class JobRunner {
     // other sites only add their states); reserved, so pointers stay put.
     std::vector<SiteCopyItem> items;
     items.reserve(replicas.size());
+    // The target's copies recorded bad (found so by an audit or a restore): copying them again
+    // is their repair, a recovery.
+    std::unordered_map<const SiteCopyItem*, BadCopy> bad_on_target;
     std::unordered_map<std::string, size_t> by_id;  // "b<sha256>", "t<tag_files id>"
     by_id.reserve(replicas.size());
     for (ReplicaRecord& r : replicas) {
@@ -121,6 +127,10 @@ class JobRunner {
       SiteCopyItem& item = items[slot->second];
       if (r.state == ReplicaState::kOk) item.ok_sites.push_back(r.site);
       if (r.site == job.target_site()) {
+        if (r.state == ReplicaState::kCorrupt || r.state == ReplicaState::kMissing ||
+            r.state == ReplicaState::kUnreadable) {
+          bad_on_target[&item] = {std::string(ReplicaStateName(r.state)), r.detail};
+        }
         item.target_unrecorded = false;
         item.target_ok = r.state == ReplicaState::kOk;
         item.target_verified_once = r.last_verified_micros > 0;
@@ -222,24 +232,95 @@ class JobRunner {
       CAIRN_RETURN_IF_ERROR(CopyItem(*item, &tally));
     }
     CAIRN_RETURN_IF_ERROR(tally.Flush(catalog, true));
-    const std::string& from_sites = tally.from_sites;
-    std::vector<proto::Event> events = {NewEvent(
-        kReplication,
-        {.partner = job.partner(),
-         .object = job.object(),
-         .version = job.version(),
-         .site = job.target_site(),
-         .outcome = "success",
-         .detail = VersionOnSiteText(catalog, job.partner(), job.object(), job.version(),
-                                     job.target_site()) +
-                   ", copied from site " + from_sites +
-                   "; every copy read back and its sha256 verified" + LostCopiesText(lost)})};
+    CAIRN_ASSIGN_OR_RETURN(std::vector<proto::Event> recoveries,
+                           Recoveries(job, bad_on_target, tally));
+    std::vector<proto::Event> events;
+    // The replication of the version to the target, unless all it copied were repairs (each
+    // its recovery event).
+    if (tally.made + tally.present > recoveries.size()) {
+      events.push_back(NewEvent(
+          kReplication,
+          {.partner = job.partner(),
+           .object = job.object(),
+           .version = job.version(),
+           .site = job.target_site(),
+           .outcome = "success",
+           .detail = VersionOnSiteText(catalog, job.partner(), job.object(), job.version(),
+                                       job.target_site()) +
+                     ", copied from site " + tally.from_sites +
+                     "; every copy read back and its sha256 verified" + LostCopiesText(lost)}));
+    }
+    for (proto::Event& e : recoveries) events.push_back(std::move(e));
     CAIRN_RETURN_IF_ERROR(catalog.AppendEvents(events).status());
     CountCopies(tally);
     return Status::OK();
   }
 
  private:
+  struct BadCopy {
+    std::string state;   // corrupt, missing, unreadable
+    std::string detail;  // the row's: what found it so
+  };
+
+  // The recovery events of the target's bad copies this job copied again (or found good): each
+  // names what found it bad, the audit runs whose findings it answers (marked repaired:
+  // Catalog::MarkFindingsRepaired) or the row's record (a restore's), and the site it came from.
+  Result<std::vector<proto::Event>> Recoveries(
+      const proto::Job& job, const std::unordered_map<const SiteCopyItem*, BadCopy>& bad,
+      const JobTally& tally) {
+    std::vector<proto::Event> events;
+    if (bad.empty()) return events;
+    Catalog& catalog = repo_.catalog();
+    std::unordered_map<std::string, std::string> path_of;  // a blob's first payload path
+    Result<VersionInfo> v = catalog.GetVersion(job.partner(), job.object(), job.version(), true);
+    if (v.ok()) {
+      for (const FileEntry& f : v->files) path_of.try_emplace(f.sha256, f.path);
+    }
+    std::vector<std::pair<const SiteCopyItem*, const BadCopy*>> done;
+    for (const auto& [item, found] : bad) {
+      if (tally.source_of.count(item)) done.emplace_back(item, &found);
+    }
+    std::sort(done.begin(), done.end(),
+              [](const auto& a, const auto& b) { return a.first->name < b.first->name; });
+    for (const auto& [item, found] : done) {
+      const auto& [from, present] = tally.source_of.at(item);
+      CAIRN_ASSIGN_OR_RETURN(std::vector<RepairedFinding> answered,
+                             catalog.MarkFindingsRepaired(item->ref, job.target_site(), from));
+      std::string why;
+      if (!answered.empty()) {
+        std::string runs, ids;
+        for (const RepairedFinding& f : answered) {
+          const std::string run = std::to_string(f.run_id);
+          if ((", " + runs + ",").find(", " + run + ",") == std::string::npos) {
+            runs += (runs.empty() ? "" : ", ") + run;
+          }
+          ids += (ids.empty() ? "" : ", ") + std::to_string(f.id);
+        }
+        why = "found " + answered.front().kind + " by audit run" +
+              (runs.find(',') == std::string::npos ? " " : "s ") + runs + " (finding" +
+              (answered.size() == 1 ? " " : "s ") + ids + ", now marked repaired)";
+      } else {
+        why =
+            "recorded " + found->state + (found->detail.empty() ? "" : " (" + found->detail + ")");
+      }
+      const bool blob = item->ref.kind == ReplicaRef::Kind::kBlob;
+      auto path = blob ? path_of.find(item->sha256) : path_of.end();
+      events.push_back(NewEvent(
+          kRecovery, {.partner = job.partner(),
+                      .object = job.object(),
+                      .version = job.version(),
+                      .file = blob ? (path != path_of.end() ? path->second : "") : item->name,
+                      .site = job.target_site(),
+                      .outcome = "success",
+                      .detail = "sha256 " + item->sha256 + ": the copy on site " +
+                                job.target_site() + ", " + why +
+                                (present ? ", verifies now: nothing copied"
+                                         : ", repaired from site " + from +
+                                               ": copied, read back and its sha256 verified")}));
+    }
+    return events;
+  }
+
   // Adds the job's copies to the summary.
   void CountCopies(const JobTally& tally) {
     std::lock_guard<std::mutex> lock(*mu_);
@@ -436,6 +517,7 @@ class JobRunner {
       std::lock_guard<std::mutex> lock(tally->mu);
       (result.already_present ? tally->present : tally->made) += 1;
       tally->bytes += result.bytes_written;
+      tally->source_of[&item] = {source_name, result.already_present};
       if (tally->from_sites.find(source_name) == std::string::npos) {
         tally->from_sites += (tally->from_sites.empty() ? "" : ", ") + source_name;
       }
