@@ -218,19 +218,23 @@ Handler InCallersTerms(const std::string& root, Handler handler) {
       return Status(answer.status().code(), told(answer.status().message()))
           .SetRetryable(answer.status().retryable());
     }
+    // Headers and trailers alike: warnings told in the caller's terms, the rest renamed.
+    auto fields_told = [renames, told](auto& fields) {
+      for (auto& [name, value] : fields) {
+        if (name != views::kWarningsHeader) {
+          value = views::Renamed(renames, std::move(value));
+          continue;
+        }
+        std::vector<std::string> warnings = views::WarningsOfHeader(value);
+        for (std::string& w : warnings) w = told(std::move(w));
+        value = views::WarningsHeaderValue(warnings);
+      }
+    };
     ApiResponse& a = *answer;
     if (a.body_file.empty()) a.body = views::Renamed(renames, std::move(a.body));
-    for (auto& [name, value] : a.headers) {
-      if (name != views::kWarningsHeader) {
-        value = views::Renamed(renames, std::move(value));
-        continue;
-      }
-      std::vector<std::string> warnings = views::WarningsOfHeader(value);
-      for (std::string& w : warnings) w = told(std::move(w));
-      value = views::WarningsHeaderValue(warnings);
-    }
+    fields_told(a.headers);
     if (a.producer) {
-      a.producer = [renames, told, produce = std::move(a.producer)](
+      a.producer = [renames, fields_told, produce = std::move(a.producer)](
                        int fd) -> Result<std::map<std::string, std::string>> {
         Result<std::map<std::string, std::string>> trailers = produce(fd);
         if (!trailers.ok()) {
@@ -238,15 +242,7 @@ Handler InCallersTerms(const std::string& root, Handler handler) {
                         views::Renamed(renames, trailers.status().message()))
               .SetRetryable(trailers.status().retryable());
         }
-        for (auto& [name, value] : *trailers) {
-          if (name != views::kWarningsHeader) {
-            value = views::Renamed(renames, std::move(value));
-            continue;
-          }
-          std::vector<std::string> warnings = views::WarningsOfHeader(value);
-          for (std::string& w : warnings) w = told(std::move(w));
-          value = views::WarningsHeaderValue(warnings);
-        }
+        fields_told(*trailers);
         return trailers;
       };
     }

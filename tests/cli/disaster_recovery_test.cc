@@ -980,7 +980,7 @@ TEST_F(DisasterRecoveryTest, ADamagedRecordIsNamedByCairnNotByTheProtobufLibrary
   const size_t at = bytes.find("local:");
   ASSERT_NE(at, std::string::npos);
   bytes.replace(at, 6, "\xff\xfe\xfd\xfc\xfb\xfa");
-  fs::permissions(record, fs::perms::owner_write, fs::perm_options::add);
+  fs::permissions(record, fs::add_perms | fs::owner_write);
   testing::WriteFile(record, bytes);
   CommandResult audit = Cairn({"audit", "run", "--all"});
   EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
