@@ -45,14 +45,8 @@ class ClientTest : public RepoFixture {
   // Adds the principal {key, name, role, partner or ""} (as kPrincipals gives them) and keeps a
   // token of it under `key`.
   void AddPrincipal(const std::vector<std::string>& p) {
-    std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
-    if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
-    CommandResult added = Cairn(args);
-    ASSERT_EQ(added.exit_code, 0) << added.err;
-    CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
-    ASSERT_TRUE(tokens_[p[0]].starts_with("cairn_")) << made.out;
+    tokens_[p[0]] = AddPrincipalWithToken(p[1], p[2], p[3], "never");
+    ASSERT_TRUE(tokens_[p[0]].starts_with("cairn_")) << p[1];
   }
 
   std::string Server() const { return "https://127.0.0.1:" + std::to_string(server_.port()); }

@@ -100,13 +100,8 @@ class RemoteRestoreTest : public RepoFixture {
     certs_ = MakeTestCertificates(tmp_ / "tls");
     ASSERT_FALSE(certs_.ca.empty()) << "openssl could not make the test certificates";
     for (const std::vector<std::string>& p : kRestorePrincipals) {
-      std::vector<std::string> args = {"principal", "add", p[1], "--role", p[2]};
-      if (!p[3].empty()) args.insert(args.end(), {"--partner", p[3]});
-      CommandResult added = Cairn(args);
-      ASSERT_EQ(added.exit_code, 0) << added.err;
-      CommandResult made = Cairn({"token", "create", p[1], "--expires", "never"});
-      ASSERT_EQ(made.exit_code, 0) << made.err;
-      tokens_[p[0]] = made.out.substr(0, made.out.find('\n'));
+      tokens_[p[0]] = AddPrincipalWithToken(p[1], p[2], p[3], "never");
+      ASSERT_FALSE(tokens_[p[0]].empty()) << p[1];
     }
     ASSERT_TRUE(server_.Start({"--tls-cert", certs_.cert, "--tls-key", certs_.key},
                               {"CAIRN_REPO=" + Root()}, tmp_ / "serve.log"))

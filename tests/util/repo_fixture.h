@@ -46,13 +46,17 @@ class RepoFixture : public ::testing::Test {
     return RunCairn(args, {"CAIRN_REPO=" + Root()});
   }
 
-  // Adds principal `name` with `role` for `partner` and makes it a token: the token ("" and a
-  // test failure when either step fails).
+  // Adds principal `name` with `role` (for `partner` unless empty) and makes it a token
+  // (`--expires expires` unless empty): the token ("" and a test failure when either step fails).
   std::string AddPrincipalWithToken(const std::string& name, const std::string& role,
-                                    const std::string& partner) {
-    CommandResult added = Cairn({"principal", "add", name, "--role", role, "--partner", partner});
+                                    const std::string& partner, const std::string& expires = "") {
+    std::vector<std::string> add = {"principal", "add", name, "--role", role};
+    if (!partner.empty()) add.insert(add.end(), {"--partner", partner});
+    CommandResult added = Cairn(add);
     EXPECT_EQ(added.exit_code, 0) << added.err;
-    CommandResult made = Cairn({"token", "create", name});
+    std::vector<std::string> create = {"token", "create", name};
+    if (!expires.empty()) create.insert(create.end(), {"--expires", expires});
+    CommandResult made = Cairn(create);
     EXPECT_EQ(made.exit_code, 0) << made.err;
     if (added.exit_code != 0 || made.exit_code != 0) return "";
     return made.out.substr(0, made.out.find('\n'));
