@@ -1,5 +1,5 @@
-// `cairn init REPO`: a new repository with its catalog, two posix sites
-// (REPO/sites/a, REPO/sites/b) and a default policy of two copies.
+// `cairn init [REPO]`: a new repository (REPO defaults to --repo, then $CAIRN_REPO) with its
+// catalog, two posix sites (REPO/sites/a, REPO/sites/b) and a default policy of two copies.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -21,13 +21,24 @@ void RegisterInit(CLI::App& app, Globals& g) {
   policy.pop_back();
   CLI::App* cmd = app.add_subcommand(
       "init", "make a new repository: catalog, posix sites a and b, default policy " + policy);
-  cmd->add_option("REPO", *root, "the new repository folder (must not exist or be empty)")
-      ->required();
+  cmd->add_option("REPO", *root,
+                  "the new repository folder (must not exist or be empty; default: --repo, "
+                  "then $CAIRN_REPO)");
   cmd->add_option("--group", *group,
                   "share the repository with this group (setgid folders 2770, files 0660); "
                   "default: private to its owner (folders 0700, files 0600)");
   cmd->footer("Exit codes: 0 made; 2 could not run (folder not empty, not writable).\n");
   cmd->callback([root, group, &g] {
+    if (root->empty()) {
+      // `export CAIRN_REPO=...` (init's own advice) or --repo names it as for every other verb.
+      Result<std::string> named = RepoPath(g);
+      if (!named.ok()) {
+        g.exit_code = ReportError(Status::InvalidArgument(
+            "no repository folder: cairn init REPO (or --repo REPO, or set CAIRN_REPO)"));
+        return;
+      }
+      *root = *named;
+    }
     repo::RepositoryOptions options;
     options.group = *group;
     // The sites and the default policy are on both sites from the start: a

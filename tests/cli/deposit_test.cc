@@ -93,6 +93,24 @@ TEST_F(CliDepositTest, InitMakesTwoSitesAndSiteListShowsThem) {
   EXPECT_EQ(steal.exit_code, 2);
 }
 
+// init's "next: export CAIRN_REPO=..." line, followed once, made `cairn init` with that
+// variable set (or `--repo`) answer "REPO is required": the repository the global option and
+// the variable name is the one init makes when no REPO follows it.
+TEST_F(CliDepositTest, InitTakesTheRepositoryFromRepoOrCairnRepo) {
+  const fs::path by_env = tmp_.path() / "by-env";
+  CommandResult env_init = RunCairn({"init"}, {"CAIRN_REPO=" + by_env.string()});
+  EXPECT_EQ(env_init.exit_code, 0) << env_init.err;
+  EXPECT_TRUE(fs::exists(by_env / "catalog.db"));
+  const fs::path by_flag = tmp_.path() / "by-flag";
+  CommandResult flag_init = RunCairn({"--repo", by_flag.string(), "init"});
+  EXPECT_EQ(flag_init.exit_code, 0) << flag_init.err;
+  EXPECT_TRUE(fs::exists(by_flag / "sites/b/CAIRN-SITE"));
+  // Neither: a usage error that says how to name it.
+  CommandResult none = RunCairn({"init"}, {"CAIRN_REPO="});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("cairn init REPO"), std::string::npos) << none.err;
+}
+
 TEST_F(CliDepositTest, FolderThenTarAndZipOfTheSameContent) {
   WriteFile(tmp_.path() / "photos/a.txt", "alpha");
   WriteFile(tmp_.path() / "photos/deep/b.txt", "beta");
