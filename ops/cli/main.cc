@@ -79,6 +79,24 @@ void AddGlobalOptionsNote(CLI::App& app) {
   }
 }
 
+// `cairn restore acme maps OUT` (deposit's two words, PARTNER SOURCE) fails as an extra
+// argument: said as the name meant, acme/maps, when the verb's OBJECT got a word without '/'
+// and another word follows it.
+std::string TwoWordObjectHint(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return "";
+  CLI::App* verb = &app;
+  while (!verb->get_subcommands().empty()) verb = verb->get_subcommands().front();
+  const CLI::Option* object = verb->get_option_no_throw("OBJECT");
+  if (object == nullptr || object->count() == 0) return "";
+  const std::string partner = object->as<std::string>();
+  if (partner.find('/') != std::string::npos) return "";
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (partner != argv[i] || argv[i + 1][0] == '-') continue;
+    return "objects are named PARTNER/OBJECT: " + partner + "/" + argv[i + 1] + " (not two words)";
+  }
+  return "";
+}
+
 }  // namespace
 
 int ReportError(const Status& s) {
@@ -186,7 +204,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    if (json_errors) PrintJsonError("InvalidArgument", e.what(), kExitCannotRun);
+    const std::string hint = TwoWordObjectHint(app, e, argc, argv);
+    if (!hint.empty()) std::cerr << "cairn: " << hint << "\n";
+    if (json_errors) {
+      PrintJsonError("InvalidArgument",
+                     hint.empty() ? e.what() : e.what() + std::string(": ") + hint, kExitCannotRun);
+    }
     return kExitCannotRun;
   }
   return g.exit_code;

@@ -135,5 +135,22 @@ TEST_F(UnknownIdsTest, TheVerbsThatAlreadyRefusedStillDo) {
   ExpectNotFound({"events", "trust", "remove", "deadbeefdeadbeef"}, "deadbeefdeadbeef");
 }
 
+// A depositor used to `cairn deposit acme SOURCE` typed `cairn restore acme maps OUT` and `cairn
+// show acme maps` and got only CLI11's "The following argument was not expected: OUT": the
+// usage error now says objects are named PARTNER/OBJECT and which name was meant.
+TEST_F(UnknownIdsTest, PartnerAndObjectAsTwoWordsAreToldToJoinThem) {
+  const std::string out = (tmp_ / "out").string();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"restore", "acme", "maps", out},
+        std::vector<std::string>{"show", "acme", "maps"},
+        std::vector<std::string>{"events", "acme", "maps"},
+        std::vector<std::string>{"withdraw", "request", "acme", "maps", "--reason", "r"}}) {
+    CommandResult r = Cairn(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("objects are named PARTNER/OBJECT: acme/maps")) << args[0];
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
 }  // namespace
 }  // namespace cairn::testing
