@@ -35,6 +35,7 @@ struct DepositFlags {
   std::vector<std::string> info;
   bool no_replicate = false;
   bool as_folder = false;
+  bool allow_empty = false;
   bool as_bag = false;
   bool json = false;
   bool progress = false;
@@ -271,7 +272,7 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
     // Refused here as a local deposit refuses it, one finding per bad name and nothing sent:
     // sent, a name that is not UTF-8 came back from the server as a cascade of errors about
     // other files (and an upload of the whole folder first).
-    const bagit::Report checked = repo::CheckSourceFolder(f.source);
+    const bagit::Report checked = repo::CheckSourceFolder(f.source, f.allow_empty);
     if (!checked.valid()) {
       const nlohmann::json report = checked.ToJson();
       if (f.json) {
@@ -356,6 +357,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   request.info = f.info;
   request.replicate = !f.no_replicate;
   request.as_folder = f.as_folder;
+  request.allow_empty = f.allow_empty;
   request.threads = f.threads;
   if (f.index_memory_mib) request.manifest_memory_bytes = *f.index_memory_mib << 20;
   request.agent_version = CAIRN_VERSION;
@@ -420,6 +422,9 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
   cmd->add_flag("--as-folder", flags->as_folder,
                 "SOURCE is a plain folder even if it holds a bagit.txt: bag it, bagit.txt "
                 "included as a payload file");
+  cmd->add_flag("--allow-empty", flags->allow_empty,
+                "store a plain folder that holds no file as an empty version (refused without it: "
+                "source.empty, e.g. a share's mount point when the share is not mounted)");
   cmd->add_flag("--as-bag", flags->as_bag,
                 "SOURCE is a bag (a folder with bagit.txt, or an archive): refuse a plain folder");
   cmd->add_flag("--no-replicate", flags->no_replicate,

@@ -748,6 +748,21 @@ TEST_F(ClientTest, AFolderWithABadNameIsRefusedAsLocallyBeforeAnythingIsSent) {
   EXPECT_EQ(Cairn({"show", "acme/bad-name"}).exit_code, 2);
 }
 
+// The mount point of a share that was not mounted (a folder holding no file) is refused by the
+// client as by a local deposit, before anything is sent; --allow-empty sends it as an empty bag.
+TEST_F(ClientTest, AFolderHoldingNoFileIsRefusedBeforeAnythingIsSent) {
+  const fs::path src = tmp_ / "mnt" / "maps";
+  fs::create_directories(src);
+  CommandResult refused = Remote("t-dep-acme", {"deposit", "acme", src.string()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("source.empty"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("nothing was stored"), std::string::npos) << refused.err;
+  EXPECT_EQ(Cairn({"show", "acme/maps"}).exit_code, 2);
+  CommandResult allowed = Remote("t-dep-acme", {"deposit", "acme", src.string(), "--allow-empty"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_EQ(Cairn({"show", "acme/maps"}).exit_code, 0);
+}
+
 // A depositor's plain folder for another partner is refused as a deposit: the refusal named
 // reading metadata (the policy the folder is bagged by, read first), then only the context
 // said "deposit". The upload, whose opening checks the right to deposit, is opened first now,

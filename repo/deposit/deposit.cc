@@ -245,6 +245,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     case SourceKind::kFolder: {
       FolderBagging bagging;
       bagging.info = req.info;
+      bagging.allow_empty = req.allow_empty;
       for (const std::string& name : policy.algorithms()) {
         if (auto a = bagit::ParseAlgorithm(name)) bagging.algorithms |= bagit::Only(*a);
       }

@@ -61,6 +61,9 @@ struct DepositRequest {
   // A folder holding a bagit.txt is bagged as plain files (bagit.txt becomes
   // data/bagit.txt) instead of read as a bag. InvalidArgument for an archive.
   bool as_folder = false;
+  // A plain folder holding no file (an unmounted share's mount point) is refused
+  // (source.empty) unless this is set: then it is stored as an empty version.
+  bool allow_empty = false;
   // Copy to the other sites the policy names now (else the jobs stay queued).
   bool replicate = true;
   std::string depositor;  // empty: $USER
@@ -164,8 +167,9 @@ Status FillCopies(Catalog& catalog, int64_t version_id, const std::vector<std::s
 // not UTF-8 or cannot be bag paths, links, special files, unreadable folders (the rules and
 // messages of the deposit's own walk); a warning when it has too many empty folders to keep.
 // For a client that sends the folder elsewhere (a server) to refuse it as a local deposit would,
-// before sending anything.
-bagit::Report CheckSourceFolder(const std::string& dir);
+// before sending anything. A folder holding no file is refused (source.empty) unless
+// `allow_empty`, as DepositRequest::allow_empty.
+bagit::Report CheckSourceFolder(const std::string& dir, bool allow_empty = false);
 
 // The object id a source's name gives: its last path component without
 // .tar, .tar.gz, .tgz or .zip. InvalidArgument if that is not a valid id

@@ -35,11 +35,15 @@ struct SourceFile {
 // every bad file) but stores nothing more. The folders that hold nothing (the
 // deepest empty ones: a folder holding only an empty folder holds something)
 // go to `empty_folders` as payload paths, "data/<rel>", sorted; past
-// bagit::kMaxEmptyFolders none are kept, and the report says so.
-Status Walk(const std::string& root, bagit::Report* report, std::vector<std::string>* empty_folders,
+// bagit::kMaxEmptyFolders none are kept, and the report says so. A folder that holds no file at
+// all is refused (source.empty) unless `allow_empty`: the mount point of a share that was not
+// mounted would otherwise become the object's latest version, with nothing in it.
+Status Walk(const std::string& root, bool allow_empty, bagit::Report* report,
+            std::vector<std::string>* empty_folders,
             const std::function<Status(std::vector<SourceFile>&)>& store) {
   empty_folders->clear();
   uint64_t empty_count = 0;
+  uint64_t files = 0;
   std::vector<SourceFile> batch;
   std::vector<std::string> pending = {""};
   while (!pending.empty()) {
@@ -95,13 +99,21 @@ Status Walk(const std::string& root, bagit::Report* report, std::vector<std::str
                       "only regular files can be deposited (this is a device, fifo or socket)");
       } else if (std::optional<bagit::PathViolation> v = bagit::FindPathViolation("data/" + rel)) {
         report->Error(rel, v->rule, "this file name cannot be a bag path: " + v->message);
-      } else if (report->valid()) {
+      } else {
+        ++files;
+        if (!report->valid()) continue;  // named every bad file; stores nothing more
         batch.push_back(SourceFile{rel});
         if (batch.size() >= kStoreBatchFiles) CAIRN_RETURN_IF_ERROR(store(batch));
       }
     }
   }
   if (!batch.empty() && report->valid()) CAIRN_RETURN_IF_ERROR(store(batch));
+  if (files == 0 && report->valid() && !allow_empty) {
+    report->Error("", "source.empty",
+                  root +
+                      " holds no file, so there is nothing to preserve (a share not mounted?); "
+                      "if an empty version is meant, deposit it with --allow-empty");
+  }
   if (empty_count > bagit::kMaxEmptyFolders) {
     report->Warning("", "source.empty-folders-not-kept",
                     std::to_string(empty_count) + " empty folders: more than the " +
@@ -160,42 +172,45 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
   BatchPipeline pipeline(&stager, target.first, target.threads, kept);
   uint64_t path_bytes = 0;  // of the files walked: the manifests' size follows
   std::vector<std::string> empty_folders;
-  Status walked = Walk(root, &ingest->report, &empty_folders, [&](std::vector<SourceFile>& batch) {
-    for (const SourceFile& file : batch) path_bytes += file.rel.size();
-    for (size_t start = 0; start < batch.size(); start += per_commit) {
-      const size_t count = std::min(per_commit, batch.size() - start);
-      std::vector<PayloadStager::BatchItem> held(count);
-      Status s = RunPool(count, target.threads, [&](size_t j) -> Status {
-        const SourceFile& file = batch[start + j];
-        // Hashed first: an unchanged or shared file (its blob stored) is not written again.
-        Result<PayloadStager::Staged> staged =
-            stager.StageLocalFile(root + "/" + file.rel, algorithms);
-        if (!staged.ok()) {
-          if (stager.IsSiteError(staged.status())) return staged.status();
-          std::lock_guard<std::mutex> lock(ingest->mu);
-          ingest->report.Error(file.rel, "source.unreadable", staged.status().message());
-          return Status::OK();
-        }
-        if (batched && staged->size <= kBatchCommitMaxBytes) {
-          held[j] = {"data/" + file.rel, std::move(staged).value(), true};
-          return Status::OK();
-        }
-        return stager.Commit("data/" + file.rel, &*staged, kept);
-      });
-      if (!s.ok()) {
-        for (PayloadStager::BatchItem& item : held) PayloadStager::Discard(&item.staged);
-        batch.clear();
-        return s;
-      }
-      s = pipeline.Commit(std::move(held));
-      if (!s.ok()) {
-        batch.clear();
-        return s;
-      }
-    }
-    batch.clear();
-    return Status::OK();
-  });
+  Status walked =
+      Walk(root, bagging.allow_empty, &ingest->report, &empty_folders,
+           [&](std::vector<SourceFile>& batch) {
+             for (const SourceFile& file : batch) path_bytes += file.rel.size();
+             for (size_t start = 0; start < batch.size(); start += per_commit) {
+               const size_t count = std::min(per_commit, batch.size() - start);
+               std::vector<PayloadStager::BatchItem> held(count);
+               Status s = RunPool(count, target.threads, [&](size_t j) -> Status {
+                 const SourceFile& file = batch[start + j];
+                 // Hashed first: an unchanged or shared file (its blob stored) is not written
+                 // again.
+                 Result<PayloadStager::Staged> staged =
+                     stager.StageLocalFile(root + "/" + file.rel, algorithms);
+                 if (!staged.ok()) {
+                   if (stager.IsSiteError(staged.status())) return staged.status();
+                   std::lock_guard<std::mutex> lock(ingest->mu);
+                   ingest->report.Error(file.rel, "source.unreadable", staged.status().message());
+                   return Status::OK();
+                 }
+                 if (batched && staged->size <= kBatchCommitMaxBytes) {
+                   held[j] = {"data/" + file.rel, std::move(staged).value(), true};
+                   return Status::OK();
+                 }
+                 return stager.Commit("data/" + file.rel, &*staged, kept);
+               });
+               if (!s.ok()) {
+                 for (PayloadStager::BatchItem& item : held) PayloadStager::Discard(&item.staged);
+                 batch.clear();
+                 return s;
+               }
+               s = pipeline.Commit(std::move(held));
+               if (!s.ok()) {
+                 batch.clear();
+                 return s;
+               }
+             }
+             batch.clear();
+             return Status::OK();
+           });
   Status finished = pipeline.Finish();
   CAIRN_RETURN_IF_ERROR(walked);
   CAIRN_RETURN_IF_ERROR(finished);
@@ -272,14 +287,14 @@ Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
 
 namespace cairn::repo {
 
-bagit::Report CheckSourceFolder(const std::string& dir) {
+bagit::Report CheckSourceFolder(const std::string& dir, bool allow_empty) {
   bagit::Report report;
   report.bag = dir;
   std::string root = dir;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   std::vector<std::string> empty_folders;
   Status walked = deposit_internal::Walk(
-      root, &report, &empty_folders,
+      root, allow_empty, &report, &empty_folders,
       [](std::vector<deposit_internal::SourceFile>&) { return Status::OK(); });
   if (!walked.ok()) report.Error("", "source.unreadable", walked.message());
   return report;

@@ -355,6 +355,7 @@ struct FolderBagging {
   bagit::AlgorithmSet algorithms;  // manifests to write (sha256 always added)
   std::string agent;               // Bag-Software-Agent value
   std::string bagging_date;        // YYYY-MM-DD
+  bool allow_empty = false;        // DepositRequest::allow_empty
 };
 Status IngestFolder(const std::string& dir, const FolderBagging& bagging,
                     const IngestTarget& target, Ingest* ingest);

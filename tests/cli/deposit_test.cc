@@ -111,6 +111,28 @@ TEST_F(CliDepositTest, InitTakesTheRepositoryFromRepoOrCairnRepo) {
   EXPECT_NE(none.err.find("cairn init REPO"), std::string::npos) << none.err;
 }
 
+// A depositor whose share was not mounted deposited its empty mount point as the object's next
+// version: stored with 0 files, exit 0, and the empty version became the latest (what a plain
+// restore gives back). A plain folder that holds no file is refused (source.empty, nothing
+// stored), locally and against a server alike; --allow-empty stores an empty version on purpose.
+TEST_F(CliDepositTest, AFolderHoldingNoFileIsRefusedUnlessAllowed) {
+  WriteFile(tmp_.path() / "share/maps/a.tif", "alpha");
+  ASSERT_EQ(Cairn({"deposit", "acme", (tmp_.path() / "share/maps").string()}).exit_code, 0);
+  const fs::path unmounted = tmp_.path() / "mnt/maps";
+  fs::create_directories(unmounted / "empty-subfolder");
+  CommandResult refused = Cairn({"deposit", "acme", unmounted.string()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("source.empty"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("nothing was stored"), std::string::npos) << refused.err;
+  CommandResult list = Cairn({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out)[0]["latest_version"], 1) << list.out;
+  CommandResult allowed = Cairn({"deposit", "acme", unmounted.string(), "--allow-empty"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  list = Cairn({"list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(list.out)[0]["latest_version"], 2) << list.out;
+}
+
 TEST_F(CliDepositTest, FolderThenTarAndZipOfTheSameContent) {
   WriteFile(tmp_.path() / "photos/a.txt", "alpha");
   WriteFile(tmp_.path() / "photos/deep/b.txt", "beta");
