@@ -47,8 +47,15 @@ Result<std::string> SiteUrl(const std::string& from, const Globals& g) {
       example = "file://" + boost::filesystem::absolute(own).lexically_normal().string();
     }
   }
-  return Status::InvalidArgument("--from " + from + ": cannot look the site up in the catalog (" +
-                                 why.message() + "); give the site's URL instead, e.g. " + example);
+  // The catalog gone (what a rebuild is for): said as that, not with the error's own advice
+  // (`cairn init` makes a new repository) quoted inside this one.
+  const std::string catalog = root.ok() ? repo::repo_layout::CatalogPath(*root) : "";
+  boost::system::error_code ec;
+  const std::string reason = root.ok() && !boost::filesystem::exists(catalog, ec)
+                                 ? "the catalog that names the sites is gone (no " + catalog + ")"
+                                 : "cannot look the site up in the catalog (" + why.message() + ")";
+  return Status::InvalidArgument("--from " + from + ": " + reason +
+                                 ": give the site's URL instead, e.g. " + example);
 }
 
 // True if a catalog exists at `path` and answers queries.

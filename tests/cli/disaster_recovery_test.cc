@@ -147,6 +147,14 @@ TEST_F(DisasterRecoveryTest, LostCatalogIsRebuiltFromOneSite) {
 
   const std::string url = repo::FileUrl(Site("a").string());
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(root_ + "/catalog.db" + suffix);
+  // A site's name needs the catalog that is gone: its URL is asked for, in one sentence (it
+  // quoted the whole "no repository ... cairn init makes a new one" error inside it).
+  CommandResult by_name = Cairn({"catalog", "rebuild", "--from", "a"});
+  EXPECT_EQ(by_name.exit_code, 2);
+  EXPECT_THAT(by_name.err,
+              HasSubstr("--from a: the catalog that names the sites is gone (no " + root_ +
+                        "/catalog.db): give the site's URL instead, e.g. " + url));
+  EXPECT_THAT(by_name.err, Not(HasSubstr("cairn init"))) << by_name.err;
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", url});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
   // Partners with objects: the partners restored from the settings are named apart (a partner
