@@ -137,7 +137,8 @@ void RegisterCatalogRebuild(CLI::App& app, Globals& g) {
   cmd->footer(
       "Exit codes: 0 rebuilt (the leftovers of an interrupted deposit, which `cairn gc` "
       "removes, are a note); 1 rebuilt with problems (versions skipped, missing files, broken "
-      "event chain); 2 could not run.");
+      "event chain, a withdrawal's approval the site missed, another site unreadable while a "
+      "rebuilt withdrawal request waits); 2 could not run.");
   cmd->callback([flags, &g]() { g.exit_code = RunRebuild(*flags, g); });
 }
 

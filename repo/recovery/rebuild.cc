@@ -13,6 +13,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/events/event_types.h"
 #include "repo/events/interrupted_deposit.h"
+#include "repo/recovery/rebuild_steps.h"
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
@@ -20,36 +21,6 @@
 #include "repo/storage/sha256_stream.h"
 
 namespace cairn::repo {
-
-// rebuild_events.cc: loads the site's event history into the catalog.
-Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
-// rebuild_settings.cc: the settings from the site's settings/ records (the
-// default policy `copies: 2` when it holds none), then `before_queueing`, then the copies the
-// policies want queued.
-Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report,
-                              const std::function<Status()>& before_queueing);
-// rebuild_events.cc: the other sites of the rebuilt catalog's settings that are reachable
-// and belong to the same repository, by name.
-std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
-                                                                          Catalog& catalog);
-// rebuild_events.cc: the other reachable sites' tombstones: a withdrawal this site lacks for a
-// version it holds is restored from them, and a purge withdrawal read back as merely withdrawn
-// (the site still holds the version) whose purge another site shows begun (its tombstone there,
-// its version.pb gone) is begun in the catalog too (Catalog::BeginPurge); each named as a problem.
-Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* report);
-// rebuild_events.cc: a problem for each complete version another reachable site holds that the
-// rebuilt catalog lacks, with the rebuild that takes it in: the site rebuilt from missed it,
-// or, for a version in `incomplete` (its folder there without a readable version.pb: version
-// name -> the index of its "no version.pb" or "not a version record" problem, which is then
-// replaced), lost its record.
-// A version.pb another site holds that a pending mark of `repository_root` (non-empty) names
-// (an interrupted deposit's leftover) is a note naming `cairn gc`, not a problem.
-void ReportVersionsOnlyElsewhere(Site& site, Catalog& catalog,
-                                 const std::map<std::string, size_t>& incomplete,
-                                 const std::string& repository_root, RebuildReport* report);
-// rebuild_events.cc: appends the "recovery" event that records the rebuild.
-Status RecordRebuildEvent(Catalog& catalog, const RebuildOptions& options,
-                          const RebuildReport& report);
 
 namespace {
 

@@ -22,8 +22,10 @@
 //     sites with URLs and regions, partners with names, policies, audit
 //     schedules, principals, legal holds, and withdrawals with their numbers
 //     (a request not yet approved waits again for its second person; the
-//     tombstones read first outrank an approval's record); the default
-//     policy `copies: 2` when none is kept there;
+//     tombstones read first outrank an approval's record; a request, its
+//     cancellation or approval that the site missed is taken from another
+//     reachable site's record, and a site that cannot be read while a request
+//     waits is a problem); the default policy `copies: 2` when none is kept there;
 //   - the replication jobs the policies want (ReconcileCopies): for the
 //     other sites the settings name, run `cairn replicate` once they are up
 //     (a lost one: `cairn site resync NAME` first);

@@ -14,6 +14,7 @@
 #include "repo/events/interrupted_deposit.h"
 #include "repo/events/segments.h"
 #include "repo/recovery/rebuild.h"
+#include "repo/recovery/rebuild_steps.h"
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site/tombstone.h"
@@ -52,18 +53,34 @@ std::vector<std::pair<std::string, SiteEventLog>> OtherSitesLogs(Site& site, Cat
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(Site& site,
-                                                                          Catalog& catalog) {
+std::vector<std::pair<std::string, std::unique_ptr<Site>>> OpenOtherSites(
+    Site& site, Catalog& catalog, std::vector<std::pair<std::string, std::string>>* not_opened) {
   std::vector<std::pair<std::string, std::unique_ptr<Site>>> out;
   Result<std::vector<SiteRecord>> sites = catalog.ListSites();
   if (!sites.ok()) return out;
+  auto passed_over = [&](const std::string& name, const std::string& why) {
+    if (not_opened) not_opened->emplace_back(name, why);
+  };
   for (const SiteRecord& record : *sites) {
     if (record.name == site.id()) continue;
     Result<std::unique_ptr<StorageBackend>> backend = OpenBackend(record.url);
-    if (!backend.ok()) continue;
+    if (!backend.ok()) {
+      passed_over(record.name, backend.status().message());
+      continue;
+    }
     Result<std::unique_ptr<Site>> other = Site::Open(std::move(backend).value());
-    if (!other.ok() || (*other)->id() != record.name) continue;
-    if ((*other)->marker().repository_id != site.marker().repository_id) continue;
+    if (!other.ok()) {
+      passed_over(record.name, other.status().message());
+      continue;
+    }
+    if ((*other)->id() != record.name) {
+      passed_over(record.name, record.url + " holds site " + (*other)->id());
+      continue;
+    }
+    if ((*other)->marker().repository_id != site.marker().repository_id) {
+      passed_over(record.name, record.url + " belongs to another repository");
+      continue;
+    }
     out.emplace_back(record.name, std::move(other).value());
   }
   return out;

@@ -276,11 +276,7 @@ Status RestoreWithdrawalSetting(Catalog& catalog, const proto::WithdrawalSetting
     return Status::AlreadyExists("the rebuilt catalog's withdrawal " + std::to_string(w.id) +
                                  " is of " + in->VersionName() + " (its tombstone)");
   }
-  *label += " (" + std::string(WithdrawalStateName(in->state)) +
-            (in->state == WithdrawalState::kRequested   ? " by " + in->requested_by
-             : in->state == WithdrawalState::kCancelled ? " by " + in->cancelled_by
-                                                        : std::string()) +
-            ")";
+  *label += " (" + WithdrawalStateText(*in) + ")";
   return Status::OK();
 }
 

@@ -127,6 +127,77 @@ std::string WithdrawalAheadText(const std::string& site_name, const proto::Withd
          site_name + " --force` brings it up to date";
 }
 
+std::string WithdrawalStateText(const WithdrawalRecord& w) {
+  if (w.state == WithdrawalState::kRequested) return "requested by " + w.requested_by;
+  if (w.state == WithdrawalState::kCancelled) return "cancelled by " + w.cancelled_by;
+  return std::string(WithdrawalStateName(w.state));
+}
+
+Result<std::optional<WithdrawalTaken>> TakeWithdrawalFromSite(
+    Catalog& catalog, const std::string& read, const std::string& other,
+    const proto::WithdrawalSetting& there) {
+  Result<WithdrawalRecord> in = catalog.GetWithdrawal(there.id());
+  if (!in.ok() && !in.status().IsNotFound()) return in.status();
+  std::optional<proto::WithdrawalSetting> known;
+  if (in.ok()) known = WithdrawalSettingOf(*in);
+  if (!WithdrawalSettingAhead(there, known ? &*known : nullptr))
+    return std::optional<WithdrawalTaken>();
+  const std::string name = "withdrawal " + std::to_string(there.id()) + " of " + VersionName(there);
+  WithdrawalTaken taken;
+  if (known && !SameRequest(there, *known)) {
+    taken.problem = true;
+    taken.text = name + ": site " + other + " records it (" + Requested(there) + "), where site " +
+                 read + " records another request under that number (of " + in->VersionName() +
+                 ", " + Requested(*known) + "): rebuilt as site " + read +
+                 " records it; `cairn catalog rebuild --from " + other + " --force` takes site " +
+                 other + "'s instead";
+    return std::optional<WithdrawalTaken>(std::move(taken));
+  }
+  Result<WithdrawalRecord> w = WithdrawalOfSetting(there);
+  Status took = w.status();
+  if (took.ok()) {
+    took = known ? catalog.UpdateWithdrawal(*w, WithdrawalState::kRequested)
+                 : catalog.RestoreWithdrawal(*w);
+  }
+  Result<WithdrawalRecord> now = catalog.GetWithdrawal(there.id());
+  if (took.ok() && now.status().IsNotFound()) {
+    took = Status::AlreadyExists("another withdrawal of " + VersionName(there) +
+                                 " is open in the rebuilt catalog");
+  } else if (took.ok() && !now.ok()) {
+    return now.status();
+  }
+  if (!took.ok()) {
+    if (took.code() != Code::kInvalidArgument && took.code() != Code::kNotFound &&
+        took.code() != Code::kAlreadyExists) {
+      return took;
+    }
+    taken.problem = true;
+    taken.text = name + ": site " + other + " records it " + Outcome(there) +
+                 ", not taken: " + took.message() + "; rebuilt as site " + read + " records it";
+    return std::optional<WithdrawalTaken>(std::move(taken));
+  }
+  taken.replaces = known.has_value();
+  taken.label = name + " (" + WithdrawalStateText(*now) + ", from site " + other + ")";
+  taken.text = name + ": site " + read +
+               (known ? " records it requested, site " + other + " "
+                      : " does not record it, site " + other + " records it ") +
+               Outcome(there) + ": taken from site " + other + " (site " + read +
+               " missed it while it was away";
+  if (there.state() == kApproved) {
+    // The version is withdrawn, but the site read holds it without its tombstone.
+    taken.problem = true;
+    taken.text +=
+        "), so the version is withdrawn; `cairn withdraw run` (the daemon's next round) "
+        "writes its tombstone and record to site " +
+        read;
+  } else {
+    taken.text +=
+        "; `cairn withdraw run`, the daemon's next round or the next change of a "
+        "setting writes it there)";
+  }
+  return std::optional<WithdrawalTaken>(std::move(taken));
+}
+
 Result<SitesWithdrawals> ReadSitesWithdrawals(Repository& repo) {
   SitesWithdrawals out;
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteSettings> sites, ReachableSiteSettings(repo));

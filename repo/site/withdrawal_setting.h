@@ -12,6 +12,7 @@
 #define CAIRN_REPO_SITE_WITHDRAWAL_SETTING_H_
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 
 namespace cairn::repo {
 
+class Catalog;
 class Repository;
 
 inline constexpr std::string_view kWithdrawalsKind = "withdrawals";
@@ -45,6 +47,36 @@ bool WithdrawalSettingAhead(const proto::WithdrawalSetting& there,
 // has it requested: ...; `cairn catalog rebuild --from a --force` brings it up to date".
 std::string WithdrawalAheadText(const std::string& site_name, const proto::WithdrawalSetting& there,
                                 const proto::WithdrawalSetting* catalog);
+
+// "requested by ann@acme", "cancelled by ann@acme", or the state's name ("withdrawn",
+// "purging", ...): what a rebuild's list of restored settings says of a withdrawal.
+std::string WithdrawalStateText(const WithdrawalRecord& w);
+
+// What a catalog rebuilt from site `read` (`catalog rebuild --from`) took from site `other`'s
+// record of a withdrawal.
+struct WithdrawalTaken {
+  // "withdrawal 3 of acme/maps@v1: site b records it requested, site a cancelled by ann@acme at
+  // ...: taken from site a ...", or why it was not taken.
+  std::string text;
+  // Not a note: the version is withdrawn where `read` holds it as if not (its tombstone and
+  // record are written there by `cairn withdraw run`), or the two sites disagree on the request.
+  bool problem = false;
+  // "withdrawal 3 of acme/maps@v1 (cancelled by ann@acme, from site a)": in place of the one
+  // RestoreSettings listed (`replaces`), or added; empty when nothing was taken.
+  std::string label;
+  bool replaces = false;
+};
+
+// Merges `there`, site `other`'s record, into `catalog`, rebuilt from site `read`'s records:
+// a request the catalog has as requested that `there` cancels or approves is updated to say so
+// (Catalog::UpdateWithdrawal: who, when, the number kept), and a withdrawal of a number the
+// catalog lacks is restored as `there` records it (Catalog::RestoreWithdrawal), as a request is
+// requested, then cancelled or approved, never back. Another request under the number is left
+// as `read` records it, named. nullopt when `there` says nothing the catalog does not; an
+// error only when the catalog fails.
+Result<std::optional<WithdrawalTaken>> TakeWithdrawalFromSite(
+    Catalog& catalog, const std::string& read, const std::string& other,
+    const proto::WithdrawalSetting& there);
 
 // What the reachable sites record of withdrawals.
 struct SitesWithdrawals {
