@@ -160,6 +160,21 @@ Status ResumePurgesBegunElsewhere(Site& site, Catalog& catalog, RebuildReport* r
           continue;
         }
         CAIRN_RETURN_IF_ERROR(catalog.RestoreWithdrawal(*w));
+        // The site read has the request waiting under that number (its settings record, not the
+        // approval, which another site's settings did not record either): the tombstone's
+        // approval is taken.
+        Result<WithdrawalRecord> waiting = catalog.GetWithdrawal(w->id);
+        if (waiting.ok() && waiting->state == WithdrawalState::kRequested &&
+            waiting->VersionName() == name) {
+          CAIRN_RETURN_IF_ERROR(catalog.UpdateWithdrawal(*w, WithdrawalState::kRequested));
+          report->problems.push_back(
+              name + ": site " + site.id() + " records withdrawal " + std::to_string(w->id) +
+              " requested, without its tombstone, but " + where +
+              " records it approved: taken from there, so the version stays withdrawn; `cairn "
+              "withdraw run` (the daemon's next round) writes its tombstone and record to site " +
+              site.id());
+          continue;
+        }
         report->problems.push_back(name + ": site " + site.id() +
                                    " holds it as if never withdrawn, but " + where +
                                    " records withdrawal " + std::to_string(w->id) +

@@ -146,6 +146,33 @@ TEST_F(RebuildWithdrawalsTest, AnApprovalTheSiteReadMissedIsTakenFromTheSiteThat
   EXPECT_EQ(WhatSiteAloneRecords("b", "a").state, repo::WithdrawalState::kWithdrawn);
 }
 
+// As above, but site a's record of the approval lost too (its tombstone kept): the rebuild said
+// it "restored" withdrawal 1 from a's tombstone, "so the version stays withdrawn", while the
+// catalog kept b's request waiting. The tombstone's approval is taken now.
+TEST_F(RebuildWithdrawalsTest, AnApprovalOnlyATombstoneRecordsIsTakenFromIt) {
+  ASSERT_EQ(AsAnn({"withdraw", "request", "yale/box", "--reason", "takedown"}).exit_code, 0);
+  Away("b");
+  ASSERT_EQ(Cairn({"withdraw", "approve", "1"}).exit_code, 0);
+  Back("b");
+  const repo::WithdrawalRecord approved = WithdrawalIn(Root(), 1);
+  const fs::path record = Site("a") / repo::layout::SettingsRecordKey("withdrawals", "1", 2);
+  ASSERT_TRUE(fs::remove(record)) << record;  // a's latest record: the request, as b's
+
+  CommandResult rebuilt = LoseTheCatalogAndRebuildFrom("b");
+  EXPECT_EQ(rebuilt.exit_code, 1) << rebuilt.out << rebuilt.err;
+  EXPECT_THAT(rebuilt.out,
+              HasSubstr("site b records withdrawal 1 requested, without its tombstone, but site a: "
+                        "bags/yale/box/v1/WITHDRAWN records it approved: taken from there"));
+  EXPECT_THAT(rebuilt.out, HasSubstr("`cairn withdraw run`"));
+  const repo::WithdrawalRecord merged = WithdrawalIn(Root(), 1);
+  EXPECT_EQ(merged.state, repo::WithdrawalState::kWithdrawn);
+  EXPECT_EQ(merged.approved_by, approved.approved_by);
+  EXPECT_EQ(merged.approved_micros, approved.approved_micros);
+  EXPECT_EQ(Cairn({"show", "yale/box"}).exit_code, 1);
+  EXPECT_EQ(Cairn({"withdraw", "run"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(Site("b") / repo::layout::TombstoneKey("yale", "box", 1)));
+}
+
 // Site b away while the request was made: a rebuild from b knew nothing of it (the next request
 // was refused, naming a's record and a rebuild from a). It is taken from a, waiting for its
 // second person under its number; `withdraw run` writes it to b.
