@@ -22,6 +22,7 @@
 #include "ops/cli/repo_print.h"
 #include "ops/cli/verbs.h"
 #include "ops/client/deposit_upload.h"
+#include "ops/server/json_views.h"
 #include "repo/deposit/deposit.h"
 #include "repo/site/repository.h"
 
@@ -301,6 +302,10 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
                            .WithContext("deposit " + f.source));
   }
   LabelAsGiven(f, answer->body);
+  // What the local verb prints of copying the new events to the sites' logs
+  // (ReportEventsFlushed), as the server said it, and the exit code that goes with it.
+  for (const std::string& w : WarningsOf(answer->headers)) std::cerr << "cairn: " << w << "\n";
+  const int flushed = answer->body.value("events_copied", true) ? kExitOk : kExitProblems;
   const bool stored = answer->body.value("stored", false);
   const nlohmann::json report = answer->body.value("report", nlohmann::json::object());
   std::optional<repo::Receipt> receipt;
@@ -314,7 +319,7 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
   }
   if (f.json) {
     PrintJson(answer->body);
-    return !stored || pending > 0 ? kExitProblems : kExitOk;
+    return ExitWorst(!stored || pending > 0 ? kExitProblems : kExitOk, flushed);
   }
   std::error_code ec;
   PrintReportFindings(report, g, std::filesystem::is_directory(f.source, ec));
@@ -323,8 +328,9 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
     const std::string rule = x.value("rule", "");
     not_a_bag = not_a_bag || rule == "bag.no-manifest" || rule == "bag.data-missing";
   }
-  return PrintDepositEnd(f, g, !stored, report.value("error_count", uint64_t{0}), not_a_bag,
-                         receipt ? &*receipt : nullptr, pending);
+  const int code = PrintDepositEnd(f, g, !stored, report.value("error_count", uint64_t{0}),
+                                   not_a_bag, receipt ? &*receipt : nullptr, pending);
+  return stored ? ExitWorst(code, flushed) : code;
 }
 
 int RunDeposit(const DepositFlags& f, const Globals& g) {
@@ -382,11 +388,7 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   }
   const int stored_code = pending > 0 ? kExitProblems : kExitOk;
   if (f.json) {
-    nlohmann::json out;
-    out["stored"] = !outcome->refused;
-    out["report"] = report.ToJson();
-    if (outcome->receipt) out["receipt"] = outcome->receipt->ToJson();
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    PrintJson(views::DepositJson(*outcome));
     return ExitWorst(outcome->refused ? kExitProblems : stored_code, flushed);
   }
   for (const bagit::Finding& finding : report.findings()) {
@@ -443,7 +445,8 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
       "(invalid bag, policy or profile violation, unreadable or special file, a path below\n"
       "SOURCE past PATH_MAX (source.path-too-long), hostile archive: nothing stored), or\n"
       "stored but with copies still pending because a site refused or could not be reached\n"
-      "(the reason is printed; they stay queued); 2 could not run (no repository, unknown\n"
+      "(the reason is printed; they stay queued), or its new events not copied to a site's\n"
+      "event log (named; --json: events_copied false); 2 could not run (no repository, unknown\n"
       "partner, source missing or its own path past PATH_MAX, the first site unreachable or\n"
       "refusing writes).\n");
   cmd->callback([flags, &g] { g.exit_code = RunDeposit(*flags, g); });

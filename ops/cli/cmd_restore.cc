@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <boost/filesystem.hpp>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -369,14 +368,7 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
   }
   // What the local verb prints of copying its events to the sites' logs (ReportEventsFlushed),
   // as the server said it (its X-Cairn-Warnings trailer), and the exit code that goes with it.
-  std::string warnings_header = views::kWarningsHeader;
-  for (char& c : warnings_header)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (auto said = answer->headers.find(warnings_header); said != answer->headers.end()) {
-    for (const std::string& w : views::WarningsOfHeader(said->second)) {
-      std::cerr << "cairn: " << w << "\n";
-    }
-  }
+  for (const std::string& w : WarningsOf(answer->headers)) std::cerr << "cairn: " << w << "\n";
   PrintRestored(r, f, g);
   if (omitted && !f.json) {
     std::cerr << "warning: the server met " << omitted << " further bad or unreadable copies\n";

@@ -118,12 +118,15 @@ Result<nlohmann::json> RemoteCall(const Globals& g, const std::string& method,
   const std::string text = body.is_null() ? "" : body.dump();
   CAIRN_ASSIGN_OR_RETURN(client::ApiClient::Answer answer,
                          api->Call(method, path, body.is_null() ? nullptr : &text));
-  std::string header = views::kWarningsHeader;
-  for (char& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (auto it = answer.headers.find(header); it != answer.headers.end()) {
-    *warnings = views::WarningsOfHeader(it->second);
-  }
+  *warnings = WarningsOf(answer.headers);
   return std::move(answer.body);
+}
+
+std::vector<std::string> WarningsOf(const std::map<std::string, std::string>& fields) {
+  std::string name = views::kWarningsHeader;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = fields.find(name);
+  return it == fields.end() ? std::vector<std::string>() : views::WarningsOfHeader(it->second);
 }
 
 Result<nlohmann::json> RemoteSend(const Globals& g, const std::string& method,

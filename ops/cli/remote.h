@@ -4,6 +4,7 @@
 #ifndef CAIRN_OPS_CLI_REMOTE_H_
 #define CAIRN_OPS_CLI_REMOTE_H_
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -57,6 +58,11 @@ Result<nlohmann::json> RemoteGet(const Globals& g, const std::string& path,
 Result<nlohmann::json> RemoteCall(const Globals& g, const std::string& method,
                                   const std::string& path, const nlohmann::json& body,
                                   std::vector<std::string>* warnings);
+
+// The warnings an answer's headers or trailers carry (views::kWarningsHeader; `fields` named in
+// lower case, as ApiClient gives them): what the verb prints on stderr beside its document;
+// none when it carries none.
+std::vector<std::string> WarningsOf(const std::map<std::string, std::string>& fields);
 
 // `method` (POST, PUT, DELETE) of `path` with `body` (none when empty) as `content_type` to
 // the server the globals name; the answer's JSON.

@@ -904,5 +904,69 @@ TEST_F(UploadTest, ABusyObjectIsToldWithoutTheServersPathsOrLocalFlags) {
   EXPECT_EQ(Cairn({"show", "acme/hobj"}).exit_code, 0);
 }
 
+// A deposit whose new events a site's event log refused (site b's events/ a file, where the
+// log's folder should be: no segment can be linked there; its copies are written): the local
+// `cairn deposit` says "the new events were not copied: site b: ..." and exits 1
+// (ReportEventsFlushed). The server's deposit dropped that outcome: the remote deposit said
+// nothing and exited 0, through the resumable upload and POST /v1/deposits alike. The answer now
+// carries the local verb's lines (X-Cairn-Warnings) and "events_copied": false; the client prints
+// them and exits 1. A partner's principal is told the site by its name, without the server's
+// paths or a command of the server's host (`cairn events verify`).
+TEST_F(UploadTest, ADepositWhoseEventsASiteRefusedSaysSoAndExitsOneAsLocally) {
+  const fs::path b_events = fs::path(Root()) / "sites/b/events";
+  fs::remove_all(b_events);
+  WriteFile(b_events, "not the event log's folder\n");
+  const std::string words = "cairn: the new events were not copied: site b";
+  CommandResult local =
+      Cairn({"deposit", "acme", MakeSourceFolder("local").string(), "--id", "local-box"});
+  ASSERT_EQ(local.exit_code, 1) << local.out << local.err;
+  ASSERT_NE(local.err.find(words), std::string::npos) << local.err;
+  ASSERT_EQ(local.err.find("pending"), std::string::npos) << "only the events were refused";
+  CommandResult local_json = Cairn(
+      {"deposit", "acme", MakeSourceFolder("local-json").string(), "--id", "lj-box", "--json"});
+  EXPECT_EQ(local_json.exit_code, 1) << local_json.out << local_json.err;
+  EXPECT_EQ(ParseJson(local_json.out).value("events_copied", true), false) << local_json.out;
+
+  tokens_["otto"] = AddPrincipalWithToken("otto", "operator", "", "never");
+  StartServer();
+  // The resumable upload `cairn deposit` sends: the operator is told what the local verb says.
+  CommandResult otto =
+      Remote("otto", {"deposit", "acme", MakeSourceFolder("otto").string(), "--id", "otto-box"});
+  EXPECT_EQ(otto.exit_code, 1) << otto.out << otto.err;
+  EXPECT_NE(otto.err.find(words), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("(see `cairn events verify`)"), std::string::npos) << otto.err;
+  EXPECT_NE(otto.out.find("otto-box"), std::string::npos) << "the receipt: " << otto.out;
+  // A partner's depositor: the site by its name, the operator's to see to.
+  CommandResult dora = Remote(
+      "dora", {"deposit", "acme", MakeSourceFolder("dora").string(), "--id", "dora-box", "--json"});
+  EXPECT_EQ(dora.exit_code, 1) << dora.out << dora.err;
+  EXPECT_NE(dora.err.find(words), std::string::npos) << dora.err;
+  EXPECT_NE(dora.err.find("; the consortium's operator sees that they are written there\n"),
+            std::string::npos)
+      << dora.err;
+  const nlohmann::json doc = ParseJson(dora.out);
+  EXPECT_TRUE(doc.value("stored", false)) << dora.out;
+  EXPECT_EQ(doc.value("events_copied", true), false) << dora.out;
+  for (const std::string& never : {Root(), std::string("file:"), std::string("`cairn ")}) {
+    EXPECT_EQ(dora.err.find(never), std::string::npos) << never << " in: " << dora.err;
+  }
+  // POST /v1/deposits: the same lines in its X-Cairn-Warnings header.
+  HttpAnswer raw = Api("dora", "POST", "/v1/deposits/acme/raw-box",
+                       ReadFile(MakeBagTar("raw", 5000)), {"Content-Type: application/x-tar"});
+  EXPECT_EQ(raw.status, 201) << raw.body;
+  EXPECT_NE(raw.headers["x-cairn-warnings"].find("the new events were not copied: site b"),
+            std::string::npos)
+      << raw.headers["x-cairn-warnings"];
+  EXPECT_EQ(ParseJson(raw.body).value("events_copied", true), false) << raw.body;
+  // Site b's log can be written again: the next deposit catches it up and says nothing of it.
+  fs::remove(b_events);
+  CommandResult again =
+      Remote("dora", {"deposit", "acme", MakeSourceFolder("again").string(), "--id", "again-box"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(again.err.find("not copied"), std::string::npos) << again.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  ASSERT_EQ(server_.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -194,12 +194,13 @@ Result<ApiResponse> DepositArchive(const std::string& root, const repo::Principa
     return Status(deposited.status().code(), views::Renamed(renames, deposited.status().message()))
         .SetRetryable(deposited.status().retryable());
   }
-  repo::DepositOutcome& outcome = *deposited;
-  nlohmann::json out;
-  out["stored"] = !outcome.refused;
-  out["report"] = outcome.report.ToJson();
-  if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
-  ApiResponse answer = JsonResponse(views::Renamed(renames, views::DumpJson(out)));
+  const repo::DepositOutcome& outcome = *deposited;
+  // Its new events copied to the sites' logs: what the local verb prints of that goes in the
+  // X-Cairn-Warnings header (worded for the caller, as every route's warnings are:
+  // InCallersTerms), and "events_copied" says whether the client exits 1 for it, as locally.
+  ApiResponse answer =
+      JsonResponse(views::Renamed(renames, views::DumpJson(views::DepositJson(outcome))),
+                   views::EventsFlushedLines(outcome.events));
   answer.status = outcome.refused ? 422 : 201;
   return answer;
 }

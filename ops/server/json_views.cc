@@ -236,6 +236,15 @@ nlohmann::json TimeOrNull(int64_t micros) {
 
 }  // namespace
 
+nlohmann::json DepositJson(const repo::DepositOutcome& outcome) {
+  nlohmann::json out;
+  out["stored"] = !outcome.refused;
+  out["report"] = outcome.report.ToJson();
+  if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
+  out["events_copied"] = outcome.events.ok();
+  return out;
+}
+
 nlohmann::json PurgeJson(const repo::PurgeReport& report, bool site_counts) {
   nlohmann::json out = {{"waiting", report.waiting}};
   if (site_counts) {

@@ -15,6 +15,7 @@
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_principal_types.h"
 #include "repo/catalog/inventory.h"
+#include "repo/deposit/deposit.h"
 #include "repo/events/segments.h"
 #include "repo/principal.h"
 #include "repo/replicate/settings_change.h"
@@ -84,6 +85,13 @@ Result<nlohmann::json> PolicyShowJson(repo::Catalog& catalog, const std::string&
 
 // One file of `cairn show --json`: path, size, sha256 and its copies per site.
 nlohmann::json FileCopiesJson(const repo::FileCopies& file);
+
+// `cairn deposit --json` and POST /v1/deposits (an upload's completion too): "stored", the
+// bag's "report", the "receipt" once stored, and "events_copied": whether the deposit's new
+// events reached every site's event log that could be reached (false when a site refused the
+// write or its log diverged from the catalog's, as EventsFlushedLines says: the verb exits 1; a
+// site that is down is no such failure).
+nlohmann::json DepositJson(const repo::DepositOutcome& outcome);
 
 // Serializes `doc` the way every verb and route does: invalid UTF-8 replaced, `indent` as
 // nlohmann's dump (-1: one line).

@@ -102,6 +102,9 @@ Result<bool> KeptAnswerStillTrue(const std::string& root, const repo::Principal&
     }
   }
   answer["receipt"] = receipt.ToJson();
+  // Whether its events reached every site's log was the first answer's to say (the next flush
+  // catches a site's log up): not said again as true now.
+  answer.erase("events_copied");
   u.answer = answer.dump();
   return true;
 }
