@@ -311,6 +311,7 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
   // A larger pipe than the default 64 KiB: fewer switches between the two threads.
   ::fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
   Result<client::ApiClient::StreamAnswer> answer = Status::Unavailable("not sent");
+  std::map<std::string, std::string> failed_fields;  // a failed answer's headers and trailers
   bool reader_stopped = false;
   std::thread download([&] {
     // The pipe's reader may stop early: a write then fails with EPIPE instead of killing us.
@@ -318,11 +319,14 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
     sigemptyset(&pipe_signal);
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    answer = (*api)->GetStream(path, [&](std::string_view chunk) -> Status {
-      int err = WriteFull(pipe_fds[1], std::as_bytes(std::span(chunk.data(), chunk.size())));
-      if (err == EPIPE) reader_stopped = true;
-      return err ? Status::FromErrno(err, "write", "the download pipe") : Status::OK();
-    });
+    answer = (*api)->GetStream(
+        path,
+        [&](std::string_view chunk) -> Status {
+          int err = WriteFull(pipe_fds[1], std::as_bytes(std::span(chunk.data(), chunk.size())));
+          if (err == EPIPE) reader_stopped = true;
+          return err ? Status::FromErrno(err, "write", "the download pipe") : Status::OK();
+        },
+        &failed_fields);
     ::close(pipe_fds[1]);
   });
   Result<repo::ReceivedBag> bag = Status::Unavailable("nothing received");
@@ -362,6 +366,9 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
   if (failed.ok()) failed = (*out)->Finish();
   if (!failed.ok()) {
     out->reset();  // removes what was written
+    // What the local verb prints of copying the failed restore's events (the bad copies met)
+    // before its error, as the server said it beside the error (its X-Cairn-Warnings trailer).
+    for (const std::string& w : WarningsOf(failed_fields)) std::cerr << "cairn: " << w << "\n";
     return ReportRestoreError(failed.WithContext(what + " from " + (*api)->url() +
                                                  " (nothing was left at " + f.dest + ")"),
                               f, 0);

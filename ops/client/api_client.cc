@@ -360,8 +360,9 @@ Result<std::string> ApiClient::SendRaw(const std::string& method, const std::str
   return std::move(x.answer);
 }
 
-Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
-                                                     const BodySink& sink) {
+Result<ApiClient::StreamAnswer> ApiClient::GetStream(
+    const std::string& path, const BodySink& sink,
+    std::map<std::string, std::string>* failed_fields) {
   curl_slist* headers = static_cast<curl_slist*>(Prepare(options_.url + path, {}));
   CURL* curl = static_cast<CURL*>(curl_);
   struct Target {
@@ -426,6 +427,7 @@ Result<ApiClient::StreamAnswer> ApiClient::GetStream(const std::string& path,
   // A failure the server sent in place of the cut (?on-error=trailer).
   if (auto failed = target.answer.headers.find("x-cairn-error");
       failed != target.answer.headers.end()) {
+    if (failed_fields) *failed_fields = target.answer.headers;
     return StatusFromErrorTrailer(failed->second);
   }
   return target.answer;

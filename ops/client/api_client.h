@@ -107,8 +107,11 @@ class ApiClient {
   // Corruption). An error of `sink` is returned as is; a transfer that ends before the whole
   // body arrived (a cut connection, a stream the server abandoned) is Unavailable "... cut"; an
   // answer that ends with the X-Cairn-Error trailer (asked for with ?on-error=trailer) is the
-  // failure it names (StatusFromErrorTrailer).
-  Result<StreamAnswer> GetStream(const std::string& path, const BodySink& sink);
+  // failure it names (StatusFromErrorTrailer), and then, with `failed_fields`, its headers and
+  // trailers are put there (names in lower case: what a failed restore still says, its
+  // X-Cairn-Warnings).
+  Result<StreamAnswer> GetStream(const std::string& path, const BodySink& sink,
+                                 std::map<std::string, std::string>* failed_fields = nullptr);
 
   // `path` with `query` appended, percent-encoded (parameters with an empty value left out).
   static std::string WithQuery(const std::string& path, const Query& query);

@@ -549,5 +549,52 @@ TEST_F(RemoteRestoreTest, AnObjectOnlyTheSitesHoldIsNamedAsLocally) {
   }
 }
 
+// A restore that fails after the server answered 200 (no good copy of a file) records what a
+// local one records (the bad copies met, a failed dissemination) and copies those events to the
+// sites' logs; the local verb says what it says of that before its error ("the new events were
+// not copied: site b: ..." when site b's log refuses them). The server's failed stream ended
+// with the X-Cairn-Error trailer alone: the remote restore said the error and nothing of its
+// events. It now ends with the X-Cairn-Warnings trailer too, which the client prints before the
+// error, in the caller's terms; the exit code is the error's (1), as locally.
+TEST_F(RemoteRestoreTest, AFailedRestoreSaysWhatItsEventsDidAsLocally) {
+  const fs::path b_events = fs::path(Root()) / "sites/b/events";
+  fs::remove_all(b_events);
+  WriteFile(b_events, "not the event log's folder\n");  // no segment can be linked there
+  const std::string content = ReadFile(tmp_ / "src-acme/sub/b.bin");
+  FlipByte(BlobFile("a", content));
+  fs::remove(BlobFile("b", content));
+  const std::string words = "cairn: the new events were not copied: site b";
+  CommandResult local = Cairn({"restore", "acme/acme-box", (tmp_ / "local/out").string()});
+  ASSERT_EQ(local.exit_code, 1) << local.err;
+  ASSERT_NE(local.err.find(words), std::string::npos) << local.err;
+  ASSERT_LT(local.err.find(words), local.err.find("Corruption: ")) << local.err;
+  for (const std::string dest : {"out", "out.tar"}) {
+    SCOPED_TRACE(dest);
+    CommandResult r =
+        Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote" / dest).string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("; the consortium's operator sees that they are written there\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("Corruption: "), std::string::npos) << r.err;
+    EXPECT_LT(r.err.find(words), r.err.find("Corruption: ")) << r.err;
+    EXPECT_EQ(r.err.find(Root()), std::string::npos) << r.err;
+    ExpectNothingNamed(tmp_ / "remote", "out");
+  }
+  CommandResult json =
+      Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/out").string(), "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  EXPECT_EQ(Parse(json.out)["error"]["code"], "Corruption") << json.out;
+  EXPECT_NE(json.err.find(words), std::string::npos) << json.err;
+  // Site b's log takes writes again: the next restore's flush catches it up, nothing said of it.
+  fs::remove(b_events);
+  CommandResult again =
+      Remote("t-dep-acme", {"restore", "acme/acme-box", (tmp_ / "remote/again").string()});
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_EQ(again.err.find("not copied"), std::string::npos) << again.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cairn::testing

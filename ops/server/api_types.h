@@ -77,14 +77,15 @@ struct ApiResponse {
   std::string filename;   // Content-Disposition: attachment; filename="..." when set
   std::map<std::string, std::string> headers;  // further headers ("X-Cairn-Restore")
   // A body made while it is sent (a restore): run on a thread of its own, never an io thread, it
-  // writes the body to `fd` (a pipe the server sends from, chunked) and returns the trailer
-  // fields to send after it. An error cuts the answer short (no last chunk) so that the client
-  // cannot take it for whole, unless `error_trailer` is set. The server closes `fd` once it
-  // returns.
-  std::function<Result<std::map<std::string, std::string>>(int fd)> producer;
+  // writes the body to `fd` (a pipe the server sends from, chunked), puts in `*trailers` the
+  // fields to send after it, and returns OK. An error cuts the answer short (no last chunk) so
+  // that the client cannot take it for whole, unless `error_trailer` is set. The server closes
+  // `fd` once it returns.
+  std::function<Status(int fd, std::map<std::string, std::string>* trailers)> producer;
   // For a client that asked for it (and so checks for it): the name of the trailer field
   // ("X-Cairn-Error") that, instead of a cut, ends the answer of a producer that failed, its
-  // value ErrorTrailerValue(the producer's error).
+  // value ErrorTrailerValue(the producer's error), beside the fields the producer put in
+  // `*trailers` before it failed (what a failed restore still says: its X-Cairn-Warnings).
   std::string error_trailer;
   std::chrono::milliseconds delay{0};  // wait this long before answering (failed logins)
   std::string principal;               // for the access log: who asked ("-" when nobody)

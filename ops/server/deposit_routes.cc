@@ -129,20 +129,21 @@ Result<ApiResponse> VersionContent(const std::string& root, const ApiRequest& r)
   }
   // The restore's dissemination event (and the bad copies met) copied to the sites' logs: what
   // the local verb prints of that (views::EventsFlushedLines) goes in the X-Cairn-Warnings
-  // trailer, worded for the caller as every route's warnings are (InCallersTerms).
-  answer.producer = [root, request](int fd) -> Result<std::map<std::string, std::string>> {
+  // trailer, worded for the caller as every route's warnings are (InCallersTerms); a restore
+  // that fails says it too (beside X-Cairn-Error), as the local verb prints it before its error.
+  answer.producer = [root, request](int fd,
+                                    std::map<std::string, std::string>* trailers) -> Status {
     repo::RestoreRequest streamed = request;
     streamed.stream_fd = fd;
     CAIRN_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(root));
     repo::EventsFlushed events;
-    CAIRN_ASSIGN_OR_RETURN(repo::RestoreReport report,
-                           repo::Restore(*repository, streamed, &events));
-    std::map<std::string, std::string> trailers = {
-        {"X-Cairn-Restore", RestoreSummary(report, events)}};
+    Result<repo::RestoreReport> report = repo::Restore(*repository, streamed, &events);
     if (std::vector<std::string> said = views::EventsFlushedLines(events); !said.empty()) {
-      trailers[views::kWarningsHeader] = views::WarningsHeaderValue(said);
+      (*trailers)[views::kWarningsHeader] = views::WarningsHeaderValue(said);
     }
-    return trailers;
+    if (!report.ok()) return report.status();
+    (*trailers)["X-Cairn-Restore"] = RestoreSummary(*report, events);
+    return Status::OK();
   };
   return answer;
 }

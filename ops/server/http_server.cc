@@ -462,7 +462,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // closes its end of the pipe (so that the session, at the pipe's end, finds it set).
   struct Production {
     std::mutex mu;
-    Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+    Status status = Status::Aborted("unfinished");
+    std::map<std::string, std::string> trailers;
   };
 
   // Sends a body made while it is sent: the producer runs on a thread of its own and writes into
@@ -488,15 +489,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       sigemptyset(&pipe_signal);
       sigaddset(&pipe_signal, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-      Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+      Status status = Status::Aborted("unfinished");
+      std::map<std::string, std::string> trailers;
       try {
-        result = producer(fd);
+        status = producer(fd, &trailers);
       } catch (const std::exception& e) {
-        result = Status::IOError(std::string("the answer's producer failed: ") + e.what());
+        status = Status::IOError(std::string("the answer's producer failed: ") + e.what());
       }
       {
         std::lock_guard<std::mutex> lock(production->mu);
-        production->result = std::move(result);
+        production->status = std::move(status);
+        production->trailers = std::move(trailers);
       }
       ::close(fd);
       (*producers)--;
@@ -545,23 +548,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   // The pipe ended: the producer is done. The last chunk with its trailer when it succeeded, or
-  // with the error trailer the answer asks for when it failed; else the connection is cut.
+  // with the error trailer the answer asks for (and what the producer put in its trailer before
+  // it failed) when it failed; else the connection is cut.
   void EndStream() {
-    Result<std::map<std::string, std::string>> result = Status::Aborted("unfinished");
+    Status status = Status::Aborted("unfinished");
+    std::map<std::string, std::string> trailers;
     {
       std::lock_guard<std::mutex> lock(production_->mu);
-      result = production_->result;
+      status = production_->status;
+      trailers = production_->trailers;
     }
-    if (!result.ok() && stream_error_trailer_.empty()) {
-      return StreamFailed("abandoned: " + result.status().ToString());
+    if (!status.ok() && stream_error_trailer_.empty()) {
+      return StreamFailed("abandoned: " + status.ToString());
     }
     trailer_.clear();
+    for (const auto& [name, value] : trailers) trailer_.set(name, value);
     std::string why;
-    if (result.ok()) {
-      for (const auto& [name, value] : *result) trailer_.set(name, value);
-    } else {
-      why = stream_error_trailer_ + " trailer: " + result.status().ToString();
-      trailer_.set(stream_error_trailer_, ErrorTrailerValue(result.status(), stream_log_.id));
+    if (!status.ok()) {
+      why = stream_error_trailer_ + " trailer: " + status.ToString();
+      trailer_.set(stream_error_trailer_, ErrorTrailerValue(status, stream_log_.id));
     }
     beast::get_lowest_layer(stream_).expires_after(state_.options.body_timeout);
     net::async_write(stream_, http::make_chunk_last(trailer_),

@@ -235,15 +235,12 @@ Handler InCallersTerms(const std::string& root, Handler handler) {
     fields_told(a.headers);
     if (a.producer) {
       a.producer = [renames, fields_told, produce = std::move(a.producer)](
-                       int fd) -> Result<std::map<std::string, std::string>> {
-        Result<std::map<std::string, std::string>> trailers = produce(fd);
-        if (!trailers.ok()) {
-          return Status(trailers.status().code(),
-                        views::Renamed(renames, trailers.status().message()))
-              .SetRetryable(trailers.status().retryable());
-        }
-        fields_told(*trailers);
-        return trailers;
+                       int fd, std::map<std::string, std::string>* trailers) -> Status {
+        Status produced = produce(fd, trailers);
+        fields_told(*trailers);  // a failed one's too (a restore's warnings)
+        if (produced.ok()) return produced;
+        return Status(produced.code(), views::Renamed(renames, produced.message()))
+            .SetRetryable(produced.retryable());
       };
     }
     return answer;
