@@ -1604,5 +1604,59 @@ TEST_F(PartnerCountsTest, EventsGivenToAPartnerCarryNoSequenceNorChainHash) {
   }
 }
 
+// A copy an audit found bad and could not repair then (its good copies' site away), repaired
+// later by the daemon, is a `recovery` event naming the audit runs and findings it answers
+// ("found corrupt by audit run 3 (finding 7, now marked repaired)"). Run and finding numbers are
+// the repository's: given to a partner's principal through `events` (json, text, PREMIS), they
+// told it how many audits and findings every partner had. To a principal of one partner the
+// detail now says "by an audit (now marked repaired)"; the auditor and the operator, who read the
+// audit history by those numbers, keep them.
+TEST_F(PartnerCountsTest, ARecoveryTellsAPartnerNoAuditRunOrFindingNumber) {
+  AddPrincipal({"t-admin-beta", "bea@beta", "partner-admin", "beta"});
+  ASSERT_FALSE(HasFatalFailure());
+  // Audits before beta's: the run that finds beta's copy bad is not the first.
+  ASSERT_EQ(Cairn({"audit", "run", "--partner", "acme"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"audit", "run", "--partner", "acme"}).exit_code, 0);
+  FlipByte(BlobFile("a", "alpha of beta\n"));
+  const fs::path site_b = fs::path(Root()) / "sites/b";
+  fs::rename(site_b, tmp_ / "b-away");  // the good copy's site away: no repair now
+  CommandResult found = Cairn({"audit", "run", "--all", "--site", "a", "--json"});
+  EXPECT_EQ(found.exit_code, 1) << found.out << found.err;
+  const int64_t run = Parse(found.out).value("run_id", int64_t{0});
+  ASSERT_GE(run, 3) << found.out;
+  fs::rename(tmp_ / "b-away", site_b);
+  CommandResult once = Cairn({"daemon", "--once"});
+  EXPECT_LE(once.exit_code, 1) << once.out << once.err;
+  const std::string numbered = "by audit run " + std::to_string(run) + " (finding ";
+  // The operator and the auditor: the run and the finding, as the local verb shows them.
+  for (const std::string who : {"t-operator", "t-auditor"}) {
+    CommandResult json =
+        Remote(who, {"events", "beta/beta-secret-box", "--json", "--type", "recovery"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_NE(json.out.find(numbered), std::string::npos) << who << ": " << json.out;
+  }
+  const std::regex numbers(R"(audit runs? [0-9]|findings? [0-9])");
+  for (const std::string who : {"t-dep-beta", "t-admin-beta"}) {
+    SCOPED_TRACE(who);
+    CommandResult json =
+        Remote(who, {"events", "beta/beta-secret-box", "--json", "--type", "recovery"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const nlohmann::json events = Parse(json.out);
+    ASSERT_TRUE(events.is_array() && !events.empty()) << json.out;
+    const std::string detail = events.back().value("detail", "");
+    EXPECT_NE(detail.find("found corrupt by an audit (now marked repaired), repaired from site b"),
+              std::string::npos)
+        << detail;
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"events", "beta", "--json"},
+          std::vector<std::string>{"events", "beta"},
+          std::vector<std::string>{"events", "beta", "--format", "premis"}}) {
+      CommandResult r = Remote(who, args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_FALSE(std::regex_search(r.out, numbers)) << args.back() << ": " << r.out;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -145,10 +145,14 @@ Result<ApiResponse> Events(const std::string& root, const ApiRequest& r) {
   if (!object.empty() && events.empty()) {
     CAIRN_RETURN_IF_ERROR(catalog.GetVersion(partner, object, std::nullopt, false).status());
   }
-  // A principal of one partner gets its events without their place in the chain: the gaps in
-  // their seq counted every other partner's events. Those who verify the chain keep it.
+  // A principal of one partner gets its events without their place in the chain (the gaps in
+  // their seq counted every other partner's events) nor the audit history's numbers (runs and
+  // findings, numbered across the repository). Those who verify the chain keep both.
   if (!r.principal.partner.empty()) {
-    for (proto::Event& e : events) repo::WithoutChainPlace(e);
+    for (proto::Event& e : events) {
+      repo::WithoutChainPlace(e);
+      repo::WithoutAuditNumbers(e);
+    }
   }
   if (format == "premis") {
     ApiResponse answer;

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -256,6 +257,17 @@ void WithoutChainPlace(proto::Event& e) {
   e.clear_seq();
   e.clear_prev_hash();
   e.clear_hash();
+}
+
+void WithoutAuditNumbers(proto::Event& e) {
+  // The words of replicate.cc's recovery events and of audit/batch.cc's interrupted repairs.
+  static const std::regex kFindings(R"(\(findings? [0-9]+(, [0-9]+)*, )");
+  static const std::regex kRuns(R"(audit runs [0-9]+(, [0-9]+)+)");
+  static const std::regex kRun(R"(audit run [0-9]+)");
+  if (e.detail().find("audit run") == std::string::npos) return;
+  std::string detail = std::regex_replace(e.detail(), kFindings, "(");
+  detail = std::regex_replace(detail, kRuns, "audits");
+  e.set_detail(std::regex_replace(detail, kRun, "an audit"));
 }
 
 nlohmann::json EventToJson(const proto::Event& e) {

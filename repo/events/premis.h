@@ -29,6 +29,15 @@ std::string EventsToPremisXml(const std::vector<proto::Event>& events);
 // its UUID. Auditors and operators keep them (they verify the chain).
 void WithoutChainPlace(proto::Event& event);
 
+// Rewords the event's detail without the audit history's numbers, as `cairn serve` gives events
+// to a principal of one partner: audit runs and their findings are numbered across the
+// repository, so a recovery's "found corrupt by audit run 3 (finding 7, now marked repaired)"
+// would tell how many audits and findings every partner had. It becomes "found corrupt by an
+// audit (now marked repaired)" ("audit runs 3, 5": "audits"; a fixity check's "the repair by
+// audit run 3 was interrupted": "by an audit"). Auditors and operators keep the numbers (they
+// read `audit report --run N` by them).
+void WithoutAuditNumbers(proto::Event& event);
+
 // {"seq":..,"id":..,"type":..,"type_uri":..,"time":"2026-11-21T12:00:00.000000Z",..,
 //  "prev_hash":hex,"hash":hex}; empty fields are left out (seq 0 and an empty hash too).
 nlohmann::json EventToJson(const proto::Event& event);

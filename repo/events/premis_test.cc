@@ -119,6 +119,33 @@ TEST(Premis, ThePrincipalIsAnAgentWithItsRole) {
   EXPECT_FALSE(EventToJson(events[2]).contains("role"));
 }
 
+// What a principal of one partner is given: the audit history's numbers (repository-wide) left
+// out of the recovery and fixity-check details that name them; any other detail as it was.
+TEST(Premis, WithoutAuditNumbersRewordsWhatNamesThem) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sha256 ab: the copy on site a, found corrupt by audit run 3 (finding 7, now marked "
+       "repaired), repaired from site b: copied, read back and its sha256 verified",
+       "sha256 ab: the copy on site a, found corrupt by an audit (now marked repaired), repaired "
+       "from site b: copied, read back and its sha256 verified"},
+      {"sha256 ab: the copy on site a, found missing by audit runs 3, 12 (findings 7, 40, now "
+       "marked repaired), verifies now: nothing copied",
+       "sha256 ab: the copy on site a, found missing by audits (now marked repaired), verifies "
+       "now: nothing copied"},
+      {"corrupt: read 9 bytes (the repair by audit run 4 was interrupted)",
+       "corrupt: read 9 bytes (the repair by an audit was interrupted)"},
+      {"sha256 ab: the copy on site a, recorded corrupt (found by restore: bad bytes), repaired "
+       "from site b",
+       "sha256 ab: the copy on site a, recorded corrupt (found by restore: bad bytes), repaired "
+       "from site b"},
+  };
+  for (const auto& [detail, told] : cases) {
+    proto::Event e = MakeEvent(5, kRecovery, "success");
+    e.set_detail(detail);
+    WithoutAuditNumbers(e);
+    EXPECT_EQ(e.detail(), told);
+  }
+}
+
 TEST(Premis, FormatsHex) { EXPECT_EQ(ToHex(std::string("\x00\xff\x10", 3)), "00ff10"); }
 
 }  // namespace
