@@ -94,6 +94,40 @@ Status PolicyUnusable(const DepositRequest& req, const Status& why) {
       ": the consortium's operator must fix it; nothing was stored");
 }
 
+// A deposit that failed before its catalog commit because its first site `site` could not take
+// it (full, not mounted or gone, its gateway down, read-only, an I/O error) is `why` with what
+// the depositor needs to know: nothing was stored (the commit is the visibility point, and what
+// the deposit wrote is taken back or left to gc), and the way forward, then the same command
+// again. An operator is pointed to `cairn site check`; anyone else to the consortium's operator.
+// Errors that do not name the site pass as they are.
+Status FirstSiteCouldNotTake(const DepositRequest& req, const std::string& site,
+                             const Status& why) {
+  if (why.ok() || why.message().find("site " + site + ":") == std::string::npos) return why;
+  const bool for_operator = req.role == RoleName(Role::kOperator);
+  const std::string check = for_operator ? " (`cairn site check " + site + "` tells)" : "";
+  std::string step;
+  switch (why.code()) {
+    case Code::kNoSpace:
+      step = for_operator ? "free space on site " + site + check + ", then"
+                          : "once the consortium's operator has freed space on site " + site + ",";
+      break;
+    case Code::kUnavailable:
+      step = for_operator ? "once site " + site + " is back" + check + ","
+                          : "once the consortium's operator has site " + site + " back,";
+      break;
+    case Code::kPermissionDenied:
+    case Code::kIOError:
+      step = for_operator ? "once site " + site + " takes writes again" + check + ","
+                          : "once the consortium's operator has site " + site + " taking writes,";
+      break;
+    default:
+      return why;
+  }
+  return Status(why.code(),
+                why.message() + "; nothing was stored: " + step + " run the same command again")
+      .SetRetryable(why.retryable());
+}
+
 // The next version number of partner/object; REQUIRES: the object's lock is
 // held. Past the catalog's latest and past every version.pb on a reachable
 // site, so an acknowledged version the catalog lost (a rebuild from a site
@@ -207,7 +241,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
                          repo.LockObject(req.partner, object));
   Result<Site*> first_site = repo.OpenSite(plan[0]);
-  if (!first_site.ok()) return WithMarkerNextStep(plan[0], first_site.status());
+  if (!first_site.ok()) {
+    return FirstSiteCouldNotTake(req, plan[0], WithMarkerNextStep(plan[0], first_site.status()));
+  }
   Site* first = *first_site;
   CAIRN_ASSIGN_OR_RETURN(uint32_t version, ChooseVersionNumber(repo, sites, req.partner, object));
 
@@ -271,7 +307,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
                          req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
-    if (!run.ok()) return run;
+    if (!run.ok()) return FirstSiteCouldNotTake(req, plan[0], run);
     out.refused = true;
     out.report = std::move(ingest.report);
     return out;
@@ -328,7 +364,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
                          req.role, req.agent_version);
     if (!repairs.empty()) (void)catalog.AppendEvents(repairs);
     AbandonIngest(catalog, *first, *lock, &ingest);
-    return version_id.status();
+    return FirstSiteCouldNotTake(req, plan[0], version_id.status());
   }
   ingest.committed = true;
   Status cleared = repo.ClearVersionPending(req.partner, object);
