@@ -18,6 +18,7 @@
 #ifndef CAIRN_REPO_CRASH_POINT_H_
 #define CAIRN_REPO_CRASH_POINT_H_
 
+#include <atomic>
 #include <string_view>
 
 namespace cairn::repo {
@@ -25,6 +26,16 @@ namespace cairn::repo {
 // Records a hit of point `name` and kills the process with SIGKILL if the
 // environment chose this hit. Thread-safe; costs one atomic load when off.
 void CrashPoint(std::string_view name);
+
+// A place where a command stops at its next safe point once `until` is set (a deposit's
+// SIGINT/SIGTERM flag), so that a test can send the signal there. With the hooks and
+//   CAIRN_PAUSE_AT=NAME:FILE   at the first hit of point NAME, FILE is created and the calling
+//                              thread waits until `until` is set (at most 60 s);
+// otherwise, and in the shipped cairn, it does nothing. Points so far: deposit.file-stored (a
+// payload file stored on the first site), deposit.before-commit (every file stored and checked,
+// before the version is committed), deposit.committed (the catalog commit done, before the
+// copies to the other sites).
+void PausePoint(std::string_view name, const std::atomic<bool>* until);
 
 // Tests only (defined only with the hooks): `hook` is called with the name of every point hit, in
 // the thread that hits it, before the environment's choice is looked at (nullptr: no hook). The

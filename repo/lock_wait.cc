@@ -130,6 +130,12 @@ void SetLockHolderCommand(std::string command) {
   HolderCommand() = std::move(command);
 }
 
+namespace {
+std::atomic<const std::atomic<bool>*> g_cancel{nullptr};  // SetLockWaitCancel
+}  // namespace
+
+void SetLockWaitCancel(const std::atomic<bool>* cancel) { g_cancel.store(cancel); }
+
 void SetLockWaitNotice(std::function<void(const std::string&)> notice) {
   std::lock_guard<std::mutex> guard(g_mu);
   Notice() = std::move(notice);
@@ -235,6 +241,10 @@ Result<FileLock> TakeFileLock(const std::string& path, int op, int64_t timeout_m
       Status s = Status::FromErrno(errno, "lock", path);
       close(fd);
       return s;
+    }
+    if (const std::atomic<bool>* cancel = g_cancel.load(); cancel != nullptr && cancel->load()) {
+      close(fd);
+      return Status::Aborted("interrupted while waiting for the lock " + path);
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,6 +40,11 @@ void SetLockHolderCommand(std::string command);
 // Called once per wait with "waiting for the lock PATH held by ..."; the
 // default prints "cairn: " + message on stderr.
 void SetLockWaitNotice(std::function<void(const std::string&)> notice);
+
+// Once `*cancel` is set (a command's SIGINT/SIGTERM flag), a wait for a busy lock ends with
+// Aborted "interrupted while waiting for the lock PATH"; null (the default): waits run their
+// course.
+void SetLockWaitCancel(const std::atomic<bool>* cancel);
 
 // One holder record, as read from a side file.
 struct LockHolder {

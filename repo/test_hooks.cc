@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <string>
+#include <thread>
 #endif
 
 namespace cairn::repo {
@@ -72,6 +75,24 @@ void CrashPoint(std::string_view name) {
   if (c.hits.fetch_add(1) + 1 == c.hit) ::kill(::getpid(), SIGKILL);
 }
 
+void PausePoint(std::string_view name, const std::atomic<bool>* until) {
+  static const std::string spec = [] {
+    const char* at = std::getenv("CAIRN_PAUSE_AT");
+    return std::string(at != nullptr ? at : "");
+  }();
+  static std::atomic<bool> paused{false};
+  const size_t colon = spec.find(':');
+  if (until == nullptr || colon == std::string::npos || spec.compare(0, colon, name) != 0 ||
+      paused.exchange(true)) {
+    return;
+  }
+  const int fd = ::open(spec.c_str() + colon + 1, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+  for (int i = 0; i < 12'000 && !until->load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 void SetCrashPointHookForTesting(CrashPointHook hook) {
   g_hook.store(hook, std::memory_order_release);
 }
@@ -108,6 +129,8 @@ std::unique_ptr<StorageBackend> WrapBackend(std::string_view url,
 #else  // the shipped binary: no hooks
 
 void CrashPoint(std::string_view) {}
+
+void PausePoint(std::string_view, const std::atomic<bool>*) {}
 
 namespace test_hooks {
 

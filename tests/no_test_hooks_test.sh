@@ -8,7 +8,7 @@ testing=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 fail() { echo "no_test_hooks_test: $*" >&2; exit 1; }
-for word in CAIRN_CRASH_AT CAIRN_CRASH_TRACE CAIRN_FAKE_NOW SetCrashPointHookForTesting \
+for word in CAIRN_CRASH_AT CAIRN_CRASH_TRACE CAIRN_PAUSE_AT CAIRN_FAKE_NOW SetCrashPointHookForTesting \
             SetBackendWrapperForTesting SetFileOpsForTesting; do
   if grep -q -a "$word" "$shipped"; then fail "$shipped contains $word"; fi
   grep -q -a "$word" "$testing" || fail "$testing lacks $word: this test checks nothing"

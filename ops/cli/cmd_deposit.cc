@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/algorithm/string/predicate.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -24,10 +26,31 @@
 #include "ops/client/deposit_upload.h"
 #include "ops/server/json_views.h"
 #include "repo/deposit/deposit.h"
+#include "repo/lock_wait.h"
 #include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {
+
+// First SIGINT/SIGTERM: the deposit stops at its next safe point (DepositRequest::cancel) and
+// says what was stored; the handler only sets the flag and gives both signals back their default
+// action, so a second one ends the process at once.
+std::atomic<bool> g_deposit_cancel{false};
+volatile std::sig_atomic_t g_deposit_signal = 0;
+extern "C" void StopDeposit(int sig) {
+  g_deposit_signal = sig;
+  g_deposit_cancel.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+void StopDepositOnSignals() {
+  struct sigaction action {};
+  action.sa_handler = StopDeposit;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
 
 struct DepositFlags {
   std::string partner;
@@ -155,8 +178,10 @@ Status CheckAsFlags(const DepositFlags& f) {
 // `not_a_bag`: the refusal says the source is no bag at all (no payload manifest, or no data/),
 // rather than a bag with errors of its own; only then is --as-folder offered for a folder that
 // holds a bagit.txt (offered for a broken bag, it stored the broken bag as plain files).
+// `interrupted`: a signal stopped the copies to the other sites once the version was stored.
 int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint64_t errors,
-                    bool not_a_bag, const repo::Receipt* receipt, uint64_t pending) {
+                    bool not_a_bag, const repo::Receipt* receipt, uint64_t pending,
+                    bool interrupted = false) {
   if (refused) {
     std::cerr << "cairn: deposit of " << f.source << " refused: " << errors
               << (errors == 1 ? " error" : " errors") << "; nothing was stored\n";
@@ -168,6 +193,21 @@ int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint6
     return kExitProblems;
   }
   if (!g.quiet) std::cout << receipt->ToText();
+  if (interrupted && pending > 0) {
+    std::string sites;
+    for (const repo::SiteCopies& c : receipt->copies) {
+      if (c.pending > 0) sites += (sites.empty() ? "" : ", ") + c.site;
+    }
+    std::cerr << "cairn: deposit interrupted by "
+              << (g_deposit_signal == SIGTERM ? "SIGTERM" : "SIGINT") << ": version "
+              << receipt->version << " of " << f.partner << "/" << receipt->object
+              << " is stored on site " << receipt->first_site << "; " << pending
+              << " of its copies to site" << (sites.find(',') == std::string::npos ? " " : "s ")
+              << sites
+              << " were not made yet (queued): cairn replicate makes them, and so does the "
+                 "daemon\n";
+    return kExitProblems;
+  }
   if (pending > 0) {
     // Who makes them is the receipt's to say against a server (the commands are its operator's).
     std::cerr << "cairn: " << f.partner << "/" << receipt->object << " v" << receipt->version
@@ -372,6 +412,9 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
     printer.emplace(f.progress);
     request.progress = [&printer](const repo::DepositProgress& p) { printer->Show(p); };
   }
+  request.cancel = &g_deposit_cancel;
+  StopDepositOnSignals();
+  repo::SetLockWaitCancel(&g_deposit_cancel);
   Result<repo::DepositOutcome> outcome = repo::Deposit(**repository, request);
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
   // The new events went to every site's log; a site that is down catches up later.
@@ -400,7 +443,8 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
   }
   const int code = PrintDepositEnd(f, g, outcome->refused, report.error_count(),
                                    report.Has("bag.no-manifest") || report.Has("bag.data-missing"),
-                                   outcome->receipt ? &*outcome->receipt : nullptr, pending);
+                                   outcome->receipt ? &*outcome->receipt : nullptr, pending,
+                                   outcome->interrupted);
   return outcome->refused ? code : ExitWorst(stored_code, flushed);
 }
 
@@ -448,7 +492,9 @@ void RegisterDeposit(CLI::App& app, Globals& g) {
       "(the reason is printed; they stay queued), or its new events not copied to a site's\n"
       "event log (named; --json: events_copied false); 2 could not run (no repository, unknown\n"
       "partner, source missing or its own path past PATH_MAX, the first site unreachable or\n"
-      "refusing writes).\n");
+      "refusing writes); interrupted (SIGINT, SIGTERM) before the version was stored: nothing\n"
+      "stored, 2; after it, with copies to other sites not made yet: 1 (they stay queued).\n"
+      "A second signal ends it at once.\n");
   cmd->callback([flags, &g] { g.exit_code = RunDeposit(*flags, g); });
 }
 

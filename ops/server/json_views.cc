@@ -242,6 +242,7 @@ nlohmann::json DepositJson(const repo::DepositOutcome& outcome) {
   out["report"] = outcome.report.ToJson();
   if (outcome.receipt) out["receipt"] = outcome.receipt->ToJson();
   out["events_copied"] = outcome.events.ok();
+  if (outcome.interrupted) out["interrupted"] = true;  // a local deposit stopped by a signal
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "bagit/time_text.h"
 #include "policies/policy.h"
 #include "repo/catalog/inventory.h"
+#include "repo/crash_point.h"
 #include "repo/deposit/deposit_commit.h"
 #include "repo/deposit/deposit_scratch.h"
 #include "repo/deposit/deposit_source.h"
@@ -236,10 +237,20 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   }
   CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> plan, PlanCopySites(policy, sites));
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockForWriting());
+  // A wait for a lock cut short by the deposit's signal (SetLockWaitCancel) stored nothing.
+  auto waited = [](const Status& s) {
+    return s.code() != Code::kAborted
+               ? s
+               : Status::Aborted(s.message() +
+                                 ": nothing was stored; run the same command again to deposit");
+  };
+  Result<std::unique_ptr<Repository::WriterLock>> writers = repo.LockForWriting();
+  if (!writers.ok()) return waited(writers.status());
+  std::unique_ptr<Repository::WriterLock> lock = std::move(writers).value();
   // One deposit of an object at a time: the version number and its tag files are ours.
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> object_lock,
-                         repo.LockObject(req.partner, object));
+  Result<std::unique_ptr<Repository::WriterLock>> object_lock =
+      repo.LockObject(req.partner, object);
+  if (!object_lock.ok()) return waited(object_lock.status());
   Result<Site*> first_site = repo.OpenSite(plan[0]);
   if (!first_site.ok()) {
     return FirstSiteCouldNotTake(req, plan[0], WithMarkerNextStep(plan[0], first_site.status()));
@@ -267,6 +278,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   target.profile = profile ? &*profile : nullptr;
   target.manifest_memory_bytes = req.manifest_memory_bytes;
   target.blobs_likely_stored = version > 1;
+  target.cancel = req.cancel;
   if (req.progress) {
     target.on_file_stored = [&req](uint64_t files, uint64_t bytes) {
       req.progress(DepositProgress{DepositProgress::Phase::kStore, files, bytes});
@@ -298,6 +310,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
       break;
   }
   if (run.ok()) run = ingest.contents->manifests->status();
+  // Stopped at the last safe point before the commit: every file stored and checked.
+  PausePoint("deposit.before-commit", req.cancel);
+  if (run.ok() && req.cancel != nullptr && req.cancel->load()) run = Interrupted();
   out.manifest_index_in_memory = ingest.manifest_index_in_memory;
   if (run.ok() && ingest.report.valid()) CheckPolicy(policy, req.partner, &ingest);
   if (!run.ok() || !ingest.report.valid()) {
@@ -368,6 +383,7 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
   }
   ingest.committed = true;
   Status cleared = repo.ClearVersionPending(req.partner, object);
+  PausePoint("deposit.committed", req.cancel);
 
   Receipt receipt;
   receipt.partner = req.partner;
@@ -428,7 +444,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     ReplicationFilter filter;
     filter.partner = req.partner;
     filter.object = object;
-    Result<ReplicationSummary> drained = DrainReplication(repo, filter);
+    ReplicationOptions options;
+    options.cancel = req.cancel;
+    Result<ReplicationSummary> drained = DrainReplication(repo, filter, options);
     if (!drained.ok()) {
       replication_error = drained.status().message();
     } else if (for_operator) {
@@ -469,6 +487,9 @@ Result<DepositOutcome> StoreDeposit(Repository& repo, const DepositRequest& req)
     }
     receipt.warnings.push_back("site " + c.site + ": " + std::to_string(c.pending) +
                                " copies pending (" + who + ")");
+  }
+  if (req.cancel != nullptr && req.cancel->load()) {
+    for (const SiteCopies& c : receipt.copies) out.interrupted = out.interrupted || c.pending > 0;
   }
   out.receipt = std::move(receipt);
   return out;

@@ -23,6 +23,7 @@
 #ifndef CAIRN_REPO_DEPOSIT_H_
 #define CAIRN_REPO_DEPOSIT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
@@ -87,6 +88,12 @@ struct DepositRequest {
   // worker threads, one call at a time. Must be quick (throttle display in
   // it). May be empty.
   std::function<void(const DepositProgress&)> progress;
+  // Set (by SIGINT/SIGTERM) to stop at the next safe point: before the catalog commit, no
+  // payload file is begun after it is seen and the deposit fails with Aborted ("interrupted:
+  // nothing was stored; ..."), leaving nothing visible, as any failure; after the commit, the
+  // copies to the other sites in flight finish and no other is begun (the outcome's
+  // `interrupted`; the rest stay queued for `cairn replicate`). May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Who makes a receipt's pending copies, as it tells a depositor who is not an operator: one who
@@ -143,6 +150,9 @@ struct DepositOutcome {
   bool manifest_index_in_memory = false;
   // The events of the deposit (or of the blobs it repaired) on the sites' logs.
   EventsFlushed events;
+  // Stored (receipt set), but DepositRequest::cancel stopped the copies to the other sites
+  // before all were made: the receipt counts those still pending.
+  bool interrupted = false;
 };
 
 // Deposits `request.source` as the next version of partner/object. Returns a

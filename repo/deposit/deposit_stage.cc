@@ -17,6 +17,7 @@
 #include "bagit/fd_io.h"
 #include "bagit/mapped_read.h"
 #include "bagit/piece_digests.h"
+#include "repo/crash_point.h"
 #include "repo/deposit/disk_manifest_index.h"
 #include "repo/site_layout.h"
 #include "repo/storage/sha256_stream.h"
@@ -41,6 +42,15 @@ Status ChooseManifestIndex(uint64_t manifest_bytes, const IngestTarget& target, 
   return Status::OK();
 }
 
+bool IngestTarget::Interrupting() const {
+  PausePoint("deposit.storing", cancel);
+  return cancel != nullptr && cancel->load();
+}
+
+Status Interrupted() {
+  return Status::Aborted("interrupted: nothing was stored; run the same command again to deposit");
+}
+
 Status PayloadStager::SiteError(const Status& s) const {
   if (s.ok() || IsSiteError(s)) return s;
   return s.WithContext("site " + target_.site_name);
@@ -52,6 +62,7 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
                                                    AlgorithmSet algorithms,
                                                    const std::string& expected_sha256,
                                                    bool from_manifest) {
+  if (target_.Interrupting()) return Interrupted();
   Staged staged;
   bool write = expected_sha256.empty() || !target_.blob_stored(expected_sha256);
   if (write) {
@@ -71,6 +82,7 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
   bagit::MultiHasher hasher(algorithms | bagit::Only(Algorithm::kSha256));
   Status site_status;
   Status s = source([&](std::span<const std::byte> chunk) -> Status {
+    if (target_.cancel != nullptr && target_.cancel->load()) return Interrupted();  // a long file
     hasher.Update(chunk);
     if (staged.writer) {
       site_status = staged.writer->Append(chunk);
@@ -89,6 +101,7 @@ Result<PayloadStager::Staged> PayloadStager::Stage(const ByteSource& source,
 
 Result<PayloadStager::Staged> PayloadStager::StageLocalFile(const std::string& path,
                                                             AlgorithmSet algorithms) {
+  if (target_.Interrupting()) return Interrupted();
   // O_NONBLOCK: a fifo put in the file's place since the walk must not hang
   // the deposit waiting for a writer (it has no effect on a regular file).
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -573,6 +586,7 @@ Result<ByteSource> StagingSink::TagFile(std::string_view path, ByteSource source
 Result<StagingSink::PayloadRead> StagingSink::PayloadFile(const bagit::PayloadEntry& entry,
                                                           AlgorithmSet algorithms,
                                                           bool manifests_known) {
+  if (target_.Interrupting()) return Interrupted();
   const bagit::ManifestIndex& index = *ingest_->contents->manifests;
   std::optional<bagit::ManifestIndex::EntryId> id;
   if (manifests_known) id = index.Find(entry.path);

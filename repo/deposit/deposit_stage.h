@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <ctime>
@@ -78,7 +79,16 @@ struct IngestTarget {
   // A small local file is then hashed first and, when a blob of its digest on
   // the first site reads back right, not copied (PayloadStager::ReuseStored).
   bool blobs_likely_stored = false;
+  // DepositRequest::cancel: once set, no payload file is begun (Interrupted()).
+  const std::atomic<bool>* cancel = nullptr;
+
+  // True once the deposit is to stop; first the pause point deposit.storing (repo/crash_point.h).
+  bool Interrupting() const;
 };
+
+// What a deposit stopped by DepositRequest::cancel before its catalog commit returns: nothing
+// of it was stored (what it wrote is taken back as for any failure), and its rerun deposits it.
+Status Interrupted();
 
 // A blob the deposit found on the first site with wrong bytes and replaced with
 // the depositor's (recorded as events).
@@ -272,9 +282,11 @@ class BatchPipeline {
   std::thread thread_;
 };
 
-// True if `s` is an error of the target's site ("site NAME: ...").
+// True if `s` is an error of the target's site ("site NAME: ...") or the deposit's Interrupted():
+// either stops the ingest (never a finding about the file).
 inline bool IsSiteErrorOf(const IngestTarget& target, const Status& s) {
-  return !s.ok() && s.message().starts_with("site " + target.site_name + ": ");
+  return !s.ok() && (s.message().starts_with("site " + target.site_name + ": ") ||
+                     (s.code() == Code::kAborted && s.message() == Interrupted().message()));
 }
 
 using bagit::LocalFileSource;
