@@ -80,9 +80,10 @@ int RunReplicate(const ReplicateFlags& f, const Globals& g) {
     std::cout << out.dump(2) << "\n";
   } else {
     if (!g.quiet) {
+      // The bytes are those written: a copy found on the target is read back, never written.
       std::cout << total.jobs_done << " jobs done, " << total.copies_made << " copies made ("
-                << total.bytes_copied << " bytes), " << total.copies_verified_present
-                << " already present and verified\n";
+                << total.bytes_copied << " bytes written), " << total.copies_verified_present
+                << " already present and verified (nothing written)\n";
       if (o.left.queued) std::cout << o.left.queued << " jobs still queued (retried later)\n";
       if (o.left.failed) std::cout << o.left.failed << " jobs failed for good\n";
     }
