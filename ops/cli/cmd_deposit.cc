@@ -33,23 +33,29 @@ namespace cairn::cli {
 namespace {
 
 // First SIGINT/SIGTERM: the deposit stops at its next safe point (DepositRequest::cancel) and
-// says what was stored; the handler only sets the flag and gives both signals back their default
-// action, so a second one ends the process at once.
+// says what was stored; the handler only sets the flag and gives the signals it handles their
+// default action back, so a second one ends the process at once. A signal ignored when cairn
+// started (a background job of a script ignores SIGINT) stays ignored.
 std::atomic<bool> g_deposit_cancel{false};
 volatile std::sig_atomic_t g_deposit_signal = 0;
 extern "C" void StopDeposit(int sig) {
   g_deposit_signal = sig;
   g_deposit_cancel.store(true);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  for (int s : {SIGINT, SIGTERM}) {
+    struct sigaction now {};
+    if (sigaction(s, nullptr, &now) == 0 && now.sa_handler == StopDeposit) signal(s, SIG_DFL);
+  }
 }
 
 void StopDepositOnSignals() {
   struct sigaction action {};
   action.sa_handler = StopDeposit;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  for (int s : {SIGINT, SIGTERM}) {
+    struct sigaction was {};
+    if (sigaction(s, nullptr, &was) == 0 && was.sa_handler == SIG_IGN) continue;
+    sigaction(s, &action, nullptr);
+  }
 }
 
 struct DepositFlags {

@@ -24,6 +24,9 @@ using ::testing::Not;
 class DepositSignalTest : public RepoFixture {
  protected:
   void SetUp() override {
+    // A cairn started with SIGINT ignored (this test run as a background job of a script)
+    // keeps it ignored: the signals are sent to a child that has them at their default.
+    signal(SIGINT, SIG_DFL);
     RepoFixture::SetUp();
     ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
     source_ = MakeSourceFolder("maps");
