@@ -1,5 +1,6 @@
 // `cairn site add NAME URL [--region R] [--create-bucket] [--adopt]`, `cairn site list
-// [--json]` and `cairn site check NAME [--json]`.
+// [--json]`, `cairn site check NAME [--json]` and `cairn site remove NAME [--dry-run] [--force]
+// [--json]`.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "ops/cli/cli.h"
+#include "ops/cli/flush_events.h"
 #include "ops/cli/remote.h"
 #include "ops/cli/settings_sync.h"
 #include "ops/cli/verbs.h"
@@ -28,6 +30,8 @@ struct SiteFlags {
   bool json = false;
   bool create_bucket = false;
   bool adopt = false;
+  bool dry_run = false;
+  bool force = false;
 };
 
 Result<std::unique_ptr<repo::Repository>> Open(const Globals& g) {
@@ -178,10 +182,62 @@ int RunCheck(const SiteFlags& f, const Globals& g) {
   return report.ok() ? kExitOk : kExitProblems;
 }
 
+int RunRemove(const SiteFlags& f, const Globals& g) {
+  auto repository = Open(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  Result<repo::SiteRemoval> removal = repo::RemoveSite(**repository, f.name, f.dry_run, f.force);
+  if (!removal.ok()) return ReportError(removal.status());
+  const repo::Catalog::SiteRemovalFacts& facts = removal->facts;
+  const std::string url = SafeUrl(facts.site.url);
+  if (f.json) {
+    nlohmann::json out = {{"site", f.name},
+                          {"url", url},
+                          {"dry_run", f.dry_run},
+                          {"removed", removal->removed},
+                          {"opened", removal->opened.ok()},
+                          {"copies", facts.copies},
+                          {"jobs_cancelled", facts.jobs},
+                          {"purge_keys_given_up", facts.purge_keys},
+                          {"files_left_as_they_are", true}};
+    if (!removal->opened.ok()) out["open_error"] = removal->opened.ToString();
+    std::cout << out.dump(2) << "\n";
+  } else if (!g.quiet) {
+    const bool dry = !removal->removed;
+    std::cout << (dry ? "would remove site " : "removed site ") << f.name << " " << url << "\n";
+    if (!removal->opened.ok()) {
+      std::cout << "  it cannot be opened now (" << removal->opened.ToString()
+                << "); every file it holds has a verified copy on another site\n";
+    }
+    std::cout << "  " << facts.copies << " copies the catalog recorded there "
+              << (dry ? "would no longer be counted" : "are no longer counted") << ", "
+              << facts.jobs << " queued jobs for it " << (dry ? "would be " : "") << "cancelled\n";
+    if (facts.purge_keys > 0) {
+      std::cout << "  " << facts.purge_keys << " keys a purge had to remove there "
+                << (dry ? "would be" : "were") << " given up (--force): remove them by hand if "
+                << "its files come back\n";
+    }
+    std::cout << "the files on " << f.name << (dry ? " would be" : " were")
+              << " left as they are (nothing on the site is written or deleted)\n";
+    if (dry) std::cout << "dry run: nothing changed\n";
+  }
+  if (!removal->removed) return kExitOk;
+  PrintSettingsWarnings(removal->change.warnings);
+  int code = kExitOk;
+  if (!removal->change.queue_status.ok()) {
+    code = ReportError(removal->change.queue_status.WithContext("site " + f.name + " removed"));
+  }
+  for (const std::string& p : removal->change.queued.problems)
+    std::cerr << "warning: " << p << "\n";
+  if (!g.quiet && !f.json && removal->change.queued.copies_short > 0) {
+    std::cout << removal->change.queued.ToText() << "\nnext: cairn replicate --wait\n";
+  }
+  return ExitWorst(code, ReportEventsFlushed(removal->events));
+}
+
 }  // namespace
 
 void RegisterSite(CLI::App& app, Globals& g) {
-  CLI::App* group = Group(app, "site", "storage sites: add, list, check");
+  CLI::App* group = Group(app, "site", "storage sites: add, list, check, remove");
   auto add_flags = std::make_shared<SiteFlags>();
   CLI::App* add = group->add_subcommand(
       "add", "register a storage site (file:///path, s3://bucket/prefix?endpoint=...&region=...)");
@@ -229,6 +285,33 @@ void RegisterSite(CLI::App& app, Globals& g) {
       "damaged, different from the catalog's or ahead of it); 2 could not run (no\n"
       "repository, unknown site).\n");
   check->callback([check_flags, &g] { g.exit_code = RunCheck(*check_flags, g); });
+
+  auto remove_flags = std::make_shared<SiteFlags>();
+  CLI::App* remove = group->add_subcommand(
+      "remove", "take a site out of the repository (its files are left as they are)");
+  remove->add_option("NAME", remove_flags->name, "the site's name")->required();
+  remove->add_flag("--dry-run", remove_flags->dry_run,
+                   "say what would happen, change nothing (exit 2 where the removal would be "
+                   "refused)");
+  remove->add_flag("--force", remove_flags->force,
+                   "remove a site that cannot be opened although a purge still has keys to "
+                   "remove there (they stay on its files); never a last good copy");
+  remove->add_flag("--json", remove_flags->json, "print what was done as JSON");
+  remove->footer(
+      "Its queued jobs are cancelled, the catalog no longer counts its copies (events and\n"
+      "audit history that name it stay), a deletion event names it and who removed it, and the\n"
+      "other sites' settings records drop it (a catalog rebuilt from them does not bring it\n"
+      "back). Nothing on the site is written or deleted. A site that cannot be opened (its\n"
+      "folder gone, its gateway down) is removed the same way. `cairn site add NAME URL` later\n"
+      "makes it a new site; replication copies to it again.\n"
+      "Refused (exit 2, nothing changed) while a policy names the site or needs more sites than\n"
+      "would remain (`cairn policy set` first), while a version's file has its only verified\n"
+      "copy there (`cairn replicate --wait`, `cairn site resync OTHER` or `cairn audit run\n"
+      "--site OTHER` first; --force does not override this), and while a purge has keys to\n"
+      "remove there (`cairn withdraw run` first; --force for a site that cannot be opened).\n"
+      "Exit codes: 0 removed (or the dry run found nothing against it); 1 removed, but its event\n"
+      "could not be copied to a site's log; 2 refused or could not run (unknown site, lock).\n");
+  remove->callback([remove_flags, &g] { g.exit_code = RunRemove(*remove_flags, g); });
 }
 
 }  // namespace cairn::cli

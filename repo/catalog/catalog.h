@@ -74,6 +74,29 @@ class Catalog {
   // repository its CAIRN-SITE names). NotFound names the site.
   Status SetSiteAdoptedFrom(const std::string& name, const std::string& from);
 
+  // --- taking a site out (catalog_site_removal.cc) ---
+  // What the catalog holds about site `name` that its removal would drop: its copies (replica
+  // rows, any state), the jobs queued for it (target), the keys a purge still has to remove
+  // there, and the versions' blobs and tag files it holds (state other than pending or missing)
+  // that no other site holds verified (ok, read back at least once): counted, the first
+  // `examples` named ("acme/maps@v1 data/a.tif", "acme/maps@v1 version.pb"). NotFound names
+  // the site.
+  struct SiteRemovalFacts {
+    SiteRecord site;
+    uint64_t copies = 0;
+    uint64_t jobs = 0;
+    uint64_t purge_keys = 0;
+    uint64_t last_good = 0;
+    std::vector<std::string> last_good_examples;
+  };
+  Result<SiteRemovalFacts> FactsOfSiteRemoval(const std::string& name, size_t examples);
+  // Takes site `name` out of the catalog in ONE transaction with `events`: its jobs, copies
+  // (and repairs begun on them), gc candidates, purge keys, segment checks and settings seen,
+  // then its row. History that names it (events, audit runs and findings) stays. Refuses
+  // (InvalidArgument, nothing changed) when FactsOfSiteRemoval finds a last good copy on it
+  // now. REQUIRES the writers' lock held exclusively. NotFound names the site.
+  Status RemoveSite(const std::string& name, std::vector<proto::Event>& events);
+
   // --- the repository's identity (catalog.cc) ---
   // The id written into the CAIRN-SITE marker of every site this repository
   // makes: random, made with the catalog (migration 3).

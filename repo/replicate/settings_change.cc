@@ -2,7 +2,12 @@
 // settings records, then the copies the change makes owed.
 #include "repo/replicate/settings_change.h"
 
+#include <string>
+#include <vector>
+
+#include "policies/policy.h"
 #include "repo/catalog/catalog.h"
+#include "repo/events/event_types.h"
 #include "repo/replicate/copies_queue.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
@@ -27,6 +32,72 @@ SettingsChange Synced(Repository& repo) {
   SettingsChange change;
   change.warnings = SyncSettingsAfterChange(repo);
   return change;
+}
+
+// How many files a refusal names by their version and path.
+constexpr size_t kExamplesNamed = 5;
+
+// The scopes whose policy applies to some version: the default (stored or built in) and each
+// partner's own.
+Result<std::vector<std::string>> PolicyScopes(Catalog& catalog) {
+  std::vector<std::string> scopes = {""};
+  CAIRN_ASSIGN_OR_RETURN(std::vector<PartnerRecord> partners, catalog.ListPartners());
+  for (const PartnerRecord& p : partners) {
+    Result<PolicyRecord> own = catalog.GetPolicy(p.id);
+    if (own.status().IsNotFound()) continue;
+    CAIRN_RETURN_IF_ERROR(own.status());
+    scopes.push_back(p.id);
+  }
+  return scopes;
+}
+
+// OK when no policy names site `name` or needs more sites than the others; else why not.
+Status RefuseIfPoliciesNeedSite(Catalog& catalog, const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> sites, catalog.ListSites());
+  std::vector<policies::SiteFacts> remaining;
+  for (const SiteRecord& s : sites) {
+    if (s.name != name) remaining.push_back({s.name, s.region});
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> scopes, PolicyScopes(catalog));
+  for (const std::string& scope : scopes) {
+    const std::string which =
+        scope.empty() ? "the default policy" : "the policy of partner " + scope;
+    const std::string set =
+        "`cairn policy set FILE" + (scope.empty() ? "" : " --partner " + scope) + "`";
+    CAIRN_ASSIGN_OR_RETURN(proto::Policy policy, catalog.EffectivePolicy(scope));
+    for (const std::string& listed : policy.sites()) {
+      if (listed == name) {
+        return Status::InvalidArgument(which + " names site " + name +
+                                       " (sites:): set one without it first, " + set + "; site " +
+                                       name + " was not removed");
+      }
+    }
+    Status enough = policies::CheckPolicyAgainstSites(policy, remaining, which);
+    if (!enough.ok()) {
+      return Status::InvalidArgument(
+          "without site " + name + ", " + enough.message() + ": set fewer copies first, " + set +
+          ", or add another site (`cairn site add`); site " + name + " was not removed");
+    }
+  }
+  return Status::OK();
+}
+
+// InvalidArgument naming the files only site `facts.site` holds good, and what to do first.
+Status LastCopiesRefusal(const Catalog::SiteRemovalFacts& facts) {
+  const std::string& name = facts.site.name;
+  std::string examples;
+  for (const std::string& e : facts.last_good_examples)
+    examples += (examples.empty() ? "" : ", ") + e;
+  if (facts.last_good > facts.last_good_examples.size()) examples += ", ...";
+  return Status::InvalidArgument(
+      "site " + name + " holds the last good copy of " + std::to_string(facts.last_good) +
+      " file(s) (" + examples + "): no other site holds a verified copy of them, and removing " +
+      name +
+      " would lose them (--force does not override this). Copy them first: `cairn replicate "
+      "--wait` makes the copies the policies owe, `cairn site resync OTHER` refills another "
+      "site, `cairn audit run --site OTHER` verifies copies no one has checked yet (a rebuilt "
+      "catalog's); site " +
+      name + " was not removed");
 }
 
 }  // namespace
@@ -54,6 +125,61 @@ Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const 
   // The copies policies now put on the new site (a lost site added back empty).
   QueueOwedCopies(repo, "", &change);
   return change;
+}
+
+Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool dry_run, bool force,
+                               const std::string& user) {
+  std::unique_ptr<Repository::WriterLock> lock;
+  if (!dry_run) {
+    // No deposit, replication or audit writes a copy of the site while it goes.
+    CAIRN_ASSIGN_OR_RETURN(lock, repo.LockExclusively(-1));
+  }
+  SiteRemoval out;
+  CAIRN_ASSIGN_OR_RETURN(out.facts, repo.catalog().FactsOfSiteRemoval(name, kExamplesNamed));
+  // A catalog put back from a backup judges the copies by a record that lacks what happened
+  // since, and its event would take a number the sites' logs hold for another: refused, as gc
+  // and the audit are (a dry run too: its answer would be as wrong).
+  if (Status ahead = FirstSiteLogAheadOfCatalog(repo, "", /*runs_past_only=*/true); !ahead.ok()) {
+    return Status::InvalidArgument(ahead.message() + "; site " + name + " was not removed");
+  }
+  CAIRN_RETURN_IF_ERROR(RefuseIfPoliciesNeedSite(repo.catalog(), name));
+  if (out.facts.last_good > 0) return LastCopiesRefusal(out.facts);
+  out.opened = repo.OpenSite(name).status();
+  if (out.facts.purge_keys > 0 && (out.opened.ok() || !force)) {
+    const std::string keys = std::to_string(out.facts.purge_keys);
+    return Status::InvalidArgument(
+        "a purge still has " + keys + " key(s) to remove on site " + name +
+        (out.opened.ok()
+             ? ": `cairn withdraw run` first (it finishes the purge)"
+             : ", which cannot be opened (" + out.opened.ToString() +
+                   "): `cairn withdraw run` once it is back; if it is gone for good, `cairn site "
+                   "remove " +
+                   name +
+                   " --force` (whatever of the purged versions its files hold "
+                   "stays there)") +
+        "; site " + name + " was not removed");
+  }
+  if (dry_run) return out;
+  const Catalog::SiteRemovalFacts& f = out.facts;
+  EventFields fields;
+  fields.user = user;
+  fields.site = name;
+  fields.outcome = "success";
+  fields.detail = "site " + name + " (" + f.site.url +
+                  ") removed from the repository: " + std::to_string(f.copies) +
+                  " copies no longer counted, " + std::to_string(f.jobs) +
+                  " queued jobs cancelled" +
+                  (f.purge_keys ? ", " + std::to_string(f.purge_keys) +
+                                      " purge keys given up (the site could not be opened)"
+                                : std::string()) +
+                  "; the files on " + name + " were left as they are";
+  std::vector<proto::Event> events = {NewEvent(kDeletion, std::move(fields))};
+  CAIRN_RETURN_IF_ERROR(repo.catalog().RemoveSite(name, events));
+  out.removed = true;
+  out.change = Synced(repo);  // its record's removal on every remaining site
+  QueueOwedCopies(repo, "", &out.change);
+  out.events = FlushNewEvents(repo);
+  return out;
 }
 
 Result<SettingsChange> TrustWitnessKey(Repository& repo, const std::string& public_key_hex,

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "bagit/status.h"
+#include "repo/catalog/catalog.h"
 #include "repo/catalog/catalog_types.h"
+#include "repo/events/segments.h"
 #include "repo/replicate/copies_queue.h"
 #include "repo/site/repository.h"
 #include "repo/site/settings.h"
@@ -38,6 +40,29 @@ Result<SettingsChange> SetPolicy(Repository& repo, const PolicyRecord& policy);
 Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const std::string& url,
                                const std::string& region, bool adopt = false,
                                SiteRecord* added = nullptr);
+// What `cairn site remove` found about the site, and (unless a dry run) did.
+struct SiteRemoval {
+  Catalog::SiteRemovalFacts facts;  // copies, jobs, purge keys the catalog holds for it
+  Status opened;                    // why the site could not be opened; OK: it could
+  bool removed = false;             // false: a dry run, nothing changed
+  SettingsChange change;            // the sites' settings records; copies queued after it
+  EventsFlushed events;             // its event copied to the remaining sites' logs
+};
+// Takes site `name` out of the repository, its files left as they are (nothing on it is written
+// or removed): its queued jobs are cancelled, the catalog no longer counts its copies, a
+// `deletion` event names it and who removed it (`user`: EventUser), the remaining sites get its
+// settings record's removal (a catalog rebuilt from one of them does not bring it back) and the
+// event; then the copies the policies owe are queued. Refused, nothing changed (InvalidArgument
+// naming the rule and what to do first), when a policy (the default or a partner's) names the
+// site or needs more sites than would remain; when a version's blob or tag file the site holds
+// has no verified copy on another site (counted, a few named: `cairn replicate`, `cairn site
+// resync OTHER` or `cairn audit run --site OTHER` first; `force` never overrides it); and when
+// a purge still has keys to remove there: `cairn withdraw run` first, or, for a site that
+// cannot be opened, `force` (its files then keep those bytes). A site that cannot be opened is
+// otherwise removed as any other. `dry_run`: the same checks, nothing changed. Takes the
+// writers' lock exclusively. NotFound names an unknown site.
+Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool dry_run, bool force,
+                               const std::string& user = "");
 Result<SettingsChange> TrustWitnessKey(Repository& repo, const std::string& public_key_hex,
                                        const std::string& label);
 Result<SettingsChange> DistrustWitnessKey(Repository& repo, const std::string& prefix,

@@ -25,6 +25,12 @@ constexpr std::string_view kHolds = "holds";
 constexpr std::string_view kDefaultPolicyName = "default";
 constexpr std::string_view kPartnerPolicyPrefix = "partner.";
 
+// The kinds of setting a catalog removes (`audit schedule remove`, `events trust remove`, `site
+// remove`): a site that still holds one the catalog no longer has gets a removal record.
+bool RemovableKind(std::string_view kind) {
+  return kind == kSchedules || kind == kWitnessKeys || kind == kSites;
+}
+
 std::string PolicyName(const std::string& scope) {
   return scope == kDefaultPolicyScope ? std::string(kDefaultPolicyName)
                                       : std::string(kPartnerPolicyPrefix) + scope;
@@ -78,9 +84,9 @@ using SeenSettings = std::map<SettingName, SettingSeen>;
 constexpr size_t kLackingNamed = 10;
 
 // What the catalog knows `site` lacks of its settings `want` (`seen`: what it last wrote, found or
-// restored there): each setting whose value there is another or not known, and each schedule or
-// trusted witness key the catalog removed whose removal is not there. "hold 1, withdrawal 2".
-// Empty when, as far as the catalog knows, the site holds them all.
+// restored there): each setting whose value there is another or not known, and each schedule,
+// trusted witness key or site the catalog removed whose removal is not there. "hold 1, withdrawal
+// 2". Empty when, as far as the catalog knows, the site holds them all.
 std::string LackingText(const std::map<SettingName, proto::SettingsRecord>& want,
                         const SeenSettings& seen) {
   std::vector<std::string> lacking;
@@ -92,8 +98,7 @@ std::string LackingText(const std::map<SettingName, proto::SettingsRecord>& want
     }
   }
   for (const auto& [name, s] : seen) {
-    if ((name.first == kSchedules || name.first == kWitnessKeys) && !s.removed &&
-        !want.count(name)) {
+    if (RemovableKind(name.first) && !s.removed && !want.count(name)) {
       lacking.push_back("the removal of " + DescribeSetting(name));
     }
   }
@@ -190,8 +195,8 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
       out.seen[name] = noted->second;
       continue;
     }
-    if (wanted == want.end() && ((name.first != kSchedules && name.first != kWitnessKeys) ||
-                                 (at_noted && noted->second.removed))) {
+    if (wanted == want.end() &&
+        (!RemovableKind(name.first) || (at_noted && noted->second.removed))) {
       continue;
     }
     CAIRN_ASSIGN_OR_RETURN(std::optional<proto::SettingsRecord> record,
@@ -238,11 +243,10 @@ Result<SiteSync> SyncSite(Site& site, const std::string& site_name,
     }
     if (!write(name, record, latest)) return out;
   }
-  // Only schedules and trusted witness keys are ever removed from a catalog: one this catalog
-  // never saw (added through a newer catalog) is not its to remove.
+  // Only schedules, trusted witness keys and sites are ever removed from a catalog: one this
+  // catalog never saw (added through a newer catalog) is not its to remove.
   for (const auto& [name, record] : have) {
-    if ((name.first != kSchedules && name.first != kWitnessKeys) || record.removed() ||
-        want.count(name)) {
+    if (!RemovableKind(name.first) || record.removed() || want.count(name)) {
       continue;
     }
     if (!seen.empty() && (!known(name) || record.version() > *known(name))) {

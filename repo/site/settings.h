@@ -60,8 +60,8 @@ struct SettingsSync {
 
 // Brings every site of the catalog (only `site_name` when not empty) up to
 // the catalog's settings: a new version of each setting whose latest record
-// there differs or is absent, and a removed record for each schedule or
-// trusted witness key the catalog no longer has. A record past the version this
+// there differs or is absent, and a removed record for each schedule, trusted
+// witness key or site the catalog no longer has. A record past the version this
 // catalog last wrote there, found there or restored from there (Catalog::SettingsSeen, per
 // site: each site numbers its own records) is a change it never saw (a catalog put back from a
 // backup): left alone and named in `errors`, with the rebuild that catches the catalog up, never

@@ -1,0 +1,187 @@
+// `cairn site remove NAME [--dry-run] [--force]`: a site added by mistake, whose folder is then
+// gone, made `list`, `replicate` and the daemon exit 1 for ever (there was no way to take a site
+// out but to make its folder again). Driven through the real binary on real folders: the
+// journey, the refusals that keep a last good copy and a policy's sites, the dry run, and a site
+// added again under the same name.
+#include <gmock/gmock.h>
+
+#include "tests/util/repo_fixture.h"
+
+namespace cairn::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class SiteRemoveTest : public RepoFixture {
+ protected:
+  // Adds posix site `name` at tmp/places/`name` (its parent made first, as a mounted share's).
+  fs::path AddSite(const std::string& name) {
+    fs::path place = tmp_ / "places" / name;
+    fs::create_directories(place.parent_path());
+    CommandResult added = Cairn({"site", "add", name, "file://" + place.string()});
+    EXPECT_EQ(added.exit_code, 0) << added.out << added.err;
+    return place;
+  }
+
+  std::string SiteList() { return Cairn({"site", "list"}).out; }
+
+  // A policy file with `text`, for `cairn policy set`.
+  std::string PolicyFile(const std::string& name, const std::string& text) {
+    fs::path file = tmp_ / (name + ".textpb");
+    WriteFile(file, text);
+    return file.string();
+  }
+};
+
+// The tester's journey: a site added by mistake, its folder then gone. Before `site remove`
+// existed, `list` exited 1 for ever (the first part below shows it); now the site goes, and
+// `list`, `replicate` and `daemon --once` exit 0 again.
+TEST_F(SiteRemoveTest, ASiteAddedByMistakeWhoseFolderIsGoneIsRemovedAndVerbsExitZero) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  fs::path wrong = AddSite("typo");
+  fs::remove_all(wrong);
+  Deposit("acme", MakeSourceFolder("letters").string(), "letters");
+  CommandResult before = Cairn({"list"});
+  EXPECT_EQ(before.exit_code, 1) << before.out << before.err;
+  EXPECT_THAT(before.out + before.err, HasSubstr("typo"));
+
+  CommandResult removed = Cairn({"site", "remove", "typo"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_THAT(removed.out, HasSubstr("removed site typo"));
+  EXPECT_THAT(removed.out, HasSubstr("the files on typo were left as they are"));
+  EXPECT_THAT(SiteList(), Not(HasSubstr("typo")));
+
+  for (const std::vector<std::string>& verb : {std::vector<std::string>{"list"},
+                                               {"replicate"},
+                                               {"daemon", "--once"},
+                                               {"events", "verify"}}) {
+    CommandResult r = Cairn(verb);
+    EXPECT_EQ(r.exit_code, 0) << verb[0] << ": " << r.out << r.err;
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("typo"))) << verb[0];
+  }
+  CommandResult show = Cairn({"show", "acme/maps"});
+  EXPECT_EQ(show.exit_code, 0) << show.out << show.err;
+  EXPECT_THAT(show.out, Not(HasSubstr("typo")));
+  // The removal is an event naming the site and who removed it, in the remaining sites' logs.
+  CommandResult events = Cairn({"events", "--type", "deletion", "--format", "json"});
+  EXPECT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_THAT(events.out, HasSubstr("site typo"));
+  EXPECT_THAT(events.out, HasSubstr("local:"));
+  CommandResult checked = Cairn({"site", "check", "b"});
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+}
+
+// A site holding the only verified copy of a version's files is not removed, --force or not:
+// exit 2, the count and an example named, the way forward said, nothing changed; once the copies
+// are made elsewhere the same command removes it, its files left on its folder.
+TEST_F(SiteRemoveTest, RefusesToRemoveTheLastGoodCopyEvenWithForce) {
+  AddSite("c");
+  Cairn({"partner", "add", "acme"});
+  CommandResult deposit = Cairn(
+      {"deposit", "acme", MakeSourceFolder("maps").string(), "--id", "maps", "--no-replicate"});
+  ASSERT_NE(deposit.exit_code, 2) << deposit.out << deposit.err;
+  const std::string catalog_before = ReadFile(tmp_ / "repo/catalog.db");
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"site", "remove", "a"},
+                                               {"site", "remove", "a", "--force"},
+                                               {"site", "remove", "a", "--dry-run"}}) {
+    CommandResult refused = Cairn(args);
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("site a holds the last good copy of"));
+    EXPECT_THAT(refused.err, HasSubstr("acme/maps@v1 "));
+    EXPECT_THAT(refused.err, HasSubstr("cairn replicate"));
+    EXPECT_THAT(refused.err, HasSubstr("site a was not removed"));
+  }
+  EXPECT_THAT(SiteList(), HasSubstr("a "));
+  CommandResult show = Cairn({"show", "acme/maps"});
+  EXPECT_THAT(show.out, HasSubstr(" a:ok"));
+
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  CommandResult removed = Cairn({"site", "remove", "a"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_TRUE(fs::exists(tmp_ / "repo/sites/a/CAIRN-SITE"));
+  EXPECT_TRUE(fs::exists(tmp_ / "repo/sites/a/blobs"));
+  // Site c now owes the second copy: queued by the removal, made by the replication.
+  EXPECT_THAT(removed.out, HasSubstr("next: cairn replicate --wait"));
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  CommandResult list = Cairn({"list"});
+  EXPECT_EQ(list.exit_code, 0) << list.out << list.err;
+  CommandResult restored = Cairn({"restore", "acme/maps", (tmp_ / "out").string()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+}
+
+// A policy that names the site, or needs more sites than would remain, keeps it: exit 2 naming
+// the policy and `cairn policy set`.
+TEST_F(SiteRemoveTest, RefusesWhileAPolicyNamesTheSiteOrNeedsIt) {
+  AddSite("c");
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("ac", "copies: 2 sites: \"a\" sites: \"c\"\n"),
+                   "--partner", "acme"})
+                .exit_code,
+            0);
+  CommandResult named = Cairn({"site", "remove", "c"});
+  EXPECT_EQ(named.exit_code, 2) << named.out << named.err;
+  EXPECT_THAT(named.err, HasSubstr("the policy of partner acme names site c"));
+  EXPECT_THAT(named.err, HasSubstr("cairn policy set FILE --partner acme"));
+  EXPECT_THAT(SiteList(), HasSubstr("c "));
+
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
+  CommandResult needed = Cairn({"site", "remove", "b"});
+  EXPECT_EQ(needed.exit_code, 2) << needed.out << needed.err;
+  EXPECT_THAT(needed.err, HasSubstr("without site b, the default policy: copies: 3"));
+  EXPECT_THAT(needed.err, HasSubstr("cairn policy set FILE`"));
+  EXPECT_THAT(SiteList(), HasSubstr("b "));
+}
+
+// --dry-run says what would happen and changes nothing.
+TEST_F(SiteRemoveTest, DryRunChangesNothing) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  fs::path wrong = AddSite("typo");
+  fs::remove_all(wrong);
+  CommandResult dry = Cairn({"site", "remove", "typo", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("would remove site typo"));
+  EXPECT_THAT(dry.out, HasSubstr("cannot be opened"));
+  EXPECT_THAT(dry.out, HasSubstr("dry run: nothing changed"));
+  EXPECT_THAT(SiteList(), HasSubstr("typo"));
+  EXPECT_EQ(Cairn({"list"}).exit_code, 1);
+  CommandResult unknown = Cairn({"site", "remove", "nosuch", "--dry-run"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no site named nosuch"));
+}
+
+// A site removed, then added again under its name (its old folder, still marked, taken back): a
+// new site whose copies the replication makes (and verifies) again. A catalog rebuilt from a
+// remaining site does not bring the removed site back.
+TEST_F(SiteRemoveTest, ASiteAddedAgainIsANewSiteAndARebuildDoesNotBringItBack) {
+  fs::path place = AddSite("c");
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("two", "copies: 2\n")}).exit_code, 0);
+  CommandResult removed = Cairn({"site", "remove", "c"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_THAT(Cairn({"show", "acme/maps"}).out, Not(HasSubstr(" c:")));
+
+  // Rebuilt from site a: sites a and b only.
+  CommandResult rebuilt =
+      RunCairn({"catalog", "rebuild", "--from", "file://" + (tmp_ / "repo/sites/a").string(),
+                "--into", (tmp_ / "rebuilt").string()});
+  ASSERT_NE(rebuilt.exit_code, 2) << rebuilt.out << rebuilt.err;
+  CommandResult sites = RunCairn({"site", "list", "--repo", (tmp_ / "rebuilt").string()});
+  EXPECT_THAT(sites.out, HasSubstr("b "));
+  EXPECT_THAT(sites.out, Not(HasSubstr("c ")));
+
+  // Added again, at its old place: taken back, its copies made again by the replication.
+  CommandResult again = Cairn({"site", "add", "c", "file://" + place.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
+  CommandResult replicated = Cairn({"replicate", "--wait"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  CommandResult list = Cairn({"list"});
+  EXPECT_EQ(list.exit_code, 0) << list.out << list.err;
+  EXPECT_THAT(Cairn({"show", "acme/maps"}).out, HasSubstr(" c:ok"));
+}
+
+}  // namespace
+}  // namespace cairn::testing
