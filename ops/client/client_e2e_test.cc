@@ -436,6 +436,7 @@ TEST_F(ClientTest, AnUnmountedFirstSiteIsTheOperatorsToMountForADepositor) {
   CommandResult otto = Remote("t-operator", {"deposit", "acme", src.string(), "--id", "q"});
   EXPECT_EQ(otto.exit_code, 2) << otto.out << otto.err;
   EXPECT_NE(otto.err.find("`cairn site resync a --init`"), std::string::npos) << otto.err;
+  EXPECT_NE(otto.err.find("`cairn site remove a` takes it out"), std::string::npos) << otto.err;
   fs::remove(site_a);
   fs::rename(tmp_ / "a-away", site_a);
   EXPECT_EQ(Cairn({"show", "acme/q"}).exit_code, 2) << "a refused deposit left a version";

@@ -375,7 +375,8 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
   // again is the operator's, on the server's host.
   static const std::regex kMarkerAdvice(
       "; if it is an unmounted share, mount it; if it was lost, `cairn site resync [^`]+` makes "
-      "it again from the other sites");
+      "it again from the other sites(; if it was added by mistake or is retired, `cairn site "
+      "remove [^`]+` takes it out)?");
   text = std::regex_replace(text, kMarkerAdvice,
                             "; the consortium's operator must mount it or make it again");
   // How far each event log runs: how much every partner did since.

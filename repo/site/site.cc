@@ -898,7 +898,9 @@ Status WithMarkerNextStep(const std::string& name, Status opened) {
   }
   return Status::Unavailable(opened.message() + "; if it is an unmounted share, mount it; if it " +
                              "was lost, `cairn site resync " + name +
-                             " --init` makes it again from the other sites");
+                             " --init` makes it again from the other sites; if it was added by " +
+                             "mistake or is retired, `cairn site remove " + name +
+                             "` takes it out");
 }
 
 }  // namespace cairn::repo

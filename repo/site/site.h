@@ -423,8 +423,8 @@ inline constexpr std::string_view kNoSiteMarker =
     "has no CAIRN-SITE marker: not mounted, lost, or never initialised";
 // `opened` (a failed open of site `name`) with the way forward when the site's place has no
 // marker or (posix) no folder, in `site resync`'s words: mount it, or make it again with `cairn
-// site resync NAME
-// --init`. Any other status is returned as it is.
+// site resync NAME --init`, or take it out with `cairn site remove NAME` (added by mistake,
+// retired). Any other status is returned as it is.
 Status WithMarkerNextStep(const std::string& name, Status opened);
 
 }  // namespace cairn::repo

@@ -44,7 +44,8 @@ TEST_F(SiteRemoveTest, ASiteAddedByMistakeWhoseFolderIsGoneIsRemovedAndVerbsExit
   Deposit("acme", MakeSourceFolder("letters").string(), "letters");
   CommandResult before = Cairn({"list"});
   EXPECT_EQ(before.exit_code, 1) << before.out << before.err;
-  EXPECT_THAT(before.out + before.err, HasSubstr("typo"));
+  // ... and said to make the folder again, or now, to take the site out.
+  EXPECT_THAT(before.err, HasSubstr("`cairn site remove typo` takes it out"));
 
   CommandResult removed = Cairn({"site", "remove", "typo"});
   ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
