@@ -197,7 +197,7 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
                           {"opened", removal->opened.ok()},
                           {"copies", facts.copies},
                           {"jobs_cancelled", facts.jobs},
-                          {"purge_keys_given_up", facts.purge_keys},
+                          {"unfinished_purges", removal->unfinished_purges},
                           {"files_left_as_they_are", true}};
     if (!removal->opened.ok()) out["open_error"] = removal->opened.ToString();
     std::cout << out.dump(2) << "\n";
@@ -211,10 +211,10 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
     std::cout << "  " << facts.copies << " copies the catalog recorded there "
               << (dry ? "would no longer be counted" : "are no longer counted") << ", "
               << facts.jobs << " queued jobs for it " << (dry ? "would be " : "") << "cancelled\n";
-    if (facts.purge_keys > 0) {
-      std::cout << "  " << facts.purge_keys << " keys a purge had to remove there "
-                << (dry ? "would be" : "were") << " given up (--force): remove them by hand if "
-                << "its files come back\n";
+    for (const std::string& w : removal->unfinished_purges) {
+      std::cout << "  " << w << " has not finished: it " << (dry ? "would" : "will")
+                << " not reach this site (--force); whatever of that version its files hold "
+                << "stays there\n";
     }
     std::cout << "the files on " << f.name << (dry ? " would be" : " were")
               << " left as they are (nothing on the site is written or deleted)\n";
@@ -294,8 +294,8 @@ void RegisterSite(CLI::App& app, Globals& g) {
                    "say what would happen, change nothing (exit 2 where the removal would be "
                    "refused)");
   remove->add_flag("--force", remove_flags->force,
-                   "remove a site that cannot be opened although a purge still has keys to "
-                   "remove there (they stay on its files); never a last good copy");
+                   "remove the site although an approved purge has not finished (whatever of "
+                   "the purged versions its files hold stays there); never a last good copy");
   remove->add_flag("--json", remove_flags->json, "print what was done as JSON");
   remove->footer(
       "Its queued jobs are cancelled, the catalog no longer counts its copies (events and\n"
@@ -307,8 +307,9 @@ void RegisterSite(CLI::App& app, Globals& g) {
       "Refused (exit 2, nothing changed) while a policy names the site or needs more sites than\n"
       "would remain (`cairn policy set` first), while a version's file has its only verified\n"
       "copy there (`cairn replicate --wait`, `cairn site resync OTHER` or `cairn audit run\n"
-      "--site OTHER` first; --force does not override this), and while a purge has keys to\n"
-      "remove there (`cairn withdraw run` first; --force for a site that cannot be opened).\n"
+      "--site OTHER` first; --force does not override this), and while an approved purge has\n"
+      "not finished (`cairn withdraw run` first; --force lets the site go, its files keeping\n"
+      "whatever of the purged versions they hold).\n"
       "Exit codes: 0 removed (or the dry run found nothing against it); 1 removed, but its event\n"
       "could not be copied to a site's log; 2 refused or could not run (unknown site, lock).\n");
   remove->callback([remove_flags, &g] { g.exit_code = RunRemove(*remove_flags, g); });

@@ -82,6 +82,22 @@ Status RefuseIfPoliciesNeedSite(Catalog& catalog, const std::string& name) {
   return Status::OK();
 }
 
+// The approved purges not finished yet ("withdrawal 7 of acme/maps@v1 (purging)"): each removes
+// its version's bytes from the repository's sites, never from one taken out before it finishes.
+Result<std::vector<std::string>> UnfinishedPurges(Catalog& catalog) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> withdrawals, catalog.ListWithdrawals(""));
+  std::vector<std::string> out;
+  for (const WithdrawalRecord& w : withdrawals) {
+    if (w.purge &&
+        (w.state == WithdrawalState::kWithdrawn || w.state == WithdrawalState::kPurging ||
+         w.state == WithdrawalState::kWaitingRetention)) {
+      out.push_back("withdrawal " + std::to_string(w.id) + " of " + w.VersionName() + " (" +
+                    std::string(WithdrawalStateName(w.state)) + ")");
+    }
+  }
+  return out;
+}
+
 // InvalidArgument naming the files only site `facts.site` holds good, and what to do first.
 Status LastCopiesRefusal(const Catalog::SiteRemovalFacts& facts) {
   const std::string& name = facts.site.name;
@@ -145,19 +161,23 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
   CAIRN_RETURN_IF_ERROR(RefuseIfPoliciesNeedSite(repo.catalog(), name));
   if (out.facts.last_good > 0) return LastCopiesRefusal(out.facts);
   out.opened = repo.OpenSite(name).status();
-  if (out.facts.purge_keys > 0 && (out.opened.ok() || !force)) {
-    const std::string keys = std::to_string(out.facts.purge_keys);
+  CAIRN_ASSIGN_OR_RETURN(out.unfinished_purges, UnfinishedPurges(repo.catalog()));
+  if ((out.facts.purge_keys > 0 || !out.unfinished_purges.empty()) && !force) {
+    std::string which;
+    for (const std::string& w : out.unfinished_purges) which += (which.empty() ? "" : ", ") + w;
     return Status::InvalidArgument(
-        "a purge still has " + keys + " key(s) to remove on site " + name +
+        "site " + name + " may still hold bytes of a purge that has not finished (" +
+        (which.empty() ? std::to_string(out.facts.purge_keys) + " keys left there" : which) +
+        "), and a purge never reaches a site once it is out: `cairn withdraw run` first" +
         (out.opened.ok()
-             ? ": `cairn withdraw run` first (it finishes the purge)"
-             : ", which cannot be opened (" + out.opened.ToString() +
-                   "): `cairn withdraw run` once it is back; if it is gone for good, `cairn site "
-                   "remove " +
-                   name +
-                   " --force` (whatever of the purged versions its files hold "
-                   "stays there)") +
-        "; site " + name + " was not removed");
+             ? std::string()
+             : " once it is back (it cannot be opened: " + out.opened.ToString() + ")") +
+        "; to take it out anyway (gone for good, or a retention holds the purge), `cairn site "
+        "remove " +
+        name +
+        " --force`: whatever of the purged versions its files hold stays there; "
+        "site " +
+        name + " was not removed");
   }
   if (dry_run) return out;
   const Catalog::SiteRemovalFacts& f = out.facts;
@@ -169,9 +189,9 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
                   ") removed from the repository: " + std::to_string(f.copies) +
                   " copies no longer counted, " + std::to_string(f.jobs) +
                   " queued jobs cancelled" +
-                  (f.purge_keys ? ", " + std::to_string(f.purge_keys) +
-                                      " purge keys given up (the site could not be opened)"
-                                : std::string()) +
+                  (out.unfinished_purges.empty() && f.purge_keys == 0
+                       ? std::string()
+                       : ", with a purge not finished there (--force)") +
                   "; the files on " + name + " were left as they are";
   std::vector<proto::Event> events = {NewEvent(kDeletion, std::move(fields))};
   CAIRN_RETURN_IF_ERROR(repo.catalog().RemoveSite(name, events));

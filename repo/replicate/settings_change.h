@@ -44,9 +44,12 @@ Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const 
 struct SiteRemoval {
   Catalog::SiteRemovalFacts facts;  // copies, jobs, purge keys the catalog holds for it
   Status opened;                    // why the site could not be opened; OK: it could
-  bool removed = false;             // false: a dry run, nothing changed
-  SettingsChange change;            // the sites' settings records; copies queued after it
-  EventsFlushed events;             // its event copied to the remaining sites' logs
+  // The approved purges not finished ("withdrawal 7 of acme/maps@v1 (purging)"): let go with
+  // `force` only.
+  std::vector<std::string> unfinished_purges;
+  bool removed = false;   // false: a dry run, nothing changed
+  SettingsChange change;  // the sites' settings records; copies queued after it
+  EventsFlushed events;   // its event copied to the remaining sites' logs
 };
 // Takes site `name` out of the repository, its files left as they are (nothing on it is written
 // or removed): its queued jobs are cancelled, the catalog no longer counts its copies, a
@@ -56,10 +59,10 @@ struct SiteRemoval {
 // naming the rule and what to do first), when a policy (the default or a partner's) names the
 // site or needs more sites than would remain; when a version's blob or tag file the site holds
 // has no verified copy on another site (counted, a few named: `cairn replicate`, `cairn site
-// resync OTHER` or `cairn audit run --site OTHER` first; `force` never overrides it); and when
-// a purge still has keys to remove there: `cairn withdraw run` first, or, for a site that
-// cannot be opened, `force` (its files then keep those bytes). A site that cannot be opened is
-// otherwise removed as any other. `dry_run`: the same checks, nothing changed. Takes the
+// resync OTHER` or `cairn audit run --site OTHER` first; `force` never overrides it); and,
+// unless `force` (its files then keep those bytes), while an approved purge has not finished
+// (`cairn withdraw run` first: a purge never reaches a site taken out). A site that cannot be
+// opened is removed as any other. `dry_run`: the same checks, nothing changed. Takes the
 // writers' lock exclusively. NotFound names an unknown site.
 Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool dry_run, bool force,
                                const std::string& user = "");

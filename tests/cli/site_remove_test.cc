@@ -134,6 +134,42 @@ TEST_F(SiteRemoveTest, RefusesWhileAPolicyNamesTheSiteOrNeedsIt) {
   EXPECT_THAT(SiteList(), HasSubstr("b "));
 }
 
+// A purge approved while site c was down waits for c; taking c out would let it finish on the
+// other sites alone, the withdrawn bytes left on c's files. Refused (exit 2, naming the withdrawal
+// and `cairn withdraw run`) unless --force, which says what stays.
+TEST_F(SiteRemoveTest, AnUnfinishedPurgeKeepsTheSiteUnlessForced) {
+  fs::path place = AddSite("c");
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
+  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("two", "copies: 2\n")}).exit_code, 0);
+  const std::string ann = AddPrincipalWithToken("ann", "operator", "");
+  const std::string bob = AddPrincipalWithToken("bob", "operator", "");
+  fs::rename(place, tmp_ / "c-away");  // its disk pulled
+  CommandResult asked = RunCairn(
+      {"withdraw", "request", "acme/maps@v1", "--reason", "donor", "--purge", "--as", "ann"},
+      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann});
+  ASSERT_EQ(asked.exit_code, 0) << asked.out << asked.err;
+  CommandResult approved = RunCairn({"withdraw", "approve", "1", "--as", "bob"},
+                                    {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + bob});
+  ASSERT_NE(approved.exit_code, 2) << approved.out << approved.err;
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"site", "remove", "c"}, {"site", "remove", "c", "--dry-run"}}) {
+    CommandResult refused = Cairn(args);
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+    EXPECT_THAT(refused.err,
+                HasSubstr("purge that has not finished (withdrawal 1 of acme/maps@v1"));
+    EXPECT_THAT(refused.err, HasSubstr("`cairn withdraw run` first once it is back"));
+    EXPECT_THAT(refused.err, HasSubstr("--force"));
+  }
+  EXPECT_THAT(SiteList(), HasSubstr("c "));
+  CommandResult forced = Cairn({"site", "remove", "c", "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_THAT(forced.out, HasSubstr("withdrawal 1 of acme/maps@v1 (withdrawn) has not finished"));
+  EXPECT_THAT(SiteList(), Not(HasSubstr("c ")));
+}
+
 // --dry-run says what would happen and changes nothing.
 TEST_F(SiteRemoveTest, DryRunChangesNothing) {
   Deposit("acme", MakeSourceFolder("maps").string(), "maps");
