@@ -82,6 +82,20 @@ Status RefuseIfPoliciesNeedSite(Catalog& catalog, const std::string& name) {
   return Status::OK();
 }
 
+// OK when no audit schedule checks site `name` alone (it would fail at every daemon round once
+// the site is out); else which, and its removal first.
+Status RefuseIfSchedulesNameSite(Catalog& catalog, const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<ScheduleRecord> schedules, catalog.ListSchedules());
+  for (const ScheduleRecord& schedule : schedules) {
+    if (schedule.site != name) continue;
+    return Status::InvalidArgument("audit schedule " + schedule.name + " checks site " + name +
+                                   ": `cairn audit schedule remove " + schedule.name +
+                                   "` first (and add it again for another site if needed); site " +
+                                   name + " was not removed");
+  }
+  return Status::OK();
+}
+
 // The approved purges not finished yet ("withdrawal 7 of acme/maps@v1 (purging)"): each removes
 // its version's bytes from the repository's sites, never from one taken out before it finishes.
 Result<std::vector<std::string>> UnfinishedPurges(Catalog& catalog) {
@@ -159,6 +173,7 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
     return Status::InvalidArgument(ahead.message() + "; site " + name + " was not removed");
   }
   CAIRN_RETURN_IF_ERROR(RefuseIfPoliciesNeedSite(repo.catalog(), name));
+  CAIRN_RETURN_IF_ERROR(RefuseIfSchedulesNameSite(repo.catalog(), name));
   if (out.facts.last_good > 0) return LastCopiesRefusal(out.facts);
   out.opened = repo.OpenSite(name).status();
   CAIRN_ASSIGN_OR_RETURN(out.unfinished_purges, UnfinishedPurges(repo.catalog()));

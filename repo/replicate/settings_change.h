@@ -57,9 +57,10 @@ struct SiteRemoval {
 // settings record's removal (a catalog rebuilt from one of them does not bring it back) and the
 // event; then the copies the policies owe are queued. Refused, nothing changed (InvalidArgument
 // naming the rule and what to do first), when a policy (the default or a partner's) names the
-// site or needs more sites than would remain; when a version's blob or tag file the site holds
-// has no verified copy on another site (counted, a few named: `cairn replicate`, `cairn site
-// resync OTHER` or `cairn audit run --site OTHER` first; `force` never overrides it); and,
+// site or needs more sites than would remain; when an audit schedule checks the site; when a
+// version's blob or tag file the site holds has no verified copy on another site (counted, a
+// few named: `cairn replicate`, `cairn site resync OTHER` or `cairn audit run --site OTHER`
+// first; `force` never overrides it); and,
 // unless `force` (its files then keep those bytes), while an approved purge has not finished
 // (`cairn withdraw run` first: a purge never reaches a site taken out). A site that cannot be
 // opened is removed as any other. `dry_run`: the same checks, nothing changed. Takes the

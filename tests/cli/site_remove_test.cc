@@ -134,6 +134,22 @@ TEST_F(SiteRemoveTest, RefusesWhileAPolicyNamesTheSiteOrNeedsIt) {
   EXPECT_THAT(SiteList(), HasSubstr("b "));
 }
 
+// An audit schedule of the site alone would fail at every daemon round once the site is out
+// ("schedule wk: no site named c", exit 1): refused, naming the schedule and its removal.
+TEST_F(SiteRemoveTest, RefusesWhileAnAuditScheduleChecksTheSite) {
+  AddSite("c");
+  ASSERT_EQ(Cairn({"audit", "schedule", "add", "wk", "--every", "1w", "--site", "c"}).exit_code, 0);
+  CommandResult refused = Cairn({"site", "remove", "c"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("audit schedule wk checks site c"));
+  EXPECT_THAT(refused.err, HasSubstr("`cairn audit schedule remove wk` first"));
+  EXPECT_THAT(SiteList(), HasSubstr("c "));
+  ASSERT_EQ(Cairn({"audit", "schedule", "remove", "wk"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"site", "remove", "c"}).exit_code, 0);
+  CommandResult daemon = Cairn({"daemon", "--once"});
+  EXPECT_EQ(daemon.exit_code, 0) << daemon.out << daemon.err;
+}
+
 // A purge approved while site c was down waits for c; taking c out would let it finish on the
 // other sites alone, the withdrawn bytes left on c's files. Refused (exit 2, naming the withdrawal
 // and `cairn withdraw run`) unless --force, which says what stays.
