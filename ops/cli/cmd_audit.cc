@@ -17,21 +17,13 @@
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/cli.h"
 #include "ops/cli/flush_events.h"
+#include "ops/cli/stop_signals.h"
 #include "ops/cli/verbs.h"
 #include "repo/events/segments.h"
 #include "repo/site/repository.h"
 
 namespace cairn::cli {
 namespace {
-
-std::atomic<bool> g_audit_cancel{false};
-std::atomic<int> g_audit_signal{0};
-// First SIGTERM/SIGINT: stop the sweep (the read in progress is cut short,
-// within a fraction of a second even at a low --rate); a second one: at once.
-extern "C" void StopAudit(int sig) {
-  if (g_audit_cancel.exchange(true)) _exit(kExitCannotRun);
-  g_audit_signal.store(sig);
-}
 
 struct AuditRunFlags {
   std::string site, partner, object, sample, rate;
@@ -65,12 +57,9 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Repository& r = **repository;
-  struct sigaction action {};
-  action.sa_handler = StopAudit;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  options->cancel = &g_audit_cancel;
+  // First SIGTERM/SIGINT: stop the sweep (the read in progress is cut short, within a fraction
+  // of a second even at a low --rate); a second one: at once.
+  options->cancel = StopOnSignals();
   bool terminal = ::isatty(STDERR_FILENO) && !g.quiet;
   int64_t start = r.clock().NowMicros();
   if (terminal) {
@@ -102,8 +91,7 @@ int RunAuditVerb(const AuditRunFlags& f, const Globals& g) {
     }
   }
   if (report->stopped) {
-    std::cerr << "cairn: audit run interrupted by "
-              << (g_audit_signal.load() == SIGINT ? "SIGINT" : "SIGTERM") << ": run "
+    std::cerr << "cairn: audit run interrupted by " << StopSignalName() << ": run "
               << report->run_id << " recorded as interrupted (aborted) after " << report->checked
               << " of " << report->planned
               << " copies; the copies not checked stay due (the next sweep resumes)\n";

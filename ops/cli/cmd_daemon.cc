@@ -20,16 +20,12 @@
 #include "bagit/time_text.h"
 #include "ops/cli/audit_verbs.h"
 #include "ops/cli/pending_jobs.h"
+#include "ops/cli/stop_signals.h"
 #include "ops/cli/verbs.h"
 #include "repo/withdraw/purge.h"
 
 namespace cairn::cli {
 namespace {
-
-std::atomic<bool> g_daemon_stop{false};
-extern "C" void StopDaemon(int) {
-  if (g_daemon_stop.exchange(true)) _exit(kExitCannotRun);  // second signal
-}
 
 struct DaemonFlags {
   bool once = false;
@@ -46,14 +42,10 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
   auto repository = OpenRepositoryForAudit(g);
   if (!repository.ok()) return ReportError(repository.status());
   repo::Repository& r = **repository;
-  struct sigaction action {};
-  action.sa_handler = StopDaemon;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  std::atomic<bool>* stop = StopOnSignals();
   audit::DaemonOptions options;
   options.agent_version = CAIRN_VERSION;
-  options.cancel = &g_daemon_stop;
+  options.cancel = stop;
   if (!f.once) Log("cairn daemon started on " + r.root() + ", a round every " + f.interval);
   if (f.gc_interval != "0") {
     Result<int64_t> gc_interval = audit::ParseDuration(f.gc_interval);
@@ -67,7 +59,7 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
   options.gc_grace_micros = *grace;
   int64_t last_gc = 0;
   int exit_code = kExitOk;
-  while (!g_daemon_stop.load()) {
+  while (!stop->load()) {
     Result<audit::DaemonRound> round = audit::RunDaemonRound(r, options);
     if (round.ok()) {  // gc after the round, whose writers' lock is released (gc wants it alone)
       std::string gc = audit::MaybeCollectGarbage(r, options, &last_gc, &round->problems);
@@ -108,7 +100,7 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
     if (f.once) break;
     // Sleep in small steps so a signal is noticed at once.
     auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(*interval);
-    while (!g_daemon_stop.load() && std::chrono::steady_clock::now() < until) {
+    while (!stop->load() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
@@ -116,7 +108,7 @@ int RunDaemon(const DaemonFlags& f, const Globals& g) {
     Log("cairn daemon stopped");
     return kExitOk;
   }
-  return g_daemon_stop.load() ? kExitCannotRun : exit_code;
+  return stop->load() ? kExitCannotRun : exit_code;
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "ops/cli/flush_events.h"
 #include "ops/cli/remote.h"
 #include "ops/cli/repo_print.h"
+#include "ops/cli/stop_signals.h"
 #include "ops/cli/verbs.h"
 #include "ops/client/deposit_upload.h"
 #include "ops/server/json_views.h"
@@ -31,32 +32,6 @@
 
 namespace cairn::cli {
 namespace {
-
-// First SIGINT/SIGTERM: the deposit stops at its next safe point (DepositRequest::cancel) and
-// says what was stored; the handler only sets the flag and gives the signals it handles their
-// default action back, so a second one ends the process at once. A signal ignored when cairn
-// started (a background job of a script ignores SIGINT) stays ignored.
-std::atomic<bool> g_deposit_cancel{false};
-volatile std::sig_atomic_t g_deposit_signal = 0;
-extern "C" void StopDeposit(int sig) {
-  g_deposit_signal = sig;
-  g_deposit_cancel.store(true);
-  for (int s : {SIGINT, SIGTERM}) {
-    struct sigaction now {};
-    if (sigaction(s, nullptr, &now) == 0 && now.sa_handler == StopDeposit) signal(s, SIG_DFL);
-  }
-}
-
-void StopDepositOnSignals() {
-  struct sigaction action {};
-  action.sa_handler = StopDeposit;
-  sigemptyset(&action.sa_mask);
-  for (int s : {SIGINT, SIGTERM}) {
-    struct sigaction was {};
-    if (sigaction(s, nullptr, &was) == 0 && was.sa_handler == SIG_IGN) continue;
-    sigaction(s, &action, nullptr);
-  }
-}
 
 struct DepositFlags {
   std::string partner;
@@ -204,8 +179,7 @@ int PrintDepositEnd(const DepositFlags& f, const Globals& g, bool refused, uint6
     for (const repo::SiteCopies& c : receipt->copies) {
       if (c.pending > 0) sites += (sites.empty() ? "" : ", ") + c.site;
     }
-    std::cerr << "cairn: deposit interrupted by "
-              << (g_deposit_signal == SIGTERM ? "SIGTERM" : "SIGINT") << ": version "
+    std::cerr << "cairn: deposit interrupted by " << StopSignalName() << ": version "
               << receipt->version << " of " << f.partner << "/" << receipt->object
               << " is stored on site " << receipt->first_site << "; " << pending
               << " of its copies to site" << (sites.find(',') == std::string::npos ? " " : "s ")
@@ -418,9 +392,10 @@ int RunDeposit(const DepositFlags& f, const Globals& g) {
     printer.emplace(f.progress);
     request.progress = [&printer](const repo::DepositProgress& p) { printer->Show(p); };
   }
-  request.cancel = &g_deposit_cancel;
-  StopDepositOnSignals();
-  repo::SetLockWaitCancel(&g_deposit_cancel);
+  // First SIGINT/SIGTERM: the deposit stops at its next safe point and says what was stored
+  // (a wait for a lock ends too); a second one ends it at once.
+  request.cancel = StopOnSignals();
+  repo::SetLockWaitCancel(request.cancel);
   Result<repo::DepositOutcome> outcome = repo::Deposit(**repository, request);
   if (!outcome.ok()) return ReportError(outcome.status().WithContext("deposit " + f.source));
   // The new events went to every site's log; a site that is down catches up later.

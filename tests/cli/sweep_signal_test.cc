@@ -95,6 +95,32 @@ class SweepSignalTest : public RepoFixture {
   }
 };
 
+// `cairn audit run ... &` in a script: the shell starts a background job with SIGINT ignored, so
+// that a Ctrl-C meant for the script leaves the job running. The audit's handler replaced that
+// (a Ctrl-C to the script stopped the sweep); the deposit's did too, until 9b7f6a1. A signal
+// ignored when cairn starts now stays ignored in every verb that handles signals; SIGTERM, not
+// ignored, still stops it.
+TEST_F(SweepSignalTest, ASigintIgnoredWhenTheRunStartsStaysIgnored) {
+  DepositLargeObject();
+  fs::path log = tmp_ / "audit.log";
+  signal(SIGINT, SIG_IGN);  // inherited by the child, as a background job's
+  pid_t pid = StartSweep({"audit", "run", "--all", "--rate", "100k"}, log);
+  signal(SIGINT, SIG_DFL);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 600; ++i) {
+    if (SweepCount("SELECT COUNT(*) FROM audit_runs WHERE state = 'running'") > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the ignored SIGINT stopped the run\n"
+                                               << ReadFile(log);
+  Stopped s = SignalWhileRunning(pid, SIGTERM, log);
+  ASSERT_TRUE(s.exited) << ReadFile(log);
+  EXPECT_EQ(s.exit_code, 2) << ReadFile(log);
+}
+
 // Uninterrupted, each copy takes 40 s; a stop "within a second" ends the
 // process long before one copy could finish (the bound below is loose on
 // purpose: a busy machine must not fail it, a check that runs on does).
