@@ -275,6 +275,9 @@ int RunDepositRemote(const DepositFlags& f, const Globals& g) {
   }
   client::UploadOptions upload;
   upload.as_folder = f.as_folder;
+  // First SIGINT/SIGTERM: no other part is sent nor the upload completed ("interrupted: nothing
+  // was stored", the same command resumes it); a second one ends it at once.
+  upload.cancel = StopOnSignals();
   upload.software_agent = std::string("Cairn ") + CAIRN_VERSION;
   for (const std::string& arg : f.info) {
     Result<bagit::InfoField> field = bagit::ParseInfoArgument(arg);

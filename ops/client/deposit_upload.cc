@@ -193,11 +193,22 @@ struct Lane {
   }
 };
 
+// UploadOptions::cancel was set while upload `id` was not completed.
+Status Interrupted(const std::string& id) {
+  return Status::Aborted(
+      "interrupted: nothing was stored; the parts sent are kept on the server "
+      "(upload " +
+      id + ") until it expires, and the same command resumes it");
+}
+
+bool Cancelled(const UploadOptions& options) { return options.cancel && options.cancel->load(); }
+
 // Sends the parts of `src` the server lacks; kDiffers when a part it holds is not what the
-// source has now (the upload is then of no use).
+// source has now (the upload is then of no use). Stops (Interrupted) once `options` is cancelled.
 Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size,
                        std::map<uint32_t, std::pair<uint64_t, std::string>> held, Source& src,
-                       const std::function<void(const UploadProgress&)>& progress) {
+                       const UploadOptions& options) {
+  const std::function<void(const UploadProgress&)>& progress = options.progress;
   CAIRN_RETURN_IF_ERROR(src.Rewind());
   ApiClient::BodyReader read = src.Reader();
   std::vector<Lane> lanes(kConnections);
@@ -231,6 +242,10 @@ Result<Sent> SendParts(ApiClient& api, const std::string& id, uint64_t part_size
     Lane& lane = lanes[n % lanes.size()];
     failed = finish(lane);
     if (!failed.ok()) break;
+    if (Cancelled(options)) {
+      failed = Interrupted(id);
+      break;
+    }
     lane.buf.resize(part_size);
     Result<size_t> got = Fill(read, lane.buf);
     if (!got.ok()) {
@@ -434,7 +449,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
         if (!bag.ok()) return AfterOpen(bag.status(), "upload " + id);
         src.bag = std::move(*bag);
       }
-      Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src, options.progress);
+      Result<Sent> sent = SendParts(api, id, part_size, PartsOf(upload), src, options);
       if (!sent.ok() && !sent.status().IsAlreadyExists()) return sent.status();
       if (!sent.ok()) {
         busy = sent.status();
@@ -450,6 +465,7 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
         continue;
       }
     }
+    if (Cancelled(options)) return Interrupted(id);
     if (busy.ok()) {
       if (options.progress) options.progress({UploadProgress::Phase::kComplete});
       const std::string none = "{}";

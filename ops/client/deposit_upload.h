@@ -12,6 +12,7 @@
 #ifndef CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 #define CAIRN_OPS_CLIENT_DEPOSIT_UPLOAD_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -47,6 +48,12 @@ struct UploadOptions {
   std::string software_agent = "Cairn";
   // Told each step of the upload, from this thread; may be empty.
   std::function<void(const UploadProgress&)> progress;
+  // Once set (the CLI's first SIGINT/SIGTERM), no other part is begun and the upload is not
+  // completed: the parts in flight are waited for, and the answer is Aborted, "interrupted:
+  // nothing was stored" (the parts sent stay on the server until the upload expires, and the
+  // same command resumes it). A completion already sent is waited for: its deposit is the
+  // server's. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partner,
                                         const std::string& object, const std::string& source,

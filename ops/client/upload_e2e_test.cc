@@ -220,6 +220,36 @@ TEST_F(UploadTest, AKilledClientResumesWithoutResendingAPart) {
   CheckConsistent();
 }
 
+// Ctrl-C during a remote deposit killed the client with nothing said (exit 130): the depositor
+// could not tell whether anything was stored nor that a rerun resumes. The first SIGINT now
+// stops the upload after the parts in flight (nothing was stored: the upload is not completed),
+// says so and that the same command resumes it (exit 2, as a local deposit stopped before its
+// commit); the rerun sends only the parts missing.
+TEST_F(UploadTest, ASigintStopsTheUploadSaysNothingWasStoredAndTheRerunResumes) {
+  StartServer();
+  const fs::path tar = MakeBagTar("stopped", 3 << 20);  // ~770 parts of 4 KiB
+  const uint64_t parts = (fs::file_size(tar) + 4095) / 4096;
+  signal(SIGINT, SIG_DFL);  // the client gets SIGINT at its default whatever this run's is
+  pid_t client = StartDeposit("dora", tar, "stopped", tmp_ / "client.log");
+  ASSERT_GT(client, 0);
+  ASSERT_TRUE(WaitForParts(20)) << ReadFile(tmp_ / "client.log");
+  ::kill(client, SIGINT);
+  int status = 0;
+  ::waitpid(client, &status, 0);
+  const std::string said = ReadFile(tmp_ / "client.log");
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal, nothing said\n" << said;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << said;
+  EXPECT_NE(said.find("interrupted: nothing was stored"), std::string::npos) << said;
+  EXPECT_NE(said.find("the same command resumes it"), std::string::npos) << said;
+  EXPECT_EQ(Versions("stopped").size(), 0u);
+  ASSERT_EQ(UploadsOnDisk().size(), 1u);
+  ASSERT_LT(UploadsOnDisk().begin()->second["parts"].size(), parts);
+  CommandResult rerun = DepositRemote("dora", tar, "stopped");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(PartsAccepted(server_.Log()), parts);
+  EXPECT_EQ(Versions("stopped").size(), 1u);
+}
+
 TEST_F(UploadTest, AFolderBagResumesAfterItsPartsAreRehashed) {
   StartServer();
   std::map<std::string, std::string> payload;
