@@ -149,6 +149,29 @@ TEST(Site, BlobsAreWriteOnceAndDeduplicated) {
   EXPECT_EQ(site->PutBlob("ABC", bytes).code(), Code::kInvalidArgument);
 }
 
+// A damaged copy is replaced only by bytes seen to be the blob's. An audit's repair read its
+// replacement from another site whose copy was damaged too (not found yet): the damaged copy here
+// was removed first, the replacement then refused at its commit, and the copy was left missing
+// (CorruptionSoakTest, seed 1771834372: a corrupt copy reported missing by the next audit).
+TEST(Site, ADamagedBlobIsKeptWhenTheBytesToReplaceItAreWrongToo) {
+  TempDir dir;
+  auto site = std::move(Site::Init(Posix(dir / "a"), "a")).value();
+  const std::string bytes = "the blob's own bytes";
+  const std::string digest = Sha256Hex(bytes);
+  ASSERT_OK(site->PutBlob(digest, bytes));
+  const fs::path file = dir / "a" / site->BlobKey(digest);
+  ASSERT_TRUE(fs::exists(file)) << file;
+  fs::remove(file);
+  cairn::testing::WriteFile(file, "the blob's own bytez");         // a bit rot on this site
+  Status refused = site->PutBlob(digest, "the blob's oWn bytes");  // another site's rot
+  EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
+  ASSERT_TRUE(fs::exists(file)) << "the damaged copy was removed for nothing";
+  EXPECT_EQ(cairn::testing::ReadFile(file), "the blob's own bytez");
+  // Good bytes replace it.
+  ASSERT_OK(site->PutBlob(digest, bytes));
+  EXPECT_EQ(cairn::testing::ReadFile(file), bytes);
+}
+
 // Records the keys whose retention was asked to be extended (S3 Object Lock
 // on a real gateway: S3BackendTest.ObjectLockCoversBagFilesAndReusedBlobsAreKeptLonger).
 class RetentionRecordingBackend : public MemoryBackend {
