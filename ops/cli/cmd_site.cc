@@ -47,6 +47,20 @@ std::string SafeUrl(const std::string& url) {
   return scheme == std::string::npos ? "?" : url.substr(0, scheme) + "://...";
 }
 
+// What a site's addition or removal says of its settings change: the sites that did not take
+// the settings records, and the copies the policies now owe, queued for `cairn replicate` or
+// the daemon (`print_queued`: how many, and the next step).
+int ReportSiteChange(const repo::SettingsChange& change, const std::string& done,
+                     bool print_queued) {
+  PrintSettingsWarnings(change.warnings);
+  if (!change.queue_status.ok()) return ReportError(change.queue_status.WithContext(done));
+  for (const std::string& p : change.queued.problems) std::cerr << "warning: " << p << "\n";
+  if (print_queued && change.queued.copies_short > 0) {
+    std::cout << change.queued.ToText() << "\nnext: cairn replicate --wait\n";
+  }
+  return kExitOk;
+}
+
 int RunAdd(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
@@ -66,18 +80,9 @@ int RunAdd(const SiteFlags& f, const Globals& g) {
                 << " (its CAIRN-SITE is left as it is; that repository must not use it any more)\n";
     }
   }
-  PrintSettingsWarnings(change->warnings);  // the new site everywhere, every setting on it
-  // The copies policies now put on the new site (a lost site added back
-  // empty): queued, for `cairn replicate` or the daemon.
-  if (!change->queue_status.ok()) {
-    return ReportError(change->queue_status.WithContext("site " + f.name + " added"));
-  }
-  const repo::ReconcileSummary& queued = change->queued;
-  for (const std::string& p : queued.problems) std::cerr << "warning: " << p << "\n";
-  if (!g.quiet && queued.copies_short > 0) {
-    std::cout << queued.ToText() << "\nnext: cairn replicate --wait\n";
-  }
-  return kExitOk;
+  // The new site everywhere, every setting on it; the copies policies now put on it (a lost
+  // site added back empty).
+  return ReportSiteChange(*change, "site " + f.name + " added", !g.quiet);
 }
 
 // Prints the site list document (views::SiteListJson, or GET /v1/sites: the same) as the text
@@ -221,16 +226,8 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
     if (dry) std::cout << "dry run: nothing changed\n";
   }
   if (!removal->removed) return kExitOk;
-  PrintSettingsWarnings(removal->change.warnings);
-  int code = kExitOk;
-  if (!removal->change.queue_status.ok()) {
-    code = ReportError(removal->change.queue_status.WithContext("site " + f.name + " removed"));
-  }
-  for (const std::string& p : removal->change.queued.problems)
-    std::cerr << "warning: " << p << "\n";
-  if (!g.quiet && !f.json && removal->change.queued.copies_short > 0) {
-    std::cout << removal->change.queued.ToText() << "\nnext: cairn replicate --wait\n";
-  }
+  const int code =
+      ReportSiteChange(removal->change, "site " + f.name + " removed", !g.quiet && !f.json);
   return ExitWorst(code, ReportEventsFlushed(removal->events));
 }
 
