@@ -10,6 +10,12 @@
 #include "policies/policy_check_internal.h"
 
 namespace cairn::policies {
+namespace {
+
+// "1 is", "3 are": a count of sites in a sentence.
+std::string IsOrAre(size_t n) { return std::to_string(n) + (n == 1 ? " is" : " are"); }
+
+}  // namespace
 namespace internal {
 namespace {
 
@@ -41,7 +47,7 @@ Status CheckPlacement(const proto::Policy& p, const Locate& locate) {
   if (p.sites_size() > 0 && p.copies() > static_cast<uint32_t>(p.sites_size())) {
     return Bad(locate, "copies", -1,
                std::to_string(p.copies()) + " copies need at least " + std::to_string(p.copies()) +
-                   " sites, but only " + std::to_string(p.sites_size()) + " are listed in `sites`");
+                   " sites, but only " + IsOrAre(p.sites_size()) + " listed in `sites`");
   }
   for (int i = 0; i < p.regions_size(); ++i) {
     if (p.regions(i).empty()) return Bad(locate, "regions", i, "a region must not be empty");
@@ -188,8 +194,7 @@ Status CheckPolicyAgainstSites(const proto::Policy& policy, const std::vector<Si
     if (usable.size() < policy.copies()) {
       return Status::InvalidArgument(source + ": copies: " + std::to_string(policy.copies()) +
                                      " copies need " + std::to_string(policy.copies()) +
-                                     " sites, but only " + std::to_string(usable.size()) +
-                                     " are available");
+                                     " sites, but only " + IsOrAre(usable.size()) + " available");
     }
     return Status::OK();
   }

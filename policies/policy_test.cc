@@ -145,6 +145,22 @@ TEST(PolicySitesTest, SitesAndRegionsMustExist) {
   EXPECT_THAT(CheckPolicyAgainstSites(*three_regions, sites, "p").message(), HasSubstr("only 2"));
 }
 
+// "2 copies need 2 sites, but only 1 are available": one site is one that "is".
+TEST(PolicySitesTest, OneSiteIsCountedInTheSingular) {
+  std::vector<SiteFacts> one = {{"a", "eu"}};
+  auto two = Parse("copies: 2");
+  ASSERT_OK(two);
+  EXPECT_THAT(CheckPolicyAgainstSites(*two, one, "p").message(),
+              HasSubstr("2 copies need 2 sites, but only 1 is available"));
+  std::vector<SiteFacts> three = {{"a", "eu"}, {"b", "eu"}, {"c", "us"}};
+  auto four = Parse("copies: 4");
+  ASSERT_OK(four);
+  EXPECT_THAT(CheckPolicyAgainstSites(*four, three, "p").message(),
+              HasSubstr("but only 3 are available"));
+  auto listed_one = Parse("copies: 2 sites: \"a\"");
+  EXPECT_THAT(listed_one.status().message(), HasSubstr("but only 1 is listed in `sites`"));
+}
+
 TEST(PolicySampleTest, Forms) {
   EXPECT_EQ(ParseSample("")->kind, Sample::Kind::kAll);
   EXPECT_DOUBLE_EQ(ParseSample("2.5%")->percent, 2.5);
