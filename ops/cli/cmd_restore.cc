@@ -369,6 +369,10 @@ int RunRestoreRemote(const RestoreFlags& f, const Globals& g) {
     // What the local verb prints of copying the failed restore's events (the bad copies met)
     // before its error, as the server said it beside the error (its X-Cairn-Warnings trailer).
     for (const std::string& w : WarningsOf(failed_fields)) std::cerr << "cairn: " << w << "\n";
+    if (failed.code() == Code::kNoSpace) {
+      failed =
+          Status(Code::kNoSpace, failed.message() + ": " + std::string(repo::kFreeSpaceThenRerun));
+    }
     return ReportRestoreError(failed.WithContext(what + " from " + (*api)->url() +
                                                  " (nothing was left at " + f.dest + ")"),
                               f, 0);

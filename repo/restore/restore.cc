@@ -231,6 +231,34 @@ Result<Checked> CheckBeforeWriting(Repository& repo, const RestoreRequest& req) 
   return out;
 }
 
+// Refuses, before anything is read or written, a restore to a folder or a tar whose files do
+// not fit in the free space of DEST's file system (a compressed archive may: not checked). A
+// file system that cannot be asked is not refused: the writes will tell.
+Status CheckFreeSpace(const RestorePlan& plan, const RestoreRequest& req) {
+  if (req.format == RestoreFormat::kTgz || req.format == RestoreFormat::kZip) return Status::OK();
+  uint64_t needed = 0;
+  for (const RestoreItem& item : plan.items) {
+    if (!item.check_only) needed += item.size;
+  }
+  boost::filesystem::path parent = boost::filesystem::path(req.dest).parent_path();
+  if (parent.empty()) parent = ".";
+  boost::system::error_code ec;
+  const boost::filesystem::space_info space = boost::filesystem::space(parent, ec);
+  if (ec || space.available >= needed) return Status::OK();
+  return Status::NoSpace(req.dest + " needs " + std::to_string(needed) +
+                         " bytes for the bag's files, but its file system has only " +
+                         std::to_string(space.available) + " bytes free: nothing was written; " +
+                         std::string(kFreeSpaceThenRerun));
+}
+
+// A folder or an archive whose file system filled up: what was written is removed (RestoreOutput),
+// and the staff are told so and what to do.
+Status NothingLeftAt(const RestoreRequest& req, Status s) {
+  if (s.code() != Code::kNoSpace) return s;
+  return Status(Code::kNoSpace, s.message() + "; nothing was left at " + req.dest + ": " +
+                                    std::string(kFreeSpaceThenRerun));
+}
+
 Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& req) {
   Catalog& catalog = repo.catalog();
   CAIRN_ASSIGN_OR_RETURN(Checked ready, CheckBeforeWriting(repo, req));
@@ -243,6 +271,7 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
                          : req.format == RestoreFormat::kDir
                              ? boost::filesystem::path(req.dest).filename().string()
                              : BagNameForArchive(req.dest);
+  if (!stream) CAIRN_RETURN_IF_ERROR(CheckFreeSpace(plan, req).WithContext(context));
   std::vector<CopyProblem> list_problems;
   Status dropped = DropCairnAddedFiles(plan, sites, &list_problems);
   RestoreRun run;
@@ -250,7 +279,7 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
   if (dropped.ok()) {
     auto created = stream ? CreateStreamRestoreOutput(req.stream_fd, bag_name, req.spool_dir)
                           : CreateRestoreOutput(req.dest, req.format, bag_name);
-    if (!created.ok()) return created.status().WithContext(context);
+    if (!created.ok()) return NothingLeftAt(req, created.status()).WithContext(context);
     out = std::move(created).value();
     // Every payload file is checked against version.pb and manifest-sha256.txt
     // as they pass, before any payload byte is written (restore_check.h).
@@ -286,6 +315,7 @@ Result<RestoreReport> RestoreUnflushed(Repository& repo, const RestoreRequest& r
                                                " was read (--site): without it, every site's "
                                                "copy is tried");
   }
+  if (!stream) run.status = NothingLeftAt(req, run.status);
   if (!run.status.ok()) return run.status.WithContext(context);
   CAIRN_RETURN_IF_ERROR(logged.WithContext(context + ": the bag is restored, but the event log"));
 

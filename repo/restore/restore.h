@@ -80,6 +80,10 @@ struct RestoreReport {
   uint32_t repairs_queued = 0;
 };
 
+// What a restore that found DEST's file system full says after "nothing was left at DEST".
+inline constexpr std::string_view kFreeSpaceThenRerun =
+    "free space there or restore to another folder, then run the same command again";
+
 // Rebuilds partner/object@version at request.dest. Errors:
 //   InvalidArgument  bad ids, unknown format, or a catalog entry whose path is
 //                    unsafe (absolute, "..", ...): nothing is written

@@ -7,6 +7,7 @@
 //                                 full disk with inodes left), mkdir too
 //   CAIRN_FAULT_KIND=readonly     opening for writing, creating, renaming,
 //                                 linking and removing there fail with EROFS
+//   CAIRN_FAULT_FREE=BYTES        statvfs of a path there reports BYTES free
 // Built only in the test tree (tests/CMakeLists.txt); never linked into cairn.
 #include <dlfcn.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -174,6 +176,30 @@ int posix_fallocate(int fd, off_t off, off_t len) {
   static auto real = Next<int (*)(int, off_t, off_t)>("posix_fallocate");
   if (FullFd(fd)) return ENOSPC;
   return real(fd, off, len);
+}
+
+// The free space the file system reports below the prefix, as CAIRN_FAULT_FREE says (counted
+// in fragments of one byte, so that any figure can be given).
+extern "C++" template <typename Stat>
+void FakeFree(const char* path, Stat* buf) {
+  const char* free = getenv("CAIRN_FAULT_FREE");
+  if (free == nullptr || !Below(AT_FDCWD, path)) return;
+  buf->f_blocks *= buf->f_frsize;
+  buf->f_frsize = 1;
+  buf->f_bavail = strtoull(free, nullptr, 10);
+  buf->f_bfree = buf->f_bavail;
+}
+int statvfs(const char* path, struct statvfs* buf) {
+  static auto real = Next<int (*)(const char*, struct statvfs*)>("statvfs");
+  int r = real(path, buf);
+  if (r == 0) FakeFree(path, buf);
+  return r;
+}
+int statvfs64(const char* path, struct statvfs64* buf) {
+  static auto real = Next<int (*)(const char*, struct statvfs64*)>("statvfs64");
+  int r = real(path, buf);
+  if (r == 0) FakeFree(path, buf);
+  return r;
 }
 
 int mkdir(const char* path, mode_t mode) {
