@@ -51,6 +51,10 @@ CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& de
 // The repository folder from --repo or $CAIRN_REPO; InvalidArgument when neither is set.
 Result<std::string> RepoPath(const Globals& g);
 
+// A site's place as given on the command line: a URL (it holds "://") as it is, a folder
+// (`cairn init` prints its sites so) as its file:// URL, absolute and normalized.
+std::string SiteUrlOrFolder(const std::string& given);
+
 // One Register function per verb file; main.cc lists them in kVerbs.
 using RegisterFn = void (*)(CLI::App& app, Globals& g);
 

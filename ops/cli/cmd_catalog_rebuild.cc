@@ -25,7 +25,8 @@ struct RebuildFlags {
 
 // A URL as given, or the URL the current repository's catalog has for a site name.
 Result<std::string> SiteUrl(const std::string& from, const Globals& g) {
-  if (from.find("://") != std::string::npos) return from;
+  // A site name holds no '/': a folder (file:// URL) or a URL.
+  if (from.find('/') != std::string::npos) return SiteUrlOrFolder(from);
   Result<std::string> root = RepoPath(g);
   Status why = root.status();
   if (root.ok()) {
@@ -55,7 +56,7 @@ Result<std::string> SiteUrl(const std::string& from, const Globals& g) {
                                  ? "the catalog that names the sites is gone (no " + catalog + ")"
                                  : "cannot look the site up in the catalog (" + why.message() + ")";
   return Status::InvalidArgument("--from " + from + ": " + reason +
-                                 ": give the site's URL instead, e.g. " + example);
+                                 ": give the site's folder or URL instead, e.g. " + example);
 }
 
 // True if a catalog exists at `path` and answers queries.
@@ -126,8 +127,8 @@ void RegisterCatalogRebuild(CLI::App& app, Globals& g) {
       "rebuild the catalog from ONE site alone: partners, objects, versions, files, replicas "
       "(verified lazily by the auditor) and the event history");
   cmd->add_option("--from", flags->from,
-                  "the site: a site name of the current catalog, or its URL (file:///..., "
-                  "s3://...) when the catalog is gone")
+                  "the site: a site name of the current catalog, or its folder or URL "
+                  "(/srv/cairn/sites/a, file:///..., s3://...) when the catalog is gone")
       ->required();
   cmd->add_option("--into", flags->into,
                   "write the new catalog into this repository folder instead of --repo");

@@ -64,14 +64,15 @@ int ReportSiteChange(const repo::SettingsChange& change, const std::string& done
 int RunAdd(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
+  const std::string url = SiteUrlOrFolder(f.url);
   if (f.create_bucket) {
-    Status created = repo::CreateSiteBucket(f.url);
+    Status created = repo::CreateSiteBucket(url);
     if (!created.ok())
       return ReportError(created.WithContext("site " + f.name + ": create bucket"));
   }
   repo::SiteRecord added;
   Result<repo::SettingsChange> change =
-      repo::AddSite(**repository, f.name, f.url, f.region, f.adopt, &added);
+      repo::AddSite(**repository, f.name, url, f.region, f.adopt, &added);
   if (!change.ok()) return ReportError(change.status());
   if (!g.quiet) {
     std::cout << "added site " << added.name << " " << SafeUrl(added.url) << "\n";
@@ -236,12 +237,14 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
 void RegisterSite(CLI::App& app, Globals& g) {
   CLI::App* group = Group(app, "site", "storage sites: add, list, check, remove");
   auto add_flags = std::make_shared<SiteFlags>();
-  CLI::App* add = group->add_subcommand(
-      "add", "register a storage site (file:///path, s3://bucket/prefix?endpoint=...&region=...)");
+  CLI::App* add = group->add_subcommand("add",
+                                        "register a storage site (a folder, file:///path, "
+                                        "s3://bucket/prefix?endpoint=...&region=...)");
   add->add_option("NAME", add_flags->name,
                   "site name: 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'")
       ->required();
-  add->add_option("URL", add_flags->url, "where the site is (never put credentials in it)")
+  add->add_option("URL", add_flags->url,
+                  "where the site is: a folder, or a URL (never put credentials in it)")
       ->required();
   add->add_option("--region", add_flags->region, "region, for policies that spread copies");
   add->add_flag("--create-bucket", add_flags->create_bucket,

@@ -15,6 +15,7 @@
 #include "ops/cli/remote.h"
 #include "ops/cli/verbs.h"
 #include "repo/lock_wait.h"
+#include "repo/site/repository.h"
 #include "repo/site/site.h"
 
 namespace cairn::cli {
@@ -124,6 +125,11 @@ Result<std::string> RepoPath(const Globals& g) {
   if (!g.repo.empty()) return g.repo;
   if (const char* env = std::getenv("CAIRN_REPO"); env && *env) return std::string(env);
   return Status::InvalidArgument("no repository: pass --repo REPO or set CAIRN_REPO");
+}
+
+std::string SiteUrlOrFolder(const std::string& given) {
+  if (given.empty() || given.find("://") != std::string::npos) return given;
+  return repo::FileUrl(given);
 }
 
 }  // namespace cairn::cli

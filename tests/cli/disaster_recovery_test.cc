@@ -153,7 +153,7 @@ TEST_F(DisasterRecoveryTest, LostCatalogIsRebuiltFromOneSite) {
   EXPECT_EQ(by_name.exit_code, 2);
   EXPECT_THAT(by_name.err,
               HasSubstr("--from a: the catalog that names the sites is gone (no " + root_ +
-                        "/catalog.db): give the site's URL instead, e.g. " + url));
+                        "/catalog.db): give the site's folder or URL instead, e.g. " + url));
   EXPECT_THAT(by_name.err, Not(HasSubstr("cairn init"))) << by_name.err;
   CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", url});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;

@@ -54,3 +54,34 @@ TEST_F(SiteAddPlaceCliTest, ResyncNeverFillsAnEmptiedSiteFolderWithoutInit) {
 
 }  // namespace
 }  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// `cairn init` prints its sites as folders ("site a  /srv/cairn/sites/a"), and staff gave
+// `site add` and `catalog rebuild --from` a folder the same way: "storage URL with unknown
+// scheme '/mnt/nas/cairn'". A folder is now taken as its file:// URL (absolute, normalized);
+// a site name cannot hold a '/', so `--from` tells the two apart.
+TEST_F(SiteAddPlaceCliTest, AFolderIsTakenAsItsFileUrl) {
+  fs::create_directories(tmp_ / "mnt/share");
+  const std::string folder = (tmp_ / "mnt/../mnt/share/cairn").string();
+  CommandResult r = Cairn({"site", "add", "nas", folder});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string url = "file://" + (tmp_ / "mnt/share/cairn").string();
+  EXPECT_THAT(r.out, HasSubstr("added site nas " + url)) << r.out;
+  EXPECT_TRUE(fs::exists(tmp_ / "mnt/share/cairn/CAIRN-SITE"));
+  EXPECT_THAT(Cairn({"site", "list"}).out, HasSubstr(url));
+
+  // The catalog lost: rebuilt from site a given as its folder.
+  ASSERT_EQ(Cairn({"partner", "add", "acme"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"deposit", "acme", MakeSourceFolder("maps").string(), "--id", "maps"}).exit_code,
+            0);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
+  CommandResult rebuilt = Cairn({"catalog", "rebuild", "--from", Root() + "/sites/a"});
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  CommandResult show = Cairn({"show", "acme/maps"});
+  EXPECT_EQ(show.exit_code, 0) << show.out << show.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing
