@@ -343,6 +343,8 @@ Status Catalog::NoObject(const std::string& partner, const std::string& object,
   if (twin.ok() && *twin) {
     message += " (did you mean " + VersionName(partner, **twin, version) +
                "? object ids are matched with their case)";
+  } else {
+    message += " (`cairn list " + partner + "` lists the objects of " + partner + ")";
   }
   return Status::NotFound(message);
 }

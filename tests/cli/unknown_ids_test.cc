@@ -69,6 +69,15 @@ TEST_F(UnknownIdsTest, AnIdDifferingOnlyInCaseNamesTheObject) {
   EXPECT_THAT(other.err, ::testing::Not(HasSubstr("did you mean")));
 }
 
+// A typo of an object id ("acme/mapz") answered "no object acme/mapz" and nothing more: the
+// depositor is now told where the partner's objects are listed.
+TEST_F(UnknownIdsTest, AnUnknownObjectNamesTheListingOfItsPartner) {
+  ExpectNotFound({"show", "acme/mapz"},
+                 "no object acme/mapz (`cairn list acme` lists the objects of acme)");
+  ExpectNotFound({"restore", "acme/mapz@v2", (tmp_ / "out").string()},
+                 "no object acme/mapz@v2 (`cairn list acme` lists the objects of acme)");
+}
+
 TEST_F(UnknownIdsTest, AuditRunOfAnUnknownObjectExitsTwo) {
   ExpectNotFound({"audit", "run", "--object", "acme/nope"}, "acme/nope");
   ExpectNotFound({"audit", "run", "--partner", "zz"}, "partner zz");
