@@ -1,4 +1,4 @@
-// `cairn policy set FILE [--partner ID]`, `cairn policy show [PARTNER | --partner ID]
+// `cairn policy set [PARTNER] FILE [--partner ID]`, `cairn policy show [PARTNER | --partner ID]
 // [--json]`: the text-format policies of proto/policy.proto. A bad policy file
 // is refused (exit 1) with "FILE:LINE:COL: field: what is wrong".
 
@@ -32,11 +32,27 @@ namespace {
 struct PolicyFlags {
   std::string file;
   std::string partner;
-  std::string partner_arg;  // `policy show PARTNER`, the same as --partner
+  std::string partner_arg;  // `policy set|show PARTNER`, the same as --partner
   bool json = false;
 };
 
-int RunPolicySet(const PolicyFlags& f, const Globals& g) {
+// `policy set|show PARTNER` names the partner as --partner does; both must agree.
+Status TakePartnerWord(PolicyFlags& f, const std::string& verb) {
+  if (f.partner_arg.empty()) return Status::OK();
+  if (!f.partner.empty() && f.partner != f.partner_arg) {
+    return Status::InvalidArgument(verb + ": partner " + f.partner_arg + " and --partner " +
+                                   f.partner + " disagree");
+  }
+  f.partner = f.partner_arg;
+  return Status::OK();
+}
+
+int RunPolicySet(PolicyFlags f, const Globals& g) {
+  // One word is the file (CLI11 fills positionals in order: PARTNER took it).
+  if (f.file.empty()) std::swap(f.file, f.partner_arg);
+  if (f.file.empty()) return ReportError(Status::InvalidArgument("policy set: FILE is required"));
+  Status partner = TakePartnerWord(f, "policy set");
+  if (!partner.ok()) return ReportError(partner);
   std::ifstream in(f.file, std::ios::binary);
   if (!in) return ReportError(Status::FromErrno(errno, "read policy file", f.file));
   std::ostringstream text;
@@ -121,13 +137,8 @@ int PrintPolicyText(const nlohmann::json& doc) {
 }
 
 int RunPolicyShow(PolicyFlags f, const Globals& g) {
-  if (!f.partner_arg.empty()) {
-    if (!f.partner.empty() && f.partner != f.partner_arg) {
-      return ReportError(Status::InvalidArgument("policy show: partner " + f.partner_arg +
-                                                 " and --partner " + f.partner + " disagree"));
-    }
-    f.partner = f.partner_arg;
-  }
+  Status partner = TakePartnerWord(f, "policy show");
+  if (!partner.ok()) return ReportError(partner);
   Result<nlohmann::json> doc = Status::NotFound("no policy document");
   if (IsRemote(g)) {
     doc = RemoteGet(g, "/v1/policy", {{"partner", f.partner}});
@@ -152,7 +163,9 @@ void RegisterPolicy(CLI::App& app, Globals& g) {
 
   CLI::App* set = group->add_subcommand(
       "set", "check a text-format policy file and make it the default or a partner's policy");
-  set->add_option("FILE", flags->file, "policy file (see policies/examples/)")->required();
+  set->add_option("PARTNER", flags->partner_arg,
+                  "the partner it applies to (the same as --partner)");
+  set->add_option("FILE", flags->file, "policy file (see policies/examples/); required");
   set->add_option("--partner", flags->partner, "the partner it applies to (default: everyone)");
   set->callback([flags, &g]() { g.exit_code = RunPolicySet(*flags, g); });
 

@@ -98,6 +98,27 @@ std::string TwoWordObjectHint(CLI::App& app, const CLI::ParseError& e, int argc,
   return "";
 }
 
+// `cairn audit run acme`: a word where a verb that takes no positional word takes --partner.
+// "a partner is given with --partner: cairn audit run --partner acme", or "" when that is not
+// it (the verb offers no --partner, it was given, or the word looks like a path).
+std::string PartnerWordHint(CLI::App& app, const CLI::ParseError& e) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return "";
+  CLI::App* verb = &app;
+  std::string command = "cairn";
+  while (!verb->get_subcommands().empty()) {
+    verb = verb->get_subcommands().front();
+    command += " " + verb->get_name();
+  }
+  const CLI::Option* partner = verb->get_option_no_throw("--partner");
+  if (partner == nullptr || partner->count() > 0) return "";
+  for (const CLI::Option* opt : verb->get_options()) {
+    if (opt->get_positional() && !opt->nonpositional()) return "";  // it takes words of its own
+  }
+  const std::vector<std::string> extras = app.remaining(true);
+  if (extras.size() != 1 || extras.front().find_first_of("/.") != std::string::npos) return "";
+  return "a partner is given with --partner: " + command + " --partner " + extras.front();
+}
+
 }  // namespace
 
 int ReportError(const Status& s) {
@@ -210,7 +231,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    const std::string hint = TwoWordObjectHint(app, e, argc, argv);
+    std::string hint = TwoWordObjectHint(app, e, argc, argv);
+    if (hint.empty()) hint = PartnerWordHint(app, e);
     if (!hint.empty()) std::cerr << "cairn: " << hint << "\n";
     if (json_errors) {
       PrintJsonError("InvalidArgument",

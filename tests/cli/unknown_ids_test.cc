@@ -161,5 +161,35 @@ TEST_F(UnknownIdsTest, PartnerAndObjectAsTwoWordsAreToldToJoinThem) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// `cairn policy set acme p.textpb` got CLI11's "The following argument was not expected:
+// p.textpb", and `cairn audit run acme` "... not expected: acme". `policy set` now takes the
+// partner first, as `policy show PARTNER` already did; the verbs that take a partner only as
+// --partner say so.
+TEST_F(UnknownIdsTest, APartnerAsAWordIsTakenOrToldToUseThePartnerOption) {
+  fs::path file = tmp_ / "p.textpb";
+  WriteFile(file, "copies: 1\n");
+  CommandResult set = Cairn({"policy", "set", "acme", file.string()});
+  EXPECT_EQ(set.exit_code, 0) << set.out << set.err;
+  CommandResult show = Cairn({"policy", "show", "acme"});
+  EXPECT_THAT(show.out, HasSubstr("copies: 1")) << show.out;
+  EXPECT_THAT(Cairn({"policy", "show"}).out, HasSubstr("copies: 2"));
+  CommandResult both = Cairn({"policy", "set", "acme", file.string(), "--partner", "yale"});
+  EXPECT_EQ(both.exit_code, 2) << both.out << both.err;
+  EXPECT_THAT(both.err, HasSubstr("policy set: partner acme and --partner yale disagree"));
+
+  CommandResult audit = Cairn({"audit", "run", "acme"});
+  EXPECT_EQ(audit.exit_code, 2) << audit.out << audit.err;
+  EXPECT_THAT(audit.err,
+              HasSubstr("a partner is given with --partner: cairn audit run --partner acme"))
+      << audit.err;
+  CommandResult replicate = Cairn({"replicate", "acme"});
+  EXPECT_EQ(replicate.exit_code, 2) << replicate.out << replicate.err;
+  EXPECT_THAT(replicate.err, HasSubstr("cairn replicate --partner acme")) << replicate.err;
+  // A path is no partner: no such hint.
+  CommandResult path = Cairn({"audit", "run", file.string()});
+  EXPECT_EQ(path.exit_code, 2);
+  EXPECT_THAT(path.err, ::testing::Not(HasSubstr("--partner"))) << path.err;
+}
+
 }  // namespace
 }  // namespace cairn::testing
