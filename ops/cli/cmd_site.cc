@@ -32,6 +32,7 @@ struct SiteFlags {
   bool adopt = false;
   bool dry_run = false;
   bool force = false;
+  bool empty = false;
 };
 
 Result<std::unique_ptr<repo::Repository>> Open(const Globals& g) {
@@ -232,10 +233,41 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
   return ExitWorst(code, ReportEventsFlushed(removal->events));
 }
 
+int RunMove(const SiteFlags& f, const Globals& g) {
+  auto repository = Open(g);
+  if (!repository.ok()) return ReportError(repository.status());
+  const std::string url = SiteUrlOrFolder(f.url);
+  if (f.create_bucket) {
+    Status created = repo::CreateSiteBucket(url);
+    if (!created.ok()) {
+      return ReportError(created.WithContext("site " + f.name + ": create bucket"));
+    }
+  }
+  repo::SiteRecord before;
+  Result<repo::SettingsChange> change = repo::MoveSite(**repository, f.name, url, f.empty, &before);
+  if (!change.ok()) return ReportError(change.status());
+  if (f.json) {
+    std::cout << nlohmann::json{{"site", f.name},
+                                {"from", SafeUrl(before.url)},
+                                {"to", SafeUrl(url)},
+                                {"empty", f.empty}}
+                     .dump(2)
+              << "\n";
+  } else if (!g.quiet) {
+    std::cout << "moved site " << f.name << " to " << SafeUrl(url) << " (was "
+              << SafeUrl(before.url) << ")\n";
+    if (f.empty) {
+      std::cout << "it holds none of the site's files yet\nnext: cairn site resync " << f.name
+                << "\n";
+    }
+  }
+  return ReportSiteChange(*change, "site " + f.name + " moved", false);
+}
+
 }  // namespace
 
 void RegisterSite(CLI::App& app, Globals& g) {
-  CLI::App* group = Group(app, "site", "storage sites: add, list, check, remove");
+  CLI::App* group = Group(app, "site", "storage sites: add, list, check, remove, move");
   auto add_flags = std::make_shared<SiteFlags>();
   CLI::App* add = group->add_subcommand("add",
                                         "register a storage site (a folder, file:///path, "
@@ -314,6 +346,29 @@ void RegisterSite(CLI::App& app, Globals& g) {
       "Exit codes: 0 removed (or the dry run found nothing against it); 1 removed, but its event\n"
       "could not be copied to a site's log; 2 refused or could not run (unknown site, lock).\n");
   remove->callback([remove_flags, &g] { g.exit_code = RunRemove(*remove_flags, g); });
+
+  auto move_flags = std::make_shared<SiteFlags>();
+  CLI::App* move = group->add_subcommand(
+      "move",
+      "point a site at the place its files are now (a share mounted elsewhere, a new "
+      "gateway), or with --empty at a new empty place to fill with `site resync`");
+  move->add_option("NAME", move_flags->name, "the site's name")->required();
+  move->add_option("URL", move_flags->url, "where the site is now: a folder, or a URL")->required();
+  move->add_flag("--empty", move_flags->empty,
+                 "the site's files are lost: the place is a new empty one, made a site now and "
+                 "filled by `cairn site resync NAME`");
+  move->add_flag("--create-bucket", move_flags->create_bucket,
+                 "s3:// only, with --empty: create the new bucket first (as `site add` does)");
+  move->add_flag("--json", move_flags->json, "print what was done as JSON");
+  move->footer(
+      "Nothing is copied. The place's CAIRN-SITE must name this site of this repository (its\n"
+      "files were moved there with it); another site's or repository's place, a place holding\n"
+      "other files, or (without --empty) a place with no CAIRN-SITE, is refused. Every site's\n"
+      "settings record of the site then names the new place, so a catalog rebuilt from any of\n"
+      "them does too.\n"
+      "Exit codes: 0 moved; 2 refused or could not run (unknown site, its present place,\n"
+      "unreachable, lock).\n");
+  move->callback([move_flags, &g] { g.exit_code = RunMove(*move_flags, g); });
 }
 
 }  // namespace cairn::cli

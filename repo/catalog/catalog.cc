@@ -130,6 +130,16 @@ Result<SiteRecord> Catalog::GetSite(const std::string& name) {
   return SiteFromRow(stmt);
 }
 
+Status Catalog::SetSiteUrl(const std::string& name, const std::string& url) {
+  if (url.empty()) return Status::InvalidArgument("site " + name + ": empty URL");
+  std::lock_guard lock(mu_);
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("UPDATE sites SET url = ? WHERE name = ?"));
+  stmt.Bind(1, url).Bind(2, name);
+  CAIRN_RETURN_IF_ERROR(stmt.Run());
+  if (db_.Changes() == 0) return Status::NotFound("no site named " + name);
+  return Status::OK();
+}
+
 Status Catalog::SetSiteAdoptedFrom(const std::string& name, const std::string& from) {
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,

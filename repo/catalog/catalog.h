@@ -73,6 +73,8 @@ class Catalog {
   // Records that site `name` was adopted from repository `from` (the
   // repository its CAIRN-SITE names). NotFound names the site.
   Status SetSiteAdoptedFrom(const std::string& name, const std::string& from);
+  // The place site `name` is now at (`cairn site move`). NotFound for an unknown site.
+  Status SetSiteUrl(const std::string& name, const std::string& url);
 
   // --- taking a site out (catalog_site_removal.cc) ---
   // What the catalog holds about site `name` that its removal would drop: its copies (replica

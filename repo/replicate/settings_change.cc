@@ -157,6 +157,14 @@ Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const 
   return change;
 }
 
+Result<SettingsChange> MoveSite(Repository& repo, const std::string& name, const std::string& url,
+                                bool empty, SiteRecord* before) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Repository::WriterLock> lock, repo.LockExclusively(-1));
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord was, repo.MoveSite(name, url, empty));
+  if (before) *before = std::move(was);
+  return Synced(repo);
+}
+
 Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool dry_run, bool force,
                                const std::string& user) {
   std::unique_ptr<Repository::WriterLock> lock;

@@ -40,6 +40,11 @@ Result<SettingsChange> SetPolicy(Repository& repo, const PolicyRecord& policy);
 Result<SettingsChange> AddSite(Repository& repo, const std::string& name, const std::string& url,
                                const std::string& region, bool adopt = false,
                                SiteRecord* added = nullptr);
+// Repository::MoveSite under the writers' lock (no deposit writes to the old place meanwhile);
+// every site's settings record of the site then names the new place (a catalog rebuilt from
+// any of them does too). `before`: the record before the move.
+Result<SettingsChange> MoveSite(Repository& repo, const std::string& name, const std::string& url,
+                                bool empty, SiteRecord* before = nullptr);
 // What `cairn site remove` found about the site, and (unless a dry run) did.
 struct SiteRemoval {
   Catalog::SiteRemovalFacts facts;  // copies, jobs, purge keys the catalog holds for it

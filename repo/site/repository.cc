@@ -209,4 +209,49 @@ Result<SiteRecord> Repository::AddSite(const std::string& name, const std::strin
   return record;
 }
 
+Result<SiteRecord> Repository::MoveSite(const std::string& name, const std::string& url,
+                                        bool empty) {
+  CAIRN_ASSIGN_OR_RETURN(SiteRecord before, catalog_->GetSite(name));
+  const std::string not_moved = "site " + name + " was not moved";
+  if (url == before.url) {
+    return Status::InvalidArgument("site " + name + " is already at " + url + ": " + not_moved);
+  }
+  Result<std::unique_ptr<StorageBackend>> backend = OpenSiteBackend(url);
+  if (!backend.ok()) return backend.status().WithContext(not_moved);
+  const std::string display = (*backend)->DisplayUrl();
+  Site::Owner owner;
+  CAIRN_ASSIGN_OR_RETURN(owner.repository_id, catalog_->RepositoryId());
+  Result<std::unique_ptr<Site>> site = Status::Unavailable("not opened");
+  if (empty) {
+    site = Site::Init(std::move(backend).value(), name, "", owner);
+  } else {
+    site = Site::Open(std::move(backend).value());
+    if (site.status().IsUnavailable()) {
+      return Status::InvalidArgument(
+          display + " holds no copy of site " + name + " (" + site.status().message() +
+          "): a site whose files were moved keeps its CAIRN-SITE there (mount the share, or "
+          "give the place its files were moved to); if site " +
+          name + "'s files are lost and this is a new empty place, `cairn site move " + name + " " +
+          display +
+          " --empty` (with --create-bucket for a new bucket) points the site there and `cairn site "
+          "resync " +
+          name + "` copies back what it should hold; " + not_moved);
+    }
+  }
+  if (!site.ok()) return site.status().WithContext(not_moved);
+  const layout::SiteMarker& marker = (*site)->marker();
+  if (marker.site_id != name) {
+    return Status::AlreadyExists("site " + display + " is already Cairn site '" + marker.site_id +
+                                 "', not '" + name + "': " + not_moved);
+  }
+  if (!marker.repository_id.empty() && marker.repository_id != owner.repository_id) {
+    return Status::AlreadyExists("site " + display + " belongs to repository " +
+                                 marker.repository_id + ", not this one: " + not_moved);
+  }
+  CAIRN_RETURN_IF_ERROR(catalog_->SetSiteUrl(name, url));
+  std::lock_guard<std::mutex> lock(sites_mu_);
+  sites_[name] = std::move(site).value();
+  return before;
+}
+
 }  // namespace cairn::repo

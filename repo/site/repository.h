@@ -156,6 +156,15 @@ class Repository {
   // (SiteRecord::adopted_from). AlreadyExists if the name is taken.
   Result<SiteRecord> AddSite(const std::string& name, const std::string& url,
                              const std::string& region, bool adopt = false);
+  // Points site `name` at `url`, where its files now are (a share mounted elsewhere, a bucket
+  // behind a new gateway): the place's CAIRN-SITE must name this site of this repository. With
+  // `empty`, the place may instead be a new empty one (the site's files lost): it is made a site
+  // as AddSite makes one, and `cairn site resync NAME` fills it. Then the catalog records the new
+  // URL (nothing is copied; the caller writes the settings records). Refused, nothing changed:
+  // NotFound for an unknown site, InvalidArgument for its present URL, AlreadyExists for another
+  // site's or repository's place, InvalidArgument for a place that holds other files or (without
+  // `empty`) no marker; each ends "site NAME was not moved". Returns the record before the move.
+  Result<SiteRecord> MoveSite(const std::string& name, const std::string& url, bool empty);
 
  private:
   Repository(std::string root, std::unique_ptr<Catalog> catalog)
