@@ -374,7 +374,8 @@ std::string ForPrincipal(const repo::Principal& who, std::string text) {
   // A site without its marker (repo::WithMarkerNextStep): mounting the share or making the site
   // again is the operator's, on the server's host.
   static const std::regex kMarkerAdvice(
-      "; if it is an unmounted share, mount it; if it was lost, `cairn site resync [^`]+` makes "
+      "; if it is an unmounted share, mount it(; if its files were moved, `cairn site move "
+      "[^`]+` points it there)?; if it was lost, `cairn site resync [^`]+` makes "
       "it again from the other sites(; if it was added by mistake or is retired, `cairn site "
       "remove [^`]+` takes it out)?");
   text = std::regex_replace(text, kMarkerAdvice,

@@ -914,8 +914,9 @@ Status WithMarkerNextStep(const std::string& name, Status opened) {
                                   opened.message().find(kSiteRootMissing) == std::string::npos)) {
     return opened;
   }
-  return Status::Unavailable(opened.message() + "; if it is an unmounted share, mount it; if it " +
-                             "was lost, `cairn site resync " + name +
+  return Status::Unavailable(opened.message() + "; if it is an unmounted share, mount it; if " +
+                             "its files were moved, `cairn site move " + name +
+                             " PLACE` points it there; if it was lost, `cairn site resync " + name +
                              " --init` makes it again from the other sites; if it was added by " +
                              "mistake or is retired, `cairn site remove " + name +
                              "` takes it out");

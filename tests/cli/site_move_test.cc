@@ -28,7 +28,11 @@ class SiteMoveTest : public RepoFixture {
 TEST_F(SiteMoveTest, ASiteWhoseFilesMovedIsPointedAtTheirNewPlace) {
   const fs::path moved = tmp_ / "nas/b";
   fs::rename(SiteB(), moved);
-  EXPECT_EQ(Cairn({"list"}).exit_code, 1);  // b cannot be opened where the catalog says
+  CommandResult lost = Cairn({"list"});
+  EXPECT_EQ(lost.exit_code, 1);  // b cannot be opened where the catalog says, and that is told
+  EXPECT_THAT(lost.err, HasSubstr("if its files were moved, `cairn site move b PLACE` points it "
+                                  "there"))
+      << lost.err;
 
   CommandResult move = Cairn({"site", "move", "b", moved.string()});
   ASSERT_EQ(move.exit_code, 0) << move.out << move.err;
