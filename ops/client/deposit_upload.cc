@@ -404,17 +404,20 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
   int new_uploads = 0;
   for (;;) {
     nlohmann::json upload;
+    std::map<std::string, std::string> headers;  // a completed upload's: its answer's warnings
     if (id.empty()) {
       CAIRN_ASSIGN_OR_RETURN(ApiClient::Answer opened, api.Call("POST", open_path, &begin_text));
       upload = std::move(opened.body);
+      headers = std::move(opened.headers);
     } else {
-      Result<nlohmann::json> seen = api.GetJson("/v1/uploads/" + id);
+      Result<ApiClient::Answer> seen = api.Call("GET", "/v1/uploads/" + id, nullptr);
       if (seen.status().IsNotFound()) {
         id.clear();  // refused or abandoned by the other: open again
         continue;
       }
       if (!seen.ok()) return AfterOpen(seen.status(), "upload " + id);
-      upload = std::move(*seen);
+      upload = std::move(seen->body);
+      headers = std::move(seen->headers);
     }
     const bool waiting = !id.empty();
     id = upload.value("id", std::string());
@@ -422,9 +425,11 @@ Result<ApiClient::Answer> UploadDeposit(ApiClient& api, const std::string& partn
     if (id.empty()) return Status::Unavailable("the server's upload has no id");
     if (state == "completed") {
       // Completed earlier (its answer was lost on the way, or this is a rerun, or another
-      // command sending the same source completed it): its answer.
+      // command sending the same source completed it): its answer, told as true now (the
+      // server's X-Cairn-Warnings: its events not on a site's log yet).
       return ApiClient::Answer{upload.value("answer_status", 201L),
-                               upload.value("answer", nlohmann::json::object())};
+                               upload.value("answer", nlohmann::json::object()),
+                               std::move(headers)};
     }
     const std::string seen = state + " " + std::to_string(PartsOf(upload).size());
     if (seen != last_seen) {

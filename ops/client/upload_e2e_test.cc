@@ -179,6 +179,25 @@ class UploadTest : public RepoFixture {
 
   void TwoIdenticalDepositsAtOnce(size_t bytes);
 
+  // Site b's events/ made a file, where the log's folder should be: no segment can be written
+  // there (its copies are); its path, to remove when the log may be written again.
+  fs::path RefuseSiteBEvents() {
+    const fs::path b_events = fs::path(Root()) / "sites/b/events";
+    fs::remove_all(b_events);
+    WriteFile(b_events, "not the event log's folder\n");
+    return b_events;
+  }
+
+  // `tar` deposited as acme/`object` by a server killed once the deposit is stored, before its
+  // answer is kept (the client exits 2); the server started again.
+  void DepositCutOnceStored(const fs::path& tar, const std::string& object) {
+    StartServer({}, {"CAIRN_CRASH_AT=upload.deposited:1"});
+    CommandResult cut = DepositRemote("dora", tar, object);
+    EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
+    EXPECT_EQ(server_.Wait(30s), -1) << "the server was to be killed";
+    StartServer();
+  }
+
   TestCertificates certs_;
   TestServer server_;
   std::map<std::string, std::string> tokens_;
@@ -636,13 +655,9 @@ TEST_F(UploadTest, ServerKilledMidDepositThenTheRerunMakesOneVersion) {
 TEST_F(UploadTest, ARecoveredDepositShortOfCopiesSaysSoAndExitsOne) {
   const fs::path site_b = fs::path(Root()) / "sites" / "b", away = tmp_ / "b-away";
   fs::rename(site_b, away);  // unmounted: the copies to b wait
-  StartServer({}, {"CAIRN_CRASH_AT=upload.deposited:1"});
   std::map<std::string, std::string> payload;
   const fs::path tar = MakeBagTar("short", 100000, &payload);
-  CommandResult cut = DepositRemote("dora", tar, "short");
-  EXPECT_EQ(cut.exit_code, 2) << cut.out << cut.err;
-  EXPECT_EQ(server_.Wait(30s), -1) << "the server was to be killed";
-  StartServer();
+  DepositCutOnceStored(tar, "short");
   CommandResult rerun = DepositRemote("dora", tar, "short");
   EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
   nlohmann::json answer = ParseJson(rerun.out);
@@ -943,9 +958,7 @@ TEST_F(UploadTest, ABusyObjectIsToldWithoutTheServersPathsOrLocalFlags) {
 // them and exits 1. A partner's principal is told the site by its name, without the server's
 // paths or a command of the server's host (`cairn events verify`).
 TEST_F(UploadTest, ADepositWhoseEventsASiteRefusedSaysSoAndExitsOneAsLocally) {
-  const fs::path b_events = fs::path(Root()) / "sites/b/events";
-  fs::remove_all(b_events);
-  WriteFile(b_events, "not the event log's folder\n");
+  const fs::path b_events = RefuseSiteBEvents();
   const std::string words = "cairn: the new events were not copied: site b";
   CommandResult local =
       Cairn({"deposit", "acme", MakeSourceFolder("local").string(), "--id", "local-box"});
@@ -995,6 +1008,94 @@ TEST_F(UploadTest, ADepositWhoseEventsASiteRefusedSaysSoAndExitsOneAsLocally) {
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_EQ(again.err.find("not copied"), std::string::npos) << again.err;
   EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  ASSERT_EQ(server_.Stop(), 0);
+}
+
+// The first answer lost (or a rerun after it): a rerun of a stored deposit gets its kept
+// receipt back, which left out whether the deposit's events reached every site's log. With
+// site b's log refusing them, the first deposit exited 1 ("the new events were not copied:
+// site b: ..."), and its rerun exited 0 saying nothing of them, through the command (the upload
+// found again by its key), a second completion and GET of the upload alike. The kept answer now
+// says it as true now: still not on b's log, the same lines (worded for the caller) and
+// "events_copied": false, exit 1; b's log writable again, the rerun copies them (as any
+// operation's end does) and exits 0.
+TEST_F(UploadTest, ARerunOfADepositWhoseEventsASiteRefusedSaysSoUntilTheyAreCopied) {
+  const fs::path b_events = RefuseSiteBEvents();
+  tokens_["otto"] = AddPrincipalWithToken("otto", "operator", "", "never");
+  StartServer();
+  const std::string words = "cairn: the new events were not copied: site b";
+  const fs::path src = MakeSourceFolder("kept");
+  // The first answer (exit 1, the lines) is lost: the command is run again.
+  CommandResult first = DepositRemote("dora", src, "kept-box");
+  ASSERT_EQ(first.exit_code, 1) << first.out << first.err;
+  ASSERT_NE(first.err.find(words), std::string::npos) << first.err;
+  CommandResult rerun = DepositRemote("dora", src, "kept-box");
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.err.find(words), std::string::npos) << rerun.err;
+  EXPECT_NE(rerun.err.find("; the consortium's operator sees that they are written there\n"),
+            std::string::npos)
+      << rerun.err;
+  for (const std::string& never : {Root(), std::string("file:"), std::string("`cairn ")}) {
+    EXPECT_EQ(rerun.err.find(never), std::string::npos) << never << " in: " << rerun.err;
+  }
+  const nlohmann::json doc = ParseJson(rerun.out);
+  EXPECT_EQ(doc.value("events_copied", true), false) << rerun.out;
+  EXPECT_NE(rerun.out.find("stored earlier"), std::string::npos)
+      << "the kept receipt: " << rerun.out;
+  EXPECT_EQ(Versions("kept-box").size(), 1u);
+  // The text receipt too, and the operator's words for it.
+  CommandResult text = Remote("dora", {"deposit", "acme", src.string(), "--id", "kept-box"});
+  EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
+  EXPECT_NE(text.err.find(words), std::string::npos) << text.err;
+  // Completing the upload again (the answer lost on the way) and GET of it: the same header.
+  std::string id;
+  for (const auto& [upload, state] : UploadsOnDisk()) {
+    if (state.value("object", "") == "kept-box") id = upload;
+  }
+  ASSERT_FALSE(id.empty());
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/v1/uploads/" + id + "/complete"}, {"GET", "/v1/uploads/" + id}}) {
+    HttpAnswer again = Api("dora", method, path);
+    EXPECT_EQ(again.status, method == "POST" ? 201 : 200) << again.body;
+    EXPECT_NE(again.headers["x-cairn-warnings"].find("the new events were not copied: site b"),
+              std::string::npos)
+        << method << " " << path << ": " << again.headers["x-cairn-warnings"];
+    nlohmann::json body = ParseJson(again.body);
+    if (method == "GET") body = body["answer"];
+    EXPECT_EQ(body.value("events_copied", true), false) << again.body;
+  }
+  // Site b's log can be written again: the rerun copies the events there and says so by
+  // saying nothing of them (exit 0).
+  fs::remove(b_events);
+  CommandResult copied = DepositRemote("dora", src, "kept-box");
+  EXPECT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+  EXPECT_EQ(copied.err.find("not copied"), std::string::npos) << copied.err;
+  EXPECT_EQ(ParseJson(copied.out).value("events_copied", false), true) << copied.out;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  EXPECT_EQ(Versions("kept-box").size(), 1u);
+  ASSERT_EQ(server_.Stop(), 0);
+}
+
+// The server killed after a deposit whose events site b's log refused was stored, before its
+// answer was kept: the rerun's recovered receipt said nothing of the events and exited 0. It
+// says what the kept answer says now: not on b's log, exit 1; copied, exit 0.
+TEST_F(UploadTest, ARecoveredDepositWhoseEventsASiteRefusedSaysSo) {
+  const fs::path b_events = RefuseSiteBEvents();
+  const fs::path tar = MakeBagTar("recovered", 20000);
+  DepositCutOnceStored(tar, "rec-box");
+  CommandResult rerun = DepositRemote("dora", tar, "rec-box");
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.err.find("cairn: the new events were not copied: site b"), std::string::npos)
+      << rerun.err;
+  const nlohmann::json doc = ParseJson(rerun.out);
+  EXPECT_EQ(doc.value("recovered", false), true) << rerun.out;
+  EXPECT_EQ(doc.value("events_copied", true), false) << rerun.out;
+  fs::remove(b_events);
+  CommandResult copied = DepositRemote("dora", tar, "rec-box");
+  EXPECT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+  EXPECT_EQ(copied.err.find("not copied"), std::string::npos) << copied.err;
+  EXPECT_EQ(Cairn({"events", "verify"}).exit_code, 0);
+  EXPECT_EQ(Versions("rec-box").size(), 1u);
   ASSERT_EQ(server_.Stop(), 0);
 }
 

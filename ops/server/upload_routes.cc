@@ -3,6 +3,8 @@
 // against its X-Content-SHA256; GET lists the parts received; POST .../complete deposits the
 // assembled archive as POST /v1/deposits does; DELETE abandons it. The bookkeeping is
 // UploadStore's; the deposit is the library's (DepositArchive).
+#include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "bagit/report.h"
@@ -60,14 +62,42 @@ Result<std::string> PartDigest(const ApiRequest& r) {
   return d;
 }
 
+// Whether the events of `version` of the upload's object (the deposit's, and any since) are on
+// every site's log now, for a deposit's answer given again (kept, or found again after the server
+// stopped): "events_copied" in `answer`, and the lines the deposit's answer said of them
+// (views::EventsFlushedLines), to go in the X-Cairn-Warnings header. The catalog's events are
+// copied to the sites first, as every operation ends (a site whose log can be written again
+// catches up); a site that is down is no such failure, as at the deposit.
+std::vector<std::string> EventsOfVersionNow(repo::Repository& repository, const Upload& u,
+                                            uint32_t version, nlohmann::json& answer) {
+  repo::EventFilter filter;
+  filter.partner = u.partner;
+  filter.object = u.object;
+  // Its last event (the catalog's events unread: every site's problem is told).
+  uint64_t last = std::numeric_limits<uint64_t>::max();
+  if (Result<std::vector<proto::Event>> events = repository.catalog().ListEvents(filter);
+      events.ok()) {
+    last = 0;
+    for (const proto::Event& e : *events) {
+      if (e.version() == version) last = std::max<uint64_t>(last, e.seq());
+    }
+  }
+  const repo::EventsFlushed flushed = repo::FlushEventsThrough(repository, last);
+  answer["events_copied"] = flushed.ok();
+  return views::EventsFlushedLines(flushed);
+}
+
 // A completed upload's kept answer, as true now. A stored deposit's receipt is given again (to
 // a rerun of the same source, or to a command that waited for another sending it) only while
 // its version is the object's latest and not withdrawn: after a purge, a withdrawal or another
 // version, the rerun is a new deposit of that source (as locally), and this says false. Its
 // copies are counted now (a replicate, an audit or a site lost since changes them, and with
 // them the client's exit code), and the receipt says it is an earlier deposit's, in the words
-// for `who` (the commands that make missing copies are the operator's alone).
-Result<bool> KeptAnswerStillTrue(const std::string& root, const repo::Principal& who, Upload& u) {
+// for `who` (the commands that make missing copies are the operator's alone). Whether its
+// events are on every site's log is said now too (EventsOfVersionNow): `*warnings` gets the
+// lines, as the deposit's answer had them.
+Result<bool> KeptAnswerStillTrue(const std::string& root, const repo::Principal& who, Upload& u,
+                                 std::vector<std::string>* warnings) {
   if (u.phase != "completed" || u.answer_status != 201) return true;
   nlohmann::json answer = nlohmann::json::parse(u.answer, nullptr, false);
   if (!answer.is_object() || !answer.value("stored", false) || !answer.contains("receipt")) {
@@ -102,9 +132,7 @@ Result<bool> KeptAnswerStillTrue(const std::string& root, const repo::Principal&
     }
   }
   answer["receipt"] = receipt.ToJson();
-  // Whether its events reached every site's log was the first answer's to say (the next flush
-  // catches a site's log up): not said again as true now.
-  answer.erase("events_copied");
+  *warnings = EventsOfVersionNow(*repository, u, receipt.version, answer);
   u.answer = answer.dump();
   return true;
 }
@@ -150,7 +178,8 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
   bool created = false;
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Begin(r.principal, partner, r.path.at("object"), type,
                                                size, size_at_least, key, &created));
-  CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u));
+  std::vector<std::string> warnings;
+  CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u, &warnings));
   if (!still_true) {
     // Its version is gone or no longer the latest: this source is deposited again.
     // (Another rerun at once may have removed it first.)
@@ -159,7 +188,8 @@ Result<ApiResponse> Begin(const std::string& root, UploadStore& store, const Api
     CAIRN_ASSIGN_OR_RETURN(u, store.Begin(r.principal, partner, r.path.at("object"), type, size,
                                           size_at_least, key, &created));
   }
-  ApiResponse answer = JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
+  ApiResponse answer =
+      JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)), warnings);
   answer.status = created ? 201 : 200;
   return answer;
 }
@@ -168,8 +198,9 @@ Result<ApiResponse> Show(const std::string& root, UploadStore& store, const ApiR
   CAIRN_ASSIGN_OR_RETURN(Upload u, store.Get(r.principal, r.path.at("upload")));
   // A command waiting for another that sends the same source: that deposit's receipt, its
   // copies counted now (false: its version was withdrawn or superseded since, still answered).
-  CAIRN_RETURN_IF_ERROR(KeptAnswerStillTrue(root, r.principal, u).status());
-  return JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)));
+  std::vector<std::string> warnings;
+  CAIRN_RETURN_IF_ERROR(KeptAnswerStillTrue(root, r.principal, u, &warnings).status());
+  return JsonResponse(views::DumpJson(UploadView(u, store.options().expiry_micros)), warnings);
 }
 
 Result<SpoolTarget> PartTarget(std::shared_ptr<UploadStore> store, const ApiRequest& r) {
@@ -240,7 +271,9 @@ Result<std::optional<ApiResponse>> FindDeposited(const std::string& root, const 
     out["report"] = bagit::Report().ToJson();
     out["receipt"] = receipt.ToJson();
     out["recovered"] = true;
-    ApiResponse answer = JsonResponse(views::DumpJson(out));
+    // Its events: the server may have stopped before it copied them to the sites' logs.
+    const std::vector<std::string> warnings = EventsOfVersionNow(*repository, u, v.version, out);
+    ApiResponse answer = JsonResponse(views::DumpJson(out), warnings);
     answer.status = 201;
     return std::optional<ApiResponse>(std::move(answer));
   }
@@ -257,7 +290,8 @@ Result<ApiResponse> Complete(const std::string& root, UploadStore& store, const 
     // Completed already (an answer lost on the way): its answer as true now, never a receipt
     // of a version withdrawn or superseded since (its archive is gone: opening a new upload,
     // as a rerun of the command does, deposits the source again).
-    CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u));
+    std::vector<std::string> warnings;
+    CAIRN_ASSIGN_OR_RETURN(bool still_true, KeptAnswerStillTrue(root, r.principal, u, &warnings));
     if (u.phase == "completed") {
       if (!still_true) {
         return Status::InvalidArgument("upload " + id + " stored a version of " + u.partner + "/" +
@@ -265,7 +299,7 @@ Result<ApiResponse> Complete(const std::string& root, UploadStore& store, const 
                                        " that is withdrawn or no longer the latest: rerun the "
                                        "command to deposit the source again");
       }
-      ApiResponse answer = JsonResponse(u.answer);
+      ApiResponse answer = JsonResponse(u.answer, warnings);
       answer.status = u.answer_status;
       return answer;
     }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "repo/catalog/catalog.h"
 #include "repo/catalog/event_chain.h"
@@ -346,12 +347,25 @@ Result<FlushSummary> FlushEventSegments(Repository& repo) {
   return summary;
 }
 
-EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes) {
+namespace {
+
+// FlushNewEvents; with `through`, FlushEventsThrough's count of problems.
+EventsFlushed Flush(Repository& repo, Readmes readmes, std::optional<uint64_t> through) {
   EventsFlushed out;
   Result<FlushSummary> flushed = FlushEventSegments(repo);
   if (!flushed.ok()) {
     out.status = flushed.status();
     return out;
+  }
+  if (through) {
+    // A site that holds event `through` as the catalog does: its problem is with later events.
+    std::erase_if(flushed->sites, [&repo, seq = *through](const SiteFlush& s) {
+      if (!s.problem || s.catalog_behind) return false;
+      Result<Site*> site = repo.OpenSite(s.site);
+      if (!site.ok()) return false;
+      Result<SiteLogPosition> at = CheckSiteLogFollowsCatalog(repo.catalog(), **site, s.site, "");
+      return at.ok() && at->held >= seq;
+    });
   }
   out.problems = flushed->Problems();
   out.behind = flushed->Behind();
@@ -370,6 +384,16 @@ EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes) {
+  return Flush(repo, readmes, std::nullopt);
+}
+
+EventsFlushed FlushEventsThrough(Repository& repo, uint64_t seq) {
+  return Flush(repo, Readmes::kLeave, seq);
 }
 
 Result<SiteEventLog> ReadSiteEventLog(Site& site) {

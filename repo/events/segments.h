@@ -157,6 +157,14 @@ enum class Readmes { kLeave, kBringUpToDate };
 // holds another (named in `notes`).
 EventsFlushed FlushNewEvents(Repository& repo, Readmes readmes = Readmes::kLeave);
 
+// FlushNewEvents (Readmes::kLeave) told of the events up to `seq` alone: an earlier operation's,
+// asked again whether they are on every site's log now (a deposit's kept receipt given to a
+// rerun). A site whose flush is a problem counts only while its log lacks them: one that holds
+// event `seq` as the catalog holds it (its log follows the catalog's up to at least `seq`) is
+// left out, its refusal of later events being the later operations' to tell. A site that is down
+// is skipped, as there.
+EventsFlushed FlushEventsThrough(Repository& repo, uint64_t seq);
+
 // The event log a site holds, read from its segments in order and checked as
 // it is read: seq without gaps from 1, each prev_hash the hash of the event
 // before, each hash the hash of its content; overlapping segments must agree.

@@ -13,6 +13,7 @@
 #include "repo/site/repository.h"
 #include "repo/site/site.h"
 #include "repo/site_layout.h"
+#include "repo/storage/fault_backend.h"
 #include "repo/storage/forwarding_backend.h"
 #include "tests/util/assert_ok.h"
 #include "tests/util/catalog_fixture.h"
@@ -56,8 +57,23 @@ class SegmentsTest : public ::testing::Test {
     return names;
   }
 
+  // Opens the repository again with `wrap` around its sites' backends (until the test ends).
+  void ReopenWrapping(BackendWrapper wrap) {
+    const std::string root = repo_->root();
+    repo_.reset();
+    SetBackendWrapperForTesting(std::move(wrap));
+    wrapped_ = true;
+    auto opened = Repository::Open(root);
+    ASSERT_OK(opened);
+    repo_ = std::move(opened).value();
+  }
+  void TearDown() override {
+    if (wrapped_) SetBackendWrapperForTesting({});
+  }
+
   TempDir tmp_;
   std::unique_ptr<Repository> repo_;
+  bool wrapped_ = false;
 };
 
 TEST_F(SegmentsTest, FlushWritesOneSegmentPerSiteThenOnlyTheNewEvents) {
@@ -202,21 +218,13 @@ TEST_F(SegmentsTest, ALongLogIsListedFromNearItsEndUnlessTheSiteIsBehind) {
     WriteFile(events / name, *bytes);
   }
   ASSERT_EQ(SegmentFiles("a").size(), 903u);
-  const std::string root = repo_->root();
-  repo_.reset();
   size_t listed = 0;
-  SetBackendWrapperForTesting(
+  ReopenWrapping(
       [&listed](std::string_view url,
                 std::unique_ptr<StorageBackend> inner) -> std::unique_ptr<StorageBackend> {
         if (!url.ends_with("/a")) return inner;
         return std::make_unique<CountingListings>(std::move(inner), &listed);
       });
-  struct Unwrap {
-    ~Unwrap() { SetBackendWrapperForTesting({}); }
-  } unwrap;
-  auto opened = Repository::Open(root);
-  ASSERT_OK(opened);
-  repo_ = std::move(opened).value();
   auto site = repo_->OpenSite("a");
   ASSERT_OK(site);
 
@@ -252,6 +260,36 @@ TEST_F(SegmentsTest, ALongLogIsListedFromNearItsEndUnlessTheSiteIsBehind) {
   EXPECT_NE(ahead.status().message().find("holds events up to seq 3003"), std::string::npos)
       << ahead.status().message();
   EXPECT_LE(listed, 3u);
+}
+
+// An earlier operation's events asked about again (a deposit's kept receipt): site b, whose log
+// refuses every write now, is a problem only while it lacks them; holding them, its refusal of
+// later events is not theirs to tell.
+TEST_F(SegmentsTest, FlushEventsThroughTellsOfASiteOnlyWhileItLacksThem) {
+  Append(2);
+  ASSERT_OK(FlushEventSegments(*repo_));
+  ReopenWrapping([](std::string_view url,
+                    std::unique_ptr<StorageBackend> inner) -> std::unique_ptr<StorageBackend> {
+    if (!url.ends_with("/b")) return inner;
+    auto refusing = std::make_unique<FaultBackend>(std::move(inner));
+    refusing->AddRule(
+        FaultRule::Fail(FaultPoint::kCommitBeforeVisible, Status::IOError("the log refuses writes"))
+            .Matching(std::string(layout::kEventsPrefix))
+            .Times(-1));
+    return refusing;
+  });
+  Append(2);
+  const EventsFlushed theirs = FlushEventsThrough(*repo_, 2);
+  EXPECT_TRUE(theirs.ok()) << (theirs.problems.empty() ? "" : theirs.problems[0]);
+  const EventsFlushed later = FlushEventsThrough(*repo_, 4);
+  EXPECT_FALSE(later.ok());
+  ASSERT_EQ(later.problems.size(), 1u);
+  EXPECT_TRUE(later.problems[0].starts_with("site b: ")) << later.problems[0];
+  EXPECT_NE(later.problems[0].find("the log refuses writes"), std::string::npos)
+      << later.problems[0];
+  auto a = repo_->OpenSite("a");
+  ASSERT_OK(a);
+  EXPECT_EQ(*LastSeqOnSite(**a), 4u);  // the flush wrote where it could
 }
 
 TEST_F(SegmentsTest, ReadingATamperedSegmentReportsTheFirstBadEvent) {
