@@ -137,6 +137,18 @@ Result<bagit::Digests> BlobWriter::DigestAppended(bagit::AlgorithmSet) {
   return Status::NotSupported("this storage cannot read a blob back before it is committed");
 }
 
+Status BlobWriter::CheckAppended(std::string_view sha256_hex) {
+  CAIRN_ASSIGN_OR_RETURN(bagit::Digests digests, DigestAppended({}));
+  return AppendedSha256Is("the bytes read back", digests[bagit::Algorithm::kSha256], sha256_hex);
+}
+
+Status AppendedSha256Is(std::string_view what, std::string_view actual,
+                        std::string_view sha256_hex) {
+  if (actual == sha256_hex) return Status::OK();
+  return Status::Corruption(std::string(what) + ": the bytes' SHA-256 is " + std::string(actual) +
+                            ", not " + std::string(sha256_hex));
+}
+
 Result<int> StorageBackend::OpenForCopy(std::string_view key) {
   return Status::NotSupported("no local file for " + std::string(key) + " on " + DisplayUrl() +
                               ": this storage does not claim open_for_copy");

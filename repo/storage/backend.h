@@ -123,6 +123,11 @@ struct Erasure {
 // Writers call it in Commit, after their expected_sha256 check.
 Status CheckKeyHint(const PutOptions& options, std::string_view key);
 
+// BlobWriter::CheckAppended's answer once the writer knows its bytes' SHA-256 `actual`: OK if it
+// is `sha256_hex`, else Corruption "WHAT: the bytes' SHA-256 is ACTUAL, not SHA256_HEX".
+Status AppendedSha256Is(std::string_view what, std::string_view actual,
+                        std::string_view sha256_hex);
+
 // What a batch of commits makes durable together (BlobWriter::PrepareCommit,
 // Site::CommitBlobs): each writer of the batch registers what must be synced,
 // and one Sync() syncs all of it, each thing once, instead of one wait for the
@@ -201,6 +206,18 @@ class BlobWriter {
   // bytes cannot be read before Commit (the default; S3: they are in flight):
   // see BackendCapabilities::digest_appended.
   virtual Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms);
+  // Whether the bytes appended so far have the SHA-256 `sha256_hex`, told before Commit from
+  // what the writer holds or computed of them, committing nothing (Site::CommitBlob asks before
+  // it removes a damaged copy these bytes are to replace): OK if they have; Corruption naming
+  // both digests if not; NotSupported where the writer cannot tell before Commit. The default
+  // reads them back (DigestAppended: posix); memory hashes its buffer; S3 hashes a small
+  // object's buffer, or, once its parts are all sent (a part that failed is this call's error),
+  // takes the digest it computed as it sent them or the caller's part digests the gateway
+  // checked (PutOptions::part_sha256, read with expected_sha256); a large object whose caller
+  // hashes it (caller_hashes_appended, or no expected_sha256) is NotSupported there.
+  // REQUIRES: no Append or AppendFromFile afterwards; after an error other than Corruption or
+  // NotSupported the writer must only be aborted.
+  virtual Status CheckAppended(std::string_view sha256_hex);
 };
 
 // Called with consecutive chunks of an object's bytes; a non-OK return stops

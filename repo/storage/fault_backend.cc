@@ -85,6 +85,11 @@ class FaultWriter : public ForwardingWriter {
     return inner().DigestAppended(algorithms);
   }
 
+  Status CheckAppended(std::string_view sha256_hex) override {
+    if (state_->IsOffline()) return state_->Offline();
+    return inner().CheckAppended(sha256_hex);
+  }
+
   Status Commit(std::string_view key) override {
     Status status = state_->Check(FaultPoint::kCommitBeforeVisible, key);
     if (!status.ok()) {

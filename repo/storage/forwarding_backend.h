@@ -2,11 +2,12 @@
 // wrapper (retry, fault injection, test doubles). Each forwards EVERY method of
 // StorageBackend / BlobWriter to the inner object, capabilities and fast paths
 // included (OpenForCopy, Capabilities, AppendFromFile, DigestAppended,
-// VerifiedByReadBack), so a wrapper around a posix site takes the same paths
+// CheckAppended, VerifiedByReadBack), so a wrapper around a posix site takes the same paths
 // the product takes. A wrapper overrides only what it changes.
 //
 // A new virtual method of StorageBackend or BlobWriter must be forwarded here
-// (and added to forwarding_backend_test.cc, which checks that each one is).
+// (and added to ForwardingBackend.EveryWrapperForwardsEveryMethod in wrappers_test.cc,
+// which checks that each one is).
 #ifndef CAIRN_REPO_STORAGE_FORWARDING_BACKEND_H_
 #define CAIRN_REPO_STORAGE_FORWARDING_BACKEND_H_
 
@@ -37,6 +38,9 @@ class ForwardingWriter : public BlobWriter {
   bool VerifiedByReadBack() const override { return inner_->VerifiedByReadBack(); }
   Result<bagit::Digests> DigestAppended(bagit::AlgorithmSet algorithms) override {
     return inner_->DigestAppended(algorithms);
+  }
+  Status CheckAppended(std::string_view sha256_hex) override {
+    return inner_->CheckAppended(sha256_hex);
   }
 
  protected:

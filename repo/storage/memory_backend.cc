@@ -49,6 +49,11 @@ class MemoryWriter : public BlobWriter {
     return Status::OK();
   }
 
+  Status CheckAppended(std::string_view sha256_hex) override {
+    if (done_) return Status::IOError("check of a finished writer on " + site_);
+    return AppendedSha256Is("write to " + site_, Sha256Hex(bytes_), sha256_hex);
+  }
+
   void Abort() override {
     done_ = true;
     bytes_.clear();

@@ -173,6 +173,12 @@ class PosixWriter : public BlobWriter {
     return digests;
   }
 
+  // Read back once: a copy hashed already (DigestAppended) is not read again.
+  Status CheckAppended(std::string_view sha256_hex) override {
+    if (!digested_sha256_) CAIRN_RETURN_IF_ERROR(DigestAppended({}).status());
+    return AppendedSha256Is(temp_path_, *digested_sha256_, sha256_hex);
+  }
+
   Status Commit(std::string_view key) override {
     Status status = CommitImpl(key);
     Abort();  // closes the fd and removes the temp name in every case

@@ -93,8 +93,9 @@ Status S3Writer::Fail(Status status) {
 }
 
 Status S3Writer::Append(std::span<const std::byte> data) {
-  if (committed_ || failed_)
-    return Status::InvalidArgument("s3 writer: Append after Commit/failure");
+  if (committed_ || failed_ || checked_) {
+    return Status::InvalidArgument("s3 writer: Append after Commit/CheckAppended/failure");
+  }
   const size_t part_size = static_cast<size_t>(backend_->config().part_size);
   while (!data.empty()) {
     if (buffer_.size() == part_size) CAIRN_RETURN_IF_ERROR(FlushPart());
@@ -369,12 +370,41 @@ Status S3Writer::CheckWholeDigest(std::string_view key) {
   if (signed_by_caller_ && parts_sent_ != options_.part_sha256.size()) {
     return PartCountMismatch("upload to " + backend_->Describe(key), "shorter");
   }
-  if (!whole_) return Status::OK();
-  std::string sha256 = whole_->FinishHex();
-  whole_.reset();
-  if (sha256 == options_.expected_sha256) return Status::OK();
+  const std::string& sha256 = WholeSha256();
+  if (sha256.empty() || sha256 == options_.expected_sha256) return Status::OK();
   return Status::Corruption("upload to " + backend_->Describe(key) + ": the bytes' SHA-256 " +
                             sha256 + " is not the expected " + options_.expected_sha256);
+}
+
+const std::string& S3Writer::WholeSha256() {
+  if (whole_) {
+    whole_sha256_ = whole_->FinishHex();
+    whole_.reset();
+  }
+  return whole_sha256_;
+}
+
+Status S3Writer::CheckAppended(std::string_view sha256_hex) {
+  if (committed_ || failed_) {
+    return Status::InvalidArgument("s3 writer: CheckAppended after Commit/failure");
+  }
+  checked_ = true;
+  const std::string what = "upload to " + backend_->Describe(options_.key_hint);
+  // A small object is still whole in the buffer: its single PUT is sent at Commit.
+  if (parts_sent_ == 0) return AppendedSha256Is(what, Sha256Hex(buffer_), sha256_hex);
+  if (!whole_ && whole_sha256_.empty() && !signed_by_caller_) {
+    return Status::NotSupported(what +
+                                ": the writer did not hash the bytes it sent (their caller does)");
+  }
+  if (!buffer_.empty()) CAIRN_RETURN_IF_ERROR(FlushPart());  // it fails the writer itself
+  Status sent = WaitParts(0);
+  if (!sent.ok()) return Fail(sent);
+  if (signed_by_caller_) {
+    // The gateway took each part under the caller's digest of it, read with expected_sha256.
+    if (parts_sent_ != options_.part_sha256.size()) return PartCountMismatch(what, "shorter");
+    return AppendedSha256Is(what, options_.expected_sha256, sha256_hex);
+  }
+  return AppendedSha256Is(what, WholeSha256(), sha256_hex);
 }
 
 Status S3Writer::CommitDirect(std::string_view key) {

@@ -26,6 +26,8 @@ class S3Writer : public BlobWriter {
   Status Append(std::span<const std::byte> data) override;
   Status Commit(std::string_view key) override;
   void Abort() override;
+  // Every part sent first (multipart): a part the gateway did not take is this call's error.
+  Status CheckAppended(std::string_view sha256_hex) override;
 
   // Parts sent at once by one writer; its memory is at most
   // (kPartsInFlight + 1) x part_size.
@@ -53,6 +55,8 @@ class S3Writer : public BlobWriter {
   // Checks the whole object's SHA-256 (multipart) against expected_sha256, or
   // that as many parts were sent as the caller gave digests for.
   Status CheckWholeDigest(std::string_view key);
+  // whole_'s digest, finished on first call (kept in whole_sha256_); "" where nothing was hashed.
+  const std::string& WholeSha256();
   // Corruption "WHAT: the bytes are longer|shorter than the N part digests
   // given for them describe" (PutOptions::part_sha256 does not fit the bytes).
   Status PartCountMismatch(const std::string& what, std::string_view longer_or_shorter) const;
@@ -77,6 +81,8 @@ class S3Writer : public BlobWriter {
   std::vector<std::string> spare_;       // buffers of parts sent, for the next parts
   std::vector<std::string> etags_;       // direct mode: ETag of part i+1
   std::unique_ptr<Sha256Stream> whole_;  // multipart + expected_sha256, unless signed_by_caller_
+  std::string whole_sha256_;             // whole_'s digest once finished
+  bool checked_ = false;                 // CheckAppended was called: no more Append
   // Multipart: the parts are signed with PutOptions::part_sha256 and the
   // gateway checks them (S3Backend::ChecksPayloadDigests): no hashing here.
   bool signed_by_caller_ = false;

@@ -298,6 +298,7 @@ class CountingWriter : public BlobWriter {
     counts_->Add("DigestAppended");
     return bagit::Digests{};
   }
+  Status CheckAppended(std::string_view) override { return Count("CheckAppended"); }
 
  private:
   Status Count(const std::string& name) {
@@ -378,6 +379,7 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
                                         "AppendFromFile",
                                         "VerifiedByReadBack",
                                         "DigestAppended",
+                                        "CheckAppended",
                                         "ExtendRetention",
                                         "RemoveEveryVersion",
                                         "NewCommitBarrier",
@@ -414,6 +416,7 @@ TEST(ForwardingBackend, EveryWrapperForwardsEveryMethod) {
     EXPECT_OK(writer->Append(AsBytes("x")));
     EXPECT_OK(writer->AppendFromFile(0, 0, 1));
     EXPECT_OK(writer->DigestAppended(bagit::Only(bagit::Algorithm::kMd5)));
+    EXPECT_OK(writer->CheckAppended(Sha256Hex("x")));
     EXPECT_OK(writer->Commit("k"));
     EXPECT_TRUE(writer->VerifiedByReadBack());
     writer->Abort();
