@@ -233,23 +233,18 @@ Result<Site::BlobCommitResult> Site::CommitBlob(BlobWriter& writer, std::string_
       return found;
     }
     if (found->how == BlobCommit::kReplaced) {
-      // The damaged copy goes only for bytes seen to be the blob's, where the writer can read
-      // them back before they are committed: a replacement read from another site whose copy is
-      // damaged too (not found yet) would fail its commit and leave nothing here.
-      if (backend_->Capabilities().digest_appended) {
-        Result<bagit::Digests> digests = writer.DigestAppended({});
-        Status checked = digests.status();
-        if (checked.ok() && (*digests)[bagit::Algorithm::kSha256] != sha256_hex) {
-          checked = Status::Corruption(where +
-                                       ": the bytes to replace the damaged copy with have "
-                                       "SHA-256 " +
-                                       (*digests)[bagit::Algorithm::kSha256] +
-                                       ": the damaged copy is kept");
+      // The damaged copy goes only for bytes seen to be the blob's (BlobWriter::CheckAppended:
+      // read back on posix, hashed as they were sent on S3): a replacement read from another
+      // site whose copy is damaged too (not found yet) would fail its commit and leave nothing
+      // here. A writer that cannot tell before its commit (NotSupported) is checked by it.
+      Status checked = writer.CheckAppended(sha256_hex);
+      if (!checked.ok() && checked.code() != Code::kNotSupported) {
+        writer.Abort();
+        if (checked.IsCorruption()) {
+          return Status::Corruption(where + ": the damaged copy is kept: the bytes to replace it " +
+                                    "with are not the blob's either (" + checked.message() + ")");
         }
-        if (!checked.ok()) {
-          writer.Abort();
-          return checked;
-        }
+        return checked.WithContext(where + ": the damaged copy is kept");
       }
       result.replaced = found->replaced;
       Status removed = backend_->Remove(key);

@@ -8,8 +8,10 @@
 #include "proto/version.pb.h"
 #include "repo/storage/backends.h"
 #include "repo/storage/memory_backend.h"
+#include "repo/storage/s3_backend.h"
 #include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
+#include "tests/util/s3_gateway.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::repo {
@@ -170,6 +172,43 @@ TEST(Site, ADamagedBlobIsKeptWhenTheBytesToReplaceItAreWrongToo) {
   // Good bytes replace it.
   ASSERT_OK(site->PutBlob(digest, bytes));
   EXPECT_EQ(cairn::testing::ReadFile(file), bytes);
+}
+
+// The same on an S3 site (the real Ceph gateway, tests/util/s3_gateway.h), whose writer cannot
+// read its bytes back before the commit: the damaged object was removed first and, the
+// replacement refused, the copy was left missing. A small blob goes up in one PUT, a large one
+// (three 5 MiB parts) as a multipart upload to the blob's key.
+TEST(SiteOnS3, ADamagedBlobIsKeptWhenTheBytesToReplaceItAreWrongToo) {
+  std::string log;
+  const cairn::testing::S3Gateway* gateway = cairn::testing::SharedS3Gateway(&log);
+  ASSERT_NE(gateway, nullptr) << "the Ceph gateway did not start:\n" << log;
+  const std::string url =
+      cairn::testing::S3Url(*gateway, cairn::testing::FreshBucketName(), "part-size=5MiB");
+  auto bucket = std::move(OpenS3BackendTyped(url)).value();
+  ASSERT_OK(bucket->CreateBucket(/*object_lock=*/false));
+  auto site = std::move(Site::Init(std::move(OpenBackend(url)).value(), "s3")).value();
+  std::string large(11u << 20, '\0');
+  for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>(i * 7 + i / 4096);
+  for (const std::string& bytes : {std::string("the blob's own bytes"), large}) {
+    SCOPED_TRACE(bytes.size());
+    const std::string digest = Sha256Hex(bytes);
+    const std::string key = site->BlobKey(digest);
+    ASSERT_OK(site->PutBlob(digest, bytes));
+    std::string rotten = bytes;  // a bit rot on this site
+    rotten[bytes.size() - 2] ^= 1;
+    ASSERT_OK(bucket->Put(key, rotten));
+    std::string wrong = bytes;  // another site's rot
+    wrong[10] ^= 1;
+    Status refused = site->PutBlob(digest, wrong);
+    EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
+    Result<std::string> kept = bucket->ReadAll(key);
+    EXPECT_OK(kept) << "the damaged copy was removed for nothing";
+    if (kept.ok()) EXPECT_TRUE(*kept == rotten) << "the damaged copy was changed";
+    // Good bytes replace it.
+    ASSERT_OK(site->PutBlob(digest, bytes));
+    EXPECT_TRUE(*bucket->ReadAll(key) == bytes);
+  }
+  EXPECT_OK(bucket->DeleteBucket());
 }
 
 // Records the keys whose retention was asked to be extended (S3 Object Lock

@@ -44,23 +44,30 @@ class S3RepairTest : public RepoFixture {
     return json;
   }
 
+  // Adds site s3 (a fresh bucket, 5 MiB parts) beside a under a two-copy policy and deposits
+  // `files` as q/s2 on both; `url` is the site's.
+  void DepositOnAAndS3(const std::map<std::string, std::string>& files, std::string* url) {
+    *url = S3Url(*gateway_, FreshBucketName(), "part-size=5MiB");
+    ASSERT_EQ(Cairn({"site", "add", "s3", *url, "--create-bucket"}).exit_code, 0);
+    WriteFile(tmp_ / "policy.textpb", "copies: 2 sites: \"a\" sites: \"s3\"\n");
+    ASSERT_EQ(Cairn({"policy", "set", (tmp_ / "policy.textpb").string()}).exit_code, 0);
+    ASSERT_EQ(Cairn({"partner", "add", "q"}).exit_code, 0);
+    WriteTree(tmp_ / "src", files);
+    CommandResult deposited = Cairn({"deposit", "q", (tmp_ / "src").string(), "--id", "s2"});
+    ASSERT_EQ(deposited.exit_code, 0) << deposited.out << deposited.err;
+    CommandResult replicated = Cairn({"replicate", "--wait"});
+    ASSERT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  }
+
   const S3Gateway* gateway_ = nullptr;
 };
 
 TEST_F(S3RepairTest, CorruptMultipartBlobIsReplacedOnTheFirstSweep) {
   // 5 MiB parts: the 11 MiB file goes up in three parts, the 1 MiB one in one PUT.
-  const std::string url = S3Url(*gateway_, FreshBucketName(), "part-size=5MiB");
-  ASSERT_EQ(Cairn({"site", "add", "s3", url, "--create-bucket"}).exit_code, 0);
-  WriteFile(tmp_ / "policy.textpb", "copies: 2 sites: \"a\" sites: \"s3\"\n");
-  ASSERT_EQ(Cairn({"policy", "set", (tmp_ / "policy.textpb").string()}).exit_code, 0);
-  ASSERT_EQ(Cairn({"partner", "add", "q"}).exit_code, 0);
   const std::map<std::string, std::string> files = {{"large.bin", SeededBytes(11u << 20, 1)},
                                                     {"small.bin", SeededBytes(1u << 20, 2)}};
-  WriteTree(tmp_ / "src", files);
-  CommandResult deposited = Cairn({"deposit", "q", (tmp_ / "src").string(), "--id", "s2"});
-  ASSERT_EQ(deposited.exit_code, 0) << deposited.out << deposited.err;
-  CommandResult replicated = Cairn({"replicate", "--wait"});
-  ASSERT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  std::string url;
+  ASSERT_NO_FATAL_FAILURE(DepositOnAAndS3(files, &url));
 
   // Each blob overwritten on the bucket with other bytes of the same size.
   auto bucket = repo::OpenS3BackendTyped(url);
@@ -89,6 +96,54 @@ TEST_F(S3RepairTest, CorruptMultipartBlobIsReplacedOnTheFirstSweep) {
   EXPECT_EQ(second["corrupt"], 0) << again.out;
   EXPECT_EQ(second["missing"], 0) << again.out;
   EXPECT_EQ(second["repaired"], 0) << again.out;
+}
+
+// A copy the audit found damaged on S3 (not repaired: --no-repair) is copied again by
+// `cairn replicate` from the other site, whose copy got damaged too since it was last checked:
+// the replacement's bytes are not the blob's, and the damaged S3 object must be left as it was.
+// It was removed first (the S3 writer could not tell the bytes were wrong before its commit): the
+// next audit called the copy missing, its bytes gone.
+TEST_F(S3RepairTest, ADamagedObjectIsKeptWhenTheCopyToReplaceItIsDamagedToo) {
+  const std::map<std::string, std::string> files = {{"large.bin", SeededBytes(11u << 20, 3)},
+                                                    {"small.bin", SeededBytes(1u << 20, 4)}};
+  std::string url;
+  ASSERT_NO_FATAL_FAILURE(DepositOnAAndS3(files, &url));
+
+  auto bucket = repo::OpenS3BackendTyped(url);
+  ASSERT_OK(bucket);
+  std::map<std::string, std::string> rotten;  // key -> the S3 object's damaged bytes
+  for (const auto& [name, bytes] : files) {
+    const std::string key = repo::layout::BlobKey(repo::Sha256Hex(bytes));
+    rotten[key] = bytes;
+    rotten[key][bytes.size() - 5] ^= 1;
+    ASSERT_OK((*bucket)->Put(key, rotten[key])) << name;
+  }
+  CommandResult audit = Cairn({"audit", "run", "--all", "--site", "s3", "--no-repair", "--json"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_EQ(Json(audit)["corrupt"], 2) << audit.out;
+  for (const auto& [name, bytes] : files) {
+    const fs::path on_a = tmp_ / "repo/sites/a" / repo::layout::BlobKey(repo::Sha256Hex(bytes));
+    std::string damaged = bytes;
+    damaged[7] ^= 1;
+    fs::remove(on_a);
+    WriteFile(on_a, damaged);
+  }
+
+  CommandResult replicated = Cairn({"replicate"});
+  EXPECT_EQ(replicated.exit_code, 1) << replicated.out << replicated.err;
+  EXPECT_NE(replicated.err.find("the damaged copy is kept"), std::string::npos)
+      << replicated.out << replicated.err;
+  for (const auto& [key, bytes] : rotten) {
+    auto kept = (*bucket)->ReadAll(key);
+    EXPECT_OK(kept) << key << ": the damaged object was removed for bytes that were wrong too";
+    if (kept.ok()) EXPECT_TRUE(*kept == bytes) << key << " was changed";
+  }
+  // The next audit finds both copies of each blob damaged, none missing.
+  CommandResult again = Cairn({"audit", "run", "--all", "--no-repair", "--json"});
+  EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+  nlohmann::json second = Json(again);
+  EXPECT_EQ(second["corrupt"], 4) << again.out;
+  EXPECT_EQ(second["missing"], 0) << again.out;
 }
 
 }  // namespace
