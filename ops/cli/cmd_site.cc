@@ -221,7 +221,7 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
     for (const std::string& w : removal->unfinished_purges) {
       std::cout << "  " << w << " has not finished: it " << (dry ? "would" : "will")
                 << " not reach this site (--force); whatever of that version its files hold "
-                << "stays there\n";
+                << "stays there (" << url << "): erase it by hand if it must go\n";
     }
     std::cout << "the files on " << f.name << (dry ? " would be" : " were")
               << " left as they are (nothing on the site is written or deleted)\n";
@@ -326,7 +326,8 @@ void RegisterSite(CLI::App& app, Globals& g) {
                    "say what would happen, change nothing (exit 2 where the removal would be "
                    "refused)");
   remove->add_flag("--force", remove_flags->force,
-                   "remove the site although an approved purge has not finished (whatever of "
+                   "remove the site although a purge (requested or approved) has not finished "
+                   "(whatever of "
                    "the purged versions its files hold stays there); never a last good copy");
   remove->add_flag("--json", remove_flags->json, "print what was done as JSON");
   remove->footer(
@@ -340,9 +341,10 @@ void RegisterSite(CLI::App& app, Globals& g) {
       "would remain (`cairn policy set` first), while an audit schedule checks it (`cairn audit\n"
       "schedule remove` first), while a version's file has its only verified\n"
       "copy there (`cairn replicate --wait`, `cairn site resync OTHER` or `cairn audit run\n"
-      "--site OTHER` first; --force does not override this), and while an approved purge has\n"
-      "not finished (`cairn withdraw run` first; --force lets the site go, its files keeping\n"
-      "whatever of the purged versions they hold).\n"
+      "--site OTHER` first; --force does not override this), and while a purge, requested or\n"
+      "approved, has not finished (`cairn withdraw run` first, a request approved or cancelled\n"
+      "before it; --force lets the site go, its files keeping whatever of the purged versions\n"
+      "they hold: erase them by hand).\n"
       "Exit codes: 0 removed (or the dry run found nothing against it); 1 removed, but its event\n"
       "could not be copied to a site's log; 2 refused or could not run (unknown site, lock).\n");
   remove->callback([remove_flags, &g] { g.exit_code = RunRemove(*remove_flags, g); });

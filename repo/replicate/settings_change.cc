@@ -2,6 +2,7 @@
 // settings records, then the copies the change makes owed.
 #include "repo/replicate/settings_change.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -96,20 +97,37 @@ Status RefuseIfSchedulesNameSite(Catalog& catalog, const std::string& name) {
   return Status::OK();
 }
 
-// The approved purges not finished yet ("withdrawal 7 of acme/maps@v1 (purging)"): each removes
-// its version's bytes from the repository's sites, never from one taken out before it finishes.
-Result<std::vector<std::string>> UnfinishedPurges(Catalog& catalog) {
+// The purges not finished yet, requested (not approved yet) or approved ("withdrawal 7 of
+// acme/maps@v1 (purging)"): each removes its version's bytes from the repository's sites, never
+// from one taken out before it finishes. `requested` gets the numbers of those not approved yet.
+Result<std::vector<std::string>> UnfinishedPurges(Catalog& catalog,
+                                                  std::vector<int64_t>* requested) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<WithdrawalRecord> withdrawals, catalog.ListWithdrawals(""));
   std::vector<std::string> out;
   for (const WithdrawalRecord& w : withdrawals) {
     if (w.purge &&
-        (w.state == WithdrawalState::kWithdrawn || w.state == WithdrawalState::kPurging ||
-         w.state == WithdrawalState::kWaitingRetention)) {
+        (w.state == WithdrawalState::kRequested || w.state == WithdrawalState::kWithdrawn ||
+         w.state == WithdrawalState::kPurging || w.state == WithdrawalState::kWaitingRetention)) {
       out.push_back("withdrawal " + std::to_string(w.id) + " of " + w.VersionName() + " (" +
                     std::string(WithdrawalStateName(w.state)) + ")");
+      if (w.state == WithdrawalState::kRequested) requested->push_back(w.id);
     }
   }
   return out;
+}
+
+// What to do first about the unfinished purges: `cairn withdraw run` for the approved, and for
+// each request not approved yet its approval (then `withdraw run`) or its cancellation.
+std::string UnfinishedPurgesNextStep(const std::vector<int64_t>& requested, size_t unfinished) {
+  std::string out;
+  for (int64_t id : requested) {
+    const std::string n = std::to_string(id);
+    out += (out.empty() ? "" : "; ") + std::string("`cairn withdraw approve ") + n +
+           "` then `cairn withdraw run`, or `cairn withdraw cancel " + n + "`";
+  }
+  if (requested.size() < unfinished)
+    out += (out.empty() ? "" : "; ") + std::string("`cairn withdraw run`");
+  return out + " first";
 }
 
 // InvalidArgument naming the files only site `facts.site` holds good, and what to do first.
@@ -184,14 +202,16 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
   CAIRN_RETURN_IF_ERROR(RefuseIfSchedulesNameSite(repo.catalog(), name));
   if (out.facts.last_good > 0) return LastCopiesRefusal(out.facts);
   out.opened = repo.OpenSite(name).status();
-  CAIRN_ASSIGN_OR_RETURN(out.unfinished_purges, UnfinishedPurges(repo.catalog()));
+  std::vector<int64_t> requested;
+  CAIRN_ASSIGN_OR_RETURN(out.unfinished_purges, UnfinishedPurges(repo.catalog(), &requested));
   if ((out.facts.purge_keys > 0 || !out.unfinished_purges.empty()) && !force) {
     std::string which;
     for (const std::string& w : out.unfinished_purges) which += (which.empty() ? "" : ", ") + w;
     return Status::InvalidArgument(
         "site " + name + " may still hold bytes of a purge that has not finished (" +
         (which.empty() ? std::to_string(out.facts.purge_keys) + " keys left there" : which) +
-        "), and a purge never reaches a site once it is out: `cairn withdraw run` first" +
+        "), and a purge never reaches a site once it is out: " +
+        UnfinishedPurgesNextStep(requested, std::max<size_t>(out.unfinished_purges.size(), 1)) +
         (out.opened.ok()
              ? std::string()
              : " once it is back (it cannot be opened: " + out.opened.ToString() + ")") +

@@ -32,6 +32,25 @@ class SiteRemoveTest : public RepoFixture {
     WriteFile(file, text);
     return file.string();
   }
+
+  // Site c (at tmp/places/c) holding a third copy of acme/maps@v1, the default policy then set
+  // back to two copies, so that no policy needs c.
+  fs::path SiteCWithAThirdCopy() {
+    fs::path place = AddSite("c");
+    Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+    EXPECT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
+    EXPECT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+    EXPECT_EQ(Cairn({"policy", "set", PolicyFile("two", "copies: 2\n")}).exit_code, 0);
+    return place;
+  }
+
+  // Withdrawal 1: the purge of acme/maps@v1, requested by the principal of `token`.
+  void RequestPurgeOfMaps(const std::string& token) {
+    CommandResult asked = RunCairn(
+        {"withdraw", "request", "acme/maps@v1", "--reason", "donor", "--purge", "--as", "ann"},
+        {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + token});
+    ASSERT_EQ(asked.exit_code, 0) << asked.out << asked.err;
+  }
 };
 
 // The tester's journey: a site added by mistake, its folder then gone. Before `site remove`
@@ -154,18 +173,11 @@ TEST_F(SiteRemoveTest, RefusesWhileAnAuditScheduleChecksTheSite) {
 // other sites alone, the withdrawn bytes left on c's files. Refused (exit 2, naming the withdrawal
 // and `cairn withdraw run`) unless --force, which says what stays.
 TEST_F(SiteRemoveTest, AnUnfinishedPurgeKeepsTheSiteUnlessForced) {
-  fs::path place = AddSite("c");
-  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
-  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
-  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
-  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("two", "copies: 2\n")}).exit_code, 0);
+  const fs::path place = SiteCWithAThirdCopy();
   const std::string ann = AddPrincipalWithToken("ann", "operator", "");
   const std::string bob = AddPrincipalWithToken("bob", "operator", "");
   fs::rename(place, tmp_ / "c-away");  // its disk pulled
-  CommandResult asked = RunCairn(
-      {"withdraw", "request", "acme/maps@v1", "--reason", "donor", "--purge", "--as", "ann"},
-      {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + ann});
-  ASSERT_EQ(asked.exit_code, 0) << asked.out << asked.err;
+  RequestPurgeOfMaps(ann);
   CommandResult approved = RunCairn({"withdraw", "approve", "1", "--as", "bob"},
                                     {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + bob});
   ASSERT_NE(approved.exit_code, 2) << approved.out << approved.err;
@@ -184,6 +196,42 @@ TEST_F(SiteRemoveTest, AnUnfinishedPurgeKeepsTheSiteUnlessForced) {
   EXPECT_EQ(forced.exit_code, 0) << forced.out << forced.err;
   EXPECT_THAT(forced.out, HasSubstr("withdrawal 1 of acme/maps@v1 (withdrawn) has not finished"));
   EXPECT_THAT(SiteList(), Not(HasSubstr("c ")));
+}
+
+// A purge requested but not approved yet: approved once site c is out, `withdraw run` would
+// purge the version from a and b only, its bytes left on c's files with nothing saying so (the
+// removal let it through, exit 0). Refused as an approved one is (exit 2, naming the request,
+// what to do and --force); --force lets c go and names the request and c's folder.
+TEST_F(SiteRemoveTest, APurgeRequestNotApprovedYetKeepsTheSiteUnlessForced) {
+  const fs::path place = SiteCWithAThirdCopy();
+  const std::string ann = AddPrincipalWithToken("ann", "operator", "");
+  const std::string bob = AddPrincipalWithToken("bob", "operator", "");
+  RequestPurgeOfMaps(ann);
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"site", "remove", "c"}, {"site", "remove", "c", "--dry-run"}}) {
+    CommandResult refused = Cairn(args);
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("withdrawal 1 of acme/maps@v1 (requested)"));
+    EXPECT_THAT(refused.err, HasSubstr("`cairn withdraw approve 1`"));
+    EXPECT_THAT(refused.err, HasSubstr("`cairn withdraw cancel 1`"));
+    EXPECT_THAT(refused.err, HasSubstr("--force"));
+    EXPECT_THAT(refused.err, HasSubstr("site c was not removed"));
+  }
+  EXPECT_THAT(SiteList(), HasSubstr("c "));
+
+  CommandResult forced = Cairn({"site", "remove", "c", "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_THAT(forced.out, HasSubstr("withdrawal 1 of acme/maps@v1 (requested) has not finished"));
+  EXPECT_THAT(forced.out, HasSubstr(place.string()));
+  // Approved and run afterwards: a and b purged; c's files keep the bytes, as the removal said.
+  CommandResult approved = RunCairn({"withdraw", "approve", "1", "--as", "bob"},
+                                    {"CAIRN_REPO=" + Root(), "CAIRN_TOKEN=" + bob});
+  ASSERT_NE(approved.exit_code, 2) << approved.out << approved.err;
+  CommandResult run = Cairn({"withdraw", "run"});
+  EXPECT_NE(run.exit_code, 2) << run.out << run.err;
+  EXPECT_THAT(run.out + run.err, Not(HasSubstr("site c")));
+  EXPECT_TRUE(fs::exists(place / "bags/acme/maps/v1"));
 }
 
 // --dry-run says what would happen and changes nothing.
@@ -207,11 +255,7 @@ TEST_F(SiteRemoveTest, DryRunChangesNothing) {
 // new site whose copies the replication makes (and verifies) again. A catalog rebuilt from a
 // remaining site does not bring the removed site back.
 TEST_F(SiteRemoveTest, ASiteAddedAgainIsANewSiteAndARebuildDoesNotBringItBack) {
-  fs::path place = AddSite("c");
-  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
-  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("three", "copies: 3\n")}).exit_code, 0);
-  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
-  ASSERT_EQ(Cairn({"policy", "set", PolicyFile("two", "copies: 2\n")}).exit_code, 0);
+  const fs::path place = SiteCWithAThirdCopy();
   CommandResult removed = Cairn({"site", "remove", "c"});
   ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
   EXPECT_THAT(Cairn({"show", "acme/maps"}).out, Not(HasSubstr(" c:")));
