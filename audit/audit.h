@@ -125,11 +125,15 @@ struct Finding {
   std::string detail;
   bool repaired = false;
   std::string repaired_from;  // site the good copy came from
+  // Not repaired, yet nothing left to do (read back from the history): why, "site removed" when
+  // its site was taken out since. "" : open, or repaired.
+  std::string closed;
 };
 
 // "P/O@vN PATH on site S (sha256 X): REPAIRED from site Y: DETAIL", with the parts the finding
 // has: no object for a site's event segment (its key is in the detail), no digest where there
-// is none, "REPAIRED from the catalog" where the good copy came from the catalog.
+// is none, "REPAIRED from the catalog" where the good copy came from the catalog, "CLOSED (site
+// removed)" where the finding was closed without a repair.
 std::string FindingText(const Finding& f);
 
 // What one sweep did on one site.

@@ -20,6 +20,8 @@ std::string FindingText(const Finding& f) {
     out += f.repaired_from == "catalog" ? ": REPAIRED from the catalog"
            : f.repaired_from.empty()    ? ": REPAIRED"
                                         : ": REPAIRED from site " + f.repaired_from;
+  } else if (!f.closed.empty()) {
+    out += ": CLOSED (" + f.closed + ")";
   }
   return out + ": " + f.detail;
 }

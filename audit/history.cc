@@ -2,6 +2,7 @@
 // the catalog.
 #include "audit/history.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "repo/catalog/catalog.h"
@@ -59,6 +60,10 @@ Status LoadRuns(repo::Catalog& catalog, const HistoryQuery& q, AuditHistory& h) 
     RunSummary& run = h.runs[it->second];
     run.counts.damaged += c.damaged;
     run.sites[row.site] = c;
+    if (!row.closed.empty()) {
+      AddCounts(h.closed, c);
+      h.closed_sites[row.site] = row.closed;
+    }
   }
   for (const RunSummary& r : h.runs) {
     AddCounts(h.totals, r.counts);
@@ -84,7 +89,9 @@ Status LoadFindings(repo::Catalog& catalog, const HistoryQuery& q, AuditHistory&
     f.detail = std::move(row.detail);
     f.repaired = row.repaired;
     f.repaired_from = std::move(row.repaired_from);
+    f.closed = std::move(row.closed);
     if (f.repaired) ++h.findings_repaired;
+    if (!f.closed.empty()) ++h.findings_closed;
     ++h.findings_by_kind[std::string(FindingKindName(f.kind))];
     h.findings.push_back(std::move(s));
   }
@@ -140,8 +147,13 @@ void AddCounts(SiteCounts& to, const SiteCounts& from) {
 }
 
 bool HistoryHasProblems(const AuditHistory& history) {
-  const SiteCounts& t = history.totals;
-  return t.damaged > 0 || t.unavailable > 0 || t.corrupt + t.missing > t.repaired;
+  return CountsHaveProblems(history.totals, history.closed);
+}
+
+bool CountsHaveProblems(const SiteCounts& t, const SiteCounts& c) {
+  auto open = [](uint64_t all, uint64_t closed) { return all - std::min(all, closed); };
+  return open(t.damaged, c.damaged) > 0 || open(t.unavailable, c.unavailable) > 0 ||
+         open(t.corrupt, c.corrupt) + open(t.missing, c.missing) > open(t.repaired, c.repaired);
 }
 
 }  // namespace cairn::audit

@@ -45,7 +45,12 @@ struct AuditHistory {
   std::vector<StoredFinding> findings;
   SiteCounts totals;
   std::map<std::string, SiteCounts> sites;  // totals per site
+  // The part of `totals` closed since (the runs' counts on a site taken out: nothing left to do
+  // about them), and per site with why ("site removed").
+  SiteCounts closed;
+  std::map<std::string, std::string> closed_sites;
   uint64_t findings_repaired = 0;
+  uint64_t findings_closed = 0;  // not repaired, closed since (Finding::closed)
   // The findings counted by kind (FindingKindName: "corrupt", "unrecorded-copy", "stray-file",
   // ...), each under its own; kinds with none are left out.
   std::map<std::string, uint64_t> findings_by_kind;
@@ -65,8 +70,10 @@ struct HistoryQuery {
 Result<AuditHistory> LoadAuditHistory(repo::Repository& repo, const HistoryQuery& query);
 
 // True when the report shows a problem the audit verbs exit 1 for: a damaged or unavailable
-// copy, or a corrupt or missing one not repaired.
+// copy, or a corrupt or missing one not repaired, outside the counts closed since (a site taken
+// out). CountsHaveProblems: the same of `totals` less `closed` (a report read as JSON).
 bool HistoryHasProblems(const AuditHistory& history);
+bool CountsHaveProblems(const SiteCounts& totals, const SiteCounts& closed);
 
 // Adds every count of `from` to `to`.
 void AddCounts(SiteCounts& to, const SiteCounts& from);

@@ -37,7 +37,7 @@ std::string Csv(const std::string& field) {
 
 constexpr std::string_view kCsvHeader =
     "record,run,schedule,time,site,partner,object,version,path,sha256,outcome,repaired_from,"
-    "checked,ok,corrupt,missing,unavailable,repaired,damaged,bytes,detail\n";
+    "checked,ok,corrupt,missing,unavailable,repaired,damaged,bytes,detail,closed\n";
 
 void CsvCounts(std::ostream& out, const SiteCounts& c) {
   out << c.checked << "," << c.ok << "," << c.corrupt << "," << c.missing << "," << c.unavailable
@@ -86,6 +86,8 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
           {"sites", sites},
           {"findings", findings},
           {"findings_repaired", h.findings_repaired},
+          {"findings_closed", h.findings_closed},
+          {"closed", {{"counts", CountsJson(h.closed)}, {"sites", h.closed_sites}}},
           {"findings_by_kind", h.findings_by_kind},
           {"overdue", {{"count", h.overdue}, {"by_site", h.overdue_by_site}, {"oldest", oldest}}}};
 }
@@ -96,7 +98,13 @@ std::string HistoryText(const AuditHistory& h) {
   if (h.run_id) out << " (run " << h.run_id << ")";
   if (h.since_micros) out << " since " << FormatUtc(h.since_micros);
   out << "\ntotal: " << CountsText(h.totals) << "\n";
-  for (const auto& [site, c] : h.sites) out << "site " << site << ": " << CountsText(c) << "\n";
+  for (const auto& [site, c] : h.sites) {
+    out << "site " << site << ": " << CountsText(c);
+    if (auto closed = h.closed_sites.find(site); closed != h.closed_sites.end()) {
+      out << " (" << closed->second << ": its findings closed, nothing left to do there)";
+    }
+    out << "\n";
+  }
   out << "\nruns:\n";
   for (const RunSummary& r : h.runs) {
     out << "  run " << r.id << " " << FormatUtc(r.started_micros) << " "
@@ -104,7 +112,9 @@ std::string HistoryText(const AuditHistory& h) {
         << (r.state == "aborted" ? " (interrupted: the copies not checked stay due)" : "") << ": "
         << CountsText(r.counts) << "\n";
   }
-  out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired)";
+  out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired";
+  if (h.findings_closed > 0) out << ", " << h.findings_closed << " closed";
+  out << ")";
   for (auto it = h.findings_by_kind.begin(); it != h.findings_by_kind.end(); ++it) {
     out << (it == h.findings_by_kind.begin() ? ": " : ", ") << it->second << " " << it->first;
   }
@@ -129,28 +139,29 @@ std::string HistoryCsv(const AuditHistory& h) {
     out << "run," << r.id << "," << Csv(r.schedule) << "," << FormatUtc(r.started_micros)
         << ",,,,,,," << r.state << ",,";
     CsvCounts(out, r.counts);
-    out << ",\n";
+    out << ",,\n";
   }
   for (const auto& [site, c] : h.sites) {
     out << "site,,,," << Csv(site) << ",,,,,,,,";
     CsvCounts(out, c);
-    out << ",\n";
+    auto closed = h.closed_sites.find(site);
+    out << ",," << Csv(closed == h.closed_sites.end() ? "" : closed->second) << "\n";
   }
   for (const StoredFinding& s : h.findings) {
     const Finding& f = s.finding;
     out << "finding," << s.run_id << ",,," << Csv(f.site) << "," << Csv(f.partner) << ","
         << Csv(f.object) << "," << f.version << "," << Csv(f.path) << "," << f.sha256 << ","
         << FindingKindName(f.kind) << "," << Csv(f.repaired_from) << ",,,,,,"
-        << (f.repaired ? 1 : 0) << ",,," << Csv(f.detail) << "\n";
+        << (f.repaired ? 1 : 0) << ",,," << Csv(f.detail) << "," << Csv(f.closed) << "\n";
   }
   for (const OverdueCopy& c : h.overdue_oldest) {
     out << "overdue,,," << FormatUtc(c.next_due_micros) << "," << Csv(c.site) << ","
         << Csv(c.partner) << "," << Csv(c.object) << "," << c.version << "," << Csv(c.path) << ","
-        << c.sha256 << ",overdue,,,,,,,,,,\n";
+        << c.sha256 << ",overdue,,,,,,,,,,,\n";
   }
   out << "total,,," << FormatUtc(h.generated_micros) << ",,,,,,,overdue=" << h.overdue << ",,";
   CsvCounts(out, h.totals);
-  out << ",\n";
+  out << ",,\n";
   return out.str();
 }
 

@@ -177,8 +177,10 @@ std::string HistoryHtml(const AuditHistory& h) {
         << "</td><td class=\"t\">" << Esc(f.object) << "</td><td>" << f.version
         << "</td><td class=\"t\">" << Esc(f.path) << "</td><td class=\"t\">" << Esc(f.site)
         << "</td><td class=\"t\"><code>" << f.sha256 << "</code></td><td class=\"t\">"
-        << Esc(f.repaired ? f.repaired_from : "-") << "</td><td class=\"t\">" << Esc(f.detail)
-        << "</td></tr>\n";
+        << Esc(f.repaired         ? f.repaired_from
+               : f.closed.empty() ? "-"
+                                  : "closed: " + f.closed)
+        << "</td><td class=\"t\">" << Esc(f.detail) << "</td></tr>\n";
   }
   out << "</table>\n";
   if (h.findings.size() > kMaxHtmlFindings) {

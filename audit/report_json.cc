@@ -23,16 +23,18 @@ std::string SitesText(const std::set<std::string>& sites) {
 }  // namespace
 
 nlohmann::json FindingJson(const Finding& f) {
-  return {{"kind", std::string(FindingKindName(f.kind))},
-          {"partner", f.partner},
-          {"object", f.object},
-          {"version", f.version},
-          {"path", f.path},
-          {"site", f.site},
-          {"sha256", f.sha256},
-          {"detail", f.detail},
-          {"repaired", f.repaired},
-          {"repaired_from", f.repaired_from}};
+  nlohmann::json out = {{"kind", std::string(FindingKindName(f.kind))},
+                        {"partner", f.partner},
+                        {"object", f.object},
+                        {"version", f.version},
+                        {"path", f.path},
+                        {"site", f.site},
+                        {"sha256", f.sha256},
+                        {"detail", f.detail},
+                        {"repaired", f.repaired},
+                        {"repaired_from", f.repaired_from}};
+  if (!f.closed.empty()) out["closed"] = f.closed;
+  return out;
 }
 
 nlohmann::json AuditReportJson(const AuditReport& r) {

@@ -52,10 +52,20 @@ int RemoteReport(const ReportFlags& f, const std::string& format, const Globals&
     if (doc.is_discarded()) {
       return ReportError(Status::Corruption("the server's audit report is not valid JSON"));
     }
-    const nlohmann::json t = doc.value("totals", nlohmann::json::object());
-    auto n = [&t](const char* key) { return t.value(key, uint64_t{0}); };
-    problems =
-        n("damaged") > 0 || n("unavailable") > 0 || n("corrupt") + n("missing") > n("repaired");
+    // The totals less what was closed since (a site taken out; none from an older server).
+    auto counts = [](const nlohmann::json& j) {
+      auto n = [&j](const char* key) { return j.value(key, uint64_t{0}); };
+      audit::SiteCounts c;
+      c.corrupt = n("corrupt");
+      c.missing = n("missing");
+      c.unavailable = n("unavailable");
+      c.repaired = n("repaired");
+      c.damaged = n("damaged");
+      return c;
+    };
+    const nlohmann::json none = nlohmann::json::object();
+    problems = audit::CountsHaveProblems(counts(doc.value("totals", none)),
+                                         counts(doc.value("closed", none).value("counts", none)));
     text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
     auto flag = answer->headers.find("x-cairn-audit-problems");

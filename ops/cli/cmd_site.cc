@@ -204,6 +204,7 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
                           {"opened", removal->opened.ok()},
                           {"copies", facts.copies},
                           {"jobs_cancelled", facts.jobs},
+                          {"audit_findings_closed", facts.open_findings},
                           {"unfinished_purges", removal->unfinished_purges},
                           {"files_left_as_they_are", true}};
     if (!removal->opened.ok()) out["open_error"] = removal->opened.ToString();
@@ -218,6 +219,11 @@ int RunRemove(const SiteFlags& f, const Globals& g) {
     std::cout << "  " << facts.copies << " copies the catalog recorded there "
               << (dry ? "would no longer be counted" : "are no longer counted") << ", "
               << facts.jobs << " queued jobs for it " << (dry ? "would be " : "") << "cancelled\n";
+    if (facts.open_findings > 0) {
+      std::cout << "  " << facts.open_findings << " open audit finding(s) of it "
+                << (dry ? "would be " : "") << "closed (site removed): `cairn audit report` "
+                << "keeps them, no longer counted as left bad\n";
+    }
     for (const std::string& w : removal->unfinished_purges) {
       std::cout << "  " << w << " has not finished: it " << (dry ? "would" : "will")
                 << " not reach this site (--force); whatever of that version its files hold "

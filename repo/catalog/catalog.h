@@ -88,13 +88,15 @@ class Catalog {
     uint64_t copies = 0;
     uint64_t jobs = 0;
     uint64_t purge_keys = 0;
+    uint64_t open_findings = 0;  // audit findings on it not repaired nor closed
     uint64_t last_good = 0;
     std::vector<std::string> last_good_examples;
   };
   Result<SiteRemovalFacts> FactsOfSiteRemoval(const std::string& name, size_t examples);
   // Takes site `name` out of the catalog in ONE transaction with `events`: its jobs, copies
   // (and repairs begun on them), gc candidates, purge keys, segment checks and settings seen,
-  // then its row. History that names it (events, audit runs and findings) stays. Refuses
+  // then its row. History that names it (events, audit runs and findings) stays; its open
+  // findings and its runs' counts on it are closed (`closed` = kClosedSiteRemoved). Refuses
   // (InvalidArgument, nothing changed) when FactsOfSiteRemoval finds a last good copy on it
   // now. REQUIRES the writers' lock held exclusively. NotFound names the site.
   Status RemoveSite(const std::string& name, std::vector<proto::Event>& events);

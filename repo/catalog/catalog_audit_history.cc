@@ -46,9 +46,10 @@ Result<std::vector<AuditRunSiteRecord>> Catalog::ListAuditRunSites(int64_t run_i
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt sites,
-      db_.Prepare("SELECT run_id, site, checked, ok, corrupt, missing, unavailable, repaired, "
-                  "damaged, bytes FROM audit_run_sites WHERE run_id IN (SELECT id FROM audit_runs" +
-                  std::string(kRunWhere) + ") ORDER BY run_id, site"));
+      db_.Prepare(
+          "SELECT run_id, site, checked, ok, corrupt, missing, unavailable, repaired, "
+          "damaged, bytes, closed FROM audit_run_sites WHERE run_id IN (SELECT id FROM audit_runs" +
+          std::string(kRunWhere) + ") ORDER BY run_id, site"));
   sites.Bind(1, run_id).Bind(2, since_micros);
   std::vector<AuditRunSiteRecord> out;
   for (;;) {
@@ -60,6 +61,7 @@ Result<std::vector<AuditRunSiteRecord>> Catalog::ListAuditRunSites(int64_t run_i
     uint64_t* fields[] = {&c.checked,     &c.ok,       &c.corrupt, &c.missing,
                           &c.unavailable, &c.repaired, &c.damaged, &c.bytes};
     for (int i = 0; i < 8; ++i) *fields[i] = static_cast<uint64_t>(sites.Int(2 + i));
+    c.closed = sites.Text(10);
     out.push_back(std::move(c));
   }
   return out;
@@ -70,10 +72,11 @@ Result<std::vector<AuditFindingRecord>> Catalog::ListAuditFindings(int64_t run_i
   std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt stmt,
-      db_.Prepare("SELECT run_id, kind, partner, object, version, path, site, sha256, detail, "
-                  "repaired, repaired_from FROM audit_findings WHERE run_id IN (SELECT id FROM "
-                  "audit_runs" +
-                  std::string(kRunWhere) + ") ORDER BY run_id, id"));
+      db_.Prepare(
+          "SELECT run_id, kind, partner, object, version, path, site, sha256, detail, "
+          "repaired, repaired_from, closed FROM audit_findings WHERE run_id IN (SELECT id FROM "
+          "audit_runs" +
+          std::string(kRunWhere) + ") ORDER BY run_id, id"));
   stmt.Bind(1, run_id).Bind(2, since_micros);
   std::vector<AuditFindingRecord> out;
   for (;;) {
@@ -91,6 +94,7 @@ Result<std::vector<AuditFindingRecord>> Catalog::ListAuditFindings(int64_t run_i
     f.detail = stmt.Text(8);
     f.repaired = stmt.Int(9) != 0;
     f.repaired_from = stmt.Text(10);
+    f.closed = stmt.Text(11);
     out.push_back(std::move(f));
   }
   return out;

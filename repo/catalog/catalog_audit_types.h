@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "repo/catalog/catalog_types.h"
 
@@ -100,6 +101,7 @@ struct AuditFindingRecord {
   std::string detail;
   bool repaired = false;
   std::string repaired_from;
+  std::string closed;  // why it needs nothing done though not repaired (kClosedSiteRemoved); ""
 };
 
 // The counts an audit_runs row adds up batch by batch.
@@ -128,7 +130,12 @@ struct AuditRunSiteRecord {
   std::string site;
   uint64_t checked = 0, ok = 0, corrupt = 0, missing = 0, unavailable = 0, repaired = 0,
            damaged = 0, bytes = 0;
+  std::string closed;  // its counts need nothing done any more (kClosedSiteRemoved); ""
 };
+
+// Why a finding not repaired, or a run's counts on a site, were closed: the site was taken out
+// (`cairn site remove`, Catalog::RemoveSite). Stored in the `closed` columns (migration 26).
+inline constexpr std::string_view kClosedSiteRemoved = "site removed";
 
 // A copy whose next check is past (audit report).
 struct OverdueCopyRecord {

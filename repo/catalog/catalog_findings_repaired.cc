@@ -29,7 +29,7 @@ Result<std::vector<RepairedFinding>> MarkFindingsOfReplicaRepaired(sql::Db& db, 
   // file's by its own version and name: bagit.txt is the same bytes in every bag.
   std::string sql =
       "SELECT f.id, f.run_id, f.kind, f.detail FROM audit_findings f WHERE f.repaired = 0 "
-      "AND f.site = ?1 AND f.sha256 = ?2 "
+      "AND f.closed = '' AND f.site = ?1 AND f.sha256 = ?2 "
       "AND f.kind IN ('corrupt', 'missing', 'unreadable', 'damaged') "
       "AND f.run_id IN (SELECT id FROM audit_runs WHERE state <> 'running') ";
   std::string partner, object, path;

@@ -62,6 +62,11 @@ Result<Catalog::SiteRemovalFacts> Catalog::FactsOfSiteRemoval(const std::string&
                          CountOf(db_, "SELECT count(*) FROM jobs WHERE target_site = ?", name));
   CAIRN_ASSIGN_OR_RETURN(facts.purge_keys,
                          CountOf(db_, "SELECT count(*) FROM purge_keys WHERE site_id = ?", id));
+  CAIRN_ASSIGN_OR_RETURN(facts.open_findings,
+                         CountOf(db_,
+                                 "SELECT count(*) FROM audit_findings WHERE site = ? AND "
+                                 "repaired = 0 AND closed = ''",
+                                 name));
   CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(kLastGoodCopies));
   stmt.Bind(1, id);
   while (true) {
@@ -86,9 +91,18 @@ Status Catalog::RemoveSite(const std::string& name, std::vector<proto::Event>& e
         " files: not removed (see `cairn site remove " + name + " --dry-run`)");
   }
   // Children first (foreign keys); segment_checks go with the row (ON DELETE CASCADE), and the
-  // version_copies memo with the replicas and the row (its triggers).
+  // version_copies memo with the replicas and the row (its triggers). The audit history keeps
+  // the site's name: its open findings and its runs' counts there are closed, no longer left bad.
   // Each statement's one parameter is the site's row id, or its name (`by_name`).
-  constexpr std::pair<std::string_view, bool> kDeletes[] = {
+  const std::string close_findings = "UPDATE audit_findings SET closed = '" +
+                                     std::string(kClosedSiteRemoved) +
+                                     "' WHERE site = ? AND repaired = 0 AND closed = ''";
+  const std::string close_run_sites = "UPDATE audit_run_sites SET closed = '" +
+                                      std::string(kClosedSiteRemoved) +
+                                      "' WHERE site = ? AND closed = ''";
+  const std::pair<std::string_view, bool> changes[] = {
+      {close_findings, true},
+      {close_run_sites, true},
       {"DELETE FROM jobs WHERE target_site = ?", true},
       {"DELETE FROM audit_repairs_begun WHERE replica_id IN "
        "(SELECT id FROM replicas WHERE site_id = ?)",
@@ -99,7 +113,7 @@ Status Catalog::RemoveSite(const std::string& name, std::vector<proto::Event>& e
       {"DELETE FROM settings_seen WHERE site = ?", true},
       {"DELETE FROM sites WHERE id = ?", false},
   };
-  for (const auto& [sql, by_name] : kDeletes) {
+  for (const auto& [sql, by_name] : changes) {
     CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare(sql));
     if (by_name) {
       stmt.Bind(1, name);

@@ -131,6 +131,11 @@ constexpr Migration kMigrations[] = {
         "audit_findings_open",
 #include "repo/catalog/migrations/0024_audit_findings_open.sql.inc"
     },
+    {
+        26,
+        "audit_findings_closed",
+#include "repo/catalog/migrations/0026_audit_findings_closed.sql.inc"
+    },
 };
 
 // Turns foreign keys off for its lifetime (outside any transaction: SQLite

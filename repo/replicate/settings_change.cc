@@ -228,14 +228,16 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
   fields.user = user;
   fields.site = name;
   fields.outcome = "success";
-  fields.detail = "site " + name + " (" + f.site.url +
-                  ") removed from the repository: " + std::to_string(f.copies) +
-                  " copies no longer counted, " + std::to_string(f.jobs) +
-                  " queued jobs cancelled" +
-                  (out.unfinished_purges.empty() && f.purge_keys == 0
-                       ? std::string()
-                       : ", with a purge not finished there (--force)") +
-                  "; the files on " + name + " were left as they are";
+  fields.detail =
+      "site " + name + " (" + f.site.url +
+      ") removed from the repository: " + std::to_string(f.copies) + " copies no longer counted, " +
+      std::to_string(f.jobs) + " queued jobs cancelled" +
+      (f.open_findings ? ", " + std::to_string(f.open_findings) + " open audit findings closed"
+                       : std::string()) +
+      (out.unfinished_purges.empty() && f.purge_keys == 0
+           ? std::string()
+           : ", with a purge not finished there (--force)") +
+      "; the files on " + name + " were left as they are";
   std::vector<proto::Event> events = {NewEvent(kDeletion, std::move(fields))};
   CAIRN_RETURN_IF_ERROR(repo.catalog().RemoveSite(name, events));
   out.removed = true;

@@ -234,6 +234,45 @@ TEST_F(SiteRemoveTest, APurgeRequestNotApprovedYetKeepsTheSiteUnlessForced) {
   EXPECT_TRUE(fs::exists(place / "bags/acme/maps/v1"));
 }
 
+// An audit found c's copy corrupt while the good copies' sites were away, so it stayed
+// unrepaired: `audit report` exited 1 for it. Once c was out, that finding stayed open for a site
+// that no longer exists, and the report exited 1 for ever. The removal closes the site's open
+// findings in its transaction; the report names them closed ("site removed") and exits 0.
+TEST_F(SiteRemoveTest, TheRemovedSitesOpenAuditFindingsAreClosed) {
+  const fs::path place = SiteCWithAThirdCopy();
+  fs::path rotten;
+  for (const auto& e : fs::recursive_directory_iterator(place / "blobs")) {
+    if (fs::is_regular_file(e.path())) rotten = e.path();
+  }
+  ASSERT_FALSE(rotten.empty());
+  fs::permissions(rotten, fs::perms::add_perms | fs::perms::owner_write);
+  WriteFile(rotten, "rot");
+  const fs::path sites = tmp_ / "repo/sites";
+  fs::rename(sites / "a", tmp_ / "a-away");
+  fs::rename(sites / "b", tmp_ / "b-away");
+  CommandResult audited = Cairn({"audit", "run", "--site", "c", "--all"});
+  EXPECT_EQ(audited.exit_code, 1) << audited.out << audited.err;
+  fs::rename(tmp_ / "a-away", sites / "a");
+  fs::rename(tmp_ / "b-away", sites / "b");
+  CommandResult before = Cairn({"audit", "report"});
+  EXPECT_EQ(before.exit_code, 1) << before.out << before.err;
+  EXPECT_THAT(before.out, HasSubstr("corrupt: acme/maps@v1"));
+
+  CommandResult removed = Cairn({"site", "remove", "c"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_THAT(removed.out, HasSubstr("1 open audit finding(s) of it closed (site removed)"));
+  CommandResult after = Cairn({"audit", "report"});
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_THAT(after.out, HasSubstr("on site c (sha256 "));
+  EXPECT_THAT(after.out, HasSubstr(": CLOSED (site removed): "));
+  EXPECT_THAT(after.out, HasSubstr("site c: "));
+  CommandResult json = Cairn({"audit", "report", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"closed\": \"site removed\""));
+  CommandResult daemon = Cairn({"daemon", "--once"});
+  EXPECT_EQ(daemon.exit_code, 0) << daemon.out << daemon.err;
+}
+
 // --dry-run says what would happen and changes nothing.
 TEST_F(SiteRemoveTest, DryRunChangesNothing) {
   Deposit("acme", MakeSourceFolder("maps").string(), "maps");
