@@ -14,7 +14,9 @@
 // Points so far: storage.before-visible / storage.after-visible (posix
 // writer commit, around the link/rename), catalog.before-commit /
 // catalog.after-commit (every SQLite transaction), upload.part-received (a part of a
-// resumable upload received by cairn serve, before it is recorded).
+// resumable upload received by cairn serve, before it is recorded), site.remove.committed /
+// site.remove.settings-written (`cairn site remove`: its catalog transaction committed; the
+// remaining sites' settings written, its event not yet copied to their logs).
 #ifndef CAIRN_REPO_CRASH_POINT_H_
 #define CAIRN_REPO_CRASH_POINT_H_
 

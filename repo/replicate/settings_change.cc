@@ -8,6 +8,7 @@
 
 #include "policies/policy.h"
 #include "repo/catalog/catalog.h"
+#include "repo/crash_point.h"
 #include "repo/events/event_types.h"
 #include "repo/replicate/copies_queue.h"
 #include "repo/site/repository.h"
@@ -191,7 +192,22 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
     CAIRN_ASSIGN_OR_RETURN(lock, repo.LockExclusively(-1));
   }
   SiteRemoval out;
-  CAIRN_ASSIGN_OR_RETURN(out.facts, repo.catalog().FactsOfSiteRemoval(name, kExamplesNamed));
+  Result<Catalog::SiteRemovalFacts> facts = repo.catalog().FactsOfSiteRemoval(name, kExamplesNamed);
+  if (facts.status().IsNotFound() && !dry_run) {
+    // A removal killed after its commit left the remaining sites without its settings record's
+    // removal or its event (a catalog rebuilt from one would bring the site back): the rerun
+    // writes what they lack before it says the site is not there.
+    Result<SettingsSync> synced = SyncSettings(repo);
+    FlushNewEvents(repo);
+    if (synced.ok() && synced->records_written > 0) {
+      return Status::NotFound(facts.status().message() +
+                              "; the sites' settings records were behind the catalog (an "
+                              "earlier `site remove " +
+                              name + "` interrupted?): " + std::to_string(synced->records_written) +
+                              " written now");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(out.facts, std::move(facts));
   // A catalog put back from a backup judges the copies by a record that lacks what happened
   // since, and its event would take a number the sites' logs hold for another: refused, as gc
   // and the audit are (a dry run too: its answer would be as wrong).
@@ -240,8 +256,10 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
       "; the files on " + name + " were left as they are";
   std::vector<proto::Event> events = {NewEvent(kDeletion, std::move(fields))};
   CAIRN_RETURN_IF_ERROR(repo.catalog().RemoveSite(name, events));
+  CrashPoint("site.remove.committed");
   out.removed = true;
   out.change = Synced(repo);  // its record's removal on every remaining site
+  CrashPoint("site.remove.settings-written");
   QueueOwedCopies(repo, "", &out.change);
   out.events = FlushNewEvents(repo);
   return out;

@@ -273,6 +273,51 @@ TEST_F(SiteRemoveTest, TheRemovedSitesOpenAuditFindingsAreClosed) {
   EXPECT_EQ(daemon.exit_code, 0) << daemon.out << daemon.err;
 }
 
+// Killed (cairn-testing's CAIRN_CRASH_AT) right after the removal's catalog commit, or after the
+// remaining sites' settings were written but before its event reached their logs: the catalog
+// no longer has the site, and the next command finishes what the killed one left (the rerun of
+// the same command, which says the site is not there, or a daemon round), so that a catalog
+// rebuilt from site b does not bring it back and holds its deletion event.
+TEST_F(SiteRemoveTest, AKillInsideTheRemovalIsFinishedByTheNextCommand) {
+  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
+  const std::vector<std::pair<std::string, std::vector<std::string>>> kills = {
+      {"site.remove.committed", {"site", "remove", "c"}},
+      {"site.remove.settings-written", {"daemon", "--once"}}};
+  size_t removals = 0;
+  for (const auto& [point, next] : kills) {
+    SCOPED_TRACE(point);
+    ++removals;
+    AddSite("c");
+    CommandResult killed = RunCairn({"site", "remove", "c"},
+                                    {"CAIRN_REPO=" + Root(), "CAIRN_CRASH_AT=" + point + ":1"});
+    ASSERT_EQ(killed.exit_code, -1) << killed.out << killed.err;
+    EXPECT_THAT(SiteList(), Not(HasSubstr("c ")));
+    CommandResult finished = Cairn(next);
+    if (next[0] == "site") {
+      EXPECT_EQ(finished.exit_code, 2) << finished.out << finished.err;
+      EXPECT_THAT(finished.err, HasSubstr("no site named c"));
+    } else {
+      EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+    }
+    const fs::path into = tmp_ / ("rebuilt-" + point);
+    CommandResult rebuilt =
+        RunCairn({"catalog", "rebuild", "--from", "file://" + (tmp_ / "repo/sites/b").string(),
+                  "--into", into.string()});
+    ASSERT_NE(rebuilt.exit_code, 2) << rebuilt.out << rebuilt.err;
+    CommandResult sites = RunCairn({"site", "list", "--repo", into.string()});
+    EXPECT_THAT(sites.out, HasSubstr("a "));
+    EXPECT_THAT(sites.out, Not(HasSubstr("c "))) << sites.out;
+    CommandResult events =
+        RunCairn({"events", "--type", "deletion", "--format", "json", "--repo", into.string()});
+    size_t found = 0;
+    for (size_t at = events.out.find("site c ("); at != std::string::npos;
+         at = events.out.find("site c (", at + 1)) {
+      ++found;
+    }
+    EXPECT_EQ(found, removals) << events.out << events.err;
+  }
+}
+
 // --dry-run says what would happen and changes nothing.
 TEST_F(SiteRemoveTest, DryRunChangesNothing) {
   Deposit("acme", MakeSourceFolder("maps").string(), "maps");
