@@ -2,7 +2,6 @@
 // settings records, then the copies the change makes owed.
 #include "repo/replicate/settings_change.h"
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -118,17 +117,21 @@ Result<std::vector<std::string>> UnfinishedPurges(Catalog& catalog,
 }
 
 // What to do first about the unfinished purges: `cairn withdraw run` for the approved, and for
-// each request not approved yet its approval (then `withdraw run`) or its cancellation.
-std::string UnfinishedPurgesNextStep(const std::vector<int64_t>& requested, size_t unfinished) {
+// each request not approved yet its approval (then `withdraw run`) or its cancellation. `back`:
+// the site cannot be opened now, so a `withdraw run` waits for it.
+std::string UnfinishedPurgesNextStep(const std::vector<int64_t>& requested, size_t unfinished,
+                                     bool back) {
+  const std::string run = back ? "`cairn withdraw run` once it is back" : "`cairn withdraw run`";
   std::string out;
   for (int64_t id : requested) {
     const std::string n = std::to_string(id);
-    out += (out.empty() ? "" : "; ") + std::string("`cairn withdraw approve ") + n +
-           "` then `cairn withdraw run`, or `cairn withdraw cancel " + n + "`";
+    out += (out.empty() ? "" : "; ") + std::string("`cairn withdraw approve ") + n + "` then " +
+           run + ", or `cairn withdraw cancel " + n + "`";
   }
-  if (requested.size() < unfinished)
-    out += (out.empty() ? "" : "; ") + std::string("`cairn withdraw run`");
-  return out + " first";
+  if (requested.empty())
+    return "`cairn withdraw run` first" + std::string(back ? " once it is back" : "");
+  if (requested.size() < unfinished) out += "; " + run;
+  return out + ", first";
 }
 
 // InvalidArgument naming the files only site `facts.site` holds good, and what to do first.
@@ -227,10 +230,9 @@ Result<SiteRemoval> RemoveSite(Repository& repo, const std::string& name, bool d
         "site " + name + " may still hold bytes of a purge that has not finished (" +
         (which.empty() ? std::to_string(out.facts.purge_keys) + " keys left there" : which) +
         "), and a purge never reaches a site once it is out: " +
-        UnfinishedPurgesNextStep(requested, std::max<size_t>(out.unfinished_purges.size(), 1)) +
-        (out.opened.ok()
-             ? std::string()
-             : " once it is back (it cannot be opened: " + out.opened.ToString() + ")") +
+        UnfinishedPurgesNextStep(requested, out.unfinished_purges.size(), !out.opened.ok()) +
+        (out.opened.ok() ? std::string()
+                         : " (it cannot be opened: " + out.opened.ToString() + ")") +
         "; to take it out anyway (gone for good, or a retention holds the purge), `cairn site "
         "remove " +
         name +
