@@ -75,6 +75,16 @@ class RepoFixture : public ::testing::Test {
     fs::copy_file(backup, Root() + "/catalog.db");
   }
 
+  // `cairn site list` of a catalog rebuilt into `into` from this repository's posix site `from`
+  // (its sites as a rebuild from that site alone knows them).
+  std::string SitesRebuiltFrom(const std::string& from, const fs::path& into) {
+    CommandResult rebuilt =
+        RunCairn({"catalog", "rebuild", "--from", "file://" + (tmp_ / "repo/sites" / from).string(),
+                  "--into", into.string()});
+    EXPECT_NE(rebuilt.exit_code, 2) << rebuilt.out << rebuilt.err;
+    return RunCairn({"site", "list", "--repo", into.string()}).out;
+  }
+
   // Deposits `source` as partner/object (adding the partner the first time).
   void Deposit(const std::string& partner, const std::string& source, const std::string& object) {
     if (partners_.insert(partner).second) {
