@@ -40,6 +40,10 @@ Status LoadRuns(repo::Catalog& catalog, const HistoryQuery& q, AuditHistory& h) 
     r.counts.repaired = row.counts.repaired;
     r.counts.ok =
         r.counts.checked - std::min(r.counts.checked, r.counts.corrupt + r.counts.missing);
+    if (!row.report.empty()) {
+      nlohmann::json summary = nlohmann::json::parse(row.report, nullptr, false);
+      if (summary.is_object() && summary.contains("rebuilt")) r.rebuilt = summary["rebuilt"];
+    }
     index[r.id] = h.runs.size();
     h.runs.push_back(std::move(r));
   }

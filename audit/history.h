@@ -24,6 +24,10 @@ struct RunSummary {
   std::string state;            // running | done | aborted
   SiteCounts counts;            // the whole run
   std::map<std::string, SiteCounts> sites;
+  // Set for the run a catalog rebuild made of the fixity checks and repairs of the event log it
+  // loaded (repo/recovery/rebuild_audit.cc): when (`at`), from which site (`from_site`), whose log
+  // (`events_site`), what is not known (`not_known`). Null for a sweep's own run.
+  nlohmann::json rebuilt;
 };
 
 struct StoredFinding {
@@ -82,6 +86,8 @@ void AddCounts(SiteCounts& to, const SiteCounts& from);
 // ok, corrupt, missing, unavailable, repaired, damaged, bytes; per site the
 // same; each finding and their counts by kind; overdue copies.
 nlohmann::json HistoryJson(const AuditHistory& history);
+// For a run a catalog rebuild made (`rebuilt` set): what it holds and what is not known.
+std::string RebuiltText(const RunSummary& run);
 std::string HistoryText(const AuditHistory& history);
 // One header line, then rows whose first column is the record type: "run",
 // "site", "finding", "overdue", "total" (exactly one).

@@ -46,6 +46,15 @@ void CsvCounts(std::ostream& out, const SiteCounts& c) {
 
 }  // namespace
 
+std::string RebuiltText(const RunSummary& r) {
+  return "rebuilt from the sites' event logs by the catalog rebuild of " +
+         r.rebuilt.value("at", std::string()) + " (from site " +
+         r.rebuilt.value("from_site", std::string()) +
+         "): every fixity check and repair the log records up to " + FormatUtc(r.finished_micros) +
+         ", as one run; " + r.rebuilt.value("not_known", std::string()) +
+         "; cairn events --type 'fixity check' lists each check";
+}
+
 nlohmann::json HistoryJson(const AuditHistory& h) {
   nlohmann::json runs = nlohmann::json::array();
   for (const RunSummary& r : h.runs) {
@@ -58,6 +67,7 @@ nlohmann::json HistoryJson(const AuditHistory& h) {
                     {"state", r.state},
                     {"counts", CountsJson(r.counts)},
                     {"sites", sites}});
+    if (!r.rebuilt.is_null()) runs.back()["rebuilt"] = r.rebuilt;
   }
   nlohmann::json findings = nlohmann::json::array();
   for (const StoredFinding& s : h.findings) {
@@ -108,9 +118,13 @@ std::string HistoryText(const AuditHistory& h) {
   out << "\nruns:\n";
   for (const RunSummary& r : h.runs) {
     out << "  run " << r.id << " " << FormatUtc(r.started_micros) << " "
-        << (r.schedule.empty() ? "(by hand)" : "schedule " + r.schedule) << " " << r.state
+        << (!r.rebuilt.is_null() ? "(rebuilt)"
+            : r.schedule.empty() ? "(by hand)"
+                                 : "schedule " + r.schedule)
+        << " " << r.state
         << (r.state == "aborted" ? " (interrupted: the copies not checked stay due)" : "") << ": "
         << CountsText(r.counts) << "\n";
+    if (!r.rebuilt.is_null()) out << "    " << RebuiltText(r) << "\n";
   }
   out << "\nfindings: " << h.findings.size() << " (" << h.findings_repaired << " repaired";
   if (h.findings_closed > 0) out << ", " << h.findings_closed << " closed";

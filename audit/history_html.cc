@@ -153,9 +153,16 @@ std::string HistoryHtml(const AuditHistory& h) {
   for (const RunSummary& r : h.runs) {
     out << "<tr" << (Failures(r.counts) ? " class=\"bad\"" : "") << "><td class=\"t\">" << r.id
         << " " << FormatUtc(r.started_micros) << " "
-        << Esc(r.schedule.empty() ? "(by hand)" : r.schedule) << " " << r.state << "</td>";
+        << Esc(!r.rebuilt.is_null() ? "(rebuilt)"
+               : r.schedule.empty() ? "(by hand)"
+                                    : r.schedule)
+        << " " << r.state << "</td>";
     CountCells(out, r.counts);
     out << "</tr>\n";
+    if (!r.rebuilt.is_null()) {
+      out << "<tr class=\"rebuilt\"><td class=\"t\" colspan=\"" << std::size(kCountNames) + 1
+          << "\">" << Esc(RebuiltText(r)) << "</td></tr>\n";
+    }
   }
   out << "</table>\n<h2>Findings (<span id=\"findings\">" << h.findings.size()
       << "</span>, <span id=\"findings-repaired\">" << h.findings_repaired

@@ -14,7 +14,7 @@ Result<std::vector<AuditRunRecord>> Catalog::ListAuditRuns(int64_t run_id, int64
   CAIRN_ASSIGN_OR_RETURN(
       sql::Stmt runs,
       db_.Prepare("SELECT id, schedule, started, finished, state, checked, bytes, corrupt, "
-                  "missing, unavailable, repaired FROM audit_runs" +
+                  "missing, unavailable, repaired, COALESCE(report, '') FROM audit_runs" +
                   std::string(kRunWhere) + " ORDER BY started, id"));
   runs.Bind(1, run_id).Bind(2, since_micros);
   std::vector<AuditRunRecord> out;
@@ -33,6 +33,7 @@ Result<std::vector<AuditRunRecord>> Catalog::ListAuditRuns(int64_t run_id, int64
     r.counts.missing = static_cast<uint64_t>(runs.Int(8));
     r.counts.unavailable = static_cast<uint64_t>(runs.Int(9));
     r.counts.repaired = static_cast<uint64_t>(runs.Int(10));
+    r.report = runs.Text(11);
     out.push_back(std::move(r));
   }
   if (run_id != 0 && out.empty()) {

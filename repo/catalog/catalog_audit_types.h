@@ -122,6 +122,7 @@ struct AuditRunRecord {
   int64_t finished_micros = 0;  // 0 while running (or killed)
   std::string state;            // running | done | aborted
   AuditRunCounts counts;
+  std::string report;  // the summary JSON FinishRun stored ("" while running)
 };
 
 // One audit_run_sites row.

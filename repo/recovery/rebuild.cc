@@ -365,6 +365,12 @@ Result<RebuildReport> RebuildCatalogFromSite(Site& site, Catalog& catalog,
   }));
 
   CAIRN_RETURN_IF_ERROR(LoadSiteEvents(site, catalog, &report));
+  std::vector<CatalogVersion> rebuilt;
+  rebuilt.reserve(inserted_versions.size());
+  for (const auto& [key, id] : inserted_versions) {
+    rebuilt.push_back({key.partner, key.object, key.version, id});
+  }
+  CAIRN_RETURN_IF_ERROR(RebuildAuditHistory(catalog, rebuilt, &report));
   CAIRN_RETURN_IF_ERROR(ResumePurgesBegunElsewhere(site, catalog, &report));
   ReportVersionsOnlyElsewhere(site, catalog, incomplete, options.repository_root, &report);
   for (const VersionKey& key : interrupted) {

@@ -35,7 +35,12 @@
 //     sites the settings name (reachable, same repository) is loaded when it
 //     extends this site's own: existing events are never renumbered, and the
 //     rebuild's own events come after them. Then one "recovery" event
-//     records the rebuild.
+//     records the rebuild;
+//   - the audit history from that log (RebuildAuditHistory, rebuild_audit.cc):
+//     one run, marked rebuilt, of every fixity check and repair it records,
+//     with open findings for the failures nothing answered since; a copy
+//     recorded ok whose last check on its site succeeded with its size keeps
+//     that check's time as verified (the rest stay never verified).
 // Sites not in the settings (a site written before settings were kept): add
 // them again with `cairn site add` (a place that carries the same site id is
 // adopted; an empty one is made a new site), which queues their copies, and

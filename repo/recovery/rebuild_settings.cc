@@ -83,7 +83,7 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
   report->other_sites = std::move(restored.other_sites);
   CAIRN_RETURN_IF_ERROR(TakeWithdrawalsFromOtherSites(site, catalog, report));
   // What no site keeps, said here rather than found at the next request: every principal's
-  // tokens (never written to a site) and the audit history.
+  // tokens (never written to a site). The audit history: RebuildAuditHistory.
   size_t principals = 0;
   for (const std::string& s : report->settings_restored) principals += s.starts_with("principal ");
   if (principals > 0) {
@@ -102,9 +102,6 @@ Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* repor
                             " withdrawal requests restored under their numbers wait for their "
                             "second person again: `cairn withdraw list`");
   }
-  report->notes.push_back(
-      "the audit history (runs, findings, schedules' last runs) is not kept on the sites: it "
-      "starts again with the next `cairn audit run`; the event log keeps every check");
   for (const std::string& n : restored.not_restored)
     report->problems.push_back("setting not restored: " + n);
   if (!restored.default_policy) {

@@ -26,6 +26,22 @@ Status LoadSiteEvents(Site& site, Catalog& catalog, RebuildReport* report);
 // `before_queueing`, then the copies the policies want queued.
 Status RestoreRebuildSettings(Site& site, Catalog& catalog, RebuildReport* report,
                               const std::function<Status()>& before_queueing);
+// A version the rebuild put in the catalog, with its row id.
+struct CatalogVersion {
+  std::string partner;
+  std::string object;
+  uint32_t version = 0;
+  int64_t id = 0;
+};
+// rebuild_audit.cc: the audit history from the loaded event log (run after LoadSiteEvents): one
+// audit run, its report JSON marked {"rebuilt": {"at", "from_site", "events_site"}}, counting
+// every fixity check and repair the log records per site, from its first to its last, with a
+// finding per failed check (repaired when a later repair or good check of that copy answers
+// it); and each copy of `versions` recorded ok and never verified whose last fixity check on
+// its site succeeded with its size gets that check's time as verified (due a policy interval
+// later). Nothing when the log records no fixity check (a note says so).
+Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& versions,
+                           RebuildReport* report);
 // rebuild_events.cc: the other sites of the rebuilt catalog's settings that are reachable
 // and belong to the same repository, by name. `not_opened` (when not null) gets each other site
 // of the settings that is not: (name, why).

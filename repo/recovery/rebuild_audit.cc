@@ -1,0 +1,232 @@
+// RebuildAuditHistory (rebuild_steps.h): the audit history a rebuilt catalog takes back from the
+// event log it loaded. Each sweep wrote a "fixity check" event per copy it checked ("sha256 HEX:
+// copy verified (N bytes)", "sha256 HEX: corrupt: ...", "missing: ...", "unreadable: ...") and a
+// "recovery" event per repair (audit/sweep.cc, audit/batch.cc, replicate.cc); the runs, their
+// numbers and the findings were kept only in the catalog.
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <unordered_map>
+
+#include "bagit/time_text.h"
+#include "proto/event.pb.h"
+#include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_audit.h"
+#include "repo/clock.h"
+#include "repo/events/event_types.h"
+#include "repo/recovery/rebuild_steps.h"
+
+namespace cairn::repo {
+namespace {
+
+// What the log says of one copy: its last fixity check, and the failures not answered since.
+struct CopyLog {
+  bool checked = false;  // a fixity check of it is in the log
+  bool last_ok = false;  // ... and the last one succeeded
+  int64_t last_micros = 0;
+  uint64_t last_seq = 0;
+  uint64_t last_size = 0;
+  std::vector<size_t> open;  // indexes of findings not answered by a later repair or check
+};
+
+// A blob's copy on a site is one whatever path names it; a tag file's is its version's own.
+std::string CopyKey(const std::string& site, const std::string& sha256, const proto::Event& e) {
+  std::string key = site + '\n' + sha256;
+  if (!e.file().empty() && !e.file().starts_with("data/")) {
+    key += '\n' + e.partner() + '\n' + e.object() + '\n' + std::to_string(e.version()) + '\n' +
+           e.file();
+  }
+  return key;
+}
+
+struct Rebuilt {
+  int64_t first_micros = 0, last_micros = 0;
+  AuditRunCounts counts;
+  std::map<std::string, AuditRunSiteRecord> sites;
+  std::vector<AuditFindingRecord> findings;
+  std::unordered_map<std::string, CopyLog> copies;
+};
+
+// Answers the open findings of `copy` (a later repair or good check): repaired.
+void Answer(CopyLog& copy, Rebuilt& r, const std::string& site, const std::string& from,
+            const std::string& how) {
+  for (size_t i : copy.open) {
+    AuditFindingRecord& f = r.findings[i];
+    f.repaired = true;
+    f.repaired_from = from;
+    f.detail += "; " + how;
+    if (f.kind == "unreadable") continue;  // not counted as checked, nor as repaired
+    ++r.counts.repaired;  // one a finding, as a later repair marks an earlier run's
+    ++r.sites[site].repaired;
+  }
+  copy.open.clear();
+}
+
+void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
+  static const std::regex kVerified(R"(^copy verified \(([0-9]+) bytes\))");
+  static const std::regex kFromSite(R"(from site ([^ ,:;()]+))");
+  const bool fixity = e.type() == kFixityCheck.label;
+  if ((!fixity && e.type() != kRecovery.label) || e.object().empty() || e.site().empty()) return;
+  // "sha256 HEX: what": the copy's digest, then what was found.
+  constexpr size_t kHex = 64;
+  if (!e.detail().starts_with("sha256 ") || e.detail().size() < 7 + kHex + 2) return;
+  const std::string sha256 = e.detail().substr(7, kHex);
+  const std::string what = e.detail().substr(7 + kHex + 2);
+  CopyLog& copy = r.copies[CopyKey(e.site(), sha256, e)];
+  AuditRunSiteRecord& site = r.sites[e.site()];
+  site.site = e.site();
+  const int64_t t = e.time_unix_micros();
+  auto counted = [&] {
+    if (r.first_micros == 0 || t < r.first_micros) r.first_micros = t;
+    r.last_micros = std::max(r.last_micros, t);
+  };
+  const std::string when = FormatUtc(t) + ", event " + std::to_string(seq);
+  if (!fixity) {
+    std::smatch from;
+    const std::string source =
+        std::regex_search(what, from, kFromSite) ? from[1].str() : std::string();
+    if (e.outcome() == "success") {
+      Answer(copy, r, e.site(), source, "repaired (" + when + ")");
+      counted();
+    }
+    return;
+  }
+  std::smatch size;
+  if (e.outcome() == "success" && std::regex_search(what, size, kVerified)) {
+    counted();
+    ++r.counts.checked;
+    ++site.checked;
+    ++site.ok;
+    const uint64_t bytes = std::stoull(size[1].str());
+    r.counts.bytes += bytes;
+    site.bytes += bytes;
+    Answer(copy, r, e.site(), "", "a later check found the copy good (" + when + ")");
+    copy = {true, true, t, seq, bytes, {}};
+    return;
+  }
+  if (e.outcome() != "failure") return;  // a warning: an unreadable copy still counted
+  std::string kind = what.substr(0, what.find(':'));
+  if (kind != "corrupt" && kind != "missing" && kind != "unreadable") return;
+  counted();
+  if (kind == "corrupt" || kind == "missing") {
+    ++r.counts.checked;
+    ++site.checked;
+    ++(kind == "corrupt" ? r.counts.corrupt : r.counts.missing);
+    ++(kind == "corrupt" ? site.corrupt : site.missing);
+  }
+  AuditFindingRecord f{.kind = kind,
+                       .partner = e.partner(),
+                       .object = e.object(),
+                       .version = e.version(),
+                       .path = e.file(),
+                       .site = e.site(),
+                       .sha256 = sha256,
+                       .detail = what.substr(std::min(what.size(), kind.size() + 2)) +
+                                 " (fixity check of " + when + ")"};
+  copy.open.push_back(r.findings.size());
+  r.findings.push_back(std::move(f));
+  copy.checked = true;
+  copy.last_ok = false;
+  copy.last_micros = t;
+  copy.last_seq = seq;
+}
+
+// The copies of the rebuilt versions whose last fixity check on their site succeeded with their
+// size: verified then, due a policy's interval later (the others stay never verified, due now).
+Result<uint64_t> RestoreLastVerified(Catalog& catalog, const std::vector<CatalogVersion>& versions,
+                                     const Rebuilt& r) {
+  std::map<std::string, ReplicaRecord> restored;
+  for (const CatalogVersion& v : versions) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> rows, catalog.ReplicasOf(v.id));
+    const int64_t interval = int64_t{catalog.FixityIntervalDays(v.partner)} * kMicrosPerDay;
+    for (ReplicaRecord& row : rows) {
+      if (row.state != ReplicaState::kOk || row.last_verified_micros != 0) continue;
+      proto::Event named;  // CopyKey's view of the copy
+      named.set_partner(v.partner);
+      named.set_object(v.object);
+      named.set_version(v.version);
+      named.set_file(row.ref.kind == ReplicaRef::Kind::kBlob ? "data/" : row.tag_name);
+      const std::string key = CopyKey(row.site, row.sha256, named);
+      auto log = r.copies.find(key);
+      if (log == r.copies.end() || !log->second.checked || !log->second.last_ok ||
+          log->second.last_size != row.size) {
+        continue;
+      }
+      const int64_t due = log->second.last_micros + interval;
+      auto [it, fresh] = restored.emplace(key, row);
+      if (!fresh) {  // a blob of several partners: the shortest interval
+        it->second.next_due_micros = std::min(it->second.next_due_micros, due);
+        continue;
+      }
+      it->second.last_verified_micros = log->second.last_micros;
+      it->second.next_due_micros = due;
+      it->second.detail = "verified by the fixity check of " + FormatUtc(log->second.last_micros) +
+                          " (event " + std::to_string(log->second.last_seq) +
+                          "), as the event log records: kept by catalog rebuild";
+    }
+  }
+  std::vector<ReplicaRecord> batch;
+  for (auto& [key, row] : restored) {
+    batch.push_back(std::move(row));
+    if (batch.size() < 4096) continue;
+    CAIRN_RETURN_IF_ERROR(catalog.SetReplicaStates(batch));
+    batch.clear();
+  }
+  CAIRN_RETURN_IF_ERROR(catalog.SetReplicaStates(batch));
+  return restored.size();
+}
+
+}  // namespace
+
+Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& versions,
+                           RebuildReport* report) {
+  Rebuilt r;
+  constexpr uint64_t kPage = 4096;
+  for (uint64_t after = 0;;) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<EventRecord> page, catalog.ListEventRecords(after, kPage));
+    for (const EventRecord& record : page) {
+      proto::Event e;
+      if (e.ParseFromString(record.bytes)) Take(e, record.seq, r);
+      after = record.seq;
+    }
+    if (page.size() < kPage) break;
+  }
+  const std::string lost =
+      "what only the catalog kept (each run's number and schedule, the schedules' last runs, "
+      "planned copies, the sites a run could not read, damaged copies) is not known";
+  if (r.first_micros == 0) {
+    report->notes.push_back(
+        "audit history: the event log loaded records no fixity check; runs and findings were "
+        "kept only in the catalog: it starts again with the next `cairn audit run`");
+    return Status::OK();
+  }
+  CAIRN_ASSIGN_OR_RETURN(uint64_t kept, RestoreLastVerified(catalog, versions, r));
+  // One run for every run before the rebuild, marked so (audit report says what it is).
+  const nlohmann::json summary = {
+      {"rebuilt",
+       {{"at", FormatUtc(catalog.clock().NowMicros())},
+        {"from_site", report->site},
+        {"not_known", lost},
+        {"events_site", report->events_site.empty() ? report->site : report->events_site}}}};
+  std::vector<AuditRunSiteRecord> sites;
+  for (auto& [name, counts] : r.sites) sites.push_back(counts);
+  uint64_t open = 0;
+  for (const AuditFindingRecord& f : r.findings) open += !f.repaired;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog::AuditRecorder> recorder,
+                         catalog.OpenAuditRecorder());
+  CAIRN_ASSIGN_OR_RETURN(int64_t run, recorder->StartRun("", r.first_micros));
+  CAIRN_RETURN_IF_ERROR(
+      recorder->FinishRun(run, r.last_micros, "done", summary.dump(), r.counts, sites, r.findings));
+  report->notes.push_back(
+      "audit history rebuilt from the event log as run " + std::to_string(run) + " (" +
+      FormatUtc(r.first_micros) + " to " + FormatUtc(r.last_micros) +
+      "): " + std::to_string(r.counts.checked) + " copies checked, " +
+      std::to_string(r.counts.corrupt) + " corrupt, " + std::to_string(r.counts.missing) +
+      " missing, " + std::to_string(r.counts.repaired) + " repaired, " + std::to_string(open) +
+      " findings not answered since (cairn audit report); " + lost + "; " + std::to_string(kept) +
+      " copies whose last check succeeded keep its time as verified, the others are due now");
+  return Status::OK();
+}
+
+}  // namespace cairn::repo
