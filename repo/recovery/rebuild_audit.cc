@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "bagit/time_text.h"
@@ -177,6 +180,52 @@ Result<uint64_t> RestoreLastVerified(Catalog& catalog, const std::vector<Catalog
   return restored.size();
 }
 
+// A copy whose last fixity check on its site failed, that the catalog does not record there (the
+// site lists it at another size, or not at all, or could not be listed): recorded bad, as that
+// check found it, so that the copy `cairn replicate` makes there (or a sweep's repair) is its
+// repair and answers the finding. Unrecorded, its copy was a plain one and the finding stayed open.
+Result<uint64_t> RecordCopiesFoundBad(Catalog& catalog, const std::vector<CatalogVersion>& versions,
+                                      const Rebuilt& r) {
+  std::map<std::tuple<std::string, std::string, uint32_t>, int64_t> version_ids;
+  for (const CatalogVersion& v : versions) version_ids[{v.partner, v.object, v.version}] = v.id;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SiteRecord> known, catalog.ListSites());
+  std::set<std::string> sites;
+  for (const SiteRecord& s : known) sites.insert(s.name);
+  const int64_t now = catalog.clock().NowMicros();
+  std::vector<ReplicaRecord> records;
+  for (const auto& [key, log] : r.copies) {
+    if (!log.checked || log.last_ok || log.open.empty()) continue;
+    const AuditFindingRecord& f = r.findings[log.open.back()];
+    auto id = version_ids.find({f.partner, f.object, f.version});
+    if (id == version_ids.end() || !sites.count(f.site)) continue;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> rows, catalog.ReplicasOf(id->second));
+    std::optional<ReplicaRef> ref;
+    bool recorded = false;
+    for (const ReplicaRecord& row : rows) {
+      const bool blob = row.ref.kind == ReplicaRef::Kind::kBlob;
+      if (f.path.starts_with("data/") ? !blob || row.sha256 != f.sha256
+                                      : blob || row.tag_name != f.path) {
+        continue;
+      }
+      recorded = recorded || row.site == f.site;
+      ref = row.ref;
+    }
+    if (recorded || !ref) continue;
+    records.push_back(
+        {.ref = *ref,
+         .site = f.site,
+         .state = f.kind == "missing"      ? ReplicaState::kMissing
+                  : f.kind == "unreadable" ? ReplicaState::kUnreadable
+                                           : ReplicaState::kCorrupt,
+         .last_verified_micros = 0,
+         .next_due_micros = now,
+         .detail =
+             f.detail + "; not found listed with its size on the site at the catalog rebuild"});
+  }
+  CAIRN_RETURN_IF_ERROR(catalog.SetReplicaStates(records));
+  return records.size();
+}
+
 }  // namespace
 
 Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& versions,
@@ -202,6 +251,7 @@ Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& 
     return Status::OK();
   }
   CAIRN_ASSIGN_OR_RETURN(uint64_t kept, RestoreLastVerified(catalog, versions, r));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t bad, RecordCopiesFoundBad(catalog, versions, r));
   // One run for every run before the rebuild, marked so (audit report says what it is).
   const nlohmann::json summary = {
       {"rebuilt",
@@ -225,7 +275,12 @@ Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& 
       std::to_string(r.counts.corrupt) + " corrupt, " + std::to_string(r.counts.missing) +
       " missing, " + std::to_string(r.counts.repaired) + " repaired, " + std::to_string(open) +
       " findings not answered since (cairn audit report); " + lost + "; " + std::to_string(kept) +
-      " copies whose last check succeeded keep its time as verified, the others are due now");
+      " copies whose last check succeeded keep its time as verified, the others are due now" +
+      (bad ? "; " + std::to_string(bad) +
+                 " copies the last check found bad, not found listed with their size on their "
+                 "site now, are recorded bad as that check found them: `cairn replicate` repairs "
+                 "them"
+           : std::string()));
   return Status::OK();
 }
 

@@ -102,5 +102,33 @@ TEST_F(AuditHistoryRebuildTest, CopiesLastCheckedGoodAreNotDueAgainAfterARebuild
   EXPECT_THAT(later.out, HasSubstr("16 of 16 copies checked"));
 }
 
+// A copy the last check found bad whose site now lists it at another size (or not at all) was
+// not recorded by the rebuild: `cairn replicate` copied it again as a plain copy and the
+// rebuilt finding stayed open, `audit report` exiting 1 for ever. It is recorded bad now, so its
+// copy by `replicate` is its repair and answers the finding.
+TEST_F(AuditHistoryRebuildTest, ACopyFoundBadAndGoneFromTheListingIsRepairedByReplicate) {
+  Deposit("acme", MakeSourceFolder("one").string(), "one");
+  ASSERT_EQ(CairnAt("2027-01-10", {"audit", "run", "--all"}).exit_code, 0);
+  const fs::path blob = BlobFile("b", "alpha of one\n");
+  fs::permissions(blob, fs::owner_read | fs::owner_write);
+  WriteFile(blob, "alpha of one, rewritten\n");
+  ASSERT_EQ(CairnAt("2027-01-20", {"audit", "run", "--all", "--no-repair"}).exit_code, 1);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(Root() + "/catalog.db" + suffix);
+  CommandResult rebuilt = CairnAt("2027-02-01", {"catalog", "rebuild", "--from",
+                                                 repo::FileUrl((tmp_ / "repo/sites/a").string())});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  EXPECT_EQ(CairnAt("2027-02-01", {"audit", "report"}).exit_code, 1);
+  CommandResult replicated = CairnAt("2027-02-01", {"replicate"});
+  EXPECT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
+  EXPECT_EQ(ReadFile(blob), "alpha of one\n");
+  CommandResult report = CairnAt("2027-02-01", {"audit", "report", "--format", "json"});
+  EXPECT_EQ(report.exit_code, 0) << report.out << report.err;
+  nlohmann::json doc = nlohmann::json::parse(report.out);
+  ASSERT_EQ(doc["findings"].size(), 1u) << doc.dump(1);
+  EXPECT_EQ(doc["findings"][0]["repaired"], true) << doc.dump(1);
+  CommandResult events = Cairn({"events", "acme/one", "--type", "recovery"});
+  EXPECT_THAT(events.out, HasSubstr("site=b")) << events.out;
+}
+
 }  // namespace
 }  // namespace cairn::testing
