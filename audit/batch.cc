@@ -216,6 +216,12 @@ Status BatchWriter::Write(Batch& batch) {
   counts.repaired = d.repaired;
   const std::vector<repo::AuditFindingRecord> findings =
       FindingsToStore(batch.findings, unavailable_stored_);
+  // Each event names its run, so that a catalog rebuilt from the sites' logs takes the run back
+  // under its number (repo/recovery/rebuild_audit.cc; WithoutAuditNumbers rewords it for a
+  // partner: "(by an audit)").
+  for (proto::Event& e : batch.events) {
+    e.set_detail(e.detail() + " (by audit run " + std::to_string(run_id_) + ")");
+  }
   // Replica rows, counts, findings and the batch's PREMIS events in one
   // transaction: a kill keeps all or none (a copy no longer due always has
   // its event), and one commit instead of two per batch.

@@ -50,8 +50,13 @@ std::string RebuiltText(const RunSummary& r) {
   return "rebuilt from the sites' event logs by the catalog rebuild of " +
          r.rebuilt.value("at", std::string()) + " (from site " +
          r.rebuilt.value("from_site", std::string()) +
-         "): every fixity check and repair the log records up to " + FormatUtc(r.finished_micros) +
-         ", as one run; " + r.rebuilt.value("not_known", std::string()) +
+         (r.rebuilt.value("merged", false)
+              ? "): every fixity check and repair the log records from before its events named "
+                "their run, up to " +
+                    FormatUtc(r.finished_micros) + ", as one run; "
+              : "): its fixity checks and repairs as the log records them, up to " +
+                    FormatUtc(r.finished_micros) + "; ") +
+         r.rebuilt.value("not_known", std::string()) +
          "; cairn events --type 'fixity check' lists each check";
 }
 

@@ -94,8 +94,9 @@ class Catalog::AuditRecorder {
   AuditRecorder(const AuditRecorder&) = delete;
   AuditRecorder& operator=(const AuditRecorder&) = delete;
 
-  // Inserts the audit_runs row of a sweep started at `now_micros`; returns its id.
-  Result<int64_t> StartRun(const std::string& schedule, int64_t now_micros);
+  // Inserts the audit_runs row of a sweep started at `now_micros`; returns its id: `id` when
+  // not 0 (a run a catalog rebuild takes back under its number), else the next one.
+  Result<int64_t> StartRun(const std::string& schedule, int64_t now_micros, int64_t id = 0);
   // Notes, committed before a repair touches the site, that run `run_id` repairs the copy
   // `replica_id`, with what it found (`found_kind`: audit::FindingKindName; `found`: its
   // detail); the WriteBatch of an update with `ends_repair` forgets it.

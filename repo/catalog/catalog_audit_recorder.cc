@@ -12,7 +12,8 @@ namespace cairn::repo {
 
 Catalog::AuditRecorder::~AuditRecorder() = default;
 
-Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, int64_t now) {
+Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, int64_t now,
+                                                 int64_t id) {
   // Runs whose process is gone (killed: a SIGTERM records its run as aborted itself) said
   // `running` for ever in `audit report`: recorded as aborted now.
   CAIRN_ASSIGN_OR_RETURN(
@@ -32,10 +33,10 @@ Result<int64_t> Catalog::AuditRecorder::StartRun(const std::string& schedule, in
     abort.Bind(1, now).Bind(2, id);
     CAIRN_RETURN_IF_ERROR(abort.Run());
   }
-  CAIRN_ASSIGN_OR_RETURN(
-      sql::Stmt stmt,
-      db_.Prepare("INSERT INTO audit_runs (schedule, started, owner) VALUES (?1, ?2, ?3)"));
-  stmt.Bind(1, schedule).Bind(2, now).Bind(3, "cairn " + std::to_string(::getpid()));
+  CAIRN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                         db_.Prepare("INSERT INTO audit_runs (id, schedule, started, owner) "
+                                     "VALUES (NULLIF(?4, 0), ?1, ?2, ?3)"));
+  stmt.Bind(1, schedule).Bind(2, now).Bind(3, "cairn " + std::to_string(::getpid())).Bind(4, id);
   CAIRN_RETURN_IF_ERROR(stmt.Run());
   return db_.LastInsertRowId();
 }

@@ -260,7 +260,8 @@ void WithoutChainPlace(proto::Event& e) {
 }
 
 void WithoutAuditNumbers(proto::Event& e) {
-  // The words of replicate.cc's recovery events and of audit/batch.cc's interrupted repairs.
+  // The words of replicate.cc's recovery events and of audit/batch.cc's interrupted repairs and
+  // of the run every sweep's event names ("(by audit run N)", BatchWriter::Write).
   static const std::regex kFindings(R"(\(findings? [0-9]+(, [0-9]+)*, )");
   static const std::regex kRuns(R"(audit runs [0-9]+(, [0-9]+)+)");
   static const std::regex kRun(R"(audit run [0-9]+)");

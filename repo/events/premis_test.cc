@@ -133,6 +133,8 @@ TEST(Premis, WithoutAuditNumbersRewordsWhatNamesThem) {
        "now: nothing copied"},
       {"corrupt: read 9 bytes (the repair by audit run 4 was interrupted)",
        "corrupt: read 9 bytes (the repair by an audit was interrupted)"},
+      {"sha256 ab: copy verified (9 bytes) (by audit run 12)",
+       "sha256 ab: copy verified (9 bytes) (by an audit)"},
       {"sha256 ab: the copy on site a, recorded corrupt (found by restore: bad bytes), repaired "
        "from site b",
        "sha256 ab: the copy on site a, recorded corrupt (found by restore: bad bytes), repaired "

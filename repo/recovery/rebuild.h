@@ -37,7 +37,8 @@
 //     rebuild's own events come after them. Then one "recovery" event
 //     records the rebuild;
 //   - the audit history from that log (RebuildAuditHistory, rebuild_audit.cc):
-//     one run, marked rebuilt, of every fixity check and repair it records,
+//     the runs its fixity checks and repairs name, marked rebuilt (one
+//     merged run for the events that name none),
 //     with open findings for the failures nothing answered since; a copy
 //     recorded ok whose last check on its site succeeded with its size keeps
 //     that check's time as verified (the rest stay never verified).

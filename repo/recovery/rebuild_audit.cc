@@ -1,8 +1,9 @@
 // RebuildAuditHistory (rebuild_steps.h): the audit history a rebuilt catalog takes back from the
 // event log it loaded. Each sweep wrote a "fixity check" event per copy it checked ("sha256 HEX:
 // copy verified (N bytes)", "sha256 HEX: corrupt: ...", "missing: ...", "unreadable: ...") and a
-// "recovery" event per repair (audit/sweep.cc, audit/batch.cc, replicate.cc); the runs, their
-// numbers and the findings were kept only in the catalog.
+// "recovery" event per repair (audit/sweep.cc, audit/batch.cc, replicate.cc), each ending "(by
+// audit run N)" since that number was written into them (BatchWriter::Write); the runs and the
+// findings themselves are kept only in the catalog.
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -43,11 +44,19 @@ std::string CopyKey(const std::string& site, const std::string& sha256, const pr
   return key;
 }
 
-struct Rebuilt {
+// One run's part of the log: its events name it ("(by audit run N)", audit/batch.cc), or, for
+// events written before they did, number 0: every such check as one run.
+struct RunPart {
   int64_t first_micros = 0, last_micros = 0;
   AuditRunCounts counts;
   std::map<std::string, AuditRunSiteRecord> sites;
+  std::vector<size_t> findings;  // indexes into Rebuilt::findings
+};
+
+struct Rebuilt {
+  std::map<int64_t, RunPart> runs;
   std::vector<AuditFindingRecord> findings;
+  std::vector<int64_t> finding_run;  // the run of each finding
   std::unordered_map<std::string, CopyLog> copies;
 };
 
@@ -60,8 +69,10 @@ void Answer(CopyLog& copy, Rebuilt& r, const std::string& site, const std::strin
     f.repaired_from = from;
     f.detail += "; " + how;
     if (f.kind == "unreadable") continue;  // not counted as checked, nor as repaired
-    ++r.counts.repaired;  // one a finding, as a later repair marks an earlier run's
-    ++r.sites[site].repaired;
+    // One a finding, in the finding's run, as a later repair marks an earlier run's.
+    RunPart& run = r.runs[r.finding_run[i]];
+    ++run.counts.repaired;
+    ++run.sites[site].repaired;
   }
   copy.open.clear();
 }
@@ -69,20 +80,30 @@ void Answer(CopyLog& copy, Rebuilt& r, const std::string& site, const std::strin
 void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
   static const std::regex kVerified(R"(^copy verified \(([0-9]+) bytes\))");
   static const std::regex kFromSite(R"(from site ([^ ,:;()]+))");
+  static const std::regex kByRun(R"( \(by audit run ([0-9]+)\)$)");
   const bool fixity = e.type() == kFixityCheck.label;
   if ((!fixity && e.type() != kRecovery.label) || e.object().empty() || e.site().empty()) return;
   // "sha256 HEX: what": the copy's digest, then what was found.
   constexpr size_t kHex = 64;
   if (!e.detail().starts_with("sha256 ") || e.detail().size() < 7 + kHex + 2) return;
   const std::string sha256 = e.detail().substr(7, kHex);
-  const std::string what = e.detail().substr(7 + kHex + 2);
+  std::string what = e.detail().substr(7 + kHex + 2);
+  int64_t number = 0;
+  std::smatch by;
+  if (std::regex_search(what, by, kByRun)) {
+    number = std::stoll(by[1].str());
+    what.resize(what.size() - by[0].length());
+  }
   CopyLog& copy = r.copies[CopyKey(e.site(), sha256, e)];
-  AuditRunSiteRecord& site = r.sites[e.site()];
-  site.site = e.site();
   const int64_t t = e.time_unix_micros();
+  RunPart* run = nullptr;  // made when the event counts
+  AuditRunSiteRecord* site = nullptr;
   auto counted = [&] {
-    if (r.first_micros == 0 || t < r.first_micros) r.first_micros = t;
-    r.last_micros = std::max(r.last_micros, t);
+    run = &r.runs[number];
+    if (run->first_micros == 0 || t < run->first_micros) run->first_micros = t;
+    run->last_micros = std::max(run->last_micros, t);
+    site = &run->sites[e.site()];
+    site->site = e.site();
   };
   const std::string when = FormatUtc(t) + ", event " + std::to_string(seq);
   if (!fixity) {
@@ -98,12 +119,12 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
   std::smatch size;
   if (e.outcome() == "success" && std::regex_search(what, size, kVerified)) {
     counted();
-    ++r.counts.checked;
-    ++site.checked;
-    ++site.ok;
+    ++run->counts.checked;
+    ++site->checked;
+    ++site->ok;
     const uint64_t bytes = std::stoull(size[1].str());
-    r.counts.bytes += bytes;
-    site.bytes += bytes;
+    run->counts.bytes += bytes;
+    site->bytes += bytes;
     Answer(copy, r, e.site(), "", "a later check found the copy good (" + when + ")");
     copy = {true, true, t, seq, bytes, {}};
     return;
@@ -113,10 +134,10 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
   if (kind != "corrupt" && kind != "missing" && kind != "unreadable") return;
   counted();
   if (kind == "corrupt" || kind == "missing") {
-    ++r.counts.checked;
-    ++site.checked;
-    ++(kind == "corrupt" ? r.counts.corrupt : r.counts.missing);
-    ++(kind == "corrupt" ? site.corrupt : site.missing);
+    ++run->counts.checked;
+    ++site->checked;
+    ++(kind == "corrupt" ? run->counts.corrupt : run->counts.missing);
+    ++(kind == "corrupt" ? site->corrupt : site->missing);
   }
   AuditFindingRecord f{.kind = kind,
                        .partner = e.partner(),
@@ -128,6 +149,8 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
                        .detail = what.substr(std::min(what.size(), kind.size() + 2)) +
                                  " (fixity check of " + when + ")"};
   copy.open.push_back(r.findings.size());
+  run->findings.push_back(r.findings.size());
+  r.finding_run.push_back(number);
   r.findings.push_back(std::move(f));
   copy.checked = true;
   copy.last_ok = false;
@@ -241,10 +264,7 @@ Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& 
     }
     if (page.size() < kPage) break;
   }
-  const std::string lost =
-      "what only the catalog kept (each run's number and schedule, the schedules' last runs, "
-      "planned copies, the sites a run could not read, damaged copies) is not known";
-  if (r.first_micros == 0) {
+  if (r.runs.empty()) {
     report->notes.push_back(
         "audit history: the event log loaded records no fixity check; runs and findings were "
         "kept only in the catalog: it starts again with the next `cairn audit run`");
@@ -252,29 +272,53 @@ Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& 
   }
   CAIRN_ASSIGN_OR_RETURN(uint64_t kept, RestoreLastVerified(catalog, versions, r));
   CAIRN_ASSIGN_OR_RETURN(uint64_t bad, RecordCopiesFoundBad(catalog, versions, r));
-  // One run for every run before the rebuild, marked so (audit report says what it is).
-  const nlohmann::json summary = {
-      {"rebuilt",
-       {{"at", FormatUtc(catalog.clock().NowMicros())},
-        {"from_site", report->site},
-        {"not_known", lost},
-        {"events_site", report->events_site.empty() ? report->site : report->events_site}}}};
-  std::vector<AuditRunSiteRecord> sites;
-  for (auto& [name, counts] : r.sites) sites.push_back(counts);
-  uint64_t open = 0;
-  for (const AuditFindingRecord& f : r.findings) open += !f.repaired;
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Catalog::AuditRecorder> recorder,
                          catalog.OpenAuditRecorder());
-  CAIRN_ASSIGN_OR_RETURN(int64_t run, recorder->StartRun("", r.first_micros));
-  CAIRN_RETURN_IF_ERROR(
-      recorder->FinishRun(run, r.last_micros, "done", summary.dump(), r.counts, sites, r.findings));
+  // The numbered runs under their numbers, then (a new number) the checks of the log written
+  // before its events named their run: one run for them all. Each marked rebuilt.
+  std::vector<int64_t> order;
+  for (const auto& [number, part] : r.runs) {
+    if (number != 0) order.push_back(number);
+  }
+  if (r.runs.count(0)) order.push_back(0);
+  uint64_t checked = 0, open = 0;
+  for (const AuditFindingRecord& f : r.findings) open += !f.repaired;
+  std::string merged;
+  for (int64_t number : order) {
+    const RunPart& part = r.runs.at(number);
+    const std::string not_known =
+        std::string("what only the catalog kept (") +
+        (number == 0 ? "each run's number and schedule, " : "its schedule, ") +
+        "the copies it planned, the sites it could not read, damaged copies, runs that checked "
+        "nothing) is not known";
+    const nlohmann::json summary = {
+        {"rebuilt",
+         {{"at", FormatUtc(catalog.clock().NowMicros())},
+          {"from_site", report->site},
+          {"events_site", report->events_site.empty() ? report->site : report->events_site},
+          {"merged", number == 0},
+          {"not_known", not_known}}}};
+    std::vector<AuditRunSiteRecord> sites;
+    for (const auto& [name, counts] : part.sites) sites.push_back(counts);
+    std::vector<AuditFindingRecord> findings;
+    for (size_t i : part.findings) findings.push_back(r.findings[i]);
+    CAIRN_ASSIGN_OR_RETURN(int64_t id, recorder->StartRun("", part.first_micros, number));
+    CAIRN_RETURN_IF_ERROR(recorder->FinishRun(id, part.last_micros, "done", summary.dump(),
+                                              part.counts, sites, findings));
+    checked += part.counts.checked;
+    if (number == 0) {
+      merged = "; the checks from before the log named their run are run " + std::to_string(id) +
+               " (" + FormatUtc(part.first_micros) + " to " + FormatUtc(part.last_micros) + ")";
+    }
+  }
   report->notes.push_back(
-      "audit history rebuilt from the event log as run " + std::to_string(run) + " (" +
-      FormatUtc(r.first_micros) + " to " + FormatUtc(r.last_micros) +
-      "): " + std::to_string(r.counts.checked) + " copies checked, " +
-      std::to_string(r.counts.corrupt) + " corrupt, " + std::to_string(r.counts.missing) +
-      " missing, " + std::to_string(r.counts.repaired) + " repaired, " + std::to_string(open) +
-      " findings not answered since (cairn audit report); " + lost + "; " + std::to_string(kept) +
+      "audit history rebuilt from the event log: " + std::to_string(order.size()) + " runs, " +
+      std::to_string(checked) + " copies checked, " + std::to_string(r.findings.size()) +
+      " findings, " + std::to_string(open) +
+      " not answered since by a repair or a good check (cairn audit report)" + merged +
+      "; what only the catalog kept (schedules, planned copies, the sites a run could not read, "
+      "damaged copies, runs that checked nothing) is not known; " +
+      std::to_string(kept) +
       " copies whose last check succeeded keep its time as verified, the others are due now" +
       (bad ? "; " + std::to_string(bad) +
                  " copies the last check found bad, not found listed with their size on their "

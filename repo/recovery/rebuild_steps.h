@@ -33,13 +33,16 @@ struct CatalogVersion {
   uint32_t version = 0;
   int64_t id = 0;
 };
-// rebuild_audit.cc: the audit history from the loaded event log (run after LoadSiteEvents): one
-// audit run, its report JSON marked {"rebuilt": {"at", "from_site", "events_site"}}, counting
-// every fixity check and repair the log records per site, from its first to its last, with a
-// finding per failed check (repaired when a later repair or good check of that copy answers
-// it); and each copy of `versions` recorded ok and never verified whose last fixity check on
-// its site succeeded with its size gets that check's time as verified (due a policy interval
-// later). Nothing when the log records no fixity check (a note says so).
+// rebuild_audit.cc: the audit history from the loaded event log (run after LoadSiteEvents): an
+// audit run under each number its events name ("(by audit run N)"), then one for the events
+// that name none (written before they did), each with its report JSON marked {"rebuilt": {"at",
+// "from_site", "events_site", "merged", "not_known"}}, counting the fixity checks and repairs
+// per site, from the first to the last event, with a finding per failed check (repaired when a
+// later repair or good check of that copy answers it); each copy of `versions` recorded ok and
+// never verified whose last fixity check on its site succeeded with its size gets that check's
+// time as verified (due a policy interval later); and a copy whose last check failed that the
+// catalog does not record on that site is recorded bad, as the check found it. Nothing when the
+// log records no fixity check (a note says so).
 Status RebuildAuditHistory(Catalog& catalog, const std::vector<CatalogVersion>& versions,
                            RebuildReport* report);
 // rebuild_events.cc: the other sites of the rebuilt catalog's settings that are reachable

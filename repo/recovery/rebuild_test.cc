@@ -7,7 +7,10 @@
 #include <boost/filesystem.hpp>
 
 #include "repo/catalog/catalog.h"
+#include "repo/catalog/catalog_audit_types.h"
+#include "repo/events/event_types.h"
 #include "repo/events/premis.h"
+#include "repo/events/segments.h"
 #include "repo/site/repository.h"
 #include "repo/site_layout.h"
 #include "tests/util/assert_ok.h"
@@ -196,6 +199,61 @@ TEST_F(RebuildTest, BrokenEventChainLoadsTheGoodPrefixAndSaysWhere) {
   auto verdict = (*rebuilt)->VerifyEvents();
   ASSERT_OK(verdict);
   EXPECT_TRUE(verdict->ok);
+}
+
+// The log of a cairn from before a sweep's events named their run: its checks come back as one
+// run marked `merged`, after the runs the log names, which keep their numbers; a failed check
+// nothing answered since is an open finding of its run.
+TEST_F(RebuildTest, AuditRunsComeBackFromTheLogNumberedOrMerged) {
+  const std::string sha(64, 'e');
+  auto check = [&](const std::string& outcome, const std::string& what, int64_t micros) {
+    proto::Event e = NewEvent(kFixityCheck, {.partner = "acme",
+                                             .object = "photos",
+                                             .version = 1,
+                                             .file = "data/x.txt",
+                                             .site = "b",
+                                             .outcome = outcome,
+                                             .detail = "sha256 " + sha + ": " + what});
+    e.set_time_unix_micros(micros);
+    return e;
+  };
+  std::vector<proto::Event> events = {
+      check("success", "copy verified (5 bytes)", 1'000'000),
+      check("failure", "corrupt: read 5 bytes with sha256 00", 2'000'000),
+      check("success", "copy verified (5 bytes) (by audit run 7)", 3'000'000)};
+  events[2].set_site("a");  // run 7 checked a's copy; b's stays as the old run found it
+  ASSERT_OK(repo_->catalog().AppendEvents(events));
+  FlushNewEvents(*repo_);
+
+  auto report = RebuildInto(tmp_ / "new");
+  ASSERT_OK(report);
+  auto rebuilt = Repository::Open((tmp_ / "new").string());
+  ASSERT_OK(rebuilt);
+  auto runs = (*rebuilt)->catalog().ListAuditRuns(0, 0);
+  ASSERT_OK(runs);
+  ASSERT_EQ(runs->size(), 2u);
+  const AuditRunRecord& old = (*runs)[0];  // by start: the merged run's checks came first
+  const AuditRunRecord& seventh = (*runs)[1];
+  EXPECT_EQ(seventh.id, 7);
+  EXPECT_EQ(seventh.counts.checked, 1u);
+  EXPECT_EQ(seventh.started_micros, 3'000'000);
+  EXPECT_NE(seventh.report.find("\"merged\":false"), std::string::npos) << seventh.report;
+  EXPECT_EQ(old.id, 8);  // after the numbered ones
+  EXPECT_EQ(old.counts.checked, 2u);
+  EXPECT_EQ(old.counts.corrupt, 1u);
+  EXPECT_EQ(old.counts.repaired, 0u);
+  EXPECT_EQ(old.started_micros, 1'000'000);
+  EXPECT_EQ(old.finished_micros, 2'000'000);
+  EXPECT_NE(old.report.find("\"merged\":true"), std::string::npos) << old.report;
+  auto findings = (*rebuilt)->catalog().ListAuditFindings(8, 0);
+  ASSERT_OK(findings);
+  ASSERT_EQ(findings->size(), 1u);
+  EXPECT_EQ((*findings)[0].site, "b");
+  EXPECT_EQ((*findings)[0].kind, "corrupt");
+  EXPECT_FALSE((*findings)[0].repaired);
+  bool noted = false;
+  for (const std::string& n : report->notes) noted |= n.starts_with("audit history rebuilt");
+  EXPECT_TRUE(noted) << report->ToText();
 }
 
 }  // namespace

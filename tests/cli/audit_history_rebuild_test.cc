@@ -2,9 +2,9 @@
 // report` were kept only in the catalog; every sweep's checks and repairs are PREMIS events on
 // the sites, which `catalog rebuild --from SITE` loads back. An auditor then saw "0 runs" with
 // no word of why, and the next sweep checked every copy again as never verified. The rebuild
-// now makes one run of what the loaded log records (marked so, and what is not known named),
-// with the failures no later check or repair answered as open findings; and a copy whose last
-// fixity check on its site succeeded with its size keeps that check's time as verified.
+// now takes each run back under the number its events name (marked rebuilt, and what is not
+// known named), with the failures no later check or repair answered as open findings; and a copy
+// whose last fixity check on its site succeeded with its size keeps that check's time as verified.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -39,43 +39,51 @@ class AuditHistoryRebuildTest : public RepoFixture {
   std::string rebuild_out_;
 };
 
-TEST_F(AuditHistoryRebuildTest, ReportAfterARebuildShowsTheChecksOfTheEventLog) {
+TEST_F(AuditHistoryRebuildTest, ReportAfterARebuildShowsTheRunsOfTheEventLog) {
   AuditThenLoseTheCatalog();
-  EXPECT_THAT(rebuild_out_, HasSubstr("audit history rebuilt from the event log"));
+  EXPECT_THAT(rebuild_out_, HasSubstr("audit history rebuilt from the event log: 2 runs"));
 
   CommandResult text = CairnAt("2027-02-01", {"audit", "report"});
   // The damaged copy on b: its failed check was never answered by a repair or a good check.
   EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
   EXPECT_THAT(text.out, Not(HasSubstr(": 0 runs")));
+  EXPECT_THAT(text.out, HasSubstr("run 1 2027-01-10T00:00:00Z (rebuilt) done"));
+  EXPECT_THAT(text.out, HasSubstr("run 2 2027-01-20T00:00:00Z (rebuilt) done"));
   EXPECT_THAT(text.out, HasSubstr("rebuilt from the sites' event logs by the catalog rebuild of "));
-  EXPECT_THAT(text.out, HasSubstr("(from site a): every fixity check and repair the log records "
-                                  "up to 2027-01-20T00:00:00Z"));
+  EXPECT_THAT(text.out, HasSubstr("(from site a): its fixity checks and repairs as the log "
+                                  "records them, up to 2027-01-20T00:00:00Z"));
   EXPECT_THAT(text.out, HasSubstr("cairn events --type 'fixity check'"));
   EXPECT_THAT(text.out, HasSubstr("not known"));
   // Two sweeps of 2 x 8 copies (3 payload files, 5 tag files a site), one of them corrupt.
   EXPECT_THAT(text.out, HasSubstr("checked 32, ok 31, corrupt 1"));
-  EXPECT_THAT(text.out, HasSubstr("acme/one@v1 data/a.txt on site b"));
+  EXPECT_THAT(text.out, HasSubstr("run 2 corrupt: acme/one@v1 data/a.txt on site b"));
 
   CommandResult json = CairnAt("2027-02-01", {"audit", "report", "--format", "json"});
   EXPECT_EQ(json.exit_code, 1) << json.err;
   nlohmann::json doc = nlohmann::json::parse(json.out);
-  ASSERT_EQ(doc["runs"].size(), 1u) << doc.dump(1);
-  const nlohmann::json& run = doc["runs"][0];
-  EXPECT_EQ(run["counts"]["checked"], 32) << run.dump(1);
-  EXPECT_EQ(run["counts"]["corrupt"], 1) << run.dump(1);
-  EXPECT_EQ(run["started"], "2027-01-10T00:00:00Z") << run.dump(1);
-  EXPECT_EQ(run["finished"], "2027-01-20T00:00:00Z") << run.dump(1);
-  ASSERT_TRUE(run.contains("rebuilt")) << run.dump(1);
-  EXPECT_EQ(run["rebuilt"]["from_site"], "a") << run.dump(1);
-  EXPECT_EQ(run["sites"]["b"]["corrupt"], 1) << run.dump(1);
+  ASSERT_EQ(doc["runs"].size(), 2u) << doc.dump(1);
+  for (const nlohmann::json& run : doc["runs"]) {
+    EXPECT_EQ(run["counts"]["checked"], 16) << run.dump(1);
+    ASSERT_TRUE(run.contains("rebuilt")) << run.dump(1);
+    EXPECT_EQ(run["rebuilt"]["from_site"], "a") << run.dump(1);
+  }
+  EXPECT_EQ(doc["runs"][0]["id"], 1);
+  EXPECT_EQ(doc["runs"][0]["counts"]["corrupt"], 0);
+  EXPECT_EQ(doc["runs"][1]["id"], 2);
+  EXPECT_EQ(doc["runs"][1]["counts"]["corrupt"], 1);
+  EXPECT_EQ(doc["runs"][1]["started"], "2027-01-20T00:00:00Z");
+  EXPECT_EQ(doc["runs"][1]["sites"]["b"]["corrupt"], 1);
   ASSERT_EQ(doc["findings"].size(), 1u) << doc.dump(1);
+  EXPECT_EQ(doc["findings"][0]["run"], 2);
   EXPECT_EQ(doc["findings"][0]["site"], "b");
   EXPECT_EQ(doc["findings"][0]["path"], "data/a.txt");
   EXPECT_EQ(doc["findings"][0]["repaired"], false);
 
-  // The next sweep repairs it and answers the rebuilt finding: the report exits 0 again.
+  // The next sweep takes the next number, repairs the copy and answers the rebuilt finding: the
+  // report exits 0 again.
   CommandResult repair = CairnAt("2027-02-02", {"audit", "run", "--site", "b"});
   EXPECT_EQ(repair.exit_code, 1) << repair.out << repair.err;  // found and repaired
+  EXPECT_THAT(repair.out, HasSubstr("audit run 3:"));
   EXPECT_THAT(repair.out, HasSubstr("1 repaired"));
   CommandResult after = CairnAt("2027-02-02", {"audit", "report", "--format", "json"});
   EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
