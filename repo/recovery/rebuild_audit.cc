@@ -10,6 +10,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -78,9 +79,11 @@ void Answer(CopyLog& copy, Rebuilt& r, const std::string& site, const std::strin
 }
 
 void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
-  static const std::regex kVerified(R"(^copy verified \(([0-9]+) bytes\))");
+  // String operations, not regular expressions, for the words every check has: a log may hold
+  // hundreds of millions of checks. Only a repair's "from site X" is searched.
   static const std::regex kFromSite(R"(from site ([^ ,:;()]+))");
-  static const std::regex kByRun(R"( \(by audit run ([0-9]+)\)$)");
+  constexpr std::string_view kByRun = " (by audit run ";
+  constexpr std::string_view kVerified = "copy verified (";
   const bool fixity = e.type() == kFixityCheck.label;
   if ((!fixity && e.type() != kRecovery.label) || e.object().empty() || e.site().empty()) return;
   // "sha256 HEX: what": the copy's digest, then what was found.
@@ -89,10 +92,9 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
   const std::string sha256 = e.detail().substr(7, kHex);
   std::string what = e.detail().substr(7 + kHex + 2);
   int64_t number = 0;
-  std::smatch by;
-  if (std::regex_search(what, by, kByRun)) {
-    number = std::stoll(by[1].str());
-    what.resize(what.size() - by[0].length());
+  if (const size_t by = what.rfind(kByRun); by != std::string::npos && what.ends_with(')')) {
+    number = std::strtoll(what.c_str() + by + kByRun.size(), nullptr, 10);
+    what.resize(by);
   }
   CopyLog& copy = r.copies[CopyKey(e.site(), sha256, e)];
   const int64_t t = e.time_unix_micros();
@@ -105,27 +107,28 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
     site = &run->sites[e.site()];
     site->site = e.site();
   };
-  const std::string when = FormatUtc(t) + ", event " + std::to_string(seq);
+  auto when = [&] { return FormatUtc(t) + ", event " + std::to_string(seq); };
   if (!fixity) {
     std::smatch from;
     const std::string source =
         std::regex_search(what, from, kFromSite) ? from[1].str() : std::string();
     if (e.outcome() == "success") {
-      Answer(copy, r, e.site(), source, "repaired (" + when + ")");
+      Answer(copy, r, e.site(), source, "repaired (" + when() + ")");
       counted();
     }
     return;
   }
-  std::smatch size;
-  if (e.outcome() == "success" && std::regex_search(what, size, kVerified)) {
+  if (e.outcome() == "success" && what.starts_with(kVerified)) {
     counted();
     ++run->counts.checked;
     ++site->checked;
     ++site->ok;
-    const uint64_t bytes = std::stoull(size[1].str());
+    const uint64_t bytes = std::strtoull(what.c_str() + kVerified.size(), nullptr, 10);
     run->counts.bytes += bytes;
     site->bytes += bytes;
-    Answer(copy, r, e.site(), "", "a later check found the copy good (" + when + ")");
+    if (!copy.open.empty()) {
+      Answer(copy, r, e.site(), "", "a later check found the copy good (" + when() + ")");
+    }
     copy = {true, true, t, seq, bytes, {}};
     return;
   }
@@ -147,7 +150,7 @@ void Take(const proto::Event& e, uint64_t seq, Rebuilt& r) {
                        .site = e.site(),
                        .sha256 = sha256,
                        .detail = what.substr(std::min(what.size(), kind.size() + 2)) +
-                                 " (fixity check of " + when + ")"};
+                                 " (fixity check of " + when() + ")"};
   copy.open.push_back(r.findings.size());
   run->findings.push_back(r.findings.size());
   r.finding_run.push_back(number);
