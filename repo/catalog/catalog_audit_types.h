@@ -135,7 +135,7 @@ struct AuditRunSiteRecord {
 };
 
 // Why a finding not repaired, or a run's counts on a site, were closed: the site was taken out
-// (`cairn site remove`, Catalog::RemoveSite). Stored in the `closed` columns (migration 26).
+// (`cairn site remove`, Catalog::RemoveSite). Stored in the `closed` columns (migration 25).
 inline constexpr std::string_view kClosedSiteRemoved = "site removed";
 
 // A copy whose next check is past (audit report).

@@ -132,9 +132,9 @@ constexpr Migration kMigrations[] = {
 #include "repo/catalog/migrations/0024_audit_findings_open.sql.inc"
     },
     {
-        26,
+        25,
         "audit_findings_closed",
-#include "repo/catalog/migrations/0026_audit_findings_closed.sql.inc"
+#include "repo/catalog/migrations/0025_audit_findings_closed.sql.inc"
     },
 };
 
