@@ -62,15 +62,17 @@ int ReportSiteChange(const repo::SettingsChange& change, const std::string& done
   return kExitOk;
 }
 
+// `site add|move NAME URL --create-bucket`: the bucket made first (OK if already owned).
+Status CreateBucketIfAsked(const SiteFlags& f, const std::string& url) {
+  if (!f.create_bucket) return Status::OK();
+  return repo::CreateSiteBucket(url).WithContext("site " + f.name + ": create bucket");
+}
+
 int RunAdd(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
   const std::string url = SiteUrlOrFolder(f.url);
-  if (f.create_bucket) {
-    Status created = repo::CreateSiteBucket(url);
-    if (!created.ok())
-      return ReportError(created.WithContext("site " + f.name + ": create bucket"));
-  }
+  if (Status created = CreateBucketIfAsked(f, url); !created.ok()) return ReportError(created);
   repo::SiteRecord added;
   Result<repo::SettingsChange> change =
       repo::AddSite(**repository, f.name, url, f.region, f.adopt, &added);
@@ -243,12 +245,7 @@ int RunMove(const SiteFlags& f, const Globals& g) {
   auto repository = Open(g);
   if (!repository.ok()) return ReportError(repository.status());
   const std::string url = SiteUrlOrFolder(f.url);
-  if (f.create_bucket) {
-    Status created = repo::CreateSiteBucket(url);
-    if (!created.ok()) {
-      return ReportError(created.WithContext("site " + f.name + ": create bucket"));
-    }
-  }
+  if (Status created = CreateBucketIfAsked(f, url); !created.ok()) return ReportError(created);
   repo::SiteRecord before;
   Result<repo::SettingsChange> change = repo::MoveSite(**repository, f.name, url, f.empty, &before);
   if (!change.ok()) return ReportError(change.status());
