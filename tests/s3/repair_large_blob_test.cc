@@ -14,8 +14,7 @@
 #include "repo/storage/s3_backend.h"
 #include "repo/storage/sha256_stream.h"
 #include "tests/util/assert_ok.h"
-#include "tests/util/repo_fixture.h"
-#include "tests/util/s3_gateway.h"
+#include "tests/util/s3_repo_fixture.h"
 #include "tests/util/test_util.h"
 
 namespace cairn::testing {
@@ -28,16 +27,8 @@ std::string SeededBytes(size_t n, uint64_t seed) {
   return out;
 }
 
-// A repository made by `cairn init` (RepoFixture) beside the shared gateway.
-class S3RepairTest : public RepoFixture {
+class S3RepairTest : public S3RepoFixture {
  protected:
-  void SetUp() override {
-    std::string log;
-    gateway_ = SharedS3Gateway(&log);
-    ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;
-    RepoFixture::SetUp();
-  }
-
   nlohmann::json Json(const CommandResult& r) {
     nlohmann::json json = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(json.is_discarded()) << r.out << r.err;
@@ -58,8 +49,6 @@ class S3RepairTest : public RepoFixture {
     CommandResult replicated = Cairn({"replicate", "--wait"});
     ASSERT_EQ(replicated.exit_code, 0) << replicated.out << replicated.err;
   }
-
-  const S3Gateway* gateway_ = nullptr;
 };
 
 TEST_F(S3RepairTest, CorruptMultipartBlobIsReplacedOnTheFirstSweep) {

@@ -4,33 +4,17 @@
 // site's bucket is refused.
 #include <gmock/gmock.h>
 
-#include "tests/util/repo_fixture.h"
-#include "tests/util/s3_gateway.h"
+#include "tests/util/s3_repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class SiteMoveS3Test : public RepoFixture {
- protected:
-  void SetUp() override {
-    std::string log;
-    gateway_ = SharedS3Gateway(&log);
-    ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;
-    RepoFixture::SetUp();
-  }
-  const S3Gateway* gateway_ = nullptr;
-};
+class SiteMoveS3Test : public S3RepoFixture {};
 
 TEST_F(SiteMoveS3Test, ALostBucketIsReplacedByANewOneAndResyncFillsIt) {
-  const std::string url = S3Url(*gateway_, FreshBucketName());
-  ASSERT_EQ(Cairn({"site", "add", "s3", url, "--create-bucket"}).exit_code, 0);
-  const fs::path policy = tmp_ / "three.textpb";
-  WriteFile(policy, "copies: 3\n");
-  ASSERT_EQ(Cairn({"policy", "set", policy.string()}).exit_code, 0);
-  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
-  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  const std::string url = AddS3SiteHoldingMaps();
 
   // Another site's bucket is no place for s3.
   const std::string other = S3Url(*gateway_, FreshBucketName());

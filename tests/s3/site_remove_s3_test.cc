@@ -6,8 +6,7 @@
 
 #include "repo/storage/s3_backend.h"
 #include "tests/util/assert_ok.h"
-#include "tests/util/repo_fixture.h"
-#include "tests/util/s3_gateway.h"
+#include "tests/util/s3_repo_fixture.h"
 
 namespace cairn::testing {
 namespace {
@@ -15,15 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class SiteRemoveS3Test : public RepoFixture {
+class SiteRemoveS3Test : public S3RepoFixture {
  protected:
-  void SetUp() override {
-    std::string log;
-    gateway_ = SharedS3Gateway(&log);
-    ASSERT_NE(gateway_, nullptr) << "the Ceph gateway did not start:\n" << log;
-    RepoFixture::SetUp();
-  }
-
   // The keys of the bucket of `url`, read through the S3 backend.
   std::vector<std::string> BucketKeys(const std::string& url) {
     std::vector<std::string> keys;
@@ -36,18 +28,11 @@ class SiteRemoveS3Test : public RepoFixture {
     }));
     return keys;
   }
-
-  const S3Gateway* gateway_ = nullptr;
 };
 
 TEST_F(SiteRemoveS3Test, RefusedWhileItHoldsTheLastGoodCopyThenRemovedAndNotRebuilt) {
-  const std::string url = S3Url(*gateway_, FreshBucketName());
-  ASSERT_EQ(Cairn({"site", "add", "s3", url, "--create-bucket"}).exit_code, 0);
-  const fs::path policy = tmp_ / "three.textpb";
-  WriteFile(policy, "copies: 3\n");
-  ASSERT_EQ(Cairn({"policy", "set", policy.string()}).exit_code, 0);
-  Deposit("acme", MakeSourceFolder("maps").string(), "maps");
-  ASSERT_EQ(Cairn({"replicate", "--wait"}).exit_code, 0);
+  const std::string url = AddS3SiteHoldingMaps();
+  const fs::path policy = PolicyFile();
 
   // The payload copies on a and b lost, found so by audits that could not read the bucket (wrong
   // key): s3 now holds the only good copy of each payload file.
